@@ -1,0 +1,187 @@
+/**
+ * transaction and batch Bundles. A transaction runs in one database transaction: every entry
+ * succeeds or nothing is stored. urn:uuid fullUrls are replaced by the ids assigned here, in
+ * every reference of every entry, before anything is validated or written.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import { badRequest, HttpError, notFound } from '../platform/errors.js';
+import type { FhirRepository, Queryable } from './repository.js';
+import { search } from './search.js';
+
+export interface BundleHooks {
+  /** Called inside the transaction for each write, for auditing in the same transaction. */
+  onWrite?: (client: Queryable, action: 'create' | 'update' | 'delete', reference: string) => Promise<void>;
+}
+
+interface PlannedEntry {
+  entry: BundleEntry;
+  method: 'POST' | 'PUT' | 'DELETE' | 'GET';
+  type: string;
+  id?: string;
+  query?: URLSearchParams;
+}
+
+function plan(entry: BundleEntry, index: number): PlannedEntry {
+  const method = entry.request?.method;
+  const url = entry.request?.url;
+  if (!method || !url) throw badRequest(`Bundle.entry[${index}].request needs method and url`);
+  const [path, qs] = url.replace(/^\//, '').split('?');
+  const [type, id] = (path ?? '').split('/');
+  if (!type) throw badRequest(`Bundle.entry[${index}].request.url '${url}' names no resource type`);
+  if (!['POST', 'PUT', 'DELETE', 'GET'].includes(method)) throw badRequest(`Bundle.entry[${index}].request.method ${method} is not supported`);
+  return { entry, method: method as PlannedEntry['method'], type, id, query: qs ? new URLSearchParams(qs) : undefined };
+}
+
+/** Replaces every "urn:uuid:..." reference by the id it was given, throughout the resource. */
+function rewriteReferences(value: unknown, ids: Map<string, string>): unknown {
+  if (Array.isArray(value)) return value.map((v) => rewriteReferences(v, ids));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (k === 'reference' && typeof v === 'string' && (v.startsWith('urn:') || /^[A-Z][A-Za-z]+\?/.test(v))) {
+        const target = ids.get(v);
+        if (!target) throw badRequest(`Reference '${v}' does not match any fullUrl in the Bundle or any stored resource`);
+        out[k] = target;
+      } else out[k] = rewriteReferences(v, ids);
+    }
+    return out;
+  }
+  return value;
+}
+
+export async function processBundle(repo: FhirRepository, input: unknown, baseUrl: string, hooks: BundleHooks = {}): Promise<Bundle> {
+  const bundle = input as Bundle;
+  if (!bundle || bundle.resourceType !== 'Bundle') throw badRequest('POST /fhir expects a Bundle of type transaction or batch');
+  if (bundle.type !== 'transaction' && bundle.type !== 'batch') {
+    throw badRequest(`Bundle.type must be transaction or batch, not '${bundle.type ?? ''}'`);
+  }
+  const entries = bundle.entry ?? [];
+  if (bundle.type === 'batch') {
+    const out: BundleEntry[] = [];
+    for (let i = 0; i < entries.length; i++) {
+      try {
+        out.push(await repo.db.transaction((client) => runEntries(repo, [entries[i]!], client, baseUrl, hooks, i).then((r) => r[0]!)));
+      } catch (err) {
+        const e = err instanceof HttpError ? err : new HttpError(500, (err as Error).message);
+        out.push({ response: { status: String(e.status), outcome: e.toOperationOutcome() } });
+      }
+    }
+    return { resourceType: 'Bundle', type: 'batch-response', entry: out };
+  }
+  const responses = await repo.db.transaction((client) => runEntries(repo, entries, client, baseUrl, hooks, 0));
+  return { resourceType: 'Bundle', type: 'transaction-response', entry: responses };
+}
+
+async function runEntries(repo: FhirRepository, entries: BundleEntry[], client: Queryable, baseUrl: string, hooks: BundleHooks, offset: number): Promise<BundleEntry[]> {
+  const planned = entries.map((e, i) => plan(e, i + offset));
+  // First pass: give each POST its id, so references between entries resolve in any order.
+  const ids = new Map<string, string>();
+  const preassigned = new Map<PlannedEntry, string>();
+  for (const p of planned) {
+    const full = p.entry.fullUrl;
+    if (p.method === 'POST') {
+      const id = randomUUID();
+      preassigned.set(p, id);
+      if (full) ids.set(full, `${p.type}/${id}`);
+      // A conditional reference may name a resource created by this very Bundle.
+      if (p.entry.request?.ifNoneExist) ids.set(`${p.type}?${p.entry.request.ifNoneExist}`, `${p.type}/${id}`);
+    } else if (p.method === 'PUT' && p.id && full) ids.set(full, `${p.type}/${p.id}`);
+  }
+  // Conditional references ("Organization?identifier=...") resolve to the one resource they match.
+  for (const ref of collectConditionalReferences(entries)) {
+    const [type, qs] = ref.split('?') as [string, string];
+    const found = await findOne(client, type, new URLSearchParams(qs), baseUrl);
+    if (found) ids.set(ref, `${type}/${found.id}`);
+  }
+  // Conditional creates (ifNoneExist) that match an existing resource point at it instead.
+  for (const p of planned) {
+    if (p.method !== 'POST' || !p.entry.request?.ifNoneExist) continue;
+    const existing = await findOne(client, p.type, new URLSearchParams(p.entry.request.ifNoneExist), baseUrl);
+    if (existing) {
+      preassigned.set(p, '');
+      if (p.entry.fullUrl) ids.set(p.entry.fullUrl, `${p.type}/${existing.id}`);
+      (p as PlannedEntry & { existing?: Resource }).existing = existing;
+    }
+  }
+
+  const out: BundleEntry[] = [];
+  for (const p of planned) {
+    const resource = p.entry.resource ? (rewriteReferences(p.entry.resource, ids) as Resource) : undefined;
+    switch (p.method) {
+      case 'POST': {
+        const existing = (p as PlannedEntry & { existing?: Resource }).existing;
+        if (existing) {
+          out.push({ response: { status: '200 OK', location: `${p.type}/${existing.id}/_history/${existing.meta?.versionId}` } });
+          break;
+        }
+        if (!resource) throw badRequest(`POST entry for ${p.type} has no resource`);
+        const { resource: stored } = await repo.update(p.type, preassigned.get(p)!, { ...resource, id: preassigned.get(p) }, {}, client);
+        await hooks.onWrite?.(client, 'create', `${p.type}/${stored.id}`);
+        out.push(created(stored));
+        break;
+      }
+      case 'PUT': {
+        if (!resource) throw badRequest(`PUT entry for ${p.type} has no resource`);
+        let id = p.id;
+        if (!id && p.query) {
+          const existing = await findOne(client, p.type, p.query, baseUrl);
+          id = existing?.id ?? randomUUID();
+        }
+        if (!id) throw badRequest(`PUT ${p.type} needs an id or a search (conditional update)`);
+        const { resource: stored, created: isNew } = await repo.update(p.type, id, { ...resource, id }, { ifMatch: p.entry.request?.ifMatch }, client);
+        await hooks.onWrite?.(client, isNew ? 'create' : 'update', `${p.type}/${stored.id}`);
+        out.push(isNew ? created(stored) : { response: { status: '200 OK', location: loc(stored), etag: `W/"${stored.meta?.versionId}"` } });
+        break;
+      }
+      case 'DELETE': {
+        if (!p.id) throw badRequest('DELETE entries need Type/id');
+        await repo.delete(p.type, p.id, client);
+        await hooks.onWrite?.(client, 'delete', `${p.type}/${p.id}`);
+        out.push({ response: { status: '204 No Content' } });
+        break;
+      }
+      case 'GET': {
+        if (p.id) {
+          const r = await repo.read(p.type, p.id, client).catch((e) => {
+            if (e instanceof HttpError && e.status === 404) throw notFound(`${p.type}/${p.id} not found`);
+            throw e;
+          });
+          out.push({ resource: r, response: { status: '200 OK' } });
+        } else {
+          const r = await search(client, p.type, { params: [...(p.query ?? new URLSearchParams()).entries()] }, baseUrl);
+          out.push({ resource: r.bundle, response: { status: '200 OK' } });
+        }
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+function collectConditionalReferences(entries: BundleEntry[]): Set<string> {
+  const refs = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'reference' && typeof x === 'string' && /^[A-Z][A-Za-z]+\?/.test(x)) refs.add(x);
+        else walk(x);
+      }
+    }
+  };
+  entries.forEach((e) => walk(e.resource));
+  return refs;
+}
+
+async function findOne(client: Queryable, type: string, query: URLSearchParams, baseUrl: string): Promise<Resource | undefined> {
+  const r = await search(client, type, { params: [...query.entries(), ['_count', '2']] }, baseUrl);
+  const matches = (r.bundle.entry ?? []).filter((e) => e.search?.mode === 'match');
+  if (matches.length > 1) throw new HttpError(412, `Conditional request '${type}?${query}' matches more than one resource`, 'multiple-matches');
+  return matches[0]?.resource;
+}
+
+const loc = (r: Resource) => `${r.resourceType}/${r.id}/_history/${r.meta?.versionId}`;
+const created = (r: Resource): BundleEntry => ({ fullUrl: `${r.resourceType}/${r.id}`, response: { status: '201 Created', location: loc(r), etag: `W/"${r.meta?.versionId}"`, lastModified: r.meta?.lastUpdated } });
+
+export { findOne };

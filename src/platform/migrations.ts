@@ -1,0 +1,43 @@
+/**
+ * Versioned migrations, applied in order on start inside one transaction each. A migration
+ * is never edited once released; changes come as a new version. Version 2's SQL is generated
+ * from the pinned R4 definitions, so it is as fixed as a hand-written file.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fhirSchemaSql } from '../fhir/schema.js';
+import type { Database } from './db.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: () => string;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const sqlFile = (name: string) => () => fs.readFileSync(path.join(here, 'migrations', name), 'utf8');
+
+export const MIGRATIONS: Migration[] = [
+  { version: 1, name: 'platform', sql: sqlFile('001_platform.sql') },
+  { version: 2, name: 'fhir-r4-tables', sql: fhirSchemaSql },
+];
+
+export async function migrate(db: Database, log: (msg: string) => void = () => undefined): Promise<number[]> {
+  await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  // Several servers may start at once against one PostgreSQL: a session lock serialises them.
+  const applied: number[] = [];
+  await db.transaction(async (client) => {
+    if (db.kind === 'postgres') await client.query('SELECT pg_advisory_xact_lock(7262001)');
+    const done = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+    for (const m of MIGRATIONS) {
+      if (done.has(m.version)) continue;
+      log(`migration ${m.version} ${m.name}`);
+      await client.query(m.sql());
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      applied.push(m.version);
+    }
+  });
+  return applied;
+}
