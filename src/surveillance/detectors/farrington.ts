@@ -1,0 +1,621 @@
+/**
+ * Classic Farrington outbreak detector.
+ *
+ * Farrington, Andrews, Beale & Catchpole (1996), "A statistical algorithm for the early
+ * detection of outbreaks of infectious disease", J. R. Statist. Soc. A 159(3):547–563.
+ *
+ * For each evaluated week k the baseline is the 2w+1 weeks centred on the same week of each
+ * of the b previous years. A quasi-Poisson log-linear model (optionally with a linear time
+ * trend) is fitted to the baseline, past outbreaks are down-weighted with Anscombe residuals,
+ * and the upper limit of a prediction interval for week k is computed on a power-transformed
+ * scale (2/3 by default) with the delta method. The conventions (reference windows, the trend
+ * rule, the 5-cases-in-4-weeks rule, the two-sided z, the zero bound when too few cases) are
+ * those of R package `surveillance` (function `farrington`, i.e. `algo.farrington` with
+ * `fitFun = "algo.farrington.fitGLM.fast"`), version 1.20.3, which this module reproduces;
+ * see `shared/domain/detectors.md` and the reference outputs in `shared/surveillance-refs/`.
+ *
+ * The module also holds the pieces shared with the flexible variant in
+ * `farrington-flexible.ts` (input checks, the reweighted fit, the delta-method bound).
+ */
+import { lgamma, qnorm } from 'lib-r-math.js';
+import { fitPoissonGlm, predictLink, type DesignRows, type PoissonGlmFit } from './glm.js';
+import {
+  DetectorInputError,
+  type CountSeries,
+  type Detector,
+  type DetectorControl,
+  type DetectorResult,
+} from './types.js';
+
+// ---------------------------------------------------------------------------------------------
+// Input checks and control reading (shared with farrington-flexible.ts)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Checks the series and returns its counts. A count must be null (a gap) or a finite
+ * non-negative integer; anything else throws DetectorInputError naming `observed[i]`.
+ */
+export function checkedCounts(series: CountSeries): (number | null)[] {
+  if (series === null || typeof series !== 'object') throw new DetectorInputError('series must be an object');
+  if (!Array.isArray(series.observed)) throw new DetectorInputError('series.observed must be an array');
+  if (typeof series.freq !== 'number' || !Number.isInteger(series.freq) || series.freq < 1) {
+    throw new DetectorInputError(`series.freq must be a positive integer, got ${JSON.stringify(series.freq)}`);
+  }
+  const obs = series.observed;
+  for (let i = 0; i < obs.length; i++) {
+    const v = obs[i] as unknown;
+    if (v === null) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new DetectorInputError(`observed[${i}] must be a count or null, got ${JSON.stringify(v) ?? String(v)}`);
+    }
+    if (v < 0) throw new DetectorInputError(`observed[${i}] must not be negative, got ${v}`);
+    if (!Number.isInteger(v)) throw new DetectorInputError(`observed[${i}] must be an integer count, got ${v}`);
+  }
+  if (series.dates !== undefined) {
+    if (!Array.isArray(series.dates) || series.dates.length !== obs.length) {
+      throw new DetectorInputError(`series.dates must have one date per observed value (${obs.length})`);
+    }
+    series.dates.forEach((d, i) => {
+      if (typeof d !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(d) || Number.isNaN(Date.parse(`${d}T00:00:00Z`))) {
+        throw new DetectorInputError(`dates[${i}] must be an ISO date YYYY-MM-DD, got ${JSON.stringify(d)}`);
+      }
+    });
+  }
+  return obs;
+}
+
+/** Reads control values with R's names; every failure names the field. */
+export class ControlReader {
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly control: DetectorControl,
+    private readonly detector: string,
+  ) {
+    if (control === null || typeof control !== 'object' || Array.isArray(control)) {
+      throw new DetectorInputError('control must be an object');
+    }
+  }
+
+  private raw(name: string): unknown {
+    this.seen.add(name);
+    const v = this.control[name];
+    return v === null ? undefined : v;
+  }
+
+  number(name: string, dflt: number, check: (v: number) => boolean, what: string): number {
+    const v = this.raw(name);
+    if (v === undefined) return dflt;
+    if (typeof v !== 'number' || !Number.isFinite(v) || !check(v)) {
+      throw new DetectorInputError(`control.${name} must be ${what}, got ${JSON.stringify(v)}`);
+    }
+    return v;
+  }
+
+  integer(name: string, dflt: number, min: number): number {
+    return this.number(name, dflt, (v) => Number.isInteger(v) && v >= min, `an integer ≥ ${min}`);
+  }
+
+  optionalInteger(name: string, min: number): number | null {
+    const v = this.raw(name);
+    if (v === undefined) return null;
+    return this.integer(name, 0, min);
+  }
+
+  boolean(name: string, dflt: boolean): boolean {
+    const v = this.raw(name);
+    if (v === undefined) return dflt;
+    if (typeof v !== 'boolean') throw new DetectorInputError(`control.${name} must be true or false, got ${JSON.stringify(v)}`);
+    return v;
+  }
+
+  choice<T extends string>(name: string, allowed: readonly T[], dflt: T): T {
+    const v = this.raw(name);
+    if (v === undefined) return dflt;
+    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+      throw new DetectorInputError(
+        `control.${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(v)}`,
+      );
+    }
+    return v as T;
+  }
+
+  /** limit54 = [cases, weeks]: cases ≥ 0, weeks a positive integer (R's check). */
+  limit54(): [number, number] {
+    const v = this.raw('limit54');
+    if (v === undefined) return [5, 4];
+    if (
+      !Array.isArray(v) ||
+      v.length !== 2 ||
+      typeof v[0] !== 'number' ||
+      typeof v[1] !== 'number' ||
+      !Number.isFinite(v[0]) ||
+      !(v[0] >= 0) ||
+      !Number.isInteger(v[1]) ||
+      !(v[1] > 0)
+    ) {
+      throw new DetectorInputError(
+        `control.limit54 must be [cases ≥ 0, weeks ≥ 1] (weeks an integer), got ${JSON.stringify(v)}`,
+      );
+    }
+    return [v[0], v[1]];
+  }
+
+  /**
+   * The 1-based points to evaluate: control.range if given, else series.range if non-empty,
+   * else the method's R default. Sorted, without duplicates.
+   */
+  range(series: CountSeries, fallback: () => number[]): number[] {
+    const n = series.observed.length;
+    const fromControl = this.raw('range');
+    const where = fromControl !== undefined ? 'control.range' : 'series.range';
+    const raw = fromControl ?? (Array.isArray(series.range) && series.range.length > 0 ? series.range : undefined);
+    let r: number[];
+    if (raw === undefined) {
+      r = fallback().filter((k) => k >= 1 && k <= n);
+    } else {
+      if (!Array.isArray(raw)) throw new DetectorInputError(`${where} must be an array of 1-based indices`);
+      r = raw.map((v: unknown, i: number) => {
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > n) {
+          throw new DetectorInputError(`${where}[${i}] must be an integer index in 1..${n}, got ${JSON.stringify(v)}`);
+        }
+        return v;
+      });
+    }
+    return [...new Set(r)].sort((a, b) => a - b);
+  }
+
+  /** Accepts a key whose value does not change the computation (verbose, plot, ...). */
+  ignore(name: string): void {
+    this.seen.add(name);
+  }
+
+  /** Throws for control keys this detector does not know (catches typos such as `aplha`). */
+  rejectUnknown(): void {
+    for (const key of Object.keys(this.control)) {
+      if (!this.seen.has(key)) {
+        throw new DetectorInputError(`control.${key} is not a ${this.detector} control option`);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Calendar helpers for dated series (R's "epochAsDate" mode)
+// ---------------------------------------------------------------------------------------------
+
+const DAY_MS = 86_400_000;
+
+/** Days since 1970-01-01 of an ISO date. */
+export function isoToDay(d: string): number {
+  return Math.round(Date.parse(`${d}T00:00:00Z`) / DAY_MS);
+}
+
+/** Day of the week, 0 = Sunday … 6 = Saturday. */
+export function weekday(day: number): number {
+  return (((day + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday
+}
+
+/**
+ * Shift a date by whole calendar years or months, keeping the day of the month and letting
+ * an impossible date roll over (29 February → 1 March), as R's seq.Date does.
+ */
+export function shiftCalendar(day: number, years: number, months: number): number {
+  const d = new Date(day * DAY_MS);
+  return Math.round(Date.UTC(d.getUTCFullYear() + years, d.getUTCMonth() + months, d.getUTCDate()) / DAY_MS);
+}
+
+function mod(a: number, m: number): number {
+  return ((a % m) + m) % m;
+}
+
+/**
+ * Snap a date to the epoch grid of t0 as R's algo.farrington does: the nearest same weekday
+ * (weekly data) or the same day of the month (monthly data); daily dates are kept.
+ */
+function snapToEpoch(d: number, t0: number, freq: number): number {
+  if (freq === 52) {
+    const fwd = mod(weekday(t0) - weekday(d), 7);
+    const bwd = mod(weekday(d) - weekday(t0), 7);
+    return d + (fwd < bwd ? fwd : -bwd);
+  }
+  if (freq === 12) return d - (new Date(d * DAY_MS).getUTCDate() - new Date(t0 * DAY_MS).getUTCDate());
+  return d;
+}
+
+/**
+ * Reference indices (1-based) of the classic method for a dated series: for each of the b
+ * previous years, the date one year (i years) back and w periods either side, each snapped
+ * to the nearest same weekday as week k (weekly data) or to the same day of the month
+ * (monthly data). Dates not in the series are dropped.
+ */
+function classicReferenceByDate(k: number, b: number, w: number, freq: number, dayIndex: Map<number, number>, days: number[]): number[] {
+  const t0 = days[k - 1]!;
+  const out: number[] = [];
+  for (let i = 1; i <= b; i++) {
+    const ref = shiftCalendar(t0, -i, 0);
+    const window: number[] = [];
+    for (let j = -w; j <= w; j++) {
+      if (freq === 52) window.push(ref + 7 * j);
+      else if (freq === 12) window.push(shiftCalendar(ref, 0, j));
+      else window.push(ref + j);
+    }
+    for (const d of window) {
+      const idx = dayIndex.get(snapToEpoch(d, t0, freq));
+      if (idx !== undefined) out.push(idx);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reweighted quasi-Poisson fit (shared)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Standardised Anscombe residuals of a Poisson fit (McCullagh & Nelder 1989, §2.4.2):
+ * s = 3/2·(y^(2/3)·μ^(−1/6) − μ^(1/2)) / √(φ·(1 − h)).
+ * A row with leverage 1 gives no information about outlyingness and gets s = 0.
+ */
+export function anscombeResiduals(fit: PoissonGlmFit, y: ArrayLike<number>, phi: number): Float64Array {
+  const s = new Float64Array(y.length);
+  for (let i = 0; i < y.length; i++) {
+    const mu = fit.fitted[i]!;
+    const a = 1.5 * (Math.pow(y[i]!, 2 / 3) * Math.pow(mu, -1 / 6) - Math.sqrt(mu));
+    const oneMinusH = 1 - fit.hat[i]!;
+    s[i] = oneMinusH > 0 ? a / Math.sqrt(phi * oneMinusH) : 0;
+  }
+  return s;
+}
+
+/**
+ * Farrington's reweighting: ωᵢ = γ·sᵢ⁻² when sᵢ > threshold, else γ, with γ chosen so that the
+ * weights sum to the number of baseline weeks.
+ */
+export function outbreakWeights(s: ArrayLike<number>, threshold: number): Float64Array {
+  const n = s.length;
+  let denom = 0;
+  for (let i = 0; i < n; i++) denom += s[i]! > threshold ? Math.pow(s[i]!, -2) : 1;
+  const gamma = n / denom;
+  const omega = new Float64Array(n);
+  for (let i = 0; i < n; i++) omega[i] = s[i]! > threshold ? gamma * Math.pow(s[i]!, -2) : gamma;
+  return omega;
+}
+
+export interface ReweightedFit {
+  fit: PoissonGlmFit;
+  /** max(1, dispersion) of the final fit. */
+  phi: number;
+  /** Prior weights of the final fit (null without reweighting). */
+  omega: Float64Array | null;
+  /** Convergence of the first (unweighted) fit, which is what R checks. */
+  converged: boolean;
+}
+
+/**
+ * Fit, then (optionally) compute Anscombe residuals with φ = max(1, dispersion), derive
+ * weights and refit with them as prior weights; φ is recomputed from the refit.
+ */
+export function reweightedFit(x: DesignRows, y: ArrayLike<number>, reweight: boolean, threshold: number): ReweightedFit {
+  return reweightFrom(fitPoissonGlm(x, y), x, y, reweight, threshold);
+}
+
+/** The reweighting step of `reweightedFit`, starting from an existing unweighted fit. */
+export function reweightFrom(
+  first: PoissonGlmFit,
+  x: DesignRows,
+  y: ArrayLike<number>,
+  reweight: boolean,
+  threshold: number,
+): ReweightedFit {
+  let phi = rMax1(first.dispersion);
+  if (!reweight) return { fit: first, phi, omega: null, converged: first.converged };
+  const s = anscombeResiduals(first, y, phi);
+  const omega = outbreakWeights(s, threshold);
+  const second = fitPoissonGlm(x, y, { priorWeights: omega });
+  phi = rMax1(second.dispersion);
+  return { fit: second, phi, omega, converged: first.converged };
+}
+
+/** R's max(x, 1): NaN propagates. */
+export function rMax1(v: number): number {
+  return Number.isNaN(v) ? v : Math.max(v, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Student t tail for coefficient tests.
+//
+// lib-r-math.js 2.0.3's pt (through its incomplete beta) is off by up to ~1e-7 relative, which
+// could flip a trend decision right at the threshold; this evaluates the regularised incomplete
+// beta by its continued fraction (DLMF 8.17.22) with the modified Lentz method instead.
+// ---------------------------------------------------------------------------------------------
+
+/** Continued fraction of I_x(a, b) (without the prefactor), modified Lentz. */
+function betaContinuedFraction(x: number, a: number, b: number): number {
+  const tiny = 1e-300;
+  let c = 1;
+  let d = 1 - ((a + b) * x) / (a + 1);
+  if (Math.abs(d) < tiny) d = tiny;
+  d = 1 / d;
+  let f = d;
+  for (let m = 1; m <= 10000; m++) {
+    const even = (m * (b - m) * x) / ((a + 2 * m - 1) * (a + 2 * m));
+    d = 1 + even * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + even / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    f *= d * c;
+    const odd = (-(a + m) * (a + b + m) * x) / ((a + 2 * m) * (a + 2 * m + 1));
+    d = 1 + odd * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + odd / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const delta = d * c;
+    f *= delta;
+    if (Math.abs(delta - 1) < 4e-16) break;
+  }
+  return f;
+}
+
+/**
+ * Regularised incomplete beta I_x(a, b), given both x and 1 − x (so that callers can pass an
+ * accurately computed complement).
+ */
+export function incompleteBeta(x: number, oneMinusX: number, a: number, b: number): number {
+  if (x <= 0) return 0;
+  if (oneMinusX <= 0) return 1;
+  const logPrefix = a * Math.log(x) + b * Math.log(oneMinusX) - (lgamma(a) + lgamma(b) - lgamma(a + b));
+  if (x < (a + 1) / (a + b + 2)) {
+    return (Math.exp(logPrefix) * betaContinuedFraction(x, a, b)) / a;
+  }
+  return 1 - (Math.exp(logPrefix) * betaContinuedFraction(oneMinusX, b, a)) / b;
+}
+
+/** Two-sided p-value 2·P(T_df > |t|) of a Student t statistic. */
+export function studentTwoSidedP(t: number, df: number): number {
+  if (Number.isNaN(t) || !(df > 0)) return Number.NaN;
+  if (!Number.isFinite(t)) return 0;
+  const t2 = t * t;
+  // P(|T| > |t|) = I_{df/(df+t²)}(df/2, 1/2).
+  return Math.min(1, incompleteBeta(df / (df + t2), t2 / (df + t2), df / 2, 0.5));
+}
+
+/** Two-sided p-value of the t statistic of coefficient j with the given dispersion. */
+export function coefficientPValue(fit: PoissonGlmFit, j: number, dispersion: number): number {
+  const se = Math.sqrt(dispersion * fit.covUnscaled[j]![j]!);
+  const t = fit.coefficients[j]! / se;
+  if (!Number.isFinite(t) || fit.dfResidual <= 0) return Number.NaN;
+  return studentTwoSidedP(t, fit.dfResidual);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Thresholds
+// ---------------------------------------------------------------------------------------------
+
+export type PowerTransform = 'none' | '1/2' | '2/3';
+export const POWER_TRANSFORMS: readonly PowerTransform[] = ['none', '1/2', '2/3'];
+
+export interface DeltaBound {
+  lower: number;
+  upper: number;
+  /** Standard deviation on the transformed scale. */
+  sd: number;
+  exponent: number;
+}
+
+/**
+ * Prediction interval by the delta method on a power scale (Farrington et al. 1996, §3.4):
+ * with τ = φ + se(μ₀)²/μ₀, the variance of μ₀^e is approximated by e²·μ₀^(2e−1)·τ, giving
+ * sd = √(μ₀·τ) (e = 1), √(τ/4) (e = 1/2), √(4/9·μ₀^(1/3)·τ) (e = 2/3); the bounds are
+ * (μ₀^e ∓ z·sd)^(1/e). An undefined bound (a negative base raised to 3/2) is ignored and the
+ * lower bound is floored at 0, as in R.
+ */
+export function deltaBound(mu0: number, seMu0: number, phi: number, transform: PowerTransform, z: number): DeltaBound {
+  const tau = phi + (seMu0 * seMu0) / mu0;
+  let sd: number;
+  let exponent: number;
+  if (transform === 'none') {
+    sd = Math.sqrt(mu0 * tau);
+    exponent = 1;
+  } else if (transform === '1/2') {
+    sd = Math.sqrt((1 / 4) * tau);
+    exponent = 1 / 2;
+  } else {
+    sd = Math.sqrt((4 / 9) * Math.pow(mu0, 1 / 3) * tau);
+    exponent = 2 / 3;
+  }
+  const centre = Math.pow(mu0, exponent);
+  const a = Math.pow(centre - z * sd, 1 / exponent);
+  const b = Math.pow(centre + z * sd, 1 / exponent);
+  // Sort with undefined values first, then floor the first at 0.
+  const vals = [a, b].filter((v) => !Number.isNaN(v)).sort((u, v) => u - v);
+  let lower: number;
+  let upper: number;
+  if (vals.length === 2) {
+    lower = vals[0]!;
+    upper = vals[1]!;
+  } else if (vals.length === 1) {
+    lower = Number.NaN;
+    upper = vals[0]!;
+  } else {
+    lower = Number.NaN;
+    upper = Number.NaN;
+  }
+  lower = Number.isNaN(lower) ? 0 : Math.max(0, lower);
+  return { lower, upper, sd, exponent };
+}
+
+/** Sum of the counts in weeks k−weeks+1 … k (1-based, gaps count as 0, clipped at the start). */
+export function recentCases(obs: readonly (number | null)[], k: number, weeks: number): number {
+  let s = 0;
+  for (let t = Math.max(1, k - weeks + 1); t <= k; t++) s += obs[t - 1] ?? 0;
+  return s;
+}
+
+/** "3, 4, 5" or "3, 4, 5, … (12 in all)". */
+export function listPoints(points: readonly number[]): string {
+  if (points.length <= 8) return points.join(', ');
+  return `${points.slice(0, 8).join(', ')}, … (${points.length} in all)`;
+}
+
+/** Collects per-point notes and renders one message per kind. */
+export class NoteCollector {
+  private readonly notes = new Map<string, number[]>();
+
+  add(kind: string, k: number): void {
+    const list = this.notes.get(kind);
+    if (list) list.push(k);
+    else this.notes.set(kind, [k]);
+  }
+
+  messages(): string[] {
+    return [...this.notes.entries()].map(([kind, pts]) => `${kind} at time point${pts.length > 1 ? 's' : ''} ${listPoints(pts)}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The classic detector
+// ---------------------------------------------------------------------------------------------
+
+interface ClassicControl {
+  b: number;
+  w: number;
+  reweight: boolean;
+  alpha: number;
+  trend: boolean;
+  limit54: [number, number];
+  powertrans: PowerTransform;
+}
+
+/**
+ * Classic Farrington (1996). Control (R names and defaults): range (default
+ * freq·b − w … n), b = 5, w = 3, reweight = true, alpha = 0.05 (two-sided: z = Φ⁻¹(1 − α/2)),
+ * trend = true, limit54 = [5, 4], powertrans = '2/3', fitFun ('algo.farrington.fitGLM.fast' or
+ * 'algo.farrington.fitGLM', same result); verbose and plot are accepted and ignored.
+ *
+ * Output per evaluated week: upperbound = 0 and alarm = false when fewer than limit54[0] cases
+ * fell in the last limit54[1] weeks (current week included), as R does; otherwise alarm when
+ * (y − μ₀)/(U − μ₀) > 1. A week b years back must exist (else no verdict, with a message);
+ * window weeks before the start of the series and gaps (null counts) are left out of the
+ * baseline. A gap in the evaluated week gives alarm = null. Extras: expected (μ₀), phi,
+ * trend (1 when the trend was kept), score ((y − μ₀)/(U − μ₀), 0 when too few cases).
+ */
+export const farrington: Detector = (series: CountSeries, control: DetectorControl): DetectorResult => {
+  const obs = checkedCounts(series);
+  const n = obs.length;
+  const freq = series.freq;
+  const rd = new ControlReader(control ?? {}, 'farrington');
+  const c: ClassicControl = {
+    b: rd.integer('b', 5, 1),
+    w: rd.integer('w', 3, 0),
+    reweight: rd.boolean('reweight', true),
+    alpha: rd.number('alpha', 0.05, (v) => v > 0 && v < 1, 'a number in (0, 1)'),
+    trend: rd.boolean('trend', true),
+    limit54: rd.limit54(),
+    powertrans: rd.choice('powertrans', POWER_TRANSFORMS, '2/3'),
+  };
+  rd.choice('fitFun', ['algo.farrington.fitGLM.fast', 'algo.farrington.fitGLM'] as const, 'algo.farrington.fitGLM.fast');
+  rd.ignore('verbose');
+  rd.ignore('plot');
+  const range = rd.range(series, () => {
+    const out: number[] = [];
+    for (let k = freq * c.b - c.w; k <= n; k++) out.push(k);
+    return out;
+  });
+  rd.rejectUnknown();
+
+  const alarm: (boolean | null)[] = new Array<boolean | null>(n).fill(null);
+  const upperbound: (number | null)[] = new Array<number | null>(n).fill(null);
+  const extra: Record<string, (number | null)[]> = {
+    expected: new Array<number | null>(range.length).fill(null),
+    phi: new Array<number | null>(range.length).fill(null),
+    trend: new Array<number | null>(range.length).fill(null),
+    score: new Array<number | null>(range.length).fill(null),
+  };
+  const notes = new NoteCollector();
+  const z = qnorm(1 - c.alpha / 2);
+
+  const useDates = series.dates !== undefined && [52, 12, 365].includes(freq);
+  const days = useDates ? series.dates!.map(isoToDay) : [];
+  const dayIndex = new Map<number, number>();
+  days.forEach((d, i) => dayIndex.set(d, i + 1));
+
+  range.forEach((k, r) => {
+    // Reference weeks: the window around the same week of each previous year, oldest first.
+    let refs: number[];
+    if (useDates) {
+      if (!dayIndex.has(snapToEpoch(shiftCalendar(days[k - 1]!, -c.b, 0), days[k - 1]!, freq))) {
+        notes.add(`too little history (${c.b} years needed): no verdict`, k);
+        return;
+      }
+      refs = classicReferenceByDate(k, c.b, c.w, freq, dayIndex, days);
+    } else {
+      if (k - freq * c.b < 1) {
+        notes.add(`too little history (${c.b} years needed): no verdict`, k);
+        return;
+      }
+      refs = [];
+      for (let i = c.b; i >= 1; i--) {
+        for (let t = k - freq * i - c.w; t <= k - freq * i + c.w; t++) if (t >= 1 && t <= n) refs.push(t);
+      }
+    }
+    if (refs.length < c.b * (2 * c.w + 1)) notes.add('reference weeks outside the series left out of the baseline', k);
+    const wtime = refs.filter((t) => obs[t - 1] !== null);
+    if (wtime.length < refs.length) notes.add('gaps (null counts) left out of the baseline', k);
+    const response = wtime.map((t) => obs[t - 1]!);
+    if (response.length < 3) {
+      notes.add('fewer than 3 baseline counts: no verdict', k);
+      return;
+    }
+
+    const designFor = (withTrend: boolean): number[][] => wtime.map((t) => (withTrend ? [1, t] : [1]));
+    const fitModel = (withTrend: boolean): { m: ReweightedFit; withTrend: boolean } => {
+      let first = fitPoissonGlm(designFor(withTrend), response);
+      // R (fitGLM.fast) drops the trend when the first fit does not converge, then carries on.
+      if (withTrend && !first.converged) {
+        withTrend = false;
+        notes.add('no convergence with the time trend: refitted without it', k);
+        first = fitPoissonGlm(designFor(false), response);
+      }
+      return { m: reweightFrom(first, designFor(withTrend), response, c.reweight, 1), withTrend };
+    };
+
+    let { m, withTrend } = fitModel(c.trend);
+    let doTrend = false;
+    if (withTrend) {
+      const p = coefficientPValue(m.fit, 1, m.fit.dispersion);
+      const mu0Hat = Math.exp(predictLink(m.fit, [1, k], 1).eta);
+      const noExtrapolation = mu0Hat <= Math.max(...response);
+      doTrend = c.b >= 3 && p < 0.05 && noExtrapolation;
+      if (!doTrend) {
+        ({ m, withTrend } = fitModel(false));
+      }
+    }
+    if (!m.fit.converged) notes.add('GLM did not converge in 25 iterations (result kept, as R does)', k);
+
+    const pred = predictLink(m.fit, withTrend ? [1, k] : [1], m.phi);
+    const mu0 = Math.max(Math.exp(pred.eta), 2.220446049250313e-16);
+    const seMu0 = pred.se * mu0;
+    const bound = deltaBound(mu0, seMu0, m.phi, c.powertrans, z);
+    const y = obs[k - 1] ?? null;
+    const enough = recentCases(obs, k, c.limit54[1]) >= c.limit54[0];
+    const score = y === null ? Number.NaN : enough ? (y - mu0) / (bound.upper - mu0) : 0;
+
+    upperbound[k - 1] = enough ? finiteOrNull(bound.upper) : 0;
+    alarm[k - 1] = y === null ? null : score > 1;
+    if (y === null) notes.add('no count (gap) in the evaluated week: no verdict', k);
+    extra.expected![r] = finiteOrNull(mu0);
+    extra.phi![r] = finiteOrNull(m.phi);
+    extra.trend![r] = doTrend ? 1 : 0;
+    extra.score![r] = finiteOrNull(score);
+  });
+
+  return { alarm, upperbound, extra, messages: notes.messages() };
+};
+
+/** NaN / ±Infinity → null. */
+export function finiteOrNull(v: number): number | null {
+  return Number.isFinite(v) ? v : null;
+}
