@@ -1,5 +1,6 @@
 /** The `yifang` command line: thin commands that call the modules. */
 import { Command } from 'commander';
+import { registerDetectCommand } from './detect.js';
 import { registerPlatformCommands } from './platform-commands.js';
 
 const program = new Command();
@@ -10,14 +11,6 @@ program
   .showHelpAfterError();
 
 registerPlatformCommands(program);
-
-const optional: [string, string][] = [
-  ['./detect.js', 'registerDetectCommand'],
-  ['./simulate.js', 'registerSimulateCommand'],
-];
-for (const [file, fn] of optional) {
-  const mod = (await import(file)) as Record<string, (p: Command) => void>;
-  mod[fn]!(program);
-}
+registerDetectCommand(program);
 
 await program.parseAsync(process.argv);
