@@ -1,0 +1,328 @@
+/**
+ * MLLP (Minimal Lower Layer Protocol) framing and a TCP listener.
+ *
+ * A frame is <VT 0x0B> message <FS 0x1C><CR 0x0D>. The decoder is a streaming state machine:
+ * frames may arrive split across reads or several in one read; bytes outside frames are
+ * dropped; a frame that grows past the size cap is reported and skipped.
+ */
+import net from 'node:net';
+import { buildAck, encodeAck } from './ack.js';
+
+export const MLLP_START = 0x0b;
+export const MLLP_END = 0x1c;
+export const MLLP_CR = 0x0d;
+
+export const DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
+
+export type MllpEvent =
+  | { type: 'message'; payload: Buffer }
+  /** A frame exceeded the cap; `head` holds its first bytes (for a best-effort reply). */
+  | { type: 'oversize'; head: Buffer; limit: number }
+  /** Non-blank bytes outside any frame, or a frame abandoned by a new start block. */
+  | { type: 'garbage'; bytes: number };
+
+const HEAD_BYTES = 4096;
+
+export class MllpDecoder {
+  private state: 'idle' | 'frame' | 'afterEnd' | 'skip' = 'idle';
+  private chunks: Buffer[] = [];
+  private size = 0;
+  readonly maxMessageBytes: number;
+
+  constructor(options: { maxMessageBytes?: number } = {}) {
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  }
+
+  /** Bytes of the frame currently being collected. */
+  get pendingBytes(): number {
+    return this.size;
+  }
+
+  /** True while inside a frame (started, not yet ended). */
+  get inFrame(): boolean {
+    return this.state === 'frame' || this.state === 'skip';
+  }
+
+  reset(): void {
+    this.state = 'idle';
+    this.chunks = [];
+    this.size = 0;
+  }
+
+  push(chunk: Buffer): MllpEvent[] {
+    const events: MllpEvent[] = [];
+    let garbage = 0;
+    let i = 0;
+    const n = chunk.length;
+    while (i < n) {
+      switch (this.state) {
+        case 'afterEnd':
+          // The CR after FS; tolerate senders that omit it.
+          if (chunk[i] === MLLP_CR) i++;
+          this.state = 'idle';
+          break;
+        case 'idle': {
+          const start = chunk.indexOf(MLLP_START, i);
+          const stop = start < 0 ? n : start;
+          for (let k = i; k < stop; k++) {
+            const b = chunk[k]!;
+            if (b !== 0x0d && b !== 0x0a && b !== 0x20 && b !== 0x09 && b !== 0x00) garbage++;
+          }
+          if (start < 0) {
+            i = n;
+          } else {
+            i = start + 1;
+            this.state = 'frame';
+            this.chunks = [];
+            this.size = 0;
+          }
+          break;
+        }
+        case 'frame':
+        case 'skip': {
+          const end = chunk.indexOf(MLLP_END, i);
+          const restart = chunk.indexOf(MLLP_START, i);
+          const stop = end < 0 ? (restart < 0 ? n : restart) : restart >= 0 && restart < end ? restart : end;
+          if (this.state === 'frame') {
+            const piece = chunk.subarray(i, stop);
+            if (this.size + piece.length > this.maxMessageBytes) {
+              const head = Buffer.concat([...this.chunks, piece]).subarray(0, HEAD_BYTES);
+              events.push({ type: 'oversize', head: Buffer.from(head), limit: this.maxMessageBytes });
+              this.chunks = [];
+              this.size = 0;
+              this.state = 'skip';
+            } else if (piece.length) {
+              // copy: the caller may reuse its read buffer
+              this.chunks.push(Buffer.from(piece));
+              this.size += piece.length;
+            }
+          }
+          if (stop === n) {
+            i = n;
+          } else if (chunk[stop] === MLLP_START) {
+            // New start block before the end of the current frame: drop the unfinished frame.
+            if (this.state === 'frame' && this.size > 0) garbage += this.size;
+            this.chunks = [];
+            this.size = 0;
+            this.state = 'frame';
+            i = stop + 1;
+          } else {
+            if (this.state === 'frame' && this.size > 0) {
+              events.push({ type: 'message', payload: this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks) });
+            }
+            this.chunks = [];
+            this.size = 0;
+            this.state = 'afterEnd';
+            i = stop + 1;
+          }
+          break;
+        }
+      }
+    }
+    if (garbage > 0) events.push({ type: 'garbage', bytes: garbage });
+    return events;
+  }
+}
+
+/** Wraps a message in an MLLP frame. */
+export function encodeFrame(message: Buffer | string): Buffer {
+  const body = typeof message === 'string' ? Buffer.from(message, 'utf8') : message;
+  const out = Buffer.allocUnsafe(body.length + 3);
+  out[0] = MLLP_START;
+  body.copy(out, 1);
+  out[body.length + 1] = MLLP_END;
+  out[body.length + 2] = MLLP_CR;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server
+// ---------------------------------------------------------------------------------------------
+
+export interface MllpServerEvent {
+  type: 'connect' | 'disconnect' | 'idle-timeout' | 'garbage' | 'oversize' | 'handler-error' | 'socket-error' | 'too-many-connections';
+  remote?: string;
+  detail?: string;
+}
+
+export interface MllpServerOptions {
+  port: number;
+  host?: string;
+  /**
+   * Processes one message (raw bytes, frame removed) and returns the reply bytes (the ACK,
+   * already encoded in the message's charset), or null to send nothing.
+   * Messages from one connection are handled one at a time, in order.
+   */
+  handle: (raw: Buffer) => Promise<Buffer | null | undefined>;
+  /** Close a connection after this long without traffic while nothing is being processed. Default 60 000. */
+  idleTimeoutMs?: number;
+  /** Largest accepted message. Default 10 MiB. */
+  maxMessageBytes?: number;
+  /** Refuse connections beyond this many. Default 256. */
+  maxConnections?: number;
+  /** If `handle` has not settled after this long, reply AR 207. Default 120 000. */
+  handlerTimeoutMs?: number;
+  /** Diagnostics hook (connections, timeouts, bad input). */
+  onEvent?: (event: MllpServerEvent) => void;
+}
+
+export interface MllpServer {
+  /** The port actually bound (useful with port 0). */
+  port: number;
+  /** Open connections right now. */
+  readonly connections: number;
+  /** Stops listening and closes every connection. */
+  close(): Promise<void>;
+}
+
+/** Messages queued per connection before reading from it is paused. */
+const MAX_QUEUED = 64;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`message handler did not finish within ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
+
+function fallbackReply(raw: Buffer, error: unknown): Buffer | null {
+  try {
+    return encodeAck(buildAck({ raw, error }));
+  } catch {
+    return null;
+  }
+}
+
+export function startMllpServer(options: MllpServerOptions): Promise<MllpServer> {
+  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const maxConnections = options.maxConnections ?? 256;
+  const handlerTimeoutMs = options.handlerTimeoutMs ?? 120_000;
+  const emit = (event: MllpServerEvent) => {
+    try {
+      options.onEvent?.(event);
+    } catch {
+      // a logging hook must not take the server down
+    }
+  };
+  const sockets = new Set<net.Socket>();
+
+  const onConnection = (socket: net.Socket) => {
+    const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    if (sockets.size >= maxConnections) {
+      emit({ type: 'too-many-connections', remote });
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    emit({ type: 'connect', remote });
+    socket.setNoDelay(true);
+    socket.setTimeout(idleTimeoutMs);
+
+    const decoder = new MllpDecoder({ maxMessageBytes });
+    let queue: Promise<void> = Promise.resolve();
+    let pending = 0;
+    let closing = false;
+
+    const send = (reply: Buffer | null | undefined) => {
+      if (reply && !socket.destroyed && socket.writable) socket.write(encodeFrame(reply));
+    };
+
+    const enqueue = (task: () => Promise<void>) => {
+      pending++;
+      if (pending >= MAX_QUEUED) socket.pause();
+      queue = queue
+        .then(task)
+        .catch(() => undefined)
+        .finally(() => {
+          pending--;
+          if (pending < MAX_QUEUED / 2 && socket.isPaused() && !closing) socket.resume();
+        });
+    };
+
+    socket.on('data', (chunk: Buffer) => {
+      if (closing) return;
+      let events: MllpEvent[];
+      try {
+        events = decoder.push(chunk);
+      } catch (e) {
+        emit({ type: 'socket-error', remote, detail: `decoder: ${(e as Error).message}` });
+        socket.destroy();
+        return;
+      }
+      for (const ev of events) {
+        if (ev.type === 'message') {
+          const payload = ev.payload;
+          enqueue(async () => {
+            let reply: Buffer | null | undefined;
+            try {
+              reply = await withTimeout(Promise.resolve().then(() => options.handle(payload)), handlerTimeoutMs);
+            } catch (e) {
+              emit({ type: 'handler-error', remote, detail: e instanceof Error ? e.message : String(e) });
+              reply = fallbackReply(payload, e);
+            }
+            send(reply);
+          });
+        } else if (ev.type === 'garbage') {
+          emit({ type: 'garbage', remote, detail: `${ev.bytes} bytes outside MLLP frames` });
+        } else {
+          // Oversized frame: answer AR from what we saw of its header, then hang up.
+          emit({ type: 'oversize', remote, detail: `frame larger than ${ev.limit} bytes` });
+          closing = true;
+          const head = ev.head;
+          enqueue(async () => {
+            send(fallbackReply(head, { code: 207, message: `Message exceeds the ${ev.limit}-byte limit and was not processed` }));
+            socket.end();
+          });
+          break;
+        }
+      }
+    });
+
+    socket.on('timeout', () => {
+      if (pending === 0) {
+        emit({ type: 'idle-timeout', remote });
+        socket.destroy();
+      }
+      // otherwise a message is being processed; the timer re-arms when we write the reply
+    });
+    socket.on('error', (e) => emit({ type: 'socket-error', remote, detail: e.message }));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      emit({ type: 'disconnect', remote });
+    });
+  };
+
+  const server = net.createServer({ pauseOnConnect: false }, onConnection);
+  server.on('error', (e) => emit({ type: 'socket-error', detail: `server: ${e.message}` }));
+
+  return new Promise<MllpServer>((resolve, reject) => {
+    const onListenError = (e: Error) => reject(e);
+    server.once('error', onListenError);
+    server.listen(options.port, options.host, () => {
+      server.off('error', onListenError);
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : options.port;
+      resolve({
+        port,
+        get connections() {
+          return sockets.size;
+        },
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            for (const s of sockets) s.destroy();
+          }),
+      });
+    });
+  });
+}
