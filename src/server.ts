@@ -59,7 +59,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const adminPassword = options.adminPassword ?? 'yifang-admin';
   if (!options.databaseUrl) {
     // Demo mode: make sure the administrator exists with the configured password.
-    await auth.addUser({ username: 'admin', password: adminPassword, displayName: '系统管理员', roles: ['admin'], organization: 'Yifang demo district' });
+    await auth.addUser({ username: 'admin', password: adminPassword, displayName: '系统管理员', roles: ['admin'], organization: '演示区卫生健康局' });
   }
 
   const app = Fastify({ logger: false, bodyLimit: Math.round((options.bodyLimitMb ?? 32) * 1024 * 1024), trustProxy: true });
@@ -158,11 +158,28 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   const webDist = path.join(repoRoot, 'web', 'dist');
   if (fs.existsSync(path.join(webDist, 'index.html'))) {
-    await app.register(fastifyStatic, { root: webDist, prefix: '/', wildcard: false, index: ['index.html'] });
+    // wildcard: files are looked up per request, so a rebuilt app is served without a restart.
+    await app.register(fastifyStatic, {
+      root: webDist,
+      prefix: '/',
+      wildcard: true,
+      index: false,
+      cacheControl: false,
+      setHeaders: (res, file) => {
+        // Hashed assets never change; index.html must be revalidated to pick up new builds.
+        res.setHeader('Cache-Control', file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    });
   }
+  app.get('/', (_req, reply) => {
+    if (!fs.existsSync(path.join(webDist, 'index.html'))) return reply.type('text/plain').send('Yifang: the web app is not built; run npm run build');
+    return reply.header('Cache-Control', 'no-cache').type('text/html').send(fs.createReadStream(path.join(webDist, 'index.html')));
+  });
   app.setNotFoundHandler((req, reply) => {
-    if (req.method === 'GET' && !req.url.startsWith('/fhir') && !req.url.startsWith('/api') && fs.existsSync(path.join(webDist, 'index.html'))) {
-      return reply.type('text/html').send(fs.createReadStream(path.join(webDist, 'index.html')));
+    const pathname = req.url.split('?')[0]!;
+    const isAppRoute = !pathname.startsWith('/fhir') && !pathname.startsWith('/api') && !pathname.startsWith('/assets/') && !/\.[a-z0-9]+$/i.test(pathname);
+    if (req.method === 'GET' && isAppRoute && fs.existsSync(path.join(webDist, 'index.html'))) {
+      return reply.header('Cache-Control', 'no-cache').type('text/html').send(fs.createReadStream(path.join(webDist, 'index.html')));
     }
     return reply.code(404).type(FHIR_JSON).send(new HttpError(404, `No route ${req.method} ${req.url.split('?')[0]}`, 'not-found').toOperationOutcome());
   });

@@ -11,7 +11,8 @@ import type { Readable } from 'node:stream';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { HttpError } from '../platform/errors.js';
 import { getTypeDef } from './definitions.js';
-import { prepareRow, writeRows, type FhirRepository, type PreparedRow, type Queryable } from './repository.js';
+import type pg from 'pg';
+import { copyNewRows, prepareRow, writeRows, type FhirRepository, type PreparedRow } from './repository.js';
 import { findOne } from './bundle.js';
 import { validateFhirResource } from './validate.js';
 
@@ -37,29 +38,39 @@ export interface ImportOptions {
 
 const DEFAULT_BATCH = 2000;
 
-/** Stamps version ids after those already stored, then writes one batch in one transaction. */
-async function writeBatch(repo: FhirRepository, resources: Resource[], client?: Queryable): Promise<void> {
+/**
+ * Stamps version ids after those already stored and writes one batch in one transaction:
+ * new ids through COPY (the bulk path), ids already stored through upserts.
+ */
+async function writeBatch(repo: FhirRepository, resources: Resource[], client?: pg.PoolClient): Promise<void> {
   if (!resources.length) return;
   const now = new Date().toISOString();
-  const run = async (c: Queryable) => {
+  const run = async (c: pg.PoolClient) => {
     const byType = new Map<string, Resource[]>();
-    for (const r of resources) byType.set(r.resourceType, [...(byType.get(r.resourceType) ?? []), r]);
-    const rows: PreparedRow[] = [];
+    for (const r of resources) {
+      const list = byType.get(r.resourceType) ?? [];
+      list.push(r);
+      byType.set(r.resourceType, list);
+    }
+    const fresh: PreparedRow[] = [];
+    const updates: PreparedRow[] = [];
     for (const [type, list] of byType) {
       const def = getTypeDef(type)!;
       const existing = await c.query<{ id: string; version_id: number }>(`SELECT id, version_id FROM ${def.table} WHERE id = ANY($1::text[])`, [
         list.map((r) => r.id),
       ]);
       const versions = new Map(existing.rows.map((r) => [r.id, r.version_id]));
-      // A batch may hold one id twice: the later line wins and gets the later version.
-      const seen = new Map<string, Resource>();
-      for (const r of list) seen.set(r.id!, r);
-      for (const r of seen.values()) {
-        const version = (versions.get(r.id!) ?? 0) + 1;
-        rows.push(prepareRow({ ...r, meta: { ...(r.meta ?? {}), versionId: String(version), lastUpdated: now } } as Resource));
+      // A batch may hold one id twice: the later line wins.
+      const unique = new Map<string, Resource>();
+      for (const r of list) unique.set(r.id!, r);
+      for (const r of unique.values()) {
+        const previous = versions.get(r.id!);
+        const row = prepareRow({ ...r, meta: { ...(r.meta ?? {}), versionId: String((previous ?? 0) + 1), lastUpdated: now } } as Resource);
+        (previous === undefined ? fresh : updates).push(row);
       }
     }
-    await writeRows(c, rows);
+    if (fresh.length) await copyNewRows(repo.db, c, fresh);
+    if (updates.length) await writeRows(c, updates);
   };
   if (client) await run(client);
   else await repo.db.transaction(run);
@@ -149,7 +160,7 @@ export async function importBundle(repo: FhirRepository, bundle: Bundle, file: s
     };
     const rewritten: Resource[] = [];
     for (const r of keep) rewritten.push(validateFhirResource(await rewrite(r, ids, resolveConditional)));
-    for (let i = 0; i < rewritten.length; i += DEFAULT_BATCH) await writeBatch(repo, rewritten.slice(i, i + DEFAULT_BATCH), client);
+    for (let i = 0; i < rewritten.length; i += DEFAULT_BATCH) await writeBatch(repo, rewritten.slice(i, i + DEFAULT_BATCH), client as pg.PoolClient);
     s.resources += rewritten.length;
   });
   s.seconds += (Date.now() - started) / 1000;

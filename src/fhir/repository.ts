@@ -11,6 +11,7 @@ import { badRequest, gone, notFound, preconditionFailed } from '../platform/erro
 import { getTypeDef, type ResourceTypeDef } from './definitions.js';
 import { extractSearchValues, paramColumns, patientCompartments } from './extract.js';
 import { assertResourceType, validateFhirResource } from './validate.js';
+import { copyRows } from './copy-format.js';
 
 export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
@@ -87,6 +88,34 @@ export async function writeRows(client: Queryable, rows: PreparedRow[]): Promise
     void type;
   }
   await writeHistory(client, rows.map((r) => ({ type: r.def.type, resource: r.resource, deleted: false })));
+}
+
+/** Column list of a type's table, in the order of PreparedRow.values. */
+export function tableColumns(def: ResourceTypeDef): string[] {
+  return typeColumns(def).all;
+}
+
+/**
+ * The bulk path: rows whose ids are not stored yet go in with COPY (type tables and history);
+ * the caller has checked that with a lookup in the same transaction.
+ */
+export async function copyNewRows(db: Database, client: pg.PoolClient, rows: PreparedRow[]): Promise<void> {
+  const byType = new Map<string, PreparedRow[]>();
+  for (const r of rows) {
+    const list = byType.get(r.def.type) ?? [];
+    list.push(r);
+    byType.set(r.def.type, list);
+  }
+  for (const list of byType.values()) {
+    const def = list[0]!.def;
+    await db.copyFrom(client, def.table, typeColumns(def).all, copyRows(list.map((r) => r.values)));
+  }
+  await db.copyFrom(
+    client,
+    'resource_history',
+    ['resource_type', 'id', 'version_id', 'last_updated', 'deleted', 'content'],
+    copyRows(rows.map((r) => [r.def.type, r.resource.id, Number(r.resource.meta!.versionId), r.resource.meta!.lastUpdated, false, r.resource])),
+  );
 }
 
 async function writeHistory(client: Queryable, entries: { type: string; resource: Resource; deleted: boolean }[]): Promise<void> {

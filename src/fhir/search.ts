@@ -413,7 +413,8 @@ async function resolveRevIncludes(client: Queryable, spec: string, matches: Reso
 /** Patient/$everything: the patient and every resource in its compartment. */
 export async function patientEverything(client: Queryable, patientId: string, limit = 5000): Promise<Resource[]> {
   const { loadDefinitions } = await import('./definitions.js');
-  const defs = [...loadDefinitions().values()].filter((d) => d.patientCompartmentParams.length > 0 || d.type === 'Patient');
+  // The access log is not part of the resident's record: AuditEvents are read through /fhir/AuditEvent.
+  const defs = [...loadDefinitions().values()].filter((d) => (d.patientCompartmentParams.length > 0 || d.type === 'Patient') && d.type !== 'AuditEvent');
   const union = defs.map((d) => `SELECT content FROM ${d.table} WHERE compartments @> $1::text[]`).join(' UNION ALL ');
   const r = await client.query<{ content: Resource }>(`${union} LIMIT ${limit}`, [[`Patient/${patientId}`]]);
   return r.rows.map((x) => x.content);

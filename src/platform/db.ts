@@ -17,6 +17,11 @@ export interface Database {
   /** Runs fn inside one transaction on one connection; rolls back on any error. */
   transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+  /**
+   * COPY FROM in PostgreSQL's text format on the given (checked-out) client: the bulk path.
+   * PostgreSQL streams it over the wire; PGlite reads it as a blob in the same session.
+   */
+  copyFrom(client: pg.PoolClient, table: string, columns: string[], data: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -39,7 +44,13 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 8 });
     pool.on('error', (err) => console.error('[db] idle client error:', err.message));
     await pool.query('select 1');
-    return wrap('postgres', pool);
+    const { from: copyFromStream } = await import('pg-copy-streams');
+    const { pipeline } = await import('node:stream/promises');
+    const { Readable } = await import('node:stream');
+    return wrap('postgres', pool, async (client, table, columns, data) => {
+      const stream = client.query(copyFromStream(`COPY ${table} (${columns.join(',')}) FROM STDIN`));
+      await pipeline(Readable.from([Buffer.from(data, 'utf8')]), stream);
+    });
   }
   const dataDir = path.resolve(options.dataDir ?? process.env.YIFANG_DATA_DIR ?? './data');
   fs.mkdirSync(dataDir, { recursive: true });
@@ -49,17 +60,28 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
   await pglite.waitReady;
   // PGlite is a single connection: one pooled client, so transactions never interleave.
   const pool = new pg.Pool({ ...(createPgConfig(pglite) as unknown as pg.PoolConfig), max: 1 });
-  const db = wrap('pglite', pool, dataDir, async () => {
-    await pglite.close();
-  });
+  // PGlite is one session: inside a transaction held through the pool's only client, a direct
+  // PGlite query runs in that same transaction.
+  const db = wrap(
+    'pglite',
+    pool,
+    async (_client, table, columns, data) => {
+      await pglite.query(`COPY ${table} (${columns.join(',')}) FROM '/dev/blob'`, [], { blob: new Blob([data]) });
+    },
+    dataDir,
+    async () => {
+      await pglite.close();
+    },
+  );
   return db;
 }
 
-function wrap(kind: EngineKind, pool: pg.Pool, dataDir?: string, onClose?: () => Promise<void>): Database {
+function wrap(kind: EngineKind, pool: pg.Pool, copyFrom: Database['copyFrom'], dataDir?: string, onClose?: () => Promise<void>): Database {
   return {
     kind,
     pool,
     dataDir,
+    copyFrom,
     async transaction(fn) {
       const client = await pool.connect();
       try {

@@ -1,0 +1,7 @@
+import { apiRequest } from './http.js';
+import type { AuditEvent, Bundle } from './fhir.types.js';
+
+/** The most recent audit events, newest first (administrators only on the server side). */
+export function fetchRecentAuditEvents(signal?: AbortSignal, count = 50): Promise<Bundle<AuditEvent>> {
+  return apiRequest<Bundle<AuditEvent>>(`/fhir/AuditEvent?_sort=-date&_count=${count}`, { signal });
+}

@@ -1,0 +1,80 @@
+/** The side menu: one entry per module, in the order a district public-health team works. */
+import type { ReactNode } from 'react';
+import {
+  AlertOutlined,
+  AuditOutlined,
+  BarChartOutlined,
+  FileSearchOutlined,
+  HeartOutlined,
+  HomeOutlined,
+  SettingOutlined,
+  TeamOutlined,
+  UserOutlined,
+  ProfileOutlined,
+  RadarChartOutlined,
+} from '@ant-design/icons';
+import { t } from '../i18n/i18n.js';
+
+export interface NavItem {
+  key: string;
+  label: string;
+  icon?: ReactNode;
+  children?: NavItem[];
+  adminOnly?: boolean;
+}
+
+/** Built on each render so labels follow the current language. */
+export function navItems(): NavItem[] {
+  return [
+    { key: '/', label: t('nav.home', '首页/工作台'), icon: <HomeOutlined /> },
+    { key: '/residents', label: t('nav.residents', '居民档案'), icon: <TeamOutlined /> },
+    {
+      key: 'surveillance',
+      label: t('nav.surveillance', '传染病监测预警'),
+      icon: <AlertOutlined />,
+      children: [
+        { key: '/surveillance/alerts', label: t('nav.alerts', '预警信号'), icon: <AlertOutlined /> },
+        { key: '/surveillance/reports', label: t('nav.reportCards', '传染病报告卡'), icon: <ProfileOutlined /> },
+        { key: '/surveillance/overview', label: t('nav.surveillanceOverview', '监测概览'), icon: <RadarChartOutlined /> },
+      ],
+    },
+    { key: '/investigation', label: t('nav.investigation', '流行病学调查'), icon: <FileSearchOutlined /> },
+    { key: '/chronic', label: t('nav.chronic', '慢病与家庭医生'), icon: <HeartOutlined /> },
+    { key: '/indicators', label: t('nav.indicators', '指标与决策'), icon: <BarChartOutlined /> },
+    {
+      key: 'admin',
+      label: t('nav.admin', '系统管理'),
+      icon: <SettingOutlined />,
+      adminOnly: true,
+      children: [
+        { key: '/admin/users', label: t('nav.users', '用户管理'), icon: <UserOutlined /> },
+        { key: '/admin/audit', label: t('nav.audit', '审计日志'), icon: <AuditOutlined /> },
+      ],
+    },
+  ];
+}
+
+/** The menu key to highlight for a path (a record page highlights its list). */
+export function selectedNavKey(path: string, items: NavItem[]): string {
+  const flat = items.flatMap((item) => (item.children ? item.children : [item]));
+  let best = '/';
+  for (const item of flat) {
+    if (item.key === '/') continue;
+    if ((path === item.key || path.startsWith(`${item.key}/`)) && item.key.length > best.length) best = item.key;
+  }
+  return best;
+}
+
+/** The group (submenu) that contains a key, to open it. */
+export function parentNavKey(key: string, items: NavItem[]): string | undefined {
+  return items.find((item) => item.children?.some((child) => child.key === key))?.key;
+}
+
+export function findNavItem(key: string, items: NavItem[]): NavItem | undefined {
+  for (const item of items) {
+    if (item.key === key) return item;
+    const child = item.children?.find((c) => c.key === key);
+    if (child) return child;
+  }
+  return undefined;
+}
