@@ -18,6 +18,9 @@ import { badRequest, HttpError } from './platform/errors.js';
 import { migrate } from './platform/migrations.js';
 import { describeRoute, openApiDocument } from './platform/openapi.js';
 import type { Bundle } from '@medplum/fhirtypes';
+import { loadModules } from './modules.js';
+import type { ModuleContext } from './platform/module.js';
+import { ProcessorRunner } from './platform/processors.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -32,6 +35,8 @@ export interface ServerOptions {
   quiet?: boolean;
   bodyLimitMb?: number;
   sharedDir?: string;
+  /** MLLP (HL7 v2) listener port; 0 picks a free one; undefined uses MLLP_PORT or 2575. */
+  mllpPort?: number;
   /** Use an already open database (tests). */
   db?: Database;
 }
@@ -43,6 +48,7 @@ export interface RunningServer {
   repo: FhirRepository;
   auth: AuthService;
   audit: AuditLog;
+  processors: ProcessorRunner;
   close(): Promise<void>;
 }
 
@@ -156,6 +162,30 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   registerFhirRoutes(app, { repo, audit, authenticate });
 
+  const processors = new ProcessorRunner(db);
+  const closeHooks: (() => Promise<void>)[] = [];
+  const moduleContext: ModuleContext = {
+    app,
+    db,
+    repo,
+    audit,
+    auth,
+    processors,
+    async guard(req, permission) {
+      const user = await authenticate(req);
+      requirePermission(user, permission);
+      return user;
+    },
+    onClose: (fn) => closeHooks.push(fn),
+    log,
+    options: { mllpPort: options.mllpPort, host: options.host },
+  };
+  for (const m of await loadModules()) await m.register(moduleContext);
+  // Every FHIR write wakes the processors, so derived data follows within milliseconds.
+  app.addHook('onResponse', async (req) => {
+    if (req.method !== 'GET') processors.poke();
+  });
+
   const webDist = path.join(repoRoot, 'web', 'dist');
   if (fs.existsSync(path.join(webDist, 'index.html'))) {
     // wildcard: files are looked up per request, so a rebuilt app is served without a restart.
@@ -189,6 +219,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await loadDemoData({ repo, db, sharedDir: options.sharedDir, log });
   }
 
+  processors.start();
   const address = await app.listen({ port: options.port ?? 8080, host: options.host ?? '127.0.0.1' });
   const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
   return {
@@ -198,8 +229,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     repo,
     auth,
     audit,
+    processors,
     async close() {
       await app.close();
+      await processors.stop();
+      for (const fn of closeHooks.reverse()) await fn();
       await audit.close();
       if (!options.db) await db.close();
     },

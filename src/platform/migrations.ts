@@ -15,11 +15,17 @@ export interface Migration {
   sql: () => string;
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const sqlFile = (name: string) => () => fs.readFileSync(path.join(here, 'migrations', name), 'utf8');
+const srcDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** A module's SQL file, path relative to src/ (e.g. 'hl7v2/migrations/100_messages.sql'). */
+const sqlFile = (relative: string) => () => fs.readFileSync(path.join(srcDir, relative), 'utf8');
 
+/**
+ * Version ranges per capability, so modules add migrations without colliding:
+ * 1–99 platform and FHIR, 100–199 hl7v2/feeds/identity, 200–249 surveillance reporting and
+ * signals, 250–299 alerts, 300–399 chronic care, immunization, contracts, indicators.
+ */
 export const MIGRATIONS: Migration[] = [
-  { version: 1, name: 'platform', sql: sqlFile('001_platform.sql') },
+  { version: 1, name: 'platform', sql: sqlFile('platform/migrations/001_platform.sql') },
   { version: 2, name: 'fhir-r4-tables', sql: fhirSchemaSql },
 ];
 
@@ -31,7 +37,7 @@ export async function migrate(db: Database, log: (msg: string) => void = () => u
   await db.transaction(async (client) => {
     if (db.kind === 'postgres') await client.query('SELECT pg_advisory_xact_lock(7262001)');
     const done = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
-    for (const m of MIGRATIONS) {
+    for (const m of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {
       if (done.has(m.version)) continue;
       log(`migration ${m.version} ${m.name}`);
       await client.query(m.sql());
