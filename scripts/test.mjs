@@ -50,6 +50,5 @@ if (code !== 0 && failed === 0) {
   console.log('vitest exited with an error outside any test (see above); counted as one failure');
   failed = 1;
 }
-fs.rmSync(path.join(os.tmpdir(), `yifang-test-template-${process.pid}`), { recursive: true, force: true });
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(code === 0 && failed === 0 ? 0 : 1);

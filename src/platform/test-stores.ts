@@ -9,12 +9,18 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { openDatabase, type Database } from './db.js';
-import { migrate } from './migrations.js';
+import { createHash } from 'node:crypto';
+import { migrate, MIGRATIONS } from './migrations.js';
 import { startServer, type RunningServer } from '../server.js';
 
 export type StoreKind = 'pglite' | 'postgres';
 
-const templateDir = path.join(os.tmpdir(), `yifang-test-template-${process.env.YIFANG_TEST_RUN ?? 'local'}`);
+// Keyed by the schema itself, so a changed migration never meets a stale template.
+const schemaHash = createHash('sha1')
+  .update(MIGRATIONS.map((m) => `${m.version}:${m.sql()}`).join('\n'))
+  .digest('hex')
+  .slice(0, 12);
+const templateDir = path.join(os.tmpdir(), `yifang-test-template-${schemaHash}`);
 const PG_TEMPLATE = 'yifang_test_template';
 
 export function postgresUrl(): string | undefined {

@@ -31,8 +31,9 @@
  * Upper bound: the count at which p would reach alpha, so alarm ⇔ y > upper bound:
  * regression ŷ + σ·t_{1−α, nb−8}; EWMA min over the two smoothers of (μ + t_{1−α, nb−1}·σ − (1 − w)Z_{t−1})/w.
  */
-import { pt, qt } from 'lib-r-math.js';
+import { qt as qtApprox } from 'lib-r-math.js';
 import { GlmFitError, leastSquares } from './baseline-glm.js';
+import { studentCdf, studentQuantile } from './farrington.js';
 import {
   checkSeriesShape,
   emptyResult,
@@ -54,9 +55,18 @@ function round5(x: number): number {
   return Math.round(x * 1e5) / 1e5;
 }
 
+/**
+ * Student t quantile and distribution function. lib-r-math.js's pt and qt are off by ~1e-7
+ * relative (enough to move round5(qt(…)) or a p-value across a threshold), so the exact
+ * versions in farrington.ts are used; lib-r-math's qt only gives Newton its starting point.
+ */
+function qt(p: number, df: number): number {
+  return studentQuantile(p, df, qtApprox(p, df));
+}
+
 /** Upper-tail probability as Rnssp computes it: 1 − pt(stat, df). */
 function upperP(stat: number, df: number): number {
-  return 1 - pt(stat, df);
+  return 1 - studentCdf(stat, df);
 }
 
 /** ISO weekday (1 = Monday … 7 = Sunday) of each position. */

@@ -55,7 +55,7 @@ import {
   type PowerTransform,
   type ReweightedFit,
 } from './farrington.js';
-import { dispersionWithWeights, fitPoissonGlm, predictLink } from './glm.js';
+import { dispersionWithWeights, factorTrendRow, fitGlm, predictLink, type FactorTrendDesign } from './glm.js';
 import { DetectorInputError, type CountSeries, type Detector, type DetectorControl, type DetectorResult } from './types.js';
 
 export type ThresholdMethod = 'delta' | 'nbPlugin' | 'muan';
@@ -352,22 +352,26 @@ export const farringtonFlexible: Detector = (series: CountSeries, control: Detec
       return;
     }
 
-    const designRow = (t: number, lev: number, withTrend: boolean): number[] => {
-      const row = [1];
-      if (withTrend) row.push(timeOf(t));
-      if (useFactor) for (let j = 1; j < levels.length; j++) row.push(lev === levels[j] ? 1 : 0);
-      return row;
-    };
-    const design = (withTrend: boolean): number[][] => rows.map((t) => designRow(t, level[t]!, withTrend));
-    const x0 = (withTrend: boolean): number[] => designRow(k, p, withTrend);
+    // Intercept, trend and the seasonal factor as a structured design (closed-form IRLS steps).
+    const levelIndex = new Int32Array(p + 1).fill(-1);
+    levels.forEach((lev, j) => (levelIndex[lev] = j));
+    const rowLevel = new Int32Array(rows.length);
+    const rowTime = new Float64Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      rowLevel[i] = useFactor ? levelIndex[level[rows[i]!]!]! : 0;
+      rowTime[i] = timeOf(rows[i]!);
+    }
+    const nLevels = useFactor ? levels.length : 1;
+    const design = (withTrend: boolean): FactorTrendDesign => ({ level: rowLevel, nLevels, time: withTrend ? rowTime : null });
+    const x0 = (withTrend: boolean): number[] => factorTrendRow(design(withTrend), useFactor ? levelIndex[p]! : 0, timeOf(k));
 
     // Fit with R's fallback: drop the trend when the first fit does not converge; give up
     // (null) when it does not converge without the trend either.
     const fitModel = (withTrend: boolean): { m: ReweightedFit; withTrend: boolean; disp: number } | null => {
-      let first = fitPoissonGlm(design(withTrend), response);
+      let first = fitGlm(design(withTrend), response);
       if (!first.converged && withTrend) {
         withTrend = false;
-        first = fitPoissonGlm(design(false), response);
+        first = fitGlm(design(false), response);
       }
       if (!first.converged) return null;
       const m = reweightFrom(first, design(withTrend), response, c.reweight, c.weightsThreshold);

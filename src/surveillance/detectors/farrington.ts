@@ -18,7 +18,7 @@
  * `farrington-flexible.ts` (input checks, the reweighted fit, the delta-method bound).
  */
 import { lgamma, qnorm } from 'lib-r-math.js';
-import { fitPoissonGlm, predictLink, type DesignRows, type PoissonGlmFit } from './glm.js';
+import { fitGlm, predictLink, type FactorTrendDesign, type GlmDesign, type PoissonGlmFit } from './glm.js';
 import {
   DetectorInputError,
   type CountSeries,
@@ -261,7 +261,9 @@ export function anscombeResiduals(fit: PoissonGlmFit, y: ArrayLike<number>, phi:
   const s = new Float64Array(y.length);
   for (let i = 0; i < y.length; i++) {
     const mu = fit.fitted[i]!;
-    const a = 1.5 * (Math.pow(y[i]!, 2 / 3) * Math.pow(mu, -1 / 6) - Math.sqrt(mu));
+    // y^(2/3)·μ^(−1/6) by cube roots (cheaper than pow, equal to rounding).
+    const cy = Math.cbrt(y[i]!);
+    const a = 1.5 * ((cy * cy) / Math.sqrt(Math.cbrt(mu)) - Math.sqrt(mu));
     const oneMinusH = 1 - fit.hat[i]!;
     s[i] = oneMinusH > 0 ? a / Math.sqrt(phi * oneMinusH) : 0;
   }
@@ -296,14 +298,14 @@ export interface ReweightedFit {
  * Fit, then (optionally) compute Anscombe residuals with φ = max(1, dispersion), derive
  * weights and refit with them as prior weights; φ is recomputed from the refit.
  */
-export function reweightedFit(x: DesignRows, y: ArrayLike<number>, reweight: boolean, threshold: number): ReweightedFit {
-  return reweightFrom(fitPoissonGlm(x, y), x, y, reweight, threshold);
+export function reweightedFit(x: GlmDesign, y: ArrayLike<number>, reweight: boolean, threshold: number): ReweightedFit {
+  return reweightFrom(fitGlm(x, y), x, y, reweight, threshold);
 }
 
 /** The reweighting step of `reweightedFit`, starting from an existing unweighted fit. */
 export function reweightFrom(
   first: PoissonGlmFit,
-  x: DesignRows,
+  x: GlmDesign,
   y: ArrayLike<number>,
   reweight: boolean,
   threshold: number,
@@ -312,7 +314,7 @@ export function reweightFrom(
   if (!reweight) return { fit: first, phi, omega: null, converged: first.converged };
   const s = anscombeResiduals(first, y, phi);
   const omega = outbreakWeights(s, threshold);
-  const second = fitPoissonGlm(x, y, { priorWeights: omega });
+  const second = fitGlm(x, y, { priorWeights: omega });
   phi = rMax1(second.dispersion);
   return { fit: second, phi, omega, converged: first.converged };
 }
@@ -380,6 +382,62 @@ export function studentTwoSidedP(t: number, df: number): number {
   const t2 = t * t;
   // P(|T| > |t|) = I_{df/(df+t²)}(df/2, 1/2).
   return Math.min(1, incompleteBeta(df / (df + t2), t2 / (df + t2), df / 2, 0.5));
+}
+
+/**
+ * Student t distribution function P(T_df ≤ t) (lowerTail) or P(T_df > t), from the same exact
+ * incomplete beta (P(|T| > |t|) = I_{df/(df+t²)}(df/2, 1/2)); a replacement for lib-r-math.js's
+ * pt, which is off by up to ~1e-7 relative.
+ */
+export function studentCdf(t: number, df: number, lowerTail = true): number {
+  if (Number.isNaN(t) || !(df > 0)) return Number.NaN;
+  if (t === Number.POSITIVE_INFINITY) return lowerTail ? 1 : 0;
+  if (t === Number.NEGATIVE_INFINITY) return lowerTail ? 0 : 1;
+  const t2 = t * t;
+  const tail = 0.5 * incompleteBeta(df / (df + t2), t2 / (df + t2), df / 2, 0.5); // P(T > |t|)
+  const upper = t > 0 ? tail : 1 - tail;
+  return lowerTail ? 1 - upper : upper;
+}
+
+/** Student t density. */
+export function studentDensity(t: number, df: number): number {
+  const logC = lgamma((df + 1) / 2) - lgamma(df / 2) - 0.5 * Math.log(df * Math.PI);
+  return Math.exp(logC - ((df + 1) / 2) * Math.log1p((t * t) / df));
+}
+
+/**
+ * Student t quantile: the t with P(T_df ≤ t) = p, by Newton steps on the exact distribution
+ * function from a starting value (lib-r-math.js's qt, good to ~1e-7), falling back to
+ * bisection if Newton does not settle. Replaces lib-r-math.js's qt.
+ */
+export function studentQuantile(p: number, df: number, start?: number): number {
+  if (Number.isNaN(p) || !(df > 0) || p < 0 || p > 1) return Number.NaN;
+  if (p === 0) return Number.NEGATIVE_INFINITY;
+  if (p === 1) return Number.POSITIVE_INFINITY;
+  if (p === 0.5) return 0;
+  // Work in the upper half (symmetry) for accuracy: find t > 0 with P(T > t) = q.
+  const q = p > 0.5 ? 1 - p : p;
+  const sign = p > 0.5 ? 1 : -1;
+  let x = start !== undefined && Number.isFinite(start) && start !== 0 ? Math.abs(start) : 1;
+  for (let i = 0; i < 60; i++) {
+    const f = studentCdf(x, df, false) - q;
+    const d = studentDensity(x, df);
+    if (!(d > 0)) break;
+    const next = x + f / d;
+    if (!(next > 0) || !Number.isFinite(next)) break;
+    if (Math.abs(next - x) <= 4e-16 * Math.abs(next)) return sign * next;
+    x = next;
+  }
+  // Bisection on P(T > t) = q over [0, hi].
+  let lo = 0;
+  let hi = Math.max(1, x);
+  while (studentCdf(hi, df, false) > q) hi *= 2;
+  for (let i = 0; i < 200 && hi - lo > 4e-16 * hi; i++) {
+    const mid = (lo + hi) / 2;
+    if (studentCdf(mid, df, false) > q) lo = mid;
+    else hi = mid;
+  }
+  return sign * (lo + hi) / 2;
 }
 
 /** Two-sided p-value of the t statistic of coefficient j with the given dispersion. */
@@ -570,14 +628,17 @@ export const farrington: Detector = (series: CountSeries, control: DetectorContr
       return;
     }
 
-    const designFor = (withTrend: boolean): number[][] => wtime.map((t) => (withTrend ? [1, t] : [1]));
+    // Intercept (and trend): a one-level structured design, fitted in closed form.
+    const levelZero = new Int32Array(wtime.length);
+    const times = Float64Array.from(wtime);
+    const designFor = (withTrend: boolean): FactorTrendDesign => ({ level: levelZero, nLevels: 1, time: withTrend ? times : null });
     const fitModel = (withTrend: boolean): { m: ReweightedFit; withTrend: boolean } => {
-      let first = fitPoissonGlm(designFor(withTrend), response);
+      let first = fitGlm(designFor(withTrend), response);
       // R (fitGLM.fast) drops the trend when the first fit does not converge, then carries on.
       if (withTrend && !first.converged) {
         withTrend = false;
         notes.add('no convergence with the time trend: refitted without it', k);
-        first = fitPoissonGlm(designFor(false), response);
+        first = fitGlm(designFor(false), response);
       }
       return { m: reweightFrom(first, designFor(withTrend), response, c.reweight, 1), withTrend };
     };
