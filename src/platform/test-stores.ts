@@ -21,7 +21,8 @@ const schemaHash = createHash('sha1')
   .digest('hex')
   .slice(0, 12);
 const templateDir = path.join(os.tmpdir(), `yifang-test-template-${schemaHash}`);
-const PG_TEMPLATE = 'yifang_test_template';
+const PG_TEMPLATE = `yifang_tpl_${schemaHash}`;
+
 
 export function postgresUrl(): string | undefined {
   return process.env.YIFANG_TEST_PG_URL || undefined;
@@ -50,14 +51,37 @@ export async function prepareTemplates(): Promise<void> {
   if (url) {
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
-    await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname LIKE 'yifang_test_%' AND pid <> pg_backend_pid()`);
-    const old = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'yifang_test_%'`);
-    for (const r of old.rows) await admin.query(`DROP DATABASE IF EXISTS "${r.datname}"`);
-    await admin.query(`CREATE DATABASE ${PG_TEMPLATE}`);
-    await admin.end();
-    const db = await openDatabase({ databaseUrl: withDatabase(url, PG_TEMPLATE) });
-    await migrate(db);
-    await db.close();
+    try {
+      // Several test runs may share the server (developers, CI): serialise setup, and drop only
+      // databases left behind by runs whose process is gone.
+      await admin.query('SELECT pg_advisory_lock(7262002)');
+      const old = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'yifang_test_%' OR datname LIKE 'yifang_tpl_%'`);
+      for (const { datname } of old.rows) {
+        const pid = Number(/^yifang_test_(\d+)_/.exec(datname)?.[1]);
+        const stale = datname.startsWith('yifang_tpl_') ? datname !== PG_TEMPLATE : !isAlive(pid);
+        if (stale) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+      }
+      const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [PG_TEMPLATE]);
+      if (!exists.rows.length) {
+        await admin.query(`CREATE DATABASE ${PG_TEMPLATE}`);
+        const db = await openDatabase({ databaseUrl: withDatabase(url, PG_TEMPLATE) });
+        await migrate(db);
+        await db.close();
+      }
+    } finally {
+      await admin.query('SELECT pg_advisory_unlock(7262002)').catch(() => undefined);
+      await admin.end();
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
