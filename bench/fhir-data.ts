@@ -37,11 +37,11 @@ export function syntheaResources(): Record<string, unknown>[] {
 }
 
 /** Writes `total` resources as NDJSON, copy k of each resource getting id "<id>-k" (and its references too). */
-export function writeRepeatedNdjson(file: string, total: number): number {
+export function writeRepeatedNdjson(file: string, total: number, firstCopy = 0): number {
   const base = syntheaResources().map((r) => JSON.stringify(r));
   const fd = fs.openSync(file, 'w');
   let written = 0;
-  for (let k = 0; written < total; k++) {
+  for (let k = firstCopy; written < total; k++) {
     const chunk: string[] = [];
     for (const line of base) {
       if (written >= total) break;

@@ -1,0 +1,67 @@
+/**
+ * `npm run bench`: every benchmark the issues name, printed as tables. Storage benchmarks run
+ * on PGlite and on PostgreSQL (DATABASE_URL or 127.0.0.1:5432) side by side.
+ *
+ *   npm run bench [-- --only fhir,detectors] [-- --quick]
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+
+const argv = process.argv.slice(2);
+if (argv.includes('--help')) {
+  console.log('npm run bench -- [--only fhir,detectors,simulator,linkage,mllp,surveillance,chronic] [--quick]');
+  process.exit(0);
+}
+const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1]!.split(',') : undefined;
+const quick = argv.includes('--quick');
+
+async function reachable(url: string): Promise<boolean> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await c.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+for (const url of [process.env.DATABASE_URL, 'postgres://postgres@127.0.0.1:5432/test']) {
+  if (url && (await reachable(url))) {
+    process.env.YIFANG_TEST_PG_URL = url;
+    break;
+  }
+}
+delete process.env.DATABASE_URL;
+console.log(process.env.YIFANG_TEST_PG_URL ? 'Stores: PGlite and PostgreSQL' : 'Stores: PGlite only (no PostgreSQL reachable)');
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+/** name → [file, exported function, arguments] */
+const suites: [string, string, string, string[]][] = [
+  ['fhir', 'fhir.bench.ts', 'runFhirBench', quick ? ['--resources', '20000', '--store-size', '50000', '--samples', '100'] : []],
+  ['detectors', 'detectors.bench.ts', 'runDetectorsBench', []],
+  ['farrington', 'farrington.bench.ts', 'runFarringtonBench', []],
+  ['simulator', 'simulator.bench.ts', 'runSimulatorBench', quick ? ['--quick'] : []],
+  ['linkage', 'linkage.bench.ts', 'runLinkageBench', []],
+  ['mllp', 'mllp.bench.ts', 'runMllpBench', []],
+  ['surveillance', 'surveillance.bench.ts', 'runSurveillanceBench', []],
+  ['chronic', 'chronic.bench.ts', 'runChronicBench', []],
+];
+
+for (const [name, file, fn, args] of suites) {
+  if (only && !only.includes(name)) continue;
+  if (!fs.existsSync(path.join(here, file))) continue;
+  console.log(`\n=== ${name} (${file}) ===`);
+  const started = Date.now();
+  try {
+    const mod = (await import(`./${file}`)) as Record<string, (argv?: string[]) => Promise<unknown>>;
+    const run = mod[fn];
+    if (!run) throw new Error(`${file} does not export ${fn}`);
+    await run(args);
+  } catch (err) {
+    console.error(`[bench ${name}] failed: ${(err as Error).stack ?? err}`);
+    process.exitCode = 1;
+  }
+  console.log(`(${name}: ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+}
