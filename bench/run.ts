@@ -40,6 +40,7 @@ const here = path.dirname(new URL(import.meta.url).pathname);
 /** name → [file, exported function, arguments] */
 const suites: [string, string, string, string[]][] = [
   ['fhir', 'fhir.bench.ts', 'runFhirBench', quick ? ['--resources', '20000', '--store-size', '50000', '--samples', '100'] : []],
+  ['fhir-cpu', 'fhir-cpu.bench.ts', 'runFhirCpuBench', quick ? ['--rounds', '3'] : []],
   ['detectors', 'detectors.bench.ts', 'runDetectorsBench', []],
   ['farrington', 'farrington.bench.ts', 'runFarringtonBench', []],
   ['simulator', 'simulator.bench.ts', 'runSimulatorBench', quick ? ['--quick'] : []],

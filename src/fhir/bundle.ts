@@ -73,6 +73,15 @@ export async function processBundle(repo: FhirRepository, input: unknown, baseUr
   return { resourceType: 'Bundle', type: 'transaction-response', entry: responses };
 }
 
+/**
+ * Runs a transaction Bundle on a transaction the caller already holds, so other rows (e.g. an
+ * inbound HL7 message and its status) commit or roll back together with the Bundle.
+ */
+export async function processTransactionOn(repo: FhirRepository, client: Queryable, bundle: Bundle, baseUrl: string, hooks: BundleHooks = {}): Promise<Bundle> {
+  const responses = await runEntries(repo, bundle.entry ?? [], client, baseUrl, hooks, 0);
+  return { resourceType: 'Bundle', type: 'transaction-response', entry: responses };
+}
+
 async function runEntries(repo: FhirRepository, entries: BundleEntry[], client: Queryable, baseUrl: string, hooks: BundleHooks, offset: number): Promise<BundleEntry[]> {
   const planned = entries.map((e, i) => plan(e, i + offset));
   // First pass: give each POST its id, so references between entries resolve in any order.
@@ -87,6 +96,14 @@ async function runEntries(repo: FhirRepository, entries: BundleEntry[], client: 
       // A conditional reference may name a resource created by this very Bundle.
       if (p.entry.request?.ifNoneExist) ids.set(`${p.type}?${p.entry.request.ifNoneExist}`, `${p.type}/${id}`);
     } else if (p.method === 'PUT' && p.id && full) ids.set(full, `${p.type}/${p.id}`);
+  }
+  // Conditional updates (PUT Type?search) get their id up front, so other entries can reference them.
+  for (const p of planned) {
+    if (p.method !== 'PUT' || p.id || !p.query) continue;
+    const existing = await findOne(client, p.type, p.query, baseUrl);
+    p.id = existing?.id ?? randomUUID();
+    if (p.entry.fullUrl) ids.set(p.entry.fullUrl, `${p.type}/${p.id}`);
+    ids.set(`${p.type}?${p.query}`, `${p.type}/${p.id}`);
   }
   // Conditional references ("Organization?identifier=...") resolve to the one resource they match.
   for (const ref of collectConditionalReferences(entries)) {

@@ -11,8 +11,12 @@
  * keeps using medplum's evaluator on the cached parse tree.
  *
  * The compiled steps reproduce what medplum's evaluator returns — the same typed values in the
- * same order — so the conversion to columns below (copied from extract.ts, using the same medplum
- * converters) gives identical results. Inputs the compiled steps do not model exactly (primitive
+ * same order, including its departures from the FHIRPath specification (`.as(X)` keeps every type,
+ * `a | b` removes FHIRPath-equal duplicates such as quantities within 0.01, `resolve()` only looks
+ * at the reference string) — and the conversion to columns follows extract.ts and medplum's
+ * convertToSearchable* step by step (tokens, references and date ranges inline, with a memo of the
+ * date-to-instant conversions; strings through medplum's typedValueToString), so the output is
+ * identical, array order included. Inputs the compiled steps do not model exactly (primitive
  * extension siblings such as `_birthDate` on the path, nulls, property names no schema defines)
  * make the step bail out and that parameter is evaluated by medplum for that resource.
  */
@@ -30,29 +34,28 @@ import {
   SymbolAtom,
   UnionAtom,
   capitalize,
-  convertToSearchableDates,
   convertToSearchableQuantities,
-  convertToSearchableReferences,
-  convertToSearchableStrings,
-  convertToSearchableTokens,
   evalFhirPathTyped,
   fhirPathArrayEquals,
   fhirPathArrayNotEquals,
   fhirPathIs,
   getElementDefinition,
-  isEmpty,
+  isReference,
   isResource,
+  isResourceWithId,
   parseFhirPath,
   removeDuplicates,
   singleton,
   toJsBoolean,
   toTypedValue,
+  typedValueToString,
+  validationRegexes,
   type Atom,
   type TypedValue,
 } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { getTypeDef, loadDefinitions, type ResourceTypeDef, type SearchParamDef } from './definitions.js';
-import { tokenEntries, type ColumnValue } from './extract.js';
+import type { ColumnValue } from './extract.js';
 
 /** Thrown by a compiled step when the input is outside what it models; the caller falls back. */
 const BAIL: unique symbol = Symbol('bail');
@@ -71,6 +74,18 @@ type Accessor = (obj: any, next: Emit) => void;
 
 const FAR_PAST = '0001-01-01T00:00:00Z';
 const FAR_FUTURE = '9999-12-31T23:59:59Z';
+
+/**
+ * medplum's isEmpty for JSON values: undefined, null, '', [] and {} are empty (without building a
+ * key array for objects).
+ */
+function isEmptyJson(v: any): boolean {
+  if (v === undefined || v === null || v === '') return true;
+  if (typeof v !== 'object') return false;
+  if ('length' in v && v.length > 0) return false;
+  for (const _ in v) return false;
+  return true;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Property access, as medplum's getTypedPropertyValueWithSchema does it.
@@ -101,7 +116,7 @@ function buildAccessor(type: string, name: string): Accessor | null {
     return { prop, ext: '_' + prop, code, resource: code === 'Resource' };
   });
   const emitValue = (code: string, asResource: boolean, value: any, next: Emit): void => {
-    if (isEmpty(value)) return;
+    if (isEmptyJson(value)) return;
     if (Array.isArray(value)) {
       for (const item of value) {
         if (item === undefined) continue;
@@ -271,6 +286,8 @@ function chainOf(atom: Atom): Op[] | null {
 
 function chainColl(ops: Op[]): Coll {
   if (ops.length === 0) return (input) => input;
+  // A chain is never re-entered while it runs (a where() criteria compiles to chains of its own),
+  // so one output slot per chain is enough; a bail-out leaves it to be reset by the next run.
   let out: Item[] = [];
   let k: Emit = (type, value) => {
     out.push({ type, value });
@@ -282,15 +299,9 @@ function chainColl(ops: Op[]): Coll {
   }
   const first = k;
   return (input) => {
-    const saved = out;
-    const result: Item[] = [];
-    out = result;
-    try {
-      for (const item of input) first(item.type, item.value);
-    } finally {
-      out = saved;
-    }
-    return result;
+    out = [];
+    for (const item of input) first(item.type, item.value);
+    return out;
   };
 }
 
@@ -332,7 +343,7 @@ function compileColl(atom: Atom): Coll {
     return () => value;
   }
   if (atom instanceof FunctionAtom && atom.name === 'exists' && atom.args.length === 0) {
-    return (input) => (input.length > 0 && input.every((e) => !isEmpty(e.value)) ? TRUE : FALSE);
+    return (input) => (input.length > 0 && input.every((e) => !isEmptyJson(e.value)) ? TRUE : FALSE);
   }
   if (atom instanceof IsAtom && atom.right instanceof SymbolAtom) {
     const left = compileColl(atom.left);
@@ -463,73 +474,194 @@ export function fastExtractSearchValues(resource: Resource): Record<string, Colu
 function convert(p: SearchParamDef, column: string, values: Item[], out: Record<string, ColumnValue>): void {
   switch (p.kind) {
     case 'string': {
-      const strings = values.length ? convertToSearchableStrings(values).filter((s) => s) : [];
+      if (values.length === 0) {
+        out[column] = null;
+        break;
+      }
+      // convertToSearchableStrings, then extract.ts's HumanName additions.
+      const strings: string[] = [];
+      for (const v of values) {
+        const str = typedValueToString(v);
+        if (str) pushUnique(strings, str);
+      }
       for (const v of values) {
         if (v.type !== 'HumanName' || !v.value || typeof v.value !== 'object') continue;
         const name = v.value as { text?: string; family?: string; given?: string[] };
-        if (name.text) strings.push(name.text);
-        if (name.family && name.given?.length) strings.push(name.family + name.given.join(''));
+        if (name.text) pushUnique(strings, name.text);
+        if (name.family && name.given?.length) pushUnique(strings, name.family + name.given.join(''));
       }
-      out[column] = strings.length ? dedupe(strings) : null;
+      out[column] = strings.length ? strings : null;
       break;
     }
     case 'token': {
+      if (values.length === 0) {
+        out[column] = null;
+        break;
+      }
       const entries: string[] = [];
       for (const v of values) {
-        if (v.type === 'boolean' && typeof v.value === 'boolean') {
-          entries.push(...tokenEntries(undefined, String(v.value)));
-          continue;
-        }
-        for (const t of convertToSearchableTokens([v])) entries.push(...tokenEntries(t.system, t.value));
+        if (v.type === 'boolean' && typeof v.value === 'boolean') addToken(entries, undefined, String(v.value));
+        else addTokens(entries, v);
       }
-      out[column] = entries.length ? dedupe(entries) : null;
+      out[column] = entries.length ? entries : null;
       break;
     }
     case 'reference': {
-      const refs = values.length ? convertToSearchableReferences(values).filter((r) => r && !r.startsWith('#')) : [];
-      out[column] = refs.length ? dedupe(refs) : null;
+      if (values.length === 0) {
+        out[column] = null;
+        break;
+      }
+      const refs: string[] = [];
+      for (const { value } of values) {
+        if (!value) continue;
+        let ref: string | undefined;
+        if (typeof value === 'string') ref = value;
+        else if (isReference(value)) ref = value.reference;
+        else if (isResourceWithId(value)) ref = `${value.resourceType}/${value.id}`;
+        else if (typeof value.identifier === 'object') ref = `identifier:${value.identifier.system}|${value.identifier.value}`;
+        if (ref && !ref.startsWith('#')) pushUnique(refs, ref);
+      }
+      out[column] = refs.length ? refs : null;
       break;
     }
     case 'uri': {
-      const uris = values.map((v) => v.value).filter((v): v is string => typeof v === 'string');
-      out[column] = uris.length ? dedupe(uris) : null;
+      const uris: string[] = [];
+      for (const v of values) if (typeof v.value === 'string') pushUnique(uris, v.value);
+      out[column] = uris.length ? uris : null;
       break;
     }
     case 'date': {
       let lo: string | null = null;
       let hi: string | null = null;
-      if (values.length) {
-        for (const per of convertToSearchableDates(values)) {
-          const s = per.start ?? FAR_PAST;
-          const e = per.end ?? FAR_FUTURE;
-          if (lo === null || s < lo) lo = s;
-          if (hi === null || e > hi) hi = e;
-        }
+      for (const v of values) {
+        const per = searchablePeriod(v.value);
+        if (!per) continue;
+        const s = per[0] ?? FAR_PAST;
+        const e = per[1] ?? FAR_FUTURE;
+        if (lo === null || s < lo) lo = s;
+        if (hi === null || e > hi) hi = e;
       }
       out[`${column}_lo`] = lo;
       out[`${column}_hi`] = hi;
       break;
     }
     case 'number': {
-      const nums = values.map((v) => Number(v.value)).filter((n) => Number.isFinite(n));
+      const nums: number[] = [];
+      for (const v of values) {
+        const n = Number(v.value);
+        if (Number.isFinite(n)) nums.push(n);
+      }
       out[column] = nums.length ? nums : null;
       break;
     }
     case 'quantity': {
-      const qs = values.length ? convertToSearchableQuantities(values) : [];
-      const nums = qs.map((q) => q.value).filter((n): n is number => typeof n === 'number');
+      const nums: number[] = [];
       const units: string[] = [];
-      for (const q of qs) {
-        units.push(...tokenEntries(q.system, q.code));
-        if (q.unit) units.push(q.unit);
+      if (values.length) {
+        for (const q of convertToSearchableQuantities(values)) {
+          if (typeof q.value === 'number') nums.push(q.value);
+          if (q.code !== undefined && q.code !== '') {
+            pushUnique(units, `${q.system ?? ''}|${q.code}`);
+            pushUnique(units, q.code);
+          }
+          if (q.unit) pushUnique(units, q.unit);
+        }
       }
       out[column] = nums.length ? nums : null;
-      out[`${column}_unit`] = units.length ? dedupe(units) : null;
+      out[`${column}_unit`] = units.length ? units : null;
       break;
     }
   }
 }
 
-function dedupe<T>(xs: T[]): T[] {
-  return [...new Set(xs)];
+/** Appends unless already present (the arrays are short; extract.ts dedupes with a Set). */
+function pushUnique<T>(xs: T[], x: T): void {
+  if (!xs.includes(x)) xs.push(x);
+}
+
+/** extract.ts's tokenEntries, appended in place without duplicates. */
+function addToken(entries: any[], system: string | undefined, value: any): void {
+  // medplum's buildSimpleToken drops a token with neither system nor value.
+  if (!system && !value) return;
+  if (value === undefined || value === '') return;
+  pushUnique(entries, `${system ?? ''}|${value}`);
+  pushUnique(entries, value);
+}
+
+/** medplum's buildTokens (convertToSearchableTokens with no context) feeding addToken. */
+function addTokens(entries: any[], { type, value }: Item): void {
+  switch (type) {
+    case 'Identifier':
+      if (value?.type?.text) addToken(entries, undefined, value.type.text);
+      addToken(entries, value?.system, value?.value);
+      break;
+    case 'CodeableConcept':
+      if (value?.text) addToken(entries, undefined, value.text);
+      if (value?.coding) for (const coding of value.coding) addCodingToken(entries, coding);
+      break;
+    case 'Coding':
+      addCodingToken(entries, value);
+      break;
+    case 'ContactPoint':
+      if (value) addToken(entries, value.system, value.value?.toLocaleLowerCase());
+      break;
+    default:
+      addToken(entries, undefined, value?.toString());
+  }
+}
+
+function addCodingToken(entries: any[], coding: any): void {
+  if (!coding) return;
+  if (coding.display) addToken(entries, undefined, coding.display);
+  addToken(entries, coding.system, coding.code);
+}
+
+// --- dates: medplum's toPeriod, with the instant conversions memoised ---------------------------
+
+const LOW_FILL = '0000-01-01T00:00:00.000';
+const HIGH_FILL = 'xxxx-12-31T23:59:59.999';
+const dateRegex = validationRegexes.date!;
+const dateTimeRegex = validationRegexes.dateTime!;
+const periodCache = new Map<string, [string, string]>();
+
+/** [start, end] as medplum's toPeriod computes them (either may be undefined for a Period). */
+function searchablePeriod(input: any): [string | undefined, string | undefined] | undefined {
+  if (!input) return undefined;
+  if (typeof input === 'string') {
+    const cached = periodCache.get(input);
+    if (cached) return cached;
+    if (!dateRegex.test(input) && !dateTimeRegex.test(input)) return undefined;
+    const result: [string, string] = [toInstant(input, LOW_FILL), toInstant(input, HIGH_FILL)];
+    if (periodCache.size > 50_000) periodCache.clear();
+    periodCache.set(input, result);
+    return result;
+  }
+  // isPeriod: an object whose start or end is a dateTime string.
+  if (
+    typeof input === 'object' &&
+    (('start' in input && typeof input.start === 'string' && dateTimeRegex.test(input.start)) ||
+      ('end' in input && typeof input.end === 'string' && dateTimeRegex.test(input.end)))
+  ) {
+    return [input.start ? instantOf(input.start, 0) : undefined, input.end ? instantOf(input.end, 1) : undefined];
+  }
+  return undefined;
+}
+
+function instantOf(s: string, side: 0 | 1): string {
+  const cached = periodCache.get(s);
+  if (cached) return cached[side];
+  return toInstant(s, side === 0 ? LOW_FILL : HIGH_FILL);
+}
+
+/** medplum's dateStringToInstantString: fill the missing precision, normalise to UTC. */
+function toInstant(input: string, fill: string): string {
+  let timezone = 'Z';
+  const tz = Math.max(input.indexOf('+', 10), input.indexOf('-', 10));
+  if (tz > -1) {
+    timezone = input.substring(tz);
+    input = input.substring(0, tz);
+  } else if (input.endsWith('Z')) {
+    input = input.substring(0, input.length - 1);
+  }
+  return new Date(input + fill.substring(input.length) + timezone).toISOString();
 }

@@ -9,7 +9,8 @@ import type pg from 'pg';
 import type { Database } from '../platform/db.js';
 import { badRequest, gone, notFound, preconditionFailed } from '../platform/errors.js';
 import { getTypeDef, type ResourceTypeDef } from './definitions.js';
-import { extractSearchValues, paramColumns, patientCompartments } from './extract.js';
+import { paramColumns, patientCompartments } from './extract.js';
+import { fastExtractSearchValues } from './fast-extract.js';
 import { assertResourceType, validateFhirResource } from './validate.js';
 import { copyRows } from './copy-format.js';
 
@@ -54,7 +55,7 @@ export interface PreparedRow {
 
 export function prepareRow(resource: Resource): PreparedRow {
   const def = getTypeDef(resource.resourceType)!;
-  const search = extractSearchValues(resource, def);
+  const search = fastExtractSearchValues(resource);
   const cols = typeColumns(def);
   const values: unknown[] = [
     resource.id,

@@ -7,6 +7,7 @@ import { badRequest } from '../platform/errors.js';
 import { getTypeDef, type ResourceTypeDef, type SearchParamDef } from './definitions.js';
 import type { Queryable } from './repository.js';
 import { assertResourceType } from './validate.js';
+import { fastExtractSearchValues } from './fast-extract.js';
 
 export const DEFAULT_COUNT = 20;
 export const MAX_COUNT = 1000;
@@ -374,9 +375,8 @@ async function resolveIncludes(client: Queryable, def: ResourceTypeDef, spec: st
   const p = def.params.get(code ?? '');
   if (!p || p.kind !== 'reference' || !p.column) throw badRequest(`_include '${spec}': '${code}' is not a reference parameter of ${def.type}`);
   const refs = new Set<string>();
-  const { extractSearchValues } = await import('./extract.js');
   for (const m of matches) {
-    const values = extractSearchValues(m, def)[p.column];
+    const values = fastExtractSearchValues(m)[p.column];
     if (Array.isArray(values)) for (const v of values) if (typeof v === 'string') refs.add(v);
   }
   const byType = new Map<string, string[]>();
