@@ -2,23 +2,30 @@
  * Encoding of values in PostgreSQL's COPY text format: tab-separated columns, \N for NULL,
  * backslash escapes; arrays as array literals with quoted elements.
  * (PostgreSQL manual, "COPY — File Formats — Text Format" and "Arrays — Array Value Input".)
+ * This runs once per column per imported resource, so the common case (nothing to escape)
+ * is tested first and costs one regular-expression scan.
  */
+const NEEDS_COPY_ESCAPE = /[\\\t\n\r]/;
+const NEEDS_ARRAY_ESCAPE = /["\\]/;
+
 function escapeCopy(text: string): string {
+  if (!NEEDS_COPY_ESCAPE.test(text)) return text;
   return text.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
 }
 
 function arrayLiteral(values: unknown[]): string {
-  return (
-    '{' +
-    values
-      .map((v) => {
-        if (v === null || v === undefined) return 'NULL';
-        if (typeof v === 'number') return String(v);
-        return '"' + String(v).replace(/["\\]/g, (c) => '\\' + c) + '"';
-      })
-      .join(',') +
-    '}'
-  );
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (i) out += ',';
+    if (v === null || v === undefined) out += 'NULL';
+    else if (typeof v === 'number') out += String(v);
+    else {
+      const s = String(v);
+      out += '"' + (NEEDS_ARRAY_ESCAPE.test(s) ? s.replace(/["\\]/g, (c) => '\\' + c) : s) + '"';
+    }
+  }
+  return out + '}';
 }
 
 export function copyField(value: unknown): string {
@@ -30,7 +37,12 @@ export function copyField(value: unknown): string {
 }
 
 export function copyRows(rows: unknown[][]): string {
-  let out = '';
-  for (const row of rows) out += row.map(copyField).join('\t') + '\n';
-  return out;
+  const lines: string[] = new Array(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
+    let line = '';
+    for (let c = 0; c < row.length; c++) line += (c ? '\t' : '') + copyField(row[c]);
+    lines[r] = line;
+  }
+  return lines.join('\n') + '\n';
 }
