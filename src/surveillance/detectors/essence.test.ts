@@ -118,3 +118,18 @@ describe('ESSENCE bad input: no alarm, a message, never a throw', () => {
     expect(() => essence({ ...daily(counts, [30]), dates: ['2024-01-01'] }, {})).toThrow(/series\.dates/);
   });
 });
+
+describe('exact Student t (replacing lib-r-math.js pt/qt, off by ~1e-7)', () => {
+  it('quantiles match R to rounding and invert the distribution function', async () => {
+    const { studentCdf, studentQuantile } = await import('./farrington.js');
+    expect(Math.abs(studentQuantile(0.95, 27) - T95_27)).toBeLessThan(1e-14);
+    expect(Math.abs(studentQuantile(0.95, 20) - T95_20)).toBeLessThan(1e-14);
+    expect(studentQuantile(0.05, 20)).toBeCloseTo(-T95_20, 14);
+    expect(Math.abs(studentQuantile(0.975, 1) - 12.706204736174698)).toBeLessThan(1e-12); // tan(0.475π)
+    for (const df of [1, 2, 5, 27, 200]) {
+      for (const p of [0.001, 0.05, 0.5, 0.9, 0.99]) expect(Math.abs(studentCdf(studentQuantile(p, df), df) - p)).toBeLessThan(1e-15);
+    }
+    // Cauchy (df = 1): P(T ≤ 1) = 3/4 exactly.
+    expect(Math.abs(studentCdf(1, 1) - 0.75)).toBeLessThan(1e-15);
+  });
+});

@@ -479,6 +479,17 @@ export function fitGlm(x: GlmDesign, y: ArrayLike<number>, options: PoissonGlmOp
   return fitFactorTrendGlm(x, y, options) ?? fitPoissonGlm(factorTrendRows(x), y, options);
 }
 
+/** R's start η = log(y + 0.1), μ = max(e^η, ε) and log y, tabulated for small integer counts. */
+const START_TABLE_SIZE = 4096;
+const START_ETA = new Float64Array(START_TABLE_SIZE);
+const START_MU = new Float64Array(START_TABLE_SIZE);
+const LOG_Y = new Float64Array(START_TABLE_SIZE);
+for (let y = 0; y < START_TABLE_SIZE; y++) {
+  START_ETA[y] = Math.log(y + 0.1);
+  START_MU[y] = linkInverse(START_ETA[y]!);
+  LOG_Y[y] = y > 0 ? Math.log(y) : 0;
+}
+
 /** Smallest ratio of level weights, and of within-level to total trend variation, taken as safe. */
 const LEVEL_WEIGHT_RATIO_MIN = 1e-18;
 const TREND_VARIATION_RATIO_MIN = 1e-12;
@@ -515,91 +526,120 @@ export function fitFactorTrendGlm(d: FactorTrendDesign, y: ArrayLike<number>, op
   const mu = new Float64Array(n);
   const logY = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    linPred[i] = Math.log(y[i]! + 0.1);
-    mu[i] = linkInverse(linPred[i]!);
-    logY[i] = y[i]! > 0 ? Math.log(y[i]!) : 0;
+    const yi = y[i]!;
+    if (yi < START_TABLE_SIZE && Number.isInteger(yi)) {
+      linPred[i] = START_ETA[yi]!;
+      mu[i] = START_MU[yi]!;
+      logY[i] = LOG_Y[yi]!;
+    } else {
+      linPred[i] = Math.log(yi + 0.1);
+      mu[i] = linkInverse(linPred[i]!);
+      logY[i] = yi > 0 ? Math.log(yi) : 0;
+    }
   }
-  const ww = new Float64Array(n);
-  const z = new Float64Array(n);
-  const W = new Float64Array(L);
-  const WT = new Float64Array(L);
-  const WZ = new Float64Array(L);
-  const tBar = new Float64Array(L);
-  const a = new Float64Array(L);
+  // Time is shifted by its mean so that the one-pass sums below lose no precision.
+  let t0 = 0;
+  if (withTrend) {
+    for (let i = 0; i < n; i++) t0 += time[i]!;
+    t0 /= n;
+  }
+  const tShift = new Float64Array(n);
+  if (withTrend) for (let i = 0; i < n; i++) tShift[i] = time[i]! - t0;
+  // Working weights and per-level sums (Σw, Σwt, Σwz, Σwt², Σwtz) of the problem being solved,
+  // and the same for the next iteration, filled while the new means are computed.
+  let ww = new Float64Array(n);
+  let wwNext = new Float64Array(n);
+  let sums = new Float64Array(5 * L);
+  let sumsNext = new Float64Array(5 * L);
+  const tBar = new Float64Array(L); // weighted level means of the shifted time
+  const a = new Float64Array(L); // level intercepts for the shifted time
   let beta = 0;
-  let sTT = 0;
+  let sTT = Number.POSITIVE_INFINITY;
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const pw = prior[i]!;
+    if (!(pw > 0)) continue;
+    m++;
+    // dμ/dη = max(e^η, ε) is μ itself for the log link.
+    const eta = linPred[i]!;
+    const mui = mu[i]!;
+    const zi = eta + (y[i]! - mui) / mui;
+    const wi = pw * mui;
+    ww[i] = wi;
+    const o = 5 * level[i]!;
+    const ti = tShift[i]!;
+    const wz = wi * zi;
+    const wt = wi * ti;
+    sums[o] = sums[o]! + wi;
+    sums[o + 1] = sums[o + 1]! + wt;
+    sums[o + 2] = sums[o + 2]! + wz;
+    sums[o + 3] = sums[o + 3]! + wt * ti;
+    sums[o + 4] = sums[o + 4]! + wt * zi;
+  }
+  if (m === 0) return null;
   let devOld = poissonDeviance(y, mu, prior);
   let dev = devOld;
   let converged = false;
   let iter = 0;
-  let m = 0;
 
   for (iter = 1; iter <= maxit; iter++) {
-    W.fill(0);
-    WT.fill(0);
-    WZ.fill(0);
-    m = 0;
-    let wtt = 0;
-    for (let i = 0; i < n; i++) {
-      const pw = prior[i]!;
-      if (!(pw > 0)) continue;
-      m++;
-      // dμ/dη = max(e^η, ε) is μ itself for the log link.
-      const eta = linPred[i]!;
-      const mui = mu[i]!;
-      const zi = eta + (y[i]! - mui) / mui;
-      const wi = pw * mui;
-      ww[i] = wi;
-      z[i] = zi;
-      const l = level[i]!;
-      W[l] = W[l]! + wi;
-      WZ[l] = WZ[l]! + wi * zi;
-      if (withTrend) {
-        const ti = time[i]!;
-        WT[l] = WT[l]! + wi * ti;
-        wtt += wi * ti * ti;
-      }
-    }
+    // Solve the weighted least-squares problem from the sums.
     let wMin = Number.POSITIVE_INFINITY;
     let wMax = 0;
+    let stt = 0;
+    let stz = 0;
+    let wtt = 0;
     for (let l = 0; l < L; l++) {
-      const wl = W[l]!;
+      const o = 5 * l;
+      const wl = sums[o]!;
       if (!(wl > 0) || !Number.isFinite(wl)) return null; // empty level: aliased dummy
       if (wl < wMin) wMin = wl;
       if (wl > wMax) wMax = wl;
-      tBar[l] = withTrend ? WT[l]! / wl : 0;
+      const wt = sums[o + 1]!;
+      tBar[l] = wt / wl;
+      a[l] = sums[o + 2]! / wl; // z̄_ℓ for now
+      if (withTrend) {
+        stt += sums[o + 3]! - (wt * wt) / wl;
+        stz += sums[o + 4]! - (wt * sums[o + 2]!) / wl;
+        wtt += sums[o + 3]!;
+      }
     }
     if (wMin < LEVEL_WEIGHT_RATIO_MIN * wMax) return null;
     beta = 0;
-    sTT = Number.POSITIVE_INFINITY;
     if (withTrend) {
-      let stt = 0;
-      let stz = 0;
-      for (let i = 0; i < n; i++) {
-        if (!(prior[i]! > 0)) continue;
-        const l = level[i]!;
-        const dt = time[i]! - tBar[l]!;
-        const wdt = ww[i]! * dt;
-        stt += wdt * dt;
-        stz += wdt * (z[i]! - WZ[l]! / W[l]!);
-      }
       if (!(stt > TREND_VARIATION_RATIO_MIN * wtt)) return null; // trend not estimable within levels
       beta = stz / stt;
       sTT = stt;
+      for (let l = 0; l < L; l++) a[l] = a[l]! - beta * tBar[l]!;
     }
-    for (let l = 0; l < L; l++) a[l] = WZ[l]! / W[l]! - beta * tBar[l]!;
-    // New linear predictor, means and deviance in one pass; y·log(y/μ) = y·(log y − η) while
-    // μ = e^η is above its floor.
+    // New linear predictor, means and deviance, and the next problem's weights and sums, in one
+    // pass; y·log(y/μ) = y·(log y − η) while μ = e^η is above its floor.
     dev = 0;
+    sumsNext.fill(0);
     for (let i = 0; i < n; i++) {
-      const eta = withTrend ? a[level[i]!]! + beta * time[i]! : a[level[i]!]!;
+      const l = level[i]!;
+      const ti = tShift[i]!;
+      const eta = a[l]! + beta * ti;
       linPred[i] = eta;
       const e = Math.exp(eta);
       const mui = e > DOUBLE_EPS ? e : DOUBLE_EPS;
       mu[i] = mui;
       const yi = y[i]!;
+      const pw = prior[i]!;
       const term = yi > 0 ? yi * (mui === e ? logY[i]! - eta : Math.log(yi / mui)) - (yi - mui) : mui;
-      dev += 2 * prior[i]! * term;
+      dev += 2 * pw * term;
+      if (!(pw > 0)) continue;
+      const zi = eta + (yi - mui) / mui;
+      const wi = pw * mui;
+      wwNext[i] = wi;
+      const o = 5 * l;
+      const wz = wi * zi;
+      const wt = wi * ti;
+      sumsNext[o] = sumsNext[o]! + wi;
+      sumsNext[o + 1] = sumsNext[o + 1]! + wt;
+      sumsNext[o + 2] = sumsNext[o + 2]! + wz;
+      sumsNext[o + 3] = sumsNext[o + 3]! + wt * ti;
+      sumsNext[o + 4] = sumsNext[o + 4]! + wt * zi;
     }
     if (!Number.isFinite(dev)) return null; // let the general fit do its step halving
     if (Math.abs(dev - devOld) / (Math.abs(dev) + 0.1) < epsilon) {
@@ -607,9 +647,13 @@ export function fitFactorTrendGlm(d: FactorTrendDesign, y: ArrayLike<number>, op
       break;
     }
     devOld = dev;
+    [ww, wwNext] = [wwNext, ww];
+    [sums, sumsNext] = [sumsNext, sums];
   }
   if (iter > maxit) iter = maxit;
-  if (m === 0) return null;
+  // Level weights of the last solve.
+  const W = new Float64Array(L);
+  for (let l = 0; l < L; l++) W[l] = sums[5 * l]!;
 
   // Covariance of two linear combinations Σ g_ℓ a_ℓ + τβ (cell-means coefficients g, slope τ).
   const covCells = (g1: ArrayLike<number>, tau1: number, g2: ArrayLike<number>, tau2: number): number => {
@@ -620,8 +664,8 @@ export function fitFactorTrendGlm(d: FactorTrendDesign, y: ArrayLike<number>, op
       const u = g1[l]!;
       const v = g2[l]!;
       if (u !== 0 && v !== 0) s += (u * v) / W[l]!;
-      c1 -= u * tBar[l]!;
-      c2 -= v * tBar[l]!;
+      c1 -= u * (tBar[l]! + t0);
+      c2 -= v * (tBar[l]! + t0);
     }
     return withTrend ? s + (c1 * c2) / sTT : s;
   };
@@ -639,38 +683,52 @@ export function fitFactorTrendGlm(d: FactorTrendDesign, y: ArrayLike<number>, op
   };
 
   const coefficients = new Array<number>(p);
-  coefficients[0] = a[0]!;
+  coefficients[0] = a[0]! - beta * t0;
   if (withTrend) coefficients[1] = beta;
   const off = withTrend ? 2 : 1;
   for (let l = 1; l < L; l++) coefficients[off + l - 1] = a[l]! - a[0]!;
 
-  const basis: { g: Float64Array; tau: number }[] = [];
-  for (let j = 0; j < p; j++) {
-    const e = new Float64Array(p);
-    e[j] = 1;
-    basis.push(toCells(e));
-  }
-  const covUnscaled: number[][] = [];
-  for (let j = 0; j < p; j++) {
-    const row = new Array<number>(p);
-    for (let k = 0; k < p; k++) row[k] = covCells(basis[j]!.g, basis[j]!.tau, basis[k]!.g, basis[k]!.tau);
-    covUnscaled.push(row);
-  }
+  // The full covariance is rarely needed (the trend test reads one entry): built on first use.
+  let covCache: number[][] | null = null;
+  const covUnscaled = (): number[][] => {
+    if (covCache === null) {
+      const basis: { g: Float64Array; tau: number }[] = [];
+      for (let j = 0; j < p; j++) {
+        const e = new Float64Array(p);
+        e[j] = 1;
+        basis.push(toCells(e));
+      }
+      covCache = [];
+      for (let j = 0; j < p; j++) {
+        const row = new Array<number>(p);
+        for (let k = 0; k < p; k++) row[k] = covCells(basis[j]!.g, basis[j]!.tau, basis[k]!.g, basis[k]!.tau);
+        covCache.push(row);
+      }
+    }
+    return covCache;
+  };
 
   const workingResiduals = new Float64Array(n);
   for (let i = 0; i < n; i++) workingResiduals[i] = (y[i]! - mu[i]!) / mu[i]!;
-  const hat = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    if (!(prior[i]! > 0)) continue;
-    const l = level[i]!;
-    let hv = 1 / W[l]!;
-    if (withTrend) {
-      const dt = time[i]! - tBar[l]!;
-      hv += (dt * dt) / sTT;
+  // Hat values only for residual diagnostics: computed on first use.
+  let hatCache: Float64Array | null = null;
+  const hatValues = (): Float64Array => {
+    if (hatCache === null) {
+      hatCache = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        if (!(prior[i]! > 0)) continue;
+        const l = level[i]!;
+        let hv = 1 / W[l]!;
+        if (withTrend) {
+          const dt = tShift[i]! - tBar[l]!;
+          hv += (dt * dt) / sTT;
+        }
+        hv *= ww[i]!;
+        hatCache[i] = hv > 1 - 10 * DOUBLE_EPS ? 1 : hv;
+      }
     }
-    hv *= ww[i]!;
-    hat[i] = hv > 1 - 10 * DOUBLE_EPS ? 1 : hv;
-  }
+    return hatCache;
+  };
   const dfResidual = m - p;
   let dispersion = Number.NaN;
   if (dfResidual > 0) {
@@ -688,14 +746,18 @@ export function fitFactorTrendGlm(d: FactorTrendDesign, y: ArrayLike<number>, op
     workingResiduals,
     workingWeights: ww,
     priorWeights: prior,
-    hat,
+    get hat(): Float64Array {
+      return hatValues();
+    },
     rank: p,
     dfResidual,
     deviance: dev,
     iterations: iter,
     converged,
     dispersion,
-    covUnscaled,
+    get covUnscaled(): number[][] {
+      return covUnscaled();
+    },
     keptColumns,
     linkVarianceUnscaled(x0: ArrayLike<number>): number {
       const { g, tau } = toCells(x0);

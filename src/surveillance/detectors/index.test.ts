@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { farringtonFlexible } from './farrington-flexible.js';
-import { detectors, NOUFAILY_CONTROL, runDetector, validateSeries } from './index.js';
+import { yifangCusum } from './default.js';
+import { detectorDescriptions, detectors, NOUFAILY_CONTROL, runDetector, validateSeries } from './index.js';
 import { expectMatchesRef, loadRef } from './refs.testutil.js';
 import { DetectorInputError, type CountSeries } from './types.js';
 
 describe('detector registry', () => {
-  it('has the R surveillance names and the default', () => {
+  it('has the R surveillance names, the Noufaily shortcut, yifangCusum and the default', () => {
     expect(Object.keys(detectors).sort()).toEqual(
-      ['cidarsFixed', 'cidarsMpm', 'cusum', 'default', 'earsC', 'earsC3cdc', 'essence', 'farrington', 'farringtonFlexible', 'glrnb'].sort(),
+      ['cidarsFixed', 'cidarsMpm', 'cusum', 'default', 'earsC', 'earsC3cdc', 'essence', 'farrington', 'farringtonFlexible', 'glrnb', 'noufaily', 'yifangCusum'].sort(),
     );
   });
   it('runs a registered method through runDetector', () => {
@@ -16,13 +17,22 @@ describe('detector registry', () => {
     const glr = loadRef('salmonella.agona__glrnb_poisson_cARL5.json');
     expectMatchesRef(glr, runDetector('glrnb', glr, { alpha: 0 }));
   });
-  it("'default' is farringtonFlexible with the Noufaily settings", () => {
+  it("'noufaily' is farringtonFlexible with the Noufaily settings", () => {
     const ref = loadRef('salmonella.agona__farringtonFlexible_noufaily_b3.json');
     const series: CountSeries = { observed: ref.observed, freq: ref.freq, start: ref.start, range: ref.range.slice(-10) };
-    const a = runDetector('default', series, { b: 3, w: 3 });
+    const a = runDetector('noufaily', series, { b: 3, w: 3 });
     const b = farringtonFlexible(series, { ...NOUFAILY_CONTROL, b: 3, w: 3 });
     expect(a.alarm).toEqual(b.alarm);
     expect(a.upperbound).toEqual(b.upperbound);
+    expectMatchesRef(ref, runDetector('noufaily', ref, { b: 3, w: 3 }));
+  });
+  it("'default' is the Yifang CUSUM", () => {
+    const ref = loadRef('salmonella.agona__farringtonFlexible_noufaily_b3.json');
+    const a = runDetector('default', ref, {});
+    const b = yifangCusum(ref, {});
+    expect(a).toEqual(b);
+    expect(detectors['default']).toBe(detectors['yifangCusum']);
+    expect(detectorDescriptions['default']).toMatch(/yifangCusum/);
   });
 });
 

@@ -6,6 +6,7 @@
  */
 import { cidarsFixed, cidarsMpm } from './cidars.js';
 import { cusum } from './cusum.js';
+import { YIFANG_CUSUM_DEFAULTS, yifangCusum } from './default.js';
 import { countProblem } from './detector-utils.js';
 import { earsC, earsC3cdc } from './ears.js';
 import { essence } from './essence.js';
@@ -27,8 +28,8 @@ export const NOUFAILY_CONTROL: Readonly<DetectorControl> = Object.freeze({
   thresholdMethod: 'nbPlugin',
 });
 
-/** The default method for now: Farrington flexible with Noufaily settings (caller's control wins). */
-const defaultDetector: Detector = (series, control) => farringtonFlexible(series, { ...NOUFAILY_CONTROL, ...control });
+/** Farrington flexible with the Noufaily settings (caller's control wins). */
+const noufailyDetector: Detector = (series, control) => farringtonFlexible(series, { ...NOUFAILY_CONTROL, ...control });
 
 export const detectors: Record<string, Detector> = {
   farrington,
@@ -40,7 +41,9 @@ export const detectors: Record<string, Detector> = {
   essence,
   cidarsMpm,
   cidarsFixed,
-  default: defaultDetector,
+  noufaily: noufailyDetector,
+  yifangCusum,
+  default: yifangCusum,
 };
 
 /** One line per method, for help texts. */
@@ -54,7 +57,9 @@ export const detectorDescriptions: Readonly<Record<string, string>> = Object.fre
   essence: "ESSENCE regression/EWMA switch for daily counts (CDC NSSP Rnssp). Control: alpha (0.05), mode ('switch'|'regression'|'ewma'), B (28), g (2), minBaseline (11), w1 (0.4), w2 (0.9), r2Threshold (0.6).",
   cidarsMpm: 'CIDARS moving percentile: last 7 days (1 period on weekly data) ≥ percentile of same-season blocks in earlier years. Control: percentile (80), years (5), weeks (2), blockLength, minBlocks, minCases (1).',
   cidarsFixed: 'CIDARS fixed threshold: a count ≥ threshold (1) signals. Control: threshold (1), blockLength (1).',
-  default: "The platform default: farringtonFlexible with Noufaily settings (noPeriods 10, weightsThreshold 2.58, pastWeeksNotIncluded 26, pThresholdTrend 1, thresholdMethod 'nbPlugin').",
+  noufaily: "farringtonFlexible with the Noufaily (2013) settings (noPeriods 10, weightsThreshold 2.58, pastWeeksNotIncluded 26, pThresholdTrend 1, thresholdMethod 'nbPlugin'); other farringtonFlexible controls (b, w, alpha, ...) may be given.",
+  yifangCusum: `Yifang's CUSUM on a seasonal quasi-Poisson baseline (harmonics + trend, past 26 weeks excluded, past outbreaks down-weighted), reset after each alarm. Control: delta (${YIFANG_CUSUM_DEFAULTS.delta}), h (${YIFANG_CUSUM_DEFAULTS.h}), harmonics (${YIFANG_CUSUM_DEFAULTS.harmonics}), trend, trendP (${YIFANG_CUSUM_DEFAULTS.trendP}), years (${YIFANG_CUSUM_DEFAULTS.years}), pastWeeksNotIncluded (26), weightsThreshold (2.58), reweight, minBaselineWeeks (${YIFANG_CUSUM_DEFAULTS.minBaselineWeeks}), warmup (${YIFANG_CUSUM_DEFAULTS.warmup}), estimationError (${YIFANG_CUSUM_DEFAULTS.estimationError}).`,
+  default: 'The method Yifang recommends for weekly counts: yifangCusum with its default control (on simulated Noufaily-style series it has, averaged over scenarios, a higher POD and a lower FPR than noufaily at α = 0.05; see bench/detectors.bench.ts).',
 });
 
 /**

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { createRng, randomNegBin } from '../evaluation/random.js';
+import { factorTrendRows, fitFactorTrendGlm, fitGlm, fitPoissonGlm, predictLink, type FactorTrendDesign } from './glm.js';
+
+/** A Farrington-like design: 4 levels, times 101 … 100 + n, negative binomial counts. */
+function example(n: number, seed: number, withTrend: boolean): { d: FactorTrendDesign; y: number[] } {
+  const rng = createRng(seed);
+  const level = new Int32Array(n);
+  const time = new Float64Array(n);
+  const y: number[] = [];
+  for (let i = 0; i < n; i++) {
+    level[i] = Math.floor(i / 5) % 4;
+    time[i] = 101 + i;
+    y.push(randomNegBin(rng, Math.exp(1.5 + 0.3 * level[i]! + 0.002 * i), 2));
+  }
+  return { d: { level, nLevels: 4, time: withTrend ? time : null }, y };
+}
+
+const rel = (a: number, b: number): number => Math.abs(a - b) / Math.max(1e-300, Math.abs(b));
+
+describe('closed-form IRLS for intercept + trend + factor designs', () => {
+  for (const withTrend of [true, false]) {
+    it(`agrees with the QR fit to rounding (${withTrend ? 'with' : 'without'} trend, with and without prior weights)`, () => {
+      const { d, y } = example(120, withTrend ? 1 : 2, withTrend);
+      const prior = y.map((_, i) => 0.5 + (i % 7) / 7);
+      for (const options of [{}, { priorWeights: prior }]) {
+        const fast = fitFactorTrendGlm(d, y, options)!;
+        const qr = fitPoissonGlm(factorTrendRows(d), y, options);
+        expect(fast).not.toBeNull();
+        expect(fast.iterations).toBe(qr.iterations);
+        expect(fast.converged).toBe(qr.converged);
+        fast.coefficients.forEach((c, j) => expect(rel(c, qr.coefficients[j]!)).toBeLessThan(1e-10));
+        for (let i = 0; i < y.length; i++) {
+          expect(rel(fast.fitted[i]!, qr.fitted[i]!)).toBeLessThan(1e-11);
+          expect(rel(fast.hat[i]!, qr.hat[i]!)).toBeLessThan(1e-10);
+          expect(rel(fast.workingWeights[i]!, qr.workingWeights[i]!)).toBeLessThan(1e-11);
+        }
+        expect(rel(fast.dispersion, qr.dispersion)).toBeLessThan(1e-11);
+        expect(rel(fast.deviance, qr.deviance)).toBeLessThan(1e-11);
+        const p = fast.coefficients.length;
+        for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) expect(rel(fast.covUnscaled[a]![b]!, qr.covUnscaled[a]![b]!)).toBeLessThan(1e-9);
+        const x0 = withTrend ? [1, 240, 0, 0, 1] : [1, 0, 0, 1];
+        const pf = predictLink(fast, x0, 1.7);
+        const pq = predictLink(qr, x0, 1.7);
+        expect(rel(pf.eta, pq.eta)).toBeLessThan(1e-11);
+        expect(rel(pf.se, pq.se)).toBeLessThan(1e-10);
+      }
+    });
+  }
+
+  it('hands degenerate designs (an empty level, no trend variation within levels) to the QR fit', () => {
+    const { d, y } = example(60, 3, true);
+    const empty: FactorTrendDesign = { ...d, nLevels: 5 }; // level 4 has no rows: its dummy is aliased
+    expect(fitFactorTrendGlm(empty, y)).toBeNull();
+    const fit = fitGlm(empty, y);
+    expect(fit.aliased).toEqual([false, false, false, false, false, true]);
+    expect(Number.isNaN(fit.coefficients[5]!)).toBe(true);
+    const oneTimePerLevel: FactorTrendDesign = { level: Int32Array.from([0, 1, 2]), nLevels: 3, time: Float64Array.from([1, 2, 3]) };
+    expect(fitFactorTrendGlm(oneTimePerLevel, [1, 2, 3])).toBeNull();
+    expect(() => fitGlm(oneTimePerLevel, [1, 2, 3])).not.toThrow();
+  });
+});
