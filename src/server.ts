@@ -216,7 +216,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   if (options.loadDemo) {
     const { loadDemoData } = await import('./demo.js');
-    await loadDemoData({ repo, db, sharedDir: options.sharedDir, log });
+    await loadDemoData({ repo, db, app, auth, adminPassword, sharedDir: options.sharedDir, log });
   }
 
   processors.start();

@@ -1,7 +1,9 @@
 /** The `yifang` command line: thin commands that call the modules. */
 import { Command } from 'commander';
 import { registerDetectCommand } from './detect.js';
+import { registerFeedCommands } from './feeds.js';
 import { registerPlatformCommands } from './platform-commands.js';
+import { registerChronicCommands } from './chronic.js';
 
 const program = new Command();
 program
@@ -12,5 +14,7 @@ program
 
 registerPlatformCommands(program);
 registerDetectCommand(program);
+registerFeedCommands(program);
+registerChronicCommands(program);
 
 await program.parseAsync(process.argv);

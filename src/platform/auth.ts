@@ -12,11 +12,11 @@ const SCRYPT = { N: 16384, r: 8, p: 1 };
 
 /** What each role may do. Routes declare the permission they need. */
 export const ROLE_PERMISSIONS = {
-  admin: ['fhir:read', 'fhir:write', 'fhir:delete', 'audit:read', 'users:manage', 'import', 'surveillance:read', 'surveillance:write'],
+  admin: ['fhir:read', 'fhir:write', 'fhir:delete', 'audit:read', 'users:manage', 'import', 'surveillance:read', 'surveillance:write', 'care:read', 'care:write'],
   epidemiologist: ['fhir:read', 'fhir:write', 'surveillance:read', 'surveillance:write'],
-  clinician: ['fhir:read', 'fhir:write', 'surveillance:read'],
-  'family-doctor': ['fhir:read', 'fhir:write'],
-  'public-health': ['fhir:read', 'surveillance:read'],
+  clinician: ['fhir:read', 'fhir:write', 'surveillance:read', 'care:read', 'care:write'],
+  'family-doctor': ['fhir:read', 'fhir:write', 'care:read', 'care:write'],
+  'public-health': ['fhir:read', 'surveillance:read', 'care:read'],
   integration: ['fhir:read', 'fhir:write', 'import'],
   viewer: ['fhir:read'],
 } as const satisfies Record<string, readonly string[]>;

@@ -27,6 +27,13 @@ const sqlFile = (relative: string) => () => fs.readFileSync(path.join(srcDir, re
 export const MIGRATIONS: Migration[] = [
   { version: 1, name: 'platform', sql: sqlFile('platform/migrations/001_platform.sql') },
   { version: 2, name: 'fhir-r4-tables', sql: fhirSchemaSql },
+  { version: 200, name: 'surveillance-reporting', sql: sqlFile('surveillance/migrations/200_reporting.sql') },
+  { version: 210, name: 'surveillance-signals', sql: sqlFile('surveillance/migrations/210_signals.sql') },
+  { version: 250, name: 'surveillance-alerts', sql: sqlFile('surveillance/migrations/250_alerts.sql') },
+  { version: 100, name: 'hl7v2-inbound', sql: sqlFile('hl7v2/migrations/100_hl7_inbound.sql') },
+  { version: 110, name: 'feeds', sql: sqlFile('feeds/migrations/110_feeds.sql') },
+  { version: 120, name: 'identity-mpi', sql: sqlFile('identity/migrations/120_identity.sql') },
+  { version: 300, name: 'chronic-care', sql: sqlFile('chronic/migrations/300_chronic.sql') },
 ];
 
 export async function migrate(db: Database, log: (msg: string) => void = () => undefined): Promise<number[]> {

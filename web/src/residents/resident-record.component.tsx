@@ -9,6 +9,7 @@ import { ConditionsTable, ImmunizationsTable, LabsTable, MedicationsTable, Proce
 import { residentName } from './resident.model.js';
 import { useResidentRecord } from './useResidentRecord.js';
 import { VitalCharts } from './vital-charts.component.js';
+import { PersonFacilitiesCard } from '../identity/person-facilities.component.js';
 
 function tabLabel(text: string, count: number) {
   return (
@@ -74,6 +75,7 @@ export function ResidentRecordPage({ id }: { id: string }) {
       ) : (
         <Space direction="vertical" size={16} style={{ width: '100%' }}>
           <Demographics patient={patient} record={record} />
+          <PersonFacilitiesCard patientId={id} />
           <Row gutter={[16, 16]}>
             <Col xs={24} xl={10}>
               <EncounterTimeline encounters={record.encounters} names={record.referenceNames} />

@@ -5,10 +5,22 @@ import enUS from 'antd/locale/en_US';
 import zhCN from 'antd/locale/zh_CN';
 import type { SessionUser } from '../api/session.js';
 import { AuditLogPage } from '../admin/audit-log.component.js';
+import { ReviewQueuePage } from '../identity/review-queue.component.js';
+import { DeadLettersPage } from '../integration/dead-letters.component.js';
 import { DashboardPage } from '../dashboard/dashboard.component.js';
 import { t, useLang } from '../i18n/i18n.js';
 import { ResidentListPage } from '../residents/resident-list.component.js';
 import { ResidentRecordPage } from '../residents/resident-record.component.js';
+import { AlertBoardPage } from '../surveillance/alert-board.component.js';
+import { AlertPage } from '../surveillance/alert-page.component.js';
+import { SurveillanceOverviewPage } from '../surveillance/overview.component.js';
+import { ReportCardsPage } from '../surveillance/report-cards.component.js';
+import { WorklistPage } from '../chronic/worklist.component.js';
+import { RegistryPage } from '../chronic/registry.component.js';
+import { CheckInPage } from '../care/check-in.component.js';
+import { ContractsPage } from '../care/contracts.component.js';
+import { ImmunizationPrescriptionPage } from '../care/immunization-print.component.js';
+import { IndicatorsPage } from '../indicators/indicators.component.js';
 import { AppLayout } from './layout.component.js';
 import { LoginPage } from './login.component.js';
 import { NotFoundPage, PlaceholderPage } from './placeholder.component.js';
@@ -27,25 +39,40 @@ const theme = {
 
 function renderRoute(route: Route, user: SessionUser) {
   const { path } = route;
-  if (path === '/') return <DashboardPage user={user} />;
+  // A family doctor's day starts from the follow-up worklist.
+  if (path === '/') return user.roles.includes('family-doctor') && !user.roles.includes('admin') ? <WorklistPage /> : <DashboardPage user={user} />;
   if (path === '/residents') return <ResidentListPage query={route.query.get('q') ?? ''} />;
   const record = matchPath('/residents/:id', path);
   if (record) return <ResidentRecordPage key={record.id} id={record.id!} />;
+  const immunization = matchPath('/care/immunization/:id', path);
+  if (immunization) return <ImmunizationPrescriptionPage key={immunization.id} id={immunization.id!} />;
+  const alertMatch = matchPath('/surveillance/alerts/:id', path);
+  if (alertMatch) return <AlertPage key={alertMatch.id} id={Number(alertMatch.id)} />;
   switch (path) {
     case '/surveillance/alerts':
-      return <PlaceholderPage title={t('nav.alerts', '预警信号')} />;
+      return <AlertBoardPage status={route.query.get('status') ?? ''} level={route.query.get('level') ?? ''} />;
     case '/surveillance/reports':
-      return <PlaceholderPage title={t('nav.reportCards', '传染病报告卡')} />;
+      return <ReportCardsPage status={route.query.get('status') ?? ''} open={route.query.get('open') ?? ''} />;
     case '/surveillance/overview':
-      return <PlaceholderPage title={t('nav.surveillanceOverview', '监测概览')} />;
+      return <SurveillanceOverviewPage />;
     case '/investigation':
       return <PlaceholderPage title={t('nav.investigation', '流行病学调查')} />;
     case '/chronic':
-      return <PlaceholderPage title={t('nav.chronic', '慢病与家庭医生')} />;
+      return <WorklistPage doctor={route.query.get('doctor') ?? undefined} team={route.query.get('team') ?? undefined} />;
+    case '/chronic/registry':
+      return <RegistryPage />;
+    case '/care/check-in':
+      return <CheckInPage patientId={route.query.get('patient') ?? undefined} />;
+    case '/care/contracts':
+      return <ContractsPage tab={route.query.get('tab') ?? undefined} />;
     case '/indicators':
-      return <PlaceholderPage title={t('nav.indicators', '指标与决策')} />;
+      return <IndicatorsPage />;
     case '/admin/users':
       return <PlaceholderPage title={t('nav.users', '用户管理')} />;
+    case '/integration/dead-letters':
+      return <DeadLettersPage />;
+    case '/integration/identity-review':
+      return <ReviewQueuePage />;
     case '/admin/audit':
       return <AuditLogPage user={user} />;
     default:

@@ -2,6 +2,7 @@
 import type { ReactNode } from 'react';
 import {
   AlertOutlined,
+  ApiOutlined,
   AuditOutlined,
   BarChartOutlined,
   FileSearchOutlined,
@@ -39,8 +40,28 @@ export function navItems(): NavItem[] {
       ],
     },
     { key: '/investigation', label: t('nav.investigation', '流行病学调查'), icon: <FileSearchOutlined /> },
-    { key: '/chronic', label: t('nav.chronic', '慢病与家庭医生'), icon: <HeartOutlined /> },
+    {
+      key: 'chronic',
+      label: t('nav.chronic', '慢病与家庭医生'),
+      icon: <HeartOutlined />,
+      children: [
+        { key: '/chronic', label: t('nav.worklist', '工作清单'), icon: <ProfileOutlined /> },
+        { key: '/chronic/registry', label: t('nav.registry', '慢病登记册'), icon: <TeamOutlined /> },
+        { key: '/care/check-in', label: t('nav.checkIn', '到诊服务'), icon: <HomeOutlined /> },
+        { key: '/care/contracts', label: t('nav.contracts', '签约与转诊'), icon: <UserOutlined /> },
+      ],
+    },
     { key: '/indicators', label: t('nav.indicators', '指标与决策'), icon: <BarChartOutlined /> },
+    {
+      key: 'integration',
+      label: t('nav.integration', '数据接入'),
+      icon: <ApiOutlined />,
+      adminOnly: true,
+      children: [
+        { key: '/integration/dead-letters', label: t('nav.deadLetters', 'HL7 死信队列'), icon: <ApiOutlined /> },
+        { key: '/integration/identity-review', label: t('nav.identityReview', '身份核查'), icon: <TeamOutlined /> },
+      ],
+    },
     {
       key: 'admin',
       label: t('nav.admin', '系统管理'),

@@ -1,0 +1,136 @@
+/**
+ * HL7 v2 over MLLP into the store (issue #4): a running server (PostgreSQL when reachable, and
+ * PGlite), 4 concurrent MLLP connections, ADT^A04 registrations of distinct patients (each one
+ * stores a Patient, an Encounter and the raw message in one transaction before the AA).
+ * Two client styles: stop-and-wait (send, wait for the ACK, send the next: what most interface
+ * engines do) and a window of 16 unacknowledged messages per connection.
+ * Prints messages/s and ACK latency (send → ACK received) p50/p95/p99.
+ *
+ *   node --import tsx bench/mllp.bench.ts [--messages 4000] [--only pglite|postgres]
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { adt } from '../src/hl7v2/ingest-fixtures.js';
+import { encodeFrame, MllpDecoder } from '../src/hl7v2/mllp.js';
+import { startServer } from '../src/server.js';
+import { percentile, printTable } from './table.js';
+
+function arg(argv: string[], name: string, fallback: string): string {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] ? argv[i + 1]! : fallback;
+}
+
+/** Sends `messages` over one connection keeping at most `window` unacknowledged; returns latencies (ms) and AA count. */
+async function drive(port: number, messages: string[], window: number): Promise<{ latencies: number[]; aa: number }> {
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('error', reject);
+  });
+  socket.setNoDelay(true);
+  const decoder = new MllpDecoder();
+  const sentAt: number[] = [];
+  const latencies: number[] = [];
+  let aa = 0;
+  let next = 0;
+  let acked = 0;
+  return new Promise((resolve, reject) => {
+    const pump = () => {
+      while (next < messages.length && next - acked < window) {
+        sentAt.push(performance.now());
+        socket.write(encodeFrame(messages[next++]!));
+      }
+    };
+    socket.on('data', (chunk: Buffer) => {
+      for (const ev of decoder.push(chunk)) {
+        if (ev.type !== 'message') continue;
+        latencies.push(performance.now() - sentAt[acked]!);
+        if (ev.payload.includes('MSA|AA')) aa++;
+        acked++;
+      }
+      if (acked === messages.length) {
+        socket.destroy();
+        resolve({ latencies, aa });
+      } else pump();
+    });
+    socket.on('error', reject);
+    pump();
+  });
+}
+
+async function runOne(store: 'pglite' | 'postgres', url: string | undefined, perConnection: number, window: number, label: string): Promise<Record<string, string | number>> {
+  let cleanup = async () => undefined as void;
+  let databaseUrl: string | undefined;
+  let dataDir: string | undefined;
+  if (store === 'postgres') {
+    const pg = (await import('pg')).default;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    const name = `yifang_mllpbench_${process.pid}_${window}`;
+    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+    await admin.query(`CREATE DATABASE ${name}`);
+    const u = new URL(url!);
+    u.pathname = `/${name}`;
+    databaseUrl = u.toString();
+    cleanup = async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    };
+  } else {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'yifang-mllpbench-'));
+    cleanup = async () => fs.rmSync(dataDir!, { recursive: true, force: true });
+  }
+  const server = await startServer({ databaseUrl, dataDir, port: 0, mllpPort: 0, quiet: true, adminPassword: 'bench-admin-pw' });
+  try {
+    if (databaseUrl) await server.auth.addUser({ username: 'admin', password: 'bench-admin-pw', roles: ['admin'] }).catch(() => undefined);
+    const login = await fetch(`${server.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'bench-admin-pw' }) });
+    const { access_token } = (await login.json()) as { access_token: string };
+    const status = (await (await fetch(`${server.url}/api/hl7/status`, { headers: { authorization: `Bearer ${access_token}` } })).json()) as { mllpPort: number };
+    // warm-up (JIT, prepared plans)
+    await drive(status.mllpPort, Array.from({ length: 50 }, (_, i) => adt(`WARM-${window}-${i}`, { facility: 'WARM', mrn: `W${i}` })), 1);
+    const conns = [0, 1, 2, 3].map((c) => Array.from({ length: perConnection }, (_, i) => adt(`B${window}-${c}-${i}`, { facility: `HOSP${c}`, mrn: `M${c}-${i}` })));
+    const t0 = performance.now();
+    const results = await Promise.all(conns.map((m) => drive(status.mllpPort, m, window)));
+    const seconds = (performance.now() - t0) / 1000;
+    const lat = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
+    const total = lat.length;
+    const stored = await server.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM hl7_message WHERE status = 'stored' AND control_id LIKE $1`, [`B${window}-%`]);
+    return {
+      store,
+      client: label,
+      messages: total,
+      AA: results.reduce((s, r) => s + r.aa, 0),
+      'stored rows': stored.rows[0]!.n,
+      'messages/s': Math.round(total / seconds),
+      'target /s': 1000,
+      'ACK p50 ms': percentile(lat, 50).toFixed(1),
+      'ACK p95 ms': percentile(lat, 95).toFixed(1),
+      'ACK p99 ms': percentile(lat, 99).toFixed(1),
+    };
+  } finally {
+    await server.close();
+    await cleanup();
+  }
+}
+
+export async function runMllpBench(argv: string[] = []): Promise<void> {
+  const messages = Number(arg(argv, 'messages', '4000'));
+  const only = arg(argv, 'only', '');
+  const pgUrl = process.env.YIFANG_TEST_PG_URL ?? process.env.DATABASE_URL;
+  const rows: Record<string, string | number>[] = [];
+  const stores: ['pglite' | 'postgres', string | undefined][] = [];
+  if (pgUrl && only !== 'pglite') stores.push(['postgres', pgUrl]);
+  if (only !== 'postgres') stores.push(['pglite', undefined]);
+  for (const [store, url] of stores) {
+    rows.push(await runOne(store, url, Math.ceil(messages / 4), 16, 'window 16 × 4 connections'));
+    rows.push(await runOne(store, url, Math.ceil(messages / 16), 1, 'stop-and-wait × 4 connections'));
+  }
+  printTable(`MLLP ingest, ADT^A04 with PID/PV1 (${os.cpus().length} cores; AA only after the message, Patient and Encounter committed)`, rows);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  await runMllpBench(process.argv.slice(2));
+}

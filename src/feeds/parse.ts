@@ -1,0 +1,226 @@
+/**
+ * Parsing and checking the two surveillance feeds (school absenteeism, pharmacy sales) from CSV
+ * or JSON. Every line is checked on its own: bad lines are reported with line number, field and
+ * reason; good lines are kept. A wrong header rejects the whole file (nothing can be read).
+ */
+
+export type FeedName = 'school-absenteeism' | 'pharmacy-sales';
+export const FEEDS: FeedName[] = ['school-absenteeism', 'pharmacy-sales'];
+
+export interface SchoolAbsenceRow {
+  school_code: string;
+  school_name: string;
+  class_code: string;
+  date: string;
+  enrolled: number;
+  absent: number;
+  reason: string;
+  symptom: string;
+}
+
+export interface PharmacySalesRow {
+  pharmacy_code: string;
+  pharmacy_name: string;
+  date: string;
+  category: string;
+  units: number;
+}
+
+export interface FeedError {
+  /** 1-based line in the file (CSV: the header is line 1) or array index + 1 for JSON. */
+  line: number;
+  field?: string;
+  message: string;
+}
+
+export interface ParsedFeed<R> {
+  rows: { line: number; row: R }[];
+  errors: FeedError[];
+  /** Data lines seen (excluding the header and blank lines). */
+  lines: number;
+  /** Set when the file as a whole cannot be read (wrong header, not JSON, ...). */
+  fatal?: string;
+}
+
+export const COLUMNS: Record<FeedName, string[]> = {
+  'school-absenteeism': ['school_code', 'school_name', 'class_code', 'date', 'enrolled', 'absent', 'reason', 'symptom'],
+  'pharmacy-sales': ['pharmacy_code', 'pharmacy_name', 'date', 'category', 'units'],
+};
+
+/** Splits CSV text into records of fields (RFC 4180 quoting; CRLF or LF). Returns [line number, fields]. */
+export function parseCsv(text: string): [number, string[]][] {
+  const out: [number, string[]][] = [];
+  let field = '';
+  let fields: string[] = [];
+  let inQuotes = false;
+  let line = 1;
+  let recordLine = 1;
+  const s = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    if (inQuotes) {
+      if (ch === '"') {
+        if (s[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else inQuotes = false;
+      } else {
+        if (ch === '\n') line++;
+        field += ch;
+      }
+    } else if (ch === '"' && field === '') inQuotes = true;
+    else if (ch === ',') {
+      fields.push(field);
+      field = '';
+    } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && s[i + 1] === '\n') i++;
+      fields.push(field);
+      out.push([recordLine, fields]);
+      fields = [];
+      field = '';
+      line++;
+      recordLine = line;
+    } else field += ch;
+  }
+  if (field !== '' || fields.length) {
+    fields.push(field);
+    out.push([recordLine, fields]);
+  }
+  return out.filter(([, f]) => !(f.length === 1 && f[0]!.trim() === ''));
+}
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** A real calendar date in YYYY-MM-DD, not in the future beyond tomorrow (clock skew). */
+export function checkDate(value: string, today = new Date()): string | undefined {
+  const m = DATE.exec(value);
+  if (!m) return `'${value}' is not a date in YYYY-MM-DD form`;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const dt = new Date(Date.UTC(y, mo - 1, d));
+  if (dt.getUTCFullYear() !== y || dt.getUTCMonth() !== mo - 1 || dt.getUTCDate() !== d) return `'${value}' is not a calendar date`;
+  if (y < 2000) return `'${value}' is before 2000`;
+  if (dt.getTime() > today.getTime() + 2 * 86_400_000) return `'${value}' is in the future`;
+  return undefined;
+}
+
+function count(value: string): number | string {
+  const t = value.trim();
+  if (!/^-?\d+$/.test(t)) return `'${value}' is not a whole number`;
+  const n = Number(t);
+  if (n < 0) return `${n} is negative`;
+  if (n > 1_000_000) return `${n} is implausibly large`;
+  return n;
+}
+
+type Raw = Record<string, unknown>;
+
+function text(raw: Raw, field: string, errors: FeedError[], line: number, required: boolean): string {
+  const v = raw[field];
+  const s = v === undefined || v === null ? '' : String(v).trim();
+  if (required && !s) errors.push({ line, field, message: `${field} is empty` });
+  if (s.length > 200) errors.push({ line, field, message: `${field} is longer than 200 characters` });
+  return s;
+}
+
+function num(raw: Raw, field: string, errors: FeedError[], line: number): number {
+  const v = raw[field];
+  const r = count(v === undefined || v === null ? '' : String(v));
+  if (typeof r === 'string') {
+    errors.push({ line, field, message: `${field}: ${r}` });
+    return 0;
+  }
+  return r;
+}
+
+function date(raw: Raw, field: string, errors: FeedError[], line: number, today: Date): string {
+  const s = text(raw, field, errors, line, true);
+  if (s) {
+    const problem = checkDate(s, today);
+    if (problem) errors.push({ line, field, message: `${field}: ${problem}` });
+  }
+  return s;
+}
+
+export function checkSchoolRow(raw: Raw, line: number, today = new Date()): { row?: SchoolAbsenceRow; errors: FeedError[] } {
+  const errors: FeedError[] = [];
+  const row: SchoolAbsenceRow = {
+    school_code: text(raw, 'school_code', errors, line, true),
+    school_name: text(raw, 'school_name', errors, line, true),
+    class_code: text(raw, 'class_code', errors, line, true),
+    date: date(raw, 'date', errors, line, today),
+    enrolled: num(raw, 'enrolled', errors, line),
+    absent: num(raw, 'absent', errors, line),
+    reason: text(raw, 'reason', errors, line, false),
+    symptom: text(raw, 'symptom', errors, line, false),
+  };
+  if (!errors.length && row.absent > row.enrolled) errors.push({ line, field: 'absent', message: `absent (${row.absent}) exceeds enrolled (${row.enrolled})` });
+  if (!errors.length && row.absent > 0 && !row.reason && !row.symptom) errors.push({ line, field: 'reason', message: 'absent pupils need a reason or symptom' });
+  return errors.length ? { errors } : { row, errors };
+}
+
+export function checkPharmacyRow(raw: Raw, line: number, today = new Date()): { row?: PharmacySalesRow; errors: FeedError[] } {
+  const errors: FeedError[] = [];
+  const row: PharmacySalesRow = {
+    pharmacy_code: text(raw, 'pharmacy_code', errors, line, true),
+    pharmacy_name: text(raw, 'pharmacy_name', errors, line, true),
+    date: date(raw, 'date', errors, line, today),
+    category: text(raw, 'category', errors, line, true),
+    units: num(raw, 'units', errors, line),
+  };
+  return errors.length ? { errors } : { row, errors };
+}
+
+const CHECKERS = { 'school-absenteeism': checkSchoolRow, 'pharmacy-sales': checkPharmacyRow } as const;
+
+export function parseFeed(feed: 'school-absenteeism', body: string | unknown, format: 'csv' | 'json', today?: Date): ParsedFeed<SchoolAbsenceRow>;
+export function parseFeed(feed: 'pharmacy-sales', body: string | unknown, format: 'csv' | 'json', today?: Date): ParsedFeed<PharmacySalesRow>;
+export function parseFeed(feed: FeedName, body: string | unknown, format: 'csv' | 'json', today?: Date): ParsedFeed<SchoolAbsenceRow | PharmacySalesRow>;
+export function parseFeed(feed: FeedName, body: string | unknown, format: 'csv' | 'json', today = new Date()): ParsedFeed<SchoolAbsenceRow | PharmacySalesRow> {
+  const columns = COLUMNS[feed];
+  const check = CHECKERS[feed] as (raw: Raw, line: number, today: Date) => { row?: SchoolAbsenceRow | PharmacySalesRow; errors: FeedError[] };
+  const out: ParsedFeed<SchoolAbsenceRow | PharmacySalesRow> = { rows: [], errors: [], lines: 0 };
+  let records: { line: number; raw: Raw }[];
+  if (format === 'json') {
+    let value = body;
+    if (typeof value === 'string') {
+      try {
+        value = JSON.parse(value);
+      } catch (e) {
+        return { ...out, fatal: `not JSON: ${(e as Error).message}` };
+      }
+    }
+    const list = Array.isArray(value) ? value : value && typeof value === 'object' && Array.isArray((value as { rows?: unknown }).rows) ? (value as { rows: unknown[] }).rows : undefined;
+    if (!list) return { ...out, fatal: 'JSON must be an array of rows or {"rows": [...]}' };
+    records = [];
+    list.forEach((r, i) => {
+      if (r && typeof r === 'object' && !Array.isArray(r)) records.push({ line: i + 1, raw: r as Raw });
+      else out.errors.push({ line: i + 1, message: 'row is not an object' });
+    });
+    out.lines = list.length;
+  } else {
+    const csv = parseCsv(typeof body === 'string' ? body : String(body ?? ''));
+    if (!csv.length) return { ...out, fatal: 'the file is empty' };
+    const header = csv[0]![1].map((h) => h.trim().toLowerCase());
+    const missing = columns.filter((c) => !header.includes(c));
+    if (missing.length) {
+      return { ...out, fatal: `wrong header: missing column(s) ${missing.join(', ')}; expected ${columns.join(',')} (got ${header.join(',')})` };
+    }
+    records = csv.slice(1).map(([line, fields]) => {
+      const raw: Raw = {};
+      header.forEach((h, i) => (raw[h] = fields[i]));
+      if (fields.length !== header.length) raw.__width = fields.length;
+      return { line, raw };
+    });
+    out.lines = records.length;
+  }
+  for (const { line, raw } of records) {
+    if (raw.__width !== undefined) {
+      out.errors.push({ line, message: `${String(raw.__width)} fields where the header has ${Object.keys(raw).length - 1}` });
+      continue;
+    }
+    const r = check(raw, line, today);
+    if (r.row) out.rows.push({ line, row: r.row });
+    else out.errors.push(...r.errors);
+  }
+  return out;
+}

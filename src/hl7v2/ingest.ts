@@ -1,0 +1,282 @@
+/**
+ * Inbound HL7 v2 into the store: every message (MLLP or HTTP) goes through `Hl7Ingest.ingest`,
+ * which keeps the raw bytes with their status in hl7_message and writes the mapped FHIR
+ * Bundle in the SAME transaction as the message row. The ACK is built only after that
+ * transaction commits, so an AA always means "stored" — a crash before the commit loses the
+ * message but the sender never got AA for it and will resend.
+ *
+ * Idempotency: a message is keyed by sending facility (MSH-4) + control id (MSH-10). A resend of
+ * a stored message is answered AA and changes nothing. A resend of a rejected message is
+ * processed again (it may have been fixed at the source).
+ *
+ * Dead letters: rejected messages (status 'rejected') can be corrected (the original bytes are
+ * never overwritten; the correction goes to `corrected`) and reprocessed.
+ */
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import { processTransactionOn } from '../fhir/bundle.js';
+import type { FhirRepository, Queryable } from '../fhir/repository.js';
+import { search } from '../fhir/search.js';
+import type { Database } from '../platform/db.js';
+import { encodeAck, type Ack } from './ack.js';
+import { processHl7Message, type Hl7Outcome } from './handler.js';
+import type { Hl7Message } from './parser.js';
+import type { MergeInstruction, ToFhirResult } from './to-fhir.js';
+
+export type Hl7Channel = 'mllp' | 'http' | 'reprocess';
+
+export interface IngestResult {
+  /** Encoded ACK bytes (null for an inbound ACK, which gets no reply). */
+  reply: Buffer | null;
+  ack: Ack;
+  /** hl7_message row id (undefined when even recording the message failed). */
+  messageId?: number;
+  /** True when the message had already been stored: nothing new was created. */
+  duplicate: boolean;
+  outcome: Hl7Outcome;
+}
+
+export interface DeadLetter {
+  id: number;
+  facility: string | null;
+  controlId: string | null;
+  messageType: string | null;
+  channel: string;
+  ackCode: string;
+  error: string | null;
+  receivedAt: string;
+  updatedAt: string;
+  attempts: number;
+  /** The text as received (decoded as UTF-8 / Latin-1 for display). */
+  text: string;
+  /** The corrected text, if someone edited it. */
+  correctedText: string | null;
+}
+
+/** Base used when resolving conditional references inside stored bundles. */
+const INTERNAL_BASE = 'urn:yifang:hl7v2';
+
+/** The facility part of the idempotency key, read the same way as to-fhir's default. */
+export function facilityOf(message: Hl7Message): string {
+  return message.get('MSH-4.1') || message.get('MSH-4.2') || message.get('MSH-3.1') || '';
+}
+
+export function dedupKeyOf(message: Hl7Message): string | null {
+  const controlId = message.controlId;
+  if (!controlId) return null;
+  return `${facilityOf(message)}|${controlId}`;
+}
+
+/** A stable 32-bit lock id for pg_advisory_xact_lock (FNV-1a). */
+function lockId(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h | 0;
+}
+
+/**
+ * Keys to serialise concurrent messages on: the message itself and every conditional write
+ * (two connections creating the same Patient at once must not make two Patients).
+ */
+function lockKeys(key: string, result: ToFhirResult): number[] {
+  const keys = new Set<string>([`msg:${key}`]);
+  for (const e of result.bundle.entry ?? []) {
+    const url = e.request?.url ?? '';
+    if (url.includes('?')) keys.add(url);
+    if (e.request?.ifNoneExist) keys.add(`${e.request.url}?${e.request.ifNoneExist}`);
+  }
+  return [...new Set([...keys].map(lockId))].sort((a, b) => a - b);
+}
+
+function decodeForDisplay(bytes: Buffer | null): string | null {
+  if (!bytes) return null;
+  const utf8 = bytes.toString('utf8');
+  return utf8.includes('\uFFFD') ? bytes.toString('latin1') : utf8;
+}
+
+function errorText(outcome: Hl7Outcome): string {
+  const seg = outcome.ack.text.split('\r').find((s) => s.startsWith('MSA'));
+  const msa3 = seg?.split(seg[3] ?? '|')[3];
+  const e = outcome.error;
+  return (e instanceof Error ? e.message : e && typeof e === 'object' && 'message' in e ? String((e as { message: unknown }).message) : undefined) ?? msa3 ?? 'rejected';
+}
+
+export class Hl7Ingest {
+  constructor(
+    private readonly db: Database,
+    private readonly repo: FhirRepository,
+    private readonly onStored: () => void = () => undefined,
+  ) {}
+
+  /**
+   * Processes one message and returns the reply to send. Never throws.
+   * `deadLetterId`: reprocessing that dead letter (its row is updated or resolved).
+   */
+  async ingest(raw: Buffer, channel: Hl7Channel, deadLetterId?: number): Promise<IngestResult> {
+    let messageId: number | undefined;
+    let duplicate = false;
+    const outcome = await processHl7Message(raw, {
+      store: async (result, message) => {
+        const key = dedupKeyOf(message) ?? `${result.facilityId}|${result.controlId}`;
+        await this.db.transaction(async (client) => {
+          // one round trip; the ids come sorted (unnest keeps array order), so two messages never wait on each other in a cycle
+          await client.query('SELECT pg_advisory_xact_lock(k) FROM unnest($1::int[]) AS k', [lockKeys(key, result)]);
+          const existing = await client.query<{ id: number; status: string }>('SELECT id, status FROM hl7_message WHERE dedup_key = $1 FOR UPDATE', [key]);
+          const row = existing.rows[0];
+          if (row?.status === 'stored') {
+            duplicate = true;
+            messageId = row.id;
+            return;
+          }
+          const response = await processTransactionOn(this.repo, client, result.bundle as unknown as Bundle, INTERNAL_BASE);
+          const resources = (response.entry ?? []).map((e) => e.response?.location?.replace(/\/_history\/.*$/, '')).filter((s): s is string => !!s);
+          for (const merge of result.merges) await this.applyMerge(client, merge);
+          const messageType = message.messageTypeKey;
+          if (row) {
+            await client.query(
+              `UPDATE hl7_message SET status = 'stored', ack_code = 'AA', error = NULL, resources = $2, message_type = $3,
+                 payload = CASE WHEN $5::boolean THEN payload ELSE $4 END, corrected = CASE WHEN $5::boolean THEN $4 ELSE corrected END,
+                 attempts = attempts + 1, updated_at = now() WHERE id = $1`,
+              [row.id, resources, messageType, raw, deadLetterId === row.id],
+            );
+            messageId = row.id;
+          } else {
+            const r = await client.query<{ id: number }>(
+              `INSERT INTO hl7_message (dedup_key, facility, control_id, message_type, channel, status, ack_code, payload, resources)
+               VALUES ($1, $2, $3, $4, $5, 'stored', 'AA', $6, $7) RETURNING id`,
+              [key, facilityOf(message), message.controlId, messageType, channel, raw, resources],
+            );
+            messageId = r.rows[0]!.id;
+          }
+          if (deadLetterId !== undefined && deadLetterId !== messageId) {
+            await client.query(`UPDATE hl7_message SET status = 'resolved', error = $2, updated_at = now() WHERE id = $1`, [deadLetterId, `reprocessed as message ${messageId}`]);
+          }
+        });
+        if (!duplicate) this.onStored();
+      },
+    });
+    if (!outcome.wasAck && outcome.ack.ackCode !== 'AA') {
+      messageId = await this.recordRejection(raw, channel, outcome, deadLetterId).catch(() => undefined);
+    }
+    return { reply: outcome.wasAck ? null : encodeAck(outcome.ack), ack: outcome.ack, messageId, duplicate, outcome };
+  }
+
+  /** Keeps a rejected message as a dead letter (its own transaction: the store rolled back). */
+  private async recordRejection(raw: Buffer, channel: Hl7Channel, outcome: Hl7Outcome, deadLetterId?: number): Promise<number> {
+    const message = outcome.message;
+    const key = message ? dedupKeyOf(message) : null;
+    const error = errorText(outcome);
+    const type = message?.messageTypeKey ?? null;
+    if (deadLetterId !== undefined) {
+      await this.db.query(
+        `UPDATE hl7_message SET status = 'rejected', ack_code = $2, error = $3, corrected = $4, message_type = coalesce($5, message_type),
+           attempts = attempts + 1, updated_at = now() WHERE id = $1`,
+        [deadLetterId, outcome.ack.ackCode, error, raw, type],
+      );
+      return deadLetterId;
+    }
+    const r = await this.db.query<{ id: number }>(
+      `INSERT INTO hl7_message (dedup_key, facility, control_id, message_type, channel, status, ack_code, error, payload)
+       VALUES ($1, $2, $3, $4, $5, 'rejected', $6, $7, $8)
+       ON CONFLICT (dedup_key) DO UPDATE SET ack_code = EXCLUDED.ack_code, error = EXCLUDED.error, payload = EXCLUDED.payload,
+         attempts = hl7_message.attempts + 1, updated_at = now()
+         WHERE hl7_message.status <> 'stored'
+       RETURNING id`,
+      [key, message ? facilityOf(message) : null, message?.controlId || null, type, channel, outcome.ack.ackCode, error, raw],
+    );
+    return r.rows[0]?.id ?? -1;
+  }
+
+  /** A40: the merged-away Patient points at the survivor and becomes inactive. */
+  private async applyMerge(client: Queryable, merge: MergeInstruction): Promise<void> {
+    const find = async (system: string | undefined, value: string | undefined) => {
+      if (!value) return undefined;
+      const r = await search(client, 'Patient', { params: [['identifier', system ? `${system}|${value}` : value]] }, INTERNAL_BASE);
+      return r.bundle.entry?.find((e) => e.search?.mode === 'match')?.resource as (Resource & { resourceType: 'Patient' }) | undefined;
+    };
+    const survivor = await find(merge.survivor.system, merge.survivor.value);
+    const merged = await find(merge.merged.system, merge.merged.value);
+    if (!survivor || !merged || survivor.id === merged.id) return;
+    const updated = { ...merged, active: false, link: [{ other: { reference: `Patient/${survivor.id}` }, type: 'replaced-by' }] };
+    await this.repo.update('Patient', merged.id!, updated, {}, client);
+  }
+
+  // ---------------------------------------------------------------- dead letters
+
+  async listDeadLetters(limit = 200): Promise<DeadLetter[]> {
+    const r = await this.db.query<Record<string, unknown>>(
+      `SELECT id, facility, control_id, message_type, channel, ack_code, error, received_at, updated_at, attempts, payload, corrected
+       FROM hl7_message WHERE status = 'rejected' ORDER BY received_at DESC, id DESC LIMIT $1`,
+      [limit],
+    );
+    return r.rows.map(toDeadLetter);
+  }
+
+  async getMessage(id: number): Promise<(DeadLetter & { status: string; resources: string[] }) | undefined> {
+    const r = await this.db.query<Record<string, unknown>>('SELECT * FROM hl7_message WHERE id = $1', [id]);
+    const row = r.rows[0];
+    return row ? { ...toDeadLetter(row), status: row.status as string, resources: (row.resources as string[] | null) ?? [] } : undefined;
+  }
+
+  /** Saves a corrected text for a dead letter; returns false when there is no such dead letter. */
+  async correct(id: number, text: string): Promise<boolean> {
+    const r = await this.db.query(`UPDATE hl7_message SET corrected = $2, updated_at = now() WHERE id = $1 AND status = 'rejected'`, [id, Buffer.from(text, 'utf8')]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  /** Runs a dead letter (its corrected text if any) through the pipeline again. */
+  async reprocess(id: number): Promise<IngestResult | undefined> {
+    const r = await this.db.query<{ payload: Buffer; corrected: Buffer | null }>(`SELECT payload, corrected FROM hl7_message WHERE id = $1 AND status = 'rejected'`, [id]);
+    const row = r.rows[0];
+    if (!row) return undefined;
+    return this.ingest(row.corrected ?? row.payload, 'reprocess', id);
+  }
+
+  async counts(): Promise<Record<string, number>> {
+    const r = await this.db.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM hl7_message GROUP BY status');
+    return Object.fromEntries(r.rows.map((x) => [x.status, x.n]));
+  }
+}
+
+function toDeadLetter(row: Record<string, unknown>): DeadLetter {
+  return {
+    id: Number(row.id),
+    facility: (row.facility as string | null) ?? null,
+    controlId: (row.control_id as string | null) ?? null,
+    messageType: (row.message_type as string | null) ?? null,
+    channel: row.channel as string,
+    ackCode: row.ack_code as string,
+    error: (row.error as string | null) ?? null,
+    receivedAt: row.received_at as string,
+    updatedAt: row.updated_at as string,
+    attempts: Number(row.attempts),
+    text: decodeForDisplay(row.payload as Buffer)!,
+    correctedText: decodeForDisplay((row.corrected as Buffer | null) ?? null),
+  };
+}
+
+/** Splits an HTTP body holding one or more ER7 messages (each starting with MSH). */
+export function splitMessages(body: Buffer): Buffer[] {
+  // Strip MLLP framing bytes if a client sent framed text over HTTP.
+  const text = body.toString('latin1');
+  const starts: number[] = [];
+  const re = /(^|[\r\n\x0b\x1c])MSH/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text))) starts.push(m.index + m[1]!.length);
+  if (starts.length === 0) return body.length && text.trim() ? [body] : [];
+  const out: Buffer[] = [];
+  for (let i = 0; i < starts.length; i++) {
+    let piece = body.subarray(starts[i], starts[i + 1] ?? body.length);
+    // trailing line breaks / framing between messages are not part of the message
+    let end = piece.length;
+    while (end > 0 && [0x0a, 0x0d, 0x1c, 0x0b, 0x20].includes(piece[end - 1]!)) end--;
+    piece = piece.subarray(0, end);
+    if (piece.length) out.push(Buffer.from(piece.toString('latin1').replace(/\r?\n/g, '\r'), 'latin1'));
+  }
+  // Text before the first MSH is reported as its own (rejected) message.
+  const head = body.subarray(0, starts[0]);
+  if (head.toString('latin1').replace(/[\s\x0b\x1c]/g, '')) out.unshift(head);
+  return out;
+}

@@ -1,0 +1,336 @@
+/**
+ * What each facility knows about a person. Community health centres, stations and the CDC share
+ * the regional health record (the canonical Patient pat-NNNNNNN). Hospitals keep their own
+ * records, and for some people those differ from the truth: look-alike or homophone characters,
+ * traditional characters, a pinyin name, day and month swapped, no or a wrong ID number, an old
+ * phone. truth.json lists, for every person with such a record, all records that are theirs.
+ */
+import type { Facility } from './district.js';
+import { patientJson, type PostalAddress } from './fhir.js';
+import { OCCUPATIONS, occupationCode } from './population.js';
+import { hash32, hashFloat, WeightedTable } from './rng.js';
+import type { Sink } from './sink.js';
+import type { World } from './world.js';
+
+export type VariantKind =
+  | 'typo'
+  | 'traditional'
+  | 'homophone'
+  | 'pinyin'
+  | 'swapped-day-month'
+  | 'missing-id'
+  | 'wrong-id'
+  | 'old-phone'
+  | 'newborn-name';
+
+export interface PatientView {
+  person: number;
+  /** FHIR Patient id at a FHIR-fed facility; null for HL7-only records. */
+  fhirId: string | null;
+  facility: Facility;
+  mrn: string;
+  name: { text: string; family: string; given: string };
+  sex: 1 | 2;
+  birthDate: string;
+  idNumber: string | null;
+  phone: string | null;
+  address: PostalAddress;
+  variants: VariantKind[];
+}
+
+export interface IdentityRecord {
+  source: 'fhir' | 'hl7v2';
+  facility: string;
+  /** FHIR Patient id (fhir) or the facility's MRN (hl7v2). */
+  id: string;
+  variants: VariantKind[];
+}
+
+/** Share of (person, hospital) pairs whose hospital record is a variant. */
+export const VARIANT_RATE = 0.08;
+
+const KINDS = new WeightedTable<VariantKind>([
+  ['typo', 0.16],
+  ['traditional', 0.12],
+  ['homophone', 0.18],
+  ['pinyin', 0.08],
+  ['swapped-day-month', 0.08],
+  ['missing-id', 0.16],
+  ['wrong-id', 0.1],
+  ['old-phone', 0.12],
+]);
+
+export class Identities {
+  private readonly cache = new Map<number, PatientView>();
+  private readonly variantCount = new Map<number, number>();
+  /** person → records (canonical first), only for people with at least one variant. */
+  readonly records = new Map<number, IdentityRecord[]>();
+
+  constructor(
+    private readonly w: World,
+    private readonly sink: Sink,
+  ) {}
+
+  /** The community health centre that holds the person's health record. */
+  homeChc(person: number): Facility {
+    const d = this.w.district;
+    const c = d.communities[this.w.pop.community[person]!]!;
+    return d.facilities[d.chcOfStreet[c.street]!]!;
+  }
+
+  mrn(person: number, f: Facility): string {
+    const n = (person + 1) * f.mrnSalt;
+    return f.mrnPrefix + String(n % 100000000).padStart(8, '0');
+  }
+
+  address(person: number): PostalAddress {
+    const { pop, district, cfg, seed } = this.w;
+    const home = pop.careHome[person]!;
+    const community = district.communities[pop.community[person]!]!;
+    const street = district.streets[community.street]!;
+    let line: string;
+    if (home >= 0) {
+      line = district.facilities[home]!.address.slice(street.name.length);
+    } else {
+      const h = pop.household[person]!;
+      const a = hash32(seed, h, 1001);
+      const b = hash32(seed, h, 1002);
+      if (community.type === '村') {
+        line = `${community.name.replace(/村$/, '')}${1 + (a % 12)}组${1 + (b % 90)}号`;
+      } else {
+        const road = community.roads[a % community.roads.length]!;
+        const floor = 1 + (b % 18);
+        line = `${road}${1 + ((a >>> 8) % 388)}号${1 + ((b >>> 8) % 30)}幢${1 + ((b >>> 16) % 4)}单元${floor}0${1 + ((a >>> 20) % 4)}室`;
+      }
+    }
+    return {
+      areaCode: community.code,
+      province: cfg.province.name,
+      city: cfg.city.name,
+      district: cfg.district.name,
+      street: street.name,
+      community: community.name,
+      line,
+      postalCode: cfg.district.postalCode,
+    };
+  }
+
+  private truthName(person: number): { text: string; family: string; given: string } {
+    const { pop, names } = this.w;
+    const family = names.surnames[pop.surname[person]!]!.hanzi;
+    const given = names.given[pop.given[person]!]!.hanzi;
+    return { text: family + given, family, given };
+  }
+
+  /** The canonical (true) record: the regional health record kept by the CHC. */
+  canonical(person: number): PatientView {
+    const pop = this.w.pop;
+    const chc = this.homeChc(person);
+    return {
+      person,
+      fhirId: pop.patientId(person),
+      facility: chc,
+      mrn: this.mrn(person, chc),
+      name: this.truthName(person),
+      sex: pop.sex[person] as 1 | 2,
+      birthDate: pop.birthDate(person),
+      idNumber: pop.idNumber(person),
+      phone: pop.phone(person),
+      address: this.address(person),
+      variants: [],
+    };
+  }
+
+  /** The canonical Patient resource (emitted once, at the start or at birth registration). */
+  canonicalResource(person: number): string {
+    const { pop, district } = this.w;
+    const v = this.canonical(person);
+    const g = pop.guardian[person]!;
+    const age = pop.age(person, this.w.startDay);
+    let guardian: Parameters<typeof patientJson>[0]['guardian'] = null;
+    if (g >= 0 && age < 18) {
+      const gn = this.truthName(g);
+      guardian = { relation: pop.sex[g] === 2 ? 'MTH' : 'FTH', name: gn.text, phone: pop.phone(g) };
+    }
+    const h = pop.household[person]!;
+    return patientJson({
+      id: v.fhirId!,
+      idNumber: v.idNumber,
+      mrnSystemOrg: v.facility.id,
+      mrn: v.mrn,
+      name: v.name,
+      sex: v.sex,
+      birthDate: v.birthDate,
+      phone: v.phone,
+      phoneUse: g >= 0 && age < 18 ? 'home' : 'mobile',
+      address: v.address,
+      household: h >= 0 ? householdId(h) : pop.careHome[person]! >= 0 ? `carehome-${district.facilities[pop.careHome[person]!]!.code}` : null,
+      occupation: { code: occupationCode(pop.occupation[person]!), display: OCCUPATIONS[pop.occupation[person]!]! },
+      guardian,
+      managingOrganization: v.facility.id,
+    });
+  }
+
+  /** What facility `f` has on file for the person (emitting a variant Patient on first use). */
+  view(person: number, f: Facility): PatientView {
+    if (f.kind === 'chc' || f.kind === 'health-station' || f.kind === 'cdc') return this.canonical(person);
+    const key = person * 4096 + f.index;
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const seed = this.w.seed;
+    if (hashFloat(seed, person, f.index, 31) >= VARIANT_RATE) {
+      const c = this.canonical(person);
+      if (f.feed === 'fhir') return c;
+      return { ...c, fhirId: null, facility: f, mrn: this.mrn(person, f) };
+    }
+    const v = this.makeVariant(person, f, this.pickKinds(person, f));
+    this.cache.set(key, v);
+    return v;
+  }
+
+  /** A newborn's record at the birth hospital: "mother's name + 之子/之女", no ID number yet. */
+  newbornView(person: number, f: Facility): PatientView {
+    const key = person * 4096 + f.index;
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const pop = this.w.pop;
+    const base = this.canonical(person);
+    const mother = pop.guardian[person]!;
+    const mn = mother >= 0 ? this.truthName(mother).text : base.name.family;
+    const text = `${mn}${pop.sex[person] === 1 ? '之子' : '之女'}`;
+    const v: PatientView = {
+      ...base,
+      fhirId: null,
+      facility: f,
+      mrn: this.mrn(person, f),
+      name: { text, family: text.slice(0, 1), given: text.slice(1) },
+      idNumber: null,
+      phone: mother >= 0 ? pop.phone(mother) : null,
+      variants: ['newborn-name', 'missing-id'],
+    };
+    this.cache.set(key, v);
+    this.remember(person, { source: f.feed === 'hl7v2' ? 'hl7v2' : 'fhir', facility: f.id, id: v.mrn, variants: v.variants });
+    return v;
+  }
+
+  private pickKinds(person: number, f: Facility): VariantKind[] {
+    const seed = this.w.seed;
+    const first = KINDS.at(hashFloat(seed, person, f.index, 32));
+    const kinds: VariantKind[] = [first];
+    if (hashFloat(seed, person, f.index, 33) < 0.3) {
+      const second = KINDS.at(hashFloat(seed, person, f.index, 34));
+      if (second !== first) kinds.push(second);
+    }
+    return kinds;
+  }
+
+  private makeVariant(person: number, f: Facility, wanted: VariantKind[]): PatientView {
+    const { pop, names, seed } = this.w;
+    const base = this.canonical(person);
+    const v: PatientView = { ...base, fhirId: null, facility: f, mrn: this.mrn(person, f), variants: [] };
+    const u = hashFloat(seed, person, f.index, 35);
+    const surnameLen = names.surnames[pop.surname[person]!]!.hanzi.length;
+    const setName = (text: string): void => {
+      v.name = { text, family: text.slice(0, surnameLen), given: text.slice(surnameLen) };
+    };
+    for (const kind of wanted) {
+      let applied = true;
+      switch (kind) {
+        case 'typo': {
+          const t = names.lookalike(v.name.text, u);
+          if (t) setName(t);
+          else applied = false;
+          break;
+        }
+        case 'traditional': {
+          const t = names.toTraditional(v.name.text);
+          if (t) setName(t);
+          else applied = false;
+          break;
+        }
+        case 'homophone': {
+          const t = names.homophone(v.name.text, u);
+          if (t) setName(t);
+          else applied = false;
+          break;
+        }
+        case 'pinyin': {
+          const p = names.pinyinName(pop.surname[person]!, pop.given[person]!);
+          v.name = { text: `${p.family} ${p.given}`, family: p.family, given: p.given };
+          break;
+        }
+        case 'swapped-day-month': {
+          const [y, m, d] = v.birthDate.split('-');
+          if (Number(d) <= 12 && d !== m) v.birthDate = `${y}-${d}-${m}`;
+          else applied = false;
+          break;
+        }
+        case 'missing-id':
+          v.idNumber = null;
+          break;
+        case 'wrong-id': {
+          const id = v.idNumber;
+          if (!id) {
+            applied = false;
+            break;
+          }
+          // Two adjacent digits swapped in the birth date or sequence part (a keying slip).
+          let pos = 6 + (hash32(seed, person, f.index) % 10);
+          while (pos < 16 && id[pos] === id[pos + 1]) pos++;
+          if (pos < 16) v.idNumber = id.slice(0, pos) + id[pos + 1] + id[pos] + id.slice(pos + 2);
+          else v.idNumber = id.slice(0, 17) + (id[17] === '1' ? '2' : '1');
+          break;
+        }
+        case 'old-phone':
+          v.phone = pop.phone(person, true);
+          break;
+        default:
+          applied = false;
+      }
+      if (applied) v.variants.push(kind);
+    }
+    if (v.variants.length === 0) {
+      v.idNumber = null;
+      v.variants.push('missing-id');
+    }
+    if (f.feed === 'fhir') {
+      const k = (this.variantCount.get(person) ?? 0) + 1;
+      this.variantCount.set(person, k);
+      v.fhirId = `${pop.patientId(person)}-v${k}`;
+      this.sink.fhir(
+        'Patient',
+        v.fhirId,
+        patientJson({
+          id: v.fhirId,
+          idNumber: v.idNumber,
+          mrnSystemOrg: f.id,
+          mrn: v.mrn,
+          name: v.name,
+          sex: v.sex,
+          birthDate: v.birthDate,
+          phone: v.phone,
+          address: v.address,
+          household: null,
+          occupation: null,
+          guardian: null,
+          managingOrganization: f.id,
+        }),
+      );
+    }
+    this.remember(person, { source: f.feed === 'fhir' ? 'fhir' : 'hl7v2', facility: f.id, id: v.fhirId ?? v.mrn, variants: v.variants });
+    return v;
+  }
+
+  private remember(person: number, rec: IdentityRecord): void {
+    let list = this.records.get(person);
+    if (!list) {
+      const chc = this.homeChc(person);
+      list = [{ source: 'fhir', facility: chc.id, id: this.w.pop.patientId(person), variants: [] }];
+      this.records.set(person, list);
+    }
+    list.push(rec);
+  }
+}
+
+export const householdId = (h: number): string => 'hh-' + String(h + 1).padStart(7, '0');
+

@@ -1,0 +1,209 @@
+/**
+ * Alert workflow: new → triage (研判: assigned, verified within a deadline) → dismissed, or
+ * suspected / confirmed event → response (opens an investigation) → closed. Every step records
+ * who, when and why; a step out of order is 409; two people acting on one alert at once are
+ * separated by the version column (the second gets 409 and reloads).
+ */
+import type { Task } from '@medplum/fhirtypes';
+import type { FhirRepository } from '../../fhir/repository.js';
+import type { Database } from '../../platform/db.js';
+import { badRequest, conflict, notFound } from '../../platform/errors.js';
+import type { FusionConfig } from '../config.js';
+
+export const ALERT_STATUSES = ['new', 'triage', 'dismissed', 'suspected', 'confirmed', 'response', 'closed'] as const;
+export type AlertStatus = (typeof ALERT_STATUSES)[number];
+export const OPEN_STATUSES: AlertStatus[] = ['new', 'triage', 'suspected', 'confirmed', 'response'];
+
+/** Allowed next steps from each status. */
+export const TRANSITIONS: Record<AlertStatus, AlertStatus[]> = {
+  new: ['triage'],
+  triage: ['dismissed', 'suspected', 'confirmed'],
+  suspected: ['confirmed', 'dismissed', 'response'],
+  confirmed: ['response'],
+  response: ['closed'],
+  dismissed: [],
+  closed: [],
+};
+
+export interface AlertSummary {
+  id: number;
+  status: AlertStatus;
+  level: string;
+  areaCode: string;
+  areaName: string | null;
+  title: string;
+  sources: string[];
+  score: number;
+  jointP: number | null;
+  firstEvidenceAt: string;
+  lastEvidenceAt: string;
+  triggerDay: string;
+  createdAt: string;
+  updatedAt: string;
+  assignee: string | null;
+  dueAt: string | null;
+  overdue: boolean;
+  version: number;
+}
+
+interface AlertDbRow {
+  id: number;
+  status: AlertStatus;
+  level: string;
+  area_code: string;
+  area_name: string | null;
+  title: string;
+  disease_key: string | null;
+  sources: string[];
+  score: number;
+  joint_p: number | null;
+  first_evidence_day: string;
+  last_evidence_day: string;
+  trigger_day: string;
+  created_at: string;
+  updated_at: string;
+  assignee: string | null;
+  due_at: string | null;
+  version: number;
+}
+
+const SELECT = `SELECT a.id, a.status, a.level, a.area_code, ar.name AS area_name, a.title, a.disease_key, a.sources, a.score, a.joint_p,
+  a.first_evidence_day::text AS first_evidence_day, a.last_evidence_day::text AS last_evidence_day, a.trigger_day::text AS trigger_day,
+  a.created_at, a.updated_at, a.assignee, a.due_at, a.version FROM surv_alert a LEFT JOIN surv_area ar ON ar.code = a.area_code`;
+
+function summary(r: AlertDbRow, now = new Date()): AlertSummary {
+  return {
+    id: r.id,
+    status: r.status,
+    level: r.level,
+    areaCode: r.area_code,
+    areaName: r.area_name,
+    title: r.title,
+    sources: r.sources,
+    score: r.score,
+    jointP: r.joint_p,
+    // Evidence is daily: the first and last evidence times are the starts of those days (UTC+8).
+    firstEvidenceAt: `${r.first_evidence_day}T00:00:00+08:00`,
+    lastEvidenceAt: `${r.last_evidence_day}T23:59:59+08:00`,
+    triggerDay: r.trigger_day,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    assignee: r.assignee,
+    dueAt: r.due_at,
+    overdue: !!r.due_at && OPEN_STATUSES.includes(r.status) && new Date(r.due_at) < now,
+    version: r.version,
+  };
+}
+
+export interface AlertQuery {
+  status?: string;
+  level?: string;
+  area?: string;
+  overdue?: boolean;
+  limit?: number;
+}
+
+export async function listAlerts(db: Database, q: AlertQuery = {}): Promise<AlertSummary[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (q.status) {
+    const list = q.status === 'open' ? OPEN_STATUSES : q.status.split(',');
+    where.push(`a.status = ANY($${params.push(list)}::text[])`);
+  }
+  if (q.level) where.push(`a.level = ANY($${params.push(q.level.split(','))}::text[])`);
+  if (q.area) where.push(`a.area_code LIKE $${params.push(`${q.area.replace(/0+$/, '')}%`)}`);
+  if (q.overdue) where.push(`a.due_at < now() AND a.status = ANY($${params.push(OPEN_STATUSES)}::text[])`);
+  const limit = Math.min(Math.max(q.limit ?? 200, 1), 1000);
+  const r = await db.query<AlertDbRow>(`${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.created_at DESC, a.id DESC LIMIT ${limit}`, params);
+  return r.rows.map((x) => summary(x));
+}
+
+export async function getAlert(db: Database, id: number): Promise<AlertSummary & { diseaseKey: string | null; evidence: unknown[]; events: unknown[]; comments: unknown[]; nextSteps: AlertStatus[] }> {
+  if (!Number.isInteger(id) || id < 1) throw badRequest(`alert id must be a positive integer (got ${id})`);
+  const r = await db.query<AlertDbRow>(`${SELECT} WHERE a.id = $1`, [id]);
+  if (!r.rows[0]) throw notFound(`alert ${id} not found`);
+  const evidence = await db.query(
+    `SELECT signal, area_code AS "areaCode", day::text AS day, method, source, observed, threshold, expected, p_value AS "pValue" FROM surv_alert_evidence WHERE alert_id = $1 ORDER BY day, signal`,
+    [id],
+  );
+  const events = await db.query(`SELECT id, action, from_status AS "from", to_status AS "to", actor, at, reason, detail FROM surv_alert_event WHERE alert_id = $1 ORDER BY at, id`, [id]);
+  const comments = await db.query(`SELECT id, author, organization, body, at FROM surv_alert_comment WHERE alert_id = $1 ORDER BY at, id`, [id]);
+  const s = summary(r.rows[0]);
+  return { ...s, diseaseKey: r.rows[0].disease_key, evidence: evidence.rows, events: events.rows, comments: comments.rows, nextSteps: TRANSITIONS[s.status] };
+}
+
+export interface TransitionInput {
+  to: string;
+  version: unknown;
+  reason?: string;
+  assignee?: string;
+}
+
+export async function transitionAlert(
+  deps: { db: Database; repo: FhirRepository; fusion: FusionConfig },
+  id: number,
+  input: TransitionInput,
+  actor: { username: string; organization?: string },
+): Promise<AlertSummary> {
+  if (!ALERT_STATUSES.includes(input.to as AlertStatus)) throw badRequest(`to: must be one of ${ALERT_STATUSES.join(', ')} (got ${JSON.stringify(input.to)})`);
+  if (input.version === undefined || input.version === null || !Number.isInteger(Number(input.version))) throw badRequest('version: mandatory (the version you read), for the optimistic concurrency check');
+  const to = input.to as AlertStatus;
+  if ((to === 'dismissed' || to === 'closed' || to === 'confirmed' || to === 'suspected') && !input.reason?.trim()) throw badRequest(`reason: mandatory when moving an alert to ${to}`);
+  if (to === 'triage' && !(input.assignee ?? '').trim()) throw badRequest('assignee: 研判 needs the person responsible');
+  return deps.db.transaction(async (c) => {
+    const cur = (await c.query<AlertDbRow>(`${SELECT} WHERE a.id = $1`, [id])).rows[0];
+    if (!cur) throw notFound(`alert ${id} not found`);
+    if (!TRANSITIONS[cur.status].includes(to)) throw conflict(`alert ${id} is '${cur.status}': it cannot move to '${to}' (allowed: ${TRANSITIONS[cur.status].join(', ') || 'none — the alert is finished'})`);
+    const now = new Date();
+    let due: string | null = cur.due_at;
+    if (to === 'suspected' || to === 'confirmed') due = new Date(now.getTime() + (deps.fusion.responseHours[cur.level] ?? 72) * 3_600_000).toISOString();
+    if (to === 'response' || to === 'dismissed' || to === 'closed') due = null;
+    let investigation: string | null = null;
+    if (to === 'response') {
+      const task: Task = {
+        resourceType: 'Task',
+        status: 'in-progress',
+        intent: 'order',
+        code: { coding: [{ system: 'https://yifang.health/fhir/CodeSystem/surveillance-task', code: 'outbreak-investigation', display: '流行病学调查' }] },
+        description: `${cur.title}（预警 #${id}）`,
+        authoredOn: now.toISOString(),
+        identifier: [{ system: 'https://yifang.health/fhir/sid/alert', value: String(id) }],
+        ...(input.reason ? { note: [{ text: input.reason }] } : {}),
+      };
+      investigation = (await deps.repo.create(task, c)).id ?? null;
+    }
+    // The version check and the update are one statement: of two concurrent steps, one wins.
+    const upd = await c.query(
+      `UPDATE surv_alert SET status = $2, assignee = coalesce($3, assignee), due_at = $4, updated_at = now(), version = version + 1 WHERE id = $1 AND version = $5`,
+      [id, to, input.assignee?.trim() || null, due, Number(input.version)],
+    );
+    if (!upd.rowCount) throw conflict(`alert ${id} was changed by someone else (now version ${cur.version}, you sent ${String(input.version)}): reload and try again`);
+    await c.query(`INSERT INTO surv_alert_event (alert_id, action, from_status, to_status, actor, reason, detail) VALUES ($1, 'transition', $2, $3, $4, $5, $6)`, [
+      id, cur.status, to, actor.username, input.reason?.trim() || null, JSON.stringify({ assignee: input.assignee ?? null, investigationTask: investigation, organization: actor.organization ?? null }),
+    ]);
+    const r = await c.query<AlertDbRow>(`${SELECT} WHERE a.id = $1`, [id]);
+    return summary(r.rows[0]!);
+  });
+}
+
+export async function addComment(db: Database, id: number, body: unknown, actor: { username: string; displayName?: string; organization?: string }): Promise<unknown> {
+  if (typeof body !== 'string' || !body.trim()) throw badRequest('body: the comment text is mandatory');
+  if (body.length > 10_000) throw badRequest('body: at most 10,000 characters');
+  const exists = await db.query('SELECT 1 FROM surv_alert WHERE id = $1', [id]);
+  if (!exists.rows.length) throw notFound(`alert ${id} not found`);
+  const r = await db.query(`INSERT INTO surv_alert_comment (alert_id, author, organization, body) VALUES ($1, $2, $3, $4) RETURNING id, author, organization, body, at`, [
+    id, actor.displayName ?? actor.username, actor.organization ?? null, body.trim(),
+  ]);
+  return r.rows[0];
+}
+
+/** Recent alert events for in-app notifications. */
+export async function notifications(db: Database, since?: string): Promise<unknown[]> {
+  const r = await db.query(
+    `SELECT e.id, e.alert_id AS "alertId", e.action, e.to_status AS "to", e.actor, e.at, e.reason, a.level, a.title, a.area_code AS "areaCode"
+     FROM surv_alert_event e JOIN surv_alert a ON a.id = e.alert_id
+     WHERE e.at > coalesce($1::timestamptz, now() - interval '7 days') ORDER BY e.at DESC, e.id DESC LIMIT 100`,
+    [since ?? null],
+  );
+  return r.rows;
+}

@@ -1,0 +1,133 @@
+/**
+ * Webhook notifications for alerts. An event is queued in surv_webhook_delivery (same
+ * transaction as nothing else: it is written right after the alert change) and a deliverer
+ * loop posts it; failures are retried with exponential backoff (2^attempts seconds, at most
+ * an hour) up to MAX_ATTEMPTS, then marked failed. Each POST carries an HMAC-SHA256 signature
+ * of the body when the subscription has a secret.
+ */
+import { createHmac } from 'node:crypto';
+import type { Database } from '../../platform/db.js';
+import { badRequest } from '../../platform/errors.js';
+
+export const MAX_ATTEMPTS = 8;
+
+export async function addWebhook(db: Database, url: unknown, secret: unknown, createdBy: string): Promise<{ id: number; url: string }> {
+  if (typeof url !== 'string') throw badRequest('url: mandatory');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw badRequest(`url: not a URL (${url})`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw badRequest('url: must be http or https');
+  if (secret !== undefined && secret !== null && typeof secret !== 'string') throw badRequest('secret: must be a string');
+  const r = await db.query<{ id: number; url: string }>('INSERT INTO surv_webhook (url, secret, created_by) VALUES ($1, $2, $3) RETURNING id, url', [url, secret ?? null, createdBy]);
+  return r.rows[0]!;
+}
+
+export async function listWebhooks(db: Database): Promise<unknown[]> {
+  const r = await db.query(
+    `SELECT w.id, w.url, w.active, w.created_by AS "createdBy", w.created_at AS "createdAt",
+       (SELECT count(*)::int FROM surv_webhook_delivery d WHERE d.webhook_id = w.id AND d.status = 'pending') AS pending,
+       (SELECT count(*)::int FROM surv_webhook_delivery d WHERE d.webhook_id = w.id AND d.status = 'failed') AS failed
+     FROM surv_webhook w ORDER BY w.id`,
+  );
+  return r.rows;
+}
+
+export async function listDeliveries(db: Database, webhookId: number): Promise<unknown[]> {
+  const r = await db.query(
+    `SELECT id, alert_id AS "alertId", event, status, attempts, next_attempt_at AS "nextAttemptAt", last_error AS "lastError", delivered_at AS "deliveredAt"
+     FROM surv_webhook_delivery WHERE webhook_id = $1 ORDER BY id DESC LIMIT 200`,
+    [webhookId],
+  );
+  return r.rows;
+}
+
+export class WebhookDeliverer {
+  private timer: NodeJS.Timeout | undefined;
+  private busy: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly options: { pollMs?: number; timeoutMs?: number; backoffBaseMs?: number } = {},
+  ) {}
+
+  /** Queues one event for every active subscription and wakes the loop. */
+  async enqueue(event: string, alertId: number | null, payload: unknown): Promise<void> {
+    await this.db.query(
+      `INSERT INTO surv_webhook_delivery (webhook_id, alert_id, event, payload) SELECT id, $1, $2, $3 FROM surv_webhook WHERE active`,
+      [alertId, event, JSON.stringify(payload)],
+    );
+    this.poke();
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(this.options.pollMs ?? 1000);
+  }
+
+  poke(): void {
+    if (this.stopped) return;
+    this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.busy) {
+        void this.busy.then(() => this.schedule(50));
+        return;
+      }
+      this.busy = this.deliverDue()
+        .then(() => undefined)
+        .catch((e) => console.error('[webhooks]', (e as Error).message))
+        .finally(() => {
+          this.busy = undefined;
+          if (!this.stopped) this.schedule(this.options.pollMs ?? 1000);
+        });
+    }, ms);
+    this.timer.unref?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.busy;
+  }
+
+  /** Sends every due delivery once; returns how many were attempted. */
+  async deliverDue(): Promise<number> {
+    const due = await this.db.query<{ id: number; url: string; secret: string | null; payload: unknown; attempts: number; event: string }>(
+      `SELECT d.id, w.url, w.secret, d.payload, d.attempts, d.event FROM surv_webhook_delivery d JOIN surv_webhook w ON w.id = d.webhook_id
+       WHERE d.status = 'pending' AND d.next_attempt_at <= now() ORDER BY d.id LIMIT 50`,
+    );
+    for (const d of due.rows) {
+      const body = JSON.stringify(d.payload);
+      let error: string | null = null;
+      try {
+        const headers: Record<string, string> = { 'content-type': 'application/json', 'x-yifang-event': d.event, 'x-yifang-delivery': String(d.id) };
+        if (d.secret) headers['x-yifang-signature'] = `sha256=${createHmac('sha256', d.secret).update(body).digest('hex')}`;
+        const res = await fetch(d.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000) });
+        if (!res.ok) error = `HTTP ${res.status}`;
+        await res.body?.cancel().catch(() => undefined);
+      } catch (e) {
+        error = (e as Error).message;
+      }
+      const attempts = d.attempts + 1;
+      if (!error) {
+        await this.db.query(`UPDATE surv_webhook_delivery SET status = 'delivered', attempts = $2, delivered_at = now(), last_error = NULL WHERE id = $1`, [d.id, attempts]);
+      } else {
+        const base = this.options.backoffBaseMs ?? 1000;
+        const wait = Math.min(base * 2 ** (attempts - 1), 3_600_000);
+        await this.db.query(
+          `UPDATE surv_webhook_delivery SET status = $2, attempts = $3, last_error = $4, next_attempt_at = now() + ($5::int * interval '1 millisecond') WHERE id = $1`,
+          [d.id, attempts >= MAX_ATTEMPTS ? 'failed' : 'pending', attempts, error.slice(0, 500), wait],
+        );
+      }
+    }
+    return due.rows.length;
+  }
+}

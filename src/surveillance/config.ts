@@ -1,0 +1,105 @@
+/**
+ * Signal and fusion configuration (config/surveillance/signals.json, fusion.json), validated at
+ * start: a signal the platform does not produce, or a detection method the registry does not
+ * know, stops the server with a message naming it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { detectors } from './detectors/index.js';
+import { loadNotifiableList, type NotifiableList } from './notifiable.js';
+import { configDir } from './paths.js';
+import { loadSyndromeRules, type SyndromeRules } from './syndromes/classify.js';
+
+export const AREA_LEVELS = ['community', 'street', 'district'] as const;
+export type AreaLevel = (typeof AREA_LEVELS)[number];
+
+const signalSchema = z.object({
+  key: z.string().min(1),
+  label: z.string().min(1),
+  source: z.string().regex(/^[a-z-]+$/),
+  areaLevel: z.enum(AREA_LEVELS),
+  method: z.string().min(1),
+  control: z.record(z.string(), z.unknown()).default({}),
+});
+const signalsSchema = z.object({ version: z.string(), signals: z.array(signalSchema).min(1) });
+export type SignalConfig = z.infer<typeof signalSchema>;
+
+const levelSchema = z.object({
+  level: z.string().min(1),
+  name: z.string().min(1),
+  when: z.object({ fixedThreshold: z.boolean().optional(), minSources: z.number().int().min(1).optional(), maxJointP: z.number().min(0).max(1).optional() }),
+});
+const fusionSchema = z.object({
+  version: z.string(),
+  areaLevel: z.enum(AREA_LEVELS),
+  windowDays: z.number().int().min(1).max(60),
+  levels: z.array(levelSchema).min(1),
+  triageHours: z.record(z.string(), z.number().positive()),
+  responseHours: z.record(z.string(), z.number().positive()),
+});
+export type FusionConfig = z.infer<typeof fusionSchema>;
+
+export interface SurveillanceConfig {
+  signals: SignalConfig[];
+  fusion: FusionConfig;
+  syndromes: SyndromeRules;
+  notifiable: NotifiableList;
+}
+
+function zodMessage(file: string, err: z.ZodError): string {
+  const i = err.issues[0]!;
+  return `${file}: ${i.path.join('.') || '(root)'}: ${i.message}`;
+}
+
+/** Signals the platform produces: exact keys and prefixes with their allowed suffixes. */
+export function knownSignal(key: string, syndromes: SyndromeRules, notifiable: NotifiableList): boolean {
+  if (key === 'ili' || key === 'school:illness_absence' || key === 'public:report') return true;
+  const [prefix, rest] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
+  if (!rest) return false;
+  if (prefix === 'syndrome') return rest === '*' || syndromes.syndromes.some((s) => s.key === rest && s.key !== 'ili');
+  if (prefix === 'report') return rest === '*' || notifiable.diseases.some((d) => d.key === rest);
+  if (prefix === 'lab' || prefix === 'pharmacy') return /^(\*|[A-Za-z0-9_-]+)$/.test(rest);
+  return false;
+}
+
+export function validateSurveillanceConfig(signalsJson: unknown, fusionJson: unknown, syndromes: SyndromeRules, notifiable: NotifiableList): { signals: SignalConfig[]; fusion: FusionConfig } {
+  const s = signalsSchema.safeParse(signalsJson);
+  if (!s.success) throw new Error(zodMessage('signals.json', s.error));
+  const seen = new Set<string>();
+  for (const [i, sig] of s.data.signals.entries()) {
+    if (!knownSignal(sig.key, syndromes, notifiable)) throw new Error(`signals.json: signals.${i}: unknown signal '${sig.key}'`);
+    if (!Object.prototype.hasOwnProperty.call(detectors, sig.method)) {
+      throw new Error(`signals.json: signals.${i} (${sig.key}): unknown detection method '${sig.method}'; known: ${Object.keys(detectors).join(', ')}`);
+    }
+    if (seen.has(sig.key)) throw new Error(`signals.json: signal '${sig.key}' is listed twice`);
+    seen.add(sig.key);
+  }
+  const f = fusionSchema.safeParse(fusionJson);
+  if (!f.success) throw new Error(zodMessage('fusion.json', f.error));
+  for (const l of f.data.levels) if (!(l.level in f.data.triageHours)) throw new Error(`fusion.json: level '${l.level}' has no triageHours`);
+  return { signals: s.data.signals, fusion: f.data };
+}
+
+export function loadSurveillanceConfig(dir = configDir): SurveillanceConfig {
+  const syndromes = loadSyndromeRules();
+  const notifiable = loadNotifiableList();
+  const read = (f: string) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as unknown;
+  const { signals, fusion } = validateSurveillanceConfig(read('signals.json'), read('fusion.json'), syndromes, notifiable);
+  return { signals, fusion, syndromes, notifiable };
+}
+
+/** The configuration entry that watches a signal: its exact key, else the longest matching 'prefix:*'. */
+export function signalConfigFor(signals: readonly SignalConfig[], key: string): SignalConfig | undefined {
+  const exact = signals.find((s) => s.key === key);
+  if (exact) return exact;
+  return signals.find((s) => s.key.endsWith(':*') && key.startsWith(s.key.slice(0, -1)));
+}
+
+/** The code of the area at `level` that contains a 12-digit community code ('' if unknown). */
+export function areaAt(level: AreaLevel, code: string): string {
+  if (!/^\d{12}$/.test(code)) return level === 'district' && /^\d{6}/.test(code) ? code.slice(0, 6) : '';
+  if (level === 'community') return code;
+  if (level === 'street') return `${code.slice(0, 9)}000`;
+  return code.slice(0, 6);
+}

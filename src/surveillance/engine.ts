@@ -1,0 +1,126 @@
+/**
+ * The running surveillance pipeline of one server: counts report what they touch, and the
+ * engine re-runs the configured detector for exactly those (signal, area) series, then fusion
+ * for the affected areas — within a second of the record (the processors are poked on every
+ * write). A daily job and `runAll` (replay, admin) re-run everything over a range.
+ */
+import type { FhirRepository } from '../fhir/repository.js';
+import type { Database } from '../platform/db.js';
+import { areaAt, signalConfigFor, type SurveillanceConfig } from './config.js';
+import { runDetection, addDays } from './alerts/detect.js';
+import { fuseDays, type FusionResult } from './alerts/fusion.js';
+import type { WebhookDeliverer } from './alerts/webhooks.js';
+import { areaNames } from './geography.js';
+
+const PHARMACY_NAMES: Record<string, string> = { antipyretic: '退热药', cold: '感冒药', cough: '止咳药', antidiarrhoeal: '止泻药', ors: '口服补液盐' };
+
+export class SurveillanceEngine {
+  private pending = new Map<string, { signal: string; communityCode: string; day: string }>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private names = new Map<string, string>();
+  /** Set false in replays: detection then runs explicitly, day by day. */
+  live = true;
+
+  constructor(
+    readonly db: Database,
+    readonly repo: FhirRepository,
+    readonly config: SurveillanceConfig,
+    private readonly webhooks?: WebhookDeliverer,
+    private readonly debounceMs = 100,
+  ) {}
+
+  /** Human label of a signal key. */
+  label = (signal: string): string => {
+    const [prefix, rest] = [signal.split(':')[0]!, signal.split(':').slice(1).join(':')];
+    if (prefix === 'report') {
+      const d = this.config.notifiable.diseases.find((x) => x.key === rest);
+      return d ? `${d.name}${d.subtype ? `(${d.subtype})` : ''}报告` : signal;
+    }
+    if (prefix === 'pharmacy') return `药店${PHARMACY_NAMES[rest] ?? rest}销售`;
+    if (prefix === 'lab') return `实验室阳性·${rest}`;
+    return signalConfigFor(this.config.signals, signal)?.label ?? signal;
+  };
+
+  areaName = (code: string): string => this.names.get(code) ?? code;
+
+  async refreshNames(): Promise<void> {
+    this.names = await areaNames(this.db);
+  }
+
+  /** Count listener: remembers the touched series and schedules a run. */
+  touch = (signal: string, communityCode: string, day: string): void => {
+    if (!this.live || !communityCode) return;
+    if (!signalConfigFor(this.config.signals, signal)) return;
+    const k = `${signal}|${communityCode}`;
+    const cur = this.pending.get(k);
+    if (!cur || day < cur.day) this.pending.set(k, { signal, communityCode, day });
+    this.schedule();
+  };
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush().catch((e) => console.error('[surveillance] detection failed:', (e as Error).message));
+    }, this.debounceMs);
+    this.timer.unref?.();
+  }
+
+  /** Runs detection + fusion for everything touched so far (tests call this directly). */
+  async flush(): Promise<FusionResult> {
+    while (this.running) await this.running;
+    const result: FusionResult = { created: [], updated: [] };
+    if (!this.pending.size) return result;
+    const batch = [...this.pending.values()];
+    this.pending.clear();
+    let done!: () => void;
+    this.running = new Promise<void>((r) => (done = r));
+    try {
+      if (!this.names.size) await this.refreshNames();
+      const from = batch.reduce((m, b) => (b.day < m ? b.day : m), batch[0]!.day);
+      const maxDay = batch.reduce((m, b) => (b.day > m ? b.day : m), batch[0]!.day);
+      // Evidence for a touched day can change the next windowDays of fusion too.
+      const to = maxDay;
+      await runDetection(this.db, this.config.signals, { evalFrom: from, to, only: batch.map((b) => ({ signal: b.signal, communityCode: b.communityCode })) });
+      const areas = [...new Set(batch.map((b) => areaAt(this.config.fusion.areaLevel, b.communityCode)).filter(Boolean))];
+      const r = await fuseDays(this.db, this.config.fusion, { from, to, areas, labels: this.label, areaName: this.areaName, onAlert: (e) => void this.notify(e) });
+      result.created.push(...r.created);
+      result.updated.push(...r.updated);
+    } finally {
+      this.running = undefined;
+      done();
+    }
+    return result;
+  }
+
+  /** Full re-run of every detector over [from, to] and fusion day by day (daily job, replay). */
+  async runAll(from: string, to: string): Promise<FusionResult & { series: number; alarms: number; messages: string[] }> {
+    if (!this.names.size) await this.refreshNames();
+    const det = await runDetection(this.db, this.config.signals, { evalFrom: from, to });
+    const r = await fuseDays(this.db, this.config.fusion, { from, to, labels: this.label, areaName: this.areaName, onAlert: (e) => void this.notify(e) });
+    return { ...r, series: det.series, alarms: det.alarms.length, messages: det.messages };
+  }
+
+  async notify(e: { alertId: number; kind: string; level: string; areaCode: string }): Promise<void> {
+    if (!this.webhooks) return;
+    await this.webhooks.enqueue(`alert.${e.kind}`, e.alertId, { event: `alert.${e.kind}`, alertId: e.alertId, level: e.level, areaCode: e.areaCode, areaName: this.areaName(e.areaCode), at: new Date().toISOString() });
+  }
+
+  /** Daily job: re-runs the last 7 days every 24 hours (catches anything an on-arrival run missed). */
+  startDailyJob(): () => void {
+    const run = () => {
+      const today = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
+      void this.runAll(addDays(today, -7), today).catch((e) => console.error('[surveillance] daily run failed:', (e as Error).message));
+    };
+    const t = setInterval(run, 24 * 3_600_000);
+    t.unref?.();
+    return () => clearInterval(t);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.running) await this.running;
+  }
+}

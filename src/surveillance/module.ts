@@ -1,0 +1,54 @@
+/**
+ * Surveillance capability: report cards, signal counts, detection, fusion and alerts.
+ * Configuration is validated before anything registers: an unknown signal or method stops the
+ * server with a message naming it.
+ */
+import type { Condition } from '@medplum/fhirtypes';
+import type { YifangModule } from '../platform/module.js';
+import { WebhookDeliverer } from './alerts/webhooks.js';
+import { loadSurveillanceConfig } from './config.js';
+import { SurveillanceEngine } from './engine.js';
+import { createDraftFromCondition, type ReportingDeps } from './reporting/store.js';
+import { registerSurveillanceRoutes } from './routes.js';
+import { FeedFollower } from './signals/feed-follower.js';
+import { createVisitProcessor } from './signals/visit-processor.js';
+
+const surveillanceModule: YifangModule = {
+  name: 'surveillance',
+  async register(ctx) {
+    const config = loadSurveillanceConfig();
+    const webhooks = new WebhookDeliverer(ctx.db);
+    const engine = new SurveillanceEngine(ctx.db, ctx.repo, config, webhooks);
+    const reporting: ReportingDeps = { db: ctx.db, repo: ctx.repo, notifiable: config.notifiable, touch: engine.touch };
+    ctx.processors.add(createVisitProcessor(config.syndromes, engine.touch));
+    ctx.processors.add({
+      name: 'surveillance-report-drafts',
+      types: ['Condition'],
+      async handle(changes, client) {
+        for (const c of changes) if (c.resource && !c.deleted) await createDraftFromCondition(reporting, client, c.resource as Condition);
+      },
+    });
+    registerSurveillanceRoutes(ctx, engine, reporting);
+    const feeds = new FeedFollower(ctx.db, engine.touch);
+    // Feed uploads do not go through the FHIR change log: wake the follower on every write.
+    ctx.app.addHook('onResponse', async (req) => {
+      if (req.method !== 'GET') feeds.poke();
+    });
+    webhooks.start();
+    feeds.start();
+    const stopDaily = engine.startDailyJob();
+    surveillanceRuntime.set(ctx.db, { engine, reporting, webhooks, feeds });
+    ctx.onClose(async () => {
+      stopDaily();
+      await feeds.stop();
+      await engine.stop();
+      await webhooks.stop();
+      surveillanceRuntime.delete(ctx.db);
+    });
+  },
+};
+
+/** The running engine per database (tests, evaluation and the CLI reach it through this). */
+export const surveillanceRuntime = new Map<unknown, { engine: SurveillanceEngine; reporting: ReportingDeps; webhooks: WebhookDeliverer; feeds: FeedFollower }>();
+
+export default surveillanceModule;

@@ -1,0 +1,190 @@
+/**
+ * Change-log processor that keeps visit syndromes and their daily counts current.
+ * Facts about one visit arrive in several resources (Encounter: chief complaint, day, facility;
+ * Observation 8310-5: body temperature; Condition: diagnoses), in any order. Each batch loads
+ * the affected surv_visit rows, applies the new facts, re-classifies, and moves signal_count by
+ * the difference between the old and new contributions — so a late temperature or diagnosis
+ * corrects the counts without any rescan. Lab positives (Observation with a POS/DET
+ * interpretation) are counted once per result.
+ */
+import type { Condition, Encounter, Observation, Patient } from '@medplum/fhirtypes';
+import type pg from 'pg';
+import type { ChangeRecord, Processor } from '../../platform/processors.js';
+import { classifyVisit, type SyndromeRules } from '../syndromes/classify.js';
+import { ageGroup, applyCountDeltas, type CountDelta, type TouchListener } from './counts.js';
+
+const AREA_CODE_EXTENSION = 'https://yifang.health/fhir/StructureDefinition/area-code';
+const LAB_TEST_SYSTEM = 'https://yifang.health/fhir/CodeSystem/lab-test';
+
+interface VisitRow {
+  encounter_id: string;
+  patient_id: string | null;
+  day: string | null;
+  area_code: string | null;
+  facility: string | null;
+  age_group: string | null;
+  outpatient: boolean;
+  complaint: string | null;
+  temperature_c: number | null;
+  icd10: string[];
+  syndromes: string[];
+  counted: boolean;
+}
+
+const ref = (r: { reference?: string } | undefined, type: string): string | null =>
+  r?.reference?.startsWith(`${type}/`) ? r.reference.slice(type.length + 1) : null;
+
+export function patientArea(p: Patient): string | null {
+  const home = p.address?.find((a) => a.use === 'home') ?? p.address?.[0];
+  const ext = home?.extension?.find((e) => e.url === AREA_CODE_EXTENSION);
+  return (ext?.valueCode ?? ext?.valueString ?? null) as string | null;
+}
+
+/** Local calendar day of a FHIR dateTime (the time zone written in it, as the facility wrote it). */
+export const localDay = (dt: string | undefined | null): string | null => (dt && /^\d{4}-\d{2}-\d{2}/.test(dt) ? dt.slice(0, 10) : null);
+
+function contributions(v: VisitRow, sign: 1 | -1): CountDelta[] {
+  if (!v.counted || !v.day || !v.outpatient) return [];
+  const base = { day: v.day, areaCode: v.area_code ?? '', facility: v.facility ?? '', ageGroup: v.age_group ?? 'unknown' };
+  const out: CountDelta[] = [{ ...base, signal: 'ili', n: v.syndromes.includes('ili') ? sign : 0, denom: sign }];
+  for (const s of v.syndromes) if (s !== 'ili') out.push({ ...base, signal: `syndrome:${s}`, n: sign });
+  return out;
+}
+
+function isPositive(o: Observation): boolean {
+  const codes = o.interpretation?.flatMap((i) => i.coding ?? []).map((c) => c.code) ?? [];
+  return codes.some((c) => c === 'POS' || c === 'DET' || c === 'A');
+}
+
+export function createVisitProcessor(rules: SyndromeRules, touch?: TouchListener): Processor {
+  return {
+    name: 'surveillance-visits',
+    types: ['Patient', 'Encounter', 'Observation', 'Condition'],
+    async handle(changes: ChangeRecord[], client: pg.PoolClient) {
+      // 1. People first (a visit in the same batch can then be placed).
+      const people = changes.filter((c) => c.type === 'Patient' && c.resource && !c.deleted).map((c) => c.resource as Patient);
+      if (people.length) {
+        const latest = new Map(people.map((p) => [p.id!, p]));
+        const ids = [...latest.keys()];
+        await client.query(
+          `INSERT INTO surv_person (patient_id, area_code, birth_date)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::date[])
+           ON CONFLICT (patient_id) DO UPDATE SET area_code = EXCLUDED.area_code, birth_date = EXCLUDED.birth_date`,
+          [ids, ids.map((id) => patientArea(latest.get(id)!)), ids.map((id) => latest.get(id)!.birthDate ?? null)],
+        );
+      }
+      // 2. Collect visit facts.
+      const encounters = new Map<string, Encounter>();
+      const temps = new Map<string, number>();
+      const codes = new Map<string, Set<string>>();
+      const labs: Observation[] = [];
+      for (const c of changes) {
+        if (!c.resource || c.deleted) continue;
+        if (c.type === 'Encounter') encounters.set(c.id, c.resource as Encounter);
+        else if (c.type === 'Observation') {
+          const o = c.resource as Observation;
+          const enc = ref(o.encounter, 'Encounter');
+          if (o.code?.coding?.some((x) => x.code === '8310-5') && enc && typeof o.valueQuantity?.value === 'number') {
+            let t = o.valueQuantity.value;
+            if (o.valueQuantity.code === '[degF]' || o.valueQuantity.unit === '°F') t = ((t - 32) * 5) / 9;
+            temps.set(enc, Math.max(temps.get(enc) ?? -Infinity, t));
+          } else if (isPositive(o) && o.code?.coding?.some((x) => x.system === LAB_TEST_SYSTEM)) labs.push(o);
+        } else if (c.type === 'Condition') {
+          const cond = c.resource as Condition;
+          const enc = ref(cond.encounter, 'Encounter');
+          const code = cond.code?.coding?.find((x) => /icd-?10/i.test(x.system ?? ''))?.code;
+          if (enc && code) {
+            const set = codes.get(enc) ?? new Set<string>();
+            set.add(code);
+            codes.set(enc, set);
+          }
+        }
+      }
+      const ids = [...new Set([...encounters.keys(), ...temps.keys(), ...codes.keys()])];
+      const deltas: CountDelta[] = [];
+      if (ids.length) {
+        const existing = await client.query<VisitRow>(
+          `SELECT encounter_id, patient_id, day::text AS day, area_code, facility, age_group, outpatient, complaint, temperature_c, icd10, syndromes, counted
+           FROM surv_visit WHERE encounter_id = ANY($1::text[]) FOR UPDATE`,
+          [ids],
+        );
+        const rows = new Map(existing.rows.map((r) => [r.encounter_id, r]));
+        const patientIds = [...new Set([...encounters.values()].map((e) => ref(e.subject, 'Patient')).filter((x): x is string => !!x))];
+        const persons = patientIds.length
+          ? new Map(
+              (await client.query<{ patient_id: string; area_code: string | null; birth_date: string | null }>(
+                'SELECT patient_id, area_code, birth_date::text AS birth_date FROM surv_person WHERE patient_id = ANY($1::text[])',
+                [patientIds],
+              )).rows.map((r) => [r.patient_id, r]),
+            )
+          : new Map();
+        const updated: VisitRow[] = [];
+        for (const id of ids) {
+          const old = rows.get(id);
+          const v: VisitRow = old
+            ? { ...old, icd10: [...old.icd10], syndromes: [...old.syndromes] }
+            : { encounter_id: id, patient_id: null, day: null, area_code: null, facility: null, age_group: null, outpatient: false, complaint: null, temperature_c: null, icd10: [], syndromes: [], counted: false };
+          if (old) deltas.push(...contributions(old, -1));
+          const e = encounters.get(id);
+          if (e) {
+            v.patient_id = ref(e.subject, 'Patient');
+            v.day = localDay(e.period?.start);
+            v.facility = ref(e.serviceProvider, 'Organization') ?? '';
+            const cls = e.class?.code;
+            v.outpatient = (cls === 'AMB' || cls === 'EMER') && e.status !== 'cancelled' && e.status !== 'entered-in-error';
+            v.complaint = (e.reasonCode ?? []).map((r) => r.text ?? r.coding?.[0]?.display ?? '').filter(Boolean).join('，') || null;
+            const person = v.patient_id ? persons.get(v.patient_id) : undefined;
+            v.area_code = person?.area_code ?? '';
+            v.age_group = v.day ? ageGroup(person?.birth_date, v.day) : 'unknown';
+          }
+          const t = temps.get(id);
+          if (t !== undefined) v.temperature_c = v.temperature_c === null ? t : Math.max(Number(v.temperature_c), t);
+          for (const code of codes.get(id) ?? []) if (!v.icd10.includes(code)) v.icd10.push(code);
+          v.syndromes = classifyVisit(rules, { complaint: v.complaint, temperatureC: v.temperature_c === null ? null : Number(v.temperature_c), icd10: v.icd10 }).syndromes;
+          v.counted = !!v.day;
+          deltas.push(...contributions(v, 1));
+          updated.push(v);
+        }
+        await client.query(
+          `INSERT INTO surv_visit (encounter_id, patient_id, day, area_code, facility, age_group, outpatient, complaint, temperature_c, icd10, syndromes, counted)
+           SELECT u.encounter_id, u.patient_id, u.day, u.area_code, u.facility, u.age_group, u.outpatient, u.complaint, u.temperature_c,
+                  coalesce(string_to_array(nullif(u.icd10, ''), ','), '{}'), coalesce(string_to_array(nullif(u.syndromes, ''), ','), '{}'), u.counted
+           FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::text[], $9::numeric[], $10::text[], $11::text[], $12::bool[])
+             AS u(encounter_id, patient_id, day, area_code, facility, age_group, outpatient, complaint, temperature_c, icd10, syndromes, counted)
+           ON CONFLICT (encounter_id) DO UPDATE SET patient_id = EXCLUDED.patient_id, day = EXCLUDED.day, area_code = EXCLUDED.area_code,
+             facility = EXCLUDED.facility, age_group = EXCLUDED.age_group, outpatient = EXCLUDED.outpatient, complaint = EXCLUDED.complaint,
+             temperature_c = EXCLUDED.temperature_c, icd10 = coalesce(EXCLUDED.icd10, '{}'), syndromes = coalesce(EXCLUDED.syndromes, '{}'), counted = EXCLUDED.counted`,
+          [
+            updated.map((v) => v.encounter_id), updated.map((v) => v.patient_id), updated.map((v) => v.day), updated.map((v) => v.area_code),
+            updated.map((v) => v.facility), updated.map((v) => v.age_group), updated.map((v) => v.outpatient), updated.map((v) => v.complaint),
+            updated.map((v) => v.temperature_c), updated.map((v) => v.icd10.join(',')), updated.map((v) => v.syndromes.join(',')), updated.map((v) => v.counted),
+          ],
+        );
+      }
+      // 3. Lab positives, once per result.
+      if (labs.length) {
+        const pids = [...new Set(labs.map((o) => ref(o.subject, 'Patient')).filter((x): x is string => !!x))];
+        const persons = new Map(
+          (await client.query<{ patient_id: string; area_code: string | null; birth_date: string | null }>(
+            'SELECT patient_id, area_code, birth_date::text AS birth_date FROM surv_person WHERE patient_id = ANY($1::text[])',
+            [pids],
+          )).rows.map((r) => [r.patient_id, r]),
+        );
+        for (const o of labs) {
+          const day = localDay(o.effectiveDateTime ?? o.issued);
+          if (!day || !o.id) continue;
+          const code = o.code!.coding!.find((x) => x.system === LAB_TEST_SYSTEM)!.code!;
+          const pid = ref(o.subject, 'Patient');
+          const person = pid ? persons.get(pid) : undefined;
+          const signal = `lab:${code}`;
+          const ins = await client.query(
+            `INSERT INTO surv_lab_positive (observation_id, signal, day, area_code, facility, age_group) VALUES ($1, $2, $3, $4, '', $5) ON CONFLICT DO NOTHING`,
+            [o.id, signal, day, person?.area_code ?? '', ageGroup(person?.birth_date, day)],
+          );
+          if (ins.rowCount) deltas.push({ signal, day, areaCode: person?.area_code ?? '', ageGroup: ageGroup(person?.birth_date, day), n: 1 });
+        }
+      }
+      await applyCountDeltas(client, deltas, touch);
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import type { Page } from 'playwright-core';
+
+/** 预警详情: signals, cases, workflow and discussion. */
+export class AlertDetailPage {
+  constructor(private readonly page: Page) {}
+
+  status(): Promise<string | null> {
+    return this.page.getByTestId('alert-page').getByTestId('alert-status').first().textContent();
+  }
+
+  async waitForSignals(): Promise<number> {
+    await this.page.getByTestId('signal-series').first().waitFor({ state: 'visible' });
+    return this.page.getByTestId('signal-series').count();
+  }
+
+  async startTriage(assignee: string, reason: string): Promise<void> {
+    await this.page.getByTestId('step-triage').click();
+    await this.page.getByTestId('assignee-input').fill(assignee);
+    await this.page.getByTestId('reason-input').fill(reason);
+    await this.page.getByRole('button', { name: /确\s*定/ }).click();
+    await this.page.getByTestId('step-confirmed').waitFor({ state: 'visible' });
+  }
+
+  async comment(text: string): Promise<void> {
+    await this.page.getByTestId('comment-input').fill(text);
+    await this.page.getByTestId('comment-send').click();
+    await this.page.getByText(text).waitFor({ state: 'visible' });
+  }
+
+  workflowEvents(): Promise<string[]> {
+    return this.page.getByTestId('workflow-event').allTextContents();
+  }
+
+  async screenshot(file: string): Promise<void> {
+    await this.page.screenshot({ path: file, fullPage: true });
+  }
+}

@@ -1,0 +1,97 @@
+/** 指标: 规范管理率, 控制率, 签约覆盖率, 疫苗接种率 with definitions; each figure drills down to residents. */
+import { useCallback, useEffect, useState } from 'react';
+import { App, Card, Drawer, Input, Segmented, Space, Table, Tag, Tooltip, Typography } from 'antd';
+import { t } from '../i18n/i18n.js';
+import { PageHeader } from '../shell/page-header.component.js';
+import { getIndicatorResidents, getIndicators, type IndicatorResponse, type IndicatorValue } from '../chronic/chronic.resource.js';
+
+export function IndicatorsPage() {
+  const { message } = App.useApp();
+  const [period, setPeriod] = useState(String(new Date().getFullYear()));
+  const [groupBy, setGroupBy] = useState('total');
+  const [data, setData] = useState<IndicatorResponse | null>(null);
+  const [drill, setDrill] = useState<IndicatorValue | null>(null);
+  const [rows, setRows] = useState<Awaited<ReturnType<typeof getIndicatorResidents>>['rows']>([]);
+  const load = useCallback(() => getIndicators({ period, groupBy }).then(setData).catch((e: Error) => message.error(e.message)), [period, groupBy, message]);
+  useEffect(() => void load(), [load]);
+  useEffect(() => {
+    if (!drill) return;
+    getIndicatorResidents(drill.indicator, { period, groupBy, group: drill.group, population: drill.population })
+      .then((r) => setRows(r.rows))
+      .catch((e: Error) => message.error(e.message));
+  }, [drill, period, groupBy, message]);
+  const name = (code: string) => data?.definitions.find((d) => d.code === code)?.name ?? code;
+  return (
+    <>
+      <PageHeader
+        title={t('ind.title', '医防指标')}
+        crumbs={[{ title: t('nav.indicators', '指标与决策') }]}
+        extra={
+          <Space>
+            <Input.Search defaultValue={period} onSearch={setPeriod} style={{ width: 240 }} placeholder="2025 或 2025-01-01/2025-06-30" />
+            <Segmented
+              value={groupBy}
+              onChange={(v) => setGroupBy(String(v))}
+              options={[
+                { value: 'total', label: t('ind.total', '全区') },
+                { value: 'street', label: t('ind.street', '街道') },
+                { value: 'organization', label: t('ind.centre', '中心') },
+                { value: 'team', label: t('ind.team', '团队') },
+                { value: 'doctor', label: t('ind.doctor', '医生') },
+              ]}
+            />
+          </Space>
+        }
+      />
+      <Space direction="vertical" style={{ width: '100%' }}>
+        {(data?.definitions ?? []).map((def) => {
+          const values = data!.values.filter((v) => v.indicator === def.code);
+          return (
+            <Card
+              key={def.code}
+              size="small"
+              title={
+                <Tooltip title={`${t('ind.numerator', '分子')}：${def.numerator}；${t('ind.denominator', '分母')}：${def.denominator}（${def.source}）`}>
+                  <span>{def.name}</span>
+                </Tooltip>
+              }
+            >
+              <Typography.Paragraph type="secondary" style={{ fontSize: 12 }}>
+                {t('ind.numerator', '分子')}：{def.numerator}　{t('ind.denominator', '分母')}：{def.denominator}
+              </Typography.Paragraph>
+              <Table
+                size="small"
+                pagination={values.length > 12 ? { pageSize: 12 } : false}
+                rowKey={(v) => `${v.group}-${v.population ?? ''}`}
+                dataSource={values}
+                columns={[
+                  { title: t('ind.group', '分组'), dataIndex: 'group' },
+                  ...(values.some((v) => v.population) ? [{ title: t('ind.population', '人群/剂次'), dataIndex: 'population' }] : []),
+                  { title: t('ind.numerator', '分子'), dataIndex: 'numerator' },
+                  { title: t('ind.denominator', '分母'), dataIndex: 'denominator' },
+                  {
+                    title: t('ind.value', '率'),
+                    dataIndex: 'value',
+                    render: (v: number | null, r: IndicatorValue) => <a onClick={() => setDrill(r)}>{v === null ? '—' : `${v.toFixed(1)}%`}</a>,
+                  },
+                ]}
+              />
+            </Card>
+          );
+        })}
+      </Space>
+      <Drawer open={!!drill} width={640} onClose={() => setDrill(null)} title={drill ? `${name(drill.indicator)} · ${drill.group}${drill.population ? ` · ${drill.population}` : ''}` : ''}>
+        <Table
+          size="small"
+          rowKey="patientId"
+          dataSource={rows}
+          columns={[
+            { title: t('chronic.col.name', '姓名'), dataIndex: 'name', render: (v: string | null, r) => <a href={`#/residents/${r.patientId}`}>{v ?? r.patientId}</a> },
+            { title: t('ind.inNumerator', '计入分子'), dataIndex: 'inNumerator', render: (b: boolean) => (b ? <Tag color="green">{t('ind.yes', '是')}</Tag> : <Tag>{t('ind.no', '否')}</Tag>) },
+            { title: t('ind.detail', '明细'), dataIndex: 'detail', render: (d?: Record<string, unknown>) => (d ? JSON.stringify(d) : '') },
+          ]}
+        />
+      </Drawer>
+    </>
+  );
+}

@@ -1,0 +1,178 @@
+/** 预警信号看板: the alert list with filters and a map of the district's streets coloured by alert level. */
+import { useEffect, useMemo, useState } from 'react';
+import { Alert, Card, Col, Empty, Row, Select, Space, Table, Tag, Typography, type TableColumnsType } from 'antd';
+import { EChart } from '../charts/echart.component.js';
+import { t } from '../i18n/i18n.js';
+import { PageHeader } from '../shell/page-header.component.js';
+import { href, navigate } from '../shell/router.js';
+import { LEVEL_COLOURS, formatDateTime, levelLabel, sourceLabel, statusLabel } from './labels.js';
+import { DISTRICT_MAP, registerDistrictMap } from './map.js';
+import { getGeography, getNotifications, listAlerts, type AlertNotification, type AlertSummary, type GeoFeatureCollection } from './surveillance.resource.js';
+
+const LEVEL_RANK: Record<string, number> = { red: 3, orange: 2, yellow: 1 };
+
+export function LevelTag({ level }: { level: string }) {
+  return (
+    <Tag color={LEVEL_COLOURS[level] ?? 'default'} style={level === 'yellow' ? { color: '#614700' } : undefined} data-testid="alert-level">
+      {levelLabel(level)}
+    </Tag>
+  );
+}
+
+export function AlertBoardPage({ status, level }: { status: string; level: string }) {
+  const [alerts, setAlerts] = useState<AlertSummary[] | null>(null);
+  const [geo, setGeo] = useState<GeoFeatureCollection | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [news, setNews] = useState<AlertNotification[]>([]);
+
+  // In-app notifications: the latest alert events, refreshed every 15 s.
+  useEffect(() => {
+    const ctrl = new AbortController();
+    const load = () => getNotifications(ctrl.signal).then(setNews).catch(() => undefined);
+    void load();
+    const timer = setInterval(load, 15_000);
+    return () => {
+      clearInterval(timer);
+      ctrl.abort();
+    };
+  }, []);
+
+  useEffect(() => {
+    const ctrl = new AbortController();
+    setError(null);
+    listAlerts({ status: status || undefined, level: level || undefined }, ctrl.signal)
+      .then(setAlerts)
+      .catch((e: Error) => !ctrl.signal.aborted && setError(e.message));
+    return () => ctrl.abort();
+  }, [status, level]);
+
+  useEffect(() => {
+    const ctrl = new AbortController();
+    getGeography('street', ctrl.signal)
+      .then((g) => {
+        registerDistrictMap(g);
+        setGeo(g);
+      })
+      .catch(() => undefined);
+    return () => ctrl.abort();
+  }, []);
+
+  const mapOption = useMemo(() => {
+    if (!geo) return null;
+    const worst = new Map<string, AlertSummary>();
+    for (const a of alerts ?? []) {
+      if (['dismissed', 'closed'].includes(a.status)) continue;
+      const cur = worst.get(a.areaCode);
+      if (!cur || (LEVEL_RANK[a.level] ?? 0) > (LEVEL_RANK[cur.level] ?? 0)) worst.set(a.areaCode, a);
+    }
+    return {
+      tooltip: { trigger: 'item', formatter: (p: { data?: { label: string; alert?: string } }) => p.data?.label ?? '' },
+      series: [
+        {
+          type: 'map',
+          map: DISTRICT_MAP,
+          roam: true,
+          label: { show: true, formatter: (p: { data?: { short: string } }) => p.data?.short ?? '', fontSize: 11 },
+          itemStyle: { borderColor: '#fff', borderWidth: 1.5 },
+          emphasis: { label: { show: true } },
+          data: geo.features.map((f) => {
+            const a = worst.get(f.properties.code);
+            return {
+              name: f.properties.code,
+              short: f.properties.name,
+              label: a ? `${f.properties.name}：${levelLabel(a.level)} · ${a.title}` : f.properties.name,
+              itemStyle: { areaColor: a ? LEVEL_COLOURS[a.level] : '#e6f4f1' },
+            };
+          }),
+        },
+      ],
+    };
+  }, [geo, alerts]);
+
+  const columns: TableColumnsType<AlertSummary> = [
+    { title: t('surv.col.id', '编号'), dataIndex: 'id', width: 70, render: (id: number) => <a href={href(`/surveillance/alerts/${id}`)} data-testid="alert-link">#{id}</a> },
+    { title: t('surv.col.level', '级别'), dataIndex: 'level', width: 80, render: (l: string) => <LevelTag level={l} /> },
+    { title: t('surv.col.title', '预警内容'), dataIndex: 'title', width: 260, render: (title: string, a) => <a href={href(`/surveillance/alerts/${a.id}`)}>{title}</a> },
+    { title: t('surv.col.sources', '证据来源'), dataIndex: 'sources', render: (s: string[]) => s.map((x) => <Tag key={x}>{sourceLabel(x)}</Tag>) },
+    { title: t('surv.col.evidence', '证据日期'), key: 'days', width: 120, render: (_, a) => (<span>{a.firstEvidenceAt.slice(0, 10)}<br />{a.lastEvidenceAt.slice(0, 10)}</span>) },
+    {
+      title: t('surv.col.status', '状态'),
+      dataIndex: 'status',
+      width: 130,
+      render: (s: string, a) => (
+        <Space size={4}>
+          <Tag data-testid="alert-status">{statusLabel(s)}</Tag>
+          {a.overdue && <Tag color="error">{t('surv.overdue', '超时')}</Tag>}
+        </Space>
+      ),
+    },
+    { title: t('surv.col.created', '生成时间'), dataIndex: 'createdAt', width: 170, render: formatDateTime },
+  ];
+
+  const setFilter = (key: 'status' | 'level', value: string | undefined) => navigate('/surveillance/alerts', { status: key === 'status' ? value : status || undefined, level: key === 'level' ? value : level || undefined });
+
+  return (
+    <div data-testid="alert-board">
+      <PageHeader
+        title={t('nav.alerts', '预警信号')}
+        crumbs={[{ title: t('nav.surveillance', '传染病监测预警') }, { title: t('nav.alerts', '预警信号') }]}
+        extra={
+          <Space>
+            <Select
+              allowClear
+              style={{ width: 140 }}
+              placeholder={t('surv.filter.status', '状态')}
+              value={status || undefined}
+              onChange={(v) => setFilter('status', v)}
+              options={[{ value: 'open', label: t('surv.filter.open', '未结束') }, ...['new', 'triage', 'suspected', 'confirmed', 'response', 'dismissed', 'closed'].map((s) => ({ value: s, label: statusLabel(s) }))]}
+              data-testid="filter-status"
+            />
+            <Select
+              allowClear
+              style={{ width: 120 }}
+              placeholder={t('surv.filter.level', '级别')}
+              value={level || undefined}
+              onChange={(v) => setFilter('level', v)}
+              options={['red', 'orange', 'yellow'].map((l) => ({ value: l, label: levelLabel(l) }))}
+            />
+          </Space>
+        }
+      />
+      {error && <Alert type="error" showIcon message={error} style={{ marginBottom: 16 }} />}
+      <Row gutter={16}>
+        <Col xs={24} xl={9}>
+          <Card size="small" title={t('surv.map', '辖区预警地图')} style={{ marginBottom: 16 }}>
+            {mapOption ? <EChart option={mapOption} height={380} testId="alert-map" ariaLabel={t('surv.map', '辖区预警地图')} /> : <Empty description={t('surv.noGeo', '尚未加载辖区地理信息')} />}
+            <Space size={12} style={{ marginTop: 8 }}>
+              {['red', 'orange', 'yellow'].map((l) => (
+                <Space key={l} size={4}>
+                  <span style={{ display: 'inline-block', width: 12, height: 12, background: LEVEL_COLOURS[l] }} />
+                  <Typography.Text type="secondary">{levelLabel(l)}</Typography.Text>
+                </Space>
+              ))}
+            </Space>
+          </Card>
+          <Card size="small" title={t('surv.notifications', '最新动态')} data-testid="alert-notifications">
+            {news.length ? (
+              news.slice(0, 8).map((n) => (
+                <div key={n.id} style={{ marginBottom: 6 }}>
+                  <LevelTag level={n.level} />
+                  <a href={href(`/surveillance/alerts/${n.alertId}`)}>#{n.alertId}</a>{' '}
+                  <Typography.Text>{n.action === 'created' ? t('surv.created', '生成预警') : n.action === 'evidence' ? t('surv.newEvidence', '新增证据') : statusLabel(n.to ?? '')}</Typography.Text>{' '}
+                  <Typography.Text type="secondary">{formatDateTime(n.at)} · {n.actor}</Typography.Text>
+                </div>
+              ))
+            ) : (
+              <Typography.Text type="secondary">{t('surv.noNotifications', '暂无动态')}</Typography.Text>
+            )}
+          </Card>
+        </Col>
+        <Col xs={24} xl={15}>
+          <Card size="small" title={t('surv.alertList', '预警列表')}>
+            <Table rowKey="id" size="small" columns={columns} dataSource={alerts ?? []} loading={alerts === null && !error} pagination={{ pageSize: 15 }} data-testid="alert-table" />
+          </Card>
+        </Col>
+      </Row>
+    </div>
+  );
+}

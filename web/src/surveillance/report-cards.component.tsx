@@ -1,0 +1,172 @@
+/**
+ * 传染病报告卡: the card list (drafts with their deadline, cards awaiting 审核, ...), the card
+ * detail with the doctor's submit form (drafts and returned cards) and the CDC review actions
+ * (审核 / 订正 / 退卡), and timeliness and completeness per facility.
+ */
+import { useCallback, useEffect, useState } from 'react';
+import { Alert, App, Button, Card, Descriptions, Drawer, Form, Input, Select, Space, Table, Tabs, Tag, Timeline, Typography, type TableColumnsType } from 'antd';
+import { t } from '../i18n/i18n.js';
+import { PageHeader } from '../shell/page-header.component.js';
+import { navigate } from '../shell/router.js';
+import { cardStatusLabel, formatDateTime } from './labels.js';
+import { getCard, getCardStats, listCards, reviewCard, submitCard, type CardDetail, type CardRow, type FacilityStat } from './surveillance.resource.js';
+
+const OCCUPATIONS = ['幼托儿童', '散居儿童', '学生(大中小学)', '教师', '保育员及保姆', '餐饮食品业', '商业服务', '医务人员', '工人', '民工', '农民', '牧民', '渔(船)民', '干部职员', '离退人员', '家务及待业', '其他', '不详'];
+const CLASSIFICATIONS = ['疑似病例', '临床诊断病例', '确诊病例', '病原携带者'];
+const RESIDENCE = ['本县区', '本市其他县区', '本省其它地市', '外省', '港澳台', '外籍'];
+
+function CardDrawer({ id, onClose, onChanged }: { id: string; onClose: () => void; onChanged: () => void }) {
+  const { message } = App.useApp();
+  const [card, setCard] = useState<CardDetail | null>(null);
+  const [form] = Form.useForm();
+  const [reason, setReason] = useState('');
+  const load = useCallback(() => getCard(id).then(setCard).catch((e: Error) => message.error(e.message)), [id, message]);
+  useEffect(() => void load(), [load]);
+  useEffect(() => {
+    if (!card) return;
+    const c = card.card as Record<string, any>;
+    form.setFieldsValue({
+      name: c.name, idNumber: c.idNumber, sex: c.sex, birthDate: c.birthDate, phone: c.phone, residenceCategory: c.residenceCategory ?? '本县区',
+      occupation: c.occupationClass?.name, caseClassification: c.caseClassification, onsetDate: c.onsetDate, reportingDoctor: c.reportingDoctor, houseNumber: c.address?.houseNumber,
+      areaCode: c.address?.areaCode, facilityCode: c.reportingOrganization?.code, facilityName: c.reportingOrganization?.name,
+    });
+  }, [card, form]);
+  if (!card) return <Drawer open width={720} onClose={onClose} loading />;
+  const c = card.card as Record<string, any>;
+  const editable = card.status === 'draft' || card.status === 'returned';
+
+  const submit = async () => {
+    const v = await form.validateFields();
+    try {
+      await submitCard(card.id, card.version, {
+        name: v.name, idNumber: v.idNumber || null, idType: v.idNumber ? '01' : '99', sex: v.sex, birthDate: v.birthDate, phone: v.phone, residenceCategory: v.residenceCategory,
+        occupationClass: { code: '', name: v.occupation }, caseClassification: v.caseClassification, onsetDate: v.onsetDate, reportingDoctor: v.reportingDoctor,
+        address: { ...(c.address ?? {}), houseNumber: v.houseNumber, areaCode: v.areaCode },
+        reportingOrganization: { id: c.reportingOrganization?.id ?? v.facilityCode, code: v.facilityCode, name: v.facilityName },
+      });
+      message.success(t('surv.card.submittedOk', '报告卡已提交'));
+      onChanged();
+      await load();
+    } catch (e) {
+      message.error((e as Error).message);
+    }
+  };
+  const review = async (action: 'approve' | 'return') => {
+    try {
+      await reviewCard(card.id, { action, version: card.version, reason: action === 'return' ? reason : undefined });
+      message.success(action === 'approve' ? t('surv.card.approved', '已审核') : t('surv.card.returnedOk', '已退卡'));
+      onChanged();
+      await load();
+    } catch (e) {
+      message.error((e as Error).message);
+    }
+  };
+
+  return (
+    <Drawer open width={760} onClose={onClose} title={`${t('nav.reportCards', '传染病报告卡')} ${card.id}`} data-testid="card-drawer">
+      <Descriptions size="small" column={2} style={{ marginBottom: 16 }}>
+        <Descriptions.Item label={t('surv.card.status', '状态')}><Tag>{cardStatusLabel(card.status)}</Tag>{card.late && <Tag color="error">{t('surv.card.late', '迟报')}</Tag>}{card.duplicate_of && <Tag color="warning">{t('surv.card.duplicate', '重卡')} {card.duplicate_of}</Tag>}</Descriptions.Item>
+        <Descriptions.Item label={t('surv.card.disease', '疾病')}>{card.disease_name} {(c.disease?.subtype as string) ?? ''} ({(c.disease?.icd10 as string) ?? ''})</Descriptions.Item>
+        <Descriptions.Item label={t('surv.card.diagnosed', '诊断时间')}>{formatDateTime(card.diagnosed_at)}</Descriptions.Item>
+        <Descriptions.Item label={t('surv.card.deadline', '报告时限')}>{formatDateTime(card.deadline_at)}</Descriptions.Item>
+        {card.return_reason && <Descriptions.Item label={t('surv.card.returnReason', '退卡原因')}>{card.return_reason}</Descriptions.Item>}
+      </Descriptions>
+      <Form form={form} layout="vertical" disabled={!editable}>
+        <Space wrap align="start">
+          <Form.Item name="name" label="姓名" rules={[{ required: true }]}><Input style={{ width: 160 }} /></Form.Item>
+          <Form.Item name="idNumber" label="有效证件号"><Input style={{ width: 220 }} /></Form.Item>
+          <Form.Item name="sex" label="性别" rules={[{ required: true }]}><Select style={{ width: 90 }} options={[{ value: '1', label: '男' }, { value: '2', label: '女' }, { value: '0', label: '未知' }]} /></Form.Item>
+          <Form.Item name="birthDate" label="出生日期" rules={[{ required: true }]}><Input style={{ width: 130 }} placeholder="YYYY-MM-DD" /></Form.Item>
+          <Form.Item name="phone" label="联系电话"><Input style={{ width: 150 }} /></Form.Item>
+          <Form.Item name="residenceCategory" label="病人属于" rules={[{ required: true }]}><Select style={{ width: 150 }} options={RESIDENCE.map((r) => ({ value: r, label: r }))} /></Form.Item>
+          <Form.Item name="areaCode" label="现住址编码" rules={[{ required: true, pattern: /^\d{12}$/ }]}><Input style={{ width: 150 }} /></Form.Item>
+          <Form.Item name="houseNumber" label="现住址（门牌）" rules={[{ required: true }]}><Input style={{ width: 280 }} /></Form.Item>
+          <Form.Item name="occupation" label="人群分类" rules={[{ required: true }]}><Select style={{ width: 160 }} options={OCCUPATIONS.map((o) => ({ value: o, label: o }))} data-testid="occupation-select" /></Form.Item>
+          <Form.Item name="caseClassification" label="病例分类" rules={[{ required: true }]}><Select style={{ width: 150 }} options={CLASSIFICATIONS.map((o) => ({ value: o, label: o }))} /></Form.Item>
+          <Form.Item name="onsetDate" label="发病日期" rules={[{ required: true }]}><Input style={{ width: 130 }} /></Form.Item>
+          <Form.Item name="facilityCode" label="报告单位编码" rules={[{ required: true }]}><Input style={{ width: 150 }} /></Form.Item>
+          <Form.Item name="facilityName" label="报告单位"><Input style={{ width: 200 }} /></Form.Item>
+          <Form.Item name="reportingDoctor" label="填卡医生" rules={[{ required: true }]}><Input style={{ width: 120 }} /></Form.Item>
+        </Space>
+      </Form>
+      <Space style={{ marginBottom: 16 }}>
+        {editable && <Button type="primary" onClick={submit} data-testid="card-submit">{t('surv.card.submit', '提交报告卡')}</Button>}
+        {card.status === 'submitted' && (
+          <>
+            <Button type="primary" onClick={() => review('approve')} data-testid="card-approve">{t('surv.card.approve', '审核通过')}</Button>
+            <Input style={{ width: 240 }} placeholder={t('surv.card.returnReason', '退卡原因')} value={reason} onChange={(e) => setReason(e.target.value)} />
+            <Button danger disabled={!reason.trim()} onClick={() => review('return')}>{t('surv.card.return', '退卡')}</Button>
+          </>
+        )}
+      </Space>
+      <Typography.Title level={5}>{t('surv.card.history', '处理记录')}</Typography.Title>
+      <Timeline items={card.events.map((e) => ({ children: `${formatDateTime(e.at)} · ${e.actor} · ${e.action}${e.reason ? ` · ${e.reason}` : ''}` }))} />
+    </Drawer>
+  );
+}
+
+export function ReportCardsPage({ status, open }: { status: string; open: string }) {
+  const [data, setData] = useState<{ total: number; cards: CardRow[] } | null>(null);
+  const [stats, setStats] = useState<FacilityStat[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    const ctrl = new AbortController();
+    listCards({ status: status === 'overdue' ? 'draft' : status || undefined, overdue: status === 'overdue' }, ctrl.signal).then(setData).catch((e: Error) => !ctrl.signal.aborted && setError(e.message));
+    getCardStats(ctrl.signal).then(setStats).catch(() => undefined);
+    return () => ctrl.abort();
+  }, [status, tick]);
+
+  const columns: TableColumnsType<CardRow> = [
+    { title: t('surv.card.id', '卡片编号'), dataIndex: 'id', render: (id: string) => <a onClick={() => navigate('/surveillance/reports', { status: status || undefined, open: id })} data-testid="card-link">{id}</a> },
+    { title: t('surv.card.name', '姓名'), key: 'name', render: (_, r) => (r.card.name as string) ?? '—' },
+    { title: t('surv.card.disease', '疾病'), dataIndex: 'disease_name' },
+    { title: t('surv.card.classification', '病例分类'), dataIndex: 'case_classification' },
+    { title: t('surv.card.facility', '报告单位'), dataIndex: 'facility_name' },
+    { title: t('surv.card.diagnosed', '诊断时间'), dataIndex: 'diagnosed_at', render: formatDateTime },
+    {
+      title: t('surv.card.status', '状态'), key: 'status',
+      render: (_, r) => (
+        <Space size={4}>
+          <Tag>{cardStatusLabel(r.status)}</Tag>
+          {r.late && <Tag color="error">{t('surv.card.late', '迟报')}</Tag>}
+          {r.duplicate_of && <Tag color="warning">{t('surv.card.duplicate', '重卡')}</Tag>}
+          {r.status === 'draft' && r.deadline_at && new Date(r.deadline_at) < new Date() && <Tag color="error">{t('surv.overdue', '超时')}</Tag>}
+        </Space>
+      ),
+    },
+  ];
+  const tabs = [
+    { key: '', label: t('surv.card.all', '全部') },
+    { key: 'draft', label: t('surv.card.draft', '草稿') },
+    { key: 'overdue', label: t('surv.card.overdue', '超时未报') },
+    { key: 'submitted', label: t('surv.card.submitted', '待审核') },
+    { key: 'reviewed', label: t('surv.card.reviewed', '已审核') },
+    { key: 'returned', label: t('surv.card.returned', '已退卡') },
+  ];
+  return (
+    <div data-testid="report-cards">
+      <PageHeader title={t('nav.reportCards', '传染病报告卡')} crumbs={[{ title: t('nav.surveillance', '传染病监测预警') }, { title: t('nav.reportCards', '传染病报告卡') }]} />
+      {error && <Alert type="error" showIcon message={error} />}
+      <Card size="small" style={{ marginBottom: 16 }}>
+        <Tabs activeKey={status} items={tabs} onChange={(k) => navigate('/surveillance/reports', { status: k || undefined })} />
+        <Table rowKey="id" size="small" columns={columns} dataSource={data?.cards ?? []} loading={!data && !error} pagination={{ pageSize: 15 }} />
+      </Card>
+      <Card size="small" title={t('surv.card.quality', '各单位报告质量（迟报、不完整、重卡）')}>
+        <Table
+          rowKey="facility" size="small" pagination={false} dataSource={stats}
+          columns={[
+            { title: t('surv.card.facility', '报告单位'), key: 'f', render: (_, s) => s.name ?? s.facility },
+            { title: t('surv.card.total', '报卡数'), dataIndex: 'total' },
+            { title: t('surv.card.late', '迟报'), dataIndex: 'late' },
+            { title: t('surv.card.incomplete', '不完整'), dataIndex: 'incomplete' },
+            { title: t('surv.card.duplicate', '重卡'), dataIndex: 'duplicate' },
+            { title: t('surv.card.returned', '已退卡'), dataIndex: 'returned' },
+            { title: t('surv.card.overdue', '超时未报'), dataIndex: 'overdueDrafts' },
+          ]}
+        />
+      </Card>
+      {open && <CardDrawer id={open} onClose={() => navigate('/surveillance/reports', { status: status || undefined })} onChanged={() => setTick((x) => x + 1)} />}
+    </div>
+  );
+}
