@@ -1,6 +1,8 @@
 /** The `yifang` command line: thin commands that call the modules. */
 import { Command } from 'commander';
 import { registerDetectCommand } from './detect.js';
+import { registerEvaluateCommand } from './evaluate.js';
+import { registerSimulateCommand } from './simulate.js';
 import { registerFeedCommands } from './feeds.js';
 import { registerPlatformCommands } from './platform-commands.js';
 import { registerChronicCommands } from './chronic.js';
@@ -14,6 +16,8 @@ program
 
 registerPlatformCommands(program);
 registerDetectCommand(program);
+registerEvaluateCommand(program);
+registerSimulateCommand(program);
 registerFeedCommands(program);
 registerChronicCommands(program);
 
