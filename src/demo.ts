@@ -89,11 +89,18 @@ async function loadSyntheticDistrict(opts: DemoOptions): Promise<void> {
     const list = fs.readFileSync(cards, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as unknown);
     for (let i = 0; i < list.length; i += 500) await post('/api/report-cards', 'application/json', JSON.stringify(list.slice(i, i + 500)));
   }
+  // The HL7 path stores each message in its own transaction with its ACK (tens of messages a
+  // second on PGlite), so the demo sends only the most recent days of hospital messages.
+  const hl7Days = Number(process.env.YIFANG_DEMO_HL7_DAYS ?? 7);
+  const since = new Date(end.getTime() - hl7Days * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
   const hl7Dir = path.join(outDir, 'hl7');
   let messages = 0;
   const t0 = Date.now();
   for (const f of fs.existsSync(hl7Dir) ? fs.readdirSync(hl7Dir) : []) {
-    const lines = fs.readFileSync(path.join(hl7Dir, f), 'utf8').split('\n').filter((l) => l.trim());
+    const lines = fs
+      .readFileSync(path.join(hl7Dir, f), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() && (l.split('|')[6] ?? '') >= since);
     for (let i = 0; i < lines.length; i += 200) {
       await post('/api/hl7', 'x-application/hl7-v2+er7', lines.slice(i, i + 200).join('\n'));
       messages += Math.min(200, lines.length - i);
@@ -101,5 +108,5 @@ async function loadSyntheticDistrict(opts: DemoOptions): Promise<void> {
     }
   }
   process.stderr.write('\n');
-  log(`[demo] district HL7 v2: ${messages} messages in ${((Date.now() - t0) / 1000).toFixed(0)} s; feeds and ${fs.existsSync(cards) ? 'report cards' : 'no report cards'} loaded`);
+  log(`[demo] district HL7 v2 (last ${hl7Days} days): ${messages} messages in ${((Date.now() - t0) / 1000).toFixed(0)} s; feeds and ${fs.existsSync(cards) ? 'report cards' : 'no report cards'} loaded`);
 }

@@ -128,7 +128,7 @@ export interface TestServer extends RunningServer {
 
 export async function startTestServer(kind: StoreKind, options: { bodyLimitMb?: number } = {}): Promise<TestServer & { dispose(): Promise<void> }> {
   const db = await freshDatabase(kind);
-  const server = await startServer({ db, port: 0, quiet: true, adminPassword: 'test-admin-pw', bodyLimitMb: options.bodyLimitMb });
+  const server = await startServer({ db, port: 0, mllpPort: 0, quiet: true, adminPassword: 'test-admin-pw', bodyLimitMb: options.bodyLimitMb });
   if (kind === 'postgres') await server.auth.addUser({ username: 'admin', password: 'test-admin-pw', roles: ['admin'] });
   const login = await fetch(`${server.url}/auth/login`, {
     method: 'POST',
