@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerDetectCommand } from './detect.js';
 import { registerEvaluateCommand } from './evaluate.js';
 import { registerSimulateCommand } from './simulate.js';
+import { registerSurveillanceCommands } from './surveillance.js';
 import { registerFeedCommands } from './feeds.js';
 import { registerPlatformCommands } from './platform-commands.js';
 import { registerChronicCommands } from './chronic.js';
@@ -18,6 +19,7 @@ registerPlatformCommands(program);
 registerDetectCommand(program);
 registerEvaluateCommand(program);
 registerSimulateCommand(program);
+registerSurveillanceCommands(program);
 registerFeedCommands(program);
 registerChronicCommands(program);
 

@@ -52,7 +52,7 @@ describe.skipIf(!haveChromium)('chronic care screens in Chromium', () => {
     const { importPath } = await import('../../src/fhir/import.js');
     const simDir = path.join(dataDir, 'sim');
     // A year of records ending today, so the worklist has residents due now.
-    await simulate({ seed: 5, population: 300, start: addDays(todayInChina(), -364), days: 360, outDir: simDir });
+    await simulate({ seed: 5, population: 500, start: addDays(todayInChina(), -364), days: 360, outDir: simDir });
     await importPath(server.repo, path.join(simDir, 'fhir'));
     await server.processors.drain();
     child = (await server.db.query<{ patient_id: string }>(`SELECT patient_id FROM chronic_person WHERE birth_date > now() - interval '2 years' ORDER BY patient_id LIMIT 1`)).rows[0]!.patient_id;

@@ -41,7 +41,7 @@ function district() {
   const box = (x0: number, y0: number, x1: number, y1: number) => ({ type: 'Polygon', coordinates: [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]] });
   const streets = ['临江街道', '望湖街道', '青石街道'].map((name, i) => ({ code: `339902${String(i + 1).padStart(3, '0')}000`, name, level: 'street', centroid: [120.5 + i * 0.06 + 0.03, 29.3] as [number, number], polygon: box(120.5 + i * 0.06, 29.26, 120.56 + i * 0.06, 29.34) }));
   const communities = streets.flatMap((s, i) => [0, 1].map((j) => ({ code: `${s.code.slice(0, 9)}00${j + 1}`, name: `${s.name.slice(0, 2)}${j ? '北' : '南'}社区`, streetCode: s.code, level: 'community', centroid: [120.53 + i * 0.06, 29.28 + j * 0.04] as [number, number], polygon: box(120.5 + i * 0.06, 29.26 + j * 0.04, 120.56 + i * 0.06, 29.3 + j * 0.04) })));
-  return { district: { code: '339902', name: '望川区', centre: [120.59, 29.3] }, streets, communities };
+  return { district: { code: '339902', name: '望川区', centre: [120.59, 29.3] as [number, number] }, streets, communities };
 }
 
 function card(id: string, seq: number, disease: { name: string; icd10: string; class: string }, areaCode: string, day: string): Record<string, unknown> {

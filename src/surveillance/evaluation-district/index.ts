@@ -184,7 +184,7 @@ export async function evaluateDistrict(dir: string, options: DistrictEvaluationO
     const sources = [...new Set(alarms.map((a) => a.source))].sort();
     for (const s of sources) {
       const rows = alarms.filter((a) => a.source === s);
-      const methodNames = [...new Set(rows.map((r) => r.method))].join('+');
+      const methodNames = [...new Set(rows.map((r) => r.method))].sort().join('+');
       methods.set(`${s} only (${methodNames})`, episodes(s, rows));
     }
     // The baseline runs on its own with the CIDARS settings, whatever signals.json says.
