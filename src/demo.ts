@@ -91,7 +91,7 @@ async function loadSyntheticDistrict(opts: DemoOptions): Promise<void> {
   }
   // The HL7 path stores each message in its own transaction with its ACK (tens of messages a
   // second on PGlite), so the demo sends only the most recent days of hospital messages.
-  const hl7Days = Number(process.env.YIFANG_DEMO_HL7_DAYS ?? 7);
+  const hl7Days = Number(process.env.YIFANG_DEMO_HL7_DAYS ?? 3);
   const since = new Date(end.getTime() - hl7Days * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
   const hl7Dir = path.join(outDir, 'hl7');
   let messages = 0;

@@ -313,12 +313,11 @@ export async function search(client: Queryable, type: string, query: SearchQuery
   }
 
   const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const countResult = await client.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${def.table} t ${whereSql} LIMIT ${TOTAL_CAP + 1}) s`,
-    sql.args,
-  );
+  // _summary=count asks for the exact count; a page of results carries it only up to the cap.
+  const cap = summaryCount ? '' : `LIMIT ${TOTAL_CAP + 1}`;
+  const countResult = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${def.table} t ${whereSql} ${cap}) s`, sql.args);
   const matched = countResult.rows[0]!.n;
-  const total = matched <= TOTAL_CAP ? matched : undefined;
+  const total = summaryCount || matched <= TOTAL_CAP ? matched : undefined;
   const selfUrl = searchUrl(baseUrl, type, query.params);
   if (summaryCount) {
     return { bundle: { resourceType: 'Bundle', type: 'searchset', total, link: [{ relation: 'self', url: selfUrl }] } as Bundle, ids: [] };
