@@ -3,55 +3,13 @@
  * resource of the shared R4 examples and Synthea data, and for seeded random mutations of them
  * (medplum rejects ⇒ the fast validator rejects; the reverse only for the documented cases).
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { OperationOutcomeError, getElementDefinitionFromElements, isPrimitiveType, tryGetDataType, validateResource } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { corpus, prng, type Sample } from './test-corpus.js';
 import { loadDefinitions } from './definitions.js';
 import { assertValidResource, compileValidator, constraintCrossCheck, fastValidateResource, fastValidateStats } from './fast-validate.js';
 
-const DATA = process.env['YIFANG_SHARED_DATA'] ?? path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../shared/data');
-
-interface Sample {
-  src: string;
-  resource: Resource;
-}
-
-/** Every resource of the shared data: examples (and the entries of example Bundles), Synthea NDJSON, Synthea Bundle entries. */
-function corpus(): Sample[] {
-  const out: Sample[] = [];
-  const examples = path.join(DATA, 'fhir-r4-examples');
-  for (const f of fs.readdirSync(examples).filter((x) => x.endsWith('.json')).sort()) {
-    const r = JSON.parse(fs.readFileSync(path.join(examples, f), 'utf8')) as Resource;
-    out.push({ src: f, resource: r });
-    if (r.resourceType === 'Bundle') (r.entry ?? []).forEach((e, i) => e.resource && out.push({ src: `${f}#${i}`, resource: e.resource }));
-  }
-  const ndjson = path.join(DATA, 'synthea-bulk-ndjson-10-patients');
-  for (const f of fs.readdirSync(ndjson).filter((x) => x.endsWith('.ndjson') && !x.startsWith('log')).sort()) {
-    fs.readFileSync(path.join(ndjson, f), 'utf8')
-      .split('\n')
-      .forEach((line, i) => line.trim() && out.push({ src: `${f}:${i + 1}`, resource: JSON.parse(line) as Resource }));
-  }
-  const bundles = path.join(DATA, 'synthea-fhir-r4-bundles');
-  for (const f of fs.readdirSync(bundles).filter((x) => x.endsWith('.json')).sort()) {
-    const b = JSON.parse(fs.readFileSync(path.join(bundles, f), 'utf8')) as { entry?: { resource: Resource }[] };
-    (b.entry ?? []).forEach((e, i) => out.push({ src: `${f}#${i}`, resource: e.resource }));
-  }
-  return out;
-}
-
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** medplum's verdict: its error issues ([] when valid). It may modify what it validates, so it gets a copy. */
 function medplum(resource: unknown): string[] {
