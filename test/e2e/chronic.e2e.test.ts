@@ -4,12 +4,12 @@
  * the rules, the registry, check-in with due services, contracts and referrals, the printable
  * immunization prescription and the indicators with drill-down. Screenshots in test-artifacts/.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_ARGS, ensureWebBuild } from './harness.js';
 import type { Browser } from 'playwright-core';
 import { LoginPage } from './pages/login.page.js';
 import { ChronicPages } from './pages/chronic.page.js';
@@ -22,19 +22,6 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 const artifacts = path.join(repoRoot, 'test-artifacts');
 const ADMIN_PASSWORD = 'e2e-admin-Pa55word';
 
-function ensureWebBuild(): void {
-  const dist = path.join(repoRoot, 'web/dist/index.html');
-  const newest = (p: string): number => {
-    const stat = fs.statSync(p);
-    if (!stat.isDirectory()) return stat.mtimeMs;
-    return Math.max(0, ...fs.readdirSync(p).map((name) => newest(path.join(p, name))));
-  };
-  const sources = ['web/src', 'web/index.html', 'web/vite.config.ts', 'web/public'].map((p) => path.join(repoRoot, p)).filter((p) => fs.existsSync(p));
-  if (fs.existsSync(dist) && fs.statSync(dist).mtimeMs >= Math.max(...sources.map(newest))) return;
-  const vite = path.join(repoRoot, 'node_modules/vite/bin/vite.js');
-  const result = spawnSync(process.execPath, [vite, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: repoRoot, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`web build failed:\n${result.stdout}\n${result.stderr}`);
-}
 
 describe.skipIf(!haveChromium)('chronic care screens in Chromium', () => {
   let server: Awaited<ReturnType<typeof import('../../src/server.js').startServer>> | undefined;
@@ -59,7 +46,7 @@ describe.skipIf(!haveChromium)('chronic care screens in Chromium', () => {
     htnPatient = (await server.db.query<{ patient_id: string }>(`SELECT patient_id FROM chronic_registry WHERE disease = 'htn' ORDER BY next_due LIMIT 1`)).rows[0]!.patient_id;
     fs.mkdirSync(artifacts, { recursive: true });
     const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   }, 240_000);
 
   afterAll(async () => {

@@ -3,12 +3,12 @@
  * reprocessed), the identity review queue (a pair between the thresholds is accepted) and the
  * resident record's "records at other facilities" card. Screenshots go to test-artifacts/.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_ARGS, ensureWebBuild } from './harness.js';
 import type { Browser } from 'playwright-core';
 import { makeIdNumber, RESIDENT_ID_SYSTEM } from '../../src/identity/id-number.js';
 import { LoginPage } from './pages/login.page.js';
@@ -20,11 +20,6 @@ const artifacts = path.join(repoRoot, 'test-artifacts');
 const PW = 'e2e-integration-Pa55';
 const ID = makeIdNumber('339902', '1970-05-05', 33);
 
-function ensureWebBuild(): void {
-  if (fs.existsSync(path.join(repoRoot, 'web/dist/index.html'))) return;
-  const r = spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: repoRoot, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`web build failed:\n${r.stderr}`);
-}
 
 const patient = (id: string, name: string, org: string, idNumber?: string) => ({
   resourceType: 'Patient',
@@ -68,7 +63,7 @@ describe.skipIf(!haveChromium)('data intake screens in Chromium', () => {
     await server.processors.drain();
     fs.mkdirSync(artifacts, { recursive: true });
     const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   }, 240_000);
 
   afterAll(async () => {

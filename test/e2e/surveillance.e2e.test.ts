@@ -4,12 +4,12 @@
  * cases, workflow) → a workflow step (研判) and a discussion entry; then the report-card and
  * overview screens. Screenshots go to test-artifacts/surveillance-*.png.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_ARGS, ensureWebBuild } from './harness.js';
 import type { Browser, Page } from 'playwright-core';
 import { makeIdNumber } from '../../src/identity/id-number.js';
 import { AlertBoardPage } from './pages/alert-board.page.js';
@@ -22,19 +22,6 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 const artifacts = path.join(repoRoot, 'test-artifacts');
 const ADMIN_PASSWORD = 'e2e-admin-Pa55word';
 
-function ensureWebBuild(): void {
-  const dist = path.join(repoRoot, 'web/dist/index.html');
-  const newest = (p: string): number => {
-    const stat = fs.statSync(p);
-    if (!stat.isDirectory()) return stat.mtimeMs;
-    return Math.max(0, ...fs.readdirSync(p).map((name) => newest(path.join(p, name))));
-  };
-  const sources = ['web/src', 'web/index.html', 'web/vite.config.ts', 'web/public'].map((p) => path.join(repoRoot, p)).filter((p) => fs.existsSync(p));
-  if (fs.existsSync(dist) && fs.statSync(dist).mtimeMs >= Math.max(...sources.map(newest))) return;
-  const vite = path.join(repoRoot, 'node_modules/vite/bin/vite.js');
-  const result = spawnSync(process.execPath, [vite, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: repoRoot, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`web build failed:\n${result.stdout}\n${result.stderr}`);
-}
 
 /** A small district: three streets side by side, two communities each. */
 function district() {
@@ -85,7 +72,7 @@ describe.skipIf(!haveChromium)(suiteName, () => {
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: CHROMIUM_ARGS,
     });
   }, 240_000);
 

@@ -1,0 +1,28 @@
+/**
+ * What every browser test shares: Debian's Chromium and its flags, the artefacts folder, and a
+ * web build that is current (built once by the global setup; a no-op when dist is newer than
+ * the sources).
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const artifactsDir = path.join(repoRoot, 'test-artifacts');
+
+export function ensureWebBuild(): void {
+  const dist = path.join(repoRoot, 'web/dist/index.html');
+  const newest = (p: string): number => {
+    const stat = fs.statSync(p);
+    if (!stat.isDirectory()) return stat.mtimeMs;
+    return Math.max(0, ...fs.readdirSync(p).map((name) => newest(path.join(p, name))));
+  };
+  const sources = ['web/src', 'web/index.html', 'web/vite.config.ts', 'web/public'].map((p) => path.join(repoRoot, p)).filter((p) => fs.existsSync(p));
+  if (fs.existsSync(dist) && fs.statSync(dist).mtimeMs >= Math.max(...sources.map(newest))) return;
+  const vite = path.join(repoRoot, 'node_modules/vite/bin/vite.js');
+  const result = spawnSync(process.execPath, [vite, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: repoRoot, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`web build failed:\n${result.stdout}\n${result.stderr}`);
+}
