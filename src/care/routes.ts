@@ -68,7 +68,9 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
     if (!patientId) throw badRequest('patientId: required');
     await repo.read('Patient', patientId);
     const id = randomUUID();
-    const now = new Date().toISOString();
+    // In the district's own offset, so the visit's calendar date is today's date in China
+    // (a UTC timestamp just after 16:00 would fall on yesterday's date).
+    const now = `${new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 19)}+08:00`;
     await repo.update('Encounter', id, {
       resourceType: 'Encounter',
       id,
