@@ -2,7 +2,14 @@
 import { loadConfig } from './platform/config.js';
 import { startServer } from './server.js';
 
-const config = loadConfig();
+const config = (() => {
+  try {
+    return loadConfig();
+  } catch (err) {
+    console.error(`yifang: ${(err as Error).message}`);
+    process.exit(1);
+  }
+})();
 const demo = !config.DATABASE_URL;
 const loadDemo = demo && !process.env.YIFANG_NO_DEMO;
 const server = await startServer({
@@ -14,6 +21,10 @@ const server = await startServer({
   bodyLimitMb: config.YIFANG_BODY_LIMIT_MB,
   sharedDir: config.YIFANG_SHARED_DIR,
   loadDemo,
+}).catch((err: Error) => {
+  // A start-up failure (port in use, database unreachable) is a message, not a stack trace.
+  console.error(`yifang: could not start: ${err.message}`);
+  process.exit(1);
 });
 
 const line = '─'.repeat(64);

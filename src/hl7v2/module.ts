@@ -60,6 +60,9 @@ const hl7Module: YifangModule & { runtime?: Hl7Runtime } = {
       onEvent: (e) => {
         if (e.type === 'handler-error' || e.type === 'oversize' || e.type === 'too-many-connections') ctx.log(`[mllp] ${e.type} ${e.remote ?? ''} ${e.detail ?? ''}`);
       },
+    }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') throw new Error(`MLLP port ${port} is already in use: set MLLP_PORT to a free port (0 picks one)`);
+      throw err;
     });
     ctx.log(`[mllp] HL7 v2 listener on port ${mllp.port}`);
     ctx.onClose(() => mllp.close());
