@@ -1,27 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Command, CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { runCommand } from './run-command.testutil.js';
 import { simulateSeries, STANDARD_SCENARIOS } from '../surveillance/evaluation/simulate-series.js';
 import { evaluateAlarmSets, formatEvaluationTable, registerEvaluateCommand } from './evaluate.js';
 
-/** Runs `evaluate` with the given arguments and captures stdout, stderr and the exit code. */
-async function run(args: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  const program = new Command('yifang');
-  program.exitOverride();
-  program.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
-  registerEvaluateCommand(program);
-  try {
-    await program.parseAsync(['evaluate', ...args], { from: 'user' });
-    return { out, err, code: 0 };
-  } catch (e) {
-    if (e instanceof CommanderError) return { out, err, code: e.exitCode };
-    throw e;
-  }
-}
+const run = (args: string[]) => runCommand(registerEvaluateCommand, 'evaluate', args);
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'yifang-evaluate-'));
 
