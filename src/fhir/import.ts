@@ -12,7 +12,7 @@ import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { HttpError } from '../platform/errors.js';
 import { getTypeDef } from './definitions.js';
 import type pg from 'pg';
-import { copyNewRows, prepareRow, writeRows, type FhirRepository, type PreparedRow } from './repository.js';
+import { copyNewRows, groupBy, prepareRow, writeRows, type FhirRepository, type PreparedRow } from './repository.js';
 import { findOne } from './bundle.js';
 import { validateFhirResource } from './validate.js';
 
@@ -46,12 +46,7 @@ async function writeBatch(repo: FhirRepository, resources: Resource[], client?: 
   if (!resources.length) return;
   const now = new Date().toISOString();
   const run = async (c: pg.PoolClient) => {
-    const byType = new Map<string, Resource[]>();
-    for (const r of resources) {
-      const list = byType.get(r.resourceType) ?? [];
-      list.push(r);
-      byType.set(r.resourceType, list);
-    }
+    const byType = groupBy(resources, (r) => r.resourceType);
     const fresh: PreparedRow[] = [];
     const updates: PreparedRow[] = [];
     for (const [type, list] of byType) {

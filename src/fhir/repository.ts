@@ -68,32 +68,32 @@ export function prepareRow(resource: Resource): PreparedRow {
   return { def, resource, values };
 }
 
+/** Groups items by a key, keeping their order within each group. */
+export function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const list = groups.get(key(item));
+    if (list) list.push(item);
+    else groups.set(key(item), [item]);
+  }
+  return groups;
+}
+
 /** Largest number of bind parameters per statement (PostgreSQL's limit is 65,535). */
 const MAX_PARAMS = 60_000;
 
 /** Writes prepared rows (any mix of types) with multi-row upserts and their history rows. */
 export async function writeRows(client: Queryable, rows: PreparedRow[]): Promise<void> {
-  const byType = new Map<string, PreparedRow[]>();
-  for (const r of rows) {
-    const list = byType.get(r.def.type) ?? [];
-    list.push(r);
-    byType.set(r.def.type, list);
-  }
-  for (const [type, list] of byType) {
+  const byType = groupBy(rows, (r) => r.def.type);
+  for (const list of byType.values()) {
     const cols = typeColumns(list[0]!.def);
     const perStatement = Math.max(1, Math.floor(MAX_PARAMS / cols.all.length));
     for (let i = 0; i < list.length; i += perStatement) {
       const chunk = list.slice(i, i + perStatement);
       await client.query(cols.insertSql(chunk.length), chunk.flatMap((r) => r.values));
     }
-    void type;
   }
   await writeHistory(client, rows.map((r) => ({ type: r.def.type, resource: r.resource, deleted: false })));
-}
-
-/** Column list of a type's table, in the order of PreparedRow.values. */
-export function tableColumns(def: ResourceTypeDef): string[] {
-  return typeColumns(def).all;
 }
 
 /**
@@ -101,12 +101,7 @@ export function tableColumns(def: ResourceTypeDef): string[] {
  * the caller has checked that with a lookup in the same transaction.
  */
 export async function copyNewRows(db: Database, client: pg.PoolClient, rows: PreparedRow[]): Promise<void> {
-  const byType = new Map<string, PreparedRow[]>();
-  for (const r of rows) {
-    const list = byType.get(r.def.type) ?? [];
-    list.push(r);
-    byType.set(r.def.type, list);
-  }
+  const byType = groupBy(rows, (r) => r.def.type);
   for (const list of byType.values()) {
     const def = list[0]!.def;
     await db.copyFrom(client, def.table, typeColumns(def).all, copyRows(list.map((r) => r.values)));
