@@ -1,6 +1,6 @@
 /**
  * HL7 v2 over MLLP into the store (issue #4): a running server (PostgreSQL when reachable, and
- * PGlite), 4 concurrent MLLP connections, ADT^A04 registrations of distinct patients (each one
+ * PGlite), 4 concurrent MLLP connections, ADT^A04 registrations of distinct residents (each one
  * stores a Patient, an Encounter and the raw message in one transaction before the AA).
  * Two client styles: stop-and-wait (send, wait for the ACK, send the next: what most interface
  * engines do) and a window of 16 unacknowledged messages per connection.
@@ -17,6 +17,22 @@ import { adt } from '../src/hl7v2/ingest-fixtures.js';
 import { encodeFrame, MllpDecoder } from '../src/hl7v2/mllp.js';
 import { startServer } from '../src/server.js';
 import { percentile, printTable } from './table.js';
+
+const FAMILY = ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙', '马', '朱', '胡', '郭', '何', '高', '林', '罗'];
+const GIVEN = ['伟', '芳', '娜', '秀英', '敏', '静', '丽', '强', '磊', '军', '洋', '勇', '艳', '杰', '娟', '涛', '明', '超', '秀兰', '霞'];
+
+/** A registration of a distinct resident (the identity service links each to its own person). */
+function registration(controlId: string, facility: string, n: number): string {
+  const birth = new Date(Date.UTC(1940, 0, 1) + ((n * 7919) % 25000) * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
+  return adt(controlId, {
+    facility,
+    mrn: `M${n}`,
+    name: `${FAMILY[n % 20]}^${GIVEN[Math.floor(n / 20) % 20]}${GIVEN[Math.floor(n / 400) % 20]}`,
+    birth,
+    phone: `139${String(10_000_000 + n).slice(-8)}`,
+    street: `湖滨路${n}号`,
+  });
+}
 
 function arg(argv: string[], name: string, fallback: string): string {
   const i = argv.indexOf(`--${name}`);
@@ -90,8 +106,8 @@ async function runOne(store: 'pglite' | 'postgres', url: string | undefined, per
     const { access_token } = (await login.json()) as { access_token: string };
     const status = (await (await fetch(`${server.url}/api/hl7/status`, { headers: { authorization: `Bearer ${access_token}` } })).json()) as { mllpPort: number };
     // warm-up (JIT, prepared plans)
-    await drive(status.mllpPort, Array.from({ length: 50 }, (_, i) => adt(`WARM-${window}-${i}`, { facility: 'WARM', mrn: `W${i}` })), 1);
-    const conns = [0, 1, 2, 3].map((c) => Array.from({ length: perConnection }, (_, i) => adt(`B${window}-${c}-${i}`, { facility: `HOSP${c}`, mrn: `M${c}-${i}` })));
+    await drive(status.mllpPort, Array.from({ length: 50 }, (_, i) => registration(`WARM-${window}-${i}`, "WARM", 900_000 + i)), 1);
+    const conns = [0, 1, 2, 3].map((c) => Array.from({ length: perConnection }, (_, i) => registration(`B${window}-${c}-${i}`, `HOSP${c}`, c * perConnection + i)));
     const t0 = performance.now();
     const results = await Promise.all(conns.map((m) => drive(status.mllpPort, m, window)));
     const seconds = (performance.now() - t0) / 1000;

@@ -6,12 +6,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { badRequest, HttpError, notFound } from '../platform/errors.js';
-import type { FhirRepository, Queryable } from './repository.js';
+import type { FhirRepository, Queryable, StoredResource, WriteOptions } from './repository.js';
 import { search } from './search.js';
 
 export interface BundleHooks {
   /** Called inside the transaction for each write, for auditing in the same transaction. */
   onWrite?: (client: Queryable, action: 'create' | 'update' | 'delete', reference: string) => Promise<void>;
+  /**
+   * Replaces the conditional lookup (default: a search). Batched writers answer from rows they
+   * fetched for many Bundles at once.
+   */
+  find?: (client: Queryable, type: string, query: URLSearchParams, baseUrl: string) => Promise<Resource | undefined>;
+  /** Replaces the create/update of one entry (default: FhirRepository.update). */
+  write?: (client: Queryable, type: string, id: string, resource: Resource, options: WriteOptions) => Promise<StoredResource>;
 }
 
 interface PlannedEntry {
@@ -84,6 +91,8 @@ export async function processTransactionOn(repo: FhirRepository, client: Queryab
 
 async function runEntries(repo: FhirRepository, entries: BundleEntry[], client: Queryable, baseUrl: string, hooks: BundleHooks, offset: number): Promise<BundleEntry[]> {
   const planned = entries.map((e, i) => plan(e, i + offset));
+  const find = hooks.find ?? findOne;
+  const write = hooks.write ?? ((c: Queryable, type: string, id: string, resource: Resource, options: WriteOptions) => repo.update(type, id, resource, options, c));
   // First pass: give each POST its id, so references between entries resolve in any order.
   const ids = new Map<string, string>();
   const preassigned = new Map<PlannedEntry, string>();
@@ -100,7 +109,7 @@ async function runEntries(repo: FhirRepository, entries: BundleEntry[], client: 
   // Conditional updates (PUT Type?search) get their id up front, so other entries can reference them.
   for (const p of planned) {
     if (p.method !== 'PUT' || p.id || !p.query) continue;
-    const existing = await findOne(client, p.type, p.query, baseUrl);
+    const existing = await find(client, p.type, p.query, baseUrl);
     p.id = existing?.id ?? randomUUID();
     if (p.entry.fullUrl) ids.set(p.entry.fullUrl, `${p.type}/${p.id}`);
     ids.set(`${p.type}?${p.query}`, `${p.type}/${p.id}`);
@@ -108,13 +117,13 @@ async function runEntries(repo: FhirRepository, entries: BundleEntry[], client: 
   // Conditional references ("Organization?identifier=...") resolve to the one resource they match.
   for (const ref of collectConditionalReferences(entries)) {
     const [type, qs] = ref.split('?') as [string, string];
-    const found = await findOne(client, type, new URLSearchParams(qs), baseUrl);
+    const found = await find(client, type, new URLSearchParams(qs), baseUrl);
     if (found) ids.set(ref, `${type}/${found.id}`);
   }
   // Conditional creates (ifNoneExist) that match an existing resource point at it instead.
   for (const p of planned) {
     if (p.method !== 'POST' || !p.entry.request?.ifNoneExist) continue;
-    const existing = await findOne(client, p.type, new URLSearchParams(p.entry.request.ifNoneExist), baseUrl);
+    const existing = await find(client, p.type, new URLSearchParams(p.entry.request.ifNoneExist), baseUrl);
     if (existing) {
       preassigned.set(p, '');
       if (p.entry.fullUrl) ids.set(p.entry.fullUrl, `${p.type}/${existing.id}`);
@@ -133,7 +142,7 @@ async function runEntries(repo: FhirRepository, entries: BundleEntry[], client: 
           break;
         }
         if (!resource) throw badRequest(`POST entry for ${p.type} has no resource`);
-        const { resource: stored } = await repo.update(p.type, preassigned.get(p)!, { ...resource, id: preassigned.get(p) }, {}, client);
+        const { resource: stored } = await write(client, p.type, preassigned.get(p)!, { ...resource, id: preassigned.get(p) } as Resource, {});
         await hooks.onWrite?.(client, 'create', `${p.type}/${stored.id}`);
         out.push(created(stored));
         break;
@@ -142,11 +151,11 @@ async function runEntries(repo: FhirRepository, entries: BundleEntry[], client: 
         if (!resource) throw badRequest(`PUT entry for ${p.type} has no resource`);
         let id = p.id;
         if (!id && p.query) {
-          const existing = await findOne(client, p.type, p.query, baseUrl);
+          const existing = await find(client, p.type, p.query, baseUrl);
           id = existing?.id ?? randomUUID();
         }
         if (!id) throw badRequest(`PUT ${p.type} needs an id or a search (conditional update)`);
-        const { resource: stored, created: isNew } = await repo.update(p.type, id, { ...resource, id }, { ifMatch: p.entry.request?.ifMatch }, client);
+        const { resource: stored, created: isNew } = await write(client, p.type, id, { ...resource, id } as Resource, { ifMatch: p.entry.request?.ifMatch });
         await hooks.onWrite?.(client, isNew ? 'create' : 'update', `${p.type}/${stored.id}`);
         out.push(isNew ? created(stored) : { response: { status: '200 OK', location: loc(stored), etag: `W/"${stored.meta?.versionId}"` } });
         break;

@@ -2,8 +2,11 @@
  * End to end through a running server: the MLLP port and POST /api/hl7, bad input of every kind,
  * idempotency by facility + MSH-10, dead letters, and AA only after commit.
  */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeEachStore, freshDatabase } from '../platform/testing.js';
+import { openDatabase } from '../platform/db.js';
+import { describeEachStore, freshDatabase, storeKinds } from '../platform/testing.js';
 import { startServer } from '../server.js';
 import { encodeFrame } from './mllp.js';
 import { adt } from './ingest-fixtures.js';
@@ -191,3 +194,66 @@ describe('HL7 v2 ingest: killing the server mid-burst', () => {
     }
   });
 });
+
+/**
+ * The real crash: the server runs in a child process that is SIGKILLed in the middle of a burst
+ * on 4 connections (no shutdown hook, no flush). Every control id that got AA must be in the store
+ * when it is opened again; messages without an ACK may or may not be there (the sender resends).
+ */
+describe('HL7 v2 ingest: SIGKILL in the middle of a burst', () => {
+  for (const kind of storeKinds()) {
+    it(`loses no message acknowledged with AA [${kind}]`, { timeout: 120_000 }, async () => {
+      const db = await freshDatabase(kind);
+      const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: '', YIFANG_DATA_DIR: '' };
+      if (kind === 'postgres') env.DATABASE_URL = (db.pool as unknown as { options: { connectionString: string } }).options.connectionString;
+      else {
+        env.YIFANG_DATA_DIR = db.dataDir!;
+        await db.close(); // PGlite is one process's store: the child opens it
+      }
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'kill-test-server.testutil.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+      const exited = new Promise((r) => child.once('exit', r));
+      try {
+        const started = await new Promise<{ mllpPort: number }>((resolve, reject) => {
+          let out = '';
+          child.stdout!.on('data', (d: Buffer) => {
+            out += d.toString();
+            const line = out.split('\n').find((l) => l.startsWith('{'));
+            if (line) resolve(JSON.parse(line) as { mllpPort: number });
+          });
+          child.once('exit', (code) => reject(new Error(`server exited early (${code})`)));
+        });
+        const clients = await Promise.all([0, 1, 2, 3].map(() => TestMllpClient.connect(started.mllpPort)));
+        const perClient = 150;
+        await Promise.all(
+          clients.map((c, k) => c.write(Buffer.concat(Array.from({ length: perClient }, (_, i) => encodeFrame(adt(`SK-${k}-${i}`, { facility: 'SKHOSP', mrn: `SK${k}-${i % 40}` })))))),
+        );
+        // let part of the burst through, then kill the server under it
+        await clients[0]!.waitForReplies(20, 60_000);
+        child.kill('SIGKILL');
+        await exited;
+        await new Promise((r) => setTimeout(r, 100));
+        const acked = clients.flatMap((c) => c.replies.map((r) => msa(r)).filter((m) => m[1] === 'AA').map((m) => m[2]!));
+        clients.forEach((c) => c.close());
+        expect(acked.length).toBeGreaterThanOrEqual(20);
+        expect(acked.length).toBeLessThan(4 * perClient); // the kill really came mid-burst
+        const reopened = kind === 'postgres' ? db : await openDatabase({ dataDir: env.YIFANG_DATA_DIR });
+        try {
+          const stored = new Set((await reopened.query<{ control_id: string }>(`SELECT control_id FROM hl7_message WHERE status = 'stored'`)).rows.map((r) => r.control_id));
+          const lost = acked.filter((id) => !stored.has(id));
+          expect(lost).toEqual([]);
+          // and each acknowledged message's Patient is there too
+          const patients = await reopened.query<{ n: number }>(`SELECT count(*)::int AS n FROM r_patient WHERE p_identifier && $1::text[]`, [
+            acked.map((id) => { const [, k, i] = id.split('-'); return `https://yifang.health/fhir/sid/mrn/SKHOSP|SK${k}-${Number(i) % 40}`; }),
+          ]);
+          expect(patients.rows[0]!.n).toBe(new Set(acked.map((id) => { const [, k, i] = id.split('-'); return `${k}-${Number(i) % 40}`; })).size);
+        } finally {
+          if (kind === 'pglite') await reopened.close();
+        }
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL');
+        await db.dispose();
+      }
+    });
+  }
+});
+

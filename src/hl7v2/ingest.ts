@@ -5,6 +5,10 @@
  * transaction commits, so an AA always means "stored" — a crash before the commit loses the
  * message but the sender never got AA for it and will resend.
  *
+ * Group commit (batch-store.ts): messages arriving while a transaction is in flight are stored
+ * together in the next one, each still all-or-nothing; merges, dead-letter reprocessing and
+ * anything the batch cannot plan take the one-message path.
+ *
  * Idempotency: a message is keyed by sending facility (MSH-4) + control id (MSH-10). A resend of
  * a stored message is answered AA and changes nothing. A resend of a rejected message is
  * processed again (it may have been fixed at the source).
@@ -21,6 +25,7 @@ import { encodeAck, type Ack } from './ack.js';
 import { processHl7Message, type Hl7Outcome } from './handler.js';
 import type { Hl7Message } from './parser.js';
 import type { MergeInstruction, ToFhirResult } from './to-fhir.js';
+import { planBatch, writeRows, type BatchItem, type BatchOutcome } from './batch-store.js';
 
 export type Hl7Channel = 'mllp' | 'http' | 'reprocess';
 
@@ -103,6 +108,26 @@ function errorText(outcome: Hl7Outcome): string {
   return (e instanceof Error ? e.message : e && typeof e === 'object' && 'message' in e ? String((e as { message: unknown }).message) : undefined) ?? msa3 ?? 'rejected';
 }
 
+/** Most messages stored in one transaction. */
+const MAX_BATCH = 200;
+
+/**
+ * Takes, in arrival order, up to `max` waiting messages that share no lock key with each other
+ * or with an earlier message left waiting, so per-patient and per-control-id order is kept.
+ */
+function takeIndependent<T extends { item: BatchItem }>(waiting: T[], max: number): T[] {
+  const taken: T[] = [];
+  const blocked = new Set<number>();
+  const left: T[] = [];
+  for (const w of waiting) {
+    const free = taken.length < max && w.item.locks.every((k) => !blocked.has(k));
+    for (const k of w.item.locks) blocked.add(k);
+    (free ? taken : left).push(w);
+  }
+  waiting.splice(0, waiting.length, ...left);
+  return taken;
+}
+
 export class Hl7Ingest {
   constructor(
     private readonly db: Database,
@@ -120,40 +145,18 @@ export class Hl7Ingest {
     const outcome = await processHl7Message(raw, {
       store: async (result, message) => {
         const key = dedupKeyOf(message) ?? `${result.facilityId}|${result.controlId}`;
-        await this.db.transaction(async (client) => {
-          // one round trip; the ids come sorted (unnest keeps array order), so two messages never wait on each other in a cycle
-          await client.query('SELECT pg_advisory_xact_lock(k) FROM unnest($1::int[]) AS k', [lockKeys(key, result)]);
-          const existing = await client.query<{ id: number; status: string }>('SELECT id, status FROM hl7_message WHERE dedup_key = $1 FOR UPDATE', [key]);
-          const row = existing.rows[0];
-          if (row?.status === 'stored') {
-            duplicate = true;
-            messageId = row.id;
-            return;
-          }
-          const response = await processTransactionOn(this.repo, client, result.bundle as unknown as Bundle, INTERNAL_BASE);
-          const resources = (response.entry ?? []).map((e) => e.response?.location?.replace(/\/_history\/.*$/, '')).filter((s): s is string => !!s);
-          for (const merge of result.merges) await this.applyMerge(client, merge);
-          const messageType = message.messageTypeKey;
-          if (row) {
-            await client.query(
-              `UPDATE hl7_message SET status = 'stored', ack_code = 'AA', error = NULL, resources = $2, message_type = $3,
-                 payload = CASE WHEN $5::boolean THEN payload ELSE $4 END, corrected = CASE WHEN $5::boolean THEN $4 ELSE corrected END,
-                 attempts = attempts + 1, updated_at = now() WHERE id = $1`,
-              [row.id, resources, messageType, raw, deadLetterId === row.id],
-            );
-            messageId = row.id;
-          } else {
-            const r = await client.query<{ id: number }>(
-              `INSERT INTO hl7_message (dedup_key, facility, control_id, message_type, channel, status, ack_code, payload, resources)
-               VALUES ($1, $2, $3, $4, $5, 'stored', 'AA', $6, $7) RETURNING id`,
-              [key, facilityOf(message), message.controlId, messageType, channel, raw, resources],
-            );
-            messageId = r.rows[0]!.id;
-          }
-          if (deadLetterId !== undefined && deadLetterId !== messageId) {
-            await client.query(`UPDATE hl7_message SET status = 'resolved', error = $2, updated_at = now() WHERE id = $1`, [deadLetterId, `reprocessed as message ${messageId}`]);
-          }
-        });
+        const stored =
+          deadLetterId === undefined && !result.merges.length
+            ? await this.submitToBatch({
+                key,
+                locks: lockKeys(key, result),
+                result,
+                insertRow: { facility: facilityOf(message), controlId: message.controlId, messageType: message.messageTypeKey, channel, raw },
+              })
+            : undefined;
+        const done = stored ?? (await this.storeOne(raw, channel, key, result, message, deadLetterId));
+        messageId = done.messageId;
+        duplicate = done.duplicate;
         if (!duplicate) this.onStored();
       },
     });
@@ -161,6 +164,142 @@ export class Hl7Ingest {
       messageId = await this.recordRejection(raw, channel, outcome, deadLetterId).catch(() => undefined);
     }
     return { reply: outcome.wasAck ? null : encodeAck(outcome.ack), ack: outcome.ack, messageId, duplicate, outcome };
+  }
+
+  // ---------------------------------------------------------------- group commit
+
+  private readonly waiting: { item: BatchItem; settle: (outcome: BatchOutcome) => void }[] = [];
+  private draining = false;
+
+  /** Queues a message for the next batch; resolves when it is committed (undefined: store it alone). */
+  private async submitToBatch(item: BatchItem): Promise<{ messageId: number; duplicate: boolean } | undefined> {
+    const outcome = await new Promise<BatchOutcome>((settle) => {
+      this.waiting.push({ item, settle });
+      if (!this.draining) void this.drain();
+    });
+    switch (outcome.kind) {
+      case 'stored':
+        return { messageId: outcome.messageId, duplicate: false };
+      case 'duplicate':
+        return { messageId: outcome.messageId, duplicate: true };
+      case 'failed':
+        throw outcome.error;
+      case 'single':
+        return undefined;
+    }
+  }
+
+  /** One batch in flight at a time; messages arriving meanwhile form the next one. */
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.waiting.length) {
+        const batch = takeIndependent(this.waiting, MAX_BATCH);
+        let outcomes: BatchOutcome[];
+        try {
+          outcomes = await this.storeBatch(batch.map((w) => w.item));
+        } catch {
+          // The batch failed as a whole (e.g. a concurrent REST write to one of its resources):
+          // every message gets its own transaction, so one bad apple costs only itself.
+          outcomes = batch.map(() => ({ kind: 'single' }) as const);
+        }
+        batch.forEach((w, i) => w.settle(outcomes[i]!));
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async storeBatch(items: BatchItem[]): Promise<BatchOutcome[]> {
+    return this.db.transaction(async (client) => {
+      const locks = [...new Set(items.flatMap((i) => i.locks))].sort((a, b) => a - b);
+      await client.query('SELECT pg_advisory_xact_lock(k) FROM unnest($1::int[]) AS k', [locks]);
+      const existing = await client.query<{ id: number; status: string; dedup_key: string }>(
+        'SELECT id, status, dedup_key FROM hl7_message WHERE dedup_key = ANY($1::text[]) FOR UPDATE',
+        [items.map((i) => i.key)],
+      );
+      const previous = new Map(existing.rows.map((r) => [r.dedup_key, r]));
+      const fresh: BatchItem[] = [];
+      const outcomes: BatchOutcome[] = items.map((item) => {
+        const row = previous.get(item.key);
+        if (row?.status === 'stored') return { kind: 'duplicate', messageId: row.id };
+        // A resend of a rejected message goes through the one-message path, which updates its row.
+        if (row) return { kind: 'single' };
+        fresh.push(item);
+        return { kind: 'single' };
+      });
+      if (!fresh.length) return outcomes;
+      const { rows, outcomes: planned } = await planBatch(this.repo, client, fresh, INTERNAL_BASE, new Date().toISOString());
+      await writeRows(client, rows);
+      const toInsert = fresh.map((item, i) => ({ item, plan: planned[i]! })).filter((x) => x.plan.kind === 'planned');
+      const ids = new Map<string, number>();
+      if (toInsert.length) {
+        const r = await client.query<{ id: number; dedup_key: string }>(
+          `INSERT INTO hl7_message (dedup_key, facility, control_id, message_type, channel, status, ack_code, payload, resources)
+           SELECT k, f, c, t, ch, 'stored', 'AA', p, ARRAY(SELECT jsonb_array_elements_text(r))
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::jsonb[]) AS x(k, f, c, t, ch, p, r)
+           RETURNING id, dedup_key`,
+          [
+            toInsert.map((x) => x.item.key),
+            toInsert.map((x) => x.item.insertRow.facility),
+            toInsert.map((x) => x.item.insertRow.controlId),
+            toInsert.map((x) => x.item.insertRow.messageType),
+            toInsert.map((x) => x.item.insertRow.channel),
+            toInsert.map((x) => x.item.insertRow.raw),
+            toInsert.map((x) => JSON.stringify((x.plan as { resources: string[] }).resources)),
+          ],
+        );
+        for (const row of r.rows) ids.set(row.dedup_key, row.id);
+      }
+      let f = 0;
+      return outcomes.map((o, i) => {
+        if (o.kind !== 'single' || previous.has(items[i]!.key)) return o;
+        const plan = planned[f++]!;
+        if (plan.kind === 'planned') return { kind: 'stored', messageId: ids.get(items[i]!.key)!, resources: plan.resources };
+        return plan;
+      });
+    });
+  }
+
+  /** The one-message path: merges (A40), dead-letter reprocessing, and fallbacks from a batch. */
+  private async storeOne(raw: Buffer, channel: Hl7Channel, key: string, result: ToFhirResult, message: Hl7Message, deadLetterId?: number): Promise<{ messageId: number; duplicate: boolean }> {
+    let messageId = -1;
+    let duplicate = false;
+    await this.db.transaction(async (client) => {
+      // one round trip; the ids come sorted (unnest keeps array order), so two messages never wait on each other in a cycle
+      await client.query('SELECT pg_advisory_xact_lock(k) FROM unnest($1::int[]) AS k', [lockKeys(key, result)]);
+      const existing = await client.query<{ id: number; status: string }>('SELECT id, status FROM hl7_message WHERE dedup_key = $1 FOR UPDATE', [key]);
+      const row = existing.rows[0];
+      if (row?.status === 'stored') {
+        duplicate = true;
+        messageId = row.id;
+        return;
+      }
+      const response = await processTransactionOn(this.repo, client, result.bundle as unknown as Bundle, INTERNAL_BASE);
+      const resources = (response.entry ?? []).map((e) => e.response?.location?.replace(/\/_history\/.*$/, '')).filter((s): s is string => !!s);
+      for (const merge of result.merges) await this.applyMerge(client, merge);
+      const messageType = message.messageTypeKey;
+      if (row) {
+        await client.query(
+          `UPDATE hl7_message SET status = 'stored', ack_code = 'AA', error = NULL, resources = $2, message_type = $3,
+             payload = CASE WHEN $5::boolean THEN payload ELSE $4 END, corrected = CASE WHEN $5::boolean THEN $4 ELSE corrected END,
+             attempts = attempts + 1, updated_at = now() WHERE id = $1`,
+          [row.id, resources, messageType, raw, deadLetterId === row.id],
+        );
+        messageId = row.id;
+      } else {
+        const r = await client.query<{ id: number }>(
+          `INSERT INTO hl7_message (dedup_key, facility, control_id, message_type, channel, status, ack_code, payload, resources)
+           VALUES ($1, $2, $3, $4, $5, 'stored', 'AA', $6, $7) RETURNING id`,
+          [key, facilityOf(message), message.controlId, messageType, channel, raw, resources],
+        );
+        messageId = r.rows[0]!.id;
+      }
+      if (deadLetterId !== undefined && deadLetterId !== messageId) {
+        await client.query(`UPDATE hl7_message SET status = 'resolved', error = $2, updated_at = now() WHERE id = $1`, [deadLetterId, `reprocessed as message ${messageId}`]);
+      }
+    });
+    return { messageId, duplicate };
   }
 
   /** Keeps a rejected message as a dead letter (its own transaction: the store rolled back). */

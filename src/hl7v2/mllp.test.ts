@@ -147,6 +147,28 @@ describe('startMllpServer (real TCP on port 0)', () => {
     expect(replies.map((r) => ackFields(r).MSA![2])).toEqual(ids);
   });
 
+  it('pipelined: handles a window of messages at once but still answers in arrival order', async () => {
+    const started: string[] = [];
+    const finished: string[] = [];
+    const { server } = await start({
+      pipelined: true,
+      handle: async (raw) => {
+        const id = parseHl7(raw).controlId;
+        started.push(id);
+        await new Promise((r) => setTimeout(r, Number(id.slice(1)) % 2 === 0 ? 40 : 1));
+        finished.push(id);
+        return Buffer.from(`MSH|^~\\&|Y|C|H|F|20240101||ACK|A${id}|P|2.5\rMSA|AA|${id}\r`);
+      },
+    });
+    const c = await client(server.port);
+    const ids = ['M0', 'M1', 'M2', 'M3', 'M4', 'M5'];
+    await c.write(Buffer.concat(ids.map((id) => encodeFrame(adt(id)))));
+    const replies = await c.waitForReplies(ids.length);
+    expect(started).toEqual(ids);
+    expect(finished).not.toEqual(ids); // the slow even ones finished after the quick odd ones
+    expect(replies.map((r) => ackFields(r).MSA![2])).toEqual(ids);
+  });
+
   it('serves other clients while one connects and says nothing, and closes the idle one', async () => {
     const { server, events } = await start({ idleTimeoutMs: 400 });
     const silent = await client(server.port);

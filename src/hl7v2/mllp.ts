@@ -162,6 +162,12 @@ export interface MllpServerOptions {
   maxConnections?: number;
   /** If `handle` has not settled after this long, reply AR 207. Default 120 000. */
   handlerTimeoutMs?: number;
+  /**
+   * Start handling each message as soon as it is read instead of after the previous one's ACK.
+   * ACKs still go out in arrival order. Only for handlers that keep their own ordering (the HL7
+   * ingest does: messages for one patient or control id are stored in arrival order).
+   */
+  pipelined?: boolean;
   /** Diagnostics hook (connections, timeouts, bad input). */
   onEvent?: (event: MllpServerEvent) => void;
 }
@@ -262,10 +268,15 @@ export function startMllpServer(options: MllpServerOptions): Promise<MllpServer>
       for (const ev of events) {
         if (ev.type === 'message') {
           const payload = ev.payload;
+          // Pipelined: start handling at once (a client that keeps a window of messages open gets
+          // them stored together in one batch) and let the queue keep only the ACKs in order.
+          const start = () => withTimeout(Promise.resolve().then(() => options.handle(payload)), handlerTimeoutMs);
+          const handled = options.pipelined ? start() : undefined;
+          handled?.catch(() => undefined);
           enqueue(async () => {
             let reply: Buffer | null | undefined;
             try {
-              reply = await withTimeout(Promise.resolve().then(() => options.handle(payload)), handlerTimeoutMs);
+              reply = await (handled ?? start());
             } catch (e) {
               emit({ type: 'handler-error', remote, detail: e instanceof Error ? e.message : String(e) });
               reply = fallbackReply(payload, e);

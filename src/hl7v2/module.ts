@@ -57,6 +57,7 @@ const hl7Module: YifangModule & { runtime?: Hl7Runtime } = {
       port,
       host: ctx.options.host ?? '0.0.0.0',
       handle: async (raw) => (await ingest.ingest(raw, 'mllp')).reply,
+      pipelined: true,
       onEvent: (e) => {
         if (e.type === 'handler-error' || e.type === 'oversize' || e.type === 'too-many-connections') ctx.log(`[mllp] ${e.type} ${e.remote ?? ''} ${e.detail ?? ''}`);
       },
