@@ -81,11 +81,9 @@ const hl7Module: YifangModule & { runtime?: Hl7Runtime } = {
       await ctx.guard(req, 'import');
       const body = req.body;
       if (!Buffer.isBuffer(body) || body.length === 0) throw badRequest(`Send HL7 v2 text with Content-Type ${HL7_CONTENT_TYPE} (or text/plain)`);
-      const acks: Buffer[] = [];
-      for (const message of splitMessages(body)) {
-        const r = await ingest.ingest(message, 'http');
-        if (r.reply) acks.push(r.reply);
-      }
+      // All at once: they share group commits, and the ingest keeps each patient's messages in order.
+      const results = await Promise.all(splitMessages(body).map((message) => ingest.ingest(message, 'http')));
+      const acks = results.flatMap((r) => (r.reply ? [r.reply] : []));
       if (acks.length === 0) throw badRequest('The body holds no HL7 v2 message (expected a segment starting with MSH)');
       const sep = Buffer.from('\r\n');
       return reply.type(HL7_CONTENT_TYPE).send(Buffer.concat(acks.flatMap((a, i) => (i ? [sep, a] : [a]))));
