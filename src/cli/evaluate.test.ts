@@ -53,6 +53,26 @@ describe('yifang evaluate', () => {
     expect(r1.out.split('\n').filter((l) => /\bnoufaily\b/.test(l))).toHaveLength(3);
   }, 30_000);
 
+  it('--district replays a simulated district through the pipeline and prints fused, single-source and baseline rows', async () => {
+    const dir = path.join(tmp, 'district');
+    const r = await run(['--district', dir, '--district-seeds', '5', '--population', '300', '--days', '90']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('seeds 5; 300 residents, 90 days');
+    for (const h of ['POD', 'POD day 1', 'median delay (d)', 'false/area/month', 'alerts/week']) expect(r.out).toContain(h);
+    expect(r.out).toMatch(/^fused \(multi-point\)\s/m);
+    expect(r.out).toMatch(/^baseline: CIDARS cidarsMpm on report cards\s/m);
+  }, 300_000);
+
+  it('--district refuses mixed or bad arguments, naming them', async () => {
+    expect((await run(['--district', '--series', 'x.json'])).err).toContain('--district');
+    const seeds = await run(['--district', '--district-seeds', 'one']);
+    expect(seeds.code).toBe(2);
+    expect(seeds.err).toContain('--district-seeds');
+    const days = await run(['--simulate', '2', '--days', '30']);
+    expect(days.code).toBe(2);
+    expect(days.err).toContain('only with --district');
+  });
+
   it('--help explains the measures and the options', async () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);

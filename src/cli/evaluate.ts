@@ -130,6 +130,33 @@ interface EvaluateOptions {
   seed?: string;
   scenarios?: string;
   json?: boolean;
+  district?: string | boolean;
+  districtSeeds?: string;
+  population?: string;
+  days?: string;
+}
+
+/**
+ * `--district`: replays simulated districts (src/simulator output with truth.json; simulated
+ * into the directory when it is empty) through the real pipeline and prints the per-method table
+ * (fused alerts, each single source, the CIDARS baseline) — src/surveillance/evaluation-district.
+ */
+async function evaluateDistricts(opts: EvaluateOptions, write: (s: string) => void): Promise<void> {
+  const seeds = (opts.districtSeeds ?? '7').split(',').map((x) => x.trim()).filter(Boolean).map(Number);
+  if (!seeds.length || seeds.some((x) => !Number.isInteger(x) || x < 0)) throw new ArgumentProblem(`--district-seeds: integers separated by commas (got '${opts.districtSeeds}')`);
+  const population = opts.population === undefined ? 2000 : positiveInteger(opts.population, '--population');
+  const days = opts.days === undefined ? 730 : positiveInteger(opts.days, '--days');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { evaluateDistrict, formatEvaluationTable: districtTable, poolEvaluations } = await import('../surveillance/evaluation-district/index.js');
+  const base = typeof opts.district === 'string' ? opts.district : undefined;
+  const evals = [];
+  for (const seed of seeds) {
+    const dir = base ? (seeds.length > 1 ? path.join(base, `seed-${seed}`) : base) : path.join(os.tmpdir(), `yifang-district-${seed}-${population}-${days}`);
+    evals.push(await evaluateDistrict(dir, { seed, population, days, log: (m) => console.error(`[seed ${seed}] ${m}`) }));
+  }
+  const rows = poolEvaluations(evals);
+  write(opts.json ? `${JSON.stringify({ rows, districts: evals })}\n` : `${seeds.length} simulated district(s), seeds ${seeds.join(',')}; ${population} residents, ${days} days each\n${districtTable(rows)}\n`);
 }
 
 function readJson(path: string, what: string): unknown {
@@ -242,6 +269,10 @@ function helpText(): string {
     `  reproducible; --scenarios picks some of ${STANDARD_SCENARIOS.map((s) => s.id).join(', ')}.`,
     '--control: {"method": {control}, ...}, e.g. {"noufaily":{"alpha":0.01},"default":{"h":2.5}}, or @file.json.',
     `Methods: ${Object.keys(detectors).join(', ')} (default: ${DEFAULT_EVALUATION_METHODS.join(', ')}).`,
+    '--district [dir]: a simulated district (src/simulator) replayed through the real pipeline; prints',
+    '  per method (fused alerts, each data source alone, the CIDARS moving-percentile baseline on',
+    '  report cards): POD, POD on the first day, median delay (days), alerts, false alerts per street',
+    '  per month, alerts per week. --district-seeds 11,23 pools several districts.',
     'Errors: message on stderr naming the argument, exit code 2.',
   ].join('\n');
 }
@@ -258,10 +289,20 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--seed <s>', `seed of the simulation (default ${EVALUATION_SEED})`)
     .option('--scenarios <ids>', 'comma-separated scenario ids for --simulate (default: all)')
     .option('--json', 'print the results as JSON')
+    .option('--district [dir]', 'replay simulated districts through the real pipeline instead (dir: simulator output with truth.json, simulated there when empty)')
+    .option('--district-seeds <list>', 'with --district: comma-separated seeds, one district each (default 7)')
+    .option('--population <n>', 'with --district: residents when simulating (default 2000)')
+    .option('--days <n>', 'with --district: days when simulating (default 730)')
     .addHelpText('after', helpText())
-    .action(function (this: Command, opts: EvaluateOptions) {
+    .action(async function (this: Command, opts: EvaluateOptions) {
       const out = this.configureOutput();
       try {
+        if (opts.district !== undefined) {
+          if (opts.series !== undefined || opts.simulate !== undefined) throw new ArgumentProblem('--district: give --district, --series or --simulate, one of them');
+          await evaluateDistricts(opts, (text) => out.writeOut?.(text));
+          return;
+        }
+        if (opts.districtSeeds !== undefined || opts.population !== undefined || opts.days !== undefined) throw new ArgumentProblem('--district-seeds/--population/--days: only with --district');
         const methods = parseMethods(opts.methods);
         const controls = parseControls(opts.control, methods);
         if (opts.simulate !== undefined && opts.series !== undefined) throw new ArgumentProblem('--simulate: give either --series files or --simulate, not both');

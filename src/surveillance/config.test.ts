@@ -13,9 +13,16 @@ const signalsJson = { version: 'x', signals: cfg.signals };
 describe('surveillance configuration', () => {
   it('loads the shipped rule files', () => {
     expect(cfg.signals.length).toBeGreaterThan(10);
-    expect(signalConfigFor(cfg.signals, 'report:measles')!.method).toBe('cidarsMpm');
+    expect(signalConfigFor(cfg.signals, 'report:influenza')!.method).toBe('cidarsMpm');
+    // Measles elimination: one case is a suspected outbreak (signals.json explains).
+    expect(signalConfigFor(cfg.signals, 'report:measles')!.method).toBe('cidarsFixed');
     expect(signalConfigFor(cfg.signals, 'report:cholera')!.method).toBe('cidarsFixed');
     expect(signalConfigFor(cfg.signals, 'pharmacy:antipyretic')!.source).toBe('pharmacy');
+  });
+  it('refuses an evidence span shorter than a fusion window', () => {
+    const fusion = JSON.parse(JSON.stringify(cfg.fusion)) as Record<string, unknown>;
+    fusion.maxSpanDays = 14; // shorter than fixedWindowDays (21)
+    expect(() => validateSurveillanceConfig(signalsJson, fusion, cfg.syndromes, cfg.notifiable)).toThrow(/maxSpanDays \(14\) must be at least the longest window \(21 days\)/);
   });
   it('refuses an unknown signal, naming it', () => {
     const bad = { ...signalsJson, signals: [...cfg.signals, { key: 'syndrome:fevre', label: 'x', source: 'clinic', areaLevel: 'street', method: 'earsC', control: {} }] };

@@ -34,6 +34,12 @@ const fusionSchema = z.object({
   version: z.string(),
   areaLevel: z.enum(AREA_LEVELS),
   windowDays: z.number().int().min(1).max(60),
+  /** Window for fixed-threshold diseases (a later case within it is the same event); default windowDays. */
+  fixedWindowDays: z.number().int().min(1).max(60).optional(),
+  /** An alert gathers evidence for at most this many days from its first evidence, then is frozen. */
+  maxSpanDays: z.number().int().min(1).max(366).optional(),
+  /** Evidence of another area within this larger area, sharing a signal with an open alert, joins that alert. */
+  spatialJoin: z.object({ level: z.enum(AREA_LEVELS) }).optional(),
   levels: z.array(levelSchema).min(1),
   triageHours: z.record(z.string(), z.number().positive()),
   responseHours: z.record(z.string(), z.number().positive()),
@@ -77,6 +83,8 @@ export function validateSurveillanceConfig(signalsJson: unknown, fusionJson: unk
   }
   const f = fusionSchema.safeParse(fusionJson);
   if (!f.success) throw new Error(zodMessage('fusion.json', f.error));
+  const longestWindow = Math.max(f.data.windowDays, f.data.fixedWindowDays ?? 0);
+  if (f.data.maxSpanDays !== undefined && f.data.maxSpanDays < longestWindow) throw new Error(`fusion.json: maxSpanDays (${f.data.maxSpanDays}) must be at least the longest window (${longestWindow} days)`);
   for (const l of f.data.levels) if (!(l.level in f.data.triageHours)) throw new Error(`fusion.json: level '${l.level}' has no triageHours`);
   return { signals: s.data.signals, fusion: f.data };
 }

@@ -4,7 +4,7 @@
  * registration and guarded by a permission.
  */
 import type { FastifyRequest } from 'fastify';
-import type { AuthUser } from '../platform/auth.js';
+import { hasPermission, type AuthUser } from '../platform/auth.js';
 import { badRequest, HttpError } from '../platform/errors.js';
 import type { ModuleContext } from '../platform/module.js';
 import { describeRoute } from '../platform/openapi.js';
@@ -14,7 +14,7 @@ import { addWebhook, listDeliveries, listWebhooks } from './alerts/webhooks.js';
 import { areaAt, signalConfigFor } from './config.js';
 import type { SurveillanceEngine } from './engine.js';
 import { geographyFeatures } from './geography.js';
-import { facilityStats, getCard, ingestCards, listCards, reviewCard, submitCard, updateDraft, type ReportingDeps } from './reporting/store.js';
+import { correctCard, facilityStats, getCard, ingestCards, listCards, reviewCard, submitCard, updateDraft, type ReportingDeps, type WriteAudit } from './reporting/store.js';
 import { ingestAbsenceRows, ingestPharmacyRows, parseAbsenceCsv, parsePharmacyCsv } from './signals/feeds.js';
 
 const TAG_CARDS = 'surveillance-report-cards';
@@ -37,8 +37,12 @@ function alertId(req: FastifyRequest): number {
 
 export function registerSurveillanceRoutes(ctx: ModuleContext, engine: SurveillanceEngine, reporting: ReportingDeps): void {
   const { app, db } = ctx;
-  const audit = (user: AuthUser, action: 'C' | 'R' | 'U', subtype: string, entity: string) =>
+  /** Reads are audited through the buffered log (off the read path). */
+  const audit = (user: AuthUser, action: 'R', subtype: string, entity: string) =>
     ctx.audit.record({ user, action, subtype, entities: [entity], outcome: 'success' });
+  /** Writes record their AuditEvent in the writing transaction (commit or roll back together). */
+  const writeAudit = (user: AuthUser, action: 'C' | 'U', sourceAddress?: string): WriteAudit => (client, what) =>
+    ctx.audit.recordNow(client, { user, action, subtype: what.subtype, entities: what.entities, outcome: 'success', outcomeText: what.outcomeText, sourceAddress });
 
   // ------------------------------------------------------------------ report cards
   describeRoute({
@@ -53,8 +57,7 @@ export function registerSurveillanceRoutes(ctx: ModuleContext, engine: Surveilla
     if (input === undefined || input === null || typeof input !== 'object') throw badRequest('Send one report card (JSON object) or an array of them');
     const list = Array.isArray(input) ? input : [input];
     if (list.length > 5000) throw badRequest(`At most 5000 cards per request (got ${list.length})`);
-    const results = await ingestCards(reporting, list, user.username);
-    audit(user, 'C', 'report-card', `report cards: ${results.filter((r) => r.status === 'accepted').length} accepted`);
+    const results = await ingestCards(reporting, list, user.username, writeAudit(user, 'C', req.ip));
     if (!Array.isArray(input)) {
       const r = results[0]!;
       if (r.status === 'rejected') {
@@ -95,25 +98,38 @@ export function registerSurveillanceRoutes(ctx: ModuleContext, engine: Surveilla
     const user = await ctx.guard(req, 'fhir:write');
     const b = body(req);
     if (!b.card || typeof b.card !== 'object') throw badRequest('card: send the fields to change as an object');
-    return updateDraft(reporting, (req.params as { id: string }).id, b.card as never, b.version, user.username);
+    return updateDraft(reporting, (req.params as { id: string }).id, b.card as never, b.version, user.username, writeAudit(user, 'U', req.ip));
   });
 
   describeRoute({ method: 'post', path: '/api/report-cards/{id}/submit', tag: TAG_CARDS, summary: 'Doctor submits a completed draft (optionally with last changes): {"card"?, "version"}', requestBody: { contentType: 'application/json', schema: { type: 'object', required: ['version'] } }, responses: { '200': 'The submitted card (late, duplicateOf)', '400': 'A mandatory field is missing or invalid (named)', '409': 'Out of order or changed by someone else' } });
   app.post('/api/report-cards/:id/submit', async (req) => {
     const user = await ctx.guard(req, 'fhir:write');
     const b = body(req);
-    return submitCard(reporting, (req.params as { id: string }).id, b.card as never, b.version, user.username);
+    return submitCard(reporting, (req.params as { id: string }).id, b.card as never, b.version, user.username, writeAudit(user, 'U', req.ip));
   });
 
   describeRoute({ method: 'post', path: '/api/report-cards/{id}/review', tag: TAG_CARDS, summary: 'CDC review: {"action": "approve" (审核) | "correct" (订正, with "corrections") | "return" (退卡, with "reason"), "version"}', requestBody: { contentType: 'application/json', schema: { type: 'object', required: ['action', 'version'] } }, responses: { '200': 'The reviewed card', '400': 'Missing reason/corrections', '409': 'Not submitted, or changed by someone else' } });
   app.post('/api/report-cards/:id/review', async (req) => {
     const user = await ctx.guard(req, 'surveillance:write');
     const b = body(req);
-    return reviewCard(reporting, (req.params as { id: string }).id, { action: b.action as never, reason: typeof b.reason === 'string' ? b.reason : undefined, corrections: b.corrections as never, version: b.version }, user.username);
+    return reviewCard(reporting, (req.params as { id: string }).id, { action: b.action as never, reason: typeof b.reason === 'string' ? b.reason : undefined, corrections: b.corrections as never, version: b.version }, user.username, writeAudit(user, 'U', req.ip));
+  });
+
+  describeRoute({
+    method: 'post', path: '/api/report-cards/{id}/correct', tag: TAG_CARDS,
+    summary: '订正 a submitted or reviewed card: {"corrections": {...fields}, "reason", "version"}. The event keeps each changed field before and after; a CDC correction (surveillance:write) leaves the card reviewed, a reporting doctor\'s sends it back to review (submitted)',
+    requestBody: { contentType: 'application/json', schema: { type: 'object', required: ['corrections', 'reason', 'version'] } },
+    responses: { '200': 'The corrected card', '400': 'Missing reason, nothing changed, or a field is invalid (named)', '409': 'Not submitted/reviewed, or changed by someone else' },
+  });
+  app.post('/api/report-cards/:id/correct', async (req) => {
+    const user = await ctx.guard(req, 'fhir:write');
+    const b = body(req);
+    return correctCard(reporting, (req.params as { id: string }).id, { corrections: b.corrections as never, reason: typeof b.reason === 'string' ? b.reason : undefined, version: b.version },
+      user.username, { reviewer: hasPermission(user, 'surveillance:write') }, writeAudit(user, 'U', req.ip));
   });
 
   // ------------------------------------------------------------------ alerts
-  describeRoute({ method: 'get', path: '/api/alerts', tag: TAG_ALERTS, summary: 'Alerts, newest first (id, status, level, areaCode, sources, firstEvidenceAt, lastEvidenceAt, createdAt, ...). Query: status (comma list or "open"), level, area, overdue=true, limit', responses: { '200': 'JSON array of alerts' } });
+  describeRoute({ method: 'get', path: '/api/alerts', tag: TAG_ALERTS, summary: 'Alerts, newest first (id, status, level, areaCode, areaCodes (every street the alert covers), sources, firstEvidenceAt, lastEvidenceAt, createdAt, ...). Query: status (comma list or "open"), level, area, overdue=true, limit', responses: { '200': 'JSON array of alerts' } });
   app.get('/api/alerts', async (req) => {
     const user = await ctx.guard(req, 'surveillance:read');
     const p = q(req);
@@ -162,8 +178,7 @@ export function registerSurveillanceRoutes(ctx: ModuleContext, engine: Surveilla
     const user = await ctx.guard(req, 'surveillance:write');
     const id = alertId(req);
     const b = body(req);
-    const r = await transitionAlert({ db, repo: ctx.repo, fusion: engine.config.fusion }, id, { to: String(b.to ?? ''), version: b.version, reason: typeof b.reason === 'string' ? b.reason : undefined, assignee: typeof b.assignee === 'string' ? b.assignee : undefined }, user);
-    audit(user, 'U', 'alert-transition', `alert ${id} → ${r.status}`);
+    const r = await transitionAlert({ db, repo: ctx.repo, fusion: engine.config.fusion }, id, { to: String(b.to ?? ''), version: b.version, reason: typeof b.reason === 'string' ? b.reason : undefined, assignee: typeof b.assignee === 'string' ? b.assignee : undefined }, user, writeAudit(user, 'U', req.ip));
     void engine.notify({ alertId: id, kind: `status.${r.status}`, level: r.level, areaCode: r.areaCode }).catch(() => undefined);
     return r;
   });
@@ -171,7 +186,7 @@ export function registerSurveillanceRoutes(ctx: ModuleContext, engine: Surveilla
   describeRoute({ method: 'post', path: '/api/alerts/{id}/comments', tag: TAG_ALERTS, summary: 'Add to the 研判会商 discussion: {"body"}', requestBody: { contentType: 'application/json', schema: { type: 'object', required: ['body'] } }, responses: { '201': 'The comment' } });
   app.post('/api/alerts/:id/comments', async (req, reply) => {
     const user = await ctx.guard(req, 'surveillance:read');
-    const r = await addComment(db, alertId(req), body(req).body, user);
+    const r = await addComment(db, alertId(req), body(req).body, user, writeAudit(user, 'C', req.ip));
     return reply.code(201).send(r);
   });
 
@@ -298,9 +313,9 @@ export function registerSurveillanceRoutes(ctx: ModuleContext, engine: Surveilla
         [day, b.areaCode, typeof b.category === 'string' ? b.category : 'other', (b.description as string).trim(), typeof b.source === 'string' ? b.source : null, user.username],
       );
       await applyCountDeltas(c, [{ signal: 'public:report', day, areaCode: b.areaCode as string, n: 1 }], engine.touch);
+      await writeAudit(user, 'C', req.ip)(c, { subtype: 'public-report', entities: [`public report ${r.rows[0]!.id}`] });
       return r.rows[0]!.id;
     });
-    audit(user, 'C', 'public-report', `public report ${id}`);
     return reply.code(201).send({ id });
   });
 
@@ -313,14 +328,19 @@ export function registerSurveillanceRoutes(ctx: ModuleContext, engine: Surveilla
     let result: { rows: number; errors: { line: number; message: string }[] };
     if (feed === 'school-absenteeism') {
       const p = parseAbsenceCsv(text);
-      await db.transaction((c) => ingestAbsenceRows(c, p.rows, engine.touch));
+      await db.transaction(async (c) => {
+        await ingestAbsenceRows(c, p.rows, engine.touch);
+        await writeAudit(user, 'C', req.ip)(c, { subtype: 'import', entities: [`feed ${feed}: ${p.rows.length} rows`] });
+      });
       result = { rows: p.rows.length, errors: p.errors };
     } else if (feed === 'pharmacy-sales') {
       const p = parsePharmacyCsv(text);
-      await db.transaction((c) => ingestPharmacyRows(c, p.rows, engine.touch));
+      await db.transaction(async (c) => {
+        await ingestPharmacyRows(c, p.rows, engine.touch);
+        await writeAudit(user, 'C', req.ip)(c, { subtype: 'import', entities: [`feed ${feed}: ${p.rows.length} rows`] });
+      });
       result = { rows: p.rows.length, errors: p.errors };
     } else throw badRequest(`feed: school-absenteeism or pharmacy-sales (got '${feed}')`);
-    audit(user, 'C', 'import', `feed ${feed}: ${result.rows} rows`);
     return result;
   });
 
@@ -345,7 +365,7 @@ export function registerSurveillanceRoutes(ctx: ModuleContext, engine: Surveilla
   app.post('/api/surveillance/webhooks', async (req, reply) => {
     const user = await ctx.guard(req, 'surveillance:write');
     const b = body(req);
-    return reply.code(201).send(await addWebhook(db, b.url, b.secret, user.username));
+    return reply.code(201).send(await addWebhook(db, b.url, b.secret, user.username, writeAudit(user, 'C', req.ip)));
   });
   describeRoute({ method: 'get', path: '/api/surveillance/webhooks', tag: TAG_SIGNALS, summary: 'Webhook subscriptions with pending/failed delivery counts' });
   app.get('/api/surveillance/webhooks', async (req) => {

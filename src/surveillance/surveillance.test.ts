@@ -137,22 +137,24 @@ describeEachStore('surveillance', (server) => {
     const r = await s.api('/api/report-cards', json(card({ cardId: 'T-CHOLERA', idNumber: makeIdNumber('339902', '1970-01-02', 111), disease: { name: '霍乱', icd10: 'A00.1', subtype: null, class: '甲' }, diagnosisDateTime: '2025-06-07T08:00:00+08:00', onsetDate: '2025-06-06', reportDate: '2025-06-07T09:00:00+08:00' })));
     expect(r.status).toBe(201);
     let alerts: { id: number; status: string; level: string; areaCode: string; sources: string[]; firstEvidenceAt: string; lastEvidenceAt: string; createdAt: string; version: number }[] = [];
+    // (The measles card of an earlier test has its own red alert: measles is fixed-threshold too.)
+    const cholera = () => alerts.find((a) => a.firstEvidenceAt.startsWith('2025-06-07'));
     while (Date.now() - t0 < 5000) {
       alerts = (await (await s.api('/api/alerts')).json()) as typeof alerts;
-      if (alerts.length) break;
+      if (cholera()) break;
       await new Promise((res) => setTimeout(res, 100));
     }
     expect(Date.now() - t0).toBeLessThan(5000);
-    expect(alerts[0]).toMatchObject({ status: 'new', level: 'red', areaCode: STREET, sources: ['case-report'] });
-    expect(alerts[0]!.firstEvidenceAt.slice(0, 10)).toBe('2025-06-07');
-    const id = alerts[0]!.id;
+    expect(cholera()).toMatchObject({ status: 'new', level: 'red', areaCode: STREET, sources: ['case-report'] });
+    const first = cholera()!;
+    const id = first.id;
     const path = `/api/alerts/${id}/transitions`;
-    expect((await s.api(path, json({ to: 'closed', version: alerts[0]!.version, reason: 'x' }))).status).toBe(409);
-    expect((await s.api(path, json({ to: 'triage', version: alerts[0]!.version }))).status).toBe(400);
+    expect((await s.api(path, json({ to: 'closed', version: first.version, reason: 'x' }))).status).toBe(409);
+    expect((await s.api(path, json({ to: 'triage', version: first.version }))).status).toBe(400);
     // Two people act at once with the same version: one wins, the other gets 409.
     const [a, b] = await Promise.all([
-      s.api(path, json({ to: 'triage', version: alerts[0]!.version, assignee: '张医生' })),
-      s.api(path, json({ to: 'triage', version: alerts[0]!.version, assignee: '李医生' })),
+      s.api(path, json({ to: 'triage', version: first.version, assignee: '张医生' })),
+      s.api(path, json({ to: 'triage', version: first.version, assignee: '李医生' })),
     ]);
     expect([a.status, b.status].sort()).toEqual([200, 409]);
     const tri = (await (a.status === 200 ? a : b).json()) as { version: number; status: string };
@@ -171,6 +173,48 @@ describeEachStore('surveillance', (server) => {
     const series = (await (await s.api(`/api/alerts/${id}/series`)).json()) as { signal: string; observed: number[]; threshold: (number | null)[] }[];
     expect(series[0]!.signal).toBe('report:cholera');
     expect(series[0]!.threshold).toContain(1);
+    // Workflow steps and the discussion are audited in their own transactions (there at once).
+    const audited = ((await (await s.api('/fhir/AuditEvent?subtype=alert-transition')).json()) as { entry?: { resource: { outcomeDesc?: string } }[] }).entry ?? [];
+    expect(audited.map((e) => e.resource.outcomeDesc)).toEqual(expect.arrayContaining([`alert ${id}: confirmed → response — 启动流调`]));
+    expect(((await (await s.api('/fhir/AuditEvent?subtype=alert-comment')).json()) as { entry?: unknown[] }).entry).toHaveLength(1);
+  });
+
+  it('corrects (订正) a card with a reason, keeps each field before and after, and audits every write in its transaction', async () => {
+    const s = server();
+    const audits = async (subtype: string) =>
+      ((await (await s.api(`/fhir/AuditEvent?subtype=${subtype}`)).json()) as { entry?: { resource: { outcomeDesc?: string; entity: { what: { reference?: string; display?: string } }[] } }[] }).entry?.map((e) => e.resource) ?? [];
+    const posted = await s.api('/api/report-cards', json(card({ cardId: 'T-0100', idNumber: makeIdNumber('339902', '1990-01-02', 321), name: '测试订正' })));
+    expect(posted.status).toBe(201);
+    // Audited in the writing transaction: there at once, no buffer flush awaited.
+    expect((await audits('report-card-submit')).some((a) => a.entity.some((x) => x.what.reference === 'Task/rc-T-0100'))).toBe(true);
+    const path = '/api/report-cards/T-0100/correct';
+    const before = (await (await s.api('/api/report-cards/T-0100')).json()) as { version: number };
+    const noReason = await s.api(path, json({ version: before.version, corrections: { caseClassification: '临床诊断病例' } }));
+    expect(noReason.status).toBe(400);
+    expect(JSON.stringify(await noReason.json())).toContain('reason');
+    const stale = await s.api(path, json({ version: before.version + 3, reason: '复核病历', corrections: { caseClassification: '临床诊断病例' } }));
+    expect(stale.status).toBe(409);
+    expect(await audits('report-card-correct')).toEqual([]); // a refused write leaves no audit event
+    const corrected = await s.api(path, json({ version: before.version, reason: '复核病历：无实验室确认', corrections: { caseClassification: '临床诊断病例', onsetDate: '2025-02-28' } }));
+    expect(corrected.status).toBe(200);
+    expect(await corrected.json()).toMatchObject({ status: 'reviewed', case_classification: '临床诊断病例', onset_date: '2025-02-28', version: before.version + 1 });
+    const detail = (await (await s.api('/api/report-cards/T-0100')).json()) as { events: { action: string; reason: string; detail: { changes: { field: string; before: unknown; after: unknown }[]; previousVersion: number } }[] };
+    const ev = detail.events.find((e) => e.action === 'correct')!;
+    expect(ev.reason).toBe('复核病历：无实验室确认');
+    expect(ev.detail.previousVersion).toBe(before.version);
+    expect(ev.detail.changes).toEqual(expect.arrayContaining([
+      { field: 'caseClassification', before: '确诊病例', after: '临床诊断病例' },
+      { field: 'onsetDate', before: '2025-03-01', after: '2025-02-28' },
+    ]));
+    // The prior version stays readable in the FHIR Task's history too.
+    const history = (await (await s.api('/fhir/Task/rc-T-0100/_history')).json()) as { entry: unknown[] };
+    expect(history.entry.length).toBeGreaterThanOrEqual(2);
+    const audit = await audits('report-card-correct');
+    expect(audit).toHaveLength(1);
+    expect(audit[0]!.outcomeDesc).toContain('caseClassification');
+    // Nothing left to change: 400, not an empty correction.
+    const same = await s.api(path, json({ version: before.version + 1, reason: 'x', corrections: { caseClassification: '临床诊断病例' } }));
+    expect(same.status).toBe(400);
   });
 
   it('joins signals from different sources in one area into one alert and updates it as evidence grows', async () => {
@@ -200,6 +244,55 @@ describeEachStore('surveillance', (server) => {
     expect(a.evidence).toHaveLength(3);
     expect(a.lastEvidenceAt.slice(0, 10)).toBe('2025-08-04');
     void area;
+  });
+
+  it('freezes an alert once its evidence spans maxSpanDays; later signals open a new alert', async () => {
+    const s = server();
+    const cfg = runtime().engine.config.fusion;
+    const span = cfg.maxSpanDays!;
+    expect(span).toBeGreaterThanOrEqual(cfg.windowDays);
+    const { fuseDays } = await import('./alerts/fusion.js');
+    const { addDays } = await import('./alerts/detect.js');
+    const street = '339902009000';
+    const first = '2026-01-01';
+    // Two sources alarm every day for span + 10 days: a continuing rise, never a quiet window.
+    for (let i = 0; i < span + 10; i++) {
+      const day = addDays(first, i);
+      for (const [signal, source] of [['syndrome:diarrhoea', 'clinic-syndrome'], ['lab:NOV', 'lab']])
+        await s.db.query(`INSERT INTO surv_detection (signal, area_code, day, method, source, observed, threshold, expected, p_value, alarm) VALUES ($1, $2, $3, 'earsC', $4, 5, 3, 1, 0.01, true)`, [signal, street, day, source]);
+    }
+    const r = await fuseDays(s.db, cfg, { from: first, to: addDays(first, span + 9) });
+    expect(r.created).toHaveLength(2);
+    const [a, b] = await Promise.all(r.created.map(async (id) => (await (await s.api(`/api/alerts/${id}`)).json()) as { firstEvidenceAt: string; lastEvidenceAt: string; events: { action: string; detail: { continuedBy?: number } }[] }));
+    expect(a!.firstEvidenceAt.slice(0, 10)).toBe(first);
+    // The first alert stops growing at its span; the second starts the day after.
+    expect(a!.lastEvidenceAt.slice(0, 10)).toBe(addDays(first, span - 1));
+    expect(b!.firstEvidenceAt.slice(0, 10)).toBe(addDays(first, span));
+    expect(b!.lastEvidenceAt.slice(0, 10)).toBe(addDays(first, span + 9));
+    expect(a!.events.find((e) => e.action === 'frozen')!.detail.continuedBy).toBe(r.created[1]);
+  });
+
+  it('joins the same signal rising in a neighbouring street of the district into the open alert', async () => {
+    const s = server();
+    const cfg = runtime().engine.config.fusion;
+    expect(cfg.spatialJoin?.level).toBe('district');
+    const { fuseDays } = await import('./alerts/fusion.js');
+    const ins = (signal: string, source: string, area: string, day: string, p: number) =>
+      s.db.query(`INSERT INTO surv_detection (signal, area_code, day, method, source, observed, threshold, expected, p_value, alarm) VALUES ($1, $2, $3, 'earsC', $4, 5, 3, 1, $5, true)`, [signal, area, day, source, p]);
+    await ins('syndrome:diarrhoea', 'clinic-syndrome', '339902007000', '2026-03-01', 0.01);
+    await ins('report:otherDiarrhoea', 'case-report', '339902007000', '2026-03-01', 0.01);
+    // Next street, next day: the same syndrome (joins) and an unrelated extreme signal (its own alert).
+    await ins('syndrome:diarrhoea', 'clinic-syndrome', '339902008000', '2026-03-02', 0.02);
+    await ins('pharmacy:cold', 'pharmacy', '339902006000', '2026-03-02', 1e-6);
+    const r = await fuseDays(s.db, cfg, { from: '2026-03-01', to: '2026-03-02' });
+    expect(r.created).toHaveLength(2);
+    const joined = (await (await s.api(`/api/alerts/${r.created[0]}`)).json()) as { areaCode: string; areaCodes: string[]; evidence: { areaCode: string }[]; events: { action: string; reason: string }[] };
+    expect(joined.areaCode).toBe('339902007000');
+    expect(joined.areaCodes).toEqual(['339902007000', '339902008000']); // the board colours both streets
+    expect([...new Set(joined.evidence.map((e) => e.areaCode))].sort()).toEqual(['339902007000', '339902008000']);
+    expect(joined.events.some((e) => e.action === 'evidence')).toBe(true);
+    const own = (await (await s.api(`/api/alerts/${r.created[1]}`)).json()) as { areaCode: string; level: string };
+    expect(own).toMatchObject({ areaCode: '339902006000', level: 'yellow' });
   });
 
   it('posts webhooks and retries failed deliveries', async () => {

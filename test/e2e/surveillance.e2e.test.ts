@@ -1,8 +1,9 @@
 /**
  * End to end: the real server + a small district geography + report cards that trigger alerts,
  * driven in headless Chromium: the alert board (list and map) → an alert page (signal series,
- * cases, workflow) → a workflow step (研判) and a discussion entry; then the report-card and
- * overview screens. Screenshots go to test-artifacts/surveillance-*.png.
+ * cases, workflow) → a workflow step (研判) and a discussion entry; then the report-card screens
+ * with a 订正 (correction) of a submitted card, and the overview. Screenshots go to
+ * test-artifacts/surveillance-*.png.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,6 +16,7 @@ import { makeIdNumber } from '../../src/identity/id-number.js';
 import { AlertBoardPage } from './pages/alert-board.page.js';
 import { AlertDetailPage } from './pages/alert.page.js';
 import { LoginPage } from './pages/login.page.js';
+import { ReportCardsPage } from './pages/report-cards.page.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = fs.existsSync(CHROMIUM);
@@ -109,9 +111,20 @@ describe.skipIf(!haveChromium)(suiteName, () => {
       expect(events.some((e) => e.includes('新预警 → 研判中'))).toBe(true);
       await alert.screenshot(path.join(artifacts, 'surveillance-alert-triage.png'));
 
-      await page.goto(`${server!.url}/#/surveillance/reports`);
-      await page.getByTestId('card-link').first().waitFor({ state: 'visible' });
-      await page.screenshot({ path: path.join(artifacts, 'surveillance-report-cards.png'), fullPage: true });
+      const cards = new ReportCardsPage(page, server!.url);
+      await cards.open();
+      await cards.screenshot(path.join(artifacts, 'surveillance-report-cards.png'));
+      // 订正 on screen: the onset date was wrong; the correction keeps the prior value visible.
+      await cards.openCard('E2E-2');
+      expect(await cards.status()).toContain('待审核');
+      await cards.correct('发病日期', '2025-06-05', '核对门诊病历，发病日期填写有误');
+      const corrections = await cards.corrections();
+      expect(corrections).toContain('发病日期');
+      expect(corrections).toContain('2025-06-06'); // before
+      expect(corrections).toContain('2025-06-05'); // after
+      expect(corrections).toContain('核对门诊病历，发病日期填写有误');
+      expect(await cards.status()).toContain('已审核'); // corrected by the CDC (admin): reviewed
+      await cards.screenshot(path.join(artifacts, 'surveillance-report-card-correction.png'));
       await page.goto(`${server!.url}/#/surveillance/overview`);
       await page.getByTestId('overview-signal').first().waitFor({ state: 'visible' });
       await page.screenshot({ path: path.join(artifacts, 'surveillance-overview.png'), fullPage: true });

@@ -43,8 +43,21 @@ export function assessEvidence(cfg: FusionConfig, evidence: readonly DetectionAl
 
 const OPEN = ['new', 'triage', 'suspected', 'confirmed', 'response'];
 
+/** Evidence span of one alert when fusion.json gives none (days from its first evidence). */
+export const DEFAULT_MAX_SPAN_DAYS = 28;
+
+/**
+ * First evidence day an alert may have and still take evidence of `day`: an alert gathers
+ * evidence for at most maxSpanDays from its first evidence; after that it is frozen (its
+ * workflow goes on, its evidence no longer grows) and new signals open a new alert.
+ */
+export function spanStart(cfg: FusionConfig, day: string): string {
+  return addDays(day, -((cfg.maxSpanDays ?? DEFAULT_MAX_SPAN_DAYS) - 1));
+}
+
 interface AlertRow {
   id: number;
+  area_code: string;
   status: string;
   level: string;
   last_evidence_day: string;
@@ -78,13 +91,18 @@ async function addEvidence(c: pg.PoolClient, alertId: number, ev: readonly Detec
 
 export type AlertListener = (event: { alertId: number; kind: 'created' | 'updated'; level: string; areaCode: string }) => void;
 
+/** Length of the area-code prefix that identifies an area at `level` (district 6, street 9, community 12). */
+const PREFIX_LENGTH = { district: 6, street: 9, community: 12 } as const;
+
 /**
  * Fuses alarms for the given areas (at the fusion level) on each day of [from, to]. Reads alarms
- * from surv_detection; writes surv_alert, surv_alert_evidence and surv_alert_event.
+ * from surv_detection; writes surv_alert, surv_alert_evidence and surv_alert_event. Days are
+ * walked in order and, within a day, areas in code order, so that an alert opened in one street
+ * is there for the evidence of a neighbouring street on the same or a later day (spatial join).
  */
 export async function fuseDays(db: Database, cfg: FusionConfig, opts: { from: string; to: string; areas?: string[]; labels?: (signal: string) => string; areaName?: (code: string) => string; onAlert?: AlertListener; now?: () => Date }): Promise<FusionResult> {
   const result: FusionResult = { created: [], updated: [] };
-  const windowStart = addDays(opts.from, -(cfg.windowDays - 1));
+  const windowStart = addDays(opts.from, -(Math.max(cfg.windowDays, cfg.fixedWindowDays ?? 0) - 1));
   const r = await db.query<{ signal: string; source: string; area_code: string; day: string; method: string; observed: number; threshold: number | null; expected: number; p_value: number }>(
     `SELECT signal, source, area_code, day::text AS day, method, observed, threshold, expected, p_value FROM surv_detection
      WHERE alarm AND day BETWEEN $1::date AND $2::date ORDER BY day`,
@@ -98,40 +116,66 @@ export async function fuseDays(db: Database, cfg: FusionConfig, opts: { from: st
     list.push({ signal: x.signal, source: x.source, areaCode: x.area_code, day: x.day, method: x.method, observed: x.observed, threshold: x.threshold, expected: x.expected, pValue: x.p_value, fixed: x.method === 'cidarsFixed' && x.signal.startsWith('report:') });
     byArea.set(area, list);
   }
+  if (!byArea.size) return result;
+  const areas = [...byArea.keys()].sort();
   const order = levelOrder(cfg);
-  for (const [area, alarms] of byArea) {
-    await db.transaction(async (c) => {
-      // Alarms already attached to any alert of this area (they never start a second alert).
-      const attached = new Set(
-        (await c.query<{ k: string }>(
-          `SELECT e.signal || '|' || e.area_code || '|' || e.day::text AS k FROM surv_alert_evidence e JOIN surv_alert a ON a.id = e.alert_id
-           WHERE a.area_code = $1 AND e.day >= $2::date`,
-          [area, windowStart],
-        )).rows.map((x) => x.k),
-      );
-      const key = (e: DetectionAlarm) => `${e.signal}|${e.areaCode}|${e.day}`;
-      for (let day = opts.from; day <= opts.to; day = addDays(day, 1)) {
-        const lo = addDays(day, -(cfg.windowDays - 1));
+  const joinPrefix = cfg.spatialJoin ? PREFIX_LENGTH[cfg.spatialJoin.level] : null;
+  const key = (e: DetectionAlarm) => `${e.signal}|${e.areaCode}|${e.day}`;
+  await db.transaction(async (c) => {
+    // Alarms already attached to an alert (they never start a second one).
+    const attached = new Set(
+      (await c.query<{ k: string }>(
+        `SELECT e.signal || '|' || e.area_code || '|' || e.day::text AS k FROM surv_alert_evidence e WHERE e.day >= $1::date`,
+        [windowStart],
+      )).rows.map((x) => x.k),
+    );
+    for (let day = opts.from; day <= opts.to; day = addDays(day, 1)) {
+      const span = spanStart(cfg, day);
+      // Two passes per day: first every area's own open alert takes its new evidence, then the
+      // rest joins a neighbour's alert or opens a new one — so a join sees the whole day's evidence.
+      for (const [phase, area] of (['own', 'join-or-create'] as const).flatMap((p) => areas.map((a) => [p, a] as const))) {
+        const alarms = byArea.get(area)!;
         const todays = alarms.filter((e) => e.day === day);
         if (!todays.length) continue;
-        // A case of a fixed-threshold disease is its own alert (one per disease and area), so it
-        // is never hidden inside an unrelated statistical alert; statistical evidence fuses.
-        const groups: { disease: string | null; windowEv: DetectionAlarm[] }[] = [];
+        // A case of a fixed-threshold disease is its own alert (one per disease), so it is never
+        // hidden inside an unrelated statistical alert; statistical evidence fuses.
+        const groups: { disease: string | null; lo: string; windowEv: DetectionAlarm[] }[] = [];
+        const fixedLo = addDays(day, -((cfg.fixedWindowDays ?? cfg.windowDays) - 1));
         for (const d of new Set(todays.filter((e) => e.fixed).map((e) => e.signal.slice('report:'.length)))) {
-          groups.push({ disease: d, windowEv: alarms.filter((e) => e.fixed && e.signal === `report:${d}` && e.day >= lo && e.day <= day) });
+          groups.push({ disease: d, lo: fixedLo, windowEv: alarms.filter((e) => e.fixed && e.signal === `report:${d}` && e.day >= fixedLo && e.day <= day) });
         }
-        if (todays.some((e) => !e.fixed)) groups.push({ disease: null, windowEv: alarms.filter((e) => !e.fixed && e.day >= lo && e.day <= day) });
-        for (const { disease, windowEv } of groups) {
-          const open = (
+        const lo = addDays(day, -(cfg.windowDays - 1));
+        if (todays.some((e) => !e.fixed)) groups.push({ disease: null, lo, windowEv: alarms.filter((e) => !e.fixed && e.day >= lo && e.day <= day) });
+        for (const { disease, lo, windowEv } of groups) {
+          const candidates = windowEv.filter((e) => !attached.has(key(e)));
+          if (!candidates.length) continue;
+          let open = (
             await c.query<AlertRow>(
-              `SELECT id, status, level, last_evidence_day::text AS last_evidence_day, first_evidence_day::text AS first_evidence_day FROM surv_alert
+              `SELECT id, status, level, area_code, last_evidence_day::text AS last_evidence_day, first_evidence_day::text AS first_evidence_day FROM surv_alert
                WHERE area_code = $1 AND status = ANY($2::text[]) AND last_evidence_day >= $3::date AND disease_key IS NOT DISTINCT FROM $4
+                 AND first_evidence_day >= $5::date
                ORDER BY id DESC LIMIT 1 FOR UPDATE`,
-              [area, OPEN, lo, disease],
+              [area, OPEN, lo, disease, span],
             )
           ).rows[0];
+          if (!open && phase === 'own') continue;
+          // Spatial join: the same signal rising in another street of the same district within
+          // the window is the same event spreading (or cases living apart), so it joins that alert.
+          if (!open && joinPrefix) {
+            open = (
+              await c.query<AlertRow>(
+                `SELECT a.id, a.status, a.level, a.area_code, a.last_evidence_day::text AS last_evidence_day, a.first_evidence_day::text AS first_evidence_day FROM surv_alert a
+                 WHERE left(a.area_code, $6) = left($1, $6) AND a.area_code <> $1 AND a.status = ANY($2::text[]) AND a.last_evidence_day >= $3::date
+                   AND a.disease_key IS NOT DISTINCT FROM $4 AND a.first_evidence_day >= $5::date
+                   AND EXISTS (SELECT 1 FROM surv_alert_evidence e WHERE e.alert_id = a.id AND e.day >= $3::date AND e.signal = ANY($7::text[]))
+                 ORDER BY a.id DESC LIMIT 1 FOR UPDATE`,
+                [area, OPEN, lo, disease, span, joinPrefix, [...new Set(candidates.map((e) => e.signal))]],
+              )
+            ).rows[0];
+          }
           if (open) {
-            const fresh = windowEv.filter((e) => !attached.has(key(e)));
+            // Only evidence inside the alert's span joins it (older unattached alarms stay out).
+            const fresh = candidates.filter((e) => e.day >= open.first_evidence_day);
             if (!fresh.length) continue;
             await addEvidence(c, open.id, fresh);
             fresh.forEach((e) => attached.add(key(e)));
@@ -144,16 +188,24 @@ export async function fuseDays(db: Database, cfg: FusionConfig, opts: { from: st
               `UPDATE surv_alert SET level = $2, sources = $3, score = $4, joint_p = $5, first_evidence_day = $6, last_evidence_day = $7, updated_at = now(), version = version + 1 WHERE id = $1`,
               [open.id, level, a?.sources ?? [...new Set(all.map((e) => e.source))].sort(), a?.score ?? 0, a?.jointP ?? null, first, last],
             );
+            const where = open.area_code !== area ? ` from ${opts.areaName?.(area) ?? area}` : '';
             await c.query(`INSERT INTO surv_alert_event (alert_id, action, actor, reason, detail) VALUES ($1, 'evidence', 'system', $2, $3)`, [
-              open.id, `${fresh.length} new signal(s)${level !== open.level ? `, level ${open.level} → ${level}` : ''}`, JSON.stringify({ signals: fresh.map((e) => `${e.signal}@${e.day}`) }),
+              open.id, `${fresh.length} new signal(s)${where}${level !== open.level ? `, level ${open.level} → ${level}` : ''}`, JSON.stringify({ signals: fresh.map((e) => `${e.signal}@${e.areaCode}@${e.day}`) }),
             ]);
             result.updated.push(open.id);
-            opts.onAlert?.({ alertId: open.id, kind: 'updated', level, areaCode: area });
+            opts.onAlert?.({ alertId: open.id, kind: 'updated', level, areaCode: open.area_code });
             continue;
           }
-          const candidates = windowEv.filter((e) => !attached.has(key(e)));
           const a = assessEvidence(cfg, candidates);
           if (!a) continue;
+          // An open alert of this area whose span has ended is frozen: say where its story goes on.
+          const frozen = (
+            await c.query<{ id: number }>(
+              `SELECT id FROM surv_alert WHERE area_code = $1 AND status = ANY($2::text[]) AND last_evidence_day >= $3::date AND disease_key IS NOT DISTINCT FROM $4
+                 AND first_evidence_day < $5::date ORDER BY id DESC LIMIT 1`,
+              [area, OPEN, lo, disease, span],
+            )
+          ).rows[0];
           const first = candidates.reduce((m, e) => (e.day < m ? e.day : m), day);
           const topSignals = [...new Set([...candidates].sort((x, y) => x.pValue - y.pValue).map((e) => e.signal))].slice(0, 3);
           const title = `${opts.areaName?.(area) ?? area}：${topSignals.map((sig) => opts.labels?.(sig) ?? sig).join(' + ')}`;
@@ -168,13 +220,18 @@ export async function fuseDays(db: Database, cfg: FusionConfig, opts: { from: st
           await addEvidence(c, id, candidates);
           candidates.forEach((e) => attached.add(key(e)));
           await c.query(`INSERT INTO surv_alert_event (alert_id, action, to_status, actor, reason, detail) VALUES ($1, 'created', 'new', 'system', $2, $3)`, [
-            id, `${a.sources.length} source(s): ${a.sources.join(', ')}; joint p ${a.jointP.toExponential(2)}`, JSON.stringify({ level: a.level, signals: candidates.map((e) => `${e.signal}@${e.day}`) }),
+            id, `${a.sources.length} source(s): ${a.sources.join(', ')}; joint p ${a.jointP.toExponential(2)}`, JSON.stringify({ level: a.level, signals: candidates.map((e) => `${e.signal}@${e.areaCode}@${e.day}`) }),
           ]);
+          if (frozen) {
+            await c.query(`INSERT INTO surv_alert_event (alert_id, action, actor, reason, detail) VALUES ($1, 'frozen', 'system', $2, $3)`, [
+              frozen.id, `evidence span reached ${cfg.maxSpanDays ?? DEFAULT_MAX_SPAN_DAYS} days; new signals from ${day} form alert #${id}`, JSON.stringify({ continuedBy: id }),
+            ]);
+          }
           result.created.push(id);
           opts.onAlert?.({ alertId: id, kind: 'created', level: a.level, areaCode: area });
         }
       }
-    });
-  }
+    }
+  });
   return result;
 }

@@ -9,6 +9,7 @@ import type { FhirRepository } from '../../fhir/repository.js';
 import type { Database } from '../../platform/db.js';
 import { badRequest, conflict, notFound } from '../../platform/errors.js';
 import type { FusionConfig } from '../config.js';
+import type { WriteAudit } from '../reporting/store.js';
 
 export const ALERT_STATUSES = ['new', 'triage', 'dismissed', 'suspected', 'confirmed', 'response', 'closed'] as const;
 export type AlertStatus = (typeof ALERT_STATUSES)[number];
@@ -30,6 +31,8 @@ export interface AlertSummary {
   status: AlertStatus;
   level: string;
   areaCode: string;
+  /** Every street the alert covers: its own and, after a spatial join, those its evidence comes from. */
+  areaCodes: string[];
   areaName: string | null;
   title: string;
   sources: string[];
@@ -51,6 +54,7 @@ interface AlertDbRow {
   status: AlertStatus;
   level: string;
   area_code: string;
+  area_codes: string[] | null;
   area_name: string | null;
   title: string;
   disease_key: string | null;
@@ -67,7 +71,8 @@ interface AlertDbRow {
   version: number;
 }
 
-const SELECT = `SELECT a.id, a.status, a.level, a.area_code, ar.name AS area_name, a.title, a.disease_key, a.sources, a.score, a.joint_p,
+const SELECT = `SELECT a.id, a.status, a.level, a.area_code,
+  array(SELECT DISTINCT left(e.area_code, 9) || '000' FROM surv_alert_evidence e WHERE e.alert_id = a.id AND length(e.area_code) = 12) AS area_codes, ar.name AS area_name, a.title, a.disease_key, a.sources, a.score, a.joint_p,
   a.first_evidence_day::text AS first_evidence_day, a.last_evidence_day::text AS last_evidence_day, a.trigger_day::text AS trigger_day,
   a.created_at, a.updated_at, a.assignee, a.due_at, a.version FROM surv_alert a LEFT JOIN surv_area ar ON ar.code = a.area_code`;
 
@@ -77,6 +82,7 @@ function summary(r: AlertDbRow, now = new Date()): AlertSummary {
     status: r.status,
     level: r.level,
     areaCode: r.area_code,
+    areaCodes: [...new Set([r.area_code, ...(r.area_codes ?? [])])].sort(),
     areaName: r.area_name,
     title: r.title,
     sources: r.sources,
@@ -144,6 +150,7 @@ export async function transitionAlert(
   id: number,
   input: TransitionInput,
   actor: { username: string; organization?: string },
+  audit?: WriteAudit,
 ): Promise<AlertSummary> {
   if (!ALERT_STATUSES.includes(input.to as AlertStatus)) throw badRequest(`to: must be one of ${ALERT_STATUSES.join(', ')} (got ${JSON.stringify(input.to)})`);
   if (input.version === undefined || input.version === null || !Number.isInteger(Number(input.version))) throw badRequest('version: mandatory (the version you read), for the optimistic concurrency check');
@@ -181,20 +188,24 @@ export async function transitionAlert(
     await c.query(`INSERT INTO surv_alert_event (alert_id, action, from_status, to_status, actor, reason, detail) VALUES ($1, 'transition', $2, $3, $4, $5, $6)`, [
       id, cur.status, to, actor.username, input.reason?.trim() || null, JSON.stringify({ assignee: input.assignee ?? null, investigationTask: investigation, organization: actor.organization ?? null }),
     ]);
+    await audit?.(c, { subtype: 'alert-transition', entities: [`alert ${id}`, ...(investigation ? [`Task/${investigation}`] : [])], outcomeText: `alert ${id}: ${cur.status} → ${to}${input.reason?.trim() ? ` — ${input.reason.trim()}` : ''}`.slice(0, 1000) });
     const r = await c.query<AlertDbRow>(`${SELECT} WHERE a.id = $1`, [id]);
     return summary(r.rows[0]!);
   });
 }
 
-export async function addComment(db: Database, id: number, body: unknown, actor: { username: string; displayName?: string; organization?: string }): Promise<unknown> {
+export async function addComment(db: Database, id: number, body: unknown, actor: { username: string; displayName?: string; organization?: string }, audit?: WriteAudit): Promise<unknown> {
   if (typeof body !== 'string' || !body.trim()) throw badRequest('body: the comment text is mandatory');
   if (body.length > 10_000) throw badRequest('body: at most 10,000 characters');
-  const exists = await db.query('SELECT 1 FROM surv_alert WHERE id = $1', [id]);
-  if (!exists.rows.length) throw notFound(`alert ${id} not found`);
-  const r = await db.query(`INSERT INTO surv_alert_comment (alert_id, author, organization, body) VALUES ($1, $2, $3, $4) RETURNING id, author, organization, body, at`, [
-    id, actor.displayName ?? actor.username, actor.organization ?? null, body.trim(),
-  ]);
-  return r.rows[0];
+  return db.transaction(async (c) => {
+    const exists = await c.query('SELECT 1 FROM surv_alert WHERE id = $1', [id]);
+    if (!exists.rows.length) throw notFound(`alert ${id} not found`);
+    const r = await c.query<{ id: number }>(`INSERT INTO surv_alert_comment (alert_id, author, organization, body) VALUES ($1, $2, $3, $4) RETURNING id, author, organization, body, at`, [
+      id, actor.displayName ?? actor.username, actor.organization ?? null, body.trim(),
+    ]);
+    await audit?.(c, { subtype: 'alert-comment', entities: [`alert ${id}`], outcomeText: `研判会商 comment ${r.rows[0]!.id} on alert ${id}` });
+    return r.rows[0];
+  });
 }
 
 /** Recent alert events for in-app notifications. */

@@ -8,10 +8,11 @@
 import { createHmac } from 'node:crypto';
 import type { Database } from '../../platform/db.js';
 import { badRequest } from '../../platform/errors.js';
+import type { WriteAudit } from '../reporting/store.js';
 
 export const MAX_ATTEMPTS = 8;
 
-export async function addWebhook(db: Database, url: unknown, secret: unknown, createdBy: string): Promise<{ id: number; url: string }> {
+export async function addWebhook(db: Database, url: unknown, secret: unknown, createdBy: string, audit?: WriteAudit): Promise<{ id: number; url: string }> {
   if (typeof url !== 'string') throw badRequest('url: mandatory');
   let parsed: URL;
   try {
@@ -21,8 +22,11 @@ export async function addWebhook(db: Database, url: unknown, secret: unknown, cr
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw badRequest('url: must be http or https');
   if (secret !== undefined && secret !== null && typeof secret !== 'string') throw badRequest('secret: must be a string');
-  const r = await db.query<{ id: number; url: string }>('INSERT INTO surv_webhook (url, secret, created_by) VALUES ($1, $2, $3) RETURNING id, url', [url, secret ?? null, createdBy]);
-  return r.rows[0]!;
+  return db.transaction(async (c) => {
+    const r = await c.query<{ id: number; url: string }>('INSERT INTO surv_webhook (url, secret, created_by) VALUES ($1, $2, $3) RETURNING id, url', [url, secret ?? null, createdBy]);
+    await audit?.(c, { subtype: 'webhook-subscribe', entities: [`webhook ${r.rows[0]!.id}`], outcomeText: `alert webhook ${parsed.origin}${parsed.pathname}` });
+    return r.rows[0]!;
+  });
 }
 
 export async function listWebhooks(db: Database): Promise<unknown[]> {

@@ -21,8 +21,9 @@ import { openDatabase } from '../../platform/db.js';
 import { startServer } from '../../server.js';
 import { simulate } from '../../simulator/index.js';
 import { addDays, dayDiff } from '../alerts/detect.js';
-import { areaAt, type FusionConfig } from '../config.js';
-import { dayRange, judgeSeries, loadSeriesByArea } from '../alerts/detect.js';
+import { areaAt, type FusionConfig, type SignalConfig } from '../config.js';
+import type { Database } from '../../platform/db.js';
+import { dayRange, judgeSeries, loadSeriesByArea, runDetection } from '../alerts/detect.js';
 import { fuseDays } from '../alerts/fusion.js';
 import { loadDistrictGeography } from '../geography.js';
 import { surveillanceRuntime } from '../module.js';
@@ -38,8 +39,13 @@ export interface DistrictEvaluationOptions {
   warmupDays?: number;
   episodeGapDays?: number;
   log?: (message: string) => void;
-  /** Extra fusion settings to compare on the same replay (detection runs once). */
-  fusionVariants?: { name: string; fusion: FusionConfig }[];
+  /**
+   * Extra settings to compare on the same replay (the records are loaded once): fusion rules,
+   * and optionally the per-signal detectors (detection is then re-run with them first).
+   */
+  fusionVariants?: { name: string; fusion: FusionConfig; signals?: SignalConfig[] }[];
+  /** Called with the database after the configured run is scored and before any variant (diagnosis). */
+  inspect?: (db: Database, range: { from: string; to: string }) => Promise<void>;
   /** Settings of the CIDARS baseline (cidarsMpm on report-card counts per street). */
   baselineControl?: Record<string, unknown>;
 }
@@ -72,7 +78,7 @@ export interface DistrictEvaluation {
 
 interface TruthOutbreak { id: string; kind: string; areaCodes: string[]; start: string; end: string; cases: { onsetDate?: string; symptomatic?: boolean }[] }
 
-interface Episode { method: string; area: string; triggerDay: string; lastDay: string }
+interface Episode { method: string; area: string; areas?: string[]; triggerDay: string; lastDay: string }
 
 function median(xs: number[]): number | null {
   if (!xs.length) return null;
@@ -156,13 +162,18 @@ export async function evaluateDistrict(dir: string, options: DistrictEvaluationO
     log(`detection: ${run.series} series, ${run.alarms} alarms; fusion: ${run.created.length} alerts`);
 
     const streets = (await db.query<{ code: string }>(`SELECT code FROM surv_area WHERE level = 'street'`)).rows.map((r) => r.code);
-    const alerts = (await db.query<{ area_code: string; trigger_day: string; last_evidence_day: string }>(
-      `SELECT area_code, trigger_day::text AS trigger_day, last_evidence_day::text AS last_evidence_day FROM surv_alert`,
-    )).rows.map((a): Episode => ({ method: 'fused', area: a.area_code, triggerDay: a.trigger_day, lastDay: a.last_evidence_day }));
-    const alarms = (await db.query<{ source: string; method: string; signal: string; area_code: string; day: string }>(
+    // An alert covers its own street and every street its evidence comes from (spatial join).
+    const alertEpisodes = async (method: string) => (await db.query<{ area_code: string; trigger_day: string; last_evidence_day: string; streets: string[] }>(
+      `SELECT a.area_code, a.trigger_day::text AS trigger_day, a.last_evidence_day::text AS last_evidence_day,
+              array(SELECT DISTINCT left(e.area_code, 9) || '000' FROM surv_alert_evidence e WHERE e.alert_id = a.id) AS streets
+       FROM surv_alert a`,
+    )).rows.map((a): Episode => ({ method, area: a.area_code, areas: [...new Set([a.area_code, ...a.streets])], triggerDay: a.trigger_day, lastDay: a.last_evidence_day }));
+    const alerts = await alertEpisodes('fused');
+    const loadAlarms = async () => (await db.query<{ source: string; method: string; signal: string; area_code: string; day: string }>(
       `SELECT source, method, signal, area_code, day::text AS day FROM surv_detection WHERE alarm AND day >= $1::date ORDER BY day`,
       [from],
     )).rows;
+    const alarms = await loadAlarms();
     const gap = options.episodeGapDays ?? 7;
     const episodes = (method: string, rows: typeof alarms): Episode[] => {
       const out: Episode[] = [];
@@ -181,12 +192,14 @@ export async function evaluateDistrict(dir: string, options: DistrictEvaluationO
     };
     const methods = new Map<string, Episode[]>();
     methods.set('fused (multi-point)', alerts);
-    const sources = [...new Set(alarms.map((a) => a.source))].sort();
-    for (const s of sources) {
-      const rows = alarms.filter((a) => a.source === s);
-      const methodNames = [...new Set(rows.map((r) => r.method))].sort().join('+');
-      methods.set(`${s} only (${methodNames})`, episodes(s, rows));
-    }
+    const addSourceRows = (rowsOf: typeof alarms, variant?: string) => {
+      for (const s of [...new Set(rowsOf.map((a) => a.source))].sort()) {
+        const rows = rowsOf.filter((a) => a.source === s);
+        const methodNames = [...new Set(rows.map((r) => r.method))].sort().join('+');
+        methods.set(`${s} only (${methodNames}${variant ? `; ${variant}` : ''})`, episodes(s, rows));
+      }
+    };
+    addSourceRows(alarms);
     // The baseline runs on its own with the CIDARS settings, whatever signals.json says.
     const baselineAlarms: typeof alarms = [];
     const reportSignals = (await db.query<{ signal: string }>(`SELECT DISTINCT signal FROM signal_count WHERE signal LIKE 'report:%'`)).rows.map((r) => r.signal);
@@ -202,16 +215,19 @@ export async function evaluateDistrict(dir: string, options: DistrictEvaluationO
     }
     baselineAlarms.sort((a, b) => a.day.localeCompare(b.day));
     methods.set('baseline: CIDARS cidarsMpm on report cards', episodes('baseline', baselineAlarms));
+    await options.inspect?.(db, { from, to: lastDay });
     for (const variant of options.fusionVariants ?? []) {
+      if (variant.signals) {
+        await db.query('DELETE FROM surv_detection');
+        await runDetection(db, variant.signals, { evalFrom: from, to: lastDay });
+        addSourceRows(await loadAlarms(), variant.name);
+      }
       await db.query('DELETE FROM surv_alert_evidence');
       await db.query('DELETE FROM surv_alert_event');
       await db.query('DELETE FROM surv_alert_comment');
       await db.query('DELETE FROM surv_alert');
       await fuseDays(db, variant.fusion, { from, to: lastDay });
-      const rowsV = (await db.query<{ area_code: string; trigger_day: string; last_evidence_day: string }>(
-        `SELECT area_code, trigger_day::text AS trigger_day, last_evidence_day::text AS last_evidence_day FROM surv_alert`,
-      )).rows.map((a): Episode => ({ method: variant.name, area: a.area_code, triggerDay: a.trigger_day, lastDay: a.last_evidence_day }));
-      methods.set(`fused (${variant.name})`, rowsV);
+      methods.set(`fused (${variant.name})`, await alertEpisodes(variant.name));
     }
 
     const evalOutbreaks = truth.outbreaks
@@ -229,10 +245,11 @@ export async function evaluateDistrict(dir: string, options: DistrictEvaluationO
       const delays: number[] = [];
       let firstDay = 0;
       for (const o of evalOutbreaks) {
-        const hits = eps.filter((e) => o.streets.includes(e.area) && e.triggerDay >= addDays(o.firstOnset, -3) && e.triggerDay <= addDays(o.lastOnset, 14));
+        const inArea = (e: Episode) => (e.areas ?? [e.area]).some((a) => o.streets.includes(a));
+        const hits = eps.filter((e) => inArea(e) && e.triggerDay >= addDays(o.firstOnset, -3) && e.triggerDay <= addDays(o.lastOnset, 14));
         hits.forEach((h) => matched.add(h));
         // Episodes/alerts that started before the outbreak but were still running count too.
-        const running = eps.filter((e) => o.streets.includes(e.area) && e.triggerDay < addDays(o.firstOnset, -3) && e.lastDay >= o.firstOnset);
+        const running = eps.filter((e) => inArea(e) && e.triggerDay < addDays(o.firstOnset, -3) && e.lastDay >= o.firstOnset);
         running.forEach((h) => matched.add(h));
         const first = hits.map((h) => h.triggerDay).sort()[0];
         detectedBy.get(o.id)![method] = first ? dayDiff(o.firstOnset, first) : null;

@@ -23,6 +23,12 @@ const OCCUPATION_CLASS_EXTENSION = 'https://yifang.health/fhir/StructureDefiniti
 /** Days within which a second initial card for the same person and disease is a duplicate (重卡). */
 export const DUPLICATE_WINDOW_DAYS = 365;
 
+/**
+ * Records the AuditEvent of a write inside the writing transaction (the route builds it from
+ * the signed-in user), so the card change and its audit trail commit or roll back together.
+ */
+export type WriteAudit = (client: pg.PoolClient, what: { subtype: string; entities: string[]; outcomeText?: string }) => Promise<void>;
+
 export interface ReportingDeps {
   db: Database;
   repo: FhirRepository;
@@ -156,7 +162,7 @@ async function readRow(client: pg.PoolClient | Database, id: string, lock = fals
 }
 
 /** Accepts complete cards from another system (the simulator's report-cards.ndjson shape). */
-export async function ingestCards(deps: ReportingDeps, inputs: unknown[], actor: string): Promise<IngestResult[]> {
+export async function ingestCards(deps: ReportingDeps, inputs: unknown[], actor: string, audit?: WriteAudit): Promise<IngestResult[]> {
   const results: IngestResult[] = [];
   for (let index = 0; index < inputs.length; index++) {
     const raw = inputs[index];
@@ -174,7 +180,12 @@ export async function ingestCards(deps: ReportingDeps, inputs: unknown[], actor:
       continue;
     }
     try {
-      results.push(await deps.db.transaction((c) => storeSubmittedCard(deps, c, card, disease, warnings, actor, index)));
+      results.push(await deps.db.transaction(async (c) => {
+        const r = await storeSubmittedCard(deps, c, card, disease, warnings, actor, index);
+        if (r.status === 'accepted')
+          await audit?.(c, { subtype: 'report-card-submit', entities: [`Task/${taskId(card.cardId)}`, ...(card.correctsCardId ? [`Task/${taskId(card.correctsCardId)}`] : [])], outcomeText: `report card ${card.cardId} received${card.cardType === 'correction' ? ` (订正 of ${card.correctsCardId})` : ''}` });
+        return r;
+      }));
     } catch (e) {
       results.push({ index, cardId: card.cardId, status: 'rejected', errors: [{ field: 'cardId', message: (e as Error).message }] });
     }
@@ -357,7 +368,7 @@ function checkVersion(row: CardRow, version: unknown): void {
 }
 
 /** Saves changes to a draft (no validation of mandatory fields yet). */
-export async function updateDraft(deps: ReportingDeps, id: string, patch: Partial<ReportCard>, version: unknown, actor: string): Promise<CardRow> {
+export async function updateDraft(deps: ReportingDeps, id: string, patch: Partial<ReportCard>, version: unknown, actor: string, audit?: WriteAudit): Promise<CardRow> {
   return deps.db.transaction(async (c) => {
     const row = await readRow(c, id, true);
     if (!row) throw notFound(`report card ${id} not found`);
@@ -368,12 +379,13 @@ export async function updateDraft(deps: ReportingDeps, id: string, patch: Partia
     if (issues.length) throw badRequest(`${issues[0]!.field}: ${issues[0]!.message}`, issues.map((i) => ({ severity: 'error', code: 'invalid', expression: [i.field], diagnostics: i.message })));
     await c.query('UPDATE surv_report_card SET card = $2, version = version + 1, updated_at = now() WHERE id = $1', [id, JSON.stringify(card)]);
     await addEvent(c, id, 'edit', actor);
+    await audit?.(c, { subtype: 'report-card-edit', entities: [`Task/${taskId(id)}`], outcomeText: `report card ${id} draft saved` });
     return (await readRow(c, id))!;
   });
 }
 
 /** The doctor submits a draft (or a returned card) after completing it. */
-export async function submitCard(deps: ReportingDeps, id: string, patch: Partial<ReportCard> | undefined, version: unknown, actor: string): Promise<CardRow & { duplicateOf: string | null }> {
+export async function submitCard(deps: ReportingDeps, id: string, patch: Partial<ReportCard> | undefined, version: unknown, actor: string, audit?: WriteAudit): Promise<CardRow & { duplicateOf: string | null }> {
   return deps.db.transaction(async (c) => {
     const row = await readRow(c, id, true);
     if (!row) throw notFound(`report card ${id} not found`);
@@ -404,6 +416,7 @@ export async function submitCard(deps: ReportingDeps, id: string, patch: Partial
     await writeTask(deps.repo, c, { id, status: 'submitted', card, patientId: row.patient_id, conditionId: null, deadline, facilityName: card.reportingOrganization.name });
     await addEvent(c, id, 'submit', actor, null, { late, duplicateOf });
     if (countedDay) await count(c, deps, disease.key, countedDay, card.address.areaCode, card.reportingOrganization.code, 1);
+    await audit?.(c, { subtype: 'report-card-submit', entities: [`Task/${taskId(id)}`], outcomeText: `report card ${id} submitted${late ? ' (late)' : ''}` });
     return { ...(await readRow(c, id))!, duplicateOf };
   });
 }
@@ -411,7 +424,7 @@ export async function submitCard(deps: ReportingDeps, id: string, patch: Partial
 export type ReviewAction = 'approve' | 'correct' | 'return';
 
 /** CDC review: 审核 (approve), 订正 (correct fields, then approved) or 退卡 (return with a reason). */
-export async function reviewCard(deps: ReportingDeps, id: string, input: { action: ReviewAction; reason?: string; corrections?: Partial<ReportCard>; version: unknown }, actor: string): Promise<CardRow> {
+export async function reviewCard(deps: ReportingDeps, id: string, input: { action: ReviewAction; reason?: string; corrections?: Partial<ReportCard>; version: unknown }, actor: string, audit?: WriteAudit): Promise<CardRow> {
   return deps.db.transaction(async (c) => {
     const row = await readRow(c, id, true);
     if (!row) throw notFound(`report card ${id} not found`);
@@ -427,32 +440,87 @@ export async function reviewCard(deps: ReportingDeps, id: string, input: { actio
         [id, input.reason.trim(), actor],
       );
     } else if (input.action === 'correct') {
-      if (!input.corrections || typeof input.corrections !== 'object') throw badRequest('corrections: 订正 needs the corrected fields');
-      const merged = { ...row.card, ...input.corrections, cardId: row.id };
-      if (input.corrections.disease && input.corrections.disease.name !== row.card.disease?.name) merged.correctedDiseaseName = input.corrections.disease.name;
-      const { card, issues } = validateCard(merged, 'submit');
-      if (!card) throw badRequest(`${issues[0]!.field}: ${issues[0]!.message}`);
-      const disease = resolveDisease(deps, card);
-      if (!disease) throw badRequest(`disease: '${card.disease.name}' is not notifiable`);
-      if (row.counted_day) await count(c, deps, row.disease_key, row.counted_day, row.area_code, row.facility_code, -1);
-      const day = card.diagnosisDateTime.slice(0, 10);
-      const countedDay = row.duplicate_of ? null : day;
-      await c.query(
-        `UPDATE surv_report_card SET status = 'reviewed', card = $2, disease_key = $3, disease_name = $4, disease_class = $5, icd10 = $6, fixed_threshold = $7,
-           case_classification = $8, area_code = $9, onset_date = $10, diagnosed_at = $11, counted_day = $12, person_key = $13, reviewed_at = now(), reviewed_by = $14,
-           version = version + 1, updated_at = now() WHERE id = $1`,
-        [id, JSON.stringify(card), disease.key, card.disease.name, disease.class, card.disease.icd10, disease.fixedThreshold ?? false, card.caseClassification,
-          card.address.areaCode, card.onsetDate, new Date(card.diagnosisDateTime).toISOString(), countedDay, personKey(card), actor],
-      );
-      if (countedDay) await count(c, deps, disease.key, countedDay, card.address.areaCode, row.facility_code, 1);
+      return correctLocked(deps, c, row, { corrections: input.corrections, reason: input.reason, reviewer: true }, actor, audit);
     } else {
       throw badRequest(`action must be approve, correct or return (got ${JSON.stringify(input.action)})`);
     }
     const updated = (await readRow(c, id))!;
     await writeTask(deps.repo, c, { id, status: updated.status, card: updated.card, patientId: updated.patient_id, conditionId: null, deadline: updated.deadline_at, facilityName: updated.facility_name });
-    await addEvent(c, id, input.action, actor, input.reason ?? null, input.corrections ? { corrections: input.corrections } : undefined);
+    await addEvent(c, id, input.action, actor, input.reason ?? null);
+    await audit?.(c, { subtype: input.action === 'approve' ? 'report-card-review' : 'report-card-return', entities: [`Task/${taskId(id)}`], outcomeText: `report card ${id} ${input.action === 'approve' ? '审核 approved' : `退卡: ${input.reason}`}` });
     return updated;
   });
+}
+
+/** Field paths whose value differs between two cards (nested objects compared field by field). */
+export function changedFields(before: Record<string, unknown>, after: Record<string, unknown>, prefix = ''): { field: string; before: unknown; after: unknown }[] {
+  const out: { field: string; before: unknown; after: unknown }[] = [];
+  for (const k of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const a = before[k];
+    const b = after[k];
+    const field = prefix ? `${prefix}.${k}` : k;
+    if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) out.push(...changedFields(a as Record<string, unknown>, b as Record<string, unknown>, field));
+    else if (JSON.stringify(a ?? null) !== JSON.stringify(b ?? null)) out.push({ field, before: a ?? null, after: b ?? null });
+  }
+  return out;
+}
+
+export interface CorrectionInput {
+  corrections: Partial<ReportCard> | undefined;
+  reason: string | undefined;
+  version: unknown;
+}
+
+/**
+ * 订正: corrects fields of a submitted or reviewed card, with a reason. The prior version stays
+ * visible: the event keeps every changed field before and after, and the FHIR Task keeps its
+ * history. A correction by the CDC (reviewer) leaves the card reviewed; one by the reporting
+ * doctor sends it back to the CDC for review (status submitted). Counts move with the card.
+ */
+export async function correctCard(deps: ReportingDeps, id: string, input: CorrectionInput, actor: string, opts: { reviewer: boolean }, audit?: WriteAudit): Promise<CardRow> {
+  return deps.db.transaction(async (c) => {
+    const row = await readRow(c, id, true);
+    if (!row) throw notFound(`report card ${id} not found`);
+    checkVersion(row, input.version);
+    return correctLocked(deps, c, row, { corrections: input.corrections, reason: input.reason, reviewer: opts.reviewer }, actor, audit);
+  });
+}
+
+async function correctLocked(deps: ReportingDeps, c: pg.PoolClient, row: CardRow, input: { corrections: Partial<ReportCard> | undefined; reason: string | undefined; reviewer: boolean }, actor: string, audit?: WriteAudit): Promise<CardRow> {
+  const id = row.id;
+  if (row.status !== 'submitted' && row.status !== 'reviewed') throw conflict(`report card ${id} is ${row.status}: only a submitted or reviewed card can be corrected (订正)`);
+  if (!input.corrections || typeof input.corrections !== 'object' || Array.isArray(input.corrections)) throw badRequest('corrections: 订正 needs the corrected fields as an object');
+  if (!input.reason?.trim()) throw badRequest('reason: 订正原因 is mandatory');
+  const corrections = input.corrections;
+  const merged = { ...row.card, ...corrections, cardId: row.id } as Partial<ReportCard>;
+  for (const k of ['address', 'disease', 'reportingOrganization'] as const) {
+    if (corrections[k] && row.card[k]) (merged as Record<string, unknown>)[k] = { ...(row.card[k] as object), ...(corrections[k] as object) };
+  }
+  if (corrections.disease?.name && corrections.disease.name !== row.card.disease?.name) merged.correctedDiseaseName = corrections.disease.name;
+  const changes = changedFields(row.card as Record<string, unknown>, merged as Record<string, unknown>);
+  if (!changes.length) throw badRequest('corrections: nothing differs from the card as it stands');
+  const { card, issues } = validateCard(merged, 'submit');
+  if (!card) throw badRequest(`${issues[0]!.field}: ${issues[0]!.message}`, issues.map((i) => ({ severity: 'error', code: 'invalid', expression: [i.field], diagnostics: i.message })));
+  const disease = resolveDisease(deps, card);
+  if (!disease) throw badRequest(`disease: '${card.disease.name}' is not notifiable`);
+  if (row.counted_day) await count(c, deps, row.disease_key, row.counted_day, row.area_code, row.facility_code, -1);
+  const day = card.diagnosisDateTime.slice(0, 10);
+  const countedDay = row.duplicate_of ? null : day;
+  const status: CardStatus = input.reviewer ? 'reviewed' : 'submitted';
+  await c.query(
+    `UPDATE surv_report_card SET status = $15, card = $2, disease_key = $3, disease_name = $4, disease_class = $5, icd10 = $6, fixed_threshold = $7,
+       case_classification = $8, area_code = $9, onset_date = $10, diagnosed_at = $11, counted_day = $12, person_key = $13,
+       reviewed_at = CASE WHEN $16 THEN now() ELSE reviewed_at END, reviewed_by = CASE WHEN $16 THEN $14 ELSE reviewed_by END,
+       version = version + 1, updated_at = now() WHERE id = $1`,
+    [id, JSON.stringify(card), disease.key, card.disease.name, disease.class, card.disease.icd10, disease.fixedThreshold ?? false, card.caseClassification,
+      card.address.areaCode, card.onsetDate, new Date(card.diagnosisDateTime).toISOString(), countedDay, personKey(card), actor, status, input.reviewer],
+  );
+  if (countedDay) await count(c, deps, disease.key, countedDay, card.address.areaCode, row.facility_code, 1);
+  const updated = (await readRow(c, id))!;
+  await writeTask(deps.repo, c, { id, status: updated.status, card: updated.card, patientId: updated.patient_id, conditionId: null, deadline: updated.deadline_at, facilityName: updated.facility_name });
+  await addEvent(c, id, 'correct', actor, input.reason.trim(), { corrections, changes, previousVersion: row.version, previousStatus: row.status });
+  await audit?.(c, { subtype: 'report-card-correct', entities: [`Task/${taskId(id)}`], outcomeText: `report card ${id} 订正: ${changes.map((x) => x.field).join(', ')} — ${input.reason.trim()}`.slice(0, 1000) });
+  return updated;
 }
 
 /** Timeliness and completeness per reporting facility. */

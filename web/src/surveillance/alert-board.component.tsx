@@ -62,8 +62,10 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
     const worst = new Map<string, AlertSummary>();
     for (const a of alerts ?? []) {
       if (['dismissed', 'closed'].includes(a.status)) continue;
-      const cur = worst.get(a.areaCode);
-      if (!cur || (LEVEL_RANK[a.level] ?? 0) > (LEVEL_RANK[cur.level] ?? 0)) worst.set(a.areaCode, a);
+      for (const code of a.areaCodes?.length ? a.areaCodes : [a.areaCode]) {
+        const cur = worst.get(code);
+        if (!cur || (LEVEL_RANK[a.level] ?? 0) > (LEVEL_RANK[cur.level] ?? 0)) worst.set(code, a);
+      }
     }
     return {
       tooltip: { trigger: 'item', formatter: (p: { data?: { label: string; alert?: string } }) => p.data?.label ?? '' },

@@ -203,7 +203,7 @@ export function AlertPage({ id }: { id: number }) {
                 color: e.action === 'created' ? LEVEL_COLOURS[alert.level] : e.to === 'dismissed' ? 'gray' : 'green',
                 children: (
                   <div data-testid="workflow-event">
-                    <Typography.Text strong>{e.action === 'transition' ? `${statusLabel(e.from ?? '')} → ${statusLabel(e.to ?? '')}` : e.action === 'created' ? t('surv.created', '生成预警') : t('surv.newEvidence', '新增证据')}</Typography.Text>
+                    <Typography.Text strong>{e.action === 'transition' ? `${statusLabel(e.from ?? '')} → ${statusLabel(e.to ?? '')}` : e.action === 'created' ? t('surv.created', '生成预警') : e.action === 'frozen' ? t('surv.frozen', '证据时段已满，后续信号另起预警') : t('surv.newEvidence', '新增证据')}</Typography.Text>
                     <div>
                       <Typography.Text type="secondary">{`${formatDateTime(e.at)} · ${e.actor}`}</Typography.Text>
                     </div>

@@ -31,4 +31,14 @@ export const cardStatusLabel = (status: string) =>
     returned: t('surv.card.returned', '已退卡'),
     superseded: t('surv.card.superseded', '已订正'),
   })[status] ?? status;
+export const cardActionLabel = (action: string) =>
+  ({
+    draft: t('surv.card.action.draft', '生成草稿'),
+    edit: t('surv.card.action.edit', '保存草稿'),
+    submit: t('surv.card.action.submit', '提交'),
+    approve: t('surv.card.action.approve', '审核通过'),
+    return: t('surv.card.action.return', '退卡'),
+    correct: t('surv.card.action.correct', '订正'),
+    superseded: t('surv.card.action.superseded', '被订正卡替代'),
+  })[action] ?? action;
 export const formatDateTime = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString('zh-CN', { hour12: false }) : '—');

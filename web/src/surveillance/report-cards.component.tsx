@@ -1,25 +1,87 @@
 /**
  * 传染病报告卡: the card list (drafts with their deadline, cards awaiting 审核, ...), the card
- * detail with the doctor's submit form (drafts and returned cards) and the CDC review actions
- * (审核 / 订正 / 退卡), and timeliness and completeness per facility.
+ * detail with the doctor's submit form (drafts and returned cards), the CDC review actions
+ * (审核 / 退卡), the 订正 form (correct a submitted or reviewed card, with a reason; every
+ * correction is listed with each field before and after), and timeliness and completeness per
+ * facility.
  */
 import { useCallback, useEffect, useState } from 'react';
 import { Alert, App, Button, Card, Descriptions, Drawer, Form, Input, Select, Space, Table, Tabs, Tag, Timeline, Typography, type TableColumnsType } from 'antd';
 import { t } from '../i18n/i18n.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import { navigate } from '../shell/router.js';
-import { cardStatusLabel, formatDateTime } from './labels.js';
-import { getCard, getCardStats, listCards, reviewCard, submitCard, type CardDetail, type CardRow, type FacilityStat } from './surveillance.resource.js';
+import { cardActionLabel, cardStatusLabel, formatDateTime } from './labels.js';
+import { correctCard, getCard, getCardStats, listCards, reviewCard, submitCard, type CardChange, type CardDetail, type CardRow, type FacilityStat } from './surveillance.resource.js';
 
 const OCCUPATIONS = ['幼托儿童', '散居儿童', '学生(大中小学)', '教师', '保育员及保姆', '餐饮食品业', '商业服务', '医务人员', '工人', '民工', '农民', '牧民', '渔(船)民', '干部职员', '离退人员', '家务及待业', '其他', '不详'];
 const CLASSIFICATIONS = ['疑似病例', '临床诊断病例', '确诊病例', '病原携带者'];
 const RESIDENCE = ['本县区', '本市其他县区', '本省其它地市', '外省', '港澳台', '外籍'];
+
+/** The card fields as the form edits them (one shape for submit and 订正). */
+function cardFromForm(v: Record<string, any>, c: Record<string, any>): Record<string, unknown> {
+  return {
+    name: v.name, idNumber: v.idNumber || null, idType: v.idNumber ? '01' : '99', sex: v.sex, birthDate: v.birthDate, phone: v.phone || null, residenceCategory: v.residenceCategory,
+    occupationClass: { ...(c.occupationClass ?? {}), code: c.occupationClass?.name === v.occupation ? (c.occupationClass?.code ?? '') : '', name: v.occupation },
+    caseClassification: v.caseClassification, onsetDate: v.onsetDate, reportingDoctor: v.reportingDoctor,
+    address: { ...(c.address ?? {}), houseNumber: v.houseNumber, areaCode: v.areaCode },
+    reportingOrganization: { ...(c.reportingOrganization ?? {}), id: c.reportingOrganization?.id ?? v.facilityCode, code: v.facilityCode, name: v.facilityName },
+  };
+}
+
+/** Only the top-level fields whose value the 订正 changes (nested objects sent whole). */
+function changedTopFields(next: Record<string, unknown>, prev: Record<string, any>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(next)) {
+    const before = prev[k];
+    const same = v && typeof v === 'object' ? Object.entries(v as Record<string, unknown>).every(([kk, vv]) => (vv ?? null) === (before?.[kk] ?? null)) : (v ?? null) === (before ?? null);
+    if (!same) out[k] = v;
+  }
+  return out;
+}
+
+/** Card field paths as the form labels them (the path is shown too, for the English screens). */
+const FIELD_LABELS: Record<string, string> = {
+  name: '姓名', idNumber: '有效证件号', idType: '证件类型', sex: '性别', birthDate: '出生日期', phone: '联系电话', residenceCategory: '病人属于',
+  'address.areaCode': '现住址编码', 'address.houseNumber': '现住址（门牌）', 'occupationClass.name': '人群分类', 'occupationClass.code': '人群分类编码',
+  caseClassification: '病例分类', onsetDate: '发病日期', reportingDoctor: '填卡医生', 'reportingOrganization.code': '报告单位编码', 'reportingOrganization.name': '报告单位',
+  diagnosisDateTime: '诊断时间', 'disease.name': '疾病名称', correctedDiseaseName: '订正病名',
+};
+const fieldLabel = (field: string) => (FIELD_LABELS[field] ? `${FIELD_LABELS[field]} (${field})` : field);
+
+const showValue = (v: unknown) => (v === null || v === undefined || v === '' ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+
+/** Every 订正 of the card: who, when, why, and each field before → after (the prior version stays visible). */
+function CorrectionHistory({ card }: { card: CardDetail }) {
+  const corrections = card.events.filter((e) => e.action === 'correct' && e.detail?.changes?.length);
+  if (!corrections.length) return null;
+  return (
+    <Card size="small" title={t('surv.card.corrections', '订正记录')} style={{ marginBottom: 16 }} data-testid="card-corrections">
+      {corrections.map((e, i) => (
+        <div key={i} style={{ marginBottom: 8 }}>
+          <Typography.Text strong>{formatDateTime(e.at)} · {e.actor}</Typography.Text>
+          <Typography.Text type="secondary"> · {t('surv.card.correctionReason', '订正原因')}：{e.reason}</Typography.Text>
+          {e.detail?.previousVersion !== undefined && <Typography.Text type="secondary"> · {t('surv.card.priorVersion', '原版本')} v{e.detail.previousVersion}</Typography.Text>}
+          <Table<CardChange>
+            size="small" pagination={false} rowKey="field" dataSource={e.detail!.changes}
+            columns={[
+              { title: t('surv.card.field', '项目'), dataIndex: 'field', render: fieldLabel },
+              { title: t('surv.card.before', '订正前'), dataIndex: 'before', render: (v: unknown) => <Typography.Text delete>{showValue(v)}</Typography.Text> },
+              { title: t('surv.card.after', '订正后'), dataIndex: 'after', render: (v: unknown) => <Typography.Text strong>{showValue(v)}</Typography.Text> },
+            ]}
+          />
+        </div>
+      ))}
+    </Card>
+  );
+}
 
 function CardDrawer({ id, onClose, onChanged }: { id: string; onClose: () => void; onChanged: () => void }) {
   const { message } = App.useApp();
   const [card, setCard] = useState<CardDetail | null>(null);
   const [form] = Form.useForm();
   const [reason, setReason] = useState('');
+  const [correcting, setCorrecting] = useState(false);
+  const [correctionReason, setCorrectionReason] = useState('');
   const load = useCallback(() => getCard(id).then(setCard).catch((e: Error) => message.error(e.message)), [id, message]);
   useEffect(() => void load(), [load]);
   useEffect(() => {
@@ -30,20 +92,18 @@ function CardDrawer({ id, onClose, onChanged }: { id: string; onClose: () => voi
       occupation: c.occupationClass?.name, caseClassification: c.caseClassification, onsetDate: c.onsetDate, reportingDoctor: c.reportingDoctor, houseNumber: c.address?.houseNumber,
       areaCode: c.address?.areaCode, facilityCode: c.reportingOrganization?.code, facilityName: c.reportingOrganization?.name,
     });
+    setCorrecting(false);
+    setCorrectionReason('');
   }, [card, form]);
   if (!card) return <Drawer open width={720} onClose={onClose} loading />;
   const c = card.card as Record<string, any>;
   const editable = card.status === 'draft' || card.status === 'returned';
+  const correctable = card.status === 'submitted' || card.status === 'reviewed';
 
   const submit = async () => {
     const v = await form.validateFields();
     try {
-      await submitCard(card.id, card.version, {
-        name: v.name, idNumber: v.idNumber || null, idType: v.idNumber ? '01' : '99', sex: v.sex, birthDate: v.birthDate, phone: v.phone, residenceCategory: v.residenceCategory,
-        occupationClass: { code: '', name: v.occupation }, caseClassification: v.caseClassification, onsetDate: v.onsetDate, reportingDoctor: v.reportingDoctor,
-        address: { ...(c.address ?? {}), houseNumber: v.houseNumber, areaCode: v.areaCode },
-        reportingOrganization: { id: c.reportingOrganization?.id ?? v.facilityCode, code: v.facilityCode, name: v.facilityName },
-      });
+      await submitCard(card.id, card.version, cardFromForm(v, c));
       message.success(t('surv.card.submittedOk', '报告卡已提交'));
       onChanged();
       await load();
@@ -62,6 +122,23 @@ function CardDrawer({ id, onClose, onChanged }: { id: string; onClose: () => voi
     }
   };
 
+  const saveCorrection = async () => {
+    const v = await form.validateFields();
+    const corrections = changedTopFields(cardFromForm(v, c), c);
+    if (!Object.keys(corrections).length) {
+      message.warning(t('surv.card.nothingChanged', '没有修改任何项目'));
+      return;
+    }
+    try {
+      await correctCard(card.id, { version: card.version, reason: correctionReason.trim(), corrections });
+      message.success(t('surv.card.correctedOk', '报告卡已订正'));
+      onChanged();
+      await load();
+    } catch (e) {
+      message.error((e as Error).message);
+    }
+  };
+
   return (
     <Drawer open width={760} onClose={onClose} title={`${t('nav.reportCards', '传染病报告卡')} ${card.id}`} data-testid="card-drawer">
       <Descriptions size="small" column={2} style={{ marginBottom: 16 }}>
@@ -71,7 +148,8 @@ function CardDrawer({ id, onClose, onChanged }: { id: string; onClose: () => voi
         <Descriptions.Item label={t('surv.card.deadline', '报告时限')}>{formatDateTime(card.deadline_at)}</Descriptions.Item>
         {card.return_reason && <Descriptions.Item label={t('surv.card.returnReason', '退卡原因')}>{card.return_reason}</Descriptions.Item>}
       </Descriptions>
-      <Form form={form} layout="vertical" disabled={!editable}>
+      {correcting && <Alert type="info" showIcon style={{ marginBottom: 12 }} message={t('surv.card.correctingHint', '订正：修改需要更正的项目，填写订正原因后提交；原内容保留在订正记录中。')} />}
+      <Form form={form} layout="vertical" disabled={!editable && !correcting} data-testid="card-form">
         <Space wrap align="start">
           <Form.Item name="name" label="姓名" rules={[{ required: true }]}><Input style={{ width: 160 }} /></Form.Item>
           <Form.Item name="idNumber" label="有效证件号"><Input style={{ width: 220 }} /></Form.Item>
@@ -98,9 +176,18 @@ function CardDrawer({ id, onClose, onChanged }: { id: string; onClose: () => voi
             <Button danger disabled={!reason.trim()} onClick={() => review('return')}>{t('surv.card.return', '退卡')}</Button>
           </>
         )}
+        {correctable && !correcting && <Button onClick={() => setCorrecting(true)} data-testid="card-correct">{t('surv.card.correct', '订正')}</Button>}
       </Space>
+      {correcting && (
+        <Space style={{ marginBottom: 16 }} wrap>
+          <Input style={{ width: 320 }} placeholder={t('surv.card.correctionReason', '订正原因')} value={correctionReason} onChange={(e) => setCorrectionReason(e.target.value)} data-testid="card-correct-reason" />
+          <Button type="primary" disabled={!correctionReason.trim()} onClick={saveCorrection} data-testid="card-correct-save">{t('surv.card.correctSave', '提交订正')}</Button>
+          <Button onClick={() => { setCorrecting(false); void load(); }}>{t('surv.card.correctCancel', '取消')}</Button>
+        </Space>
+      )}
+      <CorrectionHistory card={card} />
       <Typography.Title level={5}>{t('surv.card.history', '处理记录')}</Typography.Title>
-      <Timeline items={card.events.map((e) => ({ children: `${formatDateTime(e.at)} · ${e.actor} · ${e.action}${e.reason ? ` · ${e.reason}` : ''}` }))} />
+      <Timeline items={card.events.map((e) => ({ children: `${formatDateTime(e.at)} · ${e.actor} · ${cardActionLabel(e.action)}${e.reason ? ` · ${e.reason}` : ''}` }))} />
     </Drawer>
   );
 }

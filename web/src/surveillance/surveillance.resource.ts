@@ -6,6 +6,8 @@ export interface AlertSummary {
   status: string;
   level: string;
   areaCode: string;
+  /** Every street the alert covers (its own and, after a spatial join, its evidence's). */
+  areaCodes?: string[];
   areaName: string | null;
   title: string;
   sources: string[];
@@ -58,7 +60,9 @@ export interface CardRow {
   facility_code: string | null; facility_name: string | null; onset_date: string | null; diagnosed_at: string | null; deadline_at: string | null; submitted_at: string | null;
   reviewed_at: string | null; reviewed_by: string | null; return_reason: string | null; late: boolean; incomplete: boolean; duplicate_of: string | null; card: Record<string, unknown>; version: number;
 }
-export interface CardDetail extends CardRow { events: { action: string; actor: string; at: string; reason: string | null }[] }
+export interface CardChange { field: string; before: unknown; after: unknown }
+export interface CardEvent { action: string; actor: string; at: string; reason: string | null; detail: { changes?: CardChange[]; previousVersion?: number; previousStatus?: string } | null }
+export interface CardDetail extends CardRow { events: CardEvent[] }
 export const listCards = (query: { status?: string; overdue?: boolean } = {}, signal?: AbortSignal) => {
   const q = new URLSearchParams();
   if (query.status) q.set('status', query.status);
@@ -70,6 +74,9 @@ export const submitCard = (id: string, version: number, card: Record<string, unk
   apiRequest<CardRow>(`/api/report-cards/${encodeURIComponent(id)}/submit`, { method: 'POST', body: { version, card }, accept: 'application/json' });
 export const reviewCard = (id: string, body: { action: 'approve' | 'correct' | 'return'; version: number; reason?: string; corrections?: Record<string, unknown> }) =>
   apiRequest<CardRow>(`/api/report-cards/${encodeURIComponent(id)}/review`, { method: 'POST', body, accept: 'application/json' });
+/** 订正: corrected fields with the reason; the server keeps each field's prior value in the card's history. */
+export const correctCard = (id: string, body: { version: number; reason: string; corrections: Record<string, unknown> }) =>
+  apiRequest<CardRow>(`/api/report-cards/${encodeURIComponent(id)}/correct`, { method: 'POST', body, accept: 'application/json' });
 export interface FacilityStat { facility: string; name: string | null; total: number; late: number; incomplete: number; duplicate: number; rejected: number; returned: number; overdueDrafts: number }
 export const getCardStats = (signal?: AbortSignal) => apiRequest<FacilityStat[]>('/api/report-cards/stats', { signal, accept: 'application/json' });
 
