@@ -7,6 +7,7 @@ import { registerSurveillanceCommands } from './surveillance.js';
 import { registerFeedCommands } from './feeds.js';
 import { registerPlatformCommands } from './platform-commands.js';
 import { registerChronicCommands } from './chronic.js';
+import { registerIdentityCommands } from './identity.js';
 
 const program = new Command();
 program
@@ -22,5 +23,6 @@ registerSimulateCommand(program);
 registerSurveillanceCommands(program);
 registerFeedCommands(program);
 registerChronicCommands(program);
+registerIdentityCommands(program);
 
 await program.parseAsync(process.argv);

@@ -121,7 +121,8 @@ export function fitWeights(records: IdentityRecord[]): { parameters: Parameters;
   return { parameters: fit.parameters, matchShare: fit.matchShare, pairs: comps.length };
 }
 
-export function evaluateLinkage(labelled: LabelledRecord[], weights: Weights, thresholds = loadLinkageConfig().thresholds): LinkageResult {
+/** `keysOf` lets experiments try other blocking keys; production uses `blockingKeys`. */
+export function evaluateLinkage(labelled: LabelledRecord[], weights: Weights, thresholds = loadLinkageConfig().thresholds, keysOf: (r: IdentityRecord) => string[] = blockingKeys): LinkageResult {
   const index = new MemoryIndex();
   const personOf = new Map<string, string>();
   const decisions: Record<string, number> = { id: 0, auto: 0, review: 0, new: 0 };
@@ -130,7 +131,7 @@ export function evaluateLinkage(labelled: LabelledRecord[], weights: Weights, th
   let nextPerson = 0;
   const t0 = performance.now();
   for (const { record, truePerson } of labelled) {
-    const keys = blockingKeys(record);
+    const keys = keysOf(record);
     const d = decide(record, index.lookup(keys), weights, thresholds);
     decisions[d.kind]!++;
     let personId: string;

@@ -142,6 +142,68 @@ describeEachStore('master patient index', (server) => {
     expect((await personOf('rev-b')).personId).toBe((await personOf('rev-a')).personId);
   });
 
+  it('keeps each address household as a FHIR Group, searchable by member, as patients arrive, move and go', async () => {
+    type Group = { id: string; type: string; actual: boolean; quantity: number; identifier: { system: string; value: string }[]; characteristic: { valueCodeableConcept: { text: string } }[]; member: { entity: { reference: string }; extension: { valueReference: { reference: string } }[] }[] };
+    const groupsOf = async (patientId: string) => {
+      const r = await server().api(`/fhir/Group?member=Patient/${patientId}`);
+      expect(r.status).toBe(200);
+      return (((await r.json()) as { entry?: { resource: Group }[] }).entry ?? []).map((e) => e.resource);
+    };
+    await put(patient('hh-a', { name: '陈静', sex: 'female', birth: '1961-02-03', phone: '13600000001', line: '解放路18号2幢1单元502室', idNumber: makeIdNumber('339902', '1961-02-03', 12) }));
+    await put(patient('hh-b', { name: '陈志强', birth: '1988-09-30', phone: '13600000002', line: '解放路18号2幢1单元502室' }));
+    await put(patient('hh-c', { name: '周敏', sex: 'female', birth: '1990-12-01', phone: '13600000003', line: '解放路 18号 2幢1单元502室' }));
+    await server().processors.drain();
+    const [g] = await groupsOf('hh-a');
+    expect(g).toMatchObject({ type: 'person', actual: true, quantity: 3 });
+    expect(g!.identifier[0]!.value).toContain('解放路18号2幢1单元502室');
+    expect(g!.characteristic[0]!.valueCodeableConcept.text).toBe(g!.identifier[0]!.value);
+    expect(g!.member.map((m) => m.entity.reference).sort()).toEqual(['Patient/hh-a', 'Patient/hh-b', 'Patient/hh-c']);
+    const personA = (await personOf('hh-a')).personId;
+    expect(g!.member.find((m) => m.entity.reference === 'Patient/hh-a')!.extension[0]!.valueReference.reference).toBe(`Person/${personA}`);
+    expect((await groupsOf('hh-b')).map((x) => x.id)).toEqual([g!.id]);
+    expect((await personOf('hh-a')).household).toContain((await personOf('hh-c')).personId);
+    expect(((await personOf('hh-a')) as unknown as { householdGroups: { group: string }[] }).householdGroups).toEqual([expect.objectContaining({ group: `Group/${g!.id}` })]);
+
+    // hh-c moves: she leaves the old household and forms a new one
+    await put(patient('hh-c', { name: '周敏', sex: 'female', birth: '1990-12-01', phone: '13600000003', line: '建设路7号' }));
+    await server().processors.drain();
+    const [moved] = await groupsOf('hh-c');
+    expect(moved!.id).not.toBe(g!.id);
+    expect(moved!.member.map((m) => m.entity.reference)).toEqual(['Patient/hh-c']);
+    const old = (await (await server().api(`/fhir/Group/${g!.id}`)).json()) as Group;
+    expect(old.member.map((m) => m.entity.reference).sort()).toEqual(['Patient/hh-a', 'Patient/hh-b']);
+    expect(old.quantity).toBe(2);
+
+    // a manual merge is reflected in the members' Person references
+    const personB = (await personOf('hh-b')).personId;
+    await server().api('/api/identity/merge', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: personB, into: personA }) });
+    const merged = (await (await server().api(`/fhir/Group/${g!.id}`)).json()) as Group;
+    expect(merged.member.map((m) => m.extension[0]!.valueReference.reference)).toEqual([`Person/${personA}`, `Person/${personA}`]);
+
+    // the last resident leaves: the Group goes
+    expect((await server().api('/fhir/Patient/hh-c', { method: 'DELETE' })).status).toBeLessThan(300);
+    await server().processors.drain();
+    expect(await groupsOf('hh-c')).toEqual([]);
+    expect((await server().api(`/fhir/Group/${moved!.id}`)).status).toBe(410);
+  });
+
+  it('links a Patient even when a leftover blocking row for it is already in the index', async () => {
+    await server().db.query(`INSERT INTO mpi_block (key, patient_id) VALUES ('ph:13900009999', 'left-1')`);
+    await put(patient('left-1', { name: '马丽', sex: 'female', birth: '1999-09-09', phone: '13900009999', line: '' }));
+    await server().processors.drain();
+    expect((await personOf('left-1')).patients.map((p) => p.patientId)).toEqual(['left-1']);
+    const keys = await server().db.query<{ key: string }>(`SELECT key FROM mpi_block WHERE patient_id = 'left-1' ORDER BY key`);
+    expect(keys.rows.map((r) => r.key.slice(0, 3))).toEqual(['bd:', 'nb:', 'ph:', 'sy:']);
+  });
+
+  it('treats a resend of an unchanged Patient as unchanged (no new Person version)', async () => {
+    const before = (await (await server().api(`/fhir/Person/${(await personOf('hh-a')).personId}`)).json()) as { meta: { versionId: string } };
+    await put({ ...patient('hh-a', { name: '陈静', sex: 'female', birth: '1961-02-03', phone: '13600000001', line: '解放路18号2幢1单元502室', idNumber: makeIdNumber('339902', '1961-02-03', 12) }), meta: { tag: [{ code: 'resend' }] } } as Patient);
+    await server().processors.drain();
+    const after = (await (await server().api(`/fhir/Person/${(await personOf('hh-a')).personId}`)).json()) as { meta: { versionId: string } };
+    expect(after.meta.versionId).toBe(before.meta.versionId);
+  });
+
   it('links HL7 v2 patients from two hospitals by resident ID number', async () => {
     const msg = (f: string, id: string, name: string) =>
       [

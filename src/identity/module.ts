@@ -110,12 +110,12 @@ const identityModule: YifangModule = {
       return reply.type(FHIR_JSON).send({ resourceType: 'Bundle', type: 'searchset', total: out.length, entry: out.map((r) => ({ fullUrl: `${r.resourceType}/${r.id}`, resource: r, search: { mode: 'match' } })) });
     });
 
-    describeRoute({ method: 'get', path: '/api/identity/patients/{id}/person', summary: 'The person a Patient belongs to, with all its Patients (facility, assurance) and household', tag: 'identity' });
+    describeRoute({ method: 'get', path: '/api/identity/patients/{id}/person', summary: 'The person a Patient belongs to, with all its Patients (facility, assurance), its household (persons at the same address) and the household Groups (FHIR Group, also found with GET /fhir/Group?member=Patient/{id})', tag: 'identity' });
     app.get<{ Params: { id: string } }>('/api/identity/patients/:id/person', async (req) => {
       await ctx.guard(req, 'fhir:read');
       const personId = await mpi.personOfPatient(req.params.id);
       if (!personId) throw notFound(`Patient/${req.params.id} is not linked yet`);
-      return { personId, patients: await mpi.patientsOfPerson(personId), household: await mpi.householdOf(personId) };
+      return { personId, patients: await mpi.patientsOfPerson(personId), household: await mpi.householdOf(personId), householdGroups: await mpi.householdGroupsOf(personId) };
     });
 
     describeRoute({ method: 'get', path: '/api/identity/review', summary: 'Open review items (pairs between the thresholds), highest score first', tag: 'identity' });

@@ -13,7 +13,9 @@ import type { FhirRepository, Queryable } from '../fhir/repository.js';
 import type { Database } from '../platform/db.js';
 import { candidateComparisons } from './evaluate.js';
 import { decide, fitEm, loadLinkageConfig, MemoryIndex, rankCandidates, weightsOf, type Assurance, type Candidate, type Decision, type Parameters, type Weights } from './linkage.js';
+import { householdGroup, householdGroupId, householdKey, type HouseholdMember } from './household.js';
 import { blockingKeys, toIdentityRecord, type IdentityRecord } from './record.js';
+import { storeResources } from './store-resources.js';
 
 export interface LinkOutcome {
   patientId: string;
@@ -34,10 +36,18 @@ export interface Move {
   fromAssurance: string;
 }
 
-/** Household key: area code + house address (people at one address form a household). */
-export function householdKey(r: IdentityRecord): string | undefined {
-  return r.address && /\d/.test(r.address) ? `${r.areaCode ?? ''}|${r.address}` : undefined;
+export { householdKey };
+
+/** Field-by-field equality (records read back from jsonb have their keys in another order). */
+function sameRecord(a: IdentityRecord, b: IdentityRecord): boolean {
+  const x = a as unknown as Record<string, unknown>;
+  const y = b as unknown as Record<string, unknown>;
+  const keys = new Set([...Object.keys(x), ...Object.keys(y)]);
+  for (const k of keys) if (x[k] !== y[k]) return false;
+  return true;
 }
+
+const copyText = (s: string) => s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 
 export class Mpi {
   private weights: Weights | undefined;
@@ -63,44 +73,54 @@ export class Mpi {
   async linkPatients(client: Queryable, patients: Patient[]): Promise<LinkOutcome[]> {
     const weights = await this.currentWeights(client);
     const { thresholds } = loadLinkageConfig();
-    const records = patients.filter((p) => p.id).map((p) => (p.link?.some((l) => l.type === 'replaced-by') ? { ...toIdentityRecord(p), replacedBy: p.link.find((l) => l.type === 'replaced-by')!.other.reference!.replace(/^Patient\//, '') } : toIdentityRecord(p)));
+    // The newest version of each Patient in the batch counts.
+    const byId = new Map<string, IdentityRecord & { replacedBy?: string }>();
+    for (const p of patients) {
+      if (!p.id) continue;
+      const replacedBy = p.link?.find((l) => l.type === 'replaced-by')?.other.reference?.replace(/^Patient\//, '');
+      byId.delete(p.id);
+      byId.set(p.id, replacedBy ? { ...toIdentityRecord(p), replacedBy } : toIdentityRecord(p));
+    }
+    const records = [...byId.values()];
     if (!records.length) return [];
-    const existing = new Map(
-      (await client.query<{ patient_id: string; person_id: string; data: IdentityRecord }>('SELECT patient_id, person_id, data FROM mpi_record WHERE patient_id = ANY($1)', [records.map((r) => r.patientId)])).rows.map((r) => [r.patient_id, r]),
-    );
     const keysOf = new Map(records.map((r) => [r.patientId, blockingKeys(r)]));
     const allKeys = [...new Set([...keysOf.values()].flat())];
+    // One round trip for the whole batch: the batch's own prior records and every candidate
+    // record sharing a key, each record once with the keys it shares.
+    // The candidate query's cost estimate crosses PostgreSQL's JIT threshold, and compiling it
+    // costs more (20–60 ms) than running it.
+    if (this.db.kind === 'postgres') await client.query('SET LOCAL jit = off');
+    const found = await client.query<{ patient_id: string; person_id: string; data: string; keys: string[] | null; own: boolean }>({
+      name: 'mpi-candidates',
+      text: `WITH hits AS (SELECT key, patient_id FROM mpi_block WHERE key = ANY($1::text[])),
+             cands AS (SELECT patient_id, array_agg(key) AS keys FROM hits GROUP BY patient_id)
+             SELECT r.patient_id, r.person_id, r.data::text AS data, c.keys, o.id IS NOT NULL AS own
+             FROM cands c FULL JOIN unnest($2::text[]) AS o(id) ON o.id = c.patient_id
+             JOIN mpi_record r ON r.patient_id = coalesce(c.patient_id, o.id)`,
+      values: [allKeys, records.map((r) => r.patientId)],
+    });
+    const existing = new Map<string, { person_id: string; data: IdentityRecord }>();
     const index = new MemoryIndex();
-    if (allKeys.length) {
-      // Keys first, then each distinct candidate record once (a candidate usually shares several keys).
-      const hits = await client.query<{ key: string; patient_id: string }>('SELECT key, patient_id FROM mpi_block WHERE key = ANY($1)', [allKeys]);
-      const ids = [...new Set(hits.rows.map((h) => h.patient_id))];
-      const cands = new Map<string, Candidate>();
-      if (ids.length) {
-        const found = await client.query<{ patient_id: string; person_id: string; data: string }>('SELECT patient_id, person_id, data::text AS data FROM mpi_record WHERE patient_id = ANY($1)', [ids]);
-        for (const row of found.rows) cands.set(row.patient_id, { record: JSON.parse(row.data) as IdentityRecord, personId: row.person_id });
-      }
-      for (const h of hits.rows) {
-        const c = cands.get(h.patient_id);
-        if (c) index.add(c, [h.key]);
-      }
+    for (const row of found.rows) {
+      const record = JSON.parse(row.data) as IdentityRecord;
+      if (row.own) existing.set(row.patient_id, { person_id: row.person_id, data: record });
+      if (row.keys?.length) index.add({ record, personId: row.person_id }, row.keys);
     }
     const outcomes: LinkOutcome[] = [];
     const newRecords: { r: IdentityRecord; personId: string; assurance: Assurance; score: number | null }[] = [];
     const reviews: { patient: string; person: string; candidatePatient: string; score: number; comparison: unknown }[] = [];
-    const changed: IdentityRecord[] = [];
+    const changed: { record: IdentityRecord; previous: IdentityRecord }[] = [];
     const touchedPersons = new Set<string>();
-    for (const r of records) {
+    for (const withLink of records) {
+      const { replacedBy, ...r } = withLink;
       const keys = keysOf.get(r.patientId)!;
       const prior = existing.get(r.patientId);
-      const replacedBy = (r as IdentityRecord & { replacedBy?: string }).replacedBy;
       if (prior) {
-        const { replacedBy: _drop, ...plain } = r as IdentityRecord & { replacedBy?: string };
-        if (JSON.stringify(prior.data) === JSON.stringify(plain) && !replacedBy) {
+        if (sameRecord(prior.data, r) && !replacedBy) {
           outcomes.push({ patientId: r.patientId, personId: prior.person_id, decision: 'unchanged' });
           continue;
         }
-        changed.push(plain);
+        changed.push({ record: r, previous: prior.data });
         touchedPersons.add(prior.person_id);
         outcomes.push({ patientId: r.patientId, personId: prior.person_id, decision: 'updated' });
         if (replacedBy) await this.followMerge(client, r.patientId, replacedBy, touchedPersons);
@@ -123,29 +143,30 @@ export class Mpi {
         if (d.kind === 'review') reviews.push({ patient: r.patientId, person: d.personId!, candidatePatient: d.ranked[0]!.patientId, score: d.score!, comparison: d.ranked[0]!.comparison });
         outcomes.push({ patientId: r.patientId, personId, decision: d.kind, ...(d.score !== undefined ? { score: d.score } : {}) });
       }
-      const { replacedBy: _x, ...plain } = r as IdentityRecord & { replacedBy?: string };
-      newRecords.push({ r: plain, personId, assurance, score });
-      index.add({ record: plain, personId }, keys);
+      newRecords.push({ r, personId, assurance, score });
+      index.add({ record: r, personId }, keys);
       touchedPersons.add(personId);
     }
+    if (changed.length) {
+      await client.query(
+        `UPDATE mpi_record m SET data = x.data, updated_at = now() FROM jsonb_to_recordset($1::jsonb) AS x(patient_id text, data jsonb) WHERE m.patient_id = x.patient_id`,
+        [JSON.stringify(changed.map((c) => ({ patient_id: c.record.patientId, data: c.record })))],
+      );
+      await this.deleteBlocks(client, changed.map((c) => c.previous));
+    }
+    const blockRows = [...newRecords.map((n) => n.r), ...changed.map((c) => c.record)].flatMap((r) => keysOf.get(r.patientId)!.map((key) => [key, r.patientId] as const));
     if (newRecords.length) {
-      await client.query(
+      await this.copyOrInsert(
+        client,
+        'mpi_record',
+        ['patient_id', 'person_id', 'assurance', 'score', 'data'],
+        newRecords.map((n) => [n.r.patientId, n.personId, n.assurance, n.score, JSON.stringify(n.r)]),
         `INSERT INTO mpi_record (patient_id, person_id, assurance, score, data)
-         SELECT x.patient_id, x.person_id, x.assurance, x.score, x.data FROM jsonb_to_recordset($1::jsonb) AS x(patient_id text, person_id text, assurance text, score float8, data jsonb)
-         ON CONFLICT (patient_id) DO NOTHING`,
-        [JSON.stringify(newRecords.map((n) => ({ patient_id: n.r.patientId, person_id: n.personId, assurance: n.assurance, score: n.score, data: n.r })))],
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::jsonb[]) ON CONFLICT (patient_id) DO NOTHING`,
       );
     }
-    for (const r of changed) {
-      await client.query('UPDATE mpi_record SET data = $2, updated_at = now() WHERE patient_id = $1', [r.patientId, JSON.stringify(r)]);
-      await client.query('DELETE FROM mpi_block WHERE patient_id = $1', [r.patientId]);
-    }
-    const blockRows = [...newRecords.map((n) => n.r), ...changed].flatMap((r) => keysOf.get(r.patientId)!.map((key) => ({ key, patient_id: r.patientId })));
     if (blockRows.length) {
-      await client.query(
-        `INSERT INTO mpi_block (key, patient_id) SELECT x.key, x.patient_id FROM jsonb_to_recordset($1::jsonb) AS x(key text, patient_id text) ON CONFLICT DO NOTHING`,
-        [JSON.stringify(blockRows)],
-      );
+      await this.copyOrInsert(client, 'mpi_block', ['key', 'patient_id'], blockRows, 'INSERT INTO mpi_block (key, patient_id) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING');
     }
     if (reviews.length) {
       await client.query(
@@ -159,6 +180,52 @@ export class Mpi {
     return outcomes;
   }
 
+  /**
+   * Writes new index rows by COPY, the cheapest way in: the Patients are new to the index (checked
+   * in the same transaction, and the processor cursor serialises linking). Should a row exist
+   * after all (a leftover blocking row), the savepoint takes the COPY back and the same rows go in
+   * by INSERT … ON CONFLICT DO NOTHING, as they do without a checked-out connection.
+   */
+  private async copyOrInsert(client: Queryable, table: string, columns: string[], rows: (readonly (string | number | null)[])[], insertSql: string): Promise<void> {
+    const insert = () => client.query({ name: `mpi-insert-${table}`, text: insertSql, values: columns.map((_, i) => rows.map((r) => r[i])) });
+    if (!this.canCopy(client)) {
+      await insert();
+      return;
+    }
+    const text = rows.map((r) => r.map((v) => (v === null ? '\\N' : copyText(String(v)))).join('\t')).join('\n') + '\n';
+    await client.query('SAVEPOINT mpi_copy');
+    try {
+      await this.db.copyFrom(client, table, columns, text);
+      await client.query('RELEASE SAVEPOINT mpi_copy');
+    } catch (e) {
+      if ((e as { code?: string }).code !== '23505') throw e;
+      await client.query('ROLLBACK TO SAVEPOINT mpi_copy');
+      await insert();
+    }
+  }
+
+  /** COPY needs a checked-out connection (a transaction's client), not the pool. */
+  private canCopy(client: Queryable): client is import('pg').PoolClient {
+    return 'release' in client;
+  }
+
+  /**
+   * Removes the blocking rows of these records by their keys (mpi_block has no index by patient).
+   * The infant key depends on today's date, so it is always included: a key that was never
+   * written deletes nothing.
+   */
+  private async deleteBlocks(client: Queryable, records: IdentityRecord[]): Promise<void> {
+    const keys: string[] = [];
+    const ids: string[] = [];
+    for (const r of records) {
+      for (const k of new Set([...blockingKeys(r), ...(r.birthDate ? [`bi:${r.birthDate}`] : [])])) {
+        keys.push(k);
+        ids.push(r.patientId);
+      }
+    }
+    if (keys.length) await client.query('DELETE FROM mpi_block b USING unnest($1::text[], $2::text[]) AS x(key, patient_id) WHERE b.key = x.key AND b.patient_id = x.patient_id', [keys, ids]);
+  }
+
   /** A40 seen on a Patient already indexed: move it to its survivor's person. */
   private async followMerge(client: Queryable, patientId: string, survivorPatient: string, touched: Set<string>): Promise<void> {
     const s = await client.query<{ person_id: string }>('SELECT person_id FROM mpi_record WHERE patient_id = $1', [survivorPatient]);
@@ -170,14 +237,17 @@ export class Mpi {
   }
 
   async removePatient(client: Queryable, patientId: string): Promise<void> {
-    const r = await client.query<{ person_id: string }>('DELETE FROM mpi_record WHERE patient_id = $1 RETURNING person_id', [patientId]);
-    await client.query('DELETE FROM mpi_block WHERE patient_id = $1', [patientId]);
+    const r = await client.query<{ person_id: string; data: IdentityRecord }>('DELETE FROM mpi_record WHERE patient_id = $1 RETURNING person_id, data', [patientId]);
+    if (r.rows[0]) await this.deleteBlocks(client, [r.rows[0].data]);
     await client.query(`UPDATE mpi_review SET status = 'rejected', resolved_by = 'system', resolved_at = now() WHERE patient_id = $1 AND status = 'open'`, [patientId]);
-    if (r.rows[0]) await this.refreshPersons(client, [r.rows[0].person_id]);
+    if (r.rows[0]) await this.refreshPersons(client, [r.rows[0].person_id], [patientId]);
   }
 
-  /** Rewrites the Person resources (and households) of these persons from their records. */
-  async refreshPersons(client: Queryable, personIds: string[]): Promise<void> {
+  /**
+   * Rewrites the Person resources of these persons from their records, and the household Groups
+   * their Patients belong to now or belonged to before (a move leaves one household for another).
+   */
+  async refreshPersons(client: Queryable, personIds: string[], removedPatients: string[] = []): Promise<void> {
     if (!personIds.length) return;
     const rows = await client.query<{ person_id: string; patient_id: string; assurance: string; data: IdentityRecord }>(
       'SELECT person_id, patient_id, assurance, data FROM mpi_record WHERE person_id = ANY($1) ORDER BY patient_id',
@@ -189,7 +259,7 @@ export class Mpi {
       list.push(r);
       byPerson.set(r.person_id, list);
     }
-    await client.query('DELETE FROM mpi_household WHERE person_id = ANY($1)', [personIds]);
+    const persons: Person[] = [];
     for (const id of personIds) {
       const list = byPerson.get(id);
       if (!list?.length) {
@@ -208,10 +278,32 @@ export class Mpi {
         ...(best.phone ? { telecom: [{ system: 'phone', value: best.phone }] } : {}),
         link: list.map((r) => ({ target: { reference: `Patient/${r.patient_id}` }, assurance: r.assurance as Assurance })),
       };
-      await this.repo.update('Person', id, person, {}, client);
-      const households = [...new Set(list.map((r) => householdKey(r.data)).filter((k): k is string => !!k))];
-      for (const key of households) await client.query('INSERT INTO mpi_household (address_key, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [key, id]);
+      persons.push(person);
     }
+    await storeResources(client, persons);
+    await this.refreshHouseholds(
+      client,
+      rows.rows.map((r) => ({ patientId: r.patient_id, personId: r.person_id, key: householdKey(r.data) })),
+      removedPatients,
+    );
+  }
+
+  /** Brings mpi_household and the household Groups of these Patients up to date. */
+  private async refreshHouseholds(client: Queryable, members: { patientId: string; personId: string; key: string | undefined }[], removedPatients: string[]): Promise<void> {
+    const patientIds = [...members.map((m) => m.patientId), ...removedPatients];
+    if (!patientIds.length) return;
+    const before = await client.query<{ address_key: string }>('DELETE FROM mpi_household WHERE patient_id = ANY($1) RETURNING address_key', [patientIds]);
+    const now = members.filter((m): m is { patientId: string; personId: string; key: string } => !!m.key);
+    if (now.length) {
+      await client.query('INSERT INTO mpi_household (address_key, patient_id, person_id) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])', [now.map((m) => m.key), now.map((m) => m.patientId), now.map((m) => m.personId)]);
+    }
+    const keys = [...new Set([...before.rows.map((r) => r.address_key), ...now.map((m) => m.key)])];
+    if (!keys.length) return;
+    const all = await client.query<{ address_key: string; patient_id: string; person_id: string }>('SELECT address_key, patient_id, person_id FROM mpi_household WHERE address_key = ANY($1)', [keys]);
+    const byKey = new Map<string, HouseholdMember[]>(keys.map((k) => [k, []]));
+    for (const r of all.rows) byKey.get(r.address_key)!.push({ patientId: r.patient_id, personId: r.person_id });
+    for (const [key, list] of byKey) if (!list.length) await this.repo.delete('Group', householdGroupId(key), client).catch(() => false);
+    await storeResources(client, [...byKey].filter(([, list]) => list.length).map(([key, list]) => householdGroup(key, list)));
   }
 
   // ---------------------------------------------------------------- manual decisions
@@ -312,6 +404,32 @@ export class Mpi {
       [personId],
     );
     return r.rows.map((x) => x.person_id);
+  }
+
+  /**
+   * Writes the household Group of every address in mpi_household (after migration 121 on an
+   * existing index, whose households had no Groups yet), in transactions of 500 households.
+   */
+  async rebuildHouseholdGroups(): Promise<{ households: number; members: number }> {
+    const keys = (await this.db.query<{ address_key: string }>('SELECT DISTINCT address_key FROM mpi_household ORDER BY 1')).rows.map((r) => r.address_key);
+    let members = 0;
+    for (let i = 0; i < keys.length; i += 500) {
+      const chunk = keys.slice(i, i + 500);
+      members += await this.db.transaction(async (client) => {
+        const rows = await client.query<{ address_key: string; patient_id: string; person_id: string }>('SELECT address_key, patient_id, person_id FROM mpi_household WHERE address_key = ANY($1)', [chunk]);
+        const byKey = new Map<string, HouseholdMember[]>();
+        for (const r of rows.rows) byKey.set(r.address_key, [...(byKey.get(r.address_key) ?? []), { patientId: r.patient_id, personId: r.person_id }]);
+        await storeResources(client, [...byKey].map(([key, list]) => householdGroup(key, list)));
+        return rows.rows.length;
+      });
+    }
+    return { households: keys.length, members };
+  }
+
+  /** The household Groups (one per address) the Patients of this person belong to. */
+  async householdGroupsOf(personId: string): Promise<{ group: string; addressKey: string }[]> {
+    const r = await this.db.query<{ address_key: string }>('SELECT DISTINCT address_key FROM mpi_household WHERE person_id = $1 ORDER BY 1', [personId]);
+    return r.rows.map((x) => ({ group: `Group/${householdGroupId(x.address_key)}`, addressKey: x.address_key }));
   }
 
   /** Re-estimates m/u by EM on candidate pairs of (a sample of) the index and stores them. */

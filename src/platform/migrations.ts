@@ -33,6 +33,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 100, name: 'hl7v2-inbound', sql: sqlFile('hl7v2/migrations/100_hl7_inbound.sql') },
   { version: 110, name: 'feeds', sql: sqlFile('feeds/migrations/110_feeds.sql') },
   { version: 120, name: 'identity-mpi', sql: sqlFile('identity/migrations/120_identity.sql') },
+  { version: 121, name: 'identity-households', sql: sqlFile('identity/migrations/121_identity_households.sql') },
   { version: 300, name: 'chronic-care', sql: sqlFile('chronic/migrations/300_chronic.sql') },
 ];
 

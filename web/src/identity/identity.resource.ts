@@ -29,6 +29,8 @@ export interface PersonView {
   personId: string;
   patients: { patientId: string; assurance: string; data: IdentityData }[];
   household: string[];
+  /** FHIR Group per household address (GET /fhir/Group?member=Patient/{id} finds the same). */
+  householdGroups?: { group: string; addressKey: string }[];
 }
 
 export const fetchReview = (signal?: AbortSignal) => apiRequest<{ items: ReviewItem[]; thresholds: { upper: number; lower: number } }>('/api/identity/review', { signal, accept: 'application/json' });
