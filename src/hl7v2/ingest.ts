@@ -194,6 +194,8 @@ export class Hl7Ingest {
     this.draining = true;
     try {
       while (this.waiting.length) {
+        // Let socket reads already due run first, so messages that arrived together commit together.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const batch = takeIndependent(this.waiting, MAX_BATCH);
         let outcomes: BatchOutcome[];
         try {
