@@ -1,7 +1,8 @@
 /**
  * Everything due for one resident when they check in anywhere (健康管理站): follow-ups, first-visit
  * blood pressure (首诊测血压), vaccines, education items, referral returns, confirmation of
- * suspected cases. Computed on request from indexed per-patient rows (a few point queries).
+ * suspected cases, notifiable-disease report cards still to complete. Computed on request from
+ * indexed per-patient rows in one statement (one round trip, also while a recompute runs).
  */
 import type pg from 'pg';
 import { ageOn, addDays, ruleSetFor, type ChronicRuleSet } from '../chronic/rules.js';
@@ -11,7 +12,7 @@ import { vaccinesDue, type Schedules } from '../immunization/schedule.js';
 type Q = Pick<pg.PoolClient, 'query'>;
 
 export interface DueItem {
-  kind: 'follow-up' | 'bp-screening' | 'vaccine' | 'education' | 'referral-return' | 'confirmation';
+  kind: 'follow-up' | 'bp-screening' | 'vaccine' | 'education' | 'referral-return' | 'confirmation' | 'report-card';
   /** Stable key for completing the item. */
   key: string;
   title: string;
@@ -19,6 +20,14 @@ export interface DueItem {
   dueDate: string | null;
   overdue: boolean;
   patientId: string;
+  /**
+   * For screens in other languages: message keys of the title and detail (web/src/i18n) with
+   * their parameters (codes, dates, numbers); title and detail above are the zh-CN text.
+   */
+  i18n: { title: string; detail?: string; params?: Record<string, string | number> };
+  /** Report-card items: the card (GET /api/report-cards/{cardId}) and its FHIR Task. */
+  cardId?: string;
+  taskId?: string;
 }
 
 export interface DueDeps {
@@ -37,11 +46,21 @@ interface DueDoc {
   referrals: { task_id: string; direction: string; status: string; reason: string | null; due_on: string | null }[];
   confirmations: { disease: string; reason: string; detected_on: string }[];
   given: string[];
+  /** A pregnancy in progress today (care_key_population): influenza vaccine for pregnant women. */
+  pregnant: boolean;
+  cards: { id: string; task_id: string | null; status: string; disease_name: string; deadline_at: string | null; return_reason: string | null }[];
 }
 
 const LABEL = { htn: '高血压', dm: '2型糖尿病' } as Record<string, string>;
 
-export async function dueServicesFor(client: Q, patientId: string, today: string, deps: DueDeps): Promise<DueItem[]> {
+/**
+ * Report cards (传染病报告卡, kept by the surveillance module) that wait for the clinician: drafts
+ * made from a notifiable diagnosis, and cards the CDC returned (退卡). Read-only here.
+ */
+export const OPEN_CARD_STATUSES = ['draft', 'returned'];
+
+/** The due list of a Patient id, or null when chronic care does not know that Patient (yet). */
+export async function dueServicesFor(client: Q, patientId: string, today: string, deps: DueDeps): Promise<DueItem[] | null> {
   const rules = ruleSetFor(deps.sets, today);
   const yearStart = `${today.slice(0, 4)}-01-01`;
   // One statement, one round trip: on a single-session store (PGlite) a check-in waits for the
@@ -57,9 +76,13 @@ export async function dueServicesFor(client: Q, patientId: string, today: string
        'referrals', (SELECT coalesce(json_agg(json_build_object('task_id', task_id, 'direction', direction, 'status', status, 'reason', reason, 'due_on', due_on::text)), '[]')
                      FROM care_referral WHERE patient_id = $1 AND status IN ('requested', 'received', 'accepted', 'in-progress')),
        'confirmations', (SELECT coalesce(json_agg(json_build_object('disease', disease, 'reason', reason, 'detected_on', detected_on::text)), '[]') FROM chronic_confirmation WHERE patient_id = $1 AND status = 'open'),
-       'given', (SELECT coalesce(json_agg(item_id), '[]') FROM care_education_given WHERE patient_id = $1 AND given_on >= $2::date)
+       'given', (SELECT coalesce(json_agg(item_id), '[]') FROM care_education_given WHERE patient_id = $1 AND given_on >= $2::date),
+       'pregnant', EXISTS (SELECT 1 FROM care_key_population WHERE patient_id = $1 AND population = 'pregnant'
+                           AND (start_on IS NULL OR start_on <= $4::date) AND (end_on IS NULL OR end_on >= $4::date)),
+       'cards', (SELECT coalesce(json_agg(json_build_object('id', id, 'task_id', task_id, 'status', status, 'disease_name', disease_name, 'deadline_at', deadline_at, 'return_reason', return_reason) ORDER BY deadline_at, id), '[]')
+                 FROM surv_report_card WHERE patient_id = $1 AND status = ANY($3))
      ) AS doc`,
-    [patientId, yearStart],
+    [patientId, yearStart, OPEN_CARD_STATUSES, today],
   );
   const d = res.rows[0]!.doc;
   const person = { rows: d.person ? [d.person] : [] };
@@ -72,7 +95,8 @@ export async function dueServicesFor(client: Q, patientId: string, today: string
   const confirmations = { rows: d.confirmations };
   const given = { rows: d.given.map((item_id) => ({ item_id })) };
   const p = person.rows[0];
-  if (!p || p.deceased) return [];
+  if (!p) return null;
+  if (p.deceased) return [];
   const items: DueItem[] = [];
   const soon = addDays(today, 7);
   for (const r of registry.rows) {
@@ -82,6 +106,7 @@ export async function dueServicesFor(client: Q, patientId: string, today: string
       key: `follow-up:${r.disease}`,
       title: `${LABEL[r.disease]}随访`,
       detail: r.decision === 'refer' || r.decision === 'urgent-referral' ? '转诊后随访' : r.decision === 'adjust' ? '调整治疗后2周内随访' : '常规随访',
+      i18n: { title: 'care.due.followUp', detail: `care.due.followUp.${r.decision === 'refer' || r.decision === 'urgent-referral' ? 'refer' : r.decision === 'adjust' ? 'adjust' : 'routine'}`, params: { disease: r.disease } },
       dueDate: r.next_due,
       overdue: r.next_due < today,
       patientId,
@@ -89,17 +114,17 @@ export async function dueServicesFor(client: Q, patientId: string, today: string
   }
   const age = p.birth_date ? ageOn(p.birth_date, today) : undefined;
   if (age !== undefined && age >= rules.screening.bpScreeningMinAge && bp.rows[0]!.n === 0)
-    items.push({ kind: 'bp-screening', key: 'bp-screening', title: '首诊测血压', detail: `${age} 岁，今年尚无血压记录`, dueDate: today, overdue: false, patientId });
+    items.push({ kind: 'bp-screening', key: 'bp-screening', title: '首诊测血压', detail: `${age} 岁，今年尚无血压记录`, dueDate: today, overdue: false, patientId, i18n: { title: 'care.due.bpScreening', detail: 'care.due.bpScreening.detail', params: { age } } });
   if (p.birth_date) {
     const icd = conditions.rows.map((c) => c.icd);
-    for (const v of vaccinesDue({ birthDate: p.birth_date, conditions: icd }, doses.rows.map((d) => ({ vaccine: d.vaccine, date: d.given_on })), deps.schedules, today)) {
+    for (const v of vaccinesDue({ birthDate: p.birth_date, conditions: icd, pregnant: d.pregnant }, doses.rows.map((d) => ({ vaccine: d.vaccine, date: d.given_on })), deps.schedules, today)) {
       if (v.status === 'upcoming') continue;
-      items.push({ kind: 'vaccine', key: `vaccine:${v.vaccine}:${v.dose}`, title: `${v.name} 第${v.dose}剂`, detail: v.reason, dueDate: v.dueDate, overdue: v.status === 'overdue', patientId });
+      items.push({ kind: 'vaccine', key: `vaccine:${v.vaccine}:${v.dose}`, title: `${v.name} 第${v.dose}剂`, detail: v.reason, dueDate: v.dueDate, overdue: v.status === 'overdue', patientId, i18n: { title: 'care.due.vaccine', detail: v.reasonI18n.key, params: { vaccine: v.vaccine, ...v.reasonI18n.params, dose: v.dose } } });
     }
     const done = new Set(given.rows.map((g) => g.item_id));
     const risks = confirmations.rows.some((c) => c.disease === 'htn') ? ['elevated-bp'] : [];
     for (const e of educationItemsFor({ age: age!, conditions: icd, medicationsAtc: meds.rows.map((m) => m.atc), risks }, deps.education))
-      if (!done.has(e.id)) items.push({ kind: 'education', key: `education:${e.id}`, title: e.title, detail: e.text, dueDate: null, overdue: false, patientId });
+      if (!done.has(e.id)) items.push({ kind: 'education', key: `education:${e.id}`, title: e.title, detail: e.text, dueDate: null, overdue: false, patientId, i18n: { title: `care.edu.${e.id}` } });
   }
   for (const r of referrals.rows)
     items.push({
@@ -107,11 +132,28 @@ export async function dueServicesFor(client: Q, patientId: string, today: string
       key: `referral:${r.task_id}`,
       title: r.direction === 'down' ? '出院下转随访' : '上转待回转',
       detail: r.reason ?? '',
+      i18n: { title: r.direction === 'down' ? 'care.due.downReferral' : 'care.due.upReferral' },
       dueDate: r.due_on,
       overdue: !!r.due_on && r.due_on < today,
       patientId,
     });
   for (const c of confirmations.rows)
-    items.push({ kind: 'confirmation', key: `confirmation:${c.disease}`, title: `疑似${LABEL[c.disease]}待确诊`, detail: c.reason, dueDate: c.detected_on, overdue: false, patientId });
+    items.push({ kind: 'confirmation', key: `confirmation:${c.disease}`, title: `疑似${LABEL[c.disease]}待确诊`, detail: c.reason, dueDate: c.detected_on, overdue: false, patientId, i18n: { title: 'care.due.confirmation', params: { disease: c.disease } } });
+  for (const c of d.cards) {
+    // Deadlines are instants; the list shows the district's calendar date (UTC+8).
+    const deadline = c.deadline_at ? new Date(new Date(c.deadline_at).getTime() + 8 * 3600_000).toISOString().slice(0, 10) : null;
+    items.push({
+      kind: 'report-card',
+      key: `report-card:${c.id}`,
+      title: c.status === 'returned' ? `传染病报告卡被退回：${c.disease_name}` : `传染病报告卡待填报：${c.disease_name}`,
+      detail: c.status === 'returned' ? `退卡原因：${c.return_reason ?? '—'}，请修改后重新提交` : '请补全并提交报告卡',
+      i18n: { title: `care.due.card.${c.status}`, detail: `care.due.card.${c.status}.detail`, params: { disease: c.disease_name, reason: c.return_reason ?? '—' } },
+      dueDate: deadline,
+      overdue: !!c.deadline_at && new Date(c.deadline_at).getTime() < Date.now(),
+      patientId,
+      cardId: c.id,
+      ...(c.task_id ? { taskId: c.task_id } : {}),
+    });
+  }
   return items;
 }

@@ -3,13 +3,14 @@
  * health-education prescriptions (Communication), check-in and the due-services list.
  */
 import { randomUUID } from 'node:crypto';
-import type { Communication, EpisodeOfCare, Patient, Person, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { Communication, EpisodeOfCare, Flag, Patient, Person, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { describeRoute } from '../platform/openapi.js';
 import { badRequest, conflict, notFound } from '../platform/errors.js';
 import type { ModuleContext } from '../platform/module.js';
 import { addDays, ageOn } from '../chronic/rules.js';
 import { asOfParam, todayInChina, type ChronicConfig } from '../chronic/context.js';
-import { CONTRACT_HOUSEHOLD_EXTENSION, CONTRACT_TYPE_SYSTEM, EDUCATION_ITEM_SYSTEM, REFERRAL_TASK_SYSTEM, SERVICE_PACKAGE_EXTENSION, SERVICE_PACKAGE_SYSTEM, VISIT_TYPE_SYSTEM } from '../chronic/uris.js';
+import { CONTRACT_HOUSEHOLD_EXTENSION, CONTRACT_TYPE_SYSTEM, EDUCATION_ITEM_SYSTEM, KEY_POPULATION_SYSTEM, REFERRAL_TASK_SYSTEM, SERVICE_PACKAGE_EXTENSION, SERVICE_PACKAGE_SYSTEM, VISIT_TYPE_SYSTEM } from '../chronic/uris.js';
+import { FLAGGED_POPULATIONS, keyPopulationsOnSql, populationFromFlag, populationsOf, POPULATION_LABEL } from './key-populations.js';
 import { dueServicesFor } from './due-services.js';
 import { contractRow } from '../chronic/facts.js';
 import { upsertRows } from '../chronic/store.js';
@@ -29,10 +30,8 @@ export const SERVICE_PACKAGES: Record<string, string> = {
 export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): void {
   const { app, db, repo } = ctx;
 
-  /** Patient ids behind an id that may be a Patient or a Person (Person.link targets). */
+  /** Patient ids behind an id that is a Patient chronic care has not seen yet, or a Person (Person.link targets). */
   async function residentPatients(id: string): Promise<string[]> {
-    const known = await db.query('SELECT 1 FROM chronic_person WHERE patient_id = $1', [id]);
-    if (known.rows.length) return [id];
     try {
       const p = (await repo.read('Patient', id)) as Patient;
       return [p.id!];
@@ -48,13 +47,14 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
     throw notFound(`resident '${id}' is neither a Patient nor a Person with linked Patients`);
   }
 
-  describeRoute({ method: 'get', path: '/api/residents/{id}/due-services', summary: 'Everything due for a resident (Patient or Person id): follow-ups, BP screening, vaccines, education, referral returns, confirmations', tag: 'care', responses: { '200': '{"residentId","asOf","items":[{"kind","key","title","detail","dueDate","overdue","patientId"}]}' } });
+  describeRoute({ method: 'get', path: '/api/residents/{id}/due-services', summary: 'Everything due for a resident (Patient or Person id): follow-ups, BP screening, vaccines, education, referral returns, confirmations, notifiable report cards to complete (draft or returned)', tag: 'care', responses: { '200': '{"residentId","asOf","items":[{"kind","key","title","detail","dueDate","overdue","patientId","cardId?","taskId?"}]}', '404': 'Neither a Patient nor a Person with linked Patients' } });
   app.get('/api/residents/:id/due-services', async (req) => {
     await ctx.guard(req, 'care:read');
     const { id } = req.params as { id: string };
     const asOf = asOfParam((req.query as Record<string, string | undefined>).asOf);
-    const patients = await residentPatients(id);
-    const items = (await Promise.all(patients.map((p) => dueServicesFor(db.pool, p, asOf, config)))).flat();
+    // The common case (a known Patient id) is one statement; other ids are resolved first.
+    const direct = await dueServicesFor(db.pool, id, asOf, config);
+    const items = direct ?? (await Promise.all((await residentPatients(id)).map(async (p) => (await dueServicesFor(db.pool, p, asOf, config)) ?? []))).flat();
     // A Person with several Patient records sees each item once.
     const seen = new Set<string>();
     return { residentId: id, asOf, items: items.filter((i) => (seen.has(i.key) ? false : (seen.add(i.key), true))) };
@@ -82,7 +82,7 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
       ...(str(b.organizationId) ? { serviceProvider: { reference: `Organization/${str(b.organizationId)}` } } : {}),
     });
     ctx.processors.poke();
-    return reply.code(201).send({ encounterId: id, items: await dueServicesFor(db.pool, patientId, todayInChina(), config) });
+    return reply.code(201).send({ encounterId: id, items: (await dueServicesFor(db.pool, patientId, todayInChina(), config)) ?? [] });
   });
 
   describeRoute({ method: 'get', path: '/api/care/check-ins', summary: "Today's check-ins: web check-ins (Encounter arrived) and ADT A04 registrations (ambulatory Encounter in progress)", tag: 'care' });
@@ -198,23 +198,124 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
     const q = req.query as Record<string, string | undefined>;
     const params: unknown[] = [q.status ?? 'active'];
     let where = 'c.status = $1';
+    // (key populations: age and registries, plus pregnant / disabled / hardship in force today)
     if (q.team) (params.push(q.team), (where += ` AND c.team_id = $${params.length}`));
     if (q.patient) (params.push(q.patient), (where += ` AND c.patient_id = $${params.length}`));
-    const r = await db.query<{ episodeId: string; patientId: string; name: string | null; birthDate: string | null; teamId: string; package: string | null; start: string; end: string; householdId: string | null; chronic: boolean }>(
-      `SELECT c.episode_id AS "episodeId", c.patient_id AS "patientId", p.name, to_char(p.birth_date, 'YYYY-MM-DD') AS "birthDate", c.team_id AS "teamId", c.package,
+    const today = todayInChina();
+    params.push(today);
+    const r = await db.query<{ episodeId: string; patientId: string; name: string | null; birthDate: string | null; teamId: string; package: string | null; start: string; end: string; householdId: string | null; chronic: boolean; pregnant: boolean | null; disabled: boolean | null; hardship: boolean | null }>(
+      `WITH kp AS (${keyPopulationsOnSql(`$${params.length}`)})
+       SELECT c.episode_id AS "episodeId", c.patient_id AS "patientId", p.name, to_char(p.birth_date, 'YYYY-MM-DD') AS "birthDate", c.team_id AS "teamId", c.package,
               to_char(c.start_on, 'YYYY-MM-DD') AS start, to_char(c.end_on, 'YYYY-MM-DD') AS "end", c.household_id AS "householdId",
-              EXISTS (SELECT 1 FROM chronic_registry g WHERE g.patient_id = c.patient_id) AS chronic
-       FROM care_contract c LEFT JOIN chronic_person p ON p.patient_id = c.patient_id WHERE ${where} ORDER BY c.start_on DESC, c.patient_id LIMIT 2000`,
+              EXISTS (SELECT 1 FROM chronic_registry g WHERE g.patient_id = c.patient_id) AS chronic, kp.pregnant, kp.disabled, kp.hardship
+       FROM care_contract c LEFT JOIN chronic_person p ON p.patient_id = c.patient_id LEFT JOIN kp ON kp.patient_id = c.patient_id
+       WHERE ${where} ORDER BY c.start_on DESC, c.patient_id LIMIT 2000`,
       params,
     );
-    const today = todayInChina();
     return {
-      rows: r.rows.map((x) => {
-        const age = x.birthDate ? ageOn(x.birthDate, today) : undefined;
-        const populations = [...(age !== undefined && age >= 65 ? ['elderly'] : []), ...(x.chronic ? ['chronic'] : []), ...(age !== undefined && age <= 6 ? ['children'] : [])];
-        return { ...x, populations, renewalDue: !!x.end && x.end <= addDays(today, 30) };
+      rows: r.rows.map(({ pregnant, disabled, hardship, ...x }) => {
+        const age = x.birthDate ? ageOn(x.birthDate, today) : null;
+        return { ...x, populations: populationsOf({ age, chronic: x.chronic, pregnant, disabled, hardship }), renewalDue: !!x.end && x.end <= addDays(today, 30) };
       }),
     };
+  });
+
+  // ---- key populations (重点人群) ------------------------------------------------------------
+  describeRoute({
+    method: 'get',
+    path: '/api/care/key-populations',
+    summary: 'Stored key-population memberships (pregnant from the record; disabled and hardship flagged by staff). Filters: patient, population, asOf (only those in force that day)',
+    tag: 'care',
+    responses: { '200': '{"rows":[{"source","patientId","name","population","start","end","note"}]}' },
+  });
+  app.get('/api/care/key-populations', async (req) => {
+    await ctx.guard(req, 'care:read');
+    const q = req.query as Record<string, string | undefined>;
+    const params: unknown[] = [];
+    let where = 'true';
+    if (q.patient) (params.push(q.patient), (where += ` AND k.patient_id = $${params.length}`));
+    if (q.population) {
+      if (!['pregnant', ...FLAGGED_POPULATIONS].includes(q.population)) throw badRequest(`population: one of pregnant, ${FLAGGED_POPULATIONS.join(', ')}`);
+      params.push(q.population);
+      where += ` AND k.population = $${params.length}`;
+    }
+    if (q.asOf !== undefined) {
+      params.push(asOfParam(q.asOf));
+      where += ` AND (k.start_on IS NULL OR k.start_on <= $${params.length}::date) AND (k.end_on IS NULL OR k.end_on >= $${params.length}::date)`;
+    }
+    const r = await db.query(
+      `SELECT k.source, k.patient_id AS "patientId", p.name, k.population, to_char(k.start_on, 'YYYY-MM-DD') AS start, to_char(k.end_on, 'YYYY-MM-DD') AS "end", k.note
+       FROM care_key_population k LEFT JOIN chronic_person p ON p.patient_id = k.patient_id WHERE ${where} ORDER BY k.patient_id, k.population, k.start_on NULLS FIRST LIMIT 5000`,
+      params,
+    );
+    return { rows: r.rows };
+  });
+
+  describeRoute({
+    method: 'post',
+    path: '/api/care/key-populations',
+    summary: 'Flag a resident as disabled (残疾人) or in a special-hardship family (特困家庭): a FHIR Flag; 409 if already flagged',
+    tag: 'care',
+    requestBody: { contentType: 'application/json', schema: { type: 'object', required: ['patientId', 'population'], properties: { patientId: { type: 'string' }, population: { enum: [...FLAGGED_POPULATIONS] }, start: { type: 'string' }, note: { type: 'string' } } } },
+    responses: { '201': '{"flagId","source"}', '400': 'Unknown population or bad date', '404': 'No such Patient', '409': 'Already flagged' },
+  });
+  app.post('/api/care/key-populations', async (req, reply) => {
+    const user = await ctx.guard(req, 'care:write');
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    const patientId = str(b.patientId);
+    const population = str(b.population);
+    if (!patientId) throw badRequest('patientId: required');
+    if (!population || !(FLAGGED_POPULATIONS as readonly string[]).includes(population))
+      throw badRequest(`population: one of ${FLAGGED_POPULATIONS.join(', ')} (pregnancy comes from the record: a pregnancy Condition or EpisodeOfCare)`);
+    const start = str(b.start) ?? todayInChina();
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(start) || Number.isNaN(Date.parse(start))) throw badRequest(`start: YYYY-MM-DD (got '${start}')`);
+    if (start > todayInChina()) throw badRequest(`start: ${start} is in the future`);
+    await repo.read('Patient', patientId);
+    const open = await db.query<{ source: string }>(
+      `SELECT source FROM care_key_population WHERE patient_id = $1 AND population = $2 AND source LIKE 'Flag/%' AND (end_on IS NULL OR end_on >= $3::date)`,
+      [patientId, population, todayInChina()],
+    );
+    if (open.rows.length) throw conflict(`Patient/${patientId} is already flagged ${population} (${open.rows[0]!.source})`);
+    const id = randomUUID();
+    const note = str(b.note);
+    const flag: Flag = {
+      resourceType: 'Flag',
+      id,
+      status: 'active',
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/flag-category', code: 'admin', display: 'Administrative' }] }],
+      code: { coding: [{ system: KEY_POPULATION_SYSTEM, code: population, display: POPULATION_LABEL[population] }], ...(note ? { text: note } : {}) },
+      subject: { reference: `Patient/${patientId}` },
+      period: { start },
+      ...(user.username ? { author: { display: user.username } } : {}),
+    };
+    await db.transaction(async (c) => {
+      await repo.update('Flag', id, flag, {}, c);
+      // Written now as well as by the processor, so coverage and the contract list see it at once.
+      await upsertRows(c, 'care_key_population', ['source'], [populationFromFlag(flag)!]);
+      await ctx.audit.recordNow(c, { user, action: 'C', subtype: 'create', entities: [`Flag/${id}`, `Patient/${patientId}`], outcome: 'success' });
+    });
+    ctx.processors.poke();
+    return reply.code(201).send({ flagId: id, source: `Flag/${id}` });
+  });
+
+  describeRoute({ method: 'post', path: '/api/care/key-populations/{flagId}/end', summary: 'End a disabled / hardship flag (Flag inactive, period end = the given day or today)', tag: 'care', responses: { '200': '{"flagId","end"}', '404': 'No such Flag', '409': 'Not an active key-population flag' } });
+  app.post('/api/care/key-populations/:flagId/end', async (req) => {
+    const user = await ctx.guard(req, 'care:write');
+    const { flagId } = req.params as { flagId: string };
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    const end = str(b.end) ?? todayInChina();
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(end) || Number.isNaN(Date.parse(end))) throw badRequest(`end: YYYY-MM-DD (got '${end}')`);
+    const flag = (await repo.read('Flag', flagId)) as Flag;
+    if (flag.status !== 'active' || !flag.code?.coding?.some((c) => c.system === KEY_POPULATION_SYSTEM)) throw conflict(`Flag/${flagId} is not an active key-population flag`);
+    if (flag.period?.start && end < flag.period.start) throw badRequest(`end: ${end} is before the flag's start ${flag.period.start}`);
+    const ended: Flag = { ...flag, status: 'inactive', period: { ...flag.period, end } };
+    await db.transaction(async (c) => {
+      await repo.update('Flag', flagId, ended, {}, c);
+      await upsertRows(c, 'care_key_population', ['source'], [populationFromFlag(ended)!]);
+      await ctx.audit.recordNow(c, { user, action: 'U', subtype: 'update', entities: [`Flag/${flagId}`], outcome: 'success' });
+    });
+    ctx.processors.poke();
+    return { flagId, end };
   });
 
   // ---- referrals -------------------------------------------------------------------------

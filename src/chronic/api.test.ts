@@ -7,6 +7,7 @@ import { beforeAll, expect, it } from 'vitest';
 import { describeEachStore } from '../platform/testing.js';
 import { addDays } from './rules.js';
 import { todayInChina } from './context.js';
+import { makeIdNumber } from '../identity/id-number.js';
 
 const today = todayInChina();
 const yearsAgo = (n: number, md = '03-15') => `${Number(today.slice(0, 4)) - n}-${md}`;
@@ -218,5 +219,159 @@ describeEachStore('chronic care API', (server) => {
     await server().processors.drain();
     const reg = await get('/api/chronic/registry?disease=dm');
     expect(reg.rows).toEqual([expect.objectContaining({ patientId: 'p-hh1', source: 'manual', status: 'transferred' })]);
+  });
+});
+
+describeEachStore('check-in list: open report cards; key populations of contracts', (server) => {
+  const put = (type: string, r: Record<string, unknown>) => server().api(`/fhir/${type}/${r.id}`, { method: 'PUT', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ resourceType: type, ...r }) });
+  const get = async (p: string) => {
+    const res = await server().api(p);
+    expect(res.status, p).toBe(200);
+    return (await res.json()) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  };
+  const AREA = '339902001001';
+
+  beforeAll(async () => {
+    await put('Organization', { id: 'org-chc', name: '临江街道社区卫生服务中心' });
+    await put('Practitioner', { id: 'doc-1', name: [{ text: '王医生' }] });
+    await put('CareTeam', { id: 'team-a', name: '王医生团队', participant: [{ member: { reference: 'Practitioner/doc-1' } }], managingOrganization: [{ reference: 'Organization/org-chc' }] });
+    const birth = yearsAgo(9, '02-03');
+    await put('Patient', {
+      id: 'p-card',
+      gender: 'female',
+      birthDate: birth,
+      name: [{ text: '测试乙' }],
+      identifier: [{ system: 'urn:oid:1.2.156.112606.1.2.1', value: makeIdNumber('339902', birth, 124) }],
+      address: [{ use: 'home', extension: [{ url: 'https://yifang.health/fhir/StructureDefinition/area-code', valueString: AREA }], line: ['临江街道湖滨社区', '龙潭路2号'] }],
+    });
+    await put('Patient', { id: 'p-preg', gender: 'female', birthDate: yearsAgo(28), name: [{ text: '孕妇甲' }] });
+    await put('Patient', { id: 'p-preg-ep', gender: 'female', birthDate: yearsAgo(31), name: [{ text: '孕妇乙' }] });
+    await put('Patient', { id: 'p-dis', gender: 'male', birthDate: yearsAgo(50), name: [{ text: '残疾丙' }] });
+    await put('Patient', { id: 'p-hard', gender: 'male', birthDate: yearsAgo(45), name: [{ text: '特困丁' }] });
+    await put('Patient', { id: 'p-old-preg', gender: 'female', birthDate: yearsAgo(35), name: [{ text: '产妇戊' }] });
+    await put('Condition', {
+      id: 'c-preg',
+      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+      code: { coding: [{ system: 'http://snomed.info/sct', code: '77386006', display: 'Pregnancy' }], text: '早孕' },
+      subject: { reference: 'Patient/p-preg' },
+      onsetDateTime: addDays(today, -60),
+    });
+    // A pregnancy that ended last year (ICD-10 Z34, resolved with a date) is not a pregnancy today.
+    await put('Condition', {
+      id: 'c-old-preg',
+      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'resolved' }] },
+      code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code: 'Z34.0' }] },
+      subject: { reference: 'Patient/p-old-preg' },
+      onsetDateTime: addDays(today, -700),
+      abatementDateTime: addDays(today, -450),
+    });
+    await put('EpisodeOfCare', {
+      id: 'ep-preg',
+      status: 'active',
+      type: [{ coding: [{ system: 'http://snomed.info/sct', code: '77386006', display: 'Pregnancy' }], text: '孕产期保健' }],
+      patient: { reference: 'Patient/p-preg-ep' },
+      period: { start: addDays(today, -30) },
+    });
+    await server().processors.drain();
+  });
+
+  it('lists a drafted notifiable report card as due, hides it once submitted and shows it again when returned', async () => {
+    await put('Encounter', {
+      id: 'e-measles',
+      status: 'finished',
+      class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+      subject: { reference: 'Patient/p-card' },
+      period: { start: `${addDays(today, -3)}T09:00:00+08:00` },
+      serviceProvider: { reference: 'Organization/org-chc' },
+    });
+    await put('Condition', {
+      id: 'c-measles',
+      code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code: 'B05.9' }] },
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'encounter-diagnosis' }] }],
+      subject: { reference: 'Patient/p-card' },
+      encounter: { reference: 'Encounter/e-measles' },
+      recordedDate: `${addDays(today, -3)}T09:30:00+08:00`,
+      onsetDateTime: addDays(today, -5),
+    });
+    await server().processors.drain();
+    const cards = (items: { kind: string; detail: string }[]) => items.filter((i) => i.kind === 'report-card');
+    const due = await get('/api/residents/p-card/due-services');
+    expect(cards(due.items)).toEqual([expect.objectContaining({ key: 'report-card:Dc-measles', cardId: 'Dc-measles', taskId: 'rc-Dc-measles', title: '传染病报告卡待填报：麻疹', overdue: true, dueDate: addDays(today, -2) })]);
+
+    const card = await get('/api/report-cards/Dc-measles');
+    const complete = { occupationClass: { code: '03', name: '学生(大中小学)' }, reportingDoctor: '王医生', caseClassification: '临床诊断病例', reportingOrganization: { id: 'org-chc', code: '339902CHC01', name: '临江街道社区卫生服务中心' } };
+    const submitted = await server().api('/api/report-cards/Dc-measles/submit', json({ version: card.version, card: complete }));
+    expect(submitted.status).toBe(200);
+    expect(cards((await get('/api/residents/p-card/due-services')).items)).toEqual([]);
+
+    const sub = (await submitted.json()) as { version: number };
+    const returned = await server().api('/api/report-cards/Dc-measles/review', json({ action: 'return', version: sub.version, reason: '现住址不详' }));
+    expect(returned.status).toBe(200);
+    const again = cards((await get('/api/residents/p-card/due-services')).items);
+    expect(again).toEqual([expect.objectContaining({ key: 'report-card:Dc-measles', title: '传染病报告卡被退回：麻疹' })]);
+    expect(again[0].detail).toMatch(/现住址不详/);
+  });
+
+  it('staff flag disabled and hardship residents; bad input is refused with the reason', async () => {
+    const bad = async (body: Record<string, unknown>, status: number, text: RegExp) => {
+      const res = await server().api('/api/care/key-populations', json(body));
+      expect(res.status).toBe(status);
+      expect(JSON.stringify(await res.json())).toMatch(text);
+    };
+    await bad({ patientId: 'p-dis', population: 'vip' }, 400, /population: one of disabled, hardship/);
+    await bad({ patientId: 'p-dis', population: 'pregnant' }, 400, /pregnancy comes from the record/);
+    await bad({ patientId: 'p-dis', population: 'disabled', start: addDays(today, 5) }, 400, /is in the future/);
+    await bad({ patientId: 'p-dis', population: 'disabled', start: '2025-13-45' }, 400, /start: YYYY-MM-DD/);
+    await bad({ patientId: 'nobody', population: 'disabled' }, 404, /nobody/);
+    const ok = await server().api('/api/care/key-populations', json({ patientId: 'p-dis', population: 'disabled', start: addDays(today, -10), note: '肢体残疾二级' }));
+    expect(ok.status).toBe(201);
+    await bad({ patientId: 'p-dis', population: 'disabled' }, 409, /already flagged disabled/);
+    // A Flag written through FHIR (another system) counts too, through the change-log processor.
+    await put('Flag', {
+      id: 'flag-hard',
+      status: 'active',
+      code: { coding: [{ system: 'https://yifang.health/fhir/CodeSystem/key-population', code: 'hardship' }] },
+      subject: { reference: 'Patient/p-hard' },
+      period: { start: addDays(today, -100) },
+    });
+    await server().processors.drain();
+    const rows = (await get(`/api/care/key-populations?asOf=${today}`)).rows.map((r: { patientId: string; population: string }) => `${r.patientId}:${r.population}`);
+    expect(rows).toEqual(['p-dis:disabled', 'p-hard:hardship', 'p-preg:pregnant', 'p-preg-ep:pregnant']);
+    const flagged = (await get('/api/care/key-populations?population=disabled')).rows;
+    expect(flagged[0]).toMatchObject({ patientId: 'p-dis', note: '肢体残疾二级', start: addDays(today, -10), end: null });
+    expect((await server().api('/api/care/key-populations?population=vip')).status).toBe(400);
+  });
+
+  it('a pregnancy from the record brings the season\'s influenza vaccine to the check-in list', async () => {
+    const month = Number(today.slice(5, 7));
+    const fluDay = month >= 9 || month <= 3 ? today : `${today.slice(0, 4)}-09-15`;
+    const vaccines = async (id: string) => (await get(`/api/residents/${id}/due-services?asOf=${fluDay}`)).items.filter((i: { kind: string }) => i.kind === 'vaccine').map((i: { key: string; i18n: { detail: string } }) => `${i.key} ${i.i18n.detail}`);
+    expect(await vaccines('p-preg')).toEqual(['vaccine:IIV:1 imm.reason.flu.pregnant']);
+    expect(await vaccines('p-preg-ep')).toEqual(['vaccine:IIV:1 imm.reason.flu.pregnant']);
+    expect(await vaccines('p-hard')).toEqual([]);
+    const rec = await get(`/api/immunization/residents/p-preg/recommendation?asOf=${fluDay}`);
+    expect(rec.recommendation.map((r: { vaccineCode: { coding: { code: string }[] }[] }) => r.vaccineCode[0]!.coding[0]!.code)).toEqual(['IIV']);
+  });
+
+  it('coverage for pregnant, disabled and hardship residents; a pregnancy episode is not a contract', async () => {
+    for (const patientId of ['p-preg', 'p-dis', 'p-hard']) expect((await server().api('/api/care/contracts', json({ patientId, teamId: 'team-a', package: 'basic', start: addDays(today, -5) }))).status).toBe(201);
+    await server().processors.drain();
+    const contracts = (await get('/api/care/contracts')).rows as { patientId: string; populations: string[] }[];
+    expect(Object.fromEntries(contracts.map((c) => [c.patientId, c.populations]))).toEqual({ 'p-preg': ['pregnant'], 'p-dis': ['disabled'], 'p-hard': ['hardship'] });
+    const period = `${today.slice(0, 4)}-01-01/${today}`;
+    const coverage = async () => Object.fromEntries((await get(`/api/indicators?indicator=contract-coverage&period=${period}`)).values.map((v: { population: string; numerator: number; denominator: number }) => [v.population, `${v.numerator}/${v.denominator}`]));
+    expect(await coverage()).toMatchObject({ all: '3/6', pregnant: '1/2', disabled: '1/1', hardship: '1/1' });
+    const drill = await get(`/api/indicators/contract-coverage/residents?period=${period}&population=pregnant`);
+    expect(drill.rows.map((r: { patientId: string; inNumerator: boolean }) => `${r.patientId}:${r.inNumerator}`).sort()).toEqual(['p-preg-ep:false', 'p-preg:true']);
+
+    // Ending the hardship flag takes the resident out of that population.
+    const flagId = 'flag-hard';
+    expect((await server().api(`/api/care/key-populations/${flagId}/end`, json({ end: addDays(today, -100 - 1) }))).status).toBe(400);
+    expect((await server().api(`/api/care/key-populations/${flagId}/end`, json({ end: addDays(today, -1) }))).status).toBe(200);
+    expect((await server().api(`/api/care/key-populations/${flagId}/end`, json({}))).status).toBe(409);
+    await server().processors.drain();
+    const after = await coverage();
+    expect(after.hardship).toBeUndefined();
+    expect(after.disabled).toBe('1/1');
   });
 });

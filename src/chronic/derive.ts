@@ -6,12 +6,16 @@
 import type { EncounterRow, PersonRow, ReadingRow } from './facts.js';
 import { ageOn, comorbiditiesOf, nextFollowUp, onTime, ruleSetFor, type ChronicRuleSet, type Disease, type FollowUpDecision, type PastVisit, type Readings } from './rules.js';
 
+/** What the derivation reads of a resident and of a follow-up encounter (fewer columns, less to parse at scale). */
+export type PersonFacts = Pick<PersonRow, 'patient_id' | 'birth_date' | 'deceased' | 'organization_id' | 'area_code'>;
+export type FollowUpRow = Omit<EncounterRow, 'class' | 'status' | 'ended_on'>;
+
 export interface PatientFacts {
-  person: PersonRow | undefined;
+  person: PersonFacts | undefined;
   conditions: { icd: string; onset: string | null; active: boolean }[];
   medications: { atc: string | null; authored: string | null; active: boolean }[];
-  readings: ReadingRow[];
-  encounters: EncounterRow[];
+  readings: Omit<ReadingRow, 'observation_id'>[];
+  encounters: FollowUpRow[];
   /** Existing registry rows (manual enrolments and status changes survive a refresh). */
   registry: { disease: string; source: string; status: string; status_reason: string | null; diagnosed_on: string | null }[];
   /** Team of the active contract, if any. */
@@ -66,7 +70,7 @@ const prefixed = (code: string | null, prefixes: string[]) => !!code && prefixes
 const minDate = (dates: (string | null)[]) => dates.filter((d): d is string => !!d).sort()[0] ?? null;
 
 /** Readings of one encounter, plausible ones only, as the decision needs them. */
-export function readingsOf(readings: ReadingRow[]): Readings {
+export function readingsOf(readings: Omit<ReadingRow, 'observation_id'>[]): Readings {
   const out: Readings = {};
   for (const r of readings) {
     if (r.flag) continue;
@@ -96,7 +100,7 @@ export function derivePatientState(f: PatientFacts, sets: ChronicRuleSet[], toda
   if (dmDx.length || dmRx.length) evidence.set('dm', minDate([...dmDx.map((c) => c.onset), ...dmRx.map((m) => m.authored)]));
   for (const r of f.registry) if (r.source === 'manual' && !evidence.has(r.disease as Disease)) evidence.set(r.disease as Disease, r.diagnosed_on);
 
-  const readingsByEncounter = new Map<string, ReadingRow[]>();
+  const readingsByEncounter = new Map<string, Omit<ReadingRow, 'observation_id'>[]>();
   for (const r of f.readings) {
     if (!r.encounter_id) continue;
     const list = readingsByEncounter.get(r.encounter_id);
@@ -110,7 +114,7 @@ export function derivePatientState(f: PatientFacts, sets: ChronicRuleSet[], toda
   for (const [disease, diagnosedOn] of evidence) {
     const prior = f.registry.find((r) => r.disease === disease);
     const history: (PastVisit & { due: string })[] = [];
-    let lastEncounter: EncounterRow | undefined;
+    let lastEncounter: FollowUpRow | undefined;
     for (const e of followUps) {
       if (diagnosedOn && e.visit_date < diagnosedOn) continue;
       const readings = readingsOf(readingsByEncounter.get(e.encounter_id) ?? []);

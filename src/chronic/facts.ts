@@ -7,6 +7,7 @@ import type { CareTeam, Condition, Encounter, EpisodeOfCare, Immunization, Medic
 import { AREA_CODE_EXTENSION, HOUSEHOLD_EXTENSION, ICD10_SYSTEM, LOINC_SYSTEM } from '../fhir/uris.js';
 import { ATC_SYSTEM, CONTRACT_HOUSEHOLD_EXTENSION, EDUCATION_ITEM_SYSTEM, FOLLOW_UP_EXTENSION, REFERRAL_TASK_SYSTEM, SERVICE_PACKAGE_EXTENSION, VACCINE_SYSTEM, VISIT_TYPE_SYSTEM } from './uris.js';
 import { implausibleReadings, type ChronicRuleSet } from './rules.js';
+import { isPregnancyEpisode } from '../care/key-populations.js';
 
 export const refId = (r: Reference | undefined, type: string): string | null => {
   const ref = r?.reference;
@@ -157,7 +158,8 @@ export function immunizationRow(i: Immunization): { immunization_id: string; pat
 
 export function contractRow(e: EpisodeOfCare): { episode_id: string; patient_id: string; team_id: string | null; household_id: string | null; package: string | null; start_on: string | null; end_on: string | null; status: string } | null {
   const patient = refId(e.patient, 'Patient');
-  if (!patient) return null;
+  // A pregnancy episode is a key-population fact (care/key-populations.ts), not a contract.
+  if (!patient || isPregnancyEpisode(e)) return null;
   return {
     episode_id: e.id!,
     patient_id: patient,

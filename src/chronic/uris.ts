@@ -27,3 +27,6 @@ export const REFERRAL_TASK_SYSTEM = `${YIFANG_BASE}/CodeSystem/referral-task`;
 export const EDUCATION_ITEM_SYSTEM = `${YIFANG_BASE}/CodeSystem/education-item`;
 export const VACCINE_SYSTEM = `${YIFANG_BASE}/CodeSystem/vaccine`;
 export const ATC_SYSTEM = 'http://www.whocc.no/atc';
+/** Key populations of family-doctor contracts set by staff or derived: pregnant, disabled, hardship (Flag.code, EpisodeOfCare.type). */
+export const KEY_POPULATION_SYSTEM = `${YIFANG_BASE}/CodeSystem/key-population`;
+export const SNOMED_SYSTEM = 'http://snomed.info/sct';

@@ -28,7 +28,13 @@ export function registerImmunizationRoutes(ctx: ModuleContext, config: ChronicCo
     if (!p?.birth_date) throw notFound(`Patient/${id} is not known (or has no birth date)`);
     const doses = await ctx.db.query<{ vaccine: string; given_on: string }>(`SELECT vaccine, to_char(given_on, 'YYYY-MM-DD') AS given_on FROM imm_dose WHERE patient_id = $1 ORDER BY given_on`, [id]);
     const icd = (await ctx.db.query<{ icd: string }>('SELECT icd FROM chronic_condition WHERE patient_id = $1 AND active', [id])).rows.map((r) => r.icd);
-    const due = vaccinesDue({ birthDate: p.birth_date, conditions: icd }, doses.rows.map((d) => ({ vaccine: d.vaccine, date: d.given_on })), config.schedules, asOf);
+    const pregnant = (
+      await ctx.db.query(
+        `SELECT 1 FROM care_key_population WHERE patient_id = $1 AND population = 'pregnant' AND (start_on IS NULL OR start_on <= $2::date) AND (end_on IS NULL OR end_on >= $2::date) LIMIT 1`,
+        [id, asOf],
+      )
+    ).rows.length > 0;
+    const due = vaccinesDue({ birthDate: p.birth_date, conditions: icd, pregnant }, doses.rows.map((d) => ({ vaccine: d.vaccine, date: d.given_on })), config.schedules, asOf);
     const rec: ImmunizationRecommendation = {
       resourceType: 'ImmunizationRecommendation',
       id: randomUUID(),

@@ -103,6 +103,8 @@ export interface VaccineDue {
   dueDate: string;
   status: 'due' | 'overdue' | 'upcoming';
   reason: string;
+  /** The reason as a message key with parameters, for screens in other languages (web/src/i18n). */
+  reasonI18n: { key: string; params: Record<string, string | number> };
   schedule: string;
 }
 
@@ -156,7 +158,8 @@ export function vaccinesDue(resident: ResidentFacts, immunizations: GivenDose[],
         status = 'upcoming';
       } else status = asOf > overdueFrom ? 'overdue' : 'due';
       const reason = status === 'overdue' ? `补种：应于 ${next.ageMonths} 月龄（${byAge}）接种第 ${next.dose} 剂` : `${next.ageMonths} 月龄第 ${next.dose} 剂`;
-      out.push({ vaccine, name: info.name, dose: next.dose, dueDate, status, reason, schedule: child.version });
+      const reasonI18n = { key: status === 'overdue' ? 'imm.reason.catchUp' : 'imm.reason.scheduled', params: { months: next.ageMonths, date: byAge, dose: next.dose } };
+      out.push({ vaccine, name: info.name, dose: next.dose, dueDate, status, reason, reasonI18n, schedule: child.version });
     }
   }
   const a = schedules.adult;
@@ -165,30 +168,40 @@ export function vaccinesDue(resident: ResidentFacts, immunizations: GivenDose[],
   const flu = a.influenza;
   const inSeason = flu.seasonStartMonth <= flu.recommendUntilMonth ? month >= flu.seasonStartMonth && month <= flu.recommendUntilMonth : month >= flu.seasonStartMonth || month <= flu.recommendUntilMonth;
   if (inSeason) {
-    const why =
+    const group: [string, string] | undefined =
       age >= flu.minAge
-        ? `${flu.minAge} 岁及以上`
+        ? ['elderly', `${flu.minAge} 岁及以上`]
         : ageMonths >= flu.childMinMonths && ageMonths <= flu.childMaxMonths
-          ? `${flu.childMinMonths}–${flu.childMaxMonths} 月龄儿童`
+          ? ['child', `${flu.childMinMonths}–${flu.childMaxMonths} 月龄儿童`]
           : hasPrefix(resident.conditions, flu.conditionIcdPrefixes)
-            ? '慢性病患者'
+            ? ['chronic', '慢性病患者']
             : resident.pregnant
-              ? '孕妇'
+              ? ['pregnant', '孕妇']
               : resident.careHome
-                ? '养老机构住养人员'
+                ? ['careHome', '养老机构住养人员']
                 : undefined;
-    if (why) {
+    if (group) {
       const y = Number(asOf.slice(0, 4));
       const seasonStart = `${month >= flu.seasonStartMonth ? y : y - 1}-${String(flu.seasonStartMonth).padStart(2, '0')}-01`;
       if (!given.some((g) => g.vaccine === flu.vaccine && g.date.slice(0, 10) >= seasonStart))
-        out.push({ vaccine: flu.vaccine, name: flu.name, dose: 1, dueDate: seasonStart, status: 'due', reason: `本流行季流感疫苗（${why}）`, schedule: a.version });
+        out.push({
+          vaccine: flu.vaccine,
+          name: flu.name,
+          dose: 1,
+          dueDate: seasonStart,
+          status: 'due',
+          reason: `本流行季流感疫苗（${group[1]}）`,
+          reasonI18n: { key: `imm.reason.flu.${group[0]}`, params: { age: flu.minAge, from: flu.childMinMonths, to: flu.childMaxMonths } },
+          schedule: a.version,
+        });
     }
   }
   const pn = a.pneumococcal;
   const pnWhy = age >= pn.minAge ? `${pn.minAge} 岁及以上老年人` : age >= pn.highRiskMinAge && hasPrefix(resident.conditions, pn.highRiskIcdPrefixes) ? '高危成人' : undefined;
   if (pnWhy && !given.some((g) => g.vaccine === pn.vaccine)) {
     const from = age >= pn.minAge ? addMonths(resident.birthDate, pn.minAge * 12) : asOf;
-    out.push({ vaccine: pn.vaccine, name: pn.name, dose: 1, dueDate: from, status: 'due', reason: `23价肺炎疫苗一剂（${pnWhy}）`, schedule: a.version });
+    const reasonI18n = { key: age >= pn.minAge ? 'imm.reason.ppsv.elderly' : 'imm.reason.ppsv.highRisk', params: { age: pn.minAge } };
+    out.push({ vaccine: pn.vaccine, name: pn.name, dose: 1, dueDate: from, status: 'due', reason: `23价肺炎疫苗一剂（${pnWhy}）`, reasonI18n, schedule: a.version });
   }
   return out;
 }

@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { badRequest } from '../platform/errors.js';
 import { ruleSetFor, type ChronicRuleSet } from '../chronic/rules.js';
 import { childScheduleFor, type Schedules, addMonths } from '../immunization/schedule.js';
+import { keyPopulationsOnSql, populationsOf } from '../care/key-populations.js';
 
 type Q = Pick<pg.PoolClient, 'query'>;
 
@@ -42,7 +43,8 @@ export const INDICATORS: IndicatorDefinition[] = [
     code: 'contract-coverage',
     name: '家庭医生签约覆盖率',
     numerator: '期末有有效签约（EpisodeOfCare active，期间覆盖期末）的在册存活居民数',
-    denominator: '期末在册存活居民数（分重点人群：65 岁及以上老年人、慢病患者、0–6 岁儿童）',
+    denominator:
+      '期末在册存活居民数（分重点人群：65 岁及以上老年人、0–6 岁儿童、慢病患者（在高血压或糖尿病登记册中）、孕产妇（期末有进行中的妊娠：Condition SNOMED 77386006 / ICD-10 Z33–Z35、O00–O48，或妊娠 EpisodeOfCare）、残疾人和特困家庭（工作人员标记的 Flag，期末有效））',
     source: '家庭医生签约服务; rules.md §6 CareTeam + EpisodeOfCare',
   },
   {
@@ -135,13 +137,16 @@ export async function chronicIndicatorPatients(client: Q, disease: 'htn' | 'dm',
 export async function contractCoveragePatients(client: Q, f: IndicatorFilter) {
   const params: unknown[] = [f.period.to];
   const group = f.groupBy === 'street' ? `coalesce(substr(r.area_code, 1, 9), '(none)')` : f.groupBy === 'organization' ? `coalesce(r.organization_id, '(none)')` : f.groupBy === 'team' ? `coalesce(c.team_id, '(none)')` : `'all'`;
-  const res = await client.query<{ patient_id: string; grp: string; contracted: boolean; age: number | null; chronic: boolean; name: string | null }>(
-    `SELECT r.patient_id, ${group} AS grp, c.patient_id IS NOT NULL AS contracted, r.name,
+  const res = await client.query<{ patient_id: string; grp: string; contracted: boolean; age: number | null; chronic: boolean; name: string | null; pregnant: boolean | null; disabled: boolean | null; hardship: boolean | null }>(
+    `WITH kp AS (${keyPopulationsOnSql('$1')})
+     SELECT r.patient_id, ${group} AS grp, c.patient_id IS NOT NULL AS contracted, r.name,
             extract(year FROM age($1::date, r.birth_date))::int AS age,
-            EXISTS (SELECT 1 FROM chronic_registry g WHERE g.patient_id = r.patient_id) AS chronic
+            EXISTS (SELECT 1 FROM chronic_registry g WHERE g.patient_id = r.patient_id) AS chronic,
+            kp.pregnant, kp.disabled, kp.hardship
      FROM chronic_person r
      LEFT JOIN LATERAL (SELECT patient_id, team_id FROM care_contract k WHERE k.patient_id = r.patient_id AND k.status IN ('active', 'finished')
                           AND (k.start_on IS NULL OR k.start_on <= $1::date) AND (k.end_on IS NULL OR k.end_on >= $1::date) LIMIT 1) c ON true
+     LEFT JOIN kp ON kp.patient_id = r.patient_id
      WHERE NOT r.deceased AND (r.birth_date IS NULL OR r.birth_date <= $1::date) ${filters(f, params)}`,
     params,
   );
@@ -150,7 +155,7 @@ export async function contractCoveragePatients(client: Q, f: IndicatorFilter) {
     name: r.name,
     group: r.grp,
     contracted: r.contracted,
-    populations: ['all', ...(r.age !== null && r.age >= 65 ? ['elderly'] : []), ...(r.chronic ? ['chronic'] : []), ...(r.age !== null && r.age <= 6 ? ['children'] : [])],
+    populations: ['all', ...populationsOf(r)] as string[],
   }));
 }
 
@@ -182,7 +187,10 @@ export async function vaccineCoveragePatients(client: Q, f: IndicatorFilter, sch
   return out;
 }
 
-/** Values of every requested indicator, grouped. */
+/**
+ * Values of every requested indicator, grouped. The indicators' queries are independent: given
+ * a pool they run on separate connections at once (PGlite's single connection serialises them).
+ */
 export async function computeIndicators(client: Q, codes: string[], f: IndicatorFilter, sets: ChronicRuleSet[], schedules: Schedules): Promise<IndicatorValue[]> {
   const out: IndicatorValue[] = [];
   const tally = (indicator: string, rows: { group: string; hit: boolean; population?: string }[]) => {
@@ -200,10 +208,10 @@ export async function computeIndicators(client: Q, codes: string[], f: Indicator
   // Counts are aggregated in SQL (the drill-down functions above list the residents).
   const push = (indicator: string, group: string, n: number, d: number, population?: string) =>
     out.push({ indicator, group, ...(population ? { population } : {}), numerator: n, denominator: d, value: pct(n, d) });
-  for (const disease of ['htn', 'dm'] as const) {
+  const chronicRates = async (disease: 'htn' | 'dm') => {
     const wantStd = codes.includes(`${disease}-standard-management`);
     const wantCtl = codes.includes(`${disease}-control`);
-    if (!wantStd && !wantCtl) continue;
+    if (!wantStd && !wantCtl) return;
     const rules = ruleSetFor(sets, f.period.to);
     const params: unknown[] = [disease, f.period.from, f.period.to, rules.followUp.minFollowUpsPerYear];
     const res = await client.query<{ grp: string; d: number; std: number; ctl: number }>(
@@ -221,8 +229,9 @@ export async function computeIndicators(client: Q, codes: string[], f: Indicator
     );
     for (const r of res.rows) if (wantStd) push(`${disease}-standard-management`, r.grp, r.std, r.d);
     for (const r of res.rows) if (wantCtl) push(`${disease}-control`, r.grp, r.ctl, r.d);
-  }
-  if (codes.includes('contract-coverage')) {
+  };
+  const contractCoverage = async () => {
+    if (!codes.includes('contract-coverage')) return;
     const params: unknown[] = [f.period.to];
     const group = f.groupBy === 'street' ? `coalesce(substr(r.area_code, 1, 9), '(none)')` : f.groupBy === 'organization' ? `coalesce(r.organization_id, '(none)')` : f.groupBy === 'team' ? `coalesce(c.team_id, '(none)')` : `'all'`;
     const res = await client.query<Record<string, number> & { grp: string }>(
@@ -230,24 +239,31 @@ export async function computeIndicators(client: Q, codes: string[], f: Indicator
                   WHERE k.status IN ('active', 'finished') AND (k.start_on IS NULL OR k.start_on <= $1::date) AND (k.end_on IS NULL OR k.end_on >= $1::date)
                   ORDER BY patient_id, start_on DESC NULLS LAST),
             g AS (SELECT DISTINCT patient_id FROM chronic_registry),
-            x AS (SELECT ${group} AS grp, c.patient_id IS NOT NULL AS hit, extract(year FROM age($1::date, r.birth_date))::int AS age, g.patient_id IS NOT NULL AS chronic
-                  FROM chronic_person r LEFT JOIN c ON c.patient_id = r.patient_id LEFT JOIN g ON g.patient_id = r.patient_id
+            kp AS (${keyPopulationsOnSql('$1')}),
+            x AS (SELECT ${group} AS grp, c.patient_id IS NOT NULL AS hit, extract(year FROM age($1::date, r.birth_date))::int AS age, g.patient_id IS NOT NULL AS chronic,
+                         coalesce(kp.pregnant, false) AS pregnant, coalesce(kp.disabled, false) AS disabled, coalesce(kp.hardship, false) AS hardship
+                  FROM chronic_person r LEFT JOIN c ON c.patient_id = r.patient_id LEFT JOIN g ON g.patient_id = r.patient_id LEFT JOIN kp ON kp.patient_id = r.patient_id
                   WHERE NOT r.deceased AND (r.birth_date IS NULL OR r.birth_date <= $1::date) ${filters(f, params)})
        SELECT grp, count(*)::int AS d_all, count(*) FILTER (WHERE hit)::int AS n_all,
               count(*) FILTER (WHERE age >= 65)::int AS d_elderly, count(*) FILTER (WHERE age >= 65 AND hit)::int AS n_elderly,
               count(*) FILTER (WHERE chronic)::int AS d_chronic, count(*) FILTER (WHERE chronic AND hit)::int AS n_chronic,
-              count(*) FILTER (WHERE age <= 6)::int AS d_children, count(*) FILTER (WHERE age <= 6 AND hit)::int AS n_children
+              count(*) FILTER (WHERE age <= 6)::int AS d_children, count(*) FILTER (WHERE age <= 6 AND hit)::int AS n_children,
+              count(*) FILTER (WHERE pregnant)::int AS d_pregnant, count(*) FILTER (WHERE pregnant AND hit)::int AS n_pregnant,
+              count(*) FILTER (WHERE disabled)::int AS d_disabled, count(*) FILTER (WHERE disabled AND hit)::int AS n_disabled,
+              count(*) FILTER (WHERE hardship)::int AS d_hardship, count(*) FILTER (WHERE hardship AND hit)::int AS n_hardship
        FROM x GROUP BY grp`,
       params,
     );
     for (const r of res.rows)
-      for (const population of ['all', 'children', 'chronic', 'elderly']) if (r[`d_${population}`]! > 0) push('contract-coverage', r.grp, r[`n_${population}`]!, r[`d_${population}`]!, population);
-  }
-  if (codes.includes('vaccine-coverage')) {
+      for (const population of ['all', 'children', 'chronic', 'disabled', 'elderly', 'hardship', 'pregnant']) if (r[`d_${population}`]! > 0) push('contract-coverage', r.grp, r[`n_${population}`]!, r[`d_${population}`]!, population);
+  };
+  const vaccineCoverage = async () => {
+    if (!codes.includes('vaccine-coverage')) return;
     const rows = await vaccineCoveragePatients(client, f, schedules);
     tally('vaccine-coverage', rows.map((r) => ({ group: r.group, population: r.dose, hit: r.covered })));
-  }
-  // One order for every store: indicators as computed, then group and population.
-  const order = [...new Set(out.map((v) => v.indicator))];
-  return out.sort((a, b) => order.indexOf(a.indicator) - order.indexOf(b.indicator) || a.group.localeCompare(b.group) || (a.population ?? '').localeCompare(b.population ?? ''));
+  };
+  await Promise.all([chronicRates('htn'), chronicRates('dm'), contractCoverage(), vaccineCoverage()]);
+  // One order for every store and every timing: indicators in definition order, then group and population.
+  const rank = (code: string) => INDICATORS.findIndex((i) => i.code === code);
+  return out.sort((a, b) => rank(a.indicator) - rank(b.indicator) || a.group.localeCompare(b.group) || (a.population ?? '').localeCompare(b.population ?? ''));
 }

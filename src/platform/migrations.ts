@@ -35,6 +35,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 120, name: 'identity-mpi', sql: sqlFile('identity/migrations/120_identity.sql') },
   { version: 121, name: 'identity-households', sql: sqlFile('identity/migrations/121_identity_households.sql') },
   { version: 300, name: 'chronic-care', sql: sqlFile('chronic/migrations/300_chronic.sql') },
+  { version: 301, name: 'care-key-populations', sql: sqlFile('chronic/migrations/301_key_populations.sql') },
 ];
 
 export async function migrate(db: Database, log: (msg: string) => void = () => undefined): Promise<number[]> {

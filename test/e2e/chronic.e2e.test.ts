@@ -103,4 +103,43 @@ describe.skipIf(!haveChromium)('chronic care screens in Chromium', () => {
     await page.screenshot({ path: path.join(artifacts, 'chronic-indicators.png') });
     expect(errors).toEqual([]);
   }, 180_000);
+
+  it('in English: check-in items, key populations flagged by staff, indicator definitions', async () => {
+    const context = await browser!.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US', timezoneId: 'Asia/Shanghai' });
+    await context.addInitScript(() => localStorage.setItem('yifang.lang', 'en'));
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const login = new LoginPage(page, server!.url);
+    await login.open();
+    await login.signIn('admin', ADMIN_PASSWORD);
+    const ui = new ChronicPages(page, server!.url);
+    const cjk = /[\u4e00-\u9fff]/;
+
+    await ui.open('/care/check-in', 'Health station');
+    await page.getByPlaceholder('Resident id (Patient or Person)').fill(htnPatient);
+    await page.getByRole('button', { name: 'Check in' }).click();
+    await page.getByText(/services due/).first().waitFor({ timeout: 15_000 });
+    const tags = await page.locator('.ant-list-item .ant-tag').allTextContents();
+    expect(tags.length).toBeGreaterThan(0);
+    expect(tags.filter((x) => cjk.test(x))).toEqual([]);
+    // Titles are built from message keys; only a report card names its disease as recorded (Chinese data).
+    const titles = await page.locator('.ant-list-item-meta-title').allTextContents();
+    expect(titles.filter((x) => !x.startsWith('Report card') && cjk.test(x))).toEqual([]);
+    await page.screenshot({ path: path.join(artifacts, 'chronic-check-in-en.png') });
+
+    await ui.open('/care/contracts', 'Family-doctor contracts');
+    await page.getByRole('button', { name: 'Flag key population' }).click();
+    await page.getByLabel('Resident id').fill(htnPatient);
+    await page.locator('.ant-modal-footer .ant-btn-primary').click();
+    await page.getByText('Key populations (1)').waitFor({ timeout: 15_000 });
+    await page.getByText('Key populations (1)').click();
+    await page.locator('.ant-tabs-tabpane-active .ant-table-row').first().waitFor();
+    expect(await page.locator('.ant-tabs-tabpane-active .ant-table-row .ant-tag').allTextContents()).toEqual(['Disabled']);
+    await page.screenshot({ path: path.join(artifacts, 'chronic-key-populations-en.png') });
+
+    await ui.open('/indicators', 'Family-doctor contract coverage');
+    await page.getByText('Hypertension: standardised management rate').first().waitFor();
+    expect(errors).toEqual([]);
+  }, 120_000);
 });

@@ -1,6 +1,7 @@
 /**
  * 健康管理站: check a resident in and see everything due — follow-up, first-visit blood
- * pressure, vaccines, education, referral returns, suspected cases — and complete items there.
+ * pressure, vaccines, education, referral returns, suspected cases, report cards to complete —
+ * and complete items there.
  */
 import { useState } from 'react';
 import { Alert, App, Button, Card, Empty, Input, List, Space, Tag } from 'antd';
@@ -8,15 +9,28 @@ import { t } from '../i18n/i18n.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import { checkIn, getDueServices, issueEducation, type DueItem } from '../chronic/chronic.resource.js';
 import { FollowUpDrawer } from '../chronic/follow-up.component.js';
+import { diseaseLabel } from '../chronic/labels.js';
 
-const KIND: Record<string, [string, string]> = {
-  'follow-up': ['随访', 'red'],
-  'bp-screening': ['首诊测血压', 'volcano'],
-  vaccine: ['疫苗', 'blue'],
-  education: ['健康教育', 'green'],
-  'referral-return': ['转诊', 'purple'],
-  confirmation: ['待确诊', 'orange'],
-};
+const KIND_COLOR: Record<string, string> = { 'follow-up': 'red', 'bp-screening': 'volcano', vaccine: 'blue', education: 'green', 'referral-return': 'purple', confirmation: 'orange', 'report-card': 'magenta' };
+const kindLabel = (kind: string) =>
+  ({
+    'follow-up': t('care.kind.follow-up', '随访'),
+    'bp-screening': t('care.kind.bp-screening', '首诊测血压'),
+    vaccine: t('care.kind.vaccine', '疫苗'),
+    education: t('care.kind.education', '健康教育'),
+    'referral-return': t('care.kind.referral-return', '转诊'),
+    confirmation: t('care.kind.confirmation', '待确诊'),
+    'report-card': t('care.kind.report-card', '报告卡'),
+  })[kind] ?? kind;
+
+/** The server sends zh-CN text plus message keys; other languages are built from the keys. */
+function itemParams(item: DueItem): Record<string, string | number> {
+  const p = { ...(item.i18n?.params ?? {}) };
+  if (p.disease === 'htn' || p.disease === 'dm') p.disease = diseaseLabel(p.disease);
+  return p;
+}
+const itemTitle = (item: DueItem) => (item.i18n ? t(item.i18n.title, item.title, itemParams(item)) : item.title);
+const itemDetail = (item: DueItem) => (item.i18n?.detail ? t(item.i18n.detail, item.detail, itemParams(item)) : item.detail);
 
 export function CheckInPage({ patientId }: { patientId?: string }) {
   const { message } = App.useApp();
@@ -39,6 +53,7 @@ export function CheckInPage({ patientId }: { patientId?: string }) {
       await load(id, false);
     } else if (item.kind === 'follow-up' || item.kind === 'bp-screening') setFollowUp(item);
     else if (item.kind === 'vaccine') window.location.hash = `#/care/immunization/${item.patientId}`;
+    else if (item.kind === 'report-card' && item.cardId) window.location.hash = `#/surveillance/reports?open=${encodeURIComponent(item.cardId)}`;
   };
   return (
     <>
@@ -59,10 +74,10 @@ export function CheckInPage({ patientId }: { patientId?: string }) {
             renderItem={(item) => (
               <List.Item
                 actions={
-                  ['education', 'follow-up', 'bp-screening', 'vaccine'].includes(item.kind)
+                  ['education', 'follow-up', 'bp-screening', 'vaccine', 'report-card'].includes(item.kind)
                     ? [
                         <Button key="do" size="small" type="link" onClick={() => void complete(item)}>
-                          {item.kind === 'education' ? t('care.give', '发放') : item.kind === 'vaccine' ? t('care.prescription', '免疫处方') : t('care.record', '录入')}
+                          {item.kind === 'education' ? t('care.give', '发放') : item.kind === 'vaccine' ? t('care.prescription', '免疫处方') : item.kind === 'report-card' ? t('care.openCard', '填报') : t('care.record', '录入')}
                         </Button>,
                       ]
                     : []
@@ -71,12 +86,12 @@ export function CheckInPage({ patientId }: { patientId?: string }) {
                 <List.Item.Meta
                   title={
                     <Space>
-                      <Tag color={KIND[item.kind]?.[1]}>{t(`care.kind.${item.kind}`, KIND[item.kind]?.[0] ?? item.kind)}</Tag>
-                      {item.title}
+                      <Tag color={KIND_COLOR[item.kind]}>{kindLabel(item.kind)}</Tag>
+                      {itemTitle(item)}
                       {item.overdue && <Tag color="red">{t('care.overdue', '逾期')}</Tag>}
                     </Space>
                   }
-                  description={`${item.detail}${item.dueDate ? ` · ${t('care.dueDate', '应于')} ${item.dueDate}` : ''}`}
+                  description={`${itemDetail(item)}${item.dueDate ? ` · ${t('care.dueDate', '应于 {date}', { date: item.dueDate })}` : ''}`}
                 />
               </List.Item>
             )}

@@ -81,6 +81,10 @@ export interface DueItem {
   dueDate: string | null;
   overdue: boolean;
   patientId: string;
+  /** Message keys and parameters for other languages (title/detail are the zh-CN text). */
+  i18n?: { title: string; detail?: string; params?: Record<string, string | number> };
+  cardId?: string;
+  taskId?: string;
 }
 export const getDueServices = (id: string) => apiRequest<{ residentId: string; asOf: string; items: DueItem[] }>(`/api/residents/${encodeURIComponent(id)}/due-services`, JSON_ACCEPT);
 export const checkIn = (patientId: string) => apiRequest<{ encounterId: string; items: DueItem[] }>('/api/care/check-in', { ...JSON_ACCEPT, body: { patientId } });
@@ -103,6 +107,18 @@ export const createContract = (body: Record<string, unknown>) => apiRequest<{ co
 export const renewContract = (episodeId: string) => apiRequest(`/api/care/contracts/${episodeId}/renew`, { ...JSON_ACCEPT, method: 'POST', body: {} });
 export const getReferrals = (q: Record<string, string | undefined>) => apiRequest<{ rows: ReferralRow[] }>(`/api/care/referrals${qs(q)}`, JSON_ACCEPT);
 export const createReferral = (body: Record<string, unknown>) => apiRequest<{ taskId: string }>('/api/care/referrals', { ...JSON_ACCEPT, body });
+export interface KeyPopulationRow {
+  source: string;
+  patientId: string;
+  name: string | null;
+  population: string;
+  start: string | null;
+  end: string | null;
+  note: string | null;
+}
+export const getKeyPopulations = (q: Record<string, string | undefined>) => apiRequest<{ rows: KeyPopulationRow[] }>(`/api/care/key-populations${qs(q)}`, JSON_ACCEPT);
+export const flagKeyPopulation = (body: { patientId: string; population: string; start?: string; note?: string }) => apiRequest<{ flagId: string }>('/api/care/key-populations', { ...JSON_ACCEPT, body });
+export const endKeyPopulationFlag = (flagId: string) => apiRequest(`/api/care/key-populations/${encodeURIComponent(flagId)}/end`, { ...JSON_ACCEPT, body: {} });
 export const decideReferral = (taskId: string, body: Record<string, unknown>) => apiRequest(`/api/care/referrals/${taskId}/decision`, { ...JSON_ACCEPT, body });
 
 export interface Recommendation {

@@ -6,15 +6,17 @@ import { t } from '../i18n/i18n.js';
 import { recordFollowUp, type FollowUpResult, type WorkRow } from './chronic.resource.js';
 import { decisionLabel, diseaseLabel } from './labels.js';
 
-const SYMPTOMS = [
-  ['severe-headache', '剧烈头痛'],
-  ['vomiting', '呕吐'],
-  ['chest-pain', '胸痛'],
-  ['impaired-consciousness', '意识障碍'],
-  ['dyspnoea', '呼吸困难'],
-  ['blurred-vision', '视物模糊'],
-  ['palpitations', '心悸'],
-] as const;
+const SYMPTOMS = ['severe-headache', 'vomiting', 'chest-pain', 'impaired-consciousness', 'dyspnoea', 'blurred-vision', 'palpitations'] as const;
+const symptomLabel = (code: (typeof SYMPTOMS)[number]) =>
+  ({
+    'severe-headache': t('chronic.sym.severe-headache', '剧烈头痛'),
+    vomiting: t('chronic.sym.vomiting', '呕吐'),
+    'chest-pain': t('chronic.sym.chest-pain', '胸痛'),
+    'impaired-consciousness': t('chronic.sym.impaired-consciousness', '意识障碍'),
+    dyspnoea: t('chronic.sym.dyspnoea', '呼吸困难'),
+    'blurred-vision': t('chronic.sym.blurred-vision', '视物模糊'),
+    palpitations: t('chronic.sym.palpitations', '心悸'),
+  })[code];
 
 export function FollowUpDrawer({ row, onClose, onSaved }: { row: Pick<WorkRow, 'patientId' | 'name' | 'disease'>; onClose: () => void; onSaved: () => void }) {
   const { message } = App.useApp();
@@ -78,7 +80,7 @@ export function FollowUpDrawer({ row, onClose, onSaved }: { row: Pick<WorkRow, '
           </Form.Item>
         </Space>
         <Form.Item name="symptoms" label={t('chronic.fu.symptoms', '症状（危急症状将紧急转诊）')}>
-          <Checkbox.Group options={SYMPTOMS.map(([value, zh]) => ({ value, label: t(`chronic.sym.${value}`, zh) }))} />
+          <Checkbox.Group options={SYMPTOMS.map((value) => ({ value, label: symptomLabel(value) }))} />
         </Form.Item>
         <Space wrap>
           <Form.Item name="adherence" label={t('chronic.fu.adherence', '服药依从性')}>

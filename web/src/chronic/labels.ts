@@ -15,3 +15,15 @@ export const statusLabel = (s: string) =>
     died: t('chronic.status.died', '死亡'),
     'lost-to-follow-up': t('chronic.status.lost', '失访'),
   })[s] ?? s;
+
+/** Key populations of family-doctor contracts (codes from /api/care/contracts and the coverage indicator). */
+export const populationLabel = (p: string) =>
+  ({
+    all: t('care.pop.all', '全人群'),
+    elderly: t('care.pop.elderly', '65岁及以上'),
+    children: t('care.pop.children', '0–6岁儿童'),
+    chronic: t('care.pop.chronic', '慢病患者'),
+    pregnant: t('care.pop.pregnant', '孕产妇'),
+    disabled: t('care.pop.disabled', '残疾人'),
+    hardship: t('care.pop.hardship', '特困家庭'),
+  })[p] ?? p;

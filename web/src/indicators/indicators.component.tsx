@@ -4,6 +4,13 @@ import { App, Card, Drawer, Input, Segmented, Space, Table, Tag, Tooltip, Typogr
 import { t } from '../i18n/i18n.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import { getIndicatorResidents, getIndicators, type IndicatorResponse, type IndicatorValue } from '../chronic/chronic.resource.js';
+import { populationLabel } from '../chronic/labels.js';
+
+type Definition = IndicatorResponse['definitions'][number];
+/** Definitions come from the server in Chinese; other languages use the keys ind.def.<code>.*. */
+const defText = (d: Definition, part: 'name' | 'numerator' | 'denominator') => t(`ind.def.${d.code}.${part}`, d[part]);
+/** Contract coverage groups by key population; vaccine coverage by dose (a code such as MMR-1). */
+const populationText = (v: IndicatorValue) => (v.population && v.indicator === 'contract-coverage' ? populationLabel(v.population) : (v.population ?? ''));
 
 export function IndicatorsPage() {
   const { message } = App.useApp();
@@ -20,7 +27,10 @@ export function IndicatorsPage() {
       .then((r) => setRows(r.rows))
       .catch((e: Error) => message.error(e.message));
   }, [drill, period, groupBy, message]);
-  const name = (code: string) => data?.definitions.find((d) => d.code === code)?.name ?? code;
+  const name = (code: string) => {
+    const d = data?.definitions.find((x) => x.code === code);
+    return d ? defText(d, 'name') : code;
+  };
   return (
     <>
       <PageHeader
@@ -28,7 +38,7 @@ export function IndicatorsPage() {
         crumbs={[{ title: t('nav.indicators', '指标与决策') }]}
         extra={
           <Space>
-            <Input.Search defaultValue={period} onSearch={setPeriod} style={{ width: 240 }} placeholder="2025 或 2025-01-01/2025-06-30" />
+            <Input.Search defaultValue={period} onSearch={setPeriod} style={{ width: 240 }} placeholder={t('ind.periodHint', '2025 或 2025-01-01/2025-06-30')} />
             <Segmented
               value={groupBy}
               onChange={(v) => setGroupBy(String(v))}
@@ -51,13 +61,13 @@ export function IndicatorsPage() {
               key={def.code}
               size="small"
               title={
-                <Tooltip title={`${t('ind.numerator', '分子')}：${def.numerator}；${t('ind.denominator', '分母')}：${def.denominator}（${def.source}）`}>
-                  <span>{def.name}</span>
+                <Tooltip title={`${t('ind.numerator', '分子')}: ${defText(def, 'numerator')}; ${t('ind.denominator', '分母')}: ${defText(def, 'denominator')} (${def.source})`}>
+                  <span>{defText(def, 'name')}</span>
                 </Tooltip>
               }
             >
               <Typography.Paragraph type="secondary" style={{ fontSize: 12 }}>
-                {t('ind.numerator', '分子')}：{def.numerator}　{t('ind.denominator', '分母')}：{def.denominator}
+                {t('ind.numerator', '分子')}: {defText(def, 'numerator')}　{t('ind.denominator', '分母')}: {defText(def, 'denominator')}
               </Typography.Paragraph>
               <Table
                 size="small"
@@ -66,7 +76,7 @@ export function IndicatorsPage() {
                 dataSource={values}
                 columns={[
                   { title: t('ind.group', '分组'), dataIndex: 'group' },
-                  ...(values.some((v) => v.population) ? [{ title: t('ind.population', '人群/剂次'), dataIndex: 'population' }] : []),
+                  ...(values.some((v) => v.population) ? [{ title: t('ind.population', '人群/剂次'), dataIndex: 'population', render: (_: unknown, v: IndicatorValue) => populationText(v) }] : []),
                   { title: t('ind.numerator', '分子'), dataIndex: 'numerator' },
                   { title: t('ind.denominator', '分母'), dataIndex: 'denominator' },
                   {
@@ -80,7 +90,7 @@ export function IndicatorsPage() {
           );
         })}
       </Space>
-      <Drawer open={!!drill} width={640} onClose={() => setDrill(null)} title={drill ? `${name(drill.indicator)} · ${drill.group}${drill.population ? ` · ${drill.population}` : ''}` : ''}>
+      <Drawer open={!!drill} width={640} onClose={() => setDrill(null)} title={drill ? `${name(drill.indicator)} · ${drill.group}${drill.population ? ` · ${populationText(drill)}` : ''}` : ''}>
         <Table
           size="small"
           rowKey="patientId"
