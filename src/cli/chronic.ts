@@ -12,10 +12,10 @@ export function registerChronicCommands(program: Command): void {
     .command('recompute')
     .description('Recompute every registry entry, follow-up evaluation, schedule and confirmation-list entry from the stored facts (after a rule-set change)')
     .option('--as-of <date>', 'the day to compute for (YYYY-MM-DD), default today in China')
-    .option('--chunk <n>', 'residents per transaction', '2000')
-    .action(async (opts: { asOf?: string; chunk: string }) => {
-      const chunk = Number(opts.chunk);
-      if (!Number.isInteger(chunk) || chunk < 1) {
+    .option('--chunk <n>', 'residents per transaction (default 2000 on PostgreSQL, 200 on PGlite, which serves check-ins between them)')
+    .action(async (opts: { asOf?: string; chunk?: string }) => {
+      const chunk = opts.chunk === undefined ? undefined : Number(opts.chunk);
+      if (chunk !== undefined && (!Number.isInteger(chunk) || chunk < 1)) {
         console.error(`yifang: --chunk must be a positive integer, not '${opts.chunk}'`);
         process.exit(2);
       }
