@@ -30,6 +30,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 200, name: 'surveillance-reporting', sql: sqlFile('surveillance/migrations/200_reporting.sql') },
   { version: 210, name: 'surveillance-signals', sql: sqlFile('surveillance/migrations/210_signals.sql') },
   { version: 250, name: 'surveillance-alerts', sql: sqlFile('surveillance/migrations/250_alerts.sql') },
+  { version: 251, name: 'surveillance-weak-evidence', sql: sqlFile('surveillance/migrations/251_weak_evidence.sql') },
   { version: 100, name: 'hl7v2-inbound', sql: sqlFile('hl7v2/migrations/100_hl7_inbound.sql') },
   { version: 110, name: 'feeds', sql: sqlFile('feeds/migrations/110_feeds.sql') },
   { version: 120, name: 'identity-mpi', sql: sqlFile('identity/migrations/120_identity.sql') },

@@ -21,14 +21,31 @@ const signalSchema = z.object({
   areaLevel: z.enum(AREA_LEVELS),
   method: z.string().min(1),
   control: z.record(z.string(), z.unknown()).default({}),
+  /**
+   * A signal derived from another one's class-level counts instead of read from the counts
+   * (school:class_cluster): per class and day, the rule holds when the class has at least
+   * minPerDay cases that day or at least minInDays cases over the last days days; the series is
+   * the number of classes (per area) for which it holds.
+   */
+  derive: z.object({ from: z.string().min(1), by: z.literal('class'), minPerDay: z.number().int().min(1), minInDays: z.number().int().min(1), days: z.number().int().min(1).max(14) }).optional(),
+  /** Days the detector does not alarm on but whose Poisson tail p is below this are kept as weak evidence (fusion may combine them). */
+  weakEvidenceP: z.number().min(0).max(0.5).optional(),
 });
-const signalsSchema = z.object({ version: z.string(), signals: z.array(signalSchema).min(1) });
+const signalsSchema = z.object({ version: z.string(), weakEvidenceP: z.number().min(0).max(0.5).optional(), signals: z.array(signalSchema).min(1) });
 export type SignalConfig = z.infer<typeof signalSchema>;
 
 const levelSchema = z.object({
   level: z.string().min(1),
   name: z.string().min(1),
-  when: z.object({ fixedThreshold: z.boolean().optional(), minSources: z.number().int().min(1).optional(), maxJointP: z.number().min(0).max(1).optional() }),
+  when: z.object({
+    fixedThreshold: z.boolean().optional(),
+    minSources: z.number().int().min(1).optional(),
+    maxJointP: z.number().min(0).max(1).optional(),
+    /** The evidence holds an alarm of one of these signals (e.g. a rule-based school class cluster). */
+    signals: z.array(z.string().min(1)).min(1).optional(),
+    /** Sources and joint p are computed over alarms and weak (sub-threshold) evidence together; otherwise over alarms only. */
+    includeWeak: z.boolean().optional(),
+  }),
 });
 const fusionSchema = z.object({
   version: z.string(),
@@ -40,6 +57,12 @@ const fusionSchema = z.object({
   maxSpanDays: z.number().int().min(1).max(366).optional(),
   /** Evidence of another area within this larger area, sharing a signal with an open alert, joins that alert. */
   spatialJoin: z.object({ level: z.enum(AREA_LEVELS) }).optional(),
+  /**
+   * How rules with includeWeak combine alarms and weak evidence: the last windowDays days, per
+   * source the smallest p (× windowDays, Bonferroni over those days), sources at or below
+   * truncation combined by the truncated product method over sourcesWatched sources (or Fisher).
+   */
+  jointEvidence: z.object({ windowDays: z.number().int().min(1).max(14), truncation: z.number().gt(0).max(0.5), sourcesWatched: z.number().int().min(1), method: z.enum(['truncatedProduct', 'fisher']) }).partial().optional(),
   levels: z.array(levelSchema).min(1),
   triageHours: z.record(z.string(), z.number().positive()),
   responseHours: z.record(z.string(), z.number().positive()),
@@ -60,7 +83,7 @@ function zodMessage(file: string, err: z.ZodError): string {
 
 /** Signals the platform produces: exact keys and prefixes with their allowed suffixes. */
 export function knownSignal(key: string, syndromes: SyndromeRules, notifiable: NotifiableList): boolean {
-  if (key === 'ili' || key === 'school:illness_absence' || key === 'public:report') return true;
+  if (key === 'ili' || key === 'school:illness_absence' || key === 'school:class_cluster' || key === 'public:report') return true;
   const [prefix, rest] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
   if (!rest) return false;
   if (prefix === 'syndrome') return rest === '*' || syndromes.syndromes.some((s) => s.key === rest && s.key !== 'ili');
@@ -80,13 +103,15 @@ export function validateSurveillanceConfig(signalsJson: unknown, fusionJson: unk
     }
     if (seen.has(sig.key)) throw new Error(`signals.json: signal '${sig.key}' is listed twice`);
     seen.add(sig.key);
+    if (sig.derive && (sig.derive.from === sig.key || !knownSignal(sig.derive.from, syndromes, notifiable))) throw new Error(`signals.json: signals.${i} (${sig.key}): derive.from must name another signal (got '${sig.derive.from}')`);
   }
+  const signals = s.data.signals.map((sig) => ({ ...sig, weakEvidenceP: sig.weakEvidenceP ?? s.data.weakEvidenceP }));
   const f = fusionSchema.safeParse(fusionJson);
   if (!f.success) throw new Error(zodMessage('fusion.json', f.error));
   const longestWindow = Math.max(f.data.windowDays, f.data.fixedWindowDays ?? 0);
   if (f.data.maxSpanDays !== undefined && f.data.maxSpanDays < longestWindow) throw new Error(`fusion.json: maxSpanDays (${f.data.maxSpanDays}) must be at least the longest window (${longestWindow} days)`);
   for (const l of f.data.levels) if (!(l.level in f.data.triageHours)) throw new Error(`fusion.json: level '${l.level}' has no triageHours`);
-  return { signals: s.data.signals, fusion: f.data };
+  return { signals, fusion: f.data };
 }
 
 export function loadSurveillanceConfig(dir = configDir): SurveillanceConfig {

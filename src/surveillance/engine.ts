@@ -15,7 +15,7 @@ import { areaNames } from './geography.js';
 const PHARMACY_NAMES: Record<string, string> = { antipyretic: '退热药', cold: '感冒药', cough: '止咳药', antidiarrhoeal: '止泻药', ors: '口服补液盐' };
 
 export class SurveillanceEngine {
-  private pending = new Map<string, { signal: string; communityCode: string; day: string }>();
+  private pending = new Map<string, { signal: string; communityCode: string; day: string; lastDay: string }>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private names = new Map<string, string>();
@@ -51,11 +51,19 @@ export class SurveillanceEngine {
   /** Count listener: remembers the touched series and schedules a run. */
   touch = (signal: string, communityCode: string, day: string): void => {
     if (!this.live || !communityCode) return;
-    if (!signalConfigFor(this.config.signals, signal)) return;
-    const k = `${signal}|${communityCode}`;
-    const cur = this.pending.get(k);
-    if (!cur || day < cur.day) this.pending.set(k, { signal, communityCode, day });
-    this.schedule();
+    // Signals derived from this one (class rules) are re-judged with it.
+    const keys = [signal, ...this.config.signals.filter((s) => s.derive?.from === signal).map((s) => s.key)].filter((k) => signalConfigFor(this.config.signals, k));
+    for (const key of keys) {
+      const k = `${key}|${communityCode}`;
+      // Keep the first and the last touched day: an upload of several days is judged over all of them.
+      const cur = this.pending.get(k);
+      if (!cur) this.pending.set(k, { signal: key, communityCode, day, lastDay: day });
+      else {
+        if (day < cur.day) cur.day = day;
+        if (day > cur.lastDay) cur.lastDay = day;
+      }
+    }
+    if (keys.length) this.schedule();
   };
 
   private schedule(): void {
@@ -79,7 +87,7 @@ export class SurveillanceEngine {
     try {
       if (!this.names.size) await this.refreshNames();
       const from = batch.reduce((m, b) => (b.day < m ? b.day : m), batch[0]!.day);
-      const maxDay = batch.reduce((m, b) => (b.day > m ? b.day : m), batch[0]!.day);
+      const maxDay = batch.reduce((m, b) => (b.lastDay > m ? b.lastDay : m), batch[0]!.lastDay);
       // Evidence for a touched day can change the next windowDays of fusion too.
       const to = maxDay;
       await runDetection(this.db, this.config.signals, { evalFrom: from, to, only: batch.map((b) => ({ signal: b.signal, communityCode: b.communityCode })) });

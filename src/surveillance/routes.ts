@@ -8,7 +8,7 @@ import { hasPermission, type AuthUser } from '../platform/auth.js';
 import { badRequest, HttpError } from '../platform/errors.js';
 import type { ModuleContext } from '../platform/module.js';
 import { describeRoute } from '../platform/openapi.js';
-import { addDays, dayDiff, dayRange, judgeSeries } from './alerts/detect.js';
+import { addDays, dayDiff, dayRange, judgeSeries, loadDerivedSeriesByArea } from './alerts/detect.js';
 import { addComment, getAlert, listAlerts, notifications, transitionAlert } from './alerts/store.js';
 import { addWebhook, listDeliveries, listWebhooks } from './alerts/webhooks.js';
 import { areaAt, signalConfigFor } from './config.js';
@@ -147,7 +147,7 @@ export function registerSurveillanceRoutes(ctx: ModuleContext, engine: Surveilla
     return r;
   });
 
-  describeRoute({ method: 'get', path: '/api/alerts/{id}/series', tag: TAG_ALERTS, summary: 'Time series of every signal contributing to the alert, with the detector threshold per day', responses: { '200': '[{"signal","label","areaCode","days","observed","compared","threshold","alarm"}]' } });
+  describeRoute({ method: 'get', path: '/api/alerts/{id}/series', tag: TAG_ALERTS, summary: 'Time series of every signal contributing to the alert, with the detector threshold per day; evidence: alarm, or weak (sub-threshold days only)', responses: { '200': '[{"signal","label","areaCode","days","observed","compared","threshold","alarm","evidence"}]' } });
   app.get('/api/alerts/:id/series', async (req) => {
     await ctx.guard(req, 'surveillance:read');
     const a = await getAlert(db, alertId(req));
@@ -155,11 +155,14 @@ export function registerSurveillanceRoutes(ctx: ModuleContext, engine: Surveilla
     const from = addDays(a.firstEvidenceAt.slice(0, 10), -42);
     const seen = new Set<string>();
     const out = [];
-    for (const e of a.evidence as { signal: string; areaCode: string }[]) {
+    const evidence = a.evidence as { signal: string; areaCode: string; weak?: boolean }[];
+    for (const e of evidence) {
       const k = `${e.signal}|${e.areaCode}`;
       if (seen.has(k)) continue;
       seen.add(k);
-      out.push({ ...(await seriesFor(e.signal, e.areaCode, from, to)), label: engine.label(e.signal) });
+      // 'weak': this signal joined only with sub-threshold evidence (its detector never alarmed here).
+      const weak = evidence.filter((x) => x.signal === e.signal && x.areaCode === e.areaCode).every((x) => x.weak === true);
+      out.push({ ...(await seriesFor(e.signal, e.areaCode, from, to)), label: engine.label(e.signal), evidence: weak ? 'weak' : 'alarm' });
     }
     return out;
   });
@@ -195,6 +198,18 @@ export function registerSurveillanceRoutes(ctx: ModuleContext, engine: Surveilla
     const cfg = signalConfigFor(engine.config.signals, signal);
     const histFrom = addDays(from, -400);
     const len = areaCode.length === 12 && !areaCode.endsWith('000') ? 12 : areaCode.endsWith('000000') ? 6 : 9;
+    if (cfg?.derive) {
+      // Derived class-rule series (school:class_cluster): classes meeting the rule per day.
+      const days = dayRange(histFrom, to);
+      const series = await loadDerivedSeriesByArea(db, { ...cfg, areaLevel: len === 12 ? 'community' : len === 6 ? 'district' : 'street' }, histFrom, to, areaCode);
+      const observed = [...series.values()][0] ?? new Array(days.length).fill(0);
+      const start = dayDiff(histFrom, from);
+      const v = judgeSeries(cfg, days, observed, start);
+      return {
+        signal, areaCode, method: cfg.method, days: days.slice(start), observed: observed.slice(start), denominator: new Array(days.length - start).fill(0),
+        compared: v.compared.slice(start), threshold: v.threshold.slice(start), alarm: v.alarm.slice(start), messages: v.messages,
+      };
+    }
     const r = await db.query<{ day: string; n: number; denom: number }>(
       `SELECT day::text AS day, sum(n)::int AS n, sum(denom)::int AS denom FROM signal_count WHERE signal = $1 AND day BETWEEN $2::date AND $3::date AND area_code LIKE $4 GROUP BY 1`,
       [signal, histFrom, to, `${areaCode.slice(0, len)}%`],
@@ -384,7 +399,7 @@ export function registerSurveillanceRoutes(ctx: ModuleContext, engine: Surveilla
     const seen = new Set<string>();
     for (const e of evidence) {
       const cfg = signalConfigFor(eng.config.signals, e.signal);
-      const win = cfg?.method === 'cidarsMpm' ? 7 : 1;
+      const win = cfg?.method === 'cidarsMpm' ? 7 : cfg?.derive ? cfg.derive.days : 1;
       const from = addDays(e.day, -(win - 1));
       const prefix = `${e.areaCode.replace(/0+$/, '')}%`;
       let rows: { id: string; day: string; area_code: string; detail: string; facility: string | null }[] = [];
@@ -398,7 +413,7 @@ export function registerSurveillanceRoutes(ctx: ModuleContext, engine: Surveilla
       } else if (e.signal.startsWith('lab:')) {
         rows = (await db.query(`SELECT observation_id AS id, day::text AS day, area_code, signal AS detail, NULL AS facility FROM surv_lab_positive WHERE signal = $1 AND day BETWEEN $2::date AND $3::date AND area_code LIKE $4 LIMIT 200`,
           [e.signal, from, e.day, prefix])).rows as never;
-      } else if (e.signal === 'school:illness_absence') {
+      } else if (e.signal === 'school:illness_absence' || e.signal === 'school:class_cluster') {
         rows = (await db.query(`SELECT f.school || '/' || f.class_code AS id, f.day::text AS day, f.area_code, coalesce(p.name, f.school) || ' ' || f.class_code || ' 因病缺课 ' || f.illness_absent || '/' || f.enrolled AS detail, f.school AS facility
           FROM surv_feed_absence f LEFT JOIN surv_place p ON p.code = f.school WHERE f.illness_absent > 0 AND f.day BETWEEN $1::date AND $2::date AND f.area_code LIKE $3 LIMIT 200`, [from, e.day, prefix])).rows as never;
       } else if (e.signal === 'public:report') {

@@ -295,6 +295,56 @@ describeEachStore('surveillance', (server) => {
     expect(own).toMatchObject({ areaCode: '339902006000', level: 'yellow' });
   });
 
+  it('alerts on a school class cluster (≥ 3 ill in one class on a day, or ≥ 5 in 3 days) from the absence feed', async () => {
+    const s = server();
+    await s.db.query(`INSERT INTO surv_place (code, name, kind, area_code) VALUES ('339902PS901', '湖滨小学', 'school', $1) ON CONFLICT (code) DO NOTHING`, [AREA]);
+    const head = 'school_code,school_name,class_code,date,enrolled,absent,reason,symptom';
+    const line = (cls: string, day: string, n: number) => `339902PS901,湖滨小学,${cls},${day},40,${n},病假,发热`;
+    // Class A: 2 + 2 on two days (no rule yet), class B: 2 a day (5 within 3 days on the 3rd day).
+    const csv = [head, line('A', '2025-09-08', 2), line('A', '2025-09-09', 2), line('B', '2025-09-08', 2), line('B', '2025-09-09', 2), line('B', '2025-09-10', 2), line('A', '2025-09-11', 3)].join('\n');
+    const up = await s.api('/api/surveillance/feeds/school-absenteeism', { method: 'POST', body: csv, headers: { 'content-type': 'text/csv' } });
+    expect(up.status).toBeLessThan(300);
+    await runtime().feeds?.drain?.();
+    const r = await runtime().engine.flush();
+    const series = (await (await s.api(`/api/surveillance/series?signal=school:class_cluster&area=${STREET}&from=2025-09-07&to=2025-09-12`)).json()) as { observed: number[]; alarm: boolean[] };
+    // 09-08: A 2, B 2 · 09-09: A 4/2d, B 4/2d · 09-10: B 6 in 3 days, A 4 · 09-11: A 3 that day (and 5 in 3 days), B 4.
+    expect(series.observed).toEqual([0, 0, 0, 1, 1, 0]);
+    expect(series.alarm.slice(3, 5)).toEqual([true, true]);
+    void r; // the debounced on-arrival run may have fused first: look the alerts up
+    const ids = (await s.db.query<{ alert_id: number }>(`SELECT DISTINCT alert_id FROM surv_alert_evidence WHERE signal LIKE 'school:%' AND day BETWEEN '2025-09-08' AND '2025-09-11'`)).rows.map((x) => Number(x.alert_id));
+    const alerts = await Promise.all(ids.map(async (id) => (await (await s.api(`/api/alerts/${id}`)).json()) as { level: string; sources: string[]; evidence: { signal: string; day: string }[] }));
+    const cluster = alerts.find((a) => a.evidence.some((e) => e.signal === 'school:class_cluster'));
+    expect(cluster).toMatchObject({ level: 'yellow', sources: ['school'] });
+    expect(cluster!.evidence.find((e) => e.signal === 'school:class_cluster')!.day).toBe('2025-09-10');
+  });
+
+  it('opens an alert on joint sub-threshold evidence of two sources and shows it as weak', async () => {
+    const s = server();
+    const cfg = runtime().engine.config.fusion;
+    const { fuseDays } = await import('./alerts/fusion.js');
+    const ins = (signal: string, source: string, day: string, p: number, alarm: boolean) =>
+      s.db.query(`INSERT INTO surv_detection (signal, area_code, day, method, source, observed, threshold, expected, p_value, alarm) VALUES ($1, '339902011000', $2, 'earsC', $3, 5, 6, 1, $4, $5)`, [signal, day, source, p, alarm]);
+    await ins('syndrome:fever_respiratory', 'clinic-syndrome', '2026-05-01', 1e-6, false);
+    let r = await fuseDays(s.db, cfg, { from: '2026-05-01', to: '2026-05-01' });
+    expect(r.created).toEqual([]); // one weak source: nothing
+    await ins('pharmacy:antipyretic', 'pharmacy', '2026-05-02', 0.004, false);
+    r = await fuseDays(s.db, cfg, { from: '2026-05-02', to: '2026-05-02' });
+    expect(r.created).toHaveLength(1);
+    const id = r.created[0]!;
+    const a = (await (await s.api(`/api/alerts/${id}`)).json()) as { level: string; sources: string[]; evidence: { signal: string; weak: boolean }[] };
+    expect(a).toMatchObject({ level: 'yellow', sources: ['clinic-syndrome', 'pharmacy'] });
+    expect(a.evidence.map((e) => e.weak)).toEqual([true, true]);
+    const series = (await (await s.api(`/api/alerts/${id}/series`)).json()) as { signal: string; evidence: string }[];
+    expect(series.map((x) => x.evidence)).toEqual(['weak', 'weak']);
+    // Weak evidence does not extend an open alert; an alarm does.
+    await ins('syndrome:fever_respiratory', 'clinic-syndrome', '2026-05-03', 0.01, false);
+    await ins('lab:FLU_A', 'lab', '2026-05-03', 0.02, true);
+    r = await fuseDays(s.db, cfg, { from: '2026-05-03', to: '2026-05-03' });
+    expect(r).toEqual({ created: [], updated: [id] });
+    const b = (await (await s.api(`/api/alerts/${id}`)).json()) as typeof a;
+    expect(b.evidence.map((e) => `${e.signal}:${e.weak}`).sort()).toEqual(['lab:FLU_A:false', 'pharmacy:antipyretic:true', 'syndrome:fever_respiratory:true']);
+  });
+
   it('posts webhooks and retries failed deliveries', async () => {
     let calls = 0;
     const received: unknown[] = [];

@@ -23,6 +23,8 @@ export interface DetectionAlarm {
   expected: number;
   pValue: number;
   fixed: boolean;
+  /** Weak evidence: the detector did not alarm, but the day's Poisson tail p is below the signal's weakEvidenceP. */
+  weak?: boolean;
 }
 
 export interface SeriesVerdict {
@@ -110,18 +112,72 @@ export function evidenceStrength(observed: number[], i: number, win: number, com
   return { expected, pValue: poissonUpperTail(compared, expected) };
 }
 
+/**
+ * The alarms of a verdict and, when the signal keeps weak evidence (weakEvidenceP), the days the
+ * detector did not alarm on whose Poisson tail p is still below weakEvidenceP — only those
+ * rows, so what is stored stays bounded (a few per cent of days with counts).
+ */
 export function alarmsFromVerdict(cfg: SignalConfig, signal: string, areaCode: string, v: SeriesVerdict, evalFrom: number): DetectionAlarm[] {
   const out: DetectionAlarm[] = [];
   const win = comparisonWindow(cfg);
+  const weakP = cfg.weakEvidenceP;
   let prefix: number[] | undefined;
   for (let i = evalFrom; i < v.days.length; i++) {
-    if (!v.alarm[i]) continue;
+    if (!v.alarm[i] && !(weakP && v.compared[i]! > 0)) continue;
     if (!prefix) {
       prefix = [0];
       for (const x of v.observed) prefix.push(prefix.at(-1)! + x);
     }
     const { expected, pValue } = evidenceStrength(v.observed, i, win, v.compared[i]!, prefix);
-    out.push({ signal, source: cfg.source, areaCode, day: v.days[i]!, method: cfg.method, observed: v.compared[i]!, threshold: v.threshold[i], expected, pValue, fixed: cfg.method === 'cidarsFixed' && signal.startsWith('report:') });
+    if (!v.alarm[i] && !(pValue < weakP!)) continue;
+    const row: DetectionAlarm = { signal, source: cfg.source, areaCode, day: v.days[i]!, method: cfg.method, observed: v.compared[i]!, threshold: v.threshold[i], expected, pValue, fixed: cfg.method === 'cidarsFixed' && signal.startsWith('report:') };
+    if (!v.alarm[i]) row.weak = true;
+    out.push(row);
+  }
+  return out;
+}
+
+/**
+ * A derived class-rule series (signals.json `derive`, e.g. school:class_cluster): per area and
+ * day, the number of classes whose counts of `derive.from` meet the rule that day (at least
+ * minPerDay cases that day, or at least minInDays over the last `days` days).
+ */
+export async function loadDerivedSeriesByArea(db: Queryable, cfg: SignalConfig, from: string, to: string, onlyArea?: string): Promise<Map<string, number[]>> {
+  const d = cfg.derive!;
+  const len = cfg.areaLevel === 'community' ? 12 : cfg.areaLevel === 'street' ? 9 : 6;
+  const lookFrom = addDays(from, -(d.days - 1));
+  const params: unknown[] = [d.from, lookFrom, to];
+  let areaFilter = "AND area_code <> ''";
+  if (onlyArea) {
+    params.push(`${onlyArea.slice(0, len)}%`);
+    areaFilter = 'AND area_code LIKE $4';
+  }
+  const r = await (db as Database).query<{ area_code: string; school: string; unit: string; day: string; n: number }>(
+    `SELECT area_code, school, unit, day::text AS day, sum(n)::int AS n FROM signal_count
+     WHERE signal = $1 AND day BETWEEN $2::date AND $3::date AND unit <> '' ${areaFilter} GROUP BY 1, 2, 3, 4`,
+    params,
+  );
+  const span = dayDiff(lookFrom, to) + 1;
+  const offset = d.days - 1;
+  const classes = new Map<string, { area: string; n: number[] }>();
+  for (const row of r.rows) {
+    const area = areaAt(cfg.areaLevel, row.area_code.padEnd(12, '0'));
+    if (!area) continue;
+    const k = `${row.school}|${row.unit}`;
+    let c = classes.get(k);
+    if (!c) classes.set(k, (c = { area, n: new Array(span).fill(0) }));
+    c.n[dayDiff(lookFrom, row.day)]! += Math.max(0, row.n);
+  }
+  const out = new Map<string, number[]>();
+  for (const { area, n } of classes.values()) {
+    let arr = out.get(area);
+    if (!arr) out.set(area, (arr = new Array(span - offset).fill(0)));
+    let sum = 0;
+    for (let i = 0; i < span; i++) {
+      sum += n[i]!;
+      if (i >= d.days) sum -= n[i - d.days]!;
+      if (i >= offset && (n[i]! >= d.minPerDay || sum >= d.minInDays)) arr[i - offset]!++;
+    }
   }
   return out;
 }
@@ -159,6 +215,8 @@ export async function loadSeriesByArea(db: Queryable, signal: string, level: Are
 
 export interface DetectionRun {
   alarms: DetectionAlarm[];
+  /** Weak (sub-threshold) evidence rows, stored with alarm = false. */
+  weak: DetectionAlarm[];
   messages: string[];
   series: number;
 }
@@ -187,23 +245,26 @@ export async function runDetection(db: Database, signals: readonly SignalConfig[
   } else {
     const r = await db.query<{ signal: string }>('SELECT DISTINCT signal FROM signal_count WHERE day BETWEEN $1::date AND $2::date', [opts.evalFrom, opts.to]);
     targets = r.rows.map((x) => ({ signal: x.signal })).filter((t) => signalConfigFor(signals, t.signal));
+    // Derived signals (class rules) run wherever the signal they derive from has counts.
+    const present = new Set(r.rows.map((x) => x.signal));
+    for (const s of signals) if (s.derive && present.has(s.derive.from) && !present.has(s.key)) targets.push({ signal: s.key });
   }
   const days = dayRange(from, opts.to);
   const evalIdx = dayDiff(from, opts.evalFrom);
-  const run: DetectionRun = { alarms: [], messages: [], series: 0 };
+  const run: DetectionRun = { alarms: [], weak: [], messages: [], series: 0 };
   for (const t of targets) {
     const cfg = signalConfigFor(signals, t.signal)!;
-    const byArea = await loadSeriesByArea(db, t.signal, cfg.areaLevel, from, opts.to, t.area);
+    const byArea = cfg.derive ? await loadDerivedSeriesByArea(db, cfg, from, opts.to, t.area) : await loadSeriesByArea(db, t.signal, cfg.areaLevel, from, opts.to, t.area);
     if (t.area && !byArea.has(t.area)) byArea.set(t.area, new Array(days.length).fill(0));
     for (const [area, observed] of byArea) {
       if (t.area && area !== t.area) continue;
       run.series++;
       const v = judgeSeries(cfg, days, observed, evalIdx);
       run.messages.push(...v.messages.map((m) => `${area}: ${m}`));
-      run.alarms.push(...alarmsFromVerdict(cfg, t.signal, area, v, evalIdx));
+      for (const row of alarmsFromVerdict(cfg, t.signal, area, v, evalIdx)) (row.weak ? run.weak : run.alarms).push(row);
     }
   }
-  if (opts.store !== false) await storeAlarms(db, targets, run.alarms, opts.evalFrom, opts.to);
+  if (opts.store !== false) await storeAlarms(db, targets, [...run.alarms, ...run.weak], opts.evalFrom, opts.to);
   return run;
 }
 
@@ -217,12 +278,12 @@ async function storeAlarms(db: Database, targets: { signal: string; area?: strin
       const chunk = alarms.slice(i, i + 500);
       await c.query(
         `INSERT INTO surv_detection (signal, area_code, day, method, source, observed, threshold, expected, p_value, alarm)
-         SELECT s, a, d, m, src, o, th, e, p, true FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::text[], $6::float8[], $7::float8[], $8::float8[], $9::float8[])
-           AS u(s, a, d, m, src, o, th, e, p)
+         SELECT s, a, d, m, src, o, th, e, p, al FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::text[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::bool[])
+           AS u(s, a, d, m, src, o, th, e, p, al)
          ON CONFLICT (signal, area_code, day) DO UPDATE SET method = EXCLUDED.method, source = EXCLUDED.source, observed = EXCLUDED.observed,
-           threshold = EXCLUDED.threshold, expected = EXCLUDED.expected, p_value = EXCLUDED.p_value, alarm = true, computed_at = now()`,
+           threshold = EXCLUDED.threshold, expected = EXCLUDED.expected, p_value = EXCLUDED.p_value, alarm = EXCLUDED.alarm, computed_at = now()`,
         [chunk.map((a) => a.signal), chunk.map((a) => a.areaCode), chunk.map((a) => a.day), chunk.map((a) => a.method), chunk.map((a) => a.source),
-          chunk.map((a) => a.observed), chunk.map((a) => a.threshold), chunk.map((a) => a.expected), chunk.map((a) => a.pValue)],
+          chunk.map((a) => a.observed), chunk.map((a) => a.threshold), chunk.map((a) => a.expected), chunk.map((a) => a.pValue), chunk.map((a) => !a.weak)],
       );
     }
   });

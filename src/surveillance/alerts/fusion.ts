@@ -9,14 +9,17 @@ import type pg from 'pg';
 import type { Database } from '../../platform/db.js';
 import { areaAt, type FusionConfig } from '../config.js';
 import { addDays, type DetectionAlarm } from './detect.js';
-import { fisherCombine } from './stats.js';
+import { fisherCombine, truncatedProductP } from './stats.js';
 
 export interface Assessment {
   level: string;
+  /** Every source in the evidence the assessment saw (alarms and, for a joint rule, weak evidence). */
   sources: string[];
   jointP: number;
   score: number;
   fixed: boolean;
+  /** The matching rule counted weak (sub-threshold) evidence. */
+  weak: boolean;
 }
 
 /** Levels in order of severity (first listed = most severe). */
@@ -24,19 +27,57 @@ export function levelOrder(cfg: FusionConfig): string[] {
   return [...new Set(cfg.levels.map((l) => l.level))];
 }
 
-export function assessEvidence(cfg: FusionConfig, evidence: readonly DetectionAlarm[]): Assessment | null {
-  if (!evidence.length) return null;
+/** Joint-evidence settings when fusion.json gives none. */
+export const DEFAULT_JOINT_EVIDENCE = { windowDays: 3, truncation: 0.05, sourcesWatched: 6, method: 'truncatedProduct' as const };
+
+interface Picture { sources: string[]; jointP: number }
+
+/** Alarms only: per source the smallest p, combined by Fisher's method. */
+function alarmPicture(alarms: readonly DetectionAlarm[]): Picture {
   const bySource = new Map<string, number>();
-  for (const e of evidence) bySource.set(e.source, Math.min(bySource.get(e.source) ?? 1, e.pValue));
-  const sources = [...bySource.keys()].sort();
-  const jointP = fisherCombine([...bySource.values()]);
-  const fixed = evidence.some((e) => e.fixed);
+  for (const e of alarms) bySource.set(e.source, Math.min(bySource.get(e.source) ?? 1, e.pValue));
+  return { sources: [...bySource.keys()].sort(), jointP: fisherCombine([...bySource.values()]) };
+}
+
+/**
+ * Alarms and weak evidence of the last jointEvidence.windowDays days up to `day`: per source the
+ * smallest p, Bonferroni-corrected for the days looked at; the sources whose corrected p is at
+ * most the truncation are combined by the truncated product method over the sources watched
+ * (only p-values below the truncation are stored, so Fisher's method on them would overstate
+ * the evidence), or by Fisher's method when configured so.
+ */
+export function jointPicture(cfg: FusionConfig, evidence: readonly DetectionAlarm[], day: string): Picture {
+  const j = { ...DEFAULT_JOINT_EVIDENCE, ...cfg.jointEvidence };
+  const lo = addDays(day, -(j.windowDays - 1));
+  const bySource = new Map<string, number>();
+  for (const e of evidence) if (!e.fixed && e.day >= lo && e.day <= day) bySource.set(e.source, Math.min(bySource.get(e.source) ?? 1, e.pValue));
+  const kept = [...bySource.entries()].map(([s, p]) => [s, Math.min(1, p * j.windowDays)] as const).filter(([, p]) => p <= j.truncation);
+  const ps = kept.map(([, p]) => p);
+  return { sources: kept.map(([s]) => s).sort(), jointP: j.method === 'fisher' ? fisherCombine(ps) : truncatedProductP(ps, j.sourcesWatched, j.truncation) };
+}
+
+/**
+ * The level a set of evidence (one area, one window) deserves, by the first matching rule.
+ * Rules see alarms only, unless they say includeWeak: then the joint picture of alarms and weak
+ * evidence of the last jointEvidence.windowDays days before `day` (default: the latest evidence day).
+ */
+export function assessEvidence(cfg: FusionConfig, evidence: readonly DetectionAlarm[], day?: string): Assessment | null {
+  if (!evidence.length) return null;
+  const alarms = evidence.filter((e) => !e.weak);
+  const fixed = alarms.some((e) => e.fixed);
+  const strict = alarmPicture(alarms);
+  let joint: Picture | undefined;
+  const allSources = [...new Set(evidence.map((e) => e.source))].sort();
   for (const rule of cfg.levels) {
     const w = rule.when;
+    if (w.includeWeak) joint ??= jointPicture(cfg, evidence, day ?? evidence.reduce((m, e) => (e.day > m ? e.day : m), evidence[0]!.day));
+    const pic = w.includeWeak ? joint! : strict;
+    if (!pic.sources.length) continue;
     if (w.fixedThreshold !== undefined && w.fixedThreshold !== fixed) continue;
-    if (w.minSources !== undefined && sources.length < w.minSources) continue;
-    if (w.maxJointP !== undefined && !(jointP <= w.maxJointP)) continue;
-    return { level: rule.level, sources, jointP, score: -Math.log10(Math.max(jointP, 1e-300)), fixed };
+    if (w.signals !== undefined && !alarms.some((e) => w.signals!.includes(e.signal))) continue;
+    if (w.minSources !== undefined && pic.sources.length < w.minSources) continue;
+    if (w.maxJointP !== undefined && !(pic.jointP <= w.maxJointP)) continue;
+    return { level: rule.level, sources: allSources, jointP: pic.jointP, score: -Math.log10(Math.max(pic.jointP, 1e-300)), fixed, weak: w.includeWeak === true };
   }
   return null;
 }
@@ -70,21 +111,21 @@ export interface FusionResult {
 }
 
 async function evidenceOf(c: pg.PoolClient, alertId: number): Promise<DetectionAlarm[]> {
-  const r = await c.query<{ signal: string; source: string; area_code: string; day: string; method: string; observed: number; threshold: number | null; expected: number; p_value: number }>(
-    'SELECT signal, source, area_code, day::text AS day, method, observed, threshold, expected, p_value FROM surv_alert_evidence WHERE alert_id = $1',
+  const r = await c.query<{ signal: string; source: string; area_code: string; day: string; method: string; observed: number; threshold: number | null; expected: number; p_value: number; weak: boolean }>(
+    'SELECT signal, source, area_code, day::text AS day, method, observed, threshold, expected, p_value, weak FROM surv_alert_evidence WHERE alert_id = $1',
     [alertId],
   );
-  return r.rows.map((x) => ({ signal: x.signal, source: x.source, areaCode: x.area_code, day: x.day, method: x.method, observed: x.observed, threshold: x.threshold, expected: x.expected, pValue: x.p_value, fixed: x.method === 'cidarsFixed' && x.signal.startsWith('report:') }));
+  return r.rows.map((x) => ({ signal: x.signal, source: x.source, areaCode: x.area_code, day: x.day, method: x.method, observed: x.observed, threshold: x.threshold, expected: x.expected, pValue: x.p_value, fixed: x.method === 'cidarsFixed' && x.signal.startsWith('report:'), ...(x.weak ? { weak: true } : {}) }));
 }
 
 async function addEvidence(c: pg.PoolClient, alertId: number, ev: readonly DetectionAlarm[]): Promise<number> {
   if (!ev.length) return 0;
   const r = await c.query(
-    `INSERT INTO surv_alert_evidence (alert_id, signal, area_code, day, method, source, observed, threshold, expected, p_value)
-     SELECT $1, s, a, d, m, src, o, th, e, p FROM unnest($2::text[], $3::text[], $4::date[], $5::text[], $6::text[], $7::float8[], $8::float8[], $9::float8[], $10::float8[]) AS u(s, a, d, m, src, o, th, e, p)
+    `INSERT INTO surv_alert_evidence (alert_id, signal, area_code, day, method, source, observed, threshold, expected, p_value, weak)
+     SELECT $1, s, a, d, m, src, o, th, e, p, w FROM unnest($2::text[], $3::text[], $4::date[], $5::text[], $6::text[], $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::bool[]) AS u(s, a, d, m, src, o, th, e, p, w)
      ON CONFLICT DO NOTHING`,
     [alertId, ev.map((e) => e.signal), ev.map((e) => e.areaCode), ev.map((e) => e.day), ev.map((e) => e.method), ev.map((e) => e.source), ev.map((e) => e.observed),
-      ev.map((e) => e.threshold), ev.map((e) => e.expected), ev.map((e) => e.pValue)],
+      ev.map((e) => e.threshold), ev.map((e) => e.expected), ev.map((e) => e.pValue), ev.map((e) => e.weak === true)],
   );
   return r.rowCount ?? 0;
 }
@@ -103,9 +144,11 @@ const PREFIX_LENGTH = { district: 6, street: 9, community: 12 } as const;
 export async function fuseDays(db: Database, cfg: FusionConfig, opts: { from: string; to: string; areas?: string[]; labels?: (signal: string) => string; areaName?: (code: string) => string; onAlert?: AlertListener; now?: () => Date }): Promise<FusionResult> {
   const result: FusionResult = { created: [], updated: [] };
   const windowStart = addDays(opts.from, -(Math.max(cfg.windowDays, cfg.fixedWindowDays ?? 0) - 1));
-  const r = await db.query<{ signal: string; source: string; area_code: string; day: string; method: string; observed: number; threshold: number | null; expected: number; p_value: number }>(
-    `SELECT signal, source, area_code, day::text AS day, method, observed, threshold, expected, p_value FROM surv_detection
-     WHERE alarm AND day BETWEEN $1::date AND $2::date ORDER BY day`,
+  // Alarms, and weak (sub-threshold) evidence when some rule can use it.
+  const withWeak = cfg.levels.some((l) => l.when.includeWeak);
+  const r = await db.query<{ signal: string; source: string; area_code: string; day: string; method: string; observed: number; threshold: number | null; expected: number; p_value: number; alarm: boolean }>(
+    `SELECT signal, source, area_code, day::text AS day, method, observed, threshold, expected, p_value, alarm FROM surv_detection
+     WHERE ${withWeak ? 'true' : 'alarm'} AND day BETWEEN $1::date AND $2::date ORDER BY day`,
     [windowStart, opts.to],
   );
   const byArea = new Map<string, DetectionAlarm[]>();
@@ -113,7 +156,7 @@ export async function fuseDays(db: Database, cfg: FusionConfig, opts: { from: st
     const area = areaAt(cfg.areaLevel, x.area_code.length === 12 ? x.area_code : x.area_code.padEnd(12, '0'));
     if (!area || (opts.areas && !opts.areas.includes(area))) continue;
     const list = byArea.get(area) ?? [];
-    list.push({ signal: x.signal, source: x.source, areaCode: x.area_code, day: x.day, method: x.method, observed: x.observed, threshold: x.threshold, expected: x.expected, pValue: x.p_value, fixed: x.method === 'cidarsFixed' && x.signal.startsWith('report:') });
+    list.push({ signal: x.signal, source: x.source, areaCode: x.area_code, day: x.day, method: x.method, observed: x.observed, threshold: x.threshold, expected: x.expected, pValue: x.p_value, fixed: x.method === 'cidarsFixed' && x.signal.startsWith('report:'), ...(x.alarm ? {} : { weak: true }) });
     byArea.set(area, list);
   }
   if (!byArea.size) return result;
@@ -147,8 +190,10 @@ export async function fuseDays(db: Database, cfg: FusionConfig, opts: { from: st
         const lo = addDays(day, -(cfg.windowDays - 1));
         if (todays.some((e) => !e.fixed)) groups.push({ disease: null, lo, windowEv: alarms.filter((e) => !e.fixed && e.day >= lo && e.day <= day) });
         for (const { disease, lo, windowEv } of groups) {
-          const candidates = windowEv.filter((e) => !attached.has(key(e)));
-          if (!candidates.length) continue;
+          const unattached = windowEv.filter((e) => !attached.has(key(e)));
+          // Alarms extend and join alerts; weak evidence only helps open one (joint rule below).
+          const candidates = unattached.filter((e) => !e.weak);
+          if (!unattached.length) continue;
           let open = (
             await c.query<AlertRow>(
               `SELECT id, status, level, area_code, last_evidence_day::text AS last_evidence_day, first_evidence_day::text AS first_evidence_day FROM surv_alert
@@ -159,9 +204,10 @@ export async function fuseDays(db: Database, cfg: FusionConfig, opts: { from: st
             )
           ).rows[0];
           if (!open && phase === 'own') continue;
+          if (open && !candidates.length) continue;
           // Spatial join: the same signal rising in another street of the same district within
           // the window is the same event spreading (or cases living apart), so it joins that alert.
-          if (!open && joinPrefix) {
+          if (!open && joinPrefix && candidates.length) {
             open = (
               await c.query<AlertRow>(
                 `SELECT a.id, a.status, a.level, a.area_code, a.last_evidence_day::text AS last_evidence_day, a.first_evidence_day::text AS first_evidence_day FROM surv_alert a
@@ -180,7 +226,7 @@ export async function fuseDays(db: Database, cfg: FusionConfig, opts: { from: st
             await addEvidence(c, open.id, fresh);
             fresh.forEach((e) => attached.add(key(e)));
             const all = await evidenceOf(c, open.id);
-            const a = assessEvidence(cfg, all);
+            const a = assessEvidence(cfg, all, day);
             const level = a && order.indexOf(a.level) < order.indexOf(open.level) ? a.level : open.level;
             const first = all.reduce((m, e) => (e.day < m ? e.day : m), open.first_evidence_day);
             const last = all.reduce((m, e) => (e.day > m ? e.day : m), open.last_evidence_day);
@@ -196,8 +242,14 @@ export async function fuseDays(db: Database, cfg: FusionConfig, opts: { from: st
             opts.onAlert?.({ alertId: open.id, kind: 'updated', level, areaCode: open.area_code });
             continue;
           }
-          const a = assessEvidence(cfg, candidates);
-          if (!a) continue;
+          const assessed = assessEvidence(cfg, unattached, day);
+          if (!assessed) continue;
+          const a = assessed;
+          // Weak evidence is kept only when the opening rule used it, and only its joint window.
+          const jointLo = addDays(day, -((cfg.jointEvidence?.windowDays ?? DEFAULT_JOINT_EVIDENCE.windowDays) - 1));
+          const opening = unattached.filter((e) => !e.weak || (a.weak && e.day >= jointLo));
+          // An alert opens on a day that brings evidence of its own.
+          if (!opening.some((e) => e.day === day)) continue;
           // An open alert of this area whose span has ended is frozen: say where its story goes on.
           const frozen = (
             await c.query<{ id: number }>(
@@ -206,8 +258,8 @@ export async function fuseDays(db: Database, cfg: FusionConfig, opts: { from: st
               [area, OPEN, lo, disease, span],
             )
           ).rows[0];
-          const first = candidates.reduce((m, e) => (e.day < m ? e.day : m), day);
-          const topSignals = [...new Set([...candidates].sort((x, y) => x.pValue - y.pValue).map((e) => e.signal))].slice(0, 3);
+          const first = opening.reduce((m, e) => (e.day < m ? e.day : m), day);
+          const topSignals = [...new Set([...opening].filter((e) => !e.weak).concat(opening.filter((e) => e.weak)).sort((x, y) => x.pValue - y.pValue).map((e) => e.signal))].slice(0, 3);
           const title = `${opts.areaName?.(area) ?? area}：${topSignals.map((sig) => opts.labels?.(sig) ?? sig).join(' + ')}`;
           const now = opts.now?.() ?? new Date();
           const triage = cfg.triageHours[a.level] ?? 24;
@@ -217,10 +269,10 @@ export async function fuseDays(db: Database, cfg: FusionConfig, opts: { from: st
             [a.level, area, title, disease, a.sources, a.score, a.jointP, first, day, new Date(now.getTime() + triage * 3_600_000).toISOString()],
           );
           const id = ins.rows[0]!.id;
-          await addEvidence(c, id, candidates);
-          candidates.forEach((e) => attached.add(key(e)));
+          await addEvidence(c, id, opening);
+          opening.forEach((e) => attached.add(key(e)));
           await c.query(`INSERT INTO surv_alert_event (alert_id, action, to_status, actor, reason, detail) VALUES ($1, 'created', 'new', 'system', $2, $3)`, [
-            id, `${a.sources.length} source(s): ${a.sources.join(', ')}; joint p ${a.jointP.toExponential(2)}`, JSON.stringify({ level: a.level, signals: candidates.map((e) => `${e.signal}@${e.areaCode}@${e.day}`) }),
+            id, `${a.sources.length} source(s): ${a.sources.join(', ')}; joint p ${a.jointP.toExponential(2)}${a.weak ? ' (with sub-threshold evidence)' : ''}`, JSON.stringify({ level: a.level, signals: opening.map((e) => `${e.signal}@${e.areaCode}@${e.day}${e.weak ? ' (weak)' : ''}`) }),
           ]);
           if (frozen) {
             await c.query(`INSERT INTO surv_alert_event (alert_id, action, actor, reason, detail) VALUES ($1, 'frozen', 'system', $2, $3)`, [

@@ -129,7 +129,7 @@ export async function getAlert(db: Database, id: number): Promise<AlertSummary &
   const r = await db.query<AlertDbRow>(`${SELECT} WHERE a.id = $1`, [id]);
   if (!r.rows[0]) throw notFound(`alert ${id} not found`);
   const evidence = await db.query(
-    `SELECT signal, area_code AS "areaCode", day::text AS day, method, source, observed, threshold, expected, p_value AS "pValue" FROM surv_alert_evidence WHERE alert_id = $1 ORDER BY day, signal`,
+    `SELECT signal, area_code AS "areaCode", day::text AS day, method, source, observed, threshold, expected, p_value AS "pValue", weak FROM surv_alert_evidence WHERE alert_id = $1 ORDER BY day, signal`,
     [id],
   );
   const events = await db.query(`SELECT id, action, from_status AS "from", to_status AS "to", actor, at, reason, detail FROM surv_alert_event WHERE alert_id = $1 ORDER BY at, id`, [id]);

@@ -192,10 +192,12 @@ export async function evaluateDistrict(dir: string, options: DistrictEvaluationO
     };
     const methods = new Map<string, Episode[]>();
     methods.set('fused (multi-point)', alerts);
-    const addSourceRows = (rowsOf: typeof alarms, variant?: string) => {
+    const addSourceRows = (rowsOf: typeof alarms, variant?: string, signals: readonly SignalConfig[] = runtime.engine.config.signals) => {
       for (const s of [...new Set(rowsOf.map((a) => a.source))].sort()) {
         const rows = rowsOf.filter((a) => a.source === s);
-        const methodNames = [...new Set(rows.map((r) => r.method))].sort().join('+');
+        // Named by the configured methods of the source (not those that happened to alarm), so districts pool into one row.
+        const configured = signals.filter((x) => x.source === s).map((x) => x.method);
+        const methodNames = [...new Set(configured.length ? configured : rows.map((r) => r.method))].sort().join('+');
         methods.set(`${s} only (${methodNames}${variant ? `; ${variant}` : ''})`, episodes(s, rows));
       }
     };
@@ -220,7 +222,7 @@ export async function evaluateDistrict(dir: string, options: DistrictEvaluationO
       if (variant.signals) {
         await db.query('DELETE FROM surv_detection');
         await runDetection(db, variant.signals, { evalFrom: from, to: lastDay });
-        addSourceRows(await loadAlarms(), variant.name);
+        addSourceRows(await loadAlarms(), variant.name, variant.signals);
       }
       await db.query('DELETE FROM surv_alert_evidence');
       await db.query('DELETE FROM surv_alert_event');

@@ -46,7 +46,15 @@ function SeriesChart({ s }: { s: SignalSeries }) {
     [s],
   );
   return (
-    <Card size="small" title={`${s.label}（${s.areaCode} · ${s.method ?? ''}）`} style={{ marginBottom: 12 }} data-testid="signal-series">
+    <Card
+      size="small"
+      title={`${s.label}（${s.areaCode} · ${s.method ?? ''}）`}
+      extra={s.evidence === 'weak'
+        ? <Tag color="gold" data-testid="evidence-weak">{t('surv.evidence.weak', '弱证据（未达阈值）')}</Tag>
+        : <Tag color="red">{t('surv.evidence.alarm', '超阈值告警')}</Tag>}
+      style={{ marginBottom: 12 }}
+      data-testid="signal-series"
+    >
       <EChart option={option} height={200} ariaLabel={s.label} />
     </Card>
   );

@@ -23,7 +23,7 @@ export interface AlertSummary {
   version: number;
 }
 
-export interface AlertEvidence { signal: string; areaCode: string; day: string; method: string; source: string; observed: number; threshold: number | null; expected: number; pValue: number }
+export interface AlertEvidence { signal: string; areaCode: string; day: string; method: string; source: string; observed: number; threshold: number | null; expected: number; pValue: number; weak?: boolean }
 export interface AlertEvent { id: number; action: string; from: string | null; to: string | null; actor: string; at: string; reason: string | null; detail: Record<string, unknown> | null }
 export interface AlertComment { id: number; author: string; organization: string | null; body: string; at: string }
 export interface AlertDetail extends AlertSummary {
@@ -33,7 +33,8 @@ export interface AlertDetail extends AlertSummary {
   comments: AlertComment[];
   nextSteps: string[];
 }
-export interface SignalSeries { signal: string; label: string; areaCode: string; method: string | null; days: string[]; observed: number[]; compared: number[]; threshold: (number | null)[]; alarm: boolean[] }
+/** evidence: 'alarm' (the detector alarmed) or 'weak' (only sub-threshold days, counted by the joint rule). */
+export interface SignalSeries { signal: string; label: string; areaCode: string; method: string | null; days: string[]; observed: number[]; compared: number[]; threshold: (number | null)[]; alarm: boolean[]; evidence?: 'alarm' | 'weak' }
 export interface AlertCase { kind: string; id: string; day: string; areaCode: string; areaName: string; detail: string; facility: string | null; location: [number, number] | null }
 
 export interface GeoFeatureCollection { type: 'FeatureCollection'; features: { type: 'Feature'; properties: { code: string; name: string; centroid?: [number, number] }; geometry: unknown }[] }

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { loadSurveillanceConfig, type FusionConfig, type SignalConfig } from '../config.js';
+import { alarmsFromVerdict, judgeSeries, dayRange, type DetectionAlarm } from './detect.js';
+import { assessEvidence, jointPicture } from './fusion.js';
+import { fisherCombine, truncatedProductP } from './stats.js';
+
+const cfg = loadSurveillanceConfig();
+const fusion: FusionConfig = cfg.fusion;
+
+const row = (over: Partial<DetectionAlarm>): DetectionAlarm => ({
+  signal: 'syndrome:diarrhoea', source: 'clinic-syndrome', areaCode: '339902001000', day: '2025-05-10', method: 'earsC',
+  observed: 4, threshold: 3, expected: 1, pValue: 0.01, fixed: false, ...over,
+});
+
+describe('truncated product method', () => {
+  it('is the p itself for one test, and matches the closed form for two kept of two', () => {
+    expect(truncatedProductP([0.03], 1, 0.05)).toBeCloseTo(0.03, 12);
+    expect(truncatedProductP([0.2], 6, 0.05)).toBe(1); // nothing at or below the truncation
+    const [p1, p2, tau] = [0.01, 0.002, 0.05];
+    const w = p1 * p2;
+    // L = 2: k = 1 (w ≤ τ) gives 2(1−τ)w; k = 2 (w ≤ τ²) gives w(1 + 2 ln τ − ln w).
+    const closed = 2 * (1 - tau) * w + w * (1 + 2 * Math.log(tau) - Math.log(w));
+    expect(truncatedProductP([p1, p2], 2, tau)).toBeCloseTo(closed, 15);
+  });
+
+  it('weighs selected small p-values less than Fisher on them alone does', () => {
+    expect(truncatedProductP([0.01, 0.01], 6, 0.05)).toBeGreaterThan(fisherCombine([0.01, 0.01]));
+  });
+});
+
+describe('assessEvidence', () => {
+  it('ignores weak evidence in the alarm rules', () => {
+    const weakOnly = [row({ weak: true, pValue: 1e-6 }), row({ source: 'pharmacy', signal: 'pharmacy:cold', weak: true, pValue: 0.02 })];
+    const noJoint = { ...fusion, levels: fusion.levels.filter((l) => !l.when.includeWeak) };
+    expect(assessEvidence(noJoint, weakOnly)).toBeNull();
+  });
+
+  it('opens on joint weak evidence from two sources within the joint window, not from one source or stale days', () => {
+    const rule = fusion.levels.find((l) => l.when.includeWeak)!;
+    expect(rule.when.minSources).toBe(2);
+    const clinic = row({ weak: true, pValue: 1e-6, day: '2025-05-09' });
+    const pharmacy = row({ source: 'pharmacy', signal: 'pharmacy:antipyretic', weak: true, pValue: 0.004, day: '2025-05-10' });
+    const a = assessEvidence(fusion, [clinic, pharmacy], '2025-05-10');
+    expect(a).toMatchObject({ level: rule.level, sources: ['clinic-syndrome', 'pharmacy'], weak: true });
+    expect(a!.jointP).toBeLessThanOrEqual(rule.when.maxJointP!);
+    // One source alone (even with two signals) is never a joint picture.
+    expect(assessEvidence(fusion, [clinic, row({ signal: 'ili', weak: true, pValue: 1e-3 })], '2025-05-10')).toBeNull();
+    // Evidence older than the joint window does not pair up.
+    const win = fusion.jointEvidence!.windowDays!;
+    const stale = { ...clinic, day: dayRange('2025-04-01', '2025-05-10').at(-1 - win)! };
+    expect(jointPicture(fusion, [stale, pharmacy], '2025-05-10').sources).toEqual(['pharmacy']);
+    expect(assessEvidence(fusion, [stale, pharmacy], '2025-05-10')).toBeNull();
+  });
+
+  it('lets a school class cluster alert on its own at the configured level', () => {
+    const rule = fusion.levels.find((l) => l.when.signals?.includes('school:class_cluster'))!;
+    const cluster = row({ signal: 'school:class_cluster', source: 'school', method: 'cidarsFixed', observed: 1, threshold: 1, pValue: 0.018 });
+    expect(assessEvidence(fusion, [cluster])).toMatchObject({ level: rule.level, sources: ['school'] });
+    // A plain absence alarm at the same p is only evidence.
+    expect(assessEvidence(fusion, [{ ...cluster, signal: 'school:illness_absence', method: 'earsC' }])).toBeNull();
+  });
+});
+
+describe('weak evidence rows', () => {
+  it('keeps only non-alarm days whose p is below weakEvidenceP, marked weak', () => {
+    const sig = cfg.signals.find((s) => s.key === 'syndrome:diarrhoea')! as SignalConfig;
+    expect(sig.weakEvidenceP).toBe(0.05);
+    const days = dayRange('2025-01-01', '2025-03-31');
+    // A noisy background (mean 1.3, sd 1.4): a day of 4 has Poisson p ≈ 0.04 but stays under C2's bound (≈ 4.5).
+    const observed = days.map((_, i) => (i === 85 ? 4 : [0, 3, 0, 2, 0, 3, 1][i % 7]!));
+    const v = judgeSeries(sig, days, observed, 60);
+    const rows = alarmsFromVerdict(sig, sig.key, '339902001000', v, 60);
+    const weak = rows.filter((r) => r.weak);
+    expect(weak.length).toBeGreaterThan(0);
+    for (const r of weak) {
+      expect(v.alarm[days.indexOf(r.day)]).toBe(false);
+      expect(r.pValue).toBeLessThan(0.05);
+    }
+    for (const r of rows.filter((x) => !x.weak)) expect(v.alarm[days.indexOf(r.day)]).toBe(true);
+    // Without weakEvidenceP only alarms come out.
+    expect(alarmsFromVerdict({ ...sig, weakEvidenceP: undefined }, sig.key, '339902001000', v, 60).every((r) => !r.weak)).toBe(true);
+  });
+});
