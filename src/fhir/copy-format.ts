@@ -8,9 +8,15 @@
 const NEEDS_COPY_ESCAPE = /[\\\t\n\r]/;
 const NEEDS_ARRAY_ESCAPE = /["\\]/;
 
-function escapeCopy(text: string): string {
+export function escapeCopy(text: string): string {
   if (!NEEDS_COPY_ESCAPE.test(text)) return text;
   return text.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+}
+
+/** The inverse of escapeCopy. */
+export function unescapeCopy(text: string): string {
+  if (!text.includes('\\')) return text;
+  return text.replace(/\\(.)/g, (_m, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c));
 }
 
 function arrayLiteral(values: unknown[]): string {

@@ -11,8 +11,8 @@ import type { Readable } from 'node:stream';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { HttpError } from '../platform/errors.js';
 import { getTypeDef } from './definitions.js';
-import type pg from 'pg';
-import { copyNewRows, groupBy, prepareRow, writeRows, type FhirRepository, type PreparedRow } from './repository.js';
+import type { FhirRepository } from './repository.js';
+import { prepareBulkRow, writeBulkRows, type BulkRow } from './bulk-write.js';
 import { findOne } from './bundle.js';
 import { validateFhirResource } from './validate.js';
 
@@ -36,39 +36,30 @@ export interface ImportOptions {
   maxErrors?: number;
 }
 
-const DEFAULT_BATCH = 2000;
+const DEFAULT_BATCH = 5000;
 
 /**
- * Stamps version ids after those already stored and writes one batch in one transaction:
- * new ids through COPY (the bulk path), ids already stored through upserts.
+ * Writes batches one after another while the caller prepares the next: at most one batch is
+ * in flight, so memory stays bounded by two batches.
  */
-async function writeBatch(repo: FhirRepository, resources: Resource[], client?: pg.PoolClient): Promise<void> {
-  if (!resources.length) return;
-  const now = new Date().toISOString();
-  const run = async (c: pg.PoolClient) => {
-    const byType = groupBy(resources, (r) => r.resourceType);
-    const fresh: PreparedRow[] = [];
-    const updates: PreparedRow[] = [];
-    for (const [type, list] of byType) {
-      const def = getTypeDef(type)!;
-      const existing = await c.query<{ id: string; version_id: number }>(`SELECT id, version_id FROM ${def.table} WHERE id = ANY($1::text[])`, [
-        list.map((r) => r.id),
-      ]);
-      const versions = new Map(existing.rows.map((r) => [r.id, r.version_id]));
-      // A batch may hold one id twice: the later line wins.
-      const unique = new Map<string, Resource>();
-      for (const r of list) unique.set(r.id!, r);
-      for (const r of unique.values()) {
-        const previous = versions.get(r.id!);
-        const row = prepareRow({ ...r, meta: { ...(r.meta ?? {}), versionId: String((previous ?? 0) + 1), lastUpdated: now } } as Resource);
-        (previous === undefined ? fresh : updates).push(row);
-      }
-    }
-    if (fresh.length) await copyNewRows(repo.db, c, fresh);
-    if (updates.length) await writeRows(c, updates);
-  };
-  if (client) await run(client);
-  else await repo.db.transaction(run);
+class BatchPipeline {
+  private inflight: Promise<void> | undefined;
+
+  constructor(private readonly write: (rows: BulkRow[]) => Promise<void>) {}
+
+  async push(rows: BulkRow[]): Promise<void> {
+    await this.inflight;
+    const p = this.write(rows);
+    // Awaited by the next push or by drain(); until then a failure must not count as unhandled.
+    p.catch(() => undefined);
+    this.inflight = p;
+  }
+
+  async drain(): Promise<void> {
+    const p = this.inflight;
+    this.inflight = undefined;
+    await p;
+  }
 }
 
 /** Imports an NDJSON stream. */
@@ -77,102 +68,131 @@ export async function importNdjson(repo: FhirRepository, input: Readable, file: 
   const started = Date.now();
   const batchSize = options.batchSize ?? DEFAULT_BATCH;
   const maxErrors = options.maxErrors ?? 1000;
-  let batch: Resource[] = [];
+  let batch: BulkRow[] = [];
+  let lastUpdated = new Date().toISOString();
   let lineNo = 0;
   let bytes = 0;
+  const pipeline = new BatchPipeline(async (rows) => {
+    await repo.db.transaction((client) => writeBulkRows(repo.db, client, rows));
+    s.resources += rows.length;
+    options.onProgress?.({ resources: s.resources, bytes, file });
+  });
   const rl = readline.createInterface({ input, crlfDelay: Infinity });
-  for await (const line of rl) {
-    lineNo++;
-    bytes += Buffer.byteLength(line) + 1;
-    if (!line.trim()) continue;
-    try {
-      let parsed: unknown;
+  try {
+    for await (const line of rl) {
+      lineNo++;
+      bytes += Buffer.byteLength(line) + 1;
+      if (!line.trim()) continue;
       try {
-        parsed = JSON.parse(line);
-      } catch (e) {
-        throw new Error(`malformed JSON: ${(e as Error).message}`);
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(line);
+        } catch (e) {
+          throw new Error(`malformed JSON: ${(e as Error).message}`);
+        }
+        const r = validateFhirResource(parsed);
+        if (!r.id) throw new Error('a resource in NDJSON needs an id');
+        batch.push(prepareBulkRow(r, lastUpdated));
+      } catch (err) {
+        if (s.errors.length < maxErrors) s.errors.push({ file, line: lineNo, message: (err as Error).message });
+        continue;
       }
-      const r = validateFhirResource(parsed);
-      if (!r.id) throw new Error('a resource in NDJSON needs an id');
-      batch.push(r);
-    } catch (err) {
-      if (s.errors.length < maxErrors) s.errors.push({ file, line: lineNo, message: (err as Error).message });
-      continue;
+      if (batch.length >= batchSize) {
+        await pipeline.push(batch);
+        batch = [];
+        lastUpdated = new Date().toISOString();
+      }
     }
-    if (batch.length >= batchSize) {
-      await writeBatch(repo, batch);
-      s.resources += batch.length;
-      batch = [];
-      options.onProgress?.({ resources: s.resources, bytes, file });
-    }
+    if (batch.length) await pipeline.push(batch);
+  } finally {
+    await pipeline.drain();
   }
-  await writeBatch(repo, batch);
-  s.resources += batch.length;
   options.onProgress?.({ resources: s.resources, bytes, file });
   s.seconds += (Date.now() - started) / 1000;
   return s;
 }
 
+const CONDITIONAL_REFERENCE = /^[A-Z][A-Za-z]+\?/;
+
 /**
  * Imports a transaction/batch/collection Bundle as one database transaction, resolving
  * urn:uuid and conditional references; entries with ifNoneExist that already match are skipped.
+ * Entries are written through the bulk path (COPY for new ids).
  */
 export async function importBundle(repo: FhirRepository, bundle: Bundle, file: string, stats?: ImportStats): Promise<ImportStats> {
   const s = stats ?? { resources: 0, errors: [], files: 1, seconds: 0 };
   const started = Date.now();
   if (bundle?.resourceType !== 'Bundle') throw new HttpError(400, `${file}: not a Bundle`);
   const baseUrl = '';
+  const ids = new Map<string, string>();
+  const pending: { resource: Resource; fullUrl?: string; ifNoneExist?: string }[] = [];
+  for (const e of bundle.entry ?? []) {
+    if (!e.resource) continue;
+    const id = e.resource.id ?? e.fullUrl?.replace(/^urn:uuid:/, '') ?? crypto.randomUUID();
+    pending.push({ resource: { ...e.resource, id } as Resource, fullUrl: e.fullUrl, ifNoneExist: e.request?.ifNoneExist });
+    if (e.fullUrl) ids.set(e.fullUrl, `${e.resource.resourceType}/${id}`);
+    if (e.request?.ifNoneExist) ids.set(`${e.resource.resourceType}?${e.request.ifNoneExist}`, `${e.resource.resourceType}/${id}`);
+  }
+  // Plain creates and updates (the common case) are rewritten, validated and encoded before
+  // the transaction opens; only ifNoneExist entries and conditional references need the database.
+  let rows: BulkRow[] | undefined;
+  if (!pending.some((p) => p.ifNoneExist)) {
+    const lastUpdated = new Date().toISOString();
+    const unresolved = new Set<string>();
+    const rewritten = pending.map((p) => rewriteReferences(p.resource, ids, unresolved));
+    if (!unresolved.size) rows = rewritten.map((r) => prepareBulkRow(validateFhirResource(r), lastUpdated));
+  }
   await repo.db.transaction(async (client) => {
-    const ids = new Map<string, string>();
-    const pending: { resource: Resource; fullUrl?: string; ifNoneExist?: string }[] = [];
-    for (const e of bundle.entry ?? []) {
-      if (!e.resource) continue;
-      const id = e.resource.id ?? e.fullUrl?.replace(/^urn:uuid:/, '') ?? crypto.randomUUID();
-      pending.push({ resource: { ...e.resource, id } as Resource, fullUrl: e.fullUrl, ifNoneExist: e.request?.ifNoneExist });
-      if (e.fullUrl) ids.set(e.fullUrl, `${e.resource.resourceType}/${id}`);
-      if (e.request?.ifNoneExist) ids.set(`${e.resource.resourceType}?${e.request.ifNoneExist}`, `${e.resource.resourceType}/${id}`);
-    }
-    const keep: Resource[] = [];
-    for (const p of pending) {
-      if (p.ifNoneExist) {
-        const existing = await findOne(client, p.resource.resourceType, new URLSearchParams(p.ifNoneExist), baseUrl);
-        if (existing) {
-          ids.set(`${p.resource.resourceType}?${p.ifNoneExist}`, `${existing.resourceType}/${existing.id}`);
-          if (p.fullUrl) ids.set(p.fullUrl, `${existing.resourceType}/${existing.id}`);
-          continue;
+    if (!rows) {
+      const keep: Resource[] = [];
+      for (const p of pending) {
+        if (p.ifNoneExist) {
+          const existing = await findOne(client, p.resource.resourceType, new URLSearchParams(p.ifNoneExist), baseUrl);
+          if (existing) {
+            ids.set(`${p.resource.resourceType}?${p.ifNoneExist}`, `${existing.resourceType}/${existing.id}`);
+            if (p.fullUrl) ids.set(p.fullUrl, `${existing.resourceType}/${existing.id}`);
+            continue;
+          }
         }
+        keep.push(p.resource);
       }
-      keep.push(p.resource);
+      const unresolved = new Set<string>();
+      for (const r of keep) rewriteReferences(r, ids, unresolved);
+      for (const ref of unresolved) {
+        const [type, qs] = ref.split('?') as [string, string];
+        const found = await findOne(client, type, new URLSearchParams(qs), baseUrl);
+        if (!found) throw new HttpError(400, `${file}: reference '${ref}' matches no resource`);
+        ids.set(ref, `${type}/${found.id}`);
+      }
+      const lastUpdated = new Date().toISOString();
+      rows = keep.map((r) => prepareBulkRow(validateFhirResource(rewriteReferences(r, ids, unresolved)), lastUpdated));
     }
-    const resolveConditional = async (ref: string): Promise<string> => {
-      const known = ids.get(ref);
-      if (known) return known;
-      const [type, qs] = ref.split('?') as [string, string];
-      const found = await findOne(client, type, new URLSearchParams(qs), baseUrl);
-      if (!found) throw new HttpError(400, `${file}: reference '${ref}' matches no resource`);
-      ids.set(ref, `${type}/${found.id}`);
-      return ids.get(ref)!;
-    };
-    const rewritten: Resource[] = [];
-    for (const r of keep) rewritten.push(validateFhirResource(await rewrite(r, ids, resolveConditional)));
-    for (let i = 0; i < rewritten.length; i += DEFAULT_BATCH) await writeBatch(repo, rewritten.slice(i, i + DEFAULT_BATCH), client as pg.PoolClient);
-    s.resources += rewritten.length;
+    await writeBulkRows(repo.db, client, rows);
+    s.resources += rows.length;
   });
   s.seconds += (Date.now() - started) / 1000;
   return s;
 }
 
-async function rewrite<T>(value: T, ids: Map<string, string>, conditional: (ref: string) => Promise<string>): Promise<T> {
-  if (Array.isArray(value)) return (await Promise.all(value.map((v) => rewrite(v, ids, conditional)))) as T;
+/**
+ * Replaces references by the ids the Bundle gave them. Conditional references not known yet
+ * are collected in `unresolved` and left as they are; an unknown urn:uuid is an error.
+ */
+function rewriteReferences<T>(value: T, ids: Map<string, string>, unresolved: Set<string>): T {
+  if (Array.isArray(value)) return value.map((v) => rewriteReferences(v, ids, unresolved)) as T;
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
+    for (const k in value) {
+      const v = (value as Record<string, unknown>)[k];
       if (k === 'reference' && typeof v === 'string') {
-        if (ids.has(v)) out[k] = ids.get(v);
-        else if (/^[A-Z][A-Za-z]+\?/.test(v)) out[k] = await conditional(v);
-        else if (v.startsWith('urn:uuid:')) throw new HttpError(400, `reference '${v}' matches no entry of the Bundle`);
+        const known = ids.get(v);
+        if (known) out[k] = known;
+        else if (CONDITIONAL_REFERENCE.test(v)) {
+          unresolved.add(v);
+          out[k] = v;
+        } else if (v.startsWith('urn:uuid:')) throw new HttpError(400, `reference '${v}' matches no entry of the Bundle`);
         else out[k] = v;
-      } else out[k] = await rewrite(v, ids, conditional);
+      } else out[k] = typeof v === 'object' && v !== null ? rewriteReferences(v, ids, unresolved) : v;
     }
     return out as T;
   }

@@ -8,11 +8,11 @@ import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type pg from 'pg';
 import type { Database } from '../platform/db.js';
 import { badRequest, gone, notFound, preconditionFailed } from '../platform/errors.js';
-import { getTypeDef, type ResourceTypeDef } from './definitions.js';
+import { getTypeDef, type ResourceTypeDef, type SearchParamDef } from './definitions.js';
+import { prefixIndexedParams, prefixKeys } from './schema.js';
 import { paramColumns, patientCompartments } from './extract.js';
 import { fastExtractSearchValues } from './fast-extract.js';
 import { assertResourceType, validateFhirResource } from './validate.js';
-import { copyRows } from './copy-format.js';
 
 export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
@@ -21,14 +21,16 @@ export interface StoredResource {
   created: boolean;
 }
 
-interface TypeColumns {
+export interface TypeColumns {
   all: string[];
   insertSql: (rows: number) => string;
+  /** String parameters kept in the string_search prefix lookup. */
+  prefixParams: SearchParamDef[];
 }
 
 const columnCache = new Map<string, TypeColumns>();
 
-function typeColumns(def: ResourceTypeDef): TypeColumns {
+export function typeColumns(def: ResourceTypeDef): TypeColumns {
   let cols = columnCache.get(def.type);
   if (cols) return cols;
   const all = ['id', 'version_id', 'last_updated', 'content', 'compartments'];
@@ -41,7 +43,7 @@ function typeColumns(def: ResourceTypeDef): TypeColumns {
     }
     return `INSERT INTO ${def.table} (${all.join(',')}) VALUES ${tuples.join(',')} ON CONFLICT (id) DO UPDATE SET ${updates}`;
   };
-  cols = { all, insertSql };
+  cols = { all, insertSql, prefixParams: prefixIndexedParams(def) };
   columnCache.set(def.type, cols);
   return cols;
 }
@@ -51,6 +53,18 @@ export interface PreparedRow {
   def: ResourceTypeDef;
   resource: Resource;
   values: unknown[];
+  /** string_search keys per prefix-indexed parameter code. */
+  prefix: [code: string, keys: string[]][];
+}
+
+/** The string_search keys of a resource's prefix-indexed string parameters. */
+export function prefixEntries(cols: TypeColumns, search: Record<string, unknown>): [string, string[]][] {
+  const out: [string, string[]][] = [];
+  for (const p of cols.prefixParams) {
+    const v = search[p.column!];
+    if (Array.isArray(v) && v.length) out.push([p.code, prefixKeys(v as string[])]);
+  }
+  return out;
 }
 
 export function prepareRow(resource: Resource): PreparedRow {
@@ -65,7 +79,7 @@ export function prepareRow(resource: Resource): PreparedRow {
     patientCompartments(resource, search, def),
   ];
   for (let i = 5; i < cols.all.length; i++) values.push(search[cols.all[i]!] ?? null);
-  return { def, resource, values };
+  return { def, resource, values, prefix: prefixEntries(cols, search) };
 }
 
 /** Groups items by a key, keeping their order within each group. */
@@ -92,25 +106,31 @@ export async function writeRows(client: Queryable, rows: PreparedRow[]): Promise
       const chunk = list.slice(i, i + perStatement);
       await client.query(cols.insertSql(chunk.length), chunk.flatMap((r) => r.values));
     }
+    if (cols.prefixParams.length) await replacePrefixKeys(client, list);
   }
   await writeHistory(client, rows.map((r) => ({ type: r.def.type, resource: r.resource, deleted: false })));
 }
 
-/**
- * The bulk path: rows whose ids are not stored yet go in with COPY (type tables and history);
- * the caller has checked that with a lookup in the same transaction.
- */
-export async function copyNewRows(db: Database, client: pg.PoolClient, rows: PreparedRow[]): Promise<void> {
-  const byType = groupBy(rows, (r) => r.def.type);
-  for (const list of byType.values()) {
-    const def = list[0]!.def;
-    await db.copyFrom(client, def.table, typeColumns(def).all, copyRows(list.map((r) => r.values)));
+/** Replaces the string_search keys of rows of one type (an update may change a name). */
+async function replacePrefixKeys(client: Queryable, rows: PreparedRow[]): Promise<void> {
+  const type = rows[0]!.def.type;
+  await client.query('DELETE FROM string_search WHERE resource_type = $1 AND id = ANY($2::text[])', [type, rows.map((r) => r.resource.id)]);
+  const codes: string[] = [];
+  const keys: string[] = [];
+  const ids: string[] = [];
+  for (const r of rows) {
+    for (const [code, list] of r.prefix) {
+      for (const k of list) {
+        codes.push(code);
+        keys.push(k);
+        ids.push(r.resource.id!);
+      }
+    }
   }
-  await db.copyFrom(
-    client,
-    'resource_history',
-    ['resource_type', 'id', 'version_id', 'last_updated', 'deleted', 'content'],
-    copyRows(rows.map((r) => [r.def.type, r.resource.id, Number(r.resource.meta!.versionId), r.resource.meta!.lastUpdated, false, r.resource])),
+  if (!keys.length) return;
+  await client.query(
+    'INSERT INTO string_search (resource_type, code, key, id) SELECT $1, c, k, i FROM unnest($2::text[], $3::text[], $4::text[]) AS x(c, k, i)',
+    [type, codes, keys, ids],
   );
 }
 
@@ -220,6 +240,7 @@ export class FhirRepository {
     const r = await client.query<{ version_id: number }>(`DELETE FROM ${def.table} WHERE id = $1 RETURNING version_id`, [id]);
     const row = r.rows[0];
     if (!row) return false;
+    if (typeColumns(def).prefixParams.length) await client.query('DELETE FROM string_search WHERE resource_type = $1 AND id = $2', [type, id]);
     const now = new Date().toISOString();
     await writeHistory(client, [
       { type, resource: { resourceType: type, id, meta: { versionId: String(row.version_id + 1), lastUpdated: now } } as Resource, deleted: true },

@@ -8,6 +8,7 @@ import { getTypeDef, type ResourceTypeDef, type SearchParamDef } from './definit
 import type { Queryable } from './repository.js';
 import { assertResourceType } from './validate.js';
 import { fastExtractSearchValues } from './fast-extract.js';
+import { PREFIX_INDEXED_STRING_PARAMS, PREFIX_KEY_MAX } from './schema.js';
 
 export const DEFAULT_COUNT = 20;
 export const MAX_COUNT = 1000;
@@ -140,14 +141,20 @@ function tokenCondition(sql: Sql, column: string, raw: string): string {
   return `${column} && ${sql.bind([`${system}|${code}`])}::text[]`;
 }
 
-function stringCondition(sql: Sql, column: string, raw: string, modifier: string | undefined): string {
+function stringCondition(sql: Sql, column: string, raw: string, modifier: string | undefined, prefix?: { def: ResourceTypeDef; alias: string; code: string }): string {
   if (modifier === 'exact') return `${column} && ${sql.bind([raw])}::text[]`;
   const q = escapeLike(raw.toLowerCase());
   if (modifier === 'contains') return `EXISTS (SELECT 1 FROM unnest(${column}) AS v WHERE lower(v) LIKE ${sql.bind('%' + q + '%')})`;
   // Default FHIR string match: starts with, case-insensitive; we also match the start of any word.
   const A = sql.bind(q + '%');
   const B = sql.bind('% ' + q + '%');
-  return `EXISTS (SELECT 1 FROM unnest(${column}) AS v WHERE lower(v) LIKE ${A} OR lower(v) LIKE ${B})`;
+  const match = `EXISTS (SELECT 1 FROM unnest(${column}) AS v WHERE lower(v) LIKE ${A} OR lower(v) LIKE ${B})`;
+  if (!prefix || !q) return match;
+  // Names are in the string_search prefix lookup (lowercased value and every word-suffix):
+  // a btree range finds the candidates, the match above rechecks them.
+  const key = raw.toLowerCase().slice(0, PREFIX_KEY_MAX);
+  const lookup = `SELECT s.id FROM string_search s WHERE s.resource_type = '${prefix.def.type}' AND s.code = '${prefix.code}' AND s.key >= ${sql.bind(key)} AND s.key < ${sql.bind(key + '\u{10FFFF}')}`;
+  return `(${prefix.alias}.id IN (${lookup}) AND ${match})`;
 }
 
 function referenceValues(p: SearchParamDef, raw: string, modifier: string | undefined): string[] {
@@ -225,7 +232,7 @@ function paramCondition(sql: Sql, def: ResourceTypeDef, alias: string, name: str
   const ors = splitEscaped(value, ',').map((v) => {
     switch (p.kind) {
       case 'string':
-        return stringCondition(sql, column, v, modifier);
+        return stringCondition(sql, column, v, modifier, PREFIX_INDEXED_STRING_PARAMS.has(p.code) ? { def, alias, code: p.code } : undefined);
       case 'token':
       case 'uri':
         return tokenCondition(sql, column, p.kind === 'uri' ? v.replace(/\|/g, '\\|') : v);

@@ -21,7 +21,7 @@ export interface Database {
    * COPY FROM in PostgreSQL's text format on the given (checked-out) client: the bulk path.
    * PostgreSQL streams it over the wire; PGlite reads it as a blob in the same session.
    */
-  copyFrom(client: pg.PoolClient, table: string, columns: string[], data: string): Promise<void>;
+  copyFrom(client: pg.PoolClient, table: string, columns: string[], data: string | Uint8Array): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -49,7 +49,7 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
     const { Readable } = await import('node:stream');
     return wrap('postgres', pool, async (client, table, columns, data) => {
       const stream = client.query(copyFromStream(`COPY ${table} (${columns.join(',')}) FROM STDIN`));
-      await pipeline(Readable.from([Buffer.from(data, 'utf8')]), stream);
+      await pipeline(Readable.from([typeof data === 'string' ? Buffer.from(data, 'utf8') : data]), stream);
     });
   }
   const dataDir = path.resolve(options.dataDir ?? process.env.YIFANG_DATA_DIR ?? './data');
@@ -66,7 +66,7 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
     'pglite',
     pool,
     async (_client, table, columns, data) => {
-      await pglite.query(`COPY ${table} (${columns.join(',')}) FROM '/dev/blob'`, [], { blob: new Blob([data]) });
+      await pglite.query(`COPY ${table} (${columns.join(',')}) FROM '/dev/blob'`, [], { blob: new Blob([data as BlobPart]) });
     },
     dataDir,
     async () => {

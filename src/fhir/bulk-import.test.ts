@@ -1,0 +1,118 @@
+import { Readable } from 'node:stream';
+import { expect, it } from 'vitest';
+import type { Bundle, Patient } from '@medplum/fhirtypes';
+import { describeEachStore } from '../platform/testing.js';
+import { importBundle, importNdjson } from './import.js';
+import { prefixKeys } from './schema.js';
+import { escapeCopy, unescapeCopy } from './copy-format.js';
+
+const ndjson = (resources: object[]) => Readable.from([resources.map((r) => JSON.stringify(r)).join('\n') + '\n']);
+const names = async (api: (p: string) => Promise<Response>, query: string) => {
+  const b = (await (await api(`/fhir/Patient?${query}&_count=100`)).json()) as Bundle<Patient>;
+  return (b.entry ?? []).map((e) => e.resource!.id).sort();
+};
+
+it('string prefix keys are the lowercased value and every word-suffix', () => {
+  expect(prefixKeys(['Frankie Jast', '张伟'])).toEqual(['frankie jast', 'jast', '张伟']);
+  expect(prefixKeys(['a  b', ''])).toEqual(['a  b', ' b', 'b']);
+});
+
+describeEachStore('bulk write path', (server) => {
+  it('keeps versions and the change log across re-imports, duplicates in a batch and deletes', async () => {
+    const { repo, db } = server();
+    const p = (id: string, family: string) => ({ resourceType: 'Patient', id, name: [{ family, given: ['Ann'] }] });
+    // Two lines with one id in one batch: the later wins, as one version.
+    let s = await importNdjson(repo, ndjson([p('bw-1', 'First'), p('bw-2', 'Other'), p('bw-1', 'Second')]), 't');
+    expect(s.errors).toEqual([]);
+    expect(((await repo.read('Patient', 'bw-1')) as Patient).name![0]!.family).toBe('Second');
+    // A re-import makes version 2; a deleted resource re-imported continues its history.
+    await repo.delete('Patient', 'bw-2');
+    s = await importNdjson(repo, ndjson([p('bw-1', 'Third'), p('bw-2', 'Back'), p('bw-3', 'New')]), 't');
+    expect(s.errors).toEqual([]);
+    const versions = await db.query<{ id: string; v: number[]; deleted: boolean[] }>(
+      `SELECT id, array_agg(version_id ORDER BY seq) AS v, array_agg(deleted ORDER BY seq) AS deleted FROM resource_history WHERE id LIKE 'bw-%' GROUP BY id ORDER BY id`,
+    );
+    expect(versions.rows).toEqual([
+      { id: 'bw-1', v: [1, 2], deleted: [false, false] },
+      { id: 'bw-2', v: [1, 2, 3], deleted: [false, true, false] },
+      { id: 'bw-3', v: [1], deleted: [false] },
+    ]);
+    expect(((await repo.read('Patient', 'bw-2')) as Patient).meta!.versionId).toBe('3');
+    // History holds the content processors read, as written.
+    const h = await db.query<{ content: Patient }>(`SELECT content FROM resource_history WHERE id = 'bw-1' AND version_id = 2`);
+    expect(h.rows[0]!.content.name![0]!.family).toBe('Third');
+  });
+
+  it('finds names through the prefix lookup after bulk import, update and delete', async () => {
+    const { repo, api } = server();
+    await importNdjson(
+      repo,
+      ndjson([
+        { resourceType: 'Patient', id: 'sp-1', name: [{ family: 'Jast432', given: ['Frankie174'] }] },
+        { resourceType: 'Patient', id: 'sp-2', name: [{ text: '张伟' }] },
+        { resourceType: 'Patient', id: 'sp-3', name: [{ family: "O'Hara", given: ['Carroll'] }] },
+        { resourceType: 'Practitioner', id: 'sp-4', name: [{ family: 'Jastrow', given: ['Ann'] }] },
+      ]),
+      't',
+    );
+    expect(await names(api, 'name=jast')).toEqual(['sp-1']);
+    expect(await names(api, 'name=FRANKIE174 JA')).toEqual(['sp-1']);
+    expect(await names(api, 'family=Jast432')).toEqual(['sp-1']);
+    expect(await names(api, 'given=frank')).toEqual(['sp-1']);
+    expect(await names(api, 'name=张')).toEqual(['sp-2']);
+    expect(await names(api, "name=o'h")).toEqual(['sp-3']);
+    expect(await names(api, 'name=ast')).toEqual([]);
+    expect(await names(api, 'name:contains=ast')).toEqual(['sp-1']);
+    expect(await names(api, 'name=zz,jast')).toEqual(['sp-1']);
+    expect(await names(api, 'name=100%25')).toEqual([]);
+    const practitioners = (await (await api('/fhir/Practitioner?name=jastr')).json()) as Bundle;
+    expect(practitioners.total).toBe(1);
+    // Over REST: an update replaces the keys, a delete removes them.
+    const put = await api('/fhir/Patient/sp-1', { method: 'PUT', body: JSON.stringify({ resourceType: 'Patient', id: 'sp-1', name: [{ family: 'Rohan584', given: ['Gabriele201'] }] }) });
+    expect(put.status).toBe(200);
+    expect(await names(api, 'name=jast')).toEqual([]);
+    expect(await names(api, 'name=roh')).toEqual(['sp-1']);
+    expect((await api('/fhir/Patient/sp-2', { method: 'DELETE' })).status).toBeLessThan(300);
+    expect(await names(api, 'name=张')).toEqual([]);
+    // Chained through a reference.
+    await importNdjson(repo, ndjson([{ resourceType: 'Observation', id: 'sp-o', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/sp-3' } }]), 't');
+    const chained = (await (await api("/fhir/Observation?subject:Patient.name=o'hara")).json()) as Bundle;
+    expect(chained.entry?.map((e) => e.resource!.id)).toEqual(['sp-o']);
+  });
+
+  it('imports a Bundle with urn:uuid references through the bulk path, all or nothing', async () => {
+    const { repo } = server();
+    const bundle: Bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { fullUrl: 'urn:uuid:8c2a4e5e-0000-4000-8000-000000000001', resource: { resourceType: 'Patient', name: [{ family: 'Bulk' }] }, request: { method: 'POST', url: 'Patient' } },
+        {
+          fullUrl: 'urn:uuid:8c2a4e5e-0000-4000-8000-000000000002',
+          resource: { resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' }, subject: { reference: 'urn:uuid:8c2a4e5e-0000-4000-8000-000000000001' } },
+          request: { method: 'POST', url: 'Encounter' },
+        },
+      ],
+    };
+    const s = await importBundle(repo, bundle, 'b');
+    expect(s.resources).toBe(2);
+    const enc = await repo.read('Encounter', '8c2a4e5e-0000-4000-8000-000000000002');
+    expect((enc as { subject: { reference: string } }).subject.reference).toBe('Patient/8c2a4e5e-0000-4000-8000-000000000001');
+    // A broken entry rejects the whole Bundle.
+    const broken: Bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { fullUrl: 'urn:uuid:8c2a4e5e-0000-4000-8000-000000000003', resource: { resourceType: 'Patient' }, request: { method: 'POST', url: 'Patient' } },
+        { resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'urn:uuid:missing' } }, request: { method: 'POST', url: 'Observation' } },
+      ],
+    };
+    await expect(importBundle(repo, broken, 'b')).rejects.toThrow(/urn:uuid:missing/);
+    await expect(repo.read('Patient', '8c2a4e5e-0000-4000-8000-000000000003')).rejects.toThrow(/not found/);
+  });
+});
+
+it('COPY escaping round-trips', () => {
+  const text = 'tab\there\nnew\\line\r{"a":"\\n"}';
+  expect(unescapeCopy(escapeCopy(text))).toBe(text);
+});

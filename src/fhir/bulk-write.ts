@@ -1,0 +1,156 @@
+/**
+ * The bulk write path shared by NDJSON and Bundle import. A resource is prepared once, without
+ * the database: validated by the caller, stamped as version 1, its search values extracted and
+ * its COPY lines (type table, resource_history, string_search) encoded, with the content
+ * serialised once for both tables. Preparation therefore overlaps the previous batch's write.
+ * At write time one statement finds the ids already known to resource_history (current or
+ * deleted); those few are re-stamped after their last version and upserted, the rest go in
+ * with COPY (or, for a Bundle's few hundred rows on PostgreSQL, one multi-row INSERT per table
+ * sent as one query).
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import type pg from 'pg';
+import type { Database } from '../platform/db.js';
+import { copyField, escapeCopy, unescapeCopy } from './copy-format.js';
+import { getTypeDef, type ResourceTypeDef } from './definitions.js';
+import { patientCompartments } from './extract.js';
+import { fastExtractSearchValues } from './fast-extract.js';
+import { groupBy, prefixEntries, prepareRow, typeColumns, writeRows, type PreparedRow } from './repository.js';
+
+export interface BulkRow {
+  def: ResourceTypeDef;
+  id: string;
+  /**
+   * COPY text lines for version 1, already UTF-8 encoded: a batch waiting for its write holds
+   * neither parsed resources nor large strings, which the collector would otherwise copy.
+   */
+  typeLine: Buffer;
+  historyLine: Buffer;
+  prefixLines: Buffer | undefined;
+}
+
+export const HISTORY_COLUMNS = ['resource_type', 'id', 'version_id', 'last_updated', 'deleted', 'content'];
+const PREFIX_COLUMNS = ['resource_type', 'code', 'key', 'id'];
+
+function stamp(resource: Resource, version: number, lastUpdated: string): Resource {
+  return { ...resource, meta: { ...(resource.meta ?? {}), versionId: String(version), lastUpdated } } as Resource;
+}
+
+/** Prepares a validated resource with an id for the bulk path (no database access). */
+export function prepareBulkRow(input: Resource, lastUpdated: string): BulkRow {
+  const def = getTypeDef(input.resourceType)!;
+  const resource = stamp(input, 1, lastUpdated);
+  const cols = typeColumns(def);
+  const search = fastExtractSearchValues(resource);
+  const content = escapeCopy(JSON.stringify(resource));
+  const id = escapeCopy(resource.id!);
+  let typeLine = `${id}\t1\t${lastUpdated}\t${content}\t${copyField(patientCompartments(resource, search, def))}`;
+  for (let i = 5; i < cols.all.length; i++) typeLine += '\t' + copyField(search[cols.all[i]!]);
+  let prefixLines = '';
+  if (cols.prefixParams.length) {
+    for (const [code, keys] of prefixEntries(cols, search)) for (const k of keys) prefixLines += `${def.type}\t${code}\t${escapeCopy(k)}\t${id}\n`;
+  }
+  return {
+    def,
+    id: resource.id!,
+    typeLine: Buffer.from(typeLine + '\n'),
+    historyLine: Buffer.from(`${def.type}\t${id}\t1\t${lastUpdated}\tf\t${content}\n`),
+    prefixLines: prefixLines ? Buffer.from(prefixLines) : undefined,
+  };
+}
+
+/**
+ * Writes prepared rows inside the caller's transaction. Within the rows, a later one with the
+ * same type and id wins.
+ */
+export async function writeBulkRows(db: Database, client: pg.PoolClient, rows: BulkRow[]): Promise<void> {
+  if (!rows.length) return;
+  const latest = new Map<string, BulkRow>();
+  for (const r of rows) {
+    const key = `${r.def.type}/${r.id}`;
+    // Delete first so the later row also takes the later position.
+    if (latest.has(key)) latest.delete(key);
+    latest.set(key, r);
+  }
+  const unique = latest.size === rows.length ? rows : [...latest.values()];
+  const byType = groupBy(unique, (r) => r.def.type);
+
+  // Last stored version of every id (deleted ones too, so a re-created resource continues its history).
+  const args: unknown[] = [];
+  const selects: string[] = [];
+  for (const [type, list] of byType) {
+    args.push(type, list.map((r) => r.id));
+    selects.push(
+      `SELECT resource_type, id, max(version_id) AS v FROM resource_history WHERE resource_type = $${args.length - 1} AND id = ANY($${args.length}::text[]) GROUP BY resource_type, id`,
+    );
+  }
+  const known = await client.query<{ resource_type: string; id: string; v: number }>(selects.join(' UNION ALL '), args);
+  const versions = new Map(known.rows.map((r) => [`${r.resource_type}/${r.id}`, r.v]));
+
+  const updates: PreparedRow[] = [];
+  const copies: { table: string; columns: string[]; lines: Buffer[] }[] = [];
+  const history: Buffer[] = [];
+  const prefix: Buffer[] = [];
+  let fresh = 0;
+  for (const [, list] of byType) {
+    const def = list[0]!.def;
+    const lines: Buffer[] = [];
+    for (const r of list) {
+      const previous = versions.size ? versions.get(`${def.type}/${r.id}`) : undefined;
+      if (previous === undefined) {
+        lines.push(r.typeLine);
+        history.push(r.historyLine);
+        if (r.prefixLines) prefix.push(r.prefixLines);
+      } else {
+        const resource = contentOf(r);
+        updates.push(prepareRow(stamp(resource, previous + 1, resource.meta!.lastUpdated!)));
+      }
+    }
+    fresh += lines.length;
+    if (lines.length) copies.push({ table: def.table, columns: typeColumns(def).all, lines });
+  }
+  if (history.length) copies.push({ table: 'resource_history', columns: HISTORY_COLUMNS, lines: history });
+  if (prefix.length) copies.push({ table: 'string_search', columns: PREFIX_COLUMNS, lines: prefix });
+  // Commits of bulk writes do not wait for the WAL flush (this transaction only): after a crash
+  // the last moments of an import may be missing (never half-written), and imports are re-runnable.
+  const asyncCommit = 'SET LOCAL synchronous_commit = off';
+  if (db.kind === 'postgres' && fresh <= ONE_STATEMENT_ROWS) {
+    // A Bundle spans a dozen types: one COPY each would be a dozen round trips to the server.
+    await client.query(insertStatements(copies, asyncCommit));
+  } else {
+    if (db.kind === 'postgres') await client.query(asyncCommit);
+    for (const c of copies) await db.copyFrom(client, c.table, c.columns, Buffer.concat(c.lines));
+  }
+  if (updates.length) await writeRows(client, updates);
+}
+
+/** Up to this many new rows, PostgreSQL gets one multi-statement INSERT instead of a COPY per table. */
+const ONE_STATEMENT_ROWS = 1000;
+
+/**
+ * The same rows as INSERT statements in one simple-protocol query (one round trip): every COPY
+ * field becomes a quoted literal (standard_conforming_strings on: only the quote is special)
+ * or NULL, and PostgreSQL converts it to the column's type as COPY would.
+ */
+function insertStatements(copies: { table: string; columns: string[]; lines: Buffer[] }[], ...settings: string[]): string {
+  const statements = [...settings, 'SET LOCAL standard_conforming_strings = on'];
+  for (const c of copies) {
+    const tuples: string[] = [];
+    for (const buf of c.lines) {
+      const text = buf.toString('utf8');
+      for (const line of text.split('\n')) {
+        if (!line) continue;
+        const fields = line.split('\t').map((f) => (f === '\\N' ? 'NULL' : `'${unescapeCopy(f).replace(/'/g, "''")}'`));
+        tuples.push(`(${fields.join(',')})`);
+      }
+    }
+    statements.push(`INSERT INTO ${c.table} (${c.columns.join(',')}) VALUES ${tuples.join(',')}`);
+  }
+  return statements.join(';\n');
+}
+
+/** The resource back from its history line (the last field, COPY-escaped JSON). */
+function contentOf(row: BulkRow): Resource {
+  const line = row.historyLine.toString('utf8', 0, row.historyLine.length - 1);
+  return JSON.parse(unescapeCopy(line.slice(line.lastIndexOf('\t') + 1))) as Resource;
+}
