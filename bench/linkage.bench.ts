@@ -24,7 +24,7 @@ import type { Patient } from '@medplum/fhirtypes';
 import { loadDefinitions } from '../src/fhir/definitions.js';
 import { FhirRepository } from '../src/fhir/repository.js';
 import { makeIdNumber, RESIDENT_ID_SYSTEM } from '../src/identity/id-number.js';
-import { evaluateLinkage, fitWeights, loadSimulatedIdentities } from '../src/identity/evaluate.js';
+import { evaluateLinkage, fitWeights, linkageQualityColumns, loadSimulatedIdentities } from '../src/identity/evaluate.js';
 import { loadLinkageConfig, weightsOf } from '../src/identity/linkage.js';
 import { Mpi } from '../src/identity/mpi.js';
 import { PINYIN_GROUPS } from '../src/identity/pinyin-table.js';
@@ -56,14 +56,7 @@ async function quality(population: number): Promise<void> {
           district: `seed ${seed}${seed === 7 ? ' (fit)' : ' (held out)'}`,
           weights: name,
           records: r.records,
-          'true pairs': r.truePairs,
-          TP: r.truePositives,
-          FP: r.falsePositives,
-          FN: r.falseNegatives,
-          precision: r.precision.toFixed(4),
-          recall: r.recall.toFixed(4),
-          'review (true)': `${r.review} (${r.reviewTrue})`,
-          'by ID / auto / new': `${r.decisions.id} / ${r.decisions.auto} / ${r.decisions.new}`,
+          ...linkageQualityColumns(r),
         });
       }
     } finally {

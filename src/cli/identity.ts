@@ -24,7 +24,7 @@ import type { Patient } from '@medplum/fhirtypes';
 import type { Command } from 'commander';
 import { loadDefinitions } from '../fhir/definitions.js';
 import { FhirRepository } from '../fhir/repository.js';
-import { evaluateLinkage, loadSimulatedIdentities } from '../identity/evaluate.js';
+import { evaluateLinkage, linkageQualityColumns, loadSimulatedIdentities } from '../identity/evaluate.js';
 import { loadLinkageConfig, weightsOf } from '../identity/linkage.js';
 import { Mpi } from '../identity/mpi.js';
 import { AuditLog } from '../platform/audit.js';
@@ -322,19 +322,7 @@ reversed with 'yifang identity undo <event>'. Thresholds and weights: config/ide
       else {
         out(`${r.records} records, ${r.persons} persons found; thresholds upper ${thresholds.upper}, lower ${thresholds.lower}\n`);
         out(
-          table([
-            {
-              'true pairs': r.truePairs,
-              'linked pairs': r.predictedPairs,
-              TP: r.truePositives,
-              FP: r.falsePositives,
-              FN: r.falseNegatives,
-              precision: r.precision.toFixed(4),
-              recall: r.recall.toFixed(4),
-              'review (true)': `${r.review} (${r.reviewTrue})`,
-              'by ID / auto / new': `${r.decisions.id} / ${r.decisions.auto} / ${r.decisions.new}`,
-            },
-          ]),
+          table([{ 'linked pairs': r.predictedPairs, ...linkageQualityColumns(r) }]),
         );
       }
       const short = [minPrecision !== undefined && r.precision < minPrecision ? `precision ${r.precision.toFixed(4)} < ${minPrecision}` : '', minRecall !== undefined && r.recall < minRecall ? `recall ${r.recall.toFixed(4)} < ${minRecall}` : ''].filter(Boolean);

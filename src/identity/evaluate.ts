@@ -181,3 +181,17 @@ export function evaluateLinkage(labelled: LabelledRecord[], weights: Weights, th
 }
 
 export { weightsOf };
+
+/** An evaluation's confusion counts as one table row: the CLI and the bench print the same columns. */
+export function linkageQualityColumns(r: LinkageResult): Record<string, string | number> {
+  return {
+    'true pairs': r.truePairs,
+    TP: r.truePositives,
+    FP: r.falsePositives,
+    FN: r.falseNegatives,
+    precision: r.precision.toFixed(4),
+    recall: r.recall.toFixed(4),
+    'review (true)': `${r.review} (${r.reviewTrue})`,
+    'by ID / auto / new': `${r.decisions.id} / ${r.decisions.auto} / ${r.decisions.new}`,
+  };
+}

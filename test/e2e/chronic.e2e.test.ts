@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, ensureWebBuild } from './harness.js';
+import { CHROMIUM_ARGS, ensureWebBuild, openDistrictPage } from './harness.js';
 import type { Browser } from 'playwright-core';
 import { LoginPage } from './pages/login.page.js';
 import { ChronicPages } from './pages/chronic.page.js';
@@ -56,10 +56,7 @@ describe.skipIf(!haveChromium)('chronic care screens in Chromium', () => {
   });
 
   it('worklist → follow-up → registry → check-in → contracts → prescription → indicators', async () => {
-    const context = await browser!.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
+    const { context, page, errors } = await openDistrictPage(browser!);
     const login = new LoginPage(page, server!.url);
     await login.open();
     await login.signIn('admin', ADMIN_PASSWORD);
@@ -105,11 +102,7 @@ describe.skipIf(!haveChromium)('chronic care screens in Chromium', () => {
   }, 180_000);
 
   it('in English: check-in items, key populations flagged by staff, indicator definitions', async () => {
-    const context = await browser!.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US', timezoneId: 'Asia/Shanghai' });
-    await context.addInitScript(() => localStorage.setItem('yifang.lang', 'en'));
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
+    const { context, page, errors } = await openDistrictPage(browser!, 'en');
     const login = new LoginPage(page, server!.url);
     await login.open();
     await login.signIn('admin', ADMIN_PASSWORD);

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, ensureWebBuild } from './harness.js';
+import { CHROMIUM_ARGS, ensureWebBuild, openDistrictPage } from './harness.js';
 import type { Browser } from 'playwright-core';
 import { makeIdNumber, RESIDENT_ID_SYSTEM } from '../../src/identity/id-number.js';
 import { LoginPage } from './pages/login.page.js';
@@ -73,10 +73,7 @@ describe.skipIf(!haveChromium)('data intake screens in Chromium', () => {
   });
 
   it('corrects a dead letter, accepts a review pair, and shows the person across facilities', async () => {
-    const context = await browser!.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
+    const { context, page, errors } = await openDistrictPage(browser!);
     try {
       await new LoginPage(page, server!.url).open();
       await new LoginPage(page, server!.url).signIn('admin', PW);

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, ensureWebBuild } from './harness.js';
+import { CHROMIUM_ARGS, ensureWebBuild, openDistrictPage } from './harness.js';
 import type { Browser, Page } from 'playwright-core';
 import { makeIdNumber } from '../../src/identity/id-number.js';
 import { AlertBoardPage } from './pages/alert-board.page.js';
@@ -85,10 +85,7 @@ describe.skipIf(!haveChromium)(suiteName, () => {
   });
 
   it('drives the alert board → alert page → a workflow step and a discussion entry', async () => {
-    const context = await browser!.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-    const page: Page = await context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    const { context, page, errors: pageErrors } = await openDistrictPage(browser!);
     try {
       const login = new LoginPage(page, server!.url);
       await login.open();
