@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { expect, it } from 'vitest';
 import type { Bundle, Patient } from '@medplum/fhirtypes';
 import { describeEachStore } from '../platform/testing.js';
-import { importBundle, importNdjson } from './import.js';
+import { importBundle, importBundles, importNdjson } from './import.js';
 import { prefixKeys } from './schema.js';
 import { escapeCopy, unescapeCopy } from './copy-format.js';
 
@@ -109,6 +109,30 @@ describeEachStore('bulk write path', (server) => {
     };
     await expect(importBundle(repo, broken, 'b')).rejects.toThrow(/urn:uuid:missing/);
     await expect(repo.read('Patient', '8c2a4e5e-0000-4000-8000-000000000003')).rejects.toThrow(/not found/);
+  });
+
+  it('pipelines many Bundles: writes stay in order, a broken one is reported alone and the rest land', async () => {
+    const { repo } = server();
+    const org = (n: number): Bundle => ({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [{ resource: { resourceType: 'Organization', id: `pipe-org`, name: `v${n}` }, request: { method: 'PUT', url: 'Organization/pipe-org' } }],
+    });
+    const bad: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'urn:uuid:nowhere' } }, request: { method: 'POST', url: 'Observation' } }] };
+    const errors: string[] = [];
+    const files = [org(1), org(2), bad, org(3)].map((bundle, i) => ({ bundle, file: `b${i}` }));
+    const s = await importBundles(repo, files, undefined, (file, e) => errors.push(`${file}: ${e.message}`));
+    expect(s.resources).toBe(3);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^b2: .*urn:uuid:nowhere/);
+    // the three versions were written in order: the last one wins and history has all three
+    const stored = (await repo.read('Organization', 'pipe-org')) as { name: string; meta: { versionId: string } };
+    expect(stored.name).toBe('v3');
+    expect(stored.meta.versionId).toBe('3');
+    // without an error handler, the first failure rejects the call (also while a later Bundle is being prepared)
+    await expect(importBundles(repo, [{ bundle: bad, file: 'x' }])).rejects.toThrow(/urn:uuid:nowhere/);
+    const bigOrg = (n: number): Bundle => ({ resourceType: 'Bundle', type: 'transaction', entry: Array.from({ length: 100 }, (_, i) => ({ resource: { resourceType: 'Organization', id: `pipe-${n}-${i}`, name: 'x' }, request: { method: 'PUT', url: `Organization/pipe-${n}-${i}` } })) });
+    await expect(importBundles(repo, [{ bundle: bad, file: 'x' }, { bundle: bigOrg(1), file: 'y' }, { bundle: bigOrg(2), file: 'z' }])).rejects.toThrow(/urn:uuid:nowhere/);
   });
 });
 

@@ -124,13 +124,23 @@ const CONDITIONAL_REFERENCE = /^[A-Z][A-Za-z]+\?/;
  * urn:uuid and conditional references; entries with ifNoneExist that already match are skipped.
  * Entries are written through the bulk path (COPY for new ids).
  */
-export async function importBundle(repo: FhirRepository, bundle: Bundle, file: string, stats?: ImportStats): Promise<ImportStats> {
-  const s = stats ?? { resources: 0, errors: [], files: 1, seconds: 0 };
-  const started = Date.now();
+/** A Bundle read and, when it needs no lookups, validated and encoded: ready for its transaction. */
+interface PreparedBundle {
+  file: string;
+  pending: { resource: Resource; fullUrl?: string; ifNoneExist?: string }[];
+  ids: Map<string, string>;
+  /** Encoded rows, when every entry is a plain create/update (no ifNoneExist, no conditional reference). */
+  rows?: BulkRow[];
+}
+
+/**
+ * The CPU half of a Bundle import: no database access, so it can run while another Bundle is
+ * written (with `yieldEvery`, it yields to the event loop so that write's round trips go on).
+ */
+async function prepareBundle(bundle: Bundle, file: string, yieldEvery = 0): Promise<PreparedBundle> {
   if (bundle?.resourceType !== 'Bundle') throw new HttpError(400, `${file}: not a Bundle`);
-  const baseUrl = '';
   const ids = new Map<string, string>();
-  const pending: { resource: Resource; fullUrl?: string; ifNoneExist?: string }[] = [];
+  const pending: PreparedBundle['pending'] = [];
   for (const e of bundle.entry ?? []) {
     if (!e.resource) continue;
     const id = e.resource.id ?? e.fullUrl?.replace(/^urn:uuid:/, '') ?? crypto.randomUUID();
@@ -145,8 +155,23 @@ export async function importBundle(repo: FhirRepository, bundle: Bundle, file: s
     const lastUpdated = new Date().toISOString();
     const unresolved = new Set<string>();
     const rewritten = pending.map((p) => rewriteReferences(p.resource, ids, unresolved));
-    if (!unresolved.size) rows = rewritten.map((r) => prepareBulkRow(validateFhirResource(r), lastUpdated));
+    if (!unresolved.size) {
+      rows = [];
+      for (let i = 0; i < rewritten.length; i++) {
+        // Yield now and then, so the previous Bundle's round trips are answered meanwhile.
+        if (yieldEvery && i % yieldEvery === yieldEvery - 1) await new Promise<void>((resolve) => setImmediate(resolve));
+        rows.push(prepareBulkRow(validateFhirResource(rewritten[i]!), lastUpdated));
+      }
+    }
   }
+  return { file, pending, ids, rows };
+}
+
+/** The database half: one transaction, all or nothing. */
+async function writeBundle(repo: FhirRepository, prepared: PreparedBundle, s: ImportStats): Promise<void> {
+  const { file, pending, ids } = prepared;
+  let rows = prepared.rows;
+  const baseUrl = '';
   await repo.db.transaction(async (client) => {
     if (!rows) {
       const keep: Resource[] = [];
@@ -175,6 +200,55 @@ export async function importBundle(repo: FhirRepository, bundle: Bundle, file: s
     await writeBulkRows(repo.db, client, rows);
     s.resources += rows.length;
   });
+}
+
+export async function importBundle(repo: FhirRepository, bundle: Bundle, file: string, stats?: ImportStats): Promise<ImportStats> {
+  const s = stats ?? { resources: 0, errors: [], files: 1, seconds: 0 };
+  const started = Date.now();
+  await writeBundle(repo, await prepareBundle(bundle, file), s);
+  s.seconds += (Date.now() - started) / 1000;
+  return s;
+}
+
+/**
+ * Many Bundles, each its own transaction, with the next one prepared while the previous one is
+ * written (the database works while Node validates and encodes). A Bundle that fails is reported
+ * in `stats.errors` by `onError` (or rethrown without it) and the others go on.
+ */
+export async function importBundles(
+  repo: FhirRepository,
+  bundles: Iterable<{ bundle: Bundle; file: string }>,
+  stats?: ImportStats,
+  onError?: (file: string, error: Error) => void,
+  onWritten?: (file: string) => void,
+): Promise<ImportStats> {
+  const s = stats ?? { resources: 0, errors: [], files: 0, seconds: 0 };
+  const started = Date.now();
+  let inFlight: Promise<void> = Promise.resolve();
+  const settle = (file: string, p: Promise<void>) =>
+    p.then(() => onWritten?.(file), (e: Error) => {
+      if (!onError) throw e;
+      onError(file, e);
+    });
+  for (const { bundle, file } of bundles) {
+    let prepared: PreparedBundle;
+    try {
+      prepared = await prepareBundle(bundle, file, 32);
+    } catch (e) {
+      if (!onError) {
+        await inFlight;
+        throw e;
+      }
+      onError(file, e as Error);
+      continue;
+    }
+    await inFlight;
+    // Start the write now, and let the loop prepare the next Bundle meanwhile.
+    inFlight = settle(file, writeBundle(repo, prepared, s));
+    // Handled where it is awaited; this keeps a failure from counting as unhandled while the next Bundle is prepared.
+    inFlight.catch(() => undefined);
+  }
+  await inFlight;
   s.seconds += (Date.now() - started) / 1000;
   return s;
 }
@@ -226,29 +300,45 @@ export function listImportFiles(target: string): string[] {
 
 export async function importPath(repo: FhirRepository, target: string, options: ImportOptions = {}): Promise<ImportStats> {
   const stats: ImportStats = { resources: 0, errors: [], files: 0, seconds: 0 };
-  for (const file of listImportFiles(target)) {
-    stats.files++;
+  const files = listImportFiles(target);
+  // Files in their listed order; a run of Bundle files is pipelined: each is read and prepared
+  // while the previous one is written (writes stay in order, so references resolve as before).
+  for (let i = 0; i < files.length; ) {
+    const file = files[i]!;
     if (file.endsWith('.ndjson')) {
+      stats.files++;
       await importNdjson(repo, fs.createReadStream(file), file, options, stats);
-    } else {
-      let bundle: Bundle;
-      try {
-        bundle = JSON.parse(fs.readFileSync(file, 'utf8')) as Bundle;
-      } catch (e) {
-        stats.errors.push({ file, message: `malformed JSON: ${(e as Error).message}` });
-        continue;
-      }
-      if (bundle.resourceType !== 'Bundle') {
-        stats.errors.push({ file, message: 'not a Bundle (use .ndjson for one resource per line)' });
-        continue;
-      }
-      try {
-        await importBundle(repo, bundle, file, stats);
-      } catch (e) {
-        stats.errors.push({ file, message: (e as Error).message });
-      }
-      options.onProgress?.({ resources: stats.resources, bytes: 0, file });
+      i++;
+      continue;
     }
+    let end = i;
+    while (end < files.length && !files[end]!.endsWith('.ndjson')) end++;
+    const run = files.slice(i, end);
+    i = end;
+    function* bundles(): Generator<{ bundle: Bundle; file: string }> {
+      for (const f of run) {
+        stats.files++;
+        let bundle: Bundle;
+        try {
+          bundle = JSON.parse(fs.readFileSync(f, 'utf8')) as Bundle;
+        } catch (e) {
+          stats.errors.push({ file: f, message: `malformed JSON: ${(e as Error).message}` });
+          continue;
+        }
+        if (bundle.resourceType !== 'Bundle') {
+          stats.errors.push({ file: f, message: 'not a Bundle (use .ndjson for one resource per line)' });
+          continue;
+        }
+        yield { bundle, file: f };
+      }
+    }
+    await importBundles(
+      repo,
+      bundles(),
+      stats,
+      (f, e) => stats.errors.push({ file: f, message: e.message }),
+      (f) => options.onProgress?.({ resources: stats.resources, bytes: 0, file: f }),
+    );
   }
   return stats;
 }
