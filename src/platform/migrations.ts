@@ -28,6 +28,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 1, name: 'platform', sql: sqlFile('platform/migrations/001_platform.sql') },
   { version: 2, name: 'fhir-r4-tables', sql: fhirSchemaSql },
   { version: 3, name: 'fhir-json-content-and-string-prefix', sql: fhirSchemaV3Sql },
+  { version: 4, name: 'processor-gaps', sql: sqlFile('platform/migrations/004_processor_gaps.sql') },
   { version: 200, name: 'surveillance-reporting', sql: sqlFile('surveillance/migrations/200_reporting.sql') },
   { version: 210, name: 'surveillance-signals', sql: sqlFile('surveillance/migrations/210_signals.sql') },
   { version: 250, name: 'surveillance-alerts', sql: sqlFile('surveillance/migrations/250_alerts.sql') },

@@ -87,23 +87,78 @@ export class ProcessorRunner {
     }
   }
 
-  /** Processes one batch for one processor; returns how many changes it consumed. */
+  /**
+   * Processes one batch for one processor; returns how many changes it consumed.
+   *
+   * Sequence numbers are taken when a row is inserted but become visible at commit, so a
+   * transaction with an earlier seq can commit after one with a later seq. The cursor would pass
+   * it by; instead the numbers skipped over are kept as gaps and looked for again on every step
+   * until they appear (a late commit: processed then) or are older than GAP_TTL_MS (a rollback).
+   */
   private async step(p: Processor): Promise<number> {
     return this.db.transaction(async (client) => {
       await client.query('INSERT INTO processor_cursor (processor, last_seq) VALUES ($1, 0) ON CONFLICT DO NOTHING', [p.name]);
-      const cur = await client.query<{ last_seq: number }>('SELECT last_seq FROM processor_cursor WHERE processor = $1 FOR UPDATE', [p.name]);
+      const cur = await client.query<{ last_seq: number; gaps: Gap[] }>('SELECT last_seq, gaps FROM processor_cursor WHERE processor = $1 FOR UPDATE', [p.name]);
       const last = cur.rows[0]!.last_seq;
-      const rows = await client.query<{ seq: number; resource_type: string; id: string; version_id: number; deleted: boolean; content: Resource | null }>(
+      const now = Date.now();
+      let gaps = (cur.rows[0]!.gaps ?? []).filter((g) => now - g[2] < GAP_TTL_MS);
+      type Row = { seq: number; resource_type: string; id: string; version_id: number; deleted: boolean; content: Resource | null };
+      const rows = await client.query<Row>(
         `SELECT seq, resource_type, id, version_id, deleted, content FROM resource_history WHERE seq > $1 ORDER BY seq LIMIT ${BATCH}`,
         [last],
       );
-      if (!rows.rows.length) return 0;
-      const wanted = rows.rows
+      let late: Row[] = [];
+      if (gaps.length) {
+        const where = gaps.map((_, i) => `seq BETWEEN $${2 * i + 1} AND $${2 * i + 2}`).join(' OR ');
+        late = (await client.query<Row>(`SELECT seq, resource_type, id, version_id, deleted, content FROM resource_history WHERE ${where} ORDER BY seq`, gaps.flatMap((g) => [g[0], g[1]]))).rows;
+        gaps = subtractSeqs(gaps, late.map((r) => r.seq));
+      }
+      // numbers passed over by this batch become gaps
+      let expected = last + 1;
+      for (const r of rows.rows) {
+        if (r.seq > expected) gaps.push([expected, r.seq - 1, now]);
+        expected = r.seq + 1;
+      }
+      if (gaps.length > MAX_GAPS) gaps = gaps.slice(-MAX_GAPS);
+      const all = [...late, ...rows.rows];
+      if (!all.length) {
+        if (gaps.length !== (cur.rows[0]!.gaps ?? []).length) await client.query('UPDATE processor_cursor SET gaps = $2 WHERE processor = $1', [p.name, JSON.stringify(gaps)]);
+        return 0;
+      }
+      const wanted = all
         .filter((r) => p.types.includes(r.resource_type))
         .map((r) => ({ seq: r.seq, type: r.resource_type, id: r.id, versionId: r.version_id, deleted: r.deleted, resource: r.content }));
       if (wanted.length) await p.handle(wanted, client);
-      await client.query('UPDATE processor_cursor SET last_seq = $2, updated_at = now() WHERE processor = $1', [p.name, rows.rows.at(-1)!.seq]);
-      return rows.rows.length;
+      await client.query('UPDATE processor_cursor SET last_seq = $2, gaps = $3, updated_at = now() WHERE processor = $1', [
+        p.name,
+        rows.rows.at(-1)?.seq ?? last,
+        JSON.stringify(gaps),
+      ]);
+      return all.length;
     });
   }
+}
+
+/** [first seq, last seq, first seen (ms since epoch)] */
+type Gap = [number, number, number];
+
+/** How long a skipped sequence number is waited for before it counts as a rolled-back write. */
+const GAP_TTL_MS = 10 * 60_000;
+/** Most gap ranges kept per processor (the oldest are dropped first). */
+const MAX_GAPS = 200;
+
+/** The gap ranges without the given sequence numbers (found since). */
+export function subtractSeqs(gaps: Gap[], found: number[]): Gap[] {
+  if (!found.length) return gaps;
+  const seen = new Set(found);
+  const out: Gap[] = [];
+  for (const [from, to, since] of gaps) {
+    let start = from;
+    for (const s of [...seen].filter((x) => x >= from && x <= to).sort((a, b) => a - b)) {
+      if (s > start) out.push([start, s - 1, since]);
+      start = s + 1;
+    }
+    if (start <= to) out.push([start, to, since]);
+  }
+  return out;
 }

@@ -1,0 +1,51 @@
+/**
+ * Change-log processors see every committed write exactly as it commits, including a write whose
+ * sequence number was taken before a later one that committed first.
+ */
+import { describe, expect, it } from 'vitest';
+import { FhirRepository } from '../fhir/repository.js';
+import { loadDefinitions } from '../fhir/definitions.js';
+import { ProcessorRunner, subtractSeqs } from './processors.js';
+import { freshDatabase, storeKinds } from './testing.js';
+
+it('subtracts found sequence numbers from gap ranges', () => {
+  expect(subtractSeqs([[5, 9, 1]], [5, 7])).toEqual([[6, 6, 1], [8, 9, 1]]);
+  expect(subtractSeqs([[5, 5, 1], [10, 12, 2]], [5, 12])).toEqual([[10, 11, 2]]);
+  expect(subtractSeqs([[5, 9, 1]], [])).toEqual([[5, 9, 1]]);
+});
+
+// Two transactions in flight at once need a server; PGlite is one session.
+describe.runIf(storeKinds().includes('postgres'))('processors and late commits [postgres]', () => {
+  it('a write that commits after a later-numbered one is still processed', async () => {
+    loadDefinitions();
+    const db = await freshDatabase('postgres');
+    try {
+      const repo = new FhirRepository(db);
+      const seen: string[] = [];
+      const runner = new ProcessorRunner(db);
+      runner.add({ name: 'test-late', types: ['Patient'], handle: async (changes) => void seen.push(...changes.map((c) => c.id)) });
+      // A takes its sequence number first but commits last.
+      let releaseA!: () => void;
+      const aHolding = new Promise<void>((r) => (releaseA = r));
+      let aWrote!: () => void;
+      const aHasWritten = new Promise<void>((r) => (aWrote = r));
+      const a = db.transaction(async (client) => {
+        await repo.update('Patient', 'late-a', { resourceType: 'Patient', id: 'late-a' }, {}, client);
+        aWrote();
+        await aHolding;
+      });
+      await aHasWritten;
+      await repo.update('Patient', 'late-b', { resourceType: 'Patient', id: 'late-b' });
+      await runner.drain();
+      expect(seen).toEqual(['late-b']);
+      releaseA();
+      await a;
+      await runner.drain();
+      expect(seen).toEqual(['late-b', 'late-a']);
+      const gaps = await db.query<{ gaps: unknown[] }>(`SELECT gaps FROM processor_cursor WHERE processor = 'test-late'`);
+      expect(gaps.rows[0]!.gaps).toEqual([]);
+    } finally {
+      await db.dispose();
+    }
+  });
+});
