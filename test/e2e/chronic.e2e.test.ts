@@ -7,19 +7,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, ensureWebBuild, openDistrictPage } from './harness.js';
+import { artifactsDir, ensureWebBuild, haveChromium, launchChromium, openDistrictPage } from './harness.js';
 import type { Browser } from 'playwright-core';
 import { LoginPage } from './pages/login.page.js';
 import { ChronicPages } from './pages/chronic.page.js';
 import { addDays } from '../../src/chronic/rules.js';
 import { todayInChina } from '../../src/chronic/context.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = fs.existsSync(CHROMIUM);
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const artifacts = path.join(repoRoot, 'test-artifacts');
+const artifacts = artifactsDir;
 const ADMIN_PASSWORD = 'e2e-admin-Pa55word';
 
 
@@ -44,9 +40,7 @@ describe.skipIf(!haveChromium)('chronic care screens in Chromium', () => {
     await server.processors.drain();
     child = (await server.db.query<{ patient_id: string }>(`SELECT patient_id FROM chronic_person WHERE birth_date > now() - interval '2 years' ORDER BY patient_id LIMIT 1`)).rows[0]!.patient_id;
     htnPatient = (await server.db.query<{ patient_id: string }>(`SELECT patient_id FROM chronic_registry WHERE disease = 'htn' ORDER BY next_due LIMIT 1`)).rows[0]!.patient_id;
-    fs.mkdirSync(artifacts, { recursive: true });
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 240_000);
 
   afterAll(async () => {

@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
+/** Browser tests skip (saying so) where Debian's Chromium is not installed. */
+export const haveChromium = fs.existsSync(CHROMIUM);
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const artifactsDir = path.join(repoRoot, 'test-artifacts');
@@ -39,4 +41,11 @@ export async function openDistrictPage(browser: Browser, lang: 'zh' | 'en' = 'zh
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   return { context, page, errors };
+}
+
+/** Debian's Chromium, headless, with the artefacts folder ready for screenshots. */
+export async function launchChromium(): Promise<Browser> {
+  fs.mkdirSync(artifactsDir, { recursive: true });
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }

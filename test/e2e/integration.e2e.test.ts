@@ -6,17 +6,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, ensureWebBuild, openDistrictPage } from './harness.js';
+import { artifactsDir, ensureWebBuild, haveChromium, launchChromium, openDistrictPage } from './harness.js';
 import type { Browser } from 'playwright-core';
 import { makeIdNumber, RESIDENT_ID_SYSTEM } from '../../src/identity/id-number.js';
 import { LoginPage } from './pages/login.page.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = fs.existsSync(CHROMIUM);
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const artifacts = path.join(repoRoot, 'test-artifacts');
+const artifacts = artifactsDir;
 const PW = 'e2e-integration-Pa55';
 const ID = makeIdNumber('339902', '1970-05-05', 33);
 
@@ -61,9 +57,7 @@ describe.skipIf(!haveChromium)('data intake screens in Chromium', () => {
       expect(r.status).toBeLessThan(300);
     }
     await server.processors.drain();
-    fs.mkdirSync(artifacts, { recursive: true });
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 240_000);
 
   afterAll(async () => {

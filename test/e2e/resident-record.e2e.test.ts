@@ -7,19 +7,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, ensureWebBuild, openDistrictPage } from './harness.js';
+import { artifactsDir, CHROMIUM, ensureWebBuild, haveChromium, launchChromium, openDistrictPage, repoRoot } from './harness.js';
 import type { Browser, Page } from 'playwright-core';
 import { makeIdNumber, RESIDENT_ID_SYSTEM } from '../../src/identity/id-number.js';
 import { LoginPage } from './pages/login.page.js';
 import { ResidentRecordPage } from './pages/resident-record.page.js';
 import { ResidentsPage } from './pages/residents.page.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = fs.existsSync(CHROMIUM);
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const artifacts = path.join(repoRoot, 'test-artifacts');
+const artifacts = artifactsDir;
 const bundleFile = path.join(repoRoot, '../shared/data/synthea-fhir-r4-bundles/Frankie174_Jast432_a5b737fb-1f94-4767-802b-1112051f5101.json');
 const ADMIN_PASSWORD = 'e2e-admin-Pa55word';
 /** A valid resident ID number added to the Synthea patient, so ID search and masking are covered. */
@@ -86,12 +82,7 @@ describe.skipIf(!haveChromium)(suiteName, () => {
     patientId = /Patient\/([^/]+)/.exec(location)?.[1] ?? '';
     expect(patientId, `transaction-response location for the Patient: '${location}'`).not.toBe('');
 
-    fs.mkdirSync(artifacts, { recursive: true });
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-    });
+    browser = await launchChromium();
   }, 240_000);
 
   afterAll(async () => {

@@ -8,9 +8,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, ensureWebBuild, openDistrictPage } from './harness.js';
+import { artifactsDir, CHROMIUM, ensureWebBuild, haveChromium, launchChromium, openDistrictPage, repoRoot } from './harness.js';
 import type { Browser, Page } from 'playwright-core';
 import { makeIdNumber } from '../../src/identity/id-number.js';
 import { AlertBoardPage } from './pages/alert-board.page.js';
@@ -18,10 +17,7 @@ import { AlertDetailPage } from './pages/alert.page.js';
 import { LoginPage } from './pages/login.page.js';
 import { ReportCardsPage } from './pages/report-cards.page.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = fs.existsSync(CHROMIUM);
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const artifacts = path.join(repoRoot, 'test-artifacts');
+const artifacts = artifactsDir;
 const ADMIN_PASSWORD = 'e2e-admin-Pa55word';
 
 
@@ -70,12 +66,7 @@ describe.skipIf(!haveChromium)(suiteName, () => {
     expect(r.status).toBe(200);
     const { surveillanceRuntime } = await import('../../src/surveillance/module.js');
     await surveillanceRuntime.get(s.db)!.engine.flush();
-    fs.mkdirSync(artifacts, { recursive: true });
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-    });
+    browser = await launchChromium();
   }, 240_000);
 
   afterAll(async () => {
