@@ -7,6 +7,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { Database } from '../../platform/db.js';
+import { PollingLoop } from '../../platform/polling-loop.js';
 import { badRequest } from '../../platform/errors.js';
 import type { WriteAudit } from '../reporting/store.js';
 
@@ -49,14 +50,14 @@ export async function listDeliveries(db: Database, webhookId: number): Promise<u
 }
 
 export class WebhookDeliverer {
-  private timer: NodeJS.Timeout | undefined;
-  private busy: Promise<void> | undefined;
-  private stopped = false;
+  private readonly loop: PollingLoop;
 
   constructor(
     private readonly db: Database,
     private readonly options: { pollMs?: number; timeoutMs?: number; backoffBaseMs?: number } = {},
-  ) {}
+  ) {
+    this.loop = new PollingLoop(() => this.deliverDue(), options.pollMs ?? 1000, 'webhooks');
+  }
 
   /** Queues one event for every active subscription and wakes the loop. */
   async enqueue(event: string, alertId: number | null, payload: unknown): Promise<void> {
@@ -68,38 +69,15 @@ export class WebhookDeliverer {
   }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(this.options.pollMs ?? 1000);
+    this.loop.start();
   }
 
   poke(): void {
-    if (this.stopped) return;
-    this.schedule(0);
-  }
-
-  private schedule(ms: number): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (this.busy) {
-        void this.busy.then(() => this.schedule(50));
-        return;
-      }
-      this.busy = this.deliverDue()
-        .then(() => undefined)
-        .catch((e) => console.error('[webhooks]', (e as Error).message))
-        .finally(() => {
-          this.busy = undefined;
-          if (!this.stopped) this.schedule(this.options.pollMs ?? 1000);
-        });
-    }, ms);
-    this.timer.unref?.();
+    this.loop.poke();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.busy;
+    await this.loop.stop();
   }
 
   /** Sends every due delivery once; returns how many were attempted. */

@@ -7,51 +7,30 @@
  * If the feeds module is not installed (no feed_upload table) the follower does nothing.
  */
 import type { Database } from '../../platform/db.js';
+import { PollingLoop } from '../../platform/polling-loop.js';
 import type { TouchListener } from './counts.js';
 import { ingestAbsenceRows, ingestPharmacyRows } from './feeds.js';
 
 const CURSOR = 'surveillance-feeds';
 
 export class FeedFollower {
-  private timer: NodeJS.Timeout | undefined;
-  private busy: Promise<void> | undefined;
-  private stopped = false;
+  private readonly loop: PollingLoop;
   private available: boolean | undefined;
 
-  constructor(private readonly db: Database, private readonly touch?: TouchListener, private readonly pollMs = 1000) {}
+  constructor(private readonly db: Database, private readonly touch?: TouchListener, pollMs = 1000) {
+    this.loop = new PollingLoop(() => this.drain(), pollMs, 'surveillance feeds');
+  }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(this.pollMs);
+    this.loop.start();
   }
 
   poke(): void {
-    if (!this.stopped) this.schedule(0);
-  }
-
-  private schedule(ms: number): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (this.busy) {
-        void this.busy.then(() => this.schedule(50));
-        return;
-      }
-      this.busy = this.drain()
-        .then(() => undefined)
-        .catch((e) => console.error('[surveillance feeds]', (e as Error).message))
-        .finally(() => {
-          this.busy = undefined;
-          if (!this.stopped) this.schedule(this.pollMs);
-        });
-    }, ms);
-    this.timer.unref?.();
+    this.loop.poke();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.busy;
+    await this.loop.stop();
   }
 
   /** Processes every upload not yet seen; returns how many. */
