@@ -18,6 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { farrington } from '../src/surveillance/detectors/farrington.js';
 import { farringtonFlexible } from '../src/surveillance/detectors/farrington-flexible.js';
 import type { CountSeries, Detector, DetectorControl } from '../src/surveillance/detectors/types.js';
+import { timeDetector } from './timing.js';
 
 const R_MS_PER_POINT = 17;
 
@@ -101,32 +102,6 @@ export function syntheticWeeklySeries(years: number, seed = 20130101): number[] 
   return out;
 }
 
-/**
- * Time per call: the range is timed in slices of 8 points (the points are independent), each
- * slice the minimum over several runs after a warm-up, so that other processes on a loaded
- * machine inflate the figure as little as possible; also the process CPU time of those runs.
- */
-function time(detector: Detector, series: CountSeries, control: DetectorControl): { wall: number; cpu: number } {
-  let wall = 0;
-  let cpu = 0;
-  for (let i = 0; i < series.range.length; i += 8) {
-    const s: CountSeries = { ...series, range: series.range.slice(i, i + 8) };
-    detector(s, control); // warm-up
-    let best = { wall: Number.POSITIVE_INFINITY, cpu: Number.POSITIVE_INFINITY };
-    const start = performance.now();
-    for (let run = 0; run < 15 || (performance.now() - start < 200 && run < 60); run++) {
-      const c0 = process.cpuUsage();
-      const t0 = performance.now();
-      detector(s, control);
-      const dt = performance.now() - t0;
-      const c = process.cpuUsage(c0);
-      if (dt < best.wall) best = { wall: dt, cpu: (c.user + c.system) / 1000 };
-    }
-    wall += best.wall;
-    cpu += best.cpu;
-  }
-  return { wall, cpu };
-}
 
 function seq(from: number, to: number): number[] {
   const out: number[] = [];
@@ -138,7 +113,7 @@ export async function runFarringtonBench(): Promise<{ rows: Array<Record<string,
   const rows: Array<Record<string, string | number>> = [];
   const add = (method: string, data: string, detector: Detector, series: CountSeries, control: DetectorControl, compareWithR: boolean): void => {
     const points = series.range.length;
-    const t = time(detector, series, control);
+    const t = timeDetector(detector, series, control, 8);
     const ms = t.wall / points;
     rows.push({
       method,
