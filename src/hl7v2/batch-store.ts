@@ -13,7 +13,7 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { findOne, processTransactionOn } from '../fhir/bundle.js';
 import { getTypeDef } from '../fhir/definitions.js';
-import { prepareRow, writeRows, type FhirRepository, type PreparedRow, type Queryable, type StoredResource, type WriteOptions } from '../fhir/repository.js';
+import { prepareRow, type FhirRepository, type PreparedRow, type Queryable, type StoredResource, type WriteOptions } from '../fhir/repository.js';
 import { validateFhirResource } from '../fhir/validate.js';
 import { HttpError } from '../platform/errors.js';
 import type { ToFhirResult } from './to-fhir.js';
@@ -177,4 +177,3 @@ export async function planBatch(
   return { rows, outcomes };
 }
 
-export { writeRows };

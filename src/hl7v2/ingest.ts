@@ -18,14 +18,14 @@
  */
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { processTransactionOn } from '../fhir/bundle.js';
-import type { FhirRepository, Queryable } from '../fhir/repository.js';
+import { writeRows, type FhirRepository, type Queryable } from '../fhir/repository.js';
 import { search } from '../fhir/search.js';
 import type { Database } from '../platform/db.js';
 import { encodeAck, type Ack } from './ack.js';
 import { processHl7Message, type Hl7Outcome } from './handler.js';
 import type { Hl7Message } from './parser.js';
 import type { MergeInstruction, ToFhirResult } from './to-fhir.js';
-import { planBatch, writeRows, type BatchItem, type BatchOutcome } from './batch-store.js';
+import { planBatch, type BatchItem, type BatchOutcome } from './batch-store.js';
 
 export type Hl7Channel = 'mllp' | 'http' | 'reprocess';
 
@@ -221,16 +221,15 @@ export class Hl7Ingest {
         [items.map((i) => i.key)],
       );
       const previous = new Map(existing.rows.map((r) => [r.dedup_key, r]));
-      const fresh: BatchItem[] = [];
-      const outcomes: BatchOutcome[] = items.map((item) => {
-        const row = previous.get(item.key);
-        if (row?.status === 'stored') return { kind: 'duplicate', messageId: row.id };
+      // Keys are unique within a batch (each message's own key is one of its lock keys).
+      const fresh = items.filter((item) => !previous.has(item.key));
+      /** What the batch says for messages it does not store itself. */
+      const answered = (item: BatchItem): BatchOutcome => {
+        const row = previous.get(item.key)!;
         // A resend of a rejected message goes through the one-message path, which updates its row.
-        if (row) return { kind: 'single' };
-        fresh.push(item);
-        return { kind: 'single' };
-      });
-      if (!fresh.length) return outcomes;
+        return row.status === 'stored' ? { kind: 'duplicate', messageId: row.id } : { kind: 'single' };
+      };
+      if (!fresh.length) return items.map(answered);
       const { rows, outcomes: planned } = await planBatch(this.repo, client, fresh, INTERNAL_BASE, new Date().toISOString());
       await writeRows(client, rows);
       const toInsert = fresh.map((item, i) => ({ item, plan: planned[i]! })).filter((x) => x.plan.kind === 'planned');
@@ -253,12 +252,11 @@ export class Hl7Ingest {
         );
         for (const row of r.rows) ids.set(row.dedup_key, row.id);
       }
-      let f = 0;
-      return outcomes.map((o, i) => {
-        if (o.kind !== 'single' || previous.has(items[i]!.key)) return o;
-        const plan = planned[f++]!;
-        if (plan.kind === 'planned') return { kind: 'stored', messageId: ids.get(items[i]!.key)!, resources: plan.resources };
-        return plan;
+      const planOf = new Map(fresh.map((item, i) => [item.key, planned[i]!]));
+      return items.map((item): BatchOutcome => {
+        const plan = planOf.get(item.key);
+        if (!plan) return answered(item);
+        return plan.kind === 'planned' ? { kind: 'stored', messageId: ids.get(item.key)!, resources: plan.resources } : plan;
       });
     });
   }
