@@ -185,7 +185,8 @@ async function runEntries(repo: FhirRepository, entries: BundleEntry[], client: 
   return out;
 }
 
-function collectConditionalReferences(entries: BundleEntry[]): Set<string> {
+/** Every conditional reference ("Type?search") in the entries' resources. */
+export function collectConditionalReferences(entries: BundleEntry[]): Set<string> {
   const refs = new Set<string>();
   const walk = (v: unknown): void => {
     if (Array.isArray(v)) v.forEach(walk);

@@ -11,7 +11,7 @@
  * batch, and keep their arrival order, so no batch depends on its own writes.
  */
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import { findOne, processTransactionOn } from '../fhir/bundle.js';
+import { collectConditionalReferences, findOne, processTransactionOn } from '../fhir/bundle.js';
 import { getTypeDef } from '../fhir/definitions.js';
 import { prepareRow, type FhirRepository, type PreparedRow, type Queryable, type StoredResource, type WriteOptions } from '../fhir/repository.js';
 import { validateFhirResource } from '../fhir/validate.js';
@@ -83,23 +83,15 @@ class IdentifierLookups {
       if (!set) tokensByType.set(type, (set = new Set()));
       set.add(token);
     };
-    const walk = (v: unknown): void => {
-      if (Array.isArray(v)) v.forEach(walk);
-      else if (v && typeof v === 'object') {
-        for (const [k, x] of Object.entries(v)) {
-          if (k === 'reference' && typeof x === 'string' && /^[A-Z][A-Za-z]+\?/.test(x)) {
-            const [type, qs] = x.split('?') as [string, string];
-            add(type, new URLSearchParams(qs));
-          } else walk(x);
-        }
-      }
-    };
     for (const b of bundles) {
       for (const e of b.entry ?? []) {
         const [path, qs] = (e.request?.url ?? '').split('?');
         if (qs && path) add(path, new URLSearchParams(qs));
         if (e.request?.ifNoneExist && path) add(path, new URLSearchParams(e.request.ifNoneExist));
-        walk(e.resource);
+      }
+      for (const ref of collectConditionalReferences(b.entry ?? [])) {
+        const [type, qs] = ref.split('?') as [string, string];
+        add(type, new URLSearchParams(qs));
       }
     }
     for (const [type, tokens] of tokensByType) {
