@@ -6,7 +6,10 @@
  * engines do) and a window of 16 unacknowledged messages per connection.
  * Prints messages/s and ACK latency (send → ACK received) p50/p95/p99.
  *
- *   node --import tsx bench/mllp.bench.ts [--messages 4000] [--only pglite|postgres]
+ *   node --import tsx bench/mllp.bench.ts [--messages 4000] [--only pglite|postgres] [--no-processors]
+ *
+ * --no-processors stops the change-log processors (identity, surveillance, chronic care) to
+ * measure intake alone.
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -77,7 +80,7 @@ async function drive(port: number, messages: string[], window: number): Promise<
   });
 }
 
-async function runOne(store: 'pglite' | 'postgres', url: string | undefined, perConnection: number, window: number, label: string): Promise<Record<string, string | number>> {
+async function runOne(store: 'pglite' | 'postgres', url: string | undefined, perConnection: number, window: number, label: string, withProcessors = true): Promise<Record<string, string | number>> {
   let cleanup = async () => undefined as void;
   let databaseUrl: string | undefined;
   let dataDir: string | undefined;
@@ -101,6 +104,7 @@ async function runOne(store: 'pglite' | 'postgres', url: string | undefined, per
   }
   const server = await startServer({ databaseUrl, dataDir, port: 0, mllpPort: 0, quiet: true, adminPassword: 'bench-admin-pw' });
   try {
+    if (!withProcessors) await server.processors.stop();
     if (databaseUrl) await server.auth.addUser({ username: 'admin', password: 'bench-admin-pw', roles: ['admin'] }).catch(() => undefined);
     const login = await fetch(`${server.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'bench-admin-pw' }) });
     const { access_token } = (await login.json()) as { access_token: string };
@@ -117,6 +121,7 @@ async function runOne(store: 'pglite' | 'postgres', url: string | undefined, per
     return {
       store,
       client: label,
+      processors: withProcessors ? 'running' : 'stopped',
       messages: total,
       AA: results.reduce((s, r) => s + r.aa, 0),
       'stored rows': stored.rows[0]!.n,
@@ -135,14 +140,15 @@ async function runOne(store: 'pglite' | 'postgres', url: string | undefined, per
 export async function runMllpBench(argv: string[] = []): Promise<void> {
   const messages = Number(arg(argv, 'messages', '4000'));
   const only = arg(argv, 'only', '');
+  const withProcessors = !argv.includes('--no-processors');
   const pgUrl = process.env.YIFANG_TEST_PG_URL ?? process.env.DATABASE_URL;
   const rows: Record<string, string | number>[] = [];
   const stores: ['pglite' | 'postgres', string | undefined][] = [];
   if (pgUrl && only !== 'pglite') stores.push(['postgres', pgUrl]);
   if (only !== 'postgres') stores.push(['pglite', undefined]);
   for (const [store, url] of stores) {
-    rows.push(await runOne(store, url, Math.ceil(messages / 4), 16, 'window 16 × 4 connections'));
-    rows.push(await runOne(store, url, Math.ceil(messages / 16), 1, 'stop-and-wait × 4 connections'));
+    rows.push(await runOne(store, url, Math.ceil(messages / 4), 16, 'window 16 × 4 connections', withProcessors));
+    rows.push(await runOne(store, url, Math.ceil(messages / 16), 1, 'stop-and-wait × 4 connections', withProcessors));
   }
   printTable(`MLLP ingest, ADT^A04 with PID/PV1 (${os.cpus().length} cores; AA only after the message, Patient and Encounter committed)`, rows);
 }

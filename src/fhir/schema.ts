@@ -99,6 +99,24 @@ WHERE k.key <> '';`);
   return parts.join('\n');
 }
 
+/**
+ * Migration 5: identifier indexes without GIN's pending list. With fastupdate on, new entries
+ * wait in an unsorted list that every search scans until VACUUM merges it; an identifier lookup
+ * (every conditional create or update, so every HL7 message) went from 0.25 ms to 13 ms with
+ * 6,000 pending registrations. Identifier rows carry two or three tokens, so inserting them
+ * straight into the tree costs ingest little.
+ */
+export function fhirSchemaV5Sql(): string {
+  const parts: string[] = [];
+  for (const def of loadDefinitions().values()) {
+    const p = def.params.get('identifier');
+    if (!p?.column || !INDEXED_ARRAY_PARAMS.has(p.code) || p.kind !== 'token') continue;
+    const index = `${def.table}_${p.column}`;
+    parts.push(`ALTER INDEX ${index} SET (fastupdate = off);`, `SELECT gin_clean_pending_list('${index}'::regclass);`);
+  }
+  return parts.join('\n');
+}
+
 export function fhirSchemaSql(): string {
   const parts = [
     `CREATE TABLE resource_history (

@@ -75,37 +75,46 @@ class IdentifierLookups {
   readonly found = new Map<string, Resource>();
 
   async load(client: Queryable, bundles: Bundle[]): Promise<void> {
-    const tokensByType = new Map<string, Set<string>>();
-    const add = (type: string, query: URLSearchParams) => {
+    // Written targets are locked until commit; merely referenced ones (a facility's Organization,
+    // shared by every message from it) are only read, so concurrent batches do not queue on them.
+    const written = new Map<string, Set<string>>();
+    const referenced = new Map<string, Set<string>>();
+    const add = (into: Map<string, Set<string>>, type: string, query: URLSearchParams) => {
       const token = identifierToken(query);
       if (!token || !getTypeDef(type)) return;
-      let set = tokensByType.get(type);
-      if (!set) tokensByType.set(type, (set = new Set()));
+      let set = into.get(type);
+      if (!set) into.set(type, (set = new Set()));
       set.add(token);
     };
     for (const b of bundles) {
       for (const e of b.entry ?? []) {
         const [path, qs] = (e.request?.url ?? '').split('?');
-        if (qs && path) add(path, new URLSearchParams(qs));
-        if (e.request?.ifNoneExist && path) add(path, new URLSearchParams(e.request.ifNoneExist));
+        if (qs && path) add(written, path, new URLSearchParams(qs));
+        if (e.request?.ifNoneExist && path) add(written, path, new URLSearchParams(e.request.ifNoneExist));
       }
       for (const ref of collectConditionalReferences(b.entry ?? [])) {
         const [type, qs] = ref.split('?') as [string, string];
-        add(type, new URLSearchParams(qs));
+        add(referenced, type, new URLSearchParams(qs));
       }
     }
-    for (const [type, tokens] of tokensByType) {
-      const def = getTypeDef(type)!;
-      if (!def.params.has('identifier')) continue;
-      const list = [...tokens];
-      const r = await client.query<{ content: Resource; tokens: string[] }>(
-        `SELECT content, p_identifier AS tokens FROM ${def.table} WHERE p_identifier && $1::text[] FOR UPDATE`,
-        [list],
-      );
-      for (const token of list) this.byToken.set(`${type}|${token}`, []);
-      for (const row of r.rows) {
-        this.found.set(`${type}/${row.content.id}`, row.content);
-        for (const t of row.tokens ?? []) this.byToken.get(`${type}|${t}`)?.push(row.content);
+    for (const [type, tokens] of referenced) {
+      const locked = written.get(type);
+      for (const t of tokens) if (locked?.has(t)) tokens.delete(t);
+    }
+    for (const [tokensByType, lock] of [[written, true], [referenced, false]] as const) {
+      for (const [type, tokens] of tokensByType) {
+        const def = getTypeDef(type)!;
+        if (!def.params.has('identifier') || !tokens.size) continue;
+        const list = [...tokens];
+        const r = await client.query<{ content: Resource; tokens: string[] }>(
+          `SELECT content, p_identifier AS tokens FROM ${def.table} WHERE p_identifier && $1::text[]${lock ? ' FOR UPDATE' : ''}`,
+          [list],
+        );
+        for (const token of list) this.byToken.set(`${type}|${token}`, []);
+        for (const row of r.rows) {
+          this.found.set(`${type}/${row.content.id}`, row.content);
+          for (const t of row.tokens ?? []) this.byToken.get(`${type}|${t}`)?.push(row.content);
+        }
       }
     }
   }
