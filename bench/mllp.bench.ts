@@ -115,6 +115,14 @@ async function runOne(store: 'pglite' | 'postgres', url: string | undefined, per
     const t0 = performance.now();
     const results = await Promise.all(conns.map((m) => drive(status.mllpPort, m, window)));
     const seconds = (performance.now() - t0) / 1000;
+    // Derived data (identity links, visit counts, registries) follows the burst: how far behind
+    // the change-log processors are when the last ACK arrives, and how long they take to catch up.
+    const lagAtEnd = withProcessors ? await server.processors.lag() : 0;
+    let caughtUp = performance.now();
+    if (withProcessors) {
+      while ((await server.processors.lag()) > 0) await new Promise((r) => setTimeout(r, 100));
+      caughtUp = performance.now();
+    }
     const lat = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
     const total = lat.length;
     const stored = await server.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM hl7_message WHERE status = 'stored' AND control_id LIKE $1`, [`B${window}-%`]);
@@ -130,6 +138,9 @@ async function runOne(store: 'pglite' | 'postgres', url: string | undefined, per
       'ACK p50 ms': percentile(lat, 50).toFixed(1),
       'ACK p95 ms': percentile(lat, 95).toFixed(1),
       'ACK p99 ms': percentile(lat, 99).toFixed(1),
+      'changes behind at end': withProcessors ? lagAtEnd : '',
+      'caught up after s': withProcessors ? ((caughtUp - t0) / 1000 - seconds).toFixed(1) : '',
+      'end-to-end msg/s': withProcessors ? Math.round(total / ((caughtUp - t0) / 1000)) : '',
     };
   } finally {
     await server.close();

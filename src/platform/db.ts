@@ -41,7 +41,7 @@ pg.types.setTypeParser(1114, (v) => v); // timestamp
 
 export async function openDatabase(options: OpenOptions = {}): Promise<Database> {
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 8 });
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 12 });
     pool.on('error', (err) => console.error('[db] idle client error:', err.message));
     await pool.query('select 1');
     const { from: copyFromStream } = await import('pg-copy-streams');

@@ -30,25 +30,45 @@ const BATCH = 500;
 export class ProcessorRunner {
   private processors: Processor[] = [];
   private running = false;
-  private wake: (() => void) | undefined;
-  private loop: Promise<void> | undefined;
+  /** One wake-up per running loop: a poke wakes them all. */
+  private readonly wakes = new Set<() => void>();
+  private loops: Promise<void>[] = [];
   private pokes = 0;
 
-  constructor(private readonly db: Database, private readonly pollMs = 1000) {}
+  constructor(
+    private readonly db: Database,
+    private readonly pollMs = 1000,
+    /** Pause after a step that caught up while writes keep coming; a lone write is handled at once. */
+    private readonly settleMs = 200,
+  ) {}
 
   add(p: Processor): void {
     this.processors.push(p);
   }
 
+  /**
+   * Each processor follows the log in its own loop, on its own connection: while one waits for
+   * the database (identity linkage does, for most of its time) the others work, so a burst's
+   * derived data catches up in the time of the slowest processor rather than the sum of all.
+   */
   start(): void {
     if (this.running || !this.processors.length) return;
     this.running = true;
-    this.loop = this.run();
+    this.loops = this.processors.map((p) => this.follow(p));
   }
 
   poke(): void {
     this.pokes++;
-    this.wake?.();
+    for (const wake of this.wakes) wake();
+  }
+
+  /** Changes the slowest processor has yet to see (status pages, the MLLP bench). */
+  async lag(): Promise<number> {
+    const r = await this.db.query<{ lag: string | null }>(
+      'SELECT (SELECT max(seq) FROM resource_history) - (SELECT min(last_seq) FROM processor_cursor WHERE processor = ANY($1::text[])) AS lag',
+      [this.processors.map((p) => p.name)],
+    );
+    return Math.max(0, Number(r.rows[0]?.lag ?? 0));
   }
 
   /** Runs every processor until it has caught up with the log (tests, CLI). */
@@ -58,32 +78,37 @@ export class ProcessorRunner {
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
-    await this.loop;
+    for (const wake of this.wakes) wake();
+    await Promise.all(this.loops);
+    this.loops = [];
   }
 
-  private async run(): Promise<void> {
+  private async follow(p: Processor): Promise<void> {
     while (this.running) {
       let worked = 0;
-      for (const p of this.processors) {
-        try {
-          worked += await this.step(p);
-        } catch (err) {
-          console.error(`[processor ${p.name}] failed, will retry:`, (err as Error).message);
-        }
+      try {
+        worked = await this.step(p);
+      } catch (err) {
+        console.error(`[processor ${p.name}] failed, will retry:`, (err as Error).message);
       }
-      if (worked === 0 && this.running) {
-        const seen = this.pokes;
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, this.pollMs);
-          this.wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-          if (this.pokes !== seen) this.wake();
-        });
-        this.wake = undefined;
+      if (!this.running || worked >= BATCH) continue;
+      if (worked > 0) {
+        // Caught up while writes keep coming (a burst of HL7 messages): let them gather for a
+        // moment, so they are taken in one transaction instead of a dozen small ones.
+        await new Promise<void>((resolve) => setTimeout(resolve, this.settleMs));
+        continue;
       }
+      const seen = this.pokes;
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          this.wakes.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, this.pollMs);
+        this.wakes.add(wake);
+        if (this.pokes !== seen) wake();
+      });
     }
   }
 
@@ -103,14 +128,14 @@ export class ProcessorRunner {
       const now = Date.now();
       let gaps = (cur.rows[0]!.gaps ?? []).filter((g) => now - g[2] < GAP_TTL_MS);
       type Row = { seq: number; resource_type: string; id: string; version_id: number; deleted: boolean; content: Resource | null };
-      const rows = await client.query<Row>(
-        `SELECT seq, resource_type, id, version_id, deleted, content FROM resource_history WHERE seq > $1 ORDER BY seq LIMIT ${BATCH}`,
-        [last],
-      );
+      // Every seq is read (the gap bookkeeping needs them all), content only for the types this
+      // processor wants: four processors would otherwise each fetch and parse every resource.
+      const columns = 'seq, resource_type, id, version_id, deleted, CASE WHEN resource_type = ANY($1::text[]) THEN content END AS content';
+      const rows = await client.query<Row>(`SELECT ${columns} FROM resource_history WHERE seq > $2 ORDER BY seq LIMIT ${BATCH}`, [p.types, last]);
       let late: Row[] = [];
       if (gaps.length) {
-        const where = gaps.map((_, i) => `seq BETWEEN $${2 * i + 1} AND $${2 * i + 2}`).join(' OR ');
-        late = (await client.query<Row>(`SELECT seq, resource_type, id, version_id, deleted, content FROM resource_history WHERE ${where} ORDER BY seq`, gaps.flatMap((g) => [g[0], g[1]]))).rows;
+        const where = gaps.map((_, i) => `seq BETWEEN $${2 * i + 2} AND $${2 * i + 3}`).join(' OR ');
+        late = (await client.query<Row>(`SELECT ${columns} FROM resource_history WHERE ${where} ORDER BY seq`, [p.types, ...gaps.flatMap((g) => [g[0], g[1]])])).rows;
         gaps = subtractSeqs(gaps, late.map((r) => r.seq));
       }
       // numbers passed over by this batch become gaps
