@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { expect, it } from 'vitest';
+import { expect, it, onTestFinished } from 'vitest';
 import type { Bundle, Patient } from '@medplum/fhirtypes';
 import { describeEachStore } from '../platform/testing.js';
 import { importBundle, importBundles, importNdjson } from './import.js';
@@ -133,6 +133,43 @@ describeEachStore('bulk write path', (server) => {
     await expect(importBundles(repo, [{ bundle: bad, file: 'x' }])).rejects.toThrow(/urn:uuid:nowhere/);
     const bigOrg = (n: number): Bundle => ({ resourceType: 'Bundle', type: 'transaction', entry: Array.from({ length: 100 }, (_, i) => ({ resource: { resourceType: 'Organization', id: `pipe-${n}-${i}`, name: 'x' }, request: { method: 'PUT', url: `Organization/pipe-${n}-${i}` } })) });
     await expect(importBundles(repo, [{ bundle: bad, file: 'x' }, { bundle: bigOrg(1), file: 'y' }, { bundle: bigOrg(2), file: 'z' }])).rejects.toThrow(/urn:uuid:nowhere/);
+  });
+
+  it('writes small Bundles in shared transactions; a group the database refuses is retried Bundle by Bundle', async () => {
+    const { repo } = server();
+    // A trigger stands in for whatever the database may refuse at write time (a constraint, a
+    // full disk): it rejects one resource, so only the write fails.
+    const { db } = server();
+    await db.query(`CREATE FUNCTION refuse_test_patient() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.content::text LIKE '%refuse-me%' THEN RAISE EXCEPTION 'refused by test trigger'; END IF; RETURN NEW; END $$`);
+    await db.query('CREATE TRIGGER refuse_test_patient BEFORE INSERT ON r_patient FOR EACH ROW EXECUTE FUNCTION refuse_test_patient()');
+    onTestFinished(async () => {
+      await db.query('DROP TRIGGER refuse_test_patient ON r_patient');
+      await db.query('DROP FUNCTION refuse_test_patient()');
+    });
+    const patients = (n: number, value = 'ok'): Bundle => ({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [0, 1, 2].map((i) => ({
+        fullUrl: `urn:uuid:00000000-0000-4000-8000-0000000${n}000${i}`,
+        resource: { resourceType: 'Patient', identifier: [{ system: 'urn:test:group', value: i === 1 ? value : `${n}-${i}` }] },
+        request: { method: 'POST', url: 'Patient' },
+      })),
+    });
+    const files = [patients(1), patients(2), patients(3, 'refuse-me'), patients(4), patients(5)].map((bundle, i) => ({ bundle, file: `g${i}` }));
+    const errors: string[] = [];
+    const written: string[] = [];
+    const s = await importBundles(repo, files, undefined, (file, e) => errors.push(`${file}: ${e.message}`), (file) => written.push(file), { groupRows: 100 });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^g2: /);
+    expect(written).toEqual(['g0', 'g1', 'g3', 'g4']);
+    expect(s.resources).toBe(12);
+    await expect(repo.read('Patient', '00000000-0000-4000-8000-000000030000')).rejects.toThrow(/not found/);
+    expect((await repo.read('Patient', '00000000-0000-4000-8000-000000050002')).id).toBe('00000000-0000-4000-8000-000000050002');
+    // Without a refusal, the Bundles of a group commit together: their rows share one transaction id.
+    await importBundles(repo, [patients(6), patients(7), patients(8)].map((bundle, i) => ({ bundle, file: `h${i}` })), undefined, undefined, undefined, { groupRows: 100 });
+    const xids = await db.query<{ n: number }>(`SELECT count(DISTINCT xmin::text)::int AS n FROM r_patient WHERE id LIKE '00000000-0000-4000-8000-0000000_000_' AND id >= '00000000-0000-4000-8000-000000060000'`);
+    expect(xids.rows[0]!.n).toBe(1);
   });
 });
 

@@ -211,9 +211,14 @@ export async function importBundle(repo: FhirRepository, bundle: Bundle, file: s
 }
 
 /**
- * Many Bundles, each its own transaction, with the next one prepared while the previous one is
- * written (the database works while Node validates and encodes). A Bundle that fails is reported
- * in `stats.errors` by `onError` (or rethrown without it) and the others go on.
+ * Many Bundles, each all or nothing, written in groups: Bundles that need no lookups (plain
+ * creates and updates, the bulk case) are prepared while the previous group is written and share
+ * one transaction until the group holds a batch's worth of resources, so a Synthea patient's few
+ * hundred resources do not each pay a transaction, a version lookup and a round of COPYs. A group
+ * never holds two Bundles writing the same resource (each would need its own version), and a
+ * Bundle with conditional entries waits for the groups before it and is written alone. Should a
+ * group's transaction fail, its Bundles are written again one by one, so only the bad one fails.
+ * A Bundle that fails is reported by `onError` (or rethrown without it) and the others go on.
  */
 export async function importBundles(
   repo: FhirRepository,
@@ -221,15 +226,53 @@ export async function importBundles(
   stats?: ImportStats,
   onError?: (file: string, error: Error) => void,
   onWritten?: (file: string) => void,
+  options: { groupRows?: number } = {},
 ): Promise<ImportStats> {
   const s = stats ?? { resources: 0, errors: [], files: 0, seconds: 0 };
   const started = Date.now();
+  const groupRows = options.groupRows ?? DEFAULT_BATCH[repo.db.kind];
+  const fail = (file: string, e: Error) => {
+    if (!onError) throw e;
+    onError(file, e);
+  };
+  const writeAlone = (prepared: PreparedBundle) =>
+    writeBundle(repo, prepared, s).then(
+      () => onWritten?.(prepared.file),
+      (e: Error) => fail(prepared.file, e),
+    );
+  const writeGroup = async (group: PreparedBundle[]): Promise<void> => {
+    if (group.length === 1) return writeAlone(group[0]!);
+    try {
+      await repo.db.transaction((client) => writeBulkRows(repo.db, client, group.flatMap((g) => g.rows!)));
+    } catch {
+      for (const prepared of group) await writeAlone(prepared);
+      return;
+    }
+    for (const prepared of group) {
+      s.resources += prepared.rows!.length;
+      onWritten?.(prepared.file);
+    }
+  };
+
   let inFlight: Promise<void> = Promise.resolve();
-  const settle = (file: string, p: Promise<void>) =>
-    p.then(() => onWritten?.(file), (e: Error) => {
-      if (!onError) throw e;
-      onError(file, e);
-    });
+  // Handled where it is awaited; this keeps a failure from counting as unhandled meanwhile.
+  const launch = (p: Promise<void>) => {
+    inFlight = p;
+    p.catch(() => undefined);
+  };
+  let group: PreparedBundle[] = [];
+  let groupSize = 0;
+  let groupKeys = new Set<string>();
+  const flush = async () => {
+    if (!group.length) return;
+    const g = group;
+    group = [];
+    groupSize = 0;
+    groupKeys = new Set();
+    await inFlight;
+    launch(writeGroup(g));
+  };
+
   for (const { bundle, file } of bundles) {
     let prepared: PreparedBundle;
     try {
@@ -242,12 +285,21 @@ export async function importBundles(
       onError(file, e as Error);
       continue;
     }
-    await inFlight;
-    // Start the write now, and let the loop prepare the next Bundle meanwhile.
-    inFlight = settle(file, writeBundle(repo, prepared, s));
-    // Handled where it is awaited; this keeps a failure from counting as unhandled while the next Bundle is prepared.
-    inFlight.catch(() => undefined);
+    if (!prepared.rows) {
+      // Conditional entries are resolved against what the Bundles before it stored.
+      await flush();
+      await inFlight;
+      launch(writeAlone(prepared));
+      continue;
+    }
+    const keys = prepared.rows.map((r) => `${r.def.type}/${r.id}`);
+    if (keys.some((k) => groupKeys.has(k))) await flush();
+    group.push(prepared);
+    groupSize += prepared.rows.length;
+    for (const k of keys) groupKeys.add(k);
+    if (groupSize >= groupRows) await flush();
   }
+  await flush();
   await inFlight;
   s.seconds += (Date.now() - started) / 1000;
   return s;
