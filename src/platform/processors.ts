@@ -91,6 +91,9 @@ export class ProcessorRunner {
       } catch (err) {
         console.error(`[processor ${p.name}] failed, will retry:`, (err as Error).message);
       }
+      // On PGlite a query never leaves the process: four loops with work would chain promise after
+      // promise and starve the event loop (no HTTP, no MLLP). Yield to it between steps.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (!this.running || worked >= BATCH) continue;
       if (worked > 0) {
         // Caught up while writes keep coming (a burst of HL7 messages): let them gather for a
