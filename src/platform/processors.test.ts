@@ -49,3 +49,39 @@ describe.runIf(storeKinds().includes('postgres'))('processors and late commits [
     }
   });
 });
+
+describe.runIf(storeKinds().includes('pglite'))('processors and the event loop [pglite]', () => {
+  it('timers and sockets get their turn while four processors work through a backlog', async () => {
+    loadDefinitions();
+    const db = await freshDatabase('pglite');
+    const runner = new ProcessorRunner(db);
+    try {
+      const repo = new FhirRepository(db);
+      await db.transaction(async (client) => {
+        for (let i = 0; i < 1500; i++) await repo.update('Patient', `loop-${i}`, { resourceType: 'Patient', id: `loop-${i}` }, {}, client);
+      });
+      let handled = 0;
+      for (const name of ['a', 'b', 'c', 'd']) {
+        runner.add({
+          name: `test-loop-${name}`,
+          types: ['Patient'],
+          handle: async (changes, client) => {
+            for (const _ of changes) await client.query('SELECT 1');
+            handled += changes.length;
+          },
+        });
+      }
+      runner.start();
+      // PGlite answers in-process: without a yield between steps, promise would follow promise and
+      // this timer (like the HTTP listener on start-up) would wait until every processor was done.
+      const handledWhenTimerRan = await new Promise<number>((resolve) => setTimeout(() => resolve(handled), 0));
+      expect(handledWhenTimerRan).toBeLessThan(4 * 1500);
+      await runner.stop();
+      await runner.drain();
+      expect(handled).toBe(4 * 1500);
+    } finally {
+      await runner.stop();
+      await db.close();
+    }
+  });
+});
