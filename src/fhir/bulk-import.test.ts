@@ -135,6 +135,28 @@ describeEachStore('bulk write path', (server) => {
     await expect(importBundles(repo, [{ bundle: bad, file: 'x' }, { bundle: bigOrg(1), file: 'y' }, { bundle: bigOrg(2), file: 'z' }])).rejects.toThrow(/urn:uuid:nowhere/);
   });
 
+  it('prepares a long NDJSON stream on the worker thread: same rows, same line numbers for bad lines', async () => {
+    const { repo } = server();
+    const lines: string[] = [];
+    for (let i = 1; i <= 45; i++) {
+      if (i === 7 || i === 23) lines.push('{"resourceType": "Patient", "id": ');
+      else if (i === 31) lines.push(JSON.stringify({ resourceType: 'Patient', id: 'wk-bad', birthDate: 'yesterday' }));
+      else lines.push(JSON.stringify({ resourceType: 'Patient', id: `wk-${i}`, name: [{ family: `Worker${i}` }] }));
+    }
+    // Batches of 10: the first is prepared inline, the other four on the worker.
+    const s = await importNdjson(repo, Readable.from([lines.join('\n') + '\n']), 'worker.ndjson', { batchSize: 10 });
+    expect(s.errors.map((e) => e.line)).toEqual([7, 23, 31]);
+    expect(s.errors[2]!.message).toMatch(/birthDate/);
+    expect(s.resources).toBe(42);
+    const p = (await repo.read('Patient', 'wk-44')) as Patient;
+    expect(p.name![0]!.family).toBe('Worker44');
+    expect(await names(server().api, 'family=Worker4')).toEqual(['wk-4', 'wk-40', 'wk-41', 'wk-42', 'wk-43', 'wk-44', 'wk-45']);
+    // Without the worker, the same.
+    const again = await importNdjson(repo, Readable.from([lines.join('\n') + '\n']), 'inline.ndjson', { batchSize: 10, worker: false });
+    expect(again.errors.map((e) => e.line)).toEqual([7, 23, 31]);
+    expect(((await repo.read('Patient', 'wk-44')) as Patient).meta!.versionId).toBe('2');
+  });
+
   it('writes small Bundles in shared transactions; a group the database refuses is retried Bundle by Bundle', async () => {
     const { repo } = server();
     // A trigger stands in for whatever the database may refuse at write time (a constraint, a
@@ -170,6 +192,21 @@ describeEachStore('bulk write path', (server) => {
     await importBundles(repo, [patients(6), patients(7), patients(8)].map((bundle, i) => ({ bundle, file: `h${i}` })), undefined, undefined, undefined, { groupRows: 100 });
     const xids = await db.query<{ n: number }>(`SELECT count(DISTINCT xmin::text)::int AS n FROM r_patient WHERE id LIKE '00000000-0000-4000-8000-0000000_000_' AND id >= '00000000-0000-4000-8000-000000060000'`);
     expect(xids.rows[0]!.n).toBe(1);
+    // Bundles given as file text are parsed and prepared on the worker thread; what is wrong with one is named.
+    const textErrors: string[] = [];
+    const t = await importBundles(
+      repo,
+      [
+        { text: JSON.stringify(patients(9)), file: 't0' },
+        { text: '{"resourceType": "Bundle", ', file: 't1' },
+        { text: '{"resourceType": "Patient"}', file: 't2' },
+      ],
+      undefined,
+      (file, e) => textErrors.push(`${file}: ${e.message}`),
+    );
+    expect(t.resources).toBe(3);
+    expect(textErrors).toEqual([expect.stringMatching(/^t1: malformed JSON/), 't2: not a Bundle (use .ndjson for one resource per line)']);
+    expect((await repo.read('Patient', '00000000-0000-4000-8000-000000090001')).id).toBe('00000000-0000-4000-8000-000000090001');
   });
 });
 

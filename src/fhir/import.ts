@@ -14,6 +14,7 @@ import { getTypeDef } from './definitions.js';
 import type { FhirRepository } from './repository.js';
 import { prepareBulkRow, writeBulkRows, type BulkRow } from './bulk-write.js';
 import { findOne } from './bundle.js';
+import { preparePool, type PreparedChunk } from './prepare-pool.js';
 import { validateFhirResource } from './validate.js';
 
 export interface ImportError {
@@ -34,6 +35,8 @@ export interface ImportOptions {
   onProgress?: (p: { resources: number; bytes: number; totalBytes?: number; file: string }) => void;
   /** Stop collecting error details after this many (counting continues). */
   maxErrors?: number;
+  /** false: prepare every batch on the main thread (default: a worker thread after the first batch). */
+  worker?: boolean;
 }
 
 /**
@@ -67,7 +70,36 @@ class BatchPipeline {
   }
 }
 
-/** Imports an NDJSON stream. */
+/** One NDJSON line, parsed, validated and encoded for the bulk path (throws what is wrong with it). */
+export function prepareNdjsonLine(line: string, lastUpdated: string): BulkRow {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch (e) {
+    throw new Error(`malformed JSON: ${(e as Error).message}`);
+  }
+  const r = validateFhirResource(parsed);
+  if (!r.id) throw new Error('a resource in NDJSON needs an id');
+  return prepareBulkRow(r, lastUpdated);
+}
+
+/** A Bundle file's text, parsed (throws what is wrong with it). */
+export function parseBundleText(text: string): Bundle {
+  let bundle: Bundle;
+  try {
+    bundle = JSON.parse(text) as Bundle;
+  } catch (e) {
+    throw new Error(`malformed JSON: ${(e as Error).message}`);
+  }
+  if (bundle?.resourceType !== 'Bundle') throw new Error('not a Bundle (use .ndjson for one resource per line)');
+  return bundle;
+}
+
+/**
+ * Imports an NDJSON stream. The first batch is prepared here; a stream longer than that hands
+ * its chunks to the preparation worker (prepare-pool.ts), so parsing and encoding one chunk
+ * overlaps reading the next and writing the previous.
+ */
 export async function importNdjson(repo: FhirRepository, input: Readable, file: string, options: ImportOptions = {}, stats?: ImportStats): Promise<ImportStats> {
   const s = stats ?? { resources: 0, errors: [], files: 1, seconds: 0 };
   const started = Date.now();
@@ -82,34 +114,76 @@ export async function importNdjson(repo: FhirRepository, input: Readable, file: 
     s.resources += rows.length;
     options.onProgress?.({ resources: s.resources, bytes, file });
   });
+  const reportError = (line: number, message: string) => {
+    if (s.errors.length < maxErrors) s.errors.push({ file, line, message });
+  };
+  const prepareLine = (line: string, at: number, into: BulkRow[]) => {
+    try {
+      into.push(prepareNdjsonLine(line, lastUpdated));
+    } catch (err) {
+      reportError(at, (err as Error).message);
+    }
+  };
+
+  // Chunks of raw lines for the worker, and the one it is preparing (results are taken in order).
+  let useWorker = false;
+  let chunk: string[] = [];
+  let chunkLines: number[] = [];
+  let preparing: { promise: Promise<PreparedChunk>; lines: string[]; lineNumbers: number[]; lastUpdated: string } | undefined;
+  const takePrepared = async () => {
+    if (!preparing) return;
+    const p = preparing;
+    preparing = undefined;
+    let prepared: PreparedChunk;
+    try {
+      prepared = await p.promise;
+    } catch {
+      // The worker died: this chunk is prepared here, and so are the ones after it.
+      useWorker = false;
+      const rows: BulkRow[] = [];
+      p.lines.forEach((line, i) => prepareLine(line, p.lineNumbers[i]!, rows));
+      prepared = { rows, errors: [] };
+    }
+    for (const e of prepared.errors) reportError(e.line, e.message);
+    if (prepared.rows.length) await pipeline.push(prepared.rows);
+  };
+  const sendChunk = async () => {
+    const next = { promise: preparePool.prepare(chunk, chunkLines, lastUpdated), lines: chunk, lineNumbers: chunkLines, lastUpdated };
+    next.promise.catch(() => undefined);
+    chunk = [];
+    chunkLines = [];
+    lastUpdated = new Date().toISOString();
+    await takePrepared();
+    preparing = next;
+  };
+
   const rl = readline.createInterface({ input, crlfDelay: Infinity });
   try {
     for await (const line of rl) {
       lineNo++;
       bytes += Buffer.byteLength(line) + 1;
       if (!line.trim()) continue;
-      try {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(line);
-        } catch (e) {
-          throw new Error(`malformed JSON: ${(e as Error).message}`);
-        }
-        const r = validateFhirResource(parsed);
-        if (!r.id) throw new Error('a resource in NDJSON needs an id');
-        batch.push(prepareBulkRow(r, lastUpdated));
-      } catch (err) {
-        if (s.errors.length < maxErrors) s.errors.push({ file, line: lineNo, message: (err as Error).message });
+      if (useWorker) {
+        chunk.push(line);
+        chunkLines.push(lineNo);
+        if (chunk.length >= batchSize) await sendChunk();
         continue;
       }
+      prepareLine(line, lineNo, batch);
       if (batch.length >= batchSize) {
+        await takePrepared();
         await pipeline.push(batch);
         batch = [];
         lastUpdated = new Date().toISOString();
+        // More than a batch: the rest is prepared on the worker thread, if there is one.
+        useWorker = options.worker !== false && preparePool.available();
       }
     }
+    if (chunk.length) await sendChunk();
+    await takePrepared();
     if (batch.length) await pipeline.push(batch);
   } finally {
+    await preparing?.promise.catch(() => undefined);
     await pipeline.drain();
   }
   options.onProgress?.({ resources: s.resources, bytes, file });
@@ -124,6 +198,13 @@ const CONDITIONAL_REFERENCE = /^[A-Z][A-Za-z]+\?/;
  * urn:uuid and conditional references; entries with ifNoneExist that already match are skipped.
  * Entries are written through the bulk path (COPY for new ids).
  */
+/** A Bundle to import: parsed already, or its file's text (then parsed on the worker thread). */
+export interface BundleSource {
+  bundle?: Bundle;
+  text?: string;
+  file: string;
+}
+
 /** A Bundle read and, when it needs no lookups, validated and encoded: ready for its transaction. */
 interface PreparedBundle {
   file: string;
@@ -137,7 +218,7 @@ interface PreparedBundle {
  * The CPU half of a Bundle import: no database access, so it can run while another Bundle is
  * written (with `yieldEvery`, it yields to the event loop so that write's round trips go on).
  */
-async function prepareBundle(bundle: Bundle, file: string, yieldEvery = 0): Promise<PreparedBundle> {
+export async function prepareBundle(bundle: Bundle, file: string, yieldEvery = 0): Promise<PreparedBundle> {
   if (bundle?.resourceType !== 'Bundle') throw new HttpError(400, `${file}: not a Bundle`);
   const ids = new Map<string, string>();
   const pending: PreparedBundle['pending'] = [];
@@ -222,11 +303,11 @@ export async function importBundle(repo: FhirRepository, bundle: Bundle, file: s
  */
 export async function importBundles(
   repo: FhirRepository,
-  bundles: Iterable<{ bundle: Bundle; file: string }>,
+  bundles: Iterable<BundleSource>,
   stats?: ImportStats,
   onError?: (file: string, error: Error) => void,
   onWritten?: (file: string) => void,
-  options: { groupRows?: number } = {},
+  options: { groupRows?: number; worker?: boolean } = {},
 ): Promise<ImportStats> {
   const s = stats ?? { resources: 0, errors: [], files: 0, seconds: 0 };
   const started = Date.now();
@@ -273,10 +354,40 @@ export async function importBundles(
     launch(writeGroup(g));
   };
 
-  for (const { bundle, file } of bundles) {
+  // Bundles given as text are parsed and prepared on the worker thread, a few ahead, while this
+  // thread writes (and, on PGlite, runs the database).
+  let useWorker = options.worker !== false && preparePool.available();
+  const prepareSource = async (source: BundleSource): Promise<PreparedBundle> => {
+    if (source.text !== undefined && useWorker) {
+      let chunk: PreparedChunk | undefined;
+      try {
+        chunk = await preparePool.prepareBundle(source.text, source.file);
+      } catch {
+        useWorker = false; // the worker died: prepare here from now on
+      }
+      if (chunk?.error !== undefined) throw new HttpError(400, chunk.error);
+      if (chunk && !chunk.fallback) return { file: source.file, pending: [], ids: new Map(), rows: chunk.rows };
+    }
+    return prepareBundle(source.bundle ?? parseBundleText(source.text!), source.file, 32);
+  };
+  const sources = bundles[Symbol.iterator]();
+  const ahead: { file: string; prepared: Promise<PreparedBundle> }[] = [];
+  const lookAhead = () => {
+    while (ahead.length < (useWorker ? 3 : 1)) {
+      const next = sources.next();
+      if (next.done) return;
+      const prepared = prepareSource(next.value);
+      prepared.catch(() => undefined);
+      ahead.push({ file: next.value.file, prepared });
+    }
+  };
+  lookAhead();
+  while (ahead.length) {
+    const { file, prepared: preparing } = ahead.shift()!;
+    lookAhead();
     let prepared: PreparedBundle;
     try {
-      prepared = await prepareBundle(bundle, file, 32);
+      prepared = await preparing;
     } catch (e) {
       if (!onError) {
         await inFlight;
@@ -367,21 +478,11 @@ export async function importPath(repo: FhirRepository, target: string, options: 
     while (end < files.length && !files[end]!.endsWith('.ndjson')) end++;
     const run = files.slice(i, end);
     i = end;
-    function* bundles(): Generator<{ bundle: Bundle; file: string }> {
+    function* bundles(): Generator<BundleSource> {
       for (const f of run) {
         stats.files++;
-        let bundle: Bundle;
-        try {
-          bundle = JSON.parse(fs.readFileSync(f, 'utf8')) as Bundle;
-        } catch (e) {
-          stats.errors.push({ file: f, message: `malformed JSON: ${(e as Error).message}` });
-          continue;
-        }
-        if (bundle.resourceType !== 'Bundle') {
-          stats.errors.push({ file: f, message: 'not a Bundle (use .ndjson for one resource per line)' });
-          continue;
-        }
-        yield { bundle, file: f };
+        // Parsed (and its malformed JSON or non-Bundle reported) where it is prepared.
+        yield { text: fs.readFileSync(f, 'utf8'), file: f };
       }
     }
     await importBundles(
@@ -390,6 +491,7 @@ export async function importPath(repo: FhirRepository, target: string, options: 
       stats,
       (f, e) => stats.errors.push({ file: f, message: e.message }),
       (f) => options.onProgress?.({ resources: stats.resources, bytes: 0, file: f }),
+      { worker: options.worker },
     );
   }
   return stats;

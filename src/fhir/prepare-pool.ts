@@ -1,0 +1,110 @@
+/**
+ * One worker thread that prepares NDJSON chunks for the bulk path (see prepare-worker.ts),
+ * started on the first import big enough to need it and kept for the next. It does not keep the
+ * process alive; should it fail to start or die, imports prepare on the main thread instead.
+ */
+import { Worker } from 'node:worker_threads';
+import type { BulkRow } from './bulk-write.js';
+import { getTypeDef } from './definitions.js';
+
+export interface PrepareRequest {
+  id: number;
+  lines: string[];
+  lineNumbers: number[];
+  lastUpdated: string;
+}
+
+/** A Bundle file's text, parsed and prepared on the worker when it needs no lookups. */
+export interface BundleRequest {
+  id: number;
+  text: string;
+  file: string;
+}
+
+export interface PrepareReply {
+  id: number;
+  /** Bundle: it has conditional entries; prepare it on the main thread. */
+  fallback?: boolean;
+  /** Bundle: why it was rejected (malformed JSON, an unknown urn:uuid, an invalid resource). */
+  error?: string;
+  buffer: ArrayBuffer;
+  /** type, id, then offset and length of the type line, history line and prefix lines (length -1: none). */
+  rows: [string, string, number, number, number, number, number, number][];
+  errors: { line: number; message: string }[];
+}
+
+export interface PreparedChunk {
+  rows: BulkRow[];
+  errors: { line: number; message: string }[];
+  fallback?: boolean;
+  error?: string;
+}
+
+type Waiter = { resolve: (c: PreparedChunk) => void; reject: (e: Error) => void };
+
+class PreparePool {
+  private worker: Worker | undefined;
+  private failed = false;
+  private nextId = 0;
+  private readonly waiting = new Map<number, Waiter>();
+
+  /** False when no worker can be had: the caller prepares inline. */
+  available(): boolean {
+    if (this.failed) return false;
+    if (this.worker) return true;
+    try {
+      const worker = new Worker(new URL('./prepare-worker.mjs', import.meta.url));
+      worker.unref();
+      worker.on('message', (reply: PrepareReply) => this.settle(reply));
+      worker.on('error', (e) => this.fail(e));
+      worker.on('exit', (code) => this.fail(new Error(`preparation worker exited with code ${code}`)));
+      this.worker = worker;
+      return true;
+    } catch {
+      this.failed = true;
+      return false;
+    }
+  }
+
+  prepare(lines: string[], lineNumbers: number[], lastUpdated: string): Promise<PreparedChunk> {
+    return this.send((id) => ({ id, lines, lineNumbers, lastUpdated }) satisfies PrepareRequest);
+  }
+
+  prepareBundle(text: string, file: string): Promise<PreparedChunk> {
+    return this.send((id) => ({ id, text, file }) satisfies BundleRequest);
+  }
+
+  private send(message: (id: number) => PrepareRequest | BundleRequest): Promise<PreparedChunk> {
+    const id = this.nextId++;
+    return new Promise<PreparedChunk>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      // While a chunk is being prepared the worker must keep the process alive.
+      this.worker!.ref();
+      this.worker!.postMessage(message(id));
+    });
+  }
+
+  private settle(reply: PrepareReply): void {
+    const waiter = this.waiting.get(reply.id);
+    this.waiting.delete(reply.id);
+    if (!this.waiting.size) this.worker?.unref();
+    const view = (offset: number, length: number) => (length < 0 ? undefined : Buffer.from(reply.buffer, offset, length));
+    const rows = reply.rows.map(([type, id, to, tl, ho, hl, po, pl]): BulkRow => ({
+      def: getTypeDef(type)!,
+      id,
+      typeLine: view(to, tl)!,
+      historyLine: view(ho, hl)!,
+      prefixLines: view(po, pl),
+    }));
+    waiter?.resolve({ rows, errors: reply.errors, fallback: reply.fallback, error: reply.error });
+  }
+
+  private fail(e: Error): void {
+    this.failed = true;
+    this.worker = undefined;
+    for (const w of this.waiting.values()) w.reject(e);
+    this.waiting.clear();
+  }
+}
+
+export const preparePool = new PreparePool();

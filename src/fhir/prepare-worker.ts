@@ -1,0 +1,64 @@
+/**
+ * The CPU half of an import, on a worker thread: parse, validate and encode a chunk of NDJSON
+ * lines, or a Bundle file's text, into COPY lines (a Bundle with conditional entries is handed
+ * back to the main thread, which can look them up). The main thread keeps reading the file and writing the previous batch
+ * (on PGlite the database itself runs on the main thread, so this is where a second core helps).
+ * Rows come back in one transferred buffer, so nothing is copied on the way.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { BulkRow } from './bulk-write.js';
+import { loadDefinitions } from './definitions.js';
+import { parseBundleText, prepareBundle, prepareNdjsonLine } from './import.js';
+import type { BundleRequest, PrepareReply, PrepareRequest } from './prepare-pool.js';
+
+loadDefinitions();
+
+/** Rows in one buffer, handed over rather than copied. */
+function pack(id: number, prepared: BulkRow[], errors: PrepareReply['errors'], extra: Partial<PrepareReply> = {}): [PrepareReply, ArrayBuffer[]] {
+  const parts: Buffer[] = [];
+  const rows: PrepareReply['rows'] = [];
+  let offset = 0;
+  const put = (b: Buffer | undefined): [number, number] => {
+    if (!b) return [0, -1];
+    parts.push(b);
+    offset += b.length;
+    return [offset - b.length, b.length];
+  };
+  for (const row of prepared) rows.push([row.def.type, row.id, ...put(row.typeLine), ...put(row.historyLine), ...put(row.prefixLines)]);
+  const buffer = Buffer.concat(parts, offset);
+  // Handed over rather than copied when the batch has an ArrayBuffer of its own (any batch over
+  // 4 kB: smaller ones come from Node's shared pool and are copied out of it).
+  const own = buffer.byteOffset === 0 && buffer.length === buffer.buffer.byteLength;
+  const ab = (own ? buffer.buffer : buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.length)) as ArrayBuffer;
+  return [{ id, buffer: ab, rows, errors, ...extra }, [ab]];
+}
+
+async function prepareBundleText(req: BundleRequest): Promise<[PrepareReply, ArrayBuffer[]]> {
+  try {
+    const prepared = await prepareBundle(parseBundleText(req.text), req.file);
+    // Conditional entries need the database: the main thread prepares those Bundles itself.
+    if (!prepared.rows) return [{ id: req.id, buffer: new ArrayBuffer(0), rows: [], errors: [], fallback: true }, []];
+    return pack(req.id, prepared.rows, []);
+  } catch (e) {
+    return [{ id: req.id, buffer: new ArrayBuffer(0), rows: [], errors: [], error: (e as Error).message }, []];
+  }
+}
+
+parentPort!.on('message', async (req: PrepareRequest | BundleRequest) => {
+  if ('text' in req) {
+    const [reply, transfer] = await prepareBundleText(req);
+    parentPort!.postMessage(reply, transfer);
+    return;
+  }
+  const prepared: BulkRow[] = [];
+  const errors: PrepareReply['errors'] = [];
+  for (let i = 0; i < req.lines.length; i++) {
+    try {
+      prepared.push(prepareNdjsonLine(req.lines[i]!, req.lastUpdated));
+    } catch (err) {
+      errors.push({ line: req.lineNumbers[i]!, message: (err as Error).message });
+    }
+  }
+  const [reply, transfer] = pack(req.id, prepared, errors);
+  parentPort!.postMessage(reply, transfer);
+});
