@@ -198,6 +198,13 @@ const CONDITIONAL_REFERENCE = /^[A-Z][A-Za-z]+\?/;
  * urn:uuid and conditional references; entries with ifNoneExist that already match are skipped.
  * Entries are written through the bulk path (COPY for new ids).
  */
+/**
+ * Bundles handed to the worker ahead of the one being written: enough to cover a whole group
+ * (a Synthea patient is about 600 resources, a group 5,000–10,000), so the worker keeps going
+ * while the main thread writes. On PGlite that write occupies the main thread itself.
+ */
+const LOOK_AHEAD = 16;
+
 /** A Bundle to import: parsed already, or its file's text (then parsed on the worker thread). */
 export interface BundleSource {
   bundle?: Bundle;
@@ -373,7 +380,7 @@ export async function importBundles(
   const sources = bundles[Symbol.iterator]();
   const ahead: { file: string; prepared: Promise<PreparedBundle> }[] = [];
   const lookAhead = () => {
-    while (ahead.length < (useWorker ? 3 : 1)) {
+    while (ahead.length < (useWorker ? LOOK_AHEAD : 1)) {
       const next = sources.next();
       if (next.done) return;
       const prepared = prepareSource(next.value);
