@@ -21,6 +21,9 @@ export interface BundleHooks {
   write?: (client: Queryable, type: string, id: string, resource: Resource, options: WriteOptions) => Promise<StoredResource>;
 }
 
+/** A conditional reference ("Organization?identifier=..."): resolved by a search, not an id. */
+export const CONDITIONAL_REFERENCE = /^[A-Z][A-Za-z]+\?/;
+
 interface PlannedEntry {
   entry: BundleEntry;
   method: 'POST' | 'PUT' | 'DELETE' | 'GET';
@@ -46,7 +49,7 @@ function rewriteReferences(value: unknown, ids: Map<string, string>): unknown {
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      if (k === 'reference' && typeof v === 'string' && (v.startsWith('urn:') || /^[A-Z][A-Za-z]+\?/.test(v))) {
+      if (k === 'reference' && typeof v === 'string' && (v.startsWith('urn:') || CONDITIONAL_REFERENCE.test(v))) {
         const target = ids.get(v);
         if (!target) throw badRequest(`Reference '${v}' does not match any fullUrl in the Bundle or any stored resource`);
         out[k] = target;
@@ -192,7 +195,7 @@ export function collectConditionalReferences(entries: BundleEntry[]): Set<string
     if (Array.isArray(v)) v.forEach(walk);
     else if (v && typeof v === 'object') {
       for (const [k, x] of Object.entries(v)) {
-        if (k === 'reference' && typeof x === 'string' && /^[A-Z][A-Za-z]+\?/.test(x)) refs.add(x);
+        if (k === 'reference' && typeof x === 'string' && CONDITIONAL_REFERENCE.test(x)) refs.add(x);
         else walk(x);
       }
     }

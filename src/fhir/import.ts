@@ -13,7 +13,7 @@ import { HttpError } from '../platform/errors.js';
 import { getTypeDef } from './definitions.js';
 import type { FhirRepository } from './repository.js';
 import { prepareBulkRow, writeBulkRows, type BulkRow } from './bulk-write.js';
-import { findOne } from './bundle.js';
+import { CONDITIONAL_REFERENCE, findOne } from './bundle.js';
 import { preparePool, type PreparedChunk } from './prepare-pool.js';
 import { validateFhirResource } from './validate.js';
 
@@ -47,18 +47,17 @@ export interface ImportOptions {
 const DEFAULT_BATCH = { postgres: 10_000, pglite: 5_000 } as const;
 
 /**
- * Writes batches one after another while the caller prepares the next: at most one batch is
- * in flight, so memory stays bounded by two batches.
+ * Writes one after another while the caller prepares what comes next: at most one write is in
+ * flight, so memory stays bounded by what is being written plus what is being prepared.
  */
-class BatchPipeline {
+class SerialWrites {
   private inflight: Promise<void> | undefined;
 
-  constructor(private readonly write: (rows: BulkRow[]) => Promise<void>) {}
-
-  async push(rows: BulkRow[]): Promise<void> {
+  /** Waits for the write in flight, then starts this one without waiting for it. */
+  async run(write: () => Promise<void>): Promise<void> {
     await this.inflight;
-    const p = this.write(rows);
-    // Awaited by the next push or by drain(); until then a failure must not count as unhandled.
+    const p = write();
+    // Awaited by the next run or by drain(); until then a failure must not count as unhandled.
     p.catch(() => undefined);
     this.inflight = p;
   }
@@ -109,11 +108,13 @@ export async function importNdjson(repo: FhirRepository, input: Readable, file: 
   let lastUpdated = new Date().toISOString();
   let lineNo = 0;
   let bytes = 0;
-  const pipeline = new BatchPipeline(async (rows) => {
-    await repo.db.transaction((client) => writeBulkRows(repo.db, client, rows));
-    s.resources += rows.length;
-    options.onProgress?.({ resources: s.resources, bytes, file });
-  });
+  const writes = new SerialWrites();
+  const write = (rows: BulkRow[]) =>
+    writes.run(async () => {
+      await repo.db.transaction((client) => writeBulkRows(repo.db, client, rows));
+      s.resources += rows.length;
+      options.onProgress?.({ resources: s.resources, bytes, file });
+    });
   const reportError = (line: number, message: string) => {
     if (s.errors.length < maxErrors) s.errors.push({ file, line, message });
   };
@@ -145,7 +146,7 @@ export async function importNdjson(repo: FhirRepository, input: Readable, file: 
       prepared = { rows, errors: [] };
     }
     for (const e of prepared.errors) reportError(e.line, e.message);
-    if (prepared.rows.length) await pipeline.push(prepared.rows);
+    if (prepared.rows.length) await write(prepared.rows);
   };
   const sendChunk = async () => {
     const next = { promise: preparePool.prepare(chunk, chunkLines, lastUpdated), lines: chunk, lineNumbers: chunkLines, lastUpdated };
@@ -172,7 +173,7 @@ export async function importNdjson(repo: FhirRepository, input: Readable, file: 
       prepareLine(line, lineNo, batch);
       if (batch.length >= batchSize) {
         await takePrepared();
-        await pipeline.push(batch);
+        await write(batch);
         batch = [];
         lastUpdated = new Date().toISOString();
         // More than a batch: the rest is prepared on the worker thread, if there is one.
@@ -181,23 +182,16 @@ export async function importNdjson(repo: FhirRepository, input: Readable, file: 
     }
     if (chunk.length) await sendChunk();
     await takePrepared();
-    if (batch.length) await pipeline.push(batch);
+    if (batch.length) await write(batch);
   } finally {
     await preparing?.promise.catch(() => undefined);
-    await pipeline.drain();
+    await writes.drain();
   }
   options.onProgress?.({ resources: s.resources, bytes, file });
   s.seconds += (Date.now() - started) / 1000;
   return s;
 }
 
-const CONDITIONAL_REFERENCE = /^[A-Z][A-Za-z]+\?/;
-
-/**
- * Imports a transaction/batch/collection Bundle as one database transaction, resolving
- * urn:uuid and conditional references; entries with ifNoneExist that already match are skipped.
- * Entries are written through the bulk path (COPY for new ids).
- */
 /**
  * Bundles handed to the worker ahead of the one being written: enough to cover a whole group
  * (a Synthea patient is about 600 resources, a group 5,000–10,000), so the worker keeps going
@@ -290,6 +284,11 @@ async function writeBundle(repo: FhirRepository, prepared: PreparedBundle, s: Im
   });
 }
 
+/**
+ * Imports a transaction/batch/collection Bundle as one database transaction, resolving
+ * urn:uuid and conditional references; entries with ifNoneExist that already match are skipped.
+ * Entries are written through the bulk path (COPY for new ids).
+ */
 export async function importBundle(repo: FhirRepository, bundle: Bundle, file: string, stats?: ImportStats): Promise<ImportStats> {
   const s = stats ?? { resources: 0, errors: [], files: 1, seconds: 0 };
   const started = Date.now();
@@ -342,12 +341,7 @@ export async function importBundles(
     }
   };
 
-  let inFlight: Promise<void> = Promise.resolve();
-  // Handled where it is awaited; this keeps a failure from counting as unhandled meanwhile.
-  const launch = (p: Promise<void>) => {
-    inFlight = p;
-    p.catch(() => undefined);
-  };
+  const writes = new SerialWrites();
   let group: PreparedBundle[] = [];
   let groupSize = 0;
   let groupKeys = new Set<string>();
@@ -357,8 +351,7 @@ export async function importBundles(
     group = [];
     groupSize = 0;
     groupKeys = new Set();
-    await inFlight;
-    launch(writeGroup(g));
+    await writes.run(() => writeGroup(g));
   };
 
   // Bundles given as text are parsed and prepared on the worker thread, a few ahead, while this
@@ -397,7 +390,7 @@ export async function importBundles(
       prepared = await preparing;
     } catch (e) {
       if (!onError) {
-        await inFlight;
+        await writes.drain();
         throw e;
       }
       onError(file, e as Error);
@@ -406,8 +399,7 @@ export async function importBundles(
     if (!prepared.rows) {
       // Conditional entries are resolved against what the Bundles before it stored.
       await flush();
-      await inFlight;
-      launch(writeAlone(prepared));
+      await writes.run(() => writeAlone(prepared));
       continue;
     }
     const keys = prepared.rows.map((r) => `${r.def.type}/${r.id}`);
@@ -418,7 +410,7 @@ export async function importBundles(
     if (groupSize >= groupRows) await flush();
   }
   await flush();
-  await inFlight;
+  await writes.drain();
   s.seconds += (Date.now() - started) / 1000;
   return s;
 }
