@@ -164,9 +164,9 @@ describeEachStore('bulk write path', (server) => {
     const { db } = server();
     await db.query(`CREATE FUNCTION refuse_test_patient() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN IF NEW.content::text LIKE '%refuse-me%' THEN RAISE EXCEPTION 'refused by test trigger'; END IF; RETURN NEW; END $$`);
-    await db.query('CREATE TRIGGER refuse_test_patient BEFORE INSERT ON r_patient FOR EACH ROW EXECUTE FUNCTION refuse_test_patient()');
+    await db.query('CREATE TRIGGER refuse_test_patient BEFORE INSERT ON resource_history FOR EACH ROW EXECUTE FUNCTION refuse_test_patient()');
     onTestFinished(async () => {
-      await db.query('DROP TRIGGER refuse_test_patient ON r_patient');
+      await db.query('DROP TRIGGER refuse_test_patient ON resource_history');
       await db.query('DROP FUNCTION refuse_test_patient()');
     });
     const patients = (n: number, value = 'ok'): Bundle => ({

@@ -1,8 +1,8 @@
 /**
  * The bulk write path shared by NDJSON and Bundle import. A resource is prepared once, without
  * the database: validated by the caller, stamped as version 1, its search values extracted and
- * its COPY lines (type table, resource_history, string_search) encoded, with the content
- * serialised once for both tables. Preparation therefore overlaps the previous batch's write.
+ * its COPY lines (type table, resource_history, string_search) encoded; the content goes only
+ * into resource_history. Preparation therefore overlaps the previous batch's write.
  * At write time the rows go in with COPY as new ids (or, for a Bundle's few hundred rows on
  * PostgreSQL, one multi-row INSERT per table sent as one query). Ids the store already holds
  * (current or deleted) make that attempt fail on a unique index; it is rolled back to a
@@ -16,7 +16,7 @@ import { copyField, escapeCopy, unescapeCopy } from './copy-format.js';
 import { getTypeDef, type ResourceTypeDef } from './definitions.js';
 import { patientCompartments } from './extract.js';
 import { fastExtractSearchValues } from './fast-extract.js';
-import { groupBy, prefixEntries, prepareRow, typeColumns, writeRows, type PreparedRow } from './repository.js';
+import { FIRST_SEARCH_COLUMN, groupBy, prefixEntries, prepareRow, typeColumns, writeRows, type PreparedRow } from './repository.js';
 
 export interface BulkRow {
   def: ResourceTypeDef;
@@ -45,8 +45,8 @@ export function prepareBulkRow(input: Resource, lastUpdated: string): BulkRow {
   const search = fastExtractSearchValues(resource);
   const content = escapeCopy(JSON.stringify(resource));
   const id = escapeCopy(resource.id!);
-  let typeLine = `${id}\t1\t${lastUpdated}\t${content}\t${copyField(patientCompartments(resource, search, def))}`;
-  for (let i = 5; i < cols.all.length; i++) typeLine += '\t' + copyField(search[cols.all[i]!]);
+  let typeLine = `${id}\t1\t${lastUpdated}\t${copyField(patientCompartments(resource, search, def))}`;
+  for (let i = FIRST_SEARCH_COLUMN; i < cols.all.length; i++) typeLine += '\t' + copyField(search[cols.all[i]!]);
   let prefixLines = '';
   if (cols.prefixParams.length) {
     for (const [code, keys] of prefixEntries(cols, search)) for (const k of keys) prefixLines += `${def.type}\t${code}\t${escapeCopy(k)}\t${id}\n`;

@@ -1,7 +1,8 @@
 /**
- * FHIR resource storage: current versions in one table per type, every version in
- * resource_history (whose seq column is the change log processors follow). A write and its
- * history row go in the same transaction.
+ * FHIR resource storage: every version's content in resource_history (whose seq column is the
+ * change log processors follow), and per type one table of current versions with their search
+ * columns but not their content, which reads take from history (currentContentSql). A write and
+ * its history row go in the same transaction.
  */
 import { randomUUID } from 'node:crypto';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
@@ -9,7 +10,7 @@ import type pg from 'pg';
 import type { Database } from '../platform/db.js';
 import { badRequest, gone, notFound, preconditionFailed } from '../platform/errors.js';
 import { getTypeDef, type ResourceTypeDef, type SearchParamDef } from './definitions.js';
-import { prefixIndexedParams, prefixKeys } from './schema.js';
+import { currentContentSql, prefixIndexedParams, prefixKeys } from './schema.js';
 import { paramColumns, patientCompartments } from './extract.js';
 import { fastExtractSearchValues } from './fast-extract.js';
 import { assertResourceType, validateFhirResource } from './validate.js';
@@ -30,10 +31,13 @@ export interface TypeColumns {
 
 const columnCache = new Map<string, TypeColumns>();
 
+/** Position of the first search-parameter column in TypeColumns.all (after id, version_id, last_updated, compartments). */
+export const FIRST_SEARCH_COLUMN = 4;
+
 export function typeColumns(def: ResourceTypeDef): TypeColumns {
   let cols = columnCache.get(def.type);
   if (cols) return cols;
-  const all = ['id', 'version_id', 'last_updated', 'content', 'compartments'];
+  const all = ['id', 'version_id', 'last_updated', 'compartments'];
   for (const p of def.params.values()) for (const c of paramColumns(p)) all.push(c.name);
   const updates = all.filter((c) => c !== 'id').map((c) => `${c} = EXCLUDED.${c}`).join(', ');
   const insertSql = (rows: number) => {
@@ -75,10 +79,9 @@ export function prepareRow(resource: Resource): PreparedRow {
     resource.id,
     Number(resource.meta!.versionId),
     resource.meta!.lastUpdated,
-    resource,
     patientCompartments(resource, search, def),
   ];
-  for (let i = 5; i < cols.all.length; i++) values.push(search[cols.all[i]!] ?? null);
+  for (let i = FIRST_SEARCH_COLUMN; i < cols.all.length; i++) values.push(search[cols.all[i]!] ?? null);
   return { def, resource, values, prefix: prefixEntries(cols, search) };
 }
 
@@ -211,7 +214,7 @@ export class FhirRepository {
     assertResourceType(type);
     assertValidId(id);
     const def = getTypeDef(type)!;
-    const r = await client.query<{ content: Resource }>(`SELECT content FROM ${def.table} WHERE id = $1`, [id]);
+    const r = await client.query<{ content: Resource }>(`SELECT ${currentContentSql('t', type)} AS content FROM ${def.table} t WHERE t.id = $1`, [id]);
     if (r.rows[0]) return r.rows[0].content;
     const h = await client.query('SELECT 1 FROM resource_history WHERE resource_type = $1 AND id = $2 AND deleted LIMIT 1', [type, id]);
     if (h.rows.length) throw gone(`${type}/${id} has been deleted`);

@@ -8,7 +8,7 @@ import { getTypeDef, type ResourceTypeDef, type SearchParamDef } from './definit
 import type { Queryable } from './repository.js';
 import { assertResourceType } from './validate.js';
 import { fastExtractSearchValues } from './fast-extract.js';
-import { PREFIX_INDEXED_STRING_PARAMS, PREFIX_KEY_MAX } from './schema.js';
+import { currentContentSql, PREFIX_INDEXED_STRING_PARAMS, PREFIX_KEY_MAX } from './schema.js';
 
 export const DEFAULT_COUNT = 20;
 export const MAX_COUNT = 1000;
@@ -331,7 +331,7 @@ export async function search(client: Queryable, type: string, query: SearchQuery
   }
   const orderBy = [...sort.map((k) => sortExpression(def, k)), 't.id ASC'].join(', ');
   const rows = await client.query<{ content: Resource }>(
-    `SELECT t.content FROM ${def.table} t ${whereSql} ORDER BY ${orderBy} LIMIT ${count} OFFSET ${offset}`,
+    `SELECT ${currentContentSql('t', def.type)} AS content FROM ${def.table} t ${whereSql} ORDER BY ${orderBy} LIMIT ${count} OFFSET ${offset}`,
     sql.args,
   );
   const matches = rows.rows.map((r) => r.content);
@@ -397,7 +397,7 @@ async function resolveIncludes(client: Queryable, def: ResourceTypeDef, spec: st
   for (const [t, ids] of byType) {
     const td = getTypeDef(t);
     if (!td) continue;
-    const r = await client.query<{ content: Resource }>(`SELECT content FROM ${td.table} WHERE id = ANY($1::text[])`, [ids]);
+    const r = await client.query<{ content: Resource }>(`SELECT ${currentContentSql('t', td.type)} AS content FROM ${td.table} t WHERE t.id = ANY($1::text[])`, [ids]);
     out.push(...r.rows.map((x) => x.content));
   }
   return out;
@@ -412,7 +412,7 @@ async function resolveRevIncludes(client: Queryable, spec: string, matches: Reso
   if (!p || p.kind !== 'reference' || !p.column) throw badRequest(`_revinclude '${spec}': '${code}' is not a reference parameter of ${srcType}`);
   if (!matches.length) return [];
   const refs = matches.map((m) => `${m.resourceType}/${m.id}`);
-  const r = await client.query<{ content: Resource }>(`SELECT content FROM ${td.table} WHERE ${p.column} && $1::text[] LIMIT ${MAX_COUNT * 10}`, [refs]);
+  const r = await client.query<{ content: Resource }>(`SELECT ${currentContentSql('t', td.type)} AS content FROM ${td.table} t WHERE t.${p.column} && $1::text[] LIMIT ${MAX_COUNT * 10}`, [refs]);
   return r.rows.map((x) => x.content);
 }
 
@@ -421,8 +421,12 @@ export async function patientEverything(client: Queryable, patientId: string, li
   const { loadDefinitions } = await import('./definitions.js');
   // The access log is not part of the resident's record: AuditEvents are read through /fhir/AuditEvent.
   const defs = [...loadDefinitions().values()].filter((d) => (d.patientCompartmentParams.length > 0 || d.type === 'Patient') && d.type !== 'AuditEvent');
-  const union = defs.map((d) => `SELECT content FROM ${d.table} WHERE compartments @> $1::text[]`).join(' UNION ALL ');
+  const union = defs.map((d) => `SELECT '${d.type}' AS resource_type, id, version_id FROM ${d.table} WHERE compartments @> $1::text[]`).join(' UNION ALL ');
   // A named statement: planning this 70-branch union costs more than running it.
-  const r = await client.query<{ content: Resource }>({ name: 'patient-everything', text: `${union} LIMIT $2`, values: [[`Patient/${patientId}`], limit] });
+  const r = await client.query<{ content: Resource }>({
+    name: 'patient-everything',
+    text: `SELECT ${currentContentSql('c', 'c.resource_type')} AS content FROM (${union} LIMIT $2) c`,
+    values: [[`Patient/${patientId}`], limit],
+  });
   return r.rows.map((x) => x.content);
 }

@@ -13,6 +13,7 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { collectConditionalReferences, findOne, processTransactionOn } from '../fhir/bundle.js';
 import { getTypeDef } from '../fhir/definitions.js';
+import { currentContentSql } from '../fhir/schema.js';
 import { prepareRow, type FhirRepository, type PreparedRow, type Queryable, type StoredResource, type WriteOptions } from '../fhir/repository.js';
 import { validateFhirResource } from '../fhir/validate.js';
 import { HttpError } from '../platform/errors.js';
@@ -107,7 +108,7 @@ class IdentifierLookups {
         if (!def.params.has('identifier') || !tokens.size) continue;
         const list = [...tokens];
         const r = await client.query<{ content: Resource; tokens: string[] }>(
-          `SELECT content, p_identifier AS tokens FROM ${def.table} WHERE p_identifier && $1::text[]${lock ? ' FOR UPDATE' : ''}`,
+          `SELECT ${currentContentSql('t', type)} AS content, t.p_identifier AS tokens FROM ${def.table} t WHERE t.p_identifier && $1::text[]${lock ? ' FOR UPDATE OF t' : ''}`,
           [list],
         );
         for (const token of list) this.byToken.set(`${type}|${token}`, []);

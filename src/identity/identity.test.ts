@@ -217,7 +217,8 @@ describeEachStore('master patient index', (server) => {
       expect(await r.text()).toMatch(/MSA\|AA/);
     }
     await server().processors.drain();
-    const ids = (await server().db.query<{ id: string }>(`SELECT id FROM r_patient WHERE content::text LIKE '%H1MRN%' OR content::text LIKE '%H2MRN%'`)).rows.map((r) => r.id);
+    const ids = (await server().db.query<{ id: string }>(`SELECT t.id FROM r_patient t JOIN resource_history h ON h.resource_type = 'Patient' AND h.id = t.id AND h.version_id = t.version_id
+       WHERE h.content::text LIKE '%H1MRN%' OR h.content::text LIKE '%H2MRN%'`)).rows.map((r) => r.id);
     expect(ids).toHaveLength(2);
     expect((await personOf(ids[0]!)).personId).toBe((await personOf(ids[1]!)).personId);
   });

@@ -10,6 +10,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { AuditEvent, Resource } from '@medplum/fhirtypes';
 import { prepareRow, writeRows, type Queryable } from '../fhir/repository.js';
+import { currentContentSql } from '../fhir/schema.js';
 import type { AuthUser } from './auth.js';
 import type { Database } from './db.js';
 
@@ -41,7 +42,7 @@ export class AuditLog {
 
   async init(): Promise<void> {
     const r = await this.db.query<{ h: string | null }>(
-      `SELECT content #>> '{entity,0,detail,0,valueString}' AS h FROM r_auditevent ORDER BY last_updated DESC, id DESC LIMIT 1`,
+      `SELECT ${currentContentSql('t', 'AuditEvent')} #>> '{entity,0,detail,0,valueString}' AS h FROM r_auditevent t ORDER BY t.last_updated DESC, t.id DESC LIMIT 1`,
     );
     this.lastHash = r.rows[0]?.h ?? '';
     this.timer = setInterval(() => void this.flush(), 1000);
