@@ -117,7 +117,10 @@ export async function writeRows(client: Queryable, rows: PreparedRow[]): Promise
 /** Replaces the string_search keys of rows of one type (an update may change a name). */
 async function replacePrefixKeys(client: Queryable, rows: PreparedRow[]): Promise<void> {
   const type = rows[0]!.def.type;
-  await client.query('DELETE FROM string_search WHERE resource_type = $1 AND id = ANY($2::text[])', [type, rows.map((r) => r.resource.id)]);
+  // A first version has no keys to replace: a deletion takes its keys with it, so even a
+  // re-created id starts without any. Most HL7 registrations are first versions.
+  const replaced = rows.filter((r) => r.resource.meta!.versionId !== '1').map((r) => r.resource.id);
+  if (replaced.length) await client.query('DELETE FROM string_search WHERE resource_type = $1 AND id = ANY($2::text[])', [type, replaced]);
   const codes: string[] = [];
   const keys: string[] = [];
   const ids: string[] = [];

@@ -138,6 +138,18 @@ export function currentContentSql(alias: string, type: string): string {
   return `(SELECT h.content FROM resource_history h WHERE h.resource_type = ${typeExpr} AND h.id = ${alias}.id AND h.version_id = ${alias}.version_id)`;
 }
 
+/**
+ * Migration 7: history content compressed with LZ4 where the server has it (PostgreSQL builds
+ * from Debian and PGDG do; PGlite does not and keeps pglz). Content over 2 kB is compressed on
+ * write and decompressed on read; pglz costs several times more CPU both ways.
+ */
+export function fhirSchemaV7Sql(): string {
+  return `DO $$ BEGIN
+  ALTER TABLE resource_history ALTER COLUMN content SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported THEN NULL;
+END $$;`;
+}
+
 export function fhirSchemaSql(): string {
   const parts = [
     `CREATE TABLE resource_history (

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fhirSchemaSql, fhirSchemaV3Sql, fhirSchemaV5Sql, fhirSchemaV6Sql } from '../fhir/schema.js';
+import { fhirSchemaSql, fhirSchemaV3Sql, fhirSchemaV5Sql, fhirSchemaV6Sql, fhirSchemaV7Sql } from '../fhir/schema.js';
 import type { Database } from './db.js';
 
 export interface Migration {
@@ -31,6 +31,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 4, name: 'processor-gaps', sql: sqlFile('platform/migrations/004_processor_gaps.sql') },
   { version: 5, name: 'fhir-identifier-index-without-pending-list', sql: fhirSchemaV5Sql },
   { version: 6, name: 'fhir-content-kept-once-in-history', sql: fhirSchemaV6Sql },
+  { version: 7, name: 'fhir-history-content-lz4', sql: fhirSchemaV7Sql },
   { version: 200, name: 'surveillance-reporting', sql: sqlFile('surveillance/migrations/200_reporting.sql') },
   { version: 210, name: 'surveillance-signals', sql: sqlFile('surveillance/migrations/210_signals.sql') },
   { version: 250, name: 'surveillance-alerts', sql: sqlFile('surveillance/migrations/250_alerts.sql') },
