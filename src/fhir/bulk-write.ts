@@ -12,7 +12,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type pg from 'pg';
 import type { Database } from '../platform/db.js';
-import { copyField, escapeCopy, unescapeCopy } from './copy-format.js';
+import { copyField, escapeCopy, escapeCopyJson, unescapeCopy } from './copy-format.js';
 import { getTypeDef, type ResourceTypeDef } from './definitions.js';
 import { patientCompartments } from './extract.js';
 import { fastExtractSearchValues } from './fast-extract.js';
@@ -37,13 +37,17 @@ function stamp(resource: Resource, version: number, lastUpdated: string): Resour
   return { ...resource, meta: { ...(resource.meta ?? {}), versionId: String(version), lastUpdated } } as Resource;
 }
 
-/** Prepares a validated resource with an id for the bulk path (no database access). */
-export function prepareBulkRow(input: Resource, lastUpdated: string): BulkRow {
-  const def = getTypeDef(input.resourceType)!;
-  const resource = stamp(input, 1, lastUpdated);
+/**
+ * Prepares a validated resource with an id for the bulk path (no database access). The resource
+ * is taken over: its meta is stamped in place (every caller passes a freshly parsed or rewritten
+ * copy, and a copy of each imported resource is a cost worth not paying).
+ */
+export function prepareBulkRow(resource: Resource, lastUpdated: string): BulkRow {
+  const def = getTypeDef(resource.resourceType)!;
+  resource.meta = { ...(resource.meta ?? {}), versionId: '1', lastUpdated };
   const cols = typeColumns(def);
   const search = fastExtractSearchValues(resource);
-  const content = escapeCopy(JSON.stringify(resource));
+  const content = escapeCopyJson(JSON.stringify(resource));
   const id = escapeCopy(resource.id!);
   let typeLine = `${id}\t1\t${lastUpdated}\t${copyField(patientCompartments(resource, search, def))}`;
   for (let i = FIRST_SEARCH_COLUMN; i < cols.all.length; i++) typeLine += '\t' + copyField(search[cols.all[i]!]);

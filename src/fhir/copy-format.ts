@@ -13,6 +13,15 @@ export function escapeCopy(text: string): string {
   return text.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
 }
 
+/**
+ * escapeCopy for the output of JSON.stringify, which never holds a raw tab, newline or carriage
+ * return (JSON escapes control characters): only backslashes need doubling, and looking for one
+ * is cheaper than a regular-expression scan of a long document.
+ */
+export function escapeCopyJson(json: string): string {
+  return json.includes('\\') ? json.replaceAll('\\', '\\\\') : json;
+}
+
 /** The inverse of escapeCopy. */
 export function unescapeCopy(text: string): string {
   if (!text.includes('\\')) return text;
