@@ -218,15 +218,18 @@ interface PreparedBundle {
 /**
  * The CPU half of a Bundle import: no database access, so it can run while another Bundle is
  * written (with `yieldEvery`, it yields to the event loop so that write's round trips go on).
+ * `owned`: the Bundle was parsed here from its text, so its resources are rewritten and stamped
+ * where they stand instead of being copied first.
  */
-export async function prepareBundle(bundle: Bundle, file: string, yieldEvery = 0): Promise<PreparedBundle> {
+export async function prepareBundle(bundle: Bundle, file: string, yieldEvery = 0, owned = false): Promise<PreparedBundle> {
   if (bundle?.resourceType !== 'Bundle') throw new HttpError(400, `${file}: not a Bundle`);
   const ids = new Map<string, string>();
   const pending: PreparedBundle['pending'] = [];
   for (const e of bundle.entry ?? []) {
     if (!e.resource) continue;
     const id = e.resource.id ?? e.fullUrl?.replace(/^urn:uuid:/, '') ?? crypto.randomUUID();
-    pending.push({ resource: { ...e.resource, id } as Resource, fullUrl: e.fullUrl, ifNoneExist: e.request?.ifNoneExist });
+    const resource = owned ? Object.assign(e.resource, { id }) : ({ ...e.resource, id } as Resource);
+    pending.push({ resource, fullUrl: e.fullUrl, ifNoneExist: e.request?.ifNoneExist });
     if (e.fullUrl) ids.set(e.fullUrl, `${e.resource.resourceType}/${id}`);
     if (e.request?.ifNoneExist) ids.set(`${e.resource.resourceType}?${e.request.ifNoneExist}`, `${e.resource.resourceType}/${id}`);
   }
@@ -236,7 +239,7 @@ export async function prepareBundle(bundle: Bundle, file: string, yieldEvery = 0
   if (!pending.some((p) => p.ifNoneExist)) {
     const lastUpdated = new Date().toISOString();
     const unresolved = new Set<string>();
-    const rewritten = pending.map((p) => rewriteReferences(p.resource, ids, unresolved));
+    const rewritten = pending.map((p) => rewriteReferences(p.resource, ids, unresolved, owned));
     if (!unresolved.size) {
       rows = [];
       for (let i = 0; i < rewritten.length; i++) {
@@ -368,7 +371,7 @@ export async function importBundles(
       if (chunk?.error !== undefined) throw new HttpError(400, chunk.error);
       if (chunk && !chunk.fallback) return { file: source.file, pending: [], ids: new Map(), rows: chunk.rows };
     }
-    return prepareBundle(source.bundle ?? parseBundleText(source.text!), source.file, 32);
+    return source.bundle ? prepareBundle(source.bundle, source.file, 32) : prepareBundle(parseBundleText(source.text!), source.file, 32, true);
   };
   const sources = bundles[Symbol.iterator]();
   const ahead: { file: string; prepared: Promise<PreparedBundle> }[] = [];
@@ -416,13 +419,18 @@ export async function importBundles(
 }
 
 /**
- * Replaces references by the ids the Bundle gave them. Conditional references not known yet
- * are collected in `unresolved` and left as they are; an unknown urn:uuid is an error.
+ * Replaces references by the ids the Bundle gave them, in a copy or, `inPlace`, in the value
+ * itself. Conditional references not known yet are collected in `unresolved` and left as they
+ * are; an unknown urn:uuid is an error.
  */
-function rewriteReferences<T>(value: T, ids: Map<string, string>, unresolved: Set<string>): T {
-  if (Array.isArray(value)) return value.map((v) => rewriteReferences(v, ids, unresolved)) as T;
+function rewriteReferences<T>(value: T, ids: Map<string, string>, unresolved: Set<string>, inPlace = false): T {
+  if (Array.isArray(value)) {
+    const out = inPlace ? value : new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = rewriteReferences(value[i], ids, unresolved, inPlace);
+    return out as T;
+  }
   if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
+    const out = (inPlace ? value : {}) as Record<string, unknown>;
     for (const k in value) {
       const v = (value as Record<string, unknown>)[k];
       if (k === 'reference' && typeof v === 'string') {
@@ -433,7 +441,7 @@ function rewriteReferences<T>(value: T, ids: Map<string, string>, unresolved: Se
           out[k] = v;
         } else if (v.startsWith('urn:uuid:')) throw new HttpError(400, `reference '${v}' matches no entry of the Bundle`);
         else out[k] = v;
-      } else out[k] = typeof v === 'object' && v !== null ? rewriteReferences(v, ids, unresolved) : v;
+      } else out[k] = typeof v === 'object' && v !== null ? rewriteReferences(v, ids, unresolved, inPlace) : v;
     }
     return out as T;
   }

@@ -35,7 +35,7 @@ function pack(id: number, prepared: BulkRow[], errors: PrepareReply['errors'], e
 
 async function prepareBundleText(req: BundleRequest): Promise<[PrepareReply, ArrayBuffer[]]> {
   try {
-    const prepared = await prepareBundle(parseBundleText(req.text), req.file);
+    const prepared = await prepareBundle(parseBundleText(req.text), req.file, 0, true);
     // Conditional entries need the database: the main thread prepares those Bundles itself.
     if (!prepared.rows) return [{ id: req.id, buffer: new ArrayBuffer(0), rows: [], errors: [], fallback: true }, []];
     return pack(req.id, prepared.rows, []);
