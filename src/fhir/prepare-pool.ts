@@ -53,7 +53,10 @@ class PreparePool {
     if (this.failed) return false;
     if (this.worker) return true;
     try {
-      const worker = new Worker(new URL('./prepare-worker.mjs', import.meta.url));
+      // A young generation larger than V8's default (16 MB semi-spaces): preparing a Bundle makes
+      // megabytes of short-lived objects, and with the default most of them were copied by
+      // scavenges before dying (paired runs: 7–16 % less CPU per resource with 128 MB).
+      const worker = new Worker(new URL('./prepare-worker.mjs', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 128 } });
       worker.unref();
       worker.on('message', (reply: PrepareReply) => this.settle(reply));
       worker.on('error', (e) => this.fail(e));
