@@ -24,6 +24,14 @@ export interface LinkOutcome {
   score?: number;
 }
 
+/** One record of a person as mpi_record holds it. */
+interface PersonRecord {
+  person_id: string;
+  patient_id: string;
+  assurance: string;
+  data: IdentityRecord;
+}
+
 export interface MpiOptions {
   /** Write Person resources (off in the throughput benchmark, which measures the index). */
   writePersons?: boolean;
@@ -111,6 +119,8 @@ export class Mpi {
     const reviews: { patient: string; person: string; candidatePatient: string; score: number; comparison: unknown }[] = [];
     const changed: { record: IdentityRecord; previous: IdentityRecord }[] = [];
     const touchedPersons = new Set<string>();
+    /** Persons this batch creates: all their records are among newRecords, none stored before. */
+    const createdPersons = new Set<string>();
     for (const withLink of records) {
       const { replacedBy, ...r } = withLink;
       const keys = keysOf.get(r.patientId)!;
@@ -138,7 +148,10 @@ export class Mpi {
         const d = decide(r, index.lookup(keys), weights, thresholds);
         score = d.score ?? null;
         if (d.kind === 'id' || d.kind === 'auto') personId = d.personId!;
-        else personId = randomUUID();
+        else {
+          personId = randomUUID();
+          createdPersons.add(personId);
+        }
         assurance = d.assurance;
         if (d.kind === 'review') reviews.push({ patient: r.patientId, person: d.personId!, candidatePatient: d.ranked[0]!.patientId, score: d.score!, comparison: d.ranked[0]!.comparison });
         outcomes.push({ patientId: r.patientId, personId, decision: d.kind, ...(d.score !== undefined ? { score: d.score } : {}) });
@@ -176,7 +189,11 @@ export class Mpi {
         [JSON.stringify(reviews)],
       );
     }
-    if (this.options.writePersons !== false) await this.refreshPersons(client, [...touchedPersons]);
+    if (this.options.writePersons !== false) {
+      const created = new Map<string, PersonRecord[]>([...createdPersons].map((id) => [id, []]));
+      for (const n of newRecords) created.get(n.personId)?.push({ person_id: n.personId, patient_id: n.r.patientId, assurance: n.assurance, data: n.r });
+      await this.refreshPersons(client, [...touchedPersons], [], created);
+    }
     return outcomes;
   }
 
@@ -247,14 +264,20 @@ export class Mpi {
    * Rewrites the Person resources of these persons from their records, and the household Groups
    * their Patients belong to now or belonged to before (a move leaves one household for another).
    */
-  async refreshPersons(client: Queryable, personIds: string[], removedPatients: string[] = []): Promise<void> {
+  /**
+   * Rewrites the Person resources (and household Groups) of these persons from their records.
+   * `created`: persons new in the caller's batch with their records, which need no lookups (a
+   * registration burst is mostly new persons).
+   */
+  async refreshPersons(client: Queryable, personIds: string[], removedPatients: string[] = [], created = new Map<string, PersonRecord[]>()): Promise<void> {
     if (!personIds.length) return;
-    const rows = await client.query<{ person_id: string; patient_id: string; assurance: string; data: IdentityRecord }>(
-      'SELECT person_id, patient_id, assurance, data FROM mpi_record WHERE person_id = ANY($1) ORDER BY patient_id',
-      [personIds],
-    );
-    const byPerson = new Map<string, typeof rows.rows>();
-    for (const r of rows.rows) {
+    const stored = personIds.filter((id) => !created.has(id));
+    const rows = stored.length
+      ? (await client.query<PersonRecord>('SELECT person_id, patient_id, assurance, data FROM mpi_record WHERE person_id = ANY($1) ORDER BY patient_id', [stored])).rows
+      : [];
+    for (const list of created.values()) rows.push(...[...list].sort((a, b) => (a.patient_id < b.patient_id ? -1 : a.patient_id > b.patient_id ? 1 : 0)));
+    const byPerson = new Map<string, PersonRecord[]>();
+    for (const r of rows) {
       const list = byPerson.get(r.person_id) ?? [];
       list.push(r);
       byPerson.set(r.person_id, list);
@@ -280,19 +303,22 @@ export class Mpi {
       };
       persons.push(person);
     }
-    await storeResources(client, persons);
+    await storeResources(client, persons, new Set(created.keys()));
+    const newPatients = new Set([...created.values()].flat().map((r) => r.patient_id));
     await this.refreshHouseholds(
       client,
-      rows.rows.map((r) => ({ patientId: r.patient_id, personId: r.person_id, key: householdKey(r.data) })),
+      rows.map((r) => ({ patientId: r.patient_id, personId: r.person_id, key: householdKey(r.data) })),
       removedPatients,
+      newPatients,
     );
   }
 
   /** Brings mpi_household and the household Groups of these Patients up to date. */
-  private async refreshHouseholds(client: Queryable, members: { patientId: string; personId: string; key: string | undefined }[], removedPatients: string[]): Promise<void> {
-    const patientIds = [...members.map((m) => m.patientId), ...removedPatients];
-    if (!patientIds.length) return;
-    const before = await client.query<{ address_key: string }>('DELETE FROM mpi_household WHERE patient_id = ANY($1) RETURNING address_key', [patientIds]);
+  private async refreshHouseholds(client: Queryable, members: { patientId: string; personId: string; key: string | undefined }[], removedPatients: string[], newPatients = new Set<string>()): Promise<void> {
+    if (!members.length && !removedPatients.length) return;
+    // Patients new to the index have no household rows to replace.
+    const patientIds = [...members.map((m) => m.patientId).filter((id) => !newPatients.has(id)), ...removedPatients];
+    const before = patientIds.length ? await client.query<{ address_key: string }>('DELETE FROM mpi_household WHERE patient_id = ANY($1) RETURNING address_key', [patientIds]) : { rows: [] };
     const now = members.filter((m): m is { patientId: string; personId: string; key: string } => !!m.key);
     if (now.length) {
       await client.query('INSERT INTO mpi_household (address_key, patient_id, person_id) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])', [now.map((m) => m.key), now.map((m) => m.patientId), now.map((m) => m.personId)]);

@@ -8,16 +8,20 @@ import { getTypeDef } from '../fhir/definitions.js';
 import { groupBy, prepareRow, writeRows, type PreparedRow, type Queryable } from '../fhir/repository.js';
 import { validateFhirResource } from '../fhir/validate.js';
 
-/** Creates or updates these resources (ids set, at most one per id) as new versions, in the caller's transaction. */
-export async function storeResources(client: Queryable, resources: Resource[]): Promise<void> {
+/**
+ * Creates or updates these resources (ids set, at most one per id) as new versions, in the
+ * caller's transaction. `newIds`: ids the caller has just minted, stored as version 1 without
+ * looking them up.
+ */
+export async function storeResources(client: Queryable, resources: Resource[], newIds: ReadonlySet<string> = new Set()): Promise<void> {
   if (!resources.length) return;
   const now = new Date().toISOString();
   const rows: PreparedRow[] = [];
   for (const [type, list] of groupBy(resources, (r) => r.resourceType)) {
     const def = getTypeDef(type)!;
-    const ids = list.map((r) => r.id!);
-    const current = await client.query<{ id: string; version_id: number }>(`SELECT id, version_id FROM ${def.table} WHERE id = ANY($1::text[]) FOR UPDATE`, [ids]);
-    const version = new Map(current.rows.map((r) => [r.id, Number(r.version_id)]));
+    const ids = list.map((r) => r.id!).filter((id) => !newIds.has(id));
+    const current = ids.length ? (await client.query<{ id: string; version_id: number }>(`SELECT id, version_id FROM ${def.table} WHERE id = ANY($1::text[]) FOR UPDATE`, [ids])).rows : [];
+    const version = new Map(current.map((r) => [r.id, Number(r.version_id)]));
     // A deleted resource comes back with the version after its deletion.
     const missing = ids.filter((id) => !version.has(id));
     if (missing.length) {
