@@ -118,6 +118,16 @@ export async function writeBulkRows(db: Database, client: pg.PoolClient, rows: B
   await writeNew(db, client, byType, versions);
 }
 
+/**
+ * Writes rows whose ids the caller knows to be new (no current or deleted version) as version 1,
+ * inside the caller's transaction: the COPY (or one-statement INSERT) half of writeBulkRows,
+ * without its savepoint and version lookup. A row whose id exists after all fails on the unique
+ * indexes, and the caller's transaction with it.
+ */
+export async function writeNewBulkRows(db: Database, client: pg.PoolClient, rows: BulkRow[]): Promise<void> {
+  if (rows.length) await writeNew(db, client, groupBy(rows, (r) => r.def.type), new Map());
+}
+
 const UNIQUE_VIOLATION = '23505';
 /** Stores whose last bulk batch met ids they already held: look versions up first. */
 const expectKnown = new WeakSet<Database>();

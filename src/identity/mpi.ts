@@ -303,7 +303,7 @@ export class Mpi {
       };
       persons.push(person);
     }
-    await storeResources(client, persons, new Set(created.keys()));
+    await storeResources(this.db, client, persons, new Set(created.keys()));
     const newPatients = new Set([...created.values()].flat().map((r) => r.patient_id));
     await this.refreshHouseholds(
       client,
@@ -329,7 +329,7 @@ export class Mpi {
     const byKey = new Map<string, HouseholdMember[]>(keys.map((k) => [k, []]));
     for (const r of all.rows) byKey.get(r.address_key)!.push({ patientId: r.patient_id, personId: r.person_id });
     for (const [key, list] of byKey) if (!list.length) await this.repo.delete('Group', householdGroupId(key), client).catch(() => false);
-    await storeResources(client, [...byKey].filter(([, list]) => list.length).map(([key, list]) => householdGroup(key, list)));
+    await storeResources(this.db, client, [...byKey].filter(([, list]) => list.length).map(([key, list]) => householdGroup(key, list)));
   }
 
   // ---------------------------------------------------------------- manual decisions
@@ -445,7 +445,7 @@ export class Mpi {
         const rows = await client.query<{ address_key: string; patient_id: string; person_id: string }>('SELECT address_key, patient_id, person_id FROM mpi_household WHERE address_key = ANY($1)', [chunk]);
         const byKey = new Map<string, HouseholdMember[]>();
         for (const r of rows.rows) byKey.set(r.address_key, [...(byKey.get(r.address_key) ?? []), { patientId: r.patient_id, personId: r.person_id }]);
-        await storeResources(client, [...byKey].map(([key, list]) => householdGroup(key, list)));
+        await storeResources(this.db, client, [...byKey].map(([key, list]) => householdGroup(key, list)));
         return rows.rows.length;
       });
     }

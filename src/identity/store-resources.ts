@@ -4,19 +4,27 @@
  * which made the Person and Group writes cost ~20 times the linking itself.
  */
 import type { Resource } from '@medplum/fhirtypes';
+import type pg from 'pg';
+import { prepareBulkRow, writeNewBulkRows, type BulkRow } from '../fhir/bulk-write.js';
 import { getTypeDef } from '../fhir/definitions.js';
 import { groupBy, prepareRow, writeRows, type PreparedRow, type Queryable } from '../fhir/repository.js';
 import { validateFhirResource } from '../fhir/validate.js';
+import type { Database } from '../platform/db.js';
 
 /**
  * Creates or updates these resources (ids set, at most one per id) as new versions, in the
  * caller's transaction. `newIds`: ids the caller has just minted, stored as version 1 without
  * looking them up.
  */
-export async function storeResources(client: Queryable, resources: Resource[], newIds: ReadonlySet<string> = new Set()): Promise<void> {
+export async function storeResources(db: Database, client: Queryable, resources: Resource[], newIds: ReadonlySet<string> = new Set()): Promise<void> {
   if (!resources.length) return;
   const now = new Date().toISOString();
   const rows: PreparedRow[] = [];
+  // First versions go the bulk way (COPY lines, no bind parameters): during a registration burst
+  // nearly every Person and household Group is new, and binding their ~60 columns each cost
+  // more than linking them. That needs the transaction's own connection.
+  const bulk = 'release' in client ? client : undefined;
+  const fresh: BulkRow[] = [];
   for (const [type, list] of groupBy(resources, (r) => r.resourceType)) {
     const def = getTypeDef(type)!;
     const ids = list.map((r) => r.id!).filter((id) => !newIds.has(id));
@@ -30,8 +38,11 @@ export async function storeResources(client: Queryable, resources: Resource[], n
     }
     for (const r of list) {
       const valid = validateFhirResource(r, type);
-      rows.push(prepareRow({ ...valid, id: r.id, meta: { ...(valid.meta ?? {}), versionId: String((version.get(r.id!) ?? 0) + 1), lastUpdated: now } } as Resource));
+      const previous = version.get(r.id!);
+      if (previous === undefined && bulk) fresh.push(prepareBulkRow({ ...valid, id: r.id } as Resource, now));
+      else rows.push(prepareRow({ ...valid, id: r.id, meta: { ...(valid.meta ?? {}), versionId: String((previous ?? 0) + 1), lastUpdated: now } } as Resource));
     }
   }
-  await writeRows(client, rows);
+  if (fresh.length) await writeNewBulkRows(db, bulk as pg.PoolClient, fresh);
+  if (rows.length) await writeRows(client, rows);
 }
