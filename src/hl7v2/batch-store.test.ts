@@ -71,6 +71,8 @@ describeEachStore('HL7 v2 group commit', (server) => {
     expect(planned.outcomes[0]!.kind).toBe('planned');
     expect(planned.outcomes[1]!.kind).toBe('failed');
     expect(String((planned.outcomes[1] as { error: Error }).error.message)).toMatch(/favouriteColour/);
-    expect(planned.rows.map((r) => r.resource.resourceType).sort()).toEqual(['Encounter', 'Patient']);
+    // Both are new: first versions, encoded for the bulk path.
+    expect(planned.rows).toEqual([]);
+    expect(planned.firstVersions.map((r) => r.def.type).sort()).toEqual(['Encounter', 'Patient']);
   });
 });

@@ -12,6 +12,7 @@
  */
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { collectConditionalReferences, findOne, processTransactionOn } from '../fhir/bundle.js';
+import { prepareBulkRow, type BulkRow } from '../fhir/bulk-write.js';
 import { getTypeDef } from '../fhir/definitions.js';
 import { currentContentSql } from '../fhir/schema.js';
 import { prepareRow, type FhirRepository, type PreparedRow, type Queryable, type StoredResource, type WriteOptions } from '../fhir/repository.js';
@@ -132,7 +133,9 @@ class IdentifierLookups {
 
 /**
  * Plans every message of a batch against the batch's lookups and collects their rows. Returns
- * the rows to write and one outcome per message (stored outcomes get their message id later).
+ * the rows to write (first versions, most of a registration burst, encoded for the bulk path;
+ * later versions as upserts) and one outcome per message (stored outcomes get their message id
+ * later).
  */
 export async function planBatch(
   repo: FhirRepository,
@@ -140,10 +143,11 @@ export async function planBatch(
   items: BatchItem[],
   baseUrl: string,
   now: string,
-): Promise<{ rows: PreparedRow[]; outcomes: (BatchOutcome | { kind: 'planned'; resources: string[] })[] }> {
+): Promise<{ rows: PreparedRow[]; firstVersions: BulkRow[]; outcomes: (BatchOutcome | { kind: 'planned'; resources: string[] })[] }> {
   const lookups = new IdentifierLookups();
   await lookups.load(client, items.map((i) => i.result.bundle as unknown as Bundle));
   const rows: PreparedRow[] = [];
+  const firstVersions: BulkRow[] = [];
   const outcomes: (BatchOutcome | { kind: 'planned'; resources: string[] })[] = [];
   for (const item of items) {
     if (!batchable(item.result.bundle as unknown as Bundle) || item.result.merges.length) {
@@ -151,6 +155,7 @@ export async function planBatch(
       continue;
     }
     const mine: PreparedRow[] = [];
+    const mineFirst: BulkRow[] = [];
     const write = async (_c: Queryable, type: string, id: string, input: Resource, options: WriteOptions): Promise<StoredResource> => {
       if (options.ifMatch !== undefined) throw new NeedsSinglePath();
       const resource = validateFhirResource(input, type);
@@ -158,7 +163,8 @@ export async function planBatch(
       const previous = lookups.found.get(`${type}/${id}`);
       const version = previous ? Number(previous.meta?.versionId ?? 0) + 1 : 1;
       const stored = { ...resource, id, meta: { ...(resource.meta ?? {}), versionId: String(version), lastUpdated: now } } as Resource;
-      mine.push(prepareRow(stored));
+      if (previous) mine.push(prepareRow(stored));
+      else mineFirst.push(prepareBulkRow(stored, now));
       return { resource: stored, created: !previous };
     };
     const find = async (c: Queryable, type: string, query: URLSearchParams, base: string): Promise<Resource | undefined> => {
@@ -170,12 +176,13 @@ export async function planBatch(
     try {
       const response = await processTransactionOn(repo, client, item.result.bundle as unknown as Bundle, baseUrl, { find, write });
       rows.push(...mine);
+      firstVersions.push(...mineFirst);
       const resources = (response.entry ?? []).map((e) => e.response?.location?.replace(/\/_history\/.*$/, '')).filter((s): s is string => !!s);
       outcomes.push({ kind: 'planned', resources });
     } catch (error) {
       outcomes.push(error instanceof NeedsSinglePath ? { kind: 'single' } : { kind: 'failed', error });
     }
   }
-  return { rows, outcomes };
+  return { rows, firstVersions, outcomes };
 }
 

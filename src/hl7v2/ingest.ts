@@ -18,6 +18,7 @@
  */
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { processTransactionOn } from '../fhir/bundle.js';
+import { writeNewBulkRows } from '../fhir/bulk-write.js';
 import { writeRows, type FhirRepository, type Queryable } from '../fhir/repository.js';
 import { search } from '../fhir/search.js';
 import type { Database } from '../platform/db.js';
@@ -249,8 +250,9 @@ export class Hl7Ingest {
         return row.status === 'stored' ? { kind: 'duplicate', messageId: row.id } : { kind: 'single' };
       };
       if (!fresh.length) return items.map(answered);
-      const { rows, outcomes: planned } = await planBatch(this.repo, client, fresh, INTERNAL_BASE, new Date().toISOString());
-      await writeRows(client, rows);
+      const { rows, firstVersions, outcomes: planned } = await planBatch(this.repo, client, fresh, INTERNAL_BASE, new Date().toISOString());
+      await writeNewBulkRows(this.db, client, firstVersions);
+      if (rows.length) await writeRows(client, rows);
       const toInsert = fresh.map((item, i) => ({ item, plan: planned[i]! })).filter((x) => x.plan.kind === 'planned');
       const ids = new Map<string, number>();
       if (toInsert.length) {
