@@ -263,9 +263,6 @@ export class Mpi {
   /**
    * Rewrites the Person resources of these persons from their records, and the household Groups
    * their Patients belong to now or belonged to before (a move leaves one household for another).
-   */
-  /**
-   * Rewrites the Person resources (and household Groups) of these persons from their records.
    * `created`: persons new in the caller's batch with their records, which need no lookups (a
    * registration burst is mostly new persons).
    */
