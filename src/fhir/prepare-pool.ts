@@ -1,5 +1,5 @@
 /**
- * One worker thread that prepares NDJSON chunks for the bulk path (see prepare-worker.ts),
+ * One worker thread that prepares NDJSON chunks and Bundle files for the bulk path (see prepare-worker.ts),
  * started on the first import big enough to need it and kept for the next. It does not keep the
  * process alive; should it fail to start or die, imports prepare on the main thread instead.
  */

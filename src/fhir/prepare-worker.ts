@@ -37,10 +37,10 @@ async function prepareBundleText(req: BundleRequest): Promise<[PrepareReply, Arr
   try {
     const prepared = await prepareBundle(parseBundleText(req.text), req.file, 0, true);
     // Conditional entries need the database: the main thread prepares those Bundles itself.
-    if (!prepared.rows) return [{ id: req.id, buffer: new ArrayBuffer(0), rows: [], errors: [], fallback: true }, []];
+    if (!prepared.rows) return pack(req.id, [], [], { fallback: true });
     return pack(req.id, prepared.rows, []);
   } catch (e) {
-    return [{ id: req.id, buffer: new ArrayBuffer(0), rows: [], errors: [], error: (e as Error).message }, []];
+    return pack(req.id, [], [], { error: (e as Error).message });
   }
 }
 

@@ -128,14 +128,15 @@ export function fhirSchemaV6Sql(): string {
 }
 
 /**
- * The content of the current version of the type-table row `alias` (of resource type `type`, a
- * literal or an SQL expression): a correlated subquery, so it is always one probe of
- * resource_history's (resource_type, id, version_id) index per returned row, whatever the
- * planner thinks of the table sizes, and after ORDER BY … LIMIT only for the rows returned.
+ * The content of the current version of the row `alias` (with id and version_id columns) of
+ * resource type `type`, or of the type in column `typeColumn` of that row: a correlated subquery,
+ * so it is always one probe of resource_history's (resource_type, id, version_id) index per
+ * returned row, whatever the planner thinks of the table sizes, and after ORDER BY … LIMIT only
+ * for the rows returned.
  */
-export function currentContentSql(alias: string, type: string): string {
-  const typeExpr = /^[A-Z][A-Za-z]+$/.test(type) ? `'${type}'` : type;
-  return `(SELECT h.content FROM resource_history h WHERE h.resource_type = ${typeExpr} AND h.id = ${alias}.id AND h.version_id = ${alias}.version_id)`;
+export function currentContentSql(alias: string, type: string | { typeColumn: string }): string {
+  const typeSql = typeof type === 'string' ? `'${type}'` : `${alias}.${type.typeColumn}`;
+  return `(SELECT h.content FROM resource_history h WHERE h.resource_type = ${typeSql} AND h.id = ${alias}.id AND h.version_id = ${alias}.version_id)`;
 }
 
 /**

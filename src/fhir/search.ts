@@ -425,7 +425,7 @@ export async function patientEverything(client: Queryable, patientId: string, li
   // A named statement: planning this 70-branch union costs more than running it.
   const r = await client.query<{ content: Resource }>({
     name: 'patient-everything',
-    text: `SELECT ${currentContentSql('c', 'c.resource_type')} AS content FROM (${union} LIMIT $2) c`,
+    text: `SELECT ${currentContentSql('c', { typeColumn: 'resource_type' })} AS content FROM (${union} LIMIT $2) c`,
     values: [[`Patient/${patientId}`], limit],
   });
   return r.rows.map((x) => x.content);

@@ -272,7 +272,7 @@ export class Mpi {
     const rows = stored.length
       ? (await client.query<PersonRecord>('SELECT person_id, patient_id, assurance, data FROM mpi_record WHERE person_id = ANY($1) ORDER BY patient_id', [stored])).rows
       : [];
-    for (const list of created.values()) rows.push(...[...list].sort((a, b) => (a.patient_id < b.patient_id ? -1 : a.patient_id > b.patient_id ? 1 : 0)));
+    for (const list of created.values()) rows.push(...list.sort((a, b) => (a.patient_id < b.patient_id ? -1 : a.patient_id > b.patient_id ? 1 : 0)));
     const byPerson = new Map<string, PersonRecord[]>();
     for (const r of rows) {
       const list = byPerson.get(r.person_id) ?? [];

@@ -4,7 +4,6 @@
  * which made the Person and Group writes cost ~20 times the linking itself.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import type pg from 'pg';
 import { prepareBulkRow, writeNewBulkRows, type BulkRow } from '../fhir/bulk-write.js';
 import { getTypeDef } from '../fhir/definitions.js';
 import { groupBy, prepareRow, writeRows, type PreparedRow, type Queryable } from '../fhir/repository.js';
@@ -43,6 +42,6 @@ export async function storeResources(db: Database, client: Queryable, resources:
       else rows.push(prepareRow({ ...valid, id: r.id, meta: { ...(valid.meta ?? {}), versionId: String((previous ?? 0) + 1), lastUpdated: now } } as Resource));
     }
   }
-  if (fresh.length) await writeNewBulkRows(db, bulk as pg.PoolClient, fresh);
+  if (bulk && fresh.length) await writeNewBulkRows(db, bulk, fresh);
   if (rows.length) await writeRows(client, rows);
 }
