@@ -6,11 +6,15 @@
  * engines do) and a window of 16 unacknowledged messages per connection.
  * Prints messages/s and ACK latency (send → ACK received) p50/p95/p99.
  *
- *   node --import tsx bench/mllp.bench.ts [--messages 4000] [--only pglite|postgres] [--no-processors]
+ *   node --import tsx bench/mllp.bench.ts [--messages 4000] [--only pglite|postgres] [--no-processors] [--cpu-profile DIR]
  *
  * --no-processors stops the change-log processors (identity, surveillance, chronic care) to
- * measure intake alone.
+ * measure intake alone. --cpu-profile writes the server process's CPU profile of each burst.
+ * The sending side runs in a child process; CPU per message is given for the server process and
+ * for the whole machine (server, database and client).
  */
+import { fork } from 'node:child_process';
+import inspector from 'node:inspector/promises';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -37,19 +41,36 @@ function registration(controlId: string, facility: string, n: number): string {
   });
 }
 
+/** Jiffies from /proc/stat: busy (user+nice+system+irq+softirq), steal, and all; null off Linux. */
+function machineTicks(): { busy: number; steal: number } | null {
+  try {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = f as [number, number, number, number, number, number, number, number];
+    return { busy: user + nice + system + irq + softirq, steal };
+  } catch {
+    return null;
+  }
+}
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
 function arg(argv: string[], name: string, fallback: string): string {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 && argv[i + 1] ? argv[i + 1]! : fallback;
 }
 
 /** Sends `messages` over one connection keeping at most `window` unacknowledged; returns latencies (ms) and AA count. */
-async function drive(port: number, messages: string[], window: number): Promise<{ latencies: number[]; aa: number }> {
+async function connect(port: number): Promise<net.Socket> {
   const socket = net.connect(port, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
     socket.once('error', reject);
   });
   socket.setNoDelay(true);
+  return socket;
+}
+
+async function drive(port: number | net.Socket, messages: string[], window: number): Promise<{ latencies: number[]; aa: number }> {
+  const socket = typeof port === 'number' ? await connect(port) : port;
   const decoder = new MllpDecoder();
   const sentAt: number[] = [];
   const latencies: number[] = [];
@@ -80,7 +101,64 @@ async function drive(port: number, messages: string[], window: number): Promise<
   });
 }
 
-async function runOne(store: 'pglite' | 'postgres', url: string | undefined, perConnection: number, window: number, label: string, withProcessors = true): Promise<Record<string, string | number>> {
+/**
+ * The sending side runs in its own process, as a hospital's interface engine would: it shares
+ * the machine's two cores with the server, but not the server's event loop.
+ */
+type ClientJob = { port: number; window: number; connections: { prefix: string; facility: string; first: number; count: number }[] };
+type ClientResult = { latencies: number[]; aa: number; seconds: number; cpuMs: number };
+
+/** Starts the client, calls `onReady` once it has built its messages and connected, then lets it send. */
+async function runClientProcess(job: ClientJob, onReady: () => void): Promise<ClientResult> {
+  const child = fork(fileURLToPath(import.meta.url), ['--client'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.on('message', (m) => {
+      if (m === 'ready') {
+        onReady();
+        child.send('go');
+      } else resolve(m as ClientResult);
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => (code ? reject(new Error(`bench client exited with ${code}`)) : undefined));
+    child.send(job);
+  });
+}
+
+/** The child's side: build every message and connect first, then send on the parent's word. */
+async function clientMain(): Promise<void> {
+  const job = await new Promise<ClientJob>((resolve) => process.once('message', (m) => resolve(m as ClientJob)));
+  const conns = job.connections.map((c) => Array.from({ length: c.count }, (_, i) => registration(`${c.prefix}${i}`, c.facility, c.first + i)));
+  const sockets = await Promise.all(conns.map(() => connect(job.port)));
+  const go = new Promise<void>((resolve) => process.once('message', () => resolve()));
+  process.send!('ready');
+  await go;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const results = await Promise.all(conns.map((m, i) => drive(sockets[i]!, m, job.window)));
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const result: ClientResult = { latencies: results.flatMap((r) => r.latencies), aa: results.reduce((s, r) => s + r.aa, 0), seconds, cpuMs: (cpu.user + cpu.system) / 1000 };
+  process.send!(result, () => process.exit(0));
+}
+
+/** With --cpu-profile DIR: the server process's CPU profile of each burst alone, for Chrome DevTools. */
+async function profileBurst<T>(dir: string | undefined, name: string, fn: () => Promise<T>): Promise<T> {
+  if (!dir) return fn();
+  const session = new inspector.Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
+async function runOne(store: 'pglite' | 'postgres', url: string | undefined, perConnection: number, window: number, label: string, withProcessors = true, profileDir?: string): Promise<Record<string, string | number>> {
   let cleanup = async () => undefined as void;
   let databaseUrl: string | undefined;
   let dataDir: string | undefined;
@@ -111,10 +189,27 @@ async function runOne(store: 'pglite' | 'postgres', url: string | undefined, per
     const status = (await (await fetch(`${server.url}/api/hl7/status`, { headers: { authorization: `Bearer ${access_token}` } })).json()) as { mllpPort: number };
     // warm-up (JIT, prepared plans)
     await drive(status.mllpPort, Array.from({ length: 50 }, (_, i) => registration(`WARM-${window}-${i}`, "WARM", 900_000 + i)), 1);
-    const conns = [0, 1, 2, 3].map((c) => Array.from({ length: perConnection }, (_, i) => registration(`B${window}-${c}-${i}`, `HOSP${c}`, c * perConnection + i)));
-    const t0 = performance.now();
-    const results = await Promise.all(conns.map((m) => drive(status.mllpPort, m, window)));
-    const seconds = (performance.now() - t0) / 1000;
+    const job: ClientJob = {
+      port: status.mllpPort,
+      window,
+      connections: [0, 1, 2, 3].map((c) => ({ prefix: `B${window}-${c}-`, facility: `HOSP${c}`, first: c * perConnection, count: perConnection })),
+    };
+    const start = { ticks: machineTicks(), cpu: process.cpuUsage() };
+    const client = await profileBurst(profileDir, `mllp-${store}-window${window}`, () =>
+      runClientProcess(job, () => {
+        start.ticks = machineTicks();
+        start.cpu = process.cpuUsage();
+      }),
+    );
+    const ticks0 = start.ticks;
+    const cpu0 = start.cpu;
+    const seconds = client.seconds;
+    const t0 = performance.now() - seconds * 1000;
+    // CPU per message during the burst, which drifts far less than wall-clock rates when this
+    // shared machine has a slow spell: the server's Node process and the whole machine (adds the
+    // database and the client); steal is time the hypervisor gave to other guests.
+    const cpu = process.cpuUsage(cpu0);
+    const ticks1 = machineTicks();
     // Derived data (identity links, visit counts, registries) follows the burst: how far behind
     // the change-log processors are when the last ACK arrives, and how long they take to catch up.
     const lagAtEnd = withProcessors ? await server.processors.lag() : 0;
@@ -123,7 +218,7 @@ async function runOne(store: 'pglite' | 'postgres', url: string | undefined, per
       while ((await server.processors.lag()) > 0) await new Promise((r) => setTimeout(r, 100));
       caughtUp = performance.now();
     }
-    const lat = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
+    const lat = client.latencies.sort((a, b) => a - b);
     const total = lat.length;
     const stored = await server.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM hl7_message WHERE status = 'stored' AND control_id LIKE $1`, [`B${window}-%`]);
     return {
@@ -131,13 +226,17 @@ async function runOne(store: 'pglite' | 'postgres', url: string | undefined, per
       client: label,
       processors: withProcessors ? 'running' : 'stopped',
       messages: total,
-      AA: results.reduce((s, r) => s + r.aa, 0),
+      AA: client.aa,
       'stored rows': stored.rows[0]!.n,
       'messages/s': Math.round(total / seconds),
       'target /s': 1000,
       'ACK p50 ms': percentile(lat, 50).toFixed(1),
       'ACK p95 ms': percentile(lat, 95).toFixed(1),
       'ACK p99 ms': percentile(lat, 99).toFixed(1),
+      'CPU ms/msg server': ((cpu.user + cpu.system) / 1000 / total).toFixed(2),
+      'CPU ms/msg client': (client.cpuMs / total).toFixed(2),
+      'CPU ms/msg machine': ticks0 && ticks1 ? (((ticks1.busy - ticks0.busy) / TICKS_PER_SECOND) * 1000 / total).toFixed(2) : '',
+      'steal %': ticks0 && ticks1 ? Math.round((100 * (ticks1.steal - ticks0.steal)) / TICKS_PER_SECOND / seconds / os.cpus().length) : '',
       'changes behind at end': withProcessors ? lagAtEnd : '',
       'caught up after s': withProcessors ? ((caughtUp - t0) / 1000 - seconds).toFixed(1) : '',
       'end-to-end msg/s': withProcessors ? Math.round(total / ((caughtUp - t0) / 1000)) : '',
@@ -152,18 +251,21 @@ export async function runMllpBench(argv: string[] = []): Promise<void> {
   const messages = Number(arg(argv, 'messages', '4000'));
   const only = arg(argv, 'only', '');
   const withProcessors = !argv.includes('--no-processors');
+  const profileDir = argv.includes('--cpu-profile') ? arg(argv, 'cpu-profile', 'bench-profiles') : undefined;
   const pgUrl = process.env.YIFANG_TEST_PG_URL ?? process.env.DATABASE_URL;
   const rows: Record<string, string | number>[] = [];
   const stores: ['pglite' | 'postgres', string | undefined][] = [];
   if (pgUrl && only !== 'pglite') stores.push(['postgres', pgUrl]);
   if (only !== 'postgres') stores.push(['pglite', undefined]);
   for (const [store, url] of stores) {
-    rows.push(await runOne(store, url, Math.ceil(messages / 4), 16, 'window 16 × 4 connections', withProcessors));
-    rows.push(await runOne(store, url, Math.ceil(messages / 16), 1, 'stop-and-wait × 4 connections', withProcessors));
+    rows.push(await runOne(store, url, Math.ceil(messages / 4), 16, 'window 16 × 4 connections', withProcessors, profileDir));
+    rows.push(await runOne(store, url, Math.ceil(messages / 16), 1, 'stop-and-wait × 4 connections', withProcessors, profileDir));
   }
   printTable(`MLLP ingest, ADT^A04 with PID/PV1 (${os.cpus().length} cores; AA only after the message, Patient and Encounter committed)`, rows);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  await runMllpBench(process.argv.slice(2));
+  if (process.argv.includes('--help')) console.log('node --import tsx bench/mllp.bench.ts [--messages 4000] [--only pglite|postgres] [--no-processors] [--cpu-profile DIR]');
+  else if (process.argv.includes('--client')) await clientMain();
+  else await runMllpBench(process.argv.slice(2));
 }

@@ -20,7 +20,7 @@ import { describeRoute, openApiDocument } from './platform/openapi.js';
 import type { Bundle } from '@medplum/fhirtypes';
 import { loadModules } from './modules.js';
 import type { ModuleContext } from './platform/module.js';
-import { ProcessorRunner } from './platform/processors.js';
+import { ProcessorHub } from './platform/processor-thread.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -39,6 +39,11 @@ export interface ServerOptions {
   mllpPort?: number;
   /** Use an already open database (tests). */
   db?: Database;
+  /**
+   * Run the change-log processors in a thread of their own (PostgreSQL only; default on there).
+   * Off, they share the main thread's event loop with intake.
+   */
+  processorThread?: boolean;
 }
 
 export interface RunningServer {
@@ -48,7 +53,7 @@ export interface RunningServer {
   repo: FhirRepository;
   auth: AuthService;
   audit: AuditLog;
-  processors: ProcessorRunner;
+  processors: ProcessorHub;
   close(): Promise<void>;
 }
 
@@ -162,7 +167,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   registerFhirRoutes(app, { repo, audit, authenticate });
 
-  const processors = new ProcessorRunner(db);
+  const modules = await loadModules();
+  const processorListeners = new Map<string, ((payload: unknown) => void)[]>();
+  const processors = new ProcessorHub({
+    db,
+    repo,
+    modules,
+    thread: db.kind === 'postgres' && options.processorThread !== false,
+    onEvent: (event, payload) => {
+      for (const listener of processorListeners.get(event) ?? []) listener(payload);
+    },
+    log: (m) => console.error(m),
+  });
   const closeHooks: (() => Promise<void>)[] = [];
   const moduleContext: ModuleContext = {
     app,
@@ -171,6 +187,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     audit,
     auth,
     processors,
+    onProcessorEvent(event, listener) {
+      processorListeners.set(event, [...(processorListeners.get(event) ?? []), listener]);
+    },
     async guard(req, permission) {
       const user = await authenticate(req);
       requirePermission(user, permission);
@@ -180,7 +199,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     log,
     options: { mllpPort: options.mllpPort, host: options.host },
   };
-  for (const m of await loadModules()) await m.register(moduleContext);
+  for (const m of modules) await m.register(moduleContext);
   // Every FHIR write wakes the processors, so derived data follows within milliseconds.
   app.addHook('onResponse', async (req) => {
     if (req.method !== 'GET') processors.poke();
@@ -232,7 +251,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     processors,
     async close() {
       await app.close();
-      await processors.stop();
+      await processors.close();
       for (const fn of closeHooks.reverse()) await fn();
       await audit.close();
       if (!options.db) await db.close();

@@ -12,9 +12,9 @@ import { registerImmunizationRoutes } from '../immunization/routes.js';
 
 const chronicModule: YifangModule = {
   name: 'chronic',
+  processors: ({ repo }) => [chronicProcessor(loadChronicConfig(), repo)],
   async register(ctx) {
     const config = loadChronicConfig();
-    ctx.processors.add(chronicProcessor(config, ctx.repo));
     registerChronicRoutes(ctx, config);
     registerIndicatorRoutes(ctx, config);
     registerCareRoutes(ctx, config);

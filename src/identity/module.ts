@@ -20,25 +20,29 @@ function str(body: unknown, field: string): string {
 
 const identityModule: YifangModule = {
   name: 'identity',
-  async register(ctx: ModuleContext) {
-    const { app, db, repo, audit, processors } = ctx;
+  processors({ db, repo }) {
     const mpi = new Mpi(db, repo);
-
-    processors.add({
-      name: 'identity-mpi',
-      types: ['Patient'],
-      async handle(changes, client) {
-        // Only the newest version of each Patient in the batch matters.
-        const latest = new Map<string, (typeof changes)[number]>();
-        for (const c of changes) latest.set(c.id, c);
-        const alive: Patient[] = [];
-        for (const c of latest.values()) {
-          if (c.deleted || !c.resource) await mpi.removePatient(client, c.id);
-          else alive.push(c.resource as Patient);
-        }
-        await mpi.linkPatients(client, alive);
+    return [
+      {
+        name: 'identity-mpi',
+        types: ['Patient'],
+        async handle(changes, client) {
+          // Only the newest version of each Patient in the batch matters.
+          const latest = new Map<string, (typeof changes)[number]>();
+          for (const c of changes) latest.set(c.id, c);
+          const alive: Patient[] = [];
+          for (const c of latest.values()) {
+            if (c.deleted || !c.resource) await mpi.removePatient(client, c.id);
+            else alive.push(c.resource as Patient);
+          }
+          await mpi.linkPatients(client, alive);
+        },
       },
-    });
+    ];
+  },
+  async register(ctx: ModuleContext) {
+    const { app, db, repo, audit } = ctx;
+    const mpi = new Mpi(db, repo);
 
     /** Runs a manual decision in one transaction with its audit record; maps domain errors to 400. */
     const decide = async <T>(req: FastifyRequest, subtype: string, entities: string[], fn: (client: import('pg').PoolClient, username: string) => Promise<T>): Promise<T> => {

@@ -14,6 +14,8 @@ export interface Database {
   pool: pg.Pool;
   /** Where PGlite keeps its files (undefined for PostgreSQL). */
   dataDir?: string;
+  /** PostgreSQL's connection string: another thread opens its own pool with it (undefined for PGlite). */
+  url?: string;
   /** Runs fn inside one transaction on one connection; rolls back on any error. */
   transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
@@ -47,10 +49,12 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
     const { from: copyFromStream } = await import('pg-copy-streams');
     const { pipeline } = await import('node:stream/promises');
     const { Readable } = await import('node:stream');
-    return wrap('postgres', pool, async (client, table, columns, data) => {
+    const db = wrap('postgres', pool, async (client, table, columns, data) => {
       const stream = client.query(copyFromStream(`COPY ${table} (${columns.join(',')}) FROM STDIN`));
       await pipeline(Readable.from([typeof data === 'string' ? Buffer.from(data, 'utf8') : data]), stream);
     });
+    db.url = options.databaseUrl;
+    return db;
   }
   const dataDir = path.resolve(options.dataDir ?? process.env.YIFANG_DATA_DIR ?? './data');
   fs.mkdirSync(dataDir, { recursive: true });

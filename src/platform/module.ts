@@ -8,7 +8,7 @@ import type { FhirRepository } from '../fhir/repository.js';
 import type { AuditLog } from './audit.js';
 import type { AuthService, AuthUser, Permission } from './auth.js';
 import type { Database } from './db.js';
-import type { ProcessorRunner } from './processors.js';
+import type { Processor, ProcessorControl } from './processors.js';
 
 export interface ModuleContext {
   app: FastifyInstance;
@@ -16,7 +16,10 @@ export interface ModuleContext {
   repo: FhirRepository;
   audit: AuditLog;
   auth: AuthService;
-  processors: ProcessorRunner;
+  /** Wake, drain or stop the change-log processors, wherever they run. */
+  processors: ProcessorControl;
+  /** Listens on this thread for events the module's processors emit (they may run in another thread). */
+  onProcessorEvent(event: string, listener: (payload: unknown) => void): void;
   /** Authenticates the request and checks one permission; throws 401/403 otherwise. */
   guard(req: FastifyRequest, permission: Permission): Promise<AuthUser>;
   onClose(fn: () => Promise<void>): void;
@@ -24,7 +27,20 @@ export interface ModuleContext {
   options: { mllpPort?: number; host?: string };
 }
 
+/**
+ * What a module's change-log processors are built from. On PostgreSQL they are built and run in
+ * the processor thread with its own connections, so they must not capture anything of the main
+ * thread: what the main thread needs to hear of goes through `emit` (JSON-cloneable payloads).
+ */
+export interface ProcessorContext {
+  db: Database;
+  repo: FhirRepository;
+  emit(event: string, payload: unknown): void;
+}
+
 export interface YifangModule {
   name: string;
   register(ctx: ModuleContext): Promise<void>;
+  /** The module's change-log processors, built where they will run. */
+  processors?(ctx: ProcessorContext): Processor[];
 }

@@ -27,7 +27,20 @@ export interface Processor {
 
 const BATCH = 500;
 
-export class ProcessorRunner {
+/** What the server and its modules do with the processors, whether they run here or in the processor thread. */
+export interface ProcessorControl {
+  start(): void;
+  /** A write has committed: look at the log now instead of at the next poll. */
+  poke(): void;
+  /** Changes the slowest processor has yet to see. */
+  lag(): Promise<number>;
+  /** Runs every processor until it has caught up with the log. */
+  drain(): Promise<void>;
+  /** Stops following the log (drain still works). */
+  stop(): Promise<void>;
+}
+
+export class ProcessorRunner implements ProcessorControl {
   private processors: Processor[] = [];
   private running = false;
   /** One wake-up per running loop: a poke wakes them all. */

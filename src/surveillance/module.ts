@@ -11,23 +11,35 @@ import { SurveillanceEngine } from './engine.js';
 import { createDraftFromCondition, type ReportingDeps } from './reporting/store.js';
 import { registerSurveillanceRoutes } from './routes.js';
 import { FeedFollower } from './signals/feed-follower.js';
+import type { TouchListener } from './signals/counts.js';
 import { createVisitProcessor } from './signals/visit-processor.js';
+
+/** A processor changed a count: the engine (main thread) re-runs detection for it. */
+const COUNTS_TOUCHED = 'surveillance:counts-touched';
 
 const surveillanceModule: YifangModule = {
   name: 'surveillance',
+  processors({ db, repo, emit }) {
+    const config = loadSurveillanceConfig();
+    const touch: TouchListener = (signal, communityCode, day) => emit(COUNTS_TOUCHED, [signal, communityCode, day]);
+    const reporting: ReportingDeps = { db, repo, notifiable: config.notifiable, touch };
+    return [
+      createVisitProcessor(config.syndromes, touch),
+      {
+        name: 'surveillance-report-drafts',
+        types: ['Condition'],
+        async handle(changes, client) {
+          for (const c of changes) if (c.resource && !c.deleted) await createDraftFromCondition(reporting, client, c.resource as Condition);
+        },
+      },
+    ];
+  },
   async register(ctx) {
     const config = loadSurveillanceConfig();
     const webhooks = new WebhookDeliverer(ctx.db);
     const engine = new SurveillanceEngine(ctx.db, ctx.repo, config, webhooks);
     const reporting: ReportingDeps = { db: ctx.db, repo: ctx.repo, notifiable: config.notifiable, touch: engine.touch };
-    ctx.processors.add(createVisitProcessor(config.syndromes, engine.touch));
-    ctx.processors.add({
-      name: 'surveillance-report-drafts',
-      types: ['Condition'],
-      async handle(changes, client) {
-        for (const c of changes) if (c.resource && !c.deleted) await createDraftFromCondition(reporting, client, c.resource as Condition);
-      },
-    });
+    ctx.onProcessorEvent(COUNTS_TOUCHED, (payload) => engine.touch(...(payload as [string, string, string])));
     registerSurveillanceRoutes(ctx, engine, reporting);
     const feeds = new FeedFollower(ctx.db, engine.touch);
     // Feed uploads do not go through the FHIR change log: wake the follower on every write.
