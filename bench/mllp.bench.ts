@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { adt } from '../src/hl7v2/ingest-fixtures.js';
 import { encodeFrame, MllpDecoder } from '../src/hl7v2/mllp.js';
 import { startServer } from '../src/server.js';
+import { cpuPerUnit, cpuSnapshot } from './cpu.js';
 import { percentile, printTable } from './table.js';
 
 const FAMILY = ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙', '马', '朱', '胡', '郭', '何', '高', '林', '罗'];
@@ -40,18 +41,6 @@ function registration(controlId: string, facility: string, n: number): string {
     street: `湖滨路${n}号`,
   });
 }
-
-/** Jiffies from /proc/stat: busy (user+nice+system+irq+softirq), steal, and all; null off Linux. */
-function machineTicks(): { busy: number; steal: number } | null {
-  try {
-    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const [user, nice, system, , , irq, softirq, steal] = f as [number, number, number, number, number, number, number, number];
-    return { busy: user + nice + system + irq + softirq, steal };
-  } catch {
-    return null;
-  }
-}
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 function arg(argv: string[], name: string, fallback: string): string {
   const i = argv.indexOf(`--${name}`);
@@ -187,29 +176,32 @@ async function runOne(store: 'pglite' | 'postgres', url: string | undefined, per
     const login = await fetch(`${server.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'bench-admin-pw' }) });
     const { access_token } = (await login.json()) as { access_token: string };
     const status = (await (await fetch(`${server.url}/api/hl7/status`, { headers: { authorization: `Bearer ${access_token}` } })).json()) as { mllpPort: number };
-    // warm-up (JIT, prepared plans)
-    await drive(status.mllpPort, Array.from({ length: 50 }, (_, i) => registration(`WARM-${window}-${i}`, "WARM", 900_000 + i)), 1);
+    // Warm-up in the same shape as the measured burst (JIT-compiled code, prepared plans, the
+    // processors' batch paths), then let the processors catch up: the burst then measures a
+    // server that has been running, not one compiling its code during the measurement.
+    const warm = Math.ceil(perConnection / 2);
+    await Promise.all(
+      [0, 1, 2, 3].map((c) =>
+        drive(status.mllpPort, Array.from({ length: warm }, (_, i) => registration(`WARM-${window}-${c}-${i}`, `WARM${c}`, 900_000 + c * warm + i)), window),
+      ),
+    );
+    if (withProcessors) while ((await server.processors.lag()) > 0) await new Promise((r) => setTimeout(r, 100));
     const job: ClientJob = {
       port: status.mllpPort,
       window,
       connections: [0, 1, 2, 3].map((c) => ({ prefix: `B${window}-${c}-`, facility: `HOSP${c}`, first: c * perConnection, count: perConnection })),
     };
-    const start = { ticks: machineTicks(), cpu: process.cpuUsage() };
+    let cpu0 = cpuSnapshot();
     const client = await profileBurst(profileDir, `mllp-${store}-window${window}`, () =>
       runClientProcess(job, () => {
-        start.ticks = machineTicks();
-        start.cpu = process.cpuUsage();
+        cpu0 = cpuSnapshot();
       }),
     );
-    const ticks0 = start.ticks;
-    const cpu0 = start.cpu;
     const seconds = client.seconds;
     const t0 = performance.now() - seconds * 1000;
-    // CPU per message during the burst, which drifts far less than wall-clock rates when this
-    // shared machine has a slow spell: the server's Node process and the whole machine (adds the
-    // database and the client); steal is time the hypervisor gave to other guests.
-    const cpu = process.cpuUsage(cpu0);
-    const ticks1 = machineTicks();
+    // CPU per message during the burst: the server's main thread (intake), its other threads (the
+    // processor thread, V8's helpers), PostgreSQL, the client, and the whole machine.
+    const cpu = cpuPerUnit(cpu0, cpuSnapshot(), client.latencies.length);
     // Derived data (identity links, visit counts, registries) follows the burst: how far behind
     // the change-log processors are when the last ACK arrives, and how long they take to catch up.
     const lagAtEnd = withProcessors ? await server.processors.lag() : 0;
@@ -233,10 +225,12 @@ async function runOne(store: 'pglite' | 'postgres', url: string | undefined, per
       'ACK p50 ms': percentile(lat, 50).toFixed(1),
       'ACK p95 ms': percentile(lat, 95).toFixed(1),
       'ACK p99 ms': percentile(lat, 99).toFixed(1),
-      'CPU ms/msg server': ((cpu.user + cpu.system) / 1000 / total).toFixed(2),
-      'CPU ms/msg client': (client.cpuMs / total).toFixed(2),
-      'CPU ms/msg machine': ticks0 && ticks1 ? (((ticks1.busy - ticks0.busy) / TICKS_PER_SECOND) * 1000 / total).toFixed(2) : '',
-      'steal %': ticks0 && ticks1 ? Math.round((100 * (ticks1.steal - ticks0.steal)) / TICKS_PER_SECOND / seconds / os.cpus().length) : '',
+      'CPU ms/msg main thread': cpu?.mainThread ?? '',
+      'other threads': cpu?.otherThreads ?? '',
+      postgres: cpu?.postgres ?? '',
+      sender: (client.cpuMs / total).toFixed(2),
+      machine: cpu?.machineBusy ?? '',
+      'steal ms/msg': cpu?.machineSteal ?? '',
       'changes behind at end': withProcessors ? lagAtEnd : '',
       'caught up after s': withProcessors ? ((caughtUp - t0) / 1000 - seconds).toFixed(1) : '',
       'end-to-end msg/s': withProcessors ? Math.round(total / ((caughtUp - t0) / 1000)) : '',
