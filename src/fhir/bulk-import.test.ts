@@ -111,6 +111,32 @@ describeEachStore('bulk write path', (server) => {
     await expect(repo.read('Patient', '8c2a4e5e-0000-4000-8000-000000000003')).rejects.toThrow(/not found/);
   });
 
+  it('keeps quotes, backslashes, tabs, newlines and CJK text exact through the bulk encodings', async () => {
+    const { repo, api } = server();
+    const awkward = `O'Brien \\ "q" \t tab\tnew\nline\r\n 张\\u4e2d '' \\N`;
+    const bundle: Bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          fullUrl: 'urn:uuid:8c2a4e5e-0000-4000-8000-0000000000a1',
+          resource: { resourceType: 'Patient', name: [{ family: awkward, given: ['\\N', "it's"] }], identifier: [{ system: 'urn:x', value: `id'"{}` }, { system: 'urn:y', value: 'a\\b' }] } as Patient,
+          request: { method: 'POST', url: 'Patient' },
+        },
+      ],
+    };
+    // A small Bundle: on PostgreSQL it goes as one INSERT statement, on PGlite through COPY.
+    await importBundle(repo, bundle, 'awkward');
+    const read = (await repo.read('Patient', '8c2a4e5e-0000-4000-8000-0000000000a1')) as Patient;
+    expect(read.name![0]!.family).toBe(awkward);
+    expect(read.name![0]!.given).toEqual(['\\N', "it's"]);
+    expect(read.identifier![1]!.value).toBe('a\\b');
+    // The search columns hold the same text: the identifier token and the name prefix match.
+    const byIdentifier = (await (await api(`/fhir/Patient?identifier=${encodeURIComponent(`urn:x|id'"{}`)}`)).json()) as Bundle;
+    expect(byIdentifier.entry?.map((e) => e.resource!.id)).toEqual(['8c2a4e5e-0000-4000-8000-0000000000a1']);
+    expect(await names(api, `name=${encodeURIComponent("O'Brien")}`)).toContain('8c2a4e5e-0000-4000-8000-0000000000a1');
+  });
+
   it('pipelines many Bundles: writes stay in order, a broken one is reported alone and the rest land', async () => {
     const { repo } = server();
     const org = (n: number): Bundle => ({

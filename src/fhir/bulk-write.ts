@@ -172,18 +172,23 @@ const ONE_STATEMENT_ROWS = 1000;
 
 /**
  * The same rows as INSERT statements in one simple-protocol query (one round trip): every COPY
- * field becomes a quoted literal (standard_conforming_strings on: only the quote is special)
- * or NULL, and PostgreSQL converts it to the column's type as COPY would.
+ * field becomes an E'' literal or NULL, and PostgreSQL converts it to the column's type as COPY
+ * would. COPY's text escapes (\\, \t, \n, \r, octal, hex) are exactly those of an E'' string,
+ * so a field goes in as it is, with only its quotes doubled.
  */
 function insertStatements(copies: { table: string; columns: string[]; lines: Buffer[] }[]): string {
-  const statements = ['SET LOCAL standard_conforming_strings = on'];
+  const statements: string[] = [];
   for (const c of copies) {
     const tuples: string[] = [];
     for (const buf of c.lines) {
       const text = buf.toString('utf8');
       for (const line of text.split('\n')) {
         if (!line) continue;
-        const fields = line.split('\t').map((f) => (f === '\\N' ? 'NULL' : `'${unescapeCopy(f).replace(/'/g, "''")}'`));
+        const fields = line.split('\t');
+        for (let i = 0; i < fields.length; i++) {
+          const f = fields[i]!;
+          fields[i] = f === '\\N' ? 'NULL' : `E'${f.includes("'") ? f.replace(/'/g, "''") : f}'`;
+        }
         tuples.push(`(${fields.join(',')})`);
       }
     }

@@ -45,19 +45,21 @@ function plan(entry: BundleEntry, index: number): PlannedEntry {
 
 /** Replaces every "urn:uuid:..." reference by the id it was given, throughout the resource. */
 function rewriteReferences(value: unknown, ids: Map<string, string>): unknown {
+  if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) return value.map((v) => rewriteReferences(v, ids));
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      if (k === 'reference' && typeof v === 'string' && (v.startsWith('urn:') || CONDITIONAL_REFERENCE.test(v))) {
-        const target = ids.get(v);
-        if (!target) throw badRequest(`Reference '${v}' does not match any fullUrl in the Bundle or any stored resource`);
-        out[k] = target;
-      } else out[k] = rewriteReferences(v, ids);
-    }
-    return out;
+  // for…in, not Object.entries: this copies every resource of every Bundle and HL7 message.
+  const source = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k in source) {
+    const v = source[k];
+    if (typeof v === 'object') out[k] = rewriteReferences(v, ids);
+    else if (k === 'reference' && typeof v === 'string' && (v.startsWith('urn:') || CONDITIONAL_REFERENCE.test(v))) {
+      const target = ids.get(v);
+      if (!target) throw badRequest(`Reference '${v}' does not match any fullUrl in the Bundle or any stored resource`);
+      out[k] = target;
+    } else out[k] = v;
   }
-  return value;
+  return out;
 }
 
 export async function processBundle(repo: FhirRepository, input: unknown, baseUrl: string, hooks: BundleHooks = {}): Promise<Bundle> {
@@ -192,15 +194,19 @@ async function runEntries(repo: FhirRepository, entries: BundleEntry[], client: 
 export function collectConditionalReferences(entries: BundleEntry[]): Set<string> {
   const refs = new Set<string>();
   const walk = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') {
-      for (const [k, x] of Object.entries(v)) {
-        if (k === 'reference' && typeof x === 'string' && CONDITIONAL_REFERENCE.test(x)) refs.add(x);
-        else walk(x);
-      }
+    if (typeof v !== 'object' || v === null) return;
+    if (Array.isArray(v)) {
+      for (const x of v) walk(x);
+      return;
+    }
+    const o = v as Record<string, unknown>;
+    for (const k in o) {
+      const x = o[k];
+      if (typeof x === 'object') walk(x);
+      else if (k === 'reference' && typeof x === 'string' && CONDITIONAL_REFERENCE.test(x)) refs.add(x);
     }
   };
-  entries.forEach((e) => walk(e.resource));
+  for (const e of entries) walk(e.resource);
   return refs;
 }
 

@@ -185,6 +185,11 @@ function legacyErr(version: string): boolean {
  * or AR (per the error) and carries an ERR segment: ERR-2 location, ERR-3 table 0357 code,
  * ERR-4 severity, ERR-8 readable message (ERR-1 too for versions before 2.5).
  */
+// ACK control ids: a random prefix per process and a counter (unique without a random draw per ACK).
+const ACK_ID_PREFIX = randomBytes(6).toString('hex');
+let ackCounter = 0;
+const nextAckControlId = () => `${ACK_ID_PREFIX}${(ackCounter++).toString(36).padStart(8, '0')}`;
+
 export function buildAck(options: BuildAckOptions): Ack {
   const h = options.message ? headerFromMessage(options.message) : headerFromRaw(options.raw);
   const described = describeError(options.error);
@@ -192,7 +197,7 @@ export function buildAck(options: BuildAckOptions): Ack {
   const ackCode: AckCode = options.ackCode ?? (described && !options.message ? 'AR' : described?.ack) ?? 'AA';
   const s = h.seps;
   const esc = (t: string) => escapeHl7(t, s);
-  const controlId = options.controlId ?? randomBytes(10).toString('hex');
+  const controlId = options.controlId ?? nextAckControlId();
   const timestamp = formatTimestamp(options.now ?? new Date(), options.utcOffsetMinutes ?? 480);
   const version = h.version || '2.5.1';
   const enc = s.component + s.repetition + s.escape + s.subcomponent + s.truncation;
