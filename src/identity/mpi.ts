@@ -3,7 +3,7 @@
  * Person resource whose link.target lists its Patients), keeps the blocking index and the review
  * queue, and performs audited, reversible manual link / unlink / merge.
  *
- * Linking works in batches (the change-log processor hands over up to 500 Patients): one query
+ * Linking works in batches (the change-log processor hands over up to 2,000 changes): one query
  * fetches the candidates of every record in the batch through mpi_block, records of the same
  * batch see each other through an in-memory index, and the results are written in bulk.
  */

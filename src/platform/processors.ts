@@ -25,7 +25,12 @@ export interface Processor {
   handle(changes: ChangeRecord[], client: pg.PoolClient): Promise<void>;
 }
 
-const BATCH = 500;
+/**
+ * Changes per step. On PostgreSQL the processors have a thread of their own, and larger steps
+ * spread each step's fixed cost (cursor, transaction, the identity candidate query) over more
+ * changes; on PGlite they share the event loop with intake, and a step holds it.
+ */
+const BATCH = { postgres: 2000, pglite: 500 } as const;
 
 /** What the server and its modules do with the processors, whether they run here or in the processor thread. */
 export interface ProcessorControl {
@@ -107,7 +112,7 @@ export class ProcessorRunner implements ProcessorControl {
       // On PGlite a query never leaves the process: four loops with work would chain promise after
       // promise and starve the event loop (no HTTP, no MLLP). Yield to it between steps.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      if (!this.running || worked >= BATCH) continue;
+      if (!this.running || worked >= BATCH[this.db.kind]) continue;
       if (worked > 0) {
         // Caught up while writes keep coming (a burst of HL7 messages): let them gather for a
         // moment, so they are taken in one transaction instead of a dozen small ones.
@@ -147,7 +152,7 @@ export class ProcessorRunner implements ProcessorControl {
       // Every seq is read (the gap bookkeeping needs them all), content only for the types this
       // processor wants: four processors would otherwise each fetch and parse every resource.
       const columns = 'seq, resource_type, id, version_id, deleted, CASE WHEN resource_type = ANY($1::text[]) THEN content END AS content';
-      const rows = await client.query<Row>(`SELECT ${columns} FROM resource_history WHERE seq > $2 ORDER BY seq LIMIT ${BATCH}`, [p.types, last]);
+      const rows = await client.query<Row>(`SELECT ${columns} FROM resource_history WHERE seq > $2 ORDER BY seq LIMIT ${BATCH[this.db.kind]}`, [p.types, last]);
       let late: Row[] = [];
       if (gaps.length) {
         const where = gaps.map((_, i) => `seq BETWEEN $${2 * i + 2} AND $${2 * i + 3}`).join(' OR ');
