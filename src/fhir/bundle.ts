@@ -3,7 +3,7 @@
  * succeeds or nothing is stored. urn:uuid fullUrls are replaced by the ids assigned here, in
  * every reference of every entry, before anything is validated or written.
  */
-import { randomUUID } from 'node:crypto';
+import { newResourceId } from './ids.js';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { badRequest, HttpError, notFound } from '../platform/errors.js';
 import type { FhirRepository, Queryable, StoredResource, WriteOptions } from './repository.js';
@@ -104,7 +104,7 @@ async function runEntries(repo: FhirRepository, entries: BundleEntry[], client: 
   for (const p of planned) {
     const full = p.entry.fullUrl;
     if (p.method === 'POST') {
-      const id = randomUUID();
+      const id = newResourceId();
       preassigned.set(p, id);
       if (full) ids.set(full, `${p.type}/${id}`);
       // A conditional reference may name a resource created by this very Bundle.
@@ -115,7 +115,7 @@ async function runEntries(repo: FhirRepository, entries: BundleEntry[], client: 
   for (const p of planned) {
     if (p.method !== 'PUT' || p.id || !p.query) continue;
     const existing = await find(client, p.type, p.query, baseUrl);
-    p.id = existing?.id ?? randomUUID();
+    p.id = existing?.id ?? newResourceId();
     if (p.entry.fullUrl) ids.set(p.entry.fullUrl, `${p.type}/${p.id}`);
     ids.set(`${p.type}?${p.query}`, `${p.type}/${p.id}`);
   }
@@ -157,7 +157,7 @@ async function runEntries(repo: FhirRepository, entries: BundleEntry[], client: 
         let id = p.id;
         if (!id && p.query) {
           const existing = await find(client, p.type, p.query, baseUrl);
-          id = existing?.id ?? randomUUID();
+          id = existing?.id ?? newResourceId();
         }
         if (!id) throw badRequest(`PUT ${p.type} needs an id or a search (conditional update)`);
         const { resource: stored, created: isNew } = await write(client, p.type, id, { ...resource, id } as Resource, { ifMatch: p.entry.request?.ifMatch });

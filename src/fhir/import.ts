@@ -9,6 +9,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
+import { newResourceId } from './ids.js';
 import { HttpError } from '../platform/errors.js';
 import { getTypeDef } from './definitions.js';
 import type { FhirRepository } from './repository.js';
@@ -227,7 +228,7 @@ export async function prepareBundle(bundle: Bundle, file: string, yieldEvery = 0
   const pending: PreparedBundle['pending'] = [];
   for (const e of bundle.entry ?? []) {
     if (!e.resource) continue;
-    const id = e.resource.id ?? e.fullUrl?.replace(/^urn:uuid:/, '') ?? crypto.randomUUID();
+    const id = e.resource.id ?? e.fullUrl?.replace(/^urn:uuid:/, '') ?? newResourceId();
     const resource = owned ? Object.assign(e.resource, { id }) : ({ ...e.resource, id } as Resource);
     pending.push({ resource, fullUrl: e.fullUrl, ifNoneExist: e.request?.ifNoneExist });
     if (e.fullUrl) ids.set(e.fullUrl, `${e.resource.resourceType}/${id}`);

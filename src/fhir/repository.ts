@@ -4,7 +4,7 @@
  * columns but not their content, which reads take from history (currentContentSql). A write and
  * its history row go in the same transaction.
  */
-import { randomUUID } from 'node:crypto';
+import { newResourceId } from './ids.js';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type pg from 'pg';
 import type { Database } from '../platform/db.js';
@@ -181,7 +181,7 @@ export class FhirRepository {
 
   async create(input: unknown, client: Queryable = this.db.pool, expectedType?: string): Promise<Resource> {
     const resource = validateFhirResource(input, expectedType);
-    const stored = this.stamp({ ...resource, id: randomUUID() } as Resource, undefined);
+    const stored = this.stamp({ ...resource, id: newResourceId() } as Resource, undefined);
     await writeRows(client, [prepareRow(stored)]);
     return stored;
   }

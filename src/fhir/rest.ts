@@ -2,6 +2,7 @@
  * FHIR R4 REST API at /fhir. Each handler checks the caller's permission, runs the repository
  * call, and audits it: writes inside their transaction, reads through the buffered audit log.
  */
+import { newResourceId } from './ids.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { requirePermission, type AuthUser, type Permission } from '../platform/auth.js';
@@ -124,7 +125,7 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
     if (!pairs.length) throw badRequest('PUT without an id needs search parameters (conditional update), e.g. ?identifier=system|value');
     const existing = await findOne(repo.db.pool, type, new URLSearchParams(pairs), baseUrlOf(req));
     const body = req.body as Resource;
-    const id = existing?.id ?? (body?.id as string | undefined) ?? crypto.randomUUID();
+    const id = existing?.id ?? (body?.id as string | undefined) ?? newResourceId();
     const { resource, created } = await audited(req, user, existing ? 'U' : 'C', existing ? 'update' : 'create', async (client) => {
       const r = await repo.update(type, id, { ...body, id }, {}, client);
       return { result: r, entity: `${type}/${id}` };

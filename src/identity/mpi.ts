@@ -7,7 +7,7 @@
  * fetches the candidates of every record in the batch through mpi_block, records of the same
  * batch see each other through an in-memory index, and the results are written in bulk.
  */
-import { randomUUID } from 'node:crypto';
+import { newResourceId } from '../fhir/ids.js';
 import type { Patient, Person, Resource } from '@medplum/fhirtypes';
 import type { FhirRepository, Queryable } from '../fhir/repository.js';
 import type { Database } from '../platform/db.js';
@@ -149,7 +149,7 @@ export class Mpi {
         score = d.score ?? null;
         if (d.kind === 'id' || d.kind === 'auto') personId = d.personId!;
         else {
-          personId = randomUUID();
+          personId = newResourceId();
           createdPersons.add(personId);
         }
         assurance = d.assurance;
@@ -356,7 +356,7 @@ export class Mpi {
 
   /** Takes a Patient out of its Person into a new Person of its own. */
   async unlink(client: Queryable, patient: string, username: string, reason?: string): Promise<{ event: number; person: string }> {
-    const person = randomUUID();
+    const person = newResourceId();
     const m = await this.move(client, patient, person, 'level3');
     return { event: await this.recordEvent(client, 'unlink', username, [m], reason), person };
   }

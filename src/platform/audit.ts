@@ -7,7 +7,8 @@
  * and its own content (an entity detail "chain-hash"), so an edited or removed event breaks the
  * chain from that point on.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { newResourceId } from '../fhir/ids.js';
+import { createHash } from 'node:crypto';
 import type { AuditEvent, Resource } from '@medplum/fhirtypes';
 import { prepareRow, writeRows, type Queryable } from '../fhir/repository.js';
 import { currentContentSql } from '../fhir/schema.js';
@@ -53,7 +54,7 @@ export class AuditLog {
     const recorded = new Date().toISOString();
     const base: AuditEvent = {
       resourceType: 'AuditEvent',
-      id: randomUUID(),
+      id: newResourceId(),
       type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' },
       subtype: [{ system: 'http://hl7.org/fhir/restful-interaction', code: input.subtype }],
       action: input.action,
