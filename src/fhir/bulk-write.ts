@@ -22,12 +22,23 @@ export interface BulkRow {
   def: ResourceTypeDef;
   id: string;
   /**
-   * COPY text lines for version 1, already UTF-8 encoded: a batch waiting for its write holds
-   * neither parsed resources nor large strings, which the collector would otherwise copy.
+   * COPY text lines for version 1. Bulk imports keep them UTF-8 encoded: a batch waiting for its
+   * write holds neither parsed resources nor large strings, which the collector would otherwise
+   * copy. Rows written at once (an HL7 batch, the identity processor's Persons) keep the text.
    */
-  typeLine: Buffer;
-  historyLine: Buffer;
-  prefixLines: Buffer | undefined;
+  typeLine: CopyText;
+  historyLine: CopyText;
+  prefixLines: CopyText | undefined;
+}
+
+export type CopyText = Buffer | string;
+
+const textOf = (t: CopyText): string => (typeof t === 'string' ? t : t.toString('utf8'));
+
+/** COPY data for a list of lines (encoded ones are joined as they are). */
+function copyData(lines: CopyText[]): Buffer {
+  if (lines.every((l) => typeof l !== 'string')) return Buffer.concat(lines as Buffer[]);
+  return Buffer.from(lines.map(textOf).join(''), 'utf8');
 }
 
 export const HISTORY_COLUMNS = ['resource_type', 'id', 'version_id', 'last_updated', 'deleted', 'content'];
@@ -40,9 +51,10 @@ function stamp(resource: Resource, version: number, lastUpdated: string): Resour
 /**
  * Prepares a validated resource with an id for the bulk path (no database access). The resource
  * is taken over: its meta is stamped in place (every caller passes a freshly parsed or rewritten
- * copy, and a copy of each imported resource is a cost worth not paying).
+ * copy, and a copy of each imported resource is a cost worth not paying). `text`: keep the
+ * lines as strings, for rows written straight away.
  */
-export function prepareBulkRow(resource: Resource, lastUpdated: string): BulkRow {
+export function prepareBulkRow(resource: Resource, lastUpdated: string, options: { text?: boolean } = {}): BulkRow {
   const def = getTypeDef(resource.resourceType)!;
   resource.meta = { ...(resource.meta ?? {}), versionId: '1', lastUpdated };
   const cols = typeColumns(def);
@@ -55,11 +67,13 @@ export function prepareBulkRow(resource: Resource, lastUpdated: string): BulkRow
   if (cols.prefixParams.length) {
     for (const [code, keys] of prefixEntries(cols, search)) for (const k of keys) prefixLines += `${def.type}\t${code}\t${escapeCopy(k)}\t${id}\n`;
   }
+  const historyLine = `${def.type}\t${id}\t1\t${lastUpdated}\tf\t${content}\n`;
+  if (options.text) return { def, id: resource.id!, typeLine: typeLine + '\n', historyLine, prefixLines: prefixLines || undefined };
   return {
     def,
     id: resource.id!,
     typeLine: Buffer.from(typeLine + '\n'),
-    historyLine: Buffer.from(`${def.type}\t${id}\t1\t${lastUpdated}\tf\t${content}\n`),
+    historyLine: Buffer.from(historyLine),
     prefixLines: prefixLines ? Buffer.from(prefixLines) : undefined,
   };
 }
@@ -135,13 +149,13 @@ const expectKnown = new WeakSet<Database>();
 /** Writes rows whose id is not in `versions` as version 1 (COPY), the others as the next version. */
 async function writeNew(db: Database, client: pg.PoolClient, byType: Map<string, BulkRow[]>, versions: Map<string, number>): Promise<void> {
   const updates: PreparedRow[] = [];
-  const copies: { table: string; columns: string[]; lines: Buffer[] }[] = [];
-  const history: Buffer[] = [];
-  const prefix: Buffer[] = [];
+  const copies: { table: string; columns: string[]; lines: CopyText[] }[] = [];
+  const history: CopyText[] = [];
+  const prefix: CopyText[] = [];
   let fresh = 0;
   for (const [, list] of byType) {
     const def = list[0]!.def;
-    const lines: Buffer[] = [];
+    const lines: CopyText[] = [];
     for (const r of list) {
       const previous = versions.size ? versions.get(`${def.type}/${r.id}`) : undefined;
       if (previous === undefined) {
@@ -162,7 +176,7 @@ async function writeNew(db: Database, client: pg.PoolClient, byType: Map<string,
     // A Bundle spans a dozen types: one COPY each would be a dozen round trips to the server.
     if (copies.length) await client.query(insertStatements(copies));
   } else {
-    for (const c of copies) await db.copyFrom(client, c.table, c.columns, Buffer.concat(c.lines));
+    for (const c of copies) await db.copyFrom(client, c.table, c.columns, copyData(c.lines));
   }
   if (updates.length) await writeRows(client, updates);
 }
@@ -176,29 +190,31 @@ const ONE_STATEMENT_ROWS = 1000;
  * would. COPY's text escapes (\\, \t, \n, \r, octal, hex) are exactly those of an E'' string,
  * so a field goes in as it is, with only its quotes doubled.
  */
-function insertStatements(copies: { table: string; columns: string[]; lines: Buffer[] }[]): string {
+function insertStatements(copies: { table: string; columns: string[]; lines: CopyText[] }[]): string {
   const statements: string[] = [];
   for (const c of copies) {
     const tuples: string[] = [];
-    for (const buf of c.lines) {
-      const text = buf.toString('utf8');
-      for (const line of text.split('\n')) {
-        if (!line) continue;
-        const fields = line.split('\t');
-        for (let i = 0; i < fields.length; i++) {
-          const f = fields[i]!;
-          fields[i] = f === '\\N' ? 'NULL' : `E'${f.includes("'") ? f.replace(/'/g, "''") : f}'`;
-        }
-        tuples.push(`(${fields.join(',')})`);
-      }
+    for (const chunk of c.lines) {
+      for (const line of textOf(chunk).split('\n')) if (line) tuples.push(sqlTuple(line));
     }
     statements.push(`INSERT INTO ${c.table} (${c.columns.join(',')}) VALUES ${tuples.join(',')}`);
   }
   return statements.join(';\n');
 }
 
+/**
+ * One COPY line as a VALUES tuple, in three passes over the line rather than a string per field
+ * (a type table has ~60 columns, most of them NULL). After quotes are doubled, the only `E'\N'`
+ * left is a whole NULL field: COPY writes `\N` for NULL alone, and a quote from the data always
+ * comes doubled, so it can neither open nor close that pattern.
+ */
+function sqlTuple(line: string): string {
+  const quoted = line.includes("'") ? line.replaceAll("'", "''") : line;
+  return `(E'${quoted.replaceAll('\t', "',E'")}')`.replaceAll("E'\\N'", 'NULL');
+}
+
 /** The resource back from its history line (the last field, COPY-escaped JSON). */
 function contentOf(row: BulkRow): Resource {
-  const line = row.historyLine.toString('utf8', 0, row.historyLine.length - 1);
+  const line = textOf(row.historyLine).slice(0, -1);
   return JSON.parse(unescapeCopy(line.slice(line.lastIndexOf('\t') + 1))) as Resource;
 }

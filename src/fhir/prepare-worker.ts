@@ -6,7 +6,7 @@
  * Rows come back in one transferred buffer, so nothing is copied on the way.
  */
 import { parentPort } from 'node:worker_threads';
-import type { BulkRow } from './bulk-write.js';
+import type { BulkRow, CopyText } from './bulk-write.js';
 import { loadDefinitions } from './definitions.js';
 import { parseBundleText, prepareBundle, prepareNdjsonLine } from './import.js';
 import type { BundleRequest, PrepareReply, PrepareRequest } from './prepare-pool.js';
@@ -18,8 +18,9 @@ function pack(id: number, prepared: BulkRow[], errors: PrepareReply['errors'], e
   const parts: Buffer[] = [];
   const rows: PrepareReply['rows'] = [];
   let offset = 0;
-  const put = (b: Buffer | undefined): [number, number] => {
-    if (!b) return [0, -1];
+  const put = (line: CopyText | undefined): [number, number] => {
+    if (!line) return [0, -1];
+    const b = typeof line === 'string' ? Buffer.from(line) : line;
     parts.push(b);
     offset += b.length;
     return [offset - b.length, b.length];

@@ -164,7 +164,7 @@ export async function planBatch(
       const version = previous ? Number(previous.meta?.versionId ?? 0) + 1 : 1;
       const stored = { ...resource, id, meta: { ...(resource.meta ?? {}), versionId: String(version), lastUpdated: now } } as Resource;
       if (previous) mine.push(prepareRow(stored));
-      else mineFirst.push(prepareBulkRow(stored, now));
+      else mineFirst.push(prepareBulkRow(stored, now, { text: true }));
       return { resource: stored, created: !previous };
     };
     const find = async (c: Queryable, type: string, query: URLSearchParams, base: string): Promise<Resource | undefined> => {

@@ -38,7 +38,7 @@ export async function storeResources(db: Database, client: Queryable, resources:
     for (const r of list) {
       const valid = validateFhirResource(r, type);
       const previous = version.get(r.id!);
-      if (previous === undefined && bulk) fresh.push(prepareBulkRow({ ...valid, id: r.id } as Resource, now));
+      if (previous === undefined && bulk) fresh.push(prepareBulkRow({ ...valid, id: r.id } as Resource, now, { text: true }));
       else rows.push(prepareRow({ ...valid, id: r.id, meta: { ...(valid.meta ?? {}), versionId: String((previous ?? 0) + 1), lastUpdated: now } } as Resource));
     }
   }
