@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { artifactsDir, ensureWebBuild, haveChromium, launchChromium, openDistrictPage } from './harness.js';
+import { artifactsDir, ensureWebBuild, haveChromium, launchChromium, openDistrictPage, pageAtRest } from './harness.js';
 import type { Browser } from 'playwright-core';
 import { makeIdNumber, RESIDENT_ID_SYSTEM } from '../../src/identity/id-number.js';
 import { LoginPage } from './pages/login.page.js';
@@ -86,6 +86,7 @@ describe.skipIf(!haveChromium)('data intake screens in Chromium', () => {
 
       await page.goto(`${server!.url}/#/integration/identity-review`);
       await page.getByText('刘祥').first().waitFor();
+      await pageAtRest(page);
       await page.screenshot({ path: path.join(artifacts, 'identity-review.png') });
       await page.getByRole('button', { name: '同一人' }).first().click();
       await page.getByText('没有待核查的记录').waitFor();

@@ -1,4 +1,5 @@
 import type { Page } from 'playwright-core';
+import { pageAtRest } from '../harness.js';
 
 /** 预警信号看板: list, map and filters. */
 export class AlertBoardPage {
@@ -27,6 +28,7 @@ export class AlertBoardPage {
   }
 
   async screenshot(file: string): Promise<void> {
+    await pageAtRest(this.page);
     await this.page.screenshot({ path: file, fullPage: true });
   }
 }

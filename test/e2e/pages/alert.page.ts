@@ -1,4 +1,5 @@
 import type { Page } from 'playwright-core';
+import { pageAtRest } from '../harness.js';
 
 /** 预警详情: signals, cases, workflow and discussion. */
 export class AlertDetailPage {
@@ -32,6 +33,7 @@ export class AlertDetailPage {
   }
 
   async screenshot(file: string): Promise<void> {
+    await pageAtRest(this.page);
     await this.page.screenshot({ path: file, fullPage: true });
   }
 }

@@ -1,4 +1,5 @@
 import type { Page } from 'playwright-core';
+import { pageAtRest } from '../harness.js';
 
 /** 传染病报告卡: the card list and one card's drawer (submit, review, 订正). */
 export class ReportCardsPage {
@@ -33,6 +34,7 @@ export class ReportCardsPage {
   }
 
   async screenshot(file: string): Promise<void> {
+    await pageAtRest(this.page);
     await this.page.screenshot({ path: file, fullPage: true });
   }
 }

@@ -1,4 +1,5 @@
 import type { Locator, Page } from 'playwright-core';
+import { pageAtRest } from '../harness.js';
 
 /** 居民健康档案: one resident's record (#/residents/:id). */
 export class ResidentRecordPage {
@@ -35,6 +36,7 @@ export class ResidentRecordPage {
   }
 
   async screenshot(path: string): Promise<void> {
+    await pageAtRest(this.page);
     await this.page.screenshot({ path, fullPage: true });
   }
 }
