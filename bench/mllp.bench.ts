@@ -162,6 +162,9 @@ async function runOne(store: 'pglite' | 'postgres', url: string | undefined, per
     u.pathname = `/${name}`;
     databaseUrl = u.toString();
     cleanup = async () => {
+      // pg-pool's end() resolves before its sockets have closed; give them a moment, so the
+      // forced drop does not terminate them mid-close (a harmless but noisy error).
+      await new Promise((r) => setTimeout(r, 300));
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
     };
