@@ -58,7 +58,7 @@ export class ProcessorHub implements ProcessorControl {
     else this.runLocally();
   }
 
-  /** 'thread' or 'main' (status page, tests). */
+  /** Where the processors run now: 'thread' or 'main' (tests, diagnostics). */
   get where(): 'thread' | 'main' {
     return this.worker ? 'thread' : 'main';
   }
