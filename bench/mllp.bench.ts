@@ -47,7 +47,6 @@ function arg(argv: string[], name: string, fallback: string): string {
   return i >= 0 && argv[i + 1] ? argv[i + 1]! : fallback;
 }
 
-/** Sends `messages` over one connection keeping at most `window` unacknowledged; returns latencies (ms) and AA count. */
 async function connect(port: number): Promise<net.Socket> {
   const socket = net.connect(port, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {
@@ -58,8 +57,12 @@ async function connect(port: number): Promise<net.Socket> {
   return socket;
 }
 
-async function drive(port: number | net.Socket, messages: string[], window: number): Promise<{ latencies: number[]; aa: number }> {
-  const socket = typeof port === 'number' ? await connect(port) : port;
+/**
+ * Sends `messages` over one connection (a port to connect to, or an open socket) keeping at most
+ * `window` unacknowledged; returns latencies (ms) and AA count.
+ */
+async function drive(target: number | net.Socket, messages: string[], window: number): Promise<{ latencies: number[]; aa: number }> {
+  const socket = typeof target === 'number' ? await connect(target) : target;
   const decoder = new MllpDecoder();
   const sentAt: number[] = [];
   const latencies: number[] = [];

@@ -180,16 +180,16 @@ function legacyErr(version: string): boolean {
   return !!m && Number(m[1]) < 5;
 }
 
-/**
- * Builds an ACK for an inbound message. With no `error` the ACK is AA; with an error it is AE
- * or AR (per the error) and carries an ERR segment: ERR-2 location, ERR-3 table 0357 code,
- * ERR-4 severity, ERR-8 readable message (ERR-1 too for versions before 2.5).
- */
 // ACK control ids: a random prefix per process and a counter (unique without a random draw per ACK).
 const ACK_ID_PREFIX = randomBytes(6).toString('hex');
 let ackCounter = 0;
 const nextAckControlId = () => `${ACK_ID_PREFIX}${(ackCounter++).toString(36).padStart(8, '0')}`;
 
+/**
+ * Builds an ACK for an inbound message. With no `error` the ACK is AA; with an error it is AE
+ * or AR (per the error) and carries an ERR segment: ERR-2 location, ERR-3 table 0357 code,
+ * ERR-4 severity, ERR-8 readable message (ERR-1 too for versions before 2.5).
+ */
 export function buildAck(options: BuildAckOptions): Ack {
   const h = options.message ? headerFromMessage(options.message) : headerFromRaw(options.raw);
   const described = describeError(options.error);

@@ -17,7 +17,6 @@ const send = (m: HostReply) => port.postMessage(m);
 
 async function init(): Promise<{ runner: ProcessorRunner; close: () => Promise<void> }> {
   loadDefinitions();
-  // One connection per processor loop, and one for drain and lag.
   const modules = await loadModules();
   const db = await openDatabase({ databaseUrl: data.databaseUrl, poolSize: data.poolSize });
   const repo = new FhirRepository(db);

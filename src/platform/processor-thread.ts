@@ -66,27 +66,25 @@ export class ProcessorHub implements ProcessorControl {
   start(): void {
     this.started = true;
     if (this.local) this.local.start();
-    else this.post({ op: 'start' });
+    else this.worker?.postMessage({ op: 'start' } satisfies HostRequest);
   }
 
   poke(): void {
     if (this.local) this.local.poke();
-    else this.post({ op: 'poke' });
+    else this.worker?.postMessage({ op: 'poke' } satisfies HostRequest);
   }
 
   async lag(): Promise<number> {
-    return this.local ? this.local.lag() : ((await this.request('lag')) as number);
+    return (await this.request('lag')) as number;
   }
 
   async drain(): Promise<void> {
-    if (this.local) await this.local.drain();
-    else await this.request('drain');
+    await this.request('drain');
   }
 
   async stop(): Promise<void> {
     this.started = false;
-    if (this.local) await this.local.stop();
-    else await this.request('stop');
+    await this.request('stop');
   }
 
   /** Stops the processors and ends the thread with its connections. */
@@ -108,6 +106,7 @@ export class ProcessorHub implements ProcessorControl {
   }
 
   private spawn(): void {
+    // One connection per processor loop (four today), one for drain and lag, one to spare.
     const data: ProcessorThreadData = { databaseUrl: this.options.db.url!, poolSize: 6 };
     const worker = new Worker(new URL('./processor-worker.mjs', import.meta.url), { workerData: data });
     this.worker = worker;
@@ -133,7 +132,7 @@ export class ProcessorHub implements ProcessorControl {
     });
   }
 
-  /** After the thread failed: fail what waits on it, then start a new one or run on the main thread. */
+  /** After the thread failed: start a new one or run on the main thread, and hand over what waited on it. */
   private abandon(worker: Worker, runHere: boolean): void {
     if (this.worker !== worker) return;
     this.worker = undefined;
@@ -147,22 +146,13 @@ export class ProcessorHub implements ProcessorControl {
     if (runHere) this.runLocally();
     else {
       this.spawn();
-      if (this.started) this.post({ op: 'start' });
+      if (this.started) this.start();
     }
     // What was asked of the dead thread is asked again, of its successor or here.
     for (const p of waiting) this.request(p.op).then(p.resolve, p.reject);
   }
 
-  private post(req: HostRequest): void {
-    if (this.local) {
-      // The thread failed in the meantime: the same operation, here.
-      if (req.op === 'start') this.local.start();
-      else if (req.op === 'poke') this.local.poke();
-      return;
-    }
-    this.worker?.postMessage(req);
-  }
-
+  /** Asks the thread and waits for its answer; with no thread, does the same here. */
   private request(op: HostRequest['op']): Promise<unknown> {
     if (this.local) return op === 'lag' ? this.local.lag() : op === 'drain' ? this.local.drain() : op === 'close' ? Promise.resolve() : this.local.stop();
     const worker = this.worker;
