@@ -19,11 +19,11 @@ import { pathToFileURL } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { RecomputeDone, RecomputeJob } from './chronic-recompute.worker.js';
-import { prepareTemplates, startTestServer, storeKinds, type StoreKind } from '../src/platform/test-stores.js';
-import { loadChronicConfig } from '../src/chronic/context.js';
-import { recomputeAll, type RecomputePhases } from '../src/chronic/store.js';
-import { computeIndicators, INDICATORS, parsePeriod } from '../src/indicators/indicators.js';
-import { addDays } from '../src/chronic/rules.js';
+import { prepareTemplates, startTestServer, storeKinds, type StoreKind } from '../src/app/test-stores.js';
+import { loadChronicConfig } from '../src/primary-care/chronic/context.js';
+import { recomputeAll, type RecomputePhases } from '../src/primary-care/chronic/store.js';
+import { computeIndicators, INDICATORS, parsePeriod } from '../src/primary-care/indicators/indicators.js';
+import { addDays } from '../src/primary-care/chronic/rules.js';
 import { percentile, printTable } from './table.js';
 
 function rng(seed: number) {

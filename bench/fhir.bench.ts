@@ -17,7 +17,7 @@ import path from 'node:path';
 import type { Bundle } from '@medplum/fhirtypes';
 import { loadDefinitions } from '../src/fhir/definitions.js';
 import { importBundles, importNdjson } from '../src/fhir/import.js';
-import { prepareTemplates, startTestServer, type StoreKind } from '../src/platform/test-stores.js';
+import { prepareTemplates, startTestServer, type StoreKind } from '../src/app/test-stores.js';
 import { syntheaResources, writeRepeatedNdjson } from './fhir-data.js';
 import { percentile, printTable } from './table.js';
 

@@ -23,14 +23,14 @@ import { fileURLToPath } from 'node:url';
 import type { Patient } from '@medplum/fhirtypes';
 import { loadDefinitions } from '../src/fhir/definitions.js';
 import { FhirRepository } from '../src/fhir/repository.js';
-import { makeIdNumber, RESIDENT_ID_SYSTEM } from '../src/identity/id-number.js';
+import { makeIdNumber, RESIDENT_ID_SYSTEM } from '../src/shared/id-number.js';
 import { evaluateLinkage, fitWeights, linkageQualityColumns, loadSimulatedIdentities } from '../src/identity/evaluate.js';
 import { loadLinkageConfig, weightsOf } from '../src/identity/linkage.js';
 import { Mpi } from '../src/identity/mpi.js';
 import { PINYIN_GROUPS } from '../src/identity/pinyin-table.js';
 import { blockingKeys, toIdentityRecord } from '../src/identity/record.js';
 import { openDatabase, type Database } from '../src/platform/db.js';
-import { migrate } from '../src/platform/migrations.js';
+import { migrateAll } from '../src/app/modules.js';
 import { simulate } from '../src/simulator/index.js';
 import { printTable } from './table.js';
 
@@ -172,7 +172,7 @@ async function throughput(kind: 'pglite' | 'postgres', url: string | undefined, 
     };
   }
   try {
-    await migrate(db);
+    await migrateAll(db);
     const fillSeconds = await fillIndex(db, persons);
     const mpi = new Mpi(db, new FhirRepository(db), { writePersons: false });
     const patients: Patient[] = [];

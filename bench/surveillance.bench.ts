@@ -13,7 +13,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { alarmsFromVerdict, dayRange, judgeSeries } from '../src/surveillance/alerts/detect.js';
 import { loadSurveillanceConfig, signalConfigFor } from '../src/surveillance/config.js';
-import { evaluateDistrict, formatEvaluationTable, poolEvaluations, type DistrictEvaluation } from '../src/surveillance/evaluation-district/index.js';
+import { evaluateDistrict, formatEvaluationTable, poolEvaluations, type DistrictEvaluation } from '../src/cli/evaluate-district/index.js';
 import { printTable } from './table.js';
 
 function rng(seed: number) {

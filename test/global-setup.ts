@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { prepareTemplates } from '../src/platform/test-stores.js';
+import { prepareTemplates } from '../src/app/test-stores.js';
 import { CHROMIUM, ensureWebBuild } from './e2e/harness.js';
 
 export default async function setup(): Promise<void> {

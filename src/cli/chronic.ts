@@ -2,9 +2,9 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../platform/config.js';
 import { openDatabase } from '../platform/db.js';
-import { migrate } from '../platform/migrations.js';
-import { loadChronicConfig, todayInChina } from '../chronic/context.js';
-import { recomputeAll } from '../chronic/store.js';
+import { migrateAll } from '../app/modules.js';
+import { loadChronicConfig, todayInChina } from '../primary-care/chronic/context.js';
+import { recomputeAll } from '../primary-care/chronic/store.js';
 
 export function registerChronicCommands(program: Command): void {
   const chronic = program.command('chronic').description('Chronic-disease registries, follow-up schedules and indicators');
@@ -33,7 +33,7 @@ export function registerChronicCommands(program: Command): void {
       }
       const env = loadConfig();
       const db = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.YIFANG_DATA_DIR });
-      await migrate(db);
+      await migrateAll(db);
       const started = Date.now();
       const r = await recomputeAll(db, config.sets, opts.asOf ?? todayInChina(), {
         chunk,

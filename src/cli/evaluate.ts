@@ -148,7 +148,7 @@ async function evaluateDistricts(opts: EvaluateOptions, write: (s: string) => vo
   const days = opts.days === undefined ? 730 : positiveInteger(opts.days, '--days');
   const os = await import('node:os');
   const path = await import('node:path');
-  const { evaluateDistrict, formatEvaluationTable: districtTable, poolEvaluations } = await import('../surveillance/evaluation-district/index.js');
+  const { evaluateDistrict, formatEvaluationTable: districtTable, poolEvaluations } = await import('./evaluate-district/index.js');
   const base = typeof opts.district === 'string' ? opts.district : undefined;
   const evals = [];
   for (const seed of seeds) {

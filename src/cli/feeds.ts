@@ -5,7 +5,7 @@ import { FEEDS, COLUMNS, type FeedName } from '../feeds/parse.js';
 import { storeFeed } from '../feeds/store.js';
 import { loadConfig } from '../platform/config.js';
 import { openDatabase } from '../platform/db.js';
-import { migrate } from '../platform/migrations.js';
+import { migrateAll } from '../app/modules.js';
 
 export function registerFeedCommands(program: Command): void {
   const feed = program.command('feed').description('Load surveillance feed files (CSV or JSON)');
@@ -22,7 +22,7 @@ export function registerFeedCommands(program: Command): void {
         const config = loadConfig();
         const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.YIFANG_DATA_DIR });
         try {
-          await migrate(db);
+          await migrateAll(db);
           const bytes = fs.readFileSync(file);
           const format = file.toLowerCase().endsWith('.json') ? 'json' : 'csv';
           const r = await storeFeed(db, name as FeedName, bytes, format, file);

@@ -27,10 +27,10 @@ import { FhirRepository } from '../fhir/repository.js';
 import { evaluateLinkage, linkageQualityColumns, loadSimulatedIdentities } from '../identity/evaluate.js';
 import { loadLinkageConfig, weightsOf } from '../identity/linkage.js';
 import { Mpi } from '../identity/mpi.js';
-import { AuditLog } from '../platform/audit.js';
+import { AuditLog } from '../fhir/audit.js';
 import { loadConfig } from '../platform/config.js';
 import { openDatabase, type Database } from '../platform/db.js';
-import { migrate } from '../platform/migrations.js';
+import { migrateAll } from '../app/modules.js';
 
 export interface IdentityCommandOptions {
   /** Opens the store (tests hand in a running test server's database). Default: DATABASE_URL or YIFANG_DATA_DIR. */
@@ -50,7 +50,7 @@ class IdentityCliError extends Error {
 async function defaultStore(): Promise<{ db: Database; close(): Promise<void> }> {
   const config = loadConfig();
   const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.YIFANG_DATA_DIR });
-  await migrate(db);
+  await migrateAll(db);
   return { db, close: () => db.close() };
 }
 

@@ -8,12 +8,12 @@ import { FhirRepository } from '../fhir/repository.js';
 import { AuthService, ROLES } from '../platform/auth.js';
 import { loadConfig } from '../platform/config.js';
 import { openDatabase } from '../platform/db.js';
-import { migrate } from '../platform/migrations.js';
+import { migrateAll } from '../app/modules.js';
 
 async function openStore() {
   const config = loadConfig();
   const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.YIFANG_DATA_DIR });
-  await migrate(db);
+  await migrateAll(db);
   return db;
 }
 
@@ -95,6 +95,6 @@ export function registerPlatformCommands(program: Command): void {
     .action(async (opts: { port?: string; demo: boolean }) => {
       if (opts.port) process.env.PORT = opts.port;
       if (!opts.demo) process.env.YIFANG_NO_DEMO = '1';
-      await import('../main.js');
+      await import('../app/main.js');
     });
 }

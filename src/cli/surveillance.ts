@@ -12,7 +12,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { evaluateDistrict, formatEvaluationTable, poolEvaluations, type DistrictEvaluation } from '../surveillance/evaluation-district/index.js';
+import { evaluateDistrict, formatEvaluationTable, poolEvaluations, type DistrictEvaluation } from './evaluate-district/index.js';
 
 export function registerSurveillanceCommands(program: Command): void {
   const surveillance = program.command('surveillance').description('Infectious-disease surveillance tools');

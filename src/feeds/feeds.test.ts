@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeEachStore } from '../platform/testing.js';
+import { describeEachStore } from '../app/testing.js';
 import { parseCsv, parseFeed } from './parse.js';
 
 const SCHOOL = 'school_code,school_name,class_code,date,enrolled,absent,reason,symptom';

@@ -2,6 +2,7 @@
  * Feed intake over HTTP: POST /api/feeds/school-absenteeism and /api/feeds/pharmacy-sales
  * (text/csv or JSON). Bad lines are reported (line, field, reason); good lines are kept.
  */
+import { sqlFile } from '../platform/migrations.js';
 import type { ModuleContext, YifangModule } from '../platform/module.js';
 import { describeRoute } from '../platform/openapi.js';
 import { badRequest } from '../platform/errors.js';
@@ -10,6 +11,12 @@ import { storeFeed } from './store.js';
 
 const feedsModule: YifangModule = {
   name: 'feeds',
+  migrations: {
+    range: [110, 119],
+    list: [
+      { version: 110, name: 'feeds', sql: sqlFile(new URL('./migrations/110_feeds.sql', import.meta.url)) },
+    ],
+  },
   async register(ctx: ModuleContext) {
     const { app, db, audit } = ctx;
     for (const feed of FEEDS) {

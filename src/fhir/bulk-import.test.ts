@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { expect, it, onTestFinished } from 'vitest';
 import type { Bundle, Patient } from '@medplum/fhirtypes';
-import { describeEachStore } from '../platform/testing.js';
+import { describeEachStore } from '../app/testing.js';
 import { importBundle, importBundles, importNdjson } from './import.js';
 import { prefixKeys } from './schema.js';
 import { escapeCopy, unescapeCopy } from './copy-format.js';

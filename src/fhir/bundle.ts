@@ -6,7 +6,8 @@
 import { newResourceId } from './ids.js';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { badRequest, HttpError, notFound } from '../platform/errors.js';
-import type { FhirRepository, Queryable, StoredResource, WriteOptions } from './repository.js';
+import type { Queryable } from '../platform/db.js';
+import type { FhirRepository, StoredResource, WriteOptions } from './repository.js';
 import { search } from './search.js';
 
 export interface BundleHooks {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
 import type { Bundle } from '@medplum/fhirtypes';
-import { describeEachStore, repoRoot, sharedDir } from '../platform/testing.js';
+import { describeEachStore, repoRoot, sharedDir } from '../app/testing.js';
 import { importPath } from './import.js';
 
 const run = promisify(execFile);

@@ -7,7 +7,7 @@
 import { newResourceId } from './ids.js';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type pg from 'pg';
-import type { Database } from '../platform/db.js';
+import type { Database, Queryable } from '../platform/db.js';
 import { badRequest, gone, notFound, preconditionFailed } from '../platform/errors.js';
 import { getTypeDef, type ResourceTypeDef, type SearchParamDef } from './definitions.js';
 import { currentContentSql, prefixIndexedParams, prefixKeys } from './schema.js';
@@ -15,7 +15,6 @@ import { paramColumns, patientCompartments } from './extract.js';
 import { fastExtractSearchValues } from './fast-extract.js';
 import { assertResourceType, validateFhirResource } from './validate.js';
 
-export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
 export interface StoredResource {
   resource: Resource;

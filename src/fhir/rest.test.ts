@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import { describeEachStore, sharedDir } from '../platform/testing.js';
-import { makeIdNumber, RESIDENT_ID_SYSTEM } from '../identity/id-number.js';
+import { describeEachStore, sharedDir } from '../app/testing.js';
+import { makeIdNumber, RESIDENT_ID_SYSTEM } from '../shared/id-number.js';
 import { getTypeDef } from './definitions.js';
 
 const examplesDir = path.join(sharedDir, 'data/fhir-r4-examples');

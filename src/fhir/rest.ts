@@ -6,11 +6,12 @@ import { newResourceId } from './ids.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { requirePermission, type AuthUser, type Permission } from '../platform/auth.js';
-import type { AuditAction, AuditLog } from '../platform/audit.js';
+import type { AuditAction, AuditLog } from './audit.js';
 import { badRequest, HttpError } from '../platform/errors.js';
 import { processBundle, findOne } from './bundle.js';
 import { capabilityStatement } from './capability.js';
-import type { FhirRepository, Queryable } from './repository.js';
+import type { Queryable } from '../platform/db.js';
+import type { FhirRepository } from './repository.js';
 import { patientEverything, search } from './search.js';
 import { assertResourceType } from './validate.js';
 

@@ -5,7 +5,7 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { badRequest } from '../platform/errors.js';
 import { getTypeDef, type ResourceTypeDef, type SearchParamDef } from './definitions.js';
-import type { Queryable } from './repository.js';
+import type { Queryable } from '../platform/db.js';
 import { assertResourceType } from './validate.js';
 import { fastExtractSearchValues } from './fast-extract.js';
 import { currentContentSql, PREFIX_INDEXED_STRING_PARAMS, PREFIX_KEY_MAX } from './schema.js';

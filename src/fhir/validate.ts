@@ -6,7 +6,7 @@
 import { OperationOutcomeError } from '@medplum/core';
 import { assertValidResource } from './fast-validate.js';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { parseIdNumber, RESIDENT_ID_SYSTEM } from '../identity/id-number.js';
+import { parseIdNumber, RESIDENT_ID_SYSTEM } from '../shared/id-number.js';
 import { badRequest, HttpError } from '../platform/errors.js';
 import { getTypeDef, loadDefinitions } from './definitions.js';
 

@@ -5,7 +5,7 @@
  */
 import type { Bundle } from '@medplum/fhirtypes';
 import { expect, it } from 'vitest';
-import { describeEachStore } from '../platform/testing.js';
+import { describeEachStore } from '../app/testing.js';
 import { batchable, planBatch, type BatchItem } from './batch-store.js';
 import { encodeFrame } from './mllp.js';
 import { adt } from './ingest-fixtures.js';

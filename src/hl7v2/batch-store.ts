@@ -15,7 +15,8 @@ import { collectConditionalReferences, findOne, processTransactionOn } from '../
 import { prepareBulkRow, type BulkRow } from '../fhir/bulk-write.js';
 import { getTypeDef } from '../fhir/definitions.js';
 import { currentContentSql } from '../fhir/schema.js';
-import { prepareRow, type FhirRepository, type PreparedRow, type Queryable, type StoredResource, type WriteOptions } from '../fhir/repository.js';
+import type { Queryable } from '../platform/db.js';
+import { prepareRow, type FhirRepository, type PreparedRow, type StoredResource, type WriteOptions } from '../fhir/repository.js';
 import { validateFhirResource } from '../fhir/validate.js';
 import { HttpError } from '../platform/errors.js';
 import type { ToFhirResult } from './to-fhir.js';

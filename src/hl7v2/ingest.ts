@@ -19,7 +19,8 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { processTransactionOn } from '../fhir/bundle.js';
 import { writeNewBulkRows } from '../fhir/bulk-write.js';
-import { writeRows, type FhirRepository, type Queryable } from '../fhir/repository.js';
+import type { Queryable } from '../platform/db.js';
+import { writeRows, type FhirRepository } from '../fhir/repository.js';
 import { search } from '../fhir/search.js';
 import type { Database } from '../platform/db.js';
 import { encodeAck, type Ack } from './ack.js';

@@ -3,7 +3,7 @@
  * directory in YIFANG_DATA_DIR, it prints `{"mllpPort":N}` once listening and then waits to be
  * killed (SIGKILL: no shutdown hook runs).
  */
-import { startServer } from '../server.js';
+import { startServer } from '../app/server.js';
 
 const server = await startServer({
   databaseUrl: process.env.DATABASE_URL || undefined,

@@ -3,6 +3,7 @@
  * endpoints (POST /api/hl7, the dead-letter list). Both feed Hl7Ingest, which stores the raw
  * message and its FHIR mapping in one transaction before acknowledging.
  */
+import { sqlFile } from '../platform/migrations.js';
 import type { FastifyRequest } from 'fastify';
 import { badRequest, notFound } from '../platform/errors.js';
 import type { ModuleContext, YifangModule } from '../platform/module.js';
@@ -38,6 +39,12 @@ export interface Hl7Runtime {
 
 const hl7Module: YifangModule & { runtime?: Hl7Runtime } = {
   name: 'hl7v2',
+  migrations: {
+    range: [100, 109],
+    list: [
+      { version: 100, name: 'hl7v2-inbound', sql: sqlFile(new URL('./migrations/100_hl7_inbound.sql', import.meta.url)) },
+    ],
+  },
   async register(ctx: ModuleContext) {
     const { app, db, repo, audit, processors } = ctx;
     // Wake the change-log processors at most every 250 ms: waking them per message makes them

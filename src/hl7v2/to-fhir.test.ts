@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AREA_CODE_EXTENSION, DEPARTMENT_SYSTEM, FACILITY_MRN_SYSTEM_PREFIX, ICD10_SYSTEM, LOINC_SYSTEM, UCUM_SYSTEM, VACCINE_SYSTEM } from '../fhir/uris.js';
-import { makeIdNumber, RESIDENT_ID_SYSTEM } from '../identity/id-number.js';
+import { makeIdNumber, RESIDENT_ID_SYSTEM } from '../shared/id-number.js';
 import { Hl7ParseError } from './errors.js';
 import type { Bundle, Condition, DiagnosticReport, Encounter, Immunization, Observation, Patient, Resource, ServiceRequest, Specimen } from './fhir-types.js';
 import { parseHl7 } from './parser.js';

@@ -13,7 +13,7 @@
  * References between entries use the entries' `urn:uuid:` fullUrls (deterministic UUIDs).
  */
 import { createHash } from 'node:crypto';
-import { parseIdNumber, RESIDENT_ID_SYSTEM } from '../identity/id-number.js';
+import { parseIdNumber, RESIDENT_ID_SYSTEM } from '../shared/id-number.js';
 import {
   AREA_CODE_EXTENSION,
   DEPARTMENT_SYSTEM,

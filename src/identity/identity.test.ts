@@ -1,7 +1,7 @@
 import type { Patient } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import { describeEachStore } from '../platform/testing.js';
-import { makeIdNumber, RESIDENT_ID_SYSTEM } from './id-number.js';
+import { describeEachStore } from '../app/testing.js';
+import { makeIdNumber, RESIDENT_ID_SYSTEM } from '../shared/id-number.js';
 import { compare, decide, FIELD_NAMES, fitEm, loadLinkageConfig, weightsOf, type Comparison } from './linkage.js';
 import { blockingKeys, pinyinOf, splitName, toIdentityRecord } from './record.js';
 

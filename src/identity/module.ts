@@ -2,6 +2,7 @@
  * Identity: the master patient index processor (every Patient → a Person), FHIR Patient/$match
  * and Person/$everything, the review queue and audited manual link / unlink / merge / undo.
  */
+import { sqlFile } from '../platform/migrations.js';
 import type { Bundle, Parameters, Patient, Resource } from '@medplum/fhirtypes';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FHIR_JSON } from '../fhir/rest.js';
@@ -20,6 +21,13 @@ function str(body: unknown, field: string): string {
 
 const identityModule: YifangModule = {
   name: 'identity',
+  migrations: {
+    range: [120, 199],
+    list: [
+      { version: 120, name: 'identity-mpi', sql: sqlFile(new URL('./migrations/120_identity.sql', import.meta.url)) },
+      { version: 121, name: 'identity-households', sql: sqlFile(new URL('./migrations/121_identity_households.sql', import.meta.url)) },
+    ],
+  },
   processors({ db, repo }) {
     const mpi = new Mpi(db, repo);
     return [

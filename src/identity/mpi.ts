@@ -7,9 +7,10 @@
  * fetches the candidates of every record in the batch through mpi_block, records of the same
  * batch see each other through an in-memory index, and the results are written in bulk.
  */
+import type { Queryable } from '../platform/db.js';
 import { newResourceId } from '../fhir/ids.js';
 import type { Patient, Person, Resource } from '@medplum/fhirtypes';
-import type { FhirRepository, Queryable } from '../fhir/repository.js';
+import type { FhirRepository } from '../fhir/repository.js';
 import type { Database } from '../platform/db.js';
 import { candidateComparisons } from './evaluate.js';
 import { decide, fitEm, loadLinkageConfig, MemoryIndex, rankCandidates, weightsOf, type Assurance, type Candidate, type Decision, type Parameters, type Weights } from './linkage.js';

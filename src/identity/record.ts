@@ -5,7 +5,7 @@
  */
 import type { Patient } from '@medplum/fhirtypes';
 import { AREA_CODE_EXTENSION } from '../fhir/uris.js';
-import { parseIdNumber, RESIDENT_ID_SYSTEM } from './id-number.js';
+import { parseIdNumber, RESIDENT_ID_SYSTEM } from '../shared/id-number.js';
 import { COMPOUND_SURNAMES, PINYIN_GROUPS } from './pinyin-table.js';
 
 const PINYIN = new Map<string, string>();

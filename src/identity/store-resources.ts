@@ -3,10 +3,11 @@
  * type and the repository's multi-row upsert, instead of one read-modify-write per resource,
  * which made the Person and Group writes cost ~20 times the linking itself.
  */
+import type { Queryable } from '../platform/db.js';
 import type { Resource } from '@medplum/fhirtypes';
 import { prepareBulkRow, writeNewBulkRows, type BulkRow } from '../fhir/bulk-write.js';
 import { getTypeDef } from '../fhir/definitions.js';
-import { groupBy, prepareRow, writeRows, type PreparedRow, type Queryable } from '../fhir/repository.js';
+import { groupBy, prepareRow, writeRows, type PreparedRow } from '../fhir/repository.js';
 import { validateFhirResource } from '../fhir/validate.js';
 import type { Database } from '../platform/db.js';
 

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { describeEachStore } from './testing.js';
+import { describeEachStore } from '../app/testing.js';
 import { hashPassword, verifyPassword } from './auth.js';
 
 it('hashes passwords with a salt and verifies them', async () => {

@@ -7,6 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 
+/** Anything that runs a query: the pool or a checked-out client (inside a transaction). */
+export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
+
 export type EngineKind = 'pglite' | 'postgres';
 
 export interface Database {

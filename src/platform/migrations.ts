@@ -1,12 +1,14 @@
 /**
- * Versioned migrations, applied in order on start inside one transaction each. A migration
- * is never edited once released; changes come as a new version. Version 2's SQL is generated
- * from the pinned R4 definitions, so it is as fixed as a hand-written file.
+ * Versioned migrations, applied in order on start inside one transaction each. A migration is
+ * never edited once released; changes come as a new version.
+ *
+ * Each module declares its own migrations in a version range of its own (`MigrationSource`);
+ * the composition root (src/app/) collects them. `checkMigrationSources` refuses, before any
+ * SQL runs, a version outside its module's range, two modules with overlapping ranges or one
+ * version, and two modules that create the same table, naming both.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fhirSchemaSql, fhirSchemaV3Sql, fhirSchemaV5Sql, fhirSchemaV6Sql, fhirSchemaV7Sql } from '../fhir/schema.js';
 import type { Database } from './db.js';
 
 export interface Migration {
@@ -15,36 +17,69 @@ export interface Migration {
   sql: () => string;
 }
 
-const srcDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-/** A module's SQL file, path relative to src/ (e.g. 'hl7v2/migrations/100_messages.sql'). */
-const sqlFile = (relative: string) => () => fs.readFileSync(path.join(srcDir, relative), 'utf8');
+/** The migrations one module owns, and the version range they must stay in (inclusive). */
+export interface MigrationSource {
+  module: string;
+  range: readonly [number, number];
+  migrations: readonly Migration[];
+}
 
-/**
- * Version ranges per capability, so modules add migrations without colliding:
- * 1–99 platform and FHIR, 100–199 hl7v2/feeds/identity, 200–249 surveillance reporting and
- * signals, 250–299 alerts, 300–399 chronic care, immunization, contracts, indicators.
- */
-export const MIGRATIONS: Migration[] = [
-  { version: 1, name: 'platform', sql: sqlFile('platform/migrations/001_platform.sql') },
-  { version: 2, name: 'fhir-r4-tables', sql: fhirSchemaSql },
-  { version: 3, name: 'fhir-json-content-and-string-prefix', sql: fhirSchemaV3Sql },
-  { version: 4, name: 'processor-gaps', sql: sqlFile('platform/migrations/004_processor_gaps.sql') },
-  { version: 5, name: 'fhir-identifier-index-without-pending-list', sql: fhirSchemaV5Sql },
-  { version: 6, name: 'fhir-content-kept-once-in-history', sql: fhirSchemaV6Sql },
-  { version: 7, name: 'fhir-history-content-lz4', sql: fhirSchemaV7Sql },
-  { version: 200, name: 'surveillance-reporting', sql: sqlFile('surveillance/migrations/200_reporting.sql') },
-  { version: 210, name: 'surveillance-signals', sql: sqlFile('surveillance/migrations/210_signals.sql') },
-  { version: 250, name: 'surveillance-alerts', sql: sqlFile('surveillance/migrations/250_alerts.sql') },
-  { version: 251, name: 'surveillance-weak-evidence', sql: sqlFile('surveillance/migrations/251_weak_evidence.sql') },
-  { version: 100, name: 'hl7v2-inbound', sql: sqlFile('hl7v2/migrations/100_hl7_inbound.sql') },
-  { version: 110, name: 'feeds', sql: sqlFile('feeds/migrations/110_feeds.sql') },
-  { version: 120, name: 'identity-mpi', sql: sqlFile('identity/migrations/120_identity.sql') },
-  { version: 121, name: 'identity-households', sql: sqlFile('identity/migrations/121_identity_households.sql') },
-  { version: 300, name: 'chronic-care', sql: sqlFile('chronic/migrations/300_chronic.sql') },
-  { version: 301, name: 'care-key-populations', sql: sqlFile('chronic/migrations/301_key_populations.sql') },
-];
+/** A migration read from an SQL file beside the module (`new URL('./migrations/x.sql', import.meta.url)`). */
+export function sqlFile(url: URL): () => string {
+  const file = fileURLToPath(url);
+  return () => fs.readFileSync(file, 'utf8');
+}
 
-export async function migrate(db: Database, log: (msg: string) => void = () => undefined): Promise<number[]> {
+/** Table names a migration's SQL creates (CREATE [UNLOGGED] TABLE [IF NOT EXISTS] name). */
+export function tablesCreatedBy(sql: string): string[] {
+  const out: string[] = [];
+  const re = /\bcreate\s+(?:unlogged\s+)?table\s+(?:if\s+not\s+exists\s+)?(?:"?public"?\.)?"?([a-z_][a-z0-9_]*)"?/gi;
+  for (let m = re.exec(sql); m; m = re.exec(sql)) out.push(m[1]!.toLowerCase());
+  return out;
+}
+
+/** Throws one error listing every conflict between the sources; returns their migrations sorted. */
+export function checkMigrationSources(sources: readonly MigrationSource[]): Migration[] {
+  const problems: string[] = [];
+  const byModule = new Map<string, MigrationSource>();
+  for (const s of sources) {
+    if (byModule.has(s.module)) problems.push(`module '${s.module}' declares migrations twice`);
+    byModule.set(s.module, s);
+    const [lo, hi] = s.range;
+    if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 1 && lo <= hi)) problems.push(`module '${s.module}': range ${lo}–${hi} is not a range of positive versions`);
+    for (const m of s.migrations) {
+      if (m.version < lo || m.version > hi) problems.push(`module '${s.module}': migration ${m.version} '${m.name}' is outside its range ${lo}–${hi}`);
+    }
+  }
+  for (let i = 0; i < sources.length; i++) {
+    for (let j = i + 1; j < sources.length; j++) {
+      const a = sources[i]!;
+      const b = sources[j]!;
+      if (a.range[0] <= b.range[1] && b.range[0] <= a.range[1]) {
+        problems.push(`modules '${a.module}' (${a.range[0]}–${a.range[1]}) and '${b.module}' (${b.range[0]}–${b.range[1]}) claim overlapping migration ranges`);
+      }
+    }
+  }
+  const versions = new Map<number, string>();
+  const tables = new Map<string, string>();
+  for (const s of sources) {
+    for (const m of s.migrations) {
+      const other = versions.get(m.version);
+      if (other !== undefined) problems.push(`migration ${m.version} is declared by '${other}' and by '${s.module}'`);
+      versions.set(m.version, s.module);
+      for (const t of tablesCreatedBy(m.sql())) {
+        const owner = tables.get(t);
+        if (owner !== undefined && owner !== s.module) problems.push(`table '${t}' is created by module '${owner}' and by module '${s.module}'`);
+        else tables.set(t, s.module);
+      }
+    }
+  }
+  if (problems.length) throw new Error(`Module migrations conflict:\n  - ${problems.join('\n  - ')}`);
+  return sources.flatMap((s) => s.migrations).sort((a, b) => a.version - b.version);
+}
+
+export async function migrate(db: Database, sources: readonly MigrationSource[], log: (msg: string) => void = () => undefined): Promise<number[]> {
+  const migrations = checkMigrationSources(sources);
   await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
   // Several servers may start at once against one PostgreSQL: a session lock serialises them.
@@ -52,7 +87,7 @@ export async function migrate(db: Database, log: (msg: string) => void = () => u
   await db.transaction(async (client) => {
     if (db.kind === 'postgres') await client.query('SELECT pg_advisory_xact_lock(7262001)');
     const done = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
-    for (const m of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {
+    for (const m of migrations) {
       if (done.has(m.version)) continue;
       log(`migration ${m.version} ${m.name}`);
       await client.query(m.sql());

@@ -5,9 +5,10 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FhirRepository } from '../fhir/repository.js';
-import type { AuditLog } from './audit.js';
+import type { AuditLog } from '../fhir/audit.js';
 import type { AuthService, AuthUser, Permission } from './auth.js';
 import type { Database } from './db.js';
+import type { Migration } from './migrations.js';
 import type { Processor, ProcessorControl } from './processors.js';
 
 export interface ModuleContext {
@@ -40,6 +41,12 @@ export interface ProcessorContext {
 
 export interface YifangModule {
   name: string;
+  /**
+   * The module's schema: its migrations and the version range they stay in. The composition
+   * root collects them; a version outside the range, overlapping ranges or a table created by
+   * two modules stop the server at start, naming both.
+   */
+  migrations?: { range: readonly [number, number]; list: readonly Migration[] };
   register(ctx: ModuleContext): Promise<void>;
   /** The module's change-log processors, built where they will run. */
   processors?(ctx: ProcessorContext): Processor[];

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { FhirRepository } from '../fhir/repository.js';
 import { loadDefinitions } from '../fhir/definitions.js';
 import { ProcessorRunner, subtractSeqs } from './processors.js';
-import { freshDatabase, storeKinds } from './testing.js';
+import { freshDatabase, storeKinds } from '../app/testing.js';
 
 it('subtracts found sequence numbers from gap ranges', () => {
   expect(subtractSeqs([[5, 9, 1]], [5, 7])).toEqual([[6, 6, 1], [8, 9, 1]]);

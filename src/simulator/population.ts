@@ -4,7 +4,7 @@
  * resident ID numbers, phones, occupations (人群分类), care-home residents and staff, and the
  * chronic-disease state. Stored as typed arrays so that a million people fit in memory.
  */
-import { makeIdNumber } from '../identity/id-number.js';
+import { makeIdNumber } from '../shared/id-number.js';
 import { addMonths, ageYears, civilFromDay, isoDate } from './calendar.js';
 import type { Area, DistrictConfig } from './district.js';
 import type { NameBook, Sex } from './names.js';

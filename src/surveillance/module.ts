@@ -3,6 +3,7 @@
  * Configuration is validated before anything registers: an unknown signal or method stops the
  * server with a message naming it.
  */
+import { sqlFile } from '../platform/migrations.js';
 import type { Condition } from '@medplum/fhirtypes';
 import type { YifangModule } from '../platform/module.js';
 import { WebhookDeliverer } from './alerts/webhooks.js';
@@ -19,6 +20,15 @@ const COUNTS_TOUCHED = 'surveillance:counts-touched';
 
 const surveillanceModule: YifangModule = {
   name: 'surveillance',
+  migrations: {
+    range: [200, 299],
+    list: [
+      { version: 200, name: 'surveillance-reporting', sql: sqlFile(new URL('./migrations/200_reporting.sql', import.meta.url)) },
+      { version: 210, name: 'surveillance-signals', sql: sqlFile(new URL('./migrations/210_signals.sql', import.meta.url)) },
+      { version: 250, name: 'surveillance-alerts', sql: sqlFile(new URL('./migrations/250_alerts.sql', import.meta.url)) },
+      { version: 251, name: 'surveillance-weak-evidence', sql: sqlFile(new URL('./migrations/251_weak_evidence.sql', import.meta.url)) },
+    ],
+  },
   processors({ db, repo, emit }) {
     const config = loadSurveillanceConfig();
     const touch: TouchListener = (signal, communityCode, day) => emit(COUNTS_TOUCHED, [signal, communityCode, day]);

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { makeIdNumber } from '../identity/id-number.js';
-import { describeEachStore } from '../platform/testing.js';
+import { makeIdNumber } from '../shared/id-number.js';
+import { describeEachStore } from '../app/testing.js';
 import { loadDistrictGeographyJson } from './geography.js';
 import { surveillanceRuntime } from './module.js';
 

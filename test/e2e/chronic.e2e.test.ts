@@ -12,15 +12,15 @@ import { artifactsDir, ensureWebBuild, haveChromium, launchChromium, openDistric
 import type { Browser } from 'playwright-core';
 import { LoginPage } from './pages/login.page.js';
 import { ChronicPages } from './pages/chronic.page.js';
-import { addDays } from '../../src/chronic/rules.js';
-import { todayInChina } from '../../src/chronic/context.js';
+import { addDays } from '../../src/primary-care/chronic/rules.js';
+import { todayInChina } from '../../src/primary-care/chronic/context.js';
 
 const artifacts = artifactsDir;
 const ADMIN_PASSWORD = 'e2e-admin-Pa55word';
 
 
 describe.skipIf(!haveChromium)('chronic care screens in Chromium', () => {
-  let server: Awaited<ReturnType<typeof import('../../src/server.js').startServer>> | undefined;
+  let server: Awaited<ReturnType<typeof import('../../src/app/server.js').startServer>> | undefined;
   let browser: Browser | undefined;
   let dataDir: string;
   let child: string;
@@ -29,7 +29,7 @@ describe.skipIf(!haveChromium)('chronic care screens in Chromium', () => {
   beforeAll(async () => {
     ensureWebBuild();
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'yifang-e2e-chronic-'));
-    const { startServer } = await import('../../src/server.js');
+    const { startServer } = await import('../../src/app/server.js');
     server = await startServer({ port: 0, dataDir, loadDemo: false, adminPassword: ADMIN_PASSWORD, quiet: true, mllpPort: 0 });
     const { simulate } = await import('../../src/simulator/index.js');
     const { importPath } = await import('../../src/fhir/import.js');

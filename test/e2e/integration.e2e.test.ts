@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactsDir, ensureWebBuild, haveChromium, launchChromium, openDistrictPage, pageAtRest } from './harness.js';
 import type { Browser } from 'playwright-core';
-import { makeIdNumber, RESIDENT_ID_SYSTEM } from '../../src/identity/id-number.js';
+import { makeIdNumber, RESIDENT_ID_SYSTEM } from '../../src/shared/id-number.js';
 import { LoginPage } from './pages/login.page.js';
 
 const artifacts = artifactsDir;
@@ -32,7 +32,7 @@ const patient = (id: string, name: string, org: string, idNumber?: string) => ({
 });
 
 describe.skipIf(!haveChromium)('data intake screens in Chromium', () => {
-  let server: Awaited<ReturnType<typeof import('../../src/server.js').startServer>> | undefined;
+  let server: Awaited<ReturnType<typeof import('../../src/app/server.js').startServer>> | undefined;
   let browser: Browser | undefined;
   let dataDir: string;
   let token: string;
@@ -40,7 +40,7 @@ describe.skipIf(!haveChromium)('data intake screens in Chromium', () => {
   beforeAll(async () => {
     ensureWebBuild();
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'yifang-e2e-int-'));
-    const { startServer } = await import('../../src/server.js');
+    const { startServer } = await import('../../src/app/server.js');
     server = await startServer({ port: 0, mllpPort: 0, dataDir, adminPassword: PW, quiet: true });
     const login = await fetch(`${server.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PW }) });
     token = ((await login.json()) as { access_token: string }).access_token;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactsDir, CHROMIUM, ensureWebBuild, haveChromium, launchChromium, openDistrictPage, repoRoot } from './harness.js';
 import type { Browser, Page } from 'playwright-core';
-import { makeIdNumber, RESIDENT_ID_SYSTEM } from '../../src/identity/id-number.js';
+import { makeIdNumber, RESIDENT_ID_SYSTEM } from '../../src/shared/id-number.js';
 import { LoginPage } from './pages/login.page.js';
 import { ResidentRecordPage } from './pages/resident-record.page.js';
 import { ResidentsPage } from './pages/residents.page.js';
@@ -49,7 +49,7 @@ describe.skipIf(!haveChromium)(suiteName, () => {
   beforeAll(async () => {
     ensureWebBuild();
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'yifang-e2e-'));
-    const { startServer } = await import('../../src/server.js');
+    const { startServer } = await import('../../src/app/server.js');
     server = await startServer({ port: 0, dataDir, loadDemo: false, adminPassword: ADMIN_PASSWORD, quiet: true });
 
     // Log in over HTTP and load one Synthea patient through the FHIR transaction endpoint.

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactsDir, CHROMIUM, ensureWebBuild, haveChromium, launchChromium, openDistrictPage, repoRoot } from './harness.js';
 import type { Browser, Page } from 'playwright-core';
-import { makeIdNumber } from '../../src/identity/id-number.js';
+import { makeIdNumber } from '../../src/shared/id-number.js';
 import { AlertBoardPage } from './pages/alert-board.page.js';
 import { AlertDetailPage } from './pages/alert.page.js';
 import { LoginPage } from './pages/login.page.js';
@@ -50,7 +50,7 @@ describe.skipIf(!haveChromium)(suiteName, () => {
   beforeAll(async () => {
     ensureWebBuild();
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'yifang-e2e-surv-'));
-    const { startServer } = await import('../../src/server.js');
+    const { startServer } = await import('../../src/app/server.js');
     const s = await startServer({ port: 0, dataDir, loadDemo: false, adminPassword: ADMIN_PASSWORD, quiet: true, mllpPort: 0 });
     server = s;
     const { loadDistrictGeographyJson } = await import('../../src/surveillance/geography.js');

@@ -3,7 +3,7 @@
  * report-cards.ndjson and POST /api/report-cards accepts — and its validation against the
  * mandatory fields of rules.md §1. Validation is pure: it names every bad field.
  */
-import { parseIdNumber } from '../../identity/id-number.js';
+import { parseIdNumber } from '../../shared/id-number.js';
 
 export type ResidenceCategory = '本县区' | '本市其他县区' | '本省其它地市' | '外省' | '港澳台' | '外籍';
 export const RESIDENCE_CATEGORIES: readonly ResidenceCategory[] = ['本县区', '本市其他县区', '本省其它地市', '外省', '港澳台', '外籍'];

@@ -7,7 +7,7 @@
 import type { Patient, Task, Condition } from '@medplum/fhirtypes';
 import type pg from 'pg';
 import type { FhirRepository } from '../../fhir/repository.js';
-import { RESIDENT_ID_SYSTEM } from '../../identity/id-number.js';
+import { RESIDENT_ID_SYSTEM } from '../../shared/id-number.js';
 import type { Database } from '../../platform/db.js';
 import { conflict, notFound, badRequest } from '../../platform/errors.js';
 import { findNotifiable, findNotifiableByName, type NotifiableDisease, type NotifiableList } from '../notifiable.js';

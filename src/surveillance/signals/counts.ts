@@ -2,7 +2,7 @@
  * Daily signal counts (table signal_count), moved by deltas as records arrive. Every change
  * reports the (signal, area, day) it touched so detection can re-run for that series only.
  */
-import type { Queryable } from '../../fhir/repository.js';
+import type { Queryable } from '../../platform/db.js';
 
 export interface CountDelta {
   signal: string;

@@ -1,0 +1,36 @@
+/**
+ * The capabilities the server runs, in start order, and the schema they declare. A module
+ * registers its routes, change-log processors, migrations and shutdown hooks through its
+ * YifangModule object (src/platform/module.ts).
+ * To add one: export a YifangModule from src/<capability>/module.ts and list it here.
+ */
+import { CORE_MIGRATIONS } from '../fhir/migrations.js';
+import feedsModule from '../feeds/module.js';
+import hl7Module from '../hl7v2/module.js';
+import identityModule from '../identity/module.js';
+import { checkMigrationSources, migrate, type Migration, type MigrationSource } from '../platform/migrations.js';
+import type { Database } from '../platform/db.js';
+import type { YifangModule } from '../platform/module.js';
+import primaryCareModule from '../primary-care/module.js';
+import surveillanceModule from '../surveillance/module.js';
+
+export const MODULES: readonly YifangModule[] = [hl7Module, feedsModule, identityModule, primaryCareModule, surveillanceModule];
+
+export async function loadModules(): Promise<YifangModule[]> {
+  return [...MODULES];
+}
+
+/** The core schema followed by every module's migrations (each in its own version range). */
+export function migrationSources(modules: readonly YifangModule[] = MODULES): MigrationSource[] {
+  return [CORE_MIGRATIONS, ...modules.flatMap((m) => (m.migrations ? [{ module: m.name, range: m.migrations.range, migrations: m.migrations.list }] : []))];
+}
+
+/** Every migration of the core and the modules, checked (ranges, versions, table owners) and ordered. */
+export function allMigrations(modules: readonly YifangModule[] = MODULES): Migration[] {
+  return checkMigrationSources(migrationSources(modules));
+}
+
+/** Brings a database to the current schema of the core and every module. */
+export function migrateAll(db: Database, log?: (msg: string) => void): Promise<number[]> {
+  return migrate(db, migrationSources(), log);
+}

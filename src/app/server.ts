@@ -1,0 +1,260 @@
+/**
+ * Composition root for the HTTP server: database → migrations → modules → routes.
+ * `startServer` is what `npm start`, the CLI and the end-to-end tests all call.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import { loadDefinitions } from '../fhir/definitions.js';
+import { importNdjson, importBundle } from '../fhir/import.js';
+import { FhirRepository } from '../fhir/repository.js';
+import { FHIR_JSON, registerFhirRoutes } from '../fhir/rest.js';
+import { AuditLog } from '../fhir/audit.js';
+import { AuthService, requirePermission, type AuthUser } from '../platform/auth.js';
+import { openDatabase, type Database } from '../platform/db.js';
+import { badRequest, HttpError } from '../platform/errors.js';
+import { migrateAll } from './modules.js';
+import { describeRoute, openApiDocument } from '../platform/openapi.js';
+import type { Bundle } from '@medplum/fhirtypes';
+import { loadModules } from './modules.js';
+import type { ModuleContext } from '../platform/module.js';
+import { ProcessorHub } from './processor-thread.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface ServerOptions {
+  port?: number;
+  host?: string;
+  dataDir?: string;
+  databaseUrl?: string;
+  /** Load the demo data on first start (empty store). */
+  loadDemo?: boolean;
+  adminPassword?: string;
+  quiet?: boolean;
+  bodyLimitMb?: number;
+  sharedDir?: string;
+  /** MLLP (HL7 v2) listener port; 0 picks a free one; undefined uses MLLP_PORT or 2575. */
+  mllpPort?: number;
+  /** Use an already open database (tests). */
+  db?: Database;
+  /**
+   * Run the change-log processors in a thread of their own (PostgreSQL only; default on there).
+   * Off, they share the main thread's event loop with intake.
+   */
+  processorThread?: boolean;
+}
+
+export interface RunningServer {
+  url: string;
+  app: FastifyInstance;
+  db: Database;
+  repo: FhirRepository;
+  auth: AuthService;
+  audit: AuditLog;
+  processors: ProcessorHub;
+  close(): Promise<void>;
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const log = options.quiet ? () => undefined : (m: string) => console.log(m);
+  loadDefinitions();
+  const db = options.db ?? (await openDatabase({ databaseUrl: options.databaseUrl, dataDir: options.dataDir }));
+  await migrateAll(db, (m) => log(`[db] ${m}`));
+  const repo = new FhirRepository(db);
+  const auth = new AuthService(db);
+  const audit = new AuditLog(db);
+  await audit.init();
+
+  const adminPassword = options.adminPassword ?? 'yifang-admin';
+  if (!options.databaseUrl) {
+    // Demo mode: make sure the administrator exists with the configured password.
+    await auth.addUser({ username: 'admin', password: adminPassword, displayName: '系统管理员', roles: ['admin'], organization: '演示区卫生健康局' });
+  }
+
+  const app = Fastify({ logger: false, bodyLimit: Math.round((options.bodyLimitMb ?? 32) * 1024 * 1024), trustProxy: true });
+
+  // FHIR JSON bodies; NDJSON and HL7 stay raw streams/text for the modules that read them.
+  app.addContentTypeParser(['application/fhir+json', 'application/json'], { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, body === '' ? undefined : JSON.parse(body as string));
+    } catch (err) {
+      done(badRequest(`Malformed JSON: ${(err as Error).message}`), undefined);
+    }
+  });
+  app.addContentTypeParser(['application/x-ndjson', 'application/fhir+ndjson'], (_req, payload, done) => done(null, payload));
+  app.addContentTypeParser(['text/plain', 'text/csv', 'x-application/hl7-v2+er7', 'application/hl7-v2'], { parseAs: 'buffer' }, (_req, body, done) =>
+    done(null, body),
+  );
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    let e: HttpError;
+    if (err instanceof HttpError) e = err;
+    else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') e = new HttpError(413, `Request body is larger than the limit of ${options.bodyLimitMb ?? 32} MB; use bulk import for large files`, 'too-costly');
+    else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') e = new HttpError(415, `Unsupported Content-Type '${req.headers['content-type'] ?? ''}': send application/fhir+json`, 'not-supported');
+    else if (err.statusCode && err.statusCode < 500) e = new HttpError(err.statusCode, err.message, 'invalid');
+    else {
+      console.error(`[http] ${req.method} ${req.url}:`, err);
+      e = new HttpError(500, 'Internal error; the request was not completed. The server log has details.', 'exception');
+    }
+    void reply.code(e.status).type(FHIR_JSON).send(e.toOperationOutcome());
+  });
+
+  const authenticate = (req: FastifyRequest): Promise<AuthUser> => auth.authenticate(req.headers.authorization);
+
+  describeRoute({ method: 'get', path: '/healthz', summary: 'Health check (no authentication)', tag: 'platform', auth: false });
+  app.get('/healthz', async () => {
+    await db.query('select 1');
+    return { status: 'ok', store: db.kind };
+  });
+
+  describeRoute({
+    method: 'post',
+    path: '/auth/login',
+    summary: 'Log in; returns a bearer token',
+    tag: 'auth',
+    auth: false,
+    requestBody: { contentType: 'application/json', schema: { type: 'object', required: ['username', 'password'], properties: { username: { type: 'string' }, password: { type: 'string' } } } },
+    responses: { '200': '{"access_token", "token_type", "expires_in", "user"}', '401': 'Wrong username or password' },
+  });
+  app.post('/auth/login', async (req, reply) => {
+    const body = req.body as { username?: unknown; password?: unknown } | undefined;
+    if (!body || typeof body.username !== 'string' || typeof body.password !== 'string') {
+      throw badRequest('Send JSON {"username": "...", "password": "..."}');
+    }
+    try {
+      const { token, user } = await auth.login(body.username, body.password);
+      audit.record({ user, action: 'E', subtype: 'login', entities: [`user:${user.username}`], outcome: 'success', sourceAddress: req.ip });
+      return reply.send({ access_token: token, token_type: 'Bearer', expires_in: 12 * 3600, user });
+    } catch (err) {
+      audit.record({ user: { username: body.username, displayName: body.username, roles: [] }, action: 'E', subtype: 'login', entities: [`user:${body.username}`], outcome: 'failure', sourceAddress: req.ip });
+      throw err;
+    }
+  });
+  describeRoute({ method: 'post', path: '/auth/logout', summary: 'End the session of the bearer token', tag: 'auth' });
+  app.post('/auth/logout', async (req) => {
+    await auth.logout(req.headers.authorization);
+    return { ok: true };
+  });
+  describeRoute({ method: 'get', path: '/auth/me', summary: 'The logged-in user, roles and organization', tag: 'auth' });
+  app.get('/auth/me', async (req) => authenticate(req));
+
+  describeRoute({ method: 'get', path: '/api/docs', summary: 'This OpenAPI document', tag: 'platform', auth: false });
+  app.get('/api/docs', async () => openApiDocument());
+
+  describeRoute({
+    method: 'post',
+    path: '/api/import',
+    summary: 'Bulk import: FHIR NDJSON (application/fhir+ndjson, streamed) or a Bundle (application/fhir+json)',
+    tag: 'fhir-import',
+    requestBody: { contentType: 'application/fhir+ndjson', schema: { type: 'string' } },
+    responses: { '200': '{"resources", "errors":[{"line","message"}], "seconds"}', '400': 'Not NDJSON or a Bundle', '403': 'Role may not import' },
+  });
+  app.post('/api/import', async (req, reply) => {
+    const user = await authenticate(req);
+    requirePermission(user, 'import');
+    const type = req.headers['content-type'] ?? '';
+    const stats = type.includes('ndjson')
+      ? await importNdjson(repo, req.body as NodeJS.ReadableStream as import('node:stream').Readable, 'request body')
+      : await importBundle(repo, req.body as Bundle, 'request body');
+    await repo.db.transaction((c) =>
+      audit.recordNow(c, { user, action: 'C', subtype: 'import', entities: [`import of ${stats.resources} resources`], outcome: stats.errors.length ? 'failure' : 'success', outcomeText: stats.errors.length ? `${stats.errors.length} lines rejected` : undefined }),
+    );
+    return reply.send(stats);
+  });
+
+  registerFhirRoutes(app, { repo, audit, authenticate });
+
+  const modules = await loadModules();
+  const processorListeners = new Map<string, ((payload: unknown) => void)[]>();
+  const processors = new ProcessorHub({
+    db,
+    repo,
+    modules,
+    thread: db.kind === 'postgres' && options.processorThread !== false,
+    onEvent: (event, payload) => {
+      for (const listener of processorListeners.get(event) ?? []) listener(payload);
+    },
+    log: (m) => console.error(m),
+  });
+  const closeHooks: (() => Promise<void>)[] = [];
+  const moduleContext: ModuleContext = {
+    app,
+    db,
+    repo,
+    audit,
+    auth,
+    processors,
+    onProcessorEvent(event, listener) {
+      processorListeners.set(event, [...(processorListeners.get(event) ?? []), listener]);
+    },
+    async guard(req, permission) {
+      const user = await authenticate(req);
+      requirePermission(user, permission);
+      return user;
+    },
+    onClose: (fn) => closeHooks.push(fn),
+    log,
+    options: { mllpPort: options.mllpPort, host: options.host },
+  };
+  for (const m of modules) await m.register(moduleContext);
+  // Every FHIR write wakes the processors, so derived data follows within milliseconds.
+  app.addHook('onResponse', async (req) => {
+    if (req.method !== 'GET') processors.poke();
+  });
+
+  const webDist = path.join(repoRoot, 'web', 'dist');
+  if (fs.existsSync(path.join(webDist, 'index.html'))) {
+    // wildcard: files are looked up per request, so a rebuilt app is served without a restart.
+    await app.register(fastifyStatic, {
+      root: webDist,
+      prefix: '/',
+      wildcard: true,
+      index: false,
+      cacheControl: false,
+      setHeaders: (res, file) => {
+        // Hashed assets never change; index.html must be revalidated to pick up new builds.
+        res.setHeader('Cache-Control', file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    });
+  }
+  app.get('/', (_req, reply) => {
+    if (!fs.existsSync(path.join(webDist, 'index.html'))) return reply.type('text/plain').send('Yifang: the web app is not built; run npm run build');
+    return reply.header('Cache-Control', 'no-cache').type('text/html').send(fs.createReadStream(path.join(webDist, 'index.html')));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const pathname = req.url.split('?')[0]!;
+    const isAppRoute = !pathname.startsWith('/fhir') && !pathname.startsWith('/api') && !pathname.startsWith('/assets/') && !/\.[a-z0-9]+$/i.test(pathname);
+    if (req.method === 'GET' && isAppRoute && fs.existsSync(path.join(webDist, 'index.html'))) {
+      return reply.header('Cache-Control', 'no-cache').type('text/html').send(fs.createReadStream(path.join(webDist, 'index.html')));
+    }
+    return reply.code(404).type(FHIR_JSON).send(new HttpError(404, `No route ${req.method} ${req.url.split('?')[0]}`, 'not-found').toOperationOutcome());
+  });
+
+  if (options.loadDemo) {
+    const { loadDemoData } = await import('./demo.js');
+    await loadDemoData({ repo, db, app, auth, adminPassword, sharedDir: options.sharedDir, log });
+  }
+
+  processors.start();
+  const address = await app.listen({ port: options.port ?? 8080, host: options.host ?? '127.0.0.1' });
+  const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
+  return {
+    url,
+    app,
+    db,
+    repo,
+    auth,
+    audit,
+    processors,
+    async close() {
+      await app.close();
+      await processors.close();
+      for (const fn of closeHooks.reverse()) await fn();
+      await audit.close();
+      if (!options.db) await db.close();
+    },
+  };
+}

@@ -1,0 +1,269 @@
+/**
+ * Public-health indicators with their exact definitions (rules.md §3, §4, contracts):
+ * computed from the chronic tables by set-based SQL, grouped by doctor, team, centre or street,
+ * for any period, each figure drillable to the residents behind it.
+ */
+import type pg from 'pg';
+import { badRequest } from '../../platform/errors.js';
+import { ruleSetFor, type ChronicRuleSet } from '../chronic/rules.js';
+import { childScheduleFor, type Schedules, addMonths } from '../immunization/schedule.js';
+import { keyPopulationsOnSql, populationsOf } from '../care/key-populations.js';
+
+type Q = Pick<pg.PoolClient, 'query'>;
+
+export interface IndicatorDefinition {
+  code: string;
+  name: string;
+  numerator: string;
+  denominator: string;
+  source: string;
+}
+
+export const INDICATORS: IndicatorDefinition[] = [
+  ...(['htn', 'dm'] as const).flatMap((d) => {
+    const n = d === 'htn' ? '高血压' : '2型糖尿病';
+    return [
+      {
+        code: `${d}-standard-management`,
+        name: `${n}患者规范管理率`,
+        numerator: '期内随访 ≥ 4 次（规则集 minFollowUpsPerYear）且期内每次随访按时（不晚于上次随访确定的下次随访日期 + onTimeToleranceDays）的患者数',
+        denominator: '期内管理的患者数：在登记册中且期内至少随访 1 次',
+        source: 'rules.md §3 规范管理率; 国家基本公共卫生服务规范（第三版）',
+      },
+      {
+        code: `${d}-control`,
+        name: d === 'htn' ? '高血压患者血压控制率' : '2型糖尿病患者血糖控制率',
+        numerator: `期内最近一次随访${d === 'htn' ? '血压' : '血糖（空腹血糖，无则 HbA1c）'}达标（按随访日有效规则集的年龄/合并症目标）的患者数`,
+        denominator: '期内管理的患者数：在登记册中且期内至少随访 1 次',
+        source: 'rules.md §3 血压(血糖)控制率',
+      },
+    ];
+  }),
+  {
+    code: 'contract-coverage',
+    name: '家庭医生签约覆盖率',
+    numerator: '期末有有效签约（EpisodeOfCare active，期间覆盖期末）的在册存活居民数',
+    denominator:
+      '期末在册存活居民数（分重点人群：65 岁及以上老年人、0–6 岁儿童、慢病患者（在高血压或糖尿病登记册中）、孕产妇（期末有进行中的妊娠：Condition SNOMED 77386006 / ICD-10 Z33–Z35、O00–O48，或妊娠 EpisodeOfCare）、残疾人和特困家庭（工作人员标记的 Flag，期末有效））',
+    source: '家庭医生签约服务; rules.md §6 CareTeam + EpisodeOfCare',
+  },
+  {
+    code: 'vaccine-coverage',
+    name: '国家免疫规划疫苗接种率（按出生队列）',
+    numerator: '队列中期末前已接种该剂次（含补种）的儿童数',
+    denominator: '期内出生年份队列中期末已到该剂次接种月龄的在册儿童数',
+    source: 'rules.md §4; 国家免疫规划疫苗儿童免疫程序（版本随期末）',
+  },
+];
+
+export type GroupBy = 'total' | 'doctor' | 'team' | 'organization' | 'street';
+
+export interface Period {
+  from: string;
+  to: string;
+  label: string;
+}
+
+export function parsePeriod(input: string | undefined, today: string): Period {
+  const p = input ?? today.slice(0, 4);
+  if (/^\d{4}$/.test(p)) return { from: `${p}-01-01`, to: `${p}-12-31`, label: p };
+  const m = /^(\d{4}-\d{2}-\d{2})\/(\d{4}-\d{2}-\d{2})$/.exec(p);
+  if (m && m[1]! <= m[2]!) return { from: m[1]!, to: m[2]!, label: p };
+  throw badRequest(`period: expected YYYY or YYYY-MM-DD/YYYY-MM-DD (got '${p}')`);
+}
+
+const GROUP_SQL: Record<GroupBy, string> = {
+  total: `'all'`,
+  doctor: `coalesce(r.doctor_id, '(none)')`,
+  team: `coalesce(r.team_id, '(none)')`,
+  organization: `coalesce(r.organization_id, '(none)')`,
+  street: `coalesce(substr(r.area_code, 1, 9), '(none)')`,
+};
+
+export interface IndicatorValue {
+  indicator: string;
+  group: string;
+  population?: string;
+  numerator: number;
+  denominator: number;
+  /** Percentage with one decimal, null when the denominator is 0. */
+  value: number | null;
+}
+
+const pct = (n: number, d: number) => (d ? Math.round((1000 * n) / d) / 10 : null);
+
+export interface IndicatorFilter {
+  period: Period;
+  groupBy: GroupBy;
+  /** Area code prefix (street or community). */
+  area?: string;
+  organization?: string;
+}
+
+function filters(f: IndicatorFilter, params: unknown[], alias = 'r'): string {
+  let sql = '';
+  if (f.area) (params.push(`${f.area}%`), (sql += ` AND ${alias}.area_code LIKE $${params.length}`));
+  if (f.organization) (params.push(f.organization), (sql += ` AND ${alias}.organization_id = $${params.length}`));
+  return sql;
+}
+
+/** Per-patient rows of a chronic indicator (the drill-down), with the group each belongs to. */
+export async function chronicIndicatorPatients(client: Q, disease: 'htn' | 'dm', f: IndicatorFilter, sets: ChronicRuleSet[]) {
+  const rules = ruleSetFor(sets, f.period.to);
+  const params: unknown[] = [disease, f.period.from, f.period.to];
+  const res = await client.query<{ patient_id: string; grp: string; visits: number; all_on_time: boolean; latest_controlled: boolean | null; name: string | null }>(
+    `WITH v AS (
+       SELECT patient_id, count(*)::int AS visits, bool_and(on_time) AS all_on_time,
+              (array_agg(controlled ORDER BY visit_date DESC, encounter_id DESC))[1] AS latest_controlled
+       FROM chronic_visit_eval WHERE disease = $1 AND visit_date BETWEEN $2 AND $3 GROUP BY patient_id)
+     SELECT v.patient_id, ${GROUP_SQL[f.groupBy]} AS grp, v.visits, v.all_on_time, v.latest_controlled, p.name
+     FROM v JOIN chronic_registry r ON r.patient_id = v.patient_id AND r.disease = $1
+     LEFT JOIN chronic_person p ON p.patient_id = v.patient_id
+     WHERE true ${filters(f, params)}
+     ORDER BY v.patient_id`,
+    params,
+  );
+  return res.rows.map((r) => ({
+    patientId: r.patient_id,
+    name: r.name,
+    group: r.grp,
+    followUps: r.visits,
+    allOnTime: r.all_on_time,
+    standard: r.visits >= rules.followUp.minFollowUpsPerYear && r.all_on_time,
+    controlled: r.latest_controlled === true,
+  }));
+}
+
+export async function contractCoveragePatients(client: Q, f: IndicatorFilter) {
+  const params: unknown[] = [f.period.to];
+  const group = f.groupBy === 'street' ? `coalesce(substr(r.area_code, 1, 9), '(none)')` : f.groupBy === 'organization' ? `coalesce(r.organization_id, '(none)')` : f.groupBy === 'team' ? `coalesce(c.team_id, '(none)')` : `'all'`;
+  const res = await client.query<{ patient_id: string; grp: string; contracted: boolean; age: number | null; chronic: boolean; name: string | null; pregnant: boolean | null; disabled: boolean | null; hardship: boolean | null }>(
+    `WITH kp AS (${keyPopulationsOnSql('$1')})
+     SELECT r.patient_id, ${group} AS grp, c.patient_id IS NOT NULL AS contracted, r.name,
+            extract(year FROM age($1::date, r.birth_date))::int AS age,
+            EXISTS (SELECT 1 FROM chronic_registry g WHERE g.patient_id = r.patient_id) AS chronic,
+            kp.pregnant, kp.disabled, kp.hardship
+     FROM chronic_person r
+     LEFT JOIN LATERAL (SELECT patient_id, team_id FROM care_contract k WHERE k.patient_id = r.patient_id AND k.status IN ('active', 'finished')
+                          AND (k.start_on IS NULL OR k.start_on <= $1::date) AND (k.end_on IS NULL OR k.end_on >= $1::date) LIMIT 1) c ON true
+     LEFT JOIN kp ON kp.patient_id = r.patient_id
+     WHERE NOT r.deceased AND (r.birth_date IS NULL OR r.birth_date <= $1::date) ${filters(f, params)}`,
+    params,
+  );
+  return res.rows.map((r) => ({
+    patientId: r.patient_id,
+    name: r.name,
+    group: r.grp,
+    contracted: r.contracted,
+    populations: ['all', ...populationsOf(r)] as string[],
+  }));
+}
+
+export async function vaccineCoveragePatients(client: Q, f: IndicatorFilter, schedules: Schedules) {
+  const schedule = childScheduleFor(schedules, f.period.to);
+  const params: unknown[] = [f.period.from, f.period.to];
+  const group = f.groupBy === 'street' ? `coalesce(substr(r.area_code, 1, 9), '(none)')` : f.groupBy === 'organization' ? `coalesce(r.organization_id, '(none)')` : `'all'`;
+  // Birth cohort: children born in the period's first year.
+  const cohort = f.period.from.slice(0, 4);
+  params[0] = `${cohort}-01-01`;
+  params[1] = `${cohort}-12-31`;
+  params.push(f.period.to);
+  const res = await client.query<{ patient_id: string; grp: string; birth: string; name: string | null; doses: Record<string, string[]> | null }>(
+    `SELECT r.patient_id, ${group} AS grp, to_char(r.birth_date, 'YYYY-MM-DD') AS birth, r.name,
+            (SELECT jsonb_object_agg(vaccine, dates) FROM (SELECT vaccine, array_agg(to_char(given_on, 'YYYY-MM-DD') ORDER BY given_on) AS dates FROM imm_dose d
+               WHERE d.patient_id = r.patient_id AND d.given_on <= $3::date GROUP BY vaccine) x) AS doses
+     FROM chronic_person r WHERE NOT r.deceased AND r.birth_date BETWEEN $1::date AND $2::date ${filters(f, params)}`,
+    params,
+  );
+  const out: { patientId: string; name: string | null; group: string; dose: string; covered: boolean }[] = [];
+  for (const r of res.rows) {
+    for (const d of schedule.doses) {
+      if (addMonths(r.birth, d.ageMonths) > f.period.to) continue;
+      const counted = [d.vaccine, ...(schedule.vaccines[d.vaccine]?.alsoCounts ?? [])];
+      const n = counted.reduce((s, v) => s + (r.doses?.[v]?.length ?? 0), 0);
+      out.push({ patientId: r.patient_id, name: r.name, group: r.grp, dose: `${d.vaccine}-${d.dose}`, covered: n >= d.dose });
+    }
+  }
+  return out;
+}
+
+/**
+ * Values of every requested indicator, grouped. The indicators' queries are independent: given
+ * a pool they run on separate connections at once (PGlite's single connection serialises them).
+ */
+export async function computeIndicators(client: Q, codes: string[], f: IndicatorFilter, sets: ChronicRuleSet[], schedules: Schedules): Promise<IndicatorValue[]> {
+  const out: IndicatorValue[] = [];
+  const tally = (indicator: string, rows: { group: string; hit: boolean; population?: string }[]) => {
+    const m = new Map<string, { n: number; d: number; population?: string; group: string }>();
+    for (const r of rows) {
+      const k = `${r.group}\u0001${r.population ?? ''}`;
+      const t = m.get(k) ?? { n: 0, d: 0, population: r.population, group: r.group };
+      t.d++;
+      if (r.hit) t.n++;
+      m.set(k, t);
+    }
+    for (const t of [...m.values()].sort((a, b) => a.group.localeCompare(b.group) || (a.population ?? '').localeCompare(b.population ?? '')))
+      out.push({ indicator, group: t.group, ...(t.population ? { population: t.population } : {}), numerator: t.n, denominator: t.d, value: pct(t.n, t.d) });
+  };
+  // Counts are aggregated in SQL (the drill-down functions above list the residents).
+  const push = (indicator: string, group: string, n: number, d: number, population?: string) =>
+    out.push({ indicator, group, ...(population ? { population } : {}), numerator: n, denominator: d, value: pct(n, d) });
+  const chronicRates = async (disease: 'htn' | 'dm') => {
+    const wantStd = codes.includes(`${disease}-standard-management`);
+    const wantCtl = codes.includes(`${disease}-control`);
+    if (!wantStd && !wantCtl) return;
+    const rules = ruleSetFor(sets, f.period.to);
+    const params: unknown[] = [disease, f.period.from, f.period.to, rules.followUp.minFollowUpsPerYear];
+    const res = await client.query<{ grp: string; d: number; std: number; ctl: number }>(
+      `WITH v AS (
+         SELECT patient_id, count(*)::int AS visits, bool_and(on_time) AS all_on_time,
+                (array_agg(controlled ORDER BY visit_date DESC, encounter_id DESC))[1] AS latest_controlled
+         FROM chronic_visit_eval WHERE disease = $1 AND visit_date BETWEEN $2 AND $3 GROUP BY patient_id)
+       SELECT ${GROUP_SQL[f.groupBy]} AS grp, count(*)::int AS d,
+              count(*) FILTER (WHERE v.visits >= $4 AND v.all_on_time)::int AS std,
+              count(*) FILTER (WHERE v.latest_controlled)::int AS ctl
+       FROM v JOIN chronic_registry r ON r.patient_id = v.patient_id AND r.disease = $1
+       WHERE true ${filters(f, params)}
+       GROUP BY 1`,
+      params,
+    );
+    for (const r of res.rows) if (wantStd) push(`${disease}-standard-management`, r.grp, r.std, r.d);
+    for (const r of res.rows) if (wantCtl) push(`${disease}-control`, r.grp, r.ctl, r.d);
+  };
+  const contractCoverage = async () => {
+    if (!codes.includes('contract-coverage')) return;
+    const params: unknown[] = [f.period.to];
+    const group = f.groupBy === 'street' ? `coalesce(substr(r.area_code, 1, 9), '(none)')` : f.groupBy === 'organization' ? `coalesce(r.organization_id, '(none)')` : f.groupBy === 'team' ? `coalesce(c.team_id, '(none)')` : `'all'`;
+    const res = await client.query<Record<string, number> & { grp: string }>(
+      `WITH c AS (SELECT DISTINCT ON (patient_id) patient_id, team_id FROM care_contract k
+                  WHERE k.status IN ('active', 'finished') AND (k.start_on IS NULL OR k.start_on <= $1::date) AND (k.end_on IS NULL OR k.end_on >= $1::date)
+                  ORDER BY patient_id, start_on DESC NULLS LAST),
+            g AS (SELECT DISTINCT patient_id FROM chronic_registry),
+            kp AS (${keyPopulationsOnSql('$1')}),
+            x AS (SELECT ${group} AS grp, c.patient_id IS NOT NULL AS hit, extract(year FROM age($1::date, r.birth_date))::int AS age, g.patient_id IS NOT NULL AS chronic,
+                         coalesce(kp.pregnant, false) AS pregnant, coalesce(kp.disabled, false) AS disabled, coalesce(kp.hardship, false) AS hardship
+                  FROM chronic_person r LEFT JOIN c ON c.patient_id = r.patient_id LEFT JOIN g ON g.patient_id = r.patient_id LEFT JOIN kp ON kp.patient_id = r.patient_id
+                  WHERE NOT r.deceased AND (r.birth_date IS NULL OR r.birth_date <= $1::date) ${filters(f, params)})
+       SELECT grp, count(*)::int AS d_all, count(*) FILTER (WHERE hit)::int AS n_all,
+              count(*) FILTER (WHERE age >= 65)::int AS d_elderly, count(*) FILTER (WHERE age >= 65 AND hit)::int AS n_elderly,
+              count(*) FILTER (WHERE chronic)::int AS d_chronic, count(*) FILTER (WHERE chronic AND hit)::int AS n_chronic,
+              count(*) FILTER (WHERE age <= 6)::int AS d_children, count(*) FILTER (WHERE age <= 6 AND hit)::int AS n_children,
+              count(*) FILTER (WHERE pregnant)::int AS d_pregnant, count(*) FILTER (WHERE pregnant AND hit)::int AS n_pregnant,
+              count(*) FILTER (WHERE disabled)::int AS d_disabled, count(*) FILTER (WHERE disabled AND hit)::int AS n_disabled,
+              count(*) FILTER (WHERE hardship)::int AS d_hardship, count(*) FILTER (WHERE hardship AND hit)::int AS n_hardship
+       FROM x GROUP BY grp`,
+      params,
+    );
+    for (const r of res.rows)
+      for (const population of ['all', 'children', 'chronic', 'disabled', 'elderly', 'hardship', 'pregnant']) if (r[`d_${population}`]! > 0) push('contract-coverage', r.grp, r[`n_${population}`]!, r[`d_${population}`]!, population);
+  };
+  const vaccineCoverage = async () => {
+    if (!codes.includes('vaccine-coverage')) return;
+    const rows = await vaccineCoveragePatients(client, f, schedules);
+    tally('vaccine-coverage', rows.map((r) => ({ group: r.group, population: r.dose, hit: r.covered })));
+  };
+  await Promise.all([chronicRates('htn'), chronicRates('dm'), contractCoverage(), vaccineCoverage()]);
+  // One order for every store and every timing: indicators in definition order, then group and population.
+  const rank = (code: string) => INDICATORS.findIndex((i) => i.code === code);
+  return out.sort((a, b) => rank(a.indicator) - rank(b.indicator) || a.group.localeCompare(b.group) || (a.population ?? '').localeCompare(b.population ?? ''));
+}

@@ -1,0 +1,33 @@
+/**
+ * Chronic care, immunization prescriptions, family-doctor contracts, referrals, education and
+ * indicators (issue #6) as one module: one change-log processor feeds every derived table.
+ */
+import { sqlFile } from '../platform/migrations.js';
+import type { YifangModule } from '../platform/module.js';
+import { loadChronicConfig } from './chronic/context.js';
+import { chronicProcessor } from './chronic/processor.js';
+import { registerChronicRoutes } from './chronic/routes.js';
+import { registerIndicatorRoutes } from './indicators/routes.js';
+import { registerCareRoutes } from './care/routes.js';
+import { registerImmunizationRoutes } from './immunization/routes.js';
+
+const chronicModule: YifangModule = {
+  name: 'primary-care',
+  migrations: {
+    range: [300, 399],
+    list: [
+      { version: 300, name: 'chronic-care', sql: sqlFile(new URL('./migrations/300_chronic.sql', import.meta.url)) },
+      { version: 301, name: 'care-key-populations', sql: sqlFile(new URL('./migrations/301_key_populations.sql', import.meta.url)) },
+    ],
+  },
+  processors: ({ repo }) => [chronicProcessor(loadChronicConfig(), repo)],
+  async register(ctx) {
+    const config = loadChronicConfig();
+    registerChronicRoutes(ctx, config);
+    registerIndicatorRoutes(ctx, config);
+    registerCareRoutes(ctx, config);
+    registerImmunizationRoutes(ctx, config);
+  },
+};
+
+export default chronicModule;
