@@ -50,13 +50,27 @@ export function generateFacts(n: number, seed = 1): Generated {
     chronic_person: t(['patient_id', 'name', 'birth_date', 'gender', 'area_code', 'organization_id', 'household_id', 'deceased']),
     chronic_condition: t(['condition_id', 'patient_id', 'icd', 'onset', 'active']),
     chronic_medication: t(['request_id', 'patient_id', 'atc', 'authored', 'active']),
-    chronic_encounter: t(['encounter_id', 'patient_id', 'visit_date', 'class', 'status', 'follow_up_mode', 'doctor_id', 'organization_id', 'symptoms', 'adverse_reaction', 'new_complication', 'ended_on']),
+    chronic_encounter: t([
+      'encounter_id',
+      'patient_id',
+      'visit_date',
+      'class',
+      'status',
+      'follow_up_mode',
+      'doctor_id',
+      'organization_id',
+      'symptoms',
+      'adverse_reaction',
+      'new_complication',
+      'ended_on',
+    ]),
     chronic_reading: t(['observation_id', 'patient_id', 'encounter_id', 'kind', 'taken_on', 'sbp', 'dbp', 'value', 'flag']),
     imm_dose: t(['immunization_id', 'patient_id', 'vaccine', 'given_on']),
     care_team_member: t(['team_id', 'practitioner_id', 'team_name', 'organization_id']),
   };
   const streets = 10;
-  for (let s = 0; s < streets; s++) for (let d = 0; d < 4; d++) tables.care_team_member.lines.push(`team-${s}-${d}\tdoc-${s}-${d}\t团队${s}-${d}\torg-${s}`);
+  for (let s = 0; s < streets; s++)
+    for (let d = 0; d < 4; d++) tables.care_team_member.lines.push(`team-${s}-${d}\tdoc-${s}-${d}\t团队${s}-${d}\torg-${s}`);
   const residents: string[] = [];
   let enc = 0;
   let obs = 0;
@@ -67,7 +81,9 @@ export function generateFacts(n: number, seed = 1): Generated {
     const birth = `${year}-${String(1 + Math.floor(r() * 12)).padStart(2, '0')}-${String(1 + Math.floor(r() * 28)).padStart(2, '0')}`;
     const street = i % streets;
     const area = `339902${String(street + 1).padStart(3, '0')}${String(1 + (i % 7)).padStart(3, '0')}`;
-    tables.chronic_person.lines.push(`${id}\t居民${i}\t${birth}\t${r() < 0.5 ? 'male' : 'female'}\t${area}\torg-${street}\thh-${Math.floor(i / 3)}\tf`);
+    tables.chronic_person.lines.push(
+      `${id}\t居民${i}\t${birth}\t${r() < 0.5 ? 'male' : 'female'}\t${area}\torg-${street}\thh-${Math.floor(i / 3)}\tf`,
+    );
     const age = 2025 - year;
     const htn = age >= 35 && r() < 0.25;
     const dm = age >= 35 && r() < 0.1;
@@ -81,14 +97,20 @@ export function generateFacts(n: number, seed = 1): Generated {
       let day = `2025-01-${String(2 + Math.floor(r() * 25)).padStart(2, '0')}`;
       for (let k = 0; k < 4; k++) {
         const e = `e${++enc}`;
-        tables.chronic_encounter.lines.push(`${e}\t${id}\t${day}\tAMB\tfinished\tface-to-face\t${doctor}\torg-${street}\t{}\t\\N\tf\t${day}`);
-        tables.chronic_reading.lines.push(`o${++obs}\t${id}\t${e}\tbp\t${day}\t${Math.round(115 + r() * 50)}\t${Math.round(70 + r() * 25)}\t\\N\t\\N`);
+        tables.chronic_encounter.lines.push(
+          `${e}\t${id}\t${day}\tAMB\tfinished\tface-to-face\t${doctor}\torg-${street}\t{}\t\\N\tf\t${day}`,
+        );
+        tables.chronic_reading.lines.push(
+          `o${++obs}\t${id}\t${e}\tbp\t${day}\t${Math.round(115 + r() * 50)}\t${Math.round(70 + r() * 25)}\t\\N\t\\N`,
+        );
         if (dm) tables.chronic_reading.lines.push(`o${++obs}\t${id}\t${e}\tfpg\t${day}\t\\N\t\\N\t${(5 + r() * 4).toFixed(1)}\t\\N`);
         day = addDays(day, 80 + Math.floor(r() * 20));
       }
     } else if (age >= 18 && r() < 0.3) {
       const day = `2025-0${1 + Math.floor(r() * 9)}-10`;
-      tables.chronic_reading.lines.push(`o${++obs}\t${id}\t\\N\tbp\t${day}\t${Math.round(110 + r() * 45)}\t${Math.round(65 + r() * 30)}\t\\N\t\\N`);
+      tables.chronic_reading.lines.push(
+        `o${++obs}\t${id}\t\\N\tbp\t${day}\t${Math.round(110 + r() * 45)}\t${Math.round(65 + r() * 30)}\t\\N\t\\N`,
+      );
     }
     if (age <= 6) {
       tables.imm_dose.lines.push(`i-${id}-1\t${id}\tHepB\t${birth}`);
@@ -120,7 +142,8 @@ export async function runChronicBench(argv: string[] = []): Promise<void> {
       const l0 = Date.now();
       await server.db.transaction(async (c) => {
         for (const [table, { columns, lines }] of Object.entries(data.tables))
-          for (let i = 0; i < lines.length; i += 200_000) await server.db.copyFrom(c, table, columns, lines.slice(i, i + 200_000).join('\n') + '\n');
+          for (let i = 0; i < lines.length; i += 200_000)
+            await server.db.copyFrom(c, table, columns, lines.slice(i, i + 200_000).join('\n') + '\n');
       });
       await server.db.query('ANALYZE');
       const loadSeconds = (Date.now() - l0) / 1000;
@@ -147,7 +170,12 @@ export async function runChronicBench(argv: string[] = []): Promise<void> {
       let result, recomputeSeconds, values, indicatorSeconds;
       try {
         if (kind === 'postgres' && !inProcess) {
-          const job: RecomputeJob = { databaseUrl: (server.db.pool as unknown as { options: { connectionString: string } }).options.connectionString, today: '2025-12-01', chunk, concurrency };
+          const job: RecomputeJob = {
+            databaseUrl: (server.db.pool as unknown as { options: { connectionString: string } }).options.connectionString,
+            today: '2025-12-01',
+            chunk,
+            concurrency,
+          };
           const done = await new Promise<RecomputeDone>((resolve, reject) => {
             // The worker is TypeScript: register tsx's loader in it first (workers do not inherit it).
             const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((api) => { api.register(); return import(${JSON.stringify(new URL('./chronic-recompute.worker.ts', import.meta.url).href)}); })`;
@@ -161,7 +189,13 @@ export async function runChronicBench(argv: string[] = []): Promise<void> {
         } else result = await recomputeAll(server.db, config.sets, '2025-12-01', { chunk, concurrency, phases });
         recomputeSeconds = (Date.now() - r0) / 1000;
         const i0 = Date.now();
-        values = await computeIndicators(server.db.pool, INDICATORS.map((i) => i.code), { period: parsePeriod('2025', '2025-12-01'), groupBy: 'team' }, config.sets, config.schedules);
+        values = await computeIndicators(
+          server.db.pool,
+          INDICATORS.map((i) => i.code),
+          { period: parsePeriod('2025', '2025-12-01'), groupBy: 'team' },
+          config.sets,
+          config.schedules,
+        );
         indicatorSeconds = (Date.now() - i0) / 1000;
       } finally {
         // Stop the prober before the server goes away, also when the recompute failed.

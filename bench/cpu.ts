@@ -55,5 +55,11 @@ export function cpuSnapshot(): CpuSnapshot | null {
 export function cpuPerUnit(a: CpuSnapshot | null, b: CpuSnapshot | null, units: number): Record<keyof CpuSnapshot, string> | null {
   if (!a || !b) return null;
   const per = (k: keyof CpuSnapshot) => (((b[k] - a[k]) * TICK_MS) / units).toFixed(2);
-  return { mainThread: per('mainThread'), otherThreads: per('otherThreads'), postgres: per('postgres'), machineBusy: per('machineBusy'), machineSteal: per('machineSteal') };
+  return {
+    mainThread: per('mainThread'),
+    otherThreads: per('otherThreads'),
+    postgres: per('postgres'),
+    machineBusy: per('machineBusy'),
+    machineSteal: per('machineSteal'),
+  };
 }

@@ -73,10 +73,25 @@ export function runSpeedBench(): SpeedRow[] {
   const weekly = syntheticWeeklySeries(15);
   const wSeries: CountSeries = { observed: weekly, freq: 52, start: [2010, 1], range: seq(weekly.length - 519, weekly.length) };
   const wData = 'synthetic 15 years weekly';
-  const add = (method: string, data: string, detector: Detector, series: CountSeries, control: DetectorControl, rMs: number | null, batch: number | null = null): void => {
+  const add = (
+    method: string,
+    data: string,
+    detector: Detector,
+    series: CountSeries,
+    control: DetectorControl,
+    rMs: number | null,
+    batch: number | null = null,
+  ): void => {
     const t = timeDetector(detector, series, control, batch);
     const points = series.range.length;
-    rows.push({ method, data, points, msPerPoint: t.wall / points, cpuMsPerPoint: t.cpu / points, speedup: rMs === null ? null : rMs / (t.wall / points) });
+    rows.push({
+      method,
+      data,
+      points,
+      msPerPoint: t.wall / points,
+      cpuMsPerPoint: t.cpu / points,
+      speedup: rMs === null ? null : rMs / (t.wall / points),
+    });
   };
   add('farringtonFlexible (Noufaily, b=5, w=3)', wData, farringtonFlexible, wSeries, NOUFAILY_B5, R_MS_PER_POINT, 8);
   add('farringtonFlexible (original, b=5, w=3)', wData, farringtonFlexible, wSeries, { b: 5, w: 3 }, null, 8);
@@ -88,7 +103,14 @@ export function runSpeedBench(): SpeedRow[] {
   add('glrnb (Poisson, c.ARL 5)', wData, glrnb, wSeries, { alpha: 0 }, null);
   add('cidarsMpm', wData, cidarsMpm, wSeries, {}, null);
   const daily = syntheticDailySeries(3 * 365);
-  add('essence', 'synthetic 3 years daily', essence, { observed: daily, freq: 365, start: [2022, 1], range: seq(daily.length - 364, daily.length) }, {}, null);
+  add(
+    'essence',
+    'synthetic 3 years daily',
+    essence,
+    { observed: daily, freq: 365, start: [2022, 1], range: seq(daily.length - 364, daily.length) },
+    {},
+    null,
+  );
   return rows;
 }
 
@@ -109,7 +131,14 @@ export function runComparison(perScenario: number, seed = EVALUATION_SEED): { ro
   for (const sc of STANDARD_SCENARIOS) {
     const set = simulateScenario(sc, perScenario, seed);
     for (const [name, detector, control] of methods) {
-      const counts = set.map((s) => countDetections(detector(s, control).alarm, s.truth, s.range, s.outbreaks.filter((o) => o.current)));
+      const counts = set.map((s) =>
+        countDetections(
+          detector(s, control).alarm,
+          s.truth,
+          s.range,
+          s.outbreaks.filter((o) => o.current),
+        ),
+      );
       const summary = summarize(addCounts(...counts));
       rows.push({ group: `${sc.id} ${sc.description}`, method: name, summary });
       per.set(name, [...(per.get(name) ?? []), summary]);
@@ -143,7 +172,10 @@ export interface DetectorsBenchOptions {
 }
 
 /** Prints the speed table and the default-vs-Noufaily table; returns both. */
-export function runDetectorsBench(options: DetectorsBenchOptions = {}): { speed: SpeedRow[]; comparison: { rows: ComparisonRow[]; overall: ComparisonRow[] } | null } {
+export function runDetectorsBench(options: DetectorsBenchOptions = {}): {
+  speed: SpeedRow[];
+  comparison: { rows: ComparisonRow[]; overall: ComparisonRow[] } | null;
+} {
   let speed: SpeedRow[] = [];
   if (options.speed !== false) {
     speed = runSpeedBench();
@@ -155,7 +187,9 @@ export function runDetectorsBench(options: DetectorsBenchOptions = {}): { speed:
   if (options.evaluation !== false) {
     const n = options.series ?? 100;
     comparison = runComparison(n);
-    console.log(`(b) default (yifangCusum) vs noufaily (farringtonFlexible, α = 0.05, b = 5, w = 3): ${n} series per scenario, evaluation seed ${EVALUATION_SEED}\n`);
+    console.log(
+      `(b) default (yifangCusum) vs noufaily (farringtonFlexible, α = 0.05, b = 5, w = 3): ${n} series per scenario, evaluation seed ${EVALUATION_SEED}\n`,
+    );
     console.log(formatEvaluationTable([...comparison.rows, ...comparison.overall]));
     console.log('');
   }
@@ -170,5 +204,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
     console.error('--series must be a positive integer');
     process.exit(2);
   }
-  runDetectorsBench({ ...(series !== undefined ? { series } : {}), speed: !args.includes('--skip-speed'), evaluation: !args.includes('--skip-eval') });
+  runDetectorsBench({
+    ...(series !== undefined ? { series } : {}),
+    speed: !args.includes('--skip-speed'),
+    evaluation: !args.includes('--skip-eval'),
+  });
 }

@@ -31,8 +31,7 @@ const NOUFAILY: DetectorControl = {
 };
 
 const REFS_DIR =
-  process.env['YIFANG_SURVEILLANCE_REFS'] ??
-  path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/surveillance-refs');
+  process.env['YIFANG_SURVEILLANCE_REFS'] ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/surveillance-refs');
 
 /** Small deterministic PRNG (mulberry32). */
 function prng(seed: number): () => number {
@@ -91,7 +90,7 @@ export function syntheticWeeklySeries(years: number, seed = 20130101): number[] 
   const out: number[] = [];
   for (let t = 1; t <= n; t++) {
     const mu = Math.exp(1.5 + 0.001 * t + 0.6 * Math.cos((2 * Math.PI * t) / 52) + 0.3 * Math.sin((2 * Math.PI * t) / 52));
-    const lambda = mu * gamma(mu / (phi - 1), rand) / (mu / (phi - 1));
+    const lambda = (mu * gamma(mu / (phi - 1), rand)) / (mu / (phi - 1));
     out.push(poisson(lambda, rand));
   }
   for (let o = 0; o < years; o++) {
@@ -102,7 +101,6 @@ export function syntheticWeeklySeries(years: number, seed = 20130101): number[] 
   return out;
 }
 
-
 function seq(from: number, to: number): number[] {
   const out: number[] = [];
   for (let i = from; i <= to; i++) out.push(i);
@@ -111,7 +109,14 @@ function seq(from: number, to: number): number[] {
 
 export async function runFarringtonBench(): Promise<{ rows: Array<Record<string, string | number>> }> {
   const rows: Array<Record<string, string | number>> = [];
-  const add = (method: string, data: string, detector: Detector, series: CountSeries, control: DetectorControl, compareWithR: boolean): void => {
+  const add = (
+    method: string,
+    data: string,
+    detector: Detector,
+    series: CountSeries,
+    control: DetectorControl,
+    compareWithR: boolean,
+  ): void => {
     const points = series.range.length;
     const t = timeDetector(detector, series, control, 8);
     const ms = t.wall / points;
@@ -138,7 +143,14 @@ export async function runFarringtonBench(): Promise<{ rows: Array<Record<string,
   const years = 15;
   const observed = syntheticWeeklySeries(years);
   const synthetic: CountSeries = { observed, freq: 52, start: [2010, 1], range: seq(observed.length - 519, observed.length) };
-  add('farringtonFlexible (Noufaily, b=5)', `synthetic ${years} years weekly`, farringtonFlexible, synthetic, { ...NOUFAILY, b: 5, w: 3 }, true);
+  add(
+    'farringtonFlexible (Noufaily, b=5)',
+    `synthetic ${years} years weekly`,
+    farringtonFlexible,
+    synthetic,
+    { ...NOUFAILY, b: 5, w: 3 },
+    true,
+  );
   add('farrington (classic, b=5, w=3)', `synthetic ${years} years weekly`, farrington, synthetic, { b: 5, w: 3 }, false);
 
   return { rows };

@@ -34,7 +34,10 @@ export function syntheaSample(dir = SHARED): Resource[] {
     for (const line of fs.readFileSync(path.join(nd, f), 'utf8').split('\n')) if (line.trim()) out.push(JSON.parse(line) as Resource);
   }
   const bd = path.join(dir, 'synthea-fhir-r4-bundles');
-  for (const f of fs.readdirSync(bd).filter((x) => x.endsWith('.json')).sort()) {
+  for (const f of fs
+    .readdirSync(bd)
+    .filter((x) => x.endsWith('.json'))
+    .sort()) {
     const b = JSON.parse(fs.readFileSync(path.join(bd, f), 'utf8')) as { entry?: { resource: Resource }[] };
     for (const e of b.entry ?? []) out.push(e.resource);
   }
@@ -82,7 +85,8 @@ export async function runFhirCpuBench(argv: string[] = []): Promise<{ rows: Arra
   // The fast paths must agree with the reference on this data before their timing means anything.
   for (const r of resources) {
     if (!referenceValidate(r) || fastValidateResource(r).length) throw new Error(`Validators disagree on ${r.resourceType}/${r.id}`);
-    if (JSON.stringify(extractSearchValues(r)) !== JSON.stringify(fastExtractSearchValues(r))) throw new Error(`Extractors disagree on ${r.resourceType}/${r.id}`);
+    if (JSON.stringify(extractSearchValues(r)) !== JSON.stringify(fastExtractSearchValues(r)))
+      throw new Error(`Extractors disagree on ${r.resourceType}/${r.id}`);
   }
 
   const cases: [string, string, (r: Resource) => unknown][] = [
@@ -104,7 +108,7 @@ export async function runFhirCpuBench(argv: string[] = []): Promise<{ rows: Arra
       implementation: impl,
       'ms/resource (wall, median)': t.wallMs.toFixed(4),
       'ms/resource (CPU, best)': t.cpuMs.toFixed(4),
-      'resources/s per core (CPU)': Math.round(1 / t.cpuMs * 1000),
+      'resources/s per core (CPU)': Math.round((1 / t.cpuMs) * 1000),
       speedup: ref ? `${(ref.cpuMs / t.cpuMs).toFixed(1)}×` : '',
     });
   }

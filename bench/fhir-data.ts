@@ -48,7 +48,10 @@ export function writeRepeatedNdjson(file: string, total: number, firstCopy = 0):
       chunk.push(
         line
           .replace(/"id":"([A-Za-z0-9\-.]+)"/, (_m, id: string) => `"id":"${id.slice(0, 56)}-${k}"`)
-          .replace(/"reference":"([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]+)"/g, (_m, t: string, id: string) => `"reference":"${t}/${id.slice(0, 56)}-${k}"`)
+          .replace(
+            /"reference":"([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]+)"/g,
+            (_m, t: string, id: string) => `"reference":"${t}/${id.slice(0, 56)}-${k}"`,
+          )
           .replace(/"reference":"urn:uuid:([A-Za-z0-9\-.]+)"/g, (_m, id: string) => `"reference":"Patient/${id.slice(0, 56)}-${k}"`),
       );
       written++;

@@ -37,7 +37,13 @@ function parseArgs(argv: string[]): Options {
   const only = get('only') as StoreKind | undefined;
   const stores: StoreKind[] = only ? [only] : process.env.YIFANG_TEST_PG_URL ? ['pglite', 'postgres'] : ['pglite'];
   const processorModes: ('stopped' | 'following')[] = argv.includes('--no-processors') ? ['stopped'] : ['stopped', 'following'];
-  return { resources: Number(get('resources') ?? 200_000), storeSize: Number(get('store-size') ?? 1_000_000), stores, samples: Number(get('samples') ?? 300), processorModes };
+  return {
+    resources: Number(get('resources') ?? 200_000),
+    storeSize: Number(get('store-size') ?? 1_000_000),
+    stores,
+    samples: Number(get('samples') ?? 300),
+    processorModes,
+  };
 }
 
 /**
@@ -47,7 +53,10 @@ function parseArgs(argv: string[]): Options {
  */
 function repeatedBundleTexts(total: number): string[] {
   const dir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../shared/data/synthea-fhir-r4-bundles');
-  const texts = fs.readdirSync(dir).filter((f) => /^[A-Z]/.test(f) && f.endsWith('.json')).map((f) => fs.readFileSync(path.join(dir, f), 'utf8'));
+  const texts = fs
+    .readdirSync(dir)
+    .filter((f) => /^[A-Z]/.test(f) && f.endsWith('.json'))
+    .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'));
   const entries = texts.map((t) => (JSON.parse(t) as Bundle).entry?.length ?? 0);
   const out: string[] = [];
   let made = 0;
@@ -55,9 +64,11 @@ function repeatedBundleTexts(total: number): string[] {
     for (let i = 0; i < texts.length && made < total; i++) {
       // Conditional references point at shared organisations not loaded here: drop them.
       out.push(
-        texts[i]!
-          .replace(/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-)([0-9a-f]{12})/g, (_m, head: string, tail: string) => `${head}${(parseInt(tail.slice(0, 6), 16) ^ k).toString(16).padStart(6, '0')}${tail.slice(6)}`)
-          .replace(/"reference":\s*"[A-Za-z]+\?[^"]*"/g, '"display":"conditional reference"'),
+        texts[i]!.replace(
+          /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-)([0-9a-f]{12})/g,
+          (_m, head: string, tail: string) =>
+            `${head}${(parseInt(tail.slice(0, 6), 16) ^ k).toString(16).padStart(6, '0')}${tail.slice(6)}`,
+        ).replace(/"reference":\s*"[A-Za-z]+\?[^"]*"/g, '"display":"conditional reference"'),
       );
       made += entries[i]!;
     }
@@ -113,15 +124,40 @@ export async function runFhirBench(argv: string[] = []): Promise<void> {
         let cpu0 = process.cpuUsage();
         const s1 = await importNdjson(server.repo, fs.createReadStream(ndjson), 'bench');
         let sec = (performance.now() - t0) / 1000;
-        importRows.push({ store: kind, input: 'Synthea NDJSON (repeated)', processors: label, resources: s1.resources, seconds: sec, 'resources/s': Math.round(s1.resources / sec), 'node CPU µs/res': cpuPer(cpu0, s1.resources), 'load 1m': load(), target });
+        importRows.push({
+          store: kind,
+          input: 'Synthea NDJSON (repeated)',
+          processors: label,
+          resources: s1.resources,
+          seconds: sec,
+          'resources/s': Math.round(s1.resources / sec),
+          'node CPU µs/res': cpuPer(cpu0, s1.resources),
+          'load 1m': load(),
+          target,
+        });
 
         // 2. Transaction Bundles, each all or nothing, written in groups while the next are prepared.
         const bundleTexts = repeatedBundleTexts(opts.resources);
         t0 = performance.now();
         cpu0 = process.cpuUsage();
-        const bundleResources = (await importBundles(server.repo, bundleTexts.map((text) => ({ text, file: 'bench' })))).resources;
+        const bundleResources = (
+          await importBundles(
+            server.repo,
+            bundleTexts.map((text) => ({ text, file: 'bench' })),
+          )
+        ).resources;
         sec = (performance.now() - t0) / 1000;
-        importRows.push({ store: kind, input: 'Synthea transaction Bundles (repeated)', processors: label, resources: bundleResources, seconds: sec, 'resources/s': Math.round(bundleResources / sec), 'node CPU µs/res': cpuPer(cpu0, bundleResources), 'load 1m': load(), target });
+        importRows.push({
+          store: kind,
+          input: 'Synthea transaction Bundles (repeated)',
+          processors: label,
+          resources: bundleResources,
+          seconds: sec,
+          'resources/s': Math.round(bundleResources / sec),
+          'node CPU µs/res': cpuPer(cpu0, bundleResources),
+          'load 1m': load(),
+          target,
+        });
         if (processors === 'following') continue;
 
         // 3. Grow the store to the target size with more NDJSON copies (new ids).
@@ -141,20 +177,41 @@ export async function runFhirBench(argv: string[] = []): Promise<void> {
 
         // 4. A resident with exactly 500 resources in their compartment.
         const patientId = 'bench-resident-500';
-        const resident = syntheaResources().filter((r) => r.resourceType === 'Observation').slice(0, 499);
+        const resident = syntheaResources()
+          .filter((r) => r.resourceType === 'Observation')
+          .slice(0, 499);
         await importNdjson(
           server.repo,
           (await import('node:stream')).Readable.from(
-            [JSON.stringify({ resourceType: 'Patient', id: patientId, name: [{ text: '基准测试' }] }), ...resident.map((r, i) => JSON.stringify({ ...r, id: `bench-obs-${i}`, subject: { reference: `Patient/${patientId}` }, encounter: undefined }))].join('\n'),
+            [
+              JSON.stringify({ resourceType: 'Patient', id: patientId, name: [{ text: '基准测试' }] }),
+              ...resident.map((r, i) =>
+                JSON.stringify({ ...r, id: `bench-obs-${i}`, subject: { reference: `Patient/${patientId}` }, encounter: undefined }),
+              ),
+            ].join('\n'),
           ),
           'bench',
         );
         const ids = (await server.db.query<{ id: string }>('SELECT id FROM r_patient LIMIT 200')).rows.map((r) => r.id);
         const names = ['Frankie', 'Jast', 'Carroll', 'Rohan', 'Kallie', 'Gab', 'Fram', "O'Hara"];
         await server.api(`/fhir/Patient/${patientId}`);
-        latencyRows.push({ store: kind, ...(await timeRequests('GET Patient/{id}', opts.samples, (i) => server.api(`/fhir/Patient/${ids[i % ids.length]}`))), 'load 1m': load(), target: 'p95 < 10 ms' });
-        latencyRows.push({ store: kind, ...(await timeRequests('GET Patient?name=…&_count=20', opts.samples, (i) => server.api(`/fhir/Patient?name=${encodeURIComponent(names[i % names.length]!)}&_count=20`))), 'load 1m': load(), target: '(prefix index)' });
-        const everything = await timeRequests('GET Patient/{id}/$everything (500 resources)', Math.min(opts.samples, 100), () => server.api(`/fhir/Patient/${patientId}/$everything`));
+        latencyRows.push({
+          store: kind,
+          ...(await timeRequests('GET Patient/{id}', opts.samples, (i) => server.api(`/fhir/Patient/${ids[i % ids.length]}`))),
+          'load 1m': load(),
+          target: 'p95 < 10 ms',
+        });
+        latencyRows.push({
+          store: kind,
+          ...(await timeRequests('GET Patient?name=…&_count=20', opts.samples, (i) =>
+            server.api(`/fhir/Patient?name=${encodeURIComponent(names[i % names.length]!)}&_count=20`),
+          )),
+          'load 1m': load(),
+          target: '(prefix index)',
+        });
+        const everything = await timeRequests('GET Patient/{id}/$everything (500 resources)', Math.min(opts.samples, 100), () =>
+          server.api(`/fhir/Patient/${patientId}/$everything`),
+        );
         latencyRows.push({ store: kind, ...everything, 'load 1m': load(), target: 'p95 < 100 ms' });
         latencyRows.push({ store: kind, request: 'resources in store', n: inStore + 500, 'p50 ms': '', 'p95 ms': '', target: '1,000,000' });
       } catch (err) {
@@ -177,7 +234,9 @@ export async function runFhirBench(argv: string[] = []): Promise<void> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   if (process.argv.includes('--help')) {
-    console.log('node --import tsx bench/fhir.bench.ts [--resources 200000] [--store-size 1000000] [--samples 300] [--only pglite|postgres] [--no-processors]');
+    console.log(
+      'node --import tsx bench/fhir.bench.ts [--resources 200000] [--store-size 1000000] [--samples 300] [--only pglite|postgres] [--no-processors]',
+    );
     process.exit(0);
   }
   await runFhirBench(process.argv.slice(2));

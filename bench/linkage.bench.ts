@@ -63,13 +63,20 @@ async function quality(population: number): Promise<void> {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }
-  printTable(`Linkage quality vs truth.json (pairwise; thresholds upper ${cfg.thresholds.upper}, lower ${cfg.thresholds.lower}; targets precision ≥ 0.995, recall ≥ 0.99)`, rows);
+  printTable(
+    `Linkage quality vs truth.json (pairwise; thresholds upper ${cfg.thresholds.upper}, lower ${cfg.thresholds.lower}; targets precision ≥ 0.995, recall ≥ 0.99)`,
+    rows,
+  );
 }
 
 // ---------------------------------------------------------------------------------- synthetic persons
 
-const CHARS = PINYIN_GROUPS.split(/\s+/).filter(Boolean).flatMap((g) => [...g.split(':')[1]!]);
-const SURNAMES = [...'王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤'];
+const CHARS = PINYIN_GROUPS.split(/\s+/)
+  .filter(Boolean)
+  .flatMap((g) => [...g.split(':')[1]!]);
+const SURNAMES = [
+  ...'王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤',
+];
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -145,7 +152,12 @@ export async function fillIndex(db: Database, persons: number): Promise<number> 
   return (performance.now() - t0) / 1000;
 }
 
-async function throughput(kind: 'pglite' | 'postgres', url: string | undefined, persons: number, incoming: number): Promise<Record<string, string | number>> {
+async function throughput(
+  kind: 'pglite' | 'postgres',
+  url: string | undefined,
+  persons: number,
+  incoming: number,
+): Promise<Record<string, string | number>> {
   let db: Database;
   let cleanup: () => Promise<void>;
   if (kind === 'postgres') {
@@ -215,7 +227,11 @@ async function throughput(kind: 'pglite' | 'postgres', url: string | undefined, 
     const full = new Mpi(db, new FhirRepository(db));
     const more: Patient[] = [];
     for (let k = 0; k < 4000; k++) {
-      more.push(k % 2 === 0 ? { ...syntheticPatient(Math.floor((k * 69621 + 17) % persons), 'clinic', true), id: `clinic-${k}` } : syntheticPatient(persons + incoming + k, 'clinic', false, '339903'));
+      more.push(
+        k % 2 === 0
+          ? { ...syntheticPatient(Math.floor((k * 69621 + 17) % persons), 'clinic', true), id: `clinic-${k}` }
+          : syntheticPatient(persons + incoming + k, 'clinic', false, '339903'),
+      );
     }
     const t1 = performance.now();
     for (let i = 0; i < more.length; i += 500) await db.transaction((client) => full.linkPatients(client, more.slice(i, i + 500)));
@@ -231,8 +247,13 @@ async function throughput(kind: 'pglite' | 'postgres', url: string | undefined, 
       'TP / FP / FN': `${tp} / ${fp} / ${fn}`,
       precision: (tp / Math.max(1, tp + fp)).toFixed(4),
       recall: (tp / Math.max(1, tp + fn)).toFixed(4),
-      decisions: Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', '),
-      'load avg': os.loadavg().map((l) => l.toFixed(1)).join(' '),
+      decisions: Object.entries(counts)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+      'load avg': os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' '),
     };
   } finally {
     await cleanup();
@@ -249,7 +270,10 @@ export async function runLinkageBench(argv: string[] = []): Promise<void> {
   const pgUrl = process.env.YIFANG_TEST_PG_URL ?? process.env.DATABASE_URL;
   if (pgUrl && only !== 'pglite') rows.push(await throughput('postgres', pgUrl, persons, 20_000));
   if (only !== 'postgres') rows.push(await throughput('pglite', undefined, persons, 20_000));
-  printTable(`Linkage throughput (${os.cpus().length} cores; one candidate query and COPY of new rows per batch of 500; links to indexed persons vs the generator's truth)`, rows);
+  printTable(
+    `Linkage throughput (${os.cpus().length} cores; one candidate query and COPY of new rows per batch of 500; links to indexed persons vs the generator's truth)`,
+    rows,
+  );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {

@@ -102,7 +102,10 @@ type ClientResult = { latencies: number[]; aa: number; seconds: number; cpuMs: n
 
 /** Starts the client, calls `onReady` once it has built its messages and connected, then lets it send. */
 async function runClientProcess(job: ClientJob, onReady: () => void): Promise<ClientResult> {
-  const child = fork(fileURLToPath(import.meta.url), ['--client'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(import.meta.url), ['--client'], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return new Promise((resolve, reject) => {
     child.on('message', (m) => {
       if (m === 'ready') {
@@ -119,7 +122,9 @@ async function runClientProcess(job: ClientJob, onReady: () => void): Promise<Cl
 /** The child's side: build every message and connect first, then send on the parent's word. */
 async function clientMain(): Promise<void> {
   const job = await new Promise<ClientJob>((resolve) => process.once('message', (m) => resolve(m as ClientJob)));
-  const conns = job.connections.map((c) => Array.from({ length: c.count }, (_, i) => registration(`${c.prefix}${i}`, c.facility, c.first + i)));
+  const conns = job.connections.map((c) =>
+    Array.from({ length: c.count }, (_, i) => registration(`${c.prefix}${i}`, c.facility, c.first + i)),
+  );
   const sockets = await Promise.all(conns.map(() => connect(job.port)));
   const go = new Promise<void>((resolve) => process.once('message', () => resolve()));
   process.send!('ready');
@@ -129,7 +134,12 @@ async function clientMain(): Promise<void> {
   const results = await Promise.all(conns.map((m, i) => drive(sockets[i]!, m, job.window)));
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  const result: ClientResult = { latencies: results.flatMap((r) => r.latencies), aa: results.reduce((s, r) => s + r.aa, 0), seconds, cpuMs: (cpu.user + cpu.system) / 1000 };
+  const result: ClientResult = {
+    latencies: results.flatMap((r) => r.latencies),
+    aa: results.reduce((s, r) => s + r.aa, 0),
+    seconds,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+  };
   process.send!(result, () => process.exit(0));
 }
 
@@ -150,7 +160,15 @@ async function profileBurst<T>(dir: string | undefined, name: string, fn: () => 
   }
 }
 
-async function runOne(store: 'pglite' | 'postgres', url: string | undefined, perConnection: number, window: number, label: string, withProcessors = true, profileDir?: string): Promise<Record<string, string | number>> {
+async function runOne(
+  store: 'pglite' | 'postgres',
+  url: string | undefined,
+  perConnection: number,
+  window: number,
+  label: string,
+  withProcessors = true,
+  profileDir?: string,
+): Promise<Record<string, string | number>> {
   let cleanup = async () => undefined as void;
   let databaseUrl: string | undefined;
   let dataDir: string | undefined;
@@ -179,23 +197,38 @@ async function runOne(store: 'pglite' | 'postgres', url: string | undefined, per
   try {
     if (!withProcessors) await server.processors.stop();
     if (databaseUrl) await server.auth.addUser({ username: 'admin', password: 'bench-admin-pw', roles: ['admin'] }).catch(() => undefined);
-    const login = await fetch(`${server.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'bench-admin-pw' }) });
+    const login = await fetch(`${server.url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'bench-admin-pw' }),
+    });
     const { access_token } = (await login.json()) as { access_token: string };
-    const status = (await (await fetch(`${server.url}/api/hl7/status`, { headers: { authorization: `Bearer ${access_token}` } })).json()) as { mllpPort: number };
+    const status = (await (
+      await fetch(`${server.url}/api/hl7/status`, { headers: { authorization: `Bearer ${access_token}` } })
+    ).json()) as { mllpPort: number };
     // Warm-up in the same shape as the measured burst (JIT-compiled code, prepared plans, the
     // processors' batch paths), then let the processors catch up: the burst then measures a
     // server that has been running, not one compiling its code during the measurement.
     const warm = Math.ceil(perConnection / 2);
     await Promise.all(
       [0, 1, 2, 3].map((c) =>
-        drive(status.mllpPort, Array.from({ length: warm }, (_, i) => registration(`WARM-${window}-${c}-${i}`, `WARM${c}`, 900_000 + c * warm + i)), window),
+        drive(
+          status.mllpPort,
+          Array.from({ length: warm }, (_, i) => registration(`WARM-${window}-${c}-${i}`, `WARM${c}`, 900_000 + c * warm + i)),
+          window,
+        ),
       ),
     );
     if (withProcessors) while ((await server.processors.lag()) > 0) await new Promise((r) => setTimeout(r, 100));
     const job: ClientJob = {
       port: status.mllpPort,
       window,
-      connections: [0, 1, 2, 3].map((c) => ({ prefix: `B${window}-${c}-`, facility: `HOSP${c}`, first: c * perConnection, count: perConnection })),
+      connections: [0, 1, 2, 3].map((c) => ({
+        prefix: `B${window}-${c}-`,
+        facility: `HOSP${c}`,
+        first: c * perConnection,
+        count: perConnection,
+      })),
     };
     let cpu0 = cpuSnapshot();
     const client = await profileBurst(profileDir, `mllp-${store}-window${window}`, () =>
@@ -218,7 +251,10 @@ async function runOne(store: 'pglite' | 'postgres', url: string | undefined, per
     }
     const lat = client.latencies.sort((a, b) => a - b);
     const total = lat.length;
-    const stored = await server.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM hl7_message WHERE status = 'stored' AND control_id LIKE $1`, [`B${window}-%`]);
+    const stored = await server.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM hl7_message WHERE status = 'stored' AND control_id LIKE $1`,
+      [`B${window}-%`],
+    );
     return {
       store,
       client: label,
@@ -261,11 +297,15 @@ export async function runMllpBench(argv: string[] = []): Promise<void> {
     rows.push(await runOne(store, url, Math.ceil(messages / 4), 16, 'window 16 × 4 connections', withProcessors, profileDir));
     rows.push(await runOne(store, url, Math.ceil(messages / 16), 1, 'stop-and-wait × 4 connections', withProcessors, profileDir));
   }
-  printTable(`MLLP ingest, ADT^A04 with PID/PV1 (${os.cpus().length} cores; AA only after the message, Patient and Encounter committed)`, rows);
+  printTable(
+    `MLLP ingest, ADT^A04 with PID/PV1 (${os.cpus().length} cores; AA only after the message, Patient and Encounter committed)`,
+    rows,
+  );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  if (process.argv.includes('--help')) console.log('node --import tsx bench/mllp.bench.ts [--messages 4000] [--only pglite|postgres] [--no-processors] [--cpu-profile DIR]');
+  if (process.argv.includes('--help'))
+    console.log('node --import tsx bench/mllp.bench.ts [--messages 4000] [--only pglite|postgres] [--no-processors] [--cpu-profile DIR]');
   else if (process.argv.includes('--client')) await clientMain();
   else await runMllpBench(process.argv.slice(2));
 }

@@ -59,7 +59,10 @@ export async function runSimulatorBench(argv: string[] = process.argv.slice(2)):
     console.log('\nSimulator benchmark (target: 1,000,000 × 1,095 days < 600 s on 2 cores, < 2,048 MB)');
     console.table([result]);
     const share = (result.cpuSeconds / result.seconds) * 100;
-    if (share < 80) console.log(`Note: the run got ${share.toFixed(0)} % of one core's time (a busy machine); wall time on an idle 2-core machine is about the CPU time.`);
+    if (share < 80)
+      console.log(
+        `Note: the run got ${share.toFixed(0)} % of one core's time (a busy machine); wall time on an idle 2-core machine is about the CPU time.`,
+      );
     return result;
   } finally {
     clearInterval(sampler);

@@ -40,9 +40,26 @@ function poisson(r: () => number, lambda: number): number {
 
 /** The 20 signals of a district: every configured family, in configured proportions. */
 const SIGNALS = [
-  'syndrome:fever_respiratory', 'syndrome:diarrhoea', 'syndrome:fever_rash', 'syndrome:fever_haemorrhage', 'syndrome:encephalitis', 'ili',
-  'lab:FLUA', 'lab:NOROGII', 'school:illness_absence', 'pharmacy:antipyretic', 'pharmacy:cold', 'pharmacy:antidiarrhoeal',
-  'report:influenza', 'report:otherDiarrhoea', 'report:hfmd', 'report:measles', 'report:tuberculosis', 'report:cholera', 'report:scarletFever', 'public:report',
+  'syndrome:fever_respiratory',
+  'syndrome:diarrhoea',
+  'syndrome:fever_rash',
+  'syndrome:fever_haemorrhage',
+  'syndrome:encephalitis',
+  'ili',
+  'lab:FLUA',
+  'lab:NOROGII',
+  'school:illness_absence',
+  'pharmacy:antipyretic',
+  'pharmacy:cold',
+  'pharmacy:antidiarrhoeal',
+  'report:influenza',
+  'report:otherDiarrhoea',
+  'report:hfmd',
+  'report:measles',
+  'report:tuberculosis',
+  'report:cholera',
+  'report:scarletFever',
+  'public:report',
 ];
 
 export async function runSurveillanceBench(args: string[] = []): Promise<{ seconds: number; series: number; evaluation?: string }> {
@@ -59,7 +76,13 @@ export async function runSurveillanceBench(args: string[] = []): Promise<{ secon
   // Build the series first so only detection is timed.
   const series: { signal: string; observed: number[] }[] = [];
   for (const signal of SIGNALS.slice(0, nSignals)) {
-    const base = signal.startsWith('pharmacy') ? 6 : signal.startsWith('report:cholera') || signal === 'public:report' ? 0.002 : signal.startsWith('report') ? 0.3 : 1.5;
+    const base = signal.startsWith('pharmacy')
+      ? 6
+      : signal.startsWith('report:cholera') || signal === 'public:report'
+        ? 0.002
+        : signal.startsWith('report')
+          ? 0.3
+          : 1.5;
     for (let a = 0; a < areas; a++) series.push({ signal, observed: dayList.map((_, i) => poisson(r, base * (i % 7 >= 5 ? 0.6 : 1.1))) });
   }
   const byMethod = new Map<string, { series: number; ms: number; alarms: number }>();
@@ -79,7 +102,13 @@ export async function runSurveillanceBench(args: string[] = []): Promise<{ secon
   }
   const seconds = (performance.now() - t0) / 1000;
   printTable(`Full detector re-run: ${areas} areas × ${nSignals} signals × ${days} days (${series.length} series)`, [
-    ...[...byMethod.entries()].map(([method, m]) => ({ method, series: m.series, seconds: m.ms / 1000, 'ms/series': m.ms / m.series, alarms: m.alarms })),
+    ...[...byMethod.entries()].map(([method, m]) => ({
+      method,
+      series: m.series,
+      seconds: m.ms / 1000,
+      'ms/series': m.ms / m.series,
+      alarms: m.alarms,
+    })),
     { method: 'total', series: series.length, seconds, 'ms/series': (seconds * 1000) / series.length, alarms },
   ]);
   console.log(`target < 10 s: ${seconds < 10 ? 'met' : 'NOT met'} (${seconds.toFixed(2)} s)`);
@@ -88,9 +117,17 @@ export async function runSurveillanceBench(args: string[] = []): Promise<{ secon
     const seeds = arg('seeds', '7').split(',').map(Number);
     const evals: DistrictEvaluation[] = [];
     for (const seed of seeds) {
-      evals.push(await evaluateDistrict(path.join(os.tmpdir(), `yifang-bench-district-${seed}-${arg('population', '2000')}-${arg('days-sim', '400')}`), {
-        seed, population: Number(arg('population', '2000')), days: Number(arg('days-sim', '400')), log: (m) => console.log(`  [seed ${seed}] ${m}`),
-      }));
+      evals.push(
+        await evaluateDistrict(
+          path.join(os.tmpdir(), `yifang-bench-district-${seed}-${arg('population', '2000')}-${arg('days-sim', '400')}`),
+          {
+            seed,
+            population: Number(arg('population', '2000')),
+            days: Number(arg('days-sim', '400')),
+            log: (m) => console.log(`  [seed ${seed}] ${m}`),
+          },
+        ),
+      );
     }
     evaluation = formatEvaluationTable(poolEvaluations(evals));
     console.log(`\nDistrict evaluation (${seeds.length} district(s), pooled)\n${evaluation}`);

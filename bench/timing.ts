@@ -7,7 +7,12 @@ import type { CountSeries, Detector, DetectorControl } from '../src/surveillance
  * which suits detectors whose points are independent (the Farrington family): short slices are
  * less likely than one long run to be interrupted by other processes on a loaded machine.
  */
-export function timeDetector(detector: Detector, series: CountSeries, control: DetectorControl, batch: number | null): { wall: number; cpu: number } {
+export function timeDetector(
+  detector: Detector,
+  series: CountSeries,
+  control: DetectorControl,
+  batch: number | null,
+): { wall: number; cpu: number } {
   const slices: number[][] = [];
   if (batch === null) slices.push(series.range);
   else for (let i = 0; i < series.range.length; i += batch) slices.push(series.range.slice(i, i + batch));

@@ -28,7 +28,11 @@ for (const url of candidates) {
     break;
   }
 }
-console.log(pgUrl ? `Storage tests run on PGlite and on PostgreSQL (${pgUrl.replace(/:[^:@/]*@/, ':***@')})` : 'Storage tests run on PGlite only (no PostgreSQL reachable)');
+console.log(
+  pgUrl
+    ? `Storage tests run on PGlite and on PostgreSQL (${pgUrl.replace(/:[^:@/]*@/, ':***@')})`
+    : 'Storage tests run on PGlite only (no PostgreSQL reachable)',
+);
 
 const report = path.join(os.tmpdir(), `yifang-vitest-${process.pid}.json`);
 const env = { ...process.env, YIFANG_TEST_RUN: String(process.pid) };

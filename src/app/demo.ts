@@ -43,7 +43,9 @@ export async function loadDemoData(opts: DemoOptions): Promise<void> {
       continue;
     }
     const stats = await importPath(repo, full);
-    log(`[demo] ${dir}: ${stats.resources} resources in ${stats.seconds.toFixed(1)} s${stats.errors.length ? `, ${stats.errors.length} rejected` : ''}`);
+    log(
+      `[demo] ${dir}: ${stats.resources} resources in ${stats.seconds.toFixed(1)} s${stats.errors.length ? `, ${stats.errors.length} rejected` : ''}`,
+    );
   }
   await loadSyntheticDistrict(opts);
   log(`[demo] demo data loaded in ${((Date.now() - started) / 1000).toFixed(0)} s`);
@@ -71,12 +73,19 @@ async function loadSyntheticDistrict(opts: DemoOptions): Promise<void> {
     onProgress: (p) => process.stderr.write(`\r[demo] FHIR import: ${p.resources.toLocaleString()} resources`),
   });
   process.stderr.write('\n');
-  log(`[demo] district FHIR: ${fhir.resources} resources in ${fhir.seconds.toFixed(0)} s${fhir.errors.length ? `, ${fhir.errors.length} rejected (first: ${fhir.errors[0]!.message})` : ''}`);
+  log(
+    `[demo] district FHIR: ${fhir.resources} resources in ${fhir.seconds.toFixed(0)} s${fhir.errors.length ? `, ${fhir.errors.length} rejected (first: ${fhir.errors[0]!.message})` : ''}`,
+  );
 
   // The rest goes through the HTTP endpoints the hospital, school and pharmacy systems use.
   const { token } = await opts.auth.login('admin', opts.adminPassword);
   const post = async (url: string, contentType: string, payload: string) => {
-    const res = await app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}`, 'content-type': contentType }, payload });
+    const res = await app.inject({
+      method: 'POST',
+      url,
+      headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
+      payload,
+    });
     if (res.statusCode >= 400) log(`[demo] ${url}: HTTP ${res.statusCode} ${res.body.slice(0, 200)}`);
     return res;
   };
@@ -86,7 +95,11 @@ async function loadSyntheticDistrict(opts: DemoOptions): Promise<void> {
   }
   const cards = path.join(outDir, 'report-cards.ndjson');
   if (fs.existsSync(cards)) {
-    const list = fs.readFileSync(cards, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as unknown);
+    const list = fs
+      .readFileSync(cards, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as unknown);
     for (let i = 0; i < list.length; i += 500) await post('/api/report-cards', 'application/json', JSON.stringify(list.slice(i, i + 500)));
   }
   // The HL7 path stores each message in its own transaction with its ACK (tens of messages a
@@ -108,5 +121,7 @@ async function loadSyntheticDistrict(opts: DemoOptions): Promise<void> {
     }
   }
   process.stderr.write('\n');
-  log(`[demo] district HL7 v2 (last ${hl7Days} days): ${messages} messages in ${((Date.now() - t0) / 1000).toFixed(0)} s; feeds and ${fs.existsSync(cards) ? 'report cards' : 'no report cards'} loaded`);
+  log(
+    `[demo] district HL7 v2 (last ${hl7Days} days): ${messages} messages in ${((Date.now() - t0) / 1000).toFixed(0)} s; feeds and ${fs.existsSync(cards) ? 'report cards' : 'no report cards'} loaded`,
+  );
 }

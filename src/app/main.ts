@@ -28,7 +28,9 @@ const server = await startServer({
 });
 
 const line = '─'.repeat(64);
-console.log(`\n${line}\n 医防 Yifang is running on ${server.db.kind === 'pglite' ? `PGlite (embedded, ${server.db.dataDir})` : 'PostgreSQL'}`);
+console.log(
+  `\n${line}\n 医防 Yifang is running on ${server.db.kind === 'pglite' ? `PGlite (embedded, ${server.db.dataDir})` : 'PostgreSQL'}`,
+);
 console.log(` Web app:   ${server.url}/`);
 console.log(` FHIR API:  ${server.url}/fhir   (CapabilityStatement: /fhir/metadata)`);
 console.log(` API docs:  ${server.url}/api/docs`);

@@ -22,7 +22,10 @@ export async function loadModules(): Promise<YifangModule[]> {
 
 /** The core schema followed by every module's migrations (each in its own version range). */
 export function migrationSources(modules: readonly YifangModule[] = MODULES): MigrationSource[] {
-  return [CORE_MIGRATIONS, ...modules.flatMap((m) => (m.migrations ? [{ module: m.name, range: m.migrations.range, migrations: m.migrations.list }] : []))];
+  return [
+    CORE_MIGRATIONS,
+    ...modules.flatMap((m) => (m.migrations ? [{ module: m.name, range: m.migrations.range, migrations: m.migrations.list }] : [])),
+  ];
 }
 
 /** Every migration of the core and the modules, checked (ranges, versions, table owners) and ordered. */

@@ -17,11 +17,24 @@ describe.runIf(storeKinds().includes('postgres'))('the processor thread [postgre
     loadDefinitions();
     const db = await freshDatabase('postgres');
     const events: [string, unknown][] = [];
-    const hub = new ProcessorHub({ db, repo: new FhirRepository(db), modules: await loadModules(), thread: true, onEvent: (e, p) => events.push([e, p]), log: () => undefined });
+    const hub = new ProcessorHub({
+      db,
+      repo: new FhirRepository(db),
+      modules: await loadModules(),
+      thread: true,
+      onEvent: (e, p) => events.push([e, p]),
+      log: () => undefined,
+    });
     try {
       expect(hub.where).toBe('thread');
       const repo = new FhirRepository(db);
-      const patient: Patient = { resourceType: 'Patient', id: 'thread-p1', name: [{ text: '张三' }], gender: 'male', birthDate: '1980-01-02' };
+      const patient: Patient = {
+        resourceType: 'Patient',
+        id: 'thread-p1',
+        name: [{ text: '张三' }],
+        gender: 'male',
+        birthDate: '1980-01-02',
+      };
       await repo.update('Patient', 'thread-p1', patient);
       await repo.update('Encounter', 'thread-e1', {
         resourceType: 'Encounter',
@@ -56,7 +69,14 @@ describe.runIf(storeKinds().includes('postgres'))('the processor thread [postgre
     const good = db.url!;
     db.url = good.replace(/\/[^/]*$/, '/yifang_no_such_database');
     const logged: string[] = [];
-    const hub = new ProcessorHub({ db, repo: new FhirRepository(db), modules: [probe], thread: true, onEvent: () => undefined, log: (m) => logged.push(m) });
+    const hub = new ProcessorHub({
+      db,
+      repo: new FhirRepository(db),
+      modules: [probe],
+      thread: true,
+      onEvent: () => undefined,
+      log: (m) => logged.push(m),
+    });
     try {
       await new FhirRepository(db).update('Patient', 'fallback-p1', { resourceType: 'Patient', id: 'fallback-p1' });
       // The drain asked of the failing thread is carried out here instead.

@@ -154,7 +154,8 @@ export class ProcessorHub implements ProcessorControl {
 
   /** Asks the thread and waits for its answer; with no thread, does the same here. */
   private request(op: HostRequest['op']): Promise<unknown> {
-    if (this.local) return op === 'lag' ? this.local.lag() : op === 'drain' ? this.local.drain() : op === 'close' ? Promise.resolve() : this.local.stop();
+    if (this.local)
+      return op === 'lag' ? this.local.lag() : op === 'drain' ? this.local.drain() : op === 'close' ? Promise.resolve() : this.local.stop();
     const worker = this.worker;
     if (!worker) return Promise.resolve(undefined);
     const id = this.nextId++;

@@ -70,7 +70,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const adminPassword = options.adminPassword ?? 'yifang-admin';
   if (!options.databaseUrl) {
     // Demo mode: make sure the administrator exists with the configured password.
-    await auth.addUser({ username: 'admin', password: adminPassword, displayName: '系统管理员', roles: ['admin'], organization: '演示区卫生健康局' });
+    await auth.addUser({
+      username: 'admin',
+      password: adminPassword,
+      displayName: '系统管理员',
+      roles: ['admin'],
+      organization: '演示区卫生健康局',
+    });
   }
 
   const app = Fastify({ logger: false, bodyLimit: Math.round((options.bodyLimitMb ?? 32) * 1024 * 1024), trustProxy: true });
@@ -84,16 +90,28 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     }
   });
   app.addContentTypeParser(['application/x-ndjson', 'application/fhir+ndjson'], (_req, payload, done) => done(null, payload));
-  app.addContentTypeParser(['text/plain', 'text/csv', 'x-application/hl7-v2+er7', 'application/hl7-v2'], { parseAs: 'buffer' }, (_req, body, done) =>
-    done(null, body),
+  app.addContentTypeParser(
+    ['text/plain', 'text/csv', 'x-application/hl7-v2+er7', 'application/hl7-v2'],
+    { parseAs: 'buffer' },
+    (_req, body, done) => done(null, body),
   );
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     let e: HttpError;
     if (err instanceof HttpError) e = err;
-    else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') e = new HttpError(413, `Request body is larger than the limit of ${options.bodyLimitMb ?? 32} MB; use bulk import for large files`, 'too-costly');
-    else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') e = new HttpError(415, `Unsupported Content-Type '${req.headers['content-type'] ?? ''}': send application/fhir+json`, 'not-supported');
+    else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      e = new HttpError(
+        413,
+        `Request body is larger than the limit of ${options.bodyLimitMb ?? 32} MB; use bulk import for large files`,
+        'too-costly',
+      );
+    else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      e = new HttpError(
+        415,
+        `Unsupported Content-Type '${req.headers['content-type'] ?? ''}': send application/fhir+json`,
+        'not-supported',
+      );
     else if (err.statusCode && err.statusCode < 500) e = new HttpError(err.statusCode, err.message, 'invalid');
     else {
       console.error(`[http] ${req.method} ${req.url}:`, err);
@@ -116,7 +134,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     summary: 'Log in; returns a bearer token',
     tag: 'auth',
     auth: false,
-    requestBody: { contentType: 'application/json', schema: { type: 'object', required: ['username', 'password'], properties: { username: { type: 'string' }, password: { type: 'string' } } } },
+    requestBody: {
+      contentType: 'application/json',
+      schema: {
+        type: 'object',
+        required: ['username', 'password'],
+        properties: { username: { type: 'string' }, password: { type: 'string' } },
+      },
+    },
     responses: { '200': '{"access_token", "token_type", "expires_in", "user"}', '401': 'Wrong username or password' },
   });
   app.post('/auth/login', async (req, reply) => {
@@ -129,7 +154,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       audit.record({ user, action: 'E', subtype: 'login', entities: [`user:${user.username}`], outcome: 'success', sourceAddress: req.ip });
       return reply.send({ access_token: token, token_type: 'Bearer', expires_in: 12 * 3600, user });
     } catch (err) {
-      audit.record({ user: { username: body.username, displayName: body.username, roles: [] }, action: 'E', subtype: 'login', entities: [`user:${body.username}`], outcome: 'failure', sourceAddress: req.ip });
+      audit.record({
+        user: { username: body.username, displayName: body.username, roles: [] },
+        action: 'E',
+        subtype: 'login',
+        entities: [`user:${body.username}`],
+        outcome: 'failure',
+        sourceAddress: req.ip,
+      });
       throw err;
     }
   });
@@ -150,7 +182,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     summary: 'Bulk import: FHIR NDJSON (application/fhir+ndjson, streamed) or a Bundle (application/fhir+json)',
     tag: 'fhir-import',
     requestBody: { contentType: 'application/fhir+ndjson', schema: { type: 'string' } },
-    responses: { '200': '{"resources", "errors":[{"line","message"}], "seconds"}', '400': 'Not NDJSON or a Bundle', '403': 'Role may not import' },
+    responses: {
+      '200': '{"resources", "errors":[{"line","message"}], "seconds"}',
+      '400': 'Not NDJSON or a Bundle',
+      '403': 'Role may not import',
+    },
   });
   app.post('/api/import', async (req, reply) => {
     const user = await authenticate(req);
@@ -160,7 +196,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       ? await importNdjson(repo, req.body as NodeJS.ReadableStream as import('node:stream').Readable, 'request body')
       : await importBundle(repo, req.body as Bundle, 'request body');
     await repo.db.transaction((c) =>
-      audit.recordNow(c, { user, action: 'C', subtype: 'import', entities: [`import of ${stats.resources} resources`], outcome: stats.errors.length ? 'failure' : 'success', outcomeText: stats.errors.length ? `${stats.errors.length} lines rejected` : undefined }),
+      audit.recordNow(c, {
+        user,
+        action: 'C',
+        subtype: 'import',
+        entities: [`import of ${stats.resources} resources`],
+        outcome: stats.errors.length ? 'failure' : 'success',
+        outcomeText: stats.errors.length ? `${stats.errors.length} lines rejected` : undefined,
+      }),
     );
     return reply.send(stats);
   });
@@ -221,16 +264,27 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
   }
   app.get('/', (_req, reply) => {
-    if (!fs.existsSync(path.join(webDist, 'index.html'))) return reply.type('text/plain').send('Yifang: the web app is not built; run npm run build');
-    return reply.header('Cache-Control', 'no-cache').type('text/html').send(fs.createReadStream(path.join(webDist, 'index.html')));
+    if (!fs.existsSync(path.join(webDist, 'index.html')))
+      return reply.type('text/plain').send('Yifang: the web app is not built; run npm run build');
+    return reply
+      .header('Cache-Control', 'no-cache')
+      .type('text/html')
+      .send(fs.createReadStream(path.join(webDist, 'index.html')));
   });
   app.setNotFoundHandler((req, reply) => {
     const pathname = req.url.split('?')[0]!;
-    const isAppRoute = !pathname.startsWith('/fhir') && !pathname.startsWith('/api') && !pathname.startsWith('/assets/') && !/\.[a-z0-9]+$/i.test(pathname);
+    const isAppRoute =
+      !pathname.startsWith('/fhir') && !pathname.startsWith('/api') && !pathname.startsWith('/assets/') && !/\.[a-z0-9]+$/i.test(pathname);
     if (req.method === 'GET' && isAppRoute && fs.existsSync(path.join(webDist, 'index.html'))) {
-      return reply.header('Cache-Control', 'no-cache').type('text/html').send(fs.createReadStream(path.join(webDist, 'index.html')));
+      return reply
+        .header('Cache-Control', 'no-cache')
+        .type('text/html')
+        .send(fs.createReadStream(path.join(webDist, 'index.html')));
     }
-    return reply.code(404).type(FHIR_JSON).send(new HttpError(404, `No route ${req.method} ${req.url.split('?')[0]}`, 'not-found').toOperationOutcome());
+    return reply
+      .code(404)
+      .type(FHIR_JSON)
+      .send(new HttpError(404, `No route ${req.method} ${req.url.split('?')[0]}`, 'not-found').toOperationOutcome());
   });
 
   if (options.loadDemo) {

@@ -17,12 +17,15 @@ export type StoreKind = 'pglite' | 'postgres';
 
 // Keyed by the schema itself, so a changed migration never meets a stale template.
 const schemaHash = createHash('sha1')
-  .update(allMigrations().map((m) => `${m.version}:${m.sql()}`).join('\n'))
+  .update(
+    allMigrations()
+      .map((m) => `${m.version}:${m.sql()}`)
+      .join('\n'),
+  )
   .digest('hex')
   .slice(0, 12);
 const templateDir = path.join(os.tmpdir(), `yifang-test-template-${schemaHash}`);
 const PG_TEMPLATE = `yifang_tpl_${schemaHash}`;
-
 
 export function postgresUrl(): string | undefined {
   return process.env.YIFANG_TEST_PG_URL || undefined;
@@ -55,7 +58,9 @@ export async function prepareTemplates(): Promise<void> {
       // Several test runs may share the server (developers, CI): serialise setup, and drop only
       // databases left behind by runs whose process is gone.
       await admin.query('SELECT pg_advisory_lock(7262002)');
-      const old = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'yifang_test_%' OR datname LIKE 'yifang_tpl_%'`);
+      const old = await admin.query<{ datname: string }>(
+        `SELECT datname FROM pg_database WHERE datname LIKE 'yifang_test_%' OR datname LIKE 'yifang_tpl_%'`,
+      );
       for (const { datname } of old.rows) {
         const pid = Number(/^yifang_test_(\d+)_/.exec(datname)?.[1]);
         const stale = datname.startsWith('yifang_tpl_') ? datname !== PG_TEMPLATE : !isAlive(pid);
@@ -118,7 +123,6 @@ export async function freshDatabase(kind: StoreKind): Promise<Database & { dispo
   });
 }
 
-
 export interface TestServer extends RunningServer {
   kind: StoreKind;
   token: string;
@@ -126,9 +130,19 @@ export interface TestServer extends RunningServer {
   api(pathAndQuery: string, init?: RequestInit): Promise<Response>;
 }
 
-export async function startTestServer(kind: StoreKind, options: { bodyLimitMb?: number } = {}): Promise<TestServer & { dispose(): Promise<void> }> {
+export async function startTestServer(
+  kind: StoreKind,
+  options: { bodyLimitMb?: number } = {},
+): Promise<TestServer & { dispose(): Promise<void> }> {
   const db = await freshDatabase(kind);
-  const server = await startServer({ db, port: 0, mllpPort: 0, quiet: true, adminPassword: 'test-admin-pw', bodyLimitMb: options.bodyLimitMb });
+  const server = await startServer({
+    db,
+    port: 0,
+    mllpPort: 0,
+    quiet: true,
+    adminPassword: 'test-admin-pw',
+    bodyLimitMb: options.bodyLimitMb,
+  });
   if (kind === 'postgres') await server.auth.addUser({ username: 'admin', password: 'test-admin-pw', roles: ['admin'] });
   const login = await fetch(`${server.url}/auth/login`, {
     method: 'POST',
@@ -139,7 +153,11 @@ export async function startTestServer(kind: StoreKind, options: { bodyLimitMb?: 
   const api = (p: string, init: RequestInit = {}) =>
     fetch(`${server.url}${p}`, {
       ...init,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json', ...(init.headers as Record<string, string> | undefined) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/fhir+json',
+        ...(init.headers as Record<string, string> | undefined),
+      },
     });
   return Object.assign(server, {
     kind,
@@ -151,4 +169,3 @@ export async function startTestServer(kind: StoreKind, options: { bodyLimitMb?: 
     },
   });
 }
-

@@ -10,7 +10,9 @@ export function registerChronicCommands(program: Command): void {
   const chronic = program.command('chronic').description('Chronic-disease registries, follow-up schedules and indicators');
   chronic
     .command('recompute')
-    .description('Recompute every registry entry, follow-up evaluation, schedule and confirmation-list entry from the stored facts (after a rule-set change)')
+    .description(
+      'Recompute every registry entry, follow-up evaluation, schedule and confirmation-list entry from the stored facts (after a rule-set change)',
+    )
     .option('--as-of <date>', 'the day to compute for (YYYY-MM-DD), default today in China')
     .option('--chunk <n>', 'residents per transaction (default 2000 on PostgreSQL, 200 on PGlite, which serves check-ins between them)')
     .action(async (opts: { asOf?: string; chunk?: string }) => {

@@ -30,7 +30,15 @@ describe('yifang detect', () => {
   it('reads --control from @file and supports --verbose', async () => {
     const ctl = path.join(tmp, 'ctl.json');
     writeFileSync(ctl, JSON.stringify({ m: 'glm', trans: 'rossi' }));
-    const r = await run(['--method', 'cusum', '--control', `@${ctl}`, '--input', refPath('salmonella.agona__cusum_glm_rossi.json'), '--verbose']);
+    const r = await run([
+      '--method',
+      'cusum',
+      '--control',
+      `@${ctl}`,
+      '--input',
+      refPath('salmonella.agona__cusum_glm_rossi.json'),
+      '--verbose',
+    ]);
     expect(r.code).toBe(0);
     const got = JSON.parse(r.out) as { alarm: unknown[]; extra: Record<string, unknown[]>; messages: string[] };
     expect(got.alarm.filter((a) => a === true).length).toBe(11);
@@ -39,7 +47,8 @@ describe('yifang detect', () => {
   it('--help lists the methods and their controls', async () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
-    for (const m of ['farringtonFlexible', 'earsC3cdc', 'cusum', 'glrnb', 'essence', 'cidarsMpm', 'cidarsFixed', 'default']) expect(r.out).toContain(m);
+    for (const m of ['farringtonFlexible', 'earsC3cdc', 'cusum', 'glrnb', 'essence', 'cidarsMpm', 'cidarsFixed', 'default'])
+      expect(r.out).toContain(m);
     expect(r.out).toContain('c.ARL');
   });
   it('errors go to stderr with exit code 2, naming the argument', async () => {

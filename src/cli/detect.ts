@@ -57,7 +57,8 @@ function parseControl(raw: string | undefined): DetectorControl {
 function readSeries(path: string | undefined): CountSeries {
   if (!path) throw new ArgumentProblem('--input: required (a JSON file with observed, freq, start, range)');
   const data = readJsonFile(path, '--input');
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new ArgumentProblem(`--input: ${path} must hold a JSON object`);
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    throw new ArgumentProblem(`--input: ${path} must hold a JSON object`);
   const o = data as Record<string, unknown>;
   if (!Array.isArray(o['observed'])) throw new ArgumentProblem(`--input: ${path} has no "observed" array`);
   const series: CountSeries = {
@@ -75,7 +76,7 @@ function methodHelp(): string {
   for (const [name, text] of Object.entries(detectorDescriptions)) lines.push(`  ${name.padEnd(18)} ${text}`);
   lines.push(
     '',
-    'Every method also takes control.range (1-based indices), overriding the input file\'s range.',
+    "Every method also takes control.range (1-based indices), overriding the input file's range.",
     'Input: JSON with observed (counts; null = gap), freq (52 weekly, 365 daily), start [year, period], range.',
     'Output: {"alarm":[true|false|null...],"upperbound":[number|null...]} for every time point, null outside the range.',
     'Errors: message on stderr naming the argument, exit code 2.',

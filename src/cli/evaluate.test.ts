@@ -14,7 +14,10 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'yifang-evaluate-'));
 function writeSeries(name: string, seed: number): string {
   const s = simulateSeries(STANDARD_SCENARIOS[3]!, seed);
   const file = path.join(tmp, name);
-  writeFileSync(file, JSON.stringify({ dataset: name, observed: s.observed, freq: s.freq, start: s.start, range: s.range, truth: s.truth }));
+  writeFileSync(
+    file,
+    JSON.stringify({ dataset: name, observed: s.observed, freq: s.freq, start: s.start, range: s.range, truth: s.truth }),
+  );
   return file;
 }
 
@@ -76,7 +79,8 @@ describe('yifang evaluate', () => {
   it('--help explains the measures and the options', async () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
-    for (const s of ['--series', '--methods', '--control', '--simulate', '--seed', 'POD', 'FPR', 'median delay', 'truth']) expect(r.out).toContain(s);
+    for (const s of ['--series', '--methods', '--control', '--simulate', '--seed', 'POD', 'FPR', 'median delay', 'truth'])
+      expect(r.out).toContain(s);
   });
 
   it('errors go to stderr with exit code 2, naming the argument', async () => {

@@ -112,7 +112,8 @@ export function formatEvaluationTable(rows: readonly { group?: string; method: s
     String(r.summary.alarms),
   ]);
   const width = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i < (withGroup ? 2 : 1) ? c.padEnd(width[i]!) : c.padStart(width[i]!))).join('  ');
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i < (withGroup ? 2 : 1) ? c.padEnd(width[i]!) : c.padStart(width[i]!))).join('  ');
   return [line(head), width.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
@@ -142,8 +143,13 @@ interface EvaluateOptions {
  * (fused alerts, each single source, the CIDARS baseline) — src/surveillance/evaluation-district.
  */
 async function evaluateDistricts(opts: EvaluateOptions, write: (s: string) => void): Promise<void> {
-  const seeds = (opts.districtSeeds ?? '7').split(',').map((x) => x.trim()).filter(Boolean).map(Number);
-  if (!seeds.length || seeds.some((x) => !Number.isInteger(x) || x < 0)) throw new ArgumentProblem(`--district-seeds: integers separated by commas (got '${opts.districtSeeds}')`);
+  const seeds = (opts.districtSeeds ?? '7')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+    .map(Number);
+  if (!seeds.length || seeds.some((x) => !Number.isInteger(x) || x < 0))
+    throw new ArgumentProblem(`--district-seeds: integers separated by commas (got '${opts.districtSeeds}')`);
   const population = opts.population === undefined ? 2000 : positiveInteger(opts.population, '--population');
   const days = opts.days === undefined ? 730 : positiveInteger(opts.days, '--days');
   const os = await import('node:os');
@@ -152,11 +158,19 @@ async function evaluateDistricts(opts: EvaluateOptions, write: (s: string) => vo
   const base = typeof opts.district === 'string' ? opts.district : undefined;
   const evals = [];
   for (const seed of seeds) {
-    const dir = base ? (seeds.length > 1 ? path.join(base, `seed-${seed}`) : base) : path.join(os.tmpdir(), `yifang-district-${seed}-${population}-${days}`);
+    const dir = base
+      ? seeds.length > 1
+        ? path.join(base, `seed-${seed}`)
+        : base
+      : path.join(os.tmpdir(), `yifang-district-${seed}-${population}-${days}`);
     evals.push(await evaluateDistrict(dir, { seed, population, days, log: (m) => console.error(`[seed ${seed}] ${m}`) }));
   }
   const rows = poolEvaluations(evals);
-  write(opts.json ? `${JSON.stringify({ rows, districts: evals })}\n` : `${seeds.length} simulated district(s), seeds ${seeds.join(',')}; ${population} residents, ${days} days each\n${districtTable(rows)}\n`);
+  write(
+    opts.json
+      ? `${JSON.stringify({ rows, districts: evals })}\n`
+      : `${seeds.length} simulated district(s), seeds ${seeds.join(',')}; ${population} residents, ${days} days each\n${districtTable(rows)}\n`,
+  );
 }
 
 function readJson(path: string, what: string): unknown {
@@ -203,8 +217,10 @@ function parseControls(raw: string | undefined, methods: readonly string[]): Rec
   }
   const out: Record<string, DetectorControl> = {};
   for (const [method, ctl] of Object.entries(value as Record<string, unknown>)) {
-    if (!methods.includes(method)) throw new ArgumentProblem(`--control: '${method}' is not one of the methods evaluated (${methods.join(', ')})`);
-    if (ctl === null || typeof ctl !== 'object' || Array.isArray(ctl)) throw new ArgumentProblem(`--control: the control of '${method}' must be a JSON object`);
+    if (!methods.includes(method))
+      throw new ArgumentProblem(`--control: '${method}' is not one of the methods evaluated (${methods.join(', ')})`);
+    if (ctl === null || typeof ctl !== 'object' || Array.isArray(ctl))
+      throw new ArgumentProblem(`--control: the control of '${method}' must be a JSON object`);
     out[method] = ctl as DetectorControl;
   }
   return out;
@@ -219,7 +235,8 @@ function positiveInteger(raw: string, what: string): number {
 /** Reads a series file with a truth array; the message names the file and field on problems. */
 export function readTruthSeries(path: string): TruthSeries {
   const data = readJson(path, '--series');
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new ArgumentProblem(`--series: ${path} must hold a JSON object`);
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    throw new ArgumentProblem(`--series: ${path} must hold a JSON object`);
   const o = data as Record<string, unknown>;
   if (!Array.isArray(o['observed'])) throw new ArgumentProblem(`--series: ${path} has no "observed" array`);
   const observed = o['observed'] as (number | null)[];
@@ -260,7 +277,7 @@ function helpText(): string {
     '  FPR           alarms in weeks without outbreak cases ÷ such weeks (weeks with a verdict)',
     '  median delay  weeks from the first outbreak week to the first alarm, detected outbreaks',
     '  alarms        all alarms in the evaluated weeks',
-    'Only the evaluated weeks (the file\'s range; all weeks if it has none) count.',
+    "Only the evaluated weeks (the file's range; all weeks if it has none) count.",
     '',
     'Series files: JSON with observed, freq, start, range (as ../shared/surveillance-refs) and',
     '  truth (outbreak cases per period); optionally outbreaks: [[period, ...], ...] (1-based).',
@@ -289,7 +306,10 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--seed <s>', `seed of the simulation (default ${EVALUATION_SEED})`)
     .option('--scenarios <ids>', 'comma-separated scenario ids for --simulate (default: all)')
     .option('--json', 'print the results as JSON')
-    .option('--district [dir]', 'replay simulated districts through the real pipeline instead (dir: simulator output with truth.json, simulated there when empty)')
+    .option(
+      '--district [dir]',
+      'replay simulated districts through the real pipeline instead (dir: simulator output with truth.json, simulated there when empty)',
+    )
     .option('--district-seeds <list>', 'with --district: comma-separated seeds, one district each (default 7)')
     .option('--population <n>', 'with --district: residents when simulating (default 2000)')
     .option('--days <n>', 'with --district: days when simulating (default 730)')
@@ -298,25 +318,33 @@ export function registerEvaluateCommand(program: Command): void {
       const out = this.configureOutput();
       try {
         if (opts.district !== undefined) {
-          if (opts.series !== undefined || opts.simulate !== undefined) throw new ArgumentProblem('--district: give --district, --series or --simulate, one of them');
+          if (opts.series !== undefined || opts.simulate !== undefined)
+            throw new ArgumentProblem('--district: give --district, --series or --simulate, one of them');
           await evaluateDistricts(opts, (text) => out.writeOut?.(text));
           return;
         }
-        if (opts.districtSeeds !== undefined || opts.population !== undefined || opts.days !== undefined) throw new ArgumentProblem('--district-seeds/--population/--days: only with --district');
+        if (opts.districtSeeds !== undefined || opts.population !== undefined || opts.days !== undefined)
+          throw new ArgumentProblem('--district-seeds/--population/--days: only with --district');
         const methods = parseMethods(opts.methods);
         const controls = parseControls(opts.control, methods);
-        if (opts.simulate !== undefined && opts.series !== undefined) throw new ArgumentProblem('--simulate: give either --series files or --simulate, not both');
+        if (opts.simulate !== undefined && opts.series !== undefined)
+          throw new ArgumentProblem('--simulate: give either --series files or --simulate, not both');
         if (opts.simulate === undefined && (opts.series === undefined || opts.series.length === 0)) {
           throw new ArgumentProblem('--series: required (JSON files with a truth array), or use --simulate N');
         }
         if (opts.simulate === undefined) {
-          if (opts.seed !== undefined || opts.scenarios !== undefined) throw new ArgumentProblem('--seed/--scenarios: only with --simulate');
+          if (opts.seed !== undefined || opts.scenarios !== undefined)
+            throw new ArgumentProblem('--seed/--scenarios: only with --simulate');
           const series = opts.series!.map(readTruthSeries);
           const results = evaluateMethods(series, methods, controls);
           if (opts.json) {
-            out.writeOut?.(`${JSON.stringify({ series: opts.series!.length, results: results.map((r) => ({ method: r.method, ...r.summary })) })}\n`);
+            out.writeOut?.(
+              `${JSON.stringify({ series: opts.series!.length, results: results.map((r) => ({ method: r.method, ...r.summary })) })}\n`,
+            );
           } else {
-            out.writeOut?.(`${opts.series!.length} series\n${formatEvaluationTable(results.map((r) => ({ method: r.method, summary: r.summary })))}\n`);
+            out.writeOut?.(
+              `${opts.series!.length} series\n${formatEvaluationTable(results.map((r) => ({ method: r.method, summary: r.summary })))}\n`,
+            );
           }
           return;
         }
@@ -325,9 +353,13 @@ export function registerEvaluateCommand(program: Command): void {
         if (!Number.isInteger(seed)) throw new ArgumentProblem(`--seed: must be an integer, got ${JSON.stringify(opts.seed)}`);
         let scenarios = [...STANDARD_SCENARIOS];
         if (opts.scenarios !== undefined) {
-          const ids = opts.scenarios.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+          const ids = opts.scenarios
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s.length > 0);
           for (const id of ids) {
-            if (!scenarios.some((s) => s.id === id)) throw new ArgumentProblem(`--scenarios: unknown scenario '${id}'; known: ${scenarios.map((s) => s.id).join(', ')}`);
+            if (!scenarios.some((s) => s.id === id))
+              throw new ArgumentProblem(`--scenarios: unknown scenario '${id}'; known: ${scenarios.map((s) => s.id).join(', ')}`);
           }
           scenarios = scenarios.filter((s) => ids.includes(s.id));
         }
@@ -343,13 +375,19 @@ export function registerEvaluateCommand(program: Command): void {
             perMethod.set(r.method, [...(perMethod.get(r.method) ?? []), r.summary]);
           }
         }
-        const overall = methods.map((m) => ({ group: 'mean over scenarios', method: m, summary: averageSummaries(perMethod.get(m) ?? []) }));
+        const overall = methods.map((m) => ({
+          group: 'mean over scenarios',
+          method: m,
+          summary: averageSummaries(perMethod.get(m) ?? []),
+        }));
         if (opts.json) {
           out.writeOut?.(
             `${JSON.stringify({ simulate: n, seed, scenarios: scenarios.map((s) => s.id), results: rows.map((r) => ({ scenario: r.group, method: r.method, ...r.summary })), overall: overall.map((r) => ({ method: r.method, ...r.summary })) })}\n`,
           );
         } else {
-          out.writeOut?.(`${n} simulated series per scenario, seed ${seed}; FPR and POD averaged over scenarios in the last rows\n${formatEvaluationTable([...rows, ...overall])}\n`);
+          out.writeOut?.(
+            `${n} simulated series per scenario, seed ${seed}; FPR and POD averaged over scenarios in the last rows\n${formatEvaluationTable([...rows, ...overall])}\n`,
+          );
         }
       } catch (e) {
         if (e instanceof ArgumentProblem) {

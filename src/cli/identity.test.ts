@@ -19,12 +19,19 @@ import { runCommand } from './run-command.testutil.js';
 const tmp = mkdtempSync(path.join(tmpdir(), 'yifang-identity-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function patient(id: string, o: { name: string; birth: string; phone: string; line?: string; idNumber?: string; org?: string; sex?: Patient['gender'] }): Patient {
+function patient(
+  id: string,
+  o: { name: string; birth: string; phone: string; line?: string; idNumber?: string; org?: string; sex?: Patient['gender'] },
+): Patient {
   return {
     resourceType: 'Patient',
     id,
     identifier: [
-      { system: `https://yifang.health/fhir/sid/mrn/${o.org ?? 'org-A'}`, type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR' }] }, value: `MRN-${id}` },
+      {
+        system: `https://yifang.health/fhir/sid/mrn/${o.org ?? 'org-A'}`,
+        type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR' }] },
+        value: `MRN-${id}`,
+      },
       ...(o.idNumber ? [{ system: RESIDENT_ID_SYSTEM, value: o.idNumber }] : []),
     ],
     name: [{ use: 'official', text: o.name }],
@@ -42,7 +49,8 @@ describe('yifang identity (no store needed)', () => {
   it('--help lists every subcommand, and each subcommand has its own --help', async () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
-    for (const sub of ['link', 'unlink', 'merge', 'undo', 'events', 'review', 'match', 'evaluate', 'households', 'fit']) expect(r.out).toMatch(new RegExp(`\\n\\s+${sub}\\b`));
+    for (const sub of ['link', 'unlink', 'merge', 'undo', 'events', 'review', 'match', 'evaluate', 'households', 'fit'])
+      expect(r.out).toMatch(new RegExp(`\\n\\s+${sub}\\b`));
     expect(r.out).toContain('AuditEvent');
     const expectations: [string, string[]][] = [
       ['link', ['--patient', '--person', '--reason', '--user']],
@@ -67,7 +75,12 @@ describe('yifang identity (no store needed)', () => {
     expect(link.code).toBe(1);
     expect(link.err).toMatch(/--person/);
     // arguments are checked before the store is opened
-    const noStore = (args: string[]) => runCommand((p: Command) => void registerIdentityCommands(p, { openStore: () => Promise.reject(new Error('store opened')) }), 'identity', args);
+    const noStore = (args: string[]) =>
+      runCommand(
+        (p: Command) => void registerIdentityCommands(p, { openStore: () => Promise.reject(new Error('store opened')) }),
+        'identity',
+        args,
+      );
     for (const [args, re] of [
       [['undo', 'abc'], /<event>: must be a positive integer, not 'abc'/],
       [['review', '--limit', '-1'], /--limit: must be a positive integer/],
@@ -94,7 +107,15 @@ describe('yifang identity (no store needed)', () => {
       expect(r.code, r.err).toBe(0);
       for (const h of ['true pairs', 'TP', 'FP', 'FN', 'precision', 'recall', 'review (true)']) expect(r.out).toContain(h);
       const j = await run(['evaluate', path.join(dir, 'truth.json'), '--json']);
-      const res = JSON.parse(j.out) as { records: number; truePositives: number; falsePositives: number; falseNegatives: number; precision: number; recall: number; truePairs: number };
+      const res = JSON.parse(j.out) as {
+        records: number;
+        truePositives: number;
+        falsePositives: number;
+        falseNegatives: number;
+        precision: number;
+        recall: number;
+        truePairs: number;
+      };
       expect(res.records).toBeGreaterThan(1000);
       expect(res.truePositives + res.falseNegatives).toBe(res.truePairs);
       expect(res.precision).toBeGreaterThanOrEqual(0.99);
@@ -124,17 +145,29 @@ describe('yifang identity (no store needed)', () => {
 
 describeEachStore('yifang identity against the index', (server) => {
   const run = (args: string[]) =>
-    runCommand((p: Command) => void registerIdentityCommands(p, { openStore: async () => ({ db: server().db, close: async () => undefined }) }), 'identity', args);
-  const put = async (p: Patient) => expect((await server().api(`/fhir/Patient/${p.id}`, { method: 'PUT', body: JSON.stringify(p) })).status).toBeLessThan(300);
-  const personOf = async (id: string) => ((await (await server().api(`/api/identity/patients/${id}/person`)).json()) as { personId: string }).personId;
+    runCommand(
+      (p: Command) => void registerIdentityCommands(p, { openStore: async () => ({ db: server().db, close: async () => undefined }) }),
+      'identity',
+      args,
+    );
+  const put = async (p: Patient) =>
+    expect((await server().api(`/fhir/Patient/${p.id}`, { method: 'PUT', body: JSON.stringify(p) })).status).toBeLessThan(300);
+  const personOf = async (id: string) =>
+    ((await (await server().api(`/api/identity/patients/${id}/person`)).json()) as { personId: string }).personId;
   const ID = makeIdNumber('339902', '1979-10-02', 17);
 
   beforeAll(async () => {
-    await put(patient('cli-a', { name: '黄丽', sex: 'female', birth: '1979-10-02', phone: '13512340000', line: '人民路9号3幢201室', idNumber: ID }));
-    await put(patient('cli-b', { name: '黄麗', sex: 'female', birth: '1979-10-02', phone: '13512340000', line: '人民路9号3幢201室', org: 'org-B' }));
+    await put(
+      patient('cli-a', { name: '黄丽', sex: 'female', birth: '1979-10-02', phone: '13512340000', line: '人民路9号3幢201室', idNumber: ID }),
+    );
+    await put(
+      patient('cli-b', { name: '黄麗', sex: 'female', birth: '1979-10-02', phone: '13512340000', line: '人民路9号3幢201室', org: 'org-B' }),
+    );
     await put(patient('cli-z', { name: '孙浩', birth: '2001-04-05', phone: '13799990000', line: '西湖路2号' }));
     // between the thresholds: same birth date and phone, one character of the given name differs, nothing else
-    await put(patient('cli-r1', { name: '高洋', birth: '1966-06-06', phone: '13100000077', idNumber: makeIdNumber('339902', '1966-06-06', 41) }));
+    await put(
+      patient('cli-r1', { name: '高洋', birth: '1966-06-06', phone: '13100000077', idNumber: makeIdNumber('339902', '1966-06-06', 41) }),
+    );
     await put(patient('cli-r2', { name: '高祥', birth: '1966-06-06', phone: '13100000077', org: 'org-B' }));
     await server().processors.drain();
   });
@@ -170,12 +203,18 @@ describeEachStore('yifang identity against the index', (server) => {
     await run(['undo', /event (\d+)/.exec(link.out)![1]!]);
     expect(await personOf('cli-z')).toBe(z);
 
-    const events = JSON.parse((await run(['events', '--json'])).out) as { items: { action: string; username: string; reason: string | null }[] };
+    const events = JSON.parse((await run(['events', '--json'])).out) as {
+      items: { action: string; username: string; reason: string | null }[];
+    };
     expect(events.items.map((e) => e.action)).toEqual(['undo', 'link', 'undo', 'merge', 'undo', 'unlink']);
     expect(events.items.at(-1)).toMatchObject({ username: 'dr-wang', reason: 'different mothers' });
-    const audits = (await (await server().api('/fhir/AuditEvent?subtype=identity-unlink')).json()) as { entry?: { resource: { agent: { who?: { display?: string }; name?: string }[] } }[] };
+    const audits = (await (await server().api('/fhir/AuditEvent?subtype=identity-unlink')).json()) as {
+      entry?: { resource: { agent: { who?: { display?: string }; name?: string }[] } }[];
+    };
     expect(JSON.stringify(audits.entry ?? [])).toContain('dr-wang');
-    expect(((await (await server().api('/fhir/AuditEvent?subtype=identity-undo')).json()) as { entry?: unknown[] }).entry?.length).toBeGreaterThanOrEqual(3);
+    expect(
+      ((await (await server().api('/fhir/AuditEvent?subtype=identity-undo')).json()) as { entry?: unknown[] }).entry?.length,
+    ).toBeGreaterThanOrEqual(3);
   });
 
   it('refuses unknown patients and persons with exit code 1, bad numbers with exit code 2', async () => {
@@ -199,7 +238,8 @@ describeEachStore('yifang identity against the index', (server) => {
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/open item\(s\); thresholds/);
     expect(r.out).toContain('cli-r2');
-    const items = (JSON.parse((await run(['review', '--json'])).out) as { items: { patient_id: string; candidate_person_id: string }[] }).items;
+    const items = (JSON.parse((await run(['review', '--json'])).out) as { items: { patient_id: string; candidate_person_id: string }[] })
+      .items;
     const item = items.find((i) => i.patient_id === 'cli-r2')!;
     expect(item.candidate_person_id).toBe(await personOf('cli-r1'));
     expect((await run(['link', '--patient', 'cli-r2', '--person', item.candidate_person_id])).code).toBe(0);
@@ -214,8 +254,16 @@ describeEachStore('yifang identity against the index', (server) => {
     expect(r.out.split('\n')[0]).toMatch(/^rank\s+person\s+patient\s+score\s+grade/);
     expect(r.out.split('\n')[1]).toMatch(/^1\s.*cli-[ab]\s.*probable/);
     const withId = path.join(tmp, `probe-id-${server().db.kind}.json`);
-    writeFileSync(withId, JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'resource', resource: patient('probe2', { name: '王五', birth: '1979-10-02', phone: '1', idNumber: ID }) }] }));
-    const j = JSON.parse((await run(['match', withId, '--json', '--count', '1'])).out) as { matches: { grade: string; personId: string }[] };
+    writeFileSync(
+      withId,
+      JSON.stringify({
+        resourceType: 'Parameters',
+        parameter: [{ name: 'resource', resource: patient('probe2', { name: '王五', birth: '1979-10-02', phone: '1', idNumber: ID }) }],
+      }),
+    );
+    const j = JSON.parse((await run(['match', withId, '--json', '--count', '1'])).out) as {
+      matches: { grade: string; personId: string }[];
+    };
     expect(j.matches).toHaveLength(1);
     expect(j.matches[0]).toMatchObject({ grade: 'certain', personId: await personOf('cli-a') });
 
@@ -237,14 +285,27 @@ describeEachStore('yifang identity against the index', (server) => {
   });
 
   it('households counts the address households and --rebuild rewrites their Groups', async () => {
-    const groupOf = async (id: string) => (((await (await server().api(`/fhir/Group?member=Patient/${id}`)).json()) as { entry?: { resource: { id: string; member: unknown[] } }[] }).entry ?? []).map((e) => e.resource);
+    const groupOf = async (id: string) =>
+      (
+        (
+          (await (await server().api(`/fhir/Group?member=Patient/${id}`)).json()) as {
+            entry?: { resource: { id: string; member: unknown[] } }[];
+          }
+        ).entry ?? []
+      ).map((e) => e.resource);
     const [g] = await groupOf('cli-a');
     expect(g!.member).toHaveLength(2); // cli-a and cli-b live at 人民路9号3幢201室
     await server().api(`/fhir/Group/${g!.id}`, { method: 'DELETE' });
     expect(await groupOf('cli-a')).toEqual([]);
     const r = await run(['households', '--rebuild', '--json']);
     expect(r.code, r.err).toBe(0);
-    const s = JSON.parse(r.out) as { households: number; persons: number; patients: number; largest: number; rebuilt: { households: number } };
+    const s = JSON.parse(r.out) as {
+      households: number;
+      persons: number;
+      patients: number;
+      largest: number;
+      rebuilt: { households: number };
+    };
     expect(s).toMatchObject({ households: 2, patients: 3, largest: 1 });
     expect(s.rebuilt.households).toBe(2);
     expect((await groupOf('cli-a')).map((x) => x.id)).toEqual([g!.id]);

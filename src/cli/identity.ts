@@ -59,7 +59,11 @@ function table(rows: Record<string, string | number>[]): string {
   const cols = Object.keys(rows[0]!);
   const width = (s: string) => [...s].reduce((w, ch) => w + (/[\u3000-\u9fff\uff00-\uffef]/.test(ch) ? 2 : 1), 0);
   const widths = cols.map((c) => Math.max(width(c), ...rows.map((r) => width(String(r[c] ?? '')))));
-  const line = (vals: string[]) => vals.map((v, i) => v + ' '.repeat(widths[i]! - width(v))).join('  ').trimEnd();
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => v + ' '.repeat(widths[i]! - width(v)))
+      .join('  ')
+      .trimEnd();
   return [line(cols), ...rows.map((r) => line(cols.map((c) => String(r[c] ?? ''))))].join('\n') + '\n';
 }
 
@@ -92,7 +96,9 @@ function readPatient(file: string): Patient {
   }
   const patient = body?.resourceType === 'Parameters' ? body.parameter?.find((p) => p.name === 'resource')?.resource : body;
   if (!patient || (patient as { resourceType?: string }).resourceType !== 'Patient') {
-    throw new IdentityCliError(`<file>: '${file}' holds no Patient (expected a Patient resource or a Parameters resource with parameter "resource")`);
+    throw new IdentityCliError(
+      `<file>: '${file}' holds no Patient (expected a Patient resource or a Parameters resource with parameter "resource")`,
+    );
   }
   return patient as Patient;
 }
@@ -101,7 +107,9 @@ export function registerIdentityCommands(program: Command, options: IdentityComm
   const openStore = options.openStore ?? defaultStore;
   const identity = program
     .command('identity')
-    .description('Master patient index: manual link / unlink / merge / undo (audited), the review queue, matching a Patient, linkage quality')
+    .description(
+      'Master patient index: manual link / unlink / merge / undo (audited), the review queue, matching a Patient, linkage quality',
+    )
     .addHelpText(
       'after',
       `
@@ -112,8 +120,10 @@ reversed with 'yifang identity undo <event>'. Thresholds and weights: config/ide
     );
 
   /** Runs an action with the store open, turning problems into one stderr line and an exit code. */
-  const action =
-    <A extends unknown[]>(fn: (ctx: { db: Database; mpi: Mpi; audit: AuditLog; write: (s: string) => void; cmd: Command }, ...args: A) => Promise<void>, check?: (...args: never[]) => void) =>
+  const action = <A extends unknown[]>(
+    fn: (ctx: { db: Database; mpi: Mpi; audit: AuditLog; write: (s: string) => void; cmd: Command }, ...args: A) => Promise<void>,
+    check?: (...args: never[]) => void,
+  ) =>
     async function (this: Command, ...args: A): Promise<void> {
       const cmd = this;
       const write = (s: string) => cmd.configureOutput().writeOut!(s);
@@ -126,7 +136,8 @@ reversed with 'yifang identity undo <event>'. Thresholds and weights: config/ide
         await fn({ db: store.db, mpi: new Mpi(store.db, new FhirRepository(store.db)), audit, write, cmd }, ...args);
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
-        if (e instanceof IdentityCliError) cmd.error(`yifang identity ${cmd.name()}: ${message}`, { exitCode: e.exitCode, code: 'yifang.identity.error' });
+        if (e instanceof IdentityCliError)
+          cmd.error(`yifang identity ${cmd.name()}: ${message}`, { exitCode: e.exitCode, code: 'yifang.identity.error' });
         // Domain refusals from the index (unknown patient, person without records, already undone…)
         if (e instanceof Error && !('code' in e) && !('status' in e)) {
           cmd.error(`yifang identity ${cmd.name()}: ${message}`, { exitCode: 1, code: 'yifang.identity.refused' });
@@ -147,7 +158,14 @@ reversed with 'yifang identity undo <event>'. Thresholds and weights: config/ide
   ): Promise<T> =>
     ctx.db.transaction(async (client) => {
       const result = await fn(client, user);
-      await ctx.audit.recordNow(client, { user: { username: user, displayName: `${user} (yifang CLI)`, roles: [] }, action: 'U', subtype, entities, outcome: 'success', sourceAddress: 'cli' });
+      await ctx.audit.recordNow(client, {
+        user: { username: user, displayName: `${user} (yifang CLI)`, roles: [] },
+        action: 'U',
+        subtype,
+        entities,
+        outcome: 'success',
+        sourceAddress: 'cli',
+      });
       return result;
     });
 
@@ -170,7 +188,9 @@ reversed with 'yifang identity undo <event>'. Thresholds and weights: config/ide
     .option(...userOption)
     .action(
       action(async (ctx, opts: { patient: string; person: string; reason?: string; user: string }) => {
-        const event = await decide(ctx, opts.user, 'identity-link', [`Patient/${opts.patient}`, `Person/${opts.person}`], (c, u) => ctx.mpi.link(c, opts.patient, opts.person, u, opts.reason));
+        const event = await decide(ctx, opts.user, 'identity-link', [`Patient/${opts.patient}`, `Person/${opts.person}`], (c, u) =>
+          ctx.mpi.link(c, opts.patient, opts.person, u, opts.reason),
+        );
         ctx.write(`linked Patient/${opts.patient} to Person/${opts.person} (event ${event}; undo with: yifang identity undo ${event})\n`);
       }),
     );
@@ -183,8 +203,12 @@ reversed with 'yifang identity undo <event>'. Thresholds and weights: config/ide
     .option(...userOption)
     .action(
       action(async (ctx, opts: { patient: string; reason?: string; user: string }) => {
-        const r = await decide(ctx, opts.user, 'identity-unlink', [`Patient/${opts.patient}`], (c, u) => ctx.mpi.unlink(c, opts.patient, u, opts.reason));
-        ctx.write(`unlinked Patient/${opts.patient} into new Person/${r.person} (event ${r.event}; undo with: yifang identity undo ${r.event})\n`);
+        const r = await decide(ctx, opts.user, 'identity-unlink', [`Patient/${opts.patient}`], (c, u) =>
+          ctx.mpi.unlink(c, opts.patient, u, opts.reason),
+        );
+        ctx.write(
+          `unlinked Patient/${opts.patient} into new Person/${r.person} (event ${r.event}; undo with: yifang identity undo ${r.event})\n`,
+        );
       }),
     );
 
@@ -197,7 +221,9 @@ reversed with 'yifang identity undo <event>'. Thresholds and weights: config/ide
     .option(...userOption)
     .action(
       action(async (ctx, opts: { from: string; into: string; reason?: string; user: string }) => {
-        const event = await decide(ctx, opts.user, 'identity-merge', [`Person/${opts.from}`, `Person/${opts.into}`], (c, u) => ctx.mpi.merge(c, opts.from, opts.into, u, opts.reason));
+        const event = await decide(ctx, opts.user, 'identity-merge', [`Person/${opts.from}`, `Person/${opts.into}`], (c, u) =>
+          ctx.mpi.merge(c, opts.from, opts.into, u, opts.reason),
+        );
         ctx.write(`merged Person/${opts.from} into Person/${opts.into} (event ${event}; undo with: yifang identity undo ${event})\n`);
       }),
     );
@@ -208,11 +234,14 @@ reversed with 'yifang identity undo <event>'. Thresholds and weights: config/ide
     .argument('<event>', 'the event number printed by link / unlink / merge, or listed by events')
     .option(...userOption)
     .action(
-      action(async (ctx, eventArg: string, opts: { user: string }) => {
-        const eventId = positiveInt(eventArg, '<event>');
-        const id = await decide(ctx, opts.user, 'identity-undo', [`mpi_event ${eventId}`], (c, u) => ctx.mpi.undo(c, eventId, u));
-        ctx.write(`undid event ${eventId} (event ${id})\n`);
-      }, (eventArg: string) => void positiveInt(eventArg, '<event>')),
+      action(
+        async (ctx, eventArg: string, opts: { user: string }) => {
+          const eventId = positiveInt(eventArg, '<event>');
+          const id = await decide(ctx, opts.user, 'identity-undo', [`mpi_event ${eventId}`], (c, u) => ctx.mpi.undo(c, eventId, u));
+          ctx.write(`undid event ${eventId} (event ${id})\n`);
+        },
+        (eventArg: string) => void positiveInt(eventArg, '<event>'),
+      ),
     );
 
   identity
@@ -221,16 +250,36 @@ reversed with 'yifang identity undo <event>'. Thresholds and weights: config/ide
     .option('--limit <n>', 'how many', '50')
     .option('--json', 'print JSON')
     .action(
-      action(async (ctx, opts: { limit: string; json?: boolean }) => {
-        const limit = positiveInt(opts.limit, '--limit');
-        const r = await ctx.db.query<{ id: number; action: string; username: string; at: string; reason: string | null; moves: { patient: string; from: string; to: string }[]; undone_by: number | null }>(
-          'SELECT id, action, username, at, reason, moves, undone_by FROM mpi_event ORDER BY id DESC LIMIT $1',
-          [limit],
-        );
-        if (opts.json) return ctx.write(`${JSON.stringify({ items: r.rows })}\n`);
-        if (!r.rows.length) return ctx.write('no manual identity decisions yet\n');
-        ctx.write(table(r.rows.map((e) => ({ event: e.id, action: e.action, user: e.username, at: e.at, patients: e.moves.length, 'undone by': e.undone_by ?? '', reason: e.reason ?? '' }))));
-      }, (opts: { limit: string }) => void positiveInt(opts.limit, '--limit')),
+      action(
+        async (ctx, opts: { limit: string; json?: boolean }) => {
+          const limit = positiveInt(opts.limit, '--limit');
+          const r = await ctx.db.query<{
+            id: number;
+            action: string;
+            username: string;
+            at: string;
+            reason: string | null;
+            moves: { patient: string; from: string; to: string }[];
+            undone_by: number | null;
+          }>('SELECT id, action, username, at, reason, moves, undone_by FROM mpi_event ORDER BY id DESC LIMIT $1', [limit]);
+          if (opts.json) return ctx.write(`${JSON.stringify({ items: r.rows })}\n`);
+          if (!r.rows.length) return ctx.write('no manual identity decisions yet\n');
+          ctx.write(
+            table(
+              r.rows.map((e) => ({
+                event: e.id,
+                action: e.action,
+                user: e.username,
+                at: e.at,
+                patients: e.moves.length,
+                'undone by': e.undone_by ?? '',
+                reason: e.reason ?? '',
+              })),
+            ),
+          );
+        },
+        (opts: { limit: string }) => void positiveInt(opts.limit, '--limit'),
+      ),
     );
 
   identity
@@ -238,23 +287,49 @@ reversed with 'yifang identity undo <event>'. Thresholds and weights: config/ide
     .description('List the open review queue (pairs scored between the thresholds), highest score first')
     .option('--limit <n>', 'how many items', '50')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nDecide an item with: yifang identity link --patient <patient> --person <candidate person>\n(or reject it in the web app, 数据接入 › 身份核查).')
+    .addHelpText(
+      'after',
+      '\nDecide an item with: yifang identity link --patient <patient> --person <candidate person>\n(or reject it in the web app, 数据接入 › 身份核查).',
+    )
     .action(
-      action(async (ctx, opts: { limit: string; json?: boolean }) => {
-        const limit = positiveInt(opts.limit, '--limit');
-        const r = await ctx.db.query<{ id: number; patient_id: string; candidate_person_id: string; candidate_patient_id: string; score: number; patient: { name?: string; birthDate?: string; facility?: string } | null; candidate: { name?: string; birthDate?: string; facility?: string } | null }>(
-          `SELECT v.id, v.patient_id, v.candidate_person_id, v.candidate_patient_id, v.score, a.data AS patient, b.data AS candidate
+      action(
+        async (ctx, opts: { limit: string; json?: boolean }) => {
+          const limit = positiveInt(opts.limit, '--limit');
+          const r = await ctx.db.query<{
+            id: number;
+            patient_id: string;
+            candidate_person_id: string;
+            candidate_patient_id: string;
+            score: number;
+            patient: { name?: string; birthDate?: string; facility?: string } | null;
+            candidate: { name?: string; birthDate?: string; facility?: string } | null;
+          }>(
+            `SELECT v.id, v.patient_id, v.candidate_person_id, v.candidate_patient_id, v.score, a.data AS patient, b.data AS candidate
            FROM mpi_review v LEFT JOIN mpi_record a ON a.patient_id = v.patient_id LEFT JOIN mpi_record b ON b.patient_id = v.candidate_patient_id
            WHERE v.status = 'open' ORDER BY v.score DESC, v.id LIMIT $1`,
-          [limit],
-        );
-        const { thresholds } = loadLinkageConfig();
-        if (opts.json) return ctx.write(`${JSON.stringify({ items: r.rows, thresholds })}\n`);
-        if (!r.rows.length) return ctx.write('review queue is empty\n');
-        const who = (d: { name?: string; birthDate?: string; facility?: string } | null) => (d ? `${d.name || '(no name)'} ${d.birthDate ?? ''} @${d.facility ?? ''}`.trim() : '(gone)');
-        ctx.write(`${r.rows.length} open item(s); thresholds: review ≥ ${thresholds.lower}, link ≥ ${thresholds.upper}\n`);
-        ctx.write(table(r.rows.map((i) => ({ item: i.id, score: i.score.toFixed(2), patient: i.patient_id, record: who(i.patient), 'candidate person': i.candidate_person_id, 'candidate record': who(i.candidate) }))));
-      }, (opts: { limit: string }) => void positiveInt(opts.limit, '--limit')),
+            [limit],
+          );
+          const { thresholds } = loadLinkageConfig();
+          if (opts.json) return ctx.write(`${JSON.stringify({ items: r.rows, thresholds })}\n`);
+          if (!r.rows.length) return ctx.write('review queue is empty\n');
+          const who = (d: { name?: string; birthDate?: string; facility?: string } | null) =>
+            d ? `${d.name || '(no name)'} ${d.birthDate ?? ''} @${d.facility ?? ''}`.trim() : '(gone)';
+          ctx.write(`${r.rows.length} open item(s); thresholds: review ≥ ${thresholds.lower}, link ≥ ${thresholds.upper}\n`);
+          ctx.write(
+            table(
+              r.rows.map((i) => ({
+                item: i.id,
+                score: i.score.toFixed(2),
+                patient: i.patient_id,
+                record: who(i.patient),
+                'candidate person': i.candidate_person_id,
+                'candidate record': who(i.candidate),
+              })),
+            ),
+          );
+        },
+        (opts: { limit: string }) => void positiveInt(opts.limit, '--limit'),
+      ),
     );
 
   identity
@@ -263,34 +338,52 @@ reversed with 'yifang identity undo <event>'. Thresholds and weights: config/ide
     .argument('<file>', 'a Patient resource, or a Parameters resource with parameter "resource"')
     .option('--count <n>', 'at most this many candidates', '10')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nGrades: certain (shared valid ID number), probable (score ≥ upper threshold),\npossible (between the thresholds), certainly-not (below).')
+    .addHelpText(
+      'after',
+      '\nGrades: certain (shared valid ID number), probable (score ≥ upper threshold),\npossible (between the thresholds), certainly-not (below).',
+    )
     .action(
-      action(async (ctx, file: string, opts: { count: string; json?: boolean }) => {
-        const count = positiveInt(opts.count, '--count');
-        const patient = readPatient(file);
-        const matches = await ctx.mpi.match(patient, count);
-        if (opts.json) return ctx.write(`${JSON.stringify({ matches })}\n`);
-        if (!matches.length) return ctx.write('no candidates in the index\n');
-        ctx.write(table(matches.map((m, i) => ({ rank: i + 1, person: m.personId, patient: m.patientId, score: m.score.toFixed(2), grade: m.grade }))));
-      }, (file: string, opts: { count: string }) => {
-        positiveInt(opts.count, '--count');
-        readPatient(file);
-      }),
+      action(
+        async (ctx, file: string, opts: { count: string; json?: boolean }) => {
+          const count = positiveInt(opts.count, '--count');
+          const patient = readPatient(file);
+          const matches = await ctx.mpi.match(patient, count);
+          if (opts.json) return ctx.write(`${JSON.stringify({ matches })}\n`);
+          if (!matches.length) return ctx.write('no candidates in the index\n');
+          ctx.write(
+            table(
+              matches.map((m, i) => ({ rank: i + 1, person: m.personId, patient: m.patientId, score: m.score.toFixed(2), grade: m.grade })),
+            ),
+          );
+        },
+        (file: string, opts: { count: string }) => {
+          positiveInt(opts.count, '--count');
+          readPatient(file);
+        },
+      ),
     );
 
   identity
     .command('evaluate')
     .description("Linkage quality against a simulated district's truth.json: pairwise precision, recall and confusion counts")
-    .argument('<path>', "a simulator output directory (or its truth.json): fhir/Patient.ndjson, hl7/*.hl7 and truth.json")
+    .argument('<path>', 'a simulator output directory (or its truth.json): fhir/Patient.ndjson, hl7/*.hl7 and truth.json')
     .option('--upper <score>', 'link threshold (default from config/identity/linkage.json)')
     .option('--lower <score>', 'review threshold (default from config/identity/linkage.json)')
     .option('--min-precision <p>', 'exit with code 1 when precision is below this (0–1)')
     .option('--min-recall <r>', 'exit with code 1 when recall is below this (0–1)')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nRuns the production matcher in memory (no database); the pairs are all pairs of records of one person.\nMake a district with: yifang simulate --seed 7 --population 20000 --out ./district')
-    .action(async function (this: Command, target: string, opts: { upper?: string; lower?: string; minPrecision?: string; minRecall?: string; json?: boolean }) {
+    .addHelpText(
+      'after',
+      '\nRuns the production matcher in memory (no database); the pairs are all pairs of records of one person.\nMake a district with: yifang simulate --seed 7 --population 20000 --out ./district',
+    )
+    .action(async function (
+      this: Command,
+      target: string,
+      opts: { upper?: string; lower?: string; minPrecision?: string; minRecall?: string; json?: boolean },
+    ) {
       const cmd = this;
-      const fail = (message: string, exitCode: 1 | 2 = 2): never => cmd.error(`yifang identity evaluate: ${message}`, { exitCode, code: 'yifang.identity.error' });
+      const fail = (message: string, exitCode: 1 | 2 = 2): never =>
+        cmd.error(`yifang identity evaluate: ${message}`, { exitCode, code: 'yifang.identity.error' });
       const dir = target.endsWith('.json') ? path.dirname(target) : target;
       if (!fs.existsSync(path.join(dir, 'truth.json'))) fail(`<path>: no truth.json in '${dir}'`);
       if (!fs.existsSync(path.join(dir, 'fhir', 'Patient.ndjson'))) fail(`<path>: no fhir/Patient.ndjson in '${dir}'`);
@@ -300,7 +393,10 @@ reversed with 'yifang identity undo <event>'. Thresholds and weights: config/ide
         const n = Number(v);
         return Number.isFinite(n) ? n : fail(`${name}: must be a number, not '${v}'`);
       };
-      const thresholds = { upper: num(opts.upper, '--upper', cfg.thresholds.upper), lower: num(opts.lower, '--lower', cfg.thresholds.lower) };
+      const thresholds = {
+        upper: num(opts.upper, '--upper', cfg.thresholds.upper),
+        lower: num(opts.lower, '--lower', cfg.thresholds.lower),
+      };
       if (thresholds.lower > thresholds.upper) fail(`--lower (${thresholds.lower}) must not be above --upper (${thresholds.upper})`);
       let minPrecision: number | undefined;
       let minRecall: number | undefined;
@@ -321,11 +417,12 @@ reversed with 'yifang identity undo <event>'. Thresholds and weights: config/ide
       if (opts.json) out(`${JSON.stringify({ thresholds, ...r })}\n`);
       else {
         out(`${r.records} records, ${r.persons} persons found; thresholds upper ${thresholds.upper}, lower ${thresholds.lower}\n`);
-        out(
-          table([{ 'linked pairs': r.predictedPairs, ...linkageQualityColumns(r) }]),
-        );
+        out(table([{ 'linked pairs': r.predictedPairs, ...linkageQualityColumns(r) }]));
       }
-      const short = [minPrecision !== undefined && r.precision < minPrecision ? `precision ${r.precision.toFixed(4)} < ${minPrecision}` : '', minRecall !== undefined && r.recall < minRecall ? `recall ${r.recall.toFixed(4)} < ${minRecall}` : ''].filter(Boolean);
+      const short = [
+        minPrecision !== undefined && r.precision < minPrecision ? `precision ${r.precision.toFixed(4)} < ${minPrecision}` : '',
+        minRecall !== undefined && r.recall < minRecall ? `recall ${r.recall.toFixed(4)} < ${minRecall}` : '',
+      ].filter(Boolean);
       if (short.length) fail(short.join('; '), 1);
     });
 
@@ -334,7 +431,10 @@ reversed with 'yifang identity undo <event>'. Thresholds and weights: config/ide
     .description('Count the address households; --rebuild writes the FHIR Group of every household')
     .option('--rebuild', 'rewrite every household Group from the index (after an upgrade, or to repair)')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nHouseholds are the residents at one normalised house address; each is a FHIR Group\n(type person, actual) found with GET /fhir/Group?member=Patient/{id}. They are kept current as\nPatients arrive and move; --rebuild is only needed for an index that predates the Groups.')
+    .addHelpText(
+      'after',
+      '\nHouseholds are the residents at one normalised house address; each is a FHIR Group\n(type person, actual) found with GET /fhir/Group?member=Patient/{id}. They are kept current as\nPatients arrive and move; --rebuild is only needed for an index that predates the Groups.',
+    )
     .action(
       action(async (ctx, opts: { rebuild?: boolean; json?: boolean }) => {
         const rebuilt = opts.rebuild ? await ctx.mpi.rebuildHouseholdGroups() : undefined;
@@ -355,16 +455,22 @@ reversed with 'yifang identity undo <event>'. Thresholds and weights: config/ide
     .description('Re-estimate the m/u weights by EM on the index and use them from now on (stored in mpi_weights)')
     .option('--sample <n>', 'records to fit on', '50000')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nThresholds belong to the weights\' scale: check linkage quality afterwards (yifang identity evaluate, npm run bench -- --only linkage).')
+    .addHelpText(
+      'after',
+      "\nThresholds belong to the weights' scale: check linkage quality afterwards (yifang identity evaluate, npm run bench -- --only linkage).",
+    )
     .action(
-      action(async (ctx, opts: { sample: string; json?: boolean }) => {
-        const sample = positiveInt(opts.sample, '--sample');
-        const indexed = Number((await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM mpi_record')).rows[0]?.n ?? 0);
-        if (indexed < 2) throw new IdentityCliError(`the index holds ${indexed} record(s): link some Patients first; nothing stored`, 1);
-        const fit = await ctx.mpi.fitWeights(sample);
-        if (opts.json) return ctx.write(`${JSON.stringify(fit)}\n`);
-        ctx.write(`fitted on ${fit.pairs} candidate pairs; match share ${fit.matchShare.toFixed(3)}; stored as the weights in force\n`);
-      }, (opts: { sample: string }) => void positiveInt(opts.sample, '--sample')),
+      action(
+        async (ctx, opts: { sample: string; json?: boolean }) => {
+          const sample = positiveInt(opts.sample, '--sample');
+          const indexed = Number((await ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM mpi_record')).rows[0]?.n ?? 0);
+          if (indexed < 2) throw new IdentityCliError(`the index holds ${indexed} record(s): link some Patients first; nothing stored`, 1);
+          const fit = await ctx.mpi.fitWeights(sample);
+          if (opts.json) return ctx.write(`${JSON.stringify(fit)}\n`);
+          ctx.write(`fitted on ${fit.pairs} candidate pairs; match share ${fit.matchShare.toFixed(3)}; stored as the weights in force\n`);
+        },
+        (opts: { sample: string }) => void positiveInt(opts.sample, '--sample'),
+      ),
     );
 
   return identity;

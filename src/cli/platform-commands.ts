@@ -28,11 +28,15 @@ export function registerPlatformCommands(program: Command): void {
     .description('Import FHIR NDJSON files (one resource per line) and Bundle JSON files into the store')
     .argument('<path>', 'a .ndjson or .json file, or a directory of them')
     .option('--batch-size <n>', 'NDJSON resources per database transaction (default: 10000 on PostgreSQL, 5000 embedded)')
-    .addHelpText('after', '\nUses DATABASE_URL when set, else the embedded store in YIFANG_DATA_DIR (./data).\nBad lines are reported with file and line number and skipped; good lines are kept.')
+    .addHelpText(
+      'after',
+      '\nUses DATABASE_URL when set, else the embedded store in YIFANG_DATA_DIR (./data).\nBad lines are reported with file and line number and skipped; good lines are kept.',
+    )
     .action(async (target: string, opts: { batchSize?: string }) => {
       if (!fs.existsSync(target)) fail(`path '${target}' does not exist`);
       const batchSize = opts.batchSize === undefined ? undefined : Number(opts.batchSize);
-      if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1)) fail(`--batch-size must be a positive integer, not '${opts.batchSize}'`);
+      if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1))
+        fail(`--batch-size must be a positive integer, not '${opts.batchSize}'`);
       loadDefinitions();
       const files = listImportFiles(target);
       const totalBytes = files.reduce((s, f) => s + fs.statSync(f).size, 0);
@@ -62,7 +66,9 @@ export function registerPlatformCommands(program: Command): void {
       await db.close();
       for (const e of stats.errors.slice(0, 50)) console.error(`${e.file}${e.line ? `:${e.line}` : ''}: ${e.message}`);
       if (stats.errors.length > 50) console.error(`… and ${stats.errors.length - 50} more errors`);
-      console.log(`${stats.resources} resources from ${stats.files} files in ${stats.seconds.toFixed(1)} s (${Math.round(stats.resources / Math.max(stats.seconds, 0.001))}/s); ${stats.errors.length} rejected`);
+      console.log(
+        `${stats.resources} resources from ${stats.files} files in ${stats.seconds.toFixed(1)} s (${Math.round(stats.resources / Math.max(stats.seconds, 0.001))}/s); ${stats.errors.length} rejected`,
+      );
       if (stats.errors.length) process.exitCode = 1;
     });
 
@@ -78,7 +84,13 @@ export function registerPlatformCommands(program: Command): void {
     .action(async (opts: { username: string; password: string; role: string[]; name?: string; organization?: string }) => {
       const db = await openStore();
       try {
-        await new AuthService(db).addUser({ username: opts.username, password: opts.password, roles: opts.role, displayName: opts.name, organization: opts.organization });
+        await new AuthService(db).addUser({
+          username: opts.username,
+          password: opts.password,
+          roles: opts.role,
+          displayName: opts.name,
+          organization: opts.organization,
+        });
         console.log(`user ${opts.username} saved with roles ${opts.role.join(', ')}`);
       } catch (err) {
         fail((err as Error).message);

@@ -1,7 +1,11 @@
 /** Test support: runs one registered CLI command in-process and captures its output and exit code. */
 import { Command, CommanderError } from 'commander';
 
-export async function runCommand(register: (program: Command) => void, name: string, args: string[]): Promise<{ out: string; err: string; code: number }> {
+export async function runCommand(
+  register: (program: Command) => void,
+  name: string,
+  args: string[],
+): Promise<{ out: string; err: string; code: number }> {
   let out = '';
   let err = '';
   const program = new Command('yifang');

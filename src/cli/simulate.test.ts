@@ -89,7 +89,13 @@ describe('yifang simulate --live', () => {
       req.setEncoding('utf8');
       req.on('data', (c: string) => (body += c));
       req.on('end', () => {
-        requests.push({ method: req.method!, url: req.url!, type: String(req.headers['content-type']), auth: String(req.headers.authorization ?? ''), body });
+        requests.push({
+          method: req.method!,
+          url: req.url!,
+          type: String(req.headers['content-type']),
+          auth: String(req.headers.authorization ?? ''),
+          body,
+        });
         if (req.url === '/auth/login') {
           res.setHeader('content-type', 'application/json');
           res.end(JSON.stringify({ token: 'tok-123' }));
@@ -114,7 +120,23 @@ describe('yifang simulate --live', () => {
     const write = process.stderr.write.bind(process.stderr);
     process.stderr.write = ((s: string) => (stderr.push(String(s)), true)) as typeof process.stderr.write;
     try {
-      const r = await run(['--seed', '3', '--population', '600', '--start', '2024-01-08', '--days', '12', '--out', out, '--live', base, '--interval-seconds', '0', '--no-progress']);
+      const r = await run([
+        '--seed',
+        '3',
+        '--population',
+        '600',
+        '--start',
+        '2024-01-08',
+        '--days',
+        '12',
+        '--out',
+        out,
+        '--live',
+        base,
+        '--interval-seconds',
+        '0',
+        '--no-progress',
+      ]);
       expect(r.error).toBeNull();
     } finally {
       process.stderr.write = write;

@@ -63,9 +63,15 @@ export function registerSimulateCommand(program: Command): Command {
       'Generate a synthetic district (fictional): residents, visits, chronic disease, immunizations, outbreaks with ground truth, in FHIR NDJSON, HL7 v2, CSV and report cards. Same seed and arguments give byte-identical output.',
     )
     .addOption(new Option('--seed <n>', 'random seed').argParser(integer('seed', 0, 0xffffffff)).default(DEMO_DEFAULTS.seed))
-    .addOption(new Option('--population <n>', 'residents at the start').argParser(integer('population', LIMITS.minPopulation, LIMITS.maxPopulation)).default(DEMO_DEFAULTS.population))
+    .addOption(
+      new Option('--population <n>', 'residents at the start')
+        .argParser(integer('population', LIMITS.minPopulation, LIMITS.maxPopulation))
+        .default(DEMO_DEFAULTS.population),
+    )
     .addOption(new Option('--start <date>', 'first simulated day, YYYY-MM-DD').argParser(date).default(DEMO_DEFAULTS.start))
-    .addOption(new Option('--days <n>', 'number of simulated days').argParser(integer('days', 1, LIMITS.maxDays)).default(DEMO_DEFAULTS.days))
+    .addOption(
+      new Option('--days <n>', 'number of simulated days').argParser(integer('days', 1, LIMITS.maxDays)).default(DEMO_DEFAULTS.days),
+    )
     .addOption(new Option('--out <dir>', 'output directory (required unless --live is given)'))
     .addOption(new Option('--bundles', 'also write one FHIR transaction Bundle per day under fhir/bundles/'))
     .addOption(new Option('--live <url>', 'send each simulated day to a running Yifang at this URL').argParser(url))
@@ -93,12 +99,16 @@ Examples:
 }
 
 async function runSimulate(cmd: Command, opts: SimulateCommandOptions): Promise<void> {
-  if (!opts.out && !opts.live) cmd.error("error: option '--out <dir>' is required (or give --live <url>)", { exitCode: 2, code: 'yifang.simulate.out' });
+  if (!opts.out && !opts.live)
+    cmd.error("error: option '--out <dir>' is required (or give --live <url>)", { exitCode: 2, code: 'yifang.simulate.out' });
   const out = opts.out ?? join(tmpdir(), `yifang-live-${opts.seed}`);
   try {
     await checkOutDir(out, '--out');
   } catch (e) {
-    cmd.error(`error: option '--out <dir>' argument '${out}' is invalid. ${(e as SimulatorInputError).message.replace(/^--out: /, '')}`, { exitCode: 2, code: 'yifang.simulate.out' });
+    cmd.error(`error: option '--out <dir>' argument '${out}' is invalid. ${(e as SimulatorInputError).message.replace(/^--out: /, '')}`, {
+      exitCode: 2,
+      code: 'yifang.simulate.out',
+    });
   }
   const controller = new AbortController();
   const onSigint = (): void => controller.abort();
@@ -106,14 +116,26 @@ async function runSimulate(cmd: Command, opts: SimulateCommandOptions): Promise<
   let live: LiveSink | undefined;
   const bar = opts.progress
     ? new cliProgress.SingleBar(
-        { stream: process.stderr, format: 'simulate [{bar}] {percentage}% | day {value}/{total} | {records} records | ETA {eta_formatted}', hideCursor: true, noTTYOutput: false },
+        {
+          stream: process.stderr,
+          format: 'simulate [{bar}] {percentage}% | day {value}/{total} | {records} records | ETA {eta_formatted}',
+          hideCursor: true,
+          noTTYOutput: false,
+        },
         cliProgress.Presets.shades_classic,
       )
     : null;
   const started = Date.now();
   try {
     if (opts.live) {
-      live = new LiveSink({ url: opts.live, intervalSeconds: opts.intervalSeconds, token: opts.token, username: opts.username, password: opts.password, signal: controller.signal });
+      live = new LiveSink({
+        url: opts.live,
+        intervalSeconds: opts.intervalSeconds,
+        token: opts.token,
+        username: opts.username,
+        password: opts.password,
+        signal: controller.signal,
+      });
       await live.connect();
     }
     bar?.start(opts.days, 0, { records: 0 });
@@ -130,7 +152,9 @@ async function runSimulate(cmd: Command, opts: SimulateCommandOptions): Promise<
     });
     bar?.stop();
     const records = manifest.files.reduce((a, f) => a + f.records, 0);
-    process.stderr.write(`simulate: ${records} records in ${manifest.files.length} files written to ${out} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    process.stderr.write(
+      `simulate: ${records} records in ${manifest.files.length} files written to ${out} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+    );
     if (live) process.stderr.write(live.summary() + '\n');
   } catch (e) {
     bar?.stop();
@@ -139,7 +163,11 @@ async function runSimulate(cmd: Command, opts: SimulateCommandOptions): Promise<
       process.exitCode = 130;
       return;
     }
-    if (e instanceof SimulatorInputError) cmd.error(`error: option '--${e.field === 'outDir' ? 'out' : e.field}' is invalid. ${e.message}`, { exitCode: 2, code: 'yifang.simulate.invalid' });
+    if (e instanceof SimulatorInputError)
+      cmd.error(`error: option '--${e.field === 'outDir' ? 'out' : e.field}' is invalid. ${e.message}`, {
+        exitCode: 2,
+        code: 'yifang.simulate.invalid',
+      });
     throw e;
   } finally {
     process.removeListener('SIGINT', onSigint);

@@ -33,8 +33,20 @@ export function registerSurveillanceCommands(program: Command): void {
       }
       const evals: DistrictEvaluation[] = [];
       for (const seed of seeds) {
-        const dir = o.dir ? (seeds.length > 1 ? path.join(o.dir, `seed-${seed}`) : o.dir) : path.join(os.tmpdir(), `yifang-district-${seed}-${o.population}-${o.days}`);
-        evals.push(await evaluateDistrict(dir, { seed, population: Number(o.population), days: Number(o.days), start: o.start, log: (m) => console.error(`[seed ${seed}] ${m}`) }));
+        const dir = o.dir
+          ? seeds.length > 1
+            ? path.join(o.dir, `seed-${seed}`)
+            : o.dir
+          : path.join(os.tmpdir(), `yifang-district-${seed}-${o.population}-${o.days}`);
+        evals.push(
+          await evaluateDistrict(dir, {
+            seed,
+            population: Number(o.population),
+            days: Number(o.days),
+            start: o.start,
+            log: (m) => console.error(`[seed ${seed}] ${m}`),
+          }),
+        );
       }
       const rows = poolEvaluations(evals);
       console.log(o.json ? JSON.stringify({ rows, districts: evals }, null, 1) : formatEvaluationTable(rows));

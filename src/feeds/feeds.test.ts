@@ -8,10 +8,21 @@ const today = new Date('2026-03-01T00:00:00Z');
 
 describe('feed parsing', () => {
   it('reads quoted CSV fields and CRLF', () => {
-    expect(parseCsv('a,b\r\n"x, ""y""",2\r\n')).toEqual([[1, ['a', 'b']], [2, ['x, "y"', '2']]]);
+    expect(parseCsv('a,b\r\n"x, ""y""",2\r\n')).toEqual([
+      [1, ['a', 'b']],
+      [2, ['x, "y"', '2']],
+    ]);
   });
   it('keeps good lines and names line, field and reason of bad ones', () => {
-    const csv = [SCHOOL, 'S1,一小,S1-01,2026-01-05,30,2,病假,发热', 'S1,一小,S1-02,2026-02-30,30,1,病假,咳嗽', 'S1,一小,S1-03,2026-01-05,30,-1,病假,发热', 'S1,一小,S1-04,2026-01-05,30,40,病假,发热', 'S1,一小,S1-05,2026-01-05,30', 'S1,一小,S1-06,2026-01-05,30,0,,'].join('\n');
+    const csv = [
+      SCHOOL,
+      'S1,一小,S1-01,2026-01-05,30,2,病假,发热',
+      'S1,一小,S1-02,2026-02-30,30,1,病假,咳嗽',
+      'S1,一小,S1-03,2026-01-05,30,-1,病假,发热',
+      'S1,一小,S1-04,2026-01-05,30,40,病假,发热',
+      'S1,一小,S1-05,2026-01-05,30',
+      'S1,一小,S1-06,2026-01-05,30,0,,',
+    ].join('\n');
     const r = parseFeed('school-absenteeism', csv, 'csv', today);
     expect(r.lines).toBe(6);
     expect(r.rows.map((x) => x.row.class_code)).toEqual(['S1-01', 'S1-06']);
@@ -27,7 +38,16 @@ describe('feed parsing', () => {
     expect(r.fatal).toMatch(/wrong header: missing column\(s\) pharmacy_code, pharmacy_name, category/);
   });
   it('reads JSON arrays with per-row errors', () => {
-    const r = parseFeed('pharmacy-sales', [{ pharmacy_code: 'P1', pharmacy_name: '药房', date: '2026-01-01', category: 'cold', units: 3 }, { pharmacy_code: 'P1', pharmacy_name: '药房', date: '01/01/2026', category: 'cold', units: 'x' }, 7], 'json', today);
+    const r = parseFeed(
+      'pharmacy-sales',
+      [
+        { pharmacy_code: 'P1', pharmacy_name: '药房', date: '2026-01-01', category: 'cold', units: 3 },
+        { pharmacy_code: 'P1', pharmacy_name: '药房', date: '01/01/2026', category: 'cold', units: 'x' },
+        7,
+      ],
+      'json',
+      today,
+    );
     expect(r.rows).toHaveLength(1);
     expect(r.errors.map((e) => `${e.line}:${e.field ?? ''}`)).toEqual(['3:', '2:date', '2:units']);
   });
@@ -36,7 +56,8 @@ describe('feed parsing', () => {
 describeEachStore('feed endpoints', (server) => {
   it('stores good pharmacy lines, reports bad ones, and a re-send replaces figures', async () => {
     const body = [PHARM, 'P1,康宁药房,2026-01-01,cold,10', 'P1,康宁药房,2026-01-01,cough,-3', 'P1,康宁药房,2026-13-01,ors,1'].join('\n');
-    const post = (b: string) => server().api('/api/feeds/pharmacy-sales', { method: 'POST', headers: { 'content-type': 'text/csv' }, body: b });
+    const post = (b: string) =>
+      server().api('/api/feeds/pharmacy-sales', { method: 'POST', headers: { 'content-type': 'text/csv' }, body: b });
     const r = await post(body);
     expect(r.status).toBe(200);
     const j = (await r.json()) as { accepted: number; rejected: number; errors: { line: number; field: string }[] };
@@ -49,13 +70,28 @@ describeEachStore('feed endpoints', (server) => {
     expect(uploads.rows[0].n).toBe(2);
   });
   it('rejects a CSV with a wrong header (400, upload kept) and keeps serving', async () => {
-    const r = await server().api('/api/feeds/school-absenteeism', { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'school,date\nX,2026-01-01' });
+    const r = await server().api('/api/feeds/school-absenteeism', {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: 'school,date\nX,2026-01-01',
+    });
     expect(r.status).toBe(400);
     expect(((await r.json()) as { fatal: string }).fatal).toMatch(/wrong header/);
     const ok = await server().api('/api/feeds/school-absenteeism', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify([{ school_code: 'S1', school_name: '一小', class_code: 'S1-01', date: '2026-01-05', enrolled: 30, absent: 2, reason: '病假', symptom: '发热' }]),
+      body: JSON.stringify([
+        {
+          school_code: 'S1',
+          school_name: '一小',
+          class_code: 'S1-01',
+          date: '2026-01-05',
+          enrolled: 30,
+          absent: 2,
+          reason: '病假',
+          symptom: '发热',
+        },
+      ]),
     });
     expect(((await ok.json()) as { accepted: number }).accepted).toBe(1);
     const kept = await server().db.query(`SELECT payload FROM feed_upload WHERE feed = 'school-absenteeism' ORDER BY id LIMIT 1`);

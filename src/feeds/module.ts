@@ -13,9 +13,7 @@ const feedsModule: YifangModule = {
   name: 'feeds',
   migrations: {
     range: [110, 119],
-    list: [
-      { version: 110, name: 'feeds', sql: sqlFile(new URL('./migrations/110_feeds.sql', import.meta.url)) },
-    ],
+    list: [{ version: 110, name: 'feeds', sql: sqlFile(new URL('./migrations/110_feeds.sql', import.meta.url)) }],
   },
   async register(ctx: ModuleContext) {
     const { app, db, audit } = ctx;
@@ -62,7 +60,12 @@ const feedsModule: YifangModule = {
       });
     }
 
-    describeRoute({ method: 'get', path: '/api/feeds/uploads', summary: 'Recent feed uploads with their line counts and errors', tag: 'feeds' });
+    describeRoute({
+      method: 'get',
+      path: '/api/feeds/uploads',
+      summary: 'Recent feed uploads with their line counts and errors',
+      tag: 'feeds',
+    });
     app.get('/api/feeds/uploads', async (req) => {
       await ctx.guard(req, 'import');
       const r = await db.query(

@@ -153,8 +153,10 @@ export function checkSchoolRow(raw: Raw, line: number, today = new Date()): { ro
     reason: text(raw, 'reason', errors, line, false),
     symptom: text(raw, 'symptom', errors, line, false),
   };
-  if (!errors.length && row.absent > row.enrolled) errors.push({ line, field: 'absent', message: `absent (${row.absent}) exceeds enrolled (${row.enrolled})` });
-  if (!errors.length && row.absent > 0 && !row.reason && !row.symptom) errors.push({ line, field: 'reason', message: 'absent pupils need a reason or symptom' });
+  if (!errors.length && row.absent > row.enrolled)
+    errors.push({ line, field: 'absent', message: `absent (${row.absent}) exceeds enrolled (${row.enrolled})` });
+  if (!errors.length && row.absent > 0 && !row.reason && !row.symptom)
+    errors.push({ line, field: 'reason', message: 'absent pupils need a reason or symptom' });
   return errors.length ? { errors } : { row, errors };
 }
 
@@ -172,12 +174,36 @@ export function checkPharmacyRow(raw: Raw, line: number, today = new Date()): { 
 
 const CHECKERS = { 'school-absenteeism': checkSchoolRow, 'pharmacy-sales': checkPharmacyRow } as const;
 
-export function parseFeed(feed: 'school-absenteeism', body: string | unknown, format: 'csv' | 'json', today?: Date): ParsedFeed<SchoolAbsenceRow>;
-export function parseFeed(feed: 'pharmacy-sales', body: string | unknown, format: 'csv' | 'json', today?: Date): ParsedFeed<PharmacySalesRow>;
-export function parseFeed(feed: FeedName, body: string | unknown, format: 'csv' | 'json', today?: Date): ParsedFeed<SchoolAbsenceRow | PharmacySalesRow>;
-export function parseFeed(feed: FeedName, body: string | unknown, format: 'csv' | 'json', today = new Date()): ParsedFeed<SchoolAbsenceRow | PharmacySalesRow> {
+export function parseFeed(
+  feed: 'school-absenteeism',
+  body: string | unknown,
+  format: 'csv' | 'json',
+  today?: Date,
+): ParsedFeed<SchoolAbsenceRow>;
+export function parseFeed(
+  feed: 'pharmacy-sales',
+  body: string | unknown,
+  format: 'csv' | 'json',
+  today?: Date,
+): ParsedFeed<PharmacySalesRow>;
+export function parseFeed(
+  feed: FeedName,
+  body: string | unknown,
+  format: 'csv' | 'json',
+  today?: Date,
+): ParsedFeed<SchoolAbsenceRow | PharmacySalesRow>;
+export function parseFeed(
+  feed: FeedName,
+  body: string | unknown,
+  format: 'csv' | 'json',
+  today = new Date(),
+): ParsedFeed<SchoolAbsenceRow | PharmacySalesRow> {
   const columns = COLUMNS[feed];
-  const check = CHECKERS[feed] as (raw: Raw, line: number, today: Date) => { row?: SchoolAbsenceRow | PharmacySalesRow; errors: FeedError[] };
+  const check = CHECKERS[feed] as (
+    raw: Raw,
+    line: number,
+    today: Date,
+  ) => { row?: SchoolAbsenceRow | PharmacySalesRow; errors: FeedError[] };
   const out: ParsedFeed<SchoolAbsenceRow | PharmacySalesRow> = { rows: [], errors: [], lines: 0 };
   let records: { line: number; raw: Raw }[];
   if (format === 'json') {
@@ -189,7 +215,11 @@ export function parseFeed(feed: FeedName, body: string | unknown, format: 'csv' 
         return { ...out, fatal: `not JSON: ${(e as Error).message}` };
       }
     }
-    const list = Array.isArray(value) ? value : value && typeof value === 'object' && Array.isArray((value as { rows?: unknown }).rows) ? (value as { rows: unknown[] }).rows : undefined;
+    const list = Array.isArray(value)
+      ? value
+      : value && typeof value === 'object' && Array.isArray((value as { rows?: unknown }).rows)
+        ? (value as { rows: unknown[] }).rows
+        : undefined;
     if (!list) return { ...out, fatal: 'JSON must be an array of rows or {"rows": [...]}' };
     records = [];
     list.forEach((r, i) => {
@@ -203,7 +233,10 @@ export function parseFeed(feed: FeedName, body: string | unknown, format: 'csv' 
     const header = csv[0]![1].map((h) => h.trim().toLowerCase());
     const missing = columns.filter((c) => !header.includes(c));
     if (missing.length) {
-      return { ...out, fatal: `wrong header: missing column(s) ${missing.join(', ')}; expected ${columns.join(',')} (got ${header.join(',')})` };
+      return {
+        ...out,
+        fatal: `wrong header: missing column(s) ${missing.join(', ')}; expected ${columns.join(',')} (got ${header.join(',')})`,
+      };
     }
     records = csv.slice(1).map(([line, fields]) => {
       const raw: Raw = {};

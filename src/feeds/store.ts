@@ -26,18 +26,36 @@ function dedupe<R>(rows: R[], key: (r: R) => string): R[] {
   return [...m.values()];
 }
 
-export async function storeFeed(db: Database, feed: FeedName, payload: Buffer | string, format: 'csv' | 'json', source = 'http'): Promise<FeedResult> {
+export async function storeFeed(
+  db: Database,
+  feed: FeedName,
+  payload: Buffer | string,
+  format: 'csv' | 'json',
+  source = 'http',
+): Promise<FeedResult> {
   const bytes = Buffer.isBuffer(payload) ? payload : Buffer.from(payload, 'utf8');
   const parsed = parseFeed(feed, bytes.toString('utf8'), format);
   const errors = parsed.fatal ? [{ line: 1, message: parsed.fatal }] : parsed.errors;
   return db.transaction(async (client) => {
     const up = await client.query<{ id: number }>(
       `INSERT INTO feed_upload (feed, source, content_type, lines, accepted, rejected, errors, payload) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING id`,
-      [feed, source, format, parsed.lines, parsed.rows.length, parsed.lines - parsed.rows.length, JSON.stringify(errors.slice(0, 1000)), bytes],
+      [
+        feed,
+        source,
+        format,
+        parsed.lines,
+        parsed.rows.length,
+        parsed.lines - parsed.rows.length,
+        JSON.stringify(errors.slice(0, 1000)),
+        bytes,
+      ],
     );
     const uploadId = up.rows[0]!.id;
     if (feed === 'school-absenteeism') {
-      const rows = dedupe(parsed.rows.map((r) => r.row as SchoolAbsenceRow), (r) => `${r.class_code}|${r.date}|${r.reason}|${r.symptom}`);
+      const rows = dedupe(
+        parsed.rows.map((r) => r.row as SchoolAbsenceRow),
+        (r) => `${r.class_code}|${r.date}|${r.reason}|${r.symptom}`,
+      );
       for (let i = 0; i < rows.length; i += CHUNK) {
         await client.query(
           `INSERT INTO feed_school_absence (school_code, school_name, class_code, date, enrolled, absent, reason, symptom, upload_id)
@@ -49,7 +67,10 @@ export async function storeFeed(db: Database, feed: FeedName, payload: Buffer | 
         );
       }
     } else {
-      const rows = dedupe(parsed.rows.map((r) => r.row as PharmacySalesRow), (r) => `${r.pharmacy_code}|${r.date}|${r.category}`);
+      const rows = dedupe(
+        parsed.rows.map((r) => r.row as PharmacySalesRow),
+        (r) => `${r.pharmacy_code}|${r.date}|${r.category}`,
+      );
       for (let i = 0; i < rows.length; i += CHUNK) {
         await client.query(
           `INSERT INTO feed_pharmacy_sales (pharmacy_code, pharmacy_name, date, category, units, upload_id)
@@ -60,6 +81,14 @@ export async function storeFeed(db: Database, feed: FeedName, payload: Buffer | 
         );
       }
     }
-    return { uploadId, feed, lines: parsed.lines, accepted: parsed.rows.length, rejected: parsed.lines - parsed.rows.length, errors, ...(parsed.fatal ? { fatal: parsed.fatal } : {}) };
+    return {
+      uploadId,
+      feed,
+      lines: parsed.lines,
+      accepted: parsed.rows.length,
+      rejected: parsed.lines - parsed.rows.length,
+      errors,
+      ...(parsed.fatal ? { fatal: parsed.fatal } : {}),
+    };
   });
 }

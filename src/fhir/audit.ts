@@ -80,7 +80,9 @@ export class AuditLog {
         },
       ],
       source: { observer: { display: 'Yifang' } },
-      entity: input.entities.slice(0, 200).map((e) => (/^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]+$/.test(e) ? { what: { reference: e } } : { what: { display: e.slice(0, 500) } })),
+      entity: input.entities
+        .slice(0, 200)
+        .map((e) => (/^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]+$/.test(e) ? { what: { reference: e } } : { what: { display: e.slice(0, 500) } })),
     };
     const hash = createHash('sha256').update(this.lastHash).update(JSON.stringify(base)).digest('hex');
     this.lastHash = hash;
@@ -106,7 +108,10 @@ export class AuditLog {
       const events = this.buffer;
       this.buffer = [];
       try {
-        await writeRows(this.db.pool, events.map((e) => prepareRow(e)));
+        await writeRows(
+          this.db.pool,
+          events.map((e) => prepareRow(e)),
+        );
       } catch (err) {
         console.error('[audit] flush failed, will retry:', (err as Error).message);
         this.buffer.unshift(...events);

@@ -68,14 +68,21 @@ describeEachStore('bulk write path', (server) => {
     const practitioners = (await (await api('/fhir/Practitioner?name=jastr')).json()) as Bundle;
     expect(practitioners.total).toBe(1);
     // Over REST: an update replaces the keys, a delete removes them.
-    const put = await api('/fhir/Patient/sp-1', { method: 'PUT', body: JSON.stringify({ resourceType: 'Patient', id: 'sp-1', name: [{ family: 'Rohan584', given: ['Gabriele201'] }] }) });
+    const put = await api('/fhir/Patient/sp-1', {
+      method: 'PUT',
+      body: JSON.stringify({ resourceType: 'Patient', id: 'sp-1', name: [{ family: 'Rohan584', given: ['Gabriele201'] }] }),
+    });
     expect(put.status).toBe(200);
     expect(await names(api, 'name=jast')).toEqual([]);
     expect(await names(api, 'name=roh')).toEqual(['sp-1']);
     expect((await api('/fhir/Patient/sp-2', { method: 'DELETE' })).status).toBeLessThan(300);
     expect(await names(api, 'name=张')).toEqual([]);
     // Chained through a reference.
-    await importNdjson(repo, ndjson([{ resourceType: 'Observation', id: 'sp-o', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/sp-3' } }]), 't');
+    await importNdjson(
+      repo,
+      ndjson([{ resourceType: 'Observation', id: 'sp-o', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/sp-3' } }]),
+      't',
+    );
     const chained = (await (await api("/fhir/Observation?subject:Patient.name=o'hara")).json()) as Bundle;
     expect(chained.entry?.map((e) => e.resource!.id)).toEqual(['sp-o']);
   });
@@ -86,10 +93,19 @@ describeEachStore('bulk write path', (server) => {
       resourceType: 'Bundle',
       type: 'transaction',
       entry: [
-        { fullUrl: 'urn:uuid:8c2a4e5e-0000-4000-8000-000000000001', resource: { resourceType: 'Patient', name: [{ family: 'Bulk' }] }, request: { method: 'POST', url: 'Patient' } },
+        {
+          fullUrl: 'urn:uuid:8c2a4e5e-0000-4000-8000-000000000001',
+          resource: { resourceType: 'Patient', name: [{ family: 'Bulk' }] },
+          request: { method: 'POST', url: 'Patient' },
+        },
         {
           fullUrl: 'urn:uuid:8c2a4e5e-0000-4000-8000-000000000002',
-          resource: { resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' }, subject: { reference: 'urn:uuid:8c2a4e5e-0000-4000-8000-000000000001' } },
+          resource: {
+            resourceType: 'Encounter',
+            status: 'finished',
+            class: { code: 'AMB' },
+            subject: { reference: 'urn:uuid:8c2a4e5e-0000-4000-8000-000000000001' },
+          },
           request: { method: 'POST', url: 'Encounter' },
         },
       ],
@@ -103,8 +119,15 @@ describeEachStore('bulk write path', (server) => {
       resourceType: 'Bundle',
       type: 'transaction',
       entry: [
-        { fullUrl: 'urn:uuid:8c2a4e5e-0000-4000-8000-000000000003', resource: { resourceType: 'Patient' }, request: { method: 'POST', url: 'Patient' } },
-        { resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'urn:uuid:missing' } }, request: { method: 'POST', url: 'Observation' } },
+        {
+          fullUrl: 'urn:uuid:8c2a4e5e-0000-4000-8000-000000000003',
+          resource: { resourceType: 'Patient' },
+          request: { method: 'POST', url: 'Patient' },
+        },
+        {
+          resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'urn:uuid:missing' } },
+          request: { method: 'POST', url: 'Observation' },
+        },
       ],
     };
     await expect(importBundle(repo, broken, 'b')).rejects.toThrow(/urn:uuid:missing/);
@@ -120,7 +143,14 @@ describeEachStore('bulk write path', (server) => {
       entry: [
         {
           fullUrl: 'urn:uuid:8c2a4e5e-0000-4000-8000-0000000000a1',
-          resource: { resourceType: 'Patient', name: [{ family: awkward, given: ['\\N', "it's"] }], identifier: [{ system: 'urn:x', value: `id'"{}` }, { system: 'urn:y', value: 'a\\b' }] } as Patient,
+          resource: {
+            resourceType: 'Patient',
+            name: [{ family: awkward, given: ['\\N', "it's"] }],
+            identifier: [
+              { system: 'urn:x', value: `id'"{}` },
+              { system: 'urn:y', value: 'a\\b' },
+            ],
+          } as Patient,
           request: { method: 'POST', url: 'Patient' },
         },
       ],
@@ -142,9 +172,23 @@ describeEachStore('bulk write path', (server) => {
     const org = (n: number): Bundle => ({
       resourceType: 'Bundle',
       type: 'transaction',
-      entry: [{ resource: { resourceType: 'Organization', id: `pipe-org`, name: `v${n}` }, request: { method: 'PUT', url: 'Organization/pipe-org' } }],
+      entry: [
+        {
+          resource: { resourceType: 'Organization', id: `pipe-org`, name: `v${n}` },
+          request: { method: 'PUT', url: 'Organization/pipe-org' },
+        },
+      ],
     });
-    const bad: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'urn:uuid:nowhere' } }, request: { method: 'POST', url: 'Observation' } }] };
+    const bad: Bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'urn:uuid:nowhere' } },
+          request: { method: 'POST', url: 'Observation' },
+        },
+      ],
+    };
     const errors: string[] = [];
     const files = [org(1), org(2), bad, org(3)].map((bundle, i) => ({ bundle, file: `b${i}` }));
     const s = await importBundles(repo, files, undefined, (file, e) => errors.push(`${file}: ${e.message}`));
@@ -157,8 +201,21 @@ describeEachStore('bulk write path', (server) => {
     expect(stored.meta.versionId).toBe('3');
     // without an error handler, the first failure rejects the call (also while a later Bundle is being prepared)
     await expect(importBundles(repo, [{ bundle: bad, file: 'x' }])).rejects.toThrow(/urn:uuid:nowhere/);
-    const bigOrg = (n: number): Bundle => ({ resourceType: 'Bundle', type: 'transaction', entry: Array.from({ length: 100 }, (_, i) => ({ resource: { resourceType: 'Organization', id: `pipe-${n}-${i}`, name: 'x' }, request: { method: 'PUT', url: `Organization/pipe-${n}-${i}` } })) });
-    await expect(importBundles(repo, [{ bundle: bad, file: 'x' }, { bundle: bigOrg(1), file: 'y' }, { bundle: bigOrg(2), file: 'z' }])).rejects.toThrow(/urn:uuid:nowhere/);
+    const bigOrg = (n: number): Bundle => ({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: Array.from({ length: 100 }, (_, i) => ({
+        resource: { resourceType: 'Organization', id: `pipe-${n}-${i}`, name: 'x' },
+        request: { method: 'PUT', url: `Organization/pipe-${n}-${i}` },
+      })),
+    });
+    await expect(
+      importBundles(repo, [
+        { bundle: bad, file: 'x' },
+        { bundle: bigOrg(1), file: 'y' },
+        { bundle: bigOrg(2), file: 'z' },
+      ]),
+    ).rejects.toThrow(/urn:uuid:nowhere/);
   });
 
   it('prepares a long NDJSON stream on the worker thread: same rows, same line numbers for bad lines', async () => {
@@ -190,7 +247,9 @@ describeEachStore('bulk write path', (server) => {
     const { db } = server();
     await db.query(`CREATE FUNCTION refuse_test_patient() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN IF NEW.content::text LIKE '%refuse-me%' THEN RAISE EXCEPTION 'refused by test trigger'; END IF; RETURN NEW; END $$`);
-    await db.query('CREATE TRIGGER refuse_test_patient BEFORE INSERT ON resource_history FOR EACH ROW EXECUTE FUNCTION refuse_test_patient()');
+    await db.query(
+      'CREATE TRIGGER refuse_test_patient BEFORE INSERT ON resource_history FOR EACH ROW EXECUTE FUNCTION refuse_test_patient()',
+    );
     onTestFinished(async () => {
       await db.query('DROP TRIGGER refuse_test_patient ON resource_history');
       await db.query('DROP FUNCTION refuse_test_patient()');
@@ -204,10 +263,20 @@ describeEachStore('bulk write path', (server) => {
         request: { method: 'POST', url: 'Patient' },
       })),
     });
-    const files = [patients(1), patients(2), patients(3, 'refuse-me'), patients(4), patients(5)].map((bundle, i) => ({ bundle, file: `g${i}` }));
+    const files = [patients(1), patients(2), patients(3, 'refuse-me'), patients(4), patients(5)].map((bundle, i) => ({
+      bundle,
+      file: `g${i}`,
+    }));
     const errors: string[] = [];
     const written: string[] = [];
-    const s = await importBundles(repo, files, undefined, (file, e) => errors.push(`${file}: ${e.message}`), (file) => written.push(file), { groupRows: 100 });
+    const s = await importBundles(
+      repo,
+      files,
+      undefined,
+      (file, e) => errors.push(`${file}: ${e.message}`),
+      (file) => written.push(file),
+      { groupRows: 100 },
+    );
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/^g2: /);
     expect(written).toEqual(['g0', 'g1', 'g3', 'g4']);
@@ -215,8 +284,17 @@ describeEachStore('bulk write path', (server) => {
     await expect(repo.read('Patient', '00000000-0000-4000-8000-000000030000')).rejects.toThrow(/not found/);
     expect((await repo.read('Patient', '00000000-0000-4000-8000-000000050002')).id).toBe('00000000-0000-4000-8000-000000050002');
     // Without a refusal, the Bundles of a group commit together: their rows share one transaction id.
-    await importBundles(repo, [patients(6), patients(7), patients(8)].map((bundle, i) => ({ bundle, file: `h${i}` })), undefined, undefined, undefined, { groupRows: 100 });
-    const xids = await db.query<{ n: number }>(`SELECT count(DISTINCT xmin::text)::int AS n FROM r_patient WHERE id LIKE '00000000-0000-4000-8000-0000000_000_' AND id >= '00000000-0000-4000-8000-000000060000'`);
+    await importBundles(
+      repo,
+      [patients(6), patients(7), patients(8)].map((bundle, i) => ({ bundle, file: `h${i}` })),
+      undefined,
+      undefined,
+      undefined,
+      { groupRows: 100 },
+    );
+    const xids = await db.query<{ n: number }>(
+      `SELECT count(DISTINCT xmin::text)::int AS n FROM r_patient WHERE id LIKE '00000000-0000-4000-8000-0000000_000_' AND id >= '00000000-0000-4000-8000-000000060000'`,
+    );
     expect(xids.rows[0]!.n).toBe(1);
     // Bundles given as file text are parsed and prepared on the worker thread; what is wrong with one is named.
     const textErrors: string[] = [];

@@ -65,7 +65,8 @@ export function prepareBulkRow(resource: Resource, lastUpdated: string, options:
   for (let i = FIRST_SEARCH_COLUMN; i < cols.all.length; i++) typeLine += '\t' + copyField(search[cols.all[i]!]);
   let prefixLines = '';
   if (cols.prefixParams.length) {
-    for (const [code, keys] of prefixEntries(cols, search)) for (const k of keys) prefixLines += `${def.type}\t${code}\t${escapeCopy(k)}\t${id}\n`;
+    for (const [code, keys] of prefixEntries(cols, search))
+      for (const k of keys) prefixLines += `${def.type}\t${code}\t${escapeCopy(k)}\t${id}\n`;
   }
   const historyLine = `${def.type}\t${id}\t1\t${lastUpdated}\tf\t${content}\n`;
   if (options.text) return { def, id: resource.id!, typeLine: typeLine + '\n', historyLine, prefixLines: prefixLines || undefined };
@@ -98,7 +99,9 @@ export async function writeBulkRows(db: Database, client: pg.PoolClient, rows: B
   // the last moments of an import may be missing (never half-written), and imports are re-runnable.
   // The version lookup below must use its index: during a first import the planner's statistics
   // say the table is nearly empty and it would scan the whole history once per batch.
-  await client.query(db.kind === 'postgres' ? 'SET LOCAL synchronous_commit = off; SET LOCAL enable_seqscan = off' : 'SET LOCAL enable_seqscan = off');
+  await client.query(
+    db.kind === 'postgres' ? 'SET LOCAL synchronous_commit = off; SET LOCAL enable_seqscan = off' : 'SET LOCAL enable_seqscan = off',
+  );
 
   // New ids (a first import: the bulk case) go straight in, without looking up 10,000 versions
   // that are not there (700 ms a batch at 400,000 resources). When the store already holds one of
@@ -120,7 +123,10 @@ export async function writeBulkRows(db: Database, client: pg.PoolClient, rows: B
   const args: unknown[] = [];
   const selects: string[] = [];
   for (const [type, list] of byType) {
-    args.push(type, list.map((r) => r.id));
+    args.push(
+      type,
+      list.map((r) => r.id),
+    );
     selects.push(
       `SELECT resource_type, id, max(version_id) AS v FROM resource_history WHERE resource_type = $${args.length - 1} AND id = ANY($${args.length}::text[]) GROUP BY resource_type, id`,
     );
@@ -139,7 +145,13 @@ export async function writeBulkRows(db: Database, client: pg.PoolClient, rows: B
  * indexes, and the caller's transaction with it.
  */
 export async function writeNewBulkRows(db: Database, client: pg.PoolClient, rows: BulkRow[]): Promise<void> {
-  if (rows.length) await writeNew(db, client, groupBy(rows, (r) => r.def.type), new Map());
+  if (rows.length)
+    await writeNew(
+      db,
+      client,
+      groupBy(rows, (r) => r.def.type),
+      new Map(),
+    );
 }
 
 const UNIQUE_VIOLATION = '23505';

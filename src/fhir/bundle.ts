@@ -40,7 +40,8 @@ function plan(entry: BundleEntry, index: number): PlannedEntry {
   const [path, qs] = url.replace(/^\//, '').split('?');
   const [type, id] = (path ?? '').split('/');
   if (!type) throw badRequest(`Bundle.entry[${index}].request.url '${url}' names no resource type`);
-  if (!['POST', 'PUT', 'DELETE', 'GET'].includes(method)) throw badRequest(`Bundle.entry[${index}].request.method ${method} is not supported`);
+  if (!['POST', 'PUT', 'DELETE', 'GET'].includes(method))
+    throw badRequest(`Bundle.entry[${index}].request.method ${method} is not supported`);
   return { entry, method: method as PlannedEntry['method'], type, id, query: qs ? new URLSearchParams(qs) : undefined };
 }
 
@@ -90,15 +91,30 @@ export async function processBundle(repo: FhirRepository, input: unknown, baseUr
  * Runs a transaction Bundle on a transaction the caller already holds, so other rows (e.g. an
  * inbound HL7 message and its status) commit or roll back together with the Bundle.
  */
-export async function processTransactionOn(repo: FhirRepository, client: Queryable, bundle: Bundle, baseUrl: string, hooks: BundleHooks = {}): Promise<Bundle> {
+export async function processTransactionOn(
+  repo: FhirRepository,
+  client: Queryable,
+  bundle: Bundle,
+  baseUrl: string,
+  hooks: BundleHooks = {},
+): Promise<Bundle> {
   const responses = await runEntries(repo, bundle.entry ?? [], client, baseUrl, hooks, 0);
   return { resourceType: 'Bundle', type: 'transaction-response', entry: responses };
 }
 
-async function runEntries(repo: FhirRepository, entries: BundleEntry[], client: Queryable, baseUrl: string, hooks: BundleHooks, offset: number): Promise<BundleEntry[]> {
+async function runEntries(
+  repo: FhirRepository,
+  entries: BundleEntry[],
+  client: Queryable,
+  baseUrl: string,
+  hooks: BundleHooks,
+  offset: number,
+): Promise<BundleEntry[]> {
   const planned = entries.map((e, i) => plan(e, i + offset));
   const find = hooks.find ?? findOne;
-  const write = hooks.write ?? ((c: Queryable, type: string, id: string, resource: Resource, options: WriteOptions) => repo.update(type, id, resource, options, c));
+  const write =
+    hooks.write ??
+    ((c: Queryable, type: string, id: string, resource: Resource, options: WriteOptions) => repo.update(type, id, resource, options, c));
   // First pass: give each POST its id, so references between entries resolve in any order.
   const ids = new Map<string, string>();
   const preassigned = new Map<PlannedEntry, string>();
@@ -148,7 +164,13 @@ async function runEntries(repo: FhirRepository, entries: BundleEntry[], client: 
           break;
         }
         if (!resource) throw badRequest(`POST entry for ${p.type} has no resource`);
-        const { resource: stored } = await write(client, p.type, preassigned.get(p)!, { ...resource, id: preassigned.get(p) } as Resource, {});
+        const { resource: stored } = await write(
+          client,
+          p.type,
+          preassigned.get(p)!,
+          { ...resource, id: preassigned.get(p) } as Resource,
+          {},
+        );
         await hooks.onWrite?.(client, 'create', `${p.type}/${stored.id}`);
         out.push(created(stored));
         break;
@@ -161,9 +183,13 @@ async function runEntries(repo: FhirRepository, entries: BundleEntry[], client: 
           id = existing?.id ?? newResourceId();
         }
         if (!id) throw badRequest(`PUT ${p.type} needs an id or a search (conditional update)`);
-        const { resource: stored, created: isNew } = await write(client, p.type, id, { ...resource, id } as Resource, { ifMatch: p.entry.request?.ifMatch });
+        const { resource: stored, created: isNew } = await write(client, p.type, id, { ...resource, id } as Resource, {
+          ifMatch: p.entry.request?.ifMatch,
+        });
         await hooks.onWrite?.(client, isNew ? 'create' : 'update', `${p.type}/${stored.id}`);
-        out.push(isNew ? created(stored) : { response: { status: '200 OK', location: loc(stored), etag: `W/"${stored.meta?.versionId}"` } });
+        out.push(
+          isNew ? created(stored) : { response: { status: '200 OK', location: loc(stored), etag: `W/"${stored.meta?.versionId}"` } },
+        );
         break;
       }
       case 'DELETE': {
@@ -214,11 +240,15 @@ export function collectConditionalReferences(entries: BundleEntry[]): Set<string
 async function findOne(client: Queryable, type: string, query: URLSearchParams, baseUrl: string): Promise<Resource | undefined> {
   const r = await search(client, type, { params: [...query.entries(), ['_count', '2']] }, baseUrl);
   const matches = (r.bundle.entry ?? []).filter((e) => e.search?.mode === 'match');
-  if (matches.length > 1) throw new HttpError(412, `Conditional request '${type}?${query}' matches more than one resource`, 'multiple-matches');
+  if (matches.length > 1)
+    throw new HttpError(412, `Conditional request '${type}?${query}' matches more than one resource`, 'multiple-matches');
   return matches[0]?.resource;
 }
 
 const loc = (r: Resource) => `${r.resourceType}/${r.id}/_history/${r.meta?.versionId}`;
-const created = (r: Resource): BundleEntry => ({ fullUrl: `${r.resourceType}/${r.id}`, response: { status: '201 Created', location: loc(r), etag: `W/"${r.meta?.versionId}"`, lastModified: r.meta?.lastUpdated } });
+const created = (r: Resource): BundleEntry => ({
+  fullUrl: `${r.resourceType}/${r.id}`,
+  response: { status: '201 Created', location: loc(r), etag: `W/"${r.meta?.versionId}"`, lastModified: r.meta?.lastUpdated },
+});
 
 export { findOne };

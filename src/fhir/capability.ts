@@ -11,14 +11,18 @@ export function capabilityStatement(baseUrl: string): CapabilityStatement {
     conditionalCreate: true,
     conditionalUpdate: true,
     conditionalDelete: 'not-supported' as const,
-    interaction: (['read', 'vread', 'update', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const).map((code) => ({ code })),
+    interaction: (['read', 'vread', 'update', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const).map(
+      (code) => ({ code }),
+    ),
     searchInclude: [...def.params.values()].filter((p) => p.kind === 'reference').map((p) => `${def.type}:${p.code}`),
     searchParam: [
       { name: '_id', type: 'token' as const },
       { name: '_lastUpdated', type: 'date' as const },
       ...[...def.params.values()].filter((p) => p.kind !== 'special').map((p) => ({ name: p.code, type: p.kind as 'string' })),
     ],
-    ...(def.type === 'Patient' ? { operation: [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] } : {}),
+    ...(def.type === 'Patient'
+      ? { operation: [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] }
+      : {}),
   }));
   return {
     resourceType: 'CapabilityStatement',

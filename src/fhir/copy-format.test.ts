@@ -8,11 +8,21 @@ it('encodes values in COPY text format', () => {
   expect(copyField([1.5, 2])).toBe('{1.5,2}');
   expect(copyField({ a: '张三\n' })).toBe('{"a":"张三\\\\n"}');
   expect(copyField(true)).toBe('t');
-  expect(copyRows([['1', null], ['2', 'x']])).toBe('1\t\\N\n2\tx\n');
+  expect(
+    copyRows([
+      ['1', null],
+      ['2', 'x'],
+    ]),
+  ).toBe('1\t\\N\n2\tx\n');
 });
 
 it('escapes JSON text for COPY as the general escape does', () => {
-  const samples = [{ note: 'line one\nline two\ttabbed\r' }, { path: 'C:\\records\\张三', quote: 'say "hi"' }, { sep: '\u2028\u2029', ctl: '\u0001' }, { plain: 'nothing to escape' }];
+  const samples = [
+    { note: 'line one\nline two\ttabbed\r' },
+    { path: 'C:\\records\\张三', quote: 'say "hi"' },
+    { sep: '\u2028\u2029', ctl: '\u0001' },
+    { plain: 'nothing to escape' },
+  ];
   for (const value of samples) {
     const json = JSON.stringify(value);
     expect(escapeCopyJson(json)).toBe(escapeCopy(json));

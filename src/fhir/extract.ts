@@ -47,7 +47,10 @@ export function tokenEntries(system: string | undefined, value: string | undefin
   return [`${system ?? ''}|${value}`, value];
 }
 
-export function extractSearchValues(resource: Resource, def: ResourceTypeDef = getTypeDef(resource.resourceType)!): Record<string, ColumnValue> {
+export function extractSearchValues(
+  resource: Resource,
+  def: ResourceTypeDef = getTypeDef(resource.resourceType)!,
+): Record<string, ColumnValue> {
   const out: Record<string, ColumnValue> = {};
   const typed = [toTypedValue(resource)];
   for (const p of def.params.values()) {

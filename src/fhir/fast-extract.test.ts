@@ -11,7 +11,6 @@ import { getTypeDef, loadDefinitions } from './definitions.js';
 import { extractSearchValues, type ColumnValue } from './extract.js';
 import { compileExtractor, describeExtractor, fastExtractSearchValues, fastExtractStats } from './fast-extract.js';
 
-
 /** Extraction result, or the class of the error it threw. */
 function run(fn: () => Record<string, ColumnValue>): Record<string, ColumnValue> | string {
   try {
@@ -23,7 +22,7 @@ function run(fn: () => Record<string, ColumnValue>): Record<string, ColumnValue>
 
 function sortedColumns(values: Record<string, ColumnValue>): Record<string, ColumnValue> {
   const out: Record<string, ColumnValue> = {};
-  for (const [k, v] of Object.entries(values)) out[k] = Array.isArray(v) ? ([...v] as (string | number)[]).sort() as ColumnValue : v;
+  for (const [k, v] of Object.entries(values)) out[k] = Array.isArray(v) ? (([...v] as (string | number)[]).sort() as ColumnValue) : v;
   return out;
 }
 
@@ -101,7 +100,9 @@ describe('compiled search-value extraction', () => {
       const ref = run(() => extractSearchValues(structuredClone(r) as unknown as Resource));
       const fast = run(() => fastExtractSearchValues(r as unknown as Resource));
       if (!isDeepStrictEqual(ref, fast)) {
-        diffs.push(`${src} ${key}: ${typeof ref === 'string' || typeof fast === 'string' ? `${String(ref)} vs ${String(fast)}` : differences(ref, fast).join('; ')}`);
+        diffs.push(
+          `${src} ${key}: ${typeof ref === 'string' || typeof fast === 'string' ? `${String(ref)} vs ${String(fast)}` : differences(ref, fast).join('; ')}`,
+        );
       }
     }
     expect(diffs).toEqual([]);
@@ -159,7 +160,9 @@ describe('compiled search-value extraction', () => {
     const patient = {
       resourceType: 'Patient',
       birthDate: '1970-01-01',
-      _birthDate: { extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/patient-birthTime', valueDateTime: '1970-01-01T08:00:00+08:00' }] },
+      _birthDate: {
+        extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/patient-birthTime', valueDateTime: '1970-01-01T08:00:00+08:00' }],
+      },
       name: [{ family: 'Li', _family: { extension: [{ url: 'http://example.org/x', valueString: 'y' }] }, given: ['Lei'] }],
     } as unknown as Resource;
     const before = fastExtractStats.bailouts;

@@ -10,7 +10,6 @@ import { corpus, prng, type Sample } from './test-corpus.js';
 import { loadDefinitions } from './definitions.js';
 import { assertValidResource, compileValidator, constraintCrossCheck, fastValidateResource, fastValidateStats } from './fast-validate.js';
 
-
 /** medplum's verdict: its error issues ([] when valid). It may modify what it validates, so it gets a copy. */
 function medplum(resource: unknown): string[] {
   try {
@@ -62,8 +61,16 @@ function explore(resource: Resource): { nodes: Node[]; slots: Slot[]; leaves: Sl
       const items = Array.isArray(value) ? value : [value];
       items.forEach((item, i) => {
         const p = Array.isArray(value) ? `${at}.${key}[${i}]` : `${at}.${key}`;
-        if (isPrimitiveType(code)) leaves.push({ holder: Array.isArray(value) ? value : obj, key: Array.isArray(value) ? i : key, value: item, type: code, path: p });
-        else if (item && typeof item === 'object') walk(item as Record<string, unknown>, code === 'Resource' ? (item as Resource).resourceType : code, p);
+        if (isPrimitiveType(code))
+          leaves.push({
+            holder: Array.isArray(value) ? value : obj,
+            key: Array.isArray(value) ? i : key,
+            value: item,
+            type: code,
+            path: p,
+          });
+        else if (item && typeof item === 'object')
+          walk(item as Record<string, unknown>, code === 'Resource' ? (item as Resource).resourceType : code, p);
       });
     }
   };
@@ -85,7 +92,8 @@ const MUTATIONS: Record<string, Mutation> = {
       for (const [key, el] of Object.entries(tryGetDataType(n.type)!.elements)) {
         if (el.min < 1) continue;
         const base = key.replace('[x]', '');
-        for (const k of Object.keys(n.obj)) if (k === base || (key.endsWith('[x]') && k.startsWith(base) && /^[A-Z]/.test(k.slice(base.length)))) found.push([n, k]);
+        for (const k of Object.keys(n.obj))
+          if (k === base || (key.endsWith('[x]') && k.startsWith(base) && /^[A-Z]/.test(k.slice(base.length)))) found.push([n, k]);
       }
     }
     if (!found.length) return undefined;
@@ -119,7 +127,16 @@ const MUTATIONS: Record<string, Mutation> = {
     const leaves = explore(r).leaves.filter((l) => ['date', 'dateTime', 'instant', 'time'].includes(l.type));
     if (!leaves.length) return undefined;
     const l = pick(leaves);
-    const v = pick(['2020-13-01', 'not-a-date', '2020-02-30T25:00:00Z', '2020/01/01', '20200101', '2020-01-01T10:00', '2020-1-1', '2020-01-01T10:00:00']);
+    const v = pick([
+      '2020-13-01',
+      'not-a-date',
+      '2020-02-30T25:00:00Z',
+      '2020/01/01',
+      '20200101',
+      '2020-01-01T10:00',
+      '2020-1-1',
+      '2020-01-01T10:00:00',
+    ]);
     set(l, v);
     return `date ${l.path} -> ${v}`;
   },
@@ -150,7 +167,14 @@ const PROBES: Record<string, Mutation> = {
     const leaves = explore(r).leaves.filter((l) => typeof l.key === 'string');
     if (!leaves.length) return undefined;
     const l = pick(leaves);
-    const v = pick([{ extension: [{ url: 'http://x', valueString: 'a' }] }, { id: 'a' }, {}, [{ id: 'a' }], { extension: [{ url: 'http://x' }] }, { foo: 1 }]);
+    const v = pick([
+      { extension: [{ url: 'http://x', valueString: 'a' }] },
+      { id: 'a' },
+      {},
+      [{ id: 'a' }],
+      { extension: [{ url: 'http://x' }] },
+      { foo: 1 },
+    ]);
     (l.holder as Record<string, unknown>)['_' + String(l.key)] = structuredClone(v);
     return `_ext ${l.path} -> ${JSON.stringify(v)}`;
   },
@@ -215,11 +239,19 @@ function mutate(samples: Sample[], mutations: Record<string, Mutation>, count: n
     done++;
     const refIssues = medplum(r);
     const fastIssues = fast(r);
-    const verdict = !refIssues.length === !fastIssues.length ? (refIssues.length ? 'both reject' : 'both accept') : refIssues.length ? 'only medplum rejects' : 'only fast rejects';
+    const verdict =
+      !refIssues.length === !fastIssues.length
+        ? refIssues.length
+          ? 'both reject'
+          : 'both accept'
+        : refIssues.length
+          ? 'only medplum rejects'
+          : 'only fast rejects';
     counts[kind] ??= {};
     counts[kind][verdict] = (counts[kind][verdict] ?? 0) + 1;
     if (verdict === 'only medplum rejects') refOnly.push(`${src}: ${what} | medplum: ${refIssues.slice(0, 2).join('; ')}`);
-    if (verdict === 'only fast rejects') fastOnly.push({ text: fastIssues[0]!.details!.text!, line: `${src}: ${what} | fast: ${fastIssues[0]!.details!.text}` });
+    if (verdict === 'only fast rejects')
+      fastOnly.push({ text: fastIssues[0]!.details!.text!, line: `${src}: ${what} | fast: ${fastIssues[0]!.details!.text}` });
   }
   return { counts, refOnly, fastOnly, done };
 }
@@ -242,7 +274,8 @@ describe('compiled validation', () => {
       for (const { src, resource } of samples) {
         const ref = medplum(resource);
         const issues = fast(resource);
-        if (ref.length || issues.length) disagreements.push(`${src}: medplum ${JSON.stringify(ref)} fast ${JSON.stringify(issues.map((i) => i.details?.text))}`);
+        if (ref.length || issues.length)
+          disagreements.push(`${src}: medplum ${JSON.stringify(ref)} fast ${JSON.stringify(issues.map((i) => i.details?.text))}`);
       }
       expect(disagreements).toEqual([]);
       expect(constraintCrossCheck.mismatches).toEqual([]);
@@ -278,8 +311,18 @@ describe('compiled validation', () => {
       multipleBirthInteger: 1.5,
       foo: 1,
     });
-    expect(issues).toContainEqual({ severity: 'error', code: 'value', expression: ['Patient.gender'], details: { text: 'Invalid code format' } });
-    expect(issues).toContainEqual({ severity: 'error', code: 'value', expression: ['Patient.birthDate'], details: { text: 'Invalid date format' } });
+    expect(issues).toContainEqual({
+      severity: 'error',
+      code: 'value',
+      expression: ['Patient.gender'],
+      details: { text: 'Invalid code format' },
+    });
+    expect(issues).toContainEqual({
+      severity: 'error',
+      code: 'value',
+      expression: ['Patient.birthDate'],
+      details: { text: 'Invalid date format' },
+    });
     expect(issues).toContainEqual({
       severity: 'error',
       code: 'structure',
@@ -290,10 +333,20 @@ describe('compiled validation', () => {
       severity: 'error',
       code: 'invariant',
       expression: ['Patient.contact[0]'],
-      details: { text: 'Constraint pat-1 not met: SHALL at least contain a contact\'s details or a reference to an organization' },
+      details: { text: "Constraint pat-1 not met: SHALL at least contain a contact's details or a reference to an organization" },
     });
-    expect(issues).toContainEqual({ severity: 'error', code: 'value', expression: ['Patient.multipleBirth[x]'], details: { text: 'Expected number to be an integer' } });
-    expect(issues).toContainEqual({ severity: 'error', code: 'structure', expression: ['Patient.foo'], details: { text: 'Invalid additional property "foo"' } });
+    expect(issues).toContainEqual({
+      severity: 'error',
+      code: 'value',
+      expression: ['Patient.multipleBirth[x]'],
+      details: { text: 'Expected number to be an integer' },
+    });
+    expect(issues).toContainEqual({
+      severity: 'error',
+      code: 'structure',
+      expression: ['Patient.foo'],
+      details: { text: 'Invalid additional property "foo"' },
+    });
     expect(fast({ resourceType: 'Observation', code: { text: 'x' } })).toEqual([
       { severity: 'error', code: 'required', expression: ['Observation.status'], details: { text: 'Missing required property' } },
     ]);
@@ -304,7 +357,11 @@ describe('compiled validation', () => {
 
   it('agrees with medplum on primitive extensions, nulls and empty values', () => {
     const cases: unknown[] = [
-      { resourceType: 'Patient', birthDate: '1970-01-01', _birthDate: { extension: [{ url: 'http://x', valueDateTime: '1970-01-01T08:00:00Z' }] } },
+      {
+        resourceType: 'Patient',
+        birthDate: '1970-01-01',
+        _birthDate: { extension: [{ url: 'http://x', valueDateTime: '1970-01-01T08:00:00Z' }] },
+      },
       { resourceType: 'Patient', _birthDate: { extension: [{ url: 'http://x', valueString: 'unknown' }] } },
       { resourceType: 'Patient', _birthDate: { foo: 1 } },
       { resourceType: 'Patient', name: [{ given: ['A', null], _given: [null, { extension: [{ url: 'http://x', valueString: 'b' }] }] }] },
@@ -321,10 +378,29 @@ describe('compiled validation', () => {
       { resourceType: 'Patient', contained: [{ resourceType: 'Foo' }] },
       { resourceType: 'Patient', contained: [{ resourceType: 'Patient', contained: [{ resourceType: 'Patient' }] }] },
       { resourceType: 'Patient', contained: [{ resourceType: 'Patient', meta: { versionId: '1' } }] },
-      { resourceType: 'Claim', status: 'active', type: { text: 't' }, use: 'claim', patient: { reference: 'Patient/1' }, created: '2020', provider: { reference: 'Organization/1' }, priority: { text: 'p' }, insurance: [{ sequence: 1, _sequence: {}, focal: true, coverage: { reference: 'Coverage/1' } }] },
-      { resourceType: 'Condition', subject: { reference: 'Patient/1' }, abatementDateTime: '2020', clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] } },
+      {
+        resourceType: 'Claim',
+        status: 'active',
+        type: { text: 't' },
+        use: 'claim',
+        patient: { reference: 'Patient/1' },
+        created: '2020',
+        provider: { reference: 'Organization/1' },
+        priority: { text: 'p' },
+        insurance: [{ sequence: 1, _sequence: {}, focal: true, coverage: { reference: 'Coverage/1' } }],
+      },
+      {
+        resourceType: 'Condition',
+        subject: { reference: 'Patient/1' },
+        abatementDateTime: '2020',
+        clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+      },
       { resourceType: 'Observation', status: 'final', code: { text: 'x' }, valueString: 'a', dataAbsentReason: { text: 'b' } },
-      { resourceType: 'Bundle', type: 'collection', entry: [{ fullUrl: 'urn:a' }, { fullUrl: 'http://x/Patient/1/_history/1', resource: { resourceType: 'Patient' } }] },
+      {
+        resourceType: 'Bundle',
+        type: 'collection',
+        entry: [{ fullUrl: 'urn:a' }, { fullUrl: 'http://x/Patient/1/_history/1', resource: { resourceType: 'Patient' } }],
+      },
     ];
     for (const c of cases) expect(!fast(c).length, JSON.stringify(c)).toBe(!medplum(c).length);
   });

@@ -397,7 +397,9 @@ function validateItem(item: Json, el: Element, cand: Candidate, path: string, ct
     return;
   }
   if (typeof item !== 'object' || Array.isArray(item)) {
-    ctx.issues.push(structure(path, `Invalid JSON type: expected ${cand.code} object, but got ${Array.isArray(item) ? 'array' : typeof item}`));
+    ctx.issues.push(
+      structure(path, `Invalid JSON type: expected ${cand.code} object, but got ${Array.isArray(item) ? 'array' : typeof item}`),
+    );
     return;
   }
   if (cand.kind === 'resource') {
@@ -570,7 +572,10 @@ function compileChecks(constraints: SchemaElement['constraints']): ConstraintChe
 }
 
 /** Test hook: evaluate compiled invariants with medplum too and record disagreements. */
-export const constraintCrossCheck = { enabled: false, mismatches: [] as { key: string; path: string; native: boolean; fhirpath: boolean }[] };
+export const constraintCrossCheck = {
+  enabled: false,
+  mismatches: [] as { key: string; path: string; native: boolean; fhirpath: boolean }[],
+};
 
 /** Counters for tests and benchmarks. */
 export const fastValidateStats = { nativeChecks: 0, interpretedChecks: 0, fallbacks: 0 };
@@ -792,26 +797,44 @@ const NATIVE_CONSTRAINTS: Record<string, { expression: string; fn: Native }> = {
     expression:
       "abatement.empty() or clinicalStatus.coding.where(system='http://terminology.hl7.org/CodeSystem/condition-clinical' and (code='resolved' or code='remission' or code='inactive')).exists()",
     fn: (v, t) =>
-      or(emptyEl(v, t, 'abatement'), v._clinicalStatus === undefined ? hasCoding(v.clinicalStatus, CONDITION_CLINICAL, ['resolved', 'remission', 'inactive']) : undefined),
+      or(
+        emptyEl(v, t, 'abatement'),
+        v._clinicalStatus === undefined
+          ? hasCoding(v.clinicalStatus, CONDITION_CLINICAL, ['resolved', 'remission', 'inactive'])
+          : undefined,
+      ),
   },
   'con-5': {
     expression:
       "verificationStatus.coding.where(system='http://terminology.hl7.org/CodeSystem/condition-ver-status' and code='entered-in-error').empty() or clinicalStatus.empty()",
     fn: (v) =>
-      or(v._verificationStatus === undefined ? not(hasCoding(v.verificationStatus, CONDITION_VER, ['entered-in-error'])) : undefined, emptyProp(v, 'clinicalStatus')),
+      or(
+        v._verificationStatus === undefined ? not(hasCoding(v.verificationStatus, CONDITION_VER, ['entered-in-error'])) : undefined,
+        emptyProp(v, 'clinicalStatus'),
+      ),
   },
   'ait-1': {
     expression:
       "verificationStatus.coding.where(system = 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification' and code = 'entered-in-error').exists() or clinicalStatus.exists()",
-    fn: (v) => or(v._verificationStatus === undefined ? hasCoding(v.verificationStatus, ALLERGY_VER, ['entered-in-error']) : undefined, existsProp(v, 'clinicalStatus')),
+    fn: (v) =>
+      or(
+        v._verificationStatus === undefined ? hasCoding(v.verificationStatus, ALLERGY_VER, ['entered-in-error']) : undefined,
+        existsProp(v, 'clinicalStatus'),
+      ),
   },
   'ait-2': {
     expression:
       "verificationStatus.coding.where(system = 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification' and code = 'entered-in-error').empty() or clinicalStatus.empty()",
     fn: (v) =>
-      or(v._verificationStatus === undefined ? not(hasCoding(v.verificationStatus, ALLERGY_VER, ['entered-in-error'])) : undefined, emptyProp(v, 'clinicalStatus')),
+      or(
+        v._verificationStatus === undefined ? not(hasCoding(v.verificationStatus, ALLERGY_VER, ['entered-in-error'])) : undefined,
+        emptyProp(v, 'clinicalStatus'),
+      ),
   },
-  'tim-1': { expression: 'duration.empty() or durationUnit.exists()', fn: (v) => or(emptyProp(v, 'duration'), existsProp(v, 'durationUnit')) },
+  'tim-1': {
+    expression: 'duration.empty() or durationUnit.exists()',
+    fn: (v) => or(emptyProp(v, 'duration'), existsProp(v, 'durationUnit')),
+  },
   'tim-2': { expression: 'period.empty() or periodUnit.exists()', fn: (v) => or(emptyProp(v, 'period'), existsProp(v, 'periodUnit')) },
   'tim-4': {
     expression: 'duration.exists() implies duration >= 0',
@@ -822,7 +845,10 @@ const NATIVE_CONSTRAINTS: Record<string, { expression: string; fn: Native }> = {
     fn: (v) => implies(existsProp(v, 'period'), () => (typeof v.period === 'number' ? v.period >= 0 : undefined)),
   },
   'tim-6': { expression: 'periodMax.empty() or period.exists()', fn: (v) => or(emptyProp(v, 'periodMax'), existsProp(v, 'period')) },
-  'tim-7': { expression: 'durationMax.empty() or duration.exists()', fn: (v) => or(emptyProp(v, 'durationMax'), existsProp(v, 'duration')) },
+  'tim-7': {
+    expression: 'durationMax.empty() or duration.exists()',
+    fn: (v) => or(emptyProp(v, 'durationMax'), existsProp(v, 'duration')),
+  },
   'tim-8': { expression: 'countMax.empty() or count.exists()', fn: (v) => or(emptyProp(v, 'countMax'), existsProp(v, 'count')) },
   'tim-9': {
     expression: "offset.empty() or (when.exists() and when.select($this in ('C' | 'CM' | 'CD' | 'CV')).allFalse())",
@@ -889,7 +915,8 @@ const NATIVE_CONSTRAINTS: Record<string, { expression: string; fn: Native }> = {
     fn: (v) => entriesAll(v, 'request', ['batch', 'transaction', 'history']),
   },
   'bdl-4': {
-    expression: "entry.all(response.exists() = (%resource.type = 'batch-response' or %resource.type = 'transaction-response' or %resource.type = 'history'))",
+    expression:
+      "entry.all(response.exists() = (%resource.type = 'batch-response' or %resource.type = 'transaction-response' or %resource.type = 'history'))",
     fn: (v) => entriesAll(v, 'response', ['batch-response', 'transaction-response', 'history']),
   },
   'bdl-5': {
@@ -983,7 +1010,8 @@ export function compileValidator(type: string): (resource: Resource) => Issue[] 
   const table = tableFor(type);
   if (!table?.concrete) throw new Error(`Unknown resource type ${type}`);
   return (resource) => {
-    if (resource.resourceType !== type) return [issue('invalid', type, `Expected resourceType ${type}, got ${String(resource.resourceType)}`)];
+    if (resource.resourceType !== type)
+      return [issue('invalid', type, `Expected resourceType ${type}, got ${String(resource.resourceType)}`)];
     return validateRoot(resource, table);
   };
 }
@@ -1008,7 +1036,8 @@ function medplumIssues(resource: Resource): Issue[] {
     validateResource(resource);
     return [];
   } catch (err) {
-    if (err instanceof OperationOutcomeError) return (err.outcome.issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+    if (err instanceof OperationOutcomeError)
+      return (err.outcome.issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal');
     return [issue('processing', resource.resourceType, (err as Error).message)];
   }
 }

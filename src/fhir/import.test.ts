@@ -17,10 +17,17 @@ describeEachStore('bulk import', (server) => {
     expect(stats.errors).toEqual([]);
     let expected = 0;
     for (const f of fs.readdirSync(ndjsonDir).filter((f) => f.endsWith('.ndjson') && !f.startsWith('log'))) {
-      expected += fs.readFileSync(path.join(ndjsonDir, f), 'utf8').split('\n').filter((l) => l.trim()).length;
+      expected += fs
+        .readFileSync(path.join(ndjsonDir, f), 'utf8')
+        .split('\n')
+        .filter((l) => l.trim()).length;
     }
     expect(stats.resources).toBe(expected);
-    const lines = (f: string) => fs.readFileSync(path.join(ndjsonDir, f), 'utf8').split('\n').filter((l) => l.trim()).length;
+    const lines = (f: string) =>
+      fs
+        .readFileSync(path.join(ndjsonDir, f), 'utf8')
+        .split('\n')
+        .filter((l) => l.trim()).length;
     const patients = (await (await server().api('/fhir/Patient?_summary=count')).json()) as Bundle;
     expect(patients.total).toBe(lines('Patient.000.ndjson'));
     const encounters = (await (await server().api('/fhir/Encounter?_summary=count')).json()) as Bundle;
@@ -39,7 +46,14 @@ describeEachStore('bulk import', (server) => {
       JSON.stringify({ resourceType: 'Patient', id: 'imp-1', name: [{ text: '导入一' }] }),
       '{"resourceType": "Patient", "id": "imp-2", ',
       JSON.stringify({ resourceType: 'Patient', id: 'imp-3', unknownThing: 1 }),
-      JSON.stringify({ resourceType: 'Observation', id: 'imp-4', status: 'final', code: { text: '体温' }, subject: { reference: 'Patient/imp-1' }, valueQuantity: { value: 38.5, unit: 'Cel' } }),
+      JSON.stringify({
+        resourceType: 'Observation',
+        id: 'imp-4',
+        status: 'final',
+        code: { text: '体温' },
+        subject: { reference: 'Patient/imp-1' },
+        valueQuantity: { value: 38.5, unit: 'Cel' },
+      }),
       '',
     ].join('\n');
     const res = await server().api('/api/import', { method: 'POST', body, headers: { 'content-type': 'application/fhir+ndjson' } });
@@ -57,7 +71,10 @@ describeEachStore('bulk import', (server) => {
     const bundle = fs.readFileSync(path.join(sharedDir, 'data/synthea-fhir-r4-bundles', file), 'utf8');
     // Its conditional references name shared organisations: load those first.
     for (const shared of ['hospitalInformation1596649672088.json', 'practitionerInformation1596649672088.json']) {
-      const r = await server().api('/api/import', { method: 'POST', body: fs.readFileSync(path.join(sharedDir, 'data/synthea-fhir-r4-bundles', shared), 'utf8') });
+      const r = await server().api('/api/import', {
+        method: 'POST',
+        body: fs.readFileSync(path.join(sharedDir, 'data/synthea-fhir-r4-bundles', shared), 'utf8'),
+      });
       expect(r.status).toBe(200);
     }
     const res = await server().api('/api/import', { method: 'POST', body: bundle });
@@ -70,10 +87,15 @@ it('yifang import shows help, rejects a missing path and imports with progress',
   const cli = path.join(repoRoot, 'bin/yifang.js');
   const help = await run(cli, ['import', '--help']);
   expect(help.stdout).toMatch(/NDJSON/);
-  await expect(run(cli, ['import', '/no/such/path'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/path '\/no\/such\/path' does not exist/) });
+  await expect(run(cli, ['import', '/no/such/path'])).rejects.toMatchObject({
+    code: 2,
+    stderr: expect.stringMatching(/path '\/no\/such\/path' does not exist/),
+  });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'yifang-cli-'));
   try {
-    const out = await run(cli, ['import', path.join(ndjsonDir, 'Patient.000.ndjson')], { env: { ...process.env, YIFANG_DATA_DIR: dataDir, DATABASE_URL: '' } });
+    const out = await run(cli, ['import', path.join(ndjsonDir, 'Patient.000.ndjson')], {
+      env: { ...process.env, YIFANG_DATA_DIR: dataDir, DATABASE_URL: '' },
+    });
     expect(out.stdout).toMatch(/^13 resources from 1 files/m);
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });

@@ -100,7 +100,13 @@ export function parseBundleText(text: string): Bundle {
  * its chunks to the preparation worker (prepare-pool.ts), so parsing and encoding one chunk
  * overlaps reading the next and writing the previous.
  */
-export async function importNdjson(repo: FhirRepository, input: Readable, file: string, options: ImportOptions = {}, stats?: ImportStats): Promise<ImportStats> {
+export async function importNdjson(
+  repo: FhirRepository,
+  input: Readable,
+  file: string,
+  options: ImportOptions = {},
+  stats?: ImportStats,
+): Promise<ImportStats> {
   const s = stats ?? { resources: 0, errors: [], files: 1, seconds: 0 };
   const started = Date.now();
   const batchSize = options.batchSize ?? DEFAULT_BATCH[repo.db.kind];
@@ -334,7 +340,13 @@ export async function importBundles(
   const writeGroup = async (group: PreparedBundle[]): Promise<void> => {
     if (group.length === 1) return writeAlone(group[0]!);
     try {
-      await repo.db.transaction((client) => writeBulkRows(repo.db, client, group.flatMap((g) => g.rows!)));
+      await repo.db.transaction((client) =>
+        writeBulkRows(
+          repo.db,
+          client,
+          group.flatMap((g) => g.rows!),
+        ),
+      );
     } catch {
       for (const prepared of group) await writeAlone(prepared);
       return;
@@ -372,7 +384,9 @@ export async function importBundles(
       if (chunk?.error !== undefined) throw new HttpError(400, chunk.error);
       if (chunk && !chunk.fallback) return { file: source.file, pending: [], ids: new Map(), rows: chunk.rows };
     }
-    return source.bundle ? prepareBundle(source.bundle, source.file, 32) : prepareBundle(parseBundleText(source.text!), source.file, 32, true);
+    return source.bundle
+      ? prepareBundle(source.bundle, source.file, 32)
+      : prepareBundle(parseBundleText(source.text!), source.file, 32, true);
   };
   const sources = bundles[Symbol.iterator]();
   const ahead: { file: string; prepared: Promise<PreparedBundle> }[] = [];
@@ -474,7 +488,7 @@ export async function importPath(repo: FhirRepository, target: string, options: 
   const files = listImportFiles(target);
   // Files in their listed order; a run of Bundle files is pipelined: each is read and prepared
   // while the previous one is written (writes stay in order, so references resolve as before).
-  for (let i = 0; i < files.length; ) {
+  for (let i = 0; i < files.length;) {
     const file = files[i]!;
     if (file.endsWith('.ndjson')) {
       stats.files++;

@@ -14,7 +14,12 @@ import type { BundleRequest, PrepareReply, PrepareRequest } from './prepare-pool
 loadDefinitions();
 
 /** Rows in one buffer, handed over rather than copied. */
-function pack(id: number, prepared: BulkRow[], errors: PrepareReply['errors'], extra: Partial<PrepareReply> = {}): [PrepareReply, ArrayBuffer[]] {
+function pack(
+  id: number,
+  prepared: BulkRow[],
+  errors: PrepareReply['errors'],
+  extra: Partial<PrepareReply> = {},
+): [PrepareReply, ArrayBuffer[]] {
   const parts: Buffer[] = [];
   const rows: PrepareReply['rows'] = [];
   let offset = 0;

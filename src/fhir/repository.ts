@@ -15,7 +15,6 @@ import { paramColumns, patientCompartments } from './extract.js';
 import { fastExtractSearchValues } from './fast-extract.js';
 import { assertResourceType, validateFhirResource } from './validate.js';
 
-
 export interface StoredResource {
   resource: Resource;
   created: boolean;
@@ -38,7 +37,10 @@ export function typeColumns(def: ResourceTypeDef): TypeColumns {
   if (cols) return cols;
   const all = ['id', 'version_id', 'last_updated', 'compartments'];
   for (const p of def.params.values()) for (const c of paramColumns(p)) all.push(c.name);
-  const updates = all.filter((c) => c !== 'id').map((c) => `${c} = EXCLUDED.${c}`).join(', ');
+  const updates = all
+    .filter((c) => c !== 'id')
+    .map((c) => `${c} = EXCLUDED.${c}`)
+    .join(', ');
   const insertSql = (rows: number) => {
     const tuples: string[] = [];
     for (let r = 0; r < rows; r++) {
@@ -106,11 +108,17 @@ export async function writeRows(client: Queryable, rows: PreparedRow[]): Promise
     const perStatement = Math.max(1, Math.floor(MAX_PARAMS / cols.all.length));
     for (let i = 0; i < list.length; i += perStatement) {
       const chunk = list.slice(i, i + perStatement);
-      await client.query(cols.insertSql(chunk.length), chunk.flatMap((r) => r.values));
+      await client.query(
+        cols.insertSql(chunk.length),
+        chunk.flatMap((r) => r.values),
+      );
     }
     if (cols.prefixParams.length) await replacePrefixKeys(client, list);
   }
-  await writeHistory(client, rows.map((r) => ({ type: r.def.type, resource: r.resource, deleted: false })));
+  await writeHistory(
+    client,
+    rows.map((r) => ({ type: r.def.type, resource: r.resource, deleted: false })),
+  );
 }
 
 /** Replaces the string_search keys of rows of one type (an update may change a name). */
@@ -145,7 +153,14 @@ async function writeHistory(client: Queryable, entries: { type: string; resource
     const chunk = entries.slice(i, i + PER);
     const params: unknown[] = [];
     const tuples = chunk.map((e, k) => {
-      params.push(e.type, e.resource.id, Number(e.resource.meta!.versionId), e.resource.meta!.lastUpdated, e.deleted, e.deleted ? null : e.resource);
+      params.push(
+        e.type,
+        e.resource.id,
+        Number(e.resource.meta!.versionId),
+        e.resource.meta!.lastUpdated,
+        e.deleted,
+        e.deleted ? null : e.resource,
+      );
       const b = k * 6;
       return `($${b + 1},$${b + 2},$${b + 3},$${b + 4},$${b + 5},$${b + 6})`;
     });
@@ -175,7 +190,10 @@ export class FhirRepository {
   /** Stamps meta.versionId and meta.lastUpdated for the version after `previousVersion`. */
   private stamp(resource: Resource, previousVersion: number | undefined, now?: string): Resource {
     const version = (previousVersion ?? 0) + 1;
-    return { ...resource, meta: { ...(resource.meta ?? {}), versionId: String(version), lastUpdated: now ?? new Date().toISOString() } } as Resource;
+    return {
+      ...resource,
+      meta: { ...(resource.meta ?? {}), versionId: String(version), lastUpdated: now ?? new Date().toISOString() },
+    } as Resource;
   }
 
   async create(input: unknown, client: Queryable = this.db.pool, expectedType?: string): Promise<Resource> {
@@ -186,7 +204,13 @@ export class FhirRepository {
   }
 
   /** Update (or create with a client-chosen id, as FHIR allows). */
-  async update(type: string, id: string, input: unknown, options: WriteOptions = {}, client: Queryable = this.db.pool): Promise<StoredResource> {
+  async update(
+    type: string,
+    id: string,
+    input: unknown,
+    options: WriteOptions = {},
+    client: Queryable = this.db.pool,
+  ): Promise<StoredResource> {
     assertValidId(id);
     const resource = validateFhirResource(input, type);
     if (resource.id && resource.id !== id) throw badRequest(`Resource id '${resource.id}' does not match the URL id '${id}'`);
@@ -196,7 +220,9 @@ export class FhirRepository {
     if (options.ifMatch !== undefined) {
       const expected = options.ifMatch.replace(/^W\//, '').replace(/"/g, '');
       if (String(current.rows[0]?.version_id ?? '') !== expected) {
-        throw preconditionFailed(`Version conflict: If-Match ${options.ifMatch} but ${type}/${id} is at version ${current.rows[0]?.version_id ?? 'none'}`);
+        throw preconditionFailed(
+          `Version conflict: If-Match ${options.ifMatch} but ${type}/${id} is at version ${current.rows[0]?.version_id ?? 'none'}`,
+        );
       }
     }
     const stored = this.stamp({ ...resource, id } as Resource, previous, options.now);
@@ -216,7 +242,10 @@ export class FhirRepository {
     assertResourceType(type);
     assertValidId(id);
     const def = getTypeDef(type)!;
-    const r = await client.query<{ content: Resource }>(`SELECT ${currentContentSql('t', type)} AS content FROM ${def.table} t WHERE t.id = $1`, [id]);
+    const r = await client.query<{ content: Resource }>(
+      `SELECT ${currentContentSql('t', type)} AS content FROM ${def.table} t WHERE t.id = $1`,
+      [id],
+    );
     if (r.rows[0]) return r.rows[0].content;
     const h = await client.query('SELECT 1 FROM resource_history WHERE resource_type = $1 AND id = $2 AND deleted LIMIT 1', [type, id]);
     if (h.rows.length) throw gone(`${type}/${id} has been deleted`);
@@ -245,15 +274,24 @@ export class FhirRepository {
     const r = await client.query<{ version_id: number }>(`DELETE FROM ${def.table} WHERE id = $1 RETURNING version_id`, [id]);
     const row = r.rows[0];
     if (!row) return false;
-    if (typeColumns(def).prefixParams.length) await client.query('DELETE FROM string_search WHERE resource_type = $1 AND id = $2', [type, id]);
+    if (typeColumns(def).prefixParams.length)
+      await client.query('DELETE FROM string_search WHERE resource_type = $1 AND id = $2', [type, id]);
     const now = new Date().toISOString();
     await writeHistory(client, [
-      { type, resource: { resourceType: type, id, meta: { versionId: String(row.version_id + 1), lastUpdated: now } } as Resource, deleted: true },
+      {
+        type,
+        resource: { resourceType: type, id, meta: { versionId: String(row.version_id + 1), lastUpdated: now } } as Resource,
+        deleted: true,
+      },
     ]);
     return true;
   }
 
-  async history(type: string | undefined, id: string | undefined, params: { count: number; since?: string; offset: number }): Promise<Bundle> {
+  async history(
+    type: string | undefined,
+    id: string | undefined,
+    params: { count: number; since?: string; offset: number },
+  ): Promise<Bundle> {
     const where: string[] = [];
     const args: unknown[] = [];
     if (type) {
@@ -271,7 +309,14 @@ export class FhirRepository {
       where.push(`last_updated >= $${args.length}`);
     }
     args.push(params.count, params.offset);
-    const r = await this.db.query<{ resource_type: string; id: string; version_id: number; last_updated: string; deleted: boolean; content: Resource | null }>(
+    const r = await this.db.query<{
+      resource_type: string;
+      id: string;
+      version_id: number;
+      last_updated: string;
+      deleted: boolean;
+      content: Resource | null;
+    }>(
       `SELECT resource_type, id, version_id, last_updated, deleted, content FROM resource_history
        ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY last_updated DESC, seq DESC LIMIT $${args.length - 1} OFFSET $${args.length}`,
       args,
@@ -284,7 +329,11 @@ export class FhirRepository {
         fullUrl: `${row.resource_type}/${row.id}`,
         ...(row.content ? { resource: row.content } : {}),
         request: { method: row.deleted ? 'DELETE' : row.version_id === 1 ? 'POST' : 'PUT', url: `${row.resource_type}/${row.id}` },
-        response: { status: row.deleted ? '204' : row.version_id === 1 ? '201' : '200', lastModified: row.last_updated, etag: `W/"${row.version_id}"` },
+        response: {
+          status: row.deleted ? '204' : row.version_id === 1 ? '201' : '200',
+          lastModified: row.last_updated,
+          etag: `W/"${row.version_id}"`,
+        },
       })),
     } as Bundle;
   }

@@ -24,9 +24,12 @@ describeEachStore('FHIR REST API', (server) => {
     const cs = (await res.json()) as { fhirVersion: string; rest: { resource: { type: string; searchParam: { name: string }[] }[] }[] };
     expect(cs.fhirVersion).toBe('4.0.1');
     const types = cs.rest[0]!.resource.map((r) => r.type);
-    for (const t of ['Patient', 'Claim', 'ExplanationOfBenefit', 'Procedure', 'AuditEvent', 'ImmunizationRecommendation']) expect(types).toContain(t);
+    for (const t of ['Patient', 'Claim', 'ExplanationOfBenefit', 'Procedure', 'AuditEvent', 'ImmunizationRecommendation'])
+      expect(types).toContain(t);
     const patient = cs.rest[0]!.resource.find((r) => r.type === 'Patient')!;
-    expect(patient.searchParam.map((p) => p.name)).toEqual(expect.arrayContaining(['name', 'identifier', 'birthdate', 'general-practitioner']));
+    expect(patient.searchParam.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['name', 'identifier', 'birthdate', 'general-practitioner']),
+    );
   });
 
   it('creates, reads back and compares every official example of a stored type', async () => {
@@ -34,7 +37,8 @@ describeEachStore('FHIR REST API', (server) => {
     let compared = 0;
     for (const file of files) {
       const example = readJson<Resource>(path.join(examplesDir, file));
-      if (example.resourceType === 'Bundle' && (example as Bundle).type !== 'collection' && (example as Bundle).type !== 'document') continue;
+      if (example.resourceType === 'Bundle' && (example as Bundle).type !== 'collection' && (example as Bundle).type !== 'document')
+        continue;
       const created = await server().api(`/fhir/${example.resourceType}`, { method: 'POST', body: JSON.stringify(example) });
       expect(created.status, `${file}: ${await created.clone().text()}`).toBe(201);
       const stored = (await created.json()) as Resource;
@@ -66,17 +70,26 @@ describeEachStore('FHIR REST API', (server) => {
     const obs = (await (await server().api(`/fhir/Observation?subject=Patient/${patient.id}&_summary=count`)).json()) as Bundle;
     expect(obs.total).toBeGreaterThan(10);
     const everything = (await (await server().api(`/fhir/Patient/${patient.id}/$everything`)).json()) as Bundle;
-    const source = readJson<Bundle>(path.join(syntheaDir, fs.readdirSync(syntheaDir).find((f) => f.startsWith('Frankie174'))!));
+    const source = readJson<Bundle>(
+      path.join(
+        syntheaDir,
+        fs.readdirSync(syntheaDir).find((f) => f.startsWith('Frankie174'))!,
+      ),
+    );
     const inCompartment = source.entry!.filter((e) => {
       const def = getTypeDef(e.resource!.resourceType)!;
-      return e.resource!.resourceType === 'Patient' || (def.patientCompartmentParams.length > 0 && e.resource!.resourceType !== 'Provenance');
+      return (
+        e.resource!.resourceType === 'Patient' || (def.patientCompartmentParams.length > 0 && e.resource!.resourceType !== 'Provenance')
+      );
     });
     // POSTed entries get server ids, so compare counts per type. (Provenance points at the
     // patient through target, outside the compartment definition.)
     const countByType = (types: string[]) => types.reduce<Record<string, number>>((acc, t) => ({ ...acc, [t]: (acc[t] ?? 0) + 1 }), {});
     // The master patient index adds the resident's Person, which links back to the Patient, and
     // the household Group of the Patient's address (Group is in the Patient compartment by member).
-    expect(countByType(everything.entry!.map((e) => e.resource!.resourceType).filter((t) => t !== 'Person' && t !== 'Group'))).toEqual(countByType(inCompartment.map((e) => e.resource!.resourceType)));
+    expect(countByType(everything.entry!.map((e) => e.resource!.resourceType).filter((t) => t !== 'Person' && t !== 'Group'))).toEqual(
+      countByType(inCompartment.map((e) => e.resource!.resourceType)),
+    );
   });
 
   it('searches with every parameter kind', async () => {
@@ -88,17 +101,19 @@ describeEachStore('FHIR REST API', (server) => {
     };
     const ids = (b: Bundle) => (b.entry ?? []).filter((e) => e.search?.mode === 'match').map((e) => e.resource!.id);
     const idNumber = makeIdNumber('999901', '1958-03-14', 37);
-    const p = (await (await api('/fhir/Patient', {
-      method: 'POST',
-      body: JSON.stringify({
-        resourceType: 'Patient',
-        identifier: [{ system: RESIDENT_ID_SYSTEM, value: idNumber }],
-        name: [{ text: '欧阳明华', family: '欧阳', given: ['明华'] }],
-        gender: 'male',
-        birthDate: '1958-03-14',
-        telecom: [{ system: 'phone', value: '13800138000' }],
-      }),
-    })).json()) as Resource;
+    const p = (await (
+      await api('/fhir/Patient', {
+        method: 'POST',
+        body: JSON.stringify({
+          resourceType: 'Patient',
+          identifier: [{ system: RESIDENT_ID_SYSTEM, value: idNumber }],
+          name: [{ text: '欧阳明华', family: '欧阳', given: ['明华'] }],
+          gender: 'male',
+          birthDate: '1958-03-14',
+          telecom: [{ system: 'phone', value: '13800138000' }],
+        }),
+      })
+    ).json()) as Resource;
     const obsBody = (sys: number, when: string) => ({
       resourceType: 'Observation',
       status: 'final',
@@ -107,8 +122,12 @@ describeEachStore('FHIR REST API', (server) => {
       effectiveDateTime: when,
       valueQuantity: { value: sys, unit: 'mmHg', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' },
     });
-    const o1 = (await (await api('/fhir/Observation', { method: 'POST', body: JSON.stringify(obsBody(152, '2026-03-01T08:00:00+08:00')) })).json()) as Resource;
-    const o2 = (await (await api('/fhir/Observation', { method: 'POST', body: JSON.stringify(obsBody(128, '2026-06-01T08:00:00+08:00')) })).json()) as Resource;
+    const o1 = (await (
+      await api('/fhir/Observation', { method: 'POST', body: JSON.stringify(obsBody(152, '2026-03-01T08:00:00+08:00')) })
+    ).json()) as Resource;
+    const o2 = (await (
+      await api('/fhir/Observation', { method: 'POST', body: JSON.stringify(obsBody(128, '2026-06-01T08:00:00+08:00')) })
+    ).json()) as Resource;
 
     expect(ids(await q('Patient?name=欧阳'))).toEqual([p.id]); // string, Chinese compound surname
     expect(ids(await q('Patient?name=欧阳明华'))).toEqual([p.id]);
@@ -135,7 +154,10 @@ describeEachStore('FHIR REST API', (server) => {
     expect(ids(page2)).toEqual([o2.id]);
 
     const withInclude = await q(`Observation?_id=${o1.id}&_include=Observation:subject`);
-    expect(withInclude.entry!.map((e) => `${e.resource!.resourceType}:${e.search!.mode}`)).toEqual(['Observation:match', 'Patient:include']);
+    expect(withInclude.entry!.map((e) => `${e.resource!.resourceType}:${e.search!.mode}`)).toEqual([
+      'Observation:match',
+      'Patient:include',
+    ]);
     const withRev = await q(`Patient?_id=${p.id}&_revinclude=Observation:subject`);
     expect(withRev.entry!.filter((e) => e.search!.mode === 'include')).toHaveLength(2);
   });
@@ -144,17 +166,33 @@ describeEachStore('FHIR REST API', (server) => {
     const api = server().api;
     const idNumber = makeIdNumber('999902', '1990-01-02', 12);
     const body = { resourceType: 'Patient', identifier: [{ system: RESIDENT_ID_SYSTEM, value: idNumber }], name: [{ text: '李娜' }] };
-    const first = await api('/fhir/Patient', { method: 'POST', body: JSON.stringify(body), headers: { 'if-none-exist': `identifier=${RESIDENT_ID_SYSTEM}|${idNumber}` } });
+    const first = await api('/fhir/Patient', {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'if-none-exist': `identifier=${RESIDENT_ID_SYSTEM}|${idNumber}` },
+    });
     expect(first.status).toBe(201);
     const p = (await first.json()) as Resource;
-    const again = await api('/fhir/Patient', { method: 'POST', body: JSON.stringify(body), headers: { 'if-none-exist': `identifier=${RESIDENT_ID_SYSTEM}|${idNumber}` } });
+    const again = await api('/fhir/Patient', {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'if-none-exist': `identifier=${RESIDENT_ID_SYSTEM}|${idNumber}` },
+    });
     expect(again.status).toBe(200);
     expect(((await again.json()) as Resource).id).toBe(p.id);
 
-    const v2 = await api(`/fhir/Patient/${p.id}`, { method: 'PUT', body: JSON.stringify({ ...body, id: p.id, gender: 'female' }), headers: { 'if-match': 'W/"1"' } });
+    const v2 = await api(`/fhir/Patient/${p.id}`, {
+      method: 'PUT',
+      body: JSON.stringify({ ...body, id: p.id, gender: 'female' }),
+      headers: { 'if-match': 'W/"1"' },
+    });
     expect(v2.status).toBe(200);
     expect(v2.headers.get('etag')).toBe('W/"2"');
-    const stale = await api(`/fhir/Patient/${p.id}`, { method: 'PUT', body: JSON.stringify({ ...body, id: p.id }), headers: { 'if-match': 'W/"1"' } });
+    const stale = await api(`/fhir/Patient/${p.id}`, {
+      method: 'PUT',
+      body: JSON.stringify({ ...body, id: p.id }),
+      headers: { 'if-match': 'W/"1"' },
+    });
     expect(stale.status).toBe(412);
     expect(((await stale.json()) as { resourceType: string }).resourceType).toBe('OperationOutcome');
 
@@ -201,9 +239,29 @@ describeEachStore('FHIR REST API', (server) => {
         resourceType: 'Bundle',
         type: 'transaction',
         entry: [
-          { fullUrl: 'urn:uuid:11111111-1111-1111-1111-111111111111', resource: { resourceType: 'Patient', name: [{ text: '事务' }] }, request: { method: 'POST', url: 'Patient' } },
-          { resource: { resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' }, subject: { reference: 'urn:uuid:11111111-1111-1111-1111-111111111111' } }, request: { method: 'POST', url: 'Encounter' } },
-          { resource: { resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' }, subject: { reference: 'urn:uuid:99999999-0000-0000-0000-000000000000' } }, request: { method: 'POST', url: 'Encounter' } },
+          {
+            fullUrl: 'urn:uuid:11111111-1111-1111-1111-111111111111',
+            resource: { resourceType: 'Patient', name: [{ text: '事务' }] },
+            request: { method: 'POST', url: 'Patient' },
+          },
+          {
+            resource: {
+              resourceType: 'Encounter',
+              status: 'finished',
+              class: { code: 'AMB' },
+              subject: { reference: 'urn:uuid:11111111-1111-1111-1111-111111111111' },
+            },
+            request: { method: 'POST', url: 'Encounter' },
+          },
+          {
+            resource: {
+              resourceType: 'Encounter',
+              status: 'finished',
+              class: { code: 'AMB' },
+              subject: { reference: 'urn:uuid:99999999-0000-0000-0000-000000000000' },
+            },
+            request: { method: 'POST', url: 'Encounter' },
+          },
         ],
       }),
     });
@@ -222,17 +280,42 @@ describeEachStore('FHIR REST API', (server) => {
       expect(body.issue.map((i) => i.diagnostics).join(' ')).toMatch(text);
     };
     await expectOutcome(await api('/fhir/Patient', { method: 'POST', body: '{"resourceType": "Patient",' }), 400, /Malformed JSON/);
-    await expectOutcome(await api('/fhir/Patient', { method: 'POST', body: JSON.stringify({ resourceType: 'Observation', status: 'final', code: { text: 'x' } }) }), 400, /does not match/);
-    await expectOutcome(await api('/fhir/Patient', { method: 'POST', body: JSON.stringify({ resourceType: 'Patient', favouriteColour: 'blue' }) }), 400, /favouriteColour/);
-    await expectOutcome(await api('/fhir/Patient', { method: 'POST', body: JSON.stringify({ resourceType: 'Patient', birthDate: 19900101 }) }), 400, /birthDate/);
-    await expectOutcome(await api('/fhir/Observation', { method: 'POST', body: JSON.stringify({ resourceType: 'Observation' }) }), 400, /status/);
     await expectOutcome(
-      await api('/fhir/Patient', { method: 'POST', body: JSON.stringify({ resourceType: 'Patient', identifier: [{ system: RESIDENT_ID_SYSTEM, value: '110105194912310021' }] }) }),
+      await api('/fhir/Patient', {
+        method: 'POST',
+        body: JSON.stringify({ resourceType: 'Observation', status: 'final', code: { text: 'x' } }),
+      }),
+      400,
+      /does not match/,
+    );
+    await expectOutcome(
+      await api('/fhir/Patient', { method: 'POST', body: JSON.stringify({ resourceType: 'Patient', favouriteColour: 'blue' }) }),
+      400,
+      /favouriteColour/,
+    );
+    await expectOutcome(
+      await api('/fhir/Patient', { method: 'POST', body: JSON.stringify({ resourceType: 'Patient', birthDate: 19900101 }) }),
+      400,
+      /birthDate/,
+    );
+    await expectOutcome(
+      await api('/fhir/Observation', { method: 'POST', body: JSON.stringify({ resourceType: 'Observation' }) }),
+      400,
+      /status/,
+    );
+    await expectOutcome(
+      await api('/fhir/Patient', {
+        method: 'POST',
+        body: JSON.stringify({ resourceType: 'Patient', identifier: [{ system: RESIDENT_ID_SYSTEM, value: '110105194912310021' }] }),
+      }),
       400,
       /identifier\[0\]\.value.*校验码/,
     );
     await expectOutcome(
-      await api('/fhir/Patient', { method: 'POST', body: JSON.stringify({ resourceType: 'Patient', identifier: [{ system: RESIDENT_ID_SYSTEM, value: '110105199002300025' }] }) }),
+      await api('/fhir/Patient', {
+        method: 'POST',
+        body: JSON.stringify({ resourceType: 'Patient', identifier: [{ system: RESIDENT_ID_SYSTEM, value: '110105199002300025' }] }),
+      }),
       400,
       /birth date/,
     );
@@ -240,13 +323,26 @@ describeEachStore('FHIR REST API', (server) => {
     await expectOutcome(await api('/fhir/Patient?nonsense=1'), 400, /Unknown search parameter 'nonsense'/);
     await expectOutcome(await api('/fhir/Patient?birthdate=notadate'), 400, /Invalid date/);
     await expectOutcome(await fetch(`${server().url}/fhir/Patient`), 401, /Authentication required/);
-    await expectOutcome(await fetch(`${server().url}/fhir/Patient`, { headers: { authorization: 'Bearer forged' } }), 401, /unknown or expired/);
+    await expectOutcome(
+      await fetch(`${server().url}/fhir/Patient`, { headers: { authorization: 'Bearer forged' } }),
+      401,
+      /unknown or expired/,
+    );
   });
 
   it('answers SQL metacharacters in every kind of search parameter as plain values', async () => {
     const api = server().api;
     const nasty = ["'; DROP TABLE r_patient; --", '" OR 1=1 --', '\\', '%_%', "x') OR ('1'='1", '$1', 'a|b|c', ');SELECT pg_sleep(5);--'];
-    const queries = ['Observation?code-value-quantity=', 'Patient?name=', 'Patient?family:exact=', 'Patient?name:contains=', 'Patient?identifier=', 'Patient?general-practitioner=', 'Observation?subject.name=', 'Observation?_id='];
+    const queries = [
+      'Observation?code-value-quantity=',
+      'Patient?name=',
+      'Patient?family:exact=',
+      'Patient?name:contains=',
+      'Patient?identifier=',
+      'Patient?general-practitioner=',
+      'Observation?subject.name=',
+      'Observation?_id=',
+    ];
     for (const base of queries) {
       for (const v of nasty) {
         const res = await api(`/fhir/${base}${encodeURIComponent(v)}`);
@@ -270,9 +366,19 @@ describeEachStore('FHIR REST API', (server) => {
 
   it('forbids a role what it may not do (403) and audits reads and writes', async () => {
     await server().auth.addUser({ username: 'viewer1', password: 'viewer-pass', roles: ['viewer'], organization: '某社区卫生服务中心' });
-    const login = (await (await fetch(`${server().url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'viewer1', password: 'viewer-pass' }) })).json()) as { access_token: string };
+    const login = (await (
+      await fetch(`${server().url}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'viewer1', password: 'viewer-pass' }),
+      })
+    ).json()) as { access_token: string };
     const asViewer = { authorization: `Bearer ${login.access_token}` };
-    const created = await server().api('/fhir/Patient', { method: 'POST', body: JSON.stringify({ resourceType: 'Patient', name: [{ text: '审计' }] }), headers: asViewer });
+    const created = await server().api('/fhir/Patient', {
+      method: 'POST',
+      body: JSON.stringify({ resourceType: 'Patient', name: [{ text: '审计' }] }),
+      headers: asViewer,
+    });
     expect(created.status).toBe(403);
     expect((await server().api('/fhir/AuditEvent', { headers: asViewer })).status).toBe(403);
     const read = await server().api('/fhir/Patient?name=审计', { headers: asViewer });
@@ -282,7 +388,9 @@ describeEachStore('FHIR REST API', (server) => {
     expect(events.entry!.length).toBeGreaterThanOrEqual(1);
     const byDate = (await (await server().api(`/fhir/AuditEvent?date=ge2020-01-01&_summary=count`)).json()) as Bundle;
     expect(byDate.total).toBeGreaterThan(0);
-    const p = (await (await server().api('/fhir/Patient', { method: 'POST', body: JSON.stringify({ resourceType: 'Patient', name: [{ text: '审计二' }] }) })).json()) as Resource;
+    const p = (await (
+      await server().api('/fhir/Patient', { method: 'POST', body: JSON.stringify({ resourceType: 'Patient', name: [{ text: '审计二' }] }) })
+    ).json()) as Resource;
     const byEntity = (await (await server().api(`/fhir/AuditEvent?entity=Patient/${p.id}`)).json()) as Bundle;
     expect(byEntity.entry!.map((e) => (e.resource as { action: string }).action)).toContain('C');
   });

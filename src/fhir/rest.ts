@@ -49,13 +49,35 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
   }
 
   const auditRead = (req: FastifyRequest, user: AuthUser, subtype: string, entities: string[]) =>
-    audit.record({ user, action: subtype === 'search' ? 'E' : 'R', subtype, entities, outcome: 'success', sourceAddress: req.ip, purpose: purposeOf(req) });
+    audit.record({
+      user,
+      action: subtype === 'search' ? 'E' : 'R',
+      subtype,
+      entities,
+      outcome: 'success',
+      sourceAddress: req.ip,
+      purpose: purposeOf(req),
+    });
 
   /** Runs a write in a transaction with its audit event. */
-  async function audited<T>(req: FastifyRequest, user: AuthUser, action: AuditAction, subtype: string, fn: (client: Queryable) => Promise<{ result: T; entity: string }>): Promise<T> {
+  async function audited<T>(
+    req: FastifyRequest,
+    user: AuthUser,
+    action: AuditAction,
+    subtype: string,
+    fn: (client: Queryable) => Promise<{ result: T; entity: string }>,
+  ): Promise<T> {
     return repo.db.transaction(async (client) => {
       const { result, entity } = await fn(client);
-      await audit.recordNow(client, { user, action, subtype, entities: [entity], outcome: 'success', sourceAddress: req.ip, purpose: purposeOf(req) });
+      await audit.recordNow(client, {
+        user,
+        action,
+        subtype,
+        entities: [entity],
+        outcome: 'success',
+        sourceAddress: req.ip,
+        purpose: purposeOf(req),
+      });
       return result;
     });
   }
@@ -71,10 +93,25 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
         if (written.length === 1) void client;
       },
     }).catch((err) => {
-      audit.record({ user, action: 'E', subtype: 'transaction', entities: ['Bundle'], outcome: 'failure', outcomeText: (err as Error).message, sourceAddress: req.ip });
+      audit.record({
+        user,
+        action: 'E',
+        subtype: 'transaction',
+        entities: ['Bundle'],
+        outcome: 'failure',
+        outcomeText: (err as Error).message,
+        sourceAddress: req.ip,
+      });
       throw err;
     });
-    audit.record({ user, action: 'E', subtype: (req.body as Bundle).type ?? 'batch', entities: written, outcome: 'success', sourceAddress: req.ip });
+    audit.record({
+      user,
+      action: 'E',
+      subtype: (req.body as Bundle).type ?? 'batch',
+      entities: written,
+      outcome: 'success',
+      sourceAddress: req.ip,
+    });
     return reply.type(FHIR_JSON).send(result);
   });
 
@@ -90,13 +127,17 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
     const user = await guard(req, type === 'AuditEvent' ? 'audit:read' : 'fhir:read');
     const params = [...queryPairs(req), ...extra];
     const result = await search(repo.db.pool, type, { params }, baseUrlOf(req));
-    if (type !== 'AuditEvent') auditRead(req, user, 'search', [`${type}?${new URLSearchParams(params).toString()}`.slice(0, 500), ...result.ids.slice(0, 100)]);
+    if (type !== 'AuditEvent')
+      auditRead(req, user, 'search', [`${type}?${new URLSearchParams(params).toString()}`.slice(0, 500), ...result.ids.slice(0, 100)]);
     return reply.type(FHIR_JSON).send(result.bundle);
   };
 
   app.get<{ Params: { type: string } }>('/fhir/:type', (req, reply) => searchHandler(req, reply));
   app.post<{ Params: { type: string } }>('/fhir/:type/_search', (req, reply) => {
-    const body = typeof req.body === 'string' ? [...new URLSearchParams(req.body).entries()] : Object.entries((req.body as Record<string, string>) ?? {});
+    const body =
+      typeof req.body === 'string'
+        ? [...new URLSearchParams(req.body).entries()]
+        : Object.entries((req.body as Record<string, string>) ?? {});
     return searchHandler(req, reply, body as [string, string][]);
   });
 

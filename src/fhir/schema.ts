@@ -10,7 +10,20 @@ import { paramColumns } from './extract.js';
  * Search parameters worth an index: the ones every workflow filters by. Others still work,
  * with a scan of the type's table. Each GIN index costs ingest throughput, so the list is short.
  */
-const INDEXED_ARRAY_PARAMS = new Set(['identifier', 'patient', 'subject', 'encounter', 'code', 'link', 'member', 'based-on', 'part-of', 'organization', 'specimen', 'result']);
+const INDEXED_ARRAY_PARAMS = new Set([
+  'identifier',
+  'patient',
+  'subject',
+  'encounter',
+  'code',
+  'link',
+  'member',
+  'based-on',
+  'part-of',
+  'organization',
+  'specimen',
+  'result',
+]);
 const INDEXED_DATE_PARAMS = new Set(['date', 'birthdate', 'authored', 'onset-date', 'recorded-date', 'issued', 'period']);
 
 export function tableDdl(def: ResourceTypeDef): string {

@@ -141,7 +141,13 @@ function tokenCondition(sql: Sql, column: string, raw: string): string {
   return `${column} && ${sql.bind([`${system}|${code}`])}::text[]`;
 }
 
-function stringCondition(sql: Sql, column: string, raw: string, modifier: string | undefined, prefix?: { def: ResourceTypeDef; alias: string; code: string }): string {
+function stringCondition(
+  sql: Sql,
+  column: string,
+  raw: string,
+  modifier: string | undefined,
+  prefix?: { def: ResourceTypeDef; alias: string; code: string },
+): string {
   if (modifier === 'exact') return `${column} && ${sql.bind([raw])}::text[]`;
   const q = escapeLike(raw.toLowerCase());
   if (modifier === 'contains') return `EXISTS (SELECT 1 FROM unnest(${column}) AS v WHERE lower(v) LIKE ${sql.bind('%' + q + '%')})`;
@@ -188,7 +194,13 @@ function paramCondition(sql: Sql, def: ResourceTypeDef, alias: string, name: str
     return `${alias}.id = ANY(${sql.bind(splitEscaped(value, ','))}::text[])`;
   }
   if (code === '_lastUpdated') {
-    return '(' + splitEscaped(value, ',').map((v) => dateCondition(sql, `${alias}.last_updated`, `${alias}.last_updated`, v, code)).join(' OR ') + ')';
+    return (
+      '(' +
+      splitEscaped(value, ',')
+        .map((v) => dateCondition(sql, `${alias}.last_updated`, `${alias}.last_updated`, v, code))
+        .join(' OR ') +
+      ')'
+    );
   }
   const p = def.params.get(code);
   if (!p) throw badRequest(`Unknown search parameter '${code}' for ${def.type}`);
@@ -220,7 +232,13 @@ function paramCondition(sql: Sql, def: ResourceTypeDef, alias: string, name: str
       if (parts.length !== p.components.length) {
         throw badRequest(`Composite parameter '${code}' needs ${p.components.length} '$'-separated parts`);
       }
-      return '(' + parts.map((part, i) => paramCondition(sql, def, alias, p.components[i]!.code, part.replace(/([,$|\\])/g, '\\$1'), depth)).join(' AND ') + ')';
+      return (
+        '(' +
+        parts
+          .map((part, i) => paramCondition(sql, def, alias, p.components[i]!.code, part.replace(/([,$|\\])/g, '\\$1'), depth))
+          .join(' AND ') +
+        ')'
+      );
     });
     return '(' + ors.join(' OR ') + ')';
   }
@@ -232,7 +250,13 @@ function paramCondition(sql: Sql, def: ResourceTypeDef, alias: string, name: str
   const ors = splitEscaped(value, ',').map((v) => {
     switch (p.kind) {
       case 'string':
-        return stringCondition(sql, column, v, modifier, PREFIX_INDEXED_STRING_PARAMS.has(p.code) ? { def, alias, code: p.code } : undefined);
+        return stringCondition(
+          sql,
+          column,
+          v,
+          modifier,
+          PREFIX_INDEXED_STRING_PARAMS.has(p.code) ? { def, alias, code: p.code } : undefined,
+        );
       case 'token':
       case 'uri':
         return tokenCondition(sql, column, p.kind === 'uri' ? v.replace(/\|/g, '\\|') : v);
@@ -268,7 +292,18 @@ function sortExpression(def: ResourceTypeDef, key: string): string {
   return `(t.${p.column})[1] ${dir} NULLS LAST`;
 }
 
-const RESULT_PARAMS = new Set(['_count', '_offset', '_sort', '_include', '_revinclude', '_summary', '_total', '_format', '_pretty', '_elements']);
+const RESULT_PARAMS = new Set([
+  '_count',
+  '_offset',
+  '_sort',
+  '_include',
+  '_revinclude',
+  '_summary',
+  '_total',
+  '_format',
+  '_pretty',
+  '_elements',
+]);
 
 export interface SearchResult {
   bundle: Bundle;
@@ -322,7 +357,10 @@ export async function search(client: Queryable, type: string, query: SearchQuery
   const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
   // _summary=count asks for the exact count; a page of results carries it only up to the cap.
   const cap = summaryCount ? '' : `LIMIT ${TOTAL_CAP + 1}`;
-  const countResult = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${def.table} t ${whereSql} ${cap}) s`, sql.args);
+  const countResult = await client.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${def.table} t ${whereSql} ${cap}) s`,
+    sql.args,
+  );
   const matched = countResult.rows[0]!.n;
   const total = summaryCount || matched <= TOTAL_CAP ? matched : undefined;
   const selfUrl = searchUrl(baseUrl, type, query.params);
@@ -335,7 +373,11 @@ export async function search(client: Queryable, type: string, query: SearchQuery
     sql.args,
   );
   const matches = rows.rows.map((r) => r.content);
-  const entries: BundleEntry[] = matches.map((r) => ({ fullUrl: `${baseUrl}/${r.resourceType}/${r.id}`, resource: r, search: { mode: 'match' } }));
+  const entries: BundleEntry[] = matches.map((r) => ({
+    fullUrl: `${baseUrl}/${r.resourceType}/${r.id}`,
+    resource: r,
+    search: { mode: 'match' },
+  }));
 
   const seen = new Set(matches.map((r) => `${r.resourceType}/${r.id}`));
   for (const inc of includes) {
@@ -358,10 +400,16 @@ export async function search(client: Queryable, type: string, query: SearchQuery
   const link = [{ relation: 'self', url: selfUrl }];
   const pageParams = query.params.filter(([n]) => n !== '_offset' && n !== '_count');
   if (total === undefined ? matches.length === count : offset + count < total) {
-    link.push({ relation: 'next', url: searchUrl(baseUrl, type, [...pageParams, ['_count', String(count)], ['_offset', String(offset + count)]]) });
+    link.push({
+      relation: 'next',
+      url: searchUrl(baseUrl, type, [...pageParams, ['_count', String(count)], ['_offset', String(offset + count)]]),
+    });
   }
   if (offset > 0) {
-    link.push({ relation: 'previous', url: searchUrl(baseUrl, type, [...pageParams, ['_count', String(count)], ['_offset', String(Math.max(0, offset - count))]]) });
+    link.push({
+      relation: 'previous',
+      url: searchUrl(baseUrl, type, [...pageParams, ['_count', String(count)], ['_offset', String(Math.max(0, offset - count))]]),
+    });
   }
   return {
     bundle: { resourceType: 'Bundle', type: 'searchset', ...(total !== undefined ? { total } : {}), link, entry: entries } as Bundle,
@@ -379,7 +427,8 @@ async function resolveIncludes(client: Queryable, def: ResourceTypeDef, spec: st
   const [srcType, code, targetType] = spec.split(':');
   if (srcType !== def.type && srcType !== '*') throw badRequest(`_include '${spec}' must start with ${def.type}`);
   const p = def.params.get(code ?? '');
-  if (!p || p.kind !== 'reference' || !p.column) throw badRequest(`_include '${spec}': '${code}' is not a reference parameter of ${def.type}`);
+  if (!p || p.kind !== 'reference' || !p.column)
+    throw badRequest(`_include '${spec}': '${code}' is not a reference parameter of ${def.type}`);
   const refs = new Set<string>();
   for (const m of matches) {
     const values = fastExtractSearchValues(m)[p.column];
@@ -397,7 +446,10 @@ async function resolveIncludes(client: Queryable, def: ResourceTypeDef, spec: st
   for (const [t, ids] of byType) {
     const td = getTypeDef(t);
     if (!td) continue;
-    const r = await client.query<{ content: Resource }>(`SELECT ${currentContentSql('t', td.type)} AS content FROM ${td.table} t WHERE t.id = ANY($1::text[])`, [ids]);
+    const r = await client.query<{ content: Resource }>(
+      `SELECT ${currentContentSql('t', td.type)} AS content FROM ${td.table} t WHERE t.id = ANY($1::text[])`,
+      [ids],
+    );
     out.push(...r.rows.map((x) => x.content));
   }
   return out;
@@ -409,10 +461,14 @@ async function resolveRevIncludes(client: Queryable, spec: string, matches: Reso
   const td = getTypeDef(srcType ?? '');
   if (!td) throw badRequest(`_revinclude '${spec}': unknown resource type '${srcType}'`);
   const p = td.params.get(code ?? '');
-  if (!p || p.kind !== 'reference' || !p.column) throw badRequest(`_revinclude '${spec}': '${code}' is not a reference parameter of ${srcType}`);
+  if (!p || p.kind !== 'reference' || !p.column)
+    throw badRequest(`_revinclude '${spec}': '${code}' is not a reference parameter of ${srcType}`);
   if (!matches.length) return [];
   const refs = matches.map((m) => `${m.resourceType}/${m.id}`);
-  const r = await client.query<{ content: Resource }>(`SELECT ${currentContentSql('t', td.type)} AS content FROM ${td.table} t WHERE t.${p.column} && $1::text[] LIMIT ${MAX_COUNT * 10}`, [refs]);
+  const r = await client.query<{ content: Resource }>(
+    `SELECT ${currentContentSql('t', td.type)} AS content FROM ${td.table} t WHERE t.${p.column} && $1::text[] LIMIT ${MAX_COUNT * 10}`,
+    [refs],
+  );
   return r.rows.map((x) => x.content);
 }
 
@@ -420,8 +476,12 @@ async function resolveRevIncludes(client: Queryable, spec: string, matches: Reso
 export async function patientEverything(client: Queryable, patientId: string, limit = 5000): Promise<Resource[]> {
   const { loadDefinitions } = await import('./definitions.js');
   // The access log is not part of the resident's record: AuditEvents are read through /fhir/AuditEvent.
-  const defs = [...loadDefinitions().values()].filter((d) => (d.patientCompartmentParams.length > 0 || d.type === 'Patient') && d.type !== 'AuditEvent');
-  const union = defs.map((d) => `SELECT '${d.type}' AS resource_type, id, version_id FROM ${d.table} WHERE compartments @> $1::text[]`).join(' UNION ALL ');
+  const defs = [...loadDefinitions().values()].filter(
+    (d) => (d.patientCompartmentParams.length > 0 || d.type === 'Patient') && d.type !== 'AuditEvent',
+  );
+  const union = defs
+    .map((d) => `SELECT '${d.type}' AS resource_type, id, version_id FROM ${d.table} WHERE compartments @> $1::text[]`)
+    .join(' UNION ALL ');
   // A named statement: planning this 70-branch union costs more than running it.
   const r = await client.query<{ content: Resource }>({
     name: 'patient-everything',

@@ -36,7 +36,10 @@ export function validateFhirResource(resource: unknown, expectedType?: string): 
         const summary = issues.map((i) => `${i.expression?.[0] ?? ''}: ${i.details?.text ?? i.diagnostics ?? ''}`).join('; ');
         throw badRequest(
           `Invalid ${r.resourceType}: ${summary}`,
-          issues.map((i) => ({ ...i, diagnostics: `${i.expression?.[0] ?? r.resourceType}: ${i.details?.text ?? i.diagnostics ?? 'invalid'}` })),
+          issues.map((i) => ({
+            ...i,
+            diagnostics: `${i.expression?.[0] ?? r.resourceType}: ${i.details?.text ?? i.diagnostics ?? 'invalid'}`,
+          })),
         );
       }
     } else {

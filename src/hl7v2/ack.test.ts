@@ -20,7 +20,20 @@ describe('buildAck', () => {
     const ack = buildAck({ message: parseHl7(INBOUND), now: NOW, controlId: 'ACK1' });
     expect(ack.ackCode).toBe('AA');
     const f = ackFields(ack.text);
-    expect(f.MSH!.slice(0, 12)).toEqual(['MSH', '^~\\&', 'YIFANG', 'CDC', 'HIS^1.2.3^ISO', 'HOSP01', '20240305101530+0800', '', 'ACK^A04^ACK', 'ACK1', 'P', '2.5.1']);
+    expect(f.MSH!.slice(0, 12)).toEqual([
+      'MSH',
+      '^~\\&',
+      'YIFANG',
+      'CDC',
+      'HIS^1.2.3^ISO',
+      'HOSP01',
+      '20240305101530+0800',
+      '',
+      'ACK^A04^ACK',
+      'ACK1',
+      'P',
+      '2.5.1',
+    ]);
     expect(f.MSA).toEqual(['MSA', 'AA', 'MSG0001', 'Message accepted']);
     expect(f.ERR).toBeUndefined();
     expect(ack.text.endsWith('\r')).toBe(true);

@@ -110,7 +110,10 @@ function headerFromRaw(raw: string | Buffer | undefined): Header {
   }
   const start = text.indexOf('MSH');
   if (start < 0 || start > 64) return empty;
-  const line = text.slice(start).split(/[\r\n]/)[0]!.slice(0, 4096);
+  const line = text
+    .slice(start)
+    .split(/[\r\n]/)[0]!
+    .slice(0, 4096);
   const fs = line[3];
   if (!usable(fs)) return empty;
   const parts = line.split(fs!);
@@ -129,7 +132,14 @@ function headerFromRaw(raw: string | Buffer | undefined): Header {
       controlId: plain(10),
     };
   }
-  const seps: Separators = { field: fs!, component: enc[0]!, repetition: enc[1]!, escape: enc[2] ?? '', subcomponent: enc[3] ?? '', truncation: enc[4] ?? '' };
+  const seps: Separators = {
+    field: fs!,
+    component: enc[0]!,
+    repetition: enc[1]!,
+    escape: enc[2] ?? '',
+    subcomponent: enc[3] ?? '',
+    truncation: enc[4] ?? '',
+  };
   const first = (n: number, comp = 0) => (field(n).split(seps.repetition)[0] ?? '').split(seps.component)[comp] ?? '';
   return {
     seps,
@@ -229,7 +239,14 @@ export function buildAck(options: BuildAckOptions): Ack {
     const table = HL7_ERROR_CODES[err.code as keyof typeof HL7_ERROR_CODES] ?? 'Error';
     const sub = s.subcomponent || s.component;
     const erl = loc
-      ? [esc(loc.segment), loc.occurrence ?? 1, loc.field ?? '', loc.field !== undefined ? (loc.repetition ?? 1) : '', loc.component ?? '', loc.subcomponent ?? '']
+      ? [
+          esc(loc.segment),
+          loc.occurrence ?? 1,
+          loc.field ?? '',
+          loc.field !== undefined ? (loc.repetition ?? 1) : '',
+          loc.component ?? '',
+          loc.subcomponent ?? '',
+        ]
           .join(s.component)
           .replace(new RegExp(`(${s.component.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')})+$`), '')
       : '';

@@ -17,16 +17,28 @@ const msa = (ack: Buffer | string) => ackFields(ack).MSA!;
 
 function item(text: string, key: string): BatchItem {
   const result = toFhir(parseHl7(text));
-  return { key, locks: [], result, insertRow: { facility: 'F', controlId: key, messageType: 'ADT^A04', channel: 'mllp', raw: Buffer.from(text) } };
+  return {
+    key,
+    locks: [],
+    result,
+    insertRow: { facility: 'F', controlId: key, messageType: 'ADT^A04', channel: 'mllp', raw: Buffer.from(text) },
+  };
 }
 
 it('only POSTs and conditional PUTs by identifier go through the batch', () => {
-  const put = (url: string) => ({ resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'PUT', url }, resource: { resourceType: 'Patient' } }] }) as Bundle;
+  const put = (url: string) =>
+    ({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [{ request: { method: 'PUT', url }, resource: { resourceType: 'Patient' } }],
+    }) as Bundle;
   expect(batchable(put('Patient?identifier=http://x|1'))).toBe(true);
   expect(batchable(put('Patient/abc'))).toBe(false);
   expect(batchable(put('Patient?name=wang'))).toBe(false);
   expect(batchable(put('Patient?identifier=1'))).toBe(false);
-  expect(batchable({ resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'DELETE', url: 'Patient/1' } }] } as Bundle)).toBe(false);
+  expect(
+    batchable({ resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'DELETE', url: 'Patient/1' } }] } as Bundle),
+  ).toBe(false);
 });
 
 describeEachStore('HL7 v2 group commit', (server) => {
@@ -36,7 +48,10 @@ describeEachStore('HL7 v2 group commit', (server) => {
     try {
       // connection c sends 20 messages for 5 record numbers, the last ones renaming the patient
       const sent = clients.map((_, c) =>
-        Array.from({ length: 20 }, (_, i) => ({ id: `GC-${c}-${i}`, text: adt(`GC-${c}-${i}`, { facility: 'GCHOSP', mrn: `GC${c}-${i % 5}`, name: i >= 15 ? `李^${c}${i % 5}` : '王^五' }) })),
+        Array.from({ length: 20 }, (_, i) => ({
+          id: `GC-${c}-${i}`,
+          text: adt(`GC-${c}-${i}`, { facility: 'GCHOSP', mrn: `GC${c}-${i % 5}`, name: i >= 15 ? `李^${c}${i % 5}` : '王^五' }),
+        })),
       );
       // and the first connection repeats one control id inside its burst
       sent[0]!.push({ id: 'GC-0-3', text: adt('GC-0-3', { facility: 'GCHOSP', mrn: 'GC0-3' }) });
@@ -54,7 +69,9 @@ describeEachStore('HL7 v2 group commit', (server) => {
       expect(patients.rows).toHaveLength(15);
       // each record number had 4 messages: versions 1..4, and the renaming messages came last
       expect(patients.rows.every((p) => p.version_id === 4 && p.family === '李')).toBe(true);
-      const messages = await server().db.query(`SELECT count(*)::int AS n FROM hl7_message WHERE control_id LIKE 'GC-%' AND status = 'stored'`);
+      const messages = await server().db.query(
+        `SELECT count(*)::int AS n FROM hl7_message WHERE control_id LIKE 'GC-%' AND status = 'stored'`,
+      );
       expect(messages.rows[0].n).toBe(60);
       const encounters = await server().db.query(`SELECT count(*)::int AS n FROM r_encounter`);
       expect(encounters.rows[0].n).toBeGreaterThanOrEqual(60);
@@ -67,7 +84,9 @@ describeEachStore('HL7 v2 group commit', (server) => {
     const good = item(adt('PB-1', { facility: 'PBHOSP', mrn: 'PB1' }), 'PBHOSP|PB-1');
     const bad = item(adt('PB-2', { facility: 'PBHOSP', mrn: 'PB2' }), 'PBHOSP|PB-2');
     (bad.result.bundle.entry![0]!.resource as unknown as Record<string, unknown>).favouriteColour = 'blue';
-    const planned = await server().db.transaction((client) => planBatch(server().repo, client, [good, bad], 'urn:test', new Date().toISOString()));
+    const planned = await server().db.transaction((client) =>
+      planBatch(server().repo, client, [good, bad], 'urn:test', new Date().toISOString()),
+    );
     expect(planned.outcomes[0]!.kind).toBe('planned');
     expect(planned.outcomes[1]!.kind).toBe('failed');
     expect(String((planned.outcomes[1] as { error: Error }).error.message)).toMatch(/favouriteColour/);

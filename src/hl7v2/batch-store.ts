@@ -104,7 +104,10 @@ class IdentifierLookups {
       const locked = written.get(type);
       for (const t of tokens) if (locked?.has(t)) tokens.delete(t);
     }
-    for (const [tokensByType, lock] of [[written, true], [referenced, false]] as const) {
+    for (const [tokensByType, lock] of [
+      [written, true],
+      [referenced, false],
+    ] as const) {
       for (const [type, tokens] of tokensByType) {
         const def = getTypeDef(type)!;
         if (!def.params.has('identifier') || !tokens.size) continue;
@@ -127,7 +130,8 @@ class IdentifierLookups {
     const token = identifierToken(query);
     const hits = token ? this.byToken.get(`${type}|${token}`) : undefined;
     if (!hits) return 'unknown';
-    if (hits.length > 1) throw new HttpError(412, `Conditional request '${type}?${query}' matches more than one resource`, 'multiple-matches');
+    if (hits.length > 1)
+      throw new HttpError(412, `Conditional request '${type}?${query}' matches more than one resource`, 'multiple-matches');
     return hits[0];
   }
 }
@@ -146,7 +150,10 @@ export async function planBatch(
   now: string,
 ): Promise<{ rows: PreparedRow[]; firstVersions: BulkRow[]; outcomes: (BatchOutcome | { kind: 'planned'; resources: string[] })[] }> {
   const lookups = new IdentifierLookups();
-  await lookups.load(client, items.map((i) => i.result.bundle as unknown as Bundle));
+  await lookups.load(
+    client,
+    items.map((i) => i.result.bundle as unknown as Bundle),
+  );
   const rows: PreparedRow[] = [];
   const firstVersions: BulkRow[] = [];
   const outcomes: (BatchOutcome | { kind: 'planned'; resources: string[] })[] = [];
@@ -178,7 +185,9 @@ export async function planBatch(
       const response = await processTransactionOn(repo, client, item.result.bundle as unknown as Bundle, baseUrl, { find, write });
       rows.push(...mine);
       firstVersions.push(...mineFirst);
-      const resources = (response.entry ?? []).map((e) => e.response?.location?.replace(/\/_history\/.*$/, '')).filter((s): s is string => !!s);
+      const resources = (response.entry ?? [])
+        .map((e) => e.response?.location?.replace(/\/_history\/.*$/, ''))
+        .filter((s): s is string => !!s);
       outcomes.push({ kind: 'planned', resources });
     } catch (error) {
       outcomes.push(error instanceof NeedsSinglePath ? { kind: 'single' } : { kind: 'failed', error });
@@ -186,4 +195,3 @@ export async function planBatch(
   }
   return { rows, firstVersions, outcomes };
 }
-

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { decodeMessage, encodeText, encodingForCharset } from './charset.js';
 import { parseHl7 } from './parser.js';
 
-const msh = (charset: string) => `MSH|^~\\&|HIS|浙江省某县人民医院|YIFANG|CDC|20240305101500||ADT^A04^ADT_A01|M0001|P|2.5.1|||AL|NE|CHN|${charset}\r`;
+const msh = (charset: string) =>
+  `MSH|^~\\&|HIS|浙江省某县人民医院|YIFANG|CDC|20240305101500||ADT^A04^ADT_A01|M0001|P|2.5.1|||AL|NE|CHN|${charset}\r`;
 const body = 'PID|1||000123^^^HOSP^MR~330102199001011234^^^CHN^ID||张^三丰||19900101|M|||解放路1号^^杭州市^浙江省^310000^CHN^H^^330102\r';
 
 describe('encodingForCharset (MSH-18)', () => {

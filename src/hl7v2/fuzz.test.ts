@@ -42,7 +42,8 @@ function pipeline(buf: Buffer): Failure | undefined {
   try {
     const ack = buildAck(message ? { message, error } : { raw: buf, error });
     const parsed = parseHl7(ack.text);
-    if (parsed.messageType.code !== 'ACK') return { input: buf.toString('latin1').slice(0, 300), error: `ACK has type ${parsed.messageTypeKey}` };
+    if (parsed.messageType.code !== 'ACK')
+      return { input: buf.toString('latin1').slice(0, 300), error: `ACK has type ${parsed.messageTypeKey}` };
   } catch (e) {
     return { input: buf.toString('latin1').slice(0, 300), error: `ACK: ${(e as Error).stack ?? String(e)}` };
   }
@@ -80,7 +81,11 @@ function mutate(r: ReturnType<typeof rng>): Buffer {
         buf = buf.subarray(0, at);
         break;
       case 4: // insert a delimiter or escape character
-        buf = Buffer.concat([buf.subarray(0, at), Buffer.from(r.pick(['|', '^', '~', '\\', '&', '\r', '\n', '\\X', '\\F\\', '""', 'MSH|'])), buf.subarray(at)]);
+        buf = Buffer.concat([
+          buf.subarray(0, at),
+          Buffer.from(r.pick(['|', '^', '~', '\\', '&', '\r', '\n', '\\X', '\\F\\', '""', 'MSH|'])),
+          buf.subarray(at),
+        ]);
         break;
       case 5: {
         // swap two segments

@@ -1,7 +1,19 @@
 /** Small HL7 v2 messages for ingest tests and the MLLP benchmark. */
 let seq = 0;
 /** A small ADT^A04 (registration) from facility F with control id `id`. */
-export function adt(id: string, opts: { facility?: string; mrn?: string; name?: string; birth?: string; type?: string; sep?: string; phone?: string; street?: string } = {}): string {
+export function adt(
+  id: string,
+  opts: {
+    facility?: string;
+    mrn?: string;
+    name?: string;
+    birth?: string;
+    type?: string;
+    sep?: string;
+    phone?: string;
+    street?: string;
+  } = {},
+): string {
   const f = opts.facility ?? 'TESTHOSP';
   const mrn = opts.mrn ?? `MRN${++seq}`;
   return [
@@ -11,4 +23,3 @@ export function adt(id: string, opts: { facility?: string; mrn?: string; name?: 
     `PV1|1|O|general^^^${f}||||||||||||||||||V${id}|||||||||||||||||||||||||20260101095100+0800`,
   ].join('\r');
 }
-

@@ -65,8 +65,23 @@ describeEachStore('HL7 v2 ingest end to end', (server) => {
   const bad: [string, string | Buffer, RegExp][] = [
     ['truncated message', adt('TRUNC-1').slice(0, 40), /A[ER]/],
     ['missing MSH', 'PID|1||X^^^F^MR||张^伟||19800101|M\rPV1|1|O', /AR/],
-    ['wrong field separators', adt('SEP-1').split('\r').map((seg, i) => (i === 0 ? seg : seg.replace(/\|/g, '#'))).join('\r'), /A[ER]/],
-    ['segments out of order', adt('ORDER-1').split('\r').reverse().join('\r').replace(/^(.*)$/, (m) => m), /A[ER]/],
+    [
+      'wrong field separators',
+      adt('SEP-1')
+        .split('\r')
+        .map((seg, i) => (i === 0 ? seg : seg.replace(/\|/g, '#')))
+        .join('\r'),
+      /A[ER]/,
+    ],
+    [
+      'segments out of order',
+      adt('ORDER-1')
+        .split('\r')
+        .reverse()
+        .join('\r')
+        .replace(/^(.*)$/, (m) => m),
+      /A[ER]/,
+    ],
     ['unknown message type', adt('TYPE-1', { type: 'ZZZ^Z99' }), /A[ER]/],
     ['invalid date', adt('DATE-1', { birth: '19801345' }), /A[ER]/],
   ];
@@ -76,7 +91,8 @@ describeEachStore('HL7 v2 ingest end to end', (server) => {
       try {
         const text = typeof payload === 'string' ? payload : payload.toString('latin1');
         // segments out of order: put MSH back first so the header is readable
-        const sent = name === 'segments out of order' ? ['MSH' + text.split('\rMSH')[1], ...text.split('\rMSH')[0]!.split('\r')].join('\r') : text;
+        const sent =
+          name === 'segments out of order' ? ['MSH' + text.split('\rMSH')[1], ...text.split('\rMSH')[0]!.split('\r')].join('\r') : text;
         await c.write(encodeFrame(sent));
         const [ack] = await c.waitForReplies(1);
         const f = ackFields(ack!);
@@ -122,7 +138,11 @@ describeEachStore('HL7 v2 ingest end to end', (server) => {
     const port = await mllpPort(server().api);
     const clients = await Promise.all([0, 1, 2, 3].map(() => TestMllpClient.connect(port)));
     try {
-      await Promise.all(clients.map((c, i) => c.write(Buffer.concat(Array.from({ length: 10 }, (_, k) => encodeFrame(adt(`CONC-${i}-${k}`, { mrn: `CONC${i}-${k % 3}` })))))));
+      await Promise.all(
+        clients.map((c, i) =>
+          c.write(Buffer.concat(Array.from({ length: 10 }, (_, k) => encodeFrame(adt(`CONC-${i}-${k}`, { mrn: `CONC${i}-${k % 3}` }))))),
+        ),
+      );
       const all = await Promise.all(clients.map((c) => c.waitForReplies(10, 20_000)));
       expect(all.flat().every((r) => msa(r)[1] === 'AA')).toBe(true);
       // 4 connections × 3 distinct MRNs each: conditional creates never duplicated a Patient
@@ -147,14 +167,26 @@ describeEachStore('HL7 v2 ingest end to end', (server) => {
   });
 
   it('corrects and reprocesses a dead letter (audited), which then leaves the list', async () => {
-    const r = await server().api('/api/hl7', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: adt('FIXME-1', { birth: '19801345', mrn: 'FIX-MRN' }) });
+    const r = await server().api('/api/hl7', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: adt('FIXME-1', { birth: '19801345', mrn: 'FIX-MRN' }),
+    });
     expect(msa(await r.text())[1]).toMatch(/A[ER]/);
-    const list = (await (await server().api('/api/hl7/dead-letters')).json()) as { items: { id: number; controlId: string; text: string }[] };
+    const list = (await (await server().api('/api/hl7/dead-letters')).json()) as {
+      items: { id: number; controlId: string; text: string }[];
+    };
     const dead = list.items.find((d) => d.controlId === 'FIXME-1')!;
     expect(dead).toBeDefined();
-    const fail = (await (await server().api(`/api/hl7/dead-letters/${dead.id}/reprocess`, { method: 'POST' })).json()) as { ackCode: string };
+    const fail = (await (await server().api(`/api/hl7/dead-letters/${dead.id}/reprocess`, { method: 'POST' })).json()) as {
+      ackCode: string;
+    };
     expect(fail.ackCode).not.toBe('AA');
-    const put = await server().api(`/api/hl7/dead-letters/${dead.id}`, { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: dead.text.replace('19801345', '19800115') });
+    const put = await server().api(`/api/hl7/dead-letters/${dead.id}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'text/plain' },
+      body: dead.text.replace('19801345', '19800115'),
+    });
     expect(put.status).toBe(200);
     const ok = (await (await server().api(`/api/hl7/dead-letters/${dead.id}/reprocess`, { method: 'POST' })).json()) as { ackCode: string };
     expect(ok.ackCode).toBe('AA');
@@ -174,9 +206,15 @@ describe('HL7 v2 ingest: killing the server mid-burst', () => {
     const db = await freshDatabase('pglite');
     const server = await startServer({ db, port: 0, quiet: true, mllpPort: 0, adminPassword: 'kill-test-pw' });
     try {
-      const login = await fetch(`${server.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'kill-test-pw' }) });
+      const login = await fetch(`${server.url}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'admin', password: 'kill-test-pw' }),
+      });
       const { access_token } = (await login.json()) as { access_token: string };
-      const status = (await (await fetch(`${server.url}/api/hl7/status`, { headers: { authorization: `Bearer ${access_token}` } })).json()) as { mllpPort: number };
+      const status = (await (
+        await fetch(`${server.url}/api/hl7/status`, { headers: { authorization: `Bearer ${access_token}` } })
+      ).json()) as { mllpPort: number };
       const c = await TestMllpClient.connect(status.mllpPort);
       const n = 60;
       await c.write(Buffer.concat(Array.from({ length: n }, (_, i) => encodeFrame(adt(`KILL-${i}`)))));
@@ -184,9 +222,16 @@ describe('HL7 v2 ingest: killing the server mid-burst', () => {
       await c.waitForReplies(5, 45_000);
       await server.close();
       await new Promise((r) => setTimeout(r, 50));
-      const acked = c.replies.map((r) => msa(r)).filter((m) => m[1] === 'AA').map((m) => m[2]!);
+      const acked = c.replies
+        .map((r) => msa(r))
+        .filter((m) => m[1] === 'AA')
+        .map((m) => m[2]!);
       expect(acked.length).toBeGreaterThanOrEqual(5);
-      const stored = new Set((await db.query<{ control_id: string }>(`SELECT control_id FROM hl7_message WHERE status = 'stored'`)).rows.map((r) => r.control_id));
+      const stored = new Set(
+        (await db.query<{ control_id: string }>(`SELECT control_id FROM hl7_message WHERE status = 'stored'`)).rows.map(
+          (r) => r.control_id,
+        ),
+      );
       for (const id of acked) expect(stored.has(id)).toBe(true);
       c.close();
     } finally {
@@ -205,12 +250,16 @@ describe('HL7 v2 ingest: SIGKILL in the middle of a burst', () => {
     it(`loses no message acknowledged with AA [${kind}]`, { timeout: 120_000 }, async () => {
       const db = await freshDatabase(kind);
       const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: '', YIFANG_DATA_DIR: '' };
-      if (kind === 'postgres') env.DATABASE_URL = (db.pool as unknown as { options: { connectionString: string } }).options.connectionString;
+      if (kind === 'postgres')
+        env.DATABASE_URL = (db.pool as unknown as { options: { connectionString: string } }).options.connectionString;
       else {
         env.YIFANG_DATA_DIR = db.dataDir!;
         await db.close(); // PGlite is one process's store: the child opens it
       }
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'kill-test-server.testutil.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'kill-test-server.testutil.ts')], {
+        env,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       const exited = new Promise((r) => child.once('exit', r));
       try {
         const started = await new Promise<{ mllpPort: number }>((resolve, reject) => {
@@ -225,27 +274,57 @@ describe('HL7 v2 ingest: SIGKILL in the middle of a burst', () => {
         const clients = await Promise.all([0, 1, 2, 3].map(() => TestMllpClient.connect(started.mllpPort)));
         const perClient = 150;
         await Promise.all(
-          clients.map((c, k) => c.write(Buffer.concat(Array.from({ length: perClient }, (_, i) => encodeFrame(adt(`SK-${k}-${i}`, { facility: 'SKHOSP', mrn: `SK${k}-${i % 40}` })))))),
+          clients.map((c, k) =>
+            c.write(
+              Buffer.concat(
+                Array.from({ length: perClient }, (_, i) =>
+                  encodeFrame(adt(`SK-${k}-${i}`, { facility: 'SKHOSP', mrn: `SK${k}-${i % 40}` })),
+                ),
+              ),
+            ),
+          ),
         );
         // let part of the burst through, then kill the server under it
         await clients[0]!.waitForReplies(20, 60_000);
         child.kill('SIGKILL');
         await exited;
         await new Promise((r) => setTimeout(r, 100));
-        const acked = clients.flatMap((c) => c.replies.map((r) => msa(r)).filter((m) => m[1] === 'AA').map((m) => m[2]!));
+        const acked = clients.flatMap((c) =>
+          c.replies
+            .map((r) => msa(r))
+            .filter((m) => m[1] === 'AA')
+            .map((m) => m[2]!),
+        );
         clients.forEach((c) => c.close());
         expect(acked.length).toBeGreaterThanOrEqual(20);
         expect(acked.length).toBeLessThan(4 * perClient); // the kill really came mid-burst
         const reopened = kind === 'postgres' ? db : await openDatabase({ dataDir: env.YIFANG_DATA_DIR });
         try {
-          const stored = new Set((await reopened.query<{ control_id: string }>(`SELECT control_id FROM hl7_message WHERE status = 'stored'`)).rows.map((r) => r.control_id));
+          const stored = new Set(
+            (await reopened.query<{ control_id: string }>(`SELECT control_id FROM hl7_message WHERE status = 'stored'`)).rows.map(
+              (r) => r.control_id,
+            ),
+          );
           const lost = acked.filter((id) => !stored.has(id));
           expect(lost).toEqual([]);
           // and each acknowledged message's Patient is there too
-          const patients = await reopened.query<{ n: number }>(`SELECT count(*)::int AS n FROM r_patient WHERE p_identifier && $1::text[]`, [
-            acked.map((id) => { const [, k, i] = id.split('-'); return `https://yifang.health/fhir/sid/mrn/SKHOSP|SK${k}-${Number(i) % 40}`; }),
-          ]);
-          expect(patients.rows[0]!.n).toBe(new Set(acked.map((id) => { const [, k, i] = id.split('-'); return `${k}-${Number(i) % 40}`; })).size);
+          const patients = await reopened.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM r_patient WHERE p_identifier && $1::text[]`,
+            [
+              acked.map((id) => {
+                const [, k, i] = id.split('-');
+                return `https://yifang.health/fhir/sid/mrn/SKHOSP|SK${k}-${Number(i) % 40}`;
+              }),
+            ],
+          );
+          expect(patients.rows[0]!.n).toBe(
+            new Set(
+              acked.map((id) => {
+                const [, k, i] = id.split('-');
+                return `${k}-${Number(i) % 40}`;
+              }),
+            ).size,
+          );
         } finally {
           if (kind === 'pglite') await reopened.close();
         }
@@ -256,4 +335,3 @@ describe('HL7 v2 ingest: SIGKILL in the middle of a burst', () => {
     });
   }
 });
-

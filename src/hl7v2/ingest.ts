@@ -107,7 +107,15 @@ function errorText(outcome: Hl7Outcome): string {
   const seg = outcome.ack.text.split('\r').find((s) => s.startsWith('MSA'));
   const msa3 = seg?.split(seg[3] ?? '|')[3];
   const e = outcome.error;
-  return (e instanceof Error ? e.message : e && typeof e === 'object' && 'message' in e ? String((e as { message: unknown }).message) : undefined) ?? msa3 ?? 'rejected';
+  return (
+    (e instanceof Error
+      ? e.message
+      : e && typeof e === 'object' && 'message' in e
+        ? String((e as { message: unknown }).message)
+        : undefined) ??
+    msa3 ??
+    'rejected'
+  );
 }
 
 /** Most messages stored in one transaction. */
@@ -161,7 +169,13 @@ export class Hl7Ingest {
                 key,
                 locks: lockKeys(key, result),
                 result,
-                insertRow: { facility: facilityOf(message), controlId: message.controlId, messageType: message.messageTypeKey, channel, raw },
+                insertRow: {
+                  facility: facilityOf(message),
+                  controlId: message.controlId,
+                  messageType: message.messageTypeKey,
+                  channel,
+                  raw,
+                },
               })
             : undefined;
         const done = stored ?? (await this.storeOne(raw, channel, key, result, message, deadLetterId));
@@ -284,13 +298,23 @@ export class Hl7Ingest {
   }
 
   /** The one-message path: merges (A40), dead-letter reprocessing, and fallbacks from a batch. */
-  private async storeOne(raw: Buffer, channel: Hl7Channel, key: string, result: ToFhirResult, message: Hl7Message, deadLetterId?: number): Promise<{ messageId: number; duplicate: boolean }> {
+  private async storeOne(
+    raw: Buffer,
+    channel: Hl7Channel,
+    key: string,
+    result: ToFhirResult,
+    message: Hl7Message,
+    deadLetterId?: number,
+  ): Promise<{ messageId: number; duplicate: boolean }> {
     let messageId = -1;
     let duplicate = false;
     await this.db.transaction(async (client) => {
       // one round trip; the ids come sorted (unnest keeps array order), so two messages never wait on each other in a cycle
       await client.query('SELECT pg_advisory_xact_lock(k) FROM unnest($1::int[]) AS k', [lockKeys(key, result)]);
-      const existing = await client.query<{ id: number; status: string }>('SELECT id, status FROM hl7_message WHERE dedup_key = $1 FOR UPDATE', [key]);
+      const existing = await client.query<{ id: number; status: string }>(
+        'SELECT id, status FROM hl7_message WHERE dedup_key = $1 FOR UPDATE',
+        [key],
+      );
       const row = existing.rows[0];
       if (row?.status === 'stored') {
         duplicate = true;
@@ -298,7 +322,9 @@ export class Hl7Ingest {
         return;
       }
       const response = await processTransactionOn(this.repo, client, result.bundle as unknown as Bundle, INTERNAL_BASE);
-      const resources = (response.entry ?? []).map((e) => e.response?.location?.replace(/\/_history\/.*$/, '')).filter((s): s is string => !!s);
+      const resources = (response.entry ?? [])
+        .map((e) => e.response?.location?.replace(/\/_history\/.*$/, ''))
+        .filter((s): s is string => !!s);
       for (const merge of result.merges) await this.applyMerge(client, merge);
       const messageType = message.messageTypeKey;
       if (row) {
@@ -318,7 +344,10 @@ export class Hl7Ingest {
         messageId = r.rows[0]!.id;
       }
       if (deadLetterId !== undefined && deadLetterId !== messageId) {
-        await client.query(`UPDATE hl7_message SET status = 'resolved', error = $2, updated_at = now() WHERE id = $1`, [deadLetterId, `reprocessed as message ${messageId}`]);
+        await client.query(`UPDATE hl7_message SET status = 'resolved', error = $2, updated_at = now() WHERE id = $1`, [
+          deadLetterId,
+          `reprocessed as message ${messageId}`,
+        ]);
       }
     });
     return { messageId, duplicate };
@@ -383,13 +412,19 @@ export class Hl7Ingest {
 
   /** Saves a corrected text for a dead letter; returns false when there is no such dead letter. */
   async correct(id: number, text: string): Promise<boolean> {
-    const r = await this.db.query(`UPDATE hl7_message SET corrected = $2, updated_at = now() WHERE id = $1 AND status = 'rejected'`, [id, Buffer.from(text, 'utf8')]);
+    const r = await this.db.query(`UPDATE hl7_message SET corrected = $2, updated_at = now() WHERE id = $1 AND status = 'rejected'`, [
+      id,
+      Buffer.from(text, 'utf8'),
+    ]);
     return (r.rowCount ?? 0) > 0;
   }
 
   /** Runs a dead letter (its corrected text if any) through the pipeline again. */
   async reprocess(id: number): Promise<IngestResult | undefined> {
-    const r = await this.db.query<{ payload: Buffer; corrected: Buffer | null }>(`SELECT payload, corrected FROM hl7_message WHERE id = $1 AND status = 'rejected'`, [id]);
+    const r = await this.db.query<{ payload: Buffer; corrected: Buffer | null }>(
+      `SELECT payload, corrected FROM hl7_message WHERE id = $1 AND status = 'rejected'`,
+      [id],
+    );
     const row = r.rows[0];
     if (!row) return undefined;
     return this.ingest(row.corrected ?? row.payload, 'reprocess', id);

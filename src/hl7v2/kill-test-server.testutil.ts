@@ -14,4 +14,6 @@ const server = await startServer({
   adminPassword: 'crash-test-pw',
 });
 const { default: hl7 } = await import('./module.js');
-process.stdout.write(JSON.stringify({ mllpPort: (hl7 as { runtime?: { mllp: { port: number } } }).runtime!.mllp.port, url: server.url }) + '\n');
+process.stdout.write(
+  JSON.stringify({ mllpPort: (hl7 as { runtime?: { mllp: { port: number } } }).runtime!.mllp.port, url: server.url }) + '\n',
+);

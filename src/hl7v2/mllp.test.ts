@@ -9,10 +9,14 @@ const VT = 0x0b;
 const FS = 0x1c;
 const CR = 0x0d;
 
-const messages = (events: MllpEvent[]) => events.filter((e) => e.type === 'message').map((e) => (e as { payload: Buffer }).payload.toString('latin1'));
+const messages = (events: MllpEvent[]) =>
+  events.filter((e) => e.type === 'message').map((e) => (e as { payload: Buffer }).payload.toString('latin1'));
 
 function adt(controlId: string): Buffer {
-  return Buffer.from(`MSH|^~\\&|HIS|HOSP01|YIFANG|CDC|20240305101500||ADT^A04^ADT_A01|${controlId}|P|2.5.1\rPID|1||${controlId}^^^HOSP01^MR||张^三\rPV1|1|O\r`, 'utf8');
+  return Buffer.from(
+    `MSH|^~\\&|HIS|HOSP01|YIFANG|CDC|20240305101500||ADT^A04^ADT_A01|${controlId}|P|2.5.1\rPID|1||${controlId}^^^HOSP01^MR||张^三\rPV1|1|O\r`,
+    'utf8',
+  );
 }
 
 describe('MllpDecoder', () => {
@@ -40,10 +44,20 @@ describe('MllpDecoder', () => {
 
   it('returns several frames from one read, dropping bytes between them', () => {
     const d = new MllpDecoder();
-    const buf = Buffer.concat([Buffer.from('junk'), encodeFrame('A'), Buffer.from('\r\n'), encodeFrame('B'), Buffer.from('more junk'), encodeFrame('C')]);
+    const buf = Buffer.concat([
+      Buffer.from('junk'),
+      encodeFrame('A'),
+      Buffer.from('\r\n'),
+      encodeFrame('B'),
+      Buffer.from('more junk'),
+      encodeFrame('C'),
+    ]);
     const out = d.push(buf);
     expect(messages(out)).toEqual(['A', 'B', 'C']);
-    expect(out.find((e) => e.type === 'garbage')).toEqual({ type: 'garbage', bytes: 'junk'.length + 'more junk'.length - 1 /* the space */ });
+    expect(out.find((e) => e.type === 'garbage')).toEqual({
+      type: 'garbage',
+      bytes: 'junk'.length + 'more junk'.length - 1 /* the space */,
+    });
   });
 
   it('tolerates a missing CR after the end block', () => {
@@ -64,7 +78,10 @@ describe('MllpDecoder', () => {
 
   it('reports a frame that grows beyond the cap, skips it, then recovers', () => {
     const d = new MllpDecoder({ maxMessageBytes: 100 });
-    const events = [...d.push(Buffer.concat([Buffer.from([VT]), Buffer.from('MSH|^~\\&|'), Buffer.alloc(60, 0x41)])), ...d.push(Buffer.alloc(60, 0x41))];
+    const events = [
+      ...d.push(Buffer.concat([Buffer.from([VT]), Buffer.from('MSH|^~\\&|'), Buffer.alloc(60, 0x41)])),
+      ...d.push(Buffer.alloc(60, 0x41)),
+    ];
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ type: 'oversize', limit: 100 });
     expect((events[0] as { head: Buffer }).head.toString('latin1').startsWith('MSH|')).toBe(true);
@@ -188,7 +205,14 @@ describe('startMllpServer (real TCP on port 0)', () => {
   it('replies AR to garbage inside a frame and keeps the connection usable', async () => {
     const { server } = await start();
     const c = await client(server.port);
-    await c.write(Buffer.concat([Buffer.from('noise before'), encodeFrame(Buffer.from([0xde, 0xad, 0xbe, 0xef])), Buffer.from('\x00\x01'), encodeFrame(adt('OK1'))]));
+    await c.write(
+      Buffer.concat([
+        Buffer.from('noise before'),
+        encodeFrame(Buffer.from([0xde, 0xad, 0xbe, 0xef])),
+        Buffer.from('\x00\x01'),
+        encodeFrame(adt('OK1')),
+      ]),
+    );
     const [bad, good] = await c.waitForReplies(2);
     expect(ackFields(bad!).MSA![1]).toBe('AR');
     expect(ackFields(good!).MSA!.slice(1, 3)).toEqual(['AA', 'OK1']);
@@ -229,7 +253,7 @@ describe('startMllpServer (real TCP on port 0)', () => {
   it('survives random bytes from many connections', async () => {
     const { server } = await start({ idleTimeoutMs: 2_000 });
     let seed = 12345;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     const sprayers = await Promise.all(Array.from({ length: 8 }, () => client(server.port)));
     for (let round = 0; round < 20; round++) {
       await Promise.all(

@@ -270,7 +270,11 @@ export function startMllpServer(options: MllpServerOptions): Promise<MllpServer>
           const payload = ev.payload;
           // Pipelined: start handling at once (a client that keeps a window of messages open gets
           // them stored together in one batch) and let the queue keep only the ACKs in order.
-          const start = () => withTimeout(Promise.resolve().then(() => options.handle(payload)), handlerTimeoutMs);
+          const start = () =>
+            withTimeout(
+              Promise.resolve().then(() => options.handle(payload)),
+              handlerTimeoutMs,
+            );
           const handled = options.pipelined ? start() : undefined;
           handled?.catch(() => undefined);
           enqueue(async () => {

@@ -27,7 +27,8 @@ export function mllpPortFrom(option: number | undefined, env: NodeJS.ProcessEnv 
 
 function idParam(req: FastifyRequest): number {
   const id = Number((req.params as { id: string }).id);
-  if (!Number.isInteger(id) || id <= 0) throw badRequest(`Dead-letter id must be a positive integer, not '${(req.params as { id: string }).id}'`);
+  if (!Number.isInteger(id) || id <= 0)
+    throw badRequest(`Dead-letter id must be a positive integer, not '${(req.params as { id: string }).id}'`);
   return id;
 }
 
@@ -41,9 +42,7 @@ const hl7Module: YifangModule & { runtime?: Hl7Runtime } = {
   name: 'hl7v2',
   migrations: {
     range: [100, 109],
-    list: [
-      { version: 100, name: 'hl7v2-inbound', sql: sqlFile(new URL('./migrations/100_hl7_inbound.sql', import.meta.url)) },
-    ],
+    list: [{ version: 100, name: 'hl7v2-inbound', sql: sqlFile(new URL('./migrations/100_hl7_inbound.sql', import.meta.url)) }],
   },
   async register(ctx: ModuleContext) {
     const { app, db, repo, audit, processors } = ctx;
@@ -66,7 +65,8 @@ const hl7Module: YifangModule & { runtime?: Hl7Runtime } = {
       handle: async (raw) => (await ingest.ingest(raw, 'mllp')).reply,
       pipelined: true,
       onEvent: (e) => {
-        if (e.type === 'handler-error' || e.type === 'oversize' || e.type === 'too-many-connections') ctx.log(`[mllp] ${e.type} ${e.remote ?? ''} ${e.detail ?? ''}`);
+        if (e.type === 'handler-error' || e.type === 'oversize' || e.type === 'too-many-connections')
+          ctx.log(`[mllp] ${e.type} ${e.remote ?? ''} ${e.detail ?? ''}`);
       },
     }).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') throw new Error(`MLLP port ${port} is already in use: set MLLP_PORT to a free port (0 picks one)`);
@@ -82,12 +82,17 @@ const hl7Module: YifangModule & { runtime?: Hl7Runtime } = {
       summary: 'HL7 v2 messages (ER7, one or more, each starting with MSH); answers the ACK of each, in order, separated by a blank line',
       tag: 'hl7v2',
       requestBody: { contentType: HL7_CONTENT_TYPE, schema: { type: 'string' } },
-      responses: { '200': 'ACK text (x-application/hl7-v2+er7); AA = stored, AE/AR with ERR = rejected and kept as a dead letter', '400': 'Empty body', '403': 'Role may not import' },
+      responses: {
+        '200': 'ACK text (x-application/hl7-v2+er7); AA = stored, AE/AR with ERR = rejected and kept as a dead letter',
+        '400': 'Empty body',
+        '403': 'Role may not import',
+      },
     });
     app.post('/api/hl7', async (req, reply) => {
       await ctx.guard(req, 'import');
       const body = req.body;
-      if (!Buffer.isBuffer(body) || body.length === 0) throw badRequest(`Send HL7 v2 text with Content-Type ${HL7_CONTENT_TYPE} (or text/plain)`);
+      if (!Buffer.isBuffer(body) || body.length === 0)
+        throw badRequest(`Send HL7 v2 text with Content-Type ${HL7_CONTENT_TYPE} (or text/plain)`);
       // All at once: they share group commits, and the ingest keeps each patient's messages in order.
       const results = await Promise.all(splitMessages(body).map((message) => ingest.ingest(message, 'http')));
       const acks = results.flatMap((r) => (r.reply ? [r.reply] : []));
@@ -114,7 +119,12 @@ const hl7Module: YifangModule & { runtime?: Hl7Runtime } = {
       return { items: await ingest.listDeadLetters() };
     });
 
-    describeRoute({ method: 'get', path: '/api/hl7/messages/{id}', summary: 'One inbound HL7 v2 message with its status and the resources it wrote', tag: 'hl7v2' });
+    describeRoute({
+      method: 'get',
+      path: '/api/hl7/messages/{id}',
+      summary: 'One inbound HL7 v2 message with its status and the resources it wrote',
+      tag: 'hl7v2',
+    });
     app.get('/api/hl7/messages/:id', async (req) => {
       await ctx.guard(req, 'import');
       const m = await ingest.getMessage(idParam(req));
@@ -134,10 +144,25 @@ const hl7Module: YifangModule & { runtime?: Hl7Runtime } = {
       const user = await ctx.guard(req, 'import');
       const id = idParam(req);
       const body = req.body;
-      const text = Buffer.isBuffer(body) ? body.toString('utf8') : typeof body === 'string' ? body : body && typeof body === 'object' && typeof (body as { text?: unknown }).text === 'string' ? (body as { text: string }).text : undefined;
+      const text = Buffer.isBuffer(body)
+        ? body.toString('utf8')
+        : typeof body === 'string'
+          ? body
+          : body && typeof body === 'object' && typeof (body as { text?: unknown }).text === 'string'
+            ? (body as { text: string }).text
+            : undefined;
       if (!text || !text.trim()) throw badRequest('Send the corrected message as text/plain, or JSON {"text": "..."}');
       if (!(await ingest.correct(id, text.replace(/\r?\n/g, '\r')))) throw notFound(`No dead letter ${id}`);
-      await db.transaction((c) => audit.recordNow(c, { user, action: 'U', subtype: 'hl7-dead-letter-correct', entities: [`hl7_message ${id}`], outcome: 'success', sourceAddress: req.ip }));
+      await db.transaction((c) =>
+        audit.recordNow(c, {
+          user,
+          action: 'U',
+          subtype: 'hl7-dead-letter-correct',
+          entities: [`hl7_message ${id}`],
+          outcome: 'success',
+          sourceAddress: req.ip,
+        }),
+      );
       return ingest.getMessage(id);
     });
 
@@ -155,10 +180,23 @@ const hl7Module: YifangModule & { runtime?: Hl7Runtime } = {
       if (!r) throw notFound(`No dead letter ${id}`);
       const ok = r.ack.ackCode === 'AA';
       await db.transaction((c) =>
-        audit.recordNow(c, { user, action: 'U', subtype: 'hl7-dead-letter-reprocess', entities: [`hl7_message ${id}`], outcome: ok ? 'success' : 'failure', outcomeText: ok ? undefined : String(r.outcome.error ?? r.ack.text), sourceAddress: req.ip }),
+        audit.recordNow(c, {
+          user,
+          action: 'U',
+          subtype: 'hl7-dead-letter-reprocess',
+          entities: [`hl7_message ${id}`],
+          outcome: ok ? 'success' : 'failure',
+          outcomeText: ok ? undefined : String(r.outcome.error ?? r.ack.text),
+          sourceAddress: req.ip,
+        }),
       );
       processors.poke();
-      return { ackCode: r.ack.ackCode, ack: r.ack.text, messageId: r.messageId, error: ok ? undefined : (await ingest.getMessage(id))?.error };
+      return {
+        ackCode: r.ack.ackCode,
+        ack: r.ack.text,
+        messageId: r.messageId,
+        error: ok ? undefined : (await ingest.getMessage(id))?.error,
+      };
     });
   },
 };

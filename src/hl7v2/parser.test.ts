@@ -105,7 +105,11 @@ describe('parseHl7: errors', () => {
   });
 
   it('MISSING_MSH when the first segment is not MSH', () => {
-    expectError(() => parseHl7('PID|1||123\rMSH|^~\\&|A|B|C|D|20240101||ADT^A04|1|P|2.5'), 'MISSING_MSH', /must start with an MSH segment.*PID/);
+    expectError(
+      () => parseHl7('PID|1||123\rMSH|^~\\&|A|B|C|D|20240101||ADT^A04|1|P|2.5'),
+      'MISSING_MSH',
+      /must start with an MSH segment.*PID/,
+    );
   });
 
   it('BAD_SEPARATORS for an unusable field separator or encoding characters', () => {
@@ -141,7 +145,10 @@ describe('parseHl7: errors', () => {
   });
 
   it('SEGMENT_ORDER for a second MSH', () => {
-    expectError(() => parseHl7('MSH|^~\\&|A|B|C|D|20240101||ADT^A04|1|P|2.5\rPID|1\rMSH|^~\\&|A|B|C|D|20240101||ADT^A04|2|P|2.5'), 'SEGMENT_ORDER');
+    expectError(
+      () => parseHl7('MSH|^~\\&|A|B|C|D|20240101||ADT^A04|1|P|2.5\rPID|1\rMSH|^~\\&|A|B|C|D|20240101||ADT^A04|2|P|2.5'),
+      'SEGMENT_ORDER',
+    );
   });
 
   it('MISSING_FIELD for empty MSH-9 or MSH-10', () => {

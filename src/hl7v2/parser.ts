@@ -167,7 +167,15 @@ export class Hl7Segment {
   /** The segment as received (one line, no terminator). */
   readonly text: string;
 
-  constructor(init: { name: string; index: number; occurrence: number; fields: RawField[]; seps: Separators; encoding: string; text: string }) {
+  constructor(init: {
+    name: string;
+    index: number;
+    occurrence: number;
+    fields: RawField[];
+    seps: Separators;
+    encoding: string;
+    text: string;
+  }) {
     this.name = init.name;
     this.index = init.index;
     this.occurrence = init.occurrence;
@@ -345,7 +353,10 @@ function badDelimiter(ch: string): boolean {
 function readSeparators(mshLine: string, isLast: boolean): Separators {
   const field = mshLine[3];
   if (field === undefined) {
-    throw new Hl7ParseError('TRUNCATED', 'MSH segment ends before MSH-1 (field separator): the message is truncated', { segment: 'MSH', field: 1 });
+    throw new Hl7ParseError('TRUNCATED', 'MSH segment ends before MSH-1 (field separator): the message is truncated', {
+      segment: 'MSH',
+      field: 1,
+    });
   }
   if (badDelimiter(field)) {
     throw new Hl7ParseError(
@@ -356,7 +367,10 @@ function readSeparators(mshLine: string, isLast: boolean): Separators {
   }
   const end = mshLine.indexOf(field, 4);
   if (end < 0 && isLast) {
-    throw new Hl7ParseError('TRUNCATED', 'MSH segment ends inside MSH-2 (encoding characters): the message is truncated', { segment: 'MSH', field: 2 });
+    throw new Hl7ParseError('TRUNCATED', 'MSH segment ends inside MSH-2 (encoding characters): the message is truncated', {
+      segment: 'MSH',
+      field: 2,
+    });
   }
   const enc = end < 0 ? mshLine.slice(4) : mshLine.slice(4, end);
   const problem =
@@ -385,7 +399,11 @@ function readSeparators(mshLine: string, isLast: boolean): Separators {
 function splitField(text: string, seps: Separators): RawField {
   // Most fields are empty or a single value: three splits and their arrays for each of a PV1's
   // fifty-odd fields were most of the parse time.
-  if (text === '' || (text.indexOf(seps.repetition) < 0 && text.indexOf(seps.component) < 0 && (!seps.subcomponent || text.indexOf(seps.subcomponent) < 0))) return [[[text]]];
+  if (
+    text === '' ||
+    (text.indexOf(seps.repetition) < 0 && text.indexOf(seps.component) < 0 && (!seps.subcomponent || text.indexOf(seps.subcomponent) < 0))
+  )
+    return [[[text]]];
   return text.split(seps.repetition).map((r) => r.split(seps.component).map((c) => (seps.subcomponent ? c.split(seps.subcomponent) : [c])));
 }
 
@@ -438,10 +456,16 @@ export function parseHl7(input: string | Buffer, options: ParseOptions = {}): Hl
       if (isLast && line.length < 3 && /^[A-Z][A-Z0-9]*$/.test(line)) {
         throw new Hl7ParseError('TRUNCATED', `The message ends inside a segment ID (${JSON.stringify(line)}): it is truncated`);
       }
-      throw new Hl7ParseError('BAD_SEGMENT', `Line ${index + 1} is not an HL7 segment: ${describe(line)} has no valid 3-character segment ID`);
+      throw new Hl7ParseError(
+        'BAD_SEGMENT',
+        `Line ${index + 1} is not an HL7 segment: ${describe(line)} has no valid 3-character segment ID`,
+      );
     }
     if (id === 'MSH' && index > 0) {
-      throw new Hl7ParseError('SEGMENT_ORDER', `A second MSH segment was found at segment ${index + 1}: send one message per frame`, { segment: 'MSH', occurrence: 2 });
+      throw new Hl7ParseError('SEGMENT_ORDER', `A second MSH segment was found at segment ${index + 1}: send one message per frame`, {
+        segment: 'MSH',
+        occurrence: 2,
+      });
     }
     const parts = line.split(seps.field);
     const fields: RawField[] = [[[['']]]];
@@ -460,7 +484,10 @@ export function parseHl7(input: string | Buffer, options: ParseOptions = {}): Hl
   const msh = message.msh;
   if (segments.length === 1 && msh.fieldCount < 12) {
     const missing = msh.fieldCount < 9 ? 'MSH-9 (message type)' : msh.fieldCount < 10 ? 'MSH-10 (control ID)' : 'MSH-12 (version)';
-    throw new Hl7ParseError('TRUNCATED', `The message is truncated: it ends in the MSH segment before ${missing}`, { segment: 'MSH', field: msh.fieldCount + 1 });
+    throw new Hl7ParseError('TRUNCATED', `The message is truncated: it ends in the MSH segment before ${missing}`, {
+      segment: 'MSH',
+      field: msh.fieldCount + 1,
+    });
   }
   if (!msh.value(9, 1)) {
     throw new Hl7ParseError('MISSING_FIELD', 'MSH-9 (message type) is empty', { segment: 'MSH', field: 9 });
@@ -488,8 +515,7 @@ export interface Hl7DateTimeParts {
   offset?: string;
 }
 
-const DTM =
-  /^(\d{4})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:\.(\d{1,4}))?)?)?)?)?)?(?:([+-])(\d{2})(\d{2}))?$/;
+const DTM = /^(\d{4})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:\.(\d{1,4}))?)?)?)?)?)?(?:([+-])(\d{2})(\d{2}))?$/;
 // Non-standard but common from Chinese HIS: '2023-01-05', '2023-01-05 10:20:30', '2023-01-05T10:20'.
 const ISOISH = /^(\d{4})-(\d{2})(?:-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?)?(?:([+-])(\d{2}):?(\d{2})|Z)?$/;
 

@@ -30,7 +30,22 @@ describe('public sample messages (microsoft/FHIR-Converter, see SOURCE.txt)', ()
 
   it('covers every supported message type at least once', () => {
     const types = new Set(supported.map((f) => parseHl7(readSample(f)).messageTypeKey));
-    for (const t of ['ADT^A01', 'ADT^A02', 'ADT^A03', 'ADT^A04', 'ADT^A08', 'ADT^A11', 'ADT^A13', 'ADT^A28', 'ADT^A31', 'ADT^A40', 'ORU^R01', 'VXU^V04', 'ORM^O01', 'OML^O21']) {
+    for (const t of [
+      'ADT^A01',
+      'ADT^A02',
+      'ADT^A03',
+      'ADT^A04',
+      'ADT^A08',
+      'ADT^A11',
+      'ADT^A13',
+      'ADT^A28',
+      'ADT^A31',
+      'ADT^A40',
+      'ORU^R01',
+      'VXU^V04',
+      'ORM^O01',
+      'OML^O21',
+    ]) {
       expect(types, t).toContain(t);
     }
   });
@@ -50,7 +65,8 @@ describe('public sample messages (microsoft/FHIR-Converter, see SOURCE.txt)', ()
   it('maps the expected resources per sample', () => {
     const summary = (file: string) => {
       const counts: Record<string, number> = {};
-      for (const e of toFhir(parseHl7(readSample(file))).bundle.entry) counts[e.resource.resourceType] = (counts[e.resource.resourceType] ?? 0) + 1;
+      for (const e of toFhir(parseHl7(readSample(file))).bundle.entry)
+        counts[e.resource.resourceType] = (counts[e.resource.resourceType] ?? 0) + 1;
       return counts;
     };
     expect(summary('ADT-A01-01.hl7')).toEqual({ Patient: 1, Encounter: 1, Observation: 1, Condition: 1 });

@@ -194,7 +194,9 @@ export function checkSegmentOrder(message: Hl7Message): void {
       throw new Hl7ParseError(
         'SEGMENT_ORDER',
         `Segment ${s.name} (segment ${s.index + 1} of the message) is out of order for ${label}: ` +
-          (expected.length ? `expected ${list(expected)}${canEnd ? ' or the end of the message' : ''} at this point` : 'no further segments were expected'),
+          (expected.length
+            ? `expected ${list(expected)}${canEnd ? ' or the end of the message' : ''} at this point`
+            : 'no further segments were expected'),
         { segment: s.name, occurrence: s.occurrence },
       );
     }
@@ -203,6 +205,8 @@ export function checkSegmentOrder(message: Hl7Message): void {
   if (!current.has(nfa.accept)) {
     const expected = nfa.expected(current);
     const first = expected[0] ?? 'segment';
-    throw new Hl7ParseError('SEGMENT_ORDER', `Required segment ${list(expected)} is missing from this ${label} message`, { segment: first });
+    throw new Hl7ParseError('SEGMENT_ORDER', `Required segment ${list(expected)} is missing from this ${label} message`, {
+      segment: first,
+    });
   }
 }

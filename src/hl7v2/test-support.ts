@@ -69,7 +69,8 @@ export function validateBundle(bundle: Bundle): string[] {
   const types = new Map<string, string>();
   const urls = new Set<string>();
   for (const e of bundle.entry) {
-    if (!/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(e.fullUrl)) problems.push(`bad fullUrl ${e.fullUrl}`);
+    if (!/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(e.fullUrl))
+      problems.push(`bad fullUrl ${e.fullUrl}`);
     if (types.has(e.fullUrl)) problems.push(`duplicate fullUrl ${e.fullUrl}`);
     types.set(e.fullUrl, e.resource.resourceType);
     const url = e.request.method === 'PUT' ? e.request.url : `${e.request.url}?${e.request.ifNoneExist}`;

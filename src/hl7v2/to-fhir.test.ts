@@ -1,8 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { AREA_CODE_EXTENSION, DEPARTMENT_SYSTEM, FACILITY_MRN_SYSTEM_PREFIX, ICD10_SYSTEM, LOINC_SYSTEM, UCUM_SYSTEM, VACCINE_SYSTEM } from '../fhir/uris.js';
+import {
+  AREA_CODE_EXTENSION,
+  DEPARTMENT_SYSTEM,
+  FACILITY_MRN_SYSTEM_PREFIX,
+  ICD10_SYSTEM,
+  LOINC_SYSTEM,
+  UCUM_SYSTEM,
+  VACCINE_SYSTEM,
+} from '../shared/uris.js';
 import { makeIdNumber, RESIDENT_ID_SYSTEM } from '../shared/id-number.js';
 import { Hl7ParseError } from './errors.js';
-import type { Bundle, Condition, DiagnosticReport, Encounter, Immunization, Observation, Patient, Resource, ServiceRequest, Specimen } from './fhir-types.js';
+import type {
+  Bundle,
+  Condition,
+  DiagnosticReport,
+  Encounter,
+  Immunization,
+  Observation,
+  Patient,
+  Resource,
+  ServiceRequest,
+  Specimen,
+} from './fhir-types.js';
 import { parseHl7 } from './parser.js';
 import { codingSystemUri, SUPPORTED_MESSAGE_TYPES, toFhir, type ToFhirOptions } from './to-fhir.js';
 import { readSample, validateBundle } from './test-support.js';
@@ -15,7 +34,18 @@ function seg(name: string, fields: Record<number, string>): string {
   return parts.join('|');
 }
 function msh(type: string, id = 'MSG0001', extra: Record<number, string> = {}): string {
-  const f: Record<number, string> = { 3: 'HIS', 4: 'HOSP01', 5: 'YIFANG', 6: 'CDC', 7: '20240305101500', 9: type, 10: id, 11: 'P', 12: '2.5.1', ...extra };
+  const f: Record<number, string> = {
+    3: 'HIS',
+    4: 'HOSP01',
+    5: 'YIFANG',
+    6: 'CDC',
+    7: '20240305101500',
+    9: type,
+    10: id,
+    11: 'P',
+    12: '2.5.1',
+    ...extra,
+  };
   const parts = ['MSH', '^~\\&'];
   for (let i = 3; i <= Math.max(...Object.keys(f).map(Number)); i++) parts.push(f[i] ?? '');
   return parts.join('|');
@@ -71,10 +101,7 @@ describe('ADT → Patient + Encounter', () => {
         expect.objectContaining({ system: RESIDENT_ID_SYSTEM, value: ID_NO }),
       ]),
     );
-    expect(patient.name).toEqual([
-      { use: 'official', text: '张三', family: '张', given: ['三'] },
-      { text: '欧阳娜娜' },
-    ]);
+    expect(patient.name).toEqual([{ use: 'official', text: '张三', family: '张', given: ['三'] }, { text: '欧阳娜娜' }]);
     expect(patient.gender).toBe('male');
     expect(patient.birthDate).toBe('1990-01-01');
     expect(patient.address![0]).toMatchObject({
@@ -93,7 +120,10 @@ describe('ADT → Patient + Encounter', () => {
       { system: 'email', value: 'zhang@example.cn', use: 'home' },
     ]);
     const entry = entryOf(bundle, 'Patient');
-    expect(entry.request).toEqual({ method: 'PUT', url: `Patient?identifier=${encodeURIComponent(`${FACILITY_MRN_SYSTEM_PREFIX}/HOSP01`)}|000123` });
+    expect(entry.request).toEqual({
+      method: 'PUT',
+      url: `Patient?identifier=${encodeURIComponent(`${FACILITY_MRN_SYSTEM_PREFIX}/HOSP01`)}|000123`,
+    });
     expect(entry.fullUrl).toMatch(/^urn:uuid:[0-9a-f-]{36}$/);
   });
 
@@ -150,7 +180,8 @@ describe('ADT → Patient + Encounter', () => {
   });
 
   it('maps GB/T 2261.1 sex codes', () => {
-    const sex = (code: string) => resources<Patient>(map(message(msh('ADT^A28'), seg('PID', { 3: '1^^^^MR', 8: code }))).bundle, 'Patient')[0]!.gender;
+    const sex = (code: string) =>
+      resources<Patient>(map(message(msh('ADT^A28'), seg('PID', { 3: '1^^^^MR', 8: code }))).bundle, 'Patient')[0]!.gender;
     expect(sex('1')).toBe('male');
     expect(sex('2')).toBe('female');
     expect(sex('9')).toBe('unknown');
@@ -158,9 +189,16 @@ describe('ADT → Patient + Encounter', () => {
   });
 
   it('A03 → finished, end from PV1-45 or else EVN-6', () => {
-    const withEnd = map(message(msh('ADT^A03'), seg('EVN', { 1: 'A03' }), PID, seg('PV1', { 2: 'I', 19: 'V1', 44: '20240301080000', 45: '20240305120000' })));
-    expect(resources<Encounter>(withEnd.bundle, 'Encounter')[0]).toMatchObject({ status: 'finished', period: { start: '2024-03-01T08:00:00+08:00', end: '2024-03-05T12:00:00+08:00' } });
-    const fromEvn = map(message(msh('ADT^A03'), seg('EVN', { 1: 'A03', 2: '20240305130000', 6: '20240305121500' }), PID, seg('PV1', { 2: 'I', 19: 'V1' })));
+    const withEnd = map(
+      message(msh('ADT^A03'), seg('EVN', { 1: 'A03' }), PID, seg('PV1', { 2: 'I', 19: 'V1', 44: '20240301080000', 45: '20240305120000' })),
+    );
+    expect(resources<Encounter>(withEnd.bundle, 'Encounter')[0]).toMatchObject({
+      status: 'finished',
+      period: { start: '2024-03-01T08:00:00+08:00', end: '2024-03-05T12:00:00+08:00' },
+    });
+    const fromEvn = map(
+      message(msh('ADT^A03'), seg('EVN', { 1: 'A03', 2: '20240305130000', 6: '20240305121500' }), PID, seg('PV1', { 2: 'I', 19: 'V1' })),
+    );
     expect(resources<Encounter>(fromEvn.bundle, 'Encounter')[0]!.period).toEqual({ end: '2024-03-05T12:15:00+08:00' });
     // a discharge message mentions the patient but does not overwrite demographics
     expect(entryOf(withEnd.bundle, 'Patient').request).toMatchObject({ method: 'POST', url: 'Patient' });
@@ -173,7 +211,10 @@ describe('ADT → Patient + Encounter', () => {
     const a13 = resources<Encounter>(map(message(msh('ADT^A13'), PID, pv1)).bundle, 'Encounter')[0]!;
     expect(a13.status).toBe('in-progress');
     expect(a13.period!.end).toBeUndefined();
-    const a02 = resources<Encounter>(map(message(msh('ADT^A02'), PID, seg('PV1', { 2: 'I', 3: '外科^5^1', 6: '内科^12^3', 19: 'V1' }))).bundle, 'Encounter')[0]!;
+    const a02 = resources<Encounter>(
+      map(message(msh('ADT^A02'), PID, seg('PV1', { 2: 'I', 3: '外科^5^1', 6: '内科^12^3', 19: 'V1' }))).bundle,
+      'Encounter',
+    )[0]!;
     expect(a02.location).toEqual([
       { location: { display: '外科 5 1' }, status: 'active' },
       { location: { display: '内科 12 3' }, status: 'completed' },
@@ -200,7 +241,17 @@ describe('ADT → Patient + Encounter', () => {
         msh('ADT^A04'),
         PID,
         PV1,
-        seg('OBX', { 1: '1', 2: 'NM', 3: '8310-5^体温^LN', 5: '38.6', 6: 'Cel^°C^UCUM', 7: '36.0-37.3', 8: 'H', 11: 'F', 14: '20240305101000' }),
+        seg('OBX', {
+          1: '1',
+          2: 'NM',
+          3: '8310-5^体温^LN',
+          5: '38.6',
+          6: 'Cel^°C^UCUM',
+          7: '36.0-37.3',
+          8: 'H',
+          11: 'F',
+          14: '20240305101000',
+        }),
         seg('OBX', { 1: '2', 2: 'ST', 3: '8661-1^主诉^LN', 5: '发热3天', 11: 'F' }),
       ),
     );
@@ -219,7 +270,14 @@ describe('ADT → Patient + Encounter', () => {
 
 describe('ADT^A40 merge', () => {
   it('returns merge instructions and the surviving Patient', () => {
-    const r = map(message(msh('ADT^A40^ADT_A39'), seg('EVN', { 1: 'A40' }), seg('PID', { 3: '000123^^^HOSP01^MR', 5: '张^三' }), seg('MRG', { 1: '000999^^^HOSP01^MR' })));
+    const r = map(
+      message(
+        msh('ADT^A40^ADT_A39'),
+        seg('EVN', { 1: 'A40' }),
+        seg('PID', { 3: '000123^^^HOSP01^MR', 5: '张^三' }),
+        seg('MRG', { 1: '000999^^^HOSP01^MR' }),
+      ),
+    );
     expect(r.merges).toEqual([
       {
         kind: 'merge',
@@ -231,11 +289,18 @@ describe('ADT^A40 merge', () => {
   });
 
   it('handles several PID/MRG pairs (sample ADT-A40-02)', () => {
-    expect(toFhir(parseHl7(readSample('ADT-A40-02.hl7'))).merges.map((m) => `${m.merged.value}->${m.survivor.value}`)).toEqual(['56789->12345', '569->145']);
+    expect(toFhir(parseHl7(readSample('ADT-A40-02.hl7'))).merges.map((m) => `${m.merged.value}->${m.survivor.value}`)).toEqual([
+      '56789->12345',
+      '569->145',
+    ]);
   });
 
   it('rejects an MRG without identifiers', () => {
-    expectError(() => toFhir(parseHl7(message(msh('ADT^A40'), seg('PID', { 3: '1^^^^MR' }), seg('MRG', { 7: 'x' })))), 'MISSING_FIELD', /MRG-1/);
+    expectError(
+      () => toFhir(parseHl7(message(msh('ADT^A40'), seg('PID', { 3: '1^^^^MR' }), seg('MRG', { 7: 'x' })))),
+      'MISSING_FIELD',
+      /MRG-1/,
+    );
   });
 });
 
@@ -251,7 +316,14 @@ describe('ORU^R01 → DiagnosticReport + Observations + Specimen', () => {
     seg('OBX', { 1: '3', 2: 'SN', 3: '5196-1^titer^LN', 5: '^1^:^64', 11: 'F' }),
     seg('OBX', { 1: '4', 2: 'SN', 3: '1234-5^range^LN', 5: '^10^-^20', 11: 'P' }),
     seg('OBX', { 1: '5', 2: 'ST', 3: '8251-1^描述^LN', 5: '可见异型淋巴细胞', 11: 'F' }),
-    seg('OBX', { 1: '6', 2: 'CE', 3: '600-7^Bacteria identified in Blood by Culture^LN', 5: '112283007^Escherichia coli^SCT', 8: 'A', 11: 'F' }),
+    seg('OBX', {
+      1: '6',
+      2: 'CE',
+      3: '600-7^Bacteria identified in Blood by Culture^LN',
+      5: '112283007^Escherichia coli^SCT',
+      8: 'A',
+      11: 'F',
+    }),
     seg('SPM', { 1: '1', 2: 'S300&LAB', 4: '119297000^Blood specimen^SCT', 17: '20240305073000', 18: '20240305080000' }),
   );
 
@@ -284,7 +356,10 @@ describe('ORU^R01 → DiagnosticReport + Observations + Specimen', () => {
     expect(obs[2]!.valueRatio).toEqual({ numerator: { value: 1 }, denominator: { value: 64 } });
     expect(obs[3]).toMatchObject({ status: 'preliminary', valueRange: { low: { value: 10 }, high: { value: 20 } } });
     expect(obs[4]!.valueString).toBe('可见异型淋巴细胞');
-    expect(obs[5]!.valueCodeableConcept).toEqual({ coding: [{ system: 'http://snomed.info/sct', code: '112283007', display: 'Escherichia coli' }], text: 'Escherichia coli' });
+    expect(obs[5]!.valueCodeableConcept).toEqual({
+      coding: [{ system: 'http://snomed.info/sct', code: '112283007', display: 'Escherichia coli' }],
+      text: 'Escherichia coli',
+    });
     expect(specimen).toMatchObject({
       identifier: [{ value: 'S300' }],
       type: { coding: [{ code: '119297000' }] },
@@ -296,18 +371,33 @@ describe('ORU^R01 → DiagnosticReport + Observations + Specimen', () => {
   });
 
   it('builds the Specimen from OBR-15 and OBR-7 when there is no SPM (v2.3)', () => {
-    const { bundle } = map(message(msh('ORU^R01', 'M2', { 12: '2.3' }), PID, seg('OBR', { 1: '1', 3: 'F9', 4: '600-7^血培养^LN', 7: '20240305070000', 15: 'BLD&Blood&HL70070' }), seg('OBX', { 1: '1', 2: 'ST', 3: '600-7^血培养^LN', 5: '阴性', 11: 'F' })));
-    expect(resources<Specimen>(bundle, 'Specimen')[0]).toMatchObject({ type: { coding: [{ code: 'BLD', display: 'Blood' }] }, collection: { collectedDateTime: '2024-03-05T07:00:00+08:00' } });
+    const { bundle } = map(
+      message(
+        msh('ORU^R01', 'M2', { 12: '2.3' }),
+        PID,
+        seg('OBR', { 1: '1', 3: 'F9', 4: '600-7^血培养^LN', 7: '20240305070000', 15: 'BLD&Blood&HL70070' }),
+        seg('OBX', { 1: '1', 2: 'ST', 3: '600-7^血培养^LN', 5: '阴性', 11: 'F' }),
+      ),
+    );
+    expect(resources<Specimen>(bundle, 'Specimen')[0]).toMatchObject({
+      type: { coding: [{ code: 'BLD', display: 'Blood' }] },
+      collection: { collectedDateTime: '2024-03-05T07:00:00+08:00' },
+    });
   });
 
   it('derives the report status from its results when OBR-25 is empty', () => {
-    const { bundle } = map(message(msh('ORU^R01'), PID, seg('OBR', { 1: '1', 3: 'F9', 4: 'X^Y' }), seg('OBX', { 1: '1', 2: 'ST', 3: 'A^B', 5: 'v', 11: 'P' })));
+    const { bundle } = map(
+      message(msh('ORU^R01'), PID, seg('OBR', { 1: '1', 3: 'F9', 4: 'X^Y' }), seg('OBX', { 1: '1', 2: 'ST', 3: 'A^B', 5: 'v', 11: 'P' })),
+    );
     expect(resources<DiagnosticReport>(bundle, 'DiagnosticReport')[0]!.status).toBe('preliminary');
   });
 
   it('rejects OBX before OBR (after the visit) with SEGMENT_ORDER', () => {
     const err = expectError(
-      () => toFhir(parseHl7(message(msh('ORU^R01'), PID, PV1, seg('OBX', { 1: '1', 2: 'ST', 3: 'A^B', 5: 'v' }), seg('OBR', { 1: '1', 4: 'X^Y' })))),
+      () =>
+        toFhir(
+          parseHl7(message(msh('ORU^R01'), PID, PV1, seg('OBX', { 1: '1', 2: 'ST', 3: 'A^B', 5: 'v' }), seg('OBR', { 1: '1', 4: 'X^Y' }))),
+        ),
       'SEGMENT_ORDER',
       /Segment OBX \(segment 4 of the message\) is out of order for ORU_R01: expected one of OBR, ORC, PV2 at this point/,
     );
@@ -325,7 +415,18 @@ describe('ORU^R01 → DiagnosticReport + Observations + Specimen', () => {
 
   it('rejects an invalid OBX-14 naming the field', () => {
     const err = expectError(
-      () => toFhir(parseHl7(message(msh('ORU^R01'), PID, seg('OBR', { 1: '1', 4: 'X^Y' }), seg('OBX', { 1: '1', 2: 'ST', 3: 'A^B', 5: 'v' }), seg('OBX', { 1: '2', 2: 'ST', 3: 'C^D', 5: 'w', 14: '20240230' })))),
+      () =>
+        toFhir(
+          parseHl7(
+            message(
+              msh('ORU^R01'),
+              PID,
+              seg('OBR', { 1: '1', 4: 'X^Y' }),
+              seg('OBX', { 1: '1', 2: 'ST', 3: 'A^B', 5: 'v' }),
+              seg('OBX', { 1: '2', 2: 'ST', 3: 'C^D', 5: 'w', 14: '20240230' }),
+            ),
+          ),
+        ),
       'BAD_DATE',
       /^OBX\[2\]-14 has an invalid date\/time "20240230": day 30 does not exist/,
     );
@@ -340,11 +441,34 @@ describe('VXU^V04 → Immunization', () => {
         msh('VXU^V04^VXU_V04'),
         PID,
         seg('ORC', { 1: 'RE', 3: 'IMM-1' }),
-        seg('RXA', { 1: '0', 2: '1', 3: '20240301093000', 5: '08^Hep B, adolescent or pediatric^CVX', 6: '0.5', 7: 'mL^mL^UCUM', 9: '00^New record^NIP001', 10: 'N01^周^护士', 11: '^^^社区卫生服务中心', 15: 'LOT123', 16: '20260101', 17: 'KX^康泰^MVX', 20: 'CP', 21: 'A' }),
+        seg('RXA', {
+          1: '0',
+          2: '1',
+          3: '20240301093000',
+          5: '08^Hep B, adolescent or pediatric^CVX',
+          6: '0.5',
+          7: 'mL^mL^UCUM',
+          9: '00^New record^NIP001',
+          10: 'N01^周^护士',
+          11: '^^^社区卫生服务中心',
+          15: 'LOT123',
+          16: '20260101',
+          17: 'KX^康泰^MVX',
+          20: 'CP',
+          21: 'A',
+        }),
         seg('RXR', { 1: 'IM^Intramuscular^HL70162', 2: 'LA^Left arm^HL70163' }),
         seg('OBX', { 1: '1', 2: 'CE', 3: '64994-7^Eligibility^LN', 5: 'V02^Medicaid^HL70064' }),
         seg('ORC', { 1: 'RE' }),
-        seg('RXA', { 1: '0', 2: '1', 3: '20240101', 5: '0201^乙肝疫苗(10μg)^YMCODE', 6: '999', 20: 'RE', 18: '00^Parental decision^NIP002' }),
+        seg('RXA', {
+          1: '0',
+          2: '1',
+          3: '20240101',
+          5: '0201^乙肝疫苗(10μg)^YMCODE',
+          6: '999',
+          20: 'RE',
+          18: '00^Parental decision^NIP002',
+        }),
       ),
     );
     const [first, second] = resources<Immunization>(bundle, 'Immunization');
@@ -365,13 +489,26 @@ describe('VXU^V04 → Immunization', () => {
     });
     expect(first!.patient).toEqual({ reference: entryOf(bundle, 'Patient').fullUrl });
     expect(entryOf(bundle, 'Patient').request.method).toBe('POST');
-    expect(second).toMatchObject({ status: 'not-done', vaccineCode: { coding: [{ system: VACCINE_SYSTEM, code: '0201' }] }, occurrenceDateTime: '2024-01-01', statusReason: { coding: [{ code: '00' }] } });
+    expect(second).toMatchObject({
+      status: 'not-done',
+      vaccineCode: { coding: [{ system: VACCINE_SYSTEM, code: '0201' }] },
+      occurrenceDateTime: '2024-01-01',
+      statusReason: { coding: [{ code: '00' }] },
+    });
     expect(second!.doseQuantity).toBeUndefined();
   });
 
   it('requires RXA-3 and RXA-5', () => {
-    expectError(() => toFhir(parseHl7(message(msh('VXU^V04'), PID, seg('RXA', { 1: '0', 2: '1', 5: '08^HepB^CVX' })))), 'MISSING_FIELD', /RXA-3/);
-    expectError(() => toFhir(parseHl7(message(msh('VXU^V04'), PID, seg('RXA', { 1: '0', 2: '1', 3: '20240101' })))), 'MISSING_FIELD', /RXA-5/);
+    expectError(
+      () => toFhir(parseHl7(message(msh('VXU^V04'), PID, seg('RXA', { 1: '0', 2: '1', 5: '08^HepB^CVX' })))),
+      'MISSING_FIELD',
+      /RXA-3/,
+    );
+    expectError(
+      () => toFhir(parseHl7(message(msh('VXU^V04'), PID, seg('RXA', { 1: '0', 2: '1', 3: '20240101' })))),
+      'MISSING_FIELD',
+      /RXA-5/,
+    );
   });
 });
 
@@ -402,7 +539,10 @@ describe('ORM^O01 / OML^O21 → ServiceRequest', () => {
     expect(sr.identifier![0]).toMatchObject({ value: 'P500' });
     expect(sr.supportingInfo).toHaveLength(1);
     expect(sr.specimen).toEqual([{ reference: entryOf(bundle, 'Specimen').fullUrl }]);
-    expect(resources<Specimen>(bundle, 'Specimen')[0]).toMatchObject({ identifier: [{ value: 'S777' }], collection: { collectedDateTime: '2024-03-05T09:15:00+08:00' } });
+    expect(resources<Specimen>(bundle, 'Specimen')[0]).toMatchObject({
+      identifier: [{ value: 'S777' }],
+      collection: { collectedDateTime: '2024-03-05T09:15:00+08:00' },
+    });
     expect(entryOf(bundle, 'Encounter').request.method).toBe('POST');
   });
 
@@ -412,7 +552,11 @@ describe('ORM^O01 / OML^O21 → ServiceRequest', () => {
   });
 
   it('requires ORC before OBR in ORM', () => {
-    expectError(() => toFhir(parseHl7(message(msh('ORM^O01'), PID, seg('OBR', { 1: '1', 4: 'X^Y' })))), 'SEGMENT_ORDER', /OBR.*expected.*ORC/);
+    expectError(
+      () => toFhir(parseHl7(message(msh('ORM^O01'), PID, seg('OBR', { 1: '1', 4: 'X^Y' })))),
+      'SEGMENT_ORDER',
+      /OBR.*expected.*ORC/,
+    );
   });
 });
 
@@ -453,17 +597,35 @@ describe('type and order checks', () => {
   });
 
   it('rejects an ADT without PID, or an admission without PV1', () => {
-    expectError(() => toFhir(parseHl7(message(msh('ADT^A01'), seg('EVN', { 1: 'A01' })))), 'SEGMENT_ORDER', /Required segment PID is missing/);
+    expectError(
+      () => toFhir(parseHl7(message(msh('ADT^A01'), seg('EVN', { 1: 'A01' })))),
+      'SEGMENT_ORDER',
+      /Required segment PID is missing/,
+    );
     expectError(() => toFhir(parseHl7(message(msh('ADT^A01'), PID))), 'SEGMENT_ORDER', /PV1/);
   });
 
   it('ignores segments it does not map (Z-segments, NK1, IN1 ...)', () => {
-    const r = map(message(msh('ADT^A01'), seg('ZXY', { 1: 'vendor' }), PID, seg('NK1', { 1: '1', 2: '张^父' }), PV1, seg('IN1', { 1: '1' }), seg('ZPV', { 1: 'x' })));
+    const r = map(
+      message(
+        msh('ADT^A01'),
+        seg('ZXY', { 1: 'vendor' }),
+        PID,
+        seg('NK1', { 1: '1', 2: '张^父' }),
+        PV1,
+        seg('IN1', { 1: '1' }),
+        seg('ZPV', { 1: 'x' }),
+      ),
+    );
     expect(r.bundle.entry.map((e) => e.resource.resourceType)).toEqual(['Patient', 'Encounter']);
   });
 
   it('rejects an invalid birth date naming PID-7', () => {
-    expectError(() => toFhir(parseHl7(message(msh('ADT^A04'), seg('PID', { 3: '1^^^^MR', 7: '19901301' }), PV1))), 'BAD_DATE', /^PID-7 .*month 13/);
+    expectError(
+      () => toFhir(parseHl7(message(msh('ADT^A04'), seg('PID', { 3: '1^^^^MR', 7: '19901301' }), PV1))),
+      'BAD_DATE',
+      /^PID-7 .*month 13/,
+    );
   });
 
   it('rejects a PID without a usable identifier', () => {

@@ -23,7 +23,7 @@ import {
   UCUM_SYSTEM,
   VACCINE_SYSTEM,
   YIFANG_BASE,
-} from '../fhir/uris.js';
+} from '../shared/uris.js';
 import { Hl7ParseError } from './errors.js';
 import { hl7ToFhirDate, hl7ToFhirDateTime, hl7ToFhirInstant, type Hl7Composite, type Hl7Message, type Hl7Segment } from './parser.js';
 import { checkSegmentOrder } from './structure.js';
@@ -188,7 +188,10 @@ export function codingSystemUri(name: string | undefined): string | undefined {
 }
 
 /** CWE/CE/CNE → CodeableConcept (primary and alternate codings, original text). */
-function concept(c: Hl7Composite | undefined, systemFor: (name: string | undefined) => string | undefined = codingSystemUri): CodeableConcept | undefined {
+function concept(
+  c: Hl7Composite | undefined,
+  systemFor: (name: string | undefined) => string | undefined = codingSystemUri,
+): CodeableConcept | undefined {
   if (!c) return undefined;
   const coding: Coding[] = [];
   for (const base of [1, 4]) {
@@ -268,7 +271,9 @@ class BundleBuilder {
   }
 
   has(resourceType: string, key: Identifier): boolean {
-    return this.byUrl.has(`${resourceType}?identifier=${encodeURIComponent(escapeSearch(key.system!))}|${encodeURIComponent(escapeSearch(key.value!))}`);
+    return this.byUrl.has(
+      `${resourceType}?identifier=${encodeURIComponent(escapeSearch(key.system!))}|${encodeURIComponent(escapeSearch(key.value!))}`,
+    );
   }
 }
 
@@ -370,10 +375,17 @@ function mapCx(cx: Hl7Composite, ctx: Ctx, label: string): MappedId | undefined 
     if (parsed.ok) {
       return {
         kind: 'resident',
-        identifier: { use: 'official', type: { coding: [{ system: V2_0203, code: 'NI' }], text: '居民身份证号码' }, system: RESIDENT_ID_SYSTEM, value: compactValue },
+        identifier: {
+          use: 'official',
+          type: { coding: [{ system: V2_0203, code: 'NI' }], text: '居民身份证号码' },
+          system: RESIDENT_ID_SYSTEM,
+          value: compactValue,
+        },
       };
     }
-    ctx.warn(`${label}: resident ID number ${JSON.stringify(value)} failed validation (${parsed.reason}); kept without the resident ID system`);
+    ctx.warn(
+      `${label}: resident ID number ${JSON.stringify(value)} failed validation (${parsed.reason}); kept without the resident ID system`,
+    );
     return { kind: 'other', identifier: { type: { text: '居民身份证号码 (未通过校验 / failed validation)' }, value } };
   }
   if (type === undefined || MRN_TYPES.has(type)) {
@@ -392,7 +404,15 @@ function mapIdentifiers(pid: Hl7Segment, ctx: Ctx): MappedId[] {
   // PID-19 (SSN) carries the resident ID number in many Chinese HIS interfaces: accept it if it validates.
   const ssn = pid.value(19)?.replace(/\s+/g, '').toUpperCase();
   if (ssn && !out.some((m) => m.kind === 'resident') && parseIdNumber(ssn).ok) {
-    out.push({ kind: 'resident', identifier: { use: 'official', type: { coding: [{ system: V2_0203, code: 'NI' }], text: '居民身份证号码' }, system: RESIDENT_ID_SYSTEM, value: ssn } });
+    out.push({
+      kind: 'resident',
+      identifier: {
+        use: 'official',
+        type: { coding: [{ system: V2_0203, code: 'NI' }], text: '居民身份证号码' },
+        system: RESIDENT_ID_SYSTEM,
+        value: ssn,
+      },
+    });
   }
   // drop exact duplicates
   const seen = new Set<string>();
@@ -412,7 +432,15 @@ function chooseKey(ids: MappedId[], ctx: Ctx): Identifier | undefined {
   return pick ? { system: pick.identifier.system, value: pick.identifier.value } : undefined;
 }
 
-const NAME_USE: Record<string, HumanName['use']> = { L: 'official', D: 'usual', M: 'maiden', N: 'nickname', T: 'temp', U: 'old', A: 'usual' };
+const NAME_USE: Record<string, HumanName['use']> = {
+  L: 'official',
+  D: 'usual',
+  M: 'maiden',
+  N: 'nickname',
+  T: 'temp',
+  U: 'old',
+  A: 'usual',
+};
 
 function mapName(x: Hl7Composite): HumanName | undefined {
   const family = x.value(1, 1);
@@ -444,7 +472,17 @@ const SEX: Record<string, Patient['gender']> = {
   女: 'female',
 };
 
-const ADDRESS_USE: Record<string, Address['use']> = { H: 'home', P: 'home', L: 'home', B: 'work', O: 'work', C: 'temp', BA: 'billing', BI: 'billing', OLD: 'old' };
+const ADDRESS_USE: Record<string, Address['use']> = {
+  H: 'home',
+  P: 'home',
+  L: 'home',
+  B: 'work',
+  O: 'work',
+  C: 'temp',
+  BA: 'billing',
+  BI: 'billing',
+  OLD: 'old',
+};
 
 function mapAddress(x: Hl7Composite): Address | undefined {
   const street = [x.value(1, 1), x.value(1, 2), x.value(1, 3)].filter(Boolean).join(' ');
@@ -453,7 +491,9 @@ function mapAddress(x: Hl7Composite): Address | undefined {
   const county = x.value(9);
   const tract = x.value(10);
   // Most precise administrative division code present: 12-digit statistical code, else 6-digit GB/T 2260.
-  const areaCode = [tract, county].filter((s): s is string => !!s && /^\d{6}(\d{3}|\d{6})?$/.test(s)).sort((a, b) => b.length - a.length)[0];
+  const areaCode = [tract, county]
+    .filter((s): s is string => !!s && /^\d{6}(\d{3}|\d{6})?$/.test(s))
+    .sort((a, b) => b.length - a.length)[0];
   const district = county && !/^\d+$/.test(county) ? county : undefined;
   const addr: Address = compact({
     extension: areaCode ? [{ url: AREA_CODE_EXTENSION, valueCode: areaCode }] : undefined,
@@ -480,7 +520,9 @@ function mapTelecom(x: Hl7Composite, defaultUse: ContactPoint['use']): ContactPo
   if (!value) {
     const local = x.value(7);
     if (!local) return undefined;
-    value = [x.value(5) ? `+${x.value(5)}` : '', x.value(6) ? `(${x.value(6)})` : '', local, x.value(8) ? `ext ${x.value(8)}` : ''].filter(Boolean).join(' ');
+    value = [x.value(5) ? `+${x.value(5)}` : '', x.value(6) ? `(${x.value(6)})` : '', local, x.value(8) ? `ext ${x.value(8)}` : '']
+      .filter(Boolean)
+      .join(' ');
   }
   const system: ContactPoint['system'] = equip === 'FX' ? 'fax' : equip === 'BP' ? 'pager' : 'phone';
   const use: ContactPoint['use'] = equip === 'CP' ? 'mobile' : useCode === 'WPN' ? 'work' : useCode === 'PRN' ? 'home' : defaultUse;
@@ -491,7 +533,11 @@ function mapPatient(pid: Hl7Segment, ctx: Ctx, mode: 'update' | 'create'): Patie
   const ids = mapIdentifiers(pid, ctx);
   const key = chooseKey(ids, ctx);
   if (!key) {
-    throw new Hl7ParseError('MISSING_FIELD', `${ctx.label(pid, 3)} (patient identifier list) has no usable patient identifier`, pid.location(3));
+    throw new Hl7ParseError(
+      'MISSING_FIELD',
+      `${ctx.label(pid, 3)} (patient identifier list) has no usable patient identifier`,
+      pid.location(3),
+    );
   }
   const deceasedAt = ctx.dateTime(pid, 29);
   const deceasedFlag = pid.value(30)?.toUpperCase();
@@ -502,7 +548,9 @@ function mapPatient(pid: Hl7Segment, ctx: Ctx, mode: 'update' | 'create'): Patie
       .reps(5)
       .map(mapName)
       .filter((n): n is HumanName => !!n),
-    telecom: [...pid.reps(13).map((x) => mapTelecom(x, 'home')), ...pid.reps(14).map((x) => mapTelecom(x, 'work'))].filter((t): t is ContactPoint => !!t),
+    telecom: [...pid.reps(13).map((x) => mapTelecom(x, 'home')), ...pid.reps(14).map((x) => mapTelecom(x, 'work'))].filter(
+      (t): t is ContactPoint => !!t,
+    ),
     gender: SEX[pid.value(8)?.toUpperCase() ?? ''],
     birthDate: ctx.date(pid, 7),
     deceasedDateTime: deceasedAt,
@@ -559,7 +607,9 @@ function mapEncounter(
   if (visitNumber) {
     key = { system: ctx.system('visit'), value: visitNumber };
   } else {
-    ctx.warn(`${ctx.label(pv1, 19)} (visit number) is empty: the encounter is keyed on message ${ctx.controlId} and will not match later events for the same visit`);
+    ctx.warn(
+      `${ctx.label(pv1, 19)} (visit number) is empty: the encounter is keyed on message ${ctx.controlId} and will not match later events for the same visit`,
+    );
     key = ctx.derived(`msg:${ctx.controlId}/PV1`);
   }
   const classCode = pv1.value(2)?.toUpperCase() ?? '';
@@ -612,8 +662,12 @@ function mapEncounter(
     hospitalization:
       admitSource || disposition
         ? compact({
-            admitSource: admitSource ? { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0023', code: admitSource }] } : undefined,
-            dischargeDisposition: disposition ? { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0112', code: disposition }] } : undefined,
+            admitSource: admitSource
+              ? { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0023', code: admitSource }] }
+              : undefined,
+            dischargeDisposition: disposition
+              ? { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0112', code: disposition }] }
+              : undefined,
           })
         : undefined,
     location: locations,
@@ -631,7 +685,12 @@ function diagnosisSystem(dg1: Hl7Segment): (name: string | undefined) => string 
   return (name) => codingSystemUri(name ?? method);
 }
 
-function mapCondition(dg1: Hl7Segment, patient: PatientCtx, encounter: EncounterCtx | undefined, ctx: Ctx): BundleEntry<Condition> | undefined {
+function mapCondition(
+  dg1: Hl7Segment,
+  patient: PatientCtx,
+  encounter: EncounterCtx | undefined,
+  ctx: Ctx,
+): BundleEntry<Condition> | undefined {
   const code = concept(dg1.rep(3), diagnosisSystem(dg1)) ?? textConcept(dg1.value(4));
   if (!code) {
     ctx.warn(`${ctx.label(dg1, 3)} (diagnosis code) is empty: DG1 skipped`);
@@ -678,8 +737,50 @@ const OBX_STATUS: Record<string, Observation['status']> = {
 };
 
 const V3_INTERPRETATION = new Set([
-  '<', '>', 'A', 'AA', 'AC', 'B', 'CAR', 'D', 'DET', 'E', 'EX', 'EXP', 'H', 'HH', 'HU', 'HX', 'I', 'IE', 'IND', 'L', 'LL', 'LU',
-  'LX', 'MS', 'N', 'NCL', 'ND', 'NEG', 'NR', 'NS', 'POS', 'QCF', 'R', 'RR', 'S', 'SDD', 'SYN-R', 'SYN-S', 'TOX', 'U', 'UNE', 'VS', 'W', 'WR',
+  '<',
+  '>',
+  'A',
+  'AA',
+  'AC',
+  'B',
+  'CAR',
+  'D',
+  'DET',
+  'E',
+  'EX',
+  'EXP',
+  'H',
+  'HH',
+  'HU',
+  'HX',
+  'I',
+  'IE',
+  'IND',
+  'L',
+  'LL',
+  'LU',
+  'LX',
+  'MS',
+  'N',
+  'NCL',
+  'ND',
+  'NEG',
+  'NR',
+  'NS',
+  'POS',
+  'QCF',
+  'R',
+  'RR',
+  'S',
+  'SDD',
+  'SYN-R',
+  'SYN-S',
+  'TOX',
+  'U',
+  'UNE',
+  'VS',
+  'W',
+  'WR',
 ]);
 
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
@@ -707,7 +808,10 @@ function quantity(value: number, units: Omit<Quantity, 'value' | 'comparator'>, 
   return q;
 }
 
-function parseReferenceRange(text: string, units: Omit<Quantity, 'value' | 'comparator'>): NonNullable<Observation['referenceRange']>[number] {
+function parseReferenceRange(
+  text: string,
+  units: Omit<Quantity, 'value' | 'comparator'>,
+): NonNullable<Observation['referenceRange']>[number] {
   const num = '([+-]?\\d*\\.?\\d+)';
   const between = new RegExp(`^\\s*${num}\\s*(?:-|–|~|～|－|to|TO)\\s*${num}\\s*$`).exec(text);
   if (between) return { low: { value: Number(between[1]), ...units }, high: { value: Number(between[2]), ...units }, text };
@@ -775,7 +879,8 @@ function setObservationValue(obs: Observation, obx: Hl7Segment, ctx: Ctx): void 
     }
     case 'TM': {
       const m = /^(\d{2})(\d{2})?(\d{2})?/.exec(first.value(1) ?? '');
-      if (m && Number(m[1]) < 24 && Number(m[2] ?? 0) < 60 && Number(m[3] ?? 0) < 60) obs.valueTime = `${m[1]}:${m[2] ?? '00'}:${m[3] ?? '00'}`;
+      if (m && Number(m[1]) < 24 && Number(m[2] ?? 0) < 60 && Number(m[3] ?? 0) < 60)
+        obs.valueTime = `${m[1]}:${m[2] ?? '00'}:${m[3] ?? '00'}`;
       break;
     }
     case 'ED':
@@ -783,7 +888,8 @@ function setObservationValue(obs: Observation, obx: Hl7Segment, ctx: Ctx): void 
       // Attachments are not an Observation value type in R4; keep a pointer as text, mark embedded data absent.
       const pointer = type === 'RP' ? first.value(1) : undefined;
       if (pointer) obs.valueString = pointer;
-      else obs.dataAbsentReason = { coding: [{ system: DATA_ABSENT, code: 'unsupported' }], text: `OBX-2 ${type} (embedded data) not stored` };
+      else
+        obs.dataAbsentReason = { coding: [{ system: DATA_ABSENT, code: 'unsupported' }], text: `OBX-2 ${type} (embedded data) not stored` };
       return;
     }
     default: {
@@ -846,11 +952,12 @@ function mapObservation(obx: Hl7Segment, oc: ObsContext, ctx: Ctx): BundleEntry<
     .filter((c): c is CodeableConcept => !!c);
   if (interpretation.length) obs.interpretation = interpretation;
   const range = obx.value(7);
-  if (range) obs.referenceRange = [parseReferenceRange(range, { ...unitOf(obx), system: undefined, code: undefined })].map((r) => {
-    if (r.low) r.low = compact(r.low);
-    if (r.high) r.high = compact(r.high);
-    return r;
-  });
+  if (range)
+    obs.referenceRange = [parseReferenceRange(range, { ...unitOf(obx), system: undefined, code: undefined })].map((r) => {
+      if (r.low) r.low = compact(r.low);
+      if (r.high) r.high = compact(r.high);
+      return r;
+    });
   const method = concept(obx.rep(17));
   if (method) obs.method = method;
   if (oc.specimen) obs.specimen = ref(oc.specimen);
@@ -863,7 +970,9 @@ function mapObservation(obx: Hl7Segment, oc: ObsContext, ctx: Ctx): BundleEntry<
 
 function mapSpecimen(spm: Hl7Segment, patient: PatientCtx, scope: string, ctx: Ctx): BundleEntry<Specimen> {
   const id = spm.value(2, 2, 1) ?? spm.value(2, 1, 1);
-  const key: Identifier = id ? { system: ctx.system('specimen'), value: id } : ctx.derived(`${scope}/spm:${spm.value(1) ?? spm.occurrence}`, true);
+  const key: Identifier = id
+    ? { system: ctx.system('specimen'), value: id }
+    : ctx.derived(`${scope}/spm:${spm.value(1) ?? spm.occurrence}`, true);
   const collectedStart = ctx.dateTime(spm, 17, 1);
   const collectedEnd = ctx.dateTime(spm, 17, 2);
   const collection = compact({
@@ -891,7 +1000,10 @@ function specimenFromObr(obr: Hl7Segment, patient: PatientCtx, scope: string, ct
   const typeText = source.value(1, 2) ?? source.value(1, 1);
   const typeCode = asCode(source.value(1, 1));
   const type: CodeableConcept | undefined = typeCode
-    ? compact({ coding: [compact({ system: codingSystemUri(source.value(1, 3)), code: typeCode, display: source.value(1, 2) })], text: typeText })
+    ? compact({
+        coding: [compact({ system: codingSystemUri(source.value(1, 3)), code: typeCode, display: source.value(1, 2) })],
+        text: typeText,
+      })
     : textConcept(typeText);
   const key = ctx.derived(`${scope}/specimen`);
   const collected = ctx.dateTime(obr, 7);
@@ -901,7 +1013,8 @@ function specimenFromObr(obr: Hl7Segment, patient: PatientCtx, scope: string, ct
     type,
     subject: ref(patient.entry),
     receivedTime: ctx.dateTime(obr, 14),
-    collection: collected || source.value(4) ? compact({ collectedDateTime: collected, bodySite: textConcept(source.value(4)) }) : undefined,
+    collection:
+      collected || source.value(4) ? compact({ collectedDateTime: collected, bodySite: textConcept(source.value(4)) }) : undefined,
   });
   return ctx.builder.add(specimen, key, 'update').entry;
 }
@@ -927,7 +1040,9 @@ function orderKeys(orc: Hl7Segment | undefined, obr: Hl7Segment | undefined, ctx
   if (filler) identifiers.push({ type: { coding: [{ system: V2_0203, code: 'FILL' }] }, system: ctx.system('fillerOrder'), value: filler });
   const anchor = obr ?? orc!;
   const chosen = prefer === 'filler' ? (filler ? identifiers[identifiers.length - 1] : identifiers[0]) : identifiers[0];
-  const key: Identifier = chosen ? { system: chosen.system, value: chosen.value } : ctx.derived(`msg:${ctx.controlId}/${anchor.name}${anchor.occurrence}`);
+  const key: Identifier = chosen
+    ? { system: chosen.system, value: chosen.value }
+    : ctx.derived(`msg:${ctx.controlId}/${anchor.name}${anchor.occurrence}`);
   const scope = filler ? `filler:${filler}` : placer ? `placer:${placer}` : `msg:${ctx.controlId}/${anchor.name}${anchor.occurrence}`;
   return { placer, filler, identifiers, key, scope };
 }
@@ -939,7 +1054,9 @@ function orderKeys(orc: Hl7Segment | undefined, obr: Hl7Segment | undefined, ctx
 function uniqueOrderKey(resourceType: string, keys: OrderKeys, seg: Hl7Segment, ctx: Ctx): Identifier {
   if (!ctx.builder.has(resourceType, keys.key)) return keys.key;
   const alt = ctx.derived(`${keys.scope}/${seg.name}:${seg.value(1) ?? seg.occurrence}`, true);
-  ctx.warn(`${ctx.label(seg, 2)}: order number ${keys.key.value} is used by more than one ${seg.name} in this message; this one is keyed ${alt.value}`);
+  ctx.warn(
+    `${ctx.label(seg, 2)}: order number ${keys.key.value} is used by more than one ${seg.name} in this message; this one is keyed ${alt.value}`,
+  );
   return alt;
 }
 
@@ -973,7 +1090,11 @@ interface ReportGroup {
 function finishReport(g: ReportGroup, patient: PatientCtx, encounter: EncounterCtx | undefined, ctx: Ctx): void {
   const code = concept(g.obr.rep(4));
   if (!code) {
-    throw new Hl7ParseError('MISSING_FIELD', `${ctx.label(g.obr, 4)} (universal service identifier) is required for a result report`, g.obr.location(4));
+    throw new Hl7ParseError(
+      'MISSING_FIELD',
+      `${ctx.label(g.obr, 4)} (universal service identifier) is required for a result report`,
+      g.obr.location(4),
+    );
   }
   if (!g.specimens.length) {
     const s = specimenFromObr(g.obr, patient, g.keys.scope, ctx);
@@ -984,7 +1105,8 @@ function finishReport(g: ReportGroup, patient: PatientCtx, encounter: EncounterC
   let status = REPORT_STATUS[g.obr.value(25)?.toUpperCase() ?? ''];
   if (!status) {
     const statuses = g.observations.map((o) => o.resource.status);
-    status = statuses.length && statuses.every((s) => s === 'final') ? 'final' : statuses.includes('preliminary') ? 'preliminary' : 'unknown';
+    status =
+      statuses.length && statuses.every((s) => s === 'final') ? 'final' : statuses.includes('preliminary') ? 'preliminary' : 'unknown';
   }
   const section = asCode(g.obr.value(24));
   const report: DiagnosticReport = compact({
@@ -1012,11 +1134,19 @@ function vaccineSystem(name: string | undefined): string {
   return uri === CVX || uri === NDC ? uri : VACCINE_SYSTEM;
 }
 
-function mapImmunization(rxa: Hl7Segment, orc: Hl7Segment | undefined, patient: PatientCtx, encounter: EncounterCtx | undefined, ctx: Ctx): BundleEntry<Immunization> {
+function mapImmunization(
+  rxa: Hl7Segment,
+  orc: Hl7Segment | undefined,
+  patient: PatientCtx,
+  encounter: EncounterCtx | undefined,
+  ctx: Ctx,
+): BundleEntry<Immunization> {
   const vaccineCode = concept(rxa.rep(5), vaccineSystem);
-  if (!vaccineCode) throw new Hl7ParseError('MISSING_FIELD', `${ctx.label(rxa, 5)} (administered vaccine code) is required`, rxa.location(5));
+  if (!vaccineCode)
+    throw new Hl7ParseError('MISSING_FIELD', `${ctx.label(rxa, 5)} (administered vaccine code) is required`, rxa.location(5));
   const occurrence = ctx.dateTime(rxa, 3);
-  if (!occurrence) throw new Hl7ParseError('MISSING_FIELD', `${ctx.label(rxa, 3)} (date/time of administration) is required`, rxa.location(3));
+  if (!occurrence)
+    throw new Hl7ParseError('MISSING_FIELD', `${ctx.label(rxa, 3)} (date/time of administration) is required`, rxa.location(3));
   const identifiers: Identifier[] = [];
   const filler = orc?.value(3);
   const placer = orc?.value(2);
@@ -1029,7 +1159,8 @@ function mapImmunization(rxa: Hl7Segment, orc: Hl7Segment | undefined, patient: 
 
   const completion = rxa.value(20)?.toUpperCase();
   const action = rxa.value(21)?.toUpperCase();
-  const status: Immunization['status'] = action === 'D' ? 'entered-in-error' : completion === 'RE' || completion === 'NA' ? 'not-done' : 'completed';
+  const status: Immunization['status'] =
+    action === 'D' ? 'entered-in-error' : completion === 'RE' || completion === 'NA' ? 'not-done' : 'completed';
   const amount = toNumber(rxa.value(6));
   const unit = rxa.rep(7);
   const unitCode = asCode(unit?.value(1));
@@ -1055,13 +1186,21 @@ function mapImmunization(rxa: Hl7Segment, orc: Hl7Segment | undefined, patient: 
     reportOrigin: sourceCode && sourceCode !== '00' ? concept(rxa.rep(9)) : undefined,
     location: placeName ? { display: placeName } : undefined,
     manufacturer: manufacturer?.value(1)
-      ? compact({ identifier: { system: codingSystemUri(manufacturer.value(3)) === MVX ? MVX : undefined, value: manufacturer.value(1) }, display: manufacturer.value(2) })
+      ? compact({
+          identifier: { system: codingSystemUri(manufacturer.value(3)) === MVX ? MVX : undefined, value: manufacturer.value(1) },
+          display: manufacturer.value(2),
+        })
       : undefined,
     lotNumber: lot,
     expirationDate: ctx.date(rxa, 16),
     doseQuantity:
       amount !== undefined && amount !== 999
-        ? compact({ value: amount, unit: unit?.value(2) ?? unitCode, system: unitIsUcum && unitCode ? UCUM_SYSTEM : undefined, code: unitIsUcum ? unitCode : undefined })
+        ? compact({
+            value: amount,
+            unit: unit?.value(2) ?? unitCode,
+            system: unitIsUcum && unitCode ? UCUM_SYSTEM : undefined,
+            code: unitIsUcum ? unitCode : undefined,
+          })
         : undefined,
     performer: provider ? [{ function: { coding: [{ system: IMM_FUNCTION, code: 'AP' }] }, actor: provider }] : undefined,
     isSubpotent: completion === 'PA' ? true : undefined,
@@ -1131,7 +1270,8 @@ function finishOrder(g: OrderGroup, patient: PatientCtx, encounter: EncounterCtx
     const field = { OBR: 4, RXO: 1, RQD: 2, ODS: 3, ODT: 2 }[g.detail.name] ?? 1;
     code = concept(g.detail.rep(field)) ?? textConcept(g.detail.value(field));
   }
-  const status = ORDER_STATUS[orc?.value(5)?.toUpperCase() ?? ''] ?? ORDER_CONTROL[orc?.value(1)?.toUpperCase() ?? ''] ?? (orc ? 'unknown' : 'active');
+  const status =
+    ORDER_STATUS[orc?.value(5)?.toUpperCase() ?? ''] ?? ORDER_CONTROL[orc?.value(1)?.toUpperCase() ?? ''] ?? (orc ? 'unknown' : 'active');
   const priorityCode = (obr?.value(27, 6) ?? orc?.value(7, 6) ?? obr?.value(5))?.toUpperCase();
   const reasons = [
     ...(obr ? obr.reps(31).map((r) => concept(r)) : []),
@@ -1211,9 +1351,17 @@ function mapMerge(ctx: Ctx): MergeInstruction[] {
       .filter((m): m is MappedId => !!m && !!m.identifier.system);
     const merged = candidates.find((m) => m.identifier.system === patient.key.system) ?? candidates[0];
     if (!merged) {
-      throw new Hl7ParseError('MISSING_FIELD', `${ctx.label(mrg, 1)} (prior patient identifier list) has no usable identifier to merge`, mrg.location(1));
+      throw new Hl7ParseError(
+        'MISSING_FIELD',
+        `${ctx.label(mrg, 1)} (prior patient identifier list) has no usable identifier to merge`,
+        mrg.location(1),
+      );
     }
-    merges.push({ kind: 'merge', survivor: { ...patient.key }, merged: { system: merged.identifier.system, value: merged.identifier.value } });
+    merges.push({
+      kind: 'merge',
+      survivor: { ...patient.key },
+      merged: { system: merged.identifier.system, value: merged.identifier.value },
+    });
   }
   return merges;
 }
@@ -1221,7 +1369,15 @@ function mapMerge(ctx: Ctx): MergeInstruction[] {
 /** Patient, optional visit (only with a visit number) for result/order/immunization messages. */
 function visitFor(pv1: Hl7Segment, patient: PatientCtx, ctx: Ctx): EncounterCtx | undefined {
   if (!pv1.value(19)) return undefined;
-  return mapEncounter(pv1, nextSegment(ctx.msg, pv1, 'PV2', ['PID', 'PV1', 'ORC', 'OBR', 'RXA', 'OBX']), undefined, patient, ctx, 'other', 'create');
+  return mapEncounter(
+    pv1,
+    nextSegment(ctx.msg, pv1, 'PV2', ['PID', 'PV1', 'ORC', 'OBR', 'RXA', 'OBX']),
+    undefined,
+    patient,
+    ctx,
+    'other',
+    'create',
+  );
 }
 
 function mapOru(ctx: Ctx): void {
@@ -1262,7 +1418,14 @@ function mapOru(ctx: Ctx): void {
         if (group) {
           const o = mapObservation(
             seg,
-            { patient, encounter, scope: group.keys.scope, category: 'laboratory', specimen: group.inSpecimen, effectiveFallback: group.effective },
+            {
+              patient,
+              encounter,
+              scope: group.keys.scope,
+              category: 'laboratory',
+              specimen: group.inSpecimen,
+              effectiveFallback: group.effective,
+            },
             ctx,
           );
           if (o && !group.observations.includes(o)) group.observations.push(o);

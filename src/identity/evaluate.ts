@@ -9,7 +9,18 @@ import type { Patient } from '@medplum/fhirtypes';
 import { decodeMessage } from '../hl7v2/charset.js';
 import { parseHl7 } from '../hl7v2/parser.js';
 import { toFhir } from '../hl7v2/to-fhir.js';
-import { compare, decide, estimateU, fitEm, loadLinkageConfig, MemoryIndex, weightsOf, type Comparison, type Parameters, type Weights } from './linkage.js';
+import {
+  compare,
+  decide,
+  estimateU,
+  fitEm,
+  loadLinkageConfig,
+  MemoryIndex,
+  weightsOf,
+  type Comparison,
+  type Parameters,
+  type Weights,
+} from './linkage.js';
 import { blockingKeys, toIdentityRecord, type IdentityRecord } from './record.js';
 
 export interface LabelledRecord {
@@ -29,9 +40,12 @@ export function loadSimulatedIdentities(dir: string): LabelledRecord[] {
     if (record.idNumber && truePerson === p.id) byIdNumber.set(record.idNumber, truePerson);
     out.push({ record, truePerson });
   }
-  const truth = JSON.parse(fs.readFileSync(path.join(dir, 'truth.json'), 'utf8')) as { identities: { personId: string; records: { source: string; facility: string; id: string }[] }[] };
+  const truth = JSON.parse(fs.readFileSync(path.join(dir, 'truth.json'), 'utf8')) as {
+    identities: { personId: string; records: { source: string; facility: string; id: string }[] }[];
+  };
   const hl7Truth = new Map<string, string>();
-  for (const p of truth.identities) for (const r of p.records) if (r.source === 'hl7v2') hl7Truth.set(`${r.facility.replace(/^org-/, '')}|${r.id}`, p.personId);
+  for (const p of truth.identities)
+    for (const r of p.records) if (r.source === 'hl7v2') hl7Truth.set(`${r.facility.replace(/^org-/, '')}|${r.id}`, p.personId);
   const seen = new Set<string>();
   const hl7Dir = path.join(dir, 'hl7');
   for (const file of fs.existsSync(hl7Dir) ? fs.readdirSync(hl7Dir).filter((f) => f.endsWith('.hl7')) : []) {
@@ -39,7 +53,10 @@ export function loadSimulatedIdentities(dir: string): LabelledRecord[] {
     let start = 0;
     const msgs: Buffer[] = [];
     for (let i = 1; i <= text.length; i++) {
-      if (i === text.length || (text[i - 1] === 0x0d || text[i - 1] === 0x0a) && text[i] === 0x4d && text[i + 1] === 0x53 && text[i + 2] === 0x48) {
+      if (
+        i === text.length ||
+        ((text[i - 1] === 0x0d || text[i - 1] === 0x0a) && text[i] === 0x4d && text[i + 1] === 0x53 && text[i + 2] === 0x48)
+      ) {
         msgs.push(text.subarray(start, i));
         start = i;
       }
@@ -122,7 +139,12 @@ export function fitWeights(records: IdentityRecord[]): { parameters: Parameters;
 }
 
 /** `keysOf` lets experiments try other blocking keys; production uses `blockingKeys`. */
-export function evaluateLinkage(labelled: LabelledRecord[], weights: Weights, thresholds = loadLinkageConfig().thresholds, keysOf: (r: IdentityRecord) => string[] = blockingKeys): LinkageResult {
+export function evaluateLinkage(
+  labelled: LabelledRecord[],
+  weights: Weights,
+  thresholds = loadLinkageConfig().thresholds,
+  keysOf: (r: IdentityRecord) => string[] = blockingKeys,
+): LinkageResult {
   const index = new MemoryIndex();
   const personOf = new Map<string, string>();
   const decisions: Record<string, number> = { id: 0, auto: 0, review: 0, new: 0 };

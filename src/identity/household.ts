@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Group } from '@medplum/fhirtypes';
-import { YIFANG_BASE } from '../fhir/uris.js';
+import { YIFANG_BASE } from '../shared/uris.js';
 import type { IdentityRecord } from './record.js';
 
 /** Identifier system of an address household: the value is the normalised address key. */

@@ -44,7 +44,11 @@ const configFile = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.
 let cachedConfig: LinkageConfig | undefined;
 export function loadLinkageConfig(): LinkageConfig {
   if (!cachedConfig) {
-    const raw = JSON.parse(fs.readFileSync(configFile, 'utf8')) as { thresholds: LinkageConfig['thresholds']; priorMatchShare: number; defaults: Record<Field, Record<string, [number, number]>> };
+    const raw = JSON.parse(fs.readFileSync(configFile, 'utf8')) as {
+      thresholds: LinkageConfig['thresholds'];
+      priorMatchShare: number;
+      defaults: Record<Field, Record<string, [number, number]>>;
+    };
     const defaults = {} as Parameters;
     for (const f of FIELD_NAMES) {
       const levels = FIELDS[f];
@@ -166,7 +170,13 @@ export function score(c: Comparison, w: Weights): number {
  * Estimates m and u from unlabelled comparison vectors (conditional independence between
  * fields; a missing field contributes nothing). Returns the fitted parameters and the match share.
  */
-export function fitEm(comparisons: Comparison[], start: Parameters, priorMatchShare: number, iterations = 50, fixedU?: Record<Field, number[]>): { parameters: Parameters; matchShare: number; iterations: number } {
+export function fitEm(
+  comparisons: Comparison[],
+  start: Parameters,
+  priorMatchShare: number,
+  iterations = 50,
+  fixedU?: Record<Field, number[]>,
+): { parameters: Parameters; matchShare: number; iterations: number } {
   // Collapse identical patterns: EM then costs per distinct pattern, not per pair.
   const patterns = new Map<string, { c: Comparison; n: number }>();
   for (const c of comparisons) {
@@ -287,7 +297,8 @@ export function decide(r: IdentityRecord, candidates: Candidate[], w: Weights, t
   const top = ranked[0];
   if (top?.idMatch) return { kind: 'id', personId: top.personId, score: top.score, assurance: 'level4', ranked };
   if (top && top.score >= thresholds.upper) return { kind: 'auto', personId: top.personId, score: top.score, assurance: 'level3', ranked };
-  if (top && top.score >= thresholds.lower) return { kind: 'review', personId: top.personId, score: top.score, assurance: 'level2', ranked };
+  if (top && top.score >= thresholds.lower)
+    return { kind: 'review', personId: top.personId, score: top.score, assurance: 'level2', ranked };
   return { kind: 'new', assurance: r.idNumber ? 'level4' : 'level3', ranked };
 }
 

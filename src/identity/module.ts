@@ -53,7 +53,12 @@ const identityModule: YifangModule = {
     const mpi = new Mpi(db, repo);
 
     /** Runs a manual decision in one transaction with its audit record; maps domain errors to 400. */
-    const decide = async <T>(req: FastifyRequest, subtype: string, entities: string[], fn: (client: import('pg').PoolClient, username: string) => Promise<T>): Promise<T> => {
+    const decide = async <T>(
+      req: FastifyRequest,
+      subtype: string,
+      entities: string[],
+      fn: (client: import('pg').PoolClient, username: string) => Promise<T>,
+    ): Promise<T> => {
       const user = await ctx.guard(req, 'fhir:write');
       try {
         return await db.transaction(async (client) => {
@@ -70,15 +75,23 @@ const identityModule: YifangModule = {
     describeRoute({
       method: 'post',
       path: '/fhir/Patient/$match',
-      summary: 'FHIR Patient/$match: a Parameters resource with parameter "resource" (a Patient) and optional "count"; returns a searchset Bundle of candidate Patients with search.score (0–1) and match-grade',
+      summary:
+        'FHIR Patient/$match: a Parameters resource with parameter "resource" (a Patient) and optional "count"; returns a searchset Bundle of candidate Patients with search.score (0–1) and match-grade',
       tag: 'identity',
       requestBody: { contentType: 'application/fhir+json', schema: { type: 'object' } },
     });
     app.post('/fhir/Patient/$match', async (req, reply) => {
       await ctx.guard(req, 'fhir:read');
       const body = req.body as Parameters | Patient | undefined;
-      const patient = (body?.resourceType === 'Parameters' ? body.parameter?.find((p) => p.name === 'resource')?.resource : body?.resourceType === 'Patient' ? body : undefined) as Patient | undefined;
-      if (!patient || patient.resourceType !== 'Patient') throw badRequest('Send a Parameters resource with a parameter "resource" holding a Patient');
+      const patient = (
+        body?.resourceType === 'Parameters'
+          ? body.parameter?.find((p) => p.name === 'resource')?.resource
+          : body?.resourceType === 'Patient'
+            ? body
+            : undefined
+      ) as Patient | undefined;
+      if (!patient || patient.resourceType !== 'Patient')
+        throw badRequest('Send a Parameters resource with a parameter "resource" holding a Patient');
       const countParam = body?.resourceType === 'Parameters' ? body.parameter?.find((p) => p.name === 'count')?.valueInteger : undefined;
       const matches = await mpi.match(patient, countParam ?? 10);
       const { thresholds } = loadLinkageConfig();
@@ -102,7 +115,12 @@ const identityModule: YifangModule = {
       return reply.type(FHIR_JSON).send(bundle);
     });
 
-    describeRoute({ method: 'get', path: '/fhir/Person/{id}/$everything', summary: 'Everything about a person: the Person, all linked Patients and their records across facilities', tag: 'identity' });
+    describeRoute({
+      method: 'get',
+      path: '/fhir/Person/{id}/$everything',
+      summary: 'Everything about a person: the Person, all linked Patients and their records across facilities',
+      tag: 'identity',
+    });
     app.get<{ Params: { id: string } }>('/fhir/Person/:id/$everything', async (req, reply: FastifyReply) => {
       const user = await ctx.guard(req, 'fhir:read');
       const person = await repo.read('Person', req.params.id);
@@ -118,19 +136,49 @@ const identityModule: YifangModule = {
           }
         }
       }
-      audit.record({ user, action: 'R', subtype: 'everything', entities: [`Person/${req.params.id}`, ...patients.map((p) => `Patient/${p.patientId}`)], outcome: 'success', sourceAddress: req.ip });
-      return reply.type(FHIR_JSON).send({ resourceType: 'Bundle', type: 'searchset', total: out.length, entry: out.map((r) => ({ fullUrl: `${r.resourceType}/${r.id}`, resource: r, search: { mode: 'match' } })) });
+      audit.record({
+        user,
+        action: 'R',
+        subtype: 'everything',
+        entities: [`Person/${req.params.id}`, ...patients.map((p) => `Patient/${p.patientId}`)],
+        outcome: 'success',
+        sourceAddress: req.ip,
+      });
+      return reply
+        .type(FHIR_JSON)
+        .send({
+          resourceType: 'Bundle',
+          type: 'searchset',
+          total: out.length,
+          entry: out.map((r) => ({ fullUrl: `${r.resourceType}/${r.id}`, resource: r, search: { mode: 'match' } })),
+        });
     });
 
-    describeRoute({ method: 'get', path: '/api/identity/patients/{id}/person', summary: 'The person a Patient belongs to, with all its Patients (facility, assurance), its household (persons at the same address) and the household Groups (FHIR Group, also found with GET /fhir/Group?member=Patient/{id})', tag: 'identity' });
+    describeRoute({
+      method: 'get',
+      path: '/api/identity/patients/{id}/person',
+      summary:
+        'The person a Patient belongs to, with all its Patients (facility, assurance), its household (persons at the same address) and the household Groups (FHIR Group, also found with GET /fhir/Group?member=Patient/{id})',
+      tag: 'identity',
+    });
     app.get<{ Params: { id: string } }>('/api/identity/patients/:id/person', async (req) => {
       await ctx.guard(req, 'fhir:read');
       const personId = await mpi.personOfPatient(req.params.id);
       if (!personId) throw notFound(`Patient/${req.params.id} is not linked yet`);
-      return { personId, patients: await mpi.patientsOfPerson(personId), household: await mpi.householdOf(personId), householdGroups: await mpi.householdGroupsOf(personId) };
+      return {
+        personId,
+        patients: await mpi.patientsOfPerson(personId),
+        household: await mpi.householdOf(personId),
+        householdGroups: await mpi.householdGroupsOf(personId),
+      };
     });
 
-    describeRoute({ method: 'get', path: '/api/identity/review', summary: 'Open review items (pairs between the thresholds), highest score first', tag: 'identity' });
+    describeRoute({
+      method: 'get',
+      path: '/api/identity/review',
+      summary: 'Open review items (pairs between the thresholds), highest score first',
+      tag: 'identity',
+    });
     app.get('/api/identity/review', async (req) => {
       await ctx.guard(req, 'fhir:read');
       const r = await db.query(
@@ -141,47 +189,95 @@ const identityModule: YifangModule = {
       return { items: r.rows, thresholds: loadLinkageConfig().thresholds };
     });
 
-    describeRoute({ method: 'post', path: '/api/identity/review/{id}/link', summary: 'Accept a review item: link its Patient to the candidate person (audited, reversible)', tag: 'identity' });
+    describeRoute({
+      method: 'post',
+      path: '/api/identity/review/{id}/link',
+      summary: 'Accept a review item: link its Patient to the candidate person (audited, reversible)',
+      tag: 'identity',
+    });
     app.post<{ Params: { id: string } }>('/api/identity/review/:id/link', async (req) => {
-      const r = await db.query<{ patient_id: string; candidate_person_id: string }>(`SELECT patient_id, candidate_person_id FROM mpi_review WHERE id = $1 AND status = 'open'`, [Number(req.params.id) || 0]);
+      const r = await db.query<{ patient_id: string; candidate_person_id: string }>(
+        `SELECT patient_id, candidate_person_id FROM mpi_review WHERE id = $1 AND status = 'open'`,
+        [Number(req.params.id) || 0],
+      );
       const item = r.rows[0];
       if (!item) throw notFound(`No open review item ${req.params.id}`);
-      const event = await decide(req, 'identity-link', [`Patient/${item.patient_id}`, `Person/${item.candidate_person_id}`], (c, u) => mpi.link(c, item.patient_id, item.candidate_person_id, u, `review ${req.params.id}`));
+      const event = await decide(req, 'identity-link', [`Patient/${item.patient_id}`, `Person/${item.candidate_person_id}`], (c, u) =>
+        mpi.link(c, item.patient_id, item.candidate_person_id, u, `review ${req.params.id}`),
+      );
       return { event, personId: item.candidate_person_id };
     });
 
-    describeRoute({ method: 'post', path: '/api/identity/review/{id}/reject', summary: 'Reject a review item: the records stay different persons', tag: 'identity' });
+    describeRoute({
+      method: 'post',
+      path: '/api/identity/review/{id}/reject',
+      summary: 'Reject a review item: the records stay different persons',
+      tag: 'identity',
+    });
     app.post<{ Params: { id: string } }>('/api/identity/review/:id/reject', async (req) => {
-      const ok = await decide(req, 'identity-review-reject', [`mpi_review ${req.params.id}`], (c, u) => mpi.rejectReview(c, Number(req.params.id) || 0, u));
+      const ok = await decide(req, 'identity-review-reject', [`mpi_review ${req.params.id}`], (c, u) =>
+        mpi.rejectReview(c, Number(req.params.id) || 0, u),
+      );
       if (!ok) throw notFound(`No open review item ${req.params.id}`);
       return { ok };
     });
 
-    describeRoute({ method: 'post', path: '/api/identity/link', summary: 'Link a Patient to a Person: {"patient", "person", "reason"?}', tag: 'identity', requestBody: { contentType: 'application/json', schema: { type: 'object' } } });
+    describeRoute({
+      method: 'post',
+      path: '/api/identity/link',
+      summary: 'Link a Patient to a Person: {"patient", "person", "reason"?}',
+      tag: 'identity',
+      requestBody: { contentType: 'application/json', schema: { type: 'object' } },
+    });
     app.post('/api/identity/link', async (req) => {
       const patient = str(req.body, 'patient');
       const person = str(req.body, 'person');
-      const event = await decide(req, 'identity-link', [`Patient/${patient}`, `Person/${person}`], (c, u) => mpi.link(c, patient, person, u, (req.body as { reason?: string }).reason));
+      const event = await decide(req, 'identity-link', [`Patient/${patient}`, `Person/${person}`], (c, u) =>
+        mpi.link(c, patient, person, u, (req.body as { reason?: string }).reason),
+      );
       return { event };
     });
 
-    describeRoute({ method: 'post', path: '/api/identity/unlink', summary: 'Take a Patient out of its Person into a new one: {"patient", "reason"?}', tag: 'identity', requestBody: { contentType: 'application/json', schema: { type: 'object' } } });
+    describeRoute({
+      method: 'post',
+      path: '/api/identity/unlink',
+      summary: 'Take a Patient out of its Person into a new one: {"patient", "reason"?}',
+      tag: 'identity',
+      requestBody: { contentType: 'application/json', schema: { type: 'object' } },
+    });
     app.post('/api/identity/unlink', async (req) => {
       const patient = str(req.body, 'patient');
-      return decide(req, 'identity-unlink', [`Patient/${patient}`], (c, u) => mpi.unlink(c, patient, u, (req.body as { reason?: string }).reason));
+      return decide(req, 'identity-unlink', [`Patient/${patient}`], (c, u) =>
+        mpi.unlink(c, patient, u, (req.body as { reason?: string }).reason),
+      );
     });
 
-    describeRoute({ method: 'post', path: '/api/identity/merge', summary: 'Merge two persons: {"from", "into", "reason"?}', tag: 'identity', requestBody: { contentType: 'application/json', schema: { type: 'object' } } });
+    describeRoute({
+      method: 'post',
+      path: '/api/identity/merge',
+      summary: 'Merge two persons: {"from", "into", "reason"?}',
+      tag: 'identity',
+      requestBody: { contentType: 'application/json', schema: { type: 'object' } },
+    });
     app.post('/api/identity/merge', async (req) => {
       const from = str(req.body, 'from');
       const into = str(req.body, 'into');
-      const event = await decide(req, 'identity-merge', [`Person/${from}`, `Person/${into}`], (c, u) => mpi.merge(c, from, into, u, (req.body as { reason?: string }).reason));
+      const event = await decide(req, 'identity-merge', [`Person/${from}`, `Person/${into}`], (c, u) =>
+        mpi.merge(c, from, into, u, (req.body as { reason?: string }).reason),
+      );
       return { event };
     });
 
-    describeRoute({ method: 'post', path: '/api/identity/events/{id}/undo', summary: 'Undo a manual link, unlink or merge', tag: 'identity' });
+    describeRoute({
+      method: 'post',
+      path: '/api/identity/events/{id}/undo',
+      summary: 'Undo a manual link, unlink or merge',
+      tag: 'identity',
+    });
     app.post<{ Params: { id: string } }>('/api/identity/events/:id/undo', async (req) => {
-      const event = await decide(req, 'identity-undo', [`mpi_event ${req.params.id}`], (c, u) => mpi.undo(c, Number(req.params.id) || 0, u));
+      const event = await decide(req, 'identity-undo', [`mpi_event ${req.params.id}`], (c, u) =>
+        mpi.undo(c, Number(req.params.id) || 0, u),
+      );
       return { event };
     });
 
@@ -191,11 +287,23 @@ const identityModule: YifangModule = {
       return { items: (await db.query('SELECT * FROM mpi_event ORDER BY id DESC LIMIT 200')).rows };
     });
 
-    describeRoute({ method: 'post', path: '/api/identity/weights/fit', summary: 'Re-estimate the m/u weights by EM on the index and use them from now on', tag: 'identity' });
+    describeRoute({
+      method: 'post',
+      path: '/api/identity/weights/fit',
+      summary: 'Re-estimate the m/u weights by EM on the index and use them from now on',
+      tag: 'identity',
+    });
     app.post('/api/identity/weights/fit', async (req) => {
       const user = await ctx.guard(req, 'users:manage');
       const fit = await mpi.fitWeights();
-      audit.record({ user, action: 'U', subtype: 'identity-fit-weights', entities: [`${fit.pairs} pairs`], outcome: 'success', sourceAddress: req.ip });
+      audit.record({
+        user,
+        action: 'U',
+        subtype: 'identity-fit-weights',
+        entities: [`${fit.pairs} pairs`],
+        outcome: 'success',
+        sourceAddress: req.ip,
+      });
       return fit;
     });
   },

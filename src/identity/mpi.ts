@@ -13,7 +13,19 @@ import type { Patient, Person, Resource } from '@medplum/fhirtypes';
 import type { FhirRepository } from '../fhir/repository.js';
 import type { Database } from '../platform/db.js';
 import { candidateComparisons } from './evaluate.js';
-import { decide, fitEm, loadLinkageConfig, MemoryIndex, rankCandidates, weightsOf, type Assurance, type Candidate, type Decision, type Parameters, type Weights } from './linkage.js';
+import {
+  decide,
+  fitEm,
+  loadLinkageConfig,
+  MemoryIndex,
+  rankCandidates,
+  weightsOf,
+  type Assurance,
+  type Candidate,
+  type Decision,
+  type Parameters,
+  type Weights,
+} from './linkage.js';
 import { householdGroup, householdGroupId, householdKey, type HouseholdMember } from './household.js';
 import { blockingKeys, toIdentityRecord, type IdentityRecord } from './record.js';
 import { storeResources } from './store-resources.js';
@@ -140,7 +152,10 @@ export class Mpi {
       let personId: string;
       let assurance: Assurance;
       let score: number | null = null;
-      const survivor = replacedBy ? (await client.query<{ person_id: string }>('SELECT person_id FROM mpi_record WHERE patient_id = $1', [replacedBy])).rows[0]?.person_id : undefined;
+      const survivor = replacedBy
+        ? (await client.query<{ person_id: string }>('SELECT person_id FROM mpi_record WHERE patient_id = $1', [replacedBy])).rows[0]
+            ?.person_id
+        : undefined;
       if (survivor) {
         personId = survivor;
         assurance = 'level4';
@@ -154,7 +169,14 @@ export class Mpi {
           createdPersons.add(personId);
         }
         assurance = d.assurance;
-        if (d.kind === 'review') reviews.push({ patient: r.patientId, person: d.personId!, candidatePatient: d.ranked[0]!.patientId, score: d.score!, comparison: d.ranked[0]!.comparison });
+        if (d.kind === 'review')
+          reviews.push({
+            patient: r.patientId,
+            person: d.personId!,
+            candidatePatient: d.ranked[0]!.patientId,
+            score: d.score!,
+            comparison: d.ranked[0]!.comparison,
+          });
         outcomes.push({ patientId: r.patientId, personId, decision: d.kind, ...(d.score !== undefined ? { score: d.score } : {}) });
       }
       newRecords.push({ r, personId, assurance, score });
@@ -166,9 +188,14 @@ export class Mpi {
         `UPDATE mpi_record m SET data = x.data, updated_at = now() FROM jsonb_to_recordset($1::jsonb) AS x(patient_id text, data jsonb) WHERE m.patient_id = x.patient_id`,
         [JSON.stringify(changed.map((c) => ({ patient_id: c.record.patientId, data: c.record })))],
       );
-      await this.deleteBlocks(client, changed.map((c) => c.previous));
+      await this.deleteBlocks(
+        client,
+        changed.map((c) => c.previous),
+      );
     }
-    const blockRows = [...newRecords.map((n) => n.r), ...changed.map((c) => c.record)].flatMap((r) => keysOf.get(r.patientId)!.map((key) => [key, r.patientId] as const));
+    const blockRows = [...newRecords.map((n) => n.r), ...changed.map((c) => c.record)].flatMap((r) =>
+      keysOf.get(r.patientId)!.map((key) => [key, r.patientId] as const),
+    );
     if (newRecords.length) {
       await this.copyOrInsert(
         client,
@@ -180,7 +207,13 @@ export class Mpi {
       );
     }
     if (blockRows.length) {
-      await this.copyOrInsert(client, 'mpi_block', ['key', 'patient_id'], blockRows, 'INSERT INTO mpi_block (key, patient_id) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING');
+      await this.copyOrInsert(
+        client,
+        'mpi_block',
+        ['key', 'patient_id'],
+        blockRows,
+        'INSERT INTO mpi_block (key, patient_id) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING',
+      );
     }
     if (reviews.length) {
       await client.query(
@@ -192,7 +225,8 @@ export class Mpi {
     }
     if (this.options.writePersons !== false) {
       const created = new Map<string, PersonRecord[]>([...createdPersons].map((id) => [id, []]));
-      for (const n of newRecords) created.get(n.personId)?.push({ person_id: n.personId, patient_id: n.r.patientId, assurance: n.assurance, data: n.r });
+      for (const n of newRecords)
+        created.get(n.personId)?.push({ person_id: n.personId, patient_id: n.r.patientId, assurance: n.assurance, data: n.r });
       await this.refreshPersons(client, [...touchedPersons], [], created);
     }
     return outcomes;
@@ -204,8 +238,15 @@ export class Mpi {
    * after all (a leftover blocking row), the savepoint takes the COPY back and the same rows go in
    * by INSERT … ON CONFLICT DO NOTHING, as they do without a checked-out connection.
    */
-  private async copyOrInsert(client: Queryable, table: string, columns: string[], rows: (readonly (string | number | null)[])[], insertSql: string): Promise<void> {
-    const insert = () => client.query({ name: `mpi-insert-${table}`, text: insertSql, values: columns.map((_, i) => rows.map((r) => r[i])) });
+  private async copyOrInsert(
+    client: Queryable,
+    table: string,
+    columns: string[],
+    rows: (readonly (string | number | null)[])[],
+    insertSql: string,
+  ): Promise<void> {
+    const insert = () =>
+      client.query({ name: `mpi-insert-${table}`, text: insertSql, values: columns.map((_, i) => rows.map((r) => r[i])) });
     if (!this.canCopy(client)) {
       await insert();
       return;
@@ -241,7 +282,11 @@ export class Mpi {
         ids.push(r.patientId);
       }
     }
-    if (keys.length) await client.query('DELETE FROM mpi_block b USING unnest($1::text[], $2::text[]) AS x(key, patient_id) WHERE b.key = x.key AND b.patient_id = x.patient_id', [keys, ids]);
+    if (keys.length)
+      await client.query(
+        'DELETE FROM mpi_block b USING unnest($1::text[], $2::text[]) AS x(key, patient_id) WHERE b.key = x.key AND b.patient_id = x.patient_id',
+        [keys, ids],
+      );
   }
 
   /** A40 seen on a Patient already indexed: move it to its survivor's person. */
@@ -249,15 +294,24 @@ export class Mpi {
     const s = await client.query<{ person_id: string }>('SELECT person_id FROM mpi_record WHERE patient_id = $1', [survivorPatient]);
     const to = s.rows[0]?.person_id;
     if (!to) return;
-    const from = await client.query<{ person_id: string }>(`UPDATE mpi_record SET person_id = $2, assurance = 'level4' WHERE patient_id = $1 RETURNING person_id`, [patientId, to]);
+    const from = await client.query<{ person_id: string }>(
+      `UPDATE mpi_record SET person_id = $2, assurance = 'level4' WHERE patient_id = $1 RETURNING person_id`,
+      [patientId, to],
+    );
     touched.add(to);
     if (from.rows[0]) touched.add(from.rows[0].person_id);
   }
 
   async removePatient(client: Queryable, patientId: string): Promise<void> {
-    const r = await client.query<{ person_id: string; data: IdentityRecord }>('DELETE FROM mpi_record WHERE patient_id = $1 RETURNING person_id, data', [patientId]);
+    const r = await client.query<{ person_id: string; data: IdentityRecord }>(
+      'DELETE FROM mpi_record WHERE patient_id = $1 RETURNING person_id, data',
+      [patientId],
+    );
     if (r.rows[0]) await this.deleteBlocks(client, [r.rows[0].data]);
-    await client.query(`UPDATE mpi_review SET status = 'rejected', resolved_by = 'system', resolved_at = now() WHERE patient_id = $1 AND status = 'open'`, [patientId]);
+    await client.query(
+      `UPDATE mpi_review SET status = 'rejected', resolved_by = 'system', resolved_at = now() WHERE patient_id = $1 AND status = 'open'`,
+      [patientId],
+    );
     if (r.rows[0]) await this.refreshPersons(client, [r.rows[0].person_id], [patientId]);
   }
 
@@ -267,13 +321,24 @@ export class Mpi {
    * `created`: persons new in the caller's batch with their records, which need no lookups (a
    * registration burst is mostly new persons).
    */
-  async refreshPersons(client: Queryable, personIds: string[], removedPatients: string[] = [], created = new Map<string, PersonRecord[]>()): Promise<void> {
+  async refreshPersons(
+    client: Queryable,
+    personIds: string[],
+    removedPatients: string[] = [],
+    created = new Map<string, PersonRecord[]>(),
+  ): Promise<void> {
     if (!personIds.length) return;
     const stored = personIds.filter((id) => !created.has(id));
     const rows = stored.length
-      ? (await client.query<PersonRecord>('SELECT person_id, patient_id, assurance, data FROM mpi_record WHERE person_id = ANY($1) ORDER BY patient_id', [stored])).rows
+      ? (
+          await client.query<PersonRecord>(
+            'SELECT person_id, patient_id, assurance, data FROM mpi_record WHERE person_id = ANY($1) ORDER BY patient_id',
+            [stored],
+          )
+        ).rows
       : [];
-    for (const list of created.values()) rows.push(...list.sort((a, b) => (a.patient_id < b.patient_id ? -1 : a.patient_id > b.patient_id ? 1 : 0)));
+    for (const list of created.values())
+      rows.push(...list.sort((a, b) => (a.patient_id < b.patient_id ? -1 : a.patient_id > b.patient_id ? 1 : 0)));
     const byPerson = new Map<string, PersonRecord[]>();
     for (const r of rows) {
       const list = byPerson.get(r.person_id) ?? [];
@@ -288,7 +353,11 @@ export class Mpi {
         continue;
       }
       // The record with a valid ID number and a hanzi name speaks for the person.
-      const best = [...list].sort((a, b) => Number(!!b.data.idNumber) - Number(!!a.data.idNumber) || Number(/[\u4e00-\u9fff]/.test(b.data.name)) - Number(/[\u4e00-\u9fff]/.test(a.data.name)))[0]!.data;
+      const best = [...list].sort(
+        (a, b) =>
+          Number(!!b.data.idNumber) - Number(!!a.data.idNumber) ||
+          Number(/[\u4e00-\u9fff]/.test(b.data.name)) - Number(/[\u4e00-\u9fff]/.test(a.data.name)),
+      )[0]!.data;
       const person: Person = {
         resourceType: 'Person',
         id,
@@ -312,36 +381,65 @@ export class Mpi {
   }
 
   /** Brings mpi_household and the household Groups of these Patients up to date. */
-  private async refreshHouseholds(client: Queryable, members: { patientId: string; personId: string; key: string | undefined }[], removedPatients: string[], newPatients = new Set<string>()): Promise<void> {
+  private async refreshHouseholds(
+    client: Queryable,
+    members: { patientId: string; personId: string; key: string | undefined }[],
+    removedPatients: string[],
+    newPatients = new Set<string>(),
+  ): Promise<void> {
     if (!members.length && !removedPatients.length) return;
     // Patients new to the index have no household rows to replace.
     const patientIds = [...members.map((m) => m.patientId).filter((id) => !newPatients.has(id)), ...removedPatients];
-    const before = patientIds.length ? await client.query<{ address_key: string }>('DELETE FROM mpi_household WHERE patient_id = ANY($1) RETURNING address_key', [patientIds]) : { rows: [] };
+    const before = patientIds.length
+      ? await client.query<{ address_key: string }>('DELETE FROM mpi_household WHERE patient_id = ANY($1) RETURNING address_key', [
+          patientIds,
+        ])
+      : { rows: [] };
     const now = members.filter((m): m is { patientId: string; personId: string; key: string } => !!m.key);
     if (now.length) {
-      await client.query('INSERT INTO mpi_household (address_key, patient_id, person_id) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])', [now.map((m) => m.key), now.map((m) => m.patientId), now.map((m) => m.personId)]);
+      await client.query(
+        'INSERT INTO mpi_household (address_key, patient_id, person_id) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])',
+        [now.map((m) => m.key), now.map((m) => m.patientId), now.map((m) => m.personId)],
+      );
     }
     const keys = [...new Set([...before.rows.map((r) => r.address_key), ...now.map((m) => m.key)])];
     if (!keys.length) return;
-    const all = await client.query<{ address_key: string; patient_id: string; person_id: string }>('SELECT address_key, patient_id, person_id FROM mpi_household WHERE address_key = ANY($1)', [keys]);
+    const all = await client.query<{ address_key: string; patient_id: string; person_id: string }>(
+      'SELECT address_key, patient_id, person_id FROM mpi_household WHERE address_key = ANY($1)',
+      [keys],
+    );
     const byKey = new Map<string, HouseholdMember[]>(keys.map((k) => [k, []]));
     for (const r of all.rows) byKey.get(r.address_key)!.push({ patientId: r.patient_id, personId: r.person_id });
     for (const [key, list] of byKey) if (!list.length) await this.repo.delete('Group', householdGroupId(key), client).catch(() => false);
-    await storeResources(this.db, client, [...byKey].filter(([, list]) => list.length).map(([key, list]) => householdGroup(key, list)));
+    await storeResources(
+      this.db,
+      client,
+      [...byKey].filter(([, list]) => list.length).map(([key, list]) => householdGroup(key, list)),
+    );
   }
 
   // ---------------------------------------------------------------- manual decisions
 
   private async move(client: Queryable, patient: string, to: string, assurance: Assurance): Promise<Move> {
-    const r = await client.query<{ person_id: string; assurance: string }>('SELECT person_id, assurance FROM mpi_record WHERE patient_id = $1 FOR UPDATE', [patient]);
+    const r = await client.query<{ person_id: string; assurance: string }>(
+      'SELECT person_id, assurance FROM mpi_record WHERE patient_id = $1 FOR UPDATE',
+      [patient],
+    );
     const row = r.rows[0];
     if (!row) throw new Error(`Patient/${patient} is not in the person index`);
-    await client.query('UPDATE mpi_record SET person_id = $2, assurance = $3, updated_at = now() WHERE patient_id = $1', [patient, to, assurance]);
+    await client.query('UPDATE mpi_record SET person_id = $2, assurance = $3, updated_at = now() WHERE patient_id = $1', [
+      patient,
+      to,
+      assurance,
+    ]);
     return { patient, from: row.person_id, to, fromAssurance: row.assurance };
   }
 
   private async recordEvent(client: Queryable, action: string, username: string, moves: Move[], reason?: string): Promise<number> {
-    const r = await client.query<{ id: number }>('INSERT INTO mpi_event (action, username, moves, reason) VALUES ($1, $2, $3, $4) RETURNING id', [action, username, JSON.stringify(moves), reason ?? null]);
+    const r = await client.query<{ id: number }>(
+      'INSERT INTO mpi_event (action, username, moves, reason) VALUES ($1, $2, $3, $4) RETURNING id',
+      [action, username, JSON.stringify(moves), reason ?? null],
+    );
     await this.refreshPersons(client, [...new Set(moves.flatMap((m) => [m.from, m.to]))]);
     return r.rows[0]!.id;
   }
@@ -351,7 +449,10 @@ export class Mpi {
     const exists = await client.query('SELECT 1 FROM mpi_record WHERE person_id = $1 LIMIT 1', [person]);
     if (!exists.rows.length) throw new Error(`Person/${person} has no records`);
     const m = await this.move(client, patient, person, 'level3');
-    await client.query(`UPDATE mpi_review SET status = 'linked', resolved_by = $3, resolved_at = now() WHERE patient_id = $1 AND candidate_person_id = $2 AND status = 'open'`, [patient, person, username]);
+    await client.query(
+      `UPDATE mpi_review SET status = 'linked', resolved_by = $3, resolved_at = now() WHERE patient_id = $1 AND candidate_person_id = $2 AND status = 'open'`,
+      [patient, person, username],
+    );
     return this.recordEvent(client, 'link', username, [m], reason);
   }
 
@@ -374,7 +475,10 @@ export class Mpi {
 
   /** Reverses a manual event (each moved Patient goes back where it was). */
   async undo(client: Queryable, eventId: number, username: string): Promise<number> {
-    const e = await client.query<{ moves: Move[]; undone_by: number | null; action: string }>('SELECT moves, undone_by, action FROM mpi_event WHERE id = $1 FOR UPDATE', [eventId]);
+    const e = await client.query<{ moves: Move[]; undone_by: number | null; action: string }>(
+      'SELECT moves, undone_by, action FROM mpi_event WHERE id = $1 FOR UPDATE',
+      [eventId],
+    );
     const row = e.rows[0];
     if (!row) throw new Error(`No identity event ${eventId}`);
     if (row.undone_by) throw new Error(`Event ${eventId} was already undone by event ${row.undone_by}`);
@@ -386,14 +490,22 @@ export class Mpi {
   }
 
   async rejectReview(client: Queryable, reviewId: number, username: string): Promise<boolean> {
-    const r = await client.query(`UPDATE mpi_review SET status = 'rejected', resolved_by = $2, resolved_at = now() WHERE id = $1 AND status = 'open'`, [reviewId, username]);
+    const r = await client.query(
+      `UPDATE mpi_review SET status = 'rejected', resolved_by = $2, resolved_at = now() WHERE id = $1 AND status = 'open'`,
+      [reviewId, username],
+    );
     return (r.rowCount ?? 0) > 0;
   }
 
   // ---------------------------------------------------------------- queries
 
   /** Scored candidates for a Patient (FHIR $match): best record per person. */
-  async match(patient: Patient, count = 10): Promise<{ personId: string; patientId: string; score: number; idMatch: boolean; grade: 'certain' | 'probable' | 'possible' | 'certainly-not' }[]> {
+  async match(
+    patient: Patient,
+    count = 10,
+  ): Promise<
+    { personId: string; patientId: string; score: number; idMatch: boolean; grade: 'certain' | 'probable' | 'possible' | 'certainly-not' }[]
+  > {
     const r = toIdentityRecord({ ...patient, id: patient.id ?? '$match-input' });
     const keys = blockingKeys(r);
     if (!keys.length) return [];
@@ -402,7 +514,11 @@ export class Mpi {
       [keys],
     );
     const { thresholds } = loadLinkageConfig();
-    const ranked = rankCandidates(r, found.rows.map((x) => ({ record: x.data, personId: x.person_id })), await this.currentWeights());
+    const ranked = rankCandidates(
+      r,
+      found.rows.map((x) => ({ record: x.data, personId: x.person_id })),
+      await this.currentWeights(),
+    );
     return ranked.slice(0, count).map((c) => ({
       personId: c.personId,
       patientId: c.patientId,
@@ -418,7 +534,10 @@ export class Mpi {
   }
 
   async patientsOfPerson(personId: string): Promise<{ patientId: string; assurance: string; data: IdentityRecord }[]> {
-    const r = await this.db.query<{ patient_id: string; assurance: string; data: IdentityRecord }>('SELECT patient_id, assurance, data FROM mpi_record WHERE person_id = $1 ORDER BY patient_id', [personId]);
+    const r = await this.db.query<{ patient_id: string; assurance: string; data: IdentityRecord }>(
+      'SELECT patient_id, assurance, data FROM mpi_record WHERE person_id = $1 ORDER BY patient_id',
+      [personId],
+    );
     return r.rows.map((x) => ({ patientId: x.patient_id, assurance: x.assurance, data: x.data }));
   }
 
@@ -435,15 +554,25 @@ export class Mpi {
    * existing index, whose households had no Groups yet), in transactions of 500 households.
    */
   async rebuildHouseholdGroups(): Promise<{ households: number; members: number }> {
-    const keys = (await this.db.query<{ address_key: string }>('SELECT DISTINCT address_key FROM mpi_household ORDER BY 1')).rows.map((r) => r.address_key);
+    const keys = (await this.db.query<{ address_key: string }>('SELECT DISTINCT address_key FROM mpi_household ORDER BY 1')).rows.map(
+      (r) => r.address_key,
+    );
     let members = 0;
     for (let i = 0; i < keys.length; i += 500) {
       const chunk = keys.slice(i, i + 500);
       members += await this.db.transaction(async (client) => {
-        const rows = await client.query<{ address_key: string; patient_id: string; person_id: string }>('SELECT address_key, patient_id, person_id FROM mpi_household WHERE address_key = ANY($1)', [chunk]);
+        const rows = await client.query<{ address_key: string; patient_id: string; person_id: string }>(
+          'SELECT address_key, patient_id, person_id FROM mpi_household WHERE address_key = ANY($1)',
+          [chunk],
+        );
         const byKey = new Map<string, HouseholdMember[]>();
-        for (const r of rows.rows) byKey.set(r.address_key, [...(byKey.get(r.address_key) ?? []), { patientId: r.patient_id, personId: r.person_id }]);
-        await storeResources(this.db, client, [...byKey].map(([key, list]) => householdGroup(key, list)));
+        for (const r of rows.rows)
+          byKey.set(r.address_key, [...(byKey.get(r.address_key) ?? []), { patientId: r.patient_id, personId: r.person_id }]);
+        await storeResources(
+          this.db,
+          client,
+          [...byKey].map(([key, list]) => householdGroup(key, list)),
+        );
         return rows.rows.length;
       });
     }
@@ -452,7 +581,10 @@ export class Mpi {
 
   /** The household Groups (one per address) the Patients of this person belong to. */
   async householdGroupsOf(personId: string): Promise<{ group: string; addressKey: string }[]> {
-    const r = await this.db.query<{ address_key: string }>('SELECT DISTINCT address_key FROM mpi_household WHERE person_id = $1 ORDER BY 1', [personId]);
+    const r = await this.db.query<{ address_key: string }>(
+      'SELECT DISTINCT address_key FROM mpi_household WHERE person_id = $1 ORDER BY 1',
+      [personId],
+    );
     return r.rows.map((x) => ({ group: `Group/${householdGroupId(x.address_key)}`, addressKey: x.address_key }));
   }
 
@@ -463,7 +595,11 @@ export class Mpi {
     const cfg = loadLinkageConfig();
     const comps = candidateComparisons(records);
     const fit = fitEm(comps, cfg.defaults, cfg.priorMatchShare, 100);
-    await this.db.query('INSERT INTO mpi_weights (pairs, match_share, parameters) VALUES ($1, $2, $3)', [comps.length, fit.matchShare, JSON.stringify(fit.parameters)]);
+    await this.db.query('INSERT INTO mpi_weights (pairs, match_share, parameters) VALUES ($1, $2, $3)', [
+      comps.length,
+      fit.matchShare,
+      JSON.stringify(fit.parameters),
+    ]);
     this.weights = undefined;
     return { pairs: comps.length, matchShare: fit.matchShare, parameters: fit.parameters };
   }

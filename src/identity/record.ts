@@ -4,7 +4,7 @@
  * address and a valid resident ID number. Plus the blocking keys that find candidates.
  */
 import type { Patient } from '@medplum/fhirtypes';
-import { AREA_CODE_EXTENSION } from '../fhir/uris.js';
+import { AREA_CODE_EXTENSION } from '../shared/uris.js';
 import { parseIdNumber, RESIDENT_ID_SYSTEM } from '../shared/id-number.js';
 import { COMPOUND_SURNAMES, PINYIN_GROUPS } from './pinyin-table.js';
 
@@ -64,7 +64,10 @@ export function toIdentityRecord(p: Patient): IdentityRecord {
   let family = name?.family ?? '';
   let given = (name?.given ?? []).join('');
   const text = name?.text ?? `${family}${given}`;
-  if (!family && text) ({ family, given } = isHanzi(text) ? splitName(text) : { family: text.split(/\s+/)[0] ?? '', given: text.split(/\s+/).slice(1).join('') });
+  if (!family && text)
+    ({ family, given } = isHanzi(text)
+      ? splitName(text)
+      : { family: text.split(/\s+/)[0] ?? '', given: text.split(/\s+/).slice(1).join('') });
   let rec: Pick<IdentityRecord, 'name' | 'namePinyin' | 'familyPinyin' | 'givenPinyin'>;
   // A newborn registered as "<mother>之子/之女" has no name of its own yet: leave the name out.
   if (/之[子女]$|^婴儿?$|^新生儿/.test(`${family}${given}`)) {
@@ -78,7 +81,9 @@ export function toIdentityRecord(p: Patient): IdentityRecord {
     const gp = given.toLowerCase().replace(/[^a-z]/g, '');
     rec = { name: `${fp} ${gp}`.trim(), namePinyin: fp + gp, familyPinyin: fp, givenPinyin: gp };
   }
-  const ids = (p.identifier ?? []).filter((i) => i.system === RESIDENT_ID_SYSTEM || i.type?.coding?.some((c) => c.code === 'NI' || c.code === 'NNCHN'));
+  const ids = (p.identifier ?? []).filter(
+    (i) => i.system === RESIDENT_ID_SYSTEM || i.type?.coding?.some((c) => c.code === 'NI' || c.code === 'NNCHN'),
+  );
   let idNumber: string | undefined;
   let idRaw: string | undefined;
   for (const i of ids) {
@@ -91,7 +96,10 @@ export function toIdentityRecord(p: Patient): IdentityRecord {
       break;
     }
   }
-  const phone = p.telecom?.find((t) => t.system === 'phone' && t.value)?.value?.replace(/\D/g, '').replace(/^86(?=1\d{10}$)/, '');
+  const phone = p.telecom
+    ?.find((t) => t.system === 'phone' && t.value)
+    ?.value?.replace(/\D/g, '')
+    .replace(/^86(?=1\d{10}$)/, '');
   const addr = p.address?.find((a) => a.use === 'home') ?? p.address?.[0];
   // The house part (road + number + building/unit/room, or group + number in villages): lines
   // without digits (街道/社区 names) are ordered differently by different senders, so they are left out.

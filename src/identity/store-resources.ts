@@ -16,7 +16,12 @@ import type { Database } from '../platform/db.js';
  * caller's transaction. `newIds`: ids the caller has just minted, stored as version 1 without
  * looking them up.
  */
-export async function storeResources(db: Database, client: Queryable, resources: Resource[], newIds: ReadonlySet<string> = new Set()): Promise<void> {
+export async function storeResources(
+  db: Database,
+  client: Queryable,
+  resources: Resource[],
+  newIds: ReadonlySet<string> = new Set(),
+): Promise<void> {
   if (!resources.length) return;
   const now = new Date().toISOString();
   const rows: PreparedRow[] = [];
@@ -28,19 +33,36 @@ export async function storeResources(db: Database, client: Queryable, resources:
   for (const [type, list] of groupBy(resources, (r) => r.resourceType)) {
     const def = getTypeDef(type)!;
     const ids = list.map((r) => r.id!).filter((id) => !newIds.has(id));
-    const current = ids.length ? (await client.query<{ id: string; version_id: number }>(`SELECT id, version_id FROM ${def.table} WHERE id = ANY($1::text[]) FOR UPDATE`, [ids])).rows : [];
+    const current = ids.length
+      ? (
+          await client.query<{ id: string; version_id: number }>(
+            `SELECT id, version_id FROM ${def.table} WHERE id = ANY($1::text[]) FOR UPDATE`,
+            [ids],
+          )
+        ).rows
+      : [];
     const version = new Map(current.map((r) => [r.id, Number(r.version_id)]));
     // A deleted resource comes back with the version after its deletion.
     const missing = ids.filter((id) => !version.has(id));
     if (missing.length) {
-      const h = await client.query<{ id: string; v: number }>('SELECT id, max(version_id) AS v FROM resource_history WHERE resource_type = $1 AND id = ANY($2::text[]) GROUP BY id', [type, missing]);
+      const h = await client.query<{ id: string; v: number }>(
+        'SELECT id, max(version_id) AS v FROM resource_history WHERE resource_type = $1 AND id = ANY($2::text[]) GROUP BY id',
+        [type, missing],
+      );
       for (const r of h.rows) version.set(r.id, Number(r.v));
     }
     for (const r of list) {
       const valid = validateFhirResource(r, type);
       const previous = version.get(r.id!);
       if (previous === undefined && bulk) fresh.push(prepareBulkRow({ ...valid, id: r.id } as Resource, now, { text: true }));
-      else rows.push(prepareRow({ ...valid, id: r.id, meta: { ...(valid.meta ?? {}), versionId: String((previous ?? 0) + 1), lastUpdated: now } } as Resource));
+      else
+        rows.push(
+          prepareRow({
+            ...valid,
+            id: r.id,
+            meta: { ...(valid.meta ?? {}), versionId: String((previous ?? 0) + 1), lastUpdated: now },
+          } as Resource),
+        );
     }
   }
   if (bulk && fresh.length) await writeNewBulkRows(db, bulk, fresh);

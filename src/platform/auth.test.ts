@@ -13,13 +13,25 @@ it('hashes passwords with a salt and verifies them', async () => {
 
 describeEachStore('authentication', (server) => {
   const login = (username: string, password: string) =>
-    fetch(`${server().url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+    fetch(`${server().url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
 
   it('logs in, serves /auth/me, and logs out', async () => {
-    await server().auth.addUser({ username: 'doctor.wang', password: 'secret-pw-1', displayName: '王医生', roles: ['clinician'], organization: '东城社区卫生服务中心' });
+    await server().auth.addUser({
+      username: 'doctor.wang',
+      password: 'secret-pw-1',
+      displayName: '王医生',
+      roles: ['clinician'],
+      organization: '东城社区卫生服务中心',
+    });
     expect((await login('doctor.wang', 'nope-nope')).status).toBe(401);
     expect((await login('nobody', 'secret-pw-1')).status).toBe(401);
-    expect((await fetch(`${server().url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(400);
+    expect(
+      (await fetch(`${server().url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status,
+    ).toBe(400);
     const res = await login('doctor.wang', 'secret-pw-1');
     expect(res.status).toBe(200);
     const { access_token: token, user } = (await res.json()) as { access_token: string; user: { roles: string[]; organization: string } };
@@ -33,7 +45,9 @@ describeEachStore('authentication', (server) => {
   it('refuses bad users and unknown roles with a message naming the field', async () => {
     await expect(server().auth.addUser({ username: 'x', password: 'long-enough', roles: ['admin'] })).rejects.toThrow(/username/);
     await expect(server().auth.addUser({ username: 'okname', password: 'short', roles: ['admin'] })).rejects.toThrow(/password/);
-    await expect(server().auth.addUser({ username: 'okname', password: 'long-enough', roles: ['wizard'] })).rejects.toThrow(/role 'wizard'/);
+    await expect(server().auth.addUser({ username: 'okname', password: 'long-enough', roles: ['wizard'] })).rejects.toThrow(
+      /role 'wizard'/,
+    );
   });
 
   it('serves health, metadata and OpenAPI without a token, everything else with one', async () => {

@@ -12,7 +12,18 @@ const SCRYPT = { N: 16384, r: 8, p: 1 };
 
 /** What each role may do. Routes declare the permission they need. */
 export const ROLE_PERMISSIONS = {
-  admin: ['fhir:read', 'fhir:write', 'fhir:delete', 'audit:read', 'users:manage', 'import', 'surveillance:read', 'surveillance:write', 'care:read', 'care:write'],
+  admin: [
+    'fhir:read',
+    'fhir:write',
+    'fhir:delete',
+    'audit:read',
+    'users:manage',
+    'import',
+    'surveillance:read',
+    'surveillance:write',
+    'care:read',
+    'care:write',
+  ],
   epidemiologist: ['fhir:read', 'fhir:write', 'surveillance:read', 'surveillance:write'],
   clinician: ['fhir:read', 'fhir:write', 'surveillance:read', 'care:read', 'care:write'],
   'family-doctor': ['fhir:read', 'fhir:write', 'care:read', 'care:write'],
@@ -66,7 +77,13 @@ export class AuthService {
 
   constructor(private readonly db: Database) {}
 
-  async addUser(input: { username: string; password: string; displayName?: string; roles: string[]; organization?: string }): Promise<void> {
+  async addUser(input: {
+    username: string;
+    password: string;
+    displayName?: string;
+    roles: string[];
+    organization?: string;
+  }): Promise<void> {
     if (!/^[A-Za-z0-9_.@-]{2,64}$/.test(input.username)) throw new Error(`username '${input.username}': 2–64 letters, digits, _ . @ -`);
     if (input.password.length < 8) throw new Error('password: at least 8 characters');
     for (const r of input.roles) if (!(r in ROLE_PERMISSIONS)) throw new Error(`role '${r}' is unknown; roles: ${ROLES.join(', ')}`);
@@ -79,19 +96,23 @@ export class AuthService {
   }
 
   async login(username: string, password: string): Promise<{ token: string; user: AuthUser }> {
-    const r = await this.db.query<{ username: string; display_name: string; password_hash: string; roles: Role[]; organization: string | null; active: boolean }>(
-      'SELECT * FROM app_user WHERE username = $1',
-      [username],
-    );
+    const r = await this.db.query<{
+      username: string;
+      display_name: string;
+      password_hash: string;
+      roles: Role[];
+      organization: string | null;
+      active: boolean;
+    }>('SELECT * FROM app_user WHERE username = $1', [username]);
     const row = r.rows[0];
     if (!row || !row.active || !(await verifyPassword(password, row.password_hash))) {
       throw unauthorized('Wrong username or password / 用户名或密码错误');
     }
     const token = randomBytes(32).toString('base64url');
-    await this.db.query(`INSERT INTO app_session (token_hash, username, expires_at) VALUES ($1, $2, now() + interval '${TOKEN_TTL_HOURS} hours')`, [
-      hashToken(token),
-      username,
-    ]);
+    await this.db.query(
+      `INSERT INTO app_session (token_hash, username, expires_at) VALUES ($1, $2, now() + interval '${TOKEN_TTL_HOURS} hours')`,
+      [hashToken(token), username],
+    );
     return { token, user: toUser(row) };
   }
 
@@ -123,5 +144,10 @@ export class AuthService {
 }
 
 function toUser(row: { username: string; display_name: string; roles: Role[]; organization: string | null }): AuthUser {
-  return { username: row.username, displayName: row.display_name, roles: row.roles, ...(row.organization ? { organization: row.organization } : {}) };
+  return {
+    username: row.username,
+    displayName: row.display_name,
+    roles: row.roles,
+    ...(row.organization ? { organization: row.organization } : {}),
+  };
 }

@@ -46,9 +46,11 @@ export function checkMigrationSources(sources: readonly MigrationSource[]): Migr
     if (byModule.has(s.module)) problems.push(`module '${s.module}' declares migrations twice`);
     byModule.set(s.module, s);
     const [lo, hi] = s.range;
-    if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 1 && lo <= hi)) problems.push(`module '${s.module}': range ${lo}–${hi} is not a range of positive versions`);
+    if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 1 && lo <= hi))
+      problems.push(`module '${s.module}': range ${lo}–${hi} is not a range of positive versions`);
     for (const m of s.migrations) {
-      if (m.version < lo || m.version > hi) problems.push(`module '${s.module}': migration ${m.version} '${m.name}' is outside its range ${lo}–${hi}`);
+      if (m.version < lo || m.version > hi)
+        problems.push(`module '${s.module}': migration ${m.version} '${m.name}' is outside its range ${lo}–${hi}`);
     }
   }
   for (let i = 0; i < sources.length; i++) {
@@ -56,7 +58,9 @@ export function checkMigrationSources(sources: readonly MigrationSource[]): Migr
       const a = sources[i]!;
       const b = sources[j]!;
       if (a.range[0] <= b.range[1] && b.range[0] <= a.range[1]) {
-        problems.push(`modules '${a.module}' (${a.range[0]}–${a.range[1]}) and '${b.module}' (${b.range[0]}–${b.range[1]}) claim overlapping migration ranges`);
+        problems.push(
+          `modules '${a.module}' (${a.range[0]}–${a.range[1]}) and '${b.module}' (${b.range[0]}–${b.range[1]}) claim overlapping migration ranges`,
+        );
       }
     }
   }
@@ -69,7 +73,8 @@ export function checkMigrationSources(sources: readonly MigrationSource[]): Migr
       versions.set(m.version, s.module);
       for (const t of tablesCreatedBy(m.sql())) {
         const owner = tables.get(t);
-        if (owner !== undefined && owner !== s.module) problems.push(`table '${t}' is created by module '${owner}' and by module '${s.module}'`);
+        if (owner !== undefined && owner !== s.module)
+          problems.push(`table '${t}' is created by module '${owner}' and by module '${s.module}'`);
         else tables.set(t, s.module);
       }
     }
@@ -78,7 +83,11 @@ export function checkMigrationSources(sources: readonly MigrationSource[]): Migr
   return sources.flatMap((s) => s.migrations).sort((a, b) => a.version - b.version);
 }
 
-export async function migrate(db: Database, sources: readonly MigrationSource[], log: (msg: string) => void = () => undefined): Promise<number[]> {
+export async function migrate(
+  db: Database,
+  sources: readonly MigrationSource[],
+  log: (msg: string) => void = () => undefined,
+): Promise<number[]> {
   const migrations = checkMigrationSources(sources);
   await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);

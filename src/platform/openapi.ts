@@ -24,7 +24,9 @@ export function openApiDocument(): Record<string, unknown> {
       summary: r.summary,
       tags: [r.tag],
       ...(r.auth === false ? { security: [] } : {}),
-      ...(r.requestBody ? { requestBody: { required: true, content: { [r.requestBody.contentType]: { schema: r.requestBody.schema } } } } : {}),
+      ...(r.requestBody
+        ? { requestBody: { required: true, content: { [r.requestBody.contentType]: { schema: r.requestBody.schema } } } }
+        : {}),
       responses: Object.fromEntries(Object.entries(r.responses ?? { '200': 'OK' }).map(([code, description]) => [code, { description }])),
     };
   }

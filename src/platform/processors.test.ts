@@ -9,8 +9,19 @@ import { ProcessorRunner, subtractSeqs } from './processors.js';
 import { freshDatabase, storeKinds } from '../app/testing.js';
 
 it('subtracts found sequence numbers from gap ranges', () => {
-  expect(subtractSeqs([[5, 9, 1]], [5, 7])).toEqual([[6, 6, 1], [8, 9, 1]]);
-  expect(subtractSeqs([[5, 5, 1], [10, 12, 2]], [5, 12])).toEqual([[10, 11, 2]]);
+  expect(subtractSeqs([[5, 9, 1]], [5, 7])).toEqual([
+    [6, 6, 1],
+    [8, 9, 1],
+  ]);
+  expect(
+    subtractSeqs(
+      [
+        [5, 5, 1],
+        [10, 12, 2],
+      ],
+      [5, 12],
+    ),
+  ).toEqual([[10, 11, 2]]);
   expect(subtractSeqs([[5, 9, 1]], [])).toEqual([[5, 9, 1]]);
 });
 

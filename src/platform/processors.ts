@@ -144,7 +144,10 @@ export class ProcessorRunner implements ProcessorControl {
   private async step(p: Processor): Promise<number> {
     return this.db.transaction(async (client) => {
       await client.query('INSERT INTO processor_cursor (processor, last_seq) VALUES ($1, 0) ON CONFLICT DO NOTHING', [p.name]);
-      const cur = await client.query<{ last_seq: number; gaps: Gap[] }>('SELECT last_seq, gaps FROM processor_cursor WHERE processor = $1 FOR UPDATE', [p.name]);
+      const cur = await client.query<{ last_seq: number; gaps: Gap[] }>(
+        'SELECT last_seq, gaps FROM processor_cursor WHERE processor = $1 FOR UPDATE',
+        [p.name],
+      );
       const last = cur.rows[0]!.last_seq;
       const now = Date.now();
       let gaps = (cur.rows[0]!.gaps ?? []).filter((g) => now - g[2] < GAP_TTL_MS);
@@ -152,12 +155,23 @@ export class ProcessorRunner implements ProcessorControl {
       // Every seq is read (the gap bookkeeping needs them all), content only for the types this
       // processor wants: four processors would otherwise each fetch and parse every resource.
       const columns = 'seq, resource_type, id, version_id, deleted, CASE WHEN resource_type = ANY($1::text[]) THEN content END AS content';
-      const rows = await client.query<Row>(`SELECT ${columns} FROM resource_history WHERE seq > $2 ORDER BY seq LIMIT ${BATCH[this.db.kind]}`, [p.types, last]);
+      const rows = await client.query<Row>(
+        `SELECT ${columns} FROM resource_history WHERE seq > $2 ORDER BY seq LIMIT ${BATCH[this.db.kind]}`,
+        [p.types, last],
+      );
       let late: Row[] = [];
       if (gaps.length) {
         const where = gaps.map((_, i) => `seq BETWEEN $${2 * i + 2} AND $${2 * i + 3}`).join(' OR ');
-        late = (await client.query<Row>(`SELECT ${columns} FROM resource_history WHERE ${where} ORDER BY seq`, [p.types, ...gaps.flatMap((g) => [g[0], g[1]])])).rows;
-        gaps = subtractSeqs(gaps, late.map((r) => r.seq));
+        late = (
+          await client.query<Row>(`SELECT ${columns} FROM resource_history WHERE ${where} ORDER BY seq`, [
+            p.types,
+            ...gaps.flatMap((g) => [g[0], g[1]]),
+          ])
+        ).rows;
+        gaps = subtractSeqs(
+          gaps,
+          late.map((r) => r.seq),
+        );
       }
       // numbers passed over by this batch become gaps
       let expected = last + 1;
@@ -168,7 +182,8 @@ export class ProcessorRunner implements ProcessorControl {
       if (gaps.length > MAX_GAPS) gaps = gaps.slice(-MAX_GAPS);
       const all = [...late, ...rows.rows];
       if (!all.length) {
-        if (gaps.length !== (cur.rows[0]!.gaps ?? []).length) await client.query('UPDATE processor_cursor SET gaps = $2 WHERE processor = $1', [p.name, JSON.stringify(gaps)]);
+        if (gaps.length !== (cur.rows[0]!.gaps ?? []).length)
+          await client.query('UPDATE processor_cursor SET gaps = $2 WHERE processor = $1', [p.name, JSON.stringify(gaps)]);
         return 0;
       }
       const wanted = all

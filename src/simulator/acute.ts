@@ -56,7 +56,12 @@ export const SYNDROMES: Syndrome[] = [
     measureTemp: true,
     complaint: ({ r, age, temp }) =>
       age < 14
-        ? pick(r, [`患儿发热${days(r, 1, 3)}，伴咳嗽`, `发热伴咳嗽、流涕${days(r, 1, 3)}`, `发热${days(r, 1, 2)}，最高体温${temp.toFixed(1)}℃，伴咽痛`, `咳嗽${days(r, 1, 4)}，发热1天`])
+        ? pick(r, [
+            `患儿发热${days(r, 1, 3)}，伴咳嗽`,
+            `发热伴咳嗽、流涕${days(r, 1, 3)}`,
+            `发热${days(r, 1, 2)}，最高体温${temp.toFixed(1)}℃，伴咽痛`,
+            `咳嗽${days(r, 1, 4)}，发热1天`,
+          ])
         : pick(r, [
             `发热${days(r, 1, 3)}，伴咳嗽、咽痛`,
             `畏寒、发热1天，伴头痛、全身酸痛、咳嗽`,
@@ -65,7 +70,10 @@ export const SYNDROMES: Syndrome[] = [
             `发热${days(r, 1, 2)}，咽痛，流涕`,
           ]),
     dx: ({ r }) => pick(r, [ICD.urti, ICD.urti, ICD.urti, ICD.urti, ICD.pharyngitis, ICD.tonsillitis, ICD.bronchitis]),
-    depts: { adult: ['fever-clinic', 'respiratory', 'internal-medicine', 'tcm-internal', 'general-practice'], child: ['paediatrics', 'paediatric-fever', 'tcm-paediatrics', 'general-practice'] },
+    depts: {
+      adult: ['fever-clinic', 'respiratory', 'internal-medicine', 'tcm-internal', 'general-practice'],
+      child: ['paediatrics', 'paediatric-fever', 'tcm-paediatrics', 'general-practice'],
+    },
   },
   {
     key: 'uri',
@@ -77,9 +85,18 @@ export const SYNDROMES: Syndrome[] = [
     complaint: ({ r, age }) =>
       age < 14
         ? pick(r, [`咳嗽${days(r, 2, 7)}，无发热`, `流涕、鼻塞${days(r, 1, 5)}`, `咳嗽、有痰${days(r, 3, 10)}`])
-        : pick(r, [`咳嗽${days(r, 2, 10)}`, `咽痛、流涕${days(r, 1, 4)}`, `鼻塞、流涕伴咽部不适${days(r, 1, 5)}`, `咳嗽、咳痰${days(r, 3, 14)}`, `咽干、咽痒${days(r, 2, 7)}`]),
+        : pick(r, [
+            `咳嗽${days(r, 2, 10)}`,
+            `咽痛、流涕${days(r, 1, 4)}`,
+            `鼻塞、流涕伴咽部不适${days(r, 1, 5)}`,
+            `咳嗽、咳痰${days(r, 3, 14)}`,
+            `咽干、咽痒${days(r, 2, 7)}`,
+          ]),
     dx: ({ r }) => pick(r, [ICD.urti, ICD.urti, ICD.pharyngitis, ICD.bronchitis, ICD.cough]),
-    depts: { adult: ['respiratory', 'internal-medicine', 'ent', 'tcm-internal', 'general-practice'], child: ['paediatrics', 'tcm-paediatrics', 'general-practice'] },
+    depts: {
+      adult: ['respiratory', 'internal-medicine', 'ent', 'tcm-internal', 'general-practice'],
+      child: ['paediatrics', 'tcm-paediatrics', 'general-practice'],
+    },
   },
   {
     key: 'pneumonia',
@@ -89,7 +106,9 @@ export const SYNDROMES: Syndrome[] = [
     feverP: 0.6,
     measureTemp: true,
     complaint: ({ r, fever }) =>
-      fever ? pick(r, [`咳嗽、咳痰${days(r, 3, 7)}，伴发热`, `发热伴咳嗽${days(r, 3, 6)}，气促1天`]) : pick(r, [`咳嗽、咳痰${days(r, 5, 14)}，伴胸闷`, `咳嗽${days(r, 7, 14)}，活动后气促`]),
+      fever
+        ? pick(r, [`咳嗽、咳痰${days(r, 3, 7)}，伴发热`, `发热伴咳嗽${days(r, 3, 6)}，气促1天`])
+        : pick(r, [`咳嗽、咳痰${days(r, 5, 14)}，伴胸闷`, `咳嗽${days(r, 7, 14)}，活动后气促`]),
     dx: ({ r, age }) => (age >= 3 && age < 15 && r.chance(0.4) ? ICD.mpPneumonia : ICD.pneumonia),
     depts: { adult: ['respiratory', 'emergency', 'tcm-internal', 'general-practice'], child: ['paediatrics', 'paediatric-fever'] },
     admit: (age) => (age < 5 ? 0.18 : age < 15 ? 0.1 : age >= 65 ? 0.35 : 0.08),
@@ -110,7 +129,10 @@ export const SYNDROMES: Syndrome[] = [
         `呕吐${n(r, 2, 6)}次，腹泻${n(r, 3, 6)}次，${days(r, 1, 2)}`,
       ]),
     dx: ({ r, age }) => (r.chance(0.015) ? (age < 5 && r.chance(0.5) ? ICD.rotavirus : ICD.infectiousDiarrhoea) : ICD.gastroenteritis),
-    depts: { adult: ['enteric-clinic', 'gastroenterology', 'emergency', 'tcm-internal', 'general-practice'], child: ['paediatrics', 'general-practice'] },
+    depts: {
+      adult: ['enteric-clinic', 'gastroenterology', 'emergency', 'tcm-internal', 'general-practice'],
+      child: ['paediatrics', 'general-practice'],
+    },
     admit: (age) => (age >= 75 ? 0.06 : age < 3 ? 0.04 : 0.01),
     ward: { adult: 'ward-internal', child: 'ward-paediatrics' },
   },
@@ -121,7 +143,10 @@ export const SYNDROMES: Syndrome[] = [
     emergency: 0.2,
     feverP: 0.65,
     measureTemp: true,
-    complaint: ({ r, fever }) => (fever ? pick(r, [`发热${days(r, 1, 2)}，手足皮疹、口腔疱疹`, `发热伴手、足、臀部皮疹${days(r, 1, 2)}`]) : `手足皮疹、口腔溃疡${days(r, 1, 3)}，流涎，拒食`),
+    complaint: ({ r, fever }) =>
+      fever
+        ? pick(r, [`发热${days(r, 1, 2)}，手足皮疹、口腔疱疹`, `发热伴手、足、臀部皮疹${days(r, 1, 2)}`])
+        : `手足皮疹、口腔溃疡${days(r, 1, 3)}，流涎，拒食`,
     dx: () => ICD.hfmd,
     depts: { adult: ['paediatrics'], child: ['paediatrics', 'paediatric-fever', 'infectious-disease', 'general-practice'] },
     admit: (age) => (age < 3 ? 0.03 : 0.01),
@@ -174,7 +199,10 @@ export const SYNDROMES: Syndrome[] = [
       [({ r }) => `骑电动车摔伤致多处擦伤${n(r, 1, 5)}小时`, ICD.superficial],
       [({ r }) => `跌倒时${pick(r, ['右手', '左手'])}撑地致腕部肿痛、活动受限${n(r, 1, 8)}小时`, ICD.radiusFracture, 0.4],
     ],
-    depts: { adult: ['emergency', 'orthopaedics', 'general-surgery', 'general-practice'], child: ['emergency', 'orthopaedics', 'general-practice'] },
+    depts: {
+      adult: ['emergency', 'orthopaedics', 'general-surgery', 'general-practice'],
+      child: ['emergency', 'orthopaedics', 'general-practice'],
+    },
     admit: (age, dx) => (dx.icd === ICD.radiusFracture.icd ? (age >= 65 ? 0.5 : 0.2) : dx.icd === ICD.wound.icd ? 0.03 : 0),
     ward: { adult: 'ward-surgery', child: 'ward-surgery' },
   },
@@ -191,7 +219,10 @@ export const SYNDROMES: Syndrome[] = [
       [({ r }) => `反酸、烧心${n(r, 1, 4)}周`, ICD.gerd],
       [({ r }) => `腹痛${n(r, 2, 12)}小时`, ICD.abdominalPain],
     ],
-    depts: { adult: ['gastroenterology', 'internal-medicine', 'emergency', 'tcm-internal', 'general-practice'], child: ['paediatrics', 'general-practice'] },
+    depts: {
+      adult: ['gastroenterology', 'internal-medicine', 'emergency', 'tcm-internal', 'general-practice'],
+      child: ['paediatrics', 'general-practice'],
+    },
   },
   {
     key: 'cardioneuro',
@@ -206,9 +237,16 @@ export const SYNDROMES: Syndrome[] = [
       [({ r }) => `胸闷、心悸${days(r, 1, 10)}`, ICD.chd],
       [({ r }) => `血压控制不佳，头晕${days(r, 2, 7)}`, ICD.hypertension],
       [({ r }) => `失眠${n(r, 1, 3)}个月`, ICD.insomnia],
-      [({ r, age }) => (age >= 60 ? `${pick(r, ['右侧', '左侧'])}肢体无力${n(r, 1, 10)}小时` : `头晕${days(r, 1, 3)}`), ({ age }) => (age >= 60 ? ICD.stroke : ICD.dizziness), 0.25],
+      [
+        ({ r, age }) => (age >= 60 ? `${pick(r, ['右侧', '左侧'])}肢体无力${n(r, 1, 10)}小时` : `头晕${days(r, 1, 3)}`),
+        ({ age }) => (age >= 60 ? ICD.stroke : ICD.dizziness),
+        0.25,
+      ],
     ],
-    depts: { adult: ['cardiology', 'neurology', 'internal-medicine', 'emergency', 'tcm-internal', 'general-practice'], child: ['paediatrics'] },
+    depts: {
+      adult: ['cardiology', 'neurology', 'internal-medicine', 'emergency', 'tcm-internal', 'general-practice'],
+      child: ['paediatrics'],
+    },
     admit: (age, dx) => (dx.icd === ICD.stroke.icd ? 0.9 : dx.icd === ICD.chd.icd && age >= 60 ? 0.08 : 0.005),
     ward: { adult: 'ward-internal', child: 'ward-paediatrics' },
   },
@@ -271,7 +309,6 @@ export const SYNDROMES: Syndrome[] = [
   },
 ];
 
-
 /** Notifiable diagnoses made in routine visits, and the card they need. */
 const CARD_FOR_ICD: Record<string, DiseaseKey> = {
   'A09.0': 'otherDiarrhoea',
@@ -289,7 +326,13 @@ interface BackgroundDisease {
   season: Season;
   dept: string[];
   complaint: (r: Rng) => string;
-  dx: (r: Rng) => { icd: string; display: string; subtype: string | null; chronicity: '急性' | '慢性' | null; classification: '临床诊断病例' | '确诊病例' | '疑似病例' };
+  dx: (r: Rng) => {
+    icd: string;
+    display: string;
+    subtype: string | null;
+    chronicity: '急性' | '慢性' | null;
+    classification: '临床诊断病例' | '确诊病例' | '疑似病例';
+  };
   fever: number;
 }
 
@@ -305,7 +348,13 @@ const BACKGROUND: BackgroundDisease[] = [
     dx: (r) =>
       r.chance(0.55)
         ? { icd: 'A15.0', display: '肺结核（痰涂片或培养阳性）', subtype: '病原学阳性', chronicity: null, classification: '确诊病例' }
-        : { icd: 'A16.0', display: '肺结核（细菌学和组织学检查阴性）', subtype: '病原学阴性', chronicity: null, classification: '临床诊断病例' },
+        : {
+            icd: 'A16.0',
+            display: '肺结核（细菌学和组织学检查阴性）',
+            subtype: '病原学阴性',
+            chronicity: null,
+            classification: '临床诊断病例',
+          },
     fever: 0.4,
   },
   {
@@ -492,7 +541,8 @@ export class Acute {
       const k = Math.min(options.length - 1, Math.floor(-Math.log(1 - r.float()) * 0.9));
       return { facility: f, dept: options[k]! };
     }
-    const fallback = has('general-practice') ?? has(child ? 'paediatrics' : 'internal-medicine') ?? f.departments.find((x) => x.kind === 'clinic')!;
+    const fallback =
+      has('general-practice') ?? has(child ? 'paediatrics' : 'internal-medicine') ?? f.departments.find((x) => x.kind === 'clinic')!;
     return { facility: f, dept: fallback };
   }
 
@@ -550,7 +600,9 @@ export class Acute {
     let dept = site.dept;
     let los: number | undefined;
     if (s.admit && s.ward && site.facility.kind !== 'chc' && site.facility.kind !== 'health-station' && r.chance(s.admit(age, dx))) {
-      const ward = site.facility.departments.find((x) => x.code === (child ? s.ward!.child : s.ward!.adult)) ?? site.facility.departments.find((x) => x.kind === 'ward');
+      const ward =
+        site.facility.departments.find((x) => x.code === (child ? s.ward!.child : s.ward!.adult)) ??
+        site.facility.departments.find((x) => x.kind === 'ward');
       if (ward) {
         dept = ward;
         cls = 'IMP';
@@ -620,7 +672,12 @@ export class Acute {
   }
 
   /** Influenza-like illness: some of it influenza, tested and reported as real clinics do. */
-  ili(person: number, age: number, day: number, opts: { forceFlu?: boolean; fluB?: boolean } = {}): { visit: Visit; labIds: string[]; cardIds: string[] } {
+  ili(
+    person: number,
+    age: number,
+    day: number,
+    opts: { forceFlu?: boolean; fluB?: boolean } = {},
+  ): { visit: Visit; labIds: string[]; cardIds: string[] } {
     const r = this.rng;
     const flu = opts.forceFlu ?? r.chance(this.seasons.fluPositivity(day));
     const temp = this.temperature(true, flu);
@@ -733,4 +790,3 @@ export class Acute {
     });
   }
 }
-

@@ -191,7 +191,9 @@ export class Chronic {
       dbp = r.normal(78, 7);
     }
     // Treatment brings glucose down towards normal, rarely below it (hypoglycaemia is uncommon).
-    const fpg = pop.hasFlag(person, FLAG.DM) ? Math.max(3.5, Math.max(5.2, chronic.fpg[person]! - chronic.dmSteps[person]! * 1.4 * adh) + r.normal(0, 0.8)) : null;
+    const fpg = pop.hasFlag(person, FLAG.DM)
+      ? Math.max(3.5, Math.max(5.2, chronic.fpg[person]! - chronic.dmSteps[person]! * 1.4 * adh) + r.normal(0, 0.8))
+      : null;
     return { sbp: Math.round(sbp), dbp: Math.round(Math.min(dbp, sbp - 20)), fpg: fpg === null ? null : Math.round(fpg * 10) / 10 };
   }
 
@@ -201,7 +203,9 @@ export class Chronic {
     const f = district.facilities[s.facility]!;
     const read = this.readings(person);
     const htn = kind === 'htn';
-    const complaint = htn ? `首诊测血压发现血压升高，复测${read.sbp}/${read.dbp}mmHg，无头晕头痛` : `体检发现空腹血糖升高，复查${read.fpg}mmol/L，无明显多饮多尿`;
+    const complaint = htn
+      ? `首诊测血压发现血压升高，复测${read.sbp}/${read.dbp}mmHg，无头晕头痛`
+      : `体检发现空腹血糖升高，复查${read.fpg}mmol/L，无明显多饮多尿`;
     const v = this.rec.visit({
       person,
       facility: f,
@@ -213,7 +217,12 @@ export class Chronic {
       temperature: null,
       dx: [htn ? ICD.hypertension : ICD.diabetes],
       onsetDay: day,
-      extras: htn ? [{ kind: 'bp', sbp: read.sbp, dbp: read.dbp }] : [{ kind: 'bp', sbp: read.sbp, dbp: read.dbp }, { kind: 'glucose', value: read.fpg! }],
+      extras: htn
+        ? [{ kind: 'bp', sbp: read.sbp, dbp: read.dbp }]
+        : [
+            { kind: 'bp', sbp: read.sbp, dbp: read.dbp },
+            { kind: 'glucose', value: read.fpg! },
+          ],
       doctor: this.team(person),
     });
     if (htn) {
@@ -259,7 +268,12 @@ export class Chronic {
       }
     }
     const parts: string[] = [];
-    if (htn) parts.push(emergency && read.sbp >= 180 ? `高血压随访：头晕、头痛1天，测血压${read.sbp}/${read.dbp}mmHg` : `高血压随访：${r.chance(0.7) ? '无头晕头痛等不适' : '偶有头晕'}，${chronic.adherence[person]! > 0.7 ? '规律服药' : '间断服药'}`);
+    if (htn)
+      parts.push(
+        emergency && read.sbp >= 180
+          ? `高血压随访：头晕、头痛1天，测血压${read.sbp}/${read.dbp}mmHg`
+          : `高血压随访：${r.chance(0.7) ? '无头晕头痛等不适' : '偶有头晕'}，${chronic.adherence[person]! > 0.7 ? '规律服药' : '间断服药'}`,
+      );
     if (dm) parts.push(`糖尿病随访：${r.chance(0.75) ? '无多饮、多食、多尿' : '口干、多饮'}，空腹血糖${read.fpg}mmol/L`);
     const v = this.rec.visit({
       person,
@@ -278,7 +292,13 @@ export class Chronic {
     const gh = district.facilities[district.byKind.get('general-hospital')![0]!]!;
     const recentlyReferred = day - (this.referred.get(person) ?? -1e9) < 180;
     if (emergency) {
-      this.rec.referral(v, gh, '急诊科', true, htn && read.sbp >= 180 ? `血压${read.sbp}/${read.dbp}mmHg，紧急转诊` : `血糖${read.fpg}mmol/L，紧急转诊`);
+      this.rec.referral(
+        v,
+        gh,
+        '急诊科',
+        true,
+        htn && read.sbp >= 180 ? `血压${read.sbp}/${read.dbp}mmHg，紧急转诊` : `血糖${read.fpg}mmol/L，紧急转诊`,
+      );
       this.emergencyVisit(person, day, v, read);
       this.specialistAdjusts(person, day);
       this.schedule(person, day + 14);
@@ -338,11 +358,19 @@ export class Chronic {
       visitType: 'emergency',
       day: from.endDay,
       startMin: from.endMin + 40 + this.rng.int(80),
-      complaint: htn ? `社区随访发现血压${read.sbp}/${read.dbp}mmHg，伴头晕、头痛，转诊来院` : `社区随访测空腹血糖${read.fpg}mmol/L，转诊来院`,
+      complaint: htn
+        ? `社区随访发现血压${read.sbp}/${read.dbp}mmHg，伴头晕、头痛，转诊来院`
+        : `社区随访测空腹血糖${read.fpg}mmol/L，转诊来院`,
       temperature: Math.round((36.4 + this.rng.float() * 0.6) * 10) / 10,
       dx: [htn ? ICD.hypertension : ICD.diabetes],
       onsetDay: day,
-      extras: read.fpg !== null ? [{ kind: 'bp', sbp: read.sbp, dbp: read.dbp }, { kind: 'glucose', value: read.fpg }] : [{ kind: 'bp', sbp: read.sbp, dbp: read.dbp }],
+      extras:
+        read.fpg !== null
+          ? [
+              { kind: 'bp', sbp: read.sbp, dbp: read.dbp },
+              { kind: 'glucose', value: read.fpg },
+            ]
+          : [{ kind: 'bp', sbp: read.sbp, dbp: read.dbp }],
     });
   }
 }

@@ -15,7 +15,8 @@ describe('determinism', () => {
     dirs.push(a.dir, b.dir);
     expect(b.manifest).toEqual(a.manifest);
     expect(readFileSync(join(b.dir, 'manifest.json'))).toEqual(readFileSync(join(a.dir, 'manifest.json')));
-    for (const f of a.manifest.files) expect(readFileSync(join(b.dir, f.path)).equals(readFileSync(join(a.dir, f.path))), f.path).toBe(true);
+    for (const f of a.manifest.files)
+      expect(readFileSync(join(b.dir, f.path)).equals(readFileSync(join(a.dir, f.path))), f.path).toBe(true);
     expect(a.manifest.files.some((f) => f.type === 'fhir-bundle')).toBe(true);
   });
 

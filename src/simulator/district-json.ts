@@ -29,7 +29,16 @@ export function districtJson(w: World): Record<string, unknown> {
       location: f.lonLat,
       ...(f.parent >= 0 ? { parentId: d.facilities[f.parent]!.id } : {}),
       ...(f.departments.length
-        ? { departments: f.departments.map((x) => ({ id: x.id, code: x.code, name: x.name, kind: x.kind, subjectCode: x.subject, practitioners: x.doctors.length + x.nurses.length })) }
+        ? {
+            departments: f.departments.map((x) => ({
+              id: x.id,
+              code: x.code,
+              name: x.name,
+              kind: x.kind,
+              subjectCode: x.subject,
+              practitioners: x.doctors.length + x.nurses.length,
+            })),
+          }
         : {}),
     };
   };
@@ -56,7 +65,13 @@ export function districtJson(w: World): Record<string, unknown> {
     careHomes: d.facilities
       .filter((f) => f.kind === 'care-home')
       .map((f, h) => ({ ...facility(f.index), residents: w.care.residents[h]!.length, staff: w.care.staff[h]!.length })),
-    familyDoctorTeams: d.teams.map((t) => ({ id: t.id, name: t.name, areaCode: d.communities[t.community]!.code, facilityId: d.facilities[t.facility]!.id, practitionerIds: t.members.map((m) => d.practitioners[m]!.id) })),
+    familyDoctorTeams: d.teams.map((t) => ({
+      id: t.id,
+      name: t.name,
+      areaCode: d.communities[t.community]!.code,
+      facilityId: d.facilities[t.facility]!.id,
+      practitionerIds: t.members.map((m) => d.practitioners[m]!.id),
+    })),
     practitioners: d.practitioners.length,
   };
 }

@@ -280,12 +280,7 @@ function splitRect(r: Rect, n: number, rng: Rng): Rect[] {
 }
 
 function rectPolygon(cfg: DistrictConfig, r: Rect): { centroid: LonLat; polygon: LonLat[] } {
-  const ring: LonLat[] = [
-    toLonLat(cfg, r.x0, r.y0),
-    toLonLat(cfg, r.x1, r.y0),
-    toLonLat(cfg, r.x1, r.y1),
-    toLonLat(cfg, r.x0, r.y1),
-  ];
+  const ring: LonLat[] = [toLonLat(cfg, r.x0, r.y0), toLonLat(cfg, r.x1, r.y0), toLonLat(cfg, r.x1, r.y1), toLonLat(cfg, r.x0, r.y1)];
   ring.push(ring[0]!);
   return { centroid: toLonLat(cfg, (r.x0 + r.x1) / 2, (r.y0 + r.y1) / 2), polygon: ring };
 }
@@ -336,10 +331,16 @@ export function buildAreas(cfg: DistrictConfig, population: number, seed: number
       const local = isVillage ? 200 + ++vilNo : ++resNo;
       let name: string;
       if (isVillage) {
-        name = villageNames[vn % villageNames.length]! + (vn >= villageNames.length ? String(Math.floor(vn / villageNames.length) + 1) : '') + '村';
+        name =
+          villageNames[vn % villageNames.length]! +
+          (vn >= villageNames.length ? String(Math.floor(vn / villageNames.length) + 1) : '') +
+          '村';
         vn++;
       } else {
-        name = communityNames[cn % communityNames.length]! + (cn >= communityNames.length ? String(Math.floor(cn / communityNames.length) + 1) : '') + '社区';
+        name =
+          communityNames[cn % communityNames.length]! +
+          (cn >= communityNames.length ? String(Math.floor(cn / communityNames.length) + 1) : '') +
+          '社区';
         cn++;
       }
       const g = rectPolygon(cfg, sub[j]!);
@@ -518,7 +519,13 @@ export function buildFacilities(
     const street = (k * 3 + 1) % streets.length;
     const cs = communitiesOf(street);
     const base = cfg.careHomeNames[k % cfg.careHomeNames.length]!;
-    addFacility('care-home', `${cfg.district.name}${base}${k >= cfg.careHomeNames.length ? String(Math.floor(k / cfg.careHomeNames.length) + 1) : ''}`, street, cs[cs.length - 1]!, 'none');
+    addFacility(
+      'care-home',
+      `${cfg.district.name}${base}${k >= cfg.careHomeNames.length ? String(Math.floor(k / cfg.careHomeNames.length) + 1) : ''}`,
+      street,
+      cs[cs.length - 1]!,
+      'none',
+    );
   }
 
   // Family-doctor teams: a GP, a nurse and a public-health doctor of the CHC, per community.

@@ -20,11 +20,21 @@ import {
   ORGANIZATION_CODE_SYSTEM,
   RESIDENT_ID_SYSTEM,
   UCUM_SYSTEM,
-} from '../fhir/uris.js';
+} from '../shared/uris.js';
 import type { Area, Department, District, Facility, FamilyDoctorTeam, Practitioner } from './district.js';
 import { FACILITY_KIND_NAMES } from './district.js';
 import type { NameBook } from './names.js';
-import { ATC_SYSTEM, CVX_SYSTEM, GROUP_KIND_SYSTEM, HOUSEHOLD_ID_SYSTEM, PRACTITIONER_LICENCE_SYSTEM, SCHOOL_CLASS_ID_SYSTEM, V2_0203, V3_ACT_CODE, VISIT_TYPE_SYSTEM } from './uris.js';
+import {
+  ATC_SYSTEM,
+  CVX_SYSTEM,
+  GROUP_KIND_SYSTEM,
+  HOUSEHOLD_ID_SYSTEM,
+  PRACTITIONER_LICENCE_SYSTEM,
+  SCHOOL_CLASS_ID_SYSTEM,
+  V2_0203,
+  V3_ACT_CODE,
+  VISIT_TYPE_SYSTEM,
+} from './uris.js';
 
 export type FhirResource = { resourceType: string; id: string; [k: string]: unknown };
 
@@ -82,7 +92,13 @@ export function departmentLocation(f: Facility, dept: Department): FhirResource 
     mode: 'instance',
     type: [{ coding: [{ system: DEPARTMENT_SYSTEM, code: dept.code, display: dept.name }] }],
     physicalType: {
-      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/location-physical-type', code: ward ? 'wa' : 'ro', display: ward ? 'Ward' : 'Room' }],
+      coding: [
+        {
+          system: 'http://terminology.hl7.org/CodeSystem/location-physical-type',
+          code: ward ? 'wa' : 'ro',
+          display: ward ? 'Ward' : 'Room',
+        },
+      ],
     },
     position: { longitude: f.lonLat[0], latitude: f.lonLat[1] },
     managingOrganization: ref('Organization', f.id),
@@ -130,7 +146,13 @@ export function practitionerResources(d: District, names: NameBook, p: Practitio
       organization: ref('Organization', f.id),
       code: [
         {
-          coding: [{ system: 'http://terminology.hl7.org/CodeSystem/practitioner-role', code: roleCode, display: roleCode === 'nurse' ? 'Nurse' : 'Doctor' }],
+          coding: [
+            {
+              system: 'http://terminology.hl7.org/CodeSystem/practitioner-role',
+              code: roleCode,
+              display: roleCode === 'nurse' ? 'Nurse' : 'Doctor',
+            },
+          ],
           text: p.role === 'nurse' ? '护士' : p.role === 'public-health' ? '公共卫生医师' : '医师',
         },
       ],
@@ -170,7 +192,16 @@ export function groupResource(opts: {
   return {
     resourceType: 'Group',
     id: opts.id,
-    ...(opts.identifier ? { identifier: [{ system: opts.identifierSystem ?? (opts.kind === 'household' ? HOUSEHOLD_ID_SYSTEM : SCHOOL_CLASS_ID_SYSTEM), value: opts.identifier }] } : {}),
+    ...(opts.identifier
+      ? {
+          identifier: [
+            {
+              system: opts.identifierSystem ?? (opts.kind === 'household' ? HOUSEHOLD_ID_SYSTEM : SCHOOL_CLASS_ID_SYSTEM),
+              value: opts.identifier,
+            },
+          ],
+        }
+      : {}),
     active: true,
     type: 'person',
     actual: true,
@@ -186,7 +217,13 @@ export function groupResource(opts: {
 }
 
 export type EncounterClass = 'AMB' | 'EMER' | 'IMP' | 'HH' | 'FLD';
-const CLASS_DISPLAY: Record<EncounterClass, string> = { AMB: 'ambulatory', EMER: 'emergency', IMP: 'inpatient encounter', HH: 'home health', FLD: 'field' };
+const CLASS_DISPLAY: Record<EncounterClass, string> = {
+  AMB: 'ambulatory',
+  EMER: 'emergency',
+  IMP: 'inpatient encounter',
+  HH: 'home health',
+  FLD: 'field',
+};
 
 export type VisitType = 'outpatient' | 'emergency' | 'inpatient' | 'follow-up' | 'vaccination' | 'home-visit' | 'investigation';
 export const VISIT_TYPE_NAMES: Record<VisitType, string> = {
@@ -199,7 +236,9 @@ export const VISIT_TYPE_NAMES: Record<VisitType, string> = {
   investigation: '流行病学调查采样',
 };
 
-const LAB = [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory', display: 'Laboratory' }] }];
+const LAB = [
+  { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory', display: 'Laboratory' }] },
+];
 
 export function codedLabObservation(o: {
   id: string;
@@ -230,7 +269,11 @@ export function codedLabObservation(o: {
     interpretation: [
       {
         coding: [
-          { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation', code: o.positive ? 'POS' : 'NEG', display: o.positive ? 'Positive' : 'Negative' },
+          {
+            system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation',
+            code: o.positive ? 'POS' : 'NEG',
+            display: o.positive ? 'Positive' : 'Negative',
+          },
         ],
       },
     ],
@@ -290,7 +333,10 @@ export function specimenResource(o: {
     extension: [{ url: o.shippedExtension, valueDateTime: o.shipped }],
     accessionIdentifier: { system: o.identifierSystem, value: o.labId },
     status: 'available',
-    type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0487', code: o.type.code, display: o.type.display }], text: o.type.text },
+    type: {
+      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0487', code: o.type.code, display: o.type.display }],
+      text: o.type.text,
+    },
     subject: ref('Patient', o.patientId),
     receivedTime: o.received,
     request: [ref('ServiceRequest', o.requestId)],
@@ -407,7 +453,10 @@ const MR_TYPE = `{"coding":[{"system":"${V2_0203}","code":"MR","display":"Medica
 export function patientJson(p: PatientFacts): string {
   const ext: string[] = [];
   if (p.household) ext.push(`{"url":${q(HOUSEHOLD_EXTENSION)},"valueReference":${R('Group', p.household)}}`);
-  if (p.occupation) ext.push(`{"url":${q(OCCUPATION_CLASS_EXTENSION)},"valueCoding":{"system":${q(OCCUPATION_CLASS_SYSTEM)},"code":${q(p.occupation.code)},"display":${q(p.occupation.display)}}}`);
+  if (p.occupation)
+    ext.push(
+      `{"url":${q(OCCUPATION_CLASS_EXTENSION)},"valueCoding":{"system":${q(OCCUPATION_CLASS_SYSTEM)},"code":${q(p.occupation.code)},"display":${q(p.occupation.display)}}}`,
+    );
   const ids: string[] = [];
   if (p.idNumber) ids.push(`{"use":"official","type":${NI_TYPE},"system":${q(RESIDENT_ID_SYSTEM)},"value":${q(p.idNumber)}}`);
   ids.push(`{"use":"usual","type":${MR_TYPE},"system":${q(`${FACILITY_MRN_SYSTEM_PREFIX}/${p.mrnSystemOrg}`)},"value":${q(p.mrn)}}`);
@@ -457,7 +506,9 @@ export function encounterJson(e: {
     `"participant":[{"type":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ParticipationType","code":"ATND","display":"attender"}]}],"individual":${R('Practitioner', e.doctorId)}}],` +
     `"period":{"start":${q(e.start)}${e.end ? `,"end":${q(e.end)}` : ''}},` +
     `"reasonCode":[{"text":${q(e.complaint)}}],` +
-    (e.conditionIds.length ? `"diagnosis":[${e.conditionIds.map((c, k) => `{"condition":${R('Condition', c)},"rank":${k + 1}}`).join(',')}],` : '') +
+    (e.conditionIds.length
+      ? `"diagnosis":[${e.conditionIds.map((c, k) => `{"condition":${R('Condition', c)},"rank":${k + 1}}`).join(',')}],`
+      : '') +
     `"location":[{"location":${R('Location', e.dept.id)},"status":"${e.end ? 'completed' : 'active'}"}],` +
     `"serviceProvider":${R('Organization', e.facility.id)}}`
   );
@@ -516,7 +567,15 @@ export function quantityObservationJson(o: {
   );
 }
 
-export function bloodPressureJson(o: { id: string; patientId: string; encounterId: string; sbp: number; dbp: number; time: string; performerId: string }): string {
+export function bloodPressureJson(o: {
+  id: string;
+  patientId: string;
+  encounterId: string;
+  sbp: number;
+  dbp: number;
+  time: string;
+  performerId: string;
+}): string {
   const mm = (v: number): string => `{"value":${NUM(v)},"unit":"mmHg","system":"${UCUM_SYSTEM}","code":"mm[Hg]"}`;
   return (
     `{"resourceType":"Observation","id":${q(o.id)},"status":"final","category":${CATEGORY_JSON['vital-signs']},` +
@@ -556,7 +615,9 @@ export function immunizationJson(o: {
     `"patient":${R('Patient', o.patientId)},"occurrenceDateTime":${q(o.time)},"recorded":${q(o.time)},"primarySource":true,` +
     `"location":${R('Location', o.locationId)},"manufacturer":{"display":${q(o.manufacturer)}},"lotNumber":${q(o.lot)},"expirationDate":${q(o.expiry)},` +
     `"site":{"text":${q(o.site)}},` +
-    (route ? `"route":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration","code":"${route[0]}","display":"${route[1]}"}]},` : '') +
+    (route
+      ? `"route":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration","code":"${route[0]}","display":"${route[1]}"}]},`
+      : '') +
     `"doseQuantity":{"value":${NUM(o.doseMl)},"unit":"mL","system":"${UCUM_SYSTEM}","code":"mL"},` +
     `"performer":[{"function":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0443","code":"AP","display":"Administering Provider"}]},"actor":${R('Practitioner', o.performerId)}}],` +
     `"protocolApplied":[{"series":${q(o.series)},"doseNumberPositiveInt":${NUM(o.doseNumber)}}]}`

@@ -7,13 +7,18 @@
 
 /** Escapes the ER7 delimiters in a text value (HL7 v2.5 §2.7). */
 export function esc(s: string): string {
-  return s.replace(/[\\|^~&\r\n]/g, (c) => (c === '\\' ? '\\E\\' : c === '|' ? '\\F\\' : c === '^' ? '\\S\\' : c === '~' ? '\\R\\' : c === '&' ? '\\T\\' : ' '));
+  return s.replace(/[\\|^~&\r\n]/g, (c) =>
+    c === '\\' ? '\\E\\' : c === '|' ? '\\F\\' : c === '^' ? '\\S\\' : c === '~' ? '\\R\\' : c === '&' ? '\\T\\' : ' ',
+  );
 }
 
 const seg = (fields: (string | undefined)[]): string => {
   let last = fields.length;
   while (last > 1 && !fields[last - 1]) last--;
-  return fields.slice(0, last).map((f) => f ?? '').join('|');
+  return fields
+    .slice(0, last)
+    .map((f) => f ?? '')
+    .join('|');
 };
 
 export interface Hl7Header {
@@ -102,7 +107,15 @@ export function obxTemperature(setId: number, value: number, time: string): stri
   return `OBX|${setId}|NM|8310-5^Body temperature^LN||${value.toFixed(1)}|Cel^^UCUM|||||F|||${time}`;
 }
 
-export function obxNumeric(setId: number, code: string, name: string, system: 'LN' | 'L', value: string, unit: string, time: string): string {
+export function obxNumeric(
+  setId: number,
+  code: string,
+  name: string,
+  system: 'LN' | 'L',
+  value: string,
+  unit: string,
+  time: string,
+): string {
   return `OBX|${setId}|NM|${code}^${esc(name)}^${system}||${value}|${unit}^^UCUM|||||F|||${time}`;
 }
 

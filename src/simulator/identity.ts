@@ -13,15 +13,7 @@ import type { Sink } from './sink.js';
 import type { World } from './world.js';
 
 export type VariantKind =
-  | 'typo'
-  | 'traditional'
-  | 'homophone'
-  | 'pinyin'
-  | 'swapped-day-month'
-  | 'missing-id'
-  | 'wrong-id'
-  | 'old-phone'
-  | 'newborn-name';
+  'typo' | 'traditional' | 'homophone' | 'pinyin' | 'swapped-day-month' | 'missing-id' | 'wrong-id' | 'old-phone' | 'newborn-name';
 
 export interface PatientView {
   person: number;
@@ -164,7 +156,8 @@ export class Identities {
       phone: v.phone,
       phoneUse: g >= 0 && age < 18 ? 'home' : 'mobile',
       address: v.address,
-      household: h >= 0 ? householdId(h) : pop.careHome[person]! >= 0 ? `carehome-${district.facilities[pop.careHome[person]!]!.code}` : null,
+      household:
+        h >= 0 ? householdId(h) : pop.careHome[person]! >= 0 ? `carehome-${district.facilities[pop.careHome[person]!]!.code}` : null,
       occupation: { code: occupationCode(pop.occupation[person]!), display: OCCUPATIONS[pop.occupation[person]!]! },
       guardian,
       managingOrganization: v.facility.id,
@@ -333,4 +326,3 @@ export class Identities {
 }
 
 export const householdId = (h: number): string => 'hh-' + String(h + 1).padStart(7, '0');
-

@@ -130,7 +130,16 @@ export class Immunizer {
         if (day < startDay) {
           if (day !== lastDay) minute = d.ageMonths === 0 ? 600 + this.rng.int(480) : this.rec.arrivalMinute({ kind: 'vaccination' });
           lastDay = day;
-          this.rec.immunization({ person: i, facility: d.ageMonths === 0 ? mch : this.chcOf(i), day, minute, vaccine: d.vaccine, doseNumber: d.dose, series: schedule.version, forceFhir: true });
+          this.rec.immunization({
+            person: i,
+            facility: d.ageMonths === 0 ? mch : this.chcOf(i),
+            day,
+            minute,
+            vaccine: d.vaccine,
+            doseNumber: d.dose,
+            series: schedule.version,
+            forceFhir: true,
+          });
         } else if (day < this.w.endDay) {
           this.dueByDay[day - startDay]!.push(i * 64 + k);
         }
@@ -162,7 +171,16 @@ export class Immunizer {
       const atBirth = d.ageMonths === 0;
       if (person !== lastPerson) minute = atBirth ? 600 + this.rng.int(480) : this.rec.arrivalMinute({ kind: 'vaccination' });
       lastPerson = person;
-      this.rec.immunization({ person, facility: atBirth ? mch : this.chcOf(person), day, minute, vaccine: d.vaccine, doseNumber: d.dose, series: schedule.version, newborn: atBirth });
+      this.rec.immunization({
+        person,
+        facility: atBirth ? mch : this.chcOf(person),
+        day,
+        minute,
+        vaccine: d.vaccine,
+        doseNumber: d.dose,
+        series: schedule.version,
+        newborn: atBirth,
+      });
     }
     this.dueByDay[day - startDay] = [];
     this.adult(day);
@@ -182,7 +200,15 @@ export class Immunizer {
       this.fluByDay.delete(day);
       for (const person of flu) {
         if (person >= pop.n) continue;
-        this.rec.immunization({ person, facility: this.chcOf(person), day, minute: this.rec.arrivalMinute({ kind: 'vaccination' }), vaccine: 'IIV', doseNumber: 1, series: `IIV-${y}-${y + 1}` });
+        this.rec.immunization({
+          person,
+          facility: this.chcOf(person),
+          day,
+          minute: this.rec.arrivalMinute({ kind: 'vaccination' }),
+          vaccine: 'IIV',
+          doseNumber: 1,
+          series: `IIV-${y}-${y + 1}`,
+        });
       }
     }
     // PPSV23: a few per cent of unvaccinated people aged 65+ each year, on workdays.
@@ -193,7 +219,15 @@ export class Immunizer {
         const person = this.rng.int(pop.n);
         if (this.ppsv.has(person) || pop.age(person, day) < 65) continue;
         this.ppsv.add(person);
-        this.rec.immunization({ person, facility: this.chcOf(person), day, minute: this.rec.arrivalMinute({ kind: 'vaccination' }), vaccine: 'PPSV23', doseNumber: 1, series: 'PPSV23' });
+        this.rec.immunization({
+          person,
+          facility: this.chcOf(person),
+          day,
+          minute: this.rec.arrivalMinute({ kind: 'vaccination' }),
+          vaccine: 'PPSV23',
+          doseNumber: 1,
+          series: 'PPSV23',
+        });
       }
     }
   }

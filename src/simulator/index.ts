@@ -11,7 +11,15 @@ import { parseIsoDate } from './calendar.js';
 import { Chronic } from './chronic.js';
 import { districtJson } from './district-json.js';
 import { Feeds } from './feeds.js';
-import { areaLocation, careTeamResource, departmentLocation, groupResource, householdGroupJson, organizationResource, practitionerResources } from './fhir.js';
+import {
+  areaLocation,
+  careTeamResource,
+  departmentLocation,
+  groupResource,
+  householdGroupJson,
+  organizationResource,
+  practitionerResources,
+} from './fhir.js';
 import { householdId, Identities } from './identity.js';
 import { Immunizer } from './immunization.js';
 import { Outbreaks } from './outbreaks.js';
@@ -81,13 +89,19 @@ export const DEMO_DEFAULTS = { seed: 1, population: 20000, start: '2024-01-01', 
 
 /** Checks the options; throws SimulatorInputError naming the first bad one. */
 export function validateOptions(o: Pick<SimulateOptions, 'seed' | 'population' | 'start' | 'days'>): void {
-  if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new SimulatorInputError('seed', `must be an integer from 0 to 4294967295 (got ${o.seed})`);
+  if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff)
+    throw new SimulatorInputError('seed', `must be an integer from 0 to 4294967295 (got ${o.seed})`);
   if (!Number.isInteger(o.population) || o.population < LIMITS.minPopulation || o.population > LIMITS.maxPopulation)
-    throw new SimulatorInputError('population', `must be an integer from ${LIMITS.minPopulation} to ${LIMITS.maxPopulation} (got ${o.population})`);
-  if (typeof o.start !== 'string' || parseIsoDate(o.start) === null) throw new SimulatorInputError('start', `must be a real date written YYYY-MM-DD (got ${JSON.stringify(o.start)})`);
+    throw new SimulatorInputError(
+      'population',
+      `must be an integer from ${LIMITS.minPopulation} to ${LIMITS.maxPopulation} (got ${o.population})`,
+    );
+  if (typeof o.start !== 'string' || parseIsoDate(o.start) === null)
+    throw new SimulatorInputError('start', `must be a real date written YYYY-MM-DD (got ${JSON.stringify(o.start)})`);
   const y = Number(o.start.slice(0, 4));
   if (y < 1990 || y > 2100) throw new SimulatorInputError('start', `must be between 1990 and 2100 (got ${o.start})`);
-  if (!Number.isInteger(o.days) || o.days < 1 || o.days > LIMITS.maxDays) throw new SimulatorInputError('days', `must be an integer from 1 to ${LIMITS.maxDays} (got ${o.days})`);
+  if (!Number.isInteger(o.days) || o.days < 1 || o.days > LIMITS.maxDays)
+    throw new SimulatorInputError('days', `must be an integer from 1 to ${LIMITS.maxDays} (got ${o.days})`);
 }
 
 /** Checks that the output directory can be created and written. */
@@ -141,7 +155,13 @@ export async function simulate(options: SimulateOptions): Promise<{ manifest: Ma
     const manifest = (await out.finish({
       generator: GENERATOR,
       version: GENERATOR_VERSION,
-      args: { seed: options.seed, population: options.population, start: options.start, days: options.days, bundles: options.bundles ?? false },
+      args: {
+        seed: options.seed,
+        population: options.population,
+        start: options.start,
+        days: options.days,
+        bundles: options.bundles ?? false,
+      },
       fictional: true,
     })) as Manifest;
     return { manifest };
@@ -260,18 +280,46 @@ async function reference(w: World, sink: Sink, identity: Identities, abortIfAske
     for (let i = start; i < start + pop.hhSize[h]!; i++) members.push(pop.patientId(i));
     const head = w.names.fullName(pop.surname[start]!, pop.given[start]!);
     const gid = householdId(h);
-    sink.fhir('Group', gid, householdGroupJson(gid, `${d.communities[pop.hhCommunity[h]!]!.code}-${String(h + 1).padStart(7, '0')}`, `${head}户`, members));
+    sink.fhir(
+      'Group',
+      gid,
+      householdGroupJson(gid, `${d.communities[pop.hhCommunity[h]!]!.code}-${String(h + 1).padStart(7, '0')}`, `${head}户`, members),
+    );
     if ((h & 8191) === 8191) await sink.endDay(-1, 'reference');
   }
   for (const c of w.schools.classes) {
     const f = d.facilities[c.school]!;
     const grades = c.stage === 'primary-school' ? 6 : 3;
-    const members = [...w.schools.pupils(c.index)].map((p) => ({ id: pop.patientId(p), start: `${c.entryYear}-09-01`, end: `${c.entryYear + grades}-06-30` }));
-    emit(sink, groupResource({ id: `class-${c.code}`, kind: 'school-class', identifierSystem: SCHOOL_CLASS_ID_SYSTEM, identifier: c.code, name: `${f.name}${c.name}`, members, managingEntity: f.id }));
+    const members = [...w.schools.pupils(c.index)].map((p) => ({
+      id: pop.patientId(p),
+      start: `${c.entryYear}-09-01`,
+      end: `${c.entryYear + grades}-06-30`,
+    }));
+    emit(
+      sink,
+      groupResource({
+        id: `class-${c.code}`,
+        kind: 'school-class',
+        identifierSystem: SCHOOL_CLASS_ID_SYSTEM,
+        identifier: c.code,
+        name: `${f.name}${c.name}`,
+        members,
+        managingEntity: f.id,
+      }),
+    );
   }
   (d.byKind.get('care-home') ?? []).forEach((fi, h) => {
     const f = d.facilities[fi]!;
-    emit(sink, groupResource({ id: `carehome-${f.code}`, kind: 'care-home-residents', name: `${f.name}住养老人`, members: w.care.residents[h]!.map((p) => ({ id: pop.patientId(p) })), managingEntity: f.id }));
+    emit(
+      sink,
+      groupResource({
+        id: `carehome-${f.code}`,
+        kind: 'care-home-residents',
+        name: `${f.name}住养老人`,
+        members: w.care.residents[h]!.map((p) => ({ id: pop.patientId(p) })),
+        managingEntity: f.id,
+      }),
+    );
   });
 }
 

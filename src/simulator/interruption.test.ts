@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { simulate, SimulationAbortedError, SimulatorInputError, validateOptions } from './index.js';
 import { removeDir, runInto, tempDir } from './testing.js';
 
-const walk = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n)).map((x) => `${n}/${x}`) : [n]));
+const walk = (d: string): string[] =>
+  readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n)).map((x) => `${n}/${x}`) : [n]));
 
 describe('bad options', () => {
   const base = { seed: 1, population: 1000, start: '2024-01-01', days: 10 };
@@ -72,7 +73,9 @@ describe('interruption', () => {
     expect(existsSync(join(first.dir, 'manifest.json'))).toBe(true);
     const controller = new AbortController();
     controller.abort();
-    await expect(simulate({ seed: 4, population: 1000, start: '2024-03-01', days: 10, outDir: first.dir, signal: controller.signal })).rejects.toBeInstanceOf(SimulationAbortedError);
+    await expect(
+      simulate({ seed: 4, population: 1000, start: '2024-03-01', days: 10, outDir: first.dir, signal: controller.signal }),
+    ).rejects.toBeInstanceOf(SimulationAbortedError);
     expect(existsSync(join(first.dir, 'manifest.json'))).toBe(false);
     expect(existsSync(join(first.dir, 'fhir/Patient.ndjson'))).toBe(false);
   });

@@ -75,7 +75,8 @@ export class LiveSink implements Sink {
       // fall through
     }
     const token = body.token ?? body.accessToken ?? body.access_token;
-    if (typeof token !== 'string') throw new Error(`live: login at ${url} returned no token (expected "token", "accessToken" or "access_token")`);
+    if (typeof token !== 'string')
+      throw new Error(`live: login at ${url} returned no token (expected "token", "accessToken" or "access_token")`);
     this.token = token;
   }
 
@@ -117,12 +118,14 @@ export class LiveSink implements Sink {
     if (this.absences.length > 0) {
       const rows = this.absences;
       this.absences = [];
-      if (await this.post('/api/feeds/school-absenteeism', 'text/csv', [ABSENTEEISM_HEADER, ...rows].join('\n') + '\n', label)) this.sent.absenteeismRows += rows.length;
+      if (await this.post('/api/feeds/school-absenteeism', 'text/csv', [ABSENTEEISM_HEADER, ...rows].join('\n') + '\n', label))
+        this.sent.absenteeismRows += rows.length;
     }
     if (this.sales.length > 0) {
       const rows = this.sales;
       this.sales = [];
-      if (await this.post('/api/feeds/pharmacy-sales', 'text/csv', [PHARMACY_HEADER, ...rows].join('\n') + '\n', label)) this.sent.pharmacyRows += rows.length;
+      if (await this.post('/api/feeds/pharmacy-sales', 'text/csv', [PHARMACY_HEADER, ...rows].join('\n') + '\n', label))
+        this.sent.pharmacyRows += rows.length;
     }
     if (this.cards.length > 0) {
       const cards = this.cards;

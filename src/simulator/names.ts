@@ -63,10 +63,10 @@ export class NameBook {
       }
       return i;
     };
-    this.eraStarts = Object.keys(raw.givenNames.male).map(Number).sort((a, b) => a - b);
-    this.eraPools = (['male', 'female'] as const).map((sex) =>
-      this.eraStarts.map((era) => raw.givenNames[sex][String(era)]!.map(intern)),
-    );
+    this.eraStarts = Object.keys(raw.givenNames.male)
+      .map(Number)
+      .sort((a, b) => a - b);
+    this.eraPools = (['male', 'female'] as const).map((sex) => this.eraStarts.map((era) => raw.givenNames[sex][String(era)]!.map(intern)));
     this.composedPools = (['male', 'female'] as const).map((sex) => {
       const c = raw.composed[sex];
       const out: number[] = [];

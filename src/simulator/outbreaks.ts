@@ -82,7 +82,8 @@ export class Outbreaks {
   /** Plans every outbreak of the run (an outbreak that found nobody is dropped). */
   plan(): void {
     this.planAll();
-    for (let i = this.truth.outbreaks.length - 1; i >= 0; i--) if (this.truth.outbreaks[i]!.cases.length === 0) this.truth.outbreaks.splice(i, 1);
+    for (let i = this.truth.outbreaks.length - 1; i >= 0; i--)
+      if (this.truth.outbreaks[i]!.cases.length === 0) this.truth.outbreaks.splice(i, 1);
   }
 
   private planAll(): void {
@@ -113,7 +114,13 @@ export class Outbreaks {
     return lo + this.rng.int(hi - lo);
   }
 
-  private newOutbreak(kind: OutbreakKind, disease: string, pathogen: string, setting: TruthOutbreak['setting'], start: number): TruthOutbreak {
+  private newOutbreak(
+    kind: OutbreakKind,
+    disease: string,
+    pathogen: string,
+    setting: TruthOutbreak['setting'],
+    start: number,
+  ): TruthOutbreak {
     const o: TruthOutbreak = {
       id: `ob-${String(++this.seq).padStart(3, '0')}`,
       kind,
@@ -129,7 +136,15 @@ export class Outbreaks {
     return o;
   }
 
-  private addCase(o: TruthOutbreak, cases: Map<number, Case>, person: number, infected: number, onset: number | null, infector: number, setting: Setting): Case | null {
+  private addCase(
+    o: TruthOutbreak,
+    cases: Map<number, Case>,
+    person: number,
+    infected: number,
+    onset: number | null,
+    infector: number,
+    setting: Setting,
+  ): Case | null {
     if (cases.has(person) || infected >= this.w.endDay || person >= this.w.pop.n) return null;
     const truth: TruthCase = {
       patientId: this.w.pop.patientId(person),
@@ -286,13 +301,23 @@ export class Outbreaks {
       for (let t = 0; t < want * 20 && exposed.length < want; t++) {
         const p = r.int(pop.n);
         const age = pop.age(p, meal);
-        if (age >= 20 && age < 60 && (pop.occupation[p] === OCC.worker || pop.occupation[p] === OCC.clerk || pop.occupation[p] === OCC.commerce)) exposed.push(p);
+        if (
+          age >= 20 &&
+          age < 60 &&
+          (pop.occupation[p] === OCC.worker || pop.occupation[p] === OCC.clerk || pop.occupation[p] === OCC.commerce)
+        )
+          exposed.push(p);
       }
     } else {
       // A banquet (婚宴/寿宴): households of one street.
       const c = district.communities[r.int(district.communities.length)]!;
       const members = this.community(c.index);
-      venue = { type: 'banquet', name: `${c.name}附近某酒店${r.chance(0.5) ? '婚宴' : '寿宴'}`, id: `venue-${c.code}-banquet`, community: c.index };
+      venue = {
+        type: 'banquet',
+        name: `${c.name}附近某酒店${r.chance(0.5) ? '婚宴' : '寿宴'}`,
+        id: `venue-${c.code}-banquet`,
+        community: c.index,
+      };
       const households = 15 + r.int(30);
       for (let k = 0; k < households && members.length > 0; k++) {
         const p = members[r.int(members.length)]!;
@@ -300,7 +325,13 @@ export class Outbreaks {
       }
     }
     if (exposed.length === 0) return;
-    const o = this.newOutbreak('foodborne-point-source', '其他感染性腹泻病（沙门菌食物中毒）', 'Salmonella enterica', { type: venue.type, id: venue.id, name: venue.name }, meal);
+    const o = this.newOutbreak(
+      'foodborne-point-source',
+      '其他感染性腹泻病（沙门菌食物中毒）',
+      'Salmonella enterica',
+      { type: venue.type, id: venue.id, name: venue.name },
+      meal,
+    );
     o.areaCodes.push(district.communities[venue.community]!.code);
     const cases = new Map<number, Case>();
     const attack = 0.3 + r.float() * 0.3;
@@ -322,7 +353,13 @@ export class Outbreaks {
         const visitDay = c.onset + (c.onsetMin > 1200 || r.chance(0.3) ? 1 : 0);
         const mention = r.chance(0.35);
         this.at(visitDay, () => {
-          const site = this.acute.site(c.person, age, age < 14 ? ['paediatrics', 'general-practice'] : ['enteric-clinic', 'emergency', 'gastroenterology', 'general-practice'], 0.4, fever);
+          const site = this.acute.site(
+            c.person,
+            age,
+            age < 14 ? ['paediatrics', 'general-practice'] : ['enteric-clinic', 'emergency', 'gastroenterology', 'general-practice'],
+            0.4,
+            fever,
+          );
           const dx: Dx = r.chance(0.6) ? ICD.infectiousDiarrhoea : ICD.gastroenteritis;
           const admit = r.chance(0.05) && site.facility.kind.endsWith('hospital');
           const ward = admit ? site.facility.departments.find((x) => x.kind === 'ward') : undefined;
@@ -340,18 +377,34 @@ export class Outbreaks {
             onsetDay: c.onset!,
           });
           const labs: (string | null)[] = [];
-          if (site.facility.kind.endsWith('hospital') && r.chance(0.4)) labs.push(this.rec.lab(v, 'stoolCulture', new Set(r.chance(0.75) ? ['SALM'] : [])));
+          if (site.facility.kind.endsWith('hospital') && r.chance(0.4))
+            labs.push(this.rec.lab(v, 'stoolCulture', new Set(r.chance(0.75) ? ['SALM'] : [])));
           const cards = dx.icd.startsWith('A0') ? this.rec.reportCard(v, 'otherDiarrhoea', dx.icd, '临床诊断病例') : [];
           this.track(c, v, labs, cards);
         });
       }
-      if (r.chance(0.35)) this.purchase(c, c.onset, r.chance(0.4) ? [['antidiarrhoeal', 1 + r.int(2)], ['ors', 1]] : [['antidiarrhoeal', 1 + r.int(2)]]);
+      if (r.chance(0.35))
+        this.purchase(
+          c,
+          c.onset,
+          r.chance(0.4)
+            ? [
+                ['antidiarrhoeal', 1 + r.int(2)],
+                ['ors', 1],
+              ]
+            : [['antidiarrhoeal', 1 + r.int(2)]],
+        );
       if (age >= 3 && age < 18) this.absent(c, c.onsetMin > 1200 ? c.onset + 1 : c.onset, 1 + r.int(3), ['腹泻', '呕吐', '腹泻']);
     }
     const symptomatic = caseList.filter((c) => c.onset !== null);
     if (symptomatic.length >= 3) {
       r.shuffle(symptomatic);
-      this.investigate(symptomatic.slice(0, Math.min(10, 4 + r.int(6))), meal + 2 + r.int(2), 'stoolCulture', () => new Set(r.chance(0.8) ? ['SALM'] : []));
+      this.investigate(
+        symptomatic.slice(0, Math.min(10, 4 + r.int(6))),
+        meal + 2 + r.int(2),
+        'stoolCulture',
+        () => new Set(r.chance(0.8) ? ['SALM'] : []),
+      );
     }
   }
 
@@ -369,7 +422,13 @@ export class Outbreaks {
     const c0 = active[r.int(active.length)]!;
     const school = district.facilities[c0.school]!;
     const fluB = r.chance(0.3);
-    const o = this.newOutbreak('school-influenza', '流行性感冒', fluB ? 'Influenza B virus' : 'Influenza A virus', { type: c0.stage, id: school.id, name: school.name }, d0 - 2);
+    const o = this.newOutbreak(
+      'school-influenza',
+      '流行性感冒',
+      fluB ? 'Influenza B virus' : 'Influenza A virus',
+      { type: c0.stage, id: school.id, name: school.name },
+      d0 - 2,
+    );
     o.areaCodes.push(district.communities[school.community]!.code);
     const cases = new Map<number, Case>();
     const pClass = 0.04 + 0.035 * r.float();
@@ -406,7 +465,8 @@ export class Outbreaks {
           }
         }
       }
-      for (const q of this.household(c.person)) if (r.chance(c.onset === null ? 0.06 : 0.12)) infect(q, (c.onset ?? c.infected + 1) + r.int(2), c.person, 'household');
+      for (const q of this.household(c.person))
+        if (r.chance(c.onset === null ? 0.06 : 0.12)) infect(q, (c.onset ?? c.infected + 1) + r.int(2), c.person, 'household');
     }
     const list = [...cases.values()];
     for (const c of list) {
@@ -420,7 +480,11 @@ export class Outbreaks {
         });
       }
       if (schools.classOf(pop, c.person, c.onset) >= 0) this.absent(c, c.onset, 2 + r.int(4), ['发热', '发热', '发热', '咳嗽']);
-      if (r.chance(0.4)) this.purchase(c, c.onset, [['antipyretic', 1], ['cold', 1 + r.int(2)]]);
+      if (r.chance(0.4))
+        this.purchase(c, c.onset, [
+          ['antipyretic', 1],
+          ['cold', 1 + r.int(2)],
+        ]);
       if (r.chance(0.15)) this.purchase(c, c.onset + 1, [['cough', 1]]);
     }
     const sick = list.filter((c) => c.onset !== null).sort((a, b) => a.onset! - b.onset!);
@@ -454,7 +518,13 @@ export class Outbreaks {
     const home = district.facilities[fi]!;
     const residents = care.residents[h]!;
     const staff = care.staff[h]!;
-    const o = this.newOutbreak('care-home-norovirus', '其他感染性腹泻病（诺如病毒感染）', 'Norovirus GII', { type: 'care-home', id: home.id, name: home.name }, d0);
+    const o = this.newOutbreak(
+      'care-home-norovirus',
+      '其他感染性腹泻病（诺如病毒感染）',
+      'Norovirus GII',
+      { type: 'care-home', id: home.id, name: home.name },
+      d0,
+    );
     o.areaCodes.push(district.communities[home.community]!.code);
     const cases = new Map<number, Case>();
     const pRes = 0.02 + r.float() * 0.025;
@@ -481,7 +551,8 @@ export class Outbreaks {
           for (const q of staff) if (q !== c.person && r.chance(0.04 * scale)) infect(q, e, c.person, 'care-home');
         }
       }
-      if (pop.careHome[c.person]! < 0) for (const q of this.household(c.person)) if (r.chance(0.2)) infect(q, from + r.int(2), c.person, 'household');
+      if (pop.careHome[c.person]! < 0)
+        for (const q of this.household(c.person)) if (r.chance(0.2)) infect(q, from + r.int(2), c.person, 'household');
     }
     const chc = this.rec.identity.homeChc(residents[0]!);
     const gp = this.dept(chc, 'general-practice');
@@ -546,7 +617,11 @@ export class Outbreaks {
           this.track(c, v, [], cards);
         });
       }
-      if (!resident && r.chance(0.3)) this.purchase(c, c.onset, [['ors', 1], ['antidiarrhoeal', 1]]);
+      if (!resident && r.chance(0.3))
+        this.purchase(c, c.onset, [
+          ['ors', 1],
+          ['antidiarrhoeal', 1],
+        ]);
       if (!resident && age >= 3 && age < 18) this.absent(c, c.onset, 1 + r.int(2), ['呕吐', '腹泻']);
     }
     const sick = list.filter((c) => c.onset !== null).sort((a, b) => a.onset! - b.onset!);
@@ -591,7 +666,13 @@ export class Outbreaks {
     }
     if (index < 0) return;
     const cArea = district.communities[community]!;
-    const o = this.newOutbreak('community-measles', '麻疹', 'Measles virus (genotype H1)', { type: 'community', id: `area-${cArea.code}`, name: cArea.name }, d0 - 11);
+    const o = this.newOutbreak(
+      'community-measles',
+      '麻疹',
+      'Measles virus (genotype H1)',
+      { type: 'community', id: `area-${cArea.code}`, name: cArea.name },
+      d0 - 11,
+    );
     const cases = new Map<number, Case>();
     const queue: Case[] = [];
     const rashOf = new Map<number, number>();
@@ -613,13 +694,16 @@ export class Outbreaks {
       const c = queue.shift()!;
       const rash = rashOf.get(c.person)!;
       const window = [c.onset! - 1, rash + 4];
-      for (const q of this.household(c.person)) if (r.chance(0.9)) infect(q, window[0]! + r.int(window[1]! - window[0]! + 1), c.person, 'household');
+      for (const q of this.household(c.person))
+        if (r.chance(0.9)) infect(q, window[0]! + r.int(window[1]! - window[0]! + 1), c.person, 'household');
       // Neighbours met in shops, lifts and the community clinic while infectious.
       const neighbours = this.community(pop.community[c.person]!);
       const k = r.poisson(25);
-      for (let j = 0; j < k && neighbours.length > 0; j++) if (r.chance(0.6)) infect(neighbours[r.int(neighbours.length)]!, window[0]! + r.int(5), c.person, 'community');
+      for (let j = 0; j < k && neighbours.length > 0; j++)
+        if (r.chance(0.6)) infect(neighbours[r.int(neighbours.length)]!, window[0]! + r.int(5), c.person, 'community');
       const klass = schools.classOf(pop, c.person, c.onset!);
-      if (klass >= 0) for (const q of schools.pupils(klass)) if (q !== c.person && r.chance(0.3)) infect(q, c.onset! + r.int(2), c.person, 'class');
+      if (klass >= 0)
+        for (const q of schools.pupils(klass)) if (q !== c.person && r.chance(0.3)) infect(q, c.onset! + r.int(2), c.person, 'class');
       // Ward contact: the rash visit infects susceptible children waiting in the same department.
       if (r.chance(0.6)) {
         const wanted = 1 + r.int(2);
@@ -660,7 +744,13 @@ export class Outbreaks {
         // A first visit in the prodrome, taken for a cold.
         const d = c.onset! + 1;
         this.at(d, () => {
-          const site = this.acute.site(c.person, age, child ? ['paediatrics', 'general-practice'] : ['fever-clinic', 'general-practice'], 0.5, true);
+          const site = this.acute.site(
+            c.person,
+            age,
+            child ? ['paediatrics', 'general-practice'] : ['fever-clinic', 'general-practice'],
+            0.5,
+            true,
+          );
           const v = this.rec.visit({
             person: c.person,
             facility: site.facility,
@@ -681,7 +771,9 @@ export class Outbreaks {
         this.at(d, () => {
           const f = child && r.chance(0.4) ? mch : gh;
           const admit = r.chance(0.25);
-          const dept = admit ? this.dept(f, child ? 'ward-paediatrics' : 'ward-infectious', 'neonatology') : this.dept(f, child ? 'paediatrics' : 'infectious-disease', 'paediatrics');
+          const dept = admit
+            ? this.dept(f, child ? 'ward-paediatrics' : 'ward-infectious', 'neonatology')
+            : this.dept(f, child ? 'paediatrics' : 'infectious-disease', 'paediatrics');
           const v = this.rec.visit({
             person: c.person,
             facility: f,
@@ -721,7 +813,13 @@ export class Outbreaks {
       }
     }
     if (index < 0) return;
-    const o = this.newOutbreak('class-a-cholera', '霍乱', 'Vibrio cholerae O1 El Tor', { type: 'imported', id: `area-${district.communities[pop.community[index]!]!.code}`, name: '境外输入病例及其家庭' }, d0 - 2);
+    const o = this.newOutbreak(
+      'class-a-cholera',
+      '霍乱',
+      'Vibrio cholerae O1 El Tor',
+      { type: 'imported', id: `area-${district.communities[pop.community[index]!]!.code}`, name: '境外输入病例及其家庭' },
+      d0 - 2,
+    );
     const cases = new Map<number, Case>();
     const c0 = this.addCase(o, cases, index, d0 - 2, d0, -1, 'import')!;
     const gh = this.facility('general-hospital');
@@ -754,7 +852,11 @@ export class Outbreaks {
         });
         const lab = this.rec.lab(v, 'stoolCulture', new Set(['VCHO']));
         const cdcLab = this.rec.lab(v, 'stoolCulture', new Set(['VCHO']), cdc);
-        const cards = this.rec.reportCard(v, 'cholera', ICD.cholera.icd, '疑似病例', { correctTo: '确诊病例', correctDay: day + 2, diagnosisMin: v.startMin + 40 });
+        const cards = this.rec.reportCard(v, 'cholera', ICD.cholera.icd, '疑似病例', {
+          correctTo: '确诊病例',
+          correctDay: day + 2,
+          diagnosisMin: v.startMin + 40,
+        });
         // Admitted to the infectious-disease ward.
         const ward = this.rec.visit({
           person: c.person,
@@ -800,7 +902,9 @@ export class Outbreaks {
         const isCarrier = !!c && carriers.includes(c);
         const labId = this.rec.lab(v, 'stoolCulture', new Set(c ? ['VCHO'] : []), cdc);
         if (c) {
-          const cards = isCarrier ? this.rec.reportCard(v, 'cholera', 'A00.1', '病原携带者', { diagnosisDay: day + 1, diagnosisMin: 600 }) : [];
+          const cards = isCarrier
+            ? this.rec.reportCard(v, 'cholera', 'A00.1', '病原携带者', { diagnosisDay: day + 1, diagnosisMin: 600 })
+            : [];
           this.track(c, v, [labId], cards);
         }
       }

@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addMonths, civilFromDay, parseIsoDate } from './calendar.js';
-import { VACCINE_SYSTEM } from '../fhir/uris.js';
+import { VACCINE_SYSTEM } from '../shared/uris.js';
 
 /** Lines split on \n only (HL7 segments inside a line are separated by \r). */
 async function* lines(path: string): AsyncGenerator<string> {
@@ -76,7 +76,12 @@ export async function outputStats(dir: string): Promise<OutputStats> {
     if (prev === undefined || day < prev) m.set(key, day);
   };
   for await (const line of lines(join(dir, 'fhir/Immunization.ndjson'))) {
-    const r = JSON.parse(line) as { patient: { reference: string }; occurrenceDateTime: string; vaccineCode: { coding: { system: string; code: string }[] }; protocolApplied?: { doseNumberPositiveInt?: number }[] };
+    const r = JSON.parse(line) as {
+      patient: { reference: string };
+      occurrenceDateTime: string;
+      vaccineCode: { coding: { system: string; code: string }[] };
+      protocolApplied?: { doseNumberPositiveInt?: number }[];
+    };
     const code = r.vaccineCode.coding.find((c) => c.system === VACCINE_SYSTEM)?.code;
     const dose = r.protocolApplied?.[0]?.doseNumberPositiveInt;
     if (code && dose) give(r.patient.reference.slice(8), `${code}#${dose}`, parseIsoDate(r.occurrenceDateTime.slice(0, 10))!);
@@ -85,7 +90,8 @@ export async function outputStats(dir: string): Promise<OutputStats> {
   // Hospital visits: HL7 ADT (general and MCH hospitals) and FHIR encounters at the TCM hospital,
   // leaving out the encounters of outbreak cases (the background seasonal curve is the target).
   const outbreakEncounters = new Set<string>();
-  for (const o of truth.outbreaks as { cases: { encounterIds: string[] }[] }[]) for (const c of o.cases) for (const e of c.encounterIds) outbreakEncounters.add(e);
+  for (const o of truth.outbreaks as { cases: { encounterIds: string[] }[] }[])
+    for (const c of o.cases) for (const e of c.encounterIds) outbreakEncounters.add(e);
   const iliByMonth: Record<string, { visits: number; ili: number }> = {};
   const count = (day: number, ili: boolean): void => {
     const { y, m } = civilFromDay(day);
@@ -130,8 +136,19 @@ export async function outputStats(dir: string): Promise<OutputStats> {
     if (o.encounter) temps.set(o.encounter.reference, o.valueQuantity.value);
   }
   for await (const line of lines(join(dir, 'fhir/Encounter.ndjson'))) {
-    const e = JSON.parse(line) as { id: string; class: { code: string }; serviceProvider: { reference: string }; period: { start: string }; reasonCode?: { text: string }[] };
-    if (!hospitalOrgs.has(e.serviceProvider.reference) || (e.class.code !== 'AMB' && e.class.code !== 'EMER') || outbreakEncounters.has(e.id)) continue;
+    const e = JSON.parse(line) as {
+      id: string;
+      class: { code: string };
+      serviceProvider: { reference: string };
+      period: { start: string };
+      reasonCode?: { text: string }[];
+    };
+    if (
+      !hospitalOrgs.has(e.serviceProvider.reference) ||
+      (e.class.code !== 'AMB' && e.class.code !== 'EMER') ||
+      outbreakEncounters.has(e.id)
+    )
+      continue;
     count(parseIsoDate(e.period.start.slice(0, 10))!, isIli(temps.get(`Encounter/${e.id}`) ?? null, e.reasonCode?.[0]?.text ?? ''));
   }
   const season = (months: number[]): number | null => {
@@ -167,7 +184,8 @@ export async function outputStats(dir: string): Promise<OutputStats> {
 
   // Absenteeism outside outbreaks.
   const outbreakAbsences = new Map<string, number>();
-  for (const o of truth.outbreaks as { cases: { absenceDates: string[] }[] }[]) for (const c of o.cases) for (const d of c.absenceDates) outbreakAbsences.set(d, (outbreakAbsences.get(d) ?? 0) + 1);
+  for (const o of truth.outbreaks as { cases: { absenceDates: string[] }[] }[])
+    for (const c of o.cases) for (const d of c.absenceDates) outbreakAbsences.set(d, (outbreakAbsences.get(d) ?? 0) + 1);
   let pupilDays = 0;
   let sick = 0;
   let leave = 0;
@@ -195,7 +213,12 @@ export async function outputStats(dir: string): Promise<OutputStats> {
     hypertensionPrevalence: adultSet(truth.chronic.hypertension) / adults,
     diabetesPrevalence: adultSet(truth.chronic.diabetes) / adults,
     hypertensionDiagnosed: htnDx / Math.max(1, adultSet(truth.chronic.hypertension)),
-    coverage24m: { cohort, HepB3: got.HepB3 / Math.max(1, cohort), DTaP3: got.DTaP3 / Math.max(1, cohort), MMR1: got.MMR1 / Math.max(1, cohort) },
+    coverage24m: {
+      cohort,
+      HepB3: got.HepB3 / Math.max(1, cohort),
+      DTaP3: got.DTaP3 / Math.max(1, cohort),
+      MMR1: got.MMR1 / Math.max(1, cohort),
+    },
     iliByMonth,
     iliWinter: season([12, 1, 2]),
     iliSummer: season([6, 7, 8]),

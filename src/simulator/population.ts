@@ -107,7 +107,36 @@ const ELDER_OCCUPATIONS = new WeightedTable<number>([
   [OCC.other, 0.04],
 ]);
 
-const MOBILE_PREFIXES = ['130', '131', '132', '133', '135', '136', '137', '138', '139', '150', '151', '152', '155', '157', '158', '159', '166', '173', '177', '180', '181', '182', '183', '186', '187', '188', '189', '199'];
+const MOBILE_PREFIXES = [
+  '130',
+  '131',
+  '132',
+  '133',
+  '135',
+  '136',
+  '137',
+  '138',
+  '139',
+  '150',
+  '151',
+  '152',
+  '155',
+  '157',
+  '158',
+  '159',
+  '166',
+  '173',
+  '177',
+  '180',
+  '181',
+  '182',
+  '183',
+  '186',
+  '187',
+  '188',
+  '189',
+  '199',
+];
 
 export class Population {
   n = 0;
@@ -232,7 +261,19 @@ function buckets(indices: number[], ages: Int16Array, rng: Rng): Bucketed {
   };
 }
 
-const ROLE = { father: 1, mother: 2, child: 3, grandpaP: 4, grandmaP: 5, grandpaM: 6, grandmaM: 7, single: 8, spouseA: 9, spouseB: 10, careHome: 11 } as const;
+const ROLE = {
+  father: 1,
+  mother: 2,
+  child: 3,
+  grandpaP: 4,
+  grandmaP: 5,
+  grandpaM: 6,
+  grandmaM: 7,
+  single: 8,
+  spouseA: 9,
+  spouseB: 10,
+  careHome: 11,
+} as const;
 
 export interface BuiltPopulation {
   pop: Population;
@@ -377,10 +418,11 @@ export function buildPopulation(
     elders.push({ members: [m, w], refAge: ages[w]! });
   }
   for (const list of [women, men]) {
-    for (const i of list) if (!taken[i] && ages[i]! >= 60) {
-      taken[i] = 1;
-      elders.push({ members: [i], refAge: ages[i]! });
-    }
+    for (const i of list)
+      if (!taken[i] && ages[i]! >= 60) {
+        taken[i] = 1;
+        elders.push({ members: [i], refAge: ages[i]! });
+      }
   }
   // Three generations: about a third of families with a child under 14 live with grandparents.
   const eldersByAge: Elder[][] = [];
@@ -630,9 +672,12 @@ function assignChronic(pop: Population, startDay: number, seed: number): Chronic
   }
   // Hypertension given diabetes status: odds ratio applied, then rescaled to the target.
   const base = new Float32Array(n);
-  for (let i = 0; i < n; i++) if (age[i]! >= 18) base[i] = interpolate(HYPERTENSION.byAge, age[i]!) * sexFactor(HYPERTENSION.maleRatio, pop.sex[i]!);
-  const withOr = (p: number, dm: boolean): number => (dm ? (p * DIABETES.hypertensionOddsRatio) / (1 + p * (DIABETES.hypertensionOddsRatio - 1)) : p);
-  const pHtn = (i: number, scale: number): number => Math.min(0.95, withOr(Math.min(0.95, base[i]! * scale), (pop.flags[i]! & FLAG.DM) !== 0));
+  for (let i = 0; i < n; i++)
+    if (age[i]! >= 18) base[i] = interpolate(HYPERTENSION.byAge, age[i]!) * sexFactor(HYPERTENSION.maleRatio, pop.sex[i]!);
+  const withOr = (p: number, dm: boolean): number =>
+    dm ? (p * DIABETES.hypertensionOddsRatio) / (1 + p * (DIABETES.hypertensionOddsRatio - 1)) : p;
+  const pHtn = (i: number, scale: number): number =>
+    Math.min(0.95, withOr(Math.min(0.95, base[i]! * scale), (pop.flags[i]! & FLAG.DM) !== 0));
   let lo = 0.1;
   let hi = 5;
   for (let it = 0; it < 40; it++) {
@@ -713,5 +758,3 @@ export function addNewborn(pop: Population, names: NameBook, mother: number, day
   pop.assignIdSeq(i);
   return i;
 }
-
-

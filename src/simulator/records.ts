@@ -3,7 +3,7 @@
  * facilities on the FHIR feed, HL7 v2 messages for the hospitals on HL7, report cards, and
  * later events (discharges, lab reports, late cards) through the day scheduler.
  */
-import { VACCINE_SYSTEM } from '../fhir/uris.js';
+import { VACCINE_SYSTEM } from '../shared/uris.js';
 import { parseIsoDate } from './calendar.js';
 import type { Department, Facility, Practitioner } from './district.js';
 import {
@@ -86,7 +86,9 @@ export interface LabResult {
 }
 
 /** Hourly weights for arrivals at emergency departments and fever clinics. */
-const EMERGENCY_HOURS = [1, 0.8, 0.6, 0.5, 0.5, 0.6, 0.9, 1.3, 1.8, 2.1, 2.2, 2.0, 1.6, 1.5, 1.7, 1.8, 1.8, 1.9, 2.2, 2.5, 2.5, 2.2, 1.8, 1.3];
+const EMERGENCY_HOURS = [
+  1, 0.8, 0.6, 0.5, 0.5, 0.6, 0.9, 1.3, 1.8, 2.1, 2.2, 2.0, 1.6, 1.5, 1.7, 1.8, 1.8, 1.9, 2.2, 2.5, 2.5, 2.2, 1.8, 1.3,
+];
 const EMERGENCY_CUM = EMERGENCY_HOURS.reduce<number[]>((a, w) => (a.push((a[a.length - 1] ?? 0) + w), a), []);
 
 export class Recorder {
@@ -273,7 +275,11 @@ export class Recorder {
       for (const x of s.extras ?? []) {
         const oid = this.obsId();
         if (x.kind === 'bp') {
-          this.sink.fhir('Observation', oid, bloodPressureJson({ id: oid, patientId, encounterId: id, sbp: x.sbp, dbp: x.dbp, time: measured, performerId: doctor.id }));
+          this.sink.fhir(
+            'Observation',
+            oid,
+            bloodPressureJson({ id: oid, patientId, encounterId: id, sbp: x.sbp, dbp: x.dbp, time: measured, performerId: doctor.id }),
+          );
         } else {
           const glucose = x.kind === 'glucose';
           this.sink.fhir(
@@ -313,7 +319,14 @@ export class Recorder {
     const time = this.hl7Time(eventDay, eventMin);
     const structure = event === 'A03' ? 'ADT_A03' : 'ADT_A01';
     const segs = [
-      msh({ sendingApp: 'HIS', facilityCode: f.code, districtCode: this.w.district.districtCode, time, type: `ADT^${event}^${structure}`, controlId: this.controlId(f) }),
+      msh({
+        sendingApp: 'HIS',
+        facilityCode: f.code,
+        districtCode: this.w.district.districtCode,
+        time,
+        type: `ADT^${event}^${structure}`,
+        controlId: this.controlId(f),
+      }),
       `EVN|${event}|${time}`,
       pid(this.hl7Patient(v.view)),
     ];
@@ -345,7 +358,9 @@ export class Recorder {
         segs.push(obxNumeric(++set, '1558-6', 'Fasting glucose', 'LN', x.value.toFixed(1), 'mmol/L', measured));
       }
     }
-    v.dx.forEach((d, k) => segs.push(dg1(k + 1, d.icd, d.display, this.hl7Time(v.day, v.startMin + 10), !!d.provisional && event !== 'A03')));
+    v.dx.forEach((d, k) =>
+      segs.push(dg1(k + 1, d.icd, d.display, this.hl7Time(v.day, v.startMin + 10), !!d.provisional && event !== 'A03')),
+    );
     this.sink.hl7(f, segs.join('\r'));
   }
 
@@ -463,7 +478,14 @@ export class Recorder {
     const scheduled = this.later(reportDay, () => {
       const time = this.hl7Time(d, reportMin);
       const segs = [
-        msh({ sendingApp: 'LIS', facilityCode: lab.code, districtCode: this.w.district.districtCode, time, type: 'ORU^R01^ORU_R01', controlId: this.controlId(lab) }),
+        msh({
+          sendingApp: 'LIS',
+          facilityCode: lab.code,
+          districtCode: this.w.district.districtCode,
+          time,
+          type: 'ORU^R01^ORU_R01',
+          controlId: this.controlId(lab),
+        }),
         pid(this.hl7Patient(view)),
         pv1({
           patientClass: v.cls === 'IMP' ? 'I' : v.cls === 'EMER' ? 'E' : 'O',
@@ -506,7 +528,14 @@ export class Recorder {
     disease: DiseaseKey,
     icd: string,
     classification: CaseClassification,
-    opts: { subtype?: string | null; chronicity?: '急性' | '慢性' | null; diagnosisDay?: number; diagnosisMin?: number; correctTo?: CaseClassification; correctDay?: number } = {},
+    opts: {
+      subtype?: string | null;
+      chronicity?: '急性' | '慢性' | null;
+      diagnosisDay?: number;
+      diagnosisMin?: number;
+      correctTo?: CaseClassification;
+      correctDay?: number;
+    } = {},
   ): string[] {
     const r = this.rng;
     const ids: string[] = [];
@@ -549,7 +578,12 @@ export class Recorder {
     if (r.chance(0.05)) {
       const dupId = this.nextCardId();
       const dupDay = reportDay + r.int(3);
-      const dup = { ...card, cardId: dupId, reportDate: this.fhirTime(dupDay, 480 + r.int(540)), reportingDoctor: this.doctorName(this.practitioner(v.dept)) };
+      const dup = {
+        ...card,
+        cardId: dupId,
+        reportDate: this.fhirTime(dupDay, 480 + r.int(540)),
+        reportingDoctor: this.doctorName(this.practitioner(v.dept)),
+      };
       if (this.later(dupDay, () => this.sink.reportCard(dup))) {
         ids.push(dupId);
         this.truth.reportCardIssues.push({ cardId: dupId, issue: 'duplicate', detail: 'same case reported again', of: cardId });
@@ -566,7 +600,12 @@ export class Recorder {
       fixed.correctedDiseaseName = DISEASES[disease].name;
       if (this.later(cDay, () => this.sink.reportCard(fixed))) {
         ids.push(corrId);
-        this.truth.reportCardIssues.push({ cardId: corrId, issue: 'correction', detail: correctTo !== classification ? `${classification} → ${correctTo}` : `corrects: ${error}`, of: cardId });
+        this.truth.reportCardIssues.push({
+          cardId: corrId,
+          issue: 'correction',
+          detail: correctTo !== classification ? `${classification} → ${correctTo}` : `corrects: ${error}`,
+          of: cardId,
+        });
       }
     }
     return ids;
@@ -624,7 +663,15 @@ export class Recorder {
       workUnit,
       phone: view.phone,
       residenceCategory: '本县区',
-      address: { province: a.province, city: a.city, county: a.district, township: a.street, village: a.community, houseNumber: a.line, areaCode: a.areaCode },
+      address: {
+        province: a.province,
+        city: a.city,
+        county: a.district,
+        township: a.street,
+        village: a.community,
+        houseNumber: a.line,
+        areaCode: a.areaCode,
+      },
       occupationClass: { code: occupationCode(occ), name: OCCUPATIONS[occ]! },
       caseClassification: classification,
       chronicity: opts.chronicity ?? null,
@@ -699,7 +746,8 @@ export class Recorder {
     const sched = this.w.schedule;
     const vac = sched.vaccines[o.vaccine]!;
     const f = o.facility;
-    const dept = f.departments.find((x) => x.kind === 'vaccination') ?? f.departments.find((x) => x.code === 'ward-obstetrics') ?? f.departments[0]!;
+    const dept =
+      f.departments.find((x) => x.kind === 'vaccination') ?? f.departments.find((x) => x.code === 'ward-obstetrics') ?? f.departments[0]!;
     const nurse = this.practitioner(dept, true);
     const id = 'imm-' + this.pad(++this.immSeq, 8);
     const lotYear = this.w.clock.iso(o.day).slice(0, 4);
@@ -734,7 +782,14 @@ export class Recorder {
     const view = o.newborn ? this.identity.newbornView(o.person, f) : this.identity.view(o.person, f);
     const time = this.hl7Time(o.day, o.minute);
     const segs = [
-      msh({ sendingApp: 'EPI', facilityCode: f.code, districtCode: this.w.district.districtCode, time, type: 'VXU^V04^VXU_V04', controlId: this.controlId(f) }),
+      msh({
+        sendingApp: 'EPI',
+        facilityCode: f.code,
+        districtCode: this.w.district.districtCode,
+        time,
+        type: 'VXU^V04^VXU_V04',
+        controlId: this.controlId(f),
+      }),
       pid(this.hl7Patient(view)),
     ];
     const g = this.guardianSegment(o.person, o.day);

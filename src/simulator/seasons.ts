@@ -13,12 +13,42 @@ export type Season = 'flu' | 'resp' | 'diarrhoea' | 'hfmd' | 'varicella' | 'mump
 
 type Bump = readonly [peakDoy: number, width: number, amplitude: number];
 const CURVES: Record<Exclude<Season, 'flu'>, { base: number; bumps: Bump[] }> = {
-  resp: { base: 0.7, bumps: [[5, 50, 0.8], [330, 30, 0.3]] },
-  diarrhoea: { base: 0.7, bumps: [[205, 35, 0.8], [355, 30, 0.45]] },
-  hfmd: { base: 0.15, bumps: [[135, 30, 2.2], [275, 25, 0.8]] },
-  varicella: { base: 0.45, bumps: [[345, 40, 1.0], [120, 35, 0.8]] },
+  resp: {
+    base: 0.7,
+    bumps: [
+      [5, 50, 0.8],
+      [330, 30, 0.3],
+    ],
+  },
+  diarrhoea: {
+    base: 0.7,
+    bumps: [
+      [205, 35, 0.8],
+      [355, 30, 0.45],
+    ],
+  },
+  hfmd: {
+    base: 0.15,
+    bumps: [
+      [135, 30, 2.2],
+      [275, 25, 0.8],
+    ],
+  },
+  varicella: {
+    base: 0.45,
+    bumps: [
+      [345, 40, 1.0],
+      [120, 35, 0.8],
+    ],
+  },
   mumps: { base: 0.5, bumps: [[140, 45, 1.2]] },
-  scarlet: { base: 0.35, bumps: [[350, 35, 1.0], [135, 30, 1.0]] },
+  scarlet: {
+    base: 0.35,
+    bumps: [
+      [350, 35, 1.0],
+      [135, 30, 1.0],
+    ],
+  },
   mp: { base: 0.6, bumps: [[295, 45, 1.0]] },
   summer: { base: 0.85, bumps: [[210, 45, 0.5]] },
   flat: { base: 1, bumps: [] },

@@ -99,7 +99,9 @@ export interface BundleEntry {
 
 /** A FHIR transaction Bundle (as JSON text) that PUTs every resource at its own id: idempotent upserts. */
 export function transactionBundle(id: string, entries: BundleEntry[]): string {
-  const items = entries.map((e) => `{"resource":${e.json},"request":{"method":"PUT","url":${JSON.stringify(`${e.resourceType}/${e.id}`)}}}`);
+  const items = entries.map(
+    (e) => `{"resource":${e.json},"request":{"method":"PUT","url":${JSON.stringify(`${e.resourceType}/${e.id}`)}}}`,
+  );
   return `{"resourceType":"Bundle","id":${JSON.stringify(id)},"type":"transaction","entry":[${items.join(',')}]}`;
 }
 

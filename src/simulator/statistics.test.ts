@@ -18,7 +18,9 @@ describe('simulated statistics (5,000 residents × 365 days)', () => {
   afterAll(() => removeDir(dir));
 
   it('hypertension prevalence among adults is ~27.5 % (中国居民营养与慢性病状况报告 2020)', () => {
-    expect(Math.abs(s.hypertensionPrevalence - TARGETS.hypertensionAdultPrevalence.value)).toBeLessThan(TARGETS.hypertensionAdultPrevalence.tolerance);
+    expect(Math.abs(s.hypertensionPrevalence - TARGETS.hypertensionAdultPrevalence.value)).toBeLessThan(
+      TARGETS.hypertensionAdultPrevalence.tolerance,
+    );
     // Fewer than half are diagnosed (awareness 46.9 %, Wang et al. 2018) ...
     expect(s.hypertensionDiagnosed).toBeGreaterThan(0.35);
     expect(s.hypertensionDiagnosed).toBeLessThan(0.6);

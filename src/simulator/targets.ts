@@ -23,7 +23,9 @@ export function ageBand(age: number): number {
 export const CENSUS_2020_AGE_SHARES = [
   5.52, 6.4, 6.04, 5.15, 5.31, 6.51, 8.8, 7.01, 6.61, 8.09, 8.59, 7.19, 5.2, 5.24, 3.51, 2.22, 1.44, 1.17,
 ] as const;
-export const URBAN_ADJUSTMENT = [0.92, 0.92, 0.92, 0.95, 1.05, 1.1, 1.1, 1.08, 1.02, 1.0, 1.0, 0.98, 0.97, 0.97, 0.97, 0.97, 0.97, 0.97] as const;
+export const URBAN_ADJUSTMENT = [
+  0.92, 0.92, 0.92, 0.95, 1.05, 1.1, 1.1, 1.08, 1.02, 1.0, 1.0, 0.98, 0.97, 0.97, 0.97, 0.97, 0.97, 0.97,
+] as const;
 /**
  * Share of males by 5-year age group. Source: 2020 census sex ratio 105.07 overall, higher at
  * young ages (sex ratio at birth 111.3) and falling below 100 from about age 65 (census tables by

@@ -80,7 +80,10 @@ describe('names', () => {
       const s = book.surnames[book.surnameAt(r.float())]!.hanzi;
       counts.set(s, (counts.get(s) ?? 0) + 1);
     }
-    const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 3).map((x) => x[0]);
+    const top = [...counts]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map((x) => x[0]);
     expect(new Set(top)).toEqual(new Set(['王', '李', '张']));
   });
 });

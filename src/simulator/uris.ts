@@ -2,7 +2,7 @@
  * URIs the simulator needs beyond src/fhir/uris.ts. All under the same base; a published URI is
  * never changed. Listed in src/simulator/README.md.
  */
-import { YIFANG_BASE } from '../fhir/uris.js';
+import { YIFANG_BASE } from '../shared/uris.js';
 
 /** Identifier system for household numbers (Group of kind household). */
 export const HOUSEHOLD_ID_SYSTEM = `${YIFANG_BASE}/sid/household`;

@@ -22,15 +22,27 @@ describe('surveillance configuration', () => {
   it('refuses an evidence span shorter than a fusion window', () => {
     const fusion = JSON.parse(JSON.stringify(cfg.fusion)) as Record<string, unknown>;
     fusion.maxSpanDays = 14; // shorter than fixedWindowDays (21)
-    expect(() => validateSurveillanceConfig(signalsJson, fusion, cfg.syndromes, cfg.notifiable)).toThrow(/maxSpanDays \(14\) must be at least the longest window \(21 days\)/);
+    expect(() => validateSurveillanceConfig(signalsJson, fusion, cfg.syndromes, cfg.notifiable)).toThrow(
+      /maxSpanDays \(14\) must be at least the longest window \(21 days\)/,
+    );
   });
   it('refuses an unknown signal, naming it', () => {
-    const bad = { ...signalsJson, signals: [...cfg.signals, { key: 'syndrome:fevre', label: 'x', source: 'clinic', areaLevel: 'street', method: 'earsC', control: {} }] };
-    expect(() => validateSurveillanceConfig(bad, { ...cfg.fusion }, cfg.syndromes, cfg.notifiable)).toThrow(/unknown signal 'syndrome:fevre'/);
+    const bad = {
+      ...signalsJson,
+      signals: [...cfg.signals, { key: 'syndrome:fevre', label: 'x', source: 'clinic', areaLevel: 'street', method: 'earsC', control: {} }],
+    };
+    expect(() => validateSurveillanceConfig(bad, { ...cfg.fusion }, cfg.syndromes, cfg.notifiable)).toThrow(
+      /unknown signal 'syndrome:fevre'/,
+    );
   });
   it('refuses an unknown detection method, naming it', () => {
-    const bad = { ...signalsJson, signals: [{ key: 'ili', label: 'x', source: 'clinic', areaLevel: 'street', method: 'magic', control: {} }] };
-    expect(() => validateSurveillanceConfig(bad, { ...cfg.fusion }, cfg.syndromes, cfg.notifiable)).toThrow(/unknown detection method 'magic'/);
+    const bad = {
+      ...signalsJson,
+      signals: [{ key: 'ili', label: 'x', source: 'clinic', areaLevel: 'street', method: 'magic', control: {} }],
+    };
+    expect(() => validateSurveillanceConfig(bad, { ...cfg.fusion }, cfg.syndromes, cfg.notifiable)).toThrow(
+      /unknown detection method 'magic'/,
+    );
   });
   it('maps area codes to levels', () => {
     expect(areaAt('street', '339902001002')).toBe('339902001000');
@@ -59,7 +71,18 @@ describe('notifiable diseases', () => {
 });
 
 describe('fusion', () => {
-  const ev = (source: string, p: number, fixed = false): DetectionAlarm => ({ signal: `${source}:x`, source, areaCode: '339902001000', day: '2025-01-01', method: fixed ? 'cidarsFixed' : 'earsC', observed: 3, threshold: 2, expected: 0.5, pValue: p, fixed });
+  const ev = (source: string, p: number, fixed = false): DetectionAlarm => ({
+    signal: `${source}:x`,
+    source,
+    areaCode: '339902001000',
+    day: '2025-01-01',
+    method: fixed ? 'cidarsFixed' : 'earsC',
+    observed: 3,
+    threshold: 2,
+    expected: 0.5,
+    pValue: p,
+    fixed,
+  });
   it('alerts at once on a fixed-threshold case', () => {
     expect(assessEvidence(cfg.fusion, [ev('case-report', 0.2, true)])!.level).toBe('red');
   });

@@ -27,11 +27,23 @@ const signalSchema = z.object({
    * minPerDay cases that day or at least minInDays cases over the last days days; the series is
    * the number of classes (per area) for which it holds.
    */
-  derive: z.object({ from: z.string().min(1), by: z.literal('class'), minPerDay: z.number().int().min(1), minInDays: z.number().int().min(1), days: z.number().int().min(1).max(14) }).optional(),
+  derive: z
+    .object({
+      from: z.string().min(1),
+      by: z.literal('class'),
+      minPerDay: z.number().int().min(1),
+      minInDays: z.number().int().min(1),
+      days: z.number().int().min(1).max(14),
+    })
+    .optional(),
   /** Days the detector does not alarm on but whose Poisson tail p is below this are kept as weak evidence (fusion may combine them). */
   weakEvidenceP: z.number().min(0).max(0.5).optional(),
 });
-const signalsSchema = z.object({ version: z.string(), weakEvidenceP: z.number().min(0).max(0.5).optional(), signals: z.array(signalSchema).min(1) });
+const signalsSchema = z.object({
+  version: z.string(),
+  weakEvidenceP: z.number().min(0).max(0.5).optional(),
+  signals: z.array(signalSchema).min(1),
+});
 export type SignalConfig = z.infer<typeof signalSchema>;
 
 const levelSchema = z.object({
@@ -62,7 +74,15 @@ const fusionSchema = z.object({
    * source the smallest p (× windowDays, Bonferroni over those days), sources at or below
    * truncation combined by the truncated product method over sourcesWatched sources (or Fisher).
    */
-  jointEvidence: z.object({ windowDays: z.number().int().min(1).max(14), truncation: z.number().gt(0).max(0.5), sourcesWatched: z.number().int().min(1), method: z.enum(['truncatedProduct', 'fisher']) }).partial().optional(),
+  jointEvidence: z
+    .object({
+      windowDays: z.number().int().min(1).max(14),
+      truncation: z.number().gt(0).max(0.5),
+      sourcesWatched: z.number().int().min(1),
+      method: z.enum(['truncatedProduct', 'fisher']),
+    })
+    .partial()
+    .optional(),
   levels: z.array(levelSchema).min(1),
   triageHours: z.record(z.string(), z.number().positive()),
   responseHours: z.record(z.string(), z.number().positive()),
@@ -92,25 +112,35 @@ export function knownSignal(key: string, syndromes: SyndromeRules, notifiable: N
   return false;
 }
 
-export function validateSurveillanceConfig(signalsJson: unknown, fusionJson: unknown, syndromes: SyndromeRules, notifiable: NotifiableList): { signals: SignalConfig[]; fusion: FusionConfig } {
+export function validateSurveillanceConfig(
+  signalsJson: unknown,
+  fusionJson: unknown,
+  syndromes: SyndromeRules,
+  notifiable: NotifiableList,
+): { signals: SignalConfig[]; fusion: FusionConfig } {
   const s = signalsSchema.safeParse(signalsJson);
   if (!s.success) throw new Error(zodMessage('signals.json', s.error));
   const seen = new Set<string>();
   for (const [i, sig] of s.data.signals.entries()) {
     if (!knownSignal(sig.key, syndromes, notifiable)) throw new Error(`signals.json: signals.${i}: unknown signal '${sig.key}'`);
     if (!Object.prototype.hasOwnProperty.call(detectors, sig.method)) {
-      throw new Error(`signals.json: signals.${i} (${sig.key}): unknown detection method '${sig.method}'; known: ${Object.keys(detectors).join(', ')}`);
+      throw new Error(
+        `signals.json: signals.${i} (${sig.key}): unknown detection method '${sig.method}'; known: ${Object.keys(detectors).join(', ')}`,
+      );
     }
     if (seen.has(sig.key)) throw new Error(`signals.json: signal '${sig.key}' is listed twice`);
     seen.add(sig.key);
-    if (sig.derive && (sig.derive.from === sig.key || !knownSignal(sig.derive.from, syndromes, notifiable))) throw new Error(`signals.json: signals.${i} (${sig.key}): derive.from must name another signal (got '${sig.derive.from}')`);
+    if (sig.derive && (sig.derive.from === sig.key || !knownSignal(sig.derive.from, syndromes, notifiable)))
+      throw new Error(`signals.json: signals.${i} (${sig.key}): derive.from must name another signal (got '${sig.derive.from}')`);
   }
   const signals = s.data.signals.map((sig) => ({ ...sig, weakEvidenceP: sig.weakEvidenceP ?? s.data.weakEvidenceP }));
   const f = fusionSchema.safeParse(fusionJson);
   if (!f.success) throw new Error(zodMessage('fusion.json', f.error));
   const longestWindow = Math.max(f.data.windowDays, f.data.fixedWindowDays ?? 0);
-  if (f.data.maxSpanDays !== undefined && f.data.maxSpanDays < longestWindow) throw new Error(`fusion.json: maxSpanDays (${f.data.maxSpanDays}) must be at least the longest window (${longestWindow} days)`);
-  for (const l of f.data.levels) if (!(l.level in f.data.triageHours)) throw new Error(`fusion.json: level '${l.level}' has no triageHours`);
+  if (f.data.maxSpanDays !== undefined && f.data.maxSpanDays < longestWindow)
+    throw new Error(`fusion.json: maxSpanDays (${f.data.maxSpanDays}) must be at least the longest window (${longestWindow} days)`);
+  for (const l of f.data.levels)
+    if (!(l.level in f.data.triageHours)) throw new Error(`fusion.json: level '${l.level}' has no triageHours`);
   return { signals, fusion: f.data };
 }
 

@@ -12,7 +12,13 @@ import { fuseDays, type FusionResult } from './alerts/fusion.js';
 import type { WebhookDeliverer } from './alerts/webhooks.js';
 import { areaNames } from './geography.js';
 
-const PHARMACY_NAMES: Record<string, string> = { antipyretic: '退热药', cold: '感冒药', cough: '止咳药', antidiarrhoeal: '止泻药', ors: '口服补液盐' };
+const PHARMACY_NAMES: Record<string, string> = {
+  antipyretic: '退热药',
+  cold: '感冒药',
+  cough: '止咳药',
+  antidiarrhoeal: '止泻药',
+  ors: '口服补液盐',
+};
 
 export class SurveillanceEngine {
   private pending = new Map<string, { signal: string; communityCode: string; day: string; lastDay: string }>();
@@ -52,7 +58,9 @@ export class SurveillanceEngine {
   touch = (signal: string, communityCode: string, day: string): void => {
     if (!this.live || !communityCode) return;
     // Signals derived from this one (class rules) are re-judged with it.
-    const keys = [signal, ...this.config.signals.filter((s) => s.derive?.from === signal).map((s) => s.key)].filter((k) => signalConfigFor(this.config.signals, k));
+    const keys = [signal, ...this.config.signals.filter((s) => s.derive?.from === signal).map((s) => s.key)].filter((k) =>
+      signalConfigFor(this.config.signals, k),
+    );
     for (const key of keys) {
       const k = `${key}|${communityCode}`;
       // Keep the first and the last touched day: an upload of several days is judged over all of them.
@@ -90,9 +98,20 @@ export class SurveillanceEngine {
       const maxDay = batch.reduce((m, b) => (b.lastDay > m ? b.lastDay : m), batch[0]!.lastDay);
       // Evidence for a touched day can change the next windowDays of fusion too.
       const to = maxDay;
-      await runDetection(this.db, this.config.signals, { evalFrom: from, to, only: batch.map((b) => ({ signal: b.signal, communityCode: b.communityCode })) });
+      await runDetection(this.db, this.config.signals, {
+        evalFrom: from,
+        to,
+        only: batch.map((b) => ({ signal: b.signal, communityCode: b.communityCode })),
+      });
       const areas = [...new Set(batch.map((b) => areaAt(this.config.fusion.areaLevel, b.communityCode)).filter(Boolean))];
-      const r = await fuseDays(this.db, this.config.fusion, { from, to, areas, labels: this.label, areaName: this.areaName, onAlert: (e) => void this.notify(e) });
+      const r = await fuseDays(this.db, this.config.fusion, {
+        from,
+        to,
+        areas,
+        labels: this.label,
+        areaName: this.areaName,
+        onAlert: (e) => void this.notify(e),
+      });
       result.created.push(...r.created);
       result.updated.push(...r.updated);
     } finally {
@@ -106,13 +125,26 @@ export class SurveillanceEngine {
   async runAll(from: string, to: string): Promise<FusionResult & { series: number; alarms: number; messages: string[] }> {
     if (!this.names.size) await this.refreshNames();
     const det = await runDetection(this.db, this.config.signals, { evalFrom: from, to });
-    const r = await fuseDays(this.db, this.config.fusion, { from, to, labels: this.label, areaName: this.areaName, onAlert: (e) => void this.notify(e) });
+    const r = await fuseDays(this.db, this.config.fusion, {
+      from,
+      to,
+      labels: this.label,
+      areaName: this.areaName,
+      onAlert: (e) => void this.notify(e),
+    });
     return { ...r, series: det.series, alarms: det.alarms.length, messages: det.messages };
   }
 
   async notify(e: { alertId: number; kind: string; level: string; areaCode: string }): Promise<void> {
     if (!this.webhooks) return;
-    await this.webhooks.enqueue(`alert.${e.kind}`, e.alertId, { event: `alert.${e.kind}`, alertId: e.alertId, level: e.level, areaCode: e.areaCode, areaName: this.areaName(e.areaCode), at: new Date().toISOString() });
+    await this.webhooks.enqueue(`alert.${e.kind}`, e.alertId, {
+      event: `alert.${e.kind}`,
+      alertId: e.alertId,
+      level: e.level,
+      areaCode: e.areaCode,
+      areaName: this.areaName(e.areaCode),
+      at: new Date().toISOString(),
+    });
   }
 
   /** Daily job: re-runs the last 7 days every 24 hours (catches anything an on-arrival run missed). */

@@ -7,8 +7,21 @@
 import fs from 'node:fs';
 import type { Database } from '../platform/db.js';
 
-interface Area { code: string; name: string; level?: string; streetCode?: string; centroid?: [number, number]; polygon?: unknown }
-interface Place { id?: string; code: string; name: string; kind?: string; areaCode?: string }
+interface Area {
+  code: string;
+  name: string;
+  level?: string;
+  streetCode?: string;
+  centroid?: [number, number];
+  polygon?: unknown;
+}
+interface Place {
+  id?: string;
+  code: string;
+  name: string;
+  kind?: string;
+  areaCode?: string;
+}
 interface DistrictJson {
   district?: { code: string; name: string; centre?: [number, number] };
   streets?: Area[];
@@ -26,11 +39,40 @@ export async function loadDistrictGeography(db: Database, districtJsonPath: stri
 
 export async function loadDistrictGeographyJson(db: Database, d: DistrictJson): Promise<{ areas: number; places: number }> {
   const areas: { code: string; name: string; level: string; parent: string | null; centroid: unknown; polygon: unknown }[] = [];
-  if (d.district) areas.push({ code: d.district.code, name: d.district.name, level: 'district', parent: null, centroid: d.district.centre ?? null, polygon: null });
-  for (const s of d.streets ?? []) areas.push({ code: s.code, name: s.name, level: 'street', parent: d.district?.code ?? s.code.slice(0, 6), centroid: s.centroid ?? null, polygon: s.polygon ?? null });
-  for (const c of d.communities ?? []) areas.push({ code: c.code, name: c.name, level: 'community', parent: c.streetCode ?? `${c.code.slice(0, 9)}000`, centroid: c.centroid ?? null, polygon: c.polygon ?? null });
+  if (d.district)
+    areas.push({
+      code: d.district.code,
+      name: d.district.name,
+      level: 'district',
+      parent: null,
+      centroid: d.district.centre ?? null,
+      polygon: null,
+    });
+  for (const s of d.streets ?? [])
+    areas.push({
+      code: s.code,
+      name: s.name,
+      level: 'street',
+      parent: d.district?.code ?? s.code.slice(0, 6),
+      centroid: s.centroid ?? null,
+      polygon: s.polygon ?? null,
+    });
+  for (const c of d.communities ?? [])
+    areas.push({
+      code: c.code,
+      name: c.name,
+      level: 'community',
+      parent: c.streetCode ?? `${c.code.slice(0, 9)}000`,
+      centroid: c.centroid ?? null,
+      polygon: c.polygon ?? null,
+    });
   const places: { code: string; name: string; kind: string; area: string | null }[] = [];
-  for (const [kind, list] of [['health-facility', d.healthFacilities], ['school', d.schools], ['pharmacy', d.pharmacies], ['care-home', d.careHomes]] as const) {
+  for (const [kind, list] of [
+    ['health-facility', d.healthFacilities],
+    ['school', d.schools],
+    ['pharmacy', d.pharmacies],
+    ['care-home', d.careHomes],
+  ] as const) {
     for (const p of list ?? []) {
       places.push({ code: p.code, name: p.name, kind: p.kind ?? kind, area: p.areaCode ?? null });
       // Records name facilities by their FHIR Organization id as well as by their code.
@@ -64,7 +106,13 @@ export async function geographyFeatures(db: Database, level: string): Promise<{ 
   );
   return {
     type: 'FeatureCollection',
-    features: r.rows.filter((a) => a.polygon).map((a) => ({ type: 'Feature', properties: { code: a.code, name: a.name, level: a.level, parent: a.parent_code, centroid: a.centroid }, geometry: a.polygon })),
+    features: r.rows
+      .filter((a) => a.polygon)
+      .map((a) => ({
+        type: 'Feature',
+        properties: { code: a.code, name: a.name, level: a.level, parent: a.parent_code, centroid: a.centroid },
+        geometry: a.polygon,
+      })),
   };
 }
 

@@ -71,6 +71,9 @@ const surveillanceModule: YifangModule = {
 };
 
 /** The running engine per database (tests, evaluation and the CLI reach it through this). */
-export const surveillanceRuntime = new Map<unknown, { engine: SurveillanceEngine; reporting: ReportingDeps; webhooks: WebhookDeliverer; feeds: FeedFollower }>();
+export const surveillanceRuntime = new Map<
+  unknown,
+  { engine: SurveillanceEngine; reporting: ReportingDeps; webhooks: WebhookDeliverer; feeds: FeedFollower }
+>();
 
 export default surveillanceModule;

@@ -21,7 +21,10 @@ const diseaseSchema = z.object({
   chronicity: z.boolean().optional(),
   subtypes: z.array(z.string()).optional(),
   effectiveFrom: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
-  effectiveTo: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+  effectiveTo: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .optional(),
 });
 const listSchema = z.object({ version: z.string(), diseases: z.array(diseaseSchema).min(1) });
 
@@ -52,13 +55,17 @@ export function loadNotifiableList(file = path.join(configDir, 'notifiable-disea
 
 /** The notifiable disease an ICD-10 code names on a given day (YYYY-MM-DD), if any. */
 export function findNotifiable(list: NotifiableList, icd10: string, day: string): NotifiableDisease | undefined {
-  return list.diseases.find(
-    (d) => day >= d.effectiveFrom && (!d.effectiveTo || day <= d.effectiveTo) && icd10MatchesAny(d.icd10, icd10),
-  );
+  return list.diseases.find((d) => day >= d.effectiveFrom && (!d.effectiveTo || day <= d.effectiveTo) && icd10MatchesAny(d.icd10, icd10));
 }
 
 /** A disease by its display name (+ subtype), as report cards from other systems name them. */
-export function findNotifiableByName(list: NotifiableList, name: string, subtype: string | null | undefined, icd10?: string, day?: string): NotifiableDisease | undefined {
+export function findNotifiableByName(
+  list: NotifiableList,
+  name: string,
+  subtype: string | null | undefined,
+  icd10?: string,
+  day?: string,
+): NotifiableDisease | undefined {
   if (icd10) {
     const byCode = findNotifiable(list, icd10, day ?? '9999-12-31');
     if (byCode) return byCode;

@@ -18,7 +18,6 @@ import { todayInChina } from '../../src/primary-care/chronic/context.js';
 const artifacts = artifactsDir;
 const ADMIN_PASSWORD = 'e2e-admin-Pa55word';
 
-
 describe.skipIf(!haveChromium)('chronic care screens in Chromium', () => {
   let server: Awaited<ReturnType<typeof import('../../src/app/server.js').startServer>> | undefined;
   let browser: Browser | undefined;
@@ -38,8 +37,16 @@ describe.skipIf(!haveChromium)('chronic care screens in Chromium', () => {
     await simulate({ seed: 5, population: 500, start: addDays(todayInChina(), -364), days: 360, outDir: simDir });
     await importPath(server.repo, path.join(simDir, 'fhir'));
     await server.processors.drain();
-    child = (await server.db.query<{ patient_id: string }>(`SELECT patient_id FROM chronic_person WHERE birth_date > now() - interval '2 years' ORDER BY patient_id LIMIT 1`)).rows[0]!.patient_id;
-    htnPatient = (await server.db.query<{ patient_id: string }>(`SELECT patient_id FROM chronic_registry WHERE disease = 'htn' ORDER BY next_due LIMIT 1`)).rows[0]!.patient_id;
+    child = (
+      await server.db.query<{ patient_id: string }>(
+        `SELECT patient_id FROM chronic_person WHERE birth_date > now() - interval '2 years' ORDER BY patient_id LIMIT 1`,
+      )
+    ).rows[0]!.patient_id;
+    htnPatient = (
+      await server.db.query<{ patient_id: string }>(
+        `SELECT patient_id FROM chronic_registry WHERE disease = 'htn' ORDER BY next_due LIMIT 1`,
+      )
+    ).rows[0]!.patient_id;
     browser = await launchChromium();
   }, 240_000);
 
@@ -106,7 +113,10 @@ describe.skipIf(!haveChromium)('chronic care screens in Chromium', () => {
     await ui.open('/care/check-in', 'Health station');
     await page.getByPlaceholder('Resident id (Patient or Person)').fill(htnPatient);
     await page.getByRole('button', { name: 'Check in' }).click();
-    await page.getByText(/services due/).first().waitFor({ timeout: 15_000 });
+    await page
+      .getByText(/services due/)
+      .first()
+      .waitFor({ timeout: 15_000 });
     const tags = await page.locator('.ant-list-item .ant-tag').allTextContents();
     expect(tags.length).toBeGreaterThan(0);
     expect(tags.filter((x) => cjk.test(x))).toEqual([]);

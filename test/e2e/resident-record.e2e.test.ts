@@ -16,7 +16,10 @@ import { ResidentRecordPage } from './pages/resident-record.page.js';
 import { ResidentsPage } from './pages/residents.page.js';
 
 const artifacts = artifactsDir;
-const bundleFile = path.join(repoRoot, '../shared/data/synthea-fhir-r4-bundles/Frankie174_Jast432_a5b737fb-1f94-4767-802b-1112051f5101.json');
+const bundleFile = path.join(
+  repoRoot,
+  '../shared/data/synthea-fhir-r4-bundles/Frankie174_Jast432_a5b737fb-1f94-4767-802b-1112051f5101.json',
+);
 const ADMIN_PASSWORD = 'e2e-admin-Pa55word';
 /** A valid resident ID number added to the Synthea patient, so ID search and masking are covered. */
 const ID_NUMBER = makeIdNumber('110105', '1975-08-12', 1);
@@ -31,7 +34,6 @@ interface FhirResource {
 interface FhirBundle {
   entry?: Array<{ resource?: FhirResource; response?: { status?: string; location?: string } }>;
 }
-
 
 const suiteName = haveChromium
   ? 'resident record page in Chromium'

@@ -76,9 +76,22 @@ export interface DistrictEvaluation {
   seconds: { simulate: number; import: number; detect: number };
 }
 
-interface TruthOutbreak { id: string; kind: string; areaCodes: string[]; start: string; end: string; cases: { onsetDate?: string; symptomatic?: boolean }[] }
+interface TruthOutbreak {
+  id: string;
+  kind: string;
+  areaCodes: string[];
+  start: string;
+  end: string;
+  cases: { onsetDate?: string; symptomatic?: boolean }[];
+}
 
-interface Episode { method: string; area: string; areas?: string[]; triggerDay: string; lastDay: string }
+interface Episode {
+  method: string;
+  area: string;
+  areas?: string[];
+  triggerDay: string;
+  lastDay: string;
+}
 
 function median(xs: number[]): number | null {
   if (!xs.length) return null;
@@ -88,7 +101,10 @@ function median(xs: number[]): number | null {
 }
 
 function splitHl7(text: string): string[] {
-  return text.split(/(?=^MSH\|)/m).map((m) => m.trim()).filter((m) => m.startsWith('MSH|'));
+  return text
+    .split(/(?=^MSH\|)/m)
+    .map((m) => m.trim())
+    .filter((m) => m.startsWith('MSH|'));
 }
 
 export async function evaluateDistrict(dir: string, options: DistrictEvaluationOptions = {}): Promise<DistrictEvaluation> {
@@ -97,7 +113,13 @@ export async function evaluateDistrict(dir: string, options: DistrictEvaluationO
   let t = Date.now();
   if (!fs.existsSync(path.join(dir, 'manifest.json'))) {
     log(`simulating into ${dir}`);
-    await simulate({ seed: options.seed ?? 7, population: options.population ?? 5000, start: options.start ?? '2024-01-01', days: options.days ?? 400, outDir: dir });
+    await simulate({
+      seed: options.seed ?? 7,
+      population: options.population ?? 5000,
+      start: options.start ?? '2024-01-01',
+      days: options.days ?? 400,
+      outDir: dir,
+    });
   }
   seconds.simulate = (Date.now() - t) / 1000;
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { args: { start: string; days: number } };
@@ -110,9 +132,18 @@ export async function evaluateDistrict(dir: string, options: DistrictEvaluationO
   const db = await openDatabase({ dataDir });
   const server = await startServer({ db, port: 0, quiet: true, adminPassword: 'evaluation-pw', mllpPort: 0 });
   try {
-    const login = await fetch(`${server.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'evaluation-pw' }) });
+    const login = await fetch(`${server.url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'evaluation-pw' }),
+    });
     const { access_token: token } = (await login.json()) as { access_token: string };
-    const post = (p: string, body: string | Buffer, type: string) => fetch(`${server.url}${p}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": type }, body: typeof body === "string" ? body : body.toString("utf8") });
+    const post = (p: string, body: string | Buffer, type: string) =>
+      fetch(`${server.url}${p}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': type },
+        body: typeof body === 'string' ? body : body.toString('utf8'),
+      });
     const runtime = surveillanceRuntime.get(db);
     if (!runtime) throw new Error('the surveillance module is not loaded');
     // Replay: detection runs once over the whole range below, not on every arriving record.
@@ -136,7 +167,10 @@ export async function evaluateDistrict(dir: string, options: DistrictEvaluationO
       }
     }
     log(`HL7: ${hl7Count} messages (${((Date.now() - t) / 1000).toFixed(1)} s)`);
-    for (const [feed, file] of [['school-absenteeism', 'school-absenteeism.csv'], ['pharmacy-sales', 'pharmacy-sales.csv']] as const) {
+    for (const [feed, file] of [
+      ['school-absenteeism', 'school-absenteeism.csv'],
+      ['pharmacy-sales', 'pharmacy-sales.csv'],
+    ] as const) {
       const p = path.join(dir, 'feeds', file);
       if (!fs.existsSync(p)) continue;
       const csv = fs.readFileSync(p);
@@ -147,9 +181,15 @@ export async function evaluateDistrict(dir: string, options: DistrictEvaluationO
     }
     const cardsFile = path.join(dir, 'report-cards.ndjson');
     if (fs.existsSync(cardsFile)) {
-      const cards = fs.readFileSync(cardsFile, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as unknown);
+      const cards = fs
+        .readFileSync(cardsFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l) as unknown);
       const results = await ingestCards(runtime.reporting, cards, 'evaluation');
-      log(`report cards: ${results.filter((r) => r.status === 'accepted').length} accepted, ${results.filter((r) => r.status === 'rejected').length} rejected`);
+      log(
+        `report cards: ${results.filter((r) => r.status === 'accepted').length} accepted, ${results.filter((r) => r.status === 'rejected').length} rejected`,
+      );
     }
     log(`inputs loaded (${((Date.now() - t) / 1000).toFixed(1)} s); draining processors`);
     await server.processors.drain();
@@ -163,16 +203,28 @@ export async function evaluateDistrict(dir: string, options: DistrictEvaluationO
 
     const streets = (await db.query<{ code: string }>(`SELECT code FROM surv_area WHERE level = 'street'`)).rows.map((r) => r.code);
     // An alert covers its own street and every street its evidence comes from (spatial join).
-    const alertEpisodes = async (method: string) => (await db.query<{ area_code: string; trigger_day: string; last_evidence_day: string; streets: string[] }>(
-      `SELECT a.area_code, a.trigger_day::text AS trigger_day, a.last_evidence_day::text AS last_evidence_day,
+    const alertEpisodes = async (method: string) =>
+      (
+        await db.query<{ area_code: string; trigger_day: string; last_evidence_day: string; streets: string[] }>(
+          `SELECT a.area_code, a.trigger_day::text AS trigger_day, a.last_evidence_day::text AS last_evidence_day,
               array(SELECT DISTINCT left(e.area_code, 9) || '000' FROM surv_alert_evidence e WHERE e.alert_id = a.id) AS streets
        FROM surv_alert a`,
-    )).rows.map((a): Episode => ({ method, area: a.area_code, areas: [...new Set([a.area_code, ...a.streets])], triggerDay: a.trigger_day, lastDay: a.last_evidence_day }));
+        )
+      ).rows.map((a): Episode => ({
+        method,
+        area: a.area_code,
+        areas: [...new Set([a.area_code, ...a.streets])],
+        triggerDay: a.trigger_day,
+        lastDay: a.last_evidence_day,
+      }));
     const alerts = await alertEpisodes('fused');
-    const loadAlarms = async () => (await db.query<{ source: string; method: string; signal: string; area_code: string; day: string }>(
-      `SELECT source, method, signal, area_code, day::text AS day FROM surv_detection WHERE alarm AND day >= $1::date ORDER BY day`,
-      [from],
-    )).rows;
+    const loadAlarms = async () =>
+      (
+        await db.query<{ source: string; method: string; signal: string; area_code: string; day: string }>(
+          `SELECT source, method, signal, area_code, day::text AS day FROM surv_detection WHERE alarm AND day >= $1::date ORDER BY day`,
+          [from],
+        )
+      ).rows;
     const alarms = await loadAlarms();
     const gap = options.episodeGapDays ?? 7;
     const episodes = (method: string, rows: typeof alarms): Episode[] => {
@@ -204,15 +256,30 @@ export async function evaluateDistrict(dir: string, options: DistrictEvaluationO
     addSourceRows(alarms);
     // The baseline runs on its own with the CIDARS settings, whatever signals.json says.
     const baselineAlarms: typeof alarms = [];
-    const reportSignals = (await db.query<{ signal: string }>(`SELECT DISTINCT signal FROM signal_count WHERE signal LIKE 'report:%'`)).rows.map((r) => r.signal);
+    const reportSignals = (
+      await db.query<{ signal: string }>(`SELECT DISTINCT signal FROM signal_count WHERE signal LIKE 'report:%'`)
+    ).rows.map((r) => r.signal);
     const histFrom = firstDay;
     const allDays = dayRange(histFrom, lastDay);
     const evalIdx = dayDiff(histFrom, from);
     for (const signal of reportSignals) {
       const byArea = await loadSeriesByArea(db, signal, 'street', histFrom, lastDay);
       for (const [area, observed] of byArea) {
-        const v = judgeSeries({ key: signal, label: signal, source: 'case-report', areaLevel: 'street', method: 'cidarsMpm', control: options.baselineControl ?? CIDARS_BASELINE_CONTROL }, allDays, observed, evalIdx);
-        for (let i = evalIdx; i < allDays.length; i++) if (v.alarm[i]) baselineAlarms.push({ source: 'baseline', method: 'cidarsMpm', signal, area_code: area, day: allDays[i]! });
+        const v = judgeSeries(
+          {
+            key: signal,
+            label: signal,
+            source: 'case-report',
+            areaLevel: 'street',
+            method: 'cidarsMpm',
+            control: options.baselineControl ?? CIDARS_BASELINE_CONTROL,
+          },
+          allDays,
+          observed,
+          evalIdx,
+        );
+        for (let i = evalIdx; i < allDays.length; i++)
+          if (v.alarm[i]) baselineAlarms.push({ source: 'baseline', method: 'cidarsMpm', signal, area_code: area, day: allDays[i]! });
       }
     }
     baselineAlarms.sort((a, b) => a.day.localeCompare(b.day));
@@ -234,8 +301,17 @@ export async function evaluateDistrict(dir: string, options: DistrictEvaluationO
 
     const evalOutbreaks = truth.outbreaks
       .map((o) => {
-        const onsets = o.cases.map((c) => c.onsetDate).filter((d): d is string => !!d).sort();
-        return { id: o.id, kind: o.kind, firstOnset: onsets[0] ?? o.start, lastOnset: onsets.at(-1) ?? o.end, streets: [...new Set(o.areaCodes.map((c) => areaAt('street', c)))] };
+        const onsets = o.cases
+          .map((c) => c.onsetDate)
+          .filter((d): d is string => !!d)
+          .sort();
+        return {
+          id: o.id,
+          kind: o.kind,
+          firstOnset: onsets[0] ?? o.start,
+          lastOnset: onsets.at(-1) ?? o.end,
+          streets: [...new Set(o.areaCodes.map((c) => areaAt('street', c)))],
+        };
       })
       .filter((o) => o.firstOnset >= from && o.firstOnset <= lastDay);
     const months = (dayDiff(from, lastDay) + 1) / 30.44;
@@ -275,9 +351,19 @@ export async function evaluateDistrict(dir: string, options: DistrictEvaluationO
       });
     }
     return {
-      dir, from, to: lastDay, areas: streets.length,
-      outbreaks: evalOutbreaks.map((o) => ({ id: o.id, kind: o.kind, firstOnset: o.firstOnset, streets: o.streets, detectedBy: detectedBy.get(o.id)! })),
-      rows, seconds,
+      dir,
+      from,
+      to: lastDay,
+      areas: streets.length,
+      outbreaks: evalOutbreaks.map((o) => ({
+        id: o.id,
+        kind: o.kind,
+        firstOnset: o.firstOnset,
+        streets: o.streets,
+        detectedBy: detectedBy.get(o.id)!,
+      })),
+      rows,
+      seconds,
     };
   } finally {
     await server.close();
@@ -289,15 +375,24 @@ export async function evaluateDistrict(dir: string, options: DistrictEvaluationO
 /** Several districts (seeds) pooled: outbreaks and alerts add up. */
 export function poolEvaluations(evals: DistrictEvaluation[]): MethodRow[] {
   const byMethod = new Map<string, { rows: MethodRow[] }>();
-  for (const e of evals) for (const r of e.rows) (byMethod.get(r.method) ?? byMethod.set(r.method, { rows: [] }).get(r.method)!).rows.push(r);
-  const delays = (m: string) => evals.flatMap((e) => e.outbreaks.map((o) => o.detectedBy[m]).filter((d): d is number => d !== null && d !== undefined).map((d) => Math.max(0, d)));
+  for (const e of evals)
+    for (const r of e.rows) (byMethod.get(r.method) ?? byMethod.set(r.method, { rows: [] }).get(r.method)!).rows.push(r);
+  const delays = (m: string) =>
+    evals.flatMap((e) =>
+      e.outbreaks
+        .map((o) => o.detectedBy[m])
+        .filter((d): d is number => d !== null && d !== undefined)
+        .map((d) => Math.max(0, d)),
+    );
   return [...byMethod.entries()].map(([method, { rows }]) => {
     const outbreaks = rows.reduce((s, r) => s + r.outbreaks, 0);
     const detected = rows.reduce((s, r) => s + r.detected, 0);
     const firstDay = rows.reduce((s, r) => s + r.podFirstDay * r.outbreaks, 0);
     const n = rows.length;
     return {
-      method, outbreaks, detected,
+      method,
+      outbreaks,
+      detected,
       pod: outbreaks ? detected / outbreaks : 0,
       podFirstDay: outbreaks ? firstDay / outbreaks : 0,
       medianDelayDays: median(delays(method)),
@@ -311,7 +406,16 @@ export function poolEvaluations(evals: DistrictEvaluation[]): MethodRow[] {
 
 export function formatEvaluationTable(rows: MethodRow[]): string {
   const head = ['method', 'outbreaks', 'POD', 'POD day 1', 'median delay (d)', 'alerts', 'false/area/month', 'alerts/week'];
-  const body = rows.map((r) => [r.method, String(r.outbreaks), `${(100 * r.pod).toFixed(0)} %`, `${(100 * r.podFirstDay).toFixed(0)} %`, r.medianDelayDays === null ? '–' : r.medianDelayDays.toFixed(1), String(r.alerts), r.falseAlertsPerAreaMonth.toFixed(3), r.alertsPerWeek.toFixed(2)]);
+  const body = rows.map((r) => [
+    r.method,
+    String(r.outbreaks),
+    `${(100 * r.pod).toFixed(0)} %`,
+    `${(100 * r.podFirstDay).toFixed(0)} %`,
+    r.medianDelayDays === null ? '–' : r.medianDelayDays.toFixed(1),
+    String(r.alerts),
+    r.falseAlertsPerAreaMonth.toFixed(3),
+    r.alertsPerWeek.toFixed(2),
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
@@ -321,15 +425,29 @@ export function formatEvaluationTable(rows: MethodRow[]): string {
  * CLI hook for the lead: registers `yifang evaluate --district <dir>` handling. The CLI passes
  * its own registration function so this module does not depend on the CLI's parser.
  */
-export function registerDistrictEvaluation(register: (name: string, description: string, run: (args: Record<string, string | undefined>) => Promise<string>) => void): void {
-  register('district', 'Replay a simulated district (dir with truth.json; simulated there when empty) through the real pipeline and print the per-method table', async (args) => {
-    const dir = args.dir ?? args.district ?? fs.mkdtempSync(path.join(os.tmpdir(), 'yifang-district-'));
-    const seeds = (args.seeds ?? args.seed ?? '').split(',').filter(Boolean).map(Number);
-    const evals: DistrictEvaluation[] = [];
-    for (const seed of seeds.length ? seeds : [7]) {
-      const d = seeds.length > 1 ? path.join(dir, `seed-${seed}`) : dir;
-      evals.push(await evaluateDistrict(d, { seed, population: args.population ? Number(args.population) : undefined, days: args.days ? Number(args.days) : undefined, start: args.start, log: (m) => console.error(m) }));
-    }
-    return formatEvaluationTable(poolEvaluations(evals));
-  });
+export function registerDistrictEvaluation(
+  register: (name: string, description: string, run: (args: Record<string, string | undefined>) => Promise<string>) => void,
+): void {
+  register(
+    'district',
+    'Replay a simulated district (dir with truth.json; simulated there when empty) through the real pipeline and print the per-method table',
+    async (args) => {
+      const dir = args.dir ?? args.district ?? fs.mkdtempSync(path.join(os.tmpdir(), 'yifang-district-'));
+      const seeds = (args.seeds ?? args.seed ?? '').split(',').filter(Boolean).map(Number);
+      const evals: DistrictEvaluation[] = [];
+      for (const seed of seeds.length ? seeds : [7]) {
+        const d = seeds.length > 1 ? path.join(dir, `seed-${seed}`) : dir;
+        evals.push(
+          await evaluateDistrict(d, {
+            seed,
+            population: args.population ? Number(args.population) : undefined,
+            days: args.days ? Number(args.days) : undefined,
+            start: args.start,
+            log: (m) => console.error(m),
+          }),
+        );
+      }
+      return formatEvaluationTable(poolEvaluations(evals));
+    },
+  );
 }

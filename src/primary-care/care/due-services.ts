@@ -48,7 +48,14 @@ interface DueDoc {
   given: string[];
   /** A pregnancy in progress today (care_key_population): influenza vaccine for pregnant women. */
   pregnant: boolean;
-  cards: { id: string; task_id: string | null; status: string; disease_name: string; deadline_at: string | null; return_reason: string | null }[];
+  cards: {
+    id: string;
+    task_id: string | null;
+    status: string;
+    disease_name: string;
+    deadline_at: string | null;
+    return_reason: string | null;
+  }[];
 }
 
 const LABEL = { htn: '高血压', dm: '2型糖尿病' } as Record<string, string>;
@@ -105,8 +112,17 @@ export async function dueServicesFor(client: Q, patientId: string, today: string
       kind: 'follow-up',
       key: `follow-up:${r.disease}`,
       title: `${LABEL[r.disease]}随访`,
-      detail: r.decision === 'refer' || r.decision === 'urgent-referral' ? '转诊后随访' : r.decision === 'adjust' ? '调整治疗后2周内随访' : '常规随访',
-      i18n: { title: 'care.due.followUp', detail: `care.due.followUp.${r.decision === 'refer' || r.decision === 'urgent-referral' ? 'refer' : r.decision === 'adjust' ? 'adjust' : 'routine'}`, params: { disease: r.disease } },
+      detail:
+        r.decision === 'refer' || r.decision === 'urgent-referral'
+          ? '转诊后随访'
+          : r.decision === 'adjust'
+            ? '调整治疗后2周内随访'
+            : '常规随访',
+      i18n: {
+        title: 'care.due.followUp',
+        detail: `care.due.followUp.${r.decision === 'refer' || r.decision === 'urgent-referral' ? 'refer' : r.decision === 'adjust' ? 'adjust' : 'routine'}`,
+        params: { disease: r.disease },
+      },
       dueDate: r.next_due,
       overdue: r.next_due < today,
       patientId,
@@ -114,17 +130,50 @@ export async function dueServicesFor(client: Q, patientId: string, today: string
   }
   const age = p.birth_date ? ageOn(p.birth_date, today) : undefined;
   if (age !== undefined && age >= rules.screening.bpScreeningMinAge && bp.rows[0]!.n === 0)
-    items.push({ kind: 'bp-screening', key: 'bp-screening', title: '首诊测血压', detail: `${age} 岁，今年尚无血压记录`, dueDate: today, overdue: false, patientId, i18n: { title: 'care.due.bpScreening', detail: 'care.due.bpScreening.detail', params: { age } } });
+    items.push({
+      kind: 'bp-screening',
+      key: 'bp-screening',
+      title: '首诊测血压',
+      detail: `${age} 岁，今年尚无血压记录`,
+      dueDate: today,
+      overdue: false,
+      patientId,
+      i18n: { title: 'care.due.bpScreening', detail: 'care.due.bpScreening.detail', params: { age } },
+    });
   if (p.birth_date) {
     const icd = conditions.rows.map((c) => c.icd);
-    for (const v of vaccinesDue({ birthDate: p.birth_date, conditions: icd, pregnant: d.pregnant }, doses.rows.map((d) => ({ vaccine: d.vaccine, date: d.given_on })), deps.schedules, today)) {
+    for (const v of vaccinesDue(
+      { birthDate: p.birth_date, conditions: icd, pregnant: d.pregnant },
+      doses.rows.map((d) => ({ vaccine: d.vaccine, date: d.given_on })),
+      deps.schedules,
+      today,
+    )) {
       if (v.status === 'upcoming') continue;
-      items.push({ kind: 'vaccine', key: `vaccine:${v.vaccine}:${v.dose}`, title: `${v.name} 第${v.dose}剂`, detail: v.reason, dueDate: v.dueDate, overdue: v.status === 'overdue', patientId, i18n: { title: 'care.due.vaccine', detail: v.reasonI18n.key, params: { vaccine: v.vaccine, ...v.reasonI18n.params, dose: v.dose } } });
+      items.push({
+        kind: 'vaccine',
+        key: `vaccine:${v.vaccine}:${v.dose}`,
+        title: `${v.name} 第${v.dose}剂`,
+        detail: v.reason,
+        dueDate: v.dueDate,
+        overdue: v.status === 'overdue',
+        patientId,
+        i18n: { title: 'care.due.vaccine', detail: v.reasonI18n.key, params: { vaccine: v.vaccine, ...v.reasonI18n.params, dose: v.dose } },
+      });
     }
     const done = new Set(given.rows.map((g) => g.item_id));
     const risks = confirmations.rows.some((c) => c.disease === 'htn') ? ['elevated-bp'] : [];
     for (const e of educationItemsFor({ age: age!, conditions: icd, medicationsAtc: meds.rows.map((m) => m.atc), risks }, deps.education))
-      if (!done.has(e.id)) items.push({ kind: 'education', key: `education:${e.id}`, title: e.title, detail: e.text, dueDate: null, overdue: false, patientId, i18n: { title: `care.edu.${e.id}` } });
+      if (!done.has(e.id))
+        items.push({
+          kind: 'education',
+          key: `education:${e.id}`,
+          title: e.title,
+          detail: e.text,
+          dueDate: null,
+          overdue: false,
+          patientId,
+          i18n: { title: `care.edu.${e.id}` },
+        });
   }
   for (const r of referrals.rows)
     items.push({
@@ -138,7 +187,16 @@ export async function dueServicesFor(client: Q, patientId: string, today: string
       patientId,
     });
   for (const c of confirmations.rows)
-    items.push({ kind: 'confirmation', key: `confirmation:${c.disease}`, title: `疑似${LABEL[c.disease]}待确诊`, detail: c.reason, dueDate: c.detected_on, overdue: false, patientId, i18n: { title: 'care.due.confirmation', params: { disease: c.disease } } });
+    items.push({
+      kind: 'confirmation',
+      key: `confirmation:${c.disease}`,
+      title: `疑似${LABEL[c.disease]}待确诊`,
+      detail: c.reason,
+      dueDate: c.detected_on,
+      overdue: false,
+      patientId,
+      i18n: { title: 'care.due.confirmation', params: { disease: c.disease } },
+    });
   for (const c of d.cards) {
     // Deadlines are instants; the list shows the district's calendar date (UTC+8).
     const deadline = c.deadline_at ? new Date(new Date(c.deadline_at).getTime() + 8 * 3600_000).toISOString().slice(0, 10) : null;
@@ -147,7 +205,11 @@ export async function dueServicesFor(client: Q, patientId: string, today: string
       key: `report-card:${c.id}`,
       title: c.status === 'returned' ? `传染病报告卡被退回：${c.disease_name}` : `传染病报告卡待填报：${c.disease_name}`,
       detail: c.status === 'returned' ? `退卡原因：${c.return_reason ?? '—'}，请修改后重新提交` : '请补全并提交报告卡',
-      i18n: { title: `care.due.card.${c.status}`, detail: `care.due.card.${c.status}.detail`, params: { disease: c.disease_name, reason: c.return_reason ?? '—' } },
+      i18n: {
+        title: `care.due.card.${c.status}`,
+        detail: `care.due.card.${c.status}.detail`,
+        params: { disease: c.disease_name, reason: c.return_reason ?? '—' },
+      },
       dueDate: deadline,
       overdue: !!c.deadline_at && new Date(c.deadline_at).getTime() < Date.now(),
       patientId,

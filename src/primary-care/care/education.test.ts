@@ -6,7 +6,14 @@ const ids = (f: Parameters<typeof educationItemsFor>[0]) => educationItemsFor(f,
 
 describe('educationItemsFor (worked examples)', () => {
   it('a 68-year-old hypertensive on metformin for diabetes', () => {
-    expect(ids({ age: 68, conditions: ['I10', 'E11.9'], medicationsAtc: ['A10BA02'], risks: [] })).toEqual(['htn-salt', 'htn-selfmonitor', 'dm-diet', 'dm-hypo', 'dm-foot', 'elderly-falls']);
+    expect(ids({ age: 68, conditions: ['I10', 'E11.9'], medicationsAtc: ['A10BA02'], risks: [] })).toEqual([
+      'htn-salt',
+      'htn-selfmonitor',
+      'dm-diet',
+      'dm-hypo',
+      'dm-foot',
+      'elderly-falls',
+    ]);
   });
   it('a 40-year-old smoker with a high reading', () => {
     expect(ids({ age: 40, conditions: [], medicationsAtc: [], risks: ['smoker', 'elevated-bp'] })).toEqual(['smoking', 'bp-screen']);

@@ -36,7 +36,8 @@ export function loadEducationItems(file = path.join(repoConfigDir, 'care/educati
     v.items.forEach((it, k) => {
       if (ids.has(it.id)) throw new RuleFileError(path.basename(file), lineOf(['items', k, 'id']), `item id "${it.id}" is used twice`);
       ids.add(it.id);
-      if (it.kind === 'link' && !it.url) throw new RuleFileError(path.basename(file), lineOf(['items', k]), `link item "${it.id}" needs a url`);
+      if (it.kind === 'link' && !it.url)
+        throw new RuleFileError(path.basename(file), lineOf(['items', k]), `link item "${it.id}" needs a url`);
     });
   }).items;
 }

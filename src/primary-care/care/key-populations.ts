@@ -8,7 +8,7 @@
  * Each source resource becomes one row of care_key_population with the days it covers.
  */
 import type { Condition, EpisodeOfCare, Flag } from '@medplum/fhirtypes';
-import { ICD10_SYSTEM } from '../../fhir/uris.js';
+import { ICD10_SYSTEM } from '../../shared/uris.js';
 import { dateOf, refId } from '../chronic/facts.js';
 import { addDays } from '../chronic/rules.js';
 import { KEY_POPULATION_SYSTEM, SNOMED_SYSTEM } from '../chronic/uris.js';
@@ -44,7 +44,12 @@ export interface KeyPopulationRow {
 }
 
 const isPregnancyCode = (codings: { system?: string; code?: string }[]) =>
-  codings.some((c) => (c.system === SNOMED_SYSTEM && c.code === PREGNANCY_SNOMED) || (c.system === KEY_POPULATION_SYSTEM && c.code === 'pregnant') || (c.system === ICD10_SYSTEM && !!c.code && PREGNANCY_ICD_PREFIXES.some((p) => c.code!.toUpperCase().startsWith(p))));
+  codings.some(
+    (c) =>
+      (c.system === SNOMED_SYSTEM && c.code === PREGNANCY_SNOMED) ||
+      (c.system === KEY_POPULATION_SYSTEM && c.code === 'pregnant') ||
+      (c.system === ICD10_SYSTEM && !!c.code && PREGNANCY_ICD_PREFIXES.some((p) => c.code!.toUpperCase().startsWith(p))),
+  );
 
 export function isPregnancyEpisode(e: EpisodeOfCare): boolean {
   return isPregnancyCode(e.type?.flatMap((t) => t.coding ?? []) ?? []);
@@ -62,7 +67,14 @@ export function pregnancyFromCondition(c: Condition): KeyPopulationRow | null {
   // A resolved pregnancy without an end date cannot be placed in time: left out.
   if (!active && !ended) return null;
   const end = ended ?? (start ? addDays(start, PREGNANCY_MAX_DAYS) : null);
-  return { source: `Condition/${c.id}`, patient_id: patient, population: 'pregnant', start_on: start, end_on: end, note: c.code?.text ?? null };
+  return {
+    source: `Condition/${c.id}`,
+    patient_id: patient,
+    population: 'pregnant',
+    start_on: start,
+    end_on: end,
+    note: c.code?.text ?? null,
+  };
 }
 
 export function pregnancyFromEpisode(e: EpisodeOfCare): KeyPopulationRow | null {
@@ -98,7 +110,13 @@ export function keyPopulationsOnSql(dateParam: string): string {
 }
 
 /** The key populations of one resident from age, registry membership and stored rows. */
-export function populationsOf(r: { age: number | null; chronic: boolean; pregnant?: boolean | null; disabled?: boolean | null; hardship?: boolean | null }): KeyPopulation[] {
+export function populationsOf(r: {
+  age: number | null;
+  chronic: boolean;
+  pregnant?: boolean | null;
+  disabled?: boolean | null;
+  hardship?: boolean | null;
+}): KeyPopulation[] {
   return [
     ...(r.age !== null && r.age >= 65 ? (['elderly'] as const) : []),
     ...(r.age !== null && r.age <= 6 ? (['children'] as const) : []),

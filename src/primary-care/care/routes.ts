@@ -9,7 +9,16 @@ import { badRequest, conflict, notFound } from '../../platform/errors.js';
 import type { ModuleContext } from '../../platform/module.js';
 import { addDays, ageOn } from '../chronic/rules.js';
 import { asOfParam, todayInChina, type ChronicConfig } from '../chronic/context.js';
-import { CONTRACT_HOUSEHOLD_EXTENSION, CONTRACT_TYPE_SYSTEM, EDUCATION_ITEM_SYSTEM, KEY_POPULATION_SYSTEM, REFERRAL_TASK_SYSTEM, SERVICE_PACKAGE_EXTENSION, SERVICE_PACKAGE_SYSTEM, VISIT_TYPE_SYSTEM } from '../chronic/uris.js';
+import {
+  CONTRACT_HOUSEHOLD_EXTENSION,
+  CONTRACT_TYPE_SYSTEM,
+  EDUCATION_ITEM_SYSTEM,
+  KEY_POPULATION_SYSTEM,
+  REFERRAL_TASK_SYSTEM,
+  SERVICE_PACKAGE_EXTENSION,
+  SERVICE_PACKAGE_SYSTEM,
+  VISIT_TYPE_SYSTEM,
+} from '../chronic/uris.js';
 import { FLAGGED_POPULATIONS, keyPopulationsOnSql, populationFromFlag, populationsOf, POPULATION_LABEL } from './key-populations.js';
 import { dueServicesFor } from './due-services.js';
 import { contractRow } from '../chronic/facts.js';
@@ -38,7 +47,10 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
     } catch {
       try {
         const person = (await repo.read('Person', id)) as Person;
-        const ids = (person.link ?? []).map((l) => l.target.reference ?? '').filter((r) => r.startsWith('Patient/')).map((r) => r.slice(8));
+        const ids = (person.link ?? [])
+          .map((l) => l.target.reference ?? '')
+          .filter((r) => r.startsWith('Patient/'))
+          .map((r) => r.slice(8));
         if (ids.length) return ids;
       } catch {
         /* not a Person either */
@@ -47,20 +59,37 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
     throw notFound(`resident '${id}' is neither a Patient nor a Person with linked Patients`);
   }
 
-  describeRoute({ method: 'get', path: '/api/residents/{id}/due-services', summary: 'Everything due for a resident (Patient or Person id): follow-ups, BP screening, vaccines, education, referral returns, confirmations, notifiable report cards to complete (draft or returned)', tag: 'care', responses: { '200': '{"residentId","asOf","items":[{"kind","key","title","detail","dueDate","overdue","patientId","cardId?","taskId?"}]}', '404': 'Neither a Patient nor a Person with linked Patients' } });
+  describeRoute({
+    method: 'get',
+    path: '/api/residents/{id}/due-services',
+    summary:
+      'Everything due for a resident (Patient or Person id): follow-ups, BP screening, vaccines, education, referral returns, confirmations, notifiable report cards to complete (draft or returned)',
+    tag: 'care',
+    responses: {
+      '200': '{"residentId","asOf","items":[{"kind","key","title","detail","dueDate","overdue","patientId","cardId?","taskId?"}]}',
+      '404': 'Neither a Patient nor a Person with linked Patients',
+    },
+  });
   app.get('/api/residents/:id/due-services', async (req) => {
     await ctx.guard(req, 'care:read');
     const { id } = req.params as { id: string };
     const asOf = asOfParam((req.query as Record<string, string | undefined>).asOf);
     // The common case (a known Patient id) is one statement; other ids are resolved first.
     const direct = await dueServicesFor(db.pool, id, asOf, config);
-    const items = direct ?? (await Promise.all((await residentPatients(id)).map(async (p) => (await dueServicesFor(db.pool, p, asOf, config)) ?? []))).flat();
+    const items =
+      direct ??
+      (await Promise.all((await residentPatients(id)).map(async (p) => (await dueServicesFor(db.pool, p, asOf, config)) ?? []))).flat();
     // A Person with several Patient records sees each item once.
     const seen = new Set<string>();
     return { residentId: id, asOf, items: items.filter((i) => (seen.has(i.key) ? false : (seen.add(i.key), true))) };
   });
 
-  describeRoute({ method: 'post', path: '/api/care/check-in', summary: 'Check a resident in at a facility (Encounter status arrived) and return the due-services list', tag: 'care' });
+  describeRoute({
+    method: 'post',
+    path: '/api/care/check-in',
+    summary: 'Check a resident in at a facility (Encounter status arrived) and return the due-services list',
+    tag: 'care',
+  });
   app.post('/api/care/check-in', async (req, reply) => {
     await ctx.guard(req, 'care:write');
     const b = (req.body ?? {}) as Record<string, unknown>;
@@ -85,7 +114,12 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
     return reply.code(201).send({ encounterId: id, items: (await dueServicesFor(db.pool, patientId, todayInChina(), config)) ?? [] });
   });
 
-  describeRoute({ method: 'get', path: '/api/care/check-ins', summary: "Today's check-ins: web check-ins (Encounter arrived) and ADT A04 registrations (ambulatory Encounter in progress)", tag: 'care' });
+  describeRoute({
+    method: 'get',
+    path: '/api/care/check-ins',
+    summary: "Today's check-ins: web check-ins (Encounter arrived) and ADT A04 registrations (ambulatory Encounter in progress)",
+    tag: 'care',
+  });
   app.get('/api/care/check-ins', async (req) => {
     await ctx.guard(req, 'care:read');
     const asOf = asOfParam((req.query as Record<string, string | undefined>).asOf);
@@ -98,7 +132,12 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
   });
 
   // ---- contracts -------------------------------------------------------------------------
-  describeRoute({ method: 'get', path: '/api/care/teams', summary: 'Family-doctor teams (CareTeam) with members and contract counts', tag: 'care' });
+  describeRoute({
+    method: 'get',
+    path: '/api/care/teams',
+    summary: 'Family-doctor teams (CareTeam) with members and contract counts',
+    tag: 'care',
+  });
   app.get('/api/care/teams', async (req) => {
     await ctx.guard(req, 'care:read');
     const r = await db.query(
@@ -114,7 +153,21 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
     path: '/api/care/contracts',
     summary: 'Contract a resident or a whole household with a team (409 if contracted elsewhere unless transfer: true)',
     tag: 'care',
-    requestBody: { contentType: 'application/json', schema: { type: 'object', required: ['teamId'], properties: { patientId: { type: 'string' }, householdId: { type: 'string' }, teamId: { type: 'string' }, package: { enum: Object.keys(SERVICE_PACKAGES) }, start: { type: 'string' }, transfer: { type: 'boolean' } } } },
+    requestBody: {
+      contentType: 'application/json',
+      schema: {
+        type: 'object',
+        required: ['teamId'],
+        properties: {
+          patientId: { type: 'string' },
+          householdId: { type: 'string' },
+          teamId: { type: 'string' },
+          package: { enum: Object.keys(SERVICE_PACKAGES) },
+          start: { type: 'string' },
+          transfer: { type: 'boolean' },
+        },
+      },
+    },
     responses: { '201': '{"contracts":[{"episodeId","patientId"}]}', '409': 'Already contracted with another team; send transfer: true' },
   });
   app.post('/api/care/contracts', async (req, reply) => {
@@ -130,7 +183,12 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
     const householdId = str(b.householdId);
     let patients: string[];
     if (householdId) {
-      patients = (await db.query<{ patient_id: string }>('SELECT patient_id FROM chronic_person WHERE household_id = $1 AND NOT deceased ORDER BY patient_id', [householdId])).rows.map((r) => r.patient_id);
+      patients = (
+        await db.query<{ patient_id: string }>(
+          'SELECT patient_id FROM chronic_person WHERE household_id = $1 AND NOT deceased ORDER BY patient_id',
+          [householdId],
+        )
+      ).rows.map((r) => r.patient_id);
       if (!patients.length) throw notFound(`household '${householdId}' has no known living members`);
     } else {
       const pid = str(b.patientId);
@@ -138,10 +196,15 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
       await repo.read('Patient', pid);
       patients = [pid];
     }
-    const existing = await db.query<{ episode_id: string; patient_id: string; team_id: string }>(`SELECT episode_id, patient_id, team_id FROM care_contract WHERE patient_id = ANY($1) AND status = 'active'`, [patients]);
+    const existing = await db.query<{ episode_id: string; patient_id: string; team_id: string }>(
+      `SELECT episode_id, patient_id, team_id FROM care_contract WHERE patient_id = ANY($1) AND status = 'active'`,
+      [patients],
+    );
     const elsewhere = existing.rows.filter((r) => r.team_id !== teamId);
     if (elsewhere.length && b.transfer !== true)
-      throw conflict(`${elsewhere.map((r) => `Patient/${r.patient_id} is contracted with CareTeam/${r.team_id}`).join('; ')}: send "transfer": true to move the contract`);
+      throw conflict(
+        `${elsewhere.map((r) => `Patient/${r.patient_id} is contracted with CareTeam/${r.team_id}`).join('; ')}: send "transfer": true to move the contract`,
+      );
     const same = new Set(existing.rows.filter((r) => r.team_id === teamId).map((r) => r.patient_id));
     const org = (team as { managingOrganization?: { reference?: string }[] }).managingOrganization?.[0];
     const created: { episodeId: string; patientId: string }[] = [];
@@ -174,13 +237,24 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
         await upsertRows(c, 'care_contract', ['episode_id'], [contractRow(ep)!]);
         created.push({ episodeId: id, patientId: pid });
       }
-      await ctx.audit.recordNow(c, { user, action: 'C', subtype: 'create', entities: created.map((x) => `EpisodeOfCare/${x.episodeId}`), outcome: 'success' });
+      await ctx.audit.recordNow(c, {
+        user,
+        action: 'C',
+        subtype: 'create',
+        entities: created.map((x) => `EpisodeOfCare/${x.episodeId}`),
+        outcome: 'success',
+      });
     });
     ctx.processors.poke();
     return reply.code(201).send({ contracts: created, alreadyWithTeam: [...same], transferred: elsewhere.map((r) => r.episode_id) });
   });
 
-  describeRoute({ method: 'post', path: '/api/care/contracts/{episodeId}/renew', summary: 'Renew a contract for another year', tag: 'care' });
+  describeRoute({
+    method: 'post',
+    path: '/api/care/contracts/{episodeId}/renew',
+    summary: 'Renew a contract for another year',
+    tag: 'care',
+  });
   app.post('/api/care/contracts/:episodeId/renew', async (req) => {
     await ctx.guard(req, 'care:write');
     const { episodeId } = req.params as { episodeId: string };
@@ -192,7 +266,12 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
     return { episodeId, end };
   });
 
-  describeRoute({ method: 'get', path: '/api/care/contracts', summary: 'Contracts (filters: team, patient, status), with key populations of each resident', tag: 'care' });
+  describeRoute({
+    method: 'get',
+    path: '/api/care/contracts',
+    summary: 'Contracts (filters: team, patient, status), with key populations of each resident',
+    tag: 'care',
+  });
   app.get('/api/care/contracts', async (req) => {
     await ctx.guard(req, 'care:read');
     const q = req.query as Record<string, string | undefined>;
@@ -203,7 +282,21 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
     if (q.patient) (params.push(q.patient), (where += ` AND c.patient_id = $${params.length}`));
     const today = todayInChina();
     params.push(today);
-    const r = await db.query<{ episodeId: string; patientId: string; name: string | null; birthDate: string | null; teamId: string; package: string | null; start: string; end: string; householdId: string | null; chronic: boolean; pregnant: boolean | null; disabled: boolean | null; hardship: boolean | null }>(
+    const r = await db.query<{
+      episodeId: string;
+      patientId: string;
+      name: string | null;
+      birthDate: string | null;
+      teamId: string;
+      package: string | null;
+      start: string;
+      end: string;
+      householdId: string | null;
+      chronic: boolean;
+      pregnant: boolean | null;
+      disabled: boolean | null;
+      hardship: boolean | null;
+    }>(
       `WITH kp AS (${keyPopulationsOnSql(`$${params.length}`)})
        SELECT c.episode_id AS "episodeId", c.patient_id AS "patientId", p.name, to_char(p.birth_date, 'YYYY-MM-DD') AS "birthDate", c.team_id AS "teamId", c.package,
               to_char(c.start_on, 'YYYY-MM-DD') AS start, to_char(c.end_on, 'YYYY-MM-DD') AS "end", c.household_id AS "householdId",
@@ -215,7 +308,11 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
     return {
       rows: r.rows.map(({ pregnant, disabled, hardship, ...x }) => {
         const age = x.birthDate ? ageOn(x.birthDate, today) : null;
-        return { ...x, populations: populationsOf({ age, chronic: x.chronic, pregnant, disabled, hardship }), renewalDue: !!x.end && x.end <= addDays(today, 30) };
+        return {
+          ...x,
+          populations: populationsOf({ age, chronic: x.chronic, pregnant, disabled, hardship }),
+          renewalDue: !!x.end && x.end <= addDays(today, 30),
+        };
       }),
     };
   });
@@ -224,7 +321,8 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
   describeRoute({
     method: 'get',
     path: '/api/care/key-populations',
-    summary: 'Stored key-population memberships (pregnant from the record; disabled and hardship flagged by staff). Filters: patient, population, asOf (only those in force that day)',
+    summary:
+      'Stored key-population memberships (pregnant from the record; disabled and hardship flagged by staff). Filters: patient, population, asOf (only those in force that day)',
     tag: 'care',
     responses: { '200': '{"rows":[{"source","patientId","name","population","start","end","note"}]}' },
   });
@@ -235,7 +333,8 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
     let where = 'true';
     if (q.patient) (params.push(q.patient), (where += ` AND k.patient_id = $${params.length}`));
     if (q.population) {
-      if (!['pregnant', ...FLAGGED_POPULATIONS].includes(q.population)) throw badRequest(`population: one of pregnant, ${FLAGGED_POPULATIONS.join(', ')}`);
+      if (!['pregnant', ...FLAGGED_POPULATIONS].includes(q.population))
+        throw badRequest(`population: one of pregnant, ${FLAGGED_POPULATIONS.join(', ')}`);
       params.push(q.population);
       where += ` AND k.population = $${params.length}`;
     }
@@ -256,8 +355,25 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
     path: '/api/care/key-populations',
     summary: 'Flag a resident as disabled (残疾人) or in a special-hardship family (特困家庭): a FHIR Flag; 409 if already flagged',
     tag: 'care',
-    requestBody: { contentType: 'application/json', schema: { type: 'object', required: ['patientId', 'population'], properties: { patientId: { type: 'string' }, population: { enum: [...FLAGGED_POPULATIONS] }, start: { type: 'string' }, note: { type: 'string' } } } },
-    responses: { '201': '{"flagId","source"}', '400': 'Unknown population or bad date', '404': 'No such Patient', '409': 'Already flagged' },
+    requestBody: {
+      contentType: 'application/json',
+      schema: {
+        type: 'object',
+        required: ['patientId', 'population'],
+        properties: {
+          patientId: { type: 'string' },
+          population: { enum: [...FLAGGED_POPULATIONS] },
+          start: { type: 'string' },
+          note: { type: 'string' },
+        },
+      },
+    },
+    responses: {
+      '201': '{"flagId","source"}',
+      '400': 'Unknown population or bad date',
+      '404': 'No such Patient',
+      '409': 'Already flagged',
+    },
   });
   app.post('/api/care/key-populations', async (req, reply) => {
     const user = await ctx.guard(req, 'care:write');
@@ -266,7 +382,9 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
     const population = str(b.population);
     if (!patientId) throw badRequest('patientId: required');
     if (!population || !(FLAGGED_POPULATIONS as readonly string[]).includes(population))
-      throw badRequest(`population: one of ${FLAGGED_POPULATIONS.join(', ')} (pregnancy comes from the record: a pregnancy Condition or EpisodeOfCare)`);
+      throw badRequest(
+        `population: one of ${FLAGGED_POPULATIONS.join(', ')} (pregnancy comes from the record: a pregnancy Condition or EpisodeOfCare)`,
+      );
     const start = str(b.start) ?? todayInChina();
     if (!/^\d{4}-\d{2}-\d{2}$/.test(start) || Number.isNaN(Date.parse(start))) throw badRequest(`start: YYYY-MM-DD (got '${start}')`);
     if (start > todayInChina()) throw badRequest(`start: ${start} is in the future`);
@@ -283,7 +401,10 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
       id,
       status: 'active',
       category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/flag-category', code: 'admin', display: 'Administrative' }] }],
-      code: { coding: [{ system: KEY_POPULATION_SYSTEM, code: population, display: POPULATION_LABEL[population] }], ...(note ? { text: note } : {}) },
+      code: {
+        coding: [{ system: KEY_POPULATION_SYSTEM, code: population, display: POPULATION_LABEL[population] }],
+        ...(note ? { text: note } : {}),
+      },
       subject: { reference: `Patient/${patientId}` },
       period: { start },
       ...(user.username ? { author: { display: user.username } } : {}),
@@ -292,13 +413,25 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
       await repo.update('Flag', id, flag, {}, c);
       // Written now as well as by the processor, so coverage and the contract list see it at once.
       await upsertRows(c, 'care_key_population', ['source'], [populationFromFlag(flag)!]);
-      await ctx.audit.recordNow(c, { user, action: 'C', subtype: 'create', entities: [`Flag/${id}`, `Patient/${patientId}`], outcome: 'success' });
+      await ctx.audit.recordNow(c, {
+        user,
+        action: 'C',
+        subtype: 'create',
+        entities: [`Flag/${id}`, `Patient/${patientId}`],
+        outcome: 'success',
+      });
     });
     ctx.processors.poke();
     return reply.code(201).send({ flagId: id, source: `Flag/${id}` });
   });
 
-  describeRoute({ method: 'post', path: '/api/care/key-populations/{flagId}/end', summary: 'End a disabled / hardship flag (Flag inactive, period end = the given day or today)', tag: 'care', responses: { '200': '{"flagId","end"}', '404': 'No such Flag', '409': 'Not an active key-population flag' } });
+  describeRoute({
+    method: 'post',
+    path: '/api/care/key-populations/{flagId}/end',
+    summary: 'End a disabled / hardship flag (Flag inactive, period end = the given day or today)',
+    tag: 'care',
+    responses: { '200': '{"flagId","end"}', '404': 'No such Flag', '409': 'Not an active key-population flag' },
+  });
   app.post('/api/care/key-populations/:flagId/end', async (req) => {
     const user = await ctx.guard(req, 'care:write');
     const { flagId } = req.params as { flagId: string };
@@ -306,7 +439,8 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
     const end = str(b.end) ?? todayInChina();
     if (!/^\d{4}-\d{2}-\d{2}$/.test(end) || Number.isNaN(Date.parse(end))) throw badRequest(`end: YYYY-MM-DD (got '${end}')`);
     const flag = (await repo.read('Flag', flagId)) as Flag;
-    if (flag.status !== 'active' || !flag.code?.coding?.some((c) => c.system === KEY_POPULATION_SYSTEM)) throw conflict(`Flag/${flagId} is not an active key-population flag`);
+    if (flag.status !== 'active' || !flag.code?.coding?.some((c) => c.system === KEY_POPULATION_SYSTEM))
+      throw conflict(`Flag/${flagId} is not an active key-population flag`);
     if (flag.period?.start && end < flag.period.start) throw badRequest(`end: ${end} is before the flag's start ${flag.period.start}`);
     const ended: Flag = { ...flag, status: 'inactive', period: { ...flag.period, end } };
     await db.transaction(async (c) => {
@@ -324,7 +458,20 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
     path: '/api/care/referrals',
     summary: 'Up-referral from a family doctor (ServiceRequest + Task) with reason and urgency',
     tag: 'care',
-    requestBody: { contentType: 'application/json', schema: { type: 'object', required: ['patientId', 'reason', 'toOrganizationId'], properties: { patientId: { type: 'string' }, reason: { type: 'string' }, urgency: { enum: ['routine', 'urgent', 'asap', 'stat'] }, toOrganizationId: { type: 'string' }, requesterId: { type: 'string' } } } },
+    requestBody: {
+      contentType: 'application/json',
+      schema: {
+        type: 'object',
+        required: ['patientId', 'reason', 'toOrganizationId'],
+        properties: {
+          patientId: { type: 'string' },
+          reason: { type: 'string' },
+          urgency: { enum: ['routine', 'urgent', 'asap', 'stat'] },
+          toOrganizationId: { type: 'string' },
+          requesterId: { type: 'string' },
+        },
+      },
+    },
   });
   app.post('/api/care/referrals', async (req, reply) => {
     const user = await ctx.guard(req, 'care:write');
@@ -374,13 +521,24 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
     await db.transaction(async (c) => {
       await repo.update('ServiceRequest', srId, sr, {}, c);
       await repo.update('Task', taskId, task, {}, c);
-      await ctx.audit.recordNow(c, { user, action: 'C', subtype: 'create', entities: [`Task/${taskId}`, `Patient/${patientId}`], outcome: 'success' });
+      await ctx.audit.recordNow(c, {
+        user,
+        action: 'C',
+        subtype: 'create',
+        entities: [`Task/${taskId}`, `Patient/${patientId}`],
+        outcome: 'success',
+      });
     });
     ctx.processors.poke();
     return reply.code(201).send({ taskId, serviceRequestId: srId, status: 'requested' });
   });
 
-  describeRoute({ method: 'post', path: '/api/care/referrals/{taskId}/decision', summary: 'Accept (with a booked slot), decline (with a reason) or complete a referral', tag: 'care' });
+  describeRoute({
+    method: 'post',
+    path: '/api/care/referrals/{taskId}/decision',
+    summary: 'Accept (with a booked slot), decline (with a reason) or complete a referral',
+    tag: 'care',
+  });
   app.post('/api/care/referrals/:taskId/decision', async (req) => {
     await ctx.guard(req, 'care:write');
     const { taskId } = req.params as { taskId: string };
@@ -389,7 +547,12 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
     const next = { accept: 'accepted', decline: 'rejected', complete: 'completed', start: 'in-progress' }[action];
     if (!next) throw badRequest('action: accept, decline, start or complete');
     const task = (await repo.read('Task', taskId)) as Task;
-    const allowed: Record<string, string[]> = { accepted: ['requested', 'received'], rejected: ['requested', 'received'], 'in-progress': ['accepted', 'requested'], completed: ['accepted', 'in-progress', 'requested'] };
+    const allowed: Record<string, string[]> = {
+      accepted: ['requested', 'received'],
+      rejected: ['requested', 'received'],
+      'in-progress': ['accepted', 'requested'],
+      completed: ['accepted', 'in-progress', 'requested'],
+    };
     if (!allowed[next]!.includes(task.status)) throw conflict(`Task/${taskId} is ${task.status}; cannot ${action}`);
     const note = str(b.note);
     const slot = str(b.appointment);
@@ -405,13 +568,23 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
     return { taskId, status: next };
   });
 
-  describeRoute({ method: 'get', path: '/api/care/referrals', summary: 'Referrals visible to both ends (filters: patient, direction up|down, status, owner)', tag: 'care' });
+  describeRoute({
+    method: 'get',
+    path: '/api/care/referrals',
+    summary: 'Referrals visible to both ends (filters: patient, direction up|down, status, owner)',
+    tag: 'care',
+  });
   app.get('/api/care/referrals', async (req) => {
     await ctx.guard(req, 'care:read');
     const q = req.query as Record<string, string | undefined>;
     const params: unknown[] = [];
     let where = 'true';
-    for (const [k, col] of [['patient', 'k.patient_id'], ['direction', 'k.direction'], ['status', 'k.status'], ['owner', 'k.owner']] as const)
+    for (const [k, col] of [
+      ['patient', 'k.patient_id'],
+      ['direction', 'k.direction'],
+      ['status', 'k.status'],
+      ['owner', 'k.owner'],
+    ] as const)
       if (q[k]) (params.push(q[k]), (where += ` AND ${col} = $${params.length}`));
     const r = await db.query(
       `SELECT k.task_id AS "taskId", k.service_request_id AS "serviceRequestId", k.patient_id AS "patientId", p.name, k.direction, k.status, k.urgency, k.reason,
@@ -423,15 +596,29 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
   });
 
   // ---- education -------------------------------------------------------------------------
-  describeRoute({ method: 'get', path: '/api/care/education/items', summary: 'Education items suggested for a resident (?patient=) or all items', tag: 'care' });
+  describeRoute({
+    method: 'get',
+    path: '/api/care/education/items',
+    summary: 'Education items suggested for a resident (?patient=) or all items',
+    tag: 'care',
+  });
   app.get('/api/care/education/items', async (req) => {
     await ctx.guard(req, 'care:read');
     const q = req.query as Record<string, string | undefined>;
     if (!q.patient) return { items: config.education };
-    const p = await db.query<{ birth_date: string | null }>(`SELECT to_char(birth_date, 'YYYY-MM-DD') AS birth_date FROM chronic_person WHERE patient_id = $1`, [q.patient]);
+    const p = await db.query<{ birth_date: string | null }>(
+      `SELECT to_char(birth_date, 'YYYY-MM-DD') AS birth_date FROM chronic_person WHERE patient_id = $1`,
+      [q.patient],
+    );
     if (!p.rows[0]) throw notFound(`Patient/${q.patient} is not known yet`);
-    const icd = (await db.query<{ icd: string }>('SELECT icd FROM chronic_condition WHERE patient_id = $1 AND active', [q.patient])).rows.map((r) => r.icd);
-    const atc = (await db.query<{ atc: string }>('SELECT atc FROM chronic_medication WHERE patient_id = $1 AND active AND atc IS NOT NULL', [q.patient])).rows.map((r) => r.atc);
+    const icd = (
+      await db.query<{ icd: string }>('SELECT icd FROM chronic_condition WHERE patient_id = $1 AND active', [q.patient])
+    ).rows.map((r) => r.icd);
+    const atc = (
+      await db.query<{ atc: string }>('SELECT atc FROM chronic_medication WHERE patient_id = $1 AND active AND atc IS NOT NULL', [
+        q.patient,
+      ])
+    ).rows.map((r) => r.atc);
     const age = p.rows[0].birth_date ? ageOn(p.rows[0].birth_date, todayInChina()) : 40;
     return { items: educationItemsFor({ age, conditions: icd, medicationsAtc: atc, risks: [] }, config.education) };
   });
@@ -441,7 +628,18 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
     path: '/api/care/education',
     summary: 'Issue education items (双处方) in a visit, recorded as Communication resources',
     tag: 'care',
-    requestBody: { contentType: 'application/json', schema: { type: 'object', required: ['patientId', 'itemIds'], properties: { patientId: { type: 'string' }, encounterId: { type: 'string' }, itemIds: { type: 'array', items: { type: 'string' } } } } },
+    requestBody: {
+      contentType: 'application/json',
+      schema: {
+        type: 'object',
+        required: ['patientId', 'itemIds'],
+        properties: {
+          patientId: { type: 'string' },
+          encounterId: { type: 'string' },
+          itemIds: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
   });
   app.post('/api/care/education', async (req, reply) => {
     const user = await ctx.guard(req, 'care:write');
@@ -466,12 +664,21 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
           subject: { reference: `Patient/${patientId}` },
           ...(str(b.encounterId) ? { encounter: { reference: `Encounter/${str(b.encounterId)}` } } : {}),
           sent: now,
-          payload: [{ contentString: `${item.title}：${item.text}` }, ...(item.url ? [{ contentAttachment: { url: item.url, title: item.title } }] : [])],
+          payload: [
+            { contentString: `${item.title}：${item.text}` },
+            ...(item.url ? [{ contentAttachment: { url: item.url, title: item.title } }] : []),
+          ],
         };
         await repo.update('Communication', id, comm, {}, c);
         created.push(id);
       }
-      await ctx.audit.recordNow(c, { user, action: 'C', subtype: 'create', entities: created.map((x) => `Communication/${x}`), outcome: 'success' });
+      await ctx.audit.recordNow(c, {
+        user,
+        action: 'C',
+        subtype: 'create',
+        entities: created.map((x) => `Communication/${x}`),
+        outcome: 'success',
+      });
     });
     ctx.processors.poke();
     return reply.code(201).send({ communicationIds: created });

@@ -14,7 +14,12 @@ const yearsAgo = (n: number, md = '03-15') => `${Number(today.slice(0, 4)) - n}-
 const json = (body: unknown, method = 'POST') => ({ method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 describeEachStore('chronic care API', (server) => {
-  const put = (type: string, r: Record<string, unknown>) => server().api(`/fhir/${type}/${r.id}`, { method: 'PUT', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ resourceType: type, ...r }) });
+  const put = (type: string, r: Record<string, unknown>) =>
+    server().api(`/fhir/${type}/${r.id}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/fhir+json' },
+      body: JSON.stringify({ resourceType: type, ...r }),
+    });
   const get = async (p: string) => {
     const res = await server().api(p);
     expect(res.status, p).toBe(200);
@@ -26,13 +31,39 @@ describeEachStore('chronic care API', (server) => {
     await put('Organization', { id: 'org-gh', name: '区人民医院' });
     await put('Practitioner', { id: 'doc-1', name: [{ text: '王医生' }] });
     await put('Practitioner', { id: 'doc-2', name: [{ text: '李医生' }] });
-    await put('CareTeam', { id: 'team-a', name: '王医生团队', participant: [{ member: { reference: 'Practitioner/doc-1' } }], managingOrganization: [{ reference: 'Organization/org-chc' }] });
-    await put('CareTeam', { id: 'team-b', name: '李医生团队', participant: [{ member: { reference: 'Practitioner/doc-2' } }], managingOrganization: [{ reference: 'Organization/org-chc' }] });
-    await put('Patient', { id: 'p-htn', name: [{ text: '张三' }], gender: 'male', birthDate: yearsAgo(68), managingOrganization: { reference: 'Organization/org-chc' } });
+    await put('CareTeam', {
+      id: 'team-a',
+      name: '王医生团队',
+      participant: [{ member: { reference: 'Practitioner/doc-1' } }],
+      managingOrganization: [{ reference: 'Organization/org-chc' }],
+    });
+    await put('CareTeam', {
+      id: 'team-b',
+      name: '李医生团队',
+      participant: [{ member: { reference: 'Practitioner/doc-2' } }],
+      managingOrganization: [{ reference: 'Organization/org-chc' }],
+    });
+    await put('Patient', {
+      id: 'p-htn',
+      name: [{ text: '张三' }],
+      gender: 'male',
+      birthDate: yearsAgo(68),
+      managingOrganization: { reference: 'Organization/org-chc' },
+    });
     await put('Patient', { id: 'p-young', name: [{ text: '李四' }], gender: 'female', birthDate: yearsAgo(30) });
     await put('Patient', { id: 'p-child', name: [{ text: '小明' }], gender: 'male', birthDate: addDays(today, -300) });
-    await put('Patient', { id: 'p-hh1', name: [{ text: '赵一' }], birthDate: yearsAgo(40), extension: [{ url: 'https://yifang.health/fhir/StructureDefinition/household', valueReference: { reference: 'Group/hh-1' } }] });
-    await put('Patient', { id: 'p-hh2', name: [{ text: '赵二' }], birthDate: yearsAgo(38), extension: [{ url: 'https://yifang.health/fhir/StructureDefinition/household', valueReference: { reference: 'Group/hh-1' } }] });
+    await put('Patient', {
+      id: 'p-hh1',
+      name: [{ text: '赵一' }],
+      birthDate: yearsAgo(40),
+      extension: [{ url: 'https://yifang.health/fhir/StructureDefinition/household', valueReference: { reference: 'Group/hh-1' } }],
+    });
+    await put('Patient', {
+      id: 'p-hh2',
+      name: [{ text: '赵二' }],
+      birthDate: yearsAgo(38),
+      extension: [{ url: 'https://yifang.health/fhir/StructureDefinition/household', valueReference: { reference: 'Group/hh-1' } }],
+    });
     await put('Condition', {
       id: 'c-htn',
       clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
@@ -48,16 +79,30 @@ describeEachStore('chronic care API', (server) => {
   it('registers a diagnosed resident and schedules follow-up by the rules', async () => {
     const reg = await get('/api/chronic/registry?disease=htn');
     expect(reg.rows.map((r: { patientId: string }) => r.patientId)).toEqual(['p-htn']);
-    const res = await server().api('/api/chronic/follow-ups', json({ patientId: 'p-htn', date: addDays(today, -20), mode: 'face-to-face', readings: { sbp: 152, dbp: 92 }, doctorId: 'doc-1' }));
+    const res = await server().api(
+      '/api/chronic/follow-ups',
+      json({ patientId: 'p-htn', date: addDays(today, -20), mode: 'face-to-face', readings: { sbp: 152, dbp: 92 }, doctorId: 'doc-1' }),
+    );
     expect(res.status).toBe(201);
     const first = (await res.json()) as { plans: { disease: string; decision: string; dueDate: string }[] };
     expect(first.plans[0]).toMatchObject({ disease: 'htn', decision: 'adjust', dueDate: addDays(today, -6) });
     await server().processors.drain();
-    const second = (await (await server().api('/api/chronic/follow-ups', json({ patientId: 'p-htn', date: addDays(today, -7), mode: 'phone', readings: { sbp: 150, dbp: 95 }, doctorId: 'doc-1' }))).json()) as { plans: { decision: string }[] };
+    const second = (await (
+      await server().api(
+        '/api/chronic/follow-ups',
+        json({ patientId: 'p-htn', date: addDays(today, -7), mode: 'phone', readings: { sbp: 150, dbp: 95 }, doctorId: 'doc-1' }),
+      )
+    ).json()) as { plans: { decision: string }[] };
     expect(second.plans[0]!.decision).toBe('refer');
     await server().processors.drain();
     const detail = await get('/api/chronic/patients/p-htn');
-    expect(detail.registry[0]).toMatchObject({ disease: 'htn', decision: 'refer', nextDue: addDays(today, 7), teamId: 'team-a', doctorId: 'doc-1' });
+    expect(detail.registry[0]).toMatchObject({
+      disease: 'htn',
+      decision: 'refer',
+      nextDue: addDays(today, 7),
+      teamId: 'team-a',
+      doctorId: 'doc-1',
+    });
     expect(detail.followUps.map((f: { decision: string; onTime: boolean }) => [f.decision, f.onTime])).toEqual([
       ['refer', true],
       ['adjust', true],
@@ -68,7 +113,10 @@ describeEachStore('chronic care API', (server) => {
 
   it('rejects implausible readings and impossible dates with the reason', async () => {
     const bad = async (body: Record<string, unknown>, text: RegExp) => {
-      const res = await server().api('/api/chronic/follow-ups', json({ patientId: 'p-htn', date: addDays(today, -1), mode: 'face-to-face', ...body }));
+      const res = await server().api(
+        '/api/chronic/follow-ups',
+        json({ patientId: 'p-htn', date: addDays(today, -1), mode: 'face-to-face', ...body }),
+      );
       expect(res.status).toBe(400);
       expect(JSON.stringify(await res.json())).toMatch(text);
     };
@@ -132,7 +180,11 @@ describeEachStore('chronic care API', (server) => {
     await server().api('/api/care/contracts', json({ patientId: 'p-htn', teamId: 'team-a', package: 'chronic' }));
     await server().processors.drain();
     const list = await get('/api/care/contracts');
-    expect(list.rows.map((r: { patientId: string; teamId: string }) => `${r.patientId}:${r.teamId}`).sort()).toEqual(['p-hh1:team-b', 'p-hh2:team-a', 'p-htn:team-a']);
+    expect(list.rows.map((r: { patientId: string; teamId: string }) => `${r.patientId}:${r.teamId}`).sort()).toEqual([
+      'p-hh1:team-b',
+      'p-hh2:team-a',
+      'p-htn:team-a',
+    ]);
     const ind = await get(`/api/indicators?indicator=contract-coverage&period=${today.slice(0, 4)}-01-01/${today}`);
     const all = ind.values.find((v: { population: string }) => v.population === 'all');
     expect(all).toMatchObject({ numerator: 3, denominator: 5 });
@@ -140,10 +192,16 @@ describeEachStore('chronic care API', (server) => {
   });
 
   it('up-referral: requested, accepted with a booking, seen by both ends', async () => {
-    const res = await server().api('/api/care/referrals', json({ patientId: 'p-htn', reason: '连续两次血压控制不满意', urgency: 'urgent', toOrganizationId: 'org-gh', requesterId: 'doc-1' }));
+    const res = await server().api(
+      '/api/care/referrals',
+      json({ patientId: 'p-htn', reason: '连续两次血压控制不满意', urgency: 'urgent', toOrganizationId: 'org-gh', requesterId: 'doc-1' }),
+    );
     expect(res.status).toBe(201);
     const { taskId } = (await res.json()) as { taskId: string };
-    const acc = await server().api(`/api/care/referrals/${taskId}/decision`, json({ action: 'accept', appointment: `${addDays(today, 2)} 09:00 心内科` }));
+    const acc = await server().api(
+      `/api/care/referrals/${taskId}/decision`,
+      json({ action: 'accept', appointment: `${addDays(today, 2)} 09:00 心内科` }),
+    );
     expect(acc.status).toBe(200);
     const twice = await server().api(`/api/care/referrals/${taskId}/decision`, json({ action: 'decline' }));
     expect(twice.status).toBe(409);
@@ -166,14 +224,22 @@ describeEachStore('chronic care API', (server) => {
     await server().processors.drain();
     await server().processors.drain();
     const down = await get('/api/care/referrals?patient=p-htn&direction=down');
-    expect(down.rows[0]).toMatchObject({ direction: 'down', status: 'requested', owner: 'Practitioner/doc-1', dueOn: addDays(today, 13), encounterId: 'enc-ip' });
+    expect(down.rows[0]).toMatchObject({
+      direction: 'down',
+      status: 'requested',
+      owner: 'Practitioner/doc-1',
+      dueOn: addDays(today, 13),
+      encounterId: 'enc-ip',
+    });
   });
 
   it('due services at check-in by Patient or Person id; education issued is recorded', async () => {
     const byPerson = await get('/api/residents/person-1/due-services');
     const kinds = byPerson.items.map((i: { kind: string }) => i.kind);
     expect(kinds).toEqual(expect.arrayContaining(['follow-up', 'vaccine', 'education', 'referral-return']));
-    expect(byPerson.items.filter((i: { kind: string }) => i.kind === 'vaccine').map((i: { key: string }) => i.key)).toContain('vaccine:PPSV23:1');
+    expect(byPerson.items.filter((i: { kind: string }) => i.kind === 'vaccine').map((i: { key: string }) => i.key)).toContain(
+      'vaccine:PPSV23:1',
+    );
     const edu = await server().api('/api/care/education', json({ patientId: 'p-htn', itemIds: ['htn-salt'] }));
     expect(edu.status).toBe(201);
     await server().processors.drain();
@@ -215,7 +281,12 @@ describeEachStore('chronic care API', (server) => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ source: 'manual', status: 'managed' });
     await server().api('/api/chronic/registry/p-hh1/dm', json({ status: 'transferred', reason: '迁出本区' }, 'PUT'));
-    await put('Patient', { id: 'p-hh1', name: [{ text: '赵一' }], birthDate: yearsAgo(40), extension: [{ url: 'https://yifang.health/fhir/StructureDefinition/household', valueReference: { reference: 'Group/hh-1' } }] });
+    await put('Patient', {
+      id: 'p-hh1',
+      name: [{ text: '赵一' }],
+      birthDate: yearsAgo(40),
+      extension: [{ url: 'https://yifang.health/fhir/StructureDefinition/household', valueReference: { reference: 'Group/hh-1' } }],
+    });
     await server().processors.drain();
     const reg = await get('/api/chronic/registry?disease=dm');
     expect(reg.rows).toEqual([expect.objectContaining({ patientId: 'p-hh1', source: 'manual', status: 'transferred' })]);
@@ -223,7 +294,12 @@ describeEachStore('chronic care API', (server) => {
 });
 
 describeEachStore('check-in list: open report cards; key populations of contracts', (server) => {
-  const put = (type: string, r: Record<string, unknown>) => server().api(`/fhir/${type}/${r.id}`, { method: 'PUT', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ resourceType: type, ...r }) });
+  const put = (type: string, r: Record<string, unknown>) =>
+    server().api(`/fhir/${type}/${r.id}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/fhir+json' },
+      body: JSON.stringify({ resourceType: type, ...r }),
+    });
   const get = async (p: string) => {
     const res = await server().api(p);
     expect(res.status, p).toBe(200);
@@ -234,7 +310,12 @@ describeEachStore('check-in list: open report cards; key populations of contract
   beforeAll(async () => {
     await put('Organization', { id: 'org-chc', name: '临江街道社区卫生服务中心' });
     await put('Practitioner', { id: 'doc-1', name: [{ text: '王医生' }] });
-    await put('CareTeam', { id: 'team-a', name: '王医生团队', participant: [{ member: { reference: 'Practitioner/doc-1' } }], managingOrganization: [{ reference: 'Organization/org-chc' }] });
+    await put('CareTeam', {
+      id: 'team-a',
+      name: '王医生团队',
+      participant: [{ member: { reference: 'Practitioner/doc-1' } }],
+      managingOrganization: [{ reference: 'Organization/org-chc' }],
+    });
     const birth = yearsAgo(9, '02-03');
     await put('Patient', {
       id: 'p-card',
@@ -242,7 +323,13 @@ describeEachStore('check-in list: open report cards; key populations of contract
       birthDate: birth,
       name: [{ text: '测试乙' }],
       identifier: [{ system: 'urn:oid:1.2.156.112606.1.2.1', value: makeIdNumber('339902', birth, 124) }],
-      address: [{ use: 'home', extension: [{ url: 'https://yifang.health/fhir/StructureDefinition/area-code', valueString: AREA }], line: ['临江街道湖滨社区', '龙潭路2号'] }],
+      address: [
+        {
+          use: 'home',
+          extension: [{ url: 'https://yifang.health/fhir/StructureDefinition/area-code', valueString: AREA }],
+          line: ['临江街道湖滨社区', '龙潭路2号'],
+        },
+      ],
     });
     await put('Patient', { id: 'p-preg', gender: 'female', birthDate: yearsAgo(28), name: [{ text: '孕妇甲' }] });
     await put('Patient', { id: 'p-preg-ep', gender: 'female', birthDate: yearsAgo(31), name: [{ text: '孕妇乙' }] });
@@ -296,16 +383,33 @@ describeEachStore('check-in list: open report cards; key populations of contract
     await server().processors.drain();
     const cards = (items: { kind: string; detail: string }[]) => items.filter((i) => i.kind === 'report-card');
     const due = await get('/api/residents/p-card/due-services');
-    expect(cards(due.items)).toEqual([expect.objectContaining({ key: 'report-card:Dc-measles', cardId: 'Dc-measles', taskId: 'rc-Dc-measles', title: '传染病报告卡待填报：麻疹', overdue: true, dueDate: addDays(today, -2) })]);
+    expect(cards(due.items)).toEqual([
+      expect.objectContaining({
+        key: 'report-card:Dc-measles',
+        cardId: 'Dc-measles',
+        taskId: 'rc-Dc-measles',
+        title: '传染病报告卡待填报：麻疹',
+        overdue: true,
+        dueDate: addDays(today, -2),
+      }),
+    ]);
 
     const card = await get('/api/report-cards/Dc-measles');
-    const complete = { occupationClass: { code: '03', name: '学生(大中小学)' }, reportingDoctor: '王医生', caseClassification: '临床诊断病例', reportingOrganization: { id: 'org-chc', code: '339902CHC01', name: '临江街道社区卫生服务中心' } };
+    const complete = {
+      occupationClass: { code: '03', name: '学生(大中小学)' },
+      reportingDoctor: '王医生',
+      caseClassification: '临床诊断病例',
+      reportingOrganization: { id: 'org-chc', code: '339902CHC01', name: '临江街道社区卫生服务中心' },
+    };
     const submitted = await server().api('/api/report-cards/Dc-measles/submit', json({ version: card.version, card: complete }));
     expect(submitted.status).toBe(200);
     expect(cards((await get('/api/residents/p-card/due-services')).items)).toEqual([]);
 
     const sub = (await submitted.json()) as { version: number };
-    const returned = await server().api('/api/report-cards/Dc-measles/review', json({ action: 'return', version: sub.version, reason: '现住址不详' }));
+    const returned = await server().api(
+      '/api/report-cards/Dc-measles/review',
+      json({ action: 'return', version: sub.version, reason: '现住址不详' }),
+    );
     expect(returned.status).toBe(200);
     const again = cards((await get('/api/residents/p-card/due-services')).items);
     expect(again).toEqual([expect.objectContaining({ key: 'report-card:Dc-measles', title: '传染病报告卡被退回：麻疹' })]);
@@ -323,7 +427,10 @@ describeEachStore('check-in list: open report cards; key populations of contract
     await bad({ patientId: 'p-dis', population: 'disabled', start: addDays(today, 5) }, 400, /is in the future/);
     await bad({ patientId: 'p-dis', population: 'disabled', start: '2025-13-45' }, 400, /start: YYYY-MM-DD/);
     await bad({ patientId: 'nobody', population: 'disabled' }, 404, /nobody/);
-    const ok = await server().api('/api/care/key-populations', json({ patientId: 'p-dis', population: 'disabled', start: addDays(today, -10), note: '肢体残疾二级' }));
+    const ok = await server().api(
+      '/api/care/key-populations',
+      json({ patientId: 'p-dis', population: 'disabled', start: addDays(today, -10), note: '肢体残疾二级' }),
+    );
     expect(ok.status).toBe(201);
     await bad({ patientId: 'p-dis', population: 'disabled' }, 409, /already flagged disabled/);
     // A Flag written through FHIR (another system) counts too, through the change-log processor.
@@ -335,34 +442,57 @@ describeEachStore('check-in list: open report cards; key populations of contract
       period: { start: addDays(today, -100) },
     });
     await server().processors.drain();
-    const rows = (await get(`/api/care/key-populations?asOf=${today}`)).rows.map((r: { patientId: string; population: string }) => `${r.patientId}:${r.population}`);
+    const rows = (await get(`/api/care/key-populations?asOf=${today}`)).rows.map(
+      (r: { patientId: string; population: string }) => `${r.patientId}:${r.population}`,
+    );
     expect(rows).toEqual(['p-dis:disabled', 'p-hard:hardship', 'p-preg:pregnant', 'p-preg-ep:pregnant']);
     const flagged = (await get('/api/care/key-populations?population=disabled')).rows;
     expect(flagged[0]).toMatchObject({ patientId: 'p-dis', note: '肢体残疾二级', start: addDays(today, -10), end: null });
     expect((await server().api('/api/care/key-populations?population=vip')).status).toBe(400);
   });
 
-  it('a pregnancy from the record brings the season\'s influenza vaccine to the check-in list', async () => {
+  it("a pregnancy from the record brings the season's influenza vaccine to the check-in list", async () => {
     const month = Number(today.slice(5, 7));
     const fluDay = month >= 9 || month <= 3 ? today : `${today.slice(0, 4)}-09-15`;
-    const vaccines = async (id: string) => (await get(`/api/residents/${id}/due-services?asOf=${fluDay}`)).items.filter((i: { kind: string }) => i.kind === 'vaccine').map((i: { key: string; i18n: { detail: string } }) => `${i.key} ${i.i18n.detail}`);
+    const vaccines = async (id: string) =>
+      (await get(`/api/residents/${id}/due-services?asOf=${fluDay}`)).items
+        .filter((i: { kind: string }) => i.kind === 'vaccine')
+        .map((i: { key: string; i18n: { detail: string } }) => `${i.key} ${i.i18n.detail}`);
     expect(await vaccines('p-preg')).toEqual(['vaccine:IIV:1 imm.reason.flu.pregnant']);
     expect(await vaccines('p-preg-ep')).toEqual(['vaccine:IIV:1 imm.reason.flu.pregnant']);
     expect(await vaccines('p-hard')).toEqual([]);
     const rec = await get(`/api/immunization/residents/p-preg/recommendation?asOf=${fluDay}`);
-    expect(rec.recommendation.map((r: { vaccineCode: { coding: { code: string }[] }[] }) => r.vaccineCode[0]!.coding[0]!.code)).toEqual(['IIV']);
+    expect(rec.recommendation.map((r: { vaccineCode: { coding: { code: string }[] }[] }) => r.vaccineCode[0]!.coding[0]!.code)).toEqual([
+      'IIV',
+    ]);
   });
 
   it('coverage for pregnant, disabled and hardship residents; a pregnancy episode is not a contract', async () => {
-    for (const patientId of ['p-preg', 'p-dis', 'p-hard']) expect((await server().api('/api/care/contracts', json({ patientId, teamId: 'team-a', package: 'basic', start: addDays(today, -5) }))).status).toBe(201);
+    for (const patientId of ['p-preg', 'p-dis', 'p-hard'])
+      expect(
+        (await server().api('/api/care/contracts', json({ patientId, teamId: 'team-a', package: 'basic', start: addDays(today, -5) })))
+          .status,
+      ).toBe(201);
     await server().processors.drain();
     const contracts = (await get('/api/care/contracts')).rows as { patientId: string; populations: string[] }[];
-    expect(Object.fromEntries(contracts.map((c) => [c.patientId, c.populations]))).toEqual({ 'p-preg': ['pregnant'], 'p-dis': ['disabled'], 'p-hard': ['hardship'] });
+    expect(Object.fromEntries(contracts.map((c) => [c.patientId, c.populations]))).toEqual({
+      'p-preg': ['pregnant'],
+      'p-dis': ['disabled'],
+      'p-hard': ['hardship'],
+    });
     const period = `${today.slice(0, 4)}-01-01/${today}`;
-    const coverage = async () => Object.fromEntries((await get(`/api/indicators?indicator=contract-coverage&period=${period}`)).values.map((v: { population: string; numerator: number; denominator: number }) => [v.population, `${v.numerator}/${v.denominator}`]));
+    const coverage = async () =>
+      Object.fromEntries(
+        (await get(`/api/indicators?indicator=contract-coverage&period=${period}`)).values.map(
+          (v: { population: string; numerator: number; denominator: number }) => [v.population, `${v.numerator}/${v.denominator}`],
+        ),
+      );
     expect(await coverage()).toMatchObject({ all: '3/6', pregnant: '1/2', disabled: '1/1', hardship: '1/1' });
     const drill = await get(`/api/indicators/contract-coverage/residents?period=${period}&population=pregnant`);
-    expect(drill.rows.map((r: { patientId: string; inNumerator: boolean }) => `${r.patientId}:${r.inNumerator}`).sort()).toEqual(['p-preg-ep:false', 'p-preg:true']);
+    expect(drill.rows.map((r: { patientId: string; inNumerator: boolean }) => `${r.patientId}:${r.inNumerator}`).sort()).toEqual([
+      'p-preg-ep:false',
+      'p-preg:true',
+    ]);
 
     // Ending the hardship flag takes the resident out of that population.
     const flagId = 'flag-hard';

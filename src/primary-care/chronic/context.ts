@@ -22,6 +22,7 @@ export function todayInChina(now = Date.now()): string {
 /** An optional ?asOf=YYYY-MM-DD (for looking at another day), else today. */
 export function asOfParam(v: unknown): string {
   if (v === undefined || v === '') return todayInChina();
-  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(v))) throw badRequest(`asOf: expected YYYY-MM-DD (got '${String(v)}')`);
+  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(v)))
+    throw badRequest(`asOf: expected YYYY-MM-DD (got '${String(v)}')`);
   return v;
 }

@@ -4,7 +4,18 @@
  * the next due date, and suspected undiagnosed cases for the confirmation list. Pure.
  */
 import type { EncounterRow, PersonRow, ReadingRow } from './facts.js';
-import { ageOn, comorbiditiesOf, nextFollowUp, onTime, ruleSetFor, type ChronicRuleSet, type Disease, type FollowUpDecision, type PastVisit, type Readings } from './rules.js';
+import {
+  ageOn,
+  comorbiditiesOf,
+  nextFollowUp,
+  onTime,
+  ruleSetFor,
+  type ChronicRuleSet,
+  type Disease,
+  type FollowUpDecision,
+  type PastVisit,
+  type Readings,
+} from './rules.js';
 
 /** What the derivation reads of a resident and of a follow-up encounter (fewer columns, less to parse at scale). */
 export type PersonFacts = Pick<PersonRow, 'patient_id' | 'birth_date' | 'deceased' | 'organization_id' | 'area_code'>;
@@ -74,7 +85,7 @@ export function readingsOf(readings: Omit<ReadingRow, 'observation_id'>[]): Read
   const out: Readings = {};
   for (const r of readings) {
     if (r.flag) continue;
-    if (r.kind === 'bp') (out.sbp = r.sbp!), (out.dbp = r.dbp!);
+    if (r.kind === 'bp') ((out.sbp = r.sbp!), (out.dbp = r.dbp!));
     else if (r.kind === 'fpg') out.fpg = r.value!;
     else if (r.kind === 'glucose') out.glucose = r.value!;
     else if (r.kind === 'hba1c') out.hba1c = r.value!;
@@ -84,7 +95,8 @@ export function readingsOf(readings: Omit<ReadingRow, 'observation_id'>[]): Read
 
 export function derivePatientState(f: PatientFacts, sets: ChronicRuleSet[], today: string): PatientState {
   // Most residents have no chronic facts at all: nothing to derive.
-  if (!f.conditions.length && !f.medications.length && !f.readings.length && !f.registry.length) return { registry: [], evals: [], confirmations: [] };
+  if (!f.conditions.length && !f.medications.length && !f.readings.length && !f.registry.length)
+    return { registry: [], evals: [], confirmations: [] };
   const current = ruleSetFor(sets, today);
   const reg = current.registry;
   const active = f.conditions.filter((c) => c.active);
@@ -98,7 +110,8 @@ export function derivePatientState(f: PatientFacts, sets: ChronicRuleSet[], toda
   const dmDx = active.filter((c) => prefixed(c.icd, reg.diabetesIcdPrefixes));
   const dmRx = f.medications.filter((m) => m.active && prefixed(m.atc, reg.diabetesAtcPrefixes));
   if (dmDx.length || dmRx.length) evidence.set('dm', minDate([...dmDx.map((c) => c.onset), ...dmRx.map((m) => m.authored)]));
-  for (const r of f.registry) if (r.source === 'manual' && !evidence.has(r.disease as Disease)) evidence.set(r.disease as Disease, r.diagnosed_on);
+  for (const r of f.registry)
+    if (r.source === 'manual' && !evidence.has(r.disease as Disease)) evidence.set(r.disease as Disease, r.diagnosed_on);
 
   const readingsByEncounter = new Map<string, Omit<ReadingRow, 'observation_id'>[]>();
   for (const r of f.readings) {
@@ -107,7 +120,19 @@ export function derivePatientState(f: PatientFacts, sets: ChronicRuleSet[], toda
     if (list) list.push(r);
     else readingsByEncounter.set(r.encounter_id, [r]);
   }
-  const followUps = f.encounters.filter((e) => e.follow_up_mode).sort((a, b) => (a.visit_date < b.visit_date ? -1 : a.visit_date > b.visit_date ? 1 : a.encounter_id < b.encounter_id ? -1 : a.encounter_id > b.encounter_id ? 1 : 0));
+  const followUps = f.encounters
+    .filter((e) => e.follow_up_mode)
+    .sort((a, b) =>
+      a.visit_date < b.visit_date
+        ? -1
+        : a.visit_date > b.visit_date
+          ? 1
+          : a.encounter_id < b.encounter_id
+            ? -1
+            : a.encounter_id > b.encounter_id
+              ? 1
+              : 0,
+    );
 
   const registry: RegistryState[] = [];
   const evals: VisitEval[] = [];
@@ -118,12 +143,30 @@ export function derivePatientState(f: PatientFacts, sets: ChronicRuleSet[], toda
     for (const e of followUps) {
       if (diagnosedOn && e.visit_date < diagnosedOn) continue;
       const readings = readingsOf(readingsByEncounter.get(e.encounter_id) ?? []);
-      const relevant = disease === 'htn' ? readings.sbp !== undefined : readings.fpg !== undefined || readings.glucose !== undefined || readings.hba1c !== undefined;
+      const relevant =
+        disease === 'htn'
+          ? readings.sbp !== undefined
+          : readings.fpg !== undefined || readings.glucose !== undefined || readings.hba1c !== undefined;
       // A follow-up for the other programme only (no reading for this one) is not this programme's visit.
       if (!relevant && !e.symptoms.length) continue;
       const rules = ruleSetFor(sets, e.visit_date);
-      const facts = { age: f.person?.birth_date ? ageOn(f.person.birth_date, e.visit_date) : 60, comorbidities: comorbiditiesOf(activeIcd, rules) };
-      const plan = nextFollowUp(history, { date: e.visit_date, disease, readings, symptoms: e.symptoms, adverseReaction: (e.adverse_reaction ?? undefined) as never, newComplication: e.new_complication }, facts, rules);
+      const facts = {
+        age: f.person?.birth_date ? ageOn(f.person.birth_date, e.visit_date) : 60,
+        comorbidities: comorbiditiesOf(activeIcd, rules),
+      };
+      const plan = nextFollowUp(
+        history,
+        {
+          date: e.visit_date,
+          disease,
+          readings,
+          symptoms: e.symptoms,
+          adverseReaction: (e.adverse_reaction ?? undefined) as never,
+          newComplication: e.new_complication,
+        },
+        facts,
+        rules,
+      );
       const previousDue = history.at(-1)?.due;
       evals.push({
         encounter_id: e.encounter_id,
@@ -146,10 +189,13 @@ export function derivePatientState(f: PatientFacts, sets: ChronicRuleSet[], toda
     registry.push({
       disease,
       diagnosed_on: diagnosedOn,
-      source: prior?.source === 'manual' && !(disease === 'htn' ? htnDx.length : dmDx.length || dmRx.length) ? 'manual' : prior?.source ?? 'record',
+      source:
+        prior?.source === 'manual' && !(disease === 'htn' ? htnDx.length : dmDx.length || dmRx.length)
+          ? 'manual'
+          : (prior?.source ?? 'record'),
       status,
-      status_reason: status === 'died' ? '死亡' : prior?.status_reason ?? null,
-      team_id: f.contractTeam ?? (doctor ? f.teamOf.get(doctor) ?? null : null),
+      status_reason: status === 'died' ? '死亡' : (prior?.status_reason ?? null),
+      team_id: f.contractTeam ?? (doctor ? (f.teamOf.get(doctor) ?? null) : null),
       doctor_id: doctor,
       organization_id: f.person?.organization_id ?? lastEncounter?.organization_id ?? null,
       area_code: f.person?.area_code ?? null,
@@ -165,9 +211,19 @@ export function derivePatientState(f: PatientFacts, sets: ChronicRuleSet[], toda
   const confirmations: Confirmation[] = [];
   const sc = current.screening;
   if (!evidence.has('htn')) {
-    const highDays = [...new Set(f.readings.filter((r) => r.kind === 'bp' && !r.flag && (r.sbp! >= sc.suspectedSbpAtLeast || r.dbp! >= sc.suspectedDbpAtLeast)).map((r) => r.taken_on))].sort();
+    const highDays = [
+      ...new Set(
+        f.readings
+          .filter((r) => r.kind === 'bp' && !r.flag && (r.sbp! >= sc.suspectedSbpAtLeast || r.dbp! >= sc.suspectedDbpAtLeast))
+          .map((r) => r.taken_on),
+      ),
+    ].sort();
     if (highDays.length >= sc.suspectedHypertensionReadings)
-      confirmations.push({ disease: 'htn', reason: `${highDays.length} 天血压 ≥ ${sc.suspectedSbpAtLeast}/${sc.suspectedDbpAtLeast} mmHg`, detected_on: highDays[sc.suspectedHypertensionReadings - 1]! });
+      confirmations.push({
+        disease: 'htn',
+        reason: `${highDays.length} 天血压 ≥ ${sc.suspectedSbpAtLeast}/${sc.suspectedDbpAtLeast} mmHg`,
+        detected_on: highDays[sc.suspectedHypertensionReadings - 1]!,
+      });
     else if (f.medications.some((m) => m.active && prefixed(m.atc, reg.antihypertensiveAtcPrefixes)) && !htnDx.length) {
       const d = minDate(f.medications.filter((m) => prefixed(m.atc, reg.antihypertensiveAtcPrefixes)).map((m) => m.authored));
       if (d) confirmations.push({ disease: 'htn', reason: '使用降压药但无高血压诊断', detected_on: d });
@@ -175,9 +231,21 @@ export function derivePatientState(f: PatientFacts, sets: ChronicRuleSet[], toda
   }
   if (!evidence.has('dm')) {
     const high = f.readings
-      .filter((r) => !r.flag && ((r.kind === 'fpg' && r.value! >= sc.suspectedFpgAtLeast) || (r.kind === 'hba1c' && r.value! >= sc.suspectedHba1cAtLeast)))
+      .filter(
+        (r) =>
+          !r.flag &&
+          ((r.kind === 'fpg' && r.value! >= sc.suspectedFpgAtLeast) || (r.kind === 'hba1c' && r.value! >= sc.suspectedHba1cAtLeast)),
+      )
       .sort((a, b) => a.taken_on.localeCompare(b.taken_on));
-    if (high.length) confirmations.push({ disease: 'dm', reason: high[0]!.kind === 'fpg' ? `空腹血糖 ${high[0]!.value} ≥ ${sc.suspectedFpgAtLeast} mmol/L` : `糖化血红蛋白 ${high[0]!.value}% ≥ ${sc.suspectedHba1cAtLeast}%`, detected_on: high[0]!.taken_on });
+    if (high.length)
+      confirmations.push({
+        disease: 'dm',
+        reason:
+          high[0]!.kind === 'fpg'
+            ? `空腹血糖 ${high[0]!.value} ≥ ${sc.suspectedFpgAtLeast} mmol/L`
+            : `糖化血红蛋白 ${high[0]!.value}% ≥ ${sc.suspectedHba1cAtLeast}%`,
+        detected_on: high[0]!.taken_on,
+      });
   }
   return { registry, evals, confirmations };
 }

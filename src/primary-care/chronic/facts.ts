@@ -3,9 +3,29 @@
  * (null when the resource is irrelevant). The processor writes these rows; the refresh derives
  * registries and schedules from them.
  */
-import type { CareTeam, Condition, Encounter, EpisodeOfCare, Immunization, MedicationRequest, Observation, Patient, Reference, Task } from '@medplum/fhirtypes';
-import { AREA_CODE_EXTENSION, HOUSEHOLD_EXTENSION, ICD10_SYSTEM, LOINC_SYSTEM } from '../../fhir/uris.js';
-import { ATC_SYSTEM, CONTRACT_HOUSEHOLD_EXTENSION, EDUCATION_ITEM_SYSTEM, FOLLOW_UP_EXTENSION, REFERRAL_TASK_SYSTEM, SERVICE_PACKAGE_EXTENSION, VACCINE_SYSTEM, VISIT_TYPE_SYSTEM } from './uris.js';
+import type {
+  CareTeam,
+  Condition,
+  Encounter,
+  EpisodeOfCare,
+  Immunization,
+  MedicationRequest,
+  Observation,
+  Patient,
+  Reference,
+  Task,
+} from '@medplum/fhirtypes';
+import { AREA_CODE_EXTENSION, HOUSEHOLD_EXTENSION, ICD10_SYSTEM, LOINC_SYSTEM } from '../../shared/uris.js';
+import {
+  ATC_SYSTEM,
+  CONTRACT_HOUSEHOLD_EXTENSION,
+  EDUCATION_ITEM_SYSTEM,
+  FOLLOW_UP_EXTENSION,
+  REFERRAL_TASK_SYSTEM,
+  SERVICE_PACKAGE_EXTENSION,
+  VACCINE_SYSTEM,
+  VISIT_TYPE_SYSTEM,
+} from './uris.js';
 import { implausibleReadings, type ChronicRuleSet } from './rules.js';
 import { isPregnancyEpisode } from '../care/key-populations.js';
 
@@ -16,7 +36,8 @@ export const refId = (r: Reference | undefined, type: string): string | null => 
 };
 
 /** The calendar date of a FHIR dateTime in its own offset (2025-01-02T10:32:00+08:00 → 2025-01-02). */
-export const dateOf = (dt: string | undefined): string | null => (dt && /^\d{4}-\d{2}-\d{2}/.test(dt) ? dt.slice(0, 10) : dt && /^\d{4}$/.test(dt) ? `${dt}-01-01` : null);
+export const dateOf = (dt: string | undefined): string | null =>
+  dt && /^\d{4}-\d{2}-\d{2}/.test(dt) ? dt.slice(0, 10) : dt && /^\d{4}$/.test(dt) ? `${dt}-01-01` : null;
 
 export interface PersonRow {
   patient_id: string;
@@ -33,7 +54,13 @@ export function personRow(p: Patient): PersonRow {
   const home = p.address?.find((a) => a.use === 'home') ?? p.address?.[0];
   const area = home?.extension?.find((e) => e.url === AREA_CODE_EXTENSION)?.valueString ?? null;
   const hh = p.extension?.find((e) => e.url === HOUSEHOLD_EXTENSION)?.valueReference;
-  const birth = p.birthDate ? (p.birthDate.length === 4 ? `${p.birthDate}-07-01` : p.birthDate.length === 7 ? `${p.birthDate}-15` : p.birthDate) : null;
+  const birth = p.birthDate
+    ? p.birthDate.length === 4
+      ? `${p.birthDate}-07-01`
+      : p.birthDate.length === 7
+        ? `${p.birthDate}-15`
+        : p.birthDate
+    : null;
   return {
     patient_id: p.id!,
     name: p.name?.[0]?.text ?? ([p.name?.[0]?.family, ...(p.name?.[0]?.given ?? [])].filter(Boolean).join('') || null),
@@ -46,21 +73,32 @@ export function personRow(p: Patient): PersonRow {
   };
 }
 
-export function conditionRow(c: Condition): { condition_id: string; patient_id: string; icd: string; onset: string | null; active: boolean } | null {
+export function conditionRow(
+  c: Condition,
+): { condition_id: string; patient_id: string; icd: string; onset: string | null; active: boolean } | null {
   const patient = refId(c.subject, 'Patient');
   const icd = c.code?.coding?.find((x) => x.system === ICD10_SYSTEM)?.code;
   if (!patient || !icd) return null;
   const clinical = c.clinicalStatus?.coding?.[0]?.code ?? 'active';
   const ver = c.verificationStatus?.coding?.[0]?.code ?? 'confirmed';
-  const active = ['active', 'recurrence', 'relapse'].includes(clinical) && !['refuted', 'entered-in-error', 'provisional', 'differential'].includes(ver);
+  const active =
+    ['active', 'recurrence', 'relapse'].includes(clinical) && !['refuted', 'entered-in-error', 'provisional', 'differential'].includes(ver);
   return { condition_id: c.id!, patient_id: patient, icd, onset: dateOf(c.onsetDateTime) ?? dateOf(c.recordedDate), active };
 }
 
-export function medicationRow(m: MedicationRequest): { request_id: string; patient_id: string; atc: string | null; authored: string | null; active: boolean } | null {
+export function medicationRow(
+  m: MedicationRequest,
+): { request_id: string; patient_id: string; atc: string | null; authored: string | null; active: boolean } | null {
   const patient = refId(m.subject, 'Patient');
   if (!patient) return null;
   const atc = m.medicationCodeableConcept?.coding?.find((c) => c.system === ATC_SYSTEM)?.code ?? null;
-  return { request_id: m.id!, patient_id: patient, atc, authored: dateOf(m.authoredOn), active: ['active', 'completed', 'on-hold'].includes(m.status) };
+  return {
+    request_id: m.id!,
+    patient_id: patient,
+    atc,
+    authored: dateOf(m.authoredOn),
+    active: ['active', 'completed', 'on-hold'].includes(m.status),
+  };
 }
 
 export interface ReadingRow {
@@ -75,13 +113,23 @@ export interface ReadingRow {
   flag: string | null;
 }
 
-const loinc = (o: { code?: { coding?: { system?: string; code?: string }[] } }, code: string) => o.code?.coding?.some((c) => c.system === LOINC_SYSTEM && c.code === code) ?? false;
+const loinc = (o: { code?: { coding?: { system?: string; code?: string }[] } }, code: string) =>
+  o.code?.coding?.some((c) => c.system === LOINC_SYSTEM && c.code === code) ?? false;
 
 export function readingRow(o: Observation, rules: ChronicRuleSet): ReadingRow | null {
   const patient = refId(o.subject, 'Patient');
   const taken = dateOf(o.effectiveDateTime) ?? dateOf(o.effectivePeriod?.start) ?? dateOf(o.issued);
   if (!patient || !taken || ['entered-in-error', 'cancelled'].includes(o.status)) return null;
-  const base = { observation_id: o.id!, patient_id: patient, encounter_id: refId(o.encounter, 'Encounter'), taken_on: taken, sbp: null, dbp: null, value: null, flag: null };
+  const base = {
+    observation_id: o.id!,
+    patient_id: patient,
+    encounter_id: refId(o.encounter, 'Encounter'),
+    taken_on: taken,
+    sbp: null,
+    dbp: null,
+    value: null,
+    flag: null,
+  };
   if (loinc(o, '85354-9')) {
     const comp = (code: string) => o.component?.find((c) => loinc(c, code))?.valueQuantity?.value;
     const sbp = comp('8480-6');
@@ -133,14 +181,18 @@ export function encounterRow(e: Encounter): EncounterRow | null {
     follow_up_mode: mode,
     doctor_id: doctor,
     organization_id: refId(e.serviceProvider, 'Organization'),
-    symptoms: sub('symptom').map((x) => x.valueCode!).filter(Boolean),
+    symptoms: sub('symptom')
+      .map((x) => x.valueCode!)
+      .filter(Boolean),
     adverse_reaction: sub('adverse-reaction')[0]?.valueCode ?? null,
     new_complication: sub('new-complication')[0]?.valueBoolean === true,
     ended_on: dateOf(e.period?.end),
   };
 }
 
-export function careTeamRows(t: CareTeam): { team_id: string; practitioner_id: string; team_name: string | null; organization_id: string | null }[] {
+export function careTeamRows(
+  t: CareTeam,
+): { team_id: string; practitioner_id: string; team_name: string | null; organization_id: string | null }[] {
   const org = refId(t.managingOrganization?.[0], 'Organization');
   return (t.participant ?? [])
     .map((p) => refId(p.member, 'Practitioner'))
@@ -148,7 +200,9 @@ export function careTeamRows(t: CareTeam): { team_id: string; practitioner_id: s
     .map((practitioner_id) => ({ team_id: t.id!, practitioner_id, team_name: t.name ?? null, organization_id: org }));
 }
 
-export function immunizationRow(i: Immunization): { immunization_id: string; patient_id: string; vaccine: string; given_on: string } | null {
+export function immunizationRow(
+  i: Immunization,
+): { immunization_id: string; patient_id: string; vaccine: string; given_on: string } | null {
   const patient = refId(i.patient, 'Patient');
   const vaccine = i.vaccineCode?.coding?.find((c) => c.system === VACCINE_SYSTEM)?.code;
   const date = dateOf(i.occurrenceDateTime);
@@ -156,7 +210,18 @@ export function immunizationRow(i: Immunization): { immunization_id: string; pat
   return { immunization_id: i.id!, patient_id: patient, vaccine, given_on: date };
 }
 
-export function contractRow(e: EpisodeOfCare): { episode_id: string; patient_id: string; team_id: string | null; household_id: string | null; package: string | null; start_on: string | null; end_on: string | null; status: string } | null {
+export function contractRow(
+  e: EpisodeOfCare,
+): {
+  episode_id: string;
+  patient_id: string;
+  team_id: string | null;
+  household_id: string | null;
+  package: string | null;
+  start_on: string | null;
+  end_on: string | null;
+  status: string;
+} | null {
   const patient = refId(e.patient, 'Patient');
   // A pregnancy episode is a key-population fact (care/key-populations.ts), not a contract.
   if (!patient || isPregnancyEpisode(e)) return null;
@@ -206,7 +271,9 @@ export function referralRow(t: Task): {
   };
 }
 
-export function educationRow(c: import('@medplum/fhirtypes').Communication): { communication_id: string; patient_id: string; item_id: string; encounter_id: string | null; given_on: string } | null {
+export function educationRow(
+  c: import('@medplum/fhirtypes').Communication,
+): { communication_id: string; patient_id: string; item_id: string; encounter_id: string | null; given_on: string } | null {
   const patient = refId(c.subject, 'Patient');
   const item = c.category?.flatMap((x) => x.coding ?? []).find((x) => x.system === EDUCATION_ITEM_SYSTEM)?.code;
   const date = dateOf(c.sent);

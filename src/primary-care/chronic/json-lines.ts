@@ -52,7 +52,7 @@ export function parseJsonWithLines(text: string): LocatedJson {
       i++;
       const obj: Record<string, unknown> = {};
       ws();
-      if (text[i] === '}') return i++, obj;
+      if (text[i] === '}') return (i++, obj);
       for (;;) {
         ws();
         if (text[i] !== '"') fail('expected a "key"');
@@ -67,7 +67,7 @@ export function parseJsonWithLines(text: string): LocatedJson {
         lines.set(childPath, keyLine);
         ws();
         if (text[i] === ',') i++;
-        else if (text[i] === '}') return i++, obj;
+        else if (text[i] === '}') return (i++, obj);
         else fail(`expected ',' or '}' after "${key}"`);
       }
     }
@@ -75,12 +75,12 @@ export function parseJsonWithLines(text: string): LocatedJson {
       i++;
       const arr: unknown[] = [];
       ws();
-      if (text[i] === ']') return i++, arr;
+      if (text[i] === ']') return (i++, arr);
       for (;;) {
         arr.push(value(path ? `${path}.${arr.length}` : String(arr.length)));
         ws();
         if (text[i] === ',') i++;
-        else if (text[i] === ']') return i++, arr;
+        else if (text[i] === ']') return (i++, arr);
         else fail("expected ',' or ']'");
       }
     }

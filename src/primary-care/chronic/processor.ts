@@ -21,7 +21,9 @@ export function chronicProcessor(config: ChronicConfig, repo: FhirRepository, to
       const applied = await applyChanges(client, changes, ruleSetFor(config.sets, day));
       await refreshPatients(client, [...applied.patients], config.sets, day);
       if (applied.teamsChanged)
-        await client.query(`UPDATE chronic_registry r SET team_id = m.team_id FROM care_team_member m WHERE r.team_id IS NULL AND m.practitioner_id = r.doctor_id`);
+        await client.query(
+          `UPDATE chronic_registry r SET team_id = m.team_id FROM care_team_member m WHERE r.team_id IS NULL AND m.practitioner_id = r.doctor_id`,
+        );
       for (const e of applied.discharges) {
         const contract = await client.query<{ team_id: string; doctor: string | null }>(
           `SELECT c.team_id, (SELECT practitioner_id FROM care_team_member m WHERE m.team_id = c.team_id ORDER BY practitioner_id LIMIT 1) AS doctor

@@ -28,15 +28,25 @@ export interface AgeBand {
 }
 
 /** Throws a RuleFileError when two bands of the same group share an age. */
-export function checkAgeBands(file: string, lineOf: (p: (string | number)[]) => number, listPath: (string | number)[], bands: (AgeBand & { group?: string })[]): void {
+export function checkAgeBands(
+  file: string,
+  lineOf: (p: (string | number)[]) => number,
+  listPath: (string | number)[],
+  bands: (AgeBand & { group?: string })[],
+): void {
   for (let a = 0; a < bands.length; a++) {
     const x = bands[a]!;
-    if (x.minAge > x.maxAge) throw new RuleFileError(file, lineOf([...listPath, a]), `age band ${x.minAge}–${x.maxAge}: minAge is above maxAge`);
+    if (x.minAge > x.maxAge)
+      throw new RuleFileError(file, lineOf([...listPath, a]), `age band ${x.minAge}–${x.maxAge}: minAge is above maxAge`);
     for (let b = 0; b < a; b++) {
       const y = bands[b]!;
       if ((x.group ?? '') !== (y.group ?? '')) continue;
       if (x.minAge <= y.maxAge && y.minAge <= x.maxAge)
-        throw new RuleFileError(file, lineOf([...listPath, a]), `age band ${x.minAge}–${x.maxAge} overlaps band ${y.minAge}–${y.maxAge} (line ${lineOf([...listPath, b])})`);
+        throw new RuleFileError(
+          file,
+          lineOf([...listPath, a]),
+          `age band ${x.minAge}–${x.maxAge} overlaps band ${y.minAge}–${y.maxAge} (line ${lineOf([...listPath, b])})`,
+        );
     }
   }
 }

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { ageOn, atTarget, bpTarget, implausibleReadings, loadChronicRuleSets, nextFollowUp, onTime, parseChronicRuleSet, ruleSetFor, type PastVisit } from './rules.js';
+import {
+  ageOn,
+  atTarget,
+  bpTarget,
+  implausibleReadings,
+  loadChronicRuleSets,
+  nextFollowUp,
+  onTime,
+  parseChronicRuleSet,
+  ruleSetFor,
+  type PastVisit,
+} from './rules.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { repoConfigDir } from './rule-file.js';
@@ -37,8 +48,12 @@ describe('chronic rule sets', () => {
     expect(() => parseChronicRuleSet('rules-x.json', unknown)).toThrow(`rules-x.json:${line}: unknown field "colour" in followUp`);
     const overlap = text.replace('{ "minAge": 65, "maxAge": 79', '{ "minAge": 60, "maxAge": 79');
     const l2 = overlap.split('\n').findIndex((l) => l.includes('"minAge": 60')) + 1;
-    expect(() => parseChronicRuleSet('rules-y.json', overlap)).toThrow(new RegExp(`^rules-y.json:${l2}: age band 60–79 overlaps band 0–64`));
-    expect(() => parseChronicRuleSet('rules-z.json', '{\n  "version": 1\n}')).toThrow('rules-z.json:2: version: Expected string, received number');
+    expect(() => parseChronicRuleSet('rules-y.json', overlap)).toThrow(
+      new RegExp(`^rules-y.json:${l2}: age band 60–79 overlaps band 0–64`),
+    );
+    expect(() => parseChronicRuleSet('rules-z.json', '{\n  "version": 1\n}')).toThrow(
+      'rules-z.json:2: version: Expected string, received number',
+    );
     expect(() => parseChronicRuleSet('bad.json', '{\n "a": \n}')).toThrow(/^bad.json:3: not valid JSON/);
   });
 
@@ -57,9 +72,19 @@ describe('chronic rule sets', () => {
 });
 
 describe('nextFollowUp (worked examples, rules.md §3)', () => {
-  const v = (date: string, sbp: number, dbp: number, extra: object = {}) => ({ date, disease: 'htn' as const, readings: { sbp, dbp }, ...extra });
+  const v = (date: string, sbp: number, dbp: number, extra: object = {}) => ({
+    date,
+    disease: 'htn' as const,
+    readings: { sbp, dbp },
+    ...extra,
+  });
   it('controlled → routine 90 days', () => {
-    expect(nextFollowUp([], v('2025-03-01', 128, 78), adult, r2020)).toEqual({ decision: 'routine', controlled: true, dueDate: '2025-05-30', reasons: [] });
+    expect(nextFollowUp([], v('2025-03-01', 128, 78), adult, r2020)).toEqual({
+      decision: 'routine',
+      controlled: true,
+      dueDate: '2025-05-30',
+      reasons: [],
+    });
   });
   it('first uncontrolled → within 2 weeks', () => {
     const p = nextFollowUp([{ date: '2024-12-01', controlled: true, decision: 'routine' }], v('2025-03-01', 152, 88), adult, r2020);
@@ -67,10 +92,17 @@ describe('nextFollowUp (worked examples, rules.md §3)', () => {
   });
   it('two consecutive uncontrolled → referral, follow-up within 2 weeks', () => {
     const h: PastVisit[] = [{ date: '2025-03-01', controlled: false, decision: 'adjust' }];
-    expect(nextFollowUp(h, v('2025-03-14', 148, 92), adult, r2020)).toMatchObject({ decision: 'refer', dueDate: '2025-03-28', reasons: ['连续两次随访控制不满意'] });
+    expect(nextFollowUp(h, v('2025-03-14', 148, 92), adult, r2020)).toMatchObject({
+      decision: 'refer',
+      dueDate: '2025-03-28',
+      reasons: ['连续两次随访控制不满意'],
+    });
   });
   it('new complication → referral even when controlled', () => {
-    expect(nextFollowUp([], v('2025-03-01', 128, 78, { newComplication: true }), adult, r2020)).toMatchObject({ decision: 'refer', controlled: true });
+    expect(nextFollowUp([], v('2025-03-01', 128, 78, { newComplication: true }), adult, r2020)).toMatchObject({
+      decision: 'refer',
+      controlled: true,
+    });
   });
   it('emergency thresholds → urgent referral now', () => {
     expect(nextFollowUp([], v('2025-03-01', 182, 100), adult, r2020)).toMatchObject({ decision: 'urgent-referral', dueDate: '2025-03-01' });

@@ -83,7 +83,8 @@ function extraChecks(file: string) {
     checkAgeBands(file, lineOf, ['hypertensionTargets'], r.hypertensionTargets);
     const known = new Set(r.comorbidities.map((c) => c.code));
     r.hypertensionTargets.forEach((t, k) => {
-      for (const w of t.when ?? []) if (!known.has(w)) throw new Error(`${file}:${lineOf(['hypertensionTargets', k, 'when'])}: unknown comorbidity "${w}"`);
+      for (const w of t.when ?? [])
+        if (!known.has(w)) throw new Error(`${file}:${lineOf(['hypertensionTargets', k, 'when'])}: unknown comorbidity "${w}"`);
     });
   };
 }
@@ -131,7 +132,8 @@ export function implausibleReadings(r: Readings, rules: ChronicRuleSet): string[
   check('fasting glucose', r.fpg, rules.plausible.glucose, 'mmol/L');
   check('glucose', r.glucose, rules.plausible.glucose, 'mmol/L');
   check('HbA1c', r.hba1c, rules.plausible.hba1c, '%');
-  if (r.sbp !== undefined && r.dbp !== undefined && out.length === 0 && r.dbp >= r.sbp) out.push(`diastolic ${r.dbp} mmHg is not below systolic ${r.sbp} mmHg`);
+  if (r.sbp !== undefined && r.dbp !== undefined && out.length === 0 && r.dbp >= r.sbp)
+    out.push(`diastolic ${r.dbp} mmHg is not below systolic ${r.sbp} mmHg`);
   return out;
 }
 
@@ -146,7 +148,8 @@ export function bpTarget(age: number, comorbidities: string[], rules: ChronicRul
   for (const t of rules.hypertensionTargets) {
     if (age < t.minAge || age > t.maxAge) continue;
     if (t.when && !t.when.some((w) => comorbidities.includes(w))) continue;
-    if (!best || t.sbpBelow < best.sbpBelow || (t.sbpBelow === best.sbpBelow && t.dbpBelow < best.dbpBelow)) best = { sbpBelow: t.sbpBelow, dbpBelow: t.dbpBelow };
+    if (!best || t.sbpBelow < best.sbpBelow || (t.sbpBelow === best.sbpBelow && t.dbpBelow < best.dbpBelow))
+      best = { sbpBelow: t.sbpBelow, dbpBelow: t.dbpBelow };
   }
   return best ?? { sbpBelow: 140, dbpBelow: 90 };
 }
@@ -206,13 +209,22 @@ export function addDays(date: string, days: number): string {
 }
 
 export function daysBetween(from: string, to: string): number {
-  return Math.round((Date.UTC(+to.slice(0, 4), +to.slice(5, 7) - 1, +to.slice(8, 10)) - Date.UTC(+from.slice(0, 4), +from.slice(5, 7) - 1, +from.slice(8, 10))) / 86_400_000);
+  return Math.round(
+    (Date.UTC(+to.slice(0, 4), +to.slice(5, 7) - 1, +to.slice(8, 10)) -
+      Date.UTC(+from.slice(0, 4), +from.slice(5, 7) - 1, +from.slice(8, 10))) /
+      86_400_000,
+  );
 }
 
 /** Whole years between a birth date and a date. */
 export function ageOn(birthDate: string, date: string): number {
   const by = +birthDate.slice(0, 4);
-  const bmd = birthDate.length >= 10 ? +birthDate.slice(5, 7) * 100 + +birthDate.slice(8, 10) : birthDate.length >= 7 ? +birthDate.slice(5, 7) * 100 + 1 : 101;
+  const bmd =
+    birthDate.length >= 10
+      ? +birthDate.slice(5, 7) * 100 + +birthDate.slice(8, 10)
+      : birthDate.length >= 7
+        ? +birthDate.slice(5, 7) * 100 + 1
+        : 101;
   const md = +date.slice(5, 7) * 100 + +date.slice(8, 10);
   return +date.slice(0, 4) - by - (bmd > md ? 1 : 0);
 }
@@ -253,7 +265,12 @@ export function nextFollowUp(history: PastVisit[], visit: FollowUpVisit, patient
   if (controlled === false) reasons.push('控制不满意（首次）');
   if (visit.adverseReaction === 'manageable') reasons.push('药物不良反应');
   if (reasons.length) return { decision: 'adjust', controlled, dueDate: addDays(visit.date, f.uncontrolledWithinDays), reasons };
-  return { decision: 'routine', controlled, dueDate: addDays(visit.date, f.routineIntervalDays), reasons: controlled === undefined ? ['本次未测量控制指标'] : [] };
+  return {
+    decision: 'routine',
+    controlled,
+    dueDate: addDays(visit.date, f.routineIntervalDays),
+    reasons: controlled === undefined ? ['本次未测量控制指标'] : [],
+  };
 }
 
 /** A visit is on time when it happens no later than the previous plan's due date plus the tolerance. */

@@ -3,12 +3,37 @@
  * state of the residents they touch. All work is keyed by patient id (indexed): a batch of
  * changes costs a handful of set-based queries, never a scan of the whole registry.
  */
-import type { CareTeam, Communication, Condition, Encounter, EpisodeOfCare, Flag, Immunization, MedicationRequest, Observation, Patient, Task } from '@medplum/fhirtypes';
+import type {
+  CareTeam,
+  Communication,
+  Condition,
+  Encounter,
+  EpisodeOfCare,
+  Flag,
+  Immunization,
+  MedicationRequest,
+  Observation,
+  Patient,
+  Task,
+} from '@medplum/fhirtypes';
 import { populationFromFlag, pregnancyFromCondition, pregnancyFromEpisode, type KeyPopulationRow } from '../care/key-populations.js';
 import pg from 'pg';
 import type { Database } from '../../platform/db.js';
 import type { ChangeRecord } from '../../platform/processors.js';
-import { careTeamRows, conditionRow, educationRow, contractRow, encounterRow, immunizationRow, medicationRow, personRow, readingRow, referralRow, type EncounterRow, type ReadingRow } from './facts.js';
+import {
+  careTeamRows,
+  conditionRow,
+  educationRow,
+  contractRow,
+  encounterRow,
+  immunizationRow,
+  medicationRow,
+  personRow,
+  readingRow,
+  referralRow,
+  type EncounterRow,
+  type ReadingRow,
+} from './facts.js';
 import { derivePatientState, type FollowUpRow, type PatientFacts, type PersonFacts } from './derive.js';
 import type { ChronicRuleSet } from './rules.js';
 
@@ -78,7 +103,8 @@ export async function applyChanges(client: Q, changes: ChangeRecord[], rules: Ch
     if (c.type === 'CareTeam') {
       teamsChanged = true;
       await client.query('DELETE FROM care_team_member WHERE team_id = $1', [c.id]);
-      if (!c.deleted && c.resource) await upsertRows(client, 'care_team_member', ['team_id', 'practitioner_id'], careTeamRows(c.resource as CareTeam));
+      if (!c.deleted && c.resource)
+        await upsertRows(client, 'care_team_member', ['team_id', 'practitioner_id'], careTeamRows(c.resource as CareTeam));
       continue;
     }
     const r = c.deleted ? null : c.resource;
@@ -124,12 +150,17 @@ export async function applyChanges(client: Q, changes: ChangeRecord[], rules: Ch
   }
   for (const [type, ids] of gone) {
     const t = TABLE_OF[type]!;
-    const removed = await client.query<{ patient_id: string }>(`DELETE FROM ${t.table} WHERE ${t.key} = ANY($1) RETURNING patient_id`, [ids]);
+    const removed = await client.query<{ patient_id: string }>(`DELETE FROM ${t.table} WHERE ${t.key} = ANY($1) RETURNING patient_id`, [
+      ids,
+    ]);
     for (const x of removed.rows) patients.add(x.patient_id);
   }
   for (const [type, list] of rows) await upsertRows(client, TABLE_OF[type]!.table, [TABLE_OF[type]!.key], list);
   if (keySources.length) {
-    const removed = await client.query<{ patient_id: string }>('DELETE FROM care_key_population WHERE source = ANY($1) RETURNING patient_id', [keySources]);
+    const removed = await client.query<{ patient_id: string }>(
+      'DELETE FROM care_key_population WHERE source = ANY($1) RETURNING patient_id',
+      [keySources],
+    );
     for (const x of removed.rows) patients.add(x.patient_id);
     await upsertRows(client, 'care_key_population', ['source'], keyRows);
   }
@@ -153,11 +184,22 @@ function rangeSql(r: KeyRange): { where: string; args: unknown[] } {
 /** Loads the facts of some residents in a few set-based queries. */
 export async function loadFacts(client: Q, ids: string[], range?: KeyRange, personIds?: string[]): Promise<Map<string, PatientFacts>> {
   const facts = new Map<string, PatientFacts>();
-  const blank = (): PatientFacts => ({ person: undefined, conditions: [], medications: [], readings: [], encounters: [], registry: [], contractTeam: null, teamOf: new Map() });
+  const blank = (): PatientFacts => ({
+    person: undefined,
+    conditions: [],
+    medications: [],
+    readings: [],
+    encounters: [],
+    registry: [],
+    contractTeam: null,
+    teamOf: new Map(),
+  });
   for (const id of ids) facts.set(id, blank());
   // By id list (incremental) or by a key range (full recompute, an index range scan).
   const each = async <R extends { patient_id: string }>(sql: string, fn: (f: PatientFacts, r: R) => void) => {
-    const res = range ? await client.query<R>(sql.replaceAll('patient_id = ANY($1)', rangeSql(range).where), rangeSql(range).args) : await client.query<R>(sql, [ids]);
+    const res = range
+      ? await client.query<R>(sql.replaceAll('patient_id = ANY($1)', rangeSql(range).where), rangeSql(range).args)
+      : await client.query<R>(sql, [ids]);
     for (const r of res.rows) {
       let f = facts.get(r.patient_id);
       if (!f) facts.set(r.patient_id, (f = blank()));
@@ -167,17 +209,35 @@ export async function loadFacts(client: Q, ids: string[], range?: KeyRange, pers
   const personSql = `SELECT patient_id, birth_date::text AS birth_date, area_code, organization_id, deceased FROM chronic_person WHERE patient_id = ANY($1)`;
   // A key range of the recompute spans residents without chronic facts too: persons are looked
   // up by the ids that have facts (personIds), not scanned over the range.
-  if (range && personIds) for (const r of (await client.query<PersonFacts>(personSql, [personIds])).rows) (facts.get(r.patient_id) ?? (facts.set(r.patient_id, blank()), facts.get(r.patient_id)!)).person = r;
+  if (range && personIds)
+    for (const r of (await client.query<PersonFacts>(personSql, [personIds])).rows)
+      (facts.get(r.patient_id) ?? (facts.set(r.patient_id, blank()), facts.get(r.patient_id)!)).person = r;
   else await each<PersonFacts>(personSql, (f, r) => (f.person = r));
-  await each<{ patient_id: string; icd: string; onset: string | null; active: boolean }>(`SELECT patient_id, icd, onset::text AS onset, active FROM chronic_condition WHERE patient_id = ANY($1)`, (f, r) => f.conditions.push(r));
-  await each<{ patient_id: string; atc: string | null; authored: string | null; active: boolean }>(`SELECT patient_id, atc, authored::text AS authored, active FROM chronic_medication WHERE patient_id = ANY($1)`, (f, r) => f.medications.push(r));
-  await each<Omit<ReadingRow, 'observation_id'>>(`SELECT patient_id, encounter_id, kind, taken_on::text AS taken_on, sbp, dbp, value, flag FROM chronic_reading WHERE patient_id = ANY($1)`, (f, r) => f.readings.push(r));
+  await each<{ patient_id: string; icd: string; onset: string | null; active: boolean }>(
+    `SELECT patient_id, icd, onset::text AS onset, active FROM chronic_condition WHERE patient_id = ANY($1)`,
+    (f, r) => f.conditions.push(r),
+  );
+  await each<{ patient_id: string; atc: string | null; authored: string | null; active: boolean }>(
+    `SELECT patient_id, atc, authored::text AS authored, active FROM chronic_medication WHERE patient_id = ANY($1)`,
+    (f, r) => f.medications.push(r),
+  );
+  await each<Omit<ReadingRow, 'observation_id'>>(
+    `SELECT patient_id, encounter_id, kind, taken_on::text AS taken_on, sbp, dbp, value, flag FROM chronic_reading WHERE patient_id = ANY($1)`,
+    (f, r) => f.readings.push(r),
+  );
   await each<FollowUpRow & { patient_id: string }>(
     `SELECT encounter_id, patient_id, visit_date::text AS visit_date, follow_up_mode, doctor_id, organization_id, symptoms, adverse_reaction, new_complication
      FROM chronic_encounter WHERE patient_id = ANY($1) AND follow_up_mode IS NOT NULL`,
     (f, r) => f.encounters.push(r),
   );
-  await each<{ patient_id: string; disease: string; source: string; status: string; status_reason: string | null; diagnosed_on: string | null }>(
+  await each<{
+    patient_id: string;
+    disease: string;
+    source: string;
+    status: string;
+    status_reason: string | null;
+    diagnosed_on: string | null;
+  }>(
     `SELECT patient_id, disease, source, status, status_reason, diagnosed_on::text AS diagnosed_on FROM chronic_registry WHERE patient_id = ANY($1)`,
     (f, r) => f.registry.push(r),
   );
@@ -187,7 +247,10 @@ export async function loadFacts(client: Q, ids: string[], range?: KeyRange, pers
   );
   const doctors = [...new Set([...facts.values()].flatMap((f) => f.encounters.map((e) => e.doctor_id).filter((x): x is string => !!x)))];
   if (doctors.length) {
-    const teams = await client.query<{ practitioner_id: string; team_id: string }>('SELECT practitioner_id, min(team_id) AS team_id FROM care_team_member WHERE practitioner_id = ANY($1) GROUP BY practitioner_id', [doctors]);
+    const teams = await client.query<{ practitioner_id: string; team_id: string }>(
+      'SELECT practitioner_id, min(team_id) AS team_id FROM care_team_member WHERE practitioner_id = ANY($1) GROUP BY practitioner_id',
+      [doctors],
+    );
     const teamOf = new Map(teams.rows.map((t) => [t.practitioner_id, t.team_id]));
     for (const f of facts.values()) f.teamOf = teamOf;
   }
@@ -296,7 +359,8 @@ export async function recomputeAll(
   // PostgreSQL recomputes two ranges at once (one computes in JS while the other is in the
   // database); PGlite is one session.
   const workers = db.kind === 'postgres' ? Math.max(1, options.concurrency ?? 2) : 1;
-  const pool = db.kind === 'postgres' ? new pg.Pool({ ...(db.pool as unknown as { options: pg.PoolConfig }).options, max: workers }) : db.pool;
+  const pool =
+    db.kind === 'postgres' ? new pg.Pool({ ...(db.pool as unknown as { options: pg.PoolConfig }).options, max: workers }) : db.pool;
   try {
     let t = performance.now();
     const ids = (

@@ -3,7 +3,7 @@
  * under YIFANG_BASE; a published URI never changes. (Kept here rather than in src/fhir/uris.ts
  * so the shared file stays small; listed in src/chronic/README.md.)
  */
-import { YIFANG_BASE } from '../../fhir/uris.js';
+import { YIFANG_BASE } from '../../shared/uris.js';
 
 /** Kind of visit (same system the simulator and HL7 mapping use): follow-up, home-visit, ... */
 export const VISIT_TYPE_SYSTEM = `${YIFANG_BASE}/CodeSystem/visit-type`;

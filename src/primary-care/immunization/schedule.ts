@@ -17,8 +17,19 @@ export const ChildScheduleSchema = z
     effectiveFrom: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
     overdueAfterDays: z.number().int().min(0),
     upcomingWithinDays: z.number().int().min(0),
-    vaccines: z.record(z.object({ name: z.string(), catchUpUntilMonths: z.number().int().min(0), alsoCounts: z.array(z.string()).optional() }).strict()),
-    doses: z.array(z.object({ vaccine: z.string(), dose: z.number().int().positive(), ageMonths: z.number().int().min(0), minIntervalDays: z.number().int().min(0).optional() }).strict()),
+    vaccines: z.record(
+      z.object({ name: z.string(), catchUpUntilMonths: z.number().int().min(0), alsoCounts: z.array(z.string()).optional() }).strict(),
+    ),
+    doses: z.array(
+      z
+        .object({
+          vaccine: z.string(),
+          dose: z.number().int().positive(),
+          ageMonths: z.number().int().min(0),
+          minIntervalDays: z.number().int().min(0).optional(),
+        })
+        .strict(),
+    ),
   })
   .strict();
 export type ChildSchedule = z.infer<typeof ChildScheduleSchema>;
@@ -42,7 +53,13 @@ export const AdultScheduleSchema = z
       })
       .strict(),
     pneumococcal: z
-      .object({ vaccine: z.string(), name: z.string(), minAge: z.number().int().min(0), highRiskMinAge: z.number().int().min(0), highRiskIcdPrefixes: z.array(z.string()) })
+      .object({
+        vaccine: z.string(),
+        name: z.string(),
+        minAge: z.number().int().min(0),
+        highRiskMinAge: z.number().int().min(0),
+        highRiskIcdPrefixes: z.array(z.string()),
+      })
       .strict(),
   })
   .strict();
@@ -71,7 +88,10 @@ export function loadSchedules(dir = path.join(repoConfigDir, 'immunization')): S
     .filter((f) => /^nip-.*\.json$/.test(f))
     .map((f) => loadRuleFile(path.join(dir, f), ChildScheduleSchema, checkChild(f)))
     .sort((a, b) => a.effectiveFrom.localeCompare(b.effectiveFrom));
-  const adultFile = files.filter((f) => /^adult-.*\.json$/.test(f)).sort().at(-1);
+  const adultFile = files
+    .filter((f) => /^adult-.*\.json$/.test(f))
+    .sort()
+    .at(-1);
   if (!child.length || !adultFile) throw new Error(`${dir}: needs nip-*.json and adult-*.json`);
   return { child, adult: loadRuleFile(path.join(dir, adultFile), AdultScheduleSchema) };
 }
@@ -139,7 +159,11 @@ export function vaccinesDue(resident: ResidentFacts, immunizations: GivenDose[],
   const child = childScheduleFor(schedules, asOf);
   if (ageMonths < 18 * 12) {
     const byVaccine = new Map<string, ChildSchedule['doses']>();
-    for (const d of child.doses) byVaccine.set(d.vaccine, [...(byVaccine.get(d.vaccine) ?? []), d].sort((a, b) => a.dose - b.dose));
+    for (const d of child.doses)
+      byVaccine.set(
+        d.vaccine,
+        [...(byVaccine.get(d.vaccine) ?? []), d].sort((a, b) => a.dose - b.dose),
+      );
     for (const [vaccine, doses] of byVaccine) {
       const info = child.vaccines[vaccine]!;
       const counted = new Set([vaccine, ...(info.alsoCounts ?? [])]);
@@ -157,8 +181,14 @@ export function vaccinesDue(resident: ResidentFacts, immunizations: GivenDose[],
         if (dueDate > addDays(asOf, child.upcomingWithinDays)) continue;
         status = 'upcoming';
       } else status = asOf > overdueFrom ? 'overdue' : 'due';
-      const reason = status === 'overdue' ? `补种：应于 ${next.ageMonths} 月龄（${byAge}）接种第 ${next.dose} 剂` : `${next.ageMonths} 月龄第 ${next.dose} 剂`;
-      const reasonI18n = { key: status === 'overdue' ? 'imm.reason.catchUp' : 'imm.reason.scheduled', params: { months: next.ageMonths, date: byAge, dose: next.dose } };
+      const reason =
+        status === 'overdue'
+          ? `补种：应于 ${next.ageMonths} 月龄（${byAge}）接种第 ${next.dose} 剂`
+          : `${next.ageMonths} 月龄第 ${next.dose} 剂`;
+      const reasonI18n = {
+        key: status === 'overdue' ? 'imm.reason.catchUp' : 'imm.reason.scheduled',
+        params: { months: next.ageMonths, date: byAge, dose: next.dose },
+      };
       out.push({ vaccine, name: info.name, dose: next.dose, dueDate, status, reason, reasonI18n, schedule: child.version });
     }
   }
@@ -166,7 +196,10 @@ export function vaccinesDue(resident: ResidentFacts, immunizations: GivenDose[],
   const age = ageOn(resident.birthDate, asOf);
   const month = Number(asOf.slice(5, 7));
   const flu = a.influenza;
-  const inSeason = flu.seasonStartMonth <= flu.recommendUntilMonth ? month >= flu.seasonStartMonth && month <= flu.recommendUntilMonth : month >= flu.seasonStartMonth || month <= flu.recommendUntilMonth;
+  const inSeason =
+    flu.seasonStartMonth <= flu.recommendUntilMonth
+      ? month >= flu.seasonStartMonth && month <= flu.recommendUntilMonth
+      : month >= flu.seasonStartMonth || month <= flu.recommendUntilMonth;
   if (inSeason) {
     const group: [string, string] | undefined =
       age >= flu.minAge
@@ -197,11 +230,25 @@ export function vaccinesDue(resident: ResidentFacts, immunizations: GivenDose[],
     }
   }
   const pn = a.pneumococcal;
-  const pnWhy = age >= pn.minAge ? `${pn.minAge} 岁及以上老年人` : age >= pn.highRiskMinAge && hasPrefix(resident.conditions, pn.highRiskIcdPrefixes) ? '高危成人' : undefined;
+  const pnWhy =
+    age >= pn.minAge
+      ? `${pn.minAge} 岁及以上老年人`
+      : age >= pn.highRiskMinAge && hasPrefix(resident.conditions, pn.highRiskIcdPrefixes)
+        ? '高危成人'
+        : undefined;
   if (pnWhy && !given.some((g) => g.vaccine === pn.vaccine)) {
     const from = age >= pn.minAge ? addMonths(resident.birthDate, pn.minAge * 12) : asOf;
     const reasonI18n = { key: age >= pn.minAge ? 'imm.reason.ppsv.elderly' : 'imm.reason.ppsv.highRisk', params: { age: pn.minAge } };
-    out.push({ vaccine: pn.vaccine, name: pn.name, dose: 1, dueDate: from, status: 'due', reason: `23价肺炎疫苗一剂（${pnWhy}）`, reasonI18n, schedule: a.version });
+    out.push({
+      vaccine: pn.vaccine,
+      name: pn.name,
+      dose: 1,
+      dueDate: from,
+      status: 'due',
+      reason: `23价肺炎疫苗一剂（${pnWhy}）`,
+      reasonI18n,
+      schedule: a.version,
+    });
   }
   return out;
 }

@@ -11,14 +11,29 @@ import { describeEachStore } from '../../app/testing.js';
 import { simulate } from '../../simulator/index.js';
 import { importPath } from '../../fhir/import.js';
 import { addMonths } from '../immunization/schedule.js';
-import { ageOn, atTarget, comorbiditiesOf, loadChronicRuleSets, nextFollowUp, onTime, ruleSetFor, type PastVisit } from '../chronic/rules.js';
+import {
+  ageOn,
+  atTarget,
+  comorbiditiesOf,
+  loadChronicRuleSets,
+  nextFollowUp,
+  onTime,
+  ruleSetFor,
+  type PastVisit,
+} from '../chronic/rules.js';
 import { todayInChina } from '../chronic/context.js';
 import { recomputeAll } from '../chronic/store.js';
 import { loadSchedules, childScheduleFor } from '../immunization/schedule.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const readNdjson = (dir: string, type: string): Json[] =>
-  fs.existsSync(path.join(dir, `${type}.ndjson`)) ? fs.readFileSync(path.join(dir, `${type}.ndjson`), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+  fs.existsSync(path.join(dir, `${type}.ndjson`))
+    ? fs
+        .readFileSync(path.join(dir, `${type}.ndjson`), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+    : [];
 
 const sets = loadChronicRuleSets();
 const schedules = loadSchedules();
@@ -28,8 +43,11 @@ const VISIT_TYPE = 'https://yifang.health/fhir/CodeSystem/visit-type';
 function reference(dir: string, period: { from: string; to: string }, today: string, rejectedPatientLines: Set<number>) {
   // Patients the import rejected (the simulator writes some bad ID numbers on purpose) are
   // still patients to their encounters, but with nothing known about them.
-  const patients = new Map(readNdjson(dir, 'Patient').map((p, k) => [p.id as string, rejectedPatientLines.has(k + 1) ? ({ id: p.id } as Json) : p]));
-  for (const e of readNdjson(dir, 'Encounter')) if (!patients.has(e.subject.reference.slice(8))) patients.set(e.subject.reference.slice(8), { id: e.subject.reference.slice(8) });
+  const patients = new Map(
+    readNdjson(dir, 'Patient').map((p, k) => [p.id as string, rejectedPatientLines.has(k + 1) ? ({ id: p.id } as Json) : p]),
+  );
+  for (const e of readNdjson(dir, 'Encounter'))
+    if (!patients.has(e.subject.reference.slice(8))) patients.set(e.subject.reference.slice(8), { id: e.subject.reference.slice(8) });
   const teamOfDoctor = new Map<string, string>();
   for (const t of readNdjson(dir, 'CareTeam').sort((a, b) => (a.id < b.id ? -1 : 1)))
     for (const m of t.participant) {
@@ -45,10 +63,12 @@ function reference(dir: string, period: { from: string; to: string }, today: str
   const a10 = new Map<string, string[]>();
   for (const m of readNdjson(dir, 'MedicationRequest')) {
     const atc = m.medicationCodeableConcept?.coding?.find((c: Json) => c.system === 'http://www.whocc.no/atc')?.code;
-    if (atc?.startsWith('A10') && ['active', 'completed', 'on-hold'].includes(m.status)) a10.set(m.subject.reference.slice(8), [...(a10.get(m.subject.reference.slice(8)) ?? []), m.authoredOn.slice(0, 10)]);
+    if (atc?.startsWith('A10') && ['active', 'completed', 'on-hold'].includes(m.status))
+      a10.set(m.subject.reference.slice(8), [...(a10.get(m.subject.reference.slice(8)) ?? []), m.authoredOn.slice(0, 10)]);
   }
   const obsByEnc = new Map<string, Json[]>();
-  for (const o of readNdjson(dir, 'Observation')) if (o.encounter) obsByEnc.set(o.encounter.reference.slice(10), [...(obsByEnc.get(o.encounter.reference.slice(10)) ?? []), o]);
+  for (const o of readNdjson(dir, 'Observation'))
+    if (o.encounter) obsByEnc.set(o.encounter.reference.slice(10), [...(obsByEnc.get(o.encounter.reference.slice(10)) ?? []), o]);
   const visits = new Map<string, Json[]>();
   for (const e of readNdjson(dir, 'Encounter')) {
     const vt = e.type?.flatMap((t: Json) => t.coding ?? []).find((c: Json) => c.system === VISIT_TYPE)?.code;
@@ -63,12 +83,18 @@ function reference(dir: string, period: { from: string; to: string }, today: str
     const icds: Json[] = conds.get(pid) ?? [];
     const codes = icds.map((c) => c.code.coding[0].code as string);
     for (const disease of ['htn', 'dm'] as const) {
-      const dx = icds.filter((c) => (disease === 'htn' ? rulesNow.registry.hypertensionIcdPrefixes : rulesNow.registry.diabetesIcdPrefixes).some((x) => c.code.coding[0].code.startsWith(x)));
-      const rx = disease === 'dm' ? a10.get(pid) ?? [] : [];
+      const dx = icds.filter((c) =>
+        (disease === 'htn' ? rulesNow.registry.hypertensionIcdPrefixes : rulesNow.registry.diabetesIcdPrefixes).some((x) =>
+          c.code.coding[0].code.startsWith(x),
+        ),
+      );
+      const rx = disease === 'dm' ? (a10.get(pid) ?? []) : [];
       if (!dx.length && !rx.length) continue;
       if (disease === 'htn' && p.birthDate && ageOn(p.birthDate, today) < rulesNow.registry.hypertensionMinAge) continue;
       const diagnosed = [...dx.map((c) => (c.onsetDateTime ?? c.recordedDate).slice(0, 10)), ...rx].sort()[0]!;
-      const mine = (visits.get(pid) ?? []).filter((e) => e.period.start.slice(0, 10) >= diagnosed).sort((a, b) => a.period.start.slice(0, 10).localeCompare(b.period.start.slice(0, 10)) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const mine = (visits.get(pid) ?? [])
+        .filter((e) => e.period.start.slice(0, 10) >= diagnosed)
+        .sort((a, b) => a.period.start.slice(0, 10).localeCompare(b.period.start.slice(0, 10)) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       const history: PastVisit[] = [];
       let lastDue: string | undefined;
       const inPeriod: { controlled: boolean | undefined; onTime: boolean }[] = [];
@@ -78,7 +104,7 @@ function reference(dir: string, period: { from: string; to: string }, today: str
         const r: Json = {};
         for (const o of obsByEnc.get(e.id) ?? []) {
           const code = o.code.coding[0].code;
-          if (code === '85354-9') (r.sbp = o.component[0].valueQuantity.value), (r.dbp = o.component[1].valueQuantity.value);
+          if (code === '85354-9') ((r.sbp = o.component[0].valueQuantity.value), (r.dbp = o.component[1].valueQuantity.value));
           if (code === '1558-6') r.fpg = o.valueQuantity.value;
           if (code === '2339-0') r.glucose = o.valueQuantity.value;
           if (code === '4548-4') r.hba1c = o.valueQuantity.value;
@@ -110,14 +136,21 @@ function reference(dir: string, period: { from: string; to: string }, today: str
   for (const i of readNdjson(dir, 'Immunization')) {
     if (i.status !== 'completed') continue;
     const code = i.vaccineCode.coding.find((c: Json) => c.system === 'https://yifang.health/fhir/CodeSystem/vaccine')?.code;
-    if (code && i.occurrenceDateTime.slice(0, 10) <= period.to) doses.set(`${i.patient.reference.slice(8)}|${code}`, [...(doses.get(`${i.patient.reference.slice(8)}|${code}`) ?? []), i.occurrenceDateTime]);
+    if (code && i.occurrenceDateTime.slice(0, 10) <= period.to)
+      doses.set(`${i.patient.reference.slice(8)}|${code}`, [
+        ...(doses.get(`${i.patient.reference.slice(8)}|${code}`) ?? []),
+        i.occurrenceDateTime,
+      ]);
   }
   const vaccine = new Map<string, { d: number; n: number }>();
   for (const [pid, p] of patients) {
     if (!p.birthDate || p.deceasedBoolean || p.deceasedDateTime || p.birthDate.slice(0, 4) !== period.from.slice(0, 4)) continue;
     for (const d of child.doses) {
       if (addMonths(p.birthDate, d.ageMonths) > period.to) continue;
-      const n = [d.vaccine, ...(child.vaccines[d.vaccine]!.alsoCounts ?? [])].reduce((s, v) => s + (doses.get(`${pid}|${v}`)?.length ?? 0), 0);
+      const n = [d.vaccine, ...(child.vaccines[d.vaccine]!.alsoCounts ?? [])].reduce(
+        (s, v) => s + (doses.get(`${pid}|${v}`)?.length ?? 0),
+        0,
+      );
       const k = `${d.vaccine}-${d.dose}`;
       const t = vaccine.get(k) ?? { d: 0, n: 0 };
       t.d++;
@@ -146,17 +179,30 @@ describeEachStore('indicators match a reference computation over the simulated d
     const ref = reference(path.join(dir, 'fhir'), period, todayInChina(), rejected);
     const res = await server().api('/api/indicators?period=2025&groupBy=team');
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { values: { indicator: string; group: string; population?: string; numerator: number; denominator: number }[] };
+    const body = (await res.json()) as {
+      values: { indicator: string; group: string; population?: string; numerator: number; denominator: number }[];
+    };
     for (const disease of ['htn', 'dm'] as const) {
-      const expectedStd = [...ref[disease].entries()].map(([group, g]) => ({ group, numerator: g.std, denominator: g.d })).sort((a, b) => a.group.localeCompare(b.group));
-      const expectedCtl = [...ref[disease].entries()].map(([group, g]) => ({ group, numerator: g.ctl, denominator: g.d })).sort((a, b) => a.group.localeCompare(b.group));
-      const got = (code: string) => body.values.filter((v) => v.indicator === code).map((v) => ({ group: v.group, numerator: v.numerator, denominator: v.denominator }));
+      const expectedStd = [...ref[disease].entries()]
+        .map(([group, g]) => ({ group, numerator: g.std, denominator: g.d }))
+        .sort((a, b) => a.group.localeCompare(b.group));
+      const expectedCtl = [...ref[disease].entries()]
+        .map(([group, g]) => ({ group, numerator: g.ctl, denominator: g.d }))
+        .sort((a, b) => a.group.localeCompare(b.group));
+      const got = (code: string) =>
+        body.values
+          .filter((v) => v.indicator === code)
+          .map((v) => ({ group: v.group, numerator: v.numerator, denominator: v.denominator }));
       expect(got(`${disease}-standard-management`)).toEqual(expectedStd);
       expect(got(`${disease}-control`)).toEqual(expectedCtl);
       expect(expectedStd.reduce((s, g) => s + g.denominator, 0)).toBeGreaterThan(20);
     }
-    const vac = body.values.filter((v) => v.indicator === 'vaccine-coverage').map((v) => ({ dose: v.population, n: v.numerator, d: v.denominator }));
-    const expectedVac = [...ref.vaccine.entries()].map(([dose, t]) => ({ dose, n: t.n, d: t.d })).sort((a, b) => a.dose!.localeCompare(b.dose!));
+    const vac = body.values
+      .filter((v) => v.indicator === 'vaccine-coverage')
+      .map((v) => ({ dose: v.population, n: v.numerator, d: v.denominator }));
+    const expectedVac = [...ref.vaccine.entries()]
+      .map(([dose, t]) => ({ dose, n: t.n, d: t.d }))
+      .sort((a, b) => a.dose!.localeCompare(b.dose!));
     expect(vac.sort((a, b) => a.dose!.localeCompare(b.dose!))).toEqual(expectedVac);
     expect(expectedVac.length).toBeGreaterThan(3);
   });
@@ -172,7 +218,10 @@ describeEachStore('indicators match a reference computation over the simulated d
   it('each figure drills down to the residents behind it', async () => {
     const res = await server().api('/api/indicators?period=2025&indicator=htn-control');
     const total = ((await res.json()) as { values: { numerator: number; denominator: number }[] }).values[0]!;
-    const drill = (await (await server().api('/api/indicators/htn-control/residents?period=2025')).json()) as { total: number; rows: { inNumerator: boolean }[] };
+    const drill = (await (await server().api('/api/indicators/htn-control/residents?period=2025')).json()) as {
+      total: number;
+      rows: { inNumerator: boolean }[];
+    };
     expect(drill.total).toBe(total.denominator);
     expect(drill.rows.filter((r) => r.inNumerator).length).toBe(total.numerator);
     const bad = await server().api('/api/indicators?indicator=nope');
@@ -180,7 +229,10 @@ describeEachStore('indicators match a reference computation over the simulated d
   });
 
   it('worklists, registry and confirmation list are populated from the record', async () => {
-    const reg = (await (await server().api('/api/chronic/registry?disease=htn&limit=5')).json()) as { total: number; rows: { status: string }[] };
+    const reg = (await (await server().api('/api/chronic/registry?disease=htn&limit=5')).json()) as {
+      total: number;
+      rows: { status: string }[];
+    };
     expect(reg.total).toBeGreaterThan(20);
     const wl = (await (await server().api('/api/chronic/worklist?asOf=2025-12-31')).json()) as Record<string, unknown[]>;
     expect(wl.due!.length + wl.overdue!.length + wl.referred!.length).toBeGreaterThan(0);

@@ -26,7 +26,8 @@ export const INDICATORS: IndicatorDefinition[] = [
       {
         code: `${d}-standard-management`,
         name: `${n}患者规范管理率`,
-        numerator: '期内随访 ≥ 4 次（规则集 minFollowUpsPerYear）且期内每次随访按时（不晚于上次随访确定的下次随访日期 + onTimeToleranceDays）的患者数',
+        numerator:
+          '期内随访 ≥ 4 次（规则集 minFollowUpsPerYear）且期内每次随访按时（不晚于上次随访确定的下次随访日期 + onTimeToleranceDays）的患者数',
         denominator: '期内管理的患者数：在登记册中且期内至少随访 1 次',
         source: 'rules.md §3 规范管理率; 国家基本公共卫生服务规范（第三版）',
       },
@@ -111,7 +112,14 @@ function filters(f: IndicatorFilter, params: unknown[], alias = 'r'): string {
 export async function chronicIndicatorPatients(client: Q, disease: 'htn' | 'dm', f: IndicatorFilter, sets: ChronicRuleSet[]) {
   const rules = ruleSetFor(sets, f.period.to);
   const params: unknown[] = [disease, f.period.from, f.period.to];
-  const res = await client.query<{ patient_id: string; grp: string; visits: number; all_on_time: boolean; latest_controlled: boolean | null; name: string | null }>(
+  const res = await client.query<{
+    patient_id: string;
+    grp: string;
+    visits: number;
+    all_on_time: boolean;
+    latest_controlled: boolean | null;
+    name: string | null;
+  }>(
     `WITH v AS (
        SELECT patient_id, count(*)::int AS visits, bool_and(on_time) AS all_on_time,
               (array_agg(controlled ORDER BY visit_date DESC, encounter_id DESC))[1] AS latest_controlled
@@ -136,8 +144,25 @@ export async function chronicIndicatorPatients(client: Q, disease: 'htn' | 'dm',
 
 export async function contractCoveragePatients(client: Q, f: IndicatorFilter) {
   const params: unknown[] = [f.period.to];
-  const group = f.groupBy === 'street' ? `coalesce(substr(r.area_code, 1, 9), '(none)')` : f.groupBy === 'organization' ? `coalesce(r.organization_id, '(none)')` : f.groupBy === 'team' ? `coalesce(c.team_id, '(none)')` : `'all'`;
-  const res = await client.query<{ patient_id: string; grp: string; contracted: boolean; age: number | null; chronic: boolean; name: string | null; pregnant: boolean | null; disabled: boolean | null; hardship: boolean | null }>(
+  const group =
+    f.groupBy === 'street'
+      ? `coalesce(substr(r.area_code, 1, 9), '(none)')`
+      : f.groupBy === 'organization'
+        ? `coalesce(r.organization_id, '(none)')`
+        : f.groupBy === 'team'
+          ? `coalesce(c.team_id, '(none)')`
+          : `'all'`;
+  const res = await client.query<{
+    patient_id: string;
+    grp: string;
+    contracted: boolean;
+    age: number | null;
+    chronic: boolean;
+    name: string | null;
+    pregnant: boolean | null;
+    disabled: boolean | null;
+    hardship: boolean | null;
+  }>(
     `WITH kp AS (${keyPopulationsOnSql('$1')})
      SELECT r.patient_id, ${group} AS grp, c.patient_id IS NOT NULL AS contracted, r.name,
             extract(year FROM age($1::date, r.birth_date))::int AS age,
@@ -162,13 +187,24 @@ export async function contractCoveragePatients(client: Q, f: IndicatorFilter) {
 export async function vaccineCoveragePatients(client: Q, f: IndicatorFilter, schedules: Schedules) {
   const schedule = childScheduleFor(schedules, f.period.to);
   const params: unknown[] = [f.period.from, f.period.to];
-  const group = f.groupBy === 'street' ? `coalesce(substr(r.area_code, 1, 9), '(none)')` : f.groupBy === 'organization' ? `coalesce(r.organization_id, '(none)')` : `'all'`;
+  const group =
+    f.groupBy === 'street'
+      ? `coalesce(substr(r.area_code, 1, 9), '(none)')`
+      : f.groupBy === 'organization'
+        ? `coalesce(r.organization_id, '(none)')`
+        : `'all'`;
   // Birth cohort: children born in the period's first year.
   const cohort = f.period.from.slice(0, 4);
   params[0] = `${cohort}-01-01`;
   params[1] = `${cohort}-12-31`;
   params.push(f.period.to);
-  const res = await client.query<{ patient_id: string; grp: string; birth: string; name: string | null; doses: Record<string, string[]> | null }>(
+  const res = await client.query<{
+    patient_id: string;
+    grp: string;
+    birth: string;
+    name: string | null;
+    doses: Record<string, string[]> | null;
+  }>(
     `SELECT r.patient_id, ${group} AS grp, to_char(r.birth_date, 'YYYY-MM-DD') AS birth, r.name,
             (SELECT jsonb_object_agg(vaccine, dates) FROM (SELECT vaccine, array_agg(to_char(given_on, 'YYYY-MM-DD') ORDER BY given_on) AS dates FROM imm_dose d
                WHERE d.patient_id = r.patient_id AND d.given_on <= $3::date GROUP BY vaccine) x) AS doses
@@ -191,7 +227,13 @@ export async function vaccineCoveragePatients(client: Q, f: IndicatorFilter, sch
  * Values of every requested indicator, grouped. The indicators' queries are independent: given
  * a pool they run on separate connections at once (PGlite's single connection serialises them).
  */
-export async function computeIndicators(client: Q, codes: string[], f: IndicatorFilter, sets: ChronicRuleSet[], schedules: Schedules): Promise<IndicatorValue[]> {
+export async function computeIndicators(
+  client: Q,
+  codes: string[],
+  f: IndicatorFilter,
+  sets: ChronicRuleSet[],
+  schedules: Schedules,
+): Promise<IndicatorValue[]> {
   const out: IndicatorValue[] = [];
   const tally = (indicator: string, rows: { group: string; hit: boolean; population?: string }[]) => {
     const m = new Map<string, { n: number; d: number; population?: string; group: string }>();
@@ -202,8 +244,17 @@ export async function computeIndicators(client: Q, codes: string[], f: Indicator
       if (r.hit) t.n++;
       m.set(k, t);
     }
-    for (const t of [...m.values()].sort((a, b) => a.group.localeCompare(b.group) || (a.population ?? '').localeCompare(b.population ?? '')))
-      out.push({ indicator, group: t.group, ...(t.population ? { population: t.population } : {}), numerator: t.n, denominator: t.d, value: pct(t.n, t.d) });
+    for (const t of [...m.values()].sort(
+      (a, b) => a.group.localeCompare(b.group) || (a.population ?? '').localeCompare(b.population ?? ''),
+    ))
+      out.push({
+        indicator,
+        group: t.group,
+        ...(t.population ? { population: t.population } : {}),
+        numerator: t.n,
+        denominator: t.d,
+        value: pct(t.n, t.d),
+      });
   };
   // Counts are aggregated in SQL (the drill-down functions above list the residents).
   const push = (indicator: string, group: string, n: number, d: number, population?: string) =>
@@ -233,7 +284,14 @@ export async function computeIndicators(client: Q, codes: string[], f: Indicator
   const contractCoverage = async () => {
     if (!codes.includes('contract-coverage')) return;
     const params: unknown[] = [f.period.to];
-    const group = f.groupBy === 'street' ? `coalesce(substr(r.area_code, 1, 9), '(none)')` : f.groupBy === 'organization' ? `coalesce(r.organization_id, '(none)')` : f.groupBy === 'team' ? `coalesce(c.team_id, '(none)')` : `'all'`;
+    const group =
+      f.groupBy === 'street'
+        ? `coalesce(substr(r.area_code, 1, 9), '(none)')`
+        : f.groupBy === 'organization'
+          ? `coalesce(r.organization_id, '(none)')`
+          : f.groupBy === 'team'
+            ? `coalesce(c.team_id, '(none)')`
+            : `'all'`;
     const res = await client.query<Record<string, number> & { grp: string }>(
       `WITH c AS (SELECT DISTINCT ON (patient_id) patient_id, team_id FROM care_contract k
                   WHERE k.status IN ('active', 'finished') AND (k.start_on IS NULL OR k.start_on <= $1::date) AND (k.end_on IS NULL OR k.end_on >= $1::date)
@@ -255,15 +313,22 @@ export async function computeIndicators(client: Q, codes: string[], f: Indicator
       params,
     );
     for (const r of res.rows)
-      for (const population of ['all', 'children', 'chronic', 'disabled', 'elderly', 'hardship', 'pregnant']) if (r[`d_${population}`]! > 0) push('contract-coverage', r.grp, r[`n_${population}`]!, r[`d_${population}`]!, population);
+      for (const population of ['all', 'children', 'chronic', 'disabled', 'elderly', 'hardship', 'pregnant'])
+        if (r[`d_${population}`]! > 0) push('contract-coverage', r.grp, r[`n_${population}`]!, r[`d_${population}`]!, population);
   };
   const vaccineCoverage = async () => {
     if (!codes.includes('vaccine-coverage')) return;
     const rows = await vaccineCoveragePatients(client, f, schedules);
-    tally('vaccine-coverage', rows.map((r) => ({ group: r.group, population: r.dose, hit: r.covered })));
+    tally(
+      'vaccine-coverage',
+      rows.map((r) => ({ group: r.group, population: r.dose, hit: r.covered })),
+    );
   };
   await Promise.all([chronicRates('htn'), chronicRates('dm'), contractCoverage(), vaccineCoverage()]);
   // One order for every store and every timing: indicators in definition order, then group and population.
   const rank = (code: string) => INDICATORS.findIndex((i) => i.code === code);
-  return out.sort((a, b) => rank(a.indicator) - rank(b.indicator) || a.group.localeCompare(b.group) || (a.population ?? '').localeCompare(b.population ?? ''));
+  return out.sort(
+    (a, b) =>
+      rank(a.indicator) - rank(b.indicator) || a.group.localeCompare(b.group) || (a.population ?? '').localeCompare(b.population ?? ''),
+  );
 }

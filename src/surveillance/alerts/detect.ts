@@ -47,7 +47,8 @@ export const addDays = (day: string, n: number): string => {
   d.setUTCDate(d.getUTCDate() + n);
   return d.toISOString().slice(0, 10);
 };
-export const dayDiff = (a: string, b: string): number => Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
+export const dayDiff = (a: string, b: string): number =>
+  Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
 
 export function dayRange(from: string, to: string): string[] {
   const out: string[] = [];
@@ -69,7 +70,14 @@ export function comparisonWindow(cfg: SignalConfig): number {
 /** Runs one configured detector over one daily series; evaluates indices ≥ evalFrom. */
 export function judgeSeries(cfg: SignalConfig, days: string[], observed: number[], evalFrom = 0): SeriesVerdict {
   const n = observed.length;
-  const verdict: SeriesVerdict = { days, observed, threshold: new Array(n).fill(null), alarm: new Array(n).fill(false), compared: [...observed], messages: [] };
+  const verdict: SeriesVerdict = {
+    days,
+    observed,
+    threshold: new Array(n).fill(null),
+    alarm: new Array(n).fill(false),
+    compared: [...observed],
+    messages: [],
+  };
   if (!n || evalFrom >= n) return verdict;
   const win = comparisonWindow(cfg);
   if (win > 1) {
@@ -83,7 +91,11 @@ export function judgeSeries(cfg: SignalConfig, days: string[], observed: number[
   const range = [];
   for (let i = Math.max(evalFrom, 0); i < n; i++) range.push(i + 1);
   try {
-    const r = runDetector(cfg.method, { observed, freq: 365, start: [Number(days[0]!.slice(0, 4)), dayOfYear(days[0]!)], range, dates: days }, cfg.control);
+    const r = runDetector(
+      cfg.method,
+      { observed, freq: 365, start: [Number(days[0]!.slice(0, 4)), dayOfYear(days[0]!)], range, dates: days },
+      cfg.control,
+    );
     for (let i = 0; i < n; i++) {
       verdict.threshold[i] = r.upperbound[i] ?? null;
       verdict.alarm[i] = r.alarm[i] === true;
@@ -97,7 +109,13 @@ export function judgeSeries(cfg: SignalConfig, days: string[], observed: number[
 }
 
 /** Expected count over the comparison window from the preceding baseline, and the tail probability of what was seen. */
-export function evidenceStrength(observed: number[], i: number, win: number, compared: number, prefix?: number[]): { expected: number; pValue: number } {
+export function evidenceStrength(
+  observed: number[],
+  i: number,
+  win: number,
+  compared: number,
+  prefix?: number[],
+): { expected: number; pValue: number } {
   const end = i - win; // baseline ends before the compared window
   const start = Math.max(0, end - BASELINE_DAYS + 1);
   const k = Math.max(0, end - start + 1);
@@ -117,7 +135,13 @@ export function evidenceStrength(observed: number[], i: number, win: number, com
  * detector did not alarm on whose Poisson tail p is still below weakEvidenceP — only those
  * rows, so what is stored stays bounded (a few per cent of days with counts).
  */
-export function alarmsFromVerdict(cfg: SignalConfig, signal: string, areaCode: string, v: SeriesVerdict, evalFrom: number): DetectionAlarm[] {
+export function alarmsFromVerdict(
+  cfg: SignalConfig,
+  signal: string,
+  areaCode: string,
+  v: SeriesVerdict,
+  evalFrom: number,
+): DetectionAlarm[] {
   const out: DetectionAlarm[] = [];
   const win = comparisonWindow(cfg);
   const weakP = cfg.weakEvidenceP;
@@ -130,7 +154,18 @@ export function alarmsFromVerdict(cfg: SignalConfig, signal: string, areaCode: s
     }
     const { expected, pValue } = evidenceStrength(v.observed, i, win, v.compared[i]!, prefix);
     if (!v.alarm[i] && !(pValue < weakP!)) continue;
-    const row: DetectionAlarm = { signal, source: cfg.source, areaCode, day: v.days[i]!, method: cfg.method, observed: v.compared[i]!, threshold: v.threshold[i], expected, pValue, fixed: cfg.method === 'cidarsFixed' && signal.startsWith('report:') };
+    const row: DetectionAlarm = {
+      signal,
+      source: cfg.source,
+      areaCode,
+      day: v.days[i]!,
+      method: cfg.method,
+      observed: v.compared[i]!,
+      threshold: v.threshold[i],
+      expected,
+      pValue,
+      fixed: cfg.method === 'cidarsFixed' && signal.startsWith('report:'),
+    };
     if (!v.alarm[i]) row.weak = true;
     out.push(row);
   }
@@ -142,7 +177,13 @@ export function alarmsFromVerdict(cfg: SignalConfig, signal: string, areaCode: s
  * day, the number of classes whose counts of `derive.from` meet the rule that day (at least
  * minPerDay cases that day, or at least minInDays over the last `days` days).
  */
-export async function loadDerivedSeriesByArea(db: Queryable, cfg: SignalConfig, from: string, to: string, onlyArea?: string): Promise<Map<string, number[]>> {
+export async function loadDerivedSeriesByArea(
+  db: Queryable,
+  cfg: SignalConfig,
+  from: string,
+  to: string,
+  onlyArea?: string,
+): Promise<Map<string, number[]>> {
   const d = cfg.derive!;
   const len = cfg.areaLevel === 'community' ? 12 : cfg.areaLevel === 'street' ? 9 : 6;
   const lookFrom = addDays(from, -(d.days - 1));
@@ -183,7 +224,14 @@ export async function loadDerivedSeriesByArea(db: Queryable, cfg: SignalConfig, 
 }
 
 /** Daily counts of one signal per area at `level`, over [from, to], as dense arrays. */
-export async function loadSeriesByArea(db: Queryable, signal: string, level: AreaLevel, from: string, to: string, onlyArea?: string): Promise<Map<string, number[]>> {
+export async function loadSeriesByArea(
+  db: Queryable,
+  signal: string,
+  level: AreaLevel,
+  from: string,
+  to: string,
+  onlyArea?: string,
+): Promise<Map<string, number[]>> {
   const len = level === 'community' ? 12 : level === 'street' ? 9 : 6;
   const params: unknown[] = [signal, from, to];
   let areaFilter = "AND area_code <> ''";
@@ -225,7 +273,11 @@ export interface DetectionRun {
  * Detects over [evalFrom, to] for the given signals (all configured ones present in the counts
  * when omitted) and replaces their stored alarms in that range.
  */
-export async function runDetection(db: Database, signals: readonly SignalConfig[], opts: { evalFrom: string; to: string; only?: { signal: string; communityCode: string }[]; store?: boolean }): Promise<DetectionRun> {
+export async function runDetection(
+  db: Database,
+  signals: readonly SignalConfig[],
+  opts: { evalFrom: string; to: string; only?: { signal: string; communityCode: string }[]; store?: boolean },
+): Promise<DetectionRun> {
   const from = addDays(opts.evalFrom, -HISTORY_DAYS);
   let targets: { signal: string; area?: string }[];
   if (opts.only) {
@@ -243,7 +295,10 @@ export async function runDetection(db: Database, signals: readonly SignalConfig[
       }
     }
   } else {
-    const r = await db.query<{ signal: string }>('SELECT DISTINCT signal FROM signal_count WHERE day BETWEEN $1::date AND $2::date', [opts.evalFrom, opts.to]);
+    const r = await db.query<{ signal: string }>('SELECT DISTINCT signal FROM signal_count WHERE day BETWEEN $1::date AND $2::date', [
+      opts.evalFrom,
+      opts.to,
+    ]);
     targets = r.rows.map((x) => ({ signal: x.signal })).filter((t) => signalConfigFor(signals, t.signal));
     // Derived signals (class rules) run wherever the signal they derive from has counts.
     const present = new Set(r.rows.map((x) => x.signal));
@@ -254,7 +309,9 @@ export async function runDetection(db: Database, signals: readonly SignalConfig[
   const run: DetectionRun = { alarms: [], weak: [], messages: [], series: 0 };
   for (const t of targets) {
     const cfg = signalConfigFor(signals, t.signal)!;
-    const byArea = cfg.derive ? await loadDerivedSeriesByArea(db, cfg, from, opts.to, t.area) : await loadSeriesByArea(db, t.signal, cfg.areaLevel, from, opts.to, t.area);
+    const byArea = cfg.derive
+      ? await loadDerivedSeriesByArea(db, cfg, from, opts.to, t.area)
+      : await loadSeriesByArea(db, t.signal, cfg.areaLevel, from, opts.to, t.area);
     if (t.area && !byArea.has(t.area)) byArea.set(t.area, new Array(days.length).fill(0));
     for (const [area, observed] of byArea) {
       if (t.area && area !== t.area) continue;
@@ -268,10 +325,22 @@ export async function runDetection(db: Database, signals: readonly SignalConfig[
   return run;
 }
 
-async function storeAlarms(db: Database, targets: { signal: string; area?: string }[], alarms: DetectionAlarm[], from: string, to: string): Promise<void> {
+async function storeAlarms(
+  db: Database,
+  targets: { signal: string; area?: string }[],
+  alarms: DetectionAlarm[],
+  from: string,
+  to: string,
+): Promise<void> {
   await db.transaction(async (c) => {
     for (const t of targets) {
-      if (t.area) await c.query('DELETE FROM surv_detection WHERE signal = $1 AND area_code = $2 AND day BETWEEN $3::date AND $4::date', [t.signal, t.area, from, to]);
+      if (t.area)
+        await c.query('DELETE FROM surv_detection WHERE signal = $1 AND area_code = $2 AND day BETWEEN $3::date AND $4::date', [
+          t.signal,
+          t.area,
+          from,
+          to,
+        ]);
       else await c.query('DELETE FROM surv_detection WHERE signal = $1 AND day BETWEEN $2::date AND $3::date', [t.signal, from, to]);
     }
     for (let i = 0; i < alarms.length; i += 500) {
@@ -282,8 +351,18 @@ async function storeAlarms(db: Database, targets: { signal: string; area?: strin
            AS u(s, a, d, m, src, o, th, e, p, al)
          ON CONFLICT (signal, area_code, day) DO UPDATE SET method = EXCLUDED.method, source = EXCLUDED.source, observed = EXCLUDED.observed,
            threshold = EXCLUDED.threshold, expected = EXCLUDED.expected, p_value = EXCLUDED.p_value, alarm = EXCLUDED.alarm, computed_at = now()`,
-        [chunk.map((a) => a.signal), chunk.map((a) => a.areaCode), chunk.map((a) => a.day), chunk.map((a) => a.method), chunk.map((a) => a.source),
-          chunk.map((a) => a.observed), chunk.map((a) => a.threshold), chunk.map((a) => a.expected), chunk.map((a) => a.pValue), chunk.map((a) => !a.weak)],
+        [
+          chunk.map((a) => a.signal),
+          chunk.map((a) => a.areaCode),
+          chunk.map((a) => a.day),
+          chunk.map((a) => a.method),
+          chunk.map((a) => a.source),
+          chunk.map((a) => a.observed),
+          chunk.map((a) => a.threshold),
+          chunk.map((a) => a.expected),
+          chunk.map((a) => a.pValue),
+          chunk.map((a) => !a.weak),
+        ],
       );
     }
   });

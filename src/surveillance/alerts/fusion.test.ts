@@ -8,8 +8,17 @@ const cfg = loadSurveillanceConfig();
 const fusion: FusionConfig = cfg.fusion;
 
 const row = (over: Partial<DetectionAlarm>): DetectionAlarm => ({
-  signal: 'syndrome:diarrhoea', source: 'clinic-syndrome', areaCode: '339902001000', day: '2025-05-10', method: 'earsC',
-  observed: 4, threshold: 3, expected: 1, pValue: 0.01, fixed: false, ...over,
+  signal: 'syndrome:diarrhoea',
+  source: 'clinic-syndrome',
+  areaCode: '339902001000',
+  day: '2025-05-10',
+  method: 'earsC',
+  observed: 4,
+  threshold: 3,
+  expected: 1,
+  pValue: 0.01,
+  fixed: false,
+  ...over,
 });
 
 describe('truncated product method', () => {
@@ -54,7 +63,14 @@ describe('assessEvidence', () => {
 
   it('lets a school class cluster alert on its own at the configured level', () => {
     const rule = fusion.levels.find((l) => l.when.signals?.includes('school:class_cluster'))!;
-    const cluster = row({ signal: 'school:class_cluster', source: 'school', method: 'cidarsFixed', observed: 1, threshold: 1, pValue: 0.018 });
+    const cluster = row({
+      signal: 'school:class_cluster',
+      source: 'school',
+      method: 'cidarsFixed',
+      observed: 1,
+      threshold: 1,
+      pValue: 0.018,
+    });
     expect(assessEvidence(fusion, [cluster])).toMatchObject({ level: rule.level, sources: ['school'] });
     // A plain absence alarm at the same p is only evidence.
     expect(assessEvidence(fusion, [{ ...cluster, signal: 'school:illness_absence', method: 'earsC' }])).toBeNull();

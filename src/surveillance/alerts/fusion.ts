@@ -30,7 +30,10 @@ export function levelOrder(cfg: FusionConfig): string[] {
 /** Joint-evidence settings when fusion.json gives none. */
 export const DEFAULT_JOINT_EVIDENCE = { windowDays: 3, truncation: 0.05, sourcesWatched: 6, method: 'truncatedProduct' as const };
 
-interface Picture { sources: string[]; jointP: number }
+interface Picture {
+  sources: string[];
+  jointP: number;
+}
 
 /** Alarms only: per source the smallest p, combined by Fisher's method. */
 function alarmPicture(alarms: readonly DetectionAlarm[]): Picture {
@@ -50,10 +53,14 @@ export function jointPicture(cfg: FusionConfig, evidence: readonly DetectionAlar
   const j = { ...DEFAULT_JOINT_EVIDENCE, ...cfg.jointEvidence };
   const lo = addDays(day, -(j.windowDays - 1));
   const bySource = new Map<string, number>();
-  for (const e of evidence) if (!e.fixed && e.day >= lo && e.day <= day) bySource.set(e.source, Math.min(bySource.get(e.source) ?? 1, e.pValue));
+  for (const e of evidence)
+    if (!e.fixed && e.day >= lo && e.day <= day) bySource.set(e.source, Math.min(bySource.get(e.source) ?? 1, e.pValue));
   const kept = [...bySource.entries()].map(([s, p]) => [s, Math.min(1, p * j.windowDays)] as const).filter(([, p]) => p <= j.truncation);
   const ps = kept.map(([, p]) => p);
-  return { sources: kept.map(([s]) => s).sort(), jointP: j.method === 'fisher' ? fisherCombine(ps) : truncatedProductP(ps, j.sourcesWatched, j.truncation) };
+  return {
+    sources: kept.map(([s]) => s).sort(),
+    jointP: j.method === 'fisher' ? fisherCombine(ps) : truncatedProductP(ps, j.sourcesWatched, j.truncation),
+  };
 }
 
 /**
@@ -77,7 +84,14 @@ export function assessEvidence(cfg: FusionConfig, evidence: readonly DetectionAl
     if (w.signals !== undefined && !alarms.some((e) => w.signals!.includes(e.signal))) continue;
     if (w.minSources !== undefined && pic.sources.length < w.minSources) continue;
     if (w.maxJointP !== undefined && !(pic.jointP <= w.maxJointP)) continue;
-    return { level: rule.level, sources: allSources, jointP: pic.jointP, score: -Math.log10(Math.max(pic.jointP, 1e-300)), fixed, weak: w.includeWeak === true };
+    return {
+      level: rule.level,
+      sources: allSources,
+      jointP: pic.jointP,
+      score: -Math.log10(Math.max(pic.jointP, 1e-300)),
+      fixed,
+      weak: w.includeWeak === true,
+    };
   }
   return null;
 }
@@ -111,11 +125,34 @@ export interface FusionResult {
 }
 
 async function evidenceOf(c: pg.PoolClient, alertId: number): Promise<DetectionAlarm[]> {
-  const r = await c.query<{ signal: string; source: string; area_code: string; day: string; method: string; observed: number; threshold: number | null; expected: number; p_value: number; weak: boolean }>(
+  const r = await c.query<{
+    signal: string;
+    source: string;
+    area_code: string;
+    day: string;
+    method: string;
+    observed: number;
+    threshold: number | null;
+    expected: number;
+    p_value: number;
+    weak: boolean;
+  }>(
     'SELECT signal, source, area_code, day::text AS day, method, observed, threshold, expected, p_value, weak FROM surv_alert_evidence WHERE alert_id = $1',
     [alertId],
   );
-  return r.rows.map((x) => ({ signal: x.signal, source: x.source, areaCode: x.area_code, day: x.day, method: x.method, observed: x.observed, threshold: x.threshold, expected: x.expected, pValue: x.p_value, fixed: x.method === 'cidarsFixed' && x.signal.startsWith('report:'), ...(x.weak ? { weak: true } : {}) }));
+  return r.rows.map((x) => ({
+    signal: x.signal,
+    source: x.source,
+    areaCode: x.area_code,
+    day: x.day,
+    method: x.method,
+    observed: x.observed,
+    threshold: x.threshold,
+    expected: x.expected,
+    pValue: x.p_value,
+    fixed: x.method === 'cidarsFixed' && x.signal.startsWith('report:'),
+    ...(x.weak ? { weak: true } : {}),
+  }));
 }
 
 async function addEvidence(c: pg.PoolClient, alertId: number, ev: readonly DetectionAlarm[]): Promise<number> {
@@ -124,8 +161,19 @@ async function addEvidence(c: pg.PoolClient, alertId: number, ev: readonly Detec
     `INSERT INTO surv_alert_evidence (alert_id, signal, area_code, day, method, source, observed, threshold, expected, p_value, weak)
      SELECT $1, s, a, d, m, src, o, th, e, p, w FROM unnest($2::text[], $3::text[], $4::date[], $5::text[], $6::text[], $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::bool[]) AS u(s, a, d, m, src, o, th, e, p, w)
      ON CONFLICT DO NOTHING`,
-    [alertId, ev.map((e) => e.signal), ev.map((e) => e.areaCode), ev.map((e) => e.day), ev.map((e) => e.method), ev.map((e) => e.source), ev.map((e) => e.observed),
-      ev.map((e) => e.threshold), ev.map((e) => e.expected), ev.map((e) => e.pValue), ev.map((e) => e.weak === true)],
+    [
+      alertId,
+      ev.map((e) => e.signal),
+      ev.map((e) => e.areaCode),
+      ev.map((e) => e.day),
+      ev.map((e) => e.method),
+      ev.map((e) => e.source),
+      ev.map((e) => e.observed),
+      ev.map((e) => e.threshold),
+      ev.map((e) => e.expected),
+      ev.map((e) => e.pValue),
+      ev.map((e) => e.weak === true),
+    ],
   );
   return r.rowCount ?? 0;
 }
@@ -141,12 +189,35 @@ const PREFIX_LENGTH = { district: 6, street: 9, community: 12 } as const;
  * walked in order and, within a day, areas in code order, so that an alert opened in one street
  * is there for the evidence of a neighbouring street on the same or a later day (spatial join).
  */
-export async function fuseDays(db: Database, cfg: FusionConfig, opts: { from: string; to: string; areas?: string[]; labels?: (signal: string) => string; areaName?: (code: string) => string; onAlert?: AlertListener; now?: () => Date }): Promise<FusionResult> {
+export async function fuseDays(
+  db: Database,
+  cfg: FusionConfig,
+  opts: {
+    from: string;
+    to: string;
+    areas?: string[];
+    labels?: (signal: string) => string;
+    areaName?: (code: string) => string;
+    onAlert?: AlertListener;
+    now?: () => Date;
+  },
+): Promise<FusionResult> {
   const result: FusionResult = { created: [], updated: [] };
   const windowStart = addDays(opts.from, -(Math.max(cfg.windowDays, cfg.fixedWindowDays ?? 0) - 1));
   // Alarms, and weak (sub-threshold) evidence when some rule can use it.
   const withWeak = cfg.levels.some((l) => l.when.includeWeak);
-  const r = await db.query<{ signal: string; source: string; area_code: string; day: string; method: string; observed: number; threshold: number | null; expected: number; p_value: number; alarm: boolean }>(
+  const r = await db.query<{
+    signal: string;
+    source: string;
+    area_code: string;
+    day: string;
+    method: string;
+    observed: number;
+    threshold: number | null;
+    expected: number;
+    p_value: number;
+    alarm: boolean;
+  }>(
     `SELECT signal, source, area_code, day::text AS day, method, observed, threshold, expected, p_value, alarm FROM surv_detection
      WHERE ${withWeak ? 'true' : 'alarm'} AND day BETWEEN $1::date AND $2::date ORDER BY day`,
     [windowStart, opts.to],
@@ -156,7 +227,19 @@ export async function fuseDays(db: Database, cfg: FusionConfig, opts: { from: st
     const area = areaAt(cfg.areaLevel, x.area_code.length === 12 ? x.area_code : x.area_code.padEnd(12, '0'));
     if (!area || (opts.areas && !opts.areas.includes(area))) continue;
     const list = byArea.get(area) ?? [];
-    list.push({ signal: x.signal, source: x.source, areaCode: x.area_code, day: x.day, method: x.method, observed: x.observed, threshold: x.threshold, expected: x.expected, pValue: x.p_value, fixed: x.method === 'cidarsFixed' && x.signal.startsWith('report:'), ...(x.alarm ? {} : { weak: true }) });
+    list.push({
+      signal: x.signal,
+      source: x.source,
+      areaCode: x.area_code,
+      day: x.day,
+      method: x.method,
+      observed: x.observed,
+      threshold: x.threshold,
+      expected: x.expected,
+      pValue: x.p_value,
+      fixed: x.method === 'cidarsFixed' && x.signal.startsWith('report:'),
+      ...(x.alarm ? {} : { weak: true }),
+    });
     byArea.set(area, list);
   }
   if (!byArea.size) return result;
@@ -167,10 +250,12 @@ export async function fuseDays(db: Database, cfg: FusionConfig, opts: { from: st
   await db.transaction(async (c) => {
     // Alarms already attached to an alert (they never start a second one).
     const attached = new Set(
-      (await c.query<{ k: string }>(
-        `SELECT e.signal || '|' || e.area_code || '|' || e.day::text AS k FROM surv_alert_evidence e WHERE e.day >= $1::date`,
-        [windowStart],
-      )).rows.map((x) => x.k),
+      (
+        await c.query<{ k: string }>(
+          `SELECT e.signal || '|' || e.area_code || '|' || e.day::text AS k FROM surv_alert_evidence e WHERE e.day >= $1::date`,
+          [windowStart],
+        )
+      ).rows.map((x) => x.k),
     );
     for (let day = opts.from; day <= opts.to; day = addDays(day, 1)) {
       const span = spanStart(cfg, day);
@@ -185,10 +270,15 @@ export async function fuseDays(db: Database, cfg: FusionConfig, opts: { from: st
         const groups: { disease: string | null; lo: string; windowEv: DetectionAlarm[] }[] = [];
         const fixedLo = addDays(day, -((cfg.fixedWindowDays ?? cfg.windowDays) - 1));
         for (const d of new Set(todays.filter((e) => e.fixed).map((e) => e.signal.slice('report:'.length)))) {
-          groups.push({ disease: d, lo: fixedLo, windowEv: alarms.filter((e) => e.fixed && e.signal === `report:${d}` && e.day >= fixedLo && e.day <= day) });
+          groups.push({
+            disease: d,
+            lo: fixedLo,
+            windowEv: alarms.filter((e) => e.fixed && e.signal === `report:${d}` && e.day >= fixedLo && e.day <= day),
+          });
         }
         const lo = addDays(day, -(cfg.windowDays - 1));
-        if (todays.some((e) => !e.fixed)) groups.push({ disease: null, lo, windowEv: alarms.filter((e) => !e.fixed && e.day >= lo && e.day <= day) });
+        if (todays.some((e) => !e.fixed))
+          groups.push({ disease: null, lo, windowEv: alarms.filter((e) => !e.fixed && e.day >= lo && e.day <= day) });
         for (const { disease, lo, windowEv } of groups) {
           const unattached = windowEv.filter((e) => !attached.has(key(e)));
           // Alarms extend and join alerts; weak evidence only helps open one (joint rule below).
@@ -235,9 +325,14 @@ export async function fuseDays(db: Database, cfg: FusionConfig, opts: { from: st
               [open.id, level, a?.sources ?? [...new Set(all.map((e) => e.source))].sort(), a?.score ?? 0, a?.jointP ?? null, first, last],
             );
             const where = open.area_code !== area ? ` from ${opts.areaName?.(area) ?? area}` : '';
-            await c.query(`INSERT INTO surv_alert_event (alert_id, action, actor, reason, detail) VALUES ($1, 'evidence', 'system', $2, $3)`, [
-              open.id, `${fresh.length} new signal(s)${where}${level !== open.level ? `, level ${open.level} → ${level}` : ''}`, JSON.stringify({ signals: fresh.map((e) => `${e.signal}@${e.areaCode}@${e.day}`) }),
-            ]);
+            await c.query(
+              `INSERT INTO surv_alert_event (alert_id, action, actor, reason, detail) VALUES ($1, 'evidence', 'system', $2, $3)`,
+              [
+                open.id,
+                `${fresh.length} new signal(s)${where}${level !== open.level ? `, level ${open.level} → ${level}` : ''}`,
+                JSON.stringify({ signals: fresh.map((e) => `${e.signal}@${e.areaCode}@${e.day}`) }),
+              ],
+            );
             result.updated.push(open.id);
             opts.onAlert?.({ alertId: open.id, kind: 'updated', level, areaCode: open.area_code });
             continue;
@@ -259,25 +354,57 @@ export async function fuseDays(db: Database, cfg: FusionConfig, opts: { from: st
             )
           ).rows[0];
           const first = opening.reduce((m, e) => (e.day < m ? e.day : m), day);
-          const topSignals = [...new Set([...opening].filter((e) => !e.weak).concat(opening.filter((e) => e.weak)).sort((x, y) => x.pValue - y.pValue).map((e) => e.signal))].slice(0, 3);
+          const topSignals = [
+            ...new Set(
+              [...opening]
+                .filter((e) => !e.weak)
+                .concat(opening.filter((e) => e.weak))
+                .sort((x, y) => x.pValue - y.pValue)
+                .map((e) => e.signal),
+            ),
+          ].slice(0, 3);
           const title = `${opts.areaName?.(area) ?? area}：${topSignals.map((sig) => opts.labels?.(sig) ?? sig).join(' + ')}`;
           const now = opts.now?.() ?? new Date();
           const triage = cfg.triageHours[a.level] ?? 24;
           const ins = await c.query<{ id: number }>(
             `INSERT INTO surv_alert (status, level, area_code, title, disease_key, sources, score, joint_p, first_evidence_day, trigger_day, last_evidence_day, due_at)
              VALUES ('new', $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) RETURNING id`,
-            [a.level, area, title, disease, a.sources, a.score, a.jointP, first, day, new Date(now.getTime() + triage * 3_600_000).toISOString()],
+            [
+              a.level,
+              area,
+              title,
+              disease,
+              a.sources,
+              a.score,
+              a.jointP,
+              first,
+              day,
+              new Date(now.getTime() + triage * 3_600_000).toISOString(),
+            ],
           );
           const id = ins.rows[0]!.id;
           await addEvidence(c, id, opening);
           opening.forEach((e) => attached.add(key(e)));
-          await c.query(`INSERT INTO surv_alert_event (alert_id, action, to_status, actor, reason, detail) VALUES ($1, 'created', 'new', 'system', $2, $3)`, [
-            id, `${a.sources.length} source(s): ${a.sources.join(', ')}; joint p ${a.jointP.toExponential(2)}${a.weak ? ' (with sub-threshold evidence)' : ''}`, JSON.stringify({ level: a.level, signals: opening.map((e) => `${e.signal}@${e.areaCode}@${e.day}${e.weak ? ' (weak)' : ''}`) }),
-          ]);
+          await c.query(
+            `INSERT INTO surv_alert_event (alert_id, action, to_status, actor, reason, detail) VALUES ($1, 'created', 'new', 'system', $2, $3)`,
+            [
+              id,
+              `${a.sources.length} source(s): ${a.sources.join(', ')}; joint p ${a.jointP.toExponential(2)}${a.weak ? ' (with sub-threshold evidence)' : ''}`,
+              JSON.stringify({
+                level: a.level,
+                signals: opening.map((e) => `${e.signal}@${e.areaCode}@${e.day}${e.weak ? ' (weak)' : ''}`),
+              }),
+            ],
+          );
           if (frozen) {
-            await c.query(`INSERT INTO surv_alert_event (alert_id, action, actor, reason, detail) VALUES ($1, 'frozen', 'system', $2, $3)`, [
-              frozen.id, `evidence span reached ${cfg.maxSpanDays ?? DEFAULT_MAX_SPAN_DAYS} days; new signals from ${day} form alert #${id}`, JSON.stringify({ continuedBy: id }),
-            ]);
+            await c.query(
+              `INSERT INTO surv_alert_event (alert_id, action, actor, reason, detail) VALUES ($1, 'frozen', 'system', $2, $3)`,
+              [
+                frozen.id,
+                `evidence span reached ${cfg.maxSpanDays ?? DEFAULT_MAX_SPAN_DAYS} days; new signals from ${day} form alert #${id}`,
+                JSON.stringify({ continuedBy: id }),
+              ],
+            );
           }
           result.created.push(id);
           opts.onAlert?.({ alertId: id, kind: 'created', level: a.level, areaCode: area });

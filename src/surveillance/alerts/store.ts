@@ -120,11 +120,19 @@ export async function listAlerts(db: Database, q: AlertQuery = {}): Promise<Aler
   if (q.area) where.push(`a.area_code LIKE $${params.push(`${q.area.replace(/0+$/, '')}%`)}`);
   if (q.overdue) where.push(`a.due_at < now() AND a.status = ANY($${params.push(OPEN_STATUSES)}::text[])`);
   const limit = Math.min(Math.max(q.limit ?? 200, 1), 1000);
-  const r = await db.query<AlertDbRow>(`${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.created_at DESC, a.id DESC LIMIT ${limit}`, params);
+  const r = await db.query<AlertDbRow>(
+    `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.created_at DESC, a.id DESC LIMIT ${limit}`,
+    params,
+  );
   return r.rows.map((x) => summary(x));
 }
 
-export async function getAlert(db: Database, id: number): Promise<AlertSummary & { diseaseKey: string | null; evidence: unknown[]; events: unknown[]; comments: unknown[]; nextSteps: AlertStatus[] }> {
+export async function getAlert(
+  db: Database,
+  id: number,
+): Promise<
+  AlertSummary & { diseaseKey: string | null; evidence: unknown[]; events: unknown[]; comments: unknown[]; nextSteps: AlertStatus[] }
+> {
   if (!Number.isInteger(id) || id < 1) throw badRequest(`alert id must be a positive integer (got ${id})`);
   const r = await db.query<AlertDbRow>(`${SELECT} WHERE a.id = $1`, [id]);
   if (!r.rows[0]) throw notFound(`alert ${id} not found`);
@@ -132,10 +140,22 @@ export async function getAlert(db: Database, id: number): Promise<AlertSummary &
     `SELECT signal, area_code AS "areaCode", day::text AS day, method, source, observed, threshold, expected, p_value AS "pValue", weak FROM surv_alert_evidence WHERE alert_id = $1 ORDER BY day, signal`,
     [id],
   );
-  const events = await db.query(`SELECT id, action, from_status AS "from", to_status AS "to", actor, at, reason, detail FROM surv_alert_event WHERE alert_id = $1 ORDER BY at, id`, [id]);
-  const comments = await db.query(`SELECT id, author, organization, body, at FROM surv_alert_comment WHERE alert_id = $1 ORDER BY at, id`, [id]);
+  const events = await db.query(
+    `SELECT id, action, from_status AS "from", to_status AS "to", actor, at, reason, detail FROM surv_alert_event WHERE alert_id = $1 ORDER BY at, id`,
+    [id],
+  );
+  const comments = await db.query(`SELECT id, author, organization, body, at FROM surv_alert_comment WHERE alert_id = $1 ORDER BY at, id`, [
+    id,
+  ]);
   const s = summary(r.rows[0]);
-  return { ...s, diseaseKey: r.rows[0].disease_key, evidence: evidence.rows, events: events.rows, comments: comments.rows, nextSteps: TRANSITIONS[s.status] };
+  return {
+    ...s,
+    diseaseKey: r.rows[0].disease_key,
+    evidence: evidence.rows,
+    events: events.rows,
+    comments: comments.rows,
+    nextSteps: TRANSITIONS[s.status],
+  };
 }
 
 export interface TransitionInput {
@@ -152,18 +172,25 @@ export async function transitionAlert(
   actor: { username: string; organization?: string },
   audit?: WriteAudit,
 ): Promise<AlertSummary> {
-  if (!ALERT_STATUSES.includes(input.to as AlertStatus)) throw badRequest(`to: must be one of ${ALERT_STATUSES.join(', ')} (got ${JSON.stringify(input.to)})`);
-  if (input.version === undefined || input.version === null || !Number.isInteger(Number(input.version))) throw badRequest('version: mandatory (the version you read), for the optimistic concurrency check');
+  if (!ALERT_STATUSES.includes(input.to as AlertStatus))
+    throw badRequest(`to: must be one of ${ALERT_STATUSES.join(', ')} (got ${JSON.stringify(input.to)})`);
+  if (input.version === undefined || input.version === null || !Number.isInteger(Number(input.version)))
+    throw badRequest('version: mandatory (the version you read), for the optimistic concurrency check');
   const to = input.to as AlertStatus;
-  if ((to === 'dismissed' || to === 'closed' || to === 'confirmed' || to === 'suspected') && !input.reason?.trim()) throw badRequest(`reason: mandatory when moving an alert to ${to}`);
+  if ((to === 'dismissed' || to === 'closed' || to === 'confirmed' || to === 'suspected') && !input.reason?.trim())
+    throw badRequest(`reason: mandatory when moving an alert to ${to}`);
   if (to === 'triage' && !(input.assignee ?? '').trim()) throw badRequest('assignee: 研判 needs the person responsible');
   return deps.db.transaction(async (c) => {
     const cur = (await c.query<AlertDbRow>(`${SELECT} WHERE a.id = $1`, [id])).rows[0];
     if (!cur) throw notFound(`alert ${id} not found`);
-    if (!TRANSITIONS[cur.status].includes(to)) throw conflict(`alert ${id} is '${cur.status}': it cannot move to '${to}' (allowed: ${TRANSITIONS[cur.status].join(', ') || 'none — the alert is finished'})`);
+    if (!TRANSITIONS[cur.status].includes(to))
+      throw conflict(
+        `alert ${id} is '${cur.status}': it cannot move to '${to}' (allowed: ${TRANSITIONS[cur.status].join(', ') || 'none — the alert is finished'})`,
+      );
     const now = new Date();
     let due: string | null = cur.due_at;
-    if (to === 'suspected' || to === 'confirmed') due = new Date(now.getTime() + (deps.fusion.responseHours[cur.level] ?? 72) * 3_600_000).toISOString();
+    if (to === 'suspected' || to === 'confirmed')
+      due = new Date(now.getTime() + (deps.fusion.responseHours[cur.level] ?? 72) * 3_600_000).toISOString();
     if (to === 'response' || to === 'dismissed' || to === 'closed') due = null;
     let investigation: string | null = null;
     if (to === 'response') {
@@ -171,7 +198,11 @@ export async function transitionAlert(
         resourceType: 'Task',
         status: 'in-progress',
         intent: 'order',
-        code: { coding: [{ system: 'https://yifang.health/fhir/CodeSystem/surveillance-task', code: 'outbreak-investigation', display: '流行病学调查' }] },
+        code: {
+          coding: [
+            { system: 'https://yifang.health/fhir/CodeSystem/surveillance-task', code: 'outbreak-investigation', display: '流行病学调查' },
+          ],
+        },
         description: `${cur.title}（预警 #${id}）`,
         authoredOn: now.toISOString(),
         identifier: [{ system: 'https://yifang.health/fhir/sid/alert', value: String(id) }],
@@ -184,26 +215,52 @@ export async function transitionAlert(
       `UPDATE surv_alert SET status = $2, assignee = coalesce($3, assignee), due_at = $4, updated_at = now(), version = version + 1 WHERE id = $1 AND version = $5`,
       [id, to, input.assignee?.trim() || null, due, Number(input.version)],
     );
-    if (!upd.rowCount) throw conflict(`alert ${id} was changed by someone else (now version ${cur.version}, you sent ${String(input.version)}): reload and try again`);
-    await c.query(`INSERT INTO surv_alert_event (alert_id, action, from_status, to_status, actor, reason, detail) VALUES ($1, 'transition', $2, $3, $4, $5, $6)`, [
-      id, cur.status, to, actor.username, input.reason?.trim() || null, JSON.stringify({ assignee: input.assignee ?? null, investigationTask: investigation, organization: actor.organization ?? null }),
-    ]);
-    await audit?.(c, { subtype: 'alert-transition', entities: [`alert ${id}`, ...(investigation ? [`Task/${investigation}`] : [])], outcomeText: `alert ${id}: ${cur.status} → ${to}${input.reason?.trim() ? ` — ${input.reason.trim()}` : ''}`.slice(0, 1000) });
+    if (!upd.rowCount)
+      throw conflict(
+        `alert ${id} was changed by someone else (now version ${cur.version}, you sent ${String(input.version)}): reload and try again`,
+      );
+    await c.query(
+      `INSERT INTO surv_alert_event (alert_id, action, from_status, to_status, actor, reason, detail) VALUES ($1, 'transition', $2, $3, $4, $5, $6)`,
+      [
+        id,
+        cur.status,
+        to,
+        actor.username,
+        input.reason?.trim() || null,
+        JSON.stringify({ assignee: input.assignee ?? null, investigationTask: investigation, organization: actor.organization ?? null }),
+      ],
+    );
+    await audit?.(c, {
+      subtype: 'alert-transition',
+      entities: [`alert ${id}`, ...(investigation ? [`Task/${investigation}`] : [])],
+      outcomeText: `alert ${id}: ${cur.status} → ${to}${input.reason?.trim() ? ` — ${input.reason.trim()}` : ''}`.slice(0, 1000),
+    });
     const r = await c.query<AlertDbRow>(`${SELECT} WHERE a.id = $1`, [id]);
     return summary(r.rows[0]!);
   });
 }
 
-export async function addComment(db: Database, id: number, body: unknown, actor: { username: string; displayName?: string; organization?: string }, audit?: WriteAudit): Promise<unknown> {
+export async function addComment(
+  db: Database,
+  id: number,
+  body: unknown,
+  actor: { username: string; displayName?: string; organization?: string },
+  audit?: WriteAudit,
+): Promise<unknown> {
   if (typeof body !== 'string' || !body.trim()) throw badRequest('body: the comment text is mandatory');
   if (body.length > 10_000) throw badRequest('body: at most 10,000 characters');
   return db.transaction(async (c) => {
     const exists = await c.query('SELECT 1 FROM surv_alert WHERE id = $1', [id]);
     if (!exists.rows.length) throw notFound(`alert ${id} not found`);
-    const r = await c.query<{ id: number }>(`INSERT INTO surv_alert_comment (alert_id, author, organization, body) VALUES ($1, $2, $3, $4) RETURNING id, author, organization, body, at`, [
-      id, actor.displayName ?? actor.username, actor.organization ?? null, body.trim(),
-    ]);
-    await audit?.(c, { subtype: 'alert-comment', entities: [`alert ${id}`], outcomeText: `研判会商 comment ${r.rows[0]!.id} on alert ${id}` });
+    const r = await c.query<{ id: number }>(
+      `INSERT INTO surv_alert_comment (alert_id, author, organization, body) VALUES ($1, $2, $3, $4) RETURNING id, author, organization, body, at`,
+      [id, actor.displayName ?? actor.username, actor.organization ?? null, body.trim()],
+    );
+    await audit?.(c, {
+      subtype: 'alert-comment',
+      entities: [`alert ${id}`],
+      outcomeText: `研判会商 comment ${r.rows[0]!.id} on alert ${id}`,
+    });
     return r.rows[0];
   });
 }

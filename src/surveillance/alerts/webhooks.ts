@@ -13,7 +13,13 @@ import type { WriteAudit } from '../reporting/store.js';
 
 export const MAX_ATTEMPTS = 8;
 
-export async function addWebhook(db: Database, url: unknown, secret: unknown, createdBy: string, audit?: WriteAudit): Promise<{ id: number; url: string }> {
+export async function addWebhook(
+  db: Database,
+  url: unknown,
+  secret: unknown,
+  createdBy: string,
+  audit?: WriteAudit,
+): Promise<{ id: number; url: string }> {
   if (typeof url !== 'string') throw badRequest('url: mandatory');
   let parsed: URL;
   try {
@@ -24,8 +30,15 @@ export async function addWebhook(db: Database, url: unknown, secret: unknown, cr
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw badRequest('url: must be http or https');
   if (secret !== undefined && secret !== null && typeof secret !== 'string') throw badRequest('secret: must be a string');
   return db.transaction(async (c) => {
-    const r = await c.query<{ id: number; url: string }>('INSERT INTO surv_webhook (url, secret, created_by) VALUES ($1, $2, $3) RETURNING id, url', [url, secret ?? null, createdBy]);
-    await audit?.(c, { subtype: 'webhook-subscribe', entities: [`webhook ${r.rows[0]!.id}`], outcomeText: `alert webhook ${parsed.origin}${parsed.pathname}` });
+    const r = await c.query<{ id: number; url: string }>(
+      'INSERT INTO surv_webhook (url, secret, created_by) VALUES ($1, $2, $3) RETURNING id, url',
+      [url, secret ?? null, createdBy],
+    );
+    await audit?.(c, {
+      subtype: 'webhook-subscribe',
+      entities: [`webhook ${r.rows[0]!.id}`],
+      outcomeText: `alert webhook ${parsed.origin}${parsed.pathname}`,
+    });
     return r.rows[0]!;
   });
 }
@@ -90,7 +103,11 @@ export class WebhookDeliverer {
       const body = JSON.stringify(d.payload);
       let error: string | null = null;
       try {
-        const headers: Record<string, string> = { 'content-type': 'application/json', 'x-yifang-event': d.event, 'x-yifang-delivery': String(d.id) };
+        const headers: Record<string, string> = {
+          'content-type': 'application/json',
+          'x-yifang-event': d.event,
+          'x-yifang-delivery': String(d.id),
+        };
         if (d.secret) headers['x-yifang-signature'] = `sha256=${createHmac('sha256', d.secret).update(body).digest('hex')}`;
         const res = await fetch(d.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000) });
         if (!res.ok) error = `HTTP ${res.status}`;
@@ -100,7 +117,10 @@ export class WebhookDeliverer {
       }
       const attempts = d.attempts + 1;
       if (!error) {
-        await this.db.query(`UPDATE surv_webhook_delivery SET status = 'delivered', attempts = $2, delivered_at = now(), last_error = NULL WHERE id = $1`, [d.id, attempts]);
+        await this.db.query(
+          `UPDATE surv_webhook_delivery SET status = 'delivered', attempts = $2, delivered_at = now(), last_error = NULL WHERE id = $1`,
+          [d.id, attempts],
+        );
       } else {
         const base = this.options.backoffBaseMs ?? 1000;
         const wait = Math.min(base * 2 ** (attempts - 1), 3_600_000);

@@ -1,17 +1,47 @@
 import { describe, expect, it } from 'vitest';
-import { fitLogLinkGlm, fitNegBinGlm, GlmFitError, harmonicDesign, leastSquares, negBinFamily, poissonFamily, predictResponse, thetaMl } from './baseline-glm.js';
+import {
+  fitLogLinkGlm,
+  fitNegBinGlm,
+  GlmFitError,
+  harmonicDesign,
+  leastSquares,
+  negBinFamily,
+  poissonFamily,
+  predictResponse,
+  thetaMl,
+} from './baseline-glm.js';
 import { loadRef } from './refs.testutil.js';
 
 describe('least squares by Householder QR', () => {
   it('solves an exactly determined and an overdetermined system', () => {
-    expect(leastSquares([[2, 0], [0, 4]], [2, 8]).map((v) => Number(v.toFixed(12)))).toEqual([1, 2]);
+    expect(
+      leastSquares(
+        [
+          [2, 0],
+          [0, 4],
+        ],
+        [2, 8],
+      ).map((v) => Number(v.toFixed(12))),
+    ).toEqual([1, 2]);
     // y = 1 + 2x observed without noise at x = 0…4
-    const b = leastSquares([0, 1, 2, 3, 4].map((x) => [1, x]), [1, 3, 5, 7, 9]);
+    const b = leastSquares(
+      [0, 1, 2, 3, 4].map((x) => [1, x]),
+      [1, 3, 5, 7, 9],
+    );
     expect(b[0]).toBeCloseTo(1, 12);
     expect(b[1]).toBeCloseTo(2, 12);
   });
   it('rejects a rank-deficient design', () => {
-    expect(() => leastSquares([[1, 2], [2, 4], [3, 6]], [1, 2, 3])).toThrow(GlmFitError);
+    expect(() =>
+      leastSquares(
+        [
+          [1, 2],
+          [2, 4],
+          [3, 6],
+        ],
+        [1, 2, 3],
+      ),
+    ).toThrow(GlmFitError);
   });
 });
 

@@ -139,12 +139,7 @@ function linearPredictor(X: readonly (readonly number[])[], beta: readonly numbe
 /**
  * IRLS fit of a log-link GLM, mirroring R's glm.fit (no offset).
  */
-export function fitLogLinkGlm(
-  X: readonly (readonly number[])[],
-  y: readonly number[],
-  family: GlmFamily,
-  opts: GlmOptions = {},
-): GlmFit {
+export function fitLogLinkGlm(X: readonly (readonly number[])[], y: readonly number[], family: GlmFamily, opts: GlmOptions = {}): GlmFit {
   const n = y.length;
   const p = n > 0 ? X[0]!.length : 0;
   const wts = opts.weights ?? new Array<number>(n).fill(1);
@@ -258,7 +253,11 @@ export interface NegBinFit extends GlmFit {
 }
 
 /** Negative binomial GLM with log link and θ estimated by maximum likelihood (alternating fits). */
-export function fitNegBinGlm(X: readonly (readonly number[])[], y: readonly number[], opts: { epsilon?: number; maxit?: number } = {}): NegBinFit {
+export function fitNegBinGlm(
+  X: readonly (readonly number[])[],
+  y: readonly number[],
+  opts: { epsilon?: number; maxit?: number } = {},
+): NegBinFit {
   const epsilon = opts.epsilon ?? 1e-8;
   const maxit = opts.maxit ?? 25;
   const warnings: string[] = [];

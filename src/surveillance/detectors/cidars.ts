@@ -28,16 +28,7 @@
  * Fixed threshold method: for rare or severe diseases one case is a signal: alarm when the
  * count of the period reaches `threshold` (default 1); upperbound = threshold.
  */
-import {
-  checkSeriesShape,
-  emptyResult,
-  isCount,
-  listPoints,
-  numberControl,
-  rangeExtras,
-  resolveRange,
-  seqFrom,
-} from './detector-utils.js';
+import { checkSeriesShape, emptyResult, isCount, listPoints, numberControl, rangeExtras, resolveRange, seqFrom } from './detector-utils.js';
 import type { CountSeries, DetectorControl, DetectorResult } from './types.js';
 
 /** Sample quantile with linear interpolation between order statistics (R type 7). */
@@ -150,6 +141,9 @@ export function cidarsFixed(series: CountSeries, control: DetectorControl = {}):
     res.upperbound[t] = threshold;
     res.alarm[t] = current >= threshold;
   });
-  if (skipped.length) res.messages!.push(`missing or invalid counts (or too little history for the block) at time point(s) ${listPoints(skipped)}: no verdict`);
+  if (skipped.length)
+    res.messages!.push(
+      `missing or invalid counts (or too little history for the block) at time point(s) ${listPoints(skipped)}: no verdict`,
+    );
   return res;
 }

@@ -122,17 +122,25 @@ export function cusum(series: CountSeries, control: DetectorControl = {}): Detec
     }
     m = range.map(() => mean);
   } else if (typeof mRaw === 'number') {
-    if (!(Number.isFinite(mRaw) && mRaw > 0)) throw new DetectorInputError(`control.m must be a positive number, 'glm' or null, got ${mRaw}`);
+    if (!(Number.isFinite(mRaw) && mRaw > 0))
+      throw new DetectorInputError(`control.m must be a positive number, 'glm' or null, got ${mRaw}`);
     m = range.map(() => mRaw);
   } else if (mRaw === 'glm') {
     if (history.length < 4) {
-      res.messages!.push(`too little history: ${history.length} counts before time point ${first}, the seasonal GLM needs at least 4: no verdict`);
+      res.messages!.push(
+        `too little history: ${history.length} counts before time point ${first}, the seasonal GLM needs at least 4: no verdict`,
+      );
       return res;
     }
     const toTime = (idx1: number) => series.start[1] + idx1 - 1;
     try {
       const fit = fitLogLinkGlm(
-        harmonicDesign(history.map((p) => toTime(p.t)), series.freq, 1, false),
+        harmonicDesign(
+          history.map((p) => toTime(p.t)),
+          series.freq,
+          1,
+          false,
+        ),
         history.map((p) => p.y),
         poissonFamily(),
       );
@@ -172,6 +180,7 @@ export function cusum(series: CountSeries, control: DetectorControl = {}): Detec
     extra['cusumStat']![j] = Number.isNaN(sCur) ? null : sCur;
     s = Number.isNaN(sCur) ? sPrev : reset && alarm ? 0 : sCur;
   });
-  if (gaps.length) res.messages!.push(`missing or invalid counts at time point(s) ${listPoints(gaps)}: no verdict there; the chart carries on`);
+  if (gaps.length)
+    res.messages!.push(`missing or invalid counts at time point(s) ${listPoints(gaps)}: no verdict there; the chart carries on`);
   return res;
 }

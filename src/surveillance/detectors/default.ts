@@ -310,7 +310,10 @@ export function weekBaseline(
   obs: readonly (number | null)[],
   k: number,
   freq: number,
-  c: Pick<YifangCusumControl, 'harmonics' | 'trend' | 'trendP' | 'years' | 'pastWeeksNotIncluded' | 'weightsThreshold' | 'reweight' | 'minBaselineWeeks'>,
+  c: Pick<
+    YifangCusumControl,
+    'harmonics' | 'trend' | 'trendP' | 'years' | 'pastWeeksNotIncluded' | 'weightsThreshold' | 'reweight' | 'minBaselineWeeks'
+  >,
 ): WeekBaseline | string {
   const last = k - c.pastWeeksNotIncluded - 1;
   const first = Math.max(1, last - Math.round(freq * c.years) + 1);

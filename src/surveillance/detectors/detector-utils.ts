@@ -109,7 +109,11 @@ export function checkSeriesShape(series: CountSeries): void {
   if (typeof series.freq !== 'number' || !Number.isInteger(series.freq) || series.freq < 1) {
     throw new DetectorInputError(`series.freq must be a positive integer, got ${JSON.stringify(series.freq)}`);
   }
-  if (!Array.isArray(series.start) || series.start.length !== 2 || !series.start.every((v) => typeof v === 'number' && Number.isInteger(v))) {
+  if (
+    !Array.isArray(series.start) ||
+    series.start.length !== 2 ||
+    !series.start.every((v) => typeof v === 'number' && Number.isInteger(v))
+  ) {
     throw new DetectorInputError(`series.start must be [year, period], got ${JSON.stringify(series.start)}`);
   }
 }

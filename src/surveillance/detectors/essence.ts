@@ -76,9 +76,12 @@ function weekdays(series: CountSeries): number[] {
     if (series.dates.length !== n) throw new DetectorInputError(`series.dates has ${series.dates.length} entries for ${n} counts`);
     return series.dates.map((d, i) => {
       const ms = Date.parse(`${d}T00:00:00Z`);
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(d) || Number.isNaN(ms)) throw new DetectorInputError(`series.dates[${i}] is not a YYYY-MM-DD date: ${JSON.stringify(d)}`);
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(d) || Number.isNaN(ms))
+        throw new DetectorInputError(`series.dates[${i}] is not a YYYY-MM-DD date: ${JSON.stringify(d)}`);
       if (i > 0 && ms - Date.parse(`${series.dates![i - 1]}T00:00:00Z`) !== DAY_MS) {
-        throw new DetectorInputError(`series.dates must be consecutive days; series.dates[${i}] = ${d} does not follow ${series.dates![i - 1]}`);
+        throw new DetectorInputError(
+          `series.dates must be consecutive days; series.dates[${i}] = ${d} does not follow ${series.dates![i - 1]}`,
+        );
       }
       return isoDow(ms);
     });
@@ -199,7 +202,8 @@ export function essence(series: CountSeries, control: DetectorControl = {}): Det
     for (let j = 0; j < 2; j++) {
       const w = ws[j]!;
       const prev = t > 0 ? z[j]![t - 1]! : NaN;
-      if (!ok[t]) z[j]![t] = prev; // a gap: carry the smoother forward
+      if (!ok[t])
+        z[j]![t] = prev; // a gap: carry the smoother forward
       else z[j]![t] = Number.isNaN(prev) ? y[t]! : w * y[t]! + (1 - w) * prev;
     }
     if (!testable) continue;
@@ -272,8 +276,11 @@ export function essence(series: CountSeries, control: DetectorControl = {}): Det
     extra['level']![j] = day.pValue < 0.01 ? 2 : day.pValue < 0.05 ? 1 : 0;
   });
   if (noHistory.length) {
-    res.messages!.push(`too little history (needs ${minBaseline} baseline days plus a ${g}-day guard band) at time point(s) ${listPoints(noHistory)}: no verdict`);
+    res.messages!.push(
+      `too little history (needs ${minBaseline} baseline days plus a ${g}-day guard band) at time point(s) ${listPoints(noHistory)}: no verdict`,
+    );
   }
-  if (gaps.length) res.messages!.push(`missing or invalid counts on the day or in its baseline at time point(s) ${listPoints(gaps)}: no verdict`);
+  if (gaps.length)
+    res.messages!.push(`missing or invalid counts on the day or in its baseline at time point(s) ${listPoints(gaps)}: no verdict`);
   return res;
 }

@@ -195,9 +195,7 @@ function seasonalLevels(n: number, refs: readonly number[], w: number, p: number
     // remainder of the division spread over the first blocks.
     const period = refs[i - 1]! - 2 * w - 1 - refWeek;
     if (period < p - 1) {
-      throw new DetectorInputError(
-        `control.noPeriods (${p}) is too large: only ${period} weeks lie between two reference windows`,
-      );
+      throw new DetectorInputError(`control.noPeriods (${p}) is too large: only ${period} weeks lie between two reference windows`);
     }
     const len = Math.floor(period / (p - 1));
     const rest = period % (p - 1);

@@ -357,7 +357,10 @@ describe('dated weekly series', () => {
 describe('building blocks', () => {
   it('fits an intercept-only quasi-Poisson model: μ = mean, Pearson dispersion', () => {
     const y = [3, 7, 2, 9, 4, 0, 5, 6];
-    const fit = fitPoissonGlm(y.map(() => [1]), y);
+    const fit = fitPoissonGlm(
+      y.map(() => [1]),
+      y,
+    );
     const mean = y.reduce((a, b) => a + b, 0) / y.length;
     expect(fit.converged).toBe(true);
     expect(fit.fitted[0]).toBeCloseTo(mean, 10);
@@ -373,8 +376,14 @@ describe('building blocks', () => {
   it('drops a collinear column (R reports NA for it) without changing the fit', () => {
     const y = [3, 7, 2, 9, 4, 0, 5, 6];
     const t = y.map((_, i) => i + 1);
-    const a = fitPoissonGlm(t.map((v) => [1, v]), y);
-    const b = fitPoissonGlm(t.map((v) => [1, v, 2 * v]), y);
+    const a = fitPoissonGlm(
+      t.map((v) => [1, v]),
+      y,
+    );
+    const b = fitPoissonGlm(
+      t.map((v) => [1, v, 2 * v]),
+      y,
+    );
     expect(b.aliased).toEqual([false, false, true]);
     expect(Number.isNaN(b.coefficients[2]!)).toBe(true);
     expect(b.coefficients[1]).toBeCloseTo(a.coefficients[1]!, 12);
@@ -383,7 +392,12 @@ describe('building blocks', () => {
 
   it('down-weights an outbreak week in the baseline', () => {
     const y = [2, 3, 1, 2, 30, 2, 3, 2, 1, 2];
-    const m = reweightedFit(y.map(() => [1]), y, true, 1);
+    const m = reweightedFit(
+      y.map(() => [1]),
+      y,
+      true,
+      1,
+    );
     const w = m.omega!;
     expect(w[4]!).toBeLessThan(0.3 * w[0]!);
     // Weeks below the threshold share the same weight γ.

@@ -19,13 +19,7 @@
  */
 import { lgamma, qnorm } from 'lib-r-math.js';
 import { fitGlm, predictLink, type FactorTrendDesign, type GlmDesign, type PoissonGlmFit } from './glm.js';
-import {
-  DetectorInputError,
-  type CountSeries,
-  type Detector,
-  type DetectorControl,
-  type DetectorResult,
-} from './types.js';
+import { DetectorInputError, type CountSeries, type Detector, type DetectorControl, type DetectorResult } from './types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Input checks and control reading (shared with farrington-flexible.ts)
@@ -113,9 +107,7 @@ export class ControlReader {
     const v = this.raw(name);
     if (v === undefined) return dflt;
     if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-      throw new DetectorInputError(
-        `control.${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(v)}`,
-      );
+      throw new DetectorInputError(`control.${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(v)}`);
     }
     return v as T;
   }
@@ -134,9 +126,7 @@ export class ControlReader {
       !Number.isInteger(v[1]) ||
       !(v[1] > 0)
     ) {
-      throw new DetectorInputError(
-        `control.limit54 must be [cases ≥ 0, weeks ≥ 1] (weeks an integer), got ${JSON.stringify(v)}`,
-      );
+      throw new DetectorInputError(`control.limit54 must be [cases ≥ 0, weeks ≥ 1] (weeks an integer), got ${JSON.stringify(v)}`);
     }
     return [v[0], v[1]];
   }
@@ -437,7 +427,7 @@ export function studentQuantile(p: number, df: number, start?: number): number {
     if (studentCdf(mid, df, false) > q) lo = mid;
     else hi = mid;
   }
-  return sign * (lo + hi) / 2;
+  return (sign * (lo + hi)) / 2;
 }
 
 /** Two-sided p-value of the t statistic of coefficient j with the given dispersion. */

@@ -38,7 +38,8 @@ describe('closed-form IRLS for intercept + trend + factor designs', () => {
         expect(rel(fast.dispersion, qr.dispersion)).toBeLessThan(1e-11);
         expect(rel(fast.deviance, qr.deviance)).toBeLessThan(1e-11);
         const p = fast.coefficients.length;
-        for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) expect(rel(fast.covUnscaled[a]![b]!, qr.covUnscaled[a]![b]!)).toBeLessThan(1e-9);
+        for (let a = 0; a < p; a++)
+          for (let b = 0; b < p; b++) expect(rel(fast.covUnscaled[a]![b]!, qr.covUnscaled[a]![b]!)).toBeLessThan(1e-9);
         const x0 = withTrend ? [1, 240, 0, 0, 1] : [1, 0, 0, 1];
         const pf = predictLink(fast, x0, 1.7);
         const pq = predictLink(qr, x0, 1.7);

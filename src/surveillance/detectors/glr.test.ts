@@ -6,13 +6,32 @@ import { DetectorInputError, type CountSeries } from './types.js';
 describe('glrnb reproduces R surveillance 1.20.3', () => {
   it('glrnb_poisson_cARL5 (Poisson GLM mu0, alpha = 0)', () => {
     const ref = loadRef('salmonella.agona__glrnb_poisson_cARL5.json');
-    const got = glrnb(ref, { 'c.ARL': 5, mu0: { S: 1, trend: false, refit: false }, alpha: 0, Mtilde: 1, M: -1, change: 'intercept', theta: null, dir: 'inc', ret: 'value' });
+    const got = glrnb(ref, {
+      'c.ARL': 5,
+      mu0: { S: 1, trend: false, refit: false },
+      alpha: 0,
+      Mtilde: 1,
+      M: -1,
+      change: 'intercept',
+      theta: null,
+      dir: 'inc',
+      ret: 'value',
+    });
     expectMatchesRef(ref, got);
     (ref.extra as { mu0: number[] }).mu0.forEach((v, j) => expect(Math.abs((got.extra!['mu0']![j] as number) - v)).toBeLessThan(1e-10));
   });
   it('glrnb_nb_cARL5 (glm.nb mu0, alpha = 1/theta estimated)', () => {
     const ref = loadRef('salmonella.agona__glrnb_nb_cARL5.json');
-    const got = glrnb(ref, { 'c.ARL': 5, mu0: { S: 1, trend: false, refit: false }, Mtilde: 1, M: -1, change: 'intercept', theta: null, dir: 'inc', ret: 'value' });
+    const got = glrnb(ref, {
+      'c.ARL': 5,
+      mu0: { S: 1, trend: false, refit: false },
+      Mtilde: 1,
+      M: -1,
+      change: 'intercept',
+      theta: null,
+      dir: 'inc',
+      ret: 'value',
+    });
     expectMatchesRef(ref, got);
     const extra = ref.extra as { mu0: number[]; alpha: number };
     expect(Math.abs((got.extra!['alpha']![0] as number) - extra.alpha)).toBeLessThan(1e-10);
@@ -50,7 +69,13 @@ describe('GLR hand-worked examples', () => {
       const statWith = (v: number) => {
         const o = obs.slice(0, n + 1);
         o[n] = v;
-        return glrnb(mk(o, o.map((_, i) => i + 1)), { mu0: mu0.slice(0, n + 1), alpha: 0 }).extra!['statistic']![n] as number;
+        return glrnb(
+          mk(
+            o,
+            o.map((_, i) => i + 1),
+          ),
+          { mu0: mu0.slice(0, n + 1), alpha: 0 },
+        ).extra!['statistic']![n] as number;
       };
       expect(statWith(need)).toBeGreaterThanOrEqual(5);
       if (need > 0) expect(statWith(need - 1)).toBeLessThan(5);

@@ -252,7 +252,8 @@ function readMu0Model(raw: unknown): Mu0Model {
   const S = o['S'] ?? 1;
   const trend = o['trend'] ?? false;
   const refit = o['refit'] ?? false;
-  if (typeof S !== 'number' || !Number.isInteger(S) || S < 0) throw new DetectorInputError(`control.mu0.S must be a non-negative integer, got ${JSON.stringify(S)}`);
+  if (typeof S !== 'number' || !Number.isInteger(S) || S < 0)
+    throw new DetectorInputError(`control.mu0.S must be a non-negative integer, got ${JSON.stringify(S)}`);
   if (typeof trend !== 'boolean') throw new DetectorInputError(`control.mu0.trend must be true or false, got ${JSON.stringify(trend)}`);
   if (typeof refit !== 'boolean') throw new DetectorInputError(`control.mu0.refit must be true or false, got ${JSON.stringify(refit)}`);
   return { S, trend, refit };
@@ -301,7 +302,8 @@ export function glrnb(series: CountSeries, control: DetectorControl = {}): Detec
       throw new DetectorInputError(`control.mu0 has ${mu0Raw.length} values but the range has ${range.length} time points`);
     }
     mu0Raw.forEach((v, i) => {
-      if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new DetectorInputError(`control.mu0[${i}] must be a positive number, got ${JSON.stringify(v)}`);
+      if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+        throw new DetectorInputError(`control.mu0[${i}] must be a positive number, got ${JSON.stringify(v)}`);
     });
     mu0 = mu0Raw as number[];
     alpha = alphaGiven ?? 0;
@@ -321,14 +323,18 @@ export function glrnb(series: CountSeries, control: DetectorControl = {}): Detec
       throw e;
     }
   } else {
-    throw new DetectorInputError(`control.mu0 must be an array of means, an object {S, trend, refit} or null, got ${JSON.stringify(mu0Raw)}`);
+    throw new DetectorInputError(
+      `control.mu0 must be an array of means, an object {S, trend, refit} or null, got ${JSON.stringify(mu0Raw)}`,
+    );
   }
   if (!(Number.isFinite(alpha) && alpha >= 0)) {
     res.messages!.push(`estimated dispersion alpha is not usable (${alpha}): no verdict`);
     return res;
   }
   if (alpha > 0 && ret === 'cases' && theta === null) {
-    throw new DetectorInputError("control.ret 'cases' is implemented for the Poisson GLR (alpha = 0) and for fixed theta only; use ret 'value'");
+    throw new DetectorInputError(
+      "control.ret 'cases' is implemented for the Poisson GLR (alpha = 0) and for fixed theta only; use ret 'value'",
+    );
   }
 
   // Counts in range; a gap contributes nothing (x = 0 and μ0 = 0 leave every sum unchanged).
@@ -375,7 +381,9 @@ export function glrnb(series: CountSeries, control: DetectorControl = {}): Detec
           mu0 = [...mu0.slice(0, done + run.stop + 1), ...est.mu0];
         } catch (e) {
           if (!(e instanceof GlmFitError)) throw e;
-          res.messages!.push(`refit of mu0 after the alarm at time point ${range[done + run.stop]} failed (${e.message}); keeping the previous mu0`);
+          res.messages!.push(
+            `refit of mu0 after the alarm at time point ${range[done + run.stop]} failed (${e.message}); keeping the previous mu0`,
+          );
         }
       }
     }
@@ -392,6 +400,9 @@ export function glrnb(series: CountSeries, control: DetectorControl = {}): Detec
     res.alarm[t1 - 1] = alarm[j]!;
     extra['statistic']![j] = stat[j]!;
   });
-  if (gaps.length) res.messages!.push(`missing or invalid counts at time point(s) ${listPoints(gaps)}: no verdict there; they add nothing to the statistic`);
+  if (gaps.length)
+    res.messages!.push(
+      `missing or invalid counts at time point(s) ${listPoints(gaps)}: no verdict there; they add nothing to the statistic`,
+    );
   return res;
 }

@@ -8,7 +8,20 @@ import { DetectorInputError, type CountSeries } from './types.js';
 describe('detector registry', () => {
   it('has the R surveillance names, the Noufaily shortcut, yifangCusum and the default', () => {
     expect(Object.keys(detectors).sort()).toEqual(
-      ['cidarsFixed', 'cidarsMpm', 'cusum', 'default', 'earsC', 'earsC3cdc', 'essence', 'farrington', 'farringtonFlexible', 'glrnb', 'noufaily', 'yifangCusum'].sort(),
+      [
+        'cidarsFixed',
+        'cidarsMpm',
+        'cusum',
+        'default',
+        'earsC',
+        'earsC3cdc',
+        'essence',
+        'farrington',
+        'farringtonFlexible',
+        'glrnb',
+        'noufaily',
+        'yifangCusum',
+      ].sort(),
     );
   });
   it('runs a registered method through runDetector', () => {

@@ -20,7 +20,9 @@ export interface RefFile extends CountSeries {
 }
 
 export function refFiles(pattern: RegExp): string[] {
-  return readdirSync(refDir).filter((f) => pattern.test(f)).sort();
+  return readdirSync(refDir)
+    .filter((f) => pattern.test(f))
+    .sort();
 }
 
 export function loadRef(name: string): RefFile {

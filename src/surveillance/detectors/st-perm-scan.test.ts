@@ -16,14 +16,18 @@ function poisson(mean: number, rng: () => number): number {
 
 /** 5 × 5 grid of areas A00…A44 about one unit apart (jittered, so that distances do not tie). */
 const areas: StArea[] = [];
-for (let i = 0; i < 5; i++) for (let j = 0; j < 5; j++) {
-  const k = 5 * i + j;
-  areas.push({ code: `A${i}${j}`, x: i + 0.3 * Math.sin(1.7 * k), y: j + 0.3 * Math.cos(2.3 * k) });
-}
+for (let i = 0; i < 5; i++)
+  for (let j = 0; j < 5; j++) {
+    const k = 5 * i + j;
+    areas.push({ code: `A${i}${j}`, x: i + 0.3 * Math.sin(1.7 * k), y: j + 0.3 * Math.cos(2.3 * k) });
+  }
 const dist = (a: StArea, b: StArea) => Math.hypot(a.x - b.x, a.y - b.y);
 /** A22 and its two nearest neighbours. */
 const centre = areas.find((a) => a.code === 'A22')!;
-const planted = [...areas].sort((a, b) => dist(a, centre) - dist(b, centre)).slice(0, 3).map((a) => a.code);
+const planted = [...areas]
+  .sort((a, b) => dist(a, centre) - dist(b, centre))
+  .slice(0, 3)
+  .map((a) => a.code);
 
 /** 60 days of background cases: area rates 0.5–2 per day, a weekly rhythm, no space-time interaction. */
 function background(seed: number): { area: string; day: number }[] {
@@ -63,10 +67,11 @@ describe('space-time permutation scan (Kulldorff 2005)', () => {
     // clusters are sorted and do not share areas
     for (let i = 1; i < res.clusters.length; i++) expect(res.clusters[i]!.llr).toBeLessThanOrEqual(res.clusters[i - 1]!.llr);
     const seen = new Set<string>();
-    for (const cl of res.clusters) for (const a of cl.areas) {
-      expect(seen.has(a)).toBe(false);
-      seen.add(a);
-    }
+    for (const cl of res.clusters)
+      for (const a of cl.areas) {
+        expect(seen.has(a)).toBe(false);
+        seen.add(a);
+      }
   });
 
   it('data without a cluster give p > 0.05 (typically)', () => {
@@ -100,7 +105,9 @@ describe('space-time permutation scan (Kulldorff 2005)', () => {
     const a = stPermScan(input);
     const b = stPermScan(input);
     expect(b).toEqual(a);
-    const counts = areas.map((ar) => Array.from({ length: 60 }, (_, d) => cases.filter((c) => c.area === ar.code && c.day === d + 1).length));
+    const counts = areas.map((ar) =>
+      Array.from({ length: 60 }, (_, d) => cases.filter((c) => c.area === ar.code && c.day === d + 1).length),
+    );
     const m = stPermScan({ areas, counts, firstDay: 1, endDay: 60, replications: 99, seed: 5 });
     expect(m.clusters).toEqual(a.clusters);
     const rng1 = createRng(123);

@@ -131,8 +131,14 @@ export function shuffleInPlace<T>(arr: T[], rng: () => number): T[] {
  * One permutation replicate: the same cases with their days shuffled among them. Area totals
  * and day totals are unchanged (the permutation null hypothesis of Kulldorff et al. 2005).
  */
-export function permuteCaseDays<T extends { area: string; day: number }>(cases: readonly T[], rng: () => number): { area: string; day: number }[] {
-  const days = shuffleInPlace(cases.map((c) => c.day), rng);
+export function permuteCaseDays<T extends { area: string; day: number }>(
+  cases: readonly T[],
+  rng: () => number,
+): { area: string; day: number }[] {
+  const days = shuffleInPlace(
+    cases.map((c) => c.day),
+    rng,
+  );
   return cases.map((c, i) => ({ area: c.area, day: days[i]! }));
 }
 
@@ -169,15 +175,18 @@ function readInput(input: StPermScanInput) {
   });
   if (!Number.isInteger(input.endDay)) throw new DetectorInputError(`endDay must be an integer day number, got ${String(input.endDay)}`);
   const maxWindowDays = input.maxWindowDays ?? 7;
-  if (!Number.isInteger(maxWindowDays) || maxWindowDays < 1) throw new DetectorInputError(`maxWindowDays must be a positive integer, got ${String(maxWindowDays)}`);
+  if (!Number.isInteger(maxWindowDays) || maxWindowDays < 1)
+    throw new DetectorInputError(`maxWindowDays must be a positive integer, got ${String(maxWindowDays)}`);
   const share = input.maxSpatialShare ?? 0.5;
   if (!(share > 0 && share <= 1)) throw new DetectorInputError(`maxSpatialShare must be in (0, 1], got ${String(share)}`);
   const replications = input.replications ?? 999;
-  if (!Number.isInteger(replications) || replications < 0) throw new DetectorInputError(`replications must be a non-negative integer, got ${String(replications)}`);
+  if (!Number.isInteger(replications) || replications < 0)
+    throw new DetectorInputError(`replications must be a non-negative integer, got ${String(replications)}`);
   const seed = input.seed ?? 1;
   if (!Number.isFinite(seed)) throw new DetectorInputError(`seed must be a number, got ${String(seed)}`);
   const maxClusters = input.maxClusters ?? 10;
-  if (!Number.isInteger(maxClusters) || maxClusters < 1) throw new DetectorInputError(`maxClusters must be a positive integer, got ${String(maxClusters)}`);
+  if (!Number.isInteger(maxClusters) || maxClusters < 1)
+    throw new DetectorInputError(`maxClusters must be a positive integer, got ${String(maxClusters)}`);
   if (input.studyDays !== undefined && !(Number.isInteger(input.studyDays) && input.studyDays >= 1)) {
     throw new DetectorInputError(`studyDays must be a positive integer, got ${String(input.studyDays)}`);
   }
@@ -200,13 +209,15 @@ function readInput(input: StPermScanInput) {
       push(a, c.day);
     });
   } else if (input.counts) {
-    if (input.counts.length !== input.areas.length) throw new DetectorInputError(`counts has ${input.counts.length} rows for ${input.areas.length} areas`);
+    if (input.counts.length !== input.areas.length)
+      throw new DetectorInputError(`counts has ${input.counts.length} rows for ${input.areas.length} areas`);
     const firstDay = input.firstDay ?? 0;
     if (!Number.isInteger(firstDay)) throw new DetectorInputError(`firstDay must be an integer, got ${String(firstDay)}`);
     input.counts.forEach((row, a) => {
       if (!Array.isArray(row)) throw new DetectorInputError(`counts[${a}] must be an array`);
       row.forEach((v, d) => {
-        if (!(Number.isInteger(v) && v >= 0)) throw new DetectorInputError(`counts[${a}][${d}] must be a non-negative integer, got ${String(v)}`);
+        if (!(Number.isInteger(v) && v >= 0))
+          throw new DetectorInputError(`counts[${a}][${d}] must be a non-negative integer, got ${String(v)}`);
         for (let k = 0; k < v; k++) push(a, firstDay + d);
       });
     });
@@ -291,7 +302,10 @@ export function stPermScan(input: StPermScanInput): StPermScanResult {
   };
 
   /** Visits every cylinder with an excess: (circle, prefix size k, window index w, c, μ, llr). */
-  const forEachExcess = (recent: Float64Array, visit: (circle: Circles, k: number, w: number, c: number, mu: number, llr: number) => void) => {
+  const forEachExcess = (
+    recent: Float64Array,
+    visit: (circle: Circles, k: number, w: number, c: number, mu: number, llr: number) => void,
+  ) => {
     const acc = new Float64Array(W);
     for (const circle of circles) {
       acc.fill(0);

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng, randomGamma, randomNegBin, randomPoisson } from './random.js';
-import {
-  lognormalWeekProbabilities,
-  scenarioLogMean,
-  simulateScenario,
-  simulateSeries,
-  STANDARD_SCENARIOS,
-} from './simulate-series.js';
+import { lognormalWeekProbabilities, scenarioLogMean, simulateScenario, simulateSeries, STANDARD_SCENARIOS } from './simulate-series.js';
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const variance = (xs: number[]): number => {
@@ -104,7 +98,13 @@ describe('Noufaily-style simulation', () => {
   it('seasonality and trend enter log μ as in Noufaily et al.', () => {
     const sc = { id: 'x', description: '', alpha: 1, beta: 0.01, gamma1: 0.5, gamma2: 0.2, m: 2, phi: 1 };
     const t = 13;
-    const expected = 1 + 0.01 * t + 0.5 * Math.cos((2 * Math.PI * t) / 52) + 0.2 * Math.sin((2 * Math.PI * t) / 52) + 0.5 * Math.cos((4 * Math.PI * t) / 52) + 0.2 * Math.sin((4 * Math.PI * t) / 52);
+    const expected =
+      1 +
+      0.01 * t +
+      0.5 * Math.cos((2 * Math.PI * t) / 52) +
+      0.2 * Math.sin((2 * Math.PI * t) / 52) +
+      0.5 * Math.cos((4 * Math.PI * t) / 52) +
+      0.2 * Math.sin((4 * Math.PI * t) / 52);
     expect(scenarioLogMean(sc, t)).toBeCloseTo(expected, 14);
   });
 

@@ -218,7 +218,12 @@ export function simulateSeries(scenario: NoufailyScenario, seed: number, options
  * `count` series of a scenario. Series i uses seed mixSeed(seed, scenario id, i), so sets with
  * different seeds are independent and each series can be regenerated on its own.
  */
-export function simulateScenario(scenario: NoufailyScenario, count: number, seed: number, options: SimulationOptions = {}): SimulatedSeries[] {
+export function simulateScenario(
+  scenario: NoufailyScenario,
+  count: number,
+  seed: number,
+  options: SimulationOptions = {},
+): SimulatedSeries[] {
   const out: SimulatedSeries[] = [];
   const idHash = hashString(scenario.id);
   for (let i = 0; i < count; i++) out.push(simulateSeries(scenario, mixSeed(seed, idHash, i), options));

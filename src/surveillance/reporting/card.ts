@@ -11,8 +11,24 @@ export const CASE_CLASSIFICATIONS = ['疑似病例', '临床诊断病例', '确�
 export type CaseClassification = (typeof CASE_CLASSIFICATIONS)[number];
 /** 人群分类 (rules.md §1). */
 export const OCCUPATION_CLASSES = [
-  '幼托儿童', '散居儿童', '学生(大中小学)', '教师', '保育员及保姆', '餐饮食品业', '商业服务', '医务人员', '工人', '民工',
-  '农民', '牧民', '渔(船)民', '干部职员', '离退人员', '家务及待业', '其他', '不详',
+  '幼托儿童',
+  '散居儿童',
+  '学生(大中小学)',
+  '教师',
+  '保育员及保姆',
+  '餐饮食品业',
+  '商业服务',
+  '医务人员',
+  '工人',
+  '民工',
+  '农民',
+  '牧民',
+  '渔(船)民',
+  '干部职员',
+  '离退人员',
+  '家务及待业',
+  '其他',
+  '不详',
 ] as const;
 
 export interface ReportCard {
@@ -69,7 +85,10 @@ function realDate(s: string): boolean {
  * (其他, e.g. a resident without a number on file) the number may be absent — the card is
  * accepted and counted as incomplete.
  */
-export function validateCard(input: unknown, mode: 'submit' | 'draft' = 'submit'): { card?: ReportCard; issues: FieldIssue[]; warnings: FieldIssue[] } {
+export function validateCard(
+  input: unknown,
+  mode: 'submit' | 'draft' = 'submit',
+): { card?: ReportCard; issues: FieldIssue[]; warnings: FieldIssue[] } {
   const issues: FieldIssue[] = [];
   const warnings: FieldIssue[] = [];
   if (!isObj(input)) return { issues: [{ field: '(card)', message: 'a report card must be a JSON object' }], warnings };
@@ -78,9 +97,14 @@ export function validateCard(input: unknown, mode: 'submit' | 'draft' = 'submit'
     if (!ok) issues.push({ field, message });
   };
   const mandatory = mode === 'submit';
-  need('cardId', typeof c.cardId === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(c.cardId), '卡片编号 is mandatory: 1–64 letters, digits, . _ -');
+  need(
+    'cardId',
+    typeof c.cardId === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(c.cardId),
+    '卡片编号 is mandatory: 1–64 letters, digits, . _ -',
+  );
   need('cardType', c.cardType === 'initial' || c.cardType === 'correction', "报卡类别 must be 'initial' (初次) or 'correction' (订正)");
-  if (c.cardType === 'correction') need('correctsCardId', !!str(c.correctsCardId), '订正卡 must name the card it corrects (correctsCardId)');
+  if (c.cardType === 'correction')
+    need('correctsCardId', !!str(c.correctsCardId), '订正卡 must name the card it corrects (correctsCardId)');
   if (mandatory || c.name !== undefined) need('name', !!str(c.name), '姓名 is mandatory');
   const idType = str(c.idType) ?? '01';
   const idNumber = str(c.idNumber);
@@ -90,36 +114,62 @@ export function validateCard(input: unknown, mode: 'submit' | 'draft' = 'submit'
       if (!parsed.ok) issues.push({ field: 'idNumber', message: `有效证件号 invalid: ${parsed.reason}` });
     }
   } else if (mandatory) {
-    if (idType === '99') warnings.push({ field: 'idNumber', message: '有效证件号 missing (证件类型 99 其他): accepted, counted as incomplete' });
+    if (idType === '99')
+      warnings.push({ field: 'idNumber', message: '有效证件号 missing (证件类型 99 其他): accepted, counted as incomplete' });
     else issues.push({ field: 'idNumber', message: '有效证件号 is mandatory' });
   }
-  if (mandatory || c.sex !== undefined) need('sex', ['0', '1', '2', '9'].includes(String(c.sex)), '性别 is mandatory: GB/T 2261.1 code 0, 1, 2 or 9');
+  if (mandatory || c.sex !== undefined)
+    need('sex', ['0', '1', '2', '9'].includes(String(c.sex)), '性别 is mandatory: GB/T 2261.1 code 0, 1, 2 or 9');
   const birth = str(c.birthDate);
   const age = isObj(c.age) ? c.age : null;
   if (birth) need('birthDate', DATE.test(birth) && realDate(birth), '出生日期 must be a real date YYYY-MM-DD');
   else if (mandatory)
-    need('birthDate', !!age && typeof age.value === 'number' && age.value >= 0 && ['岁', '月', '天'].includes(String(age.unit)), '出生日期 is mandatory (or 实足年龄 with unit 岁/月/天)');
+    need(
+      'birthDate',
+      !!age && typeof age.value === 'number' && age.value >= 0 && ['岁', '月', '天'].includes(String(age.unit)),
+      '出生日期 is mandatory (or 实足年龄 with unit 岁/月/天)',
+    );
   if (mandatory || c.residenceCategory !== undefined)
-    need('residenceCategory', RESIDENCE_CATEGORIES.includes(c.residenceCategory as ResidenceCategory), `病人属于 is mandatory: one of ${RESIDENCE_CATEGORIES.join(' / ')}`);
+    need(
+      'residenceCategory',
+      RESIDENCE_CATEGORIES.includes(c.residenceCategory as ResidenceCategory),
+      `病人属于 is mandatory: one of ${RESIDENCE_CATEGORIES.join(' / ')}`,
+    );
   const address = isObj(c.address) ? c.address : null;
   if (mandatory || c.address !== undefined) {
     need('address', !!address, '现住址 is mandatory');
     if (address) {
-      need('address.areaCode', typeof address.areaCode === 'string' && /^\d{12}$/.test(address.areaCode), '现住址 must be coded: a 12-digit statistical division code (areaCode)');
-      if (mandatory) need('address.houseNumber', !!str(address.houseNumber) || !!str(address.village), '现住址 needs the village and house number');
+      need(
+        'address.areaCode',
+        typeof address.areaCode === 'string' && /^\d{12}$/.test(address.areaCode),
+        '现住址 must be coded: a 12-digit statistical division code (areaCode)',
+      );
+      if (mandatory)
+        need('address.houseNumber', !!str(address.houseNumber) || !!str(address.village), '现住址 needs the village and house number');
     }
   }
   const occ = isObj(c.occupationClass) ? c.occupationClass : null;
-  if (mandatory || c.occupationClass !== undefined) need('occupationClass', !!occ && (!!str(occ.name) || !!str(occ.code)), '人群分类 is mandatory');
+  if (mandatory || c.occupationClass !== undefined)
+    need('occupationClass', !!occ && (!!str(occ.name) || !!str(occ.code)), '人群分类 is mandatory');
   if (mandatory || c.caseClassification !== undefined)
-    need('caseClassification', CASE_CLASSIFICATIONS.includes(c.caseClassification as CaseClassification), `病例分类 is mandatory: one of ${CASE_CLASSIFICATIONS.join(' / ')}`);
+    need(
+      'caseClassification',
+      CASE_CLASSIFICATIONS.includes(c.caseClassification as CaseClassification),
+      `病例分类 is mandatory: one of ${CASE_CLASSIFICATIONS.join(' / ')}`,
+    );
   const onset = str(c.onsetDate);
   if (onset) need('onsetDate', DATE.test(onset) && realDate(onset), '发病日期 must be a real date YYYY-MM-DD');
   else if (mandatory) issues.push({ field: 'onsetDate', message: '发病日期 is mandatory' });
   const diag = str(c.diagnosisDateTime);
-  if (diag) need('diagnosisDateTime', DATETIME.test(diag) && realDate(diag) && diag.length >= 13, '诊断日期 must be a date and time to the hour (YYYY-MM-DDTHH:mm+08:00)');
+  if (diag)
+    need(
+      'diagnosisDateTime',
+      DATETIME.test(diag) && realDate(diag) && diag.length >= 13,
+      '诊断日期 must be a date and time to the hour (YYYY-MM-DDTHH:mm+08:00)',
+    );
   else if (mandatory) issues.push({ field: 'diagnosisDateTime', message: '诊断日期 is mandatory (to the hour)' });
-  if (onset && diag && DATE.test(onset) && onset > diag.slice(0, 10)) issues.push({ field: 'onsetDate', message: '发病日期 is after 诊断日期' });
+  if (onset && diag && DATE.test(onset) && onset > diag.slice(0, 10))
+    issues.push({ field: 'onsetDate', message: '发病日期 is after 诊断日期' });
   const disease = isObj(c.disease) ? c.disease : null;
   need('disease', !!disease && !!str(disease.name) && !!str(disease.icd10), '疾病名称 is mandatory: disease.name and disease.icd10');
   if (mandatory) {
@@ -127,7 +177,8 @@ export function validateCard(input: unknown, mode: 'submit' | 'draft' = 'submit'
     need('reportingOrganization', !!org && !!str(org.code), '报告单位 is mandatory (reportingOrganization.code)');
     need('reportingDoctor', !!str(c.reportingDoctor), '填卡医生 is mandatory');
   }
-  if (c.reportDate !== undefined && c.reportDate !== null) need('reportDate', typeof c.reportDate === 'string' && DATETIME.test(c.reportDate), '填卡日期 must be a date and time');
+  if (c.reportDate !== undefined && c.reportDate !== null)
+    need('reportDate', typeof c.reportDate === 'string' && DATETIME.test(c.reportDate), '填卡日期 must be a date and time');
   if (issues.length) return { issues, warnings };
   return { card: normalise(c), issues, warnings };
 }

@@ -93,7 +93,13 @@ function taskStatus(status: CardStatus): Task['status'] {
   return ({ draft: 'draft', submitted: 'requested', reviewed: 'accepted', returned: 'rejected', superseded: 'cancelled' } as const)[status];
 }
 
-const BUSINESS_STATUS: Record<CardStatus, string> = { draft: '草稿', submitted: '已报告待审核', reviewed: '已审核', returned: '已退卡', superseded: '已订正' };
+const BUSINESS_STATUS: Record<CardStatus, string> = {
+  draft: '草稿',
+  submitted: '已报告待审核',
+  reviewed: '已审核',
+  returned: '已退卡',
+  superseded: '已订正',
+};
 
 /** Flattens the card into Task.input entries, one per field path (value as text). */
 function cardInputs(card: Partial<ReportCard>): NonNullable<Task['input']> {
@@ -110,7 +116,19 @@ function cardInputs(card: Partial<ReportCard>): NonNullable<Task['input']> {
   return out;
 }
 
-async function writeTask(repo: FhirRepository, client: pg.PoolClient, row: { id: string; status: CardStatus; card: Partial<ReportCard>; patientId: string | null; conditionId: string | null; deadline: string | null; facilityName: string | null }): Promise<string> {
+async function writeTask(
+  repo: FhirRepository,
+  client: pg.PoolClient,
+  row: {
+    id: string;
+    status: CardStatus;
+    card: Partial<ReportCard>;
+    patientId: string | null;
+    conditionId: string | null;
+    deadline: string | null;
+    facilityName: string | null;
+  },
+): Promise<string> {
   const id = taskId(row.id);
   const task: Task = {
     resourceType: 'Task',
@@ -132,16 +150,47 @@ async function writeTask(repo: FhirRepository, client: pg.PoolClient, row: { id:
   return id;
 }
 
-async function addEvent(client: pg.PoolClient, cardId: string, action: string, actor: string, reason?: string | null, detail?: unknown): Promise<void> {
-  await client.query('INSERT INTO surv_report_card_event (card_id, action, actor, reason, detail) VALUES ($1, $2, $3, $4, $5)', [cardId, action, actor, reason ?? null, detail === undefined ? null : JSON.stringify(detail)]);
+async function addEvent(
+  client: pg.PoolClient,
+  cardId: string,
+  action: string,
+  actor: string,
+  reason?: string | null,
+  detail?: unknown,
+): Promise<void> {
+  await client.query('INSERT INTO surv_report_card_event (card_id, action, actor, reason, detail) VALUES ($1, $2, $3, $4, $5)', [
+    cardId,
+    action,
+    actor,
+    reason ?? null,
+    detail === undefined ? null : JSON.stringify(detail),
+  ]);
 }
 
-async function count(client: pg.PoolClient, deps: ReportingDeps, diseaseKey: string, day: string | null, areaCode: string | null, facility: string | null, n: number): Promise<void> {
+async function count(
+  client: pg.PoolClient,
+  deps: ReportingDeps,
+  diseaseKey: string,
+  day: string | null,
+  areaCode: string | null,
+  facility: string | null,
+  n: number,
+): Promise<void> {
   if (!day) return;
-  await applyCountDeltas(client, [{ signal: signalFor(diseaseKey), day, areaCode: areaCode ?? '', facility: facility ?? '', n }], deps.touch);
+  await applyCountDeltas(
+    client,
+    [{ signal: signalFor(diseaseKey), day, areaCode: areaCode ?? '', facility: facility ?? '', n }],
+    deps.touch,
+  );
 }
 
-async function findDuplicate(client: pg.PoolClient, key: string, diseaseKey: string, diagnosedAt: string, selfId: string): Promise<string | null> {
+async function findDuplicate(
+  client: pg.PoolClient,
+  key: string,
+  diseaseKey: string,
+  diagnosedAt: string,
+  selfId: string,
+): Promise<string | null> {
   const r = await client.query<{ id: string }>(
     `SELECT id FROM surv_report_card WHERE person_key = $1 AND disease_key = $2 AND id <> $3 AND card_type = 'initial'
        AND status IN ('submitted', 'reviewed') AND duplicate_of IS NULL
@@ -153,11 +202,20 @@ async function findDuplicate(client: pg.PoolClient, key: string, diseaseKey: str
 }
 
 function resolveDisease(deps: ReportingDeps, card: ReportCard): NotifiableDisease | undefined {
-  return findNotifiableByName(deps.notifiable, card.disease.name, card.disease.subtype, card.disease.icd10, card.diagnosisDateTime.slice(0, 10));
+  return findNotifiableByName(
+    deps.notifiable,
+    card.disease.name,
+    card.disease.subtype,
+    card.disease.icd10,
+    card.diagnosisDateTime.slice(0, 10),
+  );
 }
 
 async function readRow(client: pg.PoolClient | Database, id: string, lock = false): Promise<CardRow | undefined> {
-  const r = await (client as Database).query<CardRow>(`SELECT ${CARD_COLUMNS} FROM surv_report_card WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
+  const r = await (client as Database).query<CardRow>(
+    `SELECT ${CARD_COLUMNS} FROM surv_report_card WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
+    [id],
+  );
   return r.rows[0];
 }
 
@@ -166,26 +224,42 @@ export async function ingestCards(deps: ReportingDeps, inputs: unknown[], actor:
   const results: IngestResult[] = [];
   for (let index = 0; index < inputs.length; index++) {
     const raw = inputs[index];
-    const rawId = raw && typeof raw === 'object' && typeof (raw as { cardId?: unknown }).cardId === 'string' ? (raw as { cardId: string }).cardId : null;
+    const rawId =
+      raw && typeof raw === 'object' && typeof (raw as { cardId?: unknown }).cardId === 'string'
+        ? (raw as { cardId: string }).cardId
+        : null;
     const facility = (raw as { reportingOrganization?: { code?: unknown } } | null)?.reportingOrganization?.code;
     const { card, issues, warnings } = validateCard(raw, 'submit');
     const disease = card ? resolveDisease(deps, card) : undefined;
-    if (card && !disease) issues.push({ field: 'disease', message: `'${card.disease.name}' (${card.disease.icd10}) is not a notifiable disease on ${card.diagnosisDateTime.slice(0, 10)}` });
+    if (card && !disease)
+      issues.push({
+        field: 'disease',
+        message: `'${card.disease.name}' (${card.disease.icd10}) is not a notifiable disease on ${card.diagnosisDateTime.slice(0, 10)}`,
+      });
     if (!card || !disease) {
       await deps.db.transaction(async (c) => {
         for (const i of issues.slice(0, 5))
-          await c.query('INSERT INTO surv_report_card_rejection (card_id, facility_code, field, message, raw) VALUES ($1, $2, $3, $4, $5)', [rawId, typeof facility === 'string' ? facility : null, i.field, i.message, JSON.stringify(raw ?? null)]);
+          await c.query(
+            'INSERT INTO surv_report_card_rejection (card_id, facility_code, field, message, raw) VALUES ($1, $2, $3, $4, $5)',
+            [rawId, typeof facility === 'string' ? facility : null, i.field, i.message, JSON.stringify(raw ?? null)],
+          );
       });
       results.push({ index, cardId: rawId, status: 'rejected', errors: issues });
       continue;
     }
     try {
-      results.push(await deps.db.transaction(async (c) => {
-        const r = await storeSubmittedCard(deps, c, card, disease, warnings, actor, index);
-        if (r.status === 'accepted')
-          await audit?.(c, { subtype: 'report-card-submit', entities: [`Task/${taskId(card.cardId)}`, ...(card.correctsCardId ? [`Task/${taskId(card.correctsCardId)}`] : [])], outcomeText: `report card ${card.cardId} received${card.cardType === 'correction' ? ` (订正 of ${card.correctsCardId})` : ''}` });
-        return r;
-      }));
+      results.push(
+        await deps.db.transaction(async (c) => {
+          const r = await storeSubmittedCard(deps, c, card, disease, warnings, actor, index);
+          if (r.status === 'accepted')
+            await audit?.(c, {
+              subtype: 'report-card-submit',
+              entities: [`Task/${taskId(card.cardId)}`, ...(card.correctsCardId ? [`Task/${taskId(card.correctsCardId)}`] : [])],
+              outcomeText: `report card ${card.cardId} received${card.cardType === 'correction' ? ` (订正 of ${card.correctsCardId})` : ''}`,
+            });
+          return r;
+        }),
+      );
     } catch (e) {
       results.push({ index, cardId: card.cardId, status: 'rejected', errors: [{ field: 'cardId', message: (e as Error).message }] });
     }
@@ -193,11 +267,21 @@ export async function ingestCards(deps: ReportingDeps, inputs: unknown[], actor:
   return results;
 }
 
-async function storeSubmittedCard(deps: ReportingDeps, c: pg.PoolClient, card: ReportCard, disease: NotifiableDisease, warnings: FieldIssue[], actor: string, index: number): Promise<IngestResult> {
+async function storeSubmittedCard(
+  deps: ReportingDeps,
+  c: pg.PoolClient,
+  card: ReportCard,
+  disease: NotifiableDisease,
+  warnings: FieldIssue[],
+  actor: string,
+  index: number,
+): Promise<IngestResult> {
   const existing = await readRow(c, card.cardId, true);
   if (existing) {
     if (JSON.stringify(existing.card) === JSON.stringify(card)) return { index, cardId: card.cardId, status: 'unchanged' };
-    throw conflict(`card ${card.cardId} already exists (status ${existing.status}); send a correction card (cardType 'correction') to change it`);
+    throw conflict(
+      `card ${card.cardId} already exists (status ${existing.status}); send a correction card (cardType 'correction') to change it`,
+    );
   }
   const diagnosedAt = new Date(card.diagnosisDateTime).toISOString();
   const submittedAt = card.reportDate ? new Date(card.reportDate).toISOString() : new Date().toISOString();
@@ -208,8 +292,12 @@ async function storeSubmittedCard(deps: ReportingDeps, c: pg.PoolClient, card: R
   if (card.cardType === 'correction' && card.correctsCardId) {
     const original = await readRow(c, card.correctsCardId, true);
     if (original && original.status !== 'superseded') {
-      if (original.counted_day) await count(c, deps, original.disease_key, original.counted_day, original.area_code, original.facility_code, -1);
-      await c.query(`UPDATE surv_report_card SET status = 'superseded', counted_day = NULL, version = version + 1, updated_at = now() WHERE id = $1`, [original.id]);
+      if (original.counted_day)
+        await count(c, deps, original.disease_key, original.counted_day, original.area_code, original.facility_code, -1);
+      await c.query(
+        `UPDATE surv_report_card SET status = 'superseded', counted_day = NULL, version = version + 1, updated_at = now() WHERE id = $1`,
+        [original.id],
+      );
       await addEvent(c, original.id, 'superseded', actor, `订正 by ${card.cardId}`);
     }
   } else {
@@ -218,15 +306,46 @@ async function storeSubmittedCard(deps: ReportingDeps, c: pg.PoolClient, card: R
   const day = card.diagnosisDateTime.slice(0, 10);
   const countedDay = duplicateOf ? null : day;
   const patientId = card.patientRef?.replace(/^Patient\//, '') ?? null;
-  const id = await writeTask(deps.repo, c, { id: card.cardId, status: 'submitted', card, patientId, conditionId: null, deadline, facilityName: card.reportingOrganization.name });
+  const id = await writeTask(deps.repo, c, {
+    id: card.cardId,
+    status: 'submitted',
+    card,
+    patientId,
+    conditionId: null,
+    deadline,
+    facilityName: card.reportingOrganization.name,
+  });
   await c.query(
     `INSERT INTO surv_report_card (id, task_id, status, card_type, corrects_card_id, patient_id, person_key, disease_key, disease_name, disease_class, icd10,
        fixed_threshold, case_classification, area_code, facility_code, facility_name, onset_date, diagnosed_at, deadline_at, submitted_at, late, incomplete,
        duplicate_of, counted_day, card)
      VALUES ($1,$2,'submitted',$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24)`,
-    [card.cardId, id, card.cardType, card.correctsCardId, patientId, key, disease.key, card.disease.name, disease.class, card.disease.icd10, disease.fixedThreshold ?? false,
-      card.caseClassification, card.address.areaCode, card.reportingOrganization.code, card.reportingOrganization.name, card.onsetDate, diagnosedAt, deadline, submittedAt,
-      late, warnings.length > 0, duplicateOf, countedDay, JSON.stringify(card)],
+    [
+      card.cardId,
+      id,
+      card.cardType,
+      card.correctsCardId,
+      patientId,
+      key,
+      disease.key,
+      card.disease.name,
+      disease.class,
+      card.disease.icd10,
+      disease.fixedThreshold ?? false,
+      card.caseClassification,
+      card.address.areaCode,
+      card.reportingOrganization.code,
+      card.reportingOrganization.name,
+      card.onsetDate,
+      diagnosedAt,
+      deadline,
+      submittedAt,
+      late,
+      warnings.length > 0,
+      duplicateOf,
+      countedDay,
+      JSON.stringify(card),
+    ],
   );
   await addEvent(c, card.cardId, 'submit', actor, null, { late, duplicateOf, warnings });
   if (countedDay) await count(c, deps, disease.key, countedDay, card.address.areaCode, card.reportingOrganization.code, 1);
@@ -317,13 +436,38 @@ export async function createDraftFromCondition(deps: ReportingDeps, client: pg.P
     patientRef: patientId ? `Patient/${patientId}` : null,
   };
   const deadline = addHours(diagnosedAt, disease.deadlineHours);
-  const task = await writeTask(deps.repo, client, { id: cardId, status: 'draft', card, patientId, conditionId: condition.id, deadline, facilityName: facility?.name ?? null });
+  const task = await writeTask(deps.repo, client, {
+    id: cardId,
+    status: 'draft',
+    card,
+    patientId,
+    conditionId: condition.id,
+    deadline,
+    facilityName: facility?.name ?? null,
+  });
   await client.query(
     `INSERT INTO surv_report_card (id, task_id, condition_id, status, card_type, patient_id, person_key, disease_key, disease_name, disease_class, icd10, fixed_threshold,
        area_code, facility_code, facility_name, onset_date, diagnosed_at, deadline_at, card)
      VALUES ($1,$2,$3,'draft','initial',$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) ON CONFLICT DO NOTHING`,
-    [cardId, task, condition.id, patientId, personKey(card as ReportCard), disease.key, disease.name, disease.class, code, disease.fixedThreshold ?? false,
-      card.address?.areaCode || null, facility?.code ?? null, facility?.name ?? null, onset, diagnosedAt, deadline, JSON.stringify(card)],
+    [
+      cardId,
+      task,
+      condition.id,
+      patientId,
+      personKey(card as ReportCard),
+      disease.key,
+      disease.name,
+      disease.class,
+      code,
+      disease.fixedThreshold ?? false,
+      card.address?.areaCode || null,
+      facility?.code ?? null,
+      facility?.name ?? null,
+      onset,
+      diagnosedAt,
+      deadline,
+      JSON.stringify(card),
+    ],
   );
   await addEvent(client, cardId, 'draft', 'system', `diagnosis ${code} recorded (Condition/${condition.id})`);
   return cardId;
@@ -335,7 +479,9 @@ export async function createDraftFromCondition(deps: ReportingDeps, client: pg.P
 export async function getCard(db: Database, id: string): Promise<CardRow & { events: unknown[] }> {
   const row = await readRow(db, id);
   if (!row) throw notFound(`report card ${id} not found`);
-  const events = await db.query('SELECT action, actor, at, reason, detail FROM surv_report_card_event WHERE card_id = $1 ORDER BY at, id', [id]);
+  const events = await db.query('SELECT action, actor, at, reason, detail FROM surv_report_card_event WHERE card_id = $1 ORDER BY at, id', [
+    id,
+  ]);
   return { ...row, events: events.rows };
 }
 
@@ -358,26 +504,48 @@ export async function listCards(db: Database, q: CardQuery): Promise<{ total: nu
   const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const total = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM surv_report_card ${w}`, params);
   const limit = Math.min(Math.max(q.limit ?? 50, 1), 500);
-  const rows = await db.query<CardRow>(`SELECT ${CARD_COLUMNS} FROM surv_report_card ${w} ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${Math.max(q.offset ?? 0, 0)}`, params);
+  const rows = await db.query<CardRow>(
+    `SELECT ${CARD_COLUMNS} FROM surv_report_card ${w} ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${Math.max(q.offset ?? 0, 0)}`,
+    params,
+  );
   return { total: total.rows[0]!.n, cards: rows.rows };
 }
 
 function checkVersion(row: CardRow, version: unknown): void {
-  if (version === undefined || version === null) throw badRequest('version is mandatory (optimistic concurrency): send the version you read');
-  if (Number(version) !== row.version) throw conflict(`report card ${row.id} was changed by someone else (now version ${row.version}, you sent ${String(version)}): reload and try again`);
+  if (version === undefined || version === null)
+    throw badRequest('version is mandatory (optimistic concurrency): send the version you read');
+  if (Number(version) !== row.version)
+    throw conflict(
+      `report card ${row.id} was changed by someone else (now version ${row.version}, you sent ${String(version)}): reload and try again`,
+    );
 }
 
 /** Saves changes to a draft (no validation of mandatory fields yet). */
-export async function updateDraft(deps: ReportingDeps, id: string, patch: Partial<ReportCard>, version: unknown, actor: string, audit?: WriteAudit): Promise<CardRow> {
+export async function updateDraft(
+  deps: ReportingDeps,
+  id: string,
+  patch: Partial<ReportCard>,
+  version: unknown,
+  actor: string,
+  audit?: WriteAudit,
+): Promise<CardRow> {
   return deps.db.transaction(async (c) => {
     const row = await readRow(c, id, true);
     if (!row) throw notFound(`report card ${id} not found`);
     checkVersion(row, version);
-    if (row.status !== 'draft' && row.status !== 'returned') throw conflict(`report card ${id} is ${row.status}: only drafts and returned cards can be edited`);
+    if (row.status !== 'draft' && row.status !== 'returned')
+      throw conflict(`report card ${id} is ${row.status}: only drafts and returned cards can be edited`);
     const card = { ...row.card, ...patch, cardId: row.id } as Partial<ReportCard>;
     const { issues } = validateCard(card, 'draft');
-    if (issues.length) throw badRequest(`${issues[0]!.field}: ${issues[0]!.message}`, issues.map((i) => ({ severity: 'error', code: 'invalid', expression: [i.field], diagnostics: i.message })));
-    await c.query('UPDATE surv_report_card SET card = $2, version = version + 1, updated_at = now() WHERE id = $1', [id, JSON.stringify(card)]);
+    if (issues.length)
+      throw badRequest(
+        `${issues[0]!.field}: ${issues[0]!.message}`,
+        issues.map((i) => ({ severity: 'error', code: 'invalid', expression: [i.field], diagnostics: i.message })),
+      );
+    await c.query('UPDATE surv_report_card SET card = $2, version = version + 1, updated_at = now() WHERE id = $1', [
+      id,
+      JSON.stringify(card),
+    ]);
     await addEvent(c, id, 'edit', actor);
     await audit?.(c, { subtype: 'report-card-edit', entities: [`Task/${taskId(id)}`], outcomeText: `report card ${id} draft saved` });
     return (await readRow(c, id))!;
@@ -385,15 +553,27 @@ export async function updateDraft(deps: ReportingDeps, id: string, patch: Partia
 }
 
 /** The doctor submits a draft (or a returned card) after completing it. */
-export async function submitCard(deps: ReportingDeps, id: string, patch: Partial<ReportCard> | undefined, version: unknown, actor: string, audit?: WriteAudit): Promise<CardRow & { duplicateOf: string | null }> {
+export async function submitCard(
+  deps: ReportingDeps,
+  id: string,
+  patch: Partial<ReportCard> | undefined,
+  version: unknown,
+  actor: string,
+  audit?: WriteAudit,
+): Promise<CardRow & { duplicateOf: string | null }> {
   return deps.db.transaction(async (c) => {
     const row = await readRow(c, id, true);
     if (!row) throw notFound(`report card ${id} not found`);
     checkVersion(row, version);
-    if (row.status !== 'draft' && row.status !== 'returned') throw conflict(`report card ${id} is ${row.status}: only a draft or a returned card can be submitted`);
+    if (row.status !== 'draft' && row.status !== 'returned')
+      throw conflict(`report card ${id} is ${row.status}: only a draft or a returned card can be submitted`);
     const merged = { ...row.card, ...(patch ?? {}), cardId: row.id, cardType: row.card.cardType ?? 'initial' };
     const { card, issues, warnings } = validateCard(merged, 'submit');
-    if (!card) throw badRequest(`${issues[0]!.field}: ${issues[0]!.message}`, issues.map((i) => ({ severity: 'error', code: 'invalid', expression: [i.field], diagnostics: i.message })));
+    if (!card)
+      throw badRequest(
+        `${issues[0]!.field}: ${issues[0]!.message}`,
+        issues.map((i) => ({ severity: 'error', code: 'invalid', expression: [i.field], diagnostics: i.message })),
+      );
     const disease = resolveDisease(deps, card);
     if (!disease) throw badRequest(`disease: '${card.disease.name}' is not notifiable`);
     const now = new Date().toISOString();
@@ -409,14 +589,45 @@ export async function submitCard(deps: ReportingDeps, id: string, patch: Partial
          fixed_threshold = $8, case_classification = $9, area_code = $10, facility_code = $11, facility_name = $12, onset_date = $13, diagnosed_at = $14,
          deadline_at = $15, submitted_at = $16, late = $17, incomplete = $18, duplicate_of = $19, counted_day = $20, return_reason = NULL,
          version = version + 1, updated_at = now() WHERE id = $1`,
-      [id, JSON.stringify(card), key, disease.key, card.disease.name, disease.class, card.disease.icd10, disease.fixedThreshold ?? false, card.caseClassification,
-        card.address.areaCode, card.reportingOrganization.code, card.reportingOrganization.name, card.onsetDate, diagnosedAt, deadline, now, late,
-        warnings.length > 0, duplicateOf, countedDay],
+      [
+        id,
+        JSON.stringify(card),
+        key,
+        disease.key,
+        card.disease.name,
+        disease.class,
+        card.disease.icd10,
+        disease.fixedThreshold ?? false,
+        card.caseClassification,
+        card.address.areaCode,
+        card.reportingOrganization.code,
+        card.reportingOrganization.name,
+        card.onsetDate,
+        diagnosedAt,
+        deadline,
+        now,
+        late,
+        warnings.length > 0,
+        duplicateOf,
+        countedDay,
+      ],
     );
-    await writeTask(deps.repo, c, { id, status: 'submitted', card, patientId: row.patient_id, conditionId: null, deadline, facilityName: card.reportingOrganization.name });
+    await writeTask(deps.repo, c, {
+      id,
+      status: 'submitted',
+      card,
+      patientId: row.patient_id,
+      conditionId: null,
+      deadline,
+      facilityName: card.reportingOrganization.name,
+    });
     await addEvent(c, id, 'submit', actor, null, { late, duplicateOf });
     if (countedDay) await count(c, deps, disease.key, countedDay, card.address.areaCode, card.reportingOrganization.code, 1);
-    await audit?.(c, { subtype: 'report-card-submit', entities: [`Task/${taskId(id)}`], outcomeText: `report card ${id} submitted${late ? ' (late)' : ''}` });
+    await audit?.(c, {
+      subtype: 'report-card-submit',
+      entities: [`Task/${taskId(id)}`],
+      outcomeText: `report card ${id} submitted${late ? ' (late)' : ''}`,
+    });
     return { ...(await readRow(c, id))!, duplicateOf };
   });
 }
@@ -424,14 +635,23 @@ export async function submitCard(deps: ReportingDeps, id: string, patch: Partial
 export type ReviewAction = 'approve' | 'correct' | 'return';
 
 /** CDC review: 审核 (approve), 订正 (correct fields, then approved) or 退卡 (return with a reason). */
-export async function reviewCard(deps: ReportingDeps, id: string, input: { action: ReviewAction; reason?: string; corrections?: Partial<ReportCard>; version: unknown }, actor: string, audit?: WriteAudit): Promise<CardRow> {
+export async function reviewCard(
+  deps: ReportingDeps,
+  id: string,
+  input: { action: ReviewAction; reason?: string; corrections?: Partial<ReportCard>; version: unknown },
+  actor: string,
+  audit?: WriteAudit,
+): Promise<CardRow> {
   return deps.db.transaction(async (c) => {
     const row = await readRow(c, id, true);
     if (!row) throw notFound(`report card ${id} not found`);
     checkVersion(row, input.version);
     if (row.status !== 'submitted') throw conflict(`report card ${id} is ${row.status}: only a submitted card can be reviewed`);
     if (input.action === 'approve') {
-      await c.query(`UPDATE surv_report_card SET status = 'reviewed', reviewed_at = now(), reviewed_by = $2, version = version + 1, updated_at = now() WHERE id = $1`, [id, actor]);
+      await c.query(
+        `UPDATE surv_report_card SET status = 'reviewed', reviewed_at = now(), reviewed_by = $2, version = version + 1, updated_at = now() WHERE id = $1`,
+        [id, actor],
+      );
     } else if (input.action === 'return') {
       if (!input.reason?.trim()) throw badRequest('reason: 退卡原因 is mandatory when returning a card');
       if (row.counted_day) await count(c, deps, row.disease_key, row.counted_day, row.area_code, row.facility_code, -1);
@@ -445,21 +665,38 @@ export async function reviewCard(deps: ReportingDeps, id: string, input: { actio
       throw badRequest(`action must be approve, correct or return (got ${JSON.stringify(input.action)})`);
     }
     const updated = (await readRow(c, id))!;
-    await writeTask(deps.repo, c, { id, status: updated.status, card: updated.card, patientId: updated.patient_id, conditionId: null, deadline: updated.deadline_at, facilityName: updated.facility_name });
+    await writeTask(deps.repo, c, {
+      id,
+      status: updated.status,
+      card: updated.card,
+      patientId: updated.patient_id,
+      conditionId: null,
+      deadline: updated.deadline_at,
+      facilityName: updated.facility_name,
+    });
     await addEvent(c, id, input.action, actor, input.reason ?? null);
-    await audit?.(c, { subtype: input.action === 'approve' ? 'report-card-review' : 'report-card-return', entities: [`Task/${taskId(id)}`], outcomeText: `report card ${id} ${input.action === 'approve' ? '审核 approved' : `退卡: ${input.reason}`}` });
+    await audit?.(c, {
+      subtype: input.action === 'approve' ? 'report-card-review' : 'report-card-return',
+      entities: [`Task/${taskId(id)}`],
+      outcomeText: `report card ${id} ${input.action === 'approve' ? '审核 approved' : `退卡: ${input.reason}`}`,
+    });
     return updated;
   });
 }
 
 /** Field paths whose value differs between two cards (nested objects compared field by field). */
-export function changedFields(before: Record<string, unknown>, after: Record<string, unknown>, prefix = ''): { field: string; before: unknown; after: unknown }[] {
+export function changedFields(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+  prefix = '',
+): { field: string; before: unknown; after: unknown }[] {
   const out: { field: string; before: unknown; after: unknown }[] = [];
   for (const k of new Set([...Object.keys(before), ...Object.keys(after)])) {
     const a = before[k];
     const b = after[k];
     const field = prefix ? `${prefix}.${k}` : k;
-    if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) out.push(...changedFields(a as Record<string, unknown>, b as Record<string, unknown>, field));
+    if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b))
+      out.push(...changedFields(a as Record<string, unknown>, b as Record<string, unknown>, field));
     else if (JSON.stringify(a ?? null) !== JSON.stringify(b ?? null)) out.push({ field, before: a ?? null, after: b ?? null });
   }
   return out;
@@ -477,7 +714,14 @@ export interface CorrectionInput {
  * history. A correction by the CDC (reviewer) leaves the card reviewed; one by the reporting
  * doctor sends it back to the CDC for review (status submitted). Counts move with the card.
  */
-export async function correctCard(deps: ReportingDeps, id: string, input: CorrectionInput, actor: string, opts: { reviewer: boolean }, audit?: WriteAudit): Promise<CardRow> {
+export async function correctCard(
+  deps: ReportingDeps,
+  id: string,
+  input: CorrectionInput,
+  actor: string,
+  opts: { reviewer: boolean },
+  audit?: WriteAudit,
+): Promise<CardRow> {
   return deps.db.transaction(async (c) => {
     const row = await readRow(c, id, true);
     if (!row) throw notFound(`report card ${id} not found`);
@@ -486,21 +730,36 @@ export async function correctCard(deps: ReportingDeps, id: string, input: Correc
   });
 }
 
-async function correctLocked(deps: ReportingDeps, c: pg.PoolClient, row: CardRow, input: { corrections: Partial<ReportCard> | undefined; reason: string | undefined; reviewer: boolean }, actor: string, audit?: WriteAudit): Promise<CardRow> {
+async function correctLocked(
+  deps: ReportingDeps,
+  c: pg.PoolClient,
+  row: CardRow,
+  input: { corrections: Partial<ReportCard> | undefined; reason: string | undefined; reviewer: boolean },
+  actor: string,
+  audit?: WriteAudit,
+): Promise<CardRow> {
   const id = row.id;
-  if (row.status !== 'submitted' && row.status !== 'reviewed') throw conflict(`report card ${id} is ${row.status}: only a submitted or reviewed card can be corrected (订正)`);
-  if (!input.corrections || typeof input.corrections !== 'object' || Array.isArray(input.corrections)) throw badRequest('corrections: 订正 needs the corrected fields as an object');
+  if (row.status !== 'submitted' && row.status !== 'reviewed')
+    throw conflict(`report card ${id} is ${row.status}: only a submitted or reviewed card can be corrected (订正)`);
+  if (!input.corrections || typeof input.corrections !== 'object' || Array.isArray(input.corrections))
+    throw badRequest('corrections: 订正 needs the corrected fields as an object');
   if (!input.reason?.trim()) throw badRequest('reason: 订正原因 is mandatory');
   const corrections = input.corrections;
   const merged = { ...row.card, ...corrections, cardId: row.id } as Partial<ReportCard>;
   for (const k of ['address', 'disease', 'reportingOrganization'] as const) {
-    if (corrections[k] && row.card[k]) (merged as Record<string, unknown>)[k] = { ...(row.card[k] as object), ...(corrections[k] as object) };
+    if (corrections[k] && row.card[k])
+      (merged as Record<string, unknown>)[k] = { ...(row.card[k] as object), ...(corrections[k] as object) };
   }
-  if (corrections.disease?.name && corrections.disease.name !== row.card.disease?.name) merged.correctedDiseaseName = corrections.disease.name;
+  if (corrections.disease?.name && corrections.disease.name !== row.card.disease?.name)
+    merged.correctedDiseaseName = corrections.disease.name;
   const changes = changedFields(row.card as Record<string, unknown>, merged as Record<string, unknown>);
   if (!changes.length) throw badRequest('corrections: nothing differs from the card as it stands');
   const { card, issues } = validateCard(merged, 'submit');
-  if (!card) throw badRequest(`${issues[0]!.field}: ${issues[0]!.message}`, issues.map((i) => ({ severity: 'error', code: 'invalid', expression: [i.field], diagnostics: i.message })));
+  if (!card)
+    throw badRequest(
+      `${issues[0]!.field}: ${issues[0]!.message}`,
+      issues.map((i) => ({ severity: 'error', code: 'invalid', expression: [i.field], diagnostics: i.message })),
+    );
   const disease = resolveDisease(deps, card);
   if (!disease) throw badRequest(`disease: '${card.disease.name}' is not notifiable`);
   if (row.counted_day) await count(c, deps, row.disease_key, row.counted_day, row.area_code, row.facility_code, -1);
@@ -512,20 +771,76 @@ async function correctLocked(deps: ReportingDeps, c: pg.PoolClient, row: CardRow
        case_classification = $8, area_code = $9, onset_date = $10, diagnosed_at = $11, counted_day = $12, person_key = $13,
        reviewed_at = CASE WHEN $16 THEN now() ELSE reviewed_at END, reviewed_by = CASE WHEN $16 THEN $14 ELSE reviewed_by END,
        version = version + 1, updated_at = now() WHERE id = $1`,
-    [id, JSON.stringify(card), disease.key, card.disease.name, disease.class, card.disease.icd10, disease.fixedThreshold ?? false, card.caseClassification,
-      card.address.areaCode, card.onsetDate, new Date(card.diagnosisDateTime).toISOString(), countedDay, personKey(card), actor, status, input.reviewer],
+    [
+      id,
+      JSON.stringify(card),
+      disease.key,
+      card.disease.name,
+      disease.class,
+      card.disease.icd10,
+      disease.fixedThreshold ?? false,
+      card.caseClassification,
+      card.address.areaCode,
+      card.onsetDate,
+      new Date(card.diagnosisDateTime).toISOString(),
+      countedDay,
+      personKey(card),
+      actor,
+      status,
+      input.reviewer,
+    ],
   );
   if (countedDay) await count(c, deps, disease.key, countedDay, card.address.areaCode, row.facility_code, 1);
   const updated = (await readRow(c, id))!;
-  await writeTask(deps.repo, c, { id, status: updated.status, card: updated.card, patientId: updated.patient_id, conditionId: null, deadline: updated.deadline_at, facilityName: updated.facility_name });
-  await addEvent(c, id, 'correct', actor, input.reason.trim(), { corrections, changes, previousVersion: row.version, previousStatus: row.status });
-  await audit?.(c, { subtype: 'report-card-correct', entities: [`Task/${taskId(id)}`], outcomeText: `report card ${id} 订正: ${changes.map((x) => x.field).join(', ')} — ${input.reason.trim()}`.slice(0, 1000) });
+  await writeTask(deps.repo, c, {
+    id,
+    status: updated.status,
+    card: updated.card,
+    patientId: updated.patient_id,
+    conditionId: null,
+    deadline: updated.deadline_at,
+    facilityName: updated.facility_name,
+  });
+  await addEvent(c, id, 'correct', actor, input.reason.trim(), {
+    corrections,
+    changes,
+    previousVersion: row.version,
+    previousStatus: row.status,
+  });
+  await audit?.(c, {
+    subtype: 'report-card-correct',
+    entities: [`Task/${taskId(id)}`],
+    outcomeText: `report card ${id} 订正: ${changes.map((x) => x.field).join(', ')} — ${input.reason.trim()}`.slice(0, 1000),
+  });
   return updated;
 }
 
 /** Timeliness and completeness per reporting facility. */
-export async function facilityStats(db: Database): Promise<{ facility: string; name: string | null; total: number; late: number; incomplete: number; duplicate: number; rejected: number; returned: number; overdueDrafts: number }[]> {
-  const r = await db.query<{ facility: string; name: string | null; total: number; late: number; incomplete: number; duplicate: number; returned: number; overdue: number }>(
+export async function facilityStats(
+  db: Database,
+): Promise<
+  {
+    facility: string;
+    name: string | null;
+    total: number;
+    late: number;
+    incomplete: number;
+    duplicate: number;
+    rejected: number;
+    returned: number;
+    overdueDrafts: number;
+  }[]
+> {
+  const r = await db.query<{
+    facility: string;
+    name: string | null;
+    total: number;
+    late: number;
+    incomplete: number;
+    duplicate: number;
+    returned: number;
+    overdue: number;
+  }>(
     `SELECT coalesce(facility_code, '') AS facility, max(facility_name) AS name,
             count(*) FILTER (WHERE status <> 'draft')::int AS total,
             count(*) FILTER (WHERE late)::int AS late,
@@ -535,9 +850,23 @@ export async function facilityStats(db: Database): Promise<{ facility: string; n
             count(*) FILTER (WHERE status = 'draft' AND deadline_at < now())::int AS overdue
      FROM surv_report_card GROUP BY 1`,
   );
-  const rej = await db.query<{ facility: string; n: number }>(`SELECT coalesce(facility_code, '') AS facility, count(DISTINCT coalesce(card_id, id::text))::int AS n FROM surv_report_card_rejection GROUP BY 1`);
+  const rej = await db.query<{ facility: string; n: number }>(
+    `SELECT coalesce(facility_code, '') AS facility, count(DISTINCT coalesce(card_id, id::text))::int AS n FROM surv_report_card_rejection GROUP BY 1`,
+  );
   const rejected = new Map(rej.rows.map((x) => [x.facility, x.n]));
-  const out = r.rows.map((x) => ({ facility: x.facility, name: x.name, total: x.total, late: x.late, incomplete: x.incomplete + (rejected.get(x.facility) ?? 0), duplicate: x.duplicate, rejected: rejected.get(x.facility) ?? 0, returned: x.returned, overdueDrafts: x.overdue }));
-  for (const [facility, n] of rejected) if (!out.some((o) => o.facility === facility)) out.push({ facility, name: null, total: 0, late: 0, incomplete: n, duplicate: 0, rejected: n, returned: 0, overdueDrafts: 0 });
+  const out = r.rows.map((x) => ({
+    facility: x.facility,
+    name: x.name,
+    total: x.total,
+    late: x.late,
+    incomplete: x.incomplete + (rejected.get(x.facility) ?? 0),
+    duplicate: x.duplicate,
+    rejected: rejected.get(x.facility) ?? 0,
+    returned: x.returned,
+    overdueDrafts: x.overdue,
+  }));
+  for (const [facility, n] of rejected)
+    if (!out.some((o) => o.facility === facility))
+      out.push({ facility, name: null, total: 0, late: 0, incomplete: n, duplicate: 0, rejected: n, returned: 0, overdueDrafts: 0 });
   return out.sort((a, b) => a.facility.localeCompare(b.facility));
 }

@@ -17,7 +17,11 @@ export class FeedFollower {
   private readonly loop: PollingLoop;
   private available: boolean | undefined;
 
-  constructor(private readonly db: Database, private readonly touch?: TouchListener, pollMs = 1000) {
+  constructor(
+    private readonly db: Database,
+    private readonly touch?: TouchListener,
+    pollMs = 1000,
+  ) {
     this.loop = new PollingLoop(() => this.drain(), pollMs, 'surveillance feeds');
   }
 
@@ -36,7 +40,9 @@ export class FeedFollower {
   /** Processes every upload not yet seen; returns how many. */
   async drain(): Promise<number> {
     if (this.available === undefined) {
-      const r = await this.db.query(`SELECT 1 FROM information_schema.tables WHERE table_name IN ('feed_upload', 'feed_school_absence', 'feed_pharmacy_sales')`);
+      const r = await this.db.query(
+        `SELECT 1 FROM information_schema.tables WHERE table_name IN ('feed_upload', 'feed_school_absence', 'feed_pharmacy_sales')`,
+      );
       this.available = r.rows.length === 3;
     }
     if (!this.available) return 0;
@@ -44,12 +50,23 @@ export class FeedFollower {
     for (;;) {
       const n = await this.db.transaction(async (c) => {
         await c.query('INSERT INTO processor_cursor (processor, last_seq) VALUES ($1, 0) ON CONFLICT DO NOTHING', [CURSOR]);
-        const last = (await c.query<{ last_seq: number }>('SELECT last_seq FROM processor_cursor WHERE processor = $1 FOR UPDATE', [CURSOR])).rows[0]!.last_seq;
-        const up = await c.query<{ id: number; feed: string }>('SELECT id, feed FROM feed_upload WHERE id > $1 ORDER BY id LIMIT 1', [last]);
+        const last = (
+          await c.query<{ last_seq: number }>('SELECT last_seq FROM processor_cursor WHERE processor = $1 FOR UPDATE', [CURSOR])
+        ).rows[0]!.last_seq;
+        const up = await c.query<{ id: number; feed: string }>('SELECT id, feed FROM feed_upload WHERE id > $1 ORDER BY id LIMIT 1', [
+          last,
+        ]);
         const u = up.rows[0];
         if (!u) return 0;
         if (u.feed === 'school-absenteeism') {
-          const rows = await c.query<{ school: string; class_code: string; day: string; enrolled: number; absent: number; illness: number }>(
+          const rows = await c.query<{
+            school: string;
+            class_code: string;
+            day: string;
+            enrolled: number;
+            absent: number;
+            illness: number;
+          }>(
             `SELECT f.school_code AS school, f.class_code, f.date::text AS day, max(f.enrolled)::int AS enrolled, sum(f.absent)::int AS absent,
                     sum(f.absent) FILTER (WHERE f.reason = '病假')::int AS illness
              FROM feed_school_absence f
@@ -57,7 +74,18 @@ export class FeedFollower {
              GROUP BY 1, 2, 3`,
             [u.id],
           );
-          await ingestAbsenceRows(c, rows.rows.map((r) => ({ school: r.school, classCode: r.class_code, day: r.day, enrolled: r.enrolled, absent: r.absent, illnessAbsent: r.illness ?? 0 })), this.touch);
+          await ingestAbsenceRows(
+            c,
+            rows.rows.map((r) => ({
+              school: r.school,
+              classCode: r.class_code,
+              day: r.day,
+              enrolled: r.enrolled,
+              absent: r.absent,
+              illnessAbsent: r.illness ?? 0,
+            })),
+            this.touch,
+          );
         } else if (u.feed === 'pharmacy-sales') {
           const rows = await c.query<{ pharmacy: string; category: string; day: string; units: number }>(
             `SELECT pharmacy_code AS pharmacy, category, date::text AS day, units FROM feed_pharmacy_sales WHERE upload_id = $1`,

@@ -20,7 +20,9 @@ describe('feed rows for the counts', () => {
     expect(r.errors.map((e) => e.line)).toEqual([5, 6]);
   });
   it('reads pharmacy sales', () => {
-    const r = parsePharmacyCsv('pharmacy_code,pharmacy_name,date,category,units\nP1,"药店,一",2025-03-01,antipyretic,4\nP1,x,2025-03-01,cold,1.5\n');
+    const r = parsePharmacyCsv(
+      'pharmacy_code,pharmacy_name,date,category,units\nP1,"药店,一",2025-03-01,antipyretic,4\nP1,x,2025-03-01,cold,1.5\n',
+    );
     expect(r.rows).toEqual([{ pharmacy: 'P1', category: 'antipyretic', day: '2025-03-01', units: 4 }]);
     expect(r.errors[0]!.message).toMatch(/units/);
   });

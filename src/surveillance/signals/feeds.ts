@@ -75,9 +75,18 @@ export function parseAbsenceCsv(text: string): { rows: AbsenceRow[]; errors: Fee
   const byKey = new Map<string, AbsenceRow>();
   for (const { line, cells } of rows) {
     const { school_code: school, class_code: classCode, date: day, enrolled, absent, reason } = cells as Record<string, string>;
-    if (!school || !classCode) { errors.push({ line, message: 'school_code and class_code are required' }); continue; }
-    if (!isDay(day ?? '')) { errors.push({ line, message: `date must be YYYY-MM-DD (got '${day}')` }); continue; }
-    if (!isCount(enrolled ?? '') || !isCount(absent ?? '')) { errors.push({ line, message: 'enrolled and absent must be non-negative integers' }); continue; }
+    if (!school || !classCode) {
+      errors.push({ line, message: 'school_code and class_code are required' });
+      continue;
+    }
+    if (!isDay(day ?? '')) {
+      errors.push({ line, message: `date must be YYYY-MM-DD (got '${day}')` });
+      continue;
+    }
+    if (!isCount(enrolled ?? '') || !isCount(absent ?? '')) {
+      errors.push({ line, message: 'enrolled and absent must be non-negative integers' });
+      continue;
+    }
     const key = `${school}|${classCode}|${day}`;
     const row = byKey.get(key) ?? { school, classCode, day: day!, enrolled: Number(enrolled), absent: 0, illnessAbsent: 0 };
     row.enrolled = Math.max(row.enrolled, Number(enrolled));
@@ -95,9 +104,18 @@ export function parsePharmacyCsv(text: string): { rows: PharmacyRow[]; errors: F
   const byKey = new Map<string, PharmacyRow>();
   for (const { line, cells } of rows) {
     const { pharmacy_code: pharmacy, date: day, category, units } = cells as Record<string, string>;
-    if (!pharmacy || !category) { errors.push({ line, message: 'pharmacy_code and category are required' }); continue; }
-    if (!isDay(day ?? '')) { errors.push({ line, message: `date must be YYYY-MM-DD (got '${day}')` }); continue; }
-    if (!isCount(units ?? '')) { errors.push({ line, message: `units must be a non-negative integer (got '${units}')` }); continue; }
+    if (!pharmacy || !category) {
+      errors.push({ line, message: 'pharmacy_code and category are required' });
+      continue;
+    }
+    if (!isDay(day ?? '')) {
+      errors.push({ line, message: `date must be YYYY-MM-DD (got '${day}')` });
+      continue;
+    }
+    if (!isCount(units ?? '')) {
+      errors.push({ line, message: `units must be a non-negative integer (got '${units}')` });
+      continue;
+    }
     const key = `${pharmacy}|${category}|${day}`;
     const row = byKey.get(key) ?? { pharmacy, category, day: day!, units: 0 };
     row.units += Number(units);
@@ -107,7 +125,10 @@ export function parsePharmacyCsv(text: string): { rows: PharmacyRow[]; errors: F
 }
 
 async function placeAreas(client: pg.PoolClient, codes: string[]): Promise<Map<string, string>> {
-  const r = await client.query<{ code: string; area_code: string | null }>('SELECT code, area_code FROM surv_place WHERE code = ANY($1::text[])', [codes]);
+  const r = await client.query<{ code: string; area_code: string | null }>(
+    'SELECT code, area_code FROM surv_place WHERE code = ANY($1::text[])',
+    [codes],
+  );
   return new Map(r.rows.map((x) => [x.code, x.area_code ?? '']));
 }
 
@@ -118,18 +139,51 @@ export async function ingestAbsenceRows(client: pg.PoolClient, rows: AbsenceRow[
   const deltas: CountDelta[] = [];
   for (let i = 0; i < rows.length; i += 1000) {
     const chunk = rows.slice(i, i + 1000);
-    const old = await client.query<{ school: string; class_code: string; day: string; area_code: string; enrolled: number; illness_absent: number }>(
+    const old = await client.query<{
+      school: string;
+      class_code: string;
+      day: string;
+      area_code: string;
+      enrolled: number;
+      illness_absent: number;
+    }>(
       `SELECT f.school, f.class_code, f.day::text AS day, f.area_code, f.enrolled, f.illness_absent FROM surv_feed_absence f
        JOIN unnest($1::text[], $2::text[], $3::date[]) AS k(school, class_code, day) USING (school, class_code, day)`,
       [chunk.map((r) => r.school), chunk.map((r) => r.classCode), chunk.map((r) => r.day)],
     );
-    for (const o of old.rows) deltas.push({ signal: 'school:illness_absence', day: o.day, areaCode: o.area_code, school: o.school, unit: o.class_code, n: -o.illness_absent, denom: -o.enrolled });
-    for (const r of chunk) deltas.push({ signal: 'school:illness_absence', day: r.day, areaCode: areas.get(r.school) ?? '', school: r.school, unit: r.classCode, n: r.illnessAbsent, denom: r.enrolled });
+    for (const o of old.rows)
+      deltas.push({
+        signal: 'school:illness_absence',
+        day: o.day,
+        areaCode: o.area_code,
+        school: o.school,
+        unit: o.class_code,
+        n: -o.illness_absent,
+        denom: -o.enrolled,
+      });
+    for (const r of chunk)
+      deltas.push({
+        signal: 'school:illness_absence',
+        day: r.day,
+        areaCode: areas.get(r.school) ?? '',
+        school: r.school,
+        unit: r.classCode,
+        n: r.illnessAbsent,
+        denom: r.enrolled,
+      });
     await client.query(
       `INSERT INTO surv_feed_absence (school, class_code, day, area_code, enrolled, absent, illness_absent)
        SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::int[], $6::int[], $7::int[])
        ON CONFLICT (school, class_code, day) DO UPDATE SET area_code = EXCLUDED.area_code, enrolled = EXCLUDED.enrolled, absent = EXCLUDED.absent, illness_absent = EXCLUDED.illness_absent`,
-      [chunk.map((r) => r.school), chunk.map((r) => r.classCode), chunk.map((r) => r.day), chunk.map((r) => areas.get(r.school) ?? ''), chunk.map((r) => r.enrolled), chunk.map((r) => r.absent), chunk.map((r) => r.illnessAbsent)],
+      [
+        chunk.map((r) => r.school),
+        chunk.map((r) => r.classCode),
+        chunk.map((r) => r.day),
+        chunk.map((r) => areas.get(r.school) ?? ''),
+        chunk.map((r) => r.enrolled),
+        chunk.map((r) => r.absent),
+        chunk.map((r) => r.illnessAbsent),
+      ],
     );
   }
   await applyCountDeltas(client, deltas, touch);
@@ -147,13 +201,27 @@ export async function ingestPharmacyRows(client: pg.PoolClient, rows: PharmacyRo
        JOIN unnest($1::text[], $2::text[], $3::date[]) AS k(pharmacy, category, day) USING (pharmacy, category, day)`,
       [chunk.map((r) => r.pharmacy), chunk.map((r) => r.category), chunk.map((r) => r.day)],
     );
-    for (const o of old.rows) deltas.push({ signal: `pharmacy:${o.category}`, day: o.day, areaCode: o.area_code, facility: o.pharmacy, n: -o.units });
-    for (const r of chunk) deltas.push({ signal: `pharmacy:${r.category}`, day: r.day, areaCode: areas.get(r.pharmacy) ?? '', facility: r.pharmacy, n: r.units });
+    for (const o of old.rows)
+      deltas.push({ signal: `pharmacy:${o.category}`, day: o.day, areaCode: o.area_code, facility: o.pharmacy, n: -o.units });
+    for (const r of chunk)
+      deltas.push({
+        signal: `pharmacy:${r.category}`,
+        day: r.day,
+        areaCode: areas.get(r.pharmacy) ?? '',
+        facility: r.pharmacy,
+        n: r.units,
+      });
     await client.query(
       `INSERT INTO surv_feed_pharmacy (pharmacy, category, day, area_code, units)
        SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::int[])
        ON CONFLICT (pharmacy, category, day) DO UPDATE SET area_code = EXCLUDED.area_code, units = EXCLUDED.units`,
-      [chunk.map((r) => r.pharmacy), chunk.map((r) => r.category), chunk.map((r) => r.day), chunk.map((r) => areas.get(r.pharmacy) ?? ''), chunk.map((r) => r.units)],
+      [
+        chunk.map((r) => r.pharmacy),
+        chunk.map((r) => r.category),
+        chunk.map((r) => r.day),
+        chunk.map((r) => areas.get(r.pharmacy) ?? ''),
+        chunk.map((r) => r.units),
+      ],
     );
   }
   await applyCountDeltas(client, deltas, touch);

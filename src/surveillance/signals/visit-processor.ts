@@ -112,10 +112,12 @@ export function createVisitProcessor(rules: SyndromeRules, touch?: TouchListener
         const patientIds = [...new Set([...encounters.values()].map((e) => ref(e.subject, 'Patient')).filter((x): x is string => !!x))];
         const persons = patientIds.length
           ? new Map(
-              (await client.query<{ patient_id: string; area_code: string | null; birth_date: string | null }>(
-                'SELECT patient_id, area_code, birth_date::text AS birth_date FROM surv_person WHERE patient_id = ANY($1::text[])',
-                [patientIds],
-              )).rows.map((r) => [r.patient_id, r]),
+              (
+                await client.query<{ patient_id: string; area_code: string | null; birth_date: string | null }>(
+                  'SELECT patient_id, area_code, birth_date::text AS birth_date FROM surv_person WHERE patient_id = ANY($1::text[])',
+                  [patientIds],
+                )
+              ).rows.map((r) => [r.patient_id, r]),
             )
           : new Map();
         const updated: VisitRow[] = [];
@@ -123,7 +125,20 @@ export function createVisitProcessor(rules: SyndromeRules, touch?: TouchListener
           const old = rows.get(id);
           const v: VisitRow = old
             ? { ...old, icd10: [...old.icd10], syndromes: [...old.syndromes] }
-            : { encounter_id: id, patient_id: null, day: null, area_code: null, facility: null, age_group: null, outpatient: false, complaint: null, temperature_c: null, icd10: [], syndromes: [], counted: false };
+            : {
+                encounter_id: id,
+                patient_id: null,
+                day: null,
+                area_code: null,
+                facility: null,
+                age_group: null,
+                outpatient: false,
+                complaint: null,
+                temperature_c: null,
+                icd10: [],
+                syndromes: [],
+                counted: false,
+              };
           if (old) deltas.push(...contributions(old, -1));
           const e = encounters.get(id);
           if (e) {
@@ -132,7 +147,11 @@ export function createVisitProcessor(rules: SyndromeRules, touch?: TouchListener
             v.facility = ref(e.serviceProvider, 'Organization') ?? '';
             const cls = e.class?.code;
             v.outpatient = (cls === 'AMB' || cls === 'EMER') && e.status !== 'cancelled' && e.status !== 'entered-in-error';
-            v.complaint = (e.reasonCode ?? []).map((r) => r.text ?? r.coding?.[0]?.display ?? '').filter(Boolean).join('，') || null;
+            v.complaint =
+              (e.reasonCode ?? [])
+                .map((r) => r.text ?? r.coding?.[0]?.display ?? '')
+                .filter(Boolean)
+                .join('，') || null;
             const person = v.patient_id ? persons.get(v.patient_id) : undefined;
             v.area_code = person?.area_code ?? '';
             v.age_group = v.day ? ageGroup(person?.birth_date, v.day) : 'unknown';
@@ -140,7 +159,11 @@ export function createVisitProcessor(rules: SyndromeRules, touch?: TouchListener
           const t = temps.get(id);
           if (t !== undefined) v.temperature_c = v.temperature_c === null ? t : Math.max(Number(v.temperature_c), t);
           for (const code of codes.get(id) ?? []) if (!v.icd10.includes(code)) v.icd10.push(code);
-          v.syndromes = classifyVisit(rules, { complaint: v.complaint, temperatureC: v.temperature_c === null ? null : Number(v.temperature_c), icd10: v.icd10 }).syndromes;
+          v.syndromes = classifyVisit(rules, {
+            complaint: v.complaint,
+            temperatureC: v.temperature_c === null ? null : Number(v.temperature_c),
+            icd10: v.icd10,
+          }).syndromes;
           v.counted = !!v.day;
           deltas.push(...contributions(v, 1));
           updated.push(v);
@@ -155,9 +178,18 @@ export function createVisitProcessor(rules: SyndromeRules, touch?: TouchListener
              facility = EXCLUDED.facility, age_group = EXCLUDED.age_group, outpatient = EXCLUDED.outpatient, complaint = EXCLUDED.complaint,
              temperature_c = EXCLUDED.temperature_c, icd10 = coalesce(EXCLUDED.icd10, '{}'), syndromes = coalesce(EXCLUDED.syndromes, '{}'), counted = EXCLUDED.counted`,
           [
-            updated.map((v) => v.encounter_id), updated.map((v) => v.patient_id), updated.map((v) => v.day), updated.map((v) => v.area_code),
-            updated.map((v) => v.facility), updated.map((v) => v.age_group), updated.map((v) => v.outpatient), updated.map((v) => v.complaint),
-            updated.map((v) => v.temperature_c), updated.map((v) => v.icd10.join(',')), updated.map((v) => v.syndromes.join(',')), updated.map((v) => v.counted),
+            updated.map((v) => v.encounter_id),
+            updated.map((v) => v.patient_id),
+            updated.map((v) => v.day),
+            updated.map((v) => v.area_code),
+            updated.map((v) => v.facility),
+            updated.map((v) => v.age_group),
+            updated.map((v) => v.outpatient),
+            updated.map((v) => v.complaint),
+            updated.map((v) => v.temperature_c),
+            updated.map((v) => v.icd10.join(',')),
+            updated.map((v) => v.syndromes.join(',')),
+            updated.map((v) => v.counted),
           ],
         );
       }
@@ -165,10 +197,12 @@ export function createVisitProcessor(rules: SyndromeRules, touch?: TouchListener
       if (labs.length) {
         const pids = [...new Set(labs.map((o) => ref(o.subject, 'Patient')).filter((x): x is string => !!x))];
         const persons = new Map(
-          (await client.query<{ patient_id: string; area_code: string | null; birth_date: string | null }>(
-            'SELECT patient_id, area_code, birth_date::text AS birth_date FROM surv_person WHERE patient_id = ANY($1::text[])',
-            [pids],
-          )).rows.map((r) => [r.patient_id, r]),
+          (
+            await client.query<{ patient_id: string; area_code: string | null; birth_date: string | null }>(
+              'SELECT patient_id, area_code, birth_date::text AS birth_date FROM surv_person WHERE patient_id = ANY($1::text[])',
+              [pids],
+            )
+          ).rows.map((r) => [r.patient_id, r]),
         );
         for (const o of labs) {
           const day = localDay(o.effectiveDateTime ?? o.issued);
@@ -181,7 +215,8 @@ export function createVisitProcessor(rules: SyndromeRules, touch?: TouchListener
             `INSERT INTO surv_lab_positive (observation_id, signal, day, area_code, facility, age_group) VALUES ($1, $2, $3, $4, '', $5) ON CONFLICT DO NOTHING`,
             [o.id, signal, day, person?.area_code ?? '', ageGroup(person?.birth_date, day)],
           );
-          if (ins.rowCount) deltas.push({ signal, day, areaCode: person?.area_code ?? '', ageGroup: ageGroup(person?.birth_date, day), n: 1 });
+          if (ins.rowCount)
+            deltas.push({ signal, day, areaCode: person?.area_code ?? '', ageGroup: ageGroup(person?.birth_date, day), n: 1 });
         }
       }
       await applyCountDeltas(client, deltas, touch);

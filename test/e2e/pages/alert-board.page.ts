@@ -3,7 +3,10 @@ import { pageAtRest } from '../harness.js';
 
 /** 预警信号看板: list, map and filters. */
 export class AlertBoardPage {
-  constructor(private readonly page: Page, private readonly baseUrl: string) {}
+  constructor(
+    private readonly page: Page,
+    private readonly baseUrl: string,
+  ) {}
 
   async open(): Promise<void> {
     await this.page.goto(`${this.baseUrl}/#/surveillance/alerts`);

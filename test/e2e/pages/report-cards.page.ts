@@ -3,7 +3,10 @@ import { pageAtRest } from '../harness.js';
 
 /** 传染病报告卡: the card list and one card's drawer (submit, review, 订正). */
 export class ReportCardsPage {
-  constructor(private readonly page: Page, private readonly baseUrl: string) {}
+  constructor(
+    private readonly page: Page,
+    private readonly baseUrl: string,
+  ) {}
 
   async open(): Promise<void> {
     await this.page.goto(`${this.baseUrl}/#/surveillance/reports`);

@@ -84,7 +84,12 @@ function AuditTable() {
       render: (_, e) => (
         <span>
           {e.action && <Tag color={actionColor(e.action)}>{actionLabel(e.action)}</Tag>}
-          {e.subtype?.map((s) => subtypeLabel(s.code) ?? s.display ?? s.code).filter(Boolean).join('、') || e.type?.display || e.type?.code}
+          {e.subtype
+            ?.map((s) => subtypeLabel(s.code) ?? s.display ?? s.code)
+            .filter(Boolean)
+            .join('、') ||
+            e.type?.display ||
+            e.type?.code}
         </span>
       ),
     },

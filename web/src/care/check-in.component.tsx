@@ -11,7 +11,15 @@ import { checkIn, getDueServices, issueEducation, type DueItem } from '../chroni
 import { FollowUpDrawer } from '../chronic/follow-up.component.js';
 import { diseaseLabel } from '../chronic/labels.js';
 
-const KIND_COLOR: Record<string, string> = { 'follow-up': 'red', 'bp-screening': 'volcano', vaccine: 'blue', education: 'green', 'referral-return': 'purple', confirmation: 'orange', 'report-card': 'magenta' };
+const KIND_COLOR: Record<string, string> = {
+  'follow-up': 'red',
+  'bp-screening': 'volcano',
+  vaccine: 'blue',
+  education: 'green',
+  'referral-return': 'purple',
+  confirmation: 'orange',
+  'report-card': 'magenta',
+};
 const kindLabel = (kind: string) =>
   ({
     'follow-up': t('care.kind.follow-up', '随访'),
@@ -53,15 +61,28 @@ export function CheckInPage({ patientId }: { patientId?: string }) {
       await load(id, false);
     } else if (item.kind === 'follow-up' || item.kind === 'bp-screening') setFollowUp(item);
     else if (item.kind === 'vaccine') window.location.hash = `#/care/immunization/${item.patientId}`;
-    else if (item.kind === 'report-card' && item.cardId) window.location.hash = `#/surveillance/reports?open=${encodeURIComponent(item.cardId)}`;
+    else if (item.kind === 'report-card' && item.cardId)
+      window.location.hash = `#/surveillance/reports?open=${encodeURIComponent(item.cardId)}`;
   };
   return (
     <>
-      <PageHeader title={t('care.checkin.title', '健康管理站 · 到诊服务')} crumbs={[{ title: t('nav.chronic', '慢病与家庭医生') }, { title: t('care.checkin', '到诊服务') }]} />
+      <PageHeader
+        title={t('care.checkin.title', '健康管理站 · 到诊服务')}
+        crumbs={[{ title: t('nav.chronic', '慢病与家庭医生') }, { title: t('care.checkin', '到诊服务') }]}
+      />
       <Space style={{ marginBottom: 16 }}>
-        <Input placeholder={t('care.patientId', '居民编号（Patient 或 Person）')} value={id} onChange={(e) => setId(e.target.value)} style={{ width: 280 }} />
-        <Button type="primary" disabled={!id} onClick={() => void load(id, true)}>{t('care.register', '登记到诊')}</Button>
-        <Button disabled={!id} onClick={() => void load(id, false)}>{t('care.viewDue', '仅查看待办')}</Button>
+        <Input
+          placeholder={t('care.patientId', '居民编号（Patient 或 Person）')}
+          value={id}
+          onChange={(e) => setId(e.target.value)}
+          style={{ width: 280 }}
+        />
+        <Button type="primary" disabled={!id} onClick={() => void load(id, true)}>
+          {t('care.register', '登记到诊')}
+        </Button>
+        <Button disabled={!id} onClick={() => void load(id, false)}>
+          {t('care.viewDue', '仅查看待办')}
+        </Button>
       </Space>
       {items === null ? (
         <Alert type="info" showIcon message={t('care.checkin.help', '输入居民编号后登记到诊，系统列出该居民所有待办的医防服务。')} />
@@ -77,7 +98,13 @@ export function CheckInPage({ patientId }: { patientId?: string }) {
                   ['education', 'follow-up', 'bp-screening', 'vaccine', 'report-card'].includes(item.kind)
                     ? [
                         <Button key="do" size="small" type="link" onClick={() => void complete(item)}>
-                          {item.kind === 'education' ? t('care.give', '发放') : item.kind === 'vaccine' ? t('care.prescription', '免疫处方') : item.kind === 'report-card' ? t('care.openCard', '填报') : t('care.record', '录入')}
+                          {item.kind === 'education'
+                            ? t('care.give', '发放')
+                            : item.kind === 'vaccine'
+                              ? t('care.prescription', '免疫处方')
+                              : item.kind === 'report-card'
+                                ? t('care.openCard', '填报')
+                                : t('care.record', '录入')}
                         </Button>,
                       ]
                     : []

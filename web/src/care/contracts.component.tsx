@@ -43,7 +43,12 @@ const statusLabel = (s: string) =>
     completed: t('care.st.completed', '已完成'),
     cancelled: t('care.st.cancelled', '已取消'),
   })[s] ?? s;
-const urgencyLabel = (u: string | null) => (u ? ({ routine: t('care.routine', '常规'), urgent: t('care.urgent', '紧急'), asap: t('care.asap', '尽快'), stat: t('care.stat', '立即') }[u] ?? u) : '—');
+const urgencyLabel = (u: string | null) =>
+  u
+    ? ({ routine: t('care.routine', '常规'), urgent: t('care.urgent', '紧急'), asap: t('care.asap', '尽快'), stat: t('care.stat', '立即') }[
+        u
+      ] ?? u)
+    : '—';
 
 export function ContractsPage({ tab }: { tab?: string }) {
   const { message } = App.useApp();
@@ -54,16 +59,30 @@ export function ContractsPage({ tab }: { tab?: string }) {
   const [open, setOpen] = useState<'contract' | 'referral' | 'flag' | null>(null);
   const [form] = Form.useForm();
   const load = useCallback(() => {
-    getContracts({}).then((r) => setContracts(r.rows)).catch((e: Error) => message.error(e.message));
-    getReferrals({}).then((r) => setReferrals(r.rows)).catch(() => undefined);
-    getTeams().then((r) => setTeams(r.rows)).catch(() => undefined);
-    getKeyPopulations({}).then((r) => setKeyPops(r.rows)).catch(() => undefined);
+    getContracts({})
+      .then((r) => setContracts(r.rows))
+      .catch((e: Error) => message.error(e.message));
+    getReferrals({})
+      .then((r) => setReferrals(r.rows))
+      .catch(() => undefined);
+    getTeams()
+      .then((r) => setTeams(r.rows))
+      .catch(() => undefined);
+    getKeyPopulations({})
+      .then((r) => setKeyPops(r.rows))
+      .catch(() => undefined);
   }, [message]);
   useEffect(() => void load(), [load]);
   const submit = async () => {
     const v = await form.validateFields();
     try {
-      if (open === 'contract') await createContract({ [v.household ? 'householdId' : 'patientId']: v.who, teamId: v.teamId, package: v.package, transfer: v.transfer ?? false });
+      if (open === 'contract')
+        await createContract({
+          [v.household ? 'householdId' : 'patientId']: v.who,
+          teamId: v.teamId,
+          package: v.package,
+          transfer: v.transfer ?? false,
+        });
       else if (open === 'flag') await flagKeyPopulation({ patientId: v.who, population: v.population, note: v.note || undefined });
       else await createReferral({ patientId: v.who, reason: v.reason, urgency: v.urgency, toOrganizationId: v.to });
       message.success(t('care.saved', '已保存'));
@@ -86,13 +105,21 @@ export function ContractsPage({ tab }: { tab?: string }) {
     { title: t('chronic.col.name', '姓名'), dataIndex: 'name', render: (v: string | null, r) => v ?? r.patientId },
     { title: t('care.col.team', '签约团队'), dataIndex: 'teamId', render: (id: string) => teams.find((x) => x.teamId === id)?.name ?? id },
     { title: t('care.col.package', '服务包'), dataIndex: 'package', render: (p: string | null) => (p ? packageLabel(p) : '—') },
-    { title: t('care.col.populations', '重点人群'), dataIndex: 'populations', render: (ps: string[]) => ps.map((p) => <Tag key={p}>{populationLabel(p)}</Tag>) },
+    {
+      title: t('care.col.populations', '重点人群'),
+      dataIndex: 'populations',
+      render: (ps: string[]) => ps.map((p) => <Tag key={p}>{populationLabel(p)}</Tag>),
+    },
     { title: t('care.col.period', '签约期'), key: 'period', render: (_: unknown, r) => `${r.start} ~ ${r.end}` },
     {
       title: '',
       key: 'act',
       render: (_: unknown, r) => (
-        <Button size="small" type={r.renewalDue ? 'primary' : 'default'} onClick={() => void renewContract(r.episodeId).then(() => setTimeout(load, 300))}>
+        <Button
+          size="small"
+          type={r.renewalDue ? 'primary' : 'default'}
+          onClick={() => void renewContract(r.episodeId).then(() => setTimeout(load, 300))}
+        >
           {t('care.renew', '续约')}
         </Button>
       ),
@@ -100,7 +127,12 @@ export function ContractsPage({ tab }: { tab?: string }) {
   ];
   const rCols: TableColumnsType<ReferralRow> = [
     { title: t('chronic.col.name', '姓名'), dataIndex: 'name', render: (v: string | null, r) => v ?? r.patientId },
-    { title: t('care.col.direction', '方向'), dataIndex: 'direction', render: (d: string) => (d === 'down' ? <Tag color="purple">{t('care.down', '下转')}</Tag> : <Tag color="geekblue">{t('care.up', '上转')}</Tag>) },
+    {
+      title: t('care.col.direction', '方向'),
+      dataIndex: 'direction',
+      render: (d: string) =>
+        d === 'down' ? <Tag color="purple">{t('care.down', '下转')}</Tag> : <Tag color="geekblue">{t('care.up', '上转')}</Tag>,
+    },
     { title: t('care.col.urgency', '紧急程度'), dataIndex: 'urgency', render: urgencyLabel },
     { title: t('care.col.reason', '原因'), dataIndex: 'reason' },
     { title: t('care.col.from', '发起方'), dataIndex: 'requester' },
@@ -113,18 +145,28 @@ export function ContractsPage({ tab }: { tab?: string }) {
       render: (_: unknown, r) =>
         r.status === 'requested' ? (
           <Space>
-            <Button size="small" onClick={() => void decide(r.taskId, 'accept')}>{t('care.accept', '接收')}</Button>
-            <Button size="small" danger onClick={() => void decide(r.taskId, 'decline')}>{t('care.decline', '拒绝')}</Button>
+            <Button size="small" onClick={() => void decide(r.taskId, 'accept')}>
+              {t('care.accept', '接收')}
+            </Button>
+            <Button size="small" danger onClick={() => void decide(r.taskId, 'decline')}>
+              {t('care.decline', '拒绝')}
+            </Button>
           </Space>
         ) : r.status === 'accepted' || r.status === 'in-progress' ? (
-          <Button size="small" onClick={() => void decide(r.taskId, 'complete')}>{t('care.complete', '完成')}</Button>
+          <Button size="small" onClick={() => void decide(r.taskId, 'complete')}>
+            {t('care.complete', '完成')}
+          </Button>
         ) : null,
     },
   ];
   const kCols: TableColumnsType<KeyPopulationRow> = [
     { title: t('chronic.col.name', '姓名'), dataIndex: 'name', render: (v: string | null, r) => v ?? r.patientId },
     { title: t('care.col.population', '重点人群'), dataIndex: 'population', render: (p: string) => <Tag>{populationLabel(p)}</Tag> },
-    { title: t('care.col.keySource', '来源'), dataIndex: 'source', render: (src: string) => (src.startsWith('Flag/') ? t('care.keySource.flag', '人工标记') : t('care.keySource.record', '诊疗记录')) },
+    {
+      title: t('care.col.keySource', '来源'),
+      dataIndex: 'source',
+      render: (src: string) => (src.startsWith('Flag/') ? t('care.keySource.flag', '人工标记') : t('care.keySource.record', '诊疗记录')),
+    },
     { title: t('care.col.validity', '有效期'), key: 'period', render: (_: unknown, r) => `${r.start ?? '…'} ~ ${r.end ?? '…'}` },
     { title: t('care.col.note', '备注'), dataIndex: 'note' },
     {
@@ -132,13 +174,25 @@ export function ContractsPage({ tab }: { tab?: string }) {
       key: 'act',
       render: (_: unknown, r) =>
         r.source.startsWith('Flag/') && !r.end ? (
-          <Button size="small" onClick={() => void endKeyPopulationFlag(r.source.slice(5)).then(() => setTimeout(load, 300)).catch((e: Error) => message.error(e.message))}>
+          <Button
+            size="small"
+            onClick={() =>
+              void endKeyPopulationFlag(r.source.slice(5))
+                .then(() => setTimeout(load, 300))
+                .catch((e: Error) => message.error(e.message))
+            }
+          >
             {t('care.endFlag', '取消标记')}
           </Button>
         ) : null,
     },
   ];
-  const modalTitle = open === 'contract' ? t('care.newContract', '新签约') : open === 'flag' ? t('care.newFlag', '标记重点人群') : t('care.newReferral', '发起上转');
+  const modalTitle =
+    open === 'contract'
+      ? t('care.newContract', '新签约')
+      : open === 'flag'
+        ? t('care.newFlag', '标记重点人群')
+        : t('care.newReferral', '发起上转');
   return (
     <>
       <PageHeader
@@ -146,7 +200,9 @@ export function ContractsPage({ tab }: { tab?: string }) {
         crumbs={[{ title: t('nav.chronic', '慢病与家庭医生') }, { title: t('care.contracts', '签约与转诊') }]}
         extra={
           <Space>
-            <Button type="primary" onClick={() => setOpen('contract')}>{t('care.newContract', '新签约')}</Button>
+            <Button type="primary" onClick={() => setOpen('contract')}>
+              {t('care.newContract', '新签约')}
+            </Button>
             <Button onClick={() => setOpen('flag')}>{t('care.newFlag', '标记重点人群')}</Button>
             <Button onClick={() => setOpen('referral')}>{t('care.newReferral', '发起上转')}</Button>
           </Space>
@@ -155,24 +211,55 @@ export function ContractsPage({ tab }: { tab?: string }) {
       <Tabs
         defaultActiveKey={tab ?? 'contracts'}
         items={[
-          { key: 'contracts', label: t('care.tab.contracts', '签约居民（{n}）', { n: contracts.length }), children: <Table rowKey="episodeId" size="small" columns={cCols} dataSource={contracts} /> },
-          { key: 'key-populations', label: t('care.tab.keyPopulations', '重点人群（{n}）', { n: keyPops.length }), children: <Table rowKey="source" size="small" columns={kCols} dataSource={keyPops} /> },
-          { key: 'referrals', label: t('care.tab.referrals', '双向转诊（{n}）', { n: referrals.length }), children: <Table rowKey="taskId" size="small" columns={rCols} dataSource={referrals} /> },
+          {
+            key: 'contracts',
+            label: t('care.tab.contracts', '签约居民（{n}）', { n: contracts.length }),
+            children: <Table rowKey="episodeId" size="small" columns={cCols} dataSource={contracts} />,
+          },
+          {
+            key: 'key-populations',
+            label: t('care.tab.keyPopulations', '重点人群（{n}）', { n: keyPops.length }),
+            children: <Table rowKey="source" size="small" columns={kCols} dataSource={keyPops} />,
+          },
+          {
+            key: 'referrals',
+            label: t('care.tab.referrals', '双向转诊（{n}）', { n: referrals.length }),
+            children: <Table rowKey="taskId" size="small" columns={rCols} dataSource={referrals} />,
+          },
           {
             key: 'teams',
             label: t('care.tab.teams', '团队'),
-            children: <Table rowKey="teamId" size="small" dataSource={teams} columns={[{ title: t('care.col.team', '签约团队'), dataIndex: 'name' }, { title: t('care.col.members', '成员'), dataIndex: 'members', render: (m: string[]) => m.join('、') }, { title: t('care.col.contracts', '签约人数'), dataIndex: 'contracts' }]} />,
+            children: (
+              <Table
+                rowKey="teamId"
+                size="small"
+                dataSource={teams}
+                columns={[
+                  { title: t('care.col.team', '签约团队'), dataIndex: 'name' },
+                  { title: t('care.col.members', '成员'), dataIndex: 'members', render: (m: string[]) => m.join('、') },
+                  { title: t('care.col.contracts', '签约人数'), dataIndex: 'contracts' },
+                ]}
+              />
+            ),
           },
         ]}
       />
       <Modal open={!!open} title={modalTitle} onCancel={() => setOpen(null)} onOk={() => void submit()} okText={t('care.save', '保存')}>
         <Form form={form} layout="vertical" initialValues={{ package: 'basic', urgency: 'routine', population: 'disabled' }}>
-          <Form.Item name="who" label={open === 'contract' ? t('care.who', '居民编号 / 家庭户编号') : t('care.patientIdShort', '居民编号')} rules={[{ required: true, message: t('care.required', '必填') }]}>
+          <Form.Item
+            name="who"
+            label={open === 'contract' ? t('care.who', '居民编号 / 家庭户编号') : t('care.patientIdShort', '居民编号')}
+            rules={[{ required: true, message: t('care.required', '必填') }]}
+          >
             <Input />
           </Form.Item>
           {open === 'flag' ? (
             <>
-              <Form.Item name="population" label={t('care.col.population', '重点人群')} extra={t('care.flagHelp', '孕产妇由妊娠诊断或孕产期保健记录自动识别，无需标记。')}>
+              <Form.Item
+                name="population"
+                label={t('care.col.population', '重点人群')}
+                extra={t('care.flagHelp', '孕产妇由妊娠诊断或孕产期保健记录自动识别，无需标记。')}
+              >
                 <Select options={['disabled', 'hardship'].map((value) => ({ value, label: populationLabel(value) }))} />
               </Form.Item>
               <Form.Item name="note" label={t('care.col.note', '备注')}>
@@ -184,7 +271,11 @@ export function ContractsPage({ tab }: { tab?: string }) {
               <Form.Item name="household" label={t('care.household', '按家庭户签约')} valuePropName="checked">
                 <Switch />
               </Form.Item>
-              <Form.Item name="teamId" label={t('care.col.team', '签约团队')} rules={[{ required: true, message: t('care.required', '必填') }]}>
+              <Form.Item
+                name="teamId"
+                label={t('care.col.team', '签约团队')}
+                rules={[{ required: true, message: t('care.required', '必填') }]}
+              >
                 <Select options={teams.map((x) => ({ value: x.teamId, label: x.name }))} />
               </Form.Item>
               <Form.Item name="package" label={t('care.col.package', '服务包')}>
@@ -196,13 +287,27 @@ export function ContractsPage({ tab }: { tab?: string }) {
             </>
           ) : (
             <>
-              <Form.Item name="reason" label={t('care.col.reason', '原因')} rules={[{ required: true, message: t('care.required', '必填') }]}>
+              <Form.Item
+                name="reason"
+                label={t('care.col.reason', '原因')}
+                rules={[{ required: true, message: t('care.required', '必填') }]}
+              >
                 <Input.TextArea rows={2} />
               </Form.Item>
               <Form.Item name="urgency" label={t('care.col.urgency', '紧急程度')}>
-                <Select options={[{ value: 'routine', label: t('care.routine', '常规') }, { value: 'urgent', label: t('care.urgent', '紧急') }, { value: 'stat', label: t('care.stat', '立即') }]} />
+                <Select
+                  options={[
+                    { value: 'routine', label: t('care.routine', '常规') },
+                    { value: 'urgent', label: t('care.urgent', '紧急') },
+                    { value: 'stat', label: t('care.stat', '立即') },
+                  ]}
+                />
               </Form.Item>
-              <Form.Item name="to" label={t('care.to', '接收医院（机构编号）')} rules={[{ required: true, message: t('care.required', '必填') }]}>
+              <Form.Item
+                name="to"
+                label={t('care.to', '接收医院（机构编号）')}
+                rules={[{ required: true, message: t('care.required', '必填') }]}
+              >
                 <Input />
               </Form.Item>
             </>

@@ -8,14 +8,24 @@ import { getRecommendation, type Recommendation } from '../chronic/chronic.resou
 export function ImmunizationPrescriptionPage({ id }: { id: string }) {
   const { message } = App.useApp();
   const [rec, setRec] = useState<Recommendation | null>(null);
-  useEffect(() => void getRecommendation(id).then(setRec).catch((e: Error) => message.error(e.message)), [id, message]);
+  useEffect(
+    () =>
+      void getRecommendation(id)
+        .then(setRec)
+        .catch((e: Error) => message.error(e.message)),
+    [id, message],
+  );
   return (
     <>
       <div className="yf-no-print">
         <PageHeader
           title={t('imm.title', '免疫处方')}
           crumbs={[{ title: t('nav.chronic', '慢病与家庭医生') }, { title: t('imm.title', '免疫处方') }]}
-          extra={<Button type="primary" onClick={() => window.print()}>{t('imm.print', '打印')}</Button>}
+          extra={
+            <Button type="primary" onClick={() => window.print()}>
+              {t('imm.print', '打印')}
+            </Button>
+          }
         />
       </div>
       <Card loading={!rec} className="yf-print-sheet">
@@ -34,7 +44,13 @@ export function ImmunizationPrescriptionPage({ id }: { id: string }) {
             { title: t('imm.vaccine', '疫苗'), key: 'v', render: (_: unknown, r) => r.vaccineCode[0]?.text },
             { title: t('imm.dose', '剂次'), dataIndex: 'doseNumberPositiveInt' },
             { title: t('imm.due', '应种日期'), key: 'd', render: (_: unknown, r) => r.dateCriterion[0]?.value.slice(0, 10) },
-            { title: t('imm.status', '状态'), key: 's', render: (_: unknown, r) => <Tag color={r.forecastStatus.coding[0]?.code === 'overdue' ? 'red' : 'blue'}>{r.forecastStatus.text}</Tag> },
+            {
+              title: t('imm.status', '状态'),
+              key: 's',
+              render: (_: unknown, r) => (
+                <Tag color={r.forecastStatus.coding[0]?.code === 'overdue' ? 'red' : 'blue'}>{r.forecastStatus.text}</Tag>
+              ),
+            },
             { title: t('imm.reason', '说明'), dataIndex: 'description' },
             { title: t('imm.schedule', '程序'), dataIndex: 'series' },
           ]}

@@ -43,13 +43,5 @@ export function EChart({ option, height = 280, testId, style, ariaLabel }: EChar
     chart.setOption(option, { notMerge: true });
   }, [option]);
 
-  return (
-    <div
-      ref={containerRef}
-      data-testid={testId}
-      role="img"
-      aria-label={ariaLabel}
-      style={{ width: '100%', height, ...style }}
-    />
-  );
+  return <div ref={containerRef} data-testid={testId} role="img" aria-label={ariaLabel} style={{ width: '100%', height, ...style }} />;
 }

@@ -39,7 +39,8 @@ export interface Worklist {
   referred: WorkRow[];
   referrals: ReferralRow[];
 }
-export const getWorklist = (q: { doctor?: string; team?: string; asOf?: string }) => apiRequest<Worklist>(`/api/chronic/worklist${qs(q)}`, JSON_ACCEPT);
+export const getWorklist = (q: { doctor?: string; team?: string; asOf?: string }) =>
+  apiRequest<Worklist>(`/api/chronic/worklist${qs(q)}`, JSON_ACCEPT);
 
 export interface RegistryRow extends WorkRow {
   gender: string | null;
@@ -50,8 +51,13 @@ export interface RegistryRow extends WorkRow {
   teamId: string | null;
   doctorId: string | null;
 }
-export const getRegistry = (q: Record<string, string | undefined>) => apiRequest<{ total: number; rows: RegistryRow[] }>(`/api/chronic/registry${qs(q)}`, JSON_ACCEPT);
-export const getConfirmations = () => apiRequest<{ rows: { patientId: string; name: string | null; disease: string; reason: string; detectedOn: string }[] }>('/api/chronic/confirmations', JSON_ACCEPT);
+export const getRegistry = (q: Record<string, string | undefined>) =>
+  apiRequest<{ total: number; rows: RegistryRow[] }>(`/api/chronic/registry${qs(q)}`, JSON_ACCEPT);
+export const getConfirmations = () =>
+  apiRequest<{ rows: { patientId: string; name: string | null; disease: string; reason: string; detectedOn: string }[] }>(
+    '/api/chronic/confirmations',
+    JSON_ACCEPT,
+  );
 export const setConfirmation = (patientId: string, disease: string, status: 'confirmed' | 'dismissed') =>
   apiRequest(`/api/chronic/confirmations/${encodeURIComponent(patientId)}/${disease}`, { ...JSON_ACCEPT, method: 'PUT', body: { status } });
 
@@ -71,7 +77,8 @@ export interface FollowUpResult {
   ruleVersion: string;
   plans: { disease: string; decision: string; dueDate: string; reasons: string[]; controlled?: boolean }[];
 }
-export const recordFollowUp = (input: FollowUpInput) => apiRequest<FollowUpResult>('/api/chronic/follow-ups', { ...JSON_ACCEPT, body: input });
+export const recordFollowUp = (input: FollowUpInput) =>
+  apiRequest<FollowUpResult>('/api/chronic/follow-ups', { ...JSON_ACCEPT, body: input });
 
 export interface DueItem {
   kind: string;
@@ -86,9 +93,12 @@ export interface DueItem {
   cardId?: string;
   taskId?: string;
 }
-export const getDueServices = (id: string) => apiRequest<{ residentId: string; asOf: string; items: DueItem[] }>(`/api/residents/${encodeURIComponent(id)}/due-services`, JSON_ACCEPT);
-export const checkIn = (patientId: string) => apiRequest<{ encounterId: string; items: DueItem[] }>('/api/care/check-in', { ...JSON_ACCEPT, body: { patientId } });
-export const issueEducation = (patientId: string, itemIds: string[]) => apiRequest('/api/care/education', { ...JSON_ACCEPT, body: { patientId, itemIds } });
+export const getDueServices = (id: string) =>
+  apiRequest<{ residentId: string; asOf: string; items: DueItem[] }>(`/api/residents/${encodeURIComponent(id)}/due-services`, JSON_ACCEPT);
+export const checkIn = (patientId: string) =>
+  apiRequest<{ encounterId: string; items: DueItem[] }>('/api/care/check-in', { ...JSON_ACCEPT, body: { patientId } });
+export const issueEducation = (patientId: string, itemIds: string[]) =>
+  apiRequest('/api/care/education', { ...JSON_ACCEPT, body: { patientId, itemIds } });
 
 export interface ContractRow {
   episodeId: string;
@@ -101,12 +111,21 @@ export interface ContractRow {
   populations: string[];
   renewalDue: boolean;
 }
-export const getContracts = (q: Record<string, string | undefined>) => apiRequest<{ rows: ContractRow[] }>(`/api/care/contracts${qs(q)}`, JSON_ACCEPT);
-export const getTeams = () => apiRequest<{ rows: { teamId: string; name: string; organizationId: string; members: string[]; contracts: number }[] }>('/api/care/teams', JSON_ACCEPT);
-export const createContract = (body: Record<string, unknown>) => apiRequest<{ contracts: { episodeId: string }[] }>('/api/care/contracts', { ...JSON_ACCEPT, body });
-export const renewContract = (episodeId: string) => apiRequest(`/api/care/contracts/${episodeId}/renew`, { ...JSON_ACCEPT, method: 'POST', body: {} });
-export const getReferrals = (q: Record<string, string | undefined>) => apiRequest<{ rows: ReferralRow[] }>(`/api/care/referrals${qs(q)}`, JSON_ACCEPT);
-export const createReferral = (body: Record<string, unknown>) => apiRequest<{ taskId: string }>('/api/care/referrals', { ...JSON_ACCEPT, body });
+export const getContracts = (q: Record<string, string | undefined>) =>
+  apiRequest<{ rows: ContractRow[] }>(`/api/care/contracts${qs(q)}`, JSON_ACCEPT);
+export const getTeams = () =>
+  apiRequest<{ rows: { teamId: string; name: string; organizationId: string; members: string[]; contracts: number }[] }>(
+    '/api/care/teams',
+    JSON_ACCEPT,
+  );
+export const createContract = (body: Record<string, unknown>) =>
+  apiRequest<{ contracts: { episodeId: string }[] }>('/api/care/contracts', { ...JSON_ACCEPT, body });
+export const renewContract = (episodeId: string) =>
+  apiRequest(`/api/care/contracts/${episodeId}/renew`, { ...JSON_ACCEPT, method: 'POST', body: {} });
+export const getReferrals = (q: Record<string, string | undefined>) =>
+  apiRequest<{ rows: ReferralRow[] }>(`/api/care/referrals${qs(q)}`, JSON_ACCEPT);
+export const createReferral = (body: Record<string, unknown>) =>
+  apiRequest<{ taskId: string }>('/api/care/referrals', { ...JSON_ACCEPT, body });
 export interface KeyPopulationRow {
   source: string;
   patientId: string;
@@ -116,10 +135,14 @@ export interface KeyPopulationRow {
   end: string | null;
   note: string | null;
 }
-export const getKeyPopulations = (q: Record<string, string | undefined>) => apiRequest<{ rows: KeyPopulationRow[] }>(`/api/care/key-populations${qs(q)}`, JSON_ACCEPT);
-export const flagKeyPopulation = (body: { patientId: string; population: string; start?: string; note?: string }) => apiRequest<{ flagId: string }>('/api/care/key-populations', { ...JSON_ACCEPT, body });
-export const endKeyPopulationFlag = (flagId: string) => apiRequest(`/api/care/key-populations/${encodeURIComponent(flagId)}/end`, { ...JSON_ACCEPT, body: {} });
-export const decideReferral = (taskId: string, body: Record<string, unknown>) => apiRequest(`/api/care/referrals/${taskId}/decision`, { ...JSON_ACCEPT, body });
+export const getKeyPopulations = (q: Record<string, string | undefined>) =>
+  apiRequest<{ rows: KeyPopulationRow[] }>(`/api/care/key-populations${qs(q)}`, JSON_ACCEPT);
+export const flagKeyPopulation = (body: { patientId: string; population: string; start?: string; note?: string }) =>
+  apiRequest<{ flagId: string }>('/api/care/key-populations', { ...JSON_ACCEPT, body });
+export const endKeyPopulationFlag = (flagId: string) =>
+  apiRequest(`/api/care/key-populations/${encodeURIComponent(flagId)}/end`, { ...JSON_ACCEPT, body: {} });
+export const decideReferral = (taskId: string, body: Record<string, unknown>) =>
+  apiRequest(`/api/care/referrals/${taskId}/decision`, { ...JSON_ACCEPT, body });
 
 export interface Recommendation {
   resourceType: 'ImmunizationRecommendation';
@@ -134,7 +157,8 @@ export interface Recommendation {
     doseNumberPositiveInt: number;
   }[];
 }
-export const getRecommendation = (id: string) => apiRequest<Recommendation>(`/api/immunization/residents/${encodeURIComponent(id)}/recommendation`, JSON_ACCEPT);
+export const getRecommendation = (id: string) =>
+  apiRequest<Recommendation>(`/api/immunization/residents/${encodeURIComponent(id)}/recommendation`, JSON_ACCEPT);
 
 export interface IndicatorValue {
   indicator: string;
@@ -149,6 +173,10 @@ export interface IndicatorResponse {
   definitions: { code: string; name: string; numerator: string; denominator: string; source: string }[];
   values: IndicatorValue[];
 }
-export const getIndicators = (q: Record<string, string | undefined>) => apiRequest<IndicatorResponse>(`/api/indicators${qs(q)}`, JSON_ACCEPT);
+export const getIndicators = (q: Record<string, string | undefined>) =>
+  apiRequest<IndicatorResponse>(`/api/indicators${qs(q)}`, JSON_ACCEPT);
 export const getIndicatorResidents = (code: string, q: Record<string, string | undefined>) =>
-  apiRequest<{ total: number; rows: { patientId: string; name: string | null; group: string; inNumerator: boolean; detail?: Record<string, unknown> }[] }>(`/api/indicators/${code}/residents${qs(q)}`, JSON_ACCEPT);
+  apiRequest<{
+    total: number;
+    rows: { patientId: string; name: string | null; group: string; inNumerator: boolean; detail?: Record<string, unknown> }[];
+  }>(`/api/indicators/${code}/residents${qs(q)}`, JSON_ACCEPT);

@@ -6,7 +6,15 @@ import { t } from '../i18n/i18n.js';
 import { recordFollowUp, type FollowUpResult, type WorkRow } from './chronic.resource.js';
 import { decisionLabel, diseaseLabel } from './labels.js';
 
-const SYMPTOMS = ['severe-headache', 'vomiting', 'chest-pain', 'impaired-consciousness', 'dyspnoea', 'blurred-vision', 'palpitations'] as const;
+const SYMPTOMS = [
+  'severe-headache',
+  'vomiting',
+  'chest-pain',
+  'impaired-consciousness',
+  'dyspnoea',
+  'blurred-vision',
+  'palpitations',
+] as const;
 const symptomLabel = (code: (typeof SYMPTOMS)[number]) =>
   ({
     'severe-headache': t('chronic.sym.severe-headache', '剧烈头痛'),
@@ -18,7 +26,15 @@ const symptomLabel = (code: (typeof SYMPTOMS)[number]) =>
     palpitations: t('chronic.sym.palpitations', '心悸'),
   })[code];
 
-export function FollowUpDrawer({ row, onClose, onSaved }: { row: Pick<WorkRow, 'patientId' | 'name' | 'disease'>; onClose: () => void; onSaved: () => void }) {
+export function FollowUpDrawer({
+  row,
+  onClose,
+  onSaved,
+}: {
+  row: Pick<WorkRow, 'patientId' | 'name' | 'disease'>;
+  onClose: () => void;
+  onSaved: () => void;
+}) {
   const { message } = App.useApp();
   const [form] = Form.useForm();
   const [result, setResult] = useState<FollowUpResult | null>(null);
@@ -48,8 +64,17 @@ export function FollowUpDrawer({ row, onClose, onSaved }: { row: Pick<WorkRow, '
     }
   };
   return (
-    <Drawer open width={560} onClose={onClose} title={`${t('chronic.fu.title', '慢病随访')} · ${row.name ?? row.patientId} · ${diseaseLabel(row.disease)}`}>
-      <Form form={form} layout="vertical" initialValues={{ date: dayjs(), mode: 'face-to-face', adherence: 'regular', adverseReaction: 'none' }}>
+    <Drawer
+      open
+      width={560}
+      onClose={onClose}
+      title={`${t('chronic.fu.title', '慢病随访')} · ${row.name ?? row.patientId} · ${diseaseLabel(row.disease)}`}
+    >
+      <Form
+        form={form}
+        layout="vertical"
+        initialValues={{ date: dayjs(), mode: 'face-to-face', adherence: 'regular', adverseReaction: 'none' }}
+      >
         <Space wrap>
           <Form.Item name="date" label={t('chronic.fu.date', '随访日期')} rules={[{ required: true }]}>
             <DatePicker disabledDate={(d) => d.isAfter(dayjs(), 'day')} />
@@ -125,7 +150,13 @@ export function FollowUpDrawer({ row, onClose, onSaved }: { row: Pick<WorkRow, '
       {result && (
         <Alert
           style={{ marginTop: 16 }}
-          type={result.plans.some((p) => p.decision === 'urgent-referral') ? 'error' : result.plans.some((p) => p.decision !== 'routine') ? 'warning' : 'success'}
+          type={
+            result.plans.some((p) => p.decision === 'urgent-referral')
+              ? 'error'
+              : result.plans.some((p) => p.decision !== 'routine')
+                ? 'warning'
+                : 'success'
+          }
           message={t('chronic.fu.next', '下次随访（规则集 {v}）', { v: result.ruleVersion })}
           description={
             <Descriptions size="small" column={1}>

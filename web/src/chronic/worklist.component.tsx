@@ -19,27 +19,58 @@ export function WorklistPage({ doctor, team }: { doctor?: string; team?: string 
   const [doctorId, setDoctorId] = useState(doctor ?? '');
   const [open, setOpen] = useState<WorkRow | null>(null);
   const load = useCallback(
-    () => getWorklist({ doctor: doctorId || undefined, team, asOf }).then(setData).catch((e: Error) => message.error(e.message)),
+    () =>
+      getWorklist({ doctor: doctorId || undefined, team, asOf })
+        .then(setData)
+        .catch((e: Error) => message.error(e.message)),
     [doctorId, team, asOf, message],
   );
   useEffect(() => void load(), [load]);
 
   const columns: TableColumnsType<WorkRow> = [
-    { title: t('chronic.col.name', '姓名'), dataIndex: 'name', render: (v: string | null, r) => <a href={`#/residents/${r.patientId}`}>{v ?? r.patientId}</a> },
-    { title: t('chronic.col.disease', '病种'), dataIndex: 'disease', render: (d: string) => <Tag color={d === 'htn' ? 'red' : 'blue'}>{diseaseLabel(d)}</Tag> },
+    {
+      title: t('chronic.col.name', '姓名'),
+      dataIndex: 'name',
+      render: (v: string | null, r) => <a href={`#/residents/${r.patientId}`}>{v ?? r.patientId}</a>,
+    },
+    {
+      title: t('chronic.col.disease', '病种'),
+      dataIndex: 'disease',
+      render: (d: string) => <Tag color={d === 'htn' ? 'red' : 'blue'}>{diseaseLabel(d)}</Tag>,
+    },
     { title: t('chronic.col.nextDue', '应随访日期'), dataIndex: 'nextDue' },
     { title: t('chronic.col.lastVisit', '上次随访'), dataIndex: 'lastVisit', render: (v: string | null) => v ?? '—' },
     { title: t('chronic.col.decision', '上次结论'), dataIndex: 'decision', render: (d: string | null) => decisionLabel(d) },
     {
       title: t('chronic.col.controlled', '控制情况'),
       dataIndex: 'controlled',
-      render: (c: boolean | null) => (c === null ? '—' : c ? <Tag color="green">{t('chronic.controlled', '达标')}</Tag> : <Tag color="orange">{t('chronic.uncontrolled', '未达标')}</Tag>),
+      render: (c: boolean | null) =>
+        c === null ? (
+          '—'
+        ) : c ? (
+          <Tag color="green">{t('chronic.controlled', '达标')}</Tag>
+        ) : (
+          <Tag color="orange">{t('chronic.uncontrolled', '未达标')}</Tag>
+        ),
     },
-    { title: '', key: 'act', render: (_: unknown, r) => <Button size="small" type="primary" onClick={() => setOpen(r)}>{t('chronic.recordFollowUp', '录入随访')}</Button> },
+    {
+      title: '',
+      key: 'act',
+      render: (_: unknown, r) => (
+        <Button size="small" type="primary" onClick={() => setOpen(r)}>
+          {t('chronic.recordFollowUp', '录入随访')}
+        </Button>
+      ),
+    },
   ];
   const refColumns: TableColumnsType<ReferralRow> = [
     { title: t('chronic.col.name', '姓名'), dataIndex: 'name', render: (v: string | null, r) => v ?? r.patientId },
-    { title: t('care.col.direction', '方向'), dataIndex: 'direction', render: (d: string) => (d === 'down' ? <Tag color="purple">{t('care.down', '下转')}</Tag> : <Tag color="geekblue">{t('care.up', '上转')}</Tag>) },
+    {
+      title: t('care.col.direction', '方向'),
+      dataIndex: 'direction',
+      render: (d: string) =>
+        d === 'down' ? <Tag color="purple">{t('care.down', '下转')}</Tag> : <Tag color="geekblue">{t('care.up', '上转')}</Tag>,
+    },
     { title: t('care.col.reason', '原因'), dataIndex: 'reason' },
     { title: t('care.col.status', '状态'), dataIndex: 'status' },
     { title: t('care.col.dueOn', '随访期限'), dataIndex: 'dueOn', render: (v: string | null) => v ?? '—' },
@@ -52,7 +83,16 @@ export function WorklistPage({ doctor, team }: { doctor?: string; team?: string 
         <Badge count={data?.[key].length ?? 0} color={color} showZero overflowCount={999} />
       </Space>
     ),
-    children: <Table rowKey={(r) => `${r.patientId}-${r.disease}`} size="small" columns={columns} dataSource={data?.[key] ?? []} pagination={{ pageSize: 20 }} loading={!data} />,
+    children: (
+      <Table
+        rowKey={(r) => `${r.patientId}-${r.disease}`}
+        size="small"
+        columns={columns}
+        dataSource={data?.[key] ?? []}
+        pagination={{ pageSize: 20 }}
+        loading={!data}
+      />
+    ),
   });
   return (
     <>
@@ -61,8 +101,19 @@ export function WorklistPage({ doctor, team }: { doctor?: string; team?: string 
         crumbs={[{ title: t('nav.chronic', '慢病与家庭医生') }, { title: t('chronic.worklist', '工作清单') }]}
         extra={
           <Space>
-            <Input.Search allowClear placeholder={t('chronic.doctorId', '医生编号（空=全部）')} defaultValue={doctorId} onSearch={setDoctorId} style={{ width: 220 }} />
-            <DatePicker allowClear placeholder={t('chronic.asOf', '查看日期')} onChange={(d) => setAsOf(d ? d.format('YYYY-MM-DD') : undefined)} value={asOf ? dayjs(asOf) : null} />
+            <Input.Search
+              allowClear
+              placeholder={t('chronic.doctorId', '医生编号（空=全部）')}
+              defaultValue={doctorId}
+              onSearch={setDoctorId}
+              style={{ width: 220 }}
+            />
+            <DatePicker
+              allowClear
+              placeholder={t('chronic.asOf', '查看日期')}
+              onChange={(d) => setAsOf(d ? d.format('YYYY-MM-DD') : undefined)}
+              value={asOf ? dayjs(asOf) : null}
+            />
           </Space>
         }
       />
@@ -86,7 +137,9 @@ export function WorklistPage({ doctor, team }: { doctor?: string; team?: string 
                 <Badge count={data?.referrals.length ?? 0} showZero color="#2f54eb" />
               </Space>
             ),
-            children: <Table rowKey="taskId" size="small" columns={refColumns} dataSource={data?.referrals ?? []} pagination={{ pageSize: 20 }} />,
+            children: (
+              <Table rowKey="taskId" size="small" columns={refColumns} dataSource={data?.referrals ?? []} pagination={{ pageSize: 20 }} />
+            ),
           },
         ]}
       />

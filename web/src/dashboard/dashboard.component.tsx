@@ -1,13 +1,6 @@
 /** 工作台: a welcome and the ways into each module. */
 import { Card, Col, Row, Tag, Typography } from 'antd';
-import {
-  AlertOutlined,
-  BarChartOutlined,
-  FileSearchOutlined,
-  HeartOutlined,
-  TeamOutlined,
-  AuditOutlined,
-} from '@ant-design/icons';
+import { AlertOutlined, BarChartOutlined, FileSearchOutlined, HeartOutlined, TeamOutlined, AuditOutlined } from '@ant-design/icons';
 import type { ReactNode } from 'react';
 import { hasRole, type SessionUser } from '../api/session.js';
 import { t } from '../i18n/i18n.js';

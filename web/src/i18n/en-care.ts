@@ -166,19 +166,24 @@ export const enCare: Record<string, string> = {
   'ind.no': 'No',
   'ind.detail': 'Details',
   'ind.def.htn-standard-management.name': 'Hypertension: standardised management rate',
-  'ind.def.htn-standard-management.numerator': 'Patients with ≥ 4 follow-ups in the period (rule set minFollowUpsPerYear), every one on time (no later than the due date set by the previous visit + onTimeToleranceDays)',
+  'ind.def.htn-standard-management.numerator':
+    'Patients with ≥ 4 follow-ups in the period (rule set minFollowUpsPerYear), every one on time (no later than the due date set by the previous visit + onTimeToleranceDays)',
   'ind.def.htn-standard-management.denominator': 'Patients under management: in the registry with at least 1 follow-up in the period',
   'ind.def.htn-control.name': 'Hypertension: blood pressure control rate',
-  'ind.def.htn-control.numerator': 'Patients whose latest follow-up in the period had blood pressure at target (age and comorbidity targets of the rule set in force that day)',
+  'ind.def.htn-control.numerator':
+    'Patients whose latest follow-up in the period had blood pressure at target (age and comorbidity targets of the rule set in force that day)',
   'ind.def.htn-control.denominator': 'Patients under management: in the registry with at least 1 follow-up in the period',
   'ind.def.dm-standard-management.name': 'Type 2 diabetes: standardised management rate',
-  'ind.def.dm-standard-management.numerator': 'Patients with ≥ 4 follow-ups in the period (rule set minFollowUpsPerYear), every one on time (no later than the due date set by the previous visit + onTimeToleranceDays)',
+  'ind.def.dm-standard-management.numerator':
+    'Patients with ≥ 4 follow-ups in the period (rule set minFollowUpsPerYear), every one on time (no later than the due date set by the previous visit + onTimeToleranceDays)',
   'ind.def.dm-standard-management.denominator': 'Patients under management: in the registry with at least 1 follow-up in the period',
   'ind.def.dm-control.name': 'Type 2 diabetes: glucose control rate',
-  'ind.def.dm-control.numerator': 'Patients whose latest follow-up in the period had glucose at target (fasting glucose, else HbA1c; targets of the rule set in force that day)',
+  'ind.def.dm-control.numerator':
+    'Patients whose latest follow-up in the period had glucose at target (fasting glucose, else HbA1c; targets of the rule set in force that day)',
   'ind.def.dm-control.denominator': 'Patients under management: in the registry with at least 1 follow-up in the period',
   'ind.def.contract-coverage.name': 'Family-doctor contract coverage',
-  'ind.def.contract-coverage.numerator': 'Living registered residents with a valid contract (EpisodeOfCare active, period covering the period end)',
+  'ind.def.contract-coverage.numerator':
+    'Living registered residents with a valid contract (EpisodeOfCare active, period covering the period end)',
   'ind.def.contract-coverage.denominator':
     'Living registered residents at the period end (by key population: aged 65+, children 0–6, chronic patients (in the hypertension or diabetes registry), pregnant women (a pregnancy in progress at the period end: Condition SNOMED 77386006 / ICD-10 Z33–Z35, O00–O48, or a pregnancy EpisodeOfCare), disabled residents and special-hardship families (staff Flag in force at the period end))',
   'ind.def.vaccine-coverage.name': 'National immunization programme coverage (by birth cohort)',

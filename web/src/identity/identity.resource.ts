@@ -33,9 +33,18 @@ export interface PersonView {
   householdGroups?: { group: string; addressKey: string }[];
 }
 
-export const fetchReview = (signal?: AbortSignal) => apiRequest<{ items: ReviewItem[]; thresholds: { upper: number; lower: number } }>('/api/identity/review', { signal, accept: 'application/json' });
-export const acceptReview = (id: number) => apiRequest<{ event: number }>(`/api/identity/review/${id}/link`, { method: 'POST', accept: 'application/json' });
-export const rejectReview = (id: number) => apiRequest<{ ok: boolean }>(`/api/identity/review/${id}/reject`, { method: 'POST', accept: 'application/json' });
-export const fetchPersonOfPatient = (patientId: string, signal?: AbortSignal) => apiRequest<PersonView>(`/api/identity/patients/${encodeURIComponent(patientId)}/person`, { signal, accept: 'application/json' });
-export const unlinkPatient = (patient: string) => apiRequest<{ event: number; person: string }>('/api/identity/unlink', { method: 'POST', body: { patient }, accept: 'application/json' });
-export const undoEvent = (id: number) => apiRequest<{ event: number }>(`/api/identity/events/${id}/undo`, { method: 'POST', accept: 'application/json' });
+export const fetchReview = (signal?: AbortSignal) =>
+  apiRequest<{ items: ReviewItem[]; thresholds: { upper: number; lower: number } }>('/api/identity/review', {
+    signal,
+    accept: 'application/json',
+  });
+export const acceptReview = (id: number) =>
+  apiRequest<{ event: number }>(`/api/identity/review/${id}/link`, { method: 'POST', accept: 'application/json' });
+export const rejectReview = (id: number) =>
+  apiRequest<{ ok: boolean }>(`/api/identity/review/${id}/reject`, { method: 'POST', accept: 'application/json' });
+export const fetchPersonOfPatient = (patientId: string, signal?: AbortSignal) =>
+  apiRequest<PersonView>(`/api/identity/patients/${encodeURIComponent(patientId)}/person`, { signal, accept: 'application/json' });
+export const unlinkPatient = (patient: string) =>
+  apiRequest<{ event: number; person: string }>('/api/identity/unlink', { method: 'POST', body: { patient }, accept: 'application/json' });
+export const undoEvent = (id: number) =>
+  apiRequest<{ event: number }>(`/api/identity/events/${id}/undo`, { method: 'POST', accept: 'application/json' });

@@ -25,7 +25,12 @@ export function PersonFacilitiesCard({ patientId }: { patientId: string }) {
   }, [patientId]);
   if (!person) return null;
   return (
-    <Card size="small" title={t('identity.facilities', '跨机构记录（同一居民）')} style={{ marginBottom: 16 }} className="yf-person-facilities">
+    <Card
+      size="small"
+      title={t('identity.facilities', '跨机构记录（同一居民）')}
+      style={{ marginBottom: 16 }}
+      className="yf-person-facilities"
+    >
       <Table
         size="small"
         rowKey="patientId"
@@ -37,7 +42,12 @@ export function PersonFacilitiesCard({ patientId }: { patientId: string }) {
           {
             title: t('identity.record', '记录'),
             key: 'r',
-            render: (_, p) => (p.patientId === patientId ? <Typography.Text type="secondary">{t('identity.thisRecord', '本记录')}</Typography.Text> : <a href={`#/residents/${p.patientId}`}>{p.patientId}</a>),
+            render: (_, p) =>
+              p.patientId === patientId ? (
+                <Typography.Text type="secondary">{t('identity.thisRecord', '本记录')}</Typography.Text>
+              ) : (
+                <a href={`#/residents/${p.patientId}`}>{p.patientId}</a>
+              ),
           },
           {
             title: t('identity.assurance', '关联依据'),

@@ -28,7 +28,8 @@ function Comparison({ a, b }: { a: IdentityData | null; b: IdentityData | null }
     <table className="yf-identity-compare">
       <tbody>
         {FIELD_LABELS.map(([field, key, label]) => {
-          const show = (r: IdentityData | null) => (field === 'sex' ? sexLabel(r?.sex) : field === 'idRaw' ? maskId(r?.idRaw) : String(r?.[field] ?? ''));
+          const show = (r: IdentityData | null) =>
+            field === 'sex' ? sexLabel(r?.sex) : field === 'idRaw' ? maskId(r?.idRaw) : String(r?.[field] ?? '');
           const va = show(a);
           const vb = show(b);
           const differs = va !== vb && va !== '' && vb !== '';
@@ -108,8 +109,12 @@ export function ReviewQueuePage() {
       width: 200,
       render: (_, i) => (
         <Space>
-          <Button type="primary" size="small" onClick={() => void act(i, true)}>{t('identity.same', '同一人')}</Button>
-          <Button size="small" onClick={() => void act(i, false)}>{t('identity.different', '不同人')}</Button>
+          <Button type="primary" size="small" onClick={() => void act(i, true)}>
+            {t('identity.same', '同一人')}
+          </Button>
+          <Button size="small" onClick={() => void act(i, false)}>
+            {t('identity.different', '不同人')}
+          </Button>
         </Space>
       ),
     },
@@ -120,19 +125,36 @@ export function ReviewQueuePage() {
       <PageHeader
         title={t('identity.review', '身份核查')}
         crumbs={[{ title: t('nav.integration', '数据接入') }, { title: t('identity.review', '身份核查') }]}
-        extra={<Button icon={<ReloadOutlined />} onClick={refresh}>{t('common.refresh', '刷新')}</Button>}
+        extra={
+          <Button icon={<ReloadOutlined />} onClick={refresh}>
+            {t('common.refresh', '刷新')}
+          </Button>
+        }
       />
       {thresholds && (
         <Alert
           type="info"
           showIcon
           style={{ marginBottom: 16 }}
-          message={t('identity.explain', '匹配分介于 {lower} 与 {upper} 之间的记录需要人工确认；身份证号一致或分数高于上限的记录已自动合并。').replace('{lower}', String(thresholds.lower)).replace('{upper}', String(thresholds.upper))}
+          message={t(
+            'identity.explain',
+            '匹配分介于 {lower} 与 {upper} 之间的记录需要人工确认；身份证号一致或分数高于上限的记录已自动合并。',
+          )
+            .replace('{lower}', String(thresholds.lower))
+            .replace('{upper}', String(thresholds.upper))}
         />
       )}
       {error && <Alert type="error" showIcon message={error} style={{ marginBottom: 16 }} />}
       <Card>
-        <Table rowKey="id" size="small" loading={loading} columns={columns} dataSource={items} locale={{ emptyText: <Empty description={t('identity.noneOpen', '没有待核查的记录')} /> }} pagination={{ pageSize: 10 }} />
+        <Table
+          rowKey="id"
+          size="small"
+          loading={loading}
+          columns={columns}
+          dataSource={items}
+          locale={{ emptyText: <Empty description={t('identity.noneOpen', '没有待核查的记录')} /> }}
+          pagination={{ pageSize: 10 }}
+        />
       </Card>
     </div>
   );

@@ -10,7 +10,8 @@ type Definition = IndicatorResponse['definitions'][number];
 /** Definitions come from the server in Chinese; other languages use the keys ind.def.<code>.*. */
 const defText = (d: Definition, part: 'name' | 'numerator' | 'denominator') => t(`ind.def.${d.code}.${part}`, d[part]);
 /** Contract coverage groups by key population; vaccine coverage by dose (a code such as MMR-1). */
-const populationText = (v: IndicatorValue) => (v.population && v.indicator === 'contract-coverage' ? populationLabel(v.population) : (v.population ?? ''));
+const populationText = (v: IndicatorValue) =>
+  v.population && v.indicator === 'contract-coverage' ? populationLabel(v.population) : (v.population ?? '');
 
 export function IndicatorsPage() {
   const { message } = App.useApp();
@@ -19,7 +20,13 @@ export function IndicatorsPage() {
   const [data, setData] = useState<IndicatorResponse | null>(null);
   const [drill, setDrill] = useState<IndicatorValue | null>(null);
   const [rows, setRows] = useState<Awaited<ReturnType<typeof getIndicatorResidents>>['rows']>([]);
-  const load = useCallback(() => getIndicators({ period, groupBy }).then(setData).catch((e: Error) => message.error(e.message)), [period, groupBy, message]);
+  const load = useCallback(
+    () =>
+      getIndicators({ period, groupBy })
+        .then(setData)
+        .catch((e: Error) => message.error(e.message)),
+    [period, groupBy, message],
+  );
   useEffect(() => void load(), [load]);
   useEffect(() => {
     if (!drill) return;
@@ -38,7 +45,12 @@ export function IndicatorsPage() {
         crumbs={[{ title: t('nav.indicators', '指标与决策') }]}
         extra={
           <Space>
-            <Input.Search defaultValue={period} onSearch={setPeriod} style={{ width: 240 }} placeholder={t('ind.periodHint', '2025 或 2025-01-01/2025-06-30')} />
+            <Input.Search
+              defaultValue={period}
+              onSearch={setPeriod}
+              style={{ width: 240 }}
+              placeholder={t('ind.periodHint', '2025 或 2025-01-01/2025-06-30')}
+            />
             <Segmented
               value={groupBy}
               onChange={(v) => setGroupBy(String(v))}
@@ -61,7 +73,9 @@ export function IndicatorsPage() {
               key={def.code}
               size="small"
               title={
-                <Tooltip title={`${t('ind.numerator', '分子')}: ${defText(def, 'numerator')}; ${t('ind.denominator', '分母')}: ${defText(def, 'denominator')} (${def.source})`}>
+                <Tooltip
+                  title={`${t('ind.numerator', '分子')}: ${defText(def, 'numerator')}; ${t('ind.denominator', '分母')}: ${defText(def, 'denominator')} (${def.source})`}
+                >
                   <span>{defText(def, 'name')}</span>
                 </Tooltip>
               }
@@ -76,13 +90,23 @@ export function IndicatorsPage() {
                 dataSource={values}
                 columns={[
                   { title: t('ind.group', '分组'), dataIndex: 'group' },
-                  ...(values.some((v) => v.population) ? [{ title: t('ind.population', '人群/剂次'), dataIndex: 'population', render: (_: unknown, v: IndicatorValue) => populationText(v) }] : []),
+                  ...(values.some((v) => v.population)
+                    ? [
+                        {
+                          title: t('ind.population', '人群/剂次'),
+                          dataIndex: 'population',
+                          render: (_: unknown, v: IndicatorValue) => populationText(v),
+                        },
+                      ]
+                    : []),
                   { title: t('ind.numerator', '分子'), dataIndex: 'numerator' },
                   { title: t('ind.denominator', '分母'), dataIndex: 'denominator' },
                   {
                     title: t('ind.value', '率'),
                     dataIndex: 'value',
-                    render: (v: number | null, r: IndicatorValue) => <a onClick={() => setDrill(r)}>{v === null ? '—' : `${v.toFixed(1)}%`}</a>,
+                    render: (v: number | null, r: IndicatorValue) => (
+                      <a onClick={() => setDrill(r)}>{v === null ? '—' : `${v.toFixed(1)}%`}</a>
+                    ),
                   },
                 ]}
               />
@@ -90,14 +114,27 @@ export function IndicatorsPage() {
           );
         })}
       </Space>
-      <Drawer open={!!drill} width={640} onClose={() => setDrill(null)} title={drill ? `${name(drill.indicator)} · ${drill.group}${drill.population ? ` · ${populationText(drill)}` : ''}` : ''}>
+      <Drawer
+        open={!!drill}
+        width={640}
+        onClose={() => setDrill(null)}
+        title={drill ? `${name(drill.indicator)} · ${drill.group}${drill.population ? ` · ${populationText(drill)}` : ''}` : ''}
+      >
         <Table
           size="small"
           rowKey="patientId"
           dataSource={rows}
           columns={[
-            { title: t('chronic.col.name', '姓名'), dataIndex: 'name', render: (v: string | null, r) => <a href={`#/residents/${r.patientId}`}>{v ?? r.patientId}</a> },
-            { title: t('ind.inNumerator', '计入分子'), dataIndex: 'inNumerator', render: (b: boolean) => (b ? <Tag color="green">{t('ind.yes', '是')}</Tag> : <Tag>{t('ind.no', '否')}</Tag>) },
+            {
+              title: t('chronic.col.name', '姓名'),
+              dataIndex: 'name',
+              render: (v: string | null, r) => <a href={`#/residents/${r.patientId}`}>{v ?? r.patientId}</a>,
+            },
+            {
+              title: t('ind.inNumerator', '计入分子'),
+              dataIndex: 'inNumerator',
+              render: (b: boolean) => (b ? <Tag color="green">{t('ind.yes', '是')}</Tag> : <Tag>{t('ind.no', '否')}</Tag>),
+            },
             { title: t('ind.detail', '明细'), dataIndex: 'detail', render: (d?: Record<string, unknown>) => (d ? JSON.stringify(d) : '') },
           ]}
         />

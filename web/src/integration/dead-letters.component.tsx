@@ -1,6 +1,21 @@
 /** 数据接入 · HL7 死信队列: rejected HL7 v2 messages, their reason, correction and reprocessing. */
 import { useCallback, useEffect, useState } from 'react';
-import { Alert, App, Button, Card, Descriptions, Drawer, Empty, Input, Space, Statistic, Table, Tag, Typography, type TableColumnsType } from 'antd';
+import {
+  Alert,
+  App,
+  Button,
+  Card,
+  Descriptions,
+  Drawer,
+  Empty,
+  Input,
+  Space,
+  Statistic,
+  Table,
+  Tag,
+  Typography,
+  type TableColumnsType,
+} from 'antd';
 import { ReloadOutlined } from '@ant-design/icons';
 import { isAbort } from '../api/http.js';
 import { t } from '../i18n/i18n.js';
@@ -68,10 +83,24 @@ export function DeadLettersPage() {
     { title: t('hl7.facility', '发送机构'), dataIndex: 'facility', width: 130, render: (v: string | null) => v ?? '—' },
     { title: t('hl7.type', '消息类型'), dataIndex: 'messageType', width: 110, render: (v: string | null) => v ?? '—' },
     { title: t('hl7.controlId', '控制号'), dataIndex: 'controlId', width: 170, render: (v: string | null) => v ?? '—' },
-    { title: t('hl7.ack', '应答'), dataIndex: 'ackCode', width: 70, render: (v: string) => <Tag color={v === 'AR' ? 'red' : 'orange'}>{v}</Tag> },
+    {
+      title: t('hl7.ack', '应答'),
+      dataIndex: 'ackCode',
+      width: 70,
+      render: (v: string) => <Tag color={v === 'AR' ? 'red' : 'orange'}>{v}</Tag>,
+    },
     { title: t('hl7.reason', '拒收原因'), dataIndex: 'error', render: (v: string | null) => <Typography.Text>{v ?? '—'}</Typography.Text> },
     { title: t('hl7.attempts', '次数'), dataIndex: 'attempts', width: 60 },
-    { title: '', key: 'act', width: 100, render: (_, d) => <Button size="small" onClick={() => edit(d)}>{t('hl7.fix', '修正')}</Button> },
+    {
+      title: '',
+      key: 'act',
+      width: 100,
+      render: (_, d) => (
+        <Button size="small" onClick={() => edit(d)}>
+          {t('hl7.fix', '修正')}
+        </Button>
+      ),
+    },
   ];
 
   return (
@@ -79,33 +108,68 @@ export function DeadLettersPage() {
       <PageHeader
         title={t('hl7.deadLetters', 'HL7 消息死信队列')}
         crumbs={[{ title: t('nav.integration', '数据接入') }, { title: t('hl7.deadLetters', 'HL7 消息死信队列') }]}
-        extra={<Button icon={<ReloadOutlined />} onClick={refresh}>{t('common.refresh', '刷新')}</Button>}
+        extra={
+          <Button icon={<ReloadOutlined />} onClick={refresh}>
+            {t('common.refresh', '刷新')}
+          </Button>
+        }
       />
       {status && (
         <Card size="small" style={{ marginBottom: 16 }}>
           <Space size={48}>
             <Statistic title={t('hl7.port', 'MLLP 端口')} value={status.mllpPort} groupSeparator="" />
             <Statistic title={t('hl7.stored', '已入库')} value={status.messages.stored ?? 0} />
-            <Statistic title={t('hl7.rejected', '待处理')} value={status.messages.rejected ?? 0} valueStyle={{ color: (status.messages.rejected ?? 0) ? '#cf1322' : undefined }} />
+            <Statistic
+              title={t('hl7.rejected', '待处理')}
+              value={status.messages.rejected ?? 0}
+              valueStyle={{ color: (status.messages.rejected ?? 0) ? '#cf1322' : undefined }}
+            />
             <Statistic title={t('hl7.resolved', '已修正')} value={status.messages.resolved ?? 0} />
           </Space>
         </Card>
       )}
       {error && <Alert type="error" showIcon message={error} style={{ marginBottom: 16 }} />}
       <Card>
-        <Table rowKey="id" size="small" loading={loading} columns={columns} dataSource={items} locale={{ emptyText: <Empty description={t('hl7.none', '没有被拒收的消息')} /> }} pagination={{ pageSize: 20 }} />
+        <Table
+          rowKey="id"
+          size="small"
+          loading={loading}
+          columns={columns}
+          dataSource={items}
+          locale={{ emptyText: <Empty description={t('hl7.none', '没有被拒收的消息')} /> }}
+          pagination={{ pageSize: 20 }}
+        />
       </Card>
-      <Drawer width={760} open={!!open} onClose={() => setOpen(undefined)} title={`${t('hl7.fix', '修正')} #${open?.id ?? ''}`} destroyOnClose>
+      <Drawer
+        width={760}
+        open={!!open}
+        onClose={() => setOpen(undefined)}
+        title={`${t('hl7.fix', '修正')} #${open?.id ?? ''}`}
+        destroyOnClose
+      >
         {open && (
           <Space direction="vertical" style={{ width: '100%' }}>
-            <Descriptions size="small" column={2} bordered items={[
-              { key: 'f', label: t('hl7.facility', '发送机构'), children: open.facility ?? '—' },
-              { key: 'c', label: t('hl7.controlId', '控制号'), children: open.controlId ?? '—' },
-              { key: 'e', label: t('hl7.reason', '拒收原因'), children: open.error ?? '—', span: 2 },
-            ]} />
+            <Descriptions
+              size="small"
+              column={2}
+              bordered
+              items={[
+                { key: 'f', label: t('hl7.facility', '发送机构'), children: open.facility ?? '—' },
+                { key: 'c', label: t('hl7.controlId', '控制号'), children: open.controlId ?? '—' },
+                { key: 'e', label: t('hl7.reason', '拒收原因'), children: open.error ?? '—', span: 2 },
+              ]}
+            />
             <Typography.Text type="secondary">{t('hl7.editHint', '原始报文始终保留；修正后的报文单独保存并重新处理。')}</Typography.Text>
-            <Input.TextArea className="yf-hl7-editor" value={draft} onChange={(e) => setDraft(e.target.value)} autoSize={{ minRows: 10, maxRows: 28 }} style={{ fontFamily: 'monospace', fontSize: 12 }} />
-            <Button type="primary" loading={busy} onClick={() => void saveAndReprocess()}>{t('hl7.saveReprocess', '保存并重新处理')}</Button>
+            <Input.TextArea
+              className="yf-hl7-editor"
+              value={draft}
+              onChange={(e) => setDraft(e.target.value)}
+              autoSize={{ minRows: 10, maxRows: 28 }}
+              style={{ fontFamily: 'monospace', fontSize: 12 }}
+            />
+            <Button type="primary" loading={busy} onClick={() => void saveAndReprocess()}>
+              {t('hl7.saveReprocess', '保存并重新处理')}
+            </Button>
           </Space>
         )}
       </Drawer>

@@ -56,9 +56,7 @@ export function Demographics({ patient, record }: { patient: Patient; record: Re
               )}
               {patient.active === false && <Tag color="warning">{t('record.inactive', '档案已停用')}</Tag>}
             </Space>
-            <Typography.Text type="secondary">
-              {t('record.recordId', '档案编号 {id}', { id: patient.id ?? '' })}
-            </Typography.Text>
+            <Typography.Text type="secondary">{t('record.recordId', '档案编号 {id}', { id: patient.id ?? '' })}</Typography.Text>
           </div>
         </Space>
         <Space size={28} wrap className="yf-demographics-stats">
@@ -74,7 +72,12 @@ export function Demographics({ patient, record }: { patient: Patient; record: Re
           type="warning"
           showIcon
           style={{ marginTop: 16 }}
-          message={t('record.allergies', '过敏史：{list}', { list: allergies.map((a) => conceptText(a.code)).filter(Boolean).join('、') })}
+          message={t('record.allergies', '过敏史：{list}', {
+            list: allergies
+              .map((a) => conceptText(a.code))
+              .filter(Boolean)
+              .join('、'),
+          })}
         />
       )}
       <Descriptions
@@ -86,21 +89,36 @@ export function Demographics({ patient, record }: { patient: Patient; record: Re
           {
             key: 'birth',
             label: t('record.birthDate', '出生日期'),
-            children: patient.birthDate ? `${formatDate(patient.birthDate)}${deceased ? '' : t('record.ageParen', '（{age}）', { age: formatAge(patient.birthDate) })}` : dash,
+            children: patient.birthDate
+              ? `${formatDate(patient.birthDate)}${deceased ? '' : t('record.ageParen', '（{age}）', { age: formatAge(patient.birthDate) })}`
+              : dash,
           },
-          { key: 'idNumber', label: t('residents.col.idNumber', '公民身份号码'), children: idNumber ? <IdNumber value={idNumber} /> : dash },
+          {
+            key: 'idNumber',
+            label: t('residents.col.idNumber', '公民身份号码'),
+            children: idNumber ? <IdNumber value={idNumber} /> : dash,
+          },
           { key: 'phone', label: t('residents.col.phone', '电话'), children: residentPhone(patient) || dash },
           { key: 'address', label: t('residents.col.address', '现住址'), children: residentAddress(patient) || dash, span: 2 },
-          { key: 'marital', label: t('record.marital', '婚姻状况'), children: maritalStatusLabel(patient.maritalStatus?.coding?.[0]?.code) ?? (conceptText(patient.maritalStatus) || dash) },
+          {
+            key: 'marital',
+            label: t('record.marital', '婚姻状况'),
+            children: maritalStatusLabel(patient.maritalStatus?.coding?.[0]?.code) ?? (conceptText(patient.maritalStatus) || dash),
+          },
           {
             key: 'managing',
             label: t('record.managingOrg', '管理机构'),
-            children: patient.managingOrganization?.display ?? record.referenceNames.get(patient.managingOrganization?.reference ?? '') ?? dash,
+            children:
+              patient.managingOrganization?.display ?? record.referenceNames.get(patient.managingOrganization?.reference ?? '') ?? dash,
           },
           {
             key: 'gp',
             label: t('record.gp', '家庭医生'),
-            children: (patient.generalPractitioner ?? []).map((gp) => gp.display).filter(Boolean).join('、') || dash,
+            children:
+              (patient.generalPractitioner ?? [])
+                .map((gp) => gp.display)
+                .filter(Boolean)
+                .join('、') || dash,
           },
           {
             key: 'identifiers',

@@ -1,25 +1,10 @@
 /** The record's lists: 诊断, 用药, 检验检查, 预防接种, 手术/操作, each as a table with an empty state. */
 import { useState } from 'react';
 import { Empty, Select, Space, Table, Tag, Typography, type TableColumnsType } from 'antd';
-import type {
-  CodeableConcept,
-  Condition,
-  Dosage,
-  Immunization,
-  MedicationRequest,
-  Observation,
-  Procedure,
-} from '../api/fhir.types.js';
+import type { CodeableConcept, Condition, Dosage, Immunization, MedicationRequest, Observation, Procedure } from '../api/fhir.types.js';
 import { t } from '../i18n/i18n.js';
 import { conceptText, formatDate, formatDateTime, formatPeriod } from '../shared/format.js';
-import {
-  clinicalStatusColor,
-  clinicalStatusLabel,
-  codeSystemLabel,
-  interpretationLabel,
-  statusColor,
-  statusLabel,
-} from './labels.js';
+import { clinicalStatusColor, clinicalStatusLabel, codeSystemLabel, interpretationLabel, statusColor, statusLabel } from './labels.js';
 import { observationTime } from './record.model.js';
 
 const dash = <Typography.Text type="secondary">—</Typography.Text>;
@@ -125,7 +110,11 @@ export function MedicationsTable({ medications, names }: { medications: Medicati
     {
       title: t('medications.name', '药品'),
       key: 'name',
-      render: (_, m) => conceptText(m.medicationCodeableConcept) || m.medicationReference?.display || (m.medicationReference?.reference && names?.get(m.medicationReference.reference)) || dash,
+      render: (_, m) =>
+        conceptText(m.medicationCodeableConcept) ||
+        m.medicationReference?.display ||
+        (m.medicationReference?.reference && names?.get(m.medicationReference.reference)) ||
+        dash,
     },
     {
       title: t('medications.dosage', '用法用量'),
@@ -166,7 +155,10 @@ export function observationValue(obs: Observation): string {
   if (obs.valueInteger !== undefined) return String(obs.valueInteger);
   if (obs.component?.length) {
     return obs.component
-      .map((c) => `${conceptText(c.code)} ${c.valueQuantity?.value !== undefined ? round(c.valueQuantity.value) : (c.valueString ?? conceptText(c.valueCodeableConcept))}`)
+      .map(
+        (c) =>
+          `${conceptText(c.code)} ${c.valueQuantity?.value !== undefined ? round(c.valueQuantity.value) : (c.valueString ?? conceptText(c.valueCodeableConcept))}`,
+      )
       .join('；');
   }
   return '';
@@ -199,11 +191,22 @@ export function LabsTable({ labs }: { labs: Observation[] }) {
         const text = observationValue(o);
         const flag = o.interpretation?.[0]?.coding?.[0]?.code;
         const abnormal = !!flag && flag !== 'N' && flag !== 'NEG';
-        return text ? <Typography.Text strong={abnormal} type={abnormal ? 'danger' : undefined}>{text}</Typography.Text> : dash;
+        return text ? (
+          <Typography.Text strong={abnormal} type={abnormal ? 'danger' : undefined}>
+            {text}
+          </Typography.Text>
+        ) : (
+          dash
+        );
       },
     },
     { title: t('labs.range', '参考范围'), key: 'range', width: 120, render: (_, o) => referenceRange(o) || dash },
-    { title: t('labs.code', 'LOINC'), key: 'code', width: 110, render: (_, o) => <span className="yf-mono">{o.code.coding?.[0]?.code ?? ''}</span> },
+    {
+      title: t('labs.code', 'LOINC'),
+      key: 'code',
+      width: 110,
+      render: (_, o) => <span className="yf-mono">{o.code.coding?.[0]?.code ?? ''}</span>,
+    },
     { title: t('labs.date', '检验日期'), key: 'date', width: 150, render: (_, o) => formatDateTime(observationTime(o)) || dash },
     {
       title: t('labs.interpretation', '判读'),

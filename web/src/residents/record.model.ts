@@ -63,7 +63,10 @@ function ofType<T extends Resource>(resources: Resource[], type: T['resourceType
   return resources.filter((r): r is T => r.resourceType === type);
 }
 
-const newestFirst = <T>(time: (item: T) => string | undefined) => (a: T, b: T) => timeOf(time(b)) - timeOf(time(a));
+const newestFirst =
+  <T>(time: (item: T) => string | undefined) =>
+  (a: T, b: T) =>
+    timeOf(time(b)) - timeOf(time(a));
 const oldestFirst = (a: Point, b: Point) => timeOf(a[0]) - timeOf(b[0]);
 
 export function observationTime(observation: Observation): string | undefined {
@@ -187,9 +190,7 @@ export function buildRecordModel(resources: Resource[]): RecordModel {
     observations,
     labs: observations.filter(isLaboratory).sort(newestFirst(observationTime)),
     immunizations: ofType<Immunization>(resources, 'Immunization').sort(newestFirst((i) => i.occurrenceDateTime)),
-    procedures: ofType<Procedure>(resources, 'Procedure').sort(
-      newestFirst((p) => p.performedDateTime ?? p.performedPeriod?.start),
-    ),
+    procedures: ofType<Procedure>(resources, 'Procedure').sort(newestFirst((p) => p.performedDateTime ?? p.performedPeriod?.start)),
     allergies: ofType<AllergyIntolerance>(resources, 'AllergyIntolerance'),
     reports: ofType<DiagnosticReport>(resources, 'DiagnosticReport').sort(newestFirst((r) => r.effectiveDateTime ?? r.issued)),
     carePlans: ofType<CarePlan>(resources, 'CarePlan').sort(newestFirst((c) => c.period?.start)),

@@ -15,7 +15,11 @@ function GenderCell({ gender }: { gender?: string }) {
   const label = genderLabel(gender);
   if (!label) return <Typography.Text type="secondary">—</Typography.Text>;
   const icon =
-    gender === 'male' ? <ManOutlined style={{ color: '#1677ff' }} /> : gender === 'female' ? <WomanOutlined style={{ color: '#eb2f96' }} /> : null;
+    gender === 'male' ? (
+      <ManOutlined style={{ color: '#1677ff' }} />
+    ) : gender === 'female' ? (
+      <WomanOutlined style={{ color: '#eb2f96' }} />
+    ) : null;
   return (
     <Space size={4}>
       {icon}
@@ -97,7 +101,10 @@ export function ResidentListPage({ query }: { query: string }) {
 
   return (
     <div data-testid="resident-list">
-      <PageHeader title={t('nav.residents', '居民档案')} crumbs={[{ title: t('nav.home', '首页/工作台'), href: '#/' }, { title: t('nav.residents', '居民档案') }]} />
+      <PageHeader
+        title={t('nav.residents', '居民档案')}
+        crumbs={[{ title: t('nav.home', '首页/工作台'), href: '#/' }, { title: t('nav.residents', '居民档案') }]}
+      />
       <Card>
         <Space direction="vertical" size={16} style={{ width: '100%' }}>
           <Input.Search

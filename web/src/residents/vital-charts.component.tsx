@@ -165,7 +165,10 @@ export function WeightBmiChart({ weight, bmi }: { weight: Point[]; bmi: Point[] 
           yAxisIndex: 1,
           markLine: {
             ...referenceLine(BMI_OVERWEIGHT, '#faad14', `${BMI_OVERWEIGHT}`),
-            data: [{ yAxis: BMI_OVERWEIGHT }, { yAxis: BMI_OBESE, lineStyle: { color: '#cf1322' }, label: { formatter: `${BMI_OBESE}`, color: '#cf1322' } }],
+            data: [
+              { yAxis: BMI_OVERWEIGHT },
+              { yAxis: BMI_OBESE, lineStyle: { color: '#cf1322' }, label: { formatter: `${BMI_OBESE}`, color: '#cf1322' } },
+            ],
           },
         }),
       );

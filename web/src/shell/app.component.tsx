@@ -40,7 +40,8 @@ const theme = {
 function renderRoute(route: Route, user: SessionUser) {
   const { path } = route;
   // A family doctor's day starts from the follow-up worklist.
-  if (path === '/') return user.roles.includes('family-doctor') && !user.roles.includes('admin') ? <WorklistPage /> : <DashboardPage user={user} />;
+  if (path === '/')
+    return user.roles.includes('family-doctor') && !user.roles.includes('admin') ? <WorklistPage /> : <DashboardPage user={user} />;
   if (path === '/residents') return <ResidentListPage query={route.query.get('q') ?? ''} />;
   const record = matchPath('/residents/:id', path);
   if (record) return <ResidentRecordPage key={record.id} id={record.id!} />;

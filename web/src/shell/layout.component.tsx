@@ -45,13 +45,7 @@ export function AppLayout({ path, user, children }: AppLayoutProps) {
 
   return (
     <Layout style={{ minHeight: '100vh' }}>
-      <Sider
-        collapsible
-        collapsed={collapsed}
-        trigger={null}
-        width={216}
-        theme="dark"
-      >
+      <Sider collapsible collapsed={collapsed} trigger={null} width={216} theme="dark">
         {/* The dark column spans the page; the menu inside stays in view while the content scrolls. */}
         <div className="yf-sider-inner">
           <a href="#/" className="yf-brand" aria-label={t('app.name', '医防')}>

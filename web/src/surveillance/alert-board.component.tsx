@@ -7,7 +7,14 @@ import { PageHeader } from '../shell/page-header.component.js';
 import { href, navigate } from '../shell/router.js';
 import { LEVEL_COLOURS, formatDateTime, levelLabel, sourceLabel, statusLabel } from './labels.js';
 import { DISTRICT_MAP, registerDistrictMap } from './map.js';
-import { getGeography, getNotifications, listAlerts, type AlertNotification, type AlertSummary, type GeoFeatureCollection } from './surveillance.resource.js';
+import {
+  getGeography,
+  getNotifications,
+  listAlerts,
+  type AlertNotification,
+  type AlertSummary,
+  type GeoFeatureCollection,
+} from './surveillance.resource.js';
 
 const LEVEL_RANK: Record<string, number> = { red: 3, orange: 2, yellow: 1 };
 
@@ -28,7 +35,10 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
   // In-app notifications: the latest alert events, refreshed every 15 s.
   useEffect(() => {
     const ctrl = new AbortController();
-    const load = () => getNotifications(ctrl.signal).then(setNews).catch(() => undefined);
+    const load = () =>
+      getNotifications(ctrl.signal)
+        .then(setNews)
+        .catch(() => undefined);
     void load();
     const timer = setInterval(load, 15_000);
     return () => {
@@ -92,11 +102,40 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
   }, [geo, alerts]);
 
   const columns: TableColumnsType<AlertSummary> = [
-    { title: t('surv.col.id', '编号'), dataIndex: 'id', width: 70, render: (id: number) => <a href={href(`/surveillance/alerts/${id}`)} data-testid="alert-link">#{id}</a> },
+    {
+      title: t('surv.col.id', '编号'),
+      dataIndex: 'id',
+      width: 70,
+      render: (id: number) => (
+        <a href={href(`/surveillance/alerts/${id}`)} data-testid="alert-link">
+          #{id}
+        </a>
+      ),
+    },
     { title: t('surv.col.level', '级别'), dataIndex: 'level', width: 80, render: (l: string) => <LevelTag level={l} /> },
-    { title: t('surv.col.title', '预警内容'), dataIndex: 'title', width: 260, render: (title: string, a) => <a href={href(`/surveillance/alerts/${a.id}`)}>{title}</a> },
-    { title: t('surv.col.sources', '证据来源'), dataIndex: 'sources', render: (s: string[]) => s.map((x) => <Tag key={x}>{sourceLabel(x)}</Tag>) },
-    { title: t('surv.col.evidence', '证据日期'), key: 'days', width: 120, render: (_, a) => (<span>{a.firstEvidenceAt.slice(0, 10)}<br />{a.lastEvidenceAt.slice(0, 10)}</span>) },
+    {
+      title: t('surv.col.title', '预警内容'),
+      dataIndex: 'title',
+      width: 260,
+      render: (title: string, a) => <a href={href(`/surveillance/alerts/${a.id}`)}>{title}</a>,
+    },
+    {
+      title: t('surv.col.sources', '证据来源'),
+      dataIndex: 'sources',
+      render: (s: string[]) => s.map((x) => <Tag key={x}>{sourceLabel(x)}</Tag>),
+    },
+    {
+      title: t('surv.col.evidence', '证据日期'),
+      key: 'days',
+      width: 120,
+      render: (_, a) => (
+        <span>
+          {a.firstEvidenceAt.slice(0, 10)}
+          <br />
+          {a.lastEvidenceAt.slice(0, 10)}
+        </span>
+      ),
+    },
     {
       title: t('surv.col.status', '状态'),
       dataIndex: 'status',
@@ -111,7 +150,11 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
     { title: t('surv.col.created', '生成时间'), dataIndex: 'createdAt', width: 170, render: formatDateTime },
   ];
 
-  const setFilter = (key: 'status' | 'level', value: string | undefined) => navigate('/surveillance/alerts', { status: key === 'status' ? value : status || undefined, level: key === 'level' ? value : level || undefined });
+  const setFilter = (key: 'status' | 'level', value: string | undefined) =>
+    navigate('/surveillance/alerts', {
+      status: key === 'status' ? value : status || undefined,
+      level: key === 'level' ? value : level || undefined,
+    });
 
   return (
     <div data-testid="alert-board">
@@ -126,7 +169,13 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
               placeholder={t('surv.filter.status', '状态')}
               value={status || undefined}
               onChange={(v) => setFilter('status', v)}
-              options={[{ value: 'open', label: t('surv.filter.open', '未结束') }, ...['new', 'triage', 'suspected', 'confirmed', 'response', 'dismissed', 'closed'].map((s) => ({ value: s, label: statusLabel(s) }))]}
+              options={[
+                { value: 'open', label: t('surv.filter.open', '未结束') },
+                ...['new', 'triage', 'suspected', 'confirmed', 'response', 'dismissed', 'closed'].map((s) => ({
+                  value: s,
+                  label: statusLabel(s),
+                })),
+              ]}
               data-testid="filter-status"
             />
             <Select
@@ -144,7 +193,11 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
       <Row gutter={16}>
         <Col xs={24} xl={9}>
           <Card size="small" title={t('surv.map', '辖区预警地图')} style={{ marginBottom: 16 }}>
-            {mapOption ? <EChart option={mapOption} height={380} testId="alert-map" ariaLabel={t('surv.map', '辖区预警地图')} /> : <Empty description={t('surv.noGeo', '尚未加载辖区地理信息')} />}
+            {mapOption ? (
+              <EChart option={mapOption} height={380} testId="alert-map" ariaLabel={t('surv.map', '辖区预警地图')} />
+            ) : (
+              <Empty description={t('surv.noGeo', '尚未加载辖区地理信息')} />
+            )}
             <Space size={12} style={{ marginTop: 8 }}>
               {['red', 'orange', 'yellow'].map((l) => (
                 <Space key={l} size={4}>
@@ -160,8 +213,16 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
                 <div key={n.id} style={{ marginBottom: 6 }}>
                   <LevelTag level={n.level} />
                   <a href={href(`/surveillance/alerts/${n.alertId}`)}>#{n.alertId}</a>{' '}
-                  <Typography.Text>{n.action === 'created' ? t('surv.created', '生成预警') : n.action === 'evidence' ? t('surv.newEvidence', '新增证据') : statusLabel(n.to ?? '')}</Typography.Text>{' '}
-                  <Typography.Text type="secondary">{formatDateTime(n.at)} · {n.actor}</Typography.Text>
+                  <Typography.Text>
+                    {n.action === 'created'
+                      ? t('surv.created', '生成预警')
+                      : n.action === 'evidence'
+                        ? t('surv.newEvidence', '新增证据')
+                        : statusLabel(n.to ?? '')}
+                  </Typography.Text>{' '}
+                  <Typography.Text type="secondary">
+                    {formatDateTime(n.at)} · {n.actor}
+                  </Typography.Text>
                 </div>
               ))
             ) : (
@@ -171,7 +232,15 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
         </Col>
         <Col xs={24} xl={15}>
           <Card size="small" title={t('surv.alertList', '预警列表')}>
-            <Table rowKey="id" size="small" columns={columns} dataSource={alerts ?? []} loading={alerts === null && !error} pagination={{ pageSize: 15 }} data-testid="alert-table" />
+            <Table
+              rowKey="id"
+              size="small"
+              columns={columns}
+              dataSource={alerts ?? []}
+              loading={alerts === null && !error}
+              pagination={{ pageSize: 15 }}
+              data-testid="alert-table"
+            />
           </Card>
         </Col>
       </Row>

@@ -4,7 +4,25 @@
  * hospital–CDC discussion (研判会商).
  */
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { Alert, App, Button, Card, Col, Descriptions, Empty, Form, Input, List, Modal, Row, Space, Table, Tag, Timeline, Typography } from 'antd';
+import {
+  Alert,
+  App,
+  Button,
+  Card,
+  Col,
+  Descriptions,
+  Empty,
+  Form,
+  Input,
+  List,
+  Modal,
+  Row,
+  Space,
+  Table,
+  Tag,
+  Timeline,
+  Typography,
+} from 'antd';
 import { EChart } from '../charts/echart.component.js';
 import { t } from '../i18n/i18n.js';
 import { PageHeader } from '../shell/page-header.component.js';
@@ -13,8 +31,16 @@ import { LevelTag } from './alert-board.component.js';
 import { LEVEL_COLOURS, formatDateTime, sourceLabel, statusLabel } from './labels.js';
 import { DISTRICT_MAP, registerDistrictMap } from './map.js';
 import {
-  addAlertComment, getAlert, getAlertCases, getAlertSeries, getGeography, transitionAlert,
-  type AlertCase, type AlertDetail, type GeoFeatureCollection, type SignalSeries,
+  addAlertComment,
+  getAlert,
+  getAlertCases,
+  getAlertSeries,
+  getGeography,
+  transitionAlert,
+  type AlertCase,
+  type AlertDetail,
+  type GeoFeatureCollection,
+  type SignalSeries,
 } from './surveillance.resource.js';
 
 const STEP_LABELS = (): Record<string, string> => ({
@@ -40,7 +66,14 @@ function SeriesChart({ s }: { s: SignalSeries }) {
           type: 'bar',
           data: s.compared.map((v, i) => ({ value: v, itemStyle: { color: s.alarm[i] ? '#cf1322' : '#5b8ff9' } })),
         },
-        { name: t('surv.threshold', '阈值'), type: 'line', step: 'middle', symbol: 'none', lineStyle: { type: 'dashed', color: '#fa8c16' }, data: s.threshold.map((v) => (v === null ? null : Math.round(v * 100) / 100)) },
+        {
+          name: t('surv.threshold', '阈值'),
+          type: 'line',
+          step: 'middle',
+          symbol: 'none',
+          lineStyle: { type: 'dashed', color: '#fa8c16' },
+          data: s.threshold.map((v) => (v === null ? null : Math.round(v * 100) / 100)),
+        },
       ],
     }),
     [s],
@@ -49,9 +82,15 @@ function SeriesChart({ s }: { s: SignalSeries }) {
     <Card
       size="small"
       title={`${s.label}（${s.areaCode} · ${s.method ?? ''}）`}
-      extra={s.evidence === 'weak'
-        ? <Tag color="gold" data-testid="evidence-weak">{t('surv.evidence.weak', '弱证据（未达阈值）')}</Tag>
-        : <Tag color="red">{t('surv.evidence.alarm', '超阈值告警')}</Tag>}
+      extra={
+        s.evidence === 'weak' ? (
+          <Tag color="gold" data-testid="evidence-weak">
+            {t('surv.evidence.weak', '弱证据（未达阈值）')}
+          </Tag>
+        ) : (
+          <Tag color="red">{t('surv.evidence.alarm', '超阈值告警')}</Tag>
+        )
+      }
       style={{ marginBottom: 12 }}
       data-testid="signal-series"
     >
@@ -66,14 +105,24 @@ function CaseMap({ cases, geo, areaCode }: { cases: AlertCase[]; geo: GeoFeature
     const jitter = (i: number) => ((i * 7919) % 100) / 100 - 0.5;
     return {
       tooltip: { trigger: 'item', formatter: (p: { data?: { label?: string } }) => p.data?.label ?? '' },
-      geo: { map: DISTRICT_MAP, roam: true, itemStyle: { areaColor: '#f0f5f4', borderColor: '#9bb' }, regions: [{ name: areaCode, itemStyle: { areaColor: '#ffe7ba' } }] },
+      geo: {
+        map: DISTRICT_MAP,
+        roam: true,
+        itemStyle: { areaColor: '#f0f5f4', borderColor: '#9bb' },
+        regions: [{ name: areaCode, itemStyle: { areaColor: '#ffe7ba' } }],
+      },
       series: [
         {
           type: 'scatter',
           coordinateSystem: 'geo',
           symbolSize: 8,
           itemStyle: { color: '#cf1322' },
-          data: cases.filter((c) => c.location).map((c, i) => ({ value: [c.location![0] + jitter(i) * 0.006, c.location![1] + jitter(i + 3) * 0.006], label: `${c.day} ${c.areaName} ${c.detail}` })),
+          data: cases
+            .filter((c) => c.location)
+            .map((c, i) => ({
+              value: [c.location![0] + jitter(i) * 0.006, c.location![1] + jitter(i + 3) * 0.006],
+              label: `${c.day} ${c.areaName} ${c.detail}`,
+            })),
         },
       ],
     };
@@ -104,8 +153,12 @@ export function AlertPage({ id }: { id: number }) {
 
   useEffect(() => {
     void load();
-    getAlertSeries(id).then(setSeries).catch(() => undefined);
-    getAlertCases(id).then(setCases).catch(() => undefined);
+    getAlertSeries(id)
+      .then(setSeries)
+      .catch(() => undefined);
+    getAlertCases(id)
+      .then(setCases)
+      .catch(() => undefined);
     getGeography('street')
       .then((g) => {
         registerDistrictMap(g);
@@ -155,11 +208,21 @@ export function AlertPage({ id }: { id: number }) {
             <span>{alert.title}</span>
           </Space>
         }
-        crumbs={[{ title: t('nav.surveillance', '传染病监测预警') }, { title: t('nav.alerts', '预警信号'), href: href('/surveillance/alerts') }, { title: `#${alert.id}` }]}
+        crumbs={[
+          { title: t('nav.surveillance', '传染病监测预警') },
+          { title: t('nav.alerts', '预警信号'), href: href('/surveillance/alerts') },
+          { title: `#${alert.id}` },
+        ]}
         extra={
           <Space wrap>
             {alert.nextSteps.map((s) => (
-              <Button key={s} type={s === 'triage' || s === 'confirmed' || s === 'response' ? 'primary' : 'default'} danger={s === 'dismissed'} onClick={() => setStep(s)} data-testid={`step-${s}`}>
+              <Button
+                key={s}
+                type={s === 'triage' || s === 'confirmed' || s === 'response' ? 'primary' : 'default'}
+                danger={s === 'dismissed'}
+                onClick={() => setStep(s)}
+                data-testid={`step-${s}`}
+              >
                 {labels[s] ?? s}
               </Button>
             ))}
@@ -173,9 +236,17 @@ export function AlertPage({ id }: { id: number }) {
             {alert.overdue && <Tag color="error">{t('surv.overdue', '超时')}</Tag>}
           </Descriptions.Item>
           <Descriptions.Item label={t('surv.area', '地区')}>{alert.areaName ?? alert.areaCode}</Descriptions.Item>
-          <Descriptions.Item label={t('surv.col.sources', '证据来源')}>{alert.sources.map((s) => <Tag key={s}>{sourceLabel(s)}</Tag>)}</Descriptions.Item>
-          <Descriptions.Item label={t('surv.col.evidence', '证据日期')}>{`${alert.firstEvidenceAt.slice(0, 10)} ~ ${alert.lastEvidenceAt.slice(0, 10)}`}</Descriptions.Item>
-          <Descriptions.Item label={t('surv.jointP', '联合概率')}>{alert.jointP !== null ? alert.jointP.toExponential(2) : '—'}</Descriptions.Item>
+          <Descriptions.Item label={t('surv.col.sources', '证据来源')}>
+            {alert.sources.map((s) => (
+              <Tag key={s}>{sourceLabel(s)}</Tag>
+            ))}
+          </Descriptions.Item>
+          <Descriptions.Item
+            label={t('surv.col.evidence', '证据日期')}
+          >{`${alert.firstEvidenceAt.slice(0, 10)} ~ ${alert.lastEvidenceAt.slice(0, 10)}`}</Descriptions.Item>
+          <Descriptions.Item label={t('surv.jointP', '联合概率')}>
+            {alert.jointP !== null ? alert.jointP.toExponential(2) : '—'}
+          </Descriptions.Item>
           <Descriptions.Item label={t('surv.assignee', '研判负责人')}>{alert.assignee ?? '—'}</Descriptions.Item>
           <Descriptions.Item label={t('surv.due', '处理时限')}>{formatDateTime(alert.dueAt)}</Descriptions.Item>
           <Descriptions.Item label={t('surv.col.created', '生成时间')}>{formatDateTime(alert.createdAt)}</Descriptions.Item>
@@ -211,7 +282,15 @@ export function AlertPage({ id }: { id: number }) {
                 color: e.action === 'created' ? LEVEL_COLOURS[alert.level] : e.to === 'dismissed' ? 'gray' : 'green',
                 children: (
                   <div data-testid="workflow-event">
-                    <Typography.Text strong>{e.action === 'transition' ? `${statusLabel(e.from ?? '')} → ${statusLabel(e.to ?? '')}` : e.action === 'created' ? t('surv.created', '生成预警') : e.action === 'frozen' ? t('surv.frozen', '证据时段已满，后续信号另起预警') : t('surv.newEvidence', '新增证据')}</Typography.Text>
+                    <Typography.Text strong>
+                      {e.action === 'transition'
+                        ? `${statusLabel(e.from ?? '')} → ${statusLabel(e.to ?? '')}`
+                        : e.action === 'created'
+                          ? t('surv.created', '生成预警')
+                          : e.action === 'frozen'
+                            ? t('surv.frozen', '证据时段已满，后续信号另起预警')
+                            : t('surv.newEvidence', '新增证据')}
+                    </Typography.Text>
                     <div>
                       <Typography.Text type="secondary">{`${formatDateTime(e.at)} · ${e.actor}`}</Typography.Text>
                     </div>
@@ -228,12 +307,21 @@ export function AlertPage({ id }: { id: number }) {
               locale={{ emptyText: t('surv.noComments', '暂无会商记录') }}
               renderItem={(c) => (
                 <List.Item>
-                  <List.Item.Meta title={`${c.author}${c.organization ? `（${c.organization}）` : ''} · ${formatDateTime(c.at)}`} description={c.body} />
+                  <List.Item.Meta
+                    title={`${c.author}${c.organization ? `（${c.organization}）` : ''} · ${formatDateTime(c.at)}`}
+                    description={c.body}
+                  />
                 </List.Item>
               )}
             />
             <Space.Compact style={{ width: '100%', marginTop: 8 }}>
-              <Input value={comment} onChange={(e) => setComment(e.target.value)} placeholder={t('surv.commentPlaceholder', '输入会商意见')} onPressEnter={sendComment} data-testid="comment-input" />
+              <Input
+                value={comment}
+                onChange={(e) => setComment(e.target.value)}
+                placeholder={t('surv.commentPlaceholder', '输入会商意见')}
+                onPressEnter={sendComment}
+                data-testid="comment-input"
+              />
               <Button type="primary" onClick={sendComment} data-testid="comment-send">
                 {t('surv.send', '发送')}
               </Button>
@@ -241,14 +329,30 @@ export function AlertPage({ id }: { id: number }) {
           </Card>
         </Col>
       </Row>
-      <Modal open={!!step} title={step ? labels[step] : ''} onOk={doStep} onCancel={() => setStep(null)} okText={t('surv.confirm', '确定')} cancelText={t('surv.cancel', '取消')} destroyOnClose>
+      <Modal
+        open={!!step}
+        title={step ? labels[step] : ''}
+        onOk={doStep}
+        onCancel={() => setStep(null)}
+        okText={t('surv.confirm', '确定')}
+        cancelText={t('surv.cancel', '取消')}
+        destroyOnClose
+      >
         <Form form={form} layout="vertical">
           {step === 'triage' && (
-            <Form.Item name="assignee" label={t('surv.assignee', '研判负责人')} rules={[{ required: true, message: t('surv.assigneeRequired', '请填写研判负责人') }]}>
+            <Form.Item
+              name="assignee"
+              label={t('surv.assignee', '研判负责人')}
+              rules={[{ required: true, message: t('surv.assigneeRequired', '请填写研判负责人') }]}
+            >
               <Input data-testid="assignee-input" />
             </Form.Item>
           )}
-          <Form.Item name="reason" label={t('surv.reason', '理由/说明')} rules={needsReason ? [{ required: true, message: t('surv.reasonRequired', '请填写理由') }] : []}>
+          <Form.Item
+            name="reason"
+            label={t('surv.reason', '理由/说明')}
+            rules={needsReason ? [{ required: true, message: t('surv.reasonRequired', '请填写理由') }] : []}
+          >
             <Input.TextArea rows={3} data-testid="reason-input" />
           </Form.Item>
         </Form>

@@ -3,7 +3,12 @@ import { t } from '../i18n/i18n.js';
 
 export const LEVEL_COLOURS: Record<string, string> = { red: '#cf1322', orange: '#fa8c16', yellow: '#fadb14', blue: '#1677ff' };
 export const levelLabel = (level: string) =>
-  ({ red: t('surv.level.red', '红色'), orange: t('surv.level.orange', '橙色'), yellow: t('surv.level.yellow', '黄色'), blue: t('surv.level.blue', '蓝色') })[level] ?? level;
+  ({
+    red: t('surv.level.red', '红色'),
+    orange: t('surv.level.orange', '橙色'),
+    yellow: t('surv.level.yellow', '黄色'),
+    blue: t('surv.level.blue', '蓝色'),
+  })[level] ?? level;
 export const statusLabel = (status: string) =>
   ({
     new: t('surv.status.new', '新预警'),

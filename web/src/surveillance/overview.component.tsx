@@ -19,14 +19,29 @@ function SignalCard({ s, days }: { s: Overview['signals'][number]; days: string[
         name: a.areaName,
         type: 'line',
         symbolSize: 6,
-        data: a.counts.map((v, i) => ({ value: v, symbol: a.alarms[i] ? 'triangle' : 'none', itemStyle: a.alarms[i] ? { color: '#cf1322' } : undefined })),
+        data: a.counts.map((v, i) => ({
+          value: v,
+          symbol: a.alarms[i] ? 'triangle' : 'none',
+          itemStyle: a.alarms[i] ? { color: '#cf1322' } : undefined,
+        })),
       })),
     }),
     [s, days],
   );
   const alarms = s.areas.reduce((n, a) => n + a.alarms.filter(Boolean).length, 0);
   return (
-    <Card size="small" title={s.label} extra={<Space size={4}>{s.source && <Tag>{sourceLabel(s.source)}</Tag>}{alarms > 0 && <Tag color="error">{t('surv.alarms', '{n} 次报警', { n: alarms })}</Tag>}</Space>} style={{ marginBottom: 16 }} data-testid="overview-signal">
+    <Card
+      size="small"
+      title={s.label}
+      extra={
+        <Space size={4}>
+          {s.source && <Tag>{sourceLabel(s.source)}</Tag>}
+          {alarms > 0 && <Tag color="error">{t('surv.alarms', '{n} 次报警', { n: alarms })}</Tag>}
+        </Space>
+      }
+      style={{ marginBottom: 16 }}
+      data-testid="overview-signal"
+    >
       <EChart option={option} height={220} ariaLabel={s.label} />
     </Card>
   );
@@ -38,7 +53,9 @@ export function SurveillanceOverviewPage() {
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     const ctrl = new AbortController();
-    getOverview(days, ctrl.signal).then(setData).catch((e: Error) => !ctrl.signal.aborted && setError(e.message));
+    getOverview(days, ctrl.signal)
+      .then(setData)
+      .catch((e: Error) => !ctrl.signal.aborted && setError(e.message));
     return () => ctrl.abort();
   }, [days]);
   return (
@@ -46,7 +63,14 @@ export function SurveillanceOverviewPage() {
       <PageHeader
         title={t('nav.surveillanceOverview', '监测概览')}
         crumbs={[{ title: t('nav.surveillance', '传染病监测预警') }, { title: t('nav.surveillanceOverview', '监测概览') }]}
-        extra={<Select value={days} style={{ width: 120 }} onChange={setDays} options={[14, 28, 56, 91].map((d) => ({ value: d, label: t('surv.lastDays', '近 {n} 天', { n: d }) }))} />}
+        extra={
+          <Select
+            value={days}
+            style={{ width: 120 }}
+            onChange={setDays}
+            options={[14, 28, 56, 91].map((d) => ({ value: d, label: t('surv.lastDays', '近 {n} 天', { n: d }) }))}
+          />
+        }
       />
       {error && <Alert type="error" showIcon message={error} />}
       {data && !data.signals.length && <Empty description={t('surv.noData', '暂无监测数据')} />}

@@ -6,25 +6,89 @@
  * facility.
  */
 import { useCallback, useEffect, useState } from 'react';
-import { Alert, App, Button, Card, Descriptions, Drawer, Form, Input, Select, Space, Table, Tabs, Tag, Timeline, Typography, type TableColumnsType } from 'antd';
+import {
+  Alert,
+  App,
+  Button,
+  Card,
+  Descriptions,
+  Drawer,
+  Form,
+  Input,
+  Select,
+  Space,
+  Table,
+  Tabs,
+  Tag,
+  Timeline,
+  Typography,
+  type TableColumnsType,
+} from 'antd';
 import { t } from '../i18n/i18n.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import { navigate } from '../shell/router.js';
 import { cardActionLabel, cardStatusLabel, formatDateTime } from './labels.js';
-import { correctCard, getCard, getCardStats, listCards, reviewCard, submitCard, type CardChange, type CardDetail, type CardRow, type FacilityStat } from './surveillance.resource.js';
+import {
+  correctCard,
+  getCard,
+  getCardStats,
+  listCards,
+  reviewCard,
+  submitCard,
+  type CardChange,
+  type CardDetail,
+  type CardRow,
+  type FacilityStat,
+} from './surveillance.resource.js';
 
-const OCCUPATIONS = ['幼托儿童', '散居儿童', '学生(大中小学)', '教师', '保育员及保姆', '餐饮食品业', '商业服务', '医务人员', '工人', '民工', '农民', '牧民', '渔(船)民', '干部职员', '离退人员', '家务及待业', '其他', '不详'];
+const OCCUPATIONS = [
+  '幼托儿童',
+  '散居儿童',
+  '学生(大中小学)',
+  '教师',
+  '保育员及保姆',
+  '餐饮食品业',
+  '商业服务',
+  '医务人员',
+  '工人',
+  '民工',
+  '农民',
+  '牧民',
+  '渔(船)民',
+  '干部职员',
+  '离退人员',
+  '家务及待业',
+  '其他',
+  '不详',
+];
 const CLASSIFICATIONS = ['疑似病例', '临床诊断病例', '确诊病例', '病原携带者'];
 const RESIDENCE = ['本县区', '本市其他县区', '本省其它地市', '外省', '港澳台', '外籍'];
 
 /** The card fields as the form edits them (one shape for submit and 订正). */
 function cardFromForm(v: Record<string, any>, c: Record<string, any>): Record<string, unknown> {
   return {
-    name: v.name, idNumber: v.idNumber || null, idType: v.idNumber ? '01' : '99', sex: v.sex, birthDate: v.birthDate, phone: v.phone || null, residenceCategory: v.residenceCategory,
-    occupationClass: { ...(c.occupationClass ?? {}), code: c.occupationClass?.name === v.occupation ? (c.occupationClass?.code ?? '') : '', name: v.occupation },
-    caseClassification: v.caseClassification, onsetDate: v.onsetDate, reportingDoctor: v.reportingDoctor,
+    name: v.name,
+    idNumber: v.idNumber || null,
+    idType: v.idNumber ? '01' : '99',
+    sex: v.sex,
+    birthDate: v.birthDate,
+    phone: v.phone || null,
+    residenceCategory: v.residenceCategory,
+    occupationClass: {
+      ...(c.occupationClass ?? {}),
+      code: c.occupationClass?.name === v.occupation ? (c.occupationClass?.code ?? '') : '',
+      name: v.occupation,
+    },
+    caseClassification: v.caseClassification,
+    onsetDate: v.onsetDate,
+    reportingDoctor: v.reportingDoctor,
     address: { ...(c.address ?? {}), houseNumber: v.houseNumber, areaCode: v.areaCode },
-    reportingOrganization: { ...(c.reportingOrganization ?? {}), id: c.reportingOrganization?.id ?? v.facilityCode, code: v.facilityCode, name: v.facilityName },
+    reportingOrganization: {
+      ...(c.reportingOrganization ?? {}),
+      id: c.reportingOrganization?.id ?? v.facilityCode,
+      code: v.facilityCode,
+      name: v.facilityName,
+    },
   };
 }
 
@@ -33,7 +97,10 @@ function changedTopFields(next: Record<string, unknown>, prev: Record<string, an
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(next)) {
     const before = prev[k];
-    const same = v && typeof v === 'object' ? Object.entries(v as Record<string, unknown>).every(([kk, vv]) => (vv ?? null) === (before?.[kk] ?? null)) : (v ?? null) === (before ?? null);
+    const same =
+      v && typeof v === 'object'
+        ? Object.entries(v as Record<string, unknown>).every(([kk, vv]) => (vv ?? null) === (before?.[kk] ?? null))
+        : (v ?? null) === (before ?? null);
     if (!same) out[k] = v;
   }
   return out;
@@ -41,10 +108,25 @@ function changedTopFields(next: Record<string, unknown>, prev: Record<string, an
 
 /** Card field paths as the form labels them (the path is shown too, for the English screens). */
 const FIELD_LABELS: Record<string, string> = {
-  name: '姓名', idNumber: '有效证件号', idType: '证件类型', sex: '性别', birthDate: '出生日期', phone: '联系电话', residenceCategory: '病人属于',
-  'address.areaCode': '现住址编码', 'address.houseNumber': '现住址（门牌）', 'occupationClass.name': '人群分类', 'occupationClass.code': '人群分类编码',
-  caseClassification: '病例分类', onsetDate: '发病日期', reportingDoctor: '填卡医生', 'reportingOrganization.code': '报告单位编码', 'reportingOrganization.name': '报告单位',
-  diagnosisDateTime: '诊断时间', 'disease.name': '疾病名称', correctedDiseaseName: '订正病名',
+  name: '姓名',
+  idNumber: '有效证件号',
+  idType: '证件类型',
+  sex: '性别',
+  birthDate: '出生日期',
+  phone: '联系电话',
+  residenceCategory: '病人属于',
+  'address.areaCode': '现住址编码',
+  'address.houseNumber': '现住址（门牌）',
+  'occupationClass.name': '人群分类',
+  'occupationClass.code': '人群分类编码',
+  caseClassification: '病例分类',
+  onsetDate: '发病日期',
+  reportingDoctor: '填卡医生',
+  'reportingOrganization.code': '报告单位编码',
+  'reportingOrganization.name': '报告单位',
+  diagnosisDateTime: '诊断时间',
+  'disease.name': '疾病名称',
+  correctedDiseaseName: '订正病名',
 };
 const fieldLabel = (field: string) => (FIELD_LABELS[field] ? `${FIELD_LABELS[field]} (${field})` : field);
 
@@ -58,15 +140,36 @@ function CorrectionHistory({ card }: { card: CardDetail }) {
     <Card size="small" title={t('surv.card.corrections', '订正记录')} style={{ marginBottom: 16 }} data-testid="card-corrections">
       {corrections.map((e, i) => (
         <div key={i} style={{ marginBottom: 8 }}>
-          <Typography.Text strong>{formatDateTime(e.at)} · {e.actor}</Typography.Text>
-          <Typography.Text type="secondary"> · {t('surv.card.correctionReason', '订正原因')}：{e.reason}</Typography.Text>
-          {e.detail?.previousVersion !== undefined && <Typography.Text type="secondary"> · {t('surv.card.priorVersion', '原版本')} v{e.detail.previousVersion}</Typography.Text>}
+          <Typography.Text strong>
+            {formatDateTime(e.at)} · {e.actor}
+          </Typography.Text>
+          <Typography.Text type="secondary">
+            {' '}
+            · {t('surv.card.correctionReason', '订正原因')}：{e.reason}
+          </Typography.Text>
+          {e.detail?.previousVersion !== undefined && (
+            <Typography.Text type="secondary">
+              {' '}
+              · {t('surv.card.priorVersion', '原版本')} v{e.detail.previousVersion}
+            </Typography.Text>
+          )}
           <Table<CardChange>
-            size="small" pagination={false} rowKey="field" dataSource={e.detail!.changes}
+            size="small"
+            pagination={false}
+            rowKey="field"
+            dataSource={e.detail!.changes}
             columns={[
               { title: t('surv.card.field', '项目'), dataIndex: 'field', render: fieldLabel },
-              { title: t('surv.card.before', '订正前'), dataIndex: 'before', render: (v: unknown) => <Typography.Text delete>{showValue(v)}</Typography.Text> },
-              { title: t('surv.card.after', '订正后'), dataIndex: 'after', render: (v: unknown) => <Typography.Text strong>{showValue(v)}</Typography.Text> },
+              {
+                title: t('surv.card.before', '订正前'),
+                dataIndex: 'before',
+                render: (v: unknown) => <Typography.Text delete>{showValue(v)}</Typography.Text>,
+              },
+              {
+                title: t('surv.card.after', '订正后'),
+                dataIndex: 'after',
+                render: (v: unknown) => <Typography.Text strong>{showValue(v)}</Typography.Text>,
+              },
             ]}
           />
         </div>
@@ -82,15 +185,32 @@ function CardDrawer({ id, onClose, onChanged }: { id: string; onClose: () => voi
   const [reason, setReason] = useState('');
   const [correcting, setCorrecting] = useState(false);
   const [correctionReason, setCorrectionReason] = useState('');
-  const load = useCallback(() => getCard(id).then(setCard).catch((e: Error) => message.error(e.message)), [id, message]);
+  const load = useCallback(
+    () =>
+      getCard(id)
+        .then(setCard)
+        .catch((e: Error) => message.error(e.message)),
+    [id, message],
+  );
   useEffect(() => void load(), [load]);
   useEffect(() => {
     if (!card) return;
     const c = card.card as Record<string, any>;
     form.setFieldsValue({
-      name: c.name, idNumber: c.idNumber, sex: c.sex, birthDate: c.birthDate, phone: c.phone, residenceCategory: c.residenceCategory ?? '本县区',
-      occupation: c.occupationClass?.name, caseClassification: c.caseClassification, onsetDate: c.onsetDate, reportingDoctor: c.reportingDoctor, houseNumber: c.address?.houseNumber,
-      areaCode: c.address?.areaCode, facilityCode: c.reportingOrganization?.code, facilityName: c.reportingOrganization?.name,
+      name: c.name,
+      idNumber: c.idNumber,
+      sex: c.sex,
+      birthDate: c.birthDate,
+      phone: c.phone,
+      residenceCategory: c.residenceCategory ?? '本县区',
+      occupation: c.occupationClass?.name,
+      caseClassification: c.caseClassification,
+      onsetDate: c.onsetDate,
+      reportingDoctor: c.reportingDoctor,
+      houseNumber: c.address?.houseNumber,
+      areaCode: c.address?.areaCode,
+      facilityCode: c.reportingOrganization?.code,
+      facilityName: c.reportingOrganization?.name,
     });
     setCorrecting(false);
     setCorrectionReason('');
@@ -142,52 +262,140 @@ function CardDrawer({ id, onClose, onChanged }: { id: string; onClose: () => voi
   return (
     <Drawer open width={760} onClose={onClose} title={`${t('nav.reportCards', '传染病报告卡')} ${card.id}`} data-testid="card-drawer">
       <Descriptions size="small" column={2} style={{ marginBottom: 16 }}>
-        <Descriptions.Item label={t('surv.card.status', '状态')}><Tag>{cardStatusLabel(card.status)}</Tag>{card.late && <Tag color="error">{t('surv.card.late', '迟报')}</Tag>}{card.duplicate_of && <Tag color="warning">{t('surv.card.duplicate', '重卡')} {card.duplicate_of}</Tag>}</Descriptions.Item>
-        <Descriptions.Item label={t('surv.card.disease', '疾病')}>{card.disease_name} {(c.disease?.subtype as string) ?? ''} ({(c.disease?.icd10 as string) ?? ''})</Descriptions.Item>
+        <Descriptions.Item label={t('surv.card.status', '状态')}>
+          <Tag>{cardStatusLabel(card.status)}</Tag>
+          {card.late && <Tag color="error">{t('surv.card.late', '迟报')}</Tag>}
+          {card.duplicate_of && (
+            <Tag color="warning">
+              {t('surv.card.duplicate', '重卡')} {card.duplicate_of}
+            </Tag>
+          )}
+        </Descriptions.Item>
+        <Descriptions.Item label={t('surv.card.disease', '疾病')}>
+          {card.disease_name} {(c.disease?.subtype as string) ?? ''} ({(c.disease?.icd10 as string) ?? ''})
+        </Descriptions.Item>
         <Descriptions.Item label={t('surv.card.diagnosed', '诊断时间')}>{formatDateTime(card.diagnosed_at)}</Descriptions.Item>
         <Descriptions.Item label={t('surv.card.deadline', '报告时限')}>{formatDateTime(card.deadline_at)}</Descriptions.Item>
         {card.return_reason && <Descriptions.Item label={t('surv.card.returnReason', '退卡原因')}>{card.return_reason}</Descriptions.Item>}
       </Descriptions>
-      {correcting && <Alert type="info" showIcon style={{ marginBottom: 12 }} message={t('surv.card.correctingHint', '订正：修改需要更正的项目，填写订正原因后提交；原内容保留在订正记录中。')} />}
+      {correcting && (
+        <Alert
+          type="info"
+          showIcon
+          style={{ marginBottom: 12 }}
+          message={t('surv.card.correctingHint', '订正：修改需要更正的项目，填写订正原因后提交；原内容保留在订正记录中。')}
+        />
+      )}
       <Form form={form} layout="vertical" disabled={!editable && !correcting} data-testid="card-form">
         <Space wrap align="start">
-          <Form.Item name="name" label="姓名" rules={[{ required: true }]}><Input style={{ width: 160 }} /></Form.Item>
-          <Form.Item name="idNumber" label="有效证件号"><Input style={{ width: 220 }} /></Form.Item>
-          <Form.Item name="sex" label="性别" rules={[{ required: true }]}><Select style={{ width: 90 }} options={[{ value: '1', label: '男' }, { value: '2', label: '女' }, { value: '0', label: '未知' }]} /></Form.Item>
-          <Form.Item name="birthDate" label="出生日期" rules={[{ required: true }]}><Input style={{ width: 130 }} placeholder="YYYY-MM-DD" /></Form.Item>
-          <Form.Item name="phone" label="联系电话"><Input style={{ width: 150 }} /></Form.Item>
-          <Form.Item name="residenceCategory" label="病人属于" rules={[{ required: true }]}><Select style={{ width: 150 }} options={RESIDENCE.map((r) => ({ value: r, label: r }))} /></Form.Item>
-          <Form.Item name="areaCode" label="现住址编码" rules={[{ required: true, pattern: /^\d{12}$/ }]}><Input style={{ width: 150 }} /></Form.Item>
-          <Form.Item name="houseNumber" label="现住址（门牌）" rules={[{ required: true }]}><Input style={{ width: 280 }} /></Form.Item>
-          <Form.Item name="occupation" label="人群分类" rules={[{ required: true }]}><Select style={{ width: 160 }} options={OCCUPATIONS.map((o) => ({ value: o, label: o }))} data-testid="occupation-select" /></Form.Item>
-          <Form.Item name="caseClassification" label="病例分类" rules={[{ required: true }]}><Select style={{ width: 150 }} options={CLASSIFICATIONS.map((o) => ({ value: o, label: o }))} /></Form.Item>
-          <Form.Item name="onsetDate" label="发病日期" rules={[{ required: true }]}><Input style={{ width: 130 }} /></Form.Item>
-          <Form.Item name="facilityCode" label="报告单位编码" rules={[{ required: true }]}><Input style={{ width: 150 }} /></Form.Item>
-          <Form.Item name="facilityName" label="报告单位"><Input style={{ width: 200 }} /></Form.Item>
-          <Form.Item name="reportingDoctor" label="填卡医生" rules={[{ required: true }]}><Input style={{ width: 120 }} /></Form.Item>
+          <Form.Item name="name" label="姓名" rules={[{ required: true }]}>
+            <Input style={{ width: 160 }} />
+          </Form.Item>
+          <Form.Item name="idNumber" label="有效证件号">
+            <Input style={{ width: 220 }} />
+          </Form.Item>
+          <Form.Item name="sex" label="性别" rules={[{ required: true }]}>
+            <Select
+              style={{ width: 90 }}
+              options={[
+                { value: '1', label: '男' },
+                { value: '2', label: '女' },
+                { value: '0', label: '未知' },
+              ]}
+            />
+          </Form.Item>
+          <Form.Item name="birthDate" label="出生日期" rules={[{ required: true }]}>
+            <Input style={{ width: 130 }} placeholder="YYYY-MM-DD" />
+          </Form.Item>
+          <Form.Item name="phone" label="联系电话">
+            <Input style={{ width: 150 }} />
+          </Form.Item>
+          <Form.Item name="residenceCategory" label="病人属于" rules={[{ required: true }]}>
+            <Select style={{ width: 150 }} options={RESIDENCE.map((r) => ({ value: r, label: r }))} />
+          </Form.Item>
+          <Form.Item name="areaCode" label="现住址编码" rules={[{ required: true, pattern: /^\d{12}$/ }]}>
+            <Input style={{ width: 150 }} />
+          </Form.Item>
+          <Form.Item name="houseNumber" label="现住址（门牌）" rules={[{ required: true }]}>
+            <Input style={{ width: 280 }} />
+          </Form.Item>
+          <Form.Item name="occupation" label="人群分类" rules={[{ required: true }]}>
+            <Select style={{ width: 160 }} options={OCCUPATIONS.map((o) => ({ value: o, label: o }))} data-testid="occupation-select" />
+          </Form.Item>
+          <Form.Item name="caseClassification" label="病例分类" rules={[{ required: true }]}>
+            <Select style={{ width: 150 }} options={CLASSIFICATIONS.map((o) => ({ value: o, label: o }))} />
+          </Form.Item>
+          <Form.Item name="onsetDate" label="发病日期" rules={[{ required: true }]}>
+            <Input style={{ width: 130 }} />
+          </Form.Item>
+          <Form.Item name="facilityCode" label="报告单位编码" rules={[{ required: true }]}>
+            <Input style={{ width: 150 }} />
+          </Form.Item>
+          <Form.Item name="facilityName" label="报告单位">
+            <Input style={{ width: 200 }} />
+          </Form.Item>
+          <Form.Item name="reportingDoctor" label="填卡医生" rules={[{ required: true }]}>
+            <Input style={{ width: 120 }} />
+          </Form.Item>
         </Space>
       </Form>
       <Space style={{ marginBottom: 16 }}>
-        {editable && <Button type="primary" onClick={submit} data-testid="card-submit">{t('surv.card.submit', '提交报告卡')}</Button>}
+        {editable && (
+          <Button type="primary" onClick={submit} data-testid="card-submit">
+            {t('surv.card.submit', '提交报告卡')}
+          </Button>
+        )}
         {card.status === 'submitted' && (
           <>
-            <Button type="primary" onClick={() => review('approve')} data-testid="card-approve">{t('surv.card.approve', '审核通过')}</Button>
-            <Input style={{ width: 240 }} placeholder={t('surv.card.returnReason', '退卡原因')} value={reason} onChange={(e) => setReason(e.target.value)} />
-            <Button danger disabled={!reason.trim()} onClick={() => review('return')}>{t('surv.card.return', '退卡')}</Button>
+            <Button type="primary" onClick={() => review('approve')} data-testid="card-approve">
+              {t('surv.card.approve', '审核通过')}
+            </Button>
+            <Input
+              style={{ width: 240 }}
+              placeholder={t('surv.card.returnReason', '退卡原因')}
+              value={reason}
+              onChange={(e) => setReason(e.target.value)}
+            />
+            <Button danger disabled={!reason.trim()} onClick={() => review('return')}>
+              {t('surv.card.return', '退卡')}
+            </Button>
           </>
         )}
-        {correctable && !correcting && <Button onClick={() => setCorrecting(true)} data-testid="card-correct">{t('surv.card.correct', '订正')}</Button>}
+        {correctable && !correcting && (
+          <Button onClick={() => setCorrecting(true)} data-testid="card-correct">
+            {t('surv.card.correct', '订正')}
+          </Button>
+        )}
       </Space>
       {correcting && (
         <Space style={{ marginBottom: 16 }} wrap>
-          <Input style={{ width: 320 }} placeholder={t('surv.card.correctionReason', '订正原因')} value={correctionReason} onChange={(e) => setCorrectionReason(e.target.value)} data-testid="card-correct-reason" />
-          <Button type="primary" disabled={!correctionReason.trim()} onClick={saveCorrection} data-testid="card-correct-save">{t('surv.card.correctSave', '提交订正')}</Button>
-          <Button onClick={() => { setCorrecting(false); void load(); }}>{t('surv.card.correctCancel', '取消')}</Button>
+          <Input
+            style={{ width: 320 }}
+            placeholder={t('surv.card.correctionReason', '订正原因')}
+            value={correctionReason}
+            onChange={(e) => setCorrectionReason(e.target.value)}
+            data-testid="card-correct-reason"
+          />
+          <Button type="primary" disabled={!correctionReason.trim()} onClick={saveCorrection} data-testid="card-correct-save">
+            {t('surv.card.correctSave', '提交订正')}
+          </Button>
+          <Button
+            onClick={() => {
+              setCorrecting(false);
+              void load();
+            }}
+          >
+            {t('surv.card.correctCancel', '取消')}
+          </Button>
         </Space>
       )}
       <CorrectionHistory card={card} />
       <Typography.Title level={5}>{t('surv.card.history', '处理记录')}</Typography.Title>
-      <Timeline items={card.events.map((e) => ({ children: `${formatDateTime(e.at)} · ${e.actor} · ${cardActionLabel(e.action)}${e.reason ? ` · ${e.reason}` : ''}` }))} />
+      <Timeline
+        items={card.events.map((e) => ({
+          children: `${formatDateTime(e.at)} · ${e.actor} · ${cardActionLabel(e.action)}${e.reason ? ` · ${e.reason}` : ''}`,
+        }))}
+      />
     </Drawer>
   );
 }
@@ -199,26 +407,41 @@ export function ReportCardsPage({ status, open }: { status: string; open: string
   const [tick, setTick] = useState(0);
   useEffect(() => {
     const ctrl = new AbortController();
-    listCards({ status: status === 'overdue' ? 'draft' : status || undefined, overdue: status === 'overdue' }, ctrl.signal).then(setData).catch((e: Error) => !ctrl.signal.aborted && setError(e.message));
-    getCardStats(ctrl.signal).then(setStats).catch(() => undefined);
+    listCards({ status: status === 'overdue' ? 'draft' : status || undefined, overdue: status === 'overdue' }, ctrl.signal)
+      .then(setData)
+      .catch((e: Error) => !ctrl.signal.aborted && setError(e.message));
+    getCardStats(ctrl.signal)
+      .then(setStats)
+      .catch(() => undefined);
     return () => ctrl.abort();
   }, [status, tick]);
 
   const columns: TableColumnsType<CardRow> = [
-    { title: t('surv.card.id', '卡片编号'), dataIndex: 'id', render: (id: string) => <a onClick={() => navigate('/surveillance/reports', { status: status || undefined, open: id })} data-testid="card-link">{id}</a> },
+    {
+      title: t('surv.card.id', '卡片编号'),
+      dataIndex: 'id',
+      render: (id: string) => (
+        <a onClick={() => navigate('/surveillance/reports', { status: status || undefined, open: id })} data-testid="card-link">
+          {id}
+        </a>
+      ),
+    },
     { title: t('surv.card.name', '姓名'), key: 'name', render: (_, r) => (r.card.name as string) ?? '—' },
     { title: t('surv.card.disease', '疾病'), dataIndex: 'disease_name' },
     { title: t('surv.card.classification', '病例分类'), dataIndex: 'case_classification' },
     { title: t('surv.card.facility', '报告单位'), dataIndex: 'facility_name' },
     { title: t('surv.card.diagnosed', '诊断时间'), dataIndex: 'diagnosed_at', render: formatDateTime },
     {
-      title: t('surv.card.status', '状态'), key: 'status',
+      title: t('surv.card.status', '状态'),
+      key: 'status',
       render: (_, r) => (
         <Space size={4}>
           <Tag>{cardStatusLabel(r.status)}</Tag>
           {r.late && <Tag color="error">{t('surv.card.late', '迟报')}</Tag>}
           {r.duplicate_of && <Tag color="warning">{t('surv.card.duplicate', '重卡')}</Tag>}
-          {r.status === 'draft' && r.deadline_at && new Date(r.deadline_at) < new Date() && <Tag color="error">{t('surv.overdue', '超时')}</Tag>}
+          {r.status === 'draft' && r.deadline_at && new Date(r.deadline_at) < new Date() && (
+            <Tag color="error">{t('surv.overdue', '超时')}</Tag>
+          )}
         </Space>
       ),
     },
@@ -233,15 +456,28 @@ export function ReportCardsPage({ status, open }: { status: string; open: string
   ];
   return (
     <div data-testid="report-cards">
-      <PageHeader title={t('nav.reportCards', '传染病报告卡')} crumbs={[{ title: t('nav.surveillance', '传染病监测预警') }, { title: t('nav.reportCards', '传染病报告卡') }]} />
+      <PageHeader
+        title={t('nav.reportCards', '传染病报告卡')}
+        crumbs={[{ title: t('nav.surveillance', '传染病监测预警') }, { title: t('nav.reportCards', '传染病报告卡') }]}
+      />
       {error && <Alert type="error" showIcon message={error} />}
       <Card size="small" style={{ marginBottom: 16 }}>
         <Tabs activeKey={status} items={tabs} onChange={(k) => navigate('/surveillance/reports', { status: k || undefined })} />
-        <Table rowKey="id" size="small" columns={columns} dataSource={data?.cards ?? []} loading={!data && !error} pagination={{ pageSize: 15 }} />
+        <Table
+          rowKey="id"
+          size="small"
+          columns={columns}
+          dataSource={data?.cards ?? []}
+          loading={!data && !error}
+          pagination={{ pageSize: 15 }}
+        />
       </Card>
       <Card size="small" title={t('surv.card.quality', '各单位报告质量（迟报、不完整、重卡）')}>
         <Table
-          rowKey="facility" size="small" pagination={false} dataSource={stats}
+          rowKey="facility"
+          size="small"
+          pagination={false}
+          dataSource={stats}
           columns={[
             { title: t('surv.card.facility', '报告单位'), key: 'f', render: (_, s) => s.name ?? s.facility },
             { title: t('surv.card.total', '报卡数'), dataIndex: 'total' },
@@ -253,7 +489,13 @@ export function ReportCardsPage({ status, open }: { status: string; open: string
           ]}
         />
       </Card>
-      {open && <CardDrawer id={open} onClose={() => navigate('/surveillance/reports', { status: status || undefined })} onChanged={() => setTick((x) => x + 1)} />}
+      {open && (
+        <CardDrawer
+          id={open}
+          onClose={() => navigate('/surveillance/reports', { status: status || undefined })}
+          onChanged={() => setTick((x) => x + 1)}
+        />
+      )}
     </div>
   );
 }

@@ -2,7 +2,7 @@
  * Stable URIs for Yifang's local code systems, identifier systems and extensions.
  * Documented in docs/uris.md; never change a published URI, add a new one instead.
  */
-export { RESIDENT_ID_SYSTEM } from '../shared/id-number.js';
+export { RESIDENT_ID_SYSTEM } from './id-number.js';
 
 export const YIFANG_BASE = 'https://yifang.health/fhir';
 
