@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: runs the whole suite with vitest against PGlite and, where reachable, PostgreSQL
-// (DATABASE_URL, or the local server on 127.0.0.1:5432), then prints "N passed, N failed".
+// (DATABASE_URL, or the local server on 127.0.0.1:5432), then prints "N passed, N failed, N skipped" (skipped: suites that could not run here, such as
+// browser tests without Chromium or PostgreSQL-only tests without a server).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -43,9 +44,11 @@ const child = spawn('npx', args, { stdio: 'inherit', env });
 const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
 let passed = 0;
 let failed = 0;
+let skipped = 0;
 try {
   const r = JSON.parse(fs.readFileSync(report, 'utf8'));
   passed = r.numPassedTests;
+  skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
   failed = r.numFailedTests + (r.numFailedTestSuites && !r.numFailedTests ? r.numFailedTestSuites : 0);
 } catch {
   // No report: vitest itself failed before or while running.
@@ -54,5 +57,5 @@ if (code !== 0 && failed === 0) {
   console.log('vitest exited with an error outside any test (see above); counted as one failure');
   failed = 1;
 }
-console.log(`${passed} passed, ${failed} failed`);
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(code === 0 && failed === 0 ? 0 : 1);

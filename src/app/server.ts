@@ -16,7 +16,8 @@ import { AuthService, requirePermission, type AuthUser } from '../platform/auth.
 import { openDatabase, type Database } from '../platform/db.js';
 import { badRequest, HttpError } from '../platform/errors.js';
 import { migrateAll } from './modules.js';
-import { describeRoute, openApiDocument } from '../platform/openapi.js';
+import { z } from 'zod';
+import { describeRoute, installOpenApi, openApiDocumentWithLegacy, typed, validationMessage } from '../platform/openapi.js';
 import type { Bundle } from '@medplum/fhirtypes';
 import { loadModules } from './modules.js';
 import type { ModuleContext } from '../platform/module.js';
@@ -80,6 +81,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
 
   const app = Fastify({ logger: false, bodyLimit: Math.round((options.bodyLimitMb ?? 32) * 1024 * 1024), trustProxy: true });
+  await installOpenApi(app);
 
   // FHIR JSON bodies; NDJSON and HL7 stay raw streams/text for the modules that read them.
   app.addContentTypeParser(['application/fhir+json', 'application/json'], { parseAs: 'string' }, (_req, body, done) => {
@@ -99,7 +101,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     let e: HttpError;
+    const invalid = validationMessage(err);
     if (err instanceof HttpError) e = err;
+    else if (invalid !== undefined) e = new HttpError(400, invalid, 'invalid');
     else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
       e = new HttpError(
         413,
@@ -122,59 +126,78 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   const authenticate = (req: FastifyRequest): Promise<AuthUser> => auth.authenticate(req.headers.authorization);
 
-  describeRoute({ method: 'get', path: '/healthz', summary: 'Health check (no authentication)', tag: 'platform', auth: false });
-  app.get('/healthz', async () => {
-    await db.query('select 1');
-    return { status: 'ok', store: db.kind };
-  });
-
-  describeRoute({
-    method: 'post',
-    path: '/auth/login',
-    summary: 'Log in; returns a bearer token',
-    tag: 'auth',
-    auth: false,
-    requestBody: {
-      contentType: 'application/json',
+  const api = typed(app);
+  api.get(
+    '/healthz',
+    {
       schema: {
-        type: 'object',
-        required: ['username', 'password'],
-        properties: { username: { type: 'string' }, password: { type: 'string' } },
+        summary: 'Health check (no authentication)',
+        tags: ['platform'],
+        security: [],
+        response: { 200: z.object({ status: z.literal('ok'), store: z.enum(['pglite', 'postgres']) }) },
       },
     },
-    responses: { '200': '{"access_token", "token_type", "expires_in", "user"}', '401': 'Wrong username or password' },
-  });
-  app.post('/auth/login', async (req, reply) => {
-    const body = req.body as { username?: unknown; password?: unknown } | undefined;
-    if (!body || typeof body.username !== 'string' || typeof body.password !== 'string') {
-      throw badRequest('Send JSON {"username": "...", "password": "..."}');
-    }
-    try {
-      const { token, user } = await auth.login(body.username, body.password);
-      audit.record({ user, action: 'E', subtype: 'login', entities: [`user:${user.username}`], outcome: 'success', sourceAddress: req.ip });
-      return reply.send({ access_token: token, token_type: 'Bearer', expires_in: 12 * 3600, user });
-    } catch (err) {
-      audit.record({
-        user: { username: body.username, displayName: body.username, roles: [] },
-        action: 'E',
-        subtype: 'login',
-        entities: [`user:${body.username}`],
-        outcome: 'failure',
-        sourceAddress: req.ip,
-      });
-      throw err;
-    }
-  });
-  describeRoute({ method: 'post', path: '/auth/logout', summary: 'End the session of the bearer token', tag: 'auth' });
-  app.post('/auth/logout', async (req) => {
-    await auth.logout(req.headers.authorization);
-    return { ok: true };
-  });
-  describeRoute({ method: 'get', path: '/auth/me', summary: 'The logged-in user, roles and organization', tag: 'auth' });
-  app.get('/auth/me', async (req) => authenticate(req));
+    async () => {
+      await db.query('select 1');
+      return { status: 'ok' as const, store: db.kind };
+    },
+  );
 
-  describeRoute({ method: 'get', path: '/api/docs', summary: 'This OpenAPI document', tag: 'platform', auth: false });
-  app.get('/api/docs', async () => openApiDocument());
+  const LoginBody = z.object(
+    { username: z.string(), password: z.string() },
+    { message: 'Send JSON {"username": "...", "password": "..."}' },
+  );
+  api.post(
+    '/auth/login',
+    {
+      schema: {
+        summary: 'Log in; returns a bearer token (OAuth 2.0 token response fields)',
+        tags: ['auth'],
+        security: [],
+        body: LoginBody,
+      },
+    },
+    async (req, reply) => {
+      const body = req.body;
+      try {
+        const { token, user } = await auth.login(body.username, body.password);
+        audit.record({
+          user,
+          action: 'E',
+          subtype: 'login',
+          entities: [`user:${user.username}`],
+          outcome: 'success',
+          sourceAddress: req.ip,
+        });
+        return reply.send({ access_token: token, token_type: 'Bearer', expires_in: 12 * 3600, user });
+      } catch (err) {
+        audit.record({
+          user: { username: body.username, displayName: body.username, roles: [] },
+          action: 'E',
+          subtype: 'login',
+          entities: [`user:${body.username}`],
+          outcome: 'failure',
+          sourceAddress: req.ip,
+        });
+        throw err;
+      }
+    },
+  );
+  api.post(
+    '/auth/logout',
+    { schema: { summary: 'End the session of the bearer token', tags: ['auth'], response: { 200: z.object({ ok: z.literal(true) }) } } },
+    async (req) => {
+      await auth.logout(req.headers.authorization);
+      return { ok: true as const };
+    },
+  );
+  api.get('/auth/me', { schema: { summary: 'The logged-in user, roles and organization', tags: ['auth'] } }, async (req) =>
+    authenticate(req),
+  );
+
+  api.get('/api/docs', { schema: { summary: 'This OpenAPI document', tags: ['platform'], security: [] } }, async () =>
+    openApiDocumentWithLegacy(app),
+  );
 
   describeRoute({
     method: 'post',
