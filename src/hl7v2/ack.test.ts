@@ -4,7 +4,7 @@ import { buildAck, encodeAck } from './ack.js';
 import { Hl7ParseError } from './errors.js';
 import { createHl7Handler, processHl7Message } from './handler.js';
 import { parseHl7 } from './parser.js';
-import { toFhir } from './to-fhir.js';
+import { toFhir } from './to-fhir/index.js';
 import { ackFields, readSample } from './test-support.js';
 
 const NOW = new Date(Date.UTC(2024, 2, 5, 2, 15, 30)); // 10:15:30 in Beijing

@@ -11,7 +11,7 @@ import { encodeFrame } from './mllp.js';
 import { adt } from './ingest-fixtures.js';
 import { parseHl7 } from './parser.js';
 import { ackFields, TestMllpClient } from './test-support.js';
-import { toFhir } from './to-fhir.js';
+import { toFhir } from './to-fhir/index.js';
 
 const msa = (ack: Buffer | string) => ackFields(ack).MSA!;
 

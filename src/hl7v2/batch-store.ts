@@ -19,7 +19,7 @@ import type { Queryable } from '../platform/db.js';
 import { prepareRow, type FhirRepository, type PreparedRow, type StoredResource, type WriteOptions } from '../fhir/repository.js';
 import { validateFhirResource } from '../fhir/validate.js';
 import { HttpError } from '../platform/errors.js';
-import type { ToFhirResult } from './to-fhir.js';
+import type { ToFhirResult } from './to-fhir/index.js';
 
 /** A message ready to store: mapped to FHIR, with its idempotency key and lock keys. */
 export interface BatchItem {

@@ -4,7 +4,7 @@ import { decodeMessage } from './charset.js';
 import { Hl7ParseError } from './errors.js';
 import { MllpDecoder } from './mllp.js';
 import { parseHl7, type Hl7Message } from './parser.js';
-import { toFhir } from './to-fhir.js';
+import { toFhir } from './to-fhir/index.js';
 import { readSample, sampleFiles } from './test-support.js';
 
 /** Small seeded PRNG (mulberry32) so failures are reproducible. */

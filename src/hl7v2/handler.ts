@@ -6,7 +6,7 @@ import { buildAck, encodeAck, type Ack } from './ack.js';
 import { decodeMessage } from './charset.js';
 import { Hl7ParseError } from './errors.js';
 import { parseHl7, type Hl7Message } from './parser.js';
-import { toFhir, type ToFhirOptions, type ToFhirResult } from './to-fhir.js';
+import { toFhir, type ToFhirOptions, type ToFhirResult } from './to-fhir/index.js';
 
 export interface Hl7PipelineOptions {
   /**

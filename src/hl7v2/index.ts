@@ -32,7 +32,7 @@ export {
   type MergeInstruction,
   type ToFhirOptions,
   type ToFhirResult,
-} from './to-fhir.js';
+} from './to-fhir/index.js';
 export { buildAck, encodeAck, type Ack, type AckCode, type AckError, type BuildAckOptions } from './ack.js';
 export {
   startMllpServer,

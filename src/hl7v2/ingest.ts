@@ -26,7 +26,7 @@ import type { Database } from '../platform/db.js';
 import { encodeAck, type Ack } from './ack.js';
 import { processHl7Message, type Hl7Outcome } from './handler.js';
 import type { Hl7Message } from './parser.js';
-import type { MergeInstruction, ToFhirResult } from './to-fhir.js';
+import type { MergeInstruction, ToFhirResult } from './to-fhir/index.js';
 import { planBatch, type BatchItem, type BatchOutcome } from './batch-store.js';
 
 export type Hl7Channel = 'mllp' | 'http' | 'reprocess';

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHl7Handler } from './handler.js';
 import { encodeFrame, MllpDecoder, startMllpServer, type MllpEvent, type MllpServer, type MllpServerEvent } from './mllp.js';
 import { parseHl7 } from './parser.js';
-import type { ToFhirResult } from './to-fhir.js';
+import type { ToFhirResult } from './to-fhir/index.js';
 import { ackFields, readSample, TestMllpClient } from './test-support.js';
 
 const VT = 0x0b;

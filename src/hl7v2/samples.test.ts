@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMessage } from './charset.js';
 import { parseHl7 } from './parser.js';
-import { isSupportedMessageType, toFhir } from './to-fhir.js';
+import { isSupportedMessageType, toFhir } from './to-fhir/index.js';
 import { readSample, sampleFiles, validateBundle } from './test-support.js';
 
 const files = sampleFiles();

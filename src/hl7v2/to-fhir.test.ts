@@ -23,7 +23,7 @@ import type {
   Specimen,
 } from './fhir-types.js';
 import { parseHl7 } from './parser.js';
-import { codingSystemUri, SUPPORTED_MESSAGE_TYPES, toFhir, type ToFhirOptions } from './to-fhir.js';
+import { codingSystemUri, SUPPORTED_MESSAGE_TYPES, toFhir, type ToFhirOptions } from './to-fhir/index.js';
 import { readSample, validateBundle } from './test-support.js';
 
 /** Builds a segment from field number → value (no pipe counting in tests). */

@@ -13,7 +13,7 @@
  * References between entries use the entries' `urn:uuid:` fullUrls (deterministic UUIDs).
  */
 import { createHash } from 'node:crypto';
-import { parseIdNumber, RESIDENT_ID_SYSTEM } from '../shared/id-number.js';
+import { parseIdNumber, RESIDENT_ID_SYSTEM } from '../../shared/id-number.js';
 import {
   AREA_CODE_EXTENSION,
   DEPARTMENT_SYSTEM,
@@ -23,10 +23,10 @@ import {
   UCUM_SYSTEM,
   VACCINE_SYSTEM,
   YIFANG_BASE,
-} from '../shared/uris.js';
-import { Hl7ParseError } from './errors.js';
-import { hl7ToFhirDate, hl7ToFhirDateTime, hl7ToFhirInstant, type Hl7Composite, type Hl7Message, type Hl7Segment } from './parser.js';
-import { checkSegmentOrder } from './structure.js';
+} from '../../shared/uris.js';
+import { Hl7ParseError } from '../errors.js';
+import { hl7ToFhirDate, hl7ToFhirDateTime, hl7ToFhirInstant, type Hl7Composite, type Hl7Message, type Hl7Segment } from '../parser.js';
+import { checkSegmentOrder } from '../structure.js';
 import type {
   Address,
   Bundle,
@@ -48,7 +48,7 @@ import type {
   Resource,
   ServiceRequest,
   Specimen,
-} from './fhir-types.js';
+} from '../fhir-types.js';
 
 export const SUPPORTED_MESSAGE_TYPES = [
   'ADT^A01',
