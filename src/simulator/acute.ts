@@ -10,7 +10,7 @@
 import type { Department, Facility } from './district.js';
 import type { VisitType } from './fhir.js';
 import { ICD } from './icd.js';
-import type { Dx, Recorder, Visit } from './records.js';
+import type { Dx, Recorder, Visit } from './records/index.js';
 import type { DiseaseKey } from './report-card.js';
 import { Rng } from './rng.js';
 import type { Season, Seasons } from './seasons.js';

@@ -10,7 +10,7 @@
 import { civilFromDay } from './calendar.js';
 import { conditionJson, medicationRequestJson } from './fhir.js';
 import { FLAG } from './population.js';
-import type { Recorder, Visit } from './records.js';
+import type { Recorder, Visit } from './records/index.js';
 import { Rng } from './rng.js';
 import { MEDICATION_SYSTEM } from './uris.js';
 import type { World } from './world.js';

@@ -10,7 +10,7 @@ import { addMonths, civilFromDay, dayFromCivil } from './calendar.js';
 import { configPath } from './config.js';
 import type { Facility } from './district.js';
 import { FLAG, OCC } from './population.js';
-import type { Recorder } from './records.js';
+import type { Recorder } from './records/index.js';
 import { hashFloat, Rng } from './rng.js';
 import { ADULT_VACCINE_UPTAKE, CHILD_TIMELINESS } from './targets.js';
 import type { World } from './world.js';

@@ -22,9 +22,9 @@ import {
 } from './fhir.js';
 import { householdId, Identities } from './identity.js';
 import { Immunizer } from './immunization.js';
-import { Outbreaks } from './outbreaks.js';
+import { Outbreaks } from './outbreaks/index.js';
 import { addNewborn, FLAG } from './population.js';
-import { Recorder } from './records.js';
+import { Recorder } from './records/index.js';
 import { Rng } from './rng.js';
 import { Seasons } from './seasons.js';
 import { emit, FileSink, TeeSink, type Sink } from './sink.js';

@@ -5,18 +5,18 @@
  * results, report cards, school absences, pharmacy purchases) through the same recorder as
  * everything else, so an outbreak raises all the signals together.
  */
-import { civilFromDay } from './calendar.js';
-import type { Acute } from './acute.js';
-import { ICD } from './icd.js';
-import type { Department, Facility, FacilityKind } from './district.js';
-import type { AbsenceSymptom, Feeds, PharmacyCategory } from './feeds.js';
-import type { Immunizer } from './immunization.js';
-import type { PanelKey } from './labs.js';
-import { OCC } from './population.js';
-import type { Dx, Recorder, Visit } from './records.js';
-import { hashFloat, Rng } from './rng.js';
-import type { TransmissionEdge, Truth, TruthCase, TruthOutbreak, OutbreakKind } from './truth.js';
-import type { World } from './world.js';
+import { civilFromDay } from '../calendar.js';
+import type { Acute } from '../acute.js';
+import { ICD } from '../icd.js';
+import type { Department, Facility, FacilityKind } from '../district.js';
+import type { AbsenceSymptom, Feeds, PharmacyCategory } from '../feeds.js';
+import type { Immunizer } from '../immunization.js';
+import type { PanelKey } from '../labs.js';
+import { OCC } from '../population.js';
+import type { Dx, Recorder, Visit } from '../records/index.js';
+import { hashFloat, Rng } from '../rng.js';
+import type { TransmissionEdge, Truth, TruthCase, TruthOutbreak, OutbreakKind } from '../truth.js';
+import type { World } from '../world.js';
 
 /** Outbreaks per 100,000 person-years (at least one of each kind per run; assumption). */
 const RATES: Record<OutbreakKind, number> = {

@@ -3,9 +3,9 @@
  * facilities on the FHIR feed, HL7 v2 messages for the hospitals on HL7, report cards, and
  * later events (discharges, lab reports, late cards) through the day scheduler.
  */
-import { VACCINE_SYSTEM } from '../shared/uris.js';
-import { parseIsoDate } from './calendar.js';
-import type { Department, Facility, Practitioner } from './district.js';
+import { VACCINE_SYSTEM } from '../../shared/uris.js';
+import { parseIsoDate } from '../calendar.js';
+import type { Department, Facility, Practitioner } from '../district.js';
 import {
   bloodPressureJson,
   codedLabObservation,
@@ -20,17 +20,17 @@ import {
   specimenResource,
   type EncounterClass,
   type VisitType,
-} from './fhir.js';
-import { dg1, msh, nk1, obxNumeric, obxTemperature, oruBody, pid, pv1, pv2, vxuBody, type Hl7Patient } from './hl7.js';
-import type { Identities, PatientView } from './identity.js';
-import { PANELS, type PanelKey } from './labs.js';
-import { OCCUPATIONS, occupationCode } from './population.js';
-import { DISEASES, TWO_HOUR_DISEASES, type CaseClassification, type DiseaseKey, type ReportCard } from './report-card.js';
-import { Rng } from './rng.js';
-import { emit, type Sink } from './sink.js';
-import type { Truth } from './truth.js';
-import { LAB_ORDER_ID_SYSTEM, LAB_TESTED_EXTENSION, LAB_TEST_SYSTEM, MEDICATION_SYSTEM, SPECIMEN_SHIPPED_EXTENSION } from './uris.js';
-import type { World } from './world.js';
+} from '../fhir.js';
+import { dg1, msh, nk1, obxNumeric, obxTemperature, oruBody, pid, pv1, pv2, vxuBody, type Hl7Patient } from '../hl7.js';
+import type { Identities, PatientView } from '../identity.js';
+import { PANELS, type PanelKey } from '../labs.js';
+import { OCCUPATIONS, occupationCode } from '../population.js';
+import { DISEASES, TWO_HOUR_DISEASES, type CaseClassification, type DiseaseKey, type ReportCard } from '../report-card.js';
+import { Rng } from '../rng.js';
+import { emit, type Sink } from '../sink.js';
+import type { Truth } from '../truth.js';
+import { LAB_ORDER_ID_SYSTEM, LAB_TESTED_EXTENSION, LAB_TEST_SYSTEM, MEDICATION_SYSTEM, SPECIMEN_SHIPPED_EXTENSION } from '../uris.js';
+import type { World } from '../world.js';
 
 export interface Dx {
   icd: string;
