@@ -1,7 +1,7 @@
 /** 审计日志: the latest 50 AuditEvents, newest first (administrators only). */
 import { Alert, Button, Card, Empty, Result, Table, Tag, Typography, type TableColumnsType } from 'antd';
 import { ReloadOutlined } from '@ant-design/icons';
-import type { AuditEvent } from '../api/fhir.types.js';
+import type { AuditEvent } from '@medplum/fhirtypes';
 import { hasRole, type SessionUser } from '../api/session.js';
 import { t } from '../i18n/i18n.js';
 import { formatDateTime } from '../shared/format.js';

@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
 import { fetchRecentAuditEvents } from '../api/audit.resource.js';
 import { ApiError, isAbort } from '../api/http.js';
-import { bundleResources, type AuditEvent } from '../api/fhir.types.js';
+import type { AuditEvent } from '@medplum/fhirtypes';
+import { bundleResources } from '../api/bundle.js';
 
 export function useAuditEvents() {
   const [events, setEvents] = useState<AuditEvent[]>([]);
@@ -16,7 +17,7 @@ export function useAuditEvents() {
     setError(undefined);
     fetchRecentAuditEvents(controller.signal)
       .then((bundle) => {
-        setEvents(bundleResources<AuditEvent>(bundle, 'AuditEvent'));
+        setEvents(bundleResources(bundle, 'AuditEvent'));
         setForbidden(false);
         setLoading(false);
       })

@@ -1,5 +1,5 @@
 import { apiRequest } from './http.js';
-import type { AuditEvent, Bundle } from './fhir.types.js';
+import type { AuditEvent, Bundle } from '@medplum/fhirtypes';
 
 /** The most recent audit events, newest first (administrators only on the server side). */
 export function fetchRecentAuditEvents(signal?: AbortSignal, count = 50): Promise<Bundle<AuditEvent>> {

@@ -1,6 +1,7 @@
 /** Data access for residents (FHIR Patient) and their full record ($everything). */
 import { apiRequest } from './http.js';
-import { bundleLink, type Bundle, type Patient, type Resource } from './fhir.types.js';
+import type { Bundle, Patient, Resource } from '@medplum/fhirtypes';
+import { bundleLink } from './bundle.js';
 
 /** A search text that looks like a resident ID number: 15 digits, or 17 digits and a digit/X. */
 export function looksLikeIdNumber(text: string): boolean {

@@ -1,11 +1,8 @@
 /** The signed-in user's token and profile, kept in sessionStorage (gone when the tab closes). */
+import type { AuthUser, Role } from '../../../src/platform/auth.js';
 
-export interface SessionUser {
-  username: string;
-  displayName: string;
-  roles: string[];
-  organization?: string;
-}
+/** The user as the server's login answers it (username, display name, roles, organization). */
+export type SessionUser = AuthUser;
 
 export interface Session {
   token: string;
@@ -44,6 +41,6 @@ export function subscribeSession(listener: () => void): () => void {
   return () => listeners.delete(listener);
 }
 
-export function hasRole(user: SessionUser | undefined | null, role: string): boolean {
+export function hasRole(user: SessionUser | undefined | null, role: Role): boolean {
   return !!user?.roles?.includes(role);
 }

@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { Alert, Avatar, Button, Card, Descriptions, Space, Statistic, Tag, Tooltip, Typography } from 'antd';
 import { EyeInvisibleOutlined, EyeOutlined, UserOutlined } from '@ant-design/icons';
-import type { Patient } from '../api/fhir.types.js';
+import type { Patient } from '@medplum/fhirtypes';
 import { t } from '../i18n/i18n.js';
 import { conceptText, formatAge, formatDate, genderLabel, hasCode, maskIdNumber } from '../shared/format.js';
 import { maritalStatusLabel } from './labels.js';

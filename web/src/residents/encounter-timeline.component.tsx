@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { Button, Card, Empty, Space, Tag, Timeline, Typography } from 'antd';
 import { MedicineBoxOutlined } from '@ant-design/icons';
-import type { Encounter } from '../api/fhir.types.js';
+import type { Encounter } from '@medplum/fhirtypes';
 import { t } from '../i18n/i18n.js';
 import { conceptText, formatDate, formatPeriod } from '../shared/format.js';
 import { encounterClassColor, encounterClassLabel, statusLabel } from './labels.js';

@@ -1,7 +1,7 @@
 /** Display labels for FHIR codes the record page shows (statuses, encounter classes, code systems). */
 import { t } from '../i18n/i18n.js';
 import { ICD10_SYSTEM, LOINC_SYSTEM, VACCINE_SYSTEM } from '../../../src/shared/uris.js';
-import type { Coding } from '../api/fhir.types.js';
+import type { Coding } from '@medplum/fhirtypes';
 
 export function encounterClassLabel(coding: Coding | undefined): string {
   switch (coding?.code) {

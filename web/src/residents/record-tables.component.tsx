@@ -1,7 +1,7 @@
 /** The record's lists: 诊断, 用药, 检验检查, 预防接种, 手术/操作, each as a table with an empty state. */
 import { useState } from 'react';
 import { Empty, Select, Space, Table, Tag, Typography, type TableColumnsType } from 'antd';
-import type { CodeableConcept, Condition, Dosage, Immunization, MedicationRequest, Observation, Procedure } from '../api/fhir.types.js';
+import type { CodeableConcept, Condition, Dosage, Immunization, MedicationRequest, Observation, Procedure } from '@medplum/fhirtypes';
 import { t } from '../i18n/i18n.js';
 import { conceptText, formatDate, formatDateTime, formatPeriod } from '../shared/format.js';
 import { clinicalStatusColor, clinicalStatusLabel, codeSystemLabel, interpretationLabel, statusColor, statusLabel } from './labels.js';

@@ -19,7 +19,7 @@ import type {
   Quantity,
   Reference,
   Resource,
-} from '../api/fhir.types.js';
+} from '@medplum/fhirtypes';
 import { formatHumanName, hasCode, preferredName, timeOf } from '../shared/format.js';
 
 export const LOINC = 'http://loinc.org';

@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'react';
 import { Alert, Button, Card, Empty, Input, Space, Table, Typography, type TableColumnsType } from 'antd';
 import { LeftOutlined, RightOutlined, ManOutlined, WomanOutlined } from '@ant-design/icons';
-import type { Patient } from '../api/fhir.types.js';
+import type { Patient } from '@medplum/fhirtypes';
 import { looksLikeIdNumber } from '../api/patient.resource.js';
 import { t } from '../i18n/i18n.js';
 import { formatAge, formatDate, genderLabel, maskIdNumber } from '../shared/format.js';

@@ -1,7 +1,7 @@
 /** How a resident (FHIR Patient) is shown: name, ID number, phone, identifiers by facility. */
 import { RESIDENT_ID_SYSTEM, FACILITY_MRN_SYSTEM_PREFIX } from '../../../src/shared/uris.js';
 import { t } from '../i18n/i18n.js';
-import type { Identifier, Patient } from '../api/fhir.types.js';
+import type { Identifier, Patient } from '@medplum/fhirtypes';
 import { conceptText, formatAddress, formatHumanName, preferredAddress, preferredName } from '../shared/format.js';
 
 export function residentName(patient: Patient | undefined): string {

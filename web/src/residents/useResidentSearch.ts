@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
 import { fetchPatientPage, patientSearchPath } from '../api/patient.resource.js';
 import { isAbort } from '../api/http.js';
-import { bundleLink, bundleResources, type Bundle, type Patient } from '../api/fhir.types.js';
+import type { Bundle, Patient } from '@medplum/fhirtypes';
+import { bundleLink, bundleResources } from '../api/bundle.js';
 
 export interface ResidentSearchState {
   residents: Patient[];
@@ -61,7 +62,7 @@ export function useResidentSearch(query: string): ResidentSearchState {
   const reload = useCallback(() => setReloadCount((n) => n + 1), []);
 
   return {
-    residents: bundleResources<Patient>(bundle, 'Patient'),
+    residents: bundleResources(bundle, 'Patient'),
     total: bundle?.total,
     loading,
     error,

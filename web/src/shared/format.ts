@@ -1,6 +1,6 @@
 /** Display helpers shared by the modules: FHIR names, codes, dates, addresses. */
 import { t } from '../i18n/i18n.js';
-import type { Address, CodeableConcept, Coding, HumanName, Period, Quantity } from '../api/fhir.types.js';
+import type { Address, CodeableConcept, Coding, HumanName, Period, Quantity } from '@medplum/fhirtypes';
 
 const CJK = /[\u3400-\u9fff\uf900-\ufaff]/;
 
