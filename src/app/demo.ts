@@ -23,6 +23,8 @@ export interface DemoOptions {
   /** Synthetic district size; defaults keep the first start under two minutes. */
   population?: number;
   days?: number;
+  /** The last days of the district sent as hospital HL7 v2 messages (default 3). */
+  hl7Days?: number;
 }
 
 export const DEMO_SEED = 20261122;
@@ -53,8 +55,8 @@ export async function loadDemoData(opts: DemoOptions): Promise<void> {
 
 async function loadSyntheticDistrict(opts: DemoOptions): Promise<void> {
   const { db, log, app } = opts;
-  const population = opts.population ?? Number(process.env.YIFANG_DEMO_POPULATION ?? 20000);
-  const days = opts.days ?? Number(process.env.YIFANG_DEMO_DAYS ?? 730);
+  const population = opts.population ?? 20000;
+  const days = opts.days ?? 730;
   if (population <= 0) return;
   const { simulate } = await import('../simulator/index.js');
   const outDir = path.join(db.dataDir ?? path.resolve('data'), 'demo-district');
@@ -104,7 +106,7 @@ async function loadSyntheticDistrict(opts: DemoOptions): Promise<void> {
   }
   // The HL7 path stores each message in its own transaction with its ACK (tens of messages a
   // second on PGlite), so the demo sends only the most recent days of hospital messages.
-  const hl7Days = Number(process.env.YIFANG_DEMO_HL7_DAYS ?? 3);
+  const hl7Days = opts.hl7Days ?? 3;
   const since = new Date(end.getTime() - hl7Days * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
   const hl7Dir = path.join(outDir, 'hl7');
   let messages = 0;

@@ -11,7 +11,7 @@ const config = (() => {
   }
 })();
 const demo = !config.DATABASE_URL;
-const loadDemo = demo && !process.env.YIFANG_NO_DEMO;
+const loadDemo = demo && !config.YIFANG_NO_DEMO;
 const server = await startServer({
   port: config.PORT,
   host: config.HOST,
@@ -20,7 +20,9 @@ const server = await startServer({
   adminPassword: config.YIFANG_ADMIN_PASSWORD,
   bodyLimitMb: config.YIFANG_BODY_LIMIT_MB,
   sharedDir: config.YIFANG_SHARED_DIR,
+  mllpPort: config.MLLP_PORT,
   loadDemo,
+  demo: { population: config.YIFANG_DEMO_POPULATION, days: config.YIFANG_DEMO_DAYS, hl7Days: config.YIFANG_DEMO_HL7_DAYS },
 }).catch((err: Error) => {
   // A start-up failure (port in use, database unreachable) is a message, not a stack trace.
   console.error(`yifang: could not start: ${err.message}`);
@@ -34,7 +36,8 @@ console.log(
 console.log(` Web app:   ${server.url}/`);
 console.log(` FHIR API:  ${server.url}/fhir   (CapabilityStatement: /fhir/metadata)`);
 console.log(` API docs:  ${server.url}/api/docs`);
-if (demo) console.log(` Demo login: admin / ${process.env.YIFANG_ADMIN_PASSWORD ? '(YIFANG_ADMIN_PASSWORD)' : 'yifang-admin'}`);
+if (demo)
+  console.log(` Demo login: admin / ${config.YIFANG_ADMIN_PASSWORD === 'yifang-admin' ? 'yifang-admin' : '(YIFANG_ADMIN_PASSWORD)'}`);
 console.log(`${line}\n`);
 
 const stop = async (signal: string) => {

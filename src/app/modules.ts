@@ -34,6 +34,6 @@ export function allMigrations(modules: readonly YifangModule[] = MODULES): Migra
 }
 
 /** Brings a database to the current schema of the core and every module. */
-export function migrateAll(db: Database, log?: (msg: string) => void): Promise<number[]> {
-  return migrate(db, migrationSources(), log);
+export function migrateAll(db: Database, log?: (msg: string) => void, modules: readonly YifangModule[] = MODULES): Promise<number[]> {
+  return migrate(db, migrationSources(modules), log);
 }

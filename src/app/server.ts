@@ -15,11 +15,11 @@ import { AuditLog } from '../fhir/audit.js';
 import { AuthService, requirePermission, type AuthUser } from '../platform/auth.js';
 import { openDatabase, type Database } from '../platform/db.js';
 import { badRequest, HttpError } from '../platform/errors.js';
-import { migrateAll } from './modules.js';
 import { z } from 'zod';
 import { describeRoute, installOpenApi, openApiDocumentWithLegacy, typed, validationMessage } from '../platform/openapi.js';
 import type { Bundle } from '@medplum/fhirtypes';
-import { loadModules } from './modules.js';
+import { MODULES, migrateAll } from './modules.js';
+import type { YifangModule } from '../platform/module.js';
 import type { ModuleContext } from '../platform/module.js';
 import { ProcessorHub } from './processor-thread.js';
 
@@ -32,6 +32,8 @@ export interface ServerOptions {
   databaseUrl?: string;
   /** Load the demo data on first start (empty store). */
   loadDemo?: boolean;
+  /** Demo district size (residents, days) and the last days sent as HL7 v2; defaults in demo.ts. */
+  demo?: { population?: number; days?: number; hl7Days?: number };
   adminPassword?: string;
   quiet?: boolean;
   bodyLimitMb?: number;
@@ -40,6 +42,8 @@ export interface ServerOptions {
   mllpPort?: number;
   /** Use an already open database (tests). */
   db?: Database;
+  /** The capabilities to run (default: all of src/app/modules.ts). */
+  modules?: readonly YifangModule[];
   /**
    * Run the change-log processors in a thread of their own (PostgreSQL only; default on there).
    * Off, they share the main thread's event loop with intake.
@@ -62,7 +66,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const log = options.quiet ? () => undefined : (m: string) => console.log(m);
   loadDefinitions();
   const db = options.db ?? (await openDatabase({ databaseUrl: options.databaseUrl, dataDir: options.dataDir }));
-  await migrateAll(db, (m) => log(`[db] ${m}`));
+  const modules = [...(options.modules ?? MODULES)];
+  await migrateAll(db, (m) => log(`[db] ${m}`), modules);
   const repo = new FhirRepository(db);
   const auth = new AuthService(db);
   const audit = new AuditLog(db);
@@ -233,7 +238,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   registerFhirRoutes(app, { repo, audit, authenticate });
 
-  const modules = await loadModules();
   const processorListeners = new Map<string, ((payload: unknown) => void)[]>();
   const processors = new ProcessorHub({
     db,
@@ -312,7 +316,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   if (options.loadDemo) {
     const { loadDemoData } = await import('./demo.js');
-    await loadDemoData({ repo, db, app, auth, adminPassword, sharedDir: options.sharedDir, log });
+    await loadDemoData({ repo, db, app, auth, adminPassword, sharedDir: options.sharedDir, log, ...options.demo });
   }
 
   processors.start();

@@ -1,19 +1,93 @@
-/** Runtime configuration from the environment, validated once at start. */
+/**
+ * Runtime configuration: every environment variable the server and the CLI read, validated
+ * once at start (zod). Nothing else in the server reads `process.env` for settings; the
+ * composition root (src/app/main.ts) and the CLI pass the values down. The README's
+ * configuration table is generated from `VARIABLES` (`configTableMarkdown`), and a test
+ * checks that the two agree.
+ */
 import path from 'node:path';
 import { z } from 'zod';
 
-const schema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  HOST: z.string().default('0.0.0.0'),
-  DATABASE_URL: z.string().url().optional(),
-  YIFANG_DATA_DIR: z.string().default('./data'),
-  YIFANG_ADMIN_PASSWORD: z.string().min(8).default('yifang-admin'),
-  YIFANG_BODY_LIMIT_MB: z.coerce.number().positive().default(32),
-  YIFANG_SHARED_DIR: z.string().default(path.resolve(process.cwd(), '../shared')),
-});
+interface Variable {
+  name: string;
+  /** The default as a reader sees it in the README ('—' when unset). */
+  shown: string;
+  meaning: string;
+  schema: z.ZodTypeAny;
+}
+
+const port = (dflt: number) => z.coerce.number().int().min(0).max(65535).default(dflt);
+const flag = z
+  .string()
+  .transform((v, ctx) => {
+    if (/^(1|true|yes|on)$/i.test(v)) return true;
+    if (/^(0|false|no|off)$/i.test(v)) return false;
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected 1/true/yes/on or 0/false/no/off, not '${v}'` });
+    return z.NEVER;
+  })
+  .default('0');
+
+export const VARIABLES = [
+  { name: 'PORT', shown: '8080', meaning: 'HTTP port', schema: port(8080) },
+  { name: 'HOST', shown: '0.0.0.0', meaning: 'address the HTTP server binds to', schema: z.string().min(1).default('0.0.0.0') },
+  { name: 'MLLP_PORT', shown: '2575', meaning: 'HL7 v2 MLLP listener', schema: port(2575) },
+  {
+    name: 'DATABASE_URL',
+    shown: '—',
+    meaning: 'PostgreSQL connection; without it the embedded PGlite store is used',
+    schema: z.string().url().optional(),
+  },
+  { name: 'YIFANG_DATA_DIR', shown: '`./data`', meaning: 'where PGlite keeps its files', schema: z.string().min(1).default('./data') },
+  {
+    name: 'YIFANG_ADMIN_PASSWORD',
+    shown: '`yifang-admin`',
+    meaning: "demo administrator's password",
+    schema: z.string().min(8).default('yifang-admin'),
+  },
+  {
+    name: 'YIFANG_BODY_LIMIT_MB',
+    shown: '32',
+    meaning: 'largest request body (larger → 413; use bulk import)',
+    schema: z.coerce.number().positive().default(32),
+  },
+  {
+    name: 'YIFANG_SHARED_DIR',
+    shown: '`../shared`',
+    meaning: 'the shared folder beside the checkout (public test data, design notes)',
+    schema: z.string().min(1).default(path.resolve(process.cwd(), '../shared')),
+  },
+  {
+    name: 'YIFANG_NO_DEMO',
+    shown: '0',
+    meaning: '1: start on PGlite without loading the demo district',
+    schema: flag,
+  },
+  {
+    name: 'YIFANG_DEMO_POPULATION',
+    shown: '20000',
+    meaning: 'residents of the demo district loaded on first start',
+    schema: z.coerce.number().int().min(0).default(20000),
+  },
+  {
+    name: 'YIFANG_DEMO_DAYS',
+    shown: '730',
+    meaning: 'days of records in the demo district',
+    schema: z.coerce.number().int().min(1).default(730),
+  },
+  {
+    name: 'YIFANG_DEMO_HL7_DAYS',
+    shown: '3',
+    meaning: 'last days of the demo sent as hospital HL7 v2 messages (the rest as FHIR)',
+    schema: z.coerce.number().int().min(0).default(3),
+  },
+] as const satisfies readonly Variable[];
+
+type Shape = { [V in (typeof VARIABLES)[number] as V['name']]: V['schema'] };
+const schema = z.object(Object.fromEntries(VARIABLES.map((v) => [v.name, v.schema])) as Shape);
 
 export type Config = z.infer<typeof schema>;
 
+/** Reads and validates the environment; an empty value counts as unset. Throws naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
   if (!parsed.success) {
@@ -21,4 +95,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Invalid configuration: ${msg}`);
   }
   return parsed.data;
+}
+
+/** The README's configuration table. */
+export function configTableMarkdown(): string {
+  const rows = VARIABLES.map((v) => `| \`${v.name}\` | ${v.shown} | ${v.meaning} |`);
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
 }

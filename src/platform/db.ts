@@ -59,7 +59,7 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
     db.url = options.databaseUrl;
     return db;
   }
-  const dataDir = path.resolve(options.dataDir ?? process.env.YIFANG_DATA_DIR ?? './data');
+  const dataDir = path.resolve(options.dataDir ?? './data');
   fs.mkdirSync(dataDir, { recursive: true });
   const { PGlite } = await import('@electric-sql/pglite');
   const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
