@@ -10,12 +10,13 @@
 import type { Department, Facility } from './district.js';
 import type { VisitType } from './fhir.js';
 import { ICD } from './icd.js';
-import type { Dx, Recorder, Visit } from './records/index.js';
+import type { Recorder } from './records/index.js';
+import type { Dx, Visit } from './types.js';
 import type { DiseaseKey } from './report-card.js';
 import { Rng } from './rng.js';
 import type { Season, Seasons } from './seasons.js';
 import { AGE_BANDS, ageBand, NOTIFIABLE_BACKGROUND_PER_100K } from './targets.js';
-import type { World } from './world.js';
+import type { World } from './types.js';
 
 type Ctx = { r: Rng; age: number; sex: number; fever: boolean; temp: number };
 const n = (r: Rng, lo: number, hi: number): number => r.range(lo, hi);

@@ -10,10 +10,11 @@
 import { civilFromDay } from './calendar.js';
 import { conditionJson, medicationRequestJson } from './fhir.js';
 import { FLAG } from './population.js';
-import type { Recorder, Visit } from './records/index.js';
+import type { Recorder } from './records/index.js';
+import type { Visit } from './types.js';
 import { Rng } from './rng.js';
 import { MEDICATION_SYSTEM } from './uris.js';
-import type { World } from './world.js';
+import type { World } from './types.js';
 import { ICD } from './icd.js';
 import type { Sink } from './sink.js';
 

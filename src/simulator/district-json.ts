@@ -1,6 +1,6 @@
 /** district.json: the places and services of the simulated district, for maps and lookups. */
 import { FACILITY_KIND_NAMES } from './district.js';
-import type { World } from './world.js';
+import type { World } from './types.js';
 
 export function districtJson(w: World): Record<string, unknown> {
   const d = w.district;

@@ -9,7 +9,7 @@ import { Rng } from './rng.js';
 import type { Seasons } from './seasons.js';
 import type { Sink } from './sink.js';
 import { ABSENTEEISM } from './targets.js';
-import type { World } from './world.js';
+import type { World } from './types.js';
 
 /** Pharmacy sales categories (code → name) in feeds/pharmacy-sales.csv. */
 export const PHARMACY_CATEGORIES = {

@@ -2,7 +2,7 @@
  * ICD-10 codes (WHO; mapping to the national clinical edition is configuration) with the Chinese
  * diagnosis names clinicians write.
  */
-import type { Dx } from './records/index.js';
+import type { Dx } from './types.js';
 
 export const ICD = {
   urti: { icd: 'J06.9', display: '急性上呼吸道感染' },

@@ -10,33 +10,7 @@ import { patientJson, type PostalAddress } from './fhir.js';
 import { OCCUPATIONS, occupationCode } from './population.js';
 import { hash32, hashFloat, WeightedTable } from './rng.js';
 import type { Sink } from './sink.js';
-import type { World } from './world.js';
-
-export type VariantKind =
-  'typo' | 'traditional' | 'homophone' | 'pinyin' | 'swapped-day-month' | 'missing-id' | 'wrong-id' | 'old-phone' | 'newborn-name';
-
-export interface PatientView {
-  person: number;
-  /** FHIR Patient id at a FHIR-fed facility; null for HL7-only records. */
-  fhirId: string | null;
-  facility: Facility;
-  mrn: string;
-  name: { text: string; family: string; given: string };
-  sex: 1 | 2;
-  birthDate: string;
-  idNumber: string | null;
-  phone: string | null;
-  address: PostalAddress;
-  variants: VariantKind[];
-}
-
-export interface IdentityRecord {
-  source: 'fhir' | 'hl7v2';
-  facility: string;
-  /** FHIR Patient id (fhir) or the facility's MRN (hl7v2). */
-  id: string;
-  variants: VariantKind[];
-}
+import type { IdentityRecord, PatientView, VariantKind, World } from './types.js';
 
 /** Share of (person, hospital) pairs whose hospital record is a variant. */
 export const VARIANT_RATE = 0.08;

@@ -1,42 +1,16 @@
 /**
- * Childhood immunizations by the national schedule (config/simulator/nip-schedule.json) with
+ * Childhood immunizations by the national schedule (NIP-2021, config/immunization/; see vaccines.ts) with
  * realistic delays and misses, and adult influenza and PPSV23 uptake. Each child's plan is a
  * pure function of the seed and the child, so history, future doses and measles susceptibility
  * all agree without storing it.
  */
-import { readFileSync } from 'node:fs';
-import { z } from 'zod';
 import { addMonths, civilFromDay, dayFromCivil } from './calendar.js';
-import { configPath } from './config.js';
 import type { Facility } from './district.js';
 import { FLAG, OCC } from './population.js';
 import type { Recorder } from './records/index.js';
 import { hashFloat, Rng } from './rng.js';
 import { ADULT_VACCINE_UPTAKE, CHILD_TIMELINESS } from './targets.js';
-import type { World } from './world.js';
-
-const ScheduleFile = z.object({
-  version: z.string(),
-  source: z.string(),
-  vaccines: z.record(
-    z.object({
-      name: z.string(),
-      cvx: z.string().optional(),
-      route: z.enum(['IM', 'SC', 'ID', 'PO']),
-      site: z.string(),
-      doseMl: z.number().positive(),
-      manufacturer: z.string(),
-    }),
-  ),
-  childDoses: z.array(z.object({ vaccine: z.string(), dose: z.number().int().positive(), ageMonths: z.number().int().min(0) })),
-});
-export type Schedule = z.infer<typeof ScheduleFile>;
-
-export function loadSchedule(): Schedule {
-  const s = ScheduleFile.parse(JSON.parse(readFileSync(configPath('nip-schedule.json'), 'utf8')));
-  for (const d of s.childDoses) if (!s.vaccines[d.vaccine]) throw new Error(`nip-schedule.json: unknown vaccine ${d.vaccine}`);
-  return s;
-}
+import type { World } from './types.js';
 
 const CATEGORY = CHILD_TIMELINESS.map((c) => c[0]);
 const CATEGORY_CUM = CHILD_TIMELINESS.reduce<number[]>((a, c) => (a.push((a[a.length - 1] ?? 0) + c[1]), a), []);

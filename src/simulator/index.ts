@@ -30,7 +30,8 @@ import { Seasons } from './seasons.js';
 import { emit, FileSink, TeeSink, type Sink } from './sink.js';
 import { Truth } from './truth.js';
 import { SCHOOL_CLASS_ID_SYSTEM } from './uris.js';
-import { buildWorld, type World } from './world.js';
+import type { World } from './types.js';
+import { buildWorld } from './world.js';
 import { OutputDir, type ManifestFile } from './writers.js';
 
 export const GENERATOR = 'yifang-simulator';

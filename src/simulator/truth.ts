@@ -3,7 +3,7 @@
  * their cases and record ids, transmission chains, identities (which records are one person),
  * report-card defects, and who truly has hypertension or diabetes.
  */
-import type { IdentityRecord } from './identity.js';
+import type { IdentityRecord } from './types.js';
 
 export type OutbreakKind = 'foodborne-point-source' | 'school-influenza' | 'care-home-norovirus' | 'community-measles' | 'class-a-cholera';
 

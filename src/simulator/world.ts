@@ -4,29 +4,12 @@
  * per-person state arrays.
  */
 import { Clock, WorkCalendar } from './calendar.js';
-import { buildAreas, buildFacilities, loadDistrictConfig, type District, type DistrictConfig } from './district.js';
-import { loadSchedule, type Schedule } from './immunization.js';
+import { buildAreas, buildFacilities, loadDistrictConfig } from './district.js';
 import { NameBook } from './names.js';
-import { buildPopulation, type ChronicState, type Population } from './population.js';
-import { assignCareHomes, assignSchools, primaryEntryYear, schoolYear, type Schools } from './schools.js';
-
-export interface World {
-  seed: number;
-  startDay: number;
-  /** First day after the run. */
-  endDay: number;
-  days: number;
-  cfg: DistrictConfig;
-  names: NameBook;
-  district: District;
-  pop: Population;
-  chronic: ChronicState;
-  schools: Schools;
-  care: { residents: number[][]; staff: number[][] };
-  cal: WorkCalendar;
-  clock: Clock;
-  schedule: Schedule;
-}
+import { buildPopulation } from './population.js';
+import { assignCareHomes, assignSchools, primaryEntryYear, schoolYear } from './schools.js';
+import type { World } from './types.js';
+import { loadSchedule } from './vaccines.js';
 
 export function buildWorld(seed: number, population: number, startDay: number, days: number): World {
   const cfg = loadDistrictConfig();

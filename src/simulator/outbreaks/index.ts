@@ -13,10 +13,11 @@ import type { AbsenceSymptom, Feeds, PharmacyCategory } from '../feeds.js';
 import type { Immunizer } from '../immunization.js';
 import type { PanelKey } from '../labs.js';
 import { OCC } from '../population.js';
-import type { Dx, Recorder, Visit } from '../records/index.js';
+import type { Recorder } from '../records/index.js';
+import type { Dx, Visit } from '../types.js';
 import { hashFloat, Rng } from '../rng.js';
 import type { TransmissionEdge, Truth, TruthCase, TruthOutbreak, OutbreakKind } from '../truth.js';
-import type { World } from '../world.js';
+import type { World } from '../types.js';
 
 /** Outbreaks per 100,000 person-years (at least one of each kind per run; assumption). */
 const RATES: Record<OutbreakKind, number> = {

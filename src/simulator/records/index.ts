@@ -22,7 +22,7 @@ import {
   type VisitType,
 } from '../fhir.js';
 import { dg1, msh, nk1, obxNumeric, obxTemperature, oruBody, pid, pv1, pv2, vxuBody, type Hl7Patient } from '../hl7.js';
-import type { Identities, PatientView } from '../identity.js';
+import type { Identities } from '../identity.js';
 import { PANELS, type PanelKey } from '../labs.js';
 import { OCCUPATIONS, occupationCode } from '../population.js';
 import { DISEASES, TWO_HOUR_DISEASES, type CaseClassification, type DiseaseKey, type ReportCard } from '../report-card.js';
@@ -30,60 +30,7 @@ import { Rng } from '../rng.js';
 import { emit, type Sink } from '../sink.js';
 import type { Truth } from '../truth.js';
 import { LAB_ORDER_ID_SYSTEM, LAB_TESTED_EXTENSION, LAB_TEST_SYSTEM, MEDICATION_SYSTEM, SPECIMEN_SHIPPED_EXTENSION } from '../uris.js';
-import type { World } from '../world.js';
-
-export interface Dx {
-  icd: string;
-  display: string;
-  provisional?: boolean;
-}
-
-export type Extra = { kind: 'bp'; sbp: number; dbp: number } | { kind: 'glucose'; value: number } | { kind: 'hba1c'; value: number };
-
-export interface VisitSpec {
-  person: number;
-  facility: Facility;
-  dept: Department;
-  cls: EncounterClass;
-  visitType: VisitType;
-  day: number;
-  /** Minute of day; drawn from the department's hours when omitted. */
-  startMin?: number;
-  durationMin?: number;
-  /** Inpatient stay in days. */
-  losDays?: number;
-  complaint: string;
-  temperature?: number | null;
-  dx: Dx[];
-  onsetDay: number;
-  extras?: Extra[];
-  doctor?: number;
-}
-
-export interface Visit {
-  id: string;
-  person: number;
-  view: PatientView;
-  facility: Facility;
-  dept: Department;
-  cls: EncounterClass;
-  day: number;
-  startMin: number;
-  endDay: number;
-  endMin: number;
-  doctor: Practitioner;
-  /** FHIR Encounter exists (FHIR-fed facility). */
-  fhir: boolean;
-  complaint: string;
-  temperature: number | null;
-  dx: Dx[];
-  onsetDay: number;
-}
-
-export interface LabResult {
-  code: string;
-  positive: boolean;
-}
+import type { Dx, Extra, LabResult, PatientView, Visit, VisitSpec, World } from '../types.js';
 
 /** Hourly weights for arrivals at emergency departments and fever clinics. */
 const EMERGENCY_HOURS = [
