@@ -6,9 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Patient } from '@medplum/fhirtypes';
-import { decodeMessage } from '../hl7v2/charset.js';
-import { parseHl7 } from '../hl7v2/parser.js';
-import { toFhir } from '../hl7v2/to-fhir/index.js';
+import { decodeMessage, parseHl7, toFhir } from '../hl7v2/index.js';
 import {
   compare,
   decide,
