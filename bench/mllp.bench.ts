@@ -169,7 +169,7 @@ async function runOne(
   withProcessors = true,
   profileDir?: string,
 ): Promise<Record<string, string | number>> {
-  let cleanup = async () => undefined as void;
+  let cleanup: () => Promise<void>;
   let databaseUrl: string | undefined;
   let dataDir: string | undefined;
   if (store === 'postgres') {

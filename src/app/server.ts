@@ -2,6 +2,7 @@
  * Composition root for the HTTP server: database → migrations → modules → routes.
  * `startServer` is what `npm start`, the CLI and the end-to-end tests all call.
  */
+import type { Readable } from 'node:stream';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -221,7 +222,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     requirePermission(user, 'import');
     const type = req.headers['content-type'] ?? '';
     const stats = type.includes('ndjson')
-      ? await importNdjson(repo, req.body as NodeJS.ReadableStream as import('node:stream').Readable, 'request body')
+      ? await importNdjson(repo, req.body as NodeJS.ReadableStream as Readable, 'request body')
       : await importBundle(repo, req.body as Bundle, 'request body');
     await repo.db.transaction((c) =>
       audit.recordNow(c, {

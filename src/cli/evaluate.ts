@@ -27,7 +27,6 @@ import {
   averageSummaries,
   countDetections,
   emptyCounts,
-  outbreaksFromTruth,
   summarize,
   type DetectionCounts,
   type DetectionSummary,

@@ -17,6 +17,7 @@
  * Bad arguments end with exit code 2, refused operations with exit code 1, each with one line
  * on stderr that names the problem.
  */
+import type { PoolClient } from 'pg';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -125,6 +126,7 @@ reversed with 'yifang identity undo <event>'. Thresholds and weights: config/ide
     check?: (...args: never[]) => void,
   ) =>
     async function (this: Command, ...args: A): Promise<void> {
+      // eslint-disable-next-line @typescript-eslint/no-this-alias -- commander passes the command as `this`; closures below need it
       const cmd = this;
       const write = (s: string) => cmd.configureOutput().writeOut!(s);
       let store: Awaited<ReturnType<typeof openStore>> | undefined;
@@ -154,7 +156,7 @@ reversed with 'yifang identity undo <event>'. Thresholds and weights: config/ide
     user: string,
     subtype: string,
     entities: string[],
-    fn: (client: import('pg').PoolClient, username: string) => Promise<T>,
+    fn: (client: PoolClient, username: string) => Promise<T>,
   ): Promise<T> =>
     ctx.db.transaction(async (client) => {
       const result = await fn(client, user);
@@ -381,6 +383,7 @@ reversed with 'yifang identity undo <event>'. Thresholds and weights: config/ide
       target: string,
       opts: { upper?: string; lower?: string; minPrecision?: string; minRecall?: string; json?: boolean },
     ) {
+      // eslint-disable-next-line @typescript-eslint/no-this-alias -- commander passes the command as `this`; closures below need it
       const cmd = this;
       const fail = (message: string, exitCode: 1 | 2 = 2): never =>
         cmd.error(`yifang identity evaluate: ${message}`, { exitCode, code: 'yifang.identity.error' });

@@ -6,7 +6,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { parseIsoDate } from '../simulator/calendar.js';
 import { checkOutDir, DEMO_DEFAULTS, LIMITS, simulate, SimulationAbortedError, SimulatorInputError } from '../simulator/index.js';
 import { LiveSink } from '../simulator/live.js';

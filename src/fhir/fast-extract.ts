@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- compiled walkers over arbitrary FHIR JSON in the hot path; the verdicts are tested for equivalence with @medplum/core */
 /**
  * Compiled search-value extraction: the same output as `extractSearchValues` (extract.ts) without
  * interpreting FHIRPath for every resource.

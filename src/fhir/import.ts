@@ -76,7 +76,7 @@ export function prepareNdjsonLine(line: string, lastUpdated: string): BulkRow {
   try {
     parsed = JSON.parse(line);
   } catch (e) {
-    throw new Error(`malformed JSON: ${(e as Error).message}`);
+    throw new Error(`malformed JSON: ${(e as Error).message}`, { cause: e });
   }
   const r = validateFhirResource(parsed);
   if (!r.id) throw new Error('a resource in NDJSON needs an id');
@@ -89,7 +89,7 @@ export function parseBundleText(text: string): Bundle {
   try {
     bundle = JSON.parse(text) as Bundle;
   } catch (e) {
-    throw new Error(`malformed JSON: ${(e as Error).message}`);
+    throw new Error(`malformed JSON: ${(e as Error).message}`, { cause: e });
   }
   if (bundle?.resourceType !== 'Bundle') throw new Error('not a Bundle (use .ndjson for one resource per line)');
   return bundle;

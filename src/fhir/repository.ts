@@ -6,7 +6,6 @@
  */
 import { newResourceId } from './ids.js';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import type pg from 'pg';
 import type { Database, Queryable } from '../platform/db.js';
 import { badRequest, gone, notFound, preconditionFailed } from '../platform/errors.js';
 import { getTypeDef, type ResourceTypeDef, type SearchParamDef } from './definitions.js';
