@@ -3,6 +3,7 @@
 //   SQL call sites in route files (src/**/routes.ts, and register*Routes bodies in module.ts),
 //   hand-written copies of server response or FHIR types in web/.
 // `--check` exits 1 when a figure is above its target (0). Printed by `npm run lint`.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -25,7 +26,9 @@ const walk = (dir, out = []) => {
 const rel = (p) => path.relative(root, p);
 
 // 1. SQL in route files: query calls, transactions, copy, and SQL keywords opening a string.
-const routeFiles = walk(path.join(root, 'src')).filter((f) => /(^|\/)(routes?|module)\.ts$|\/routes\/[^/]+\.ts$/.test(f) && !f.endsWith('.test.ts'));
+const routeFiles = walk(path.join(root, 'src')).filter(
+  (f) => /(^|\/)(routes?|module)\.ts$|\/routes\/[^/]+\.ts$/.test(f) && !f.endsWith('.test.ts'),
+);
 const sqlPattern = /\.(query|transaction|copyFrom)\s*[(<]|[`'"]\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\s/g;
 const sqlSites = [];
 for (const f of routeFiles) {
@@ -55,15 +58,56 @@ for (const f of walk(path.join(root, 'web/src')).filter((f) => /\.tsx?$/.test(f)
   });
 }
 
+// 3. Module walls from dependency-cruiser: import cycles, and upward imports (platform/, fhir/ or
+//    shared/ importing a capability, the CLI or the composition root, type-only imports included).
+const cruise = spawnSync(
+  process.execPath,
+  [
+    path.join(root, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs'),
+    'src',
+    'web/src',
+    '--config',
+    '.dependency-cruiser.cjs',
+    '--output-type',
+    'json',
+  ],
+  { cwd: root, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
+);
+const cycles = [];
+const upward = [];
+const otherViolations = [];
+try {
+  const result = JSON.parse(cruise.stdout);
+  for (const v of result.summary.violations) {
+    if (v.rule.name === 'no-circular') cycles.push(`${v.from} → ${(v.cycle ?? []).map((c) => c.name ?? c).join(' → ')}`);
+    else otherViolations.push(`${v.rule.name}: ${v.from} → ${v.to}`);
+  }
+  const lower = /^src\/(platform|fhir|shared)\//;
+  const higher = /^src\/(?!platform\/|fhir\/|shared\/)/;
+  for (const m of result.modules) {
+    if (!lower.test(m.source) || /\.(test|testutil)\.ts$/.test(m.source)) continue;
+    for (const d of m.dependencies)
+      if (higher.test(d.resolved))
+        upward.push(`${m.source} → ${d.resolved}${d.dependencyTypes.includes('type-only') ? ' (type only)' : ''}`);
+  }
+} catch {
+  otherViolations.push(`dependency-cruiser did not run: ${cruise.stderr.slice(0, 300)}`);
+}
+
 const rows = [
+  ['import cycles', cycles],
+  ['imports from platform/, fhir/ or shared/ into a capability, the CLI or the app', upward.filter((u) => !u.endsWith('(type only)'))],
+  ['other module-wall violations (dependency-cruiser)', otherViolations],
   ['SQL call sites in route files', sqlSites],
   ['hand-written copies of server or FHIR types in web/', copies],
 ];
 let bad = false;
+const typeOnly = upward.filter((u) => u.endsWith('(type only)'));
 for (const [label, list] of rows) {
   console.log(`${label}: ${list.length} (target 0)`);
   for (const s of list.slice(0, 50)) console.log(`    ${s}`);
   if (list.length > 50) console.log(`    … and ${list.length - 50} more`);
   if (list.length) bad = true;
 }
+if (typeOnly.length) console.log(`(type-only names of the FHIR store in the module contract, allowed: ${typeOnly.length})`);
 if (process.argv.includes('--check') && bad) process.exit(1);
