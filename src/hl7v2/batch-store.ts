@@ -152,13 +152,13 @@ export async function planBatch(
   const lookups = new IdentifierLookups();
   await lookups.load(
     client,
-    items.map((i) => i.result.bundle as unknown as Bundle),
+    items.map((i) => i.result.bundle),
   );
   const rows: PreparedRow[] = [];
   const firstVersions: BulkRow[] = [];
   const outcomes: (BatchOutcome | { kind: 'planned'; resources: string[] })[] = [];
   for (const item of items) {
-    if (!batchable(item.result.bundle as unknown as Bundle) || item.result.merges.length) {
+    if (!batchable(item.result.bundle) || item.result.merges.length) {
       outcomes.push({ kind: 'single' });
       continue;
     }
@@ -182,7 +182,7 @@ export async function planBatch(
       return findOne(c, type, query, base);
     };
     try {
-      const response = await processTransactionOn(repo, client, item.result.bundle as unknown as Bundle, baseUrl, { find, write });
+      const response = await processTransactionOn(repo, client, item.result.bundle, baseUrl, { find, write });
       rows.push(...mine);
       firstVersions.push(...mineFirst);
       const resources = (response.entry ?? [])

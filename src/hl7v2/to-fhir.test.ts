@@ -11,7 +11,6 @@ import {
 import { makeIdNumber, RESIDENT_ID_SYSTEM } from '../shared/id-number.js';
 import { Hl7ParseError } from './errors.js';
 import type {
-  Bundle,
   Condition,
   DiagnosticReport,
   Encounter,
@@ -21,9 +20,9 @@ import type {
   Resource,
   ServiceRequest,
   Specimen,
-} from './fhir-types.js';
+} from '@medplum/fhirtypes';
 import { parseHl7 } from './parser.js';
-import { codingSystemUri, SUPPORTED_MESSAGE_TYPES, toFhir, type ToFhirOptions } from './to-fhir/index.js';
+import { codingSystemUri, SUPPORTED_MESSAGE_TYPES, toFhir, type ToFhirOptions, type TransactionBundle } from './to-fhir/index.js';
 import { readSample, validateBundle } from './test-support.js';
 
 /** Builds a segment from field number → value (no pipe counting in tests). */
@@ -71,10 +70,10 @@ function map(text: string, options?: ToFhirOptions) {
   expect(validateBundle(result.bundle)).toEqual([]);
   return result;
 }
-function resources<T extends Resource>(bundle: Bundle, type: T['resourceType']): T[] {
+function resources<T extends Resource>(bundle: TransactionBundle, type: T['resourceType']): T[] {
   return bundle.entry.filter((e) => e.resource.resourceType === type).map((e) => e.resource as T);
 }
-function entryOf(bundle: Bundle, type: string) {
+function entryOf(bundle: TransactionBundle, type: string) {
   return bundle.entry.find((e) => e.resource.resourceType === type)!;
 }
 function expectError(fn: () => unknown, code: string, pattern?: RegExp): Hl7ParseError {

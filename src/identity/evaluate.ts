@@ -6,11 +6,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Patient } from '@medplum/fhirtypes';
-import { decodeMessage, parseHl7, toFhir } from '../hl7v2/index.js';
+import { decodeMessage, parseHl7, toFhir, type BuiltEntry } from '../hl7v2/index.js';
 import {
   compare,
   decide,
-  estimateU,
   fitEm,
   loadLinkageConfig,
   MemoryIndex,
@@ -61,13 +60,13 @@ export function loadSimulatedIdentities(dir: string): LabelledRecord[] {
     }
     for (const raw of msgs) {
       let patient: Patient | undefined;
-      let facility = '';
+      let facility: string;
       try {
         const d = decodeMessage(raw);
         const m = parseHl7(d.text.replace(/\n/g, '\r'), { encoding: d.encoding });
         const r = toFhir(m);
         facility = r.facilityId;
-        patient = r.bundle.entry?.find((e) => e.resource?.resourceType === 'Patient')?.resource as Patient | undefined;
+        patient = r.bundle.entry.find((e): e is BuiltEntry<Patient> => e.resource.resourceType === 'Patient')?.resource;
       } catch {
         continue;
       }

@@ -144,14 +144,12 @@ const identityModule: YifangModule = {
         outcome: 'success',
         sourceAddress: req.ip,
       });
-      return reply
-        .type(FHIR_JSON)
-        .send({
-          resourceType: 'Bundle',
-          type: 'searchset',
-          total: out.length,
-          entry: out.map((r) => ({ fullUrl: `${r.resourceType}/${r.id}`, resource: r, search: { mode: 'match' } })),
-        });
+      return reply.type(FHIR_JSON).send({
+        resourceType: 'Bundle',
+        type: 'searchset',
+        total: out.length,
+        entry: out.map((r) => ({ fullUrl: `${r.resourceType}/${r.id}`, resource: r, search: { mode: 'match' } })),
+      });
     });
 
     describeRoute({

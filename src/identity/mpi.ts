@@ -7,6 +7,7 @@
  * fetches the candidates of every record in the batch through mpi_block, records of the same
  * batch see each other through an in-memory index, and the results are written in bulk.
  */
+import type { PoolClient } from 'pg';
 import type { Queryable } from '../platform/db.js';
 import { newResourceId } from '../fhir/ids.js';
 import type { Patient, Person, Resource } from '@medplum/fhirtypes';
@@ -21,7 +22,6 @@ import {
   rankCandidates,
   weightsOf,
   type Assurance,
-  type Candidate,
   type Decision,
   type Parameters,
   type Weights,
@@ -264,7 +264,7 @@ export class Mpi {
   }
 
   /** COPY needs a checked-out connection (a transaction's client), not the pool. */
-  private canCopy(client: Queryable): client is import('pg').PoolClient {
+  private canCopy(client: Queryable): client is PoolClient {
     return 'release' in client;
   }
 

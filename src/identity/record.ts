@@ -117,7 +117,7 @@ export function toIdentityRecord(p: Patient): IdentityRecord {
     ...(p.birthDate ? { birthDate: p.birthDate } : {}),
     ...(p.gender ? { sex: p.gender } : {}),
     ...(phone ? { phone } : {}),
-    ...(addressText ? { address: addressText.replace(/[\s,，。·\-]/g, '') } : {}),
+    ...(addressText ? { address: addressText.replace(/[\s,，。·-]/g, '') } : {}),
     ...(areaCode ? { areaCode } : {}),
   };
 }

@@ -1,6 +1,7 @@
 /** The transaction Bundle under construction: one conditional entry per business identifier, deterministic fullUrls. */
 import { createHash } from 'node:crypto';
-import type { BundleEntry, Identifier, Reference, Resource } from '../fhir-types.js';
+import type { Identifier, Reference, Resource } from '@medplum/fhirtypes';
+import type { BuiltEntry } from './contract.js';
 
 function escapeSearch(v: string): string {
   return v.replace(/[\\|,$]/g, (ch) => `\\${ch}`);
@@ -20,30 +21,30 @@ function uuidFor(name: string): string {
 // ---------------------------------------------------------------------------------------------
 
 export class BundleBuilder {
-  readonly entries: BundleEntry[] = [];
-  private readonly byUrl = new Map<string, BundleEntry>();
+  readonly entries: BuiltEntry[] = [];
+  private readonly byUrl = new Map<string, BuiltEntry>();
 
   /**
    * Adds a resource keyed by `key`: 'update' = conditional PUT, 'create' = POST + ifNoneExist.
    * A second resource with the same key in this bundle returns the first entry.
    */
-  add<R extends Resource>(resource: R, key: Identifier, mode: 'update' | 'create'): { entry: BundleEntry<R>; existed: boolean } {
+  add<R extends Resource>(resource: R, key: Identifier, mode: 'update' | 'create'): { entry: BuiltEntry<R>; existed: boolean } {
     const query = `identifier=${encodeURIComponent(escapeSearch(key.system!))}|${encodeURIComponent(escapeSearch(key.value!))}`;
     const url = `${resource.resourceType}?${query}`;
     const existing = this.byUrl.get(url);
-    if (existing) return { entry: existing as BundleEntry<R>, existed: true };
+    if (existing) return { entry: existing as BuiltEntry<R>, existed: true };
     // The conditional search must find the resource again on a resend: it has to carry its key.
     const ids = (resource as { identifier?: Identifier[] }).identifier ?? [];
     if (!ids.some((i) => i.system === key.system && i.value === key.value)) {
       (resource as { identifier?: Identifier[] }).identifier = [...ids, { system: key.system, value: key.value }];
     }
-    const entry: BundleEntry<R> = {
+    const entry: BuiltEntry<R> = {
       fullUrl: `urn:uuid:${uuidFor(url)}`,
       resource,
       request: mode === 'update' ? { method: 'PUT', url } : { method: 'POST', url: resource.resourceType, ifNoneExist: query },
     };
-    this.entries.push(entry as BundleEntry);
-    this.byUrl.set(url, entry as BundleEntry);
+    this.entries.push(entry as BuiltEntry);
+    this.byUrl.set(url, entry as BuiltEntry);
     return { entry, existed: false };
   }
 
@@ -54,4 +55,4 @@ export class BundleBuilder {
   }
 }
 
-export const ref = (entry: BundleEntry): Reference => ({ reference: entry.fullUrl });
+export const ref = <R extends Resource>(entry: BuiltEntry<R>): Reference<R> => ({ reference: entry.fullUrl });

@@ -1,17 +1,17 @@
 /** The state of one mapping: the message, options, the Bundle being built, warnings; the Patient and visit handles mappers pass along. */
 import { FACILITY_MRN_SYSTEM_PREFIX } from '../../shared/uris.js';
 import { hl7ToFhirDate, hl7ToFhirDateTime, hl7ToFhirInstant, type Hl7Message, type Hl7Segment } from '../parser.js';
-import type { BundleEntry, Encounter, Identifier, Patient } from '../fhir-types.js';
+import type { Encounter, Identifier, Patient } from '@medplum/fhirtypes';
 import { BundleBuilder } from './bundle.js';
-import { HL7V2_IDENTIFIER_SYSTEMS, type ToFhirOptions } from './contract.js';
+import { HL7V2_IDENTIFIER_SYSTEMS, type BuiltEntry, type ToFhirOptions } from './contract.js';
 
 export interface PatientCtx {
-  entry: BundleEntry<Patient>;
+  entry: BuiltEntry<Patient>;
   key: Identifier;
 }
 
 export interface EncounterCtx {
-  entry: BundleEntry<Encounter>;
+  entry: BuiltEntry<Encounter>;
   /** Value used to derive keys of resources belonging to this visit. */
   keyValue: string;
 }

@@ -1,6 +1,6 @@
 /** What `toFhir` takes and returns: the supported message types, options, result and the identifier systems it mints. */
 import { YIFANG_BASE } from '../../shared/uris.js';
-import type { Bundle, Identifier } from '../fhir-types.js';
+import type { Bundle, BundleEntry, BundleEntryRequest, Identifier, Resource } from '@medplum/fhirtypes';
 
 export const SUPPORTED_MESSAGE_TYPES = [
   'ADT^A01',
@@ -43,6 +43,19 @@ export const HL7V2_IDENTIFIER_SYSTEMS = {
   message: `${YIFANG_BASE}/sid/hl7v2-message`,
 } as const;
 
+/** An entry of the Bundle toFhir builds: its fullUrl, resource and conditional request are always set. */
+export interface BuiltEntry<R extends Resource = Resource> extends BundleEntry<R> {
+  fullUrl: string;
+  resource: R;
+  request: BundleEntryRequest;
+}
+
+/** The transaction Bundle toFhir builds. */
+export interface TransactionBundle extends Bundle {
+  type: 'transaction';
+  entry: BuiltEntry[];
+}
+
 export interface MergeInstruction {
   kind: 'merge';
   /** The identifier that remains (from PID-3). */
@@ -73,7 +86,7 @@ export interface ToFhirResult {
   controlId: string;
   /** Facility id used in identifier systems (not URI-encoded). */
   facilityId: string;
-  bundle: Bundle;
+  bundle: TransactionBundle;
   /** A40 merge instructions (empty for other events). */
   merges: MergeInstruction[];
   /** Non-fatal problems (skipped segments, identifiers that failed validation, ...). */

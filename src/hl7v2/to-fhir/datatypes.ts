@@ -4,7 +4,7 @@
  */
 import { AREA_CODE_EXTENSION, ICD10_SYSTEM, LOINC_SYSTEM, UCUM_SYSTEM } from '../../shared/uris.js';
 import type { Hl7Composite } from '../parser.js';
-import type { Address, CodeableConcept, Coding, ContactPoint, HumanName, Reference } from '../fhir-types.js';
+import type { Address, CodeableConcept, Coding, ContactPoint, HumanName, Practitioner, Reference } from '@medplum/fhirtypes';
 
 // ---------------------------------------------------------------------------------------------
 // Small value helpers
@@ -95,12 +95,12 @@ function personName(c: Hl7Composite, offset = 0): string | undefined {
   return [c.value(offset + 5), given, middle, family].filter(Boolean).join(' ');
 }
 
-export function practitionerRef(c: Hl7Composite | undefined): Reference | undefined {
+export function practitionerRef(c: Hl7Composite | undefined): Reference<Practitioner> | undefined {
   if (!c) return undefined;
   const id = c.value(1);
   const display = personName(c, 1);
   if (!id && !display) return undefined;
-  return compact({ type: 'Practitioner', identifier: id ? { value: id } : undefined, display });
+  return compact({ type: 'Practitioner' as const, identifier: id ? { value: id } : undefined, display });
 }
 
 const NAME_USE: Record<string, HumanName['use']> = {

@@ -1,6 +1,7 @@
 /** Condition (DG1): encounter diagnoses. */
 import type { Hl7Segment } from '../parser.js';
-import type { BundleEntry, Condition } from '../fhir-types.js';
+import type { Condition } from '@medplum/fhirtypes';
+import type { BuiltEntry } from './contract.js';
 import { ref } from './bundle.js';
 import type { Ctx, EncounterCtx, PatientCtx } from './context.js';
 import { codingSystemUri, compact, concept, CONDITION_CATEGORY, CONDITION_VER, textConcept } from './datatypes.js';
@@ -15,7 +16,7 @@ export function mapCondition(
   patient: PatientCtx,
   encounter: EncounterCtx | undefined,
   ctx: Ctx,
-): BundleEntry<Condition> | undefined {
+): BuiltEntry<Condition> | undefined {
   const code = concept(dg1.rep(3), diagnosisSystem(dg1)) ?? textConcept(dg1.value(4));
   if (!code) {
     ctx.warn(`${ctx.label(dg1, 3)} (diagnosis code) is empty: DG1 skipped`);

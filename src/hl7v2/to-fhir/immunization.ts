@@ -2,7 +2,8 @@
 import { UCUM_SYSTEM, VACCINE_SYSTEM } from '../../shared/uris.js';
 import { Hl7ParseError } from '../errors.js';
 import type { Hl7Segment } from '../parser.js';
-import type { BundleEntry, Identifier, Immunization } from '../fhir-types.js';
+import type { Identifier, Immunization } from '@medplum/fhirtypes';
+import type { BuiltEntry } from './contract.js';
 import { ref } from './bundle.js';
 import type { Ctx, EncounterCtx, PatientCtx } from './context.js';
 import { asCode, codingSystemUri, compact, concept, CVX, IMM_FUNCTION, MVX, NDC, practitionerRef, toNumber, V2_0203 } from './datatypes.js';
@@ -18,7 +19,7 @@ export function mapImmunization(
   patient: PatientCtx,
   encounter: EncounterCtx | undefined,
   ctx: Ctx,
-): BundleEntry<Immunization> {
+): BuiltEntry<Immunization> {
   const vaccineCode = concept(rxa.rep(5), vaccineSystem);
   if (!vaccineCode)
     throw new Hl7ParseError('MISSING_FIELD', `${ctx.label(rxa, 5)} (administered vaccine code) is required`, rxa.location(5));

@@ -15,13 +15,13 @@
 import { Hl7ParseError } from '../errors.js';
 import type { Hl7Message } from '../parser.js';
 import { checkSegmentOrder } from '../structure.js';
-import type { Bundle } from '../fhir-types.js';
 import {
   isSupportedMessageType,
   SUPPORTED_MESSAGE_TYPES,
   type MergeInstruction,
   type ToFhirOptions,
   type ToFhirResult,
+  type TransactionBundle,
 } from './contract.js';
 import { Ctx } from './context.js';
 import { mapAdt, mapMerge } from './message-adt.js';
@@ -34,10 +34,12 @@ export {
   HL7V2_IDENTIFIER_SYSTEMS,
   isSupportedMessageType,
   SUPPORTED_MESSAGE_TYPES,
+  type BuiltEntry,
   type MergeInstruction,
   type SupportedMessageType,
   type ToFhirOptions,
   type ToFhirResult,
+  type TransactionBundle,
 } from './contract.js';
 export { codingSystemUri } from './datatypes.js';
 
@@ -69,7 +71,7 @@ export function toFhir(message: Hl7Message, options: ToFhirOptions = {}): ToFhir
     mapOrders(ctx);
   }
   const msh = message.msh;
-  const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: [] };
+  const bundle: TransactionBundle = { resourceType: 'Bundle', type: 'transaction', entry: [] };
   if (message.controlId) bundle.identifier = { system: ctx.system('message'), value: message.controlId };
   const timestamp = ctx.instant(msh, 7);
   if (timestamp) bundle.timestamp = timestamp;

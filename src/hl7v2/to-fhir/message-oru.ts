@@ -1,6 +1,7 @@
 /** ORU^R01: results, grouped by OBR into DiagnosticReports with their Observations and Specimens. */
 import type { Hl7Segment } from '../parser.js';
-import type { BundleEntry, Observation } from '../fhir-types.js';
+import type { Observation } from '@medplum/fhirtypes';
+import type { BuiltEntry } from './contract.js';
 import type { Ctx, EncounterCtx, PatientCtx } from './context.js';
 import { mapObservation } from './observation.js';
 import { orderKeys } from './order.js';
@@ -14,7 +15,7 @@ export function mapOru(ctx: Ctx): void {
   let encounter: EncounterCtx | undefined;
   let orc: Hl7Segment | undefined;
   let group: ReportGroup | undefined;
-  let lastPatientObs: BundleEntry<Observation> | undefined;
+  let lastPatientObs: BuiltEntry<Observation> | undefined;
   const close = () => {
     if (group && patient) finishReport(group, patient, encounter, ctx);
     group = undefined;

@@ -1,6 +1,7 @@
 /** VXU^V04: vaccinations (RXA, RXR, and OBX on the Immunization or the patient). */
 import type { Hl7Segment } from '../parser.js';
-import type { BundleEntry, Immunization } from '../fhir-types.js';
+import type { Immunization } from '@medplum/fhirtypes';
+import type { BuiltEntry } from './contract.js';
 import type { Ctx, EncounterCtx, PatientCtx } from './context.js';
 import { concept } from './datatypes.js';
 import { mapImmunization } from './immunization.js';
@@ -12,7 +13,7 @@ export function mapVxu(ctx: Ctx): void {
   let patient: PatientCtx | undefined;
   let encounter: EncounterCtx | undefined;
   let orc: Hl7Segment | undefined;
-  let current: BundleEntry<Immunization> | undefined;
+  let current: BuiltEntry<Immunization> | undefined;
   for (const seg of ctx.msg.segments) {
     switch (seg.name) {
       case 'PID':

@@ -1,7 +1,8 @@
 /** Observation (OBX): value by OBX-2 type, units, interpretation, reference range. */
 import { UCUM_SYSTEM } from '../../shared/uris.js';
 import { hl7ToFhirDateTime, type Hl7Segment } from '../parser.js';
-import type { BundleEntry, CodeableConcept, Observation, Quantity, Specimen } from '../fhir-types.js';
+import type { CodeableConcept, Observation, Quantity, Specimen } from '@medplum/fhirtypes';
+import type { BuiltEntry } from './contract.js';
 import { ref } from './bundle.js';
 import type { Ctx, EncounterCtx, PatientCtx } from './context.js';
 import { asCode, codingSystemUri, compact, concept, DATA_ABSENT, INTERPRETATION, OBS_CATEGORY, toNumber } from './datatypes.js';
@@ -193,11 +194,11 @@ interface ObsContext {
   /** Scope for the derived identifier (order key or visit key). */
   scope: string;
   category?: string;
-  specimen?: BundleEntry<Specimen>;
+  specimen?: BuiltEntry<Specimen>;
   effectiveFallback?: string;
 }
 
-export function mapObservation(obx: Hl7Segment, oc: ObsContext, ctx: Ctx): BundleEntry<Observation> | undefined {
+export function mapObservation(obx: Hl7Segment, oc: ObsContext, ctx: Ctx): BuiltEntry<Observation> | undefined {
   const code = concept(obx.rep(3));
   if (!code) {
     ctx.warn(`${ctx.label(obx, 3)} (observation identifier) is empty: OBX skipped`);

@@ -1,6 +1,7 @@
 /** Orders (ORC with OBR/RXO/RQD/ODS/ODT): order keys shared with result reports, and the ServiceRequest. */
 import type { Hl7Segment } from '../parser.js';
-import type { BundleEntry, CodeableConcept, Identifier, Observation, ServiceRequest, Specimen } from '../fhir-types.js';
+import type { CodeableConcept, Identifier, Observation, ServiceRequest, Specimen } from '@medplum/fhirtypes';
+import type { BuiltEntry } from './contract.js';
 import { ref } from './bundle.js';
 import type { Ctx, EncounterCtx, PatientCtx } from './context.js';
 import { compact, concept, practitionerRef, textConcept, V2_0203 } from './datatypes.js';
@@ -87,11 +88,11 @@ export interface OrderGroup {
   orc?: Hl7Segment;
   detail?: Hl7Segment;
   dg1: Hl7Segment[];
-  observations: BundleEntry<Observation>[];
-  specimens: BundleEntry<Specimen>[];
+  observations: BuiltEntry<Observation>[];
+  specimens: BuiltEntry<Specimen>[];
   notes: string[];
   keys?: OrderKeys;
-  lastObservation?: BundleEntry<Observation>;
+  lastObservation?: BuiltEntry<Observation>;
 }
 
 export function orderScope(g: OrderGroup, ctx: Ctx): OrderKeys {

@@ -2,7 +2,7 @@
 import { parseIdNumber, RESIDENT_ID_SYSTEM } from '../../shared/id-number.js';
 import { Hl7ParseError } from '../errors.js';
 import type { Hl7Composite, Hl7Segment } from '../parser.js';
-import type { Address, ContactPoint, HumanName, Identifier, Patient } from '../fhir-types.js';
+import type { Address, ContactPoint, HumanName, Identifier, Patient } from '@medplum/fhirtypes';
 import type { Ctx, PatientCtx } from './context.js';
 import { asCode, compact, mapAddress, mapName, mapTelecom, V2_0203 } from './datatypes.js';
 

@@ -1,7 +1,8 @@
 /** DiagnosticReport (ORU OBR): the report over an order's results and specimens. */
 import { Hl7ParseError } from '../errors.js';
 import type { Hl7Segment } from '../parser.js';
-import type { BundleEntry, DiagnosticReport, Observation, Specimen } from '../fhir-types.js';
+import type { DiagnosticReport, Observation, Specimen } from '@medplum/fhirtypes';
+import type { BuiltEntry } from './contract.js';
 import { ref } from './bundle.js';
 import type { Ctx, EncounterCtx, PatientCtx } from './context.js';
 import { asCode, compact, concept } from './datatypes.js';
@@ -24,10 +25,10 @@ export interface ReportGroup {
   obr: Hl7Segment;
   orc?: Hl7Segment;
   keys: OrderKeys;
-  observations: BundleEntry<Observation>[];
-  specimens: BundleEntry<Specimen>[];
-  lastObservation?: BundleEntry<Observation>;
-  inSpecimen?: BundleEntry<Specimen>;
+  observations: BuiltEntry<Observation>[];
+  specimens: BuiltEntry<Specimen>[];
+  lastObservation?: BuiltEntry<Observation>;
+  inSpecimen?: BuiltEntry<Specimen>;
   effective?: string;
 }
 

@@ -1,11 +1,12 @@
 /** Specimen (SPM, or OBR-15 in older messages). */
 import type { Hl7Segment } from '../parser.js';
-import type { BundleEntry, CodeableConcept, Identifier, Specimen } from '../fhir-types.js';
+import type { CodeableConcept, Identifier, Specimen } from '@medplum/fhirtypes';
+import type { BuiltEntry } from './contract.js';
 import { ref } from './bundle.js';
 import type { Ctx, PatientCtx } from './context.js';
 import { asCode, codingSystemUri, compact, concept, textConcept } from './datatypes.js';
 
-export function mapSpecimen(spm: Hl7Segment, patient: PatientCtx, scope: string, ctx: Ctx): BundleEntry<Specimen> {
+export function mapSpecimen(spm: Hl7Segment, patient: PatientCtx, scope: string, ctx: Ctx): BuiltEntry<Specimen> {
   const id = spm.value(2, 2, 1) ?? spm.value(2, 1, 1);
   const key: Identifier = id
     ? { system: ctx.system('specimen'), value: id }
@@ -30,7 +31,7 @@ export function mapSpecimen(spm: Hl7Segment, patient: PatientCtx, scope: string,
   return ctx.builder.add(specimen, key, 'update').entry;
 }
 
-export function specimenFromObr(obr: Hl7Segment, patient: PatientCtx, scope: string, ctx: Ctx): BundleEntry<Specimen> | undefined {
+export function specimenFromObr(obr: Hl7Segment, patient: PatientCtx, scope: string, ctx: Ctx): BuiltEntry<Specimen> | undefined {
   const source = obr.rep(15);
   if (!source) return undefined;
   // OBR-15 (SPS): specimen source code (sub-components of the first component), ..., body site (4th).

@@ -1,7 +1,7 @@
 /** Encounter (PV1, PV2): the visit of ADT events, and the visit a result, order or vaccination mentions. */
 import { DEPARTMENT_SYSTEM } from '../../shared/uris.js';
 import type { Hl7Composite, Hl7Segment } from '../parser.js';
-import type { Coding, Encounter, EncounterParticipant, Identifier } from '../fhir-types.js';
+import type { Coding, Encounter, EncounterParticipant, Identifier } from '@medplum/fhirtypes';
 import { ref } from './bundle.js';
 import { nextSegment, type Ctx, type EncounterCtx, type PatientCtx } from './context.js';
 import { ACT_CODE, asCode, compact, concept, NULL_FLAVOR, PARTICIPATION, practitionerRef, V2_0203 } from './datatypes.js';
