@@ -4,7 +4,9 @@
  * reason; good lines are kept. A wrong header rejects the whole file (nothing can be read).
  */
 
-export type FeedName = 'school-absenteeism' | 'pharmacy-sales';
+import type { FeedError, FeedName } from './schemas.js';
+
+export type { FeedError, FeedName };
 export const FEEDS: FeedName[] = ['school-absenteeism', 'pharmacy-sales'];
 
 export interface SchoolAbsenceRow {
@@ -24,13 +26,6 @@ export interface PharmacySalesRow {
   date: string;
   category: string;
   units: number;
-}
-
-export interface FeedError {
-  /** 1-based line in the file (CSV: the header is line 1) or array index + 1 for JSON. */
-  line: number;
-  field?: string;
-  message: string;
 }
 
 export interface ParsedFeed<R> {

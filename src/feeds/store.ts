@@ -3,19 +3,16 @@
  * feed's table (upsert on the natural key, so a corrected re-send replaces figures), all in
  * one transaction.
  */
+import type pg from 'pg';
 import type { Database } from '../platform/db.js';
-import { parseFeed, type FeedError, type FeedName, type PharmacySalesRow, type SchoolAbsenceRow } from './parse.js';
+import { badRequest } from '../platform/errors.js';
+import { COLUMNS, parseFeed, type FeedName, type PharmacySalesRow, type SchoolAbsenceRow } from './parse.js';
+import type { FeedResult, FeedUploadList } from './schemas.js';
 
-export interface FeedResult {
-  uploadId?: number;
-  feed: FeedName;
-  lines: number;
-  accepted: number;
-  rejected: number;
-  errors: FeedError[];
-  /** Set when nothing could be read (wrong header, not JSON); nothing was stored but the upload. */
-  fatal?: string;
-}
+export type { FeedResult };
+
+/** Records the upload's AuditEvent in the storing transaction (the route builds it from the signed-in user). */
+export type FeedAudit = (client: pg.PoolClient, result: FeedResult) => Promise<void>;
 
 const CHUNK = 2000;
 
@@ -32,6 +29,7 @@ export async function storeFeed(
   payload: Buffer | string,
   format: 'csv' | 'json',
   source = 'http',
+  audit?: FeedAudit,
 ): Promise<FeedResult> {
   const bytes = Buffer.isBuffer(payload) ? payload : Buffer.from(payload, 'utf8');
   const parsed = parseFeed(feed, bytes.toString('utf8'), format);
@@ -81,7 +79,7 @@ export async function storeFeed(
         );
       }
     }
-    return {
+    const result: FeedResult = {
       uploadId,
       feed,
       lines: parsed.lines,
@@ -90,5 +88,40 @@ export async function storeFeed(
       errors,
       ...(parsed.fatal ? { fatal: parsed.fatal } : {}),
     };
+    await audit?.(client, result);
+    return result;
   });
+}
+
+/**
+ * An HTTP upload: a Buffer (text/csv, or JSON sent as text) or a parsed JSON body. The format is
+ * JSON when the content type says so or the text opens with '[' or '{', CSV otherwise.
+ */
+export async function receiveFeed(
+  db: Database,
+  feed: FeedName,
+  body: unknown,
+  contentType: string,
+  audit?: FeedAudit,
+): Promise<FeedResult> {
+  let payload: Buffer;
+  let format: 'csv' | 'json';
+  if (Buffer.isBuffer(body)) {
+    payload = body;
+    const head = body.subarray(0, 64).toString('utf8').trimStart();
+    format = contentType.includes('json') || head.startsWith('[') || head.startsWith('{') ? 'json' : 'csv';
+  } else if (body !== undefined && body !== null) {
+    payload = Buffer.from(JSON.stringify(body), 'utf8');
+    format = 'json';
+  } else throw badRequest(`Send the ${feed} rows as text/csv (header ${COLUMNS[feed].join(',')}) or application/json`);
+  return storeFeed(db, feed, payload, format, 'http', audit);
+}
+
+/** The last 100 uploads with their line counts and errors, newest first. */
+export async function listUploads(db: Database): Promise<FeedUploadList> {
+  const r = await db.query<FeedUploadList['items'][number]>(
+    `SELECT id, feed, source, content_type AS "contentType", received_at AS "receivedAt", lines, accepted, rejected, errors
+     FROM feed_upload ORDER BY id DESC LIMIT 100`,
+  );
+  return { items: r.rows };
 }

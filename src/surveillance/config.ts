@@ -9,36 +9,13 @@ import { z } from 'zod';
 import { detectors } from './detectors/index.js';
 import { loadNotifiableList, type NotifiableList } from './notifiable.js';
 import { configDir } from './paths.js';
+import { AREA_LEVELS, SignalConfig as SignalConfigSchema } from './schemas.js';
 import { loadSyndromeRules, type SyndromeRules } from './syndromes/classify.js';
 
-export const AREA_LEVELS = ['community', 'street', 'district'] as const;
+export { AREA_LEVELS };
 export type AreaLevel = (typeof AREA_LEVELS)[number];
 
-const signalSchema = z.object({
-  key: z.string().min(1),
-  label: z.string().min(1),
-  source: z.string().regex(/^[a-z-]+$/),
-  areaLevel: z.enum(AREA_LEVELS),
-  method: z.string().min(1),
-  control: z.record(z.string(), z.unknown()).default({}),
-  /**
-   * A signal derived from another one's class-level counts instead of read from the counts
-   * (school:class_cluster): per class and day, the rule holds when the class has at least
-   * minPerDay cases that day or at least minInDays cases over the last days days; the series is
-   * the number of classes (per area) for which it holds.
-   */
-  derive: z
-    .object({
-      from: z.string().min(1),
-      by: z.literal('class'),
-      minPerDay: z.number().int().min(1),
-      minInDays: z.number().int().min(1),
-      days: z.number().int().min(1).max(14),
-    })
-    .optional(),
-  /** Days the detector does not alarm on but whose Poisson tail p is below this are kept as weak evidence (fusion may combine them). */
-  weakEvidenceP: z.number().min(0).max(0.5).optional(),
-});
+const signalSchema = SignalConfigSchema;
 const signalsSchema = z.object({
   version: z.string(),
   weakEvidenceP: z.number().min(0).max(0.5).optional(),

@@ -7,7 +7,8 @@
 import type { FhirRepository } from '../fhir/repository.js';
 import type { Database } from '../platform/db.js';
 import { areaAt, signalConfigFor, type SurveillanceConfig } from './config.js';
-import { runDetection, addDays } from './alerts/detect.js';
+import { addDays, todayInChina } from '../shared/dates.js';
+import { runDetection } from './alerts/detect.js';
 import { fuseDays, type FusionResult } from './alerts/fusion.js';
 import type { WebhookDeliverer } from './alerts/webhooks.js';
 import { areaNames } from './geography.js';
@@ -150,7 +151,7 @@ export class SurveillanceEngine {
   /** Daily job: re-runs the last 7 days every 24 hours (catches anything an on-arrival run missed). */
   startDailyJob(): () => void {
     const run = () => {
-      const today = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
+      const today = todayInChina();
       void this.runAll(addDays(today, -7), today).catch((e) => console.error('[surveillance] daily run failed:', (e as Error).message));
     };
     const t = setInterval(run, 24 * 3_600_000);

@@ -5,6 +5,7 @@
  * calls `loadDistrictGeography(db, path)` after importing the simulator output.
  */
 import fs from 'node:fs';
+import type { GeoFeatureCollection } from './schemas.js';
 import type { Database } from '../platform/db.js';
 
 interface Area {
@@ -99,19 +100,23 @@ export async function loadDistrictGeographyJson(db: Database, d: DistrictJson): 
 }
 
 /** Areas of one level as a GeoJSON FeatureCollection (properties: code, name, level). */
-export async function geographyFeatures(db: Database, level: string): Promise<{ type: 'FeatureCollection'; features: unknown[] }> {
-  const r = await db.query<{ code: string; name: string; level: string; parent_code: string | null; centroid: unknown; polygon: unknown }>(
-    'SELECT code, name, level, parent_code, centroid, polygon FROM surv_area WHERE level = $1 ORDER BY code',
-    [level],
-  );
+export async function geographyFeatures(db: Database, level: string): Promise<GeoFeatureCollection> {
+  const r = await db.query<{
+    code: string;
+    name: string;
+    level: string;
+    parent_code: string | null;
+    centroid: [number, number] | null;
+    polygon: Record<string, unknown> | null;
+  }>('SELECT code, name, level, parent_code, centroid, polygon FROM surv_area WHERE level = $1 ORDER BY code', [level]);
   return {
     type: 'FeatureCollection',
     features: r.rows
       .filter((a) => a.polygon)
       .map((a) => ({
-        type: 'Feature',
+        type: 'Feature' as const,
         properties: { code: a.code, name: a.name, level: a.level, parent: a.parent_code, centroid: a.centroid },
-        geometry: a.polygon,
+        geometry: a.polygon!,
       })),
   };
 }

@@ -164,11 +164,11 @@ describeEachStore('surveillance', (server) => {
     expect(cond.status).toBeLessThan(300);
     await s.processors.drain();
     const list = (await (await s.api('/api/report-cards?status=draft')).json()) as {
-      cards: { id: string; version: number; deadline_at: string; card: Record<string, unknown> }[];
+      cards: { id: string; version: number; deadlineAt: string; card: Record<string, unknown> }[];
     };
     const draft = list.cards.find((c) => c.id === 'Dc-draft')!;
     expect(draft).toBeDefined();
-    expect(draft.deadline_at).toBe('2025-04-02T01:30:00.000Z'); // 24 h after diagnosis
+    expect(draft.deadlineAt).toBe('2025-04-02T01:30:00.000Z'); // 24 h after diagnosis
     expect(draft.card).toMatchObject({ name: '测试乙', sex: '2', birthDate: '2015-02-03', disease: { name: '麻疹', icd10: 'B05.9' } });
     // Mandatory fields missing: rejected naming the field.
     const incomplete = await s.api(`/api/report-cards/${draft.id}/submit`, json({ version: draft.version }));
@@ -365,8 +365,8 @@ describeEachStore('surveillance', (server) => {
     expect(corrected.status).toBe(200);
     expect(await corrected.json()).toMatchObject({
       status: 'reviewed',
-      case_classification: '临床诊断病例',
-      onset_date: '2025-02-28',
+      caseClassification: '临床诊断病例',
+      onsetDate: '2025-02-28',
       version: before.version + 1,
     });
     const detail = (await (await s.api('/api/report-cards/T-0100')).json()) as {
@@ -441,7 +441,7 @@ describeEachStore('surveillance', (server) => {
     const span = cfg.maxSpanDays!;
     expect(span).toBeGreaterThanOrEqual(cfg.windowDays);
     const { fuseDays } = await import('./alerts/fusion.js');
-    const { addDays } = await import('./alerts/detect.js');
+    const { addDays } = await import('../shared/dates.js');
     const street = '339902009000';
     const first = '2026-01-01';
     // Two sources alarm every day for span + 10 days: a continuing rise, never a quiet window.

@@ -9,6 +9,7 @@ import { DetectorInputError, runDetector } from '../detectors/index.js';
 import type { Database } from '../../platform/db.js';
 import { areaAt, signalConfigFor, type AreaLevel, type SignalConfig } from '../config.js';
 import { poissonUpperTail } from './stats.js';
+import { addDays, dayRange, daysBetween } from '../../shared/dates.js';
 
 type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient | Database;
 
@@ -42,22 +43,14 @@ export interface SeriesVerdict {
 export const HISTORY_DAYS = 400;
 const BASELINE_DAYS = 56;
 
-export const addDays = (day: string, n: number): string => {
-  const d = new Date(`${day}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + n);
-  return d.toISOString().slice(0, 10);
-};
-export const dayDiff = (a: string, b: string): number =>
-  Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
-
-export function dayRange(from: string, to: string): string[] {
-  const out: string[] = [];
-  for (let d = from; d <= to; d = addDays(d, 1)) out.push(d);
-  return out;
-}
+/**
+ * @deprecated Import the date helpers from src/shared/dates.ts; kept for callers outside this
+ * capability (src/cli/evaluate-district, bench) until they switch.
+ */
+export { addDays, dayRange, daysBetween as dayDiff } from '../../shared/dates.js';
 
 function dayOfYear(day: string): number {
-  return dayDiff(`${day.slice(0, 4)}-01-01`, day) + 1;
+  return daysBetween(`${day.slice(0, 4)}-01-01`, day) + 1;
 }
 
 /** Window (days) over which the method compares counts: 7-day blocks for CIDARS MPM. */
@@ -198,7 +191,7 @@ export async function loadDerivedSeriesByArea(
      WHERE signal = $1 AND day BETWEEN $2::date AND $3::date AND unit <> '' ${areaFilter} GROUP BY 1, 2, 3, 4`,
     params,
   );
-  const span = dayDiff(lookFrom, to) + 1;
+  const span = daysBetween(lookFrom, to) + 1;
   const offset = d.days - 1;
   const classes = new Map<string, { area: string; n: number[] }>();
   for (const row of r.rows) {
@@ -207,7 +200,7 @@ export async function loadDerivedSeriesByArea(
     const k = `${row.school}|${row.unit}`;
     let c = classes.get(k);
     if (!c) classes.set(k, (c = { area, n: new Array(span).fill(0) }));
-    c.n[dayDiff(lookFrom, row.day)]! += Math.max(0, row.n);
+    c.n[daysBetween(lookFrom, row.day)]! += Math.max(0, row.n);
   }
   const out = new Map<string, number[]>();
   for (const { area, n } of classes.values()) {
@@ -244,7 +237,7 @@ export async function loadSeriesByArea(
      WHERE signal = $1 AND day BETWEEN $2::date AND $3::date ${areaFilter} GROUP BY 1, 2`,
     params,
   );
-  const days = dayDiff(from, to) + 1;
+  const days = daysBetween(from, to) + 1;
   const out = new Map<string, number[]>();
   for (const row of r.rows) {
     if (row.area.length < len) continue;
@@ -255,7 +248,7 @@ export async function loadSeriesByArea(
       arr = new Array(days).fill(0);
       out.set(area, arr);
     }
-    const idx = dayDiff(from, row.day);
+    const idx = daysBetween(from, row.day);
     arr[idx] = Math.max(0, (arr[idx] ?? 0) + row.n);
   }
   return out;
@@ -305,7 +298,7 @@ export async function runDetection(
     for (const s of signals) if (s.derive && present.has(s.derive.from) && !present.has(s.key)) targets.push({ signal: s.key });
   }
   const days = dayRange(from, opts.to);
-  const evalIdx = dayDiff(from, opts.evalFrom);
+  const evalIdx = daysBetween(from, opts.evalFrom);
   const run: DetectionRun = { alarms: [], weak: [], messages: [], series: 0 };
   for (const t of targets) {
     const cfg = signalConfigFor(signals, t.signal)!;

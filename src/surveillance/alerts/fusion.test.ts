@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadSurveillanceConfig, type FusionConfig, type SignalConfig } from '../config.js';
-import { alarmsFromVerdict, judgeSeries, dayRange, type DetectionAlarm } from './detect.js';
+import { dayRange } from '../../shared/dates.js';
+import { alarmsFromVerdict, judgeSeries, type DetectionAlarm } from './detect.js';
 import { assessEvidence, jointPicture } from './fusion.js';
 import { fisherCombine, truncatedProductP } from './stats.js';
 

@@ -8,7 +8,8 @@
 import type pg from 'pg';
 import type { Database } from '../../platform/db.js';
 import { areaAt, type FusionConfig } from '../config.js';
-import { addDays, type DetectionAlarm } from './detect.js';
+import { addDays } from '../../shared/dates.js';
+import type { DetectionAlarm } from './detect.js';
 import { fisherCombine, truncatedProductP } from './stats.js';
 
 export interface Assessment {

@@ -10,9 +10,19 @@ import type { Database } from '../../platform/db.js';
 import { badRequest, conflict, notFound } from '../../platform/errors.js';
 import type { FusionConfig } from '../config.js';
 import type { WriteAudit } from '../reporting/store.js';
+import {
+  ALERT_STATUSES,
+  type AlertComment,
+  type AlertDetail,
+  type AlertEvent,
+  type AlertEvidence,
+  type AlertNotification,
+  type AlertStatus,
+  type AlertSummary,
+} from '../schemas.js';
 
-export const ALERT_STATUSES = ['new', 'triage', 'dismissed', 'suspected', 'confirmed', 'response', 'closed'] as const;
-export type AlertStatus = (typeof ALERT_STATUSES)[number];
+export { ALERT_STATUSES };
+export type { AlertStatus, AlertSummary };
 export const OPEN_STATUSES: AlertStatus[] = ['new', 'triage', 'suspected', 'confirmed', 'response'];
 
 /** Allowed next steps from each status. */
@@ -25,29 +35,6 @@ export const TRANSITIONS: Record<AlertStatus, AlertStatus[]> = {
   dismissed: [],
   closed: [],
 };
-
-export interface AlertSummary {
-  id: number;
-  status: AlertStatus;
-  level: string;
-  areaCode: string;
-  /** Every street the alert covers: its own and, after a spatial join, those its evidence comes from. */
-  areaCodes: string[];
-  areaName: string | null;
-  title: string;
-  sources: string[];
-  score: number;
-  jointP: number | null;
-  firstEvidenceAt: string;
-  lastEvidenceAt: string;
-  triggerDay: string;
-  createdAt: string;
-  updatedAt: string;
-  assignee: string | null;
-  dueAt: string | null;
-  overdue: boolean;
-  version: number;
-}
 
 interface AlertDbRow {
   id: number;
@@ -127,26 +114,22 @@ export async function listAlerts(db: Database, q: AlertQuery = {}): Promise<Aler
   return r.rows.map((x) => summary(x));
 }
 
-export async function getAlert(
-  db: Database,
-  id: number,
-): Promise<
-  AlertSummary & { diseaseKey: string | null; evidence: unknown[]; events: unknown[]; comments: unknown[]; nextSteps: AlertStatus[] }
-> {
+export async function getAlert(db: Database, id: number): Promise<AlertDetail> {
   if (!Number.isInteger(id) || id < 1) throw badRequest(`alert id must be a positive integer (got ${id})`);
   const r = await db.query<AlertDbRow>(`${SELECT} WHERE a.id = $1`, [id]);
   if (!r.rows[0]) throw notFound(`alert ${id} not found`);
-  const evidence = await db.query(
+  const evidence = await db.query<AlertEvidence>(
     `SELECT signal, area_code AS "areaCode", day::text AS day, method, source, observed, threshold, expected, p_value AS "pValue", weak FROM surv_alert_evidence WHERE alert_id = $1 ORDER BY day, signal`,
     [id],
   );
-  const events = await db.query(
+  const events = await db.query<AlertEvent>(
     `SELECT id, action, from_status AS "from", to_status AS "to", actor, at, reason, detail FROM surv_alert_event WHERE alert_id = $1 ORDER BY at, id`,
     [id],
   );
-  const comments = await db.query(`SELECT id, author, organization, body, at FROM surv_alert_comment WHERE alert_id = $1 ORDER BY at, id`, [
-    id,
-  ]);
+  const comments = await db.query<AlertComment>(
+    `SELECT id, author, organization, body, at FROM surv_alert_comment WHERE alert_id = $1 ORDER BY at, id`,
+    [id],
+  );
   const s = summary(r.rows[0]);
   return {
     ...s,
@@ -166,7 +149,13 @@ export interface TransitionInput {
 }
 
 export async function transitionAlert(
-  deps: { db: Database; repo: FhirRepository; fusion: FusionConfig },
+  deps: {
+    db: Database;
+    repo: FhirRepository;
+    fusion: FusionConfig;
+    /** Told of the step once it has committed (webhooks); its failure does not fail the step. */
+    notify?: (e: { alertId: number; kind: string; level: string; areaCode: string }) => Promise<void>;
+  },
   id: number,
   input: TransitionInput,
   actor: { username: string; organization?: string },
@@ -180,7 +169,7 @@ export async function transitionAlert(
   if ((to === 'dismissed' || to === 'closed' || to === 'confirmed' || to === 'suspected') && !input.reason?.trim())
     throw badRequest(`reason: mandatory when moving an alert to ${to}`);
   if (to === 'triage' && !(input.assignee ?? '').trim()) throw badRequest('assignee: 研判 needs the person responsible');
-  return deps.db.transaction(async (c) => {
+  const after = await deps.db.transaction(async (c) => {
     const cur = (await c.query<AlertDbRow>(`${SELECT} WHERE a.id = $1`, [id])).rows[0];
     if (!cur) throw notFound(`alert ${id} not found`);
     if (!TRANSITIONS[cur.status].includes(to))
@@ -238,6 +227,8 @@ export async function transitionAlert(
     const r = await c.query<AlertDbRow>(`${SELECT} WHERE a.id = $1`, [id]);
     return summary(r.rows[0]!);
   });
+  void deps.notify?.({ alertId: id, kind: `status.${after.status}`, level: after.level, areaCode: after.areaCode }).catch(() => undefined);
+  return after;
 }
 
 export async function addComment(
@@ -246,13 +237,13 @@ export async function addComment(
   body: unknown,
   actor: { username: string; displayName?: string; organization?: string },
   audit?: WriteAudit,
-): Promise<unknown> {
+): Promise<AlertComment> {
   if (typeof body !== 'string' || !body.trim()) throw badRequest('body: the comment text is mandatory');
   if (body.length > 10_000) throw badRequest('body: at most 10,000 characters');
   return db.transaction(async (c) => {
     const exists = await c.query('SELECT 1 FROM surv_alert WHERE id = $1', [id]);
     if (!exists.rows.length) throw notFound(`alert ${id} not found`);
-    const r = await c.query<{ id: number }>(
+    const r = await c.query<AlertComment>(
       `INSERT INTO surv_alert_comment (alert_id, author, organization, body) VALUES ($1, $2, $3, $4) RETURNING id, author, organization, body, at`,
       [id, actor.displayName ?? actor.username, actor.organization ?? null, body.trim()],
     );
@@ -261,13 +252,13 @@ export async function addComment(
       entities: [`alert ${id}`],
       outcomeText: `研判会商 comment ${r.rows[0]!.id} on alert ${id}`,
     });
-    return r.rows[0];
+    return r.rows[0]!;
   });
 }
 
 /** Recent alert events for in-app notifications. */
-export async function notifications(db: Database, since?: string): Promise<unknown[]> {
-  const r = await db.query(
+export async function notifications(db: Database, since?: string): Promise<AlertNotification[]> {
+  const r = await db.query<AlertNotification>(
     `SELECT e.id, e.alert_id AS "alertId", e.action, e.to_status AS "to", e.actor, e.at, e.reason, a.level, a.title, a.area_code AS "areaCode"
      FROM surv_alert_event e JOIN surv_alert a ON a.id = e.alert_id
      WHERE e.at > coalesce($1::timestamptz, now() - interval '7 days') ORDER BY e.at DESC, e.id DESC LIMIT 100`,

@@ -10,6 +10,7 @@ import type { Database } from '../../platform/db.js';
 import { PollingLoop } from '../../platform/polling-loop.js';
 import { badRequest } from '../../platform/errors.js';
 import type { WriteAudit } from '../reporting/store.js';
+import type { Webhook, WebhookDelivery } from '../schemas.js';
 
 export const MAX_ATTEMPTS = 8;
 
@@ -43,8 +44,8 @@ export async function addWebhook(
   });
 }
 
-export async function listWebhooks(db: Database): Promise<unknown[]> {
-  const r = await db.query(
+export async function listWebhooks(db: Database): Promise<Webhook[]> {
+  const r = await db.query<Webhook>(
     `SELECT w.id, w.url, w.active, w.created_by AS "createdBy", w.created_at AS "createdAt",
        (SELECT count(*)::int FROM surv_webhook_delivery d WHERE d.webhook_id = w.id AND d.status = 'pending') AS pending,
        (SELECT count(*)::int FROM surv_webhook_delivery d WHERE d.webhook_id = w.id AND d.status = 'failed') AS failed
@@ -53,8 +54,8 @@ export async function listWebhooks(db: Database): Promise<unknown[]> {
   return r.rows;
 }
 
-export async function listDeliveries(db: Database, webhookId: number): Promise<unknown[]> {
-  const r = await db.query(
+export async function listDeliveries(db: Database, webhookId: number): Promise<WebhookDelivery[]> {
+  const r = await db.query<WebhookDelivery>(
     `SELECT id, alert_id AS "alertId", event, status, attempts, next_attempt_at AS "nextAttemptAt", last_error AS "lastError", delivered_at AS "deliveredAt"
      FROM surv_webhook_delivery WHERE webhook_id = $1 ORDER BY id DESC LIMIT 200`,
     [webhookId],

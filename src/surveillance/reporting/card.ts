@@ -3,6 +3,7 @@
  * report-cards.ndjson and POST /api/report-cards accepts — and its validation against the
  * mandatory fields of rules.md §1. Validation is pure: it names every bad field.
  */
+import { isIsoDate } from '../../shared/dates.js';
 import { parseIdNumber } from '../../shared/id-number.js';
 
 export type ResidenceCategory = '本县区' | '本市其他县区' | '本省其它地市' | '外省' | '港澳台' | '外籍';
@@ -73,10 +74,8 @@ const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}
 const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v.trim() : null);
 
-function realDate(s: string): boolean {
-  const d = new Date(`${s.slice(0, 10)}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s.slice(0, 10);
-}
+/** The date part (YYYY-MM-DD…) names a real calendar day. */
+const realDate = (s: string): boolean => isIsoDate(s.slice(0, 10));
 
 /**
  * Checks a card. `mode: 'submit'` applies every mandatory-field rule; `'draft'` only checks

@@ -8,11 +8,22 @@ import type { Patient, Task, Condition } from '@medplum/fhirtypes';
 import type pg from 'pg';
 import type { FhirRepository } from '../../fhir/repository.js';
 import { RESIDENT_ID_SYSTEM } from '../../shared/id-number.js';
-import type { Database } from '../../platform/db.js';
-import { conflict, notFound, badRequest } from '../../platform/errors.js';
+import type { Database, Queryable } from '../../platform/db.js';
+import { conflict, notFound, badRequest, HttpError } from '../../platform/errors.js';
 import { findNotifiable, findNotifiableByName, type NotifiableDisease, type NotifiableList } from '../notifiable.js';
 import { applyCountDeltas, type TouchListener } from '../signals/counts.js';
 import { personKey, validateCard, type FieldIssue, type ReportCard } from './card.js';
+import type {
+  CardEvent,
+  FacilityStat,
+  IngestBatch,
+  IngestResult,
+  PatientReportCard,
+  ReportCardDetail,
+  ReportCardList,
+  ReportCardRecord,
+  ReportCardStatus,
+} from '../schemas.js';
 
 export const REPORT_CARD_ID_SYSTEM = 'https://yifang.health/fhir/sid/report-card';
 export const REPORT_CARD_TASK_CODE_SYSTEM = 'https://yifang.health/fhir/CodeSystem/surveillance-task';
@@ -36,9 +47,10 @@ export interface ReportingDeps {
   touch?: TouchListener;
 }
 
-export type CardStatus = 'draft' | 'submitted' | 'reviewed' | 'returned' | 'superseded';
+export type CardStatus = ReportCardStatus;
 
-export interface CardRow {
+/** A surv_report_card row as read (snake_case); callers get `ReportCardRecord` (camelCase). */
+interface CardRow {
   id: string;
   status: CardStatus;
   card_type: string;
@@ -74,14 +86,41 @@ const CARD_COLUMNS = `id, status, card_type, corrects_card_id, patient_id, disea
   case_classification, area_code, facility_code, facility_name, onset_date::text AS onset_date, diagnosed_at, deadline_at, submitted_at,
   reviewed_at, reviewed_by, return_reason, late, incomplete, duplicate_of, counted_day::text AS counted_day, card, version, created_at, updated_at`;
 
-export interface IngestResult {
-  index: number;
-  cardId: string | null;
-  status: 'accepted' | 'rejected' | 'unchanged';
-  errors?: FieldIssue[];
-  warnings?: FieldIssue[];
-  duplicateOf?: string | null;
-  late?: boolean;
+export type { IngestResult };
+
+/** The card as the API answers it (camelCase). */
+function cardRecord(r: CardRow): ReportCardRecord {
+  return {
+    id: r.id,
+    status: r.status,
+    cardType: r.card_type,
+    correctsCardId: r.corrects_card_id,
+    patientId: r.patient_id,
+    diseaseKey: r.disease_key,
+    diseaseName: r.disease_name,
+    diseaseClass: r.disease_class,
+    icd10: r.icd10,
+    fixedThreshold: r.fixed_threshold,
+    caseClassification: r.case_classification,
+    areaCode: r.area_code,
+    facilityCode: r.facility_code,
+    facilityName: r.facility_name,
+    onsetDate: r.onset_date,
+    diagnosedAt: r.diagnosed_at,
+    deadlineAt: r.deadline_at,
+    submittedAt: r.submitted_at,
+    reviewedAt: r.reviewed_at,
+    reviewedBy: r.reviewed_by,
+    returnReason: r.return_reason,
+    late: r.late,
+    incomplete: r.incomplete,
+    duplicateOf: r.duplicate_of,
+    countedDay: r.counted_day,
+    card: r.card as Record<string, unknown>,
+    version: r.version,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
 }
 
 const taskId = (cardId: string) => `rc-${cardId.replace(/[^A-Za-z0-9.-]/g, '-')}`.slice(0, 64);
@@ -265,6 +304,37 @@ export async function ingestCards(deps: ReportingDeps, inputs: unknown[], actor:
     }
   }
   return results;
+}
+
+/**
+ * POST /api/report-cards: one card (answered 201 when accepted, 200 when unchanged, 400 naming
+ * the fields when rejected) or an array of them (200 with per-card results).
+ */
+export async function receiveCards(
+  deps: ReportingDeps,
+  input: Record<string, unknown> | unknown[],
+  actor: string,
+  audit?: WriteAudit,
+): Promise<{ status: 200 | 201; body: IngestResult | IngestBatch }> {
+  const results = await ingestCards(deps, Array.isArray(input) ? input : [input], actor, audit);
+  if (Array.isArray(input))
+    return {
+      status: 200,
+      body: {
+        accepted: results.filter((r) => r.status === 'accepted').length,
+        rejected: results.filter((r) => r.status === 'rejected').length,
+        results,
+      },
+    };
+  const r = results[0]!;
+  if (r.status === 'rejected')
+    throw new HttpError(
+      400,
+      `Report card rejected: ${r.errors!.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
+      'invalid',
+      r.errors!.map((e) => ({ severity: 'error', code: 'invalid', expression: [e.field], diagnostics: `${e.field}: ${e.message}` })),
+    );
+  return { status: r.status === 'accepted' ? 201 : 200, body: r };
 }
 
 async function storeSubmittedCard(
@@ -476,13 +546,14 @@ export async function createDraftFromCondition(deps: ReportingDeps, client: pg.P
 // ---------------------------------------------------------------------------------------
 // Workflow on stored cards
 
-export async function getCard(db: Database, id: string): Promise<CardRow & { events: unknown[] }> {
+export async function getCard(db: Database, id: string): Promise<ReportCardDetail> {
   const row = await readRow(db, id);
   if (!row) throw notFound(`report card ${id} not found`);
-  const events = await db.query('SELECT action, actor, at, reason, detail FROM surv_report_card_event WHERE card_id = $1 ORDER BY at, id', [
-    id,
-  ]);
-  return { ...row, events: events.rows };
+  const events = await db.query<CardEvent>(
+    'SELECT action, actor, at, reason, detail FROM surv_report_card_event WHERE card_id = $1 ORDER BY at, id',
+    [id],
+  );
+  return { ...cardRecord(row), events: events.rows };
 }
 
 export interface CardQuery {
@@ -494,7 +565,7 @@ export interface CardQuery {
   offset?: number;
 }
 
-export async function listCards(db: Database, q: CardQuery): Promise<{ total: number; cards: CardRow[] }> {
+export async function listCards(db: Database, q: CardQuery): Promise<ReportCardList> {
   const where: string[] = [];
   const params: unknown[] = [];
   if (q.status) where.push(`status = ANY($${params.push(q.status.split(','))})`);
@@ -508,7 +579,7 @@ export async function listCards(db: Database, q: CardQuery): Promise<{ total: nu
     `SELECT ${CARD_COLUMNS} FROM surv_report_card ${w} ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${Math.max(q.offset ?? 0, 0)}`,
     params,
   );
-  return { total: total.rows[0]!.n, cards: rows.rows };
+  return { total: total.rows[0]!.n, cards: rows.rows.map(cardRecord) };
 }
 
 function checkVersion(row: CardRow, version: unknown): void {
@@ -528,7 +599,7 @@ export async function updateDraft(
   version: unknown,
   actor: string,
   audit?: WriteAudit,
-): Promise<CardRow> {
+): Promise<ReportCardRecord> {
   return deps.db.transaction(async (c) => {
     const row = await readRow(c, id, true);
     if (!row) throw notFound(`report card ${id} not found`);
@@ -548,7 +619,7 @@ export async function updateDraft(
     ]);
     await addEvent(c, id, 'edit', actor);
     await audit?.(c, { subtype: 'report-card-edit', entities: [`Task/${taskId(id)}`], outcomeText: `report card ${id} draft saved` });
-    return (await readRow(c, id))!;
+    return cardRecord((await readRow(c, id))!);
   });
 }
 
@@ -560,7 +631,7 @@ export async function submitCard(
   version: unknown,
   actor: string,
   audit?: WriteAudit,
-): Promise<CardRow & { duplicateOf: string | null }> {
+): Promise<ReportCardRecord> {
   return deps.db.transaction(async (c) => {
     const row = await readRow(c, id, true);
     if (!row) throw notFound(`report card ${id} not found`);
@@ -628,7 +699,7 @@ export async function submitCard(
       entities: [`Task/${taskId(id)}`],
       outcomeText: `report card ${id} submitted${late ? ' (late)' : ''}`,
     });
-    return { ...(await readRow(c, id))!, duplicateOf };
+    return { ...cardRecord((await readRow(c, id))!), duplicateOf };
   });
 }
 
@@ -641,7 +712,7 @@ export async function reviewCard(
   input: { action: ReviewAction; reason?: string; corrections?: Partial<ReportCard>; version: unknown },
   actor: string,
   audit?: WriteAudit,
-): Promise<CardRow> {
+): Promise<ReportCardRecord> {
   return deps.db.transaction(async (c) => {
     const row = await readRow(c, id, true);
     if (!row) throw notFound(`report card ${id} not found`);
@@ -660,7 +731,9 @@ export async function reviewCard(
         [id, input.reason.trim(), actor],
       );
     } else if (input.action === 'correct') {
-      return correctLocked(deps, c, row, { corrections: input.corrections, reason: input.reason, reviewer: true }, actor, audit);
+      return cardRecord(
+        await correctLocked(deps, c, row, { corrections: input.corrections, reason: input.reason, reviewer: true }, actor, audit),
+      );
     } else {
       throw badRequest(`action must be approve, correct or return (got ${JSON.stringify(input.action)})`);
     }
@@ -680,7 +753,7 @@ export async function reviewCard(
       entities: [`Task/${taskId(id)}`],
       outcomeText: `report card ${id} ${input.action === 'approve' ? '审核 approved' : `退卡: ${input.reason}`}`,
     });
-    return updated;
+    return cardRecord(updated);
   });
 }
 
@@ -703,8 +776,8 @@ export function changedFields(
 }
 
 export interface CorrectionInput {
-  corrections: Partial<ReportCard> | undefined;
-  reason: string | undefined;
+  corrections?: Partial<ReportCard>;
+  reason?: string;
   version: unknown;
 }
 
@@ -721,12 +794,14 @@ export async function correctCard(
   actor: string,
   opts: { reviewer: boolean },
   audit?: WriteAudit,
-): Promise<CardRow> {
+): Promise<ReportCardRecord> {
   return deps.db.transaction(async (c) => {
     const row = await readRow(c, id, true);
     if (!row) throw notFound(`report card ${id} not found`);
     checkVersion(row, input.version);
-    return correctLocked(deps, c, row, { corrections: input.corrections, reason: input.reason, reviewer: opts.reviewer }, actor, audit);
+    return cardRecord(
+      await correctLocked(deps, c, row, { corrections: input.corrections, reason: input.reason, reviewer: opts.reviewer }, actor, audit),
+    );
   });
 }
 
@@ -816,21 +891,7 @@ async function correctLocked(
 }
 
 /** Timeliness and completeness per reporting facility. */
-export async function facilityStats(
-  db: Database,
-): Promise<
-  {
-    facility: string;
-    name: string | null;
-    total: number;
-    late: number;
-    incomplete: number;
-    duplicate: number;
-    rejected: number;
-    returned: number;
-    overdueDrafts: number;
-  }[]
-> {
+export async function facilityStats(db: Database): Promise<FacilityStat[]> {
   const r = await db.query<{
     facility: string;
     name: string | null;
@@ -869,4 +930,27 @@ export async function facilityStats(
     if (!out.some((o) => o.facility === facility))
       out.push({ facility, name: null, total: 0, late: 0, incomplete: n, duplicate: 0, rejected: n, returned: 0, overdueDrafts: 0 });
   return out.sort((a, b) => a.facility.localeCompare(b.facility));
+}
+
+/** Report cards (传染病报告卡) that wait for the clinician: drafts and returned cards. */
+export const OPEN_CARD_STATUSES: readonly ReportCardStatus[] = ['draft', 'returned'];
+
+/**
+ * The report cards of these Patients with one of these statuses (default: drafts made from a
+ * notifiable diagnosis and cards the CDC returned), by deadline: what another capability (primary
+ * care's due list) may know of them.
+ */
+export async function reportCardsForPatients(
+  db: Queryable,
+  patientIds: readonly string[],
+  statuses: readonly ReportCardStatus[] = OPEN_CARD_STATUSES,
+): Promise<PatientReportCard[]> {
+  if (!patientIds.length || !statuses.length) return [];
+  const r = await db.query<PatientReportCard>(
+    `SELECT patient_id AS "patientId", id, task_id AS "taskId", status, disease_name AS "diseaseName", deadline_at AS "deadlineAt",
+            return_reason AS "returnReason"
+     FROM surv_report_card WHERE patient_id = ANY($1::text[]) AND status = ANY($2::text[]) ORDER BY deadline_at, id`,
+    [patientIds, statuses],
+  );
+  return r.rows;
 }

@@ -5,6 +5,13 @@
  * follower re-reads every row of the class-days (pharmacy-days) the upload touched and hands
  * them to ingestAbsenceRows / ingestPharmacyRows, which move the counts by the difference.
  * If the feeds module is not installed (no feed_upload table) the follower does nothing.
+ *
+ * Why this is not one of the module's change-log processors: the processor machinery
+ * (platform/processors.ts) follows resource_history, the FHIR change log, by seq; feed uploads
+ * are not FHIR resources and never appear there, so a processor would never be handed them.
+ * Following feed_upload.id through that machinery needs a processor source other than the
+ * change log (a platform change). Until then the follower keeps its own cursor row in
+ * processor_cursor, runs on the main thread and is poked after every non-GET request.
  */
 import type { Database } from '../../platform/db.js';
 import { PollingLoop } from '../../platform/polling-loop.js';

@@ -1,0 +1,8 @@
+/**
+ * The feeds capability's public entry: the only file other capabilities, the CLI and the
+ * composition root import from (dependency-cruiser rule capabilities-meet-through-their-entry).
+ */
+export { default as feedsModule } from './module.js';
+export { COLUMNS, FEEDS, parseFeed, type FeedName, type PharmacySalesRow, type SchoolAbsenceRow } from './parse.js';
+export { listUploads, receiveFeed, storeFeed, type FeedAudit, type FeedResult } from './store.js';
+export type { FeedError, FeedUpload, FeedUploadList } from './schemas.js';

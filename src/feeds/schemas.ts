@@ -1,0 +1,42 @@
+/**
+ * The feeds HTTP API as zod schemas (validation, serialization, the OpenAPI document); the web
+ * app may `import type` the response types. Imports nothing but zod.
+ */
+import { z } from 'zod';
+
+export const FeedName = z.enum(['school-absenteeism', 'pharmacy-sales']);
+export type FeedName = z.infer<typeof FeedName>;
+
+/** A bad line: its number (CSV: the header is line 1; JSON: index + 1), the field when one is to blame, and why. */
+export const FeedError = z.object({ line: z.number().int(), field: z.string().optional(), message: z.string() });
+export type FeedError = z.infer<typeof FeedError>;
+
+/** The outcome of one upload: good lines stored, bad lines listed; `fatal` when nothing could be read. */
+export const FeedResult = z.object({
+  uploadId: z.number().int().optional(),
+  feed: FeedName,
+  lines: z.number().int(),
+  accepted: z.number().int(),
+  rejected: z.number().int(),
+  errors: z.array(FeedError),
+  /** Set when nothing could be read (wrong header, not JSON); nothing was stored but the upload. */
+  fatal: z.string().optional(),
+});
+export type FeedResult = z.infer<typeof FeedResult>;
+
+/** One stored upload (the raw file is kept too, not listed). */
+export const FeedUpload = z.object({
+  id: z.number().int(),
+  feed: z.string(),
+  source: z.string().nullable(),
+  contentType: z.string(),
+  receivedAt: z.string(),
+  lines: z.number().int(),
+  accepted: z.number().int(),
+  rejected: z.number().int(),
+  errors: z.array(FeedError),
+});
+export type FeedUpload = z.infer<typeof FeedUpload>;
+
+export const FeedUploadList = z.object({ items: z.array(FeedUpload) });
+export type FeedUploadList = z.infer<typeof FeedUploadList>;
