@@ -2,9 +2,12 @@
  * Dates as integer day numbers (days since 1970-01-01), China Standard Time (+08:00) for
  * clock times, and the Chinese working calendar: public holidays, make-up workdays (调休) and
  * school terms. No Date.now, no local time zone: output must not depend on where it runs.
+ * The simulator counts in integer day numbers for speed; the rules for what a valid date is and
+ * how old someone is are src/shared/dates.ts's (isIsoDate, ageOn), not a copy here.
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { ageOn, isIsoDate } from '../shared/dates.js';
 import { configPath } from './config.js';
 
 const MINUTES_PER_DAY = 1440;
@@ -33,18 +36,9 @@ export function civilFromDay(z0: number): { y: number; m: number; d: number } {
   return { y: y + (m <= 2 ? 1 : 0), m, d };
 }
 
-/** Parses YYYY-MM-DD strictly; null when it is not a real date. */
+/** Day number of a YYYY-MM-DD string; null when it is not a real date (src/shared/dates.ts decides). */
 export function parseIsoDate(s: string): number | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
-  if (!m) return null;
-  const y = Number(m[1]);
-  const mo = Number(m[2]);
-  const d = Number(m[3]);
-  if (mo < 1 || mo > 12 || d < 1 || d > 31) return null;
-  const day = dayFromCivil(y, mo, d);
-  const back = civilFromDay(day);
-  if (back.y !== y || back.m !== mo || back.d !== d) return null;
-  return day;
+  return isIsoDate(s) ? dayFromCivil(+s.slice(0, 4), +s.slice(5, 7), +s.slice(8, 10)) : null;
 }
 
 const pad2 = (n: number): string => (n < 10 ? '0' + n : String(n));
@@ -68,13 +62,9 @@ export function dayOfYear(day: number): number {
   return day - dayFromCivil(civilFromDay(day).y, 1, 1);
 }
 
-/** Age in whole years at a given day. */
+/** Age in whole years at a given day (the rule of ageOn in src/shared/dates.ts, on day numbers). */
 export function ageYears(birthDay: number, atDay: number): number {
-  const b = civilFromDay(birthDay);
-  const a = civilFromDay(atDay);
-  let age = a.y - b.y;
-  if (a.m < b.m || (a.m === b.m && a.d < b.d)) age--;
-  return age;
+  return ageOn(isoDate(birthDay), isoDate(atDay));
 }
 
 /** Adds calendar months, clamping to the month's last day (for vaccine due dates). */
