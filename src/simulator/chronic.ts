@@ -58,7 +58,7 @@ export class Chronic {
   private schedule(person: number, dueDay: number): void {
     const r = this.rng;
     const type = this.w.chronic.attendance[person]!;
-    let visitDay = -1;
+    let visitDay: number;
     if (type === 0) visitDay = dueDay + Math.round(r.normal(0, 3));
     else if (type === 1) visitDay = r.chance(0.7) ? dueDay + 7 + r.int(39) : -1;
     else visitDay = r.chance(0.25) ? dueDay + 14 + r.int(47) : -1;
@@ -182,8 +182,8 @@ export class Chronic {
     const { chronic, pop } = this.w;
     const r = this.rng;
     const adh = Math.min(1, Math.max(0, chronic.adherence[person]! + r.normal(0, 0.08)));
-    let sbp = 0;
-    let dbp = 0;
+    let sbp: number;
+    let dbp: number;
     if (pop.hasFlag(person, FLAG.HTN)) {
       sbp = chronic.sbp[person]! - chronic.htnSteps[person]! * 12 * adh + r.normal(0, 7);
       dbp = chronic.dbp[person]! - chronic.htnSteps[person]! * 6 * adh + r.normal(0, 4.5);

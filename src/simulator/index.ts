@@ -19,6 +19,7 @@ import {
   householdGroupJson,
   organizationResource,
   practitionerResources,
+  type PostalAddress,
 } from './fhir.js';
 import { householdId, Identities } from './identity.js';
 import { Immunizer } from './immunization.js';
@@ -324,7 +325,7 @@ async function reference(w: World, sink: Sink, identity: Identities, abortIfAske
   });
 }
 
-export function facilityAddress(w: World, f: { community: number; address: string }): import('./fhir.js').PostalAddress {
+export function facilityAddress(w: World, f: { community: number; address: string }): PostalAddress {
   const c = w.district.communities[f.community]!;
   const s = w.district.streets[c.street]!;
   return {
@@ -371,5 +372,6 @@ function truthJson(w: World, truth: Truth, o: SimulateOptions): string {
 }
 
 export type { Sink } from './sink.js';
+export { LiveSink, type LiveFailure, type LiveOptions } from './live.js';
 export { transactionBundle, ABSENTEEISM_HEADER, PHARMACY_HEADER } from './sink.js';
 export { PHARMACY_CATEGORIES, ABSENCE_SYMPTOMS } from './feeds.js';

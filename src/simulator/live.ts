@@ -64,7 +64,7 @@ export class LiveSink implements Sink {
         signal: this.o.signal,
       });
     } catch (e) {
-      throw new Error(`live: cannot reach ${url}: ${(e as Error).message}`);
+      throw new Error(`live: cannot reach ${url}: ${(e as Error).message}`, { cause: e });
     }
     const text = await res.text();
     if (!res.ok) throw new Error(`live: login at ${url} failed: ${res.status} ${res.statusText} ${text.slice(0, 200)}`);

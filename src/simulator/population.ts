@@ -248,7 +248,10 @@ function buckets(indices: number[], ages: Int16Array, rng: Rng): Bucketed {
   return {
     take(age: number, spread: number, r: Rng, taken: Uint8Array): number {
       const offsets = [0];
-      for (let d = 1; d <= spread; d++) r.chance(0.5) ? offsets.push(d, -d) : offsets.push(-d, d);
+      for (let d = 1; d <= spread; d++) {
+        if (r.chance(0.5)) offsets.push(d, -d);
+        else offsets.push(-d, d);
+      }
       for (const o of offsets) {
         const list = b[age + o];
         while (list && list.length > 0) {

@@ -5,7 +5,7 @@
  */
 import { civilFromDay } from './calendar.js';
 import type { District, Facility } from './district.js';
-import { FLAG, OCC, Population, STAGES, type Stage } from './population.js';
+import { FLAG, OCC, STAGES, type Population, type Stage } from './population.js';
 import { hash32, hashFloat } from './rng.js';
 
 /** Grades per stage and entry offset from the primary-school entry year. */
