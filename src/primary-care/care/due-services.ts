@@ -5,30 +5,13 @@
  * indexed per-patient rows in one statement (one round trip, also while a recompute runs).
  */
 import type pg from 'pg';
-import { ageOn, addDays, ruleSetFor, type ChronicRuleSet } from '../chronic/rules.js';
+import { addDays, ageOn, chinaDateOf } from '../../shared/dates.js';
+import { ruleSetFor, type ChronicRuleSet } from '../chronic/rules.js';
+import type { DueItem } from './schemas.js';
 import { educationItemsFor, type EducationItem } from './education.js';
 import { vaccinesDue, type Schedules } from '../immunization/schedule.js';
 
 type Q = Pick<pg.PoolClient, 'query'>;
-
-export interface DueItem {
-  kind: 'follow-up' | 'bp-screening' | 'vaccine' | 'education' | 'referral-return' | 'confirmation' | 'report-card';
-  /** Stable key for completing the item. */
-  key: string;
-  title: string;
-  detail: string;
-  dueDate: string | null;
-  overdue: boolean;
-  patientId: string;
-  /**
-   * For screens in other languages: message keys of the title and detail (web/src/i18n) with
-   * their parameters (codes, dates, numbers); title and detail above are the zh-CN text.
-   */
-  i18n: { title: string; detail?: string; params?: Record<string, string | number> };
-  /** Report-card items: the card (GET /api/report-cards/{cardId}) and its FHIR Task. */
-  cardId?: string;
-  taskId?: string;
-}
 
 export interface DueDeps {
   sets: ChronicRuleSet[];
@@ -48,14 +31,16 @@ interface DueDoc {
   given: string[];
   /** A pregnancy in progress today (care_key_population): influenza vaccine for pregnant women. */
   pregnant: boolean;
-  cards: {
-    id: string;
-    task_id: string | null;
-    status: string;
-    disease_name: string;
-    deadline_at: string | null;
-    return_reason: string | null;
-  }[];
+}
+
+/** A notifiable-disease report card waiting for the clinician (kept by the surveillance module). */
+interface OpenCard {
+  id: string;
+  task_id: string | null;
+  status: string;
+  disease_name: string;
+  deadline_at: string | null;
+  return_reason: string | null;
 }
 
 const LABEL = { htn: '高血压', dm: '2型糖尿病' } as Record<string, string>;
@@ -65,6 +50,20 @@ const LABEL = { htn: '高血压', dm: '2型糖尿病' } as Record<string, string
  * made from a notifiable diagnosis, and cards the CDC returned (退卡). Read-only here.
  */
 export const OPEN_CARD_STATUSES = ['draft', 'returned'];
+
+/**
+ * The open report cards of a Patient.
+ * TODO(house): via surveillance/index.ts — surv_report_card belongs to src/surveillance; replace
+ * this SQL with the function its public entry exports for it (asked for in issue #13).
+ */
+async function openReportCards(client: Q, patientId: string): Promise<OpenCard[]> {
+  const res = await client.query<OpenCard>(
+    `SELECT id, task_id, status, disease_name, to_json(deadline_at) #>> '{}' AS deadline_at, return_reason FROM surv_report_card
+     WHERE patient_id = $1 AND status = ANY($2) ORDER BY deadline_at, id`,
+    [patientId, OPEN_CARD_STATUSES],
+  );
+  return res.rows;
+}
 
 /** The due list of a Patient id, or null when chronic care does not know that Patient (yet). */
 export async function dueServicesFor(client: Q, patientId: string, today: string, deps: DueDeps): Promise<DueItem[] | null> {
@@ -85,11 +84,9 @@ export async function dueServicesFor(client: Q, patientId: string, today: string
        'confirmations', (SELECT coalesce(json_agg(json_build_object('disease', disease, 'reason', reason, 'detected_on', detected_on::text)), '[]') FROM chronic_confirmation WHERE patient_id = $1 AND status = 'open'),
        'given', (SELECT coalesce(json_agg(item_id), '[]') FROM care_education_given WHERE patient_id = $1 AND given_on >= $2::date),
        'pregnant', EXISTS (SELECT 1 FROM care_key_population WHERE patient_id = $1 AND population = 'pregnant'
-                           AND (start_on IS NULL OR start_on <= $4::date) AND (end_on IS NULL OR end_on >= $4::date)),
-       'cards', (SELECT coalesce(json_agg(json_build_object('id', id, 'task_id', task_id, 'status', status, 'disease_name', disease_name, 'deadline_at', deadline_at, 'return_reason', return_reason) ORDER BY deadline_at, id), '[]')
-                 FROM surv_report_card WHERE patient_id = $1 AND status = ANY($3))
+                           AND (start_on IS NULL OR start_on <= $3::date) AND (end_on IS NULL OR end_on >= $3::date))
      ) AS doc`,
-    [patientId, yearStart, OPEN_CARD_STATUSES, today],
+    [patientId, yearStart, today],
   );
   const d = res.rows[0]!.doc;
   const person = { rows: d.person ? [d.person] : [] };
@@ -197,9 +194,9 @@ export async function dueServicesFor(client: Q, patientId: string, today: string
       patientId,
       i18n: { title: 'care.due.confirmation', params: { disease: c.disease } },
     });
-  for (const c of d.cards) {
+  for (const c of await openReportCards(client, patientId)) {
     // Deadlines are instants; the list shows the district's calendar date (UTC+8).
-    const deadline = c.deadline_at ? new Date(new Date(c.deadline_at).getTime() + 8 * 3600_000).toISOString().slice(0, 10) : null;
+    const deadline = c.deadline_at ? chinaDateOf(c.deadline_at) : null;
     items.push({
       kind: 'report-card',
       key: `report-card:${c.id}`,

@@ -6,29 +6,24 @@ import path from 'node:path';
 import { z } from 'zod';
 import { loadRuleFile, repoConfigDir, RuleFileError } from '../chronic/rule-file.js';
 
-export const EducationFileSchema = z
+/** One education item (健康教育处方) of config/care/education-items.json. */
+export const EducationItemSchema = z
   .object({
-    version: z.string(),
-    source: z.string(),
-    items: z.array(
-      z
-        .object({
-          id: z.string().regex(/^[a-z0-9-]+$/),
-          title: z.string(),
-          kind: z.enum(['text', 'sheet', 'link']),
-          text: z.string(),
-          url: z.string().url().optional(),
-          icdPrefixes: z.array(z.string()).optional(),
-          requiresMedicationAtc: z.array(z.string()).optional(),
-          risks: z.array(z.string()).optional(),
-          minAge: z.number().int().min(0).optional(),
-          maxAge: z.number().int().min(0).optional(),
-        })
-        .strict(),
-    ),
+    id: z.string().regex(/^[a-z0-9-]+$/),
+    title: z.string(),
+    kind: z.enum(['text', 'sheet', 'link']),
+    text: z.string(),
+    url: z.string().url().optional(),
+    icdPrefixes: z.array(z.string()).optional(),
+    requiresMedicationAtc: z.array(z.string()).optional(),
+    risks: z.array(z.string()).optional(),
+    minAge: z.number().int().min(0).optional(),
+    maxAge: z.number().int().min(0).optional(),
   })
   .strict();
-export type EducationItem = z.infer<typeof EducationFileSchema>['items'][number];
+
+export const EducationFileSchema = z.object({ version: z.string(), source: z.string(), items: z.array(EducationItemSchema) }).strict();
+export type EducationItem = z.infer<typeof EducationItemSchema>;
 
 export function loadEducationItems(file = path.join(repoConfigDir, 'care/education-items.json')): EducationItem[] {
   return loadRuleFile(file, EducationFileSchema, (v, lineOf) => {

@@ -3,6 +3,7 @@ import { loadChronicRuleSets, type ChronicRuleSet } from './rules.js';
 import { loadSchedules, type Schedules } from '../immunization/schedule.js';
 import { loadEducationItems, type EducationItem } from '../care/education.js';
 import { badRequest } from '../../platform/errors.js';
+import { isIsoDate, todayInChina } from '../../shared/dates.js';
 
 export interface ChronicConfig {
   sets: ChronicRuleSet[];
@@ -14,10 +15,8 @@ export function loadChronicConfig(): ChronicConfig {
   return { sets: loadChronicRuleSets(), schedules: loadSchedules(), education: loadEducationItems() };
 }
 
-/** Today's date in China (UTC+8), YYYY-MM-DD: follow-up dates are local calendar dates. */
-export function todayInChina(now = Date.now()): string {
-  return new Date(now + 8 * 3600_000).toISOString().slice(0, 10);
-}
+/** @deprecated Import from src/shared/dates.ts (re-exported only for bench, src/cli and test/e2e until they switch). */
+export { todayInChina };
 
 /** An optional ?asOf=YYYY-MM-DD (for looking at another day), else today. */
 export function asOfParam(v: unknown): string {

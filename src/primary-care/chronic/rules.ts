@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { addDays, ageOn, daysBetween } from '../../shared/dates.js';
 import { checkAgeBands, loadRuleFile, parseRuleText, repoConfigDir } from './rule-file.js';
 
 const range = z.tuple([z.number(), z.number()]);
@@ -198,36 +199,8 @@ export interface FollowUpPlan {
   reasons: string[];
 }
 
-export function addDays(date: string, days: number): string {
-  // Hot in full recomputes: integer arithmetic instead of parsing a string per call.
-  const t = Date.UTC(+date.slice(0, 4), +date.slice(5, 7) - 1, +date.slice(8, 10)) + days * 86_400_000;
-  const d = new Date(t);
-  const y = d.getUTCFullYear();
-  const m = d.getUTCMonth() + 1;
-  const dd = d.getUTCDate();
-  return `${y}-${m < 10 ? '0' : ''}${m}-${dd < 10 ? '0' : ''}${dd}`;
-}
-
-export function daysBetween(from: string, to: string): number {
-  return Math.round(
-    (Date.UTC(+to.slice(0, 4), +to.slice(5, 7) - 1, +to.slice(8, 10)) -
-      Date.UTC(+from.slice(0, 4), +from.slice(5, 7) - 1, +from.slice(8, 10))) /
-      86_400_000,
-  );
-}
-
-/** Whole years between a birth date and a date. */
-export function ageOn(birthDate: string, date: string): number {
-  const by = +birthDate.slice(0, 4);
-  const bmd =
-    birthDate.length >= 10
-      ? +birthDate.slice(5, 7) * 100 + +birthDate.slice(8, 10)
-      : birthDate.length >= 7
-        ? +birthDate.slice(5, 7) * 100 + 1
-        : 101;
-  const md = +date.slice(5, 7) * 100 + +date.slice(8, 10);
-  return +date.slice(0, 4) - by - (bmd > md ? 1 : 0);
-}
+/** @deprecated Import from src/shared/dates.ts (re-exported only for bench and test/e2e until they switch). */
+export { addDays, ageOn, daysBetween };
 
 /**
  * The follow-up decision of 国家基本公共卫生服务规范 第三版 (rules.md §3) after one visit:

@@ -16,7 +16,6 @@ import type {
   Patient,
   Task,
 } from '@medplum/fhirtypes';
-import { populationFromFlag, pregnancyFromCondition, pregnancyFromEpisode, type KeyPopulationRow } from '../care/key-populations.js';
 import pg from 'pg';
 import type { Database } from '../../platform/db.js';
 import type { ChangeRecord } from '../../platform/processors.js';
@@ -29,8 +28,12 @@ import {
   immunizationRow,
   medicationRow,
   personRow,
+  populationFromFlag,
+  pregnancyFromCondition,
+  pregnancyFromEpisode,
   readingRow,
   referralRow,
+  type KeyPopulationRow,
   type EncounterRow,
   type ReadingRow,
 } from './facts.js';

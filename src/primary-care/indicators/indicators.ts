@@ -4,20 +4,16 @@
  * for any period, each figure drillable to the residents behind it.
  */
 import type pg from 'pg';
-import { badRequest } from '../../platform/errors.js';
+import { badRequest, notFound } from '../../platform/errors.js';
 import { ruleSetFor, type ChronicRuleSet } from '../chronic/rules.js';
 import { childScheduleFor, type Schedules, addMonths } from '../immunization/schedule.js';
-import { keyPopulationsOnSql, populationsOf } from '../care/key-populations.js';
+import { populationsOf } from '../care/key-populations.js';
+import { keyPopulationsOnSql } from '../care/store.js';
+import type { GroupBy, IndicatorDefinition, IndicatorResident, IndicatorResidentsQuery, IndicatorValue, Period } from './schemas.js';
+
+export type { GroupBy, IndicatorValue, Period };
 
 type Q = Pick<pg.PoolClient, 'query'>;
-
-export interface IndicatorDefinition {
-  code: string;
-  name: string;
-  numerator: string;
-  denominator: string;
-  source: string;
-}
 
 export const INDICATORS: IndicatorDefinition[] = [
   ...(['htn', 'dm'] as const).flatMap((d) => {
@@ -57,14 +53,6 @@ export const INDICATORS: IndicatorDefinition[] = [
   },
 ];
 
-export type GroupBy = 'total' | 'doctor' | 'team' | 'organization' | 'street';
-
-export interface Period {
-  from: string;
-  to: string;
-  label: string;
-}
-
 export function parsePeriod(input: string | undefined, today: string): Period {
   const p = input ?? today.slice(0, 4);
   if (/^\d{4}$/.test(p)) return { from: `${p}-01-01`, to: `${p}-12-31`, label: p };
@@ -80,16 +68,6 @@ const GROUP_SQL: Record<GroupBy, string> = {
   organization: `coalesce(r.organization_id, '(none)')`,
   street: `coalesce(substr(r.area_code, 1, 9), '(none)')`,
 };
-
-export interface IndicatorValue {
-  indicator: string;
-  group: string;
-  population?: string;
-  numerator: number;
-  denominator: number;
-  /** Percentage with one decimal, null when the denominator is 0. */
-  value: number | null;
-}
 
 const pct = (n: number, d: number) => (d ? Math.round((1000 * n) / d) / 10 : null);
 
@@ -331,4 +309,66 @@ export async function computeIndicators(
     (a, b) =>
       rank(a.indicator) - rank(b.indicator) || a.group.localeCompare(b.group) || (a.population ?? '').localeCompare(b.population ?? ''),
   );
+}
+
+/** The filter of a request (period defaults to this year in China, groupBy to the total). */
+export function indicatorFilter(
+  q: { period?: string; area?: string; organization?: string; groupBy?: GroupBy },
+  today: string,
+): IndicatorFilter {
+  return { period: parsePeriod(q.period, today), groupBy: q.groupBy ?? 'total', area: q.area, organization: q.organization };
+}
+
+/** Definitions and values of some indicators (a comma list of codes; all when absent). */
+export async function indicatorValues(
+  client: Q,
+  indicator: string | undefined,
+  f: IndicatorFilter,
+  sets: ChronicRuleSet[],
+  schedules: Schedules,
+): Promise<{ period: Period; groupBy: GroupBy; definitions: IndicatorDefinition[]; values: IndicatorValue[] }> {
+  const codes = indicator ? indicator.split(',') : INDICATORS.map((i) => i.code);
+  for (const c of codes)
+    if (!INDICATORS.some((i) => i.code === c))
+      throw badRequest(`indicator: unknown '${c}'; known: ${INDICATORS.map((i) => i.code).join(', ')}`);
+  const values = await computeIndicators(client, codes, f, sets, schedules);
+  return { period: f.period, groupBy: f.groupBy, definitions: INDICATORS.filter((i) => codes.includes(i.code)), values };
+}
+
+/** Drill-down: the residents behind an indicator figure (at most 5000 rows; total counts all). */
+export async function indicatorResidents(
+  client: Q,
+  code: string,
+  q: Pick<IndicatorResidentsQuery, 'group' | 'population' | 'numerator'>,
+  f: IndicatorFilter,
+  sets: ChronicRuleSet[],
+  schedules: Schedules,
+): Promise<{ indicator: string; period: Period; total: number; rows: IndicatorResident[] }> {
+  const m = /^(htn|dm)-(standard-management|control)$/.exec(code);
+  let rows: IndicatorResident[];
+  if (m) {
+    const list = await chronicIndicatorPatients(client, m[1] as 'htn' | 'dm', f, sets);
+    rows = list.map((r) => ({
+      patientId: r.patientId,
+      name: r.name,
+      group: r.group,
+      inNumerator: m[2] === 'control' ? r.controlled : r.standard,
+      detail: { followUps: r.followUps, allOnTime: r.allOnTime, controlled: r.controlled },
+    }));
+  } else if (code === 'contract-coverage') {
+    const list = await contractCoveragePatients(client, f);
+    const pop = q.population ?? 'all';
+    rows = list
+      .filter((r) => r.populations.includes(pop))
+      .map((r) => ({ patientId: r.patientId, name: r.name, group: r.group, inNumerator: r.contracted }));
+  } else if (code === 'vaccine-coverage') {
+    const list = await vaccineCoveragePatients(client, f, schedules);
+    rows = list
+      .filter((r) => !q.population || r.dose === q.population)
+      .map((r) => ({ patientId: r.patientId, name: r.name, group: r.group, inNumerator: r.covered, detail: { dose: r.dose } }));
+  } else throw notFound(`indicator '${code}' is unknown`);
+  if (q.group) rows = rows.filter((r) => r.group === q.group);
+  if (q.numerator === 'true') rows = rows.filter((r) => r.inNumerator);
+  if (q.numerator === 'false') rows = rows.filter((r) => !r.inNumerator);
+  return { indicator: code, period: f.period, total: rows.length, rows: rows.slice(0, 5000) };
 }

@@ -1,0 +1,173 @@
+/**
+ * Reads and writes of family-doctor care (contracts, teams, check-ins, key populations,
+ * referrals) on the module's own tables. The routes reach these through care/service.ts or
+ * directly; nothing outside src/primary-care reads these tables.
+ */
+import { addDays, ageOn } from '../../shared/dates.js';
+import { upsertRows } from '../chronic/store.js';
+import type { KeyPopulationRow as KeyPopulationFact } from '../chronic/facts.js';
+import type { Sql } from '../services.js';
+import { populationsOf } from './key-populations.js';
+
+/** A client inside a transaction. */
+type Tx = Parameters<typeof upsertRows>[0];
+import type { CheckInRow, ContractRow, KeyPopulationRow, ReferralRow, TeamRow } from './schemas.js';
+
+/**
+ * SQL: per resident, whether they belong to each stored key population on the date in
+ * parameter `$dateParam` (one row per resident who belongs to any).
+ */
+export function keyPopulationsOnSql(dateParam: string): string {
+  return `SELECT patient_id,
+            bool_or(population = 'pregnant') AS pregnant,
+            bool_or(population = 'disabled') AS disabled,
+            bool_or(population = 'hardship') AS hardship
+     FROM care_key_population
+     WHERE (start_on IS NULL OR start_on <= ${dateParam}::date) AND (end_on IS NULL OR end_on >= ${dateParam}::date)
+     GROUP BY patient_id`;
+}
+
+/** Web check-ins (Encounter arrived) and ADT A04 registrations (ambulatory Encounter in progress) of a day. */
+export async function checkInsOn(db: Sql, day: string): Promise<CheckInRow[]> {
+  const r = await db.query<CheckInRow>(
+    `SELECT e.encounter_id AS "encounterId", e.patient_id AS "patientId", p.name, e.organization_id AS "organizationId" FROM chronic_encounter e
+     LEFT JOIN chronic_person p ON p.patient_id = e.patient_id WHERE e.status IN ('arrived', 'in-progress') AND e.visit_date = $1::date AND coalesce(e.class, 'AMB') IN ('AMB', 'EMER') ORDER BY e.encounter_id LIMIT 500`,
+    [day],
+  );
+  return r.rows;
+}
+
+/** Family-doctor teams with their members and active contract counts. */
+export async function listTeams(db: Sql): Promise<TeamRow[]> {
+  const r = await db.query<TeamRow>(
+    `SELECT m.team_id AS "teamId", min(m.team_name) AS name, min(m.organization_id) AS "organizationId", array_agg(m.practitioner_id ORDER BY m.practitioner_id) AS members,
+            (SELECT count(*)::int FROM care_contract c WHERE c.team_id = m.team_id AND c.status = 'active') AS contracts
+     FROM care_team_member m GROUP BY m.team_id ORDER BY m.team_id`,
+  );
+  return r.rows;
+}
+
+/** Living members of a household (Patient ids), as chronic care knows them. */
+export async function livingHouseholdMembers(db: Sql, householdId: string): Promise<string[]> {
+  const r = await db.query<{ patient_id: string }>(
+    'SELECT patient_id FROM chronic_person WHERE household_id = $1 AND NOT deceased ORDER BY patient_id',
+    [householdId],
+  );
+  return r.rows.map((x) => x.patient_id);
+}
+
+/** Active contracts of some residents. */
+export async function activeContractsOf(
+  db: Sql,
+  patientIds: string[],
+): Promise<{ episodeId: string; patientId: string; teamId: string | null }[]> {
+  const r = await db.query<{ episodeId: string; patientId: string; teamId: string | null }>(
+    `SELECT episode_id AS "episodeId", patient_id AS "patientId", team_id AS "teamId" FROM care_contract WHERE patient_id = ANY($1) AND status = 'active'`,
+    [patientIds],
+  );
+  return r.rows;
+}
+
+/** Writes contract rows at once (the processor writes them too), so the next request sees them. */
+export async function storeContracts(c: Tx, rows: object[]): Promise<void> {
+  await upsertRows(c, 'care_contract', ['episode_id'], rows);
+}
+
+/** Contracts in a status (filters: team, patient) with each resident's key populations today. */
+export async function listContracts(
+  db: Sql,
+  f: { status: string; team?: string; patient?: string },
+  today: string,
+): Promise<ContractRow[]> {
+  const params: unknown[] = [f.status];
+  let where = 'c.status = $1';
+  if (f.team) (params.push(f.team), (where += ` AND c.team_id = $${params.length}`));
+  if (f.patient) (params.push(f.patient), (where += ` AND c.patient_id = $${params.length}`));
+  params.push(today);
+  const r = await db.query<
+    Omit<ContractRow, 'populations' | 'renewalDue'> & { pregnant: boolean | null; disabled: boolean | null; hardship: boolean | null }
+  >(
+    `WITH kp AS (${keyPopulationsOnSql(`$${params.length}`)})
+     SELECT c.episode_id AS "episodeId", c.patient_id AS "patientId", p.name, to_char(p.birth_date, 'YYYY-MM-DD') AS "birthDate", c.team_id AS "teamId", c.package,
+            to_char(c.start_on, 'YYYY-MM-DD') AS start, to_char(c.end_on, 'YYYY-MM-DD') AS "end", c.household_id AS "householdId",
+            EXISTS (SELECT 1 FROM chronic_registry g WHERE g.patient_id = c.patient_id) AS chronic, kp.pregnant, kp.disabled, kp.hardship
+     FROM care_contract c LEFT JOIN chronic_person p ON p.patient_id = c.patient_id LEFT JOIN kp ON kp.patient_id = c.patient_id
+     WHERE ${where} ORDER BY c.start_on DESC, c.patient_id LIMIT 2000`,
+    params,
+  );
+  return r.rows.map(({ pregnant, disabled, hardship, ...x }) => {
+    const age = x.birthDate ? ageOn(x.birthDate, today) : null;
+    return {
+      ...x,
+      populations: populationsOf({ age, chronic: x.chronic, pregnant, disabled, hardship }),
+      renewalDue: !!x.end && x.end <= addDays(today, 30),
+    };
+  });
+}
+
+/** Stored key-population memberships (filters: patient, population, in force on asOf). */
+export async function listKeyPopulations(
+  db: Sql,
+  f: { patient?: string; population?: string; asOf?: string },
+): Promise<KeyPopulationRow[]> {
+  const params: unknown[] = [];
+  let where = 'true';
+  if (f.patient) (params.push(f.patient), (where += ` AND k.patient_id = $${params.length}`));
+  if (f.population) (params.push(f.population), (where += ` AND k.population = $${params.length}`));
+  if (f.asOf !== undefined) {
+    params.push(f.asOf);
+    where += ` AND (k.start_on IS NULL OR k.start_on <= $${params.length}::date) AND (k.end_on IS NULL OR k.end_on >= $${params.length}::date)`;
+  }
+  const r = await db.query<KeyPopulationRow>(
+    `SELECT k.source, k.patient_id AS "patientId", p.name, k.population, to_char(k.start_on, 'YYYY-MM-DD') AS start, to_char(k.end_on, 'YYYY-MM-DD') AS "end", k.note
+     FROM care_key_population k LEFT JOIN chronic_person p ON p.patient_id = k.patient_id WHERE ${where} ORDER BY k.patient_id, k.population, k.start_on NULLS FIRST LIMIT 5000`,
+    params,
+  );
+  return r.rows;
+}
+
+/** The staff flag (Flag/…) that puts a resident in a population on a day, if any. */
+export async function flagInForce(db: Sql, patientId: string, population: string, day: string): Promise<string | undefined> {
+  const r = await db.query<{ source: string }>(
+    `SELECT source FROM care_key_population WHERE patient_id = $1 AND population = $2 AND source LIKE 'Flag/%' AND (end_on IS NULL OR end_on >= $3::date)`,
+    [patientId, population, day],
+  );
+  return r.rows[0]?.source;
+}
+
+/** Whether a resident is pregnant on a day by the stored key populations. */
+export async function pregnantOn(db: Sql, patientId: string, day: string): Promise<boolean> {
+  const r = await db.query(
+    `SELECT 1 FROM care_key_population WHERE patient_id = $1 AND population = 'pregnant' AND (start_on IS NULL OR start_on <= $2::date) AND (end_on IS NULL OR end_on >= $2::date) LIMIT 1`,
+    [patientId, day],
+  );
+  return r.rows.length > 0;
+}
+
+/** Writes a key-population row at once (the processor writes it too), so coverage and the contract list see it. */
+export async function storeKeyPopulation(c: Tx, row: KeyPopulationFact): Promise<void> {
+  await upsertRows(c, 'care_key_population', ['source'], [row]);
+}
+
+/** Referrals visible to both ends (filters: patient, direction, status, owner). */
+export async function listReferrals(
+  db: Sql,
+  f: { patient?: string; direction?: string; status?: string; owner?: string },
+): Promise<ReferralRow[]> {
+  const params: unknown[] = [];
+  let where = 'true';
+  for (const [k, col] of [
+    ['patient', 'k.patient_id'],
+    ['direction', 'k.direction'],
+    ['status', 'k.status'],
+    ['owner', 'k.owner'],
+  ] as const)
+    if (f[k]) (params.push(f[k]), (where += ` AND ${col} = $${params.length}`));
+  const r = await db.query<ReferralRow>(
+    `SELECT k.task_id AS "taskId", k.service_request_id AS "serviceRequestId", k.patient_id AS "patientId", p.name, k.direction, k.status, k.urgency, k.reason,
+            k.requester, k.owner, to_char(k.due_on, 'YYYY-MM-DD') AS "dueOn", to_char(k.authored_on, 'YYYY-MM-DD') AS "authoredOn", k.source_encounter_id AS "encounterId"
+     FROM care_referral k LEFT JOIN chronic_person p ON p.patient_id = k.patient_id WHERE ${where} ORDER BY k.authored_on DESC NULLS LAST LIMIT 1000`,
+    params,
+  );
+  return r.rows;
+}
