@@ -17,6 +17,7 @@
  * never overwritten; the correction goes to `corrected`) and reprocessed.
  */
 import type { Resource } from '@medplum/fhirtypes';
+import type { PoolClient } from 'pg';
 import { processTransactionOn } from '../fhir/bundle.js';
 import { writeNewBulkRows } from '../fhir/bulk-write.js';
 import type { Queryable } from '../platform/db.js';
@@ -28,6 +29,8 @@ import { processHl7Message, type Hl7Outcome } from './handler.js';
 import type { Hl7Message } from './parser.js';
 import type { MergeInstruction, ToFhirResult } from './to-fhir/index.js';
 import { planBatch, type BatchItem, type BatchOutcome } from './batch-store.js';
+import type { ReprocessResult } from './schemas.js';
+import { deadLetterText, getMessage } from './store.js';
 
 export type Hl7Channel = 'mllp' | 'http' | 'reprocess';
 
@@ -42,22 +45,8 @@ export interface IngestResult {
   outcome: Hl7Outcome;
 }
 
-export interface DeadLetter {
-  id: number;
-  facility: string | null;
-  controlId: string | null;
-  messageType: string | null;
-  channel: string;
-  ackCode: string;
-  error: string | null;
-  receivedAt: string;
-  updatedAt: string;
-  attempts: number;
-  /** The text as received (decoded as UTF-8 / Latin-1 for display). */
-  text: string;
-  /** The corrected text, if someone edited it. */
-  correctedText: string | null;
-}
+/** Records the AuditEvent of a reprocessing attempt (the route builds it from the signed-in user). */
+export type ReprocessAudit = (client: PoolClient, outcome: { ok: boolean; outcomeText?: string }) => Promise<void>;
 
 /** Base used when resolving conditional references inside stored bundles. */
 const INTERNAL_BASE = 'urn:yifang:hl7v2';
@@ -95,12 +84,6 @@ function lockKeys(key: string, result: ToFhirResult): number[] {
     if (e.request?.ifNoneExist) keys.add(`${e.request.url}?${e.request.ifNoneExist}`);
   }
   return [...new Set([...keys].map(lockId))].sort((a, b) => a - b);
-}
-
-function decodeForDisplay(bytes: Buffer | null): string | null {
-  if (!bytes) return null;
-  const utf8 = bytes.toString('utf8');
-  return utf8.includes('\uFFFD') ? bytes.toString('latin1') : utf8;
 }
 
 function errorText(outcome: Hl7Outcome): string {
@@ -151,6 +134,8 @@ export class Hl7Ingest {
     private readonly db: Database,
     private readonly repo: FhirRepository,
     private readonly onStored: () => void = () => undefined,
+    /** Wakes the change-log processors at once (after a reprocessed dead letter). */
+    private readonly wake: () => void = () => undefined,
   ) {}
 
   /**
@@ -393,64 +378,40 @@ export class Hl7Ingest {
     await this.repo.update('Patient', merged.id!, updated, {}, client);
   }
 
-  // ---------------------------------------------------------------- dead letters
+  // ---------------------------------------------------------------- HTTP bodies and dead letters
 
-  async listDeadLetters(limit = 200): Promise<DeadLetter[]> {
-    const r = await this.db.query<Record<string, unknown>>(
-      `SELECT id, facility, control_id, message_type, channel, ack_code, error, received_at, updated_at, attempts, payload, corrected
-       FROM hl7_message WHERE status = 'rejected' ORDER BY received_at DESC, id DESC LIMIT $1`,
-      [limit],
-    );
-    return r.rows.map(toDeadLetter);
+  /**
+   * Receives an HTTP body holding one or more messages: their ACKs in order, separated by a
+   * blank line; undefined when the body holds no message.
+   */
+  async receive(body: Buffer): Promise<Buffer | undefined> {
+    // All at once: they share group commits, and the ingest keeps each patient's messages in order.
+    const results = await Promise.all(splitMessages(body).map((message) => this.ingest(message, 'http')));
+    const acks = results.flatMap((r) => (r.reply ? [r.reply] : []));
+    if (acks.length === 0) return undefined;
+    const sep = Buffer.from('\r\n');
+    return Buffer.concat(acks.flatMap((a, i) => (i ? [sep, a] : [a])));
   }
 
-  async getMessage(id: number): Promise<(DeadLetter & { status: string; resources: string[] }) | undefined> {
-    const r = await this.db.query<Record<string, unknown>>('SELECT * FROM hl7_message WHERE id = $1', [id]);
-    const row = r.rows[0];
-    return row ? { ...toDeadLetter(row), status: row.status as string, resources: (row.resources as string[] | null) ?? [] } : undefined;
+  /**
+   * Runs a dead letter (its corrected text if any) through the pipeline again and records the
+   * AuditEvent of the attempt (in a transaction of its own: a rejection rolled the store back);
+   * undefined when there is no such dead letter.
+   */
+  async reprocessDeadLetter(id: number, audit: ReprocessAudit): Promise<ReprocessResult | undefined> {
+    const raw = await deadLetterText(this.db, id);
+    if (!raw) return undefined;
+    const r = await this.ingest(raw, 'reprocess', id);
+    const ok = r.ack.ackCode === 'AA';
+    await this.db.transaction((client) => audit(client, { ok, outcomeText: ok ? undefined : String(r.outcome.error ?? r.ack.text) }));
+    this.wake();
+    return {
+      ackCode: r.ack.ackCode,
+      ack: r.ack.text,
+      messageId: r.messageId,
+      error: ok ? undefined : (await getMessage(this.db, id))?.error,
+    };
   }
-
-  /** Saves a corrected text for a dead letter; returns false when there is no such dead letter. */
-  async correct(id: number, text: string): Promise<boolean> {
-    const r = await this.db.query(`UPDATE hl7_message SET corrected = $2, updated_at = now() WHERE id = $1 AND status = 'rejected'`, [
-      id,
-      Buffer.from(text, 'utf8'),
-    ]);
-    return (r.rowCount ?? 0) > 0;
-  }
-
-  /** Runs a dead letter (its corrected text if any) through the pipeline again. */
-  async reprocess(id: number): Promise<IngestResult | undefined> {
-    const r = await this.db.query<{ payload: Buffer; corrected: Buffer | null }>(
-      `SELECT payload, corrected FROM hl7_message WHERE id = $1 AND status = 'rejected'`,
-      [id],
-    );
-    const row = r.rows[0];
-    if (!row) return undefined;
-    return this.ingest(row.corrected ?? row.payload, 'reprocess', id);
-  }
-
-  async counts(): Promise<Record<string, number>> {
-    const r = await this.db.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM hl7_message GROUP BY status');
-    return Object.fromEntries(r.rows.map((x) => [x.status, x.n]));
-  }
-}
-
-function toDeadLetter(row: Record<string, unknown>): DeadLetter {
-  return {
-    id: Number(row.id),
-    facility: (row.facility as string | null) ?? null,
-    controlId: (row.control_id as string | null) ?? null,
-    messageType: (row.message_type as string | null) ?? null,
-    channel: row.channel as string,
-    ackCode: row.ack_code as string,
-    error: (row.error as string | null) ?? null,
-    receivedAt: row.received_at as string,
-    updatedAt: row.updated_at as string,
-    attempts: Number(row.attempts),
-    text: decodeForDisplay(row.payload as Buffer)!,
-    correctedText: decodeForDisplay((row.corrected as Buffer | null) ?? null),
-  };
 }
 
 /** Splits an HTTP body holding one or more ER7 messages (each starting with MSH). */
