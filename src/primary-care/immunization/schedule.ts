@@ -252,3 +252,10 @@ export function vaccinesDue(resident: ResidentFacts, immunizations: GivenDose[],
   }
   return out;
 }
+
+/** A childhood schedule by its version (e.g. 'NIP-2021'), whatever the date: the simulator pins one. */
+export function childScheduleVersion(s: Schedules, version: string): ChildSchedule {
+  const found = s.child.find((c) => c.version === version);
+  if (!found) throw new Error(`no childhood immunization schedule '${version}' (have ${s.child.map((c) => c.version).join(', ')})`);
+  return found;
+}
