@@ -159,7 +159,7 @@ export function fitLogLinkGlm(X: readonly (readonly number[])[], y: readonly num
   let coef: number[] = new Array<number>(p).fill(0);
   let coefold: number[] | null = null;
   let converged = false;
-  let iter = 0;
+  let iter: number;
   for (iter = 1; iter <= maxit; iter++) {
     const rows: number[][] = [];
     const zw: number[] = [];

@@ -249,7 +249,7 @@ export function fitPoissonGlm(x: DesignRows, y: ArrayLike<number>, options: Pois
   let coef: Float64Array | null = null; // full-length, aliased entries 0
   let coefOld: Float64Array | null = null;
   let converged = false;
-  let iter = 0;
+  let iter: number;
   let lastQr: QrFactor | null = null;
   const ww = new Float64Array(n); // working weights of the last solve
 
@@ -580,7 +580,7 @@ export function fitFactorTrendGlm(d: FactorTrendDesign, y: ArrayLike<number>, op
   let devOld = poissonDeviance(y, mu, prior);
   let dev = devOld;
   let converged = false;
-  let iter = 0;
+  let iter: number;
 
   for (iter = 1; iter <= maxit; iter++) {
     // Solve the weighted least-squares problem from the sums.

@@ -7,14 +7,8 @@ import { PageHeader } from '../shell/page-header.component.js';
 import { href, navigate } from '../shell/router.js';
 import { LEVEL_COLOURS, formatDateTime, levelLabel, sourceLabel, statusLabel } from './labels.js';
 import { DISTRICT_MAP, registerDistrictMap } from './map.js';
-import {
-  getGeography,
-  getNotifications,
-  listAlerts,
-  type AlertNotification,
-  type AlertSummary,
-  type GeoFeatureCollection,
-} from './surveillance.resource.js';
+import type { AlertNotification, AlertSummary, GeoFeatureCollection } from '../../../src/surveillance/schemas.js';
+import { getGeography, getNotifications, listAlerts } from './surveillance.resource.js';
 
 const LEVEL_RANK: Record<string, number> = { red: 3, orange: 2, yellow: 1 };
 
@@ -72,7 +66,7 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
     const worst = new Map<string, AlertSummary>();
     for (const a of alerts ?? []) {
       if (['dismissed', 'closed'].includes(a.status)) continue;
-      for (const code of a.areaCodes?.length ? a.areaCodes : [a.areaCode]) {
+      for (const code of a.areaCodes.length ? a.areaCodes : [a.areaCode]) {
         const cur = worst.get(code);
         if (!cur || (LEVEL_RANK[a.level] ?? 0) > (LEVEL_RANK[cur.level] ?? 0)) worst.set(code, a);
       }

@@ -30,18 +30,8 @@ import { href } from '../shell/router.js';
 import { LevelTag } from './alert-board.component.js';
 import { LEVEL_COLOURS, formatDateTime, sourceLabel, statusLabel } from './labels.js';
 import { DISTRICT_MAP, registerDistrictMap } from './map.js';
-import {
-  addAlertComment,
-  getAlert,
-  getAlertCases,
-  getAlertSeries,
-  getGeography,
-  transitionAlert,
-  type AlertCase,
-  type AlertDetail,
-  type GeoFeatureCollection,
-  type SignalSeries,
-} from './surveillance.resource.js';
+import type { AlertCase, AlertDetail, AlertSeries, GeoFeatureCollection } from '../../../src/surveillance/schemas.js';
+import { addAlertComment, getAlert, getAlertCases, getAlertSeries, getGeography, transitionAlert } from './surveillance.resource.js';
 
 const STEP_LABELS = (): Record<string, string> => ({
   triage: t('surv.step.triage', '开始研判'),
@@ -52,7 +42,7 @@ const STEP_LABELS = (): Record<string, string> => ({
   closed: t('surv.step.close', '结案关闭'),
 });
 
-function SeriesChart({ s }: { s: SignalSeries }) {
+function SeriesChart({ s }: { s: AlertSeries }) {
   const option = useMemo(
     () => ({
       tooltip: { trigger: 'axis' },
@@ -134,7 +124,7 @@ function CaseMap({ cases, geo, areaCode }: { cases: AlertCase[]; geo: GeoFeature
 export function AlertPage({ id }: { id: number }) {
   const { message } = App.useApp();
   const [alert, setAlert] = useState<AlertDetail | null>(null);
-  const [series, setSeries] = useState<SignalSeries[]>([]);
+  const [series, setSeries] = useState<AlertSeries[]>([]);
   const [cases, setCases] = useState<AlertCase[]>([]);
   const [geo, setGeo] = useState<GeoFeatureCollection | null>(null);
   const [error, setError] = useState<string | null>(null);

@@ -2,7 +2,7 @@
 import { MapChart, ScatterChart } from 'echarts/charts';
 import { GeoComponent, VisualMapComponent } from 'echarts/components';
 import { echarts } from '../charts/echarts.js';
-import type { GeoFeatureCollection } from './surveillance.resource.js';
+import type { GeoFeatureCollection } from '../../../src/surveillance/schemas.js';
 
 echarts.use([MapChart, ScatterChart, GeoComponent, VisualMapComponent]);
 

@@ -5,7 +5,8 @@ import { EChart } from '../charts/echart.component.js';
 import { t } from '../i18n/i18n.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import { sourceLabel } from './labels.js';
-import { getOverview, type Overview } from './surveillance.resource.js';
+import type { Overview } from '../../../src/surveillance/schemas.js';
+import { getOverview } from './surveillance.resource.js';
 
 function SignalCard({ s, days }: { s: Overview['signals'][number]; days: string[] }) {
   const option = useMemo(

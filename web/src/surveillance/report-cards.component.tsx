@@ -24,22 +24,13 @@ import {
   Typography,
   type TableColumnsType,
 } from 'antd';
+import type { ReportCard } from '../../../src/surveillance/reporting/card.js';
 import { t } from '../i18n/i18n.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import { navigate } from '../shell/router.js';
 import { cardActionLabel, cardStatusLabel, formatDateTime } from './labels.js';
-import {
-  correctCard,
-  getCard,
-  getCardStats,
-  listCards,
-  reviewCard,
-  submitCard,
-  type CardChange,
-  type CardDetail,
-  type CardRow,
-  type FacilityStat,
-} from './surveillance.resource.js';
+import type { CardChange, FacilityStat, ReportCardDetail, ReportCardList, ReportCardRecord } from '../../../src/surveillance/schemas.js';
+import { correctCard, getCard, getCardStats, listCards, reviewCard, submitCard } from './surveillance.resource.js';
 
 const OCCUPATIONS = [
   '幼托儿童',
@@ -64,8 +55,29 @@ const OCCUPATIONS = [
 const CLASSIFICATIONS = ['疑似病例', '临床诊断病例', '确诊病例', '病原携带者'];
 const RESIDENCE = ['本县区', '本市其他县区', '本省其它地市', '外省', '港澳台', '外籍'];
 
+/** The card as stored: filled in over time, so any field may be missing. */
+type CardFields = Partial<ReportCard>;
+
+/** The values of the card form. */
+interface CardFormValues {
+  name: string;
+  idNumber?: string | null;
+  sex: string;
+  birthDate: string | null;
+  phone?: string | null;
+  residenceCategory: string;
+  occupation: string;
+  caseClassification: string;
+  onsetDate: string;
+  reportingDoctor: string;
+  houseNumber: string;
+  areaCode: string;
+  facilityCode: string;
+  facilityName?: string;
+}
+
 /** The card fields as the form edits them (one shape for submit and 订正). */
-function cardFromForm(v: Record<string, any>, c: Record<string, any>): Record<string, unknown> {
+function cardFromForm(v: CardFormValues, c: CardFields): Record<string, unknown> {
   return {
     name: v.name,
     idNumber: v.idNumber || null,
@@ -93,10 +105,10 @@ function cardFromForm(v: Record<string, any>, c: Record<string, any>): Record<st
 }
 
 /** Only the top-level fields whose value the 订正 changes (nested objects sent whole). */
-function changedTopFields(next: Record<string, unknown>, prev: Record<string, any>): Record<string, unknown> {
+function changedTopFields(next: Record<string, unknown>, prev: CardFields): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(next)) {
-    const before = prev[k];
+    const before = (prev as Record<string, unknown>)[k] as Record<string, unknown> | undefined;
     const same =
       v && typeof v === 'object'
         ? Object.entries(v as Record<string, unknown>).every(([kk, vv]) => (vv ?? null) === (before?.[kk] ?? null))
@@ -133,7 +145,7 @@ const fieldLabel = (field: string) => (FIELD_LABELS[field] ? `${FIELD_LABELS[fie
 const showValue = (v: unknown) => (v === null || v === undefined || v === '' ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
 
 /** Every 订正 of the card: who, when, why, and each field before → after (the prior version stays visible). */
-function CorrectionHistory({ card }: { card: CardDetail }) {
+function CorrectionHistory({ card }: { card: ReportCardDetail }) {
   const corrections = card.events.filter((e) => e.action === 'correct' && e.detail?.changes?.length);
   if (!corrections.length) return null;
   return (
@@ -180,8 +192,8 @@ function CorrectionHistory({ card }: { card: CardDetail }) {
 
 function CardDrawer({ id, onClose, onChanged }: { id: string; onClose: () => void; onChanged: () => void }) {
   const { message } = App.useApp();
-  const [card, setCard] = useState<CardDetail | null>(null);
-  const [form] = Form.useForm();
+  const [card, setCard] = useState<ReportCardDetail | null>(null);
+  const [form] = Form.useForm<CardFormValues>();
   const [reason, setReason] = useState('');
   const [correcting, setCorrecting] = useState(false);
   const [correctionReason, setCorrectionReason] = useState('');
@@ -195,7 +207,7 @@ function CardDrawer({ id, onClose, onChanged }: { id: string; onClose: () => voi
   useEffect(() => void load(), [load]);
   useEffect(() => {
     if (!card) return;
-    const c = card.card as Record<string, any>;
+    const c = card.card as CardFields;
     form.setFieldsValue({
       name: c.name,
       idNumber: c.idNumber,
@@ -216,7 +228,7 @@ function CardDrawer({ id, onClose, onChanged }: { id: string; onClose: () => voi
     setCorrectionReason('');
   }, [card, form]);
   if (!card) return <Drawer open width={720} onClose={onClose} loading />;
-  const c = card.card as Record<string, any>;
+  const c = card.card as CardFields;
   const editable = card.status === 'draft' || card.status === 'returned';
   const correctable = card.status === 'submitted' || card.status === 'reviewed';
 
@@ -265,18 +277,18 @@ function CardDrawer({ id, onClose, onChanged }: { id: string; onClose: () => voi
         <Descriptions.Item label={t('surv.card.status', '状态')}>
           <Tag>{cardStatusLabel(card.status)}</Tag>
           {card.late && <Tag color="error">{t('surv.card.late', '迟报')}</Tag>}
-          {card.duplicate_of && (
+          {card.duplicateOf && (
             <Tag color="warning">
-              {t('surv.card.duplicate', '重卡')} {card.duplicate_of}
+              {t('surv.card.duplicate', '重卡')} {card.duplicateOf}
             </Tag>
           )}
         </Descriptions.Item>
         <Descriptions.Item label={t('surv.card.disease', '疾病')}>
-          {card.disease_name} {(c.disease?.subtype as string) ?? ''} ({(c.disease?.icd10 as string) ?? ''})
+          {card.diseaseName} {(c.disease?.subtype as string) ?? ''} ({(c.disease?.icd10 as string) ?? ''})
         </Descriptions.Item>
-        <Descriptions.Item label={t('surv.card.diagnosed', '诊断时间')}>{formatDateTime(card.diagnosed_at)}</Descriptions.Item>
-        <Descriptions.Item label={t('surv.card.deadline', '报告时限')}>{formatDateTime(card.deadline_at)}</Descriptions.Item>
-        {card.return_reason && <Descriptions.Item label={t('surv.card.returnReason', '退卡原因')}>{card.return_reason}</Descriptions.Item>}
+        <Descriptions.Item label={t('surv.card.diagnosed', '诊断时间')}>{formatDateTime(card.diagnosedAt)}</Descriptions.Item>
+        <Descriptions.Item label={t('surv.card.deadline', '报告时限')}>{formatDateTime(card.deadlineAt)}</Descriptions.Item>
+        {card.returnReason && <Descriptions.Item label={t('surv.card.returnReason', '退卡原因')}>{card.returnReason}</Descriptions.Item>}
       </Descriptions>
       {correcting && (
         <Alert
@@ -401,7 +413,7 @@ function CardDrawer({ id, onClose, onChanged }: { id: string; onClose: () => voi
 }
 
 export function ReportCardsPage({ status, open }: { status: string; open: string }) {
-  const [data, setData] = useState<{ total: number; cards: CardRow[] } | null>(null);
+  const [data, setData] = useState<ReportCardList | null>(null);
   const [stats, setStats] = useState<FacilityStat[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
@@ -416,7 +428,7 @@ export function ReportCardsPage({ status, open }: { status: string; open: string
     return () => ctrl.abort();
   }, [status, tick]);
 
-  const columns: TableColumnsType<CardRow> = [
+  const columns: TableColumnsType<ReportCardRecord> = [
     {
       title: t('surv.card.id', '卡片编号'),
       dataIndex: 'id',
@@ -427,10 +439,10 @@ export function ReportCardsPage({ status, open }: { status: string; open: string
       ),
     },
     { title: t('surv.card.name', '姓名'), key: 'name', render: (_, r) => (r.card.name as string) ?? '—' },
-    { title: t('surv.card.disease', '疾病'), dataIndex: 'disease_name' },
-    { title: t('surv.card.classification', '病例分类'), dataIndex: 'case_classification' },
-    { title: t('surv.card.facility', '报告单位'), dataIndex: 'facility_name' },
-    { title: t('surv.card.diagnosed', '诊断时间'), dataIndex: 'diagnosed_at', render: formatDateTime },
+    { title: t('surv.card.disease', '疾病'), dataIndex: 'diseaseName' },
+    { title: t('surv.card.classification', '病例分类'), dataIndex: 'caseClassification' },
+    { title: t('surv.card.facility', '报告单位'), dataIndex: 'facilityName' },
+    { title: t('surv.card.diagnosed', '诊断时间'), dataIndex: 'diagnosedAt', render: formatDateTime },
     {
       title: t('surv.card.status', '状态'),
       key: 'status',
@@ -438,8 +450,8 @@ export function ReportCardsPage({ status, open }: { status: string; open: string
         <Space size={4}>
           <Tag>{cardStatusLabel(r.status)}</Tag>
           {r.late && <Tag color="error">{t('surv.card.late', '迟报')}</Tag>}
-          {r.duplicate_of && <Tag color="warning">{t('surv.card.duplicate', '重卡')}</Tag>}
-          {r.status === 'draft' && r.deadline_at && new Date(r.deadline_at) < new Date() && (
+          {r.duplicateOf && <Tag color="warning">{t('surv.card.duplicate', '重卡')}</Tag>}
+          {r.status === 'draft' && r.deadlineAt && new Date(r.deadlineAt) < new Date() && (
             <Tag color="error">{t('surv.overdue', '超时')}</Tag>
           )}
         </Space>
