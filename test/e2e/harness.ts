@@ -4,7 +4,9 @@
  * the sources).
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -24,23 +26,41 @@ export const CHROMIUM_ARGS = [
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const artifactsDir = path.join(repoRoot, 'test-artifacts');
 
-export function ensureWebBuild(): void {
-  const dist = path.join(repoRoot, 'web/dist/index.html');
+/**
+ * The browser tests' own build of the web app, outside web/dist: other people building or
+ * serving web/dist at the same time (vite empties it first) cannot pull it from under a test.
+ */
+export const webBuildDir = path.join(os.tmpdir(), `yifang-e2e-web-${createHash('sha1').update(repoRoot).digest('hex').slice(0, 8)}`);
+
+/**
+ * Builds the web app into webBuildDir unless that build is newer than every source (or, with
+ * ifMissing, unless there is one: suites after the global setup's build keep it for the run).
+ */
+export function ensureWebBuild(options: { ifMissing?: boolean } = {}): void {
+  const dist = path.join(webBuildDir, 'index.html');
+  if (options.ifMissing && fs.existsSync(dist)) return;
   const newest = (p: string): number => {
     const stat = fs.statSync(p);
     if (!stat.isDirectory()) return stat.mtimeMs;
     return Math.max(0, ...fs.readdirSync(p).map((name) => newest(path.join(p, name))));
   };
-  const sources = ['web/src', 'web/index.html', 'web/vite.config.ts', 'web/public']
+  const sources = ['web/src', 'web/index.html', 'web/vite.config.ts', 'web/public', 'src/shared']
     .map((p) => path.join(repoRoot, p))
     .filter((p) => fs.existsSync(p));
   if (fs.existsSync(dist) && fs.statSync(dist).mtimeMs >= Math.max(...sources.map(newest))) return;
   const vite = path.join(repoRoot, 'node_modules/vite/bin/vite.js');
-  const result = spawnSync(process.execPath, [vite, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-  });
+  const building = `${webBuildDir}.${process.pid}`;
+  const result = spawnSync(
+    process.execPath,
+    [vite, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn', '--outDir', building, '--emptyOutDir'],
+    { cwd: repoRoot, encoding: 'utf8' },
+  );
   if (result.status !== 0) throw new Error(`web build failed:\n${result.stdout}\n${result.stderr}`);
+  // Swapped in whole, so a test in another worker never sees half a build.
+  const old = `${webBuildDir}.old.${process.pid}`;
+  if (fs.existsSync(webBuildDir)) fs.renameSync(webBuildDir, old);
+  fs.renameSync(building, webBuildDir);
+  fs.rmSync(old, { recursive: true, force: true });
 }
 
 /**
@@ -83,4 +103,56 @@ export async function pageAtRest(page: Page): Promise<void> {
   await page
     .waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'), undefined, { timeout: 5_000 })
     .catch(() => undefined);
+}
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+/**
+ * A small front for the browser: serves the tests' own web build (webBuildDir) and passes
+ * /fhir, /auth and /api to the server, so what the browser runs is the build this test run
+ * made, whatever happens to web/dist meanwhile.
+ */
+export async function webFront(serverUrl: string): Promise<{ url: string; close(): Promise<void> }> {
+  const http = await import('node:http');
+  const dist = webBuildDir;
+  const api = new URL(serverUrl);
+  const front = http.createServer((req, res) => {
+    const pathname = decodeURIComponent((req.url ?? '/').split('?')[0]!);
+    if (/^\/(fhir|auth|api)(\/|$)/.test(pathname)) {
+      const upstream = http.request(
+        { host: api.hostname, port: api.port, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.on('error', () => res.writeHead(502).end());
+      req.pipe(upstream);
+      return;
+    }
+    const file = path.join(dist, path.normalize(pathname));
+    const exists = file.startsWith(dist) && fs.existsSync(file) && fs.statSync(file).isFile();
+    if (!exists && /\.[a-z0-9]+$/i.test(pathname)) return void res.writeHead(404).end();
+    const found = exists ? file : path.join(dist, 'index.html');
+    res.writeHead(200, { 'content-type': MIME[path.extname(found)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+    fs.createReadStream(found).pipe(res);
+  });
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+  const port = (front.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        front.closeAllConnections();
+        front.close(() => resolve());
+      }),
+  };
 }

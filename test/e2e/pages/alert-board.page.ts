@@ -1,13 +1,7 @@
-import type { Page } from 'playwright-core';
-import { pageAtRest } from '../harness.js';
+import { Screen } from './screen.js';
 
-/** 预警信号看板: list, map and filters. */
-export class AlertBoardPage {
-  constructor(
-    private readonly page: Page,
-    private readonly baseUrl: string,
-  ) {}
-
+/** 预警信号看板: list, map and filters (#/surveillance/alerts). */
+export class AlertBoardPage extends Screen {
   async open(): Promise<void> {
     await this.page.goto(`${this.baseUrl}/#/surveillance/alerts`);
     await this.page.getByTestId('alert-board').waitFor({ state: 'visible' });
@@ -28,10 +22,5 @@ export class AlertBoardPage {
   async openFirstAlert(): Promise<void> {
     await this.page.getByTestId('alert-link').first().click();
     await this.page.getByTestId('alert-page').waitFor({ state: 'visible' });
-  }
-
-  async screenshot(file: string): Promise<void> {
-    await pageAtRest(this.page);
-    await this.page.screenshot({ path: file, fullPage: true });
   }
 }

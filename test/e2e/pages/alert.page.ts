@@ -1,10 +1,7 @@
-import type { Page } from 'playwright-core';
-import { pageAtRest } from '../harness.js';
+import { Screen } from './screen.js';
 
-/** 预警详情: signals, cases, workflow and discussion. */
-export class AlertDetailPage {
-  constructor(private readonly page: Page) {}
-
+/** 预警详情: signals, cases, workflow and discussion (#/surveillance/alerts/:id). */
+export class AlertDetailPage extends Screen {
   status(): Promise<string | null> {
     return this.page.getByTestId('alert-page').getByTestId('alert-status').first().textContent();
   }
@@ -12,6 +9,11 @@ export class AlertDetailPage {
   async waitForSignals(): Promise<number> {
     await this.page.getByTestId('signal-series').first().waitFor({ state: 'visible' });
     return this.page.getByTestId('signal-series').count();
+  }
+
+  /** Waits until the map of the alert's cases has been drawn. */
+  async waitForCaseMap(): Promise<void> {
+    await this.page.waitForSelector('[data-testid="case-map"][data-rendered="true"]', { timeout: 10_000 });
   }
 
   async startTriage(assignee: string, reason: string): Promise<void> {
@@ -30,10 +32,5 @@ export class AlertDetailPage {
 
   workflowEvents(): Promise<string[]> {
     return this.page.getByTestId('workflow-event').allTextContents();
-  }
-
-  async screenshot(file: string): Promise<void> {
-    await pageAtRest(this.page);
-    await this.page.screenshot({ path: file, fullPage: true });
   }
 }

@@ -1,12 +1,7 @@
-import type { Page } from 'playwright-core';
+import { Screen } from './screen.js';
 
 /** The sign-in page (shown at any URL while signed out). */
-export class LoginPage {
-  constructor(
-    private readonly page: Page,
-    private readonly baseUrl: string,
-  ) {}
-
+export class LoginPage extends Screen {
   readonly card = () => this.page.getByTestId('login-card');
 
   async open(): Promise<void> {
@@ -15,10 +10,15 @@ export class LoginPage {
   }
 
   async signIn(username: string, password: string): Promise<void> {
+    await this.fill(username, password);
+    await this.page.getByTestId('current-user').waitFor({ state: 'visible' });
+  }
+
+  /** Fills the form and submits, without waiting for the outcome. */
+  async fill(username: string, password: string): Promise<void> {
     await this.page.locator('#username').fill(username);
     await this.page.locator('#password').fill(password);
     await this.page.getByTestId('login-submit').click();
-    await this.page.getByTestId('current-user').waitFor({ state: 'visible' });
   }
 
   async errorText(): Promise<string | null> {

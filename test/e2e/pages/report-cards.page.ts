@@ -1,13 +1,7 @@
-import type { Page } from 'playwright-core';
-import { pageAtRest } from '../harness.js';
+import { Screen } from './screen.js';
 
-/** 传染病报告卡: the card list and one card's drawer (submit, review, 订正). */
-export class ReportCardsPage {
-  constructor(
-    private readonly page: Page,
-    private readonly baseUrl: string,
-  ) {}
-
+/** 传染病报告卡: the card list and one card's drawer (submit, review, 订正) (#/surveillance/reports). */
+export class ReportCardsPage extends Screen {
   async open(): Promise<void> {
     await this.page.goto(`${this.baseUrl}/#/surveillance/reports`);
     await this.page.getByTestId('card-link').first().waitFor({ state: 'visible' });
@@ -34,10 +28,5 @@ export class ReportCardsPage {
 
   corrections(): Promise<string | null> {
     return this.page.getByTestId('card-corrections').textContent();
-  }
-
-  async screenshot(file: string): Promise<void> {
-    await pageAtRest(this.page);
-    await this.page.screenshot({ path: file, fullPage: true });
   }
 }

@@ -1,16 +1,21 @@
-import type { Locator, Page } from 'playwright-core';
-import { pageAtRest } from '../harness.js';
+import type { Locator } from 'playwright-core';
+import { Screen } from './screen.js';
 
 /** 居民健康档案: one resident's record (#/residents/:id). */
-export class ResidentRecordPage {
-  constructor(private readonly page: Page) {}
-
+export class ResidentRecordPage extends Screen {
   readonly root = () => this.page.getByTestId('resident-record');
   readonly name = () => this.page.getByTestId('resident-name');
   readonly demographics = () => this.page.getByTestId('demographics');
   readonly timeline = () => this.page.getByTestId('encounter-timeline');
   readonly encounterItems = () => this.page.getByTestId('encounter-item');
   readonly chart = (testId: string): Locator => this.page.locator(`[data-testid="${testId}"]`);
+  /** 其他机构的记录: the person's records at other facilities (identity links). */
+  readonly facilities = () => this.page.locator('.yf-person-facilities');
+
+  async open(patientId: string): Promise<void> {
+    await this.page.goto(`${this.baseUrl}/#/residents/${encodeURIComponent(patientId)}`);
+    await this.waitLoaded();
+  }
 
   async waitLoaded(): Promise<void> {
     await this.demographics().waitFor({ state: 'visible', timeout: 30_000 });
@@ -30,13 +35,9 @@ export class ResidentRecordPage {
     await this.page.locator('.yf-record-tabs .ant-tabs-tab').filter({ hasText: label }).click();
   }
 
-  /** Switches the header language switch to 'EN' or '中文'. */
-  async switchLanguage(label: 'EN' | '中文'): Promise<void> {
-    await this.page.locator('.yf-header').getByTestId('language-switch').getByText(label, { exact: true }).click();
-  }
-
-  async screenshot(path: string): Promise<void> {
-    await pageAtRest(this.page);
-    await this.page.screenshot({ path, fullPage: true });
+  /** Rows of the records-at-other-facilities card, once it is on screen. */
+  async facilityRows(): Promise<number> {
+    await this.facilities().waitFor();
+    return this.facilities().locator('tbody tr').count();
   }
 }

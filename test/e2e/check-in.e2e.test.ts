@@ -1,0 +1,33 @@
+/** Check-in at the health station: a hypertension patient arrives and the services due are listed. */
+import { expect, it } from 'vitest';
+import { chronicDistrict } from './chronic.seed.js';
+import { describeInBrowser } from './fixture.js';
+import { CheckInPage } from './pages/check-in.page.js';
+
+const CJK = /[\u4e00-\u9fff]/;
+
+describeInBrowser('check-in with the services due', { store: chronicDistrict }, (fx) => {
+  it('checks a resident in and lists follow-up, referral or health-education items', async () => {
+    const { page, errors } = await fx().signIn();
+    const checkIn = new CheckInPage(page, fx().url);
+    await checkIn.open();
+    const kinds = await checkIn.checkIn(fx().facts.htnPatient);
+    expect(kinds.join(' ')).toMatch(/随访|转诊|健康教育/);
+    await checkIn.screenshot('chronic-check-in.png');
+    expect(errors).toEqual([]);
+  });
+
+  it('in English: the items are labelled in English', async () => {
+    const { page, errors } = await fx().signIn('en');
+    const checkIn = new CheckInPage(page, fx().url);
+    await checkIn.open('en');
+    const tags = await checkIn.checkIn(fx().facts.htnPatient);
+    expect(tags.length).toBeGreaterThan(0);
+    expect(tags.filter((x) => CJK.test(x))).toEqual([]);
+    // Titles are built from message keys; only a report card names its disease as recorded (Chinese data).
+    const titles = await checkIn.itemTitles();
+    expect(titles.filter((x) => !x.startsWith('Report card') && CJK.test(x))).toEqual([]);
+    await checkIn.screenshot('chronic-check-in-en.png');
+    expect(errors).toEqual([]);
+  });
+});

@@ -1,0 +1,37 @@
+/**
+ * The simulated district of the chronic-care screens: 500 residents and a year of records
+ * ending today (so the worklist has residents due now), imported and run through the
+ * registries. Built once per day and source state, then copied for each suite.
+ */
+import path from 'node:path';
+import fs from 'node:fs';
+import os from 'node:os';
+import { importPath } from '../../src/fhir/import.js';
+import { addDays, todayInChina } from '../../src/shared/dates.js';
+import { simulate } from '../../src/simulator/index.js';
+import { preparedStore, type Seeder } from './fixture.js';
+
+export interface ChronicDistrict {
+  /** A child under two, for the immunization prescription. */
+  child: string;
+  /** The hypertension patient due first, for check-in, contracts and key populations. */
+  htnPatient: string;
+}
+
+export const chronicDistrict = preparedStore('chronic-district', async (s: Seeder): Promise<ChronicDistrict> => {
+  const simDir = fs.mkdtempSync(path.join(os.tmpdir(), 'yifang-e2e-sim-'));
+  try {
+    await simulate({ seed: 5, population: 500, start: addDays(todayInChina(), -364), days: 360, outDir: simDir });
+    await importPath(s.server.repo, path.join(simDir, 'fhir'));
+  } finally {
+    fs.rmSync(simDir, { recursive: true, force: true });
+  }
+  await s.drain();
+  const child = await s.db.query<{ patient_id: string }>(
+    `SELECT patient_id FROM chronic_person WHERE birth_date > now() - interval '2 years' ORDER BY patient_id LIMIT 1`,
+  );
+  const htn = await s.db.query<{ patient_id: string }>(
+    `SELECT patient_id FROM chronic_registry WHERE disease = 'htn' ORDER BY next_due LIMIT 1`,
+  );
+  return { child: child.rows[0]!.patient_id, htnPatient: htn.rows[0]!.patient_id };
+});

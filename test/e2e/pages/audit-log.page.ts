@@ -1,0 +1,17 @@
+import { Screen } from './screen.js';
+
+/** 审计日志: the latest audit events (administrators only) (#/admin/audit). */
+export class AuditLogPage extends Screen {
+  readonly table = () => this.page.getByTestId('audit-table');
+
+  async open(): Promise<void> {
+    await this.page.goto(`${this.baseUrl}/#/admin/audit`);
+    await this.page.getByTestId('audit-log').waitFor({ state: 'visible' });
+    await this.tableRows().first().waitFor({ timeout: 15_000 });
+  }
+
+  /** The text of each row, newest first. */
+  rowTexts(): Promise<string[]> {
+    return this.tableRows().allInnerTexts();
+  }
+}
