@@ -14,7 +14,17 @@ import { FhirRepository } from '../fhir/repository.js';
 import { FHIR_JSON, registerFhirRoutes } from '../fhir/rest.js';
 import { AuditLog } from '../fhir/audit.js';
 import { AuthService, requirePermission, type AuthUser } from '../platform/auth.js';
-import { openDatabase, type Database } from '../platform/db.js';
+import { UserBudget } from '../platform/user-budget.js';
+import {
+  DB_LIMITS,
+  isCancelledByClient,
+  isConnectionError,
+  isStatementTimeout,
+  openDatabase,
+  QueryScope,
+  runInQueryScope,
+  type Database,
+} from '../platform/db.js';
 import { badRequest, HttpError } from '../platform/errors.js';
 import { z } from 'zod';
 import { describeRoute, installOpenApi, openApiDocumentWithLegacy, typed, validationMessage } from '../platform/openapi.js';
@@ -43,6 +53,8 @@ export interface ServerOptions {
   mllpPort?: number;
   /** Use an already open database (tests). */
   db?: Database;
+  /** Requests one user may have in progress at once (more wait up to 10 s, then 429). Default 8. */
+  userConcurrency?: number;
   /** The capabilities to run (default: all of src/app/modules.ts). */
   modules?: readonly YifangModule[];
   /**
@@ -105,10 +117,36 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   );
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
+  // Database work of each request runs in a query scope: when the client goes away before the
+  // answer, its running statements are cancelled instead of holding connections for nobody.
+  app.addHook('onRequest', (req, reply, done) => {
+    const scope = new QueryScope();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) void scope.abort();
+    });
+    runInQueryScope(scope, done);
+  });
+
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     let e: HttpError;
     const invalid = validationMessage(err);
     if (err instanceof HttpError) e = err;
+    else if (isConnectionError(err)) {
+      console.error(`[http] ${req.method} ${req.url}: database unavailable: ${err.message}`);
+      e = new HttpError(
+        503,
+        'The database is unavailable (connection lost); nothing was changed by this request. Try again shortly.',
+        'transient',
+      );
+      void reply.header('Retry-After', '5');
+    } else if (isStatementTimeout(err)) {
+      e = new HttpError(
+        503,
+        `The request ran longer than the database's limit of ${DB_LIMITS.statementTimeoutMs / 1000} s and was cancelled; narrow it (fewer values, a shorter period, paging).`,
+        'too-costly',
+      );
+      void reply.header('Retry-After', '30');
+    } else if (isCancelledByClient(err)) e = new HttpError(503, 'The client went away; the request was cancelled.', 'transient');
     else if (invalid !== undefined) e = new HttpError(400, invalid, 'invalid');
     else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
       e = new HttpError(
@@ -127,10 +165,19 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       console.error(`[http] ${req.method} ${req.url}:`, err);
       e = new HttpError(500, 'Internal error; the request was not completed. The server log has details.', 'exception');
     }
+    if (e.headers) void reply.headers(e.headers);
     void reply.code(e.status).type(FHIR_JSON).send(e.toOperationOutcome());
   });
 
-  const authenticate = (req: FastifyRequest): Promise<AuthUser> => auth.authenticate(req.headers.authorization);
+  // One user may not take the whole pool: requests beyond their budget wait briefly, then get 429.
+  const budget = new UserBudget({ concurrent: options.userConcurrency ?? 8, waitMs: 10_000 });
+  app.addHook('onResponse', async (req) => budget.release(req));
+  app.addHook('onRequestAbort', async (req) => budget.release(req));
+  const authenticate = async (req: FastifyRequest): Promise<AuthUser> => {
+    const user = await auth.authenticate(req.headers.authorization);
+    await budget.acquire(req, user.username);
+    return user;
+  };
 
   const api = typed(app);
   api.get(

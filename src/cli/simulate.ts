@@ -7,9 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { parseIsoDate } from '../simulator/calendar.js';
-import { checkOutDir, DEMO_DEFAULTS, LIMITS, simulate, SimulationAbortedError, SimulatorInputError } from '../simulator/index.js';
-import { LiveSink } from '../simulator/live.js';
+import { isIsoDate } from '../shared/dates.js';
+import { checkOutDir, DEMO_DEFAULTS, LIMITS, LiveSink, simulate, SimulationAbortedError, SimulatorInputError } from '../simulator/index.js';
 
 function integer(name: string, min: number, max: number): (v: string) => number {
   return (v: string) => {
@@ -21,7 +20,7 @@ function integer(name: string, min: number, max: number): (v: string) => number 
 }
 
 function date(v: string): string {
-  if (parseIsoDate(v) === null) throw new InvalidArgumentError('start must be a real date written YYYY-MM-DD.');
+  if (!isIsoDate(v)) throw new InvalidArgumentError('start must be a real date written YYYY-MM-DD.');
   return v;
 }
 

@@ -17,5 +17,10 @@ export const CORE_MIGRATIONS: MigrationSource = {
     { version: 5, name: 'fhir-identifier-index-without-pending-list', sql: fhirSchemaV5Sql },
     { version: 6, name: 'fhir-content-kept-once-in-history', sql: fhirSchemaV6Sql },
     { version: 7, name: 'fhir-history-content-lz4', sql: fhirSchemaV7Sql },
+    {
+      version: 8,
+      name: 'processor-dead-letters',
+      sql: sqlFile(new URL('../platform/migrations/008_processor_dead_letters.sql', import.meta.url)),
+    },
   ],
 };

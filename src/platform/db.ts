@@ -3,6 +3,7 @@
  * (PostgreSQL compiled to WebAssembly, persisted under a data directory). Both are reached
  * through node-postgres's Pool interface so that every query runs the same code path.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -27,6 +28,8 @@ export interface Database {
    * PostgreSQL streams it over the wire; PGlite reads it as a blob in the same session.
    */
   copyFrom(client: pg.PoolClient, table: string, columns: string[], data: string | Uint8Array): Promise<void>;
+  /** Cancels the statement running on a backend (PostgreSQL; PGlite runs in-process and cannot). */
+  cancel?: (pid: number) => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -35,6 +38,109 @@ export interface OpenOptions {
   dataDir?: string;
   /** Connections for PostgreSQL; PGlite is always one. */
   poolSize?: number;
+  /** PostgreSQL: longest a statement may run before the server cancels it (ms; 0 = no limit). */
+  statementTimeoutMs?: number;
+  /** PostgreSQL: longest a session may sit idle inside a transaction before it is ended (ms). */
+  idleInTransactionTimeoutMs?: number;
+  /** PostgreSQL: longest to wait for a connection (a new one, or a free one from the pool) (ms). */
+  connectTimeoutMs?: number;
+}
+
+/** Defaults for the server's pools: OLTP work, where a minute-long statement is a runaway. */
+export const DB_LIMITS = { statementTimeoutMs: 60_000, idleInTransactionTimeoutMs: 120_000, connectTimeoutMs: 10_000 } as const;
+
+// ---------------------------------------------------------------------------------------------
+// Faults: a lost connection is weather, not death
+// ---------------------------------------------------------------------------------------------
+
+const CONNECTION_CODES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '53400',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * An error that says the database, not the request, failed: the connection was terminated or
+ * refused, the server is shutting down or starting, too many connections, or no connection
+ * came free in time. The work on that connection is lost; the same request may succeed later.
+ */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | undefined;
+  if (!e || typeof e !== 'object') return false;
+  if (e.code && (CONNECTION_CODES.has(e.code) || e.code.startsWith('08'))) return true;
+  const m = e.message ?? '';
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection|Connection ended unexpectedly|the database system is (starting up|shutting down)|Client was closed and is not queryable/i.test(
+    m,
+  );
+}
+
+/** The statement ran past `statement_timeout` (57014 for that reason, not a user cancel). */
+export function isStatementTimeout(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | undefined;
+  return e?.code === '57014' && /statement timeout/i.test(e.message ?? '');
+}
+
+/** The statement was cancelled because the client that asked for it went away. */
+export function isCancelledByClient(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | undefined;
+  return (e?.code === '57014' && /user request/i.test(e.message ?? '')) || e instanceof RequestAborted;
+}
+
+export class RequestAborted extends Error {
+  constructor() {
+    super('The client went away; the request was not completed');
+  }
+}
+
+/**
+ * The database work of one request (an HTTP request): its connections in use, so that when the
+ * client disconnects, their running statements are cancelled instead of running on for nobody.
+ */
+export class QueryScope {
+  aborted = false;
+  readonly clients = new Set<pg.PoolClient>();
+  /** How to cancel a running statement (set by the database that runs it). */
+  canceller: ((pid: number) => Promise<void>) | undefined;
+
+  /** Marks the scope aborted and cancels whatever is running in it. */
+  async abort(): Promise<void> {
+    if (this.aborted) return;
+    this.aborted = true;
+    const pids = [...this.clients].map((c) => (c as unknown as { processID?: number }).processID).filter((p): p is number => !!p);
+    await Promise.all(pids.map((pid) => this.canceller?.(pid).catch(() => undefined)));
+  }
+}
+
+const scopes = new AsyncLocalStorage<QueryScope>();
+
+/** Runs fn (and everything it awaits) inside a query scope; `scope.abort()` cancels its statements. */
+export function runInQueryScope<T>(scope: QueryScope, fn: () => T): T {
+  return scopes.run(scope, fn);
+}
+
+/** Keeps an error handler on every connection for its whole life: pg-pool removes its own on checkout. */
+function guardClients(pool: pg.Pool, label: string): void {
+  let last = 0;
+  pool.on('connect', (client) => {
+    client.on('error', (err) => {
+      // The query on this client fails with its own error; this only stops the process dying of
+      // an unhandled 'error' event. Log at most once a second (a failover ends every connection).
+      if (Date.now() - last > 1000) console.error(`[db${label}] connection lost: ${err.message}`);
+      last = Date.now();
+    });
+  });
+  pool.on('error', (err) => {
+    if (Date.now() - last > 1000) console.error(`[db${label}] idle connection lost: ${err.message}`);
+    last = Date.now();
+  });
 }
 
 // Return bigint/numeric as JS numbers and timestamps as ISO strings: FHIR wants strings, and
@@ -46,8 +152,20 @@ pg.types.setTypeParser(1114, (v) => v); // timestamp
 
 export async function openDatabase(options: OpenOptions = {}): Promise<Database> {
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 12 });
-    pool.on('error', (err) => console.error('[db] idle client error:', err.message));
+    const statementTimeout = options.statementTimeoutMs ?? DB_LIMITS.statementTimeoutMs;
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSize ?? 12,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? DB_LIMITS.connectTimeoutMs,
+      idleTimeoutMillis: 30_000,
+      keepAlive: true,
+      ...(statementTimeout ? { statement_timeout: statementTimeout } : {}),
+      idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? DB_LIMITS.idleInTransactionTimeoutMs,
+      // JIT compilation pays off for long analytic scans, not for the short statements here; one
+      // runaway query once spent 20 minutes compiling and ignored pg_terminate_backend.
+      options: '-c jit=off',
+    });
+    guardClients(pool, '');
     await pool.query('select 1');
     const { from: copyFromStream } = await import('pg-copy-streams');
     const { pipeline } = await import('node:stream/promises');
@@ -57,6 +175,18 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
       await pipeline(Readable.from([typeof data === 'string' ? Buffer.from(data, 'utf8') : data]), stream);
     });
     db.url = options.databaseUrl;
+    const url = options.databaseUrl;
+    db.cancel = async (pid) => {
+      // A cancel needs a session of its own: the pool may be full of the very queries to cancel.
+      const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+      c.on('error', () => undefined);
+      try {
+        await c.connect();
+        await c.query('SELECT pg_cancel_backend($1)', [pid]);
+      } finally {
+        await c.end().catch(() => undefined);
+      }
+    };
     return db;
   }
   const dataDir = path.resolve(options.dataDir ?? './data');
@@ -84,31 +214,62 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
 }
 
 function wrap(kind: EngineKind, pool: pg.Pool, copyFrom: Database['copyFrom'], dataDir?: string, onClose?: () => Promise<void>): Database {
-  return {
+  /** A connection from the pool, registered with the request's scope (if any) while in use. */
+  const checkout = async (): Promise<{ client: pg.PoolClient; done: (err?: unknown) => void }> => {
+    const scope = kind === 'postgres' ? scopes.getStore() : undefined;
+    if (scope?.aborted) throw new RequestAborted();
+    const client = await pool.connect();
+    if (scope) {
+      scope.canceller ??= db.cancel;
+      scope.clients.add(client);
+    }
+    return {
+      client,
+      done: (err) => {
+        scope?.clients.delete(client);
+        // A connection that failed is destroyed, not handed to the next request.
+        client.release(err !== undefined && isConnectionError(err) ? (err as Error) : undefined);
+      },
+    };
+  };
+  const db: Database = {
     kind,
     pool,
     dataDir,
     copyFrom,
     async transaction(fn) {
-      const client = await pool.connect();
+      const { client, done } = await checkout();
+      let failure: unknown;
       try {
         await client.query('BEGIN');
         const result = await fn(client);
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        failure = err;
+        if (!isConnectionError(err)) await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
-        client.release();
+        done(failure);
       }
     },
-    query(text, params) {
-      return pool.query(text, params as unknown[]);
+    async query(text, params) {
+      if (kind === 'pglite' || !scopes.getStore()) return pool.query(text, params as unknown[]);
+      const { client, done } = await checkout();
+      let failure: unknown;
+      try {
+        return await client.query(text, params as unknown[]);
+      } catch (err) {
+        failure = err;
+        throw err;
+      } finally {
+        done(failure);
+      }
     },
     async close() {
       await pool.end();
       await onClose?.();
     },
   };
+  return db;
 }

@@ -14,6 +14,9 @@ export class HttpError extends Error {
     this.name = 'HttpError';
   }
 
+  /** Response headers that go with this error (e.g. Retry-After on 429 and 503). */
+  headers: Record<string, string> | undefined;
+
   toOperationOutcome(): OperationOutcome {
     return {
       resourceType: 'OperationOutcome',

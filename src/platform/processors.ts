@@ -6,7 +6,7 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type pg from 'pg';
-import type { Database } from './db.js';
+import { isConnectionError, type Database, type Queryable } from './db.js';
 
 export interface ChangeRecord {
   seq: number;
@@ -32,6 +32,21 @@ export interface Processor {
  */
 const BATCH = { postgres: 2000, pglite: 500 } as const;
 
+/**
+ * Poison records: a change a processor fails on is retried alone after 2, 4, 8 and 16 s, then
+ * parked in processor_dead_letter with its error (about 30 s after the first failure), and the
+ * processor moves on. A loss of the database is not the record's fault: the whole step is
+ * retried after a backoff (1 s doubling to 30 s) and nothing is parked.
+ */
+export interface PoisonPolicy {
+  maxAttempts: number;
+  firstRetryMs: number;
+  retriesPerStep: number;
+  checkEveryMs: number;
+}
+export const POISON: PoisonPolicy = { maxAttempts: 5, firstRetryMs: 2000, retriesPerStep: 50, checkEveryMs: 2000 };
+const OUTAGE_BACKOFF = { firstMs: 1000, maxMs: 30_000 } as const;
+
 /** What the server and its modules do with the processors, whether they run here or in the processor thread. */
 export interface ProcessorControl {
   start(): void;
@@ -50,6 +65,9 @@ export class ProcessorRunner implements ProcessorControl {
   private running = false;
   /** One wake-up per running loop: a poke wakes them all. */
   private readonly wakes = new Set<() => void>();
+  /** Sleepers in an outage backoff: woken by stop() only. */
+  private readonly stopWakes = new Set<() => void>();
+  private readonly retryChecked = new Map<string, number>();
   private loops: Promise<void>[] = [];
   private pokes = 0;
 
@@ -58,6 +76,8 @@ export class ProcessorRunner implements ProcessorControl {
     private readonly pollMs = 1000,
     /** Pause after a step that caught up while writes keep coming; a lone write is handled at once. */
     private readonly settleMs = 200,
+    /** Poison-record timing (tests shorten it). */
+    private readonly poison: PoisonPolicy = POISON,
   ) {}
 
   add(p: Processor): void {
@@ -91,23 +111,57 @@ export class ProcessorRunner implements ProcessorControl {
 
   /** Runs every processor until it has caught up with the log (tests, CLI). */
   async drain(): Promise<void> {
-    for (const p of this.processors) while ((await this.step(p)) > 0);
+    for (const p of this.processors) {
+      while ((await this.step(p)) > 0);
+      await this.retryFailures(p);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.wakes.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      // stop() wakes sleepers; a poke does not cut an outage backoff short.
+      if (!this.running) wake();
+      else this.stopWakes.add(wake);
+    });
   }
 
   async stop(): Promise<void> {
     this.running = false;
     for (const wake of this.wakes) wake();
+    for (const wake of this.stopWakes) wake();
+    this.stopWakes.clear();
     await Promise.all(this.loops);
     this.loops = [];
   }
 
   private async follow(p: Processor): Promise<void> {
+    let outageMs = 0;
     while (this.running) {
       let worked = 0;
       try {
         worked = await this.step(p);
+        // Failed changes are looked at every couple of seconds, not on every step of a burst.
+        if (Date.now() - (this.retryChecked.get(p.name) ?? 0) >= this.poison.checkEveryMs) {
+          this.retryChecked.set(p.name, Date.now());
+          worked += await this.retryFailures(p);
+        }
+        outageMs = 0;
       } catch (err) {
-        console.error(`[processor ${p.name}] failed, will retry:`, (err as Error).message);
+        // Only the database failing reaches here (a record's failure is parked in the step):
+        // back off, then resume from the cursor.
+        outageMs = Math.min(OUTAGE_BACKOFF.maxMs, outageMs ? outageMs * 2 : OUTAGE_BACKOFF.firstMs);
+        console.error(
+          `[processor ${p.name}] ${isConnectionError(err) ? 'database unavailable' : 'failed'}; retrying in ${outageMs / 1000} s:`,
+          (err as Error).message,
+        );
+        await this.sleep(outageMs);
+        continue;
       }
       // On PGlite a query never leaves the process: four loops with work would chain promise after
       // promise and starve the event loop (no HTTP, no MLLP). Yield to it between steps.
@@ -131,6 +185,69 @@ export class ProcessorRunner implements ProcessorControl {
         if (this.pokes !== seen) wake();
       });
     }
+  }
+
+  /**
+   * Retries the processor's failed changes that are due, each alone: handled → resolved; a later
+   * version of the record was handled since → superseded; failed again → retried later, or
+   * parked after this.poison.maxAttempts. Returns how many it looked at.
+   */
+  private async retryFailures(p: Processor): Promise<number> {
+    return this.db.transaction(async (client) => {
+      type Due = { seq: number; resource_type: string; resource_id: string; version_id: number; attempts: number };
+      const due = await client.query<Due>(
+        `SELECT seq, resource_type, resource_id, version_id, attempts FROM processor_dead_letter
+         WHERE processor = $1 AND status = 'retrying' AND next_attempt_at <= now()
+         ORDER BY next_attempt_at LIMIT ${this.poison.retriesPerStep} FOR UPDATE SKIP LOCKED`,
+        [p.name],
+      );
+      for (const d of due.rows) {
+        const newer = await client.query(
+          `SELECT 1 FROM resource_history WHERE resource_type = $1 AND id = $2 AND version_id > $3 LIMIT 1`,
+          [d.resource_type, d.resource_id, d.version_id],
+        );
+        if (newer.rows.length) {
+          await client.query(
+            `UPDATE processor_dead_letter SET status = 'superseded', next_attempt_at = NULL WHERE processor = $1 AND seq = $2`,
+            [p.name, d.seq],
+          );
+          continue;
+        }
+        const row = await client.query<{ deleted: boolean; content: Resource | null }>(
+          `SELECT deleted, content FROM resource_history WHERE seq = $1`,
+          [d.seq],
+        );
+        const change: ChangeRecord = {
+          seq: d.seq,
+          type: d.resource_type,
+          id: d.resource_id,
+          versionId: d.version_id,
+          deleted: row.rows[0]?.deleted ?? true,
+          resource: row.rows[0]?.content ?? null,
+        };
+        const failure = await handleOne(p, change, client);
+        if (failure === undefined) {
+          await client.query(
+            `UPDATE processor_dead_letter SET status = 'resolved', next_attempt_at = NULL WHERE processor = $1 AND seq = $2`,
+            [p.name, d.seq],
+          );
+        } else {
+          const attempts = d.attempts + 1;
+          const park = attempts >= this.poison.maxAttempts;
+          if (park)
+            console.error(
+              `[processor ${p.name}] ${d.resource_type}/${d.resource_id} (seq ${d.seq}) parked after ${attempts} attempts: ${failure}`,
+            );
+          await client.query(
+            `UPDATE processor_dead_letter SET attempts = $3, error = $4, last_failed_at = now(), status = $5,
+               next_attempt_at = CASE WHEN $5 = 'parked' THEN NULL ELSE now() + make_interval(secs => $6) END
+             WHERE processor = $1 AND seq = $2`,
+            [p.name, d.seq, attempts, failure, park ? 'parked' : 'retrying', (this.poison.firstRetryMs / 1000) * 2 ** (attempts - 1)],
+          );
+        }
+      }
+      return due.rows.length;
+    });
   }
 
   /**
@@ -189,7 +306,7 @@ export class ProcessorRunner implements ProcessorControl {
       const wanted = all
         .filter((r) => p.types.includes(r.resource_type))
         .map((r) => ({ seq: r.seq, type: r.resource_type, id: r.id, versionId: r.version_id, deleted: r.deleted, resource: r.content }));
-      if (wanted.length) await p.handle(wanted, client);
+      if (wanted.length) await handleIsolatingPoison(p, wanted, client, this.poison.firstRetryMs);
       await client.query('UPDATE processor_cursor SET last_seq = $2, gaps = $3, updated_at = now() WHERE processor = $1', [
         p.name,
         rows.rows.at(-1)?.seq ?? last,
@@ -198,6 +315,53 @@ export class ProcessorRunner implements ProcessorControl {
       return all.length;
     });
   }
+}
+
+/**
+ * Hands a batch to the processor; if it fails for a reason other than the database, the changes
+ * are handed over one at a time (each in a savepoint) and the ones that fail are recorded for
+ * retry, so one bad record never holds the rest of the district's changes back.
+ */
+async function handleIsolatingPoison(p: Processor, changes: ChangeRecord[], client: pg.PoolClient, firstRetryMs: number): Promise<void> {
+  await client.query('SAVEPOINT processor_batch');
+  try {
+    await p.handle(changes, client);
+    await client.query('RELEASE SAVEPOINT processor_batch');
+    return;
+  } catch (err) {
+    if (isConnectionError(err)) throw err;
+    await client.query('ROLLBACK TO SAVEPOINT processor_batch');
+  }
+  for (const c of changes) {
+    const failure = await handleOne(p, c, client);
+    if (failure !== undefined) await recordFailure(client, p.name, c, failure, firstRetryMs);
+  }
+}
+
+/** One change in a savepoint: undefined when handled, else the error message. */
+async function handleOne(p: Processor, c: ChangeRecord, client: pg.PoolClient): Promise<string | undefined> {
+  await client.query('SAVEPOINT processor_change');
+  try {
+    await p.handle([c], client);
+    await client.query('RELEASE SAVEPOINT processor_change');
+    return undefined;
+  } catch (err) {
+    if (isConnectionError(err)) throw err;
+    await client.query('ROLLBACK TO SAVEPOINT processor_change');
+    const e = err as { message?: string; code?: string };
+    return `${e.code ? `[${e.code}] ` : ''}${e.message ?? String(err)}`.slice(0, 2000);
+  }
+}
+
+async function recordFailure(client: Queryable, processor: string, c: ChangeRecord, error: string, firstRetryMs: number): Promise<void> {
+  console.error(`[processor ${processor}] ${c.type}/${c.id} (seq ${c.seq}) failed; will retry alone: ${error}`);
+  await client.query(
+    `INSERT INTO processor_dead_letter (processor, seq, resource_type, resource_id, version_id, error, next_attempt_at)
+     VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))
+     ON CONFLICT (processor, seq) DO UPDATE SET status = 'retrying', error = excluded.error, last_failed_at = now(),
+       attempts = processor_dead_letter.attempts + 1, next_attempt_at = excluded.next_attempt_at`,
+    [processor, c.seq, c.type, c.id, c.versionId, error, firstRetryMs / 1000],
+  );
 }
 
 /** [first seq, last seq, first seen (ms since epoch)] */

@@ -1,0 +1,71 @@
+/**
+ * A per-user concurrency budget: one user (or one script with one token) may not take every
+ * database connection. A request beyond the budget waits for a slot up to `waitMs`, then is
+ * answered 429 with Retry-After. Slots are tied to the request object, released once when the
+ * response is sent or the client goes away.
+ */
+import { HttpError } from './errors.js';
+
+interface Waiter {
+  resolve: () => void;
+  timer: NodeJS.Timeout;
+}
+
+export class UserBudget {
+  private readonly inUse = new Map<string, number>();
+  private readonly queues = new Map<string, Waiter[]>();
+  private readonly held = new WeakMap<object, string>();
+
+  constructor(private readonly limits: { concurrent: number; waitMs: number }) {}
+
+  /** Takes a slot for the request (once per request; later calls for the same request are free). */
+  async acquire(req: object, user: string): Promise<void> {
+    if (this.held.has(req)) return;
+    const n = this.inUse.get(user) ?? 0;
+    if (n < this.limits.concurrent) {
+      this.inUse.set(user, n + 1);
+      this.held.set(req, user);
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const queue = this.queues.get(user) ?? [];
+      this.queues.set(user, queue);
+      const waiter: Waiter = {
+        resolve,
+        timer: setTimeout(() => {
+          queue.splice(queue.indexOf(waiter), 1);
+          const e = new HttpError(
+            429,
+            `Too many requests at once for user '${user}' (at most ${this.limits.concurrent} in progress); try again shortly`,
+            'throttled',
+          );
+          e.headers = { 'Retry-After': '2' };
+          reject(e);
+        }, this.limits.waitMs),
+      };
+      queue.push(waiter);
+    });
+    // The slot was handed over by release(): the count stays as it was.
+    this.held.set(req, user);
+  }
+
+  release(req: object): void {
+    const user = this.held.get(req);
+    if (user === undefined) return;
+    this.held.delete(req);
+    const next = this.queues.get(user)?.shift();
+    if (next) {
+      clearTimeout(next.timer);
+      next.resolve();
+      return;
+    }
+    const n = (this.inUse.get(user) ?? 1) - 1;
+    if (n <= 0) this.inUse.delete(user);
+    else this.inUse.set(user, n);
+  }
+
+  /** Requests in progress for a user (tests, status). */
+  active(user: string): number {
+    return this.inUse.get(user) ?? 0;
+  }
+}
