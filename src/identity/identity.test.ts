@@ -197,8 +197,8 @@ describeEachStore('master patient index', (server) => {
     );
     await put(patient('rev-b', { name: '刘祥', birth: '1970-05-05', phone: '13100000001', line: '', org: 'org-B' }));
     await server().processors.drain();
-    const q = (await (await server().api('/api/identity/review')).json()) as { items: { id: number; patient_id: string; score: number }[] };
-    const item = q.items.find((i) => i.patient_id === 'rev-b');
+    const q = (await (await server().api('/api/identity/review')).json()) as { items: { id: number; patientId: string; score: number }[] };
+    const item = q.items.find((i) => i.patientId === 'rev-b');
     expect(item).toBeDefined();
     if (!item) return;
     expect((await personOf('rev-b')).patients).toEqual([expect.objectContaining({ patientId: 'rev-b', assurance: 'level2' })]);

@@ -28,6 +28,7 @@ import {
 } from './linkage.js';
 import { householdGroup, householdGroupId, householdKey, type HouseholdMember } from './household.js';
 import { blockingKeys, toIdentityRecord, type IdentityRecord } from './record.js';
+import type { Move } from './schemas.js';
 import { storeResources } from './store-resources.js';
 
 export interface LinkOutcome {
@@ -50,12 +51,7 @@ export interface MpiOptions {
   writePersons?: boolean;
 }
 
-export interface Move {
-  patient: string;
-  from: string;
-  to: string;
-  fromAssurance: string;
-}
+export type { Move };
 
 export { householdKey };
 
