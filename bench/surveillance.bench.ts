@@ -11,7 +11,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { alarmsFromVerdict, dayRange, judgeSeries } from '../src/surveillance/alerts/detect.js';
+import { dayRange } from '../src/shared/dates.js';
+import { alarmsFromVerdict, judgeSeries } from '../src/surveillance/alerts/detect.js';
 import { loadSurveillanceConfig, signalConfigFor } from '../src/surveillance/config.js';
 import { evaluateDistrict, formatEvaluationTable, poolEvaluations, type DistrictEvaluation } from '../src/cli/evaluate-district/index.js';
 import { printTable } from './table.js';

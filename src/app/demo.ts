@@ -68,7 +68,7 @@ async function loadSyntheticDistrict(opts: DemoOptions): Promise<void> {
     await simulate({ seed: DEMO_SEED, population, start, days, outDir });
     log(`[demo] generated in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }
-  const { loadDistrictGeography } = await import('../surveillance/geography.js');
+  const { loadDistrictGeography } = await import('../surveillance/index.js');
   await loadDistrictGeography(db, path.join(outDir, 'district.json'));
 
   const fhir = await importPath(opts.repo, path.join(outDir, 'fhir'), {

@@ -5,14 +5,14 @@
  * To add one: export a YifangModule from src/<capability>/module.ts and list it here.
  */
 import { CORE_MIGRATIONS } from '../fhir/migrations.js';
-import feedsModule from '../feeds/module.js';
+import { feedsModule } from '../feeds/index.js';
 import hl7Module from '../hl7v2/module.js';
 import identityModule from '../identity/module.js';
 import { checkMigrationSources, migrate, type Migration, type MigrationSource } from '../platform/migrations.js';
 import type { Database } from '../platform/db.js';
 import type { YifangModule } from '../platform/module.js';
 import primaryCareModule from '../primary-care/module.js';
-import surveillanceModule from '../surveillance/module.js';
+import { surveillanceModule } from '../surveillance/index.js';
 
 export const MODULES: readonly YifangModule[] = [hl7Module, feedsModule, identityModule, primaryCareModule, surveillanceModule];
 

@@ -30,6 +30,7 @@ import { z } from 'zod';
 import { describeRoute, installOpenApi, openApiDocumentWithLegacy, typed, validationMessage } from '../platform/openapi.js';
 import type { Bundle } from '@medplum/fhirtypes';
 import { MODULES, migrateAll } from './modules.js';
+import { registerPlatformRoutes } from './platform-routes.js';
 import type { YifangModule } from '../platform/module.js';
 import type { ModuleContext } from '../platform/module.js';
 import { ProcessorHub } from './processor-thread.js';
@@ -317,6 +318,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     log,
     options: { mllpPort: options.mllpPort, host: options.host },
   };
+  registerPlatformRoutes(moduleContext);
   for (const m of modules) await m.register(moduleContext);
   // Every FHIR write wakes the processors, so derived data follows within milliseconds.
   app.addHook('onResponse', async (req) => {

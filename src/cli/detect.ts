@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { detectorDescriptions, detectors, runDetector } from '../surveillance/detectors/index.js';
-import { DetectorInputError, type CountSeries, type DetectorControl } from '../surveillance/detectors/types.js';
+import { DetectorInputError, type CountSeries, type DetectorControl } from '../surveillance/index.js';
 
 interface DetectOptions {
   method?: string;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCommand } from './run-command.testutil.js';
-import { simulateSeries, STANDARD_SCENARIOS } from '../surveillance/evaluation/simulate-series.js';
+import { simulateSeries, STANDARD_SCENARIOS } from '../surveillance/index.js';
 import { evaluateAlarmSets, formatEvaluationTable, registerEvaluateCommand } from './evaluate.js';
 
 const run = (args: string[]) => runCommand(registerEvaluateCommand, 'evaluate', args);

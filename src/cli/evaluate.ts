@@ -21,7 +21,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { detectors, runDetector } from '../surveillance/detectors/index.js';
-import { DetectorInputError, type CountSeries, type DetectorControl } from '../surveillance/detectors/types.js';
+import { DetectorInputError, type CountSeries, type DetectorControl } from '../surveillance/index.js';
 import {
   addCounts,
   averageSummaries,
@@ -31,8 +31,8 @@ import {
   type DetectionCounts,
   type DetectionSummary,
   type OutbreakWeeks,
-} from '../surveillance/evaluation/metrics.js';
-import { EVALUATION_SEED, simulateScenario, STANDARD_SCENARIOS } from '../surveillance/evaluation/simulate-series.js';
+} from '../surveillance/index.js';
+import { EVALUATION_SEED, simulateScenario, STANDARD_SCENARIOS } from '../surveillance/index.js';
 
 export const DEFAULT_EVALUATION_METHODS: readonly string[] = ['default', 'noufaily'];
 

@@ -1,8 +1,7 @@
 /** `yifang feed school-absenteeism FILE` and `yifang feed pharmacy-sales FILE`: load a feed file into the store. */
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { FEEDS, COLUMNS, type FeedName } from '../feeds/parse.js';
-import { storeFeed } from '../feeds/store.js';
+import { COLUMNS, FEEDS, storeFeed, type FeedName } from '../feeds/index.js';
 import { loadConfig } from '../platform/config.js';
 import { openDatabase } from '../platform/db.js';
 import { migrateAll } from '../app/modules.js';

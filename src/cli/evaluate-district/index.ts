@@ -20,14 +20,20 @@ import { importPath } from '../../fhir/import.js';
 import { openDatabase } from '../../platform/db.js';
 import { startServer } from '../../app/server.js';
 import { simulate } from '../../simulator/index.js';
-import { addDays, dayDiff } from '../../surveillance/alerts/detect.js';
-import { areaAt, type FusionConfig, type SignalConfig } from '../../surveillance/config.js';
+import { addDays, dayRange, daysBetween as dayDiff } from '../../shared/dates.js';
 import type { Database } from '../../platform/db.js';
-import { dayRange, judgeSeries, loadSeriesByArea, runDetection } from '../../surveillance/alerts/detect.js';
-import { fuseDays } from '../../surveillance/alerts/fusion.js';
-import { loadDistrictGeography } from '../../surveillance/geography.js';
-import { surveillanceRuntime } from '../../surveillance/module.js';
-import { ingestCards } from '../../surveillance/reporting/store.js';
+import {
+  areaAt,
+  fuseDays,
+  ingestCards,
+  judgeSeries,
+  loadDistrictGeography,
+  loadSeriesByArea,
+  runDetection,
+  surveillanceRuntime,
+  type FusionConfig,
+  type SignalConfig,
+} from '../../surveillance/index.js';
 
 export interface DistrictEvaluationOptions {
   /** Simulate into `dir` first when it holds no manifest.json. */

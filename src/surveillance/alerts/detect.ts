@@ -43,12 +43,6 @@ export interface SeriesVerdict {
 export const HISTORY_DAYS = 400;
 const BASELINE_DAYS = 56;
 
-/**
- * @deprecated Import the date helpers from src/shared/dates.ts; kept for callers outside this
- * capability (src/cli/evaluate-district, bench) until they switch.
- */
-export { addDays, dayRange, daysBetween as dayDiff } from '../../shared/dates.js';
-
 function dayOfYear(day: string): number {
   return daysBetween(`${day.slice(0, 4)}-01-01`, day) + 1;
 }
