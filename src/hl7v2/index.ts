@@ -1,8 +1,14 @@
 /**
  * HL7 v2 inbound interface: hospital systems send ADT / ORU / VXU / ORM / OML messages over
  * MLLP; they are decoded, parsed, mapped to FHIR R4 transaction Bundles and acknowledged.
- * Storage is injected (see createHl7Handler / processHl7Message).
+ * Storage is injected (see createHl7Handler / processHl7Message); the module (hl7Module) stores
+ * them through Hl7Ingest.
+ *
+ * The capability's public entry: the only file other capabilities, the CLI and the composition
+ * root import from (dependency-cruiser rule capabilities-meet-through-their-entry).
  */
+export { default as hl7Module, mllpPortFrom, HL7_CONTENT_TYPE, type Hl7Runtime } from './module.js';
+export { Hl7Ingest, splitMessages, type Hl7Channel, type IngestResult } from './ingest.js';
 export { decodeMessage, encodeText, encodingForCharset, type DecodedMessage, type DecodeOptions } from './charset.js';
 export {
   parseHl7,
@@ -51,3 +57,4 @@ export {
 } from './mllp.js';
 export { processHl7Message, createHl7Handler, type Hl7PipelineOptions, type Hl7Outcome } from './handler.js';
 export type * from '@medplum/fhirtypes';
+export type { DeadLetter, DeadLetterList, Hl7MessageStatus, Hl7MessageView, Hl7Status, ReprocessResult } from './schemas.js';

@@ -157,7 +157,7 @@ export async function openReviewItems(db: Database, limit = 200): Promise<Review
   }>(
     `SELECT v.id, v.patient_id, v.candidate_person_id, v.candidate_patient_id, v.score, v.comparison, v.created_at, a.data AS patient, b.data AS candidate
      FROM mpi_review v LEFT JOIN mpi_record a ON a.patient_id = v.patient_id LEFT JOIN mpi_record b ON b.patient_id = v.candidate_patient_id
-     WHERE v.status = 'open' ORDER BY v.score DESC LIMIT $1`,
+     WHERE v.status = 'open' ORDER BY v.score DESC, v.id LIMIT $1`,
     [limit],
   );
   const items = r.rows.map((x): ReviewItem => ({
