@@ -131,6 +131,28 @@ function newestSource(dir: string): number {
   return newest;
 }
 
+/**
+ * The newest server source's mtime, read once per test run (every worker of the run gets the
+ * same answer from a stamp file), so people editing src/ during a run do not make each suite
+ * build its own store.
+ */
+function sourceStamp(): string {
+  const run = process.env.YIFANG_TEST_RUN || String(process.ppid);
+  const file = path.join(os.tmpdir(), `yifang-e2e-src-stamp-${run}`);
+  if (!fs.existsSync(file)) {
+    // Written aside and linked into place: a reader never sees half a file; the first link wins.
+    const mine = `${file}.${process.pid}`;
+    fs.writeFileSync(mine, String(newestSource(path.join(repoRoot, 'src'))));
+    try {
+      fs.linkSync(mine, file);
+    } catch {
+      // another worker of this run was first
+    }
+    fs.rmSync(mine, { force: true });
+  }
+  return fs.readFileSync(file, 'utf8');
+}
+
 function storeKey(store: PreparedStore<unknown>): string {
   return createHash('sha1')
     .update(
@@ -140,7 +162,7 @@ function storeKey(store: PreparedStore<unknown>): string {
     )
     .update(store.seed.toString())
     .update(todayInChina())
-    .update(String(newestSource(path.join(repoRoot, 'src'))))
+    .update(sourceStamp())
     .digest('hex')
     .slice(0, 12);
 }

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 
-export const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium; YIFANG_CHROMIUM names another binary (or a missing one, to see the suites skip). */
+export const CHROMIUM = process.env.YIFANG_CHROMIUM || '/usr/bin/chromium';
 /** Browser tests skip (saying so) where Debian's Chromium is not installed. */
 export const haveChromium = fs.existsSync(CHROMIUM);
 export const CHROMIUM_ARGS = [

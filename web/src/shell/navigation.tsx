@@ -75,10 +75,13 @@ export function navItems(): NavItem[] {
   ];
 }
 
-/** The menu key to highlight for a path (a record page highlights its list). */
+/**
+ * The menu key to highlight for a path (a record page highlights its list); '' when no entry
+ * leads there (a page opened from another one, such as a prescription), so 首页 is not lit.
+ */
 export function selectedNavKey(path: string, items: NavItem[]): string {
   const flat = items.flatMap((item) => (item.children ? item.children : [item]));
-  let best = '/';
+  let best = path === '/' ? '/' : '';
   for (const item of flat) {
     if (item.key === '/') continue;
     if ((path === item.key || path.startsWith(`${item.key}/`)) && item.key.length > best.length) best = item.key;
