@@ -142,6 +142,7 @@ export const FlagBody = z.object({
 });
 export type FlagInput = z.infer<typeof FlagBody>;
 export const FlagMade = z.object({ flagId: z.string(), source: z.string() });
+export type FlagMade = z.infer<typeof FlagMade>;
 
 export const FlagParams = z.object({ flagId: z.string() });
 export const FlagEndBody = z.object({ end: IsoDate.optional() });
@@ -157,6 +158,7 @@ export const ReferralBody = z.object({
 });
 export type ReferralInput = z.infer<typeof ReferralBody>;
 export const ReferralMade = z.object({ taskId: z.string(), serviceRequestId: z.string(), status: z.string() });
+export type ReferralMade = z.infer<typeof ReferralMade>;
 
 export const TaskParams = z.object({ taskId: z.string() });
 export const ReferralDecisionBody = z.object({

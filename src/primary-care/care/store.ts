@@ -81,8 +81,14 @@ export async function listContracts(
 ): Promise<ContractRow[]> {
   const params: unknown[] = [f.status];
   let where = 'c.status = $1';
-  if (f.team) (params.push(f.team), (where += ` AND c.team_id = $${params.length}`));
-  if (f.patient) (params.push(f.patient), (where += ` AND c.patient_id = $${params.length}`));
+  if (f.team) {
+    params.push(f.team);
+    where += ` AND c.team_id = $${params.length}`;
+  }
+  if (f.patient) {
+    params.push(f.patient);
+    where += ` AND c.patient_id = $${params.length}`;
+  }
   params.push(today);
   const r = await db.query<
     Omit<ContractRow, 'populations' | 'renewalDue'> & { pregnant: boolean | null; disabled: boolean | null; hardship: boolean | null }
@@ -112,8 +118,14 @@ export async function listKeyPopulations(
 ): Promise<KeyPopulationRow[]> {
   const params: unknown[] = [];
   let where = 'true';
-  if (f.patient) (params.push(f.patient), (where += ` AND k.patient_id = $${params.length}`));
-  if (f.population) (params.push(f.population), (where += ` AND k.population = $${params.length}`));
+  if (f.patient) {
+    params.push(f.patient);
+    where += ` AND k.patient_id = $${params.length}`;
+  }
+  if (f.population) {
+    params.push(f.population);
+    where += ` AND k.population = $${params.length}`;
+  }
   if (f.asOf !== undefined) {
     params.push(f.asOf);
     where += ` AND (k.start_on IS NULL OR k.start_on <= $${params.length}::date) AND (k.end_on IS NULL OR k.end_on >= $${params.length}::date)`;
@@ -162,7 +174,10 @@ export async function listReferrals(
     ['status', 'k.status'],
     ['owner', 'k.owner'],
   ] as const)
-    if (f[k]) (params.push(f[k]), (where += ` AND ${col} = $${params.length}`));
+    if (f[k]) {
+      params.push(f[k]);
+      where += ` AND ${col} = $${params.length}`;
+    }
   const r = await db.query<ReferralRow>(
     `SELECT k.task_id AS "taskId", k.service_request_id AS "serviceRequestId", k.patient_id AS "patientId", p.name, k.direction, k.status, k.urgency, k.reason,
             k.requester, k.owner, to_char(k.due_on, 'YYYY-MM-DD') AS "dueOn", to_char(k.authored_on, 'YYYY-MM-DD') AS "authoredOn", k.source_encounter_id AS "encounterId"

@@ -5,8 +5,7 @@
  */
 import { beforeAll, expect, it } from 'vitest';
 import { describeEachStore } from '../../app/testing.js';
-import { addDays } from './rules.js';
-import { todayInChina } from './context.js';
+import { addDays, todayInChina } from '../../shared/dates.js';
 import { makeIdNumber } from '../../shared/id-number.js';
 
 const today = todayInChina();

@@ -5,7 +5,6 @@
  */
 import type { EncounterRow, PersonRow, ReadingRow } from './facts.js';
 import {
-  ageOn,
   comorbiditiesOf,
   nextFollowUp,
   onTime,
@@ -16,6 +15,7 @@ import {
   type PastVisit,
   type Readings,
 } from './rules.js';
+import { ageOn } from '../../shared/dates.js';
 
 /** What the derivation reads of a resident and of a follow-up encounter (fewer columns, less to parse at scale). */
 export type PersonFacts = Pick<PersonRow, 'patient_id' | 'birth_date' | 'deceased' | 'organization_id' | 'area_code'>;
@@ -85,8 +85,10 @@ export function readingsOf(readings: Omit<ReadingRow, 'observation_id'>[]): Read
   const out: Readings = {};
   for (const r of readings) {
     if (r.flag) continue;
-    if (r.kind === 'bp') ((out.sbp = r.sbp!), (out.dbp = r.dbp!));
-    else if (r.kind === 'fpg') out.fpg = r.value!;
+    if (r.kind === 'bp') {
+      out.sbp = r.sbp!;
+      out.dbp = r.dbp!;
+    } else if (r.kind === 'fpg') out.fpg = r.value!;
     else if (r.kind === 'glucose') out.glucose = r.value!;
     else if (r.kind === 'hba1c') out.hba1c = r.value!;
   }

@@ -5,6 +5,7 @@
  */
 import type {
   CareTeam,
+  Communication,
   Flag,
   Condition,
   Encounter,
@@ -273,7 +274,7 @@ export function referralRow(t: Task): {
 }
 
 export function educationRow(
-  c: import('@medplum/fhirtypes').Communication,
+  c: Communication,
 ): { communication_id: string; patient_id: string; item_id: string; encounter_id: string | null; given_on: string } | null {
   const patient = refId(c.subject, 'Patient');
   const item = c.category?.flatMap((x) => x.coding ?? []).find((x) => x.system === EDUCATION_ITEM_SYSTEM)?.code;

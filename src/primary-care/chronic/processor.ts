@@ -7,8 +7,8 @@ import type { Task } from '@medplum/fhirtypes';
 import type { FhirRepository } from '../../fhir/repository.js';
 import type { Processor } from '../../platform/processors.js';
 import type { ChronicConfig } from './context.js';
-import { todayInChina } from './context.js';
-import { addDays, ruleSetFor } from './rules.js';
+import { addDays, todayInChina } from '../../shared/dates.js';
+import { ruleSetFor } from './rules.js';
 import { applyChanges, FACT_TYPES, refreshPatients } from './store.js';
 import { REFERRAL_TASK_SYSTEM } from './uris.js';
 

@@ -96,8 +96,14 @@ export async function setRegistryStatus(
 export async function worklist(db: Sql, asOf: string, f: { doctor?: string; team?: string }): Promise<Worklist> {
   const params: unknown[] = [asOf];
   let where = `r.status = 'managed'`;
-  if (f.doctor) (params.push(f.doctor), (where += ` AND r.doctor_id = $${params.length}`));
-  if (f.team) (params.push(f.team), (where += ` AND r.team_id = $${params.length}`));
+  if (f.doctor) {
+    params.push(f.doctor);
+    where += ` AND r.doctor_id = $${params.length}`;
+  }
+  if (f.team) {
+    params.push(f.team);
+    where += ` AND r.team_id = $${params.length}`;
+  }
   const rows = await db.query<WorkRow & { bucket: string }>(
     `SELECT * FROM (
        SELECT r.patient_id AS "patientId", p.name, r.disease, to_char(r.next_due, 'YYYY-MM-DD') AS "nextDue", r.decision, r.controlled,

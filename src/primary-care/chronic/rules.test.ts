@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ageOn,
   atTarget,
   bpTarget,
   implausibleReadings,
@@ -11,6 +10,7 @@ import {
   ruleSetFor,
   type PastVisit,
 } from './rules.js';
+import { ageOn } from '../../shared/dates.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { repoConfigDir } from './rule-file.js';

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { addDays, ageOn, daysBetween } from '../../shared/dates.js';
+import { addDays, daysBetween } from '../../shared/dates.js';
 import { checkAgeBands, loadRuleFile, parseRuleText, repoConfigDir } from './rule-file.js';
 
 const range = z.tuple([z.number(), z.number()]);
@@ -199,8 +199,8 @@ export interface FollowUpPlan {
   reasons: string[];
 }
 
-/** @deprecated Import from src/shared/dates.ts (re-exported only for bench and test/e2e until they switch). */
-export { addDays, ageOn, daysBetween };
+/** @deprecated Import from src/shared/dates.ts (re-exported only until bench/chronic.bench.ts switches). */
+export { addDays };
 
 /**
  * The follow-up decision of 国家基本公共卫生服务规范 第三版 (rules.md §3) after one visit:

@@ -106,6 +106,7 @@ export const ConfirmationRow = z.object({
 });
 export type ConfirmationRow = z.infer<typeof ConfirmationRow>;
 export const Confirmations = z.object({ rows: z.array(ConfirmationRow) });
+export type Confirmations = z.infer<typeof Confirmations>;
 
 export const ConfirmationDecision = oneOf(['confirmed', 'dismissed'], 'confirmed or dismissed');
 export const ConfirmationBody = z.object({ status: ConfirmationDecision });

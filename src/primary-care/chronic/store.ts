@@ -92,7 +92,10 @@ export async function applyChanges(client: Q, changes: ChangeRecord[], rules: Ch
   const keyRows: KeyPopulationRow[] = [];
   const keyRow = (source: string, row: KeyPopulationRow | null) => {
     keySources.push(source);
-    if (row) (keyRows.push(row), patients.add(row.patient_id));
+    if (row) {
+      keyRows.push(row);
+      patients.add(row.patient_id);
+    }
   };
   const add = (type: string, row: { patient_id: string } | null, id: string) => {
     if (!row) {
@@ -120,7 +123,10 @@ export async function applyChanges(client: Q, changes: ChangeRecord[], rules: Ch
     switch (c.type) {
       case 'Patient':
         if (r) add(c.type, personRow(r as Patient), c.id);
-        else (gone.set(c.type, [...(gone.get(c.type) ?? []), c.id]), patients.add(c.id));
+        else {
+          gone.set(c.type, [...(gone.get(c.type) ?? []), c.id]);
+          patients.add(c.id);
+        }
         break;
       case 'Condition':
         add(c.type, r ? conditionRow(r as Condition) : null, c.id);
@@ -179,8 +185,14 @@ export interface KeyRange {
 function rangeSql(r: KeyRange): { where: string; args: unknown[] } {
   const parts: string[] = [];
   const args: unknown[] = [];
-  if (r.from !== undefined) (args.push(r.from), parts.push(`patient_id >= $${args.length}`));
-  if (r.to !== undefined) (args.push(r.to), parts.push(`patient_id <= $${args.length}`));
+  if (r.from !== undefined) {
+    args.push(r.from);
+    parts.push(`patient_id >= $${args.length}`);
+  }
+  if (r.to !== undefined) {
+    args.push(r.to);
+    parts.push(`patient_id <= $${args.length}`);
+  }
   return { where: parts.length ? `(${parts.join(' AND ')})` : 'true', args };
 }
 

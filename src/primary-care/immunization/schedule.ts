@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { loadRuleFile, repoConfigDir, RuleFileError } from '../chronic/rule-file.js';
-import { addDays, ageOn } from '../chronic/rules.js';
+import { addDays, ageOn } from '../../shared/dates.js';
 
 export const ChildScheduleSchema = z
   .object({

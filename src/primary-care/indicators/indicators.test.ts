@@ -11,17 +11,8 @@ import { describeEachStore } from '../../app/testing.js';
 import { simulate } from '../../simulator/index.js';
 import { importPath } from '../../fhir/import.js';
 import { addMonths } from '../immunization/schedule.js';
-import {
-  ageOn,
-  atTarget,
-  comorbiditiesOf,
-  loadChronicRuleSets,
-  nextFollowUp,
-  onTime,
-  ruleSetFor,
-  type PastVisit,
-} from '../chronic/rules.js';
-import { todayInChina } from '../chronic/context.js';
+import { atTarget, comorbiditiesOf, loadChronicRuleSets, nextFollowUp, onTime, ruleSetFor, type PastVisit } from '../chronic/rules.js';
+import { ageOn, todayInChina } from '../../shared/dates.js';
 import { recomputeAll } from '../chronic/store.js';
 import { loadSchedules, childScheduleFor } from '../immunization/schedule.js';
 
@@ -104,7 +95,10 @@ function reference(dir: string, period: { from: string; to: string }, today: str
         const r: Json = {};
         for (const o of obsByEnc.get(e.id) ?? []) {
           const code = o.code.coding[0].code;
-          if (code === '85354-9') ((r.sbp = o.component[0].valueQuantity.value), (r.dbp = o.component[1].valueQuantity.value));
+          if (code === '85354-9') {
+            r.sbp = o.component[0].valueQuantity.value;
+            r.dbp = o.component[1].valueQuantity.value;
+          }
           if (code === '1558-6') r.fpg = o.valueQuantity.value;
           if (code === '2339-0') r.glucose = o.valueQuantity.value;
           if (code === '4548-4') r.hba1c = o.valueQuantity.value;

@@ -81,8 +81,14 @@ export interface IndicatorFilter {
 
 function filters(f: IndicatorFilter, params: unknown[], alias = 'r'): string {
   let sql = '';
-  if (f.area) (params.push(`${f.area}%`), (sql += ` AND ${alias}.area_code LIKE $${params.length}`));
-  if (f.organization) (params.push(f.organization), (sql += ` AND ${alias}.organization_id = $${params.length}`));
+  if (f.area) {
+    params.push(`${f.area}%`);
+    sql += ` AND ${alias}.area_code LIKE $${params.length}`;
+  }
+  if (f.organization) {
+    params.push(f.organization);
+    sql += ` AND ${alias}.organization_id = $${params.length}`;
+  }
   return sql;
 }
 

@@ -4,16 +4,18 @@ import type { DueItem } from '../chronic/chronic.resource.js';
 import { renderPage, stubApi } from '../shared/test-support.js';
 import { CheckInPage } from './check-in.component.js';
 
-const item = (kind: string, key: string, title: string, over: Partial<DueItem> = {}): DueItem => ({
-  kind,
-  key,
-  title,
-  detail: `${title}说明`,
-  dueDate: '2025-06-10',
-  overdue: false,
-  patientId: 'p-1',
-  ...over,
-});
+// Without message keys (i18n), as an older server sent them: the screen falls back to the zh-CN text.
+const item = (kind: DueItem['kind'], key: string, title: string, over: Partial<DueItem> = {}): DueItem =>
+  ({
+    kind,
+    key,
+    title,
+    detail: `${title}说明`,
+    dueDate: '2025-06-10',
+    overdue: false,
+    patientId: 'p-1',
+    ...over,
+  }) as DueItem;
 
 const due: DueItem[] = [
   item('follow-up', 'follow-up:htn', '高血压随访', { overdue: true }),

@@ -17,10 +17,8 @@ import {
   getReferrals,
   getTeams,
   renewContract,
-  type ContractRow,
-  type KeyPopulationRow,
-  type ReferralRow,
 } from '../chronic/chronic.resource.js';
+import type { ContractRow, KeyPopulationRow, ReferralRow } from '../chronic/chronic.resource.js';
 import { populationLabel } from '../chronic/labels.js';
 
 const PACKAGE_CODES = ['basic', 'elderly', 'chronic', 'maternal', 'child', 'disabled', 'hardship'];

@@ -3,11 +3,12 @@ import { useEffect, useState } from 'react';
 import { App, Button, Card, Descriptions, Table, Tag } from 'antd';
 import { t } from '../i18n/i18n.js';
 import { PageHeader } from '../shell/page-header.component.js';
-import { getRecommendation, type Recommendation } from '../chronic/chronic.resource.js';
+import type { ImmunizationRecommendation } from '@medplum/fhirtypes';
+import { getRecommendation } from '../chronic/chronic.resource.js';
 
 export function ImmunizationPrescriptionPage({ id }: { id: string }) {
   const { message } = App.useApp();
-  const [rec, setRec] = useState<Recommendation | null>(null);
+  const [rec, setRec] = useState<ImmunizationRecommendation | null>(null);
   useEffect(
     () =>
       void getRecommendation(id)
@@ -32,23 +33,23 @@ export function ImmunizationPrescriptionPage({ id }: { id: string }) {
         <h2 style={{ textAlign: 'center' }}>{t('imm.sheet', '预防接种处方（免疫处方）')}</h2>
         <Descriptions size="small" column={2}>
           <Descriptions.Item label={t('imm.resident', '居民')}>{rec?.patient.display ?? id}</Descriptions.Item>
-          <Descriptions.Item label={t('imm.date', '开具日期')}>{rec?.date.slice(0, 10)}</Descriptions.Item>
+          <Descriptions.Item label={t('imm.date', '开具日期')}>{rec?.date?.slice(0, 10)}</Descriptions.Item>
         </Descriptions>
         <Table
           size="small"
           pagination={false}
-          rowKey={(r) => `${r.vaccineCode[0]?.coding[0]?.code}-${r.doseNumberPositiveInt}`}
+          rowKey={(r) => `${r.vaccineCode?.[0]?.coding?.[0]?.code}-${r.doseNumberPositiveInt}`}
           dataSource={rec?.recommendation ?? []}
           locale={{ emptyText: t('imm.none', '目前无应种疫苗') }}
           columns={[
-            { title: t('imm.vaccine', '疫苗'), key: 'v', render: (_: unknown, r) => r.vaccineCode[0]?.text },
+            { title: t('imm.vaccine', '疫苗'), key: 'v', render: (_: unknown, r) => r.vaccineCode?.[0]?.text },
             { title: t('imm.dose', '剂次'), dataIndex: 'doseNumberPositiveInt' },
-            { title: t('imm.due', '应种日期'), key: 'd', render: (_: unknown, r) => r.dateCriterion[0]?.value.slice(0, 10) },
+            { title: t('imm.due', '应种日期'), key: 'd', render: (_: unknown, r) => r.dateCriterion?.[0]?.value.slice(0, 10) },
             {
               title: t('imm.status', '状态'),
               key: 's',
               render: (_: unknown, r) => (
-                <Tag color={r.forecastStatus.coding[0]?.code === 'overdue' ? 'red' : 'blue'}>{r.forecastStatus.text}</Tag>
+                <Tag color={r.forecastStatus.coding?.[0]?.code === 'overdue' ? 'red' : 'blue'}>{r.forecastStatus.text}</Tag>
               ),
             },
             { title: t('imm.reason', '说明'), dataIndex: 'description' },

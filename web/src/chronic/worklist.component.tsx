@@ -8,7 +8,7 @@ import { Alert, App, Badge, Button, DatePicker, Input, Space, Table, Tabs, Tag, 
 import dayjs from 'dayjs';
 import { t } from '../i18n/i18n.js';
 import { PageHeader } from '../shell/page-header.component.js';
-import { getWorklist, type ReferralRow, type Worklist, type WorkRow } from './chronic.resource.js';
+import { getWorklist, type OpenReferral, type Worklist, type WorkRow } from './chronic.resource.js';
 import { FollowUpDrawer } from './follow-up.component.js';
 import { decisionLabel, diseaseLabel } from './labels.js';
 
@@ -63,7 +63,7 @@ export function WorklistPage({ doctor, team }: { doctor?: string; team?: string 
       ),
     },
   ];
-  const refColumns: TableColumnsType<ReferralRow> = [
+  const refColumns: TableColumnsType<OpenReferral> = [
     { title: t('chronic.col.name', '姓名'), dataIndex: 'name', render: (v: string | null, r) => v ?? r.patientId },
     {
       title: t('care.col.direction', '方向'),

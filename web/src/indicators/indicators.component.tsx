@@ -3,10 +3,10 @@ import { useCallback, useEffect, useState } from 'react';
 import { App, Card, Drawer, Input, Segmented, Space, Table, Tag, Tooltip, Typography } from 'antd';
 import { t } from '../i18n/i18n.js';
 import { PageHeader } from '../shell/page-header.component.js';
-import { getIndicatorResidents, getIndicators, type IndicatorResponse, type IndicatorValue } from '../chronic/chronic.resource.js';
+import { getIndicatorResidents, getIndicators, type Indicators, type IndicatorValue } from '../chronic/chronic.resource.js';
 import { populationLabel } from '../chronic/labels.js';
 
-type Definition = IndicatorResponse['definitions'][number];
+type Definition = Indicators['definitions'][number];
 /** Definitions come from the server in Chinese; other languages use the keys ind.def.<code>.*. */
 const defText = (d: Definition, part: 'name' | 'numerator' | 'denominator') => t(`ind.def.${d.code}.${part}`, d[part]);
 /** Contract coverage groups by key population; vaccine coverage by dose (a code such as MMR-1). */
@@ -17,7 +17,7 @@ export function IndicatorsPage() {
   const { message } = App.useApp();
   const [period, setPeriod] = useState(String(new Date().getFullYear()));
   const [groupBy, setGroupBy] = useState('total');
-  const [data, setData] = useState<IndicatorResponse | null>(null);
+  const [data, setData] = useState<Indicators | null>(null);
   const [drill, setDrill] = useState<IndicatorValue | null>(null);
   const [rows, setRows] = useState<Awaited<ReturnType<typeof getIndicatorResidents>>['rows']>([]);
   const load = useCallback(
@@ -81,7 +81,9 @@ export function IndicatorsPage() {
               }
             >
               <Typography.Paragraph type="secondary" style={{ fontSize: 12 }}>
-                {t('ind.numerator', '分子')}: {defText(def, 'numerator')}　{t('ind.denominator', '分母')}: {defText(def, 'denominator')}
+                {t('ind.numerator', '分子')}: {defText(def, 'numerator')}
+                {'\u3000'}
+                {t('ind.denominator', '分母')}: {defText(def, 'denominator')}
               </Typography.Paragraph>
               <Table
                 size="small"

@@ -1,12 +1,13 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import type { IndicatorResponse } from '../chronic/chronic.resource.js';
+import type { Indicators } from '../chronic/chronic.resource.js';
 import { renderPage, stubApi } from '../shared/test-support.js';
 import { IndicatorsPage } from './indicators.component.js';
 
 const year = String(new Date().getFullYear());
-const indicators: IndicatorResponse = {
+const indicators: Indicators = {
   period: { from: `${year}-01-01`, to: `${year}-12-31`, label: year },
+  groupBy: 'total',
   definitions: [
     {
       code: 'htn-managed',
