@@ -2,16 +2,18 @@
  * Everything due for one resident when they check in anywhere (健康管理站): follow-ups, first-visit
  * blood pressure (首诊测血压), vaccines, education items, referral returns, confirmation of
  * suspected cases, notifiable-disease report cards still to complete. Computed on request from
- * indexed per-patient rows in one statement (one round trip, also while a recompute runs).
+ * indexed per-patient rows: the module's own in one statement (one round trip, also while a
+ * recompute runs), the report cards through the surveillance module's public entry.
  */
-import type pg from 'pg';
+import type { Queryable } from '../../platform/db.js';
 import { addDays, ageOn, chinaDateOf } from '../../shared/dates.js';
 import { ruleSetFor, type ChronicRuleSet } from '../chronic/rules.js';
+import { reportCardsForPatients } from '../../surveillance/index.js';
 import type { DueItem } from './schemas.js';
 import { educationItemsFor, type EducationItem } from './education.js';
 import { vaccinesDue, type Schedules } from '../immunization/schedule.js';
 
-type Q = Pick<pg.PoolClient, 'query'>;
+type Q = Queryable;
 
 export interface DueDeps {
   sets: ChronicRuleSet[];
@@ -33,37 +35,7 @@ interface DueDoc {
   pregnant: boolean;
 }
 
-/** A notifiable-disease report card waiting for the clinician (kept by the surveillance module). */
-interface OpenCard {
-  id: string;
-  task_id: string | null;
-  status: string;
-  disease_name: string;
-  deadline_at: string | null;
-  return_reason: string | null;
-}
-
 const LABEL = { htn: '高血压', dm: '2型糖尿病' } as Record<string, string>;
-
-/**
- * Report cards (传染病报告卡, kept by the surveillance module) that wait for the clinician: drafts
- * made from a notifiable diagnosis, and cards the CDC returned (退卡). Read-only here.
- */
-export const OPEN_CARD_STATUSES = ['draft', 'returned'];
-
-/**
- * The open report cards of a Patient.
- * TODO(house): via surveillance/index.ts — surv_report_card belongs to src/surveillance; replace
- * this SQL with the function its public entry exports for it (asked for in issue #13).
- */
-async function openReportCards(client: Q, patientId: string): Promise<OpenCard[]> {
-  const res = await client.query<OpenCard>(
-    `SELECT id, task_id, status, disease_name, to_json(deadline_at) #>> '{}' AS deadline_at, return_reason FROM surv_report_card
-     WHERE patient_id = $1 AND status = ANY($2) ORDER BY deadline_at, id`,
-    [patientId, OPEN_CARD_STATUSES],
-  );
-  return res.rows;
-}
 
 /** The due list of a Patient id, or null when chronic care does not know that Patient (yet). */
 export async function dueServicesFor(client: Q, patientId: string, today: string, deps: DueDeps): Promise<DueItem[] | null> {
@@ -194,24 +166,26 @@ export async function dueServicesFor(client: Q, patientId: string, today: string
       patientId,
       i18n: { title: 'care.due.confirmation', params: { disease: c.disease } },
     });
-  for (const c of await openReportCards(client, patientId)) {
+  // Report cards (传染病报告卡) are kept by the surveillance module: drafts made from a notifiable
+  // diagnosis and cards the CDC returned (退卡) wait for the clinician. Read through its public entry.
+  for (const c of await reportCardsForPatients(client, [patientId])) {
     // Deadlines are instants; the list shows the district's calendar date (UTC+8).
-    const deadline = c.deadline_at ? chinaDateOf(c.deadline_at) : null;
+    const deadline = c.deadlineAt ? chinaDateOf(c.deadlineAt) : null;
     items.push({
       kind: 'report-card',
       key: `report-card:${c.id}`,
-      title: c.status === 'returned' ? `传染病报告卡被退回：${c.disease_name}` : `传染病报告卡待填报：${c.disease_name}`,
-      detail: c.status === 'returned' ? `退卡原因：${c.return_reason ?? '—'}，请修改后重新提交` : '请补全并提交报告卡',
+      title: c.status === 'returned' ? `传染病报告卡被退回：${c.diseaseName}` : `传染病报告卡待填报：${c.diseaseName}`,
+      detail: c.status === 'returned' ? `退卡原因：${c.returnReason ?? '—'}，请修改后重新提交` : '请补全并提交报告卡',
       i18n: {
         title: `care.due.card.${c.status}`,
         detail: `care.due.card.${c.status}.detail`,
-        params: { disease: c.disease_name, reason: c.return_reason ?? '—' },
+        params: { disease: c.diseaseName, reason: c.returnReason ?? '—' },
       },
       dueDate: deadline,
-      overdue: !!c.deadline_at && new Date(c.deadline_at).getTime() < Date.now(),
+      overdue: !!c.deadlineAt && new Date(c.deadlineAt).getTime() < Date.now(),
       patientId,
       cardId: c.id,
-      ...(c.task_id ? { taskId: c.task_id } : {}),
+      ...(c.taskId ? { taskId: c.taskId } : {}),
     });
   }
   return items;

@@ -1,5 +1,6 @@
 /** Rule sets, schedules and education items loaded once per server. */
-import { loadChronicRuleSets, type ChronicRuleSet } from './rules.js';
+import { loadChronicRuleSets } from './rule-sets.js';
+import type { ChronicRuleSet } from './rules.js';
 import { loadSchedules, type Schedules } from '../immunization/schedule.js';
 import { loadEducationItems, type EducationItem } from '../care/education.js';
 import { todayInChina } from '../../shared/dates.js';

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  atTarget,
-  bpTarget,
-  implausibleReadings,
-  loadChronicRuleSets,
-  nextFollowUp,
-  onTime,
-  parseChronicRuleSet,
-  ruleSetFor,
-  type PastVisit,
-} from './rules.js';
+import { atTarget, bpTarget, implausibleReadings, nextFollowUp, onTime, ruleSetFor, type PastVisit } from './rules.js';
+import { loadChronicRuleSets, parseChronicRuleSet } from './rule-sets.js';
 import { ageOn } from '../../shared/dates.js';
 import fs from 'node:fs';
 import path from 'node:path';

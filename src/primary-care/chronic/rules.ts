@@ -2,13 +2,11 @@
  * Hypertension and type 2 diabetes rules (rules.md §3) as data plus pure functions:
  * targets by age and comorbidity, reading plausibility, and the follow-up decision after each
  * visit (`nextFollowUp`). The rule set is a versioned file under config/chronic/; the version in
- * force on the visit date applies, because the 2025 guideline changed the targets.
+ * force on the visit date applies, because the 2025 guideline changed the targets. Pure: the
+ * files are read by rule-sets.ts.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
 import { addDays, daysBetween } from '../../shared/dates.js';
-import { checkAgeBands, loadRuleFile, parseRuleText, repoConfigDir } from './rule-file.js';
 
 const range = z.tuple([z.number(), z.number()]);
 
@@ -78,29 +76,6 @@ export const ChronicRuleSetSchema = z
   .strict();
 
 export type ChronicRuleSet = z.infer<typeof ChronicRuleSetSchema>;
-
-function extraChecks(file: string) {
-  return (r: ChronicRuleSet, lineOf: (p: (string | number)[]) => number) => {
-    checkAgeBands(file, lineOf, ['hypertensionTargets'], r.hypertensionTargets);
-    const known = new Set(r.comorbidities.map((c) => c.code));
-    r.hypertensionTargets.forEach((t, k) => {
-      for (const w of t.when ?? [])
-        if (!known.has(w)) throw new Error(`${file}:${lineOf(['hypertensionTargets', k, 'when'])}: unknown comorbidity "${w}"`);
-    });
-  };
-}
-
-export function parseChronicRuleSet(file: string, text: string): ChronicRuleSet {
-  return parseRuleText(file, text, ChronicRuleSetSchema, extraChecks(file));
-}
-
-/** All rule sets in a directory, oldest first. */
-export function loadChronicRuleSets(dir = path.join(repoConfigDir, 'chronic')): ChronicRuleSet[] {
-  const files = fs.readdirSync(dir).filter((f) => /^rules-.*\.json$/.test(f));
-  const sets = files.map((f) => loadRuleFile(path.join(dir, f), ChronicRuleSetSchema, extraChecks(f)));
-  if (!sets.length) throw new Error(`${dir}: no rules-*.json rule set`);
-  return sets.sort((a, b) => a.effectiveFrom.localeCompare(b.effectiveFrom));
-}
 
 /** The rule set in force on a date (YYYY-MM-DD): the latest effectiveFrom on or before it. */
 export function ruleSetFor(sets: ChronicRuleSet[], date: string): ChronicRuleSet {
