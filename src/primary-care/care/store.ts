@@ -5,7 +5,7 @@
  */
 import { addDays, ageOn } from '../../shared/dates.js';
 import { upsertRows } from '../chronic/store.js';
-import type { KeyPopulationRow as KeyPopulationFact } from '../chronic/facts.js';
+import type { KeyPopulationFact } from '../chronic/facts.js';
 import type { Sql } from '../services.js';
 import { populationsOf } from './key-populations.js';
 

@@ -296,7 +296,7 @@ export const PREGNANCY_ICD_PREFIXES = ['Z33', 'Z34', 'Z35', 'O0', 'O1', 'O2', 'O
 /** A pregnancy with no recorded end counts for at most this many days from its onset (42 weeks plus a margin). */
 export const PREGNANCY_MAX_DAYS = 300;
 
-export interface KeyPopulationRow {
+export interface KeyPopulationFact {
   source: string;
   patient_id: string;
   population: string;
@@ -317,7 +317,7 @@ export function isPregnancyEpisode(e: EpisodeOfCare): boolean {
   return isPregnancyCode(e.type?.flatMap((t) => t.coding ?? []) ?? []);
 }
 
-export function pregnancyFromCondition(c: Condition): KeyPopulationRow | null {
+export function pregnancyFromCondition(c: Condition): KeyPopulationFact | null {
   const patient = refId(c.subject, 'Patient');
   if (!patient || !isPregnancyCode(c.code?.coding ?? [])) return null;
   const ver = c.verificationStatus?.coding?.[0]?.code ?? 'confirmed';
@@ -339,7 +339,7 @@ export function pregnancyFromCondition(c: Condition): KeyPopulationRow | null {
   };
 }
 
-export function pregnancyFromEpisode(e: EpisodeOfCare): KeyPopulationRow | null {
+export function pregnancyFromEpisode(e: EpisodeOfCare): KeyPopulationFact | null {
   const patient = refId(e.patient, 'Patient');
   if (!patient || !isPregnancyEpisode(e) || ['cancelled', 'entered-in-error'].includes(e.status)) return null;
   const start = dateOf(e.period?.start);
@@ -347,7 +347,7 @@ export function pregnancyFromEpisode(e: EpisodeOfCare): KeyPopulationRow | null 
   return { source: `EpisodeOfCare/${e.id}`, patient_id: patient, population: 'pregnant', start_on: start, end_on: end, note: null };
 }
 
-export function populationFromFlag(f: Flag): KeyPopulationRow | null {
+export function populationFromFlag(f: Flag): KeyPopulationFact | null {
   const patient = refId(f.subject, 'Patient');
   const code = f.code?.coding?.find((c) => c.system === KEY_POPULATION_SYSTEM)?.code;
   if (!patient || !code || !['disabled', 'hardship', 'pregnant'].includes(code) || f.status === 'entered-in-error') return null;

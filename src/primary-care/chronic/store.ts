@@ -33,7 +33,7 @@ import {
   pregnancyFromEpisode,
   readingRow,
   referralRow,
-  type KeyPopulationRow,
+  type KeyPopulationFact,
   type EncounterRow,
   type ReadingRow,
 } from './facts.js';
@@ -89,8 +89,8 @@ export async function applyChanges(client: Q, changes: ChangeRecord[], rules: Ch
   let teamsChanged = false;
   // Key populations (pregnant, disabled, hardship) come from Conditions, EpisodeOfCare and Flags.
   const keySources: string[] = [];
-  const keyRows: KeyPopulationRow[] = [];
-  const keyRow = (source: string, row: KeyPopulationRow | null) => {
+  const keyRows: KeyPopulationFact[] = [];
+  const keyRow = (source: string, row: KeyPopulationFact | null) => {
     keySources.push(source);
     if (row) {
       keyRows.push(row);
