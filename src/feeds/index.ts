@@ -3,6 +3,6 @@
  * composition root import from (dependency-cruiser rule capabilities-meet-through-their-entry).
  */
 export { default as feedsModule } from './module.js';
-export { COLUMNS, FEEDS, parseFeed, type FeedName, type PharmacySalesRow, type SchoolAbsenceRow } from './parse.js';
-export { listUploads, receiveFeed, storeFeed, type FeedAudit, type FeedResult } from './store.js';
+export { COLUMNS, FEEDS, MAX_FEED_ROWS, parseFeed, type FeedName, type PharmacySalesRow, type SchoolAbsenceRow } from './parse.js';
+export { listUploads, MAX_FEED_BYTES, receiveFeed, storeFeed, type FeedAudit, type FeedResult, type StoreFeedOptions } from './store.js';
 export type { FeedError, FeedUpload, FeedUploadList } from './schemas.js';

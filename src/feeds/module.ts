@@ -10,7 +10,10 @@ const feedsModule: YifangModule = {
   name: 'feeds',
   migrations: {
     range: [110, 119],
-    list: [{ version: 110, name: 'feeds', sql: sqlFile(new URL('./migrations/110_feeds.sql', import.meta.url)) }],
+    list: [
+      { version: 110, name: 'feeds', sql: sqlFile(new URL('./migrations/110_feeds.sql', import.meta.url)) },
+      { version: 111, name: 'feed upload encoding', sql: sqlFile(new URL('./migrations/111_feed_upload_encoding.sql', import.meta.url)) },
+    ],
   },
   async register(ctx) {
     registerFeedRoutes(ctx);

@@ -2,12 +2,19 @@
  * Parsing and checking the two surveillance feeds (school absenteeism, pharmacy sales) from CSV
  * or JSON. Every line is checked on its own: bad lines are reported with line number, field and
  * reason; good lines are kept. A wrong header rejects the whole file (nothing can be read).
+ * Text that cannot be stored (NUL characters, unpaired surrogates) rejects its line, never the file;
+ * a file of more than MAX_FEED_ROWS rows is refused as a whole (`overLimit`).
  */
 
 import type { FeedError, FeedName } from './schemas.js';
 
 export type { FeedError, FeedName };
 export const FEEDS: FeedName[] = ['school-absenteeism', 'pharmacy-sales'];
+
+/** The most data rows one upload may hold (CSV lines after the header, or JSON array items). */
+export const MAX_FEED_ROWS = 200_000;
+/** The longest text field, in characters (code points). */
+export const MAX_FIELD_CHARS = 200;
 
 export interface SchoolAbsenceRow {
   school_code: string;
@@ -35,6 +42,34 @@ export interface ParsedFeed<R> {
   lines: number;
   /** Set when the file as a whole cannot be read (wrong header, not JSON, ...). */
   fatal?: string;
+  /** Set when the file holds more than MAX_FEED_ROWS rows: nothing was checked (refuse it whole, 413). */
+  overLimit?: string;
+}
+
+const NUL = /\0/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Why a text cannot be stored as it is (PostgreSQL text holds neither), or undefined. */
+export function unstorable(value: string): string | undefined {
+  const nul = value.search(NUL);
+  if (nul >= 0) return `contains a NUL character (U+0000) at character ${nul + 1}`;
+  const m = LONE_SURROGATE.exec(value);
+  if (m)
+    return `contains an unpaired surrogate (U+${m[0].charCodeAt(0).toString(16).toUpperCase()}) at character ${m.index + 1}, which is not valid Unicode`;
+  return undefined;
+}
+
+/** A text safe to store and show in a message: NUL and unpaired surrogates written as escapes. */
+export function printable(value: string): string {
+  return value
+    .replace(/\0/g, '\\0')
+    .replace(new RegExp(LONE_SURROGATE.source, 'g'), (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** A value quoted in a message: printable and at most 40 characters. */
+function quote(value: string): string {
+  const chars = [...value];
+  return `'${printable(chars.length > 40 ? `${chars.slice(0, 40).join('')}…` : value)}'`;
 }
 
 export const COLUMNS: Record<FeedName, string[]> = {
@@ -89,7 +124,7 @@ const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 /** A real calendar date in YYYY-MM-DD, not in the future beyond tomorrow (clock skew). */
 export function checkDate(value: string, today = new Date()): string | undefined {
   const m = DATE.exec(value);
-  if (!m) return `'${value}' is not a date in YYYY-MM-DD form`;
+  if (!m) return `${quote(value)} is not a date in YYYY-MM-DD form`;
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const dt = new Date(Date.UTC(y, mo - 1, d));
   if (dt.getUTCFullYear() !== y || dt.getUTCMonth() !== mo - 1 || dt.getUTCDate() !== d) return `'${value}' is not a calendar date`;
@@ -100,7 +135,7 @@ export function checkDate(value: string, today = new Date()): string | undefined
 
 function count(value: string): number | string {
   const t = value.trim();
-  if (!/^-?\d+$/.test(t)) return `'${value}' is not a whole number`;
+  if (!/^-?\d+$/.test(t)) return `${quote(value)} is not a whole number`;
   const n = Number(t);
   if (n < 0) return `${n} is negative`;
   if (n > 1_000_000) return `${n} is implausibly large`;
@@ -113,7 +148,11 @@ function text(raw: Raw, field: string, errors: FeedError[], line: number, requir
   const v = raw[field];
   const s = v === undefined || v === null ? '' : String(v).trim();
   if (required && !s) errors.push({ line, field, message: `${field} is empty` });
-  if (s.length > 200) errors.push({ line, field, message: `${field} is longer than 200 characters` });
+  if (s.length > MAX_FIELD_CHARS) {
+    const chars = [...s].length;
+    if (chars > MAX_FIELD_CHARS)
+      errors.push({ line, field, message: `${field} is ${chars} characters long; at most ${MAX_FIELD_CHARS} are allowed` });
+  }
   return s;
 }
 
@@ -167,6 +206,27 @@ export function checkPharmacyRow(raw: Raw, line: number, today = new Date()): { 
   return errors.length ? { errors } : { row, errors };
 }
 
+const tooMany = (n: number) => `${n} rows; one upload may hold at most ${MAX_FEED_ROWS}`;
+
+/**
+ * Values that cannot be read or stored: a JSON object or array where a single value belongs, NUL
+ * characters, unpaired surrogates. The line is rejected and each such field named.
+ */
+function unstorableFields(raw: Raw, line: number, columns: string[]): FeedError[] {
+  const errors: FeedError[] = [];
+  for (const [key, v] of Object.entries(raw)) {
+    const field = printable(key);
+    if (v !== null && typeof v === 'object') {
+      if (columns.includes(key))
+        errors.push({ line, field, message: `${field} is ${Array.isArray(v) ? 'a list' : 'an object'}, not a single value` });
+      continue;
+    }
+    const problem = typeof v === 'string' ? unstorable(v) : undefined;
+    if (problem) errors.push({ line, field, message: `${field} ${problem}` });
+  }
+  return errors;
+}
+
 const CHECKERS = { 'school-absenteeism': checkSchoolRow, 'pharmacy-sales': checkPharmacyRow } as const;
 
 export function parseFeed(
@@ -216,6 +276,7 @@ export function parseFeed(
         ? (value as { rows: unknown[] }).rows
         : undefined;
     if (!list) return { ...out, fatal: 'JSON must be an array of rows or {"rows": [...]}' };
+    if (list.length > MAX_FEED_ROWS) return { ...out, lines: list.length, overLimit: tooMany(list.length) };
     records = [];
     list.forEach((r, i) => {
       if (r && typeof r === 'object' && !Array.isArray(r)) records.push({ line: i + 1, raw: r as Raw });
@@ -225,12 +286,14 @@ export function parseFeed(
   } else {
     const csv = parseCsv(typeof body === 'string' ? body : String(body ?? ''));
     if (!csv.length) return { ...out, fatal: 'the file is empty' };
+    if (csv.length - 1 > MAX_FEED_ROWS) return { ...out, lines: csv.length - 1, overLimit: tooMany(csv.length - 1) };
     const header = csv[0]![1].map((h) => h.trim().toLowerCase());
     const missing = columns.filter((c) => !header.includes(c));
     if (missing.length) {
+      const got = header.join(',');
       return {
         ...out,
-        fatal: `wrong header: missing column(s) ${missing.join(', ')}; expected ${columns.join(',')} (got ${header.join(',')})`,
+        fatal: `wrong header: missing column(s) ${missing.join(', ')}; expected ${columns.join(',')} (got ${printable(got.length > 300 ? `${got.slice(0, 300)}…` : got)})`,
       };
     }
     records = csv.slice(1).map(([line, fields]) => {
@@ -244,6 +307,11 @@ export function parseFeed(
   for (const { line, raw } of records) {
     if (raw.__width !== undefined) {
       out.errors.push({ line, message: `${String(raw.__width)} fields where the header has ${Object.keys(raw).length - 1}` });
+      continue;
+    }
+    const bad = unstorableFields(raw, line, columns);
+    if (bad.length) {
+      out.errors.push(...bad);
       continue;
     }
     const r = check(raw, line, today);

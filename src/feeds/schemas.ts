@@ -19,7 +19,9 @@ export const FeedResult = z.object({
   accepted: z.number().int(),
   rejected: z.number().int(),
   errors: z.array(FeedError),
-  /** Set when nothing could be read (wrong header, not JSON); nothing was stored but the upload. */
+  /** The encoding the file was read in ('utf-8', 'gb18030', …): the one named on upload, else detected. Absent when the bytes could not be decoded. */
+  encoding: z.string().optional(),
+  /** Set when nothing could be read (wrong header, not JSON, bytes not valid in any encoding); nothing was stored but the upload. */
   fatal: z.string().optional(),
 });
 export type FeedResult = z.infer<typeof FeedResult>;
@@ -30,6 +32,8 @@ export const FeedUpload = z.object({
   feed: z.string(),
   source: z.string().nullable(),
   contentType: z.string(),
+  /** The encoding the file was read in; null when it could not be decoded (or for uploads before encodings were recorded). */
+  encoding: z.string().nullable(),
   receivedAt: z.string(),
   lines: z.number().int(),
   accepted: z.number().int(),

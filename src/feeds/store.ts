@@ -1,15 +1,31 @@
 /**
  * Storing a feed upload: the raw file and its outcome in feed_upload, the good lines in the
  * feed's table (upsert on the natural key, so a corrected re-send replaces figures), all in
- * one transaction.
+ * one transaction. The bytes are decoded strictly (encoding.ts) and bounded: over MAX_FEED_BYTES
+ * or MAX_FEED_ROWS the upload is refused whole (413) and nothing is stored.
  */
 import type pg from 'pg';
 import type { Database } from '../platform/db.js';
-import { badRequest } from '../platform/errors.js';
-import { COLUMNS, parseFeed, type FeedName, type PharmacySalesRow, type SchoolAbsenceRow } from './parse.js';
-import type { FeedResult, FeedUploadList } from './schemas.js';
+import { badRequest, HttpError } from '../platform/errors.js';
+import { charsetOf, decodeFeed, normalizeEncoding } from './encoding.js';
+import {
+  COLUMNS,
+  MAX_FEED_ROWS,
+  parseFeed,
+  printable,
+  type FeedName,
+  type ParsedFeed,
+  type PharmacySalesRow,
+  type SchoolAbsenceRow,
+} from './parse.js';
+import type { FeedError, FeedResult, FeedUploadList } from './schemas.js';
 
 export type { FeedResult };
+
+/** The largest upload, in bytes (CSV or JSON text as sent). */
+export const MAX_FEED_BYTES = 20 * 1024 * 1024;
+
+const tooLarge = (what: string) => new HttpError(413, `${what}; split the file (e.g. by date) and send the parts one by one`, 'too-costly');
 
 /** Records the upload's AuditEvent in the storing transaction (the route builds it from the signed-in user). */
 export type FeedAudit = (client: pg.PoolClient, result: FeedResult) => Promise<void>;
@@ -23,29 +39,62 @@ function dedupe<R>(rows: R[], key: (r: R) => string): R[] {
   return [...m.values()];
 }
 
+export interface StoreFeedOptions {
+  /** Where the upload came from: 'http' (the default) or the file name. */
+  source?: string;
+  /** The encoding the sender named (charset=…, ?encoding=…, --encoding); detected when absent. */
+  encoding?: string;
+  /** Records the AuditEvent in the storing transaction. */
+  audit?: FeedAudit;
+}
+
+/**
+ * Stores one upload. `format` 'auto': JSON when the text opens with '[' or '{', CSV otherwise.
+ * Throws 413 over MAX_FEED_BYTES or MAX_FEED_ROWS and 415 for an unknown named encoding (nothing
+ * stored); bytes that do not decode are a `fatal` result (the upload kept raw, no encoding).
+ */
 export async function storeFeed(
   db: Database,
   feed: FeedName,
   payload: Buffer | string,
-  format: 'csv' | 'json',
-  source = 'http',
-  audit?: FeedAudit,
+  format: 'csv' | 'json' | 'auto',
+  options: StoreFeedOptions = {},
 ): Promise<FeedResult> {
+  const { source = 'http', audit } = options;
   const bytes = Buffer.isBuffer(payload) ? payload : Buffer.from(payload, 'utf8');
-  const parsed = parseFeed(feed, bytes.toString('utf8'), format);
-  const errors = parsed.fatal ? [{ line: 1, message: parsed.fatal }] : parsed.errors;
+  if (bytes.length > MAX_FEED_BYTES)
+    throw tooLarge(`The upload is ${(bytes.length / 1048576).toFixed(1)} MB; one upload may be at most ${MAX_FEED_BYTES / 1048576} MB`);
+  const decoded = decodeFeed(bytes, options.encoding);
+  if (!decoded.ok && decoded.status === 415) throw new HttpError(415, decoded.message, 'not-supported');
+  let parsed: ParsedFeed<SchoolAbsenceRow | PharmacySalesRow>;
+  let kind: 'csv' | 'json' = format === 'json' ? 'json' : 'csv';
+  let errors: FeedError[];
+  if (decoded.ok) {
+    if (format === 'auto') kind = /^\s*[[{]/.test(decoded.text.slice(0, 64)) ? 'json' : 'csv';
+    parsed = parseFeed(feed, decoded.text, kind);
+    if (parsed.overLimit) throw tooLarge(`The upload holds ${parsed.overLimit}`);
+    errors = parsed.fatal ? [{ line: 1, message: parsed.fatal }] : parsed.errors;
+  } else {
+    parsed = { rows: [], errors: [], lines: 0, fatal: decoded.message };
+    errors = [{ line: decoded.line ?? 1, message: decoded.message }];
+  }
+  // Messages may quote what was sent: keep them storable (no NUL, no unpaired surrogate).
+  errors = errors.map((e) => ({ ...e, message: printable(e.message), ...(e.field ? { field: printable(e.field) } : {}) }));
+  const encoding = decoded.ok ? decoded.encoding : undefined;
   return db.transaction(async (client) => {
     const up = await client.query<{ id: number }>(
-      `INSERT INTO feed_upload (feed, source, content_type, lines, accepted, rejected, errors, payload) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING id`,
+      `INSERT INTO feed_upload (feed, source, content_type, lines, accepted, rejected, errors, payload, encoding)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id`,
       [
         feed,
         source,
-        format,
+        kind,
         parsed.lines,
         parsed.rows.length,
         parsed.lines - parsed.rows.length,
         JSON.stringify(errors.slice(0, 1000)),
         bytes,
+        encoding ?? null,
       ],
     );
     const uploadId = up.rows[0]!.id;
@@ -86,7 +135,8 @@ export async function storeFeed(
       accepted: parsed.rows.length,
       rejected: parsed.lines - parsed.rows.length,
       errors,
-      ...(parsed.fatal ? { fatal: parsed.fatal } : {}),
+      ...(encoding ? { encoding } : {}),
+      ...(parsed.fatal ? { fatal: printable(parsed.fatal) } : {}),
     };
     await audit?.(client, result);
     return result;
@@ -95,32 +145,42 @@ export async function storeFeed(
 
 /**
  * An HTTP upload: a Buffer (text/csv, or JSON sent as text) or a parsed JSON body. The format is
- * JSON when the content type says so or the text opens with '[' or '{', CSV otherwise.
+ * JSON when the content type says so or the text opens with '[' or '{', CSV otherwise. The
+ * encoding is `encoding` (the ?encoding= parameter) or the Content-Type's charset, else detected.
  */
 export async function receiveFeed(
   db: Database,
   feed: FeedName,
   body: unknown,
   contentType: string,
-  audit?: FeedAudit,
+  options: { encoding?: string; audit?: FeedAudit } = {},
 ): Promise<FeedResult> {
-  let payload: Buffer;
-  let format: 'csv' | 'json';
-  if (Buffer.isBuffer(body)) {
-    payload = body;
-    const head = body.subarray(0, 64).toString('utf8').trimStart();
-    format = contentType.includes('json') || head.startsWith('[') || head.startsWith('{') ? 'json' : 'csv';
-  } else if (body !== undefined && body !== null) {
-    payload = Buffer.from(JSON.stringify(body), 'utf8');
-    format = 'json';
-  } else throw badRequest(`Send the ${feed} rows as text/csv (header ${COLUMNS[feed].join(',')}) or application/json`);
-  return storeFeed(db, feed, payload, format, 'http', audit);
+  const charset = charsetOf(contentType);
+  const { encoding: query, audit } = options;
+  if (query !== undefined && charset !== undefined && (normalizeEncoding(query) ?? query) !== (normalizeEncoding(charset) ?? charset))
+    throw badRequest(`?encoding=${query} and the Content-Type's charset=${charset} disagree; name the encoding once`);
+  const declared = query ?? charset;
+  if (Buffer.isBuffer(body))
+    return storeFeed(db, feed, body, contentType.includes('json') ? 'json' : 'auto', { source: 'http', encoding: declared, audit });
+  if (body === undefined || body === null)
+    throw badRequest(`Send the ${feed} rows as text/csv (header ${COLUMNS[feed].join(',')}) or application/json`);
+  // A parsed JSON body was read as UTF-8 before it got here: another encoding cannot be honoured.
+  if (declared !== undefined && normalizeEncoding(declared) !== 'utf-8')
+    throw new HttpError(
+      415,
+      `application/json is read as UTF-8; send ${declared} text as text/plain; charset=${declared} (or convert it to UTF-8)`,
+      'not-supported',
+    );
+  const rows = Array.isArray(body) ? body : (body as { rows?: unknown }).rows;
+  if (Array.isArray(rows) && rows.length > MAX_FEED_ROWS)
+    throw tooLarge(`The upload holds ${rows.length} rows; one upload may hold at most ${MAX_FEED_ROWS}`);
+  return storeFeed(db, feed, Buffer.from(JSON.stringify(body), 'utf8'), 'json', { source: 'http', audit });
 }
 
 /** The last 100 uploads with their line counts and errors, newest first. */
 export async function listUploads(db: Database): Promise<FeedUploadList> {
   const r = await db.query<FeedUploadList['items'][number]>(
-    `SELECT id, feed, source, content_type AS "contentType", received_at AS "receivedAt", lines, accepted, rejected, errors
+    `SELECT id, feed, source, content_type AS "contentType", encoding, received_at AS "receivedAt", lines, accepted, rejected, errors
      FROM feed_upload ORDER BY id DESC LIMIT 100`,
   );
   return { items: r.rows };
