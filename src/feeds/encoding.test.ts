@@ -80,6 +80,27 @@ describe('bad characters and bounds in parsed feeds', () => {
     expect(r.errors).toEqual([{ line: 3, field: 'school_name', message: 'school_name contains a NUL character (U+0000) at character 2' }]);
   });
 
+  it('rejects a UTF-16 CSV line holding an unpaired surrogate', () => {
+    const utf16 = (t: string) => Buffer.from(t, 'utf16le');
+    const bytes = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      utf16(`${PHARM}\nP1,`),
+      Buffer.from([0x00, 0xd8]),
+      utf16(',2026-01-05,cold,1\nP2,药房,2026-01-05,cold,1\n'),
+    ]);
+    const d = decodeFeed(bytes);
+    expect(d).toMatchObject({ ok: true, encoding: 'utf-16le' });
+    const r = parseFeed('pharmacy-sales', d.ok ? d.text : '', 'csv', today);
+    expect(r.rows.map((x) => x.row.pharmacy_code)).toEqual(['P2']);
+    expect(r.errors).toEqual([
+      {
+        line: 2,
+        field: 'pharmacy_name',
+        message: 'pharmacy_name contains an unpaired surrogate (U+D800) at character 1, which is not valid Unicode',
+      },
+    ]);
+  });
+
   it('rejects JSON rows with unpaired surrogates, NULs, nested values or over-long names', () => {
     const row = { pharmacy_code: 'P1', pharmacy_name: '药房', date: '2026-01-01', category: 'cold', units: 3 };
     const r = parseFeed(
