@@ -12,6 +12,7 @@ import { loadDefinitions } from '../fhir/definitions.js';
 import { importNdjson, importBundle } from '../fhir/import.js';
 import { FhirRepository } from '../fhir/repository.js';
 import { FHIR_JSON, registerFhirRoutes } from '../fhir/rest.js';
+import { parseJsonBody } from '../fhir/limits.js';
 import { AuditLog } from '../fhir/audit.js';
 import { AuthService, requirePermission, type AuthUser } from '../platform/auth.js';
 import { UserBudget } from '../platform/user-budget.js';
@@ -25,7 +26,7 @@ import {
   runInQueryScope,
   type Database,
 } from '../platform/db.js';
-import { badRequest, HttpError } from '../platform/errors.js';
+import { HttpError } from '../platform/errors.js';
 import { z } from 'zod';
 import { describeRoute, installOpenApi, openApiDocumentWithLegacy, typed, validationMessage } from '../platform/openapi.js';
 import type { Bundle } from '@medplum/fhirtypes';
@@ -35,7 +36,7 @@ import type { YifangModule } from '../platform/module.js';
 import type { ModuleContext } from '../platform/module.js';
 import { ProcessorHub } from './processor-thread.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export interface ServerOptions {
   port?: number;
@@ -103,11 +104,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   await installOpenApi(app);
 
   // FHIR JSON bodies; NDJSON and HL7 stay raw streams/text for the modules that read them.
-  app.addContentTypeParser(['application/fhir+json', 'application/json'], { parseAs: 'string' }, (_req, body, done) => {
+  // Valid UTF-8, nested within FHIR_LIMITS.jsonDepth (checked on the text first), then parsed.
+  app.addContentTypeParser(['application/fhir+json', 'application/json'], { parseAs: 'buffer' }, (_req, body, done) => {
     try {
-      done(null, body === '' ? undefined : JSON.parse(body as string));
+      done(null, parseJsonBody(body as Buffer));
     } catch (err) {
-      done(badRequest(`Malformed JSON: ${(err as Error).message}`), undefined);
+      done(err as HttpError, undefined);
     }
   });
   app.addContentTypeParser(['application/x-ndjson', 'application/fhir+ndjson'], (_req, payload, done) => done(null, payload));
@@ -170,13 +172,31 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     void reply.code(e.status).type(FHIR_JSON).send(e.toOperationOutcome());
   });
 
-  // One user may not take the whole pool: requests beyond their budget wait briefly, then get 429.
-  const budget = new UserBudget({ concurrent: options.userConcurrency ?? 8, waitMs: 10_000 });
-  app.addHook('onResponse', async (req) => budget.release(req));
-  app.addHook('onRequestAbort', async (req) => budget.release(req));
+  // The pool is shared: a reserve of connections is kept for light requests (health, reads by id,
+  // login), so slow searches can never take them all; and one user may not take more than a
+  // share of the rest. Requests beyond either wait briefly, then get 503 / 429 with Retry-After.
+  const poolMax = (db.pool as unknown as { options: { max?: number } }).options.max ?? 10;
+  const reserve = Math.max(1, Math.ceil(poolMax / 4));
+  const heavyGate = new UserBudget({ concurrent: Math.max(1, poolMax - reserve), waitMs: 15_000, refusal: 'busy' });
+  const budget = new UserBudget({
+    concurrent: options.userConcurrency ?? Math.max(1, Math.floor(((poolMax - reserve) * 2) / 3)),
+    waitMs: 10_000,
+  });
+  const LIGHT = /^\/(healthz|auth\/|fhir\/metadata|fhir\/[A-Za-z]+\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?(\?|$))/;
+  const isHeavy = (req: FastifyRequest) => !LIGHT.test(req.url) && (req.url.startsWith('/fhir') || req.url.startsWith('/api/'));
+  const releaseAll = async (req: FastifyRequest) => {
+    budget.release(req);
+    heavyGate.release(req);
+  };
+  app.addHook('onResponse', releaseAll);
+  app.addHook('onRequestAbort', releaseAll);
   const authenticate = async (req: FastifyRequest): Promise<AuthUser> => {
     const user = await auth.authenticate(req.headers.authorization);
-    await budget.acquire(req, user.username);
+    if (isHeavy(req)) {
+      // The user's own share first, so one user's queue never holds the district's slots.
+      await budget.acquire(req, user.username);
+      await heavyGate.acquire(req, '*');
+    }
     return user;
   };
 

@@ -126,6 +126,46 @@ export function runInQueryScope<T>(scope: QueryScope, fn: () => T): T {
   return scopes.run(scope, fn);
 }
 
+/**
+ * Every connection taken from the pool, by any code path (`pool.query`, `pool.connect`, a
+ * transaction), is registered with the query scope of the request that took it while in use,
+ * so `scope.abort()` can cancel what it runs. The scope is the caller's, captured when it asks.
+ */
+function scopePool(pool: pg.Pool, canceller: () => Database['cancel']): void {
+  const connect = pool.connect.bind(pool) as (
+    cb?: (err: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void,
+  ) => unknown;
+  const register = (scope: QueryScope | undefined, client: pg.PoolClient | undefined): void => {
+    if (!scope || !client) return;
+    scope.canceller ??= canceller();
+    scope.clients.add(client);
+    const release = client.release.bind(client);
+    client.release = (err?: Error | boolean) => {
+      scope.clients.delete(client);
+      return release(err);
+    };
+  };
+  (pool as { connect: unknown }).connect = (
+    cb?: (err: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void,
+  ) => {
+    const scope = scopes.getStore();
+    if (scope?.aborted) {
+      const err = new RequestAborted();
+      if (cb) return void process.nextTick(() => cb(err));
+      return Promise.reject(err);
+    }
+    if (cb)
+      return connect((err, client, done) => {
+        register(scope, client);
+        cb(err, client, done && client ? (release?: unknown) => client.release(release as Error | undefined) : done);
+      });
+    return (connect() as Promise<pg.PoolClient>).then((client) => {
+      register(scope, client);
+      return client;
+    });
+  };
+}
+
 /** Keeps an error handler on every connection for its whole life: pg-pool removes its own on checkout. */
 function guardClients(pool: pg.Pool, label: string): void {
   let last = 0;
@@ -214,24 +254,16 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
 }
 
 function wrap(kind: EngineKind, pool: pg.Pool, copyFrom: Database['copyFrom'], dataDir?: string, onClose?: () => Promise<void>): Database {
-  /** A connection from the pool, registered with the request's scope (if any) while in use. */
+  /** A connection from the pool (registered with the request's scope by scopePool). */
   const checkout = async (): Promise<{ client: pg.PoolClient; done: (err?: unknown) => void }> => {
-    const scope = kind === 'postgres' ? scopes.getStore() : undefined;
-    if (scope?.aborted) throw new RequestAborted();
     const client = await pool.connect();
-    if (scope) {
-      scope.canceller ??= db.cancel;
-      scope.clients.add(client);
-    }
     return {
       client,
-      done: (err) => {
-        scope?.clients.delete(client);
-        // A connection that failed is destroyed, not handed to the next request.
-        client.release(err !== undefined && isConnectionError(err) ? (err as Error) : undefined);
-      },
+      // A connection that failed is destroyed, not handed to the next request.
+      done: (err) => client.release(err !== undefined && isConnectionError(err) ? (err as Error) : undefined),
     };
   };
+  if (kind === 'postgres') scopePool(pool, () => db.cancel);
   const db: Database = {
     kind,
     pool,
@@ -253,18 +285,8 @@ function wrap(kind: EngineKind, pool: pg.Pool, copyFrom: Database['copyFrom'], d
         done(failure);
       }
     },
-    async query(text, params) {
-      if (kind === 'pglite' || !scopes.getStore()) return pool.query(text, params as unknown[]);
-      const { client, done } = await checkout();
-      let failure: unknown;
-      try {
-        return await client.query(text, params as unknown[]);
-      } catch (err) {
-        failure = err;
-        throw err;
-      } finally {
-        done(failure);
-      }
+    query(text, params) {
+      return pool.query(text, params as unknown[]);
     },
     async close() {
       await pool.end();

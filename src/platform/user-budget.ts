@@ -16,7 +16,7 @@ export class UserBudget {
   private readonly queues = new Map<string, Waiter[]>();
   private readonly held = new WeakMap<object, string>();
 
-  constructor(private readonly limits: { concurrent: number; waitMs: number }) {}
+  constructor(private readonly limits: { concurrent: number; waitMs: number; refusal?: 'user' | 'busy' }) {}
 
   /** Takes a slot for the request (once per request; later calls for the same request are free). */
   async acquire(req: object, user: string): Promise<void> {
@@ -34,11 +34,18 @@ export class UserBudget {
         resolve,
         timer: setTimeout(() => {
           queue.splice(queue.indexOf(waiter), 1);
-          const e = new HttpError(
-            429,
-            `Too many requests at once for user '${user}' (at most ${this.limits.concurrent} in progress); try again shortly`,
-            'throttled',
-          );
+          const e =
+            this.limits.refusal === 'busy'
+              ? new HttpError(
+                  503,
+                  `The server is busy (${this.limits.concurrent} heavy requests in progress); try again shortly`,
+                  'transient',
+                )
+              : new HttpError(
+                  429,
+                  `Too many requests at once for user '${user}' (at most ${this.limits.concurrent} in progress); try again shortly`,
+                  'throttled',
+                );
           e.headers = { 'Retry-After': '2' };
           reject(e);
         }, this.limits.waitMs),
