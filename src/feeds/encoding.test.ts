@@ -195,6 +195,7 @@ describeEachStore('feed uploads: encodings and bounds', (server) => {
     expect(kept.rows[0]).toMatchObject({ encoding: null });
     // Disagreeing declarations and unknown encodings are refused before anything is stored.
     expect((await post('school-absenteeism', gbk, 'text/csv; charset=gbk', '?encoding=utf-8')).status).toBe(400);
+    expect((await post('school-absenteeism', '{"a":1}\n', 'application/x-ndjson')).status).toBe(415);
     const unknown = await post('school-absenteeism', gbk, 'text/csv; charset=klingon');
     expect(unknown.status).toBe(415);
     expect(((await unknown.json()) as Outcome).issue[0]!.diagnostics).toContain("unknown encoding 'klingon'");

@@ -164,6 +164,9 @@ export async function receiveFeed(
     return storeFeed(db, feed, body, contentType.includes('json') ? 'json' : 'auto', { source: 'http', encoding: declared, audit });
   if (body === undefined || body === null)
     throw badRequest(`Send the ${feed} rows as text/csv (header ${COLUMNS[feed].join(',')}) or application/json`);
+  // A stream (NDJSON and the like are passed through unread): not a feed format.
+  if (typeof (body as { pipe?: unknown }).pipe === 'function')
+    throw new HttpError(415, `Send the ${feed} rows as text/csv (header ${COLUMNS[feed].join(',')}) or application/json`, 'not-supported');
   // A parsed JSON body was read as UTF-8 before it got here: another encoding cannot be honoured.
   if (declared !== undefined && normalizeEncoding(declared) !== 'utf-8')
     throw new HttpError(
