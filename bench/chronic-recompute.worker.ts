@@ -5,8 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../src/platform/db.js';
-import { loadChronicConfig } from '../src/primary-care/chronic/context.js';
-import { recomputeAll, type RecomputePhases } from '../src/primary-care/chronic/store.js';
+import { loadChronicConfig, recomputeAll, type RecomputePhases } from '../src/primary-care/index.js';
 
 export interface RecomputeJob {
   databaseUrl: string;

@@ -20,10 +20,15 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { RecomputeDone, RecomputeJob } from './chronic-recompute.worker.js';
 import { prepareTemplates, startTestServer, storeKinds, type StoreKind } from '../src/app/test-stores.js';
-import { loadChronicConfig } from '../src/primary-care/chronic/context.js';
-import { recomputeAll, type RecomputePhases } from '../src/primary-care/chronic/store.js';
-import { computeIndicators, INDICATORS, parsePeriod } from '../src/primary-care/indicators/indicators.js';
-import { addDays } from '../src/primary-care/chronic/rules.js';
+import {
+  computeIndicators,
+  INDICATORS,
+  loadChronicConfig,
+  parsePeriod,
+  recomputeAll,
+  type RecomputePhases,
+} from '../src/primary-care/index.js';
+import { addDays } from '../src/shared/dates.js';
 import { percentile, printTable } from './table.js';
 
 function rng(seed: number) {

@@ -24,11 +24,18 @@ import type { Patient } from '@medplum/fhirtypes';
 import { loadDefinitions } from '../src/fhir/definitions.js';
 import { FhirRepository } from '../src/fhir/repository.js';
 import { makeIdNumber, RESIDENT_ID_SYSTEM } from '../src/shared/id-number.js';
-import { evaluateLinkage, fitWeights, linkageQualityColumns, loadSimulatedIdentities } from '../src/identity/evaluate.js';
-import { loadLinkageConfig, weightsOf } from '../src/identity/linkage.js';
-import { Mpi } from '../src/identity/mpi.js';
-import { PINYIN_GROUPS } from '../src/identity/pinyin-table.js';
-import { blockingKeys, toIdentityRecord } from '../src/identity/record.js';
+import {
+  blockingKeys,
+  evaluateLinkage,
+  fitWeights,
+  linkageQualityColumns,
+  loadLinkageConfig,
+  loadSimulatedIdentities,
+  Mpi,
+  PINYIN_GROUPS,
+  toIdentityRecord,
+  weightsOf,
+} from '../src/identity/index.js';
 import { openDatabase, type Database } from '../src/platform/db.js';
 import { migrateAll } from '../src/app/modules.js';
 import { simulate } from '../src/simulator/index.js';

@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { adt } from '../src/hl7v2/ingest-fixtures.js';
-import { encodeFrame, MllpDecoder } from '../src/hl7v2/mllp.js';
+import { encodeFrame, MllpDecoder } from '../src/hl7v2/index.js';
 import { startServer } from '../src/app/server.js';
 import { cpuPerUnit, cpuSnapshot } from './cpu.js';
 import { percentile, printTable } from './table.js';

@@ -6,8 +6,8 @@
  */
 import { CORE_MIGRATIONS } from '../fhir/migrations.js';
 import { feedsModule } from '../feeds/index.js';
-import hl7Module from '../hl7v2/module.js';
-import identityModule from '../identity/module.js';
+import { hl7Module } from '../hl7v2/index.js';
+import { identityModule } from '../identity/index.js';
 import { checkMigrationSources, migrate, type Migration, type MigrationSource } from '../platform/migrations.js';
 import type { Database } from '../platform/db.js';
 import type { YifangModule } from '../platform/module.js';

@@ -160,7 +160,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
       e = new HttpError(
         415,
-        `Unsupported Content-Type '${req.headers['content-type'] ?? ''}': send application/fhir+json`,
+        `Unsupported Content-Type '${req.headers['content-type'] ?? ''}' for ${req.method} ${req.routeOptions.url ?? req.url}: FHIR and /api routes take application/fhir+json or application/json; imports also take application/fhir+ndjson; feeds text/csv; HL7 x-application/hl7-v2+er7`,
         'not-supported',
       );
     else if (err.statusCode && err.statusCode < 500) e = new HttpError(err.statusCode, err.message, 'invalid');

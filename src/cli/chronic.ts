@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { loadConfig } from '../platform/config.js';
 import { openDatabase } from '../platform/db.js';
 import { migrateAll } from '../app/modules.js';
-import { loadChronicConfig, todayInChina } from '../primary-care/chronic/context.js';
-import { recomputeAll } from '../primary-care/chronic/store.js';
+import { loadChronicConfig, recomputeAll } from '../primary-care/index.js';
+import { todayInChina } from '../shared/dates.js';
 
 export function registerChronicCommands(program: Command): void {
   const chronic = program.command('chronic').description('Chronic-disease registries, follow-up schedules and indicators');
