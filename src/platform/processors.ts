@@ -143,7 +143,7 @@ export class ProcessorRunner implements ProcessorControl {
   private async follow(p: Processor): Promise<void> {
     let outageMs = 0;
     while (this.running) {
-      let worked = 0;
+      let worked: number;
       try {
         worked = await this.step(p);
         // Failed changes are looked at every couple of seconds, not on every step of a burst.

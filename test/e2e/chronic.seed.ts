@@ -7,6 +7,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import os from 'node:os';
 import { importPath } from '../../src/fhir/import.js';
+import { registeredResidents, residentsBornAfter } from '../../src/primary-care/index.js';
 import { addDays, todayInChina } from '../../src/shared/dates.js';
 import { simulate } from '../../src/simulator/index.js';
 import { preparedStore, type Seeder } from './fixture.js';
@@ -27,11 +28,8 @@ export const chronicDistrict = preparedStore('chronic-district', async (s: Seede
     fs.rmSync(simDir, { recursive: true, force: true });
   }
   await s.drain();
-  const child = await s.db.query<{ patient_id: string }>(
-    `SELECT patient_id FROM chronic_person WHERE birth_date > now() - interval '2 years' ORDER BY patient_id LIMIT 1`,
-  );
-  const htn = await s.db.query<{ patient_id: string }>(
-    `SELECT patient_id FROM chronic_registry WHERE disease = 'htn' ORDER BY next_due LIMIT 1`,
-  );
-  return { child: child.rows[0]!.patient_id, htnPatient: htn.rows[0]!.patient_id };
+  const today = todayInChina();
+  const [child] = await residentsBornAfter(s.db, `${+today.slice(0, 4) - 2}${today.slice(4)}`, 1);
+  const [htnPatient] = await registeredResidents(s.db, 'htn', 1);
+  return { child: child!, htnPatient: htnPatient! };
 });

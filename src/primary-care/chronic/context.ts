@@ -3,7 +3,6 @@ import { loadChronicRuleSets } from './rule-sets.js';
 import type { ChronicRuleSet } from './rules.js';
 import { loadSchedules, type Schedules } from '../immunization/schedule.js';
 import { loadEducationItems, type EducationItem } from '../care/education.js';
-import { todayInChina } from '../../shared/dates.js';
 
 export interface ChronicConfig {
   sets: ChronicRuleSet[];
@@ -14,6 +13,3 @@ export interface ChronicConfig {
 export function loadChronicConfig(): ChronicConfig {
   return { sets: loadChronicRuleSets(), schedules: loadSchedules(), education: loadEducationItems() };
 }
-
-/** @deprecated Import from src/shared/dates.ts (re-exported only until src/cli/chronic.ts switches). */
-export { todayInChina };

@@ -174,9 +174,6 @@ export interface FollowUpPlan {
   reasons: string[];
 }
 
-/** @deprecated Import from src/shared/dates.ts (re-exported only until bench/chronic.bench.ts switches). */
-export { addDays };
-
 /**
  * The follow-up decision of 国家基本公共卫生服务规范 第三版 (rules.md §3) after one visit:
  * emergency readings or symptoms → urgent referral now; controlled → routine interval; first
