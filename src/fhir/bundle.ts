@@ -9,6 +9,8 @@ import { badRequest, HttpError, notFound } from '../platform/errors.js';
 import type { Queryable } from '../platform/db.js';
 import type { FhirRepository, StoredResource, WriteOptions } from './repository.js';
 import { search } from './search.js';
+import { jsonDepthError, valueDepthExceeds } from './limits.js';
+import { assertReferencesExist } from './references.js';
 
 export interface BundleHooks {
   /** Called inside the transaction for each write, for auditing in the same transaction. */
@@ -20,6 +22,12 @@ export interface BundleHooks {
   find?: (client: Queryable, type: string, query: URLSearchParams, baseUrl: string) => Promise<Resource | undefined>;
   /** Replaces the create/update of one entry (default: FhirRepository.update). */
   write?: (client: Queryable, type: string, id: string, resource: Resource, options: WriteOptions) => Promise<StoredResource>;
+  /**
+   * Refuse local references to resources that neither exist nor are written by the Bundle (one
+   * query for the whole Bundle). processBundle (REST) checks unless this is false;
+   * processTransactionOn (HL7) only when it is true.
+   */
+  checkReferences?: boolean;
 }
 
 /** A conditional reference ("Organization?identifier=..."): resolved by a search, not an id. */
@@ -34,9 +42,22 @@ interface PlannedEntry {
 }
 
 function plan(entry: BundleEntry, index: number): PlannedEntry {
+  if (!entry || typeof entry !== 'object' || Array.isArray(entry)) throw badRequest(`Bundle.entry[${index}] must be an object`);
+  const request = entry.request as unknown;
+  if (request !== undefined && (!request || typeof request !== 'object' || Array.isArray(request)))
+    throw badRequest(`Bundle.entry[${index}].request must be an object`);
   const method = entry.request?.method;
   const url = entry.request?.url;
   if (!method || !url) throw badRequest(`Bundle.entry[${index}].request needs method and url`);
+  if (typeof method !== 'string' || typeof url !== 'string')
+    throw badRequest(`Bundle.entry[${index}].request method and url must be strings`);
+  const resource = entry.resource as unknown;
+  if (resource !== undefined && (!resource || typeof resource !== 'object' || Array.isArray(resource)))
+    throw badRequest(`Bundle.entry[${index}].resource must be a JSON object`);
+  for (const k of ['ifNoneExist', 'ifMatch'] as const) {
+    const v = entry.request?.[k] as unknown;
+    if (v !== undefined && typeof v !== 'string') throw badRequest(`Bundle.entry[${index}].request.${k} must be a string`);
+  }
   const [path, qs] = url.replace(/^\//, '').split('?');
   const [type, id] = (path ?? '').split('/');
   if (!type) throw badRequest(`Bundle.entry[${index}].request.url '${url}' names no resource type`);
@@ -68,9 +89,14 @@ export async function processBundle(repo: FhirRepository, input: unknown, baseUr
   const bundle = input as Bundle;
   if (!bundle || bundle.resourceType !== 'Bundle') throw badRequest('POST /fhir expects a Bundle of type transaction or batch');
   if (bundle.type !== 'transaction' && bundle.type !== 'batch') {
-    throw badRequest(`Bundle.type must be transaction or batch, not '${bundle.type ?? ''}'`);
+    throw badRequest(`Bundle.type must be transaction or batch, not '${String(bundle.type ?? '')}'`);
   }
+  // The recursive reference rewriting below walks only Bundles within the nesting limit (the
+  // HTTP parser checks bodies on their text; this covers callers in the process).
+  if (valueDepthExceeds(bundle)) throw jsonDepthError('The Bundle');
   const entries = bundle.entry ?? [];
+  if (!Array.isArray(entries)) throw badRequest('Bundle.entry must be an array');
+  hooks = { ...hooks, checkReferences: hooks.checkReferences ?? true };
   if (bundle.type === 'batch') {
     const out: BundleEntry[] = [];
     for (let i = 0; i < entries.length; i++) {
@@ -153,9 +179,26 @@ async function runEntries(
     }
   }
 
+  const rewritten = planned.map((p) => (p.entry.resource ? (rewriteReferences(p.entry.resource, ids) as Resource) : undefined));
+  if (hooks.checkReferences) {
+    // What the Bundle itself writes counts as existing; everything else in one query.
+    const known = new Set(ids.values());
+    for (const p of planned) if (p.id && p.method === 'PUT') known.add(`${p.type}/${p.id}`);
+    for (const [p, id] of preassigned) if (id) known.add(`${p.type}/${id}`);
+    await assertReferencesExist(
+      client,
+      rewritten.filter(
+        (r, i): r is Resource =>
+          !!r && ((planned[i]!.method === 'POST' && preassigned.get(planned[i]!) !== '') || planned[i]!.method === 'PUT'),
+      ),
+      known,
+    );
+  }
+
   const out: BundleEntry[] = [];
-  for (const p of planned) {
-    const resource = p.entry.resource ? (rewriteReferences(p.entry.resource, ids) as Resource) : undefined;
+  for (let i = 0; i < planned.length; i++) {
+    const p = planned[i]!;
+    const resource = rewritten[i];
     switch (p.method) {
       case 'POST': {
         const existing = (p as PlannedEntry & { existing?: Resource }).existing;

@@ -9,17 +9,26 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { corpus, prng, type Sample } from './test-corpus.js';
 import { loadDefinitions } from './definitions.js';
 import { assertValidResource, compileValidator, constraintCrossCheck, fastValidateResource, fastValidateStats } from './fast-validate.js';
+import { slowProfileIssues } from './profile-checks.js';
 
-/** medplum's verdict: its error issues ([] when valid). It may modify what it validates, so it gets a copy. */
+/**
+ * The reference verdict: medplum's error issues plus those of the schema walk for what medplum
+ * does not check (required bindings, reference targets, text PostgreSQL cannot store); [] when
+ * valid. medplum may modify what it validates, so it gets a copy.
+ */
 function medplum(resource: unknown): string[] {
+  const extra = slowProfileIssues(resource as Resource).map((i) => `${i.expression?.[0]}: ${i.details?.text}`);
   try {
     validateResource(structuredClone(resource) as Resource);
-    return [];
+    return extra;
   } catch (err) {
     if (err instanceof OperationOutcomeError) {
-      return (err.outcome.issue ?? []).filter((i) => i.severity === 'error').map((i) => `${i.expression?.[0]}: ${i.details?.text}`);
+      return [
+        ...(err.outcome.issue ?? []).filter((i) => i.severity === 'error').map((i) => `${i.expression?.[0]}: ${i.details?.text}`),
+        ...extra,
+      ];
     }
-    return [String(err)];
+    return [String(err), ...extra];
   }
 }
 
@@ -208,6 +217,34 @@ const PROBES: Record<string, Mutation> = {
   },
 };
 
+/** Required bindings, reference targets and unstorable text: the compiled checks against the schema walk. */
+const PROFILE_MUTATIONS: Record<string, Mutation> = {
+  'code outside its value set': (r, pick) => {
+    const leaves = explore(r).leaves.filter((l) => l.type === 'code' && typeof l.value === 'string');
+    if (!leaves.length) return undefined;
+    const l = pick(leaves);
+    const v = pick(['bogus', 'not-a-gender', 'FINAL', 'x-y']);
+    set(l, v);
+    return `code ${l.path} -> ${v}`;
+  },
+  'reference to another type': (r, pick) => {
+    const leaves = explore(r).leaves.filter((l) => String(l.path).endsWith('.reference') && typeof l.value === 'string');
+    if (!leaves.length) return undefined;
+    const l = pick(leaves);
+    const v = `${pick(['Observation', 'Basic', 'Library', 'Patient', 'Substance'])}/x1`;
+    set(l, v);
+    return `reference ${l.path} -> ${v}`;
+  },
+  'unstorable text': (r, pick) => {
+    const leaves = explore(r).leaves.filter((l) => typeof l.value === 'string');
+    if (!leaves.length) return undefined;
+    const l = pick(leaves);
+    const v = String(l.value) + pick(['\u0000', '\ud800', '\udfff', '\ud83d']);
+    set(l, v);
+    return `text ${l.path} -> ${JSON.stringify(v)}`;
+  },
+};
+
 /**
  * Where the fast validator is stricter than medplum on purpose (see fast-validate.ts): the issue
  * texts it uses for those cases.
@@ -299,6 +336,14 @@ describe('compiled validation', () => {
     console.info(`[fast-validate] ${done} probes: ${JSON.stringify(counts)}`);
     expect(refOnly).toEqual([]);
     expect(fastOnly.filter((f) => !DOCUMENTED_STRICTER.some((re) => re.test(f.text))).map((f) => f.line)).toEqual([]);
+  });
+
+  it('agrees with the schema walk on required bindings, reference targets and unstorable text', () => {
+    const { counts, refOnly, fastOnly, done } = mutate(samples, PROFILE_MUTATIONS, 1500, 13);
+    console.info(`[fast-validate] ${done} profile mutations: ${JSON.stringify(counts)}`);
+    expect(refOnly).toEqual([]);
+    expect(fastOnly.map((f) => f.line)).toEqual([]);
+    for (const kind of Object.keys(PROFILE_MUTATIONS)) expect(counts[kind]?.['both reject'] ?? 0, kind).toBeGreaterThan(100);
   });
 
   it('reports issues the way medplum does', () => {

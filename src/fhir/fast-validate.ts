@@ -65,7 +65,18 @@ import {
   type TypedValue,
 } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { loadDefinitions } from './definitions.js';
+import { getTypeDef, loadDefinitions } from './definitions.js';
+import { FHIR_LIMITS, textProblem, valueDepthExceeds } from './limits.js';
+import { slowProfileIssues } from './profile-checks.js';
+import {
+  codeProblem,
+  codeableProblem,
+  codingProblem,
+  referenceProblem,
+  referenceTargets,
+  requiredCodes,
+  type RequiredCodes,
+} from './terminology.js';
 
 type Schema = NonNullable<ReturnType<typeof tryGetDataType>>;
 type SchemaElement = Schema['elements'][string];
@@ -98,6 +109,10 @@ interface Candidate {
   check?: PrimitiveCheck;
   /** For datatypes: the compiled table, resolved on first use (null: unknown type). */
   table?: TypeTable | null;
+  /** Required value-set binding of a Coding or CodeableConcept element. */
+  bind?: RequiredCodes;
+  /** Resource types a Reference element may point at. */
+  targets?: Set<string>;
 }
 
 interface Element {
@@ -181,6 +196,7 @@ function buildElement(key: string, se: SchemaElement): Element {
   const last = se.path.substring(se.path.lastIndexOf('.') + 1);
   const seen = new Set<string>();
   const cands: Candidate[] = [];
+  const required = requiredCodes(se.binding);
   types.forEach((t) => {
     const prop = last.replace('[x]', capitalize(t.code));
     // medplum takes the first type whose property is present; a repeated spelling is unreachable.
@@ -188,7 +204,14 @@ function buildElement(key: string, se: SchemaElement): Element {
     seen.add(prop);
     const code = t.code === 'Element' || t.code === 'BackboneElement' ? types[0]!.code : t.code;
     const kind = code === 'Resource' ? 'resource' : isPrimitiveType(code) ? 'primitive' : 'complex';
-    cands.push({ prop, ext: '_' + prop, code, kind, check: kind === 'primitive' ? primitiveCheck(code) : undefined });
+    const cand: Candidate = { prop, ext: '_' + prop, code, kind, check: kind === 'primitive' ? primitiveCheck(code) : undefined };
+    if (required) {
+      if (kind === 'primitive' && (fhirTypeToJsType as Record<string, string | undefined>)[code] === 'string')
+        cand.check = boundCheck(cand.check!, required);
+      else if (code === 'Coding' || code === 'CodeableConcept') cand.bind = required;
+    }
+    if (code === 'Reference') cand.targets = referenceTargets(t.targetProfile);
+    cands.push(cand);
   });
   return {
     key,
@@ -220,6 +243,8 @@ function primitiveCheck(code: string): PrimitiveCheck {
     const regex = validationRegexes[code];
     check = (v) => {
       if (typeof v !== 'string') return jsonTypeProblem(jsType, v);
+      const unstorable = textProblem(v);
+      if (unstorable) return ['value', unstorable];
       if (!NON_WHITESPACE.test(v)) return ['value', 'String must contain non-whitespace content'];
       if (v.length > MAX_STRING) return ['value', 'String cannot be larger than 1 MB'];
       if (regex && !regex.test(v)) return ['value', `Invalid ${code} format`];
@@ -240,6 +265,16 @@ function primitiveCheck(code: string): PrimitiveCheck {
   }
   primitiveChecks.set(code, check);
   return check;
+}
+
+/** A string primitive's check with its required value set (a code must be one of its codes). */
+function boundCheck(base: PrimitiveCheck, required: RequiredCodes): PrimitiveCheck {
+  return (v) => {
+    const problem = base(v);
+    if (problem) return problem;
+    const text = codeProblem(required, v);
+    return text ? ['code-invalid', text] : undefined;
+  };
 }
 
 function jsonTypeProblem(expected: string, v: Json): Problem {
@@ -265,6 +300,8 @@ interface Ctx {
   /** Resources being visited, innermost last (FHIRPath %resource). */
   resources: Resource[];
   root: TypedValue;
+  /** Objects entered (datatypes, backbone elements, resources): bounded by FHIR_LIMITS.jsonDepth. */
+  depth: number;
 }
 
 /** medplum's isEmpty for JSON values: undefined, null, '', [] and {} are empty. */
@@ -283,7 +320,9 @@ function validateObject(obj: Json, table: TypeTable, path: string, ctx: Ctx): vo
     const info = table.keys.get(key);
     if (info === undefined) {
       if (key === 'resourceType' && table.isResource) continue;
-      ctx.issues.push(structure(`${path}.${key}`, `Invalid additional property "${key}"`));
+      const unstorable = textProblem(key);
+      if (unstorable) ctx.issues.push(issue('value', `${path} (property name ${JSON.stringify(key)})`, unstorable));
+      else ctx.issues.push(structure(`${path}.${key}`, `Invalid additional property "${key}"`));
       continue;
     }
     // A value and its `_x` sibling are handled together, from the value's key.
@@ -414,9 +453,11 @@ function validateItem(item: Json, el: Element, cand: Candidate, path: string, ct
       return;
     }
     if (el.checks.length) runChecks(el.checks, item, rt, table, path, ctx);
+    if (!enter(ctx, path)) return;
     ctx.resources.push(item);
     validateObject(item, table, path, ctx);
     ctx.resources.pop();
+    ctx.depth--;
     return;
   }
   let table = cand.table;
@@ -430,7 +471,27 @@ function validateItem(item: Json, el: Element, cand: Candidate, path: string, ct
     ctx.issues.push(structure(path, 'Invalid empty non-primitive value'));
     return;
   }
+  if (!enter(ctx, path)) return;
   validateObject(item, table, path, ctx);
+  ctx.depth--;
+  if (cand.bind) {
+    const problem = cand.code === 'Coding' ? codingProblem(cand.bind, item) : codeableProblem(cand.bind, item);
+    if (problem) ctx.issues.push(issue('code-invalid', path, problem));
+  }
+  if (cand.targets) {
+    const problem = referenceProblem(cand.targets, item, isResourceType);
+    if (problem) ctx.issues.push(issue('value', path, problem));
+  }
+}
+
+const isResourceType = (t: string): boolean => getTypeDef(t) !== undefined;
+
+/** One level deeper; false (with an issue) past the nesting limit, so the walk stays shallow. */
+function enter(ctx: Ctx, path: string): boolean {
+  if (++ctx.depth <= FHIR_LIMITS.jsonDepth) return true;
+  ctx.depth--;
+  ctx.issues.push(structure(path, `Nested deeper than the limit of ${FHIR_LIMITS.jsonDepth} levels`));
+  return false;
 }
 
 /** An element with a `_x` primitive-extension sibling (FHIR JSON §2.6.2). */
@@ -1019,7 +1080,7 @@ export function compileValidator(type: string): (resource: Resource) => Issue[] 
 function validateRoot(resource: Resource, table: TypeTable): Issue[] {
   // toTypedValue types an object with a numeric `value` as a Quantity; leave that oddity to medplum.
   if (typeof (resource as { value?: unknown }).value === 'number') return medplumIssues(resource);
-  const ctx: Ctx = { issues: [], resources: [resource], root: { type: table.name, value: resource } };
+  const ctx: Ctx = { issues: [], resources: [resource], root: { type: table.name, value: resource }, depth: 1 };
   try {
     if (table.rootChecks.length) runChecks(table.rootChecks, resource, table.name, table, table.path, ctx);
     validateObject(resource, table, table.path, ctx);
@@ -1032,13 +1093,19 @@ function validateRoot(resource: Resource, table: TypeTable): Issue[] {
 
 function medplumIssues(resource: Resource): Issue[] {
   fastValidateStats.fallbacks++;
+  // medplum's walkers are recursive: only a resource within the nesting limit reaches them.
+  if (valueDepthExceeds(resource))
+    return [structure(resource.resourceType, `Nested deeper than the limit of ${FHIR_LIMITS.jsonDepth} levels`)];
+  // What medplum does not check (text PostgreSQL cannot store, required bindings, reference
+  // targets) is checked by walking the schema, with the same tables as the compiled walk.
+  const extra = slowProfileIssues(resource);
   try {
     validateResource(resource);
-    return [];
+    return extra;
   } catch (err) {
     if (err instanceof OperationOutcomeError)
-      return (err.outcome.issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal');
-    return [issue('processing', resource.resourceType, (err as Error).message)];
+      return [...(err.outcome.issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal'), ...extra];
+    return [issue('processing', resource.resourceType, (err as Error).message), ...extra];
   }
 }
 

@@ -17,6 +17,7 @@ import { prepareBulkRow, writeBulkRows, type BulkRow } from './bulk-write.js';
 import { CONDITIONAL_REFERENCE, findOne } from './bundle.js';
 import { preparePool, type PreparedChunk } from './prepare-pool.js';
 import { validateFhirResource } from './validate.js';
+import { FHIR_LIMITS, jsonDepthExceeded, valueDepthExceeds } from './limits.js';
 
 export interface ImportError {
   file: string;
@@ -72,6 +73,8 @@ class SerialWrites {
 
 /** One NDJSON line, parsed, validated and encoded for the bulk path (throws what is wrong with it). */
 export function prepareNdjsonLine(line: string, lastUpdated: string): BulkRow {
+  // Checked on the text, before JSON.parse builds a structure the walkers after it would recurse into.
+  if (jsonDepthExceeded(line) >= 0) throw new Error(depthMessage);
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);
@@ -83,8 +86,11 @@ export function prepareNdjsonLine(line: string, lastUpdated: string): BulkRow {
   return prepareBulkRow(r, lastUpdated);
 }
 
+const depthMessage = `nests arrays/objects deeper than the limit of ${FHIR_LIMITS.jsonDepth} levels`;
+
 /** A Bundle file's text, parsed (throws what is wrong with it). */
 export function parseBundleText(text: string): Bundle {
+  if (jsonDepthExceeded(text) >= 0) throw new Error(depthMessage);
   let bundle: Bundle;
   try {
     bundle = JSON.parse(text) as Bundle;
@@ -230,10 +236,18 @@ interface PreparedBundle {
  */
 export async function prepareBundle(bundle: Bundle, file: string, yieldEvery = 0, owned = false): Promise<PreparedBundle> {
   if (bundle?.resourceType !== 'Bundle') throw new HttpError(400, `${file}: not a Bundle`);
+  // A Bundle parsed here was checked on its text; one handed over as a value is checked here.
+  if (!owned && valueDepthExceeds(bundle)) throw new HttpError(400, `${file}: ${depthMessage}`);
+  if (bundle.entry !== undefined && !Array.isArray(bundle.entry)) throw new HttpError(400, `${file}: Bundle.entry must be an array`);
   const ids = new Map<string, string>();
   const pending: PreparedBundle['pending'] = [];
   for (const e of bundle.entry ?? []) {
+    if (!e || typeof e !== 'object' || Array.isArray(e)) throw new HttpError(400, `${file}: a Bundle entry must be an object`);
     if (!e.resource) continue;
+    if (typeof e.resource !== 'object' || Array.isArray(e.resource))
+      throw new HttpError(400, `${file}: a Bundle entry's resource must be an object`);
+    if (e.fullUrl !== undefined && typeof e.fullUrl !== 'string')
+      throw new HttpError(400, `${file}: Bundle.entry.fullUrl must be a string`);
     const id = e.resource.id ?? e.fullUrl?.replace(/^urn:uuid:/, '') ?? newResourceId();
     const resource = owned ? Object.assign(e.resource, { id }) : ({ ...e.resource, id } as Resource);
     pending.push({ resource, fullUrl: e.fullUrl, ifNoneExist: e.request?.ifNoneExist });

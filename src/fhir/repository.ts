@@ -13,6 +13,7 @@ import { currentContentSql, prefixIndexedParams, prefixKeys } from './schema.js'
 import { paramColumns, patientCompartments } from './extract.js';
 import { fastExtractSearchValues } from './fast-extract.js';
 import { assertResourceType, validateFhirResource } from './validate.js';
+import { assertReferencesExist } from './references.js';
 
 export interface StoredResource {
   resource: Resource;
@@ -181,6 +182,8 @@ export interface WriteOptions {
   ifMatch?: string;
   /** Time to stamp; defaults to now. */
   now?: string;
+  /** Refuse local references to resources that do not exist (one query per write). */
+  checkReferences?: boolean;
 }
 
 export class FhirRepository {
@@ -195,8 +198,14 @@ export class FhirRepository {
     } as Resource;
   }
 
-  async create(input: unknown, client: Queryable = this.db.pool, expectedType?: string): Promise<Resource> {
+  async create(
+    input: unknown,
+    client: Queryable = this.db.pool,
+    expectedType?: string,
+    options: Pick<WriteOptions, 'checkReferences'> = {},
+  ): Promise<Resource> {
     const resource = validateFhirResource(input, expectedType);
+    if (options.checkReferences) await assertReferencesExist(client, [resource]);
     const stored = this.stamp({ ...resource, id: newResourceId() } as Resource, undefined);
     await writeRows(client, [prepareRow(stored)]);
     return stored;
@@ -213,6 +222,7 @@ export class FhirRepository {
     assertValidId(id);
     const resource = validateFhirResource(input, type);
     if (resource.id && resource.id !== id) throw badRequest(`Resource id '${resource.id}' does not match the URL id '${id}'`);
+    if (options.checkReferences) await assertReferencesExist(client, [resource], new Set([`${type}/${id}`]));
     const def = getTypeDef(type)!;
     const current = await client.query<{ version_id: number }>(`SELECT version_id FROM ${def.table} WHERE id = $1 FOR UPDATE`, [id]);
     const previous = current.rows[0]?.version_id ?? (await this.lastHistoryVersion(client, type, id));

@@ -5,7 +5,7 @@
 import { newResourceId } from './ids.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import { requirePermission, type AuthUser, type Permission } from '../platform/auth.js';
+import { hasPermission, requirePermission, type AuthUser, type Permission } from '../platform/auth.js';
 import type { AuditAction, AuditLog } from './audit.js';
 import { badRequest, HttpError } from '../platform/errors.js';
 import { processBundle, findOne } from './bundle.js';
@@ -88,6 +88,7 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
     const user = await guard(req, 'fhir:write');
     const written: string[] = [];
     const result = await processBundle(repo, req.body, baseUrlOf(req), {
+      checkReferences: checkReferences(req, user),
       onWrite: async (client, action, reference) => {
         written.push(reference);
         if (written.length === 1) void client;
@@ -151,7 +152,7 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
       if (existing) return sendResource(reply, 200, existing);
     }
     const created = await audited(req, user, 'C', 'create', async (client) => {
-      const r = await repo.create(req.body, client, type);
+      const r = await repo.create(req.body, client, type, { checkReferences: checkReferences(req, user) });
       return { result: r, entity: `${type}/${r.id}` };
     });
     reply.header('Location', `${baseUrlOf(req)}/${type}/${created.id}/_history/${created.meta?.versionId}`);
@@ -169,7 +170,7 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
     const body = req.body as Resource;
     const id = existing?.id ?? (body?.id as string | undefined) ?? newResourceId();
     const { resource, created } = await audited(req, user, existing ? 'U' : 'C', existing ? 'update' : 'create', async (client) => {
-      const r = await repo.update(type, id, { ...body, id }, {}, client);
+      const r = await repo.update(type, id, { ...body, id }, { checkReferences: checkReferences(req, user) }, client);
       return { result: r, entity: `${type}/${id}` };
     });
     return sendResource(reply, created ? 201 : 200, resource);
@@ -210,7 +211,7 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
     const user = await guard(req, 'fhir:write');
     const ifMatch = typeof req.headers['if-match'] === 'string' ? req.headers['if-match'] : undefined;
     const { resource, created } = await audited(req, user, 'U', 'update', async (client) => ({
-      result: await repo.update(type, id, req.body, { ifMatch }, client),
+      result: await repo.update(type, id, req.body, { ifMatch, checkReferences: checkReferences(req, user) }, client),
       entity: `${type}/${id}`,
     }));
     return sendResource(reply, created ? 201 : 200, resource);
@@ -248,6 +249,15 @@ function historyParams(req: FastifyRequest): { count: number; since?: string; of
   if (!Number.isInteger(offset) || offset < 0) throw badRequest('_offset must be a non-negative integer');
   if (q._since !== undefined && Number.isNaN(Date.parse(q._since))) throw badRequest(`_since '${q._since}' is not a valid instant`);
   return { count, offset, ...(q._since ? { since: q._since } : {}) };
+}
+
+/**
+ * Whether a write's local references must point at stored resources (the default). A loader with
+ * the import permission whose resources arrive out of order may turn it off per request with
+ * `X-Check-References: false`, as bulk import does.
+ */
+function checkReferences(req: FastifyRequest, user: AuthUser): boolean {
+  return !(req.headers['x-check-references'] === 'false' && hasPermission(user, 'import'));
 }
 
 /** Purpose of use, stated for investigation access (X-Purpose-Of-Use header). */

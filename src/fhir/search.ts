@@ -9,9 +9,10 @@ import type { Queryable } from '../platform/db.js';
 import { assertResourceType } from './validate.js';
 import { fastExtractSearchValues } from './fast-extract.js';
 import { currentContentSql, PREFIX_INDEXED_STRING_PARAMS, PREFIX_KEY_MAX } from './schema.js';
+import { assertOrValues, assertSearchBounds, FHIR_LIMITS, tooCostly } from './limits.js';
 
 export const DEFAULT_COUNT = 20;
-export const MAX_COUNT = 1000;
+export const MAX_COUNT = FHIR_LIMITS.searchCount;
 /** Totals are exact up to this many matches; beyond it Bundle.total is omitted (counting is a scan). */
 const TOTAL_CAP = 10_000;
 
@@ -52,6 +53,13 @@ function splitEscaped(value: string, sep: string): string[] {
   }
   out.push(cur);
   return out;
+}
+
+/** The comma-separated OR values of a parameter, at most FHIR_LIMITS.searchOrValues of them. */
+function orValues(name: string, value: string): string[] {
+  const values = splitEscaped(value, ',');
+  assertOrValues(name, values.length);
+  return values;
 }
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => '\\' + c);
@@ -191,12 +199,12 @@ function parseName(name: string): ParsedName {
 function paramCondition(sql: Sql, def: ResourceTypeDef, alias: string, name: string, value: string, depth = 0): string {
   const { code, modifier, chain } = parseName(name);
   if (code === '_id') {
-    return `${alias}.id = ANY(${sql.bind(splitEscaped(value, ','))}::text[])`;
+    return `${alias}.id = ANY(${sql.bind(orValues(name, value))}::text[])`;
   }
   if (code === '_lastUpdated') {
     return (
       '(' +
-      splitEscaped(value, ',')
+      orValues(name, value)
         .map((v) => dateCondition(sql, `${alias}.last_updated`, `${alias}.last_updated`, v, code))
         .join(' OR ') +
       ')'
@@ -207,7 +215,8 @@ function paramCondition(sql: Sql, def: ResourceTypeDef, alias: string, name: str
 
   if (chain) {
     if (p.kind !== 'reference') throw badRequest(`Chained search needs a reference parameter; '${code}' is ${p.kind}`);
-    if (depth > 1) throw badRequest('Chains deeper than two levels are not supported');
+    if (depth >= FHIR_LIMITS.chainDepth)
+      throw tooCostly(`Chained parameter '${name}' goes deeper than the limit of ${FHIR_LIMITS.chainDepth} levels`);
     const targetType = modifier ?? (p.targets.length === 1 ? p.targets[0] : p.targets.includes('Patient') ? 'Patient' : undefined);
     if (!targetType) throw badRequest(`Chained parameter '${name}' needs a target type, e.g. ${code}:Patient.${chain}`);
     const target = getTypeDef(targetType);
@@ -227,7 +236,7 @@ function paramCondition(sql: Sql, def: ResourceTypeDef, alias: string, name: str
   if (p.kind === 'composite') {
     // Each OR-value is "a$b"; it matches when every component matches (components are taken
     // from the same resource, which is exact for single-valued Observation code/value pairs).
-    const ors = splitEscaped(value, ',').map((v) => {
+    const ors = orValues(name, value).map((v) => {
       const parts = splitEscaped(v, '$');
       if (parts.length !== p.components.length) {
         throw badRequest(`Composite parameter '${code}' needs ${p.components.length} '$'-separated parts`);
@@ -247,7 +256,7 @@ function paramCondition(sql: Sql, def: ResourceTypeDef, alias: string, name: str
     throw badRequest(`Modifier ':${modifier}' is not supported on '${code}'`);
   }
   const column = `${alias}.${p.column}`;
-  const ors = splitEscaped(value, ',').map((v) => {
+  const ors = orValues(name, value).map((v) => {
     switch (p.kind) {
       case 'string':
         return stringCondition(
@@ -313,6 +322,7 @@ export interface SearchResult {
 
 export async function search(client: Queryable, type: string, query: SearchQuery, baseUrl: string): Promise<SearchResult> {
   assertResourceType(type);
+  assertSearchBounds(query.params);
   const def = getTypeDef(type)!;
   const sql = new Sql();
   const where: string[] = [];
@@ -322,13 +332,15 @@ export async function search(client: Queryable, type: string, query: SearchQuery
   let summaryCount = false;
   const includes: string[] = [];
   const revincludes: string[] = [];
+  const iterate: { spec: string; rev: boolean }[] = [];
 
   for (const [name, value] of query.params) {
     switch (name) {
       case '_count': {
         const n = Number(value);
         if (!Number.isInteger(n) || n < 0) throw badRequest(`_count must be a non-negative integer, not '${value}'`);
-        count = Math.min(n, MAX_COUNT);
+        if (n > MAX_COUNT) throw tooCostly(`_count=${value} is above the limit of ${MAX_COUNT} per page; page with _offset`);
+        count = n;
         continue;
       }
       case '_offset': {
@@ -338,7 +350,7 @@ export async function search(client: Queryable, type: string, query: SearchQuery
         continue;
       }
       case '_sort':
-        sort = value.split(',').filter(Boolean);
+        sort = orValues(name, value).filter(Boolean);
         continue;
       case '_summary':
         if (value === 'count') summaryCount = true;
@@ -348,6 +360,11 @@ export async function search(client: Queryable, type: string, query: SearchQuery
         continue;
       case '_revinclude':
         revincludes.push(value);
+        continue;
+      case '_include:iterate':
+      case '_revinclude:iterate':
+        if (!getTypeDef(value.split(':')[0] ?? '')) throw badRequest(`${name} '${value}': unknown resource type '${value.split(':')[0]}'`);
+        iterate.push({ spec: value, rev: name.startsWith('_rev') });
         continue;
     }
     if (RESULT_PARAMS.has(name)) continue;
@@ -395,6 +412,34 @@ export async function search(client: Queryable, type: string, query: SearchQuery
       seen.add(key);
       entries.push({ fullUrl: `${baseUrl}/${key}`, resource: r, search: { mode: 'include' } });
     }
+  }
+  // _include:iterate / _revinclude:iterate follow the resources each round added, for at most
+  // FHIR_LIMITS.includeIterations rounds (a loop such as Patient:link:Patient ends there).
+  let added = entries.slice(matches.length).map((e) => e.resource!);
+  if (iterate.length) added = [...matches, ...added];
+  for (let round = 0; iterate.length && added.length && round < FHIR_LIMITS.includeIterations; round++) {
+    const next: Resource[] = [];
+    for (const { spec, rev } of iterate) {
+      const [srcType] = spec.split(':');
+      const srcDef = getTypeDef(srcType ?? '');
+      if (!srcDef && !rev) throw badRequest(`_include:iterate '${spec}': unknown resource type '${srcType}'`);
+      const found = rev
+        ? await resolveRevIncludes(client, spec, added)
+        : await resolveIncludes(
+            client,
+            srcDef!,
+            spec,
+            added.filter((r) => r.resourceType === srcDef!.type),
+          );
+      for (const r of found) {
+        const key = `${r.resourceType}/${r.id}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        next.push(r);
+        entries.push({ fullUrl: `${baseUrl}/${key}`, resource: r, search: { mode: 'include' } });
+      }
+    }
+    added = next;
   }
 
   const link = [{ relation: 'self', url: selfUrl }];
