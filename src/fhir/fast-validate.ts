@@ -32,6 +32,14 @@
  *   FHIRPath evaluator, which also evaluates every other constraint (those occur in rarely used
  *   resource types), with the same %resource / %rootResource / %context variables.
  *
+ * Beyond medplum (the schema walk in profile-checks.ts makes the same checks on the slow path, and
+ * the two are tested for the same verdicts):
+ * - required value-set bindings (terminology.ts): a `code` outside its value set, a Coding (or a
+ *   CodeableConcept's coding) of the value set's system with a code outside it;
+ * - reference target types: `Reference(Patient|Group)` pointing at `Observation/x`;
+ * - text PostgreSQL cannot store: NUL and unpaired surrogates in any string or property name;
+ * - nesting deeper than FHIR_LIMITS.jsonDepth (limits.ts), so the recursive walk stays shallow.
+ *
  * Deliberately stricter than medplum, where medplum accepts malformed JSON:
  * - a number or boolean where a datatype or backbone element is expected (medplum finds no
  *   properties in it and accepts it);
