@@ -433,10 +433,10 @@ add({
   channel: 'transaction',
   body: transaction([
     patient('txok'),
-    observation({ subject: { reference: 'Patient/nope2' }, performer: [{ reference: 'Practitioner/nope3' }] }),
+    observation({ subject: { reference: 'Patient/nope2' }, performer: [{ reference: 'Patient/nope3' }] }),
   ]),
   status: R400,
-  mentions: /Patient\/nope2 does not exist.*Practitioner\/nope3 does not exist/,
+  mentions: /Patient\/nope2 does not exist.*Patient\/nope3 does not exist/,
   marker: 'txok',
 });
 add({

@@ -5,6 +5,8 @@
  * (another server's URL), urn:uuid and conditional references are not local and are left alone,
  * as are references to resources the same request writes (`known`).
  *
+ * References to master data (MASTER_DATA_TYPES) are not checked for existence.
+ *
  * Who checks (per source): REST create/update/conditional update and transaction/batch Bundles
  * do by default; bulk import does not (its files arrive in any order); HL7 transactions
  * (processTransactionOn) only when asked.
@@ -13,6 +15,28 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../platform/db.js';
 import { badRequest } from '../platform/errors.js';
 import { getTypeDef } from './definitions.js';
+
+/**
+ * Master data: organisations, practitioners, places, households and products are registered by
+ * the district (or arrive later from their own source) and clinical records cite them first.
+ * Refusing a visit because its hospital's Organization is not registered yet would lose the
+ * visit, so references to these types are not required to exist; references between clinical
+ * records (Patient, Encounter, Observation, …) are.
+ */
+export const MASTER_DATA_TYPES: ReadonlySet<string> = new Set([
+  'Organization',
+  'OrganizationAffiliation',
+  'Practitioner',
+  'PractitionerRole',
+  'Location',
+  'HealthcareService',
+  'Group',
+  'CareTeam',
+  'Device',
+  'Endpoint',
+  'Medication',
+  'Substance',
+]);
 
 const LOCAL = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 
@@ -57,7 +81,7 @@ export async function assertReferencesExist(client: Queryable, resources: Resour
   for (const r of resources) localReferences(r, String(r?.resourceType ?? 'Resource'), refs);
   const wanted = new Map<string, Set<string>>();
   for (const ref of refs) {
-    if (known.has(`${ref.type}/${ref.id}`)) continue;
+    if (known.has(`${ref.type}/${ref.id}`) || MASTER_DATA_TYPES.has(ref.type)) continue;
     let ids = wanted.get(ref.type);
     if (!ids) wanted.set(ref.type, (ids = new Set()));
     ids.add(ref.id);
@@ -72,7 +96,9 @@ export async function assertReferencesExist(client: Queryable, resources: Resour
   }
   const found = await client.query<{ t: string; id: string }>(parts.join(' UNION ALL '), args);
   const present = new Set(found.rows.map((r) => `${r.t}/${r.id}`));
-  const missing = refs.filter((r) => !known.has(`${r.type}/${r.id}`) && !present.has(`${r.type}/${r.id}`));
+  const missing = refs.filter(
+    (r) => !known.has(`${r.type}/${r.id}`) && !MASTER_DATA_TYPES.has(r.type) && !present.has(`${r.type}/${r.id}`),
+  );
   if (missing.length) {
     const list = missing.slice(0, 10).map((r) => `${r.path}: ${r.type}/${r.id} does not exist`);
     throw badRequest(list.join('; ') + (missing.length > 10 ? `; and ${missing.length - 10} more` : ''));

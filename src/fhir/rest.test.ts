@@ -18,6 +18,27 @@ function withoutServerFields(r: Resource): Record<string, unknown> {
 }
 
 describeEachStore('FHIR REST API', (server) => {
+  it('keeps a visit that cites unregistered master data, and refuses one whose patient does not exist', async () => {
+    const patient = await server().api('/fhir/Patient', { method: 'POST', body: JSON.stringify({ resourceType: 'Patient', gender: 'male' }) });
+    const { id } = (await patient.json()) as { id: string };
+    const visit = (subject: string) =>
+      server().api('/fhir/Encounter', {
+        method: 'POST',
+        body: JSON.stringify({
+          resourceType: 'Encounter',
+          status: 'finished',
+          class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+          subject: { reference: subject },
+          serviceProvider: { reference: 'Organization/not-registered-yet' },
+          participant: [{ individual: { reference: 'Practitioner/not-registered-yet' } }],
+        }),
+      });
+    expect((await visit(`Patient/${id}`)).status).toBe(201);
+    const refused = await visit('Patient/nobody-here');
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(await refused.json())).toMatch(/Encounter\.subject: Patient\/nobody-here does not exist/);
+  });
+
   it('serves the CapabilityStatement without a token', async () => {
     const res = await fetch(`${server().url}/fhir/metadata`);
     expect(res.status).toBe(200);
