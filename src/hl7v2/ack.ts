@@ -30,6 +30,8 @@ export interface BuildAckOptions {
    * Without `message` (parsing failed) the acknowledgment is always AR.
    */
   error?: unknown;
+  /** Problems that did not stop the message: one ERR segment each, severity W unless set (also on AA). */
+  warnings?: AckError[];
   /** Overrides the acknowledgment code derived from `error`. */
   ackCode?: AckCode;
   /** MSA-3 text; defaults to the error message, or 'Message accepted'. */
@@ -230,13 +232,14 @@ export function buildAck(options: BuildAckOptions): Ack {
   if (h.charset) msh.push('', '', '', '', '', h.charset);
 
   const err = described?.err;
-  const text = options.text ?? (err ? err.message : 'Message accepted');
+  const warned = options.warnings?.length ? `Message accepted with a warning: ${options.warnings[0]!.message}` : 'Message accepted';
+  const text = options.text ?? (err ? err.message : warned);
   const msa = ['MSA', ackCode, h.controlId, esc(clip(text, 250))];
   const segments = [msh.join(s.field), msa.join(s.field)];
 
-  if (err && ackCode !== 'AA') {
-    const loc = err.location;
-    const table = HL7_ERROR_CODES[err.code as keyof typeof HL7_ERROR_CODES] ?? 'Error';
+  const errSegment = (e: AckError, severity: 'E' | 'W' | 'I') => {
+    const loc = e.location;
+    const table = HL7_ERROR_CODES[e.code as keyof typeof HL7_ERROR_CODES] ?? 'Error';
     const sub = s.subcomponent || s.component;
     const erl = loc
       ? [
@@ -251,21 +254,23 @@ export function buildAck(options: BuildAckOptions): Ack {
           .replace(new RegExp(`(${s.component.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')})+$`), '')
       : '';
     const erlLegacy = loc
-      ? [esc(loc.segment), loc.occurrence ?? 1, loc.field ?? '', `${err.code}${sub}${esc(table)}${sub}HL70357`].join(s.component)
-      : `${s.component}${s.component}${s.component}${err.code}${sub}${esc(table)}${sub}HL70357`;
-    const errFields = [
+      ? [esc(loc.segment), loc.occurrence ?? 1, loc.field ?? '', `${e.code}${sub}${esc(table)}${sub}HL70357`].join(s.component)
+      : `${s.component}${s.component}${s.component}${e.code}${sub}${esc(table)}${sub}HL70357`;
+    return [
       'ERR',
       legacyErr(version) ? erlLegacy : '',
       erl,
-      `${err.code}${s.component}${esc(table)}${s.component}HL70357`,
-      err.severity ?? 'E',
+      `${e.code}${s.component}${esc(table)}${s.component}HL70357`,
+      severity,
       '',
       '',
       loc ? esc(formatLocation(loc)) : '',
-      esc(clip(err.message, 1000)),
-    ];
-    segments.push(errFields.join(s.field));
-  }
+      esc(clip(e.message, 1000)),
+    ].join(s.field);
+  };
+  if (err && ackCode !== 'AA') segments.push(errSegment(err, err.severity ?? 'E'));
+  // Accepted, but with something the sender should know (e.g. MSH-18 did not match the bytes).
+  for (const w of options.warnings ?? []) segments.push(errSegment(w, w.severity ?? 'W'));
 
   let encoding = 'utf8';
   if (options.message) encoding = options.message.encoding;

@@ -26,7 +26,7 @@ export interface BatchItem {
   key: string;
   locks: number[];
   result: ToFhirResult;
-  insertRow: { facility: string; controlId: string; messageType: string; channel: string; raw: Buffer };
+  insertRow: { facility: string; controlId: string; messageType: string; channel: string; raw: Buffer; charsetWarning?: string | null };
 }
 
 export type BatchOutcome =

@@ -11,6 +11,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
+import { Hl7ParseError } from './errors.js';
 
 export interface DecodedMessage {
   /** The message text, BOM removed. */
@@ -139,4 +140,225 @@ export function decodeMessage(raw: Buffer | Uint8Array, options: DecodeOptions =
 export function encodeText(text: string, encoding: string): Buffer {
   if (encoding === 'utf8' || !iconv.encodingExists(encoding)) return Buffer.from(text, 'utf8');
   return iconv.encode(text, encoding);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checked decoding: the bytes must be what MSH-18 says (issue #14)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * How the intake decodes: what an empty MSH-18 means, and which character set to try when the
+ * bytes are not valid in the declared one (per sending facility, MSH-4.1, with a default).
+ * Encodings are iconv-lite names (see `encodingForCharset`).
+ */
+export interface CharsetPolicy {
+  /** The encoding an empty MSH-18 stands for. Default 'utf8'. */
+  defaultEncoding: string;
+  /** Tried when the bytes do not match the declared (or default) encoding. Default 'gb18030'. */
+  fallbackEncoding: string;
+  /** Per sending facility (MSH-4.1 exactly as sent): the encoding to try instead of `fallbackEncoding`. */
+  facilityEncodings: Readonly<Record<string, string>>;
+}
+
+export const DEFAULT_CHARSET_POLICY: CharsetPolicy = { defaultEncoding: 'utf8', fallbackEncoding: 'gb18030', facilityEncodings: {} };
+
+/** A decoding the intake accepted but must report: ACK AA with an ERR of severity W on MSH-18. */
+export interface CharsetWarning {
+  /** MSH-18 as sent ('' when empty). */
+  declared: string;
+  /** The encoding the declaration stands for (utf8 for an empty MSH-18 by default). */
+  expected: string;
+  /** The encoding the message was decoded with. */
+  used: string;
+  /** Byte offset (in the message as received) of the first byte not valid in `expected`; -1 when MSH-18 was not recognised. */
+  offset: number;
+  /** One sentence for the ERR segment and the stored message. */
+  message: string;
+}
+
+export interface CheckedDecode extends DecodedMessage {
+  warning?: CharsetWarning;
+}
+
+/** Readable names for the reason texts. */
+const ENCODING_LABELS: Record<string, string> = {
+  utf8: 'UTF-8',
+  gb18030: 'GB18030',
+  gbk: 'GBK',
+  big5: 'Big5',
+  'euc-kr': 'EUC-KR',
+  ascii: 'ASCII',
+};
+export const encodingLabel = (enc: string) => ENCODING_LABELS[enc] ?? enc.toUpperCase();
+
+/** Offset of the first byte that is not part of a well-formed UTF-8 sequence; -1 when all are. */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  const n = bytes.length;
+  let i = 0;
+  while (i < n) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    const need = b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : 0;
+    if (need === 0) return i;
+    const min = need === 1 ? 0x80 : need === 2 ? 0x800 : 0x10000;
+    if (i + need >= n) return i;
+    let cp = b & (need === 1 ? 0x1f : need === 2 ? 0x0f : 0x07);
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += need + 1;
+  }
+  return -1;
+}
+
+/** True when decoding with `encoding` loses nothing: the text encodes back to exactly these bytes. */
+function decodesCleanly(bytes: Buffer, encoding: string): string | undefined {
+  if (encoding === 'utf8') return isUtf8(bytes) ? bytes.toString('utf8') : undefined;
+  if (encoding === 'ascii') {
+    for (const b of bytes) if (b >= 0x80) return undefined;
+    return bytes.toString('latin1');
+  }
+  const text = iconv.decode(bytes, encoding);
+  return iconv.encode(text, encoding).equals(bytes) ? text : undefined;
+}
+
+/** Offset of the first byte `encoding` cannot decode faithfully; -1 when none. Slow path: only for reasons. */
+export function firstUndecodableByte(bytes: Buffer, encoding: string): number {
+  if (encoding === 'utf8') return firstInvalidUtf8(bytes);
+  if (encoding === 'ascii') return bytes.findIndex((b) => b >= 0x80);
+  const decoder = iconv.getDecoder(encoding);
+  let from = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const out = decoder.write(bytes.subarray(i, i + 1));
+    if (!out) continue;
+    const back = iconv.encode(out, encoding);
+    if (!back.equals(bytes.subarray(from, from + back.length))) return from;
+    from += back.length;
+  }
+  const tail = decoder.end() ?? '';
+  if (tail && !iconv.encode(tail, encoding).equals(bytes.subarray(from))) return from;
+  return from < bytes.length ? from : -1;
+}
+
+/** MSH-4.1 read from the bytes (ASCII-compatible encodings keep it as sent). */
+function scanFacility(bytes: Buffer, start: number): string {
+  let end = start;
+  while (end < bytes.length && bytes[end] !== CR && bytes[end] !== LF) end++;
+  if (end - start < 8) return '';
+  const fieldSep = bytes[start + 3]!;
+  const compSep = bytes[start + 4]!;
+  let field = 2;
+  let from = -1;
+  for (let i = start + 4; i < end; i++) {
+    if (bytes[i] !== fieldSep) continue;
+    field++;
+    if (field === 4) from = i + 1;
+    else if (field === 5) {
+      end = i;
+      break;
+    }
+  }
+  if (from < 0) return '';
+  let stop = end;
+  for (let i = from; i < end; i++)
+    if (bytes[i] === compSep) {
+      stop = i;
+      break;
+    }
+  const raw = bytes.subarray(from, stop);
+  return (isUtf8(raw) ? raw.toString('utf8') : raw.toString('latin1')).trim();
+}
+
+/** The bytes match neither MSH-18 nor any character set tried instead: AR, nothing stored. */
+export class Hl7CharsetError extends Hl7ParseError {
+  constructor(
+    message: string,
+    /** Byte offset of the first byte not valid in the declared (or default) encoding. */
+    readonly offset: number,
+  ) {
+    super('BAD_ENCODING', message, { segment: 'MSH', field: 18 });
+  }
+}
+
+/**
+ * Decodes raw message bytes, checking that they are valid in the character set MSH-18 declares
+ * (or the policy's default when MSH-18 is empty). When they are not, the facility's configured
+ * character set (else the policy's fallback) and UTF-8 are tried, each strictly (the text must
+ * encode back to the very same bytes, so no U+FFFD is ever made up); the first that fits is used
+ * and reported in `warning`. Throws Hl7CharsetError, naming the byte offset, when none fits.
+ */
+export function decodeChecked(raw: Buffer | Uint8Array, policy: CharsetPolicy = DEFAULT_CHARSET_POLICY): CheckedDecode {
+  const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  const bomRemoved = bytes.length >= 3 && bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2];
+  const body = bomRemoved ? bytes.subarray(3) : bytes;
+  const msh = findMsh(body, 0);
+  let declaredCharset: string | undefined;
+  let declaredEncoding: string | undefined;
+  let facility = '';
+  if (msh >= 0) {
+    facility = scanFacility(body, msh);
+    declaredCharset = scanDeclaredCharset(body, msh, false);
+    declaredEncoding = declaredCharset ? encodingForCharset(declaredCharset) : undefined;
+    if (!declaredEncoding) {
+      const gb = scanDeclaredCharset(body, msh, true);
+      const gbEncoding = gb ? encodingForCharset(gb) : undefined;
+      if (gbEncoding) {
+        declaredCharset = gb;
+        declaredEncoding = gbEncoding;
+      }
+    }
+    if (!declaredEncoding && declaredCharset && /^(US-?)?ASCII$/i.test(declaredCharset.trim())) declaredEncoding = 'ascii';
+  }
+  const unknownDeclared = declaredCharset !== undefined && declaredEncoding === undefined;
+  const expected = declaredEncoding ?? policy.defaultEncoding;
+  const declared = declaredCharset ?? '';
+  const said = declared ? `MSH-18 '${declared}'` : `MSH-18 is empty (default ${encodingLabel(expected)})`;
+  const result = (text: string, encoding: string, warning?: CharsetWarning): CheckedDecode => ({
+    text,
+    encoding: encoding === 'ascii' ? 'utf8' : encoding,
+    declaredCharset,
+    inferred: declaredEncoding === undefined,
+    bomRemoved,
+    warning,
+  });
+
+  if (!unknownDeclared) {
+    const text = decodesCleanly(body, expected);
+    if (text !== undefined) return result(text, expected);
+  }
+  /** Offset in the message as received (BOM included). */
+  const badAt = (encoding: string) => Math.max(0, firstUndecodableByte(body, encoding)) + (bomRemoved ? 3 : 0);
+  const offset = unknownDeclared ? -1 : badAt(expected);
+  const candidates = [...new Set([policy.facilityEncodings[facility] ?? policy.fallbackEncoding, 'utf8', policy.defaultEncoding])].filter(
+    (e) => unknownDeclared || e !== expected,
+  );
+  for (const encoding of candidates) {
+    const text = decodesCleanly(body, encoding);
+    if (text === undefined) continue;
+    const why = unknownDeclared
+      ? `${said} is not a character set this hub knows`
+      : `${said} but the bytes are not valid ${encodingLabel(expected)} (first at byte offset ${offset})`;
+    return result(text, encoding, {
+      declared,
+      expected: unknownDeclared ? '' : expected,
+      used: encoding,
+      offset,
+      message: `${why}; decoded as ${encodingLabel(encoding)} instead`,
+    });
+  }
+  const at = offset >= 0 ? offset : badAt(candidates[0] ?? expected);
+  const b = bytes[at];
+  const tried = candidates.map(encodingLabel).join(', ');
+  throw new Hl7CharsetError(
+    unknownDeclared
+      ? `${said} is not a character set this hub knows, and the bytes are not valid ${tried} either (first bad byte at offset ${at}${b === undefined ? '' : `: 0x${b.toString(16).padStart(2, '0')}`}); nothing was stored`
+      : `${said} but the bytes are not valid ${encodingLabel(expected)}: byte offset ${at}${b === undefined ? '' : ` (0x${b.toString(16).padStart(2, '0')})`}; not valid ${tried} either; nothing was stored`,
+    at,
+  );
 }

@@ -21,7 +21,11 @@ export type Hl7ErrorCode =
   /** The message type (MSH-9) is not one this hub accepts. */
   | 'UNSUPPORTED_TYPE'
   /** Segments are out of order, or a required segment is missing. */
-  | 'SEGMENT_ORDER';
+  | 'SEGMENT_ORDER'
+  /** The bytes are not valid in the character set MSH-18 declares, nor in any tried instead. */
+  | 'BAD_ENCODING'
+  /** MSH-4 names a sending facility that is not on the allow-list (HL7 table 0362). */
+  | 'UNKNOWN_FACILITY';
 
 /** Where in the message an error was found (HL7 ERL data type, 1-based). */
 export interface Hl7ErrorLocation {
@@ -52,6 +56,8 @@ const REPORTING: Record<Hl7ErrorCode, { table: Hl7TableErrorCode; ack: 'AE' | 'A
   BAD_SEPARATORS: { table: 102, ack: 'AR' },
   TRUNCATED: { table: 101, ack: 'AR' },
   UNSUPPORTED_TYPE: { table: 200, ack: 'AR' },
+  BAD_ENCODING: { table: 102, ack: 'AR' },
+  UNKNOWN_FACILITY: { table: 103, ack: 'AR' },
   // The header is fine but the content is wrong: application error.
   BAD_SEGMENT: { table: 100, ack: 'AE' },
   SEGMENT_ORDER: { table: 100, ack: 'AE' },

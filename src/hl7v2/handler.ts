@@ -3,7 +3,7 @@
  * → ACK. Used as the `handle` of startMllpServer, and usable on its own (HTTP endpoint, replay).
  */
 import { buildAck, encodeAck, type Ack } from './ack.js';
-import { decodeMessage } from './charset.js';
+import { decodeChecked, type CharsetPolicy, type CharsetWarning } from './charset.js';
 import { Hl7ParseError } from './errors.js';
 import { parseHl7, type Hl7Message } from './parser.js';
 import { toFhir, type ToFhirOptions, type ToFhirResult } from './to-fhir/index.js';
@@ -14,8 +14,15 @@ export interface Hl7PipelineOptions {
    * throw to have the sender told AR 207 (it may resend). Throwing an Hl7ParseError reports that
    * error instead (e.g. a business rule that rejects the content with AE).
    */
-  store: (result: ToFhirResult, message: Hl7Message) => Promise<void>;
+  store: (result: ToFhirResult, message: Hl7Message, info: { charsetWarning?: CharsetWarning }) => Promise<void>;
   toFhirOptions?: ToFhirOptions;
+  /** How the bytes are decoded and checked against MSH-18 (default: UTF-8, else GB18030 with a warning). */
+  charsets?: CharsetPolicy;
+  /**
+   * Checks the parsed header before anything is mapped or stored (e.g. the sending-facility
+   * allow-list); throw an AckError or Hl7ParseError to refuse the message.
+   */
+  admit?: (message: Hl7Message) => void;
   /** Called for every processed message (logging / metrics). */
   onProcessed?: (outcome: Hl7Outcome) => void;
 }
@@ -30,26 +37,33 @@ export interface Hl7Outcome {
   error?: unknown;
   /** True when the inbound message was itself an acknowledgment (no reply is sent). */
   wasAck: boolean;
+  /** The message was decoded in another character set than MSH-18 declares (reported as ERR W). */
+  charsetWarning?: CharsetWarning;
 }
 
 /** Runs the pipeline on one raw message; never throws. */
 export async function processHl7Message(raw: Buffer, options: Hl7PipelineOptions): Promise<Hl7Outcome> {
   let message: Hl7Message | undefined;
   let result: ToFhirResult | undefined;
+  let charsetWarning: CharsetWarning | undefined;
   let outcome: Hl7Outcome;
+  const warningsOf = (w: CharsetWarning | undefined) =>
+    w ? [{ code: 102, message: w.message, location: { segment: 'MSH', field: 18 }, severity: 'W' as const }] : undefined;
   try {
-    const decoded = decodeMessage(raw);
+    const decoded = decodeChecked(raw, options.charsets);
+    charsetWarning = decoded.warning;
     message = parseHl7(decoded.text, { encoding: decoded.encoding });
+    options.admit?.(message);
     if (message.messageType.code === 'ACK') {
       outcome = { ack: buildAck({ message, text: 'ACK received' }), message, wasAck: true };
     } else {
       result = toFhir(message, options.toFhirOptions);
-      await options.store(result, message);
-      outcome = { ack: buildAck({ message }), message, result, wasAck: false };
+      await options.store(result, message, { charsetWarning });
+      outcome = { ack: buildAck({ message, warnings: warningsOf(charsetWarning) }), message, result, wasAck: false, charsetWarning };
     }
   } catch (error) {
-    const ack = message ? buildAck({ message, error }) : buildAck({ raw, error });
-    outcome = { ack, message, result, error, wasAck: false };
+    const ack = message ? buildAck({ message, error, warnings: warningsOf(charsetWarning) }) : buildAck({ raw, error });
+    outcome = { ack, message, result, error, wasAck: false, charsetWarning };
   }
   try {
     options.onProcessed?.(outcome);

@@ -23,8 +23,10 @@ import { writeNewBulkRows } from '../fhir/bulk-write.js';
 import type { Queryable } from '../platform/db.js';
 import { writeRows, type FhirRepository } from '../fhir/repository.js';
 import { search } from '../fhir/search.js';
-import type { Database } from '../platform/db.js';
+import { isConnectionError, type Database } from '../platform/db.js';
 import { encodeAck, type Ack } from './ack.js';
+import { DEFAULT_CHARSET_POLICY, type CharsetPolicy } from './charset.js';
+import { Hl7ParseError } from './errors.js';
 import { processHl7Message, type Hl7Outcome } from './handler.js';
 import type { Hl7Message } from './parser.js';
 import type { MergeInstruction, ToFhirResult } from './to-fhir/index.js';
@@ -43,6 +45,20 @@ export interface IngestResult {
   /** True when the message had already been stored: nothing new was created. */
   duplicate: boolean;
   outcome: Hl7Outcome;
+  /**
+   * The database connection was lost while storing: nothing of the message was kept and no ACK
+   * must be sent (`reply` is null), so the sender resends it once the database is back.
+   */
+  transient?: boolean;
+}
+
+/** How the intake decodes and whom it admits (config/hl7v2/intake.json, validated in config.ts). */
+export interface IngestOptions {
+  charsets?: CharsetPolicy;
+  /** Sending facilities (MSH-4.1) admitted over MLLP; undefined or empty: every facility. */
+  allowedFacilities?: ReadonlySet<string>;
+  /** Messages of one HTTP body being processed at once. Default 400. */
+  httpConcurrency?: number;
 }
 
 /** Records the AuditEvent of a reprocessing attempt (the route builds it from the signed-in user). */
@@ -136,6 +152,7 @@ export class Hl7Ingest {
     private readonly onStored: () => void = () => undefined,
     /** Wakes the change-log processors at once (after a reprocessed dead letter). */
     private readonly wake: () => void = () => undefined,
+    private readonly options: IngestOptions = {},
   ) {}
 
   /**
@@ -145,8 +162,25 @@ export class Hl7Ingest {
   async ingest(raw: Buffer, channel: Hl7Channel, deadLetterId?: number): Promise<IngestResult> {
     let messageId: number | undefined;
     let duplicate = false;
+    let refused = false;
+    const allowed = this.options.allowedFacilities;
     const outcome = await processHl7Message(raw, {
-      store: async (result, message) => {
+      charsets: this.options.charsets ?? DEFAULT_CHARSET_POLICY,
+      admit:
+        channel === 'mllp' && allowed?.size
+          ? (message) => {
+              const facility = facilityOf(message);
+              if (allowed.has(facility)) return;
+              refused = true;
+              throw new Hl7ParseError(
+                'UNKNOWN_FACILITY',
+                `Sending facility '${facility}' (MSH-4) is not on this hub's allow-list; the message was not stored. Ask the district to register the facility.`,
+                { segment: 'MSH', field: 4 },
+              );
+            }
+          : undefined,
+      store: async (result, message, info) => {
+        const charsetWarning = info.charsetWarning?.message ?? null;
         const key = dedupKeyOf(message) ?? `${result.facilityId}|${result.controlId}`;
         const stored =
           deadLetterId === undefined && !result.merges.length
@@ -160,16 +194,23 @@ export class Hl7Ingest {
                   messageType: message.messageTypeKey,
                   channel,
                   raw,
+                  charsetWarning,
                 },
               })
             : undefined;
-        const done = stored ?? (await this.storeOne(raw, channel, key, result, message, deadLetterId));
+        const done = stored ?? (await this.storeOne(raw, channel, key, result, message, deadLetterId, charsetWarning));
         messageId = done.messageId;
         duplicate = done.duplicate;
         if (!duplicate) this.onStored();
       },
     });
-    if (!outcome.wasAck && outcome.ack.ackCode !== 'AA') {
+    // Database gone mid-store: the transaction rolled back, nothing is kept, and the sender gets
+    // no ACK (an AE/AR would tell it to stop resending). It resends; the resend is stored once.
+    if (!outcome.wasAck && outcome.ack.ackCode !== 'AA' && isConnectionError(outcome.error)) {
+      return { reply: null, ack: outcome.ack, duplicate: false, outcome, transient: true };
+    }
+    // A refused facility leaves no row: strangers must not be able to fill the dead-letter list.
+    if (!outcome.wasAck && outcome.ack.ackCode !== 'AA' && !refused) {
       messageId = await this.recordRejection(raw, channel, outcome, deadLetterId).catch(() => undefined);
     }
     return { reply: outcome.wasAck ? null : encodeAck(outcome.ack), ack: outcome.ack, messageId, duplicate, outcome };
@@ -216,8 +257,11 @@ export class Hl7Ingest {
       for (const k of locks) this.held.add(k);
       void this.storeBatch(batch.map((w) => w.item))
         // The batch failed as a whole (e.g. a concurrent REST write to one of its resources):
-        // every message gets its own transaction, so one bad apple costs only itself.
-        .catch(() => batch.map(() => ({ kind: 'single' }) as const))
+        // every message gets its own transaction, so one bad apple costs only itself. A lost
+        // database connection fails them all at once (no ACK; the senders resend).
+        .catch((error: unknown) =>
+          batch.map((): BatchOutcome => (isConnectionError(error) ? { kind: 'failed', error } : { kind: 'single' })),
+        )
         .then((outcomes) => {
           for (const k of locks) this.held.delete(k);
           this.inFlight--;
@@ -257,9 +301,9 @@ export class Hl7Ingest {
       const ids = new Map<string, number>();
       if (toInsert.length) {
         const r = await client.query<{ id: number; dedup_key: string }>(
-          `INSERT INTO hl7_message (dedup_key, facility, control_id, message_type, channel, status, ack_code, payload, resources)
-           SELECT k, f, c, t, ch, 'stored', 'AA', p, ARRAY(SELECT jsonb_array_elements_text(r))
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::jsonb[]) AS x(k, f, c, t, ch, p, r)
+          `INSERT INTO hl7_message (dedup_key, facility, control_id, message_type, channel, status, ack_code, payload, resources, charset_warning)
+           SELECT k, f, c, t, ch, 'stored', 'AA', p, ARRAY(SELECT jsonb_array_elements_text(r)), w
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::jsonb[], $8::text[]) AS x(k, f, c, t, ch, p, r, w)
            RETURNING id, dedup_key`,
           [
             toInsert.map((x) => x.item.key),
@@ -269,6 +313,7 @@ export class Hl7Ingest {
             toInsert.map((x) => x.item.insertRow.channel),
             toInsert.map((x) => x.item.insertRow.raw),
             toInsert.map((x) => JSON.stringify((x.plan as { resources: string[] }).resources)),
+            toInsert.map((x) => x.item.insertRow.charsetWarning ?? null),
           ],
         );
         for (const row of r.rows) ids.set(row.dedup_key, row.id);
@@ -290,6 +335,7 @@ export class Hl7Ingest {
     result: ToFhirResult,
     message: Hl7Message,
     deadLetterId?: number,
+    charsetWarning: string | null = null,
   ): Promise<{ messageId: number; duplicate: boolean }> {
     let messageId = -1;
     let duplicate = false;
@@ -316,15 +362,15 @@ export class Hl7Ingest {
         await client.query(
           `UPDATE hl7_message SET status = 'stored', ack_code = 'AA', error = NULL, resources = $2, message_type = $3,
              payload = CASE WHEN $5::boolean THEN payload ELSE $4 END, corrected = CASE WHEN $5::boolean THEN $4 ELSE corrected END,
-             attempts = attempts + 1, updated_at = now() WHERE id = $1`,
-          [row.id, resources, messageType, raw, deadLetterId === row.id],
+             charset_warning = $6, attempts = attempts + 1, updated_at = now() WHERE id = $1`,
+          [row.id, resources, messageType, raw, deadLetterId === row.id, charsetWarning],
         );
         messageId = row.id;
       } else {
         const r = await client.query<{ id: number }>(
-          `INSERT INTO hl7_message (dedup_key, facility, control_id, message_type, channel, status, ack_code, payload, resources)
-           VALUES ($1, $2, $3, $4, $5, 'stored', 'AA', $6, $7) RETURNING id`,
-          [key, facilityOf(message), message.controlId, messageType, channel, raw, resources],
+          `INSERT INTO hl7_message (dedup_key, facility, control_id, message_type, channel, status, ack_code, payload, resources, charset_warning)
+           VALUES ($1, $2, $3, $4, $5, 'stored', 'AA', $6, $7, $8) RETURNING id`,
+          [key, facilityOf(message), message.controlId, messageType, channel, raw, resources, charsetWarning],
         );
         messageId = r.rows[0]!.id;
       }
@@ -382,15 +428,33 @@ export class Hl7Ingest {
 
   /**
    * Receives an HTTP body holding one or more messages: their ACKs in order, separated by a
-   * blank line; undefined when the body holds no message.
+   * blank line; undefined when the body holds no message. The body is split lazily and at most
+   * `httpConcurrency` messages are parsed and waiting for a group commit at any time, so memory
+   * does not grow with the number of messages. Throws DatabaseUnavailable when the connection
+   * was lost (messages acknowledged before are stored; a resend of the body is idempotent).
    */
-  async receive(body: Buffer): Promise<Buffer | undefined> {
-    // All at once: they share group commits, and the ingest keeps each patient's messages in order.
-    const results = await Promise.all(splitMessages(body).map((message) => this.ingest(message, 'http')));
-    const acks = results.flatMap((r) => (r.reply ? [r.reply] : []));
-    if (acks.length === 0) return undefined;
+  async receive(body: Buffer, starts: readonly number[] = messageStarts(body)): Promise<Buffer | undefined> {
+    const concurrency = Math.max(1, this.options.httpConcurrency ?? 400);
+    const acks: (Buffer | null)[] = [];
+    const pieces = messagesAt(body, starts);
+    let next = 0;
+    let lost: unknown;
+    // Workers take messages in arrival order (ingest queues each for its batch synchronously),
+    // so each patient's messages are still stored in the order of the body.
+    const worker = async () => {
+      for (let it = pieces.next(); !it.done && lost === undefined; it = pieces.next()) {
+        const i = next++;
+        const r = await this.ingest(it.value, 'http');
+        if (r.transient) lost ??= r.outcome.error;
+        acks[i] = r.reply;
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    if (lost !== undefined) throw new DatabaseUnavailable(acks.filter((a) => a).length, lost);
     const sep = Buffer.from('\r\n');
-    return Buffer.concat(acks.flatMap((a, i) => (i ? [sep, a] : [a])));
+    const out: Buffer[] = [];
+    for (const a of acks) if (a) out.push(...(out.length ? [sep, a] : [a]));
+    return out.length ? Buffer.concat(out) : undefined;
   }
 
   /**
@@ -414,26 +478,64 @@ export class Hl7Ingest {
   }
 }
 
+/** Thrown by `receive` when the database connection was lost part-way through a body. */
+export class DatabaseUnavailable extends Error {
+  constructor(
+    readonly acknowledged: number,
+    override readonly cause: unknown,
+  ) {
+    super(`The database connection was lost while storing HL7 messages`);
+  }
+}
+
+const isBoundary = (b: number | undefined) => b === 0x0d || b === 0x0a || b === 0x0b || b === 0x1c;
+const isBlank = (b: number) => b === 0x0d || b === 0x0a || b === 0x0b || b === 0x1c || b === 0x20 || b === 0x09;
+
+/**
+ * Where each message of an HTTP body starts (an 'MSH' at the start or after a line break or MLLP
+ * framing byte); a first entry of 0 before the first MSH when non-blank text precedes it (it is
+ * reported as its own rejected message). Only offsets: nothing is copied.
+ */
+export function messageStarts(body: Buffer): number[] {
+  const starts: number[] = [];
+  for (let i = body.indexOf('MSH'); i >= 0; i = body.indexOf('MSH', i + 3)) {
+    if (i === 0 || isBoundary(body[i - 1])) starts.push(i);
+  }
+  if (starts.length === 0) return body.some((b) => !isBlank(b)) ? [0] : [];
+  if (starts[0]! > 0 && body.subarray(0, starts[0]).some((b) => !isBlank(b))) starts.unshift(0);
+  return starts;
+}
+
+/** The messages at `starts`, one at a time: trailing blanks removed, LF / CRLF turned into CR. */
+export function* messagesAt(body: Buffer, starts: readonly number[]): Generator<Buffer> {
+  for (let k = 0; k < starts.length; k++) {
+    const from = starts[k]!;
+    let end = starts[k + 1] ?? body.length;
+    while (end > from && [0x0a, 0x0d, 0x1c, 0x0b, 0x20].includes(body[end - 1]!)) end--;
+    if (end <= from) continue;
+    const piece = body.subarray(from, end);
+    // The text before the first MSH is kept as sent; messages get CR segment separators.
+    if (!(piece[0] === 0x4d && piece[1] === 0x53 && piece[2] === 0x48)) {
+      yield Buffer.from(piece);
+      continue;
+    }
+    if (!piece.includes(0x0a)) {
+      yield Buffer.from(piece);
+      continue;
+    }
+    const out = Buffer.allocUnsafe(piece.length);
+    let n = 0;
+    for (let i = 0; i < piece.length; i++) {
+      const b = piece[i]!;
+      if (b === 0x0a) {
+        if (piece[i - 1] !== 0x0d) out[n++] = 0x0d;
+      } else out[n++] = b;
+    }
+    yield out.subarray(0, n);
+  }
+}
+
 /** Splits an HTTP body holding one or more ER7 messages (each starting with MSH). */
 export function splitMessages(body: Buffer): Buffer[] {
-  // Strip MLLP framing bytes if a client sent framed text over HTTP.
-  const text = body.toString('latin1');
-  const starts: number[] = [];
-  const re = /(^|[\r\n\x0b\x1c])MSH/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text))) starts.push(m.index + m[1]!.length);
-  if (starts.length === 0) return body.length && text.trim() ? [body] : [];
-  const out: Buffer[] = [];
-  for (let i = 0; i < starts.length; i++) {
-    let piece = body.subarray(starts[i], starts[i + 1] ?? body.length);
-    // trailing line breaks / framing between messages are not part of the message
-    let end = piece.length;
-    while (end > 0 && [0x0a, 0x0d, 0x1c, 0x0b, 0x20].includes(piece[end - 1]!)) end--;
-    piece = piece.subarray(0, end);
-    if (piece.length) out.push(Buffer.from(piece.toString('latin1').replace(/\r?\n/g, '\r'), 'latin1'));
-  }
-  // Text before the first MSH is reported as its own (rejected) message.
-  const head = body.subarray(0, starts[0]);
-  if (head.toString('latin1').replace(/[\s\x0b\x1c]/g, '')) out.unshift(head);
-  return out;
+  return [...messagesAt(body, messageStarts(body))];
 }

@@ -140,26 +140,70 @@ export function encodeFrame(message: Buffer | string): Buffer {
 // ---------------------------------------------------------------------------------------------
 
 export interface MllpServerEvent {
-  type: 'connect' | 'disconnect' | 'idle-timeout' | 'garbage' | 'oversize' | 'handler-error' | 'socket-error' | 'too-many-connections';
+  type:
+    | 'connect'
+    | 'disconnect'
+    | 'idle-timeout'
+    | 'garbage'
+    | 'oversize'
+    | 'handler-error'
+    | 'socket-error'
+    | 'too-many-connections'
+    /** Refused at accept: this peer already holds its share of connections. */
+    | 'peer-limit'
+    /** Refused at accept: the peer is not on the allow-list and only listed peers may connect. */
+    | 'peer-not-allowed'
+    /** The handler asked to hang up without an ACK (e.g. the database connection was lost). */
+    | 'hang-up';
   remote?: string;
   detail?: string;
 }
+
+/** Who sent a message: the remote address and whether it is on the allow-list. */
+export interface MllpPeer {
+  /** Remote IP address (IPv4-mapped IPv6 addresses in their IPv4 form). */
+  address: string;
+  /** On the configured allow-list, or learned as an allowed sender. */
+  readonly trusted: boolean;
+  /** Marks the address as an allowed sender (it then gets the reserve and the larger per-peer cap). */
+  trust(): void;
+}
+
+/**
+ * Thrown by `handle` to send no ACK at all and close the connection: the sender's MLLP client
+ * then resends what it has not had acknowledged (used when the database connection is lost).
+ */
+export class MllpHangUp extends Error {}
 
 export interface MllpServerOptions {
   port: number;
   host?: string;
   /**
    * Processes one message (raw bytes, frame removed) and returns the reply bytes (the ACK,
-   * already encoded in the message's charset), or null to send nothing.
+   * already encoded in the message's charset), or null to send nothing; throws MllpHangUp to
+   * close the connection without an ACK.
    * Messages from one connection are handled one at a time, in order.
    */
-  handle: (raw: Buffer) => Promise<Buffer | null | undefined>;
-  /** Close a connection after this long without traffic while nothing is being processed. Default 60 000. */
+  handle: (raw: Buffer, peer: MllpPeer) => Promise<Buffer | null | undefined>;
+  /**
+   * Close a connection after this long without a message received or an ACK sent (bytes that
+   * never make a message do not count) while nothing is being processed. Default 300 000.
+   */
   idleTimeoutMs?: number;
   /** Largest accepted message. Default 10 MiB. */
   maxMessageBytes?: number;
   /** Refuse connections beyond this many. Default 256. */
   maxConnections?: number;
+  /** Of `maxConnections`, this many are only for allowed peers (the rest is shared). Default 0. */
+  reservedForAllowedPeers?: number;
+  /** Connections one remote address not on the allow-list may hold. Default 16. */
+  maxConnectionsPerPeer?: number;
+  /** Connections one allowed remote address may hold. Default 64. */
+  maxConnectionsPerAllowedPeer?: number;
+  /** Allowed peers: IP addresses or CIDR ranges (IPv4 '10.1.0.0/16', IPv6 'fd00::/8'). */
+  allowedPeers?: readonly string[];
+  /** Refuse every peer not on `allowedPeers` at accept. Default false. */
+  onlyAllowedPeers?: boolean;
   /** If `handle` has not settled after this long, reply AR 207. Default 120 000. */
   handlerTimeoutMs?: number;
   /**
@@ -177,6 +221,8 @@ export interface MllpServer {
   port: number;
   /** Open connections right now. */
   readonly connections: number;
+  /** Open connections by remote address. */
+  connectionsOf(address: string): number;
   /** Stops listening and closes every connection. */
   close(): Promise<void>;
 }
@@ -208,11 +254,57 @@ function fallbackReply(raw: Buffer, error: unknown): Buffer | null {
   }
 }
 
+/** '::ffff:10.0.0.1' → '10.0.0.1'. */
+export function normalizeAddress(address: string | undefined): string {
+  if (!address) return '?';
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return m ? m[1]! : address;
+}
+
+/** Parses an allow-list (addresses and CIDR ranges); throws naming the first bad entry. */
+export function peerAllowList(entries: readonly string[]): net.BlockList {
+  const list = new net.BlockList();
+  for (const entry of entries) {
+    const [address, bits, extra] = entry.trim().split('/');
+    const type = net.isIP(address ?? '');
+    const prefix = bits === undefined ? undefined : Number(bits);
+    if (
+      !type ||
+      extra !== undefined ||
+      (prefix !== undefined && (!Number.isInteger(prefix) || prefix < 0 || prefix > (type === 4 ? 32 : 128) || bits === ''))
+    )
+      throw new Error(`'${entry}' is not an IP address or CIDR range (e.g. 10.1.2.3, 10.1.0.0/16, fd00::/8)`);
+    const family = type === 4 ? 'ipv4' : 'ipv6';
+    if (prefix === undefined) list.addAddress(address!, family);
+    else list.addSubnet(address!, prefix, family);
+  }
+  return list;
+}
+
+/** Learned allowed senders kept at most (oldest forgotten first). */
+const MAX_LEARNED_PEERS = 4096;
+
 export function startMllpServer(options: MllpServerOptions): Promise<MllpServer> {
-  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const maxConnections = options.maxConnections ?? 256;
+  const reserved = Math.min(options.reservedForAllowedPeers ?? 0, maxConnections);
+  const perPeer = options.maxConnectionsPerPeer ?? 16;
+  const perAllowedPeer = options.maxConnectionsPerAllowedPeer ?? 64;
   const handlerTimeoutMs = options.handlerTimeoutMs ?? 120_000;
+  const allowList = peerAllowList(options.allowedPeers ?? []);
+  const learned = new Set<string>();
+  const isAllowed = (address: string) => {
+    if (learned.has(address)) return true;
+    const type = net.isIP(address);
+    return type !== 0 && allowList.check(address, type === 4 ? 'ipv4' : 'ipv6');
+  };
+  const learn = (address: string) => {
+    if (learned.has(address) || isAllowed(address)) return;
+    if (learned.size >= MAX_LEARNED_PEERS) learned.delete(learned.values().next().value!);
+    learned.add(address);
+  };
+  const perAddress = new Map<string, number>();
   const emit = (event: MllpServerEvent) => {
     try {
       options.onEvent?.(event);
@@ -223,23 +315,57 @@ export function startMllpServer(options: MllpServerOptions): Promise<MllpServer>
   const sockets = new Set<net.Socket>();
 
   const onConnection = (socket: net.Socket) => {
-    const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    if (sockets.size >= maxConnections) {
-      emit({ type: 'too-many-connections', remote });
+    const address = normalizeAddress(socket.remoteAddress);
+    const remote = `${address}:${socket.remotePort ?? '?'}`;
+    const allowed = isAllowed(address);
+    const mine = perAddress.get(address) ?? 0;
+    const refuse = (type: MllpServerEvent['type'], detail: string) => {
+      emit({ type, remote, detail });
       socket.destroy();
-      return;
-    }
+    };
+    if (!allowed && options.onlyAllowedPeers) return refuse('peer-not-allowed', 'not on the allow-list');
+    if (sockets.size >= (allowed ? maxConnections : maxConnections - reserved))
+      return refuse(
+        'too-many-connections',
+        allowed
+          ? `all ${maxConnections} connections in use`
+          : `${maxConnections - reserved} connections in use (${reserved} more are kept for allowed senders)`,
+      );
+    if (mine >= (allowed ? perAllowedPeer : perPeer))
+      return refuse('peer-limit', `${address} already holds ${mine} connections (limit ${allowed ? perAllowedPeer : perPeer})`);
     sockets.add(socket);
+    perAddress.set(address, mine + 1);
     emit({ type: 'connect', remote });
     socket.setNoDelay(true);
-    socket.setTimeout(idleTimeoutMs);
+    const peer: MllpPeer = {
+      address,
+      get trusted() {
+        return isAllowed(address);
+      },
+      trust: () => learn(address),
+    };
+    // Idle: no message received and no ACK sent for idleTimeoutMs (a trickle of bytes that never
+    // makes a message does not keep a connection, so nobody can hold slots with keep-alive junk).
+    const idleTimer = setTimeout(function onIdle() {
+      if (pending > 0) {
+        idleTimer.refresh(); // a message is being processed; the reply re-arms the timer
+        return;
+      }
+      emit({ type: 'idle-timeout', remote, detail: `no message for ${idleTimeoutMs} ms` });
+      socket.destroy();
+    }, idleTimeoutMs);
+    idleTimer.unref();
+    const touch = () => idleTimer.refresh();
 
     const decoder = new MllpDecoder({ maxMessageBytes });
     let queue: Promise<void> = Promise.resolve();
     let pending = 0;
     let closing = false;
+    let hungUp = false;
 
     const send = (reply: Buffer | null | undefined) => {
+      if (hungUp) return;
+      touch();
       if (reply && !socket.destroyed && socket.writable) socket.write(encodeFrame(reply));
     };
 
@@ -267,12 +393,13 @@ export function startMllpServer(options: MllpServerOptions): Promise<MllpServer>
       }
       for (const ev of events) {
         if (ev.type === 'message') {
+          touch();
           const payload = ev.payload;
           // Pipelined: start handling at once (a client that keeps a window of messages open gets
           // them stored together in one batch) and let the queue keep only the ACKs in order.
           const start = () =>
             withTimeout(
-              Promise.resolve().then(() => options.handle(payload)),
+              Promise.resolve().then(() => options.handle(payload, peer)),
               handlerTimeoutMs,
             );
           const handled = options.pipelined ? start() : undefined;
@@ -282,6 +409,15 @@ export function startMllpServer(options: MllpServerOptions): Promise<MllpServer>
             try {
               reply = await (handled ?? start());
             } catch (e) {
+              if (e instanceof MllpHangUp) {
+                // No ACK for this message nor for any after it: the sender resends them all
+                // (those already stored are recognised by facility + MSH-10 and answered AA).
+                if (!hungUp) emit({ type: 'hang-up', remote, detail: e.message });
+                hungUp = true;
+                closing = true;
+                socket.end(() => socket.destroy());
+                return;
+              }
               emit({ type: 'handler-error', remote, detail: e instanceof Error ? e.message : String(e) });
               reply = fallbackReply(payload, e);
             }
@@ -303,16 +439,13 @@ export function startMllpServer(options: MllpServerOptions): Promise<MllpServer>
       }
     });
 
-    socket.on('timeout', () => {
-      if (pending === 0) {
-        emit({ type: 'idle-timeout', remote });
-        socket.destroy();
-      }
-      // otherwise a message is being processed; the timer re-arms when we write the reply
-    });
     socket.on('error', (e) => emit({ type: 'socket-error', remote, detail: e.message }));
     socket.on('close', () => {
+      clearTimeout(idleTimer);
       sockets.delete(socket);
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left > 0) perAddress.set(address, left);
+      else perAddress.delete(address);
       emit({ type: 'disconnect', remote });
     });
   };
@@ -332,6 +465,7 @@ export function startMllpServer(options: MllpServerOptions): Promise<MllpServer>
         get connections() {
           return sockets.size;
         },
+        connectionsOf: (a: string) => perAddress.get(normalizeAddress(a)) ?? 0,
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done());

@@ -1,12 +1,15 @@
 /**
  * HL7 v2 intake: the MLLP listener (port options.mllpPort ?? MLLP_PORT ?? 2575) and the HTTP
  * endpoints (routes.ts: POST /api/hl7, the dead-letter list). Both feed Hl7Ingest, which stores
- * the raw message and its FHIR mapping in one transaction before acknowledging.
+ * the raw message and its FHIR mapping in one transaction before acknowledging. Settings
+ * (charsets, HTTP limits, MLLP connection shares and allow-lists) come from
+ * config/hl7v2/intake.json (or HL7V2_CONFIG), validated at start (config.ts).
  */
 import { sqlFile } from '../platform/migrations.js';
 import type { ModuleContext, YifangModule } from '../platform/module.js';
+import { loadIntakeConfig, type IntakeConfig } from './config.js';
 import { Hl7Ingest } from './ingest.js';
-import { startMllpServer, type MllpServer } from './mllp.js';
+import { MllpHangUp, startMllpServer, type MllpPeer, type MllpServer, type MllpServerOptions } from './mllp.js';
 import { registerHl7Routes } from './routes.js';
 
 export { HL7_CONTENT_TYPE } from './routes.js';
@@ -23,20 +26,58 @@ export function mllpPortFrom(option: number | undefined, env: NodeJS.ProcessEnv 
   return env.VITEST ? 0 : 2575;
 }
 
+/**
+ * The MLLP side of the intake: each message goes through the ingest; a lost database connection
+ * closes the connection without an ACK (the sender resends), and a peer that sends an accepted
+ * message from an allowed facility becomes an allowed sender (reserve, larger share).
+ */
+export function mllpIntake(ingest: Hl7Ingest, config: IntakeConfig): Omit<MllpServerOptions, 'port' | 'host'> {
+  const m = config.mllp;
+  return {
+    handle: async (raw: Buffer, peer: MllpPeer) => {
+      const r = await ingest.ingest(raw, 'mllp');
+      if (r.transient)
+        throw new MllpHangUp(`database unavailable: ${r.outcome.error instanceof Error ? r.outcome.error.message : String(r.outcome.error)}`);
+      if (m.allowedFacilities.size && r.ack.ackCode === 'AA' && !peer.trusted) peer.trust();
+      return r.reply;
+    },
+    pipelined: true,
+    idleTimeoutMs: m.idleTimeoutMs,
+    maxConnections: m.maxConnections,
+    reservedForAllowedPeers: m.reservedForAllowedPeers,
+    maxConnectionsPerPeer: m.maxConnectionsPerPeer,
+    maxConnectionsPerAllowedPeer: m.maxConnectionsPerAllowedPeer,
+    allowedPeers: m.allowedPeers,
+    onlyAllowedPeers: m.onlyAllowedPeers,
+  };
+}
+
 /** The running listener of the last registered module (tests and the status route read it). */
 export interface Hl7Runtime {
   ingest: Hl7Ingest;
   mllp: MllpServer;
 }
 
+/** MLLP events worth a log line (not every connect and idle close). */
+const LOGGED = new Set(['handler-error', 'oversize', 'too-many-connections', 'peer-limit', 'peer-not-allowed', 'hang-up']);
+
 const hl7Module: YifangModule & { runtime?: Hl7Runtime } = {
   name: 'hl7v2',
   migrations: {
     range: [100, 109],
-    list: [{ version: 100, name: 'hl7v2-inbound', sql: sqlFile(new URL('./migrations/100_hl7_inbound.sql', import.meta.url)) }],
+    list: [
+      { version: 100, name: 'hl7v2-inbound', sql: sqlFile(new URL('./migrations/100_hl7_inbound.sql', import.meta.url)) },
+      {
+        version: 101,
+        name: 'hl7v2-charset-warning',
+        sql: sqlFile(new URL('./migrations/101_hl7_charset_warning.sql', import.meta.url)),
+      },
+    ],
   },
   async register(ctx: ModuleContext) {
     const { db, repo, processors } = ctx;
+    // First, so bad settings stop the start before anything listens.
+    const config = loadIntakeConfig();
     // Wake the change-log processors at most every 250 ms: waking them per message makes them
     // run one tiny batch per message and compete with the intake for the database.
     let pokeTimer: NodeJS.Timeout | undefined;
@@ -47,17 +88,19 @@ const hl7Module: YifangModule & { runtime?: Hl7Runtime } = {
       }, 250);
     };
     ctx.onClose(async () => clearTimeout(pokeTimer));
-    const ingest = new Hl7Ingest(db, repo, pokeSoon, () => processors.poke());
+    const ingest = new Hl7Ingest(db, repo, pokeSoon, () => processors.poke(), {
+      charsets: config.charsets,
+      allowedFacilities: config.mllp.allowedFacilities,
+      httpConcurrency: config.http.concurrency,
+    });
 
     const port = mllpPortFrom(ctx.options.mllpPort);
     const mllp = await startMllpServer({
       port,
       host: ctx.options.host ?? '0.0.0.0',
-      handle: async (raw) => (await ingest.ingest(raw, 'mllp')).reply,
-      pipelined: true,
+      ...mllpIntake(ingest, config),
       onEvent: (e) => {
-        if (e.type === 'handler-error' || e.type === 'oversize' || e.type === 'too-many-connections')
-          ctx.log(`[mllp] ${e.type} ${e.remote ?? ''} ${e.detail ?? ''}`);
+        if (LOGGED.has(e.type)) ctx.log(`[mllp] ${e.type} ${e.remote ?? ''} ${e.detail ?? ''}`);
       },
     }).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') throw new Error(`MLLP port ${port} is already in use: set MLLP_PORT to a free port (0 picks one)`);
@@ -67,7 +110,7 @@ const hl7Module: YifangModule & { runtime?: Hl7Runtime } = {
     ctx.onClose(() => mllp.close());
     hl7Module.runtime = { ingest, mllp };
 
-    registerHl7Routes(ctx, ingest, mllp);
+    registerHl7Routes(ctx, ingest, mllp, config.http);
   },
 };
 

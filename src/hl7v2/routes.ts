@@ -4,10 +4,11 @@
  * is in ingest.ts, the queries in store.ts, the schemas in schemas.ts.
  */
 import { z } from 'zod';
-import { badRequest, notFound } from '../platform/errors.js';
+import { badRequest, HttpError, notFound } from '../platform/errors.js';
 import type { ModuleContext } from '../platform/module.js';
 import { typed } from '../platform/openapi.js';
-import type { Hl7Ingest } from './ingest.js';
+import type { IntakeConfig } from './config.js';
+import { DatabaseUnavailable, messageStarts, type Hl7Ingest } from './ingest.js';
 import type { MllpServer } from './mllp.js';
 import { DeadLetterList, Hl7MessageView, Hl7Status, MessageIdParams, ReprocessResult } from './schemas.js';
 import { correctDeadLetter, getMessage, listDeadLetters, messageCounts } from './store.js';
@@ -29,16 +30,37 @@ function correctionText(body: unknown): string {
   return text.replace(/\r?\n/g, '\r');
 }
 
-export function registerHl7Routes(ctx: ModuleContext, ingest: Hl7Ingest, mllp: MllpServer): void {
+const DEFAULT_HTTP_LIMITS: IntakeConfig['http'] = { maxMessagesPerRequest: 10_000, maxBodyBytes: 16 * 1024 * 1024, concurrency: 400 };
+
+const mb = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
+
+export function registerHl7Routes(
+  ctx: ModuleContext,
+  ingest: Hl7Ingest,
+  mllp: MllpServer,
+  limits: IntakeConfig['http'] = DEFAULT_HTTP_LIMITS,
+): void {
   const { db } = ctx;
   const app = typed(ctx.app);
+  const tooLarge = (what: string) =>
+    new HttpError(
+      413,
+      `${what}; POST /api/hl7 takes at most ${limits.maxMessagesPerRequest} messages and ${mb(limits.maxBodyBytes)} per request: split the file, or send it over MLLP`,
+      'too-costly',
+    );
 
   app.post(
     '/api/hl7',
     {
+      bodyLimit: limits.maxBodyBytes,
+      // Refuse an announced oversize body before reading it, with the limit named.
+      onRequest: async (req) => {
+        const length = Number(req.headers['content-length']);
+        if (Number.isFinite(length) && length > limits.maxBodyBytes) throw tooLarge(`The body is ${mb(length)}`);
+      },
       schema: {
         summary:
-          'HL7 v2 messages (ER7, one or more, each starting with MSH; Content-Type x-application/hl7-v2+er7 or text/plain); answers the ACK of each, in order, separated by a blank line',
+          'HL7 v2 messages (ER7, one or more, each starting with MSH; Content-Type x-application/hl7-v2+er7 or text/plain); answers the ACK of each, in order, separated by a blank line. 413 over the per-request limits (10,000 messages by default); 503 when the database connection was lost (messages acknowledged before are stored; resending the body is safe, messages are recognised by facility + MSH-10)',
         tags: [TAG],
         response: {
           200: z
@@ -52,7 +74,23 @@ export function registerHl7Routes(ctx: ModuleContext, ingest: Hl7Ingest, mllp: M
       const body = req.body;
       if (!Buffer.isBuffer(body) || body.length === 0)
         throw badRequest(`Send HL7 v2 text with Content-Type ${HL7_CONTENT_TYPE} (or text/plain)`);
-      const acks = await ingest.receive(body);
+      if (body.length > limits.maxBodyBytes) throw tooLarge(`The body is ${mb(body.length)}`);
+      // Counted on the bytes (offsets only) before any message is parsed.
+      const starts = messageStarts(body);
+      if (starts.length > limits.maxMessagesPerRequest) throw tooLarge(`The body holds ${starts.length} messages`);
+      let acks: Buffer | undefined;
+      try {
+        acks = await ingest.receive(body, starts);
+      } catch (e) {
+        if (!(e instanceof DatabaseUnavailable)) throw e;
+        const err = new HttpError(
+          503,
+          `The database connection was lost while storing the messages: ${e.acknowledged} were stored, the others were not (nothing half-stored). Send the body again shortly; messages already stored are recognised by facility + MSH-10 and not stored twice.`,
+          'transient',
+        );
+        err.headers = { 'Retry-After': '5' };
+        throw err;
+      }
       if (!acks) throw badRequest('The body holds no HL7 v2 message (expected a segment starting with MSH)');
       return reply.type(HL7_CONTENT_TYPE).send(acks);
     },

@@ -31,7 +31,12 @@ export const DeadLetter = z.object({
 export type DeadLetter = z.infer<typeof DeadLetter>;
 
 /** One inbound message with its status and the resources it wrote (Patient/…, Encounter/…). */
-export const Hl7MessageView = DeadLetter.extend({ status: Hl7MessageStatus, resources: z.array(z.string()) });
+export const Hl7MessageView = DeadLetter.extend({
+  status: Hl7MessageStatus,
+  resources: z.array(z.string()),
+  /** Set when the bytes did not match MSH-18 and another character set was used (acknowledged AA with an ERR of severity W). */
+  charsetWarning: z.string().nullable(),
+});
 export type Hl7MessageView = z.infer<typeof Hl7MessageView>;
 
 export const DeadLetterList = z.object({ items: z.array(DeadLetter) });

@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import type { Database } from '../platform/db.js';
+import { decodeChecked } from './charset.js';
 import type { DeadLetter, Hl7MessageStatus, Hl7MessageView } from './schemas.js';
 
 export type { DeadLetter, Hl7MessageView };
@@ -12,10 +13,14 @@ export type { DeadLetter, Hl7MessageView };
 /** Records a write's AuditEvent inside the writing transaction (the route builds it from the signed-in user). */
 export type WriteAudit = (client: pg.PoolClient) => Promise<void>;
 
+/** The text for display: decoded as the intake would (MSH-18, else GB18030), else Latin-1; never a made-up U+FFFD. */
 function decodeForDisplay(bytes: Buffer | null): string | null {
   if (!bytes) return null;
-  const utf8 = bytes.toString('utf8');
-  return utf8.includes('\uFFFD') ? bytes.toString('latin1') : utf8;
+  try {
+    return decodeChecked(bytes).text;
+  } catch {
+    return bytes.toString('latin1');
+  }
 }
 
 function toDeadLetter(row: Record<string, unknown>): DeadLetter {
@@ -31,7 +36,8 @@ function toDeadLetter(row: Record<string, unknown>): DeadLetter {
     updatedAt: row.updated_at as string,
     attempts: Number(row.attempts),
     text: decodeForDisplay(row.payload as Buffer)!,
-    correctedText: decodeForDisplay((row.corrected as Buffer | null) ?? null),
+    // corrections are saved as UTF-8 text (correctDeadLetter)
+    correctedText: row.corrected ? (row.corrected as Buffer).toString('utf8') : null,
   };
 }
 
@@ -50,7 +56,12 @@ export async function getMessage(db: Database, id: number): Promise<Hl7MessageVi
   const r = await db.query<Record<string, unknown>>('SELECT * FROM hl7_message WHERE id = $1', [id]);
   const row = r.rows[0];
   return row
-    ? { ...toDeadLetter(row), status: row.status as Hl7MessageStatus, resources: (row.resources as string[] | null) ?? [] }
+    ? {
+        ...toDeadLetter(row),
+        status: row.status as Hl7MessageStatus,
+        resources: (row.resources as string[] | null) ?? [],
+        charsetWarning: (row.charset_warning as string | null) ?? null,
+      }
     : undefined;
 }
 
