@@ -19,7 +19,10 @@ function withoutServerFields(r: Resource): Record<string, unknown> {
 
 describeEachStore('FHIR REST API', (server) => {
   it('keeps a visit that cites unregistered master data, and refuses one whose patient does not exist', async () => {
-    const patient = await server().api('/fhir/Patient', { method: 'POST', body: JSON.stringify({ resourceType: 'Patient', gender: 'male' }) });
+    const patient = await server().api('/fhir/Patient', {
+      method: 'POST',
+      body: JSON.stringify({ resourceType: 'Patient', gender: 'male' }),
+    });
     const { id } = (await patient.json()) as { id: string };
     const visit = (subject: string) =>
       server().api('/fhir/Encounter', {
