@@ -47,7 +47,11 @@ const IntakeConfigSchema = z
         reservedForAllowedPeers: count(100_000).default(32),
         maxConnectionsPerPeer: count(100_000).min(1).default(16),
         maxConnectionsPerAllowedPeer: count(100_000).min(1).default(64),
-        idleTimeoutMinutes: z.number().positive().max(24 * 60).default(5),
+        idleTimeoutMinutes: z
+          .number()
+          .positive()
+          .max(24 * 60)
+          .default(5),
         allowedFacilities: z.array(z.string().min(1)).default([]),
         allowedPeers: z.array(z.string()).default([]),
         onlyAllowedPeers: z.boolean().default(false),
@@ -71,7 +75,11 @@ const IntakeConfigSchema = z
         message: `must be at most maxConnections − reservedForAllowedPeers (${m.maxConnections - m.reservedForAllowedPeers})`,
       });
     if (m.onlyAllowedPeers && !m.allowedPeers.length)
-      ctx.addIssue({ code: 'custom', path: ['mllp', 'onlyAllowedPeers'], message: 'is true but allowedPeers is empty: nobody could connect' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mllp', 'onlyAllowedPeers'],
+        message: 'is true but allowedPeers is empty: nobody could connect',
+      });
     try {
       peerAllowList(m.allowedPeers);
     } catch (e) {

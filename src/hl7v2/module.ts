@@ -37,7 +37,9 @@ export function mllpIntake(ingest: Hl7Ingest, config: IntakeConfig): Omit<MllpSe
     handle: async (raw: Buffer, peer: MllpPeer) => {
       const r = await ingest.ingest(raw, 'mllp');
       if (r.transient)
-        throw new MllpHangUp(`database unavailable: ${r.outcome.error instanceof Error ? r.outcome.error.message : String(r.outcome.error)}`);
+        throw new MllpHangUp(
+          `database unavailable: ${r.outcome.error instanceof Error ? r.outcome.error.message : String(r.outcome.error)}`,
+        );
       if (m.allowedFacilities.size && r.ack.ackCode === 'AA' && !peer.trusted) peer.trust();
       return r.reply;
     },

@@ -124,9 +124,10 @@ export class TestMllpClient {
     for (const f of w) f();
   }
 
-  static connect(port: number): Promise<TestMllpClient> {
+  /** `localAddress`: another loopback address (127.0.0.2, …) to play a different peer. */
+  static connect(port: number, localAddress?: string): Promise<TestMllpClient> {
     return new Promise((resolve, reject) => {
-      const s = net.connect(port, '127.0.0.1', () => resolve(new TestMllpClient(s)));
+      const s = net.connect({ port, host: '127.0.0.1', localAddress }, () => resolve(new TestMllpClient(s)));
       s.once('error', reject);
     });
   }
