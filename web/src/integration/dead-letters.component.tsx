@@ -1,4 +1,7 @@
-/** 数据接入 · HL7 死信队列: rejected HL7 v2 messages, their reason, correction and reprocessing. */
+/**
+ * 数据接入 · 死信队列: rejected HL7 v2 messages (their reason, correction and reprocessing) and,
+ * on a second tab, the changes a change-log processor failed on (processor-dead-letters).
+ */
 import { useCallback, useEffect, useState } from 'react';
 import {
   Alert,
@@ -12,6 +15,7 @@ import {
   Space,
   Statistic,
   Table,
+  Tabs,
   Tag,
   Typography,
   type TableColumnsType,
@@ -21,6 +25,7 @@ import { isAbort } from '../api/http.js';
 import { t } from '../i18n/i18n.js';
 import { formatDateTime } from '../shared/format.js';
 import { PageHeader } from '../shell/page-header.component.js';
+import { ProcessorDeadLettersPanel } from './processor-dead-letters.component.js';
 import { fetchDeadLetters, fetchHl7Status, reprocessDeadLetter, saveCorrection, type DeadLetter } from './hl7.resource.js';
 
 /** Segments on their own lines for reading and editing (HL7 uses CR between segments). */
@@ -114,32 +119,53 @@ export function DeadLettersPage() {
           </Button>
         }
       />
-      {status && (
-        <Card size="small" style={{ marginBottom: 16 }}>
-          <Space size={48}>
-            <Statistic title={t('hl7.port', 'MLLP 端口')} value={status.mllpPort} groupSeparator="" />
-            <Statistic title={t('hl7.stored', '已入库')} value={status.messages.stored ?? 0} />
-            <Statistic
-              title={t('hl7.rejected', '待处理')}
-              value={status.messages.rejected ?? 0}
-              valueStyle={{ color: (status.messages.rejected ?? 0) ? '#cf1322' : undefined }}
-            />
-            <Statistic title={t('hl7.resolved', '已修正')} value={status.messages.resolved ?? 0} />
-          </Space>
-        </Card>
-      )}
-      {error && <Alert type="error" showIcon message={error} style={{ marginBottom: 16 }} />}
-      <Card>
-        <Table
-          rowKey="id"
-          size="small"
-          loading={loading}
-          columns={columns}
-          dataSource={items}
-          locale={{ emptyText: <Empty description={t('hl7.none', '没有被拒收的消息')} /> }}
-          pagination={{ pageSize: 20 }}
-        />
-      </Card>
+      <Tabs
+        items={[
+          {
+            key: 'hl7',
+            label: t('hl7.tab.messages', 'HL7 消息'),
+            children: (
+              <div>
+                {status && (
+                  <Card size="small" style={{ marginBottom: 16 }}>
+                    <Space size={48}>
+                      <Statistic title={t('hl7.port', 'MLLP 端口')} value={status.mllpPort} groupSeparator="" />
+                      <Statistic title={t('hl7.stored', '已入库')} value={status.messages.stored ?? 0} />
+                      <Statistic
+                        title={t('hl7.rejected', '待处理')}
+                        value={status.messages.rejected ?? 0}
+                        valueStyle={{ color: (status.messages.rejected ?? 0) ? '#cf1322' : undefined }}
+                      />
+                      <Statistic title={t('hl7.resolved', '已修正')} value={status.messages.resolved ?? 0} />
+                    </Space>
+                  </Card>
+                )}
+                {error && <Alert type="error" showIcon message={error} style={{ marginBottom: 16 }} />}
+                <Card>
+                  <Table
+                    rowKey="id"
+                    size="small"
+                    loading={loading}
+                    columns={columns}
+                    dataSource={items}
+                    locale={{ emptyText: <Empty description={t('hl7.none', '没有被拒收的消息')} /> }}
+                    pagination={{ pageSize: 20 }}
+                  />
+                </Card>
+              </div>
+            ),
+          },
+          {
+            key: 'processors',
+            label: t('hl7.tab.processors', '变更处理失败'),
+            children: (
+              <Card>
+                <ProcessorDeadLettersPanel />
+              </Card>
+            ),
+          },
+        ]}
+      />
       <Drawer
         width={760}
         open={!!open}
