@@ -28,7 +28,7 @@ import {
 } from '../platform/db.js';
 import { HttpError } from '../platform/errors.js';
 import { z } from 'zod';
-import { describeRoute, installOpenApi, openApiDocumentWithLegacy, typed, validationMessage } from '../platform/openapi.js';
+import { installOpenApi, openApiDocument, typed, validationMessage } from '../platform/openapi.js';
 import type { Bundle } from '@medplum/fhirtypes';
 import { MODULES, migrateAll } from './modules.js';
 import { registerPlatformRoutes } from './platform-routes.js';
@@ -270,40 +270,46 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   );
 
   api.get('/api/docs', { schema: { summary: 'This OpenAPI document', tags: ['platform'], security: [] } }, async () =>
-    openApiDocumentWithLegacy(app),
+    openApiDocument(app),
   );
 
-  describeRoute({
-    method: 'post',
-    path: '/api/import',
-    summary: 'Bulk import: FHIR NDJSON (application/fhir+ndjson, streamed) or a Bundle (application/fhir+json)',
-    tag: 'fhir-import',
-    requestBody: { contentType: 'application/fhir+ndjson', schema: { type: 'string' } },
-    responses: {
-      '200': '{"resources", "errors":[{"line","message"}], "seconds"}',
-      '400': 'Not NDJSON or a Bundle',
-      '403': 'Role may not import',
+  const ImportAnswer = z.object({
+    resources: z.number().describe('resources stored'),
+    errors: z.array(z.object({ file: z.string(), line: z.number().optional(), message: z.string() })),
+    files: z.number(),
+    seconds: z.number(),
+  });
+  api.post(
+    '/api/import',
+    {
+      schema: {
+        summary:
+          'Bulk import: FHIR NDJSON (application/fhir+ndjson, streamed) or a Bundle (application/fhir+json); bad lines are listed, good ones kept',
+        tags: ['fhir-import'],
+        consumes: ['application/fhir+ndjson', 'application/x-ndjson', 'application/fhir+json'],
+        response: { 200: ImportAnswer },
+      },
     },
-  });
-  app.post('/api/import', async (req, reply) => {
-    const user = await authenticate(req);
-    requirePermission(user, 'import');
-    const type = req.headers['content-type'] ?? '';
-    const stats = type.includes('ndjson')
-      ? await importNdjson(repo, req.body as NodeJS.ReadableStream as Readable, 'request body')
-      : await importBundle(repo, req.body as Bundle, 'request body');
-    await repo.db.transaction((c) =>
-      audit.recordNow(c, {
-        user,
-        action: 'C',
-        subtype: 'import',
-        entities: [`import of ${stats.resources} resources`],
-        outcome: stats.errors.length ? 'failure' : 'success',
-        outcomeText: stats.errors.length ? `${stats.errors.length} lines rejected` : undefined,
-      }),
-    );
-    return reply.send(stats);
-  });
+    async (req, reply) => {
+      const user = await authenticate(req);
+      requirePermission(user, 'import');
+      const type = req.headers['content-type'] ?? '';
+      const stats = type.includes('ndjson')
+        ? await importNdjson(repo, req.body as NodeJS.ReadableStream as Readable, 'request body')
+        : await importBundle(repo, req.body as Bundle, 'request body');
+      await repo.db.transaction((c) =>
+        audit.recordNow(c, {
+          user,
+          action: 'C',
+          subtype: 'import',
+          entities: [`import of ${stats.resources} resources`],
+          outcome: stats.errors.length ? 'failure' : 'success',
+          outcomeText: stats.errors.length ? `${stats.errors.length} lines rejected` : undefined,
+        }),
+      );
+      return reply.send(stats);
+    },
+  );
 
   registerFhirRoutes(app, { repo, audit, authenticate });
 
