@@ -2,7 +2,7 @@
  * Peak memory of one POST /api/hl7 body of N messages (issue #14): `new` is Hl7Ingest.receive
  * (split lazily, bounded concurrency), `old` is what receive did before (every message parsed and
  * queued at once). Run in its own process per mode:
- *   node --import tsx src/hl7v2/http-memory.bench.ts new 15000 [postgres-url]
+ *   node --expose-gc [--max-old-space-size=256] --import tsx src/hl7v2/http-memory-bench.testutil.ts new|old 15000 [postgres-url]
  */
 import fs from 'node:fs';
 import os from 'node:os';
