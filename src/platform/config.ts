@@ -29,7 +29,12 @@ const flag = z
 
 export const VARIABLES = [
   { name: 'PORT', shown: '8080', meaning: 'HTTP port', schema: port(8080) },
-  { name: 'HOST', shown: '0.0.0.0', meaning: 'address the HTTP server binds to', schema: z.string().min(1).default('0.0.0.0') },
+  {
+    name: 'HOST',
+    shown: '127.0.0.1',
+    meaning: 'address the HTTP and MLLP listeners bind to; set `0.0.0.0` (or one interface) in production, behind a TLS proxy',
+    schema: z.string().min(1).default('127.0.0.1'),
+  },
   { name: 'MLLP_PORT', shown: '2575', meaning: 'HL7 v2 MLLP listener', schema: port(2575) },
   {
     name: 'DATABASE_URL',
