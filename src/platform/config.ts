@@ -85,6 +85,12 @@ export const VARIABLES = [
     meaning: 'last days of the demo sent as hospital HL7 v2 messages (the rest as FHIR)',
     schema: z.coerce.number().int().min(0).default(3),
   },
+  {
+    name: 'HL7V2_CONFIG',
+    shown: '`config/hl7v2/intake.json`',
+    meaning: 'HL7 v2 intake settings: charsets per facility, MLLP caps, reserve, idle timeout, allow-lists (read by the hl7v2 module)',
+    schema: z.string().min(1).optional(),
+  },
 ] as const satisfies readonly Variable[];
 
 type Shape = { [V in (typeof VARIABLES)[number] as V['name']]: V['schema'] };

@@ -1,8 +1,10 @@
 import { enCare } from './en-care.js';
+import { enIntegration } from '../integration/en-integration.js';
 
 /** English texts, keyed like the t('key', '中文') calls. Missing keys fall back to Chinese. */
 export const en: Record<string, string> = {
   ...enCare,
+  ...enIntegration,
   'app.name': 'Yifang',
   'app.title': 'District Public Health Platform',
 
