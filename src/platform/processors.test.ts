@@ -96,3 +96,39 @@ describe.runIf(storeKinds().includes('pglite'))('processors and the event loop [
     }
   });
 });
+
+describe.runIf(storeKinds().includes('postgres'))('processors and many interleaved writers [postgres]', () => {
+  it('sees every change of 24 concurrent writers whose commits interleave out of order', async () => {
+    loadDefinitions();
+    const db = await freshDatabase('postgres');
+    try {
+      const repo = new FhirRepository(db);
+      const seen = new Set<string>();
+      const runner = new ProcessorRunner(db, 10, 0);
+      runner.add({ name: 'test-interleaved', types: ['Patient'], handle: async (changes) => void changes.forEach((c) => seen.add(c.id)) });
+      runner.start();
+      const written: string[] = [];
+      const writer = async (w: number) => {
+        for (let i = 0; i < 15; i++) {
+          const id = `w${w}-${i}`;
+          await db.transaction(async (client) => {
+            await repo.update('Patient', id, { resourceType: 'Patient', id }, {}, client);
+            // Hold the commit a little: later-numbered writes commit first, leaving gaps.
+            await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 15)));
+          });
+          written.push(id);
+        }
+      };
+      await Promise.all(Array.from({ length: 24 }, (_, w) => writer(w)));
+      const deadline = Date.now() + 20_000;
+      while (seen.size < written.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await runner.stop();
+      expect(written).toHaveLength(360);
+      expect([...seen].sort()).toEqual([...written].sort());
+      const gaps = await db.query<{ gaps: unknown[] }>(`SELECT gaps FROM processor_cursor WHERE processor = 'test-interleaved'`);
+      expect(gaps.rows[0]!.gaps).toEqual([]);
+    } finally {
+      await db.dispose();
+    }
+  });
+});
