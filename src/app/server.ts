@@ -35,6 +35,7 @@ import { registerPlatformRoutes } from './platform-routes.js';
 import type { YifangModule } from '../platform/module.js';
 import type { ModuleContext } from '../platform/module.js';
 import { ProcessorHub } from './processor-thread.js';
+import { registerAuditRoutes, trustedProxies } from './audit-routes.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -100,7 +101,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
   }
 
-  const app = Fastify({ logger: false, bodyLimit: Math.round((options.bodyLimitMb ?? 32) * 1024 * 1024), trustProxy: true });
+  const app = Fastify({ logger: false, bodyLimit: Math.round((options.bodyLimitMb ?? 32) * 1024 * 1024), trustProxy: trustedProxies() });
   await installOpenApi(app);
 
   // FHIR JSON bodies; NDJSON and HL7 stay raw streams/text for the modules that read them.
@@ -312,6 +313,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   );
 
   registerFhirRoutes(app, { repo, audit, authenticate });
+  registerAuditRoutes(app, { db, audit, authenticate });
 
   const processorListeners = new Map<string, ((payload: unknown) => void)[]>();
   const processors = new ProcessorHub({

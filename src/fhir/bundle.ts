@@ -11,10 +11,18 @@ import type { FhirRepository, StoredResource, WriteOptions } from './repository.
 import { search } from './search.js';
 import { jsonDepthError, valueDepthExceeds } from './limits.js';
 import { assertReferencesExist } from './references.js';
+import { refuseAuditEventWrite } from './audit.js';
 
 export interface BundleHooks {
   /** Called inside the transaction for each write, for auditing in the same transaction. */
   onWrite?: (client: Queryable, action: 'create' | 'update' | 'delete', reference: string) => Promise<void>;
+  /**
+   * Called inside the transaction once its entries ran (per entry for a batch), with every write
+   * they made and the resources written: one AuditEvent for the lot, committed with them.
+   */
+  onEntriesDone?: (client: Queryable, writes: BundleWrite[]) => Promise<void>;
+  /** Called for each GET entry with what it returned (reads are audited too). */
+  onRead?: (request: { type: string; id?: string; query?: string }, resources: Resource[]) => void;
   /**
    * Replaces the conditional lookup (default: a search). Batched writers answer from rows they
    * fetched for many Bundles at once.
@@ -28,6 +36,59 @@ export interface BundleHooks {
    * processTransactionOn (HL7) only when it is true.
    */
   checkReferences?: boolean;
+}
+
+export interface BundleWrite {
+  action: 'create' | 'update' | 'delete';
+  reference: string;
+  resource?: Resource;
+}
+
+/** One entry's request as the access check sees it (malformed entries are left to processBundle). */
+export interface BundleRequestInfo {
+  method: string;
+  type: string;
+  id?: string;
+  /** The query of a search, conditional update or conditional create (ifNoneExist). */
+  query?: string;
+  /** The URL asks for history (Type/_history, Type/id/_history…). */
+  history: boolean;
+  resourceType?: string;
+}
+
+/** What each entry asks for, and the conditional references of its resources ("Type?query"). */
+export function bundleRequests(input: unknown): { requests: BundleRequestInfo[]; conditionalReferences: string[] } {
+  const entries = (input as Bundle | undefined)?.entry;
+  const requests: BundleRequestInfo[] = [];
+  if (!Array.isArray(entries)) return { requests, conditionalReferences: [] };
+  for (const e of entries as unknown[]) {
+    if (!e || typeof e !== 'object') continue;
+    const entry = e as BundleEntry;
+    const method = typeof entry.request?.method === 'string' ? entry.request.method : '';
+    const url = typeof entry.request?.url === 'string' ? entry.request.url : '';
+    const [path = '', qs] = url.replace(/^\//, '').split('?');
+    const parts = path.split('/');
+    const resourceType =
+      entry.resource && typeof entry.resource === 'object' && typeof (entry.resource as Resource).resourceType === 'string'
+        ? (entry.resource as Resource).resourceType
+        : undefined;
+    const ifNoneExist = typeof entry.request?.ifNoneExist === 'string' ? entry.request.ifNoneExist : undefined;
+    requests.push({
+      method,
+      type: parts[0] ?? '',
+      ...(parts[1] && parts[1] !== '_history' ? { id: parts[1] } : {}),
+      ...(qs || ifNoneExist ? { query: [qs, ifNoneExist].filter(Boolean).join('&') } : {}),
+      history: parts.includes('_history'),
+      ...(resourceType ? { resourceType } : {}),
+    });
+  }
+  let refs: string[];
+  try {
+    refs = [...collectConditionalReferences(entries as BundleEntry[])];
+  } catch {
+    refs = [];
+  }
+  return { requests, conditionalReferences: refs };
 }
 
 /** A conditional reference ("Organization?identifier=..."): resolved by a search, not an id. */
@@ -63,6 +124,8 @@ function plan(entry: BundleEntry, index: number): PlannedEntry {
   if (!type) throw badRequest(`Bundle.entry[${index}].request.url '${url}' names no resource type`);
   if (!['POST', 'PUT', 'DELETE', 'GET'].includes(method))
     throw badRequest(`Bundle.entry[${index}].request.method ${method} is not supported`);
+  // The audit trail is written by the server only, on no channel by a Bundle.
+  if (method !== 'GET') refuseAuditEventWrite(type, entry.resource);
   return { entry, method: method as PlannedEntry['method'], type, id, query: qs ? new URLSearchParams(qs) : undefined };
 }
 
@@ -196,6 +259,7 @@ async function runEntries(
   }
 
   const out: BundleEntry[] = [];
+  const writes: BundleWrite[] = [];
   for (let i = 0; i < planned.length; i++) {
     const p = planned[i]!;
     const resource = rewritten[i];
@@ -215,6 +279,7 @@ async function runEntries(
           {},
         );
         await hooks.onWrite?.(client, 'create', `${p.type}/${stored.id}`);
+        writes.push({ action: 'create', reference: `${p.type}/${stored.id}`, resource: stored });
         out.push(created(stored));
         break;
       }
@@ -230,6 +295,7 @@ async function runEntries(
           ifMatch: p.entry.request?.ifMatch,
         });
         await hooks.onWrite?.(client, isNew ? 'create' : 'update', `${p.type}/${stored.id}`);
+        writes.push({ action: isNew ? 'create' : 'update', reference: `${p.type}/${stored.id}`, resource: stored });
         out.push(
           isNew ? created(stored) : { response: { status: '200 OK', location: loc(stored), etag: `W/"${stored.meta?.versionId}"` } },
         );
@@ -239,6 +305,7 @@ async function runEntries(
         if (!p.id) throw badRequest('DELETE entries need Type/id');
         await repo.delete(p.type, p.id, client);
         await hooks.onWrite?.(client, 'delete', `${p.type}/${p.id}`);
+        writes.push({ action: 'delete', reference: `${p.type}/${p.id}` });
         out.push({ response: { status: '204 No Content' } });
         break;
       }
@@ -248,15 +315,21 @@ async function runEntries(
             if (e instanceof HttpError && e.status === 404) throw notFound(`${p.type}/${p.id} not found`);
             throw e;
           });
+          hooks.onRead?.({ type: p.type, id: p.id }, [r]);
           out.push({ resource: r, response: { status: '200 OK' } });
         } else {
           const r = await search(client, p.type, { params: [...(p.query ?? new URLSearchParams()).entries()] }, baseUrl);
+          hooks.onRead?.(
+            { type: p.type, query: (p.query ?? new URLSearchParams()).toString() },
+            (r.bundle.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : [])),
+          );
           out.push({ resource: r.bundle, response: { status: '200 OK' } });
         }
         break;
       }
     }
   }
+  if (writes.length) await hooks.onEntriesDone?.(client, writes);
   return out;
 }
 

@@ -18,6 +18,7 @@ import { CONDITIONAL_REFERENCE, findOne } from './bundle.js';
 import { preparePool, type PreparedChunk } from './prepare-pool.js';
 import { validateFhirResource } from './validate.js';
 import { FHIR_LIMITS, jsonDepthExceeded, valueDepthExceeds } from './limits.js';
+import { AUDIT_READ_ONLY_RULE } from './audit.js';
 
 export interface ImportError {
   file: string;
@@ -81,6 +82,8 @@ export function prepareNdjsonLine(line: string, lastUpdated: string): BulkRow {
   } catch (e) {
     throw new Error(`malformed JSON: ${(e as Error).message}`, { cause: e });
   }
+  // The audit trail is written by the server only: an imported AuditEvent line is refused, not stored.
+  if ((parsed as { resourceType?: unknown } | null)?.resourceType === 'AuditEvent') throw new Error(AUDIT_READ_ONLY_RULE);
   const r = validateFhirResource(parsed);
   if (!r.id) throw new Error('a resource in NDJSON needs an id');
   return prepareBulkRow(r, lastUpdated);
@@ -248,6 +251,9 @@ export async function prepareBundle(bundle: Bundle, file: string, yieldEvery = 0
       throw new HttpError(400, `${file}: a Bundle entry's resource must be an object`);
     if (e.fullUrl !== undefined && typeof e.fullUrl !== 'string')
       throw new HttpError(400, `${file}: Bundle.entry.fullUrl must be a string`);
+    // The whole Bundle is refused (nothing of it stored): the audit trail is written by the server only.
+    if (e.resource.resourceType === 'AuditEvent' || e.request?.url?.split(/[/?]/)[0] === 'AuditEvent')
+      throw new HttpError(403, `${file}: ${AUDIT_READ_ONLY_RULE}`, 'forbidden');
     const id = e.resource.id ?? e.fullUrl?.replace(/^urn:uuid:/, '') ?? newResourceId();
     const resource = owned ? Object.assign(e.resource, { id }) : ({ ...e.resource, id } as Resource);
     pending.push({ resource, fullUrl: e.fullUrl, ifNoneExist: e.request?.ifNoneExist });

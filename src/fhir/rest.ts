@@ -1,14 +1,21 @@
 /**
  * FHIR R4 REST API at /fhir. Each handler checks the caller's permission, runs the repository
- * call, and audits it: writes inside their transaction, reads through the buffered audit log.
+ * call, and audits it: writes inside their transaction, reads committed before the response
+ * (the audit log's group commit).
+ *
+ * The audit trail (issue #15): AuditEvent is read-only on every channel (create, update,
+ * conditional update, delete, Bundle entries: 403 naming the rule); reading it — read, vread,
+ * search, _include/_revinclude or chains that reach it, Bundle GET entries — and history at
+ * every level need `audit:read`.
  */
 import { newResourceId } from './ids.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { hasPermission, requirePermission, type AuthUser, type Permission } from '../platform/auth.js';
-import type { AuditAction, AuditLog } from './audit.js';
+import { patientsOf, refuseAuditEventWrite, type AuditAction, type AuditInput, type AuditLog } from './audit.js';
 import { badRequest, HttpError } from '../platform/errors.js';
-import { processBundle, findOne } from './bundle.js';
+import { bundleRequests, processBundle, findOne, type BundleWrite } from './bundle.js';
+import { getTypeDef } from './definitions.js';
 import { capabilityStatement } from './capability.js';
 import type { Queryable } from '../platform/db.js';
 import type { FhirRepository } from './repository.js';
@@ -48,7 +55,14 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
     return user;
   }
 
-  const auditRead = (req: FastifyRequest, user: AuthUser, subtype: string, entities: string[]) =>
+  /** A read's AuditEvent, committed before the response is sent (awaited by every read handler). */
+  const auditRead = (
+    req: FastifyRequest,
+    user: AuthUser,
+    subtype: string,
+    entities: string[],
+    extra: Pick<AuditInput, 'patients' | 'query'> = {},
+  ): Promise<void> =>
     audit.record({
       user,
       action: subtype === 'search' ? 'E' : 'R',
@@ -57,7 +71,38 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
       outcome: 'success',
       sourceAddress: req.ip,
       purpose: purposeOf(req),
+      ...extra,
     });
+
+  /**
+   * Refuses a write of AuditEvent (by URL type or body), after recording the attempt: someone
+   * tried to forge or rewrite the audit trail.
+   */
+  async function refuseAuditWrite(req: FastifyRequest, user: AuthUser, action: AuditAction, type: string | undefined, body?: unknown) {
+    try {
+      refuseAuditEventWrite(type, body);
+    } catch (err) {
+      await audit.record({
+        user,
+        action,
+        subtype: 'audit-write-refused',
+        entities: [`${req.method} ${req.url.split('?')[0]}`.slice(0, 300)],
+        outcome: 'failure',
+        outcomeText: (err as Error).message,
+        sourceAddress: req.ip,
+        purpose: purposeOf(req),
+      });
+      throw err;
+    }
+  }
+
+  /** `audit:read` when a query reaches AuditEvent; 403 when a result holds one the user may not see. */
+  function guardAuditQuery(user: AuthUser, type: string, params: [string, string][]): void {
+    if (queryReachesAuditEvent(type, params)) requirePermission(user, 'audit:read');
+  }
+  function guardAuditResults(user: AuthUser, entries: BundleEntry[] | undefined): void {
+    if (entries?.some((e) => e.resource?.resourceType === 'AuditEvent')) requirePermission(user, 'audit:read');
+  }
 
   /** Runs a write in a transaction with its audit event. */
   async function audited<T>(
@@ -69,6 +114,7 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
   ): Promise<T> {
     return repo.db.transaction(async (client) => {
       const { result, entity } = await fn(client);
+      const resource = (result as { resource?: Resource }).resource ?? (result as Resource | undefined);
       await audit.recordNow(client, {
         user,
         action,
@@ -77,6 +123,7 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
         outcome: 'success',
         sourceAddress: req.ip,
         purpose: purposeOf(req),
+        patients: patientsOf(resource && typeof resource === 'object' && 'resourceType' in resource ? resource : undefined),
       });
       return result;
     });
@@ -86,40 +133,89 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
 
   app.post('/fhir', async (req, reply) => {
     const user = await guard(req, 'fhir:write');
-    const written: string[] = [];
+    const bundleType = String((req.body as Bundle | undefined)?.type ?? 'batch');
+    await guardBundle(req, user);
+    const reads: { entities: string[]; patients: string[] }[] = [];
     const result = await processBundle(repo, req.body, baseUrlOf(req), {
       checkReferences: checkReferences(req, user),
-      onWrite: async (client, action, reference) => {
-        written.push(reference);
-        if (written.length === 1) void client;
+      // The writes of a transaction (of each batch entry) are audited in its own database transaction.
+      onEntriesDone: (client, writes: BundleWrite[]) =>
+        audit.recordNow(client, {
+          user,
+          action: writes.every((w) => w.action === 'delete') ? 'D' : 'E',
+          subtype: bundleType === 'transaction' ? 'transaction' : 'batch',
+          entities: writes.map((w) => w.reference),
+          patients: [...new Set(writes.flatMap((w) => patientsOf(w.resource)))],
+          outcome: 'success',
+          sourceAddress: req.ip,
+          purpose: purposeOf(req),
+        }),
+      onRead: (request, resources) => {
+        guardAuditResults(
+          user,
+          resources.map((resource) => ({ resource })),
+        );
+        reads.push({
+          entities: request.id ? [`${request.type}/${request.id}`] : resources.map((r) => `${r.resourceType}/${r.id}`).slice(0, 100),
+          patients: resources.flatMap((r) => patientsOf(r)),
+        });
       },
-    }).catch((err) => {
-      audit.record({
-        user,
-        action: 'E',
-        subtype: 'transaction',
-        entities: ['Bundle'],
-        outcome: 'failure',
-        outcomeText: (err as Error).message,
-        sourceAddress: req.ip,
-      });
+    }).catch(async (err) => {
+      await audit
+        .record({
+          user,
+          action: 'E',
+          subtype: bundleType === 'transaction' ? 'transaction' : 'batch',
+          entities: ['Bundle'],
+          outcome: 'failure',
+          outcomeText: (err as Error).message,
+          sourceAddress: req.ip,
+          purpose: purposeOf(req),
+        })
+        .catch(() => undefined);
       throw err;
     });
-    audit.record({
-      user,
-      action: 'E',
-      subtype: (req.body as Bundle).type ?? 'batch',
-      entities: written,
-      outcome: 'success',
-      sourceAddress: req.ip,
-    });
+    if (reads.length)
+      await auditRead(
+        req,
+        user,
+        'read',
+        reads.flatMap((r) => r.entities),
+        { patients: [...new Set(reads.flatMap((r) => r.patients))] },
+      );
     return reply.type(FHIR_JSON).send(result);
   });
 
+  /**
+   * A Bundle's entries before anything runs: writes of AuditEvent are refused (also in bundle.ts),
+   * GET entries need fhir:read, and audit:read for AuditEvent or history; conditional queries and
+   * references that reach AuditEvent need audit:read.
+   */
+  async function guardBundle(req: FastifyRequest, user: AuthUser): Promise<void> {
+    const { requests, conditionalReferences } = bundleRequests(req.body);
+    for (const r of requests) {
+      if (r.method !== 'GET')
+        await refuseAuditWrite(req, user, r.method === 'DELETE' ? 'D' : 'U', r.type, { resourceType: r.resourceType });
+    }
+    for (const r of requests) {
+      const params = r.query ? [...new URLSearchParams(r.query).entries()] : [];
+      if (r.method === 'GET') {
+        requirePermission(user, 'fhir:read');
+        if (r.history) requirePermission(user, 'audit:read');
+      }
+      guardAuditQuery(user, r.type, r.method === 'GET' || r.query ? params : []);
+    }
+    for (const ref of conditionalReferences) {
+      const [type = '', qs = ''] = ref.split('?');
+      guardAuditQuery(user, type, [...new URLSearchParams(qs).entries()]);
+    }
+  }
+
   app.get('/fhir/_history', async (req, reply) => {
-    const user = await guard(req, 'fhir:read');
+    // History shows every version of every record: an auditor's tool.
+    const user = await guard(req, 'audit:read');
     const bundle = await repo.history(undefined, undefined, historyParams(req));
-    auditRead(req, user, 'history-system', ['_history']);
+    await auditRead(req, user, 'history-system', ['_history'], { patients: historyPatients(bundle) });
     return reply.type(FHIR_JSON).send(bundle);
   });
 
@@ -127,9 +223,14 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
     const { type } = req.params;
     const user = await guard(req, type === 'AuditEvent' ? 'audit:read' : 'fhir:read');
     const params = [...queryPairs(req), ...extra];
+    guardAuditQuery(user, type, params);
     const result = await search(repo.db.pool, type, { params }, baseUrlOf(req));
-    if (type !== 'AuditEvent')
-      auditRead(req, user, 'search', [`${type}?${new URLSearchParams(params).toString()}`.slice(0, 500), ...result.ids.slice(0, 100)]);
+    guardAuditResults(user, result.bundle.entry);
+    const resources = (result.bundle.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []));
+    await auditRead(req, user, 'search', result.ids.filter((r) => !r.startsWith('Patient/')).slice(0, 100), {
+      query: `${type}?${new URLSearchParams(params).toString()}`,
+      patients: [...new Set(resources.flatMap((r) => patientsOf(r)))],
+    });
     return reply.type(FHIR_JSON).send(result.bundle);
   };
 
@@ -146,10 +247,17 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
     const { type } = req.params;
     assertResourceType(type);
     const user = await guard(req, 'fhir:write');
+    await refuseAuditWrite(req, user, 'C', type, req.body);
     const ifNoneExist = req.headers['if-none-exist'];
     if (typeof ifNoneExist === 'string' && ifNoneExist) {
+      // The lookup answers with what it found: a read, checked and audited as one.
+      requirePermission(user, 'fhir:read');
+      guardAuditQuery(user, type, [...new URLSearchParams(ifNoneExist).entries()]);
       const existing = await findOne(repo.db.pool, type, new URLSearchParams(ifNoneExist), baseUrlOf(req));
-      if (existing) return sendResource(reply, 200, existing);
+      if (existing) {
+        await auditRead(req, user, 'read', [`${type}/${existing.id}`], { patients: patientsOf(existing), query: `${type}?${ifNoneExist}` });
+        return sendResource(reply, 200, existing);
+      }
     }
     const created = await audited(req, user, 'C', 'create', async (client) => {
       const r = await repo.create(req.body, client, type, { checkReferences: checkReferences(req, user) });
@@ -164,8 +272,10 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
     const { type } = req.params;
     assertResourceType(type);
     const user = await guard(req, 'fhir:write');
+    await refuseAuditWrite(req, user, 'U', type, req.body);
     const pairs = queryPairs(req);
     if (!pairs.length) throw badRequest('PUT without an id needs search parameters (conditional update), e.g. ?identifier=system|value');
+    guardAuditQuery(user, type, pairs);
     const existing = await findOne(repo.db.pool, type, new URLSearchParams(pairs), baseUrlOf(req));
     const body = req.body as Resource;
     const id = existing?.id ?? (body?.id as string | undefined) ?? newResourceId();
@@ -177,9 +287,9 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
   });
 
   app.get<{ Params: { type: string } }>('/fhir/:type/_history', async (req, reply) => {
-    const user = await guard(req, 'fhir:read');
+    const user = await guard(req, 'audit:read');
     const bundle = await repo.history(req.params.type, undefined, historyParams(req));
-    auditRead(req, user, 'history-type', [`${req.params.type}/_history`]);
+    await auditRead(req, user, 'history-type', [`${req.params.type}/_history`], { patients: historyPatients(bundle) });
     return reply.type(FHIR_JSON).send(bundle);
   });
 
@@ -187,7 +297,7 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
     const { type, id } = req.params;
     const user = await guard(req, type === 'AuditEvent' ? 'audit:read' : 'fhir:read');
     const r = await repo.read(type, id);
-    if (type !== 'AuditEvent') auditRead(req, user, 'read', [`${type}/${id}`]);
+    await auditRead(req, user, 'read', [`${type}/${id}`], { patients: patientsOf(r) });
     return sendResource(reply, 200, r);
   });
 
@@ -195,7 +305,11 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
     const user = await guard(req, 'fhir:read');
     await repo.read('Patient', req.params.id);
     const resources = await patientEverything(repo.db.pool, req.params.id);
-    auditRead(req, user, 'everything', [`Patient/${req.params.id}`]);
+    guardAuditResults(
+      user,
+      resources.map((resource) => ({ resource })),
+    );
+    await auditRead(req, user, 'everything', [`Patient/${req.params.id}`]);
     const base = baseUrlOf(req);
     return reply.type(FHIR_JSON).send({
       resourceType: 'Bundle',
@@ -209,6 +323,7 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
     const { type, id } = req.params;
     assertResourceType(type);
     const user = await guard(req, 'fhir:write');
+    await refuseAuditWrite(req, user, 'U', type, req.body);
     const ifMatch = typeof req.headers['if-match'] === 'string' ? req.headers['if-match'] : undefined;
     const { resource, created } = await audited(req, user, 'U', 'update', async (client) => ({
       result: await repo.update(type, id, req.body, { ifMatch, checkReferences: checkReferences(req, user) }, client),
@@ -221,14 +336,15 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
     const { type, id } = req.params;
     assertResourceType(type);
     const user = await guard(req, 'fhir:delete');
+    await refuseAuditWrite(req, user, 'D', type);
     await audited(req, user, 'D', 'delete', async (client) => ({ result: await repo.delete(type, id, client), entity: `${type}/${id}` }));
     return reply.code(204).send();
   });
 
   app.get<{ Params: { type: string; id: string } }>('/fhir/:type/:id/_history', async (req, reply) => {
-    const user = await guard(req, 'fhir:read');
+    const user = await guard(req, 'audit:read');
     const bundle = await repo.history(req.params.type, req.params.id, historyParams(req));
-    auditRead(req, user, 'history-instance', [`${req.params.type}/${req.params.id}`]);
+    await auditRead(req, user, 'history-instance', [`${req.params.type}/${req.params.id}`], { patients: historyPatients(bundle) });
     return reply.type(FHIR_JSON).send(bundle);
   });
 
@@ -236,9 +352,42 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
     const { type, id, vid } = req.params;
     const user = await guard(req, type === 'AuditEvent' ? 'audit:read' : 'fhir:read');
     const r = await repo.vread(type, id, vid);
-    auditRead(req, user, 'vread', [`${type}/${id}`]);
+    await auditRead(req, user, 'vread', [`${type}/${id}`], { patients: patientsOf(r) });
     return sendResource(reply, 200, r);
   });
+}
+
+/** The patients whose records a history page shows. */
+function historyPatients(bundle: Bundle): string[] {
+  return [...new Set((bundle.entry ?? []).flatMap((e) => patientsOf(e.resource)))].slice(0, 200);
+}
+
+/**
+ * Whether a search reaches AuditEvent: its own type, a parameter or _include/_revinclude naming
+ * it, or a chain whose (implicit) target is AuditEvent.
+ */
+export function queryReachesAuditEvent(type: string, params: [string, string][]): boolean {
+  if (type === 'AuditEvent') return true;
+  for (const [name, value] of params) {
+    if (name.includes('AuditEvent')) return true;
+    if (
+      (name.startsWith('_include') || name.startsWith('_revinclude') || name === '_type' || name.startsWith('_has')) &&
+      value.includes('AuditEvent')
+    )
+      return true;
+    if (name.startsWith('_has')) return true;
+    if (!name.includes('.')) continue;
+    let def = getTypeDef(type);
+    for (const part of name.split('.').slice(0, -1)) {
+      const [code = '', modifier] = part.split(':');
+      const p = def?.params.get(code);
+      if (!p) break;
+      const target = modifier ?? (p.targets.length === 1 ? p.targets[0] : p.targets.includes('Patient') ? 'Patient' : undefined);
+      if (target === 'AuditEvent') return true;
+      def = target ? getTypeDef(target) : undefined;
+    }
+  }
+  return false;
 }
 
 function historyParams(req: FastifyRequest): { count: number; since?: string; offset: number } {
