@@ -8,6 +8,7 @@ import { registerFeedCommands } from './feeds.js';
 import { registerPlatformCommands } from './platform-commands.js';
 import { registerChronicCommands } from './chronic.js';
 import { registerIdentityCommands } from './identity.js';
+import { registerAuditCommands } from './audit.js';
 
 const program = new Command();
 program
@@ -24,5 +25,6 @@ registerSurveillanceCommands(program);
 registerFeedCommands(program);
 registerChronicCommands(program);
 registerIdentityCommands(program);
+registerAuditCommands(program);
 
 await program.parseAsync(process.argv);
