@@ -8,13 +8,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
+import helmet from '@fastify/helmet';
 import { loadDefinitions } from '../fhir/definitions.js';
 import { importNdjson, importBundle } from '../fhir/import.js';
 import { FhirRepository } from '../fhir/repository.js';
 import { FHIR_JSON, registerFhirRoutes } from '../fhir/rest.js';
 import { parseJsonBody } from '../fhir/limits.js';
 import { AuditLog } from '../fhir/audit.js';
-import { AuthService, requirePermission, type AuthUser } from '../platform/auth.js';
+import { AuthService, CREDENTIAL_LIMITS, requirePermission, type AuthUser } from '../platform/auth.js';
 import { UserBudget } from '../platform/user-budget.js';
 import {
   DB_LIMITS,
@@ -32,6 +33,7 @@ import { installOpenApi, openApiDocument, typed, validationMessage } from '../pl
 import type { Bundle } from '@medplum/fhirtypes';
 import { MODULES, migrateAll } from './modules.js';
 import { registerPlatformRoutes } from './platform-routes.js';
+import { registerUserRoutes } from './user-routes.js';
 import type { YifangModule } from '../platform/module.js';
 import type { ModuleContext } from '../platform/module.js';
 import { ProcessorHub } from './processor-thread.js';
@@ -103,6 +105,32 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   const app = Fastify({ logger: false, bodyLimit: Math.round((options.bodyLimitMb ?? 32) * 1024 * 1024), trustProxy: trustedProxies() });
   await installOpenApi(app);
+  // Security headers on every answer. The web app loads scripts only from its own files; Ant
+  // Design injects <style> at run time, hence 'unsafe-inline' for styles (not scripts). HSTS
+  // only on requests that came over TLS (X-Forwarded-Proto from the proxy in front).
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    referrerPolicy: { policy: 'no-referrer' },
+    hsts: false,
+    crossOriginEmbedderPolicy: false,
+  });
+  app.addHook('onSend', async (req, reply) => {
+    if (req.protocol === 'https') void reply.header('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+  });
 
   // FHIR JSON bodies; NDJSON and HL7 stay raw streams/text for the modules that read them.
   // Valid UTF-8, nested within FHIR_LIMITS.jsonDepth (checked on the text first), then parsed.
@@ -218,8 +246,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     },
   );
 
+  // Bounded before anything else runs: an oversized credential is a 400, never audited or stored.
   const LoginBody = z.object(
-    { username: z.string(), password: z.string() },
+    {
+      username: z.string().max(CREDENTIAL_LIMITS.username, `at most ${CREDENTIAL_LIMITS.username} characters`),
+      password: z.string().max(CREDENTIAL_LIMITS.password, `at most ${CREDENTIAL_LIMITS.password} characters`),
+      code: z.string().max(16).optional().describe('the one-time code of a user who enrolled a second factor (TOTP)'),
+    },
     { message: 'Send JSON {"username": "...", "password": "..."}' },
   );
   api.post(
@@ -235,7 +268,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     async (req, reply) => {
       const body = req.body;
       try {
-        const { token, user } = await auth.login(body.username, body.password);
+        const { token, user, expiresIn } = await auth.login({ ...body, address: req.ip });
         audit.record({
           user,
           action: 'E',
@@ -244,13 +277,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           outcome: 'success',
           sourceAddress: req.ip,
         });
-        return reply.send({ access_token: token, token_type: 'Bearer', expires_in: 12 * 3600, user });
+        return reply.send({ access_token: token, token_type: 'Bearer', expires_in: expiresIn, user });
       } catch (err) {
         audit.record({
-          user: { username: body.username, displayName: body.username, roles: [] },
+          user: { username: body.username.slice(0, 64), displayName: body.username.slice(0, 64), roles: [] },
           action: 'E',
           subtype: 'login',
-          entities: [`user:${body.username}`],
+          entities: [`user:${body.username.slice(0, 64)}`],
           outcome: 'failure',
           sourceAddress: req.ip,
         });
@@ -267,7 +300,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     },
   );
   api.get('/auth/me', { schema: { summary: 'The logged-in user, roles and organization', tags: ['auth'] } }, async (req) =>
-    authenticate(req),
+    auth.authenticate(req.headers.authorization, { allowPasswordChange: true }),
   );
 
   api.get('/api/docs', { schema: { summary: 'This OpenAPI document', tags: ['platform'], security: [] } }, async () =>
@@ -347,6 +380,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     options: { mllpPort: options.mllpPort, host: options.host },
   };
   registerPlatformRoutes(moduleContext);
+  registerUserRoutes(moduleContext);
   for (const m of modules) await m.register(moduleContext);
   // Every FHIR write wakes the processors, so derived data follows within milliseconds.
   app.addHook('onResponse', async (req) => {

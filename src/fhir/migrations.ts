@@ -22,6 +22,7 @@ export const CORE_MIGRATIONS: MigrationSource = {
       name: 'processor-dead-letters',
       sql: sqlFile(new URL('../platform/migrations/008_processor_dead_letters.sql', import.meta.url)),
     },
+    { version: 9, name: 'accounts', sql: sqlFile(new URL('../platform/migrations/009_accounts.sql', import.meta.url)) },
     { version: 20, name: 'audit-chain', sql: sqlFile(new URL('../platform/migrations/020_audit_chain.sql', import.meta.url)) },
   ],
 };

@@ -4,15 +4,69 @@
  * loop posts it; failures are retried with exponential backoff (2^attempts seconds, at most
  * an hour) up to MAX_ATTEMPTS, then marked failed. Each POST carries an HMAC-SHA256 signature
  * of the body when the subscription has a secret.
+ *
+ * Targets (issue #15): a URL whose host resolves to a loopback, link-local (cloud metadata),
+ * private, multicast or otherwise internal address is refused at registration (400) and again
+ * at each send, on the address the connection actually uses (no DNS rebinding), unless allowed
+ * in config/security/webhooks.json (or the file named by WEBHOOKS_CONFIG).
  */
 import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import { fileURLToPath } from 'node:url';
 import type { Database } from '../../platform/db.js';
 import { PollingLoop } from '../../platform/polling-loop.js';
 import { badRequest } from '../../platform/errors.js';
+import { checkTarget, guardedLookup, loadOutboundPolicy, type OutboundPolicy, type Resolver } from '../../platform/net-guard.js';
 import type { WriteAudit } from '../reporting/store.js';
 import type { Webhook, WebhookDelivery } from '../schemas.js';
 
 export const MAX_ATTEMPTS = 8;
+
+export const DEFAULT_WEBHOOKS_CONFIG = fileURLToPath(new URL('../../../config/security/webhooks.json', import.meta.url));
+
+/** The webhook allow-list: WEBHOOKS_CONFIG if set, else config/security/webhooks.json (read at each check). */
+export function webhookPolicy(env: NodeJS.ProcessEnv = process.env): OutboundPolicy {
+  return loadOutboundPolicy(env.WEBHOOKS_CONFIG || DEFAULT_WEBHOOKS_CONFIG);
+}
+
+/** How targets are checked (tests give a resolver and a policy). */
+export interface TargetCheck {
+  policy?: () => OutboundPolicy;
+  resolve?: Resolver;
+}
+
+/** POSTs a body with the connection's address checked by the guard; resolves to the HTTP status. */
+async function postGuarded(
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+  check: TargetCheck,
+): Promise<number> {
+  const policy = (check.policy ?? webhookPolicy)();
+  // An address in the URL is connected to without a lookup: check it here; names are checked in the lookup.
+  await checkTarget(url, policy, check.resolve);
+  return new Promise((resolve, reject) => {
+    const lookup = guardedLookup(policy, check.resolve);
+    const req = (url.protocol === 'https:' ? https : http).request(
+      url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        lookup,
+        signal: AbortSignal.timeout(timeoutMs),
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 export async function addWebhook(
   db: Database,
@@ -20,6 +74,7 @@ export async function addWebhook(
   secret: unknown,
   createdBy: string,
   audit?: WriteAudit,
+  check: TargetCheck = {},
 ): Promise<{ id: number; url: string }> {
   if (typeof url !== 'string') throw badRequest('url: mandatory');
   let parsed: URL;
@@ -30,6 +85,11 @@ export async function addWebhook(
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw badRequest('url: must be http or https');
   if (secret !== undefined && secret !== null && typeof secret !== 'string') throw badRequest('secret: must be a string');
+  try {
+    await checkTarget(parsed, (check.policy ?? webhookPolicy)(), check.resolve);
+  } catch (err) {
+    throw badRequest(`url: ${(err as Error).message}`);
+  }
   return db.transaction(async (c) => {
     const r = await c.query<{ id: number; url: string }>(
       'INSERT INTO surv_webhook (url, secret, created_by) VALUES ($1, $2, $3) RETURNING id, url',
@@ -68,7 +128,7 @@ export class WebhookDeliverer {
 
   constructor(
     private readonly db: Database,
-    private readonly options: { pollMs?: number; timeoutMs?: number; backoffBaseMs?: number } = {},
+    private readonly options: { pollMs?: number; timeoutMs?: number; backoffBaseMs?: number } & TargetCheck = {},
   ) {
     this.loop = new PollingLoop(() => this.deliverDue(), options.pollMs ?? 1000, 'webhooks');
   }
@@ -110,9 +170,9 @@ export class WebhookDeliverer {
           'x-yifang-delivery': String(d.id),
         };
         if (d.secret) headers['x-yifang-signature'] = `sha256=${createHmac('sha256', d.secret).update(body).digest('hex')}`;
-        const res = await fetch(d.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000) });
-        if (!res.ok) error = `HTTP ${res.status}`;
-        await res.body?.cancel().catch(() => undefined);
+        // Checked again here, on the address connected to: the name may resolve elsewhere now.
+        const status = await postGuarded(new URL(d.url), headers, body, this.options.timeoutMs ?? 5000, this.options);
+        if (status < 200 || status >= 300) error = `HTTP ${status}`;
       } catch (e) {
         error = (e as Error).message;
       }
