@@ -5,6 +5,7 @@ import enUS from 'antd/locale/en_US';
 import zhCN from 'antd/locale/zh_CN';
 import type { SessionUser } from '../api/session.js';
 import { AuditLogPage } from '../admin/audit-log.component.js';
+import { UsersPage } from '../admin/users.component.js';
 import { ReviewQueuePage } from '../identity/review-queue.component.js';
 import { DeadLettersPage } from '../integration/dead-letters.component.js';
 import { DashboardPage } from '../dashboard/dashboard.component.js';
@@ -21,6 +22,7 @@ import { CheckInPage } from '../care/check-in.component.js';
 import { ContractsPage } from '../care/contracts.component.js';
 import { ImmunizationPrescriptionPage } from '../care/immunization-print.component.js';
 import { IndicatorsPage } from '../indicators/indicators.component.js';
+import { AccountPage } from './account.component.js';
 import { AppLayout } from './layout.component.js';
 import { LoginPage } from './login.component.js';
 import { NotFoundPage, PlaceholderPage } from './placeholder.component.js';
@@ -39,6 +41,8 @@ const theme = {
 
 function renderRoute(route: Route, user: SessionUser) {
   const { path } = route;
+  // A password reset by an administrator is changed before anything else.
+  if (user.mustChangePassword || path === '/account') return <AccountPage user={user} />;
   // A family doctor's day starts from the follow-up worklist.
   if (path === '/')
     return user.roles.includes('family-doctor') && !user.roles.includes('admin') ? <WorklistPage /> : <DashboardPage user={user} />;
@@ -69,7 +73,7 @@ function renderRoute(route: Route, user: SessionUser) {
     case '/indicators':
       return <IndicatorsPage />;
     case '/admin/users':
-      return <PlaceholderPage title={t('nav.users', '用户管理')} />;
+      return <UsersPage currentUser={user.username} />;
     case '/integration/dead-letters':
       return <DeadLettersPage />;
     case '/integration/identity-review':

@@ -1,21 +1,22 @@
 /** The signed-in frame: side menu of modules, header with language switch and user, content. */
 import { useEffect, useState, type ReactNode } from 'react';
 import { Avatar, Button, Layout, Menu, Space, Tooltip, Typography, type MenuProps } from 'antd';
-import { LogoutOutlined, MenuFoldOutlined, MenuUnfoldOutlined, UserOutlined } from '@ant-design/icons';
-import { hasRole, setSession, type SessionUser } from '../api/session.js';
+import { KeyOutlined, LogoutOutlined, MenuFoldOutlined, MenuUnfoldOutlined, UserOutlined } from '@ant-design/icons';
+import { logout as endSession } from '../api/auth.resource.js';
+import { setSession, type SessionUser } from '../api/session.js';
 import { t } from '../i18n/i18n.js';
 import { LanguageSwitch } from './language-switch.component.js';
-import { navItems, parentNavKey, selectedNavKey, type NavItem } from './navigation.js';
+import { mayOpen, navItems, parentNavKey, selectedNavKey, type NavItem } from './navigation.js';
 import { navigate } from './router.js';
 
 const { Header, Sider, Content } = Layout;
 
-function toMenuItems(items: NavItem[], isAdmin: boolean): MenuProps['items'] {
+function toMenuItems(items: NavItem[], user: SessionUser): MenuProps['items'] {
   return items
-    .filter((item) => !item.adminOnly || isAdmin)
+    .filter((item) => mayOpen(item, user))
     .map((item) =>
       item.children
-        ? { key: item.key, icon: item.icon, label: item.label, children: toMenuItems(item.children, isAdmin) }
+        ? { key: item.key, icon: item.icon, label: item.label, children: toMenuItems(item.children, user) }
         : { key: item.key, icon: item.icon, label: <a href={`#${item.key}`}>{item.label}</a> },
     );
 }
@@ -32,13 +33,18 @@ export function AppLayout({ path, user, children }: AppLayoutProps) {
   const selected = selectedNavKey(path, items);
   const parent = parentNavKey(selected, items);
   const [openKeys, setOpenKeys] = useState<string[]>(parent ? [parent] : []);
-  const isAdmin = hasRole(user, 'admin');
 
   useEffect(() => {
     if (parent) setOpenKeys((keys) => (keys.includes(parent) ? keys : [...keys, parent]));
   }, [parent]);
 
-  const logout = () => {
+  // The server ends the session first (the token is refused from then on), then the tab forgets it.
+  const logout = async () => {
+    try {
+      await endSession();
+    } catch {
+      // already ended or the server is unreachable: forget it here all the same
+    }
     setSession(null);
     navigate('/');
   };
@@ -58,7 +64,7 @@ export function AppLayout({ path, user, children }: AppLayoutProps) {
             selectedKeys={[selected]}
             openKeys={collapsed ? undefined : openKeys}
             onOpenChange={(keys) => setOpenKeys(keys)}
-            items={toMenuItems(items, isAdmin)}
+            items={toMenuItems(items, user)}
           />
         </div>
       </Sider>
@@ -88,8 +94,11 @@ export function AppLayout({ path, user, children }: AppLayoutProps) {
                 )}
               </span>
             </Space>
+            <Tooltip title={t('shell.account', '我的账号（修改密码）')}>
+              <Button type="text" icon={<KeyOutlined />} href="#/account" aria-label={t('shell.account', '我的账号（修改密码）')} />
+            </Tooltip>
             <Tooltip title={t('shell.logout', '退出登录')}>
-              <Button type="text" icon={<LogoutOutlined />} onClick={logout} aria-label={t('shell.logout', '退出登录')} />
+              <Button type="text" icon={<LogoutOutlined />} onClick={() => void logout()} aria-label={t('shell.logout', '退出登录')} />
             </Tooltip>
           </Space>
         </Header>

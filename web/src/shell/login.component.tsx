@@ -1,8 +1,8 @@
 /** Sign-in page: POST /auth/login, keep the token for this tab, then show the app. */
 import { useState } from 'react';
 import { Alert, Button, Card, Form, Input, Typography } from 'antd';
-import { LockOutlined, UserOutlined } from '@ant-design/icons';
-import { login } from '../api/auth.resource.js';
+import { LockOutlined, SafetyOutlined, UserOutlined } from '@ant-design/icons';
+import { login, needsOneTimeCode } from '../api/auth.resource.js';
 import { ApiError } from '../api/http.js';
 import { setSession } from '../api/session.js';
 import { t } from '../i18n/i18n.js';
@@ -11,21 +11,32 @@ import { LanguageSwitch } from './language-switch.component.js';
 interface LoginForm {
   username: string;
   password: string;
+  code?: string;
 }
 
 export function LoginPage() {
   const [submitting, setSubmitting] = useState(false);
   const [error, setError] = useState<string>();
+  // Asked once the server says this user has a second factor.
+  const [askCode, setAskCode] = useState(false);
 
   const onFinish = async (values: LoginForm) => {
     setSubmitting(true);
     setError(undefined);
     try {
-      const session = await login(values.username.trim(), values.password);
+      const session = await login(values.username.trim(), values.password, values.code?.trim() || undefined);
       setSession(session);
       if (window.location.hash === '#/login') window.location.hash = '#/';
     } catch (err) {
-      if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
+      if (needsOneTimeCode(err) && !values.code) {
+        setAskCode(true);
+        setError(t('login.codeNeeded', '该账号已启用双因素认证，请输入身份验证器中的 6 位动态验证码'));
+      } else if (err instanceof ApiError && err.status === 429) {
+        // The server names the wait in both languages.
+        setError(err.message);
+      } else if (err instanceof ApiError && err.status === 400) {
+        setError(t('login.tooLong', '用户名或密码过长'));
+      } else if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
         setError(t('login.badCredentials', '用户名或密码错误'));
       } else {
         setError(t('login.failed', '登录失败：{message}', { message: err instanceof Error ? err.message : String(err) }));
@@ -66,6 +77,22 @@ export function LoginPage() {
           >
             <Input.Password prefix={<LockOutlined />} autoComplete="current-password" />
           </Form.Item>
+          {askCode && (
+            <Form.Item
+              name="code"
+              label={t('login.code', '动态验证码')}
+              rules={[{ required: true, pattern: /^\d{6}$/, message: t('login.codeRequired', '请输入 6 位动态验证码') }]}
+            >
+              <Input
+                prefix={<SafetyOutlined />}
+                autoComplete="one-time-code"
+                inputMode="numeric"
+                maxLength={6}
+                autoFocus
+                data-testid="login-code"
+              />
+            </Form.Item>
+          )}
           <Button type="primary" htmlType="submit" block loading={submitting} data-testid="login-submit">
             {t('login.submit', '登录')}
           </Button>

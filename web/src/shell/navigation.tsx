@@ -14,6 +14,7 @@ import {
   ProfileOutlined,
   RadarChartOutlined,
 } from '@ant-design/icons';
+import type { Role } from '../../../src/platform/auth.js';
 import { t } from '../i18n/i18n.js';
 
 export interface NavItem {
@@ -22,6 +23,15 @@ export interface NavItem {
   icon?: ReactNode;
   children?: NavItem[];
   adminOnly?: boolean;
+  /** Shown only to users with one of these roles. */
+  roles?: Role[];
+}
+
+/** Whether the user may see a menu entry (administrators see every one). */
+export function mayOpen(item: NavItem, user: { roles: readonly string[] }): boolean {
+  if (user.roles.includes('admin')) return true;
+  if (item.adminOnly) return false;
+  return !item.roles || item.roles.some((r) => user.roles.includes(r));
 }
 
 /** Built on each render so labels follow the current language. */
@@ -66,10 +76,10 @@ export function navItems(): NavItem[] {
       key: 'admin',
       label: t('nav.admin', '系统管理'),
       icon: <SettingOutlined />,
-      adminOnly: true,
+      roles: ['admin', 'auditor'],
       children: [
-        { key: '/admin/users', label: t('nav.users', '用户管理'), icon: <UserOutlined /> },
-        { key: '/admin/audit', label: t('nav.audit', '审计日志'), icon: <AuditOutlined /> },
+        { key: '/admin/users', label: t('nav.users', '用户管理'), icon: <UserOutlined />, adminOnly: true },
+        { key: '/admin/audit', label: t('nav.audit', '审计日志'), icon: <AuditOutlined />, roles: ['admin', 'auditor'] },
       ],
     },
   ];
