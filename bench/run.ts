@@ -48,6 +48,7 @@ const suites: [string, string, string, string[]][] = [
   ['mllp', 'mllp.bench.ts', 'runMllpBench', []],
   ['surveillance', 'surveillance.bench.ts', 'runSurveillanceBench', []],
   ['chronic', 'chronic.bench.ts', 'runChronicBench', []],
+  ['audit', 'audit.bench.ts', 'runAuditBench', quick ? ['--quick'] : []],
 ];
 
 for (const [name, file, fn, args] of suites) {

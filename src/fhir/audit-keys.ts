@@ -122,5 +122,5 @@ export function loadAuditKeys(dataDir: string, config: AuditKeyConfig = auditKey
 
 /** Where keys go when none are configured: the PGlite data directory, else YIFANG_DATA_DIR or ./data. */
 export function defaultAuditKeyDir(dbDataDir: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(dbDataDir ?? env.YIFANG_DATA_DIR ?? './data');
+  return path.resolve(dbDataDir || env.YIFANG_DATA_DIR || './data');
 }

@@ -127,7 +127,8 @@ export class AuditLog {
   private keysValue: AuditKeys | undefined;
   private readonly chain: ChainOptions;
   private queue: Pending[] = [];
-  private writing: Promise<void> | undefined;
+  /** Group commits in flight (up to maxInFlight: PostgreSQL overlaps one's inserts with another's chain step and commit). */
+  private inFlight = new Set<Promise<void>>();
   private buffer: Resource[] = [];
   private timer: NodeJS.Timeout | undefined;
   private checkpointTimer: NodeJS.Timeout | undefined;
@@ -277,28 +278,48 @@ export class AuditLog {
     return p;
   }
 
-  /** Group commit: one insert in flight; whatever queued meanwhile goes into the next. */
+  /**
+   * Group commit: one insert in flight; whatever queued meanwhile goes into the next. The batch
+   * is taken once the connection is held (on PGlite's single connection the wait for it is
+   * where events gather).
+   */
   private kick(): void {
-    if (this.writing || !this.queue.length) return;
-    const batch = this.queue.splice(0, 2000);
-    this.writing = this.writeBatch(batch.map((b) => b.event))
+    const maxInFlight = this.db.kind === 'postgres' ? 2 : 1;
+    if (this.inFlight.size >= maxInFlight || !this.queue.length) return;
+    let batch: Pending[] = [];
+    // One turn of the event loop first: requests already read off their sockets queue their
+    // queries (and, answered, their events) before this batch takes a connection. Without it,
+    // on PGlite (queries run on this thread) every batch held one event.
+    const writing: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() =>
+        this.writeBatch(() => {
+          batch = this.queue.splice(0, 2000);
+          return batch.map((b) => b.event);
+        }),
+      )
       .then(
         () => {
           for (const b of batch) b.resolve();
         },
         (err: unknown) => {
           this.stats.failures++;
+          // Failed before the batch was taken (no connection): what waits fails with it.
+          if (!batch.length) batch = this.queue.splice(0);
           for (const b of batch) b.reject(err);
         },
       )
       .finally(() => {
-        this.writing = undefined;
+        this.inFlight.delete(writing);
         this.kick();
       });
+    this.inFlight.add(writing);
   }
 
-  private async writeBatch(events: Resource[]): Promise<void> {
+  private async writeBatch(take: Resource[] | (() => Resource[])): Promise<void> {
+    let n = 0;
     await this.db.transaction(async (client) => {
+      const events = typeof take === 'function' ? take() : take;
+      n = events.length;
       await writeRows(
         client,
         events.map((e) => prepareRow(e)),
@@ -306,7 +327,7 @@ export class AuditLog {
       await appendToChain(client, this.keys, events, this.chain);
     });
     this.stats.batches++;
-    this.stats.events += events.length;
+    this.stats.events += n;
   }
 
   /** Stores everything recorded so far (buffered events and the group commit queue). */
@@ -322,9 +343,9 @@ export class AuditLog {
           this.buffer.unshift(...events);
         }
       }
-      while (this.writing || this.queue.length) {
+      while (this.inFlight.size || this.queue.length) {
         this.kick();
-        await this.writing?.catch(() => undefined);
+        await Promise.all([...this.inFlight]).catch(() => undefined);
       }
     });
     return this.flushing;
