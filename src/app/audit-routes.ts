@@ -135,7 +135,7 @@ export function registerAuditRoutes(app: FastifyInstance, ctx: AuditRoutesContex
         querystring: z.object({
           from: z.string().max(40).optional(),
           to: z.string().max(40).optional(),
-          maxResidents: z.coerce.number().int().min(1).max(100_000).default(50),
+          maxResidents: z.coerce.number().int().min(0).max(100_000).default(50),
         }),
       },
     },
