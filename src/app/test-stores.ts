@@ -58,12 +58,15 @@ export async function prepareTemplates(): Promise<void> {
       // Several test runs may share the server (developers, CI): serialise setup, and drop only
       // databases left behind by runs whose process is gone.
       await admin.query('SELECT pg_advisory_lock(7262002)');
+      // Newest first (oids grow): runs of other checkouts or branches have templates of their own
+      // schema, so the four newest are kept and only older ones dropped.
       const old = await admin.query<{ datname: string }>(
-        `SELECT datname FROM pg_database WHERE datname LIKE 'yifang_test_%' OR datname LIKE 'yifang_tpl_%'`,
+        `SELECT datname FROM pg_database WHERE datname LIKE 'yifang_test_%' OR datname LIKE 'yifang_tpl_%' ORDER BY oid DESC`,
       );
+      let templates = 0;
       for (const { datname } of old.rows) {
         const pid = Number(/^yifang_test_(\d+)_/.exec(datname)?.[1]);
-        const stale = datname.startsWith('yifang_tpl_') ? datname !== PG_TEMPLATE : !isAlive(pid);
+        const stale = datname.startsWith('yifang_tpl_') ? datname !== PG_TEMPLATE && ++templates > 4 : !isAlive(pid);
         if (stale) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
       }
       const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [PG_TEMPLATE]);
