@@ -91,6 +91,27 @@ export const VARIABLES = [
     meaning: 'HL7 v2 intake settings: charsets per facility, MLLP caps, reserve, idle timeout, allow-lists (read by the hl7v2 module)',
     schema: z.string().min(1).optional(),
   },
+  {
+    name: 'YIFANG_AUDIT_KEY',
+    shown: '—',
+    meaning:
+      "the audit chain's HMAC key, base64 (≥ 32 bytes); keep it outside the database. Unset: a key file under the data directory is made on first start",
+    schema: z.string().min(44).optional(),
+  },
+  { name: 'YIFANG_AUDIT_KEY_FILE', shown: '—', meaning: 'or a file holding that key', schema: z.string().min(1).optional() },
+  {
+    name: 'YIFANG_AUDIT_SIGNING_KEY_FILE',
+    shown: '`audit-signing.pem` beside the key file',
+    meaning: 'Ed25519 private key (PKCS#8 PEM) that signs audit checkpoints',
+    schema: z.string().min(1).optional(),
+  },
+  {
+    name: 'YIFANG_TRUSTED_PROXIES',
+    shown: '—',
+    meaning:
+      'comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed; unset: the socket address is recorded',
+    schema: z.string().min(1).optional(),
+  },
 ] as const satisfies readonly Variable[];
 
 type Shape = { [V in (typeof VARIABLES)[number] as V['name']]: V['schema'] };
