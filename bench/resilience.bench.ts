@@ -37,10 +37,12 @@ health and read latency beside 12 worst-case searches.
   npm run bench -- --only resilience [--quick]
 
   --quick   short run (< 2 minutes): fewer writes per round, a smaller store, fewer samples
-  --only    one store kind (the termination rounds need PostgreSQL)`;
+  --only    one store kind (the termination rounds need PostgreSQL)
+  --sections terminations,poison,hostile,searches   only these parts (default all)`;
 
 interface Options {
   quick: boolean;
+  sections: string[];
   stores: StoreKind[];
 }
 
@@ -77,18 +79,26 @@ export async function runResilienceBench(argv: string[] = []): Promise<void> {
     return;
   }
   const only = argv.includes('--only') ? (argv[argv.indexOf('--only') + 1] as StoreKind) : undefined;
-  const opts: Options = { quick: argv.includes('--quick'), stores: storeKinds().filter((k) => !only || k === only) };
+  const sections = argv.includes('--sections')
+    ? argv[argv.indexOf('--sections') + 1]!.split(',')
+    : ['terminations', 'poison', 'hostile', 'searches'];
+  const opts: Options = { quick: argv.includes('--quick'), sections, stores: storeKinds().filter((k) => !only || k === only) };
   loadDefinitions();
   await prepareTemplates();
 
   // The poison record waits out its retries (about 30 s) in the background, beside the rest.
-  const poison = section('poison record', () => poisonRecords(opts));
-  const terminations = opts.stores.includes('postgres') ? await section('terminations', () => backendTerminations(opts)) : undefined;
+  const poison = sections.includes('poison') ? section('poison record', () => poisonRecords(opts)) : Promise.resolve([]);
+  const terminations = !sections.includes('terminations')
+    ? []
+    : opts.stores.includes('postgres')
+      ? await section('terminations', () => backendTerminations(opts))
+      : undefined;
   const hostile: Record<string, string | number>[] = [];
-  for (const kind of opts.stores) hostile.push(await section(`hostile inputs ${kind}`, () => hostileInputs(kind)));
+  for (const kind of sections.includes('hostile') ? opts.stores : [])
+    hostile.push(await section(`hostile inputs ${kind}`, () => hostileInputs(kind)));
   const poisoned = await poison;
   const latency: Record<string, string | number>[] = [];
-  for (const kind of opts.stores)
+  for (const kind of sections.includes('searches') ? opts.stores : [])
     latency.push(...(await section(`worst-case searches ${kind}`, () => latencyBesideWorstSearches(kind, opts))));
 
   const rows: Record<string, string | number>[] = [];
@@ -340,7 +350,9 @@ async function latencyBesideWorstSearches(kind: StoreKind, opts: Options): Promi
         const res = await server.api(worst[k % worst.length]!).catch(() => undefined);
         const status = res?.status ?? 0;
         searchStatus.set(status, (searchStatus.get(status) ?? 0) + 1);
-        await res?.body?.cancel();
+        // Read to the end: a response cut off leaves the connection busy, and closing the
+        // server then waits for Fastify's keep-alive timeout (72 s).
+        await res?.arrayBuffer().catch(() => undefined);
       }
     });
     await sleep(500); // the searches are under way
@@ -386,8 +398,11 @@ async function latencyBesideWorstSearches(kind: StoreKind, opts: Options): Promi
     return [row('/healthz', health), row('Patient read', read)];
   } finally {
     t0 = Date.now();
-    await server.dispose();
+    await server.close();
     console.log(`  (${kind}: server closed in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    t0 = Date.now();
+    await (server.db as typeof server.db & { dispose(): Promise<void> }).dispose();
+    console.log(`  (${kind}: database dropped in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   }
 }
 
