@@ -77,7 +77,7 @@ export function registerPlatformCommands(program: Command): void {
     .command('add')
     .description('Create a user, or update one with the same username')
     .requiredOption('--username <name>', 'login name')
-    .requiredOption('--password <password>', 'at least 8 characters')
+    .requiredOption('--password <password>', 'at least 12 characters, not the username, not a common password')
     .requiredOption('--role <role...>', `one or more of: ${ROLES.join(', ')}`)
     .option('--name <display>', 'display name, e.g. 王医生')
     .option('--organization <org>', 'organization the user belongs to, e.g. Organization/123 or its name')
@@ -90,6 +90,7 @@ export function registerPlatformCommands(program: Command): void {
           roles: opts.role,
           displayName: opts.name,
           organization: opts.organization,
+          enforcePolicy: true,
         });
         console.log(`user ${opts.username} saved with roles ${opts.role.join(', ')}`);
       } catch (err) {

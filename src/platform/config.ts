@@ -112,6 +112,13 @@ export const VARIABLES = [
       'comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed; unset: the socket address is recorded',
     schema: z.string().min(1).optional(),
   },
+  {
+    name: 'WEBHOOKS_CONFIG',
+    shown: '`config/security/webhooks.json`',
+    meaning:
+      'hosts and CIDRs alert webhooks may reach beyond public addresses (loopback, link-local and private ranges are refused otherwise)',
+    schema: z.string().min(1).optional(),
+  },
 ] as const satisfies readonly Variable[];
 
 type Shape = { [V in (typeof VARIABLES)[number] as V['name']]: V['schema'] };

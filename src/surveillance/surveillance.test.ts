@@ -1,9 +1,13 @@
 import http from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeIdNumber } from '../shared/id-number.js';
 import { describeEachStore } from '../app/testing.js';
 import { loadDistrictGeographyJson } from './geography.js';
 import { surveillanceRuntime } from './module.js';
+
+// The test receiver listens on 127.0.0.1, which production refuses as a webhook target.
+process.env.WEBHOOKS_CONFIG = fileURLToPath(new URL('../../config/security/webhooks.test.json', import.meta.url));
 
 const AREA = '339902001001';
 const STREET = '339902001000';

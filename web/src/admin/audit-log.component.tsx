@@ -155,7 +155,7 @@ export function AuditLogPage({ user }: { user: SessionUser }) {
         title={t('nav.audit', '审计日志')}
         crumbs={[{ title: t('nav.admin', '系统管理') }, { title: t('nav.audit', '审计日志') }]}
       />
-      {hasRole(user, 'admin') ? (
+      {hasRole(user, 'admin') || hasRole(user, 'auditor') ? (
         <AuditTable />
       ) : (
         <Card>
