@@ -68,3 +68,6 @@ for (const [name, file, fn, args] of suites) {
   }
   console.log(`(${name}: ${((Date.now() - started) / 1000).toFixed(0)} s)`);
 }
+// Every table is printed: leave even if a library left a handle open (a pool's idle timer, a
+// worker), instead of hanging after the last section.
+process.exit(process.exitCode ?? 0);
