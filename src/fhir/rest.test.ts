@@ -356,7 +356,7 @@ describeEachStore('FHIR REST API', (server) => {
     await expectOutcome(
       await fetch(`${server().url}/fhir/Patient`, { headers: { authorization: 'Bearer forged' } }),
       401,
-      /unknown or expired/,
+      /session has ended/,
     );
   });
 
