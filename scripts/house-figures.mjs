@@ -53,8 +53,9 @@ const copies = [];
 for (const f of walk(path.join(root, 'web/src')).filter((f) => /\.tsx?$/.test(f))) {
   const lines = fs.readFileSync(f, 'utf8').split('\n');
   lines.forEach((line, i) => {
-    const m = /^\s*(?:export\s+)?(?:interface|type)\s+([A-Z][A-Za-z0-9]*)\b/.exec(line);
-    if (m && serverTypes.has(m[1]) && !/=\s*import\(|from '/.test(line)) copies.push(`${rel(f)}:${i + 1} ${m[1]}`);
+    const m = /^\s*(?:export\s+)?(?:interface\s+([A-Z][A-Za-z0-9]*)\b|type\s+([A-Z][A-Za-z0-9]*)\s*(?:<[^=]*>)?\s*=)/.exec(line);
+    const name = m?.[1] ?? m?.[2];
+    if (name && serverTypes.has(name) && !/=\s*import\(|from '/.test(line)) copies.push(`${rel(f)}:${i + 1} ${name}`);
   });
 }
 

@@ -19,7 +19,8 @@ export const reprocessDeadLetter = (id: number) =>
 /** Changes a change-log processor failed on: retrying, then parked with their error. */
 
 export type { ProcessorDeadLetterPage, ProcessorDeadLetterRow };
-export type ProcessorDeadLetterStatus = ProcessorDeadLetterRow['status'];
+export type { ProcessorDeadLetterStatus } from '../../../src/platform/processor-dead-letters.js';
+import type { ProcessorDeadLetterStatus } from '../../../src/platform/processor-dead-letters.js';
 
 export const fetchProcessorDeadLetters = (
   filter: { status?: ProcessorDeadLetterStatus; processor?: string; limit: number; offset: number },
