@@ -166,6 +166,18 @@ function scopePool(pool: pg.Pool, canceller: () => Database['cancel']): void {
   };
 }
 
+/**
+ * A second pool on the same PostgreSQL database with the same settings (timeouts, jit off) and
+ * the same guard on its connections: for work that must not queue behind the main pool (a full
+ * recompute). PGlite is one session: its own pool is returned.
+ */
+export function extraPool(db: Pick<Database, 'kind' | 'pool'>, max: number): { pool: pg.Pool; close(): Promise<void> } {
+  if (db.kind !== 'postgres') return { pool: db.pool, close: async () => undefined };
+  const pool = new pg.Pool({ ...(db.pool as unknown as { options: pg.PoolConfig }).options, max });
+  guardClients(pool, ' extra');
+  return { pool, close: () => pool.end() };
+}
+
 /** Keeps an error handler on every connection for its whole life: pg-pool removes its own on checkout. */
 function guardClients(pool: pg.Pool, label: string): void {
   let last = 0;

@@ -16,8 +16,8 @@ import type {
   Patient,
   Task,
 } from '@medplum/fhirtypes';
-import pg from 'pg';
-import type { Database } from '../../platform/db.js';
+import type pg from 'pg';
+import { extraPool, type Database } from '../../platform/db.js';
 import type { ChangeRecord } from '../../platform/processors.js';
 import {
   careTeamRows,
@@ -374,8 +374,8 @@ export async function recomputeAll(
   // PostgreSQL recomputes two ranges at once (one computes in JS while the other is in the
   // database); PGlite is one session.
   const workers = db.kind === 'postgres' ? Math.max(1, options.concurrency ?? 2) : 1;
-  const pool =
-    db.kind === 'postgres' ? new pg.Pool({ ...(db.pool as unknown as { options: pg.PoolConfig }).options, max: workers }) : db.pool;
+  const extra = extraPool(db, workers);
+  const pool = extra.pool;
   try {
     let t = performance.now();
     const ids = (
@@ -436,6 +436,6 @@ export async function recomputeAll(
     await Promise.all(Array.from({ length: workers }, worker));
     return { residents: ids.length, chunks };
   } finally {
-    if (pool !== db.pool) await pool.end();
+    await extra.close();
   }
 }
