@@ -6,6 +6,7 @@
  * suggests when those bytes decode cleanly in it. Every decoding is strict: bytes that are not
  * valid in the encoding are a refusal naming where they are, never U+FFFD in the stored text.
  */
+import { invalidUtf8 } from '../shared/utf8.js';
 import chardet from 'chardet';
 import iconv from 'iconv-lite';
 
@@ -45,42 +46,11 @@ function lineAt(bytes: Uint8Array, offset: number): number {
   return line;
 }
 
+export { invalidUtf8 };
+
 /** "bytes 120–121 (81 20)" or "byte 7 (FF)": offsets count from 0. */
 function where(bytes: Uint8Array, [start, end]: [number, number]): string {
   return end - start > 1 ? `bytes ${start}–${end - 1} (${hex(bytes, start, end)})` : `byte ${start} (${hex(bytes, start, end)})`;
-}
-
-/** The first invalid UTF-8 sequence as [start, end), or undefined when all is valid (WHATWG rules). */
-export function invalidUtf8(bytes: Uint8Array): [number, number] | undefined {
-  const n = bytes.length;
-  let i = 0;
-  while (i < n) {
-    const b = bytes[i]!;
-    if (b < 0x80) {
-      i++;
-      continue;
-    }
-    let need: number;
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (b >= 0xc2 && b <= 0xdf) need = 1;
-    else if (b >= 0xe0 && b <= 0xef) {
-      need = 2;
-      if (b === 0xe0) lo = 0xa0;
-      if (b === 0xed) hi = 0x9f;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      need = 3;
-      if (b === 0xf0) lo = 0x90;
-      if (b === 0xf4) hi = 0x8f;
-    } else return [i, i + 1];
-    for (let k = 1; k <= need; k++) {
-      const c = bytes[i + k];
-      const [l, h] = k === 1 ? [lo, hi] : [0x80, 0xbf];
-      if (c === undefined || c < l || c > h) return [i, Math.min(i + k + (c === undefined ? 0 : 1), n)];
-    }
-    i += need + 1;
-  }
-  return undefined;
 }
 
 /** The first byte sequence that breaks GB18030's structure (1, 2 or 4 bytes) as [start, end), or undefined. */

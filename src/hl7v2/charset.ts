@@ -9,6 +9,7 @@
  * When MSH-18 is empty (very common with Chinese HIS interfaces that send GBK anyway) the bytes
  * are decoded as UTF-8 if they are valid UTF-8, otherwise as GB18030.
  */
+import { invalidUtf8 } from '../shared/utf8.js';
 import { isUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
 import { Hl7ParseError } from './errors.js';
@@ -193,28 +194,7 @@ export const encodingLabel = (enc: string) => ENCODING_LABELS[enc] ?? enc.toUppe
 
 /** Offset of the first byte that is not part of a well-formed UTF-8 sequence; -1 when all are. */
 export function firstInvalidUtf8(bytes: Uint8Array): number {
-  const n = bytes.length;
-  let i = 0;
-  while (i < n) {
-    const b = bytes[i]!;
-    if (b < 0x80) {
-      i++;
-      continue;
-    }
-    const need = b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : 0;
-    if (need === 0) return i;
-    const min = need === 1 ? 0x80 : need === 2 ? 0x800 : 0x10000;
-    if (i + need >= n) return i;
-    let cp = b & (need === 1 ? 0x1f : need === 2 ? 0x0f : 0x07);
-    for (let k = 1; k <= need; k++) {
-      const c = bytes[i + k];
-      if (c === undefined || (c & 0xc0) !== 0x80) return i;
-      cp = (cp << 6) | (c & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
-    i += need + 1;
-  }
-  return -1;
+  return invalidUtf8(bytes)?.[0] ?? -1;
 }
 
 /** True when decoding with `encoding` loses nothing: the text encodes back to exactly these bytes. */
