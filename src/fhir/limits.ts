@@ -157,6 +157,9 @@ export function textProblem(s: string): string | undefined {
  * (`Patient.name[0].family`), or undefined. Iterative: safe on any depth.
  */
 export function findUnstorableText(value: unknown, root: string): { path: string; problem: string } | undefined {
+  // Nearly every resource is clean: look first without building a path per node (that walk
+  // cost ~60 µs per resource on the bulk path), and name the field only when there is one.
+  if (!hasSuspectText(value)) return undefined;
   const stack: [unknown, string][] = [[value, root]];
   while (stack.length) {
     const [v, path] = stack.pop()!;
@@ -177,6 +180,26 @@ export function findUnstorableText(value: unknown, root: string): { path: string
     }
   }
   return undefined;
+}
+
+/** Whether any string or key in the value has a NUL or a surrogate (iterative, no allocation per string). */
+function hasSuspectText(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (SUSPECT.test(v)) return true;
+    } else if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) stack.push(v[i]);
+    } else if (typeof v === 'object' && v !== null) {
+      const o = v as Record<string, unknown>;
+      for (const k in o) {
+        if (SUSPECT.test(k)) return true;
+        stack.push(o[k]);
+      }
+    }
+  }
+  return false;
 }
 
 /** Throws 400 naming the field when a value holds text PostgreSQL cannot store. */
