@@ -12,26 +12,7 @@ import { hash32, Rng, WeightedTable } from './rng.js';
 import { CENSUS_2020_AGE_SHARES, DIABETES, HYPERTENSION, MALE_SHARE, URBAN_ADJUSTMENT } from './targets.js';
 
 /** 人群分类 on the report card (传染病报告卡), in the order of rules.md §1; code = index + 1. */
-export const OCCUPATIONS = [
-  '幼托儿童',
-  '散居儿童',
-  '学生(大中小学)',
-  '教师',
-  '保育员及保姆',
-  '餐饮食品业',
-  '商业服务',
-  '医务人员',
-  '工人',
-  '民工',
-  '农民',
-  '牧民',
-  '渔(船)民',
-  '干部职员',
-  '离退人员',
-  '家务及待业',
-  '其他',
-  '不详',
-] as const;
+export { OCCUPATION_CLASSES as OCCUPATIONS } from '../shared/occupations.js';
 export const OCC = {
   kindergarten: 0,
   scattered: 1,

@@ -11,26 +11,7 @@ export const RESIDENCE_CATEGORIES: readonly ResidenceCategory[] = ['本县区', 
 export const CASE_CLASSIFICATIONS = ['疑似病例', '临床诊断病例', '确诊病例', '病原携带者'] as const;
 export type CaseClassification = (typeof CASE_CLASSIFICATIONS)[number];
 /** 人群分类 (rules.md §1). */
-export const OCCUPATION_CLASSES = [
-  '幼托儿童',
-  '散居儿童',
-  '学生(大中小学)',
-  '教师',
-  '保育员及保姆',
-  '餐饮食品业',
-  '商业服务',
-  '医务人员',
-  '工人',
-  '民工',
-  '农民',
-  '牧民',
-  '渔(船)民',
-  '干部职员',
-  '离退人员',
-  '家务及待业',
-  '其他',
-  '不详',
-] as const;
+export { OCCUPATION_CLASSES } from '../../shared/occupations.js';
 
 export interface ReportCard {
   cardId: string;

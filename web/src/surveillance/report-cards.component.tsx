@@ -5,6 +5,7 @@
  * correction is listed with each field before and after), and timeliness and completeness per
  * facility.
  */
+import { OCCUPATION_CLASSES } from '../../../src/shared/occupations.js';
 import { useCallback, useEffect, useState } from 'react';
 import {
   Alert,
@@ -32,26 +33,6 @@ import { cardActionLabel, cardStatusLabel, formatDateTime } from './labels.js';
 import type { CardChange, FacilityStat, ReportCardDetail, ReportCardList, ReportCardRecord } from '../../../src/surveillance/schemas.js';
 import { correctCard, getCard, getCardStats, listCards, reviewCard, submitCard } from './surveillance.resource.js';
 
-const OCCUPATIONS = [
-  '幼托儿童',
-  '散居儿童',
-  '学生(大中小学)',
-  '教师',
-  '保育员及保姆',
-  '餐饮食品业',
-  '商业服务',
-  '医务人员',
-  '工人',
-  '民工',
-  '农民',
-  '牧民',
-  '渔(船)民',
-  '干部职员',
-  '离退人员',
-  '家务及待业',
-  '其他',
-  '不详',
-];
 const CLASSIFICATIONS = ['疑似病例', '临床诊断病例', '确诊病例', '病原携带者'];
 const RESIDENCE = ['本县区', '本市其他县区', '本省其它地市', '外省', '港澳台', '外籍'];
 
@@ -332,7 +313,11 @@ function CardDrawer({ id, onClose, onChanged }: { id: string; onClose: () => voi
             <Input style={{ width: 280 }} />
           </Form.Item>
           <Form.Item name="occupation" label="人群分类" rules={[{ required: true }]}>
-            <Select style={{ width: 160 }} options={OCCUPATIONS.map((o) => ({ value: o, label: o }))} data-testid="occupation-select" />
+            <Select
+              style={{ width: 160 }}
+              options={OCCUPATION_CLASSES.map((o) => ({ value: o, label: o }))}
+              data-testid="occupation-select"
+            />
           </Form.Item>
           <Form.Item name="caseClassification" label="病例分类" rules={[{ required: true }]}>
             <Select style={{ width: 150 }} options={CLASSIFICATIONS.map((o) => ({ value: o, label: o }))} />
