@@ -33,6 +33,7 @@ import type { MergeInstruction, ToFhirResult } from './to-fhir/index.js';
 import { planBatch, type BatchItem, type BatchOutcome } from './batch-store.js';
 import type { ReprocessResult } from './schemas.js';
 import { deadLetterText, getMessage } from './store.js';
+import { peerMatcher } from './mllp.js';
 
 export type Hl7Channel = 'mllp' | 'http' | 'reprocess';
 
@@ -57,6 +58,11 @@ export interface IngestOptions {
   charsets?: CharsetPolicy;
   /** Sending facilities (MSH-4.1) admitted over MLLP; undefined or empty: every facility. */
   allowedFacilities?: ReadonlySet<string>;
+  /**
+   * Per sending facility: the addresses (IPs, CIDR ranges) its MLLP messages must come from.
+   * A facility not in the map may send from anywhere.
+   */
+  facilityPeers?: ReadonlyMap<string, readonly string[]>;
   /** Messages of one HTTP body being processed at once. Default 400. */
   httpConcurrency?: number;
 }
@@ -153,30 +159,49 @@ export class Hl7Ingest {
     /** Wakes the change-log processors at once (after a reprocessed dead letter). */
     private readonly wake: () => void = () => undefined,
     private readonly options: IngestOptions = {},
-  ) {}
+  ) {
+    this.facilityPeers = new Map([...(options.facilityPeers ?? [])].map(([f, peers]) => [f, peerMatcher(peers)]));
+  }
+
+  /** Per facility with peers listed: does an address belong to it? */
+  private readonly facilityPeers: ReadonlyMap<string, (address: string) => boolean>;
 
   /**
    * Processes one message and returns the reply to send. Never throws.
    * `deadLetterId`: reprocessing that dead letter (its row is updated or resolved).
+   * `peerAddress`: the remote address an MLLP message came from (checked against the facility's peers).
    */
-  async ingest(raw: Buffer, channel: Hl7Channel, deadLetterId?: number): Promise<IngestResult> {
+  async ingest(raw: Buffer, channel: Hl7Channel, deadLetterId?: number, peerAddress?: string): Promise<IngestResult> {
     let messageId: number | undefined;
     let duplicate = false;
     let refused = false;
     const allowed = this.options.allowedFacilities;
+    const peers = this.facilityPeers;
     const outcome = await processHl7Message(raw, {
       charsets: this.options.charsets ?? DEFAULT_CHARSET_POLICY,
       admit:
-        channel === 'mllp' && allowed?.size
+        channel === 'mllp' && (allowed?.size || peers.size)
           ? (message) => {
               const facility = facilityOf(message);
-              if (allowed.has(facility)) return;
-              refused = true;
-              throw new Hl7ParseError(
-                'UNKNOWN_FACILITY',
-                `Sending facility '${facility}' (MSH-4) is not on this hub's allow-list; the message was not stored. Ask the district to register the facility.`,
-                { segment: 'MSH', field: 4 },
-              );
+              if (allowed?.size && !allowed.has(facility)) {
+                refused = true;
+                throw new Hl7ParseError(
+                  'UNKNOWN_FACILITY',
+                  `Sending facility '${facility}' (MSH-4) is not on this hub's allow-list; the message was not stored. Ask the district to register the facility.`,
+                  { segment: 'MSH', field: 4 },
+                );
+              }
+              const fromOwnPeer = peers.get(facility);
+              if (fromOwnPeer && !fromOwnPeer(peerAddress ?? '')) {
+                // Refused like an unknown facility: no row, so a stranger cannot fill the dead-letter list.
+                refused = true;
+                throw new Hl7ParseError(
+                  'UNKNOWN_FACILITY',
+                  `发送机构 '${facility}'（MSH-4）只能从登记的地址发送，本消息来自 ${peerAddress ?? '未知地址'}，未存储。` +
+                    `Sending facility '${facility}' (MSH-4) may only send from its registered addresses; this message came from ${peerAddress ?? 'an unknown address'} and was not stored.`,
+                  { segment: 'MSH', field: 4 },
+                );
+              }
             }
           : undefined,
       store: async (result, message, info) => {

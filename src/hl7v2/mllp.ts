@@ -1,11 +1,13 @@
 /**
- * MLLP (Minimal Lower Layer Protocol) framing and a TCP listener.
+ * MLLP (Minimal Lower Layer Protocol) framing and a TCP listener, optionally speaking MLLP
+ * inside TLS.
  *
  * A frame is <VT 0x0B> message <FS 0x1C><CR 0x0D>. The decoder is a streaming state machine:
  * frames may arrive split across reads or several in one read; bytes outside frames are
  * dropped; a frame that grows past the size cap is reported and skipped.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { buildAck, encodeAck } from './ack.js';
 
 export const MLLP_START = 0x0b;
@@ -154,7 +156,9 @@ export interface MllpServerEvent {
     /** Refused at accept: the peer is not on the allow-list and only listed peers may connect. */
     | 'peer-not-allowed'
     /** The handler asked to hang up without an ACK (e.g. the database connection was lost). */
-    | 'hang-up';
+    | 'hang-up'
+    /** The TLS handshake failed (no or an untrusted client certificate, not TLS at all, too slow). */
+    | 'tls-error';
   remote?: string;
   detail?: string;
 }
@@ -204,6 +208,12 @@ export interface MllpServerOptions {
   allowedPeers?: readonly string[];
   /** Refuse every peer not on `allowedPeers` at accept. Default false. */
   onlyAllowedPeers?: boolean;
+  /**
+   * Speak MLLP inside TLS with these settings (`cert`, `key`; for mutual TLS also `ca`,
+   * `requestCert` and `rejectUnauthorized`). Connection shares are counted at TCP accept, before
+   * the handshake, so a peer cannot get round them by never finishing one. Default: plain TCP.
+   */
+  tls?: tls.TlsOptions;
   /** If `handle` has not settled after this long, reply AR 207. Default 120 000. */
   handlerTimeoutMs?: number;
   /**
@@ -281,6 +291,19 @@ export function peerAllowList(entries: readonly string[]): net.BlockList {
   return list;
 }
 
+/** A test for one address against an allow-list (addresses and CIDR ranges); throws like `peerAllowList`. */
+export function peerMatcher(entries: readonly string[]): (address: string) => boolean {
+  const list = peerAllowList(entries);
+  return (address) => {
+    const a = normalizeAddress(address);
+    const type = net.isIP(a);
+    return type !== 0 && list.check(a, type === 4 ? 'ipv4' : 'ipv6');
+  };
+}
+
+/** Longest a TLS handshake may take before the connection is dropped. */
+const TLS_HANDSHAKE_MS = 30_000;
+
 /** Learned allowed senders kept at most (oldest forgotten first). */
 const MAX_LEARNED_PEERS = 4096;
 
@@ -313,6 +336,38 @@ export function startMllpServer(options: MllpServerOptions): Promise<MllpServer>
     }
   };
   const sockets = new Set<net.Socket>();
+  // Client certificates are checked here rather than by node:tls, which drops a connection with
+  // an untrusted one without saying why; this way the log names the reason.
+  const verifyClients = !!options.tls?.requestCert && options.tls.rejectUnauthorized !== false;
+  const tlsServer = options.tls
+    ? tls.createServer({
+        handshakeTimeout: Math.min(TLS_HANDSHAKE_MS, idleTimeoutMs),
+        ...options.tls,
+        ...(verifyClients ? { rejectUnauthorized: false } : {}),
+      })
+    : undefined;
+  tlsServer?.on('secureConnection', (socket: tls.TLSSocket) => {
+    const address = normalizeAddress(socket.remoteAddress);
+    const remote = `${address}:${socket.remotePort ?? '?'}`;
+    if (verifyClients && !socket.authorized) {
+      const cert = socket.getPeerCertificate();
+      const detail =
+        cert && Object.keys(cert).length
+          ? `client certificate '${String(cert.subject?.CN ?? '?').slice(0, 200)}' refused: ${String(socket.authorizationError)}`
+          : 'no client certificate';
+      emit({ type: 'tls-error', remote, detail });
+      socket.destroy();
+      return;
+    }
+    serve(socket, address, remote);
+  });
+  tlsServer?.on('tlsClientError', (e: Error, socket: tls.TLSSocket) => {
+    const address = normalizeAddress(socket.remoteAddress);
+    // OpenSSL's own text is long and cryptic; its code says it (e.g. ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE).
+    const code = (e as NodeJS.ErrnoException).code;
+    emit({ type: 'tls-error', remote: `${address}:${socket.remotePort ?? '?'}`, detail: code ? `${code}: handshake failed` : e.message });
+    socket.destroy();
+  });
 
   const onConnection = (socket: net.Socket) => {
     const address = normalizeAddress(socket.remoteAddress);
@@ -337,6 +392,22 @@ export function startMllpServer(options: MllpServerOptions): Promise<MllpServer>
     perAddress.set(address, mine + 1);
     emit({ type: 'connect', remote });
     socket.setNoDelay(true);
+    // The share is given back when the TCP connection closes (a TLS socket closes it too).
+    socket.on('close', () => {
+      sockets.delete(socket);
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left > 0) perAddress.set(address, left);
+      else perAddress.delete(address);
+      emit({ type: 'disconnect', remote });
+    });
+    if (!tlsServer) return serve(socket, address, remote);
+    socket.on('error', (e) => emit({ type: 'socket-error', remote, detail: e.message }));
+    // The TLS server (never listening itself) does the handshake; `secureConnection` serves it.
+    tlsServer.emit('connection', socket);
+  };
+
+  /** Reads MLLP frames from one accepted connection (plain, or TLS after its handshake). */
+  const serve = (socket: net.Socket, address: string, remote: string) => {
     const peer: MllpPeer = {
       address,
       get trusted() {
@@ -440,14 +511,7 @@ export function startMllpServer(options: MllpServerOptions): Promise<MllpServer>
     });
 
     socket.on('error', (e) => emit({ type: 'socket-error', remote, detail: e.message }));
-    socket.on('close', () => {
-      clearTimeout(idleTimer);
-      sockets.delete(socket);
-      const left = (perAddress.get(address) ?? 1) - 1;
-      if (left > 0) perAddress.set(address, left);
-      else perAddress.delete(address);
-      emit({ type: 'disconnect', remote });
-    });
+    socket.on('close', () => clearTimeout(idleTimer));
   };
 
   const server = net.createServer({ pauseOnConnect: false }, onConnection);

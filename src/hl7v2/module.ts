@@ -7,7 +7,7 @@
  */
 import { sqlFile } from '../platform/migrations.js';
 import type { ModuleContext, YifangModule } from '../platform/module.js';
-import { loadIntakeConfig, type IntakeConfig } from './config.js';
+import { loadIntakeConfig, mllpTlsOptions, type IntakeConfig } from './config.js';
 import { Hl7Ingest } from './ingest.js';
 import { MllpHangUp, startMllpServer, type MllpPeer, type MllpServer, type MllpServerOptions } from './mllp.js';
 import { registerHl7Routes } from './routes.js';
@@ -35,7 +35,7 @@ export function mllpIntake(ingest: Hl7Ingest, config: IntakeConfig): Omit<MllpSe
   const m = config.mllp;
   return {
     handle: async (raw: Buffer, peer: MllpPeer) => {
-      const r = await ingest.ingest(raw, 'mllp');
+      const r = await ingest.ingest(raw, 'mllp', undefined, peer.address);
       if (r.transient)
         throw new MllpHangUp(
           `database unavailable: ${r.outcome.error instanceof Error ? r.outcome.error.message : String(r.outcome.error)}`,
@@ -51,6 +51,7 @@ export function mllpIntake(ingest: Hl7Ingest, config: IntakeConfig): Omit<MllpSe
     maxConnectionsPerAllowedPeer: m.maxConnectionsPerAllowedPeer,
     allowedPeers: m.allowedPeers,
     onlyAllowedPeers: m.onlyAllowedPeers,
+    tls: mllpTlsOptions(m.tls),
   };
 }
 
@@ -61,7 +62,7 @@ export interface Hl7Runtime {
 }
 
 /** MLLP events worth a log line (not every connect and idle close). */
-const LOGGED = new Set(['handler-error', 'oversize', 'too-many-connections', 'peer-limit', 'peer-not-allowed', 'hang-up']);
+const LOGGED = new Set(['handler-error', 'oversize', 'too-many-connections', 'peer-limit', 'peer-not-allowed', 'hang-up', 'tls-error']);
 
 const hl7Module: YifangModule & { runtime?: Hl7Runtime } = {
   name: 'hl7v2',
@@ -93,6 +94,7 @@ const hl7Module: YifangModule & { runtime?: Hl7Runtime } = {
     const ingest = new Hl7Ingest(db, repo, pokeSoon, () => processors.poke(), {
       charsets: config.charsets,
       allowedFacilities: config.mllp.allowedFacilities,
+      facilityPeers: config.mllp.facilityPeers,
       httpConcurrency: config.http.concurrency,
     });
 
@@ -108,7 +110,7 @@ const hl7Module: YifangModule & { runtime?: Hl7Runtime } = {
       if (err.code === 'EADDRINUSE') throw new Error(`MLLP port ${port} is already in use: set MLLP_PORT to a free port (0 picks one)`);
       throw err;
     });
-    ctx.log(`[mllp] HL7 v2 listener on port ${mllp.port}`);
+    ctx.log(`[mllp] HL7 v2 listener on port ${mllp.port}${config.mllp.tls ? ' (TLS)' : ''}`);
     ctx.onClose(() => mllp.close());
     hl7Module.runtime = { ingest, mllp };
 
