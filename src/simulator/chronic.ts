@@ -32,6 +32,9 @@ const DM_DRUGS = [
   { code: 'glargine', atc: 'A10AE04', text: '甘精胰岛素注射液', dosage: '每晚睡前皮下注射10单位，按血糖调整' },
 ];
 
+/** Residents between two waits for the output while writing history (a power of two minus one). */
+const PAUSE_EVERY = 8191;
+
 /** Yearly chance that an unaware adult with the disease is diagnosed (screening, first-visit BP). */
 const DIAGNOSIS_PER_YEAR = { htn: 0.06, dm: 0.04 };
 
@@ -69,10 +72,14 @@ export class Chronic {
     this.due.set(day, list);
   }
 
-  /** Problem-list conditions for people already diagnosed, and the first follow-ups. */
-  start(): void {
+  /**
+   * Problem-list conditions for people already diagnosed, and the first follow-ups. Waits on
+   * `pause` every few thousand residents so that the output keeps up (bounded memory).
+   */
+  async start(pause: () => Promise<void>): Promise<void> {
     const { pop, chronic, startDay } = this.w;
     for (let i = 0; i < pop.n; i++) {
+      if ((i & PAUSE_EVERY) === PAUSE_EVERY) await pause();
       const f = pop.flags[i]!;
       if (f & FLAG.HTN && !(f & FLAG.HTN_AWARE) && pop.age(i, startDay) >= 35) this.unawareHtn.push(i);
       if (f & FLAG.DM && !(f & FLAG.DM_AWARE)) this.unawareDm.push(i);

@@ -16,6 +16,9 @@ const CATEGORY = CHILD_TIMELINESS.map((c) => c[0]);
 const CATEGORY_CUM = CHILD_TIMELINESS.reduce<number[]>((a, c) => (a.push((a[a.length - 1] ?? 0) + c[1]), a), []);
 const MISS: Record<string, number> = { 'on-time': 0.004, late: 0.012, 'very-late': 0.04, refuser: 0.5 };
 
+/** Residents between two waits for the output while writing history (a power of two minus one). */
+const PAUSE_EVERY = 8191;
+
 /** Children vaccinated up to this age at the start get their history written. */
 const HISTORY_MONTHS = 7 * 12;
 
@@ -88,12 +91,16 @@ export class Immunizer {
     return this.rec.identity.homeChc(person);
   }
 
-  /** Writes past doses (the registry's history) and queues doses due during the run. */
-  start(): void {
+  /**
+   * Writes past doses (the registry's history) and queues doses due during the run. Waits on
+   * `pause` every few thousand residents so that the output keeps up (bounded memory).
+   */
+  async start(pause: () => Promise<void>): Promise<void> {
     const { pop, startDay, schedule, district } = this.w;
     const mch = district.facilities[district.byKind.get('mch-hospital')![0]!]!;
     const minBirth = addMonths(startDay, -HISTORY_MONTHS);
     for (let i = 0; i < pop.n; i++) {
+      if ((i & PAUSE_EVERY) === PAUSE_EVERY) await pause();
       if (pop.birthDay[i]! < minBirth) continue;
       const p = this.plan(i);
       let lastDay = -1;

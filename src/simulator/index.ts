@@ -197,9 +197,13 @@ async function run(w: World, sink: Sink, truth: Truth, options: SimulateOptions,
   // Reference data first: places, facilities, staff, residents, households, classes, history.
   sink.beginDay(-1, 'reference');
   await reference(w, sink, identity, abortIfAsked);
-  chronic.start();
+  const pause = (): Promise<void> => {
+    abortIfAsked();
+    return sink.pause();
+  };
+  await chronic.start(pause);
   await sink.endDay(-1, 'reference');
-  immunizer.start();
+  await immunizer.start(pause);
   await sink.endDay(-1, 'reference');
   outbreaks.plan();
 

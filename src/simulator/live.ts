@@ -96,6 +96,8 @@ export class LiveSink implements Sink {
     this.cards.push(card);
   }
   beginDay(): void {}
+  /** Live mode sends whole days (the reference data in its own batches): nothing to wait for mid-day. */
+  async pause(): Promise<void> {}
 
   async endDay(day: number, date: string): Promise<void> {
     const label = day < 0 ? 'reference data' : date;

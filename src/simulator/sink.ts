@@ -25,6 +25,11 @@ export interface Sink {
   beginDay(day: number, date: string): void;
   /** Called after each simulated day; waits while outputs catch up. */
   endDay(day: number, date: string): Promise<void>;
+  /**
+   * Waits while outputs catch up, in the middle of a long stretch of records (the history
+   * written before the first day). Unlike endDay it marks no boundary: output is unchanged.
+   */
+  pause(): Promise<void>;
 }
 
 export class FileSink implements Sink {
@@ -89,6 +94,10 @@ export class FileSink implements Sink {
     this.flushBundle();
     await this.out.drain();
   }
+
+  async pause(): Promise<void> {
+    await this.out.drain();
+  }
 }
 
 export interface BundleEntry {
@@ -133,5 +142,8 @@ export class TeeSink implements Sink {
   }
   async endDay(day: number, date: string): Promise<void> {
     for (const s of this.sinks) await s.endDay(day, date);
+  }
+  async pause(): Promise<void> {
+    for (const s of this.sinks) await s.pause();
   }
 }
