@@ -4,6 +4,7 @@
  * YifangModule object (src/platform/module.ts).
  * To add one: export a YifangModule from src/<capability>/module.ts and list it here.
  */
+import { exportsModule } from '../exports/index.js';
 import { CORE_MIGRATIONS } from '../fhir/migrations.js';
 import { feedsModule } from '../feeds/index.js';
 import { hl7Module } from '../hl7v2/index.js';
@@ -14,7 +15,14 @@ import type { YifangModule } from '../platform/module.js';
 import primaryCareModule from '../primary-care/module.js';
 import { surveillanceModule } from '../surveillance/index.js';
 
-export const MODULES: readonly YifangModule[] = [hl7Module, feedsModule, identityModule, primaryCareModule, surveillanceModule];
+export const MODULES: readonly YifangModule[] = [
+  hl7Module,
+  feedsModule,
+  identityModule,
+  primaryCareModule,
+  surveillanceModule,
+  exportsModule,
+];
 
 export async function loadModules(): Promise<YifangModule[]> {
   return [...MODULES];

@@ -16,6 +16,9 @@ export { loadDistrictGeography, loadDistrictGeographyJson } from './geography.js
 
 // Report cards: intake, and what primary care may know of a resident's cards
 export { ingestCards, reportCardsForPatients, OPEN_CARD_STATUSES, type ReportingDeps } from './reporting/store.js';
+// … and what de-identified exports page through: counted cards, and area names
+export { countedCardsPage, type CountedCard } from './reporting/store.js';
+export { areaNames } from './geography.js';
 export type { IngestResult, PatientReportCard, ReportCardRecord, ReportCardStatus } from './schemas.js';
 
 // Detection and fusion over stored counts (district evaluation)

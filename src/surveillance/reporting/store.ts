@@ -954,3 +954,46 @@ export async function reportCardsForPatients(
   );
   return r.rows;
 }
+
+/** One counted report card as another capability may page through it (de-identified exports). */
+export interface CountedCard {
+  id: string;
+  patientId: string | null;
+  diseaseKey: string;
+  diseaseName: string;
+  diseaseClass: string | null;
+  caseClassification: string | null;
+  areaCode: string | null;
+  status: ReportCardStatus;
+  onsetDate: string | null;
+  diagnosedAt: string;
+  card: Partial<ReportCard>;
+}
+
+/**
+ * Counted report cards (submitted or reviewed, not duplicates, not superseded by a 订正卡)
+ * diagnosed from `from` to `to` (China dates, both included), optionally of one disease key,
+ * ordered by (diagnosedAt, id) and paged by keyset: pass the last card of a page as `after`.
+ */
+export async function countedCardsPage(
+  db: Queryable,
+  q: { from: string; to: string; disease?: string; after?: { diagnosedAt: string; id: string }; limit: number },
+): Promise<CountedCard[]> {
+  const params: unknown[] = [`${q.from}T00:00:00+08:00`, `${q.to}T00:00:00+08:00`];
+  const where = [
+    `status IN ('submitted', 'reviewed')`,
+    'duplicate_of IS NULL',
+    'diagnosed_at >= $1::timestamptz',
+    `diagnosed_at < $2::timestamptz + interval '1 day'`,
+  ];
+  if (q.disease) where.push(`disease_key = $${params.push(q.disease)}`);
+  if (q.after) where.push(`(diagnosed_at, id) > ($${params.push(q.after.diagnosedAt)}::timestamptz, $${params.push(q.after.id)})`);
+  const r = await db.query<CountedCard>(
+    `SELECT id, patient_id AS "patientId", disease_key AS "diseaseKey", disease_name AS "diseaseName", disease_class AS "diseaseClass",
+            case_classification AS "caseClassification", area_code AS "areaCode", status, onset_date::text AS "onsetDate",
+            diagnosed_at AS "diagnosedAt", card
+     FROM surv_report_card WHERE ${where.join(' AND ')} ORDER BY diagnosed_at, id LIMIT ${Math.max(1, Math.min(q.limit, 5000))}`,
+    params,
+  );
+  return r.rows;
+}
