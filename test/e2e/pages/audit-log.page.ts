@@ -1,6 +1,6 @@
 import { Screen } from './screen.js';
 
-/** 审计日志: the latest audit events (administrators only) (#/admin/audit). */
+/** 审计查阅, its events tab as the first audit-log test reads it (#/admin/audit); the whole screen is AuditReviewPage. */
 export class AuditLogPage extends Screen {
   readonly table = () => this.page.getByTestId('audit-table');
 

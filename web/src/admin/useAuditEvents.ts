@@ -1,11 +1,12 @@
+/** One page of audit events for a filter, from GET /api/audit/events (paged on the server, with the total). */
 import { useCallback, useEffect, useState } from 'react';
-import { fetchRecentAuditEvents } from '../api/audit.resource.js';
+import { fetchAuditEvents, type AuditEventPage, type AuditFilter } from '../api/audit.resource.js';
 import { ApiError, isAbort } from '../api/http.js';
-import type { AuditEvent } from '@medplum/fhirtypes';
-import { bundleResources } from '../api/bundle.js';
 
-export function useAuditEvents() {
-  const [events, setEvents] = useState<AuditEvent[]>([]);
+const EMPTY: AuditEventPage = { total: 0, rows: [], count: 0, offset: 0 };
+
+export function useAuditEvents(filter: AuditFilter, page: number, pageSize: number) {
+  const [data, setData] = useState<AuditEventPage>(EMPTY);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string>();
   const [forbidden, setForbidden] = useState(false);
@@ -14,10 +15,10 @@ export function useAuditEvents() {
   useEffect(() => {
     const controller = new AbortController();
     setLoading(true);
-    setError(undefined);
-    fetchRecentAuditEvents(controller.signal)
-      .then((bundle) => {
-        setEvents(bundleResources(bundle, 'AuditEvent'));
+    fetchAuditEvents(filter, { count: pageSize, offset: (page - 1) * pageSize }, controller.signal)
+      .then((answer) => {
+        setData(answer);
+        setError(undefined);
         setForbidden(false);
         setLoading(false);
       })
@@ -28,8 +29,8 @@ export function useAuditEvents() {
         setLoading(false);
       });
     return () => controller.abort();
-  }, [reloadCount]);
+  }, [filter, page, pageSize, reloadCount]);
 
   const reload = useCallback(() => setReloadCount((n) => n + 1), []);
-  return { events, loading, error, forbidden, reload };
+  return { data, loading, error, forbidden, reload };
 }

@@ -1,3 +1,4 @@
+import { enAudit } from './en-audit.js';
 import { enCare } from './en-care.js';
 import { enIntegration } from '../integration/en-integration.js';
 
@@ -5,6 +6,7 @@ import { enIntegration } from '../integration/en-integration.js';
 export const en: Record<string, string> = {
   ...enCare,
   ...enIntegration,
+  ...enAudit,
   'app.name': 'Yifang',
   'app.title': 'District Public Health Platform',
 
