@@ -4,6 +4,11 @@
  * records, and for some people those differ from the truth: look-alike or homophone characters,
  * traditional characters, a pinyin name, day and month swapped, no or a wrong ID number, an old
  * phone. truth.json lists, for every person with such a record, all records that are theirs.
+ *
+ * Nothing per record is kept: a facility's version of a person is a pure function of the seed,
+ * the person and the facility, so it is rebuilt when needed. What must be remembered is small
+ * and numeric: which (person, facility) pairs have a record of their own, of what kind, and in
+ * which order they were made (for truth.json).
  */
 import type { Facility } from './district.js';
 import { patientJson, type PostalAddress } from './fhir.js';
@@ -26,11 +31,21 @@ const KINDS = new WeightedTable<VariantKind>([
   ['old-phone', 0.12],
 ]);
 
+/** State of a (person, facility) record: a newborn's record at the birth hospital. */
+const NEWBORN = -1;
+/** State of a (person, facility) record: a variant kept only in the facility's own system (no FHIR Patient). */
+const LOCAL_VARIANT = 0;
+// A positive state k: a variant sent as FHIR Patient pat-NNNNNNN-vk.
+
 export class Identities {
-  private readonly cache = new Map<number, PatientView>();
+  /** (person, facility) key → NEWBORN, LOCAL_VARIANT or k; absent: the facility holds the canonical record. */
+  private readonly state = new Map<number, number>();
+  /** FHIR variant Patients made so far per person (numbering -v1, -v2, ...). */
   private readonly variantCount = new Map<number, number>();
-  /** person → records (canonical first), only for people with at least one variant. */
-  readonly records = new Map<number, IdentityRecord[]>();
+  /** The non-canonical records in the order they were made: person and facility index. */
+  private logPerson = new Int32Array(1024);
+  private logFacility = new Int32Array(1024);
+  private logLength = 0;
 
   constructor(
     private readonly w: World,
@@ -142,30 +157,65 @@ export class Identities {
   view(person: number, f: Facility): PatientView {
     if (f.kind === 'chc' || f.kind === 'health-station' || f.kind === 'cdc') return this.canonical(person);
     const key = person * 4096 + f.index;
-    const cached = this.cache.get(key);
-    if (cached) return cached;
+    const known = this.state.get(key);
+    if (known !== undefined) return this.rebuild(person, f, known);
     const seed = this.w.seed;
     if (hashFloat(seed, person, f.index, 31) >= VARIANT_RATE) {
       const c = this.canonical(person);
       if (f.feed === 'fhir') return c;
       return { ...c, fhirId: null, facility: f, mrn: this.mrn(person, f) };
     }
-    const v = this.makeVariant(person, f, this.pickKinds(person, f));
-    this.cache.set(key, v);
+    let k = LOCAL_VARIANT;
+    if (f.feed === 'fhir') {
+      k = (this.variantCount.get(person) ?? 0) + 1;
+      this.variantCount.set(person, k);
+    }
+    const v = this.variant(person, f, k);
+    if (v.fhirId) {
+      this.sink.fhir(
+        'Patient',
+        v.fhirId,
+        patientJson({
+          id: v.fhirId,
+          idNumber: v.idNumber,
+          mrnSystemOrg: f.id,
+          mrn: v.mrn,
+          name: v.name,
+          sex: v.sex,
+          birthDate: v.birthDate,
+          phone: v.phone,
+          address: v.address,
+          household: null,
+          occupation: null,
+          guardian: null,
+          managingOrganization: f.id,
+        }),
+      );
+    }
+    this.remember(person, f, key, k);
     return v;
   }
 
   /** A newborn's record at the birth hospital: "mother's name + 之子/之女", no ID number yet. */
   newbornView(person: number, f: Facility): PatientView {
     const key = person * 4096 + f.index;
-    const cached = this.cache.get(key);
-    if (cached) return cached;
+    const known = this.state.get(key);
+    if (known !== undefined) return this.rebuild(person, f, known);
+    this.remember(person, f, key, NEWBORN);
+    return this.newborn(person, f);
+  }
+
+  private rebuild(person: number, f: Facility, state: number): PatientView {
+    return state === NEWBORN ? this.newborn(person, f) : this.variant(person, f, state);
+  }
+
+  private newborn(person: number, f: Facility): PatientView {
     const pop = this.w.pop;
     const base = this.canonical(person);
     const mother = pop.guardian[person]!;
     const mn = mother >= 0 ? this.truthName(mother).text : base.name.family;
     const text = `${mn}${pop.sex[person] === 1 ? '之子' : '之女'}`;
-    const v: PatientView = {
+    return {
       ...base,
       fhirId: null,
       facility: f,
@@ -175,9 +225,6 @@ export class Identities {
       phone: mother >= 0 ? pop.phone(mother) : null,
       variants: ['newborn-name', 'missing-id'],
     };
-    this.cache.set(key, v);
-    this.remember(person, { source: f.feed === 'hl7v2' ? 'hl7v2' : 'fhir', facility: f.id, id: v.mrn, variants: v.variants });
-    return v;
   }
 
   private pickKinds(person: number, f: Facility): VariantKind[] {
@@ -191,8 +238,10 @@ export class Identities {
     return kinds;
   }
 
-  private makeVariant(person: number, f: Facility, wanted: VariantKind[]): PatientView {
+  /** The facility's variant record of a person; k > 0 names its FHIR Patient (-vk). Pure. */
+  private variant(person: number, f: Facility, k: number): PatientView {
     const { pop, names, seed } = this.w;
+    const wanted = this.pickKinds(person, f);
     const base = this.canonical(person);
     const v: PatientView = { ...base, fhirId: null, facility: f, mrn: this.mrn(person, f), variants: [] };
     const u = hashFloat(seed, person, f.index, 35);
@@ -260,42 +309,77 @@ export class Identities {
       v.idNumber = null;
       v.variants.push('missing-id');
     }
-    if (f.feed === 'fhir') {
-      const k = (this.variantCount.get(person) ?? 0) + 1;
-      this.variantCount.set(person, k);
-      v.fhirId = `${pop.patientId(person)}-v${k}`;
-      this.sink.fhir(
-        'Patient',
-        v.fhirId,
-        patientJson({
-          id: v.fhirId,
-          idNumber: v.idNumber,
-          mrnSystemOrg: f.id,
-          mrn: v.mrn,
-          name: v.name,
-          sex: v.sex,
-          birthDate: v.birthDate,
-          phone: v.phone,
-          address: v.address,
-          household: null,
-          occupation: null,
-          guardian: null,
-          managingOrganization: f.id,
-        }),
-      );
-    }
-    this.remember(person, { source: f.feed === 'fhir' ? 'fhir' : 'hl7v2', facility: f.id, id: v.fhirId ?? v.mrn, variants: v.variants });
+    if (k > 0) v.fhirId = `${pop.patientId(person)}-v${k}`;
     return v;
   }
 
-  private remember(person: number, rec: IdentityRecord): void {
-    let list = this.records.get(person);
-    if (!list) {
-      const chc = this.homeChc(person);
-      list = [{ source: 'fhir', facility: chc.id, id: this.w.pop.patientId(person), variants: [] }];
-      this.records.set(person, list);
+  private remember(person: number, f: Facility, key: number, state: number): void {
+    this.state.set(key, state);
+    if (this.logLength === this.logPerson.length) {
+      const grow = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.logPerson = grow(this.logPerson);
+      this.logFacility = grow(this.logFacility);
     }
-    list.push(rec);
+    this.logPerson[this.logLength] = person;
+    this.logFacility[this.logLength] = f.index;
+    this.logLength++;
+  }
+
+  /**
+   * For truth.json: every person with a non-canonical record, in the order of their first such
+   * record, with all their records (the canonical one first, then the others as they were made).
+   * Records are rebuilt one person at a time.
+   */
+  *truth(): Generator<{ personId: string; records: IdentityRecord[] }> {
+    const n = this.logLength;
+    const persons = this.logPerson;
+    // Group the log by person, people in order of first appearance, records in log order.
+    const group = new Map<number, number>();
+    const groupOf = new Int32Array(n);
+    const sizes: number[] = [];
+    for (let i = 0; i < n; i++) {
+      let g = group.get(persons[i]!);
+      if (g === undefined) {
+        g = sizes.length;
+        group.set(persons[i]!, g);
+        sizes.push(0);
+      }
+      groupOf[i] = g;
+      sizes[g]!++;
+    }
+    group.clear();
+    const start = new Int32Array(sizes.length + 1);
+    for (let g = 0; g < sizes.length; g++) start[g + 1] = start[g]! + sizes[g]!;
+    const fill = start.slice(0, sizes.length);
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[fill[groupOf[i]!]!++] = i;
+    const facilities = this.w.district.facilities;
+    for (let g = 0; g < sizes.length; g++) {
+      const person = persons[order[start[g]!]!]!;
+      const records: IdentityRecord[] = [
+        { source: 'fhir', facility: this.homeChc(person).id, id: this.w.pop.patientId(person), variants: [] },
+      ];
+      for (let j = start[g]!; j < start[g + 1]!; j++) {
+        const f = facilities[this.logFacility[order[j]!]!]!;
+        const state = this.state.get(person * 4096 + f.index)!;
+        if (state === NEWBORN) {
+          records.push({
+            source: f.feed === 'hl7v2' ? 'hl7v2' : 'fhir',
+            facility: f.id,
+            id: this.mrn(person, f),
+            variants: ['newborn-name', 'missing-id'],
+          });
+        } else {
+          const v = this.variant(person, f, state);
+          records.push({ source: f.feed === 'fhir' ? 'fhir' : 'hl7v2', facility: f.id, id: v.fhirId ?? v.mrn, variants: v.variants });
+        }
+      }
+      yield { personId: this.w.pop.patientId(person), records };
+    }
   }
 }
 

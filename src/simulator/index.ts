@@ -23,6 +23,7 @@ import {
 } from './fhir.js';
 import { householdId, Identities } from './identity.js';
 import { Immunizer } from './immunization.js';
+import { jsonPieces, StreamedArray } from './json-stream.js';
 import { Outbreaks } from './outbreaks/index.js';
 import { addNewborn, FLAG } from './population.js';
 import { Recorder } from './records/index.js';
@@ -151,8 +152,8 @@ export async function simulate(options: SimulateOptions): Promise<{ manifest: Ma
   try {
     const world = buildWorld(options.seed, options.population, startDay, options.days);
     const truth = new Truth();
-    await run(world, sink, truth, options, () => out.recordCount);
-    out.write('truth.json', 'json', truthJson(world, truth, options), 1);
+    const identity = await run(world, sink, truth, options, () => out.recordCount);
+    await writeTruth(out, world, truth, identity, options);
     out.write('district.json', 'json', JSON.stringify(districtJson(world), null, 1) + '\n', 1);
     const manifest = (await out.finish({
       generator: GENERATOR,
@@ -173,7 +174,8 @@ export async function simulate(options: SimulateOptions): Promise<{ manifest: Ma
   }
 }
 
-async function run(w: World, sink: Sink, truth: Truth, options: SimulateOptions, records: () => number): Promise<void> {
+/** Runs the simulation day by day; returns the identities, which truth.json lists. */
+async function run(w: World, sink: Sink, truth: Truth, options: SimulateOptions, records: () => number): Promise<Identities> {
   const abortIfAsked = (): void => {
     if (options.signal?.aborted) throw new SimulationAbortedError();
   };
@@ -259,7 +261,7 @@ async function run(w: World, sink: Sink, truth: Truth, options: SimulateOptions,
     await sink.endDay(d, date);
     options.onProgress?.({ day: d + 1, days: w.days, records: records() });
   }
-  truth.identities = [...identity.records.entries()].map(([person, records]) => ({ personId: w.pop.patientId(person), records }));
+  return identity;
 }
 
 async function reference(w: World, sink: Sink, identity: Identities, abortIfAsked: () => void): Promise<void> {
@@ -344,16 +346,20 @@ export function facilityAddress(w: World, f: { community: number; address: strin
   };
 }
 
-function truthJson(w: World, truth: Truth, o: SimulateOptions): string {
+/** Characters of truth.json handed to the writer at a time. */
+const TRUTH_PIECE = 1 << 16;
+
+/**
+ * Writes truth.json a piece at a time (the long lists element by element), waiting for the
+ * writer now and then: at a million residents the document is too large to build as one string.
+ */
+async function writeTruth(out: OutputDir, w: World, truth: Truth, identity: Identities, o: SimulateOptions): Promise<void> {
   const pop = w.pop;
-  const htn: string[] = [];
-  const dm: string[] = [];
   let adults = 0;
-  for (let i = 0; i < pop.n; i++) {
-    if (pop.age(i, w.startDay) >= 18 && pop.birthDay[i]! < w.startDay) adults++;
-    if (pop.hasFlag(i, FLAG.HTN)) htn.push(pop.patientId(i));
-    if (pop.hasFlag(i, FLAG.DM)) dm.push(pop.patientId(i));
-  }
+  for (let i = 0; i < pop.n; i++) if (pop.age(i, w.startDay) >= 18 && pop.birthDay[i]! < w.startDay) adults++;
+  const withFlag = function* (flag: number): Generator<string> {
+    for (let i = 0; i < pop.n; i++) if (pop.hasFlag(i, flag)) yield pop.patientId(i);
+  };
   const doc = {
     generator: GENERATOR,
     version: GENERATOR_VERSION,
@@ -366,13 +372,24 @@ function truthJson(w: World, truth: Truth, o: SimulateOptions): string {
       households: pop.nHouseholds,
       careHomeResidents: w.care.residents.reduce((a, r) => a + r.length, 0),
     },
-    outbreaks: truth.outbreaks,
-    transmission: truth.transmission,
-    identities: truth.identities,
-    reportCardIssues: truth.reportCardIssues,
-    chronic: { hypertension: htn, diabetes: dm },
+    outbreaks: new StreamedArray(truth.outbreaks),
+    transmission: new StreamedArray(truth.transmission),
+    identities: new StreamedArray(identity.truth()),
+    reportCardIssues: new StreamedArray(truth.reportCardIssues),
+    chronic: { hypertension: new StreamedArray(withFlag(FLAG.HTN)), diabetes: new StreamedArray(withFlag(FLAG.DM)) },
   };
-  return JSON.stringify(doc, null, 1) + '\n';
+  let text = '';
+  let records = 1;
+  let pieces = 0;
+  for (const piece of jsonPieces(doc)) {
+    text += piece;
+    if (text.length < TRUTH_PIECE) continue;
+    out.write('truth.json', 'json', text, records);
+    records = 0;
+    text = '';
+    if (++pieces % 32 === 0) await out.drain();
+  }
+  out.write('truth.json', 'json', text + '\n', records);
 }
 
 export type { Sink } from './sink.js';

@@ -1,10 +1,9 @@
 /**
  * Ground truth collected during the run and written to truth.json at the end: outbreaks with
- * their cases and record ids, transmission chains, identities (which records are one person),
- * report-card defects, and who truly has hypertension or diabetes.
+ * their cases and record ids, transmission chains and report-card defects. truth.json also lists
+ * identities (which records are one person: identity.ts keeps them) and who truly has
+ * hypertension or diabetes (the population's flags).
  */
-import type { IdentityRecord } from './types.js';
-
 export type OutbreakKind = 'foodborne-point-source' | 'school-influenza' | 'care-home-norovirus' | 'community-measles' | 'class-a-cholera';
 
 export interface TruthCase {
@@ -56,7 +55,6 @@ export class Truth {
   readonly outbreaks: TruthOutbreak[] = [];
   readonly transmission: TransmissionEdge[] = [];
   readonly reportCardIssues: ReportCardIssue[] = [];
-  identities: { personId: string; records: IdentityRecord[] }[] = [];
   /** Case lookup: patient index → case records, for attaching record ids as they are emitted. */
   private readonly casesByPerson = new Map<number, TruthCase[]>();
 

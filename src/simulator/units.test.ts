@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { addMonths, ageYears, Clock, isoDate, parseIsoDate, weekday, WorkCalendar } from './calendar.js';
 import { esc } from './hl7.js';
 import { NameBook } from './names.js';
+import { jsonPieces, StreamedArray } from './json-stream.js';
 import { isIli } from './output-stats.js';
 import { hash32, Rng } from './rng.js';
 import { schoolYear, primaryEntryYear } from './schools.js';
@@ -98,5 +99,41 @@ describe('HL7 and ILI', () => {
     expect(isIli(38.5, '发热1天，无咳嗽')).toBe(false);
     expect(isIli(38.5, '咽痛伴发热')).toBe(true);
     expect(isIli(null, '咳嗽')).toBe(false);
+  });
+});
+
+describe('json-stream', () => {
+  const streamed = (v: unknown): string => [...jsonPieces(v)].join('');
+  const wrap = (v: unknown): unknown => {
+    if (Array.isArray(v)) return new StreamedArray(v);
+    if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, wrap(x)]));
+    return v;
+  };
+
+  it('writes exactly what JSON.stringify(v, null, 1) writes, with long lists given one element at a time', () => {
+    const docs: unknown[] = [
+      { a: [], b: {}, c: [1, 'x'], d: { e: [{ f: [1, [2, 3]], g: null }], h: '换行\n"引号"' }, u: undefined },
+      { only: [[], [[]], {}, { deep: { deeper: [true, false] } }] },
+      { nested: { empty: [], one: ['pat-0000001'], none: undefined } },
+      [{ a: 1 }, 'b', [null]],
+      [],
+      {},
+      'text',
+    ];
+    for (const doc of docs) expect(streamed(wrap(doc))).toBe(JSON.stringify(doc, null, 1));
+  });
+
+  it('takes the elements of a list from a generator, once', () => {
+    let made = 0;
+    const ids = function* (): Generator<string> {
+      for (let i = 1; i <= 3; i++) {
+        made++;
+        yield `pat-${i}`;
+      }
+    };
+    const doc = { head: 1, chronic: { hypertension: new StreamedArray(ids()), diabetes: new StreamedArray([]) } };
+    const plain = { head: 1, chronic: { hypertension: ['pat-1', 'pat-2', 'pat-3'], diabetes: [] } };
+    expect(streamed(doc)).toBe(JSON.stringify(plain, null, 1));
+    expect(made).toBe(3);
   });
 });
