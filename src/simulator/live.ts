@@ -9,6 +9,9 @@ import type { Facility } from './district.js';
 import type { ReportCard } from './report-card.js';
 import { ABSENTEEISM_HEADER, PHARMACY_HEADER, transactionBundle, type BundleEntry, type Sink } from './sink.js';
 
+/** Bundles' worth of waiting records after which pause() sends them. */
+const PAUSE_BUNDLES = 20;
+
 export interface LiveOptions {
   url: string;
   intervalSeconds: number;
@@ -96,15 +99,24 @@ export class LiveSink implements Sink {
     this.cards.push(card);
   }
   beginDay(): void {}
-  /** Live mode sends whole days (the reference data in its own batches): nothing to wait for mid-day. */
-  async pause(): Promise<void> {}
+  /**
+   * In the middle of the history written before the first day: once many records are waiting,
+   * sends the full Bundles (the same ones endDay would send) and the HL7 messages so far.
+   */
+  async pause(): Promise<void> {
+    const size = this.o.bundleSize ?? 500;
+    if (this.fhirEntries.length + this.hl7Messages.length < size * PAUSE_BUNDLES) return;
+    await this.sendFhir('reference data', false);
+    await this.sendHl7('reference data');
+  }
 
-  async endDay(day: number, date: string): Promise<void> {
-    const label = day < 0 ? 'reference data' : date;
+  /** Sends the FHIR entries as transaction Bundles; all of them, or only as many as fill whole Bundles. */
+  private async sendFhir(label: string, all: boolean): Promise<void> {
     const size = this.o.bundleSize ?? 500;
     const entries = this.fhirEntries;
-    this.fhirEntries = [];
-    for (let i = 0; i < entries.length; i += size) {
+    const n = all ? entries.length : entries.length - (entries.length % size);
+    this.fhirEntries = entries.slice(n);
+    for (let i = 0; i < n; i += size) {
       const chunk = entries.slice(i, i + size);
       const ok = await this.post('/fhir', 'application/fhir+json', transactionBundle(`live-${++this.bundleSeq}`, chunk), label);
       if (ok) {
@@ -112,11 +124,20 @@ export class LiveSink implements Sink {
         this.sent.resources += chunk.length;
       }
     }
+  }
+
+  private async sendHl7(label: string): Promise<void> {
     const messages = this.hl7Messages;
     this.hl7Messages = [];
     await pool(messages, 4, async (m) => {
       if (await this.post('/api/hl7', 'x-application/hl7-v2+er7', m, label)) this.sent.hl7++;
     });
+  }
+
+  async endDay(day: number, date: string): Promise<void> {
+    const label = day < 0 ? 'reference data' : date;
+    await this.sendFhir(label, true);
+    await this.sendHl7(label);
     if (this.absences.length > 0) {
       const rows = this.absences;
       this.absences = [];
