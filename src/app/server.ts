@@ -38,6 +38,10 @@ import type { YifangModule } from '../platform/module.js';
 import type { ModuleContext } from '../platform/module.js';
 import { ProcessorHub } from './processor-thread.js';
 import { registerAuditRoutes, trustedProxies } from './audit-routes.js';
+import { installAccessHooks } from './access-hooks.js';
+import { registerAccessRoutes } from './access-routes.js';
+import { AccessControl } from '../fhir/access.js';
+import { loadPolicy } from '../fhir/policy.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -67,6 +71,13 @@ export interface ServerOptions {
    * Off, they share the main thread's event loop with intake.
    */
   processorThread?: boolean;
+  /** The access policy file (default: ACCESS_POLICY or config/security/policy.json). */
+  accessPolicy?: string;
+}
+
+/** The access policy file: ACCESS_POLICY if set, else config/security/policy.json. */
+export function accessPolicyFile(env: NodeJS.ProcessEnv = process.env): string {
+  return env.ACCESS_POLICY || path.join(repoRoot, 'config', 'security', 'policy.json');
 }
 
 export interface RunningServer {
@@ -345,8 +356,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     },
   );
 
-  registerFhirRoutes(app, { repo, audit, authenticate });
+  const access = new AccessControl(loadPolicy(options.accessPolicy ?? accessPolicyFile()), db, audit);
+  installAccessHooks(app, { access, audit, authenticate });
+  registerFhirRoutes(app, { repo, audit, access, authenticate });
   registerAuditRoutes(app, { db, audit, authenticate });
+  registerAccessRoutes(app, { db, repo, audit, access, authenticate });
 
   const processorListeners = new Map<string, ((payload: unknown) => void)[]>();
   const processors = new ProcessorHub({

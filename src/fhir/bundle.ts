@@ -5,7 +5,7 @@
  */
 import { newResourceId } from './ids.js';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import { badRequest, HttpError, notFound } from '../platform/errors.js';
+import { badRequest, forbidden, HttpError, notFound } from '../platform/errors.js';
 import type { Queryable } from '../platform/db.js';
 import type { FhirRepository, StoredResource, WriteOptions } from './repository.js';
 import { search } from './search.js';
@@ -23,6 +23,8 @@ export interface BundleHooks {
   onEntriesDone?: (client: Queryable, writes: BundleWrite[]) => Promise<void>;
   /** Called for each GET entry with what it returned (reads are audited too). */
   onRead?: (request: { type: string; id?: string; query?: string }, resources: Resource[]) => void;
+  /** Applies the access policy to what a GET entry found: null withholds a resource, a copy masks it. */
+  filterRead?: (resources: Resource[], client: Queryable) => Promise<(Resource | null)[]>;
   /**
    * Replaces the conditional lookup (default: a search). Batched writers answer from rows they
    * fetched for many Bundles at once.
@@ -315,10 +317,19 @@ async function runEntries(
             if (e instanceof HttpError && e.status === 404) throw notFound(`${p.type}/${p.id} not found`);
             throw e;
           });
-          hooks.onRead?.({ type: p.type, id: p.id }, [r]);
-          out.push({ resource: r, response: { status: '200 OK' } });
+          const [shown] = hooks.filterRead ? await hooks.filterRead([r], client) : [r];
+          if (!shown) throw forbidden(`${p.type}/${p.id} is outside your access scope / 超出授权范围`);
+          hooks.onRead?.({ type: p.type, id: p.id }, [shown]);
+          out.push({ resource: shown, response: { status: '200 OK' } });
         } else {
           const r = await search(client, p.type, { params: [...(p.query ?? new URLSearchParams()).entries()] }, baseUrl);
+          if (hooks.filterRead && r.bundle.entry?.length) {
+            const shown = await hooks.filterRead(
+              r.bundle.entry.map((e) => e.resource!),
+              client,
+            );
+            r.bundle.entry = r.bundle.entry.flatMap((e, i) => (shown[i] ? [{ ...e, resource: shown[i] }] : []));
+          }
           hooks.onRead?.(
             { type: p.type, query: (p.query ?? new URLSearchParams()).toString() },
             (r.bundle.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : [])),

@@ -24,5 +24,6 @@ export const CORE_MIGRATIONS: MigrationSource = {
     },
     { version: 9, name: 'accounts', sql: sqlFile(new URL('../platform/migrations/009_accounts.sql', import.meta.url)) },
     { version: 20, name: 'audit-chain', sql: sqlFile(new URL('../platform/migrations/020_audit_chain.sql', import.meta.url)) },
+    { version: 21, name: 'break-glass', sql: sqlFile(new URL('../platform/migrations/021_break_glass.sql', import.meta.url)) },
   ],
 };

@@ -21,12 +21,15 @@ import type { Queryable } from '../platform/db.js';
 import type { FhirRepository } from './repository.js';
 import { patientEverything, search } from './search.js';
 import { assertResourceType } from './validate.js';
+import type { AccessControl } from './access.js';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
 export interface FhirContext {
   repo: FhirRepository;
   audit: AuditLog;
+  /** The access policy applied to every resource read or written (issue #15). */
+  access: AccessControl;
   authenticate: (req: FastifyRequest) => Promise<AuthUser>;
 }
 
@@ -47,7 +50,43 @@ function sendResource(reply: FastifyReply, status: number, resource: Resource): 
 }
 
 export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void {
-  const { repo, audit } = ctx;
+  const { repo, audit, access } = ctx;
+
+  /** Applies the policy to a search's entries: withheld ones dropped and counted, the rest masked. */
+  async function filterBundle(req: FastifyRequest, user: AuthUser, bundle: Bundle): Promise<Bundle> {
+    const entries = bundle.entry ?? [];
+    if (!entries.length) return bundle;
+    const { kept, withheld } = await access.filter(
+      req,
+      user,
+      entries.map((e) => e.resource!),
+    );
+    if (!withheld) return { ...bundle, entry: entries.map((e, i) => ({ ...e, resource: kept[i]! })) };
+    const outcome: BundleEntry = {
+      resource: {
+        resourceType: 'OperationOutcome',
+        issue: [
+          {
+            severity: 'information',
+            code: 'suppressed',
+            diagnostics: `${withheld} result(s) on this page are outside your access scope and were withheld / 本页有 ${withheld} 条超出授权范围的结果未显示`,
+          },
+        ],
+      },
+      search: { mode: 'outcome' },
+    };
+    return {
+      ...bundle,
+      ...(bundle.total !== undefined ? { total: Math.max(0, bundle.total - withheld) } : {}),
+      entry: [...entries.flatMap((e, i) => (kept[i] ? [{ ...e, resource: kept[i]! }] : [])), outcome],
+    };
+  }
+
+  /** For a change to a stored resource: the stored version must be within the user's scope too. */
+  async function enforceStored(req: FastifyRequest, user: AuthUser, type: string, id: string, action: 'write' | 'delete'): Promise<void> {
+    const existing = await repo.read(type, id).catch(() => undefined);
+    if (existing) await access.enforce(req, user, { action, resource: existing });
+  }
 
   async function guard(req: FastifyRequest, permission: Permission): Promise<AuthUser> {
     const user = await ctx.authenticate(req);
@@ -138,6 +177,7 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
     const reads: { entities: string[]; patients: string[] }[] = [];
     const result = await processBundle(repo, req.body, baseUrlOf(req), {
       checkReferences: checkReferences(req, user),
+      filterRead: async (resources, client) => (await access.filter(req, user, resources, 'read', client)).kept,
       // The writes of a transaction (of each batch entry) are audited in its own database transaction.
       onEntriesDone: (client, writes: BundleWrite[]) =>
         audit.recordNow(client, {
@@ -197,6 +237,15 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
       if (r.method !== 'GET')
         await refuseAuditWrite(req, user, r.method === 'DELETE' ? 'D' : 'U', r.type, { resourceType: r.resourceType });
     }
+    // Every write entry within the user's scope: the resource sent, and the stored one it changes.
+    const entries = ((req.body as Bundle | undefined)?.entry ?? []) as BundleEntry[];
+    for (const [i, r] of requests.entries()) {
+      if (r.method === 'GET') continue;
+      const action = r.method === 'DELETE' ? 'delete' : 'write';
+      const body = entries[i]?.resource;
+      if (body && typeof body === 'object') await access.enforce(req, user, { action, resource: body });
+      if (r.id && !r.query) await enforceStored(req, user, r.type, r.id, action);
+    }
     for (const r of requests) {
       const params = r.query ? [...new URLSearchParams(r.query).entries()] : [];
       if (r.method === 'GET') {
@@ -226,7 +275,8 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
     guardAuditQuery(user, type, params);
     const result = await search(repo.db.pool, type, { params }, baseUrlOf(req));
     guardAuditResults(user, result.bundle.entry);
-    const resources = (result.bundle.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []));
+    result.bundle = await filterBundle(req, user, result.bundle);
+    const resources = (result.bundle.entry ?? []).flatMap((e) => (e.resource && e.search?.mode !== 'outcome' ? [e.resource] : []));
     await auditRead(req, user, 'search', result.ids.filter((r) => !r.startsWith('Patient/')).slice(0, 100), {
       query: `${type}?${new URLSearchParams(params).toString()}`,
       patients: [...new Set(resources.flatMap((r) => patientsOf(r)))],
@@ -253,12 +303,14 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
       // The lookup answers with what it found: a read, checked and audited as one.
       requirePermission(user, 'fhir:read');
       guardAuditQuery(user, type, [...new URLSearchParams(ifNoneExist).entries()]);
-      const existing = await findOne(repo.db.pool, type, new URLSearchParams(ifNoneExist), baseUrlOf(req));
-      if (existing) {
+      const found = await findOne(repo.db.pool, type, new URLSearchParams(ifNoneExist), baseUrlOf(req));
+      if (found) {
+        const existing = await access.enforce(req, user, { action: 'read', resource: found });
         await auditRead(req, user, 'read', [`${type}/${existing.id}`], { patients: patientsOf(existing), query: `${type}?${ifNoneExist}` });
         return sendResource(reply, 200, existing);
       }
     }
+    await access.enforce(req, user, { action: 'write', resource: { ...(req.body as Resource), resourceType: type } as Resource });
     const created = await audited(req, user, 'C', 'create', async (client) => {
       const r = await repo.create(req.body, client, type, { checkReferences: checkReferences(req, user) });
       return { result: r, entity: `${type}/${r.id}` };
@@ -278,6 +330,8 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
     guardAuditQuery(user, type, pairs);
     const existing = await findOne(repo.db.pool, type, new URLSearchParams(pairs), baseUrlOf(req));
     const body = req.body as Resource;
+    if (existing) await access.enforce(req, user, { action: 'write', resource: existing });
+    await access.enforce(req, user, { action: 'write', resource: { ...body, resourceType: type } as Resource });
     const id = existing?.id ?? (body?.id as string | undefined) ?? newResourceId();
     const { resource, created } = await audited(req, user, existing ? 'U' : 'C', existing ? 'update' : 'create', async (client) => {
       const r = await repo.update(type, id, { ...body, id }, { checkReferences: checkReferences(req, user) }, client);
@@ -296,15 +350,16 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
   app.get<{ Params: { type: string; id: string } }>('/fhir/:type/:id', async (req, reply) => {
     const { type, id } = req.params;
     const user = await guard(req, type === 'AuditEvent' ? 'audit:read' : 'fhir:read');
-    const r = await repo.read(type, id);
+    const r = await access.enforce(req, user, { action: 'read', resource: await repo.read(type, id) });
     await auditRead(req, user, 'read', [`${type}/${id}`], { patients: patientsOf(r) });
     return sendResource(reply, 200, r);
   });
 
   app.get<{ Params: { id: string } }>('/fhir/Patient/:id/$everything', async (req, reply) => {
     const user = await guard(req, 'fhir:read');
-    await repo.read('Patient', req.params.id);
-    const resources = await patientEverything(repo.db.pool, req.params.id);
+    await access.enforce(req, user, { action: 'read', resource: await repo.read('Patient', req.params.id) });
+    const found = await patientEverything(repo.db.pool, req.params.id);
+    const resources = (await access.filter(req, user, found, 'read')).kept.filter((r): r is Resource => r !== null);
     guardAuditResults(
       user,
       resources.map((resource) => ({ resource })),
@@ -325,6 +380,8 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
     const user = await guard(req, 'fhir:write');
     await refuseAuditWrite(req, user, 'U', type, req.body);
     const ifMatch = typeof req.headers['if-match'] === 'string' ? req.headers['if-match'] : undefined;
+    await access.enforce(req, user, { action: 'write', resource: { ...(req.body as Resource), resourceType: type } as Resource });
+    await enforceStored(req, user, type, id, 'write');
     const { resource, created } = await audited(req, user, 'U', 'update', async (client) => ({
       result: await repo.update(type, id, req.body, { ifMatch, checkReferences: checkReferences(req, user) }, client),
       entity: `${type}/${id}`,
@@ -337,6 +394,7 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
     assertResourceType(type);
     const user = await guard(req, 'fhir:delete');
     await refuseAuditWrite(req, user, 'D', type);
+    await enforceStored(req, user, type, id, 'delete');
     await audited(req, user, 'D', 'delete', async (client) => ({ result: await repo.delete(type, id, client), entity: `${type}/${id}` }));
     return reply.code(204).send();
   });
@@ -351,7 +409,7 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
   app.get<{ Params: { type: string; id: string; vid: string } }>('/fhir/:type/:id/_history/:vid', async (req, reply) => {
     const { type, id, vid } = req.params;
     const user = await guard(req, type === 'AuditEvent' ? 'audit:read' : 'fhir:read');
-    const r = await repo.vread(type, id, vid);
+    const r = await access.enforce(req, user, { action: 'read', resource: await repo.vread(type, id, vid) });
     await auditRead(req, user, 'vread', [`${type}/${id}`], { patients: patientsOf(r) });
     return sendResource(reply, 200, r);
   });
@@ -412,7 +470,7 @@ function checkReferences(req: FastifyRequest, user: AuthUser): boolean {
 /** Purpose of use, stated for investigation access (X-Purpose-Of-Use header). */
 function purposeOf(req: FastifyRequest): string | undefined {
   const p = req.headers['x-purpose-of-use'];
-  return typeof p === 'string' && p ? p.slice(0, 200) : undefined;
+  return typeof p === 'string' && p ? p.trim().toUpperCase().slice(0, 40) : undefined;
 }
 
 export { HttpError };

@@ -60,6 +60,8 @@ export interface AuthUser {
   displayName: string;
   roles: Role[];
   organization?: string;
+  /** Area codes (统计用区划代码 prefixes) the user serves: the access policy's `area` scope. */
+  areas?: string[];
   /** Set after an administrator's reset: only /auth/me, /auth/password and /auth/logout answer until then. */
   mustChangePassword?: boolean;
 }
@@ -308,6 +310,7 @@ export class AuthService {
     displayName?: string;
     roles: string[];
     organization?: string;
+    areas?: string[];
     enforcePolicy?: boolean;
   }): Promise<void> {
     if (!USERNAME_PATTERN.test(input.username)) throw new Error(`username '${input.username.slice(0, 64)}': 2–64 letters, digits, _ . @ -`);
@@ -320,10 +323,10 @@ export class AuthService {
     if ((input.displayName ?? '').length > CREDENTIAL_LIMITS.displayName) throw new Error('displayName: at most 200 characters');
     for (const r of input.roles) if (!(r in ROLE_PERMISSIONS)) throw new Error(`role '${r}' is unknown; roles: ${ROLES.join(', ')}`);
     await this.db.query(
-      `INSERT INTO app_user (username, display_name, password_hash, roles, organization, password_changed_at) VALUES ($1, $2, $3, $4, $5, now())
+      `INSERT INTO app_user (username, display_name, password_hash, roles, organization, areas, password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, now())
        ON CONFLICT (username) DO UPDATE SET display_name = EXCLUDED.display_name, password_hash = EXCLUDED.password_hash,
-         roles = EXCLUDED.roles, organization = EXCLUDED.organization, password_changed_at = now()`,
-      [input.username, input.displayName ?? input.username, await hashPassword(input.password), input.roles, input.organization ?? null],
+         roles = EXCLUDED.roles, organization = EXCLUDED.organization, areas = EXCLUDED.areas, password_changed_at = now()`,
+      [input.username, input.displayName ?? input.username, await hashPassword(input.password), input.roles, input.organization ?? null, input.areas ?? []],
     );
     this.forgetUser(input.username);
   }
@@ -397,10 +400,11 @@ export class AuthService {
         display_name: string;
         roles: Role[];
         organization: string | null;
+        areas: string[] | null;
         must_change_password: boolean;
         last_seen_at: Date | string;
       }>(
-        `SELECT u.username, u.display_name, u.roles, u.organization, u.must_change_password, s.last_seen_at
+        `SELECT u.username, u.display_name, u.roles, u.organization, u.areas, u.must_change_password, s.last_seen_at
          FROM app_session s JOIN app_user u USING (username)
          WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.active`,
         [key, iso(now), iso(now - this.policy.idleTimeoutMs)],
@@ -547,6 +551,7 @@ function toUser(row: {
   display_name: string;
   roles: Role[];
   organization: string | null;
+  areas?: string[] | null;
   must_change_password?: boolean;
 }): AuthUser {
   return {
@@ -554,6 +559,7 @@ function toUser(row: {
     displayName: row.display_name,
     roles: row.roles,
     ...(row.organization ? { organization: row.organization } : {}),
+    ...(row.areas?.length ? { areas: row.areas } : {}),
     ...(row.must_change_password ? { mustChangePassword: true } : {}),
   };
 }

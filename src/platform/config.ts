@@ -113,6 +113,13 @@ export const VARIABLES = [
     schema: z.string().min(1).optional(),
   },
   {
+    name: 'ACCESS_POLICY',
+    shown: '`config/security/policy.json`',
+    meaning:
+      'the access policy: rules by role, organisation, area, care relationship and purpose of use, and the table of /api routes (refuses to start when a line is wrong)',
+    schema: z.string().min(1).optional(),
+  },
+  {
     name: 'WEBHOOKS_CONFIG',
     shown: '`config/security/webhooks.json`',
     meaning:
