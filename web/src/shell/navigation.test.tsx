@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { navItems, parentNavKey, selectedNavKey } from './navigation.js';
+import { mayOpen, navItems, parentNavKey, selectedNavKey } from './navigation.js';
 
 describe('side menu selection', () => {
   const items = navItems();
@@ -21,5 +21,13 @@ describe('side menu selection', () => {
   it('labels the entries in Chinese', () => {
     expect(items.map((i) => i.label)).toContain('居民档案');
     expect(items.find((i) => i.key === 'admin')?.children?.map((c) => c.label)).toEqual(['用户管理', '审计日志']);
+  });
+
+  it('shows an auditor the home page and the audit trail, no screens of residents', () => {
+    const visible = (items: ReturnType<typeof navItems>, user: { roles: string[] }): string[] =>
+      items.filter((i) => mayOpen(i, user)).flatMap((i) => [i.key, ...visible(i.children ?? [], user)]);
+    const auditor = visible(navItems(), { roles: ['auditor'] });
+    expect(auditor).toEqual(['/', 'admin', '/admin/audit']);
+    expect(visible(navItems(), { roles: ['family-doctor'] })).toContain('/chronic');
   });
 });

@@ -31,7 +31,9 @@ export interface NavItem {
 export function mayOpen(item: NavItem, user: { roles: readonly string[] }): boolean {
   if (user.roles.includes('admin')) return true;
   if (item.adminOnly) return false;
-  return !item.roles || item.roles.some((r) => user.roles.includes(r));
+  // An auditor reads the audit trail and nothing else: entries without roles are for care and public-health staff.
+  if (!item.roles) return user.roles.some((r) => r !== 'auditor') || item.key === '/';
+  return item.roles.some((r) => user.roles.includes(r));
 }
 
 /** Built on each render so labels follow the current language. */
