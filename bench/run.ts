@@ -49,6 +49,7 @@ const suites: [string, string, string, string[]][] = [
   ['surveillance', 'surveillance.bench.ts', 'runSurveillanceBench', []],
   ['chronic', 'chronic.bench.ts', 'runChronicBench', []],
   ['audit', 'audit.bench.ts', 'runAuditBench', quick ? ['--quick'] : []],
+  ['access', 'access.bench.ts', 'runAccessBench', quick ? ['--quick'] : []],
   ['resilience', 'resilience.bench.ts', 'runResilienceBench', quick ? ['--quick'] : []],
 ];
 

@@ -8,7 +8,7 @@
  *   2. otherwise the resident's own record: managing organisation, general practitioner, home area;
  *   3. otherwise the relations: an encounter at the user's organisation (treating facility), an
  *      EpisodeOfCare (family-doctor contract) managed by it, and the user's open break-glass grants.
- * Residents' own facts are cached for two seconds (a changed managing organisation is seen within that).
+ * Residents' own facts are cached for ten seconds; a Patient written through FHIR REST in this process is forgotten at once.
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { FastifyRequest } from 'fastify';
@@ -84,7 +84,7 @@ export class AccessControl {
     readonly policy: Policy,
     private readonly db: { pool: Queryable },
     private readonly audit: AuditLog,
-    private readonly cacheMs = 2000,
+    private readonly cacheMs = 10_000,
   ) {}
 
   /** The stated purpose of use (X-Purpose-Of-Use), checked against the policy's list. */
