@@ -21,9 +21,14 @@ const FORGED = {
   entity: [{ what: { reference: 'Patient/forged' } }],
 };
 
-async function login(server: TestServer, username: string, roles: string[]): Promise<(p: string, init?: RequestInit) => Promise<Response>> {
+async function login(
+  server: TestServer,
+  username: string,
+  roles: string[],
+  organization?: string,
+): Promise<(p: string, init?: RequestInit) => Promise<Response>> {
   const password = `${username}-Passw0rd-long!`;
-  await server.auth.addUser({ username, password, roles, displayName: username });
+  await server.auth.addUser({ username, password, roles, displayName: username, organization });
   const r = await fetch(`${server.url}/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -57,9 +62,17 @@ describeEachStore('AuditEvent is read-only; the audit trail and history need aud
   };
 
   beforeAll(async () => {
-    clinician = await login(server(), 'clin1', ['clinician']);
+    // The clinician works where the resident is managed: the access policy lets them read the record.
+    clinician = await login(server(), 'clin1', ['clinician'], 'org-audit-test');
     viewer = await login(server(), 'view1', ['viewer']);
-    const p = await server().api('/fhir/Patient', { method: 'POST', body: JSON.stringify({ resourceType: 'Patient', gender: 'female' }) });
+    const p = await server().api('/fhir/Patient', {
+      method: 'POST',
+      body: JSON.stringify({
+        resourceType: 'Patient',
+        gender: 'female',
+        managingOrganization: { reference: 'Organization/org-audit-test' },
+      }),
+    });
     patientId = ((await p.json()) as Resource).id!;
     expect((await server().api(`/fhir/Patient/${patientId}`)).status).toBe(200);
     const events = (await (await server().api(`/fhir/AuditEvent?entity=Patient/${patientId}&_count=1`)).json()) as Bundle<AuditEvent>;
