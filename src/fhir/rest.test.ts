@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Patient, Resource } from '@medplum/fhirtypes';
 import { describeEachStore, sharedDir } from '../app/testing.js';
 import { makeIdNumber, RESIDENT_ID_SYSTEM } from '../shared/id-number.js';
 import { getTypeDef } from './definitions.js';
@@ -333,22 +333,23 @@ describeEachStore('FHIR REST API', (server) => {
       400,
       /status/,
     );
-    await expectOutcome(
-      await api('/fhir/Patient', {
+    // A resident ID number that fails GB 11643 is not refused (issue #16): the Patient is stored
+    // with the number as sent and a data-quality mark on that identifier.
+    for (const [value, words] of [
+      ['110105194912310021', /校验码/],
+      ['110105199002300025', /birth date/],
+    ] as const) {
+      const res = await api('/fhir/Patient', {
         method: 'POST',
-        body: JSON.stringify({ resourceType: 'Patient', identifier: [{ system: RESIDENT_ID_SYSTEM, value: '110105194912310021' }] }),
-      }),
-      400,
-      /identifier\[0\]\.value.*校验码/,
-    );
-    await expectOutcome(
-      await api('/fhir/Patient', {
-        method: 'POST',
-        body: JSON.stringify({ resourceType: 'Patient', identifier: [{ system: RESIDENT_ID_SYSTEM, value: '110105199002300025' }] }),
-      }),
-      400,
-      /birth date/,
-    );
+        body: JSON.stringify({ resourceType: 'Patient', identifier: [{ system: RESIDENT_ID_SYSTEM, value }] }),
+      });
+      expect(res.status).toBe(201);
+      const stored = (await res.json()) as Patient;
+      expect(stored.identifier![0]!.value).toBe(value);
+      expect(stored.identifier![0]!.extension).toEqual([
+        { url: 'https://yifang.health/fhir/StructureDefinition/data-quality-issue', valueString: expect.stringMatching(words) },
+      ]);
+    }
     await expectOutcome(await api('/fhir/NotAType/1'), 404, /Unknown resource type/);
     await expectOutcome(await api('/fhir/Patient?nonsense=1'), 400, /Unknown search parameter 'nonsense'/);
     await expectOutcome(await api('/fhir/Patient?birthdate=notadate'), 400, /Invalid date/);

@@ -1,11 +1,13 @@
 /**
  * Structural validation against the R4 StructureDefinitions (unknown elements, wrong types,
- * cardinality, required elements) via @medplum/core's validator, plus Yifang's own rules:
- * a resident ID number on a Patient must be well formed.
+ * cardinality, required elements) via @medplum/core's validator, which refuses what cannot be
+ * stored, plus Yifang's own checks on a Patient's resident ID number and birth date, which mark
+ * doubtful values instead of refusing them (markPatientDataQuality).
  */
 import { OperationOutcomeError } from '@medplum/core';
 import { assertValidResource } from './fast-validate.js';
-import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { Element, Extension, Patient, Resource } from '@medplum/fhirtypes';
+import { dataQualityMark, isDataQualityMark } from '../shared/data-quality.js';
 import { parseIdNumber, RESIDENT_ID_SYSTEM } from '../shared/id-number.js';
 import { badRequest, HttpError } from '../platform/errors.js';
 import { getTypeDef, loadDefinitions } from './definitions.js';
@@ -46,23 +48,72 @@ export function validateFhirResource(resource: unknown, expectedType?: string): 
       throw err;
     }
   }
-  if (r.resourceType === 'Patient') validatePatientIdentifiers(r);
+  if (r.resourceType === 'Patient') return markPatientDataQuality(r);
   return r;
 }
 
-function validatePatientIdentifiers(patient: Extract<Resource, { resourceType: 'Patient' }>): void {
-  const issues: OperationOutcomeIssue[] = [];
-  (patient.identifier ?? []).forEach((id, i) => {
-    if (id.system !== RESIDENT_ID_SYSTEM) return;
+/** A Patient as JSON: the primitive birthDate's own element (`_birthDate`) is not in the generated type. */
+type PatientJson = Patient & { _birthDate?: Element };
+
+/**
+ * A Patient's resident ID numbers and birth date are checked, but a failure is a data-quality
+ * mark, not a refusal: refusing the Patient would lose the hospital's record and every visit
+ * that refers to it. Each value is kept exactly as sent; the element gets a mark
+ * (DATA_QUALITY_EXTENSION) in words. Marks are recomputed on every write, so a stale mark sent
+ * back by a client is dropped and a corrected value clears it:
+ *   - an identifier with the resident ID system that fails GB 11643 is marked on that identifier;
+ *   - a birthDate that disagrees with the birth date inside a valid ID number is marked on
+ *     `_birthDate`: the ID number passed its check character, which catches almost every slip
+ *     in typing it, so the separately keyed birth date is the likelier one to be wrong, and the
+ *     identifier stays clean for what relies on a valid number (identity linking).
+ * Marks on other identifiers (e.g. an HL7 v2 number that was never given the resident system)
+ * are left as the sender put them.
+ */
+function markPatientDataQuality(patient: PatientJson): PatientJson {
+  let changed = false;
+  const birthDates: string[] = [];
+  const identifier = patient.identifier?.map((id) => {
+    if (id.system !== RESIDENT_ID_SYSTEM) return id;
     const parsed = parseIdNumber(id.value ?? '');
-    if (!parsed.ok) {
-      issues.push({
-        severity: 'error',
-        code: 'value',
-        expression: [`Patient.identifier[${i}].value`],
-        details: { text: `Patient.identifier[${i}].value (公民身份号码 ${id.value ?? ''}): ${parsed.reason}` },
-      });
-    }
+    if (parsed.ok) birthDates.push(parsed.value.birthDate);
+    const marks = parsed.ok ? [] : [dataQualityMark(parsed.reason)];
+    const extension = withMarks(id.extension, marks);
+    if (extension === id.extension) return id;
+    changed = true;
+    const { extension: _old, ...rest } = id;
+    return extension ? { ...rest, extension } : rest;
   });
-  if (issues.length) throw badRequest(issues.map((i) => i.details!.text).join('; '), issues);
+  const birthDate = patient.birthDate;
+  const disagreeing = birthDate ? [...new Set(birthDates)].filter((d) => !d.startsWith(birthDate)) : [];
+  const birthMarks = disagreeing.map((d) =>
+    dataQualityMark(
+      `出生日期 ${birthDate} 与公民身份号码中的出生日期 ${d} 不一致 / birthDate ${birthDate} disagrees with ${d} in the resident ID number`,
+    ),
+  );
+  const element = patient._birthDate;
+  const birthExtension = withMarks(element?.extension, birthMarks);
+  let _birthDate = element;
+  if (birthExtension !== element?.extension) {
+    changed = true;
+    const { extension: _old, ...rest } = element ?? {};
+    _birthDate = birthExtension ? { ...rest, extension: birthExtension } : rest;
+  }
+  if (!changed) return patient;
+  const { _birthDate: _was, ...out } = patient;
+  return {
+    ...out,
+    ...(identifier ? { identifier } : {}),
+    ...(_birthDate && Object.keys(_birthDate).length ? { _birthDate } : {}),
+  };
+}
+
+/**
+ * An element's extensions with our marks replaced by `marks`: the same array when nothing
+ * changes (so an unmarked Patient is passed on untouched), undefined when none are left.
+ */
+function withMarks(extensions: Extension[] | undefined, marks: Extension[]): Extension[] | undefined {
+  if (!extensions?.length && !marks.length) return extensions;
+  const next = [...(extensions ?? []).filter((e) => !isDataQualityMark(e)), ...marks];
+  if (extensions && JSON.stringify(next) === JSON.stringify(extensions)) return extensions;
+  return next.length ? next : undefined;
 }
