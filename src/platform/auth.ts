@@ -326,7 +326,14 @@ export class AuthService {
       `INSERT INTO app_user (username, display_name, password_hash, roles, organization, areas, password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, now())
        ON CONFLICT (username) DO UPDATE SET display_name = EXCLUDED.display_name, password_hash = EXCLUDED.password_hash,
          roles = EXCLUDED.roles, organization = EXCLUDED.organization, areas = EXCLUDED.areas, password_changed_at = now()`,
-      [input.username, input.displayName ?? input.username, await hashPassword(input.password), input.roles, input.organization ?? null, input.areas ?? []],
+      [
+        input.username,
+        input.displayName ?? input.username,
+        await hashPassword(input.password),
+        input.roles,
+        input.organization ?? null,
+        input.areas ?? [],
+      ],
     );
     this.forgetUser(input.username);
   }
