@@ -59,7 +59,12 @@ export async function processHl7Message(raw: Buffer, options: Hl7PipelineOptions
     } else {
       result = toFhir(message, options.toFhirOptions);
       await options.store(result, message, { charsetWarning });
-      outcome = { ack: buildAck({ message, warnings: warningsOf(charsetWarning) }), message, result, wasAck: false, charsetWarning };
+      // Stored, with what the sender should still hear of: one ERR (severity W) per warning that names a field.
+      const warnings = [
+        ...(warningsOf(charsetWarning) ?? []),
+        ...(result.fieldWarnings ?? []).map((w) => ({ code: 102, message: w.message, location: w.location, severity: 'W' as const })),
+      ];
+      outcome = { ack: buildAck({ message, warnings }), message, result, wasAck: false, charsetWarning };
     }
   } catch (error) {
     const ack = message ? buildAck({ message, error, warnings: warningsOf(charsetWarning) }) : buildAck({ raw, error });

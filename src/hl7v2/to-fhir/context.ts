@@ -3,7 +3,8 @@ import { FACILITY_MRN_SYSTEM_PREFIX } from '../../shared/uris.js';
 import { hl7ToFhirDate, hl7ToFhirDateTime, hl7ToFhirInstant, type Hl7Message, type Hl7Segment } from '../parser.js';
 import type { Encounter, Identifier, Patient } from '@medplum/fhirtypes';
 import { BundleBuilder } from './bundle.js';
-import { HL7V2_IDENTIFIER_SYSTEMS, type BuiltEntry, type ToFhirOptions } from './contract.js';
+import type { Hl7ErrorLocation } from '../errors.js';
+import { HL7V2_IDENTIFIER_SYSTEMS, type BuiltEntry, type FieldWarning, type ToFhirOptions } from './contract.js';
 
 export interface PatientCtx {
   entry: BuiltEntry<Patient>;
@@ -19,6 +20,8 @@ export interface EncounterCtx {
 export class Ctx {
   readonly builder = new BundleBuilder();
   readonly warnings: string[] = [];
+  /** Warnings with the field they are about: also reported in the ACK (ERR, severity W). */
+  readonly fieldWarnings: FieldWarning[] = [];
   readonly facility: string;
   private readonly facilityPart: string;
   readonly tz: string;
@@ -73,8 +76,10 @@ export class Ctx {
     return hl7ToFhirInstant(seg.value(field), this.label(seg, field), this.tz);
   }
 
-  warn(message: string): void {
+  /** A non-fatal problem; with a location it is also told to the sender in the ACK. */
+  warn(message: string, location?: Hl7ErrorLocation): void {
     this.warnings.push(message);
+    if (location) this.fieldWarnings.push({ message, location });
   }
 }
 

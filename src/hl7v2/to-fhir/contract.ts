@@ -1,6 +1,7 @@
 /** What `toFhir` takes and returns: the supported message types, options, result and the identifier systems it mints. */
 import { YIFANG_BASE } from '../../shared/uris.js';
 import type { Bundle, BundleEntry, BundleEntryRequest, Identifier, Resource } from '@medplum/fhirtypes';
+import type { Hl7ErrorLocation } from '../errors.js';
 
 export const SUPPORTED_MESSAGE_TYPES = [
   'ADT^A01',
@@ -91,4 +92,15 @@ export interface ToFhirResult {
   merges: MergeInstruction[];
   /** Non-fatal problems (skipped segments, identifiers that failed validation, ...). */
   warnings: string[];
+  /**
+   * The warnings that name a field the sender should hear of (data kept but marked, e.g. a
+   * resident ID number that failed its check): each becomes an ERR segment of severity W in the AA.
+   */
+  fieldWarnings?: FieldWarning[];
+}
+
+/** A warning about one field of the message (HL7 ERL location). */
+export interface FieldWarning {
+  message: string;
+  location: Hl7ErrorLocation;
 }

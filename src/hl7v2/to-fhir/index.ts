@@ -76,5 +76,13 @@ export function toFhir(message: Hl7Message, options: ToFhirOptions = {}): ToFhir
   const timestamp = ctx.instant(msh, 7);
   if (timestamp) bundle.timestamp = timestamp;
   bundle.entry = ctx.builder.entries;
-  return { messageType: key, controlId: message.controlId, facilityId: ctx.facility, bundle, merges, warnings: ctx.warnings };
+  return {
+    messageType: key,
+    controlId: message.controlId,
+    facilityId: ctx.facility,
+    bundle,
+    merges,
+    warnings: ctx.warnings,
+    ...(ctx.fieldWarnings.length ? { fieldWarnings: ctx.fieldWarnings } : {}),
+  };
 }

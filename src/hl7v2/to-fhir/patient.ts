@@ -1,6 +1,7 @@
 /** Patient (PID): identifiers (MRN, resident ID number), names, sex, birth, death, addresses, telecom. */
+import { dataQualityMark } from '../../shared/data-quality.js';
 import { parseIdNumber, RESIDENT_ID_SYSTEM } from '../../shared/id-number.js';
-import { Hl7ParseError } from '../errors.js';
+import { Hl7ParseError, type Hl7ErrorLocation } from '../errors.js';
 import type { Hl7Composite, Hl7Segment } from '../parser.js';
 import type { Address, ContactPoint, HumanName, Identifier, Patient } from '@medplum/fhirtypes';
 import type { Ctx, PatientCtx } from './context.js';
@@ -14,7 +15,13 @@ export interface MappedId {
   kind: 'resident' | 'mrn' | 'other';
 }
 
-export function mapCx(cx: Hl7Composite, ctx: Ctx, label: string): MappedId | undefined {
+/**
+ * One CX identifier. A resident ID number that fails GB 11643 is kept with its value as sent and
+ * a data-quality mark, typed NI (so masking treats it as an ID number) but without the resident
+ * system: it is never a conditional key, a merge target or a deterministic link. With `location`
+ * the sender hears of it in the ACK (ERR, severity W).
+ */
+export function mapCx(cx: Hl7Composite, ctx: Ctx, label: string, location?: Hl7ErrorLocation): MappedId | undefined {
   const value = cx.value(1);
   if (!value) return undefined;
   const type = cx.value(5)?.toUpperCase();
@@ -36,9 +43,17 @@ export function mapCx(cx: Hl7Composite, ctx: Ctx, label: string): MappedId | und
       };
     }
     ctx.warn(
-      `${label}: resident ID number ${JSON.stringify(value)} failed validation (${parsed.reason}); kept without the resident ID system`,
+      `${label}: 公民身份号码未通过校验，已按原值保存并标记 / resident ID number failed validation (${parsed.reason}); kept as sent with a data-quality mark, without the resident ID system`,
+      location,
     );
-    return { kind: 'other', identifier: { type: { text: '居民身份证号码 (未通过校验 / failed validation)' }, value } };
+    return {
+      kind: 'other',
+      identifier: {
+        extension: [dataQualityMark(parsed.reason)],
+        type: { coding: [{ system: V2_0203, code: 'NI' }], text: '居民身份证号码（未通过校验 / failed validation）' },
+        value,
+      },
+    };
   }
   if (type === undefined || MRN_TYPES.has(type)) {
     return { kind: 'mrn', identifier: { use: 'usual', type: { coding: [{ system: V2_0203, code: 'MR' }] }, system: ctx.mrnSystem, value } };
@@ -50,8 +65,8 @@ export function mapCx(cx: Hl7Composite, ctx: Ctx, label: string): MappedId | und
 }
 
 function mapIdentifiers(pid: Hl7Segment, ctx: Ctx): MappedId[] {
-  let list = pid.reps(3).map((cx, i) => mapCx(cx, ctx, `${ctx.label(pid, 3)}[${i + 1}]`));
-  if (!list.some(Boolean)) list = pid.reps(2).map((cx) => mapCx(cx, ctx, ctx.label(pid, 2)));
+  let list = pid.reps(3).map((cx, i) => mapCx(cx, ctx, `${ctx.label(pid, 3)}[${i + 1}]`, { ...pid.location(3), repetition: i + 1 }));
+  if (!list.some(Boolean)) list = pid.reps(2).map((cx, i) => mapCx(cx, ctx, ctx.label(pid, 2), { ...pid.location(2), repetition: i + 1 }));
   const out = list.filter((x): x is MappedId => x !== undefined);
   // PID-19 (SSN) carries the resident ID number in many Chinese HIS interfaces: accept it if it validates.
   const ssn = pid.value(19)?.replace(/\s+/g, '').toUpperCase();
