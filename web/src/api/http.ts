@@ -3,7 +3,7 @@
  * turns OperationOutcome bodies into readable errors, and on 401 ends the session so the shell
  * shows the login page again.
  */
-import { getSession, setSession } from './session.js';
+import { breakGlassPatients, getSession, setSession } from './session.js';
 
 export class ApiError extends Error {
   constructor(
@@ -61,12 +61,53 @@ export interface RequestOptions {
   /** When false, a 401 is returned as an error without ending the session (the login call). */
   authRedirect?: boolean;
   accept?: string;
+  /** X-Purpose-Of-Use to state; by default BTG on a resident's requests while an emergency grant lasts. */
+  purpose?: string;
+}
+
+/** Search parameters that name the resident a FHIR search or an /api route is about. */
+const RESIDENT_PARAMS = /^(patient|subject|patientId|patient_id)(:Patient)?$/;
+
+/**
+ * The resident an emergency grant covers that this request is about, if any: /fhir/Patient/{id}
+ * (and its operations, $everything), FHIR searches with patient= or subject= {id} or Patient/{id},
+ * and /api routes with {id} as a path segment or as patient/patientId in the query.
+ */
+export function breakGlassPatientOf(path: string, patients: readonly string[] = breakGlassPatients()): string | undefined {
+  if (!patients.length) return undefined;
+  let url: URL;
+  try {
+    url = new URL(toApiPath(path), 'http://yifang.invalid');
+  } catch {
+    return undefined;
+  }
+  const segments = url.pathname.split('/').map((segment) => {
+    try {
+      return decodeURIComponent(segment);
+    } catch {
+      return segment;
+    }
+  });
+  const named = new Set<string>();
+  for (const [key, value] of url.searchParams) {
+    if (!RESIDENT_PARAMS.test(key)) continue;
+    for (const one of value.split(',')) named.add(one.replace(/^Patient\//, ''));
+  }
+  if (segments[1] === 'fhir') {
+    if (segments[2] === 'Patient' && segments[3] && patients.includes(segments[3])) return segments[3];
+  } else if (segments[1] === 'api') {
+    const hit = patients.find((id) => segments.includes(id));
+    if (hit) return hit;
+  } else return undefined;
+  return patients.find((id) => named.has(id));
 }
 
 export async function apiRequest<T>(path: string, options: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: options.accept ?? FHIR_JSON };
   const session = getSession();
   if (session) headers.Authorization = `Bearer ${session.token}`;
+  const purpose = options.purpose ?? (breakGlassPatientOf(path) ? 'BTG' : undefined);
+  if (purpose) headers['X-Purpose-Of-Use'] = purpose;
   let body: string | undefined;
   if (options.body !== undefined) {
     body = JSON.stringify(options.body);

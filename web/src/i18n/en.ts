@@ -1,3 +1,4 @@
+import { enAccess } from './en-access.js';
 import { enAudit } from './en-audit.js';
 import { enCare } from './en-care.js';
 import { enIntegration } from '../integration/en-integration.js';
@@ -7,6 +8,7 @@ export const en: Record<string, string> = {
   ...enCare,
   ...enIntegration,
   ...enAudit,
+  ...enAccess,
   'app.name': 'Yifang',
   'app.title': 'District Public Health Platform',
 

@@ -1,4 +1,9 @@
-/** 居民健康档案: one resident's record, from GET /fhir/Patient/:id/$everything. */
+/**
+ * 居民健康档案: one resident's record, from GET /fhir/Patient/:id/$everything. A resident outside
+ * the user's scope is refused in words, with emergency access (破窗) offered where the policy
+ * allows it; a red banner shows while an emergency grant lasts.
+ */
+import { useState } from 'react';
 import { Alert, Badge, Button, Card, Col, Result, Row, Skeleton, Space, Tabs } from 'antd';
 import { ArrowLeftOutlined, ReloadOutlined } from '@ant-design/icons';
 import { t } from '../i18n/i18n.js';
@@ -10,6 +15,7 @@ import { residentName } from './resident.model.js';
 import { useResidentRecord } from './useResidentRecord.js';
 import { VitalCharts } from './vital-charts.component.js';
 import { PersonFacilitiesCard } from '../identity/person-facilities.component.js';
+import { BreakGlassModal, EmergencyBanner, OutOfScopeResult } from './break-glass.component.js';
 
 function tabLabel(text: string, count: number) {
   return (
@@ -21,7 +27,8 @@ function tabLabel(text: string, count: number) {
 }
 
 export function ResidentRecordPage({ id }: { id: string }) {
-  const { record, loading, error, notFound, reload } = useResidentRecord(id);
+  const { record, loading, error, notFound, outOfScope, canBreakGlass, emergencyUntil, reload } = useResidentRecord(id);
+  const [askingAccess, setAskingAccess] = useState(false);
   const patient = record?.patient;
 
   const crumbs = [
@@ -56,6 +63,21 @@ export function ResidentRecordPage({ id }: { id: string }) {
   return (
     <div data-testid="resident-record">
       <PageHeader title={t('record.title', '居民健康档案')} crumbs={crumbs} extra={back} />
+      {emergencyUntil && <EmergencyBanner until={emergencyUntil} />}
+      {outOfScope && !record && !loading && (
+        <>
+          <OutOfScopeResult canBreakGlass={canBreakGlass} onBreakGlass={() => setAskingAccess(true)} />
+          <BreakGlassModal
+            patientId={id}
+            open={askingAccess}
+            onClose={() => setAskingAccess(false)}
+            onGranted={() => {
+              setAskingAccess(false);
+              reload();
+            }}
+          />
+        </>
+      )}
       {error && (
         <Alert
           type="error"
@@ -66,7 +88,7 @@ export function ResidentRecordPage({ id }: { id: string }) {
           action={<Button onClick={reload}>{t('common.retry', '重试')}</Button>}
         />
       )}
-      {!record || !patient ? (
+      {outOfScope && !record && !loading ? null : !record || !patient ? (
         !error && (
           <Card>
             <Skeleton active avatar paragraph={{ rows: 6 }} />

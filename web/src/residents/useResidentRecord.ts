@@ -1,6 +1,8 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { fetchPatientEverything } from '../api/patient.resource.js';
 import { ApiError, isAbort } from '../api/http.js';
+import { breakGlassUntil, getSession, subscribeBreakGlass } from '../api/session.js';
+import { isOutOfScope, mayBreakGlass, resumeBreakGlass } from './break-glass.resource.js';
 import { buildRecordModel, type RecordModel } from './record.model.js';
 
 export interface ResidentRecordState {
@@ -8,39 +10,77 @@ export interface ResidentRecordState {
   loading: boolean;
   error?: string;
   notFound: boolean;
+  /** The access policy refused the resident: outside the user's organisation and areas. */
+  outOfScope: boolean;
+  /** Whether the policy gives the user's roles emergency access (break-glass). */
+  canBreakGlass: boolean;
+  /** When this resident's emergency access ends (ISO time), while it lasts. */
+  emergencyUntil?: string;
   reload(): void;
 }
 
-/** Loads a resident's whole compartment ($everything) and shapes it for the record page. */
+/**
+ * Loads a resident's whole compartment ($everything) and shapes it for the record page. A
+ * refusal for a resident outside the user's scope is told apart from other errors; an open
+ * emergency grant the user already holds for the resident is picked up once and used.
+ */
 export function useResidentRecord(id: string): ResidentRecordState {
   const [record, setRecord] = useState<RecordModel>();
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string>();
   const [notFound, setNotFound] = useState(false);
+  const [outOfScope, setOutOfScope] = useState(false);
+  const [canBreakGlass, setCanBreakGlass] = useState(false);
   const [reloadCount, setReloadCount] = useState(0);
+  const resumed = useRef(false);
+  const emergencyUntil = useSyncExternalStore(subscribeBreakGlass, () => breakGlassUntil(id));
 
   useEffect(() => {
     const controller = new AbortController();
+    const { signal } = controller;
     setLoading(true);
     setError(undefined);
     setNotFound(false);
-    fetchPatientEverything(id, controller.signal)
+    fetchPatientEverything(id, signal)
       .then((resources) => {
         const model = buildRecordModel(resources);
         setRecord(model);
+        setOutOfScope(false);
         setNotFound(!model.patient);
         setLoading(false);
       })
-      .catch((err: unknown) => {
+      .catch(async (err: unknown) => {
         if (isAbort(err)) return;
         setRecord(undefined);
-        if (err instanceof ApiError && (err.status === 404 || err.status === 410)) setNotFound(true);
-        else setError(err instanceof Error ? err.message : String(err));
+        if (isOutOfScope(err)) {
+          if (!resumed.current && !breakGlassUntil(id)) {
+            resumed.current = true;
+            const until = await resumeBreakGlass(id, signal).catch(() => undefined);
+            if (signal.aborted) return;
+            if (until) return setReloadCount((n) => n + 1);
+          }
+          const allowed = await mayBreakGlass(getSession()?.user.roles ?? [], signal).catch(() => false);
+          if (signal.aborted) return;
+          setCanBreakGlass(allowed);
+          setOutOfScope(true);
+        } else {
+          setOutOfScope(false);
+          if (err instanceof ApiError && (err.status === 404 || err.status === 410)) setNotFound(true);
+          else setError(err instanceof Error ? err.message : String(err));
+        }
         setLoading(false);
       });
     return () => controller.abort();
   }, [id, reloadCount]);
 
   const reload = useCallback(() => setReloadCount((n) => n + 1), []);
-  return { record, loading, error, notFound, reload };
+
+  // When the grant ends the record is asked for again (and refused again).
+  useEffect(() => {
+    if (!emergencyUntil) return;
+    const timer = setTimeout(reload, Math.max(0, Date.parse(emergencyUntil) - Date.now()) + 500);
+    return () => clearTimeout(timer);
+  }, [emergencyUntil, reload]);
+
+  return { record, loading, error, notFound, outOfScope, canBreakGlass, emergencyUntil, reload };
 }
