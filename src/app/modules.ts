@@ -13,6 +13,7 @@ import { checkMigrationSources, migrate, type Migration, type MigrationSource } 
 import type { Database } from '../platform/db.js';
 import type { YifangModule } from '../platform/module.js';
 import primaryCareModule from '../primary-care/module.js';
+import { qualityModule } from '../quality/index.js';
 import { surveillanceModule } from '../surveillance/index.js';
 
 export const MODULES: readonly YifangModule[] = [
@@ -22,6 +23,7 @@ export const MODULES: readonly YifangModule[] = [
   primaryCareModule,
   surveillanceModule,
   exportsModule,
+  qualityModule,
 ];
 
 export async function loadModules(): Promise<YifangModule[]> {

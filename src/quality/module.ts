@@ -1,0 +1,52 @@
+/**
+ * Data quality (issue #16): values that fail a check are stored as sent with a data-quality
+ * mark instead of refusing the record (src/fhir/validate.ts, the HL7 v2 mapping); this module
+ * follows the change log and keeps the marks of every Patient version as a queue per facility,
+ * an issue open until a later version no longer carries its mark (store.ts), and answers
+ * GET /api/data-quality/issues and /facilities (routes.ts).
+ */
+import type { Patient } from '@medplum/fhirtypes';
+import { sqlFile } from '../platform/migrations.js';
+import type { YifangModule } from '../platform/module.js';
+import { facilityOf, marksOf } from './marks.js';
+import { registerQualityRoutes } from './routes.js';
+import { recordVersions, type RecordVersion } from './store.js';
+
+export const qualityModule: YifangModule = {
+  name: 'quality',
+  migrations: {
+    range: [410, 419],
+    list: [{ version: 410, name: 'quality-queue', sql: sqlFile(new URL('./migrations/410_quality.sql', import.meta.url)) }],
+  },
+  processors() {
+    return [
+      {
+        name: 'quality-marks',
+        types: ['Patient'],
+        async handle(changes, client) {
+          // Only the newest version of each record in the batch matters.
+          const latest = new Map<string, (typeof changes)[number]>();
+          for (const c of changes) latest.set(`${c.type}/${c.id}`, c);
+          const versions: RecordVersion[] = [...latest.values()].map((c) => {
+            const resource = c.deleted ? null : (c.resource as Patient | null);
+            return {
+              type: c.type,
+              id: c.id,
+              version: c.versionId,
+              deleted: !resource,
+              facility: resource ? facilityOf(resource) : '',
+              marks: resource ? marksOf(resource) : [],
+              at: resource?.meta?.lastUpdated,
+            };
+          });
+          await recordVersions(client, versions);
+        },
+      },
+    ];
+  },
+  async register(ctx) {
+    registerQualityRoutes(ctx);
+  },
+};
+
+export default qualityModule;

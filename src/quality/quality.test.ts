@@ -1,0 +1,177 @@
+import type { Patient } from '@medplum/fhirtypes';
+import { describe, expect, it } from 'vitest';
+import { describeEachStore } from '../app/testing.js';
+import { DATA_QUALITY_EXTENSION } from '../shared/data-quality.js';
+import { makeIdNumber, RESIDENT_ID_SYSTEM } from '../shared/id-number.js';
+import { facilityOf, marksOf } from './marks.js';
+import type { FacilityQualityList, IssueList } from './schemas.js';
+
+const GOOD = makeIdNumber('330102', '1966-09-14', 57);
+const BAD = `${GOOD.slice(0, 17)}${GOOD[17] === '0' ? '1' : '0'}`;
+const mark = (text: string) => ({ url: DATA_QUALITY_EXTENSION, valueString: text });
+
+const patient = (org: string, idNumber: string, birthDate = '1966-09-14', name = '赵大海'): Patient => ({
+  resourceType: 'Patient',
+  identifier: [{ system: RESIDENT_ID_SYSTEM, value: idNumber }],
+  name: [{ text: name }],
+  birthDate,
+  managingOrganization: { reference: `Organization/${org}` },
+});
+
+describe('reading marks', () => {
+  it('finds each marked field once, without list positions, and the facility', () => {
+    const p = {
+      resourceType: 'Patient',
+      identifier: [
+        { system: 'https://yifang.health/fhir/sid/mrn/H%C3%A9P', value: '1' },
+        { value: 'x', extension: [mark('a'), mark('a')] },
+        { value: 'y', extension: [mark('b'), { url: 'https://example.org/other', valueString: 'no' }] },
+      ],
+      birthDate: '1990-01-01',
+      _birthDate: { extension: [mark('c')] },
+    } as Patient;
+    expect(marksOf(p)).toEqual([
+      { field: 'Patient.birthDate', problem: 'c' },
+      { field: 'Patient.identifier', problem: 'a' },
+      { field: 'Patient.identifier', problem: 'b' },
+    ]);
+    expect(facilityOf(p)).toBe('HéP');
+    expect(facilityOf({ ...p, managingOrganization: { reference: 'Organization/org-1' } })).toBe('org-1');
+    expect(facilityOf({ resourceType: 'Patient' })).toBe('');
+    expect(marksOf({ resourceType: 'Patient', identifier: [{ system: RESIDENT_ID_SYSTEM, value: GOOD }] })).toEqual([]);
+  });
+});
+
+describeEachStore('data-quality queue', (server) => {
+  const api = (path: string, init?: RequestInit) => server().api(path, init);
+  const issues = async (query: string) => (await (await api(`/api/data-quality/issues?${query}`)).json()) as IssueList;
+  const facilities = async (query = '') => (await (await api(`/api/data-quality/facilities${query}`)).json()) as FacilityQualityList;
+
+  it('stores a Patient with a bad ID number (201, marked), queues it, and resolves it when a later version is corrected', async () => {
+    const created = await api('/fhir/Patient', { method: 'POST', body: JSON.stringify(patient('org-dq1', BAD)) });
+    expect(created.status).toBe(201);
+    const stored = (await created.json()) as Patient;
+    expect(stored.identifier![0]!.value).toBe(BAD);
+    expect(stored.identifier![0]!.extension).toEqual([mark(expect.stringMatching(/校验码错误.*check character/) as unknown as string)]);
+    const read = (await (await api(`/fhir/Patient/${stored.id}`)).json()) as Patient;
+    expect(read.identifier![0]!.extension?.[0]?.url).toBe(DATA_QUALITY_EXTENSION);
+    await server().processors.drain();
+
+    const open = await issues('facility=org-dq1');
+    expect(open.total).toBe(1);
+    expect(open.issues[0]).toMatchObject({
+      patientId: stored.id,
+      resource: `Patient/${stored.id}`,
+      field: 'Patient.identifier',
+      problem: expect.stringMatching(/校验码错误/),
+      status: 'open',
+      facility: 'org-dq1',
+      openedVersion: 1,
+      resolvedVersion: null,
+    });
+    expect((await facilities('?facility=org-dq1')).facilities).toEqual([
+      { facility: 'org-dq1', records: 1, recordsWithOpenIssue: 1, openIssues: 1, validityRate: 0 },
+    ]);
+
+    // The hospital corrects the number (sending back the stale mark, as a client that read it would).
+    const fixed = { ...read, identifier: [{ ...read.identifier![0]!, value: GOOD }] };
+    const put = await api(`/fhir/Patient/${stored.id}`, { method: 'PUT', body: JSON.stringify(fixed) });
+    expect(put.status).toBe(200);
+    expect(((await put.json()) as Patient).identifier![0]).toEqual({ system: RESIDENT_ID_SYSTEM, value: GOOD });
+    await server().processors.drain();
+    expect((await issues('facility=org-dq1')).total).toBe(0);
+    const resolved = await issues('facility=org-dq1&status=resolved');
+    expect(resolved.issues.map((i) => [i.patientId, i.status, i.openedVersion, i.resolvedVersion])).toEqual([
+      [stored.id, 'resolved', 1, 2],
+    ]);
+    expect(resolved.issues[0]!.resolvedAt).toEqual(expect.any(String));
+    expect((await facilities('?facility=org-dq1')).facilities[0]).toMatchObject({ records: 1, recordsWithOpenIssue: 0, validityRate: 1 });
+
+    // A later version that brings the mark back reopens the same issue.
+    await api(`/fhir/Patient/${stored.id}`, { method: 'PUT', body: JSON.stringify({ ...fixed, identifier: read.identifier }) });
+    await server().processors.drain();
+    const again = await issues('facility=org-dq1&status=all');
+    expect(again.issues.map((i) => [i.id, i.status, i.openedVersion, i.resolvedVersion])).toEqual([
+      [resolved.issues[0]!.id, 'open', 3, null],
+    ]);
+  });
+
+  it('flags a birth date that disagrees with a valid ID number, counts validity per facility and pages with the total', async () => {
+    const ids: string[] = [];
+    for (const body of [
+      patient('org-dq2', GOOD, '1966-09-14', '钱一'), // clean
+      patient('org-dq2', GOOD, '1966-09-15', '钱二'), // birth date disagrees
+      patient('org-dq2', BAD, '1966-09-14', '钱三'), // bad ID number
+      patient('org-dq2', '1234', '1966-09-14', '钱四'), // bad ID number
+    ]) {
+      const r = await api('/fhir/Patient', { method: 'POST', body: JSON.stringify(body) });
+      expect(r.status).toBe(201);
+      ids.push(((await r.json()) as Patient).id!);
+    }
+    const second = (await (await api(`/fhir/Patient/${ids[1]}`)).json()) as Patient & { _birthDate?: { extension?: unknown[] } };
+    expect(second.birthDate).toBe('1966-09-15');
+    expect(second._birthDate?.extension).toEqual([mark(expect.stringMatching(/1966-09-15.*1966-09-14/) as unknown as string)]);
+    await server().processors.drain();
+
+    const all = await issues('facility=org-dq2');
+    expect(all.total).toBe(3);
+    expect(all.issues.map((i) => `${i.patientId}:${i.field}`).sort()).toEqual(
+      [`${ids[1]}:Patient.birthDate`, `${ids[2]}:Patient.identifier`, `${ids[3]}:Patient.identifier`].sort(),
+    );
+    const page = await issues('facility=org-dq2&limit=2&offset=2');
+    expect(page).toMatchObject({ total: 3, limit: 2, offset: 2 });
+    expect(page.issues).toHaveLength(1);
+    expect((await facilities()).facilities.find((f) => f.facility === 'org-dq2')).toEqual({
+      facility: 'org-dq2',
+      records: 4,
+      recordsWithOpenIssue: 3,
+      openIssues: 3,
+      validityRate: 0.25,
+    });
+    expect((await api('/api/data-quality/issues?status=nonsense')).status).toBe(400);
+
+    // A deleted record leaves the counts; its issue is resolved by the deletion.
+    expect((await api(`/fhir/Patient/${ids[3]}`, { method: 'DELETE' })).status).toBeLessThan(300);
+    await server().processors.drain();
+    expect((await facilities('?facility=org-dq2')).facilities[0]).toMatchObject({ records: 3, recordsWithOpenIssue: 2 });
+    expect((await issues('facility=org-dq2')).total).toBe(2);
+  });
+
+  it('keeps an HL7 v2 patient with a bad ID number: AA with an ERR W naming PID-3, stored with the mark, queued under its facility', async () => {
+    const msg = [
+      'MSH|^~\\&|HIS|HOSPDQ|YIFANG|339902|20260101095100+0800||ADT^A04^ADT_A01|DQHL7-1|P|2.5|||||CHN|UNICODE UTF-8',
+      'EVN|A04|20260101095100+0800',
+      `PID|1||DQ77^^^HOSPDQ^MR~${BAD}^^^CHN&1.2.156.112606.1.2.1&ISO^NNCHN||孙^七||19660914|M`,
+      'PV1|1|O|general^^^HOSPDQ||||||||||||||||||VDQ77',
+    ].join('\r');
+    const res = await api('/api/hl7', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: msg });
+    const ack = await res.text();
+    expect(ack).toMatch(/\rMSA\|AA\|DQHL7-1\|/);
+    const err = ack
+      .split('\r')
+      .find((s) => s.startsWith('ERR|'))
+      ?.split('|');
+    expect(err?.[2]).toBe('PID^1^3^2');
+    expect(err?.[4]).toBe('W');
+    expect(err?.[8]).toMatch(/failed validation/);
+
+    const found = (await (
+      await api(`/fhir/Patient?identifier=${encodeURIComponent('https://yifang.health/fhir/sid/mrn/HOSPDQ|DQ77')}`)
+    ).json()) as { entry?: { resource: Patient }[] };
+    const p = found.entry![0]!.resource;
+    const marked = p.identifier!.find((i) => i.value === BAD)!;
+    expect(marked.extension).toEqual([mark(expect.stringMatching(/校验码错误/) as unknown as string)]);
+    await server().processors.drain();
+    const q = await issues('facility=HOSPDQ');
+    expect(q.issues.map((i) => [i.patientId, i.field, i.status])).toEqual([[p.id, 'Patient.identifier', 'open']]);
+  });
+
+  it('audits both routes', async () => {
+    await issues('facility=org-dq1');
+    await facilities();
+    await server().audit.flush();
+    const events = JSON.stringify(await (await api('/api/audit/events?_count=200')).json());
+    expect(events).toContain('data-quality issues');
+    expect(events).toContain('data-quality facilities');
+  });
+});
