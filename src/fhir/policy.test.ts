@@ -147,6 +147,7 @@ describe('masking', () => {
       identifier: [
         { system: 'https://yifang.health/fhir/sid/resident-id', value: '330102199001011234' },
         { system: 'https://hosp/mrn', value: 'MRN-1' },
+        { system: 'urn:oid:1.2.156.112606.1.2.1', value: '110101199003077777' },
       ],
       telecom: [{ system: 'phone', value: '13812345678' }],
       address: [{ line: ['文一路 1 号'], text: '杭州市文一路 1 号', district: '西湖区' }],
@@ -156,6 +157,7 @@ describe('masking', () => {
     expect(m.identifier).toEqual([
       { system: 'https://yifang.health/fhir/sid/resident-id', value: '3301**********1234' },
       { system: 'https://hosp/mrn', value: 'MRN-1' },
+      { system: 'urn:oid:1.2.156.112606.1.2.1', value: '1101**********7777' },
     ]);
     expect(m.telecom?.[0]?.value).toBe('138****5678');
     expect(m.contact?.[0]?.telecom?.[0]?.value).toBe('139****1111');

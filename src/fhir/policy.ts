@@ -24,6 +24,7 @@ import { parseTree, findNodeAtLocation, type Node as JsonNode, type ParseError, 
 import { z } from 'zod';
 import type { Resource } from '@medplum/fhirtypes';
 import { ROLES, type Role } from '../platform/auth.js';
+import { RESIDENT_ID_SYSTEM } from '../shared/id-number.js';
 import { getTypeDef, resourceTypes } from './definitions.js';
 import { extractSearchValues } from './extract.js';
 
@@ -442,7 +443,9 @@ export function maskResource<T extends Resource>(resource: T, masks: readonly Ma
     r.identifier = (r.identifier as Json[]).map((id) => {
       const system = typeof id.system === 'string' ? id.system : '';
       const ni = (id.type as { coding?: { code?: string }[] } | undefined)?.coding?.some((c) => c.code === 'NI');
-      return (ni || ID_NUMBER_SYSTEMS.test(system)) && typeof id.value === 'string' ? { ...id, value: maskIdNumber(id.value) } : id;
+      return (ni || system === RESIDENT_ID_SYSTEM || ID_NUMBER_SYSTEMS.test(system)) && typeof id.value === 'string'
+        ? { ...id, value: maskIdNumber(id.value) }
+        : id;
     });
   if (masks.includes('phone')) {
     r.telecom = maskTelecom(r.telecom);
