@@ -5,9 +5,13 @@
  */
 import { newResourceId } from './ids.js';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import { badRequest, forbidden, HttpError, notFound } from '../platform/errors.js';
+import type pg from 'pg';
+import { badRequest, forbidden, HttpError, notFound, preconditionFailed } from '../platform/errors.js';
 import type { Queryable } from '../platform/db.js';
-import type { FhirRepository, StoredResource, WriteOptions } from './repository.js';
+import { assertValidId, prepareRow, writeRows, type FhirRepository, type PreparedRow, type StoredResource, type WriteOptions } from './repository.js';
+import { prepareBulkRow, writeNewBulkRows, type BulkRow } from './bulk-write.js';
+import { getTypeDef } from './definitions.js';
+import { validateFhirResource } from './validate.js';
 import { search } from './search.js';
 import { jsonDepthError, valueDepthExceeds } from './limits.js';
 import { assertReferencesExist } from './references.js';
@@ -32,6 +36,12 @@ export interface BundleHooks {
   find?: (client: Queryable, type: string, query: URLSearchParams, baseUrl: string) => Promise<Resource | undefined>;
   /** Replaces the create/update of one entry (default: FhirRepository.update). */
   write?: (client: Queryable, type: string, id: string, resource: Resource, options: WriteOptions) => Promise<StoredResource>;
+  /**
+   * The caller hands the Bundle over (REST: the parsed request body, used for nothing after): its
+   * resources are rewritten and stamped where they stand instead of being copied, so a large
+   * Bundle is held in memory once.
+   */
+  consume?: boolean;
   /**
    * Refuse local references to resources that neither exist nor are written by the Bundle (one
    * query for the whole Bundle). processBundle (REST) checks unless this is false;
@@ -131,21 +141,28 @@ function plan(entry: BundleEntry, index: number): PlannedEntry {
   return { entry, method: method as PlannedEntry['method'], type, id, query: qs ? new URLSearchParams(qs) : undefined };
 }
 
-/** Replaces every "urn:uuid:..." reference by the id it was given, throughout the resource. */
-function rewriteReferences(value: unknown, ids: Map<string, string>): unknown {
+/**
+ * Replaces every "urn:uuid:..." and conditional reference by the id it was given, throughout the
+ * resource: in a copy, or (`inPlace`, for a Bundle handed over) in the value itself.
+ */
+function rewriteReferences(value: unknown, ids: Map<string, string>, inPlace = false): unknown {
   if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) return value.map((v) => rewriteReferences(v, ids));
-  // for…in, not Object.entries: this copies every resource of every Bundle and HL7 message.
+  if (Array.isArray(value)) {
+    const out = inPlace ? value : new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = rewriteReferences(value[i], ids, inPlace);
+    return out;
+  }
+  // for…in, not Object.entries: this walks every resource of every Bundle and HL7 message.
   const source = value as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = inPlace ? source : {};
   for (const k in source) {
     const v = source[k];
-    if (typeof v === 'object') out[k] = rewriteReferences(v, ids);
+    if (typeof v === 'object') out[k] = rewriteReferences(v, ids, inPlace);
     else if (k === 'reference' && typeof v === 'string' && (v.startsWith('urn:') || CONDITIONAL_REFERENCE.test(v))) {
       const target = ids.get(v);
       if (!target) throw badRequest(`Reference '${v}' does not match any fullUrl in the Bundle or any stored resource`);
       out[k] = target;
-    } else out[k] = v;
+    } else if (!inPlace) out[k] = v;
   }
   return out;
 }
@@ -203,9 +220,6 @@ async function runEntries(
 ): Promise<BundleEntry[]> {
   const planned = entries.map((e, i) => plan(e, i + offset));
   const find = hooks.find ?? findOne;
-  const write =
-    hooks.write ??
-    ((c: Queryable, type: string, id: string, resource: Resource, options: WriteOptions) => repo.update(type, id, resource, options, c));
   // First pass: give each POST its id, so references between entries resolve in any order.
   const ids = new Map<string, string>();
   const preassigned = new Map<PlannedEntry, string>();
@@ -244,7 +258,8 @@ async function runEntries(
     }
   }
 
-  const rewritten = planned.map((p) => (p.entry.resource ? (rewriteReferences(p.entry.resource, ids) as Resource) : undefined));
+  // A Bundle handed over is rewritten where it stands; otherwise each resource is copied.
+  const rewritten = planned.map((p) => (p.entry.resource ? (rewriteReferences(p.entry.resource, ids, hooks.consume) as Resource) : undefined));
   if (hooks.checkReferences) {
     // What the Bundle itself writes counts as existing; everything else in one query.
     const known = new Set(ids.values());
@@ -260,6 +275,13 @@ async function runEntries(
     );
   }
 
+  const writer: EntryWriter = hooks.write ? new HookWriter(client, hooks) : new BulkEntryWriter(repo, client, hooks);
+  if (writer instanceof BulkEntryWriter) {
+    // Every POST id is new; every PUT target's current version is read (and locked) in one query.
+    for (const [p, id] of preassigned) if (id) writer.knownNew(p.type, id);
+    await writer.loadVersions(planned.filter((p) => p.method === 'PUT' && p.id).map((p) => ({ type: p.type, id: p.id! })));
+  }
+
   const out: BundleEntry[] = [];
   const writes: BundleWrite[] = [];
   for (let i = 0; i < planned.length; i++) {
@@ -273,14 +295,8 @@ async function runEntries(
           break;
         }
         if (!resource) throw badRequest(`POST entry for ${p.type} has no resource`);
-        const { resource: stored } = await write(
-          client,
-          p.type,
-          preassigned.get(p)!,
-          { ...resource, id: preassigned.get(p) } as Resource,
-          {},
-        );
-        await hooks.onWrite?.(client, 'create', `${p.type}/${stored.id}`);
+        const id = preassigned.get(p)!;
+        const { resource: stored } = await writer.write(p.type, id, { ...resource, id } as Resource, {});
         writes.push({ action: 'create', reference: `${p.type}/${stored.id}`, resource: stored });
         out.push(created(stored));
         break;
@@ -293,10 +309,9 @@ async function runEntries(
           id = existing?.id ?? newResourceId();
         }
         if (!id) throw badRequest(`PUT ${p.type} needs an id or a search (conditional update)`);
-        const { resource: stored, created: isNew } = await write(client, p.type, id, { ...resource, id } as Resource, {
+        const { resource: stored, created: isNew } = await writer.write(p.type, id, { ...resource, id } as Resource, {
           ifMatch: p.entry.request?.ifMatch,
         });
-        await hooks.onWrite?.(client, isNew ? 'create' : 'update', `${p.type}/${stored.id}`);
         writes.push({ action: isNew ? 'create' : 'update', reference: `${p.type}/${stored.id}`, resource: stored });
         out.push(
           isNew ? created(stored) : { response: { status: '200 OK', location: loc(stored), etag: `W/"${stored.meta?.versionId}"` } },
@@ -305,13 +320,18 @@ async function runEntries(
       }
       case 'DELETE': {
         if (!p.id) throw badRequest('DELETE entries need Type/id');
+        // Writes before it are in the store first, so a DELETE of one of them finds it.
+        await writer.flush();
         await repo.delete(p.type, p.id, client);
+        writer.forget(p.type, p.id);
         await hooks.onWrite?.(client, 'delete', `${p.type}/${p.id}`);
         writes.push({ action: 'delete', reference: `${p.type}/${p.id}` });
         out.push({ response: { status: '204 No Content' } });
         break;
       }
       case 'GET': {
+        // A read sees the writes of the entries before it.
+        await writer.flush();
         if (p.id) {
           const r = await repo.read(p.type, p.id, client).catch((e) => {
             if (e instanceof HttpError && e.status === 404) throw notFound(`${p.type}/${p.id} not found`);
@@ -340,8 +360,185 @@ async function runEntries(
       }
     }
   }
+  await writer.flush();
   if (writes.length) await hooks.onEntriesDone?.(client, writes);
   return out;
+}
+
+/** Where a transaction's creates and updates go. */
+interface EntryWriter {
+  /** Validates and stamps one resource; it may be stored only at the next flush. */
+  write(type: string, id: string, resource: Resource, options: WriteOptions): Promise<StoredResource>;
+  /** Stores what write() has collected. */
+  flush(): Promise<void>;
+  /** A resource changed behind the writer's back (a DELETE entry): look its version up again. */
+  forget(type: string, id: string): void;
+}
+
+/** The caller's own write (hooks.write: the HL7 group commit collects rows for many messages). */
+class HookWriter implements EntryWriter {
+  constructor(
+    private readonly client: Queryable,
+    private readonly hooks: BundleHooks,
+  ) {}
+
+  async write(type: string, id: string, resource: Resource, options: WriteOptions): Promise<StoredResource> {
+    const stored = await this.hooks.write!(this.client, type, id, resource, options);
+    await this.hooks.onWrite?.(this.client, stored.created ? 'create' : 'update', `${type}/${stored.resource.id}`);
+    return stored;
+  }
+
+  async flush(): Promise<void> {}
+
+  forget(): void {}
+}
+
+/** A flush goes out once this many rows, or this much encoded text, have gathered. */
+const FLUSH_ROWS = 1000;
+const FLUSH_CHARS = 4 * 1024 * 1024;
+
+interface KnownVersion {
+  /** Version in the type table (undefined: no current resource). */
+  current?: number;
+  /** Last version in history, a deletion included (undefined: never stored). */
+  last?: number;
+}
+
+/**
+ * The bulk path inside a transaction: each resource is validated, stamped and encoded as it
+ * comes, and the rows go out together — new resources (every POST, PUTs of unknown ids) as one
+ * multi-row INSERT per table in a single statement (COPY on PGlite), later versions as multi-row
+ * upserts — instead of three or four statements per resource. Versions of PUT targets come from
+ * one locking query. Rows are sent in slices of at most FLUSH_ROWS rows / FLUSH_CHARS characters,
+ * so a large Bundle is never encoded whole beside its parsed self.
+ */
+class BulkEntryWriter implements EntryWriter {
+  private readonly versions = new Map<string, KnownVersion>();
+  private readonly now = new Date().toISOString();
+  private fresh: BulkRow[] = [];
+  private later: PreparedRow[] = [];
+  private pending: { action: 'create' | 'update'; reference: string }[] = [];
+  private keys = new Set<string>();
+  private chars = 0;
+
+  constructor(
+    private readonly repo: FhirRepository,
+    private readonly client: Queryable,
+    private readonly hooks: BundleHooks,
+  ) {}
+
+  knownNew(type: string, id: string): void {
+    this.versions.set(`${type}/${id}`, {});
+  }
+
+  forget(type: string, id: string): void {
+    this.versions.delete(`${type}/${id}`);
+  }
+
+  /** Current and last versions of the given resources, current rows locked until commit. */
+  async loadVersions(targets: { type: string; id: string }[]): Promise<void> {
+    const byType = new Map<string, Set<string>>();
+    for (const t of targets) {
+      if (this.versions.has(`${t.type}/${t.id}`)) continue;
+      assertValidId(t.id);
+      const def = getTypeDef(t.type);
+      if (!def) continue; // validation names the unknown type
+      let set = byType.get(t.type);
+      if (!set) byType.set(t.type, (set = new Set()));
+      set.add(t.id);
+    }
+    if (!byType.size) return;
+    const args: unknown[] = [];
+    const ctes: string[] = [];
+    for (const [type, list] of byType) {
+      args.push([...list]);
+      // Table names come from the R4 definitions only.
+      ctes.push(
+        `c${args.length} AS (SELECT '${type}'::text AS t, id, version_id FROM ${getTypeDef(type)!.table} WHERE id = ANY($${args.length}::text[]) FOR UPDATE)`,
+      );
+    }
+    const current = await this.client.query<{ t: string; id: string; version_id: number }>(
+      `WITH ${ctes.join(', ')} ${ctes.map((_, i) => `SELECT t, id, version_id FROM c${i + 1}`).join(' UNION ALL ')}`,
+      args,
+    );
+    for (const r of current.rows) this.versions.set(`${r.t}/${r.id}`, { current: r.version_id, last: r.version_id });
+    // Targets without a current row may have been deleted: their history goes on after its last version.
+    const missing = new Map<string, string[]>();
+    for (const [type, list] of byType)
+      for (const id of list) {
+        if (this.versions.has(`${type}/${id}`)) continue;
+        let m = missing.get(type);
+        if (!m) missing.set(type, (m = []));
+        m.push(id);
+      }
+    if (!missing.size) return;
+    const margs: unknown[] = [];
+    const selects: string[] = [];
+    for (const [type, list] of missing) {
+      margs.push(type, list);
+      selects.push(
+        `SELECT resource_type AS t, id, max(version_id) AS v FROM resource_history WHERE resource_type = $${margs.length - 1} AND id = ANY($${margs.length}::text[]) GROUP BY resource_type, id`,
+      );
+    }
+    const past = await this.client.query<{ t: string; id: string; v: number }>(selects.join(' UNION ALL '), margs);
+    const last = new Map(past.rows.map((r) => [`${r.t}/${r.id}`, r.v]));
+    for (const [type, list] of missing) for (const id of list) this.versions.set(`${type}/${id}`, { last: last.get(`${type}/${id}`) });
+  }
+
+  async write(type: string, id: string, input: Resource, options: WriteOptions): Promise<StoredResource> {
+    assertValidId(id);
+    const resource = validateFhirResource(input, type);
+    const key = `${type}/${id}`;
+    // A resource the Bundle writes twice: its first version goes out before the second is stamped.
+    if (this.keys.has(key)) await this.flush();
+    let known = this.versions.get(key);
+    if (!known) {
+      await this.loadVersions([{ type, id }]);
+      known = this.versions.get(key) ?? {};
+    }
+    if (options.ifMatch !== undefined) {
+      const expected = options.ifMatch.replace(/^W\//, '').replace(/"/g, '');
+      if (String(known.current ?? '') !== expected)
+        throw preconditionFailed(`Version conflict: If-Match ${options.ifMatch} but ${key} is at version ${known.current ?? 'none'}`);
+    }
+    let stored: Resource;
+    if (known.last === undefined) {
+      const row = prepareBulkRow(resource, this.now, { text: true });
+      stored = resource;
+      this.fresh.push(row);
+      this.chars += row.typeLine.length + row.historyLine.length + (row.prefixLines?.length ?? 0);
+    } else {
+      stored = { ...resource, meta: { ...(resource.meta ?? {}), versionId: String(known.last + 1), lastUpdated: this.now } } as Resource;
+      this.later.push(prepareRow(stored));
+    }
+    const version = Number(stored.meta!.versionId);
+    this.versions.set(key, { current: version, last: version });
+    this.keys.add(key);
+    const isNew = known.current === undefined;
+    this.pending.push({ action: isNew ? 'create' : 'update', reference: key });
+    if (this.fresh.length + this.later.length >= FLUSH_ROWS || this.chars >= FLUSH_CHARS) await this.flush();
+    return { resource: stored, created: isNew };
+  }
+
+  async flush(): Promise<void> {
+    if (!this.pending.length) return;
+    const { fresh, later, pending } = this;
+    this.fresh = [];
+    this.later = [];
+    this.pending = [];
+    this.keys = new Set();
+    this.chars = 0;
+    try {
+      await writeNewBulkRows(this.repo.db, this.client as pg.PoolClient, fresh);
+      if (later.length) await writeRows(this.client, later);
+    } catch (e) {
+      // Two requests creating the same id at once: the later one is told to try again.
+      if ((e as { code?: string }).code === '23505')
+        throw new HttpError(409, `A resource of this Bundle was written by another request at the same time; send it again`, 'conflict');
+      throw e;
+    }
+    if (this.hooks.onWrite) for (const w of pending) await this.hooks.onWrite(this.client, w.action, w.reference);
+  }
 }
 
 /** Every conditional reference ("Type?search") in the entries' resources. */

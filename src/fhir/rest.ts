@@ -177,6 +177,8 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
     await guardBundle(req, user);
     const reads: { entities: string[]; patients: string[] }[] = [];
     const result = await processBundle(repo, req.body, baseUrlOf(req), {
+      // The parsed body is used for nothing else: rewritten in place, it is held once.
+      consume: true,
       checkReferences: checkReferences(req, user),
       filterRead: async (resources, client) => (await access.filter(req, user, resources, 'read', client)).kept,
       // The writes of a transaction (of each batch entry) are audited in its own database transaction.
