@@ -14,7 +14,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AuditLog } from '../fhir/audit.js';
-import { collectAuditWrites } from '../fhir/audit.js';
+import { collectAuditWrites, mayReadAuditTrail } from '../fhir/audit.js';
 import { exportCheckpoints, verifyAuditChain } from '../fhir/audit-chain.js';
 import { auditEventsCsv, auditFlags, residentReads, searchAuditEvents, type AuditFilter } from '../fhir/audit-review.js';
 import { requirePermission, type AuthUser } from '../platform/auth.js';
@@ -68,6 +68,10 @@ export function registerAuditRoutes(app: FastifyInstance, ctx: AuditRoutesContex
     const list: Promise<void>[] = [];
     (req as WithWrites)[kAuditWrites] = list;
     collectAuditWrites(list, done);
+  });
+  // Who reads the audit trail sees every read answered before: the write-ahead file is drained first.
+  app.addHook('preHandler', async (req) => {
+    if (mayReadAuditTrail(req.method, req.url, req.body)) await audit.settle();
   });
   app.addHook('onSend', async (req, _reply, payload) => {
     const list = (req as WithWrites)[kAuditWrites];

@@ -21,6 +21,7 @@ const server = await startServer({
   bodyLimitMb: config.YIFANG_BODY_LIMIT_MB,
   sharedDir: config.YIFANG_SHARED_DIR,
   mllpPort: config.MLLP_PORT,
+  auditReadWal: config.YIFANG_AUDIT_READ_WAL,
   loadDemo,
   demo: { population: config.YIFANG_DEMO_POPULATION, days: config.YIFANG_DEMO_DAYS, hl7Days: config.YIFANG_DEMO_HL7_DAYS },
 }).catch((err: Error) => {

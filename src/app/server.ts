@@ -15,6 +15,7 @@ import { FhirRepository } from '../fhir/repository.js';
 import { FHIR_JSON, registerFhirRoutes } from '../fhir/rest.js';
 import { parseJsonBody } from '../fhir/limits.js';
 import { AuditLog } from '../fhir/audit.js';
+import { defaultAuditKeyDir } from '../fhir/audit-keys.js';
 import { AuthService, CREDENTIAL_LIMITS, requirePermission, type AuthUser } from '../platform/auth.js';
 import { UserBudget } from '../platform/user-budget.js';
 import {
@@ -71,6 +72,11 @@ export interface ServerOptions {
    * Off, they share the main thread's event loop with intake.
    */
   processorThread?: boolean;
+  /**
+   * Reads' AuditEvents through a write-ahead file in the data directory, drained to the
+   * database in batches (src/fhir/audit-wal.ts). Default: on for PGlite, off for PostgreSQL.
+   */
+  auditReadWal?: boolean;
   /** The access policy file (default: ACCESS_POLICY or config/security/policy.json). */
   accessPolicy?: string;
 }
@@ -99,7 +105,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   await migrateAll(db, (m) => log(`[db] ${m}`), modules);
   const repo = new FhirRepository(db);
   const auth = new AuthService(db);
-  const audit = new AuditLog(db);
+  const audit = new AuditLog(db, {
+    readWal: options.auditReadWal ?? db.kind === 'pglite',
+    readWalDir: path.join(defaultAuditKeyDir(db.dataDir ?? options.dataDir), 'audit-wal'),
+  });
   await audit.init();
 
   const adminPassword = options.adminPassword ?? 'yifang-admin';

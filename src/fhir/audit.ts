@@ -7,15 +7,23 @@
  * Every event joins the store's one hash chain in the transaction that stores it
  * (audit-chain.ts: sequence and previous hash from the database, keyed HMAC links, signed
  * checkpoints). Writes are audited inside their own transaction (`recordNow`). Reads
- * (`record`) are durable before their response leaves: events go through a group commit —
- * while one insert is in flight the events that arrive wait and go together into the next —
- * and the returned promise settles when the event is committed. `readMode = 'buffered'` keeps
- * the old behaviour (a flush each second) for the throughput comparison only.
+ * (`record`) are durable before their response leaves, one of two ways:
+ * - through the read write-ahead file (`readWal`, audit-wal.ts; the server's default on PGlite):
+ *   the event is appended to a file in the data directory and flushed (fdatasync, grouped)
+ *   before the promise settles; a background drain stores the events in batches, and a start
+ *   replays what a crash left. Readers of the audit trail first wait for the drain
+ *   (`settle`, `mayReadAuditTrail`), so they see every read answered before they asked;
+ * - or through a group commit to the database — while one insert is in flight the events that
+ *   arrive wait and go together into the next — settling when the event is committed (the
+ *   default on PostgreSQL, and the way taken when the file is full or failed).
+ * `readMode = 'buffered'` keeps the old behaviour (a flush each second) for the throughput
+ * comparison only.
  *
  * AuditEvent is read-only to every API: `refuseAuditEventWrite` is what REST, Bundles and
  * imports call.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import path from 'node:path';
 import type { AuditEvent, Resource } from '@medplum/fhirtypes';
 import { newResourceId } from './ids.js';
 import type { Database, Queryable } from '../platform/db.js';
@@ -24,6 +32,7 @@ import { prepareRow, writeRows } from './repository.js';
 import type { AuthUser } from '../platform/auth.js';
 import { appendToChain, checkpointIfDue, DEFAULT_CHAIN_OPTIONS, type ChainOptions } from './audit-chain.js';
 import { defaultAuditKeyDir, loadAuditKeys, type AuditKeyConfig, type AuditKeys } from './audit-keys.js';
+import { AuditWal, hasWalFiles, type AuditWalOptions, type ReplayReport } from './audit-wal.js';
 
 export type AuditAction = 'C' | 'R' | 'U' | 'D' | 'E';
 
@@ -119,6 +128,48 @@ export interface AuditLogOptions {
   chain?: Partial<ChainOptions>;
   /** Log line for key generation (default console.error). */
   log?: (message: string) => void;
+  /**
+   * Reads' events through the write-ahead file (audit-wal.ts): true, or its options. Off by
+   * default here; the server turns it on for PGlite (YIFANG_AUDIT_READ_WAL).
+   */
+  readWal?: boolean | Partial<AuditWalOptions>;
+  /**
+   * The write-ahead file's directory (default: `audit-wal` in the data directory). Even with
+   * `readWal` off, what a run with it on left there is replayed at `init`.
+   */
+  readWalDir?: string;
+}
+
+/**
+ * Whether a request may read AuditEvents, so it first waits for the read write-ahead file to be
+ * drained and sees every read answered before it arrived. Freshness only, not access control
+ * (that is `audit:read` in the routes); erring towards yes costs one drain.
+ */
+export function mayReadAuditTrail(method: string, url: string, body?: unknown): boolean {
+  const q = url.indexOf('?');
+  const pathPart = (q < 0 ? url : url.slice(0, q)).toLowerCase();
+  if (pathPart.startsWith('/api/audit')) return true;
+  if (!pathPart.startsWith('/fhir')) return false;
+  let text = url.toLowerCase();
+  try {
+    text = decodeURIComponent(text);
+  } catch {
+    // a malformed escape: look at the text as sent
+  }
+  if (text.includes('auditevent') || text.includes('_has')) return true;
+  const bare = pathPart.replace(/\/+$/, '');
+  if (bare === '/fhir/_history') return true;
+  if (bare !== '/fhir') return false;
+  if (method === 'GET' || method === 'HEAD') return true; // a search across types
+  // A batch or transaction: any entry that reads.
+  const entries = (body as { entry?: unknown } | undefined)?.entry;
+  return (
+    Array.isArray(entries) &&
+    entries.some((e) => {
+      const m = (e as { request?: { method?: unknown } } | undefined)?.request?.method;
+      return m === 'GET' || m === 'HEAD';
+    })
+  );
 }
 
 export class AuditLog {
@@ -133,6 +184,10 @@ export class AuditLog {
   private timer: NodeJS.Timeout | undefined;
   private checkpointTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  /** The read write-ahead file, when reads go through one. */
+  readonly wal: AuditWal | undefined;
+  /** What the start's replay of the write-ahead file found. */
+  replayed: ReplayReport | undefined;
   /** Group commit statistics: batches written and events in them. */
   readonly stats = { batches: 0, events: 0, failures: 0 };
 
@@ -141,6 +196,24 @@ export class AuditLog {
     private readonly options: AuditLogOptions = {},
   ) {
     this.chain = { ...DEFAULT_CHAIN_OPTIONS, ...options.chain };
+    if (options.readWal) this.wal = this.openWal(options.readWal === true ? {} : options.readWal);
+  }
+
+  private openWal(walOptions: Partial<AuditWalOptions>): AuditWal {
+    return new AuditWal(
+      { dir: this.options.readWalDir ?? path.join(defaultAuditKeyDir(this.db.dataDir), 'audit-wal'), ...walOptions },
+      {
+        // Committed durably: the file is dropped once this returns.
+        commit: (events) => this.writeBatch(events, 'durable'),
+        stored: async (ids) =>
+          new Set(
+            (
+              await this.db.query<{ event_id: string }>('SELECT event_id FROM audit_chain WHERE event_id = ANY($1::text[])', [ids])
+            ).rows.map((r) => r.event_id),
+          ),
+      },
+      this.options.log,
+    );
   }
 
   get keys(): AuditKeys {
@@ -157,9 +230,29 @@ export class AuditLog {
     return keys;
   }
 
+  /**
+   * Loads the keys and, with the write-ahead file, replays what a crash left in it into the
+   * chain: call before serving.
+   */
   async init(): Promise<void> {
     void this.keys;
-    this.timer = setInterval(() => void this.flush(), 1000);
+    if (this.wal) this.replayed = await this.wal.open();
+    else if (this.options.readWalDir && hasWalFiles(this.options.readWalDir)) {
+      // Off now, on in a run that left events behind: store them, then leave the directory
+      // (unless a live server that has it on holds it: that one replays it).
+      const leftover = this.openWal({});
+      try {
+        this.replayed = await leftover.open();
+      } catch (err) {
+        if (!/in use by process/.test((err as Error).message)) throw err;
+      }
+      await leftover.close();
+    }
+    if (this.replayed?.replayed && !process.env.VITEST)
+      (this.options.log ?? console.error)(
+        `[audit] stored ${this.replayed.replayed} read event(s) from the write-ahead file left by the last run`,
+      );
+    this.timer = setInterval(() => void this.flushBuffer(), 1000);
     this.timer.unref();
     // Time-based checkpoints: the head is signed when events came and the last one is old enough.
     this.checkpointTimer = setInterval(
@@ -269,13 +362,28 @@ export class AuditLog {
       if (this.buffer.length >= 500) void this.flush();
       return Promise.resolve();
     }
-    const p = new Promise<void>((resolve, reject) => {
-      this.queue.push({ event, resolve, reject });
-      this.kick();
-    });
+    // The write-ahead file when there is one and it has room; if its write fails, the database.
+    const logged = this.wal?.append(event);
+    const p = logged ? logged.catch(() => this.commitSoon(event)) : this.commitSoon(event);
     p.catch((err: unknown) => console.error('[audit] an event could not be stored:', (err as Error).message));
     requestEvents.getStore()?.push(p);
     return p;
+  }
+
+  /** Queues an event for the next group commit; settles when it is committed. */
+  private commitSoon(event: Resource): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ event, resolve, reject });
+      this.kick();
+    });
+  }
+
+  /**
+   * Stores the reads acknowledged through the write-ahead file so far: what a reader of the
+   * audit trail waits for (see `mayReadAuditTrail`). Immediate without the file.
+   */
+  async settle(): Promise<void> {
+    if (this.wal?.backlog) await this.wal.drainReady();
   }
 
   /**
@@ -315,13 +423,14 @@ export class AuditLog {
     this.inFlight.add(writing);
   }
 
-  private async writeBatch(take: Resource[] | (() => Resource[])): Promise<void> {
+  private async writeBatch(take: Resource[] | (() => Resource[]), commit: 'async' | 'durable' = 'async'): Promise<void> {
     let n = 0;
     await this.db.transaction(async (client) => {
       // Durable against the server process dying (kill -9: the commit is in PostgreSQL's WAL
       // buffer before the response leaves) without a disk flush per read: a crash of PostgreSQL
-      // itself may lose the last ~0.6 s of read events, together with their chain links.
-      if (this.db.kind === 'postgres') await client.query('SET LOCAL synchronous_commit = off');
+      // itself may lose the last ~0.6 s of read events, together with their chain links. Not for
+      // the write-ahead file's drain, which drops the file once the commit returns.
+      if (this.db.kind === 'postgres' && commit === 'async') await client.query('SET LOCAL synchronous_commit = off');
       const events = typeof take === 'function' ? take() : take;
       n = events.length;
       await writeRows(
@@ -334,19 +443,36 @@ export class AuditLog {
     this.stats.events += n;
   }
 
-  /** Stores everything recorded so far (buffered events and the group commit queue). */
+  /** Stores the events of buffered mode (each second). */
+  private async writeBuffer(): Promise<void> {
+    if (!this.buffer.length) return;
+    const events = this.buffer;
+    this.buffer = [];
+    try {
+      await this.writeBatch(events);
+    } catch (err) {
+      console.error('[audit] flush failed, will retry:', (err as Error).message);
+      this.buffer.unshift(...events);
+    }
+  }
+
+  private flushBuffer(): Promise<void> {
+    if (!this.buffer.length) return this.flushing;
+    this.flushing = this.flushing.then(() => this.writeBuffer());
+    return this.flushing;
+  }
+
+  /**
+   * Stores everything recorded so far: buffered events, the read write-ahead file's (and
+   * removes its drained files), and the group commit queue.
+   */
   flush(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
-      if (this.buffer.length) {
-        const events = this.buffer;
-        this.buffer = [];
-        try {
-          await this.writeBatch(events);
-        } catch (err) {
-          console.error('[audit] flush failed, will retry:', (err as Error).message);
-          this.buffer.unshift(...events);
-        }
-      }
+      await this.writeBuffer();
+      if (this.wal)
+        await this.wal
+          .flush()
+          .catch((err: unknown) => console.error('[audit] flush of the write-ahead file failed:', (err as Error).message));
       while (this.inFlight.size || this.queue.length) {
         this.kick();
         await Promise.all([...this.inFlight]).catch(() => undefined);
@@ -363,6 +489,9 @@ export class AuditLog {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+    await this.flush();
+    // Takes no more appends (a read still answering is committed directly), drains, removes the files.
+    await this.wal?.close();
     await this.flush();
   }
 }

@@ -106,6 +106,13 @@ export const VARIABLES = [
     schema: z.string().min(1).optional(),
   },
   {
+    name: 'YIFANG_AUDIT_READ_WAL',
+    shown: '1 on PGlite, 0 on PostgreSQL',
+    meaning:
+      "reads' AuditEvents go to a write-ahead file in the data directory (fdatasync before the answer) and reach the database in batches; replayed on start. On PostgreSQL one server per data directory",
+    schema: flag.removeDefault().optional(),
+  },
+  {
     name: 'YIFANG_TRUSTED_PROXIES',
     shown: '—',
     meaning:
