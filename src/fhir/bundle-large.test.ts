@@ -61,7 +61,8 @@ for (const kind of storeKinds()) {
       // Every statement and COPY the Bundle's transaction sends, by size.
       const sizes: number[] = [];
       const measure = (text: unknown, params?: unknown[]) =>
-        (typeof text === 'string' ? text.length : 0) + (params ? params.reduce<number>((n, p) => n + JSON.stringify(p ?? null).length, 0) : 0);
+        (typeof text === 'string' ? text.length : 0) +
+        (params ? params.reduce<number>((n, p) => n + JSON.stringify(p ?? null).length, 0) : 0);
       const watched: Database = {
         ...db,
         copyFrom: (client, table, columns, data) => {
@@ -98,7 +99,9 @@ for (const kind of storeKinds()) {
       // take about three times the characters of the JSON they come from; 1,000 rows a slice).
       expect(Math.max(...sizes)).toBeLessThan(bundleChars / 2);
       expect(sizes.filter((n) => n > bundleChars / 20).length).toBeGreaterThanOrEqual(10);
-      const stored = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM resource_history WHERE resource_type IN ('Patient', 'Observation')`);
+      const stored = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM resource_history WHERE resource_type IN ('Patient', 'Observation')`,
+      );
       expect(stored.rows[0]!.n).toBe(10_000);
     } finally {
       await db.dispose();

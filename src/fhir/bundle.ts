@@ -8,7 +8,15 @@ import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type pg from 'pg';
 import { badRequest, forbidden, HttpError, notFound, preconditionFailed } from '../platform/errors.js';
 import type { Queryable } from '../platform/db.js';
-import { assertValidId, prepareRow, writeRows, type FhirRepository, type PreparedRow, type StoredResource, type WriteOptions } from './repository.js';
+import {
+  assertValidId,
+  prepareRow,
+  writeRows,
+  type FhirRepository,
+  type PreparedRow,
+  type StoredResource,
+  type WriteOptions,
+} from './repository.js';
 import { prepareBulkRow, writeNewBulkRows, type BulkRow } from './bulk-write.js';
 import { getTypeDef } from './definitions.js';
 import { validateFhirResource } from './validate.js';
@@ -259,7 +267,9 @@ async function runEntries(
   }
 
   // A Bundle handed over is rewritten where it stands; otherwise each resource is copied.
-  const rewritten = planned.map((p) => (p.entry.resource ? (rewriteReferences(p.entry.resource, ids, hooks.consume) as Resource) : undefined));
+  const rewritten = planned.map((p) =>
+    p.entry.resource ? (rewriteReferences(p.entry.resource, ids, hooks.consume) as Resource) : undefined,
+  );
   if (hooks.checkReferences) {
     // What the Bundle itself writes counts as existing; everything else in one query.
     const known = new Set(ids.values());
