@@ -11,7 +11,7 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type pg from 'pg';
-import type { Database } from '../platform/db.js';
+import type { Database, Queryable } from '../platform/db.js';
 import { copyField, escapeCopy, escapeCopyJson, unescapeCopy } from './copy-format.js';
 import { getTypeDef, type ResourceTypeDef } from './definitions.js';
 import { patientCompartments } from './extract.js';
@@ -77,6 +77,66 @@ export function prepareBulkRow(resource: Resource, lastUpdated: string, options:
     historyLine: Buffer.from(historyLine),
     prefixLines: prefixLines ? Buffer.from(prefixLines) : undefined,
   };
+}
+
+/**
+ * A first version encoded as SQL VALUES tuples, for rows PostgreSQL takes at once in one
+ * multi-row INSERT per table (a transaction Bundle over REST): the same fields as the COPY lines
+ * of prepareBulkRow, written straight into E'' literals (whose backslash escapes are COPY's), so
+ * nothing is encoded twice.
+ */
+export interface SqlRow {
+  def: ResourceTypeDef;
+  id: string;
+  typeTuple: string;
+  historyTuple: string;
+  /** string_search tuples, comma-separated ('' when none). */
+  prefixTuples: string;
+}
+
+/** COPY-escaped text as an E'' literal. */
+const sqlText = (copyText: string): string => `E'${copyText.includes("'") ? copyText.replaceAll("'", "''") : copyText}'`;
+const sqlField = (value: unknown): string => (value === null || value === undefined ? 'NULL' : sqlText(copyField(value)));
+
+/** prepareBulkRow's work for a row sent as SQL (the resource is stamped as version 1 in place). */
+export function prepareSqlRow(resource: Resource, lastUpdated: string): SqlRow {
+  const def = getTypeDef(resource.resourceType)!;
+  resource.meta = { ...(resource.meta ?? {}), versionId: '1', lastUpdated };
+  const cols = typeColumns(def);
+  const search = fastExtractSearchValues(resource);
+  const id = sqlText(escapeCopy(resource.id!));
+  const at = `'${lastUpdated}'`;
+  let typeTuple = `(${id},1,${at},${sqlField(patientCompartments(resource, search, def))}`;
+  for (let i = FIRST_SEARCH_COLUMN; i < cols.all.length; i++) {
+    const v = search[cols.all[i]!];
+    typeTuple += v === undefined || v === null ? ',NULL' : ',' + sqlText(copyField(v));
+  }
+  typeTuple += ')';
+  let prefixTuples = '';
+  if (cols.prefixParams.length) {
+    const type = `'${def.type}'`;
+    for (const [code, keys] of prefixEntries(cols, search))
+      for (const k of keys) prefixTuples += `${prefixTuples ? ',' : ''}(${type},'${code}',${sqlText(escapeCopy(k))},${id})`;
+  }
+  const historyTuple = `('${def.type}',${id},1,${at},false,${sqlText(escapeCopyJson(JSON.stringify(resource)))})`;
+  return { def, id: resource.id!, typeTuple, historyTuple, prefixTuples };
+}
+
+/**
+ * Writes rows whose ids the caller knows to be new as version 1: one INSERT per table, all sent
+ * as one simple-protocol query (one round trip). PostgreSQL only; PGlite takes COPY lines.
+ */
+export async function writeNewSqlRows(client: Queryable, rows: SqlRow[]): Promise<void> {
+  if (!rows.length) return;
+  const statements: string[] = [];
+  for (const [, list] of groupBy(rows, (r) => r.def.type)) {
+    const def = list[0]!.def;
+    statements.push(`INSERT INTO ${def.table} (${typeColumns(def).all.join(',')}) VALUES ${list.map((r) => r.typeTuple).join(',')}`);
+  }
+  statements.push(`INSERT INTO resource_history (${HISTORY_COLUMNS.join(',')}) VALUES ${rows.map((r) => r.historyTuple).join(',')}`);
+  const prefix = rows.filter((r) => r.prefixTuples).map((r) => r.prefixTuples);
+  if (prefix.length) statements.push(`INSERT INTO string_search (${PREFIX_COLUMNS.join(',')}) VALUES ${prefix.join(',')}`);
+  await client.query(statements.join(';\n'));
 }
 
 /**

@@ -18,6 +18,40 @@ describeEachStore('transaction Bundles on the bulk write path', (server) => {
   const count = async (query: string) =>
     ((await (await server().api(`/fhir/${query}${query.includes('?') ? '&' : '?'}_summary=count`)).json()) as Bundle).total ?? 0;
 
+  it('stores text with quotes, backslashes, tabs, newlines and non-BMP characters exactly as sent', async () => {
+    const odd = `O'Hara \\ "q" \t tab\nline\r 王小明 😀 $$ E'x' \\N`;
+    const sent = {
+      resourceType: 'Patient',
+      name: [{ text: odd, family: odd, given: [`'${odd}'`] }],
+      identifier: [{ system: "urn:test:o'dd", value: odd }],
+      address: [{ line: [odd], city: '\\N' }],
+    };
+    const out = await post([{ resource: sent as Resource, request: { method: 'POST', url: 'Patient' } }]);
+    expect(out.status).toBe(200);
+    const location = out.body.entry![0]!.response!.location!.replace(/\/_history.*/, '');
+    const read = (await (await server().api(`/fhir/${location}`)).json()) as Record<string, unknown>;
+    expect({ name: read.name, identifier: read.identifier, address: read.address }).toEqual({
+      name: sent.name,
+      identifier: sent.identifier,
+      address: sent.address,
+    });
+    // The search columns and prefix keys hold what the parameterised write path stores for it.
+    const id = location.split('/')[1]!;
+    const other = await server().repo.create(sent);
+    const columns = async (rid: string) => {
+      const row = (await server().db.query<Record<string, unknown>>('SELECT * FROM r_patient WHERE id = $1', [rid])).rows[0]!;
+      const { id: _i, version_id: _v, last_updated: _l, compartments: _c, ...rest } = row;
+      const keys = await server().db.query(
+        `SELECT code, key FROM string_search WHERE resource_type = 'Patient' AND id = $1 ORDER BY code, key`,
+        [rid],
+      );
+      return { rest, keys: keys.rows };
+    };
+    const mine = await columns(id);
+    expect(mine.keys.length).toBeGreaterThan(0);
+    expect(mine).toEqual(await columns(other.id!));
+  });
+
   it('keeps versions of resources written twice, deleted and written again in one Bundle', async () => {
     const id = 'bulk-tx-twice';
     const patient = (name: string) => ({ resourceType: 'Patient', id, name: [{ text: name }] }) as Resource;

@@ -17,7 +17,7 @@ import {
   type StoredResource,
   type WriteOptions,
 } from './repository.js';
-import { prepareBulkRow, writeNewBulkRows, type BulkRow } from './bulk-write.js';
+import { prepareBulkRow, prepareSqlRow, writeNewBulkRows, writeNewSqlRows, type BulkRow, type SqlRow } from './bulk-write.js';
 import { getTypeDef } from './definitions.js';
 import { validateFhirResource } from './validate.js';
 import { search } from './search.js';
@@ -425,7 +425,9 @@ interface KnownVersion {
 class BulkEntryWriter implements EntryWriter {
   private readonly versions = new Map<string, KnownVersion>();
   private readonly now = new Date().toISOString();
-  private fresh: BulkRow[] = [];
+  /** New resources: SQL tuples on PostgreSQL (one INSERT per table), COPY lines on PGlite. */
+  private fresh: SqlRow[] = [];
+  private freshCopy: BulkRow[] = [];
   private later: PreparedRow[] = [];
   private pending: { action: 'create' | 'update'; reference: string }[] = [];
   private keys = new Set<string>();
@@ -513,10 +515,16 @@ class BulkEntryWriter implements EntryWriter {
     }
     let stored: Resource;
     if (known.last === undefined) {
-      const row = prepareBulkRow(resource, this.now, { text: true });
       stored = resource;
-      this.fresh.push(row);
-      this.chars += row.typeLine.length + row.historyLine.length + (row.prefixLines?.length ?? 0);
+      if (this.repo.db.kind === 'postgres') {
+        const row = prepareSqlRow(resource, this.now);
+        this.fresh.push(row);
+        this.chars += row.typeTuple.length + row.historyTuple.length + row.prefixTuples.length;
+      } else {
+        const row = prepareBulkRow(resource, this.now, { text: true });
+        this.freshCopy.push(row);
+        this.chars += row.typeLine.length + row.historyLine.length + (row.prefixLines?.length ?? 0);
+      }
     } else {
       stored = { ...resource, meta: { ...(resource.meta ?? {}), versionId: String(known.last + 1), lastUpdated: this.now } } as Resource;
       this.later.push(prepareRow(stored));
@@ -526,20 +534,22 @@ class BulkEntryWriter implements EntryWriter {
     this.keys.add(key);
     const isNew = known.current === undefined;
     this.pending.push({ action: isNew ? 'create' : 'update', reference: key });
-    if (this.fresh.length + this.later.length >= FLUSH_ROWS || this.chars >= FLUSH_CHARS) await this.flush();
+    if (this.pending.length >= FLUSH_ROWS || this.chars >= FLUSH_CHARS) await this.flush();
     return { resource: stored, created: isNew };
   }
 
   async flush(): Promise<void> {
     if (!this.pending.length) return;
-    const { fresh, later, pending } = this;
+    const { fresh, freshCopy, later, pending } = this;
     this.fresh = [];
+    this.freshCopy = [];
     this.later = [];
     this.pending = [];
     this.keys = new Set();
     this.chars = 0;
     try {
-      await writeNewBulkRows(this.repo.db, this.client as pg.PoolClient, fresh);
+      await writeNewSqlRows(this.client, fresh);
+      await writeNewBulkRows(this.repo.db, this.client as pg.PoolClient, freshCopy);
       if (later.length) await writeRows(this.client, later);
     } catch (e) {
       // Two requests creating the same id at once: the later one is told to try again.
