@@ -7,7 +7,8 @@ import { useState } from 'react';
 import { Alert, App, Button, Card, Form, Input, Modal, Radio, Result, Typography } from 'antd';
 import { UnlockOutlined } from '@ant-design/icons';
 import { t } from '../i18n/i18n.js';
-import { BREAK_GLASS_MINUTES, MIN_REASON, openBreakGlass, type BreakGlassGrant } from './break-glass.resource.js';
+import type { BreakGlassGrantDto } from '../../../src/app/access-routes.js';
+import { BREAK_GLASS_MINUTES, MIN_REASON, openBreakGlass } from './break-glass.resource.js';
 
 /** HH:mm in the browser's time zone. */
 export function clockTime(iso: string): string {
@@ -67,7 +68,7 @@ export function BreakGlassModal({
   patientId: string;
   open: boolean;
   onClose(): void;
-  onGranted(grant: BreakGlassGrant): void;
+  onGranted(grant: BreakGlassGrantDto): void;
 }) {
   const [form] = Form.useForm<BreakGlassForm>();
   const [saving, setSaving] = useState(false);

@@ -8,8 +8,6 @@ import type { BreakGlassGrantDto } from '../../../src/app/access-routes.js';
 import { ApiError, apiRequest } from '../api/http.js';
 import { breakGlassUntil, rememberBreakGlass } from '../api/session.js';
 
-export type BreakGlassGrant = BreakGlassGrantDto;
-
 /** The durations offered, in minutes (the server allows at most 240). */
 export const BREAK_GLASS_MINUTES = [30, 60, 120, 240] as const;
 /** The shortest reason the server accepts, in characters. */
@@ -23,8 +21,8 @@ export function isOutOfScope(error: unknown): boolean {
 }
 
 /** POST /api/break-glass; the grant is remembered for this session until it ends. */
-export async function openBreakGlass(patientId: string, reason: string, minutes: number): Promise<BreakGlassGrant> {
-  const grant = await apiRequest<BreakGlassGrant>('/api/break-glass', {
+export async function openBreakGlass(patientId: string, reason: string, minutes: number): Promise<BreakGlassGrantDto> {
+  const grant = await apiRequest<BreakGlassGrantDto>('/api/break-glass', {
     method: 'POST',
     body: { patientId, reason: reason.trim(), minutes, purpose: 'BTG' },
     accept: JSON_ACCEPT,
@@ -38,7 +36,7 @@ export async function openBreakGlass(patientId: string, reason: string, minutes:
  * sign-in), found in GET /api/break-glass and remembered; undefined when there is none.
  */
 export async function resumeBreakGlass(patientId: string, signal?: AbortSignal): Promise<string | undefined> {
-  const page = await apiRequest<{ total: number; rows: BreakGlassGrant[] }>('/api/break-glass?_count=50', {
+  const page = await apiRequest<{ total: number; rows: BreakGlassGrantDto[] }>('/api/break-glass?_count=50', {
     signal,
     accept: JSON_ACCEPT,
   });

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { breakGlassPatientOf } from '../api/http.js';
 import { breakGlassUntil, rememberBreakGlass, setSession, type SessionUser } from '../api/session.js';
 import { renderPage, stubApi } from '../shared/test-support.js';
-import type { BreakGlassGrant } from './break-glass.resource.js';
+import type { BreakGlassGrantDto } from '../../../src/app/access-routes.js';
 import { clockTime } from './break-glass.component.js';
 import { ResidentRecordPage } from './resident-record.component.js';
 
@@ -51,7 +51,7 @@ const policy = {
   ],
 };
 
-const grant = (minutes: number, over: Partial<BreakGlassGrant> = {}): BreakGlassGrant => ({
+const grant = (minutes: number, over: Partial<BreakGlassGrantDto> = {}): BreakGlassGrantDto => ({
   id: 7,
   username: 'dr.li',
   userOrg: 'org-a',
@@ -79,8 +79,8 @@ function purposes(): [string, string | undefined][] {
 }
 
 /** The record as the server answers it: refused unless an emergency grant was opened and BTG is stated. */
-function stubRecordServer(options: { grants?: BreakGlassGrant[]; policyRoles?: string[] } = {}) {
-  let opened: BreakGlassGrant | undefined;
+function stubRecordServer(options: { grants?: BreakGlassGrantDto[]; policyRoles?: string[] } = {}) {
+  let opened: BreakGlassGrantDto | undefined;
   const stated = () => purposes().at(-1)?.[1] === 'BTG';
   const api = stubApi({
     '/fhir/Patient/p-b/$everything': () => ((opened || options.grants?.length) && stated() ? everything : refusal),
