@@ -91,12 +91,17 @@ export class AccessControl {
   purposeOf(req: FastifyRequest): string | undefined {
     const p = req.headers['x-purpose-of-use'];
     if (typeof p !== 'string' || !p) return undefined;
-    const code = p.trim().toUpperCase();
-    if (!this.policy.purposes.has(code))
+    const raw = p.trim();
+    const code = raw.toUpperCase();
+    if (this.policy.purposes.has(code)) return code;
+    // Free text (a ticket number, a sentence) is recorded as it is and satisfies no purpose-bound rule;
+    // a word that looks like a code but is not one is a mistake worth a 400.
+    if (!/^[A-Za-z]{2,12}$/.test(raw)) return raw.slice(0, 200);
+    {
       throw badRequest(
         `X-Purpose-Of-Use '${p.slice(0, 40)}' is not a purpose this district uses; use one of ${[...this.policy.purposes.keys()].join(', ')} / 用途代码无效`,
       );
-    return code;
+    }
   }
 
   /** Forgets cached facts (after a Patient write in this process). */

@@ -473,7 +473,9 @@ function checkReferences(req: FastifyRequest, user: AuthUser): boolean {
 /** Purpose of use, stated for investigation access (X-Purpose-Of-Use header). */
 function purposeOf(req: FastifyRequest): string | undefined {
   const p = req.headers['x-purpose-of-use'];
-  return typeof p === 'string' && p ? p.trim().toUpperCase().slice(0, 40) : undefined;
+  if (typeof p !== 'string' || !p.trim()) return undefined;
+  const c = p.trim();
+  return /^[A-Za-z]{2,12}$/.test(c) ? c.toUpperCase() : c.slice(0, 200);
 }
 
 export { HttpError };
