@@ -16,6 +16,7 @@ const identityModule: YifangModule = {
     list: [
       { version: 120, name: 'identity-mpi', sql: sqlFile(new URL('./migrations/120_identity.sql', import.meta.url)) },
       { version: 121, name: 'identity-households', sql: sqlFile(new URL('./migrations/121_identity_households.sql', import.meta.url)) },
+      { version: 122, name: 'identity-record-json', sql: sqlFile(new URL('./migrations/122_identity_record_json.sql', import.meta.url)) },
     ],
   },
   processors({ db, repo }) {
@@ -29,11 +30,13 @@ const identityModule: YifangModule = {
           const latest = new Map<string, (typeof changes)[number]>();
           for (const c of changes) latest.set(c.id, c);
           const alive: Patient[] = [];
+          const deleted: string[] = [];
           for (const c of latest.values()) {
-            if (c.deleted || !c.resource) await mpi.removePatient(client, c.id);
+            if (c.deleted || !c.resource) deleted.push(c.id);
             else alive.push(c.resource as Patient);
           }
-          await mpi.linkPatients(client, alive);
+          // Deletions and links in one pass, so each touched Person and household is written once per step.
+          await mpi.applyChanges(client, alive, deleted);
         },
       },
     ];

@@ -29,7 +29,7 @@ import {
 import { householdGroup, householdGroupId, householdKey, type HouseholdMember } from './household.js';
 import { blockingKeys, toIdentityRecord, type IdentityRecord } from './record.js';
 import type { Move } from './schemas.js';
-import { storeResources } from './store-resources.js';
+import { deleteCurrent, lockVersions, storeResources, VersionWrites, type StoredVersion } from './store-resources.js';
 
 export interface LinkOutcome {
   patientId: string;
@@ -64,6 +64,62 @@ function sameRecord(a: IdentityRecord, b: IdentityRecord): boolean {
   return true;
 }
 
+/** Whether a household has the same members, linked to the same persons, before and after. */
+function sameMembers(a: HouseholdMember[], b: HouseholdMember[]): boolean {
+  if (a.length !== b.length) return false;
+  const seen = new Set(a.map((m) => `${m.patientId}\t${m.personId}`));
+  return b.every((m) => seen.has(`${m.patientId}\t${m.personId}`));
+}
+
+/** The Person resource of a person from its records (sorted by Patient id). */
+function personResource(id: string, list: PersonRecord[]): Person {
+  // The record with a valid ID number and a hanzi name speaks for the person.
+  const best = [...list].sort(
+    (a, b) =>
+      Number(!!b.data.idNumber) - Number(!!a.data.idNumber) ||
+      Number(/[\u4e00-\u9fff]/.test(b.data.name)) - Number(/[\u4e00-\u9fff]/.test(a.data.name)),
+  )[0]!.data;
+  return {
+    resourceType: 'Person',
+    id,
+    active: true,
+    ...(best.name ? { name: [{ text: best.name }] } : {}),
+    ...(best.sex ? { gender: best.sex as Person['gender'] } : {}),
+    ...(best.birthDate ? { birthDate: best.birthDate } : {}),
+    ...(best.phone ? { telecom: [{ system: 'phone', value: best.phone }] } : {}),
+    link: list.map((r) => ({ target: { reference: `Patient/${r.patient_id}` }, assurance: r.assurance as Assurance })),
+  };
+}
+
+/** What one step leaves to write after linking: index rows, then Persons and households. */
+interface Step {
+  /** Persons whose records the step changed. */
+  touched: Set<string>;
+  /** Patients whose records the step removed. */
+  removed: string[];
+  /** Persons the step created, with their records. */
+  created: Map<string, PersonRecord[]>;
+  /** Records whose blocking rows are to go. */
+  staleBlocks: IdentityRecord[];
+  /** Stored records with new data (and, after an A40 merge, a new person). */
+  changed: { patient_id: string; data: IdentityRecord; person_id: string | null }[];
+  /** New mpi_record rows (patient, person, assurance, score, data as JSON). */
+  newRecords: (string | number | null)[][];
+  /** New mpi_block rows (key, patient). */
+  blocks: string[][];
+  reviews: { patient: string; person: string; candidatePatient: string; score: number; comparison: unknown }[];
+}
+
+/**
+ * Starts database work to be awaited later, after some preparing. A failure is held for the
+ * await (not reported as unhandled if the preparing throws first).
+ */
+function inFlight<T>(work: () => Promise<T>): Promise<T> {
+  const p = work();
+  p.catch(() => undefined);
+  return p;
+}
+
 const copyText = (s: string) => s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 
 export class Mpi {
@@ -87,9 +143,91 @@ export class Mpi {
   }
 
   /** Links a batch of Patients (inside the caller's transaction). */
-  async linkPatients(client: Queryable, patients: Patient[]): Promise<LinkOutcome[]> {
-    const weights = await this.currentWeights(client);
-    const { thresholds } = loadLinkageConfig();
+  linkPatients(client: Queryable, patients: Patient[]): Promise<LinkOutcome[]> {
+    return this.applyChanges(client, patients, []);
+  }
+
+  /** Takes a deleted Patient out of the index (inside the caller's transaction). */
+  async removePatient(client: Queryable, patientId: string): Promise<void> {
+    await this.applyChanges(client, [], [patientId]);
+  }
+
+  /**
+   * One processor step, inside the caller's transaction: takes the deleted Patients out of the
+   * index, links the others, then rewrites the Person and household Group resources of every
+   * person the step touched, once. The number of statements depends on the step, not on the
+   * number of Patients in it.
+   */
+  async applyChanges(client: Queryable, patients: Patient[], deleted: string[]): Promise<LinkOutcome[]> {
+    // Every statement of a step finds rows by key. During a district's first burst the planner's
+    // statistics say the tables are nearly empty, and at a few hundred thousand records it would
+    // rather hash all of mpi_record than probe it for a batch's candidates: no sequential scans.
+    // On PostgreSQL the candidate query's cost estimate also crosses the JIT threshold, and
+    // compiling it costs more (20–60 ms) than running it. And the step's commit does not wait for
+    // the WAL flush: everything it writes is derived from Patients already durable and commits
+    // together with the processor's cursor, so a commit lost in a crash is a step done again.
+    await client.query(
+      this.db.kind === 'postgres'
+        ? 'SET LOCAL jit = off; SET LOCAL enable_seqscan = off; SET LOCAL synchronous_commit = off'
+        : 'SET LOCAL enable_seqscan = off',
+    );
+    const step: Step = {
+      touched: new Set(),
+      removed: [],
+      created: new Map(),
+      staleBlocks: [],
+      changed: [],
+      newRecords: [],
+      blocks: [],
+      reviews: [],
+    };
+    if (deleted.length) {
+      // Removed records must be gone before the candidate query (their blocking rows may stay
+      // until the index writes: without an mpi_record row they reach no candidate).
+      const r = await client.query<{ patient_id: string; person_id: string; data: IdentityRecord }>(
+        'DELETE FROM mpi_record WHERE patient_id = ANY($1::text[]) RETURNING patient_id, person_id, data',
+        [deleted],
+      );
+      for (const row of r.rows) {
+        step.touched.add(row.person_id);
+        step.removed.push(row.patient_id);
+        step.staleBlocks.push(row.data);
+      }
+      await client.query(
+        `UPDATE mpi_review SET status = 'rejected', resolved_by = 'system', resolved_at = now() WHERE patient_id = ANY($1::text[]) AND status = 'open'`,
+        [deleted],
+      );
+    }
+    const outcomes = await this.linkRecords(client, patients, step);
+    const indexWrites = () => this.writeIndex(client, step);
+    if (this.options.writePersons !== false) await this.refreshPersons(client, [...step.touched], step.removed, step.created, indexWrites);
+    else await indexWrites();
+    return outcomes;
+  }
+
+  /** The index rows a step leaves: changed records, blocking rows out and in, new records, review items. */
+  private async writeIndex(client: Queryable, step: Step): Promise<void> {
+    if (step.changed.length)
+      await client.query(
+        `UPDATE mpi_record m SET data = x.data, updated_at = now(), person_id = coalesce(x.person_id, m.person_id),
+                assurance = CASE WHEN x.person_id IS NULL THEN m.assurance ELSE 'level4' END
+         FROM json_to_recordset($1::json) AS x(patient_id text, data json, person_id text) WHERE m.patient_id = x.patient_id`,
+        [JSON.stringify(step.changed)],
+      );
+    // Old blocking rows go before the new ones come: a changed record keeps most of its keys.
+    if (step.staleBlocks.length) await this.deleteBlocks(client, step.staleBlocks);
+    await this.writeIndexRows(client, step.newRecords, step.blocks);
+    if (step.reviews.length)
+      await client.query(
+        `INSERT INTO mpi_review (patient_id, candidate_person_id, candidate_patient_id, score, comparison)
+         SELECT x.patient, x.person, x."candidatePatient", x.score, x.comparison FROM jsonb_to_recordset($1::jsonb) AS x(patient text, person text, "candidatePatient" text, score float8, comparison jsonb)
+         ON CONFLICT (patient_id, candidate_person_id) DO NOTHING`,
+        [JSON.stringify(step.reviews)],
+      );
+  }
+
+  /** Links the records of a batch; what is to be written is left in `step`. */
+  private async linkRecords(client: Queryable, patients: Patient[], step: Step): Promise<LinkOutcome[]> {
     // The newest version of each Patient in the batch counts.
     const byId = new Map<string, IdentityRecord & { replacedBy?: string }>();
     for (const p of patients) {
@@ -100,34 +238,36 @@ export class Mpi {
     }
     const records = [...byId.values()];
     if (!records.length) return [];
+    const weights = await this.currentWeights(client);
+    const { thresholds } = loadLinkageConfig();
     const keysOf = new Map(records.map((r) => [r.patientId, blockingKeys(r)]));
     const allKeys = [...new Set([...keysOf.values()].flat())];
-    // One round trip for the whole batch: the batch's own prior records and every candidate
-    // record sharing a key, each record once with the keys it shares.
-    // The candidate query's cost estimate crosses PostgreSQL's JIT threshold, and compiling it
-    // costs more (20–60 ms) than running it.
-    if (this.db.kind === 'postgres') await client.query('SET LOCAL jit = off');
-    const found = await client.query<{ patient_id: string; person_id: string; data: string; keys: string[] | null; own: boolean }>({
+    const mergeTargets = [...new Set(records.map((r) => r.replacedBy).filter((id): id is string => !!id && !byId.has(id)))];
+    // One round trip for the whole batch: every record sharing a key with it (each once, with the
+    // keys it shares), then by id the batch's own prior records and the survivors of A40 merges.
+    const found = await client.query<{ patient_id: string; person_id: string; data: string; keys: string[] | null }>({
       name: 'mpi-candidates',
-      text: `WITH hits AS (SELECT key, patient_id FROM mpi_block WHERE key = ANY($1::text[])),
-             cands AS (SELECT patient_id, array_agg(key) AS keys FROM hits GROUP BY patient_id)
-             SELECT r.patient_id, r.person_id, r.data::text AS data, c.keys, o.id IS NOT NULL AS own
-             FROM cands c FULL JOIN unnest($2::text[]) AS o(id) ON o.id = c.patient_id
-             JOIN mpi_record r ON r.patient_id = coalesce(c.patient_id, o.id)`,
-      values: [allKeys, records.map((r) => r.patientId)],
+      text: `SELECT r.patient_id, r.person_id, r.data::text AS data, c.keys
+             FROM (SELECT patient_id, array_agg(key) AS keys FROM mpi_block WHERE key = ANY($1::text[]) GROUP BY patient_id) c
+             JOIN mpi_record r ON r.patient_id = c.patient_id
+             UNION ALL
+             SELECT patient_id, person_id, data::text, NULL FROM mpi_record WHERE patient_id = ANY($2::text[])`,
+      values: [allKeys, [...byId.keys(), ...mergeTargets]],
     });
     const existing = new Map<string, { person_id: string; data: IdentityRecord }>();
+    /** Person of each indexed Patient the batch may follow a merge to, kept current as the batch moves them. */
+    const personOf = new Map<string, string>();
     const index = new MemoryIndex();
     for (const row of found.rows) {
       const record = JSON.parse(row.data) as IdentityRecord;
-      if (row.own) existing.set(row.patient_id, { person_id: row.person_id, data: record });
+      if (byId.has(row.patient_id)) existing.set(row.patient_id, { person_id: row.person_id, data: record });
+      personOf.set(row.patient_id, row.person_id);
       if (row.keys?.length) index.add({ record, personId: row.person_id }, row.keys);
     }
     const outcomes: LinkOutcome[] = [];
     const newRecords: { r: IdentityRecord; personId: string; assurance: Assurance; score: number | null }[] = [];
-    const reviews: { patient: string; person: string; candidatePatient: string; score: number; comparison: unknown }[] = [];
-    const changed: { record: IdentityRecord; previous: IdentityRecord }[] = [];
-    const touchedPersons = new Set<string>();
+    const reviews: Step['reviews'] = [];
+    const changed: { record: IdentityRecord; previous: IdentityRecord; movedTo?: string }[] = [];
     /** Persons this batch creates: all their records are among newRecords, none stored before. */
     const createdPersons = new Set<string>();
     for (const withLink of records) {
@@ -139,19 +279,21 @@ export class Mpi {
           outcomes.push({ patientId: r.patientId, personId: prior.person_id, decision: 'unchanged' });
           continue;
         }
-        changed.push({ record: r, previous: prior.data });
-        touchedPersons.add(prior.person_id);
+        step.touched.add(prior.person_id);
         outcomes.push({ patientId: r.patientId, personId: prior.person_id, decision: 'updated' });
-        if (replacedBy) await this.followMerge(client, r.patientId, replacedBy, touchedPersons);
+        // A40 seen on a Patient already indexed: it moves to its survivor's person.
+        const to = replacedBy ? personOf.get(replacedBy) : undefined;
+        if (to) {
+          personOf.set(r.patientId, to);
+          step.touched.add(to);
+        }
+        changed.push({ record: r, previous: prior.data, ...(to ? { movedTo: to } : {}) });
         continue;
       }
       let personId: string;
       let assurance: Assurance;
       let score: number | null = null;
-      const survivor = replacedBy
-        ? (await client.query<{ person_id: string }>('SELECT person_id FROM mpi_record WHERE patient_id = $1', [replacedBy])).rows[0]
-            ?.person_id
-        : undefined;
+      const survivor = replacedBy ? personOf.get(replacedBy) : undefined;
       if (survivor) {
         personId = survivor;
         assurance = 'level4';
@@ -177,80 +319,55 @@ export class Mpi {
       }
       newRecords.push({ r, personId, assurance, score });
       index.add({ record: r, personId }, keys);
-      touchedPersons.add(personId);
+      step.touched.add(personId);
     }
-    if (changed.length) {
-      await client.query(
-        `UPDATE mpi_record m SET data = x.data, updated_at = now() FROM jsonb_to_recordset($1::jsonb) AS x(patient_id text, data jsonb) WHERE m.patient_id = x.patient_id`,
-        [JSON.stringify(changed.map((c) => ({ patient_id: c.record.patientId, data: c.record })))],
-      );
-      await this.deleteBlocks(
-        client,
-        changed.map((c) => c.previous),
-      );
-    }
-    const blockRows = [...newRecords.map((n) => n.r), ...changed.map((c) => c.record)].flatMap((r) =>
-      keysOf.get(r.patientId)!.map((key) => [key, r.patientId] as const),
+    step.changed = changed.map((c) => ({ patient_id: c.record.patientId, data: c.record, person_id: c.movedTo ?? null }));
+    step.staleBlocks.push(...changed.map((c) => c.previous));
+    step.newRecords = newRecords.map((n) => [n.r.patientId, n.personId, n.assurance, n.score, JSON.stringify(n.r)]);
+    step.blocks = [...newRecords.map((n) => n.r), ...changed.map((c) => c.record)].flatMap((r) =>
+      keysOf.get(r.patientId)!.map((key) => [key, r.patientId]),
     );
-    if (newRecords.length) {
-      await this.copyOrInsert(
-        client,
-        'mpi_record',
-        ['patient_id', 'person_id', 'assurance', 'score', 'data'],
-        newRecords.map((n) => [n.r.patientId, n.personId, n.assurance, n.score, JSON.stringify(n.r)]),
-        `INSERT INTO mpi_record (patient_id, person_id, assurance, score, data)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::jsonb[]) ON CONFLICT (patient_id) DO NOTHING`,
-      );
-    }
-    if (blockRows.length) {
-      await this.copyOrInsert(
-        client,
-        'mpi_block',
-        ['key', 'patient_id'],
-        blockRows,
-        'INSERT INTO mpi_block (key, patient_id) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING',
-      );
-    }
-    if (reviews.length) {
-      await client.query(
-        `INSERT INTO mpi_review (patient_id, candidate_person_id, candidate_patient_id, score, comparison)
-         SELECT x.patient, x.person, x."candidatePatient", x.score, x.comparison FROM jsonb_to_recordset($1::jsonb) AS x(patient text, person text, "candidatePatient" text, score float8, comparison jsonb)
-         ON CONFLICT (patient_id, candidate_person_id) DO NOTHING`,
-        [JSON.stringify(reviews)],
-      );
-    }
-    if (this.options.writePersons !== false) {
-      const created = new Map<string, PersonRecord[]>([...createdPersons].map((id) => [id, []]));
-      for (const n of newRecords)
-        created.get(n.personId)?.push({ person_id: n.personId, patient_id: n.r.patientId, assurance: n.assurance, data: n.r });
-      await this.refreshPersons(client, [...touchedPersons], [], created);
-    }
+    step.reviews = reviews;
+    for (const id of createdPersons) step.created.set(id, []);
+    for (const n of newRecords)
+      step.created.get(n.personId)?.push({ person_id: n.personId, patient_id: n.r.patientId, assurance: n.assurance, data: n.r });
     return outcomes;
   }
 
   /**
    * Writes new index rows by COPY, the cheapest way in: the Patients are new to the index (checked
    * in the same transaction, and the processor cursor serialises linking). Should a row exist
-   * after all (a leftover blocking row), the savepoint takes the COPY back and the same rows go in
-   * by INSERT … ON CONFLICT DO NOTHING, as they do without a checked-out connection.
+   * after all (a leftover blocking row), the savepoint takes both COPYs back and the same rows go
+   * in by INSERT … ON CONFLICT DO NOTHING, as they do without a checked-out connection.
    */
-  private async copyOrInsert(
-    client: Queryable,
-    table: string,
-    columns: string[],
-    rows: (readonly (string | number | null)[])[],
-    insertSql: string,
-  ): Promise<void> {
-    const insert = () =>
-      client.query({ name: `mpi-insert-${table}`, text: insertSql, values: columns.map((_, i) => rows.map((r) => r[i])) });
+  private async writeIndexRows(client: Queryable, records: (string | number | null)[][], blocks: string[][]): Promise<void> {
+    if (!records.length && !blocks.length) return;
+    const insert = async () => {
+      if (records.length)
+        await client.query({
+          name: 'mpi-insert-record',
+          text: `INSERT INTO mpi_record (patient_id, person_id, assurance, score, data)
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::json[]) ON CONFLICT (patient_id) DO NOTHING`,
+          values: [0, 1, 2, 3, 4].map((i) => records.map((r) => r[i])),
+        });
+      if (blocks.length)
+        await client.query({
+          name: 'mpi-insert-block',
+          text: 'INSERT INTO mpi_block (key, patient_id) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING',
+          values: [blocks.map((b) => b[0]), blocks.map((b) => b[1])],
+        });
+    };
     if (!this.canCopy(client)) {
       await insert();
       return;
     }
-    const text = rows.map((r) => r.map((v) => (v === null ? '\\N' : copyText(String(v)))).join('\t')).join('\n') + '\n';
+    const text = (rows: (string | number | null)[][]) =>
+      rows.map((r) => r.map((v) => (v === null ? '\\N' : copyText(String(v)))).join('\t')).join('\n') + '\n';
     await client.query('SAVEPOINT mpi_copy');
     try {
-      await this.db.copyFrom(client, table, columns, text);
+      if (records.length)
+        await this.db.copyFrom(client, 'mpi_record', ['patient_id', 'person_id', 'assurance', 'score', 'data'], text(records));
+      if (blocks.length) await this.db.copyFrom(client, 'mpi_block', ['key', 'patient_id'], text(blocks));
       await client.query('RELEASE SAVEPOINT mpi_copy');
     } catch (e) {
       if ((e as { code?: string }).code !== '23505') throw e;
@@ -285,133 +402,131 @@ export class Mpi {
       );
   }
 
-  /** A40 seen on a Patient already indexed: move it to its survivor's person. */
-  private async followMerge(client: Queryable, patientId: string, survivorPatient: string, touched: Set<string>): Promise<void> {
-    const s = await client.query<{ person_id: string }>('SELECT person_id FROM mpi_record WHERE patient_id = $1', [survivorPatient]);
-    const to = s.rows[0]?.person_id;
-    if (!to) return;
-    const from = await client.query<{ person_id: string }>(
-      `UPDATE mpi_record SET person_id = $2, assurance = 'level4' WHERE patient_id = $1 RETURNING person_id`,
-      [patientId, to],
-    );
-    touched.add(to);
-    if (from.rows[0]) touched.add(from.rows[0].person_id);
-  }
-
-  async removePatient(client: Queryable, patientId: string): Promise<void> {
-    const r = await client.query<{ person_id: string; data: IdentityRecord }>(
-      'DELETE FROM mpi_record WHERE patient_id = $1 RETURNING person_id, data',
-      [patientId],
-    );
-    if (r.rows[0]) await this.deleteBlocks(client, [r.rows[0].data]);
-    await client.query(
-      `UPDATE mpi_review SET status = 'rejected', resolved_by = 'system', resolved_at = now() WHERE patient_id = $1 AND status = 'open'`,
-      [patientId],
-    );
-    if (r.rows[0]) await this.refreshPersons(client, [r.rows[0].person_id], [patientId]);
-  }
-
   /**
    * Rewrites the Person resources of these persons from their records, and the household Groups
    * their Patients belong to now or belonged to before (a move leaves one household for another).
    * `created`: persons new in the caller's batch with their records, which need no lookups (a
-   * registration burst is mostly new persons).
+   * registration burst is mostly new persons). A household whose members and their persons are
+   * what they were keeps its stored Group as it is. `before`: writes to run first (a step's index
+   * rows), in the same pipeline.
+   *
+   * A fixed number of statements, in three stages; while each stage's statements run, the
+   * resources that do not depend on them are prepared (on PostgreSQL the database works on the
+   * other core meanwhile; PGlite runs the statements when the preparing is done). Only one
+   * stage's statements are in flight at a time.
    */
   async refreshPersons(
     client: Queryable,
     personIds: string[],
     removedPatients: string[] = [],
     created = new Map<string, PersonRecord[]>(),
+    before?: () => Promise<void>,
   ): Promise<void> {
-    if (!personIds.length) return;
+    if (!personIds.length) {
+      await before?.();
+      return;
+    }
     const stored = personIds.filter((id) => !created.has(id));
-    const rows = stored.length
-      ? (
-          await client.query<PersonRecord>(
-            'SELECT person_id, patient_id, assurance, data FROM mpi_record WHERE person_id = ANY($1) ORDER BY patient_id',
-            [stored],
-          )
-        ).rows
-      : [];
-    for (const list of created.values())
-      rows.push(...list.sort((a, b) => (a.patient_id < b.patient_id ? -1 : a.patient_id > b.patient_id ? 1 : 0)));
+    // Stage 1: the writes that come first, the stored persons' records and their Persons' versions.
+    const stage1 = inFlight(async () => {
+      await before?.();
+      if (!stored.length) return { rows: [] as PersonRecord[], versions: new Map<string, StoredVersion>() };
+      const r = await client.query<PersonRecord>(
+        'SELECT person_id, patient_id, assurance, data FROM mpi_record WHERE person_id = ANY($1::text[]) ORDER BY patient_id',
+        [stored],
+      );
+      return { rows: r.rows, versions: await lockVersions(client, new Map([['Person', stored]])) };
+    });
+    // Meanwhile: the Persons this batch created (first versions: nothing to look up).
+    const persons = new VersionWrites(this.db, client);
+    const createdRecords: PersonRecord[] = [];
+    for (const [id, list] of created) {
+      list.sort((a, b) => (a.patient_id < b.patient_id ? -1 : a.patient_id > b.patient_id ? 1 : 0));
+      createdRecords.push(...list);
+      persons.add(personResource(id, list), undefined);
+    }
+    const { rows: storedRows, versions } = await stage1;
     const byPerson = new Map<string, PersonRecord[]>();
-    for (const r of rows) {
-      const list = byPerson.get(r.person_id) ?? [];
-      list.push(r);
-      byPerson.set(r.person_id, list);
+    for (const r of storedRows) {
+      const list = byPerson.get(r.person_id);
+      if (list) list.push(r);
+      else byPerson.set(r.person_id, [r]);
     }
-    const persons: Person[] = [];
-    for (const id of personIds) {
+    const members = [...storedRows, ...createdRecords].map((r) => ({
+      patientId: r.patient_id,
+      personId: r.person_id,
+      key: householdKey(r.data),
+    }));
+    const newPatients = new Set(createdRecords.map((r) => r.patient_id));
+    // Stage 2: household rows, then the versions of the Groups concerned.
+    const stage2 = inFlight(async () => {
+      const households = await this.updateHouseholds(client, members, removedPatients, newPatients);
+      const groupIds = new Map([...households.keys()].map((key) => [key, householdGroupId(key)]));
+      return { households, groupIds, groupVersions: await lockVersions(client, new Map([['Group', [...groupIds.values()]]])) };
+    });
+    // Meanwhile: the stored persons' Persons.
+    const emptied: string[] = [];
+    for (const id of stored) {
       const list = byPerson.get(id);
-      if (!list?.length) {
-        await this.repo.delete('Person', id, client).catch(() => false);
-        continue;
-      }
-      // The record with a valid ID number and a hanzi name speaks for the person.
-      const best = [...list].sort(
-        (a, b) =>
-          Number(!!b.data.idNumber) - Number(!!a.data.idNumber) ||
-          Number(/[\u4e00-\u9fff]/.test(b.data.name)) - Number(/[\u4e00-\u9fff]/.test(a.data.name)),
-      )[0]!.data;
-      const person: Person = {
-        resourceType: 'Person',
-        id,
-        active: true,
-        ...(best.name ? { name: [{ text: best.name }] } : {}),
-        ...(best.sex ? { gender: best.sex as Person['gender'] } : {}),
-        ...(best.birthDate ? { birthDate: best.birthDate } : {}),
-        ...(best.phone ? { telecom: [{ system: 'phone', value: best.phone }] } : {}),
-        link: list.map((r) => ({ target: { reference: `Patient/${r.patient_id}` }, assurance: r.assurance as Assurance })),
-      };
-      persons.push(person);
+      if (list?.length) persons.add(personResource(id, list), versions.get(`Person/${id}`));
+      else emptied.push(id);
     }
-    await storeResources(this.db, client, persons, new Set(created.keys()));
-    const newPatients = new Set([...created.values()].flat().map((r) => r.patient_id));
-    await this.refreshHouseholds(
-      client,
-      rows.map((r) => ({ patientId: r.patient_id, personId: r.person_id, key: householdKey(r.data) })),
-      removedPatients,
-      newPatients,
-    );
+    const { households, groupIds, groupVersions } = await stage2;
+    const now = new Date().toISOString();
+    // Stage 3: the Persons.
+    const stage3 = inFlight(async () => {
+      await persons.write();
+      await deleteCurrent(client, 'Person', emptied, now);
+    });
+    // Meanwhile: the Groups of the households that changed.
+    const groups = new VersionWrites(this.db, client);
+    const emptiedGroups: string[] = [];
+    for (const [key, h] of households) {
+      const id = groupIds.get(key)!;
+      const stored = groupVersions.get(`Group/${id}`);
+      if (!h.after.length) emptiedGroups.push(id);
+      else if (!stored?.current || !sameMembers(h.before, h.after)) groups.add(householdGroup(key, h.after), stored);
+    }
+    await stage3;
+    await groups.write();
+    await deleteCurrent(client, 'Group', emptiedGroups, now);
   }
 
-  /** Brings mpi_household and the household Groups of these Patients up to date. */
-  private async refreshHouseholds(
+  /**
+   * Brings mpi_household up to date for these Patients (their rows are replaced; removed Patients'
+   * rows go) in one statement, and returns every household concerned with its members before and
+   * after. The statement's select sees the table as it was before its own delete and insert.
+   */
+  private async updateHouseholds(
     client: Queryable,
     members: { patientId: string; personId: string; key: string | undefined }[],
     removedPatients: string[],
-    newPatients = new Set<string>(),
-  ): Promise<void> {
-    if (!members.length && !removedPatients.length) return;
+    newPatients: ReadonlySet<string>,
+  ): Promise<Map<string, { before: HouseholdMember[]; after: HouseholdMember[] }>> {
+    const out = new Map<string, { before: HouseholdMember[]; after: HouseholdMember[] }>();
+    if (!members.length && !removedPatients.length) return out;
     // Patients new to the index have no household rows to replace.
-    const patientIds = [...members.map((m) => m.patientId).filter((id) => !newPatients.has(id)), ...removedPatients];
-    const before = patientIds.length
-      ? await client.query<{ address_key: string }>('DELETE FROM mpi_household WHERE patient_id = ANY($1) RETURNING address_key', [
-          patientIds,
-        ])
-      : { rows: [] };
+    const replaced = new Set([...members.map((m) => m.patientId).filter((id) => !newPatients.has(id)), ...removedPatients]);
     const now = members.filter((m): m is { patientId: string; personId: string; key: string } => !!m.key);
-    if (now.length) {
-      await client.query(
-        'INSERT INTO mpi_household (address_key, patient_id, person_id) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])',
-        [now.map((m) => m.key), now.map((m) => m.patientId), now.map((m) => m.personId)],
-      );
+    const r = await client.query<{ address_key: string; patient_id: string; person_id: string }>(
+      `WITH gone AS (DELETE FROM mpi_household WHERE patient_id = ANY($1::text[]) RETURNING address_key),
+            added AS (INSERT INTO mpi_household (address_key, patient_id, person_id) SELECT * FROM unnest($2::text[], $3::text[], $4::text[]))
+       SELECT address_key, patient_id, person_id FROM mpi_household WHERE address_key = ANY(array(SELECT address_key FROM gone) || $2::text[])`,
+      [[...replaced], now.map((m) => m.key), now.map((m) => m.patientId), now.map((m) => m.personId)],
+    );
+    const household = (key: string) => {
+      let h = out.get(key);
+      if (!h) out.set(key, (h = { before: [], after: [] }));
+      return h;
+    };
+    for (const row of r.rows) {
+      const h = household(row.address_key);
+      const member = { patientId: row.patient_id, personId: row.person_id };
+      h.before.push(member);
+      if (!replaced.has(row.patient_id)) h.after.push(member);
     }
-    const keys = [...new Set([...before.rows.map((r) => r.address_key), ...now.map((m) => m.key)])];
-    if (!keys.length) return;
-    const all = await client.query<{ address_key: string; patient_id: string; person_id: string }>(
-      'SELECT address_key, patient_id, person_id FROM mpi_household WHERE address_key = ANY($1)',
-      [keys],
-    );
-    const byKey = new Map<string, HouseholdMember[]>(keys.map((k) => [k, []]));
-    for (const r of all.rows) byKey.get(r.address_key)!.push({ patientId: r.patient_id, personId: r.person_id });
-    for (const [key, list] of byKey) if (!list.length) await this.repo.delete('Group', householdGroupId(key), client).catch(() => false);
-    await storeResources(
-      this.db,
-      client,
-      [...byKey].filter(([, list]) => list.length).map(([key, list]) => householdGroup(key, list)),
-    );
+    for (const m of now) household(m.key).after.push({ patientId: m.patientId, personId: m.personId });
+    return out;
   }
 
   // ---------------------------------------------------------------- manual decisions
@@ -506,7 +621,7 @@ export class Mpi {
     const keys = blockingKeys(r);
     if (!keys.length) return [];
     const found = await this.db.query<{ patient_id: string; person_id: string; data: IdentityRecord }>(
-      'SELECT DISTINCT r.patient_id, r.person_id, r.data FROM mpi_block b JOIN mpi_record r ON r.patient_id = b.patient_id WHERE b.key = ANY($1)',
+      'SELECT r.patient_id, r.person_id, r.data FROM mpi_record r WHERE r.patient_id IN (SELECT patient_id FROM mpi_block WHERE key = ANY($1))',
       [keys],
     );
     const { thresholds } = loadLinkageConfig();

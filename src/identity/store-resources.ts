@@ -1,15 +1,33 @@
 /**
- * Bulk write of the resources the index derives (Person, household Group): one version lookup per
- * type and the repository's multi-row upsert, instead of one read-modify-write per resource,
- * which made the Person and Group writes cost ~20 times the linking itself.
+ * Bulk write of the resources the index derives (Person, household Group): one statement finds
+ * and locks the stored versions of every type, first versions go in the bulk way (COPY lines)
+ * and later ones as multi-row upserts, instead of one read-modify-write per resource, which had
+ * made the Person and Group writes cost ~20 times the linking itself.
+ *
+ * The resources are not run through the FHIR validator: they are built here (mpi.ts,
+ * household.ts) from fields of Patients that were validated when they were stored, and
+ * identity.test.ts checks that what the builders produce validates. Validating them again cost
+ * about a seventh of the processor's time.
  */
 import type { Queryable } from '../platform/db.js';
 import type { Resource } from '@medplum/fhirtypes';
-import { prepareBulkRow, writeNewBulkRows, type BulkRow } from '../fhir/bulk-write.js';
-import { getTypeDef } from '../fhir/definitions.js';
+import { prepareBulkRow, type BulkRow } from '../fhir/bulk-write.js';
+import { copyNewRows, lockVersions, type StoredVersion } from '../fhir/derived-writes.js';
 import { groupBy, prepareRow, writeRows, type PreparedRow } from '../fhir/repository.js';
-import { validateFhirResource } from '../fhir/validate.js';
 import type { Database } from '../platform/db.js';
+
+export { deleteCurrent, lockVersions, type StoredVersion } from '../fhir/derived-writes.js';
+
+/** Ids of these resources by type, leaving out `except` (ids just minted, which nothing stores yet). */
+export function idsByType(resources: Resource[], except: ReadonlySet<string> = new Set()): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [type, list] of groupBy(resources, (r) => r.resourceType))
+    out.set(
+      type,
+      list.map((r) => r.id!).filter((id) => !except.has(id)),
+    );
+  return out;
+}
 
 /**
  * Creates or updates these resources (ids set, at most one per id) as new versions, in the
@@ -23,48 +41,59 @@ export async function storeResources(
   newIds: ReadonlySet<string> = new Set(),
 ): Promise<void> {
   if (!resources.length) return;
-  const now = new Date().toISOString();
-  const rows: PreparedRow[] = [];
-  // First versions go the bulk way (COPY lines, no bind parameters): during a registration burst
-  // nearly every Person and household Group is new, and binding their ~60 columns each cost
-  // more than linking them. That needs the transaction's own connection.
-  const bulk = 'release' in client ? client : undefined;
-  const fresh: BulkRow[] = [];
-  for (const [type, list] of groupBy(resources, (r) => r.resourceType)) {
-    const def = getTypeDef(type)!;
-    const ids = list.map((r) => r.id!).filter((id) => !newIds.has(id));
-    const current = ids.length
-      ? (
-          await client.query<{ id: string; version_id: number }>(
-            `SELECT id, version_id FROM ${def.table} WHERE id = ANY($1::text[]) FOR UPDATE`,
-            [ids],
-          )
-        ).rows
-      : [];
-    const version = new Map(current.map((r) => [r.id, Number(r.version_id)]));
-    // A deleted resource comes back with the version after its deletion.
-    const missing = ids.filter((id) => !version.has(id));
-    if (missing.length) {
-      const h = await client.query<{ id: string; v: number }>(
-        'SELECT id, max(version_id) AS v FROM resource_history WHERE resource_type = $1 AND id = ANY($2::text[]) GROUP BY id',
-        [type, missing],
+  await writeVersions(db, client, resources, await lockVersions(client, idsByType(resources, newIds)));
+}
+
+/**
+ * Writes each resource as the version after the one `versions` holds for it (keys `Type/id`;
+ * absent: never stored, so version 1).
+ */
+export async function writeVersions(
+  db: Database,
+  client: Queryable,
+  resources: Resource[],
+  versions: ReadonlyMap<string, StoredVersion>,
+): Promise<void> {
+  const writes = new VersionWrites(db, client);
+  for (const r of resources) writes.add(r, versions.get(`${r.resourceType}/${r.id}`));
+  await writes.write();
+}
+
+/**
+ * Resources prepared one by one (the CPU part: search values, COPY lines or bind values) and
+ * written together, so that the preparing can happen while the database works on something else.
+ */
+export class VersionWrites {
+  private readonly fresh: BulkRow[] = [];
+  private readonly rows: PreparedRow[] = [];
+  private readonly now = new Date().toISOString();
+
+  constructor(
+    private readonly db: Database,
+    private readonly client: Queryable,
+  ) {}
+
+  /** Prepares a resource as the version after `stored` (undefined: never stored, so version 1). */
+  add(resource: Resource, stored: StoredVersion | undefined): void {
+    // First versions go the bulk way (COPY lines, no bind parameters): during a registration burst
+    // nearly every Person and household Group is new, and binding their ~60 columns each cost
+    // more than linking them. That needs the transaction's own connection.
+    if (stored === undefined && 'release' in this.client) this.fresh.push(prepareBulkRow({ ...resource }, this.now, { text: true }));
+    else
+      this.rows.push(
+        prepareRow({
+          ...resource,
+          meta: { ...(resource.meta ?? {}), versionId: String((stored?.version ?? 0) + 1), lastUpdated: this.now },
+        } as Resource),
       );
-      for (const r of h.rows) version.set(r.id, Number(r.v));
-    }
-    for (const r of list) {
-      const valid = validateFhirResource(r, type);
-      const previous = version.get(r.id!);
-      if (previous === undefined && bulk) fresh.push(prepareBulkRow({ ...valid, id: r.id } as Resource, now, { text: true }));
-      else
-        rows.push(
-          prepareRow({
-            ...valid,
-            id: r.id,
-            meta: { ...(valid.meta ?? {}), versionId: String((previous ?? 0) + 1), lastUpdated: now },
-          } as Resource),
-        );
-    }
   }
-  if (bulk && fresh.length) await writeNewBulkRows(db, bulk, fresh);
-  if (rows.length) await writeRows(client, rows);
+
+  get size(): number {
+    return this.fresh.length + this.rows.length;
+  }
+
+  async write(): Promise<void> {
+    if (this.fresh.length && 'release' in this.client) await copyNewRows(this.db, this.client, this.fresh);
+    if (this.rows.length) await writeRows(this.client, this.rows);
+  }
 }
