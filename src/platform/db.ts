@@ -167,12 +167,98 @@ function scopePool(pool: pg.Pool, canceller: () => Database['cancel']): void {
 }
 
 /**
+ * PGlite's one session, shared by requests and background work (a full recompute): requests go
+ * first. Every connection taken through the pool's own `connect` (requests, processors, anything
+ * that is not background work) is counted while it is awaited or held; background work asks for
+ * the connection only when that count is zero, after letting the event loop turn, so a request's
+ * statements run one after the other instead of each waiting behind a unit of background work in
+ * the pool's first-come queue. A request then waits for at most the one unit already running.
+ */
+class ForegroundGate {
+  private active = 0;
+  constructor(private readonly pool: pg.Pool) {
+    const connect = pool.connect.bind(pool) as (
+      cb?: (err: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void,
+    ) => unknown;
+    this.backgroundConnect = () => connect() as Promise<pg.PoolClient>;
+    const held = (client: pg.PoolClient | undefined) => {
+      if (!client) {
+        this.active--;
+        this.lastBusy = performance.now();
+        return;
+      }
+      const release = client.release.bind(client);
+      let once = false;
+      client.release = (err?: Error | boolean) => {
+        if (!once) {
+          once = true;
+          this.active--;
+          this.lastBusy = performance.now();
+        }
+        return release(err);
+      };
+    };
+    (pool as { connect: unknown }).connect = (
+      cb?: (err: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void,
+    ) => {
+      this.active++;
+      if (cb)
+        return connect((err, client, done) => {
+          held(err ? undefined : client);
+          cb(err, client, done && client && !err ? (release?: unknown) => client.release(release as Error | undefined) : done);
+        });
+      return (connect() as Promise<pg.PoolClient>).then(
+        (client) => {
+          held(client);
+          return client;
+        },
+        (err: unknown) => {
+          held(undefined);
+          throw err;
+        },
+      );
+    };
+  }
+
+  /** The pool's connect without the count: for background work, which calls `quiet()` first. */
+  readonly backgroundConnect: () => Promise<pg.PoolClient>;
+
+  /**
+   * Resolves when no request has held or awaited the connection for `settleMs` (a request's next
+   * statement usually follows its last within that), or after `maxWaitMs` whatever happens, so
+   * background work still moves under a steady stream of requests.
+   */
+  async quiet(settleMs = 3, maxWaitMs = 30): Promise<void> {
+    const start = performance.now();
+    for (;;) {
+      await new Promise((r) => setImmediate(r));
+      const now = performance.now();
+      if ((this.active === 0 && now - this.lastBusy >= settleMs) || now - start >= maxWaitMs) return;
+      await new Promise((r) => setTimeout(r, this.active === 0 ? Math.max(0, settleMs - (now - this.lastBusy)) : 1));
+    }
+  }
+  private lastBusy = 0;
+
+  /** A pool whose `connect` waits for `quiet()`: what background work on PGlite uses. */
+  backgroundPool(): pg.Pool {
+    const pool = Object.create(this.pool) as pg.Pool;
+    (pool as { connect: unknown }).connect = async () => {
+      await this.quiet();
+      return this.backgroundConnect();
+    };
+    return pool;
+  }
+}
+
+const gates = new WeakMap<pg.Pool, ForegroundGate>();
+
+/**
  * A second pool on the same PostgreSQL database with the same settings (timeouts, jit off) and
  * the same guard on its connections: for work that must not queue behind the main pool (a full
- * recompute). PGlite is one session: its own pool is returned.
+ * recompute). PGlite is one session: its own pool, through which the work gives way to requests.
  */
 export function extraPool(db: Pick<Database, 'kind' | 'pool'>, max: number): { pool: pg.Pool; close(): Promise<void> } {
-  if (db.kind !== 'postgres') return { pool: db.pool, close: async () => undefined };
+  if (db.kind !== 'postgres') return { pool: gates.get(db.pool)?.backgroundPool() ?? db.pool, close: async () => undefined };
   const pool = new pg.Pool({ ...(db.pool as unknown as { options: pg.PoolConfig }).options, max });
   guardClients(pool, ' extra');
   return { pool, close: () => pool.end() };
@@ -249,6 +335,7 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
   await pglite.waitReady;
   // PGlite is a single connection: one pooled client, so transactions never interleave.
   const pool = new pg.Pool({ ...(createPgConfig(pglite) as unknown as pg.PoolConfig), max: 1 });
+  gates.set(pool, new ForegroundGate(pool));
   // PGlite is one session: inside a transaction held through the pool's only client, a direct
   // PGlite query runs in that same transaction.
   const db = wrap(

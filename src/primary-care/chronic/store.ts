@@ -17,7 +17,6 @@ import type {
   Task,
 } from '@medplum/fhirtypes';
 import type pg from 'pg';
-import { extraPool, type Database } from '../../platform/db.js';
 import type { ChangeRecord } from '../../platform/processors.js';
 import {
   careTeamRows,
@@ -176,28 +175,8 @@ export async function applyChanges(client: Q, changes: ChangeRecord[], rules: Ch
   return { patients, discharges, teamsChanged };
 }
 
-export interface KeyRange {
-  /** Inclusive bounds in the database's own ordering; undefined = unbounded. */
-  from?: string;
-  to?: string;
-}
-
-function rangeSql(r: KeyRange): { where: string; args: unknown[] } {
-  const parts: string[] = [];
-  const args: unknown[] = [];
-  if (r.from !== undefined) {
-    args.push(r.from);
-    parts.push(`patient_id >= $${args.length}`);
-  }
-  if (r.to !== undefined) {
-    args.push(r.to);
-    parts.push(`patient_id <= $${args.length}`);
-  }
-  return { where: parts.length ? `(${parts.join(' AND ')})` : 'true', args };
-}
-
 /** Loads the facts of some residents in a few set-based queries. */
-export async function loadFacts(client: Q, ids: string[], range?: KeyRange, personIds?: string[]): Promise<Map<string, PatientFacts>> {
+export async function loadFacts(client: Q, ids: string[]): Promise<Map<string, PatientFacts>> {
   const facts = new Map<string, PatientFacts>();
   const blank = (): PatientFacts => ({
     person: undefined,
@@ -210,24 +189,18 @@ export async function loadFacts(client: Q, ids: string[], range?: KeyRange, pers
     teamOf: new Map(),
   });
   for (const id of ids) facts.set(id, blank());
-  // By id list (incremental) or by a key range (full recompute, an index range scan).
   const each = async <R extends { patient_id: string }>(sql: string, fn: (f: PatientFacts, r: R) => void) => {
-    const res = range
-      ? await client.query<R>(sql.replaceAll('patient_id = ANY($1)', rangeSql(range).where), rangeSql(range).args)
-      : await client.query<R>(sql, [ids]);
+    const res = await client.query<R>(sql, [ids]);
     for (const r of res.rows) {
       let f = facts.get(r.patient_id);
       if (!f) facts.set(r.patient_id, (f = blank()));
       fn(f, r);
     }
   };
-  const personSql = `SELECT patient_id, birth_date::text AS birth_date, area_code, organization_id, deceased FROM chronic_person WHERE patient_id = ANY($1)`;
-  // A key range of the recompute spans residents without chronic facts too: persons are looked
-  // up by the ids that have facts (personIds), not scanned over the range.
-  if (range && personIds)
-    for (const r of (await client.query<PersonFacts>(personSql, [personIds])).rows)
-      (facts.get(r.patient_id) ?? (facts.set(r.patient_id, blank()), facts.get(r.patient_id)!)).person = r;
-  else await each<PersonFacts>(personSql, (f, r) => (f.person = r));
+  await each<PersonFacts>(
+    `SELECT patient_id, birth_date::text AS birth_date, area_code, organization_id, deceased FROM chronic_person WHERE patient_id = ANY($1)`,
+    (f, r) => (f.person = r),
+  );
   await each<{ patient_id: string; icd: string; onset: string | null; active: boolean }>(
     `SELECT patient_id, icd, onset::text AS onset, active FROM chronic_condition WHERE patient_id = ANY($1)`,
     (f, r) => f.conditions.push(r),
@@ -272,30 +245,6 @@ export async function loadFacts(client: Q, ids: string[], range?: KeyRange, pers
   return facts;
 }
 
-const NEEDS_ESCAPE = /[\\\t\n\r]/;
-
-/** COPY text format for one value (NULL, arrays of text, escapes). */
-function copyValue(v: unknown): string {
-  if (v === null || v === undefined) return '\\N';
-  if (Array.isArray(v)) v = `{${v.map((x) => `"${String(x).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
-  if (typeof v === 'boolean') return v ? 't' : 'f';
-  const text = String(v);
-  // Most values (ids, dates, numbers) need no escaping: skip the four replacements for them.
-  if (!NEEDS_ESCAPE.test(text)) return text;
-  return text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
-}
-
-export type CopyFrom = Database['copyFrom'];
-
-async function writeRows(client: Q, table: string, key: string[], rows: object[], copy?: CopyFrom): Promise<void> {
-  if (!rows.length) return;
-  if (!copy) return upsertRows(client, table, key, rows);
-  // Bulk path (full recompute, the range was just emptied): COPY, no conflict handling needed.
-  const cols = Object.keys(rows[0]!);
-  const text = rows.map((r) => cols.map((c) => copyValue((r as Record<string, unknown>)[c])).join('\t')).join('\n') + '\n';
-  await copy(client as pg.PoolClient, table, cols, text);
-}
-
 /** Registry, visit-evaluation and confirmation rows derived from residents' facts. */
 export interface DerivedRows {
   registry: object[];
@@ -310,14 +259,13 @@ function deriveOne(out: DerivedRows, id: string, f: PatientFacts, sets: ChronicR
   for (const c of s.confirmations) out.confirmations.push({ patient_id: id, ...c, status: 'open' });
 }
 
-/** Replaces the derived rows of some residents (an id list, or every resident in a key range). */
-async function writeDerived(client: Q, rows: DerivedRows, ids: string[], range: KeyRange | undefined, copy?: CopyFrom): Promise<void> {
-  const { where, args } = range ? rangeSql(range) : { where: 'patient_id = ANY($1)', args: [ids] as unknown[] };
-  await client.query(`DELETE FROM chronic_registry WHERE ${where}`, args);
-  await client.query(`DELETE FROM chronic_visit_eval WHERE ${where}`, args);
-  await client.query(`DELETE FROM chronic_confirmation WHERE ${where} AND status = 'open'`, args);
-  await writeRows(client, 'chronic_registry', ['patient_id', 'disease'], rows.registry, copy);
-  await writeRows(client, 'chronic_visit_eval', ['encounter_id', 'disease'], rows.evals, copy);
+/** Replaces the derived rows of some residents. */
+async function writeDerived(client: Q, rows: DerivedRows, ids: string[]): Promise<void> {
+  await client.query(`DELETE FROM chronic_registry WHERE patient_id = ANY($1)`, [ids]);
+  await client.query(`DELETE FROM chronic_visit_eval WHERE patient_id = ANY($1)`, [ids]);
+  await client.query(`DELETE FROM chronic_confirmation WHERE patient_id = ANY($1) AND status = 'open'`, [ids]);
+  await upsertRows(client, 'chronic_registry', ['patient_id', 'disease'], rows.registry);
+  await upsertRows(client, 'chronic_visit_eval', ['encounter_id', 'disease'], rows.evals);
   if (rows.confirmations.length) {
     // Confirmed or dismissed entries stay; an open one is not re-opened over them.
     const cols = ['patient_id', 'disease', 'reason', 'detected_on', 'status'];
@@ -335,107 +283,8 @@ export async function refreshPatients(client: Q, ids: string[], sets: ChronicRul
   const rows: DerivedRows = { registry: [], evals: [], confirmations: [] };
   const stamp = new Date().toISOString();
   for (const [id, f] of facts) deriveOne(rows, id, f, sets, today, stamp);
-  await writeDerived(client, rows, ids, undefined);
+  await writeDerived(client, rows, ids);
 }
 
-/** Milliseconds spent in each phase of a full recompute (summed over its parallel workers). */
-export interface RecomputePhases {
-  list: number;
-  load: number;
-  derive: number;
-  write: number;
-  commit: number;
-}
-
-/** Residents derived between two yields of the event loop (about a millisecond of work). */
-const DERIVE_SLICE = 100;
-
-/**
- * Full recompute (`yifang chronic recompute`, the benchmark): every resident with chronic facts,
- * in key ranges of `chunk` residents (default 2000; 200 on PGlite), each range in its own short transaction.
- *
- * It must not slow the check-in list down, so on PostgreSQL it runs on its own small pool (a
- * check-in never waits for a connection the recompute holds), writes with COPY after deleting the
- * range (no per-row conflict handling), commits without waiting for the WAL flush (everything
- * here is derived and rebuilt by running it again), and yields the event loop every
- * DERIVE_SLICE residents so requests served by the same process keep flowing.
- */
-export async function recomputeAll(
-  db: Pick<Database, 'pool' | 'query' | 'copyFrom' | 'kind'>,
-  sets: ChronicRuleSet[],
-  today: string,
-  options: { chunk?: number; concurrency?: number; onProgress?: (done: number, total: number) => void; phases?: RecomputePhases } = {},
-): Promise<{ residents: number; chunks: number }> {
-  // PGlite is one session and runs in the server's thread: short transactions let a check-in in
-  // between. Benchmark, 100k residents, load ~10 on 2 cores: check-in p95 1.07 s with 2000 per
-  // range (12 s), 0.17 s with 200 (13 s), 0.12 s with 100 (21 s).
-  const chunk = options.chunk ?? (db.kind === 'pglite' ? 200 : 2000);
-  const phases = options.phases ?? { list: 0, load: 0, derive: 0, write: 0, commit: 0 };
-  // PostgreSQL recomputes two ranges at once (one computes in JS while the other is in the
-  // database); PGlite is one session.
-  const workers = db.kind === 'postgres' ? Math.max(1, options.concurrency ?? 2) : 1;
-  const extra = extraPool(db, workers);
-  const pool = extra.pool;
-  try {
-    let t = performance.now();
-    const ids = (
-      await pool.query<{ patient_id: string }>(
-        `SELECT patient_id FROM chronic_condition UNION SELECT patient_id FROM chronic_medication UNION SELECT patient_id FROM chronic_reading
-         UNION SELECT patient_id FROM chronic_encounter WHERE follow_up_mode IS NOT NULL UNION SELECT patient_id FROM chronic_registry ORDER BY 1`,
-      )
-    ).rows.map((r) => r.patient_id);
-    phases.list += performance.now() - t;
-    let chunks = 0;
-    let next = 0;
-    const yieldLoop = () => new Promise((r) => setImmediate(r));
-    const worker = async () => {
-      for (;;) {
-        const i = next;
-        next += chunk;
-        if (i >= ids.length) return;
-        // Ranges follow the database's ordering (ORDER BY above) and are open at both ends, so
-        // every derived row falls in exactly one of them.
-        const range: KeyRange = { from: i === 0 ? undefined : ids[i]!, to: i + chunk >= ids.length ? undefined : ids[i + chunk - 1]! };
-        const client = await pool.connect();
-        try {
-          await client.query('BEGIN');
-          if (db.kind === 'postgres') await client.query('SET LOCAL synchronous_commit = off');
-          t = performance.now();
-          const facts = await loadFacts(client, [], range, ids.slice(i, i + chunk));
-          let u = performance.now();
-          phases.load += u - t;
-          const rows: DerivedRows = { registry: [], evals: [], confirmations: [] };
-          const stamp = new Date().toISOString();
-          let k = 0;
-          for (const [id, f] of facts) {
-            deriveOne(rows, id, f, sets, today, stamp);
-            if (++k % DERIVE_SLICE === 0) {
-              phases.derive += performance.now() - u;
-              await yieldLoop();
-              u = performance.now();
-            }
-          }
-          t = performance.now();
-          phases.derive += t - u;
-          await writeDerived(client, rows, [], range, db.copyFrom);
-          u = performance.now();
-          phases.write += u - t;
-          await client.query('COMMIT');
-          phases.commit += performance.now() - u;
-        } catch (err) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          throw err;
-        } finally {
-          client.release();
-        }
-        chunks++;
-        options.onProgress?.(Math.min(next, ids.length), ids.length);
-        await yieldLoop();
-      }
-    };
-    await Promise.all(Array.from({ length: workers }, worker));
-    return { residents: ids.length, chunks };
-  } finally {
-    await extra.close();
-  }
-}
+// The full recompute lives in recompute.ts; its entry is kept here, beside the incremental refresh.
+export { recomputeAll, type RecomputePhases } from './recompute.js';
