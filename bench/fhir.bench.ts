@@ -175,6 +175,11 @@ const CEILING_BATCH = { postgres: 10_000, pglite: 5_000 } as const;
 async function copyCeiling(db: Database, batches: AsyncIterable<string[]> | Iterable<string[]>): Promise<number> {
   const table = `bench_ceiling_${process.pid}`;
   await db.query(`DROP TABLE IF EXISTS ${table}; CREATE TABLE ${table} (id text PRIMARY KEY, content json)`);
+  // Content compressed as history's is (LZ4 where the server has it).
+  const compression = await db.query<{ c: string | null }>(
+    `SELECT attcompression::text AS c FROM pg_attribute WHERE attrelid = 'resource_history'::regclass AND attname = 'content'`,
+  );
+  if (compression.rows[0]?.c === 'l') await db.query(`ALTER TABLE ${table} ALTER COLUMN content SET COMPRESSION lz4`);
   let rows = 0;
   let inflight: Promise<void> | undefined;
   try {
@@ -316,8 +321,28 @@ async function profiled<T>(dir: string | undefined, name: string, fn: () => Prom
   }
 }
 
+/**
+ * CPU ticks of this store's PostgreSQL backends by pid (intake and processor connections; the
+ * machine's other databases, which other work on this host uses, are left out). Empty on PGlite.
+ */
+async function backendTicks(server: BenchServer): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  if (server.kind !== 'postgres') return out;
+  const pids = await server.db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()');
+  for (const { pid } of pids.rows) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(pid, Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // Not on this host (or gone): not counted.
+    }
+  }
+  return out;
+}
+
 const settle = async (server: BenchServer) => {
-  while (!process.env.BENCH_NO_PROC && (await server.processors.lag()) > 0) await new Promise((r) => setTimeout(r, 50));
+  while ((await server.processors.lag()) > 0) await new Promise((r) => setTimeout(r, 50));
 };
 
 /**
@@ -338,6 +363,7 @@ async function runRest(
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let cpu0: CpuSnapshot | null = null;
+  let pg0 = new Map<number, number>();
   const history = async () => Number((await server.db.query<{ n: number }>('SELECT count(*)::int AS n FROM resource_history')).rows[0]!.n);
   const historyBefore = await history();
   const job: RestJob = { url: server.url, token: server.token, clients, resources, firstCopy, warm: 4 };
@@ -349,10 +375,13 @@ async function runRest(
         child.on('message', (m) => {
           if (m === 'ready') {
             // Warmed up: the processors catch up with the warm-up before the clock starts.
-            void settle(server).then(() => {
-              cpu0 = cpuSnapshot();
-              child.send('go');
-            }, reject);
+            void settle(server)
+              .then(async () => {
+                pg0 = await backendTicks(server);
+                cpu0 = cpuSnapshot();
+                child.send('go');
+              })
+              .catch(reject);
           } else resolve(m as RestResult);
         });
         child.once('error', reject);
@@ -362,6 +391,8 @@ async function runRest(
   );
   const answered = performance.now();
   const cpu = cpuPerUnit(cpu0, cpuSnapshot(), result.resources / 1000);
+  let pgTicks = 0;
+  for (const [pid, t] of await backendTicks(server)) pgTicks += t - (pg0.get(pid) ?? 0);
   const lagAtEnd = await server.processors.lag();
   await settle(server);
   const caughtUp = (performance.now() - answered) / 1000;
@@ -381,7 +412,8 @@ async function runRest(
     'Bundle p95 ms': Math.round(percentile(lat, 95)),
     'CPU ms/1k res main': cpu?.mainThread ?? '',
     'other threads': cpu?.otherThreads ?? '',
-    postgres: cpu?.postgres ?? '',
+    "this store's backends": server.kind === 'postgres' ? ((pgTicks * 10) / (result.resources / 1000)).toFixed(2) : '',
+    'all postgres': cpu?.postgres ?? '',
     machine: cpu?.machineBusy ?? '',
     'behind at end': lagAtEnd,
     'caught up after s': caughtUp.toFixed(2),
@@ -410,7 +442,6 @@ export async function runFhirBench(argv: string[] = []): Promise<void> {
       let server: BenchServer | undefined;
       try {
         server = await startBenchServer(kind);
-        if (process.env.BENCH_NO_PROC) await server.processors.stop();
         restRows.push({
           ...(await runRest(server, 'fresh store', 1, opts.restResources, 1000, opts.profileDir)),
           target: '≥ 1,500/s, caught up ≤ 2 s',
