@@ -4,17 +4,36 @@
  * Observation 8310-5: body temperature; Condition: diagnoses), in any order. Each batch loads
  * the affected surv_visit rows, applies the new facts, re-classifies, and moves signal_count by
  * the difference between the old and new contributions — so a late temperature or diagnosis
- * corrects the counts without any rescan. Lab positives (Observation with a POS/DET
- * interpretation) are counted once per result.
+ * corrects the counts without any rescan. Lab positives are counted once per result: a result
+ * whose code resolves to a lab-test code (Yifang's own, a LOINC code on the pathogen table, or a
+ * facility's local code through its ConceptMap — src/terminology) and whose value or
+ * interpretation says positive (阳性, 检出, POS, …; never 阴性/未检出). A laboratory result with
+ * a local code no map knows goes to the unmapped queue; when a ConceptMap version arrives in the
+ * change log, the lookup is reloaded and stored results carrying its newly mapped codes are
+ * counted (idempotent: surv_lab_positive is keyed by the result).
  */
 import type { Condition, Encounter, Observation, Patient } from '@medplum/fhirtypes';
 import type pg from 'pg';
 import type { ChangeRecord, Processor } from '../../platform/processors.js';
 import { classifyVisit, type SyndromeRules } from '../syndromes/classify.js';
+import {
+  createLabResolver,
+  isPositiveResult,
+  LAB_TEST_SYSTEM,
+  noteUnmapped,
+  observationsWithCode,
+  resultFacility,
+  settleQueue,
+  type Mapping,
+  type TerminologyIndex,
+  type UnmappedSighting,
+} from '../../terminology/index.js';
 import { ageGroup, applyCountDeltas, type CountDelta, type TouchListener } from './counts.js';
 
 const AREA_CODE_EXTENSION = 'https://yifang.health/fhir/StructureDefinition/area-code';
-const LAB_TEST_SYSTEM = 'https://yifang.health/fhir/CodeSystem/lab-test';
+const OBS_CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category';
+/** Stored results re-read per query when a mapping is applied. */
+const REDERIVE_PAGE = 500;
 
 interface VisitRow {
   encounter_id: string;
@@ -51,16 +70,74 @@ function contributions(v: VisitRow, sign: 1 | -1): CountDelta[] {
   return out;
 }
 
-function isPositive(o: Observation): boolean {
-  const codes = o.interpretation?.flatMap((i) => i.coding ?? []).map((c) => c.code) ?? [];
-  return codes.some((c) => c === 'POS' || c === 'DET' || c === 'A');
+const isLaboratory = (o: Observation): boolean =>
+  !!o.category?.some((c) => c.coding?.some((x) => x.system === OBS_CATEGORY && x.code === 'laboratory'));
+
+interface LabPositive {
+  o: Observation;
+  code: string;
+  facility: string;
+}
+
+/** Counts lab positives once per result (ON CONFLICT DO NOTHING by observation id). */
+async function countLabPositives(client: pg.PoolClient, labs: readonly LabPositive[], deltas: CountDelta[]): Promise<void> {
+  if (!labs.length) return;
+  const pids = [...new Set(labs.map((l) => ref(l.o.subject, 'Patient')).filter((x): x is string => !!x))];
+  const persons = new Map(
+    (
+      await client.query<{ patient_id: string; area_code: string | null; birth_date: string | null }>(
+        'SELECT patient_id, area_code, birth_date::text AS birth_date FROM surv_person WHERE patient_id = ANY($1::text[])',
+        [pids],
+      )
+    ).rows.map((r) => [r.patient_id, r]),
+  );
+  for (const { o, code, facility } of labs) {
+    const day = localDay(o.effectiveDateTime ?? o.issued);
+    if (!day || !o.id) continue;
+    const pid = ref(o.subject, 'Patient');
+    const person = pid ? persons.get(pid) : undefined;
+    const signal = `lab:${code}`;
+    const ins = await client.query(
+      `INSERT INTO surv_lab_positive (observation_id, signal, day, area_code, facility, age_group) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+      [o.id, signal, day, person?.area_code ?? '', facility, ageGroup(person?.birth_date, day)],
+    );
+    if (ins.rowCount) deltas.push({ signal, day, areaCode: person?.area_code ?? '', ageGroup: ageGroup(person?.birth_date, day), n: 1 });
+  }
+}
+
+/**
+ * After ConceptMap versions: the stored results carrying a code they now map to a lab-test code
+ * are counted (found by the code token index, page by page, so memory stays bounded).
+ */
+async function rederive(client: pg.PoolClient, index: TerminologyIndex, mappings: readonly Mapping[], deltas: CountDelta[]): Promise<void> {
+  const seen = new Set<string>();
+  for (const m of mappings) {
+    if (m.target === null || m.targetSystem !== LAB_TEST_SYSTEM) continue;
+    const k = `${m.system}|${m.code}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    for (let after = ''; ;) {
+      const page = await observationsWithCode(client, m.system, m.code, after, REDERIVE_PAGE);
+      const labs: LabPositive[] = [];
+      for (const o of page) {
+        const facility = resultFacility(o);
+        const r = index.resolveLab(o, facility);
+        if (r.status === 'mapped' && isPositiveResult(o)) labs.push({ o, code: r.code, facility });
+      }
+      await countLabPositives(client, labs, deltas);
+      if (page.length < REDERIVE_PAGE) break;
+      after = page[page.length - 1]!.id!;
+    }
+  }
 }
 
 export function createVisitProcessor(rules: SyndromeRules, touch?: TouchListener): Processor {
+  const resolver = createLabResolver();
   return {
     name: 'surveillance-visits',
-    types: ['Patient', 'Encounter', 'Observation', 'Condition'],
+    types: ['Patient', 'Encounter', 'Observation', 'Condition', 'ConceptMap'],
     async handle(changes: ChangeRecord[], client: pg.PoolClient) {
+      const index = await resolver.current(client, changes);
       // 1. People first (a visit in the same batch can then be placed).
       const people = changes.filter((c) => c.type === 'Patient' && c.resource && !c.deleted).map((c) => c.resource as Patient);
       if (people.length) {
@@ -77,7 +154,8 @@ export function createVisitProcessor(rules: SyndromeRules, touch?: TouchListener
       const encounters = new Map<string, Encounter>();
       const temps = new Map<string, number>();
       const codes = new Map<string, Set<string>>();
-      const labs: Observation[] = [];
+      const labs: LabPositive[] = [];
+      const unmapped: UnmappedSighting[] = [];
       for (const c of changes) {
         if (!c.resource || c.deleted) continue;
         if (c.type === 'Encounter') encounters.set(c.id, c.resource as Encounter);
@@ -88,7 +166,22 @@ export function createVisitProcessor(rules: SyndromeRules, touch?: TouchListener
             let t = o.valueQuantity.value;
             if (o.valueQuantity.code === '[degF]' || o.valueQuantity.unit === '°F') t = ((t - 32) * 5) / 9;
             temps.set(enc, Math.max(temps.get(enc) ?? -Infinity, t));
-          } else if (isPositive(o) && o.code?.coding?.some((x) => x.system === LAB_TEST_SYSTEM)) labs.push(o);
+          } else {
+            const facility = resultFacility(o);
+            const r = index.resolveLab(o, facility);
+            if (r.status === 'mapped') {
+              if (isPositiveResult(o)) labs.push({ o, code: r.code, facility });
+            } else if (r.status === 'unmapped' && isLaboratory(o))
+              for (const l of r.local)
+                unmapped.push({
+                  facility,
+                  system: l.system,
+                  code: l.code,
+                  display: l.display,
+                  observationId: c.id,
+                  first: c.versionId === 1,
+                });
+          }
         } else if (c.type === 'Condition') {
           const cond = c.resource as Condition;
           const enc = ref(cond.encounter, 'Encounter');
@@ -193,31 +286,14 @@ export function createVisitProcessor(rules: SyndromeRules, touch?: TouchListener
           ],
         );
       }
-      // 3. Lab positives, once per result.
-      if (labs.length) {
-        const pids = [...new Set(labs.map((o) => ref(o.subject, 'Patient')).filter((x): x is string => !!x))];
-        const persons = new Map(
-          (
-            await client.query<{ patient_id: string; area_code: string | null; birth_date: string | null }>(
-              'SELECT patient_id, area_code, birth_date::text AS birth_date FROM surv_person WHERE patient_id = ANY($1::text[])',
-              [pids],
-            )
-          ).rows.map((r) => [r.patient_id, r]),
-        );
-        for (const o of labs) {
-          const day = localDay(o.effectiveDateTime ?? o.issued);
-          if (!day || !o.id) continue;
-          const code = o.code!.coding!.find((x) => x.system === LAB_TEST_SYSTEM)!.code!;
-          const pid = ref(o.subject, 'Patient');
-          const person = pid ? persons.get(pid) : undefined;
-          const signal = `lab:${code}`;
-          const ins = await client.query(
-            `INSERT INTO surv_lab_positive (observation_id, signal, day, area_code, facility, age_group) VALUES ($1, $2, $3, $4, '', $5) ON CONFLICT DO NOTHING`,
-            [o.id, signal, day, person?.area_code ?? '', ageGroup(person?.birth_date, day)],
-          );
-          if (ins.rowCount)
-            deltas.push({ signal, day, areaCode: person?.area_code ?? '', ageGroup: ageGroup(person?.birth_date, day), n: 1 });
-        }
+      // 3. Lab positives, once per result; codes no map knows to the queue.
+      await countLabPositives(client, labs, deltas);
+      await noteUnmapped(client, unmapped);
+      // 4. Mappings written since the last batch: settle their queue rows, count stored results they now map.
+      const mapped = resolver.changedMappings(changes);
+      if (mapped.length) {
+        await settleQueue(client, mapped);
+        await rederive(client, index, mapped, deltas);
       }
       await applyCountDeltas(client, deltas, touch);
     },

@@ -1,0 +1,208 @@
+/** /api/terminology/…: the unmapped queue, suggestions, the target list, mapping one code, and ConceptMaps. */
+import type { ConceptMap } from '@medplum/fhirtypes';
+import type { ModuleContext } from '../platform/module.js';
+import { typed } from '../platform/openapi.js';
+import { facilityOfMap } from './concept-map.js';
+import {
+  ConceptMapBody,
+  ConceptMapList,
+  ConceptMapPageQuery,
+  ConceptMapParams,
+  FacilityQueueList,
+  LabTargetList,
+  MappingBody,
+  MappingResult,
+  SuggestionList,
+  SuggestQuery,
+  UnmappedList,
+  UnmappedQuery,
+  type ConceptMapSummary,
+} from './schemas.js';
+import { applyMapping, conceptMapOrThrow, storeConceptMap } from './service.js';
+import { listUnmapped, pageConceptMaps, queueByFacility } from './store.js';
+import { suggestTargets } from './suggest.js';
+import { LAB_TEST_SYSTEM, labTables } from './targets.js';
+
+const tags = ['terminology'];
+
+const summary = (cm: ConceptMap): ConceptMapSummary => ({
+  id: cm.id!,
+  version: cm.meta?.versionId ?? '',
+  lastUpdated: cm.meta?.lastUpdated ?? null,
+  title: cm.title ?? cm.name ?? null,
+  status: cm.status,
+  facility: facilityOfMap(cm),
+  sourceSystem: cm.group?.[0]?.source ?? '',
+  targetSystem: cm.group?.[0]?.target ?? '',
+  elements: (cm.group ?? []).reduce((n, g) => n + (g.element?.length ?? 0), 0),
+});
+
+export function registerTerminologyRoutes(ctx: ModuleContext): void {
+  const app = typed(ctx.app);
+  const deps = { db: ctx.db, repo: ctx.repo, audit: ctx.audit };
+
+  app.get(
+    '/api/terminology/unmapped',
+    {
+      schema: {
+        summary:
+          'Unmapped codes: local lab-test codes no ConceptMap knows yet, per facility and code system, with their text, how many results carried them, example Observation ids and (open ones) suggested targets; most frequent first, paged with the total',
+        tags,
+        querystring: UnmappedQuery,
+        response: { 200: UnmappedList },
+      },
+    },
+    async (req) => {
+      const user = await ctx.guard(req, 'surveillance:read');
+      const list = await listUnmapped(ctx.db.pool, req.query);
+      const tables = labTables();
+      for (const item of list.items) if (item.status === 'open') item.suggestions = suggestTargets(tables, item.display ?? item.code, 3);
+      void ctx.audit.record({
+        user,
+        action: 'E',
+        subtype: 'search',
+        entities: ['unmapped codes'],
+        outcome: 'success',
+        query: req.url,
+        sourceAddress: req.ip,
+      });
+      return list;
+    },
+  );
+
+  app.get(
+    '/api/terminology/facilities',
+    {
+      schema: {
+        summary: 'The unmapped queue per facility: open codes, results carrying them, codes ever queued; most open results first',
+        tags,
+        response: { 200: FacilityQueueList },
+      },
+    },
+    async (req) => {
+      await ctx.guard(req, 'surveillance:read');
+      const facilities = await queueByFacility(ctx.db.pool);
+      return { total: facilities.length, facilities };
+    },
+  );
+
+  app.get(
+    '/api/terminology/suggest',
+    {
+      schema: {
+        summary: 'Lab-test targets whose Chinese or English names best match a code text (e.g. 甲型流感病毒核酸 → FLUA)',
+        tags,
+        querystring: SuggestQuery,
+        response: { 200: SuggestionList },
+      },
+    },
+    async (req) => {
+      await ctx.guard(req, 'surveillance:read');
+      return { suggestions: suggestTargets(labTables(), req.query.text, req.query.limit) };
+    },
+  );
+
+  app.get(
+    '/api/terminology/targets',
+    {
+      schema: {
+        summary:
+          "The lab-test codes signals count (Yifang's CodeSystem lab-test), each with the LOINC codes that count as it without mapping",
+        tags,
+        response: { 200: LabTargetList },
+      },
+    },
+    async (req) => {
+      await ctx.guard(req, 'surveillance:read');
+      const t = labTables();
+      const loinc = new Map<string, string[]>();
+      for (const [l, code] of t.loinc) loinc.set(code, [...(loinc.get(code) ?? []), l]);
+      return {
+        system: LAB_TEST_SYSTEM,
+        total: t.targets.length,
+        targets: t.targets.map((x) => ({ code: x.code, zh: x.zh, en: x.en, loinc: loinc.get(x.code) ?? [] })),
+      };
+    },
+  );
+
+  app.put(
+    '/api/terminology/mappings',
+    {
+      schema: {
+        summary:
+          "Maps one local code of a facility to a lab-test code (or, target null, marks it reviewed and not needed): a new version of that facility's ConceptMap; stored results with the code are then counted as signals. 422 for an unknown target",
+        tags,
+        body: MappingBody,
+        response: { 200: MappingResult },
+      },
+    },
+    async (req) => {
+      const user = await ctx.guard(req, 'surveillance:write');
+      const result = await applyMapping(deps, user, req.body);
+      ctx.processors.poke();
+      return result;
+    },
+  );
+
+  app.get(
+    '/api/terminology/concept-maps',
+    {
+      schema: {
+        summary: 'The ConceptMaps (one per facility, code system and target), paged with the total',
+        tags,
+        querystring: ConceptMapPageQuery,
+        response: { 200: ConceptMapList },
+      },
+    },
+    async (req) => {
+      await ctx.guard(req, 'surveillance:read');
+      const { total, maps } = await pageConceptMaps(ctx.db.pool, req.query.limit, req.query.offset);
+      return { total, limit: req.query.limit, offset: req.query.offset, maps: maps.map(summary) };
+    },
+  );
+
+  app.get(
+    '/api/terminology/concept-maps/:id',
+    { schema: { summary: 'One ConceptMap as stored (FHIR R4)', tags, params: ConceptMapParams } },
+    async (req) => {
+      await ctx.guard(req, 'surveillance:read');
+      return conceptMapOrThrow(deps, req.params.id);
+    },
+  );
+
+  app.post(
+    '/api/terminology/concept-maps',
+    {
+      schema: {
+        summary:
+          'Stores a whole ConceptMap after the mapping rules: 422 naming the element when a source code is mapped twice, a target code is unknown or the target system is not supported',
+        tags,
+        body: ConceptMapBody,
+      },
+    },
+    async (req, reply) => {
+      const user = await ctx.guard(req, 'surveillance:write');
+      const r = await storeConceptMap(deps, user, req.body as unknown as ConceptMap);
+      ctx.processors.poke();
+      return reply.code(201).send(r.resource);
+    },
+  );
+
+  app.put(
+    '/api/terminology/concept-maps/:id',
+    {
+      schema: {
+        summary: 'Creates or updates a ConceptMap by id after the mapping rules (422 naming the element otherwise)',
+        tags,
+        params: ConceptMapParams,
+        body: ConceptMapBody,
+      },
+    },
+    async (req, reply) => {
+      const user = await ctx.guard(req, 'surveillance:write');
+      const r = await storeConceptMap(deps, user, req.body as unknown as ConceptMap, req.params.id);
+      ctx.processors.poke();
+      return reply.code(r.created ? 201 : 200).send(r.resource);
+    },
+  );
+}

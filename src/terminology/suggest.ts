@@ -1,0 +1,71 @@
+/**
+ * Suggestions for a local code from its text: the target list's Chinese names, aliases and English
+ * names scored by character-bigram overlap (Dice) with the text, after dropping words that say
+ * nothing about the pathogen (检测, 测定, 试验, test, assay); the kind of test — 核酸/RNA/PCR versus
+ * 抗原/Ag versus IgM — must agree when the text names one.
+ */
+import type { LabTables, LabTarget } from './targets.js';
+
+export interface Suggestion {
+  code: string;
+  zh: string;
+  en: string;
+  /** 0–1. */
+  score: number;
+}
+
+const NOISE = /检测|测定|检查|试验|定性|定量|项目|结果|\btest\b|\bassay\b|\bby\b|\bin\b|[\s()（）[\]【】,，.、:：/_-]+/gi;
+
+function normalise(s: string): string {
+  return s.toLowerCase().replace(NOISE, '');
+}
+
+function bigrams(s: string): string[] {
+  const chars = [...s];
+  if (chars.length < 2) return chars;
+  const out: string[] = [];
+  for (let i = 0; i < chars.length - 1; i++) out.push(chars[i]! + chars[i + 1]!);
+  return out;
+}
+
+function dice(a: string, b: string): number {
+  if (!a || !b) return 0;
+  if (a === b) return 1;
+  const x = bigrams(a);
+  const y = new Map<string, number>();
+  for (const g of bigrams(b)) y.set(g, (y.get(g) ?? 0) + 1);
+  let hits = 0;
+  for (const g of x) {
+    const n = y.get(g) ?? 0;
+    if (n > 0) {
+      hits++;
+      y.set(g, n - 1);
+    }
+  }
+  return (2 * hits) / (x.length + bigrams(b).length);
+}
+
+type Kind = 'nucleic' | 'antigen' | 'igm' | undefined;
+function kindOf(s: string): Kind {
+  if (/核酸|rna|dna|pcr|naa|nucleic/i.test(s)) return 'nucleic';
+  if (/抗原|\bag\b|antigen|ns1/i.test(s)) return 'antigen';
+  if (/igm/i.test(s)) return 'igm';
+  return undefined;
+}
+
+export function suggestTargets(tables: LabTables, text: string, limit = 5): Suggestion[] {
+  const q = normalise(text);
+  if (!q) return [];
+  const qKind = kindOf(text);
+  const scored = tables.targets.map((t: LabTarget) => {
+    const names = [t.zh, t.en, ...t.aliases];
+    let score = Math.max(...names.map((n) => dice(q, normalise(n))));
+    const tKind = kindOf(`${t.zh} ${t.en}`);
+    if (qKind && tKind && qKind !== tKind) score *= 0.6;
+    return { code: t.code, zh: t.zh, en: t.en, score: Math.round(score * 1000) / 1000 };
+  });
+  return scored
+    .filter((s) => s.score >= 0.3)
+    .sort((a, b) => b.score - a.score || a.code.localeCompare(b.code))
+    .slice(0, limit);
+}
