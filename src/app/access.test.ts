@@ -244,6 +244,96 @@ describeEachStore('access policy', (server) => {
     expect(unexpected).toEqual([]);
   });
 
+  it('answers the FHIR interaction × type × role × scope matrix as the policy says', async () => {
+    const policy = loadPolicy(accessPolicyFile());
+    const facts = {
+      pa: { patientIds: ['pa'], organizations: new Set(['org-a']), areas: ['330102001001'], breakGlass: false, complete: true },
+      pb: { patientIds: ['pb'], organizations: new Set(['org-b', 'org-h']), areas: ['330106002001'], breakGlass: false, complete: true },
+    };
+    const stored = async (type: string, id: string) => (await (await server().api(`/fhir/${type}/${id}`)).json()) as Resource;
+    const bundleIds = (b: Bundle) => (b.entry ?? []).map((e) => `${e.resource?.resourceType}/${e.resource?.id}`);
+    const unexpected: string[] = [];
+    let checked = 0;
+    for (const u of USERS)
+      for (const who of ['pa', 'pb'] as const)
+        for (const [type, id] of [
+          ['Patient', who],
+          ['Observation', `obs-${who}`],
+        ] as const) {
+          const read = decide(policy, { user: u, action: 'read', resourceType: type, resident: facts[who] }).allowed;
+          const write = decide(policy, { user: u, action: 'write', resourceType: type, resident: facts[who] }).allowed;
+          const key = `${type}/${id}`;
+          const expectStatus = async (what: string, res: Response, allowed: boolean) => {
+            const body = await res.text();
+            checked++;
+            const permissionOnly = res.status === 403 && /needs permission/.test(body);
+            if (allowed ? res.status >= 300 && !permissionOnly : res.status !== 403)
+              unexpected.push(`${u.username} ${what} ${key}: policy ${allowed ? 'allows' : 'denies'}, got ${res.status}`);
+          };
+          const expectListed = async (what: string, res: Response, allowed: boolean) => {
+            checked++;
+            const body = await res.text();
+            if (res.status === 403) {
+              if (allowed && !/needs permission/.test(body)) unexpected.push(`${u.username} ${what}: policy allows ${key}, got 403`);
+              return;
+            }
+            const listed = bundleIds(JSON.parse(body) as Bundle).includes(key);
+            if (listed !== allowed)
+              unexpected.push(`${u.username} ${what}: ${key} ${listed ? 'listed' : 'not listed'}, policy ${allowed ? 'allows' : 'denies'}`);
+          };
+          await expectStatus('read', await as(u.username, `/fhir/${key}`), read);
+          await expectStatus('vread', await as(u.username, `/fhir/${key}/_history/1`), read);
+          await expectListed('instance _history', await as(u.username, `/fhir/${key}/_history`), read);
+          await expectListed('search by _id', await as(u.username, `/fhir/${type}?_id=${id}`), read);
+          if (type === 'Observation')
+            await expectListed('search by subject', await as(u.username, `/fhir/Observation?subject=Patient/${who}`), read);
+          if (type === 'Patient') {
+            await expectStatus('$everything', await as(u.username, `/fhir/Patient/${who}/$everything`), read);
+            await expectListed('_revinclude', await as(u.username, `/fhir/Patient?_id=${who}&_revinclude=Observation:subject`), read);
+          }
+          // A batch's GET entry answers as the plain read would.
+          const batch = await as(u.username, '/fhir', {
+            method: 'POST',
+            body: JSON.stringify({ resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: key } }] }),
+          });
+          checked++;
+          if (batch.status === 200) {
+            const status = ((await batch.json()) as Bundle).entry?.[0]?.response?.status ?? '';
+            if (read !== status.startsWith('200'))
+              unexpected.push(`${u.username} batch GET ${key}: policy ${read ? 'allows' : 'denies'}, entry ${status}`);
+          } else if (read && !/needs permission/.test(await batch.text()))
+            unexpected.push(`${u.username} batch GET ${key}: got ${batch.status}`);
+          // Update with the stored content: allowed only by a write rule in scope.
+          await expectStatus(
+            'update',
+            await as(u.username, `/fhir/${key}`, { method: 'PUT', body: JSON.stringify(await stored(type, id)) }),
+            write,
+          );
+        }
+    // The audit trail: readable by the auditor only; written by nobody through the API.
+    await server().audit.flush();
+    for (const u of USERS) {
+      const search = await as(u.username, '/fhir/AuditEvent?_count=1');
+      checked++;
+      const auditor = u.roles.includes('auditor');
+      if (auditor ? search.status !== 200 : search.status !== 403) unexpected.push(`${u.username} AuditEvent search: got ${search.status}`);
+      const create = await as(u.username, '/fhir/AuditEvent', {
+        method: 'POST',
+        body: JSON.stringify({
+          resourceType: 'AuditEvent',
+          type: { code: 'rest' },
+          recorded: new Date().toISOString(),
+          agent: [],
+          source: { observer: {} },
+        }),
+      });
+      checked++;
+      if (create.status !== 403 && create.status !== 405) unexpected.push(`${u.username} AuditEvent create: got ${create.status}`);
+    }
+    expect(checked).toBeGreaterThan(200);
+    expect(unexpected).toEqual([]);
+  });
+
   it('audits every personal-data /api read', async () => {
     const access = loadPolicy(accessPolicyFile());
     const paths: string[] = [];

@@ -54,14 +54,18 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
 
   /** Applies the policy to a search's entries: withheld ones dropped and counted, the rest masked. */
   async function filterBundle(req: FastifyRequest, user: AuthUser, bundle: Bundle): Promise<Bundle> {
-    const entries = bundle.entry ?? [];
+    const all = bundle.entry ?? [];
+    // History's deletion entries carry no resource: only its id, which the entry keeps.
+    const entries = all.filter((e) => e.resource);
     if (!entries.length) return bundle;
-    const { kept, withheld } = await access.filter(
+    const { kept: found, withheld } = await access.filter(
       req,
       user,
       entries.map((e) => e.resource!),
     );
-    if (!withheld) return { ...bundle, entry: entries.map((e, i) => ({ ...e, resource: kept[i]! })) };
+    const byEntry = new Map(entries.map((e, i) => [e, found[i]]));
+    const kept = all.map((e) => (e.resource ? byEntry.get(e) : undefined));
+    if (!withheld) return { ...bundle, entry: all.map((e, i) => (e.resource ? { ...e, resource: kept[i]! } : e)) };
     const outcome: BundleEntry = {
       resource: {
         resourceType: 'OperationOutcome',
@@ -78,7 +82,7 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
     return {
       ...bundle,
       ...(bundle.total !== undefined ? { total: Math.max(0, bundle.total - withheld) } : {}),
-      entry: [...entries.flatMap((e, i) => (kept[i] ? [{ ...e, resource: kept[i]! }] : [])), outcome],
+      entry: [...all.flatMap((e, i) => (!e.resource ? [e] : kept[i] ? [{ ...e, resource: kept[i]! }] : [])), outcome],
     };
   }
 
@@ -266,7 +270,7 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
   app.get('/fhir/_history', async (req, reply) => {
     // History shows every version of every record: an auditor's tool.
     const user = await guard(req, 'audit:read');
-    const bundle = await repo.history(undefined, undefined, historyParams(req));
+    const bundle = await filterBundle(req, user, await repo.history(undefined, undefined, historyParams(req)));
     await auditRead(req, user, 'history-system', ['_history'], { patients: historyPatients(bundle) });
     return reply.type(FHIR_JSON).send(bundle);
   });
@@ -345,7 +349,7 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
 
   app.get<{ Params: { type: string } }>('/fhir/:type/_history', async (req, reply) => {
     const user = await guard(req, 'audit:read');
-    const bundle = await repo.history(req.params.type, undefined, historyParams(req));
+    const bundle = await filterBundle(req, user, await repo.history(req.params.type, undefined, historyParams(req)));
     await auditRead(req, user, 'history-type', [`${req.params.type}/_history`], { patients: historyPatients(bundle) });
     return reply.type(FHIR_JSON).send(bundle);
   });
@@ -404,7 +408,7 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
 
   app.get<{ Params: { type: string; id: string } }>('/fhir/:type/:id/_history', async (req, reply) => {
     const user = await guard(req, 'audit:read');
-    const bundle = await repo.history(req.params.type, req.params.id, historyParams(req));
+    const bundle = await filterBundle(req, user, await repo.history(req.params.type, req.params.id, historyParams(req)));
     await auditRead(req, user, 'history-instance', [`${req.params.type}/${req.params.id}`], { patients: historyPatients(bundle) });
     return reply.type(FHIR_JSON).send(bundle);
   });
