@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { renderPage, stubApi } from '../shared/test-support.js';
+import { enTerminology } from './en-terminology.js';
+import { TerminologyPage } from './terminology.component.js';
+import type { UnmappedCode } from './terminology.resource.js';
+
+const code = (n: number, over: Partial<UnmappedCode> = {}): UnmappedCode => ({
+  facility: 'RMYY-LIS',
+  system: '',
+  code: `LIS${String(n).padStart(4, '0')}`,
+  display: n === 1 ? '甲型流感病毒核酸' : `项目${n}`,
+  records: 100 - n,
+  examples: [`obs-${n}-a`, `obs-${n}-b`],
+  firstSeen: '2026-03-01T01:00:00Z',
+  lastSeen: '2026-03-02T01:00:00Z',
+  status: 'open',
+  target: null,
+  suggestions: n === 1 ? [{ code: 'FLUA', zh: '甲型流感病毒核酸', en: 'Influenza A virus RNA', score: 1 }] : [],
+  ...over,
+});
+
+const page = (offset: number) => ({
+  total: 45,
+  limit: 20,
+  offset,
+  items: Array.from({ length: offset === 40 ? 5 : 20 }, (_, i) => code(offset + i + 1)),
+});
+
+const routes = (extra: Record<string, unknown> = {}) => ({
+  '/api/terminology/unmapped': (c: { path: string }) => page(Number(new URL(c.path, 'http://x').searchParams.get('offset'))),
+  '/api/terminology/facilities': { total: 1, facilities: [{ facility: 'RMYY-LIS', openCodes: 45, openRecords: 2000, codes: 45 }] },
+  '/api/terminology/targets': {
+    system: 'https://yifang.health/fhir/CodeSystem/lab-test',
+    total: 2,
+    targets: [
+      { code: 'FLUA', zh: '甲型流感病毒核酸', en: 'Influenza A virus RNA', loinc: ['92142-9'] },
+      { code: 'FLUB', zh: '乙型流感病毒核酸', en: 'Influenza B virus RNA', loinc: ['92141-1'] },
+    ],
+  },
+  ...extra,
+});
+
+describe('TerminologyPage (术语映射)', () => {
+  it('lists unmapped codes with text, counts, examples and suggestions, paged on the server with the total', async () => {
+    const api = stubApi(routes());
+    renderPage(<TerminologyPage />);
+    expect(await screen.findByText('甲型流感病毒核酸', { selector: 'strong' })).toBeTruthy();
+    expect(api.calls.find((c) => c.path.startsWith('/api/terminology/unmapped'))!.path).toBe(
+      '/api/terminology/unmapped?status=open&limit=20&offset=0',
+    );
+    const first = screen.getAllByRole('row')[1]!;
+    expect(first.textContent).toContain('本地编码 LIS0001');
+    expect(first.textContent).toContain('本地（未注明编码系统）');
+    expect(first.textContent).toContain('99');
+    expect(first.textContent).toContain('obs-1-a');
+    expect(within(first).getByText('待映射')).toBeTruthy();
+    expect(screen.getByText('共 45 条')).toBeTruthy();
+
+    fireEvent.click(screen.getByTitle('3'));
+    expect(await screen.findByText('项目41')).toBeTruthy();
+    expect(api.calls.at(-1)!.path).toBe('/api/terminology/unmapped?status=open&limit=20&offset=40');
+    expect(api.unmatched).toEqual([]);
+  });
+
+  it('maps a code to the suggested test and reloads the queue', async () => {
+    const api = stubApi(
+      routes({
+        'PUT /api/terminology/mappings': { conceptMap: 'ConceptMap/tm-1', version: '1', settled: 1 },
+      }),
+    );
+    renderPage(<TerminologyPage />);
+    await screen.findByText('甲型流感病毒核酸', { selector: 'strong' });
+    const first = screen.getAllByRole('row')[1]!;
+    fireEvent.click(within(first).getByRole('button', { name: '映射' }));
+    expect(await screen.findByText('映射本地编码 LIS0001')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: '保存映射' }));
+    await waitFor(() => expect(api.callsTo('PUT /api/terminology/mappings')).toHaveLength(1));
+    expect(api.callsTo('PUT /api/terminology/mappings')[0]!.body).toEqual({
+      facility: 'RMYY-LIS',
+      system: '',
+      code: 'LIS0001',
+      display: '甲型流感病毒核酸',
+      target: 'FLUA',
+    });
+    await waitFor(() => expect(document.body.textContent).toContain('映射已保存：该编码的已存结果将计入监测'), { timeout: 3000 });
+    await waitFor(() => expect(api.calls.filter((c) => c.path.startsWith('/api/terminology/unmapped')).length).toBeGreaterThanOrEqual(2));
+  });
+
+  it('has an English text for every key it uses', () => {
+    const src = readFileSync('web/src/terminology/terminology.component.tsx', 'utf8');
+    const keys = [...src.matchAll(/t\('(tm\.[\w.]+)'/g)].map((m) => m[1]!);
+    expect(keys.length).toBeGreaterThan(20);
+    for (const k of keys) expect(enTerminology[k], k).toBeTruthy();
+  });
+});
