@@ -10,9 +10,8 @@
  * With neither (demo, tests) a key is generated on first start as
  * <data directory>/exports/export-pseudonym.key and the log says so.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
+import { keyId, loadSecretKey } from '../platform/secret-keys.js';
 
 export interface ExportKeyConfig {
   key?: string;
@@ -35,33 +34,6 @@ export interface ExportKey {
   generated: boolean;
 }
 
-const BASE64 = /^[A-Za-z0-9+/=_-]+$/;
-
-function decode(text: string, where: string): Buffer {
-  const trimmed = text.trim();
-  const bytes = BASE64.test(trimmed) ? Buffer.from(trimmed, 'base64') : Buffer.alloc(0);
-  if (bytes.length >= 32) return bytes;
-  throw new Error(
-    `${where}: the export pseudonym key must be base64 of at least 32 bytes (got ${bytes.length}); make one with: openssl rand -base64 32`,
-  );
-}
-
-/** Creates the file with this content unless it exists (two processes may start at once). */
-function createOnce(file: string, content: string): boolean {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  fs.writeFileSync(tmp, content, { mode: 0o600 });
-  try {
-    fs.linkSync(tmp, file);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    return false;
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
-}
-
 /** Where the key goes when none is configured: the PGlite data directory, else YIFANG_DATA_DIR or ./data. */
 export function defaultExportKeyDir(dbDataDir: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   return path.join(path.resolve(dbDataDir || env.YIFANG_DATA_DIR || './data'), 'exports');
@@ -69,22 +41,12 @@ export function defaultExportKeyDir(dbDataDir: string | undefined, env: NodeJS.P
 
 /** Loads the configured key, or the one under `keyDir`, making it there on first use. */
 export function loadExportKey(keyDir: string, config: ExportKeyConfig = exportKeyConfig()): ExportKey {
-  let key: Buffer;
-  let source: string;
-  let generated = false;
-  if (config.key) {
-    key = decode(config.key, 'YIFANG_EXPORT_KEY');
-    source = 'YIFANG_EXPORT_KEY';
-  } else if (config.keyFile) {
-    const raw = fs.readFileSync(config.keyFile);
-    key = /^[\sA-Za-z0-9+/=_-]+$/.test(raw.toString('latin1')) ? decode(raw.toString('latin1'), config.keyFile) : raw;
-    if (key.length < 32) throw new Error(`${config.keyFile}: the export pseudonym key must be at least 32 bytes`);
-    source = config.keyFile;
-  } else {
-    const file = path.join(keyDir, 'export-pseudonym.key');
-    if (!fs.existsSync(file)) generated = createOnce(file, randomBytes(32).toString('base64') + '\n');
-    key = decode(fs.readFileSync(file, 'latin1'), file);
-    source = file;
-  }
-  return { key, keyId: createHash('sha256').update(key).digest('hex').slice(0, 16), source, generated };
+  const { key, source, generated } = loadSecretKey({
+    value: config.key,
+    valueName: 'YIFANG_EXPORT_KEY',
+    file: config.keyFile,
+    generatedFile: path.join(keyDir, 'export-pseudonym.key'),
+    what: 'the export pseudonym key',
+  });
+  return { key, keyId: keyId(key), source, generated };
 }

@@ -11,9 +11,10 @@
  * Without a configured key (demo, tests) both are generated on first start under
  * <data directory>/audit/ and the log says so.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { createOnce, keyId, loadSecretKey } from '../platform/secret-keys.js';
 
 export interface AuditKeyConfig {
   key?: string;
@@ -45,57 +46,21 @@ export interface AuditKeys {
   generated: boolean;
 }
 
-const keyId = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex').slice(0, 16);
-
-function decodeHmacKey(text: string, where: string): Buffer {
-  const trimmed = text.trim();
-  const b = /^[A-Za-z0-9+/=_-]+$/.test(trimmed) ? Buffer.from(trimmed, 'base64') : Buffer.alloc(0);
-  if (b.length >= 32) return b;
-  throw new Error(`${where}: the audit key must be base64 of at least 32 bytes (got ${b.length}); make one with: openssl rand -base64 32`);
-}
-
-/** Writes a file only if it does not exist yet (another process may be writing the same one). */
-function createOnce(file: string, content: string): boolean {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  fs.writeFileSync(tmp, content, { mode: 0o600 });
-  try {
-    fs.linkSync(tmp, file);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    return false;
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
-}
-
 /**
  * Loads the keys from the configuration, or (none configured) from `<dataDir>/audit/`, creating
  * them there on first use.
  */
 export function loadAuditKeys(dataDir: string, config: AuditKeyConfig = auditKeyConfig()): AuditKeys {
-  let generated = false;
-  let hmacKey: Buffer;
-  let source: string;
-  let keyDir: string;
-  if (config.key) {
-    hmacKey = decodeHmacKey(config.key, 'YIFANG_AUDIT_KEY');
-    source = 'YIFANG_AUDIT_KEY';
-    keyDir = path.join(dataDir, 'audit');
-  } else if (config.keyFile) {
-    const raw = fs.readFileSync(config.keyFile);
-    hmacKey = /^[\sA-Za-z0-9+/=_-]+$/.test(raw.toString('latin1')) ? decodeHmacKey(raw.toString('latin1'), config.keyFile) : raw;
-    if (hmacKey.length < 32) throw new Error(`${config.keyFile}: the audit key must be at least 32 bytes`);
-    source = config.keyFile;
-    keyDir = path.dirname(path.resolve(config.keyFile));
-  } else {
-    keyDir = path.join(dataDir, 'audit');
-    const file = path.join(keyDir, 'audit-hmac.key');
-    if (!fs.existsSync(file)) generated = createOnce(file, randomBytes(32).toString('base64') + '\n') || generated;
-    hmacKey = decodeHmacKey(fs.readFileSync(file, 'latin1'), file);
-    source = file;
-  }
+  const keyDir = config.key || !config.keyFile ? path.join(dataDir, 'audit') : path.dirname(path.resolve(config.keyFile));
+  const loaded = loadSecretKey({
+    value: config.key,
+    valueName: 'YIFANG_AUDIT_KEY',
+    file: config.keyFile,
+    generatedFile: path.join(keyDir, 'audit-hmac.key'),
+    what: 'the audit key',
+  });
+  const { key: hmacKey, source } = loaded;
+  let generated = loaded.generated;
   const signingFile = config.signingKeyFile ?? path.join(keyDir, 'audit-signing.pem');
   if (!fs.existsSync(signingFile)) {
     if (config.signingKeyFile) throw new Error(`YIFANG_AUDIT_SIGNING_KEY_FILE ${signingFile} does not exist`);

@@ -100,6 +100,14 @@ export const VARIABLES = [
   },
   { name: 'YIFANG_AUDIT_KEY_FILE', shown: '—', meaning: 'or a file holding that key', schema: z.string().min(1).optional() },
   {
+    name: 'YIFANG_EXPORT_KEY',
+    shown: '—',
+    meaning:
+      "the de-identified exports' pseudonym key, base64 (≥ 32 bytes); keep it outside the database and keep it (a new key gives every resident new pseudonyms). Unset: a key file under the data directory is made on first start",
+    schema: z.string().min(44).optional(),
+  },
+  { name: 'YIFANG_EXPORT_KEY_FILE', shown: '—', meaning: 'or a file holding that key', schema: z.string().min(1).optional() },
+  {
     name: 'YIFANG_AUDIT_SIGNING_KEY_FILE',
     shown: '`audit-signing.pem` beside the key file',
     meaning: 'Ed25519 private key (PKCS#8 PEM) that signs audit checkpoints',
