@@ -4,12 +4,13 @@
  * and complete items there.
  */
 import { useState } from 'react';
-import { Alert, App, Button, Card, Empty, Input, List, Space, Tag } from 'antd';
+import { Alert, App, Button, Card, Empty, List, Space, Tag } from 'antd';
 import { t } from '../i18n/i18n.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import { checkIn, getDueServices, issueEducation, type DueItem } from '../chronic/chronic.resource.js';
 import { FollowUpDrawer } from '../chronic/follow-up.component.js';
 import { diseaseLabel } from '../chronic/labels.js';
+import { ResidentPicker } from '../residents/resident-picker.component.js';
 
 const KIND_COLOR: Record<string, string> = {
   'follow-up': 'red',
@@ -71,11 +72,11 @@ export function CheckInPage({ patientId }: { patientId?: string }) {
         crumbs={[{ title: t('nav.chronic', '慢病与家庭医生') }, { title: t('care.checkin', '到诊服务') }]}
       />
       <Space style={{ marginBottom: 16 }}>
-        <Input
+        <ResidentPicker
           placeholder={t('care.patientId', '居民编号（Patient 或 Person）')}
           value={id}
-          onChange={(e) => setId(e.target.value)}
-          style={{ width: 280 }}
+          onChange={setId}
+          style={{ width: 360 }}
         />
         <Button type="primary" disabled={!id} onClick={() => void load(id, true)}>
           {t('care.register', '登记到诊')}

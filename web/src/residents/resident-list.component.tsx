@@ -1,15 +1,12 @@
-/** 居民档案: search residents by name or ID number and open a record. */
+/** 居民档案: find residents by name, pinyin initials, ID number or phone and open their merged record. */
 import { useEffect, useState } from 'react';
-import { Alert, Button, Card, Empty, Input, Space, Table, Typography, type TableColumnsType } from 'antd';
+import { Alert, Button, Card, Empty, Input, Space, Table, Tag, Typography, type TableColumnsType } from 'antd';
 import { LeftOutlined, RightOutlined, ManOutlined, WomanOutlined } from '@ant-design/icons';
-import type { Patient } from '@medplum/fhirtypes';
-import { looksLikeIdNumber } from '../api/patient.resource.js';
 import { t } from '../i18n/i18n.js';
 import { formatAge, formatDate, genderLabel, maskIdNumber } from '../shared/format.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import { href, navigate } from '../shell/router.js';
-import { residentAddress, residentIdNumber, residentName, residentPhone } from './resident.model.js';
-import { useResidentSearch } from './useResidentSearch.js';
+import { useResidentSearch, type ResidentRow } from './useResidentSearch.js';
 
 function GenderCell({ gender }: { gender?: string }) {
   const label = genderLabel(gender);
@@ -37,13 +34,13 @@ export function ResidentListPage({ query }: { query: string }) {
   const submit = (value: string) => navigate('/residents', { q: value.trim() || undefined });
   const dash = <Typography.Text type="secondary">—</Typography.Text>;
 
-  const columns: TableColumnsType<Patient> = [
+  const columns: TableColumnsType<ResidentRow> = [
     {
       title: t('residents.col.name', '姓名'),
       key: 'name',
-      render: (_, patient) => (
-        <a href={href(`/residents/${patient.id}`)} data-testid="resident-link">
-          {residentName(patient)}
+      render: (_, row) => (
+        <a href={href(`/residents/${row.recordId}`)} data-testid="resident-link">
+          {row.name}
         </a>
       ),
     },
@@ -51,19 +48,19 @@ export function ResidentListPage({ query }: { query: string }) {
       title: t('residents.col.gender', '性别'),
       key: 'gender',
       width: 90,
-      render: (_, patient) => <GenderCell gender={patient.gender} />,
+      render: (_, row) => <GenderCell gender={row.gender} />,
     },
     {
       title: t('residents.col.birth', '出生日期/年龄'),
       key: 'birth',
       width: 170,
-      render: (_, patient) =>
-        patient.birthDate ? (
+      render: (_, row) =>
+        row.birthDate ? (
           <span>
-            {formatDate(patient.birthDate)}
+            {formatDate(row.birthDate)}
             <Typography.Text type="secondary">
               {t('record.ageParen', '（{age}）', {
-                age: patient.deceasedBoolean || patient.deceasedDateTime ? t('record.deceased', '已故') : formatAge(patient.birthDate),
+                age: row.deceased ? t('record.deceased', '已故') : formatAge(row.birthDate),
               })}
             </Typography.Text>
           </span>
@@ -75,29 +72,49 @@ export function ResidentListPage({ query }: { query: string }) {
       title: t('residents.col.idNumber', '公民身份号码'),
       key: 'idNumber',
       width: 200,
-      render: (_, patient) => {
-        const value = residentIdNumber(patient);
-        return value ? <span className="yf-mono">{maskIdNumber(value)}</span> : dash;
-      },
+      render: (_, row) => (row.idNumber ? <span className="yf-mono">{maskIdNumber(row.idNumber)}</span> : dash),
     },
     {
       title: t('residents.col.address', '现住址'),
       key: 'address',
       ellipsis: true,
-      render: (_, patient) => residentAddress(patient) || dash,
+      render: (_, row) => row.address || dash,
     },
     {
       title: t('residents.col.phone', '电话'),
       key: 'phone',
       width: 150,
-      render: (_, patient) => residentPhone(patient) || dash,
+      render: (_, row) => row.phone || dash,
+    },
+    {
+      title: t('residents.col.facilities', '建档机构'),
+      key: 'facilities',
+      render: (_, row) =>
+        row.facilities.length ? (
+          <Space size={[4, 4]} wrap>
+            {row.facilities.map((f) => (
+              <Tag key={f}>{f}</Tag>
+            ))}
+          </Space>
+        ) : (
+          dash
+        ),
     },
   ];
 
   const totalText =
     search.total !== undefined
-      ? t('residents.total', '共 {n} 人', { n: search.total })
-      : t('residents.shown', '本页 {n} 人', { n: search.residents.length });
+      ? search.capped
+        ? t('residents.totalCapped', '超过 {n} 人，请输入更多内容', { n: search.total })
+        : t('residents.total', '共 {n} 人', { n: search.total })
+      : t('residents.shown', '本页 {n} 人', { n: search.rows.length });
+  const kindText: Record<string, string> = {
+    name: t('residents.searchingName', '按姓名查询：{q}', { q: query }),
+    pinyin: t('residents.searchingPinyin', '按拼音（首字母）查询：{q}', { q: query }),
+    idNumber: t('residents.searchingId', '按公民身份号码查询：{q}', { q: query }),
+    phone: t('residents.searchingPhone', '按电话号码查询：{q}', { q: query }),
+    digits: t('residents.searchingDigits', '按身份证号或电话号码（开头或末尾数字）查询：{q}', { q: query }),
+  };
 
   return (
     <div data-testid="resident-list">
@@ -112,18 +129,23 @@ export function ResidentListPage({ query }: { query: string }) {
             allowClear
             enterButton={t('residents.search', '查询')}
             size="large"
-            placeholder={t('residents.searchPlaceholder', '输入姓名或公民身份号码')}
+            placeholder={t('residents.findPlaceholder', '输入姓名、拼音首字母、身份证号或电话')}
             value={text}
             onChange={(e) => setText(e.target.value)}
             onSearch={submit}
             style={{ maxWidth: 560 }}
           />
-          {query && (
-            <Typography.Text type="secondary">
-              {looksLikeIdNumber(query)
-                ? t('residents.searchingId', '按公民身份号码查询：{q}', { q: query })
-                : t('residents.searchingName', '按姓名查询：{q}', { q: query })}
+          {query && search.kind && (
+            <Typography.Text type="secondary" data-testid="search-kind">
+              {kindText[search.kind]}
             </Typography.Text>
+          )}
+          {search.withheld > 0 && (
+            <Alert
+              type="info"
+              showIcon
+              message={t('residents.withheld', '本页另有 {n} 人超出您的授权范围，未显示', { n: search.withheld })}
+            />
           )}
           {search.error && (
             <Alert
@@ -134,16 +156,16 @@ export function ResidentListPage({ query }: { query: string }) {
               action={<Button onClick={search.reload}>{t('common.retry', '重试')}</Button>}
             />
           )}
-          <Table<Patient>
+          <Table<ResidentRow>
             data-testid="resident-table"
-            rowKey={(patient) => patient.id ?? residentName(patient)}
+            rowKey="key"
             columns={columns}
-            dataSource={search.residents}
+            dataSource={search.rows}
             loading={search.loading}
             pagination={false}
             size="middle"
-            onRow={(patient) => ({
-              onDoubleClick: () => patient.id && navigate(`/residents/${patient.id}`),
+            onRow={(row) => ({
+              onDoubleClick: () => row.recordId && navigate(`/residents/${row.recordId}`),
             })}
             locale={{
               emptyText: (

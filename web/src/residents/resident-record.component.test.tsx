@@ -5,7 +5,10 @@ import { breakGlassPatientOf } from '../api/http.js';
 import { breakGlassUntil, rememberBreakGlass, setSession, type SessionUser } from '../api/session.js';
 import { renderPage, stubApi } from '../shared/test-support.js';
 import type { BreakGlassGrantDto } from '../../../src/app/access-routes.js';
+import type { MergedRecord } from '../../../src/identity/search-schemas.js';
 import { clockTime } from './break-glass.component.js';
+import { ResidentListPage } from './resident-list.component.js';
+import { ResidentPicker } from './resident-picker.component.js';
 import { ResidentRecordPage } from './resident-record.component.js';
 
 const doctor: SessionUser = { username: 'dr.li', displayName: '李医生', roles: ['family-doctor'], organization: 'org-a' };
@@ -40,6 +43,41 @@ const everything: Bundle = {
       },
     },
   ],
+};
+
+/** The merged record the server answers for p-b alone (one facility). */
+const mergedOne: MergedRecord = {
+  requestedId: 'p-b',
+  personId: null,
+  person: null,
+  patients: [
+    {
+      patientId: 'p-b',
+      facilityId: 'org-b',
+      facilityName: '乙社区卫生服务中心',
+      assurance: null,
+      lastUpdated: '2025-01-01T00:00:00Z',
+      name: '孙丽',
+      gender: 'female',
+      birthDate: '1969-05-15',
+      idNumber: null,
+      phone: null,
+      address: null,
+      masked: false,
+    },
+  ],
+  withheldPatients: 0,
+  demographics: [
+    { field: 'name', value: '孙丽', conflict: false, values: [{ source: 'p-b', value: '孙丽' }] },
+    { field: 'gender', value: 'female', conflict: false, values: [{ source: 'p-b', value: 'female' }] },
+    { field: 'birthDate', value: '1969-05-15', conflict: false, values: [{ source: 'p-b', value: '1969-05-15' }] },
+    { field: 'idNumber', value: null, conflict: false, values: [{ source: 'p-b', value: null }] },
+    { field: 'phone', value: null, conflict: false, values: [{ source: 'p-b', value: null }] },
+    { field: 'address', value: null, conflict: false, values: [{ source: 'p-b', value: null }] },
+  ],
+  conflicts: 0,
+  facilities: [{ id: 'org-b', name: '乙社区卫生服务中心', patients: 1 }],
+  timeline: { items: [], total: 0, offset: 0, limit: 20, withheld: 0, nextBefore: null },
 };
 
 const policy = {
@@ -83,8 +121,8 @@ function stubRecordServer(options: { grants?: BreakGlassGrantDto[]; policyRoles?
   let opened: BreakGlassGrantDto | undefined;
   const stated = () => purposes().at(-1)?.[1] === 'BTG';
   const api = stubApi({
+    '/api/residents/p-b/record': () => ((opened || options.grants?.length) && stated() ? mergedOne : refusal),
     '/fhir/Patient/p-b/$everything': () => ((opened || options.grants?.length) && stated() ? everything : refusal),
-    '/api/identity/patients/p-b/person': () => ((opened || options.grants?.length) && stated() ? { status: 404, body: {} } : refusal),
     '/api/break-glass': { total: options.grants?.length ?? 0, rows: options.grants ?? [] },
     '/api/access/policy': options.policyRoles
       ? { ...policy, rules: [{ id: 'break-glass', effect: 'allow', roles: options.policyRoles, scope: 'break-glass' }] }
@@ -146,12 +184,22 @@ describe('ResidentRecordPage: a resident outside the user’s scope', () => {
     expect(banner.textContent).toContain(`紧急访问中，至 ${clockTime(until)} 结束`);
     expect(screen.queryByTestId('out-of-scope')).toBeNull();
 
-    const sent = purposes();
-    const reads = sent.filter(([call]) => call.startsWith('GET /fhir/Patient/p-b/$everything'));
-    expect(reads.map(([, p]) => p)).toEqual([undefined, 'BTG']);
-    expect(sent.filter(([call]) => call.startsWith('GET /api/identity/patients/p-b/person')).map(([, p]) => p)).toEqual(['BTG']);
+    const reads = purposes().filter(([call]) => call.startsWith('GET /api/residents/p-b/record'));
+    expect(reads[0]![1]).toBeUndefined();
+    expect(reads.slice(1).map(([, p]) => p)).toEqual(reads.slice(1).map(() => 'BTG'));
+    expect(reads.length).toBeGreaterThan(1);
+    await waitFor(() => expect(purposes().filter(([call]) => call.startsWith('GET /fhir/Patient/p-b/$everything')).length).toBe(1));
+    expect(
+      purposes()
+        .filter(([call]) => call.startsWith('GET /fhir/Patient/p-b/$everything'))
+        .map(([, p]) => p),
+    ).toEqual(['BTG']);
     // Only this resident's requests state the purpose.
-    expect(sent.filter(([call]) => /\/api\/(break-glass|access)/.test(call)).every(([, p]) => p === undefined)).toBe(true);
+    expect(
+      purposes()
+        .filter(([call]) => /\/api\/(break-glass|access)/.test(call))
+        .every(([, p]) => p === undefined),
+    ).toBe(true);
     expect(api.unmatched).toEqual([]);
   });
 
@@ -162,11 +210,11 @@ describe('ResidentRecordPage: a resident outside the user’s scope', () => {
     expect((await screen.findByTestId('resident-name')).textContent).toBe('孙丽');
     expect(screen.getByTestId('break-glass-banner').textContent).toContain('紧急访问中');
     expect(api.callsTo('POST /api/break-glass')).toHaveLength(0);
-    expect(
-      purposes()
-        .filter(([call]) => call.includes('$everything'))
-        .map(([, p]) => p),
-    ).toEqual([undefined, 'BTG']);
+    const reads = purposes()
+      .filter(([call]) => call.startsWith('GET /api/residents/p-b/record'))
+      .map(([, p]) => p);
+    expect(reads[0]).toBeUndefined();
+    expect(reads[1]).toBe('BTG');
   });
 
   it('offers no emergency access to a role the policy gives none', async () => {
@@ -176,6 +224,207 @@ describe('ResidentRecordPage: a resident outside the user’s scope', () => {
     const refused = await screen.findByTestId('out-of-scope');
     expect(refused.textContent).toContain('您的角色没有紧急访问权限');
     expect(screen.queryByTestId('break-glass-open')).toBeNull();
+  });
+});
+
+const both: MergedRecord = {
+  ...mergedOne,
+  requestedId: 'p-a',
+  personId: 'person-1',
+  patients: [
+    {
+      ...mergedOne.patients[0]!,
+      patientId: 'p-a',
+      facilityId: 'org-a',
+      facilityName: '甲社区卫生服务中心',
+      phone: '13800001111',
+      assurance: 'level4',
+    },
+    {
+      ...mergedOne.patients[0]!,
+      patientId: 'p-h',
+      facilityId: 'org-h',
+      facilityName: '市第一人民医院',
+      phone: '13900002222',
+      assurance: 'level4',
+    },
+  ],
+  withheldPatients: 1,
+  demographics: mergedOne.demographics.map((d) =>
+    d.field === 'phone'
+      ? {
+          field: 'phone',
+          value: '13800001111',
+          conflict: true,
+          values: [
+            { source: 'p-a', value: '13800001111' },
+            { source: 'p-h', value: '13900002222' },
+          ],
+        }
+      : { ...d, values: [d.values[0]!, { ...d.values[0]!, source: 'p-h' }] },
+  ),
+  conflicts: 1,
+  facilities: [
+    { id: 'org-a', name: '甲社区卫生服务中心', patients: 1 },
+    { id: 'org-h', name: '市第一人民医院', patients: 1 },
+  ],
+  timeline: {
+    items: [
+      {
+        key: 'Observation/lab-h',
+        kind: 'lab',
+        resourceType: 'Observation',
+        id: 'lab-h',
+        date: '2025-03-02T09:00:00+08:00',
+        title: '空腹血糖',
+        detail: '7.4 mmol/L',
+        status: 'final',
+        facilityId: 'org-h',
+        facilityName: '市第一人民医院',
+        sourcePatient: 'p-h',
+        resource: { resourceType: 'Observation', id: 'lab-h', status: 'final', code: { text: '空腹血糖' } },
+      },
+      {
+        key: 'Encounter/enc-a',
+        kind: 'encounter',
+        resourceType: 'Encounter',
+        id: 'enc-a',
+        date: '2025-02-01T09:00:00+08:00',
+        title: '慢病随访',
+        detail: null,
+        status: 'finished',
+        facilityId: 'org-a',
+        facilityName: '甲社区卫生服务中心',
+        sourcePatient: 'p-a',
+        resource: { resourceType: 'Encounter', id: 'enc-a', status: 'finished' },
+      },
+    ],
+    total: 42,
+    offset: 0,
+    limit: 20,
+    withheld: 3,
+    nextBefore: null,
+  },
+};
+
+describe('ResidentRecordPage: one record per resident', () => {
+  afterEach(() => setSession(null));
+
+  it('shows both facilities on one timeline with a facility column, the conflicting phone side by side, and what is withheld', async () => {
+    setSession({ token: 'tok-1', user: doctor });
+    const api = stubApi({
+      '/api/residents/p-a/record': both,
+      '/fhir/Patient/p-a/$everything': { ...everything, entry: [{ resource: { resourceType: 'Patient', id: 'p-a' } }] },
+    });
+    renderPage(<ResidentRecordPage id="p-a" />);
+    expect((await screen.findByTestId('resident-name')).textContent).toBe('孙丽');
+    const conflicts = screen.getByTestId('conflict-table');
+    expect(conflicts.textContent).toContain('甲社区卫生服务中心');
+    expect(conflicts.textContent).toContain('市第一人民医院');
+    expect(conflicts.textContent).toContain('13800001111');
+    expect(conflicts.textContent).toContain('13900002222');
+    expect(screen.getByTestId('merged-phone').closest('.ant-space')!.textContent).toContain('不一致');
+    expect(screen.getByTestId('withheld-patients').textContent).toContain('另有 1 份');
+    expect(screen.getByTestId('withheld-items').textContent).toContain('3 条记录超出您的授权范围');
+    const facilities = screen.getAllByTestId('item-facility').map((e) => e.textContent);
+    expect(facilities).toEqual(['市第一人民医院', '甲社区卫生服务中心']);
+    expect(screen.getByTestId('timeline-table').textContent).toContain('空腹血糖');
+    expect(screen.getByTestId('timeline-total').textContent).toBe('共 42 条');
+    // The next page asks the server for the next 20.
+    fireEvent.click(screen.getByTitle('2'));
+    await waitFor(() => expect(api.calls.some((c) => c.path.includes('/api/residents/p-a/record?limit=20&offset=20'))).toBe(true));
+    expect(api.unmatched).toEqual([]);
+  });
+});
+
+describe('ResidentListPage: finding people', () => {
+  it('searches by pinyin initials through the resident search and lists one row per person with its facilities', async () => {
+    const api = stubApi({
+      '/api/residents/search': {
+        q: 'zsf',
+        kind: 'pinyin',
+        rows: [
+          {
+            patientId: 'p-a',
+            personId: 'person-1',
+            recordId: 'p-a',
+            patientIds: ['p-a', 'p-h'],
+            name: '张三丰',
+            gender: 'male',
+            birthDate: '1962-04-09',
+            idNumber: '330102196204093716',
+            phone: '13800001111',
+            address: '荷花路8号',
+            facilities: [
+              { id: 'org-a', name: '甲社区卫生服务中心' },
+              { id: 'org-h', name: '市第一人民医院' },
+            ],
+            matchedBy: 'pinyin',
+          },
+        ],
+        total: 21,
+        capped: false,
+        offset: 0,
+        limit: 20,
+        withheld: 1,
+      },
+    });
+    renderPage(<ResidentListPage query="zsf" />);
+    const link = await screen.findByTestId('resident-link');
+    expect(link.textContent).toBe('张三丰');
+    expect(link.getAttribute('href')).toBe('#/residents/p-a');
+    const table = screen.getByTestId('resident-table');
+    expect(table.textContent).toContain('330102********3716');
+    expect(table.textContent).toContain('市第一人民医院');
+    expect(screen.getByTestId('search-kind').textContent).toBe('按拼音（首字母）查询：zsf');
+    expect(screen.getByText('共 21 人 · 第 1 页')).toBeTruthy();
+    expect(screen.getByText('本页另有 1 人超出您的授权范围，未显示')).toBeTruthy();
+    expect(api.calls[0]!.path).toBe('/api/residents/search?q=zsf&limit=20&offset=0');
+    fireEvent.click(screen.getByTestId('page-next'));
+    await waitFor(() => expect(api.calls.at(-1)!.path).toBe('/api/residents/search?q=zsf&limit=20&offset=20'));
+  });
+});
+
+describe('ResidentPicker: the check-in desk finds a resident while typing', () => {
+  it('offers the persons matching a phone’s last digits and puts the chosen record id in the field', async () => {
+    const api = stubApi({
+      '/api/residents/search': {
+        q: '1111',
+        kind: 'digits',
+        rows: [
+          {
+            patientId: 'p-a',
+            personId: 'person-1',
+            recordId: 'p-a',
+            patientIds: ['p-a'],
+            name: '张三丰',
+            gender: 'male',
+            birthDate: '1962-04-09',
+            idNumber: null,
+            phone: '13800001111',
+            address: null,
+            facilities: [{ id: 'org-a', name: '甲社区卫生服务中心' }],
+            matchedBy: 'digits',
+          },
+        ],
+        total: 1,
+        capped: false,
+        offset: 0,
+        limit: 10,
+        withheld: 0,
+      },
+    });
+    const chosen: string[] = [];
+    renderPage(<ResidentPicker value="" onChange={(v) => chosen.push(v)} />);
+    const input = screen.getByPlaceholderText('输入姓名、拼音首字母、身份证号或电话');
+    fireEvent.change(input, { target: { value: 'p-1' } });
+    fireEvent.change(input, { target: { value: '1111' } });
+    const option = await screen.findByTestId('resident-option');
+    expect(option.textContent).toContain('张三丰');
+    expect(option.textContent).toContain('甲社区卫生服务中心');
+    expect(api.calls.map((c) => c.path)).toEqual(['/api/residents/search?q=1111&limit=10&offset=0']);
+    fireEvent.click(option);
+    await waitFor(() => expect(chosen.at(-1)).toBe('p-a'));
   });
 });
 

@@ -1,12 +1,11 @@
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import { fetchPatientEverything } from '../api/patient.resource.js';
+import { fetchMergedRecord, type MergedRecord, type TimelineQuery } from './merged-record.resource.js';
 import { ApiError, isAbort } from '../api/http.js';
 import { breakGlassUntil, getSession, subscribeBreakGlass } from '../api/session.js';
 import { isOutOfScope, mayBreakGlass, resumeBreakGlass } from './break-glass.resource.js';
-import { buildRecordModel, type RecordModel } from './record.model.js';
 
 export interface ResidentRecordState {
-  record?: RecordModel;
+  record?: MergedRecord;
   loading: boolean;
   error?: string;
   notFound: boolean;
@@ -20,12 +19,14 @@ export interface ResidentRecordState {
 }
 
 /**
- * Loads a resident's whole compartment ($everything) and shapes it for the record page. A
+ * Loads a resident's merged record (the Person, every linked Patient, one page of the timeline
+ * across facilities: GET /api/residents/{id}/record) for the record page; `query` pages and
+ * filters the timeline. A
  * refusal for a resident outside the user's scope is told apart from other errors; an open
  * emergency grant the user already holds for the resident is picked up once and used.
  */
-export function useResidentRecord(id: string): ResidentRecordState {
-  const [record, setRecord] = useState<RecordModel>();
+export function useResidentRecord(id: string, query: TimelineQuery = { limit: 20, offset: 0 }): ResidentRecordState {
+  const [record, setRecord] = useState<MergedRecord>();
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string>();
   const [notFound, setNotFound] = useState(false);
@@ -41,12 +42,11 @@ export function useResidentRecord(id: string): ResidentRecordState {
     setLoading(true);
     setError(undefined);
     setNotFound(false);
-    fetchPatientEverything(id, signal)
-      .then((resources) => {
-        const model = buildRecordModel(resources);
-        setRecord(model);
+    fetchMergedRecord(id, query, signal)
+      .then((merged) => {
+        setRecord(merged);
         setOutOfScope(false);
-        setNotFound(!model.patient);
+        setNotFound(merged.patients.length === 0 && merged.withheldPatients === 0);
         setLoading(false);
       })
       .catch(async (err: unknown) => {
@@ -71,7 +71,8 @@ export function useResidentRecord(id: string): ResidentRecordState {
         setLoading(false);
       });
     return () => controller.abort();
-  }, [id, reloadCount]);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- the query's fields are the dependencies
+  }, [id, reloadCount, query.limit, query.offset, query.facility, query.types?.join(',')]);
 
   const reload = useCallback(() => setReloadCount((n) => n + 1), []);
 
