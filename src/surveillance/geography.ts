@@ -1,22 +1,115 @@
 /**
- * District geography for maps and for placing feed sources: streets (街道/乡镇) and communities
- * with their polygons, and facilities, schools and pharmacies with their area. Filled from a
- * district.json in the simulator's format (src/simulator/district-json.ts); the demo loader
- * calls `loadDistrictGeography(db, path)` after importing the simulator output.
+ * District geography for maps and for placing feed sources, read from the master data registry
+ * (src/registry): streets (街道/乡镇) and communities with their simplified boundaries, and
+ * organizations, schools and pharmacies with their area.
+ *
+ * Surveillance's own surv_area / surv_place tables are a copy kept by the registry's write hook
+ * (in the registry's transaction, so they never disagree with it) for the SQL joins of alert
+ * views and feed counting; maps and area names read the registry itself.
+ *
+ * Loading a district is importing registry files (`loadRegistryFiles`, the same import a user's
+ * upload goes through). `loadDistrictGeographyJson` turns a district in the simulator's old
+ * district.json shape (tests use it) into registry files in memory and imports those.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { GeoFeatureCollection } from './schemas.js';
-import type { Database } from '../platform/db.js';
+import type { Database, Queryable } from '../platform/db.js';
+import { FhirRepository } from '../fhir/repository.js';
+import {
+  areaFeatures,
+  areaNames as registryAreaNames,
+  importRegistryFile,
+  onRegistryWrite,
+  type ImportReport,
+  type RegistryChange,
+  type RegistryKind,
+} from '../registry/index.js';
 
-interface Area {
+/** Keeps surv_area / surv_place in step with every registry write (same transaction). */
+async function copyToSurveillance(client: Queryable, change: RegistryChange): Promise<void> {
+  if (change.areas.length) {
+    const rows = change.areas.map((a) => ({
+      code: a.code,
+      name: a.name,
+      level: a.level,
+      parent_code: a.parentCode,
+      centroid: a.centroid,
+      polygon: a.boundary,
+    }));
+    await client.query(
+      `INSERT INTO surv_area (code, name, level, parent_code, centroid, polygon)
+       SELECT code, name, level, parent_code, centroid, polygon FROM json_to_recordset($1::json) AS x(code text, name text, level text, parent_code text, centroid jsonb, polygon jsonb)
+       ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, level = EXCLUDED.level, parent_code = EXCLUDED.parent_code, centroid = EXCLUDED.centroid, polygon = EXCLUDED.polygon`,
+      [JSON.stringify(rows)],
+    );
+  }
+  if (change.sites.length) {
+    // Records name a facility by its code and by its FHIR id: both find it.
+    const rows = change.sites.flatMap((s) => {
+      const row = { code: s.code, name: s.name, kind: s.type, area_code: s.areaCode };
+      return s.resourceId !== s.code ? [row, { ...row, code: s.resourceId }] : [row];
+    });
+    await client.query(
+      `INSERT INTO surv_place (code, name, kind, area_code)
+       SELECT code, name, kind, area_code FROM json_to_recordset($1::json) AS x(code text, name text, kind text, area_code text)
+       ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, area_code = EXCLUDED.area_code`,
+      [JSON.stringify(rows)],
+    );
+  }
+}
+onRegistryWrite(copyToSurveillance);
+
+/** The registry files a district directory holds, in the order they must be imported. */
+export const REGISTRY_FILES: readonly { file: string; kind: RegistryKind }[] = [
+  { file: 'areas.geojson', kind: 'areas' },
+  { file: 'organizations.csv', kind: 'organizations' },
+  { file: 'places.csv', kind: 'places' },
+];
+
+/**
+ * Imports a directory's registry files (areas.geojson, organizations.csv, places.csv; those
+ * present) through the registry's import. Throws naming the first refusal when a file is refused.
+ */
+export async function loadRegistryFiles(db: Database, dir: string, repo: FhirRepository = new FhirRepository(db)): Promise<ImportReport[]> {
+  const reports: ImportReport[] = [];
+  for (const { file, kind } of REGISTRY_FILES) {
+    const full = path.join(dir, file);
+    if (!fs.existsSync(full)) continue;
+    const { status, ...r } = await importRegistryFile(db, repo, fs.readFileSync(full), { kind, fileName: file });
+    if (status !== 200)
+      throw new Error(
+        `${full}: refused (${r.refused.length}): ${r.refused
+          .slice(0, 3)
+          .map((x) => `${x.where}: ${x.reason}`)
+          .join('; ')}`,
+      );
+    reports.push(r);
+  }
+  return reports;
+}
+
+/**
+ * The district of a simulator output directory (or of the directory of a file in it): its
+ * registry files in registry/. Kept for callers that used to pass district.json's path.
+ */
+export async function loadDistrictGeography(db: Database, districtPath: string): Promise<{ areas: number; places: number }> {
+  const base = fs.existsSync(districtPath) && fs.statSync(districtPath).isDirectory() ? districtPath : path.dirname(districtPath);
+  const dir = path.join(base, 'registry');
+  if (!fs.existsSync(dir)) throw new Error(`${dir}: no registry files (areas.geojson, organizations.csv, places.csv)`);
+  const reports = await loadRegistryFiles(db, dir);
+  const count = (k: RegistryKind) => reports.filter((r) => r.kind === k).reduce((n, r) => n + r.created + r.updated + r.unchanged, 0);
+  return { areas: count('areas'), places: count('organizations') + count('places') };
+}
+
+interface LegacyArea {
   code: string;
   name: string;
-  level?: string;
   streetCode?: string;
   centroid?: [number, number];
   polygon?: unknown;
 }
-interface Place {
+interface LegacyPlace {
   id?: string;
   code: string;
   name: string;
@@ -25,103 +118,108 @@ interface Place {
 }
 interface DistrictJson {
   district?: { code: string; name: string; centre?: [number, number] };
-  streets?: Area[];
-  communities?: Area[];
-  healthFacilities?: Place[];
-  schools?: Place[];
-  pharmacies?: Place[];
-  careHomes?: Place[];
+  streets?: LegacyArea[];
+  communities?: LegacyArea[];
+  healthFacilities?: LegacyPlace[];
+  schools?: LegacyPlace[];
+  pharmacies?: LegacyPlace[];
+  careHomes?: LegacyPlace[];
 }
 
-export async function loadDistrictGeography(db: Database, districtJsonPath: string): Promise<{ areas: number; places: number }> {
-  const d = JSON.parse(fs.readFileSync(districtJsonPath, 'utf8')) as DistrictJson;
-  return loadDistrictGeographyJson(db, d);
-}
+/** Facility kinds of the old district.json shape → registry organization types. */
+const LEGACY_ORG_TYPE: Record<string, string> = {
+  'general-hospital': 'hospital',
+  'tcm-hospital': 'hospital',
+  'mch-hospital': 'mch',
+  cdc: 'cdc',
+  chc: 'chc',
+  'health-station': 'health-station',
+  'health-facility': 'chc',
+};
 
+const csvField = (v: string | undefined) => (v === undefined ? '' : /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+
+/** A district in the old district.json shape, imported as registry files built in memory. */
 export async function loadDistrictGeographyJson(db: Database, d: DistrictJson): Promise<{ areas: number; places: number }> {
-  const areas: { code: string; name: string; level: string; parent: string | null; centroid: unknown; polygon: unknown }[] = [];
-  if (d.district)
-    areas.push({
-      code: d.district.code,
-      name: d.district.name,
-      level: 'district',
-      parent: null,
-      centroid: d.district.centre ?? null,
-      polygon: null,
-    });
-  for (const s of d.streets ?? [])
-    areas.push({
-      code: s.code,
-      name: s.name,
-      level: 'street',
-      parent: d.district?.code ?? s.code.slice(0, 6),
-      centroid: s.centroid ?? null,
-      polygon: s.polygon ?? null,
-    });
-  for (const c of d.communities ?? [])
-    areas.push({
-      code: c.code,
-      name: c.name,
-      level: 'community',
-      parent: c.streetCode ?? `${c.code.slice(0, 9)}000`,
-      centroid: c.centroid ?? null,
-      polygon: c.polygon ?? null,
-    });
-  const places: { code: string; name: string; kind: string; area: string | null }[] = [];
-  for (const [kind, list] of [
-    ['health-facility', d.healthFacilities],
-    ['school', d.schools],
-    ['pharmacy', d.pharmacies],
-    ['care-home', d.careHomes],
-  ] as const) {
-    for (const p of list ?? []) {
-      places.push({ code: p.code, name: p.name, kind: p.kind ?? kind, area: p.areaCode ?? null });
-      // Records name facilities by their FHIR Organization id as well as by their code.
-      if (p.id && p.id !== p.code) places.push({ code: p.id, name: p.name, kind: p.kind ?? kind, area: p.areaCode ?? null });
-    }
-  }
-  await db.transaction(async (c) => {
-    for (const a of areas) {
-      await c.query(
-        `INSERT INTO surv_area (code, name, level, parent_code, centroid, polygon) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, level = EXCLUDED.level, parent_code = EXCLUDED.parent_code, centroid = EXCLUDED.centroid, polygon = EXCLUDED.polygon`,
-        [a.code, a.name, a.level, a.parent, JSON.stringify(a.centroid), JSON.stringify(a.polygon)],
-      );
-    }
-    for (const p of places) {
-      await c.query(
-        `INSERT INTO surv_place (code, name, kind, area_code) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, area_code = EXCLUDED.area_code`,
-        [p.code, p.name, p.kind, p.area],
-      );
-    }
+  const repo = new FhirRepository(db);
+  const feature = (a: LegacyArea, level: string, parent: string | null) => ({
+    type: 'Feature',
+    properties: {
+      code: a.code,
+      name: a.name,
+      level,
+      ...(parent ? { parent } : {}),
+      ...(a.centroid ? { longitude: a.centroid[0], latitude: a.centroid[1] } : {}),
+    },
+    geometry: a.polygon ?? null,
   });
-  return { areas: areas.length, places: places.length };
+  const features = [
+    ...(d.district
+      ? [
+          feature(
+            { code: d.district.code, name: d.district.name, ...(d.district.centre ? { centroid: d.district.centre } : {}) },
+            'district',
+            null,
+          ),
+        ]
+      : []),
+    ...(d.streets ?? []).map((s) => feature(s, 'street', d.district?.code ?? null)),
+    ...(d.communities ?? []).map((c) => feature(c, 'community', c.streetCode ?? null)),
+  ];
+  const areaCodes = new Set(features.map((f) => f.properties.code));
+  const reports: ImportReport[] = [];
+  const run = async (bytes: string, kind: RegistryKind, fileName: string) => {
+    const { status, ...r } = await importRegistryFile(db, repo, Buffer.from(bytes, 'utf8'), { kind, fileName });
+    if (status !== 200)
+      throw new Error(
+        `${fileName}: refused: ${r.refused
+          .slice(0, 3)
+          .map((x) => `${x.where}: ${x.reason}`)
+          .join('; ')}`,
+      );
+    reports.push(r);
+  };
+  if (features.length) await run(JSON.stringify({ type: 'FeatureCollection', features }), 'areas', 'district-areas.geojson');
+  const area = (p: LegacyPlace) => (p.areaCode && areaCodes.has(p.areaCode) ? p.areaCode : '');
+  const orgs = (d.healthFacilities ?? []).map((p) => [
+    p.code,
+    p.name,
+    LEGACY_ORG_TYPE[p.kind ?? 'health-facility'] ?? 'chc',
+    area(p),
+    p.id ?? '',
+  ]);
+  if (orgs.length)
+    await run(
+      ['code,name,type,area,id', ...orgs.map((r) => r.map(csvField).join(','))].join('\n'),
+      'organizations',
+      'district-organizations.csv',
+    );
+  const places = [
+    ...(d.schools ?? []).map((p) => [p.code, p.name, p.kind === 'kindergarten' ? 'kindergarten' : 'school', area(p), p.id ?? '']),
+    ...(d.pharmacies ?? []).map((p) => [p.code, p.name, 'pharmacy', area(p), p.id ?? '']),
+    ...(d.careHomes ?? []).map((p) => [p.code, p.name, 'care-home', area(p), p.id ?? '']),
+  ];
+  if (places.length)
+    await run(['code,name,type,area,id', ...places.map((r) => r.map(csvField).join(','))].join('\n'), 'places', 'district-places.csv');
+  const count = (k: RegistryKind) => reports.filter((r) => r.kind === k).reduce((n, r) => n + r.created + r.updated + r.unchanged, 0);
+  return { areas: count('areas'), places: count('organizations') + count('places') };
 }
 
-/** Areas of one level as a GeoJSON FeatureCollection (properties: code, name, level). */
+/** Areas of one level as a GeoJSON FeatureCollection (properties: code, name, level, parent, centroid), from the registry. */
 export async function geographyFeatures(db: Database, level: string): Promise<GeoFeatureCollection> {
-  const r = await db.query<{
-    code: string;
-    name: string;
-    level: string;
-    parent_code: string | null;
-    centroid: [number, number] | null;
-    polygon: Record<string, unknown> | null;
-  }>('SELECT code, name, level, parent_code, centroid, polygon FROM surv_area WHERE level = $1 ORDER BY code', [level]);
+  const areas = await areaFeatures(db.pool, level);
   return {
     type: 'FeatureCollection',
-    features: r.rows
-      .filter((a) => a.polygon)
+    features: areas
+      .filter((a) => a.boundary)
       .map((a) => ({
         type: 'Feature' as const,
-        properties: { code: a.code, name: a.name, level: a.level, parent: a.parent_code, centroid: a.centroid },
-        geometry: a.polygon!,
+        properties: { code: a.code, name: a.name, level: a.level, parent: a.parent, centroid: a.centroid },
+        geometry: a.boundary!,
       })),
   };
 }
 
 export async function areaNames(db: Database): Promise<Map<string, string>> {
-  const r = await db.query<{ code: string; name: string }>('SELECT code, name FROM surv_area');
-  return new Map(r.rows.map((x) => [x.code, x.name]));
+  return registryAreaNames(db.pool);
 }

@@ -1,0 +1,62 @@
+/**
+ * The registry capability's public entry: what other capabilities, the CLI, the demo loader and
+ * the bench call. Maps, area roll-ups and feed place lookups read the registry through these.
+ */
+import type { Queryable } from '../platform/db.js';
+import { allAreaNames, areasWithBoundaries, sitesByCodeOrId } from './store.js';
+
+export { default as registryModule } from './module.js';
+export {
+  importRegistryFile,
+  onRegistryWrite,
+  saveRecord,
+  type ImportOptions,
+  type ImportReport,
+  type RegistryChange,
+  type RegistryListener,
+} from './import.js';
+export { REGISTRY_KINDS, MAX_REGISTRY_BYTES, type RegistryKind } from './parse.js';
+export { simplifyBoundaries, boundaryProblem } from './geometry.js';
+export { PLACE_CODE_SYSTEM, BOUNDARY_EXTENSION, SCHOOL_GRADES_EXTENSION } from './fhir.js';
+export type { AreaRow, SiteRow } from './store.js';
+
+/** A map feature of one area: code, name, level, parent, centroid and its simplified boundary. */
+export interface AreaFeature {
+  code: string;
+  name: string;
+  level: string;
+  parent: string | null;
+  centroid: [number, number] | null;
+  boundary: Record<string, unknown> | null;
+}
+
+/** Areas of one level with their boundaries (one index range of registry_area). */
+export async function areaFeatures(db: Queryable, level: string): Promise<AreaFeature[]> {
+  return (await areasWithBoundaries(db, level)).map((a) => ({
+    code: a.code,
+    name: a.name,
+    level: a.level,
+    parent: a.parentCode,
+    centroid: a.centroid,
+    boundary: (a.boundary as Record<string, unknown> | null) ?? null,
+  }));
+}
+
+/** Every area's name by code. */
+export function areaNames(db: Queryable): Promise<Map<string, string>> {
+  return allAreaNames(db);
+}
+
+/**
+ * Where organizations and places are, by code or FHIR id: their area (community or street) and
+ * street. One indexed query for the keys given.
+ */
+export async function placeAreas(
+  db: Queryable,
+  keys: string[],
+): Promise<Map<string, { code: string; name: string; type: string; areaCode: string | null; streetCode: string | null }>> {
+  const rows = await sitesByCodeOrId(db, [...new Set(keys)]);
+  const out = new Map<string, { code: string; name: string; type: string; areaCode: string | null; streetCode: string | null }>();
+  for (const [k, s] of rows) out.set(k, { code: s.code, name: s.name, type: s.type, areaCode: s.areaCode, streetCode: s.streetCode });
+  return out;
+}
