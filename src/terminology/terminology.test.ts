@@ -152,6 +152,24 @@ describe('the lab-test tables and ConceptMap rules', () => {
     });
   });
 
+  it('maps a facility’s local diagnosis code to ICD-10 through the same mechanism', () => {
+    const ICD10 = 'http://hl7.org/fhir/sid/icd-10';
+    const cm = withMapping(emptyConceptMap('RMYY', '', ICD10), {
+      facility: 'RMYY',
+      system: '',
+      code: 'ZD001',
+      targetSystem: ICD10,
+      target: 'J10.1',
+    });
+    expect(checkConceptMap(cm, t)).toEqual([]);
+    const index = new TerminologyIndex(t, [cm]);
+    expect(index.resolveIcd10([{ code: 'ZD001', display: '流行性感冒' }], 'RMYY', ICD10)).toBe('J10.1');
+    expect(index.resolveIcd10([{ code: 'ZD001' }], 'OTHER', ICD10)).toBeUndefined();
+    expect(index.resolveIcd10([{ system: ICD10, code: 'A09' }], 'RMYY', ICD10)).toBe('A09');
+    const bad = withMapping(cm, { facility: 'RMYY', system: '', code: 'ZD002', targetSystem: ICD10, target: 'flu' });
+    expect(checkConceptMap(bad, t).map((p) => p.expression)).toEqual(['ConceptMap.group[0].element[1].target[0].code']);
+  });
+
   it('finds a result’s facility: performer, meta.source, or the facility in an HL7-minted identifier', () => {
     expect(resultFacility({ performer: [{ reference: 'Organization/lab-1' }] })).toBe('lab-1');
     expect(resultFacility({ meta: { source: 'hosp-2' } })).toBe('hosp-2');

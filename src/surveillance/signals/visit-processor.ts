@@ -31,6 +31,7 @@ import {
 import { ageGroup, applyCountDeltas, type CountDelta, type TouchListener } from './counts.js';
 
 const AREA_CODE_EXTENSION = 'https://yifang.health/fhir/StructureDefinition/area-code';
+const ICD10_SYSTEM = 'http://hl7.org/fhir/sid/icd-10';
 const OBS_CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category';
 /** Stored results re-read per query when a mapping is applied. */
 const REDERIVE_PAGE = 500;
@@ -185,7 +186,10 @@ export function createVisitProcessor(rules: SyndromeRules, touch?: TouchListener
         } else if (c.type === 'Condition') {
           const cond = c.resource as Condition;
           const enc = ref(cond.encounter, 'Encounter');
-          const code = cond.code?.coding?.find((x) => /icd-?10/i.test(x.system ?? ''))?.code;
+          // ICD-10 as sent, else a facility's local diagnosis code through its ConceptMap to ICD-10 (new records only).
+          const code =
+            cond.code?.coding?.find((x) => /icd-?10/i.test(x.system ?? ''))?.code ??
+            index.resolveIcd10(cond.code?.coding ?? [], resultFacility({ meta: cond.meta, identifier: cond.identifier }), ICD10_SYSTEM);
           if (enc && code) {
             const set = codes.get(enc) ?? new Set<string>();
             set.add(code);
