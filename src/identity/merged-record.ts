@@ -17,6 +17,7 @@ import type { Queryable } from '../platform/db.js';
 import { notFound } from '../platform/errors.js';
 import { RESIDENT_ID_SYSTEM } from '../shared/id-number.js';
 import type { Mpi } from './mpi.js';
+import { isHanzi } from './record.js';
 import {
   DEMOGRAPHIC_FIELDS,
   TIMELINE_KINDS,
@@ -60,7 +61,11 @@ const orgId = (ref: string | undefined) => (ref?.startsWith('Organization/') ? r
 /** The demographic values of a Patient as written (for display). */
 export function demographicsOf(p: Patient): Record<DemographicField, string | null> {
   const name = p.name?.find((n) => n.use === 'official') ?? p.name?.[0];
-  const nameText = (name?.text ?? `${name?.family ?? ''}${(name?.given ?? []).join('')}`).trim();
+  const given = (name?.given ?? []).join(' ');
+  const family = name?.family ?? '';
+  // Hanzi names read family first without spaces; Latin ones given name first, as the web shows them.
+  const composed = isHanzi(`${family}${given}`) ? `${family}${given.replace(/\s+/g, '')}` : `${given} ${family}`;
+  const nameText = (name?.text ?? composed).trim();
   const id = (p.identifier ?? []).find(
     (i) => i.system === RESIDENT_ID_SYSTEM || i.type?.coding?.some((c) => c.code === 'NI' || c.code === 'NNCHN'),
   );

@@ -52,7 +52,10 @@ export function nameKeys(name: string): { pinyin: string; initials: string } {
 export function searchRow(p: Patient): SearchRow {
   const r = toIdentityRecord(p);
   const official = p.name?.find((n) => n.use === 'official') ?? p.name?.[0];
-  const written = (official?.text ?? `${official?.family ?? ''}${(official?.given ?? []).join('')}`).trim();
+  const given = (official?.given ?? []).join(' ');
+  const family = official?.family ?? '';
+  const composed = isHanzi(`${family}${given}`) ? `${family}${given.replace(/\s+/g, '')}` : `${given} ${family}`;
+  const written = (official?.text ?? composed).trim();
   const name = isHanzi(written.replace(/\s+/g, '')) ? written.replace(/\s+/g, '') : written.toLowerCase().replace(/\s+/g, ' ');
   const keys = nameKeys(written);
   return {

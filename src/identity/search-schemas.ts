@@ -131,7 +131,7 @@ export const ResidentHit = z.object({
   /** The Patient to open (one the user may see); the row is withheld when none is. */
   patientId: z.string(),
   personId: z.string().nullable(),
-  /** Open #/residents/{recordId}: the Person when linked, else the Patient. */
+  /** Open #/residents/{recordId}: a Patient of the person the user may see (stable across merges; opens the whole merged record). */
   recordId: z.string(),
   patientIds: z.array(z.string()),
   name: z.string().nullable(),

@@ -51,7 +51,13 @@ export function parseQuery(raw: string): ParsedQuery {
   }
   if (/^[A-Za-z][A-Za-z\s']*$/.test(q)) {
     const letters = q.toLowerCase().replace(/[^a-z]/g, '');
-    return { kind: 'pinyin', where: `(s.initials LIKE $1 OR s.pinyin LIKE $1)`, args: [`${escapeLike(letters)}%`] };
+    // Latin names are kept lower-case with their spaces: 'frankie jast' is found by 'frankie' too.
+    const latin = q.toLowerCase().replace(/\s+/g, ' ');
+    return {
+      kind: 'pinyin',
+      where: `(s.initials LIKE $1 OR s.pinyin LIKE $1 OR s.name LIKE $2)`,
+      args: [`${escapeLike(letters)}%`, `${escapeLike(latin)}%`],
+    };
   }
   const name = /[A-Za-z]/.test(q) && !/[\u3400-\u9fff]/.test(q) ? q.toLowerCase().replace(/\s+/g, ' ') : q.replace(/\s+/g, '');
   if (!name) throw badRequest('Empty query / 请输入查询内容');
@@ -140,7 +146,8 @@ export async function searchResidents({ db }: SearchDeps, query: ResidentSearchQ
     hits.push({
       patientId: seen[0]!.id!,
       personId: r.person_id,
-      recordId: r.person_id ?? seen[0]!.id!,
+      // A Patient id is stable (a Person id changes with a merge or unlink) and opens the same merged record.
+      recordId: seen[0]!.id!,
       patientIds: seen.map((p) => p.id!),
       name: first('name'),
       gender: first('gender'),
