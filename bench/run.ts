@@ -51,6 +51,7 @@ const suites: [string, string, string, string[]][] = [
   ['audit', 'audit.bench.ts', 'runAuditBench', quick ? ['--quick'] : []],
   ['access', 'access.bench.ts', 'runAccessBench', quick ? ['--quick'] : []],
   ['resilience', 'resilience.bench.ts', 'runResilienceBench', quick ? ['--quick'] : []],
+  ['terminology', 'terminology.bench.ts', 'runTerminologyBench', quick ? ['--messages', '20'] : []],
 ];
 
 for (const [name, file, fn, args] of suites) {

@@ -14,7 +14,9 @@ import type { Database } from '../platform/db.js';
 import type { YifangModule } from '../platform/module.js';
 import primaryCareModule from '../primary-care/module.js';
 import { qualityModule } from '../quality/index.js';
+import { registryModule } from '../registry/index.js';
 import { surveillanceModule } from '../surveillance/index.js';
+import { terminologyModule } from '../terminology/index.js';
 
 export const MODULES: readonly YifangModule[] = [
   hl7Module,
@@ -24,6 +26,8 @@ export const MODULES: readonly YifangModule[] = [
   surveillanceModule,
   exportsModule,
   qualityModule,
+  terminologyModule,
+  registryModule,
 ];
 
 export async function loadModules(): Promise<YifangModule[]> {

@@ -2,11 +2,13 @@ import { enAccess } from './en-access.js';
 import { enAudit } from './en-audit.js';
 import { enCare } from './en-care.js';
 import { enIntegration } from '../integration/en-integration.js';
+import { enTerminology } from '../terminology/en-terminology.js';
 
 /** English texts, keyed like the t('key', '中文') calls. Missing keys fall back to Chinese. */
 export const en: Record<string, string> = {
   ...enCare,
   ...enIntegration,
+  ...enTerminology,
   ...enAudit,
   ...enAccess,
   'app.name': 'Yifang',

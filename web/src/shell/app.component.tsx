@@ -8,6 +8,7 @@ import { AuditLogPage } from '../admin/audit-log.component.js';
 import { UsersPage } from '../admin/users.component.js';
 import { ReviewQueuePage } from '../identity/review-queue.component.js';
 import { DeadLettersPage } from '../integration/dead-letters.component.js';
+import { TerminologyPage } from '../terminology/terminology.component.js';
 import { DashboardPage } from '../dashboard/dashboard.component.js';
 import { t, useLang } from '../i18n/i18n.js';
 import { ResidentListPage } from '../residents/resident-list.component.js';
@@ -78,6 +79,8 @@ function renderRoute(route: Route, user: SessionUser) {
       return <DeadLettersPage />;
     case '/integration/identity-review':
       return <ReviewQueuePage />;
+    case '/integration/terminology':
+      return <TerminologyPage />;
     case '/admin/audit':
       return <AuditLogPage user={user} />;
     default:

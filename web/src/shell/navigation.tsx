@@ -72,6 +72,7 @@ export function navItems(): NavItem[] {
       children: [
         { key: '/integration/dead-letters', label: t('nav.deadLetters', 'HL7 死信队列'), icon: <ApiOutlined /> },
         { key: '/integration/identity-review', label: t('nav.identityReview', '身份核查'), icon: <TeamOutlined /> },
+        { key: '/integration/terminology', label: t('nav.terminology', '术语映射'), icon: <ApiOutlined /> },
       ],
     },
     {
