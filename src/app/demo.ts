@@ -53,6 +53,31 @@ export async function loadDemoData(opts: DemoOptions): Promise<void> {
   log(`[demo] demo data loaded in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
+/** Imports a directory's registry files (areas, then organizations, then places), each all or nothing. */
+export async function loadRegistryFiles(opts: Pick<DemoOptions, 'db' | 'repo' | 'log'>, dir: string): Promise<void> {
+  const { importRegistryFile } = await import('../registry/index.js');
+  for (const [file, kind] of [
+    ['areas.geojson', 'areas'],
+    ['organizations.csv', 'organizations'],
+    ['places.csv', 'places'],
+  ] as const) {
+    const full = path.join(dir, file);
+    if (!fs.existsSync(full)) {
+      opts.log(`[demo] ${full} not found; skipped`);
+      continue;
+    }
+    const r = await importRegistryFile(opts.db, opts.repo, fs.readFileSync(full), { kind, fileName: file, username: 'demo' });
+    if (!r.stored)
+      throw new Error(
+        `[demo] ${full} refused: ${r.refused
+          .slice(0, 3)
+          .map((x) => `${x.where}: ${x.reason}`)
+          .join('; ')}`,
+      );
+    opts.log(`[demo] registry ${file}: ${r.created} created, ${r.updated} updated, ${r.unchanged} unchanged in ${r.seconds.toFixed(1)} s`);
+  }
+}
+
 async function loadSyntheticDistrict(opts: DemoOptions): Promise<void> {
   const { db, log, app } = opts;
   const population = opts.population ?? 20000;
@@ -68,9 +93,6 @@ async function loadSyntheticDistrict(opts: DemoOptions): Promise<void> {
     await simulate({ seed: DEMO_SEED, population, start, days, outDir });
     log(`[demo] generated in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }
-  const { loadDistrictGeography } = await import('../surveillance/index.js');
-  await loadDistrictGeography(db, path.join(outDir, 'district.json'));
-
   const fhir = await importPath(opts.repo, path.join(outDir, 'fhir'), {
     onProgress: (p) => process.stderr.write(`\r[demo] FHIR import: ${p.resources.toLocaleString()} resources`),
   });
@@ -78,6 +100,11 @@ async function loadSyntheticDistrict(opts: DemoOptions): Promise<void> {
   log(
     `[demo] district FHIR: ${fhir.resources} resources in ${fhir.seconds.toFixed(0)} s${fhir.errors.length ? `, ${fhir.errors.length} rejected (first: ${fhir.errors[0]!.message})` : ''}`,
   );
+
+  // The district's organizations, areas and places: the simulator's registry files, through the
+  // import a user's upload goes through (after the FHIR import, so the registry's versions of the
+  // facility Organizations and area Locations are the current ones).
+  await loadRegistryFiles(opts, path.join(outDir, 'registry'));
 
   // The rest goes through the HTTP endpoints the hospital, school and pharmacy systems use.
   const { token } = await opts.auth.login('admin', opts.adminPassword);

@@ -10,6 +10,7 @@ import { Acute } from './acute.js';
 import { parseIsoDate } from './calendar.js';
 import { Chronic } from './chronic.js';
 import { districtJson } from './district-json.js';
+import { registryFiles } from './registry-files.js';
 import { Feeds } from './feeds.js';
 import {
   areaLocation,
@@ -155,6 +156,8 @@ export async function simulate(options: SimulateOptions): Promise<{ manifest: Ma
     const identity = await run(world, sink, truth, options, () => out.recordCount);
     await writeTruth(out, world, truth, identity, options);
     out.write('district.json', 'json', JSON.stringify(districtJson(world), null, 1) + '\n', 1);
+    // The district as master-data registry files, imported as a real district's would be.
+    for (const f of registryFiles(world)) out.write(f.path, f.type, f.text, f.records);
     const manifest = (await out.finish({
       generator: GENERATOR,
       version: GENERATOR_VERSION,
