@@ -123,7 +123,7 @@ export const ResidentSearchQuery = z.object({
       'a name (or its start), pinyin initials or full pinyin, an ID number (whole, its start or its last 4+ digits) or a phone (whole or its last 4+ digits)',
     ),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  offset: z.coerce.number().int().min(0).max(9_900).default(0),
+  offset: z.coerce.number().int().min(0).max(1_980).default(0),
 });
 export type ResidentSearchQuery = z.infer<typeof ResidentSearchQuery>;
 
@@ -151,7 +151,7 @@ export const ResidentSearchResult = z.object({
   /** How the query was read: name, pinyin (initials or full), idNumber, phone or digits (ID number or phone). */
   kind: z.enum(['name', 'pinyin', 'idNumber', 'phone', 'digits']),
   rows: z.array(ResidentHit),
-  /** Persons matching (exact up to 10,000; `capped` beyond). */
+  /** Persons matching (exact up to 2,000; `capped` beyond). */
   total: z.number().int(),
   capped: z.boolean(),
   offset: z.number().int(),

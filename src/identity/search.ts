@@ -2,8 +2,8 @@
  * Finding residents (GET /api/residents/search?q=…) by name, pinyin initials or full pinyin, ID
  * number (whole, its start or its last digits) or phone (whole or its last digits), over the
  * search index (search-index.ts, table mpi_search). Every reading of the query is a prefix
- * match on one btree index, never a scan; the matches are capped at 10,000 before grouping by
- * Person, and a page reads only its own Patients (through the FHIR search, screened by the
+ * match on one btree index, never a scan; the matches are capped at 2,000 (unordered, so a
+ * one-letter query stops early instead of sorting every match) before grouping by Person and ordering by name, and a page reads only its own Patients (through the FHIR search, screened by the
  * access policy, which may withhold or mask them).
  */
 import type { Patient } from '@medplum/fhirtypes';
@@ -13,7 +13,7 @@ import { badRequest } from '../platform/errors.js';
 import { demographicsOf, organizationNames, type Screen } from './merged-record.js';
 import type { ResidentHit, ResidentSearchQuery, ResidentSearchResult } from './search-schemas.js';
 
-const CAP = 10_000;
+const CAP = 2_000;
 
 type Kind = ResidentSearchResult['kind'];
 
@@ -74,7 +74,7 @@ export async function searchResidents({ db }: SearchDeps, query: ResidentSearchQ
   const n = parsed.args.length;
   const { rows } = await db.pool.query<{ pk: string; person_id: string | null; total: number; matched: number }>(
     `WITH m AS (
-       SELECT s.patient_id, s.name FROM mpi_search s WHERE ${parsed.where} ORDER BY s.name, s.patient_id LIMIT ${CAP + 1}
+       SELECT s.patient_id, s.name FROM mpi_search s WHERE ${parsed.where} LIMIT ${CAP + 1}
      ), g AS (
        SELECT coalesce(r.person_id, 'patient:' || m.patient_id) AS pk, min(r.person_id) AS person_id, min(m.name) AS k
        FROM m LEFT JOIN mpi_record r ON r.patient_id = m.patient_id GROUP BY 1
