@@ -389,6 +389,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     repo,
     audit,
     auth,
+    access,
     processors,
     onProcessorEvent(event, listener) {
       processorListeners.set(event, [...(processorListeners.get(event) ?? []), listener]);

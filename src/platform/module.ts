@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FhirRepository } from '../fhir/repository.js';
 import type { AuditLog } from '../fhir/audit.js';
+import type { AccessControl } from '../fhir/access.js';
 import type { AuthService, AuthUser, Permission } from './auth.js';
 import type { Database } from './db.js';
 import type { Migration } from './migrations.js';
@@ -17,6 +18,8 @@ export interface ModuleContext {
   repo: FhirRepository;
   audit: AuditLog;
   auth: AuthService;
+  /** The access policy, for routes that must decide per resource or per linked Patient (filter, enforce, allowedPatients). */
+  access?: AccessControl;
   /** Wake, drain or stop the change-log processors, wherever they run. */
   processors: ProcessorControl;
   /** Listens on this thread for events the module's processors emit (they may run in another thread). */

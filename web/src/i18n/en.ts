@@ -3,14 +3,18 @@ import { enAudit } from './en-audit.js';
 import { enCare } from './en-care.js';
 import { enIntegration } from '../integration/en-integration.js';
 import { enTerminology } from '../terminology/en-terminology.js';
+import { enRegistry } from '../registry/en-registry.js';
+import { enResidents } from '../residents/en-residents.js';
 
 /** English texts, keyed like the t('key', '中文') calls. Missing keys fall back to Chinese. */
 export const en: Record<string, string> = {
   ...enCare,
   ...enIntegration,
   ...enTerminology,
+  ...enResidents,
   ...enAudit,
   ...enAccess,
+  ...enRegistry,
   'app.name': 'Yifang',
   'app.title': 'District Public Health Platform',
 
