@@ -19,8 +19,7 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { feature } from 'topojson-client';
 import type { Topology } from 'topojson-specification';
-// decodeFeed is not yet re-exported by src/feeds/index.ts (asked of the lead); encoding.ts is pure.
-import { decodeFeed } from '../feeds/encoding.js';
+import { decodeFeed } from '../feeds/index.js';
 import { registryCodes } from './codes.js';
 import { boundaryProblem, type Boundary } from './geometry.js';
 
