@@ -1,5 +1,6 @@
 import iconv from 'iconv-lite';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { topology } from 'topojson-server';
 import { describeEachStore } from '../app/testing.js';
 import { surveillanceRuntime } from '../surveillance/index.js';
 import { boundaryProblem, simplifyBoundaries, type Boundary } from './geometry.js';
@@ -296,6 +297,24 @@ describeEachStore('registry', (server) => {
     expect(rows.rows.map((r) => r.area_code)).toEqual([C1]);
     // C1 rolls up into its street S1 (the street is the area code's first 9 digits).
     expect(rows.rows[0]!.area_code.slice(0, 9)).toBe(S1.slice(0, 9));
+  });
+
+  it('imports areas from a TopoJSON topology (shared arcs), as JSON', async () => {
+    const topo = topology({
+      areas: JSON.parse(
+        collection([
+          feature({ code: '339902005000', name: '东湖街道' }, poly(121.2, 29.5, 0.1)),
+          feature({ code: '339902005001', name: '东湖社区' }, poly(121.2, 29.5, 0.03)),
+        ]),
+      ) as GeoJSON.FeatureCollection,
+    });
+    const res = await upload(JSON.stringify(topo), 'application/json', '?fileName=east.topojson');
+    expect(await res.json()).toMatchObject({ kind: 'areas', format: 'topojson', stored: true, created: 2, refused: [] });
+    const area = (await (await server().api('/api/registry/areas/339902005001')).json()) as {
+      parentCode: string;
+      boundary: { type: string };
+    };
+    expect(area).toMatchObject({ parentCode: '339902005000', boundary: { type: 'Polygon' } });
   });
 
   it('import via multipart with the kind as a field, and the report list', async () => {
