@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { hasPermission, type AuthUser } from '../platform/auth.js';
 import type { ModuleContext } from '../platform/module.js';
 import { typed } from '../platform/openapi.js';
-import { addComment, getAlert, listAlerts, notifications, transitionAlert } from './alerts/store.js';
+import { addComment, alertPage, getAlert, notifications, transitionAlert } from './alerts/store.js';
 import { alertCases, alertSeries } from './alerts/views.js';
 import { addWebhook, listDeliveries, listWebhooks } from './alerts/webhooks.js';
 import type { SurveillanceEngine } from './engine.js';
@@ -31,6 +31,7 @@ import {
   AlertDetail,
   AlertIdParams,
   AlertListQuery,
+  AlertPage,
   AlertNotification,
   AlertSeries,
   AlertSummary,
@@ -249,15 +250,16 @@ export function registerSurveillanceRoutes(ctx: ModuleContext, engine: Surveilla
     '/api/alerts',
     {
       schema: {
-        summary: 'Alerts, newest first; areaCodes lists every street the alert covers',
+        summary:
+          'A page of alerts, worst first (open, past the 研判 deadline, level, agreeing sources, joint p, latest evidence) or newest first, with the total and the count per status; areaCodes lists every street an alert covers',
         tags: [TAG_ALERTS],
         querystring: AlertListQuery,
-        response: { 200: z.array(AlertSummary) },
+        response: { 200: AlertPage },
       },
     },
     async (req) => {
       const user = await ctx.guard(req, 'surveillance:read');
-      const r = await listAlerts(db, req.query);
+      const r = await alertPage(db, req.query);
       audit(user, 'R', 'search', 'alerts');
       return r;
     },

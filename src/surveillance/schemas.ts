@@ -248,12 +248,38 @@ export const AlertDetail = AlertSummary.extend({
 export type AlertDetail = z.infer<typeof AlertDetail>;
 
 export const AlertListQuery = z.object({
-  status: z.string().optional().describe('comma list of statuses, or "open"'),
-  level: z.string().optional().describe('comma list'),
-  area: z.string().optional(),
+  status: z.string().max(200).optional().describe('comma list of statuses, or "open"'),
+  level: z.string().max(100).optional().describe('comma list (red, orange, yellow)'),
+  area: z
+    .string()
+    .regex(/^\d{6,12}$/, 'area must be a 6- to 12-digit area code (统计用区划代码) / 地区代码应为 6–12 位数字')
+    .optional()
+    .describe('area code: the alert or any of its evidence lies in it'),
+  source: z
+    .string()
+    .max(200)
+    .optional()
+    .describe('comma list of evidence sources (case-report, clinic-syndrome, lab, school, pharmacy, …): alerts with any of them'),
+  disease: z.string().max(100).optional().describe('disease or signal key the alert is about'),
   overdue: Flag,
-  limit: z.coerce.number().int().optional(),
+  sort: z
+    .enum(['rank', 'newest'])
+    .default('rank')
+    .describe(
+      'rank (default): open alerts first, those past their 研判 deadline first among them, then by level (red, orange, yellow), agreeing sources and joint p (config/surveillance/fusion.json), then the latest evidence; newest: by creation time',
+    ),
+  limit: z.coerce.number().int().min(1).max(1000).optional().describe('page size (default 50)'),
+  offset: z.coerce.number().int().min(0).max(1_000_000).optional(),
 });
+
+export const AlertPage = z.object({
+  rows: z.array(AlertSummary),
+  total: z.number().int().describe('alerts matching the filters'),
+  counts: z
+    .record(z.number().int())
+    .describe('alerts per status under the other filters (status filter ignored), plus "open" and "overdue"'),
+});
+export type AlertPage = z.infer<typeof AlertPage>;
 
 const ALERT_ID = 'alert id must be a positive integer';
 export const AlertIdParams = z.object({

@@ -280,7 +280,7 @@ describeEachStore('surveillance', (server) => {
     // (The measles card of an earlier test has its own red alert: measles is fixed-threshold too.)
     const cholera = () => alerts.find((a) => a.firstEvidenceAt.startsWith('2025-06-07'));
     while (Date.now() - t0 < 5000) {
-      alerts = (await (await s.api('/api/alerts')).json()) as typeof alerts;
+      alerts = ((await (await s.api('/api/alerts?limit=1000')).json()) as { rows: typeof alerts }).rows;
       if (cholera()) break;
       await new Promise((res) => setTimeout(res, 100));
     }

@@ -17,6 +17,7 @@ import {
   type AlertEvent,
   type AlertEvidence,
   type AlertNotification,
+  type AlertPage,
   type AlertStatus,
   type AlertSummary,
 } from '../schemas.js';
@@ -92,26 +93,86 @@ export interface AlertQuery {
   status?: string;
   level?: string;
   area?: string;
+  source?: string;
+  disease?: string;
   overdue?: boolean;
+  sort?: 'rank' | 'newest';
   limit?: number;
+  offset?: number;
 }
 
-export async function listAlerts(db: Database, q: AlertQuery = {}): Promise<AlertSummary[]> {
+/** Level order of the board: the worst first. */
+const LEVEL_ORDER = `CASE a.level WHEN 'red' THEN 0 WHEN 'orange' THEN 1 WHEN 'yellow' THEN 2 ELSE 3 END`;
+
+/** WHERE clauses of the filters other than status (shared by the page and the counts per status). */
+function alertFilters(q: AlertQuery, params: unknown[]): string[] {
   const where: string[] = [];
+  if (q.level) where.push(`a.level = ANY($${params.push(q.level.split(','))}::text[])`);
+  if (q.area) {
+    const prefix = `${q.area.replace(/0+$/, '')}%`;
+    const n = params.push(prefix);
+    where.push(
+      `(a.area_code LIKE $${n} OR EXISTS (SELECT 1 FROM surv_alert_evidence e WHERE e.alert_id = a.id AND e.area_code LIKE $${n}))`,
+    );
+  }
+  if (q.source) where.push(`a.sources && $${params.push(q.source.split(','))}::text[]`);
+  if (q.disease) {
+    const n = params.push(q.disease);
+    where.push(`(a.disease_key = $${n} OR EXISTS (SELECT 1 FROM surv_alert_evidence e WHERE e.alert_id = a.id AND e.signal = $${n}))`);
+  }
+  if (q.overdue) where.push(`a.due_at < now() AND a.status = ANY($${params.push(OPEN_STATUSES)}::text[])`);
+  return where;
+}
+
+/**
+ * A page of alerts with the total and the count per status. Ranked (the default): open before
+ * ended, past the 研判 deadline first, then level, agreeing sources and joint p as fusion ranks
+ * them (config/surveillance/fusion.json: sources, then -log10 p), then the latest evidence.
+ */
+export async function alertPage(db: Database, q: AlertQuery = {}): Promise<AlertPage> {
   const params: unknown[] = [];
+  const where = alertFilters(q, params);
+  const counted = [...where];
+  const countParams = [...params];
   if (q.status) {
     const list = q.status === 'open' ? OPEN_STATUSES : q.status.split(',');
     where.push(`a.status = ANY($${params.push(list)}::text[])`);
   }
-  if (q.level) where.push(`a.level = ANY($${params.push(q.level.split(','))}::text[])`);
-  if (q.area) where.push(`a.area_code LIKE $${params.push(`${q.area.replace(/0+$/, '')}%`)}`);
-  if (q.overdue) where.push(`a.due_at < now() AND a.status = ANY($${params.push(OPEN_STATUSES)}::text[])`);
-  const limit = Math.min(Math.max(q.limit ?? 200, 1), 1000);
-  const r = await db.query<AlertDbRow>(
-    `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.created_at DESC, a.id DESC LIMIT ${limit}`,
-    params,
-  );
-  return r.rows.map((x) => summary(x));
+  const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
+  const offset = Math.max(q.offset ?? 0, 0);
+  const filterParams = params.length;
+  const open = () => `a.status = ANY($${params.push(OPEN_STATUSES)}::text[])`;
+  const order =
+    q.sort === 'newest'
+      ? 'a.created_at DESC, a.id DESC'
+      : `(${open()}) DESC, (${open()} AND a.due_at < now()) DESC, ${LEVEL_ORDER}, cardinality(a.sources) DESC,
+         coalesce(a.joint_p, 1) ASC, a.score DESC, a.last_evidence_day DESC, a.id DESC`;
+  const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const [rows, total, counts] = await Promise.all([
+    db.query<AlertDbRow>(`${SELECT} ${whereSql} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`, params),
+    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM surv_alert a ${whereSql}`, params.slice(0, filterParams)),
+    db.query<{ status: string; n: number; overdue: number }>(
+      `SELECT a.status, count(*)::int AS n, count(*) FILTER (WHERE a.due_at < now())::int AS overdue FROM surv_alert a
+       ${counted.length ? `WHERE ${counted.join(' AND ')}` : ''} GROUP BY a.status`,
+      countParams,
+    ),
+  ]);
+  const byStatus: Record<string, number> = Object.fromEntries(ALERT_STATUSES.map((s) => [s, 0]));
+  let openCount = 0;
+  let overdue = 0;
+  for (const c of counts.rows) {
+    byStatus[c.status] = c.n;
+    if (OPEN_STATUSES.includes(c.status as AlertStatus)) {
+      openCount += c.n;
+      overdue += c.overdue;
+    }
+  }
+  return { rows: rows.rows.map((x) => summary(x)), total: total.rows[0]!.n, counts: { ...byStatus, open: openCount, overdue } };
+}
+
+/** Alerts as a plain list (ranked like the board): for callers that want no page. */
+export async function listAlerts(db: Database, q: AlertQuery = {}): Promise<AlertSummary[]> {
+  return (await alertPage(db, { limit: 200, ...q })).rows;
 }
 
 export async function getAlert(db: Database, id: number): Promise<AlertDetail> {

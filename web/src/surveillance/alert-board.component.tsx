@@ -1,16 +1,17 @@
 /** 预警信号看板: the alert list with filters and a map of the district's streets coloured by alert level. */
 import { useEffect, useMemo, useState } from 'react';
-import { Alert, Card, Col, Empty, Row, Select, Space, Table, Tag, Typography, type TableColumnsType } from 'antd';
+import { Alert, Badge, Card, Col, Empty, Row, Select, Space, Table, Tabs, Tag, Typography, type TableColumnsType } from 'antd';
 import { EChart } from '../charts/echart.component.js';
 import { t } from '../i18n/i18n.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import { href, navigate } from '../shell/router.js';
 import { LEVEL_COLOURS, formatDateTime, levelLabel, sourceLabel, statusLabel } from './labels.js';
 import { DISTRICT_MAP, registerDistrictMap } from './map.js';
-import type { AlertNotification, AlertSummary, GeoFeatureCollection } from '../../../src/surveillance/schemas.js';
+import type { AlertNotification, AlertPage, AlertSummary, GeoFeatureCollection } from '../../../src/surveillance/schemas.js';
 import { getGeography, getNotifications, listAlerts } from './surveillance.resource.js';
 
 const LEVEL_RANK: Record<string, number> = { red: 3, orange: 2, yellow: 1 };
+const PAGE_SIZE = 15;
 
 export function LevelTag({ level }: { level: string }) {
   return (
@@ -21,7 +22,9 @@ export function LevelTag({ level }: { level: string }) {
 }
 
 export function AlertBoardPage({ status, level }: { status: string; level: string }) {
-  const [alerts, setAlerts] = useState<AlertSummary[] | null>(null);
+  const [page, setPage] = useState<AlertPage | null>(null);
+  const [pageNo, setPageNo] = useState(1);
+  const [openAlerts, setOpenAlerts] = useState<AlertSummary[]>([]);
   const [geo, setGeo] = useState<GeoFeatureCollection | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [news, setNews] = useState<AlertNotification[]>([]);
@@ -41,14 +44,27 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
     };
   }, []);
 
+  // A filter change starts again at the first page.
+  useEffect(() => setPageNo(1), [status, level]);
+
+  // The page of the list: worst first (open, past the 研判 deadline, level, agreeing sources, joint p).
   useEffect(() => {
     const ctrl = new AbortController();
     setError(null);
-    listAlerts({ status: status || undefined, level: level || undefined }, ctrl.signal)
-      .then(setAlerts)
+    listAlerts({ status: status || undefined, level: level || undefined, limit: PAGE_SIZE, offset: (pageNo - 1) * PAGE_SIZE }, ctrl.signal)
+      .then(setPage)
       .catch((e: Error) => !ctrl.signal.aborted && setError(e.message));
     return () => ctrl.abort();
-  }, [status, level]);
+  }, [status, level, pageNo]);
+
+  // The map colours every street by its worst open alert, whatever page the list shows.
+  useEffect(() => {
+    const ctrl = new AbortController();
+    listAlerts({ status: 'open', level: level || undefined, limit: 1000 }, ctrl.signal)
+      .then((p) => setOpenAlerts(p.rows))
+      .catch(() => undefined);
+    return () => ctrl.abort();
+  }, [level]);
 
   useEffect(() => {
     const ctrl = new AbortController();
@@ -64,7 +80,7 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
   const mapOption = useMemo(() => {
     if (!geo) return null;
     const worst = new Map<string, AlertSummary>();
-    for (const a of alerts ?? []) {
+    for (const a of openAlerts) {
       if (['dismissed', 'closed'].includes(a.status)) continue;
       for (const code of a.areaCodes.length ? a.areaCodes : [a.areaCode]) {
         const cur = worst.get(code);
@@ -93,7 +109,7 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
         },
       ],
     };
-  }, [geo, alerts]);
+  }, [geo, openAlerts]);
 
   const columns: TableColumnsType<AlertSummary> = [
     {
@@ -141,8 +157,24 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
         </Space>
       ),
     },
-    { title: t('surv.col.created', '生成时间'), dataIndex: 'createdAt', width: 170, render: formatDateTime },
+    {
+      title: t('surv.col.due', '研判时限'),
+      dataIndex: 'dueAt',
+      width: 150,
+      render: (d: string | null, a) =>
+        d ? <Typography.Text type={a.overdue ? 'danger' : undefined}>{formatDateTime(d)}</Typography.Text> : '—',
+    },
+    { title: t('surv.col.created', '生成时间'), dataIndex: 'createdAt', width: 150, render: formatDateTime },
   ];
+
+  const counts = page?.counts ?? {};
+  const statusTabs = [
+    { key: 'open', label: t('surv.filter.open', '未结束') },
+    ...['new', 'triage', 'suspected', 'confirmed', 'response', 'dismissed', 'closed'].map((s) => ({ key: s, label: statusLabel(s) })),
+  ];
+  const allCount = Object.entries(counts)
+    .filter(([k]) => k !== 'open' && k !== 'overdue')
+    .reduce((n, [, v]) => n + v, 0);
 
   const setFilter = (key: 'status' | 'level', value: string | undefined) =>
     navigate('/surveillance/alerts', {
@@ -157,21 +189,6 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
         crumbs={[{ title: t('nav.surveillance', '传染病监测预警') }, { title: t('nav.alerts', '预警信号') }]}
         extra={
           <Space>
-            <Select
-              allowClear
-              style={{ width: 140 }}
-              placeholder={t('surv.filter.status', '状态')}
-              value={status || undefined}
-              onChange={(v) => setFilter('status', v)}
-              options={[
-                { value: 'open', label: t('surv.filter.open', '未结束') },
-                ...['new', 'triage', 'suspected', 'confirmed', 'response', 'dismissed', 'closed'].map((s) => ({
-                  value: s,
-                  label: statusLabel(s),
-                })),
-              ]}
-              data-testid="filter-status"
-            />
             <Select
               allowClear
               style={{ width: 120 }}
@@ -225,14 +242,56 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
           </Card>
         </Col>
         <Col xs={24} xl={15}>
-          <Card size="small" title={t('surv.alertList', '预警列表')}>
+          <Card
+            size="small"
+            title={t('surv.alertList', '预警列表')}
+            extra={
+              counts.overdue ? (
+                <Typography.Text type="danger" data-testid="overdue-count">
+                  {t('surv.overdueCount', '超时未研判')} {counts.overdue}
+                </Typography.Text>
+              ) : null
+            }
+          >
+            <Tabs
+              size="small"
+              activeKey={status || 'all'}
+              onChange={(k) => setFilter('status', k === 'all' ? undefined : k)}
+              data-testid="status-tabs"
+              items={[
+                ...statusTabs.map((tab) => ({
+                  key: tab.key,
+                  label: (
+                    <span>
+                      {tab.label}{' '}
+                      <Badge count={counts[tab.key] ?? 0} showZero overflowCount={9999} color={tab.key === 'new' ? 'red' : '#8c8c8c'} />
+                    </span>
+                  ),
+                })),
+                {
+                  key: 'all',
+                  label: (
+                    <span>
+                      {t('surv.filter.all', '全部')} <Badge count={allCount} showZero overflowCount={9999} color="#8c8c8c" />
+                    </span>
+                  ),
+                },
+              ]}
+            />
             <Table
               rowKey="id"
               size="small"
               columns={columns}
-              dataSource={alerts ?? []}
-              loading={alerts === null && !error}
-              pagination={{ pageSize: 15 }}
+              dataSource={page?.rows ?? []}
+              loading={page === null && !error}
+              pagination={{
+                current: pageNo,
+                pageSize: PAGE_SIZE,
+                total: page?.total ?? 0,
+                showSizeChanger: false,
+                showTotal: (n) => t('surv.pageTotal', '共 {n} 条', { n }),
+                onChange: setPageNo,
+              }}
               data-testid="alert-table"
             />
           </Card>

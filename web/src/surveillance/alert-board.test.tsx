@@ -67,7 +67,11 @@ const news: AlertNotification[] = [
 describe('AlertBoardPage', () => {
   it('lists the alerts with level and status in Chinese, and the latest events', async () => {
     const api = stubApi({
-      '/api/alerts': [alert(7), alert(8, { level: 'yellow', status: 'triage', overdue: true })],
+      '/api/alerts': {
+        rows: [alert(7), alert(8, { level: 'yellow', status: 'triage', overdue: true })],
+        total: 2,
+        counts: { new: 1, triage: 1, suspected: 0, confirmed: 0, response: 0, dismissed: 0, closed: 0, open: 2, overdue: 1 },
+      },
       '/api/surveillance/geography': geography,
       '/api/surveillance/notifications': news,
     });
@@ -99,7 +103,7 @@ describe('AlertBoardPage', () => {
     expect(screen.getByText('暂无动态')).toBeTruthy();
 
     // 级别 filter → 红色: the board's route carries level=red.
-    const levelSelect = screen.getAllByRole('combobox')[1]!;
+    const levelSelect = screen.getAllByRole('combobox')[0]!;
     fireEvent.mouseDown(levelSelect);
     fireEvent.click(await screen.findByTitle('红色'));
     await waitFor(() => expect(window.location.hash).toBe('#/surveillance/alerts?level=red'));

@@ -7,6 +7,7 @@ import type {
   AlertComment,
   AlertDetail,
   AlertNotification,
+  AlertPage,
   AlertSeries,
   AlertSummary,
   FacilityStat,
@@ -18,9 +19,23 @@ import type {
 } from '../../../src/surveillance/schemas.js';
 import { apiRequest } from '../api/http.js';
 
-export const listAlerts = (query: { status?: string; level?: string } = {}, signal?: AbortSignal) => {
-  const q = new URLSearchParams(Object.entries(query).filter(([, v]) => !!v) as [string, string][]).toString();
-  return apiRequest<AlertSummary[]>(`/api/alerts${q ? `?${q}` : ''}`, { signal, accept: 'application/json' });
+export interface AlertListQuery {
+  status?: string;
+  level?: string;
+  area?: string;
+  source?: string;
+  sort?: 'rank' | 'newest';
+  limit?: number;
+  offset?: number;
+}
+/** A page of alerts, worst first unless asked otherwise, with the total and the count per status. */
+export const listAlerts = (query: AlertListQuery = {}, signal?: AbortSignal) => {
+  const q = new URLSearchParams(
+    Object.entries(query)
+      .filter(([, v]) => v !== undefined && v !== '')
+      .map(([k, v]) => [k, String(v)]),
+  ).toString();
+  return apiRequest<AlertPage>(`/api/alerts${q ? `?${q}` : ''}`, { signal, accept: 'application/json' });
 };
 export const getAlert = (id: number, signal?: AbortSignal) =>
   apiRequest<AlertDetail>(`/api/alerts/${id}`, { signal, accept: 'application/json' });
