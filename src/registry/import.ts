@@ -27,7 +27,7 @@ import {
   type Refusal,
   type RegistryKind,
 } from './parse.js';
-import { areasByCode, recordImport, sitesByCode, upsertAreas, upsertSites, type AreaRow, type SiteRow } from './store.js';
+import { areasByCode, recordImport, resourceOwners, sitesByCode, upsertAreas, upsertSites, type AreaRow, type SiteRow } from './store.js';
 
 export interface ImportReport {
   importId?: number;
@@ -78,12 +78,37 @@ export interface ImportOptions {
 const hashOf = (r: Resource) => createHash('sha1').update(JSON.stringify(r)).digest('hex');
 
 /** Refuses the second and later records that repeat a code, naming the first. */
-function duplicates<T extends { code: string }>(list: Located<T>[], refused: Refusal[], what: string): void {
+function duplicates<T extends { code: string; id?: string }>(list: Located<T>[], refused: Refusal[], what: string): void {
   const seen = new Map<string, string>();
+  const ids = new Map<string, string>();
   for (const x of list) {
     const first = seen.get(x.record.code);
-    if (first) refused.push(refusal(x, `${what} code ${x.record.code} is already used by ${first} of this file; codes are unique`));
+    if (first)
+      refused.push(refusal(x, `${what} code ${x.record.code} is already used by ${first} of this file; codes are unique`, x.record.code));
     else seen.set(x.record.code, x.where);
+    const id = x.record.id;
+    if (!id) continue;
+    const firstId = ids.get(id);
+    if (firstId) refused.push(refusal(x, `id ${id} is already used by ${firstId} of this file; ids are unique`, x.record.code));
+    else ids.set(id, x.where);
+  }
+}
+
+/** Refuses records whose given id already belongs to another stored code. */
+async function idsTaken<T extends { code: string; id?: string }>(
+  c: Queryable,
+  list: Located<T>[],
+  refused: Refusal[],
+  table: 'registry_area' | 'registry_site',
+  resourceType: 'Location' | 'Organization',
+): Promise<void> {
+  const ids = list.flatMap((x) => (x.record.id ? [x.record.id] : []));
+  if (!ids.length) return;
+  const owners = await resourceOwners(c, table, resourceType, ids);
+  for (const x of list) {
+    const owner = x.record.id ? owners.get(x.record.id) : undefined;
+    if (owner && owner !== x.record.code)
+      refused.push(refusal(x, `id ${x.record.id} already belongs to ${owner}; give another id or none`, x.record.code));
   }
 }
 
@@ -227,6 +252,9 @@ async function writeAreas(
   opts: ImportOptions,
 ): Promise<Written> {
   duplicates(list, refused, 'area');
+  await idsTaken(c, list, refused, 'registry_area', 'Location');
+  // Records refused while parsing, by code: a child names its refused parent rather than calling it unknown.
+  const refusedHere = new Map(refused.flatMap((r) => (r.code ? [[r.code, r.where] as [string, string]] : [])));
   const inFile = new Map(list.map((x) => [x.record.code, x]));
   const wanted = new Set<string>();
   for (const { record: a } of list) {
@@ -248,6 +276,11 @@ async function writeAreas(
       continue;
     }
     const known = (code: string) => inFile.has(code) || stored.has(code);
+    const parentRefused = [a.parent ?? '', ...parentCandidates(a.code, a.level)].find((p) => p && !known(p) && refusedHere.has(p));
+    if (parentRefused && (a.parent || a.level !== 'district')) {
+      refused.push(refusal(x, `parent area ${parentRefused} is refused (${refusedHere.get(parentRefused)}); fix it first`, a.code));
+      continue;
+    }
     if (a.parent) {
       if (!known(a.parent))
         refused.push(
@@ -323,13 +356,14 @@ async function streetsOf(c: Queryable, areaCodes: string[]): Promise<Map<string,
   return out;
 }
 
-async function checkSites<T extends { code: string; area: string | null }>(
+async function checkSites<T extends { code: string; area: string | null; id?: string }>(
   c: Queryable,
   list: Located<T>[],
   category: 'organization' | 'place',
   refused: Refusal[],
 ): Promise<{ stored: Map<string, SiteRow>; streets: Map<string, string | null> }> {
   duplicates(list, refused, category);
+  await idsTaken(c, list, refused, 'registry_site', category === 'organization' ? 'Organization' : 'Location');
   const stored = await sitesByCode(
     c,
     list.map((x) => x.record.code),

@@ -254,6 +254,27 @@ describeEachStore('registry', (server) => {
       /parent area of 339902004001 \(339902004000 or 339902004\) is unknown/,
     ],
     [
+      'a community under a refused street, naming the street',
+      collection([
+        feature(
+          { code: '339902006000', name: '坏街道' },
+          {
+            type: 'Polygon',
+            coordinates: [
+              [
+                [121, 29],
+                [121.1, 29],
+              ],
+            ],
+          },
+        ),
+        feature({ code: '339902006001', name: '好社区' }, poly(121.05, 29.05, 0.01)),
+      ]),
+      'application/geo+json',
+      'feature 1',
+      /parent area 339902006000 is refused \(feature 0\)/,
+    ],
+    [
       'two places with one code',
       `code,name,type,area\nNEW1,新药房,pharmacy,${C1}\nNEW2,二药房,pharmacy,${C1}\nNEW1,又一药房,pharmacy,${C2}\n`,
       'text/csv',

@@ -117,6 +117,26 @@ export async function sitesByCodeOrId(client: Queryable, keys: string[]): Promis
   return out;
 }
 
+/** Which stored code owns each of these FHIR ids (registry_area: Locations; registry_site: by type). */
+export async function resourceOwners(
+  client: Queryable,
+  table: 'registry_area' | 'registry_site',
+  resourceType: 'Location' | 'Organization',
+  ids: string[],
+): Promise<Map<string, string>> {
+  const r =
+    table === 'registry_area'
+      ? await client.query<{ code: string; resource_id: string }>(
+          'SELECT code, resource_id FROM registry_area WHERE resource_id = ANY($1::text[])',
+          [ids],
+        )
+      : await client.query<{ code: string; resource_id: string }>(
+          'SELECT code, resource_id FROM registry_site WHERE resource_type = $2 AND resource_id = ANY($1::text[])',
+          [ids, resourceType],
+        );
+  return new Map(r.rows.map((x) => [x.resource_id, x.code]));
+}
+
 export async function upsertAreas(client: Queryable, rows: AreaRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 500) {
     const chunk = rows.slice(i, i + 500).map((a) => ({
