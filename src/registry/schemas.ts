@@ -2,6 +2,7 @@
 import { z } from 'zod';
 
 export const RegistryKindSchema = z.enum(['areas', 'organizations', 'places']);
+export type RegistryKindName = z.infer<typeof RegistryKindSchema>;
 
 export const Refusal = z.object({
   where: z.string().describe("Where in the file: 'line 7', 'feature 3' or 'file'"),

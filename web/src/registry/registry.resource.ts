@@ -1,5 +1,12 @@
 /** /api/registry: the calls of the 机构与地点 screens. */
-import type { AreaPage, ImportReport, RecordBody, RegistryCodesAnswer, SitePage } from '../../../src/registry/schemas.js';
+import type {
+  AreaPage,
+  ImportReport,
+  RecordBody,
+  RegistryCodesAnswer,
+  RegistryKindName as RegistryKind,
+  SitePage,
+} from '../../../src/registry/schemas.js';
 import { ApiError, apiRequest } from '../api/http.js';
 import { getSession } from '../api/session.js';
 
@@ -10,11 +17,11 @@ export type {
   ImportReport,
   RecordBody,
   RegistryCodesAnswer,
+  RegistryKindName as RegistryKind,
   RegistryRefusal,
   SiteItem,
   SitePage,
 } from '../../../src/registry/schemas.js';
-export type RegistryKind = 'areas' | 'organizations' | 'places';
 
 const JSON_ACCEPT = 'application/json';
 
