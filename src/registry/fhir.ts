@@ -10,11 +10,9 @@ import { AREA_CODE_EXTENSION, AREA_CODE_SYSTEM, ORGANIZATION_CODE_SYSTEM, YIFANG
 import { registryCodes } from './codes.js';
 import type { AreaRecord, OrganizationRecord, PlaceRecord } from './parse.js';
 
-export const PLACE_CODE_SYSTEM = `${YIFANG_BASE}/sid/place`;
-export const GB2260_SYSTEM = `${YIFANG_BASE}/sid/gb2260`;
-export const BOUNDARY_EXTENSION = 'http://hl7.org/fhir/StructureDefinition/location-boundary-geojson';
-export const GEOLOCATION_EXTENSION = 'http://hl7.org/fhir/StructureDefinition/geolocation';
-export const SCHOOL_GRADES_EXTENSION = `${YIFANG_BASE}/StructureDefinition/school-grades`;
+import { BOUNDARY_EXTENSION, GB2260_SYSTEM, GEOLOCATION_EXTENSION, PLACE_CODE_SYSTEM, SCHOOL_GRADES_EXTENSION } from './uris.js';
+
+export { BOUNDARY_EXTENSION, GB2260_SYSTEM, GEOLOCATION_EXTENSION, PLACE_CODE_SYSTEM, SCHOOL_GRADES_EXTENSION };
 /** meta.tag marking resources the registry keeps (so a FHIR search can find them). */
 export const REGISTRY_TAG = { system: `${YIFANG_BASE}/CodeSystem/registry`, code: 'master-data' };
 

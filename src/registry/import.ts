@@ -27,12 +27,22 @@ import {
   type Refusal,
   type RegistryKind,
 } from './parse.js';
-import { areasByCode, recordImport, resourceOwners, sitesByCode, upsertAreas, upsertSites, type AreaRow, type SiteRow } from './store.js';
+import {
+  areasByCode,
+  recordImport,
+  resourceOwners,
+  sitesByCode,
+  sitesByCodeOrId,
+  upsertAreas,
+  upsertSites,
+  type AreaRow,
+  type SiteRow,
+} from './store.js';
 
 export interface ImportReport {
   importId?: number;
   fileName?: string;
-  kind: RegistryKind;
+  kind: RegistryKind | 'bundle';
   format?: string;
   encoding?: string;
   /** True when the file was stored (nothing refused). */
@@ -237,7 +247,20 @@ async function checkAndWrite(
   await c.query('SAVEPOINT registry_import');
   if (parsed.kind === 'areas') return writeAreas(c, repo, parsed.areas, refused, opts);
   if (parsed.kind === 'organizations') return writeOrganizations(c, repo, parsed.organizations, refused);
-  return writePlaces(c, repo, parsed.places, refused);
+  if (parsed.kind === 'places') return writePlaces(c, repo, parsed.places, refused);
+  // A Bundle: areas, then the organizations and places in them; the first kind refused stops it.
+  const total: Written = { created: 0, updated: 0, unchanged: 0 };
+  const add = (w: Written) => {
+    total.created += w.created;
+    total.updated += w.updated;
+    total.unchanged += w.unchanged;
+    if (w.boundaryBytes !== undefined) total.boundaryBytes = (total.boundaryBytes ?? 0) + w.boundaryBytes;
+  };
+  if (refused.length) return total;
+  if (parsed.areas.length) add(await writeAreas(c, repo, parsed.areas, refused, opts));
+  if (!refused.length && parsed.organizations.length) add(await writeOrganizations(c, repo, parsed.organizations, refused));
+  if (!refused.length && parsed.places.length) add(await writePlaces(c, repo, parsed.places, refused));
+  return total;
 }
 
 async function putResource(c: Queryable, repo: FhirRepository, resource: Resource): Promise<void> {
@@ -389,7 +412,7 @@ async function writeOrganizations(
   const { stored, streets } = await checkSites(c, list, 'organization', refused);
   const inFile = new Map(list.map((x) => [x.record.code, x.record]));
   const parentCodes = [...new Set(list.flatMap((x) => (x.record.parent && !inFile.has(x.record.parent) ? [x.record.parent] : [])))];
-  const storedParents = await sitesByCode(c, parentCodes);
+  const storedParents = await sitesByCodeOrId(c, parentCodes);
   for (const x of list) {
     const p = x.record.parent;
     if (!p) continue;
@@ -422,7 +445,7 @@ async function writeOrganizations(
       name: o.name,
       areaCode: o.area,
       streetCode: o.area ? (streets.get(o.area) ?? null) : null,
-      parentCode: o.parent,
+      parentCode: o.parent ? (storedParents.get(o.parent)?.code ?? o.parent) : null,
       resourceType: 'Organization',
       resourceId: ids.get(o.code)!,
       position: o.position,
@@ -438,7 +461,7 @@ async function writeOrganizations(
 async function writePlaces(c: Queryable, repo: FhirRepository, list: Located<PlaceRecord>[], refused: Refusal[]): Promise<Written> {
   const { stored, streets } = await checkSites(c, list, 'place', refused);
   const orgCodes = [...new Set(list.flatMap((x) => (x.record.organization ? [x.record.organization] : [])))];
-  const orgs = await sitesByCode(c, orgCodes);
+  const orgs = await sitesByCodeOrId(c, orgCodes);
   for (const x of list) {
     const o = x.record.organization;
     if (!o) continue;
@@ -474,7 +497,7 @@ async function writePlaces(c: Queryable, repo: FhirRepository, list: Located<Pla
       name: p.name,
       areaCode: p.area,
       streetCode: p.area ? (streets.get(p.area) ?? null) : null,
-      parentCode: p.organization,
+      parentCode: p.organization ? (orgs.get(p.organization)?.code ?? p.organization) : null,
       resourceType: 'Location',
       resourceId: id,
       position: p.position,

@@ -22,6 +22,7 @@ import type { Topology } from 'topojson-specification';
 import { decodeFeed } from '../feeds/index.js';
 import { registryCodes } from './codes.js';
 import { boundaryProblem, type Boundary } from './geometry.js';
+import { bundleRecords } from './from-fhir.js';
 
 export type RegistryKind = 'areas' | 'organizations' | 'places';
 export const REGISTRY_KINDS: RegistryKind[] = ['areas', 'organizations', 'places'];
@@ -80,8 +81,9 @@ export interface Located<T> {
   record: T;
 }
 export interface ParsedFile {
-  kind: RegistryKind;
-  format: 'csv' | 'geojson' | 'topojson';
+  /** 'bundle': a FHIR Bundle, which may hold areas, organizations and places together. */
+  kind: RegistryKind | 'bundle';
+  format: 'csv' | 'geojson' | 'topojson' | 'fhir';
   encoding: string;
   areas: Located<AreaRecord>[];
   organizations: Located<OrganizationRecord>[];
@@ -340,17 +342,23 @@ function guessCsvKind(columns: (string | null)[], first: Props | undefined): Reg
   return undefined;
 }
 
-function empty(kind: RegistryKind, format: ParsedFile['format'], encoding: string): ParsedFile {
+function empty(kind: RegistryKind | 'bundle', format: ParsedFile['format'], encoding: string): ParsedFile {
   return { kind, format, encoding, areas: [], organizations: [], places: [], refused: [] };
 }
 
-function addRecord(out: ParsedFile, props: Props, geometry: unknown, at: { where: string; line?: number; feature?: number }): void {
+function addRecord(
+  out: ParsedFile,
+  props: Props,
+  geometry: unknown,
+  at: { where: string; line?: number; feature?: number },
+  kind: RegistryKind = out.kind === 'bundle' ? 'places' : out.kind,
+): void {
   const problems: string[] = [];
   const code = text(props['code']) || undefined;
-  if (out.kind === 'areas') {
+  if (kind === 'areas') {
     const record = areaRecord(props, geometry, problems);
     if (!problems.length) out.areas.push({ ...at, record });
-  } else if (out.kind === 'organizations') {
+  } else if (kind === 'organizations') {
     const record = organizationRecord(props, geometry, problems);
     if (!problems.length) out.organizations.push({ ...at, record });
   } else {
@@ -424,6 +432,18 @@ function parseJsonText(textIn: string, kind: RegistryKind | undefined, encoding:
 /** A parsed JSON document (GeoJSON FeatureCollection or TopoJSON Topology). */
 export function parseJsonValue(doc: unknown, kind: RegistryKind | undefined, encoding = 'utf-8'): ParsedFile {
   const d = doc as { type?: unknown; features?: unknown; objects?: unknown };
+  if ((doc as { resourceType?: unknown })?.resourceType === 'Bundle') {
+    const { records, skipped } = bundleRecords(doc as { entry?: { resource?: unknown }[] });
+    if (records.length + skipped.length > MAX_REGISTRY_RECORDS)
+      return {
+        ...empty('bundle', 'fhir', encoding),
+        fatal: { status: 413, message: `${records.length + skipped.length} entries; at most ${MAX_REGISTRY_RECORDS} per file` },
+      };
+    const out = empty('bundle', 'fhir', encoding);
+    for (const s of skipped) out.refused.push({ where: `entry ${s.index}`, feature: s.index, reason: s.reason });
+    for (const r of records) addRecord(out, r.props, r.geometry, { where: `entry ${r.index}`, feature: r.index }, r.kind);
+    return out;
+  }
   let features: unknown[];
   let format: ParsedFile['format'] = 'geojson';
   if (d?.type === 'Topology' && d.objects && typeof d.objects === 'object') {

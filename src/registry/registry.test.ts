@@ -4,7 +4,7 @@ import { topology } from 'topojson-server';
 import { describeEachStore } from '../app/testing.js';
 import { surveillanceRuntime } from '../surveillance/index.js';
 import { boundaryProblem, simplifyBoundaries, type Boundary } from './geometry.js';
-import type { ImportReport } from './schemas.js';
+import type { ImportReport, SiteItem as SiteItemLike } from './schemas.js';
 
 const DISTRICT = '339902000000';
 const S1 = '339902001000';
@@ -318,6 +318,63 @@ describeEachStore('registry', (server) => {
     expect(rows.rows.map((r) => r.area_code)).toEqual([C1]);
     // C1 rolls up into its street S1 (the street is the area code's first 9 digits).
     expect(rows.rows[0]!.area_code.slice(0, 9)).toBe(S1.slice(0, 9));
+  });
+
+  it('imports a FHIR Bundle of areas, organizations and places, references inside it becoming codes', async () => {
+    const b64 = (x: unknown) => Buffer.from(JSON.stringify(x)).toString('base64');
+    const entry = (resource: Record<string, unknown>) => ({ resource });
+    const bundle = (extra: Record<string, unknown>[] = []) => ({
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [
+        entry({
+          resourceType: 'Location',
+          id: 'north',
+          identifier: [{ system: 'https://yifang.health/fhir/CodeSystem/area-code', value: '339902007000' }],
+          name: '北山街道',
+          physicalType: { coding: [{ code: 'jdn' }] },
+          partOf: { reference: `Location/area-${DISTRICT}` },
+          extension: [
+            {
+              url: 'http://hl7.org/fhir/StructureDefinition/location-boundary-geojson',
+              valueAttachment: { contentType: 'application/geo+json', data: b64(poly(121.5, 29.5, 0.1)) },
+            },
+          ],
+        }),
+        entry({
+          resourceType: 'Organization',
+          id: 'ob1',
+          identifier: [{ system: 'urn:local', value: 'B001' }],
+          name: '北山镇卫生院',
+          type: [{ coding: [{ code: 'township-hc' }] }],
+        }),
+        entry({
+          resourceType: 'Location',
+          id: 'shop',
+          identifier: [{ system: 'urn:local', value: 'BP01' }],
+          name: '北山药店',
+          type: [{ coding: [{ display: '零售药店' }] }],
+          partOf: { reference: 'Location/north' },
+          managingOrganization: { reference: 'Organization/ob1' },
+        }),
+        ...extra.map(entry),
+      ],
+    });
+    const bad = await upload(JSON.stringify(bundle([{ resourceType: 'Patient', id: 'p1' }])), 'application/fhir+json');
+    expect(bad.status).toBe(422);
+    expect(((await bad.json()) as ImportReport).refused).toEqual([
+      expect.objectContaining({ where: 'entry 3', reason: expect.stringMatching(/Patient is not registry data/) }),
+    ]);
+    const res = await upload(JSON.stringify(bundle()), 'application/fhir+json');
+    expect(await res.json()).toMatchObject({ kind: 'bundle', format: 'fhir', stored: true, created: 3, refused: [] });
+    const shop = (await (await server().api('/api/registry/places/BP01')).json()) as SiteItemLike;
+    expect(shop).toMatchObject({
+      type: 'pharmacy',
+      areaCode: '339902007000',
+      streetCode: '339902007000',
+      parentCode: 'B001',
+      resourceId: 'shop',
+    });
   });
 
   it('imports areas from a TopoJSON topology (shared arcs), as JSON', async () => {

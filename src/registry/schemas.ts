@@ -15,7 +15,7 @@ export const Refusal = z.object({
 export const ImportReport = z.object({
   importId: z.number().int().optional(),
   fileName: z.string().optional(),
-  kind: RegistryKindSchema,
+  kind: z.enum(['areas', 'organizations', 'places', 'bundle']).describe("What the file held; 'bundle' for a FHIR Bundle"),
   format: z.string().optional(),
   encoding: z.string().optional(),
   stored: z.boolean().describe('True when the whole file was stored; false when anything was refused (then nothing was stored)'),

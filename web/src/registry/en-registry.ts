@@ -58,4 +58,6 @@ export const enRegistry: Record<string, string> = {
   'registry.where.file': 'Whole file',
   'registry.where.line': 'Line {n}',
   'registry.where.feature': 'Feature {n}',
+  'registry.where.entry': 'Entry {n}',
+  'registry.kind.bundle': 'FHIR Bundle (areas, organizations and places)',
 };

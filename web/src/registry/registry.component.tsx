@@ -129,7 +129,8 @@ function ReportView({ report }: { report: ImportReport }) {
   );
 }
 
-function kindLabel(kind: RegistryKind): string {
+function kindLabel(kind: RegistryKind | 'bundle'): string {
+  if (kind === 'bundle') return t('registry.kind.bundle', 'FHIR Bundle（区划、机构与场所）');
   return kind === 'areas'
     ? t('registry.tab.areas', '行政区划')
     : kind === 'organizations'
@@ -137,8 +138,9 @@ function kindLabel(kind: RegistryKind): string {
       : t('registry.tab.places', '场所');
 }
 function whereLabel(where: string): string {
-  const m = /^(line|feature) (\d+)$/.exec(where);
+  const m = /^(line|feature|entry) (\d+)$/.exec(where);
   if (!m) return where === 'file' ? t('registry.where.file', '整个文件') : where;
+  if (m[1] === 'entry') return t('registry.where.entry', '第 {n} 个条目', { n: m[2]! });
   return m[1] === 'line' ? t('registry.where.line', '第 {n} 行', { n: m[2]! }) : t('registry.where.feature', '第 {n} 个要素', { n: m[2]! });
 }
 
