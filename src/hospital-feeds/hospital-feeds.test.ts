@@ -11,6 +11,7 @@ import { describeEachStore } from '../app/testing.js';
 import { DATA_QUALITY_EXTENSION } from '../shared/data-quality.js';
 import { makeIdNumber, RESIDENT_ID_SYSTEM } from '../shared/id-number.js';
 import type { DeadLetterList, UploadDetail } from './schemas.js';
+import { hospitalFeedWorker } from './module.js';
 import { matchHeader, templateCsv } from './templates.js';
 import { deterministicId, parseWhen, phoneProblem, rowToFhir } from './to-fhir.js';
 
@@ -185,6 +186,20 @@ describeEachStore('hospital CSV feeds', (server) => {
     const [p1b] = (await search(`Patient?${mrn('P001')}`)) as Patient[];
     expect(p1b!.meta?.versionId).toBe('2');
     expect(p1b!.telecom?.[0]?.value).toBe('13987654321');
+  });
+
+  it('resumes an upload interrupted by a restart after its last committed rows, writing nothing twice', async () => {
+    const id = firstReport.immunizations!.id;
+    await server().db.query(`UPDATE hf_upload SET status = 'running', rows_read = 0, rows_stored = 0, finished_at = NULL WHERE id = $1`, [
+      id,
+    ]);
+    await server().processors.drain();
+    const before = await historyCount();
+    await hospitalFeedWorker()!.resume();
+    const u = await finished(id);
+    await server().processors.drain();
+    expect(u).toMatchObject({ status: 'done', rowsRead: 1, rowsStored: 1 });
+    expect(await historyCount()).toBe(before);
   });
 
   it('reprocesses a dead letter after correction and lists it resolved', async () => {
