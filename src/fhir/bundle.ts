@@ -4,7 +4,7 @@
  * every reference of every entry, before anything is validated or written.
  */
 import { newResourceId } from './ids.js';
-import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type pg from 'pg';
 import { badRequest, forbidden, HttpError, notFound, preconditionFailed } from '../platform/errors.js';
 import type { Queryable } from '../platform/db.js';
@@ -24,6 +24,7 @@ import { search } from './search.js';
 import { jsonDepthError, valueDepthExceeds } from './limits.js';
 import { assertReferencesExist } from './references.js';
 import { refuseAuditEventWrite } from './audit.js';
+import { dataQualityOutcome } from '../shared/data-quality.js';
 
 export interface BundleHooks {
   /** Called inside the transaction for each write, for auditing in the same transaction. */
@@ -323,9 +324,7 @@ async function runEntries(
           ifMatch: p.entry.request?.ifMatch,
         });
         writes.push({ action: isNew ? 'create' : 'update', reference: `${p.type}/${stored.id}`, resource: stored });
-        out.push(
-          isNew ? created(stored) : { response: { status: '200 OK', location: loc(stored), etag: `W/"${stored.meta?.versionId}"` } },
-        );
+        out.push(isNew ? created(stored) : updated(stored));
         break;
       }
       case 'DELETE': {
@@ -590,9 +589,30 @@ async function findOne(client: Queryable, type: string, query: URLSearchParams, 
 }
 
 const loc = (r: Resource) => `${r.resourceType}/${r.id}/_history/${r.meta?.versionId}`;
-const created = (r: Resource): BundleEntry => ({
-  fullUrl: `${r.resourceType}/${r.id}`,
-  response: { status: '201 Created', location: loc(r), etag: `W/"${r.meta?.versionId}"`, lastModified: r.meta?.lastUpdated },
-});
+/** A write's entry response; values stored with a data-quality mark are named in its outcome (warnings). */
+const created = (r: Resource): BundleEntry => {
+  const outcome = dataQualityOutcome(r);
+  return {
+    fullUrl: `${r.resourceType}/${r.id}`,
+    response: {
+      status: '201 Created',
+      location: loc(r),
+      etag: `W/"${r.meta?.versionId}"`,
+      lastModified: r.meta?.lastUpdated,
+      ...(outcome ? { outcome: outcome as OperationOutcome } : {}),
+    },
+  };
+};
+const updated = (r: Resource): BundleEntry => {
+  const outcome = dataQualityOutcome(r);
+  return {
+    response: {
+      status: '200 OK',
+      location: loc(r),
+      etag: `W/"${r.meta?.versionId}"`,
+      ...(outcome ? { outcome: outcome as OperationOutcome } : {}),
+    },
+  };
+};
 
 export { findOne };

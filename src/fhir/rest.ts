@@ -22,6 +22,7 @@ import type { FhirRepository } from './repository.js';
 import { patientEverything, search } from './search.js';
 import { assertResourceType } from './validate.js';
 import type { AccessControl } from './access.js';
+import { dataQualityOutcome } from '../shared/data-quality.js';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
@@ -47,6 +48,24 @@ function sendResource(reply: FastifyReply, status: number, resource: Resource): 
   if (resource.meta?.versionId) reply.header('ETag', `W/"${resource.meta.versionId}"`);
   if (resource.meta?.lastUpdated) reply.header('Last-Modified', new Date(resource.meta.lastUpdated).toUTCString());
   return reply.code(status).type(FHIR_JSON).send(resource);
+}
+
+/**
+ * A write's answer as the client prefers (FHIR `Prefer: return=`): the stored resource (default),
+ * nothing (`minimal`), or an OperationOutcome (`OperationOutcome`) — which names every value
+ * stored with a data-quality mark as a warning, or says the write succeeded.
+ */
+function sendWritten(req: FastifyRequest, reply: FastifyReply, status: number, resource: Resource): FastifyReply {
+  const prefer = /return=(minimal|OperationOutcome|representation)/i.exec(String(req.headers.prefer ?? ''))?.[1]?.toLowerCase();
+  if (prefer !== 'minimal' && prefer !== 'operationoutcome') return sendResource(reply, status, resource);
+  if (resource.meta?.versionId) reply.header('ETag', `W/"${resource.meta.versionId}"`);
+  if (resource.meta?.lastUpdated) reply.header('Last-Modified', new Date(resource.meta.lastUpdated).toUTCString());
+  if (prefer === 'minimal') return reply.code(status).send();
+  const outcome = dataQualityOutcome(resource) ?? {
+    resourceType: 'OperationOutcome',
+    issue: [{ severity: 'information', code: 'informational', diagnostics: `${resource.resourceType}/${resource.id} stored / 已保存` }],
+  };
+  return reply.code(status).type(FHIR_JSON).send(outcome);
 }
 
 export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void {
@@ -323,7 +342,7 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
       return { result: r, entity: `${type}/${r.id}` };
     });
     reply.header('Location', `${baseUrlOf(req)}/${type}/${created.id}/_history/${created.meta?.versionId}`);
-    return sendResource(reply, 201, created);
+    return sendWritten(req, reply, 201, created);
   });
 
   // Conditional update: PUT /fhir/Patient?identifier=system|value
@@ -344,7 +363,7 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
       const r = await repo.update(type, id, { ...body, id }, { checkReferences: checkReferences(req, user) }, client);
       return { result: r, entity: `${type}/${id}` };
     });
-    return sendResource(reply, created ? 201 : 200, resource);
+    return sendWritten(req, reply, created ? 201 : 200, resource);
   });
 
   app.get<{ Params: { type: string } }>('/fhir/:type/_history', async (req, reply) => {
@@ -393,7 +412,7 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
       result: await repo.update(type, id, req.body, { ifMatch, checkReferences: checkReferences(req, user) }, client),
       entity: `${type}/${id}`,
     }));
-    return sendResource(reply, created ? 201 : 200, resource);
+    return sendWritten(req, reply, created ? 201 : 200, resource);
   });
 
   app.delete<{ Params: { type: string; id: string } }>('/fhir/:type/:id', async (req, reply) => {

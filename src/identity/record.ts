@@ -59,6 +59,27 @@ export interface IdentityRecord {
   areaCode?: string;
 }
 
+/** Administrative divisions a sender may or may not write before the house part (省, 市, 区/县, 街道/镇/乡). */
+const DIVISION_PREFIX = /^[\u4e00-\u9fa5]{1,10}?(?:省|自治区|特别行政区|市|自治州|地区|盟|区|县|旗|街道|镇|乡)/;
+
+/**
+ * The house part of an address, comparable across senders: spaces and punctuation out, and the
+ * leading administrative divisions ("浙江省杭州市西湖区") dropped, as one hospital writes them and
+ * another does not. A prefix is dropped only while a house number remains after it, and not when
+ * the number follows at once (a compound named 一区 and its building number).
+ */
+export function houseAddress(text: string): string {
+  let s = text.replace(/[\s,，。·-]/g, '');
+  for (let i = 0; i < 5; i++) {
+    const m = DIVISION_PREFIX.exec(s);
+    const rest = m ? s.slice(m[0].length) : '';
+    // "翠苑一区12幢" is a compound and its building, not a district: a number right after ends the divisions.
+    if (!m || /^\d/.test(rest) || !/\d/.test(rest)) break;
+    s = s.slice(m[0].length);
+  }
+  return s;
+}
+
 export function toIdentityRecord(p: Patient): IdentityRecord {
   const name = p.name?.find((n) => n.use === 'official') ?? p.name?.[0];
   let family = name?.family ?? '';
@@ -117,7 +138,7 @@ export function toIdentityRecord(p: Patient): IdentityRecord {
     ...(p.birthDate ? { birthDate: p.birthDate } : {}),
     ...(p.gender ? { sex: p.gender } : {}),
     ...(phone ? { phone } : {}),
-    ...(addressText ? { address: addressText.replace(/[\s,，。·-]/g, '') } : {}),
+    ...(addressText ? { address: houseAddress(addressText) } : {}),
     ...(areaCode ? { areaCode } : {}),
   };
 }

@@ -96,6 +96,44 @@ describeEachStore('data-quality queue', (server) => {
     ]);
   });
 
+  it("answers a write of a marked value with a warning: in a batch entry's outcome, and as the OperationOutcome a client prefers", async () => {
+    const batch = await api('/fhir', {
+      method: 'POST',
+      body: JSON.stringify({
+        resourceType: 'Bundle',
+        type: 'batch',
+        entry: [
+          { resource: { ...patient('org-dq3', BAD), id: 'dq-batch-1' }, request: { method: 'PUT', url: 'Patient/dq-batch-1' } },
+          { resource: { ...patient('org-dq3', GOOD), id: 'dq-batch-2' }, request: { method: 'PUT', url: 'Patient/dq-batch-2' } },
+        ],
+      }),
+    });
+    const entries = (
+      (await batch.json()) as {
+        entry: { response: { status: string; outcome?: { issue: { severity: string; expression: string[]; diagnostics: string }[] } } }[];
+      }
+    ).entry;
+    expect(entries.map((e) => e.response.status)).toEqual(['201 Created', '201 Created']);
+    expect(entries[0]!.response.outcome?.issue[0]).toMatchObject({ severity: 'warning', expression: ['Patient.identifier[0]'] });
+    expect(entries[0]!.response.outcome?.issue[0]!.diagnostics).toMatch(/校验码错误/);
+    expect(entries[1]!.response.outcome).toBeUndefined();
+    const single = await api('/fhir/Patient', {
+      method: 'POST',
+      headers: { prefer: 'return=OperationOutcome' },
+      body: JSON.stringify(patient('org-dq3', BAD)),
+    });
+    expect(single.status).toBe(201);
+    expect(await single.json()).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'warning', code: 'value' }] });
+    const minimal = await api('/fhir/Patient/dq-batch-2', {
+      method: 'PUT',
+      headers: { prefer: 'return=minimal' },
+      body: JSON.stringify({ ...patient('org-dq3', GOOD), id: 'dq-batch-2' }),
+    });
+    expect(minimal.status).toBe(200);
+    expect(await minimal.text()).toBe('');
+    expect(minimal.headers.get('etag')).toBe('W/"2"');
+  });
+
   it('flags a birth date that disagrees with a valid ID number, counts validity per facility and pages with the total', async () => {
     const ids: string[] = [];
     for (const body of [

@@ -22,3 +22,46 @@ export function dataQualityMark(problem: string): DataQualityMark {
 export function isDataQualityMark(e: { url?: string } | null | undefined): boolean {
   return e?.url === DATA_QUALITY_EXTENSION;
 }
+
+/** Where a resource carries marks: the element path (FHIRPath-like, list positions kept) and the problem. */
+export function dataQualityMarksOf(resource: unknown, max = 50): { expression: string; problem: string }[] {
+  const out: { expression: string; problem: string }[] = [];
+  const walk = (value: unknown, where: string, depth: number): void => {
+    if (out.length >= max || depth > 12 || !value || typeof value !== 'object') return;
+    if (Array.isArray(value)) {
+      value.forEach((v, i) => walk(v, `${where}[${i}]`, depth + 1));
+      return;
+    }
+    for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+      if (key === 'extension' && Array.isArray(v)) {
+        for (const e of v as { url?: string; valueString?: string }[])
+          if (isDataQualityMark(e) && out.length < max) out.push({ expression: where, problem: e.valueString ?? '' });
+      } else walk(v, `${where}.${key.replace(/^_/, '')}`, depth + 1);
+    }
+  };
+  const type = (resource as { resourceType?: string } | null)?.resourceType ?? 'Resource';
+  walk(resource, type, 0);
+  return out;
+}
+
+/**
+ * The warnings a write answers with when it stored marked values (FHIR: an OperationOutcome
+ * with severity warning beside the 201): undefined when the resource carries no mark.
+ */
+export function dataQualityOutcome(
+  resource: unknown,
+):
+  | { resourceType: 'OperationOutcome'; issue: { severity: 'warning'; code: 'value'; diagnostics: string; expression: string[] }[] }
+  | undefined {
+  const marks = dataQualityMarksOf(resource);
+  if (!marks.length) return undefined;
+  return {
+    resourceType: 'OperationOutcome',
+    issue: marks.map((m) => ({
+      severity: 'warning',
+      code: 'value',
+      diagnostics: `${m.problem} — stored as sent and marked for correction / 已按原样保存并标记，待来源更正`,
+      expression: [m.expression],
+    })),
+  };
+}
