@@ -30,9 +30,9 @@ export function registerRegistryCommands(program: Command, options: RegistryComm
   registry
     .command('import')
     .description(
-      `Import registry files, each all or nothing, in the order given (areas before the organizations and places in them). Areas: GeoJSON/TopoJSON (Polygon features; properties code, name, level, parent) or CSV (code,name,level,parent,gb2260,longitude,latitude). Organizations: CSV code,name,type,level,area,parent,longitude,latitude,address. Places: CSV code,name,type,sentinel,area,organization,longitude,latitude,address,grades,classes. Headers may be Chinese (代码,名称,类别,…). At most ${MAX_REGISTRY_BYTES / 1048576} MB a file.`,
+      `Import registry files, each all or nothing, in the order given (areas before the organizations and places in them). Areas: GeoJSON/TopoJSON (Polygon features; properties code, name, level, parent) or CSV (code,name,level,parent,gb2260,longitude,latitude). Organizations: CSV code,name,type,level,area,parent,longitude,latitude,address. Places: CSV code,name,type,sentinel,area,organization,longitude,latitude,address,grades,classes. Or a FHIR Bundle of Organization and Location resources (all three kinds). Headers may be Chinese (代码,名称,类别,…). At most ${MAX_REGISTRY_BYTES / 1048576} MB a file.`,
     )
-    .argument('<files...>', '.geojson, .topojson, .json or .csv files')
+    .argument('<files...>', '.geojson, .topojson, .json (GeoJSON, TopoJSON or a FHIR Bundle) or .csv files')
     .option('--kind <kind>', `what the files hold (${REGISTRY_KINDS.join(', ')}); detected when not given`)
     .option('--encoding <name>', "a CSV's encoding (utf-8, gb18030, gbk, …); detected when not given")
     .action(async function (this: Command, files: string[], opts: { kind?: string; encoding?: string }) {

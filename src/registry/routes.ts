@@ -61,7 +61,7 @@ export async function registerRegistryRoutes(ctx: ModuleContext): Promise<void> 
     {
       schema: {
         summary:
-          'Import a registry file (机构与地点): areas as GeoJSON/TopoJSON or CSV, organizations or places as CSV; UTF-8 or GB18030 (detected or named). All or nothing: 200 with counts when stored, 422 naming every refused line or feature (nothing stored), 400 unreadable, 413 too large, 415 unknown encoding. Multipart (field file, optional kind/encoding) or the file as the body.',
+          'Import a registry file (机构与地点): areas as GeoJSON/TopoJSON or CSV, organizations or places as CSV, or a FHIR Bundle of Organization and Location resources; UTF-8 or GB18030 (detected or named). All or nothing: 200 with counts when stored, 422 naming every refused line or feature (nothing stored), 400 unreadable, 413 too large, 415 unknown encoding. Multipart (field file, optional kind/encoding) or the file as the body.',
         tags: [TAG],
         querystring: ImportQuery,
         body: z.unknown().describe('The file: multipart/form-data, text/csv, application/geo+json or application/json'),
