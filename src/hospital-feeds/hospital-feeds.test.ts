@@ -202,6 +202,14 @@ describeEachStore('hospital CSV feeds', (server) => {
     expect(await historyCount()).toBe(before);
   });
 
+  it('fails an upload whose CSV stops parsing (an unclosed quote), naming the place', async () => {
+    const r = await upload('patients', '患者编号,姓名\r\nQ1,赵一\r\nQ2,"钱二\r\n');
+    expect(r.status).toBe(202);
+    const u = await finished(((await r.json()) as { uploadId: number }).uploadId);
+    expect(u.status).toBe('failed');
+    expect(u.error).toMatch(/quote|Quote/);
+  });
+
   it('reprocesses a dead letter after correction and lists it resolved', async () => {
     const list = (await (await server().api(`/api/hospital-feeds/dead-letters?facility=${FAC}&status=open`)).json()) as DeadLetterList;
     expect(list.total).toBe(1);

@@ -54,6 +54,8 @@ export interface Deps {
   repo: FhirRepository;
   audit: AuditLog;
   log?: (msg: string) => void;
+  /** True once the server is closing: processing stops after the current batch (the upload resumes on the next start). */
+  stopping?: () => boolean;
 }
 
 type Auditor = Pick<AuditLog, 'recordNow'>;
@@ -364,9 +366,14 @@ export async function processUpload(deps: Deps, id: number): Promise<void> {
   const feed = (async () => {
     const CHUNK = 1 << 20;
     for (let i = 0; i < text.length; i += CHUNK) {
-      if (!parser.write(text.slice(i, i + CHUNK))) await new Promise((r) => parser.once('drain', r));
+      if (parser.destroyed) return;
+      if (!parser.write(text.slice(i, i + CHUNK)))
+        await new Promise((r) => {
+          parser.once('drain', r);
+          parser.once('close', r);
+        });
     }
-    parser.end();
+    if (!parser.destroyed) parser.end();
   })();
   let index = 0;
   let batch: RowIn[] = [];
@@ -385,6 +392,11 @@ export async function processUpload(deps: Deps, id: number): Promise<void> {
       if (batch.length >= BATCH_ROWS) {
         problems += await storeBatch(deps, upload, batch, index, false, Math.max(0, MAX_PROBLEMS - problems));
         batch = [];
+        if (deps.stopping?.()) {
+          parser.destroy();
+          await feed.catch(() => undefined);
+          return;
+        }
       }
     }
     await feed;
@@ -392,6 +404,8 @@ export async function processUpload(deps: Deps, id: number): Promise<void> {
   } catch (e) {
     parser.destroy();
     await feed.catch(() => undefined);
+    // Rows already handed over before the place it stopped are kept (rows the parser still buffered are not).
+    if (batch.length) await storeBatch(deps, upload, batch, index, false, Math.max(0, MAX_PROBLEMS - problems)).catch(() => undefined);
     // A CSV that stops parsing (an unclosed quote) fails the upload, naming the place; rows before it are kept.
     await failUpload(deps.db.pool, id, errorText(e));
   }
@@ -403,7 +417,11 @@ export class UploadWorker {
   private running: Promise<void> | undefined;
   private stopped = false;
 
-  constructor(private readonly deps: Deps) {}
+  private readonly deps: Deps;
+
+  constructor(deps: Deps) {
+    this.deps = { ...deps, stopping: () => this.stopped };
+  }
 
   enqueue(id: number): void {
     if (this.stopped || this.queue.includes(id)) return;
