@@ -74,6 +74,11 @@ export function onRegistryWrite(listener: RegistryListener): void {
   if (!listeners.includes(listener)) listeners.push(listener);
 }
 
+/** Runs the write hooks (the change-log processor calls it for registry resources written through /fhir). */
+export async function notifyRegistryWrite(client: Queryable, change: RegistryChange): Promise<void> {
+  for (const l of listeners) await l(client, change);
+}
+
 export interface ImportOptions {
   kind?: RegistryKind;
   encoding?: string;

@@ -6,6 +6,7 @@
 import { sqlFile } from '../platform/migrations.js';
 import type { YifangModule } from '../platform/module.js';
 import { registryCodes } from './codes.js';
+import { registryProcessor } from './processor.js';
 import { registerRegistryRoutes } from './routes.js';
 
 const registryModule: YifangModule = {
@@ -14,6 +15,7 @@ const registryModule: YifangModule = {
     range: [600, 619],
     list: [{ version: 600, name: 'registry', sql: sqlFile(new URL('./migrations/600_registry.sql', import.meta.url)) }],
   },
+  processors: () => [registryProcessor()],
   async register(ctx) {
     // A bad codes file stops the start, naming the problem.
     registryCodes();

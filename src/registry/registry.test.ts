@@ -395,6 +395,25 @@ describeEachStore('registry', (server) => {
     expect(area).toMatchObject({ parentCode: '339902005000', boundary: { type: 'Polygon' } });
   });
 
+  it('follows registry resources changed through /fhir: the lookup and the map name change', async () => {
+    const loc = (await (await server().api('/fhir/Location/place-PH01')).json()) as Record<string, unknown>;
+    const put = await server().api('/fhir/Location/place-PH01', {
+      method: 'PUT',
+      body: JSON.stringify({ ...loc, name: '仁心大药房（总店）' }),
+    });
+    expect(put.status).toBe(200);
+    const street = (await (await server().api(`/fhir/Location/area-${S2}`)).json()) as Record<string, unknown>;
+    await server().api(`/fhir/Location/area-${S2}`, { method: 'PUT', body: JSON.stringify({ ...street, name: '望山镇（新）' }) });
+    await server().processors.drain();
+    expect(((await (await server().api('/api/registry/places/PH01')).json()) as { name: string }).name).toBe('仁心大药房（总店）');
+    const geo = (await (await server().api('/api/surveillance/geography?level=street')).json()) as {
+      features: { properties: { code: string; name: string } }[];
+    };
+    expect(geo.features.find((f) => f.properties.code === S2)!.properties.name).toBe('望山镇（新）');
+    const copy = await server().db.query<{ name: string }>(`SELECT name FROM surv_place WHERE code = 'PH01'`);
+    expect(copy.rows[0]!.name).toBe('仁心大药房（总店）');
+  });
+
   it('import via multipart with the kind as a field, and the report list', async () => {
     const form = new FormData();
     form.append('kind', 'places');
