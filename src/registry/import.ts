@@ -62,6 +62,10 @@ export interface ImportReport {
 export interface RegistryChange {
   areas: AreaRow[];
   sites: SiteRow[];
+  /** Codes of areas that left the registry (their resource was deleted). */
+  removedAreas?: string[];
+  /** Organizations and places that left the registry: their codes and FHIR ids. */
+  removedSites?: { code: string; resourceId: string }[];
 }
 export type RegistryListener = (client: Queryable, change: RegistryChange) => Promise<void>;
 const listeners: RegistryListener[] = [];

@@ -38,15 +38,21 @@ export function registryProcessor(): Processor {
       const list = [...latest.values()];
       const gone = list.filter((c) => c.deleted);
       if (gone.length) {
-        const ids = gone.map((c) => c.id);
-        await client.query(`DELETE FROM registry_area WHERE resource_id = ANY($1::text[])`, [
-          ids.filter((_, i) => gone[i]!.type === 'Location'),
-        ]);
-        for (const type of ['Location', 'Organization'])
-          await client.query(`DELETE FROM registry_site WHERE resource_type = $1 AND resource_id = ANY($2::text[])`, [
-            type,
-            gone.filter((c) => c.type === type).map((c) => c.id),
-          ]);
+        const removedAreas = (
+          await client.query<{ code: string }>('DELETE FROM registry_area WHERE resource_id = ANY($1::text[]) RETURNING code', [
+            gone.filter((c) => c.type === 'Location').map((c) => c.id),
+          ])
+        ).rows.map((r) => r.code);
+        const removedSites: { code: string; resourceId: string }[] = [];
+        for (const type of ['Location', 'Organization']) {
+          const r = await client.query<{ code: string; resource_id: string }>(
+            'DELETE FROM registry_site WHERE resource_type = $1 AND resource_id = ANY($2::text[]) RETURNING code, resource_id',
+            [type, gone.filter((c) => c.type === type).map((c) => c.id)],
+          );
+          removedSites.push(...r.rows.map((x) => ({ code: x.code, resourceId: x.resource_id })));
+        }
+        if (removedAreas.length || removedSites.length)
+          await notifyRegistryWrite(client, { areas: [], sites: [], removedAreas, removedSites });
       }
       const tagged = list.filter((c) => !c.deleted && isRegistry(c.resource));
       if (!tagged.length) return;

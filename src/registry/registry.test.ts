@@ -412,6 +412,11 @@ describeEachStore('registry', (server) => {
     expect(geo.features.find((f) => f.properties.code === S2)!.properties.name).toBe('望山镇（新）');
     const copy = await server().db.query<{ name: string }>(`SELECT name FROM surv_place WHERE code = 'PH01'`);
     expect(copy.rows[0]!.name).toBe('仁心大药房（总店）');
+    // A deletion through /fhir: the place leaves the registry and the map copy.
+    expect((await server().api('/fhir/Location/place-PH01', { method: 'DELETE' })).status).toBeLessThan(300);
+    await server().processors.drain();
+    expect((await server().api('/api/registry/places/PH01')).status).toBe(404);
+    expect((await server().db.query(`SELECT 1 FROM surv_place WHERE code = 'PH01'`)).rows).toEqual([]);
   });
 
   it('import via multipart with the kind as a field, and the report list', async () => {

@@ -28,6 +28,9 @@ import {
 
 /** Keeps surv_area / surv_place in step with every registry write (same transaction). */
 async function copyToSurveillance(client: Queryable, change: RegistryChange): Promise<void> {
+  if (change.removedAreas?.length) await client.query('DELETE FROM surv_area WHERE code = ANY($1::text[])', [change.removedAreas]);
+  if (change.removedSites?.length)
+    await client.query('DELETE FROM surv_place WHERE code = ANY($1::text[])', [change.removedSites.flatMap((s) => [s.code, s.resourceId])]);
   if (change.areas.length) {
     const rows = change.areas.map((a) => ({
       code: a.code,
