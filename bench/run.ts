@@ -45,6 +45,7 @@ const suites: [string, string, string, string[]][] = [
   ['farrington', 'farrington.bench.ts', 'runFarringtonBench', []],
   ['simulator', 'simulator.bench.ts', 'runSimulatorBench', quick ? ['--quick'] : []],
   ['linkage', 'linkage.bench.ts', 'runLinkageBench', []],
+  ['linkage-real', 'linkage-real.bench.ts', 'runRealLinkageBench', []],
   ['mllp', 'mllp.bench.ts', 'runMllpBench', []],
   ['surveillance', 'surveillance.bench.ts', 'runSurveillanceBench', []],
   ['chronic', 'chronic.bench.ts', 'runChronicBench', []],
@@ -52,6 +53,8 @@ const suites: [string, string, string, string[]][] = [
   ['access', 'access.bench.ts', 'runAccessBench', quick ? ['--quick'] : []],
   ['resilience', 'resilience.bench.ts', 'runResilienceBench', quick ? ['--quick'] : []],
   ['terminology', 'terminology.bench.ts', 'runTerminologyBench', quick ? ['--messages', '20'] : []],
+  ['registry', 'registry.bench.ts', 'runRegistryBench', []],
+  ['hospital-feeds', 'hospital-feeds.bench.ts', 'runHospitalFeedsBench', quick ? ['--rows', '5000'] : []],
 ];
 
 for (const [name, file, fn, args] of suites) {

@@ -8,6 +8,7 @@ import { exportsModule } from '../exports/index.js';
 import { CORE_MIGRATIONS } from '../fhir/migrations.js';
 import { feedsModule } from '../feeds/index.js';
 import { hl7Module } from '../hl7v2/index.js';
+import { hospitalFeedsModule } from '../hospital-feeds/index.js';
 import { identityModule } from '../identity/index.js';
 import { checkMigrationSources, migrate, type Migration, type MigrationSource } from '../platform/migrations.js';
 import type { Database } from '../platform/db.js';
@@ -28,6 +29,7 @@ export const MODULES: readonly YifangModule[] = [
   qualityModule,
   terminologyModule,
   registryModule,
+  hospitalFeedsModule,
 ];
 
 export async function loadModules(): Promise<YifangModule[]> {

@@ -9,6 +9,7 @@ import { registerPlatformCommands } from './platform-commands.js';
 import { registerChronicCommands } from './chronic.js';
 import { registerIdentityCommands } from './identity.js';
 import { registerAuditCommands } from './audit.js';
+import { registerRegistryCommands } from './registry.js';
 
 const program = new Command();
 program
@@ -26,5 +27,6 @@ registerFeedCommands(program);
 registerChronicCommands(program);
 registerIdentityCommands(program);
 registerAuditCommands(program);
+registerRegistryCommands(program);
 
 await program.parseAsync(process.argv);

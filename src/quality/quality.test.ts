@@ -4,7 +4,7 @@ import { describeEachStore } from '../app/testing.js';
 import { DATA_QUALITY_EXTENSION } from '../shared/data-quality.js';
 import { makeIdNumber, RESIDENT_ID_SYSTEM } from '../shared/id-number.js';
 import { facilityOf, marksOf } from './marks.js';
-import type { FacilityQualityList, IssueList } from './schemas.js';
+import type { FacilityQualityList, IssueList, RecordList } from './schemas.js';
 
 const GOOD = makeIdNumber('330102', '1966-09-14', 57);
 const BAD = `${GOOD.slice(0, 17)}${GOOD[17] === '0' ? '1' : '0'}`;
@@ -69,8 +69,8 @@ describeEachStore('data-quality queue', (server) => {
       openedVersion: 1,
       resolvedVersion: null,
     });
-    expect((await facilities('?facility=org-dq1')).facilities).toEqual([
-      { facility: 'org-dq1', records: 1, recordsWithOpenIssue: 1, openIssues: 1, validityRate: 0 },
+    expect((await facilities('?facility=org-dq1')).facilities).toMatchObject([
+      { facility: 'org-dq1', type: 'Patient', records: 1, recordsWithOpenIssue: 1, openIssues: 1, validityRate: 0 },
     ]);
 
     // The hospital corrects the number (sending back the stale mark, as a client that read it would).
@@ -134,6 +134,89 @@ describeEachStore('data-quality queue', (server) => {
     expect(minimal.headers.get('etag')).toBe('W/"2"');
   });
 
+  it('keeps completeness, validity and timeliness per facility and type as records arrive, with the records behind each figure', async () => {
+    const org = 'org-dq4';
+    const put = (r: Record<string, unknown>) =>
+      api(`/fhir/${r.resourceType as string}/${r.id as string}`, { method: 'PUT', body: JSON.stringify(r) });
+    // Two residents: one complete, one without phone or address (incomplete), one with a bad ID (invalid).
+    expect(
+      (
+        await put({
+          ...patient(org, GOOD),
+          id: 'dq4-a',
+          gender: 'male',
+          telecom: [{ system: 'phone', value: '13800000000' }],
+          address: [{ text: '文一路1号' }],
+        })
+      ).status,
+    ).toBe(201);
+    expect((await put({ ...patient(org, BAD), id: 'dq4-b', gender: 'female' })).status).toBe(201);
+    const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
+    const visit = (id: string, start: string, provider = true) => ({
+      resourceType: 'Encounter',
+      id,
+      status: 'finished',
+      class: { code: 'AMB' },
+      subject: { reference: 'Patient/dq4-a' },
+      period: { start },
+      ...(provider ? { serviceProvider: { reference: `Organization/${org}` } } : {}),
+    });
+    expect((await put(visit('dq4-v1', hoursAgo(2)))).status).toBe(201);
+    expect((await put(visit('dq4-v2', hoursAgo(72)))).status).toBe(201); // sent three days late
+    await server().processors.drain();
+    const rates = await facilities(`?facility=${org}`);
+    expect(rates.facilities.find((f) => f.type === 'Patient')).toMatchObject({
+      records: 2,
+      recordsIncomplete: 1,
+      completenessRate: 0.5,
+      recordsWithOpenIssue: 1,
+      validityRate: 0.5,
+    });
+    expect(rates.facilities.find((f) => f.type === 'Encounter')).toMatchObject({
+      records: 2,
+      recordsIncomplete: 0,
+      recordsWithEventTime: 2,
+      recordsLate: 1,
+      timelinessRate: 0.5,
+    });
+    const records = async (q: string) => {
+      const res = await api(`/api/data-quality/records?facility=${org}&${q}`);
+      const body = (await res.json()) as RecordList;
+      expect(res.status, JSON.stringify(body)).toBe(200);
+      return body;
+    };
+    const incomplete = await records('problem=incomplete');
+    expect(incomplete.total).toBe(1);
+    expect(incomplete.rows[0]).toMatchObject({ resource: 'Patient/dq4-b', patientId: 'dq4-b', missing: ['telecom (phone)', 'address'] });
+    const late = await records('problem=late&type=Encounter');
+    expect(late.rows.map((r) => r.resource)).toEqual(['Encounter/dq4-v2']);
+    expect(late.rows[0]!.hoursLate).toBeGreaterThan(70);
+    // The hospital completes the record: the counts move, nothing is counted twice.
+    expect(
+      (
+        await put({
+          ...patient(
+            org,
+            GOOD.replace(/.$/, (c) => c),
+            '1966-09-14',
+          ),
+          id: 'dq4-b',
+          gender: 'female',
+          telecom: [{ system: 'phone', value: '13900000000' }],
+          address: [{ text: '文二路2号' }],
+        })
+      ).status,
+    ).toBe(200);
+    await server().processors.drain();
+    expect((await facilities(`?facility=${org}&type=Patient`)).facilities[0]).toMatchObject({
+      records: 2,
+      recordsIncomplete: 0,
+      completenessRate: 1,
+      recordsWithOpenIssue: 0,
+    });
+    expect((await records('problem=incomplete')).total).toBe(0);
+  });
+
   it('flags a birth date that disagrees with a valid ID number, counts validity per facility and pages with the total', async () => {
     const ids: string[] = [];
     for (const body of [
@@ -159,7 +242,7 @@ describeEachStore('data-quality queue', (server) => {
     const page = await issues('facility=org-dq2&limit=2&offset=2');
     expect(page).toMatchObject({ total: 3, limit: 2, offset: 2 });
     expect(page.issues).toHaveLength(1);
-    expect((await facilities()).facilities.find((f) => f.facility === 'org-dq2')).toEqual({
+    expect((await facilities()).facilities.find((f) => f.facility === 'org-dq2')).toMatchObject({
       facility: 'org-dq2',
       records: 4,
       recordsWithOpenIssue: 3,

@@ -1,8 +1,8 @@
 /** GET /api/data-quality/issues (the queue) and GET /api/data-quality/facilities (rates per facility). */
 import type { ModuleContext } from '../platform/module.js';
 import { typed } from '../platform/openapi.js';
-import { FacilityQualityList, FacilityQuery, IssueList, IssueQuery } from './schemas.js';
-import { facilityQuality, listIssues } from './store.js';
+import { FacilityQualityList, FacilityQuery, IssueList, IssueQuery, RecordList, RecordQuery } from './schemas.js';
+import { facilityQuality, listIssues, qualityRecords } from './store.js';
 
 const TAG = 'data-quality';
 
@@ -37,11 +37,38 @@ export function registerQualityRoutes(ctx: ModuleContext): void {
   );
 
   app.get(
+    '/api/data-quality/records',
+    {
+      schema: {
+        summary:
+          'The records behind a data-quality figure: incomplete (a mandatory field missing, named), invalid (an open issue) or late (received more than 24 hours after the event), for a facility and type, newest first, paged with the total',
+        tags: [TAG],
+        querystring: RecordQuery,
+        response: { 200: RecordList },
+      },
+    },
+    async (req) => {
+      const user = await ctx.guard(req, 'fhir:read');
+      const list = await qualityRecords(ctx.db.pool, req.query);
+      void ctx.audit.record({
+        user,
+        action: 'E',
+        subtype: 'search',
+        entities: ['data-quality records'],
+        outcome: 'success',
+        query: req.url,
+        sourceAddress: req.ip,
+      });
+      return list;
+    },
+  );
+
+  app.get(
     '/api/data-quality/facilities',
     {
       schema: {
         summary:
-          'Data quality per facility: Patient records, records with an open issue, open issues and the validity rate (share of records without one), worst first',
+          'Data quality per facility and record type (数据质量): completeness (完整性, every mandatory field present), validity (规范性, no open data-quality issue) and timeliness (及时性, received within 24 hours of the event), with the counts behind each rate, worst first; counts are kept as records arrive',
         tags: [TAG],
         querystring: FacilityQuery,
         response: { 200: FacilityQualityList },
@@ -49,7 +76,7 @@ export function registerQualityRoutes(ctx: ModuleContext): void {
     },
     async (req) => {
       const user = await ctx.guard(req, 'fhir:read');
-      const facilities = await facilityQuality(ctx.db.pool, req.query.facility);
+      const facilities = await facilityQuality(ctx.db.pool, req.query.facility, req.query.type);
       void ctx.audit.record({
         user,
         action: 'R',

@@ -1,7 +1,8 @@
 /** The data-quality queue's SQL (quality_record, quality_issue): written by the processor, read by the routes. */
 import type { Queryable } from '../platform/db.js';
 import type { Mark } from './marks.js';
-import type { FacilityQuality, IssueList, IssueQuery } from './schemas.js';
+import { TIMELY_HOURS } from './completeness.js';
+import type { FacilityQuality, IssueList, IssueQuery, RecordList, RecordQuery } from './schemas.js';
 
 /** One version of a record as the processor hands it over (deleted: no marks, not counted). */
 export interface RecordVersion {
@@ -13,6 +14,66 @@ export interface RecordVersion {
   marks: Mark[];
   /** When the version was stored (meta.lastUpdated); now when unknown. */
   at?: string;
+  /** The resident the record is about. */
+  patientId?: string;
+  /** Mandatory fields the version lacks. */
+  missing?: string[];
+  /** When the recorded event happened. */
+  eventAt?: string;
+}
+
+/** What a record state counts for (a row of quality_record as read, or its JSON image). */
+interface CountedRow {
+  facility: string;
+  deleted: boolean;
+  open_issues: number;
+  missing: string[];
+  event_at: string | Date | null;
+  received_at: string | Date | null;
+}
+
+type Contribution = { facility: string; type: string; n: [number, number, number, number, number, number] };
+
+/** A record's part in its facility's counts: records, flagged, open issues, incomplete, timed, late (times sign). */
+function contribution(type: string, r: CountedRow, sign: 1 | -1): Contribution {
+  if (r.deleted) return { facility: r.facility, type, n: [0, 0, 0, 0, 0, 0] };
+  const event = r.event_at ? new Date(r.event_at).getTime() : undefined;
+  const received = r.received_at ? new Date(r.received_at).getTime() : undefined;
+  const late = event !== undefined && received !== undefined && received > event + TIMELY_HOURS * 3_600_000;
+  return {
+    facility: r.facility,
+    type,
+    n: [
+      sign,
+      r.open_issues > 0 ? sign : 0,
+      sign * r.open_issues,
+      r.missing.length ? sign : 0,
+      event !== undefined ? sign : 0,
+      late ? sign : 0,
+    ],
+  };
+}
+
+/** Adds the contributions to quality_facility_count, one statement. */
+async function addCounts(client: Queryable, parts: Contribution[]): Promise<void> {
+  const sums = new Map<string, Contribution>();
+  for (const p of parts) {
+    const key = `${p.facility}\u0000${p.type}`;
+    const s = sums.get(key);
+    if (!s) sums.set(key, { facility: p.facility, type: p.type, n: [...p.n] });
+    else for (let i = 0; i < 6; i++) s.n[i]! += p.n[i]!;
+  }
+  const rows = [...sums.values()].filter((s) => s.n.some((x) => x !== 0));
+  if (!rows.length) return;
+  const col = (i: number) => rows.map((r) => r.n[i]!);
+  await client.query(
+    `INSERT INTO quality_facility_count AS c (facility, resource_type, records, flagged, open_issues, incomplete, timed, late)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])
+     ON CONFLICT (facility, resource_type) DO UPDATE SET
+       records = c.records + EXCLUDED.records, flagged = c.flagged + EXCLUDED.flagged, open_issues = c.open_issues + EXCLUDED.open_issues,
+       incomplete = c.incomplete + EXCLUDED.incomplete, timed = c.timed + EXCLUDED.timed, late = c.late + EXCLUDED.late`,
+    [rows.map((r) => r.facility), rows.map((r) => r.type), col(0), col(1), col(2), col(3), col(4), col(5)],
+  );
 }
 
 /**
@@ -22,13 +83,29 @@ export interface RecordVersion {
  */
 export async function recordVersions(client: Queryable, versions: RecordVersion[]): Promise<void> {
   if (!versions.length) return;
-  const applied = await client.query<{ resource_type: string; resource_id: string }>(
-    `INSERT INTO quality_record (resource_type, resource_id, facility, version_id, deleted, open_issues)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::boolean[], $6::int[])
-     ON CONFLICT (resource_type, resource_id) DO UPDATE
-       SET facility = EXCLUDED.facility, version_id = EXCLUDED.version_id, deleted = EXCLUDED.deleted, open_issues = EXCLUDED.open_issues
-       WHERE quality_record.version_id <= EXCLUDED.version_id
-     RETURNING resource_type, resource_id`,
+  // The rows as they were (the same snapshot as the upsert beside it; no FOR UPDATE, which would
+  // follow the upsert to the new row) and as they are now: the difference is what each record
+  // changes in the per-facility counts. One processor writes these rows, so nothing else moves them.
+  const applied = await client.query<CountedRow & { resource_type: string; resource_id: string; was: CountedRow | null }>(
+    `WITH x AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::boolean[], $6::int[], $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[])
+         AS x(t, i, f, v, d, o, p, m, e, a)
+     ), old AS (
+       SELECT q.resource_type, q.resource_id, q.facility, q.deleted, q.open_issues, q.missing, q.event_at, q.received_at
+       FROM quality_record q JOIN x ON q.resource_type = x.t AND q.resource_id = x.i
+     ), up AS (
+       INSERT INTO quality_record (resource_type, resource_id, facility, version_id, deleted, open_issues, patient_id, missing, event_at, received_at)
+       SELECT t, i, f, v, d, o, p, CASE WHEN m = '' THEN '{}'::text[] ELSE string_to_array(m, E'\\x1f') END, e, coalesce(a, now()) FROM x
+       ON CONFLICT (resource_type, resource_id) DO UPDATE
+         SET facility = EXCLUDED.facility, version_id = EXCLUDED.version_id, deleted = EXCLUDED.deleted, open_issues = EXCLUDED.open_issues,
+             patient_id = EXCLUDED.patient_id, missing = EXCLUDED.missing, event_at = EXCLUDED.event_at
+         WHERE quality_record.version_id <= EXCLUDED.version_id
+       RETURNING resource_type, resource_id, facility, deleted, open_issues, missing, event_at, received_at
+     )
+     SELECT up.*, CASE WHEN old.resource_id IS NULL THEN NULL ELSE json_build_object(
+              'facility', old.facility, 'deleted', old.deleted, 'open_issues', old.open_issues, 'missing', old.missing,
+              'event_at', old.event_at, 'received_at', old.received_at) END AS was
+     FROM up LEFT JOIN old ON old.resource_type = up.resource_type AND old.resource_id = up.resource_id`,
     [
       versions.map((v) => v.type),
       versions.map((v) => v.id),
@@ -36,7 +113,15 @@ export async function recordVersions(client: Queryable, versions: RecordVersion[
       versions.map((v) => v.version),
       versions.map((v) => v.deleted),
       versions.map((v) => (v.deleted ? 0 : v.marks.length)),
+      versions.map((v) => v.patientId ?? null),
+      versions.map((v) => (v.missing ?? []).join('\u001f')),
+      versions.map((v) => v.eventAt ?? null),
+      versions.map((v) => v.at ?? null),
     ],
+  );
+  await addCounts(
+    client,
+    applied.rows.flatMap((r) => [...(r.was ? [contribution(r.resource_type, r.was, -1)] : []), contribution(r.resource_type, r, 1)]),
   );
   const keep = new Set(applied.rows.map((r) => `${r.resource_type}/${r.resource_id}`));
   const current = versions.filter((v) => keep.has(`${v.type}/${v.id}`));
@@ -87,6 +172,7 @@ interface IssueRow {
   opened_at: Date;
   resolved_version: number | null;
   resolved_at: Date | null;
+  patient_id: string | null;
 }
 
 /** Issues, newest first, with the total for the filter (facility, status). */
@@ -102,7 +188,7 @@ export async function listIssues(db: Queryable, q: IssueQuery): Promise<IssueLis
   );
   const rows = await db.query<IssueRow>(
     `SELECT q.id, q.resource_type, q.resource_id, q.field, q.problem, q.status, r.facility,
-            q.opened_version, q.opened_at, q.resolved_version, q.resolved_at
+            q.opened_version, q.opened_at, q.resolved_version, q.resolved_at, r.patient_id
      FROM quality_issue q
      JOIN quality_record r ON r.resource_type = q.resource_type AND r.resource_id = q.resource_id
      WHERE ${where}
@@ -116,8 +202,8 @@ export async function listIssues(db: Queryable, q: IssueQuery): Promise<IssueLis
     offset: q.offset,
     issues: rows.rows.map((r) => ({
       id: Number(r.id),
-      // Patient is the only type followed today; the row names its resident for the access policy.
-      patientId: r.resource_id,
+      // The row names its resident for the access policy.
+      patientId: r.patient_id ?? (r.resource_type === 'Patient' ? r.resource_id : ''),
       resource: `${r.resource_type}/${r.resource_id}`,
       field: r.field,
       problem: r.problem,
@@ -131,26 +217,98 @@ export async function listIssues(db: Queryable, q: IssueQuery): Promise<IssueLis
   };
 }
 
-/** Per facility: records, records with an open issue, open issues and the share without any (worst first). */
-export async function facilityQuality(db: Queryable, facility?: string): Promise<FacilityQuality[]> {
-  const r = await db.query<{ facility: string; records: string; flagged: string; open_issues: string }>(
-    `SELECT facility, count(*) AS records, count(*) FILTER (WHERE open_issues > 0) AS flagged, coalesce(sum(open_issues), 0) AS open_issues
-     FROM quality_record
-     WHERE NOT deleted AND ($1::text IS NULL OR facility = $1)
-     GROUP BY facility`,
-    [facility ?? null],
+/**
+ * Per facility (and record type): records, and the three rates of 数据质量 — completeness (no
+ * mandatory field missing), validity (no open data-quality issue) and timeliness (first received
+ * within TIMELY_HOURS of the event, among records that say when it happened) — worst first.
+ */
+export async function facilityQuality(db: Queryable, facility?: string, type?: string): Promise<FacilityQuality[]> {
+  const r = await db.query<{
+    facility: string;
+    resource_type: string;
+    records: string;
+    flagged: string;
+    open_issues: string;
+    incomplete: string;
+    timed: string;
+    late: string;
+  }>(
+    `SELECT facility, resource_type, records, flagged, open_issues, incomplete, timed, late FROM quality_facility_count
+     WHERE records > 0 AND ($1::text IS NULL OR facility = $1) AND ($2::text IS NULL OR resource_type = $2)`,
+    [facility ?? null, type ?? null],
   );
+  const rate = (good: number, of: number) => (of ? Math.round((good / of) * 10_000) / 10_000 : 1);
   return r.rows
     .map((x) => {
       const records = Number(x.records);
       const flagged = Number(x.flagged);
+      const timed = Number(x.timed);
+      const late = Number(x.late);
+      const incomplete = Number(x.incomplete);
       return {
         facility: x.facility,
+        type: x.resource_type,
         records,
         recordsWithOpenIssue: flagged,
         openIssues: Number(x.open_issues),
-        validityRate: records ? Math.round(((records - flagged) / records) * 10_000) / 10_000 : 1,
+        validityRate: rate(records - flagged, records),
+        recordsIncomplete: incomplete,
+        completenessRate: rate(records - incomplete, records),
+        recordsWithEventTime: timed,
+        recordsLate: late,
+        timelinessRate: rate(timed - late, timed),
       };
     })
-    .sort((a, b) => a.validityRate - b.validityRate || a.facility.localeCompare(b.facility));
+    .sort(
+      (a, b) =>
+        Math.min(a.validityRate, a.completenessRate, a.timelinessRate) - Math.min(b.validityRate, b.completenessRate, b.timelinessRate) ||
+        a.facility.localeCompare(b.facility) ||
+        a.type.localeCompare(b.type),
+    );
+}
+
+/** The records behind a figure: incomplete, invalid (an open issue) or late, for a facility and type; paged with the total. */
+export async function qualityRecords(db: Queryable, q: RecordQuery): Promise<RecordList> {
+  const args: unknown[] = [q.facility ?? null, q.type ?? null];
+  const problem =
+    q.problem === 'incomplete'
+      ? 'cardinality(missing) > 0'
+      : q.problem === 'invalid'
+        ? 'open_issues > 0'
+        : `received_at > event_at + make_interval(hours => $${args.push(TIMELY_HOURS)})`;
+  const where = `NOT deleted AND ($1::text IS NULL OR facility = $1) AND ($2::text IS NULL OR resource_type = $2) AND ${problem}`;
+  const total = await db.query<{ n: string }>(`SELECT count(*) AS n FROM quality_record WHERE ${where}`, args);
+  const rows = await db.query<{
+    resource_type: string;
+    resource_id: string;
+    facility: string;
+    patient_id: string | null;
+    missing: string[];
+    open_issues: number;
+    event_at: Date | null;
+    received_at: Date | null;
+  }>(
+    `SELECT resource_type, resource_id, facility, patient_id, missing, open_issues, event_at, received_at FROM quality_record
+     WHERE ${where} ORDER BY received_at DESC NULLS LAST, resource_type, resource_id LIMIT $${args.length + 1} OFFSET $${args.length + 2}`,
+    [...args, q.limit, q.offset],
+  );
+  return {
+    total: Number(total.rows[0]?.n ?? 0),
+    limit: q.limit,
+    offset: q.offset,
+    rows: rows.rows.map((r) => ({
+      resource: `${r.resource_type}/${r.resource_id}`,
+      type: r.resource_type,
+      facility: r.facility,
+      patientId: r.patient_id ?? '',
+      missing: r.missing,
+      openIssues: r.open_issues,
+      eventAt: r.event_at ? new Date(r.event_at).toISOString() : null,
+      receivedAt: r.received_at ? new Date(r.received_at).toISOString() : null,
+      hoursLate:
+        r.event_at && r.received_at
+          ? Math.round(((new Date(r.received_at).getTime() - new Date(r.event_at).getTime()) / 3_600_000) * 10) / 10
+          : null,
+    })),
+  };
 }

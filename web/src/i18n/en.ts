@@ -3,6 +3,7 @@ import { enAudit } from './en-audit.js';
 import { enCare } from './en-care.js';
 import { enIntegration } from '../integration/en-integration.js';
 import { enTerminology } from '../terminology/en-terminology.js';
+import { enHospitalFeeds } from '../hospital-feeds/en-hospital-feeds.js';
 import { enRegistry } from '../registry/en-registry.js';
 import { enResidents } from '../residents/en-residents.js';
 
@@ -11,6 +12,7 @@ export const en: Record<string, string> = {
   ...enCare,
   ...enIntegration,
   ...enTerminology,
+  ...enHospitalFeeds,
   ...enResidents,
   ...enAudit,
   ...enAccess,

@@ -6,9 +6,11 @@ import zhCN from 'antd/locale/zh_CN';
 import type { SessionUser } from '../api/session.js';
 import { AuditLogPage } from '../admin/audit-log.component.js';
 import { UsersPage } from '../admin/users.component.js';
+import { RegistryAdminPage } from '../registry/registry.component.js';
 import { ReviewQueuePage } from '../identity/review-queue.component.js';
 import { DeadLettersPage } from '../integration/dead-letters.component.js';
 import { TerminologyPage } from '../terminology/terminology.component.js';
+import { HospitalFeedsPage } from '../hospital-feeds/hospital-feeds.component.js';
 import { DashboardPage } from '../dashboard/dashboard.component.js';
 import { t, useLang } from '../i18n/i18n.js';
 import { ResidentListPage } from '../residents/resident-list.component.js';
@@ -75,12 +77,16 @@ function renderRoute(route: Route, user: SessionUser) {
       return <IndicatorsPage />;
     case '/admin/users':
       return <UsersPage currentUser={user.username} />;
+    case '/admin/registry':
+      return <RegistryAdminPage tab={route.query.get('tab') ?? undefined} />;
     case '/integration/dead-letters':
       return <DeadLettersPage />;
     case '/integration/identity-review':
       return <ReviewQueuePage />;
     case '/integration/terminology':
       return <TerminologyPage />;
+    case '/integration/hospital-feeds':
+      return <HospitalFeedsPage />;
     case '/admin/audit':
       return <AuditLogPage user={user} />;
     default:
