@@ -3,6 +3,7 @@ import { enAudit } from './en-audit.js';
 import { enCare } from './en-care.js';
 import { enIntegration } from '../integration/en-integration.js';
 import { enTerminology } from '../terminology/en-terminology.js';
+import { enQuality } from '../quality/en-quality.js';
 import { enHospitalFeeds } from '../hospital-feeds/en-hospital-feeds.js';
 import { enRegistry } from '../registry/en-registry.js';
 import { enResidents } from '../residents/en-residents.js';
@@ -12,6 +13,7 @@ export const en: Record<string, string> = {
   ...enCare,
   ...enIntegration,
   ...enTerminology,
+  ...enQuality,
   ...enHospitalFeeds,
   ...enResidents,
   ...enAudit,

@@ -10,6 +10,7 @@ import { RegistryAdminPage } from '../registry/registry.component.js';
 import { ReviewQueuePage } from '../identity/review-queue.component.js';
 import { DeadLettersPage } from '../integration/dead-letters.component.js';
 import { TerminologyPage } from '../terminology/terminology.component.js';
+import { DataQualityPage } from '../quality/quality.component.js';
 import { HospitalFeedsPage } from '../hospital-feeds/hospital-feeds.component.js';
 import { DashboardPage } from '../dashboard/dashboard.component.js';
 import { t, useLang } from '../i18n/i18n.js';
@@ -85,6 +86,8 @@ function renderRoute(route: Route, user: SessionUser) {
       return <ReviewQueuePage />;
     case '/integration/terminology':
       return <TerminologyPage />;
+    case '/integration/data-quality':
+      return <DataQualityPage />;
     case '/integration/hospital-feeds':
       return <HospitalFeedsPage />;
     case '/admin/audit':

@@ -73,6 +73,7 @@ export function navItems(): NavItem[] {
         { key: '/integration/dead-letters', label: t('nav.deadLetters', 'HL7 死信队列'), icon: <ApiOutlined /> },
         { key: '/integration/identity-review', label: t('nav.identityReview', '身份核查'), icon: <TeamOutlined /> },
         { key: '/integration/terminology', label: t('nav.terminology', '术语映射'), icon: <ApiOutlined /> },
+        { key: '/integration/data-quality', label: t('nav.dataQuality', '数据质量'), icon: <ApiOutlined /> },
         { key: '/integration/hospital-feeds', label: t('nav.hospitalFeeds', '医院数据上报'), icon: <ApiOutlined /> },
         { key: '/admin/registry', label: t('nav.masterData', '机构与地点'), icon: <HomeOutlined /> },
       ],
