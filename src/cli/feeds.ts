@@ -6,24 +6,12 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { COLUMNS, FEEDS, MAX_FEED_BYTES, MAX_FEED_ROWS, storeFeed, type FeedName } from '../feeds/index.js';
-import { loadConfig } from '../platform/config.js';
-import { openDatabase, type Database } from '../platform/db.js';
-import { migrateAll } from '../app/modules.js';
+import { openDefaultStore, type StoreCommandOptions } from './store.js';
 
-export interface FeedCommandOptions {
-  /** Opens the store (tests hand in a running test server's database). Default: DATABASE_URL or YIFANG_DATA_DIR. */
-  openStore?: () => Promise<{ db: Database; close(): Promise<void> }>;
-}
-
-async function defaultStore(): Promise<{ db: Database; close(): Promise<void> }> {
-  const config = loadConfig();
-  const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.YIFANG_DATA_DIR });
-  await migrateAll(db);
-  return { db, close: () => db.close() };
-}
+export type FeedCommandOptions = StoreCommandOptions;
 
 export function registerFeedCommands(program: Command, options: FeedCommandOptions = {}): Command {
-  const openStore = options.openStore ?? defaultStore;
+  const openStore = options.openStore ?? openDefaultStore;
   const feed = program.command('feed').description('Load surveillance feed files (CSV or JSON)');
   for (const name of FEEDS) {
     feed

@@ -7,25 +7,13 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { FhirRepository } from '../fhir/repository.js';
-import { loadConfig } from '../platform/config.js';
-import { openDatabase, type Database } from '../platform/db.js';
-import { migrateAll } from '../app/modules.js';
+import { openDefaultStore, type StoreCommandOptions } from './store.js';
 import { importRegistryFile, MAX_REGISTRY_BYTES, REGISTRY_KINDS, type RegistryKind } from '../registry/index.js';
 
-export interface RegistryCommandOptions {
-  /** Opens the store (tests hand in a running test server's database). Default: DATABASE_URL or YIFANG_DATA_DIR. */
-  openStore?: () => Promise<{ db: Database; close(): Promise<void> }>;
-}
-
-async function defaultStore(): Promise<{ db: Database; close(): Promise<void> }> {
-  const config = loadConfig();
-  const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.YIFANG_DATA_DIR });
-  await migrateAll(db);
-  return { db, close: () => db.close() };
-}
+export type RegistryCommandOptions = StoreCommandOptions;
 
 export function registerRegistryCommands(program: Command, options: RegistryCommandOptions = {}): Command {
-  const openStore = options.openStore ?? defaultStore;
+  const openStore = options.openStore ?? openDefaultStore;
   const registry = program.command('registry').description('Master data registry (机构与地点): organizations, areas and places');
   registry
     .command('import')
