@@ -276,6 +276,44 @@ async function putResource(c: Queryable, repo: FhirRepository, resource: Resourc
   await repo.update(resource.resourceType, resource.id!, resource, {}, c);
 }
 
+/** A record's resource, and its lookup row once the resource's hash is known. */
+type ToPut<Row> = { resource: Resource; row: (hash: string) => Row };
+
+/**
+ * Puts each record's resource (from `build`) through the repository unless its hash is the stored
+ * one; counts created, updated and unchanged in `out` and returns the lookup rows of those written.
+ */
+async function putChanged<T extends { code: string }, Row>(
+  c: Queryable,
+  repo: FhirRepository,
+  list: Located<T>[],
+  stored: Map<string, { hash: string }>,
+  out: Written,
+  build: (record: T) => ToPut<Row>,
+): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const { record } of list) {
+    const { resource, row } = build(record);
+    const hash = hashOf(resource);
+    const before = stored.get(record.code);
+    if (before?.hash === hash) {
+      out.unchanged++;
+      continue;
+    }
+    await putResource(c, repo, resource);
+    if (before) out.updated++;
+    else out.created++;
+    rows.push(row(hash));
+  }
+  return rows;
+}
+
+/** Keeps the lookup rows of the organizations or places written and tells the listeners. */
+async function keepSites(c: Queryable, rows: SiteRow[]): Promise<void> {
+  await upsertSites(c, rows);
+  for (const l of listeners) await l(c, { areas: [], sites: rows });
+}
+
 async function writeAreas(
   c: Queryable,
   repo: FhirRepository,
@@ -346,35 +384,27 @@ async function writeAreas(
   for (const [code, a] of stored) ids.set(code, a.resourceId);
   for (const { record: a } of list) if (!ids.has(a.code)) ids.set(a.code, a.id ?? defaultId('area', a.code) ?? newResourceId());
   const out: Written = { created: 0, updated: 0, unchanged: 0, boundaryBytes: 0 };
-  const rows: AreaRow[] = [];
-  for (const { record: a } of list) {
+  const rows = await putChanged(c, repo, list, stored, out, (a): ToPut<AreaRow> => {
     const boundary = simplified.get(a.code) ?? null;
     const json = boundary ? JSON.stringify(boundary) : null;
     out.boundaryBytes! += json?.length ?? 0;
     const centroid = a.centroid ?? (boundary ? centroidOf(boundary) : null);
     const parent = parents.get(a.code) ?? null;
-    const resource = areaLocation({ ...a, centroid }, ids.get(a.code)!, parent ? ids.get(parent)! : null, json);
-    const hash = hashOf(resource);
-    const before = stored.get(a.code);
-    if (before?.hash === hash) {
-      out.unchanged++;
-      continue;
-    }
-    await putResource(c, repo, resource);
-    if (before) out.updated++;
-    else out.created++;
-    rows.push({
-      code: a.code,
-      gb2260: a.gb2260,
-      name: a.name,
-      level: a.level,
-      parentCode: parent,
-      resourceId: ids.get(a.code)!,
-      centroid,
-      boundary,
-      hash,
-    });
-  }
+    return {
+      resource: areaLocation({ ...a, centroid }, ids.get(a.code)!, parent ? ids.get(parent)! : null, json),
+      row: (hash) => ({
+        code: a.code,
+        gb2260: a.gb2260,
+        name: a.name,
+        level: a.level,
+        parentCode: parent,
+        resourceId: ids.get(a.code)!,
+        centroid,
+        boundary,
+        hash,
+      }),
+    };
+  });
   await upsertAreas(c, rows);
   for (const l of listeners) await l(c, { areas: rows, sites: [] });
   return out;
@@ -435,19 +465,9 @@ async function writeOrganizations(
   for (const [code, s] of [...stored, ...storedParents]) ids.set(code, s.resourceId);
   for (const { record: o } of list) if (!ids.has(o.code)) ids.set(o.code, o.id ?? defaultId('org', o.code) ?? newResourceId());
   const out: Written = { created: 0, updated: 0, unchanged: 0 };
-  const rows: SiteRow[] = [];
-  for (const { record: o } of list) {
-    const resource = organizationResource(o, ids.get(o.code)!, o.parent ? ids.get(o.parent)! : null);
-    const hash = hashOf(resource);
-    const before = stored.get(o.code);
-    if (before?.hash === hash) {
-      out.unchanged++;
-      continue;
-    }
-    await putResource(c, repo, resource);
-    if (before) out.updated++;
-    else out.created++;
-    rows.push({
+  const rows = await putChanged(c, repo, list, stored, out, (o): ToPut<SiteRow> => ({
+    resource: organizationResource(o, ids.get(o.code)!, o.parent ? ids.get(o.parent)! : null),
+    row: (hash) => ({
       code: o.code,
       category: 'organization',
       type: o.type,
@@ -460,10 +480,9 @@ async function writeOrganizations(
       position: o.position,
       details: { ...(o.hospitalLevel ? { hospitalLevel: o.hospitalLevel } : {}), ...(o.address ? { address: o.address } : {}) },
       hash,
-    });
-  }
-  await upsertSites(c, rows);
-  for (const l of listeners) await l(c, { areas: [], sites: rows });
+    }),
+  }));
+  await keepSites(c, rows);
   return out;
 }
 
@@ -481,8 +500,7 @@ async function writePlaces(c: Queryable, repo: FhirRepository, list: Located<Pla
   if (refused.length) return { created: 0, updated: 0, unchanged: 0 };
   const areaIds = await areasByCode(c, [...streets.keys()]);
   const out: Written = { created: 0, updated: 0, unchanged: 0 };
-  const rows: SiteRow[] = [];
-  for (const { record: p } of list) {
+  const rows = await putChanged(c, repo, list, stored, out, (p): ToPut<SiteRow> => {
     const id = stored.get(p.code)?.resourceId ?? p.id ?? defaultId('place', p.code) ?? newResourceId();
     const resource = placeLocation(
       p,
@@ -490,35 +508,28 @@ async function writePlaces(c: Queryable, repo: FhirRepository, list: Located<Pla
       p.area ? (areaIds.get(p.area)?.resourceId ?? null) : null,
       p.organization ? orgs.get(p.organization)!.resourceId : null,
     );
-    const hash = hashOf(resource);
-    const before = stored.get(p.code);
-    if (before?.hash === hash) {
-      out.unchanged++;
-      continue;
-    }
-    await putResource(c, repo, resource);
-    if (before) out.updated++;
-    else out.created++;
-    rows.push({
-      code: p.code,
-      category: 'place',
-      type: p.type,
-      name: p.name,
-      areaCode: p.area,
-      streetCode: p.area ? (streets.get(p.area) ?? null) : null,
-      parentCode: p.organization ? (orgs.get(p.organization)?.code ?? p.organization) : null,
-      resourceType: 'Location',
-      resourceId: id,
-      position: p.position,
-      details: {
-        ...(p.sentinelTypes.length ? { sentinelTypes: p.sentinelTypes } : {}),
-        ...(p.grades.length ? { grades: p.grades } : {}),
-        ...(p.address ? { address: p.address } : {}),
-      },
-      hash,
-    });
-  }
-  await upsertSites(c, rows);
-  for (const l of listeners) await l(c, { areas: [], sites: rows });
+    return {
+      resource,
+      row: (hash) => ({
+        code: p.code,
+        category: 'place',
+        type: p.type,
+        name: p.name,
+        areaCode: p.area,
+        streetCode: p.area ? (streets.get(p.area) ?? null) : null,
+        parentCode: p.organization ? (orgs.get(p.organization)?.code ?? p.organization) : null,
+        resourceType: 'Location',
+        resourceId: id,
+        position: p.position,
+        details: {
+          ...(p.sentinelTypes.length ? { sentinelTypes: p.sentinelTypes } : {}),
+          ...(p.grades.length ? { grades: p.grades } : {}),
+          ...(p.address ? { address: p.address } : {}),
+        },
+        hash,
+      }),
+    };
+  });
+  await keepSites(c, rows);
   return out;
 }
