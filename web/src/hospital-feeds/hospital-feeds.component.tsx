@@ -23,7 +23,6 @@ import {
   type TableColumnsType,
 } from 'antd';
 import { DownloadOutlined, ReloadOutlined, UploadOutlined } from '@ant-design/icons';
-import { isAbort } from '../api/http.js';
 import { t } from '../i18n/i18n.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import {
@@ -36,14 +35,12 @@ import {
   TEMPLATE_NAMES,
   uploadFile,
   type DeadLetter,
-  type DeadLetterList,
   type TemplateName,
   type UploadDetail,
-  type UploadList,
   type UploadSummary,
 } from './hospital-feeds.resource.js';
+import { PagedTable, usePagedList, type Paging } from './paged-list.component.js';
 
-const PAGE_SIZE = 20;
 const POLL_MS = 1000;
 
 const templateLabel = (name: string) =>
@@ -207,17 +204,12 @@ function UploadTab({ facility, onUploaded }: { facility: string; onUploaded: () 
 }
 
 function UploadsTab({ facility, version }: { facility: string; version: number }) {
-  const [page, setPage] = useState(1);
-  const [data, setData] = useState<UploadList | null>(null);
   const [chosen, setChosen] = useState<UploadDetail | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    const ctl = new AbortController();
-    fetchUploads({ facility: facility || undefined, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }, ctl.signal)
-      .then(setData)
-      .catch((e: unknown) => !isAbort(e) && setError(e instanceof Error ? e.message : String(e)));
-    return () => ctl.abort();
-  }, [facility, page, version]);
+  const load = useCallback(
+    (paging: Paging, signal: AbortSignal) => fetchUploads({ facility: facility || undefined, ...paging }, signal),
+    [facility],
+  );
+  const list = usePagedList(load, version);
   const columns: TableColumnsType<UploadSummary> = [
     { title: t('hf.list.id', '上传'), dataIndex: 'id', width: 80 },
     { title: t('hf.list.facility', '机构'), dataIndex: 'facility' },
@@ -239,22 +231,8 @@ function UploadsTab({ facility, version }: { facility: string; version: number }
   ];
   return (
     <>
-      {error && <Alert type="error" showIcon message={error} />}
-      <Table
-        rowKey="id"
-        size="small"
-        dataSource={data?.items ?? []}
-        columns={columns}
-        loading={!data && !error}
-        pagination={{
-          current: page,
-          pageSize: PAGE_SIZE,
-          total: data?.total ?? 0,
-          showSizeChanger: false,
-          showTotal: (n) => t('hf.total', '共 {n} 条', { n }),
-          onChange: setPage,
-        }}
-      />
+      {list.error && <Alert type="error" showIcon message={list.error} />}
+      <PagedTable list={list} columns={columns} />
       {chosen && (
         <Modal
           open
@@ -312,22 +290,14 @@ function ReprocessDialog({ row, onClose, onDone }: { row: DeadLetter; onClose: (
 
 function DeadLettersTab({ facility, version }: { facility: string; version: number }) {
   const { message } = App.useApp();
-  const [page, setPage] = useState(1);
   const [status, setStatus] = useState('open');
-  const [data, setData] = useState<DeadLetterList | null>(null);
   const [editing, setEditing] = useState<DeadLetter | null>(null);
-  const [reload, setReload] = useState(0);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    const ctl = new AbortController();
-    fetchDeadLetters(
-      { facility: facility || undefined, status: status === 'all' ? undefined : status, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE },
-      ctl.signal,
-    )
-      .then(setData)
-      .catch((e: unknown) => !isAbort(e) && setError(e instanceof Error ? e.message : String(e)));
-    return () => ctl.abort();
-  }, [facility, status, page, version, reload]);
+  const load = useCallback(
+    (paging: Paging, signal: AbortSignal) =>
+      fetchDeadLetters({ facility: facility || undefined, status: status === 'all' ? undefined : status, ...paging }, signal),
+    [facility, status],
+  );
+  const list = usePagedList(load, version);
   const columns: TableColumnsType<DeadLetter> = [
     { title: t('hf.list.id', '上传'), dataIndex: 'uploadId', width: 70 },
     { title: t('hf.list.template', '模板'), dataIndex: 'template', render: templateLabel, width: 100 },
@@ -350,7 +320,7 @@ function DeadLettersTab({ facility, version }: { facility: string; version: numb
               size="small"
               onClick={() =>
                 void dismissDeadLetter(row.id)
-                  .then(() => setReload((n) => n + 1))
+                  .then(() => list.reload())
                   .catch((e: unknown) => message.error(e instanceof Error ? e.message : String(e)))
               }
             >
@@ -368,7 +338,7 @@ function DeadLettersTab({ facility, version }: { facility: string; version: numb
         style={{ width: 160 }}
         onChange={(v) => {
           setStatus(v);
-          setPage(1);
+          list.setPage(1);
         }}
         options={[
           { value: 'open', label: t('hf.status.open', '待处理') },
@@ -377,29 +347,15 @@ function DeadLettersTab({ facility, version }: { facility: string; version: numb
           { value: 'all', label: t('hf.dead.all', '全部') },
         ]}
       />
-      {error && <Alert type="error" showIcon message={error} />}
-      <Table
-        rowKey="id"
-        size="small"
-        dataSource={data?.items ?? []}
-        columns={columns}
-        loading={!data && !error}
-        pagination={{
-          current: page,
-          pageSize: PAGE_SIZE,
-          total: data?.total ?? 0,
-          showSizeChanger: false,
-          showTotal: (n) => t('hf.total', '共 {n} 条', { n }),
-          onChange: setPage,
-        }}
-      />
+      {list.error && <Alert type="error" showIcon message={list.error} />}
+      <PagedTable list={list} columns={columns} />
       {editing && (
         <ReprocessDialog
           row={editing}
           onClose={() => setEditing(null)}
           onDone={() => {
             setEditing(null);
-            setReload((n) => n + 1);
+            list.reload();
           }}
         />
       )}
