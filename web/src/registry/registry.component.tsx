@@ -6,33 +6,14 @@
  * and every refused line or feature with its reason).
  */
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import {
-  Alert,
-  App,
-  Button,
-  Descriptions,
-  Drawer,
-  Form,
-  Input,
-  InputNumber,
-  Select,
-  Space,
-  Table,
-  Tabs,
-  Tag,
-  Typography,
-  Upload,
-  type TableColumnsType,
-} from 'antd';
+import { Alert, Button, Descriptions, Form, Input, Select, Space, Table, Tabs, Tag, Typography, Upload, type TableColumnsType } from 'antd';
 import { InboxOutlined } from '@ant-design/icons';
-import { isAbort } from '../api/http.js';
 import { getLang, t } from '../i18n/i18n.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import {
   fetchAreas,
   fetchCodes,
   fetchSites,
-  saveRecord,
   uploadRegistryFile,
   type AreaItem,
   type CodeOption,
@@ -43,9 +24,8 @@ import {
   type RegistryKind,
   type SiteItem,
 } from './registry.resource.js';
+import { errorText, PAGE_SIZE, RegistryListView, useRegistryList } from './registry-list.component.js';
 
-const PAGE_SIZE = 20;
-const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const word = (options: CodeOption[] | undefined, code: string | undefined | null) => {
   if (!code) return '';
   const o = options?.find((x) => x.code === code);
@@ -53,32 +33,6 @@ const word = (options: CodeOption[] | undefined, code: string | undefined | null
 };
 const selectOptions = (options: CodeOption[] | undefined) =>
   (options ?? []).map((o) => ({ value: o.code, label: getLang() === 'en' ? o.en : o.zh }));
-
-/** Loads one page whenever the filter changes; returns the page, loading flag, error and a reload. */
-function usePaged<T>(load: (f: ListFilter, signal: AbortSignal) => Promise<{ total: number; items: T[] }>, filter: ListFilter) {
-  const [data, setData] = useState<{ total: number; items: T[] }>({ total: 0, items: [] });
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<string>();
-  const [reload, setReload] = useState(0);
-  const key = JSON.stringify(filter);
-  useEffect(() => {
-    const c = new AbortController();
-    setLoading(true);
-    load(JSON.parse(key) as ListFilter, c.signal)
-      .then((d) => {
-        setData(d);
-        setError(undefined);
-        setLoading(false);
-      })
-      .catch((e: unknown) => {
-        if (isAbort(e)) return;
-        setError(errorText(e));
-        setLoading(false);
-      });
-    return () => c.abort();
-  }, [key, reload, load]);
-  return { data, loading, error, refresh: useCallback(() => setReload((n) => n + 1), []) };
-}
 
 function ReportView({ report }: { report: ImportReport }) {
   return (
@@ -145,67 +99,41 @@ function whereLabel(where: string): string {
 }
 
 function SitesTab({ kind, codes, streets }: { kind: 'organizations' | 'places'; codes?: RegistryCodesAnswer; streets: AreaItem[] }) {
-  const { message } = App.useApp();
   const [type, setType] = useState<string>();
   const [area, setArea] = useState<string>();
-  const [q, setQ] = useState('');
-  const [page, setPage] = useState(1);
-  const [editing, setEditing] = useState<SiteItem | 'new'>();
-  const [problem, setProblem] = useState<ImportReport>();
-  const [form] = Form.useForm<RecordBody & { code: string }>();
   const load = useCallback((f: ListFilter, s: AbortSignal) => fetchSites(kind, f, s), [kind]);
-  const { data, loading, error, refresh } = usePaged(load, {
-    type,
-    area,
-    q: q || undefined,
-    limit: PAGE_SIZE,
-    offset: (page - 1) * PAGE_SIZE,
-  });
+  const list = useRegistryList<SiteItem, SiteItem | 'new', RecordBody & { code: string }>(kind, load, { type, area });
   const types = kind === 'organizations' ? codes?.organizationTypes : codes?.placeTypes;
   const streetName = useMemo(() => new Map(streets.map((s) => [s.code, s.name])), [streets]);
 
   const open = (s: SiteItem | 'new') => {
-    setEditing(s);
-    setProblem(undefined);
-    form.resetFields();
-    if (s !== 'new') {
-      const d = s.details as {
-        hospitalLevel?: string;
-        sentinelTypes?: string[];
-        grades?: { grade: string; classes: number }[];
-        address?: string;
-      };
-      form.setFieldsValue({
-        code: s.code,
-        name: s.name,
-        type: s.type,
-        area: s.areaCode ?? undefined,
-        level: d.hospitalLevel,
-        address: d.address,
-        sentinel: d.sentinelTypes?.join(';'),
-        grades: d.grades?.map((g) => g.grade).join(';'),
-        classes: d.grades?.map((g) => g.classes).join(';'),
-        ...(kind === 'organizations' ? { parent: s.parentCode ?? undefined } : { organization: s.parentCode ?? undefined }),
-        longitude: s.position?.[0],
-        latitude: s.position?.[1],
-      });
-    }
+    if (s === 'new') return list.edit(s);
+    const d = s.details as {
+      hospitalLevel?: string;
+      sentinelTypes?: string[];
+      grades?: { grade: string; classes: number }[];
+      address?: string;
+    };
+    list.edit(s, {
+      code: s.code,
+      name: s.name,
+      type: s.type,
+      area: s.areaCode ?? undefined,
+      level: d.hospitalLevel,
+      address: d.address,
+      sentinel: d.sentinelTypes?.join(';'),
+      grades: d.grades?.map((g) => g.grade).join(';'),
+      classes: d.grades?.map((g) => g.classes).join(';'),
+      ...(kind === 'organizations' ? { parent: s.parentCode ?? undefined } : { organization: s.parentCode ?? undefined }),
+      longitude: s.position?.[0],
+      latitude: s.position?.[1],
+    });
   };
   const save = async () => {
-    const values = await form.validateFields().catch(() => undefined);
+    const values = await list.form.validateFields().catch(() => undefined);
     if (!values) return;
     const { code, ...body } = values;
-    const clean = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined && v !== null && v !== '')) as RecordBody;
-    try {
-      const r = await saveRecord(kind, code.trim(), clean);
-      if (r.stored) {
-        void message.success(t('registry.saved', '已保存'));
-        setEditing(undefined);
-        refresh();
-      } else setProblem(r);
-    } catch (e) {
-      void message.error(errorText(e));
-    }
+    await list.save(code.trim(), body);
   };
 
   const columns: TableColumnsType<SiteItem> = [
@@ -248,177 +176,104 @@ function SitesTab({ kind, codes, streets }: { kind: 'organizations' | 'places'; 
   ];
 
   return (
-    <Space direction="vertical" style={{ width: '100%' }}>
-      <Space wrap>
-        <Select
-          allowClear
-          style={{ width: 200 }}
-          aria-label={t('registry.filter.type', '类别')}
-          placeholder={t('registry.filter.type', '类别')}
-          value={type}
-          options={selectOptions(types)}
-          onChange={(v: string | undefined) => {
-            setType(v);
-            setPage(1);
-          }}
-        />
-        <Select
-          allowClear
-          showSearch
-          optionFilterProp="label"
-          style={{ width: 200 }}
-          aria-label={t('registry.filter.area', '街道/乡镇')}
-          placeholder={t('registry.filter.area', '街道/乡镇')}
-          value={area}
-          options={streets.map((s) => ({ value: s.code, label: s.name }))}
-          onChange={(v: string | undefined) => {
-            setArea(v);
-            setPage(1);
-          }}
-        />
-        <Input.Search
-          allowClear
-          style={{ width: 240 }}
-          aria-label={t('registry.filter.search', '名称或代码')}
-          placeholder={t('registry.filter.search', '名称或代码')}
-          onSearch={(v) => {
-            setQ(v.trim());
-            setPage(1);
-          }}
-        />
+    <RegistryListView
+      list={list}
+      columns={columns}
+      filters={
+        <>
+          <Select
+            allowClear
+            style={{ width: 200 }}
+            aria-label={t('registry.filter.type', '类别')}
+            placeholder={t('registry.filter.type', '类别')}
+            value={type}
+            options={selectOptions(types)}
+            onChange={list.filtered((v: string | undefined) => setType(v))}
+          />
+          <Select
+            allowClear
+            showSearch
+            optionFilterProp="label"
+            style={{ width: 200 }}
+            aria-label={t('registry.filter.area', '街道/乡镇')}
+            placeholder={t('registry.filter.area', '街道/乡镇')}
+            value={area}
+            options={streets.map((s) => ({ value: s.code, label: s.name }))}
+            onChange={list.filtered((v: string | undefined) => setArea(v))}
+          />
+        </>
+      }
+      actions={
         <Button type="primary" onClick={() => open('new')}>
           {kind === 'organizations' ? t('registry.newOrganization', '新增机构') : t('registry.newPlace', '新增场所')}
         </Button>
-      </Space>
-      {error && <Alert type="error" showIcon message={error} />}
-      <Table
-        rowKey="code"
-        size="small"
-        loading={loading}
-        columns={columns}
-        dataSource={data.items}
-        pagination={{
-          current: page,
-          pageSize: PAGE_SIZE,
-          total: data.total,
-          showSizeChanger: false,
-          onChange: setPage,
-          showTotal: (n) => t('registry.total', '共 {n} 条', { n }),
-        }}
-      />
-      <Drawer
-        open={editing !== undefined}
-        width={480}
-        title={
-          editing === 'new'
-            ? kind === 'organizations'
-              ? t('registry.newOrganization', '新增机构')
-              : t('registry.newPlace', '新增场所')
-            : t('registry.edit', '编辑')
-        }
-        onClose={() => setEditing(undefined)}
-        extra={
-          <Button type="primary" onClick={() => void save()}>
-            {t('registry.save', '保存')}
-          </Button>
-        }
-      >
-        {problem && (
-          <Alert
-            type="error"
-            showIcon
-            style={{ marginBottom: 12 }}
-            message={t('registry.notSaved', '未保存')}
-            description={problem.refused.map((r) => r.reason).join('；')}
-          />
-        )}
-        <Form form={form} layout="vertical">
-          <Form.Item name="code" label={t('registry.code', '代码')} rules={[{ required: true }]}>
-            <Input disabled={editing !== 'new'} />
+      }
+      drawerWidth={480}
+      drawerTitle={
+        list.editing === 'new'
+          ? kind === 'organizations'
+            ? t('registry.newOrganization', '新增机构')
+            : t('registry.newPlace', '新增场所')
+          : t('registry.edit', '编辑')
+      }
+      onSave={save}
+    >
+      <Form.Item name="code" label={t('registry.code', '代码')} rules={[{ required: true }]}>
+        <Input disabled={list.editing !== 'new'} />
+      </Form.Item>
+      <Form.Item name="name" label={t('registry.name', '名称')} rules={[{ required: true }]}>
+        <Input />
+      </Form.Item>
+      <Form.Item name="type" label={t('registry.type', '类别')} rules={[{ required: true }]}>
+        <Select options={selectOptions(types)} />
+      </Form.Item>
+      {kind === 'organizations' ? (
+        <>
+          <Form.Item name="level" label={t('registry.hospitalLevel', '医院等级')}>
+            <Select allowClear options={selectOptions(codes?.hospitalLevels)} />
           </Form.Item>
-          <Form.Item name="name" label={t('registry.name', '名称')} rules={[{ required: true }]}>
+          <Form.Item name="parent" label={t('registry.parentOrganization', '上级机构代码')}>
             <Input />
           </Form.Item>
-          <Form.Item name="type" label={t('registry.type', '类别')} rules={[{ required: true }]}>
-            <Select options={selectOptions(types)} />
+        </>
+      ) : (
+        <>
+          <Form.Item name="sentinel" label={t('registry.sentinel', '哨点类型（多个用 ; 分隔）')}>
+            <Input placeholder={(codes?.sentinelTypes ?? []).map((s) => (getLang() === 'en' ? s.en : s.zh)).join('; ')} />
           </Form.Item>
-          {kind === 'organizations' ? (
-            <>
-              <Form.Item name="level" label={t('registry.hospitalLevel', '医院等级')}>
-                <Select allowClear options={selectOptions(codes?.hospitalLevels)} />
-              </Form.Item>
-              <Form.Item name="parent" label={t('registry.parentOrganization', '上级机构代码')}>
-                <Input />
-              </Form.Item>
-            </>
-          ) : (
-            <>
-              <Form.Item name="sentinel" label={t('registry.sentinel', '哨点类型（多个用 ; 分隔）')}>
-                <Input placeholder={(codes?.sentinelTypes ?? []).map((s) => (getLang() === 'en' ? s.en : s.zh)).join('; ')} />
-              </Form.Item>
-              <Form.Item name="grades" label={t('registry.grades', '年级（; 分隔）')}>
-                <Input />
-              </Form.Item>
-              <Form.Item name="classes" label={t('registry.classes', '每个年级的班级数（; 分隔）')}>
-                <Input />
-              </Form.Item>
-              <Form.Item name="organization" label={t('registry.organization', '所属机构代码')}>
-                <Input />
-              </Form.Item>
-            </>
-          )}
-          <Form.Item name="area" label={t('registry.areaCode', '所属区划代码（社区/村或街道）')}>
+          <Form.Item name="grades" label={t('registry.grades', '年级（; 分隔）')}>
             <Input />
           </Form.Item>
-          <Form.Item name="address" label={t('registry.address', '地址')}>
+          <Form.Item name="classes" label={t('registry.classes', '每个年级的班级数（; 分隔）')}>
             <Input />
           </Form.Item>
-          <Space>
-            <Form.Item name="longitude" label={t('registry.longitude', '经度')}>
-              <InputNumber min={-180} max={180} step={0.000001} />
-            </Form.Item>
-            <Form.Item name="latitude" label={t('registry.latitude', '纬度')}>
-              <InputNumber min={-90} max={90} step={0.000001} />
-            </Form.Item>
-          </Space>
-        </Form>
-      </Drawer>
-    </Space>
+          <Form.Item name="organization" label={t('registry.organization', '所属机构代码')}>
+            <Input />
+          </Form.Item>
+        </>
+      )}
+      <Form.Item name="area" label={t('registry.areaCode', '所属区划代码（社区/村或街道）')}>
+        <Input />
+      </Form.Item>
+      <Form.Item name="address" label={t('registry.address', '地址')}>
+        <Input />
+      </Form.Item>
+    </RegistryListView>
   );
 }
 
 function AreasTab({ codes }: { codes?: RegistryCodesAnswer }) {
-  const { message } = App.useApp();
   const [level, setLevel] = useState<string>();
-  const [q, setQ] = useState('');
-  const [page, setPage] = useState(1);
-  const [editing, setEditing] = useState<AreaItem>();
-  const [problem, setProblem] = useState<ImportReport>();
-  const [form] = Form.useForm<RecordBody>();
-  const { data, loading, error, refresh } = usePaged(fetchAreas, {
-    level,
-    q: q || undefined,
-    limit: PAGE_SIZE,
-    offset: (page - 1) * PAGE_SIZE,
-  });
+  const list = useRegistryList<AreaItem, AreaItem, RecordBody>('areas', fetchAreas, { level });
   const save = async () => {
-    const values = await form.validateFields().catch(() => undefined);
-    if (!values || !editing) return;
-    const clean = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined && v !== null && v !== '')) as RecordBody;
-    try {
-      const r = await saveRecord('areas', editing.code, clean);
-      if (r.stored) {
-        void message.success(t('registry.saved', '已保存'));
-        setEditing(undefined);
-        refresh();
-      } else setProblem(r);
-    } catch (e) {
-      void message.error(errorText(e));
-    }
+    const values = await list.form.validateFields().catch(() => undefined);
+    if (!values || !list.editing) return;
+    await list.save(list.editing.code, values);
   };
   return (
-    <Space direction="vertical" style={{ width: '100%' }}>
-      <Space wrap>
+    <RegistryListView
+      list={list}
+      filters={
         <Select
           allowClear
           style={{ width: 180 }}
@@ -426,110 +281,52 @@ function AreasTab({ codes }: { codes?: RegistryCodesAnswer }) {
           placeholder={t('registry.filter.level', '层级')}
           value={level}
           options={selectOptions(codes?.areaLevels)}
-          onChange={(v: string | undefined) => {
-            setLevel(v);
-            setPage(1);
-          }}
+          onChange={list.filtered((v: string | undefined) => setLevel(v))}
         />
-        <Input.Search
-          allowClear
-          style={{ width: 240 }}
-          aria-label={t('registry.filter.search', '名称或代码')}
-          placeholder={t('registry.filter.search', '名称或代码')}
-          onSearch={(v) => {
-            setQ(v.trim());
-            setPage(1);
-          }}
-        />
-      </Space>
-      {error && <Alert type="error" showIcon message={error} />}
-      <Table
-        rowKey="code"
-        size="small"
-        loading={loading}
-        dataSource={data.items}
-        pagination={{
-          current: page,
-          pageSize: PAGE_SIZE,
-          total: data.total,
-          showSizeChanger: false,
-          onChange: setPage,
-          showTotal: (n) => t('registry.total', '共 {n} 条', { n }),
-        }}
-        columns={[
-          { title: t('registry.name', '名称'), dataIndex: 'name' },
-          { title: t('registry.areaCode12', '统计用区划代码'), dataIndex: 'code', width: 150 },
-          { title: t('registry.gb2260', 'GB/T 2260 代码'), dataIndex: 'gb2260', width: 120 },
-          { title: t('registry.level', '层级'), dataIndex: 'level', render: (v: string) => word(codes?.areaLevels, v) },
-          { title: t('registry.parent', '上级'), dataIndex: 'parentCode', render: (v: string | null) => v ?? '—' },
-          { title: t('registry.children', '下级'), dataIndex: 'children', width: 70 },
-          {
-            title: t('registry.actions', '操作'),
-            key: 'actions',
-            width: 90,
-            render: (_: unknown, a: AreaItem) => (
-              <Button
-                size="small"
-                onClick={() => {
-                  setEditing(a);
-                  setProblem(undefined);
-                  form.resetFields();
-                  form.setFieldsValue({
-                    name: a.name,
-                    level: a.level,
-                    parent: a.parentCode ?? undefined,
-                    longitude: a.centroid?.[0],
-                    latitude: a.centroid?.[1],
-                  });
-                }}
-              >
-                {t('registry.edit', '编辑')}
-              </Button>
-            ),
-          },
-        ]}
-      />
-      <Drawer
-        open={editing !== undefined}
-        width={420}
-        title={`${t('registry.edit', '编辑')} ${editing?.code ?? ''}`}
-        onClose={() => setEditing(undefined)}
-        extra={
-          <Button type="primary" onClick={() => void save()}>
-            {t('registry.save', '保存')}
-          </Button>
-        }
-      >
-        {problem && (
-          <Alert
-            type="error"
-            showIcon
-            style={{ marginBottom: 12 }}
-            message={t('registry.notSaved', '未保存')}
-            description={problem.refused.map((r) => r.reason).join('；')}
-          />
-        )}
-        <Form form={form} layout="vertical">
-          <Form.Item name="name" label={t('registry.name', '名称')} rules={[{ required: true }]}>
-            <Input />
-          </Form.Item>
-          <Form.Item name="level" label={t('registry.level', '层级')}>
-            <Select options={selectOptions(codes?.areaLevels)} />
-          </Form.Item>
-          <Form.Item name="parent" label={t('registry.parent', '上级')}>
-            <Input />
-          </Form.Item>
-          <Space>
-            <Form.Item name="longitude" label={t('registry.longitude', '经度')}>
-              <InputNumber min={-180} max={180} step={0.000001} />
-            </Form.Item>
-            <Form.Item name="latitude" label={t('registry.latitude', '纬度')}>
-              <InputNumber min={-90} max={90} step={0.000001} />
-            </Form.Item>
-          </Space>
-        </Form>
-      </Drawer>
-    </Space>
+      }
+      columns={[
+        { title: t('registry.name', '名称'), dataIndex: 'name' },
+        { title: t('registry.areaCode12', '统计用区划代码'), dataIndex: 'code', width: 150 },
+        { title: t('registry.gb2260', 'GB/T 2260 代码'), dataIndex: 'gb2260', width: 120 },
+        { title: t('registry.level', '层级'), dataIndex: 'level', render: (v: string) => word(codes?.areaLevels, v) },
+        { title: t('registry.parent', '上级'), dataIndex: 'parentCode', render: (v: string | null) => v ?? '—' },
+        { title: t('registry.children', '下级'), dataIndex: 'children', width: 70 },
+        {
+          title: t('registry.actions', '操作'),
+          key: 'actions',
+          width: 90,
+          render: (_: unknown, a: AreaItem) => (
+            <Button
+              size="small"
+              onClick={() =>
+                list.edit(a, {
+                  name: a.name,
+                  level: a.level,
+                  parent: a.parentCode ?? undefined,
+                  longitude: a.centroid?.[0],
+                  latitude: a.centroid?.[1],
+                })
+              }
+            >
+              {t('registry.edit', '编辑')}
+            </Button>
+          ),
+        },
+      ]}
+      drawerWidth={420}
+      drawerTitle={`${t('registry.edit', '编辑')} ${list.editing?.code ?? ''}`}
+      onSave={save}
+    >
+      <Form.Item name="name" label={t('registry.name', '名称')} rules={[{ required: true }]}>
+        <Input />
+      </Form.Item>
+      <Form.Item name="level" label={t('registry.level', '层级')}>
+        <Select options={selectOptions(codes?.areaLevels)} />
+      </Form.Item>
+      <Form.Item name="parent" label={t('registry.parent', '上级')}>
+        <Input />
+      </Form.Item>
+    </RegistryListView>
   );
 }
 
