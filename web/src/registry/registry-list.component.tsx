@@ -158,6 +158,8 @@ export function RegistryListView<T extends { code: string }, E, V>(props: {
         loading={list.loading}
         columns={props.columns}
         dataSource={list.data.items}
+        // Rows are flat: an area's `children` is its count of sub-areas, not nested rows.
+        expandable={{ childrenColumnName: '__nested' }}
         pagination={{
           current: list.page,
           pageSize: PAGE_SIZE,

@@ -116,4 +116,28 @@ describe('RegistryAdminPage (机构与地点)', () => {
     for (const key of ['registry.title', 'registry.report.refused', 'registry.where.line', 'registry.tab.import'])
       expect(enRegistry[key]).toBeTruthy();
   });
+  it('lists areas with their count of sub-areas as a plain column, not as nested rows', async () => {
+    stubApi({
+      '/api/registry/codes': codes,
+      '/api/registry/areas': {
+        total: 1,
+        items: [
+          {
+            code: '339902001000',
+            gb2260: '339902',
+            name: '临江街道',
+            level: 'street',
+            parentCode: null,
+            resourceId: 'a',
+            centroid: null,
+            children: 7,
+          },
+        ],
+      },
+    });
+    renderPage(<RegistryAdminPage tab="areas" />);
+    const cell = await screen.findByText('临江街道');
+    const row = cell.closest('tr')!;
+    expect(within(row).getByText('7')).toBeTruthy();
+  });
 });
