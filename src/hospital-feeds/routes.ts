@@ -28,7 +28,7 @@ import {
   TemplateParam,
 } from './schemas.js';
 import { dismissDeadLetter, MAX_UPLOAD_BYTES, MAX_UPLOAD_ROWS, receiveUpload, reprocessDeadLetter, type UploadWorker } from './service.js';
-import { getMapping, getUpload, listDeadLetters, listUploads, saveMapping } from './store.js';
+import { getMapping, getUpload, listDeadLetters, listUploads, saveMappingAudited } from './store.js';
 import { isTemplate, mappingProblems, TEMPLATE_DEFS, TEMPLATES, templateCsv } from './templates.js';
 
 const tags = ['hospital-feeds'];
@@ -117,17 +117,16 @@ export function registerHospitalFeedRoutes(ctx: ModuleContext, worker: UploadWor
       const columns = Object.fromEntries(Object.entries(req.body.columns).filter(([, v]) => v.trim() !== ''));
       const problems = mappingProblems(template, columns);
       if (problems.length) throw badRequest(problems.join('; '));
-      await ctx.db.transaction(async (client) => {
-        await saveMapping(client, facility, template, columns, user.username);
-        await ctx.audit.recordNow(client, {
+      await saveMappingAudited(ctx.db, facility, template, columns, user.username, (client) =>
+        ctx.audit.recordNow(client, {
           user,
           action: 'U',
           subtype: 'hospital-feed-mapping',
           entities: [`hf_mapping ${facility}/${template}`],
           outcome: 'success',
           sourceAddress: req.ip,
-        });
-      });
+        }),
+      );
       return { facility, template, columns, saved: true };
     },
   );

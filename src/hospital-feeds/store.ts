@@ -22,6 +22,21 @@ export async function saveMapping(q: Queryable, facility: string, template: Temp
   );
 }
 
+/** Saves a facility's column mapping and its audit event in one transaction. */
+export async function saveMappingAudited(
+  db: Database,
+  facility: string,
+  template: TemplateName,
+  columns: ColumnMapping,
+  by: string,
+  audit: (client: Queryable) => Promise<unknown>,
+): Promise<void> {
+  await db.transaction(async (client) => {
+    await saveMapping(client, facility, template, columns, by);
+    await audit(client);
+  });
+}
+
 export interface NewUpload {
   facility: string;
   template: TemplateName;

@@ -9,7 +9,13 @@ import { isAbort } from '../api/http.js';
 import { t } from '../i18n/i18n.js';
 import { formatDateTime } from '../shared/format.js';
 import { PageHeader } from '../shell/page-header.component.js';
-import { fetchFacilityQuality, fetchQualityRecords, type FacilityQualityList, type Problem, type RecordList } from './quality.resource.js';
+import {
+  fetchFacilityQuality,
+  fetchQualityRecords,
+  type FacilityQualityList,
+  type FigureProblem,
+  type RecordList,
+} from './quality.resource.js';
 
 type Row = FacilityQualityList['facilities'][number];
 const TYPES = ['Patient', 'Encounter', 'Condition', 'Observation', 'Immunization'];
@@ -58,7 +64,7 @@ function Rate({
   );
 }
 
-function RecordsDrawer({ open, onClose }: { open: { row: Row; problem: Problem } | null; onClose: () => void }) {
+function RecordsDrawer({ open, onClose }: { open: { row: Row; problem: FigureProblem } | null; onClose: () => void }) {
   const [page, setPage] = useState(1);
   const [list, setList] = useState<RecordList | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -131,7 +137,7 @@ export function DataQualityPage() {
   const [type, setType] = useState<string | undefined>();
   const [data, setData] = useState<FacilityQualityList | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [open, setOpen] = useState<{ row: Row; problem: Problem } | null>(null);
+  const [open, setOpen] = useState<{ row: Row; problem: FigureProblem } | null>(null);
   useEffect(() => {
     const ctrl = new AbortController();
     setError(null);

@@ -7,16 +7,17 @@ import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { Alert, App, Button, Drawer, Form, Input, InputNumber, Space, Table, type FormInstance, type TableColumnsType } from 'antd';
 import { isAbort } from '../api/http.js';
 import { t } from '../i18n/i18n.js';
-import { saveRecord, type ImportReport, type ListFilter, type RecordBody, type RegistryKind } from './registry.resource.js';
+import { saveRecord, type ImportReport, type ListFilter, type RecordBody, type RegistryKind, type SitePage } from './registry.resource.js';
 
 export const PAGE_SIZE = 20;
 export const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-type Page<T> = { total: number; items: T[] };
+/** A page of the registry's lists, in the server's shape. */
+type ListPage<T> = Omit<SitePage, 'items'> & { items: T[] };
 
 /** Loads one page whenever the filter changes; returns the page, loading flag, error and a reload. */
-function usePaged<T>(load: (f: ListFilter, signal: AbortSignal) => Promise<Page<T>>, filter: ListFilter) {
-  const [data, setData] = useState<Page<T>>({ total: 0, items: [] });
+function usePaged<T>(load: (f: ListFilter, signal: AbortSignal) => Promise<ListPage<T>>, filter: ListFilter) {
+  const [data, setData] = useState<ListPage<T>>({ total: 0, items: [] });
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string>();
   const [reload, setReload] = useState(0);
@@ -45,7 +46,7 @@ export interface RegistryList<T, E, V> {
   page: number;
   setPage: (page: number) => void;
   setQ: (q: string) => void;
-  data: Page<T>;
+  data: ListPage<T>;
   loading: boolean;
   error?: string;
   form: FormInstance<V>;
@@ -63,7 +64,7 @@ export interface RegistryList<T, E, V> {
 /** The list of `kind`, loaded with `load` (keep it stable) and filtered by `filter` and the search. */
 export function useRegistryList<T, E, V>(
   kind: RegistryKind,
-  load: (f: ListFilter, signal: AbortSignal) => Promise<Page<T>>,
+  load: (f: ListFilter, signal: AbortSignal) => Promise<ListPage<T>>,
   filter: Omit<ListFilter, 'q' | 'limit' | 'offset'>,
 ): RegistryList<T, E, V> {
   const { message } = App.useApp();
