@@ -17,6 +17,13 @@ export const TRACKED_TYPES = ['Patient', 'Encounter', 'Condition', 'Observation'
 /** Hours between the event and its first arrival within which a record is timely. */
 export const TIMELY_HOURS = 24;
 
+/**
+ * A record that first arrives more than this many days after its event is a historical load
+ * (补录, onboarding a facility's past records), not a late report: counted apart and left out
+ * of timeliness, so loading a district's history does not make every facility late.
+ */
+export const HISTORICAL_DAYS = 30;
+
 type Json = Record<string, unknown>;
 const has = (v: unknown): boolean =>
   v !== undefined &&

@@ -20,6 +20,7 @@ export const qualityModule: YifangModule = {
     list: [
       { version: 410, name: 'quality-queue', sql: sqlFile(new URL('./migrations/410_quality.sql', import.meta.url)) },
       { version: 411, name: 'quality-rates', sql: sqlFile(new URL('./migrations/411_quality_rates.sql', import.meta.url)) },
+      { version: 412, name: 'quality-backfill', sql: sqlFile(new URL('./migrations/412_quality_backfill.sql', import.meta.url)) },
     ],
   },
   processors() {

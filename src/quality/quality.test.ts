@@ -163,6 +163,7 @@ describeEachStore('data-quality queue', (server) => {
     });
     expect((await put(visit('dq4-v1', hoursAgo(2)))).status).toBe(201);
     expect((await put(visit('dq4-v2', hoursAgo(72)))).status).toBe(201); // sent three days late
+    expect((await put(visit('dq4-v3', hoursAgo(24 * 60)))).status).toBe(201); // a historical load, two months on
     await server().processors.drain();
     const rates = await facilities(`?facility=${org}`);
     expect(rates.facilities.find((f) => f.type === 'Patient')).toMatchObject({
@@ -173,10 +174,11 @@ describeEachStore('data-quality queue', (server) => {
       validityRate: 0.5,
     });
     expect(rates.facilities.find((f) => f.type === 'Encounter')).toMatchObject({
-      records: 2,
+      records: 3,
       recordsIncomplete: 0,
       recordsWithEventTime: 2,
       recordsLate: 1,
+      recordsHistorical: 1,
       timelinessRate: 0.5,
     });
     const records = async (q: string) => {

@@ -100,7 +100,9 @@ export const FacilityQuality = z.object({
   completenessRate: z.number(),
   recordsWithEventTime: z.number().int(),
   recordsLate: z.number().int(),
-  /** 及时性: share of records that say when the event happened and arrived within 24 hours of it. */
+  /** Records that first arrived more than 30 days after their event (historical loads), left out of timeliness. */
+  recordsHistorical: z.number().int(),
+  /** 及时性: share of records that say when the event happened (historical loads aside) and arrived within 24 hours of it. */
   timelinessRate: z.number(),
 });
 export type FacilityQuality = z.infer<typeof FacilityQuality>;

@@ -1,7 +1,7 @@
 /** The data-quality queue's SQL (quality_record, quality_issue): written by the processor, read by the routes. */
 import type { Queryable } from '../platform/db.js';
 import type { Mark } from './marks.js';
-import { TIMELY_HOURS } from './completeness.js';
+import { HISTORICAL_DAYS, TIMELY_HOURS } from './completeness.js';
 import type { FacilityQuality, IssueList, IssueQuery, RecordList, RecordQuery } from './schemas.js';
 
 /** One version of a record as the processor hands it over (deleted: no marks, not counted). */
@@ -32,14 +32,19 @@ interface CountedRow {
   received_at: string | Date | null;
 }
 
-type Contribution = { facility: string; type: string; n: [number, number, number, number, number, number] };
+type Contribution = { facility: string; type: string; n: [number, number, number, number, number, number, number] };
 
-/** A record's part in its facility's counts: records, flagged, open issues, incomplete, timed, late (times sign). */
+/**
+ * A record's part in its facility's counts: records, flagged, open issues, incomplete, timed
+ * (event time known, not a historical load), late, historical (times sign).
+ */
 function contribution(type: string, r: CountedRow, sign: 1 | -1): Contribution {
-  if (r.deleted) return { facility: r.facility, type, n: [0, 0, 0, 0, 0, 0] };
+  if (r.deleted) return { facility: r.facility, type, n: [0, 0, 0, 0, 0, 0, 0] };
   const event = r.event_at ? new Date(r.event_at).getTime() : undefined;
   const received = r.received_at ? new Date(r.received_at).getTime() : undefined;
-  const late = event !== undefined && received !== undefined && received > event + TIMELY_HOURS * 3_600_000;
+  const after = event !== undefined && received !== undefined ? received - event : undefined;
+  const historical = after !== undefined && after > HISTORICAL_DAYS * 86_400_000;
+  const late = after !== undefined && !historical && after > TIMELY_HOURS * 3_600_000;
   return {
     facility: r.facility,
     type,
@@ -48,8 +53,9 @@ function contribution(type: string, r: CountedRow, sign: 1 | -1): Contribution {
       r.open_issues > 0 ? sign : 0,
       sign * r.open_issues,
       r.missing.length ? sign : 0,
-      event !== undefined ? sign : 0,
+      event !== undefined && !historical ? sign : 0,
       late ? sign : 0,
+      historical ? sign : 0,
     ],
   };
 }
@@ -61,18 +67,19 @@ async function addCounts(client: Queryable, parts: Contribution[]): Promise<void
     const key = `${p.facility}\u0000${p.type}`;
     const s = sums.get(key);
     if (!s) sums.set(key, { facility: p.facility, type: p.type, n: [...p.n] });
-    else for (let i = 0; i < 6; i++) s.n[i]! += p.n[i]!;
+    else for (let i = 0; i < 7; i++) s.n[i]! += p.n[i]!;
   }
   const rows = [...sums.values()].filter((s) => s.n.some((x) => x !== 0));
   if (!rows.length) return;
   const col = (i: number) => rows.map((r) => r.n[i]!);
   await client.query(
-    `INSERT INTO quality_facility_count AS c (facility, resource_type, records, flagged, open_issues, incomplete, timed, late)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])
+    `INSERT INTO quality_facility_count AS c (facility, resource_type, records, flagged, open_issues, incomplete, timed, late, historical)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])
      ON CONFLICT (facility, resource_type) DO UPDATE SET
        records = c.records + EXCLUDED.records, flagged = c.flagged + EXCLUDED.flagged, open_issues = c.open_issues + EXCLUDED.open_issues,
-       incomplete = c.incomplete + EXCLUDED.incomplete, timed = c.timed + EXCLUDED.timed, late = c.late + EXCLUDED.late`,
-    [rows.map((r) => r.facility), rows.map((r) => r.type), col(0), col(1), col(2), col(3), col(4), col(5)],
+       incomplete = c.incomplete + EXCLUDED.incomplete, timed = c.timed + EXCLUDED.timed, late = c.late + EXCLUDED.late,
+       historical = c.historical + EXCLUDED.historical`,
+    [rows.map((r) => r.facility), rows.map((r) => r.type), col(0), col(1), col(2), col(3), col(4), col(5), col(6)],
   );
 }
 
@@ -232,8 +239,9 @@ export async function facilityQuality(db: Queryable, facility?: string, type?: s
     incomplete: string;
     timed: string;
     late: string;
+    historical: string;
   }>(
-    `SELECT facility, resource_type, records, flagged, open_issues, incomplete, timed, late FROM quality_facility_count
+    `SELECT facility, resource_type, records, flagged, open_issues, incomplete, timed, late, historical FROM quality_facility_count
      WHERE records > 0 AND ($1::text IS NULL OR facility = $1) AND ($2::text IS NULL OR resource_type = $2)`,
     [facility ?? null, type ?? null],
   );
@@ -256,6 +264,7 @@ export async function facilityQuality(db: Queryable, facility?: string, type?: s
         completenessRate: rate(records - incomplete, records),
         recordsWithEventTime: timed,
         recordsLate: late,
+        recordsHistorical: Number(x.historical),
         timelinessRate: rate(timed - late, timed),
       };
     })
@@ -275,7 +284,7 @@ export async function qualityRecords(db: Queryable, q: RecordQuery): Promise<Rec
       ? 'cardinality(missing) > 0'
       : q.problem === 'invalid'
         ? 'open_issues > 0'
-        : `received_at > event_at + make_interval(hours => $${args.push(TIMELY_HOURS)})`;
+        : `received_at > event_at + make_interval(hours => $${args.push(TIMELY_HOURS)}) AND received_at <= event_at + make_interval(days => $${args.push(HISTORICAL_DAYS)})`;
   const where = `NOT deleted AND ($1::text IS NULL OR facility = $1) AND ($2::text IS NULL OR resource_type = $2) AND ${problem}`;
   const total = await db.query<{ n: string }>(`SELECT count(*) AS n FROM quality_record WHERE ${where}`, args);
   const rows = await db.query<{

@@ -29,6 +29,7 @@ export const enQuality: Record<string, string> = {
   'dq.received': 'Received',
   'dq.hoursLate': 'Hours after the event',
   'dq.total': '{n} in all',
+  'dq.historical': 'and {n} historical loads (arrived over 30 days after the event; not counted for timeliness)',
   'dq.none': 'No records yet',
   'dq.close': 'Close',
 };

@@ -18,6 +18,7 @@ const facilities = {
       completenessRate: 0.75,
       recordsWithEventTime: 0,
       recordsLate: 0,
+      recordsHistorical: 0,
       timelinessRate: 1,
     },
     {
@@ -31,6 +32,7 @@ const facilities = {
       completenessRate: 1,
       recordsWithEventTime: 100,
       recordsLate: 12,
+      recordsHistorical: 300,
       timelinessRate: 0.88,
     },
   ],
@@ -65,6 +67,7 @@ describe('DataQualityPage (数据质量)', () => {
     expect(within(table).getByText('就诊')).toBeTruthy();
     expect(within(table).getByText('75%')).toBeTruthy();
     expect(within(table).getByText('100 条中 12 条迟报')).toBeTruthy();
+    expect(within(table).getByTestId('dq-historical').textContent).toContain('300 条历史补录');
     fireEvent.click(within(table).getByTestId('dq-open-incomplete'));
     const drawer = await screen.findByTestId('dq-records');
     expect(await within(drawer).findByText('telecom (phone)')).toBeTruthy();

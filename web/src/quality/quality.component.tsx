@@ -183,15 +183,24 @@ export function DataQualityPage() {
       key: 't',
       width: 190,
       render: (_, r) =>
-        r.recordsWithEventTime ? (
-          <Rate
-            rate={r.timelinessRate}
-            bad={r.recordsLate}
-            of={r.recordsWithEventTime}
-            late
-            onOpen={() => setOpen({ row: r, problem: 'late' })}
-            testId="dq-open-late"
-          />
+        r.recordsWithEventTime || r.recordsHistorical ? (
+          <Space direction="vertical" size={0} style={{ width: '100%' }}>
+            {r.recordsWithEventTime ? (
+              <Rate
+                rate={r.timelinessRate}
+                bad={r.recordsLate}
+                of={r.recordsWithEventTime}
+                late
+                onOpen={() => setOpen({ row: r, problem: 'late' })}
+                testId="dq-open-late"
+              />
+            ) : null}
+            {r.recordsHistorical ? (
+              <Typography.Text type="secondary" data-testid="dq-historical">
+                {t('dq.historical', '另有 {n} 条历史补录（事件 30 天后才到，不计及时性）', { n: r.recordsHistorical })}
+              </Typography.Text>
+            ) : null}
+          </Space>
         ) : (
           '—'
         ),
