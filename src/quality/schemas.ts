@@ -87,6 +87,8 @@ export type RecordList = z.infer<typeof RecordList>;
 export const FacilityQuality = z.object({
   /** '' for records with neither a managing organisation nor a facility MRN. */
   facility: z.string(),
+  /** The facility's name in the registry (null when the registry does not know it). */
+  facilityName: z.string().nullable(),
   /** Record type (Patient, Encounter, Condition, Observation, Immunization). */
   type: z.string(),
   /** Records stored (current versions, deleted ones not counted). */

@@ -8,7 +8,8 @@ import { DataQualityPage } from './quality.component.js';
 const facilities = {
   facilities: [
     {
-      facility: '城东社区卫生服务中心',
+      facility: 'org-1',
+      facilityName: '城东社区卫生服务中心',
       type: 'Patient',
       records: 200,
       recordsWithOpenIssue: 8,
@@ -22,7 +23,8 @@ const facilities = {
       timelinessRate: 1,
     },
     {
-      facility: '区人民医院',
+      facility: 'org-2',
+      facilityName: null,
       type: 'Encounter',
       records: 100,
       recordsWithOpenIssue: 0,
@@ -65,6 +67,8 @@ describe('DataQualityPage (数据质量)', () => {
     const table = await screen.findByTestId('dq-table');
     expect(await within(table).findByText('居民档案')).toBeTruthy();
     expect(within(table).getByText('就诊')).toBeTruthy();
+    expect(within(table).getByText('城东社区卫生服务中心')).toBeTruthy();
+    expect(within(table).getByText('org-2')).toBeTruthy();
     expect(within(table).getByText('75%')).toBeTruthy();
     expect(within(table).getByText('100 条中 12 条迟报')).toBeTruthy();
     expect(within(table).getByTestId('dq-historical').textContent).toContain('300 条历史补录');

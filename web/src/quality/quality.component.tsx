@@ -103,7 +103,7 @@ function RecordsDrawer({ open, onClose }: { open: { row: Row; problem: FigurePro
     { title: t('dq.received', '接收时间'), dataIndex: 'receivedAt', render: (v: string | null) => (v ? formatDateTime(v) : '—') },
   ];
   const title = open
-    ? `${open.row.facility || t('dq.noFacility', '（未注明机构）')} · ${typeLabel(open.row.type)} · ${
+    ? `${open.row.facilityName ?? (open.row.facility || t('dq.noFacility', '（未注明机构）'))} · ${typeLabel(open.row.type)} · ${
         {
           incomplete: t('dq.behind.incomplete', '不完整的记录'),
           invalid: t('dq.behind.invalid', '含存疑数据的记录'),
@@ -147,7 +147,11 @@ export function DataQualityPage() {
     return () => ctrl.abort();
   }, [type]);
   const columns: TableColumnsType<Row> = [
-    { title: t('dq.facility', '机构'), dataIndex: 'facility', render: (f: string) => f || t('dq.noFacility', '（未注明机构）') },
+    {
+      title: t('dq.facility', '机构'),
+      dataIndex: 'facility',
+      render: (f: string, r) => (r.facilityName ? <span title={f}>{r.facilityName}</span> : f || t('dq.noFacility', '（未注明机构）')),
+    },
     { title: t('dq.type', '记录类型'), dataIndex: 'type', render: typeLabel },
     { title: t('dq.records', '记录数'), dataIndex: 'records', align: 'right' },
     {
