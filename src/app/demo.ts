@@ -53,31 +53,6 @@ export async function loadDemoData(opts: DemoOptions): Promise<void> {
   log(`[demo] demo data loaded in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-/** Imports a directory's registry files (areas, then organizations, then places), each all or nothing. */
-export async function loadRegistryFiles(opts: Pick<DemoOptions, 'db' | 'repo' | 'log'>, dir: string): Promise<void> {
-  const { importRegistryFile } = await import('../registry/index.js');
-  for (const [file, kind] of [
-    ['areas.geojson', 'areas'],
-    ['organizations.csv', 'organizations'],
-    ['places.csv', 'places'],
-  ] as const) {
-    const full = path.join(dir, file);
-    if (!fs.existsSync(full)) {
-      opts.log(`[demo] ${full} not found; skipped`);
-      continue;
-    }
-    const r = await importRegistryFile(opts.db, opts.repo, fs.readFileSync(full), { kind, fileName: file, username: 'demo' });
-    if (!r.stored)
-      throw new Error(
-        `[demo] ${full} refused: ${r.refused
-          .slice(0, 3)
-          .map((x) => `${x.where}: ${x.reason}`)
-          .join('; ')}`,
-      );
-    opts.log(`[demo] registry ${file}: ${r.created} created, ${r.updated} updated, ${r.unchanged} unchanged in ${r.seconds.toFixed(1)} s`);
-  }
-}
-
 async function loadSyntheticDistrict(opts: DemoOptions): Promise<void> {
   const { db, log, app } = opts;
   const population = opts.population ?? 20000;
@@ -104,7 +79,16 @@ async function loadSyntheticDistrict(opts: DemoOptions): Promise<void> {
   // The district's organizations, areas and places: the simulator's registry files, through the
   // import a user's upload goes through (after the FHIR import, so the registry's versions of the
   // facility Organizations and area Locations are the current ones).
-  await loadRegistryFiles(opts, path.join(outDir, 'registry'));
+  const { importRegistryDirectory } = await import('../registry/index.js');
+  await importRegistryDirectory(opts.db, opts.repo, path.join(outDir, 'registry'), {
+    username: 'demo',
+    onFile: (file, r) =>
+      opts.log(
+        r
+          ? `[demo] registry ${file}: ${r.created} created, ${r.updated} updated, ${r.unchanged} unchanged in ${r.seconds.toFixed(1)} s`
+          : `[demo] registry ${file} not found; skipped`,
+      ),
+  });
 
   // The rest goes through the HTTP endpoints the hospital, school and pharmacy systems use.
   const { token } = await opts.auth.login('admin', opts.adminPassword);

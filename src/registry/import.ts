@@ -7,6 +7,8 @@
  * through the same path with one record.
  */
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Database, Queryable } from '../platform/db.js';
 import type { FhirRepository } from '../fhir/repository.js';
@@ -150,6 +152,57 @@ export async function importRegistryFile(
   const t0 = performance.now();
   const parsed = parseRegistryFile(bytes, { kind: opts.kind, encoding: opts.encoding, fileName: opts.fileName });
   return applyParsed(db, repo, parsed, opts, t0);
+}
+
+/** Imports one file and throws naming the first refusals (`where`: the file, for the message) when it is refused. */
+export async function importRegistryFileOrThrow(
+  db: Database,
+  repo: FhirRepository,
+  bytes: Buffer,
+  opts: ImportOptions,
+  where: string,
+): Promise<ImportReport> {
+  const { status, ...r } = await importRegistryFile(db, repo, bytes, opts);
+  if (status !== 200)
+    throw new Error(
+      `${where}: refused (${r.refused.length}): ${r.refused
+        .slice(0, 3)
+        .map((x) => `${x.where}: ${x.reason}`)
+        .join('; ')}`,
+    );
+  return r;
+}
+
+/** The registry files a district directory holds, in the order they must be imported. */
+export const REGISTRY_FILES: readonly { file: string; kind: RegistryKind }[] = [
+  { file: 'areas.geojson', kind: 'areas' },
+  { file: 'organizations.csv', kind: 'organizations' },
+  { file: 'places.csv', kind: 'places' },
+];
+
+/**
+ * Imports a directory's registry files (areas.geojson, organizations.csv, places.csv; those
+ * present), each all or nothing through the same import as an upload; throws naming the first
+ * refusal. `onFile` hears of each file: its report, or null when the file is absent.
+ */
+export async function importRegistryDirectory(
+  db: Database,
+  repo: FhirRepository,
+  dir: string,
+  opts: Pick<ImportOptions, 'username'> & { onFile?: (file: string, report: ImportReport | null) => void } = {},
+): Promise<ImportReport[]> {
+  const reports: ImportReport[] = [];
+  for (const { file, kind } of REGISTRY_FILES) {
+    const full = path.join(dir, file);
+    if (!fs.existsSync(full)) {
+      opts.onFile?.(file, null);
+      continue;
+    }
+    const r = await importRegistryFileOrThrow(db, repo, fs.readFileSync(full), { kind, fileName: file, username: opts.username }, full);
+    opts.onFile?.(file, r);
+    reports.push(r);
+  }
+  return reports;
 }
 
 /** Creates or replaces one record (the admin edit form), through the same checks as a file. */

@@ -7,8 +7,11 @@ import { allAreaNames, areasWithBoundaries, sitesByCodeOrId } from './store.js';
 
 export { default as registryModule } from './module.js';
 export {
+  importRegistryDirectory,
   importRegistryFile,
+  importRegistryFileOrThrow,
   onRegistryWrite,
+  REGISTRY_FILES,
   saveRecord,
   type ImportOptions,
   type ImportReport,

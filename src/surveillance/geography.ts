@@ -7,19 +7,17 @@
  * (in the registry's transaction, so they never disagree with it) for the SQL joins of alert
  * views and feed counting; maps and area names read the registry itself.
  *
- * Loading a district is importing registry files (`loadRegistryFiles`, the same import a user's
- * upload goes through). `loadDistrictGeographyJson` turns a district in the simulator's old
+ * Loading a district is importing registry files (the registry's `importRegistryDirectory`, the
+ * same import a user's upload goes through). `loadDistrictGeographyJson` turns a district in the simulator's old
  * district.json shape (tests use it) into registry files in memory and imports those.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type { GeoFeatureCollection } from './schemas.js';
 import type { Database, Queryable } from '../platform/db.js';
 import { FhirRepository } from '../fhir/repository.js';
 import {
   areaFeatures,
   areaNames as registryAreaNames,
-  importRegistryFile,
+  importRegistryFileOrThrow,
   onRegistryWrite,
   type ImportReport,
   type RegistryChange,
@@ -62,48 +60,6 @@ async function copyToSurveillance(client: Queryable, change: RegistryChange): Pr
   }
 }
 onRegistryWrite(copyToSurveillance);
-
-/** The registry files a district directory holds, in the order they must be imported. */
-export const REGISTRY_FILES: readonly { file: string; kind: RegistryKind }[] = [
-  { file: 'areas.geojson', kind: 'areas' },
-  { file: 'organizations.csv', kind: 'organizations' },
-  { file: 'places.csv', kind: 'places' },
-];
-
-/**
- * Imports a directory's registry files (areas.geojson, organizations.csv, places.csv; those
- * present) through the registry's import. Throws naming the first refusal when a file is refused.
- */
-export async function loadRegistryFiles(db: Database, dir: string, repo: FhirRepository = new FhirRepository(db)): Promise<ImportReport[]> {
-  const reports: ImportReport[] = [];
-  for (const { file, kind } of REGISTRY_FILES) {
-    const full = path.join(dir, file);
-    if (!fs.existsSync(full)) continue;
-    const { status, ...r } = await importRegistryFile(db, repo, fs.readFileSync(full), { kind, fileName: file });
-    if (status !== 200)
-      throw new Error(
-        `${full}: refused (${r.refused.length}): ${r.refused
-          .slice(0, 3)
-          .map((x) => `${x.where}: ${x.reason}`)
-          .join('; ')}`,
-      );
-    reports.push(r);
-  }
-  return reports;
-}
-
-/**
- * The district of a simulator output directory (or of the directory of a file in it): its
- * registry files in registry/. Kept for callers that used to pass district.json's path.
- */
-export async function loadDistrictGeography(db: Database, districtPath: string): Promise<{ areas: number; places: number }> {
-  const base = fs.existsSync(districtPath) && fs.statSync(districtPath).isDirectory() ? districtPath : path.dirname(districtPath);
-  const dir = path.join(base, 'registry');
-  if (!fs.existsSync(dir)) throw new Error(`${dir}: no registry files (areas.geojson, organizations.csv, places.csv)`);
-  const reports = await loadRegistryFiles(db, dir);
-  const count = (k: RegistryKind) => reports.filter((r) => r.kind === k).reduce((n, r) => n + r.created + r.updated + r.unchanged, 0);
-  return { areas: count('areas'), places: count('organizations') + count('places') };
-}
 
 interface LegacyArea {
   code: string;
@@ -172,15 +128,7 @@ export async function loadDistrictGeographyJson(db: Database, d: DistrictJson): 
   const areaCodes = new Set(features.map((f) => f.properties.code));
   const reports: ImportReport[] = [];
   const run = async (bytes: string, kind: RegistryKind, fileName: string) => {
-    const { status, ...r } = await importRegistryFile(db, repo, Buffer.from(bytes, 'utf8'), { kind, fileName });
-    if (status !== 200)
-      throw new Error(
-        `${fileName}: refused: ${r.refused
-          .slice(0, 3)
-          .map((x) => `${x.where}: ${x.reason}`)
-          .join('; ')}`,
-      );
-    reports.push(r);
+    reports.push(await importRegistryFileOrThrow(db, repo, Buffer.from(bytes, 'utf8'), { kind, fileName }, fileName));
   };
   if (features.length) await run(JSON.stringify({ type: 'FeatureCollection', features }), 'areas', 'district-areas.geojson');
   const area = (p: LegacyPlace) => (p.areaCode && areaCodes.has(p.areaCode) ? p.areaCode : '');

@@ -12,7 +12,7 @@ export type { SurveillanceEngine } from './engine.js';
 export { areaAt, loadSurveillanceConfig, signalConfigFor, type AreaLevel, type FusionConfig, type SignalConfig } from './config.js';
 
 // Geography (demo loader, tests)
-export { loadDistrictGeography, loadDistrictGeographyJson } from './geography.js';
+export { loadDistrictGeographyJson } from './geography.js';
 
 // Report cards: intake, and what primary care may know of a resident's cards
 export { ingestCards, reportCardsForPatients, OPEN_CARD_STATUSES, type ReportingDeps } from './reporting/store.js';

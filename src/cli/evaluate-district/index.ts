@@ -20,6 +20,7 @@ import { importPath } from '../../fhir/import.js';
 import { openDatabase } from '../../platform/db.js';
 import { startServer } from '../../app/server.js';
 import { simulate } from '../../simulator/index.js';
+import { importRegistryDirectory } from '../../registry/index.js';
 import { addDays, dayRange, daysBetween as dayDiff } from '../../shared/dates.js';
 import type { Database } from '../../platform/db.js';
 import {
@@ -27,7 +28,6 @@ import {
   fuseDays,
   ingestCards,
   judgeSeries,
-  loadDistrictGeography,
   loadSeriesByArea,
   runDetection,
   surveillanceRuntime,
@@ -157,7 +157,7 @@ export async function evaluateDistrict(dir: string, options: DistrictEvaluationO
     // Bulk replay: stop the background processors and drain once at the end (batches of 500).
     await server.processors.stop();
     t = Date.now();
-    await loadDistrictGeography(db, path.join(dir, 'district.json'));
+    await importRegistryDirectory(db, server.repo, path.join(dir, 'registry'));
     const fhir = await importPath(server.repo, path.join(dir, 'fhir'));
     log(`FHIR: ${fhir.resources} resources, ${fhir.errors.length} errors (${((Date.now() - t) / 1000).toFixed(1)} s)`);
     const hl7Dir = path.join(dir, 'hl7');
