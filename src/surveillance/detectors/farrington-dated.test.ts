@@ -49,8 +49,15 @@ function loadSeries(name: string): DatedSeries {
   return s;
 }
 
-function asCountSeries(s: DatedSeries, range: number[]): CountSeries {
-  return { observed: [...s.observed], freq: s.freq, start: s.start, range, dates: [...s.dates] };
+const DAY_MS = 86_400_000;
+const toEpoch = (d: string): number => Date.parse(`${d}T00:00:00Z`) / DAY_MS;
+
+type Layout = 'dates' | 'epoch';
+
+/** The series with ISO `dates`, or in R's sts layout (epochAsDate = true, epoch = days since 1970-01-01). */
+function asCountSeries(s: DatedSeries, range: number[], layout: Layout = 'dates'): CountSeries {
+  const base: CountSeries = { observed: [...s.observed], freq: s.freq, start: s.start, range };
+  return layout === 'dates' ? { ...base, dates: [...s.dates] } : { ...base, epochAsDate: true, epoch: s.dates.map(toEpoch) };
 }
 
 const detectorsByName: Record<DatedRun['method'], Detector> = { farrington, farringtonFlexible };
@@ -64,11 +71,12 @@ describe('dated fixtures', () => {
     expect(runFiles.length).toBeGreaterThanOrEqual(20);
   });
 
-  it.each(runFiles)('%s: alarms identical, upper bounds within 1e-9 of R', (file) => {
+  const cases = runFiles.flatMap((f) => (['dates', 'epoch'] as const).map((layout) => [f, layout] as const));
+  it.each(cases)('%s (%s): alarms identical, upper bounds within 1e-9 of R', (file, layout) => {
     const run = readJson<DatedRun>(file);
     const s = loadSeries(run.series);
     const range = run.control.range;
-    const got = detectorsByName[run.method](asCountSeries(s, range), run.control);
+    const got = detectorsByName[run.method](asCountSeries(s, range, layout), run.control);
     let maxDiff = 0;
     range.forEach((k, r) => {
       const a = run.alarm[r];
@@ -100,5 +108,82 @@ describe('dated fixtures', () => {
     }
     const trend = run.extra['trend'];
     if (trend) expect(got.extra?.['trend']).toEqual(trend);
+  });
+});
+
+describe('dated series input', () => {
+  const sim = loadSeries('sim53');
+  const range = sim.dates.map((d, i) => (d >= '2020-01-01' ? i + 1 : 0)).filter((k) => k > 0);
+  const detectorCases: [string, Detector, DetectorControl][] = [
+    ['farrington', farrington, { b: 5, w: 3 }],
+    ['farringtonFlexible delta', farringtonFlexible, { b: 5, w: 3, noPeriods: 1, thresholdMethod: 'delta' }],
+    [
+      'farringtonFlexible Noufaily',
+      farringtonFlexible,
+      { b: 5, w: 3, noPeriods: 10, thresholdMethod: 'nbPlugin', pastWeeksNotIncluded: 26 },
+    ],
+  ];
+  // Week 180 (2017-06-05) lies in the baselines of 2020–2021; week 330 (2020-04-20) is evaluated.
+  const missing = [180, 330];
+
+  it.each(detectorCases)('%s refuses a series with left-out weeks, naming the first one', (_n, detector, control) => {
+    const keep = (_: unknown, i: number): boolean => !missing.includes(i + 1);
+    const observed = sim.observed.filter(keep);
+    const dates = sim.dates.filter(keep);
+    const shortRange = range.map((k) => k - missing.filter((m) => m < k).length).filter((k) => k <= observed.length);
+    const run = (s: CountSeries) => () => detector(s, control);
+    const dated: CountSeries = { observed, freq: 52, start: sim.start, range: shortRange, dates };
+    expect(run(dated)).toThrow(DetectorInputError);
+    expect(run(dated)).toThrow(/dates\[179\] \(2017-06-12\) is 14 days after dates\[178\] \(2017-05-29\).*null count/);
+    const rLayout: CountSeries = { observed, freq: 52, start: sim.start, range: shortRange, epochAsDate: true, epoch: dates.map(toEpoch) };
+    expect(run(rLayout)).toThrow(/epoch\[179\] \(2017-06-12\) is 14 days after/);
+  });
+
+  it.each(detectorCases)('%s answers a series whose missing weeks are null counts (gaps)', (_n, detector, control) => {
+    const observed: (number | null)[] = sim.observed.map((v, i) => (missing.includes(i + 1) ? null : v));
+    const got = detector({ observed, freq: 52, start: sim.start, range, dates: [...sim.dates] }, control);
+    for (const k of range) {
+      if (k === 330) {
+        expect(got.alarm[k - 1]).toBeNull();
+      } else {
+        expect(typeof got.alarm[k - 1], `alarm at ${k}`).toBe('boolean');
+        expect(got.upperbound[k - 1] === null || Number.isFinite(got.upperbound[k - 1]), `upperbound at ${k}`).toBe(true);
+      }
+    }
+    expect(got.messages?.join('\n')).toMatch(/gaps \(null counts\) left out of the baseline/);
+    expect(got.messages?.join('\n')).toMatch(/no count \(gap\) in the evaluated week: no verdict at time point 330/);
+  });
+
+  it('rejects impossible dates, disagreeing dates and epoch, and epochAsDate without epoch', () => {
+    const base: CountSeries = { observed: [...sim.observed], freq: 52, start: sim.start, range };
+    const dates = [...sim.dates];
+    dates[5] = '2014-02-30';
+    expect(() => farrington({ ...base, dates }, {})).toThrow(/dates\[5\] must be an ISO date/);
+    const epoch = sim.dates.map(toEpoch);
+    epoch[7] = epoch[7]! + 1;
+    expect(() => farringtonFlexible({ ...base, dates: [...sim.dates], epochAsDate: true, epoch }, {})).toThrow(/epoch\[7\].*disagree/);
+    expect(() => farrington({ ...base, epochAsDate: true }, {})).toThrow(/series\.epoch must hold one date per observed value/);
+    expect(() => farrington({ ...base, epochAsDate: 'yes' as unknown as boolean }, {})).toThrow(
+      /series\.epochAsDate must be true or false/,
+    );
+    const reversed = { ...base, dates: [...sim.dates].reverse() };
+    expect(() => farringtonFlexible(reversed, {})).toThrow(/dates\[1\] \(.*\) is not after dates\[0\]/);
+  });
+
+  it('treats epoch as a plain index when epochAsDate is false (the undated path)', () => {
+    const base: CountSeries = { observed: [...sim.observed], freq: 52, start: sim.start, range };
+    const indexEpoch = sim.observed.map((_, i) => i + 1);
+    for (const [, detector, control] of detectorCases) {
+      expect(detector({ ...base, epochAsDate: false, epoch: indexEpoch }, control)).toEqual(detector(base, control));
+    }
+  });
+
+  it('differs from the index-based baseline on these series (the fixtures test the date rule)', () => {
+    const s = asCountSeries(sim, range);
+    const undated: CountSeries = { observed: s.observed, freq: 52, start: s.start, range };
+    const byDate = farrington(s, { b: 5, w: 3 });
+    const byIndex = farrington(undated, { b: 5, w: 3 });
+    const differing = range.filter((k) => Math.abs((byDate.upperbound[k - 1] ?? 0) - (byIndex.upperbound[k - 1] ?? 0)) > 1e-6);
+    expect(differing.length).toBeGreaterThan(range.length / 2);
   });
 });

@@ -45,11 +45,11 @@ import {
   ControlReader,
   deltaBound,
   finiteOrNull,
-  isoToDay,
   NoteCollector,
   POWER_TRANSFORMS,
   recentCases,
   reweightFrom,
+  seriesDays,
   shiftCalendar,
   weekday,
   type PowerTransform,
@@ -281,6 +281,13 @@ function readControl(rd: ControlReader): FarringtonFlexibleControl {
  * the trend, get no verdict (null) and a message; gaps (null counts) are left out of the
  * baseline; a gap in the evaluated week gives alarm = null. Extras (aligned with the range):
  * expected, score, pvalue, mu0 (not for 'delta'), phi, trend (1/0), trendCoef.
+ *
+ * Dated series (series.dates, or R's epochAsDate = true with epoch; see seriesDays), as R's
+ * algo.farrington.referencetimepoints: the reference weeks are the dates i = 1 … b calendar
+ * years before week k, each moved to the nearer date with week k's weekday; the windows and
+ * seasonal blocks are then laid out around those weeks by index, and the time variable is
+ * (date − first baseline date)/(days per period). Weeks left out of a dated series are refused
+ * (give them as null counts).
  */
 export const farringtonFlexible: Detector = (series: CountSeries, control: DetectorControl): DetectorResult => {
   const obs = checkedCounts(series);
@@ -295,7 +302,8 @@ export const farringtonFlexible: Detector = (series: CountSeries, control: Detec
   });
   rd.rejectUnknown();
   const p = c.noPeriods;
-  if (p > 1 && series.dates === undefined && freq - 2 * c.w - 1 < p - 1) {
+  const days = seriesDays(series);
+  if (p > 1 && days === null && freq - 2 * c.w - 1 < p - 1) {
     throw new DetectorInputError(
       `control.noPeriods (${p}) is too large for freq ${freq} and w ${c.w}: at most ${freq - 2 * c.w} levels fit in a year`,
     );
@@ -308,7 +316,6 @@ export const farringtonFlexible: Detector = (series: CountSeries, control: Detec
   for (const name of extraNames) extra[name] = new Array<number | null>(range.length).fill(null);
   const notes = new NoteCollector();
 
-  const days = series.dates !== undefined ? series.dates.map(isoToDay) : null;
   const dayIndex = new Map<number, number>();
   days?.forEach((d, i) => dayIndex.set(d, i + 1));
   const dayStep = days !== null && days.length > 1 ? days[1]! - days[0]! : 1;

@@ -45,17 +45,90 @@ export function checkedCounts(series: CountSeries): (number | null)[] {
     if (v < 0) throw new DetectorInputError(`observed[${i}] must not be negative, got ${v}`);
     if (!Number.isInteger(v)) throw new DetectorInputError(`observed[${i}] must be an integer count, got ${v}`);
   }
-  if (series.dates !== undefined) {
-    if (!Array.isArray(series.dates) || series.dates.length !== obs.length) {
-      throw new DetectorInputError(`series.dates must have one date per observed value (${obs.length})`);
+  seriesDays(series);
+  return obs;
+}
+
+/**
+ * The dates of a dated series as days since 1970-01-01, or null for an undated series. Dates
+ * come from `series.dates` (ISO YYYY-MM-DD) or, in R's sts layout, from `series.epoch` when
+ * `series.epochAsDate` is true (both may be given; they must then agree). A dated series must
+ * have one entry per period, in time order: consecutive entries 7 days apart for weekly data
+ * (freq 52), 1 day for daily (365), one calendar month for monthly (12), and a constant step
+ * otherwise. A period without data is given as a null count (a gap), not left out: a left-out
+ * week throws DetectorInputError naming it, since R would silently shift the baseline.
+ */
+export function seriesDays(series: CountSeries): number[] | null {
+  const n = series.observed.length;
+  const asDate = series.epochAsDate;
+  if (asDate !== undefined && asDate !== null && typeof asDate !== 'boolean') {
+    throw new DetectorInputError(`series.epochAsDate must be true or false, got ${JSON.stringify(asDate)}`);
+  }
+  let fromEpoch: number[] | null = null;
+  if (asDate === true && (series.epoch !== undefined || series.dates === undefined)) {
+    const epoch = series.epoch as unknown;
+    if (!Array.isArray(epoch) || epoch.length !== n) {
+      throw new DetectorInputError(
+        `series.epoch must hold one date per observed value (${n}) as days since 1970-01-01 when series.epochAsDate is true`,
+      );
     }
-    series.dates.forEach((d, i) => {
-      if (typeof d !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(d) || Number.isNaN(Date.parse(`${d}T00:00:00Z`))) {
-        throw new DetectorInputError(`dates[${i}] must be an ISO date YYYY-MM-DD, got ${JSON.stringify(d)}`);
+    fromEpoch = epoch.map((v: unknown, i) => {
+      if (typeof v !== 'number' || !Number.isInteger(v) || Math.abs(v) > 1e8) {
+        throw new DetectorInputError(`epoch[${i}] must be a whole number of days since 1970-01-01, got ${JSON.stringify(v)}`);
       }
+      return v;
     });
   }
-  return obs;
+  let fromDates: number[] | null = null;
+  if (series.dates !== undefined) {
+    if (!Array.isArray(series.dates) || series.dates.length !== n) {
+      throw new DetectorInputError(`series.dates must have one date per observed value (${n})`);
+    }
+    fromDates = series.dates.map((d: unknown, i) => {
+      const day = typeof d === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(d) ? isoToDay(d) : Number.NaN;
+      // The round trip rejects impossible dates such as 2019-02-30, which Date.parse rolls over.
+      if (Number.isNaN(day) || dayToIso(day) !== d) {
+        throw new DetectorInputError(`dates[${i}] must be an ISO date YYYY-MM-DD, got ${JSON.stringify(d) ?? String(d)}`);
+      }
+      return day;
+    });
+  }
+  if (fromDates !== null && fromEpoch !== null) {
+    const i = fromDates.findIndex((d, j) => d !== fromEpoch[j]);
+    if (i >= 0) {
+      throw new DetectorInputError(
+        `epoch[${i}] (${dayToIso(fromEpoch[i]!)}) and dates[${i}] (${series.dates![i]}) disagree: give one of series.dates or series.epoch`,
+      );
+    }
+  }
+  const days = fromDates ?? fromEpoch;
+  if (days === null) return null;
+  checkRegularDates(days, series.freq, fromDates !== null ? 'dates' : 'epoch');
+  return days;
+}
+
+/** Throws unless consecutive dates are exactly one period apart (see seriesDays). */
+function checkRegularDates(days: readonly number[], freq: number, field: string): void {
+  const unit = freq === 52 ? 'week' : freq === 365 ? 'day' : freq === 12 ? 'month' : 'period';
+  const what = freq === 52 ? 'weekly' : freq === 365 ? 'daily' : freq === 12 ? 'monthly' : `freq ${freq}`;
+  const monthOf = (day: number): number => {
+    const d = new Date(day * DAY_MS);
+    return d.getUTCFullYear() * 12 + d.getUTCMonth();
+  };
+  const step = freq === 52 ? 7 : freq === 365 ? 1 : days.length > 1 ? days[1]! - days[0]! : 1;
+  for (let i = 1; i < days.length; i++) {
+    const prev = days[i - 1]!;
+    const cur = days[i]!;
+    const ok = freq === 12 ? monthOf(cur) - monthOf(prev) === 1 : cur - prev === step && step > 0;
+    if (ok) continue;
+    const gap = cur - prev;
+    const how =
+      gap <= 0 ? `is not after ${field}[${i - 1}] (${dayToIso(prev)})` : `is ${gap} days after ${field}[${i - 1}] (${dayToIso(prev)})`;
+    throw new DetectorInputError(
+      `${field}[${i}] (${dayToIso(cur)}) ${how}: a dated ${what} series needs one entry per ${unit}, in time order; ` +
+        `give a ${unit} without data as a null count (a gap) instead of leaving it out`,
+    );
+  }
 }
 
 /** Reads control values with R's names; every failure names the field. */
@@ -179,6 +252,11 @@ const DAY_MS = 86_400_000;
 /** Days since 1970-01-01 of an ISO date. */
 export function isoToDay(d: string): number {
   return Math.round(Date.parse(`${d}T00:00:00Z`) / DAY_MS);
+}
+
+/** ISO date YYYY-MM-DD of a day number (days since 1970-01-01). */
+export function dayToIso(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
 
 /** Day of the week, 0 = Sunday … 6 = Saturday. */
@@ -549,6 +627,12 @@ interface ClassicControl {
  * window weeks before the start of the series and gaps (null counts) are left out of the
  * baseline. A gap in the evaluated week gives alarm = null. Extras: expected (μ₀), phi,
  * trend (1 when the trend was kept), score ((y − μ₀)/(U − μ₀), 0 when too few cases).
+ *
+ * Dated series (series.dates, or R's epochAsDate = true with epoch; see seriesDays), as R's
+ * refvalIdxByDate: for i = 1 … b the date i calendar years before week k (29 February rolls
+ * over to 1 March) and the w weeks either side of it, each moved to the nearest date with
+ * week k's weekday, are looked up among the series' dates; the time variable stays the index.
+ * Weeks left out of a dated series are refused (give them as null counts).
  */
 export const farrington: Detector = (series: CountSeries, control: DetectorControl): DetectorResult => {
   const obs = checkedCounts(series);
@@ -585,8 +669,9 @@ export const farrington: Detector = (series: CountSeries, control: DetectorContr
   const notes = new NoteCollector();
   const z = qnorm(1 - c.alpha / 2);
 
-  const useDates = series.dates !== undefined && [52, 12, 365].includes(freq);
-  const days = useDates ? series.dates!.map(isoToDay) : [];
+  const seriesDates = seriesDays(series);
+  const useDates = seriesDates !== null && [52, 12, 365].includes(freq);
+  const days = useDates ? seriesDates : [];
   const dayIndex = new Map<number, number>();
   days.forEach((d, i) => dayIndex.set(d, i + 1));
 

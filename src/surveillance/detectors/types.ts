@@ -13,6 +13,14 @@ export interface CountSeries {
   range: number[];
   /** Optional ISO dates (YYYY-MM-DD) of each period's first day, for date-aware baselines. */
   dates?: string[];
+  /**
+   * R `sts` layout (as in ../shared/surveillance-refs/): when epochAsDate is true, `epoch` holds
+   * each period's first day as days since 1970-01-01 (R's as.numeric(Date)) and the detectors
+   * that use dates read it when `dates` is absent. When epochAsDate is false or absent, epoch is
+   * R's plain index 1, 2, … and is not used.
+   */
+  epochAsDate?: boolean;
+  epoch?: number[];
   /** Optional ground truth (outbreak cases per period), used only by evaluation. */
   truth?: number[];
 }
