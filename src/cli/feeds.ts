@@ -1,5 +1,5 @@
 /**
- * `yifang feed school-absenteeism FILE` and `yifang feed pharmacy-sales FILE`: load a feed file
+ * `yifang feed school-absenteeism FILE`, `yifang feed pharmacy-sales FILE` and `yifang feed sentinel-reports FILE`: load a feed file
  * into the store. The file's encoding is `--encoding` when given, else detected (UTF-8, GB18030,
  * …); a file that decodes in no encoding is refused, naming the bytes.
  */

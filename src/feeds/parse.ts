@@ -1,5 +1,6 @@
 /**
- * Parsing and checking the two surveillance feeds (school absenteeism, pharmacy sales) from CSV
+ * Parsing and checking the surveillance feeds (school absenteeism, pharmacy sales, sentinel sites'
+ * daily reports) from CSV
  * or JSON. Every line is checked on its own: bad lines are reported with line number, field and
  * reason; good lines are kept. A wrong header rejects the whole file (nothing can be read).
  * Text that cannot be stored (NUL characters, unpaired surrogates) rejects its line, never the file;
@@ -9,7 +10,7 @@
 import type { FeedError, FeedName } from './schemas.js';
 
 export type { FeedError, FeedName };
-export const FEEDS: FeedName[] = ['school-absenteeism', 'pharmacy-sales'];
+export const FEEDS: FeedName[] = ['school-absenteeism', 'pharmacy-sales', 'sentinel-reports'];
 
 /** The most data rows one upload may hold (CSV lines after the header, or JSON array items). */
 export const MAX_FEED_ROWS = 200_000;
@@ -33,6 +34,31 @@ export interface PharmacySalesRow {
   date: string;
   category: string;
   units: number;
+}
+
+/** A sentinel site's count of one syndrome on one day (0 = the zero report). */
+export interface SentinelReportRow {
+  site_code: string;
+  site_name: string;
+  date: string;
+  /** fever | respiratory | diarrhoea (the Chinese words 发热, 呼吸道, 腹泻 are read as these). */
+  syndrome: SentinelSyndrome;
+  cases: number;
+}
+
+export type SentinelSyndrome = 'fever' | 'respiratory' | 'diarrhoea';
+
+/** The syndromes a sentinel site counts, with the words a site may send for each. */
+export const SENTINEL_SYNDROMES: Record<SentinelSyndrome, { zh: string; en: string; words: string[] }> = {
+  fever: { zh: '发热', en: 'fever', words: ['fever', '发热', '发烧'] },
+  respiratory: { zh: '呼吸道症状', en: 'respiratory symptoms', words: ['respiratory', '呼吸道', '呼吸道症状'] },
+  diarrhoea: { zh: '腹泻', en: 'diarrhoea', words: ['diarrhoea', 'diarrhea', '腹泻'] },
+};
+
+/** The syndrome a sent word names, or undefined. */
+export function sentinelSyndrome(word: string): SentinelSyndrome | undefined {
+  const w = word.trim().toLowerCase();
+  return (Object.keys(SENTINEL_SYNDROMES) as SentinelSyndrome[]).find((k) => SENTINEL_SYNDROMES[k].words.includes(w));
 }
 
 export interface ParsedFeed<R> {
@@ -75,6 +101,7 @@ function quote(value: string): string {
 export const COLUMNS: Record<FeedName, string[]> = {
   'school-absenteeism': ['school_code', 'school_name', 'class_code', 'date', 'enrolled', 'absent', 'reason', 'symptom'],
   'pharmacy-sales': ['pharmacy_code', 'pharmacy_name', 'date', 'category', 'units'],
+  'sentinel-reports': ['site_code', 'site_name', 'date', 'syndrome', 'cases'],
 };
 
 /** Splits CSV text into records of fields (RFC 4180 quoting; CRLF or LF). Returns [line number, fields]. */
@@ -206,6 +233,26 @@ export function checkPharmacyRow(raw: Raw, line: number, today = new Date()): { 
   return errors.length ? { errors } : { row, errors };
 }
 
+export function checkSentinelRow(raw: Raw, line: number, today = new Date()): { row?: SentinelReportRow; errors: FeedError[] } {
+  const errors: FeedError[] = [];
+  const word = text(raw, 'syndrome', errors, line, true);
+  const syndrome = word ? sentinelSyndrome(word) : undefined;
+  if (word && !syndrome)
+    errors.push({
+      line,
+      field: 'syndrome',
+      message: `syndrome ${quote(word)} is not one a sentinel site reports; send fever (发热), respiratory (呼吸道) or diarrhoea (腹泻)`,
+    });
+  const row: SentinelReportRow = {
+    site_code: text(raw, 'site_code', errors, line, true),
+    site_name: text(raw, 'site_name', errors, line, false),
+    date: date(raw, 'date', errors, line, today),
+    syndrome: syndrome ?? 'fever',
+    cases: num(raw, 'cases', errors, line),
+  };
+  return errors.length ? { errors } : { row, errors };
+}
+
 const tooMany = (n: number) => `${n} rows; one upload may hold at most ${MAX_FEED_ROWS}`;
 
 /**
@@ -227,7 +274,13 @@ function unstorableFields(raw: Raw, line: number, columns: string[]): FeedError[
   return errors;
 }
 
-const CHECKERS = { 'school-absenteeism': checkSchoolRow, 'pharmacy-sales': checkPharmacyRow } as const;
+const CHECKERS = {
+  'school-absenteeism': checkSchoolRow,
+  'pharmacy-sales': checkPharmacyRow,
+  'sentinel-reports': checkSentinelRow,
+} as const;
+
+type AnyRow = SchoolAbsenceRow | PharmacySalesRow | SentinelReportRow;
 
 export function parseFeed(
   feed: 'school-absenteeism',
@@ -242,24 +295,16 @@ export function parseFeed(
   today?: Date,
 ): ParsedFeed<PharmacySalesRow>;
 export function parseFeed(
-  feed: FeedName,
+  feed: 'sentinel-reports',
   body: string | unknown,
   format: 'csv' | 'json',
   today?: Date,
-): ParsedFeed<SchoolAbsenceRow | PharmacySalesRow>;
-export function parseFeed(
-  feed: FeedName,
-  body: string | unknown,
-  format: 'csv' | 'json',
-  today = new Date(),
-): ParsedFeed<SchoolAbsenceRow | PharmacySalesRow> {
+): ParsedFeed<SentinelReportRow>;
+export function parseFeed(feed: FeedName, body: string | unknown, format: 'csv' | 'json', today?: Date): ParsedFeed<AnyRow>;
+export function parseFeed(feed: FeedName, body: string | unknown, format: 'csv' | 'json', today = new Date()): ParsedFeed<AnyRow> {
   const columns = COLUMNS[feed];
-  const check = CHECKERS[feed] as (
-    raw: Raw,
-    line: number,
-    today: Date,
-  ) => { row?: SchoolAbsenceRow | PharmacySalesRow; errors: FeedError[] };
-  const out: ParsedFeed<SchoolAbsenceRow | PharmacySalesRow> = { rows: [], errors: [], lines: 0 };
+  const check = CHECKERS[feed] as (raw: Raw, line: number, today: Date) => { row?: AnyRow; errors: FeedError[] };
+  const out: ParsedFeed<AnyRow> = { rows: [], errors: [], lines: 0 };
   let records: { line: number; raw: Raw }[];
   if (format === 'json') {
     let value = body;

@@ -8,8 +8,8 @@ import { z } from 'zod';
 import type { ModuleContext } from '../platform/module.js';
 import { typed } from '../platform/openapi.js';
 import { COLUMNS, FEEDS, MAX_FEED_ROWS } from './parse.js';
-import { FeedResult, FeedUploadList } from './schemas.js';
-import { listUploads, MAX_FEED_BYTES, receiveFeed } from './store.js';
+import { FeedResult, FeedUploadList, SentinelStatus } from './schemas.js';
+import { listUploads, MAX_FEED_BYTES, receiveFeed, sentinelStatus } from './store.js';
 
 const TAG = 'feeds';
 
@@ -24,6 +24,23 @@ const FeedQuery = z.object({
 });
 const Problem = z.record(z.unknown()).describe('OperationOutcome naming the problem');
 
+const WHAT: Record<(typeof FEEDS)[number], string> = {
+  'school-absenteeism': 'school sick-absence (学校因病缺勤)',
+  'pharmacy-sales': 'pharmacy OTC sales',
+  'sentinel-reports': "sentinel sites' daily syndrome counts (哨点日报: fever, respiratory, diarrhoea; 0 is the zero report)",
+};
+
+const SentinelStatusQuery = z.object({
+  date: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'date must be YYYY-MM-DD')
+    .describe('The day (China time), YYYY-MM-DD'),
+  area: z.string().max(12).optional().describe('Only sites within this area (registry code)'),
+  missing: z.enum(['true', 'false']).optional().describe('true: only the sites that sent nothing for the day'),
+  _offset: z.coerce.number().int().min(0).max(100_000).default(0),
+  _count: z.coerce.number().int().min(1).max(200).default(20),
+});
+
 export function registerFeedRoutes(ctx: ModuleContext): void {
   const { db } = ctx;
   const app = typed(ctx.app);
@@ -32,7 +49,7 @@ export function registerFeedRoutes(ctx: ModuleContext): void {
       `/api/feeds/${feed}`,
       {
         schema: {
-          summary: `Upload ${feed === 'school-absenteeism' ? 'school sick-absence (学校因病缺勤)' : 'pharmacy OTC sales'} rows as CSV (header ${COLUMNS[feed].join(',')}) or JSON (array of rows): good lines stored, bad lines listed; 400 when nothing is readable (wrong header, not JSON, empty, bytes not valid in the named or any detected encoding), the upload still kept raw; 413 over ${MAX_FEED_BYTES / 1048576} MB or ${MAX_FEED_ROWS} rows; 415 for an unknown encoding`,
+          summary: `Upload ${WHAT[feed]} rows as CSV (header ${COLUMNS[feed].join(',')}) or JSON (array of rows): good lines stored, bad lines listed; 400 when nothing is readable (wrong header, not JSON, empty, bytes not valid in the named or any detected encoding), the upload still kept raw; 413 over ${MAX_FEED_BYTES / 1048576} MB or ${MAX_FEED_ROWS} rows; 415 for an unknown encoding`,
           tags: [TAG],
           querystring: FeedQuery,
           body: z
@@ -63,6 +80,24 @@ export function registerFeedRoutes(ctx: ModuleContext): void {
       },
     );
   }
+
+  app.get(
+    '/api/feeds/sentinel-reports/status',
+    {
+      schema: {
+        summary:
+          "One day of the registry's sentinel sites (哨点): each site's counts per syndrome, or marked missing when it sent nothing (not even a zero report); paged, with the totals reported and missing",
+        tags: [TAG],
+        querystring: SentinelStatusQuery,
+        response: { 200: SentinelStatus },
+      },
+    },
+    async (req) => {
+      await ctx.guard(req, 'surveillance:read');
+      const q = req.query;
+      return sentinelStatus(db, { date: q.date, area: q.area, missingOnly: q.missing === 'true', offset: q._offset, limit: q._count });
+    },
+  );
 
   app.get(
     '/api/feeds/uploads',

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 
-export const FeedName = z.enum(['school-absenteeism', 'pharmacy-sales']);
+export const FeedName = z.enum(['school-absenteeism', 'pharmacy-sales', 'sentinel-reports']);
 export type FeedName = z.infer<typeof FeedName>;
 
 /** A bad line: its number (CSV: the header is line 1; JSON: index + 1), the field when one is to blame, and why. */
@@ -44,3 +44,28 @@ export type FeedUpload = z.infer<typeof FeedUpload>;
 
 export const FeedUploadList = z.object({ items: z.array(FeedUpload) });
 export type FeedUploadList = z.infer<typeof FeedUploadList>;
+
+/** One sentinel site's report for a day: what it sent (per syndrome) or that it sent nothing. */
+export const SentinelSiteDay = z.object({
+  siteCode: z.string(),
+  siteName: z.string(),
+  /** The site's sentinel place types (registry codes) and their words. */
+  sentinelTypes: z.array(z.object({ code: z.string(), name: z.string() })),
+  areaCode: z.string().nullable(),
+  /** True when the site sent anything for the day (a zero report counts). */
+  reported: z.boolean(),
+  /** Cases per syndrome (fever, respiratory, diarrhoea) when reported. */
+  cases: z.record(z.number().int()),
+});
+export type SentinelSiteDay = z.infer<typeof SentinelSiteDay>;
+
+export const SentinelStatus = z.object({
+  date: z.string(),
+  /** Sentinel sites in the registry (all pages). */
+  total: z.number().int(),
+  /** Of them, how many reported for the day (a zero report counts). */
+  reported: z.number().int(),
+  missing: z.number().int(),
+  rows: z.array(SentinelSiteDay),
+});
+export type SentinelStatus = z.infer<typeof SentinelStatus>;

@@ -17,8 +17,10 @@ import {
   type ParsedFeed,
   type PharmacySalesRow,
   type SchoolAbsenceRow,
+  type SentinelReportRow,
 } from './parse.js';
-import type { FeedError, FeedResult, FeedUploadList } from './schemas.js';
+import type { FeedError, FeedResult, FeedUploadList, SentinelStatus } from './schemas.js';
+import { sentinelSites } from '../registry/index.js';
 
 export type { FeedResult };
 
@@ -66,7 +68,7 @@ export async function storeFeed(
     throw tooLarge(`The upload is ${(bytes.length / 1048576).toFixed(1)} MB; one upload may be at most ${MAX_FEED_BYTES / 1048576} MB`);
   const decoded = decodeFeed(bytes, options.encoding);
   if (!decoded.ok && decoded.status === 415) throw new HttpError(415, decoded.message, 'not-supported');
-  let parsed: ParsedFeed<SchoolAbsenceRow | PharmacySalesRow>;
+  let parsed: ParsedFeed<SchoolAbsenceRow | PharmacySalesRow | SentinelReportRow>;
   let kind: 'csv' | 'json' = format === 'json' ? 'json' : 'csv';
   let errors: FeedError[];
   if (decoded.ok) {
@@ -110,6 +112,20 @@ export async function storeFeed(
            FROM jsonb_to_recordset($1::jsonb) AS x(school_code text, school_name text, class_code text, date text, enrolled int, absent int, reason text, symptom text)
            ON CONFLICT (class_code, date, reason, symptom) DO UPDATE SET school_code = EXCLUDED.school_code, school_name = EXCLUDED.school_name,
              enrolled = EXCLUDED.enrolled, absent = EXCLUDED.absent, upload_id = EXCLUDED.upload_id`,
+          [JSON.stringify(rows.slice(i, i + CHUNK)), uploadId],
+        );
+      }
+    } else if (feed === 'sentinel-reports') {
+      const rows = dedupe(
+        parsed.rows.map((r) => r.row as SentinelReportRow),
+        (r) => `${r.site_code}|${r.date}|${r.syndrome}`,
+      );
+      for (let i = 0; i < rows.length; i += CHUNK) {
+        await client.query(
+          `INSERT INTO feed_sentinel_report (site_code, site_name, date, syndrome, cases, upload_id)
+           SELECT site_code, site_name, date::date, syndrome, cases, $2
+           FROM jsonb_to_recordset($1::jsonb) AS x(site_code text, site_name text, date text, syndrome text, cases int)
+           ON CONFLICT (site_code, date, syndrome) DO UPDATE SET site_name = EXCLUDED.site_name, cases = EXCLUDED.cases, upload_id = EXCLUDED.upload_id`,
           [JSON.stringify(rows.slice(i, i + CHUNK)), uploadId],
         );
       }
@@ -187,4 +203,41 @@ export async function listUploads(db: Database): Promise<FeedUploadList> {
      FROM feed_upload ORDER BY id DESC LIMIT 100`,
   );
   return { items: r.rows };
+}
+
+/** The most sentinel sites one status answer considers (a district has tens to hundreds). */
+const MAX_SENTINEL_SITES = 10_000;
+
+/**
+ * One day of the sentinel sites (哨点日报): the registry's sentinel sites, each with what it sent
+ * for the day (cases per syndrome; a zero report counts as reported) or marked missing, paged
+ * (missing first when asked) with the totals over all sites. Two indexed reads: the sites, then
+ * the day's rows.
+ */
+export async function sentinelStatus(
+  db: Database,
+  q: { date: string; offset: number; limit: number; area?: string; missingOnly?: boolean },
+): Promise<SentinelStatus> {
+  const { total, items } = await sentinelSites(db, { offset: 0, limit: MAX_SENTINEL_SITES, area: q.area });
+  const r = await db.query<{ site_code: string; syndrome: string; cases: number }>(
+    `SELECT site_code, syndrome, cases FROM feed_sentinel_report WHERE date = $1::date AND site_code = ANY($2::text[])`,
+    [q.date, items.map((s) => s.code)],
+  );
+  const reports = new Map<string, Record<string, number>>();
+  for (const row of r.rows) reports.set(row.site_code, { ...(reports.get(row.site_code) ?? {}), [row.syndrome]: row.cases });
+  const listed = q.missingOnly ? items.filter((s) => !reports.has(s.code)) : items;
+  return {
+    date: q.date,
+    total,
+    reported: reports.size,
+    missing: total - reports.size,
+    rows: listed.slice(q.offset, q.offset + q.limit).map((s) => ({
+      siteCode: s.code,
+      siteName: s.name,
+      sentinelTypes: s.sentinelTypes,
+      areaCode: s.areaCode,
+      reported: reports.has(s.code),
+      cases: reports.get(s.code) ?? {},
+    })),
+  };
 }

@@ -3,7 +3,9 @@
  * the bench call. Maps, area roll-ups and feed place lookups read the registry through these.
  */
 import type { Queryable } from '../platform/db.js';
-import { allAreaNames, areasWithBoundaries, sitesByCodeOrId } from './store.js';
+import type { Database } from '../platform/db.js';
+import { registryCodes } from './codes.js';
+import { allAreaNames, areasWithBoundaries, listSites, sitesByCodeOrId } from './store.js';
 
 export { default as registryModule } from './module.js';
 export {
@@ -62,4 +64,35 @@ export async function placeAreas(
   const out = new Map<string, { code: string; name: string; type: string; areaCode: string | null; streetCode: string | null }>();
   for (const [k, s] of rows) out.set(k, { code: s.code, name: s.name, type: s.type, areaCode: s.areaCode, streetCode: s.streetCode });
   return out;
+}
+
+/** A sentinel site (哨点) of the registry: a place with one or more of the nine sentinel place types. */
+export interface SentinelSite {
+  code: string;
+  name: string;
+  areaCode: string | null;
+  streetCode: string | null;
+  sentinelTypes: { code: string; name: string }[];
+}
+
+/** The registry's sentinel sites in code order, a page at a time with the total (optionally within an area). */
+export async function sentinelSites(
+  db: Database,
+  page: { offset: number; limit: number; area?: string },
+): Promise<{ total: number; items: SentinelSite[] }> {
+  const codes = registryCodes();
+  const r = await listSites(db, 'place', { sentinel: '*', area: page.area, offset: page.offset, limit: page.limit });
+  return {
+    total: r.total,
+    items: r.items.map((s) => ({
+      code: s.code,
+      name: s.name,
+      areaCode: s.areaCode,
+      streetCode: s.streetCode,
+      sentinelTypes: ((s.details.sentinelTypes as string[] | undefined) ?? []).map((c) => ({
+        code: c,
+        name: codes.display('registry-sentinel-type', c),
+      })),
+    })),
+  };
 }

@@ -227,13 +227,15 @@ export async function listAreas(
 export async function listSites(
   db: Database,
   category: 'organization' | 'place',
+  /** sentinel: a sentinel place type, or '*' for a site of any. */
   q: { type?: string; area?: string; sentinel?: string; search?: string; offset: number; limit: number },
 ): Promise<Page<SiteRow>> {
   const params: unknown[] = [category];
   const where = ['category = $1'];
   if (q.type) where.push(`type = $${params.push(q.type)}`);
   if (q.area) where.push(`area_code LIKE $${params.push(`${likeEscape(areaPrefix(q.area))}%`)}`);
-  if (q.sentinel) where.push(`details->'sentinelTypes' ? $${params.push(q.sentinel)}`);
+  if (q.sentinel === '*') where.push(`jsonb_array_length(COALESCE(details->'sentinelTypes', '[]'::jsonb)) > 0`);
+  else if (q.sentinel) where.push(`details->'sentinelTypes' ? $${params.push(q.sentinel)}`);
   if (q.search)
     where.push(`(name LIKE $${params.push(`%${likeEscape(q.search)}%`)} OR code LIKE $${params.push(`${likeEscape(q.search)}%`)})`);
   const w = `WHERE ${where.join(' AND ')}`;

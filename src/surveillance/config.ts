@@ -86,6 +86,8 @@ export function knownSignal(key: string, syndromes: SyndromeRules, notifiable: N
   if (prefix === 'syndrome') return rest === '*' || syndromes.syndromes.some((s) => s.key === rest && s.key !== 'ili');
   if (prefix === 'report') return rest === '*' || notifiable.diseases.some((d) => d.key === rest);
   if (prefix === 'lab' || prefix === 'pharmacy') return /^(\*|[A-Za-z0-9_-]+)$/.test(rest);
+  // sentinel:<fever|respiratory|diarrhoea>:<site code>, each site its own series.
+  if (prefix === 'sentinel') return rest === '*' || /^(fever|respiratory|diarrhoea)(:\*|:[^:\s]{1,64})?$/.test(rest);
   return false;
 }
 

@@ -13,6 +13,8 @@ import { fuseDays, type FusionResult } from './alerts/fusion.js';
 import type { WebhookDeliverer } from './alerts/webhooks.js';
 import { areaNames } from './geography.js';
 
+const SENTINEL_WORDS: Record<string, string> = { fever: '发热', respiratory: '呼吸道症状', diarrhoea: '腹泻' };
+
 const PHARMACY_NAMES: Record<string, string> = {
   antipyretic: '退热药',
   cold: '感冒药',
@@ -26,6 +28,8 @@ export class SurveillanceEngine {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private names = new Map<string, string>();
+  /** Sentinel sites' names by code (loaded as their signals are first seen). */
+  private siteNames = new Map<string, string>();
   /** Set false in replays: detection then runs explicitly, day by day. */
   live = true;
 
@@ -46,6 +50,11 @@ export class SurveillanceEngine {
     }
     if (prefix === 'pharmacy') return `药店${PHARMACY_NAMES[rest] ?? rest}销售`;
     if (prefix === 'lab') return `实验室阳性·${rest}`;
+    if (prefix === 'sentinel') {
+      const [syndrome, ...site] = rest.split(':');
+      const code = site.join(':');
+      return `哨点${SENTINEL_WORDS[syndrome!] ?? syndrome}·${this.siteNames.get(code) ?? code}`;
+    }
     return signalConfigFor(this.config.signals, signal)?.label ?? signal;
   };
 
@@ -53,6 +62,19 @@ export class SurveillanceEngine {
 
   async refreshNames(): Promise<void> {
     this.names = await areaNames(this.db);
+    this.siteNames.clear();
+  }
+
+  /** Names of the sentinel sites behind these signals that are not known yet (one indexed read). */
+  private async loadSiteNames(signals: string[]): Promise<void> {
+    const codes = [...new Set(signals.filter((s) => s.startsWith('sentinel:')).map((s) => s.split(':').slice(2).join(':')))].filter(
+      (c) => !this.siteNames.has(c),
+    );
+    if (!codes.length) return;
+    const r = await this.db.query<{ code: string; name: string }>('SELECT code, name FROM surv_place WHERE code = ANY($1::text[])', [
+      codes,
+    ]);
+    for (const row of r.rows) this.siteNames.set(row.code, row.name);
   }
 
   /** Count listener: remembers the touched series and schedules a run. */
@@ -95,6 +117,7 @@ export class SurveillanceEngine {
     this.running = new Promise<void>((r) => (done = r));
     try {
       if (!this.names.size) await this.refreshNames();
+      await this.loadSiteNames(batch.map((b) => b.signal));
       const from = batch.reduce((m, b) => (b.day < m ? b.day : m), batch[0]!.day);
       const maxDay = batch.reduce((m, b) => (b.lastDay > m ? b.lastDay : m), batch[0]!.lastDay);
       // Evidence for a touched day can change the next windowDays of fusion too.
@@ -126,6 +149,9 @@ export class SurveillanceEngine {
   async runAll(from: string, to: string): Promise<FusionResult & { series: number; alarms: number; messages: string[] }> {
     if (!this.names.size) await this.refreshNames();
     const det = await runDetection(this.db, this.config.signals, { evalFrom: from, to });
+    await this.loadSiteNames(
+      (await this.db.query<{ site: string }>('SELECT DISTINCT site FROM surv_feed_sentinel')).rows.map((r) => `sentinel:x:${r.site}`),
+    );
     const r = await fuseDays(this.db, this.config.fusion, {
       from,
       to,

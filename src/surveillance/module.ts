@@ -27,6 +27,7 @@ const surveillanceModule: YifangModule = {
       { version: 210, name: 'surveillance-signals', sql: sqlFile(new URL('./migrations/210_signals.sql', import.meta.url)) },
       { version: 250, name: 'surveillance-alerts', sql: sqlFile(new URL('./migrations/250_alerts.sql', import.meta.url)) },
       { version: 251, name: 'surveillance-weak-evidence', sql: sqlFile(new URL('./migrations/251_weak_evidence.sql', import.meta.url)) },
+      { version: 252, name: 'surveillance-sentinel', sql: sqlFile(new URL('./migrations/252_sentinel.sql', import.meta.url)) },
     ],
   },
   processors({ db, repo, emit }) {

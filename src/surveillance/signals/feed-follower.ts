@@ -16,13 +16,14 @@
 import type { Database } from '../../platform/db.js';
 import { PollingLoop } from '../../platform/polling-loop.js';
 import type { TouchListener } from './counts.js';
-import { ingestAbsenceRows, ingestPharmacyRows } from './feeds.js';
+import { ingestAbsenceRows, ingestPharmacyRows, ingestSentinelRows } from './feeds.js';
 
 const CURSOR = 'surveillance-feeds';
 
 export class FeedFollower {
   private readonly loop: PollingLoop;
   private available: boolean | undefined;
+  private sentinel = false;
 
   constructor(
     private readonly db: Database,
@@ -51,6 +52,8 @@ export class FeedFollower {
         `SELECT 1 FROM information_schema.tables WHERE table_name IN ('feed_upload', 'feed_school_absence', 'feed_pharmacy_sales')`,
       );
       this.available = r.rows.length === 3;
+      this.sentinel =
+        (await this.db.query(`SELECT 1 FROM information_schema.tables WHERE table_name = 'feed_sentinel_report'`)).rows.length === 1;
     }
     if (!this.available) return 0;
     let done = 0;
@@ -99,6 +102,12 @@ export class FeedFollower {
             [u.id],
           );
           await ingestPharmacyRows(c, rows.rows, this.touch);
+        } else if (u.feed === 'sentinel-reports' && this.sentinel) {
+          const rows = await c.query<{ site: string; syndrome: string; day: string; cases: number }>(
+            `SELECT site_code AS site, syndrome, date::text AS day, cases FROM feed_sentinel_report WHERE upload_id = $1`,
+            [u.id],
+          );
+          await ingestSentinelRows(c, rows.rows, this.touch);
         }
         await c.query('UPDATE processor_cursor SET last_seq = $2, updated_at = now() WHERE processor = $1', [CURSOR, u.id]);
         return 1;

@@ -1,6 +1,6 @@
 /**
- * Non-clinical feeds into the counts: school absenteeism (by school and class) and pharmacy OTC
- * sales (by category). `ingestAbsenceRows` / `ingestPharmacyRows` are the internal entry points
+ * Non-clinical feeds into the counts: school absenteeism (by school and class), pharmacy OTC
+ * sales (by category) and sentinel sites' daily syndrome counts (each site its own series). `ingestAbsenceRows` / `ingestPharmacyRows` are the internal entry points
  * the feeds capability calls once it has parsed and stored its rows (src/feeds, when present);
  * `parseAbsenceCsv` / `parsePharmacyCsv` read the simulator's CSV files (the same columns) so
  * evaluation and demos work without it. Rows are kept per class-day / pharmacy-category-day, so
@@ -24,6 +24,19 @@ export interface PharmacyRow {
   category: string;
   day: string;
   units: number;
+}
+
+/** A sentinel site's count of one syndrome on one day (0: its zero report). */
+export interface SentinelRow {
+  site: string;
+  syndrome: string;
+  day: string;
+  cases: number;
+}
+
+/** The signal of one sentinel site's syndrome: each site is its own series with its own baseline. */
+export function sentinelSignal(syndrome: string, site: string): string {
+  return `sentinel:${syndrome}:${site}`;
 }
 
 export interface FeedRowError {
@@ -221,6 +234,44 @@ export async function ingestPharmacyRows(client: pg.PoolClient, rows: PharmacyRo
         chunk.map((r) => r.day),
         chunk.map((r) => areas.get(r.pharmacy) ?? ''),
         chunk.map((r) => r.units),
+      ],
+    );
+  }
+  await applyCountDeltas(client, deltas, touch);
+}
+
+/** Stores sentinel site-syndrome-day rows and moves 'sentinel:<syndrome>:<site>' (n = cases; a zero report moves nothing but is kept). */
+export async function ingestSentinelRows(client: pg.PoolClient, rows: SentinelRow[], touch?: TouchListener): Promise<void> {
+  if (!rows.length) return;
+  const areas = await placeAreas(client, [...new Set(rows.map((r) => r.site))]);
+  const deltas: CountDelta[] = [];
+  for (let i = 0; i < rows.length; i += 1000) {
+    const chunk = rows.slice(i, i + 1000);
+    const old = await client.query<{ site: string; syndrome: string; day: string; area_code: string; cases: number }>(
+      `SELECT f.site, f.syndrome, f.day::text AS day, f.area_code, f.cases FROM surv_feed_sentinel f
+       JOIN unnest($1::text[], $2::text[], $3::date[]) AS k(site, syndrome, day) USING (site, syndrome, day)`,
+      [chunk.map((r) => r.site), chunk.map((r) => r.syndrome), chunk.map((r) => r.day)],
+    );
+    for (const o of old.rows)
+      deltas.push({ signal: sentinelSignal(o.syndrome, o.site), day: o.day, areaCode: o.area_code, facility: o.site, n: -o.cases });
+    for (const r of chunk)
+      deltas.push({
+        signal: sentinelSignal(r.syndrome, r.site),
+        day: r.day,
+        areaCode: areas.get(r.site) ?? '',
+        facility: r.site,
+        n: r.cases,
+      });
+    await client.query(
+      `INSERT INTO surv_feed_sentinel (site, syndrome, day, area_code, cases)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::int[])
+       ON CONFLICT (site, syndrome, day) DO UPDATE SET area_code = EXCLUDED.area_code, cases = EXCLUDED.cases`,
+      [
+        chunk.map((r) => r.site),
+        chunk.map((r) => r.syndrome),
+        chunk.map((r) => r.day),
+        chunk.map((r) => areas.get(r.site) ?? ''),
+        chunk.map((r) => r.cases),
       ],
     );
   }
