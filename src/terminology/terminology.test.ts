@@ -336,6 +336,41 @@ describeEachStore('code mapping end to end', (server) => {
     }
   });
 
+  it('a result corrected to negative, then to positive again and deleted, moves its count each time', async () => {
+    const obs = (value: string) => ({
+      resourceType: 'Observation',
+      id: 'tm-corrected',
+      status: value === '阴性' ? 'corrected' : 'final',
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] }],
+      code: { coding: [{ system: 'http://loinc.org', code: '94500-6', display: '新型冠状病毒核酸' }] },
+      effectiveDateTime: '2026-03-05T09:00:00+08:00',
+      valueString: value,
+    });
+    const put = async (value: string) => {
+      const r = await api('/fhir/Observation/tm-corrected', { method: 'PUT', body: JSON.stringify(obs(value)) });
+      expect(r.status, await r.clone().text()).toBeLessThan(300);
+      await server().processors.drain();
+    };
+    const count = async () =>
+      Number(
+        (
+          await server().db.query<{ n: string }>(
+            `SELECT coalesce(sum(n), 0) AS n FROM signal_count WHERE signal = 'lab:SARS2' AND day = '2026-03-05'`,
+          )
+        ).rows[0]!.n,
+      );
+    await put('阳性');
+    expect(await count()).toBe(1);
+    await put('阴性');
+    expect(await count()).toBe(0);
+    expect(await labRows('lab:SARS2')).not.toContain('tm-corrected');
+    await put('检出');
+    expect(await count()).toBe(1);
+    expect((await api('/fhir/Observation/tm-corrected', { method: 'DELETE' })).status).toBeLessThan(300);
+    await server().processors.drain();
+    expect(await count()).toBe(0);
+  });
+
   it('every lab result in the shared HL7 samples with a LOINC code on the pathogen table counts, without any mapping', async () => {
     const table = labTables();
     const onList = (code: string) => table.loinc.has(code) || table.loincByValue.has(code);

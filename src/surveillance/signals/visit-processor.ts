@@ -107,6 +107,30 @@ async function countLabPositives(client: pg.PoolClient, labs: readonly LabPositi
 }
 
 /**
+ * Takes back the count of results that are no longer positive (corrected to negative, cancelled,
+ * entered in error, deleted) or whose test or day changed (counted again as they are now).
+ */
+async function retractLabPositives(
+  client: pg.PoolClient,
+  state: ReadonlyMap<string, LabPositive | null>,
+  deltas: CountDelta[],
+): Promise<void> {
+  if (!state.size) return;
+  const r = await client.query<{ observation_id: string; signal: string; day: string; area_code: string; age_group: string }>(
+    'SELECT observation_id, signal, day::text AS day, area_code, age_group FROM surv_lab_positive WHERE observation_id = ANY($1::text[])',
+    [[...state.keys()]],
+  );
+  const gone: string[] = [];
+  for (const row of r.rows) {
+    const now = state.get(row.observation_id);
+    if (now && `lab:${now.code}` === row.signal && localDay(now.o.effectiveDateTime ?? now.o.issued) === row.day) continue;
+    gone.push(row.observation_id);
+    deltas.push({ signal: row.signal, day: row.day, areaCode: row.area_code, ageGroup: row.age_group, n: -1 });
+  }
+  if (gone.length) await client.query('DELETE FROM surv_lab_positive WHERE observation_id = ANY($1::text[])', [gone]);
+}
+
+/**
  * After ConceptMap versions: the stored results carrying a code they now map to a lab-test code
  * are counted (found by the code token index, page by page, so memory stays bounded).
  */
@@ -157,7 +181,10 @@ export function createVisitProcessor(rules: SyndromeRules, touch?: TouchListener
       const codes = new Map<string, Set<string>>();
       const labs: LabPositive[] = [];
       const unmapped: UnmappedSighting[] = [];
+      // The latest state of each lab result in the batch: counted positive, or not (any more).
+      const labState = new Map<string, LabPositive | null>();
       for (const c of changes) {
+        if (c.type === 'Observation' && (c.deleted || !c.resource)) labState.set(c.id, null);
         if (!c.resource || c.deleted) continue;
         if (c.type === 'Encounter') encounters.set(c.id, c.resource as Encounter);
         else if (c.type === 'Observation') {
@@ -170,8 +197,9 @@ export function createVisitProcessor(rules: SyndromeRules, touch?: TouchListener
           } else {
             const facility = resultFacility(o);
             const r = index.resolveLab(o, facility);
+            labState.set(c.id, r.status === 'mapped' && isPositiveResult(o) ? { o, code: r.code, facility } : null);
             if (r.status === 'mapped') {
-              if (isPositiveResult(o)) labs.push({ o, code: r.code, facility });
+              // counted below from labState (the batch's last version of each result)
             } else if (r.status === 'unmapped' && isLaboratory(o))
               for (const l of r.local)
                 unmapped.push({
@@ -290,7 +318,9 @@ export function createVisitProcessor(rules: SyndromeRules, touch?: TouchListener
           ],
         );
       }
-      // 3. Lab positives, once per result; codes no map knows to the queue.
+      // 3. Lab positives, once per result (a result corrected to negative, cancelled or deleted is taken back); codes no map knows to the queue.
+      for (const l of labState.values()) if (l) labs.push(l);
+      await retractLabPositives(client, labState, deltas);
       await countLabPositives(client, labs, deltas);
       await noteUnmapped(client, unmapped);
       // 4. Mappings written since the last batch: settle their queue rows, count stored results they now map.
