@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +25,39 @@ describe('yifang detect', () => {
       const v = ref.upperbound[i];
       if (v === null) expect(u).toBeNull();
       else expect(Math.abs((u as number) - v)).toBeLessThan(1e-9);
+    });
+  });
+  it("takes a dated series in R's layout (epochAsDate with epoch) and matches R's Farrington on it", async () => {
+    const dated = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../surveillance/detectors/fixtures/dated');
+    const series = JSON.parse(readFileSync(path.join(dated, 'series-sim53.json'), 'utf8')) as {
+      observed: number[];
+      dates: string[];
+      freq: number;
+      start: number[];
+    };
+    const ref = JSON.parse(readFileSync(path.join(dated, 'sim53__farrington_b5w3.json'), 'utf8')) as {
+      control: { range: number[] };
+      alarm: number[];
+      upperbound: number[];
+    };
+    const input = path.join(tmp, 'sim53-epoch.json');
+    writeFileSync(
+      input,
+      JSON.stringify({
+        observed: series.observed,
+        freq: series.freq,
+        start: series.start,
+        range: ref.control.range,
+        epochAsDate: true,
+        epoch: series.dates.map((d) => Date.parse(`${d}T00:00:00Z`) / 86_400_000),
+      }),
+    );
+    const r = await run(['--method', 'farrington', '--control', '{"b":5,"w":3}', '--input', input]);
+    expect(r.code, r.err).toBe(0);
+    const got = JSON.parse(r.out) as { alarm: (boolean | null)[]; upperbound: (number | null)[] };
+    ref.control.range.forEach((t, i) => {
+      expect(got.alarm[t - 1]).toBe(Boolean(ref.alarm[i]));
+      expect(Math.abs(got.upperbound[t - 1]! - ref.upperbound[i]!)).toBeLessThan(1e-9);
     });
   });
   it('reads --control from @file and supports --verbose', async () => {

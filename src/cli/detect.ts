@@ -5,7 +5,8 @@
  *
  * The input file has the layout of ../shared/surveillance-refs/*.json: observed (counts, null
  * for a gap), freq, start [year, period], range (1-based indices to evaluate) and optionally
- * dates. Output on stdout: {"alarm":[...],"upperbound":[...]} over the whole series, null outside
+ * dates (ISO days) or R's epochAsDate with epoch (days since 1970-01-01): a dated weekly series takes
+ * Farrington's reference weeks by calendar date as R does. Output on stdout: {"alarm":[...],"upperbound":[...]} over the whole series, null outside
  * the range. Problems go to stderr with exit code 2, naming the offending argument.
  */
 import { readFileSync } from 'node:fs';
@@ -68,6 +69,9 @@ function readSeries(path: string | undefined): CountSeries {
     range: (o['range'] ?? []) as number[],
   };
   if (Array.isArray(o['dates'])) series.dates = o['dates'] as string[];
+  // R's export layout: epochAsDate with epoch as days since 1970-01-01 (the detectors read either layout).
+  if (typeof o['epochAsDate'] === 'boolean') series.epochAsDate = o['epochAsDate'];
+  if (Array.isArray(o['epoch'])) series.epoch = o['epoch'] as number[];
   return series;
 }
 

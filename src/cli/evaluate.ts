@@ -257,6 +257,9 @@ export function readTruthSeries(path: string): TruthSeries {
     truth: truth.map((v) => (v === null ? 0 : (v as number))),
   };
   if (Array.isArray(o['dates'])) series.dates = o['dates'] as string[];
+  // R's export layout: epochAsDate with epoch as days since 1970-01-01 (the detectors read either layout).
+  if (typeof o['epochAsDate'] === 'boolean') series.epochAsDate = o['epochAsDate'];
+  if (Array.isArray(o['epoch'])) series.epoch = o['epoch'] as number[];
   if (o['outbreaks'] !== undefined) {
     const ob = o['outbreaks'];
     if (!Array.isArray(ob) || !ob.every((w) => Array.isArray(w) && w.every((t) => Number.isInteger(t) && t >= 1 && t <= observed.length))) {
