@@ -1,0 +1,10 @@
+/**
+ * The lab capability's public entry: the module, the breach scan and custody check (for the CLI's
+ * `yifang lab verify` and the bench), and the limits.
+ */
+export { default as labModule, BREACH_SCAN_MS } from './module.js';
+export { scanBreaches, verifyCustody, type LabDeps } from './service.js';
+export { loadLabLimits, parseLabLimits, LIMITS_FILE, type LabLimits } from './limits.js';
+export { LEGS, MODES, STATES, STEPS, type Leg, type Mode, type State, type Step } from './codes.js';
+export { SPECIMEN_BARCODE_SYSTEM } from './fhir.js';
+export type { BreachView, CustodyReport, Dashboard, ScanAnswer, SpecimenDetail, SpecimenList, SpecimenView } from './schemas.js';

@@ -1,0 +1,41 @@
+/**
+ * The lab loop (采送检报, issue #20): specimens from order to report by barcode scans, with a
+ * clock per leg, a breach scan every 30 s and an append-only chain of custody. Routes in
+ * routes.ts; the limits (config/lab/limits.json) are checked at start and a bad file stops it.
+ */
+import { sqlFile } from '../platform/migrations.js';
+import type { YifangModule } from '../platform/module.js';
+import { PollingLoop } from '../platform/polling-loop.js';
+import { loadLabLimits } from './limits.js';
+import { registerLabRoutes } from './routes.js';
+import { scanBreaches, type LabDeps } from './service.js';
+
+/** How often the breach scan runs: a breach is recorded within this long of its limit. */
+export const BREACH_SCAN_MS = 30_000;
+
+const labModule: YifangModule = {
+  name: 'lab',
+  migrations: {
+    range: [720, 739],
+    list: [{ version: 720, name: 'lab loop', sql: sqlFile(new URL('./migrations/720_lab.sql', import.meta.url)) }],
+  },
+  async register(ctx) {
+    const deps: LabDeps = { db: ctx.db, repo: ctx.repo, audit: ctx.audit, limits: loadLabLimits() };
+    registerLabRoutes(ctx, deps);
+    const loop = new PollingLoop(
+      async () => {
+        const found = await scanBreaches(ctx.db);
+        if (found.length) {
+          const units = [...new Set(found.map((b) => b.unit))];
+          ctx.log(`lab: ${found.length} clock breach(es) recorded for ${units.slice(0, 10).join(', ')}${units.length > 10 ? ', …' : ''}`);
+        }
+      },
+      BREACH_SCAN_MS,
+      'lab breach scan',
+    );
+    loop.start();
+    ctx.onClose(() => loop.stop());
+  },
+};
+
+export default labModule;
