@@ -477,6 +477,43 @@ describeEachStore('lab loop', (server) => {
     });
   });
 
+  it('documents every lab route in OpenAPI and guards each with its permission', async () => {
+    const docs = (await (await fetch(`${server().url}/api/docs`)).json()) as { paths: Record<string, unknown> };
+    const labPaths = Object.keys(docs.paths).filter((p) => p.startsWith('/api/lab/'));
+    expect(labPaths.sort()).toEqual(
+      [
+        '/api/lab/breaches',
+        '/api/lab/custody/verify',
+        '/api/lab/dashboard',
+        '/api/lab/flags',
+        '/api/lab/limits',
+        '/api/lab/orders',
+        '/api/lab/scan',
+        '/api/lab/shipments',
+        '/api/lab/shipments/{id}',
+        '/api/lab/shipments/{id}/readings',
+        '/api/lab/specimens',
+        '/api/lab/specimens/{barcode}',
+      ].sort(),
+    );
+    const password = 'lab-viewer-pass-2026';
+    await server().auth.addUser({ username: 'lab-viewer', password, roles: ['viewer'] });
+    const login = await fetch(`${server().url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'lab-viewer', password }),
+    });
+    const { access_token: token } = (await login.json()) as { access_token: string };
+    const as = (path: string, init: RequestInit = {}) =>
+      fetch(`${server().url}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+    const body = JSON.stringify({ step: 'test', barcode: 'B-1', unit: 'CDC-D' });
+    expect((await as('/api/lab/scan', { method: 'POST', body })).status).toBe(403);
+    expect((await as('/api/lab/dashboard')).status).toBe(403);
+    expect((await as('/api/lab/custody/verify')).status).toBe(403);
+    expect((await as('/api/lab/limits')).status).toBe(200);
+    expect((await fetch(`${server().url}/api/lab/limits`)).status).toBe(401);
+  });
+
   it('verifies every custody chain, refuses changes to an event, and names a tampered event', async () => {
     const ok = await verifyCustody(server().db);
     expect(ok).toMatchObject({ ok: true, brokenChains: 0, firstBroken: null });
