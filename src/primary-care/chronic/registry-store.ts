@@ -93,7 +93,7 @@ export async function setRegistryStatus(
  * A doctor's or team's worklist on a day: due within 7 days, overdue up to 30 days, to recall
  * after that, referred awaiting return; and the open referrals (of the doctor when given).
  */
-export async function worklist(db: Sql, asOf: string, f: { doctor?: string; team?: string }): Promise<Worklist> {
+export async function worklist(db: Sql, asOf: string, f: { doctor?: string; team?: string; summary?: boolean }): Promise<Worklist> {
   const params: unknown[] = [asOf];
   let where = `r.status = 'managed'`;
   if (f.doctor) {
@@ -104,6 +104,19 @@ export async function worklist(db: Sql, asOf: string, f: { doctor?: string; team
     params.push(f.team);
     where += ` AND r.team_id = $${params.length}`;
   }
+  const bucket = `CASE WHEN r.decision IN ('refer', 'urgent-referral') AND r.next_due >= $1::date - 30 THEN 'referred'
+                   WHEN r.next_due > $1::date + 7 THEN NULL
+                   WHEN r.next_due >= $1::date THEN 'due'
+                   WHEN r.next_due >= $1::date - 30 THEN 'overdue'
+                   ELSE 'recall' END`;
+  // Counts over every managed resident in a bucket (the lists below stop at 2,000).
+  const counted = await db.query<{ bucket: string | null; n: number }>(
+    `SELECT ${bucket} AS bucket, count(*)::int AS n FROM chronic_registry r WHERE ${where} AND r.next_due <= $1::date + 30 GROUP BY 1`,
+    params,
+  );
+  const counts = { due: 0, overdue: 0, recall: 0, referred: 0 };
+  for (const c of counted.rows) if (c.bucket && c.bucket in counts) counts[c.bucket as keyof typeof counts] = c.n;
+  if (f.summary) return { asOf, due: [], overdue: [], recall: [], referred: [], referrals: [], counts };
   const rows = await db.query<WorkRow & { bucket: string }>(
     `SELECT * FROM (
        SELECT r.patient_id AS "patientId", p.name, r.disease, to_char(r.next_due, 'YYYY-MM-DD') AS "nextDue", r.decision, r.controlled,
@@ -132,6 +145,7 @@ export async function worklist(db: Sql, asOf: string, f: { doctor?: string; team
     recall: pick('recall'),
     referred: pick('referred'),
     referrals: referrals.rows,
+    counts,
   };
 }
 

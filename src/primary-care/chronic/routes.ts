@@ -102,8 +102,8 @@ export function registerChronicRoutes(ctx: ModuleContext, config: ChronicConfig)
     },
     async (req) => {
       await ctx.guard(req, 'care:read');
-      const { asOf = todayInChina(), doctor, team } = req.query;
-      return worklist(ctx.db, asOf, { doctor, team });
+      const { asOf = todayInChina(), doctor, team, summary } = req.query;
+      return worklist(ctx.db, asOf, { doctor, team, summary: summary === 'true' });
     },
   );
 

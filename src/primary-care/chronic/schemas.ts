@@ -71,7 +71,11 @@ export const RegistryStatusChange = z.object({ patientId: z.string(), disease: z
 export type RegistryStatusChange = z.infer<typeof RegistryStatusChange>;
 
 // ---- worklist ------------------------------------------------------------------------------
-export const WorklistQuery = AsOfQuery.extend({ doctor: OptionalText, team: OptionalText });
+export const WorklistQuery = AsOfQuery.extend({
+  doctor: OptionalText,
+  team: OptionalText,
+  summary: z.enum(['true', 'false']).optional().describe('true: only the counts per bucket (the lists come back empty)'),
+});
 
 export const OpenReferral = z.object({
   taskId: z.string(),
@@ -91,6 +95,8 @@ export const Worklist = z.object({
   recall: z.array(WorkRow),
   referred: z.array(WorkRow),
   referrals: z.array(OpenReferral),
+  /** Residents per bucket, over all of them (each list stops at 2,000 rows). */
+  counts: z.object({ due: z.number().int(), overdue: z.number().int(), recall: z.number().int(), referred: z.number().int() }),
 });
 export type Worklist = z.infer<typeof Worklist>;
 

@@ -229,8 +229,20 @@ describeEachStore('indicators match a reference computation over the simulated d
       rows: { status: string }[];
     };
     expect(reg.total).toBeGreaterThan(20);
-    const wl = (await (await server().api('/api/chronic/worklist?asOf=2025-12-31')).json()) as Record<string, unknown[]>;
+    const wl = (await (await server().api('/api/chronic/worklist?asOf=2025-12-31')).json()) as Record<string, unknown[]> & {
+      counts: Record<string, number>;
+    };
     expect(wl.due!.length + wl.overdue!.length + wl.referred!.length).toBeGreaterThan(0);
+    // The counts per bucket agree with the lists (under 2,000 rows here), and the summary carries them alone.
+    expect(wl.counts).toEqual({
+      due: wl.due!.length,
+      overdue: wl.overdue!.length,
+      recall: wl.recall!.length,
+      referred: wl.referred!.length,
+    });
+    const summary = (await (await server().api('/api/chronic/worklist?asOf=2025-12-31&summary=true')).json()) as typeof wl;
+    expect(summary.counts).toEqual(wl.counts);
+    expect(summary.due).toEqual([]);
     const conf = (await (await server().api('/api/chronic/confirmations')).json()) as { rows: unknown[] };
     expect(Array.isArray(conf.rows)).toBe(true);
   });

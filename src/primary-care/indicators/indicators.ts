@@ -26,6 +26,8 @@ export const INDICATORS: IndicatorDefinition[] = [
           '期内随访 ≥ 4 次（规则集 minFollowUpsPerYear）且期内每次随访按时（不晚于上次随访确定的下次随访日期 + onTimeToleranceDays）的患者数',
         denominator: '期内管理的患者数：在登记册中且期内至少随访 1 次',
         source: 'rules.md §3 规范管理率; 国家基本公共卫生服务规范（第三版）',
+        target: 70,
+        targetSource: '《中国防治慢性病中长期规划（2017—2025年）》：高血压、糖尿病患者规范管理率 2020 年 60%，2025 年 70%',
       },
       {
         code: `${d}-control`,
@@ -33,6 +35,8 @@ export const INDICATORS: IndicatorDefinition[] = [
         numerator: `期内最近一次随访${d === 'htn' ? '血压' : '血糖（空腹血糖，无则 HbA1c）'}达标（按随访日有效规则集的年龄/合并症目标）的患者数`,
         denominator: '期内管理的患者数：在登记册中且期内至少随访 1 次',
         source: 'rules.md §3 血压(血糖)控制率',
+        target: null,
+        targetSource: '无全国统一目标值，由区县卫生健康部门按年度设定',
       },
     ];
   }),
@@ -43,6 +47,8 @@ export const INDICATORS: IndicatorDefinition[] = [
     denominator:
       '期末在册存活居民数（分重点人群：65 岁及以上老年人、0–6 岁儿童、慢病患者（在高血压或糖尿病登记册中）、孕产妇（期末有进行中的妊娠：Condition SNOMED 77386006 / ICD-10 Z33–Z35、O00–O48，或妊娠 EpisodeOfCare）、残疾人和特困家庭（工作人员标记的 Flag，期末有效））',
     source: '家庭医生签约服务; rules.md §6 CareTeam + EpisodeOfCare',
+    target: 30,
+    targetSource: '《关于推进家庭医生签约服务的指导意见》（国医改办发〔2016〕1号）：签约服务覆盖率 30% 以上，重点人群 60% 以上',
   },
   {
     code: 'vaccine-coverage',
@@ -50,6 +56,8 @@ export const INDICATORS: IndicatorDefinition[] = [
     numerator: '队列中期末前已接种该剂次（含补种）的儿童数',
     denominator: '期内出生年份队列中期末已到该剂次接种月龄的在册儿童数',
     source: 'rules.md §4; 国家免疫规划疫苗儿童免疫程序（版本随期末）',
+    target: 90,
+    targetSource: '国家免疫规划：以乡镇（街道）为单位适龄儿童国家免疫规划疫苗接种率保持在 90% 以上（《健康中国行动（2019—2030年）》）',
   },
 ];
 

@@ -33,6 +33,10 @@ export const IndicatorDefinition = z.object({
   numerator: z.string(),
   denominator: z.string(),
   source: z.string(),
+  /** The published target (a percentage the rate should reach), null where no national target exists. */
+  target: z.number().nullable(),
+  /** Where the target comes from. */
+  targetSource: z.string().optional(),
 });
 export type IndicatorDefinition = z.infer<typeof IndicatorDefinition>;
 

@@ -1,9 +1,169 @@
-/** 工作台: a welcome and the ways into each module. */
-import { Card, Col, Row, Tag, Typography } from 'antd';
-import { AlertOutlined, BarChartOutlined, FileSearchOutlined, HeartOutlined, TeamOutlined, AuditOutlined } from '@ant-design/icons';
-import type { ReactNode } from 'react';
+/**
+ * 工作台: a welcome, the figures each role works from (open alerts by level, report cards awaiting
+ * review, follow-ups due this week, key indicators against their targets with last year beside
+ * them), each a link to its list, and the ways into each module.
+ */
+import { Alert, Card, Col, Row, Skeleton, Statistic, Tag, Typography } from 'antd';
+import {
+  AlertOutlined,
+  ArrowDownOutlined,
+  ArrowUpOutlined,
+  BarChartOutlined,
+  FileSearchOutlined,
+  HeartOutlined,
+  TeamOutlined,
+  AuditOutlined,
+} from '@ant-design/icons';
+import { useEffect, useState, type ReactNode } from 'react';
+import { isAbort } from '../api/http.js';
 import { hasRole, type SessionUser } from '../api/session.js';
 import { t } from '../i18n/i18n.js';
+import { chinaToday, loadHomeFigures, type HomeFigures } from './overview.resource.js';
+
+/** One figure: a number with its words, a link to the list behind it. */
+function Figure({ title, value, href, danger }: { title: string; value: number; href: string; danger?: boolean }) {
+  return (
+    <a href={href} className="yf-figure-link" data-testid="home-figure">
+      <Statistic title={title} value={value} valueStyle={danger && value > 0 ? { color: '#cf1322' } : undefined} />
+    </a>
+  );
+}
+
+function IndicatorFigures({ figures }: { figures: NonNullable<HomeFigures['indicators']> }) {
+  const { thisYear, lastYear } = figures;
+  const total = (data: typeof thisYear, code: string) =>
+    data.values.find((v) => v.indicator === code && !v.population) ?? data.values.find((v) => v.indicator === code);
+  return (
+    <Row gutter={[16, 8]}>
+      {thisYear.definitions.map((def) => {
+        const now = total(thisYear, def.code);
+        const before = total(lastYear, def.code);
+        const v = now?.value ?? null;
+        const prev = before?.value ?? null;
+        const met = v !== null && def.target !== null ? v >= def.target : undefined;
+        return (
+          <Col key={def.code} xs={24} sm={12} xl={6}>
+            <a href="#/indicators" className="yf-figure-link" data-testid="home-indicator">
+              <Statistic
+                title={t(`ind.def.${def.code}.name`, def.name)}
+                value={v === null ? '—' : v.toFixed(1)}
+                suffix={v === null ? undefined : '%'}
+                valueStyle={met === undefined ? undefined : { color: met ? '#389e0d' : '#d46b08' }}
+              />
+              <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+                {def.target === null ? t('home.noTarget', '无全国统一目标') : t('home.target', '目标 ≥ {n}%', { n: def.target })}
+                {'　'}
+                {prev === null ? (
+                  t('home.noLastYear', '去年无数据')
+                ) : (
+                  <span>
+                    {t('home.lastYear', '去年 {v}%', { v: prev.toFixed(1) })}{' '}
+                    {v !== null && v !== prev && (v > prev ? <ArrowUpOutlined /> : <ArrowDownOutlined />)}
+                  </span>
+                )}
+              </Typography.Text>
+            </a>
+          </Col>
+        );
+      })}
+    </Row>
+  );
+}
+
+function HomeFiguresPanel() {
+  const [figures, setFigures] = useState<HomeFigures>();
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    const ctrl = new AbortController();
+    loadHomeFigures(chinaToday(), ctrl.signal)
+      .then(setFigures)
+      .catch((e: unknown) => {
+        if (!isAbort(e)) setError(e instanceof Error ? e.message : String(e));
+      });
+    return () => ctrl.abort();
+  }, []);
+  if (error) return <Alert type="warning" showIcon message={t('home.figuresFailed', '工作数据加载失败')} description={error} />;
+  if (!figures) return <Skeleton active paragraph={{ rows: 3 }} />;
+  const { alerts, cards, followUps, indicators } = figures;
+  return (
+    <Row gutter={[16, 16]} data-testid="home-figures">
+      {alerts && (
+        <Col xs={24} lg={12}>
+          <Card size="small" title={t('home.alerts', '预警信号')}>
+            <Row gutter={16}>
+              <Col span={6}>
+                <Figure title={t('home.openAlerts', '未结预警')} value={alerts.open} href="#/surveillance/alerts?status=open" />
+              </Col>
+              <Col span={6}>
+                <Figure title={t('home.red', '红色')} value={alerts.red} href="#/surveillance/alerts?status=open&level=red" danger />
+              </Col>
+              <Col span={6}>
+                <Figure title={t('home.orange', '橙色')} value={alerts.orange} href="#/surveillance/alerts?status=open&level=orange" />
+              </Col>
+              <Col span={6}>
+                <Figure
+                  title={t('home.overdueAlerts', '研判逾期')}
+                  value={alerts.overdue}
+                  href="#/surveillance/alerts?status=open"
+                  danger
+                />
+              </Col>
+            </Row>
+          </Card>
+        </Col>
+      )}
+      {cards && (
+        <Col xs={24} sm={12} lg={6}>
+          <Card size="small" title={t('home.cards', '传染病报告卡')}>
+            <Row gutter={16}>
+              <Col span={12}>
+                <Figure
+                  title={t('home.awaitingReview', '待审核')}
+                  value={cards.awaitingReview}
+                  href="#/surveillance/reports?status=submitted"
+                />
+              </Col>
+              <Col span={12}>
+                <Figure
+                  title={t('home.overdueDrafts', '逾期未报')}
+                  value={cards.overdueDrafts}
+                  href="#/surveillance/reports?status=draft"
+                  danger
+                />
+              </Col>
+            </Row>
+          </Card>
+        </Col>
+      )}
+      {followUps && (
+        <Col xs={24} sm={12} lg={6}>
+          <Card size="small" title={t('home.followUps', '慢病随访')}>
+            <Row gutter={16}>
+              <Col span={12}>
+                <Figure title={t('home.dueThisWeek', '本周应随访')} value={followUps.due} href="#/chronic" />
+              </Col>
+              <Col span={12}>
+                <Figure
+                  title={t('home.overdueFollowUps', '逾期随访')}
+                  value={followUps.overdue + followUps.recall}
+                  href="#/chronic"
+                  danger
+                />
+              </Col>
+            </Row>
+          </Card>
+        </Col>
+      )}
+      {indicators && (
+        <Col span={24}>
+          <Card size="small" title={t('home.indicators', '重点指标（今年，对照目标与去年）')}>
+            <IndicatorFigures figures={indicators} />
+          </Card>
+        </Col>
+      )}
+    </Row>
+  );
+}
 
 interface Tile {
   href: string;
@@ -27,7 +187,7 @@ export function DashboardPage({ user }: { user: SessionUser }) {
       icon: <AlertOutlined />,
       title: t('nav.surveillance', '传染病监测预警'),
       text: t('home.surveillanceText', '预警信号、传染病报告卡与监测概览。'),
-      ready: false,
+      ready: true,
     },
     {
       href: '#/investigation',
@@ -41,14 +201,14 @@ export function DashboardPage({ user }: { user: SessionUser }) {
       icon: <HeartOutlined />,
       title: t('nav.chronic', '慢病与家庭医生'),
       text: t('home.chronicText', '高血压、糖尿病患者随访管理与家庭医生签约服务。'),
-      ready: false,
+      ready: true,
     },
     {
       href: '#/indicators',
       icon: <BarChartOutlined />,
       title: t('nav.indicators', '指标与决策'),
       text: t('home.indicatorsText', '辖区健康指标、工作量与决策支持。'),
-      ready: false,
+      ready: true,
     },
   ];
   if (hasRole(user, 'admin')) {
@@ -74,6 +234,11 @@ export function DashboardPage({ user }: { user: SessionUser }) {
           )}
         </Typography.Paragraph>
       </Card>
+      {!user.roles.every((r) => r === 'auditor') && (
+        <div style={{ marginTop: 16 }}>
+          <HomeFiguresPanel />
+        </div>
+      )}
       <Row gutter={[16, 16]} style={{ marginTop: 16 }}>
         {tiles.map((tile) => (
           <Col key={tile.href} xs={24} sm={12} xl={8}>

@@ -84,6 +84,9 @@ export function IndicatorsPage() {
                 {t('ind.numerator', '分子')}: {defText(def, 'numerator')}
                 {'\u3000'}
                 {t('ind.denominator', '分母')}: {defText(def, 'denominator')}
+                <br />
+                {t('ind.target', '目标')}: {def.target === null ? t('ind.noTarget', '无全国统一目标值') : `≥ ${def.target}%`}
+                {def.targetSource ? `（${def.targetSource}）` : ''}
               </Typography.Paragraph>
               <Table
                 size="small"
@@ -107,7 +110,14 @@ export function IndicatorsPage() {
                     title: t('ind.value', '率'),
                     dataIndex: 'value',
                     render: (v: number | null, r: IndicatorValue) => (
-                      <a onClick={() => setDrill(r)}>{v === null ? '—' : `${v.toFixed(1)}%`}</a>
+                      <a onClick={() => setDrill(r)}>
+                        {v === null ? '—' : `${v.toFixed(1)}%`}
+                        {v !== null && def.target !== null && !r.population && (
+                          <Tag color={v >= def.target ? 'green' : 'orange'} style={{ marginLeft: 8 }}>
+                            {v >= def.target ? t('ind.met', '达标') : t('ind.below', '未达标')}
+                          </Tag>
+                        )}
+                      </a>
                     ),
                   },
                 ]}

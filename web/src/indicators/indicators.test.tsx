@@ -15,8 +15,17 @@ const indicators: Indicators = {
       numerator: '按规范随访的患者',
       denominator: '登记的高血压患者',
       source: '国家基本公共卫生服务规范',
+      target: 70,
+      targetSource: '中国防治慢性病中长期规划',
     },
-    { code: 'contract-coverage', name: '家庭医生签约覆盖率', numerator: '签约居民', denominator: '常住居民', source: '签约服务规范' },
+    {
+      code: 'contract-coverage',
+      name: '家庭医生签约覆盖率',
+      numerator: '签约居民',
+      denominator: '常住居民',
+      source: '签约服务规范',
+      target: 30,
+    },
   ],
   values: [
     { indicator: 'htn-managed', group: '全区', numerator: 30, denominator: 40, value: 75 },
@@ -35,10 +44,12 @@ describe('IndicatorsPage', () => {
     const cards = document.querySelectorAll('.ant-card');
     expect(cards).toHaveLength(2);
     const htn = within(cards[0] as HTMLElement);
-    expect(cards[0]!.querySelector('.ant-typography')!.textContent).toBe('分子: 按规范随访的患者　分母: 登记的高血压患者');
+    expect(cards[0]!.querySelector('.ant-typography')!.textContent).toBe(
+      '分子: 按规范随访的患者　分母: 登记的高血压患者目标: ≥ 70%（中国防治慢性病中长期规划）',
+    );
     const htnRows = htn.getAllByRole('row').slice(1);
     expect(htnRows).toHaveLength(1);
-    expect(htnRows[0]!.textContent).toBe('全区304075.0%');
+    expect(htnRows[0]!.textContent).toBe('全区304075.0%达标');
 
     // Contract coverage groups by key population, in Chinese; a rate without residents is '—'.
     const coverage = within(cards[1] as HTMLElement);
