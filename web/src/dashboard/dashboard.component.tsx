@@ -31,8 +31,15 @@ function Figure({ title, value, href, danger }: { title: string; value: number; 
 
 function IndicatorFigures({ figures }: { figures: NonNullable<HomeFigures['indicators']> }) {
   const { thisYear, lastYear } = figures;
-  const total = (data: typeof thisYear, code: string) =>
-    data.values.find((v) => v.indicator === code && !v.population) ?? data.values.find((v) => v.indicator === code);
+  // The district's figure: the row for everyone (no population, or 'all'), else the doses pooled.
+  const total = (data: typeof thisYear, code: string): { value: number | null } | undefined => {
+    const rows = data.values.filter((v) => v.indicator === code);
+    const whole = rows.find((v) => !v.population || v.population === 'all');
+    if (whole || !rows.length) return whole;
+    const n = rows.reduce((a, v) => a + v.numerator, 0);
+    const d = rows.reduce((a, v) => a + v.denominator, 0);
+    return { value: d ? Math.round((1000 * n) / d) / 10 : null };
+  };
   return (
     <Row gutter={[16, 8]}>
       {thisYear.definitions.map((def) => {

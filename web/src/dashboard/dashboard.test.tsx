@@ -47,7 +47,8 @@ describe('DashboardPage (工作台)', () => {
     ]);
     const ind = screen.getAllByTestId('home-indicator').map((f) => f.textContent);
     expect(ind[0]).toBe('高血压患者规范管理率65.5%目标 ≥ 70%　去年 60.0% ');
-    expect(ind[1]).toContain('92.0%');
+    // Doses pooled: 1 of 2 given.
+    expect(ind[1]).toContain('50.0%');
     expect(api.calls.some((c) => c.path === '/api/chronic/worklist?summary=true')).toBe(true);
     // Working modules carry no 建设中 tag; only the investigation tile still does.
     expect(screen.getAllByText('建设中')).toHaveLength(1);
