@@ -1,0 +1,120 @@
+/**
+ * Contact candidates of a case (pure): from the groups the case belongs to (household, school
+ * class, care home, as FHIR Groups) and from stays at the same places at once (room, ward,
+ * department; stays.ts), within the case's infectious period (rules.ts contactWindow). Each
+ * candidate names its kind, place and exposure window. A person found both in a room and in
+ * its ward is proposed once, as the more specific kind.
+ */
+import type { Group } from '@medplum/fhirtypes';
+import type { ContactKind, DiseaseRule } from './rules.js';
+import { STAY_KINDS } from './rules.js';
+import { overlap } from './stays.js';
+import type { NewCandidate, Stay } from './store.js';
+
+const GROUP_KINDS: Record<string, ContactKind> = {
+  household: 'household',
+  'school-class': 'school-class',
+  'care-home-residents': 'care-home',
+  'care-home': 'care-home',
+};
+
+/** The contact kind a Group stands for (its group-kind code), if any. */
+export function groupKind(g: Group): ContactKind | undefined {
+  for (const c of g.code?.coding ?? []) if (c.code && GROUP_KINDS[c.code]) return GROUP_KINDS[c.code];
+  return undefined;
+}
+
+const MEMBER_PERSON = 'https://yifang.health/fhir/StructureDefinition/member-person';
+
+export function fromGroups(
+  groups: Group[],
+  casePatients: ReadonlySet<string>,
+  disease: DiseaseRule,
+  window: { start: string; end: string },
+  now: Date,
+): NewCandidate[] {
+  const out: NewCandidate[] = [];
+  const allowed = new Set(disease.contactKinds);
+  for (const g of groups) {
+    const kind = groupKind(g);
+    if (!kind || !allowed.has(kind) || g.active === false) continue;
+    // The case's own membership bounds the window (a pupil who left the class in the spring).
+    const mine = (g.member ?? []).find((m) => casePatients.has(refId(m.entity?.reference) ?? ''));
+    const caseSpan = mine?.period ? { start: mine.period.start ?? window.start, end: mine.period.end ?? null } : undefined;
+    const base = caseSpan ? overlap(window, caseSpan, now) : window;
+    if (!base) continue;
+    const persons = new Set<string>();
+    for (const m of g.member ?? []) {
+      const pid = refId(m.entity?.reference);
+      if (!pid || casePatients.has(pid) || m.inactive) continue;
+      const person = m.extension?.find((x) => x.url === MEMBER_PERSON)?.valueReference?.reference;
+      if (person) {
+        if (persons.has(person)) continue;
+        persons.add(person);
+      }
+      const span = m.period ? overlap(base, { start: m.period.start ?? base.start, end: m.period.end ?? null }, now) : base;
+      if (!span) continue;
+      out.push({
+        patientId: pid,
+        kind,
+        placeKey: `Group/${g.id}`,
+        place: g.name ?? `Group/${g.id}`,
+        windowStart: span.start,
+        windowEnd: span.end,
+      });
+    }
+  }
+  return out;
+}
+
+function refId(ref: string | undefined): string | undefined {
+  return ref?.startsWith('Patient/') ? ref.slice('Patient/'.length) : undefined;
+}
+
+/** The case's stays clipped to the window, at kinds the disease counts. */
+export function caseStaysInWindow(stays: Stay[], disease: DiseaseRule, window: { start: string; end: string }, now: Date): Stay[] {
+  const kinds = new Set<string>(disease.contactKinds);
+  const out: Stay[] = [];
+  for (const s of stays) {
+    if (!kinds.has(s.kind)) continue;
+    const o = overlap(s, window, now);
+    if (o) out.push({ ...s, start: o.start, end: o.end });
+  }
+  return out;
+}
+
+export function fromStays(
+  caseStays: Stay[],
+  others: Stay[],
+  casePatients: ReadonlySet<string>,
+  disease: DiseaseRule,
+  now: Date,
+): NewCandidate[] {
+  const byPlace = new Map<string, Stay[]>();
+  for (const s of caseStays) byPlace.set(s.placeKey, [...(byPlace.get(s.placeKey) ?? []), s]);
+  const found = new Map<string, NewCandidate>();
+  for (const o of others) {
+    if (casePatients.has(o.patientId)) continue;
+    for (const c of byPlace.get(o.placeKey) ?? []) {
+      const w = overlap(c, o, now, disease.minOverlapHours);
+      if (!w) continue;
+      const key = `${o.patientId}|${o.kind}|${o.placeKey}`;
+      const prev = found.get(key);
+      found.set(key, {
+        patientId: o.patientId,
+        kind: o.kind as ContactKind,
+        placeKey: o.placeKey,
+        place: o.label,
+        windowStart: prev && prev.windowStart < w.start ? prev.windowStart : w.start,
+        windowEnd: prev && prev.windowEnd > w.end ? prev.windowEnd : w.end,
+      });
+    }
+  }
+  // One co-stay candidate per person: the most specific kind found (room before ward before department).
+  const best = new Map<string, number>();
+  for (const c of found.values()) {
+    const rank = STAY_KINDS.indexOf(c.kind as (typeof STAY_KINDS)[number]);
+    best.set(c.patientId, Math.min(best.get(c.patientId) ?? 99, rank));
+  }
+  return [...found.values()].filter((c) => STAY_KINDS.indexOf(c.kind as (typeof STAY_KINDS)[number]) === best.get(c.patientId));
+}

@@ -1,0 +1,453 @@
+/**
+ * Case investigation end to end through a running server, on both stores: a measles case opened
+ * by hand gets its 24 h deadline and its onset from the Condition, the form is pre-filled from
+ * the record, candidates come from the household (identity's Group) and from a ward co-stay with
+ * the right windows, confirm/reject, follow-up windows and their recomputation, the worklist,
+ * a symptomatic contact turned into a case, every bad input, and two saves of one form at once.
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { describeEachStore } from '../app/testing.js';
+import { addDays, todayInChina } from '../shared/dates.js';
+import { dueDays, followUpWindow } from './follow-up.js';
+import type { Candidate, CandidateList, Check, Contact, ContactList, Form, Investigation, InvestigationList, Worklist } from './schemas.js';
+import { staysOf } from './stays.js';
+
+const AREA = 'https://yifang.health/fhir/StructureDefinition/area-code';
+const TODAY = todayInChina();
+const ONSET = addDays(TODAY, -3);
+const at = (day: string, time = '08:00:00') => `${day}T${time}+08:00`;
+
+const patient = (id: string, name: string, birthDate: string, gender: 'male' | 'female', line: string, phone: string): Resource =>
+  ({
+    resourceType: 'Patient',
+    id,
+    name: [{ use: 'official', text: name }],
+    gender,
+    birthDate,
+    telecom: [{ system: 'phone', value: phone }],
+    address: [{ use: 'home', extension: [{ url: AREA, valueString: '330102001001' }], line: ['青石街道', line] }],
+    managingOrganization: { reference: 'Organization/ic-chc' },
+  }) as Resource;
+
+const stay = (id: string, pid: string, start: string, end?: string): Resource =>
+  ({
+    resourceType: 'Encounter',
+    id,
+    status: end ? 'finished' : 'in-progress',
+    class: { code: 'IMP', display: 'inpatient encounter' },
+    subject: { reference: `Patient/${pid}` },
+    serviceProvider: { reference: 'Organization/ic-hosp' },
+    period: { start, ...(end ? { end } : {}) },
+    location: [{ location: { reference: 'Location/ic-ward-3', display: '儿科三病区' } }],
+  }) as Resource;
+
+describe('investigation: pure parts', () => {
+  it('reads stays from an Encounter (referenced ward, HL7 ward and room text, department)', () => {
+    const rows = staysOf({
+      resourceType: 'Encounter',
+      id: 'e1',
+      status: 'in-progress',
+      class: { code: 'IMP' },
+      subject: { reference: 'Patient/p1' },
+      identifier: [{ system: 'https://yifang.health/fhir/sid/visit/H01', value: 'V1' }],
+      period: { start: '2025-01-02T08:00:00+08:00' },
+      serviceType: { coding: [{ code: '03', display: '内科' }] },
+      location: [{ location: { display: '内科 302 1' } }],
+    });
+    expect(rows.map((r) => [r.kind, r.placeKey])).toEqual([
+      ['ward', 'ward|H01|内科'],
+      ['room', 'room|H01|内科 302'],
+      ['department', 'department|H01|03'],
+    ]);
+    expect(rows[0]).toMatchObject({ patientId: 'p1', start: '2025-01-02T00:00:00.000Z', end: null });
+  });
+  it('runs the follow-up window from the latest exposure and lists the days due', () => {
+    const w = followUpWindow(
+      [
+        { firstDate: '2025-01-01', lastDate: '2025-01-03' },
+        { firstDate: '2025-01-05', lastDate: '2025-01-06' },
+      ],
+      21,
+    );
+    expect(w).toEqual({ start: '2025-01-06', end: '2025-01-27' });
+    expect(dueDays(w, '2025-01-08T02:00:00Z', new Date('2025-01-10T02:00:00Z'))).toEqual(['2025-01-08', '2025-01-09', '2025-01-10']);
+  });
+});
+
+describeEachStore('case investigation', (server) => {
+  const put = async (r: Resource) => {
+    const res = await server().api(`/fhir/${r.resourceType}/${r.id}`, { method: 'PUT', body: JSON.stringify(r) });
+    expect(res.status, await res.clone().text()).toBeLessThan(300);
+  };
+  const call = async <T>(method: string, path: string, body?: unknown, expected = 200): Promise<T> => {
+    const res = await server().api(path, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    expect(res.status, `${method} ${path}: ${text}`).toBe(expected);
+    return JSON.parse(text) as T;
+  };
+  const problem = async (method: string, path: string, body: unknown, status: number, pattern: RegExp) => {
+    const r = await call<{ issue: { diagnostics: string }[] }>(method, path, body, status);
+    expect(r.issue[0]!.diagnostics).toMatch(pattern);
+  };
+
+  let inv: Investigation;
+  let candidates: Candidate[];
+
+  beforeAll(async () => {
+    await put({ resourceType: 'Organization', id: 'ic-chc', name: '青石街道社区卫生服务中心' } as Resource);
+    await put({ resourceType: 'Organization', id: 'ic-hosp', name: '市儿童医院' } as Resource);
+    await put({ resourceType: 'Location', id: 'ic-ward-3', name: '儿科三病区' } as Resource);
+    await put(patient('ic-case', '王小明', '2019-03-04', 'male', '荷花路8号2幢301室', '13800001111'));
+    await put(patient('ic-hh1', '王大伟', '1985-07-01', 'male', '荷花路8号2幢301室', '13800002222'));
+    await put(patient('ic-hh2', '李芳', '1987-02-11', 'female', '荷花路8号2幢301室', '13800003333'));
+    await put(patient('ic-ward1', '赵一一', '2020-05-06', 'female', '莲花路1号', '13900001111'));
+    await put(patient('ic-ward2', '钱二二', '2018-09-09', 'male', '莲花路2号', '13900002222'));
+    await put(patient('ic-other', '孙三三', '1970-01-01', 'male', '莲花路3号', '13900003333'));
+    await put({
+      resourceType: 'Condition',
+      id: 'ic-cond',
+      subject: { reference: 'Patient/ic-case' },
+      code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code: 'B05.9', display: '麻疹' }] },
+      onsetDateTime: at(ONSET),
+      recordedDate: at(TODAY),
+    } as Resource);
+    // The case on the ward since the day before onset; one child with it, one long before.
+    await put(stay('ic-enc-case', 'ic-case', at(addDays(ONSET, -1), '10:00:00')));
+    await put(stay('ic-enc-w1', 'ic-ward1', at(addDays(ONSET, -3)), at(addDays(ONSET, 1), '12:00:00')));
+    await put(stay('ic-enc-w2', 'ic-ward2', at(addDays(ONSET, -40)), at(addDays(ONSET, -35))));
+    await server().processors.drain();
+  });
+
+  it('opens an investigation by hand with the deadline of its class and the onset of the Condition', async () => {
+    const before = Date.now();
+    inv = await call<Investigation>('POST', '/api/investigations', { patientId: 'ic-case', diseaseCode: 'B05.9' }, 201);
+    expect(inv).toMatchObject({
+      diseaseKey: 'measles',
+      diseaseClass: 'B',
+      status: 'open',
+      source: 'manual',
+      assignee: 'admin',
+      onsetDate: ONSET,
+      questionnaireId: 'inv-measles',
+      version: 1,
+    });
+    const hours = (Date.parse(inv.deadlineAt) - before) / 3_600_000;
+    expect(hours).toBeGreaterThan(23.9);
+    expect(hours).toBeLessThan(24.1);
+    expect(inv.candidatesAt).not.toBeNull();
+    // A second open investigation of the same disease for the same resident is refused.
+    await problem('POST', '/api/investigations', { patientId: 'ic-case', diseaseCode: 'measles' }, 409, /already has an open/);
+    await problem('POST', '/api/investigations', { patientId: 'ic-case', diseaseCode: 'Z99' }, 400, /names no disease/);
+    await problem('POST', '/api/investigations', { diseaseCode: 'measles' }, 400, /patientId/);
+    await problem('POST', '/api/investigations', { reportCardId: 'no-such-card' }, 404, /report card/);
+  });
+
+  it('gives class A and alerts 2 hours and lists overdue investigations first', async () => {
+    const cholera = await call<Investigation>('POST', '/api/investigations', { patientId: 'ic-other', diseaseCode: 'cholera' }, 201);
+    expect((Date.parse(cholera.deadlineAt) - Date.parse(cholera.openedAt)) / 3_600_000).toBeCloseTo(2, 1);
+    const outbreak = await call<Investigation>(
+      'POST',
+      '/api/investigations',
+      { patientId: 'ic-other', diseaseCode: 'hfmd', alertId: 42 },
+      201,
+    );
+    expect(outbreak).toMatchObject({ source: 'alert', sourceRef: 'alert 42' });
+    expect((Date.parse(outbreak.deadlineAt) - Date.parse(outbreak.openedAt)) / 3_600_000).toBeCloseTo(2, 1);
+    await server().db.query(`UPDATE inv_investigation SET deadline_at = now() - interval '1 hour' WHERE id = $1`, [cholera.id]);
+    const list = await call<InvestigationList>('GET', '/api/investigations');
+    expect(list.items[0]).toMatchObject({ id: cholera.id, overdue: true });
+    expect(list.items.slice(1).every((i) => !i.overdue)).toBe(true);
+    expect(list.items.map((i) => i.id)).toEqual(expect.arrayContaining([inv.id, outbreak.id]));
+  });
+
+  it('pre-fills the form from the record and saves it as a QuestionnaireResponse', async () => {
+    const form = await call<Form>('GET', `/api/investigations/${inv.id}/form`);
+    expect(form.answers).toMatchObject({ name: '王小明', sex: 'male', birthDate: '2019-03-04', phone: '13800001111', 'onset-date': ONSET });
+    expect(form.answers['address']).toContain('荷花路8号');
+    expect(typeof form.answers['age']).toBe('number');
+    expect(form.prefilled).toContain('onset-date');
+    expect((form.questionnaire as { id: string }).id).toBe('inv-measles');
+    expect(form.response).toBeNull();
+    await problem(
+      'PUT',
+      `/api/investigations/${inv.id}/form`,
+      { version: inv.version, answers: { ...form.answers, age: 'six', 'symptom-rash': 'yes', colour: 'red' } },
+      400,
+      /age .*whole number.*symptom-rash .*true or false.*colour: not an item/,
+    );
+    const saved = await call<Form>('PUT', `/api/investigations/${inv.id}/form`, {
+      version: inv.version,
+      answers: { ...form.answers, 'symptom-rash': true, 'max-temperature': 39.2, vaccinated: 'no' },
+    });
+    expect(saved.version).toBe(inv.version + 1);
+    expect(saved.prefilled).toEqual([]);
+    expect(saved.answers).toMatchObject({ 'symptom-rash': true, 'max-temperature': 39.2, vaccinated: 'no', name: '王小明' });
+    const qr = (await (await server().api(`/fhir/QuestionnaireResponse/${(saved.response as { id: string }).id}`)).json()) as {
+      subject: { reference: string };
+      identifier: { value: string };
+    };
+    expect(qr.subject.reference).toBe('Patient/ic-case');
+    expect(qr.identifier.value).toBe(String(inv.id));
+    inv = await call<Investigation>('GET', `/api/investigations/${inv.id}`);
+    expect(inv.status).toBe('in-progress');
+  });
+
+  it('lets one of two investigators saving the form at once win and tells the other (409), losing nothing', async () => {
+    const save = (note: string) =>
+      server().api(`/api/investigations/${inv.id}/form`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ version: inv.version, answers: { name: '王小明', 'investigator-notes': note } }),
+      });
+    const [a, b] = await Promise.all([save('first investigator'), save('second investigator')]);
+    expect([a.status, b.status].sort()).toEqual([200, 409]);
+    const loser = a.status === 409 ? a : b;
+    const winner = a.status === 200 ? 'first investigator' : 'second investigator';
+    expect(((await loser.json()) as { issue: { diagnostics: string }[] }).issue[0]!.diagnostics).toMatch(
+      /changed by someone else.*you sent version/,
+    );
+    const form = await call<Form>('GET', `/api/investigations/${inv.id}/form`);
+    expect(form.answers['investigator-notes']).toBe(winner);
+    expect(form.version).toBe(inv.version + 1);
+    // The stale version is refused on the investigation itself too.
+    await problem('PATCH', `/api/investigations/${inv.id}`, { version: inv.version, note: 'late' }, 409, /you sent version/);
+    inv = await call<Investigation>('GET', `/api/investigations/${inv.id}`);
+  });
+
+  it('proposes the household and the ward co-stay with their windows, and not a stay long before', async () => {
+    const list = await call<CandidateList>('GET', `/api/investigations/${inv.id}/candidates`);
+    candidates = list.items;
+    const by = (pid: string) => candidates.filter((c) => c.patientId === pid);
+    expect(by('ic-case')).toEqual([]);
+    expect(by('ic-ward2')).toEqual([]);
+    const hh = by('ic-hh1');
+    expect(hh).toHaveLength(1);
+    // Household: the case's infectious period, 4 days before onset to now (measles).
+    expect(hh[0]).toMatchObject({
+      kind: 'household',
+      status: 'proposed',
+      windowStart: new Date(at(addDays(ONSET, -4), '00:00:00')).toISOString(),
+    });
+    expect(hh[0]!.place).toContain('荷花路8号');
+    expect(by('ic-hh2')).toHaveLength(1);
+    // Ward: from the case's admission to the other child's discharge.
+    expect(by('ic-ward1')).toEqual([
+      expect.objectContaining({
+        kind: 'ward',
+        place: '儿科三病区',
+        windowStart: new Date(at(addDays(ONSET, -1), '10:00:00')).toISOString(),
+        windowEnd: new Date(at(addDays(ONSET, 1), '12:00:00')).toISOString(),
+      }),
+    ]);
+    // Recomputing keeps the same candidates.
+    const again = await call<CandidateList>('POST', `/api/investigations/${inv.id}/candidates/compute`, {});
+    expect(again.items.map((c) => c.id).sort()).toEqual(candidates.map((c) => c.id).sort());
+  });
+
+  let hh1: Contact;
+  it('confirms a candidate as a contact with its exposure and follow-up window, rejects another, refuses a second confirmation', async () => {
+    const cand = candidates.find((c) => c.patientId === 'ic-hh1')!;
+    hh1 = await call<Contact>('POST', `/api/investigations/${inv.id}/candidates/${cand.id}/confirm`, {}, 201);
+    expect(hh1).toMatchObject({
+      patientId: 'ic-hh1',
+      organization: 'ic-chc',
+      status: 'monitoring',
+      followUpStart: TODAY,
+      followUpEnd: addDays(TODAY, 21),
+    });
+    expect(hh1.exposures).toEqual([
+      expect.objectContaining({ type: '共同居住 household', firstDate: addDays(ONSET, -4), lastDate: TODAY, candidateId: cand.id }),
+    ]);
+    await problem('POST', `/api/investigations/${inv.id}/candidates/${cand.id}/confirm`, {}, 409, /already confirmed/);
+    // The same person again by hand: the same contact confirmed twice.
+    await problem(
+      'POST',
+      `/api/investigations/${inv.id}/contacts`,
+      { patientId: 'ic-hh1', type: '共同进餐', firstDate: ONSET, lastDate: ONSET },
+      409,
+      /already a confirmed contact/,
+    );
+    const other = candidates.find((c) => c.patientId === 'ic-hh2')!;
+    const rejected = await call<Candidate>('POST', `/api/investigations/${inv.id}/candidates/${other.id}/reject`, {
+      reason: '长期外地务工',
+    });
+    expect(rejected).toMatchObject({ status: 'rejected', decidedBy: 'admin', reason: '长期外地务工' });
+    const ward = candidates.find((c) => c.patientId === 'ic-ward1')!;
+    const w1 = await call<Contact>('POST', `/api/investigations/${inv.id}/candidates/${ward.id}/confirm`, {}, 201);
+    expect(w1).toMatchObject({ followUpStart: addDays(ONSET, 1), followUpEnd: addDays(ONSET, 22) });
+    const list = await call<CandidateList>('GET', `/api/investigations/${inv.id}/candidates`);
+    expect(list.items.find((c) => c.id === ward.id)).toMatchObject({ status: 'confirmed', contactId: w1.id });
+  });
+
+  it('refuses the case as its own contact, an exposure that ends before it starts, and an outside contact without a hand-over note', async () => {
+    await problem(
+      'POST',
+      `/api/investigations/${inv.id}/contacts`,
+      { patientId: 'ic-case', type: '共同居住', firstDate: ONSET, lastDate: ONSET },
+      409,
+      /is the case of investigation/,
+    );
+    await problem(
+      'POST',
+      `/api/investigations/${inv.id}/contacts`,
+      { patientId: 'ic-ward2', type: '同病房', firstDate: ONSET, lastDate: addDays(ONSET, -2) },
+      400,
+      /cannot end before it starts/,
+    );
+    await problem(
+      'POST',
+      `/api/investigations/contacts/${hh1.id}/exposures`,
+      { type: '共同进餐', firstDate: TODAY, lastDate: addDays(TODAY, -1) },
+      400,
+      /cannot end before it starts/,
+    );
+    await problem(
+      'POST',
+      `/api/investigations/${inv.id}/contacts`,
+      { name: '周外地', phone: '13700000000', type: '同车', firstDate: ONSET, lastDate: ONSET },
+      400,
+      /handoverNote/,
+    );
+    const outside = await call<{ name: string; followUpEnd: string }>(
+      'POST',
+      `/api/investigations/${inv.id}/contacts`,
+      {
+        name: '周外地',
+        phone: '13700000000',
+        handoverNote: '请浙江省某县协查并落实医学观察',
+        type: '同车',
+        firstDate: ONSET,
+        lastDate: ONSET,
+      },
+      201,
+    );
+    expect(outside).toMatchObject({ name: '周外地', followUpEnd: addDays(ONSET, 21) });
+    const contacts = await call<ContactList>('GET', `/api/investigations/${inv.id}/contacts`);
+    expect(contacts.items.map((c) => c.patientId).sort()).toEqual(['ic-hh1', 'ic-ward1']);
+    expect(contacts.outOfDistrict.map((c) => c.name)).toEqual(['周外地']);
+  });
+
+  it('recomputes the follow-up window from a later exposure', async () => {
+    // An earlier exposure leaves the window where it is; the window follows the latest one.
+    const w1 = (await call<ContactList>('GET', `/api/investigations/${inv.id}/contacts`)).items.find((c) => c.patientId === 'ic-ward1')!;
+    const same = await call<Contact>(
+      'POST',
+      `/api/investigations/contacts/${w1.id}/exposures`,
+      { type: '同病房', firstDate: addDays(ONSET, -2), lastDate: addDays(ONSET, -2) },
+      201,
+    );
+    expect(same.followUpEnd).toBe(addDays(ONSET, 22));
+    const later = await call<Contact>(
+      'POST',
+      `/api/investigations/contacts/${w1.id}/exposures`,
+      { type: '探视', place: '儿科三病区', firstDate: TODAY, lastDate: TODAY },
+      201,
+    );
+    expect(later).toMatchObject({ followUpStart: TODAY, followUpEnd: addDays(TODAY, 21) });
+    expect(later.exposures).toHaveLength(3);
+  });
+
+  it('records daily checks inside the window, lists the worklist with overdue days, and refuses days outside or a closed window', async () => {
+    const check = await call<Check>(
+      'POST',
+      `/api/investigations/contacts/${hh1.id}/checks`,
+      { day: TODAY, symptoms: false, temperature: 36.6 },
+      201,
+    );
+    expect(check).toMatchObject({ day: TODAY, symptoms: false, temperature: 36.6, recordedBy: 'admin' });
+    await problem(
+      'POST',
+      `/api/investigations/contacts/${hh1.id}/checks`,
+      { day: addDays(TODAY, -1), symptoms: false },
+      400,
+      /outside the follow-up window/,
+    );
+    await problem('POST', `/api/investigations/contacts/${hh1.id}/checks`, { day: addDays(TODAY, 1), symptoms: false }, 400, /future/);
+    // A contact exposed long ago: the window has closed.
+    const old = await call<Contact>(
+      'POST',
+      `/api/investigations/${inv.id}/contacts`,
+      { patientId: 'ic-ward2', type: '同病房', firstDate: addDays(TODAY, -40), lastDate: addDays(TODAY, -30) },
+      201,
+    );
+    expect(old.followUpEnd).toBe(addDays(TODAY, -9));
+    await problem(
+      'POST',
+      `/api/investigations/contacts/${old.id}/checks`,
+      { day: addDays(TODAY, -10), symptoms: false },
+      409,
+      /window ended/,
+    );
+    // Confirmed three days ago (moved back here): the days without a check are overdue.
+    await server().db.query(`UPDATE inv_contact SET confirmed_at = now() - interval '3 days', follow_up_start = $2 WHERE id = $1`, [
+      hh1.id,
+      addDays(TODAY, -3),
+    ]);
+    const list = await call<Worklist>('GET', '/api/investigations/follow-ups?organization=ic-chc');
+    const mine = list.items.filter((r) => r.contactId === hh1.id);
+    expect(mine.map((r) => [r.day, r.status])).toEqual([
+      [addDays(TODAY, -3), 'overdue'],
+      [addDays(TODAY, -2), 'overdue'],
+      [addDays(TODAY, -1), 'overdue'],
+      [TODAY, 'done'],
+    ]);
+    expect(list.items[0]!.status).toBe('overdue');
+    const open = await call<Worklist>('GET', '/api/investigations/follow-ups?organization=ic-chc&status=open');
+    expect(open.items.filter((r) => r.contactId === hh1.id)).toHaveLength(3);
+  });
+
+  it('turns a contact with symptoms into a suspected case in one step', async () => {
+    const created = await call<Investigation>('POST', `/api/investigations/contacts/${hh1.id}/suspect`, { note: '发热、皮疹' }, 201);
+    expect(created).toMatchObject({
+      patientId: 'ic-hh1',
+      diseaseKey: 'measles',
+      source: 'contact',
+      fromContactId: hh1.id,
+      status: 'open',
+      onsetDate: TODAY,
+    });
+    const contacts = await call<ContactList>('GET', `/api/investigations/${inv.id}/contacts`);
+    expect(contacts.items.find((c) => c.id === hh1.id)).toMatchObject({ status: 'became-case', caseInvestigationId: created.id });
+    await problem('POST', `/api/investigations/contacts/${hh1.id}/suspect`, {}, 409, /no longer followed up/);
+    await problem('POST', `/api/investigations/contacts/${hh1.id}/checks`, { day: TODAY, symptoms: true }, 409, /closed/);
+    // The new case's own household is proposed, the original case included.
+    const cands = await call<CandidateList>('GET', `/api/investigations/${created.id}/candidates`);
+    expect(cands.items.map((c) => c.patientId)).toContain('ic-case');
+    // Already a case: not confirmed as a contact elsewhere.
+    const other = await call<Investigation>('POST', '/api/investigations', { patientId: 'ic-ward1', diseaseCode: 'measles' }, 201);
+    await problem(
+      'POST',
+      `/api/investigations/${other.id}/contacts`,
+      { patientId: 'ic-hh1', type: '共同居住', firstDate: ONSET, lastDate: ONSET },
+      409,
+      /already a 麻疹 case/,
+    );
+  });
+
+  it('moves open → in-progress → closed with who and when, and refuses changes after closing', async () => {
+    const other = await call<Investigation>('POST', '/api/investigations', { patientId: 'ic-hh2', diseaseCode: 'measles' }, 201);
+    await problem('PATCH', `/api/investigations/${other.id}`, { version: other.version, status: 'closed' }, 409, /cannot move to 'closed'/);
+    const started = await call<Investigation>('PATCH', `/api/investigations/${other.id}`, {
+      version: other.version,
+      status: 'in-progress',
+    });
+    const closed = await call<Investigation>('PATCH', `/api/investigations/${other.id}`, {
+      version: started.version,
+      status: 'closed',
+      closeNote: '排除',
+    });
+    expect(closed).toMatchObject({ status: 'closed', closedBy: 'admin', closeNote: '排除', overdue: false });
+    expect(closed.closedAt).not.toBeNull();
+    await problem('PATCH', `/api/investigations/${other.id}`, { version: closed.version, note: 'x' }, 409, /closed/);
+    await problem('PUT', `/api/investigations/${other.id}/form`, { version: closed.version, answers: {} }, 409, /closed/);
+    const list = await call<InvestigationList>('GET', '/api/investigations?status=closed');
+    expect(list.items.map((i) => i.id)).toContain(other.id);
+    await problem('GET', '/api/investigations?status=done', undefined, 400, /status/);
+    await problem('GET', '/api/investigations/999999', undefined, 404, /not found/);
+  });
+});

@@ -1,0 +1,336 @@
+/**
+ * /api/investigations/*: case investigations (流调) — open, list (overdue first), read, update
+ * with the version read (409 when stale), the disease's form (pre-filled, saved as a
+ * QuestionnaireResponse), contact candidates (computed on opening and on demand; confirm or
+ * reject), contacts with their exposures, daily follow-up checks, the follow-up worklist of an
+ * organisation, and a symptomatic contact turned into a suspected case. Reads need
+ * surveillance:read; changes surveillance:read too, and then either surveillance:write or being
+ * the assigned investigator. Every route is in the access policy's routes table (personal data,
+ * audited with its purpose of use); writes record their AuditEvent in their own transaction.
+ */
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { AuthUser } from '../platform/auth.js';
+import type { ModuleContext } from '../platform/module.js';
+import { typed } from '../platform/openapi.js';
+import {
+  CandidateList,
+  CandidateParams,
+  Candidate,
+  Check,
+  CheckBody,
+  ConfirmBody,
+  ContactAnswer,
+  ContactBody,
+  ContactList,
+  ContactParam,
+  ExposureBody,
+  Form,
+  FormBody,
+  IdParam,
+  Investigation,
+  InvestigationList,
+  ListQuery,
+  OpenBody,
+  RejectBody,
+  SuspectBody,
+  UpdateBody,
+  Worklist,
+  WorklistQuery,
+} from './schemas.js';
+import * as service from './service.js';
+import type { AuditWrite, InvestigationDeps } from './service.js';
+
+const tags = ['investigations'];
+const Problem = z.record(z.unknown()).describe('OperationOutcome naming the problem');
+const problems = { 400: Problem, 403: Problem, 404: Problem, 409: Problem };
+
+export function registerInvestigationRoutes(ctx: ModuleContext, deps: InvestigationDeps): void {
+  const app = typed(ctx.app);
+  /** The AuditEvent writer of one request: who, from where, for what purpose. */
+  const auditOf =
+    (req: FastifyRequest, user: AuthUser): AuditWrite =>
+    (client, e) =>
+      ctx.audit.recordNow(client, {
+        user,
+        action: e.action ?? 'U',
+        subtype: e.subtype,
+        entities: e.entities,
+        outcome: 'success',
+        outcomeText: e.text.slice(0, 1000),
+        sourceAddress: req.ip,
+        purpose: ctx.access?.purposeOf(req) ?? 'EPIINV',
+        patients: [...new Set(e.patients)].map((p) => `Patient/${p}`),
+      });
+  const write = async (req: FastifyRequest) => {
+    const user = await ctx.guard(req, 'surveillance:read');
+    return { user, audit: auditOf(req, user) };
+  };
+
+  app.post(
+    '/api/investigations',
+    {
+      schema: {
+        summary:
+          'Opens an investigation from an alert, a report card or by hand (resident and disease), assigned with a deadline from config/investigation/rules.json (2 h for class A and outbreaks, 24 h for class B); contact candidates are computed at once. 409 when the resident already has an open investigation of the disease',
+        tags,
+        body: OpenBody,
+        response: { 201: Investigation, ...problems },
+      },
+    },
+    async (req, reply) => {
+      const { user, audit } = await write(req);
+      return reply.code(201).send(await service.openInvestigation(deps, req.body, user, audit));
+    },
+  );
+
+  app.get(
+    '/api/investigations',
+    {
+      schema: {
+        summary: 'Investigations, overdue first, then by deadline; open and in-progress unless status says otherwise',
+        tags,
+        querystring: ListQuery,
+        response: { 200: InvestigationList, 400: Problem },
+      },
+    },
+    async (req) => {
+      await ctx.guard(req, 'surveillance:read');
+      return service.listInvestigations(deps, req.query);
+    },
+  );
+
+  app.get(
+    '/api/investigations/follow-ups',
+    {
+      schema: {
+        summary:
+          "Daily follow-up checks of close contacts managed by an organisation (the contact's Patient.managingOrganization): one row per contact and day, overdue (missed for 24 h) first",
+        tags,
+        querystring: WorklistQuery,
+        response: { 200: Worklist, 400: Problem },
+      },
+    },
+    async (req) => {
+      await ctx.guard(req, 'surveillance:read');
+      return service.followUpWorklist(deps, req.query);
+    },
+  );
+
+  app.get(
+    '/api/investigations/:id',
+    { schema: { summary: 'One investigation', tags, params: IdParam, response: { 200: Investigation, 404: Problem } } },
+    async (req) => {
+      await ctx.guard(req, 'surveillance:read');
+      return service.getInvestigation(deps, req.params.id);
+    },
+  );
+
+  app.patch(
+    '/api/investigations/:id',
+    {
+      schema: {
+        summary:
+          'Changes status (open → in-progress → closed, closing records who and when), assignee or notes. Carries the version read: 409 when someone saved in between (nothing is overwritten)',
+        tags,
+        params: IdParam,
+        body: UpdateBody,
+        response: { 200: Investigation, ...problems },
+      },
+    },
+    async (req) => {
+      const { user, audit } = await write(req);
+      return service.updateInvestigation(deps, req.params.id, req.body, user, audit);
+    },
+  );
+
+  app.get(
+    '/api/investigations/:id/form',
+    {
+      schema: {
+        summary:
+          "The disease's form (FHIR Questionnaire) with its saved answers, or before the first save the answers pre-filled from the record (name, sex, age, address, phone, onset)",
+        tags,
+        params: IdParam,
+        response: { 200: Form, 404: Problem, 409: Problem },
+      },
+    },
+    async (req) => {
+      await ctx.guard(req, 'surveillance:read');
+      return service.getForm(deps, req.params.id);
+    },
+  );
+
+  app.put(
+    '/api/investigations/:id/form',
+    {
+      schema: {
+        summary:
+          'Saves the form as a QuestionnaireResponse linked to the investigation (400 naming each bad answer). Carries the version read: of two investigators saving at once, one wins and the other gets 409',
+        tags,
+        params: IdParam,
+        body: FormBody,
+        response: { 200: Form, ...problems },
+      },
+    },
+    async (req) => {
+      const { user, audit } = await write(req);
+      return service.saveForm(deps, req.params.id, req.body, user, audit);
+    },
+  );
+
+  app.get(
+    '/api/investigations/:id/candidates',
+    {
+      schema: {
+        summary:
+          'Contact candidates: household, same room, ward or department at once, same school class or care home, each with its place and exposure window',
+        tags,
+        params: IdParam,
+        response: { 200: CandidateList, 404: Problem },
+      },
+    },
+    async (req) => {
+      await ctx.guard(req, 'surveillance:read');
+      return service.listCandidates(deps, req.params.id);
+    },
+  );
+
+  app.post(
+    '/api/investigations/:id/candidates/compute',
+    {
+      schema: {
+        summary: 'Recomputes the contact candidates now (decisions already taken are kept)',
+        tags,
+        params: IdParam,
+        response: { 200: CandidateList, 404: Problem, 409: Problem },
+      },
+    },
+    async (req) => {
+      await write(req);
+      return service.computeCandidates(deps, req.params.id);
+    },
+  );
+
+  app.post(
+    '/api/investigations/:id/candidates/:candidateId/confirm',
+    {
+      schema: {
+        summary:
+          'Confirms a candidate as a close contact: an exposure (type, place, first and last date; the candidate window unless given) and a follow-up window from the last exposure. 409 when already confirmed or already a case',
+        tags,
+        params: CandidateParams,
+        body: ConfirmBody,
+        response: { 201: ContactAnswer, ...problems },
+      },
+    },
+    async (req, reply) => {
+      const { user, audit } = await write(req);
+      return reply.code(201).send(await service.confirmCandidate(deps, req.params.id, req.params.candidateId, req.body, user, audit));
+    },
+  );
+
+  app.post(
+    '/api/investigations/:id/candidates/:candidateId/reject',
+    {
+      schema: {
+        summary: 'Rejects a candidate (with a reason)',
+        tags,
+        params: CandidateParams,
+        body: RejectBody,
+        response: { 200: Candidate, ...problems },
+      },
+    },
+    async (req) => {
+      const { user, audit } = await write(req);
+      return service.rejectCandidate(deps, req.params.id, req.params.candidateId, req.body, user, audit);
+    },
+  );
+
+  app.get(
+    '/api/investigations/:id/contacts',
+    {
+      schema: {
+        summary: 'Confirmed contacts with their exposures and follow-up windows; contacts outside the district apart (协查)',
+        tags,
+        params: IdParam,
+        response: { 200: ContactList, 404: Problem },
+      },
+    },
+    async (req) => {
+      await ctx.guard(req, 'surveillance:read');
+      return service.listContacts(deps, req.params.id);
+    },
+  );
+
+  app.post(
+    '/api/investigations/:id/contacts',
+    {
+      schema: {
+        summary:
+          'Adds a contact by hand: a resident (patientId) or someone outside the district (name, phone and a hand-over note, 协查), with the exposure',
+        tags,
+        params: IdParam,
+        body: ContactBody,
+        response: { 201: ContactAnswer, ...problems },
+      },
+    },
+    async (req, reply) => {
+      const { user, audit } = await write(req);
+      return reply.code(201).send(await service.addContact(deps, req.params.id, req.body, user, audit));
+    },
+  );
+
+  app.post(
+    '/api/investigations/contacts/:contactId/exposures',
+    {
+      schema: {
+        summary: 'Adds a further exposure to a contact; the follow-up window is recomputed from the latest exposure',
+        tags,
+        params: ContactParam,
+        body: ExposureBody,
+        response: { 201: ContactAnswer, ...problems },
+      },
+    },
+    async (req, reply) => {
+      const { user, audit } = await write(req);
+      return reply.code(201).send(await service.addExposure(deps, req.params.contactId, req.body, user, audit));
+    },
+  );
+
+  app.post(
+    '/api/investigations/contacts/:contactId/checks',
+    {
+      schema: {
+        summary:
+          "Records a contact's daily check (symptoms yes/no, temperature); a day outside the window is 400, a check after the window closed is 409",
+        tags,
+        params: ContactParam,
+        body: CheckBody,
+        response: { 201: Check, ...problems },
+      },
+    },
+    async (req, reply) => {
+      const { user, audit } = await write(req);
+      return reply.code(201).send(await service.recordCheck(deps, req.params.contactId, req.body, user, audit));
+    },
+  );
+
+  app.post(
+    '/api/investigations/contacts/:contactId/suspect',
+    {
+      schema: {
+        summary:
+          'A contact with symptoms becomes a suspected case in one step: their follow-up ends and a new investigation opens for them (same disease, onset today)',
+        tags,
+        params: ContactParam,
+        body: SuspectBody,
+        response: { 201: Investigation, ...problems },
+      },
+    },
+    async (req, reply) => {
+      const { user, audit } = await write(req);
+      return reply.code(201).send(await service.contactToSuspect(deps, req.params.contactId, req.body, user, audit));
+    },
+  );
+}

@@ -1,0 +1,225 @@
+/** zod schemas of /api/investigations/* (requests and answers); the inferred types are what the web imports. */
+import { z } from 'zod';
+import { isIsoDate } from '../shared/dates.js';
+import { CONTACT_KINDS } from './rules.js';
+
+const Day = z.string().refine(isIsoDate, 'a date YYYY-MM-DD');
+const PatientId = z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/, 'a Patient id');
+const Username = z.string().regex(/^[A-Za-z0-9_.@-]{2,64}$/, 'a username');
+
+export const INVESTIGATION_STATUSES = ['open', 'in-progress', 'closed'] as const;
+export const InvestigationStatus = z.enum(INVESTIGATION_STATUSES);
+export type InvestigationStatus = z.infer<typeof InvestigationStatus>;
+
+export const IdParam = z.object({ id: z.coerce.number().int().min(1) });
+export const CandidateParams = z.object({ id: z.coerce.number().int().min(1), candidateId: z.coerce.number().int().min(1) });
+export const ContactParam = z.object({ contactId: z.coerce.number().int().min(1) });
+
+export const Investigation = z.object({
+  id: z.number().int(),
+  patientId: z.string(),
+  diseaseKey: z.string(),
+  diseaseName: z.string(),
+  diseaseClass: z.string(),
+  source: z.enum(['alert', 'report-card', 'manual', 'contact']),
+  sourceRef: z.string().nullable(),
+  status: InvestigationStatus,
+  assignee: z.string().nullable(),
+  organization: z.string().nullable(),
+  onsetDate: z.string().nullable(),
+  openedBy: z.string(),
+  openedAt: z.string(),
+  deadlineAt: z.string(),
+  overdue: z.boolean().describe('not closed and past its deadline'),
+  closedBy: z.string().nullable(),
+  closedAt: z.string().nullable(),
+  closeNote: z.string().nullable(),
+  note: z.string().nullable(),
+  responseId: z.string().nullable().describe('QuestionnaireResponse holding the form'),
+  questionnaireId: z.string(),
+  fromContactId: z.number().int().nullable().describe('the contact this case was found as'),
+  candidatesAt: z.string().nullable().describe('when contact candidates were last computed'),
+  version: z.number().int().describe('send it back with every change (optimistic concurrency)'),
+  updatedAt: z.string(),
+});
+export type Investigation = z.infer<typeof Investigation>;
+
+export const OpenBody = z
+  .object({
+    patientId: PatientId.optional().describe('the resident (Patient id); taken from the report card when opened from one'),
+    diseaseCode: z.string().min(1).max(40).optional().describe('disease key of the rules (measles, covid19, …) or an ICD-10 code'),
+    alertId: z.number().int().min(1).optional().describe('the alert the investigation answers (counts as an outbreak: 2 h)'),
+    reportCardId: z.string().min(1).max(100).optional().describe('the report card (传染病报告卡) it starts from'),
+    assignee: Username.optional().describe('the investigator (username); the opener when absent'),
+    onsetDate: Day.optional().describe("onset; else the Condition's or the card's"),
+    note: z.string().max(2000).optional(),
+  })
+  .strict()
+  .refine((b) => !(b.alertId && b.reportCardId), { message: 'give alertId or reportCardId, not both' });
+
+export const ListQuery = z.object({
+  status: z.string().max(40).optional().describe('open, in-progress, closed (comma list); open and in-progress when absent'),
+  assignee: z.string().max(64).optional(),
+  patientId: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).max(100_000).default(0),
+});
+export const InvestigationList = z.object({
+  items: z.array(Investigation).describe('overdue first, then by deadline'),
+  total: z.number().int(),
+  limit: z.number().int(),
+  offset: z.number().int(),
+});
+export type InvestigationList = z.infer<typeof InvestigationList>;
+
+export const UpdateBody = z
+  .object({
+    version: z.number().int().min(1).describe('the version you read'),
+    status: InvestigationStatus.optional(),
+    assignee: Username.optional(),
+    note: z.string().max(2000).optional(),
+    closeNote: z.string().max(2000).optional(),
+  })
+  .strict();
+
+const AnswerValue = z.union([z.string().max(4000), z.number(), z.boolean()]);
+export const FormBody = z
+  .object({
+    version: z.number().int().min(1).describe('the version of the investigation you read'),
+    answers: z
+      .record(AnswerValue)
+      .refine((r) => Object.keys(r).length <= 500, 'at most 500 answers')
+      .describe('linkId → value (text, number, true/false, date YYYY-MM-DD, or the code of a choice)'),
+    complete: z.boolean().default(false).describe('true: the form is finished (QuestionnaireResponse completed)'),
+  })
+  .strict();
+export const Form = z.object({
+  investigationId: z.number().int(),
+  patientId: z.string(),
+  version: z.number().int(),
+  questionnaire: z.record(z.unknown()).describe('the FHIR Questionnaire'),
+  response: z.record(z.unknown()).nullable().describe('the stored QuestionnaireResponse'),
+  answers: z.record(AnswerValue).describe('saved answers, else what the record pre-fills'),
+  prefilled: z.array(z.string()).describe('linkIds filled from the record (not yet saved by an investigator)'),
+});
+export type Form = z.infer<typeof Form>;
+
+export const ContactKind = z.enum(CONTACT_KINDS);
+export const Candidate = z.object({
+  id: z.number().int(),
+  investigationId: z.number().int(),
+  patientId: z.string(),
+  kind: ContactKind.describe('why: household, same room, ward or department at once, same school class, same care home'),
+  placeKey: z.string(),
+  place: z.string(),
+  windowStart: z.string().describe('exposure window: when the case and the candidate were together (first)'),
+  windowEnd: z.string(),
+  status: z.enum(['proposed', 'confirmed', 'rejected']),
+  decidedBy: z.string().nullable(),
+  decidedAt: z.string().nullable(),
+  reason: z.string().nullable(),
+  contactId: z.number().int().nullable(),
+});
+export type Candidate = z.infer<typeof Candidate>;
+export const CandidateList = z.object({
+  investigationId: z.number().int(),
+  computedAt: z.string().nullable(),
+  items: z.array(Candidate),
+});
+export type CandidateList = z.infer<typeof CandidateList>;
+
+export const ConfirmBody = z
+  .object({
+    type: z.string().min(1).max(60).optional().describe('exposure type (共同居住, 同病房, …); the candidate kind when absent'),
+    firstDate: Day.optional().describe("first exposure; the candidate window's start when absent"),
+    lastDate: Day.optional(),
+  })
+  .strict();
+export const RejectBody = z.object({ reason: z.string().max(1000).optional() }).strict();
+
+export const ExposureBody = z
+  .object({
+    type: z.string().min(1).max(60).describe('共同居住, 同病房, 同班级, 共同进餐, …'),
+    place: z.string().max(200).optional(),
+    firstDate: Day,
+    lastDate: Day,
+  })
+  .strict();
+export const ContactBody = ExposureBody.extend({
+  patientId: PatientId.optional().describe('a resident of the district'),
+  name: z.string().min(1).max(100).optional().describe('a contact outside the district (with phone and hand-over note)'),
+  phone: z.string().max(40).optional(),
+  handoverNote: z.string().max(2000).optional().describe('协查: what the other district is asked to do'),
+}).strict();
+
+export const Exposure = z.object({
+  id: z.number().int(),
+  type: z.string(),
+  place: z.string().nullable(),
+  firstDate: z.string(),
+  lastDate: z.string(),
+  candidateId: z.number().int().nullable(),
+  recordedBy: z.string(),
+  recordedAt: z.string(),
+});
+export const ContactStatus = z.enum(['monitoring', 'ended', 'became-case']);
+const ContactCore = z.object({
+  id: z.number().int(),
+  investigationId: z.number().int(),
+  followUpStart: z.string(),
+  followUpEnd: z.string().describe('last exposure + the follow-up days of the disease'),
+  status: ContactStatus,
+  caseInvestigationId: z.number().int().nullable(),
+  confirmedBy: z.string(),
+  confirmedAt: z.string(),
+  exposures: z.array(Exposure),
+});
+export const Contact = ContactCore.extend({ patientId: z.string(), organization: z.string().nullable() });
+export type Contact = z.infer<typeof Contact>;
+export const OutsideContact = ContactCore.extend({ name: z.string(), phone: z.string().nullable(), handoverNote: z.string().nullable() });
+export type OutsideContact = z.infer<typeof OutsideContact>;
+export const ContactAnswer = z.union([Contact, OutsideContact]);
+export const ContactList = z.object({
+  investigationId: z.number().int(),
+  items: z.array(Contact).describe('residents of the district'),
+  outOfDistrict: z.array(OutsideContact).describe('contacts handed over to another district (协查)'),
+});
+export type ContactList = z.infer<typeof ContactList>;
+
+export const CheckBody = z
+  .object({
+    day: Day,
+    symptoms: z.boolean(),
+    temperature: z.number().min(30).max(45).optional().describe('°C'),
+    note: z.string().max(1000).optional(),
+  })
+  .strict();
+export const Check = z.object({
+  contactId: z.number().int(),
+  day: z.string(),
+  symptoms: z.boolean(),
+  temperature: z.number().nullable(),
+  note: z.string().nullable(),
+  recordedBy: z.string(),
+  recordedAt: z.string(),
+});
+export type Check = z.infer<typeof Check>;
+
+export const WorklistQuery = z.object({
+  organization: z.string().min(1).max(100).describe("the contacts' managing organisation (community health centre)"),
+  date: Day.optional().describe('today (China) when absent'),
+  status: z.enum(['due', 'overdue', 'done', 'open']).optional().describe('open: due or overdue'),
+});
+export const WorklistRow = z.object({
+  contactId: z.number().int(),
+  patientId: z.string(),
+  investigationId: z.number().int(),
+  diseaseName: z.string(),
+  day: z.string(),
+  status: z.enum(['done', 'due', 'overdue']),
+  followUpEnd: z.string(),
+});
+export const Worklist = z.object({ organization: z.string(), date: z.string(), items: z.array(WorklistRow) });
+export type Worklist = z.infer<typeof Worklist>;
+
+export const SuspectBody = z.object({ note: z.string().max(2000).optional(), assignee: Username.optional() }).strict();

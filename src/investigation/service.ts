@@ -1,0 +1,750 @@
+/**
+ * What the routes ask of the investigation module, one function per route: each reads the FHIR
+ * store through its search and repository (Patient, Condition, Group, report-card Task), the
+ * module's tables through store.ts, and writes in one transaction with its AuditEvent.
+ */
+import type { Condition, Group, Patient, Questionnaire, Resource, Task } from '@medplum/fhirtypes';
+import type { AuditAction } from '../fhir/audit.js';
+import type { FhirRepository } from '../fhir/repository.js';
+import { search } from '../fhir/search.js';
+import { ROLE_PERMISSIONS, type AuthUser } from '../platform/auth.js';
+import type { Database, Queryable } from '../platform/db.js';
+import { badRequest, conflict, forbidden, notFound } from '../platform/errors.js';
+import { addDays, chinaDateOf, todayInChina } from '../shared/dates.js';
+import { caseStaysInWindow, fromGroups, fromStays } from './candidates.js';
+import { answersOf, answersProblems, prefill, toResponse, type Answers } from './forms.js';
+import { checkProblem, checkStatus, dayStart, dueDays, followUpWindow } from './follow-up.js';
+import { contactWindow, deadlineHours, diseaseFor, type DiseaseRule, type InvestigationRules } from './rules.js';
+import type {
+  Candidate,
+  CandidateList,
+  Check,
+  Contact,
+  ContactList,
+  Form,
+  Investigation,
+  InvestigationList,
+  OutsideContact,
+  Worklist,
+} from './schemas.js';
+import * as store from './store.js';
+
+export interface AuditEntry {
+  action?: AuditAction;
+  subtype: string;
+  entities: string[];
+  patients: string[];
+  text: string;
+}
+/** Records a write's AuditEvent inside its transaction (the route adds who, from where and why). */
+export type AuditWrite = (client: Queryable, entry: AuditEntry) => Promise<void>;
+
+export interface InvestigationDeps {
+  db: Database;
+  repo: FhirRepository;
+  rules: InvestigationRules;
+  forms: ReadonlyMap<string, Questionnaire>;
+  /** Every Patient id of the resident's Person (the id itself when unlinked). */
+  personPatients(patientId: string): Promise<string[]>;
+  log(message: string): void;
+}
+
+/** Identifier systems of the surveillance module's FHIR Tasks (report cards, alert responses). */
+const REPORT_CARD_ID_SYSTEM = 'https://yifang.health/fhir/sid/report-card';
+const ALERT_ID_SYSTEM = 'https://yifang.health/fhir/sid/alert';
+
+const TRANSITIONS: Record<Investigation['status'], Investigation['status'][]> = {
+  open: ['in-progress'],
+  'in-progress': ['closed'],
+  closed: [],
+};
+
+async function fhirSearch<T extends Resource>(db: Queryable, type: string, params: [string, string][]): Promise<T[]> {
+  const r = await search(db, type, { params }, '');
+  return (r.bundle.entry ?? []).filter((e) => e.search?.mode === 'match').map((e) => e.resource as T);
+}
+
+/** Holders of surveillance:write act on any investigation; others (hospital public health) on those assigned to them. */
+function assertMayChange(user: AuthUser, inv: Investigation): void {
+  const broad = user.roles.some((r) => (ROLE_PERMISSIONS[r] as readonly string[]).includes('surveillance:write'));
+  if (!broad && inv.assignee !== user.username)
+    throw forbidden(
+      `investigation ${inv.id} is assigned to ${inv.assignee ?? 'nobody'}: only the investigator or an epidemiologist may change it / 仅调查人员可修改`,
+    );
+}
+
+function staleVersion(inv: Investigation, sent: number): never {
+  throw conflict(
+    `investigation ${inv.id} was changed by someone else (now version ${inv.version}, saved ${inv.updatedAt}; you sent version ${sent}): nothing of yours was saved and nothing of theirs was overwritten; reload, reapply your changes and save again / 该调查已被他人修改，请刷新后重新保存`,
+  );
+}
+
+async function mustFind(c: Queryable, id: number, forUpdate = false): Promise<Investigation> {
+  const inv = await store.findInvestigation(c, id, forUpdate);
+  if (!inv) throw notFound(`investigation ${id} not found`);
+  return inv;
+}
+
+function diseaseOf(deps: InvestigationDeps, inv: Investigation): DiseaseRule {
+  const d = deps.rules.diseases.get(inv.diseaseKey);
+  if (!d) throw conflict(`investigation ${inv.id}: disease '${inv.diseaseKey}' is no longer in config/investigation/rules.json`);
+  return d;
+}
+
+async function readPatient(deps: InvestigationDeps, id: string, c?: Queryable): Promise<Patient> {
+  return (await deps.repo.read('Patient', id, c ?? deps.db.pool)) as Patient;
+}
+
+/** The resident's Condition naming the disease (newest onset first). */
+async function conditionFor(deps: InvestigationDeps, patients: string[], disease: DiseaseRule): Promise<Condition | undefined> {
+  const list = await fhirSearch<Condition>(deps.db.pool, 'Condition', [
+    [
+      'subject',
+      patients
+        .slice(0, 100)
+        .map((p) => `Patient/${p}`)
+        .join(','),
+    ],
+    ['_count', '200'],
+  ]);
+  const matching = list.filter((c) => (c.code?.coding ?? []).some((x) => x.code && diseaseFor(deps.rules, x.code)?.key === disease.key));
+  const onset = (c: Condition) => c.onsetDateTime ?? c.onsetPeriod?.start ?? c.recordedDate ?? '';
+  return matching.sort((a, b) => onset(b).localeCompare(onset(a)))[0];
+}
+
+const dayOf = (v: string | undefined) => (!v ? undefined : v.length > 10 ? chinaDateOf(v) : v.slice(0, 10));
+
+// ---------------------------------------------------------------------------------------------
+// Investigations
+
+export interface OpenInput {
+  patientId?: string;
+  diseaseCode?: string;
+  alertId?: number;
+  reportCardId?: string;
+  assignee?: string;
+  onsetDate?: string;
+  note?: string;
+}
+
+async function openCase(
+  deps: InvestigationDeps,
+  input: OpenInput & { source?: Investigation['source']; sourceRef?: string; fromContactId?: number },
+  user: AuthUser,
+  audit: AuditWrite,
+  before?: (c: Queryable, inv: Investigation) => Promise<void>,
+): Promise<Investigation> {
+  let { patientId, diseaseCode: code, onsetDate: onset } = input;
+  let source: Investigation['source'] = input.source ?? 'manual';
+  let sourceRef: string | null = input.sourceRef ?? null;
+  if (input.reportCardId) {
+    const [task] = await fhirSearch<Task>(deps.db.pool, 'Task', [['identifier', `${REPORT_CARD_ID_SYSTEM}|${input.reportCardId}`]]);
+    if (!task) throw notFound(`report card ${input.reportCardId} not found / 未找到该报告卡`);
+    const field = (name: string) => task.input?.find((i) => i.type?.coding?.some((c) => c.code === name))?.valueString;
+    const fromCard = task.for?.reference?.startsWith('Patient/') ? task.for.reference.slice('Patient/'.length) : undefined;
+    if (patientId && fromCard && patientId !== fromCard)
+      throw badRequest(`patientId ${patientId} is not the resident of report card ${input.reportCardId} (${fromCard})`);
+    patientId ??= fromCard;
+    code ??= field('disease.icd10');
+    onset ??= dayOf(field('onsetDate'));
+    source = 'report-card';
+    sourceRef = input.reportCardId;
+  } else if (input.alertId) {
+    source = 'alert';
+    const [task] = await fhirSearch<Task>(deps.db.pool, 'Task', [['identifier', `${ALERT_ID_SYSTEM}|${input.alertId}`]]);
+    sourceRef = task ? `alert ${input.alertId} (Task/${task.id})` : `alert ${input.alertId}`;
+  }
+  if (!patientId) throw badRequest('patientId: the resident (Patient id) is required unless the report card names one');
+  if (!code) throw badRequest(`diseaseCode: required (one of ${[...deps.rules.diseases.keys()].join(', ')}, or an ICD-10 code)`);
+  const disease = diseaseFor(deps.rules, code);
+  if (!disease)
+    throw badRequest(
+      `diseaseCode '${code}' names no disease of config/investigation/rules.json (${[...deps.rules.diseases.keys()].join(', ')})`,
+    );
+  await readPatient(deps, patientId);
+  const patients = await deps.personPatients(patientId);
+  const existing = await store.openInvestigationOf(deps.db.pool, patients, disease.key);
+  if (existing)
+    throw conflict(
+      `resident ${patientId} already has an open ${disease.name} investigation (${existing.id}, ${existing.status}): continue that one / 该居民已有进行中的${disease.name}流调`,
+    );
+  if (!onset) {
+    const cond = await conditionFor(deps, patients, disease);
+    onset = dayOf(cond?.onsetDateTime ?? cond?.onsetPeriod?.start ?? cond?.recordedDate);
+  }
+  const hours = deadlineHours(deps.rules, disease, source === 'alert');
+  const inv = await deps.db.transaction(async (c) => {
+    const created = await store.insertInvestigation(c, {
+      patientId: patientId!,
+      diseaseKey: disease.key,
+      diseaseName: disease.name,
+      diseaseClass: disease.class,
+      source,
+      sourceRef,
+      assignee: input.assignee ?? user.username,
+      organization: user.organization ?? null,
+      onsetDate: onset ?? null,
+      openedBy: user.username,
+      deadlineAt: new Date(Date.now() + hours * 3_600_000).toISOString(),
+      note: input.note ?? null,
+      questionnaireId: disease.questionnaire,
+      fromContactId: input.fromContactId ?? null,
+    });
+    await before?.(c, created);
+    await audit(c, {
+      action: 'C',
+      subtype: 'investigation-open',
+      entities: [`investigation ${created.id}`],
+      patients: [patientId!],
+      text: `investigation ${created.id} opened (${disease.name}, ${source}${sourceRef ? ` ${sourceRef}` : ''}), due in ${hours} h, assigned to ${created.assignee}`,
+    });
+    return created;
+  });
+  try {
+    await computeCandidates(deps, inv.id);
+  } catch (e) {
+    deps.log(`investigation ${inv.id}: contact candidates not computed: ${(e as Error).message}`);
+  }
+  return mustFind(deps.db.pool, inv.id);
+}
+
+export function openInvestigation(deps: InvestigationDeps, input: OpenInput, user: AuthUser, audit: AuditWrite): Promise<Investigation> {
+  return openCase(deps, input, user, audit);
+}
+
+export async function listInvestigations(
+  deps: InvestigationDeps,
+  q: { status?: string; assignee?: string; patientId?: string; limit: number; offset: number },
+): Promise<InvestigationList> {
+  const statuses = q.status ? q.status.split(',').map((s) => s.trim()) : ['open', 'in-progress'];
+  const bad = statuses.filter((s) => !(s in TRANSITIONS));
+  if (bad.length) throw badRequest(`status: ${bad.join(', ')} is not one of open, in-progress, closed`);
+  const r = await store.listInvestigations(deps.db.pool, { ...q, statuses });
+  return { ...r, limit: q.limit, offset: q.offset };
+}
+
+export async function getInvestigation(deps: InvestigationDeps, id: number): Promise<Investigation> {
+  return mustFind(deps.db.pool, id);
+}
+
+export async function updateInvestigation(
+  deps: InvestigationDeps,
+  id: number,
+  body: { version: number; status?: Investigation['status']; assignee?: string; note?: string; closeNote?: string },
+  user: AuthUser,
+  audit: AuditWrite,
+): Promise<Investigation> {
+  return deps.db.transaction(async (c) => {
+    const inv = await mustFind(c, id, true);
+    assertMayChange(user, inv);
+    if (inv.version !== body.version) staleVersion(inv, body.version);
+    if (inv.status === 'closed')
+      throw conflict(`investigation ${id} was closed by ${inv.closedBy} at ${inv.closedAt}: it can no longer change / 调查已结案`);
+    const to = body.status && body.status !== inv.status ? body.status : undefined;
+    if (to && !TRANSITIONS[inv.status].includes(to))
+      throw conflict(`investigation ${id} is '${inv.status}': it cannot move to '${to}' (allowed: ${TRANSITIONS[inv.status].join(', ')})`);
+    const now = new Date().toISOString();
+    const after = await store.updateInvestigationAt(c, id, body.version, {
+      status: to,
+      assignee: body.assignee,
+      note: body.note,
+      closeNote: body.closeNote,
+      ...(to === 'closed' ? { closedBy: user.username, closedAt: now } : {}),
+    });
+    if (!after) staleVersion((await store.findInvestigation(c, id))!, body.version);
+    await audit(c, {
+      subtype: 'investigation-update',
+      entities: [`investigation ${id}`],
+      patients: [inv.patientId],
+      text: `investigation ${id} v${after!.version}${to ? `: ${inv.status} → ${to}` : ''}${body.assignee ? `, assigned to ${body.assignee}` : ''}`,
+    });
+    return after!;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forms
+
+function formOf(deps: InvestigationDeps, inv: Investigation): Questionnaire {
+  const q = deps.forms.get(inv.questionnaireId);
+  if (!q)
+    throw conflict(`investigation ${inv.id}: form '${inv.questionnaireId}' is no longer shipped in config/investigation/questionnaires`);
+  return q;
+}
+
+export async function getForm(deps: InvestigationDeps, id: number): Promise<Form> {
+  const inv = await mustFind(deps.db.pool, id);
+  const q = formOf(deps, inv);
+  let answers: Answers;
+  let prefilled: string[] = [];
+  let response: Resource | null = null;
+  if (inv.responseId) {
+    response = await deps.repo.read('QuestionnaireResponse', inv.responseId);
+    answers = answersOf(response as never);
+  } else {
+    const patient = await readPatient(deps, inv.patientId).catch(() => undefined);
+    const condition = await conditionFor(deps, await deps.personPatients(inv.patientId), diseaseOf(deps, inv));
+    answers = prefill(q, patient, condition, todayInChina());
+    if (inv.onsetDate && !condition) answers['onset-date'] = inv.onsetDate;
+    prefilled = Object.keys(answers);
+  }
+  return {
+    investigationId: inv.id,
+    patientId: inv.patientId,
+    version: inv.version,
+    questionnaire: q as unknown as Record<string, unknown>,
+    response: response as unknown as Record<string, unknown> | null,
+    answers,
+    prefilled,
+  };
+}
+
+export async function saveForm(
+  deps: InvestigationDeps,
+  id: number,
+  body: { version: number; answers: Answers; complete: boolean },
+  user: AuthUser,
+  audit: AuditWrite,
+): Promise<Form> {
+  await deps.db.transaction(async (c) => {
+    const inv = await mustFind(c, id, true);
+    assertMayChange(user, inv);
+    if (inv.version !== body.version) staleVersion(inv, body.version);
+    if (inv.status === 'closed') throw conflict(`investigation ${id} is closed: its form can no longer change / 调查已结案`);
+    const q = formOf(deps, inv);
+    const problems = answersProblems(q, body.answers);
+    if (problems.length) throw badRequest(`form ${q.id}: ${problems.join('; ')}`);
+    const responseId = inv.responseId ?? `inv-${id}-form`;
+    const qr = toResponse(q, body.answers, {
+      id: responseId,
+      patientId: inv.patientId,
+      investigationId: id,
+      author: user.displayName || user.username,
+      status: body.complete ? 'completed' : 'in-progress',
+    });
+    await deps.repo.update('QuestionnaireResponse', responseId, qr, {}, c);
+    const after = await store.updateInvestigationAt(c, id, body.version, {
+      responseId,
+      ...(inv.status === 'open' ? { status: 'in-progress' as const } : {}),
+    });
+    if (!after) staleVersion((await store.findInvestigation(c, id))!, body.version);
+    await audit(c, {
+      subtype: 'investigation-form',
+      entities: [`investigation ${id}`, `QuestionnaireResponse/${responseId}`],
+      patients: [inv.patientId],
+      text: `investigation ${id} form saved (${Object.keys(body.answers).length} answers${body.complete ? ', completed' : ''})`,
+    });
+  });
+  return getForm(deps, id);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contact candidates
+
+/** Computes (or recomputes) the candidates of an investigation; decisions already taken are kept. */
+export async function computeCandidates(deps: InvestigationDeps, id: number): Promise<CandidateList> {
+  const inv = await mustFind(deps.db.pool, id);
+  const disease = diseaseOf(deps, inv);
+  const now = new Date();
+  const window = contactWindow(disease, inv.onsetDate ?? chinaDateOf(inv.openedAt), now);
+  const patients = await deps.personPatients(inv.patientId);
+  const own = new Set(patients);
+  const groups = await fhirSearch<Group>(deps.db.pool, 'Group', [
+    [
+      'member',
+      patients
+        .slice(0, 100)
+        .map((p) => `Patient/${p}`)
+        .join(','),
+    ],
+    ['_count', '100'],
+  ]);
+  const fromGroup = fromGroups(groups, own, disease, window, now);
+  const caseStays = caseStaysInWindow(await store.staysOfPatients(deps.db.pool, patients, window.start, window.end), disease, window, now);
+  const others = await store.staysAtPlaces(deps.db.pool, [...new Set(caseStays.map((s) => s.placeKey))], window.start, window.end);
+  const list = [...fromGroup, ...fromStays(caseStays, others, own, disease, now)];
+  await deps.db.transaction(async (c) => {
+    await store.saveCandidates(c, id, list);
+    await store.markCandidatesComputed(c, id);
+  });
+  return listCandidates(deps, id);
+}
+
+export async function listCandidates(deps: InvestigationDeps, id: number): Promise<CandidateList> {
+  const inv = await mustFind(deps.db.pool, id);
+  return { investigationId: id, computedAt: inv.candidatesAt, items: await store.listCandidates(deps.db.pool, id) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contacts and exposures
+
+interface ExposureInput {
+  type: string;
+  place?: string;
+  firstDate: string;
+  lastDate: string;
+}
+
+function assertExposure(e: ExposureInput): void {
+  if (e.lastDate < e.firstDate)
+    throw badRequest(
+      `lastDate ${e.lastDate} is before firstDate ${e.firstDate}: an exposure cannot end before it starts / 末次暴露日期早于首次暴露日期`,
+    );
+  if (e.firstDate > todayInChina()) throw badRequest(`firstDate ${e.firstDate} is in the future / 暴露日期不能晚于今天`);
+}
+
+/** The Patients of the case's and the contact's Persons, read before a transaction (PGlite has one connection). */
+interface People {
+  casePatients: string[];
+  contactPatients: string[];
+}
+
+async function peopleOf(deps: InvestigationDeps, casePatientId: string, contactPatientId: string | undefined): Promise<People> {
+  return {
+    casePatients: await deps.personPatients(casePatientId),
+    contactPatients: contactPatientId ? await deps.personPatients(contactPatientId) : [],
+  };
+}
+
+/** Refuses a contact who is the case, is already a contact here, or is already a case of this disease. */
+async function assertNewContact(c: Queryable, inv: Investigation, patientId: string, people: People): Promise<void> {
+  const { casePatients, contactPatients } = people;
+  if (contactPatients.some((p) => casePatients.includes(p)))
+    throw conflict(`resident ${patientId} is the case of investigation ${inv.id}: a case cannot be its own contact / 该居民是本调查的病例`);
+  const already = await store.contactOfPatient(c, inv.id, contactPatients);
+  if (already)
+    throw conflict(
+      `resident ${patientId} is already a confirmed contact of investigation ${inv.id} (contact ${already.id}): add a further exposure to it (POST /api/investigations/contacts/${already.id}/exposures) / 该密接已确认`,
+    );
+  const asCase = await store.openInvestigationOf(c, contactPatients, inv.diseaseKey);
+  if (asCase)
+    throw conflict(
+      `resident ${patientId} is already a ${inv.diseaseName} case (investigation ${asCase.id}): a case is not followed up as a contact / 该居民已是病例`,
+    );
+}
+
+async function contactOut(c: Queryable, row: store.ContactRow): Promise<Contact | OutsideContact> {
+  return store.contactAnswer(row, await store.exposuresOf(c, [row.id]));
+}
+
+async function newContact(
+  deps: InvestigationDeps,
+  c: Queryable,
+  inv: Investigation,
+  who: { patientId?: string; name?: string; phone?: string; handoverNote?: string },
+  exposure: ExposureInput,
+  candidateId: number | null,
+  user: AuthUser,
+  people: People,
+): Promise<store.ContactRow> {
+  const disease = diseaseOf(deps, inv);
+  let organization: string | null = null;
+  if (who.patientId) {
+    await assertNewContact(c, inv, who.patientId, people);
+    const p = await readPatient(deps, who.patientId, c);
+    const org = p.managingOrganization?.reference;
+    organization = org?.startsWith('Organization/') ? org.slice('Organization/'.length) : null;
+  }
+  const w = followUpWindow([exposure], disease.followUpDays);
+  const row = await store.insertContact(c, {
+    investigationId: inv.id,
+    patientId: who.patientId ?? null,
+    name: who.name ?? null,
+    phone: who.phone ?? null,
+    handoverNote: who.handoverNote ?? null,
+    organization,
+    followUpStart: w.start,
+    followUpEnd: w.end,
+    confirmedBy: user.username,
+  });
+  await store.insertExposure(c, {
+    contactId: row.id,
+    type: exposure.type,
+    place: exposure.place ?? null,
+    firstDate: exposure.firstDate,
+    lastDate: exposure.lastDate,
+    candidateId,
+    recordedBy: user.username,
+  });
+  return row;
+}
+
+const KIND_TYPES: Record<Candidate['kind'], string> = {
+  household: '共同居住 household',
+  room: '同病室 same room',
+  ward: '同病区 same ward',
+  department: '同科室 same department',
+  'school-class': '同班级 same class',
+  'care-home': '同养老机构 same care home',
+};
+
+export async function confirmCandidate(
+  deps: InvestigationDeps,
+  id: number,
+  candidateId: number,
+  body: { type?: string; firstDate?: string; lastDate?: string },
+  user: AuthUser,
+  audit: AuditWrite,
+): Promise<Contact | OutsideContact> {
+  const known = await store.findCandidate(deps.db.pool, id, candidateId);
+  if (!known) throw notFound(`candidate ${candidateId} of investigation ${id} not found`);
+  const people = await peopleOf(deps, (await mustFind(deps.db.pool, id)).patientId, known.patientId);
+  return deps.db.transaction(async (c) => {
+    const inv = await mustFind(c, id, true);
+    assertMayChange(user, inv);
+    if (inv.status === 'closed') throw conflict(`investigation ${id} is closed: no more contacts are confirmed / 调查已结案`);
+    const cand = await store.findCandidate(c, id, candidateId);
+    if (!cand) throw notFound(`candidate ${candidateId} of investigation ${id} not found`);
+    if (cand.status === 'confirmed')
+      throw conflict(
+        `candidate ${candidateId} (resident ${cand.patientId}) was already confirmed by ${cand.decidedBy} at ${cand.decidedAt} as contact ${cand.contactId} / 该密接已确认`,
+      );
+    const exposure = {
+      type: body.type ?? KIND_TYPES[cand.kind],
+      place: cand.place,
+      firstDate: body.firstDate ?? chinaDateOf(cand.windowStart),
+      lastDate: body.lastDate ?? chinaDateOf(cand.windowEnd),
+    };
+    assertExposure(exposure);
+    const row = await newContact(deps, c, inv, { patientId: cand.patientId }, exposure, cand.id, user, people);
+    await store.decideCandidate(c, cand.id, { status: 'confirmed', by: user.username, reason: null, contactId: row.id });
+    await audit(c, {
+      action: 'C',
+      subtype: 'investigation-contact',
+      entities: [`investigation ${id}`, `contact ${row.id}`],
+      patients: [inv.patientId, cand.patientId],
+      text: `candidate ${cand.id} confirmed as contact ${row.id} (${cand.kind}, ${exposure.firstDate} – ${exposure.lastDate}); follow-up to ${row.followUpEnd}`,
+    });
+    return contactOut(c, row);
+  });
+}
+
+export async function rejectCandidate(
+  deps: InvestigationDeps,
+  id: number,
+  candidateId: number,
+  body: { reason?: string },
+  user: AuthUser,
+  audit: AuditWrite,
+): Promise<Candidate> {
+  return deps.db.transaction(async (c) => {
+    const inv = await mustFind(c, id, true);
+    assertMayChange(user, inv);
+    const cand = await store.findCandidate(c, id, candidateId);
+    if (!cand) throw notFound(`candidate ${candidateId} of investigation ${id} not found`);
+    if (cand.status === 'confirmed')
+      throw conflict(
+        `candidate ${candidateId} is already confirmed as contact ${cand.contactId}: a confirmed contact is not rejected here`,
+      );
+    const after = await store.decideCandidate(c, cand.id, {
+      status: 'rejected',
+      by: user.username,
+      reason: body.reason ?? null,
+      contactId: null,
+    });
+    await audit(c, {
+      subtype: 'investigation-candidate',
+      entities: [`investigation ${id}`, `candidate ${cand.id}`],
+      patients: [inv.patientId, cand.patientId],
+      text: `candidate ${cand.id} rejected${body.reason ? `: ${body.reason}` : ''}`,
+    });
+    return after;
+  });
+}
+
+export async function addContact(
+  deps: InvestigationDeps,
+  id: number,
+  body: ExposureInput & { patientId?: string; name?: string; phone?: string; handoverNote?: string },
+  user: AuthUser,
+  audit: AuditWrite,
+): Promise<Contact | OutsideContact> {
+  if (!body.patientId && !body.name) throw badRequest('patientId (a resident) or name (a contact outside the district) is required');
+  if (body.patientId && body.name) throw badRequest('give patientId for a resident or name for a contact outside the district, not both');
+  if (!body.patientId && !body.handoverNote?.trim())
+    throw badRequest('handoverNote: a contact outside the district needs a hand-over note for the district that will follow them (协查)');
+  assertExposure(body);
+  const people = await peopleOf(deps, (await mustFind(deps.db.pool, id)).patientId, body.patientId);
+  return deps.db.transaction(async (c) => {
+    const inv = await mustFind(c, id, true);
+    assertMayChange(user, inv);
+    if (inv.status === 'closed') throw conflict(`investigation ${id} is closed: no more contacts are added / 调查已结案`);
+    const row = await newContact(deps, c, inv, body, body, null, user, people);
+    await audit(c, {
+      action: 'C',
+      subtype: 'investigation-contact',
+      entities: [`investigation ${id}`, `contact ${row.id}`],
+      patients: [inv.patientId, ...(body.patientId ? [body.patientId] : [])],
+      text: `contact ${row.id} added by hand${body.patientId ? '' : ' (outside the district, handed over)'}; follow-up to ${row.followUpEnd}`,
+    });
+    return contactOut(c, row);
+  });
+}
+
+export async function listContacts(deps: InvestigationDeps, id: number): Promise<ContactList> {
+  await mustFind(deps.db.pool, id);
+  const rows = await store.contactsOf(deps.db.pool, id);
+  const exposures = await store.exposuresOf(
+    deps.db.pool,
+    rows.map((r) => r.id),
+  );
+  const all = rows.map((r) => store.contactAnswer(r, exposures));
+  return {
+    investigationId: id,
+    items: all.filter((x): x is Contact => 'patientId' in x),
+    outOfDistrict: all.filter((x): x is OutsideContact => !('patientId' in x)),
+  };
+}
+
+async function mustFindContact(c: Queryable, contactId: number): Promise<store.ContactRow> {
+  const row = await store.findContact(c, contactId, true);
+  if (!row) throw notFound(`contact ${contactId} not found`);
+  return row;
+}
+
+/** A further exposure of a contact: the follow-up window is recomputed from all of them. */
+export async function addExposure(
+  deps: InvestigationDeps,
+  contactId: number,
+  body: ExposureInput,
+  user: AuthUser,
+  audit: AuditWrite,
+): Promise<Contact | OutsideContact> {
+  assertExposure(body);
+  return deps.db.transaction(async (c) => {
+    const row = await mustFindContact(c, contactId);
+    const inv = await mustFind(c, row.investigationId);
+    assertMayChange(user, inv);
+    if (row.status !== 'monitoring')
+      throw conflict(`contact ${contactId} is no longer followed up (${row.status}): exposures are not added / 医学观察已结束`);
+    await store.insertExposure(c, { contactId, ...body, place: body.place ?? null, candidateId: null, recordedBy: user.username });
+    const all = await store.exposuresOf(c, [contactId]);
+    const w = followUpWindow(all, diseaseOf(deps, inv).followUpDays);
+    await store.setContactWindow(c, contactId, w.start, w.end);
+    await audit(c, {
+      subtype: 'investigation-exposure',
+      entities: [`investigation ${inv.id}`, `contact ${contactId}`],
+      patients: row.patientId ? [row.patientId] : [],
+      text: `contact ${contactId}: exposure ${body.firstDate} – ${body.lastDate} added; follow-up ${w.start} – ${w.end}`,
+    });
+    return contactOut(c, { ...row, followUpStart: w.start, followUpEnd: w.end });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Follow-up
+
+export async function recordCheck(
+  deps: InvestigationDeps,
+  contactId: number,
+  body: { day: string; symptoms: boolean; temperature?: number; note?: string },
+  user: AuthUser,
+  audit: AuditWrite,
+): Promise<Check> {
+  return deps.db.transaction(async (c) => {
+    const row = await mustFindContact(c, contactId);
+    const now = new Date();
+    const problem = checkProblem({ start: row.followUpStart, end: row.followUpEnd }, row.status, body.day, now);
+    if (problem) throw row.status !== 'monitoring' || todayInChina() > row.followUpEnd ? conflict(problem) : badRequest(problem);
+    const check = await store.upsertCheck(c, {
+      contactId,
+      day: body.day,
+      symptoms: body.symptoms,
+      temperature: body.temperature ?? null,
+      note: body.note ?? null,
+      by: user.username,
+    });
+    await audit(c, {
+      action: 'C',
+      subtype: 'investigation-check',
+      entities: [`contact ${contactId}`],
+      patients: row.patientId ? [row.patientId] : [],
+      text: `contact ${contactId} check ${body.day}: ${body.symptoms ? 'symptoms' : 'no symptoms'}${body.temperature ? `, ${body.temperature} °C` : ''}`,
+    });
+    return check;
+  });
+}
+
+export async function followUpWorklist(
+  deps: InvestigationDeps,
+  q: { organization: string; date?: string; status?: 'due' | 'overdue' | 'done' | 'open' },
+): Promise<Worklist> {
+  const today = todayInChina();
+  const date = q.date ?? today;
+  const asOf = date >= today ? new Date() : new Date(dayStart(addDays(date, 1)) - 1);
+  const contacts = await store.monitoredContacts(deps.db.pool, q.organization, addDays(date, -1));
+  const done = await store.checkDays(
+    deps.db.pool,
+    contacts.map((k) => k.id),
+  );
+  const items: Worklist['items'] = [];
+  for (const k of contacts) {
+    if (!k.patientId) continue;
+    for (const day of dueDays({ start: k.followUpStart, end: k.followUpEnd }, k.confirmedAt, asOf)) {
+      if (day > date) continue;
+      const status = checkStatus(day, done.has(`${k.id}|${day}`), asOf);
+      if (status === 'done' && day !== date && q.status !== 'done') continue;
+      if (q.status && (q.status === 'open' ? status === 'done' : status !== q.status)) continue;
+      items.push({
+        contactId: k.id,
+        patientId: k.patientId,
+        investigationId: k.investigationId,
+        diseaseName: k.diseaseName,
+        day,
+        status,
+        followUpEnd: k.followUpEnd,
+      });
+    }
+  }
+  items.sort((a, b) =>
+    a.status === b.status
+      ? a.day.localeCompare(b.day) || a.contactId - b.contactId
+      : a.status === 'overdue'
+        ? -1
+        : b.status === 'overdue'
+          ? 1
+          : 0,
+  );
+  return { organization: q.organization, date, items };
+}
+
+/** A contact with symptoms becomes a suspected case: their follow-up ends and an investigation opens for them. */
+export async function contactToSuspect(
+  deps: InvestigationDeps,
+  contactId: number,
+  body: { note?: string; assignee?: string },
+  user: AuthUser,
+  audit: AuditWrite,
+): Promise<Investigation> {
+  const row = await store.findContact(deps.db.pool, contactId);
+  if (!row) throw notFound(`contact ${contactId} not found`);
+  if (!row.patientId)
+    throw badRequest(`contact ${contactId} lives outside the district: the district following them opens the investigation (协查)`);
+  if (row.status !== 'monitoring')
+    throw conflict(
+      `contact ${contactId} is no longer followed up (${row.status}${row.caseInvestigationId ? `, investigation ${row.caseInvestigationId}` : ''})`,
+    );
+  const source = await mustFind(deps.db.pool, row.investigationId);
+  assertMayChange(user, source);
+  return openCase(
+    deps,
+    {
+      patientId: row.patientId,
+      diseaseCode: source.diseaseKey,
+      onsetDate: todayInChina(),
+      assignee: body.assignee ?? source.assignee ?? undefined,
+      note: body.note ?? `疑似病例：密接（调查 ${source.id}，密接 ${contactId}）出现症状`,
+      source: 'contact',
+      sourceRef: `investigation ${source.id} contact ${contactId}`,
+      fromContactId: contactId,
+    },
+    user,
+    audit,
+    async (c, created) => {
+      const locked = await mustFindContact(c, contactId);
+      if (locked.status !== 'monitoring')
+        throw conflict(`contact ${contactId} became a case at the same moment elsewhere (${locked.status})`);
+      await store.setContactCase(c, contactId, created.id);
+    },
+  );
+}

@@ -1,0 +1,509 @@
+/**
+ * The investigation tables (migration 700): every SQL statement of the module. Lists and
+ * lookups go through an index (worklist by status and deadline, candidates and contacts by
+ * investigation, stays by place and start or by patient and start).
+ */
+import type pg from 'pg';
+import type { Queryable } from '../platform/db.js';
+import type { Candidate, Check, Contact, Investigation, InvestigationStatus, OutsideContact } from './schemas.js';
+import type { StayRow } from './stays.js';
+
+const iso = (v: unknown): string | null => (v == null ? null : v instanceof Date ? v.toISOString() : String(v));
+const day = (v: unknown): string | null => {
+  if (v == null) return null;
+  if (v instanceof Date) {
+    // `date` columns arrive as local-midnight Dates from node-postgres, as strings from PGlite.
+    const y = v.getFullYear();
+    const m = v.getMonth() + 1;
+    const d = v.getDate();
+    return `${y}-${m < 10 ? '0' : ''}${m}-${d < 10 ? '0' : ''}${d}`;
+  }
+  return String(v).slice(0, 10);
+};
+
+type Row = Record<string, unknown>;
+
+function investigation(r: Row): Investigation {
+  return {
+    id: Number(r.id),
+    patientId: String(r.patient_id),
+    diseaseKey: String(r.disease_key),
+    diseaseName: String(r.disease_name),
+    diseaseClass: String(r.disease_class),
+    source: r.source as Investigation['source'],
+    sourceRef: (r.source_ref as string | null) ?? null,
+    status: r.status as InvestigationStatus,
+    assignee: (r.assignee as string | null) ?? null,
+    organization: (r.organization as string | null) ?? null,
+    onsetDate: day(r.onset_date),
+    openedBy: String(r.opened_by),
+    openedAt: iso(r.opened_at)!,
+    deadlineAt: iso(r.deadline_at)!,
+    overdue: r.status !== 'closed' && Date.parse(iso(r.deadline_at)!) < Date.now(),
+    closedBy: (r.closed_by as string | null) ?? null,
+    closedAt: iso(r.closed_at),
+    closeNote: (r.close_note as string | null) ?? null,
+    note: (r.note as string | null) ?? null,
+    responseId: (r.response_id as string | null) ?? null,
+    questionnaireId: String(r.questionnaire_id),
+    fromContactId: r.from_contact_id == null ? null : Number(r.from_contact_id),
+    candidatesAt: iso(r.candidates_at),
+    version: Number(r.version),
+    updatedAt: iso(r.updated_at)!,
+  };
+}
+
+export interface NewInvestigation {
+  patientId: string;
+  diseaseKey: string;
+  diseaseName: string;
+  diseaseClass: string;
+  source: Investigation['source'];
+  sourceRef: string | null;
+  assignee: string | null;
+  organization: string | null;
+  onsetDate: string | null;
+  openedBy: string;
+  deadlineAt: string;
+  note: string | null;
+  questionnaireId: string;
+  fromContactId: number | null;
+}
+
+export async function insertInvestigation(c: Queryable, n: NewInvestigation): Promise<Investigation> {
+  const r = await c.query(
+    `INSERT INTO inv_investigation (patient_id, disease_key, disease_name, disease_class, source, source_ref, assignee, organization,
+       onset_date, opened_by, deadline_at, note, questionnaire_id, from_contact_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
+    [
+      n.patientId,
+      n.diseaseKey,
+      n.diseaseName,
+      n.diseaseClass,
+      n.source,
+      n.sourceRef,
+      n.assignee,
+      n.organization,
+      n.onsetDate,
+      n.openedBy,
+      n.deadlineAt,
+      n.note,
+      n.questionnaireId,
+      n.fromContactId,
+    ],
+  );
+  return investigation(r.rows[0] as Row);
+}
+
+export async function findInvestigation(c: Queryable, id: number, forUpdate = false): Promise<Investigation | undefined> {
+  const r = await c.query(`SELECT * FROM inv_investigation WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  return r.rows[0] ? investigation(r.rows[0] as Row) : undefined;
+}
+
+/** An open or in-progress investigation of this resident for this disease. */
+export async function openInvestigationOf(c: Queryable, patientIds: string[], diseaseKey: string): Promise<Investigation | undefined> {
+  const r = await c.query(
+    `SELECT * FROM inv_investigation WHERE patient_id = ANY($1::text[]) AND disease_key = $2 AND status <> 'closed' ORDER BY id LIMIT 1`,
+    [patientIds, diseaseKey],
+  );
+  return r.rows[0] ? investigation(r.rows[0] as Row) : undefined;
+}
+
+export async function listInvestigations(
+  c: Queryable,
+  q: { statuses: string[]; assignee?: string; patientId?: string; limit: number; offset: number },
+): Promise<{ items: Investigation[]; total: number }> {
+  const args: unknown[] = [q.statuses];
+  const where = ['status = ANY($1::text[])'];
+  if (q.assignee) where.push(`assignee = $${args.push(q.assignee)}`);
+  if (q.patientId) where.push(`patient_id = $${args.push(q.patientId)}`);
+  const total = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM inv_investigation WHERE ${where.join(' AND ')}`, args);
+  const r = await c.query(
+    `SELECT * FROM inv_investigation WHERE ${where.join(' AND ')}
+     ORDER BY (status <> 'closed' AND deadline_at < now()) DESC, deadline_at, id LIMIT $${args.push(q.limit)} OFFSET $${args.push(q.offset)}`,
+    args,
+  );
+  return { items: r.rows.map((x) => investigation(x as Row)), total: total.rows[0]!.n };
+}
+
+/**
+ * Applies a change if the investigation is still at `version` (one statement: of two concurrent
+ * saves, one wins); undefined when the version was stale.
+ */
+export async function updateInvestigationAt(
+  c: Queryable,
+  id: number,
+  version: number,
+  set: Partial<{
+    status: InvestigationStatus;
+    assignee: string;
+    note: string;
+    closeNote: string;
+    closedBy: string;
+    closedAt: string;
+    responseId: string;
+    candidatesAt: string;
+  }>,
+): Promise<Investigation | undefined> {
+  const cols: Record<string, string> = {
+    status: 'status',
+    assignee: 'assignee',
+    note: 'note',
+    closeNote: 'close_note',
+    closedBy: 'closed_by',
+    closedAt: 'closed_at',
+    responseId: 'response_id',
+    candidatesAt: 'candidates_at',
+  };
+  const args: unknown[] = [id, version];
+  const sets = ['version = version + 1', 'updated_at = now()'];
+  for (const [k, v] of Object.entries(set)) if (v !== undefined) sets.push(`${cols[k]} = $${args.push(v)}`);
+  const r = await c.query(`UPDATE inv_investigation SET ${sets.join(', ')} WHERE id = $1 AND version = $2 RETURNING *`, args);
+  return r.rows[0] ? investigation(r.rows[0] as Row) : undefined;
+}
+
+/** Marks when candidates were computed (no version change: it is not an investigator's edit). */
+export async function markCandidatesComputed(c: Queryable, id: number): Promise<void> {
+  await c.query('UPDATE inv_investigation SET candidates_at = now() WHERE id = $1', [id]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stays
+
+export async function replaceStays(c: Queryable, encounterIds: string[], rows: StayRow[]): Promise<void> {
+  if (encounterIds.length) await c.query('DELETE FROM inv_stay WHERE encounter_id = ANY($1::text[])', [encounterIds]);
+  if (!rows.length) return;
+  await c.query(
+    `INSERT INTO inv_stay (encounter_id, patient_id, kind, place_key, label, start_at, end_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[])`,
+    [
+      rows.map((r) => r.encounterId),
+      rows.map((r) => r.patientId),
+      rows.map((r) => r.kind),
+      rows.map((r) => r.placeKey),
+      rows.map((r) => r.label),
+      rows.map((r) => r.start),
+      rows.map((r) => r.end),
+    ],
+  );
+}
+
+export interface Stay {
+  patientId: string;
+  kind: string;
+  placeKey: string;
+  label: string;
+  start: string;
+  end: string | null;
+}
+
+const stay = (r: Row): Stay => ({
+  patientId: String(r.patient_id),
+  kind: String(r.kind),
+  placeKey: String(r.place_key),
+  label: String(r.label),
+  start: iso(r.start_at)!,
+  end: iso(r.end_at),
+});
+
+/** Stays longer than this are not looked for before the window (bounds the index range). */
+export const LONGEST_STAY_DAYS = 180;
+
+/** The stays of these patients that overlap [start, end] (index on patient, start). */
+export async function staysOfPatients(c: Queryable, patientIds: string[], start: string, end: string): Promise<Stay[]> {
+  const r = await c.query(
+    `SELECT patient_id, kind, place_key, label, start_at, end_at FROM inv_stay
+     WHERE patient_id = ANY($1::text[]) AND start_at <= $3::timestamptz AND start_at >= $2::timestamptz - interval '${LONGEST_STAY_DAYS} days'
+       AND (end_at IS NULL OR end_at >= $2::timestamptz)`,
+    [patientIds, start, end],
+  );
+  return r.rows.map((x) => stay(x as Row));
+}
+
+/** Everyone's stays at these places that overlap [start, end] (index on place, start). */
+export async function staysAtPlaces(c: Queryable, placeKeys: string[], start: string, end: string): Promise<Stay[]> {
+  if (!placeKeys.length) return [];
+  const r = await c.query(
+    `SELECT patient_id, kind, place_key, label, start_at, end_at FROM inv_stay
+     WHERE place_key = ANY($1::text[]) AND start_at <= $3::timestamptz AND start_at >= $2::timestamptz - interval '${LONGEST_STAY_DAYS} days'
+       AND (end_at IS NULL OR end_at >= $2::timestamptz)
+     LIMIT 20000`,
+    [placeKeys, start, end],
+  );
+  return r.rows.map((x) => stay(x as Row));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Candidates
+
+export interface NewCandidate {
+  patientId: string;
+  kind: string;
+  placeKey: string;
+  place: string;
+  windowStart: string;
+  windowEnd: string;
+}
+
+function candidate(r: Row): Candidate {
+  return {
+    id: Number(r.id),
+    investigationId: Number(r.investigation_id),
+    patientId: String(r.patient_id),
+    kind: r.kind as Candidate['kind'],
+    placeKey: String(r.place_key),
+    place: String(r.place_label),
+    windowStart: iso(r.window_start)!,
+    windowEnd: iso(r.window_end)!,
+    status: r.status as Candidate['status'],
+    decidedBy: (r.decided_by as string | null) ?? null,
+    decidedAt: iso(r.decided_at),
+    reason: (r.reason as string | null) ?? null,
+    contactId: r.contact_id == null ? null : Number(r.contact_id),
+  };
+}
+
+/**
+ * Stores a fresh computation: new candidates are added, proposed ones get the new windows,
+ * proposed ones no longer found are removed; decided ones are kept as decided.
+ */
+export async function saveCandidates(c: Queryable, investigationId: number, list: NewCandidate[]): Promise<void> {
+  await c.query(
+    `DELETE FROM inv_candidate k WHERE k.investigation_id = $1 AND k.status = 'proposed'
+       AND NOT EXISTS (SELECT 1 FROM unnest($2::text[], $3::text[], $4::text[]) AS n(p, kind, place)
+                       WHERE n.p = k.patient_id AND n.kind = k.kind AND n.place = k.place_key)`,
+    [investigationId, list.map((x) => x.patientId), list.map((x) => x.kind), list.map((x) => x.placeKey)],
+  );
+  if (!list.length) return;
+  await c.query(
+    `INSERT INTO inv_candidate (investigation_id, patient_id, kind, place_key, place_label, window_start, window_end)
+     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[])
+     ON CONFLICT (investigation_id, patient_id, kind, place_key) DO UPDATE
+       SET place_label = excluded.place_label, window_start = excluded.window_start, window_end = excluded.window_end
+       WHERE inv_candidate.status = 'proposed'`,
+    [
+      investigationId,
+      list.map((x) => x.patientId),
+      list.map((x) => x.kind),
+      list.map((x) => x.placeKey),
+      list.map((x) => x.place),
+      list.map((x) => x.windowStart),
+      list.map((x) => x.windowEnd),
+    ],
+  );
+}
+
+export async function listCandidates(c: Queryable, investigationId: number): Promise<Candidate[]> {
+  const r = await c.query(
+    `SELECT * FROM inv_candidate WHERE investigation_id = $1
+     ORDER BY CASE status WHEN 'proposed' THEN 0 WHEN 'confirmed' THEN 1 ELSE 2 END, kind, window_start, patient_id`,
+    [investigationId],
+  );
+  return r.rows.map((x) => candidate(x as Row));
+}
+
+export async function findCandidate(c: Queryable, investigationId: number, id: number): Promise<Candidate | undefined> {
+  const r = await c.query('SELECT * FROM inv_candidate WHERE id = $1 AND investigation_id = $2 FOR UPDATE', [id, investigationId]);
+  return r.rows[0] ? candidate(r.rows[0] as Row) : undefined;
+}
+
+export async function decideCandidate(
+  c: Queryable,
+  id: number,
+  d: { status: 'confirmed' | 'rejected'; by: string; reason: string | null; contactId: number | null },
+): Promise<Candidate> {
+  const r = await c.query(
+    'UPDATE inv_candidate SET status = $2, decided_by = $3, decided_at = now(), reason = $4, contact_id = $5 WHERE id = $1 RETURNING *',
+    [id, d.status, d.by, d.reason, d.contactId],
+  );
+  return candidate(r.rows[0] as Row);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contacts, exposures, checks
+
+export interface ContactRow {
+  id: number;
+  investigationId: number;
+  patientId: string | null;
+  name: string | null;
+  phone: string | null;
+  handoverNote: string | null;
+  organization: string | null;
+  followUpStart: string;
+  followUpEnd: string;
+  status: Contact['status'];
+  caseInvestigationId: number | null;
+  confirmedBy: string;
+  confirmedAt: string;
+}
+
+const contactRow = (r: Row): ContactRow => ({
+  id: Number(r.id),
+  investigationId: Number(r.investigation_id),
+  patientId: (r.patient_id as string | null) ?? null,
+  name: (r.name as string | null) ?? null,
+  phone: (r.phone as string | null) ?? null,
+  handoverNote: (r.handover_note as string | null) ?? null,
+  organization: (r.organization as string | null) ?? null,
+  followUpStart: day(r.follow_up_start)!,
+  followUpEnd: day(r.follow_up_end)!,
+  status: r.status as Contact['status'],
+  caseInvestigationId: r.case_investigation_id == null ? null : Number(r.case_investigation_id),
+  confirmedBy: String(r.confirmed_by),
+  confirmedAt: iso(r.confirmed_at)!,
+});
+
+export async function findContact(c: Queryable, id: number, forUpdate = false): Promise<ContactRow | undefined> {
+  const r = await c.query(`SELECT * FROM inv_contact WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  return r.rows[0] ? contactRow(r.rows[0] as Row) : undefined;
+}
+
+export async function contactOfPatient(c: Queryable, investigationId: number, patientIds: string[]): Promise<ContactRow | undefined> {
+  const r = await c.query('SELECT * FROM inv_contact WHERE investigation_id = $1 AND patient_id = ANY($2::text[]) LIMIT 1', [
+    investigationId,
+    patientIds,
+  ]);
+  return r.rows[0] ? contactRow(r.rows[0] as Row) : undefined;
+}
+
+export async function insertContact(
+  c: Queryable,
+  n: Omit<ContactRow, 'id' | 'status' | 'caseInvestigationId' | 'confirmedAt'>,
+): Promise<ContactRow> {
+  const r = await c.query(
+    `INSERT INTO inv_contact (investigation_id, patient_id, name, phone, handover_note, organization, follow_up_start, follow_up_end, confirmed_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+    [n.investigationId, n.patientId, n.name, n.phone, n.handoverNote, n.organization, n.followUpStart, n.followUpEnd, n.confirmedBy],
+  );
+  return contactRow(r.rows[0] as Row);
+}
+
+export async function setContactWindow(c: Queryable, id: number, start: string, end: string): Promise<void> {
+  await c.query('UPDATE inv_contact SET follow_up_start = $2, follow_up_end = $3, version = version + 1 WHERE id = $1', [id, start, end]);
+}
+
+export async function setContactCase(c: Queryable, id: number, caseInvestigationId: number): Promise<void> {
+  await c.query(`UPDATE inv_contact SET status = 'became-case', case_investigation_id = $2, version = version + 1 WHERE id = $1`, [
+    id,
+    caseInvestigationId,
+  ]);
+}
+
+export interface ExposureRow {
+  id: number;
+  contactId: number;
+  type: string;
+  place: string | null;
+  firstDate: string;
+  lastDate: string;
+  candidateId: number | null;
+  recordedBy: string;
+  recordedAt: string;
+}
+
+const exposureRow = (r: Row): ExposureRow => ({
+  id: Number(r.id),
+  contactId: Number(r.contact_id),
+  type: String(r.type),
+  place: (r.place as string | null) ?? null,
+  firstDate: day(r.first_date)!,
+  lastDate: day(r.last_date)!,
+  candidateId: r.candidate_id == null ? null : Number(r.candidate_id),
+  recordedBy: String(r.recorded_by),
+  recordedAt: iso(r.recorded_at)!,
+});
+
+export async function insertExposure(c: Queryable, n: Omit<ExposureRow, 'id' | 'recordedAt'>): Promise<void> {
+  await c.query(
+    'INSERT INTO inv_exposure (contact_id, type, place, first_date, last_date, candidate_id, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+    [n.contactId, n.type, n.place, n.firstDate, n.lastDate, n.candidateId, n.recordedBy],
+  );
+}
+
+export async function exposuresOf(c: Queryable, contactIds: number[]): Promise<ExposureRow[]> {
+  if (!contactIds.length) return [];
+  const r = await c.query('SELECT * FROM inv_exposure WHERE contact_id = ANY($1::bigint[]) ORDER BY first_date, id', [contactIds]);
+  return r.rows.map((x) => exposureRow(x as Row));
+}
+
+/** A contact with its exposures, in the answer's shape (resident or out of district). */
+export function contactAnswer(row: ContactRow, exposures: ExposureRow[]): Contact | OutsideContact {
+  const core = {
+    id: row.id,
+    investigationId: row.investigationId,
+    followUpStart: row.followUpStart,
+    followUpEnd: row.followUpEnd,
+    status: row.status,
+    caseInvestigationId: row.caseInvestigationId,
+    confirmedBy: row.confirmedBy,
+    confirmedAt: row.confirmedAt,
+    exposures: exposures
+      .filter((e) => e.contactId === row.id)
+      .map(({ id, type, place, firstDate, lastDate, candidateId, recordedBy, recordedAt }) => ({
+        id,
+        type,
+        place,
+        firstDate,
+        lastDate,
+        candidateId,
+        recordedBy,
+        recordedAt,
+      })),
+  };
+  return row.patientId
+    ? { ...core, patientId: row.patientId, organization: row.organization }
+    : { ...core, name: row.name ?? '', phone: row.phone, handoverNote: row.handoverNote };
+}
+
+export async function contactsOf(c: Queryable, investigationId: number): Promise<ContactRow[]> {
+  const r = await c.query('SELECT * FROM inv_contact WHERE investigation_id = $1 ORDER BY id', [investigationId]);
+  return r.rows.map((x) => contactRow(x as Row));
+}
+
+const check = (r: Row): Check => ({
+  contactId: Number(r.contact_id),
+  day: day(r.day)!,
+  symptoms: Boolean(r.symptoms),
+  temperature: r.temperature == null ? null : Number(r.temperature),
+  note: (r.note as string | null) ?? null,
+  recordedBy: String(r.recorded_by),
+  recordedAt: iso(r.recorded_at)!,
+});
+
+/** Records (or corrects) the check of one day. */
+export async function upsertCheck(
+  c: Queryable,
+  n: { contactId: number; day: string; symptoms: boolean; temperature: number | null; note: string | null; by: string },
+): Promise<Check> {
+  const r = await c.query(
+    `INSERT INTO inv_check (contact_id, day, symptoms, temperature, note, recorded_by) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (contact_id, day) DO UPDATE SET symptoms = excluded.symptoms, temperature = excluded.temperature, note = excluded.note,
+       recorded_by = excluded.recorded_by, recorded_at = now()
+     RETURNING *`,
+    [n.contactId, n.day, n.symptoms, n.temperature, n.note, n.by],
+  );
+  return check(r.rows[0] as Row);
+}
+
+/** Contacts under follow-up managed by an organisation whose window has not ended before `since`. */
+export async function monitoredContacts(
+  c: Queryable,
+  organization: string,
+  since: string,
+): Promise<(ContactRow & { diseaseName: string })[]> {
+  const r = await c.query(
+    `SELECT k.*, i.disease_name FROM inv_contact k JOIN inv_investigation i ON i.id = k.investigation_id
+     WHERE k.status = 'monitoring' AND k.organization = $1 AND k.follow_up_end >= $2 ORDER BY k.id LIMIT 5000`,
+    [organization, since],
+  );
+  return r.rows.map((x) => ({ ...contactRow(x as Row), diseaseName: String((x as Row).disease_name) }));
+}
+
+export async function checkDays(c: Queryable, contactIds: number[]): Promise<Set<string>> {
+  if (!contactIds.length) return new Set();
+  const r = await c.query('SELECT contact_id, day FROM inv_check WHERE contact_id = ANY($1::bigint[])', [contactIds]);
+  return new Set(r.rows.map((x) => `${String((x as Row).contact_id)}|${day((x as Row).day)}`));
+}
+
+export type Client = pg.PoolClient;
