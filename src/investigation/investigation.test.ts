@@ -108,6 +108,41 @@ describeEachStore('case investigation', (server) => {
     await put(patient('ic-ward1', '赵一一', '2020-05-06', 'female', '莲花路1号', '13900001111'));
     await put(patient('ic-ward2', '钱二二', '2018-09-09', 'male', '莲花路2号', '13900002222'));
     await put(patient('ic-other', '孙三三', '1970-01-01', 'male', '莲花路3号', '13900003333'));
+    await put(patient('ic-pupil', '周小红', '2019-06-01', 'female', '莲花路5号', '13900005555'));
+    await put(patient('ic-left', '吴小刚', '2019-01-01', 'male', '莲花路6号', '13900006666'));
+    // The case's kindergarten class (as the simulator writes it): one classmate, one who left before.
+    await put({
+      resourceType: 'Group',
+      id: 'ic-class',
+      type: 'person',
+      actual: true,
+      code: { coding: [{ system: 'https://yifang.health/fhir/CodeSystem/group-kind', code: 'school-class' }] },
+      name: '青石幼儿园 小二班',
+      member: [
+        { entity: { reference: 'Patient/ic-case' } },
+        { entity: { reference: 'Patient/ic-pupil' }, period: { start: '2024-09-01' } },
+        { entity: { reference: 'Patient/ic-left' }, period: { start: '2024-09-01', end: addDays(ONSET, -30) } },
+      ],
+    } as Resource);
+    // A report card (the surveillance module's Task) for ic-other.
+    await put({
+      resourceType: 'Task',
+      id: 'rc-ic-card-1',
+      identifier: [{ system: 'https://yifang.health/fhir/sid/report-card', value: 'ic-card-1' }],
+      status: 'requested',
+      intent: 'order',
+      for: { reference: 'Patient/ic-other' },
+      input: [
+        {
+          type: { coding: [{ system: 'https://yifang.health/fhir/CodeSystem/report-card-field', code: 'disease.icd10' }] },
+          valueString: 'U07.1',
+        },
+        {
+          type: { coding: [{ system: 'https://yifang.health/fhir/CodeSystem/report-card-field', code: 'onsetDate' }] },
+          valueString: ONSET,
+        },
+      ],
+    } as Resource);
     await put({
       resourceType: 'Condition',
       id: 'ic-cond',
@@ -158,6 +193,21 @@ describeEachStore('case investigation', (server) => {
     );
     expect(outbreak).toMatchObject({ source: 'alert', sourceRef: 'alert 42' });
     expect((Date.parse(outbreak.deadlineAt) - Date.parse(outbreak.openedAt)) / 3_600_000).toBeCloseTo(2, 1);
+    const fromCard = await call<Investigation>('POST', '/api/investigations', { reportCardId: 'ic-card-1' }, 201);
+    expect(fromCard).toMatchObject({
+      patientId: 'ic-other',
+      diseaseKey: 'covid19',
+      source: 'report-card',
+      sourceRef: 'ic-card-1',
+      onsetDate: ONSET,
+    });
+    await problem(
+      'POST',
+      '/api/investigations',
+      { reportCardId: 'ic-card-1', patientId: 'ic-case' },
+      400,
+      /is not the resident of report card/,
+    );
     await server().db.query(`UPDATE inv_investigation SET deadline_at = now() - interval '1 hour' WHERE id = $1`, [cholera.id]);
     const list = await call<InvestigationList>('GET', '/api/investigations');
     expect(list.items[0]).toMatchObject({ id: cholera.id, overdue: true });
@@ -244,6 +294,11 @@ describeEachStore('case investigation', (server) => {
         windowEnd: new Date(at(addDays(ONSET, 1), '12:00:00')).toISOString(),
       }),
     ]);
+    // The class: the classmate, not the pupil who left a month before.
+    expect(by('ic-pupil')).toEqual([
+      expect.objectContaining({ kind: 'school-class', place: '青石幼儿园 小二班', placeKey: 'Group/ic-class' }),
+    ]);
+    expect(by('ic-left')).toEqual([]);
     // Recomputing keeps the same candidates.
     const again = await call<CandidateList>('POST', `/api/investigations/${inv.id}/candidates/compute`, {});
     expect(again.items.map((c) => c.id).sort()).toEqual(candidates.map((c) => c.id).sort());
@@ -449,5 +504,60 @@ describeEachStore('case investigation', (server) => {
     expect(list.items.map((i) => i.id)).toContain(other.id);
     await problem('GET', '/api/investigations?status=done', undefined, 400, /status/);
     await problem('GET', '/api/investigations/999999', undefined, 404, /not found/);
+  });
+
+  it('lets a hospital public-health officer change only investigations assigned to them, for the purpose EPIINV, and a family doctor record checks', async () => {
+    const PASSWORD = 'investigation-test-pw-1';
+    const tokens = new Map<string, string>();
+    for (const u of [
+      { username: 'ic-ph', roles: ['public-health' as const] },
+      { username: 'ic-ph2', roles: ['public-health' as const] },
+      { username: 'ic-fd', roles: ['family-doctor' as const] },
+    ]) {
+      await server().auth.addUser({ ...u, organization: 'ic-chc', password: PASSWORD });
+      const login = await fetch(`${server().url}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: u.username, password: PASSWORD }),
+      });
+      tokens.set(u.username, ((await login.json()) as { access_token: string }).access_token);
+    }
+    const as = (username: string, method: string, path: string, body?: unknown, purpose?: string) =>
+      server().api(path, {
+        method,
+        headers: {
+          authorization: `Bearer ${tokens.get(username)}`,
+          'content-type': 'application/json',
+          ...(purpose ? { 'x-purpose-of-use': purpose } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    const mine = await call<Investigation>(
+      'POST',
+      '/api/investigations',
+      { patientId: 'ic-pupil', diseaseCode: 'measles', assignee: 'ic-ph' },
+      201,
+    );
+    expect((await as('ic-ph', 'GET', `/api/investigations/${mine.id}`)).status).toBe(200);
+    const change = { version: mine.version, status: 'in-progress' };
+    expect((await as('ic-ph', 'PATCH', `/api/investigations/${mine.id}`, change)).status).toBe(403);
+    const other = await as('ic-ph2', 'PATCH', `/api/investigations/${mine.id}`, change, 'EPIINV');
+    expect(other.status).toBe(403);
+    expect(await other.text()).toMatch(/assigned to ic-ph/);
+    const ok = await as('ic-ph', 'PATCH', `/api/investigations/${mine.id}`, change, 'EPIINV');
+    expect(ok.status, await ok.clone().text()).toBe(200);
+    expect(((await ok.json()) as Investigation).status).toBe('in-progress');
+    // The community health centre's family doctor: the worklist and the checks, nothing else.
+    const w1 = (await call<ContactList>('GET', `/api/investigations/${inv.id}/contacts`)).items.find((c) => c.patientId === 'ic-ward1')!;
+    const check = await as('ic-fd', 'POST', `/api/investigations/contacts/${w1.id}/checks`, {
+      day: TODAY,
+      symptoms: false,
+      temperature: 36.8,
+    });
+    expect(check.status, await check.clone().text()).toBe(201);
+    const list = await as('ic-fd', 'GET', '/api/investigations/follow-ups?organization=ic-chc');
+    expect(list.status).toBe(200);
+    expect(((await list.json()) as Worklist).items.find((r) => r.contactId === w1.id)).toMatchObject({ day: TODAY, status: 'done' });
+    expect((await as('ic-fd', 'PATCH', `/api/investigations/${mine.id}`, { version: 2, note: 'x' })).status).toBe(403);
   });
 });

@@ -39,7 +39,7 @@ import {
   WorklistQuery,
 } from './schemas.js';
 import * as service from './service.js';
-import type { AuditWrite, InvestigationDeps } from './service.js';
+import type { Actor, AuditWrite, InvestigationDeps } from './service.js';
 
 const tags = ['investigations'];
 const Problem = z.record(z.unknown()).describe('OperationOutcome naming the problem');
@@ -62,10 +62,26 @@ export function registerInvestigationRoutes(ctx: ModuleContext, deps: Investigat
         purpose: ctx.access?.purposeOf(req) ?? 'EPIINV',
         patients: [...new Set(e.patients)].map((p) => `Patient/${p}`),
       });
-  const write = async (req: FastifyRequest) => {
-    const user = await ctx.guard(req, 'surveillance:read');
-    return { user, audit: auditOf(req, user) };
-  };
+  /** The writer of one request: permission checked, its audit writer, and the access policy per resident touched. */
+  const actorOf = (req: FastifyRequest, user: AuthUser): Actor => ({
+    user,
+    audit: auditOf(req, user),
+    async allow(patientIds) {
+      if (!ctx.access) return;
+      for (const id of new Set(patientIds))
+        await ctx.access.enforce(req, user, { action: 'write', resourceType: 'Patient', patientIds: await ctx.access.residentIds(id) });
+    },
+  });
+  const write = async (req: FastifyRequest) => actorOf(req, await ctx.guard(req, 'surveillance:read'));
+  /** Follow-up checks are recorded by investigators and by the contacts' community health centres (care:write). */
+  const followUpUser = (req: FastifyRequest) =>
+    ctx.guard(req, 'surveillance:read').catch(async (e: unknown) => {
+      try {
+        return await ctx.guard(req, 'care:write');
+      } catch {
+        throw e;
+      }
+    });
 
   app.post(
     '/api/investigations',
@@ -79,8 +95,8 @@ export function registerInvestigationRoutes(ctx: ModuleContext, deps: Investigat
       },
     },
     async (req, reply) => {
-      const { user, audit } = await write(req);
-      return reply.code(201).send(await service.openInvestigation(deps, req.body, user, audit));
+      const actor = await write(req);
+      return reply.code(201).send(await service.openInvestigation(deps, req.body, actor));
     },
   );
 
@@ -112,7 +128,7 @@ export function registerInvestigationRoutes(ctx: ModuleContext, deps: Investigat
       },
     },
     async (req) => {
-      await ctx.guard(req, 'surveillance:read');
+      await followUpUser(req);
       return service.followUpWorklist(deps, req.query);
     },
   );
@@ -139,8 +155,8 @@ export function registerInvestigationRoutes(ctx: ModuleContext, deps: Investigat
       },
     },
     async (req) => {
-      const { user, audit } = await write(req);
-      return service.updateInvestigation(deps, req.params.id, req.body, user, audit);
+      const actor = await write(req);
+      return service.updateInvestigation(deps, req.params.id, req.body, actor);
     },
   );
 
@@ -174,8 +190,8 @@ export function registerInvestigationRoutes(ctx: ModuleContext, deps: Investigat
       },
     },
     async (req) => {
-      const { user, audit } = await write(req);
-      return service.saveForm(deps, req.params.id, req.body, user, audit);
+      const actor = await write(req);
+      return service.saveForm(deps, req.params.id, req.body, actor);
     },
   );
 
@@ -206,10 +222,7 @@ export function registerInvestigationRoutes(ctx: ModuleContext, deps: Investigat
         response: { 200: CandidateList, 404: Problem, 409: Problem },
       },
     },
-    async (req) => {
-      await write(req);
-      return service.computeCandidates(deps, req.params.id);
-    },
+    async (req) => service.recomputeCandidates(deps, req.params.id, await write(req)),
   );
 
   app.post(
@@ -225,8 +238,8 @@ export function registerInvestigationRoutes(ctx: ModuleContext, deps: Investigat
       },
     },
     async (req, reply) => {
-      const { user, audit } = await write(req);
-      return reply.code(201).send(await service.confirmCandidate(deps, req.params.id, req.params.candidateId, req.body, user, audit));
+      const actor = await write(req);
+      return reply.code(201).send(await service.confirmCandidate(deps, req.params.id, req.params.candidateId, req.body, actor));
     },
   );
 
@@ -242,8 +255,8 @@ export function registerInvestigationRoutes(ctx: ModuleContext, deps: Investigat
       },
     },
     async (req) => {
-      const { user, audit } = await write(req);
-      return service.rejectCandidate(deps, req.params.id, req.params.candidateId, req.body, user, audit);
+      const actor = await write(req);
+      return service.rejectCandidate(deps, req.params.id, req.params.candidateId, req.body, actor);
     },
   );
 
@@ -276,8 +289,8 @@ export function registerInvestigationRoutes(ctx: ModuleContext, deps: Investigat
       },
     },
     async (req, reply) => {
-      const { user, audit } = await write(req);
-      return reply.code(201).send(await service.addContact(deps, req.params.id, req.body, user, audit));
+      const actor = await write(req);
+      return reply.code(201).send(await service.addContact(deps, req.params.id, req.body, actor));
     },
   );
 
@@ -293,8 +306,8 @@ export function registerInvestigationRoutes(ctx: ModuleContext, deps: Investigat
       },
     },
     async (req, reply) => {
-      const { user, audit } = await write(req);
-      return reply.code(201).send(await service.addExposure(deps, req.params.contactId, req.body, user, audit));
+      const actor = await write(req);
+      return reply.code(201).send(await service.addExposure(deps, req.params.contactId, req.body, actor));
     },
   );
 
@@ -311,8 +324,8 @@ export function registerInvestigationRoutes(ctx: ModuleContext, deps: Investigat
       },
     },
     async (req, reply) => {
-      const { user, audit } = await write(req);
-      return reply.code(201).send(await service.recordCheck(deps, req.params.contactId, req.body, user, audit));
+      const actor = actorOf(req, await followUpUser(req));
+      return reply.code(201).send(await service.recordCheck(deps, req.params.contactId, req.body, actor));
     },
   );
 
@@ -329,8 +342,8 @@ export function registerInvestigationRoutes(ctx: ModuleContext, deps: Investigat
       },
     },
     async (req, reply) => {
-      const { user, audit } = await write(req);
-      return reply.code(201).send(await service.contactToSuspect(deps, req.params.contactId, req.body, user, audit));
+      const actor = await write(req);
+      return reply.code(201).send(await service.contactToSuspect(deps, req.params.contactId, req.body, actor));
     },
   );
 }

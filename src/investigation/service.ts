@@ -39,6 +39,14 @@ export interface AuditEntry {
 /** Records a write's AuditEvent inside its transaction (the route adds who, from where and why). */
 export type AuditWrite = (client: Queryable, entry: AuditEntry) => Promise<void>;
 
+/** Who writes, and the request's checks: the audit writer and the access policy for the residents touched (403 otherwise). */
+export interface Actor {
+  user: AuthUser;
+  audit: AuditWrite;
+  /** Checks the access policy for writing these residents' records; called before a transaction opens. */
+  allow(patientIds: string[]): Promise<void>;
+}
+
 export interface InvestigationDeps {
   db: Database;
   repo: FhirRepository;
@@ -71,6 +79,12 @@ function assertMayChange(user: AuthUser, inv: Investigation): void {
     throw forbidden(
       `investigation ${inv.id} is assigned to ${inv.assignee ?? 'nobody'}: only the investigator or an epidemiologist may change it / 仅调查人员可修改`,
     );
+}
+
+/** The role check and the access policy for the case's resident, before a write's transaction. */
+async function mayChange(actor: Actor, inv: Investigation): Promise<void> {
+  assertMayChange(actor.user, inv);
+  await actor.allow([inv.patientId]);
 }
 
 function staleVersion(inv: Investigation, sent: number): never {
@@ -130,10 +144,10 @@ export interface OpenInput {
 async function openCase(
   deps: InvestigationDeps,
   input: OpenInput & { source?: Investigation['source']; sourceRef?: string; fromContactId?: number },
-  user: AuthUser,
-  audit: AuditWrite,
+  actor: Actor,
   before?: (c: Queryable, inv: Investigation) => Promise<void>,
 ): Promise<Investigation> {
+  const { user, audit } = actor;
   let { patientId, diseaseCode: code, onsetDate: onset } = input;
   let source: Investigation['source'] = input.source ?? 'manual';
   let sourceRef: string | null = input.sourceRef ?? null;
@@ -162,6 +176,7 @@ async function openCase(
       `diseaseCode '${code}' names no disease of config/investigation/rules.json (${[...deps.rules.diseases.keys()].join(', ')})`,
     );
   await readPatient(deps, patientId);
+  await actor.allow([patientId]);
   const patients = await deps.personPatients(patientId);
   const existing = await store.openInvestigationOf(deps.db.pool, patients, disease.key);
   if (existing)
@@ -208,8 +223,8 @@ async function openCase(
   return mustFind(deps.db.pool, inv.id);
 }
 
-export function openInvestigation(deps: InvestigationDeps, input: OpenInput, user: AuthUser, audit: AuditWrite): Promise<Investigation> {
-  return openCase(deps, input, user, audit);
+export function openInvestigation(deps: InvestigationDeps, input: OpenInput, actor: Actor): Promise<Investigation> {
+  return openCase(deps, input, actor);
 }
 
 export async function listInvestigations(
@@ -231,9 +246,10 @@ export async function updateInvestigation(
   deps: InvestigationDeps,
   id: number,
   body: { version: number; status?: Investigation['status']; assignee?: string; note?: string; closeNote?: string },
-  user: AuthUser,
-  audit: AuditWrite,
+  actor: Actor,
 ): Promise<Investigation> {
+  const { user, audit } = actor;
+  await mayChange(actor, await mustFind(deps.db.pool, id));
   return deps.db.transaction(async (c) => {
     const inv = await mustFind(c, id, true);
     assertMayChange(user, inv);
@@ -303,9 +319,10 @@ export async function saveForm(
   deps: InvestigationDeps,
   id: number,
   body: { version: number; answers: Answers; complete: boolean },
-  user: AuthUser,
-  audit: AuditWrite,
+  actor: Actor,
 ): Promise<Form> {
+  const { user, audit } = actor;
+  await mayChange(actor, await mustFind(deps.db.pool, id));
   await deps.db.transaction(async (c) => {
     const inv = await mustFind(c, id, true);
     assertMayChange(user, inv);
@@ -368,6 +385,12 @@ export async function computeCandidates(deps: InvestigationDeps, id: number): Pr
     await store.markCandidatesComputed(c, id);
   });
   return listCandidates(deps, id);
+}
+
+/** Recomputation asked for by an investigator. */
+export async function recomputeCandidates(deps: InvestigationDeps, id: number, actor: Actor): Promise<CandidateList> {
+  await mayChange(actor, await mustFind(deps.db.pool, id));
+  return computeCandidates(deps, id);
 }
 
 export async function listCandidates(deps: InvestigationDeps, id: number): Promise<CandidateList> {
@@ -483,12 +506,15 @@ export async function confirmCandidate(
   id: number,
   candidateId: number,
   body: { type?: string; firstDate?: string; lastDate?: string },
-  user: AuthUser,
-  audit: AuditWrite,
+  actor: Actor,
 ): Promise<Contact | OutsideContact> {
+  const { user, audit } = actor;
   const known = await store.findCandidate(deps.db.pool, id, candidateId);
   if (!known) throw notFound(`candidate ${candidateId} of investigation ${id} not found`);
-  const people = await peopleOf(deps, (await mustFind(deps.db.pool, id)).patientId, known.patientId);
+  const current = await mustFind(deps.db.pool, id);
+  await mayChange(actor, current);
+  await actor.allow([known.patientId]);
+  const people = await peopleOf(deps, current.patientId, known.patientId);
   return deps.db.transaction(async (c) => {
     const inv = await mustFind(c, id, true);
     assertMayChange(user, inv);
@@ -524,9 +550,10 @@ export async function rejectCandidate(
   id: number,
   candidateId: number,
   body: { reason?: string },
-  user: AuthUser,
-  audit: AuditWrite,
+  actor: Actor,
 ): Promise<Candidate> {
+  const { user, audit } = actor;
+  await mayChange(actor, await mustFind(deps.db.pool, id));
   return deps.db.transaction(async (c) => {
     const inv = await mustFind(c, id, true);
     assertMayChange(user, inv);
@@ -556,15 +583,18 @@ export async function addContact(
   deps: InvestigationDeps,
   id: number,
   body: ExposureInput & { patientId?: string; name?: string; phone?: string; handoverNote?: string },
-  user: AuthUser,
-  audit: AuditWrite,
+  actor: Actor,
 ): Promise<Contact | OutsideContact> {
+  const { user, audit } = actor;
   if (!body.patientId && !body.name) throw badRequest('patientId (a resident) or name (a contact outside the district) is required');
   if (body.patientId && body.name) throw badRequest('give patientId for a resident or name for a contact outside the district, not both');
   if (!body.patientId && !body.handoverNote?.trim())
     throw badRequest('handoverNote: a contact outside the district needs a hand-over note for the district that will follow them (协查)');
   assertExposure(body);
-  const people = await peopleOf(deps, (await mustFind(deps.db.pool, id)).patientId, body.patientId);
+  const current = await mustFind(deps.db.pool, id);
+  await mayChange(actor, current);
+  if (body.patientId) await actor.allow([body.patientId]);
+  const people = await peopleOf(deps, current.patientId, body.patientId);
   return deps.db.transaction(async (c) => {
     const inv = await mustFind(c, id, true);
     assertMayChange(user, inv);
@@ -607,10 +637,14 @@ export async function addExposure(
   deps: InvestigationDeps,
   contactId: number,
   body: ExposureInput,
-  user: AuthUser,
-  audit: AuditWrite,
+  actor: Actor,
 ): Promise<Contact | OutsideContact> {
+  const { user, audit } = actor;
   assertExposure(body);
+  const known = await store.findContact(deps.db.pool, contactId);
+  if (!known) throw notFound(`contact ${contactId} not found`);
+  assertMayChange(user, await mustFind(deps.db.pool, known.investigationId));
+  if (known.patientId) await actor.allow([known.patientId]);
   return deps.db.transaction(async (c) => {
     const row = await mustFindContact(c, contactId);
     const inv = await mustFind(c, row.investigationId);
@@ -638,9 +672,12 @@ export async function recordCheck(
   deps: InvestigationDeps,
   contactId: number,
   body: { day: string; symptoms: boolean; temperature?: number; note?: string },
-  user: AuthUser,
-  audit: AuditWrite,
+  actor: Actor,
 ): Promise<Check> {
+  const { user, audit } = actor;
+  const known = await store.findContact(deps.db.pool, contactId);
+  if (!known) throw notFound(`contact ${contactId} not found`);
+  if (known.patientId) await actor.allow([known.patientId]);
   return deps.db.transaction(async (c) => {
     const row = await mustFindContact(c, contactId);
     const now = new Date();
@@ -713,8 +750,7 @@ export async function contactToSuspect(
   deps: InvestigationDeps,
   contactId: number,
   body: { note?: string; assignee?: string },
-  user: AuthUser,
-  audit: AuditWrite,
+  actor: Actor,
 ): Promise<Investigation> {
   const row = await store.findContact(deps.db.pool, contactId);
   if (!row) throw notFound(`contact ${contactId} not found`);
@@ -725,7 +761,7 @@ export async function contactToSuspect(
       `contact ${contactId} is no longer followed up (${row.status}${row.caseInvestigationId ? `, investigation ${row.caseInvestigationId}` : ''})`,
     );
   const source = await mustFind(deps.db.pool, row.investigationId);
-  assertMayChange(user, source);
+  await mayChange(actor, source);
   return openCase(
     deps,
     {
@@ -738,8 +774,7 @@ export async function contactToSuspect(
       sourceRef: `investigation ${source.id} contact ${contactId}`,
       fromContactId: contactId,
     },
-    user,
-    audit,
+    actor,
     async (c, created) => {
       const locked = await mustFindContact(c, contactId);
       if (locked.status !== 'monitoring')
