@@ -13,6 +13,12 @@ describeInBrowser('check-in with the services due', { store: chronicDistrict }, 
     await checkIn.open();
     const kinds = await checkIn.checkIn(fx().facts.htnPatient);
     expect(kinds.join(' ')).toMatch(/随访|转诊|健康教育/);
+    // Who is at the desk, and the due list most urgent first; lateness in words, never a bare old date.
+    expect(await checkIn.resident()).toMatch(/姓名[\s\S]*年龄[\s\S]*岁/);
+    const groups = await checkIn.groups();
+    expect(groups.length).toBeGreaterThan(0);
+    expect(groups[0]).toMatch(/^(已逾期|本次就诊应办|近期到期) · \d+ 项$/);
+    expect(kinds.filter((k) => /^\d{4}-\d{2}-\d{2}$/.test(k))).toEqual([]);
     await checkIn.screenshot('chronic-check-in.png');
     expect(errors).toEqual([]);
   });

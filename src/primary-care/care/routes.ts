@@ -44,7 +44,7 @@ import {
 import {
   checkIn,
   decideReferral,
-  dueServicesOfResident,
+  dueServicesAnswer,
   endKeyPopulationFlag,
   flagKeyPopulation,
   issueEducation,
@@ -83,7 +83,7 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
       await ctx.guard(req, 'care:read');
       const { id } = req.params;
       const asOf = req.query.asOf ?? todayInChina();
-      return { residentId: id, asOf, items: await dueServicesOfResident(deps, id, asOf) };
+      return dueServicesAnswer(deps, id, asOf);
     },
   );
 

@@ -46,11 +46,32 @@ export const DueItem = z.object({
 export type DueItem = z.infer<typeof DueItem>;
 
 export const ResidentParams = z.object({ id: z.string() });
-export const DueServices = z.object({ residentId: z.string(), asOf: z.string(), items: z.array(DueItem) });
+/** Who is at the desk: what the check-in screen shows above the due list. */
+export const ResidentSummary = z.object({
+  patientId: z.string(),
+  name: z.string().nullable(),
+  gender: z.string().nullable(),
+  birthDate: z.string().nullable(),
+  /** Whole years on the day asked. */
+  age: z.number().int().nullable(),
+  /** The family-doctor team of the resident's active contract, by name. */
+  team: z.string().nullable(),
+  /** Key populations on the day asked (elderly, children, chronic, pregnant, disabled, hardship) with their words. */
+  keyPopulations: z.array(z.object({ code: z.string(), label: z.string() })),
+});
+export type ResidentSummary = z.infer<typeof ResidentSummary>;
+
+export const DueServices = z.object({
+  residentId: z.string(),
+  asOf: z.string(),
+  /** Absent when chronic care does not know the resident yet (or the id is a Person with several records). */
+  resident: ResidentSummary.optional(),
+  items: z.array(DueItem),
+});
 export type DueServices = z.infer<typeof DueServices>;
 
 export const CheckInBody = z.object({ patientId: RequiredText, organizationId: OptionalText });
-export const CheckInResult = z.object({ encounterId: z.string(), items: z.array(DueItem) });
+export const CheckInResult = z.object({ encounterId: z.string(), resident: ResidentSummary.optional(), items: z.array(DueItem) });
 export type CheckInResult = z.infer<typeof CheckInResult>;
 
 export const CheckInRow = z.object({

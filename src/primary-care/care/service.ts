@@ -29,12 +29,15 @@ import {
   type ContractInput,
   type ContractsMade,
   type DueItem,
+  type DueServices,
   type EducationInput,
   type FlagInput,
   type ReferralDecision,
   type ReferralInput,
+  type ResidentSummary,
 } from './schemas.js';
-import { activeContractsOf, flagInForce, livingHouseholdMembers, storeContracts, storeKeyPopulation } from './store.js';
+import { activeContractsOf, flagInForce, livingHouseholdMembers, residentBasics, storeContracts, storeKeyPopulation } from './store.js';
+import { populationsOf } from './key-populations.js';
 
 /** Patient ids behind an id that is a Patient chronic care has not seen yet, or a Person (Person.link targets). */
 async function residentPatients(deps: CareDeps, id: string): Promise<string[]> {
@@ -71,6 +74,35 @@ export async function dueServicesOfResident(deps: CareDeps, id: string, asOf: st
   return items.filter((i) => (seen.has(i.key) ? false : (seen.add(i.key), true)));
 }
 
+/** Who the resident is, for the check-in desk: undefined when chronic care does not know the Patient (a Person id, or not yet processed). */
+export async function residentSummary(deps: CareDeps, patientId: string, asOf: string): Promise<ResidentSummary | undefined> {
+  const b = await residentBasics(deps.db.pool, patientId, asOf);
+  if (!b) return undefined;
+  const age = b.birthDate ? ageOn(b.birthDate, asOf) : null;
+  const populations = populationsOf({
+    age,
+    chronic: b.managed,
+    pregnant: b.flags.includes('pregnant'),
+    disabled: b.flags.includes('disabled'),
+    hardship: b.flags.includes('hardship'),
+  });
+  return {
+    patientId,
+    name: b.name,
+    gender: b.gender,
+    birthDate: b.birthDate,
+    age,
+    team: b.team,
+    keyPopulations: populations.map((code) => ({ code, label: POPULATION_LABEL[code] ?? code })),
+  };
+}
+
+/** The due list of a resident with who they are (GET /api/residents/{id}/due-services). */
+export async function dueServicesAnswer(deps: CareDeps, id: string, asOf: string): Promise<DueServices> {
+  const [items, resident] = await Promise.all([dueServicesOfResident(deps, id, asOf), residentSummary(deps, id, asOf)]);
+  return { residentId: id, asOf, ...(resident ? { resident } : {}), items };
+}
+
 /** Checks a resident in at a facility (Encounter arrived) and returns what is due today. */
 export async function checkIn(deps: CareDeps, b: { patientId: string; organizationId?: string }): Promise<CheckInResult> {
   await deps.repo.read('Patient', b.patientId);
@@ -88,7 +120,13 @@ export async function checkIn(deps: CareDeps, b: { patientId: string; organizati
     period: { start: now },
     ...(b.organizationId ? { serviceProvider: { reference: `Organization/${b.organizationId}` } } : {}),
   });
-  return { encounterId: id, items: (await dueServicesFor(deps.db.pool, b.patientId, todayInChina(), deps.config)) ?? [] };
+  const today = todayInChina();
+  const resident = await residentSummary(deps, b.patientId, today);
+  return {
+    encounterId: id,
+    ...(resident ? { resident } : {}),
+    items: (await dueServicesFor(deps.db.pool, b.patientId, today, deps.config)) ?? [],
+  };
 }
 
 /** Contracts a resident or a whole household with a team; 409 if contracted elsewhere unless `transfer`. */

@@ -186,3 +186,32 @@ export async function listReferrals(
   );
   return r.rows;
 }
+
+/** What the check-in desk shows of a resident: name, sex, birth date, the active contract's team, stored key-population flags. */
+export async function residentBasics(
+  db: Sql,
+  patientId: string,
+  day: string,
+): Promise<
+  | { name: string | null; gender: string | null; birthDate: string | null; team: string | null; managed: boolean; flags: string[] }
+  | undefined
+> {
+  const r = await db.query<{
+    name: string | null;
+    gender: string | null;
+    birthDate: string | null;
+    team: string | null;
+    managed: boolean;
+    flags: string[];
+  }>(
+    `SELECT p.name, p.gender, to_char(p.birth_date, 'YYYY-MM-DD') AS "birthDate",
+            (SELECT coalesce(max(m.team_name), c.team_id) FROM care_contract c LEFT JOIN care_team_member m ON m.team_id = c.team_id
+              WHERE c.patient_id = $1 AND c.status = 'active' GROUP BY c.team_id, c.start_on ORDER BY c.start_on DESC NULLS LAST LIMIT 1) AS team,
+            EXISTS (SELECT 1 FROM chronic_registry g WHERE g.patient_id = $1 AND g.status = 'managed') AS managed,
+            (SELECT coalesce(array_agg(DISTINCT k.population), '{}') FROM care_key_population k WHERE k.patient_id = $1
+              AND (k.start_on IS NULL OR k.start_on <= $2::date) AND (k.end_on IS NULL OR k.end_on >= $2::date)) AS flags
+     FROM chronic_person p WHERE p.patient_id = $1`,
+    [patientId, day],
+  );
+  return r.rows[0];
+}

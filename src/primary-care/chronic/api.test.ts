@@ -244,6 +244,10 @@ describeEachStore('chronic care API', (server) => {
     await server().processors.drain();
     const after = await get('/api/residents/p-htn/due-services');
     expect(after.items.map((i: { key: string }) => i.key)).not.toContain('education:htn-salt');
+    // Who is at the desk: name, sex, age, the contract's team by name, key populations in words.
+    expect(after.resident).toMatchObject({ patientId: 'p-htn', name: '张三', gender: 'male', age: 68 });
+    expect(after.resident.team).toBe('王医生团队');
+    expect(after.resident.keyPopulations.map((p: { code: string; label: string }) => p.label)).toEqual(['65岁及以上老年人', '慢病患者']);
     const checkIn = await server().api('/api/care/check-in', json({ patientId: 'p-child' }));
     expect(checkIn.status).toBe(201);
     const ci = (await checkIn.json()) as { items: { kind: string }[] };

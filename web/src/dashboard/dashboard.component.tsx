@@ -18,7 +18,8 @@ import { useEffect, useState, type ReactNode } from 'react';
 import { isAbort } from '../api/http.js';
 import { hasRole, type SessionUser } from '../api/session.js';
 import { t } from '../i18n/i18n.js';
-import { chinaToday, loadHomeFigures, type HomeFigures } from './overview.resource.js';
+import { chinaToday } from '../shared/format.js';
+import { loadHomeFigures, type HomeFigures } from './overview.resource.js';
 
 /** One figure: a number with its words, a link to the list behind it. */
 function Figure({ title, value, href, danger }: { title: string; value: number; href: string; danger?: boolean }) {

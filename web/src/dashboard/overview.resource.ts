@@ -59,8 +59,3 @@ export async function loadHomeFigures(today: string, signal?: AbortSignal): Prom
   ]);
   return { alerts, cards, followUps, indicators };
 }
-
-/** Today in China (UTC+8), YYYY-MM-DD. */
-export function chinaToday(now: Date = new Date()): string {
-  return new Date(now.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
-}
