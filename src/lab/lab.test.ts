@@ -512,6 +512,37 @@ describeEachStore('lab loop', (server) => {
     expect((await as('/api/lab/custody/verify')).status).toBe(403);
     expect((await as('/api/lab/limits')).status).toBe(200);
     expect((await fetch(`${server().url}/api/lab/limits`)).status).toBe(401);
+
+    // A clinician may scan, but only specimens of residents in their care: the barcode names the resident.
+    await server().auth.addUser({ username: 'lab-clinician', password, roles: ['clinician'], organization: 'OTHER-HOSP' });
+    const clinician = (
+      (await (
+        await fetch(`${server().url}/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: 'lab-clinician', password }),
+        })
+      ).json()) as { access_token: string }
+    ).access_token;
+    const o = await order();
+    const b = barcode();
+    await scanOk({
+      step: 'collect',
+      barcode: b,
+      orderId: o.orderId,
+      unit: 'CHC-01',
+      specimenType: '血清',
+      collector: '李护士',
+      at: ago(H),
+    });
+    const box = await shipment('CHC-01', 'CDC-D');
+    const refused = await fetch(`${server().url}/api/lab/scan`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${clinician}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ step: 'ship', barcode: b, unit: 'CHC-01', shipmentId: box.id }),
+    });
+    expect(await problem(refused, 403)).toMatch(/超出授权范围/);
+    expect((await json<SpecimenDetail>(await get(`/api/lab/specimens/${b}`), 200)).state).toBe('collected');
   });
 
   it('verifies every custody chain, refuses changes to an event, and names a tampered event', async () => {

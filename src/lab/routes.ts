@@ -4,7 +4,9 @@
  * breaches of the clocks, custody flags, the dashboard, the limits and the custody check.
  * Each route validates, guards, calls one service function and answers.
  */
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { AuthUser } from '../platform/auth.js';
 import type { ModuleContext } from '../platform/module.js';
 import { typed } from '../platform/openapi.js';
 import {
@@ -41,6 +43,7 @@ import {
   specimenDetail,
   specimens,
   verifyCustody,
+  type Actor,
   type LabDeps,
 } from './service.js';
 
@@ -49,7 +52,23 @@ const Problem = z.record(z.unknown()).describe('OperationOutcome naming the prob
 
 export function registerLabRoutes(ctx: ModuleContext, deps: LabDeps): void {
   const app = typed(ctx.app);
-  const actor = (user: Awaited<ReturnType<ModuleContext['guard']>>, ip: string) => ({ user, sourceAddress: ip });
+  const actor = (user: AuthUser, ip: string) => ({ user, sourceAddress: ip });
+  /**
+   * A scan (or an adopted order) is about a resident the request does not name: the access policy
+   * decides for that resident once the barcode (or the ServiceRequest) names them.
+   */
+  const writer = (req: FastifyRequest, user: AuthUser, resourceType: 'Specimen' | 'ServiceRequest'): Actor => {
+    const access = ctx.access;
+    return {
+      user,
+      sourceAddress: req.ip,
+      authorize: access
+        ? async (patientId) => {
+            await access.enforce(req, user, { action: 'write', resourceType, patientIds: await access.residentIds(patientId) });
+          }
+        : undefined,
+    };
+  };
 
   app.post(
     '/api/lab/orders',
@@ -64,7 +83,7 @@ export function registerLabRoutes(ctx: ModuleContext, deps: LabDeps): void {
     },
     async (req, reply) => {
       const user = await ctx.guard(req, 'fhir:write');
-      return reply.code(201).send(await createOrder(deps, req.body, actor(user, req.ip)));
+      return reply.code(201).send(await createOrder(deps, req.body, writer(req, user, 'ServiceRequest')));
     },
   );
 
@@ -131,7 +150,7 @@ export function registerLabRoutes(ctx: ModuleContext, deps: LabDeps): void {
     },
     async (req) => {
       const user = await ctx.guard(req, 'fhir:write');
-      return scan(deps, req.body, actor(user, req.ip));
+      return scan(deps, req.body, writer(req, user, 'Specimen'));
     },
   );
 

@@ -50,6 +50,7 @@ import {
   saveSpecimen,
   scanDueBatch,
   specimenByBarcode,
+  specimenPatient,
   updateShipmentReadings,
   type BreachRow,
   type FlagRow,
@@ -72,6 +73,8 @@ export interface LabDeps {
 export interface Actor {
   user: AuthUser;
   sourceAddress?: string;
+  /** The access policy's check of a write about one resident (throws 403 outside the user's scope). */
+  authorize?: (patientId: string) => Promise<void>;
 }
 
 const nowOf = (deps: LabDeps) => (deps.now ? deps.now() : new Date());
@@ -202,6 +205,7 @@ export async function createOrder(deps: LabDeps, body: OrderBody, actor: Actor):
     const orderingUnit = body.orderingUnit ?? found.requester?.identifier?.value;
     if (!orderingUnit) throw unprocessable(`ServiceRequest/${found.id} names no requester by organisation code; send orderingUnit`);
     const subject = found.subject?.reference?.match(/^Patient\/([A-Za-z0-9\-.]{1,64})$/)?.[1];
+    if (subject && actor.authorize) await actor.authorize(subject);
     order = {
       id: found.id!,
       testCode,
@@ -349,6 +353,11 @@ export async function scan(deps: LabDeps, body: ScanBody, actor: Actor): Promise
   if (body.step === 'collect') return collect(deps, body, actor);
   const now = nowOf(deps);
   const at = body.at ? new Date(body.at) : now;
+  if (actor.authorize) {
+    // Outside the transaction (the policy reads with its own connection); a specimen's resident never changes.
+    const patientId = await specimenPatient(deps.db.pool, body.barcode);
+    if (patientId) await actor.authorize(patientId);
+  }
   try {
     return await deps.db.transaction(async (c) => {
       const s = await specimenByBarcode(c, body.barcode, true);
@@ -476,6 +485,7 @@ async function collect(deps: LabDeps, body: Extract<ScanBody, { step: 'collect' 
   const at = body.at ? new Date(body.at) : now;
   const order = await getOrder(deps.db.pool, body.orderId);
   if (!order) throw notFound(`unknown order '${body.orderId}': register it first (POST /api/lab/orders)`);
+  if (order.patientId && actor.authorize) await actor.authorize(order.patientId);
   const leg = collectionLeg(deps.limits, order.testCode, order.mode, body.unit, at, now);
   try {
     return await deps.db.transaction(async (c) => {

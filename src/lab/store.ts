@@ -186,6 +186,12 @@ export async function specimenByBarcode(q: Queryable, barcode: string, forUpdate
   return r.rows[0] && fixSpecimen(r.rows[0]);
 }
 
+/** The resident a barcode's specimen belongs to (null: none, or no such barcode). */
+export async function specimenPatient(q: Queryable, barcode: string): Promise<string | null> {
+  const r = await q.query<{ patientId: string | null }>('SELECT patient_id AS "patientId" FROM lab_specimen WHERE barcode = $1', [barcode]);
+  return r.rows[0]?.patientId ?? null;
+}
+
 export async function insertSpecimen(q: Queryable, s: SpecimenRow): Promise<void> {
   await q.query(
     `INSERT INTO lab_specimen (id, barcode, order_id, task_id, test_code, mode, patient_id, state, hop, collecting_unit, holder, lab,
