@@ -3,7 +3,8 @@
  * < 1 s; a breach raised within 60 s of its limit). Seeds 10,000 specimens in flight (deadlines
  * one every 30 s, as if collected through the day) beside 40,000 finished ones, then times:
  *   - the steady scan, as the module runs it every 30 s: the clock moves 30 s, about one new breach;
- *   - a burst: 1,000 deadlines passed at once (a batch collected together, or a scan after an outage);
+ *   - a burst: 1,000 deadlines passed at once (a batch collected together);
+ *   - after an outage: every deadline still running passed at once (reported, not held to the target);
  *   - the ceiling: a plain indexed SELECT count(*) of the same rows in flight.
  * The breach latency is bounded by the scan interval (30 s) plus one scan.
  *
@@ -92,6 +93,10 @@ export async function runLabBench(argv: string[] = process.argv.slice(2)): Promi
         burstRecorded += (await scanBreaches(db, now)).length;
         burst.push(performance.now() - t0);
       }
+      // After an outage: every deadline still running passed at once.
+      const tAll = performance.now();
+      const all = (await scanBreaches(db, new Date(base.getTime() + 2 * IN_FLIGHT * STEP_S * 1000))).length;
+      const allMs = performance.now() - tAll;
       steady.sort((a, b) => a - b);
       count.sort((a, b) => a - b);
       const p95 = percentile(steady, 95);
@@ -104,6 +109,7 @@ export async function runLabBench(argv: string[] = process.argv.slice(2)): Promi
         'breaches (steady)': recorded,
         'burst of 1,000 ms (worst of 3)': worst.toFixed(0),
         'breaches (bursts)': burstRecorded,
+        'all the rest at once ms (breaches)': `${allMs.toFixed(0)} (${all})`,
         'count(*) p50/p95 ms': `${percentile(count, 50).toFixed(1)}/${percentile(count, 95).toFixed(1)}`,
         'rows counted': n,
         'scan < 1 s': Math.max(p95, worst) < 1000 ? 'met' : 'NOT met',
