@@ -5,8 +5,11 @@
  * reject), contacts with their exposures, daily follow-up checks, the follow-up worklist of an
  * organisation, and a symptomatic contact turned into a suspected case. Reads need
  * surveillance:read; changes surveillance:read too, and then either surveillance:write or being
- * the assigned investigator. Every route is in the access policy's routes table (personal data,
- * audited with its purpose of use); writes record their AuditEvent in their own transaction.
+ * the assigned investigator; the worklist and the daily checks also care:write (community health
+ * centres). Every route is in the access policy's routes table (personal data: answers naming
+ * the case are checked for it, rows filtered by their patientId, reads audited with their purpose
+ * of use); writes are checked for each resident they touch and record their AuditEvent in their
+ * own transaction.
  */
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';

@@ -123,6 +123,7 @@ export const Candidate = z.object({
 export type Candidate = z.infer<typeof Candidate>;
 export const CandidateList = z.object({
   investigationId: z.number().int(),
+  patientId: z.string().describe('the case (the access policy checks it)'),
   computedAt: z.string().nullable(),
   items: z.array(Candidate),
 });
@@ -181,6 +182,7 @@ export type OutsideContact = z.infer<typeof OutsideContact>;
 export const ContactAnswer = z.union([Contact, OutsideContact]);
 export const ContactList = z.object({
   investigationId: z.number().int(),
+  patientId: z.string().describe('the case (the access policy checks it)'),
   items: z.array(Contact).describe('residents of the district'),
   outOfDistrict: z.array(OutsideContact).describe('contacts handed over to another district (协查)'),
 });

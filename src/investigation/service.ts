@@ -395,7 +395,12 @@ export async function recomputeCandidates(deps: InvestigationDeps, id: number, a
 
 export async function listCandidates(deps: InvestigationDeps, id: number): Promise<CandidateList> {
   const inv = await mustFind(deps.db.pool, id);
-  return { investigationId: id, computedAt: inv.candidatesAt, items: await store.listCandidates(deps.db.pool, id) };
+  return {
+    investigationId: id,
+    patientId: inv.patientId,
+    computedAt: inv.candidatesAt,
+    items: await store.listCandidates(deps.db.pool, id),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -612,7 +617,7 @@ export async function addContact(
 }
 
 export async function listContacts(deps: InvestigationDeps, id: number): Promise<ContactList> {
-  await mustFind(deps.db.pool, id);
+  const inv = await mustFind(deps.db.pool, id);
   const rows = await store.contactsOf(deps.db.pool, id);
   const exposures = await store.exposuresOf(
     deps.db.pool,
@@ -621,6 +626,7 @@ export async function listContacts(deps: InvestigationDeps, id: number): Promise
   const all = rows.map((r) => store.contactAnswer(r, exposures));
   return {
     investigationId: id,
+    patientId: inv.patientId,
     items: all.filter((x): x is Contact => 'patientId' in x),
     outOfDistrict: all.filter((x): x is OutsideContact => !('patientId' in x)),
   };
