@@ -4,12 +4,27 @@
  * `fuseDays` walks days in order (live: the touched days; replay: every day), so an alert is
  * created on the first day its rule matches and then grows with later evidence instead of
  * being duplicated.
+ *
+ * Space-time scan clusters (alerts/scan.ts, surv_scan_cluster) are evidence too: each cluster
+ * with p ≤ the scan's evidenceAlpha (0.01; clusters up to alpha 0.05 are only listed) is an
+ * alarm in every area it covers, on its run day, under the key
+ * 'scan:<signal>' and with the SIGNAL'S OWN SOURCE, not a source kind of its own. Why: the scan
+ * reads the very cases the signal's detector reads, so it is not an independent data stream;
+ * as a source of its own, one stream's cases would count twice towards "two sources agree"
+ * (orange) and a lone syndrome could raise itself. As the same source it adds what the
+ * per-area detectors cannot see — a rise spread over several neighbouring streets, each too
+ * small to alarm alone — and its p (Monte Carlo, at least 1/(replicates + 1) = 0.001) takes the
+ * source's place in the joint p when smaller. So a cluster extends an open alert in its areas,
+ * joins a neighbour's alert on the same signal, and with another source's alarm in one of its
+ * areas opens an orange alert; alone it never reaches the single-source rule (p ≤ 1e-4), for
+ * the same reason as a lone detector alarm at p = 0.001 does not.
  */
 import type pg from 'pg';
 import type { Database } from '../../platform/db.js';
 import { areaAt, type FusionConfig } from '../config.js';
 import { addDays } from '../../shared/dates.js';
 import type { DetectionAlarm } from './detect.js';
+import { SCAN_SIGNAL_PREFIX, scanEvidence, scannedSignal } from './scan.js';
 import { fisherCombine, truncatedProductP } from './stats.js';
 
 export interface Assessment {
@@ -224,11 +239,16 @@ export async function fuseDays(
     [windowStart, opts.to],
   );
   const byArea = new Map<string, DetectionAlarm[]>();
-  for (const x of r.rows) {
-    const area = areaAt(cfg.areaLevel, x.area_code.length === 12 ? x.area_code : x.area_code.padEnd(12, '0'));
-    if (!area || (opts.areas && !opts.areas.includes(area))) continue;
+  const addToArea = (e: DetectionAlarm) => {
+    const area = areaAt(cfg.areaLevel, e.areaCode.length === 12 ? e.areaCode : e.areaCode.padEnd(12, '0'));
+    if (!area || (opts.areas && !opts.areas.includes(area))) return;
     const list = byArea.get(area) ?? [];
-    list.push({
+    list.push(e);
+    byArea.set(area, list);
+  };
+  for (const e of await scanEvidence(db, windowStart, opts.to)) addToArea(e);
+  for (const x of r.rows) {
+    addToArea({
       signal: x.signal,
       source: x.source,
       areaCode: x.area_code,
@@ -241,7 +261,6 @@ export async function fuseDays(
       fixed: x.method === 'cidarsFixed' && x.signal.startsWith('report:'),
       ...(x.alarm ? {} : { weak: true }),
     });
-    byArea.set(area, list);
   }
   if (!byArea.size) return result;
   const areas = [...byArea.keys()].sort();
@@ -306,7 +325,16 @@ export async function fuseDays(
                    AND a.disease_key IS NOT DISTINCT FROM $4 AND a.first_evidence_day >= $5::date
                    AND EXISTS (SELECT 1 FROM surv_alert_evidence e WHERE e.alert_id = a.id AND e.day >= $3::date AND e.signal = ANY($7::text[]))
                  ORDER BY a.id DESC LIMIT 1 FOR UPDATE`,
-                [area, OPEN, lo, disease, span, joinPrefix, [...new Set(candidates.map((e) => e.signal))]],
+                [
+                  area,
+                  OPEN,
+                  lo,
+                  disease,
+                  span,
+                  joinPrefix,
+                  // A scan cluster of a signal and the signal's own alarms are about the same cases.
+                  [...new Set(candidates.flatMap((e) => [scannedSignal(e.signal), `${SCAN_SIGNAL_PREFIX}${scannedSignal(e.signal)}`]))],
+                ],
               )
             ).rows[0];
           }
@@ -364,7 +392,12 @@ export async function fuseDays(
                 .map((e) => e.signal),
             ),
           ].slice(0, 3);
-          const title = `${opts.areaName?.(area) ?? area}：${topSignals.map((sig) => opts.labels?.(sig) ?? sig).join(' + ')}`;
+          const labelOf = (sig: string) => {
+            const base = scannedSignal(sig);
+            const text = opts.labels?.(base) ?? base;
+            return base !== sig ? `${text}（时空聚集）` : text;
+          };
+          const title = `${opts.areaName?.(area) ?? area}：${topSignals.map(labelOf).join(' + ')}`;
           const now = opts.now?.() ?? new Date();
           const triage = cfg.triageHours[a.level] ?? 24;
           const ins = await c.query<{ id: number }>(

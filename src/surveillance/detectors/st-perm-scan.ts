@@ -11,9 +11,14 @@
  * surveillance: only clusters still going on count). For a cylinder with c observed and μ
  * expected (μ = C_Z·C_D / C summed over its areas and days), the log-likelihood ratio is
  * c·ln(c/μ) + (C − c)·ln((C − c)/(C − μ)) when c > μ, else 0.
+ * `maxAreas` caps a circle at that many areas (the centre and its nearest neighbours) as well.
  * Significance by Monte Carlo: the days of the cases are randomly permuted among the cases
  * (keeping every area total and every day total, hence every μ), the maximum LLR is recomputed
  * for each of R replications, and p = (1 + #{replications with max LLR ≥ observed}) / (R + 1).
+ * Only the cases that a permutation puts on the last `maxWindowDays` days enter a cylinder, so a
+ * replicate draws just those: a uniformly random ordered sample (partial Fisher–Yates) of as many
+ * cases as the last days hold, given those days in turn — the same distribution as shuffling
+ * every case's day, at a cost proportional to the recent cases instead of all cases.
  * Recurrence interval = 1/p days (daily prospective analysis, as SaTScan reports it).
  * Secondary clusters are reported when they share no area with a more likely one (SaTScan's
  * default "no geographical overlap").
@@ -45,6 +50,8 @@ export interface StPermScanInput {
   maxWindowDays?: number;
   /** Largest share of all cases a circle may hold, default 0.5. */
   maxSpatialShare?: number;
+  /** Most areas in a circle (the centre and its nearest neighbours), default no limit. */
+  maxAreas?: number;
   /** Monte Carlo replications, default 999. */
   replications?: number;
   /** Seed of the permutation generator, default 1. */
@@ -179,6 +186,9 @@ function readInput(input: StPermScanInput) {
     throw new DetectorInputError(`maxWindowDays must be a positive integer, got ${String(maxWindowDays)}`);
   const share = input.maxSpatialShare ?? 0.5;
   if (!(share > 0 && share <= 1)) throw new DetectorInputError(`maxSpatialShare must be in (0, 1], got ${String(share)}`);
+  const maxAreas = input.maxAreas ?? Number.POSITIVE_INFINITY;
+  if (input.maxAreas !== undefined && !(Number.isInteger(maxAreas) && maxAreas >= 1))
+    throw new DetectorInputError(`maxAreas must be a positive integer, got ${String(input.maxAreas)}`);
   const replications = input.replications ?? 999;
   if (!Number.isInteger(replications) || replications < 0)
     throw new DetectorInputError(`replications must be a non-negative integer, got ${String(replications)}`);
@@ -224,7 +234,7 @@ function readInput(input: StPermScanInput) {
   } else {
     throw new DetectorInputError('cases or counts is required');
   }
-  return { index, maxWindowDays, share, replications, seed, maxClusters, caseArea, caseDay };
+  return { index, maxWindowDays, share, maxAreas, replications, seed, maxClusters, caseArea, caseDay };
 }
 
 /**
@@ -232,7 +242,7 @@ function readInput(input: StPermScanInput) {
  * malformed input; a study period with too few cases gives no clusters and a message.
  */
 export function stPermScan(input: StPermScanInput): StPermScanResult {
-  const { maxWindowDays: W, share, replications: R, seed, maxClusters, caseArea, caseDay } = readInput(input);
+  const { maxWindowDays: W, share, maxAreas, replications: R, seed, maxClusters, caseArea, caseDay } = readInput(input);
   const areas = input.areas;
   const A = areas.length;
   const endDay = input.endDay;
@@ -276,7 +286,7 @@ export function stPermScan(input: StPermScanInput): StPermScanResult {
     const radius: number[] = [];
     let total = 0;
     for (const i of order) {
-      if (total + areaTotal[i]! > limit) break;
+      if (members.length >= maxAreas || total + areaTotal[i]! > limit) break;
       total += areaTotal[i]!;
       members.push(i);
       casesTotal.push(total);
@@ -345,16 +355,44 @@ export function stPermScan(input: StPermScanInput): StPermScanResult {
     for (const a of members) used.add(a);
   }
 
-  // Monte Carlo.
+  // Monte Carlo: per replicate, the cases a permutation puts on the last W days (see above).
   const rng = createRng(seed);
   const maxima = new Float64Array(R);
-  const days = caseDay.slice();
+  /** slotBack[i]: days back from endDay of the i-th recent day-slot (each recent case's day once). */
+  const slotBack: number[] = [];
+  for (let w = 0; w < W; w++) for (let k = 0; k < dayTotalRecent[w]!; k++) slotBack.push(w);
+  const T = slotBack.length;
+  const perm = Int32Array.from(caseArea);
+  const recent = new Float64Array(A * W);
+  const acc = new Float64Array(W);
   for (let r = 0; r < R; r++) {
-    shuffleInPlace(days, rng);
+    recent.fill(0);
+    for (let i = 0; i < T; i++) {
+      const j = i + Math.floor(rng() * (C - i));
+      const a = perm[j]!;
+      perm[j] = perm[i]!;
+      perm[i] = a;
+      recent[a * W + slotBack[i]!]! += 1;
+    }
+    for (let a = 0; a < A; a++) for (let w = 1; w < W; w++) recent[a * W + w]! += recent[a * W + w - 1]!;
     let best = 0;
-    forEachExcess(recentCounts(days), (_circle, _k, _w, _c, _mu, llr) => {
-      if (llr > best) best = llr;
-    });
+    for (const circle of circles) {
+      acc.fill(0);
+      const members = circle.members;
+      for (let k = 0; k < members.length; k++) {
+        const base = members[k]! * W;
+        const zoneCases = circle.casesTotal[k]!;
+        for (let w = 0; w < W; w++) {
+          const obs = (acc[w]! += recent[base + w]!);
+          if (obs === 0) continue;
+          const mu = (zoneCases * windowTotal[w]!) / C;
+          if (obs > mu) {
+            const llr = llrOf(obs, mu, C);
+            if (llr > best) best = llr;
+          }
+        }
+      }
+    }
     maxima[r] = best;
   }
 

@@ -1,0 +1,130 @@
+/**
+ * Speed and power of one day's space-time permutation scan (src/surveillance/alerts/scan.ts,
+ * the daily job's pure part: counts per area → clusters with Monte Carlo p).
+ *
+ * Run directly:  node --import tsx bench/scan.bench.ts [--quick]
+ * Or import `runScanBench(argv)` from a bench runner (section name 'scan').
+ *
+ * Synthetic district: 250 areas on a jittered 16 × 16 grid of centroids about 1 km apart,
+ * 365 days of Poisson counts (area rates 0.2–2 a day, a weekly rhythm and a seasonal wave, no
+ * space-time interaction), and a planted outbreak: a centre area and its 4 nearest neighbours
+ * get 3 extra cases a day each on the last 3 days. Settings: the configured ones
+ * (config/surveillance/fusion.json "scan": 999 replicates, clusters of up to 7 days and 10
+ * areas). Rows: the planted data and the same data without the outbreak (the null: its most
+ * likely cluster should not be significant), each the fastest and the slowest of several runs
+ * (each run a full scan, the same seed, so the same answer). Target: under 2 s per scan.
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { loadScanConfig, scanAreaCounts, type ScanArea, type ScanConfig } from '../src/surveillance/alerts/scan.js';
+import { createRng } from '../src/surveillance/detectors/st-perm-scan.js';
+import { printTable } from './table.js';
+
+const TARGET_MS = 2000;
+const RUN_DAY = '2025-06-30';
+
+function poisson(mean: number, rng: () => number): number {
+  const l = Math.exp(-mean);
+  let k = 0;
+  let p = rng();
+  while (p > l) {
+    k++;
+    p *= rng();
+  }
+  return k;
+}
+
+export interface SyntheticDistrict {
+  areas: ScanArea[];
+  counts: Map<string, number[]>;
+  planted: string[];
+  cases: number;
+}
+
+/** 250 areas × 365 days of background counts, with the outbreak planted when `plant` is true. */
+export function syntheticDistrict(plant: boolean, nAreas = 250, days = 365, seed = 2026): SyntheticDistrict {
+  const rng = createRng(seed);
+  const side = Math.ceil(Math.sqrt(nAreas));
+  const areas: ScanArea[] = [];
+  for (let k = 0; k < nAreas; k++) {
+    const i = k % side;
+    const j = Math.floor(k / side);
+    // ~0.0104° longitude ≈ 1 km at 30° N; 0.009° latitude ≈ 1 km.
+    areas.push({
+      code: `3399020${String(k).padStart(3, '0')}00`,
+      centroid: [120 + 0.0104 * (i + 0.35 * (rng() - 0.5)), 30 + 0.009 * (j + 0.35 * (rng() - 0.5))],
+    });
+  }
+  const counts = new Map<string, number[]>();
+  let cases = 0;
+  for (const a of areas) {
+    const rate = 0.2 + 1.8 * rng();
+    const row: number[] = [];
+    for (let d = 0; d < days; d++) {
+      const weekly = d % 7 === 5 || d % 7 === 6 ? 0.6 : 1.15;
+      const season = 1 + 0.4 * Math.cos((2 * Math.PI * d) / 365);
+      const n = poisson(rate * weekly * season, rng);
+      row.push(n);
+      cases += n;
+    }
+    counts.set(a.code, row);
+  }
+  const centre = areas[Math.floor(nAreas / 2) + Math.floor(side / 2)]!;
+  const dist = (a: ScanArea) => Math.hypot(a.centroid![0] - centre.centroid![0], a.centroid![1] - centre.centroid![1]);
+  const planted = [...areas]
+    .sort((a, b) => dist(a) - dist(b))
+    .slice(0, 5)
+    .map((a) => a.code);
+  if (plant)
+    for (const code of planted) {
+      const row = counts.get(code)!;
+      for (let d = days - 3; d < days; d++) {
+        row[d]! += 3;
+        cases += 3;
+      }
+    }
+  return { areas, counts, planted, cases };
+}
+
+export async function runScanBench(argv: string[] = []): Promise<{ rows: Record<string, string | number>[] }> {
+  const quick = argv.includes('--quick');
+  const runs = quick ? 2 : 5;
+  const config: ScanConfig = loadScanConfig();
+  const rows: Record<string, string | number>[] = [];
+  for (const plant of [true, false]) {
+    const d = syntheticDistrict(plant);
+    const times: number[] = [];
+    let result = scanAreaCounts({ signal: 'bench', runDay: RUN_DAY, areas: d.areas, counts: d.counts, config });
+    for (let r = 0; r < runs; r++) {
+      const t0 = performance.now();
+      result = scanAreaCounts({ signal: 'bench', runDay: RUN_DAY, areas: d.areas, counts: d.counts, config });
+      times.push(performance.now() - t0);
+    }
+    const top = result.clusters[0];
+    const hit = top ? top.areas.filter((a) => d.planted.includes(a.code)).length : 0;
+    rows.push({
+      data: plant ? 'planted: 5 areas × last 3 days, +3 a day each' : 'no outbreak (null)',
+      areas: d.areas.length,
+      days: config.studyDays,
+      cases: d.cases,
+      replicates: config.replications,
+      'fastest ms': Math.round(Math.min(...times)),
+      'slowest ms': Math.round(Math.max(...times)),
+      'most likely cluster': top
+        ? `${top.areas.length} areas, ${top.startDay.slice(5)}…${top.endDay.slice(5)}, ${top.observed}/${top.expected.toFixed(1)} obs/exp, p ${top.p.toFixed(3)}`
+        : `none with p ≤ ${config.alpha}`,
+      'planted found': plant ? (hit >= 3 && top!.p <= config.alpha ? `yes (${hit}/5 planted areas)` : `no (${hit}/5)`) : '—',
+    });
+  }
+  printTable(
+    `Space-time permutation scan, one day (${config.maxWindowDays}-day window, ≤ ${config.maxAreas} areas, ${config.replications} replicates; target < ${TARGET_MS} ms)`,
+    rows,
+  );
+  const worst = Math.max(...rows.map((r) => Number(r['slowest ms'])));
+  console.log(`one day's scan: ${worst} ms at worst (target < ${TARGET_MS} ms: ${worst < TARGET_MS ? 'met' : 'NOT met'})`);
+  return { rows };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  await runScanBench(process.argv.slice(2));
+}
