@@ -89,7 +89,12 @@ export type CardEvent = z.infer<typeof CardEvent>;
 export const ReportCardDetail = ReportCardRecord.extend({ events: z.array(CardEvent) });
 export type ReportCardDetail = z.infer<typeof ReportCardDetail>;
 
-export const ReportCardList = z.object({ total: z.number().int(), cards: z.array(ReportCardRecord) });
+export const ReportCardList = z.object({
+  total: z.number().int(),
+  cards: z.array(ReportCardRecord),
+  /** Cards per status under the facility and disease filters (the status filter ignored), plus "overdue" (drafts past their deadline) and "all". */
+  counts: z.record(z.number().int()),
+});
 export type ReportCardList = z.infer<typeof ReportCardList>;
 
 export const CardListQuery = z.object({

@@ -168,9 +168,22 @@ describeEachStore('surveillance', (server) => {
     expect(cond.status).toBeLessThan(300);
     await s.processors.drain();
     const list = (await (await s.api('/api/report-cards?status=draft')).json()) as {
+      total: number;
+      counts: Record<string, number>;
       cards: { id: string; version: number; deadlineAt: string; card: Record<string, unknown> }[];
     };
     const draft = list.cards.find((c) => c.id === 'Dc-draft')!;
+    // The tabs' counts: per status whatever the status filter, with "all" and the drafts past their deadline.
+    expect(list.counts.draft).toBe(list.total);
+    expect(list.counts.all).toBeGreaterThanOrEqual(list.total);
+    expect(list.counts.overdue).toBeGreaterThanOrEqual(1); // diagnosed 2025-04-01: long past its 24 h
+    const all = (await (await s.api('/api/report-cards?limit=1')).json()) as {
+      total: number;
+      cards: unknown[];
+      counts: Record<string, number>;
+    };
+    expect(all.total).toBe(all.counts.all);
+    expect(all.cards).toHaveLength(1);
     expect(draft).toBeDefined();
     expect(draft.deadlineAt).toBe('2025-04-02T01:30:00.000Z'); // 24 h after diagnosis
     expect(draft.card).toMatchObject({ name: '测试乙', sex: '2', birthDate: '2015-02-03', disease: { name: '麻疹', icd10: 'B05.9' } });

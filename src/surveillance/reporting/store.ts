@@ -579,7 +579,24 @@ export async function listCards(db: Database, q: CardQuery): Promise<ReportCardL
     `SELECT ${CARD_COLUMNS} FROM surv_report_card ${w} ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${Math.max(q.offset ?? 0, 0)}`,
     params,
   );
-  return { total: total.rows[0]!.n, cards: rows.rows.map(cardRecord) };
+  // The tabs' counts: per status under the other filters (one pass over the status index).
+  const other: string[] = [];
+  const otherParams: unknown[] = [];
+  if (q.facility) other.push(`facility_code = $${otherParams.push(q.facility)}`);
+  if (q.disease) other.push(`disease_key = $${otherParams.push(q.disease)}`);
+  const ow = other.length ? `WHERE ${other.join(' AND ')}` : '';
+  const byStatus = await db.query<{ status: string; n: number; overdue: number }>(
+    `SELECT status, count(*)::int AS n, count(*) FILTER (WHERE status = 'draft' AND deadline_at < now())::int AS overdue
+     FROM surv_report_card ${ow} GROUP BY status`,
+    otherParams,
+  );
+  const counts: Record<string, number> = { all: 0, overdue: 0 };
+  for (const r of byStatus.rows) {
+    counts[r.status] = r.n;
+    counts.all! += r.n;
+    counts.overdue! += r.overdue;
+  }
+  return { total: total.rows[0]!.n, cards: rows.rows.map(cardRecord), counts };
 }
 
 function checkVersion(row: CardRow, version: unknown): void {

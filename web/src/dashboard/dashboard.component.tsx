@@ -135,7 +135,7 @@ function HomeFiguresPanel() {
                 <Figure
                   title={t('home.overdueDrafts', '逾期未报')}
                   value={cards.overdueDrafts}
-                  href="#/surveillance/reports?status=draft"
+                  href="#/surveillance/reports?status=overdue"
                   danger
                 />
               </Col>

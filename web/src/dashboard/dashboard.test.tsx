@@ -41,7 +41,7 @@ describe('DashboardPage (工作台)', () => {
       ['橙色3', '#/surveillance/alerts?status=open&level=orange'],
       ['研判逾期1', '#/surveillance/alerts?status=open'],
       ['待审核12', '#/surveillance/reports?status=submitted'],
-      ['逾期未报5', '#/surveillance/reports?status=draft'],
+      ['逾期未报5', '#/surveillance/reports?status=overdue'],
       ['本周应随访7', '#/chronic'],
       ['逾期随访5', '#/chronic'],
     ]);

@@ -397,21 +397,49 @@ function CardDrawer({ id, onClose, onChanged }: { id: string; onClose: () => voi
   );
 }
 
+const CARD_PAGE_SIZE = 20;
+
 export function ReportCardsPage({ status, open }: { status: string; open: string }) {
   const [data, setData] = useState<ReportCardList | null>(null);
   const [stats, setStats] = useState<FacilityStat[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
+  const [loading, setLoading] = useState(true);
+  // The page belongs to a tab: another tab starts from its first page.
+  const [paged, setPaged] = useState<{ status: string; page: number; size: number }>({ status, page: 1, size: CARD_PAGE_SIZE });
+  const page = paged.status === status ? paged.page : 1;
+  const size = paged.size;
   useEffect(() => {
     const ctrl = new AbortController();
-    listCards({ status: status === 'overdue' ? 'draft' : status || undefined, overdue: status === 'overdue' }, ctrl.signal)
-      .then(setData)
-      .catch((e: Error) => !ctrl.signal.aborted && setError(e.message));
+    setLoading(true);
+    listCards(
+      {
+        status: status === 'overdue' ? 'draft' : status || undefined,
+        overdue: status === 'overdue',
+        limit: size,
+        offset: (page - 1) * size,
+      },
+      ctrl.signal,
+    )
+      .then((d) => {
+        setData(d);
+        setError(null);
+        setLoading(false);
+      })
+      .catch((e: Error) => {
+        if (ctrl.signal.aborted) return;
+        setError(e.message);
+        setLoading(false);
+      });
+    return () => ctrl.abort();
+  }, [status, tick, page, size]);
+  useEffect(() => {
+    const ctrl = new AbortController();
     getCardStats(ctrl.signal)
       .then(setStats)
       .catch(() => undefined);
     return () => ctrl.abort();
-  }, [status, tick]);
+  }, [tick]);
 
   const columns: TableColumnsType<ReportCardRecord> = [
     {
@@ -443,13 +471,15 @@ export function ReportCardsPage({ status, open }: { status: string; open: string
       ),
     },
   ];
+  const count = (key: string) => data?.counts[key || 'all'];
+  const withCount = (key: string, label: string) => (count(key) === undefined ? label : `${label} (${count(key)})`);
   const tabs = [
-    { key: '', label: t('surv.card.all', '全部') },
-    { key: 'draft', label: t('surv.card.draft', '草稿') },
-    { key: 'overdue', label: t('surv.card.overdue', '超时未报') },
-    { key: 'submitted', label: t('surv.card.submitted', '待审核') },
-    { key: 'reviewed', label: t('surv.card.reviewed', '已审核') },
-    { key: 'returned', label: t('surv.card.returned', '已退卡') },
+    { key: '', label: withCount('', t('surv.card.all', '全部')) },
+    { key: 'draft', label: withCount('draft', t('surv.card.draft', '草稿')) },
+    { key: 'overdue', label: withCount('overdue', t('surv.card.overdue', '超时未报')) },
+    { key: 'submitted', label: withCount('submitted', t('surv.card.submitted', '待审核')) },
+    { key: 'reviewed', label: withCount('reviewed', t('surv.card.reviewed', '已审核')) },
+    { key: 'returned', label: withCount('returned', t('surv.card.returned', '已退卡')) },
   ];
   return (
     <div data-testid="report-cards">
@@ -465,8 +495,17 @@ export function ReportCardsPage({ status, open }: { status: string; open: string
           size="small"
           columns={columns}
           dataSource={data?.cards ?? []}
-          loading={!data && !error}
-          pagination={{ pageSize: 15 }}
+          loading={loading}
+          data-testid="cards-table"
+          pagination={{
+            current: page,
+            pageSize: size,
+            total: data?.total ?? 0,
+            showSizeChanger: true,
+            pageSizeOptions: [20, 50, 100],
+            showTotal: (n) => t('surv.card.pageTotal', '共 {n} 张', { n }),
+            onChange: (p, s) => setPaged({ status, page: s !== size ? 1 : p, size: s }),
+          }}
         />
       </Card>
       <Card size="small" title={t('surv.card.quality', '各单位报告质量（迟报、不完整、重卡）')}>

@@ -58,7 +58,11 @@ const corrected: CardEvent = {
   detail: { changes: [{ field: 'onsetDate', before: '2025-06-05', after: '2025-06-06' }], previousVersion: 2 },
 };
 
-const list: ReportCardList = { total: 2, cards: [record('E2E-1', { diseaseName: '霍乱', status: 'reviewed' }), record('E2E-2')] };
+const list: ReportCardList = {
+  total: 2,
+  cards: [record('E2E-1', { diseaseName: '霍乱', status: 'reviewed' }), record('E2E-2')],
+  counts: { all: 2, reviewed: 1, submitted: 1, overdue: 0 },
+};
 
 describe('ReportCardsPage: the card drawer', () => {
   it('shows the card with its status, disease and 订正 history in Chinese', async () => {
@@ -107,5 +111,31 @@ describe('ReportCardsPage: the card drawer', () => {
     await waitFor(() => expect(within(drawer).getByText('已审核')).toBeTruthy());
     expect(within(drawer).queryByTestId('card-approve')).toBeNull();
     expect(within(drawer).getByTestId('card-correct')).toBeTruthy();
+  });
+
+  it('pages on the server with the total and counts on the tabs', async () => {
+    const api = stubApi({
+      '/api/report-cards': (call: ApiCall) => {
+        const q = new URL(call.path, 'http://x').searchParams;
+        const offset = Number(q.get('offset') ?? 0);
+        return {
+          total: 45,
+          cards: Array.from({ length: Math.min(20, 45 - offset) }, (_, i) => record(`C-${offset + i + 1}`)),
+          counts: { all: 490, submitted: 45, draft: 40, overdue: 7 },
+        };
+      },
+      '/api/report-cards/stats': [],
+    });
+    renderPage(<ReportCardsPage status="submitted" open="" />);
+    await waitFor(() => expect(screen.getAllByTestId('card-link')).toHaveLength(20));
+    expect(api.callsTo('GET /api/report-cards')[0]!.path).toBe('/api/report-cards?status=submitted&limit=20');
+    const tabs = [...document.querySelectorAll('.ant-tabs-tab')].map((t) => t.textContent);
+    expect(tabs).toEqual(['全部 (490)', '草稿 (40)', '超时未报 (7)', '待审核 (45)', '已审核', '已退卡']);
+    expect(screen.getByText('共 45 张')).toBeTruthy();
+    fireEvent.click(document.querySelector('.ant-pagination-item-3')!);
+    await waitFor(() =>
+      expect(screen.getAllByTestId('card-link').map((a) => a.textContent)).toEqual(['C-41', 'C-42', 'C-43', 'C-44', 'C-45']),
+    );
+    expect(api.callsTo('GET /api/report-cards').at(-1)!.path).toBe('/api/report-cards?status=submitted&limit=20&offset=40');
   });
 });

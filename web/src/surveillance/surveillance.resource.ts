@@ -53,10 +53,12 @@ export const getGeography = (level: 'street' | 'community' = 'street', signal?: 
 export const getOverview = (days = 28, signal?: AbortSignal) =>
   apiRequest<Overview>(`/api/surveillance/overview?days=${days}`, { signal, accept: 'application/json' });
 
-export const listCards = (query: { status?: string; overdue?: boolean } = {}, signal?: AbortSignal) => {
+export const listCards = (query: { status?: string; overdue?: boolean; limit?: number; offset?: number } = {}, signal?: AbortSignal) => {
   const q = new URLSearchParams();
   if (query.status) q.set('status', query.status);
   if (query.overdue) q.set('overdue', 'true');
+  if (query.limit !== undefined) q.set('limit', String(query.limit));
+  if (query.offset) q.set('offset', String(query.offset));
   return apiRequest<ReportCardList>(`/api/report-cards?${q.toString()}`, { signal, accept: 'application/json' });
 };
 export const getCard = (id: string, signal?: AbortSignal) =>
