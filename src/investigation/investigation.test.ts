@@ -557,7 +557,11 @@ describeEachStore('case investigation', (server) => {
     expect(check.status, await check.clone().text()).toBe(201);
     const list = await as('ic-fd', 'GET', '/api/investigations/follow-ups?organization=ic-chc');
     expect(list.status).toBe(200);
-    expect(((await list.json()) as Worklist).items.find((r) => r.contactId === w1.id)).toMatchObject({ day: TODAY, status: 'done' });
+    expect(((await list.json()) as Worklist).items.find((r) => r.contactId === w1.id)).toMatchObject({
+      day: TODAY,
+      status: 'done',
+      symptoms: false,
+    });
     expect((await as('ic-fd', 'PATCH', `/api/investigations/${mine.id}`, { version: 2, note: 'x' })).status).toBe(403);
   });
 });

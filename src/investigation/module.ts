@@ -19,7 +19,11 @@ async function publishForms(ctx: ModuleContext, forms: ReadonlyMap<string, Quest
   for (const q of forms.values()) {
     const stored = (await ctx.repo.read('Questionnaire', q.id!).catch(() => undefined)) as Questionnaire | undefined;
     const { meta: _meta, ...content } = stored ?? ({} as Questionnaire);
-    if (JSON.stringify(content) !== JSON.stringify(q)) await ctx.repo.update('Questionnaire', q.id!, q);
+    // Two servers starting at once may both write: the one that loses leaves the other's (same) form.
+    if (JSON.stringify(content) !== JSON.stringify(q))
+      await ctx.repo
+        .update('Questionnaire', q.id!, q)
+        .catch((e) => ctx.log(`investigation: form ${q.id} not stored: ${(e as Error).message}`));
   }
 }
 

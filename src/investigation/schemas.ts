@@ -219,6 +219,10 @@ export const WorklistRow = z.object({
   diseaseName: z.string(),
   day: z.string(),
   status: z.enum(['done', 'due', 'overdue']),
+  symptoms: z
+    .boolean()
+    .nullable()
+    .describe('what the check reported (null: no check yet); a contact with symptoms is turned into a suspected case'),
   followUpEnd: z.string(),
 });
 export const Worklist = z.object({ organization: z.string(), date: z.string(), items: z.array(WorklistRow) });

@@ -725,7 +725,8 @@ export async function followUpWorklist(
     if (!k.patientId) continue;
     for (const day of dueDays({ start: k.followUpStart, end: k.followUpEnd }, k.confirmedAt, asOf)) {
       if (day > date) continue;
-      const status = checkStatus(day, done.has(`${k.id}|${day}`), asOf);
+      const symptoms = done.get(`${k.id}|${day}`);
+      const status = checkStatus(day, symptoms !== undefined, asOf);
       if (status === 'done' && day !== date && q.status !== 'done') continue;
       if (q.status && (q.status === 'open' ? status === 'done' : status !== q.status)) continue;
       items.push({
@@ -735,6 +736,7 @@ export async function followUpWorklist(
         diseaseName: k.diseaseName,
         day,
         status,
+        symptoms: symptoms ?? null,
         followUpEnd: k.followUpEnd,
       });
     }

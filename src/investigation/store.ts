@@ -500,10 +500,11 @@ export async function monitoredContacts(
   return r.rows.map((x) => ({ ...contactRow(x as Row), diseaseName: String((x as Row).disease_name) }));
 }
 
-export async function checkDays(c: Queryable, contactIds: number[]): Promise<Set<string>> {
-  if (!contactIds.length) return new Set();
-  const r = await c.query('SELECT contact_id, day FROM inv_check WHERE contact_id = ANY($1::bigint[])', [contactIds]);
-  return new Set(r.rows.map((x) => `${String((x as Row).contact_id)}|${day((x as Row).day)}`));
+/** The checks recorded for these contacts: "contactId|day" → whether symptoms were reported. */
+export async function checkDays(c: Queryable, contactIds: number[]): Promise<Map<string, boolean>> {
+  if (!contactIds.length) return new Map();
+  const r = await c.query('SELECT contact_id, day, symptoms FROM inv_check WHERE contact_id = ANY($1::bigint[])', [contactIds]);
+  return new Map(r.rows.map((x) => [`${String((x as Row).contact_id)}|${day((x as Row).day)}`, Boolean((x as Row).symptoms)]));
 }
 
 export type Client = pg.PoolClient;
