@@ -9,6 +9,7 @@ import type { Bundle, DiagnosticReport, Observation, Patient, Specimen, Task } f
 import { describe, expect, it } from 'vitest';
 import { describeEachStore } from '../app/testing.js';
 import { LEGS } from './codes.js';
+import { canonicalJson, checkChain, eventHash, type StoredCustodyEvent } from './custody.js';
 import { parseLabLimits, loadLabLimits } from './limits.js';
 import { applyStep, type SpecimenSnapshot } from './machine.js';
 import type { BreachList, Dashboard, FlagList, ScanAnswer, ShipmentView, SpecimenDetail, SpecimenList } from './schemas.js';
@@ -74,6 +75,53 @@ describe('lab limits and state machine (pure)', () => {
     expect(() => applyStep({ ...s, state: 'collected' }, { step: 'result', unit: 'LAB', at: now }, now, limits)).toThrow(/cannot result/);
     expect(() => applyStep(s, { step: 'test', unit: 'LAB', at: new Date(now.getTime() + H) }, now, limits)).toThrow(/in the future/);
     expect(LEGS).toHaveLength(3);
+  });
+});
+
+describe('custody chain (pure)', () => {
+  const chain = () => {
+    const out: StoredCustodyEvent[] = [];
+    let prev = '';
+    for (const [i, step] of ['collect', 'ship', 'receive'].entries()) {
+      const e = {
+        specimenId: 's1',
+        seq: i + 1,
+        step,
+        fromState: null,
+        toState: step,
+        at: new Date(Date.UTC(2026, 0, 1, i)).toISOString(),
+        recordedAt: new Date(Date.UTC(2026, 0, 1, i)).toISOString(),
+        byUser: 'u',
+        performer: null,
+        unit: 'U1',
+        location: null,
+        shipmentId: null,
+        detail: { n: i, note: '完好' },
+        prevHash: prev,
+      };
+      prev = eventHash(e);
+      out.push({ ...e, id: 10 + i, hash: prev });
+    }
+    return out;
+  };
+  it('holds for an intact chain and names the first broken link otherwise', () => {
+    const events = chain();
+    const head = { seq: 3, hash: events[2]!.hash };
+    expect(checkChain('s1', events, head)).toBeUndefined();
+    expect(canonicalJson({ b: 1, a: { d: [1, { f: null, e: 'x' }], c: undefined } })).toBe('{"a":{"d":[1,{"e":"x","f":null}]},"b":1}');
+    const edited = chain();
+    edited[1] = { ...edited[1]!, detail: { n: 9, note: '完好' } };
+    expect(checkChain('s1', edited, head)).toMatchObject({ seq: 2, eventId: 11, problem: expect.stringMatching(/changed after/) });
+    expect(checkChain('s1', [events[0]!, events[2]!], head)).toMatchObject({ seq: 3, problem: expect.stringMatching(/missing/) });
+    expect(checkChain('s1', events.slice(0, 2), head)).toMatchObject({
+      seq: 3,
+      eventId: null,
+      problem: expect.stringMatching(/removed from the end/),
+    });
+    const rehashed = chain();
+    rehashed[1] = { ...rehashed[1]!, unit: 'U2' };
+    rehashed[1].hash = eventHash({ ...rehashed[1], id: undefined, hash: undefined } as never);
+    expect(checkChain('s1', rehashed, head)).toMatchObject({ seq: 3, problem: expect.stringMatching(/does not carry the hash/) });
   });
 });
 

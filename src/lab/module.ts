@@ -17,7 +17,10 @@ const labModule: YifangModule = {
   name: 'lab',
   migrations: {
     range: [720, 739],
-    list: [{ version: 720, name: 'lab loop', sql: sqlFile(new URL('./migrations/720_lab.sql', import.meta.url)) }],
+    list: [
+      { version: 720, name: 'lab loop', sql: sqlFile(new URL('./migrations/720_lab.sql', import.meta.url)) },
+      { version: 721, name: 'lab indexes', sql: sqlFile(new URL('./migrations/721_lab_indexes.sql', import.meta.url)) },
+    ],
   },
   async register(ctx) {
     const deps: LabDeps = { db: ctx.db, repo: ctx.repo, audit: ctx.audit, limits: loadLabLimits() };
