@@ -220,6 +220,17 @@ describeEachStore('space-time scan job', (server) => {
       [RUN_DAY],
     );
     expect(runs.rows.map((r) => r.signal)).toEqual(['lab:norovirus', SIGNAL]);
+    // Counts corrected away: the re-run clears the signal's clusters of that day.
+    await db.query(
+      `INSERT INTO surv_scan_cluster (signal, run_day, rank, source, area_level, center_code, area_codes, area_observed, area_expected,
+         start_day, end_day, observed, expected, llr, p_value, evidence, replications, seed, total_cases, study_days)
+       VALUES ('syndrome:encephalitis', $1, 1, 'clinic-syndrome', 'street', $2, ARRAY[$2], '{5}', '{1}', $1, $1, 5, 1, 4, 0.001, true, 199, 1, 40, 120)`,
+      [RUN_DAY, d.areas[5]!.code],
+    );
+    await runScan(db, cfg.signals, { day: RUN_DAY, config });
+    const left = await db.query('SELECT 1 FROM surv_scan_cluster WHERE signal = $1 AND run_day = $2', ['syndrome:encephalitis', RUN_DAY]);
+    expect(left.rows).toEqual([]);
+    expect(await stored()).toEqual(first);
   });
 
   it('lists clusters with area codes and names, paged with the total, and refuses a bad query naming the field', async () => {

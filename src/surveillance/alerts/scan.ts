@@ -343,8 +343,11 @@ export async function runScan(
     clusters: 0,
     ms: 0,
   };
+  // Signals with counts, and those with clusters stored for the day (their counts may since have
+  // been corrected away: the re-run then clears them).
   const present = await db.query<{ signal: string }>(
-    `SELECT DISTINCT signal FROM signal_count WHERE day BETWEEN $1::date AND $2::date AND area_code <> '' AND n > 0 ORDER BY signal`,
+    `SELECT signal FROM signal_count WHERE day BETWEEN $1::date AND $2::date AND area_code <> '' AND n > 0
+     UNION SELECT signal FROM surv_scan_cluster WHERE run_day = $2::date ORDER BY signal`,
     [from, opts.day],
   );
   const targets = present.rows
