@@ -264,6 +264,34 @@ describeEachStore('lab loop', (server) => {
     );
     expect(o).toMatchObject({ orderId: sr.id, mode: 'emergency', source: 'fhir', orderingUnit: 'H002', limitsGroup: 'nucleic-acid' });
     expect(await problem(await post('/api/lab/orders', { serviceRequestId: sr.id }), 409)).toMatch(/already a lab order/);
+
+    // A hospital order scanned at collection before anyone registered it is adopted there.
+    const sr2 = await json<{ id: string }>(
+      await server().api('/fhir/ServiceRequest', {
+        method: 'POST',
+        body: JSON.stringify({
+          resourceType: 'ServiceRequest',
+          status: 'active',
+          intent: 'order',
+          priority: 'routine',
+          code: { coding: [{ system: 'https://yifang.health/fhir/CodeSystem/lab-test', code: 'MEV-IGM', display: '麻疹病毒IgM抗体' }] },
+          subject: { reference: `Patient/${patientId}` },
+          requester: { identifier: { system: 'https://yifang.health/fhir/sid/organization', value: 'H003' } },
+        }),
+      }),
+      201,
+    );
+    const c = await scanOk({
+      step: 'collect',
+      barcode: barcode(),
+      orderId: sr2.id,
+      unit: 'H003',
+      specimenType: '血清',
+      collector: '周护士',
+      at: ago(M),
+    });
+    expect(c.specimen).toMatchObject({ orderId: sr2.id, testCode: 'MEV-IGM', mode: 'routine', patientId });
+    expect(new Date(c.specimen.legDeadline!).getTime() - new Date(c.specimen.collectedAt).getTime()).toBe(48 * H);
   });
 
   it('refers a specimen to another lab under the same identity', async () => {

@@ -480,11 +480,24 @@ export async function scan(deps: LabDeps, body: ScanBody, actor: Actor): Promise
   }
 }
 
+/** A hospital's ServiceRequest scanned at collection before anyone registered it: adopted as the order. */
+async function adoptAtCollection(deps: LabDeps, orderId: string, actor: Actor): Promise<OrderRow> {
+  const sr = await deps.repo.read('ServiceRequest', orderId).catch(() => undefined);
+  if (!sr)
+    throw notFound(`unknown order '${orderId}': no lab order or ServiceRequest has this id; register it first (POST /api/lab/orders)`);
+  try {
+    await createOrder(deps, { serviceRequestId: orderId }, actor);
+  } catch (e) {
+    // Another collection adopted it at the same moment.
+    if ((e as { status?: number }).status !== 409) throw e;
+  }
+  return (await getOrder(deps.db.pool, orderId))!;
+}
+
 async function collect(deps: LabDeps, body: Extract<ScanBody, { step: 'collect' }>, actor: Actor): Promise<ScanAnswer> {
   const now = nowOf(deps);
   const at = body.at ? new Date(body.at) : now;
-  const order = await getOrder(deps.db.pool, body.orderId);
-  if (!order) throw notFound(`unknown order '${body.orderId}': register it first (POST /api/lab/orders)`);
+  const order = (await getOrder(deps.db.pool, body.orderId)) ?? (await adoptAtCollection(deps, body.orderId, actor));
   if (order.patientId && actor.authorize) await actor.authorize(order.patientId);
   const leg = collectionLeg(deps.limits, order.testCode, order.mode, body.unit, at, now);
   try {
