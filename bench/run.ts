@@ -55,6 +55,8 @@ const suites: [string, string, string, string[]][] = [
   ['terminology', 'terminology.bench.ts', 'runTerminologyBench', quick ? ['--messages', '20'] : []],
   ['registry', 'registry.bench.ts', 'runRegistryBench', []],
   ['hospital-feeds', 'hospital-feeds.bench.ts', 'runHospitalFeedsBench', quick ? ['--rows', '5000'] : []],
+  ['r-peer', 'r-peer.bench.ts', 'runRPeerBench', quick ? ['--quick'] : []],
+  ['scan', 'scan.bench.ts', 'runScanBench', quick ? ['--quick'] : []],
 ];
 
 for (const [name, file, fn, args] of suites) {

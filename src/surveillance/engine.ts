@@ -10,8 +10,10 @@ import { areaAt, signalConfigFor, type SurveillanceConfig } from './config.js';
 import { addDays, todayInChina } from '../shared/dates.js';
 import { runDetection } from './alerts/detect.js';
 import { fuseDays, type FusionResult } from './alerts/fusion.js';
+import { runDailyScan } from './alerts/scan.js';
 import type { WebhookDeliverer } from './alerts/webhooks.js';
 import { areaNames } from './geography.js';
+import { labTables } from '../terminology/index.js';
 
 const SENTINEL_WORDS: Record<string, string> = { fever: '发热', respiratory: '呼吸道症状', diarrhoea: '腹泻' };
 
@@ -49,7 +51,7 @@ export class SurveillanceEngine {
       return d ? `${d.name}${d.subtype ? `(${d.subtype})` : ''}报告` : signal;
     }
     if (prefix === 'pharmacy') return `药店${PHARMACY_NAMES[rest] ?? rest}销售`;
-    if (prefix === 'lab') return `实验室阳性·${rest}`;
+    if (prefix === 'lab') return `实验室阳性·${labTables().byCode.get(rest)?.zh ?? rest}`;
     if (prefix === 'sentinel') {
       const [syndrome, ...site] = rest.split(':');
       const code = site.join(':');
@@ -174,11 +176,18 @@ export class SurveillanceEngine {
     });
   }
 
-  /** Daily job: re-runs the last 7 days every 24 hours (catches anything an on-arrival run missed). */
+  /**
+   * Daily job: re-runs the last 7 days every 24 hours (catches anything an on-arrival run missed),
+   * after the space-time scan of yesterday (complete) and today (so far), whose clusters fusion
+   * then reads as evidence.
+   */
   startDailyJob(): () => void {
     const run = () => {
       const today = todayInChina();
-      void this.runAll(addDays(today, -7), today).catch((e) => console.error('[surveillance] daily run failed:', (e as Error).message));
+      void runDailyScan(this.db, this.config.signals, [addDays(today, -1), today])
+        .catch((e) => console.error('[surveillance] daily scan failed:', (e as Error).message))
+        .then(() => this.runAll(addDays(today, -7), today))
+        .catch((e) => console.error('[surveillance] daily run failed:', (e as Error).message));
     };
     const t = setInterval(run, 24 * 3_600_000);
     t.unref?.();

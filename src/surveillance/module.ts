@@ -11,6 +11,7 @@ import { loadSurveillanceConfig } from './config.js';
 import { SurveillanceEngine } from './engine.js';
 import { createDraftFromCondition, type ReportingDeps } from './reporting/store.js';
 import { registerSurveillanceRoutes } from './routes.js';
+import { registerScanRoutes } from './scan-routes.js';
 import { FeedFollower } from './signals/feed-follower.js';
 import type { TouchListener } from './signals/counts.js';
 import { createVisitProcessor } from './signals/visit-processor.js';
@@ -28,6 +29,7 @@ const surveillanceModule: YifangModule = {
       { version: 250, name: 'surveillance-alerts', sql: sqlFile(new URL('./migrations/250_alerts.sql', import.meta.url)) },
       { version: 251, name: 'surveillance-weak-evidence', sql: sqlFile(new URL('./migrations/251_weak_evidence.sql', import.meta.url)) },
       { version: 252, name: 'surveillance-sentinel', sql: sqlFile(new URL('./migrations/252_sentinel.sql', import.meta.url)) },
+      { version: 253, name: 'surveillance-scan', sql: sqlFile(new URL('./migrations/253_scan.sql', import.meta.url)) },
     ],
   },
   processors({ db, repo, emit }) {
@@ -52,6 +54,7 @@ const surveillanceModule: YifangModule = {
     const reporting: ReportingDeps = { db: ctx.db, repo: ctx.repo, notifiable: config.notifiable, touch: engine.touch };
     ctx.onProcessorEvent(COUNTS_TOUCHED, (payload) => engine.touch(...(payload as [string, string, string])));
     registerSurveillanceRoutes(ctx, engine, reporting);
+    registerScanRoutes(ctx, { label: engine.label });
     const feeds = new FeedFollower(ctx.db, engine.touch);
     // Feed uploads do not go through the FHIR change log: wake the follower on every write.
     ctx.app.addHook('onResponse', async (req) => {
