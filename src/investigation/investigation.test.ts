@@ -299,6 +299,20 @@ describeEachStore('case investigation', (server) => {
       expect.objectContaining({ kind: 'school-class', place: '青石幼儿园 小二班', placeKey: 'Group/ic-class' }),
     ]);
     expect(by('ic-left')).toEqual([]);
+    // The case's trajectory: its ward stay at the hospital.
+    const t = await call<{ items: { facility: string; place: string; kind: string; start: string; end: string | null }[] }>(
+      'GET',
+      `/api/investigations/${inv.id}/trajectory`,
+    );
+    expect(t.items).toEqual([
+      expect.objectContaining({
+        facility: 'ic-hosp',
+        place: '儿科三病区',
+        kind: 'ward',
+        start: new Date(at(addDays(ONSET, -1), '10:00:00')).toISOString(),
+        end: null,
+      }),
+    ]);
     // Recomputing keeps the same candidates.
     const again = await call<CandidateList>('POST', `/api/investigations/${inv.id}/candidates/compute`, {});
     expect(again.items.map((c) => c.id).sort()).toEqual(candidates.map((c) => c.id).sort());

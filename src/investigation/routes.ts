@@ -37,6 +37,7 @@ import {
   OpenBody,
   RejectBody,
   SuspectBody,
+  Trajectory,
   UpdateBody,
   Worklist,
   WorklistQuery,
@@ -212,6 +213,23 @@ export function registerInvestigationRoutes(ctx: ModuleContext, deps: Investigat
     async (req) => {
       await ctx.guard(req, 'surveillance:read');
       return service.listCandidates(deps, req.params.id);
+    },
+  );
+
+  app.get(
+    '/api/investigations/:id/trajectory',
+    {
+      schema: {
+        summary:
+          "The case's trajectory (行动轨迹): every stay across facilities through the Person (facility, department, ward, room; admission and discharge), from the longest incubation before onset to now",
+        tags,
+        params: IdParam,
+        response: { 200: Trajectory, 404: Problem },
+      },
+    },
+    async (req) => {
+      await ctx.guard(req, 'surveillance:read');
+      return service.trajectory(deps, req.params.id);
     },
   );
 

@@ -188,6 +188,24 @@ export const ContactList = z.object({
 });
 export type ContactList = z.infer<typeof ContactList>;
 
+export const TrajectoryStop = z.object({
+  patientId: z.string().describe("the facility's Patient (one of the case's Person)"),
+  encounterId: z.string(),
+  facility: z.string().describe('organisation id or code ("" when the encounter names none)'),
+  kind: z.enum(['room', 'ward', 'department']),
+  place: z.string(),
+  start: z.string(),
+  end: z.string().nullable().describe('null: still there'),
+});
+export const Trajectory = z.object({
+  investigationId: z.number().int(),
+  patientId: z.string().describe('the case'),
+  from: z.string(),
+  to: z.string(),
+  items: z.array(TrajectoryStop).describe('every stay across facilities through the Person, oldest first'),
+});
+export type Trajectory = z.infer<typeof Trajectory>;
+
 export const CheckBody = z
   .object({
     day: Day,

@@ -25,6 +25,7 @@ import type {
   Investigation,
   InvestigationList,
   OutsideContact,
+  Trajectory,
   Worklist,
 } from './schemas.js';
 import * as store from './store.js';
@@ -400,6 +401,37 @@ export async function listCandidates(deps: InvestigationDeps, id: number): Promi
     patientId: inv.patientId,
     computedAt: inv.candidatesAt,
     items: await store.listCandidates(deps.db.pool, id),
+  };
+}
+
+/**
+ * The case's trajectory (行动轨迹): every stay of every Patient of the case's Person, across
+ * facilities, from the longest incubation before onset to now, oldest first.
+ */
+export async function trajectory(deps: InvestigationDeps, id: number): Promise<Trajectory> {
+  const inv = await mustFind(deps.db.pool, id);
+  const disease = diseaseOf(deps, inv);
+  const onset = inv.onsetDate ?? chinaDateOf(inv.openedAt);
+  const back = Math.max(disease.incubationDays.max, disease.contactWindow.daysBeforeOnset);
+  const from = new Date(dayStart(addDays(onset, -back))).toISOString();
+  const to = new Date().toISOString();
+  const stays = await store.staysOfPatients(deps.db.pool, await deps.personPatients(inv.patientId), from, to);
+  return {
+    investigationId: id,
+    patientId: inv.patientId,
+    from,
+    to,
+    items: stays
+      .map((s) => ({
+        patientId: s.patientId,
+        encounterId: s.encounterId ?? '',
+        facility: s.placeKey.split('|')[1] ?? '',
+        kind: s.kind as Trajectory['items'][number]['kind'],
+        place: s.label,
+        start: s.start,
+        end: s.end,
+      }))
+      .sort((a, b) => a.start.localeCompare(b.start) || a.encounterId.localeCompare(b.encounterId)),
   };
 }
 

@@ -189,6 +189,7 @@ export async function replaceStays(c: Queryable, encounterIds: string[], rows: S
 }
 
 export interface Stay {
+  encounterId?: string;
   patientId: string;
   kind: string;
   placeKey: string;
@@ -198,6 +199,7 @@ export interface Stay {
 }
 
 const stay = (r: Row): Stay => ({
+  encounterId: String(r.encounter_id),
   patientId: String(r.patient_id),
   kind: String(r.kind),
   placeKey: String(r.place_key),
@@ -212,7 +214,7 @@ export const LONGEST_STAY_DAYS = 180;
 /** The stays of these patients that overlap [start, end] (index on patient, start). */
 export async function staysOfPatients(c: Queryable, patientIds: string[], start: string, end: string): Promise<Stay[]> {
   const r = await c.query(
-    `SELECT patient_id, kind, place_key, label, start_at, end_at FROM inv_stay
+    `SELECT encounter_id, patient_id, kind, place_key, label, start_at, end_at FROM inv_stay
      WHERE patient_id = ANY($1::text[]) AND start_at <= $3::timestamptz AND start_at >= $2::timestamptz - interval '${LONGEST_STAY_DAYS} days'
        AND (end_at IS NULL OR end_at >= $2::timestamptz)`,
     [patientIds, start, end],
@@ -224,7 +226,7 @@ export async function staysOfPatients(c: Queryable, patientIds: string[], start:
 export async function staysAtPlaces(c: Queryable, placeKeys: string[], start: string, end: string): Promise<Stay[]> {
   if (!placeKeys.length) return [];
   const r = await c.query(
-    `SELECT patient_id, kind, place_key, label, start_at, end_at FROM inv_stay
+    `SELECT encounter_id, patient_id, kind, place_key, label, start_at, end_at FROM inv_stay
      WHERE place_key = ANY($1::text[]) AND start_at <= $3::timestamptz AND start_at >= $2::timestamptz - interval '${LONGEST_STAY_DAYS} days'
        AND (end_at IS NULL OR end_at >= $2::timestamptz)
      LIMIT 20000`,
