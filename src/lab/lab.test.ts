@@ -235,6 +235,11 @@ describeEachStore('lab loop', (server) => {
     const dr = await json<Bundle>(await get(`/fhir/DiagnosticReport?specimen=Specimen/${d.id}`), 200);
     expect((dr.entry?.[0]?.resource as DiagnosticReport).status).toBe('final');
 
+    // The change-log processors (signals, linkage, …) take the lab's FHIR writes without a failure.
+    await server().processors.drain();
+    const failed = await json<{ total: number; rows: unknown[] }>(await get('/api/processors/dead-letters'), 200);
+    expect(failed.rows).toEqual([]);
+
     const dash = await json<Dashboard>(await get('/api/lab/dashboard'), 200);
     const tat = dash.turnaround.find((x) => x.testCode === 'FLUA' && x.lab === 'CDC-D')!;
     expect(tat.verified).toBe(1);
