@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { describeEachStore } from '../app/testing.js';
 import { registerFeedCommands } from '../cli/feeds.js';
 import { runCommand } from '../cli/run-command.testutil.js';
-import { decodeFeed, invalidGb18030Structure, invalidUtf8 } from './encoding.js';
+import { decodeFeed, invalidGb18030Structure, invalidUtf8 } from '../shared/encoding.js';
 import { MAX_FEED_ROWS, parseFeed } from './parse.js';
 import { MAX_FEED_BYTES } from './store.js';
 

@@ -2,7 +2,7 @@
  * Feed intake over HTTP: POST /api/feeds/school-absenteeism and /api/feeds/pharmacy-sales
  * (text/csv or JSON), and the list of recent uploads. Bad lines are reported (line, field,
  * reason); good lines are kept. The encoding is the one named (charset=…, ?encoding=…) or
- * detected, never guessed silently (encoding.ts). The storing is in store.ts.
+ * detected, never guessed silently (src/shared/encoding.ts). The storing is in store.ts.
  */
 import { z } from 'zod';
 import type { ModuleContext } from '../platform/module.js';

@@ -1,13 +1,13 @@
 /**
  * Storing a feed upload: the raw file and its outcome in feed_upload, the good lines in the
  * feed's table (upsert on the natural key, so a corrected re-send replaces figures), all in
- * one transaction. The bytes are decoded strictly (encoding.ts) and bounded: over MAX_FEED_BYTES
+ * one transaction. The bytes are decoded strictly (src/shared/encoding.ts) and bounded: over MAX_FEED_BYTES
  * or MAX_FEED_ROWS the upload is refused whole (413) and nothing is stored.
  */
 import type pg from 'pg';
 import type { Database } from '../platform/db.js';
 import { badRequest, HttpError } from '../platform/errors.js';
-import { charsetOf, decodeFeed, normalizeEncoding } from './encoding.js';
+import { charsetOf, decodeFeed, normalizeEncoding } from '../shared/encoding.js';
 import {
   COLUMNS,
   MAX_FEED_ROWS,

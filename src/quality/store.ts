@@ -1,7 +1,7 @@
 /** The data-quality queue's SQL (quality_record, quality_issue): written by the processor, read by the routes. */
 import type { Queryable } from '../platform/db.js';
 import type { Mark } from './marks.js';
-import { placeAreas } from '../registry/index.js';
+import { facilityNames } from '../registry/index.js';
 import { HISTORICAL_DAYS, TIMELY_HOURS } from './completeness.js';
 import type { FacilityQuality, IssueList, IssueQuery, RecordList, RecordQuery } from './schemas.js';
 
@@ -247,8 +247,11 @@ export async function facilityQuality(db: Queryable, facility?: string, type?: s
     [facility ?? null, type ?? null],
   );
   const rate = (good: number, of: number) => (of ? Math.round((good / of) * 10_000) / 10_000 : 1);
-  // Facilities in words: the registry's names, by code or FHIR id (one indexed query).
-  const names = await placeAreas(db, [...new Set(r.rows.map((x) => x.facility).filter(Boolean))]);
+  // Facilities in words: the registry's names, by code or FHIR id, else the FHIR Organization's.
+  const names = await facilityNames(
+    db,
+    r.rows.map((x) => x.facility),
+  );
   return r.rows
     .map((x) => {
       const records = Number(x.records);
@@ -258,7 +261,7 @@ export async function facilityQuality(db: Queryable, facility?: string, type?: s
       const incomplete = Number(x.incomplete);
       return {
         facility: x.facility,
-        facilityName: names.get(x.facility)?.name ?? null,
+        facilityName: names.get(x.facility) ?? null,
         type: x.resource_type,
         records,
         recordsWithOpenIssue: flagged,

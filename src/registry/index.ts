@@ -96,3 +96,31 @@ export async function sentinelSites(
     })),
   };
 }
+
+/**
+ * Facilities in words, by code or FHIR id: the registry's name, else the name on the hub's FHIR
+ * Organization of that id (or of id 'org-<code>', as facilities are often keyed) for districts
+ * whose facilities came only as FHIR resources. Two indexed lookups for the keys given; a key
+ * nobody names is left out.
+ */
+export async function facilityNames(db: Queryable, keys: string[]): Promise<Map<string, string>> {
+  const unique = [...new Set(keys.filter(Boolean))];
+  const out = new Map<string, string>();
+  if (!unique.length) return out;
+  for (const [k, s] of await sitesByCodeOrId(db, unique)) out.set(k, s.name);
+  const rest = unique.filter((k) => !out.has(k));
+  if (!rest.length) return out;
+  const ids = [...new Set(rest.flatMap((k) => [k, `org-${k}`]))];
+  const r = await db.query<{ id: string; name: string | null }>(
+    `SELECT t.id, h.content->>'name' AS name FROM r_organization t
+       JOIN resource_history h ON h.resource_type = 'Organization' AND h.id = t.id AND h.version_id = t.version_id
+     WHERE t.id = ANY($1::text[])`,
+    [ids],
+  );
+  const byId = new Map(r.rows.filter((x) => x.name).map((x) => [x.id, x.name!]));
+  for (const k of rest) {
+    const name = byId.get(k) ?? byId.get(`org-${k}`);
+    if (name) out.set(k, name);
+  }
+  return out;
+}

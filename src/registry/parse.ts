@@ -19,7 +19,7 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { feature } from 'topojson-client';
 import type { Topology } from 'topojson-specification';
-import { decodeFeed } from '../feeds/index.js';
+import { decodeFeed } from '../shared/encoding.js';
 import { registryCodes } from './codes.js';
 import { boundaryProblem, type Boundary } from './geometry.js';
 import { bundleRecords } from './from-fhir.js';

@@ -10,6 +10,7 @@ import type { FhirRepository } from '../../fhir/repository.js';
 import { RESIDENT_ID_SYSTEM } from '../../shared/id-number.js';
 import type { Database, Queryable } from '../../platform/db.js';
 import { conflict, notFound, badRequest, HttpError } from '../../platform/errors.js';
+import { facilityNames } from '../../registry/index.js';
 import { findNotifiable, findNotifiableByName, type NotifiableDisease, type NotifiableList } from '../notifiable.js';
 import { applyCountDeltas, type TouchListener } from '../signals/counts.js';
 import { personKey, validateCard, type FieldIssue, type ReportCard } from './card.js';
@@ -596,7 +597,14 @@ export async function listCards(db: Database, q: CardQuery): Promise<ReportCardL
     counts.all! += r.n;
     counts.overdue! += r.overdue;
   }
-  return { total: total.rows[0]!.n, cards: rows.rows.map(cardRecord), counts };
+  // Facilities in words where the card did not name its facility (drafts from a diagnosis).
+  const cards = rows.rows.map(cardRecord);
+  const names = await facilityNames(
+    db.pool,
+    cards.filter((c) => !c.facilityName && c.facilityCode).map((c) => c.facilityCode!),
+  );
+  for (const c of cards) if (!c.facilityName && c.facilityCode) c.facilityName = names.get(c.facilityCode) ?? null;
+  return { total: total.rows[0]!.n, cards, counts };
 }
 
 function checkVersion(row: CardRow, version: unknown): void {
@@ -932,9 +940,13 @@ export async function facilityStats(db: Database): Promise<FacilityStat[]> {
     `SELECT coalesce(facility_code, '') AS facility, count(DISTINCT coalesce(card_id, id::text))::int AS n FROM surv_report_card_rejection GROUP BY 1`,
   );
   const rejected = new Map(rej.rows.map((x) => [x.facility, x.n]));
+  const names = await facilityNames(
+    db.pool,
+    r.rows.filter((x) => !x.name).map((x) => x.facility),
+  );
   const out = r.rows.map((x) => ({
     facility: x.facility,
-    name: x.name,
+    name: x.name ?? names.get(x.facility) ?? null,
     total: x.total,
     late: x.late,
     incomplete: x.incomplete + (rejected.get(x.facility) ?? 0),

@@ -8,7 +8,7 @@ export class ReportCardsPage extends Screen {
   }
 
   async openCard(cardId: string): Promise<void> {
-    await this.page.getByTestId('card-link').filter({ hasText: cardId }).click();
+    await this.page.locator(`[data-testid="card-link"][data-card-id="${cardId}"]`).click();
     await this.page.getByTestId('card-drawer').waitFor({ state: 'visible' });
   }
 

@@ -374,6 +374,7 @@ export const en: Record<string, string> = {
   'surv.card.nothingChanged': 'No field was changed',
   'surv.card.priorVersion': 'Prior version',
   'surv.card.all': 'All',
+  'surv.actor.system': 'System',
   'surv.card.pageTotal': '{n} cards',
   'surv.card.approve': 'Approve',
   'surv.card.approved': 'Approved',

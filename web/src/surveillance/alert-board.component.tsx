@@ -5,7 +5,7 @@ import { EChart } from '../charts/echart.component.js';
 import { t } from '../i18n/i18n.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import { href, navigate } from '../shell/router.js';
-import { LEVEL_COLOURS, formatDateTime, levelLabel, sourceLabel, statusLabel } from './labels.js';
+import { LEVEL_COLOURS, actorLabel, formatDateTime, levelLabel, sourceLabel, statusLabel } from './labels.js';
 import { DISTRICT_MAP, registerDistrictMap } from './map.js';
 import type { AlertNotification, AlertPage, AlertSummary, GeoFeatureCollection } from '../../../src/surveillance/schemas.js';
 import { getGeography, getNotifications, listAlerts } from './surveillance.resource.js';
@@ -232,7 +232,7 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
                         : statusLabel(n.to ?? '')}
                   </Typography.Text>{' '}
                   <Typography.Text type="secondary">
-                    {formatDateTime(n.at)} · {n.actor}
+                    {formatDateTime(n.at)} · {actorLabel(n.actor)}
                   </Typography.Text>
                 </div>
               ))

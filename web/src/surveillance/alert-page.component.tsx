@@ -28,7 +28,7 @@ import { t } from '../i18n/i18n.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import { href } from '../shell/router.js';
 import { LevelTag } from './alert-board.component.js';
-import { LEVEL_COLOURS, formatDateTime, sourceLabel, statusLabel } from './labels.js';
+import { LEVEL_COLOURS, actorLabel, formatDateTime, sourceLabel, statusLabel } from './labels.js';
 import { DISTRICT_MAP, registerDistrictMap } from './map.js';
 import type { AlertCase, AlertDetail, AlertSeries, GeoFeatureCollection } from '../../../src/surveillance/schemas.js';
 import { addAlertComment, getAlert, getAlertCases, getAlertSeries, getGeography, transitionAlert } from './surveillance.resource.js';
@@ -282,7 +282,7 @@ export function AlertPage({ id }: { id: number }) {
                             : t('surv.newEvidence', '新增证据')}
                     </Typography.Text>
                     <div>
-                      <Typography.Text type="secondary">{`${formatDateTime(e.at)} · ${e.actor}`}</Typography.Text>
+                      <Typography.Text type="secondary">{`${formatDateTime(e.at)} · ${actorLabel(e.actor)}`}</Typography.Text>
                     </div>
                     {e.reason && <div>{e.reason}</div>}
                   </div>

@@ -47,3 +47,6 @@ export const cardActionLabel = (action: string) =>
     superseded: t('surv.card.action.superseded', '被订正卡替代'),
   })[action] ?? action;
 export const formatDateTime = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString('zh-CN', { hour12: false }) : '—');
+
+/** Who did it, in words: the engine's own steps are the system's. */
+export const actorLabel = (actor: string): string => (actor === 'system' ? t('surv.actor.system', '系统') : actor);

@@ -29,7 +29,7 @@ import type { ReportCard } from '../../../src/surveillance/reporting/card.js';
 import { t } from '../i18n/i18n.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import { navigate } from '../shell/router.js';
-import { cardActionLabel, cardStatusLabel, formatDateTime } from './labels.js';
+import { actorLabel, cardActionLabel, cardStatusLabel, formatDateTime } from './labels.js';
 import type { CardChange, FacilityStat, ReportCardDetail, ReportCardList, ReportCardRecord } from '../../../src/surveillance/schemas.js';
 import { correctCard, getCard, getCardStats, listCards, reviewCard, submitCard } from './surveillance.resource.js';
 
@@ -134,7 +134,7 @@ function CorrectionHistory({ card }: { card: ReportCardDetail }) {
       {corrections.map((e, i) => (
         <div key={i} style={{ marginBottom: 8 }}>
           <Typography.Text strong>
-            {formatDateTime(e.at)} · {e.actor}
+            {formatDateTime(e.at)} · {actorLabel(e.actor)}
           </Typography.Text>
           <Typography.Text type="secondary">
             {' '}
@@ -390,7 +390,7 @@ function CardDrawer({ id, onClose, onChanged }: { id: string; onClose: () => voi
       <Typography.Title level={5}>{t('surv.card.history', '处理记录')}</Typography.Title>
       <Timeline
         items={card.events.map((e) => ({
-          children: `${formatDateTime(e.at)} · ${e.actor} · ${cardActionLabel(e.action)}${e.reason ? ` · ${e.reason}` : ''}`,
+          children: `${formatDateTime(e.at)} · ${actorLabel(e.actor)} · ${cardActionLabel(e.action)}${e.reason ? ` · ${e.reason}` : ''}`,
         }))}
       />
     </Drawer>
@@ -443,18 +443,22 @@ export function ReportCardsPage({ status, open }: { status: string; open: string
 
   const columns: TableColumnsType<ReportCardRecord> = [
     {
-      title: t('surv.card.id', '卡片编号'),
-      dataIndex: 'id',
-      render: (id: string) => (
-        <a onClick={() => navigate('/surveillance/reports', { status: status || undefined, open: id })} data-testid="card-link">
-          {id}
+      // The resident opens the card; the card's number (an internal key) is in the drawer's title.
+      title: t('surv.card.name', '姓名'),
+      key: 'name',
+      render: (_, r) => (
+        <a
+          onClick={() => navigate('/surveillance/reports', { status: status || undefined, open: r.id })}
+          data-testid="card-link"
+          data-card-id={r.id}
+        >
+          {(r.card.name as string) || t('surv.card.unnamed', '（未填姓名）')}
         </a>
       ),
     },
-    { title: t('surv.card.name', '姓名'), key: 'name', render: (_, r) => (r.card.name as string) ?? '—' },
     { title: t('surv.card.disease', '疾病'), dataIndex: 'diseaseName' },
     { title: t('surv.card.classification', '病例分类'), dataIndex: 'caseClassification' },
-    { title: t('surv.card.facility', '报告单位'), dataIndex: 'facilityName' },
+    { title: t('surv.card.facility', '报告单位'), key: 'facility', render: (_, r) => r.facilityName ?? '—' },
     { title: t('surv.card.diagnosed', '诊断时间'), dataIndex: 'diagnosedAt', render: formatDateTime },
     {
       title: t('surv.card.status', '状态'),

@@ -88,7 +88,7 @@ describe('ReportCardsPage: the card drawer', () => {
     expect(history.textContent).toContain('2025-06-06');
     expect(within(drawer).getByRole('button', { name: '审核通过' })).toBeTruthy();
     // The list behind the drawer has both cards.
-    expect(screen.getAllByTestId('card-link').map((a) => a.textContent)).toEqual(['E2E-1', 'E2E-2']);
+    expect(screen.getAllByTestId('card-link').map((a) => a.getAttribute('data-card-id'))).toEqual(['E2E-1', 'E2E-2']);
   });
 
   it('审核通过 sends the approval with the card version and shows the reviewed card', async () => {
@@ -134,7 +134,13 @@ describe('ReportCardsPage: the card drawer', () => {
     expect(screen.getByText('共 45 张')).toBeTruthy();
     fireEvent.click(document.querySelector('.ant-pagination-item-3')!);
     await waitFor(() =>
-      expect(screen.getAllByTestId('card-link').map((a) => a.textContent)).toEqual(['C-41', 'C-42', 'C-43', 'C-44', 'C-45']),
+      expect(screen.getAllByTestId('card-link').map((a) => a.getAttribute('data-card-id'))).toEqual([
+        'C-41',
+        'C-42',
+        'C-43',
+        'C-44',
+        'C-45',
+      ]),
     );
     expect(api.callsTo('GET /api/report-cards').at(-1)!.path).toBe('/api/report-cards?status=submitted&limit=20&offset=40');
   });

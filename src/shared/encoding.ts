@@ -6,7 +6,7 @@
  * suggests when those bytes decode cleanly in it. Every decoding is strict: bytes that are not
  * valid in the encoding are a refusal naming where they are, never U+FFFD in the stored text.
  */
-import { invalidUtf8 } from '../shared/utf8.js';
+import { invalidUtf8 } from './utf8.js';
 import chardet from 'chardet';
 import iconv from 'iconv-lite';
 
