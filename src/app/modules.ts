@@ -10,6 +10,8 @@ import { feedsModule } from '../feeds/index.js';
 import { hl7Module } from '../hl7v2/index.js';
 import { hospitalFeedsModule } from '../hospital-feeds/index.js';
 import { identityModule } from '../identity/index.js';
+import { investigationModule } from '../investigation/index.js';
+import { labModule } from '../lab/index.js';
 import { checkMigrationSources, migrate, type Migration, type MigrationSource } from '../platform/migrations.js';
 import type { Database } from '../platform/db.js';
 import type { YifangModule } from '../platform/module.js';
@@ -30,6 +32,8 @@ export const MODULES: readonly YifangModule[] = [
   terminologyModule,
   registryModule,
   hospitalFeedsModule,
+  investigationModule,
+  labModule,
 ];
 
 export async function loadModules(): Promise<YifangModule[]> {
