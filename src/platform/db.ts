@@ -330,11 +330,20 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
   const dataDir = path.resolve(options.dataDir ?? './data');
   fs.mkdirSync(dataDir, { recursive: true });
   const { PGlite } = await import('@electric-sql/pglite');
-  const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
+  const { createPgConfig, PglitePgConnection } = await import('@electric-sql/pglite/node-postgres');
   const pglite = new PGlite(path.join(dataDir, 'pgdata'));
   await pglite.waitReady;
   // PGlite is a single connection: one pooled client, so transactions never interleave.
-  const pool = new pg.Pool({ ...(createPgConfig(pglite) as unknown as pg.PoolConfig), max: 1 });
+  // Each pooled client gets a connection object of its own: pg-pool drops a client whose query
+  // failed (pool.query releases it with the error) and ends its connection; with the adapter's one
+  // shared connection object every later client would find it ended ("Connection terminated
+  // unexpectedly") and the store would be lost until a restart.
+  class PGliteClient extends pg.Client {
+    constructor(config?: pg.ClientConfig) {
+      super({ ...config, connection: new PglitePgConnection({ pglite }) } as pg.ClientConfig);
+    }
+  }
+  const pool = new pg.Pool({ ...(createPgConfig(pglite) as unknown as pg.PoolConfig), Client: PGliteClient, max: 1 } as pg.PoolConfig);
   gates.set(pool, new ForegroundGate(pool));
   // PGlite is one session: inside a transaction held through the pool's only client, a direct
   // PGlite query runs in that same transaction.

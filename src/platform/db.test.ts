@@ -1,0 +1,35 @@
+/**
+ * The embedded store keeps serving after a statement fails: pg-pool drops a client whose query
+ * failed, and with PGlite's one connection object shared by every client the store used to be
+ * lost ("Connection terminated unexpectedly") until a restart — after a parameterised statement
+ * failing (division by zero, a constraint) or a trigger refusing a change.
+ */
+import { describe, expect, it } from 'vitest';
+import { freshDatabase } from '../app/test-stores.js';
+
+describe('PGlite store', () => {
+  it('keeps answering after failing statements, through db.query and the pool', async () => {
+    const db = await freshDatabase('pglite');
+    try {
+      await expect(db.query('SELECT 1/$1::int', [0])).rejects.toThrow(/division by zero/);
+      expect((await db.query<{ n: number }>('SELECT 1 AS n')).rows[0]!.n).toBe(1);
+      await db.query(`CREATE TABLE append_only (a int);
+        CREATE FUNCTION append_only_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'append-only'; END $$;
+        CREATE TRIGGER append_only_t BEFORE UPDATE OR DELETE ON append_only FOR EACH ROW EXECUTE FUNCTION append_only_refuse();
+        INSERT INTO append_only VALUES (1);`);
+      await expect(db.query('UPDATE append_only SET a = 2')).rejects.toThrow(/append-only/);
+      await expect(db.pool.query('UPDATE append_only SET a = $1', [3])).rejects.toThrow(/append-only/);
+      expect((await db.pool.query<{ a: number }>('SELECT a FROM append_only')).rows).toEqual([{ a: 1 }]);
+      // A transaction still works after the failures, and a failing one rolls back.
+      await expect(
+        db.transaction(async (c) => {
+          await c.query('INSERT INTO append_only VALUES (5)');
+          await c.query('SELECT 1/0');
+        }),
+      ).rejects.toThrow(/division by zero/);
+      expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM append_only')).rows[0]!.n).toBe(1);
+    } finally {
+      await db.dispose();
+    }
+  });
+});
