@@ -38,7 +38,9 @@ export async function listRegistry(
   const offset = Math.min(q.offset ?? 0, 10_000_000);
   const rows = await db.query(
     `SELECT r.patient_id AS "patientId", p.name, p.gender, to_char(p.birth_date, 'YYYY-MM-DD') AS "birthDate", r.disease, to_char(r.diagnosed_on, 'YYYY-MM-DD') AS "diagnosedOn",
-            r.source, ${STATUS_SQL} AS status, r.team_id AS "teamId", r.doctor_id AS "doctorId", r.organization_id AS "organizationId",
+            r.source, ${STATUS_SQL} AS status, r.team_id AS "teamId",
+            (SELECT max(m.team_name) FROM care_team_member m WHERE m.team_id = r.team_id) AS "teamName",
+            r.doctor_id AS "doctorId", r.organization_id AS "organizationId",
             to_char(r.last_visit, 'YYYY-MM-DD') AS "lastVisit", to_char(r.next_due, 'YYYY-MM-DD') AS "nextDue", r.decision, r.controlled,
             count(*) OVER ()::int AS total
      FROM chronic_registry r LEFT JOIN chronic_person p ON p.patient_id = r.patient_id
@@ -173,7 +175,9 @@ export async function setConfirmationStatus(db: Sql, patientId: string, disease:
 export async function chronicPatient(db: Sql, id: string): Promise<ChronicPatient> {
   const [reg, evals, readings, person] = await Promise.all([
     db.query<ChronicPatient['registry'][number]>(
-      `SELECT disease, to_char(diagnosed_on, 'YYYY-MM-DD') AS "diagnosedOn", source, status, team_id AS "teamId", doctor_id AS "doctorId", to_char(last_visit, 'YYYY-MM-DD') AS "lastVisit", to_char(next_due, 'YYYY-MM-DD') AS "nextDue", decision, controlled, reasons FROM chronic_registry WHERE patient_id = $1`,
+      `SELECT disease, to_char(diagnosed_on, 'YYYY-MM-DD') AS "diagnosedOn", source, status, team_id AS "teamId",
+              (SELECT max(m.team_name) FROM care_team_member m WHERE m.team_id = chronic_registry.team_id) AS "teamName",
+              doctor_id AS "doctorId", to_char(last_visit, 'YYYY-MM-DD') AS "lastVisit", to_char(next_due, 'YYYY-MM-DD') AS "nextDue", decision, controlled, reasons FROM chronic_registry WHERE patient_id = $1`,
       [id],
     ),
     db.query<ChronicPatient['followUps'][number]>(

@@ -38,6 +38,8 @@ export const RegistryRow = WorkRow.extend({
   /** managed, transferred, died, or lost-to-follow-up (derived on read). */
   status: z.string(),
   teamId: z.string().nullable(),
+  /** The managing team's name (CareTeam.name), null when the team is unknown. */
+  teamName: z.string().nullable(),
   doctorId: z.string().nullable(),
   organizationId: z.string().nullable(),
 });
@@ -134,6 +136,8 @@ export const PatientRegistryEntry = z.object({
   source: z.string(),
   status: z.string(),
   teamId: z.string().nullable(),
+  /** The managing team's name (CareTeam.name), null when the team is unknown. */
+  teamName: z.string().nullable(),
   doctorId: z.string().nullable(),
   lastVisit: DateOrNull,
   nextDue: DateOrNull,

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { badRequest, notFound } from '../../platform/errors.js';
 import { ruleSetFor, type ChronicRuleSet } from '../chronic/rules.js';
 import { childScheduleFor, type Schedules, addMonths } from '../immunization/schedule.js';
-import { populationsOf } from '../care/key-populations.js';
+import { POPULATION_LABEL, populationsOf } from '../care/key-populations.js';
 import { keyPopulationsOnSql } from '../care/store.js';
 import type { GroupBy, IndicatorDefinition, IndicatorResident, IndicatorResidentsQuery, IndicatorValue, Period } from './schemas.js';
 
@@ -22,10 +22,10 @@ export const INDICATORS: IndicatorDefinition[] = [
       {
         code: `${d}-standard-management`,
         name: `${n}患者规范管理率`,
-        numerator:
-          '期内随访 ≥ 4 次（规则集 minFollowUpsPerYear）且期内每次随访按时（不晚于上次随访确定的下次随访日期 + onTimeToleranceDays）的患者数',
+        numerator: '期内随访不少于 4 次、且每次随访都按时（不晚于上次约定的下次随访日期，允许少量宽限天数）的患者数',
         denominator: '期内管理的患者数：在登记册中且期内至少随访 1 次',
-        source: 'rules.md §3 规范管理率; 国家基本公共卫生服务规范（第三版）',
+        source:
+          '国家基本公共卫生服务规范（第三版）；随访次数下限与宽限天数见规则集（config/chronic，minFollowUpsPerYear、onTimeToleranceDays）',
         target: 70,
         targetSource: '《中国防治慢性病中长期规划（2017—2025年）》：高血压、糖尿病患者规范管理率 2020 年 60%，2025 年 70%',
       },
@@ -43,10 +43,11 @@ export const INDICATORS: IndicatorDefinition[] = [
   {
     code: 'contract-coverage',
     name: '家庭医生签约覆盖率',
-    numerator: '期末有有效签约（EpisodeOfCare active，期间覆盖期末）的在册存活居民数',
+    numerator: '期末签约有效的在册存活居民数',
     denominator:
-      '期末在册存活居民数（分重点人群：65 岁及以上老年人、0–6 岁儿童、慢病患者（在高血压或糖尿病登记册中）、孕产妇（期末有进行中的妊娠：Condition SNOMED 77386006 / ICD-10 Z33–Z35、O00–O48，或妊娠 EpisodeOfCare）、残疾人和特困家庭（工作人员标记的 Flag，期末有效））',
-    source: '家庭医生签约服务; rules.md §6 CareTeam + EpisodeOfCare',
+      '期末在册存活居民数（分重点人群：65 岁及以上老年人、0–6 岁儿童、慢病患者（在高血压或糖尿病登记册中）、孕产妇（期末处于妊娠或产褥期）、残疾人和特困家庭（由工作人员标记，期末有效））',
+    source:
+      '家庭医生签约服务；签约记为 FHIR EpisodeOfCare（状态有效、期间覆盖期末），妊娠按 SNOMED CT 77386006 或 ICD-10 Z33–Z35、O00–O48 判定，残疾与特困为 Flag（rules.md §6）',
     target: 30,
     targetSource: '《关于推进家庭医生签约服务的指导意见》（国医改办发〔2016〕1号）：签约服务覆盖率 30% 以上，重点人群 60% 以上',
   },
@@ -317,6 +318,17 @@ export async function computeIndicators(
     );
   };
   await Promise.all([chronicRates('htn'), chronicRates('dm'), contractCoverage(), vaccineCoverage()]);
+  // Populations in words: key populations, and doses as 卡介苗第1剂 (names from the schedule in force at the period's end).
+  const vaccines = childScheduleFor(schedules, f.period.to).vaccines;
+  for (const v of out) {
+    if (!v.population) continue;
+    if (v.indicator === 'contract-coverage') v.populationLabel = POPULATION_LABEL[v.population] ?? v.population;
+    else if (v.indicator === 'vaccine-coverage') {
+      const m = /^(.+)-(\d+)$/.exec(v.population);
+      const name = m ? vaccines[m[1]!]?.name : undefined;
+      v.populationLabel = m && name ? `${name}第${m[2]}剂` : v.population;
+    }
+  }
   // One order for every store and every timing: indicators in definition order, then group and population.
   const rank = (code: string) => INDICATORS.findIndex((i) => i.code === code);
   return out.sort(

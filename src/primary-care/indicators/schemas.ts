@@ -45,6 +45,8 @@ export const IndicatorValue = z.object({
   group: z.string(),
   /** Key population (contract coverage) or dose (vaccine coverage) the value is about. */
   population: z.string().optional(),
+  /** The population in words (65岁及以上老年人, 卡介苗第1剂). */
+  populationLabel: z.string().optional(),
   numerator: z.number(),
   denominator: z.number(),
   /** Percentage with one decimal, null when the denominator is 0. */

@@ -36,7 +36,12 @@ export function RegistryPage() {
       dataIndex: 'source',
       render: (s: string) => (s === 'manual' ? t('chronic.src.manual', '手工建档') : t('chronic.src.record', '诊疗记录')),
     },
-    { title: t('chronic.col.team', '管理团队'), dataIndex: 'teamId', render: (v: string | null) => v ?? '—' },
+    {
+      title: t('chronic.col.team', '管理团队'),
+      key: 'team',
+      render: (_: unknown, r: RegistryRow) =>
+        r.teamName ?? (r.teamId ? t('chronic.unnamedTeam', '（未命名团队）') : t('chronic.noTeam', '未分配')),
+    },
     {
       title: t('chronic.col.status', '管理状态'),
       dataIndex: 'status',

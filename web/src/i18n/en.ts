@@ -7,6 +7,7 @@ import { enQuality } from '../quality/en-quality.js';
 import { enHospitalFeeds } from '../hospital-feeds/en-hospital-feeds.js';
 import { enRegistry } from '../registry/en-registry.js';
 import { enResidents } from '../residents/en-residents.js';
+import { enInvestigation } from './en-investigation.js';
 
 /** English texts, keyed like the t('key', '中文') calls. Missing keys fall back to Chinese. */
 export const en: Record<string, string> = {
@@ -19,6 +20,7 @@ export const en: Record<string, string> = {
   ...enAudit,
   ...enAccess,
   ...enRegistry,
+  ...enInvestigation,
   'app.name': 'Yifang',
   'app.title': 'District Public Health Platform',
 
@@ -555,6 +557,11 @@ export const en: Record<string, string> = {
   'ind.numerator': 'Numerator',
   'ind.denominator': 'Denominator',
   'ind.value': 'Rate',
+  'ind.d.followUps': '{n} follow-ups',
+  'ind.d.allOnTime': 'all on time',
+  'ind.d.controlled': 'controlled',
+  'chronic.unnamedTeam': '(unnamed team)',
+  'chronic.noTeam': 'Not assigned',
   'ind.target': 'Target',
   'ind.noTarget': 'No national target',
   'ind.met': 'Met',

@@ -10,8 +10,21 @@ type Definition = Indicators['definitions'][number];
 /** Definitions come from the server in Chinese; other languages use the keys ind.def.<code>.*. */
 const defText = (d: Definition, part: 'name' | 'numerator' | 'denominator') => t(`ind.def.${d.code}.${part}`, d[part]);
 /** Contract coverage groups by key population; vaccine coverage by dose (a code such as MMR-1). */
+const yesNo = (b: unknown) => (b ? t('ind.yes', '是') : t('ind.no', '否'));
+
+/** A resident's figures behind an indicator, in words (随访 6 次；全部按时：是；达标：否). */
+function detailText(d: Record<string, unknown> | undefined, drill: IndicatorValue | null): string {
+  if (!d) return '';
+  const parts: string[] = [];
+  if (typeof d.followUps === 'number') parts.push(t('ind.d.followUps', '随访 {n} 次', { n: d.followUps }));
+  if ('allOnTime' in d) parts.push(`${t('ind.d.allOnTime', '全部按时')}：${yesNo(d.allOnTime)}`);
+  if ('controlled' in d && d.controlled !== null) parts.push(`${t('ind.d.controlled', '控制达标')}：${yesNo(d.controlled)}`);
+  if (typeof d.dose === 'string') parts.push(drill?.population === d.dose && drill.populationLabel ? drill.populationLabel : d.dose);
+  return parts.join('；');
+}
+
 const populationText = (v: IndicatorValue) =>
-  v.population && v.indicator === 'contract-coverage' ? populationLabel(v.population) : (v.population ?? '');
+  v.population && v.indicator === 'contract-coverage' ? populationLabel(v.population) : (v.populationLabel ?? v.population ?? '');
 
 export function IndicatorsPage() {
   const { message } = App.useApp();
@@ -147,7 +160,7 @@ export function IndicatorsPage() {
               dataIndex: 'inNumerator',
               render: (b: boolean) => (b ? <Tag color="green">{t('ind.yes', '是')}</Tag> : <Tag>{t('ind.no', '否')}</Tag>),
             },
-            { title: t('ind.detail', '明细'), dataIndex: 'detail', render: (d?: Record<string, unknown>) => (d ? JSON.stringify(d) : '') },
+            { title: t('ind.detail', '明细'), dataIndex: 'detail', render: (d?: Record<string, unknown>) => detailText(d, drill) },
           ]}
         />
       </Drawer>
