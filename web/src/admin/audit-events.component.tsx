@@ -33,6 +33,7 @@ import {
   actionColor,
   actionLabel,
   formatInstant,
+  apiRequestLabel,
   objectLabel,
   purposeChoices,
   PurposeTag,
@@ -128,11 +129,8 @@ function residentsCell(row: AuditRow) {
   return (
     <Space direction="vertical" size={0}>
       {shown.map((p) => (
-        <span key={p.id}>
-          {p.name ?? t('audit.residentUnnamed', '居民')}{' '}
-          <Typography.Text type="secondary" className="yf-mono">
-            {p.id}
-          </Typography.Text>
+        <span key={p.id} title={p.id}>
+          {p.name ?? t('audit.residentUnnamed', '居民')}
         </span>
       ))}
       {row.residents.length > shown.length && (
@@ -155,7 +153,7 @@ function whatCell(row: AuditRow) {
       )}
       {row.query && (
         <Typography.Text type="secondary" ellipsis={{ tooltip: row.query }} style={{ maxWidth: 260 }}>
-          {t('audit.queryText', '查询条件：{q}', { q: row.query })}
+          {apiRequestLabel(row.query) ?? t('audit.queryText', '查询条件：{q}', { q: row.query })}
         </Typography.Text>
       )}
     </Space>

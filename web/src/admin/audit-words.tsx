@@ -186,6 +186,40 @@ function typeWords(): Record<string, string> {
 }
 
 /** Descriptions the server's own routes give the objects they touch, in words. */
+/** The screens' API areas in words, for audit events that name an API request. */
+const API_AREAS: Record<string, () => string> = {
+  audit: () => t('audit.area.audit', '审计记录'),
+  'data-quality': () => t('audit.area.data-quality', '数据质量'),
+  terminology: () => t('audit.area.terminology', '术语映射'),
+  chronic: () => t('audit.area.chronic', '慢病管理'),
+  care: () => t('audit.area.care', '家庭医生服务'),
+  alerts: () => t('audit.area.alerts', '预警信号'),
+  'report-cards': () => t('audit.area.report-cards', '传染病报告卡'),
+  residents: () => t('audit.area.residents', '居民档案'),
+  indicators: () => t('audit.area.indicators', '指标'),
+  investigations: () => t('audit.area.investigations', '流行病学调查'),
+  lab: () => t('audit.area.lab', '检验标本'),
+  registry: () => t('audit.area.registry', '机构与地点'),
+  'hospital-feeds': () => t('audit.area.hospital-feeds', '医院数据上报'),
+  feeds: () => t('audit.area.feeds', '监测数据上报'),
+  users: () => t('audit.area.users', '用户管理'),
+  identity: () => t('audit.area.identity', '身份核查'),
+  surveillance: () => t('audit.area.surveillance', '传染病监测'),
+  immunization: () => t('audit.area.immunization', '预防接种'),
+  exports: () => t('audit.area.exports', '数据导出'),
+  hl7: () => t('audit.area.hl7', 'HL7 消息'),
+  'break-glass': () => t('audit.area.break-glass', '紧急访问'),
+};
+
+/** "GET /api/data-quality/facilities?…" → "数据质量（查看）"; the request itself stays in the event's details. */
+export function apiRequestLabel(text: string): string | undefined {
+  const m = /^(?:(GET|POST|PUT|PATCH|DELETE)\s+)?\/api\/([a-z0-9-]+)/.exec(text);
+  if (!m) return undefined;
+  const area = API_AREAS[m[2]!]?.() ?? t('audit.area.other', '系统功能');
+  const verb = !m[1] || m[1] === 'GET' ? t('audit.verb.read', '查看') : t('audit.verb.change', '提交');
+  return `${area}（${verb}）`;
+}
+
 function describedObject(object: string): string | undefined {
   const fixed: Record<string, () => string> = {
     'audit events': () => t('audit.object.auditEvents', '审计记录列表'),
@@ -207,7 +241,7 @@ function describedObject(object: string): string | undefined {
   if (m) return t('audit.object.alert', '预警信号 {id}', { id: m[1]! });
   m = /^user:(.+)$/.exec(object);
   if (m) return t('audit.object.user', '用户 {name}', { name: m[1]! });
-  return undefined;
+  return apiRequestLabel(object);
 }
 
 /** One object of an event in words: "检查检验 obs-1", "用户 admin", or the text as written. */
