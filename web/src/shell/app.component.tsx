@@ -26,10 +26,13 @@ import { CheckInPage } from '../care/check-in.component.js';
 import { ContractsPage } from '../care/contracts.component.js';
 import { ImmunizationPrescriptionPage } from '../care/immunization-print.component.js';
 import { IndicatorsPage } from '../indicators/indicators.component.js';
+import { InvestigationListPage } from '../investigation/investigation-list.component.js';
+import { InvestigationDetailPage } from '../investigation/investigation-detail.component.js';
+import { FollowUpWorklistPage } from '../investigation/follow-ups.component.js';
 import { AccountPage } from './account.component.js';
 import { AppLayout } from './layout.component.js';
 import { LoginPage } from './login.component.js';
-import { NotFoundPage, PlaceholderPage } from './placeholder.component.js';
+import { NotFoundPage } from './placeholder.component.js';
 import { matchPath, navigate, useRoute, type Route } from './router.js';
 import { useSession } from './useSession.js';
 
@@ -57,6 +60,10 @@ function renderRoute(route: Route, user: SessionUser) {
   if (immunization) return <ImmunizationPrescriptionPage key={immunization.id} id={immunization.id!} />;
   const alertMatch = matchPath('/surveillance/alerts/:id', path);
   if (alertMatch) return <AlertPage key={alertMatch.id} id={Number(alertMatch.id)} />;
+  if (path === '/investigation/follow-ups') return <FollowUpWorklistPage organization={route.query.get('organization') ?? undefined} />;
+  const investigation = matchPath('/investigation/:id', path);
+  if (investigation && /^\d+$/.test(investigation.id!))
+    return <InvestigationDetailPage key={investigation.id} id={Number(investigation.id)} tab={route.query.get('tab') ?? undefined} />;
   switch (path) {
     case '/surveillance/alerts':
       return <AlertBoardPage status={route.query.get('status') ?? ''} level={route.query.get('level') ?? ''} />;
@@ -65,7 +72,7 @@ function renderRoute(route: Route, user: SessionUser) {
     case '/surveillance/overview':
       return <SurveillanceOverviewPage />;
     case '/investigation':
-      return <PlaceholderPage title={t('nav.investigation', '流行病学调查')} />;
+      return <InvestigationListPage status={route.query.get('status') ?? ''} />;
     case '/chronic':
       return <WorklistPage doctor={route.query.get('doctor') ?? undefined} team={route.query.get('team') ?? undefined} />;
     case '/chronic/registry':

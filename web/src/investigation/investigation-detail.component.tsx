@@ -1,0 +1,301 @@
+/**
+ * 调查详情 (#/investigation/:id): who, what disease, status and deadline in words, the status
+ * buttons (sent with the version read: 409 says someone else changed it and reloads), and the
+ * tabs 个案调查表, 行动轨迹, 密接候选 and 密切接触者.
+ */
+import { useCallback, useEffect, useState } from 'react';
+import { Alert, App, Button, Card, Descriptions, Empty, Input, Modal, Skeleton, Space, Tabs, Tag, Timeline, Typography } from 'antd';
+import { ApiError, isAbort } from '../api/http.js';
+import { t } from '../i18n/i18n.js';
+import { PageHeader } from '../shell/page-header.component.js';
+import { navigate } from '../shell/router.js';
+import { CandidatesTab, ContactsTab } from './contacts.component.js';
+import { Deadline } from './investigation-list.component.js';
+import {
+  getForm,
+  getInvestigation,
+  getTrajectory,
+  updateInvestigation,
+  type Form,
+  type Investigation,
+  type InvestigationStatus,
+  type Trajectory,
+} from './investigation.resource.js';
+import { chinaTime, classLabel, diseaseLabel, sourceLabel, STATUS_COLOURS, statusLabel } from './labels.js';
+import { CONFLICT_TEXT, QuestionnaireForm } from './questionnaire-form.component.js';
+import { useNames } from './useNames.js';
+
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+const placeKindLabel = (kind: string) =>
+  ({
+    room: t('inv.traj.room', '病房'),
+    ward: t('inv.traj.ward', '病区'),
+    department: t('inv.traj.department', '科室'),
+  })[kind] ?? kind;
+
+function TrajectoryTab({ investigationId }: { investigationId: number }) {
+  const [data, setData] = useState<Trajectory>();
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    const ctrl = new AbortController();
+    getTrajectory(investigationId, ctrl.signal)
+      .then(setData)
+      .catch((e: unknown) => {
+        if (!isAbort(e)) setError(errorText(e));
+      });
+    return () => ctrl.abort();
+  }, [investigationId]);
+  const names = useNames([], data?.items.map((s) => s.facility) ?? []);
+  if (error) return <Alert type="error" showIcon message={error} />;
+  if (!data) return <Skeleton active />;
+  return (
+    <div data-testid="trajectory">
+      <Typography.Paragraph type="secondary">
+        {t('inv.traj.range', '{from} 至 {to} 期间在各医疗机构的就诊与住院（自发病前最长潜伏期起），共 {n} 段', {
+          from: chinaTime(data.from),
+          to: chinaTime(data.to),
+          n: data.items.length,
+        })}
+      </Typography.Paragraph>
+      {data.items.length === 0 ? (
+        <Empty description={t('inv.traj.none', '该期间没有就诊或住院记录')} />
+      ) : (
+        <Timeline
+          items={data.items.map((s) => ({
+            key: `${s.encounterId}-${s.kind}-${s.place}`,
+            color: s.end ? 'gray' : 'green',
+            children: (
+              <div data-testid="trajectory-stop">
+                <Typography.Text type="secondary" style={{ marginInlineEnd: 12 }}>
+                  {chinaTime(s.start)}
+                </Typography.Text>
+                <Typography.Text strong>{names.facility(s.facility)}</Typography.Text>
+                <div>
+                  <Tag>{placeKindLabel(s.kind)}</Tag>
+                  {s.place}
+                </div>
+                <Typography.Text type="secondary">
+                  {t('inv.traj.admit', '入院 {time}', { time: chinaTime(s.start) })} ·{' '}
+                  {s.end ? t('inv.traj.discharge', '出院 {time}', { time: chinaTime(s.end) }) : t('inv.traj.stillThere', '仍在院')}
+                </Typography.Text>
+              </div>
+            ),
+          }))}
+        />
+      )}
+    </div>
+  );
+}
+
+/** The next states a status may move to, with the button's words. */
+const NEXT: Record<string, { to: InvestigationStatus; label: () => string }[]> = {
+  open: [{ to: 'in-progress', label: () => t('inv.action.start', '开始调查') }],
+  'in-progress': [{ to: 'closed', label: () => t('inv.action.close', '结案') }],
+  closed: [],
+};
+
+export function InvestigationDetailPage({ id, tab }: { id: number; tab?: string }) {
+  const [inv, setInv] = useState<Investigation>();
+  const [form, setForm] = useState<Form>();
+  const [error, setError] = useState<string>();
+  const [conflict, setConflict] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [closing, setClosing] = useState(false);
+  const [closeNote, setCloseNote] = useState('');
+  const [contactsRefresh, setContactsRefresh] = useState(0);
+  const [activeTab, setActiveTab] = useState(tab ?? 'form');
+  const { message, modal } = App.useApp();
+  /** Reads the investigation again (its version and status); the form keeps what was typed. */
+  const reload = useCallback(() => {
+    getInvestigation(id).then(setInv, (e: unknown) => setError(errorText(e)));
+  }, [id]);
+
+  useEffect(() => {
+    const ctrl = new AbortController();
+    Promise.all([getInvestigation(id, ctrl.signal), getForm(id, ctrl.signal)])
+      .then(([i, f]) => {
+        setInv(i);
+        setForm(f);
+        setError(undefined);
+      })
+      .catch((e: unknown) => {
+        if (!isAbort(e)) setError(errorText(e));
+      });
+    return () => ctrl.abort();
+  }, [id]);
+  const names = useNames(inv ? [inv.patientId] : []);
+
+  const change = async (body: { status?: InvestigationStatus; closeNote?: string }) => {
+    if (!inv) return;
+    setBusy(true);
+    try {
+      const next = await updateInvestigation(inv.id, { version: inv.version, ...body });
+      setInv(next);
+      setConflict(false);
+      message.success(t('inv.action.done', '状态已更新为{status}', { status: statusLabel(next.status) }));
+      setClosing(false);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 409 && /version|changed/i.test(e.message)) {
+        setConflict(true);
+        message.error(CONFLICT_TEXT());
+        setClosing(false);
+        reload();
+      } else message.error(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (error && !inv) return <Alert type="error" showIcon message={error} />;
+  if (!inv) return <Skeleton active />;
+  const closed = inv.status === 'closed';
+  const resident = names.resident(inv.patientId);
+  const title = t('inv.detail.title', '{name} · {disease}', { name: resident, disease: diseaseLabel(inv.diseaseKey, inv.diseaseName) });
+
+  return (
+    <div data-testid="investigation-detail">
+      <PageHeader
+        title={title}
+        crumbs={[
+          { title: t('nav.investigation', '流行病学调查') },
+          { title: t('inv.list.title', '调查列表'), href: '#/investigation' },
+          { title: t('inv.detail.crumb', '调查详情') },
+        ]}
+        extra={
+          <Space>
+            {NEXT[inv.status]!.map((n) => (
+              <Button
+                key={n.to}
+                type="primary"
+                loading={busy}
+                data-testid={`status-${n.to}`}
+                onClick={() => (n.to === 'closed' ? setClosing(true) : void change({ status: n.to }))}
+              >
+                {n.label()}
+              </Button>
+            ))}
+          </Space>
+        }
+      />
+      {conflict && (
+        <Alert
+          type="warning"
+          showIcon
+          closable
+          onClose={() => setConflict(false)}
+          message={CONFLICT_TEXT()}
+          description={t('inv.conflict.reloaded', '已重新载入最新内容，请核对后再操作。')}
+          style={{ marginBottom: 12 }}
+          data-testid="conflict"
+        />
+      )}
+      <Card size="small" style={{ marginBottom: 16 }} data-testid="investigation-header">
+        <Descriptions size="small" column={{ xs: 1, sm: 2, lg: 3 }}>
+          <Descriptions.Item label={t('inv.col.resident', '调查对象')}>
+            <a href={`#/residents/${encodeURIComponent(inv.patientId)}`} data-testid="header-resident">
+              {resident}
+            </a>
+          </Descriptions.Item>
+          <Descriptions.Item label={t('inv.col.disease', '疾病')}>
+            <Space size={4}>
+              <span data-testid="header-disease">{diseaseLabel(inv.diseaseKey, inv.diseaseName)}</span>
+              <Tag>{classLabel(inv.diseaseClass)}</Tag>
+            </Space>
+          </Descriptions.Item>
+          <Descriptions.Item label={t('inv.col.status', '状态')}>
+            <Tag color={STATUS_COLOURS[inv.status]} data-testid="header-status">
+              {statusLabel(inv.status)}
+            </Tag>
+          </Descriptions.Item>
+          <Descriptions.Item label={t('inv.col.deadline', '调查时限')}>
+            <Deadline inv={inv} />
+          </Descriptions.Item>
+          <Descriptions.Item label={t('inv.col.assignee', '调查人')}>{inv.assignee ?? t('inv.unassigned', '未分派')}</Descriptions.Item>
+          <Descriptions.Item label={t('inv.col.onset', '发病日期')}>{inv.onsetDate ?? '—'}</Descriptions.Item>
+          <Descriptions.Item label={t('inv.col.source', '来源')}>{sourceLabel(inv.source)}</Descriptions.Item>
+          <Descriptions.Item label={t('inv.col.opened', '开始时间')}>
+            {t('inv.openedBy', '{time}（{who}）', { time: chinaTime(inv.openedAt), who: inv.openedBy })}
+          </Descriptions.Item>
+          {closed && (
+            <Descriptions.Item label={t('inv.col.closed', '结案')}>
+              {t('inv.openedBy', '{time}（{who}）', { time: chinaTime(inv.closedAt), who: inv.closedBy ?? '' })}
+              {inv.closeNote ? ` · ${inv.closeNote}` : ''}
+            </Descriptions.Item>
+          )}
+          {inv.note && <Descriptions.Item label={t('inv.col.note', '备注')}>{inv.note}</Descriptions.Item>}
+        </Descriptions>
+      </Card>
+      <Card size="small">
+        <Tabs
+          activeKey={activeTab}
+          onChange={setActiveTab}
+          destroyInactiveTabPane={false}
+          items={[
+            {
+              key: 'form',
+              label: t('inv.tab.form', '个案调查表'),
+              children: form ? (
+                <QuestionnaireForm
+                  data={form}
+                  version={inv.version}
+                  readOnly={closed}
+                  onSaved={(saved) => {
+                    setForm(saved);
+                    // The version moved (and an open investigation is now in progress).
+                    void getInvestigation(inv.id).then(setInv, () => undefined);
+                  }}
+                  onConflict={reload}
+                />
+              ) : (
+                <Skeleton active />
+              ),
+            },
+            { key: 'trajectory', label: t('inv.tab.trajectory', '行动轨迹'), children: <TrajectoryTab investigationId={inv.id} /> },
+            {
+              key: 'candidates',
+              label: t('inv.tab.candidates', '密接候选'),
+              children: <CandidatesTab investigationId={inv.id} readOnly={closed} onChanged={() => setContactsRefresh((n) => n + 1)} />,
+            },
+            {
+              key: 'contacts',
+              label: t('inv.tab.contacts', '密切接触者'),
+              children: (
+                <ContactsTab
+                  investigationId={inv.id}
+                  readOnly={closed}
+                  refresh={contactsRefresh}
+                  onCase={(caseId) =>
+                    modal.confirm({
+                      title: t('inv.contact.openNew', '已为其新建调查，是否现在打开？'),
+                      okText: t('inv.open', '打开'),
+                      cancelText: t('inv.stay', '留在本页'),
+                      onOk: () => navigate(`/investigation/${caseId}`),
+                    })
+                  }
+                />
+              ),
+            },
+          ]}
+        />
+      </Card>
+      <Modal
+        open={closing}
+        title={t('inv.close.title', '结案')}
+        okText={t('inv.action.close', '结案')}
+        cancelText={t('inv.cancel', '取消')}
+        confirmLoading={busy}
+        onCancel={() => setClosing(false)}
+        onOk={() => void change({ status: 'closed', ...(closeNote.trim() ? { closeNote: closeNote.trim() } : {}) })}
+      >
+        <Input.TextArea
+          rows={3}
+          value={closeNote}
+          maxLength={2000}
+          placeholder={t('inv.close.note', '结案说明，如：调查完成、密接已全部落实管理')}
+          onChange={(e) => setCloseNote(e.target.value)}
+        />
+      </Modal>
+    </div>
+  );
+}
