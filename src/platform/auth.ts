@@ -20,37 +20,12 @@ import fs from 'node:fs';
 import { promisify } from 'node:util';
 import type { Database } from './db.js';
 import { badRequest, forbidden, HttpError, unauthorized } from './errors.js';
+import { ROLE_PERMISSIONS, type Permission, type Role } from '../shared/roles.js';
 
 const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: { N: number; r: number; p: number }) => Promise<Buffer>;
 const SCRYPT = { N: 16384, r: 8, p: 1 };
 
-/** What each role may do. Routes declare the permission they need. */
-export const ROLE_PERMISSIONS = {
-  admin: [
-    'fhir:read',
-    'fhir:write',
-    'fhir:delete',
-    'audit:read',
-    'users:manage',
-    'import',
-    'surveillance:read',
-    'surveillance:write',
-    'care:read',
-    'care:write',
-    'export:deidentified',
-  ],
-  epidemiologist: ['fhir:read', 'fhir:write', 'surveillance:read', 'surveillance:write', 'export:deidentified'],
-  clinician: ['fhir:read', 'fhir:write', 'surveillance:read', 'care:read', 'care:write'],
-  'family-doctor': ['fhir:read', 'fhir:write', 'care:read', 'care:write'],
-  'public-health': ['fhir:read', 'surveillance:read', 'care:read', 'export:deidentified'],
-  integration: ['fhir:read', 'fhir:write', 'import'],
-  viewer: ['fhir:read'],
-  /** Reads the audit trail, nothing else. */
-  auditor: ['audit:read'],
-} as const satisfies Record<string, readonly string[]>;
-
-export type Role = keyof typeof ROLE_PERMISSIONS;
-export type Permission = (typeof ROLE_PERMISSIONS)[Role][number];
+export { ROLE_PERMISSIONS, type Permission, type Role };
 export const ROLES = Object.keys(ROLE_PERMISSIONS) as Role[];
 /** Roles that may (and are advised to) enrol a TOTP second factor. */
 export const TOTP_ROLES: readonly Role[] = ['admin', 'auditor'];

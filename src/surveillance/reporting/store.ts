@@ -488,7 +488,8 @@ export async function createDraftFromCondition(deps: ReportingDeps, client: pg.P
       [condition.encounter.reference.slice(10)],
     );
     const org = r.rows[0]?.org?.replace(/^Organization\//, '');
-    if (org) facility = { id: org, code: org.replace(/^org-/, ''), name: org };
+    // Named from the registry or the hub's Organization; never the id in the name's place.
+    if (org) facility = { id: org, code: org.replace(/^org-/, ''), name: (await facilityNames(client, [org])).get(org) ?? '' };
   }
   const diagnosedAt = new Date(recorded).toISOString();
   const cardId = `D${condition.id}`.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
@@ -514,7 +515,7 @@ export async function createDraftFromCondition(deps: ReportingDeps, client: pg.P
     patientId,
     conditionId: condition.id,
     deadline,
-    facilityName: facility?.name ?? null,
+    facilityName: facility?.name || null,
   });
   await client.query(
     `INSERT INTO surv_report_card (id, task_id, condition_id, status, card_type, patient_id, person_key, disease_key, disease_name, disease_class, icd10, fixed_threshold,
@@ -566,6 +567,11 @@ export interface CardQuery {
   offset?: number;
 }
 
+/** A facility name that is more than its code or FHIR id (drafts once stored the id as the name). */
+function realName(name: string | null | undefined, code: string | null | undefined): name is string {
+  return !!name && name !== code && name !== `org-${code ?? ''}`;
+}
+
 export async function listCards(db: Database, q: CardQuery): Promise<ReportCardList> {
   const where: string[] = [];
   const params: unknown[] = [];
@@ -599,11 +605,12 @@ export async function listCards(db: Database, q: CardQuery): Promise<ReportCardL
   }
   // Facilities in words where the card did not name its facility (drafts from a diagnosis).
   const cards = rows.rows.map(cardRecord);
+  const unnamed = cards.filter((c) => c.facilityCode && !realName(c.facilityName, c.facilityCode));
   const names = await facilityNames(
     db.pool,
-    cards.filter((c) => !c.facilityName && c.facilityCode).map((c) => c.facilityCode!),
+    unnamed.map((c) => c.facilityCode!),
   );
-  for (const c of cards) if (!c.facilityName && c.facilityCode) c.facilityName = names.get(c.facilityCode) ?? null;
+  for (const c of unnamed) c.facilityName = names.get(c.facilityCode!) ?? null;
   return { total: total.rows[0]!.n, cards, counts };
 }
 
@@ -942,11 +949,11 @@ export async function facilityStats(db: Database): Promise<FacilityStat[]> {
   const rejected = new Map(rej.rows.map((x) => [x.facility, x.n]));
   const names = await facilityNames(
     db.pool,
-    r.rows.filter((x) => !x.name).map((x) => x.facility),
+    r.rows.filter((x) => !realName(x.name, x.facility)).map((x) => x.facility),
   );
   const out = r.rows.map((x) => ({
     facility: x.facility,
-    name: x.name ?? names.get(x.facility) ?? null,
+    name: realName(x.name, x.facility) ? x.name : (names.get(x.facility) ?? null),
     total: x.total,
     late: x.late,
     incomplete: x.incomplete + (rejected.get(x.facility) ?? 0),

@@ -1,5 +1,6 @@
 /** The signed-in user's token and profile, kept in sessionStorage (gone when the tab closes). */
 import type { AuthUser, Role } from '../../../src/platform/auth.js';
+import { rolesMay, type Permission } from '../../../src/shared/roles.js';
 
 /** The user as the server's login answers it (username, display name, roles, organization). */
 export type SessionUser = AuthUser;
@@ -40,6 +41,11 @@ export function setSession(session: Session | null): void {
 export function subscribeSession(listener: () => void): () => void {
   listeners.add(listener);
   return () => listeners.delete(listener);
+}
+
+/** Whether the user's roles carry a permission (the server's own table, src/shared/roles.ts). */
+export function userMay(user: SessionUser | undefined | null, permission: Permission): boolean {
+  return !!user && rolesMay(user.roles, permission);
 }
 
 export function hasRole(user: SessionUser | undefined | null, role: Role): boolean {

@@ -16,7 +16,7 @@ import {
 } from '@ant-design/icons';
 import { useEffect, useState, type ReactNode } from 'react';
 import { isAbort } from '../api/http.js';
-import { hasRole, type SessionUser } from '../api/session.js';
+import { hasRole, userMay, type SessionUser } from '../api/session.js';
 import { t } from '../i18n/i18n.js';
 import { chinaToday } from '../shared/format.js';
 import { loadHomeFigures, type HomeFigures } from './overview.resource.js';
@@ -78,18 +78,18 @@ function IndicatorFigures({ figures }: { figures: NonNullable<HomeFigures['indic
   );
 }
 
-function HomeFiguresPanel() {
+function HomeFiguresPanel({ user }: { user: SessionUser }) {
   const [figures, setFigures] = useState<HomeFigures>();
   const [error, setError] = useState<string>();
   useEffect(() => {
     const ctrl = new AbortController();
-    loadHomeFigures(chinaToday(), ctrl.signal)
+    loadHomeFigures(chinaToday(), { surveillance: userMay(user, 'surveillance:read'), care: userMay(user, 'care:read') }, ctrl.signal)
       .then(setFigures)
       .catch((e: unknown) => {
         if (!isAbort(e)) setError(e instanceof Error ? e.message : String(e));
       });
     return () => ctrl.abort();
-  }, []);
+  }, [user]);
   if (error) return <Alert type="warning" showIcon message={t('home.figuresFailed', '工作数据加载失败')} description={error} />;
   if (!figures) return <Skeleton active paragraph={{ rows: 3 }} />;
   const { alerts, cards, followUps, indicators } = figures;
@@ -244,7 +244,7 @@ export function DashboardPage({ user }: { user: SessionUser }) {
       </Card>
       {!user.roles.every((r) => r === 'auditor') && (
         <div style={{ marginTop: 16 }}>
-          <HomeFiguresPanel />
+          <HomeFiguresPanel user={user} />
         </div>
       )}
       <Row gutter={[16, 16]} style={{ marginTop: 16 }}>

@@ -4,7 +4,9 @@ import type { Indicators } from '../chronic/chronic.resource.js';
 import { renderPage, stubApi } from '../shared/test-support.js';
 import { DashboardPage } from './dashboard.component.js';
 
-const user = { username: 'cdc.li', displayName: '李医生', roles: ['epidemiologist'] } as Parameters<typeof DashboardPage>[0]['user'];
+const user = { username: 'cdc.li', displayName: '李医生', roles: ['epidemiologist', 'family-doctor'] } as Parameters<
+  typeof DashboardPage
+>[0]['user'];
 
 const indicators = (htn: number, vaccine: number): Indicators => ({
   period: { from: '2026-01-01', to: '2026-12-31', label: '2026' },
@@ -65,5 +67,17 @@ describe('DashboardPage (工作台)', () => {
     await screen.findByTestId('home-figures');
     await waitFor(() => expect(screen.getAllByTestId('home-figure').map((f) => f.textContent)).toEqual(['本周应随访1', '逾期随访0']));
     expect(screen.queryByText('预警信号')).toBeNull();
+  });
+
+  it("asks only for what the user's roles may read", async () => {
+    const api = stubApi({
+      '/api/chronic/worklist': { counts: { due: 2, overdue: 1, recall: 0, referred: 0 } },
+      '/api/indicators': indicators(50, 50),
+    });
+    renderPage(<DashboardPage user={{ ...user, roles: ['family-doctor'] }} />);
+    await screen.findByTestId('home-figures');
+    await waitFor(() => expect(screen.getAllByTestId('home-figure')).toHaveLength(2));
+    expect(api.calls.filter((c) => /alerts|report-cards/.test(c.path))).toEqual([]);
+    expect(api.unmatched).toEqual([]);
   });
 });

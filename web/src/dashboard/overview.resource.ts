@@ -28,34 +28,51 @@ async function optional<T>(read: () => Promise<T>): Promise<T | undefined> {
   }
 }
 
-export async function loadHomeFigures(today: string, signal?: AbortSignal): Promise<HomeFigures> {
+/** What the user's roles may read: sections for the rest are not asked for. */
+export interface HomeAccess {
+  surveillance: boolean;
+  care: boolean;
+}
+
+export async function loadHomeFigures(today: string, access: HomeAccess, signal?: AbortSignal): Promise<HomeFigures> {
   const year = Number(today.slice(0, 4));
+  const none = async () => undefined;
   const [alerts, cards, followUps, indicators] = await Promise.all([
-    optional(async () => {
-      const [all, red, orange, yellow] = await Promise.all(
-        [undefined, 'red', 'orange', 'yellow'].map((level) => listAlerts({ status: 'open', level, limit: 1 }, signal)),
-      );
-      return {
-        open: all!.total,
-        overdue: all!.counts.overdue ?? 0,
-        red: red!.total,
-        orange: orange!.total,
-        yellow: yellow!.total,
-      };
-    }),
-    optional(async () => {
-      const count = (q: string) => apiRequest<ReportCardList>(`/api/report-cards?${q}&limit=1`, { signal, accept: 'application/json' });
-      const [review, late] = await Promise.all([count('status=submitted'), count('overdue=true')]);
-      return { awaitingReview: review.total, overdueDrafts: late.total };
-    }),
-    optional(async () => (await apiRequest<Worklist>('/api/chronic/worklist?summary=true', { signal, accept: 'application/json' })).counts),
-    optional(async () => {
-      const [thisYear, lastYear] = await Promise.all([
-        getIndicators({ period: String(year), groupBy: 'total' }),
-        getIndicators({ period: String(year - 1), groupBy: 'total' }),
-      ]);
-      return { thisYear, lastYear };
-    }),
+    !access.surveillance
+      ? none()
+      : optional(async () => {
+          const [all, red, orange, yellow] = await Promise.all(
+            [undefined, 'red', 'orange', 'yellow'].map((level) => listAlerts({ status: 'open', level, limit: 1 }, signal)),
+          );
+          return {
+            open: all!.total,
+            overdue: all!.counts.overdue ?? 0,
+            red: red!.total,
+            orange: orange!.total,
+            yellow: yellow!.total,
+          };
+        }),
+    !access.surveillance
+      ? none()
+      : optional(async () => {
+          const count = (q: string) => apiRequest<ReportCardList>(`/api/report-cards?${q}&limit=1`, { signal, accept: 'application/json' });
+          const [review, late] = await Promise.all([count('status=submitted'), count('overdue=true')]);
+          return { awaitingReview: review.total, overdueDrafts: late.total };
+        }),
+    !access.care
+      ? none()
+      : optional(
+          async () => (await apiRequest<Worklist>('/api/chronic/worklist?summary=true', { signal, accept: 'application/json' })).counts,
+        ),
+    !access.care
+      ? none()
+      : optional(async () => {
+          const [thisYear, lastYear] = await Promise.all([
+            getIndicators({ period: String(year), groupBy: 'total' }),
+            getIndicators({ period: String(year - 1), groupBy: 'total' }),
+          ]);
+          return { thisYear, lastYear };
+        }),
   ]);
   return { alerts, cards, followUps, indicators };
 }

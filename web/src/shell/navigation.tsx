@@ -15,6 +15,7 @@ import {
   RadarChartOutlined,
 } from '@ant-design/icons';
 import type { Role } from '../../../src/platform/auth.js';
+import { rolesMay, type Permission } from '../../../src/shared/roles.js';
 import { t } from '../i18n/i18n.js';
 
 export interface NavItem {
@@ -25,12 +26,15 @@ export interface NavItem {
   adminOnly?: boolean;
   /** Shown only to users with one of these roles. */
   roles?: Role[];
+  /** Shown only to users whose roles carry one of these permissions (what the screen's API needs). */
+  permission?: Permission | Permission[];
 }
 
 /** Whether the user may see a menu entry (administrators see every one). */
 export function mayOpen(item: NavItem, user: { roles: readonly string[] }): boolean {
   if (user.roles.includes('admin')) return true;
   if (item.adminOnly) return false;
+  if (item.permission && ![item.permission].flat().some((p) => rolesMay(user.roles, p))) return false;
   // An auditor reads the audit trail and nothing else: entries without roles are for care and public-health staff.
   if (!item.roles) return user.roles.some((r) => r !== 'auditor') || item.key === '/';
   return item.roles.some((r) => user.roles.includes(r));
@@ -40,22 +44,38 @@ export function mayOpen(item: NavItem, user: { roles: readonly string[] }): bool
 export function navItems(): NavItem[] {
   return [
     { key: '/', label: t('nav.home', '首页/工作台'), icon: <HomeOutlined /> },
-    { key: '/residents', label: t('nav.residents', '居民档案'), icon: <TeamOutlined /> },
+    { key: '/residents', label: t('nav.residents', '居民档案'), icon: <TeamOutlined />, permission: 'fhir:read' },
     {
       key: 'surveillance',
       label: t('nav.surveillance', '传染病监测预警'),
       icon: <AlertOutlined />,
+      permission: 'surveillance:read',
       children: [
         { key: '/surveillance/alerts', label: t('nav.alerts', '预警信号'), icon: <AlertOutlined /> },
         { key: '/surveillance/reports', label: t('nav.reportCards', '传染病报告卡'), icon: <ProfileOutlined /> },
         { key: '/surveillance/overview', label: t('nav.surveillanceOverview', '监测概览'), icon: <RadarChartOutlined /> },
       ],
     },
-    { key: '/investigation', label: t('nav.investigation', '流行病学调查'), icon: <FileSearchOutlined /> },
+    {
+      key: 'investigation',
+      label: t('nav.investigation', '流行病学调查'),
+      icon: <FileSearchOutlined />,
+      permission: ['surveillance:read', 'care:write'],
+      children: [
+        {
+          key: '/investigation',
+          label: t('nav.investigationList', '调查列表'),
+          icon: <FileSearchOutlined />,
+          permission: 'surveillance:read',
+        },
+        { key: '/investigation/follow-ups', label: t('nav.contactFollowUps', '密接随访'), icon: <TeamOutlined /> },
+      ],
+    },
     {
       key: 'chronic',
       label: t('nav.chronic', '慢病与家庭医生'),
       icon: <HeartOutlined />,
+      permission: 'care:read',
       children: [
         { key: '/chronic', label: t('nav.worklist', '工作清单'), icon: <ProfileOutlined /> },
         { key: '/chronic/registry', label: t('nav.registry', '慢病登记册'), icon: <TeamOutlined /> },
@@ -63,7 +83,7 @@ export function navItems(): NavItem[] {
         { key: '/care/contracts', label: t('nav.contracts', '签约与转诊'), icon: <UserOutlined /> },
       ],
     },
-    { key: '/indicators', label: t('nav.indicators', '指标与决策'), icon: <BarChartOutlined /> },
+    { key: '/indicators', label: t('nav.indicators', '指标与决策'), icon: <BarChartOutlined />, permission: 'care:read' },
     {
       key: 'integration',
       label: t('nav.integration', '数据接入'),
