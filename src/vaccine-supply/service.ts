@@ -611,7 +611,7 @@ export async function ingestReadings(
         }
       }
       for (const [excursionId, u] of updates) await store.updateExcursion(c, excursionId, u);
-      if (state.last && state.last.at !== sensor.lastAt?.getTime()) {
+      if (state.last && state.last.at !== (sensor.lastAt ? new Date(sensor.lastAt).getTime() : undefined)) {
         saves.push({ id, lastAt: new Date(state.last.at), lastCelsius: state.last.celsius, state });
         heard.push(id);
       }
@@ -652,7 +652,7 @@ export async function scanColdChain(
   return db.transaction(async (c) => {
     const silent: number[] = [];
     for (const s of await store.silentCandidates(c, silentBefore(now, rules))) {
-      const since = s.lastAt ? `since ${s.lastAt.toISOString()}` : 'since it was registered';
+      const since = s.lastAt ? `since ${iso(s.lastAt)}` : 'since it was registered';
       const id = await store.insertAlarm(c, {
         kind: 'sensor-silent',
         sensorId: s.id,
