@@ -171,7 +171,7 @@ export function DeadLettersPage() {
         open={!!open}
         onClose={() => setOpen(undefined)}
         title={`${t('hl7.fix', '修正')} #${open?.id ?? ''}`}
-        destroyOnClose
+        destroyOnHidden
       >
         {open && (
           <Space direction="vertical" style={{ width: '100%' }}>

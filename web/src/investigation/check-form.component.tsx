@@ -74,7 +74,7 @@ export function CheckModal({ target, onClose, onSaved }: { target?: CheckTarget;
       confirmLoading={saving}
       onOk={() => void submit()}
       onCancel={onClose}
-      destroyOnClose
+      forceRender
     >
       <Form form={form} layout="vertical" data-testid="check-form">
         <Form.Item

@@ -41,6 +41,13 @@ function NewInvestigation({ open, onClose }: { open: boolean; onClose(): void })
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string>();
   const { message } = App.useApp();
+  // The form stays mounted (forceRender) so its fields can be read while closed; each opening starts empty.
+  useEffect(() => {
+    if (open) {
+      form.resetFields();
+      setError(undefined);
+    }
+  }, [open, form]);
   const submit = async () => {
     const v = await form.validateFields();
     setSaving(true);
@@ -78,7 +85,7 @@ function NewInvestigation({ open, onClose }: { open: boolean; onClose(): void })
       confirmLoading={saving}
       onOk={() => void submit()}
       onCancel={onClose}
-      destroyOnClose
+      forceRender
     >
       <Form form={form} layout="vertical" data-testid="new-investigation-form">
         <Form.Item

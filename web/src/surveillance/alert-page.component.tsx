@@ -326,7 +326,7 @@ export function AlertPage({ id }: { id: number }) {
         onCancel={() => setStep(null)}
         okText={t('surv.confirm', '确定')}
         cancelText={t('surv.cancel', '取消')}
-        destroyOnClose
+        destroyOnHidden
       >
         <Form form={form} layout="vertical">
           {step === 'triage' && (
