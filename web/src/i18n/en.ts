@@ -438,7 +438,7 @@ export const en: Record<string, string> = {
   'surv.newEvidence': 'New evidence',
   'surv.noComments': 'No consultation yet',
   'surv.noData': 'No surveillance data yet',
-  'surv.noGeo': 'District geography not loaded',
+  'surv.noGeo': 'No district boundaries yet: import the area files under Data intake › Facilities and places',
   'surv.observed': 'Observed',
   'surv.overdue': 'Overdue',
   'surv.overdueCount': 'Past triage deadline',

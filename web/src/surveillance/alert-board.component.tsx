@@ -78,7 +78,7 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
   }, []);
 
   const mapOption = useMemo(() => {
-    if (!geo) return null;
+    if (!geo || !geo.features.length) return null;
     const worst = new Map<string, AlertSummary>();
     for (const a of openAlerts) {
       if (['dismissed', 'closed'].includes(a.status)) continue;
@@ -132,19 +132,29 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
     {
       title: t('surv.col.sources', '证据来源'),
       dataIndex: 'sources',
+      width: 130,
       render: (s: string[]) => s.map((x) => <Tag key={x}>{sourceLabel(x)}</Tag>),
     },
     {
       title: t('surv.col.evidence', '证据日期'),
       key: 'days',
       width: 120,
-      render: (_, a) => (
-        <span>
-          {a.firstEvidenceAt.slice(0, 10)}
-          <br />
-          {a.lastEvidenceAt.slice(0, 10)}
-        </span>
-      ),
+      // One day, or the first and last day of the evidence.
+      render: (_, a) => {
+        const first = a.firstEvidenceAt.slice(0, 10);
+        const last = a.lastEvidenceAt.slice(0, 10);
+        return (
+          <span className="yf-nowrap">
+            {first}
+            {last !== first && (
+              <>
+                <br />
+                {`～${last}`}
+              </>
+            )}
+          </span>
+        );
+      },
     },
     {
       title: t('surv.col.status', '状态'),
@@ -202,12 +212,12 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
       />
       {error && <Alert type="error" showIcon message={error} style={{ marginBottom: 16 }} />}
       <Row gutter={16}>
-        <Col xs={24} xl={9}>
+        <Col xs={24} xl={8}>
           <Card size="small" title={t('surv.map', '辖区预警地图')} style={{ marginBottom: 16 }}>
             {mapOption ? (
               <EChart option={mapOption} height={380} testId="alert-map" ariaLabel={t('surv.map', '辖区预警地图')} />
             ) : (
-              <Empty description={t('surv.noGeo', '尚未加载辖区地理信息')} />
+              <Empty description={t('surv.noGeo', '尚未导入辖区边界：请在 数据接入 › 机构与地点 导入区划文件')} />
             )}
             <Space size={12} style={{ marginTop: 8 }}>
               {['red', 'orange', 'yellow'].map((l) => (
@@ -241,7 +251,7 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
             )}
           </Card>
         </Col>
-        <Col xs={24} xl={15}>
+        <Col xs={24} xl={16}>
           <Card
             size="small"
             title={t('surv.alertList', '预警列表')}
@@ -255,6 +265,7 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
           >
             <Tabs
               size="small"
+              tabBarGutter={14}
               activeKey={status || 'all'}
               onChange={(k) => setFilter('status', k === 'all' ? undefined : k)}
               data-testid="status-tabs"
@@ -264,7 +275,13 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
                   label: (
                     <span>
                       {tab.label}{' '}
-                      <Badge count={counts[tab.key] ?? 0} showZero overflowCount={9999} color={tab.key === 'new' ? 'red' : '#8c8c8c'} />
+                      <Badge
+                        size="small"
+                        count={counts[tab.key] ?? 0}
+                        showZero
+                        overflowCount={9999}
+                        color={tab.key === 'new' ? 'red' : '#8c8c8c'}
+                      />
                     </span>
                   ),
                 })),
@@ -272,7 +289,7 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
                   key: 'all',
                   label: (
                     <span>
-                      {t('surv.filter.all', '全部')} <Badge count={allCount} showZero overflowCount={9999} color="#8c8c8c" />
+                      {t('surv.filter.all', '全部')} <Badge size="small" count={allCount} showZero overflowCount={9999} color="#8c8c8c" />
                     </span>
                   ),
                 },
