@@ -65,6 +65,8 @@ export const AreaItem = z.object({
   name: z.string(),
   level: z.string(),
   parentCode: z.string().nullable(),
+  /** The parent area's name (lists). */
+  parentName: z.string().nullable().optional(),
   resourceId: z.string(),
   centroid: LonLat.nullable(),
   children: z.number().int().optional(),

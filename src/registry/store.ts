@@ -207,7 +207,7 @@ export interface Page<T> {
 export async function listAreas(
   db: Database,
   q: { level?: string; parent?: string; search?: string; offset: number; limit: number },
-): Promise<Page<AreaRow & { children: number }>> {
+): Promise<Page<AreaRow & { children: number; parentName: string | null }>> {
   const where: string[] = [];
   const params: unknown[] = [];
   if (q.level) where.push(`level = $${params.push(q.level)}`);
@@ -216,12 +216,16 @@ export async function listAreas(
     where.push(`(name LIKE $${params.push(`%${likeEscape(q.search)}%`)} OR code LIKE $${params.push(`${likeEscape(q.search)}%`)})`);
   const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const total = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM registry_area ${w}`, params);
-  const rows = await db.query<AreaDb & { children: number }>(
-    `SELECT ${AREA_COLS}, (SELECT count(*)::int FROM registry_area c WHERE c.parent_code = a.code) AS children
+  const rows = await db.query<AreaDb & { children: number; parent_name: string | null }>(
+    `SELECT ${AREA_COLS}, (SELECT count(*)::int FROM registry_area c WHERE c.parent_code = a.code) AS children,
+            (SELECT p.name FROM registry_area p WHERE p.code = a.parent_code) AS parent_name
      FROM registry_area a ${w} ORDER BY code LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
     [...params, q.limit, q.offset],
   );
-  return { total: total.rows[0]!.n, items: rows.rows.map((r) => ({ ...areaFromDb(r), children: r.children })) };
+  return {
+    total: total.rows[0]!.n,
+    items: rows.rows.map((r) => ({ ...areaFromDb(r), children: r.children, parentName: r.parent_name })),
+  };
 }
 
 export async function listSites(

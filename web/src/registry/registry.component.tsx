@@ -289,7 +289,11 @@ function AreasTab({ codes }: { codes?: RegistryCodesAnswer }) {
         { title: t('registry.areaCode12', '统计用区划代码'), dataIndex: 'code', width: 150 },
         { title: t('registry.gb2260', 'GB/T 2260 代码'), dataIndex: 'gb2260', width: 120 },
         { title: t('registry.level', '层级'), dataIndex: 'level', render: (v: string) => word(codes?.areaLevels, v) },
-        { title: t('registry.parent', '上级'), dataIndex: 'parentCode', render: (v: string | null) => v ?? '—' },
+        {
+          title: t('registry.parent', '上级'),
+          key: 'parent',
+          render: (_: unknown, a: AreaItem) => (a.parentCode ? <span title={a.parentCode}>{a.parentName ?? a.parentCode}</span> : '—'),
+        },
         { title: t('registry.children', '下级'), dataIndex: 'children', width: 70 },
         {
           title: t('registry.actions', '操作'),
