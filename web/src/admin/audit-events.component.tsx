@@ -33,8 +33,9 @@ import {
   actionColor,
   actionLabel,
   formatInstant,
-  apiRequestLabel,
   objectLabel,
+  objectsSummary,
+  queryLabel,
   purposeChoices,
   PurposeTag,
   subtypeChoices,
@@ -141,7 +142,7 @@ function residentsCell(row: AuditRow) {
 }
 
 function whatCell(row: AuditRow) {
-  const objects = row.objects.map(objectLabel);
+  const objects = objectsSummary(row.objects);
   return (
     <Space direction="vertical" size={0}>
       <span>{subtypeLabel(row.subtype) || dash}</span>
@@ -153,7 +154,7 @@ function whatCell(row: AuditRow) {
       )}
       {row.query && (
         <Typography.Text type="secondary" ellipsis={{ tooltip: row.query }} style={{ maxWidth: 260 }}>
-          {apiRequestLabel(row.query) ?? t('audit.queryText', '查询条件：{q}', { q: row.query })}
+          {queryLabel(row.query) ?? t('audit.queryText', '查询条件：{q}', { q: row.query })}
         </Typography.Text>
       )}
     </Space>

@@ -229,6 +229,12 @@ function describedObject(object: string): string | undefined {
     'audit checkpoints export': () => t('audit.object.auditCheckpoints', '审计检查点导出'),
     'report cards': () => t('audit.object.reportCards', '传染病报告卡列表'),
     alerts: () => t('audit.object.alerts', '预警信号列表'),
+    'break-glass reviews': () => t('audit.object.breakGlassReviews', '紧急访问复核'),
+    'data-quality facilities': () => t('audit.object.dqFacilities', '各机构数据质量'),
+    'data-quality issues': () => t('audit.object.dqIssues', '数据质量问题'),
+    'data-quality records': () => t('audit.object.dqRecords', '数据质量明细记录'),
+    'hospital feed dead letters': () => t('audit.object.feedDeadLetters', '医院上报待处理行'),
+    'unmapped codes': () => t('audit.object.unmappedCodes', '未映射编码'),
   };
   if (fixed[object]) return fixed[object]!();
   let m = /^reads of Patient\/(.+)$/.exec(object);
@@ -252,6 +258,30 @@ export function objectLabel(object: string): string {
     return word ? `${word} ${ref[2]}` : object;
   }
   return describedObject(object) ?? object;
+}
+
+/**
+ * An event's objects for the list, in words: references grouped by type with their count
+ * (机构 3 项), other objects as they are described; the ids stay in the event's details.
+ */
+export function objectsSummary(objects: string[]): string[] {
+  const byType = new Map<string, number>();
+  const out: string[] = [];
+  for (const o of objects) {
+    const ref = /^([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]+$/.exec(o);
+    const word = ref ? typeWords()[ref[1]!] : undefined;
+    if (word) byType.set(word, (byType.get(word) ?? 0) + 1);
+    else out.push(objectLabel(o));
+  }
+  return [...[...byType].map(([word, n]) => t('audit.objectsOfType', '{type} {n} 项', { type: word, n })), ...out];
+}
+
+/** A search's query in words: "Organization?name=…" → 查询 机构; an API request → its area. */
+export function queryLabel(query: string): string | undefined {
+  const m = /^([A-Z][A-Za-z]+)\?/.exec(query);
+  const word = m ? typeWords()[m[1]!] : undefined;
+  if (word) return t('audit.searchOf', '查询 {type}', { type: word });
+  return apiRequestLabel(query);
 }
 
 export function flagKindLabel(kind: AuditFlag['kind'] | string): string {

@@ -3,7 +3,7 @@
  * review, follow-ups due this week, key indicators against their targets with last year beside
  * them), each a link to its list, and the ways into each module.
  */
-import { Alert, Card, Col, Row, Skeleton, Statistic, Tag, Typography } from 'antd';
+import { Alert, Card, Col, Row, Skeleton, Statistic, Typography } from 'antd';
 import {
   AlertOutlined,
   ArrowDownOutlined,
@@ -178,7 +178,6 @@ interface Tile {
   icon: ReactNode;
   title: string;
   text: string;
-  ready: boolean;
 }
 
 export function DashboardPage({ user }: { user: SessionUser }) {
@@ -188,35 +187,30 @@ export function DashboardPage({ user }: { user: SessionUser }) {
       icon: <TeamOutlined />,
       title: t('nav.residents', '居民档案'),
       text: t('home.residentsText', '按姓名或公民身份号码查找居民，查看就诊、诊断、用药、检验和预防接种记录。'),
-      ready: true,
     },
     {
       href: '#/surveillance/alerts',
       icon: <AlertOutlined />,
       title: t('nav.surveillance', '传染病监测预警'),
       text: t('home.surveillanceText', '预警信号、传染病报告卡与监测概览。'),
-      ready: true,
     },
     {
       href: '#/investigation',
       icon: <FileSearchOutlined />,
       title: t('nav.investigation', '流行病学调查'),
       text: t('home.investigationText', '个案调查、密切接触者追踪与处置记录。'),
-      ready: false,
     },
     {
       href: '#/chronic',
       icon: <HeartOutlined />,
       title: t('nav.chronic', '慢病与家庭医生'),
       text: t('home.chronicText', '高血压、糖尿病患者随访管理与家庭医生签约服务。'),
-      ready: true,
     },
     {
       href: '#/indicators',
       icon: <BarChartOutlined />,
       title: t('nav.indicators', '指标与决策'),
       text: t('home.indicatorsText', '辖区健康指标、工作量与决策支持。'),
-      ready: true,
     },
   ];
   if (hasRole(user, 'admin')) {
@@ -225,7 +219,6 @@ export function DashboardPage({ user }: { user: SessionUser }) {
       icon: <AuditOutlined />,
       title: t('nav.audit', '审计日志'),
       text: t('home.auditText', '谁在何时访问或修改了哪些数据。'),
-      ready: true,
     });
   }
 
@@ -257,7 +250,6 @@ export function DashboardPage({ user }: { user: SessionUser }) {
                   <Typography.Text strong style={{ fontSize: 16 }}>
                     {tile.title}
                   </Typography.Text>{' '}
-                  {!tile.ready && <Tag>{t('home.comingSoon', '建设中')}</Tag>}
                   <Typography.Paragraph type="secondary" style={{ margin: '6px 0 0' }}>
                     {tile.text}
                   </Typography.Paragraph>

@@ -245,4 +245,12 @@ export const enAudit: Record<string, string> = {
   'audit.area.other': 'System function',
   'audit.verb.read': 'read',
   'audit.verb.change': 'change',
+  'audit.object.breakGlassReviews': 'Emergency access reviews',
+  'audit.object.dqFacilities': 'Data quality by facility',
+  'audit.object.dqIssues': 'Data quality issues',
+  'audit.object.dqRecords': 'Data quality records',
+  'audit.object.feedDeadLetters': 'Hospital upload lines to fix',
+  'audit.object.unmappedCodes': 'Unmapped codes',
+  'audit.objectsOfType': '{type}: {n}',
+  'audit.searchOf': 'Search of {type}',
 };
