@@ -11,6 +11,7 @@ import type { Database } from '../platform/db.js';
 import type { AuthService } from '../platform/auth.js';
 import { importPath } from '../fhir/import.js';
 import type { FhirRepository } from '../fhir/repository.js';
+import { surveillanceRuntime } from '../surveillance/index.js';
 
 export interface DemoOptions {
   repo: FhirRepository;
@@ -25,6 +26,8 @@ export interface DemoOptions {
   days?: number;
   /** The last days of the district sent as hospital HL7 v2 messages (default 3). */
   hl7Days?: number;
+  /** Also load the US Synthea sample patients from ../shared/data (an import example; off by default). */
+  synthea?: boolean;
 }
 
 export const DEMO_SEED = 20261122;
@@ -37,19 +40,26 @@ export async function loadDemoData(opts: DemoOptions): Promise<void> {
     return;
   }
   const started = Date.now();
-  const shared = opts.sharedDir ?? path.resolve(process.cwd(), '../shared');
-  for (const dir of ['data/synthea-fhir-r4-bundles', 'data/synthea-bulk-ndjson-10-patients']) {
-    const full = path.join(shared, dir);
-    if (!fs.existsSync(full)) {
-      log(`[demo] ${full} not found; skipped`);
-      continue;
+  // The default demo is the simulated district alone (Chinese residents, one record per facility);
+  // the US Synthea samples stay an import example (opts.synthea, or yifang import ../shared/data/…).
+  if (opts.synthea) {
+    const shared = opts.sharedDir ?? path.resolve(process.cwd(), '../shared');
+    for (const dir of ['data/synthea-fhir-r4-bundles', 'data/synthea-bulk-ndjson-10-patients']) {
+      const full = path.join(shared, dir);
+      if (!fs.existsSync(full)) {
+        log(`[demo] ${full} not found; skipped`);
+        continue;
+      }
+      const stats = await importPath(repo, full);
+      log(
+        `[demo] ${dir}: ${stats.resources} resources in ${stats.seconds.toFixed(1)} s${stats.errors.length ? `, ${stats.errors.length} rejected` : ''}`,
+      );
     }
-    const stats = await importPath(repo, full);
-    log(
-      `[demo] ${dir}: ${stats.resources} resources in ${stats.seconds.toFixed(1)} s${stats.errors.length ? `, ${stats.errors.length} rejected` : ''}`,
-    );
   }
   await loadSyntheticDistrict(opts);
+  // The district's history came in at once: alerts nobody will act on any more close as the daily job would close them.
+  const closed = await surveillanceRuntime.get(db)?.engine.closeStale();
+  if (closed) log(`[demo] ${closed} alerts from past years closed (no one acted on them and their evidence is over 28 days old)`);
   log(`[demo] demo data loaded in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 

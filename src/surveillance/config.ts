@@ -63,6 +63,8 @@ const fusionSchema = z.object({
   levels: z.array(levelSchema).min(1),
   triageHours: z.record(z.string(), z.number().positive()),
   responseHours: z.record(z.string(), z.number().positive()),
+  /** An alert still 新预警 whose newest evidence is older than this many days closes itself (with an event saying why). */
+  autoCloseDays: z.number().int().min(1).max(3650).optional(),
 });
 export type FusionConfig = z.infer<typeof fusionSchema>;
 

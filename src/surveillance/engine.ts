@@ -11,6 +11,7 @@ import { addDays, todayInChina } from '../shared/dates.js';
 import { runDetection } from './alerts/detect.js';
 import { fuseDays, type FusionResult } from './alerts/fusion.js';
 import { runDailyScan } from './alerts/scan.js';
+import { closeStaleAlerts } from './alerts/store.js';
 import type { WebhookDeliverer } from './alerts/webhooks.js';
 import { areaNames } from './geography.js';
 import { labTables } from '../terminology/index.js';
@@ -181,9 +182,15 @@ export class SurveillanceEngine {
    * after the space-time scan of yesterday (complete) and today (so far), whose clusters fusion
    * then reads as evidence.
    */
+  /** Closes the alerts nobody acted on whose evidence is older than the configured days (daily, and after a bulk load). */
+  async closeStale(today = todayInChina()): Promise<number> {
+    return closeStaleAlerts(this.db, today, this.config.fusion.autoCloseDays ?? 28);
+  }
+
   startDailyJob(): () => void {
     const run = () => {
       const today = todayInChina();
+      void this.closeStale(today).catch((e) => console.error('[surveillance] closing stale alerts failed:', (e as Error).message));
       void runDailyScan(this.db, this.config.signals, [addDays(today, -1), today])
         .catch((e) => console.error('[surveillance] daily scan failed:', (e as Error).message))
         .then(() => this.runAll(addDays(today, -7), today))

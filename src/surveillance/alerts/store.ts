@@ -327,3 +327,24 @@ export async function notifications(db: Database, since?: string): Promise<Alert
   );
   return r.rows;
 }
+
+/**
+ * Alerts nobody has acted on (still 新预警) whose newest evidence is older than `staleDays` close
+ * themselves, each with an event saying why: a district that loads its history sees the present,
+ * not years of unhandled alerts. Alerts someone has touched are left to people. Returns how many.
+ */
+export async function closeStaleAlerts(db: Database, today: string, staleDays: number): Promise<number> {
+  const r = await db.query<{ id: number }>(
+    `WITH stale AS (
+       UPDATE surv_alert SET status = 'closed', due_at = NULL, updated_at = now(), version = version + 1
+       WHERE status = 'new' AND last_evidence_day < $1::date - $2::int
+       RETURNING id, last_evidence_day)
+     INSERT INTO surv_alert_event (alert_id, action, from_status, to_status, actor, reason, detail)
+     SELECT id, 'transition', 'new', 'closed', 'system',
+            '无人处置，且最后一条证据已超过 ' || $2::int || ' 天（' || to_char(last_evidence_day, 'YYYY-MM-DD') || '），系统自动关闭',
+            json_build_object('autoClosed', true, 'lastEvidenceDay', last_evidence_day, 'staleDays', $2::int)
+     FROM stale RETURNING alert_id AS id`,
+    [today, staleDays],
+  );
+  return r.rowCount ?? r.rows.length;
+}
