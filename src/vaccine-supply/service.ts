@@ -251,7 +251,7 @@ async function lotFor(c: Queryable, b: LotRefBody & LotDetails, register: boolea
     },
     now,
   );
-  await store.linkLotKey(c, lot);
+  await store.linkLotKey(c, lot, now);
   return lot;
 }
 

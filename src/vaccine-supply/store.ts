@@ -533,9 +533,38 @@ export async function aefiOfLot(c: Queryable, lot: LotRow): Promise<AefiRow[]> {
   );
   return r.rows;
 }
-/** Links doses and AEFI that named a lot before it was registered. */
-export async function linkLotKey(c: Queryable, lot: LotRow): Promise<void> {
+/**
+ * Links doses and AEFI that named a lot before it was registered (a receipt entered late): the
+ * doses take their dose from the clinic's stock now (their `unstocked-lot` flag stays: when given,
+ * the clinic had no stock of it on record).
+ */
+export async function linkLotKey(c: Queryable, lot: LotRow, now: Date): Promise<number> {
   await c.query(`UPDATE vs_aefi SET lot_id = $1 WHERE lot_id IS NULL AND lot_key = $2`, [lot.id, lot.lotKey]);
+  const r = await c.query<{ id: string; clinic: string | null; at: Date | null; status: string }>(
+    `UPDATE vs_dose SET lot_id = $1 WHERE lot_id IS NULL AND lot_key = $2
+     RETURNING immunization_id AS id, clinic_code AS clinic, given_at AS at, status`,
+    [lot.id, lot.lotKey],
+  );
+  let n = 0;
+  for (const d of r.rows) {
+    if (d.status !== 'completed' || !d.clinic) continue;
+    await addMovement(
+      c,
+      {
+        kind: 'dose',
+        clinicCode: d.clinic,
+        lotId: lot.id,
+        fridgeId: null,
+        quantity: -1,
+        at: d.at ?? now,
+        immunizationId: d.id,
+        recordedBy: 'fhir',
+      },
+      now,
+    );
+    n++;
+  }
+  return n;
 }
 
 /** Doses of some lots given at some clinics at or after a time (the recall list), paged. */

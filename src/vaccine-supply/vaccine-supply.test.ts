@@ -229,6 +229,22 @@ describeEachStore('vaccine supply and cold chain', (server) => {
     expect(flagged.items.find((d) => d.immunizationId === id2)?.flags.sort()).toEqual(['no-lot', 'unknown-clinic']);
     const w = await json<WarningList>(await get('/api/vaccine-supply/warnings?kind=dose-flagged'), 200);
     expect(w.items.find((x) => x.immunizationId === id)?.message).toMatch(/no stock of/);
+    // The receipt entered late: the dose joins the lot and takes its dose from the stock; its flag stays.
+    const late = await json<MovementAnswer>(
+      await post('/api/vaccine-supply/receipts', {
+        clinicCode: 'VC-A',
+        fridgeId: 'F-A1',
+        vaccineCode: 'HepB',
+        lotNumber: 'NOSUCH-1',
+        expiry: isoDay(300),
+        quantity: 20,
+        at: ago(30 * M),
+      }),
+      201,
+    );
+    expect(await stockOf('VC-A', late.lot.id)).toBe(19);
+    const linked = await json<DoseList>(await get(`/api/vaccine-supply/doses?lotId=${late.lot.id}`), 200);
+    expect(linked.items.map((d) => [d.immunizationId, d.flags])).toEqual([[id, ['unstocked-lot']]]);
     const failed = await json<{ rows: unknown[] }>(await get('/api/processors/dead-letters'), 200);
     expect(failed.rows).toEqual([]);
   });
