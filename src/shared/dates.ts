@@ -23,6 +23,12 @@ export function chinaDateOf(instant: string | Date): string {
   return new Date(t + CHINA_OFFSET_MS).toISOString().slice(0, 10);
 }
 
+/** An instant as China's wall-clock time, `YYYY-MM-DD HH:mm` (for files and screens). */
+export function chinaDateTimeOf(instant: string | Date): string {
+  const t = typeof instant === 'string' ? Date.parse(instant) : instant.getTime();
+  return new Date(t + CHINA_OFFSET_MS).toISOString().slice(0, 16).replace('T', ' ');
+}
+
 /** A date `days` later (earlier when negative). Integer arithmetic: hot in full recomputes. */
 export function addDays(date: string, days: number): string {
   const d = new Date(Date.UTC(+date.slice(0, 4), +date.slice(5, 7) - 1, +date.slice(8, 10)) + days * MS_PER_DAY);

@@ -5,6 +5,7 @@
  * calls one store or service function; the SQL lives in those.
  */
 import { z } from 'zod';
+import { contentDisposition } from '../shared/table-file.js';
 import { hasPermission, type AuthUser } from '../platform/auth.js';
 import type { ModuleContext } from '../platform/module.js';
 import { typed } from '../platform/openapi.js';
@@ -17,6 +18,7 @@ import {
   correctCard,
   facilityStats,
   getCard,
+  cardsFile,
   listCards,
   receiveCards,
   reviewCard,
@@ -131,6 +133,25 @@ export function registerSurveillanceRoutes(ctx: ModuleContext, engine: Surveilla
       const r = await listCards(db, req.query);
       audit(user, 'R', 'search', 'report cards');
       return r;
+    },
+  );
+
+  app.get(
+    '/api/report-cards/export',
+    {
+      schema: {
+        summary:
+          'The filtered report-card list as a file: format=xlsx (Excel) or csv (GB18030, opens in Chinese Excel); the same filters as the list, newest first, in words, at most 50,000 cards',
+        tags: [TAG_CARDS],
+        querystring: CardListQuery.omit({ limit: true, offset: true }).extend({ format: z.enum(['xlsx', 'csv']).default('xlsx') }),
+      },
+    },
+    async (req, reply) => {
+      const user = await ctx.guard(req, 'surveillance:read');
+      const { format, ...q } = req.query;
+      const file = await cardsFile(db, q, format);
+      audit(user, 'R', 'export', 'report cards');
+      return reply.type(file.contentType).header('content-disposition', contentDisposition(file.fileName)).send(file.body);
     },
   );
 

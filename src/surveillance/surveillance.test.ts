@@ -2,6 +2,8 @@ import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeIdNumber } from '../shared/id-number.js';
+import ExcelJS from 'exceljs';
+import iconv from 'iconv-lite';
 import { describeEachStore } from '../app/testing.js';
 import { loadDistrictGeographyJson } from './geography.js';
 import { surveillanceRuntime } from './module.js';
@@ -184,6 +186,23 @@ describeEachStore('surveillance', (server) => {
     };
     expect(all.total).toBe(all.counts.all);
     expect(all.cards).toHaveLength(1);
+    // The same filtered list as a file: Excel, and CSV in GB18030 for Chinese Excel, in words.
+    const csv = await s.api('/api/report-cards/export?status=draft&format=csv');
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toMatch(/text\/csv; charset=gb18030/);
+    expect(csv.headers.get('content-disposition')).toMatch(/filename\*=UTF-8''%E4%BC%A0%E6%9F%93%E7%97%85/);
+    const text = iconv.decode(Buffer.from(await csv.arrayBuffer()), 'gb18030');
+    const lines = text.trim().split('\r\n');
+    expect(lines[0]).toBe('姓名,疾病,病例分类,报告单位,诊断时间,状态,迟报,重卡,报告时限,卡片编号');
+    expect(lines).toHaveLength(list.total + 1);
+    expect(lines.some((l) => l.includes('测试乙') && l.includes('麻疹') && l.includes('草稿'))).toBe(true);
+    const xlsx = await s.api('/api/report-cards/export?status=draft');
+    expect(xlsx.headers.get('content-type')).toMatch(/spreadsheetml/);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(await xlsx.arrayBuffer());
+    const sheet = book.worksheets[0]!;
+    expect(sheet.getRow(1).getCell(1).value).toBe('姓名');
+    expect(sheet.rowCount).toBe(list.total + 1);
     expect(draft).toBeDefined();
     expect(draft.deadlineAt).toBe('2025-04-02T01:30:00.000Z'); // 24 h after diagnosis
     expect(draft.card).toMatchObject({ name: '测试乙', sex: '2', birthDate: '2015-02-03', disease: { name: '麻疹', icd10: 'B05.9' } });

@@ -11,6 +11,8 @@ import { RESIDENT_ID_SYSTEM } from '../../shared/id-number.js';
 import type { Database, Queryable } from '../../platform/db.js';
 import { conflict, notFound, badRequest, HttpError } from '../../platform/errors.js';
 import { facilityNames } from '../../registry/index.js';
+import { chinaDateTimeOf, todayInChina } from '../../shared/dates.js';
+import { tableFile, type TableFile, type TableFormat } from '../../shared/table-file.js';
 import { findNotifiable, findNotifiableByName, type NotifiableDisease, type NotifiableList } from '../notifiable.js';
 import { applyCountDeltas, type TouchListener } from '../signals/counts.js';
 import { personKey, validateCard, type FieldIssue, type ReportCard } from './card.js';
@@ -1032,4 +1034,46 @@ export async function countedCardsPage(
     params,
   );
   return r.rows;
+}
+
+const CARD_STATUS_WORDS: Record<string, string> = {
+  draft: '草稿',
+  submitted: '待审核',
+  reviewed: '已审核',
+  returned: '已退卡',
+  superseded: '已被订正',
+};
+
+/** The most cards one export holds (a filter narrows a larger list). */
+export const MAX_CARD_EXPORT = 50_000;
+
+/**
+ * The filtered card list as a spreadsheet (xlsx) or GB18030 CSV, newest first, in words: the
+ * same filter as the list, read a page at a time, at most MAX_CARD_EXPORT cards.
+ */
+export async function cardsFile(db: Database, q: CardQuery, format: TableFormat): Promise<TableFile> {
+  const cards: ReportCardRecord[] = [];
+  for (let offset = 0; offset < MAX_CARD_EXPORT; offset += 500) {
+    const page = await listCards(db, { ...q, limit: 500, offset });
+    cards.push(...page.cards);
+    if (page.cards.length < 500) break;
+  }
+  const when = (v: string | null | undefined) => (v ? chinaDateTimeOf(v) : '');
+  return tableFile(
+    format,
+    `传染病报告卡-${todayInChina()}`,
+    [
+      { header: '姓名', value: (c) => (c.card.name as string | undefined) ?? '', width: 12 },
+      { header: '疾病', value: (c) => c.diseaseName, width: 20 },
+      { header: '病例分类', value: (c) => c.caseClassification, width: 14 },
+      { header: '报告单位', value: (c) => c.facilityName ?? '', width: 28 },
+      { header: '诊断时间', value: (c) => when(c.diagnosedAt), width: 18 },
+      { header: '状态', value: (c) => CARD_STATUS_WORDS[c.status] ?? c.status, width: 10 },
+      { header: '迟报', value: (c) => (c.late ? '是' : ''), width: 6 },
+      { header: '重卡', value: (c) => (c.duplicateOf ? '是' : ''), width: 6 },
+      { header: '报告时限', value: (c) => when(c.deadlineAt), width: 18 },
+      { header: '卡片编号', value: (c) => c.id, width: 20 },
+    ],
+    cards,
+  );
 }

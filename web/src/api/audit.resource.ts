@@ -4,8 +4,10 @@
  */
 import type { AuditFilter, AuditFlag, AuditRow, searchAuditEvents } from '../../../src/fhir/audit-review.js';
 import type { ChainProblem, CheckpointExport, VerifyReport } from '../../../src/fhir/audit-chain.js';
-import { ApiError, apiRequest } from './http.js';
-import { getSession, setSession } from './session.js';
+import { downloadFile, saveBlob } from './download.js';
+import { apiRequest } from './http.js';
+
+export { saveBlob };
 
 export type { AuditFilter, AuditFlag, AuditRow, ChainProblem, CheckpointExport, VerifyReport };
 
@@ -59,44 +61,8 @@ export function fetchCheckpoints(signal?: AbortSignal): Promise<CheckpointExport
   return apiRequest<CheckpointExport>('/api/audit/checkpoints', { signal, accept: JSON_ACCEPT });
 }
 
-/** Saves a Blob under a file name through a temporary link (the browser's download). */
-export function saveBlob(blob: Blob, fileName: string): void {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = fileName;
-  link.style.display = 'none';
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
-/**
- * GET /api/audit/events.csv with the same filter, downloaded as a file. Sent with the session's
- * bearer token as api/http.ts does (a plain link could not carry it); a 401 ends the session.
- * Answers the file name used.
- */
-export async function downloadAuditCsv(filter: AuditFilter): Promise<string> {
-  const headers: Record<string, string> = { Accept: 'text/csv' };
-  const session = getSession();
-  if (session) headers.Authorization = `Bearer ${session.token}`;
+/** GET /api/audit/events.csv with the same filter, downloaded as a file; answers the file name used. */
+export function downloadAuditCsv(filter: AuditFilter): Promise<string> {
   const query = auditQuery(filter).toString();
-  const response = await fetch(`/api/audit/events.csv${query ? `?${query}` : ''}`, { headers });
-  if (!response.ok) {
-    if (response.status === 401) setSession(null);
-    const text = await response.text().catch(() => '');
-    let message = `HTTP ${response.status}`;
-    try {
-      const body = JSON.parse(text) as { message?: string; issue?: { diagnostics?: string }[] };
-      message = body.issue?.[0]?.diagnostics ?? body.message ?? message;
-    } catch {
-      // not JSON: keep the status
-    }
-    throw new ApiError(response.status, message);
-  }
-  const named = /filename="?([^";]+)"?/.exec(response.headers.get('content-disposition') ?? '')?.[1];
-  const fileName = named ?? `audit-${new Date().toISOString().slice(0, 10)}.csv`;
-  saveBlob(await response.blob(), fileName);
-  return fileName;
+  return downloadFile(`/api/audit/events.csv${query ? `?${query}` : ''}`, `audit-${new Date().toISOString().slice(0, 10)}.csv`, 'text/csv');
 }
