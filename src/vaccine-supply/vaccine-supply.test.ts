@@ -68,6 +68,24 @@ describe('settings and MQTT payloads (pure)', () => {
   });
 });
 
+describe('MQTT subscriber with the broker down', () => {
+  it('does not throw, logs the outage once, keeps retrying and stops cleanly', async () => {
+    const logs: string[] = [];
+    const sub = new ColdChainSubscriber({
+      url: 'mqtt://127.0.0.1:9', // nothing listens there
+      settings: { ...settings.mqtt, clientId: `yifang-test-down-${randomUUID().slice(0, 8)}` },
+      log: (m) => logs.push(m),
+      store: async () => undefined,
+    });
+    await sub.start();
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(sub.stats.connected).toBe(false);
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toMatch(/unreachable .*retrying with backoff/);
+    await sub.stop();
+  });
+});
+
 describeEachStore('vaccine supply and cold chain', (server) => {
   const json = async <T>(r: Response, status: number): Promise<T> => {
     const text = await r.text();
