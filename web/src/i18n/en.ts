@@ -561,6 +561,12 @@ export const en: Record<string, string> = {
   'ind.numerator': 'Numerator',
   'ind.denominator': 'Denominator',
   'ind.value': 'Rate',
+  'ind.dq.title': 'Data quality (district, {n} facilities)',
+  'ind.dq.completeness': 'Completeness',
+  'ind.dq.validity': 'Validity',
+  'ind.dq.timeliness': 'Timeliness',
+  'ind.dq.definition':
+    'Completeness: records with every mandatory field; validity: records without an open data-quality issue; timeliness: records received within 24 hours of the event (historical loads left out). {n} records.',
   'ind.d.followUps': '{n} follow-ups',
   'ind.d.allOnTime': 'all on time',
   'ind.d.controlled': 'controlled',

@@ -5,6 +5,7 @@ import { t } from '../i18n/i18n.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import { getIndicatorResidents, getIndicators, type Indicators, type IndicatorValue } from '../chronic/chronic.resource.js';
 import { populationLabel } from '../chronic/labels.js';
+import { DataQualityRates } from './data-quality-rates.component.js';
 
 type Definition = Indicators['definitions'][number];
 /** Definitions come from the server in Chinese; other languages use the keys ind.def.<code>.*. */
@@ -79,6 +80,7 @@ export function IndicatorsPage() {
         }
       />
       <Space direction="vertical" style={{ width: '100%' }}>
+        <DataQualityRates />
         {(data?.definitions ?? []).map((def) => {
           const values = data!.values.filter((v) => v.indicator === def.code);
           return (

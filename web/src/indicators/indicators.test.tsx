@@ -36,10 +36,10 @@ const indicators: Indicators = {
 
 describe('IndicatorsPage', () => {
   it('shows one table per indicator with numerator, denominator and rate in Chinese', async () => {
-    const api = stubApi({ '/api/indicators': indicators });
+    const api = stubApi({ '/api/indicators': indicators, '/api/data-quality/facilities': { status: 403, body: { message: 'forbidden' } } });
     renderPage(<IndicatorsPage />);
     expect(await screen.findByText('高血压患者规范管理率')).toBeTruthy();
-    expect(api.calls[0]!.path).toBe(`/api/indicators?period=${year}&groupBy=total`);
+    expect(api.callsTo('GET /api/indicators')[0]!.path).toBe(`/api/indicators?period=${year}&groupBy=total`);
 
     const cards = document.querySelectorAll('.ant-card');
     expect(cards).toHaveLength(2);
@@ -84,5 +84,40 @@ describe('IndicatorsPage', () => {
     expect(api.callsTo('GET /api/indicators/htn-managed/residents')[0]!.path).toBe(
       `/api/indicators/htn-managed/residents?period=${year}&groupBy=total&group=%E5%85%A8%E5%8C%BA`,
     );
+  });
+
+  it('shows the district data quality beside the indicators, the counts summed across facilities', async () => {
+    const facility = (
+      facility: string,
+      records: number,
+      incomplete: number,
+      flagged: number,
+      timed: number,
+      late: number,
+      historical = 0,
+    ) => ({
+      facility,
+      facilityName: facility,
+      type: 'Encounter',
+      records,
+      recordsWithOpenIssue: flagged,
+      openIssues: flagged,
+      validityRate: 0,
+      recordsIncomplete: incomplete,
+      completenessRate: 0,
+      recordsWithEventTime: timed + historical,
+      recordsLate: late,
+      recordsHistorical: historical,
+      timelinessRate: 0,
+    });
+    stubApi({
+      '/api/indicators': indicators,
+      '/api/data-quality/facilities': { facilities: [facility('A', 100, 10, 5, 80, 8, 20), facility('B', 300, 0, 15, 300, 30)] },
+    });
+    renderPage(<IndicatorsPage />);
+    const card = await screen.findByTestId('indicator-data-quality');
+    // completeness (400 − 10) / 400, validity (400 − 20) / 400, timeliness (380 − 38) / 380
+    expect(card.textContent).toContain('数据质量（全区，2 个机构）');
+    expect([...card.querySelectorAll('.ant-statistic-content')].map((e) => e.textContent)).toEqual(['97.5%', '95.0%', '90.0%']);
   });
 });
