@@ -92,7 +92,11 @@ describe('CheckInPage', () => {
   it('发放 gives the health-education item and reloads what is still due', async () => {
     let given = false;
     const api = stubApi({
-      '/api/residents/p-1/due-services': () => ({ residentId: 'p-1', asOf: '2025-06-08', items: given ? due.filter((i) => i.kind !== 'education') : due }),
+      '/api/residents/p-1/due-services': () => ({
+        residentId: 'p-1',
+        asOf: '2025-06-08',
+        items: given ? due.filter((i) => i.kind !== 'education') : due,
+      }),
       'POST /api/care/education': () => {
         given = true;
         return { ok: true };

@@ -72,7 +72,9 @@ export function ContractsPage({ tab }: { tab?: string }) {
   }, [message]);
   useEffect(() => void load(), [load]);
   const submit = async () => {
-    const v = await form.validateFields();
+    const v = await form.validateFields().catch(() => undefined);
+    // A field left empty or wrong is shown on the form itself; nothing is sent.
+    if (!v) return;
     try {
       if (open === 'contract')
         await createContract({

@@ -40,7 +40,9 @@ export function FollowUpDrawer({
   const [result, setResult] = useState<FollowUpResult | null>(null);
   const [saving, setSaving] = useState(false);
   const save = async () => {
-    const v = await form.validateFields();
+    const v = await form.validateFields().catch(() => undefined);
+    // A field left empty or wrong is shown on the form itself; nothing is sent.
+    if (!v) return;
     setSaving(true);
     try {
       const r = await recordFollowUp({

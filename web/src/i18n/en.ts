@@ -376,6 +376,10 @@ export const en: Record<string, string> = {
   'surv.card.nothingChanged': 'No field was changed',
   'surv.card.priorVersion': 'Prior version',
   'surv.card.all': 'All',
+  'surv.card.duplicateTitle': 'This card looks like a duplicate',
+  'surv.card.duplicateText':
+    'A card for the same resident and disease exists ({id}). Approve anyway? Duplicates are usually returned or deleted.',
+  'surv.card.approveAnyway': 'Approve anyway',
   'surv.card.exported': 'Saved {name}',
   'surv.card.exportFailed': 'Export failed',
   'surv.card.exportXlsx': 'Export Excel',

@@ -35,7 +35,9 @@ export function CheckModal({ target, onClose, onSaved }: { target?: CheckTarget;
   }, [target, form]);
   const submit = async () => {
     if (!target) return;
-    const v = await form.validateFields();
+    const v = await form.validateFields().catch(() => undefined);
+    // A field left empty or wrong is shown on the form itself; nothing is sent.
+    if (!v) return;
     setSaving(true);
     setError(undefined);
     try {

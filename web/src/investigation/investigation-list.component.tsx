@@ -49,7 +49,9 @@ function NewInvestigation({ open, onClose }: { open: boolean; onClose(): void })
     }
   }, [open, form]);
   const submit = async () => {
-    const v = await form.validateFields();
+    const v = await form.validateFields().catch(() => undefined);
+    // A field left empty or wrong is shown on the form itself; nothing is sent.
+    if (!v) return;
     setSaving(true);
     setError(undefined);
     try {

@@ -159,7 +159,9 @@ export function AlertPage({ id }: { id: number }) {
 
   const doStep = async () => {
     if (!alert || !step) return;
-    const values = await form.validateFields();
+    const values = await form.validateFields().catch(() => undefined);
+    // A field left empty or wrong is shown on the form itself; nothing is sent.
+    if (!values) return;
     try {
       await transitionAlert(id, { to: step, version: alert.version, reason: values.reason, assignee: values.assignee });
       message.success(t('surv.stepDone', '已更新预警状态'));

@@ -174,7 +174,7 @@ function CorrectionHistory({ card }: { card: ReportCardDetail }) {
 }
 
 function CardDrawer({ id, onClose, onChanged }: { id: string; onClose: () => void; onChanged: () => void }) {
-  const { message } = App.useApp();
+  const { message, modal } = App.useApp();
   const [card, setCard] = useState<ReportCardDetail | null>(null);
   const [form] = Form.useForm<CardFormValues>();
   const [reason, setReason] = useState('');
@@ -216,7 +216,9 @@ function CardDrawer({ id, onClose, onChanged }: { id: string; onClose: () => voi
   const correctable = card.status === 'submitted' || card.status === 'reviewed';
 
   const submit = async () => {
-    const v = await form.validateFields();
+    const v = await form.validateFields().catch(() => undefined);
+    // A field left empty or wrong is shown on the form itself; nothing is sent.
+    if (!v) return;
     try {
       await submitCard(card.id, card.version, cardFromForm(v, c));
       message.success(t('surv.card.submittedOk', '报告卡已提交'));
@@ -238,7 +240,9 @@ function CardDrawer({ id, onClose, onChanged }: { id: string; onClose: () => voi
   };
 
   const saveCorrection = async () => {
-    const v = await form.validateFields();
+    const v = await form.validateFields().catch(() => undefined);
+    // A field left empty or wrong is shown on the form itself; nothing is sent.
+    if (!v) return;
     const corrections = changedTopFields(cardFromForm(v, c), c);
     if (!Object.keys(corrections).length) {
       message.warning(t('surv.card.nothingChanged', '没有修改任何项目'));
@@ -346,7 +350,27 @@ function CardDrawer({ id, onClose, onChanged }: { id: string; onClose: () => voi
         )}
         {card.status === 'submitted' && (
           <>
-            <Button type="primary" onClick={() => review('approve')} data-testid="card-approve">
+            <Button
+              type="primary"
+              onClick={() =>
+                card.duplicateOf
+                  ? modal.confirm({
+                      title: t('surv.card.duplicateTitle', '这张卡疑似重卡'),
+                      content: t(
+                        'surv.card.duplicateText',
+                        '已有同一居民、同一疾病的报告卡（{id}）。确认仍要审核通过吗？重卡通常应退卡或删除。',
+                        {
+                          id: card.duplicateOf,
+                        },
+                      ),
+                      okText: t('surv.card.approveAnyway', '仍然审核通过'),
+                      cancelText: t('inv.cancel', '取消'),
+                      onOk: () => review('approve'),
+                    })
+                  : void review('approve')
+              }
+              data-testid="card-approve"
+            >
               {t('surv.card.approve', '审核通过')}
             </Button>
             <Input

@@ -144,4 +144,20 @@ describe('ReportCardsPage: the card drawer', () => {
     );
     expect(api.callsTo('GET /api/report-cards').at(-1)!.path).toBe('/api/report-cards?status=submitted&limit=20&offset=40');
   });
+
+  it('warns before approving a duplicate card, and approves only when confirmed', async () => {
+    const api = stubApi({
+      '/api/report-cards': list,
+      '/api/report-cards/stats': [],
+      '/api/report-cards/E2E-2': { ...record('E2E-2', { duplicateOf: 'E2E-1' }), events: [submitted] },
+      'POST /api/report-cards/E2E-2/review': () => record('E2E-2', { status: 'reviewed', version: 4 }),
+    });
+    renderPage(<ReportCardsPage status="" open="E2E-2" />);
+    const drawer = await screen.findByTestId('card-drawer');
+    fireEvent.click(within(drawer).getByTestId('card-approve'));
+    expect((await screen.findAllByText('这张卡疑似重卡')).length).toBeGreaterThan(0);
+    expect(api.callsTo('POST /api/report-cards/E2E-2/review')).toHaveLength(0);
+    fireEvent.click(screen.getByRole('button', { name: '仍然审核通过' }));
+    await waitFor(() => expect(api.callsTo('POST /api/report-cards/E2E-2/review')).toHaveLength(1));
+  });
 });
