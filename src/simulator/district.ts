@@ -528,7 +528,16 @@ export function buildFacilities(
     );
   }
 
-  // Family-doctor teams: a GP, a nurse and a public-health doctor of the CHC, per community.
+  // Family-doctor teams: a GP, a nurse and a public-health doctor of the CHC, per community,
+  // named as centres name them: 临江街道社区卫生服务中心 王医生团队 (the full name when the
+  // centre has two leads of one surname).
+  const teamNames = new Set<string>();
+  const teamName = (centre: string, surname: string, given: string): string => {
+    let name = `${centre} ${surname}医生团队`;
+    if (teamNames.has(name)) name = `${centre} ${surname}${given}医生团队`;
+    teamNames.add(name);
+    return name;
+  };
   const teams: FamilyDoctorTeam[] = communities.map((c, i) => {
     const chc = chcOfStreet[c.street]!;
     const gpDept = facilities[chc]!.departments.find((d) => d.code === 'general-practice')!.index;
@@ -543,7 +552,7 @@ export function buildFacilities(
       id: `team-${c.code}`,
       community: i,
       facility: chc,
-      name: `${c.name}家庭医生团队（${names.surnames[lead.surname]!.hanzi}${names.given[lead.given]!.hanzi}团队）`,
+      name: teamName(facilities[chc]!.name, names.surnames[lead.surname]!.hanzi, names.given[lead.given]!.hanzi),
       members: [gp, nurse, ph],
     };
   });

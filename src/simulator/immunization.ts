@@ -162,6 +162,19 @@ export class Immunizer {
         series: schedule.version,
         newborn: atBirth,
       });
+      // The delivery hospital also enters birth doses in the immunization registry (预防接种信息系统),
+      // which sends them on the child's own record: coverage does not depend on the HL7 feed.
+      if (atBirth)
+        this.rec.immunization({
+          person,
+          facility: mch,
+          day,
+          minute,
+          vaccine: d.vaccine,
+          doseNumber: d.dose,
+          series: schedule.version,
+          forceFhir: true,
+        });
     }
     this.dueByDay[day - startDay] = [];
     this.adult(day);

@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Acute } from './acute.js';
 import { parseIsoDate } from './calendar.js';
 import { Chronic } from './chronic.js';
+import { Contracts } from './contracts.js';
 import { districtJson } from './district-json.js';
 import { registryFiles } from './registry-files.js';
 import { Feeds } from './feeds.js';
@@ -196,6 +197,7 @@ async function run(w: World, sink: Sink, truth: Truth, options: SimulateOptions,
   const acute = new Acute(w, rec, seasons);
   const chronic = new Chronic(w, rec, sink);
   const immunizer = new Immunizer(w, rec);
+  const contracts = new Contracts(w, sink);
   const feeds = new Feeds(w, sink, seasons);
   const outbreaks = new Outbreaks(w, rec, acute, feeds, immunizer, truth);
 
@@ -209,6 +211,7 @@ async function run(w: World, sink: Sink, truth: Truth, options: SimulateOptions,
   await chronic.start(pause);
   await sink.endDay(-1, 'reference');
   await immunizer.start(pause);
+  await contracts.start(pause);
   await sink.endDay(-1, 'reference');
   outbreaks.plan();
 
@@ -250,12 +253,14 @@ async function run(w: World, sink: Sink, truth: Truth, options: SimulateOptions,
       });
       sink.fhir('Patient', w.pop.patientId(child), identity.canonicalResource(child));
       immunizer.newborn(child);
+      contracts.newborn(child, day);
       acute.addNewborn(child);
     }
     outbreaks.day(day);
     acute.day(day);
     chronic.day(day);
     immunizer.day(day);
+    contracts.day(day);
     feeds.day(day);
     for (let list = laterByDay.get(day); list && list.length > 0; list = laterByDay.get(day)) {
       laterByDay.delete(day);

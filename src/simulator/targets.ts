@@ -67,7 +67,7 @@ export const HYPERTENSION = {
   awareness: 0.469,
   treatedGivenAware: 0.407 / 0.469,
   /** Share of aware patients ≥ 35 in the basic public health service registry (assumption). */
-  managedGivenAware: 0.85,
+  managedGivenAware: 0.95,
 };
 
 /**
@@ -91,7 +91,7 @@ export const DIABETES = {
   maleRatio: 12.1 / 10.3,
   awareness: 0.367,
   treatedGivenAware: 0.329 / 0.367,
-  managedGivenAware: 0.85,
+  managedGivenAware: 0.95,
   /** People with diabetes are about twice as likely to have hypertension (assumption, cf. Li 2020). */
   hypertensionOddsRatio: 2.0,
 };
@@ -197,3 +197,18 @@ export const TARGETS = {
   /** Sick absence share of pupil-days outside outbreaks, all schools. */
   absenteeismSick: { min: 0.002, max: 0.008 },
 } as const;
+
+/**
+ * Family-doctor contracts (assumptions within reported figures): the 2016 guidance aims at 30 %
+ * of residents and 60 % of key populations; provinces report 35–75 % for the elderly, chronic
+ * patients and children and about 25–40 % overall. Chance that a resident has a contract, by
+ * key population (chronic = in the hypertension/diabetes programme), and of renewing each year.
+ */
+export const CONTRACT_UPTAKE = {
+  chronic: 0.72,
+  elderly: 0.62,
+  careHome: 0.8,
+  children: 0.55,
+  others: 0.16,
+  renewal: 0.94,
+};

@@ -29,3 +29,9 @@ export const SNOMED_SYSTEM = 'http://snomed.info/sct';
 export const CVX_SYSTEM = 'http://hl7.org/fhir/sid/cvx';
 export const V3_ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 export const V2_0203 = 'http://terminology.hl7.org/CodeSystem/v2-0203';
+/** EpisodeOfCare.type of a family-doctor contract (签约), as the product reads it. */
+export const CONTRACT_TYPE_SYSTEM = `${YIFANG_BASE}/CodeSystem/episode-type`;
+/** Service package codes of a contract: basic, elderly, chronic, child, ... */
+export const SERVICE_PACKAGE_SYSTEM = `${YIFANG_BASE}/CodeSystem/service-package`;
+/** Extension on EpisodeOfCare: the service package (valueCoding). */
+export const SERVICE_PACKAGE_EXTENSION = `${YIFANG_BASE}/StructureDefinition/service-package`;
