@@ -58,6 +58,7 @@ const suites: [string, string, string, string[]][] = [
   ['r-peer', 'r-peer.bench.ts', 'runRPeerBench', quick ? ['--quick'] : []],
   ['scan', 'scan.bench.ts', 'runScanBench', quick ? ['--quick'] : []],
   ['lab', 'lab.bench.ts', 'runLabBench', quick ? ['--samples', '20'] : []],
+  ['cold-chain', 'cold-chain.bench.ts', 'runColdChainBench', quick ? ['--quick'] : []],
 ];
 
 for (const [name, file, fn, args] of suites) {

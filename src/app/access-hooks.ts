@@ -84,7 +84,14 @@ export function installAccessHooks(
   app.addHook('onSend', async (req: Marked, reply, payload) => {
     const policy = req[kRoute];
     const user = req[kUser];
-    if (!policy || !user || reply.statusCode >= 400 || (policy.action !== 'read' && policy.action !== 'search')) return payload;
+    // Reads, searches and exports of personal data leave their trace here (writes audit in their own transaction).
+    if (
+      !policy ||
+      !user ||
+      reply.statusCode >= 400 ||
+      (policy.action !== 'read' && policy.action !== 'search' && policy.action !== 'export')
+    )
+      return payload;
     if (typeof payload !== 'string' || !String(reply.getHeader('content-type') ?? '').includes('json')) {
       await auditApiRead(req, user, []);
       return payload;

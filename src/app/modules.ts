@@ -20,6 +20,7 @@ import { qualityModule } from '../quality/index.js';
 import { registryModule } from '../registry/index.js';
 import { surveillanceModule } from '../surveillance/index.js';
 import { terminologyModule } from '../terminology/index.js';
+import { vaccineSupplyModule } from '../vaccine-supply/index.js';
 
 export const MODULES: readonly YifangModule[] = [
   hl7Module,
@@ -34,6 +35,7 @@ export const MODULES: readonly YifangModule[] = [
   hospitalFeedsModule,
   investigationModule,
   labModule,
+  vaccineSupplyModule,
 ];
 
 export async function loadModules(): Promise<YifangModule[]> {

@@ -141,6 +141,13 @@ export const VARIABLES = [
       'hosts and CIDRs alert webhooks may reach beyond public addresses (loopback, link-local and private ranges are refused otherwise)',
     schema: z.string().min(1).optional(),
   },
+  {
+    name: 'YIFANG_MQTT_URL',
+    shown: '—',
+    meaning:
+      'MQTT broker the cold-chain sensors publish to (e.g. `mqtt://127.0.0.1:1883`); unset: no subscriber (readings by POST /api/cold-chain/readings only)',
+    schema: z.string().url().optional(),
+  },
 ] as const satisfies readonly Variable[];
 
 type Shape = { [V in (typeof VARIABLES)[number] as V['name']]: V['schema'] };
