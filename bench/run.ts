@@ -57,6 +57,7 @@ const suites: [string, string, string, string[]][] = [
   ['hospital-feeds', 'hospital-feeds.bench.ts', 'runHospitalFeedsBench', quick ? ['--rows', '5000'] : []],
   ['r-peer', 'r-peer.bench.ts', 'runRPeerBench', quick ? ['--quick'] : []],
   ['scan', 'scan.bench.ts', 'runScanBench', quick ? ['--quick'] : []],
+  ['screens', 'screens.bench.ts', 'runScreensBench', quick ? ['--quick'] : []],
   ['lab', 'lab.bench.ts', 'runLabBench', quick ? ['--samples', '20'] : []],
   ['cold-chain', 'cold-chain.bench.ts', 'runColdChainBench', quick ? ['--quick'] : []],
 ];
