@@ -10,6 +10,7 @@
 import type { Department, Facility } from './district.js';
 import type { VisitType } from './fhir.js';
 import { ICD } from './icd.js';
+import { FLAG } from './population.js';
 import type { Recorder } from './records/index.js';
 import type { Dx, Visit } from './types.js';
 import type { DiseaseKey } from './report-card.js';
@@ -18,7 +19,8 @@ import type { Season, Seasons } from './seasons.js';
 import { AGE_BANDS, ageBand, NOTIFIABLE_BACKGROUND_PER_100K } from './targets.js';
 import type { World } from './types.js';
 
-type Ctx = { r: Rng; age: number; sex: number; fever: boolean; temp: number };
+/** `htn`: a hypertensive of the CHC's programme (only they come for poorly controlled blood pressure). */
+type Ctx = { r: Rng; age: number; sex: number; fever: boolean; temp: number; htn: boolean };
 const n = (r: Rng, lo: number, hi: number): number => r.range(lo, hi);
 
 interface Syndrome {
@@ -236,7 +238,10 @@ export const SYNDROMES: Syndrome[] = [
       [({ r }) => `头晕${days(r, 1, 7)}`, ICD.dizziness],
       [({ r }) => `头痛${days(r, 1, 5)}`, ICD.headache],
       [({ r }) => `胸闷、心悸${days(r, 1, 10)}`, ICD.chd],
-      [({ r }) => `血压控制不佳，头晕${days(r, 2, 7)}`, ICD.hypertension],
+      [
+        ({ r, htn }) => (htn ? `血压控制不佳，头晕${days(r, 2, 7)}` : `头晕${days(r, 2, 7)}`),
+        ({ htn }) => (htn ? ICD.hypertension : ICD.dizziness),
+      ],
       [({ r }) => `失眠${n(r, 1, 3)}个月`, ICD.insomnia],
       [
         ({ r, age }) => (age >= 60 ? `${pick(r, ['右侧', '左侧'])}肢体无力${n(r, 1, 10)}小时` : `头晕${days(r, 1, 3)}`),
@@ -590,7 +595,8 @@ export class Acute {
     }
     const fever = r.chance(s.feverP);
     const temp = this.temperature(fever);
-    const ctx: Ctx = { r, age, sex: this.w.pop.sex[person]!, fever, temp };
+    const htn = this.w.pop.hasFlag(person, FLAG.HTN_AWARE) && this.w.pop.hasFlag(person, FLAG.MANAGED);
+    const ctx: Ctx = { r, age, sex: this.w.pop.sex[person]!, fever, temp, htn };
     const child = age < 14;
     const site = this.site(person, age, child ? s.depts.child : s.depts.adult, s.emergency, fever);
     const [complaintOf, dxOf] = presentation(s, r);
@@ -684,7 +690,7 @@ export class Acute {
     const temp = this.temperature(true, flu);
     const s = SYNDROMES[0]!;
     const child = age < 14;
-    const ctx: Ctx = { r, age, sex: this.w.pop.sex[person]!, fever: true, temp };
+    const ctx: Ctx = { r, age, sex: this.w.pop.sex[person]!, fever: true, temp, htn: false };
     const site = this.site(person, age, child ? s.depts.child : s.depts.adult, s.emergency, true);
     const hospital = site.facility.kind.endsWith('hospital');
     const labIds: string[] = [];

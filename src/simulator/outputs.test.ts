@@ -48,6 +48,7 @@ describe('simulator output (3,000 residents × 240 days)', () => {
       'Practitioner',
       'PractitionerRole',
       'CareTeam',
+      'EpisodeOfCare',
       'Group',
       'Patient',
       'Encounter',
