@@ -1,3 +1,4 @@
+import iconv from 'iconv-lite';
 /**
  * The epidemiologist's board (issue #17): alerts worst first — open before ended, past the 研判
  * deadline first, then level, agreeing sources and joint p, then the latest evidence — paged
@@ -94,6 +95,21 @@ describeEachStore('alert board', (server) => {
     expect((await board('?level=red&status=open')).rows.map((a) => a.title)).toEqual(['red three sources', 'red measles']);
     expect((await board('?area=330106')).rows.map((a) => a.title)).toEqual(['red measles']);
     expect((await board('?source=lab')).rows.map((a) => a.title)).toEqual(['red three sources', 'orange stronger']);
+  });
+
+  it('exports the filtered board as Excel and as GB18030 CSV, in words and in the board order', async () => {
+    const list = (await (await server().api('/api/alerts?level=red&limit=1000')).json()) as { total: number; rows: { id: number }[] };
+    const csv = await server().api('/api/alerts/export?level=red&format=csv');
+    expect(csv.status).toBe(200);
+    const lines = iconv
+      .decode(Buffer.from(await csv.arrayBuffer()), 'gb18030')
+      .trim()
+      .split('\r\n');
+    expect(lines[0]).toBe('编号,级别,预警内容,地区,证据来源,首条证据,最新证据,状态,负责人,研判时限,超时,生成时间');
+    expect(lines.slice(1).map((l) => Number(l.split(',')[0]))).toEqual(list.rows.map((r) => r.id));
+    expect(lines.slice(1).every((l) => l.split(',')[1] === '红色')).toBe(true);
+    const xlsx = await server().api('/api/alerts/export');
+    expect(xlsx.headers.get('content-type')).toMatch(/spreadsheetml/);
   });
 
   it('answers a bad filter with a message, not a blank page', async () => {

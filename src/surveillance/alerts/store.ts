@@ -4,6 +4,8 @@
  * who, when and why; a step out of order is 409; two people acting on one alert at once are
  * separated by the version column (the second gets 409 and reloads).
  */
+import { chinaDateTimeOf, todayInChina } from '../../shared/dates.js';
+import { tableFile, type TableFile, type TableFormat } from '../../shared/table-file.js';
 import type { Task } from '@medplum/fhirtypes';
 import type { FhirRepository } from '../../fhir/repository.js';
 import type { Database } from '../../platform/db.js';
@@ -347,4 +349,53 @@ export async function closeStaleAlerts(db: Database, today: string, staleDays: n
     [today, staleDays],
   );
   return r.rowCount ?? r.rows.length;
+}
+
+const ALERT_STATUS_WORDS: Record<string, string> = {
+  new: '新预警',
+  triage: '研判中',
+  suspected: '疑似事件',
+  confirmed: '确认事件',
+  response: '响应处置',
+  dismissed: '已排除',
+  closed: '已关闭',
+};
+const LEVEL_WORDS: Record<string, string> = { red: '红色', orange: '橙色', yellow: '黄色' };
+const SOURCE_WORDS: Record<string, string> = {
+  'case-report': '传染病报告',
+  'clinic-syndrome': '门急诊症候群',
+  lab: '实验室',
+  school: '学校缺课',
+  pharmacy: '药店销售',
+  public: '舆情/群众报告',
+  sentinel: '哨点日报',
+};
+
+/** The filtered alert list as Excel or GB18030 CSV, in the board's order, in words, at most 10,000 alerts. */
+export async function alertsFile(db: Database, q: AlertQuery, format: TableFormat): Promise<TableFile> {
+  const rows: AlertSummary[] = [];
+  for (let offset = 0; offset < 10_000; offset += 1000) {
+    const page = await alertPage(db, { ...q, limit: 1000, offset });
+    rows.push(...page.rows);
+    if (page.rows.length < 1000) break;
+  }
+  return tableFile(
+    format,
+    `预警信号-${todayInChina()}`,
+    [
+      { header: '编号', value: (a) => a.id, width: 8 },
+      { header: '级别', value: (a) => LEVEL_WORDS[a.level] ?? a.level, width: 8 },
+      { header: '预警内容', value: (a) => a.title, width: 40 },
+      { header: '地区', value: (a) => a.areaName ?? a.areaCode, width: 14 },
+      { header: '证据来源', value: (a) => a.sources.map((x) => SOURCE_WORDS[x] ?? x).join('、'), width: 24 },
+      { header: '首条证据', value: (a) => a.firstEvidenceAt.slice(0, 10), width: 12 },
+      { header: '最新证据', value: (a) => a.lastEvidenceAt.slice(0, 10), width: 12 },
+      { header: '状态', value: (a) => ALERT_STATUS_WORDS[a.status] ?? a.status, width: 10 },
+      { header: '负责人', value: (a) => a.assignee ?? '', width: 12 },
+      { header: '研判时限', value: (a) => (a.dueAt ? chinaDateTimeOf(a.dueAt) : ''), width: 18 },
+      { header: '超时', value: (a) => (a.overdue ? '是' : ''), width: 6 },
+      { header: '生成时间', value: (a) => chinaDateTimeOf(a.createdAt), width: 18 },
+    ],
+    rows,
+  );
 }

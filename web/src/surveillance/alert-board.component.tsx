@@ -3,6 +3,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { Alert, Badge, Card, Col, Empty, Row, Select, Space, Table, Tabs, Tag, Typography, type TableColumnsType } from 'antd';
 import { EChart } from '../charts/echart.component.js';
 import { t } from '../i18n/i18n.js';
+import { ExportButtons } from '../shared/export-buttons.component.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import { href, navigate } from '../shell/router.js';
 import { LEVEL_COLOURS, actorLabel, formatDateTime, levelLabel, sourceLabel, statusLabel } from './labels.js';
@@ -256,11 +257,18 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
             size="small"
             title={t('surv.alertList', '预警列表')}
             extra={
-              counts.overdue ? (
-                <Typography.Text type="danger" data-testid="overdue-count">
-                  {t('surv.overdueCount', '超时未研判')} {counts.overdue}
-                </Typography.Text>
-              ) : null
+              <Space size={12}>
+                {counts.overdue ? (
+                  <Typography.Text type="danger" data-testid="overdue-count">
+                    {t('surv.overdueCount', '超时未研判')} {counts.overdue}
+                  </Typography.Text>
+                ) : null}
+                <ExportButtons
+                  path="/api/alerts/export"
+                  query={{ status: status || undefined, level: level || undefined }}
+                  testId="alerts-export"
+                />
+              </Space>
             }
           >
             <Tabs

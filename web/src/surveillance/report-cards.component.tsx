@@ -26,8 +26,7 @@ import {
   type TableColumnsType,
 } from 'antd';
 import type { ReportCard } from '../../../src/surveillance/reporting/card.js';
-import { DownloadOutlined } from '@ant-design/icons';
-import { downloadFile } from '../api/download.js';
+import { ExportButtons } from '../shared/export-buttons.component.js';
 import { t } from '../i18n/i18n.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import { navigate } from '../shell/router.js';
@@ -425,44 +424,6 @@ function CardDrawer({ id, onClose, onChanged }: { id: string; onClose: () => voi
 
 const CARD_PAGE_SIZE = 20;
 
-/** The tab's list as Excel or as CSV for Chinese Excel (GB18030), from the server with the same filter. */
-function ExportButtons({ status }: { status: string }) {
-  const { message } = App.useApp();
-  const [busy, setBusy] = useState<'xlsx' | 'csv'>();
-  const run = async (format: 'xlsx' | 'csv') => {
-    setBusy(format);
-    try {
-      const q = new URLSearchParams({ format });
-      if (status === 'overdue') {
-        q.set('status', 'draft');
-        q.set('overdue', 'true');
-      } else if (status) q.set('status', status);
-      const name = await downloadFile(`/api/report-cards/export?${q.toString()}`, `report-cards.${format}`);
-      message.success(t('surv.card.exported', '已导出 {name}', { name }));
-    } catch (e) {
-      message.error(`${t('surv.card.exportFailed', '导出失败')}：${e instanceof Error ? e.message : String(e)}`);
-    } finally {
-      setBusy(undefined);
-    }
-  };
-  return (
-    <Space size={8}>
-      <Button
-        size="small"
-        icon={<DownloadOutlined />}
-        loading={busy === 'xlsx'}
-        onClick={() => void run('xlsx')}
-        data-testid="cards-export-xlsx"
-      >
-        {t('surv.card.exportXlsx', '导出 Excel')}
-      </Button>
-      <Button size="small" loading={busy === 'csv'} onClick={() => void run('csv')} data-testid="cards-export-csv">
-        {t('surv.card.exportCsv', '导出 CSV')}
-      </Button>
-    </Space>
-  );
-}
-
 export function ReportCardsPage({ status, open }: { status: string; open: string }) {
   const [data, setData] = useState<ReportCardList | null>(null);
   const [stats, setStats] = useState<FacilityStat[]>([]);
@@ -561,7 +522,13 @@ export function ReportCardsPage({ status, open }: { status: string; open: string
           activeKey={status}
           items={tabs}
           onChange={(k) => navigate('/surveillance/reports', { status: k || undefined })}
-          tabBarExtraContent={<ExportButtons status={status} />}
+          tabBarExtraContent={
+            <ExportButtons
+              path="/api/report-cards/export"
+              query={status === 'overdue' ? { status: 'draft', overdue: 'true' } : { status: status || undefined }}
+              testId="cards-export"
+            />
+          }
         />
         <Table
           rowKey="id"
