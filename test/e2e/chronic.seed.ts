@@ -17,6 +17,8 @@ export interface ChronicDistrict {
   child: string;
   /** The hypertension patient due first, for check-in, contracts and key populations. */
   htnPatient: string;
+  /** A hypertension patient with no family-doctor contract, for signing one on screen. */
+  uncontracted: string;
 }
 
 export const chronicDistrict = preparedStore('chronic-district', async (s: Seeder): Promise<ChronicDistrict> => {
@@ -31,5 +33,14 @@ export const chronicDistrict = preparedStore('chronic-district', async (s: Seede
   const today = todayInChina();
   const [child] = await residentsBornAfter(s.db, `${+today.slice(0, 4) - 2}${today.slice(4)}`, 1);
   const [htnPatient] = await registeredResidents(s.db, 'htn', 1);
-  return { child: child!, htnPatient: htnPatient! };
+  // A registered resident without a family-doctor contract yet (most chronic patients have one), to sign on screen.
+  let uncontracted: string | undefined;
+  for (const id of await registeredResidents(s.db, 'htn', 200)) {
+    const due = (await (await s.api(`/api/residents/${id}/due-services`)).json()) as { resident?: { team: string | null } };
+    if (due.resident && due.resident.team === null) {
+      uncontracted = id;
+      break;
+    }
+  }
+  return { child: child!, htnPatient: htnPatient!, uncontracted: uncontracted ?? htnPatient! };
 });

@@ -9,8 +9,9 @@ describeInBrowser('signing a family-doctor contract', { store: chronicDistrict }
     const { page, errors } = await fx().signIn();
     const contracts = new ContractsPage(page, fx().url);
     await contracts.open();
-    await contracts.signContract(fx().facts.htnPatient);
-    await contracts.waitForTab('签约居民（1）');
+    const before = await contracts.signedCount();
+    await contracts.signContract(fx().facts.uncontracted);
+    await contracts.waitForTab(`签约居民（${before + 1}）`);
     await contracts.screenshot('chronic-contracts.png');
     expect(errors).toEqual([]);
   });

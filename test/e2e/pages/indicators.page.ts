@@ -19,7 +19,8 @@ export class IndicatorsPage extends Screen {
 
   /** Clicks the first figure of the first indicator card; returns the drawer's row count. */
   async drillDownFirst(): Promise<number> {
-    await this.page.locator('.ant-card').first().locator('td a').first().click();
+    // The first indicator's card (the data-quality card above the indicators has no table).
+    await this.page.locator('.ant-card:not([data-testid="indicator-data-quality"])').first().locator('td a').first().click();
     await this.tableRows('.ant-drawer').first().waitFor({ timeout: 15_000 });
     return this.tableRows('.ant-drawer').count();
   }
