@@ -55,7 +55,7 @@ export const INDICATORS: IndicatorDefinition[] = [
     code: 'vaccine-coverage',
     name: '国家免疫规划疫苗接种率（按出生队列）',
     numerator: '队列中期末前已接种该剂次（含补种）的儿童数',
-    denominator: '期内出生年份队列中期末已到该剂次接种月龄的在册儿童数',
+    denominator: '期内出生年份队列中，到期末（本年为今天）已到该剂次接种月龄的在册儿童数',
     source: 'rules.md §4; 国家免疫规划疫苗儿童免疫程序（版本随期末）',
     target: 90,
     targetSource: '国家免疫规划：以乡镇（街道）为单位适龄儿童国家免疫规划疫苗接种率保持在 90% 以上（《健康中国行动（2019—2030年）》）',
@@ -86,6 +86,8 @@ export interface IndicatorFilter {
   /** Area code prefix (street or community). */
   area?: string;
   organization?: string;
+  /** The last day counted: the period's end, or today while the period runs (a dose due tomorrow is not yet missing). */
+  asOf?: string;
 }
 
 function filters(f: IndicatorFilter, params: unknown[], alias = 'r'): string {
@@ -190,7 +192,8 @@ export async function vaccineCoveragePatients(client: Q, f: IndicatorFilter, sch
   const cohort = f.period.from.slice(0, 4);
   params[0] = `${cohort}-01-01`;
   params[1] = `${cohort}-12-31`;
-  params.push(f.period.to);
+  const until = f.asOf && f.asOf < f.period.to ? f.asOf : f.period.to;
+  params.push(until);
   const res = await client.query<{
     patient_id: string;
     grp: string;
@@ -207,7 +210,7 @@ export async function vaccineCoveragePatients(client: Q, f: IndicatorFilter, sch
   const out: { patientId: string; name: string | null; group: string; dose: string; covered: boolean }[] = [];
   for (const r of res.rows) {
     for (const d of schedule.doses) {
-      if (addMonths(r.birth, d.ageMonths) > f.period.to) continue;
+      if (addMonths(r.birth, d.ageMonths) > until) continue;
       const counted = [d.vaccine, ...(schedule.vaccines[d.vaccine]?.alsoCounts ?? [])];
       const n = counted.reduce((s, v) => s + (r.doses?.[v]?.length ?? 0), 0);
       out.push({ patientId: r.patient_id, name: r.name, group: r.grp, dose: `${d.vaccine}-${d.dose}`, covered: n >= d.dose });
@@ -342,7 +345,14 @@ export function indicatorFilter(
   q: { period?: string; area?: string; organization?: string; groupBy?: GroupBy },
   today: string,
 ): IndicatorFilter {
-  return { period: parsePeriod(q.period, today), groupBy: q.groupBy ?? 'total', area: q.area, organization: q.organization };
+  const period = parsePeriod(q.period, today);
+  return {
+    period,
+    groupBy: q.groupBy ?? 'total',
+    area: q.area,
+    organization: q.organization,
+    asOf: period.to < today ? period.to : today,
+  };
 }
 
 /** Definitions and values of some indicators (a comma list of codes; all when absent). */
