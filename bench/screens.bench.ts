@@ -45,18 +45,26 @@ const SCREENS: { route: string; name: string }[] = [
   { route: '/admin/audit', name: '审计日志' },
 ];
 
-/** Waits until the content shows no spinner or skeleton for 100 ms; answers the ms since `t0`. */
-async function atRest(page: Page, t0: number, timeoutMs = 20_000): Promise<number> {
+/** The content's text now (to tell when a route change has replaced it). */
+const contentText = (page: Page) => page.evaluate(() => (document.querySelector('.ant-layout-content') ?? document.body).textContent ?? '');
+
+/**
+ * Waits until the content differs from `before` (the screen has changed) and shows no spinner or
+ * skeleton for 100 ms; answers the ms since `t0`.
+ */
+async function atRest(page: Page, t0: number, before?: string, timeoutMs = 20_000): Promise<number> {
   await page.waitForFunction(
-    () => {
+    (previous) => {
       const w = window as unknown as { __quietSince?: number };
       const main = document.querySelector('.ant-layout-content') ?? document.body;
-      const busy = !!main.querySelector('.ant-spin-spinning, .ant-skeleton-active, .ant-table-placeholder .ant-spin');
+      const busy =
+        (previous !== null && (main.textContent ?? '') === previous) ||
+        !!main.querySelector('.ant-spin-spinning, .ant-skeleton-active, .ant-table-placeholder .ant-spin');
       if (busy) w.__quietSince = undefined;
       else w.__quietSince ??= performance.now();
       return !busy && performance.now() - w.__quietSince! >= 100;
     },
-    undefined,
+    before ?? null,
     { timeout: timeoutMs, polling: 16 },
   );
   // The 100 ms of quiet the check waited for is not part of the screen's time.
@@ -102,15 +110,17 @@ export async function runScreensBench(argv: string[] = []): Promise<void> {
         const from = s.route === '/care/check-in' ? '/admin/users' : '/care/check-in';
         await page.evaluate((r) => (location.hash = `#${r}`), from);
         await atRest(page, performance.now());
+        const shown = await contentText(page);
         const t0 = performance.now();
         await page.evaluate((r) => (location.hash = `#${r}`), s.route);
-        const ms = await atRest(page, t0).catch(() => NaN);
+        const ms = await atRest(page, t0, shown).catch(() => NaN);
         paint.set(s.route, [...(paint.get(s.route) ?? []), ms]);
         const nextButton = page.locator('.ant-layout-content .ant-pagination-next:not(.ant-pagination-disabled)').first();
         if ((await nextButton.count()) > 0) {
+          const listed = await contentText(page);
           const t1 = performance.now();
           await nextButton.click();
-          const nms = await atRest(page, t1).catch(() => NaN);
+          const nms = await atRest(page, t1, listed).catch(() => NaN);
           next.set(s.route, [...(next.get(s.route) ?? []), nms]);
         }
       }
