@@ -163,7 +163,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
   app.addContentTypeParser(['application/x-ndjson', 'application/fhir+ndjson'], (_req, payload, done) => done(null, payload));
   app.addContentTypeParser(
-    ['text/plain', 'text/csv', 'x-application/hl7-v2+er7', 'application/hl7-v2'],
+    [
+      'text/plain',
+      'text/csv',
+      'x-application/hl7-v2+er7',
+      'application/hl7-v2',
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    ],
     { parseAs: 'buffer' },
     (_req, body, done) => done(null, body),
   );
@@ -209,7 +215,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
       e = new HttpError(
         415,
-        `Unsupported Content-Type '${req.headers['content-type'] ?? ''}' for ${req.method} ${req.routeOptions.url ?? req.url}: FHIR and /api routes take application/fhir+json or application/json; imports also take application/fhir+ndjson; feeds text/csv; HL7 x-application/hl7-v2+er7`,
+        `Unsupported Content-Type '${req.headers['content-type'] ?? ''}' for ${req.method} ${req.routeOptions.url ?? req.url}: FHIR and /api routes take application/fhir+json or application/json; imports also take application/fhir+ndjson; feeds text/csv (hospital uploads also .xlsx workbooks); HL7 x-application/hl7-v2+er7`,
         'not-supported',
       );
     else if (err.statusCode && err.statusCode < 500) e = new HttpError(err.statusCode, err.message, 'invalid');

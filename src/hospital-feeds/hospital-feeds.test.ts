@@ -1,3 +1,4 @@
+import ExcelJS from 'exceljs';
 /**
  * Hospital CSV feeds end to end through a running server, on both stores: a GB18030 set of the six
  * templates from one facility becomes FHIR, its patient is linked by the MPI with an HL7 patient of
@@ -148,6 +149,28 @@ describeEachStore('hospital CSV feeds', (server) => {
     expect(bad.extension?.[0]?.url).toBe(DATA_QUALITY_EXTENSION);
     expect(p2!.telecom?.[0]?.extension?.[0]?.url).toBe(DATA_QUALITY_EXTENSION);
     expect(p2!.birthDate).toBe('1992-11-20');
+  });
+
+  it('reads an Excel workbook (.xlsx) like the CSV: the first sheet, dates as the cells show them', async () => {
+    const book = new ExcelJS.Workbook();
+    const sheet = book.addWorksheet('患者');
+    const [header, ...rows] = FILES.patients!.trim()
+      .split(/\r?\n/)
+      .map((l) => l.split(','));
+    sheet.addRow(header);
+    for (const r of rows) sheet.addRow(r.map((c) => (/^\d{4}-\d{2}-\d{2}$/.test(c) ? new Date(`${c}T00:00:00Z`) : c)));
+    const bytes = Buffer.from(await book.xlsx.writeBuffer());
+    const r = await server().api(`/api/hospital-feeds/patients/uploads?facility=${FAC}&fileName=${encodeURIComponent('患者.xlsx')}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
+      body: new Uint8Array(bytes),
+    });
+    expect(r.status, await r.clone().text()).toBe(202);
+    const { uploadId } = (await r.json()) as { uploadId: number };
+    const done = await finished(uploadId);
+    expect(done).toMatchObject({ status: 'done', rowsRead: 2, rowsStored: 2, rowsDead: 0 });
+    const [p1] = (await search(`Patient?${mrn('P001')}`)) as Patient[];
+    expect(p1?.name?.[0]?.text).toBe('李建国');
   });
 
   it('links the CSV patient with an HL7 patient of another facility having the same ID number', async () => {

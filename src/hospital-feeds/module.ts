@@ -1,5 +1,5 @@
 /**
- * Hospital CSV feeds (医院 CSV 上报): six templates, per-facility column mappings, uploads processed
+ * Hospital CSV feeds (医院 CSV 上报; .xlsx workbooks are read as their first sheet): six templates, per-facility column mappings, uploads processed
  * in the background into FHIR (deterministic ids, unchanged rows skipped), dead letters to correct.
  * Uploads left queued or running by a restart resume on start.
  */

@@ -16,6 +16,7 @@ import type { AuditLog } from '../fhir/audit.js';
 import { processTransactionOn } from '../fhir/bundle.js';
 import type { FhirRepository } from '../fhir/repository.js';
 import { decodeFeed, printable } from '../feeds/index.js';
+import { isXlsx, xlsxToCsv } from '../shared/table-file.js';
 import type { AuthUser } from '../platform/auth.js';
 import { QueryScope, runInQueryScope, type Database, type Queryable } from '../platform/db.js';
 import { badRequest, HttpError, notFound } from '../platform/errors.js';
@@ -104,12 +105,22 @@ function countLines(text: string): number {
  */
 export async function receiveUpload(deps: Deps, input: ReceiveInput): Promise<{ uploadId: number; rowsTotal: number; encoding: string }> {
   const { db, audit } = deps;
-  const { body, facility, template, user } = input;
+  const { facility, template, user } = input;
+  let { body } = input;
   if (!Buffer.isBuffer(body) || body.length === 0)
-    throw badRequest('Send the file as the request body (text/csv or application/octet-stream)');
+    throw badRequest('Send the file as the request body (text/csv, an .xlsx workbook, or application/octet-stream)');
   if (body.length > MAX_UPLOAD_BYTES)
     throw refusal(413, `The file is ${(body.length / 1048576).toFixed(1)} MB; one upload may be at most ${MAX_UPLOAD_BYTES / 1048576} MB`);
-  const named = input.encoding && input.encoding.toLowerCase() !== 'auto' ? input.encoding : undefined;
+  // An Excel workbook (.xlsx): its first sheet becomes CSV text (UTF-8) and goes through the same checks; the file name keeps saying .xlsx.
+  const excel = isXlsx(body);
+  if (excel) {
+    try {
+      body = Buffer.from(await xlsxToCsv(body), 'utf8');
+    } catch (e) {
+      throw badRequest(`The file looks like an Excel workbook (.xlsx) but could not be read: ${(e as Error).message}`);
+    }
+  }
+  const named = excel ? 'utf-8' : input.encoding && input.encoding.toLowerCase() !== 'auto' ? input.encoding : undefined;
   const decoded = decodeFeed(body, named);
   const base = { facility, template, fileName: input.fileName, receivedBy: user.username, payload: body };
   const record = (client: Queryable, id: number, outcome: 'success' | 'failure', text?: string) =>

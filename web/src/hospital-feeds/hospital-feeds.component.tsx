@@ -188,7 +188,7 @@ function UploadTab({ facility, onUploaded }: { facility: string; onUploaded: () 
       <Space wrap>
         <input
           type="file"
-          accept=".csv,text/csv,text/plain"
+          accept=".csv,.xlsx,text/csv,text/plain,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
           aria-label={t('hf.upload.file', '选择文件')}
           onChange={(e) => setFile(e.target.files?.[0] ?? null)}
         />
