@@ -2,7 +2,7 @@
  * The embedded store keeps serving after a statement fails: pg-pool drops a client whose query
  * failed, and with PGlite's one connection object shared by every client the store used to be
  * lost ("Connection terminated unexpectedly") until a restart — after a parameterised statement
- * failing (division by zero, a constraint) or a trigger refusing a change.
+ * failing (division by zero, a constraint) or a trigger refusing a change. The client is now kept.
  */
 import { describe, expect, it } from 'vitest';
 import { freshDatabase } from '../app/test-stores.js';
@@ -28,6 +28,19 @@ describe('PGlite store', () => {
         }),
       ).rejects.toThrow(/division by zero/);
       expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM append_only')).rows[0]!.n).toBe(1);
+      // Failures and queries interleaved under load: every query is answered (none waits forever on a confused session).
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          i % 4 === 0
+            ? db.query('SELECT 1/$1::int AS n', [0]).then(
+                () => 'answered',
+                () => 'refused',
+              )
+            : db.query<{ n: number }>('SELECT $1::int AS n', [i]).then((r) => (r.rows[0]!.n === i ? 'answered' : 'wrong')),
+        ),
+      );
+      expect(answers.filter((a) => a === 'refused')).toHaveLength(10);
+      expect(answers.filter((a) => a === 'answered')).toHaveLength(30);
     } finally {
       await db.dispose();
     }

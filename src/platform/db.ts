@@ -330,20 +330,12 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
   const dataDir = path.resolve(options.dataDir ?? './data');
   fs.mkdirSync(dataDir, { recursive: true });
   const { PGlite } = await import('@electric-sql/pglite');
-  const { createPgConfig, PglitePgConnection } = await import('@electric-sql/pglite/node-postgres');
+  const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
   const pglite = new PGlite(path.join(dataDir, 'pgdata'));
   await pglite.waitReady;
   // PGlite is a single connection: one pooled client, so transactions never interleave.
-  // Each pooled client gets a connection object of its own: pg-pool drops a client whose query
-  // failed (pool.query releases it with the error) and ends its connection; with the adapter's one
-  // shared connection object every later client would find it ended ("Connection terminated
-  // unexpectedly") and the store would be lost until a restart.
-  class PGliteClient extends pg.Client {
-    constructor(config?: pg.ClientConfig) {
-      super({ ...config, connection: new PglitePgConnection({ pglite }) } as pg.ClientConfig);
-    }
-  }
-  const pool = new pg.Pool({ ...(createPgConfig(pglite) as unknown as pg.PoolConfig), Client: PGliteClient, max: 1 } as pg.PoolConfig);
+  const pool = new pg.Pool({ ...(createPgConfig(pglite) as unknown as pg.PoolConfig), max: 1 });
+  keepPgliteClient(pool);
   gates.set(pool, new ForegroundGate(pool));
   // PGlite is one session: inside a transaction held through the pool's only client, a direct
   // PGlite query runs in that same transaction.
@@ -359,6 +351,40 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
     },
   );
   return db;
+}
+
+/**
+ * PGlite's one pooled client is never dropped for a statement's own error. pg-pool drops a client
+ * released with an error (pool.query does so whenever a query fails) and ends its connection; the
+ * PGlite adapter has one connection object for all clients, so every later client found it ended
+ * ("Connection terminated unexpectedly") and the store was lost until a restart — and a fresh
+ * connection object per client would interleave the dropped one's late protocol messages (its
+ * Sync after the error) with the next client's on the one backend, leaving a request waiting for
+ * an answer that never comes. A failed statement leaves the session usable (outside a
+ * transaction; a transaction is rolled back by its owner), so the client is released as healthy
+ * unless the error is the connection's own.
+ */
+function keepPgliteClient(pool: pg.Pool): void {
+  type Release = (err?: Error | boolean) => void;
+  const keep = (client: pg.PoolClient): pg.PoolClient => {
+    const marked = client as pg.PoolClient & { __kept?: boolean };
+    if (marked.__kept) return client;
+    marked.__kept = true;
+    const release = client.release.bind(client) as Release;
+    (client as { release: Release }).release = (err?: Error | boolean) =>
+      release(err instanceof Error && isConnectionError(err) ? err : err === true ? true : undefined);
+    return client;
+  };
+  const connect = pool.connect.bind(pool) as (cb?: (err: Error | undefined, client?: pg.PoolClient, done?: Release) => void) => unknown;
+  (pool as { connect: unknown }).connect = (cb?: (err: Error | undefined, client?: pg.PoolClient, done?: Release) => void) => {
+    if (typeof cb === 'function')
+      return connect((err, client, done) => {
+        if (err || !client) return cb(err, client, done);
+        keep(client);
+        cb(err, client, (e?: Error | boolean) => client.release(e));
+      });
+    return (connect() as Promise<pg.PoolClient>).then(keep);
+  };
 }
 
 function wrap(kind: EngineKind, pool: pg.Pool, copyFrom: Database['copyFrom'], dataDir?: string, onClose?: () => Promise<void>): Database {
