@@ -79,8 +79,8 @@ describe.runIf(!!postgresUrl())('HL7 v2: database connection lost mid-burst [pos
     expect(notAa).toEqual([]);
     expect(pending).toEqual([]);
 
-    // The server is up and answers.
-    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    // The server is up and answers (once its pool has replaced the connections that were cut: at most a few seconds).
+    await expect.poll(async () => (await fetch(`${server.url}/healthz`)).status, { timeout: 10_000, interval: 200 }).toBe(200);
 
     // Every message is stored exactly once, and nothing of any message is there twice or half:
     // one Patient per record number, one Encounter per message.
