@@ -212,5 +212,6 @@ export const enCare: Record<string, string> = {
     'Living registered residents at the period end (by key population: aged 65+, children 0–6, chronic patients (in the hypertension or diabetes registry), pregnant women (a pregnancy in progress at the period end: Condition SNOMED 77386006 / ICD-10 Z33–Z35, O00–O48, or a pregnancy EpisodeOfCare), disabled residents and special-hardship families (staff Flag in force at the period end))',
   'ind.def.vaccine-coverage.name': 'National immunization programme coverage (by birth cohort)',
   'ind.def.vaccine-coverage.numerator': 'Children of the cohort who had received the dose (including catch-up) by the period end',
-  'ind.def.vaccine-coverage.denominator': 'Registered children born in the period’s year who reached the age of the dose by the period end (today, for the current year)',
+  'ind.def.vaccine-coverage.denominator':
+    'Registered children born in the period’s year who reached the age of the dose by the period end (today, for the current year)',
 };
