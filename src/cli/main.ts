@@ -10,6 +10,7 @@ import { registerChronicCommands } from './chronic.js';
 import { registerIdentityCommands } from './identity.js';
 import { registerAuditCommands } from './audit.js';
 import { registerRegistryCommands } from './registry.js';
+import { registerLabCommands } from './lab.js';
 
 const program = new Command();
 program
@@ -28,5 +29,6 @@ registerChronicCommands(program);
 registerIdentityCommands(program);
 registerAuditCommands(program);
 registerRegistryCommands(program);
+registerLabCommands(program);
 
 await program.parseAsync(process.argv);
