@@ -11,12 +11,9 @@ import { checkIn, getDueServices, issueEducation, type DueItem } from '../chroni
 import { FollowUpDrawer } from '../chronic/follow-up.component.js';
 import { diseaseLabel } from '../chronic/labels.js';
 import { ResidentPicker } from '../residents/resident-picker.component.js';
-import { chinaToday, genderLabel } from '../shared/format.js';
+import { genderLabel } from '../shared/format.js';
+import { daysBetween, todayInChina } from '../../../src/shared/dates.js';
 import type { ResidentSummary } from '../../../src/primary-care/care/schemas.js';
-
-/** Whole days from `from` to `to` (YYYY-MM-DD). */
-const daysBetween = (from: string, to: string) =>
-  Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 
 /** How late or how soon, in words: 逾期 5 年 / 逾期 3 个月 / 逾期 12 天, 今日到期, 5 天后到期. */
 export function dueText(dueDate: string, today: string): string {
@@ -108,7 +105,7 @@ export function CheckInPage({ patientId }: { patientId?: string }) {
   const [id, setId] = useState(patientId ?? '');
   const [items, setItems] = useState<DueItem[] | null>(null);
   const [resident, setResident] = useState<ResidentSummary>();
-  const today = chinaToday();
+  const today = todayInChina();
   const [followUp, setFollowUp] = useState<DueItem | null>(null);
   const load = async (pid: string, register: boolean) => {
     try {

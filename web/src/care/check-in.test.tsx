@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import type { DueItem } from '../chronic/chronic.resource.js';
 import { renderPage, stubApi } from '../shared/test-support.js';
 import { byUrgency, CheckInPage, dueText } from './check-in.component.js';
-import { chinaToday } from '../shared/format.js';
+import { addDays, todayInChina } from '../../../src/shared/dates.js';
 
-const today = chinaToday();
-const shift = (days: number) => new Date(Date.parse(`${today}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+const today = todayInChina();
+const shift = (days: number) => addDays(today, days);
 
 // Without message keys (i18n), as an older server sent them: the screen falls back to the zh-CN text.
 const item = (kind: DueItem['kind'], key: string, title: string, over: Partial<DueItem> = {}): DueItem =>

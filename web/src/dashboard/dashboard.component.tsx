@@ -18,7 +18,7 @@ import { useEffect, useState, type ReactNode } from 'react';
 import { isAbort } from '../api/http.js';
 import { hasRole, userMay, type SessionUser } from '../api/session.js';
 import { t } from '../i18n/i18n.js';
-import { chinaToday } from '../shared/format.js';
+import { todayInChina } from '../../../src/shared/dates.js';
 import { loadHomeFigures, type HomeFigures } from './overview.resource.js';
 
 /** One figure: a number with its words, a link to the list behind it. */
@@ -83,7 +83,7 @@ function HomeFiguresPanel({ user }: { user: SessionUser }) {
   const [error, setError] = useState<string>();
   useEffect(() => {
     const ctrl = new AbortController();
-    loadHomeFigures(chinaToday(), { surveillance: userMay(user, 'surveillance:read'), care: userMay(user, 'care:read') }, ctrl.signal)
+    loadHomeFigures(todayInChina(), { surveillance: userMay(user, 'surveillance:read'), care: userMay(user, 'care:read') }, ctrl.signal)
       .then(setFigures)
       .catch((e: unknown) => {
         if (!isAbort(e)) setError(e instanceof Error ? e.message : String(e));

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'react';
 import { Alert, App, Form, Input, InputNumber, Modal, Radio } from 'antd';
 import { ApiError } from '../api/http.js';
 import { t } from '../i18n/i18n.js';
-import { chinaToday } from '../shared/format.js';
+import { todayInChina } from '../../../src/shared/dates.js';
 import { DayInput } from './day-input.component.js';
 import { recordCheck, type Check } from './investigation.resource.js';
 
@@ -31,7 +31,7 @@ export function CheckModal({ target, onClose, onSaved }: { target?: CheckTarget;
   useEffect(() => {
     if (!target) return;
     setError(undefined);
-    form.setFieldsValue({ day: target.day ?? chinaToday(), symptoms: false, temperature: null, note: '' });
+    form.setFieldsValue({ day: target.day ?? todayInChina(), symptoms: false, temperature: null, note: '' });
   }, [target, form]);
   const submit = async () => {
     if (!target) return;

@@ -7,7 +7,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { Alert, App, Button, Empty, Input, Modal, Space, Table, Tag, Typography, type TableColumnsType } from 'antd';
 import { isAbort } from '../api/http.js';
 import { t } from '../i18n/i18n.js';
-import { chinaToday } from '../shared/format.js';
+import { todayInChina } from '../../../src/shared/dates.js';
 import { CheckModal, type CheckTarget } from './check-form.component.js';
 import {
   confirmCandidate,
@@ -279,7 +279,7 @@ export function ContactsTab({
   }, [investigationId, tick, refresh]);
   const names = useNames(data?.items.map((c) => c.patientId) ?? [], data?.items.map((c) => c.organization ?? '') ?? []);
   const follow = useFollowUpState(data?.items ?? [], tick + refresh);
-  const today = chinaToday();
+  const today = todayInChina();
 
   const columns: TableColumnsType<Contact> = [
     {

@@ -1,6 +1,6 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chinaToday } from '../shared/format.js';
+import { todayInChina } from '../../../src/shared/dates.js';
 import { renderPage, stubApi } from '../shared/test-support.js';
 import { enInvestigation } from '../i18n/en-investigation.js';
 import { FollowUpWorklistPage } from './follow-ups.component.js';
@@ -9,7 +9,7 @@ import { InvestigationListPage } from './investigation-list.component.js';
 import { forgetNames, type Candidate, type Contact, type Form, type Investigation } from './investigation.resource.js';
 import { chinaTime, timeLeft } from './labels.js';
 
-const today = chinaToday();
+const today = todayInChina();
 const hour = 3_600_000;
 
 const inv = (id: number, over: Partial<Investigation> = {}): Investigation => ({

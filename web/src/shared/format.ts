@@ -147,8 +147,3 @@ export function formatQuantity(quantity: Quantity | undefined, digits?: number):
   const unit = quantity.unit ?? quantity.code ?? '';
   return `${quantity.comparator ?? ''}${value}${unit ? ` ${unit}` : ''}`;
 }
-
-/** Today in China (UTC+8, no daylight saving), YYYY-MM-DD. */
-export function chinaToday(now: Date = new Date()): string {
-  return new Date(now.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
-}
