@@ -15,8 +15,7 @@ import { closeStaleAlerts } from './alerts/store.js';
 import type { WebhookDeliverer } from './alerts/webhooks.js';
 import { areaNames } from './geography.js';
 import { labTables } from '../terminology/index.js';
-
-const SENTINEL_WORDS: Record<string, string> = { fever: '发热', respiratory: '呼吸道症状', diarrhoea: '腹泻' };
+import { SENTINEL_SYNDROMES } from '../feeds/index.js';
 
 const PHARMACY_NAMES: Record<string, string> = {
   antipyretic: '退热药',
@@ -56,7 +55,8 @@ export class SurveillanceEngine {
     if (prefix === 'sentinel') {
       const [syndrome, ...site] = rest.split(':');
       const code = site.join(':');
-      return `哨点${SENTINEL_WORDS[syndrome!] ?? syndrome}·${this.siteNames.get(code) ?? code}`;
+      const words = SENTINEL_SYNDROMES[syndrome as keyof typeof SENTINEL_SYNDROMES]?.zh ?? syndrome;
+      return `哨点${words}·${this.siteNames.get(code) ?? code}`;
     }
     return signalConfigFor(this.config.signals, signal)?.label ?? signal;
   };
@@ -68,8 +68,18 @@ export class SurveillanceEngine {
     this.siteNames.clear();
   }
 
-  /** Names of the sentinel sites behind these signals that are not known yet (one indexed read). */
-  private async loadSiteNames(signals: string[]): Promise<void> {
+  /**
+   * Names of sentinel sites not known yet: those behind these signals, or (none given) every site
+   * that has reported. One indexed read.
+   */
+  private async loadSiteNames(signals?: string[]): Promise<void> {
+    if (!signals) {
+      const all = await this.db.query<{ code: string; name: string }>(
+        'SELECT p.code, p.name FROM surv_place p WHERE p.code IN (SELECT DISTINCT site FROM surv_feed_sentinel)',
+      );
+      for (const row of all.rows) this.siteNames.set(row.code, row.name);
+      return;
+    }
     const codes = [...new Set(signals.filter((s) => s.startsWith('sentinel:')).map((s) => s.split(':').slice(2).join(':')))].filter(
       (c) => !this.siteNames.has(c),
     );
@@ -152,9 +162,7 @@ export class SurveillanceEngine {
   async runAll(from: string, to: string): Promise<FusionResult & { series: number; alarms: number; messages: string[] }> {
     if (!this.names.size) await this.refreshNames();
     const det = await runDetection(this.db, this.config.signals, { evalFrom: from, to });
-    await this.loadSiteNames(
-      (await this.db.query<{ site: string }>('SELECT DISTINCT site FROM surv_feed_sentinel')).rows.map((r) => `sentinel:x:${r.site}`),
-    );
+    await this.loadSiteNames();
     const r = await fuseDays(this.db, this.config.fusion, {
       from,
       to,
