@@ -197,10 +197,9 @@ export function createVisitProcessor(rules: SyndromeRules, touch?: TouchListener
           } else {
             const facility = resultFacility(o);
             const r = index.resolveLab(o, facility);
+            // Counted below from labState: the batch's last version of each result decides.
             labState.set(c.id, r.status === 'mapped' && isPositiveResult(o) ? { o, code: r.code, facility } : null);
-            if (r.status === 'mapped') {
-              // counted below from labState (the batch's last version of each result)
-            } else if (r.status === 'unmapped' && isLaboratory(o))
+            if (r.status === 'unmapped' && isLaboratory(o))
               for (const l of r.local)
                 unmapped.push({
                   facility,
