@@ -20,6 +20,9 @@ import type {
 const STATUS_SQL = `CASE WHEN r.status = 'managed' AND coalesce(r.last_visit, r.diagnosed_on) < $1::date - $2::int THEN 'lost-to-follow-up' ELSE r.status END`;
 
 /** One page of the registry (filters as in RegistryQuery; limit at most 1000). */
+/** The name of the team in a team-id column (CareTeam.name, kept on its members' rows). */
+const teamNameOf = (column: string) => `(SELECT max(m.team_name) FROM care_team_member m WHERE m.team_id = ${column})`;
+
 export async function listRegistry(
   db: Sql,
   q: Omit<RegistryQuery, 'asOf'>,
@@ -39,7 +42,7 @@ export async function listRegistry(
   const rows = await db.query(
     `SELECT r.patient_id AS "patientId", p.name, p.gender, to_char(p.birth_date, 'YYYY-MM-DD') AS "birthDate", r.disease, to_char(r.diagnosed_on, 'YYYY-MM-DD') AS "diagnosedOn",
             r.source, ${STATUS_SQL} AS status, r.team_id AS "teamId",
-            (SELECT max(m.team_name) FROM care_team_member m WHERE m.team_id = r.team_id) AS "teamName",
+            ${teamNameOf('r.team_id')} AS "teamName",
             r.doctor_id AS "doctorId", r.organization_id AS "organizationId",
             to_char(r.last_visit, 'YYYY-MM-DD') AS "lastVisit", to_char(r.next_due, 'YYYY-MM-DD') AS "nextDue", r.decision, r.controlled,
             count(*) OVER ()::int AS total
@@ -122,12 +125,7 @@ export async function worklist(db: Sql, asOf: string, f: { doctor?: string; team
   const rows = await db.query<WorkRow & { bucket: string }>(
     `SELECT * FROM (
        SELECT r.patient_id AS "patientId", p.name, r.disease, to_char(r.next_due, 'YYYY-MM-DD') AS "nextDue", r.decision, r.controlled,
-              to_char(r.last_visit, 'YYYY-MM-DD') AS "lastVisit",
-              CASE WHEN r.decision IN ('refer', 'urgent-referral') AND r.next_due >= $1::date - 30 THEN 'referred'
-                   WHEN r.next_due > $1::date + 7 THEN NULL
-                   WHEN r.next_due >= $1::date THEN 'due'
-                   WHEN r.next_due >= $1::date - 30 THEN 'overdue'
-                   ELSE 'recall' END AS bucket
+              to_char(r.last_visit, 'YYYY-MM-DD') AS "lastVisit", ${bucket} AS bucket
        FROM chronic_registry r LEFT JOIN chronic_person p ON p.patient_id = r.patient_id
        WHERE ${where} AND r.next_due <= $1::date + 30) x
      WHERE bucket IS NOT NULL ORDER BY "nextDue", "patientId" LIMIT 2000`,
@@ -176,7 +174,7 @@ export async function chronicPatient(db: Sql, id: string): Promise<ChronicPatien
   const [reg, evals, readings, person] = await Promise.all([
     db.query<ChronicPatient['registry'][number]>(
       `SELECT disease, to_char(diagnosed_on, 'YYYY-MM-DD') AS "diagnosedOn", source, status, team_id AS "teamId",
-              (SELECT max(m.team_name) FROM care_team_member m WHERE m.team_id = chronic_registry.team_id) AS "teamName",
+              ${teamNameOf('chronic_registry.team_id')} AS "teamName",
               doctor_id AS "doctorId", to_char(last_visit, 'YYYY-MM-DD') AS "lastVisit", to_char(next_due, 'YYYY-MM-DD') AS "nextDue", decision, controlled, reasons FROM chronic_registry WHERE patient_id = $1`,
       [id],
     ),
