@@ -13,7 +13,7 @@ import { addDays, chinaDateOf, daysBetween } from '../shared/dates.js';
 import { parseIdNumber, RESIDENT_ID_SYSTEM } from '../shared/id-number.js';
 import { OCCUPATION_CLASSES } from '../shared/occupations.js';
 import { areaNames, countedCardsPage, type CountedCard } from '../surveillance/index.js';
-import { csvText } from './csv.js';
+import { csvText } from '../shared/csv.js';
 import {
   ageAt,
   ageBand,

@@ -3,6 +3,7 @@
  * unusual-pattern flags and the resident-facing "who read my record". They read the AuditEvent
  * search columns (r_auditevent) and the event content from history.
  */
+import { csvCell } from '../shared/csv.js';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Queryable } from '../platform/db.js';
 import { badRequest } from '../platform/errors.js';
@@ -187,10 +188,6 @@ const ACTION_WORDS: Record<string, string> = { C: '新建', R: '查看', U: '修
 /** The filtered events as CSV (UTF-8 with BOM, for spreadsheet programs), newest first, up to `limit`. */
 export async function auditEventsCsv(db: Queryable, f: AuditFilter, limit = 50_000): Promise<string> {
   const { rows } = await searchAuditEvents(db, f, { count: limit, offset: 0 });
-  const cell = (v: string | undefined) => {
-    const s = (v ?? '').replace(/^[=+\-@\t\r]/, "'$&");
-    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
   const lines = [
     [
       '时间 time (UTC+8)',
@@ -221,7 +218,7 @@ export async function auditEventsCsv(db: Queryable, f: AuditFilter, limit = 50_0
         r.address,
         r.outcome === 'success' ? '成功 success' : `失败 failure${r.outcomeText ? ': ' + r.outcomeText : ''}`,
       ]
-        .map(cell)
+        .map(csvCell)
         .join(','),
     );
   }

@@ -6,6 +6,7 @@
  */
 import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
+import { csvCell } from './csv.js';
 
 export interface TableColumn<R> {
   header: string;
@@ -21,14 +22,6 @@ export interface TableFile {
   contentType: string;
   /** The file name for Content-Disposition (UTF-8, RFC 5987 encoded by contentDisposition). */
   fileName: string;
-}
-
-const FORMULA = /^[=+\-@\t\r]/;
-
-function csvCell(v: string | number | null | undefined): string {
-  if (v === null || v === undefined) return '';
-  const s = typeof v === 'number' ? String(v) : FORMULA.test(v) ? `'${v}` : v;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 export async function tableFile<R>(format: TableFormat, title: string, columns: TableColumn<R>[], rows: Iterable<R>): Promise<TableFile> {

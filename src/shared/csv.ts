@@ -1,7 +1,8 @@
 /**
- * CSV for released files: UTF-8 with a byte-order mark (spreadsheet programs then read Chinese
- * correctly), CRLF line ends, quotes where needed, and a leading apostrophe on a value that a
- * spreadsheet would take for a formula.
+ * CSV cells for files people open in a spreadsheet: quotes where needed, and a leading apostrophe
+ * on a value a spreadsheet would take for a formula (the one copy: de-identified exports, the
+ * audit CSV, list exports). `csvText` makes a whole released file: UTF-8 with a byte-order mark
+ * (spreadsheet programs then read Chinese correctly) and CRLF line ends.
  */
 export function csvCell(value: string | number | null | undefined): string {
   const text = value === null || value === undefined ? '' : String(value);
