@@ -575,13 +575,17 @@ function realName(name: string | null | undefined, code: string | null | undefin
 }
 
 export async function listCards(db: Database, q: CardQuery): Promise<ReportCardList> {
-  const where: string[] = [];
+  // Facility and disease filter both the list and the tabs' counts; status and overdue only the list.
+  const other: string[] = [];
   const params: unknown[] = [];
+  if (q.facility) other.push(`facility_code = $${params.push(q.facility)}`);
+  if (q.disease) other.push(`disease_key = $${params.push(q.disease)}`);
+  const otherParams = [...params];
+  const where = [...other];
   if (q.status) where.push(`status = ANY($${params.push(q.status.split(','))})`);
-  if (q.facility) where.push(`facility_code = $${params.push(q.facility)}`);
-  if (q.disease) where.push(`disease_key = $${params.push(q.disease)}`);
   if (q.overdue) where.push(`status = 'draft' AND deadline_at < now()`);
-  const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const sqlWhere = (w: string[]) => (w.length ? `WHERE ${w.join(' AND ')}` : '');
+  const w = sqlWhere(where);
   const total = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM surv_report_card ${w}`, params);
   const limit = Math.min(Math.max(q.limit ?? 50, 1), 500);
   const rows = await db.query<CardRow>(
@@ -589,14 +593,9 @@ export async function listCards(db: Database, q: CardQuery): Promise<ReportCardL
     params,
   );
   // The tabs' counts: per status under the other filters (one pass over the status index).
-  const other: string[] = [];
-  const otherParams: unknown[] = [];
-  if (q.facility) other.push(`facility_code = $${otherParams.push(q.facility)}`);
-  if (q.disease) other.push(`disease_key = $${otherParams.push(q.disease)}`);
-  const ow = other.length ? `WHERE ${other.join(' AND ')}` : '';
   const byStatus = await db.query<{ status: string; n: number; overdue: number }>(
     `SELECT status, count(*)::int AS n, count(*) FILTER (WHERE status = 'draft' AND deadline_at < now())::int AS overdue
-     FROM surv_report_card ${ow} GROUP BY status`,
+     FROM surv_report_card ${sqlWhere(other)} GROUP BY status`,
     otherParams,
   );
   const counts: Record<string, number> = { all: 0, overdue: 0 };
