@@ -192,7 +192,7 @@ export async function vaccineCoveragePatients(client: Q, f: IndicatorFilter, sch
   const cohort = f.period.from.slice(0, 4);
   params[0] = `${cohort}-01-01`;
   params[1] = `${cohort}-12-31`;
-  const until = f.asOf && f.asOf < f.period.to ? f.asOf : f.period.to;
+  const until = f.asOf ?? f.period.to;
   params.push(until);
   const res = await client.query<{
     patient_id: string;
