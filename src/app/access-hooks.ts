@@ -130,7 +130,8 @@ export function installAccessHooks(
     }
     let withheld = 0;
     for (const g of groups) {
-      const kept = g.list.filter((r) => allowed.has(r.patientId as string));
+      // A row naming no resident (an out-of-district contact, a facility row) is not personal to anyone here: it passes.
+      const kept = g.list.filter((r) => typeof r.patientId !== 'string' || allowed.has(r.patientId));
       withheld += g.list.length - kept.length;
       if (g.holder && g.key) g.holder[g.key] = kept;
       else body = kept;

@@ -498,6 +498,114 @@ describeEachStore('case investigation', (server) => {
     );
   });
 
+  it('draws the transmission chain from either end, with generations, serial interval and the epi curve by classification', async () => {
+    const contacts = await call<ContactList>('GET', `/api/investigations/${inv.id}/contacts`);
+    const became = contacts.items.find((c) => c.status === 'became-case')!;
+    const second = became.caseInvestigationId!;
+    const current = await call<Investigation>('GET', `/api/investigations/${inv.id}`);
+    const confirmed = await call<Investigation>('PATCH', `/api/investigations/${inv.id}`, {
+      version: current.version,
+      classification: 'confirmed',
+    });
+    expect(confirmed.classification).toBe('confirmed');
+    await problem(
+      'PATCH',
+      `/api/investigations/${inv.id}`,
+      { version: confirmed.version, classification: 'probable' },
+      400,
+      /classification/,
+    );
+    type ChainAnswer = {
+      nodes: { key: string; kind: string; name: string | null; generation: number; cluster: string; classification: string | null }[];
+      edges: { from: string; to: string; types: string[] }[];
+      stats: { cases: number; contacts: number; generations: number; serialInterval: { n: number; mean: number } | null };
+      epiCurve: { day: string; suspected: number; confirmed: number }[];
+      truncated: boolean;
+    };
+    const fromFirst = await call<ChainAnswer>('GET', `/api/investigations/${inv.id}/chain`);
+    const fromSecond = await call<ChainAnswer>('GET', `/api/investigations/${second}/chain`);
+    for (const chain of [fromFirst, fromSecond]) {
+      const root = chain.nodes.find((n) => n.key === `case:${inv.id}`)!;
+      const child = chain.nodes.find((n) => n.key === `case:${second}`)!;
+      expect(root).toMatchObject({ kind: 'case', name: '王小明', generation: 0, classification: 'confirmed' });
+      expect(child).toMatchObject({ kind: 'case', name: '王大伟', generation: 1, cluster: root.key, classification: 'suspected' });
+      expect(chain.edges).toContainEqual(expect.objectContaining({ from: root.key, to: child.key }));
+      // The contact who became a case is drawn once, as the case.
+      expect(chain.nodes.filter((n) => n.key === `contact:${became.id}`)).toEqual([]);
+      expect(chain.stats).toMatchObject({ cases: 2, generations: 2, serialInterval: { n: 1, mean: 3 } });
+      expect(chain.nodes.filter((n) => n.kind === 'contact').length).toBe(chain.stats.contacts);
+      expect(chain.epiCurve[0]).toMatchObject({ day: ONSET, confirmed: 1, suspected: 0 });
+      expect(chain.epiCurve.at(-1)).toMatchObject({ day: TODAY, suspected: 1 });
+      expect(chain.epiCurve).toHaveLength(4);
+    }
+    const curve = await call<{ cases: number; days: { day: string; confirmed: number }[] }>(
+      'GET',
+      `/api/investigations/epi-curve?disease=measles&from=${ONSET}&to=${TODAY}`,
+    );
+    expect(curve.cases).toBeGreaterThanOrEqual(2);
+    expect(curve.days.find((d) => d.day === ONSET)!.confirmed).toBe(1);
+    const period = await call<ChainAnswer>('GET', `/api/investigations/chains?disease=measles&from=${ONSET}&to=${TODAY}`);
+    expect(period.nodes.map((n) => n.key)).toEqual(expect.arrayContaining([`case:${inv.id}`, `case:${second}`]));
+    await problem('GET', `/api/investigations/epi-curve?from=${TODAY}&to=${ONSET}`, undefined, 400, /before/);
+    await problem('GET', `/api/investigations/chains?disease=nosuch&from=${ONSET}&to=${TODAY}`, undefined, 400, /disease/);
+  });
+
+  it('issues isolation and quarantine orders, refuses overlaps and bad periods, and revokes with a reason', async () => {
+    type OrderAnswer = { id: number; kind: string; patientId: string | null; status: string; contactId: number | null };
+    const contacts = await call<ContactList>('GET', `/api/investigations/${inv.id}/contacts`);
+    const followed = contacts.items.find((c) => c.status === 'monitoring')!;
+    const isolation = await call<OrderAnswer>(
+      'POST',
+      `/api/investigations/${inv.id}/orders`,
+      { kind: 'isolation', place: '市传染病医院', startDate: ONSET, endDate: addDays(ONSET, 14), reason: '麻疹确诊病例' },
+      201,
+    );
+    expect(isolation).toMatchObject({ kind: 'isolation', patientId: 'ic-case', contactId: null, status: 'active' });
+    const quarantine = await call<OrderAnswer>(
+      'POST',
+      `/api/investigations/${inv.id}/orders`,
+      {
+        contactId: followed.id,
+        kind: 'home-observation',
+        place: '荷花路8号2幢301室',
+        startDate: TODAY,
+        endDate: followed.followUpEnd,
+        reason: '密切接触者',
+      },
+      201,
+    );
+    expect(quarantine).toMatchObject({ patientId: followed.patientId, contactId: followed.id });
+    await problem(
+      'POST',
+      `/api/investigations/${inv.id}/orders`,
+      { contactId: followed.id, kind: 'home-observation', place: '同上', startDate: TODAY, endDate: TODAY, reason: '重复' },
+      409,
+      /already in force/,
+    );
+    await problem(
+      'POST',
+      `/api/investigations/${inv.id}/orders`,
+      { kind: 'isolation', place: 'x', startDate: TODAY, endDate: addDays(TODAY, -1), reason: 'x' },
+      400,
+      /before/,
+    );
+    await problem(
+      'POST',
+      `/api/investigations/${inv.id}/orders`,
+      { contactId: 999999, kind: 'quarantine', place: 'x', startDate: TODAY, endDate: TODAY, reason: 'x' },
+      404,
+      /not a contact/,
+    );
+    const revoked = await call<OrderAnswer>('POST', `/api/investigations/orders/${quarantine.id}/revoke`, { reason: '解除' });
+    expect(revoked.status).toBe('revoked');
+    await problem('POST', `/api/investigations/orders/${quarantine.id}/revoke`, { reason: '再次' }, 409, /already revoked/);
+    const list = await call<{ items: OrderAnswer[] }>('GET', `/api/investigations/${inv.id}/orders`);
+    expect(list.items.map((o) => [o.id, o.status])).toEqual([
+      [isolation.id, 'active'],
+      [quarantine.id, 'revoked'],
+    ]);
+  });
+
   it('moves open → in-progress → closed with who and when, and refuses changes after closing', async () => {
     const other = await call<Investigation>('POST', '/api/investigations', { patientId: 'ic-hh2', diseaseCode: 'measles' }, 201);
     await problem('PATCH', `/api/investigations/${other.id}`, { version: other.version, status: 'closed' }, 409, /cannot move to 'closed'/);

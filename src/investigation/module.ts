@@ -31,7 +31,10 @@ const investigationModule: YifangModule = {
   name: 'investigation',
   migrations: {
     range: [700, 719],
-    list: [{ version: 700, name: 'investigation', sql: sqlFile(new URL('./migrations/700_investigation.sql', import.meta.url)) }],
+    list: [
+      { version: 700, name: 'investigation', sql: sqlFile(new URL('./migrations/700_investigation.sql', import.meta.url)) },
+      { version: 701, name: 'chains and orders', sql: sqlFile(new URL('./migrations/701_chain_orders.sql', import.meta.url)) },
+    ],
   },
   processors: () => [stayProcessor()],
   async register(ctx) {

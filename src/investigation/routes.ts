@@ -19,6 +19,14 @@ import { typed } from '../platform/openapi.js';
 import {
   CandidateList,
   CandidateParams,
+  ChainAnswer,
+  EpiCurveAnswer,
+  Order,
+  OrderBody,
+  OrderList,
+  OrderParam,
+  PeriodQuery,
+  RevokeBody,
   Candidate,
   Check,
   CheckBody,
@@ -231,6 +239,102 @@ export function registerInvestigationRoutes(ctx: ModuleContext, deps: Investigat
       await ctx.guard(req, 'surveillance:read');
       return service.trajectory(deps, req.params.id);
     },
+  );
+
+  app.get(
+    '/api/investigations/:id/chain',
+    {
+      schema: {
+        summary:
+          "The case's transmission chain (传播链): every case and contact connected to it through contacts who became cases, laid out by time (generation, cluster), with the serial intervals and the epi curve of its cases",
+        tags,
+        params: IdParam,
+        response: { 200: ChainAnswer, 404: Problem },
+      },
+    },
+    async (req) => {
+      await ctx.guard(req, 'surveillance:read');
+      return service.chainOf(deps, req.params.id);
+    },
+  );
+
+  app.get(
+    '/api/investigations/chains',
+    {
+      schema: {
+        summary:
+          'The transmission chains of the investigations with onset in a period (a disease, or all): at most 10,000 people, oldest first',
+        tags,
+        querystring: PeriodQuery,
+        response: { 200: ChainAnswer, 400: Problem },
+      },
+    },
+    async (req) => {
+      await ctx.guard(req, 'surveillance:read');
+      return service.chainsInPeriod(deps, req.query);
+    },
+  );
+
+  app.get(
+    '/api/investigations/epi-curve',
+    {
+      schema: {
+        summary:
+          'Investigated cases per onset day (流行曲线), stacked by classification, for a disease (or all) and a period of at most 3 years',
+        tags,
+        querystring: PeriodQuery,
+        response: { 200: EpiCurveAnswer, 400: Problem },
+      },
+    },
+    async (req) => {
+      await ctx.guard(req, 'surveillance:read');
+      return service.epiCurveOf(deps, req.query);
+    },
+  );
+
+  app.get(
+    '/api/investigations/:id/orders',
+    {
+      schema: {
+        summary: "The investigation's isolation and quarantine orders (隔离/医学观察通知书), revoked ones included",
+        tags,
+        params: IdParam,
+        response: { 200: OrderList, 404: Problem },
+      },
+    },
+    async (req) => {
+      await ctx.guard(req, 'surveillance:read');
+      return service.listOrders(deps, req.params.id);
+    },
+  );
+
+  app.post(
+    '/api/investigations/:id/orders',
+    {
+      schema: {
+        summary:
+          'Issues an isolation order for the case or a quarantine / home-observation order for one of its contacts (place, period, reason); 409 when an order of the same kind for the person overlaps',
+        tags,
+        params: IdParam,
+        body: OrderBody,
+        response: { 201: Order, ...problems },
+      },
+    },
+    async (req, reply) => reply.code(201).send(await service.issueOrder(deps, req.params.id, req.body, await write(req))),
+  );
+
+  app.post(
+    '/api/investigations/orders/:orderId/revoke',
+    {
+      schema: {
+        summary: 'Revokes an order with a reason (it stays on record)',
+        tags,
+        params: OrderParam,
+        body: RevokeBody,
+        response: { 200: Order, ...problems },
+      },
+    },
+    async (req) => service.revokeOrder(deps, req.params.orderId, req.body.reason, await write(req)),
   );
 
   app.post(

@@ -15,6 +15,9 @@ export const IdParam = z.object({ id: z.coerce.number().int().min(1) });
 export const CandidateParams = z.object({ id: z.coerce.number().int().min(1), candidateId: z.coerce.number().int().min(1) });
 export const ContactParam = z.object({ contactId: z.coerce.number().int().min(1) });
 
+export const Classification = z.enum(['suspected', 'clinical', 'confirmed', 'excluded']);
+export type Classification = z.infer<typeof Classification>;
+
 export const Investigation = z.object({
   id: z.number().int(),
   patientId: z.string(),
@@ -24,6 +27,7 @@ export const Investigation = z.object({
   source: z.enum(['alert', 'report-card', 'manual', 'contact']),
   sourceRef: z.string().nullable(),
   status: InvestigationStatus,
+  classification: Classification.describe('case classification: suspected 疑似, clinical 临床诊断, confirmed 确诊, excluded 排除'),
   assignee: z.string().nullable(),
   organization: z.string().nullable(),
   onsetDate: z.string().nullable(),
@@ -76,6 +80,7 @@ export const UpdateBody = z
   .object({
     version: z.number().int().min(1).describe('the version you read'),
     status: InvestigationStatus.optional(),
+    classification: Classification.optional(),
     assignee: Username.optional(),
     note: z.string().max(2000).optional(),
     closeNote: z.string().max(2000).optional(),
@@ -247,3 +252,100 @@ export const Worklist = z.object({ organization: z.string(), date: z.string(), i
 export type Worklist = z.infer<typeof Worklist>;
 
 export const SuspectBody = z.object({ note: z.string().max(2000).optional(), assignee: Username.optional() }).strict();
+
+// Transmission chains, epi curve, quarantine orders
+
+const ChainNode = z.object({
+  key: z.string().describe('case:<investigation id> or contact:<contact id>'),
+  kind: z.enum(['case', 'contact']),
+  investigationId: z.number().int().nullable(),
+  contactId: z.number().int().nullable(),
+  patientId: z.string().nullable(),
+  name: z.string().nullable().describe("the resident's name (or an out-of-district contact's)"),
+  classification: Classification.nullable(),
+  status: z.string(),
+  day: z.string().describe("a case's onset (else the day its investigation opened); a contact's last exposure"),
+  generation: z.number().int(),
+  cluster: z.string().describe('the key of the root case of its cluster'),
+});
+const ChainEdge = z.object({
+  from: z.string(),
+  to: z.string(),
+  types: z.array(z.string()).describe('exposure types'),
+  firstDate: z.string().nullable(),
+  lastDate: z.string().nullable(),
+});
+const Interval = z.object({
+  n: z.number().int(),
+  mean: z.number(),
+  median: z.number(),
+  sd: z.number().nullable(),
+  min: z.number(),
+  max: z.number(),
+});
+export const EpiCurveDay = z.object({
+  day: z.string(),
+  suspected: z.number().int(),
+  clinical: z.number().int(),
+  confirmed: z.number().int(),
+  excluded: z.number().int(),
+});
+export const ChainAnswer = z.object({
+  investigationId: z.number().int().optional(),
+  truncated: z.boolean().describe('more than 10,000 people: the oldest 10,000 are drawn'),
+  nodes: z.array(ChainNode),
+  edges: z.array(ChainEdge),
+  stats: z.object({
+    cases: z.number().int(),
+    contacts: z.number().int(),
+    clusters: z.number().int(),
+    generations: z.number().int(),
+    serialInterval: Interval.nullable().describe('days from the onset of the case who exposed to the onset of the exposed case'),
+  }),
+  epiCurve: z.array(EpiCurveDay),
+});
+export const PeriodQuery = z.object({
+  disease: z.string().min(1).max(64).optional().describe('a disease key of config/investigation/rules.json or an ICD-10 code'),
+  from: Day,
+  to: Day,
+});
+export const EpiCurveAnswer = z.object({
+  from: z.string(),
+  to: z.string(),
+  disease: z.string().nullable(),
+  cases: z.number().int(),
+  days: z.array(EpiCurveDay),
+});
+
+export const OrderKind = z.enum(['isolation', 'quarantine', 'home-observation']);
+export const OrderBody = z
+  .object({
+    contactId: z.number().int().min(1).optional().describe("one of the investigation's contacts; absent: the case"),
+    kind: OrderKind.describe('isolation 隔离治疗, quarantine 集中隔离医学观察, home-observation 居家医学观察'),
+    place: z.string().trim().min(1).max(200),
+    startDate: Day,
+    endDate: Day,
+    reason: z.string().trim().min(1).max(1000),
+  })
+  .strict();
+export const RevokeBody = z.object({ reason: z.string().trim().min(1).max(1000) }).strict();
+export const Order = z.object({
+  id: z.number().int(),
+  investigationId: z.number().int(),
+  contactId: z.number().int().nullable(),
+  patientId: z.string().nullable(),
+  personName: z.string().nullable(),
+  kind: OrderKind,
+  place: z.string(),
+  startDate: z.string(),
+  endDate: z.string(),
+  reason: z.string(),
+  status: z.enum(['active', 'revoked']),
+  issuedBy: z.string(),
+  issuedAt: z.string(),
+  revokedBy: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+  revokeReason: z.string().nullable(),
+});
+export const OrderList = z.object({ investigationId: z.number().int(), items: z.array(Order) });
+export const OrderParam = z.object({ orderId: z.coerce.number().int().min(1) });

@@ -11,6 +11,7 @@ import { ROLE_PERMISSIONS, type AuthUser } from '../platform/auth.js';
 import type { Database, Queryable } from '../platform/db.js';
 import { badRequest, conflict, forbidden, notFound } from '../platform/errors.js';
 import { addDays, chinaDateOf, todayInChina } from '../shared/dates.js';
+import { buildChain, epiCurve, type Chain, type ChainContact, type EpiCurveDay } from './chain.js';
 import { caseStaysInWindow, fromGroups, fromStays } from './candidates.js';
 import { answersOf, answersProblems, prefill, toResponse, type Answers } from './forms.js';
 import { checkProblem, checkStatus, dayStart, dueDays, followUpWindow } from './follow-up.js';
@@ -246,7 +247,14 @@ export async function getInvestigation(deps: InvestigationDeps, id: number): Pro
 export async function updateInvestigation(
   deps: InvestigationDeps,
   id: number,
-  body: { version: number; status?: Investigation['status']; assignee?: string; note?: string; closeNote?: string },
+  body: {
+    version: number;
+    status?: Investigation['status'];
+    classification?: Investigation['classification'];
+    assignee?: string;
+    note?: string;
+    closeNote?: string;
+  },
   actor: Actor,
 ): Promise<Investigation> {
   const { user, audit } = actor;
@@ -263,6 +271,7 @@ export async function updateInvestigation(
     const now = new Date().toISOString();
     const after = await store.updateInvestigationAt(c, id, body.version, {
       status: to,
+      classification: body.classification !== inv.classification ? body.classification : undefined,
       assignee: body.assignee,
       note: body.note,
       closeNote: body.closeNote,
@@ -273,7 +282,7 @@ export async function updateInvestigation(
       subtype: 'investigation-update',
       entities: [`investigation ${id}`],
       patients: [inv.patientId],
-      text: `investigation ${id} v${after!.version}${to ? `: ${inv.status} → ${to}` : ''}${body.assignee ? `, assigned to ${body.assignee}` : ''}`,
+      text: `investigation ${id} v${after!.version}${to ? `: ${inv.status} → ${to}` : ''}${body.classification && body.classification !== inv.classification ? `, classified ${body.classification}` : ''}${body.assignee ? `, assigned to ${body.assignee}` : ''}`,
     });
     return after!;
   });
@@ -822,4 +831,221 @@ export async function contactToSuspect(
       await store.setContactCase(c, contactId, created.id);
     },
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transmission chains, epi curve, quarantine orders
+
+/** The most people one chain answer draws (a district-wide outbreak view included). */
+export const CHAIN_NODE_LIMIT = 10_000;
+
+/** Residents' display names (Patient.name: text, or family + given), through FHIR search by _id, 100 at a time. */
+async function residentNames(deps: InvestigationDeps, ids: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const unique = [...new Set(ids)];
+  for (let i = 0; i < unique.length; i += 100) {
+    const chunk = unique.slice(i, i + 100);
+    const found = await fhirSearch<Patient>(deps.db.pool, 'Patient', [
+      ['_id', chunk.join(',')],
+      ['_count', String(chunk.length)],
+    ]);
+    for (const p of found) {
+      const n = p.name?.find((x) => x.use === 'official') ?? p.name?.[0];
+      const text = n?.text ?? `${n?.family ?? ''}${(n?.given ?? []).join('')}`;
+      if (text) out.set(p.id!, text);
+    }
+  }
+  return out;
+}
+
+/** The graph of the given investigations and everything connected to them, with names. */
+async function chainFrom(deps: InvestigationDeps, start: number[]): Promise<Chain & { truncated: boolean }> {
+  const ids = await store.chainInvestigationIds(deps.db.pool, start, CHAIN_NODE_LIMIT + 1);
+  const cases = await store.investigationsByIds(deps.db.pool, ids.slice(0, CHAIN_NODE_LIMIT));
+  const room = Math.max(0, CHAIN_NODE_LIMIT - cases.length);
+  const contacts = await store.contactsOfMany(
+    deps.db.pool,
+    cases.map((c) => c.id),
+    room + cases.length + 1,
+  );
+  const exposures = await store.exposuresOf(
+    deps.db.pool,
+    contacts.map((k) => k.id),
+  );
+  const byContact = new Map<number, ChainContact['exposures']>();
+  for (const e of exposures) {
+    const list = byContact.get(e.contactId) ?? [];
+    list.push({ type: e.type, place: e.place, firstDate: e.firstDate, lastDate: e.lastDate });
+    byContact.set(e.contactId, list);
+  }
+  const names = await residentNames(deps, [
+    ...cases.map((c) => c.patientId),
+    ...contacts.flatMap((k) => (k.patientId && k.caseInvestigationId === null ? [k.patientId] : [])),
+  ]);
+  const chain = buildChain(
+    cases.map((c) => ({
+      investigationId: c.id,
+      patientId: c.patientId,
+      diseaseName: c.diseaseName,
+      classification: c.classification,
+      status: c.status,
+      onsetDate: c.onsetDate,
+      openedAt: c.openedAt,
+      fromContactId: c.fromContactId,
+    })),
+    contacts.map((k) => ({
+      contactId: k.id,
+      investigationId: k.investigationId,
+      patientId: k.patientId,
+      name: k.name,
+      status: k.status,
+      caseInvestigationId: k.caseInvestigationId,
+      followUpStart: k.followUpStart,
+      followUpEnd: k.followUpEnd,
+      exposures: byContact.get(k.id) ?? [],
+    })),
+    names,
+  );
+  const truncated = ids.length > CHAIN_NODE_LIMIT || chain.nodes.length > CHAIN_NODE_LIMIT;
+  if (chain.nodes.length > CHAIN_NODE_LIMIT) {
+    const keep = new Set(chain.nodes.slice(0, CHAIN_NODE_LIMIT).map((n) => n.key));
+    chain.nodes = chain.nodes.filter((n) => keep.has(n.key));
+    chain.edges = chain.edges.filter((e) => keep.has(e.from) && keep.has(e.to));
+  }
+  return { ...chain, truncated };
+}
+
+/** One investigation's transmission chain: every case and contact connected to it. */
+export async function chainOf(deps: InvestigationDeps, id: number): Promise<Chain & { investigationId: number; truncated: boolean }> {
+  await mustFind(deps.db.pool, id);
+  return { investigationId: id, ...(await chainFrom(deps, [id])) };
+}
+
+function assertPeriod(from: string, to: string): void {
+  if (to < from) throw badRequest(`to (${to}) is before from (${from}) / 结束日期早于开始日期`);
+  if (Date.parse(to) - Date.parse(from) > 3 * 366 * 86_400_000) throw badRequest('the period is longer than 3 years / 时间范围不超过3年');
+}
+
+/** The chains of a disease's investigations with onset in a period (district-wide outbreak view). */
+export async function chainsInPeriod(
+  deps: InvestigationDeps,
+  q: { disease?: string; from: string; to: string },
+): Promise<Chain & { truncated: boolean }> {
+  assertPeriod(q.from, q.to);
+  const disease = q.disease ? diseaseFor(deps.rules, q.disease) : undefined;
+  if (q.disease && !disease) throw badRequest(`disease: '${q.disease}' is not in config/investigation/rules.json / 未知病种`);
+  const start = await store.investigationsInPeriod(deps.db.pool, {
+    diseaseKey: disease?.key,
+    from: q.from,
+    to: q.to,
+    limit: CHAIN_NODE_LIMIT,
+  });
+  return chainFrom(
+    deps,
+    start.map((i) => i.id),
+  );
+}
+
+/** Cases per onset day stacked by classification, for a disease and period, with the serial intervals of their chains. */
+export async function epiCurveOf(
+  deps: InvestigationDeps,
+  q: { disease?: string; from: string; to: string },
+): Promise<{ from: string; to: string; disease: string | null; cases: number; days: EpiCurveDay[] }> {
+  assertPeriod(q.from, q.to);
+  const disease = q.disease ? diseaseFor(deps.rules, q.disease) : undefined;
+  if (q.disease && !disease) throw badRequest(`disease: '${q.disease}' is not in config/investigation/rules.json / 未知病种`);
+  const cases = await store.investigationsInPeriod(deps.db.pool, {
+    diseaseKey: disease?.key,
+    from: q.from,
+    to: q.to,
+    limit: 100_000,
+  });
+  return { from: q.from, to: q.to, disease: disease?.name ?? null, cases: cases.length, days: epiCurve(cases) };
+}
+
+export interface OrderInput {
+  contactId?: number;
+  kind: store.OrderRow['kind'];
+  place: string;
+  startDate: string;
+  endDate: string;
+  reason: string;
+}
+
+/**
+ * Issues an isolation order for the case or a quarantine / home-observation order for one of its
+ * contacts. Refused: a period that ends before it starts, a contact of another investigation, an
+ * active order of the same kind that overlaps, a closed investigation.
+ */
+export async function issueOrder(deps: InvestigationDeps, id: number, body: OrderInput, actor: Actor): Promise<store.OrderRow> {
+  const { user, audit } = actor;
+  if (body.endDate < body.startDate)
+    throw badRequest(`endDate (${body.endDate}) is before startDate (${body.startDate}) / 结束日期早于开始日期`);
+  const current = await mustFind(deps.db.pool, id);
+  await mayChange(actor, current);
+  const contact = body.contactId !== undefined ? await store.findContact(deps.db.pool, body.contactId) : undefined;
+  if (body.contactId !== undefined && (!contact || contact.investigationId !== id))
+    throw notFound(`contact ${body.contactId} is not a contact of investigation ${id} / 该密接不属于本调查`);
+  const patientId = contact ? contact.patientId : current.patientId;
+  if (patientId) await actor.allow([patientId]);
+  return deps.db.transaction(async (c) => {
+    const inv = await mustFind(c, id, true);
+    assertMayChange(user, inv);
+    if (inv.status === 'closed') throw conflict(`investigation ${id} is closed: no new orders / 调查已结案`);
+    const clash = await store.overlappingOrder(c, {
+      investigationId: id,
+      contactId: contact?.id ?? null,
+      kind: body.kind,
+      start: body.startDate,
+      end: body.endDate,
+    });
+    if (clash)
+      throw conflict(
+        `order ${clash.id} (${clash.startDate}–${clash.endDate}) of the same kind is already in force for this person: revoke it first / 同一人已有生效中的同类通知书`,
+      );
+    const row = await store.insertOrder(c, {
+      investigationId: id,
+      contactId: contact?.id ?? null,
+      patientId: patientId ?? null,
+      personName: contact && !contact.patientId ? contact.name : null,
+      kind: body.kind,
+      place: body.place,
+      startDate: body.startDate,
+      endDate: body.endDate,
+      reason: body.reason,
+      issuedBy: user.username,
+    });
+    await audit(c, {
+      action: 'C',
+      subtype: 'investigation-order',
+      entities: [`investigation ${id}`, `order ${row.id}`],
+      patients: patientId ? [patientId] : [],
+      text: `${body.kind} order ${row.id} issued, ${body.startDate} to ${body.endDate}`,
+    });
+    return row;
+  });
+}
+
+export async function listOrders(deps: InvestigationDeps, id: number): Promise<{ investigationId: number; items: store.OrderRow[] }> {
+  await mustFind(deps.db.pool, id);
+  return { investigationId: id, items: await store.ordersOf(deps.db.pool, id) };
+}
+
+export async function revokeOrder(deps: InvestigationDeps, orderId: number, reason: string, actor: Actor): Promise<store.OrderRow> {
+  const { user, audit } = actor;
+  const found = await store.findOrder(deps.db.pool, orderId);
+  if (!found) throw notFound(`order ${orderId} not found / 未找到该通知书`);
+  await mayChange(actor, await mustFind(deps.db.pool, found.investigationId));
+  return deps.db.transaction(async (c) => {
+    const row = (await store.findOrder(c, orderId, true))!;
+    if (row.status === 'revoked') throw conflict(`order ${orderId} was already revoked by ${row.revokedBy} at ${row.revokedAt} / 已撤销`);
+    const after = await store.revokeOrder(c, orderId, user.username, reason);
+    await audit(c, {
+      subtype: 'investigation-order',
+      entities: [`investigation ${row.investigationId}`, `order ${orderId}`],
+      patients: row.patientId ? [row.patientId] : [],
+      text: `order ${orderId} revoked: ${reason}`,
+    });
+    return after;
+  });
 }

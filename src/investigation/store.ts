@@ -33,6 +33,7 @@ function investigation(r: Row): Investigation {
     source: r.source as Investigation['source'],
     sourceRef: (r.source_ref as string | null) ?? null,
     status: r.status as InvestigationStatus,
+    classification: ((r.classification as string | undefined) ?? 'suspected') as Investigation['classification'],
     assignee: (r.assignee as string | null) ?? null,
     organization: (r.organization as string | null) ?? null,
     onsetDate: day(r.onset_date),
@@ -136,6 +137,7 @@ export async function updateInvestigationAt(
   version: number,
   set: Partial<{
     status: InvestigationStatus;
+    classification: Investigation['classification'];
     assignee: string;
     note: string;
     closeNote: string;
@@ -147,6 +149,7 @@ export async function updateInvestigationAt(
 ): Promise<Investigation | undefined> {
   const cols: Record<string, string> = {
     status: 'status',
+    classification: 'classification',
     assignee: 'assignee',
     note: 'note',
     closeNote: 'close_note',
@@ -510,3 +513,143 @@ export async function checkDays(c: Queryable, contactIds: number[]): Promise<Map
 }
 
 export type Client = pg.PoolClient;
+
+// ---------------------------------------------------------------------------------------------
+// Transmission chains, epi curve, quarantine orders
+
+/**
+ * The investigations connected to the given ones through contacts who became cases, in either
+ * direction (a contact's investigation ↔ the case investigation it became), at most `limit`.
+ * Each step follows the two partial indexes (inv_contact_case, inv_investigation_from_contact)
+ * and the contact's investigation index, so the walk costs the size of the chain, not the table.
+ */
+export async function chainInvestigationIds(c: Queryable, start: number[], limit: number): Promise<number[]> {
+  if (!start.length) return [];
+  const r = await c.query<{ id: string }>(
+    `WITH RECURSIVE comp(id) AS (
+       SELECT unnest($1::bigint[])
+       UNION
+       SELECT n.id FROM comp CROSS JOIN LATERAL (
+         SELECT k.case_investigation_id AS id FROM inv_contact k
+          WHERE k.investigation_id = comp.id AND k.case_investigation_id IS NOT NULL
+         UNION ALL
+         SELECT k.investigation_id FROM inv_investigation i JOIN inv_contact k ON k.id = i.from_contact_id
+          WHERE i.id = comp.id
+       ) n
+     )
+     SELECT id FROM comp LIMIT $2`,
+    [start, limit],
+  );
+  return r.rows.map((x) => Number(x.id));
+}
+
+export async function investigationsByIds(c: Queryable, ids: number[]): Promise<Investigation[]> {
+  if (!ids.length) return [];
+  const r = await c.query('SELECT * FROM inv_investigation WHERE id = ANY($1::bigint[]) ORDER BY id', [ids]);
+  return r.rows.map((x) => investigation(x as Row));
+}
+
+export async function contactsOfMany(c: Queryable, investigationIds: number[], limit: number): Promise<ContactRow[]> {
+  if (!investigationIds.length) return [];
+  const r = await c.query('SELECT * FROM inv_contact WHERE investigation_id = ANY($1::bigint[]) ORDER BY id LIMIT $2', [
+    investigationIds,
+    limit,
+  ]);
+  return r.rows.map((x) => contactRow(x as Row));
+}
+
+/** Investigations of a disease (any when absent) with onset (or opening day) in [from, to], oldest first, at most `limit`. */
+export async function investigationsInPeriod(
+  c: Queryable,
+  q: { diseaseKey?: string; from: string; to: string; limit: number },
+): Promise<Investigation[]> {
+  const args: unknown[] = [q.from, q.to];
+  const where = [`coalesce(onset_date, (opened_at AT TIME ZONE 'Asia/Shanghai')::date) BETWEEN $1::date AND $2::date`];
+  if (q.diseaseKey) where.push(`disease_key = $${args.push(q.diseaseKey)}`);
+  const r = await c.query(
+    `SELECT * FROM inv_investigation WHERE ${where.join(' AND ')} ORDER BY coalesce(onset_date, opened_at::date), id LIMIT $${args.push(q.limit)}`,
+    args,
+  );
+  return r.rows.map((x) => investigation(x as Row));
+}
+
+export interface OrderRow {
+  id: number;
+  investigationId: number;
+  contactId: number | null;
+  patientId: string | null;
+  personName: string | null;
+  kind: 'isolation' | 'quarantine' | 'home-observation';
+  place: string;
+  startDate: string;
+  endDate: string;
+  reason: string;
+  status: 'active' | 'revoked';
+  issuedBy: string;
+  issuedAt: string;
+  revokedBy: string | null;
+  revokedAt: string | null;
+  revokeReason: string | null;
+}
+
+const orderRow = (r: Row): OrderRow => ({
+  id: Number(r.id),
+  investigationId: Number(r.investigation_id),
+  contactId: r.contact_id == null ? null : Number(r.contact_id),
+  patientId: (r.patient_id as string | null) ?? null,
+  personName: (r.person_name as string | null) ?? null,
+  kind: r.kind as OrderRow['kind'],
+  place: String(r.place),
+  startDate: day(r.start_date)!,
+  endDate: day(r.end_date)!,
+  reason: String(r.reason),
+  status: r.status as OrderRow['status'],
+  issuedBy: String(r.issued_by),
+  issuedAt: iso(r.issued_at)!,
+  revokedBy: (r.revoked_by as string | null) ?? null,
+  revokedAt: iso(r.revoked_at),
+  revokeReason: (r.revoke_reason as string | null) ?? null,
+});
+
+export async function insertOrder(
+  c: Queryable,
+  n: Omit<OrderRow, 'id' | 'status' | 'issuedAt' | 'revokedBy' | 'revokedAt' | 'revokeReason'>,
+): Promise<OrderRow> {
+  const r = await c.query(
+    `INSERT INTO inv_order (investigation_id, contact_id, patient_id, person_name, kind, place, start_date, end_date, reason, issued_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
+    [n.investigationId, n.contactId, n.patientId, n.personName, n.kind, n.place, n.startDate, n.endDate, n.reason, n.issuedBy],
+  );
+  return orderRow(r.rows[0] as Row);
+}
+
+/** An active order of the same person and kind overlapping [start, end] (one person, one place at a time). */
+export async function overlappingOrder(
+  c: Queryable,
+  q: { investigationId: number; contactId: number | null; kind: string; start: string; end: string },
+): Promise<OrderRow | undefined> {
+  const r = await c.query(
+    `SELECT * FROM inv_order WHERE investigation_id = $1 AND contact_id IS NOT DISTINCT FROM $2 AND kind = $3 AND status = 'active'
+        AND start_date <= $5::date AND end_date >= $4::date LIMIT 1`,
+    [q.investigationId, q.contactId, q.kind, q.start, q.end],
+  );
+  return r.rows[0] ? orderRow(r.rows[0] as Row) : undefined;
+}
+
+export async function ordersOf(c: Queryable, investigationId: number): Promise<OrderRow[]> {
+  const r = await c.query('SELECT * FROM inv_order WHERE investigation_id = $1 ORDER BY id', [investigationId]);
+  return r.rows.map((x) => orderRow(x as Row));
+}
+
+export async function findOrder(c: Queryable, id: number, forUpdate = false): Promise<OrderRow | undefined> {
+  const r = await c.query(`SELECT * FROM inv_order WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  return r.rows[0] ? orderRow(r.rows[0] as Row) : undefined;
+}
+
+export async function revokeOrder(c: Queryable, id: number, by: string, reason: string): Promise<OrderRow> {
+  const r = await c.query(
+    `UPDATE inv_order SET status = 'revoked', revoked_by = $2, revoked_at = now(), revoke_reason = $3 WHERE id = $1 RETURNING *`,
+    [id, by, reason],
+  );
+  return orderRow(r.rows[0] as Row);
+}

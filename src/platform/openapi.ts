@@ -60,10 +60,68 @@ export function openApiDocument(app: FastifyInstance): Record<string, unknown> {
 export function validationMessage(err: unknown): string | undefined {
   if (!hasZodFastifySchemaValidationErrors(err)) return undefined;
   const where = (err as { validationContext?: string }).validationContext ?? 'request';
-  return err.validation
+  const english = err.validation
     .map((v) => {
       const field = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
       return `${where}${field ? '.' + field : ''}: ${v.message}`;
     })
     .join('; ');
+  const chinese = err.validation
+    .map((v) => {
+      const field = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
+      return `${WHERE_ZH[where] ?? '请求'}${field ? ` ${field}` : ''}：${zhIssue((v.params as { issue?: ZodIssueLike } | undefined)?.issue)}`;
+    })
+    .join('；');
+  return `${english} / ${chinese}`;
 }
+
+const WHERE_ZH: Record<string, string> = { querystring: '查询参数', body: '提交内容', params: '路径参数', headers: '请求头' };
+
+interface ZodIssueLike {
+  code?: string;
+  type?: string;
+  minimum?: number | bigint;
+  maximum?: number | bigint;
+  expected?: string;
+  received?: string;
+  options?: unknown[];
+  keys?: string[];
+}
+
+/** A zod issue in Chinese words, for the user reading the answer in the web app (the English stays first). */
+function zhIssue(issue: ZodIssueLike | undefined): string {
+  if (!issue) return '格式不正确';
+  const n = (v: number | bigint | undefined) => String(v);
+  switch (issue.code) {
+    case 'too_big':
+      return issue.type === 'string'
+        ? `最多 ${n(issue.maximum)} 个字符`
+        : issue.type === 'array'
+          ? `最多 ${n(issue.maximum)} 项`
+          : `不能大于 ${n(issue.maximum)}`;
+    case 'too_small':
+      if (issue.type === 'string') return Number(issue.minimum) <= 1 ? '不能为空' : `至少 ${n(issue.minimum)} 个字符`;
+      return issue.type === 'array' ? `至少 ${n(issue.minimum)} 项` : `不能小于 ${n(issue.minimum)}`;
+    case 'invalid_type':
+      return issue.received === 'undefined' ? '必填' : `应为${TYPE_ZH[issue.expected ?? ''] ?? issue.expected}`;
+    case 'invalid_enum_value':
+    case 'invalid_literal':
+      return issue.options?.length ? `应为以下之一：${issue.options.map(String).join('、')}` : '取值不在允许范围内';
+    case 'unrecognized_keys':
+      return `不认识的字段：${(issue.keys ?? []).join('、')}`;
+    case 'invalid_date':
+      return '日期不正确';
+    default:
+      return '格式不正确';
+  }
+}
+
+const TYPE_ZH: Record<string, string> = {
+  string: '文字',
+  number: '数字',
+  integer: '整数',
+  boolean: '是或否',
+  array: '列表',
+  object: '对象',
+  date: '日期',
+};

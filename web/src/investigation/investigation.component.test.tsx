@@ -21,6 +21,7 @@ const inv = (id: number, over: Partial<Investigation> = {}): Investigation => ({
   source: 'manual',
   sourceRef: null,
   status: 'open',
+  classification: 'suspected',
   assignee: 'zhang.epi',
   organization: 'org-cdc',
   onsetDate: '2026-03-01',
