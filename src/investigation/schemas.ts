@@ -349,3 +349,7 @@ export const Order = z.object({
 });
 export const OrderList = z.object({ investigationId: z.number().int(), items: z.array(Order) });
 export const OrderParam = z.object({ orderId: z.coerce.number().int().min(1) });
+export type ChainAnswer = z.infer<typeof ChainAnswer>;
+export type EpiCurveAnswer = z.infer<typeof EpiCurveAnswer>;
+export type Order = z.infer<typeof Order>;
+export type OrderList = z.infer<typeof OrderList>;

@@ -12,9 +12,11 @@ export interface EChartProps {
   testId?: string;
   style?: CSSProperties;
   ariaLabel?: string;
+  /** Called with the name of the data item clicked (graph nodes, bars). */
+  onClick?: (name: string) => void;
 }
 
-export function EChart({ option, height = 280, testId, style, ariaLabel }: EChartProps) {
+export function EChart({ option, height = 280, testId, style, ariaLabel, onClick }: EChartProps) {
   const containerRef = useRef<HTMLDivElement>(null);
   const chartRef = useRef<ReturnType<typeof echarts.init> | null>(null);
 
@@ -42,6 +44,20 @@ export function EChart({ option, height = 280, testId, style, ariaLabel }: EChar
     containerRef.current?.setAttribute('data-rendered', 'false');
     chart.setOption(option, { notMerge: true });
   }, [option]);
+
+  const clickRef = useRef(onClick);
+  clickRef.current = onClick;
+  useEffect(() => {
+    const chart = chartRef.current;
+    if (!chart) return undefined;
+    const handler = (p: { name?: string }) => {
+      if (p.name) clickRef.current?.(p.name);
+    };
+    chart.on('click', handler);
+    return () => {
+      chart.off('click', handler);
+    };
+  }, []);
 
   return <div ref={containerRef} data-testid={testId} role="img" aria-label={ariaLabel} style={{ width: '100%', height, ...style }} />;
 }

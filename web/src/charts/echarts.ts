@@ -1,6 +1,6 @@
 /** The parts of ECharts the app uses, registered once (keeps the bundle to line charts). */
 import * as echarts from 'echarts/core';
-import { LineChart, BarChart } from 'echarts/charts';
+import { LineChart, BarChart, GraphChart } from 'echarts/charts';
 import {
   DataZoomComponent,
   GridComponent,
@@ -15,6 +15,7 @@ import { CanvasRenderer } from 'echarts/renderers';
 echarts.use([
   LineChart,
   BarChart,
+  GraphChart,
   GridComponent,
   LegendComponent,
   MarkLineComponent,

@@ -4,11 +4,28 @@
  * tabs 个案调查表, 行动轨迹, 密接候选 and 密切接触者.
  */
 import { useCallback, useEffect, useState } from 'react';
-import { Alert, App, Button, Card, Descriptions, Empty, Input, Modal, Skeleton, Space, Tabs, Tag, Timeline, Typography } from 'antd';
+import {
+  Alert,
+  App,
+  Button,
+  Card,
+  Descriptions,
+  Empty,
+  Input,
+  Modal,
+  Select,
+  Skeleton,
+  Space,
+  Tabs,
+  Tag,
+  Timeline,
+  Typography,
+} from 'antd';
 import { ApiError, isAbort } from '../api/http.js';
 import { t } from '../i18n/i18n.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import { navigate } from '../shell/router.js';
+import { ChainTab, OrdersTab } from './chain.component.js';
 import { CandidatesTab, ContactsTab } from './contacts.component.js';
 import { Deadline } from './investigation-list.component.js';
 import {
@@ -21,7 +38,7 @@ import {
   type InvestigationStatus,
   type Trajectory,
 } from './investigation.resource.js';
-import { chinaTime, classLabel, diseaseLabel, sourceLabel, STATUS_COLOURS, statusLabel } from './labels.js';
+import { chinaTime, classLabel, classificationLabel, diseaseLabel, sourceLabel, STATUS_COLOURS, statusLabel } from './labels.js';
 import { CONFLICT_TEXT, QuestionnaireForm } from './questionnaire-form.component.js';
 import { useNames } from './useNames.js';
 
@@ -126,14 +143,18 @@ export function InvestigationDetailPage({ id, tab }: { id: number; tab?: string 
   }, [id]);
   const names = useNames(inv ? [inv.patientId] : []);
 
-  const change = async (body: { status?: InvestigationStatus; closeNote?: string }) => {
+  const change = async (body: { status?: InvestigationStatus; closeNote?: string; classification?: Investigation['classification'] }) => {
     if (!inv) return;
     setBusy(true);
     try {
       const next = await updateInvestigation(inv.id, { version: inv.version, ...body });
       setInv(next);
       setConflict(false);
-      message.success(t('inv.action.done', '状态已更新为{status}', { status: statusLabel(next.status) }));
+      message.success(
+        body.classification
+          ? t('inv.classification.done', '病例分类已改为{c}', { c: classificationLabel(next.classification) })
+          : t('inv.action.done', '状态已更新为{status}', { status: statusLabel(next.status) }),
+      );
       setClosing(false);
     } catch (e) {
       if (e instanceof ApiError && e.status === 409 && /version|changed/i.test(e.message)) {
@@ -208,6 +229,20 @@ export function InvestigationDetailPage({ id, tab }: { id: number; tab?: string 
               {statusLabel(inv.status)}
             </Tag>
           </Descriptions.Item>
+          <Descriptions.Item label={t('inv.col.classification', '病例分类')}>
+            <Select
+              size="small"
+              data-testid="header-classification"
+              value={inv.classification}
+              disabled={closed || busy}
+              style={{ minWidth: 140 }}
+              onChange={(c) => void change({ classification: c })}
+              options={(['suspected', 'clinical', 'confirmed', 'excluded'] as const).map((c) => ({
+                value: c,
+                label: classificationLabel(c),
+              }))}
+            />
+          </Descriptions.Item>
           <Descriptions.Item label={t('inv.col.deadline', '调查时限')}>
             <Deadline inv={inv} />
           </Descriptions.Item>
@@ -275,6 +310,16 @@ export function InvestigationDetailPage({ id, tab }: { id: number; tab?: string 
                   }
                 />
               ),
+            },
+            {
+              key: 'chain',
+              label: t('inv.tab.chain', '传播链'),
+              children: activeTab === 'chain' ? <ChainTab investigationId={inv.id} /> : null,
+            },
+            {
+              key: 'orders',
+              label: t('inv.tab.orders', '隔离管理'),
+              children: activeTab === 'orders' ? <OrdersTab inv={inv} readOnly={closed} /> : null,
             },
           ]}
         />

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { todayInChina } from '../../../src/shared/dates.js';
 import { renderPage, stubApi } from '../shared/test-support.js';
 import { enInvestigation } from '../i18n/en-investigation.js';
+import { layoutChain, OrdersTab } from './chain.component.js';
 import { FollowUpWorklistPage } from './follow-ups.component.js';
 import { InvestigationDetailPage } from './investigation-detail.component.js';
 import { InvestigationListPage } from './investigation-list.component.js';
@@ -448,6 +449,48 @@ describe('InvestigationDetailPage', () => {
     });
     expect((await screen.findByTestId('form-error')).textContent).toContain('已被他人修改，请刷新后重试');
     expect((screen.getByRole('textbox', { name: /调查结论与处置/ }) as HTMLTextAreaElement).value).toBe('家庭聚集');
+  });
+});
+
+describe('transmission chain and orders', () => {
+  it('lays the chain out by day within one band per cluster, nobody on top of another', () => {
+    const node = (key: string, day: string, cluster: string, generation: number) => ({
+      key,
+      kind: key.startsWith('case') ? ('case' as const) : ('contact' as const),
+      investigationId: null,
+      contactId: null,
+      patientId: null,
+      name: null,
+      classification: null,
+      status: 'open',
+      day,
+      generation,
+      cluster,
+    });
+    const pos = layoutChain([
+      node('case:1', '2026-03-01', 'case:1', 0),
+      node('contact:1', '2026-03-03', 'case:1', 1),
+      node('contact:2', '2026-03-03', 'case:1', 1),
+      node('case:9', '2026-03-02', 'case:9', 0),
+    ]);
+    expect(pos.get('case:1')).toEqual([0, 0]);
+    expect(pos.get('contact:1')).toEqual([2, 0]);
+    expect(pos.get('contact:2')).toEqual([2, 1]);
+    // The second cluster starts below the first one's two rows and a gap.
+    expect(pos.get('case:9')).toEqual([1, 3]);
+  });
+
+  it('asks for the missing dates before sending an order, and lists none in words', async () => {
+    const api = stubApi(detailRoutes({ '/api/investigations/1/orders': { investigationId: 1, items: [] } }));
+    renderPage(<OrdersTab inv={inv(1)} readOnly={false} />);
+    expect(await screen.findByText('尚未签发通知书')).toBeTruthy();
+    fireEvent.click(screen.getByTestId('order-new'));
+    const dialog = await screen.findByRole('dialog');
+    fireEvent.change(within(dialog).getByLabelText('地点'), { target: { value: '市传染病医院' } });
+    fireEvent.change(within(dialog).getByLabelText('事由'), { target: { value: '确诊病例' } });
+    fireEvent.click(within(dialog).getByRole('button', { name: /签\s*发/ }));
+    expect(await within(dialog).findAllByText('请选择日期')).toHaveLength(2);
+    expect(api.callsTo('POST /api/investigations/1/orders')).toHaveLength(0);
   });
 });
 

@@ -18,6 +18,9 @@ import type {
   InvestigationStatus,
   Trajectory,
   Worklist,
+  ChainAnswer,
+  Order,
+  OrderList,
 } from '../../../src/investigation/schemas.js';
 import { apiRequest } from '../api/http.js';
 import { getSession } from '../api/session.js';
@@ -36,7 +39,12 @@ export type {
   OutsideContact,
   Trajectory,
   Worklist,
+  Order,
 } from '../../../src/investigation/schemas.js';
+export type Chain = ChainAnswer;
+export type ChainNode = ChainAnswer['nodes'][number];
+export type OrderKind = Order['kind'];
+export type Classification = Investigation['classification'];
 export type WorklistRow = Worklist['items'][number];
 export type TrajectoryStop = Trajectory['items'][number];
 
@@ -74,7 +82,14 @@ export const openInvestigation = (body: { patientId: string; diseaseCode: string
 
 export const updateInvestigation = (
   id: number,
-  body: { version: number; status?: InvestigationStatus; assignee?: string; note?: string; closeNote?: string },
+  body: {
+    version: number;
+    status?: InvestigationStatus;
+    classification?: Classification;
+    assignee?: string;
+    note?: string;
+    closeNote?: string;
+  },
 ) => apiRequest<Investigation>(`/api/investigations/${id}`, send('PATCH', body));
 
 export const getForm = (id: number, signal?: AbortSignal) => apiRequest<Form>(`/api/investigations/${id}/form`, json(signal));
@@ -84,6 +99,18 @@ export const saveForm = (id: number, body: { version: number; answers: Record<st
 
 export const getTrajectory = (id: number, signal?: AbortSignal) =>
   apiRequest<Trajectory>(`/api/investigations/${id}/trajectory`, json(signal));
+
+export const getChain = (id: number, signal?: AbortSignal) => apiRequest<ChainAnswer>(`/api/investigations/${id}/chain`, json(signal));
+
+export const listOrders = (id: number, signal?: AbortSignal) => apiRequest<OrderList>(`/api/investigations/${id}/orders`, json(signal));
+
+export const issueOrder = (
+  id: number,
+  body: { contactId?: number; kind: OrderKind; place: string; startDate: string; endDate: string; reason: string },
+) => apiRequest<Order>(`/api/investigations/${id}/orders`, send('POST', body));
+
+export const revokeOrder = (orderId: number, reason: string) =>
+  apiRequest<Order>(`/api/investigations/orders/${orderId}/revoke`, send('POST', { reason }));
 
 export const listCandidates = (id: number, signal?: AbortSignal) =>
   apiRequest<CandidateList>(`/api/investigations/${id}/candidates`, json(signal));

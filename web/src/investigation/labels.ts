@@ -36,6 +36,14 @@ export const classLabel = (cls: string): string =>
     outbreak: t('inv.class.outbreak', '暴发疫情'),
   })[cls] ?? cls;
 
+export const classificationLabel = (c: string): string =>
+  ({
+    suspected: t('inv.classification.suspected', '疑似病例'),
+    clinical: t('inv.classification.clinical', '临床诊断病例'),
+    confirmed: t('inv.classification.confirmed', '确诊病例'),
+    excluded: t('inv.classification.excluded', '排除'),
+  })[c] ?? c;
+
 export const contactStatusLabel = (status: string): string =>
   ({
     monitoring: t('inv.contact.monitoring', '医学观察中'),

@@ -1,0 +1,458 @@
+/**
+ * 传播链 and 隔离管理 tabs of an investigation. The chain is drawn by time: each person sits at the
+ * day of their onset (a case) or last exposure (a contact), in the band of their cluster, with
+ * arrows from whoever exposed them; cases are coloured by classification, contacts grey; a click
+ * on a case opens its investigation. Below it the epi curve of the chain's cases, stacked by
+ * classification, and the serial interval. The orders tab lists isolation and quarantine orders,
+ * issues one for the case or a contact, revokes one with a reason and prints the notice.
+ */
+import { useEffect, useMemo, useState } from 'react';
+import { Alert, App, Button, Empty, Form, Input, Modal, Select, Skeleton, Space, Statistic, Table, Tag, Typography } from 'antd';
+import { isAbort } from '../api/http.js';
+import { EChart } from '../charts/echart.component.js';
+import type { EChartsOption } from '../charts/echarts.js';
+import { t } from '../i18n/i18n.js';
+import { navigate } from '../shell/router.js';
+import { DayInput } from './day-input.component.js';
+import {
+  getChain,
+  issueOrder,
+  listContacts,
+  listOrders,
+  revokeOrder,
+  type Chain,
+  type ChainNode,
+  type Investigation,
+  type Order,
+  type OrderKind,
+} from './investigation.resource.js';
+import { chinaTime, classificationLabel, diseaseLabel } from './labels.js';
+import { useNames } from './useNames.js';
+
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** Colours a reader can tell apart (Okabe–Ito palette, safe for colour-blind readers). */
+export const CLASSIFICATION_COLOURS: Record<string, string> = {
+  confirmed: '#D55E00',
+  clinical: '#E69F00',
+  suspected: '#0072B2',
+  excluded: '#999999',
+};
+const CONTACT_COLOUR = '#BBBBBB';
+const DAY_MS = 86_400_000;
+
+/** x = days from the chain's first day; y = a row within the node's cluster band, so nobody overlaps on one day. */
+export function layoutChain(nodes: readonly ChainNode[]): Map<string, [number, number]> {
+  const out = new Map<string, [number, number]>();
+  if (!nodes.length) return out;
+  const first = Date.parse(`${nodes.reduce((m, n) => (n.day < m ? n.day : m), nodes[0]!.day)}T00:00:00Z`);
+  const clusters = new Map<string, ChainNode[]>();
+  for (const n of nodes) {
+    const list = clusters.get(n.cluster);
+    if (list) list.push(n);
+    else clusters.set(n.cluster, [n]);
+  }
+  let base = 0;
+  for (const list of clusters.values()) {
+    const used = new Map<number, number>();
+    let height = 1;
+    for (const n of [...list].sort((a, b) => a.generation - b.generation || a.key.localeCompare(b.key))) {
+      const x = Math.round((Date.parse(`${n.day}T00:00:00Z`) - first) / DAY_MS);
+      const row = used.get(x) ?? 0;
+      used.set(x, row + 1);
+      height = Math.max(height, row + 1);
+      out.set(n.key, [x, base + row]);
+    }
+    base += height + 1;
+  }
+  return out;
+}
+
+function chainOption(chain: Chain): EChartsOption {
+  const pos = layoutChain(chain.nodes);
+  const first = chain.nodes.length ? chain.nodes.reduce((m, n) => (n.day < m ? n.day : m), chain.nodes[0]!.day) : '';
+  const firstMs = Date.parse(`${first}T00:00:00Z`);
+  const big = chain.nodes.length > 2000;
+  return {
+    animation: false,
+    tooltip: {
+      formatter: (p: unknown) => {
+        const d = (p as { data?: { tip?: string } }).data;
+        return d?.tip ?? '';
+      },
+    },
+    grid: { left: 24, right: 24, top: 16, bottom: 40 },
+    xAxis: {
+      type: 'value',
+      axisLabel: { formatter: (v: number) => new Date(firstMs + v * DAY_MS).toISOString().slice(5, 10) },
+      splitLine: { show: true },
+    },
+    yAxis: { type: 'value', inverse: true, show: false },
+    series: [
+      {
+        type: 'graph',
+        coordinateSystem: 'cartesian2d',
+        edgeSymbol: ['none', 'arrow'],
+        edgeSymbolSize: big ? 3 : 7,
+        lineStyle: { color: '#8c8c8c', width: 1, opacity: 0.7 },
+        emphasis: { focus: 'adjacency' },
+        data: chain.nodes.map((n) => ({
+          name: n.key,
+          value: pos.get(n.key),
+          symbol: n.kind === 'case' ? 'circle' : 'rect',
+          symbolSize: big ? 4 : n.kind === 'case' ? 14 : 9,
+          itemStyle: { color: n.kind === 'case' ? CLASSIFICATION_COLOURS[n.classification ?? 'suspected'] : CONTACT_COLOUR },
+          label: { show: !big && n.kind === 'case', position: 'right', formatter: n.name ?? '' },
+          tip: `${n.name ?? t('inv.chain.unnamed', '（未具名）')} · ${
+            n.kind === 'case' ? classificationLabel(n.classification ?? 'suspected') : t('inv.chain.contact', '密切接触者')
+          }<br/>${n.kind === 'case' ? t('inv.chain.onset', '发病') : t('inv.chain.lastExposure', '末次接触')} ${n.day} · ${t(
+            'inv.chain.generation',
+            '第 {n} 代',
+            { n: n.generation },
+          )}`,
+        })),
+        links: chain.edges.map((e) => ({ source: e.from, target: e.to })),
+      },
+    ],
+  } as EChartsOption;
+}
+
+function curveOption(chain: Chain): EChartsOption {
+  const order = ['confirmed', 'clinical', 'suspected', 'excluded'] as const;
+  return {
+    animation: false,
+    tooltip: { trigger: 'axis' },
+    legend: { top: 0 },
+    grid: { left: 40, right: 16, top: 32, bottom: 32 },
+    xAxis: { type: 'category', data: chain.epiCurve.map((d) => d.day.slice(5)) },
+    yAxis: { type: 'value', minInterval: 1, name: t('inv.chain.cases', '病例数') },
+    series: order.map((k) => ({
+      type: 'bar',
+      stack: 'cases',
+      name: classificationLabel(k),
+      itemStyle: { color: CLASSIFICATION_COLOURS[k] },
+      data: chain.epiCurve.map((d) => d[k]),
+    })),
+  } as EChartsOption;
+}
+
+export function ChainTab({ investigationId }: { investigationId: number }) {
+  const [chain, setChain] = useState<Chain>();
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    const ctrl = new AbortController();
+    getChain(investigationId, ctrl.signal)
+      .then(setChain)
+      .catch((e: unknown) => {
+        if (!isAbort(e)) setError(errorText(e));
+      });
+    return () => ctrl.abort();
+  }, [investigationId]);
+  const graph = useMemo(() => (chain ? chainOption(chain) : undefined), [chain]);
+  const curve = useMemo(() => (chain ? curveOption(chain) : undefined), [chain]);
+  if (error) return <Alert type="error" showIcon message={error} />;
+  if (!chain || !graph || !curve) return <Skeleton active />;
+  const si = chain.stats.serialInterval;
+  return (
+    <div data-testid="chain">
+      <Space size={32} wrap style={{ marginBottom: 12 }}>
+        <Statistic title={t('inv.chain.caseCount', '病例')} value={chain.stats.cases} />
+        <Statistic title={t('inv.chain.contactCount', '密切接触者')} value={chain.stats.contacts} />
+        <Statistic title={t('inv.chain.generations', '传播代数')} value={chain.stats.generations} />
+        <Statistic
+          title={t('inv.chain.serial', '代间隔（天）')}
+          value={
+            si ? t('inv.chain.serialValue', '均值 {mean}，中位数 {median}（n={n}）', { mean: si.mean, median: si.median, n: si.n }) : '—'
+          }
+        />
+      </Space>
+      {chain.truncated && (
+        <Alert
+          type="warning"
+          showIcon
+          style={{ marginBottom: 8 }}
+          message={t('inv.chain.truncated', '人数超过 10,000，仅绘出最早的 10,000 人')}
+        />
+      )}
+      <Space size={12} wrap style={{ marginBottom: 4 }}>
+        {(['confirmed', 'clinical', 'suspected', 'excluded'] as const).map((k) => (
+          <Tag key={k} color={CLASSIFICATION_COLOURS[k]}>
+            {classificationLabel(k)}
+          </Tag>
+        ))}
+        <Tag color={CONTACT_COLOUR}>{t('inv.chain.contactLegend', '密切接触者（方块）')}</Tag>
+        <Typography.Text type="secondary">{t('inv.chain.hint', '横轴为发病或末次接触日期；点击病例打开其调查')}</Typography.Text>
+      </Space>
+      <ChainGraph option={graph} nodes={chain.nodes} />
+      <Typography.Title level={5} style={{ marginTop: 16 }}>
+        {t('inv.chain.curve', '流行曲线（按发病日期）')}
+      </Typography.Title>
+      {chain.epiCurve.length ? (
+        <EChart option={curve} height={220} testId="epi-curve" ariaLabel={t('inv.chain.curve', '流行曲线（按发病日期）')} />
+      ) : (
+        <Empty description={t('inv.chain.noOnset', '尚无病例')} />
+      )}
+    </div>
+  );
+}
+
+/** The chart with click-through: a case opens its investigation. */
+function ChainGraph({ option, nodes }: { option: EChartsOption; nodes: readonly ChainNode[] }) {
+  const byKey = useMemo(() => new Map(nodes.map((n) => [n.key, n])), [nodes]);
+  const height = Math.min(900, Math.max(260, 28 * (layoutHeight(nodes) + 1)));
+  return (
+    <EChart
+      option={option}
+      height={height}
+      testId="chain-graph"
+      ariaLabel={t('inv.chain.title', '传播链')}
+      onClick={(name) => {
+        const n = byKey.get(name);
+        if (n?.kind === 'case' && n.investigationId) navigate(`/investigation/${n.investigationId}`);
+      }}
+    />
+  );
+}
+
+function layoutHeight(nodes: readonly ChainNode[]): number {
+  let max = 0;
+  for (const [, y] of layoutChain(nodes).values()) max = Math.max(max, y);
+  return max;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orders
+
+export const orderKindLabel = (kind: string): string =>
+  ({
+    isolation: t('inv.order.isolation', '隔离治疗'),
+    quarantine: t('inv.order.quarantine', '集中隔离医学观察'),
+    'home-observation': t('inv.order.home', '居家医学观察'),
+  })[kind] ?? kind;
+
+/** A printable notice (告知书) in a new window: who, where, from when to when, why, by whom. */
+function printNotice(order: Order, person: string, inv: Investigation) {
+  const w = window.open('', '_blank', 'noopener=no,width=720,height=900');
+  if (!w) return;
+  const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+  w.document.write(`<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>${esc(orderKindLabel(order.kind))}告知书</title>
+<style>body{font-family:"Noto Sans CJK SC",sans-serif;margin:48px;line-height:2}h1{text-align:center;font-size:22px}.sign{margin-top:64px;text-align:right}</style></head>
+<body><h1>${esc(orderKindLabel(order.kind))}告知书</h1>
+<p>${esc(person)}：</p>
+<p>根据《中华人民共和国传染病防治法》有关规定，经流行病学调查（${esc(diseaseLabel(inv.diseaseKey, inv.diseaseName))}），请您自
+${esc(order.startDate)} 起至 ${esc(order.endDate)} 止，在 ${esc(order.place)} 接受${esc(orderKindLabel(order.kind))}。</p>
+<p>事由：${esc(order.reason)}</p>
+<p>期间请配合每日健康监测；如出现发热、咳嗽、皮疹、腹泻等症状，请立即告知社区卫生服务中心。</p>
+<p class="sign">签发人：${esc(order.issuedBy)}<br/>签发时间：${esc(chinaTime(order.issuedAt))}<br/>通知书编号：${order.id}</p>
+<script>window.print()</script></body></html>`);
+  w.document.close();
+}
+
+export function OrdersTab({ inv, readOnly }: { inv: Investigation; readOnly: boolean }) {
+  const [orders, setOrders] = useState<Order[]>();
+  const [contacts, setContacts] = useState<{ id: number; patientId: string | null; name: string | null }[]>([]);
+  const [error, setError] = useState<string>();
+  const [issuing, setIssuing] = useState(false);
+  const [revoking, setRevoking] = useState<Order>();
+  const [revokeReason, setRevokeReason] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [refresh, setRefresh] = useState(0);
+  const [form] = Form.useForm();
+  const { message } = App.useApp();
+  useEffect(() => {
+    const ctrl = new AbortController();
+    Promise.all([listOrders(inv.id, ctrl.signal), listContacts(inv.id, ctrl.signal)])
+      .then(([o, c]) => {
+        setOrders(o.items);
+        setContacts([
+          ...c.items.map((k) => ({ id: k.id, patientId: k.patientId, name: null })),
+          ...c.outOfDistrict.map((k) => ({ id: k.id, patientId: null, name: k.name })),
+        ]);
+      })
+      .catch((e: unknown) => {
+        if (!isAbort(e)) setError(errorText(e));
+      });
+    return () => ctrl.abort();
+  }, [inv.id, refresh]);
+  const names = useNames([
+    inv.patientId,
+    ...contacts.flatMap((c) => (c.patientId ? [c.patientId] : [])),
+    ...(orders ?? []).flatMap((o) => (o.patientId ? [o.patientId] : [])),
+  ]);
+  const personOf = (o: Order) => (o.patientId ? names.resident(o.patientId) : (o.personName ?? '—'));
+
+  const submit = async () => {
+    const v = (await form.validateFields().catch(() => undefined)) as
+      { person: string; kind: OrderKind; place: string; startDate: string; endDate: string; reason: string } | undefined;
+    if (!v) return;
+    setBusy(true);
+    try {
+      await issueOrder(inv.id, {
+        ...(v.person === 'case' ? {} : { contactId: Number(v.person) }),
+        kind: v.kind,
+        place: v.place.trim(),
+        startDate: v.startDate,
+        endDate: v.endDate,
+        reason: v.reason.trim(),
+      });
+      message.success(t('inv.order.issued', '通知书已签发'));
+      setIssuing(false);
+      form.resetFields();
+      setRefresh((n) => n + 1);
+    } catch (e) {
+      message.error(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (error) return <Alert type="error" showIcon message={error} />;
+  if (!orders) return <Skeleton active />;
+  return (
+    <div data-testid="orders">
+      {!readOnly && (
+        <Button type="primary" style={{ marginBottom: 12 }} onClick={() => setIssuing(true)} data-testid="order-new">
+          {t('inv.order.new', '签发隔离/医学观察通知书')}
+        </Button>
+      )}
+      <Table<Order>
+        rowKey="id"
+        size="small"
+        dataSource={orders}
+        pagination={{ pageSize: 20, showTotal: (n) => t('inv.order.total', '共 {n} 份', { n }) }}
+        locale={{ emptyText: t('inv.order.none', '尚未签发通知书') }}
+        columns={[
+          { title: t('inv.order.person', '对象'), key: 'person', render: (_, o) => personOf(o) },
+          { title: t('inv.order.kind', '类型'), dataIndex: 'kind', render: (k: string) => orderKindLabel(k) },
+          { title: t('inv.order.place', '地点'), dataIndex: 'place' },
+          { title: t('inv.order.period', '期限'), key: 'period', render: (_, o) => `${o.startDate} ～ ${o.endDate}` },
+          {
+            title: t('inv.order.status', '状态'),
+            key: 'status',
+            render: (_, o) =>
+              o.status === 'active' ? (
+                <Tag color="processing">{t('inv.order.active', '生效中')}</Tag>
+              ) : (
+                <Tag>{t('inv.order.revoked', '已撤销：{reason}', { reason: o.revokeReason ?? '' })}</Tag>
+              ),
+          },
+          {
+            title: t('inv.order.actions', '操作'),
+            key: 'actions',
+            render: (_, o) => (
+              <Space>
+                <Button size="small" onClick={() => printNotice(o, personOf(o), inv)}>
+                  {t('inv.order.print', '打印告知书')}
+                </Button>
+                {o.status === 'active' && !readOnly && (
+                  <Button size="small" danger onClick={() => setRevoking(o)}>
+                    {t('inv.order.revoke', '撤销')}
+                  </Button>
+                )}
+              </Space>
+            ),
+          },
+        ]}
+      />
+      <Modal
+        open={issuing}
+        title={t('inv.order.new', '签发隔离/医学观察通知书')}
+        okText={t('inv.order.issue', '签发')}
+        cancelText={t('inv.cancel', '取消')}
+        confirmLoading={busy}
+        onCancel={() => setIssuing(false)}
+        onOk={() => void submit()}
+        forceRender
+      >
+        <Form form={form} layout="vertical" initialValues={{ person: 'case', kind: 'isolation' }}>
+          <Form.Item name="person" label={t('inv.order.person', '对象')} rules={[{ required: true }]}>
+            <Select
+              options={[
+                { value: 'case', label: t('inv.order.theCase', '病例本人：{name}', { name: names.resident(inv.patientId) }) },
+                ...contacts.map((c) => ({
+                  value: String(c.id),
+                  label: t('inv.order.theContact', '密接：{name}', { name: c.patientId ? names.resident(c.patientId) : (c.name ?? '') }),
+                })),
+              ]}
+            />
+          </Form.Item>
+          <Form.Item name="kind" label={t('inv.order.kind', '类型')} rules={[{ required: true }]}>
+            <Select
+              options={(['isolation', 'quarantine', 'home-observation'] as const).map((k) => ({ value: k, label: orderKindLabel(k) }))}
+            />
+          </Form.Item>
+          <Form.Item
+            name="place"
+            label={t('inv.order.place', '地点')}
+            rules={[{ required: true, whitespace: true, message: t('inv.order.placeNeeded', '请填写地点') }]}
+          >
+            <Input maxLength={200} />
+          </Form.Item>
+          <Space>
+            <Form.Item
+              name="startDate"
+              label={t('inv.order.start', '开始日期')}
+              rules={[{ required: true, message: t('inv.order.dateNeeded', '请选择日期') }]}
+            >
+              <DayInput />
+            </Form.Item>
+            <Form.Item
+              name="endDate"
+              label={t('inv.order.end', '结束日期')}
+              dependencies={['startDate']}
+              rules={[
+                { required: true, message: t('inv.order.dateNeeded', '请选择日期') },
+                ({ getFieldValue }) => ({
+                  validator: (_, value: string | undefined) =>
+                    !value || !getFieldValue('startDate') || value >= (getFieldValue('startDate') as string)
+                      ? Promise.resolve()
+                      : Promise.reject(new Error(t('inv.order.endBeforeStart', '结束日期不能早于开始日期'))),
+                }),
+              ]}
+            >
+              <DayInput />
+            </Form.Item>
+          </Space>
+          <Form.Item
+            name="reason"
+            label={t('inv.order.reason', '事由')}
+            rules={[{ required: true, whitespace: true, message: t('inv.order.reasonNeeded', '请填写事由') }]}
+          >
+            <Input.TextArea rows={2} maxLength={1000} />
+          </Form.Item>
+        </Form>
+      </Modal>
+      <Modal
+        open={!!revoking}
+        title={t('inv.order.revokeTitle', '撤销通知书')}
+        okText={t('inv.order.revoke', '撤销')}
+        cancelText={t('inv.cancel', '取消')}
+        okButtonProps={{ danger: true, disabled: !revokeReason.trim() }}
+        confirmLoading={busy}
+        onCancel={() => setRevoking(undefined)}
+        onOk={async () => {
+          if (!revoking) return;
+          setBusy(true);
+          try {
+            await revokeOrder(revoking.id, revokeReason.trim());
+            setRevoking(undefined);
+            setRevokeReason('');
+            setRefresh((n) => n + 1);
+          } catch (e) {
+            message.error(errorText(e));
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        <Input.TextArea
+          rows={2}
+          maxLength={1000}
+          value={revokeReason}
+          placeholder={t('inv.order.revokeReason', '撤销原因，如：提前解除、信息有误')}
+          onChange={(e) => setRevokeReason(e.target.value)}
+        />
+      </Modal>
+    </div>
+  );
+}
