@@ -17,6 +17,21 @@ export function assertResourceType(type: string): void {
   if (!getTypeDef(type)) throw new HttpError(404, `Unknown resource type '${type}': not an R4 resource type`, 'not-supported');
 }
 
+/** A module's own rule for one resource type: throws (an HttpError, e.g. 422) to refuse the resource. */
+export type ResourceCheck = (resource: Resource) => void;
+const resourceChecks = new Map<string, Map<string, ResourceCheck>>();
+
+/**
+ * Adds (or, under the same name, replaces) a check run on every resource of `type` this function
+ * validates — REST create and update, Bundle entries, HL7 and imports prepared on this thread —
+ * after the structural validation. Modules register theirs at start (ModuleContext.register).
+ */
+export function registerResourceCheck(type: string, name: string, check: ResourceCheck): void {
+  let checks = resourceChecks.get(type);
+  if (!checks) resourceChecks.set(type, (checks = new Map()));
+  checks.set(name, check);
+}
+
 export function validateFhirResource(resource: unknown, expectedType?: string): Resource {
   if (!resource || typeof resource !== 'object' || Array.isArray(resource)) {
     throw badRequest('The body must be a JSON object holding one FHIR resource');
@@ -48,6 +63,7 @@ export function validateFhirResource(resource: unknown, expectedType?: string): 
       throw err;
     }
   }
+  for (const check of resourceChecks.get(r.resourceType)?.values() ?? []) check(r);
   if (r.resourceType === 'Patient') return markPatientDataQuality(r);
   return r;
 }

@@ -7,12 +7,17 @@
 import { createHash } from 'node:crypto';
 import type { ConceptMap, ConceptMapGroup } from '@medplum/fhirtypes';
 import { ICD10_SYSTEM, YIFANG_BASE } from '../shared/uris.js';
-import { LAB_TEST_SYSTEM, type LabTables } from './targets.js';
+import { KIND_LABEL, kindOfTargetSystem, TARGET_SYSTEMS, type TerminologyTables } from './kinds.js';
 
+export { TARGET_SYSTEMS };
 /** Extension on ConceptMap: the facility (Organization id or MSH-4) whose codes it maps; absent = any facility. */
 export const SOURCE_FACILITY_EXTENSION = `${YIFANG_BASE}/StructureDefinition/source-facility`;
-/** Target code systems a ConceptMap may map to. */
-export const TARGET_SYSTEMS = [LAB_TEST_SYSTEM, ICD10_SYSTEM] as const;
+const TABLE_FILE = { lab: 'lab-tests.json', specimen: 'specimen-types.json', unit: 'units.json' } as const;
+const TARGET_NAME = {
+  lab: ['检验项目编码', 'lab-test code'],
+  specimen: ['标本类型编码', 'specimen-type code'],
+  unit: ['UCUM单位', 'UCUM unit'],
+} as const;
 const ICD10_CODE = /^[A-Z]\d{2}(\.[0-9A-Z]{1,4})?(\+|\*)?$/;
 
 /** One source code mapped: to a target code, or to nothing (reviewed: not a code signals need). */
@@ -62,16 +67,22 @@ export function mappingsOf(cm: ConceptMap): Mapping[] {
   return out;
 }
 
+const isTargetSystem = (s: string | undefined): boolean => !!s && (TARGET_SYSTEMS as readonly string[]).includes(s);
+
 /**
  * Problems that refuse a ConceptMap: a source code mapped twice in one group (to different targets
  * or not), a group without a supported target system, a target code the target system does not
- * have, an element with more than one target (signals need one answer).
+ * have, an element with more than one target (signals need one answer). `mappingGroupsOnly`
+ * (a ConceptMap written straight to /fhir): groups whose target is not one of Yifang's target
+ * systems are left alone, since nothing reads them.
  */
-export function checkConceptMap(cm: ConceptMap, tables: LabTables): MapProblem[] {
+export function checkConceptMap(cm: ConceptMap, tables: TerminologyTables, options: { mappingGroupsOnly?: boolean } = {}): MapProblem[] {
   const problems: MapProblem[] = [];
   (cm.group ?? []).forEach((g: ConceptMapGroup, gi) => {
     const gp = `ConceptMap.group[${gi}]`;
-    if (!g.target || !(TARGET_SYSTEMS as readonly string[]).includes(g.target))
+    if (options.mappingGroupsOnly && !isTargetSystem(g.target)) return;
+    const kind = kindOfTargetSystem(g.target ?? '');
+    if (!isTargetSystem(g.target))
       problems.push({
         expression: `${gp}.target`,
         text: `目标编码系统不受支持 target system ${JSON.stringify(g.target ?? null)} is not one of ${TARGET_SYSTEMS.join(', ')}`,
@@ -101,10 +112,15 @@ export function checkConceptMap(cm: ConceptMap, tables: LabTables): MapProblem[]
       targets.forEach((t, ti) => {
         const tp = `${ep}.target[${ti}].code`;
         if (!t.code) problems.push({ expression: tp, text: `目标编码为空 target code is missing for ${el.code}` });
-        else if (g.target === LAB_TEST_SYSTEM && !tables.byCode.has(t.code))
+        else if (kind === 'lab' && !tables.lab.byCode.has(t.code))
           problems.push({
             expression: tp,
             text: `未知的检验项目编码 unknown lab-test code ${t.code} (not in config/terminology/lab-tests.json)`,
+          });
+        else if (kind && kind !== 'lab' && !tables[kind].byCode.has(t.code))
+          problems.push({
+            expression: tp,
+            text: `未知的${TARGET_NAME[kind][0]} unknown ${TARGET_NAME[kind][1]} ${t.code} (not in config/terminology/${TABLE_FILE[kind]})`,
           });
         else if (g.target === ICD10_SYSTEM && !ICD10_CODE.test(t.code))
           problems.push({ expression: tp, text: `不是ICD-10编码 ${t.code} is not an ICD-10 code` });
@@ -116,7 +132,8 @@ export function checkConceptMap(cm: ConceptMap, tables: LabTables): MapProblem[]
 
 /** A new, empty ConceptMap for a facility's codes of one system. */
 export function emptyConceptMap(facility: string, system: string, targetSystem: string): ConceptMap {
-  const kind = targetSystem === LAB_TEST_SYSTEM ? '检验项目 lab tests' : '诊断 diagnoses';
+  const k = kindOfTargetSystem(targetSystem);
+  const kind = k ? KIND_LABEL[k] : targetSystem === ICD10_SYSTEM ? '诊断 diagnoses' : targetSystem;
   return {
     resourceType: 'ConceptMap',
     id: conceptMapId(facility, system, targetSystem),

@@ -8,16 +8,27 @@
 import { sqlFile } from '../platform/migrations.js';
 import type { YifangModule } from '../platform/module.js';
 import { registerTerminologyRoutes } from './routes.js';
-import { labTables } from './targets.js';
+import type { ConceptMap } from '@medplum/fhirtypes';
+import { registerResourceCheck } from '../fhir/validate.js';
+import { terminologyTables } from './kinds.js';
+import { refuseConceptMap } from './service.js';
 
 export const terminologyModule: YifangModule = {
   name: 'terminology',
   migrations: {
     range: [440, 449],
-    list: [{ version: 440, name: 'terminology-unmapped', sql: sqlFile(new URL('./migrations/440_terminology.sql', import.meta.url)) }],
+    list: [
+      { version: 440, name: 'terminology-unmapped', sql: sqlFile(new URL('./migrations/440_terminology.sql', import.meta.url)) },
+      { version: 441, name: 'terminology-kinds', sql: sqlFile(new URL('./migrations/441_terminology_kinds.sql', import.meta.url)) },
+    ],
   },
   async register(ctx) {
-    labTables(); // a bad config/terminology/lab-tests.json stops the server here, naming the entry
+    // A bad config/terminology/*.json stops the server here, naming the entry.
+    const tables = terminologyTables();
+    // ConceptMaps written through /fhir (create, update, Bundle entries) meet the mapping rules too.
+    registerResourceCheck('ConceptMap', 'terminology-mapping-rules', (resource) =>
+      refuseConceptMap(resource as ConceptMap, tables, { mappingGroupsOnly: true }),
+    );
     registerTerminologyRoutes(ctx);
   },
 };

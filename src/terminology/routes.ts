@@ -8,20 +8,22 @@ import {
   ConceptMapList,
   ConceptMapPageQuery,
   ConceptMapParams,
+  FacilityQuery,
   FacilityQueueList,
   LabTargetList,
   MappingBody,
   MappingResult,
   SuggestionList,
   SuggestQuery,
+  TargetsQuery,
   UnmappedList,
   UnmappedQuery,
   type ConceptMapSummary,
 } from './schemas.js';
 import { applyMapping, conceptMapOrThrow, storeConceptMap } from './service.js';
 import { listUnmapped, pageConceptMaps, queueByFacility } from './store.js';
+import { KIND_TARGET_SYSTEM, terminologyTables } from './kinds.js';
 import { suggestTargets } from './suggest.js';
-import { LAB_TEST_SYSTEM, labTables } from './targets.js';
 
 const tags = ['terminology'];
 
@@ -46,7 +48,7 @@ export function registerTerminologyRoutes(ctx: ModuleContext): void {
     {
       schema: {
         summary:
-          'Unmapped codes: local lab-test codes no ConceptMap knows yet, per facility and code system, with their text, how many results carried them, example Observation ids and (open ones) suggested targets; most frequent first, paged with the total',
+          'Unmapped codes: local lab-test codes (kind=lab, default), specimen types (kind=specimen) or units (kind=unit) no ConceptMap knows yet, per facility and code system, with their text, how many records carried them, example record ids and (open ones) suggested targets; most frequent first, paged with the total',
         tags,
         querystring: UnmappedQuery,
         response: { 200: UnmappedList },
@@ -55,8 +57,9 @@ export function registerTerminologyRoutes(ctx: ModuleContext): void {
     async (req) => {
       const user = await ctx.guard(req, 'surveillance:read');
       const list = await listUnmapped(ctx.db.pool, req.query);
-      const tables = labTables();
-      for (const item of list.items) if (item.status === 'open') item.suggestions = suggestTargets(tables, item.display ?? item.code, 3);
+      const tables = terminologyTables();
+      for (const item of list.items)
+        if (item.status === 'open') item.suggestions = suggestTargets(tables, item.display ?? item.code, 3, item.kind);
       void ctx.audit.record({
         user,
         action: 'E',
@@ -74,14 +77,16 @@ export function registerTerminologyRoutes(ctx: ModuleContext): void {
     '/api/terminology/facilities',
     {
       schema: {
-        summary: 'The unmapped queue per facility: open codes, results carrying them, codes ever queued; most open results first',
+        summary:
+          'The unmapped queue per facility: open codes, records carrying them, codes ever queued (of one kind, or all); most open records first',
         tags,
+        querystring: FacilityQuery,
         response: { 200: FacilityQueueList },
       },
     },
     async (req) => {
       await ctx.guard(req, 'surveillance:read');
-      const facilities = await queueByFacility(ctx.db.pool);
+      const facilities = await queueByFacility(ctx.db.pool, req.query.kind);
       return { total: facilities.length, facilities };
     },
   );
@@ -90,7 +95,8 @@ export function registerTerminologyRoutes(ctx: ModuleContext): void {
     '/api/terminology/suggest',
     {
       schema: {
-        summary: 'Lab-test targets whose Chinese or English names best match a code text (e.g. 甲型流感病毒核酸 → FLUA)',
+        summary:
+          'Targets of a kind whose Chinese or English names and aliases best match a code text (甲型流感病毒核酸 → FLUA; kind=specimen 鼻咽拭子 → 258500001; kind=unit μmol/L → umol/L)',
         tags,
         querystring: SuggestQuery,
         response: { 200: SuggestionList },
@@ -98,7 +104,7 @@ export function registerTerminologyRoutes(ctx: ModuleContext): void {
     },
     async (req) => {
       await ctx.guard(req, 'surveillance:read');
-      return { suggestions: suggestTargets(labTables(), req.query.text, req.query.limit) };
+      return { suggestions: suggestTargets(terminologyTables(), req.query.text, req.query.limit, req.query.kind) };
     },
   );
 
@@ -107,20 +113,52 @@ export function registerTerminologyRoutes(ctx: ModuleContext): void {
     {
       schema: {
         summary:
-          "The lab-test codes signals count (Yifang's CodeSystem lab-test), each with the LOINC codes that count as it without mapping",
+          "The targets of one kind: the lab-test codes signals count (Yifang's CodeSystem lab-test, with the LOINC codes that count as each without mapping), the SNOMED CT specimen concepts (with their HL7 v2 table 0487/0070 codes) or the UCUM units (with the spellings that resolve to each)",
         tags,
+        querystring: TargetsQuery,
         response: { 200: LabTargetList },
       },
     },
     async (req) => {
       await ctx.guard(req, 'surveillance:read');
-      const t = labTables();
-      const loinc = new Map<string, string[]>();
-      for (const [l, code] of t.loinc) loinc.set(code, [...(loinc.get(code) ?? []), l]);
+      const kind = req.query.kind;
+      const tables = terminologyTables();
+      if (kind === 'lab') {
+        const t = tables.lab;
+        const loinc = new Map<string, string[]>();
+        for (const [l, code] of t.loinc) loinc.set(code, [...(loinc.get(code) ?? []), l]);
+        return {
+          kind,
+          system: KIND_TARGET_SYSTEM.lab,
+          total: t.targets.length,
+          targets: t.targets.map((x) => ({ code: x.code, zh: x.zh, en: x.en, aliases: x.aliases, loinc: loinc.get(x.code) ?? [] })),
+        };
+      }
+      if (kind === 'specimen') {
+        const t = tables.specimen;
+        return {
+          kind,
+          system: t.system,
+          source: t.source,
+          total: t.targets.length,
+          targets: t.targets.map((x) => ({
+            code: x.code,
+            zh: x.zh,
+            en: x.en,
+            aliases: x.aliases,
+            loinc: [],
+            class: x.class,
+            hl7v2: [...x.hl7v2['0487'].map((c) => `0487:${c}`), ...x.hl7v2['0070'].map((c) => `0070:${c}`)],
+          })),
+        };
+      }
+      const t = tables.unit;
       return {
-        system: LAB_TEST_SYSTEM,
+        kind,
+        system: t.system,
+        source: t.source,
         total: t.targets.length,
-        targets: t.targets.map((x) => ({ code: x.code, zh: x.zh, en: x.en, loinc: loinc.get(x.code) ?? [] })),
+        targets: t.targets.map((x) => ({ code: x.code, zh: x.zh, en: x.en, aliases: x.aliases, loinc: [] })),
       };
     },
   );
@@ -130,7 +168,7 @@ export function registerTerminologyRoutes(ctx: ModuleContext): void {
     {
       schema: {
         summary:
-          "Maps one local code of a facility to a lab-test code (or, target null, marks it reviewed and not needed): a new version of that facility's ConceptMap; stored results with the code are then counted as signals. 422 for an unknown target",
+          "Maps one local code of a facility — a lab-test code (kind=lab, default), a specimen type (kind=specimen, to SNOMED CT) or a unit (kind=unit, to UCUM) — or, target null, marks it reviewed and not needed: a new version of that facility's ConceptMap for the kind; stored lab results with a newly mapped lab-test code are then counted as signals. 422 for an unknown target",
         tags,
         body: MappingBody,
         response: { 200: MappingResult },
@@ -175,7 +213,7 @@ export function registerTerminologyRoutes(ctx: ModuleContext): void {
     {
       schema: {
         summary:
-          'Stores a whole ConceptMap after the mapping rules: 422 naming the element when a source code is mapped twice, a target code is unknown or the target system is not supported',
+          'Stores a whole ConceptMap after the mapping rules: 422 naming the element when a source code is mapped twice, a target code is unknown or the target system is not supported (lab-test, SNOMED CT specimen, UCUM or ICD-10)',
         tags,
         body: ConceptMapBody,
       },

@@ -6,7 +6,13 @@ import { z } from 'zod';
 
 const text = (max: number) => z.string().max(max);
 
+/** lab = lab-test codes (OBX-3), specimen = specimen types (SPM-4 / OBR-15 / Specimen.type), unit = units (OBX-6 / valueQuantity.unit). */
+export const Kind = z.enum(['lab', 'specimen', 'unit']);
+export type Kind = z.infer<typeof Kind>;
+export const KindOrAll = z.enum(['lab', 'specimen', 'unit', 'all']);
+
 export const UnmappedQuery = z.object({
+  kind: KindOrAll.default('lab').describe('lab (default): lab-test codes; specimen: specimen types; unit: units; all'),
   facility: text(200).optional().describe("Facility (Organization id or HL7 MSH-4); '' for results without one"),
   status: z.enum(['open', 'mapped', 'ignored', 'all']).default('open').describe('open (default), mapped, ignored or all'),
   q: text(100).optional().describe('Part of the code or its text'),
@@ -19,6 +25,7 @@ export const Suggestion = z.object({ code: z.string(), zh: z.string(), en: z.str
 export type Suggestion = z.infer<typeof Suggestion>;
 
 export const UnmappedCode = z.object({
+  kind: Kind,
   facility: z.string(),
   /** '' = sent without a code system (e.g. an HL7 OBX-3 with a local coding-system name). */
   system: z.string(),
@@ -26,7 +33,7 @@ export const UnmappedCode = z.object({
   display: z.string().nullable(),
   /** Results that carried the code (counted as they arrived). */
   records: z.number().int(),
-  /** Up to five Observation ids. */
+  /** Up to five record ids: Observations (lab tests, units) or Specimens (specimen types). */
   examples: z.array(z.string()),
   firstSeen: z.string(),
   lastSeen: z.string(),
@@ -52,33 +59,49 @@ export const FacilityQueue = z.object({
   codes: z.number().int(),
 });
 export type FacilityQueue = z.infer<typeof FacilityQueue>;
+export const FacilityQuery = z.object({ kind: KindOrAll.default('all').describe('Count codes of one kind, or all (default)') });
 export const FacilityQueueList = z.object({ total: z.number().int(), facilities: z.array(FacilityQueue) });
 export type FacilityQueueList = z.infer<typeof FacilityQueueList>;
 
 export const SuggestQuery = z.object({
-  text: text(200).min(1).describe('The local code text, e.g. 甲型流感病毒核酸'),
+  kind: Kind.default('lab'),
+  text: text(200).min(1).describe('The local code text, e.g. 甲型流感病毒核酸, 鼻咽拭子, μmol/L'),
   limit: z.coerce.number().int().min(1).max(20).default(5),
 });
 export const SuggestionList = z.object({ suggestions: z.array(Suggestion) });
 export type SuggestionList = z.infer<typeof SuggestionList>;
 
+export const TargetsQuery = z.object({ kind: Kind.default('lab') });
 export const LabTargetDto = z.object({
   code: z.string(),
   zh: z.string(),
   en: z.string(),
-  /** LOINC codes that count as this target without any mapping. */
+  /** LOINC codes that count as this target without any mapping (lab tests). */
   loinc: z.array(z.string()),
+  /** Other spellings that resolve to it (units, specimen text) or help suggestions. */
+  aliases: z.array(z.string()),
+  /** Specimen types: the group signal rules use (upper-respiratory, blood, …). */
+  class: z.string().optional(),
+  /** Specimen types: HL7 v2 table 0487/0070 codes that resolve to it without mapping, as `0487:SER`. */
+  hl7v2: z.array(z.string()).optional(),
 });
 export type LabTargetDto = z.infer<typeof LabTargetDto>;
-export const LabTargetList = z.object({ system: z.string(), total: z.number().int(), targets: z.array(LabTargetDto) });
+export const LabTargetList = z.object({
+  kind: Kind,
+  system: z.string(),
+  source: z.string().optional(),
+  total: z.number().int(),
+  targets: z.array(LabTargetDto),
+});
 export type LabTargetList = z.infer<typeof LabTargetList>;
 
 export const MappingBody = z.object({
+  kind: Kind.default('lab').describe('What the code is: lab (default), specimen or unit'),
   facility: text(200).describe("The facility whose code it is; '' = every facility (only for a code with a system)"),
   system: text(500).default('').describe("The code's system; '' = sent without one"),
   code: text(200).min(1),
   display: text(500).optional(),
-  /** A lab-test code, or null: reviewed, not a test signals need (the code leaves the queue). */
+  /** A target of the kind (lab-test code, SNOMED CT specimen concept, UCUM code), or null: reviewed, not needed (the code leaves the queue). */
   target: text(64).nullable(),
 });
 export type MappingBody = z.infer<typeof MappingBody>;

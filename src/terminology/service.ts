@@ -12,9 +12,9 @@ import type { AuthUser } from '../platform/auth.js';
 import type { Database, Queryable } from '../platform/db.js';
 import { badRequest, notFound, unprocessable } from '../platform/errors.js';
 import { checkConceptMap, conceptMapId, emptyConceptMap, mappingsOf, withMapping, type Mapping } from './concept-map.js';
+import { KIND_TARGET_SYSTEM, terminologyTables, type TerminologyTables } from './kinds.js';
 import type { MappingBody, MappingResult } from './schemas.js';
 import { settleQueue } from './store.js';
-import { LAB_TEST_SYSTEM, labTables } from './targets.js';
 
 export interface TerminologyDeps {
   db: Database;
@@ -22,8 +22,9 @@ export interface TerminologyDeps {
   audit: AuditLog;
 }
 
-function refuse(cm: ConceptMap): void {
-  const problems = checkConceptMap(cm, labTables());
+/** Throws 422 (an OperationOutcome with one issue per problem, each naming its element) when the ConceptMap breaks a mapping rule. */
+export function refuseConceptMap(cm: ConceptMap, tables: TerminologyTables, options: { mappingGroupsOnly?: boolean } = {}): void {
+  const problems = checkConceptMap(cm, tables, options);
   if (problems.length)
     throw unprocessable(
       `ConceptMap refused: ${problems.map((p) => `${p.expression}: ${p.text}`).join('; ')}`,
@@ -42,18 +43,23 @@ async function readCurrent(client: Queryable, repo: FhirRepository, id: string):
   return r.rows.length ? ((await repo.read('ConceptMap', id, client)) as ConceptMap) : undefined;
 }
 
-/** Maps one source code (or marks it reviewed, target null) in the facility's ConceptMap for lab tests. */
-export async function applyMapping(deps: TerminologyDeps, user: AuthUser, body: MappingBody): Promise<MappingResult> {
+const refuse = (cm: ConceptMap): void => refuseConceptMap(cm, terminologyTables());
+const KIND_FILE = { lab: 'lab-tests.json', specimen: 'specimen-types.json', unit: 'units.json' } as const;
+
+/** Maps one source code (or marks it reviewed, target null) in the facility's ConceptMap for its kind (lab tests, specimen types or units). */
+export async function applyMapping(deps: TerminologyDeps, user: AuthUser, input: MappingBody): Promise<MappingResult> {
+  const { kind = 'lab', ...body } = input;
   if (!body.facility && !body.system) throw badRequest('facility: a code sent without a code system belongs to one facility; name it');
-  if (body.target !== null && !labTables().byCode.has(body.target))
-    throw unprocessable(`target: unknown lab-test code ${body.target} (not in config/terminology/lab-tests.json)`, [
-      { severity: 'error', code: 'code-invalid', diagnostics: `unknown lab-test code ${body.target}`, expression: ['target'] },
+  if (body.target !== null && !terminologyTables()[kind].byCode.has(body.target))
+    throw unprocessable(`target: unknown ${kind} target ${body.target} (not in config/terminology/${KIND_FILE[kind]})`, [
+      { severity: 'error', code: 'code-invalid', diagnostics: `unknown ${kind} target ${body.target}`, expression: ['target'] },
     ]);
-  const mapping: Mapping = { ...body, system: body.system ?? '', targetSystem: LAB_TEST_SYSTEM };
-  const id = conceptMapId(body.facility, mapping.system, LAB_TEST_SYSTEM);
+  const targetSystem = KIND_TARGET_SYSTEM[kind];
+  const mapping: Mapping = { ...body, system: body.system ?? '', targetSystem };
+  const id = conceptMapId(body.facility, mapping.system, targetSystem);
   return deps.db.transaction(async (c) => {
     await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ConceptMap/${id}`]);
-    const current = (await readCurrent(c, deps.repo, id)) ?? emptyConceptMap(body.facility, mapping.system, LAB_TEST_SYSTEM);
+    const current = (await readCurrent(c, deps.repo, id)) ?? emptyConceptMap(body.facility, mapping.system, targetSystem);
     const next = withMapping(current, mapping);
     refuse(next);
     const stored = await deps.repo.update('ConceptMap', id, next, {}, c);

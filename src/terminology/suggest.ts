@@ -2,9 +2,11 @@
  * Suggestions for a local code from its text: the target list's Chinese names, aliases and English
  * names scored by character-bigram overlap (Dice) with the text, after dropping words that say
  * nothing about the pathogen (检测, 测定, 试验, test, assay); the kind of test — 核酸/RNA/PCR versus
- * 抗原/Ag versus IgM — must agree when the text names one.
+ * 抗原/Ag versus IgM — must agree when the text names one. Specimen types are scored the same way
+ * (标本 is noise there too); units after folding their spelling (μ → u, ×10^9 → 10*9, case).
  */
-import type { LabTables, LabTarget } from './targets.js';
+import { normaliseUnit, type NamedTarget } from './code-tables.js';
+import type { MappingKind, TerminologyTables } from './kinds.js';
 
 export interface Suggestion {
   code: string;
@@ -14,7 +16,7 @@ export interface Suggestion {
   score: number;
 }
 
-const NOISE = /检测|测定|检查|试验|定性|定量|项目|结果|\btest\b|\bassay\b|\bby\b|\bin\b|[\s()（）[\]【】,，.、:：/_-]+/gi;
+const NOISE = /检测|测定|检查|试验|定性|定量|项目|结果|标本|样本|\btest\b|\bassay\b|\bby\b|\bin\b|[\s()（）[\]【】,，.、:：/_-]+/gi;
 
 function normalise(s: string): string {
   return s.toLowerCase().replace(NOISE, '');
@@ -53,13 +55,21 @@ function kindOf(s: string): Kind {
   return undefined;
 }
 
-export function suggestTargets(tables: LabTables, text: string, limit = 5): Suggestion[] {
-  const q = normalise(text);
+/** Targets for a code's text; `tables` is the lab-test table or, with `kind`, every table. */
+export function suggestTargets(
+  tables: { targets: NamedTarget[] } | TerminologyTables,
+  text: string,
+  limit = 5,
+  kind: MappingKind = 'lab',
+): Suggestion[] {
+  const targets = 'targets' in tables ? tables.targets : tables[kind].targets;
+  const norm = kind === 'unit' ? normaliseUnit : normalise;
+  const q = norm(text);
   if (!q) return [];
-  const qKind = kindOf(text);
-  const scored = tables.targets.map((t: LabTarget) => {
-    const names = [t.zh, t.en, ...t.aliases];
-    let score = Math.max(...names.map((n) => dice(q, normalise(n))));
+  const qKind = kind === 'lab' ? kindOf(text) : undefined;
+  const scored = targets.map((t: NamedTarget) => {
+    const names = kind === 'unit' ? [t.code, t.zh, t.en, ...t.aliases] : [t.zh, t.en, ...t.aliases];
+    let score = Math.max(...names.map((n) => dice(q, norm(n))));
     const tKind = kindOf(`${t.zh} ${t.en}`);
     if (qKind && tKind && qKind !== tKind) score *= 0.6;
     return { code: t.code, zh: t.zh, en: t.en, score: Math.round(score * 1000) / 1000 };

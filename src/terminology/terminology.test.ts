@@ -19,6 +19,7 @@ import { TerminologyIndex } from './resolve.js';
 import type { ConceptMapList, FacilityQueueList, MappingResult, SuggestionList, UnmappedList } from './schemas.js';
 import { suggestTargets } from './suggest.js';
 import { LAB_TEST_SYSTEM, labTables, parseLabTables } from './targets.js';
+import { terminologyTables } from './kinds.js';
 
 const obs = (o: Partial<Observation>): Observation => ({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, ...o });
 
@@ -87,6 +88,7 @@ describe('suggestions from code text', () => {
 
 describe('the lab-test tables and ConceptMap rules', () => {
   const t = labTables();
+  const all = terminologyTables();
   it('loads the built-in table: every LOINC entry names a known target', () => {
     expect(t.loinc.get('92142-9')).toBe('FLUA');
     expect(t.loinc.get('94500-6')).toBe('SARS2');
@@ -114,7 +116,7 @@ describe('the lab-test tables and ConceptMap rules', () => {
         },
       ],
     };
-    const problems = checkConceptMap(cm, t);
+    const problems = checkConceptMap(cm, all);
     expect(problems.map((p) => p.expression)).toEqual(['ConceptMap.group[0].element[1]', 'ConceptMap.group[0].element[2].target[0].code']);
     expect(problems[0]!.text).toMatch(/L1 is mapped twice.*element\[0\] → FLUA, element\[1\] → FLUB/);
     expect(problems[1]!.text).toMatch(/unknown lab-test code NOPE/);
@@ -124,7 +126,7 @@ describe('the lab-test tables and ConceptMap rules', () => {
     let cm = emptyConceptMap('RMYY', '', LAB_TEST_SYSTEM);
     cm = withMapping(cm, { facility: 'RMYY', system: '', code: 'LIS0231', targetSystem: LAB_TEST_SYSTEM, target: 'FLUA' });
     cm = withMapping(cm, { facility: 'RMYY', system: '', code: 'LIS0999', targetSystem: LAB_TEST_SYSTEM, target: null });
-    const index = new TerminologyIndex(t, [cm]);
+    const index = new TerminologyIndex(all, [cm]);
     const local = { code: { coding: [{ code: 'LIS0231', display: '甲型流感病毒核酸' }] } };
     expect(index.resolveLab(local, 'RMYY')).toEqual({ status: 'mapped', code: 'FLUA', via: 'concept-map' });
     expect(index.resolveLab(local, 'OTHER')).toEqual({
@@ -161,13 +163,13 @@ describe('the lab-test tables and ConceptMap rules', () => {
       targetSystem: ICD10,
       target: 'J10.1',
     });
-    expect(checkConceptMap(cm, t)).toEqual([]);
-    const index = new TerminologyIndex(t, [cm]);
+    expect(checkConceptMap(cm, all)).toEqual([]);
+    const index = new TerminologyIndex(all, [cm]);
     expect(index.resolveIcd10([{ code: 'ZD001', display: '流行性感冒' }], 'RMYY', ICD10)).toBe('J10.1');
     expect(index.resolveIcd10([{ code: 'ZD001' }], 'OTHER', ICD10)).toBeUndefined();
     expect(index.resolveIcd10([{ system: ICD10, code: 'A09' }], 'RMYY', ICD10)).toBe('A09');
     const bad = withMapping(cm, { facility: 'RMYY', system: '', code: 'ZD002', targetSystem: ICD10, target: 'flu' });
-    expect(checkConceptMap(bad, t).map((p) => p.expression)).toEqual(['ConceptMap.group[0].element[1].target[0].code']);
+    expect(checkConceptMap(bad, all).map((p) => p.expression)).toEqual(['ConceptMap.group[0].element[1].target[0].code']);
   });
 
   it('finds a result’s facility: performer, meta.source, or the facility in an HL7-minted identifier', () => {

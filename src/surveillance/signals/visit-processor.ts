@@ -10,13 +10,19 @@
  * interpretation says positive (阳性, 检出, POS, …; never 阴性/未检出). A laboratory result with
  * a local code no map knows goes to the unmapped queue; when a ConceptMap version arrives in the
  * change log, the lookup is reloaded and stored results carrying its newly mapped codes are
- * counted (idempotent: surv_lab_positive is keyed by the result).
+ * counted (idempotent: surv_lab_positive is keyed by the result). A diagnosis map version
+ * re-derives the visits whose Conditions carry a code it changed: each such visit's ICD-10 set is
+ * recomputed from all its current Conditions and its syndromes re-classified, so counts move by
+ * the difference and a visit is never counted twice. Specimen types (Specimen.type) and units of
+ * lab results (valueQuantity without UCUM) that no map or table knows go to the same queue.
  */
-import type { Condition, Encounter, Observation, Patient } from '@medplum/fhirtypes';
+import type { Condition, Encounter, Observation, Patient, Specimen } from '@medplum/fhirtypes';
 import type pg from 'pg';
 import type { ChangeRecord, Processor } from '../../platform/processors.js';
 import { classifyVisit, type SyndromeRules } from '../syndromes/classify.js';
 import {
+  conditionsOfEncounters,
+  conditionsWithCode,
   createLabResolver,
   isPositiveResult,
   LAB_TEST_SYSTEM,
@@ -156,11 +162,173 @@ async function rederive(client: pg.PoolClient, index: TerminologyIndex, mappings
   }
 }
 
+/** A Condition's ICD-10 code: as sent, else a facility's local diagnosis code through its ConceptMap. */
+function conditionIcd10(index: TerminologyIndex, cond: Condition): string | undefined {
+  return (
+    cond.code?.coding?.find((x) => /icd-?10/i.test(x.system ?? ''))?.code ??
+    index.resolveIcd10(cond.code?.coding ?? [], resultFacility({ meta: cond.meta, identifier: cond.identifier }), ICD10_SYSTEM)
+  );
+}
+
+/**
+ * After diagnosis map versions: the stored Conditions carrying a source code whose mapping changed
+ * are found by the code token index (500 at a time); for their visits, the ICD-10 set is recomputed
+ * from every current Condition of the visit with the new lookup, and the visits re-classified.
+ */
+async function rederiveDiagnoses(
+  client: pg.PoolClient,
+  rules: SyndromeRules,
+  index: TerminologyIndex,
+  mappings: readonly Mapping[],
+  deltas: CountDelta[],
+): Promise<void> {
+  const seen = new Set<string>();
+  for (const m of mappings) {
+    if (m.targetSystem !== ICD10_SYSTEM) continue;
+    const k = `${m.system}|${m.code}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    for (let after = ''; ;) {
+      const page = await conditionsWithCode(client, m.system, m.code, after, REDERIVE_PAGE);
+      const visits = [...new Set(page.map((c) => ref(c.encounter, 'Encounter')).filter((x): x is string => !!x))];
+      if (visits.length) {
+        const codes = new Map<string, Set<string>>(visits.map((v) => [v, new Set<string>()]));
+        for (const cond of await conditionsOfEncounters(client, visits)) {
+          const enc = ref(cond.encounter, 'Encounter');
+          const code = enc && codes.has(enc) ? conditionIcd10(index, cond) : undefined;
+          if (code) codes.get(enc!)!.add(code);
+        }
+        await updateVisits(client, rules, { encounters: new Map(), temps: new Map(), codes }, deltas, 'replace');
+      }
+      if (page.length < REDERIVE_PAGE) break;
+      after = page[page.length - 1]!.id!;
+    }
+  }
+}
+
+interface VisitFacts {
+  encounters: Map<string, Encounter>;
+  temps: Map<string, number>;
+  codes: Map<string, Set<string>>;
+}
+
+const sameSet = (a: readonly string[], b: ReadonlySet<string>): boolean => a.length === b.size && a.every((x) => b.has(x));
+
+/**
+ * Applies facts to the visits they name: loads (and locks) their rows, applies the facts,
+ * re-classifies, records the count differences and writes the rows back. `codes` add to a visit's
+ * ICD-10 set ('add', facts as they arrive) or replace it ('replace', a re-derivation from all its
+ * Conditions; visits it would not change are left alone).
+ */
+async function updateVisits(
+  client: pg.PoolClient,
+  rules: SyndromeRules,
+  { encounters, temps, codes }: VisitFacts,
+  deltas: CountDelta[],
+  mode: 'add' | 'replace' = 'add',
+): Promise<void> {
+  const ids = [...new Set([...encounters.keys(), ...temps.keys(), ...codes.keys()])];
+  if (!ids.length) return;
+  const existing = await client.query<VisitRow>(
+    `SELECT encounter_id, patient_id, day::text AS day, area_code, facility, age_group, outpatient, complaint, temperature_c, icd10, syndromes, counted
+     FROM surv_visit WHERE encounter_id = ANY($1::text[]) FOR UPDATE`,
+    [ids],
+  );
+  const rows = new Map(existing.rows.map((r) => [r.encounter_id, r]));
+  const patientIds = [...new Set([...encounters.values()].map((e) => ref(e.subject, 'Patient')).filter((x): x is string => !!x))];
+  const persons = patientIds.length
+    ? new Map(
+        (
+          await client.query<{ patient_id: string; area_code: string | null; birth_date: string | null }>(
+            'SELECT patient_id, area_code, birth_date::text AS birth_date FROM surv_person WHERE patient_id = ANY($1::text[])',
+            [patientIds],
+          )
+        ).rows.map((r) => [r.patient_id, r]),
+      )
+    : new Map();
+  const updated: VisitRow[] = [];
+  for (const id of ids) {
+    const old = rows.get(id);
+    const visitCodes = codes.get(id);
+    if (mode === 'replace' && visitCodes && (old ? sameSet(old.icd10, visitCodes) : visitCodes.size === 0)) continue;
+    const v: VisitRow = old
+      ? { ...old, icd10: [...old.icd10], syndromes: [...old.syndromes] }
+      : {
+          encounter_id: id,
+          patient_id: null,
+          day: null,
+          area_code: null,
+          facility: null,
+          age_group: null,
+          outpatient: false,
+          complaint: null,
+          temperature_c: null,
+          icd10: [],
+          syndromes: [],
+          counted: false,
+        };
+    if (old) deltas.push(...contributions(old, -1));
+    const e = encounters.get(id);
+    if (e) {
+      v.patient_id = ref(e.subject, 'Patient');
+      v.day = localDay(e.period?.start);
+      v.facility = ref(e.serviceProvider, 'Organization') ?? '';
+      const cls = e.class?.code;
+      v.outpatient = (cls === 'AMB' || cls === 'EMER') && e.status !== 'cancelled' && e.status !== 'entered-in-error';
+      v.complaint =
+        (e.reasonCode ?? [])
+          .map((r) => r.text ?? r.coding?.[0]?.display ?? '')
+          .filter(Boolean)
+          .join('，') || null;
+      const person = v.patient_id ? persons.get(v.patient_id) : undefined;
+      v.area_code = person?.area_code ?? '';
+      v.age_group = v.day ? ageGroup(person?.birth_date, v.day) : 'unknown';
+    }
+    const t = temps.get(id);
+    if (t !== undefined) v.temperature_c = v.temperature_c === null ? t : Math.max(Number(v.temperature_c), t);
+    if (mode === 'replace' && visitCodes) v.icd10 = [...visitCodes].sort();
+    else for (const code of visitCodes ?? []) if (!v.icd10.includes(code)) v.icd10.push(code);
+    v.syndromes = classifyVisit(rules, {
+      complaint: v.complaint,
+      temperatureC: v.temperature_c === null ? null : Number(v.temperature_c),
+      icd10: v.icd10,
+    }).syndromes;
+    v.counted = !!v.day;
+    deltas.push(...contributions(v, 1));
+    updated.push(v);
+  }
+  if (!updated.length) return;
+  await client.query(
+    `INSERT INTO surv_visit (encounter_id, patient_id, day, area_code, facility, age_group, outpatient, complaint, temperature_c, icd10, syndromes, counted)
+     SELECT u.encounter_id, u.patient_id, u.day, u.area_code, u.facility, u.age_group, u.outpatient, u.complaint, u.temperature_c,
+            coalesce(string_to_array(nullif(u.icd10, ''), ','), '{}'), coalesce(string_to_array(nullif(u.syndromes, ''), ','), '{}'), u.counted
+     FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::text[], $9::numeric[], $10::text[], $11::text[], $12::bool[])
+       AS u(encounter_id, patient_id, day, area_code, facility, age_group, outpatient, complaint, temperature_c, icd10, syndromes, counted)
+     ON CONFLICT (encounter_id) DO UPDATE SET patient_id = EXCLUDED.patient_id, day = EXCLUDED.day, area_code = EXCLUDED.area_code,
+       facility = EXCLUDED.facility, age_group = EXCLUDED.age_group, outpatient = EXCLUDED.outpatient, complaint = EXCLUDED.complaint,
+       temperature_c = EXCLUDED.temperature_c, icd10 = coalesce(EXCLUDED.icd10, '{}'), syndromes = coalesce(EXCLUDED.syndromes, '{}'), counted = EXCLUDED.counted`,
+    [
+      updated.map((v) => v.encounter_id),
+      updated.map((v) => v.patient_id),
+      updated.map((v) => v.day),
+      updated.map((v) => v.area_code),
+      updated.map((v) => v.facility),
+      updated.map((v) => v.age_group),
+      updated.map((v) => v.outpatient),
+      updated.map((v) => v.complaint),
+      updated.map((v) => v.temperature_c),
+      updated.map((v) => v.icd10.join(',')),
+      updated.map((v) => v.syndromes.join(',')),
+      updated.map((v) => v.counted),
+    ],
+  );
+}
+
 export function createVisitProcessor(rules: SyndromeRules, touch?: TouchListener): Processor {
   const resolver = createLabResolver();
   return {
     name: 'surveillance-visits',
-    types: ['Patient', 'Encounter', 'Observation', 'Condition', 'ConceptMap'],
+    types: ['Patient', 'Encounter', 'Observation', 'Condition', 'ConceptMap', 'Specimen'],
     async handle(changes: ChangeRecord[], client: pg.PoolClient) {
       const index = await resolver.current(client, changes);
       // 1. People first (a visit in the same batch can then be placed).
@@ -209,14 +377,23 @@ export function createVisitProcessor(rules: SyndromeRules, touch?: TouchListener
                   observationId: c.id,
                   first: c.versionId === 1,
                 });
+            // A lab result's unit sent without UCUM that neither the unit table nor a map knows.
+            const unit = isLaboratory(o) ? index.resolveUnit(o.valueQuantity, facility) : undefined;
+            if (unit?.status === 'unmapped')
+              for (const l of unit.local) unmapped.push({ kind: 'unit', facility, ...l, observationId: c.id, first: c.versionId === 1 });
           }
+        } else if (c.type === 'Specimen') {
+          // A specimen type (SPM-4, OBR-15, CSV text) that neither the specimen table nor a map knows.
+          const sp = c.resource as Specimen;
+          const facility = resultFacility(sp);
+          const r = index.resolveSpecimen(sp.type, facility);
+          if (r.status === 'unmapped')
+            for (const l of r.local) unmapped.push({ kind: 'specimen', facility, ...l, observationId: c.id, first: c.versionId === 1 });
         } else if (c.type === 'Condition') {
           const cond = c.resource as Condition;
           const enc = ref(cond.encounter, 'Encounter');
-          // ICD-10 as sent, else a facility's local diagnosis code through its ConceptMap to ICD-10 (new records only).
-          const code =
-            cond.code?.coding?.find((x) => /icd-?10/i.test(x.system ?? ''))?.code ??
-            index.resolveIcd10(cond.code?.coding ?? [], resultFacility({ meta: cond.meta, identifier: cond.identifier }), ICD10_SYSTEM);
+          // ICD-10 as sent, else a facility's local diagnosis code through its ConceptMap (stored records are re-derived when a map changes).
+          const code = conditionIcd10(index, cond);
           if (enc && code) {
             const set = codes.get(enc) ?? new Set<string>();
             set.add(code);
@@ -224,109 +401,21 @@ export function createVisitProcessor(rules: SyndromeRules, touch?: TouchListener
           }
         }
       }
-      const ids = [...new Set([...encounters.keys(), ...temps.keys(), ...codes.keys()])];
       const deltas: CountDelta[] = [];
-      if (ids.length) {
-        const existing = await client.query<VisitRow>(
-          `SELECT encounter_id, patient_id, day::text AS day, area_code, facility, age_group, outpatient, complaint, temperature_c, icd10, syndromes, counted
-           FROM surv_visit WHERE encounter_id = ANY($1::text[]) FOR UPDATE`,
-          [ids],
-        );
-        const rows = new Map(existing.rows.map((r) => [r.encounter_id, r]));
-        const patientIds = [...new Set([...encounters.values()].map((e) => ref(e.subject, 'Patient')).filter((x): x is string => !!x))];
-        const persons = patientIds.length
-          ? new Map(
-              (
-                await client.query<{ patient_id: string; area_code: string | null; birth_date: string | null }>(
-                  'SELECT patient_id, area_code, birth_date::text AS birth_date FROM surv_person WHERE patient_id = ANY($1::text[])',
-                  [patientIds],
-                )
-              ).rows.map((r) => [r.patient_id, r]),
-            )
-          : new Map();
-        const updated: VisitRow[] = [];
-        for (const id of ids) {
-          const old = rows.get(id);
-          const v: VisitRow = old
-            ? { ...old, icd10: [...old.icd10], syndromes: [...old.syndromes] }
-            : {
-                encounter_id: id,
-                patient_id: null,
-                day: null,
-                area_code: null,
-                facility: null,
-                age_group: null,
-                outpatient: false,
-                complaint: null,
-                temperature_c: null,
-                icd10: [],
-                syndromes: [],
-                counted: false,
-              };
-          if (old) deltas.push(...contributions(old, -1));
-          const e = encounters.get(id);
-          if (e) {
-            v.patient_id = ref(e.subject, 'Patient');
-            v.day = localDay(e.period?.start);
-            v.facility = ref(e.serviceProvider, 'Organization') ?? '';
-            const cls = e.class?.code;
-            v.outpatient = (cls === 'AMB' || cls === 'EMER') && e.status !== 'cancelled' && e.status !== 'entered-in-error';
-            v.complaint =
-              (e.reasonCode ?? [])
-                .map((r) => r.text ?? r.coding?.[0]?.display ?? '')
-                .filter(Boolean)
-                .join('，') || null;
-            const person = v.patient_id ? persons.get(v.patient_id) : undefined;
-            v.area_code = person?.area_code ?? '';
-            v.age_group = v.day ? ageGroup(person?.birth_date, v.day) : 'unknown';
-          }
-          const t = temps.get(id);
-          if (t !== undefined) v.temperature_c = v.temperature_c === null ? t : Math.max(Number(v.temperature_c), t);
-          for (const code of codes.get(id) ?? []) if (!v.icd10.includes(code)) v.icd10.push(code);
-          v.syndromes = classifyVisit(rules, {
-            complaint: v.complaint,
-            temperatureC: v.temperature_c === null ? null : Number(v.temperature_c),
-            icd10: v.icd10,
-          }).syndromes;
-          v.counted = !!v.day;
-          deltas.push(...contributions(v, 1));
-          updated.push(v);
-        }
-        await client.query(
-          `INSERT INTO surv_visit (encounter_id, patient_id, day, area_code, facility, age_group, outpatient, complaint, temperature_c, icd10, syndromes, counted)
-           SELECT u.encounter_id, u.patient_id, u.day, u.area_code, u.facility, u.age_group, u.outpatient, u.complaint, u.temperature_c,
-                  coalesce(string_to_array(nullif(u.icd10, ''), ','), '{}'), coalesce(string_to_array(nullif(u.syndromes, ''), ','), '{}'), u.counted
-           FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::text[], $9::numeric[], $10::text[], $11::text[], $12::bool[])
-             AS u(encounter_id, patient_id, day, area_code, facility, age_group, outpatient, complaint, temperature_c, icd10, syndromes, counted)
-           ON CONFLICT (encounter_id) DO UPDATE SET patient_id = EXCLUDED.patient_id, day = EXCLUDED.day, area_code = EXCLUDED.area_code,
-             facility = EXCLUDED.facility, age_group = EXCLUDED.age_group, outpatient = EXCLUDED.outpatient, complaint = EXCLUDED.complaint,
-             temperature_c = EXCLUDED.temperature_c, icd10 = coalesce(EXCLUDED.icd10, '{}'), syndromes = coalesce(EXCLUDED.syndromes, '{}'), counted = EXCLUDED.counted`,
-          [
-            updated.map((v) => v.encounter_id),
-            updated.map((v) => v.patient_id),
-            updated.map((v) => v.day),
-            updated.map((v) => v.area_code),
-            updated.map((v) => v.facility),
-            updated.map((v) => v.age_group),
-            updated.map((v) => v.outpatient),
-            updated.map((v) => v.complaint),
-            updated.map((v) => v.temperature_c),
-            updated.map((v) => v.icd10.join(',')),
-            updated.map((v) => v.syndromes.join(',')),
-            updated.map((v) => v.counted),
-          ],
-        );
-      }
+      await updateVisits(client, rules, { encounters, temps, codes }, deltas);
       // 3. Lab positives, once per result (a result corrected to negative, cancelled or deleted is taken back); codes no map knows to the queue.
       for (const l of labState.values()) if (l) labs.push(l);
       await retractLabPositives(client, labState, deltas);
       await countLabPositives(client, labs, deltas);
       await noteUnmapped(client, unmapped);
-      // 4. Mappings written since the last batch: settle their queue rows, count stored results they now map.
+      // 4. Mappings written since the last batch: settle their queue rows; re-derive what the maps changed
+      //    (stored lab results counted, visits whose diagnoses map differently re-classified).
       const mapped = resolver.changedMappings(changes);
-      if (mapped.length) {
-        await settleQueue(client, mapped);
-        await rederive(client, index, mapped, deltas);
+      if (mapped.length) await settleQueue(client, mapped);
+      if (changes.some((c) => c.type === 'ConceptMap')) {
+        const changed = await resolver.changedSincePrevious(client, changes);
+        await rederive(client, index, changed, deltas);
+        await rederiveDiagnoses(client, rules, index, changed, deltas);
       }
       await applyCountDeltas(client, deltas, touch);
     },

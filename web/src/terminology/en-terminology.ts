@@ -37,4 +37,19 @@ export const enTerminology: Record<string, string> = {
   'tm.saveFailed': 'Mapping not saved',
   'tm.refresh': 'Refresh',
   'tm.empty': 'No codes waiting for mapping',
+  'tm.kind.lab': 'Lab tests',
+  'tm.kind.specimen': 'Specimen types',
+  'tm.kind.unit': 'Units',
+  'tm.introSpecimen':
+    'Local specimen-type codes (SPM-4, OBR-15 or text) not on the standard table are listed here. Map each to a standard specimen type (SNOMED CT, with the HL7 v2 0487/0070 codes).',
+  'tm.introUnit':
+    'Result units that are neither UCUM codes nor a usual spelling of one (μmol/L, 10^9/L, IU/mL) are listed here. Map each to a UCUM unit.',
+  'tm.form.targetSpecimen': 'Standard specimen type (SNOMED CT)',
+  'tm.form.targetUnit': 'Standard unit (UCUM)',
+  'tm.form.targetHintSpecimen': 'Choose the specimen type this code means',
+  'tm.form.targetHintUnit': 'Choose the UCUM unit this spelling means',
+  'tm.form.notNeededOther': 'Not needed (leave unmapped)',
+  'tm.savedOther': 'Mapping saved',
+  'tm.recordsSpecimen': 'Specimens',
+  'tm.examplesSpecimen': 'Example specimens',
 };

@@ -7,6 +7,7 @@ import { TerminologyPage } from './terminology.component.js';
 import type { UnmappedCode } from './terminology.resource.js';
 
 const code = (n: number, over: Partial<UnmappedCode> = {}): UnmappedCode => ({
+  kind: 'lab',
   facility: 'RMYY-LIS',
   system: '',
   code: `LIS${String(n).padStart(4, '0')}`,
@@ -32,11 +33,12 @@ const routes = (extra: Record<string, unknown> = {}) => ({
   '/api/terminology/unmapped': (c: { path: string }) => page(Number(new URL(c.path, 'http://x').searchParams.get('offset'))),
   '/api/terminology/facilities': { total: 1, facilities: [{ facility: 'RMYY-LIS', openCodes: 45, openRecords: 2000, codes: 45 }] },
   '/api/terminology/targets': {
+    kind: 'lab',
     system: 'https://yifang.health/fhir/CodeSystem/lab-test',
     total: 2,
     targets: [
-      { code: 'FLUA', zh: '甲型流感病毒核酸', en: 'Influenza A virus RNA', loinc: ['92142-9'] },
-      { code: 'FLUB', zh: '乙型流感病毒核酸', en: 'Influenza B virus RNA', loinc: ['92141-1'] },
+      { code: 'FLUA', zh: '甲型流感病毒核酸', en: 'Influenza A virus RNA', loinc: ['92142-9'], aliases: [] },
+      { code: 'FLUB', zh: '乙型流感病毒核酸', en: 'Influenza B virus RNA', loinc: ['92141-1'], aliases: [] },
     ],
   },
   ...extra,
@@ -48,7 +50,7 @@ describe('TerminologyPage (术语映射)', () => {
     renderPage(<TerminologyPage />);
     expect(await screen.findByText('甲型流感病毒核酸', { selector: 'strong' })).toBeTruthy();
     expect(api.calls.find((c) => c.path.startsWith('/api/terminology/unmapped'))!.path).toBe(
-      '/api/terminology/unmapped?status=open&limit=20&offset=0',
+      '/api/terminology/unmapped?kind=lab&status=open&limit=20&offset=0',
     );
     const first = screen.getAllByRole('row')[1]!;
     expect(first.textContent).toContain('本地编码 LIS0001');
@@ -60,7 +62,7 @@ describe('TerminologyPage (术语映射)', () => {
 
     fireEvent.click(screen.getByTitle('3'));
     expect(await screen.findByText('项目41')).toBeTruthy();
-    expect(api.calls.at(-1)!.path).toBe('/api/terminology/unmapped?status=open&limit=20&offset=40');
+    expect(api.calls.at(-1)!.path).toBe('/api/terminology/unmapped?kind=lab&status=open&limit=20&offset=40');
     expect(api.unmatched).toEqual([]);
   });
 
@@ -78,6 +80,7 @@ describe('TerminologyPage (术语映射)', () => {
     fireEvent.click(screen.getByRole('button', { name: '保存映射' }));
     await waitFor(() => expect(api.callsTo('PUT /api/terminology/mappings')).toHaveLength(1));
     expect(api.callsTo('PUT /api/terminology/mappings')[0]!.body).toEqual({
+      kind: 'lab',
       facility: 'RMYY-LIS',
       system: '',
       code: 'LIS0001',
@@ -86,6 +89,58 @@ describe('TerminologyPage (术语映射)', () => {
     });
     await waitFor(() => expect(document.body.textContent).toContain('映射已保存：该编码的已存结果将计入监测'), { timeout: 3000 });
     await waitFor(() => expect(api.calls.filter((c) => c.path.startsWith('/api/terminology/unmapped')).length).toBeGreaterThanOrEqual(2));
+  });
+
+  it('has a tab per kind: specimen types are listed, suggested and mapped to SNOMED CT with kind specimen', async () => {
+    const specimen = code(1, {
+      kind: 'specimen',
+      code: 'NPS',
+      display: '鼻咽拭子',
+      examples: ['spm-1'],
+      suggestions: [{ code: '258500001', zh: '鼻咽拭子', en: 'Nasopharyngeal swab', score: 1 }],
+    });
+    const api = stubApi(
+      routes({
+        '/api/terminology/unmapped': (c: { path: string }) =>
+          new URL(c.path, 'http://x').searchParams.get('kind') === 'specimen'
+            ? { total: 1, limit: 20, offset: 0, items: [specimen] }
+            : page(0),
+        '/api/terminology/targets': (c: { path: string }) =>
+          new URL(c.path, 'http://x').searchParams.get('kind') === 'specimen'
+            ? {
+                kind: 'specimen',
+                system: 'http://snomed.info/sct',
+                total: 1,
+                targets: [
+                  { code: '258500001', zh: '鼻咽拭子', en: 'Nasopharyngeal swab', loinc: [], aliases: ['NPS'], class: 'upper-respiratory' },
+                ],
+              }
+            : { kind: 'lab', system: 'x', total: 0, targets: [] },
+        'PUT /api/terminology/mappings': { conceptMap: 'ConceptMap/tm-2', version: '1', settled: 1 },
+      }),
+    );
+    renderPage(<TerminologyPage />);
+    await screen.findByText('甲型流感病毒核酸', { selector: 'strong' });
+    fireEvent.click(screen.getByRole('tab', { name: '标本类型' }));
+    expect(await screen.findByText('示例标本')).toBeTruthy();
+    await waitFor(() =>
+      expect(api.calls.some((c) => c.path === '/api/terminology/unmapped?kind=specimen&status=open&limit=20&offset=0')).toBe(true),
+    );
+    expect(api.calls.some((c) => c.path === '/api/terminology/facilities?kind=specimen')).toBe(true);
+    const row = (await screen.findByText('spm-1')).closest('tr')!;
+    fireEvent.click(within(row as HTMLElement).getByRole('button', { name: '映射' }));
+    expect(await screen.findByText('映射本地编码 NPS')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: '保存映射' }));
+    await waitFor(() => expect(api.callsTo('PUT /api/terminology/mappings')).toHaveLength(1));
+    expect(api.callsTo('PUT /api/terminology/mappings')[0]!.body).toEqual({
+      kind: 'specimen',
+      facility: 'RMYY-LIS',
+      system: '',
+      code: 'NPS',
+      display: '鼻咽拭子',
+      target: '258500001',
+    });
+    expect(api.unmatched).toEqual([]);
   });
 
   it('has an English text for every key it uses', () => {

@@ -1,11 +1,28 @@
 /**
- * 数据接入 · 术语映射: local lab-test codes no mapping knows yet, per facility, most frequent first
- * (paged on the server with the total), each with its text, how many results carried it, example
- * results and suggestions from its text; mapping one (or marking it not needed) writes the
- * facility's ConceptMap, and the stored results with that code are then counted as lab signals.
+ * 数据接入 · 术语映射: local codes no mapping knows yet — lab tests, specimen types and units, one
+ * tab each — per facility, most frequent first (paged on the server with the total), each with its
+ * text, how many records carried it, example records and suggestions from its text; mapping one (or
+ * marking it not needed) writes the facility's ConceptMap for that kind. Stored results with a
+ * newly mapped lab-test code are then counted as lab signals.
  */
 import { useCallback, useEffect, useState } from 'react';
-import { Alert, App, Button, Card, Form, Input, Modal, Radio, Select, Space, Table, Tag, Typography, type TableColumnsType } from 'antd';
+import {
+  Alert,
+  App,
+  Button,
+  Card,
+  Form,
+  Input,
+  Modal,
+  Radio,
+  Select,
+  Space,
+  Table,
+  Tabs,
+  Tag,
+  Typography,
+  type TableColumnsType,
+} from 'antd';
 import { ReloadOutlined } from '@ant-design/icons';
 import { isAbort } from '../api/http.js';
 import { t } from '../i18n/i18n.js';
@@ -18,6 +35,7 @@ import {
   saveMapping,
   type FacilityQueueList,
   type LabTargetList,
+  type MappingKind,
   type QueueStatus,
   type UnmappedCode,
   type UnmappedList,
@@ -34,6 +52,23 @@ function statusTag(status: UnmappedCode['status']) {
 
 const facilityLabel = (f: string) => f || t('tm.noFacility', '（未知机构）');
 
+const kindTitle = (kind: MappingKind) =>
+  kind === 'lab' ? t('tm.kind.lab', '检验项目') : kind === 'specimen' ? t('tm.kind.specimen', '标本类型') : t('tm.kind.unit', '单位');
+
+const targetFieldLabel = (kind: MappingKind) =>
+  kind === 'lab'
+    ? t('tm.form.target', '监测检验项目')
+    : kind === 'specimen'
+      ? t('tm.form.targetSpecimen', '标准标本类型（SNOMED CT）')
+      : t('tm.form.targetUnit', '标准单位（UCUM）');
+
+/** How a target reads in lists: names for tests and specimen types, the UCUM code for units. */
+function targetLabel(kind: MappingKind, x: LabTargetList['targets'][number]): string {
+  if (kind === 'unit') return `${x.code}（${x.zh}）`;
+  if (kind === 'specimen') return `${x.zh} (${x.en}) · SNOMED ${x.code}`;
+  return `${x.zh} (${x.en})`;
+}
+
 function MapDialog({
   row,
   targets,
@@ -48,12 +83,17 @@ function MapDialog({
   const { message } = App.useApp();
   const [target, setTarget] = useState<string | undefined>(row.target ?? row.suggestions?.[0]?.code);
   const [saving, setSaving] = useState(false);
-  const name = (code: string) => targets.find((x) => x.code === code)?.zh ?? code;
+  const kind = row.kind;
+  const name = (code: string) => {
+    const x = targets.find((y) => y.code === code);
+    return x ? targetLabel(kind, x) : code;
+  };
   const save = async () => {
     if (!target) return;
     setSaving(true);
     try {
       await saveMapping({
+        kind,
         facility: row.facility,
         system: row.system,
         code: row.code,
@@ -61,7 +101,11 @@ function MapDialog({
         target: target === NOT_NEEDED ? null : target,
       });
       message.success(
-        target === NOT_NEEDED ? t('tm.savedIgnored', '已标记为无需映射') : t('tm.saved', '映射已保存：该编码的已存结果将计入监测'),
+        target === NOT_NEEDED
+          ? t('tm.savedIgnored', '已标记为无需映射')
+          : kind === 'lab'
+            ? t('tm.saved', '映射已保存：该编码的已存结果将计入监测')
+            : t('tm.savedOther', '映射已保存'),
       );
       onSaved();
     } catch (e) {
@@ -88,24 +132,38 @@ function MapDialog({
           <Space direction="vertical">
             {row.suggestions.map((s) => (
               <Radio key={s.code} value={s.code}>
-                {s.zh} <Typography.Text type="secondary">{s.en}</Typography.Text>
+                {kind === 'unit' ? `${s.code}（${s.zh}）` : s.zh} <Typography.Text type="secondary">{s.en}</Typography.Text>
               </Radio>
             ))}
           </Space>
         </Radio.Group>
       )}
       <Form layout="vertical">
-        <Form.Item label={t('tm.form.target', '监测检验项目')}>
+        <Form.Item label={targetFieldLabel(kind)}>
           <Select<string>
-            aria-label={t('tm.form.target', '监测检验项目')}
+            aria-label={targetFieldLabel(kind)}
             showSearch
-            optionFilterProp="label"
-            placeholder={t('tm.form.targetHint', '选择该编码所报告的检验项目')}
+            filterOption={(input, o) => (o?.search ?? '').toLowerCase().includes(input.trim().toLowerCase())}
+            placeholder={
+              kind === 'lab'
+                ? t('tm.form.targetHint', '选择该编码所报告的检验项目')
+                : kind === 'specimen'
+                  ? t('tm.form.targetHintSpecimen', '选择该编码所指的标本类型')
+                  : t('tm.form.targetHintUnit', '选择该单位对应的UCUM单位')
+            }
             value={target}
             onChange={setTarget}
             options={[
-              ...targets.map((x) => ({ value: x.code, label: `${x.zh} (${x.en})` })),
-              { value: NOT_NEEDED, label: t('tm.form.notNeeded', '不是监测检验项目（不映射）') },
+              ...targets.map((x) => ({
+                value: x.code,
+                label: targetLabel(kind, x),
+                search: [targetLabel(kind, x), ...x.aliases].join(' '),
+              })),
+              {
+                value: NOT_NEEDED,
+                label: kind === 'lab' ? t('tm.form.notNeeded', '不是监测检验项目（不映射）') : t('tm.form.notNeededOther', '无需映射'),
+                search: '',
+              },
             ]}
           />
         </Form.Item>
@@ -116,6 +174,7 @@ function MapDialog({
 }
 
 export function TerminologyPage() {
+  const [kind, setKind] = useState<MappingKind>('lab');
   const [facility, setFacility] = useState<string>();
   const [status, setStatus] = useState<QueueStatus>('open');
   const [q, setQ] = useState('');
@@ -131,7 +190,7 @@ export function TerminologyPage() {
   useEffect(() => {
     const c = new AbortController();
     setLoading(true);
-    fetchUnmapped({ facility, status, q: q || undefined, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }, c.signal)
+    fetchUnmapped({ kind, facility, status, q: q || undefined, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }, c.signal)
       .then((d) => {
         setData(d);
         setError(undefined);
@@ -143,26 +202,31 @@ export function TerminologyPage() {
         setLoading(false);
       });
     return () => c.abort();
-  }, [facility, status, q, page, reload]);
+  }, [kind, facility, status, q, page, reload]);
 
   useEffect(() => {
     const c = new AbortController();
-    fetchQueueFacilities(c.signal)
+    fetchQueueFacilities(kind, c.signal)
       .then((d) => setFacilities(d.facilities))
       .catch(() => undefined);
     return () => c.abort();
-  }, [reload]);
+  }, [kind, reload]);
 
   useEffect(() => {
     const c = new AbortController();
-    fetchLabTargets(c.signal)
+    setTargets([]);
+    fetchLabTargets(kind, c.signal)
       .then((d) => setTargets(d.targets))
       .catch(() => undefined);
     return () => c.abort();
-  }, []);
+  }, [kind]);
 
   const refresh = useCallback(() => setReload((n) => n + 1), []);
-  const targetName = (code: string | null) => (code ? (targets.find((x) => x.code === code)?.zh ?? code) : '—');
+  const targetName = (code: string | null) => {
+    if (!code) return '—';
+    const x = targets.find((y) => y.code === code);
+    return x ? targetLabel(kind, x) : code;
+  };
 
   const columns: TableColumnsType<UnmappedCode> = [
     { title: t('tm.facility', '机构'), key: 'facility', width: 150, render: (_, r) => facilityLabel(r.facility) },
@@ -179,9 +243,9 @@ export function TerminologyPage() {
         </span>
       ),
     },
-    { title: t('tm.records', '结果数'), dataIndex: 'records', width: 80 },
+    { title: kind === 'specimen' ? t('tm.recordsSpecimen', '标本数') : t('tm.records', '结果数'), dataIndex: 'records', width: 80 },
     {
-      title: t('tm.examples', '示例结果'),
+      title: kind === 'specimen' ? t('tm.examplesSpecimen', '示例标本') : t('tm.examples', '示例结果'),
       key: 'examples',
       width: 200,
       render: (_, r) => (
@@ -203,7 +267,7 @@ export function TerminologyPage() {
                 style={{ cursor: 'pointer' }}
                 onClick={() => setEditing({ ...r, suggestions: [s, ...(r.suggestions ?? []).filter((x) => x !== s)] })}
               >
-                {s.zh}
+                {kind === 'unit' ? s.code : s.zh}
               </Tag>
             ))
           : targetName(r.target),
@@ -229,11 +293,30 @@ export function TerminologyPage() {
         crumbs={[{ title: t('nav.integration', '数据接入') }, { title: t('tm.title', '术语映射') }]}
       />
       <Card>
+        <Tabs
+          activeKey={kind}
+          onChange={(k) => {
+            setKind(k as MappingKind);
+            setFacility(undefined);
+            setPage(1);
+          }}
+          items={(['lab', 'specimen', 'unit'] as const).map((k) => ({ key: k, label: kindTitle(k) }))}
+        />
         <Typography.Paragraph type="secondary">
-          {t(
-            'tm.intro',
-            '检验结果的本地项目编码若无映射，结果会被保存但不计入实验室监测信号。请将每个编码映射到监测检验项目；映射后，已保存的该编码结果也会被计入。',
-          )}
+          {kind === 'lab'
+            ? t(
+                'tm.intro',
+                '检验结果的本地项目编码若无映射，结果会被保存但不计入实验室监测信号。请将每个编码映射到监测检验项目；映射后，已保存的该编码结果也会被计入。',
+              )
+            : kind === 'specimen'
+              ? t(
+                  'tm.introSpecimen',
+                  '标本的本地类型编码（SPM-4、OBR-15 或文字）若不在标准表中，将在此列出。请映射到标准标本类型（SNOMED CT，附HL7 v2 0487/0070对照）。',
+                )
+              : t(
+                  'tm.introUnit',
+                  '检验结果的单位若不是UCUM编码、也不是常见写法（如 μmol/L、10^9/L、IU/mL），将在此列出。请映射到UCUM单位。',
+                )}
         </Typography.Paragraph>
         <Space style={{ marginBottom: 12 }} wrap>
           <Select<string>
@@ -282,7 +365,7 @@ export function TerminologyPage() {
         </Space>
         {error && <Alert type="error" showIcon message={error} style={{ marginBottom: 16 }} />}
         <Table
-          rowKey={(r) => `${r.facility}|${r.system}|${r.code}`}
+          rowKey={(r) => `${r.kind}|${r.facility}|${r.system}|${r.code}`}
           columns={columns}
           dataSource={data.items}
           loading={loading}

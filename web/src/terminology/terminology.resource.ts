@@ -11,8 +11,11 @@ import { apiRequest } from '../api/http.js';
 
 export type { FacilityQueueList, LabTargetList, MappingResult, UnmappedCode, UnmappedList };
 export type QueueStatus = 'open' | 'mapped' | 'ignored' | 'all';
+/** What the codes are: lab tests, specimen types or units. */
+export type MappingKind = UnmappedCode['kind'];
 
 export interface UnmappedFilter {
+  kind: MappingKind;
   facility?: string;
   status: QueueStatus;
   q?: string;
@@ -22,6 +25,7 @@ export interface UnmappedFilter {
 
 export function fetchUnmapped(filter: UnmappedFilter, signal?: AbortSignal) {
   const q = new URLSearchParams();
+  q.set('kind', filter.kind);
   if (filter.facility !== undefined) q.set('facility', filter.facility);
   q.set('status', filter.status);
   if (filter.q) q.set('q', filter.q);
@@ -30,11 +34,12 @@ export function fetchUnmapped(filter: UnmappedFilter, signal?: AbortSignal) {
   return apiRequest<UnmappedList>(`/api/terminology/unmapped?${q}`, { signal, accept: 'application/json' });
 }
 
-export const fetchQueueFacilities = (signal?: AbortSignal) =>
-  apiRequest<FacilityQueueList>('/api/terminology/facilities', { signal, accept: 'application/json' });
+export const fetchQueueFacilities = (kind: MappingKind, signal?: AbortSignal) =>
+  apiRequest<FacilityQueueList>(`/api/terminology/facilities?kind=${kind}`, { signal, accept: 'application/json' });
 
-export const fetchLabTargets = (signal?: AbortSignal) =>
-  apiRequest<LabTargetList>('/api/terminology/targets', { signal, accept: 'application/json' });
+/** The targets of one kind: lab-test codes, SNOMED CT specimen concepts or UCUM units. */
+export const fetchLabTargets = (kind: MappingKind = 'lab', signal?: AbortSignal) =>
+  apiRequest<LabTargetList>(`/api/terminology/targets?kind=${kind}`, { signal, accept: 'application/json' });
 
 export const saveMapping = (body: Omit<MappingBody, 'system'> & { system: string }) =>
   apiRequest<MappingResult>('/api/terminology/mappings', { method: 'PUT', body, accept: 'application/json' });

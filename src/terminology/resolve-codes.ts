@@ -1,0 +1,53 @@
+/**
+ * What other modules call to read a record's specimen type and units in standard codes: the
+ * Specimen's type as a SNOMED CT specimen concept (with its names and class: upper-respiratory,
+ * blood, …), a quantity's unit as UCUM. Built on the index the processors keep (createLabResolver)
+ * or one compiled for the call.
+ */
+import type { Quantity, Specimen } from '@medplum/fhirtypes';
+import type { SpecimenClass } from './code-tables.js';
+import { resultFacility } from './facility.js';
+import type { CodeResolution, TerminologyIndex } from './resolve.js';
+
+export interface ResolvedSpecimenType {
+  /** SNOMED CT specimen concept. */
+  code: string;
+  zh: string;
+  en: string;
+  class: SpecimenClass;
+  via: 'standard' | 'hl7v2' | 'text' | 'concept-map';
+}
+
+export interface ResolvedUnit {
+  /** UCUM code. */
+  code: string;
+  /** Chinese name when the unit is on the table. */
+  zh?: string;
+  via: 'standard' | 'text' | 'concept-map';
+}
+
+type Mapped = Extract<CodeResolution, { status: 'mapped' }>;
+
+/** A Specimen's type in SNOMED CT, through its facility's maps; undefined when no table or map answers. */
+export function resolveSpecimenType(
+  index: TerminologyIndex,
+  specimen: Pick<Specimen, 'type' | 'meta' | 'identifier'>,
+  facility = resultFacility(specimen),
+): ResolvedSpecimenType | undefined {
+  const r = index.resolveSpecimen(specimen.type, facility);
+  if (r.status !== 'mapped') return undefined;
+  const t = index.tables.specimen.byCode.get(r.code);
+  return t ? { code: t.code, zh: t.zh, en: t.en, class: t.class, via: r.via } : undefined;
+}
+
+/** A quantity's unit in UCUM, through the facility's maps and the unit table; undefined when neither answers. */
+export function resolveUnit(
+  index: TerminologyIndex,
+  q: Pick<Quantity, 'unit' | 'code' | 'system'> | undefined,
+  facility: string,
+): ResolvedUnit | undefined {
+  const r = index.resolveUnit(q, facility);
+  if (r.status !== 'mapped') return undefined;
+  const t = index.tables.unit.byCode.get(r.code);
+  return { code: r.code, ...(t ? { zh: t.zh } : {}), via: (r as Mapped).via as ResolvedUnit['via'] };
+}
