@@ -4,6 +4,7 @@
  * YifangModule object (src/platform/module.ts).
  * To add one: export a YifangModule from src/<capability>/module.ts and list it here.
  */
+import { emergencyModule } from '../emergency/index.js';
 import { exportsModule } from '../exports/index.js';
 import { CORE_MIGRATIONS } from '../fhir/migrations.js';
 import { feedsModule } from '../feeds/index.js';
@@ -36,6 +37,7 @@ export const MODULES: readonly YifangModule[] = [
   investigationModule,
   labModule,
   vaccineSupplyModule,
+  emergencyModule,
 ];
 
 export async function loadModules(): Promise<YifangModule[]> {

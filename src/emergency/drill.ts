@@ -1,0 +1,301 @@
+/**
+ * Drills (演练): a drill record is always an exercise. Running one injects a synthetic outbreak
+ * and drives the real workflows through what their modules export, timing each step:
+ *
+ * 1. alert — a report card of a fixed-threshold disease (config: 霍乱) for a synthetic resident
+ *    in the drill's synthetic area (district 999999, which no real area has, so the signal can
+ *    never join a real alert) goes in through surveillance's `ingestCards`; the engine's
+ *    detection and fusion (`surveillanceRuntime`'s engine) raise the alert.
+ * 2. mobilise — the drill's teams are mobilised from that alert by this module (an exercise
+ *    mobilisation: acknowledgements are tracked as for a real one).
+ * 3. investigation, 4. specimen, 5. result — src/investigation and src/lab export no function
+ *    that opens an investigation, registers an order or scans a specimen (only their modules,
+ *    rules and read helpers), so these steps are recorded as skipped with that reason.
+ *
+ * The after-action report lists every step with start, end, duration, its target and whether it
+ * was late, the steps skipped and failed, and a summary line.
+ */
+import { ingestCards, surveillanceRuntime } from '../surveillance/index.js';
+import { conflict, notFound } from '../platform/errors.js';
+import { chinaDateOf } from '../shared/dates.js';
+import { makeIdNumber } from '../shared/id-number.js';
+import { DRILL_STEPS, type DrillStep } from './codes.js';
+import type { AfterActionReport, DrillBody, DrillList, DrillStepView, DrillView } from './schemas.js';
+import { audited, mobilise, nowOf, type Actor, type EmergencyDeps } from './service.js';
+import * as store from './store.js';
+
+const iso = (d: Date | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
+
+function drillView(d: store.DrillRow): DrillView {
+  return {
+    id: d.id,
+    name: d.name,
+    exercise: true,
+    status: d.status,
+    plannedFor: iso(d.plannedFor),
+    startedAt: iso(d.startedAt),
+    endedAt: iso(d.endedAt),
+    createdAt: iso(d.createdAt)!,
+    createdBy: d.createdBy,
+    scenario: d.scenario,
+    report: (d.report as AfterActionReport | null) ?? null,
+  };
+}
+
+export async function createDrill(deps: EmergencyDeps, body: DrillBody, actor: Actor): Promise<DrillView> {
+  const now = nowOf(deps);
+  const scenario = {
+    disease: deps.settings.drill.disease,
+    areaCode: deps.settings.drill.areaCode,
+    unit: deps.settings.drill.unit,
+    teamIds: body.teamIds,
+    specimens: body.specimens,
+    targetSeconds: { ...deps.settings.drill.targetSeconds, ...(body.targetSeconds ?? {}) },
+  };
+  return deps.db.transaction(async (c) => {
+    const d = await store.insertDrill(c, {
+      name: body.name,
+      scenario,
+      plannedFor: body.plannedFor ? new Date(body.plannedFor) : null,
+      at: now,
+      by: actor.user.username,
+    });
+    await audited(deps, c, actor, 'C', 'emergency-drill', [`emergency drill ${d.id}`], `${body.name} (exercise)`);
+    return drillView(d);
+  });
+}
+export async function drill(deps: EmergencyDeps, id: number): Promise<DrillView> {
+  const d = await store.getDrill(deps.db, id);
+  if (!d) throw notFound(`no drill ${id}`);
+  return drillView(d);
+}
+export async function drills(deps: EmergencyDeps, q: { limit: number; offset: number }): Promise<DrillList> {
+  const r = await store.listDrills(deps.db, q);
+  return {
+    items: r.rows.map((d) => {
+      const { report: _r, scenario: _s, ...rest } = drillView(d);
+      return rest;
+    }),
+    total: r.total,
+    limit: q.limit,
+    offset: q.offset,
+  };
+}
+
+interface Scenario {
+  disease: { name: string; icd10: string; class: string };
+  areaCode: string;
+  unit: string;
+  teamIds: number[];
+  specimens: number;
+  targetSeconds: Record<string, number>;
+}
+
+/** A step's outcome as the runner records it. */
+interface StepOutcome {
+  status: 'done' | 'skipped' | 'failed';
+  refs: string[];
+  detail: string;
+}
+
+/** Runs a planned drill end to end (see the file comment) and stores its after-action report. */
+export async function runDrill(deps: EmergencyDeps, id: number, actor: Actor): Promise<DrillView> {
+  const startedAt = nowOf(deps);
+  const d = await deps.db.transaction(async (c) => {
+    const row = await store.getDrill(c, id, true);
+    if (!row) throw notFound(`no drill ${id}`);
+    if (row.status !== 'planned')
+      throw conflict(`drill ${id} is ${row.status}; only a planned drill runs (create another to run it again)`);
+    await store.setDrillState(c, id, { status: 'running', startedAt });
+    await audited(deps, c, actor, 'U', 'emergency-drill', [`emergency drill ${id}`], 'started (exercise)');
+    return row;
+  });
+  const scenario = d.scenario as unknown as Scenario;
+  const steps: DrillStepView[] = [];
+  const ctx: { alertIds: number[]; cardId?: string } = { alertIds: [] };
+  const clock = () => nowOf(deps);
+
+  const run = async (step: DrillStep, fn: () => Promise<StepOutcome>) => {
+    const targetMs = (scenario.targetSeconds[step] ?? deps.settings.drill.targetSeconds[step] ?? 0) * 1000;
+    const t0 = clock();
+    const p0 = performance.now();
+    let out: StepOutcome;
+    try {
+      out = await fn();
+    } catch (e) {
+      out = { status: 'failed', refs: [], detail: (e as Error).message };
+    }
+    if (out.status === 'skipped') {
+      steps.push({
+        step,
+        status: 'skipped',
+        startedAt: null,
+        endedAt: null,
+        durationMs: null,
+        targetMs,
+        late: false,
+        refs: [],
+        detail: out.detail,
+      });
+      return;
+    }
+    const durationMs = Math.round((performance.now() - p0) * 10) / 10;
+    const t1 = new Date(Math.max(clock().getTime(), t0.getTime() + Math.floor(durationMs)));
+    steps.push({
+      step,
+      status: out.status,
+      startedAt: t0.toISOString(),
+      endedAt: t1.toISOString(),
+      durationMs,
+      targetMs,
+      late: out.status === 'done' && durationMs > targetMs,
+      refs: out.refs,
+      detail: out.detail,
+    });
+  };
+
+  await run('alert', async () => {
+    const runtime = surveillanceRuntime.get(deps.db);
+    if (!runtime) return { status: 'skipped', refs: [], detail: 'the surveillance module is not running on this server' };
+    const now = clock();
+    const day = chinaDateOf(now);
+    const cardId = `DRILL-${id}-1`;
+    const card = drillCard(scenario, cardId, now, id);
+    const [res] = await ingestCards(runtime.reporting, [card], actor.user.username, async (c, what) =>
+      deps.audit.recordNow(c, {
+        user: actor.user,
+        action: 'C',
+        subtype: what.subtype,
+        entities: what.entities,
+        outcome: 'success',
+        outcomeText: `${what.outcomeText ?? ''} (exercise, drill ${id})`,
+      }),
+    );
+    if (!res || res.status === 'rejected')
+      return { status: 'failed', refs: [], detail: `the drill's report card was refused: ${JSON.stringify(res?.errors ?? [])}` };
+    ctx.cardId = cardId;
+    let fused = await runtime.engine.flush();
+    // The engine's own timer may have run detection first (it fires 100 ms after a count is touched).
+    if (!fused.created.length && !fused.updated.length) fused = await runtime.engine.runAll(day, day);
+    ctx.alertIds = [...new Set([...fused.created, ...fused.updated])];
+    if (!ctx.alertIds.length)
+      return { status: 'failed', refs: [`report card ${cardId}`], detail: 'the card was stored but no alert was raised' };
+    return {
+      status: 'done',
+      refs: [`report card ${cardId}`, ...ctx.alertIds.map((a) => `alert ${a}`)],
+      detail: `${scenario.disease.name} (${scenario.disease.icd10}) card for a synthetic resident in ${scenario.areaCode} → alert ${ctx.alertIds.join(', ')}`,
+    };
+  });
+
+  await run('mobilise', async () => {
+    if (!scenario.teamIds.length) return { status: 'skipped', refs: [], detail: 'the drill names no team to mobilise' };
+    if (!ctx.alertIds.length)
+      return { status: 'skipped', refs: [], detail: 'no alert to mobilise from (the alert step did not raise one)' };
+    const m = await mobilise(
+      deps,
+      {
+        source: { kind: 'alert', id: String(ctx.alertIds[0]) },
+        teamIds: scenario.teamIds,
+        onCallOnly: false,
+        reason: `drill ${id} (exercise)`,
+        exercise: true,
+      },
+      actor,
+    );
+    return {
+      status: 'done',
+      refs: [`mobilisation ${m.id}`],
+      detail: `${m.notified} member(s) notified, acknowledgement within ${m.ackLimitMinutes} min`,
+    };
+  });
+
+  const notExported = (what: string, module: string, route: string) => async (): Promise<StepOutcome> => ({
+    status: 'skipped',
+    refs: [],
+    detail: `not driven: src/${module}/index.ts exports no function that ${what} (it is reachable only through ${route})`,
+  });
+  await run('investigation', notExported('opens an investigation', 'investigation', 'POST /api/investigations'));
+  await run('specimen', notExported('registers a lab order or scans a specimen', 'lab', 'POST /api/lab/orders and POST /api/lab/scan'));
+  await run('result', notExported('records a result', 'lab', 'POST /api/lab/scan (result, verify, report)'));
+
+  const endedAt = clock();
+  const report = afterAction(id, startedAt, endedAt, steps);
+  await deps.db.transaction(async (c) => {
+    await store.setDrillState(c, id, { status: report.failed.length ? 'failed' : 'done', endedAt, report });
+    await audited(deps, c, actor, 'U', 'emergency-drill', [`emergency drill ${id}`], report.summary);
+  });
+  return drill(deps, id);
+}
+
+/** The after-action report: steps in order, late/skipped/failed named, and a summary line. */
+export function afterAction(drillId: number, startedAt: Date, endedAt: Date, steps: DrillStepView[]): AfterActionReport {
+  const ordered = [...steps].sort((a, b) => DRILL_STEPS.indexOf(a.step) - DRILL_STEPS.indexOf(b.step));
+  const late = ordered.filter((s) => s.late).map((s) => s.step);
+  const skipped = ordered.filter((s) => s.status === 'skipped').map((s) => s.step);
+  const failed = ordered.filter((s) => s.status === 'failed').map((s) => s.step);
+  const done = ordered.filter((s) => s.status === 'done');
+  const totalMs = Math.max(0, endedAt.getTime() - startedAt.getTime());
+  const summary =
+    `drill ${drillId} (exercise): ${done.length} of ${ordered.length} steps done in ${totalMs} ms` +
+    (late.length
+      ? `; late: ${late.map((s) => `${s} (${ordered.find((x) => x.step === s)!.durationMs} ms > ${ordered.find((x) => x.step === s)!.targetMs} ms)`).join(', ')}`
+      : '; none late') +
+    (skipped.length ? `; skipped: ${skipped.join(', ')}` : '') +
+    (failed.length ? `; failed: ${failed.join(', ')}` : '');
+  return {
+    drillId,
+    exercise: true,
+    startedAt: startedAt.toISOString(),
+    endedAt: endedAt.toISOString(),
+    totalMs,
+    steps: ordered,
+    late,
+    skipped,
+    failed,
+    summary,
+  };
+}
+
+/** A complete report card (the shape surveillance ingests) for a synthetic resident, marked as a drill. */
+function drillCard(s: Scenario, cardId: string, now: Date, drillId: number): Record<string, unknown> {
+  const day = chinaDateOf(now);
+  const stamp = (offsetMin: number) => new Date(now.getTime() - offsetMin * 60_000).toISOString();
+  return {
+    cardId,
+    cardType: 'initial',
+    correctsCardId: null,
+    name: `演练病例${drillId}`,
+    parentName: null,
+    idType: '01',
+    idNumber: makeIdNumber(s.areaCode.slice(0, 6), '1980-01-01', (drillId % 999) + 1),
+    sex: '1',
+    birthDate: '1980-01-01',
+    age: null,
+    workUnit: null,
+    phone: null,
+    residenceCategory: '本县区',
+    address: {
+      province: '演练',
+      city: '演练',
+      county: '演练区',
+      township: '演练街道',
+      village: '演练社区',
+      houseNumber: '演练路1号',
+      areaCode: s.areaCode,
+    },
+    occupationClass: { code: '09', name: '工人' },
+    caseClassification: '疑似病例',
+    chronicity: null,
+    onsetDate: day,
+    diagnosisDateTime: stamp(2),
+    deathDate: null,
+    disease: { name: s.disease.name, icd10: s.disease.icd10, subtype: null, class: s.disease.class },
+    correctedDiseaseName: null,
+    reportingOrganization: { id: `org-${s.unit}`, code: s.unit, name: '演练单位' },
+    reportingDoctor: '演练',
+    reportDate: stamp(1),
+    patientRef: null,
+    facilityPatientId: cardId,
+    remarks: `演练 (exercise), drill ${drillId}`,
+  };
+}

@@ -1,0 +1,25 @@
+/**
+ * The emergency side of issue #20 (items 6–8): teams and their mobilisation, reserves against
+ * the 30-day standard, the emergency mode (平急转换) with daily zero reporting, and drills with
+ * after-action reports. Routes in routes.ts; config/emergency/emergency.json is checked at start
+ * and a bad file stops it.
+ */
+import { sqlFile } from '../platform/migrations.js';
+import type { YifangModule } from '../platform/module.js';
+import { registerEmergencyRoutes } from './routes.js';
+import type { EmergencyDeps } from './service.js';
+import { loadEmergencySettings } from './settings.js';
+
+const emergencyModule: YifangModule = {
+  name: 'emergency',
+  migrations: {
+    range: [760, 779],
+    list: [{ version: 760, name: 'emergency', sql: sqlFile(new URL('./migrations/760_emergency.sql', import.meta.url)) }],
+  },
+  async register(ctx) {
+    const deps: EmergencyDeps = { db: ctx.db, audit: ctx.audit, settings: loadEmergencySettings() };
+    registerEmergencyRoutes(ctx, deps);
+  },
+};
+
+export default emergencyModule;
