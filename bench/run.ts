@@ -59,6 +59,7 @@ const suites: [string, string, string, string[]][] = [
   ['scan', 'scan.bench.ts', 'runScanBench', quick ? ['--quick'] : []],
   ['screens', 'screens.bench.ts', 'runScreensBench', quick ? ['--quick'] : []],
   ['lab', 'lab.bench.ts', 'runLabBench', quick ? ['--samples', '20'] : []],
+  ['lab-results', 'lab-results.bench.ts', 'runLabResultsBench', quick ? ['--positives', '20'] : []],
   ['cold-chain', 'cold-chain.bench.ts', 'runColdChainBench', quick ? ['--quick'] : []],
 ];
 

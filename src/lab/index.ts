@@ -2,9 +2,24 @@
  * The lab capability's public entry: the module, the breach scan and custody check (for the CLI's
  * `yifang lab verify` and the bench), and the limits.
  */
-export { default as labModule, BREACH_SCAN_MS } from './module.js';
+export { default as labModule, BREACH_SCAN_MS, DELIVERY_POLL_MS } from './module.js';
+export { useCaseClassifier, deliverDue, applyCaseUpdates, type CaseClassifier, type CaseClassificationRequest } from './results.js';
 export { scanBreaches, verifyCustody, type LabDeps } from './service.js';
 export { loadLabLimits, parseLabLimits, LIMITS_FILE, type LabLimits } from './limits.js';
 export { LEGS, MODES, STATES, STEPS, type Leg, type Mode, type State, type Step } from './codes.js';
 export { SPECIMEN_BARCODE_SYSTEM } from './fhir.js';
-export type { BreachView, CustodyReport, Dashboard, ScanAnswer, SpecimenDetail, SpecimenList, SpecimenView } from './schemas.js';
+export type {
+  OutboxView,
+  OutboxDetail,
+  EndpointView,
+  PoolView,
+  ProgressView,
+  CampaignView,
+  BreachView,
+  CustodyReport,
+  Dashboard,
+  ScanAnswer,
+  SpecimenDetail,
+  SpecimenList,
+  SpecimenView,
+} from './schemas.js';

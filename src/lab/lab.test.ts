@@ -575,6 +575,17 @@ describeEachStore('lab loop', (server) => {
         '/api/lab/shipments/{id}/readings',
         '/api/lab/specimens',
         '/api/lab/specimens/{barcode}',
+        '/api/lab/endpoints',
+        '/api/lab/endpoints/{facility}',
+        '/api/lab/outbox',
+        '/api/lab/outbox/{id}',
+        '/api/lab/outbox/{id}/resend',
+        '/api/lab/mass/campaigns',
+        '/api/lab/mass/campaigns/{id}/people',
+        '/api/lab/mass/campaigns/{id}/progress',
+        '/api/lab/mass/pools',
+        '/api/lab/mass/pools/{barcode}',
+        '/api/lab/mass/pools/{barcode}/members',
       ].sort(),
     );
     const password = 'lab-viewer-pass-2026';

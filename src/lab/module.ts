@@ -8,10 +8,15 @@ import type { YifangModule } from '../platform/module.js';
 import { PollingLoop } from '../platform/polling-loop.js';
 import { loadLabLimits } from './limits.js';
 import { registerLabRoutes } from './routes.js';
+import { applyCaseUpdates, deliverDue } from './results.js';
+import { loadResultsConfig } from './results-config.js';
+import { registerResultsRoutes } from './routes-results.js';
 import { scanBreaches, type LabDeps } from './service.js';
 
 /** How often the breach scan runs: a breach is recorded within this long of its limit. */
 export const BREACH_SCAN_MS = 30_000;
+/** How often the delivery loop looks for results due (it is also poked at every verification and resend). */
+export const DELIVERY_POLL_MS = 1_000;
 
 const labModule: YifangModule = {
   name: 'lab',
@@ -20,11 +25,24 @@ const labModule: YifangModule = {
     list: [
       { version: 720, name: 'lab loop', sql: sqlFile(new URL('./migrations/720_lab.sql', import.meta.url)) },
       { version: 721, name: 'lab indexes', sql: sqlFile(new URL('./migrations/721_lab_indexes.sql', import.meta.url)) },
+      { version: 722, name: 'lab results back', sql: sqlFile(new URL('./migrations/722_lab_results_back.sql', import.meta.url)) },
+      { version: 723, name: 'lab mass testing', sql: sqlFile(new URL('./migrations/723_lab_mass_testing.sql', import.meta.url)) },
     ],
   },
   async register(ctx) {
-    const deps: LabDeps = { db: ctx.db, repo: ctx.repo, audit: ctx.audit, limits: loadLabLimits() };
+    const deps: LabDeps = { db: ctx.db, repo: ctx.repo, audit: ctx.audit, limits: loadLabLimits(), results: loadResultsConfig() };
+    const delivery = new PollingLoop(
+      async () => {
+        const round = await deliverDue(deps);
+        if (round.parked) ctx.log(`lab: ${round.parked} result message(s) parked (see /api/lab/outbox?status=parked)`);
+        await applyCaseUpdates(deps);
+      },
+      DELIVERY_POLL_MS,
+      'lab results back',
+    );
+    deps.onQueued = () => delivery.poke();
     registerLabRoutes(ctx, deps);
+    registerResultsRoutes(ctx, deps);
     const loop = new PollingLoop(
       async () => {
         const found = await scanBreaches(ctx.db);
@@ -37,7 +55,11 @@ const labModule: YifangModule = {
       'lab breach scan',
     );
     loop.start();
-    ctx.onClose(() => loop.stop());
+    delivery.start();
+    ctx.onClose(async () => {
+      await delivery.stop();
+      await loop.stop();
+    });
   },
 };
 

@@ -334,3 +334,192 @@ export const LimitsView = z.object({
   ),
 });
 export type LimitsView = z.infer<typeof LimitsView>;
+
+// ---------------------------------------------------------------------------------------------
+// Results back: MLLP endpoints and the outbox
+
+export const FacilityParam = z.object({ facility: z.string().trim().min(1).max(100) });
+export const EndpointBody = z
+  .object({
+    host: z.string().trim().min(1).max(253).describe('Host name or address of the facility’s MLLP listener'),
+    port: z.number().int().min(1).max(65535),
+    receivingApplication: z.string().max(100).optional().describe('MSH-5 (default empty)'),
+    receivingFacility: z.string().max(100).optional().describe('MSH-6 (default the facility code)'),
+    active: z.boolean().optional().describe('false: results for this facility are not queued'),
+    ackTimeoutMs: z.number().int().min(50).max(600_000).optional().describe('Wait for one ACK (default config/lab/results.json)'),
+    maxAttempts: z.number().int().min(1).max(100).optional().describe('Attempts with no answer before parking'),
+    maxAeAttempts: z.number().int().min(1).max(100).optional().describe('AE answers before parking (AR parks at once)'),
+    backoffMs: z.number().int().min(10).max(3_600_000).optional().describe('First retry after this long, doubling'),
+    maxBackoffMs: z.number().int().min(10).max(86_400_000).optional(),
+  })
+  .strict();
+export type EndpointBody = z.infer<typeof EndpointBody>;
+export const EndpointView = z.object({
+  facility: z.string(),
+  host: z.string(),
+  port: z.number().int(),
+  receivingApplication: z.string(),
+  receivingFacility: z.string(),
+  active: z.boolean(),
+  ackTimeoutMs: z.number().int(),
+  maxAttempts: z.number().int(),
+  maxAeAttempts: z.number().int(),
+  backoffMs: z.number().int(),
+  maxBackoffMs: z.number().int(),
+  updatedAt: z.string(),
+  updatedBy: z.string(),
+});
+export type EndpointView = z.infer<typeof EndpointView>;
+export const EndpointList = z.object({ items: z.array(EndpointView) });
+
+export const OUTBOX_STATUSES = ['pending', 'sending', 'delivered', 'parked'] as const;
+export const OutboxView = z.object({
+  id: z.number().int(),
+  controlId: z.string().describe('MSH-10, the same on every attempt and resend'),
+  specimenId: z.string(),
+  barcode: z.string(),
+  facility: z.string(),
+  patientId: z.string().nullable(),
+  status: z.enum(OUTBOX_STATUSES),
+  attempts: z.number().int(),
+  nextAttemptAt: z.string().nullable(),
+  lastError: z.string().nullable(),
+  parkedReason: z.string().nullable(),
+  ackCode: z.string().nullable(),
+  ackText: z.string().nullable(),
+  createdAt: z.string(),
+  verifiedAt: z.string(),
+  deliveredAt: z.string().nullable(),
+  resentCount: z.number().int(),
+});
+export type OutboxView = z.infer<typeof OutboxView>;
+export const AttemptView = z.object({
+  attempt: z.number().int(),
+  controlId: z.string(),
+  host: z.string(),
+  port: z.number().int(),
+  startedAt: z.string(),
+  endedAt: z.string(),
+  outcome: z.enum(['AA', 'AE', 'AR', 'timeout', 'closed', 'error', 'mismatch']),
+  detail: z.string().nullable(),
+  ack: z.string().nullable(),
+});
+export type AttemptView = z.infer<typeof AttemptView>;
+export const OutboxDetail = OutboxView.extend({ message: z.string().describe('The ORU^R01 (ER7)'), attemptLog: z.array(AttemptView) });
+export type OutboxDetail = z.infer<typeof OutboxDetail>;
+export const OutboxQuery = PageQuery.extend({ status: z.enum(OUTBOX_STATUSES).optional(), facility: z.string().max(100).optional() });
+export const OutboxList = list(OutboxView);
+export type OutboxList = z.infer<typeof OutboxList>;
+export const OutboxParam = z.object({ id: z.coerce.number().int().min(1) });
+
+// ---------------------------------------------------------------------------------------------
+// Mass testing
+
+export const CampaignBody = z
+  .object({
+    name: Text(200),
+    testCode: Text(64),
+    testName: Text(200).optional(),
+    mode: z.enum(MODES).optional().describe('emergency (default) or routine'),
+    orderingUnit: Unit,
+    poolSize: z.number().int().min(1).max(50).optional().describe('Members per pool tube (default 10: 10-in-1)'),
+  })
+  .strict();
+export type CampaignBody = z.infer<typeof CampaignBody>;
+export const CampaignView = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  testCode: z.string(),
+  mode: z.enum(MODES),
+  orderingUnit: z.string(),
+  orderId: z.string(),
+  poolSize: z.number().int(),
+  createdAt: z.string(),
+  createdBy: z.string(),
+});
+export type CampaignView = z.infer<typeof CampaignView>;
+export const CampaignList = z.object({ items: z.array(CampaignView) });
+export const CampaignParam = z.object({ id: z.coerce.number().int().min(1) });
+
+const PersonIn = z.object({
+  code: z.string().describe('The person’s QR code or barcode'),
+  name: z.string(),
+  idNumber: z.string().optional(),
+  phone: z.string().optional(),
+  areaCode: z.string().describe('统计用区划代码 of where they live or were sampled'),
+  patientId: z.string().optional(),
+});
+export const PeopleBody = z
+  .object({
+    people: z.array(PersonIn.passthrough()).max(20_000).optional().describe('A list, or one person scanned by QR code'),
+    csv: z.string().max(5_000_000).optional().describe('Or a CSV list: header code,name,idNumber,phone,areaCode[,patientId]'),
+  })
+  .strict()
+  .refine((b) => (b.people ? 1 : 0) + (b.csv !== undefined ? 1 : 0) === 1, { message: 'send people or csv (one of them)' });
+export type PeopleBody = z.infer<typeof PeopleBody>;
+export const PeopleAnswer = z.object({
+  campaignId: z.number().int(),
+  received: z.number().int(),
+  registered: z.number().int(),
+  alreadyRegistered: z.number().int(),
+  refused: z.array(z.object({ line: z.number().int(), code: z.string().nullable(), reason: z.string() })),
+});
+export type PeopleAnswer = z.infer<typeof PeopleAnswer>;
+
+const MemberIn = z
+  .object({
+    personCode: z.string().trim().min(1).max(64),
+    tubeBarcode: Barcode.optional().describe('The member’s own tube, when sampled into one'),
+  })
+  .strict();
+export const MembersBody = z.object({ members: z.array(MemberIn).min(1).max(50) }).strict();
+export type MembersBody = z.infer<typeof MembersBody>;
+export const PoolBody = z
+  .object({
+    campaignId: z.number().int().min(1),
+    barcode: Barcode.describe('The pool tube'),
+    unit: Unit,
+    at: When.optional(),
+    location: Text(200).optional(),
+    specimenType: Text(100).optional(),
+    container: Text(100).optional(),
+    collector: Text(100),
+    members: z.array(MemberIn).max(50).default([]),
+  })
+  .strict();
+export type PoolBody = z.infer<typeof PoolBody>;
+export const PoolView = z.object({
+  campaignId: z.number().int(),
+  outcome: z.string().nullable(),
+  specimen: SpecimenView,
+  members: z.array(
+    z.object({
+      personCode: z.string(),
+      name: z.string(),
+      areaCode: z.string(),
+      patientId: z.string().nullable(),
+      tubeBarcode: z.string().nullable(),
+      state: z.enum(['pooled', 'negative', 'retest']),
+      retestOrderId: z.string().nullable(),
+      retestResult: z.string().nullable(),
+      retestAt: z.string().nullable(),
+    }),
+  ),
+});
+export type PoolView = z.infer<typeof PoolView>;
+const Progress = z.object({
+  registered: z.number().int(),
+  sampled: z.number().int(),
+  tested: z.number().int(),
+  negative: z.number().int(),
+  positivePools: z.number().int(),
+  retestOrdered: z.number().int(),
+  retested: z.number().int(),
+  retestPositive: z.number().int(),
+});
+export const ProgressView = z.object({
+  campaign: CampaignView,
+  total: Progress,
+  byArea: z.array(Progress.extend({ areaCode: z.string() })),
+});
+export type ProgressView = z.infer<typeof ProgressView>;

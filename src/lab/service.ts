@@ -6,8 +6,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ServiceRequest } from '@medplum/fhirtypes';
-import type { AuditLog } from '../fhir/audit.js';
-import type { FhirRepository } from '../fhir/repository.js';
 import type { AuthUser } from '../platform/auth.js';
 import type { Database, Queryable } from '../platform/db.js';
 import { conflict, notFound, unprocessable } from '../platform/errors.js';
@@ -15,6 +13,11 @@ import { LEG_ZH, STATE_ZH, type Leg } from './codes.js';
 import { checkChain, eventHash, type BrokenLink, type CustodyEvent, type StoredCustodyEvent } from './custody.js';
 import { orderServiceRequest, resultObservation, resultReport, specimenResource, specimenTask } from './fhir.js';
 import type { LabLimits } from './limits.js';
+import type { LabDeps } from './deps.js';
+import { onVerified } from './results.js';
+import { onPoolResult, onPoolVerified, onRetestVerified } from './mass-hooks.js';
+
+export type { LabDeps };
 import { applyStep, checkNotFuture, collectionLeg, FlaggedStepError, temperatureProblems, type StepInput } from './machine.js';
 import type {
   BreachView,
@@ -60,15 +63,6 @@ import {
   type SpecimenFilter,
   type SpecimenRow,
 } from './store.js';
-
-export interface LabDeps {
-  db: Database;
-  repo: FhirRepository;
-  audit: AuditLog;
-  limits: LabLimits;
-  /** The server's clock (tests move it). */
-  now?: () => Date;
-}
 
 export interface Actor {
   user: AuthUser;
@@ -359,7 +353,7 @@ export async function scan(deps: LabDeps, body: ScanBody, actor: Actor): Promise
     if (patientId) await actor.authorize(patientId);
   }
   try {
-    return await deps.db.transaction(async (c) => {
+    const answer = await deps.db.transaction(async (c) => {
       const s = await specimenByBarcode(c, body.barcode, true);
       if (!s) throw notFound(`unknown barcode '${body.barcode}': no specimen was collected with it (scan 'collect' first)`);
       const warnings: string[] = [];
@@ -412,6 +406,7 @@ export async function scan(deps: LabDeps, body: ScanBody, actor: Actor): Promise
             );
           break;
         case 'result':
+          await onPoolResult(c, next);
           next.resultAt = at;
           next.resultValue = body.value;
           next.resultInterpretation = body.interpretation ?? null;
@@ -458,10 +453,17 @@ export async function scan(deps: LabDeps, body: ScanBody, actor: Actor): Promise
       if (body.step === 'receive') await deps.repo.update('Specimen', next.id, specimenResource(next), {}, c);
       if (body.step === 'result' || body.step === 'verify')
         await deps.repo.update('Observation', next.observationId!, resultObservation(next, order), {}, c);
-      if (body.step === 'verify') await deps.repo.update('DiagnosticReport', next.reportId!, resultReport(next, order), {}, c);
+      if (body.step === 'verify') {
+        await deps.repo.update('DiagnosticReport', next.reportId!, resultReport(next, order), {}, c);
+        warnings.push(...(await onPoolVerified(deps, c, next, actor.user.username, now)));
+        await onRetestVerified(c, next);
+        await onVerified(deps, c, next, order, now);
+      }
       await audited(deps, c, actor, 'U', `lab-${body.step}`, [`Specimen/${next.id}`, `Task/${next.taskId}`], next.patientId);
       return { specimen: specimenView(next, now), event: eventView(event), warnings };
     });
+    if (body.step === 'verify') deps.onQueued?.();
+    return answer;
   } catch (e) {
     if (e instanceof FlaggedStepError) {
       const s = await specimenByBarcode(deps.db.pool, body.barcode);
@@ -494,7 +496,13 @@ async function adoptAtCollection(deps: LabDeps, orderId: string, actor: Actor): 
   return (await getOrder(deps.db.pool, orderId))!;
 }
 
-async function collect(deps: LabDeps, body: Extract<ScanBody, { step: 'collect' }>, actor: Actor): Promise<ScanAnswer> {
+/** Collection (a new specimen under its order); `within` runs in the same transaction (a pool's registration). */
+export async function collect(
+  deps: LabDeps,
+  body: Extract<ScanBody, { step: 'collect' }>,
+  actor: Actor,
+  within?: (c: Queryable, s: SpecimenRow) => Promise<void>,
+): Promise<ScanAnswer> {
   const now = nowOf(deps);
   const at = body.at ? new Date(body.at) : now;
   const order = (await getOrder(deps.db.pool, body.orderId)) ?? (await adoptAtCollection(deps, body.orderId, actor));
@@ -561,6 +569,7 @@ async function collect(deps: LabDeps, body: Extract<ScanBody, { step: 'collect' 
         detail: { orderId: order.id, specimenType: body.specimenType, container: body.container ?? null, collector: body.collector },
       });
       await saveSpecimen(c, s);
+      if (within) await within(c, s);
       await deps.repo.update('Specimen', s.id, specimenResource(s), {}, c);
       await deps.repo.update('Task', s.taskId, specimenTask(s), {}, c);
       await audited(
