@@ -15,6 +15,8 @@
  * The after-action report lists every step with start, end, duration, its target and whether it
  * was late, the steps skipped and failed, and a summary line.
  */
+import type { Patient } from '@medplum/fhirtypes';
+import { openInvestigationAs } from '../investigation/index.js';
 import { ingestCards, surveillanceRuntime } from '../surveillance/index.js';
 import { conflict, notFound } from '../platform/errors.js';
 import { chinaDateOf } from '../shared/dates.js';
@@ -112,7 +114,7 @@ export async function runDrill(deps: EmergencyDeps, id: number, actor: Actor): P
   });
   const scenario = d.scenario as unknown as Scenario;
   const steps: DrillStepView[] = [];
-  const ctx: { alertIds: number[]; cardId?: string } = { alertIds: [] };
+  const ctx: { alertIds: number[]; cardId?: string; investigationId?: number } = { alertIds: [] };
   const clock = () => nowOf(deps);
 
   const run = async (step: DrillStep, fn: () => Promise<StepOutcome>) => {
@@ -161,6 +163,20 @@ export async function runDrill(deps: EmergencyDeps, id: number, actor: Actor): P
     const day = chinaDateOf(now);
     const cardId = `DRILL-${id}-1`;
     const card = drillCard(scenario, cardId, now, id);
+    // A synthetic resident marked as an exercise, so the investigation has someone to open for.
+    if (deps.repo) {
+      const patientId = `drill-${id}`;
+      await deps.repo.update('Patient', patientId, {
+        resourceType: 'Patient',
+        id: patientId,
+        meta: { tag: [{ system: EXERCISE_TAG_SYSTEM, code: 'exercise', display: '演练 exercise' }] },
+        name: [{ use: 'official', text: String(card.name) }],
+        gender: 'male',
+        birthDate: '1980-01-01',
+        address: [{ use: 'home', text: '演练路1号', extension: [{ url: AREA_CODE_EXTENSION, valueString: scenario.areaCode }] }],
+      } as Patient);
+      card.patientRef = `Patient/${patientId}`;
+    }
     const [res] = await ingestCards(runtime.reporting, [card], actor.user.username, async (c, what) =>
       deps.audit.recordNow(c, {
         user: actor.user,
@@ -214,7 +230,16 @@ export async function runDrill(deps: EmergencyDeps, id: number, actor: Actor): P
     refs: [],
     detail: `not driven: src/${module}/index.ts exports no function that ${what} (it is reachable only through ${route})`,
   });
-  await run('investigation', notExported('opens an investigation', 'investigation', 'POST /api/investigations'));
+  await run('investigation', async () => {
+    if (!ctx.cardId) return { status: 'skipped', refs: [], detail: 'no report card to investigate (the alert step did not store one)' };
+    const inv = await openInvestigationAs(deps.db, { reportCardId: ctx.cardId }, actor.user, `exercise, drill ${id}`);
+    ctx.investigationId = inv.id;
+    return {
+      status: 'done',
+      refs: [`investigation ${inv.id}`],
+      detail: `${inv.diseaseName} investigation ${inv.id} opened from report card ${ctx.cardId}, due ${inv.deadlineAt}`,
+    };
+  });
   await run('specimen', notExported('registers a lab order or scans a specimen', 'lab', 'POST /api/lab/orders and POST /api/lab/scan'));
   await run('result', notExported('records a result', 'lab', 'POST /api/lab/scan (result, verify, report)'));
 
@@ -226,6 +251,9 @@ export async function runDrill(deps: EmergencyDeps, id: number, actor: Actor): P
   });
   return drill(deps, id);
 }
+
+const EXERCISE_TAG_SYSTEM = 'https://yifang.health/fhir/CodeSystem/exercise';
+const AREA_CODE_EXTENSION = 'https://yifang.health/fhir/StructureDefinition/area-code';
 
 /** The after-action report: steps in order, late/skipped/failed named, and a summary line. */
 export function afterAction(drillId: number, startedAt: Date, endedAt: Date, steps: DrillStepView[]): AfterActionReport {

@@ -402,7 +402,7 @@ describeEachStore('emergency', (server) => {
     expect(r.steps.map((s) => [s.step, s.status])).toEqual([
       ['alert', 'done'],
       ['mobilise', 'done'],
-      ['investigation', 'skipped'],
+      ['investigation', 'done'],
       ['specimen', 'skipped'],
       ['result', 'skipped'],
     ]);
@@ -418,10 +418,17 @@ describeEachStore('emergency', (server) => {
     expect(alert!.late).toBe(false); // 60 s target
     expect(mob!.late).toBe(true); // a target of a microsecond
     expect(r.late).toEqual(['mobilise']);
-    expect(r.skipped).toEqual(['investigation', 'specimen', 'result']);
-    expect(r.steps[2]!.detail).toMatch(/src\/investigation\/index\.ts exports no function/);
+    expect(r.skipped).toEqual(['specimen', 'result']);
+    // The investigation is a real one, opened from the drill's report card for its synthetic resident.
+    expect(r.steps[2]!.refs[0]).toMatch(/^investigation \d+$/);
+    const inv = await json<{ patientId: string; source: string; diseaseName: string }>(
+      await get(`/api/investigations/${r.steps[2]!.refs[0]!.slice('investigation '.length)}`),
+      200,
+    );
+    expect(inv).toMatchObject({ source: 'report-card', diseaseName: '霍乱' });
+    expect(inv.patientId).toMatch(/^drill-/);
     expect(r.totalMs).toBeLessThanOrEqual(elapsed);
-    expect(r.summary).toMatch(/2 of 5 steps done .* late: mobilise/);
+    expect(r.summary).toMatch(/3 of 5 steps done .* late: mobilise/);
     console.log(`[emergency] drill: ${r.summary}`);
     // The mobilisation is an exercise, named after the drill's alert.
     const mobs = await json<{ items: { exercise: boolean; source: { id: string } }[] }>(

@@ -17,7 +17,7 @@ const emergencyModule: YifangModule = {
     list: [{ version: 760, name: 'emergency', sql: sqlFile(new URL('./migrations/760_emergency.sql', import.meta.url)) }],
   },
   async register(ctx) {
-    const deps: EmergencyDeps = { db: ctx.db, audit: ctx.audit, settings: loadEmergencySettings() };
+    const deps: EmergencyDeps = { db: ctx.db, repo: ctx.repo, audit: ctx.audit, settings: loadEmergencySettings() };
     registerEmergencyRoutes(ctx, deps);
   },
 };

@@ -4,6 +4,7 @@
  * against the emergency-scenario standard, warnings), the emergency mode and daily zero reports.
  * Every write runs in one transaction with its audit event. The clock is injected (`deps.now`).
  */
+import type { FhirRepository } from '../fhir/repository.js';
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../fhir/audit.js';
 import type { AuthUser } from '../platform/auth.js';
@@ -64,6 +65,8 @@ export interface EmergencyDeps {
   db: Database;
   audit: AuditLog;
   settings: EmergencySettings;
+  /** The FHIR store, for a drill's synthetic resident (absent: the drill's card names nobody). */
+  repo?: FhirRepository;
   /** The server's clock (tests move it). */
   now?: () => Date;
 }

@@ -12,7 +12,10 @@ import { loadQuestionnaires } from './forms.js';
 import { stayProcessor } from './processor.js';
 import { registerInvestigationRoutes } from './routes.js';
 import { loadRules } from './rules.js';
-import type { InvestigationDeps } from './service.js';
+import { openInvestigation, type Actor, type InvestigationDeps, type OpenInput } from './service.js';
+import type { AuditLog } from '../fhir/audit.js';
+import type { AuthUser } from '../platform/auth.js';
+import type { Database } from '../platform/db.js';
 
 /** Stores each shipped form as a FHIR Questionnaire (rewritten only when its content changed). */
 async function publishForms(ctx: ModuleContext, forms: ReadonlyMap<string, Questionnaire>): Promise<void> {
@@ -55,7 +58,46 @@ const investigationModule: YifangModule = {
       log: ctx.log,
     };
     registerInvestigationRoutes(ctx, deps);
+    investigationRuntime.set(ctx.db, { deps, audit: ctx.audit });
+    ctx.onClose(async () => {
+      investigationRuntime.delete(ctx.db);
+    });
   },
 };
+
+/** The running module's services per store, for other modules' workflows (a drill opens a real investigation). */
+export const investigationRuntime = new Map<Database, { deps: InvestigationDeps; audit: AuditLog }>();
+
+/**
+ * Opens an investigation as `user` outside an HTTP request (a drill, an automatic rule): the same
+ * checks, deadline, form and candidates as POST /api/investigations, audited with the purpose
+ * EPIINV and the reason given. Throws when the module is not running on this store.
+ */
+export async function openInvestigationAs(
+  db: Database,
+  input: OpenInput,
+  user: AuthUser,
+  reason: string,
+): Promise<{ id: number; deadlineAt: string; patientId: string; diseaseName: string }> {
+  const runtime = investigationRuntime.get(db);
+  if (!runtime) throw new Error('the investigation module is not running on this store');
+  const actor: Actor = {
+    user,
+    audit: (client, e) =>
+      runtime.audit.recordNow(client, {
+        user,
+        action: e.action ?? 'U',
+        subtype: e.subtype,
+        entities: e.entities,
+        outcome: 'success',
+        outcomeText: `${e.text} (${reason})`.slice(0, 1000),
+        purpose: 'EPIINV',
+        patients: [...new Set(e.patients)].map((p) => `Patient/${p}`),
+      }),
+    async allow() {},
+  };
+  const inv = await openInvestigation(runtime.deps, input, actor);
+  return { id: inv.id, deadlineAt: inv.deadlineAt, patientId: inv.patientId, diseaseName: inv.diseaseName };
+}
 
 export default investigationModule;
