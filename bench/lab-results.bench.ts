@@ -13,7 +13,6 @@
  *   node --import tsx bench/lab-results.bench.ts [--positives 50]
  */
 import { prepareTemplates, startTestServer, storeKinds, type TestServer } from '../src/app/test-stores.js';
-import { useCaseClassifier } from '../src/lab/index.js';
 import { startReceiver } from '../src/lab/mllp-receiver.testutil.js';
 import { percentile, printTable } from './table.js';
 
@@ -53,11 +52,6 @@ export async function runLabResultsBench(argv: string[] = process.argv.slice(2))
     const s = await startTestServer(kind);
     const ok = await startReceiver('ack');
     const drop = await startReceiver('drop-first');
-    useCaseClassifier(async (req) => {
-      const card = await call<{ version: number }>(s, 'GET', `/api/report-cards/${req.cardId}`);
-      await call(s, 'PUT', `/api/report-cards/${req.cardId}`, { card: { caseClassification: req.classification }, version: card.version });
-      return { applied: true, detail: `${req.cardId} → ${req.classification}` };
-    });
     try {
       const endpoint = { host: '127.0.0.1', ackTimeoutMs: 1000, backoffMs: 100, maxBackoffMs: 1000, maxAttempts: 10 };
       await call(s, 'PUT', '/api/lab/endpoints/H-OK', { ...endpoint, port: ok.port });
@@ -166,7 +160,6 @@ export async function runLabResultsBench(argv: string[] = process.argv.slice(2))
         'loss target 0': lost === 0 && twice === 0 && settled ? 'met' : 'NOT met',
       });
     } finally {
-      useCaseClassifier(undefined);
       await ok.close();
       await drop.close();
       await s.dispose();

@@ -14,6 +14,21 @@ export interface LabDeps {
   now?: () => Date;
   /** Results back (config/lab/results.json); absent: verified results are not queued for delivery. */
   results?: ResultsConfig;
+  /** Moves a report card's case classification for a positive (the composition wires surveillance's); absent: the global one, else the update waits. */
+  classifier?: CaseClassifier;
   /** Called after a transaction that queued a message or a card update commits (pokes the delivery loop). */
   onQueued?: () => void;
 }
+
+export interface CaseClassificationRequest {
+  cardId: string;
+  patientId: string;
+  classification: string;
+  /** Why, in words (the specimen, test and value), for the card's history. */
+  reason: string;
+  specimenId: string;
+  barcode: string;
+  testCode: string;
+}
+/** Applies a classification to a report card; answers what it did, in words. */
+export type CaseClassifier = (req: CaseClassificationRequest) => Promise<{ applied: boolean; detail: string }>;

@@ -4,6 +4,7 @@
  * routes.ts; the limits (config/lab/limits.json) are checked at start and a bad file stops it.
  */
 import { sqlFile } from '../platform/migrations.js';
+import { classifyCaseFromLab, surveillanceRuntime } from '../surveillance/index.js';
 import type { YifangModule } from '../platform/module.js';
 import { PollingLoop } from '../platform/polling-loop.js';
 import { loadLabLimits } from './limits.js';
@@ -41,6 +42,21 @@ const labModule: YifangModule = {
       'lab results back',
     );
     deps.onQueued = () => delivery.poke();
+    // A positive moves its report card's classification through surveillance's own rules (订正 once submitted).
+    const surveillance = surveillanceRuntime.get(ctx.db);
+    if (surveillance)
+      deps.classifier = (req) =>
+        classifyCaseFromLab(surveillance.reporting, req, 'lab', (client, what) =>
+          ctx.audit.recordNow(client, {
+            user: { username: 'lab', displayName: '实验室结果回传', roles: [] },
+            action: 'U',
+            subtype: what.subtype,
+            entities: what.entities,
+            outcome: 'success',
+            outcomeText: `${what.outcomeText ?? ''} (lab result ${req.barcode}, ${req.testCode})`,
+            patients: [`Patient/${req.patientId}`],
+          }),
+        );
     registerLabRoutes(ctx, deps);
     registerResultsRoutes(ctx, deps);
     const loop = new PollingLoop(

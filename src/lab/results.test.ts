@@ -2,15 +2,14 @@
  * Results back and mass testing, end to end through a running server on both stores: a test
  * MLLP listener (an ephemeral port) that acknowledges, drops the connection, answers AE or AR,
  * or never answers; the ORU^R01 it receives; the outbox, its attempt log and resend; the report
- * card moved to 确诊病例 through the installed classifier; pools (negative, positive with
+ * card moved to 确诊病例 through surveillance's classifyCaseFromLab (订正 once submitted); pools (negative, positive with
  * re-test orders, progress by area) and their bad input.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseHl7 } from '../hl7v2/index.js';
 import { startReceiver, type Behaviour } from './mllp-receiver.testutil.js';
 import { describeEachStore } from '../app/testing.js';
 import { backoffAfter, parseResultsConfig, RESULTS_FILE } from './results-config.js';
-import { useCaseClassifier } from './results.js';
 import { readAck } from './oru.js';
 import fs from 'node:fs';
 import type { OutboxDetail, OutboxList, OutboxView, PoolView, ProgressView, ScanAnswer, SpecimenDetail } from './schemas.js';
@@ -65,21 +64,7 @@ describeEachStore('lab results back and mass testing', (server) => {
   let patientId = '';
   const receivers: { close(): Promise<void> }[] = [];
 
-  beforeAll(() => {
-    // Moves the card through surveillance's own route (what an exported function would do in-process).
-    useCaseClassifier(async (req) => {
-      const card = (await (await get(`/api/report-cards/${req.cardId}`)).json()) as { version: number; status: string };
-      if (card.status !== 'draft' && card.status !== 'returned') return { applied: false, detail: `card is ${card.status}` };
-      const r = await send('PUT', `/api/report-cards/${req.cardId}`, {
-        card: { caseClassification: req.classification },
-        version: card.version,
-      });
-      if (r.status !== 200) throw new Error(`card update answered ${r.status}: ${await r.text()}`);
-      return { applied: true, detail: `${req.cardId} → ${req.classification}: ${req.reason}` };
-    });
-  });
   afterAll(async () => {
-    useCaseClassifier(undefined);
     for (const r of receivers) await r.close();
   });
 

@@ -39,22 +39,11 @@ import {
   type OutboxStatus,
 } from './results-store.js';
 import type { AttemptView, EndpointBody, EndpointView, OutboxDetail, OutboxView } from './schemas.js';
-import type { LabDeps } from './deps.js';
+import type { CaseClassifier, LabDeps } from './deps.js';
 import type { OrderRow, SpecimenRow } from './store.js';
 
 /** What the lab asks of surveillance when a positive confirms a resident's case. */
-export interface CaseClassificationRequest {
-  cardId: string;
-  patientId: string;
-  classification: string;
-  /** Why, in words (the specimen, test and value), for the card's history. */
-  reason: string;
-  specimenId: string;
-  barcode: string;
-  testCode: string;
-}
-/** Applies a classification to a report card; answers what it did, in words. */
-export type CaseClassifier = (req: CaseClassificationRequest) => Promise<{ applied: boolean; detail: string }>;
+export type { CaseClassificationRequest, CaseClassifier } from './deps.js';
 
 let installedClassifier: CaseClassifier | undefined;
 /**
@@ -283,7 +272,7 @@ export async function applyCaseUpdates(deps: LabDeps, limit = 100): Promise<numb
       );
       continue;
     }
-    const classifier = installedClassifier;
+    const classifier = installedClassifier ?? deps.classifier;
     if (!classifier) {
       await finishCaseUpdate(
         deps.db.pool,

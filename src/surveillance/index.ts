@@ -18,6 +18,8 @@ export { loadDistrictGeographyJson } from './geography.js';
 export { ingestCards, reportCardsForPatients, OPEN_CARD_STATUSES, type ReportingDeps } from './reporting/store.js';
 // … and what de-identified exports page through: counted cards, and area names
 export { countedCardsPage, type CountedCard } from './reporting/store.js';
+// … and a verified lab result's classification of its card (the lab's results back)
+export { classifyCaseFromLab, type LabClassification } from './reporting/lab-classification.js';
 export { areaNames } from './geography.js';
 export type { IngestResult, PatientReportCard, ReportCardRecord, ReportCardStatus } from './schemas.js';
 
