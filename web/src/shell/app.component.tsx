@@ -29,6 +29,11 @@ import { IndicatorsPage } from '../indicators/indicators.component.js';
 import { InvestigationListPage } from '../investigation/investigation-list.component.js';
 import { InvestigationDetailPage } from '../investigation/investigation-detail.component.js';
 import { FollowUpWorklistPage } from '../investigation/follow-ups.component.js';
+import { TeamsPage } from '../emergency/teams.component.js';
+import { TeamDetailPage } from '../emergency/team-detail.component.js';
+import { ReservesPage } from '../emergency/reserves.component.js';
+import { ModePage } from '../emergency/mode.component.js';
+import { DrillReportPage, DrillsPage } from '../emergency/drills.component.js';
 import { AccountPage } from './account.component.js';
 import { AppLayout } from './layout.component.js';
 import { LoginPage } from './login.component.js';
@@ -64,6 +69,10 @@ function renderRoute(route: Route, user: SessionUser) {
   const investigation = matchPath('/investigation/:id', path);
   if (investigation && /^\d+$/.test(investigation.id!))
     return <InvestigationDetailPage key={investigation.id} id={Number(investigation.id)} tab={route.query.get('tab') ?? undefined} />;
+  const team = matchPath('/emergency/teams/:id', path);
+  if (team && /^\d+$/.test(team.id!)) return <TeamDetailPage key={team.id} id={Number(team.id)} />;
+  const drill = matchPath('/emergency/drills/:id', path);
+  if (drill && /^\d+$/.test(drill.id!)) return <DrillReportPage key={drill.id} id={Number(drill.id)} />;
   switch (path) {
     case '/surveillance/alerts':
       return <AlertBoardPage status={route.query.get('status') ?? ''} level={route.query.get('level') ?? ''} />;
@@ -73,6 +82,14 @@ function renderRoute(route: Route, user: SessionUser) {
       return <SurveillanceOverviewPage />;
     case '/investigation':
       return <InvestigationListPage status={route.query.get('status') ?? ''} />;
+    case '/emergency/teams':
+      return <TeamsPage tab={route.query.get('tab') ?? undefined} />;
+    case '/emergency/reserves':
+      return <ReservesPage tab={route.query.get('tab') ?? undefined} />;
+    case '/emergency/mode':
+      return <ModePage />;
+    case '/emergency/drills':
+      return <DrillsPage />;
     case '/chronic':
       return <WorklistPage doctor={route.query.get('doctor') ?? undefined} team={route.query.get('team') ?? undefined} />;
     case '/chronic/registry':

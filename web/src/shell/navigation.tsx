@@ -6,13 +6,16 @@ import {
   AuditOutlined,
   BarChartOutlined,
   FileSearchOutlined,
+  FlagOutlined,
   HeartOutlined,
+  MedicineBoxOutlined,
   HomeOutlined,
   SettingOutlined,
   TeamOutlined,
   UserOutlined,
   ProfileOutlined,
   RadarChartOutlined,
+  ThunderboltOutlined,
 } from '@ant-design/icons';
 import type { Role } from '../../../src/platform/auth.js';
 import { rolesMay, type Permission } from '../../../src/shared/roles.js';
@@ -69,6 +72,18 @@ export function navItems(): NavItem[] {
           permission: 'surveillance:read',
         },
         { key: '/investigation/follow-ups', label: t('nav.contactFollowUps', '密接随访'), icon: <TeamOutlined /> },
+      ],
+    },
+    {
+      key: 'emergency',
+      label: t('nav.emergency', '应急管理'),
+      icon: <ThunderboltOutlined />,
+      permission: 'surveillance:read',
+      children: [
+        { key: '/emergency/teams', label: t('nav.emergencyTeams', '应急队伍'), icon: <TeamOutlined /> },
+        { key: '/emergency/reserves', label: t('nav.emergencyReserves', '物资储备'), icon: <MedicineBoxOutlined /> },
+        { key: '/emergency/mode', label: t('nav.emergencyMode', '应急状态与零报告'), icon: <AlertOutlined /> },
+        { key: '/emergency/drills', label: t('nav.emergencyDrills', '演练'), icon: <FlagOutlined /> },
       ],
     },
     {
