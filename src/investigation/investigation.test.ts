@@ -606,6 +606,29 @@ describeEachStore('case investigation', (server) => {
     ]);
   });
 
+  it('makes the investigation report as a PDF, archives it and gives the same bytes back', async () => {
+    const res = await server().api(`/api/investigations/${inv.id}/report`, { method: 'POST' });
+    if (res.status === 503) {
+      // No Chinese font on this machine: the answer says what to install.
+      expect(await res.text()).toMatch(/fonts-noto-cjk/);
+      return;
+    }
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/application\/pdf/);
+    expect(res.headers.get('content-disposition')).toMatch(/filename\*=UTF-8''/);
+    const pdf = Buffer.from(await res.arrayBuffer());
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(pdf.length).toBeGreaterThan(5000);
+    const list = await call<{ items: { id: number; sha256: string; bytes: number; generatedBy: string }[] }>(
+      'GET',
+      `/api/investigations/${inv.id}/reports`,
+    );
+    expect(list.items[0]).toMatchObject({ id: Number(res.headers.get('x-report-id')), bytes: pdf.length, generatedBy: 'admin' });
+    const again = await server().api(`/api/investigations/reports/${list.items[0]!.id}`);
+    expect(Buffer.from(await again.arrayBuffer()).equals(pdf)).toBe(true);
+    await problem('GET', '/api/investigations/reports/999999', undefined, 404, /not found/);
+  });
+
   it('moves open → in-progress → closed with who and when, and refuses changes after closing', async () => {
     const other = await call<Investigation>('POST', '/api/investigations', { patientId: 'ic-hh2', diseaseCode: 'measles' }, 201);
     await problem('PATCH', `/api/investigations/${other.id}`, { version: other.version, status: 'closed' }, 409, /cannot move to 'closed'/);

@@ -16,6 +16,7 @@ import { z } from 'zod';
 import type { AuthUser } from '../platform/auth.js';
 import type { ModuleContext } from '../platform/module.js';
 import { typed } from '../platform/openapi.js';
+import { contentDisposition } from '../shared/table-file.js';
 import {
   CandidateList,
   CandidateParams,
@@ -27,6 +28,8 @@ import {
   OrderParam,
   PeriodQuery,
   RevokeBody,
+  ReportList,
+  ReportParam,
   Candidate,
   Check,
   CheckBody,
@@ -335,6 +338,65 @@ export function registerInvestigationRoutes(ctx: ModuleContext, deps: Investigat
       },
     },
     async (req) => service.revokeOrder(deps, req.params.orderId, req.body.reason, await write(req)),
+  );
+
+  app.post(
+    '/api/investigations/:id/report',
+    {
+      schema: {
+        summary:
+          'Makes the investigation report (流调报告) as a PDF — case summary, form answers, trajectory, contacts, transmission chain, epi curve and orders, from the same queries as the screens — archives it with the investigation and answers it (application/pdf); 503 when the server has no Chinese font',
+        tags,
+        params: IdParam,
+      },
+    },
+    async (req, reply) => {
+      const { pdf, fileName, report } = await service.generateReport(deps, req.params.id, await write(req));
+      return reply
+        .type('application/pdf')
+        .header('content-disposition', contentDisposition(fileName))
+        .header('x-report-id', String(report.id))
+        .send(pdf);
+    },
+  );
+
+  app.get(
+    '/api/investigations/:id/reports',
+    {
+      schema: {
+        summary: "The investigation's archived reports, newest first (who made each, when, its size and SHA-256)",
+        tags,
+        params: IdParam,
+        response: { 200: ReportList, 404: Problem },
+      },
+    },
+    async (req) => {
+      await ctx.guard(req, 'surveillance:read');
+      return service.listReports(deps, req.params.id);
+    },
+  );
+
+  app.get(
+    '/api/investigations/reports/:reportId',
+    {
+      schema: {
+        summary: 'One archived report, as the PDF it was',
+        tags,
+        params: ReportParam,
+      },
+    },
+    async (req, reply) => {
+      const user = await ctx.guard(req, 'surveillance:read');
+      const { pdf, fileName, patientId } = await service.reportFile(deps, req.params.reportId);
+      // The PDF names its case: the policy decides for that resident before it leaves.
+      if (ctx.access)
+        await ctx.access.enforce(req, user, {
+          action: 'read',
+          resourceType: 'Patient',
+          patientIds: await ctx.access.residentIds(patientId),
+        });
+      return reply.type('application/pdf').header('content-disposition', contentDisposition(fileName)).send(pdf);
+    },
   );
 
   app.post(

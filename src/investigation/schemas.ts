@@ -353,3 +353,19 @@ export type ChainAnswer = z.infer<typeof ChainAnswer>;
 export type EpiCurveAnswer = z.infer<typeof EpiCurveAnswer>;
 export type Order = z.infer<typeof Order>;
 export type OrderList = z.infer<typeof OrderList>;
+
+export const ReportParam = z.object({ reportId: z.coerce.number().int().min(1) });
+export const ReportList = z.object({
+  investigationId: z.number().int(),
+  items: z.array(
+    z.object({
+      id: z.number().int(),
+      investigationId: z.number().int(),
+      generatedBy: z.string(),
+      generatedAt: z.string(),
+      sha256: z.string(),
+      bytes: z.number().int(),
+    }),
+  ),
+});
+export type ReportList = z.infer<typeof ReportList>;

@@ -9,7 +9,10 @@ import type { FhirRepository } from '../fhir/repository.js';
 import { search } from '../fhir/search.js';
 import { ROLE_PERMISSIONS, type AuthUser } from '../platform/auth.js';
 import type { Database, Queryable } from '../platform/db.js';
-import { badRequest, conflict, forbidden, notFound } from '../platform/errors.js';
+import { badRequest, conflict, forbidden, HttpError, notFound } from '../platform/errors.js';
+import { facilityNames } from '../registry/index.js';
+import { createHash } from 'node:crypto';
+import { findChineseFont, investigationReportPdf, NO_FONT_MESSAGE } from './report.js';
 import { addDays, chinaDateOf, todayInChina } from '../shared/dates.js';
 import { buildChain, epiCurve, type Chain, type ChainContact, type EpiCurveDay } from './chain.js';
 import { caseStaysInWindow, fromGroups, fromStays } from './candidates.js';
@@ -1048,4 +1051,77 @@ export async function revokeOrder(deps: InvestigationDeps, orderId: number, reas
     });
     return after;
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report (流调报告)
+
+/** Makes the investigation's report as a PDF from the screens' own queries, archives it and answers it. */
+export async function generateReport(
+  deps: InvestigationDeps,
+  id: number,
+  actor: Actor,
+): Promise<{ report: store.ReportRow; pdf: Buffer; fileName: string }> {
+  const font = findChineseFont();
+  if (!font) throw new HttpError(503, NO_FONT_MESSAGE, 'not-supported');
+  const inv = await getInvestigation(deps, id);
+  const [form, traj, contacts, chain, orders, patient] = await Promise.all([
+    getForm(deps, id),
+    trajectory(deps, id),
+    listContacts(deps, id),
+    chainOf(deps, id),
+    store.ordersOf(deps.db.pool, id),
+    readPatient(deps, inv.patientId),
+  ]);
+  const names = await residentNames(deps, [
+    inv.patientId,
+    ...contacts.items.map((c) => c.patientId),
+    ...orders.flatMap((o) => (o.patientId ? [o.patientId] : [])),
+  ]);
+  const facilities = await facilityNames(
+    deps.db.pool,
+    traj.items.map((s) => s.facility),
+  );
+  const generatedAt = new Date();
+  const pdf = await investigationReportPdf(
+    {
+      inv,
+      resident: { name: names.get(inv.patientId) ?? '（未具名）', gender: patient.gender, birthDate: patient.birthDate },
+      form,
+      trajectory: traj,
+      contacts,
+      chain,
+      orders,
+      names,
+      facilityNames: facilities,
+      generatedBy: actor.user.username,
+      generatedAt,
+    },
+    font,
+  );
+  const sha256 = createHash('sha256').update(pdf).digest('hex');
+  const report = await deps.db.transaction(async (c) => {
+    const row = await store.insertReport(c, id, actor.user.username, sha256, pdf);
+    await actor.audit(c, {
+      action: 'C',
+      subtype: 'investigation-report',
+      entities: [`investigation ${id}`, `report ${row.id}`],
+      patients: [inv.patientId],
+      text: `report ${row.id} generated (${pdf.length} bytes, sha256 ${sha256.slice(0, 16)}…)`,
+    });
+    return row;
+  });
+  return { report, pdf, fileName: `流调报告-${inv.diseaseName}-${id}-${report.id}.pdf` };
+}
+
+export async function listReports(deps: InvestigationDeps, id: number): Promise<{ investigationId: number; items: store.ReportRow[] }> {
+  await mustFind(deps.db.pool, id);
+  return { investigationId: id, items: await store.reportsOf(deps.db.pool, id) };
+}
+
+export async function reportFile(deps: InvestigationDeps, reportId: number): Promise<{ pdf: Buffer; fileName: string; patientId: string }> {
+  const row = await store.reportPdf(deps.db.pool, reportId);
+  if (!row) throw notFound(`report ${reportId} not found / 未找到该报告`);
+  const inv = await mustFind(deps.db.pool, row.investigationId);
+  return { pdf: row.pdf, fileName: `流调报告-${inv.diseaseName}-${inv.id}-${row.id}.pdf`, patientId: inv.patientId };
 }

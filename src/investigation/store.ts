@@ -653,3 +653,45 @@ export async function revokeOrder(c: Queryable, id: number, by: string, reason: 
   );
   return orderRow(r.rows[0] as Row);
 }
+
+export interface ReportRow {
+  id: number;
+  investigationId: number;
+  generatedBy: string;
+  generatedAt: string;
+  sha256: string;
+  bytes: number;
+}
+
+const reportRow = (r: Row): ReportRow => ({
+  id: Number(r.id),
+  investigationId: Number(r.investigation_id),
+  generatedBy: String(r.generated_by),
+  generatedAt: iso(r.generated_at)!,
+  sha256: String(r.sha256),
+  bytes: Number(r.bytes),
+});
+
+export async function insertReport(c: Queryable, investigationId: number, by: string, sha256: string, pdf: Buffer): Promise<ReportRow> {
+  const r = await c.query(
+    'INSERT INTO inv_report (investigation_id, generated_by, sha256, bytes, pdf) VALUES ($1, $2, $3, $4, $5) RETURNING id, investigation_id, generated_by, generated_at, sha256, bytes',
+    [investigationId, by, sha256, pdf.length, pdf],
+  );
+  return reportRow(r.rows[0] as Row);
+}
+
+export async function reportsOf(c: Queryable, investigationId: number): Promise<ReportRow[]> {
+  const r = await c.query(
+    'SELECT id, investigation_id, generated_by, generated_at, sha256, bytes FROM inv_report WHERE investigation_id = $1 ORDER BY generated_at DESC, id DESC LIMIT 100',
+    [investigationId],
+  );
+  return r.rows.map((x) => reportRow(x as Row));
+}
+
+export async function reportPdf(c: Queryable, id: number): Promise<(ReportRow & { pdf: Buffer }) | undefined> {
+  const r = await c.query('SELECT * FROM inv_report WHERE id = $1', [id]);
+  const row = r.rows[0] as Row | undefined;
+  if (!row) return undefined;
+  const pdf = row.pdf instanceof Uint8Array ? Buffer.from(row.pdf) : Buffer.from(String(row.pdf));
+  return { ...reportRow(row), pdf };
+}

@@ -33,11 +33,17 @@ export function dispositionFileName(header: string | null): string | undefined {
 }
 
 /** GETs `path` and saves the answer as a file; answers the file name used. */
-export async function downloadFile(path: string, fallbackName: string, accept = '*/*'): Promise<string> {
+export async function downloadFile(
+  path: string,
+  fallbackName: string,
+  accept = '*/*',
+  options: { method?: string; purpose?: string } = {},
+): Promise<string> {
   const headers: Record<string, string> = { Accept: accept };
   const session = getSession();
   if (session) headers.Authorization = `Bearer ${session.token}`;
-  const response = await fetch(path, { headers });
+  if (options.purpose) headers['X-Purpose-Of-Use'] = options.purpose;
+  const response = await fetch(path, { headers, method: options.method ?? 'GET' });
   if (!response.ok) {
     if (response.status === 401) setSession(null);
     const text = await response.text().catch(() => '');

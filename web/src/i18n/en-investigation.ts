@@ -206,6 +206,8 @@ export const enInvestigation: Record<string, string> = {
   'inv.fu.total': '{n} checks',
 
   'inv.tab.chain': 'Transmission chain',
+  'inv.report.make': 'Investigation report (PDF)',
+  'inv.report.done': 'Report made and archived',
   'inv.tab.orders': 'Isolation orders',
   'inv.col.classification': 'Classification',
   'inv.classification.suspected': 'Suspected case',

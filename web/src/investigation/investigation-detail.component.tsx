@@ -21,6 +21,7 @@ import {
   Timeline,
   Typography,
 } from 'antd';
+import { downloadFile } from '../api/download.js';
 import { ApiError, isAbort } from '../api/http.js';
 import { t } from '../i18n/i18n.js';
 import { PageHeader } from '../shell/page-header.component.js';
@@ -29,6 +30,7 @@ import { ChainTab, OrdersTab } from './chain.component.js';
 import { CandidatesTab, ContactsTab } from './contacts.component.js';
 import { Deadline } from './investigation-list.component.js';
 import {
+  EPIINV,
   getForm,
   getInvestigation,
   getTrajectory,
@@ -118,6 +120,7 @@ export function InvestigationDetailPage({ id, tab }: { id: number; tab?: string 
   const [error, setError] = useState<string>();
   const [conflict, setConflict] = useState(false);
   const [busy, setBusy] = useState(false);
+  const [reporting, setReporting] = useState(false);
   const [closing, setClosing] = useState(false);
   const [closeNote, setCloseNote] = useState('');
   const [contactsRefresh, setContactsRefresh] = useState(0);
@@ -185,6 +188,22 @@ export function InvestigationDetailPage({ id, tab }: { id: number; tab?: string 
         ]}
         extra={
           <Space>
+            <Button
+              loading={reporting}
+              data-testid="report-pdf"
+              onClick={() => {
+                setReporting(true);
+                downloadFile(`/api/investigations/${inv.id}/report`, `流调报告-${inv.id}.pdf`, 'application/pdf', {
+                  method: 'POST',
+                  purpose: EPIINV,
+                })
+                  .then(() => message.success(t('inv.report.done', '流调报告已生成并存档')))
+                  .catch((e: unknown) => message.error(errorText(e)))
+                  .finally(() => setReporting(false));
+              }}
+            >
+              {t('inv.report.make', '生成流调报告（PDF）')}
+            </Button>
             {NEXT[inv.status]!.map((n) => (
               <Button
                 key={n.to}

@@ -1,0 +1,345 @@
+/**
+ * The investigation report (流调报告, issue #19 item 6) as a PDF: the case summary, the form's
+ * answers, the trajectory, the contacts, the transmission chain and the epi curve, and the
+ * isolation orders — every figure from the same service calls as the screens. Drawn with pdfkit
+ * (vector lines and text, no browser) in a Chinese font found on the machine; without one the
+ * caller is told what to install. Pure with respect to the store: it takes the data and returns
+ * the bytes.
+ */
+import fs from 'node:fs';
+import type { Questionnaire, QuestionnaireItem } from '@medplum/fhirtypes';
+import PDFDocument from 'pdfkit';
+import type { Chain } from './chain.js';
+import type { ContactList, Form, Investigation, Order, Trajectory } from './schemas.js';
+
+/** Chinese fonts looked for, in order (Debian's fonts-noto-cjk first); a .ttc names its face. */
+const FONT_CANDIDATES: { file: string; family?: string }[] = [
+  { file: '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc', family: 'NotoSansCJKsc-Regular' },
+  { file: '/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc', family: 'NotoSerifCJKsc-Regular' },
+  { file: '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc', family: 'WenQuanYiMicroHei' },
+  { file: '/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc', family: 'WenQuanYiZenHei' },
+  { file: '/System/Library/Fonts/PingFang.ttc', family: 'PingFangSC-Regular' },
+];
+
+export function findChineseFont(candidates = FONT_CANDIDATES): { file: string; family?: string } | undefined {
+  return candidates.find((c) => fs.existsSync(c.file));
+}
+
+export const NO_FONT_MESSAGE =
+  'No Chinese font is installed on the server, so the PDF cannot be drawn: install one (Debian: apt-get install fonts-noto-cjk) / 服务器未安装中文字体，无法生成PDF';
+
+export interface ReportInput {
+  inv: Investigation;
+  resident: { name: string; gender?: string; birthDate?: string };
+  form: Form;
+  trajectory: Trajectory;
+  contacts: ContactList;
+  chain: Chain;
+  orders: Order[];
+  names: ReadonlyMap<string, string>;
+  facilityNames: ReadonlyMap<string, string>;
+  generatedBy: string;
+  generatedAt: Date;
+}
+
+const CLASSIFICATION: Record<string, string> = { suspected: '疑似病例', clinical: '临床诊断病例', confirmed: '确诊病例', excluded: '排除' };
+const STATUS: Record<string, string> = { open: '待调查', 'in-progress': '调查中', closed: '已结案' };
+const CONTACT_STATUS: Record<string, string> = { monitoring: '医学观察中', ended: '观察期满', 'became-case': '已转为疑似病例' };
+const ORDER_KIND: Record<string, string> = { isolation: '隔离治疗', quarantine: '集中隔离医学观察', 'home-observation': '居家医学观察' };
+const GENDER: Record<string, string> = { male: '男', female: '女', other: '其他', unknown: '未知' };
+const COLOURS: Record<string, string> = { confirmed: '#D55E00', clinical: '#E69F00', suspected: '#0072B2', excluded: '#999999' };
+
+/** An instant in China time, minutes. */
+function chinaTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  return new Date(Date.parse(iso) + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ');
+}
+
+/** The answers in words: each question's text and its answer (choices by their display). */
+function answerLines(form: Form): [string, string][] {
+  const out: [string, string][] = [];
+  const walk = (items: QuestionnaireItem[]) => {
+    for (const item of items) {
+      if (item.item?.length) walk(item.item);
+      const v = form.answers[item.linkId];
+      if (v === undefined || v === '' || item.type === 'group') continue;
+      let text = String(v);
+      if (typeof v === 'boolean') text = v ? '是' : '否';
+      const choice = item.answerOption?.find((o) => o.valueCoding?.code === v);
+      if (choice?.valueCoding?.display) text = choice.valueCoding.display;
+      out.push([item.text ?? item.linkId, text]);
+    }
+  };
+  walk((form.questionnaire as unknown as Questionnaire).item ?? []);
+  return out;
+}
+
+export async function investigationReportPdf(input: ReportInput, font = findChineseFont()): Promise<Buffer> {
+  if (!font) throw new Error(NO_FONT_MESSAGE);
+  const doc = new PDFDocument({ size: 'A4', margin: 48, bufferPages: true, info: { Title: `流行病学调查报告 ${input.inv.id}` } });
+  const chunks: Buffer[] = [];
+  doc.on('data', (c: Buffer) => chunks.push(c));
+  const done = new Promise<Buffer>((resolve, reject) => {
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('error', reject);
+  });
+  doc.registerFont('zh', font.file, font.family);
+  doc.font('zh');
+  const { inv, resident } = input;
+  const width = doc.page.width - 96;
+
+  const heading = (text: string) => {
+    if (doc.y > doc.page.height - 140) doc.addPage();
+    doc.moveDown(0.8).fontSize(13).fillColor('#000').text(text).moveDown(0.3).fontSize(10);
+  };
+  const row = (cells: string[], widths: number[], bold = false) => {
+    if (doc.y > doc.page.height - 72) doc.addPage();
+    const y = doc.y;
+    let x = 48;
+    let h = 0;
+    cells.forEach((c, i) => {
+      doc.fillColor(bold ? '#333' : '#000').text(c, x, y, { width: widths[i]! - 6 });
+      h = Math.max(h, doc.y - y);
+      x += widths[i]!;
+    });
+    doc.x = 48;
+    doc.y = y + h + 3;
+  };
+
+  // Title and case summary.
+  doc.fontSize(18).text('流行病学个案调查报告', { align: 'center' });
+  doc
+    .moveDown(0.3)
+    .fontSize(10)
+    .fillColor('#555')
+    .text(`调查编号 ${inv.id} · 生成于 ${chinaTime(input.generatedAt.toISOString())}（${input.generatedBy}）`, {
+      align: 'center',
+    });
+  heading('一、病例概况');
+  const age = resident.birthDate ? `${Math.floor((Date.now() - Date.parse(resident.birthDate)) / (365.25 * 86_400_000))} 岁` : '—';
+  const summary: [string, string][] = [
+    ['姓名', resident.name],
+    ['性别 / 年龄', `${GENDER[resident.gender ?? ''] ?? '—'} / ${age}`],
+    [
+      '疾病',
+      `${inv.diseaseName}（${inv.diseaseClass === 'A' ? '甲类' : inv.diseaseClass === 'B' ? '乙类' : inv.diseaseClass === 'C' ? '丙类' : inv.diseaseClass}）`,
+    ],
+    ['病例分类', CLASSIFICATION[inv.classification] ?? inv.classification],
+    ['发病日期', inv.onsetDate ?? '—'],
+    ['调查状态', STATUS[inv.status] ?? inv.status],
+    ['调查人', inv.assignee ?? '未分派'],
+    ['开始调查', `${chinaTime(inv.openedAt)}（${inv.openedBy}）`],
+    ['调查时限', chinaTime(inv.deadlineAt)],
+  ];
+  if (inv.closedAt)
+    summary.push(['结案', `${chinaTime(inv.closedAt)}（${inv.closedBy ?? ''}）${inv.closeNote ? ' ' + inv.closeNote : ''}`]);
+  for (const [k, v] of summary) row([k, v], [110, width - 110]);
+
+  heading('二、个案调查表');
+  const answers = answerLines(input.form);
+  if (!answers.length) doc.text('调查表尚未填写。');
+  for (const [q, a] of answers) row([q, a], [200, width - 200]);
+
+  heading('三、行动轨迹');
+  if (!input.trajectory.items.length) doc.text('发病前最长潜伏期以来无就诊或住院记录。');
+  else {
+    row(['入院', '出院', '机构', '地点'], [100, 100, 150, width - 350], true);
+    for (const s of input.trajectory.items)
+      row(
+        [chinaTime(s.start), s.end ? chinaTime(s.end) : '仍在院', input.facilityNames.get(s.facility) ?? s.facility, s.place],
+        [100, 100, 150, width - 350],
+      );
+  }
+
+  heading('四、密切接触者');
+  const contacts = [
+    ...input.contacts.items.map((c) => ({ ...c, who: input.names.get(c.patientId) ?? '（未具名）' })),
+    ...input.contacts.outOfDistrict.map((c) => ({ ...c, who: `${c.name}（辖区外，已协查）` })),
+  ];
+  if (!contacts.length) doc.text('尚无确认的密切接触者。');
+  else {
+    row(['姓名', '接触方式', '末次接触', '观察期', '状态'], [90, 130, 80, 140, width - 440], true);
+    for (const c of contacts) {
+      const types = [...new Set(c.exposures.map((e) => e.type))].join('、');
+      const last =
+        c.exposures
+          .map((e) => e.lastDate)
+          .sort()
+          .at(-1) ?? '—';
+      row(
+        [c.who, types, last, `${c.followUpStart} ～ ${c.followUpEnd}`, CONTACT_STATUS[c.status] ?? c.status],
+        [90, 130, 80, 140, width - 440],
+      );
+    }
+  }
+
+  heading('五、传播链');
+  drawChain(doc, input.chain, width);
+  const si = input.chain.stats.serialInterval;
+  doc.text(
+    `病例 ${input.chain.stats.cases} 例，密切接触者 ${input.chain.stats.contacts} 人，传播 ${input.chain.stats.generations} 代${
+      si ? `；代间隔均值 ${si.mean} 天，中位数 ${si.median} 天（n=${si.n}）` : ''
+    }。`,
+    48,
+  );
+
+  heading('六、流行曲线（按发病日期）');
+  drawEpiCurve(doc, input.chain, width);
+
+  heading('七、隔离与医学观察');
+  if (!input.orders.length) doc.text('未签发隔离或医学观察通知书。');
+  else {
+    row(['对象', '类型', '地点', '期限', '状态'], [90, 110, 130, 130, width - 460], true);
+    for (const o of input.orders)
+      row(
+        [
+          o.patientId ? (input.names.get(o.patientId) ?? '—') : (o.personName ?? '—'),
+          ORDER_KIND[o.kind] ?? o.kind,
+          o.place,
+          `${o.startDate} ～ ${o.endDate}`,
+          o.status === 'active' ? '生效中' : `已撤销（${o.revokeReason ?? ''}）`,
+        ],
+        [90, 110, 130, 130, width - 460],
+      );
+  }
+
+  const range = doc.bufferedPageRange();
+  for (let i = range.start; i < range.start + range.count; i++) {
+    doc.switchToPage(i);
+    // Writing below the bottom margin would start a new page: the footer sits in the margin.
+    doc.page.margins.bottom = 0;
+    doc
+      .fontSize(8)
+      .fillColor('#777')
+      .text(`${inv.diseaseName} 流调报告 · 第 ${i + 1} 页，共 ${range.count} 页`, 48, doc.page.height - 36, {
+        width,
+        align: 'center',
+        lineBreak: false,
+      });
+  }
+  doc.end();
+  return done;
+}
+
+/** The chain by time: one row band per cluster, arrows from who exposed to who was exposed. At most 400 people drawn. */
+function drawChain(doc: PDFKit.PDFDocument, chain: Chain, width: number): void {
+  const nodes = chain.nodes.slice(0, 400);
+  if (!nodes.length) {
+    doc.text('尚无病例。');
+    return;
+  }
+  const days = nodes.map((n) => Date.parse(`${n.day}T00:00:00Z`));
+  const first = Math.min(...days);
+  const span = Math.max(1, (Math.max(...days) - first) / 86_400_000);
+  const rows = new Map<string, number>();
+  const used = new Map<string, number>();
+  let band = 0;
+  const clusterBase = new Map<string, number>();
+  for (const n of nodes) {
+    if (!clusterBase.has(n.cluster)) {
+      clusterBase.set(n.cluster, band);
+      band += 1;
+    }
+    const x = Math.round((Date.parse(`${n.day}T00:00:00Z`) - first) / 86_400_000);
+    const slot = `${n.cluster}|${x}`;
+    const r = used.get(slot) ?? 0;
+    used.set(slot, r + 1);
+    rows.set(n.key, r);
+  }
+  // Bands as tall as their busiest day.
+  const bandHeight = new Map<string, number>();
+  for (const [slot, r] of used) {
+    const cluster = slot.slice(0, slot.lastIndexOf('|'));
+    bandHeight.set(cluster, Math.max(bandHeight.get(cluster) ?? 0, r));
+  }
+  const offsets = new Map<string, number>();
+  let total = 0;
+  for (const c of clusterBase.keys()) {
+    offsets.set(c, total);
+    total += (bandHeight.get(c) ?? 1) + 1;
+  }
+  const step = Math.max(6, Math.min(18, 220 / Math.max(1, total)));
+  const height = total * step + 24;
+  if (doc.y + height > doc.page.height - 72) doc.addPage();
+  const top = doc.y + 6;
+  const pos = new Map<string, [number, number]>();
+  for (const n of nodes) {
+    const x = 48 + 10 + ((Date.parse(`${n.day}T00:00:00Z`) - first) / 86_400_000 / span) * (width - 80);
+    const y = top + (offsets.get(n.cluster)! + rows.get(n.key)!) * step + step / 2;
+    pos.set(n.key, [x, y]);
+  }
+  doc.save().lineWidth(0.5).strokeColor('#8c8c8c');
+  for (const e of chain.edges) {
+    const a = pos.get(e.from);
+    const b = pos.get(e.to);
+    if (!a || !b) continue;
+    doc.moveTo(a[0], a[1]).lineTo(b[0], b[1]).stroke();
+  }
+  doc.restore();
+  for (const n of nodes) {
+    const [x, y] = pos.get(n.key)!;
+    if (n.kind === 'case') {
+      doc.circle(x, y, 3.5).fill(COLOURS[n.classification ?? 'suspected'] ?? '#0072B2');
+      if (nodes.length <= 60 && n.name)
+        doc
+          .fillColor('#000')
+          .fontSize(7)
+          .text(n.name, x + 5, y - 4, { lineBreak: false });
+    } else doc.rect(x - 2, y - 2, 4, 4).fill('#BBBBBB');
+  }
+  const axisY = top + total * step + 4;
+  doc.fontSize(7).fillColor('#555');
+  doc.text(new Date(first).toISOString().slice(0, 10), 48, axisY, { lineBreak: false });
+  doc.text(new Date(first + span * 86_400_000).toISOString().slice(0, 10), 48 + width - 60, axisY, { lineBreak: false });
+  doc.x = 48;
+  doc.y = axisY + 14;
+  doc
+    .fontSize(8)
+    .fillColor('#555')
+    .text('圆点：病例（红 确诊，橙 临床诊断，蓝 疑似，灰 排除）；方块：密切接触者；横轴为发病或末次接触日期。', 48);
+  if (chain.nodes.length > 400) doc.text(`仅绘出最早的 400 人（共 ${chain.nodes.length} 人）。`, 48);
+  doc.fontSize(10).fillColor('#000');
+}
+
+/** Stacked bars per onset day. */
+function drawEpiCurve(doc: PDFKit.PDFDocument, chain: Chain, width: number): void {
+  const days = chain.epiCurve;
+  if (!days.length) {
+    doc.text('尚无病例。');
+    return;
+  }
+  const height = 120;
+  if (doc.y + height + 30 > doc.page.height - 72) doc.addPage();
+  const top = doc.y + 4;
+  const max = Math.max(1, ...days.map((d) => d.suspected + d.clinical + d.confirmed + d.excluded));
+  const barW = Math.max(1, (width - 40) / days.length);
+  doc
+    .save()
+    .lineWidth(0.5)
+    .strokeColor('#999')
+    .moveTo(78, top + height)
+    .lineTo(48 + width, top + height)
+    .stroke()
+    .restore();
+  doc
+    .fontSize(7)
+    .fillColor('#555')
+    .text(String(max), 48, top, { lineBreak: false })
+    .text('0', 60, top + height - 6, { lineBreak: false });
+  days.forEach((d, i) => {
+    let y = top + height;
+    for (const k of ['confirmed', 'clinical', 'suspected', 'excluded'] as const) {
+      const h = (d[k] / max) * height;
+      if (h > 0) {
+        doc.rect(80 + i * barW, y - h, Math.max(0.5, barW - 1), h).fill(COLOURS[k]!);
+        y -= h;
+      }
+    }
+  });
+  doc.fillColor('#555').fontSize(7);
+  doc.text(days[0]!.day, 80, top + height + 3, { lineBreak: false });
+  doc.text(days[days.length - 1]!.day, 48 + width - 50, top + height + 3, { lineBreak: false });
+  doc.x = 48;
+  doc.y = top + height + 16;
+  doc.fontSize(10).fillColor('#000');
+}
