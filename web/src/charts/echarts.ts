@@ -1,6 +1,6 @@
 /** The parts of ECharts the app uses, registered once (keeps the bundle to line charts). */
 import * as echarts from 'echarts/core';
-import { LineChart, BarChart, GraphChart } from 'echarts/charts';
+import { LineChart, BarChart, GraphChart, LinesChart, ScatterChart } from 'echarts/charts';
 import {
   DataZoomComponent,
   GridComponent,
@@ -16,6 +16,8 @@ echarts.use([
   LineChart,
   BarChart,
   GraphChart,
+  LinesChart,
+  ScatterChart,
   GridComponent,
   LegendComponent,
   MarkLineComponent,

@@ -73,6 +73,7 @@ function chainOption(chain: Chain): EChartsOption {
   const first = chain.nodes.length ? chain.nodes.reduce((m, n) => (n.day < m ? n.day : m), chain.nodes[0]!.day) : '';
   const firstMs = Date.parse(`${first}T00:00:00Z`);
   const big = chain.nodes.length > 2000;
+  if (big) return bigChainOption(chain, pos, firstMs);
   return {
     animation: false,
     tooltip: {
@@ -113,6 +114,66 @@ function chainOption(chain: Chain): EChartsOption {
         })),
         links: chain.edges.map((e) => ({ source: e.from, target: e.to })),
       },
+    ],
+  } as EChartsOption;
+}
+
+/**
+ * A chain of thousands: the graph series lays out and hit-tests every node and edge on each frame,
+ * so big chains are drawn as ECharts' large-mode lines and scatter (one series per colour), which
+ * batch the canvas work; a click on a case still opens its investigation.
+ */
+function bigChainOption(chain: Chain, pos: Map<string, [number, number]>, firstMs: number): EChartsOption {
+  const groups = new Map<string, ChainNode[]>();
+  for (const n of chain.nodes) {
+    const g = n.kind === 'case' ? (n.classification ?? 'suspected') : 'contact';
+    const list = groups.get(g);
+    if (list) list.push(n);
+    else groups.set(g, [n]);
+  }
+  const edges: { coords: [number, number][] }[] = [];
+  for (const e of chain.edges) {
+    const a = pos.get(e.from);
+    const b = pos.get(e.to);
+    if (a && b) edges.push({ coords: [a, b] });
+  }
+  return {
+    animation: false,
+    tooltip: {
+      formatter: (p: unknown) => {
+        const d = (p as { data?: { tip?: string } }).data;
+        return d?.tip ?? '';
+      },
+    },
+    grid: { left: 24, right: 24, top: 16, bottom: 40 },
+    xAxis: {
+      type: 'value',
+      axisLabel: { formatter: (v: number) => new Date(firstMs + v * DAY_MS).toISOString().slice(5, 10) },
+    },
+    yAxis: { type: 'value', inverse: true, show: false },
+    series: [
+      {
+        type: 'lines',
+        coordinateSystem: 'cartesian2d',
+        large: true,
+        progressive: 0,
+        silent: true,
+        lineStyle: { color: '#8c8c8c', width: 0.5, opacity: 0.5 },
+        data: edges,
+      },
+      ...[...groups].map(([g, list]) => ({
+        type: 'scatter',
+        large: list.length > 500,
+        progressive: 0,
+        symbol: g === 'contact' ? 'rect' : 'circle',
+        symbolSize: g === 'contact' ? 3 : 5,
+        itemStyle: { color: g === 'contact' ? CONTACT_COLOUR : CLASSIFICATION_COLOURS[g] },
+        data: list.map((n) => ({
+          name: n.key,
+          value: pos.get(n.key),
+          tip: `${n.name ?? t('inv.chain.unnamed', '（未具名）')} · ${n.day}`,
+        })),
+      })),
     ],
   } as EChartsOption;
 }
