@@ -19,6 +19,7 @@ import type { YifangModule } from '../platform/module.js';
 import primaryCareModule from '../primary-care/module.js';
 import { qualityModule } from '../quality/index.js';
 import { registryModule } from '../registry/index.js';
+import { scorecardModule } from '../scorecard/index.js';
 import { surveillanceModule } from '../surveillance/index.js';
 import { terminologyModule } from '../terminology/index.js';
 import { vaccineSupplyModule } from '../vaccine-supply/index.js';
@@ -38,6 +39,7 @@ export const MODULES: readonly YifangModule[] = [
   labModule,
   vaccineSupplyModule,
   emergencyModule,
+  scorecardModule,
 ];
 
 export async function loadModules(): Promise<YifangModule[]> {

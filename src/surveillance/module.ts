@@ -10,6 +10,7 @@ import { WebhookDeliverer } from './alerts/webhooks.js';
 import { loadSurveillanceConfig } from './config.js';
 import { SurveillanceEngine } from './engine.js';
 import { createDraftFromCondition, type ReportingDeps } from './reporting/store.js';
+import { registerReportingQualityRoutes } from './reporting/quality-routes.js';
 import { registerSurveillanceRoutes } from './routes.js';
 import { registerScanRoutes } from './scan-routes.js';
 import { FeedFollower } from './signals/feed-follower.js';
@@ -30,6 +31,11 @@ const surveillanceModule: YifangModule = {
       { version: 251, name: 'surveillance-weak-evidence', sql: sqlFile(new URL('./migrations/251_weak_evidence.sql', import.meta.url)) },
       { version: 252, name: 'surveillance-sentinel', sql: sqlFile(new URL('./migrations/252_sentinel.sql', import.meta.url)) },
       { version: 253, name: 'surveillance-scan', sql: sqlFile(new URL('./migrations/253_scan.sql', import.meta.url)) },
+      {
+        version: 254,
+        name: 'surveillance-reporting-quality',
+        sql: sqlFile(new URL('./migrations/254_reporting_quality.sql', import.meta.url)),
+      },
     ],
   },
   processors({ db, repo, emit }) {
@@ -55,6 +61,7 @@ const surveillanceModule: YifangModule = {
     ctx.onProcessorEvent(COUNTS_TOUCHED, (payload) => engine.touch(...(payload as [string, string, string])));
     registerSurveillanceRoutes(ctx, engine, reporting);
     registerScanRoutes(ctx, { label: engine.label });
+    registerReportingQualityRoutes(ctx);
     const feeds = new FeedFollower(ctx.db, engine.touch);
     // Feed uploads do not go through the FHIR change log: wake the follower on every write.
     ctx.app.addHook('onResponse', async (req) => {

@@ -16,6 +16,7 @@ import { tableFile, type TableFile, type TableFormat } from '../../shared/table-
 import { findNotifiable, findNotifiableByName, type NotifiableDisease, type NotifiableList } from '../notifiable.js';
 import { applyCountDeltas, type TouchListener } from '../signals/counts.js';
 import { personKey, validateCard, type FieldIssue, type ReportCard } from './card.js';
+import { syncReportQuality } from './quality.js';
 import type {
   CardEvent,
   FacilityStat,
@@ -422,6 +423,7 @@ async function storeSubmittedCard(
   );
   await addEvent(c, card.cardId, 'submit', actor, null, { late, duplicateOf, warnings });
   if (countedDay) await count(c, deps, disease.key, countedDay, card.address.areaCode, card.reportingOrganization.code, 1);
+  await syncReportQuality(c, [card.cardId, card.correctsCardId ?? '']);
   return { index, cardId: card.cardId, status: 'accepted', duplicateOf, late, ...(warnings.length ? { warnings } : {}) };
 }
 
@@ -726,6 +728,7 @@ export async function submitCard(
       facilityName: card.reportingOrganization.name,
     });
     await addEvent(c, id, 'submit', actor, null, { late, duplicateOf });
+    await syncReportQuality(c, [id]);
     if (countedDay) await count(c, deps, disease.key, countedDay, card.address.areaCode, card.reportingOrganization.code, 1);
     await audit?.(c, {
       subtype: 'report-card-submit',
@@ -781,6 +784,7 @@ export async function reviewCard(
       facilityName: updated.facility_name,
     });
     await addEvent(c, id, input.action, actor, input.reason ?? null);
+    await syncReportQuality(c, [id]);
     await audit?.(c, {
       subtype: input.action === 'approve' ? 'report-card-review' : 'report-card-return',
       entities: [`Task/${taskId(id)}`],
@@ -915,6 +919,7 @@ async function correctLocked(
     previousVersion: row.version,
     previousStatus: row.status,
   });
+  await syncReportQuality(c, [id]);
   await audit?.(c, {
     subtype: 'report-card-correct',
     entities: [`Task/${taskId(id)}`],

@@ -8,6 +8,7 @@ import { enHospitalFeeds } from '../hospital-feeds/en-hospital-feeds.js';
 import { enRegistry } from '../registry/en-registry.js';
 import { enResidents } from '../residents/en-residents.js';
 import { enInvestigation } from './en-investigation.js';
+import { enScorecard } from '../scorecard/en-scorecard.js';
 import { enEmergency } from '../emergency/en-emergency.js';
 
 /** English texts, keyed like the t('key', '中文') calls. Missing keys fall back to Chinese. */
@@ -22,6 +23,7 @@ export const en: Record<string, string> = {
   ...enAccess,
   ...enRegistry,
   ...enInvestigation,
+  ...enScorecard,
   ...enEmergency,
   'app.name': 'Yifang',
   'app.title': 'District Public Health Platform',

@@ -26,6 +26,8 @@ import { CheckInPage } from '../care/check-in.component.js';
 import { ContractsPage } from '../care/contracts.component.js';
 import { ImmunizationPrescriptionPage } from '../care/immunization-print.component.js';
 import { IndicatorsPage } from '../indicators/indicators.component.js';
+import { ReportingQualityPage } from '../scorecard/reporting-quality.component.js';
+import { ScorecardPage } from '../scorecard/scorecard.component.js';
 import { InvestigationListPage } from '../investigation/investigation-list.component.js';
 import { InvestigationDetailPage } from '../investigation/investigation-detail.component.js';
 import { FollowUpWorklistPage } from '../investigation/follow-ups.component.js';
@@ -100,6 +102,10 @@ function renderRoute(route: Route, user: SessionUser) {
       return <ContractsPage tab={route.query.get('tab') ?? undefined} />;
     case '/indicators':
       return <IndicatorsPage />;
+    case '/indicators/reporting-quality':
+      return <ReportingQualityPage initialPeriod={route.query.get('period') ?? undefined} />;
+    case '/indicators/scorecard':
+      return <ScorecardPage />;
     case '/admin/users':
       return <UsersPage currentUser={user.username} />;
     case '/admin/registry':

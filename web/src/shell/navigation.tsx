@@ -100,6 +100,13 @@ export function navItems(): NavItem[] {
     },
     { key: '/indicators', label: t('nav.indicators', '指标与决策'), icon: <BarChartOutlined />, permission: 'care:read' },
     {
+      key: '/indicators/reporting-quality',
+      label: t('nav.reportingQuality', '报告质量'),
+      icon: <ProfileOutlined />,
+      permission: 'surveillance:read',
+    },
+    { key: '/indicators/scorecard', label: t('nav.scorecard', '医防融合评估'), icon: <BarChartOutlined />, permission: 'care:read' },
+    {
       key: 'integration',
       label: t('nav.integration', '数据接入'),
       icon: <ApiOutlined />,
