@@ -8,15 +8,26 @@
  *    detection and fusion (`surveillanceRuntime`'s engine) raise the alert.
  * 2. mobilise — the drill's teams are mobilised from that alert by this module (an exercise
  *    mobilisation: acknowledgements are tracked as for a real one).
- * 3. investigation, 4. specimen, 5. result — src/investigation and src/lab export no function
- *    that opens an investigation, registers an order or scans a specimen (only their modules,
- *    rules and read helpers), so these steps are recorded as skipped with that reason.
+ * 3. investigation — a real investigation is opened from the drill's report card through
+ *    src/investigation's `openInvestigationAs`, as the drill's user, audited as an exercise.
+ * 4. specimen — through src/lab's `orderAs`, `shipmentAs` and `scanAs` (the routes' own service
+ *    code, as the drill's user, audited with the drill as the reason): an emergency-mode order of
+ *    the disease's test (霍乱 → VCHO) for the synthetic resident `drill-<id>`, under the
+ *    investigation; the scenario's number of specimens (barcodes `DRILL-<id>-<n>`) collected at
+ *    the drill's unit, shipped in one box to `<unit>-LAB`, received (accepted) and put on test.
+ * 5. result — each specimen's positive result recorded, verified (the Observation, the
+ *    DiagnosticReport and the results-back queue as for a real one) and its report delivered to
+ *    the drill's unit.
+ *
+ * A step whose module is not running on the server, or whose input an earlier step did not
+ * produce, is recorded as skipped with that reason; a step that throws is failed with its message.
  *
  * The after-action report lists every step with start, end, duration, its target and whether it
  * was late, the steps skipped and failed, and a summary line.
  */
 import type { Patient } from '@medplum/fhirtypes';
 import { openInvestigationAs } from '../investigation/index.js';
+import { labRuntime, orderAs, scanAs, shipmentAs } from '../lab/index.js';
 import { ingestCards, surveillanceRuntime } from '../surveillance/index.js';
 import { conflict, notFound } from '../platform/errors.js';
 import { chinaDateOf } from '../shared/dates.js';
@@ -114,7 +125,10 @@ export async function runDrill(deps: EmergencyDeps, id: number, actor: Actor): P
   });
   const scenario = d.scenario as unknown as Scenario;
   const steps: DrillStepView[] = [];
-  const ctx: { alertIds: number[]; cardId?: string; investigationId?: number } = { alertIds: [] };
+  const ctx: { alertIds: number[]; cardId?: string; patientId?: string; investigationId?: number; barcodes: string[] } = {
+    alertIds: [],
+    barcodes: [],
+  };
   const clock = () => nowOf(deps);
 
   const run = async (step: DrillStep, fn: () => Promise<StepOutcome>) => {
@@ -176,6 +190,7 @@ export async function runDrill(deps: EmergencyDeps, id: number, actor: Actor): P
         address: [{ use: 'home', text: '演练路1号', extension: [{ url: AREA_CODE_EXTENSION, valueString: scenario.areaCode }] }],
       } as Patient);
       card.patientRef = `Patient/${patientId}`;
+      ctx.patientId = patientId;
     }
     const [res] = await ingestCards(runtime.reporting, [card], actor.user.username, async (c, what) =>
       deps.audit.recordNow(c, {
@@ -225,11 +240,6 @@ export async function runDrill(deps: EmergencyDeps, id: number, actor: Actor): P
     };
   });
 
-  const notExported = (what: string, module: string, route: string) => async (): Promise<StepOutcome> => ({
-    status: 'skipped',
-    refs: [],
-    detail: `not driven: src/${module}/index.ts exports no function that ${what} (it is reachable only through ${route})`,
-  });
   await run('investigation', async () => {
     if (!ctx.cardId) return { status: 'skipped', refs: [], detail: 'no report card to investigate (the alert step did not store one)' };
     const inv = await openInvestigationAs(deps.db, { reportCardId: ctx.cardId }, actor.user, `exercise, drill ${id}`);
@@ -240,8 +250,77 @@ export async function runDrill(deps: EmergencyDeps, id: number, actor: Actor): P
       detail: `${inv.diseaseName} investigation ${inv.id} opened from report card ${ctx.cardId}, due ${inv.deadlineAt}`,
     };
   });
-  await run('specimen', notExported('registers a lab order or scans a specimen', 'lab', 'POST /api/lab/orders and POST /api/lab/scan'));
-  await run('result', notExported('records a result', 'lab', 'POST /api/lab/scan (result, verify, report)'));
+  // The specimens: ordered for the synthetic resident under the investigation, collected at the
+  // drill's unit, shipped to the drill's lab, received and put on test there (the lab's own scans).
+  const labUser = actor.user;
+  const why = `exercise, drill ${id}`;
+  const lab = `${scenario.unit}-LAB`;
+  const test = DRILL_TESTS[scenario.disease.icd10] ?? DRILL_TESTS.default!;
+  await run('specimen', async () => {
+    if (!labRuntime.get(deps.db)) return { status: 'skipped', refs: [], detail: 'the lab module is not running on this server' };
+    if (!ctx.patientId)
+      return { status: 'skipped', refs: [], detail: 'no synthetic resident to sample (the alert step did not create one)' };
+    const order = await orderAs(
+      deps.db,
+      {
+        patientId: ctx.patientId,
+        testCode: test.code,
+        testName: test.name,
+        mode: 'emergency',
+        orderingUnit: scenario.unit,
+        ...(ctx.investigationId ? { investigationId: String(ctx.investigationId) } : {}),
+        note: `演练 (exercise), drill ${id}`,
+      },
+      labUser,
+      why,
+    );
+    const barcodes = Array.from({ length: Math.max(1, scenario.specimens) }, (_, i) => `DRILL-${id}-${i + 1}`);
+    for (const barcode of barcodes)
+      await scanAs(
+        deps.db,
+        {
+          step: 'collect',
+          barcode,
+          orderId: order.orderId,
+          unit: scenario.unit,
+          specimenType: test.specimenType,
+          collector: '演练采样员',
+          location: '演练现场',
+        },
+        labUser,
+        why,
+      );
+    const box = await shipmentAs(
+      deps.db,
+      { fromUnit: scenario.unit, toLab: lab, courier: '演练转运', sealNumber: `DRILL-${id}`, readings: [{ celsius: 4 }] },
+      labUser,
+      why,
+    );
+    for (const barcode of barcodes) {
+      await scanAs(deps.db, { step: 'ship', barcode, unit: scenario.unit, shipmentId: box.id }, labUser, why);
+      await scanAs(deps.db, { step: 'receive', barcode, unit: lab, accepted: true, condition: '完好' }, labUser, why);
+      await scanAs(deps.db, { step: 'test', barcode, unit: lab }, labUser, why);
+    }
+    ctx.barcodes = barcodes;
+    return {
+      status: 'done',
+      refs: [`lab order ${order.orderId}`, `shipment ${box.id}`, ...barcodes.map((b) => `specimen ${b}`)],
+      detail: `${barcodes.length} ${test.specimenType} specimen(s) for ${test.name} (${test.code}, emergency limits) collected at ${scenario.unit}, shipped to ${lab}, received and under test${ctx.investigationId ? `, for investigation ${ctx.investigationId}` : ''}`,
+    };
+  });
+  await run('result', async () => {
+    if (!ctx.barcodes.length) return { status: 'skipped', refs: [], detail: 'no specimen under test (the specimen step did not take one)' };
+    for (const barcode of ctx.barcodes) {
+      await scanAs(deps.db, { step: 'result', barcode, unit: lab, value: test.positive, interpretation: 'positive' }, labUser, why);
+      await scanAs(deps.db, { step: 'verify', barcode, unit: lab }, labUser, why);
+      await scanAs(deps.db, { step: 'report', barcode, unit: lab, deliveredTo: scenario.unit }, labUser, why);
+    }
+    return {
+      status: 'done',
+      refs: ctx.barcodes.map((b) => `specimen ${b}`),
+      detail: `${ctx.barcodes.length} positive result(s) (${test.positive}) recorded, verified and reported to ${scenario.unit}`,
+    };
+  });
 
   const endedAt = clock();
   const report = afterAction(id, startedAt, endedAt, steps);
@@ -251,6 +330,12 @@ export async function runDrill(deps: EmergencyDeps, id: number, actor: Actor): P
   });
   return drill(deps, id);
 }
+
+/** The test a drill's specimens take, by the injected disease's ICD-10 code (config/terminology/lab-tests.json). */
+const DRILL_TESTS: Record<string, { code: string; name: string; specimenType: string; positive: string }> = {
+  A00: { code: 'VCHO', name: '霍乱弧菌O1/O139', specimenType: '粪便', positive: '霍乱弧菌O1群 阳性' },
+  default: { code: 'SARS2', name: '新型冠状病毒核酸', specimenType: '咽拭子', positive: '阳性' },
+};
 
 const EXERCISE_TAG_SYSTEM = 'https://yifang.health/fhir/CodeSystem/exercise';
 const AREA_CODE_EXTENSION = 'https://yifang.health/fhir/StructureDefinition/area-code';

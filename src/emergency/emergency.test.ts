@@ -403,8 +403,8 @@ describeEachStore('emergency', (server) => {
       ['alert', 'done'],
       ['mobilise', 'done'],
       ['investigation', 'done'],
-      ['specimen', 'skipped'],
-      ['result', 'skipped'],
+      ['specimen', 'done'],
+      ['result', 'done'],
     ]);
     for (const s of r.steps.filter((x) => x.status === 'done')) {
       expect(s.durationMs).toBeGreaterThanOrEqual(0);
@@ -418,7 +418,11 @@ describeEachStore('emergency', (server) => {
     expect(alert!.late).toBe(false); // 60 s target
     expect(mob!.late).toBe(true); // a target of a microsecond
     expect(r.late).toEqual(['mobilise']);
-    expect(r.skipped).toEqual(['specimen', 'result']);
+    expect(r.skipped).toEqual([]);
+    expect(r.failed).toEqual([]);
+    // The steps run in order, each after the one before it.
+    for (let i = 1; i < r.steps.length; i++)
+      expect(Date.parse(r.steps[i]!.startedAt!)).toBeGreaterThanOrEqual(Date.parse(r.steps[i - 1]!.endedAt!));
     // The investigation is a real one, opened from the drill's report card for its synthetic resident.
     expect(r.steps[2]!.refs[0]).toMatch(/^investigation \d+$/);
     const inv = await json<{ patientId: string; source: string; diseaseName: string }>(
@@ -427,8 +431,38 @@ describeEachStore('emergency', (server) => {
     );
     expect(inv).toMatchObject({ source: 'report-card', diseaseName: '霍乱' });
     expect(inv.patientId).toMatch(/^drill-/);
+    // The specimen is a real one in the lab loop: an emergency order for the synthetic resident under
+    // the investigation, collected, shipped, received and tested, then a verified positive, reported.
+    const [, , , specimen, result] = r.steps;
+    const barcode = `DRILL-${d.id}-1`;
+    expect(specimen!.refs).toEqual(expect.arrayContaining([`specimen ${barcode}`]));
+    expect(result!.refs).toEqual([`specimen ${barcode}`]);
+    expect(specimen!.late).toBe(false);
+    expect(result!.late).toBe(false);
+    const sp = await json<{
+      state: string;
+      mode: string;
+      patientId: string;
+      result: { value: string; interpretation: string } | null;
+      order: { investigationId: string | null; testCode: string };
+      events: { step: string; byUser: string }[];
+      custody: { ok: boolean };
+    }>(await get(`/api/lab/specimens/${barcode}`), 200);
+    expect(sp).toMatchObject({
+      state: 'reported',
+      mode: 'emergency',
+      patientId: inv.patientId,
+      result: { interpretation: 'positive' },
+      order: { investigationId: r.steps[2]!.refs[0]!.slice('investigation '.length), testCode: 'VCHO' },
+      custody: { ok: true },
+    });
+    expect(sp.events.map((e) => e.step)).toEqual(['collect', 'ship', 'receive', 'test', 'result', 'verify', 'report']);
+    const labAudit = (await (await get('/fhir/AuditEvent?subtype=lab-verify&_count=10')).json()) as {
+      entry?: { resource: { outcomeDesc?: string } }[];
+    };
+    expect(labAudit.entry?.map((e) => e.resource.outcomeDesc)).toContain(`exercise, drill ${d.id}`);
     expect(r.totalMs).toBeLessThanOrEqual(elapsed);
-    expect(r.summary).toMatch(/3 of 5 steps done .* late: mobilise/);
+    expect(r.summary).toMatch(/5 of 5 steps done .* late: mobilise/);
     console.log(`[emergency] drill: ${r.summary}`);
     // The mobilisation is an exercise, named after the drill's alert.
     const mobs = await json<{ items: { exercise: boolean; source: { id: string } }[] }>(

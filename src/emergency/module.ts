@@ -4,8 +4,10 @@
  * after-action reports. Routes in routes.ts; config/emergency/emergency.json is checked at start
  * and a bad file stops it.
  */
+import { useModeLookup } from '../lab/index.js';
 import { sqlFile } from '../platform/migrations.js';
 import type { YifangModule } from '../platform/module.js';
+import { currentMode } from './mode.js';
 import { registerEmergencyRoutes } from './routes.js';
 import type { EmergencyDeps } from './service.js';
 import { loadEmergencySettings } from './settings.js';
@@ -19,6 +21,9 @@ const emergencyModule: YifangModule = {
   async register(ctx) {
     const deps: EmergencyDeps = { db: ctx.db, repo: ctx.repo, audit: ctx.audit, settings: loadEmergencySettings() };
     registerEmergencyRoutes(ctx, deps);
+    // 平急转换: an order naming no mode takes the lab column of the mode in force for its resident's area.
+    useModeLookup(ctx.db, async (areaCode, at) => (await currentMode(ctx.db, areaCode, at, { settings: deps.settings })).settings.labMode);
+    ctx.onClose(async () => useModeLookup(ctx.db, undefined));
   },
 };
 

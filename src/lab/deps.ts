@@ -3,6 +3,7 @@ import type { AuditLog } from '../fhir/audit.js';
 import type { FhirRepository } from '../fhir/repository.js';
 import type { Database } from '../platform/db.js';
 import type { LabLimits } from './limits.js';
+import type { ModeLookup } from './mode-lookup.js';
 import type { ResultsConfig } from './results-config.js';
 
 export interface LabDeps {
@@ -16,6 +17,8 @@ export interface LabDeps {
   results?: ResultsConfig;
   /** Moves a report card's case classification for a positive (the composition wires surveillance's); absent: the global one, else the update waits. */
   classifier?: CaseClassifier;
+  /** The mode an order naming none takes (the emergency mode in force); absent: the store's installed one (`useModeLookup`), else routine. */
+  modeLookup?: ModeLookup;
   /** Called after a transaction that queued a message or a card update commits (pokes the delivery loop). */
   onQueued?: () => void;
 }

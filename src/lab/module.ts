@@ -12,6 +12,7 @@ import { registerLabRoutes } from './routes.js';
 import { applyCaseUpdates, deliverDue } from './results.js';
 import { loadResultsConfig } from './results-config.js';
 import { registerResultsRoutes } from './routes-results.js';
+import { labRuntime } from './runtime.js';
 import { scanBreaches, type LabDeps } from './service.js';
 
 /** How often the breach scan runs: a breach is recorded within this long of its limit. */
@@ -59,6 +60,7 @@ const labModule: YifangModule = {
         );
     registerLabRoutes(ctx, deps);
     registerResultsRoutes(ctx, deps);
+    labRuntime.set(ctx.db, deps);
     const loop = new PollingLoop(
       async () => {
         const found = await scanBreaches(ctx.db);
@@ -73,6 +75,7 @@ const labModule: YifangModule = {
     loop.start();
     delivery.start();
     ctx.onClose(async () => {
+      labRuntime.delete(ctx.db);
       await delivery.stop();
       await loop.stop();
     });

@@ -5,15 +5,17 @@
  * The clock is injected (`deps.now`, or `now` arguments) so tests and the bench can move it.
  */
 import { randomUUID } from 'node:crypto';
-import type { ServiceRequest } from '@medplum/fhirtypes';
+import type { Patient, ServiceRequest } from '@medplum/fhirtypes';
 import type { AuthUser } from '../platform/auth.js';
 import type { Database, Queryable } from '../platform/db.js';
 import { conflict, notFound, unprocessable } from '../platform/errors.js';
-import { LEG_ZH, STATE_ZH, type Leg } from './codes.js';
+import { AREA_CODE_EXTENSION } from '../shared/uris.js';
+import { LEG_ZH, STATE_ZH, type Leg, type Mode } from './codes.js';
 import { checkChain, eventHash, type BrokenLink, type CustodyEvent, type StoredCustodyEvent } from './custody.js';
 import { orderServiceRequest, resultObservation, resultReport, specimenResource, specimenTask } from './fhir.js';
 import type { LabLimits } from './limits.js';
 import type { LabDeps } from './deps.js';
+import { modeLookupOf } from './mode-lookup.js';
 import { onVerified } from './results.js';
 import { onPoolResult, onPoolVerified, onRetestVerified } from './mass-hooks.js';
 
@@ -69,6 +71,10 @@ export interface Actor {
   sourceAddress?: string;
   /** The access policy's check of a write about one resident (throws 403 outside the user's scope). */
   authorize?: (patientId: string) => Promise<void>;
+  /** Why, in words, when the step is not a person's request (a drill): the audit event's outcome text. */
+  reason?: string;
+  /** The purpose of use to audit with (a drill's). */
+  purpose?: string;
 }
 
 const nowOf = (deps: LabDeps) => (deps.now ? deps.now() : new Date());
@@ -176,6 +182,8 @@ async function audited(
     entities,
     outcome: 'success',
     sourceAddress: actor.sourceAddress,
+    ...(actor.reason ? { outcomeText: actor.reason.slice(0, 1000) } : {}),
+    ...(actor.purpose ? { purpose: actor.purpose } : {}),
     ...(patient ? { patients: [`Patient/${patient}`] } : {}),
   });
 }
@@ -184,6 +192,22 @@ async function audited(
 // Orders
 
 const EMERGENCY_PRIORITIES = new Set(['stat', 'asap', 'urgent']);
+
+/** A resident's area code (统计用区划代码) from the home address's extension, if recorded. */
+function areaCodeOf(p: Patient | undefined): string | null {
+  const home = p?.address?.find((a) => a.use === 'home') ?? p?.address?.[0];
+  const ext = home?.extension?.find((e) => e.url === AREA_CODE_EXTENSION);
+  return ext?.valueCode ?? ext?.valueString ?? null;
+}
+
+/**
+ * The mode of an order that names none: the emergency mode in force at `at` for the district or
+ * the resident's area (the lookup the emergency module installs), else routine.
+ */
+async function modeInForce(deps: LabDeps, patient: Patient | undefined, at: Date): Promise<Mode> {
+  const lookup = deps.modeLookup ?? modeLookupOf(deps.db);
+  return lookup ? lookup(areaCodeOf(patient), at) : 'routine';
+}
 
 /** Registers a lab order: a new ServiceRequest, or an existing one (from a hospital) adopted. */
 export async function createOrder(deps: LabDeps, body: OrderBody, actor: Actor): Promise<OrderView> {
@@ -205,7 +229,15 @@ export async function createOrder(deps: LabDeps, body: OrderBody, actor: Actor):
       testCode,
       testSystem: body.testCode ? (body.testSystem ?? null) : (coding?.system ?? null),
       testName: body.testName ?? coding?.display ?? found.code?.text ?? null,
-      mode: body.mode ?? (EMERGENCY_PRIORITIES.has(found.priority ?? '') ? 'emergency' : 'routine'),
+      mode:
+        body.mode ??
+        (EMERGENCY_PRIORITIES.has(found.priority ?? '')
+          ? 'emergency'
+          : await modeInForce(
+              deps,
+              subject ? ((await repo.read('Patient', subject).catch(() => undefined)) as Patient | undefined) : undefined,
+              now,
+            )),
       patientId: subject ?? null,
       orderingUnit,
       investigationId: body.investigationId ?? null,
@@ -216,13 +248,13 @@ export async function createOrder(deps: LabDeps, body: OrderBody, actor: Actor):
   } else {
     if (!body.testCode) throw unprocessable('an order names its test (testCode), or adopts a ServiceRequest (serviceRequestId)');
     if (!body.orderingUnit) throw unprocessable('an order names who ordered it (orderingUnit)');
-    if (body.patientId) await repo.read('Patient', body.patientId);
+    const patient = body.patientId ? ((await repo.read('Patient', body.patientId)) as Patient) : undefined;
     order = {
       id: randomUUID(),
       testCode: body.testCode,
       testSystem: body.testSystem ?? null,
       testName: body.testName ?? null,
-      mode: body.mode ?? 'routine',
+      mode: body.mode ?? (await modeInForce(deps, patient, now)),
       patientId: body.patientId ?? null,
       orderingUnit: body.orderingUnit,
       investigationId: body.investigationId ?? null,

@@ -10,6 +10,7 @@ import { enResidents } from '../residents/en-residents.js';
 import { enInvestigation } from './en-investigation.js';
 import { enScorecard } from '../scorecard/en-scorecard.js';
 import { enEmergency } from '../emergency/en-emergency.js';
+import { enLab } from '../lab/en-lab.js';
 
 /** English texts, keyed like the t('key', '中文') calls. Missing keys fall back to Chinese. */
 export const en: Record<string, string> = {
@@ -25,6 +26,7 @@ export const en: Record<string, string> = {
   ...enInvestigation,
   ...enScorecard,
   ...enEmergency,
+  ...enLab,
   'app.name': 'Yifang',
   'app.title': 'District Public Health Platform',
 

@@ -36,6 +36,11 @@ import { TeamDetailPage } from '../emergency/team-detail.component.js';
 import { ReservesPage } from '../emergency/reserves.component.js';
 import { ModePage } from '../emergency/mode.component.js';
 import { DrillReportPage, DrillsPage } from '../emergency/drills.component.js';
+import { ScanPage } from '../lab/scan.component.js';
+import { LabDashboardPage } from '../lab/dashboard.component.js';
+import { SpecimenDetailPage, SpecimensPage } from '../lab/specimen.component.js';
+import { OutboxPage } from '../lab/outbox.component.js';
+import { MassTestingPage } from '../lab/mass.component.js';
 import { AccountPage } from './account.component.js';
 import { AppLayout } from './layout.component.js';
 import { LoginPage } from './login.component.js';
@@ -75,6 +80,8 @@ function renderRoute(route: Route, user: SessionUser) {
   if (team && /^\d+$/.test(team.id!)) return <TeamDetailPage key={team.id} id={Number(team.id)} />;
   const drill = matchPath('/emergency/drills/:id', path);
   if (drill && /^\d+$/.test(drill.id!)) return <DrillReportPage key={drill.id} id={Number(drill.id)} />;
+  const specimen = matchPath('/lab/specimens/:barcode', path);
+  if (specimen) return <SpecimenDetailPage key={specimen.barcode} barcode={decodeURIComponent(specimen.barcode!)} />;
   switch (path) {
     case '/surveillance/alerts':
       return <AlertBoardPage status={route.query.get('status') ?? ''} level={route.query.get('level') ?? ''} />;
@@ -92,6 +99,16 @@ function renderRoute(route: Route, user: SessionUser) {
       return <ModePage />;
     case '/emergency/drills':
       return <DrillsPage />;
+    case '/lab/scan':
+      return <ScanPage />;
+    case '/lab/dashboard':
+      return <LabDashboardPage />;
+    case '/lab/specimens':
+      return <SpecimensPage />;
+    case '/lab/outbox':
+      return <OutboxPage status={route.query.get('status') ?? undefined} />;
+    case '/lab/mass':
+      return <MassTestingPage campaign={Number(route.query.get('campaign')) || undefined} />;
     case '/chronic':
       return <WorklistPage doctor={route.query.get('doctor') ?? undefined} team={route.query.get('team') ?? undefined} />;
     case '/chronic/registry':

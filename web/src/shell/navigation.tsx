@@ -16,6 +16,7 @@ import {
   ProfileOutlined,
   RadarChartOutlined,
   ThunderboltOutlined,
+  ExperimentOutlined,
 } from '@ant-design/icons';
 import type { Role } from '../../../src/platform/auth.js';
 import { rolesMay, type Permission } from '../../../src/shared/roles.js';
@@ -84,6 +85,19 @@ export function navItems(): NavItem[] {
         { key: '/emergency/reserves', label: t('nav.emergencyReserves', '物资储备'), icon: <MedicineBoxOutlined /> },
         { key: '/emergency/mode', label: t('nav.emergencyMode', '应急状态与零报告'), icon: <AlertOutlined /> },
         { key: '/emergency/drills', label: t('nav.emergencyDrills', '演练'), icon: <FlagOutlined /> },
+      ],
+    },
+    {
+      key: 'lab',
+      label: t('nav.lab', '检测送检'),
+      icon: <ExperimentOutlined />,
+      permission: ['fhir:write', 'surveillance:read'],
+      children: [
+        { key: '/lab/scan', label: t('nav.labScan', '扫码'), icon: <ExperimentOutlined />, permission: 'fhir:write' },
+        { key: '/lab/dashboard', label: t('nav.labDashboard', '在途看板'), icon: <BarChartOutlined />, permission: 'surveillance:read' },
+        { key: '/lab/specimens', label: t('nav.labSpecimens', '标本查询'), icon: <FileSearchOutlined />, permission: 'fhir:read' },
+        { key: '/lab/outbox', label: t('nav.labOutbox', '结果回传'), icon: <ApiOutlined />, permission: 'surveillance:read' },
+        { key: '/lab/mass', label: t('nav.labMass', '大规模检测'), icon: <TeamOutlined />, permission: 'surveillance:read' },
       ],
     },
     {

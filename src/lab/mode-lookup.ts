@@ -1,0 +1,23 @@
+/**
+ * Which limits column (routine or emergency) an order takes when it names none: the emergency
+ * mode (平急转换) in force for the district or the resident's area. The emergency module owns
+ * that mode; it installs a lookup here per store when it starts (`useModeLookup`), so the lab
+ * never imports the emergency module (which imports the lab to run drills). Without a lookup,
+ * an order with no mode is routine.
+ */
+import type { Database } from '../platform/db.js';
+import type { Mode } from './codes.js';
+
+/** The lab mode in force for an area (null: no area known, the district-wide mode only) at an instant. */
+export type ModeLookup = (areaCode: string | null, at: Date) => Promise<Mode>;
+
+const lookups = new Map<Database, ModeLookup>();
+
+/** Installs (or, with undefined, removes) the mode lookup of one store. */
+export function useModeLookup(db: Database, fn: ModeLookup | undefined): void {
+  if (fn) lookups.set(db, fn);
+  else lookups.delete(db);
+}
+
+/** The store's lookup, if one is installed. */
+export const modeLookupOf = (db: Database): ModeLookup | undefined => lookups.get(db);
