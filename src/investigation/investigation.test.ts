@@ -482,6 +482,16 @@ describeEachStore('case investigation', (server) => {
     });
     const contacts = await call<ContactList>('GET', `/api/investigations/${inv.id}/contacts`);
     expect(contacts.items.find((c) => c.id === hh1.id)).toMatchObject({ status: 'became-case', caseInvestigationId: created.id });
+    // The suspected diagnosis drafts a report card (疑似病例) through surveillance's own path.
+    await server().processors.drain();
+    const drafts = await call<{ cards: { id: string; patientId: string | null; status: string; diseaseName: string }[] }>(
+      'GET',
+      '/api/report-cards?status=draft&limit=200',
+    );
+    const draft = drafts.cards.find((c) => c.patientId === 'ic-hh1');
+    expect(draft).toMatchObject({ status: 'draft', diseaseName: '麻疹' });
+    const card = await call<{ card: { caseClassification: string } }>('GET', `/api/report-cards/${draft!.id}`);
+    expect(card.card.caseClassification).toBe('疑似病例');
     await problem('POST', `/api/investigations/contacts/${hh1.id}/suspect`, {}, 409, /no longer followed up/);
     await problem('POST', `/api/investigations/contacts/${hh1.id}/checks`, { day: TODAY, symptoms: true }, 409, /closed/);
     // The new case's own household is proposed, the original case included.

@@ -832,6 +832,33 @@ export async function contactToSuspect(
       if (locked.status !== 'monitoring')
         throw conflict(`contact ${contactId} became a case at the same moment elsewhere (${locked.status})`);
       await store.setContactCase(c, contactId, created.id);
+      // The suspected diagnosis as a provisional Condition: surveillance drafts its report card
+      // (疑似病例) from it as from any hospital's diagnosis, for the investigator to complete.
+      const disease = diseaseOf(deps, source);
+      await deps.repo.update(
+        'Condition',
+        `inv-suspect-${created.id}`,
+        {
+          resourceType: 'Condition',
+          id: `inv-suspect-${created.id}`,
+          clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+          verificationStatus: {
+            coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'provisional' }],
+          },
+          category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'encounter-diagnosis' }] }],
+          code: {
+            coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code: disease.icd10[0], display: disease.name }],
+            text: disease.name,
+          },
+          subject: { reference: `Patient/${row.patientId}` },
+          onsetDateTime: created.onsetDate ?? todayInChina(),
+          recordedDate: new Date().toISOString(),
+          recorder: { display: actor.user.username },
+          note: [{ text: `密接（调查 ${source.id}，密接 ${contactId}）出现症状，转为疑似病例` }],
+        },
+        {},
+        c,
+      );
     },
   );
 }
