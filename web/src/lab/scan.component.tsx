@@ -321,13 +321,18 @@ export function ScanPage() {
     <div style={{ maxWidth: 560 }}>
       <PageHeader title={t('nav.labScan', '扫码')} crumbs={[{ title: t('nav.lab', '检测送检') }, { title: t('nav.labScan', '扫码') }]} />
       <Space direction="vertical" style={{ width: '100%' }} size="middle">
-        <Input
-          addonBefore={t('lab.scan.unit', '本单位')}
-          value={unit}
-          onChange={(e) => saveUnit(e.target.value)}
-          placeholder={t('lab.scan.unitHint', '机构代码，如 CDC-01')}
-          data-testid="scan-unit"
-        />
+        <Space.Compact style={{ width: '100%' }}>
+          <Button disabled tabIndex={-1} style={{ color: 'inherit', cursor: 'default' }}>
+            {t('lab.scan.unit', '本单位')}
+          </Button>
+          <Input
+            value={unit}
+            onChange={(e) => saveUnit(e.target.value)}
+            placeholder={t('lab.scan.unitHint', '机构代码，如 CDC-01')}
+            aria-label={t('lab.scan.unit', '本单位')}
+            data-testid="scan-unit"
+          />
+        </Space.Compact>
         <Input.Search
           ref={field}
           size="large"
