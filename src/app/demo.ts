@@ -12,6 +12,7 @@ import type { AuthService } from '../platform/auth.js';
 import { importPath } from '../fhir/import.js';
 import type { FhirRepository } from '../fhir/repository.js';
 import { surveillanceRuntime } from '../surveillance/index.js';
+import { loadDemoEmergency } from './demo-emergency.js';
 
 export interface DemoOptions {
   repo: FhirRepository;
@@ -144,6 +145,21 @@ async function loadSyntheticDistrict(opts: DemoOptions): Promise<void> {
     }
   }
   process.stderr.write('\n');
+  // The emergency side: units, teams, rota and reserves from the registry file, through /api/emergency.
+  await loadDemoEmergency(
+    outDir,
+    async (url, body, method = 'POST') => {
+      const res = await app.inject({
+        method: method as 'POST' | 'PUT',
+        url,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        payload: JSON.stringify(body),
+      });
+      if (res.statusCode >= 400) log(`[demo] ${url}: HTTP ${res.statusCode} ${res.body.slice(0, 200)}`);
+      return { statusCode: res.statusCode, body: res.body };
+    },
+    log,
+  );
   log(
     `[demo] district HL7 v2 (last ${hl7Days} days): ${messages} messages in ${((Date.now() - t0) / 1000).toFixed(0)} s; feeds and ${fs.existsSync(cards) ? 'report cards' : 'no report cards'} loaded`,
   );
