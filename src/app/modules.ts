@@ -16,6 +16,7 @@ import { labModule } from '../lab/index.js';
 import { checkMigrationSources, migrate, type Migration, type MigrationSource } from '../platform/migrations.js';
 import type { Database } from '../platform/db.js';
 import type { YifangModule } from '../platform/module.js';
+import { portalModule } from '../portal/index.js';
 import primaryCareModule from '../primary-care/module.js';
 import { qualityModule } from '../quality/index.js';
 import { registryModule } from '../registry/index.js';
@@ -40,6 +41,7 @@ export const MODULES: readonly YifangModule[] = [
   vaccineSupplyModule,
   emergencyModule,
   scorecardModule,
+  portalModule,
 ];
 
 export async function loadModules(): Promise<YifangModule[]> {

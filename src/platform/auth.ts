@@ -366,6 +366,23 @@ export class AuthService {
   }
 
   /**
+   * Opens a session for a user whose identity another step proved (the resident portal's one-time
+   * code): no password is checked here, so only server code that has done that check may call it.
+   */
+  async openSession(username: string, address?: string): Promise<{ token: string; user: AuthUser; expiresIn: number }> {
+    const r = await this.db.query<UserRow>('SELECT * FROM app_user WHERE username = $1 AND active', [username]);
+    if (!r.rows[0]) throw unauthorized('No such active user / 用户不存在或已停用');
+    const now = this.now();
+    const token = randomBytes(32).toString('base64url');
+    await this.db.query(
+      `INSERT INTO app_session (token_hash, username, created_at, last_seen_at, expires_at, source_address) VALUES ($1, $2, $3, $3, $4, $5)`,
+      [hashToken(token), username, iso(now), iso(now + this.policy.absoluteTimeoutMs), address?.slice(0, 64) ?? null],
+    );
+    await this.db.query('UPDATE app_user SET last_login_at = $2 WHERE username = $1', [username, iso(now)]);
+    return { token, user: toUser(r.rows[0]), expiresIn: Math.round(this.policy.absoluteTimeoutMs / 1000) };
+  }
+
+  /**
    * The user of a bearer token. A user who must change a reset password is refused (403) unless
    * `allowPasswordChange` (the routes that let them do it).
    */

@@ -148,6 +148,13 @@ export const VARIABLES = [
       'MQTT broker the cold-chain sensors publish to (e.g. `mqtt://127.0.0.1:1883`); unset: no subscriber (readings by POST /api/cold-chain/readings only)',
     schema: z.string().url().optional(),
   },
+  {
+    name: 'YIFANG_SMS_GATEWAY_URL',
+    shown: '—',
+    meaning:
+      "SMS gateway the resident portal's outbox posts to (JSON `{to, text, reference}`; sign-in codes, reminders); unset: messages are written to the server log (demo)",
+    schema: z.string().url().optional(),
+  },
 ] as const satisfies readonly Variable[];
 
 type Shape = { [V in (typeof VARIABLES)[number] as V['name']]: V['schema'] };

@@ -25,6 +25,8 @@ export const ROLE_PERMISSIONS = {
   viewer: ['fhir:read'],
   /** Reads the audit trail, nothing else. */
   auditor: ['audit:read'],
+  /** A resident signed in to the portal (src/portal): their own record and their wards', nothing else. */
+  resident: ['portal:self'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type Role = keyof typeof ROLE_PERMISSIONS;

@@ -10,10 +10,12 @@ import { enResidents } from '../residents/en-residents.js';
 import { enInvestigation } from './en-investigation.js';
 import { enScorecard } from '../scorecard/en-scorecard.js';
 import { enEmergency } from '../emergency/en-emergency.js';
+import { enPortal } from '../portal/en-portal.js';
 import { enLab } from '../lab/en-lab.js';
 
 /** English texts, keyed like the t('key', '中文') calls. Missing keys fall back to Chinese. */
 export const en: Record<string, string> = {
+  ...enPortal,
   ...enCare,
   ...enIntegration,
   ...enTerminology,

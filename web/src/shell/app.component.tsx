@@ -1,5 +1,5 @@
 /** Root: locale and theme, sign-in gate, and the route table. */
-import { useEffect } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import { App as AntApp, ConfigProvider } from 'antd';
 import enUS from 'antd/locale/en_US';
 import zhCN from 'antd/locale/zh_CN';
@@ -57,6 +57,9 @@ const theme = {
       "-apple-system, BlinkMacSystemFont, 'Segoe UI', 'PingFang SC', 'Hiragino Sans GB', 'Microsoft YaHei', 'Noto Sans CJK SC', 'Noto Sans SC', 'Helvetica Neue', Arial, sans-serif",
   },
 };
+
+// The resident portal (#/portal): its own sign-in, loaded as its own chunk without antd.
+const PortalApp = lazy(() => import('../portal/portal-app.component.js'));
 
 function renderRoute(route: Route, user: SessionUser) {
   const { path } = route;
@@ -158,6 +161,12 @@ export function App() {
     document.title = `${t('app.name', '医防')} · ${t('app.title', '区域公共卫生医防融合平台')}`;
   }, [lang]);
 
+  if (route.path === '/portal' || route.path.startsWith('/portal/'))
+    return (
+      <Suspense fallback={null}>
+        <PortalApp />
+      </Suspense>
+    );
   return (
     <ConfigProvider locale={lang === 'en' ? enUS : zhCN} theme={theme}>
       <AntApp>

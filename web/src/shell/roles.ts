@@ -24,6 +24,7 @@ export function roleLabel(role: string): string {
     integration: () => t('role.integration', '数据接入'),
     viewer: () => t('role.viewer', '只读'),
     auditor: () => t('role.auditor', '审计员'),
+    resident: () => t('role.resident', '居民'),
   };
   return labels[role]?.() ?? role;
 }

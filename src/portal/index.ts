@@ -1,0 +1,6 @@
+/**
+ * The resident portal's public entry: the module, and what other modules or tests may call.
+ */
+export { portalModule, smsGatewayUrl } from './module.js';
+export { dispatchOutbox, HttpSmsTransport, LogTransport, type SmsMessage, type SmsTransport } from './outbox.js';
+export { runReminders } from './reminders.js';

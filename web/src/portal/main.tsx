@@ -1,0 +1,17 @@
+/**
+ * The portal as a page of its own (web/src/portal/index.html): React and the portal's code only,
+ * without the staff shell, antd or ECharts, for a fast first paint on a slow phone. Wiring it into
+ * the build takes one more input in web/vite.config.ts (see src/portal/README.md).
+ */
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { PortalApp } from './portal-app.component.js';
+
+const container = document.getElementById('root');
+if (!container) throw new Error('#root is missing from index.html');
+if (!window.location.hash.startsWith('#/portal')) window.location.hash = '#/portal';
+createRoot(container).render(
+  <StrictMode>
+    <PortalApp />
+  </StrictMode>,
+);
