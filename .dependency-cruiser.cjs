@@ -9,7 +9,8 @@
 //   web/          the browser app: src/shared, and other server code only as types
 // Tests may start a whole server (src/app/testing.ts) whatever their folder.
 const TESTS = '\\.(test|testutil)\\.ts$|/test-support\\.ts$';
-const CAPABILITIES = '(hl7v2|feeds|identity|surveillance|primary-care|simulator|exports|quality|terminology|registry|hospital-feeds|investigation|lab|vaccine-supply|emergency|scorecard|portal)';
+const CAPABILITIES =
+  '(hl7v2|feeds|identity|surveillance|primary-care|simulator|exports|quality|terminology|registry|hospital-feeds|investigation|lab|vaccine-supply|emergency|scorecard|portal|portrait)';
 module.exports = {
   forbidden: [
     {

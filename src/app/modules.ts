@@ -17,6 +17,7 @@ import { checkMigrationSources, migrate, type Migration, type MigrationSource } 
 import type { Database } from '../platform/db.js';
 import type { YifangModule } from '../platform/module.js';
 import { portalModule } from '../portal/index.js';
+import { portraitModule } from '../portrait/index.js';
 import primaryCareModule from '../primary-care/module.js';
 import { qualityModule } from '../quality/index.js';
 import { registryModule } from '../registry/index.js';
@@ -42,6 +43,7 @@ export const MODULES: readonly YifangModule[] = [
   emergencyModule,
   scorecardModule,
   portalModule,
+  portraitModule,
 ];
 
 export async function loadModules(): Promise<YifangModule[]> {

@@ -11,11 +11,13 @@ import { enInvestigation } from './en-investigation.js';
 import { enScorecard } from '../scorecard/en-scorecard.js';
 import { enEmergency } from '../emergency/en-emergency.js';
 import { enPortal } from '../portal/en-portal.js';
+import { enPortrait } from '../portrait/en-portrait.js';
 import { enLab } from '../lab/en-lab.js';
 
 /** English texts, keyed like the t('key', '中文') calls. Missing keys fall back to Chinese. */
 export const en: Record<string, string> = {
   ...enPortal,
+  ...enPortrait,
   ...enCare,
   ...enIntegration,
   ...enTerminology,

@@ -41,6 +41,8 @@ import { LabDashboardPage } from '../lab/dashboard.component.js';
 import { SpecimenDetailPage, SpecimensPage } from '../lab/specimen.component.js';
 import { OutboxPage } from '../lab/outbox.component.js';
 import { MassTestingPage } from '../lab/mass.component.js';
+import { PortraitPage } from '../portrait/portrait.component.js';
+import { StreetProfilePage } from '../portrait/street-profile.component.js';
 import { AccountPage } from './account.component.js';
 import { AppLayout } from './layout.component.js';
 import { LoginPage } from './login.component.js';
@@ -83,6 +85,8 @@ function renderRoute(route: Route, user: SessionUser) {
   if (team && /^\d+$/.test(team.id!)) return <TeamDetailPage key={team.id} id={Number(team.id)} />;
   const drill = matchPath('/emergency/drills/:id', path);
   if (drill && /^\d+$/.test(drill.id!)) return <DrillReportPage key={drill.id} id={Number(drill.id)} />;
+  const street = matchPath('/portrait/streets/:code', path);
+  if (street) return <StreetProfilePage key={street.code} code={street.code!} period={route.query.get('period') ?? undefined} />;
   const specimen = matchPath('/lab/specimens/:barcode', path);
   if (specimen) return <SpecimenDetailPage key={specimen.barcode} barcode={decodeURIComponent(specimen.barcode!)} />;
   switch (path) {
@@ -126,6 +130,8 @@ function renderRoute(route: Route, user: SessionUser) {
       return <ReportingQualityPage initialPeriod={route.query.get('period') ?? undefined} />;
     case '/indicators/scorecard':
       return <ScorecardPage />;
+    case '/portrait':
+      return <PortraitPage initialPeriod={route.query.get('period') ?? undefined} />;
     case '/admin/users':
       return <UsersPage currentUser={user.username} />;
     case '/admin/registry':

@@ -17,6 +17,7 @@ import {
   RadarChartOutlined,
   ThunderboltOutlined,
   ExperimentOutlined,
+  EnvironmentOutlined,
 } from '@ant-design/icons';
 import type { Role } from '../../../src/platform/auth.js';
 import { rolesMay, type Permission } from '../../../src/shared/roles.js';
@@ -120,6 +121,12 @@ export function navItems(): NavItem[] {
       permission: 'surveillance:read',
     },
     { key: '/indicators/scorecard', label: t('nav.scorecard', '医防融合评估'), icon: <BarChartOutlined />, permission: 'care:read' },
+    {
+      key: '/portrait',
+      label: t('nav.portrait', '健康画像'),
+      icon: <EnvironmentOutlined />,
+      permission: ['care:read', 'surveillance:read'],
+    },
     {
       key: 'integration',
       label: t('nav.integration', '数据接入'),
