@@ -440,6 +440,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       .type('text/html')
       .send(fs.createReadStream(path.join(webDist, 'index.html')));
   });
+  // The resident portal's own page (web/portal/index.html): React and the portal only, for phones.
+  app.get('/portal', (_req, reply) => reply.redirect('/portal/'));
+  app.get('/portal/', (_req, reply) => {
+    const page = path.join(webDist, 'portal', 'index.html');
+    if (!fs.existsSync(page)) return reply.code(404).type('text/plain').send('Yifang: the web app is not built; run npm run build');
+    return reply.header('Cache-Control', 'no-cache').type('text/html').send(fs.createReadStream(page));
+  });
   app.setNotFoundHandler((req, reply) => {
     const pathname = req.url.split('?')[0]!;
     const isAppRoute =

@@ -45,7 +45,7 @@ export function ensureWebBuild(options: { ifMissing?: boolean } = {}): void {
     if (!stat.isDirectory()) return stat.mtimeMs;
     return Math.max(0, ...fs.readdirSync(p).map((name) => newest(path.join(p, name))));
   };
-  const sources = ['web/src', 'web/index.html', 'web/vite.config.ts', 'web/public', 'src/shared']
+  const sources = ['web/src', 'web/index.html', 'web/portal', 'web/vite.config.ts', 'web/public', 'src/shared']
     .map((p) => path.join(repoRoot, p))
     .filter((p) => fs.existsSync(p));
   if (fs.existsSync(dist) && fs.statSync(dist).mtimeMs >= Math.max(...sources.map(newest))) return;

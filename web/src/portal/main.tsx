@@ -1,7 +1,7 @@
 /**
- * The portal as a page of its own (web/src/portal/index.html): React and the portal's code only,
- * without the staff shell, antd or ECharts, for a fast first paint on a slow phone. Wiring it into
- * the build takes one more input in web/vite.config.ts (see src/portal/README.md).
+ * The portal as a page of its own (web/portal/index.html, served at /portal/): React and the portal's code only,
+ * without the staff shell, antd or ECharts, for a fast first paint on a slow phone; the second input
+ * of web/vite.config.ts.
  */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
