@@ -6,7 +6,7 @@
 import type { Patient } from '@medplum/fhirtypes';
 import type pg from 'pg';
 import type { ChangeRecord, Processor } from '../platform/processors.js';
-import { replaceResidents, residentOf, type ResidentRow } from './store.js';
+import { replaceResidents, residentOf, type PortraitResidentRow } from './store.js';
 
 export function residentProcessor(): Processor {
   return {
@@ -15,7 +15,7 @@ export function residentProcessor(): Processor {
     async handle(changes: ChangeRecord[], client: pg.PoolClient): Promise<void> {
       const latest = new Map<string, ChangeRecord>();
       for (const c of changes) latest.set(c.id, c);
-      const rows: ResidentRow[] = [];
+      const rows: PortraitResidentRow[] = [];
       for (const c of latest.values()) if (!c.deleted && c.resource) rows.push(residentOf(c.resource as Patient));
       await replaceResidents(client, [...latest.keys()], rows);
     },

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { Queryable } from '../platform/db.js';
 import { AREA_CODE_EXTENSION } from '../shared/uris.js';
 
-export interface ResidentRow {
+export interface PortraitResidentRow {
   patientId: string;
   areaCode: string | null;
   streetCode: string | null;
@@ -17,7 +17,7 @@ export interface ResidentRow {
 }
 
 /** A Patient as the portrait counts it (partial birth dates at mid-year or mid-month, as primary care reads them). */
-export function residentOf(p: Patient): ResidentRow {
+export function residentOf(p: Patient): PortraitResidentRow {
   const home = p.address?.find((a) => a.use === 'home') ?? p.address?.[0];
   const ext = home?.extension?.find((e) => e.url === AREA_CODE_EXTENSION);
   const raw = ext?.valueString ?? ext?.valueCode ?? null;
@@ -43,7 +43,7 @@ export function residentOf(p: Patient): ResidentRow {
 }
 
 /** Replaces the rows of these patients (deleted ones are left out of `rows`). */
-export async function replaceResidents(client: pg.PoolClient, ids: string[], rows: ResidentRow[]): Promise<void> {
+export async function replaceResidents(client: pg.PoolClient, ids: string[], rows: PortraitResidentRow[]): Promise<void> {
   if (!ids.length) return;
   await client.query('DELETE FROM portrait_resident WHERE patient_id = ANY($1::text[])', [ids]);
   if (!rows.length) return;

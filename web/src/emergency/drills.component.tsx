@@ -31,7 +31,7 @@ import {
   listDrills,
   listTeams,
   runDrill,
-  type DrillRow,
+  type DrillListRow,
   type DrillStepView,
   type DrillView,
   type TeamView,
@@ -162,13 +162,13 @@ function useRun(onDone: (d: DrillView) => void) {
 export function DrillsPage() {
   const [creating, setCreating] = useState(false);
   const write = mayWrite();
-  const list = usePaged<DrillRow>(
+  const list = usePaged<DrillListRow>(
     (p, s) => listDrills(p, s),
     [],
     (n) => t('em.drill.total', '共 {n} 次演练', { n }),
   );
   const { run, running, error } = useRun((d) => navigate(`/emergency/drills/${d.id}`));
-  const columns: TableColumnsType<DrillRow> = [
+  const columns: TableColumnsType<DrillListRow> = [
     {
       title: t('em.drill.name', '演练名称'),
       key: 'name',

@@ -81,11 +81,11 @@ export type {
   ZeroReportList,
   ZeroReportView,
 };
-export type TeamKind = TeamView['kind'];
-export type Level = ModeView['level'];
-export type DrillRow = DrillList['items'][number];
+export type TeamKindValue = TeamView['kind'];
+export type ModeLevel = ModeView['level'];
+export type DrillListRow = DrillList['items'][number];
 export type MissingUnit = MissingList['items'][number];
-export type Item = ItemList['items'][number];
+export type ReserveItem = ItemList['items'][number];
 
 const BASE = '/api/emergency';
 const json = (signal?: AbortSignal) => ({ signal, accept: 'application/json' });
@@ -99,32 +99,32 @@ function qs(q: Record<string, string | number | boolean | undefined>): string {
   return s ? `?${s}` : '';
 }
 
-export interface Page {
+export interface PageRequest {
   limit: number;
   offset: number;
 }
 
 // Units and catalogue -------------------------------------------------------------------------
 
-export const listUnits = (page: Page = { limit: 200, offset: 0 }, signal?: AbortSignal) =>
+export const listUnits = (page: PageRequest = { limit: 200, offset: 0 }, signal?: AbortSignal) =>
   apiRequest<UnitList>(`${BASE}/units${qs({ ...page })}`, json(signal));
 
 export const reserveItems = (signal?: AbortSignal) => apiRequest<ItemList>(`${BASE}/reserves/items`, json(signal));
 
 // Teams ---------------------------------------------------------------------------------------
 
-export const listTeams = (q: Page & { unit?: string; kind?: string }, signal?: AbortSignal) =>
+export const listTeams = (q: PageRequest & { unit?: string; kind?: string }, signal?: AbortSignal) =>
   apiRequest<TeamList>(`${BASE}/teams${qs({ ...q })}`, json(signal));
 
 export const getTeam = (id: number, signal?: AbortSignal) => apiRequest<TeamDetail>(`${BASE}/teams/${id}`, json(signal));
 
-export const listTrainings = (q: Page & { teamId?: number; practitionerId?: string; state?: string }, signal?: AbortSignal) =>
+export const listTrainings = (q: PageRequest & { teamId?: number; practitionerId?: string; state?: string }, signal?: AbortSignal) =>
   apiRequest<TrainingList>(`${BASE}/trainings${qs({ ...q })}`, json(signal));
 
 export const onCall = (q: { day: string; teamId?: number }, signal?: AbortSignal) =>
   apiRequest<OnCallView>(`${BASE}/on-call${qs({ ...q })}`, json(signal));
 
-export const listMobilisations = (q: Page & { sourceKind?: string }, signal?: AbortSignal) =>
+export const listMobilisations = (q: PageRequest & { sourceKind?: string }, signal?: AbortSignal) =>
   apiRequest<MobilisationList>(`${BASE}/mobilisations${qs({ ...q })}`, json(signal));
 
 export const getMobilisation = (id: number, signal?: AbortSignal) =>
@@ -135,16 +135,16 @@ export const acknowledge = (id: number, practitionerId: string) =>
 
 // Reserves ------------------------------------------------------------------------------------
 
-export const listCover = (q: Page & { unit?: string; belowStandard?: boolean }, signal?: AbortSignal) =>
+export const listCover = (q: PageRequest & { unit?: string; belowStandard?: boolean }, signal?: AbortSignal) =>
   apiRequest<CoverList>(`${BASE}/reserves/cover${qs({ ...q })}`, json(signal));
 
-export const listStock = (q: Page & { unit?: string; item?: string }, signal?: AbortSignal) =>
+export const listStock = (q: PageRequest & { unit?: string; item?: string }, signal?: AbortSignal) =>
   apiRequest<StockList>(`${BASE}/reserves/stock${qs({ ...q })}`, json(signal));
 
-export const listWarnings = (q: Page & { unit?: string; kind?: string }, signal?: AbortSignal) =>
+export const listWarnings = (q: PageRequest & { unit?: string; kind?: string }, signal?: AbortSignal) =>
   apiRequest<WarningList>(`${BASE}/reserves/warnings${qs({ ...q })}`, json(signal));
 
-export const listMovements = (q: Page & { unit?: string; item?: string; kind?: string }, signal?: AbortSignal) =>
+export const listMovements = (q: PageRequest & { unit?: string; item?: string; kind?: string }, signal?: AbortSignal) =>
   apiRequest<MovementList>(`${BASE}/reserves/movements${qs({ ...q })}`, json(signal));
 
 export const receive = (body: {
@@ -168,18 +168,18 @@ export const transferStock = (body: { fromUnit: string; toUnit: string; item: st
 export const currentMode = (areaCode?: string, signal?: AbortSignal) =>
   apiRequest<CurrentModeView>(`${BASE}/modes/current${qs({ areaCode })}`, json(signal));
 
-export const listModes = (q: Page & { active?: boolean }, signal?: AbortSignal) =>
+export const listModes = (q: PageRequest & { active?: boolean }, signal?: AbortSignal) =>
   apiRequest<ModeList>(`${BASE}/modes${qs({ ...q })}`, json(signal));
 
-export const startMode = (body: { areaCode?: string; level: Level; reason: string; exercise?: boolean }) =>
+export const startMode = (body: { areaCode?: string; level: ModeLevel; reason: string; exercise?: boolean }) =>
   apiRequest<ModeAnswer>(`${BASE}/modes`, send('POST', body));
 
 export const endMode = (id: number, reason: string) => apiRequest<ModeView>(`${BASE}/modes/${id}/end`, send('POST', { reason }));
 
-export const missingReports = (q: Page & { day?: string }, signal?: AbortSignal) =>
+export const missingReports = (q: PageRequest & { day?: string }, signal?: AbortSignal) =>
   apiRequest<MissingList>(`${BASE}/zero-reports/missing${qs({ ...q })}`, json(signal));
 
-export const listZeroReports = (q: Page & { day?: string; unit?: string }, signal?: AbortSignal) =>
+export const listZeroReports = (q: PageRequest & { day?: string; unit?: string }, signal?: AbortSignal) =>
   apiRequest<ZeroReportList>(`${BASE}/zero-reports${qs({ ...q })}`, json(signal));
 
 export const postZeroReport = (body: { unit: string; day?: string; counts: Record<string, number>; note?: string }) =>
@@ -187,7 +187,7 @@ export const postZeroReport = (body: { unit: string; day?: string; counts: Recor
 
 // Drills --------------------------------------------------------------------------------------
 
-export const listDrills = (q: Page, signal?: AbortSignal) => apiRequest<DrillList>(`${BASE}/drills${qs({ ...q })}`, json(signal));
+export const listDrills = (q: PageRequest, signal?: AbortSignal) => apiRequest<DrillList>(`${BASE}/drills${qs({ ...q })}`, json(signal));
 
 export const getDrill = (id: number, signal?: AbortSignal) => apiRequest<DrillView>(`${BASE}/drills/${id}`, json(signal));
 

@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { isAbort } from '../api/http.js';
 import { t } from '../i18n/i18n.js';
-import { listUnits, reserveItems, type Item, type UnitView } from './emergency.resource.js';
+import { listUnits, reserveItems, type ReserveItem, type UnitView } from './emergency.resource.js';
 
 export interface Paged<T> {
   data?: { items: T[]; total: number };
@@ -88,7 +88,7 @@ export function usePaged<T, A extends { items: T[]; total: number } = { items: T
 
 export interface Names {
   units: UnitView[];
-  items: Item[];
+  items: ReserveItem[];
   standardDays: number;
   unit(code: string | null | undefined): string;
   item(code: string): string;
@@ -101,7 +101,7 @@ export interface Names {
  */
 export function useNames(): Names {
   const [units, setUnits] = useState<UnitView[]>([]);
-  const [items, setItems] = useState<Item[]>([]);
+  const [items, setItems] = useState<ReserveItem[]>([]);
   const [standardDays, setStandardDays] = useState(30);
   const [loaded, setLoaded] = useState(false);
   useEffect(() => {
@@ -113,7 +113,7 @@ export function useNames(): Names {
       }),
       reserveItems(ctrl.signal).catch((e: unknown) => {
         if (isAbort(e)) throw e;
-        return { items: [] as Item[], standardDays: 30 };
+        return { items: [] as ReserveItem[], standardDays: 30 };
       }),
     ])
       .then(([u, i]) => {

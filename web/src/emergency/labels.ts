@@ -7,7 +7,7 @@ import { chinaDateTimeOf } from '../../../src/shared/dates.js';
 import { ApiError } from '../api/http.js';
 import { getSession, userMay } from '../api/session.js';
 import { getLang, t } from '../i18n/i18n.js';
-import type { Level, MobilisedMember } from './emergency.resource.js';
+import type { ModeLevel, MobilisedMember } from './emergency.resource.js';
 
 export const TEAM_KINDS = ['epidemiology', 'testing', 'disinfection', 'medical'] as const;
 export const teamKindLabel = (kind: string): string =>
@@ -54,7 +54,7 @@ export const sourceKindLabel = (kind: string): string =>
     drill: t('em.source.drill', '演练'),
   })[kind] ?? kind;
 
-export const LEVELS: Level[] = ['I', 'II', 'III', 'IV'];
+export const LEVELS: ModeLevel[] = ['I', 'II', 'III', 'IV'];
 export const levelLabel = (level: string | null | undefined): string =>
   level
     ? ((

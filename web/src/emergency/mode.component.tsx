@@ -38,7 +38,7 @@ import {
   postZeroReport,
   startMode,
   type CurrentModeView,
-  type Level,
+  type ModeLevel,
   type MissingList,
   type MissingUnit,
   type ModeView,
@@ -87,7 +87,7 @@ function LevelTag({ level }: { level: string | null }) {
 interface StartValues {
   scope: 'district' | 'area';
   areaCode?: string;
-  level: Level;
+  level: ModeLevel;
   reason: string;
   exercise: boolean;
 }

@@ -12,7 +12,7 @@ import { issueStock, receive, transferStock } from './emergency.resource.js';
 import type { Names } from './hooks.js';
 import { refusal, shortStock } from './labels.js';
 
-export type MovementKind = 'receipt' | 'issue' | 'transfer';
+export type MovementFormKind = 'receipt' | 'issue' | 'transfer';
 
 interface Values {
   unit: string;
@@ -26,7 +26,7 @@ interface Values {
   note?: string;
 }
 
-const TITLES = (): Record<MovementKind, string> => ({
+const TITLES = (): Record<MovementFormKind, string> => ({
   receipt: t('em.move.receipt', '物资入库'),
   issue: t('em.move.issue', '物资出库'),
   transfer: t('em.move.transfer', '物资调拨'),
@@ -34,7 +34,17 @@ const TITLES = (): Record<MovementKind, string> => ({
 
 const trim = (v?: string) => (v?.trim() ? v.trim() : undefined);
 
-export function MovementModal({ kind, names, onClose, onSaved }: { kind?: MovementKind; names: Names; onClose(): void; onSaved(): void }) {
+export function MovementModal({
+  kind,
+  names,
+  onClose,
+  onSaved,
+}: {
+  kind?: MovementFormKind;
+  names: Names;
+  onClose(): void;
+  onSaved(): void;
+}) {
   const [form] = Form.useForm<Values>();
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<{ lead: string; server?: string }>();

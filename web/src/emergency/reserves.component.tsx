@@ -38,7 +38,7 @@ import {
   type UnitCover,
 } from './emergency.resource.js';
 import { useNames, usePaged, type Names } from './hooks.js';
-import { MovementModal, type MovementKind } from './movement-form.component.js';
+import { MovementModal, type MovementFormKind } from './movement-form.component.js';
 import { categoryLabel, chinaTime, EXPIRY_COLOURS, expiryLabel, mayWrite, movementLabel, qty, warningKindLabel } from './labels.js';
 
 function UnitFilter({ names, value, onChange }: { names: Names; value?: string; onChange(v?: string): void }) {
@@ -341,7 +341,7 @@ const TABS = ['cover', 'stock', 'warnings', 'movements'] as const;
 
 export function ReservesPage({ tab }: { tab?: string }) {
   const names = useNames();
-  const [moving, setMoving] = useState<MovementKind>();
+  const [moving, setMoving] = useState<MovementFormKind>();
   const [tick, setTick] = useState(0);
   const active = (TABS as readonly string[]).includes(tab ?? '') ? tab! : 'cover';
   const write = mayWrite();

@@ -20,8 +20,8 @@ import {
   listContacts,
   listOrders,
   revokeOrder,
-  type Chain,
-  type ChainNode,
+  type ChainData,
+  type ChainPerson,
   type Investigation,
   type Order,
   type OrderKind,
@@ -42,11 +42,11 @@ const CONTACT_COLOUR = '#BBBBBB';
 const DAY_MS = 86_400_000;
 
 /** x = days from the chain's first day; y = a row within the node's cluster band, so nobody overlaps on one day. */
-export function layoutChain(nodes: readonly ChainNode[]): Map<string, [number, number]> {
+export function layoutChain(nodes: readonly ChainPerson[]): Map<string, [number, number]> {
   const out = new Map<string, [number, number]>();
   if (!nodes.length) return out;
   const first = Date.parse(`${nodes.reduce((m, n) => (n.day < m ? n.day : m), nodes[0]!.day)}T00:00:00Z`);
-  const clusters = new Map<string, ChainNode[]>();
+  const clusters = new Map<string, ChainPerson[]>();
   for (const n of nodes) {
     const list = clusters.get(n.cluster);
     if (list) list.push(n);
@@ -68,7 +68,7 @@ export function layoutChain(nodes: readonly ChainNode[]): Map<string, [number, n
   return out;
 }
 
-function chainOption(chain: Chain): EChartsOption {
+function chainOption(chain: ChainData): EChartsOption {
   const pos = layoutChain(chain.nodes);
   const first = chain.nodes.length ? chain.nodes.reduce((m, n) => (n.day < m ? n.day : m), chain.nodes[0]!.day) : '';
   const firstMs = Date.parse(`${first}T00:00:00Z`);
@@ -123,8 +123,8 @@ function chainOption(chain: Chain): EChartsOption {
  * so big chains are drawn as ECharts' large-mode lines and scatter (one series per colour), which
  * batch the canvas work; a click on a case still opens its investigation.
  */
-function bigChainOption(chain: Chain, pos: Map<string, [number, number]>, firstMs: number): EChartsOption {
-  const groups = new Map<string, ChainNode[]>();
+function bigChainOption(chain: ChainData, pos: Map<string, [number, number]>, firstMs: number): EChartsOption {
+  const groups = new Map<string, ChainPerson[]>();
   for (const n of chain.nodes) {
     const g = n.kind === 'case' ? (n.classification ?? 'suspected') : 'contact';
     const list = groups.get(g);
@@ -178,7 +178,7 @@ function bigChainOption(chain: Chain, pos: Map<string, [number, number]>, firstM
   } as EChartsOption;
 }
 
-function curveOption(chain: Chain): EChartsOption {
+function curveOption(chain: ChainData): EChartsOption {
   const order = ['confirmed', 'clinical', 'suspected', 'excluded'] as const;
   return {
     animation: false,
@@ -198,7 +198,7 @@ function curveOption(chain: Chain): EChartsOption {
 }
 
 export function ChainTab({ investigationId }: { investigationId: number }) {
-  const [chain, setChain] = useState<Chain>();
+  const [chain, setChain] = useState<ChainData>();
   const [error, setError] = useState<string>();
   useEffect(() => {
     const ctrl = new AbortController();
@@ -258,7 +258,7 @@ export function ChainTab({ investigationId }: { investigationId: number }) {
 }
 
 /** The chart with click-through: a case opens its investigation. */
-function ChainGraph({ option, nodes }: { option: EChartsOption; nodes: readonly ChainNode[] }) {
+function ChainGraph({ option, nodes }: { option: EChartsOption; nodes: readonly ChainPerson[] }) {
   const byKey = useMemo(() => new Map(nodes.map((n) => [n.key, n])), [nodes]);
   const height = Math.min(900, Math.max(260, 28 * (layoutHeight(nodes) + 1)));
   return (
@@ -275,7 +275,7 @@ function ChainGraph({ option, nodes }: { option: EChartsOption; nodes: readonly 
   );
 }
 
-function layoutHeight(nodes: readonly ChainNode[]): number {
+function layoutHeight(nodes: readonly ChainPerson[]): number {
   let max = 0;
   for (const [, y] of layoutChain(nodes).values()) max = Math.max(max, y);
   return max;

@@ -41,10 +41,10 @@ export type {
   Worklist,
   Order,
 } from '../../../src/investigation/schemas.js';
-export type Chain = ChainAnswer;
-export type ChainNode = ChainAnswer['nodes'][number];
+export type ChainData = ChainAnswer;
+export type ChainPerson = ChainAnswer['nodes'][number];
 export type OrderKind = Order['kind'];
-export type Classification = Investigation['classification'];
+export type InvClassification = Investigation['classification'];
 export type WorklistRow = Worklist['items'][number];
 export type TrajectoryStop = Trajectory['items'][number];
 
@@ -85,7 +85,7 @@ export const updateInvestigation = (
   body: {
     version: number;
     status?: InvestigationStatus;
-    classification?: Classification;
+    classification?: InvClassification;
     assignee?: string;
     note?: string;
     closeNote?: string;

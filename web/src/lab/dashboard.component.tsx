@@ -15,7 +15,7 @@ import { dashboard, listBreaches, listSpecimens, type BreachView, type Dashboard
 import { chinaTime, clock, hours, legLabel, modeLabel, percent, refusal, STATE_COLOURS, STATES, stateLabel } from './labels.js';
 
 type InFlightRow = Dashboard['inFlight']['byLegAndUnit'][number];
-type BreachRow = Dashboard['breaches']['byLegAndUnit'][number];
+type BreachTableRow = Dashboard['breaches']['byLegAndUnit'][number];
 type TurnRow = Dashboard['turnaround'][number];
 type RejectRow = Dashboard['rejections'][number];
 
@@ -84,7 +84,7 @@ export function LabDashboardPage() {
       render: (_, r) => <Typography.Text type={r.overdue ? 'danger' : undefined}>{r.overdue}</Typography.Text>,
     },
   ];
-  const breachCols: TableColumnsType<BreachRow> = [
+  const breachCols: TableColumnsType<BreachTableRow> = [
     { title: t('lab.col.leg', '计时环节'), key: 'leg', render: (_, r) => legLabel(r.leg) },
     { title: t('lab.col.unit', '责任单位'), dataIndex: 'unit' },
     {

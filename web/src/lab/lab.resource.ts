@@ -35,9 +35,9 @@ export type {
   SpecimenList,
   SpecimenView,
 };
-export type State = SpecimenView['state'];
-export type Leg = NonNullable<SpecimenView['leg']>;
-export type Step = ScanBody['step'];
+export type SpecimenState = SpecimenView['state'];
+export type SpecimenLeg = NonNullable<SpecimenView['leg']>;
+export type ScanStep = ScanBody['step'];
 
 const BASE = '/api/lab';
 const json = (signal?: AbortSignal) => ({ signal, accept: 'application/json' });
@@ -51,7 +51,7 @@ function qs(q: Record<string, string | number | boolean | undefined>): string {
   return s ? `?${s}` : '';
 }
 
-export interface Page {
+export interface PageRequest {
   limit: number;
   offset: number;
 }
@@ -60,7 +60,7 @@ export const getSpecimen = (barcode: string, signal?: AbortSignal) =>
   apiRequest<SpecimenDetail>(`${BASE}/specimens/${encodeURIComponent(barcode)}`, json(signal));
 
 export const listSpecimens = (
-  q: Page & { state?: string; inFlight?: boolean; leg?: string; unit?: string; overdue?: boolean },
+  q: PageRequest & { state?: string; inFlight?: boolean; leg?: string; unit?: string; overdue?: boolean },
   signal?: AbortSignal,
 ) => apiRequest<SpecimenList>(`${BASE}/specimens${qs({ ...q })}`, json(signal));
 
@@ -68,10 +68,10 @@ export const scan = (body: ScanBody) => apiRequest<ScanAnswer>(`${BASE}/scan`, s
 
 export const dashboard = (signal?: AbortSignal) => apiRequest<Dashboard>(`${BASE}/dashboard`, json(signal));
 
-export const listBreaches = (q: Page & { leg?: string; unit?: string; open?: boolean }, signal?: AbortSignal) =>
+export const listBreaches = (q: PageRequest & { leg?: string; unit?: string; open?: boolean }, signal?: AbortSignal) =>
   apiRequest<BreachList>(`${BASE}/breaches${qs({ ...q })}`, json(signal));
 
-export const listOutbox = (q: Page & { status?: string; facility?: string }, signal?: AbortSignal) =>
+export const listOutbox = (q: PageRequest & { status?: string; facility?: string }, signal?: AbortSignal) =>
   apiRequest<OutboxList>(`${BASE}/outbox${qs({ ...q })}`, json(signal));
 
 export const resend = (id: number) => apiRequest<OutboxView>(`${BASE}/outbox/${id}/resend`, send('POST', {}));

@@ -7,9 +7,9 @@ import { chinaDateTimeOf } from '../../../src/shared/dates.js';
 import { ApiError } from '../api/http.js';
 import { getSession, userMay } from '../api/session.js';
 import { t } from '../i18n/i18n.js';
-import type { State, Step } from './lab.resource.js';
+import type { SpecimenState, ScanStep } from './lab.resource.js';
 
-export const STATES: State[] = ['collected', 'in-transit', 'received', 'rejected', 'testing', 'resulted', 'verified', 'reported'];
+export const STATES: SpecimenState[] = ['collected', 'in-transit', 'received', 'rejected', 'testing', 'resulted', 'verified', 'reported'];
 export const stateLabel = (state: string): string =>
   ({
     collected: t('lab.state.collected', '已采样'),
@@ -54,7 +54,7 @@ export const stepLabel = (step: string): string =>
   })[step] ?? t('lab.step.unknown', '其他步骤');
 
 /** The steps a specimen in a state may take next (the server's state machine, src/lab/machine.ts). */
-export const NEXT_STEPS: Record<State, Step[]> = {
+export const NEXT_STEPS: Record<SpecimenState, ScanStep[]> = {
   collected: ['ship'],
   'in-transit': ['receive'],
   received: ['test', 'refer'],

@@ -10,7 +10,7 @@ import { PageHeader } from '../shell/page-header.component.js';
 import { campaignProgress, listCampaigns, type CampaignView, type ProgressView } from './lab.resource.js';
 import { chinaTime, modeLabel, refusal } from './labels.js';
 
-type AreaRow = ProgressView['byArea'][number];
+type ProgressAreaRow = ProgressView['byArea'][number];
 const share = (part: number, whole: number) => (whole ? Math.round((part / whole) * 1000) / 10 : 0);
 
 export function MassTestingPage({ campaign: initial }: { campaign?: number }) {
@@ -41,7 +41,7 @@ export function MassTestingPage({ campaign: initial }: { campaign?: number }) {
       });
     return () => ctrl.abort();
   }, [id]);
-  const columns: TableColumnsType<AreaRow> = [
+  const columns: TableColumnsType<ProgressAreaRow> = [
     { title: t('lab.mass.area', '区划'), dataIndex: 'areaCode' },
     { title: t('lab.mass.registered', '登记'), dataIndex: 'registered', align: 'right' },
     { title: t('lab.mass.sampled', '已采样'), dataIndex: 'sampled', align: 'right' },

@@ -25,7 +25,7 @@ import {
 import { ApiError, isAbort } from '../api/http.js';
 import { t } from '../i18n/i18n.js';
 import { PageHeader } from '../shell/page-header.component.js';
-import { getSpecimen, scan, type ScanAnswer, type ScanBody, type SpecimenView, type Step } from './lab.resource.js';
+import { getSpecimen, scan, type ScanAnswer, type ScanBody, type SpecimenView, type ScanStep } from './lab.resource.js';
 import {
   chinaTime,
   clock,
@@ -68,7 +68,7 @@ interface StepFields {
 const trim = (v: string | undefined) => (v && v.trim() ? v.trim() : undefined);
 
 /** The scan's body from the chosen step and its fields (only what the step takes). */
-function bodyOf(step: Step, barcode: string, unit: string, f: StepFields): ScanBody {
+function bodyOf(step: ScanStep, barcode: string, unit: string, f: StepFields): ScanBody {
   const common = { barcode, unit, location: trim(f.location), performer: trim(f.performer) };
   switch (step) {
     case 'collect':
@@ -100,7 +100,7 @@ function bodyOf(step: Step, barcode: string, unit: string, f: StepFields): ScanB
   }
 }
 
-function StepForm({ step, onSubmit, submitting }: { step: Step; onSubmit(f: StepFields): void; submitting: boolean }) {
+function StepForm({ step, onSubmit, submitting }: { step: ScanStep; onSubmit(f: StepFields): void; submitting: boolean }) {
   const [form] = Form.useForm<StepFields>();
   const accepted = Form.useWatch('accepted', form);
   const required = (message: string) => [{ required: true, whitespace: true, message }];
@@ -247,7 +247,7 @@ export function ScanPage() {
   const [barcode, setBarcode] = useState<string>();
   const [specimen, setSpecimen] = useState<SpecimenView | null>();
   const [looking, setLooking] = useState(false);
-  const [step, setStep] = useState<Step>();
+  const [step, setStep] = useState<ScanStep>();
   const [submitting, setSubmitting] = useState(false);
   const [error, setError] = useState<string>();
   const [done, setDone] = useState<ScanAnswer>();
@@ -316,7 +316,7 @@ export function ScanPage() {
     }
   };
 
-  const next: Step[] = specimen ? NEXT_STEPS[specimen.state] : specimen === null ? ['collect'] : [];
+  const next: ScanStep[] = specimen ? NEXT_STEPS[specimen.state] : specimen === null ? ['collect'] : [];
   return (
     <div style={{ maxWidth: 560 }}>
       <PageHeader title={t('nav.labScan', '扫码')} crumbs={[{ title: t('nav.lab', '检测送检') }, { title: t('nav.labScan', '扫码') }]} />

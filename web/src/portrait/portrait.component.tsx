@@ -39,7 +39,7 @@ import {
   type PortraitIndicator,
   type PortraitMap,
   type RateKind,
-  type StreetCell,
+  type MapCell,
 } from './portrait.resource.js';
 
 echarts.use([MapChart, GeoComponent, TooltipComponent]);
@@ -134,7 +134,7 @@ export function PortraitPage({ initialPeriod }: { initialPeriod?: string }) {
     };
   }, [data, rate, breaks]);
 
-  const openDrill = async (s: StreetCell) => {
+  const openDrill = async (s: MapCell) => {
     try {
       setDrill(await getCellResidents({ indicator, street: s.code, period, disease }));
     } catch (e) {
@@ -143,7 +143,7 @@ export function PortraitPage({ initialPeriod }: { initialPeriod?: string }) {
   };
 
   const unit = data ? unitLabel(data.indicator.unit) : '';
-  const columns: TableColumnsType<StreetCell> = [
+  const columns: TableColumnsType<MapCell> = [
     {
       title: t('portrait.street', '街道'),
       dataIndex: 'name',
@@ -159,7 +159,7 @@ export function PortraitPage({ initialPeriod }: { initialPeriod?: string }) {
       title: `${t(...RATE_LABEL[k])}（${unit}）`,
       dataIndex: k,
       align: 'right' as const,
-      render: (v: number | null, s: StreetCell) => (s.suppressed && !data?.viewer.cdc ? <SuppressedTag /> : show(v)),
+      render: (v: number | null, s: MapCell) => (s.suppressed && !data?.viewer.cdc ? <SuppressedTag /> : show(v)),
     })),
     {
       title: t('portrait.status', '说明'),
@@ -314,7 +314,7 @@ export function PortraitPage({ initialPeriod }: { initialPeriod?: string }) {
               </>
             }
           />
-          <Table<StreetCell>
+          <Table<MapCell>
             style={{ marginTop: 12 }}
             size="small"
             rowKey="code"

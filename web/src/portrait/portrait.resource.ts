@@ -3,7 +3,7 @@ import type { CellResidents, PortraitIndicator, PortraitMap, StreetProfile } fro
 import { apiRequest } from '../api/http.js';
 
 export type { CellResidents, PortraitIndicator, PortraitMap, StreetProfile };
-export type StreetCell = PortraitMap['streets'][number];
+export type MapCell = PortraitMap['streets'][number];
 /** Which of a cell's rates the map colours by. */
 export type RateKind = 'crude' | 'standardised' | 'smoothed';
 

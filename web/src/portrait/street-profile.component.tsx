@@ -13,7 +13,7 @@ import { href } from '../shell/router.js';
 import { getStreetProfile, thisYearInChina, type StreetProfile } from './portrait.resource.js';
 import { show } from './portrait.component.js';
 
-type Figure = StreetProfile['burden']['total'];
+type ProfileFigure = StreetProfile['burden']['total'];
 
 const SEX: Record<string, [string, string]> = {
   male: ['portrait.male', '男'],
@@ -27,7 +27,7 @@ function Hidden() {
 
 /** A count, or 已抑制 when the figure is hidden from this role. */
 const count = (v: number | null, suppressed: boolean) => (v === null && suppressed ? <Hidden /> : show(v));
-const rate = (f: Figure, unit = '%') =>
+const rate = (f: ProfileFigure, unit = '%') =>
   f.suppressed && f.value === null && f.denominator === null ? <Hidden /> : f.value === null ? '—' : `${show(f.value)}${unit}`;
 
 export function StreetProfilePage({ code, period: initial }: { code: string; period?: string }) {

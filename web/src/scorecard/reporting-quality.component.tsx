@@ -17,7 +17,7 @@ import {
   type ReportingQualityList,
 } from './scorecard.resource.js';
 
-type Facility = ReportingQualityList['facilities'][number];
+type QualityFacilityRow = ReportingQualityList['facilities'][number];
 type Definition = ReportingQualityList['definitions'][number];
 interface Drill {
   facility: string;
@@ -59,7 +59,7 @@ export function ReportingQualityPage({ initialPeriod }: { initialPeriod?: string
     return () => ctrl.abort();
   }, [drill, page, period, message]);
 
-  const open = useCallback((f: Facility, code: ReportingQualityCode, numerator?: 'true' | 'false') => {
+  const open = useCallback((f: QualityFacilityRow, code: ReportingQualityCode, numerator?: 'true' | 'false') => {
     setCards(null);
     setPage(1);
     setDrill({ facility: f.facility, facilityName: f.name ?? f.facility, code, numerator });
@@ -73,7 +73,7 @@ export function ReportingQualityPage({ initialPeriod }: { initialPeriod?: string
         <span>{rateName(d)}</span>
       </Tooltip>
     ),
-    render: (_: unknown, f: Facility) => {
+    render: (_: unknown, f: QualityFacilityRow) => {
       const r = f.rates.find((x) => x.code === d.code)!;
       // The figure that needs attention: the cards outside the numerator (higher is better) or inside it (lower is better).
       const attention = d.better === 'higher' ? 'false' : 'true';
@@ -132,7 +132,7 @@ export function ReportingQualityPage({ initialPeriod }: { initialPeriod?: string
           '按报告单位、首次报告时间（北京时间）所在期统计初次报告卡。时限与审核要求依《传染病信息报告管理规范（2015年版）》：甲类及按甲类管理的乙类 2 小时，其他 24 小时。',
         )}
       </Typography.Paragraph>
-      <Table<Facility>
+      <Table<QualityFacilityRow>
         size="small"
         rowKey={(f) => f.facility || '(none)'}
         dataSource={rows}
@@ -156,11 +156,15 @@ export function ReportingQualityPage({ initialPeriod }: { initialPeriod?: string
           ) : null
         }
         columns={[
-          { key: 'facility', title: t('rq.facility', '报告单位'), render: (_: unknown, f: Facility) => f.name ?? (f.facility || '—') },
+          {
+            key: 'facility',
+            title: t('rq.facility', '报告单位'),
+            render: (_: unknown, f: QualityFacilityRow) => f.name ?? (f.facility || '—'),
+          },
           {
             key: 'reported',
             title: t('rq.reported', '报告卡数'),
-            render: (_: unknown, f: Facility) => (
+            render: (_: unknown, f: QualityFacilityRow) => (
               <>
                 {f.reported}
                 {f.awaitingReview > 0 && (

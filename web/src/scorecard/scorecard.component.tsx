@@ -15,14 +15,14 @@ import {
   getScorecards,
   getScorecardTasks,
   thisMonthInChina,
-  type Level,
+  type BandLevel,
   type ScorecardList,
   type ScorecardResult,
   type TaskList,
 } from './scorecard.resource.js';
 
 type Unit = ScorecardResult['units'][number];
-type Item = ScorecardResult['scorecard']['items'][number];
+type ScoreItem = ScorecardResult['scorecard']['items'][number];
 
 /** Cell backgrounds: light enough for the text, distinct for red–green colour blindness with the ●▲■ marks. */
 export const CELL_STYLE: Record<string, { background: string; mark: string }> = {
@@ -61,7 +61,7 @@ export function ScorecardPage() {
   const { message } = App.useApp();
   const [list, setList] = useState<ScorecardList | null>(null);
   const [id, setId] = useState<string>();
-  const [level, setLevel] = useState<Level>('institution');
+  const [level, setLevel] = useState<BandLevel>('institution');
   const [period, setPeriod] = useState(thisMonthInChina());
   const [data, setData] = useState<ScorecardResult | null>(null);
   const [tasks, setTasks] = useState<TaskList | null>(null);
@@ -112,8 +112,8 @@ export function ScorecardPage() {
     }
   };
 
-  const items: Item[] = data?.scorecard.items ?? list?.scorecards.find((s) => s.id === id)?.items ?? [];
-  const itemColumn = (it: Item) => ({
+  const items: ScoreItem[] = data?.scorecard.items ?? list?.scorecards.find((s) => s.id === id)?.items ?? [];
+  const itemColumn = (it: ScoreItem) => ({
     key: it.key,
     title: (
       <Tooltip
@@ -166,7 +166,7 @@ export function ScorecardPage() {
             )}
             <Segmented
               value={level}
-              onChange={(v) => setLevel(v as Level)}
+              onChange={(v) => setLevel(v as BandLevel)}
               options={[
                 { value: 'institution', label: t('sc.institution', '机构') },
                 { value: 'street', label: t('sc.street', '街道') },

@@ -8,7 +8,7 @@ import type { ScorecardList, ScorecardResult, TaskList } from '../../../src/scor
 import { apiRequest } from '../api/http.js';
 
 export type { ReportingQualityCards, ReportingQualityCode, ReportingQualityList, ScorecardList, ScorecardResult, TaskList };
-export type Level = ScorecardResult['level'];
+export type BandLevel = ScorecardResult['level'];
 
 const qs = (q: Record<string, string | number | undefined>) => {
   const p = new URLSearchParams();
@@ -32,11 +32,11 @@ export function getScorecards(signal?: AbortSignal) {
   return apiRequest<ScorecardList>('/api/scorecards', { ...json, signal });
 }
 
-export function getScorecard(id: string, level: Level, period: string, signal?: AbortSignal) {
+export function getScorecard(id: string, level: BandLevel, period: string, signal?: AbortSignal) {
   return apiRequest<ScorecardResult>(`/api/scorecards/${encodeURIComponent(id)}?${qs({ level, period })}`, { ...json, signal });
 }
 
-export function computeScorecard(id: string, level: Level, period: string) {
+export function computeScorecard(id: string, level: BandLevel, period: string) {
   return apiRequest<ScorecardResult>(`/api/scorecards/${encodeURIComponent(id)}/compute`, {
     ...json,
     method: 'POST',
@@ -46,7 +46,7 @@ export function computeScorecard(id: string, level: Level, period: string) {
 
 export function getScorecardTasks(
   id: string,
-  q: { level?: Level; status: 'open' | 'closed' | 'all'; limit: number; offset: number },
+  q: { level?: BandLevel; status: 'open' | 'closed' | 'all'; limit: number; offset: number },
   signal?: AbortSignal,
 ) {
   return apiRequest<TaskList>(`/api/scorecards/${encodeURIComponent(id)}/tasks?${qs(q)}`, { ...json, signal });

@@ -35,7 +35,7 @@ import {
   saveMapping,
   type FacilityQueueList,
   type LabTargetList,
-  type MappingKind,
+  type CodeKind,
   type QueueStatus,
   type UnmappedCode,
   type UnmappedList,
@@ -52,10 +52,10 @@ function statusTag(status: UnmappedCode['status']) {
 
 const facilityLabel = (f: string) => f || t('tm.noFacility', '（未知机构）');
 
-const kindTitle = (kind: MappingKind) =>
+const kindTitle = (kind: CodeKind) =>
   kind === 'lab' ? t('tm.kind.lab', '检验项目') : kind === 'specimen' ? t('tm.kind.specimen', '标本类型') : t('tm.kind.unit', '单位');
 
-const targetFieldLabel = (kind: MappingKind) =>
+const targetFieldLabel = (kind: CodeKind) =>
   kind === 'lab'
     ? t('tm.form.target', '监测检验项目')
     : kind === 'specimen'
@@ -63,7 +63,7 @@ const targetFieldLabel = (kind: MappingKind) =>
       : t('tm.form.targetUnit', '标准单位（UCUM）');
 
 /** How a target reads in lists: names for tests and specimen types, the UCUM code for units. */
-function targetLabel(kind: MappingKind, x: LabTargetList['targets'][number]): string {
+function targetLabel(kind: CodeKind, x: LabTargetList['targets'][number]): string {
   if (kind === 'unit') return `${x.code}（${x.zh}）`;
   if (kind === 'specimen') return `${x.zh} (${x.en}) · SNOMED ${x.code}`;
   return `${x.zh} (${x.en})`;
@@ -174,7 +174,7 @@ function MapDialog({
 }
 
 export function TerminologyPage() {
-  const [kind, setKind] = useState<MappingKind>('lab');
+  const [kind, setKind] = useState<CodeKind>('lab');
   const [facility, setFacility] = useState<string>();
   const [status, setStatus] = useState<QueueStatus>('open');
   const [q, setQ] = useState('');
@@ -296,7 +296,7 @@ export function TerminologyPage() {
         <Tabs
           activeKey={kind}
           onChange={(k) => {
-            setKind(k as MappingKind);
+            setKind(k as CodeKind);
             setFacility(undefined);
             setPage(1);
           }}

@@ -12,10 +12,10 @@ import { apiRequest } from '../api/http.js';
 export type { FacilityQueueList, LabTargetList, MappingResult, UnmappedCode, UnmappedList };
 export type QueueStatus = 'open' | 'mapped' | 'ignored' | 'all';
 /** What the codes are: lab tests, specimen types or units. */
-export type MappingKind = UnmappedCode['kind'];
+export type CodeKind = UnmappedCode['kind'];
 
 export interface UnmappedFilter {
-  kind: MappingKind;
+  kind: CodeKind;
   facility?: string;
   status: QueueStatus;
   q?: string;
@@ -34,11 +34,11 @@ export function fetchUnmapped(filter: UnmappedFilter, signal?: AbortSignal) {
   return apiRequest<UnmappedList>(`/api/terminology/unmapped?${q}`, { signal, accept: 'application/json' });
 }
 
-export const fetchQueueFacilities = (kind: MappingKind, signal?: AbortSignal) =>
+export const fetchQueueFacilities = (kind: CodeKind, signal?: AbortSignal) =>
   apiRequest<FacilityQueueList>(`/api/terminology/facilities?kind=${kind}`, { signal, accept: 'application/json' });
 
 /** The targets of one kind: lab-test codes, SNOMED CT specimen concepts or UCUM units. */
-export const fetchLabTargets = (kind: MappingKind = 'lab', signal?: AbortSignal) =>
+export const fetchLabTargets = (kind: CodeKind = 'lab', signal?: AbortSignal) =>
   apiRequest<LabTargetList>(`/api/terminology/targets?kind=${kind}`, { signal, accept: 'application/json' });
 
 export const saveMapping = (body: Omit<MappingBody, 'system'> & { system: string }) =>
