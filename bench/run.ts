@@ -61,6 +61,7 @@ const suites: [string, string, string, string[]][] = [
   ['lab', 'lab.bench.ts', 'runLabBench', quick ? ['--samples', '20'] : []],
   ['lab-results', 'lab-results.bench.ts', 'runLabResultsBench', quick ? ['--positives', '20'] : []],
   ['investigation', 'investigation.bench.ts', 'runInvestigationBench', quick ? ['--quick'] : []],
+  ['contacts', 'contacts.bench.ts', 'runContactsBench', quick ? ['--quick'] : []],
   ['cold-chain', 'cold-chain.bench.ts', 'runColdChainBench', quick ? ['--quick'] : []],
 ];
 

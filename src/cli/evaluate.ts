@@ -33,6 +33,7 @@ import {
   type OutbreakWeeks,
 } from '../surveillance/index.js';
 import { EVALUATION_SEED, simulateScenario, STANDARD_SCENARIOS } from '../surveillance/index.js';
+import { registerEvaluateContactsCommand } from './evaluate-contacts/command.js';
 
 export const DEFAULT_EVALUATION_METHODS: readonly string[] = ['default', 'noufaily'];
 
@@ -288,6 +289,7 @@ function helpText(): string {
     `  reproducible; --scenarios picks some of ${STANDARD_SCENARIOS.map((s) => s.id).join(', ')}.`,
     '--control: {"method": {control}, ...}, e.g. {"noufaily":{"alpha":0.01},"default":{"h":2.5}}, or @file.json.',
     `Methods: ${Object.keys(detectors).join(', ')} (default: ${DEFAULT_EVALUATION_METHODS.join(', ')}).`,
+    'yifang evaluate contacts [dir]: contact candidates of investigations scored on a simulated district (see its --help).',
     '--district [dir]: a simulated district (src/simulator) replayed through the real pipeline; prints',
     '  per method (fused alerts, each data source alone, the CIDARS moving-percentile baseline on',
     '  report cards): POD, POD on the first day, median delay (days), alerts, false alerts per street',
@@ -298,7 +300,7 @@ function helpText(): string {
 
 /** Adds `evaluate` to a commander program. */
 export function registerEvaluateCommand(program: Command): void {
-  program
+  const evaluate = program
     .command('evaluate')
     .description('measure POD, FPR and delay of detectors on series with known outbreaks (files with a truth array, or simulated)')
     .option('--series <files...>', 'JSON series files with a truth array')
@@ -402,4 +404,5 @@ export function registerEvaluateCommand(program: Command): void {
         }
       }
     });
+  registerEvaluateContactsCommand(evaluate);
 }

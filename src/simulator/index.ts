@@ -25,6 +25,7 @@ import {
 } from './fhir.js';
 import { householdId, Identities } from './identity.js';
 import { Immunizer } from './immunization.js';
+import { ContactTruth } from './contacts.js';
 import { jsonPieces, StreamedArray } from './json-stream.js';
 import { Outbreaks } from './outbreaks/index.js';
 import { addNewborn, FLAG } from './population.js';
@@ -154,8 +155,11 @@ export async function simulate(options: SimulateOptions): Promise<{ manifest: Ma
   try {
     const world = buildWorld(options.seed, options.population, startDay, options.days);
     const truth = new Truth();
+    const contacts = new ContactTruth(world);
+    truth.follower = contacts;
     const identity = await run(world, sink, truth, options, () => out.recordCount);
-    await writeTruth(out, world, truth, identity, options);
+    contacts.finish();
+    await writeTruth(out, world, truth, identity, contacts, options);
     out.write('district.json', 'json', JSON.stringify(districtJson(world), null, 1) + '\n', 1);
     // The district as master-data registry files, imported as a real district's would be.
     for (const f of registryFiles(world)) out.write(f.path, f.type, f.text, f.records);
@@ -266,6 +270,7 @@ async function run(w: World, sink: Sink, truth: Truth, options: SimulateOptions,
       laterByDay.delete(day);
       for (const fn of list) fn();
     }
+    truth.follower?.endDay(day);
     await sink.endDay(d, date);
     options.onProgress?.({ day: d + 1, days: w.days, records: records() });
   }
@@ -361,7 +366,14 @@ const TRUTH_PIECE = 1 << 16;
  * Writes truth.json a piece at a time (the long lists element by element), waiting for the
  * writer now and then: at a million residents the document is too large to build as one string.
  */
-async function writeTruth(out: OutputDir, w: World, truth: Truth, identity: Identities, o: SimulateOptions): Promise<void> {
+async function writeTruth(
+  out: OutputDir,
+  w: World,
+  truth: Truth,
+  identity: Identities,
+  contacts: ContactTruth,
+  o: SimulateOptions,
+): Promise<void> {
   const pop = w.pop;
   let adults = 0;
   for (let i = 0; i < pop.n; i++) if (pop.age(i, w.startDay) >= 18 && pop.birthDay[i]! < w.startDay) adults++;
@@ -382,6 +394,7 @@ async function writeTruth(out: OutputDir, w: World, truth: Truth, identity: Iden
     },
     outbreaks: new StreamedArray(truth.outbreaks),
     transmission: new StreamedArray(truth.transmission),
+    contacts: new StreamedArray(contacts.contacts(truth)),
     identities: new StreamedArray(identity.truth()),
     reportCardIssues: new StreamedArray(truth.reportCardIssues),
     chronic: { hypertension: new StreamedArray(withFlag(FLAG.HTN)), diabetes: new StreamedArray(withFlag(FLAG.DM)) },

@@ -2,8 +2,10 @@
  * Ground truth collected during the run and written to truth.json at the end: outbreaks with
  * their cases and record ids, transmission chains and report-card defects. truth.json also lists
  * identities (which records are one person: identity.ts keeps them) and who truly has
- * hypertension or diabetes (the population's flags).
+ * hypertension or diabetes (the population's flags), and each case's contacts (contacts.ts).
  */
+import type { Visit } from './types.js';
+
 export type OutbreakKind = 'foodborne-point-source' | 'school-influenza' | 'care-home-norovirus' | 'community-measles' | 'class-a-cholera';
 
 export interface TruthCase {
@@ -51,8 +53,18 @@ export interface ReportCardIssue {
   of?: string;
 }
 
+/** Follows the cases' contacts (contacts.ts): told of every case and every encounter. */
+export interface ContactFollower {
+  addCase(outbreakId: string, kind: OutbreakKind, person: number, truth: TruthCase, infected: number, onset: number | null): void;
+  visit(v: Visit): void;
+  /** After each simulated day. */
+  endDay(day: number): void;
+}
+
 export class Truth {
   readonly outbreaks: TruthOutbreak[] = [];
+  /** Set by the run when contact truth is collected. */
+  follower: ContactFollower | null = null;
   readonly transmission: TransmissionEdge[] = [];
   readonly reportCardIssues: ReportCardIssue[] = [];
   /** Case lookup: patient index → case records, for attaching record ids as they are emitted. */

@@ -107,6 +107,7 @@ export class OutbreakContext {
     cases.set(person, c);
     o.cases.push(truth);
     this.truth.addCase(person, truth);
+    this.truth.follower?.addCase(o.id, o.kind, person, truth, infected, onset);
     this.truth.transmission.push({
       outbreakId: o.id,
       from: infector >= 0 ? this.w.pop.patientId(infector) : `source:${o.id}`,

@@ -47,6 +47,7 @@ export function recordVisit(ctx: RecordContext, s: VisitSpec): Visit {
     dx: s.dx,
     onsetDay: s.onsetDay,
   };
+  ctx.truth.follower?.visit(visit);
   const start = ctx.fhirTime(s.day, startMin);
   if (visit.fhir) {
     const patientId = view.fhirId!;
