@@ -32,9 +32,10 @@ export const enPortrait: Record<string, string> = {
     'CDC roles see every value; cells marked “Suppressed” are hidden from other roles (1–{m} people in the numerator or denominator, and their complements).',
   'portrait.noteOther':
     'Streets with 1–{m} people in the numerator or denominator are suppressed (grey, hatched); one more street is suppressed so the district total cannot give them away.',
-  'portrait.standardBy': 'Standard population',
-  'portrait.smoothingBy':
-    'Smoothing: Marshall (1991) global empirical Bayes; the fewer people a street has, the more its rate moves towards the district mean.',
+  'portrait.standardByWho': 'Standard population: WHO World Standard Population (2000–2025)',
+  'portrait.source': 'Source',
+  'portrait.smoothingByEb':
+    'Smoothing: global empirical Bayes; the fewer people a street has, the more its rate moves towards the district mean.',
   'portrait.drillTitle': 'Residents behind the cell',
   'portrait.drillSuppressed': 'This cell holds fewer than {n} people and is suppressed: no residents are listed.',
   'portrait.drillVia': 'The residents behind this indicator are listed by chronic care:',

@@ -21,9 +21,11 @@ import {
   Space,
   Table,
   Tag,
+  Tooltip,
   Typography,
   type TableColumnsType,
 } from 'antd';
+import { InfoCircleOutlined } from '@ant-design/icons';
 import { isAbort } from '../api/http.js';
 import { EChart } from '../charts/echart.component.js';
 import { echarts } from '../charts/echarts.js';
@@ -307,10 +309,18 @@ export function PortraitPage({ initialPeriod }: { initialPeriod?: string }) {
               <>
                 {data.standardPopulation && (
                   <div>
-                    {t('portrait.standardBy', '标化人口')}：{data.standardPopulation.name}（{data.standardPopulation.source}）
+                    {t('portrait.standardByWho', '标化人口：世界卫生组织世界标准人口（2000–2025）')}{' '}
+                    <Tooltip title={`${data.standardPopulation.name} — ${data.standardPopulation.source}`}>
+                      <InfoCircleOutlined aria-label={t('portrait.source', '出处')} />
+                    </Tooltip>
                   </div>
                 )}
-                <div>{t('portrait.smoothingBy', '平滑：Marshall (1991) 全局经验贝叶斯估计，人口越少的街道越向全区均值收缩。')}</div>
+                <div>
+                  {t('portrait.smoothingByEb', '平滑：全局经验贝叶斯估计，人口越少的街道越向全区均值收缩。')}{' '}
+                  <Tooltip title="Marshall RJ. Mapping disease and mortality rates using empirical Bayes estimators. J R Stat Soc C 1991;40:283–294">
+                    <InfoCircleOutlined aria-label={t('portrait.source', '出处')} />
+                  </Tooltip>
+                </div>
               </>
             }
           />
