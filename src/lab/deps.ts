@@ -15,7 +15,7 @@ export interface LabDeps {
   now?: () => Date;
   /** Results back (config/lab/results.json); absent: verified results are not queued for delivery. */
   results?: ResultsConfig;
-  /** Moves a report card's case classification for a positive (the composition wires surveillance's); absent: the global one, else the update waits. */
+  /** Moves a report card's case classification for a positive (module.ts wires surveillance's classifyCaseFromLab); absent: the update waits. */
   classifier?: CaseClassifier;
   /** The mode an order naming none takes (the emergency mode in force); absent: the store's installed one (`useModeLookup`), else routine. */
   modeLookup?: ModeLookup;

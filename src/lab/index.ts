@@ -5,7 +5,7 @@
  * emergency module tells the lab which mode an order naming none takes (`useModeLookup`).
  */
 export { default as labModule, BREACH_SCAN_MS, DELIVERY_POLL_MS } from './module.js';
-export { useCaseClassifier, deliverDue, applyCaseUpdates, type CaseClassifier, type CaseClassificationRequest } from './results.js';
+export { deliverDue, applyCaseUpdates, type CaseClassifier, type CaseClassificationRequest } from './results.js';
 export { scanBreaches, verifyCustody, type LabDeps } from './service.js';
 export { labRuntime, orderAs, scanAs, shipmentAs } from './runtime.js';
 export { useModeLookup, type ModeLookup } from './mode-lookup.js';

@@ -39,21 +39,11 @@ import {
   type OutboxStatus,
 } from './results-store.js';
 import type { AttemptView, EndpointBody, EndpointView, OutboxDetail, OutboxView } from './schemas.js';
-import type { CaseClassifier, LabDeps } from './deps.js';
+import type { LabDeps } from './deps.js';
 import type { OrderRow, SpecimenRow } from './store.js';
 
 /** What the lab asks of surveillance when a positive confirms a resident's case. */
 export type { CaseClassificationRequest, CaseClassifier } from './deps.js';
-
-let installedClassifier: CaseClassifier | undefined;
-/**
- * Installs the function that moves a report card's case classification (surveillance owns the
- * cards; it exports no such function yet, so the composition root or a test installs one).
- * Without one, a positive's card update waits (status 'waiting', the card named).
- */
-export function useCaseClassifier(fn: CaseClassifier | undefined): void {
-  installedClassifier = fn;
-}
 
 /** How long a leased message may stay 'sending' before another loop takes it again (a crash mid-send). */
 const LEASE_MS = 15 * 60_000;
@@ -272,7 +262,7 @@ export async function applyCaseUpdates(deps: LabDeps, limit = 100): Promise<numb
       );
       continue;
     }
-    const classifier = installedClassifier ?? deps.classifier;
+    const classifier = deps.classifier;
     if (!classifier) {
       await finishCaseUpdate(
         deps.db.pool,
