@@ -9,6 +9,7 @@
  * a cluster is everything reached from one such root (a case reachable from two roots joins the
  * first one found, by root onset then id).
  */
+import { addDays, daysBetween } from '../shared/dates.js';
 
 export type Classification = 'suspected' | 'clinical' | 'confirmed' | 'excluded';
 export const CLASSIFICATIONS: readonly Classification[] = ['suspected', 'clinical', 'confirmed', 'excluded'];
@@ -103,10 +104,6 @@ const caseKey = (id: number) => `case:${id}`;
 const contactKey = (id: number) => `contact:${id}`;
 const dayOf = (iso: string) => iso.slice(0, 10);
 
-function daysBetween(a: string, b: string): number {
-  return Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
-}
-
 /** n, mean, median, sample standard deviation (null for one value), min and max; null when empty. */
 export function intervalStats(values: number[]): IntervalStats | null {
   if (!values.length) return null;
@@ -133,9 +130,8 @@ export function epiCurve(cases: readonly Pick<ChainCase, 'onsetDate' | 'openedAt
   const out: EpiCurveDay[] = [];
   // Every day between the first and the last, so a gap in onsets shows as a gap (at most ~3 years).
   const span = Math.min(daysBetween(days[0]!, days[days.length - 1]!), 1100);
-  const start = Date.parse(`${days[0]}T00:00:00Z`);
   for (let i = 0; i <= span; i++) {
-    const day = new Date(start + i * 86_400_000).toISOString().slice(0, 10);
+    const day = addDays(days[0]!, i);
     out.push(byDay.get(day) ?? { day, suspected: 0, clinical: 0, confirmed: 0, excluded: 0 });
   }
   return out;

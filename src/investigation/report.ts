@@ -9,6 +9,8 @@
 import fs from 'node:fs';
 import type { Questionnaire, QuestionnaireItem } from '@medplum/fhirtypes';
 import PDFDocument from 'pdfkit';
+import { layoutChain } from '../shared/chain-layout.js';
+import { addDays, ageOn, chinaDateOf, chinaDateTimeOf } from '../shared/dates.js';
 import type { Chain } from './chain.js';
 import type { ContactList, Form, Investigation, Order, Trajectory } from './schemas.js';
 
@@ -51,8 +53,7 @@ const COLOURS: Record<string, string> = { confirmed: '#D55E00', clinical: '#E69F
 
 /** An instant in China time, minutes. */
 function chinaTime(iso: string | null | undefined): string {
-  if (!iso) return '—';
-  return new Date(Date.parse(iso) + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ');
+  return iso ? chinaDateTimeOf(iso) : '—';
 }
 
 /** The answers in words: each question's text and its answer (choices by their display). */
@@ -116,7 +117,7 @@ export async function investigationReportPdf(input: ReportInput, font = findChin
       align: 'center',
     });
   heading('一、病例概况');
-  const age = resident.birthDate ? `${Math.floor((Date.now() - Date.parse(resident.birthDate)) / (365.25 * 86_400_000))} 岁` : '—';
+  const age = resident.birthDate ? `${ageOn(resident.birthDate, chinaDateOf(input.generatedAt))} 岁` : '—';
   const summary: [string, string][] = [
     ['姓名', resident.name],
     ['性别 / 年龄', `${GENDER[resident.gender ?? ''] ?? '—'} / ${age}`],
@@ -228,46 +229,16 @@ function drawChain(doc: PDFKit.PDFDocument, chain: Chain, width: number): void {
     doc.text('尚无病例。');
     return;
   }
-  const days = nodes.map((n) => Date.parse(`${n.day}T00:00:00Z`));
-  const first = Math.min(...days);
-  const span = Math.max(1, (Math.max(...days) - first) / 86_400_000);
-  const rows = new Map<string, number>();
-  const used = new Map<string, number>();
-  let band = 0;
-  const clusterBase = new Map<string, number>();
-  for (const n of nodes) {
-    if (!clusterBase.has(n.cluster)) {
-      clusterBase.set(n.cluster, band);
-      band += 1;
-    }
-    const x = Math.round((Date.parse(`${n.day}T00:00:00Z`) - first) / 86_400_000);
-    const slot = `${n.cluster}|${x}`;
-    const r = used.get(slot) ?? 0;
-    used.set(slot, r + 1);
-    rows.set(n.key, r);
-  }
-  // Bands as tall as their busiest day.
-  const bandHeight = new Map<string, number>();
-  for (const [slot, r] of used) {
-    const cluster = slot.slice(0, slot.lastIndexOf('|'));
-    bandHeight.set(cluster, Math.max(bandHeight.get(cluster) ?? 0, r));
-  }
-  const offsets = new Map<string, number>();
-  let total = 0;
-  for (const c of clusterBase.keys()) {
-    offsets.set(c, total);
-    total += (bandHeight.get(c) ?? 1) + 1;
-  }
+  // The screen's layout (src/shared/chain-layout.ts), scaled to the page.
+  const layout = layoutChain(nodes);
+  const span = Math.max(1, layout.span);
+  const total = layout.rows;
   const step = Math.max(6, Math.min(18, 220 / Math.max(1, total)));
   const height = total * step + 24;
   if (doc.y + height > doc.page.height - 72) doc.addPage();
   const top = doc.y + 6;
   const pos = new Map<string, [number, number]>();
-  for (const n of nodes) {
-    const x = 48 + 10 + ((Date.parse(`${n.day}T00:00:00Z`) - first) / 86_400_000 / span) * (width - 80);
-    const y = top + (offsets.get(n.cluster)! + rows.get(n.key)!) * step + step / 2;
-    pos.set(n.key, [x, y]);
-  }
+  for (const [key, [dx, row]] of layout.pos) pos.set(key, [48 + 10 + (dx / span) * (width - 80), top + row * step + step / 2]);
   doc.save().lineWidth(0.5).strokeColor('#8c8c8c');
   for (const e of chain.edges) {
     const a = pos.get(e.from);
@@ -289,8 +260,8 @@ function drawChain(doc: PDFKit.PDFDocument, chain: Chain, width: number): void {
   }
   const axisY = top + total * step + 4;
   doc.fontSize(7).fillColor('#555');
-  doc.text(new Date(first).toISOString().slice(0, 10), 48, axisY, { lineBreak: false });
-  doc.text(new Date(first + span * 86_400_000).toISOString().slice(0, 10), 48 + width - 60, axisY, { lineBreak: false });
+  doc.text(layout.first, 48, axisY, { lineBreak: false });
+  doc.text(addDays(layout.first, span), 48 + width - 60, axisY, { lineBreak: false });
   doc.x = 48;
   doc.y = axisY + 14;
   doc

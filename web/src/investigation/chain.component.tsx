@@ -13,6 +13,8 @@ import { EChart } from '../charts/echart.component.js';
 import type { EChartsOption } from '../charts/echarts.js';
 import { t } from '../i18n/i18n.js';
 import { navigate } from '../shell/router.js';
+import { addDays } from '../../../src/shared/dates.js';
+import { layoutChain, type ChainLayout } from '../../../src/shared/chain-layout.js';
 import { DayInput } from './day-input.component.js';
 import {
   getChain,
@@ -39,41 +41,11 @@ export const CLASSIFICATION_COLOURS: Record<string, string> = {
   excluded: '#999999',
 };
 const CONTACT_COLOUR = '#BBBBBB';
-const DAY_MS = 86_400_000;
 
-/** x = days from the chain's first day; y = a row within the node's cluster band, so nobody overlaps on one day. */
-export function layoutChain(nodes: readonly ChainPerson[]): Map<string, [number, number]> {
-  const out = new Map<string, [number, number]>();
-  if (!nodes.length) return out;
-  const first = Date.parse(`${nodes.reduce((m, n) => (n.day < m ? n.day : m), nodes[0]!.day)}T00:00:00Z`);
-  const clusters = new Map<string, ChainPerson[]>();
-  for (const n of nodes) {
-    const list = clusters.get(n.cluster);
-    if (list) list.push(n);
-    else clusters.set(n.cluster, [n]);
-  }
-  let base = 0;
-  for (const list of clusters.values()) {
-    const used = new Map<number, number>();
-    let height = 1;
-    for (const n of [...list].sort((a, b) => a.generation - b.generation || a.key.localeCompare(b.key))) {
-      const x = Math.round((Date.parse(`${n.day}T00:00:00Z`) - first) / DAY_MS);
-      const row = used.get(x) ?? 0;
-      used.set(x, row + 1);
-      height = Math.max(height, row + 1);
-      out.set(n.key, [x, base + row]);
-    }
-    base += height + 1;
-  }
-  return out;
-}
-
-function chainOption(chain: ChainData): EChartsOption {
-  const pos = layoutChain(chain.nodes);
-  const first = chain.nodes.length ? chain.nodes.reduce((m, n) => (n.day < m ? n.day : m), chain.nodes[0]!.day) : '';
-  const firstMs = Date.parse(`${first}T00:00:00Z`);
+function chainOption(chain: ChainData, { pos, first }: ChainLayout): EChartsOption {
+  const dayLabel = (v: number) => addDays(first, v).slice(5);
   const big = chain.nodes.length > 2000;
-  if (big) return bigChainOption(chain, pos, firstMs);
+  if (big) return bigChainOption(chain, pos, dayLabel);
   return {
     animation: false,
     tooltip: {
@@ -85,7 +57,7 @@ function chainOption(chain: ChainData): EChartsOption {
     grid: { left: 24, right: 24, top: 16, bottom: 40 },
     xAxis: {
       type: 'value',
-      axisLabel: { formatter: (v: number) => new Date(firstMs + v * DAY_MS).toISOString().slice(5, 10) },
+      axisLabel: { formatter: dayLabel },
       splitLine: { show: true },
     },
     yAxis: { type: 'value', inverse: true, show: false },
@@ -123,7 +95,7 @@ function chainOption(chain: ChainData): EChartsOption {
  * so big chains are drawn as ECharts' large-mode lines and scatter (one series per colour), which
  * batch the canvas work; a click on a case still opens its investigation.
  */
-function bigChainOption(chain: ChainData, pos: Map<string, [number, number]>, firstMs: number): EChartsOption {
+function bigChainOption(chain: ChainData, pos: Map<string, [number, number]>, dayLabel: (v: number) => string): EChartsOption {
   const groups = new Map<string, ChainPerson[]>();
   for (const n of chain.nodes) {
     const g = n.kind === 'case' ? (n.classification ?? 'suspected') : 'contact';
@@ -148,7 +120,7 @@ function bigChainOption(chain: ChainData, pos: Map<string, [number, number]>, fi
     grid: { left: 24, right: 24, top: 16, bottom: 40 },
     xAxis: {
       type: 'value',
-      axisLabel: { formatter: (v: number) => new Date(firstMs + v * DAY_MS).toISOString().slice(5, 10) },
+      axisLabel: { formatter: dayLabel },
     },
     yAxis: { type: 'value', inverse: true, show: false },
     series: [
@@ -209,7 +181,8 @@ export function ChainTab({ investigationId }: { investigationId: number }) {
       });
     return () => ctrl.abort();
   }, [investigationId]);
-  const graph = useMemo(() => (chain ? chainOption(chain) : undefined), [chain]);
+  const layout = useMemo(() => (chain ? layoutChain(chain.nodes) : undefined), [chain]);
+  const graph = useMemo(() => (chain && layout ? chainOption(chain, layout) : undefined), [chain, layout]);
   const curve = useMemo(() => (chain ? curveOption(chain) : undefined), [chain]);
   if (error) return <Alert type="error" showIcon message={error} />;
   if (!chain || !graph || !curve) return <Skeleton active />;
@@ -244,7 +217,7 @@ export function ChainTab({ investigationId }: { investigationId: number }) {
         <Tag color={CONTACT_COLOUR}>{t('inv.chain.contactLegend', '密切接触者（方块）')}</Tag>
         <Typography.Text type="secondary">{t('inv.chain.hint', '横轴为发病或末次接触日期；点击病例打开其调查')}</Typography.Text>
       </Space>
-      <ChainGraph option={graph} nodes={chain.nodes} />
+      <ChainGraph option={graph} nodes={chain.nodes} rows={layout!.rows} />
       <Typography.Title level={5} style={{ marginTop: 16 }}>
         {t('inv.chain.curve', '流行曲线（按发病日期）')}
       </Typography.Title>
@@ -258,9 +231,10 @@ export function ChainTab({ investigationId }: { investigationId: number }) {
 }
 
 /** The chart with click-through: a case opens its investigation. */
-function ChainGraph({ option, nodes }: { option: EChartsOption; nodes: readonly ChainPerson[] }) {
+function ChainGraph({ option, nodes, rows }: { option: EChartsOption; nodes: readonly ChainPerson[]; rows: number }) {
   const byKey = useMemo(() => new Map(nodes.map((n) => [n.key, n])), [nodes]);
-  const height = Math.min(900, Math.max(260, 28 * (layoutHeight(nodes) + 1)));
+  // rows counts a free row after the last band: the drawing needs rows − 1.
+  const height = Math.min(900, Math.max(260, 28 * (rows - 1)));
   return (
     <EChart
       option={option}
@@ -273,12 +247,6 @@ function ChainGraph({ option, nodes }: { option: EChartsOption; nodes: readonly 
       }}
     />
   );
-}
-
-function layoutHeight(nodes: readonly ChainPerson[]): number {
-  let max = 0;
-  for (const [, y] of layoutChain(nodes).values()) max = Math.max(max, y);
-  return max;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { todayInChina } from '../../../src/shared/dates.js';
 import { renderPage, stubApi } from '../shared/test-support.js';
 import { enInvestigation } from '../i18n/en-investigation.js';
-import { layoutChain, OrdersTab } from './chain.component.js';
+import { layoutChain } from '../../../src/shared/chain-layout.js';
+import { OrdersTab } from './chain.component.js';
 import { FollowUpWorklistPage } from './follow-ups.component.js';
 import { InvestigationDetailPage } from './investigation-detail.component.js';
 import { InvestigationListPage } from './investigation-list.component.js';
@@ -467,7 +468,7 @@ describe('transmission chain and orders', () => {
       generation,
       cluster,
     });
-    const pos = layoutChain([
+    const { pos, rows } = layoutChain([
       node('case:1', '2026-03-01', 'case:1', 0),
       node('contact:1', '2026-03-03', 'case:1', 1),
       node('contact:2', '2026-03-03', 'case:1', 1),
@@ -478,6 +479,7 @@ describe('transmission chain and orders', () => {
     expect(pos.get('contact:2')).toEqual([2, 1]);
     // The second cluster starts below the first one's two rows and a gap.
     expect(pos.get('case:9')).toEqual([1, 3]);
+    expect(rows).toBe(5);
   });
 
   it('asks for the missing dates before sending an order, and lists none in words', async () => {
