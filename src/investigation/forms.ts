@@ -17,6 +17,7 @@ import type {
 } from '@medplum/fhirtypes';
 import { ageOn, chinaDateOf, isIsoDate } from '../shared/dates.js';
 import { QUESTIONNAIRE_DIR, RulesError, type InvestigationRules } from './rules.js';
+import { patientDisplayName } from '../shared/patient-name.js';
 
 export type AnswerValue = string | number | boolean;
 export type Answers = Record<string, AnswerValue>;
@@ -161,9 +162,8 @@ export const INVESTIGATION_SYSTEM = 'https://yifang.health/fhir/sid/investigatio
 export function prefill(q: Questionnaire, patient: Patient | undefined, condition: Condition | undefined, today: string): Answers {
   const v: Answers = {};
   if (patient) {
-    const n = patient.name?.find((x) => x.use === 'official') ?? patient.name?.[0];
-    const name = n?.text ?? `${n?.family ?? ''}${(n?.given ?? []).join('')}`;
-    if (name.trim()) v['name'] = name.trim();
+    const name = patientDisplayName(patient)?.trim();
+    if (name) v['name'] = name;
     if (patient.gender) v['sex'] = patient.gender === 'male' || patient.gender === 'female' ? patient.gender : 'unknown';
     if (patient.birthDate && isIsoDate(patient.birthDate)) {
       v['birthDate'] = patient.birthDate;

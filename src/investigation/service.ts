@@ -33,6 +33,7 @@ import type {
   Worklist,
 } from './schemas.js';
 import * as store from './store.js';
+import { patientDisplayName } from '../shared/patient-name.js';
 
 export interface AuditEntry {
   action?: AuditAction;
@@ -880,8 +881,7 @@ async function residentNames(deps: InvestigationDeps, ids: string[]): Promise<Ma
       ['_count', String(chunk.length)],
     ]);
     for (const p of found) {
-      const n = p.name?.find((x) => x.use === 'official') ?? p.name?.[0];
-      const text = n?.text ?? `${n?.family ?? ''}${(n?.given ?? []).join('')}`;
+      const text = patientDisplayName(p);
       if (text) out.set(p.id!, text);
     }
   }

@@ -52,6 +52,7 @@ import type {
 import { CONSENT_CHOICES, RECORD_KINDS } from './schemas.js';
 import * as store from './store.js';
 import { describeForResident } from './words.js';
+import { patientDisplayName } from '../shared/patient-name.js';
 
 export interface PortalDeps {
   db: Database;
@@ -117,8 +118,7 @@ async function readOr<T extends Resource>(repo: FhirRepository, type: string, id
 }
 
 export function nameOf(p: Patient | undefined): string {
-  const n = p?.name?.find((x) => x.use === 'official') ?? p?.name?.[0];
-  return (n?.text ?? `${n?.family ?? ''}${(n?.given ?? []).join('')}`).trim() || '居民';
+  return patientDisplayName(p)?.trim() || '居民';
 }
 
 function summary(p: Patient, today: string): PersonSummary {

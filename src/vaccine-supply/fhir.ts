@@ -3,7 +3,8 @@
  * manufacturer, vaccine, the place named by its location or performer), an AEFI from an
  * AdverseEvent (the Immunization or lot named by its suspectEntity), a resident's name.
  */
-import type { AdverseEvent, HumanName, Immunization, Patient, Reference } from '@medplum/fhirtypes';
+import type { AdverseEvent, Immunization, Patient, Reference } from '@medplum/fhirtypes';
+import { patientDisplayName } from '../shared/patient-name.js';
 
 /** The identifier system for a vaccine lot named in a logical reference (AdverseEvent.suspectEntity.instance.identifier). */
 export const LOT_SYSTEM = 'urn:yifang:vaccine-lot';
@@ -87,10 +88,4 @@ export function aefiFacts(ae: AdverseEvent): AefiFacts {
   };
 }
 
-export function nameOf(p: Patient | undefined): string | null {
-  const n: HumanName | undefined = p?.name?.find((x) => x.use === 'official') ?? p?.name?.[0];
-  if (!n) return null;
-  if (n.text) return n.text;
-  const given = (n.given ?? []).join('');
-  return `${n.family ?? ''}${given}` || null;
-}
+export const nameOf = (p: Patient | undefined): string | null => patientDisplayName(p);
