@@ -17,7 +17,15 @@ import {
   type StoredResource,
   type WriteOptions,
 } from './repository.js';
-import { prepareBulkRow, prepareSqlRow, writeNewBulkRows, writeNewSqlRows, type BulkRow, type SqlRow } from './bulk-write.js';
+import {
+  lastVersionsSql,
+  prepareBulkRow,
+  prepareSqlRow,
+  writeNewBulkRows,
+  writeNewSqlRows,
+  type BulkRow,
+  type SqlRow,
+} from './bulk-write.js';
 import { getTypeDef } from './definitions.js';
 import { validateFhirResource } from './validate.js';
 import { search } from './search.js';
@@ -487,12 +495,10 @@ class BulkEntryWriter implements EntryWriter {
     const selects: string[] = [];
     for (const [type, list] of missing) {
       margs.push(type, list);
-      selects.push(
-        `SELECT resource_type AS t, id, max(version_id) AS v FROM resource_history WHERE resource_type = $${margs.length - 1} AND id = ANY($${margs.length}::text[]) GROUP BY resource_type, id`,
-      );
+      selects.push(lastVersionsSql(`$${margs.length - 1}::text`, `$${margs.length}::text[]`));
     }
-    const past = await this.client.query<{ t: string; id: string; v: number }>(selects.join(' UNION ALL '), margs);
-    const last = new Map(past.rows.map((r) => [`${r.t}/${r.id}`, r.v]));
+    const past = await this.client.query<{ type: string; id: string; v: number }>(selects.join(' UNION ALL '), margs);
+    const last = new Map(past.rows.map((r) => [`${r.type}/${r.id}`, r.v]));
     for (const [type, list] of missing) for (const id of list) this.versions.set(`${type}/${id}`, { last: last.get(`${type}/${id}`) });
   }
 

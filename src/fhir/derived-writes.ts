@@ -7,7 +7,7 @@
  */
 import type pg from 'pg';
 import type { Database, Queryable } from '../platform/db.js';
-import { HISTORY_COLUMNS, type BulkRow, type CopyText } from './bulk-write.js';
+import { HISTORY_COLUMNS, lastVersionsSql, type BulkRow, type CopyText } from './bulk-write.js';
 import { getTypeDef } from './definitions.js';
 import { groupBy, typeColumns } from './repository.js';
 
@@ -37,8 +37,7 @@ export async function lockVersions(client: Queryable, idsByType: Map<string, str
     ctes.push(`${cur} AS (SELECT id, version_id FROM ${def.table} WHERE id = ANY(${list}) FOR UPDATE)`);
     selects.push(
       `SELECT ${t} AS type, id, version_id AS v, true AS current FROM ${cur}`,
-      `SELECT ${t}, id, max(version_id), false FROM resource_history
-       WHERE resource_type = ${t} AND id = ANY(${list}) AND id NOT IN (SELECT id FROM ${cur}) GROUP BY id`,
+      `SELECT type, id, v, false FROM (${lastVersionsSql(t, list, `x.id NOT IN (SELECT id FROM ${cur})`)}) past${ctes.length}`,
     );
   }
   if (!ctes.length) return out;
