@@ -22,6 +22,7 @@ import primaryCareModule from '../primary-care/module.js';
 import { qualityModule } from '../quality/index.js';
 import { registryModule } from '../registry/index.js';
 import { scorecardModule } from '../scorecard/index.js';
+import { subscriptionsModule } from '../subscriptions/index.js';
 import { surveillanceModule } from '../surveillance/index.js';
 import { terminologyModule } from '../terminology/index.js';
 import { vaccineSupplyModule } from '../vaccine-supply/index.js';
@@ -44,6 +45,7 @@ export const MODULES: readonly YifangModule[] = [
   scorecardModule,
   portalModule,
   portraitModule,
+  subscriptionsModule,
 ];
 
 export async function loadModules(): Promise<YifangModule[]> {

@@ -21,6 +21,12 @@ export interface Processor {
   name: string;
   /** Resource types this processor wants (others advance its cursor without a call). */
   types: string[];
+  /**
+   * The types whose content the processor reads (default: all of `types`); the others come with
+   * `resource: null`, for a processor that needs only which resources changed (a high-volume type's
+   * content is then not fetched and parsed at every step).
+   */
+  contentTypes?: string[];
   /** Handles a batch inside one transaction together with the cursor update. */
   handle(changes: ChangeRecord[], client: pg.PoolClient): Promise<void>;
 }
@@ -274,7 +280,7 @@ export class ProcessorRunner implements ProcessorControl {
       const columns = 'seq, resource_type, id, version_id, deleted, CASE WHEN resource_type = ANY($1::text[]) THEN content END AS content';
       const rows = await client.query<Row>(
         `SELECT ${columns} FROM resource_history WHERE seq > $2 ORDER BY seq LIMIT ${BATCH[this.db.kind]}`,
-        [p.types, last],
+        [p.contentTypes ?? p.types, last],
       );
       let late: Row[] = [];
       if (gaps.length) {
@@ -288,7 +294,7 @@ export class ProcessorRunner implements ProcessorControl {
              FROM unnest($2::bigint[], $3::bigint[]) AS g(lo, hi)
              JOIN LATERAL (SELECT * FROM resource_history WHERE seq BETWEEN g.lo AND g.hi) h ON true
              ORDER BY h.seq`,
-            [p.types, gaps.map((g) => g[0]), gaps.map((g) => g[1])],
+            [p.contentTypes ?? p.types, gaps.map((g) => g[0]), gaps.map((g) => g[1])],
           )
         ).rows;
         gaps = subtractSeqs(
