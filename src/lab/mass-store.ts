@@ -210,6 +210,20 @@ export interface AreaProgressRow {
 }
 
 /** Progress of a campaign by area: registered, sampled (in a pool), tested (the pool has a verified result), positive pools, re-tests. */
+/**
+ * Positive (or indeterminate) pools of a campaign, each once. Per area, a pool whose members live
+ * in two areas counts in both (it touches both); the campaign's total is not the sum of the areas.
+ */
+export async function positivePoolCount(q: Queryable, campaignId: number): Promise<number> {
+  const r = await q.query<{ n: string }>(
+    `SELECT count(DISTINCT pl.specimen_id) AS n
+     FROM lab_mass_person p JOIN lab_pool_member m ON m.person_id = p.id JOIN lab_pool pl ON pl.specimen_id = m.pool_specimen_id
+     WHERE p.campaign_id = $1 AND pl.outcome IN ('positive', 'indeterminate')`,
+    [campaignId],
+  );
+  return Number(r.rows[0]?.n ?? 0);
+}
+
 export async function areaProgress(q: Queryable, campaignId: number): Promise<AreaProgressRow[]> {
   const r = await q.query<Record<keyof AreaProgressRow, string>>(
     `SELECT p.area_code AS "areaCode", count(*) AS registered, count(m.id) AS sampled,

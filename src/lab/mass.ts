@@ -8,6 +8,7 @@ import { conflict, notFound, unprocessable } from '../platform/errors.js';
 import { parseIdNumber } from '../shared/id-number.js';
 import {
   areaProgress,
+  positivePoolCount,
   countMembers,
   getCampaign,
   insertCampaign,
@@ -233,6 +234,8 @@ export async function pool(deps: LabDeps, barcode: string): Promise<PoolView> {
 export async function progress(deps: LabDeps, campaignId: number): Promise<ProgressView> {
   const campaign = await campaignOr404(deps.db.pool, campaignId);
   const areas = await areaProgress(deps.db.pool, campaign.id);
+  // A pool whose members live in two areas is in both areas' rows, once in the total.
+  const positivePools = await positivePoolCount(deps.db.pool, campaign.id);
   const sum = (k: keyof (typeof areas)[number]) => areas.reduce((a, r) => a + (r[k] as number), 0);
   return {
     campaign: campaignView(campaign),
@@ -241,7 +244,7 @@ export async function progress(deps: LabDeps, campaignId: number): Promise<Progr
       sampled: sum('sampled'),
       tested: sum('tested'),
       negative: sum('negative'),
-      positivePools: sum('positivePools'),
+      positivePools,
       retestOrdered: sum('retestOrdered'),
       retested: sum('retested'),
       retestPositive: sum('retestPositive'),
