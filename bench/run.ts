@@ -9,32 +9,8 @@ import path from 'node:path';
 import pg from 'pg';
 
 const argv = process.argv.slice(2);
-if (argv.includes('--help')) {
-  console.log('npm run bench -- [--only fhir,detectors,simulator,linkage,mllp,surveillance,chronic] [--quick]');
-  process.exit(0);
-}
 const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1]!.split(',') : undefined;
 const quick = argv.includes('--quick');
-
-async function reachable(url: string): Promise<boolean> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  try {
-    await c.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-for (const url of [process.env.DATABASE_URL, 'postgres://postgres@127.0.0.1:5432/test']) {
-  if (url && (await reachable(url))) {
-    process.env.YIFANG_TEST_PG_URL = url;
-    break;
-  }
-}
-delete process.env.DATABASE_URL;
-console.log(process.env.YIFANG_TEST_PG_URL ? 'Stores: PGlite and PostgreSQL' : 'Stores: PGlite only (no PostgreSQL reachable)');
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 /** name → [file, exported function, arguments] */
@@ -64,6 +40,35 @@ const suites: [string, string, string, string[]][] = [
   ['contacts', 'contacts.bench.ts', 'runContactsBench', quick ? ['--quick'] : []],
   ['cold-chain', 'cold-chain.bench.ts', 'runColdChainBench', quick ? ['--quick'] : []],
 ];
+
+if (argv.includes('--help')) {
+  console.log(
+    `npm run bench -- [--only <section,...>] [--quick]\n\nSections, in the order they run:\n  ${suites.map((x) => x[0]).join(', ')}\n\n` +
+      'Storage sections run on PGlite and, when reachable (DATABASE_URL or 127.0.0.1:5432), on PostgreSQL side by side.\n' +
+      '--quick: smaller inputs for a smoke run (figures are not comparable with the targets).',
+  );
+  process.exit(0);
+}
+
+async function reachable(url: string): Promise<boolean> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await c.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+for (const url of [process.env.DATABASE_URL, 'postgres://postgres@127.0.0.1:5432/test']) {
+  if (url && (await reachable(url))) {
+    process.env.YIFANG_TEST_PG_URL = url;
+    break;
+  }
+}
+delete process.env.DATABASE_URL;
+console.log(process.env.YIFANG_TEST_PG_URL ? 'Stores: PGlite and PostgreSQL' : 'Stores: PGlite only (no PostgreSQL reachable)');
 
 for (const [name, file, fn, args] of suites) {
   if (only && !only.includes(name)) continue;
