@@ -16,7 +16,7 @@ import type { FhirRepository } from './repository.js';
 import { prepareBulkRow, writeBulkRows, type BulkRow } from './bulk-write.js';
 import { CONDITIONAL_REFERENCE, findOne } from './bundle.js';
 import { preparePool, type PreparedChunk } from './prepare-pool.js';
-import { validateFhirResource } from './validate.js';
+import { checkedResourceTypes, validateFhirResource } from './validate.js';
 import { FHIR_LIMITS, jsonDepthExceeded, valueDepthExceeds } from './limits.js';
 import { AUDIT_READ_ONLY_RULE } from './audit.js';
 
@@ -72,8 +72,8 @@ class SerialWrites {
   }
 }
 
-/** One NDJSON line, parsed, validated and encoded for the bulk path (throws what is wrong with it). */
-export function prepareNdjsonLine(line: string, lastUpdated: string): BulkRow {
+/** One NDJSON line parsed (throws what is wrong with its text). */
+function parseNdjsonLine(line: string): unknown {
   // Checked on the text, before JSON.parse builds a structure the walkers after it would recurse into.
   if (jsonDepthExceeded(line) >= 0) throw new Error(depthMessage);
   let parsed: unknown;
@@ -84,9 +84,30 @@ export function prepareNdjsonLine(line: string, lastUpdated: string): BulkRow {
   }
   // The audit trail is written by the server only: an imported AuditEvent line is refused, not stored.
   if ((parsed as { resourceType?: unknown } | null)?.resourceType === 'AuditEvent') throw new Error(AUDIT_READ_ONLY_RULE);
+  return parsed;
+}
+
+function prepareParsedLine(parsed: unknown, lastUpdated: string): BulkRow {
   const r = validateFhirResource(parsed);
   if (!r.id) throw new Error('a resource in NDJSON needs an id');
   return prepareBulkRow(r, lastUpdated);
+}
+
+/** One NDJSON line, parsed, validated and encoded for the bulk path (throws what is wrong with it). */
+export function prepareNdjsonLine(line: string, lastUpdated: string): BulkRow {
+  return prepareParsedLine(parseNdjsonLine(line), lastUpdated);
+}
+
+/**
+ * The same on a thread where modules' resource checks (registerResourceCheck) are not registered:
+ * a line whose resource type has checks on the main thread (`mainThreadTypes`, e.g. ConceptMap and
+ * the mapping rules) is left for the main thread to prepare (undefined); others are prepared here.
+ */
+export function prepareNdjsonLineOffThread(line: string, lastUpdated: string, mainThreadTypes: ReadonlySet<string>): BulkRow | undefined {
+  const parsed = parseNdjsonLine(line);
+  const type = (parsed as { resourceType?: unknown } | null)?.resourceType;
+  if (typeof type === 'string' && mainThreadTypes.has(type)) return undefined;
+  return prepareParsedLine(parsed, lastUpdated);
 }
 
 const depthMessage = `nests arrays/objects deeper than the limit of ${FHIR_LIMITS.jsonDepth} levels`;
@@ -161,11 +182,27 @@ export async function importNdjson(
       p.lines.forEach((line, i) => prepareLine(line, p.lineNumbers[i]!, rows));
       prepared = { rows, errors: [] };
     }
-    for (const e of prepared.errors) reportError(e.line, e.message);
+    // Lines the worker left to this thread (types with resource checks registered here): prepared
+    // and checked now, each refusal reported on its line; the rest of the chunk is not held up.
+    const errors = [...prepared.errors];
+    for (const i of prepared.deferredLines ?? []) {
+      try {
+        prepared.rows.push(prepareNdjsonLine(p.lines[i]!, p.lastUpdated));
+      } catch (err) {
+        errors.push({ line: p.lineNumbers[i]!, message: (err as Error).message });
+      }
+    }
+    if (prepared.deferredLines) errors.sort((a, b) => a.line - b.line);
+    for (const e of errors) reportError(e.line, e.message);
     if (prepared.rows.length) await write(prepared.rows);
   };
   const sendChunk = async () => {
-    const next = { promise: preparePool.prepare(chunk, chunkLines, lastUpdated), lines: chunk, lineNumbers: chunkLines, lastUpdated };
+    const next = {
+      promise: preparePool.prepare(chunk, chunkLines, lastUpdated, checkedResourceTypes()),
+      lines: chunk,
+      lineNumbers: chunkLines,
+      lastUpdated,
+    };
     next.promise.catch(() => undefined);
     chunk = [];
     chunkLines = [];
@@ -225,10 +262,16 @@ export interface BundleSource {
 /** A Bundle read and, when it needs no lookups, validated and encoded: ready for its transaction. */
 interface PreparedBundle {
   file: string;
-  pending: { resource: Resource; fullUrl?: string; ifNoneExist?: string }[];
+  pending: { resource: Resource; fullUrl?: string; ifNoneExist?: string; entry: number }[];
   ids: Map<string, string>;
   /** Encoded rows, when every entry is a plain create/update (no ifNoneExist, no conditional reference). */
   rows?: BulkRow[];
+  /**
+   * Prepared off the main thread: entries of types whose resource checks are registered only on
+   * the main thread, as their rewritten JSON with the entry's index, for the main thread to
+   * validate and encode (their rows are then added to `rows`).
+   */
+  deferred?: { entry: number; json: string }[];
 }
 
 /**
@@ -237,14 +280,20 @@ interface PreparedBundle {
  * `owned`: the Bundle was parsed here from its text, so its resources are rewritten and stamped
  * where they stand instead of being copied first.
  */
-export async function prepareBundle(bundle: Bundle, file: string, yieldEvery = 0, owned = false): Promise<PreparedBundle> {
+export async function prepareBundle(
+  bundle: Bundle,
+  file: string,
+  yieldEvery = 0,
+  owned = false,
+  mainThreadTypes?: ReadonlySet<string>,
+): Promise<PreparedBundle> {
   if (bundle?.resourceType !== 'Bundle') throw new HttpError(400, `${file}: not a Bundle`);
   // A Bundle parsed here was checked on its text; one handed over as a value is checked here.
   if (!owned && valueDepthExceeds(bundle)) throw new HttpError(400, `${file}: ${depthMessage}`);
   if (bundle.entry !== undefined && !Array.isArray(bundle.entry)) throw new HttpError(400, `${file}: Bundle.entry must be an array`);
   const ids = new Map<string, string>();
   const pending: PreparedBundle['pending'] = [];
-  for (const e of bundle.entry ?? []) {
+  for (const [entry, e] of (bundle.entry ?? []).entries()) {
     if (!e || typeof e !== 'object' || Array.isArray(e)) throw new HttpError(400, `${file}: a Bundle entry must be an object`);
     if (!e.resource) continue;
     if (typeof e.resource !== 'object' || Array.isArray(e.resource))
@@ -256,13 +305,14 @@ export async function prepareBundle(bundle: Bundle, file: string, yieldEvery = 0
       throw new HttpError(403, `${file}: ${AUDIT_READ_ONLY_RULE}`, 'forbidden');
     const id = e.resource.id ?? e.fullUrl?.replace(/^urn:uuid:/, '') ?? newResourceId();
     const resource = owned ? Object.assign(e.resource, { id }) : ({ ...e.resource, id } as Resource);
-    pending.push({ resource, fullUrl: e.fullUrl, ifNoneExist: e.request?.ifNoneExist });
+    pending.push({ resource, fullUrl: e.fullUrl, ifNoneExist: e.request?.ifNoneExist, entry });
     if (e.fullUrl) ids.set(e.fullUrl, `${e.resource.resourceType}/${id}`);
     if (e.request?.ifNoneExist) ids.set(`${e.resource.resourceType}?${e.request.ifNoneExist}`, `${e.resource.resourceType}/${id}`);
   }
   // Plain creates and updates (the common case) are rewritten, validated and encoded before
   // the transaction opens; only ifNoneExist entries and conditional references need the database.
   let rows: BulkRow[] | undefined;
+  let deferred: PreparedBundle['deferred'];
   if (!pending.some((p) => p.ifNoneExist)) {
     const lastUpdated = new Date().toISOString();
     const unresolved = new Set<string>();
@@ -272,11 +322,13 @@ export async function prepareBundle(bundle: Bundle, file: string, yieldEvery = 0
       for (let i = 0; i < rewritten.length; i++) {
         // Yield now and then, so the previous Bundle's round trips are answered meanwhile.
         if (yieldEvery && i % yieldEvery === yieldEvery - 1) await new Promise<void>((resolve) => setImmediate(resolve));
-        rows.push(prepareBulkRow(validateFhirResource(rewritten[i]!), lastUpdated));
+        const r = rewritten[i]!;
+        if (mainThreadTypes?.has(r.resourceType)) (deferred ??= []).push({ entry: pending[i]!.entry, json: JSON.stringify(r) });
+        else rows.push(prepareBulkRow(validateFhirResource(r), lastUpdated));
       }
     }
   }
-  return { file, pending, ids, rows };
+  return { file, pending, ids, rows, ...(deferred ? { deferred } : {}) };
 }
 
 /** The database half: one transaction, all or nothing. */
@@ -397,12 +449,25 @@ export async function importBundles(
     if (source.text !== undefined && useWorker) {
       let chunk: PreparedChunk | undefined;
       try {
-        chunk = await preparePool.prepareBundle(source.text, source.file);
+        chunk = await preparePool.prepareBundle(source.text, source.file, checkedResourceTypes());
       } catch {
         useWorker = false; // the worker died: prepare here from now on
       }
       if (chunk?.error !== undefined) throw new HttpError(400, chunk.error);
-      if (chunk && !chunk.fallback) return { file: source.file, pending: [], ids: new Map(), rows: chunk.rows };
+      if (chunk && !chunk.fallback) {
+        // Entries whose type has resource checks registered only here (a ConceptMap and the mapping
+        // rules): validated on this thread; one refused refuses its Bundle, naming the entry.
+        const lastUpdated = new Date().toISOString();
+        for (const d of chunk.deferred ?? []) {
+          try {
+            chunk.rows.push(prepareBulkRow(validateFhirResource(JSON.parse(d.json)), lastUpdated));
+          } catch (e) {
+            const message = `${source.file}: Bundle.entry[${d.entry}]: ${(e as Error).message}`;
+            throw e instanceof HttpError ? new HttpError(e.status, message, e.issueCode, e.issues) : new HttpError(400, message);
+          }
+        }
+        return { file: source.file, pending: [], ids: new Map(), rows: chunk.rows };
+      }
     }
     return source.bundle
       ? prepareBundle(source.bundle, source.file, 32)

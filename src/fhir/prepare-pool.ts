@@ -12,6 +12,8 @@ export interface PrepareRequest {
   lines: string[];
   lineNumbers: number[];
   lastUpdated: string;
+  /** Resource types with checks registered only on the main thread: lines of these types are left to it. */
+  mainThreadTypes: string[];
 }
 
 /** A Bundle file's text, parsed and prepared on the worker when it needs no lookups. */
@@ -19,6 +21,8 @@ export interface BundleRequest {
   id: number;
   text: string;
   file: string;
+  /** As for PrepareRequest: entries of these types come back as JSON for the main thread to check and encode. */
+  mainThreadTypes: string[];
 }
 
 export interface PrepareReply {
@@ -31,6 +35,10 @@ export interface PrepareReply {
   /** type, id, then offset and length of the type line, history line and prefix lines (length -1: none). */
   rows: [string, string, number, number, number, number, number, number][];
   errors: { line: number; message: string }[];
+  /** NDJSON: indexes (in the request's lines) of the lines left to the main thread. */
+  deferred?: number[];
+  /** Bundle: entries left to the main thread, rewritten, as JSON with the entry's index. */
+  deferredEntries?: { entry: number; json: string }[];
 }
 
 export interface PreparedChunk {
@@ -38,6 +46,10 @@ export interface PreparedChunk {
   errors: { line: number; message: string }[];
   fallback?: boolean;
   error?: string;
+  /** NDJSON: indexes of lines the main thread prepares (their type has checks registered there). */
+  deferredLines?: number[];
+  /** Bundle: entries the main thread validates and encodes. */
+  deferred?: { entry: number; json: string }[];
 }
 
 type Waiter = { resolve: (c: PreparedChunk) => void; reject: (e: Error) => void };
@@ -69,12 +81,12 @@ class PreparePool {
     }
   }
 
-  prepare(lines: string[], lineNumbers: number[], lastUpdated: string): Promise<PreparedChunk> {
-    return this.send((id) => ({ id, lines, lineNumbers, lastUpdated }) satisfies PrepareRequest);
+  prepare(lines: string[], lineNumbers: number[], lastUpdated: string, mainThreadTypes: string[] = []): Promise<PreparedChunk> {
+    return this.send((id) => ({ id, lines, lineNumbers, lastUpdated, mainThreadTypes }) satisfies PrepareRequest);
   }
 
-  prepareBundle(text: string, file: string): Promise<PreparedChunk> {
-    return this.send((id) => ({ id, text, file }) satisfies BundleRequest);
+  prepareBundle(text: string, file: string, mainThreadTypes: string[] = []): Promise<PreparedChunk> {
+    return this.send((id) => ({ id, text, file, mainThreadTypes }) satisfies BundleRequest);
   }
 
   private send(message: (id: number) => PrepareRequest | BundleRequest): Promise<PreparedChunk> {
@@ -99,7 +111,14 @@ class PreparePool {
       historyLine: view(ho, hl)!,
       prefixLines: view(po, pl),
     }));
-    waiter?.resolve({ rows, errors: reply.errors, fallback: reply.fallback, error: reply.error });
+    waiter?.resolve({
+      rows,
+      errors: reply.errors,
+      fallback: reply.fallback,
+      error: reply.error,
+      ...(reply.deferred?.length ? { deferredLines: reply.deferred } : {}),
+      ...(reply.deferredEntries?.length ? { deferred: reply.deferredEntries } : {}),
+    });
   }
 
   private fail(e: Error): void {

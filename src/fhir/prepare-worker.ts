@@ -1,14 +1,17 @@
 /**
  * The CPU half of an import, on a worker thread: parse, validate and encode a chunk of NDJSON
  * lines, or a Bundle file's text, into COPY lines (a Bundle with conditional entries is handed
- * back to the main thread, which can look them up). The main thread keeps reading the file and writing the previous batch
+ * back to the main thread, which can look them up). Modules register their resource checks
+ * (registerResourceCheck, e.g. the ConceptMap mapping rules) on the main thread only, so resources
+ * of the types the request names as checked there are handed back too, to be prepared where the
+ * checks run: NDJSON lines by their index, Bundle entries as their rewritten JSON. The main thread keeps reading the file and writing the previous batch
  * (on PGlite the database itself runs on the main thread, so this is where a second core helps).
  * Rows come back in one transferred buffer, so nothing is copied on the way.
  */
 import { parentPort } from 'node:worker_threads';
 import type { BulkRow, CopyText } from './bulk-write.js';
 import { loadDefinitions } from './definitions.js';
-import { parseBundleText, prepareBundle, prepareNdjsonLine } from './import.js';
+import { parseBundleText, prepareBundle, prepareNdjsonLineOffThread } from './import.js';
 import type { BundleRequest, PrepareReply, PrepareRequest } from './prepare-pool.js';
 
 loadDefinitions();
@@ -41,10 +44,10 @@ function pack(
 
 async function prepareBundleText(req: BundleRequest): Promise<[PrepareReply, ArrayBuffer[]]> {
   try {
-    const prepared = await prepareBundle(parseBundleText(req.text), req.file, 0, true);
+    const prepared = await prepareBundle(parseBundleText(req.text), req.file, 0, true, new Set(req.mainThreadTypes));
     // Conditional entries need the database: the main thread prepares those Bundles itself.
     if (!prepared.rows) return pack(req.id, [], [], { fallback: true });
-    return pack(req.id, prepared.rows, []);
+    return pack(req.id, prepared.rows, [], prepared.deferred ? { deferredEntries: prepared.deferred } : {});
   } catch (e) {
     return pack(req.id, [], [], { error: (e as Error).message });
   }
@@ -58,13 +61,17 @@ parentPort!.on('message', async (req: PrepareRequest | BundleRequest) => {
   }
   const prepared: BulkRow[] = [];
   const errors: PrepareReply['errors'] = [];
+  const deferred: number[] = [];
+  const mainThreadTypes = new Set(req.mainThreadTypes);
   for (let i = 0; i < req.lines.length; i++) {
     try {
-      prepared.push(prepareNdjsonLine(req.lines[i]!, req.lastUpdated));
+      const row = prepareNdjsonLineOffThread(req.lines[i]!, req.lastUpdated, mainThreadTypes);
+      if (row) prepared.push(row);
+      else deferred.push(i);
     } catch (err) {
       errors.push({ line: req.lineNumbers[i]!, message: (err as Error).message });
     }
   }
-  const [reply, transfer] = pack(req.id, prepared, errors);
+  const [reply, transfer] = pack(req.id, prepared, errors, deferred.length ? { deferred } : {});
   parentPort!.postMessage(reply, transfer);
 });

@@ -32,6 +32,14 @@ export function registerResourceCheck(type: string, name: string, check: Resourc
   checks.set(name, check);
 }
 
+/**
+ * The resource types some module registered a check for. A worker thread has none registered, so
+ * imports prepared there hand resources of these types back to this thread (src/fhir/import.ts).
+ */
+export function checkedResourceTypes(): string[] {
+  return [...resourceChecks.keys()].filter((t) => resourceChecks.get(t)!.size > 0);
+}
+
 export function validateFhirResource(resource: unknown, expectedType?: string): Resource {
   if (!resource || typeof resource !== 'object' || Array.isArray(resource)) {
     throw badRequest('The body must be a JSON object holding one FHIR resource');

@@ -7,18 +7,17 @@
 import { createHash } from 'node:crypto';
 import type { ConceptMap, ConceptMapGroup } from '@medplum/fhirtypes';
 import { ICD10_SYSTEM, YIFANG_BASE } from '../shared/uris.js';
+import { ICD10_TARGET } from './diagnoses.js';
 import { KIND_LABEL, kindOfTargetSystem, TARGET_SYSTEMS, type TerminologyTables } from './kinds.js';
 
 export { TARGET_SYSTEMS };
 /** Extension on ConceptMap: the facility (Organization id or MSH-4) whose codes it maps; absent = any facility. */
 export const SOURCE_FACILITY_EXTENSION = `${YIFANG_BASE}/StructureDefinition/source-facility`;
-const TABLE_FILE = { lab: 'lab-tests.json', specimen: 'specimen-types.json', unit: 'units.json' } as const;
+const TABLE_FILE = { specimen: 'specimen-types.json', unit: 'units.json' } as const;
 const TARGET_NAME = {
-  lab: ['检验项目编码', 'lab-test code'],
   specimen: ['标本类型编码', 'specimen-type code'],
   unit: ['UCUM单位', 'UCUM unit'],
 } as const;
-const ICD10_CODE = /^[A-Z]\d{2}(\.[0-9A-Z]{1,4})?(\+|\*)?$/;
 
 /** One source code mapped: to a target code, or to nothing (reviewed: not a code signals need). */
 export interface Mapping {
@@ -117,12 +116,13 @@ export function checkConceptMap(cm: ConceptMap, tables: TerminologyTables, optio
             expression: tp,
             text: `未知的检验项目编码 unknown lab-test code ${t.code} (not in config/terminology/lab-tests.json)`,
           });
-        else if (kind && kind !== 'lab' && !tables[kind].byCode.has(t.code))
+        else if ((kind === 'specimen' || kind === 'unit') && !tables[kind].byCode.has(t.code))
           problems.push({
             expression: tp,
             text: `未知的${TARGET_NAME[kind][0]} unknown ${TARGET_NAME[kind][1]} ${t.code} (not in config/terminology/${TABLE_FILE[kind]})`,
           });
-        else if (g.target === ICD10_SYSTEM && !ICD10_CODE.test(t.code))
+        // Diagnoses: any ICD-10 code (syndromes read codes beyond the notifiable list).
+        else if (g.target === ICD10_SYSTEM && !ICD10_TARGET.test(t.code))
           problems.push({ expression: tp, text: `不是ICD-10编码 ${t.code} is not an ICD-10 code` });
       });
     });
@@ -133,7 +133,7 @@ export function checkConceptMap(cm: ConceptMap, tables: TerminologyTables, optio
 /** A new, empty ConceptMap for a facility's codes of one system. */
 export function emptyConceptMap(facility: string, system: string, targetSystem: string): ConceptMap {
   const k = kindOfTargetSystem(targetSystem);
-  const kind = k ? KIND_LABEL[k] : targetSystem === ICD10_SYSTEM ? '诊断 diagnoses' : targetSystem;
+  const kind = k ? KIND_LABEL[k] : targetSystem;
   return {
     resourceType: 'ConceptMap',
     id: conceptMapId(facility, system, targetSystem),

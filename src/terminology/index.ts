@@ -30,5 +30,6 @@ export {
   type UnitTarget,
 } from './code-tables.js';
 export { MAPPING_KINDS, terminologyTables, type MappingKind, type TerminologyTables } from './kinds.js';
-export { resolveSpecimenType, resolveUnit, type ResolvedSpecimenType, type ResolvedUnit } from './resolve-codes.js';
+export { resolveSpecimenType, resolveUnit, unmappedDiagnoses, type ResolvedSpecimenType, type ResolvedUnit } from './resolve-codes.js';
+export { diagnosisTables, type DiagnosisTarget } from './diagnoses.js';
 export { suggestTargets } from './suggest.js';

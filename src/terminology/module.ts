@@ -20,6 +20,11 @@ export const terminologyModule: YifangModule = {
     list: [
       { version: 440, name: 'terminology-unmapped', sql: sqlFile(new URL('./migrations/440_terminology.sql', import.meta.url)) },
       { version: 441, name: 'terminology-kinds', sql: sqlFile(new URL('./migrations/441_terminology_kinds.sql', import.meta.url)) },
+      {
+        version: 442,
+        name: 'terminology-diagnoses',
+        sql: sqlFile(new URL('./migrations/442_terminology_diagnoses.sql', import.meta.url)),
+      },
     ],
   },
   async register(ctx) {

@@ -6,15 +6,18 @@
  * no map is 'unmapped' (it goes to the queue); standard codes not on the table are 'other'.
  */
 import type { CodeableConcept, Coding, ConceptMap, Observation, Quantity } from '@medplum/fhirtypes';
-import { LOINC_SYSTEM } from '../shared/uris.js';
+import { ICD10_SYSTEM, LOINC_SYSTEM } from '../shared/uris.js';
 import { normaliseSpecimenText, normaliseUnit, SNOMED_SYSTEM, SPECIMEN_SYSTEM, UCUM_SYSTEM, V2_0070, V2_0487 } from './code-tables.js';
 import { mappingsOf } from './concept-map.js';
+import { normaliseDiagnosisText } from './diagnoses.js';
 import type { TerminologyTables } from './kinds.js';
 import { LAB_TEST_SYSTEM } from './targets.js';
 
 const SNOMED = SNOMED_SYSTEM;
 /** Standard systems: a code in them is what it says, never a facility's local code to map. */
-const STANDARD = new Set([LOINC_SYSTEM, SNOMED, 'http://hl7.org/fhir/sid/icd-10', UCUM_SYSTEM, V2_0487, V2_0070]);
+const STANDARD = new Set([LOINC_SYSTEM, SNOMED, ICD10_SYSTEM, UCUM_SYSTEM, V2_0487, V2_0070]);
+/** A diagnosis coded in any ICD-10 system (WHO, the national clinical edition, ICD-10-CM) is taken as it is, as surveillance does. */
+const ICD10_LIKE = /icd-?10/i;
 /** Longest specimen text or unit string queued as a code of its own. */
 const MAX_TEXT_CODE = 200;
 
@@ -96,16 +99,35 @@ export class TerminologyIndex {
     return local.length ? { status: 'unmapped', local } : { status: 'other' };
   }
 
-  /** A diagnosis's codings to ICD-10 through the facility's maps (a coding already in ICD-10 is taken as it is). */
+  /** A diagnosis's codings to ICD-10 (a coding already in ICD-10 as it is, else resolveDiagnosis). */
   resolveIcd10(codings: readonly Coding[], facility: string, icd10System: string): string | undefined {
     const direct = codings.find((c) => c.system === icd10System && c.code)?.code;
     if (direct) return direct;
+    const r = this.resolveDiagnosis({ coding: [...codings] }, facility);
+    return r.status === 'mapped' ? r.code : undefined;
+  }
+
+  /**
+   * A diagnosis (Condition.code, DG1-3) to ICD-10: a coding in an ICD-10 system (the national
+   * clinical edition included) as it is; else the facility's (then any facility's) map for a coding;
+   * else a coding's display that names exactly one target on the notifiable list (麻疹 → B05; 流行性
+   * 感冒 names J10 and J11, so it does not). What remains is 'unmapped' with its local codings (the
+   * code's text as their display when they have none); a diagnosis given only as text is 'none',
+   * since no map can key it.
+   */
+  resolveDiagnosis(code: CodeableConcept | undefined, facility: string): CodeResolution {
+    const codings = (code?.coding ?? []).filter((c) => c.code);
+    const icd10 = codings.find((c) => ICD10_LIKE.test(c.system ?? ''));
+    if (icd10) return { status: 'mapped', code: icd10.code!, via: 'standard' };
+    if (!codings.length) return { status: 'none' };
+    const r = this.throughMaps(ICD10_SYSTEM, facility, codings, code?.text);
+    if (r.status !== 'unmapped') return r;
+    const byText = this.tables.diagnosis.byText;
     for (const c of codings) {
-      if (!c.code) continue;
-      const t = this.lookup(icd10System, facility, c.system ?? '', c.code);
-      if (t) return t;
+      const hit = c.display ? byText.get(normaliseDiagnosisText(c.display)) : undefined;
+      if (hit) return { status: 'mapped', code: hit, via: 'text' };
     }
-    return undefined;
+    return r;
   }
 
   /**

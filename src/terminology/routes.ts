@@ -48,7 +48,7 @@ export function registerTerminologyRoutes(ctx: ModuleContext): void {
     {
       schema: {
         summary:
-          'Unmapped codes: local lab-test codes (kind=lab, default), specimen types (kind=specimen) or units (kind=unit) no ConceptMap knows yet, per facility and code system, with their text, how many records carried them, example record ids and (open ones) suggested targets; most frequent first, paged with the total',
+          'Unmapped codes: local lab-test codes (kind=lab, default), specimen types (kind=specimen), units (kind=unit) or encounter diagnoses (kind=diagnosis: no ICD-10 coding, no map, text naming no single notifiable disease) no ConceptMap knows yet, per facility and code system, with their text, how many records carried them, example record ids and (open ones) suggested targets; most frequent first, paged with the total',
         tags,
         querystring: UnmappedQuery,
         response: { 200: UnmappedList },
@@ -96,7 +96,7 @@ export function registerTerminologyRoutes(ctx: ModuleContext): void {
     {
       schema: {
         summary:
-          'Targets of a kind whose Chinese or English names and aliases best match a code text (甲型流感病毒核酸 → FLUA; kind=specimen 鼻咽拭子 → 258500001; kind=unit μmol/L → umol/L)',
+          'Targets of a kind whose Chinese or English names and aliases best match a code text (甲型流感病毒核酸 → FLUA; kind=specimen 鼻咽拭子 → 258500001; kind=unit μmol/L → umol/L; kind=diagnosis 流行性感冒 → J10, J11)',
         tags,
         querystring: SuggestQuery,
         response: { 200: SuggestionList },
@@ -113,7 +113,7 @@ export function registerTerminologyRoutes(ctx: ModuleContext): void {
     {
       schema: {
         summary:
-          "The targets of one kind: the lab-test codes signals count (Yifang's CodeSystem lab-test, with the LOINC codes that count as each without mapping), the SNOMED CT specimen concepts (with their HL7 v2 table 0487/0070 codes) or the UCUM units (with the spellings that resolve to each)",
+          "The targets of one kind: the lab-test codes signals count (Yifang's CodeSystem lab-test, with the LOINC codes that count as each without mapping), the SNOMED CT specimen concepts (with their HL7 v2 table 0487/0070 codes), the UCUM units (with the spellings that resolve to each) or the notifiable diseases' ICD-10 codes (config/surveillance/notifiable-diseases.json; a diagnosis map may also name any other ICD-10 code)",
         tags,
         querystring: TargetsQuery,
         response: { 200: LabTargetList },
@@ -152,6 +152,24 @@ export function registerTerminologyRoutes(ctx: ModuleContext): void {
           })),
         };
       }
+      if (kind === 'diagnosis') {
+        const t = tables.diagnosis;
+        return {
+          kind,
+          system: t.system,
+          source: t.source,
+          total: t.targets.length,
+          targets: t.targets.map((x) => ({
+            code: x.code,
+            zh: x.zh,
+            en: x.en,
+            aliases: x.aliases,
+            loinc: [],
+            disease: x.disease,
+            diseaseClass: x.class,
+          })),
+        };
+      }
       const t = tables.unit;
       return {
         kind,
@@ -168,7 +186,7 @@ export function registerTerminologyRoutes(ctx: ModuleContext): void {
     {
       schema: {
         summary:
-          "Maps one local code of a facility — a lab-test code (kind=lab, default), a specimen type (kind=specimen, to SNOMED CT) or a unit (kind=unit, to UCUM) — or, target null, marks it reviewed and not needed: a new version of that facility's ConceptMap for the kind; stored lab results with a newly mapped lab-test code are then counted as signals. 422 for an unknown target",
+          "Maps one local code of a facility — a lab-test code (kind=lab, default), a specimen type (kind=specimen, to SNOMED CT), a unit (kind=unit, to UCUM) or a diagnosis (kind=diagnosis, to an ICD-10 code) — or, target null, marks it reviewed and not needed: a new version of that facility's ConceptMap for the kind; stored lab results with a newly mapped lab-test code are then counted as signals, and stored visits with a newly mapped diagnosis re-classified. 422 for an unknown target",
         tags,
         body: MappingBody,
         response: { 200: MappingResult },

@@ -6,13 +6,18 @@ import { z } from 'zod';
 
 const text = (max: number) => z.string().max(max);
 
-/** lab = lab-test codes (OBX-3), specimen = specimen types (SPM-4 / OBR-15 / Specimen.type), unit = units (OBX-6 / valueQuantity.unit). */
-export const Kind = z.enum(['lab', 'specimen', 'unit']);
+/**
+ * lab = lab-test codes (OBX-3), specimen = specimen types (SPM-4 / OBR-15 / Specimen.type), unit =
+ * units (OBX-6 / valueQuantity.unit), diagnosis = local diagnosis codes (Condition.code, DG1-3) to ICD-10.
+ */
+export const Kind = z.enum(['lab', 'specimen', 'unit', 'diagnosis']);
 export type Kind = z.infer<typeof Kind>;
-export const KindOrAll = z.enum(['lab', 'specimen', 'unit', 'all']);
+export const KindOrAll = z.enum(['lab', 'specimen', 'unit', 'diagnosis', 'all']);
 
 export const UnmappedQuery = z.object({
-  kind: KindOrAll.default('lab').describe('lab (default): lab-test codes; specimen: specimen types; unit: units; all'),
+  kind: KindOrAll.default('lab').describe(
+    'lab (default): lab-test codes; specimen: specimen types; unit: units; diagnosis: diagnoses; all',
+  ),
   facility: text(200).optional().describe("Facility (Organization id or HL7 MSH-4); '' for results without one"),
   status: z.enum(['open', 'mapped', 'ignored', 'all']).default('open').describe('open (default), mapped, ignored or all'),
   q: text(100).optional().describe('Part of the code or its text'),
@@ -33,7 +38,7 @@ export const UnmappedCode = z.object({
   display: z.string().nullable(),
   /** Results that carried the code (counted as they arrived). */
   records: z.number().int(),
-  /** Up to five record ids: Observations (lab tests, units) or Specimens (specimen types). */
+  /** Up to five record ids: Observations (lab tests, units), Specimens (specimen types) or Conditions (diagnoses). */
   examples: z.array(z.string()),
   firstSeen: z.string(),
   lastSeen: z.string(),
@@ -65,7 +70,7 @@ export type FacilityQueueList = z.infer<typeof FacilityQueueList>;
 
 export const SuggestQuery = z.object({
   kind: Kind.default('lab'),
-  text: text(200).min(1).describe('The local code text, e.g. 甲型流感病毒核酸, 鼻咽拭子, μmol/L'),
+  text: text(200).min(1).describe('The local code text, e.g. 甲型流感病毒核酸, 鼻咽拭子, μmol/L, 流行性感冒'),
   limit: z.coerce.number().int().min(1).max(20).default(5),
 });
 export const SuggestionList = z.object({ suggestions: z.array(Suggestion) });
@@ -84,6 +89,9 @@ export const LabTargetDto = z.object({
   class: z.string().optional(),
   /** Specimen types: HL7 v2 table 0487/0070 codes that resolve to it without mapping, as `0487:SER`. */
   hl7v2: z.array(z.string()).optional(),
+  /** Diagnoses: the notifiable disease the code belongs to (its key in the list) and its legal class (甲, 乙, 丙). */
+  disease: z.string().optional(),
+  diseaseClass: z.string().optional(),
 });
 export type LabTargetDto = z.infer<typeof LabTargetDto>;
 export const LabTargetList = z.object({
@@ -96,12 +104,12 @@ export const LabTargetList = z.object({
 export type LabTargetList = z.infer<typeof LabTargetList>;
 
 export const MappingBody = z.object({
-  kind: Kind.default('lab').describe('What the code is: lab (default), specimen or unit'),
+  kind: Kind.default('lab').describe('What the code is: lab (default), specimen, unit or diagnosis'),
   facility: text(200).describe("The facility whose code it is; '' = every facility (only for a code with a system)"),
   system: text(500).default('').describe("The code's system; '' = sent without one"),
   code: text(200).min(1),
   display: text(500).optional(),
-  /** A target of the kind (lab-test code, SNOMED CT specimen concept, UCUM code), or null: reviewed, not needed (the code leaves the queue). */
+  /** A target of the kind (lab-test code, SNOMED CT specimen concept, UCUM code, ICD-10 code), or null: reviewed, not needed (the code leaves the queue). */
   target: text(64).nullable(),
 });
 export type MappingBody = z.infer<typeof MappingBody>;

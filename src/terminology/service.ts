@@ -12,7 +12,7 @@ import type { AuthUser } from '../platform/auth.js';
 import type { Database, Queryable } from '../platform/db.js';
 import { badRequest, notFound, unprocessable } from '../platform/errors.js';
 import { checkConceptMap, conceptMapId, emptyConceptMap, mappingsOf, withMapping, type Mapping } from './concept-map.js';
-import { KIND_TARGET_SYSTEM, terminologyTables, type TerminologyTables } from './kinds.js';
+import { isKnownTarget, KIND_TARGET_SYSTEM, terminologyTables, type TerminologyTables } from './kinds.js';
 import type { MappingBody, MappingResult } from './schemas.js';
 import { settleQueue } from './store.js';
 
@@ -44,14 +44,19 @@ async function readCurrent(client: Queryable, repo: FhirRepository, id: string):
 }
 
 const refuse = (cm: ConceptMap): void => refuseConceptMap(cm, terminologyTables());
-const KIND_FILE = { lab: 'lab-tests.json', specimen: 'specimen-types.json', unit: 'units.json' } as const;
+const KIND_FILE = {
+  lab: 'not in config/terminology/lab-tests.json',
+  specimen: 'not in config/terminology/specimen-types.json',
+  unit: 'not in config/terminology/units.json',
+  diagnosis: 'not an ICD-10 code such as J10.1 or A09',
+} as const;
 
-/** Maps one source code (or marks it reviewed, target null) in the facility's ConceptMap for its kind (lab tests, specimen types or units). */
+/** Maps one source code (or marks it reviewed, target null) in the facility's ConceptMap for its kind (lab tests, specimen types, units or diagnoses). */
 export async function applyMapping(deps: TerminologyDeps, user: AuthUser, input: MappingBody): Promise<MappingResult> {
   const { kind = 'lab', ...body } = input;
   if (!body.facility && !body.system) throw badRequest('facility: a code sent without a code system belongs to one facility; name it');
-  if (body.target !== null && !terminologyTables()[kind].byCode.has(body.target))
-    throw unprocessable(`target: unknown ${kind} target ${body.target} (not in config/terminology/${KIND_FILE[kind]})`, [
+  if (body.target !== null && !isKnownTarget(terminologyTables(), kind, body.target))
+    throw unprocessable(`target: unknown ${kind} target ${body.target} (${KIND_FILE[kind]})`, [
       { severity: 'error', code: 'code-invalid', diagnostics: `unknown ${kind} target ${body.target}`, expression: ['target'] },
     ]);
   const targetSystem = KIND_TARGET_SYSTEM[kind];

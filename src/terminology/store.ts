@@ -13,13 +13,13 @@ const EXAMPLES = 5;
 
 /** A record whose code no map knows: counted once per record (its first version). */
 export interface UnmappedSighting {
-  /** What the code is: a lab test (default), a specimen type or a unit. */
+  /** What the code is: a lab test (default), a specimen type, a unit or a diagnosis. */
   kind?: MappingKind;
   facility: string;
   system: string;
   code: string;
   display?: string;
-  /** The record's id (an Observation; a Specimen for specimen types). */
+  /** The record's id (an Observation; a Specimen for specimen types; a Condition for diagnoses). */
   observationId: string;
   /** The record's first version (later versions of one record are not counted again). */
   first: boolean;

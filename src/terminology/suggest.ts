@@ -3,7 +3,9 @@
  * names scored by character-bigram overlap (Dice) with the text, after dropping words that say
  * nothing about the pathogen (检测, 测定, 试验, test, assay); the kind of test — 核酸/RNA/PCR versus
  * 抗原/Ag versus IgM — must agree when the text names one. Specimen types are scored the same way
- * (标本 is noise there too); units after folding their spelling (μ → u, ×10^9 → 10*9, case).
+ * (标本 is noise there too); units after folding their spelling (μ → u, ×10^9 → 10*9, case);
+ * diagnoses against the notifiable diseases' names (流行性感冒 → J10, J11), after dropping words
+ * that say how sure the diagnosis is (疑似, 待查, 待排, 可能, 诊断).
  */
 import { normaliseUnit, type NamedTarget } from './code-tables.js';
 import type { MappingKind, TerminologyTables } from './kinds.js';
@@ -21,6 +23,9 @@ const NOISE = /检测|测定|检查|试验|定性|定量|项目|结果|标本|�
 function normalise(s: string): string {
   return s.toLowerCase().replace(NOISE, '');
 }
+
+const DIAGNOSIS_NOISE = /疑似|待查|待排|可能|诊断|[?？]/g;
+const normaliseDiagnosis = (s: string): string => normalise(s.normalize('NFKC')).replace(DIAGNOSIS_NOISE, '');
 
 function bigrams(s: string): string[] {
   const chars = [...s];
@@ -63,7 +68,7 @@ export function suggestTargets(
   kind: MappingKind = 'lab',
 ): Suggestion[] {
   const targets = 'targets' in tables ? tables.targets : tables[kind].targets;
-  const norm = kind === 'unit' ? normaliseUnit : normalise;
+  const norm = kind === 'unit' ? normaliseUnit : kind === 'diagnosis' ? normaliseDiagnosis : normalise;
   const q = norm(text);
   if (!q) return [];
   const qKind = kind === 'lab' ? kindOf(text) : undefined;

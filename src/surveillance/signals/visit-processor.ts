@@ -30,6 +30,7 @@ import {
   observationsWithCode,
   resultFacility,
   settleQueue,
+  unmappedDiagnoses,
   type Mapping,
   type TerminologyIndex,
   type UnmappedSighting,
@@ -399,6 +400,8 @@ export function createVisitProcessor(rules: SyndromeRules, touch?: TouchListener
             set.add(code);
             codes.set(enc, set);
           }
+          // A visit diagnosis whose local code no map knows and whose text names no notifiable disease: to the queue (kind diagnosis).
+          unmapped.push(...unmappedDiagnoses(index, cond, c.versionId === 1));
         }
       }
       const deltas: CountDelta[] = [];

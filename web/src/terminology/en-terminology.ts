@@ -52,4 +52,14 @@ export const enTerminology: Record<string, string> = {
   'tm.savedOther': 'Mapping saved',
   'tm.recordsSpecimen': 'Specimens',
   'tm.examplesSpecimen': 'Example specimens',
+  'tm.kind.diagnosis': 'Diagnoses',
+  'tm.form.targetDiagnosis': 'Notifiable disease (ICD-10)',
+  'tm.form.targetHintDiagnosis': 'Choose the notifiable disease this diagnosis means (search by name)',
+  'tm.introDiagnosis':
+    'Visit diagnoses whose local code is not ICD-10, has no mapping, and whose name does not point to exactly one notifiable disease are not counted in syndromic surveillance; they are listed here. Map each to a notifiable disease’s ICD-10 code; stored visits are then re-classified.',
+  'tm.savedDiagnosis': 'Mapping saved: stored visits with this diagnosis code will be re-classified',
+  'tm.recordsDiagnosis': 'Diagnoses',
+  'tm.examplesDiagnosis': 'Example diagnoses',
+  'tm.textDiagnosis': 'Diagnosis',
+  'tm.form.otherIcd10': 'Other ICD-10 code {code}',
 };

@@ -143,6 +143,102 @@ describe('TerminologyPage (术语映射)', () => {
     expect(api.unmatched).toEqual([]);
   });
 
+  it('has a 诊断 tab: diagnoses listed by name with a total, suggested as disease names, mapped to ICD-10 with kind diagnosis', async () => {
+    const dx = (n: number) =>
+      code(n, {
+        kind: 'diagnosis',
+        facility: 'DXH-HIS',
+        code: `ZY${n}`,
+        display: n === 1 ? '流行性感冒' : `诊断${n}`,
+        examples: [`cond-${n}`],
+        suggestions:
+          n === 1
+            ? [
+                { code: 'J10', zh: '流行性感冒', en: 'influenza', score: 1 },
+                { code: 'J11', zh: '流行性感冒', en: 'influenza', score: 1 },
+              ]
+            : [],
+      });
+    const api = stubApi(
+      routes({
+        '/api/terminology/unmapped': (c: { path: string }) => {
+          const q = new URL(c.path, 'http://x').searchParams;
+          if (q.get('kind') !== 'diagnosis') return page(0);
+          const offset = Number(q.get('offset'));
+          return { total: 23, limit: 20, offset, items: Array.from({ length: offset ? 3 : 20 }, (_, i) => dx(offset + i + 1)) };
+        },
+        '/api/terminology/targets': (c: { path: string }) =>
+          new URL(c.path, 'http://x').searchParams.get('kind') === 'diagnosis'
+            ? {
+                kind: 'diagnosis',
+                system: 'http://hl7.org/fhir/sid/icd-10',
+                total: 2,
+                targets: [
+                  {
+                    code: 'J10',
+                    zh: '流行性感冒',
+                    en: 'influenza',
+                    loinc: [],
+                    aliases: ['流感'],
+                    disease: 'influenza',
+                    diseaseClass: '丙',
+                  },
+                  {
+                    code: 'J11',
+                    zh: '流行性感冒',
+                    en: 'influenza',
+                    loinc: [],
+                    aliases: ['流感'],
+                    disease: 'influenza',
+                    diseaseClass: '丙',
+                  },
+                ],
+              }
+            : { kind: 'lab', system: 'x', total: 0, targets: [] },
+        'PUT /api/terminology/mappings': { conceptMap: 'ConceptMap/tm-3', version: '1', settled: 1 },
+      }),
+    );
+    renderPage(<TerminologyPage />);
+    await screen.findByText('甲型流感病毒核酸', { selector: 'strong' });
+    fireEvent.click(screen.getByRole('tab', { name: '诊断' }));
+    expect(await screen.findByText('示例诊断')).toBeTruthy();
+    expect(screen.getByText('诊断名称')).toBeTruthy();
+    expect(screen.getByText('诊断数')).toBeTruthy();
+    await waitFor(() =>
+      expect(api.calls.some((c) => c.path === '/api/terminology/unmapped?kind=diagnosis&status=open&limit=20&offset=0')).toBe(true),
+    );
+    expect(api.calls.some((c) => c.path === '/api/terminology/facilities?kind=diagnosis')).toBe(true);
+    expect(api.calls.some((c) => c.path === '/api/terminology/targets?kind=diagnosis')).toBe(true);
+    expect(await screen.findByText('共 23 条')).toBeTruthy();
+    // Words first: the diagnosis's name, and suggestions as disease names (with the code telling J10 from J11).
+    const row = (await screen.findByText('流行性感冒', { selector: 'strong' })).closest('tr') as HTMLElement;
+    expect(within(row).getByText('流行性感冒 J10')).toBeTruthy();
+    expect(within(row).getByText('流行性感冒 J11')).toBeTruthy();
+    expect(row.textContent).toContain('cond-1');
+
+    fireEvent.click(screen.getByTitle('2'));
+    expect(await screen.findByText('诊断23')).toBeTruthy();
+    expect(api.calls.at(-1)!.path).toBe('/api/terminology/unmapped?kind=diagnosis&status=open&limit=20&offset=20');
+    fireEvent.click(screen.getByTitle('1'));
+    const first = (await screen.findByText('流行性感冒', { selector: 'strong' })).closest('tr') as HTMLElement;
+
+    fireEvent.click(within(first).getByRole('button', { name: '映射' }));
+    expect(await screen.findByText('映射本地编码 ZY1')).toBeTruthy();
+    expect(screen.getAllByText('流行性感冒 · ICD-10 J10').length).toBeGreaterThan(0);
+    fireEvent.click(screen.getByRole('button', { name: '保存映射' }));
+    await waitFor(() => expect(api.callsTo('PUT /api/terminology/mappings')).toHaveLength(1));
+    expect(api.callsTo('PUT /api/terminology/mappings')[0]!.body).toEqual({
+      kind: 'diagnosis',
+      facility: 'DXH-HIS',
+      system: '',
+      code: 'ZY1',
+      display: '流行性感冒',
+      target: 'J10',
+    });
+    await waitFor(() => expect(document.body.textContent).toContain('映射已保存：该诊断编码的已存就诊将重新归类'), { timeout: 3000 });
+    expect(api.unmatched).toEqual([]);
+  });
+
   it('has an English text for every key it uses', () => {
     const src = readFileSync('web/src/terminology/terminology.component.tsx', 'utf8');
     const keys = [...src.matchAll(/t\('(tm\.[\w.]+)'/g)].map((m) => m[1]!);

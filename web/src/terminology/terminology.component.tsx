@@ -1,9 +1,11 @@
 /**
- * 数据接入 · 术语映射: local codes no mapping knows yet — lab tests, specimen types and units, one
- * tab each — per facility, most frequent first (paged on the server with the total), each with its
- * text, how many records carried it, example records and suggestions from its text; mapping one (or
- * marking it not needed) writes the facility's ConceptMap for that kind. Stored results with a
- * newly mapped lab-test code are then counted as lab signals.
+ * 数据接入 · 术语映射: local codes no mapping knows yet — lab tests, specimen types, units and
+ * diagnoses (诊断, to the notifiable diseases' ICD-10 codes), one tab each — per facility, most
+ * frequent first (paged on the server with the total), each with its text, how many records
+ * carried it, example records and suggestions from its text; mapping one (or marking it not
+ * needed) writes the facility's ConceptMap for that kind. Stored results with a newly mapped
+ * lab-test code are then counted as lab signals; stored visits with a newly mapped diagnosis are
+ * re-classified.
  */
 import { useCallback, useEffect, useState } from 'react';
 import {
@@ -52,22 +54,65 @@ function statusTag(status: UnmappedCode['status']) {
 
 const facilityLabel = (f: string) => f || t('tm.noFacility', '（未知机构）');
 
-const kindTitle = (kind: CodeKind) =>
-  kind === 'lab' ? t('tm.kind.lab', '检验项目') : kind === 'specimen' ? t('tm.kind.specimen', '标本类型') : t('tm.kind.unit', '单位');
+const KINDS = ['lab', 'specimen', 'unit', 'diagnosis'] as const;
 
-const targetFieldLabel = (kind: CodeKind) =>
-  kind === 'lab'
-    ? t('tm.form.target', '监测检验项目')
-    : kind === 'specimen'
-      ? t('tm.form.targetSpecimen', '标准标本类型（SNOMED CT）')
-      : t('tm.form.targetUnit', '标准单位（UCUM）');
+function kindTitle(kind: CodeKind): string {
+  if (kind === 'lab') return t('tm.kind.lab', '检验项目');
+  if (kind === 'specimen') return t('tm.kind.specimen', '标本类型');
+  if (kind === 'unit') return t('tm.kind.unit', '单位');
+  return t('tm.kind.diagnosis', '诊断');
+}
 
-/** How a target reads in lists: names for tests and specimen types, the UCUM code for units. */
-function targetLabel(kind: CodeKind, x: LabTargetList['targets'][number]): string {
+function targetFieldLabel(kind: CodeKind): string {
+  if (kind === 'lab') return t('tm.form.target', '监测检验项目');
+  if (kind === 'specimen') return t('tm.form.targetSpecimen', '标准标本类型（SNOMED CT）');
+  if (kind === 'unit') return t('tm.form.targetUnit', '标准单位（UCUM）');
+  return t('tm.form.targetDiagnosis', '法定传染病诊断（ICD-10）');
+}
+
+function targetHint(kind: CodeKind): string {
+  if (kind === 'lab') return t('tm.form.targetHint', '选择该编码所报告的检验项目');
+  if (kind === 'specimen') return t('tm.form.targetHintSpecimen', '选择该编码所指的标本类型');
+  if (kind === 'unit') return t('tm.form.targetHintUnit', '选择该单位对应的UCUM单位');
+  return t('tm.form.targetHintDiagnosis', '选择该诊断对应的法定传染病（按名称搜索）');
+}
+
+function intro(kind: CodeKind): string {
+  if (kind === 'lab')
+    return t(
+      'tm.intro',
+      '检验结果的本地项目编码若无映射，结果会被保存但不计入实验室监测信号。请将每个编码映射到监测检验项目；映射后，已保存的该编码结果也会被计入。',
+    );
+  if (kind === 'specimen')
+    return t(
+      'tm.introSpecimen',
+      '标本的本地类型编码（SPM-4、OBR-15 或文字）若不在标准表中，将在此列出。请映射到标准标本类型（SNOMED CT，附HL7 v2 0487/0070对照）。',
+    );
+  if (kind === 'unit')
+    return t('tm.introUnit', '检验结果的单位若不是UCUM编码、也不是常见写法（如 μmol/L、10^9/L、IU/mL），将在此列出。请映射到UCUM单位。');
+  return t(
+    'tm.introDiagnosis',
+    '就诊诊断的本地编码若不是ICD-10、没有映射、名称也不能唯一对应一种法定传染病，该次就诊不会计入症候群监测，将在此列出。请映射到法定传染病的ICD-10编码；映射后，已保存的就诊会重新归类。',
+  );
+}
+
+/** How a target reads in lists: names first (tests, specimen types, diagnoses), the UCUM code for units. */
+function targetLabel(kind: CodeKind, x: Pick<LabTargetList['targets'][number], 'code' | 'zh' | 'en'>): string {
   if (kind === 'unit') return `${x.code}（${x.zh}）`;
   if (kind === 'specimen') return `${x.zh} (${x.en}) · SNOMED ${x.code}`;
+  if (kind === 'diagnosis') return `${x.zh} · ICD-10 ${x.code}`;
   return `${x.zh} (${x.en})`;
 }
+
+/** An ICD-10 code typed in the target search that is not on the list (J06.9), upper-cased; else undefined. */
+function otherIcd10(typed: string, targets: readonly { code: string }[]): string | undefined {
+  const code = typed.trim().toUpperCase();
+  return /^[A-Z]\d{2}(\.[0-9A-Z]{1,4})?$/.test(code) && !targets.some((x) => x.code === code) ? code : undefined;
+}
+
+/** A suggestion's short form on a tag: the name; diagnoses add the code, since one disease has several (流行性感冒 J10, J11). */
+const suggestionTag = (kind: CodeKind, s: { code: string; zh: string }) =>
+  kind === 'unit' ? s.code : kind === 'diagnosis' ? `${s.zh} ${s.code}` : s.zh;
 
 function MapDialog({
   row,
@@ -83,6 +128,7 @@ function MapDialog({
   const { message } = App.useApp();
   const [target, setTarget] = useState<string | undefined>(row.target ?? row.suggestions?.[0]?.code);
   const [saving, setSaving] = useState(false);
+  const [typed, setTyped] = useState('');
   const kind = row.kind;
   const name = (code: string) => {
     const x = targets.find((y) => y.code === code);
@@ -105,7 +151,9 @@ function MapDialog({
           ? t('tm.savedIgnored', '已标记为无需映射')
           : kind === 'lab'
             ? t('tm.saved', '映射已保存：该编码的已存结果将计入监测')
-            : t('tm.savedOther', '映射已保存'),
+            : kind === 'diagnosis'
+              ? t('tm.savedDiagnosis', '映射已保存：该诊断编码的已存就诊将重新归类')
+              : t('tm.savedOther', '映射已保存'),
       );
       onSaved();
     } catch (e) {
@@ -132,7 +180,8 @@ function MapDialog({
           <Space direction="vertical">
             {row.suggestions.map((s) => (
               <Radio key={s.code} value={s.code}>
-                {kind === 'unit' ? `${s.code}（${s.zh}）` : s.zh} <Typography.Text type="secondary">{s.en}</Typography.Text>
+                {kind === 'unit' ? `${s.code}（${s.zh}）` : kind === 'diagnosis' ? targetLabel(kind, s) : s.zh}{' '}
+                <Typography.Text type="secondary">{s.en}</Typography.Text>
               </Radio>
             ))}
           </Space>
@@ -143,14 +192,9 @@ function MapDialog({
           <Select<string>
             aria-label={targetFieldLabel(kind)}
             showSearch
+            onSearch={setTyped}
             filterOption={(input, o) => (o?.search ?? '').toLowerCase().includes(input.trim().toLowerCase())}
-            placeholder={
-              kind === 'lab'
-                ? t('tm.form.targetHint', '选择该编码所报告的检验项目')
-                : kind === 'specimen'
-                  ? t('tm.form.targetHintSpecimen', '选择该编码所指的标本类型')
-                  : t('tm.form.targetHintUnit', '选择该单位对应的UCUM单位')
-            }
+            placeholder={targetHint(kind)}
             value={target}
             onChange={setTarget}
             options={[
@@ -159,6 +203,16 @@ function MapDialog({
                 label: targetLabel(kind, x),
                 search: [targetLabel(kind, x), ...x.aliases].join(' '),
               })),
+              // A diagnosis may map to any ICD-10 code (syndromes read codes beyond the notifiable list): one typed is offered as it is.
+              ...(kind === 'diagnosis' && otherIcd10(typed, targets)
+                ? [
+                    {
+                      value: otherIcd10(typed, targets)!,
+                      label: t('tm.form.otherIcd10', '其他ICD-10编码 {code}', { code: otherIcd10(typed, targets)! }),
+                      search: typed,
+                    },
+                  ]
+                : []),
               {
                 value: NOT_NEEDED,
                 label: kind === 'lab' ? t('tm.form.notNeeded', '不是监测检验项目（不映射）') : t('tm.form.notNeededOther', '无需映射'),
@@ -231,7 +285,7 @@ export function TerminologyPage() {
   const columns: TableColumnsType<UnmappedCode> = [
     { title: t('tm.facility', '机构'), key: 'facility', width: 150, render: (_, r) => facilityLabel(r.facility) },
     {
-      title: t('tm.text', '项目名称'),
+      title: kind === 'diagnosis' ? t('tm.textDiagnosis', '诊断名称') : t('tm.text', '项目名称'),
       key: 'text',
       render: (_, r) => (
         <span>
@@ -243,9 +297,23 @@ export function TerminologyPage() {
         </span>
       ),
     },
-    { title: kind === 'specimen' ? t('tm.recordsSpecimen', '标本数') : t('tm.records', '结果数'), dataIndex: 'records', width: 80 },
     {
-      title: kind === 'specimen' ? t('tm.examplesSpecimen', '示例标本') : t('tm.examples', '示例结果'),
+      title:
+        kind === 'specimen'
+          ? t('tm.recordsSpecimen', '标本数')
+          : kind === 'diagnosis'
+            ? t('tm.recordsDiagnosis', '诊断数')
+            : t('tm.records', '结果数'),
+      dataIndex: 'records',
+      width: 80,
+    },
+    {
+      title:
+        kind === 'specimen'
+          ? t('tm.examplesSpecimen', '示例标本')
+          : kind === 'diagnosis'
+            ? t('tm.examplesDiagnosis', '示例诊断')
+            : t('tm.examples', '示例结果'),
       key: 'examples',
       width: 200,
       render: (_, r) => (
@@ -267,7 +335,7 @@ export function TerminologyPage() {
                 style={{ cursor: 'pointer' }}
                 onClick={() => setEditing({ ...r, suggestions: [s, ...(r.suggestions ?? []).filter((x) => x !== s)] })}
               >
-                {kind === 'unit' ? s.code : s.zh}
+                {suggestionTag(kind, s)}
               </Tag>
             ))
           : targetName(r.target),
@@ -300,24 +368,9 @@ export function TerminologyPage() {
             setFacility(undefined);
             setPage(1);
           }}
-          items={(['lab', 'specimen', 'unit'] as const).map((k) => ({ key: k, label: kindTitle(k) }))}
+          items={KINDS.map((k) => ({ key: k, label: kindTitle(k) }))}
         />
-        <Typography.Paragraph type="secondary">
-          {kind === 'lab'
-            ? t(
-                'tm.intro',
-                '检验结果的本地项目编码若无映射，结果会被保存但不计入实验室监测信号。请将每个编码映射到监测检验项目；映射后，已保存的该编码结果也会被计入。',
-              )
-            : kind === 'specimen'
-              ? t(
-                  'tm.introSpecimen',
-                  '标本的本地类型编码（SPM-4、OBR-15 或文字）若不在标准表中，将在此列出。请映射到标准标本类型（SNOMED CT，附HL7 v2 0487/0070对照）。',
-                )
-              : t(
-                  'tm.introUnit',
-                  '检验结果的单位若不是UCUM编码、也不是常见写法（如 μmol/L、10^9/L、IU/mL），将在此列出。请映射到UCUM单位。',
-                )}
-        </Typography.Paragraph>
+        <Typography.Paragraph type="secondary">{intro(kind)}</Typography.Paragraph>
         <Space style={{ marginBottom: 12 }} wrap>
           <Select<string>
             aria-label={t('tm.facility', '机构')}

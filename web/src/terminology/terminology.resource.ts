@@ -11,7 +11,7 @@ import { apiRequest } from '../api/http.js';
 
 export type { FacilityQueueList, LabTargetList, MappingResult, UnmappedCode, UnmappedList };
 export type QueueStatus = 'open' | 'mapped' | 'ignored' | 'all';
-/** What the codes are: lab tests, specimen types or units. */
+/** What the codes are: lab tests, specimen types, units or diagnoses. */
 export type CodeKind = UnmappedCode['kind'];
 
 export interface UnmappedFilter {
@@ -37,7 +37,7 @@ export function fetchUnmapped(filter: UnmappedFilter, signal?: AbortSignal) {
 export const fetchQueueFacilities = (kind: CodeKind, signal?: AbortSignal) =>
   apiRequest<FacilityQueueList>(`/api/terminology/facilities?kind=${kind}`, { signal, accept: 'application/json' });
 
-/** The targets of one kind: lab-test codes, SNOMED CT specimen concepts or UCUM units. */
+/** The targets of one kind: lab-test codes, SNOMED CT specimen concepts, UCUM units or notifiable diseases' ICD-10 codes. */
 export const fetchLabTargets = (kind: CodeKind = 'lab', signal?: AbortSignal) =>
   apiRequest<LabTargetList>(`/api/terminology/targets?kind=${kind}`, { signal, accept: 'application/json' });
 
