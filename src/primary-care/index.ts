@@ -29,3 +29,7 @@ export {
   type Schedules,
   type VaccineDue,
 } from './immunization/schedule.js';
+
+// ---- basic public-health programmes (config/programmes/; a full re-derivation for the CLI) --
+export { loadProgrammes, type Programme } from './programmes/definition.js';
+export { recomputeProgrammes } from './programmes/refresh.js';

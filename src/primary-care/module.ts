@@ -10,6 +10,10 @@ import { registerChronicRoutes } from './chronic/routes.js';
 import { registerIndicatorRoutes } from './indicators/routes.js';
 import { registerCareRoutes } from './care/routes.js';
 import { registerImmunizationRoutes } from './immunization/routes.js';
+import { loadProgrammes } from './programmes/definition.js';
+import { programmesProcessor } from './programmes/processor.js';
+import { registerProgrammeRoutes } from './programmes/routes.js';
+import { startProgrammeRefresh } from './programmes/refresh.js';
 
 const chronicModule: YifangModule = {
   name: 'primary-care',
@@ -18,15 +22,19 @@ const chronicModule: YifangModule = {
     list: [
       { version: 300, name: 'chronic-care', sql: sqlFile(new URL('./migrations/300_chronic.sql', import.meta.url)) },
       { version: 301, name: 'care-key-populations', sql: sqlFile(new URL('./migrations/301_key_populations.sql', import.meta.url)) },
+      { version: 360, name: 'programmes', sql: sqlFile(new URL('./programmes/migrations/360_programmes.sql', import.meta.url)) },
     ],
   },
-  processors: ({ repo }) => [chronicProcessor(loadChronicConfig(), repo)],
+  processors: ({ repo }) => [chronicProcessor(loadChronicConfig(), repo), programmesProcessor(loadProgrammes())],
   async register(ctx) {
     const config = loadChronicConfig();
     registerChronicRoutes(ctx, config);
     registerIndicatorRoutes(ctx, config);
     registerCareRoutes(ctx, config);
     registerImmunizationRoutes(ctx, config);
+    const programmes = loadProgrammes();
+    registerProgrammeRoutes(ctx, programmes);
+    startProgrammeRefresh(ctx, programmes);
   },
 };
 

@@ -8,6 +8,7 @@ import { enHospitalFeeds } from '../hospital-feeds/en-hospital-feeds.js';
 import { enRegistry } from '../registry/en-registry.js';
 import { enResidents } from '../residents/en-residents.js';
 import { enInvestigation } from './en-investigation.js';
+import { enProgrammes } from '../programmes/en-programmes.js';
 import { enScorecard } from '../scorecard/en-scorecard.js';
 import { enEmergency } from '../emergency/en-emergency.js';
 import { enPortal } from '../portal/en-portal.js';
@@ -28,6 +29,7 @@ export const en: Record<string, string> = {
   ...enAccess,
   ...enRegistry,
   ...enInvestigation,
+  ...enProgrammes,
   ...enScorecard,
   ...enEmergency,
   ...enLab,

@@ -24,6 +24,7 @@ import { WorklistPage } from '../chronic/worklist.component.js';
 import { RegistryPage } from '../chronic/registry.component.js';
 import { CheckInPage } from '../care/check-in.component.js';
 import { ContractsPage } from '../care/contracts.component.js';
+import { ProgrammesPage } from '../programmes/programmes.component.js';
 import { ImmunizationPrescriptionPage } from '../care/immunization-print.component.js';
 import { IndicatorsPage } from '../indicators/indicators.component.js';
 import { ReportingQualityPage } from '../scorecard/reporting-quality.component.js';
@@ -124,6 +125,8 @@ function renderRoute(route: Route, user: SessionUser) {
       return <CheckInPage patientId={route.query.get('patient') ?? undefined} />;
     case '/care/contracts':
       return <ContractsPage tab={route.query.get('tab') ?? undefined} />;
+    case '/programmes':
+      return <ProgrammesPage code={route.query.get('code') ?? undefined} tab={route.query.get('tab') ?? undefined} />;
     case '/indicators':
       return <IndicatorsPage />;
     case '/indicators/reporting-quality':

@@ -111,6 +111,7 @@ export function navItems(): NavItem[] {
         { key: '/chronic/registry', label: t('nav.registry', '慢病登记册'), icon: <TeamOutlined /> },
         { key: '/care/check-in', label: t('nav.checkIn', '到诊服务'), icon: <HomeOutlined /> },
         { key: '/care/contracts', label: t('nav.contracts', '签约与转诊'), icon: <UserOutlined /> },
+        { key: '/programmes', label: t('nav.programmes', '基本公卫服务项目'), icon: <ProfileOutlined /> },
       ],
     },
     { key: '/indicators', label: t('nav.indicators', '指标与决策'), icon: <BarChartOutlined />, permission: 'care:read' },

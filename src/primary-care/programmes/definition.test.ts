@@ -1,0 +1,230 @@
+/** Programme files: the shipped ones load; bad ones are refused naming the file and the line. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadProgrammes, parseProgramme, programmesDir, versionOn } from './definition.js';
+import { RuleFileError } from '../chronic/rule-file.js';
+
+const SERVICE = 'https://yifang.health/fhir/CodeSystem/programme-service';
+
+/** A small valid programme; each test breaks one thing in it. */
+function programme(over: { versions?: unknown[]; items?: unknown[]; indicators?: unknown[]; system?: string } = {}) {
+  const items = over.items ?? [
+    { code: 'a', name: 'A', service: 'visit', from: '0d', to: '1m' },
+    { code: 'b', name: 'B', service: 'visit', from: '1m', to: '3m' },
+  ];
+  const version = (v: string, from: string, to?: string) => ({
+    version: v,
+    effectiveFrom: from,
+    ...(to ? { effectiveTo: to } : {}),
+    source: 'norm',
+    schedule: { cycle: 'episode', items },
+    managed: { name: 'all on time', allItemsDelivered: true },
+  });
+  return {
+    code: 'test',
+    name: '测试',
+    source: 'norm',
+    entry: { anchor: 'birth', ageYears: { min: 0, max: 1 } },
+    services: { visit: { name: 'visit', match: [{ resource: 'Encounter', system: over.system ?? SERVICE, codes: ['x'] }] } },
+    versions: over.versions ?? [version('v1', '2017-01-01')],
+    indicators: over.indicators ?? [
+      {
+        code: 'rate',
+        name: 'rate',
+        source: 'norm',
+        denominator: { population: 'enrolled', text: 'all' },
+        numerator: { where: [{ managed: true }], text: 'managed' },
+        whenDenominatorZero: 'null',
+      },
+    ],
+    _version: version,
+  };
+}
+
+/** Pretty-prints (one field per line, so lines are meaningful) and returns the line holding `needle`. */
+function textOf(p: Record<string, unknown>) {
+  const { _version, ...rest } = p;
+  void _version;
+  const text = JSON.stringify(rest, null, 2);
+  const lineOf = (needle: string, nth = 0) => {
+    const lines = text.split('\n');
+    const hits = lines.map((l, k) => (l.includes(needle) ? k + 1 : 0)).filter(Boolean);
+    return hits[nth]!;
+  };
+  return { text, lineOf };
+}
+
+function refusal(text: string): RuleFileError {
+  try {
+    parseProgramme('config/programmes/test.json', text);
+  } catch (err) {
+    expect(err).toBeInstanceOf(RuleFileError);
+    return err as RuleFileError;
+  }
+  throw new Error('the file was accepted');
+}
+
+describe('programme files', () => {
+  it('loads the shipped programmes, each citing its norm, with one version in force on any day', () => {
+    const all = loadProgrammes();
+    expect(all.map((p) => p.code).sort()).toEqual(['child-0-6', 'elderly-65', 'maternal', 'severe-mental-disorders', 'tuberculosis']);
+    for (const p of all) {
+      expect(p.source).toMatch(/国家基本公共卫生服务规范（第三版）/);
+      expect(versionOn(p, '2025-06-01').version).toBe('第三版');
+      expect(p.indicators.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('accepts the small programme the tests break', () => {
+    expect(parseProgramme('t.json', textOf(programme()).text).code).toBe('test');
+  });
+
+  it('refuses an unknown code system, naming the file and the line', () => {
+    const { text, lineOf } = textOf(programme({ system: 'http://example.org/made-up' }));
+    const err = refusal(text);
+    expect(err.file).toBe('config/programmes/test.json');
+    expect(err.line).toBe(lineOf('http://example.org/made-up'));
+    expect(err.message).toMatch(/^config\/programmes\/test\.json:\d+: unknown code system "http:\/\/example\.org\/made-up"/);
+  });
+
+  it('refuses overlapping versions, naming the later one and the one it overlaps', () => {
+    const p = programme();
+    p.versions = [p._version('v1', '2017-01-01', '2020-12-31'), p._version('v2', '2020-06-01')];
+    const { text, lineOf } = textOf(p);
+    const err = refusal(text);
+    expect(err.line).toBe(lineOf('"effectiveFrom": "2020-06-01"'));
+    expect(err.detail).toMatch(/version v2 \(from 2020-06-01\) overlaps version v1/);
+  });
+
+  it('refuses an open-ended version followed by another (they overlap)', () => {
+    const p = programme();
+    p.versions = [p._version('v2', '2021-01-01'), p._version('v1', '2017-01-01')];
+    const err = refusal(textOf(p).text);
+    expect(err.detail).toMatch(/version v2 \(from 2021-01-01\) overlaps version v1 .*2017-01-01 to open/);
+  });
+
+  it('refuses a gap between versions', () => {
+    const p = programme();
+    p.versions = [p._version('v1', '2017-01-01', '2020-12-31'), p._version('v2', '2021-03-01')];
+    const { text, lineOf } = textOf(p);
+    const err = refusal(text);
+    expect(err.line).toBe(lineOf('"effectiveFrom": "2021-03-01"'));
+    expect(err.detail).toMatch(/gap between version v1 \(to 2020-12-31\) and version v2 \(from 2021-03-01\)/);
+  });
+
+  it('refuses a schedule with a gap between two items', () => {
+    const { text, lineOf } = textOf(
+      programme({
+        items: [
+          { code: 'a', name: 'A', service: 'visit', from: '0d', to: '1m' },
+          { code: 'b', name: 'B', service: 'visit', from: '2m', to: '3m' },
+        ],
+      }),
+    );
+    const err = refusal(text);
+    expect(err.line).toBe(lineOf('"from": "2m"'));
+    expect(err.detail).toMatch(/schedule gap: item "b" starts at 2m but "a" \(line \d+\) ends at 1m/);
+  });
+
+  it('refuses a schedule that does not start at 0, and items that overlap', () => {
+    const late = refusal(textOf(programme({ items: [{ code: 'a', name: 'A', service: 'visit', from: '7d', to: '1m' }] })).text);
+    expect(late.detail).toMatch(/schedule gap: the first item "a" starts at 7d, not at 0/);
+    const overlap = refusal(
+      textOf(
+        programme({
+          items: [
+            { code: 'a', name: 'A', service: 'visit', from: '0d', to: '2m' },
+            { code: 'b', name: 'B', service: 'visit', from: '1m', to: '3m' },
+          ],
+        }),
+      ).text,
+    );
+    expect(overlap.detail).toMatch(/schedule overlap: item "b" starts at 1m but "a"/);
+  });
+
+  it('refuses a yearly schedule that leaves part of the year uncovered', () => {
+    const p = programme({ items: [{ code: 'a', name: 'A', service: 'visit', from: '0m', to: '9m' }] });
+    const v = p.versions[0] as { schedule: { cycle: string } };
+    v.schedule.cycle = 'year';
+    const { text, lineOf } = textOf(p);
+    const err = refusal(text);
+    expect(err.line).toBe(lineOf('"to": "9m"'));
+    expect(err.detail).toMatch(/schedule gap: a yearly schedule must end at 12m, "a" ends at 9m/);
+  });
+
+  it('refuses an indicator whose denominator can be zero without a rule for it', () => {
+    const { text, lineOf } = textOf(
+      programme({
+        indicators: [
+          {
+            code: 'rate',
+            name: 'rate',
+            source: 'norm',
+            denominator: { population: 'enrolled', text: 'all' },
+            numerator: { where: [{ managed: true }], text: 'managed' },
+          },
+        ],
+      }),
+    );
+    const err = refusal(text);
+    expect(err.line).toBe(lineOf('"denominator"'));
+    expect(err.detail).toMatch(/indicator "rate": its denominator \(enrolled\) can be 0 and there is no rule for it/);
+  });
+
+  it('accepts a fixed estimate as a denominator without a zero rule (it cannot be 0)', () => {
+    const p = programme({
+      indicators: [
+        {
+          code: 'coverage',
+          name: 'coverage',
+          source: 'norm',
+          denominator: { estimate: 1200, text: 'expected patients' },
+          numerator: { where: [{ managed: true }], text: 'managed' },
+        },
+      ],
+    });
+    expect(parseProgramme('t.json', textOf(p).text).indicators[0]!.denominator.estimate).toBe(1200);
+  });
+
+  it('refuses references to things the programme does not define, and unknown fields', () => {
+    const unknownItem = refusal(
+      textOf(
+        programme({
+          indicators: [
+            {
+              code: 'r',
+              name: 'r',
+              source: 's',
+              denominator: { population: 'started', text: 'x' },
+              numerator: { where: [{ delivered: 'nope' }], text: 'y' },
+              whenDenominatorZero: 'zero',
+            },
+          ],
+        }),
+      ).text,
+    );
+    expect(unknownItem.detail).toMatch(/unknown schedule item "nope"/);
+    const p = programme() as Record<string, unknown>;
+    p.colour = 'red';
+    const { text, lineOf } = textOf(p);
+    const err = refusal(text);
+    expect(err.line).toBe(lineOf('"colour"'));
+    expect(err.detail).toMatch(/unknown field "colour"/);
+  });
+
+  it('refuses to load a directory holding a bad file, naming it (the server does not start)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yifang-programmes-'));
+    try {
+      fs.copyFileSync(path.join(programmesDir, 'elderly-65.json'), path.join(dir, 'a.json'));
+      fs.writeFileSync(path.join(dir, 'b.json'), textOf(programme({ system: 'urn:oid:9.9.9' })).text);
+      expect(() => loadProgrammes(dir)).toThrow(/b\.json:\d+: unknown code system "urn:oid:9\.9\.9"/);
+      // Two files with one code.
+      fs.writeFileSync(path.join(dir, 'b.json'), fs.readFileSync(path.join(programmesDir, 'elderly-65.json')));
+      expect(() => loadProgrammes(dir)).toThrow(/b\.json:1: programme code "elderly-65" is already used by .*a\.json/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

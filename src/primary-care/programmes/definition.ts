@@ -1,0 +1,365 @@
+/**
+ * A programme as data (config/programmes/*.json): who enters, the schedule of services by the
+ * national norm in versions with effective dates, what counts as a service delivered, what is
+ * "managed" (规范管理) and "controlled", and its indicators with targets. This file holds the
+ * strict schema and the checks a schema cannot express; every refusal names the file and line.
+ * Pure apart from `loadProgrammes`, which reads the directory.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { isIsoDate } from '../../shared/dates.js';
+import { parseRuleText, repoConfigDir, RuleFileError } from '../chronic/rule-file.js';
+import { KNOWN_CODE_SYSTEMS } from './uris.js';
+
+/** An offset from a reference date: days, weeks, months or years ("28d", "13w", "2m", "1y"). */
+export const OffsetText = z.string().regex(/^\d{1,3}[dwmy]$/, { message: 'an offset such as 28d, 13w, 2m or 1y' });
+export type OffsetText = z.infer<typeof OffsetText>;
+
+const Day = z.string().refine(isIsoDate, { message: 'expected YYYY-MM-DD' });
+const Code = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { message: 'lower-case letters, digits and dashes' });
+
+export const RESOURCE_TYPES = ['Condition', 'Encounter', 'Observation', 'Procedure', 'EpisodeOfCare', 'Flag'] as const;
+
+/** Which facts a rule is about: a resource type and codes in one system (exact codes or prefixes). */
+export const Matcher = z
+  .object({
+    resource: z.enum(RESOURCE_TYPES),
+    system: z.string(),
+    codes: z.array(z.string().min(1)).optional(),
+    prefixes: z.array(z.string().min(1)).optional(),
+    /** Observations: the coded value must be one of these (in valueSystem). */
+    valueSystem: z.string().optional(),
+    values: z.array(z.string().min(1)).optional(),
+    /** Observations: the numeric value must lie in [min, max]. */
+    min: z.number().optional(),
+    max: z.number().optional(),
+  })
+  .strict()
+  .refine((m) => (m.codes?.length ?? 0) + (m.prefixes?.length ?? 0) > 0, { message: 'a matcher needs codes or prefixes' })
+  .refine((m) => !m.values || !!m.valueSystem, { message: 'values need a valueSystem' });
+export type Matcher = z.infer<typeof Matcher>;
+
+export const Entry = z
+  .object({
+    /** birth: everyone by age; fact: a diagnosis, registration or screening result opens an episode. */
+    anchor: z.enum(['birth', 'fact']),
+    /** birth: the episode runs from the birthday at min to the one at max (exclusive). */
+    ageYears: z
+      .object({ min: z.number().int().min(0).optional(), max: z.number().int().min(1).optional() })
+      .strict()
+      .optional(),
+    gender: z.enum(['female', 'male']).optional(),
+    /** fact: any of these opens an episode on its start date. */
+    facts: z.array(Matcher).optional(),
+    /** fact: a resolved record (with its end) still opens an episode (a pregnancy that ended in delivery). */
+    includeResolved: z.boolean().optional(),
+    /** fact: the episode lasts this long from its start (a treatment course). */
+    durationMonths: z.number().int().min(1).optional(),
+    /** fact: the record's end (abatement, period end) is the episode's end event (delivery). */
+    endEvent: z.boolean().optional(),
+    /** Enrolment continues this many days after the end event (postpartum care). */
+    afterEndDays: z.number().int().min(0).optional(),
+    /** Without an end event the episode closes this many days after its start. */
+    maxDays: z.number().int().min(1).optional(),
+  })
+  .strict();
+export type Entry = z.infer<typeof Entry>;
+
+export const ScheduleItem = z
+  .object({
+    code: Code,
+    name: z.string().min(1),
+    /** The service (key of `services`) that fulfils the item. */
+    service: z.string(),
+    /** Measured from the episode's start (or the cycle's start) or from its end event. */
+    relativeTo: z.enum(['start', 'end']).default('start'),
+    /** The window in which a service counts for this item: [from, to). */
+    from: OffsetText,
+    to: OffsetText,
+    /** What the norm recommends within the window, in words (孕16～20周). */
+    recommended: z.string().optional(),
+  })
+  .strict();
+export type ScheduleItem = z.infer<typeof ScheduleItem>;
+
+export const Managed = z
+  .object({
+    name: z.string().min(1),
+    /** Every item whose window ended in the period was delivered in its window. */
+    allItemsDelivered: z.boolean(),
+    /** And at least this many services of this kind in the period. */
+    minServices: z
+      .object({ service: z.string(), count: z.number().int().min(1) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const Version = z
+  .object({
+    version: z.string().min(1),
+    effectiveFrom: Day,
+    /** Last day in force; absent = still in force. */
+    effectiveTo: Day.optional(),
+    source: z.string().min(1),
+    schedule: z
+      .object({
+        /** episode: items once per episode; year: the items repeat every calendar year. */
+        cycle: z.enum(['episode', 'year']),
+        items: z.array(ScheduleItem).min(1),
+      })
+      .strict(),
+    managed: Managed,
+  })
+  .strict();
+export type Version = z.infer<typeof Version>;
+
+/**
+ * One condition on an episode in a period; an indicator's numerator and denominator are lists
+ * of them (all must hold). delivered: an item whose window opened by the period's end was
+ * fulfilled (by asOf; `within` narrows it to an offset from the item's base date); services: at
+ * least `min` services of the kind(s) in the period (or the whole episode up to the period's
+ * end); managed / controlled: the version's and the programme's rules; flag: the episode
+ * carries it; ageMonths: age at the period's end; measure: the latest value is one of these.
+ */
+export const Criterion = z.union([
+  z.object({ delivered: z.string(), within: OffsetText.optional() }).strict(),
+  z
+    .object({
+      /** One service or any of several. */
+      services: z.union([z.string(), z.array(z.string()).min(1)]),
+      min: z.number().int().min(1),
+      in: z.enum(['period', 'episode']).default('period'),
+    })
+    .strict(),
+  z.object({ managed: z.literal(true) }).strict(),
+  z.object({ controlled: z.literal(true) }).strict(),
+  z.object({ flag: z.string() }).strict(),
+  z.object({ ageMonths: z.object({ min: z.number().int().min(0).optional(), max: z.number().int().min(1).optional() }).strict() }).strict(),
+  z.object({ measure: z.string(), values: z.array(z.string().min(1)).min(1) }).strict(),
+]);
+export type Criterion = z.infer<typeof Criterion>;
+
+export const Indicator = z
+  .object({
+    code: Code,
+    name: z.string().min(1),
+    source: z.string().min(1),
+    denominator: z
+      .object({
+        /** enrolled: an episode open in the period; started: episodes begun in it; ended: end events in it (deliveries). */
+        population: z.enum(['enrolled', 'started', 'ended']).optional(),
+        where: z.array(Criterion).default([]),
+        /** A fixed estimate (e.g. the expected number of patients): never zero. */
+        estimate: z.number().positive().optional(),
+        text: z.string().min(1),
+      })
+      .strict(),
+    numerator: z.object({ where: z.array(Criterion).min(1), text: z.string().min(1) }).strict(),
+    /** What the figure is when the denominator is 0: null (no figure) or 0. Required when it can be 0. */
+    whenDenominatorZero: z.enum(['null', 'zero']).optional(),
+    target: z.number().min(0).max(100).optional(),
+    targetSource: z.string().optional(),
+  })
+  .strict();
+export type Indicator = z.infer<typeof Indicator>;
+
+const Named = z.object({ name: z.string().min(1), match: z.array(Matcher).min(1) }).strict();
+
+export const ProgrammeSchema = z
+  .object({
+    $comment: z.string().optional(),
+    code: Code,
+    name: z.string().min(1),
+    nameEn: z.string().optional(),
+    source: z.string().min(1),
+    entry: Entry,
+    flags: z.record(Code, Named).default({}),
+    services: z.record(Code, Named),
+    /** Assessments with coded or numeric values (病情, 治疗转归). */
+    measures: z.record(Code, Named).default({}),
+    /** Controlled: the latest value of a measure in the episode is one of these. */
+    controlled: z
+      .object({ name: z.string().min(1), measure: z.string(), values: z.array(z.string()).min(1) })
+      .strict()
+      .optional(),
+    versions: z.array(Version).min(1),
+    indicators: z.array(Indicator).min(1),
+  })
+  .strict();
+export type Programme = z.infer<typeof ProgrammeSchema>;
+
+// ---- offsets ------------------------------------------------------------------------------
+
+/** An offset in comparable form: days for d/w, months for m/y. */
+export function parseOffset(o: string): { unit: 'days' | 'months'; n: number } {
+  const n = Number(o.slice(0, -1));
+  const u = o.at(-1);
+  if (u === 'd') return { unit: 'days', n };
+  if (u === 'w') return { unit: 'days', n: n * 7 };
+  if (u === 'm') return { unit: 'months', n };
+  return { unit: 'months', n: n * 12 };
+}
+
+/** Approximate length in days, for ordering offsets of different units only. */
+const approxDays = (o: string) => {
+  const p = parseOffset(o);
+  return p.unit === 'days' ? p.n : p.n * 30.4375;
+};
+const sameOffset = (a: string, b: string) => {
+  const x = parseOffset(a);
+  const y = parseOffset(b);
+  return x.unit === y.unit && x.n === y.n;
+};
+
+// ---- checks beyond the schema -------------------------------------------------------------
+
+type LineOf = (p: (string | number)[]) => number;
+
+function checkProgramme(file: string, p: Programme, lineOf: LineOf): void {
+  const fail = (at: (string | number)[], msg: string): never => {
+    throw new RuleFileError(file, lineOf(at), msg);
+  };
+  const systems = (m: Matcher, at: (string | number)[]) => {
+    if (!KNOWN_CODE_SYSTEMS.has(m.system)) fail([...at, 'system'], `unknown code system "${m.system}"`);
+    if (m.valueSystem && !KNOWN_CODE_SYSTEMS.has(m.valueSystem)) fail([...at, 'valueSystem'], `unknown code system "${m.valueSystem}"`);
+  };
+  p.entry.facts?.forEach((m, k) => systems(m, ['entry', 'facts', k]));
+  for (const group of ['flags', 'services', 'measures'] as const)
+    for (const [key, n] of Object.entries(p[group])) n.match.forEach((m, k) => systems(m, [group, key, 'match', k]));
+
+  if (p.entry.anchor === 'fact' && !p.entry.facts?.length) fail(['entry'], 'an entry anchored on a fact needs "facts"');
+  if (p.entry.anchor === 'birth' && p.entry.facts) fail(['entry', 'facts'], 'an entry by age takes no "facts"');
+  const { min = 0, max } = p.entry.ageYears ?? {};
+  if (max !== undefined && max <= min) fail(['entry', 'ageYears'], `ageYears: max ${max} is not above min ${min}`);
+  if (p.controlled && !p.measures[p.controlled.measure]) fail(['controlled', 'measure'], `unknown measure "${p.controlled.measure}"`);
+
+  // Versions: ordered by start, none overlapping, none leaving a gap between them.
+  const order = p.versions.map((v, k) => ({ v, k })).sort((a, b) => a.v.effectiveFrom.localeCompare(b.v.effectiveFrom));
+  for (const { v, k } of order)
+    if (v.effectiveTo && v.effectiveTo < v.effectiveFrom)
+      fail(['versions', k, 'effectiveTo'], `version ${v.version}: effectiveTo ${v.effectiveTo} is before effectiveFrom ${v.effectiveFrom}`);
+  for (let i = 1; i < order.length; i++) {
+    const prev = order[i - 1]!;
+    const cur = order[i]!;
+    if (!prev.v.effectiveTo || prev.v.effectiveTo >= cur.v.effectiveFrom)
+      fail(
+        ['versions', cur.k, 'effectiveFrom'],
+        `version ${cur.v.version} (from ${cur.v.effectiveFrom}) overlaps version ${prev.v.version} (line ${lineOf(['versions', prev.k])}, ${prev.v.effectiveFrom} to ${prev.v.effectiveTo ?? 'open'})`,
+      );
+    const next = new Date(`${prev.v.effectiveTo}T00:00:00Z`);
+    next.setUTCDate(next.getUTCDate() + 1);
+    if (next.toISOString().slice(0, 10) !== cur.v.effectiveFrom)
+      fail(
+        ['versions', cur.k, 'effectiveFrom'],
+        `gap between version ${prev.v.version} (to ${prev.v.effectiveTo}) and version ${cur.v.version} (from ${cur.v.effectiveFrom})`,
+      );
+  }
+
+  // Schedules: each series (from the start, from the end event) tiles its span without a gap or overlap.
+  p.versions.forEach((v, vk) => {
+    const at = (k: number, field?: string) => ['versions', vk, 'schedule', 'items', k, ...(field ? [field] : [])];
+    const codes = new Set<string>();
+    v.schedule.items.forEach((it, k) => {
+      if (codes.has(it.code)) fail(at(k, 'code'), `item "${it.code}" appears twice`);
+      codes.add(it.code);
+      if (!p.services[it.service]) fail(at(k, 'service'), `unknown service "${it.service}"`);
+      if (approxDays(it.to) <= approxDays(it.from))
+        fail(at(k, 'to'), `item "${it.code}": window ends (${it.to}) before it starts (${it.from})`);
+      if (it.relativeTo === 'end' && (v.schedule.cycle !== 'episode' || !p.entry.endEvent))
+        fail(at(k, 'relativeTo'), `item "${it.code}": relativeTo "end" needs an episode cycle and an entry with endEvent`);
+    });
+    for (const series of ['start', 'end'] as const) {
+      const items = v.schedule.items.map((it, k) => ({ it, k })).filter((x) => x.it.relativeTo === series);
+      if (!items.length) continue;
+      const first = items[0]!;
+      if (!sameOffset(first.it.from, '0d') && !sameOffset(first.it.from, '0m'))
+        fail(at(first.k, 'from'), `schedule gap: the first item "${first.it.code}" starts at ${first.it.from}, not at 0`);
+      for (let i = 1; i < items.length; i++) {
+        const a = items[i - 1]!;
+        const b = items[i]!;
+        if (!sameOffset(a.it.to, b.it.from)) {
+          const gap = approxDays(b.it.from) > approxDays(a.it.to);
+          fail(
+            at(b.k, 'from'),
+            `schedule ${gap ? 'gap' : 'overlap'}: item "${b.it.code}" starts at ${b.it.from} but "${a.it.code}" (line ${lineOf(at(a.k))}) ends at ${a.it.to}`,
+          );
+        }
+      }
+      if (v.schedule.cycle === 'year') {
+        const last = items.at(-1)!;
+        if (!sameOffset(last.it.to, '12m'))
+          fail(
+            at(last.k, 'to'),
+            `schedule ${approxDays(last.it.to) < 365 ? 'gap' : 'overlap'}: a yearly schedule must end at 12m, "${last.it.code}" ends at ${last.it.to}`,
+          );
+      }
+    }
+    if (v.managed.minServices && !p.services[v.managed.minServices.service])
+      fail(['versions', vk, 'managed', 'minServices', 'service'], `unknown service "${v.managed.minServices.service}"`);
+  });
+
+  // Indicators: references resolve, codes are unique, a denominator that can be 0 says what then.
+  const allItems = new Set(p.versions.flatMap((v) => v.schedule.items.map((i) => i.code)));
+  const seen = new Set<string>();
+  p.indicators.forEach((ind, k) => {
+    const at = (...rest: (string | number)[]) => ['indicators', k, ...rest];
+    if (seen.has(ind.code)) fail(at('code'), `indicator "${ind.code}" appears twice`);
+    seen.add(ind.code);
+    const d = ind.denominator;
+    if (!!d.population === (d.estimate !== undefined))
+      fail(at('denominator'), `indicator "${ind.code}": the denominator needs either a population or an estimate`);
+    if (d.estimate !== undefined && d.where.length)
+      fail(at('denominator', 'where'), `indicator "${ind.code}": an estimate takes no "where"`);
+    if (d.population && !ind.whenDenominatorZero)
+      fail(
+        at('denominator'),
+        `indicator "${ind.code}": its denominator (${d.population}) can be 0 and there is no rule for it (add "whenDenominatorZero": "null" or "zero")`,
+      );
+    const check = (c: Criterion, where: (string | number)[]) => {
+      if ('delivered' in c && !allItems.has(c.delivered)) fail(where, `unknown schedule item "${c.delivered}"`);
+      if ('services' in c) for (const s of [c.services].flat()) if (!p.services[s]) fail(where, `unknown service "${s}"`);
+      if ('flag' in c && !p.flags[c.flag]) fail(where, `unknown flag "${c.flag}"`);
+      if ('measure' in c && !p.measures[c.measure]) fail(where, `unknown measure "${c.measure}"`);
+      if ('controlled' in c && !p.controlled) fail(where, 'this programme defines no "controlled"');
+    };
+    d.where.forEach((c, j) => check(c, at('denominator', 'where', j)));
+    ind.numerator.where.forEach((c, j) => check(c, at('numerator', 'where', j)));
+  });
+}
+
+/** Parses one programme file's text; throws RuleFileError (file:line: what) on anything wrong. */
+export function parseProgramme(file: string, text: string): Programme {
+  return parseRuleText(file, text, ProgrammeSchema, (p, lineOf) => checkProgramme(file, p, lineOf));
+}
+
+export const programmesDir = path.join(repoConfigDir, 'programmes');
+
+/** Every programme under config/programmes, by code; two files with one code refuse to load. */
+export function loadProgrammes(dir = programmesDir): Programme[] {
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
+  const out: Programme[] = [];
+  const byCode = new Map<string, string>();
+  for (const f of files) {
+    const display = path.relative(process.cwd(), path.join(dir, f)) || f;
+    const p = parseProgramme(display, fs.readFileSync(path.join(dir, f), 'utf8'));
+    const other = byCode.get(p.code);
+    if (other) throw new RuleFileError(display, 1, `programme code "${p.code}" is already used by ${other}`);
+    byCode.set(p.code, display);
+    out.push(p);
+  }
+  if (!out.length) throw new Error(`${dir}: no programme files`);
+  return out;
+}
+
+/** The version in force on a day: the latest starting on or before it, else the earliest. */
+export function versionOn(p: Programme, day: string): Version {
+  const sorted = [...p.versions].sort((a, b) => a.effectiveFrom.localeCompare(b.effectiveFrom));
+  let found = sorted[0]!;
+  for (const v of sorted) if (v.effectiveFrom <= day) found = v;
+  return found;
+}

@@ -1,0 +1,399 @@
+/** The programme engine on worked examples: facts in, episodes, items, due/overdue and indicator answers out. */
+import { describe, expect, it } from 'vitest';
+import { loadProgrammes, parseProgramme, type Programme } from './definition.js';
+import {
+  controlledOn,
+  countIndicator,
+  evaluateResident,
+  itemStatus,
+  managedIn,
+  matchersOf,
+  rate,
+  relevant,
+  type Fact,
+  type PersonFacts,
+} from './engine.js';
+import { factOf } from './facts.js';
+
+const all = loadProgrammes();
+const prog = (code: string): Programme => all.find((p) => p.code === code)!;
+const SERVICE = 'https://yifang.health/fhir/CodeSystem/programme-service';
+const OBS = 'https://yifang.health/fhir/CodeSystem/programme-observation';
+const ICD = 'http://hl7.org/fhir/sid/icd-10';
+
+const person = (over: Partial<PersonFacts> = {}): PersonFacts => ({
+  patientId: 'p1',
+  name: '张三',
+  birthDate: null,
+  gender: 'female',
+  areaCode: '110105001001',
+  organizationId: 'org-1',
+  deceased: false,
+  ...over,
+});
+let n = 0;
+const visit = (code: string, date: string): Fact => ({
+  ref: `Encounter/e${++n}`,
+  resourceType: 'Encounter',
+  codes: [`${SERVICE}|${code}`],
+  start: date,
+  end: null,
+  active: true,
+  valueCodes: [],
+  valueNum: null,
+});
+const condition = (icd: string, start: string, end: string | null = null, active = true): Fact => ({
+  ref: `Condition/c${++n}`,
+  resourceType: 'Condition',
+  codes: [`${ICD}|${icd}`],
+  start,
+  end,
+  active,
+  valueCodes: [],
+  valueNum: null,
+});
+const assessment = (code: string, valueSystem: string, value: string, date: string): Fact => ({
+  ref: `Observation/o${++n}`,
+  resourceType: 'Observation',
+  codes: [`${OBS}|${code}`],
+  start: date,
+  end: null,
+  active: true,
+  valueCodes: [`${valueSystem}|${value}`],
+  valueNum: null,
+});
+
+describe('children 0–6', () => {
+  const p = prog('child-0-6');
+  const child = person({ birthDate: '2025-01-10', gender: 'male' });
+
+  it('schedules the newborn visit and the checkups by age, and marks what is done, due and overdue', () => {
+    const facts = [visit('newborn-visit', '2025-01-15'), visit('child-checkup', '2025-02-08'), visit('child-checkup', '2025-07-20')];
+    const [ep] = evaluateResident(p, child, facts, '2025-09-01');
+    expect(ep!.start).toBe('2025-01-10');
+    expect(ep!.end).toBe('2032-01-10');
+    const byCode = Object.fromEntries(ep!.items.map((i) => [i.code, i]));
+    expect(byCode['newborn-visit']).toMatchObject({ from: '2025-01-10', to: '2025-02-07', deliveredOn: '2025-01-15' });
+    expect(byCode['month-1']).toMatchObject({ from: '2025-02-07', to: '2025-03-10', deliveredOn: '2025-02-08' });
+    expect(byCode['month-3']).toMatchObject({ from: '2025-03-10', to: '2025-06-10', deliveredOn: null });
+    // The July checkup is at 6 months: it fulfils the 6-month item, not the missed 3-month one.
+    expect(byCode['month-6']).toMatchObject({ from: '2025-06-10', to: '2025-08-10', deliveredOn: '2025-07-20' });
+    expect(itemStatus(byCode['month-3']!, '2025-09-01')).toBe('overdue');
+    expect(itemStatus(byCode['month-8']!, '2025-09-01')).toBe('due');
+    expect(itemStatus(byCode['month-12']!, '2025-09-01')).toBe('upcoming');
+    // Items further than a year ahead are not listed yet.
+    expect(byCode['year-4']).toBeUndefined();
+    expect(managedIn(p, ep!, { from: '2025-01-01', to: '2025-12-31' }, '2025-09-01')).toBe(false);
+  });
+
+  it('counts newborn visits against children born in the period, and needs a birth date', () => {
+    const ind = p.indicators.find((i) => i.code === 'newborn-visit-rate')!;
+    const kids = [
+      { person: child, episodes: evaluateResident(p, child, [visit('newborn-visit', '2025-01-20')], '2025-12-31') },
+      {
+        person: person({ patientId: 'p2', birthDate: '2025-03-01' }),
+        episodes: evaluateResident(p, person({ birthDate: '2025-03-01' }), [], '2025-12-31'),
+      },
+      {
+        person: person({ patientId: 'p3', birthDate: '2024-12-30' }),
+        episodes: evaluateResident(p, person({ birthDate: '2024-12-30' }), [], '2025-12-31'),
+      },
+    ];
+    const counted = countIndicator(p, ind, kids, { from: '2025-01-01', to: '2025-12-31' }, '2025-12-31');
+    expect(counted.map((c) => [c.person.patientId, c.inNumerator])).toEqual([
+      ['p1', true],
+      ['p2', false],
+    ]);
+    expect(evaluateResident(p, person({ birthDate: null }), [], '2025-12-31')).toEqual([]);
+  });
+});
+
+describe('maternal care', () => {
+  const p = prog('maternal');
+  const woman = person({ birthDate: '1995-05-05' });
+
+  it('runs antenatal windows from the start of pregnancy and postpartum windows from delivery', () => {
+    const pregnancy = condition('Z34.0', '2025-01-01', '2025-10-01', false);
+    const facts = [
+      pregnancy,
+      visit('antenatal-care', '2025-03-01'), // week 8: early registration
+      visit('antenatal-care', '2025-04-25'), // week 16
+      visit('antenatal-care', '2025-07-20'), // week 28
+      visit('antenatal-care', '2025-08-20'), // week 33 (second in the same window: not a new item)
+      visit('postpartum-visit', '2025-10-05'),
+    ];
+    const [ep] = evaluateResident(p, woman, facts, '2025-12-31');
+    expect(ep).toMatchObject({ key: pregnancy.ref, start: '2025-01-01', endEvent: '2025-10-01', end: '2025-11-27' });
+    const byCode = Object.fromEntries(ep!.items.map((i) => [i.code, i]));
+    expect(byCode['antenatal-1']).toMatchObject({ to: '2025-04-02', deliveredOn: '2025-03-01' });
+    expect(byCode['antenatal-3']!.deliveredOn).toBeNull();
+    // Delivery in week 39 cuts the last antenatal window short.
+    expect(byCode['antenatal-5']).toMatchObject({ from: '2025-09-17', to: '2025-10-01' });
+    expect(byCode['postpartum-visit']).toMatchObject({ from: '2025-10-01', to: '2025-10-29', deliveredOn: '2025-10-05' });
+    expect(byCode['postpartum-42d']).toMatchObject({ from: '2025-10-29', to: '2025-11-27', deliveredOn: null });
+
+    const period = { from: '2025-01-01', to: '2025-12-31' };
+    const res = [{ person: woman, episodes: [ep!] }];
+    const answer = (code: string) =>
+      countIndicator(
+        p,
+        p.indicators.find((i) => i.code === code)!,
+        res,
+        period,
+        '2025-12-31',
+      )[0]?.inNumerator;
+    expect(answer('early-registration-rate')).toBe(true);
+    expect(answer('postpartum-visit-rate')).toBe(true);
+    expect(answer('system-management-rate')).toBe(false); // 4 antenatal visits, not 5
+    // Not high risk: outside the 专案管理 denominator.
+    expect(answer('high-risk-case-management-rate')).toBeUndefined();
+  });
+
+  it('flags a high-risk pregnancy and asks for case management; men never enter', () => {
+    const facts = [condition('Z35.9', '2025-02-01'), visit('high-risk-case-management', '2025-04-01')];
+    const [ep] = evaluateResident(p, woman, facts, '2025-06-01');
+    expect(ep!.flags).toEqual(['high-risk']);
+    expect(ep!.end).toBe('2025-11-28'); // no delivery yet: open for at most 300 days
+    expect(evaluateResident(p, person({ gender: 'male' }), facts, '2025-06-01')).toEqual([]);
+  });
+
+  it('a pregnancy recorded twice (Condition and EpisodeOfCare) is one episode', () => {
+    const episode: Fact = {
+      ref: 'EpisodeOfCare/ep1',
+      resourceType: 'EpisodeOfCare',
+      codes: ['http://snomed.info/sct|77386006'],
+      start: '2025-01-20',
+      end: '2025-10-03',
+      active: true,
+      valueCodes: [],
+      valueNum: null,
+    };
+    const eps = evaluateResident(p, woman, [condition('Z34.0', '2025-01-01'), episode], '2025-12-31');
+    expect(eps).toHaveLength(1);
+    expect(eps[0]!.endEvent).toBe('2025-10-03');
+  });
+});
+
+describe('people aged 65+', () => {
+  const p = prog('elderly-65');
+  it('enters on the 65th birthday and owes one check a calendar year', () => {
+    const old = person({ birthDate: '1960-08-15' });
+    const [ep] = evaluateResident(
+      p,
+      old,
+      [visit('elderly-health-check', '2025-03-01'), visit('elderly-health-check', '2026-02-01')],
+      '2026-06-01',
+    );
+    expect(ep!.start).toBe('2025-08-15');
+    // The March 2025 check came before the 65th birthday: the first year's item starts on the birthday.
+    expect(ep!.items.map((i) => [i.from, i.to, i.deliveredOn])).toEqual([
+      ['2025-08-15', '2026-01-01', null],
+      ['2026-01-01', '2027-01-01', '2026-02-01'],
+      ['2027-01-01', '2028-01-01', null],
+    ]);
+    expect(managedIn(p, ep!, { from: '2025-01-01', to: '2025-12-31' }, '2026-06-01')).toBe(false);
+    expect(managedIn(p, ep!, { from: '2026-01-01', to: '2026-12-31' }, '2026-12-31')).toBe(true);
+    // Yearly items of long-past years can be left out.
+    const [recent] = evaluateResident(p, person({ birthDate: '1940-08-15' }), [], '2026-06-01', '2025-01-01');
+    expect(recent!.items.map((i) => i.from)).toEqual(['2025-01-01', '2026-01-01', '2027-01-01']);
+  });
+});
+
+describe('severe mental disorders', () => {
+  const p = prog('severe-mental-disorders');
+  it('asks for a follow-up every quarter and reads 病情 from the latest assessment', () => {
+    const facts = [
+      condition('F20.0', '2024-05-01'),
+      ...['2025-02-01', '2025-05-01', '2025-08-01', '2025-11-01'].map((d) => visit('mental-follow-up', d)),
+      assessment('mental-condition', 'https://yifang.health/fhir/CodeSystem/mental-condition', 'unstable', '2025-08-01'),
+      assessment('mental-condition', 'https://yifang.health/fhir/CodeSystem/mental-condition', 'stable', '2025-11-01'),
+    ];
+    const [ep] = evaluateResident(p, person({ birthDate: '1980-01-01' }), facts, '2025-12-31');
+    const year = { from: '2025-01-01', to: '2025-12-31' };
+    expect(managedIn(p, ep!, year, '2025-12-31')).toBe(true);
+    expect(controlledOn(p, ep!, '2025-09-01')).toBe(false);
+    expect(controlledOn(p, ep!, '2025-12-31')).toBe(true);
+    // A missed quarter breaks 规范管理.
+    const [gap] = evaluateResident(
+      p,
+      person(),
+      facts.filter((f) => f.start !== '2025-05-01'),
+      '2025-12-31',
+    );
+    expect(managedIn(p, gap!, year, '2025-12-31')).toBe(false);
+    // A resolved diagnosis without includeResolved opens nothing.
+    expect(evaluateResident(p, person(), [condition('F20.0', '2024-05-01', '2024-09-01', false)], '2025-12-31')).toEqual([]);
+  });
+});
+
+describe('tuberculosis', () => {
+  const p = prog('tuberculosis');
+  it('runs a six-month course with a first visit in 72 hours and reads the outcome after it', () => {
+    const dx = condition('A15.0', '2025-01-10', '2025-07-15', false);
+    const facts = [
+      dx,
+      visit('tb-visit', '2025-01-11'),
+      ...['2025-02-01', '2025-03-01', '2025-04-01', '2025-05-01', '2025-06-01', '2025-07-01'].map((d) => visit('tb-visit', d)),
+      assessment('tb-treatment-outcome', 'https://yifang.health/fhir/CodeSystem/tb-outcome', 'cured', '2025-07-15'),
+    ];
+    const [ep] = evaluateResident(p, person(), facts, '2025-12-31');
+    expect(ep).toMatchObject({ start: '2025-01-10', end: '2025-07-10' });
+    expect(ep!.items.map((i) => i.deliveredOn)).toEqual([
+      '2025-01-11',
+      '2025-02-01',
+      '2025-03-01',
+      '2025-04-01',
+      '2025-05-01',
+      '2025-06-01',
+      '2025-07-01',
+    ]);
+    const year = { from: '2025-01-01', to: '2025-12-31' };
+    const success = p.indicators.find((i) => i.code === 'treatment-success-rate')!;
+    expect(countIndicator(p, success, [{ person: person(), episodes: [ep!] }], year, '2025-12-31')).toMatchObject([{ inNumerator: true }]);
+    expect(managedIn(p, ep!, year, '2025-12-31')).toBe(true);
+  });
+
+  it('a second diagnosis after the course opens a new episode; one during it does not', () => {
+    const eps = evaluateResident(
+      p,
+      person(),
+      [condition('A15.0', '2024-01-01', '2024-07-01', false), condition('A16.2', '2024-03-01'), condition('A15.1', '2025-03-01')],
+      '2025-12-31',
+    );
+    expect(eps.map((e) => e.start)).toEqual(['2024-01-01', '2025-03-01']);
+  });
+});
+
+describe('facts from FHIR', () => {
+  it('reads codes, dates, status and values; a cancelled visit delivers nothing', () => {
+    const f = factOf({
+      resourceType: 'Encounter',
+      id: 'e1',
+      status: 'cancelled',
+      class: { code: 'AMB' },
+      subject: { reference: 'Patient/p1' },
+      type: [{ coding: [{ system: SERVICE, code: 'child-checkup' }] }],
+      period: { start: '2025-03-01T09:00:00+08:00' },
+    });
+    expect(f).toMatchObject({ patientId: 'p1', codes: [`${SERVICE}|child-checkup`], start: '2025-03-01', active: false });
+    const o = factOf({
+      resourceType: 'Observation',
+      id: 'o1',
+      status: 'final',
+      subject: { reference: 'Patient/p1' },
+      code: { coding: [{ system: OBS, code: 'tb-treatment-outcome' }] },
+      effectiveDateTime: '2025-07-15',
+      valueCodeableConcept: { coding: [{ system: 'https://yifang.health/fhir/CodeSystem/tb-outcome', code: 'cured' }] },
+    });
+    expect(o!.valueCodes).toEqual(['https://yifang.health/fhir/CodeSystem/tb-outcome|cured']);
+    // Only records some programme could use are kept: the outcome is, a blood-pressure reading is not.
+    const matchers = matchersOf(all);
+    expect(relevant(matchers, o!)).toBe(true);
+    const bp = factOf({
+      resourceType: 'Observation',
+      id: 'o2',
+      status: 'final',
+      subject: { reference: 'Patient/p1' },
+      code: { coding: [{ system: 'http://loinc.org', code: '85354-9' }] },
+      effectiveDateTime: '2025-07-15',
+    });
+    expect(relevant(matchers, bp!)).toBe(false);
+  });
+});
+
+describe('rates', () => {
+  it('follow the indicator rule when the denominator is 0', () => {
+    const ind = prog('elderly-65').indicators[0]!;
+    expect(rate(ind, 0, 0)).toBeNull();
+    expect(rate({ ...ind, whenDenominatorZero: 'zero' }, 0, 0)).toBe(0);
+    expect(rate(ind, 2, 3)).toBe(66.7);
+  });
+});
+
+describe('entry by a screening result or a staff flag, and the within rule', () => {
+  // A made-up programme: entered by a positive screening value (PHQ-9 ≥ 10) or a Flag; a visit within 14 days.
+  const p = parseProgramme(
+    'screening.json',
+    JSON.stringify({
+      code: 'screened',
+      name: '筛查阳性随访',
+      source: 'test',
+      entry: {
+        anchor: 'fact',
+        facts: [
+          { resource: 'Observation', system: 'http://loinc.org', codes: ['44261-6'], min: 10 },
+          { resource: 'Flag', system: 'https://yifang.health/fhir/CodeSystem/key-population', codes: ['disabled'] },
+        ],
+        durationMonths: 3,
+      },
+      services: { visit: { name: '随访', match: [{ resource: 'Encounter', system: SERVICE, codes: ['mental-follow-up'] }] } },
+      versions: [
+        {
+          version: 'v1',
+          effectiveFrom: '2020-01-01',
+          source: 'test',
+          schedule: { cycle: 'episode', items: [{ code: 'first', name: '首次随访', service: 'visit', from: '0d', to: '1m' }] },
+          managed: { name: 'all', allItemsDelivered: true },
+        },
+      ],
+      indicators: [
+        {
+          code: 'fast',
+          name: '14天内随访率',
+          source: 'test',
+          denominator: { population: 'started', text: 'positive screens' },
+          numerator: { where: [{ delivered: 'first', within: '14d' }], text: 'seen in 14 days' },
+          whenDenominatorZero: 'zero',
+        },
+      ],
+    }),
+  );
+  const score = (value: number, date: string): Fact => ({
+    ref: `Observation/s${++n}`,
+    resourceType: 'Observation',
+    codes: ['http://loinc.org|44261-6'],
+    start: date,
+    end: null,
+    active: true,
+    valueCodes: [],
+    valueNum: value,
+  });
+
+  it('a score under the threshold opens nothing; one above it opens an episode', () => {
+    expect(evaluateResident(p, person(), [score(6, '2025-03-01')], '2025-12-31')).toEqual([]);
+    const [ep] = evaluateResident(p, person(), [score(6, '2025-03-01'), score(14, '2025-04-01')], '2025-12-31');
+    expect(ep).toMatchObject({ start: '2025-04-01', end: '2025-07-01' });
+    const flagged = evaluateResident(
+      p,
+      person(),
+      [
+        {
+          ref: 'Flag/f1',
+          resourceType: 'Flag',
+          codes: ['https://yifang.health/fhir/CodeSystem/key-population|disabled'],
+          start: '2025-05-05',
+          end: null,
+          active: true,
+          valueCodes: [],
+          valueNum: null,
+        },
+      ],
+      '2025-12-31',
+    );
+    expect(flagged.map((e) => e.start)).toEqual(['2025-05-05']);
+  });
+
+  it('"within" narrows the item window for an indicator; an empty denominator follows the zero rule', () => {
+    const ind = p.indicators[0]!;
+    const year = { from: '2025-01-01', to: '2025-12-31' };
+    const answer = (seenOn: string) => {
+      const facts = [score(12, '2025-04-01'), visit('mental-follow-up', seenOn)];
+      const episodes = evaluateResident(p, person(), facts, '2025-12-31');
+      return countIndicator(p, ind, [{ person: person(), episodes }], year, '2025-12-31')[0]!.inNumerator;
+    };
+    expect(answer('2025-04-10')).toBe(true);
+    expect(answer('2025-04-20')).toBe(false);
+    expect(countIndicator(p, ind, [], year, '2025-12-31')).toEqual([]);
+    expect(rate(ind, 0, 0)).toBe(0);
+  });
+});

@@ -1,0 +1,373 @@
+/**
+ * The programme engine: a resident's facts in, their episodes out (enrolment, the scheduled
+ * items with their windows and what fulfilled them, flags, the latest assessments), and the
+ * questions indicators ask of an episode in a period. Pure: no I/O, no clock (the caller gives
+ * `asOf`), so every rule can be tested with worked examples.
+ */
+import { addDays } from '../../shared/dates.js';
+import { addMonths } from '../immunization/schedule.js';
+import { parseOffset, versionOn, type Criterion, type Indicator, type Matcher, type Programme } from './definition.js';
+
+export interface PersonFacts {
+  patientId: string;
+  name: string | null;
+  birthDate: string | null;
+  gender: string | null;
+  areaCode: string | null;
+  organizationId: string | null;
+  deceased: boolean;
+}
+
+/** One FHIR resource as the engine sees it (see facts.ts for how each type is read). */
+export interface Fact {
+  ref: string;
+  resourceType: string;
+  /** Every coding as "system|code". */
+  codes: string[];
+  start: string | null;
+  end: string | null;
+  /** Not cancelled, refuted or entered in error; for conditions, still active. */
+  active: boolean;
+  /** Coded values as "system|code". */
+  valueCodes: string[];
+  valueNum: number | null;
+}
+
+export interface ItemState {
+  code: string;
+  name: string;
+  service: string;
+  /** The date its offsets are measured from (episode start, cycle start or end event). */
+  base: string;
+  /** Window [from, to): a service in it fulfils the item. */
+  from: string;
+  to: string;
+  recommended: string | null;
+  deliveredOn: string | null;
+  deliveredRef: string | null;
+  version: string;
+}
+
+export interface ServiceGiven {
+  service: string;
+  date: string;
+  ref: string;
+}
+
+export interface Episode {
+  key: string;
+  start: string;
+  /** First day no longer enrolled; null = open. */
+  end: string | null;
+  /** The end event (delivery) when the programme has one and it is known. */
+  endEvent: string | null;
+  version: string;
+  flags: string[];
+  items: ItemState[];
+  services: ServiceGiven[];
+  /** Dated values of the programme's measures, oldest first. */
+  measures: { measure: string; date: string; ref: string; codes: string[]; num: number | null }[];
+}
+
+export type ItemStatus = 'done' | 'upcoming' | 'due' | 'overdue';
+
+/** Items later than this after asOf are not listed yet. */
+export const HORIZON_DAYS = 366;
+
+export function addOffset(date: string, offset: string): string {
+  const o = parseOffset(offset);
+  return o.unit === 'days' ? addDays(date, o.n) : addMonths(date, o.n);
+}
+
+const codeOf = (c: string) => c.slice(c.indexOf('|') + 1);
+const systemOf = (c: string) => c.slice(0, c.indexOf('|'));
+
+const codeMatches = (m: Matcher, f: Fact) =>
+  f.resourceType === m.resource &&
+  f.codes.some((c) => {
+    if (systemOf(c) !== m.system) return false;
+    const code = codeOf(c);
+    return (m.codes?.includes(code) ?? false) || (m.prefixes?.some((p) => code.toUpperCase().startsWith(p.toUpperCase())) ?? false);
+  });
+
+export function matches(m: Matcher, f: Fact): boolean {
+  if (!codeMatches(m, f)) return false;
+  if (m.values && !f.valueCodes.some((v) => systemOf(v) === m.valueSystem && m.values!.includes(codeOf(v)))) return false;
+  if (m.min !== undefined && (f.valueNum === null || f.valueNum < m.min)) return false;
+  if (m.max !== undefined && (f.valueNum === null || f.valueNum > m.max)) return false;
+  return true;
+}
+
+const anyMatch = (ms: Matcher[], f: Fact) => ms.some((m) => matches(m, f));
+
+/** Every matcher of the programmes (entry, flags, services, measures). */
+export const matchersOf = (programmes: Programme[]): Matcher[] =>
+  programmes.flatMap((p) => [
+    ...(p.entry.facts ?? []),
+    ...[p.flags, p.services, p.measures].flatMap((group) => Object.values(group).flatMap((n) => n.match)),
+  ]);
+
+/** Whether any programme could use a fact (by its codes; values may change with a new version of the record). */
+export const relevant = (matchers: Matcher[], f: Fact) => matchers.some((m) => codeMatches(m, f));
+const byDateThenRef = <T extends { date: string; ref: string }>(a: T, b: T) =>
+  a.date < b.date ? -1 : a.date > b.date ? 1 : a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0;
+const minDate = (a: string, b: string | null) => (b !== null && b < a ? b : a);
+
+/**
+ * The resident's episodes of one programme, as of a day. Yearly items are listed from the year
+ * of `since` on (default: from the episode's start), so a resident enrolled for decades does not
+ * carry decades of items where only recent ones are wanted.
+ */
+export function evaluateResident(p: Programme, person: PersonFacts, facts: Fact[], asOf: string, since?: string): Episode[] {
+  const e = p.entry;
+  if (e.gender && person.gender !== e.gender) return [];
+  const horizon = addDays(asOf, HORIZON_DAYS);
+  const spans: { key: string; start: string; end: string | null; endEvent: string | null }[] = [];
+  if (e.anchor === 'birth') {
+    if (!person.birthDate) return [];
+    const start = addMonths(person.birthDate, (e.ageYears?.min ?? 0) * 12);
+    const end = e.ageYears?.max !== undefined ? addMonths(person.birthDate, e.ageYears.max * 12) : null;
+    if (start <= horizon) spans.push({ key: 'age', start, end, endEvent: null });
+  } else {
+    const opening = facts
+      .filter((f) => f.start && anyMatch(e.facts!, f) && (f.active || (e.includeResolved && f.end)))
+      .sort((a, b) => byDateThenRef({ date: a.start!, ref: a.ref }, { date: b.start!, ref: b.ref }));
+    for (const f of opening) {
+      const cur = spans.at(-1);
+      if (cur && (cur.end === null || f.start! < cur.end)) {
+        // A second record of the same episode: it may bring the end event the first lacked.
+        if (e.endEvent && !cur.endEvent && f.end && f.end >= cur.start) {
+          cur.endEvent = f.end;
+          cur.end = closeOf(cur.start, f.end);
+        }
+        continue;
+      }
+      const endEvent = e.endEvent && f.end && f.end >= f.start! ? f.end : null;
+      spans.push({ key: f.ref, start: f.start!, end: closeOf(f.start!, endEvent), endEvent });
+    }
+  }
+  function closeOf(start: string, endEvent: string | null): string | null {
+    if (e.durationMonths) return addMonths(start, e.durationMonths);
+    if (endEvent) return addDays(endEvent, e.afterEndDays ?? 0);
+    if (e.maxDays) return addDays(start, e.maxDays);
+    return null;
+  }
+
+  const serviceFacts: ServiceGiven[] = [];
+  for (const f of facts) {
+    if (!f.active || !f.start) continue;
+    for (const [service, def] of Object.entries(p.services))
+      if (anyMatch(def.match, f)) serviceFacts.push({ service, date: f.start, ref: f.ref });
+  }
+  serviceFacts.sort(byDateThenRef);
+
+  return spans.map((s, k) => {
+    const nextStart = spans[k + 1]?.start ?? null;
+    const inEpisode = (d: string) => d >= s.start && (s.end === null || d < s.end);
+    const version = versionOn(p, s.start);
+    const items: ItemState[] = [];
+    const push = (it: Programme['versions'][number]['schedule']['items'][number], base: string, from: string, to: string, v: string) => {
+      if (from >= to || from > horizon) return;
+      const given = serviceFacts.find((g) => g.service === it.service && g.date >= from && g.date < to);
+      items.push({
+        code: it.code,
+        name: it.name,
+        service: it.service,
+        base,
+        from,
+        to,
+        recommended: it.recommended ?? null,
+        deliveredOn: given?.date ?? null,
+        deliveredRef: given?.ref ?? null,
+        version: v,
+      });
+    };
+    if (version.schedule.cycle === 'episode') {
+      const startLimit = s.endEvent ?? s.end;
+      for (const it of version.schedule.items) {
+        if (it.relativeTo === 'end') {
+          if (s.endEvent) push(it, s.endEvent, addOffset(s.endEvent, it.from), addOffset(s.endEvent, it.to), version.version);
+          continue;
+        }
+        const from = addOffset(s.start, it.from);
+        if (startLimit !== null && from >= startLimit) continue;
+        push(
+          it,
+          s.start,
+          from,
+          startLimit === null ? addOffset(s.start, it.to) : minDate(addOffset(s.start, it.to), startLimit),
+          version.version,
+        );
+      }
+    } else {
+      const last = minDate(horizon, s.end === null ? null : addDays(s.end, -1));
+      const firstYear = Math.max(Number(s.start.slice(0, 4)), since ? Number(since.slice(0, 4)) : 0);
+      for (let y = firstYear; y <= Number(last.slice(0, 4)); y++) {
+        const cycle = `${y}-01-01`;
+        const v = versionOn(p, cycle > s.start ? cycle : s.start);
+        for (const it of v.schedule.items) {
+          const from = addOffset(cycle, it.from);
+          const to = addOffset(cycle, it.to);
+          push(it, cycle, from < s.start ? s.start : from, s.end !== null && to > s.end ? s.end : to, v.version);
+        }
+      }
+    }
+    const flags = Object.entries(p.flags)
+      // A resolved record with its end (a high-risk pregnancy after delivery) still marks the episode.
+      .filter(([, def]) => facts.some((f) => (f.active || f.end) && f.start && inEpisode(f.start) && anyMatch(def.match, f)))
+      .map(([code]) => code);
+    const measures = facts
+      // An assessment may come after the episode closes (a treatment outcome), until the next one opens.
+      .filter((f) => f.start && f.active && f.start >= s.start && (nextStart === null || f.start < nextStart))
+      .flatMap((f) =>
+        Object.entries(p.measures)
+          .filter(([, def]) => anyMatch(def.match, f))
+          .map(([measure]) => ({ measure, date: f.start!, ref: f.ref, codes: f.valueCodes.map(codeOf), num: f.valueNum })),
+      )
+      .sort(byDateThenRef);
+    return {
+      key: s.key,
+      start: s.start,
+      end: s.end,
+      endEvent: s.endEvent,
+      version: version.version,
+      flags,
+      items,
+      services: serviceFacts.filter((g) => inEpisode(g.date)),
+      measures,
+    };
+  });
+}
+
+export function itemStatus(it: ItemState, asOf: string): ItemStatus {
+  if (it.deliveredOn && it.deliveredOn <= asOf) return 'done';
+  if (asOf < it.from) return 'upcoming';
+  return asOf < it.to ? 'due' : 'overdue';
+}
+
+/** Whether the episode is enrolled on a day. */
+export const enrolledOn = (ep: Episode, day: string) => ep.start <= day && (ep.end === null || day < ep.end);
+
+/** The latest value of a measure on or before a day (codes without their system). */
+export function latestMeasure(ep: Episode, measure: string, upTo: string) {
+  return ep.measures.filter((m) => m.measure === measure && m.date <= upTo).at(-1) ?? null;
+}
+
+/** Controlled (the programme's "controlled" rule) on a day; null when the programme has none or nothing is measured. */
+export function controlledOn(p: Programme, ep: Episode, day: string): boolean | null {
+  if (!p.controlled) return null;
+  const m = latestMeasure(ep, p.controlled.measure, day);
+  return m ? m.codes.some((c) => p.controlled!.values.includes(c)) : null;
+}
+
+// ---- periods and indicators -----------------------------------------------------------------
+
+export interface Period {
+  from: string;
+  to: string;
+}
+
+/** The last day a period can be judged on: its end, or asOf when that comes first. */
+export const judgedUntil = (period: Period, asOf: string) => (period.to < asOf ? period.to : asOf);
+
+const monthsBetween = (birth: string, day: string) => {
+  const [by, bm, bd] = birth.split('-').map(Number) as [number, number, number];
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  return (y - by) * 12 + (m - bm) - (d < bd ? 1 : 0);
+};
+
+/** Managed (规范管理) in a period by the version in force at its judged end. */
+export function managedIn(p: Programme, ep: Episode, period: Period, asOf: string): boolean {
+  const until = judgedUntil(period, asOf);
+  const rule = versionOn(p, until).managed;
+  if (rule.allItemsDelivered) {
+    const ending = ep.items.filter((it) => {
+      const lastDay = addDays(it.to, -1);
+      return lastDay >= period.from && lastDay <= until;
+    });
+    if (!ending.length || ending.some((it) => !it.deliveredOn)) return false;
+  }
+  if (rule.minServices) {
+    const n = ep.services.filter((g) => g.service === rule.minServices!.service && g.date >= period.from && g.date <= until).length;
+    if (n < rule.minServices.count) return false;
+  }
+  return true;
+}
+
+/**
+ * enrolled: open at some time in the period; started: begun in it; ended: its end event in it
+ * (a delivery) when the programme has end events, else its last enrolled day (a course's end).
+ */
+export function inPopulation(
+  p: Programme,
+  population: 'enrolled' | 'started' | 'ended',
+  ep: Episode,
+  period: Period,
+  asOf: string,
+): boolean {
+  const until = judgedUntil(period, asOf);
+  if (population === 'enrolled') return ep.start <= until && (ep.end === null || ep.end > period.from);
+  if (population === 'started') return ep.start >= period.from && ep.start <= until;
+  // A pregnancy that was never seen to end is not a delivery.
+  const endDay = p.entry.endEvent ? ep.endEvent : ep.end ? addDays(ep.end, -1) : null;
+  return endDay !== null && endDay >= period.from && endDay <= until;
+}
+
+export function meets(c: Criterion, p: Programme, person: PersonFacts, ep: Episode, period: Period, asOf: string): boolean {
+  const until = judgedUntil(period, asOf);
+  if ('delivered' in c)
+    return ep.items.some(
+      (it) =>
+        it.code === c.delivered &&
+        it.from <= until &&
+        it.deliveredOn !== null &&
+        it.deliveredOn <= asOf &&
+        (c.within === undefined || it.deliveredOn < addOffset(it.base, c.within)),
+    );
+  if ('services' in c) {
+    const from = c.in === 'episode' ? ep.start : period.from;
+    const kinds = [c.services].flat();
+    return ep.services.filter((g) => kinds.includes(g.service) && g.date >= from && g.date <= until).length >= c.min;
+  }
+  if ('managed' in c) return managedIn(p, ep, period, asOf);
+  if ('controlled' in c) return controlledOn(p, ep, until) === true;
+  if ('flag' in c) return ep.flags.includes(c.flag);
+  if ('ageMonths' in c) {
+    if (!person.birthDate) return false;
+    const age = monthsBetween(person.birthDate, until);
+    return age >= (c.ageMonths.min ?? 0) && (c.ageMonths.max === undefined || age < c.ageMonths.max);
+  }
+  const m = latestMeasure(ep, c.measure, until);
+  return !!m && m.codes.some((x) => c.values.includes(x));
+}
+
+export interface Counted {
+  person: PersonFacts;
+  episode: Episode;
+  inNumerator: boolean;
+}
+
+/** The episodes in an indicator's denominator, each marked in or out of its numerator. */
+export function countIndicator(
+  p: Programme,
+  ind: Indicator,
+  residents: { person: PersonFacts; episodes: Episode[] }[],
+  period: Period,
+  asOf: string,
+): Counted[] {
+  const out: Counted[] = [];
+  const population = ind.denominator.population ?? 'enrolled';
+  for (const r of residents)
+    for (const ep of r.episodes) {
+      if (!inPopulation(p, population, ep, period, asOf)) continue;
+      if (!ind.denominator.where.every((c) => meets(c, p, r.person, ep, period, asOf))) continue;
+      out.push({ person: r.person, episode: ep, inNumerator: ind.numerator.where.every((c) => meets(c, p, r.person, ep, period, asOf)) });
+    }
+  return out;
+}
+
+/** A percentage with one decimal; the indicator's rule when the denominator is 0. */
+export function rate(ind: Indicator, numerator: number, denominator: number): number | null {
+  if (denominator === 0) return ind.whenDenominatorZero === 'zero' ? 0 : null;
+  return Math.round((numerator / denominator) * 1000) / 10;
+}

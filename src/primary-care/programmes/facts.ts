@@ -1,0 +1,130 @@
+/**
+ * What the programme engine needs from each FHIR resource, as one generic row: its codes (every
+ * coding, "system|code"), dates, whether it still stands, and its value. Pure. The chronic
+ * fact tables keep only what hypertension and diabetes need (ICD-10 conditions, visit types,
+ * four LOINC readings), so the programmes keep their own rows, read with chronic care's
+ * extractors where they fit (personRow, dateOf, refId).
+ */
+import type {
+  CodeableConcept,
+  Condition,
+  Encounter,
+  EpisodeOfCare,
+  Flag,
+  Observation,
+  Patient,
+  Procedure,
+  Resource,
+} from '@medplum/fhirtypes';
+import { dateOf, personRow, refId } from '../chronic/facts.js';
+import type { Fact, PersonFacts } from './engine.js';
+
+export const PROGRAMME_FACT_TYPES = ['Patient', 'Condition', 'Encounter', 'Observation', 'Procedure', 'EpisodeOfCare', 'Flag'];
+
+export function personFacts(p: Patient): PersonFacts {
+  const r = personRow(p);
+  return {
+    patientId: r.patient_id,
+    name: r.name,
+    birthDate: r.birth_date,
+    gender: r.gender,
+    areaCode: r.area_code,
+    organizationId: r.organization_id,
+    deceased: r.deceased,
+  };
+}
+
+const codings = (...concepts: (CodeableConcept | undefined)[]) =>
+  concepts.flatMap((c) => (c?.coding ?? []).filter((x) => x.system && x.code).map((x) => `${x.system}|${x.code}`));
+
+/** The fact of one resource and its patient; null when the resource names no patient or carries no code or date. */
+export function factOf(r: Resource): (Fact & { patientId: string }) | null {
+  const ref = `${r.resourceType}/${r.id}`;
+  const base = { ref, resourceType: r.resourceType, valueCodes: [] as string[], valueNum: null as number | null };
+  switch (r.resourceType) {
+    case 'Condition': {
+      const c = r as Condition;
+      const patient = refId(c.subject, 'Patient');
+      const clinical = c.clinicalStatus?.coding?.[0]?.code ?? 'active';
+      const ver = c.verificationStatus?.coding?.[0]?.code ?? 'confirmed';
+      if (!patient || ['refuted', 'entered-in-error'].includes(ver)) return null;
+      return {
+        ...base,
+        patientId: patient,
+        codes: codings(c.code),
+        start: dateOf(c.onsetDateTime) ?? dateOf(c.onsetPeriod?.start) ?? dateOf(c.recordedDate),
+        end: dateOf(c.abatementDateTime) ?? dateOf(c.abatementPeriod?.end),
+        active: ['active', 'recurrence', 'relapse'].includes(clinical) && !['provisional', 'differential'].includes(ver),
+      };
+    }
+    case 'Encounter': {
+      const e = r as Encounter;
+      const patient = refId(e.subject, 'Patient');
+      if (!patient) return null;
+      return {
+        ...base,
+        patientId: patient,
+        codes: codings(...(e.type ?? []), ...(e.serviceType ? [e.serviceType] : [])),
+        start: dateOf(e.period?.start),
+        end: dateOf(e.period?.end),
+        active: !['planned', 'cancelled', 'entered-in-error'].includes(e.status),
+      };
+    }
+    case 'Observation': {
+      const o = r as Observation;
+      const patient = refId(o.subject, 'Patient');
+      if (!patient) return null;
+      return {
+        ...base,
+        patientId: patient,
+        codes: codings(o.code),
+        start: dateOf(o.effectiveDateTime) ?? dateOf(o.effectivePeriod?.start) ?? dateOf(o.issued),
+        end: null,
+        active: !['registered', 'cancelled', 'entered-in-error'].includes(o.status),
+        valueCodes: codings(o.valueCodeableConcept),
+        valueNum: o.valueQuantity?.value ?? null,
+      };
+    }
+    case 'Procedure': {
+      const p = r as Procedure;
+      const patient = refId(p.subject, 'Patient');
+      if (!patient) return null;
+      return {
+        ...base,
+        patientId: patient,
+        codes: codings(p.code),
+        start: dateOf(p.performedDateTime) ?? dateOf(p.performedPeriod?.start),
+        end: dateOf(p.performedPeriod?.end),
+        active: ['completed', 'in-progress'].includes(p.status),
+      };
+    }
+    case 'EpisodeOfCare': {
+      const e = r as EpisodeOfCare;
+      const patient = refId(e.patient, 'Patient');
+      if (!patient) return null;
+      return {
+        ...base,
+        patientId: patient,
+        codes: codings(...(e.type ?? [])),
+        start: dateOf(e.period?.start),
+        end: dateOf(e.period?.end),
+        active: !['cancelled', 'entered-in-error'].includes(e.status),
+      };
+    }
+    case 'Flag': {
+      const f = r as Flag;
+      const patient = refId(f.subject, 'Patient');
+      if (!patient) return null;
+      return {
+        ...base,
+        patientId: patient,
+        codes: codings(f.code),
+        start: dateOf(f.period?.start),
+        end: dateOf(f.period?.end),
+        active: f.status !== 'entered-in-error',
+      };
+    }
+    default:
+      return null;
+  }
+}

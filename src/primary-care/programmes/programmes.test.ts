@@ -1,0 +1,592 @@
+/**
+ * Every programme's indicators against an independent reference: a seeded small district is
+ * written through the FHIR API (transaction Bundles), the processors derive enrolments, and
+ * each figure the API gives is compared, group by group, with a count made here in plain loops
+ * straight from the records written and the norm's wording (nothing of the engine is used).
+ * Then the worklist, registry, a resident's due services, drill-down and incremental updates.
+ */
+import { beforeAll, expect, it } from 'vitest';
+import { describeEachStore } from '../../app/testing.js';
+import { todayInChina } from '../../shared/dates.js';
+import { loadProgrammes } from './definition.js';
+import { recomputeProgrammes, refreshStale } from './refresh.js';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const SERVICE = 'https://yifang.health/fhir/CodeSystem/programme-service';
+const OBS = 'https://yifang.health/fhir/CodeSystem/programme-observation';
+const ICD = 'http://hl7.org/fhir/sid/icd-10';
+const AREA = 'https://yifang.health/fhir/StructureDefinition/area-code';
+const PERIOD = { from: '2025-01-01', to: '2025-12-31' };
+const TODAY = todayInChina();
+
+// ---- dates, by hand (birth and onset days are kept ≤ 28, so months never need clamping) --------
+const plusDays = (d: string, n: number) => {
+  const t = new Date(`${d}T00:00:00Z`);
+  t.setUTCDate(t.getUTCDate() + n);
+  return t.toISOString().slice(0, 10);
+};
+const plusMonths = (d: string, n: number) => {
+  const [y, m, day] = d.split('-').map(Number) as [number, number, number];
+  const total = y * 12 + m - 1 + n;
+  return `${Math.floor(total / 12)}-${String((total % 12) + 1).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+};
+const inPeriod = (d: string) => d >= PERIOD.from && d <= PERIOD.to;
+
+// ---- a seeded district ---------------------------------------------------------------------
+function rng(seed: number) {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rand = rng(20251206);
+const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
+const chance = (p: number) => rand() < p;
+const between = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+const day = (y: number, m: number) => `${y}-${String(m).padStart(2, '0')}-${String(between(1, 28)).padStart(2, '0')}`;
+
+const ORGS = ['org-east', 'org-west'];
+const STREETS = ['110105001', '110105002'];
+const resources: Json[] = [];
+let seq = 0;
+const id = (prefix: string) => `${prefix}-${++seq}`;
+
+interface Resident {
+  id: string;
+  org: string;
+  birth: string;
+  gender: 'male' | 'female';
+}
+function patient(birth: string, gender: 'male' | 'female'): Resident {
+  const r = { id: id('pt'), org: pick(ORGS), birth, gender };
+  resources.push({
+    resourceType: 'Patient',
+    id: r.id,
+    name: [{ text: `居民${seq}` }],
+    gender,
+    birthDate: birth,
+    managingOrganization: { reference: `Organization/${r.org}` },
+    address: [{ use: 'home', extension: [{ url: AREA, valueString: `${pick(STREETS)}${String(between(1, 9)).padStart(3, '0')}` }] }],
+  });
+  return r;
+}
+interface Visit {
+  code: string;
+  date: string;
+  status: string;
+}
+function encounter(r: Resident, code: string, date: string, status = 'finished'): Visit {
+  resources.push({
+    resourceType: 'Encounter',
+    id: id('enc'),
+    status,
+    class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+    type: [{ coding: [{ system: SERVICE, code }] }],
+    subject: { reference: `Patient/${r.id}` },
+    period: { start: date },
+  });
+  return { code, date, status };
+}
+function condition(r: Resident, icd: string, onset: string, abatement?: string) {
+  resources.push({
+    resourceType: 'Condition',
+    id: id('cond'),
+    clinicalStatus: {
+      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: abatement ? 'resolved' : 'active' }],
+    },
+    verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
+    code: { coding: [{ system: ICD, code: icd }] },
+    subject: { reference: `Patient/${r.id}` },
+    onsetDateTime: onset,
+    ...(abatement ? { abatementDateTime: abatement } : {}),
+  });
+}
+function assessment(r: Resident, code: string, valueSystem: string, value: string, date: string) {
+  resources.push({
+    resourceType: 'Observation',
+    id: id('obs'),
+    status: 'final',
+    code: { coding: [{ system: OBS, code }] },
+    subject: { reference: `Patient/${r.id}` },
+    effectiveDateTime: date,
+    valueCodeableConcept: { coding: [{ system: valueSystem, code: value }] },
+  });
+}
+
+// Children born 2018–2025, with some of their checkups at ages near or off the norm's.
+const CHILD_ITEMS: [string, number, 'd' | 'm', number, 'd' | 'm'][] = [
+  ['newborn-visit', 0, 'd', 28, 'd'],
+  ['child-checkup', 28, 'd', 2, 'm'],
+  ['child-checkup', 2, 'm', 5, 'm'],
+  ['child-checkup', 5, 'm', 7, 'm'],
+  ['child-checkup', 7, 'm', 10, 'm'],
+  ['child-checkup', 10, 'm', 15, 'm'],
+  ['child-checkup', 15, 'm', 21, 'm'],
+  ['child-checkup', 21, 'm', 27, 'm'],
+  ['child-checkup', 27, 'm', 33, 'm'],
+  ['child-checkup', 33, 'm', 42, 'm'],
+  ['child-checkup', 42, 'm', 54, 'm'],
+  ['child-checkup', 54, 'm', 66, 'm'],
+  ['child-checkup', 66, 'm', 84, 'm'],
+];
+const at = (birth: string, n: number, unit: 'd' | 'm') => (unit === 'd' ? plusDays(birth, n) : plusMonths(birth, n));
+const children = Array.from({ length: 45 }, () => {
+  const r = patient(day(between(2018, 2025), between(1, 11)), pick(['male', 'female'] as const));
+  const visits: Visit[] = [];
+  if (chance(0.8)) visits.push(encounter(r, 'newborn-visit', plusDays(r.birth, between(2, 30))));
+  for (const [, n, u] of CHILD_ITEMS.slice(1))
+    if (chance(0.75))
+      visits.push(encounter(r, 'child-checkup', plusDays(at(r.birth, n, u), between(-10, 40)), chance(0.05) ? 'cancelled' : 'finished'));
+  return { r, visits: visits.filter((v) => v.date <= TODAY) };
+});
+
+// Pregnancies starting 2024-03 to 2025-04; most delivered (the Condition resolved on the delivery day).
+const pregnancies = Array.from({ length: 40 }, () => {
+  const r = patient(day(between(1985, 2000), between(1, 12)), 'female');
+  const start = day(pick([2024, 2025]), between(1, 4) + (chance(0.5) ? 2 : 0));
+  const delivered = chance(0.85) ? plusDays(start, between(250, 290)) : undefined;
+  const highRisk = chance(0.4);
+  condition(r, highRisk && chance(0.5) ? 'Z35.9' : 'Z34.0', start, delivered);
+  let flagged = highRisk;
+  if (highRisk && !resources.at(-1)!.code.coding[0].code.startsWith('Z35')) {
+    resources.push({
+      resourceType: 'Flag',
+      id: id('flag'),
+      status: 'active',
+      code: { coding: [{ system: 'https://yifang.health/fhir/CodeSystem/programme-flag', code: 'high-risk-pregnancy' }] },
+      subject: { reference: `Patient/${r.id}` },
+      period: { start: plusDays(start, between(30, 120)) },
+    });
+    flagged = true;
+  }
+  const visits: Visit[] = [];
+  for (const week of [8, 11, 14, 18, 23, 30, 34, 38, 40])
+    if (chance(0.65)) visits.push(encounter(r, 'antenatal-care', plusDays(start, week * 7 + between(-6, 6))));
+  if (delivered) {
+    if (chance(0.75)) visits.push(encounter(r, 'postpartum-visit', plusDays(delivered, between(2, 35))));
+    if (chance(0.6)) visits.push(encounter(r, 'postpartum-42d-check', plusDays(delivered, between(38, 48))));
+  }
+  if (flagged && chance(0.6)) visits.push(encounter(r, 'high-risk-case-management', plusDays(start, between(60, 200))));
+  return { r, start, delivered, highRisk: flagged, visits: visits.filter((v) => v.date <= TODAY) };
+});
+// A man with a pregnancy code (a coding error) never enters maternal care.
+const man = patient('1990-02-02', 'male');
+condition(man, 'Z34.0', '2025-01-05', '2025-10-01');
+
+// People born 1940–1962 (65 reached before or during 2025, or not yet), with yearly checks.
+const elderly = Array.from({ length: 35 }, () => {
+  const r = patient(day(between(1940, 1962), between(1, 12)), pick(['male', 'female'] as const));
+  const visits: Visit[] = [];
+  for (const y of [2024, 2025]) if (chance(0.6)) visits.push(encounter(r, 'elderly-health-check', day(y, between(1, 12))));
+  return { r, visits };
+});
+
+// Severe mental disorders diagnosed 2021–2025, with follow-ups and 病情 assessments.
+const MENTAL = ['F20.0', 'F31.1', 'F25.0', 'F22.0', 'F71.0'];
+const mental = Array.from({ length: 30 }, () => {
+  const r = patient(day(between(1961, 2000), between(1, 12)), pick(['male', 'female'] as const));
+  const onset = day(between(2021, 2025), between(1, 11));
+  condition(r, pick(MENTAL), onset);
+  const visits: Visit[] = [];
+  const assessments: { date: string; value: string }[] = [];
+  // Some patients are never seen in the year.
+  const seen = chance(0.85);
+  for (let m = 1; m <= 12; m += between(2, 4))
+    if (seen && chance(0.85)) {
+      const date = day(2025, m);
+      visits.push(encounter(r, 'mental-follow-up', date));
+      if (chance(0.8) && !assessments.some((a) => a.date === date)) {
+        const value = pick(['stable', 'stable', 'basically-stable', 'unstable']);
+        assessment(r, 'mental-condition', 'https://yifang.health/fhir/CodeSystem/mental-condition', value, date);
+        assessments.push({ date, value });
+      }
+    }
+  return { r, onset, visits, assessments };
+});
+// Not a severe mental disorder (depression): never enters.
+const depressed = patient('1970-03-03', 'female');
+condition(depressed, 'F32.1', '2025-02-02');
+
+// Pulmonary tuberculosis diagnosed 2024-05 to 2025-10, six-month courses, outcomes after them.
+const tb = Array.from({ length: 30 }, () => {
+  const r = patient(day(between(1961, 2005), between(1, 12)), pick(['male', 'female'] as const));
+  const onset = day(pick([2024, 2025]), between(5, 10));
+  const end = plusMonths(onset, 6);
+  const outcome = end <= TODAY && chance(0.85) ? pick(['cured', 'completed', 'completed', 'failed', 'lost']) : null;
+  const outcomeOn = outcome ? plusDays(end, between(0, 20)) : null;
+  condition(r, pick(['A15.0', 'A15.3', 'A16.2']), onset, outcome && ['cured', 'completed'].includes(outcome) ? outcomeOn! : undefined);
+  const visits: Visit[] = [];
+  // Some patients are never visited (not yet taken into management).
+  const managed = chance(0.85);
+  if (managed && chance(0.8)) visits.push(encounter(r, 'tb-visit', plusDays(onset, between(0, 4))));
+  for (let m = 1; m <= 6; m++)
+    if (managed && chance(0.8)) visits.push(encounter(r, 'tb-visit', plusDays(plusMonths(onset, m - 1), between(5, 28))));
+  if (outcome) assessment(r, 'tb-treatment-outcome', 'https://yifang.health/fhir/CodeSystem/tb-outcome', outcome, outcomeOn!);
+  return { r, onset, end, outcome, outcomeOn, visits: visits.filter((v) => v.date <= TODAY) };
+});
+
+// ---- the reference: plain loops over what was written ---------------------------------------
+type Tally = Map<string, { n: number; d: number }>;
+function tally(rows: { org: string; inNumerator: boolean }[]): { group: string; numerator: number; denominator: number }[] {
+  const t: Tally = new Map();
+  for (const r of rows) {
+    const g = t.get(r.org) ?? { n: 0, d: 0 };
+    g.d++;
+    if (r.inNumerator) g.n++;
+    t.set(r.org, g);
+  }
+  return [...t].sort(([a], [b]) => a.localeCompare(b)).map(([group, g]) => ({ group, numerator: g.n, denominator: g.d }));
+}
+const done = (vs: Visit[], code: string, from: string, to: string) =>
+  vs.some((v) => v.status === 'finished' && v.code === code && v.date >= from && v.date < to);
+const count = (vs: Visit[], code: string, from: string, to: string) =>
+  vs.filter((v) => v.status === 'finished' && v.code === code && v.date >= from && v.date <= to).length;
+
+function referenceFigures(): Record<string, Record<string, ReturnType<typeof tally>>> {
+  const until = PERIOD.to < TODAY ? PERIOD.to : TODAY;
+  // Children: 新生儿访视率, 儿童健康管理率, 3岁以下儿童系统管理率.
+  const born = children.filter((c) => inPeriod(c.r.birth));
+  const enrolledKids = children.filter((c) => c.r.birth <= until && plusMonths(c.r.birth, 84) > PERIOD.from);
+  const under3 = enrolledKids.filter((c) => plusMonths(c.r.birth, 36) > until);
+  const child = {
+    'newborn-visit-rate': tally(
+      born.map((c) => ({ org: c.r.org, inNumerator: done(c.visits, 'newborn-visit', c.r.birth, plusDays(c.r.birth, 28)) })),
+    ),
+    'child-health-management-rate': tally(
+      enrolledKids.map((c) => ({
+        org: c.r.org,
+        inNumerator: c.visits.some((v) => v.status === 'finished' && v.date >= PERIOD.from && v.date <= until && v.date >= c.r.birth),
+      })),
+    ),
+    'child-system-management-rate': tally(
+      under3.map((c) => {
+        const closing = CHILD_ITEMS.map(([code, a, au, b, bu]) => ({ code, from: at(c.r.birth, a, au), to: at(c.r.birth, b, bu) })).filter(
+          (w) => plusDays(w.to, -1) >= PERIOD.from && plusDays(w.to, -1) <= until,
+        );
+        return { org: c.r.org, inNumerator: closing.length > 0 && closing.every((w) => done(c.visits, w.code, w.from, w.to)) };
+      }),
+    ),
+  };
+  // Maternal: deliveries in the period are the denominators.
+  const deliveredInPeriod = pregnancies.filter((p) => p.delivered && p.delivered >= PERIOD.from && p.delivered <= until);
+  const early = (p: (typeof pregnancies)[number]) =>
+    done(p.visits, 'antenatal-care', p.start, [plusDays(p.start, 91), p.delivered!].sort()[0]!);
+  const postpartum = (p: (typeof pregnancies)[number]) => done(p.visits, 'postpartum-visit', p.delivered!, plusDays(p.delivered!, 28));
+  const enrolmentEnd = (p: (typeof pregnancies)[number]) => plusDays(p.delivered!, 57);
+  const maternal = {
+    'early-registration-rate': tally(deliveredInPeriod.map((p) => ({ org: p.r.org, inNumerator: early(p) }))),
+    'postpartum-visit-rate': tally(deliveredInPeriod.map((p) => ({ org: p.r.org, inNumerator: postpartum(p) }))),
+    'system-management-rate': tally(
+      deliveredInPeriod.map((p) => ({
+        org: p.r.org,
+        inNumerator: early(p) && postpartum(p) && count(p.visits, 'antenatal-care', p.start, until) >= 5,
+      })),
+    ),
+    'high-risk-case-management-rate': tally(
+      deliveredInPeriod
+        .filter((p) => p.highRisk)
+        .map((p) => ({
+          org: p.r.org,
+          inNumerator: p.visits.some(
+            (v) => v.code === 'high-risk-case-management' && v.date >= p.start && v.date < enrolmentEnd(p) && v.date <= until,
+          ),
+        })),
+    ),
+  };
+  // People aged 65+: enrolled from the 65th birthday.
+  const old = elderly.filter((e) => plusMonths(e.r.birth, 65 * 12) <= until);
+  const elderlyFigures = {
+    'elderly-health-management-rate': tally(
+      old.map((e) => {
+        const from = [PERIOD.from, plusMonths(e.r.birth, 65 * 12)].sort()[1]!;
+        return { org: e.r.org, inNumerator: count(e.visits, 'elderly-health-check', from, until) > 0 };
+      }),
+    ),
+  };
+  // Severe mental disorders: a follow-up every quarter (from the diagnosis in its first year).
+  const registered = mental.filter((m) => m.onset <= until);
+  const quarters = ['01-01', '04-01', '07-01', '10-01', '12-31'];
+  const mentalFigures = {
+    'standard-management-rate': tally(
+      registered.map((m) => {
+        const windows = [0, 1, 2, 3]
+          .map((q) => ({ from: `2025-${quarters[q]}`, to: q === 3 ? '2026-01-01' : `2025-${quarters[q + 1]}` }))
+          .map((w) => ({ from: w.from < m.onset ? m.onset : w.from, to: w.to }))
+          .filter((w) => w.from < w.to && plusDays(w.to, -1) <= until);
+        return { org: m.r.org, inNumerator: windows.length > 0 && windows.every((w) => done(m.visits, 'mental-follow-up', w.from, w.to)) };
+      }),
+    ),
+    'follow-up-rate': tally(
+      registered.map((m) => ({
+        org: m.r.org,
+        inNumerator: count(m.visits, 'mental-follow-up', [PERIOD.from, m.onset].sort()[1]!, until) > 0,
+      })),
+    ),
+    'stable-rate': tally(
+      registered
+        .filter((m) => count(m.visits, 'mental-follow-up', [PERIOD.from, m.onset].sort()[1]!, until) > 0)
+        .map((m) => {
+          const latest = m.assessments
+            .filter((a) => a.date >= m.onset && a.date <= until)
+            .sort((a, b) => a.date.localeCompare(b.date))
+            .at(-1);
+          return { org: m.r.org, inNumerator: latest?.value === 'stable' };
+        }),
+    ),
+  };
+  // Tuberculosis: six-month courses from the diagnosis.
+  const tbFigures = {
+    'management-rate': tally(
+      tb
+        .filter((t) => inPeriod(t.onset) && t.onset <= until)
+        .map((t) => ({ org: t.r.org, inNumerator: count(t.visits, 'tb-visit', t.onset, [until, plusDays(t.end, -1)].sort()[0]!) > 0 })),
+    ),
+    'standard-management-rate': tally(
+      tb
+        .filter((t) => t.onset <= until && t.end > PERIOD.from)
+        .map((t) => {
+          const edges = [plusDays(t.onset, 0), plusDays(t.onset, 3), ...[1, 2, 3, 4, 5, 6].map((m) => plusMonths(t.onset, m))];
+          const windows = edges
+            .slice(0, -1)
+            .map((from, k) => ({ from, to: edges[k + 1]! }))
+            .filter((w) => plusDays(w.to, -1) >= PERIOD.from && plusDays(w.to, -1) <= until);
+          return { org: t.r.org, inNumerator: windows.length > 0 && windows.every((w) => done(t.visits, 'tb-visit', w.from, w.to)) };
+        }),
+    ),
+    'treatment-success-rate': tally(
+      tb
+        .filter((t) => plusDays(t.end, -1) >= PERIOD.from && plusDays(t.end, -1) <= until)
+        .map((t) => ({ org: t.r.org, inNumerator: !!t.outcome && t.outcomeOn! <= until && ['cured', 'completed'].includes(t.outcome) })),
+    ),
+  };
+  return { 'child-0-6': child, maternal, 'elderly-65': elderlyFigures, 'severe-mental-disorders': mentalFigures, tuberculosis: tbFigures };
+}
+
+describeEachStore('basic public-health programmes', (server) => {
+  const get = async (p: string) => {
+    const res = await server().api(p);
+    expect(res.status, `${p}: ${res.status}`).toBe(200);
+    return (await res.json()) as Json;
+  };
+  const transaction = async (entries: Json[]) => {
+    const res = await server().api('/fhir', {
+      method: 'POST',
+      body: JSON.stringify({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: entries.map((r) => ({ resource: r, request: { method: 'PUT', url: `${r.resourceType}/${r.id}` } })),
+      }),
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+  };
+
+  beforeAll(async () => {
+    await transaction(
+      ORGS.map((o) => ({ resourceType: 'Organization', id: o, name: o === 'org-east' ? '东街社区卫生服务中心' : '西街社区卫生服务中心' })),
+    );
+    for (let k = 0; k < resources.length; k += 250) await transaction(resources.slice(k, k + 250));
+    await server().processors.drain();
+  }, 120_000);
+
+  const reference = referenceFigures();
+  for (const programme of Object.keys(reference))
+    it(`${programme}: every indicator by organisation equals the reference count`, async () => {
+      const body = await get(`/api/programmes/${programme}/indicators?period=2025&groupBy=organization`);
+      const expected = reference[programme]!;
+      expect(body.definitions.map((d: Json) => d.code).sort()).toEqual(Object.keys(expected).sort());
+      let denominators = 0;
+      for (const [code, rows] of Object.entries(expected)) {
+        const got = body.values
+          .filter((v: Json) => v.indicator === code)
+          .map((v: Json) => ({ group: v.group, numerator: v.numerator, denominator: v.denominator }));
+        expect(got, code).toEqual(rows);
+        denominators += rows.reduce((s, r) => s + r.denominator, 0);
+        for (const v of body.values.filter((x: Json) => x.indicator === code))
+          expect(v.value).toBe(v.denominator ? Math.round((v.numerator / v.denominator) * 1000) / 10 : null);
+      }
+      // The data must exercise the indicator: some of each denominator, not all in every numerator.
+      expect(denominators).toBeGreaterThan(5);
+    });
+
+  it('the reference figures are not trivial (some in, some out of each numerator)', () => {
+    for (const [programme, figures] of Object.entries(reference))
+      for (const [code, rows] of Object.entries(figures)) {
+        const n = rows.reduce((s, r) => s + r.numerator, 0);
+        const d = rows.reduce((s, r) => s + r.denominator, 0);
+        expect(d, `${programme} ${code}`).toBeGreaterThan(0);
+        expect(n, `${programme} ${code}`).toBeLessThan(d);
+      }
+  });
+
+  it('lists the programmes with their versions, schedules and targets', async () => {
+    const body = await get('/api/programmes?asOf=2025-12-31');
+    expect(body.total).toBe(5);
+    const child = body.rows.find((r: Json) => r.code === 'child-0-6');
+    expect(child.versions[0].items.map((i: Json) => i.code)).toContain('month-36');
+    expect(child.enrolled).toBeGreaterThan(10);
+    expect(body.rows.find((r: Json) => r.code === 'maternal').indicators[0]).toMatchObject({ code: 'early-registration-rate', target: 85 });
+  });
+
+  it('drill-down gives the residents behind a figure, paged with the total', async () => {
+    const figure = (await get('/api/programmes/maternal/indicators?period=2025&indicator=early-registration-rate')).values[0];
+    const all = await get('/api/programmes/maternal/indicators/early-registration-rate/residents?period=2025&limit=500');
+    expect(all.total).toBe(figure.denominator);
+    expect(all.numerator).toBe(figure.numerator);
+    expect(all.rows.filter((r: Json) => r.inNumerator)).toHaveLength(figure.numerator);
+    const page = await get(
+      '/api/programmes/maternal/indicators/early-registration-rate/residents?period=2025&limit=3&offset=3&numerator=true',
+    );
+    expect(page.rows.length).toBeLessThanOrEqual(3);
+    expect(page.total).toBe(figure.numerator);
+    expect((await server().api('/api/programmes/maternal/indicators/nope/residents')).status).toBe(404);
+    expect((await server().api('/api/programmes/maternal/indicators?indicator=nope')).status).toBe(400);
+    expect((await server().api('/api/programmes/dentistry/worklist')).status).toBe(404);
+    expect((await server().api('/api/programmes/maternal/indicators?period=2025-13')).status).toBe(400);
+  });
+
+  it('worklists list due and overdue items of residents still enrolled, paged with the total', async () => {
+    const all = await get('/api/programmes/child-0-6/worklist?asOf=2025-12-31&limit=500');
+    expect(all.total).toBe(all.rows.length);
+    expect(all.counts.due + all.counts.overdue).toBe(all.total);
+    expect(all.total).toBeGreaterThan(0);
+    // Reference: every child item window open on 2025-12-31 (due) or closed within a year (overdue) with no visit in it.
+    const asOf = '2025-12-31';
+    let due = 0;
+    let overdue = 0;
+    for (const c of children) {
+      if (c.r.birth > asOf || plusMonths(c.r.birth, 84) <= asOf) continue;
+      for (const [code, a, au, b, bu] of CHILD_ITEMS) {
+        const from = at(c.r.birth, a, au);
+        const to = at(c.r.birth, b, bu);
+        if (from > asOf || to <= plusDays(asOf, -365)) continue;
+        if (c.visits.some((v) => v.status === 'finished' && v.code === code && v.date >= from && v.date < to && v.date <= asOf)) continue;
+        if (to > asOf) due++;
+        else overdue++;
+      }
+    }
+    expect(all.counts).toEqual({ due, overdue });
+    const page = await get('/api/programmes/child-0-6/worklist?asOf=2025-12-31&limit=4&offset=2&status=overdue');
+    expect(page.rows).toHaveLength(Math.min(4, Math.max(0, overdue - 2)));
+    expect(page.total).toBe(overdue);
+    expect(page.rows.every((r: Json) => r.status === 'overdue')).toBe(true);
+  });
+
+  it('the registry pages enrolments with their flags and the total', async () => {
+    const reg = await get('/api/programmes/maternal/registry?status=all&limit=500');
+    expect(reg.total).toBe(pregnancies.length);
+    expect(reg.rows.some((r: Json) => r.patientId === man.id)).toBe(false);
+    expect(reg.rows.filter((r: Json) => r.flags.includes('high-risk')).length).toBe(pregnancies.filter((p) => p.highRisk).length);
+    const flagged = await get('/api/programmes/maternal/registry?status=all&flag=high-risk&limit=2');
+    expect(flagged.rows.length).toBeLessThanOrEqual(2);
+    expect(flagged.total).toBe(pregnancies.filter((p) => p.highRisk).length);
+    const mentalReg = await get('/api/programmes/severe-mental-disorders/registry?status=all&limit=500');
+    expect(mentalReg.total).toBe(mental.length);
+    expect(mentalReg.rows.some((r: Json) => r.patientId === depressed.id)).toBe(false);
+  });
+
+  it("a resident's due services come from every programme they are in", async () => {
+    // An elderly woman with a pregnancy-free record and a TB course: she is in two programmes.
+    const res = await server().api('/fhir', {
+      method: 'POST',
+      body: JSON.stringify({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          { resourceType: 'Patient', id: 'pt-two', gender: 'female', birthDate: '1950-04-04', name: [{ text: '两项' }] },
+          {
+            resourceType: 'Condition',
+            id: 'cond-two',
+            clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+            code: { coding: [{ system: ICD, code: 'A15.0' }] },
+            subject: { reference: 'Patient/pt-two' },
+            onsetDateTime: '2025-11-20',
+          },
+        ].map((r) => ({ resource: r, request: { method: 'PUT', url: `${r.resourceType}/${r.id}` } })),
+      }),
+    });
+    expect(res.status).toBe(200);
+    await server().processors.drain();
+    const due = await get('/api/programmes/residents/pt-two/due-services?asOf=2025-12-01&aheadDays=30');
+    expect(new Set(due.rows.map((r: Json) => r.programme))).toEqual(new Set(['elderly-65', 'tuberculosis']));
+    expect(due.rows.find((r: Json) => r.item === 'first-visit')).toMatchObject({ status: 'overdue', windowLast: '2025-11-22' });
+    expect(due.rows.find((r: Json) => r.item === 'month-1')).toMatchObject({
+      status: 'due',
+      windowFrom: '2025-11-23',
+      windowLast: '2025-12-19',
+    });
+    expect(due.rows.find((r: Json) => r.item === 'annual-check' && r.windowFrom === '2025-01-01')).toMatchObject({
+      status: 'due',
+      programmeName: '老年人健康管理',
+    });
+    // A Person id gathers the items of its Patient records; an id that is neither is 404.
+    await server().api('/fhir/Person/person-two', {
+      method: 'PUT',
+      body: JSON.stringify({ resourceType: 'Person', id: 'person-two', link: [{ target: { reference: 'Patient/pt-two' } }] }),
+    });
+    const byPerson = await get('/api/programmes/residents/person-two/due-services?asOf=2025-12-01&aheadDays=30');
+    expect(byPerson).toMatchObject({ residentId: 'person-two', total: due.total });
+    expect(byPerson.rows.every((r: Json) => r.patientId === 'pt-two')).toBe(true);
+    expect((await server().api('/api/programmes/residents/nobody/due-services')).status).toBe(404);
+    // Last year's missed check is still on the list (overdue within a year).
+    expect(due.rows.find((r: Json) => r.item === 'annual-check' && r.windowFrom === '2024-01-01')).toMatchObject({ status: 'overdue' });
+  });
+
+  it('a record written later moves the figure (incremental, from the change log)', async () => {
+    const missing = pregnancies.find(
+      (p) =>
+        p.delivered &&
+        inPeriod(p.delivered) &&
+        p.delivered <= TODAY &&
+        !done(p.visits, 'postpartum-visit', p.delivered, plusDays(p.delivered, 28)),
+    );
+    expect(missing).toBeDefined();
+    const before = (await get('/api/programmes/maternal/indicators?period=2025&indicator=postpartum-visit-rate')).values[0];
+    await transaction([
+      {
+        resourceType: 'Encounter',
+        id: 'enc-late-postpartum',
+        status: 'finished',
+        class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'HH' },
+        type: [{ coding: [{ system: SERVICE, code: 'postpartum-visit' }] }],
+        subject: { reference: `Patient/${missing!.r.id}` },
+        period: { start: plusDays(missing!.delivered!, 3) },
+      },
+    ]);
+    await server().processors.drain();
+    const after = (await get('/api/programmes/maternal/indicators?period=2025&indicator=postpartum-visit-rate')).values[0];
+    expect(after).toMatchObject({ numerator: before.numerator + 1, denominator: before.denominator });
+    // And deleting it takes it back out.
+    expect((await server().api('/fhir/Encounter/enc-late-postpartum', { method: 'DELETE' })).status).toBeLessThan(300);
+    await server().processors.drain();
+    expect((await get('/api/programmes/maternal/indicators?period=2025&indicator=postpartum-visit-rate')).values[0].numerator).toBe(
+      before.numerator,
+    );
+  });
+
+  it('rows derived long ago are derived again (next year’s items appear), and a full recompute changes no figure', async () => {
+    const programmes = loadProgrammes();
+    const later = '2027-12-01';
+    const before = await get('/api/programmes/residents/pt-two/due-services?asOf=2027-12-20&aheadDays=30');
+    expect(before.rows.some((r: Json) => r.windowFrom === '2028-01-01')).toBe(false);
+    let refreshed = 0;
+    for (let k = 0; k < 10; k++) {
+      const n = await refreshStale(server().db, programmes, later, { batch: 100 });
+      refreshed += n;
+      if (!n) break;
+    }
+    expect(refreshed).toBeGreaterThan(180);
+    expect(await refreshStale(server().db, programmes, later)).toBe(0);
+    const after = await get('/api/programmes/residents/pt-two/due-services?asOf=2027-12-20&aheadDays=30');
+    expect(after.rows.find((r: Json) => r.windowFrom === '2028-01-01')).toMatchObject({ item: 'annual-check', status: 'upcoming' });
+
+    const figures = async () =>
+      Promise.all(Object.keys(reference).map((p) => get(`/api/programmes/${p}/indicators?period=2025&groupBy=area`)));
+    const was = await figures();
+    expect(await recomputeProgrammes(server().db, programmes, TODAY, 37)).toBeGreaterThan(180);
+    expect(await figures()).toEqual(was);
+  });
+});

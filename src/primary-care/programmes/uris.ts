@@ -1,0 +1,33 @@
+/**
+ * Code systems a programme file may name, and the local ones the programmes add. A programme
+ * file naming any other system is refused at start: a typo in a system URI would otherwise
+ * match nothing and leave a programme silently empty. Local URIs sit under YIFANG_BASE and
+ * never change once published.
+ */
+import { ICD10_SYSTEM, LOINC_SYSTEM, YIFANG_BASE } from '../../shared/uris.js';
+import { KEY_POPULATION_SYSTEM, SNOMED_SYSTEM, VISIT_TYPE_SYSTEM } from '../chronic/uris.js';
+
+/** Encounter.type for a programme service: newborn-visit, child-checkup, antenatal-care, ... */
+export const PROGRAMME_SERVICE_SYSTEM = `${YIFANG_BASE}/CodeSystem/programme-service`;
+/** Observation.code for programme assessments: mental-condition, tb-treatment-outcome, high-risk-pregnancy. */
+export const PROGRAMME_OBSERVATION_SYSTEM = `${YIFANG_BASE}/CodeSystem/programme-observation`;
+/** Flag.code set by staff for a programme: high-risk-pregnancy, ... */
+export const PROGRAMME_FLAG_SYSTEM = `${YIFANG_BASE}/CodeSystem/programme-flag`;
+/** Values of the mental-condition assessment (病情): stable, basically-stable, unstable. */
+export const MENTAL_CONDITION_SYSTEM = `${YIFANG_BASE}/CodeSystem/mental-condition`;
+/** Values of the tuberculosis treatment outcome: cured, completed, failed, died, lost, not-evaluated. */
+export const TB_OUTCOME_SYSTEM = `${YIFANG_BASE}/CodeSystem/tb-outcome`;
+
+/** Every system a programme file may use, with a word for error messages and the web screen. */
+export const KNOWN_CODE_SYSTEMS: ReadonlyMap<string, string> = new Map([
+  [ICD10_SYSTEM, 'ICD-10'],
+  [LOINC_SYSTEM, 'LOINC'],
+  [SNOMED_SYSTEM, 'SNOMED CT'],
+  [VISIT_TYPE_SYSTEM, 'visit-type'],
+  [KEY_POPULATION_SYSTEM, 'key-population'],
+  [PROGRAMME_SERVICE_SYSTEM, 'programme-service'],
+  [PROGRAMME_OBSERVATION_SYSTEM, 'programme-observation'],
+  [PROGRAMME_FLAG_SYSTEM, 'programme-flag'],
+  [MENTAL_CONDITION_SYSTEM, 'mental-condition'],
+  [TB_OUTCOME_SYSTEM, 'tb-outcome'],
+]);

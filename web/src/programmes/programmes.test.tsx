@@ -1,0 +1,148 @@
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { renderPage, stubApi } from '../shared/test-support.js';
+import { ProgrammesPage } from './programmes.component.js';
+import type { DrillPage, ProgrammeIndicators, ProgrammeList, RegistryPage, Worklist } from './programmes.resource.js';
+
+const year = String(new Date().getFullYear());
+const list: ProgrammeList = {
+  asOf: `${year}-06-01`,
+  total: 2,
+  rows: [
+    {
+      code: 'maternal',
+      name: '孕产妇健康管理',
+      source: '国家基本公共卫生服务规范（第三版）：孕产妇健康管理服务规范',
+      enrolled: 12,
+      versions: [
+        {
+          version: '第三版',
+          effectiveFrom: '2017-01-01',
+          effectiveTo: null,
+          source: '国家基本公共卫生服务规范（第三版）',
+          cycle: 'episode',
+          managed: '每次产前检查和产后服务均在时间窗内完成',
+          items: [
+            {
+              code: 'antenatal-1',
+              name: '孕早期建册及第1次产前检查',
+              service: 'antenatal-care',
+              relativeTo: 'start',
+              from: '0d',
+              to: '13w',
+              recommended: '孕13周前',
+            },
+          ],
+        },
+      ],
+      indicators: [
+        {
+          code: 'early-registration-rate',
+          name: '早孕建册率',
+          numerator: '孕13周之前建册的产妇',
+          denominator: '活产数',
+          source: '规范',
+          target: 85,
+          targetSource: null,
+        },
+      ],
+    },
+    {
+      code: 'elderly-65',
+      name: '老年人健康管理',
+      source: '国家基本公共卫生服务规范（第三版）：老年人健康管理服务规范',
+      enrolled: 40,
+      versions: [],
+      indicators: [],
+    },
+  ],
+};
+const worklist: Worklist = {
+  programme: 'maternal',
+  asOf: `${year}-06-01`,
+  total: 41,
+  counts: { due: 30, overdue: 11 },
+  rows: [
+    {
+      patientId: 'p1',
+      name: '王芳',
+      gender: 'female',
+      birthDate: '1995-01-01',
+      episodeKey: 'Condition/c1',
+      item: 'antenatal-2',
+      itemName: '孕中期第1次产前检查',
+      windowFrom: `${year}-05-01`,
+      windowLast: `${year}-06-25`,
+      recommended: '孕16～20周',
+      status: 'due',
+      flags: [],
+      areaCode: null,
+      organizationId: null,
+    },
+  ],
+};
+const registry: RegistryPage = { programme: 'maternal', asOf: `${year}-06-01`, total: 0, rows: [] };
+const indicators: ProgrammeIndicators = {
+  programme: 'maternal',
+  period: { from: `${year}-01-01`, to: `${year}-12-31`, label: year },
+  asOf: `${year}-06-01`,
+  groupBy: 'total',
+  definitions: list.rows[0]!.indicators,
+  values: [
+    { indicator: 'early-registration-rate', group: 'total', numerator: 8, denominator: 10, value: 80, target: 85, meetsTarget: false },
+  ],
+};
+const drill: DrillPage = {
+  programme: 'maternal',
+  indicator: 'early-registration-rate',
+  period: indicators.period,
+  total: 10,
+  numerator: 8,
+  rows: [
+    {
+      patientId: 'p9',
+      name: '李娜',
+      group: 'total',
+      episodeKey: 'Condition/c9',
+      startOn: `${year}-01-03`,
+      endEventOn: null,
+      inNumerator: true,
+      delivered: {},
+    },
+  ],
+};
+
+describe('ProgrammesPage', () => {
+  it(
+    'lists the programmes, then the chosen one’s worklist paged with its total, and its indicators with drill-down',
+    { timeout: 20_000 },
+    async () => {
+      const api = stubApi({
+        '/api/programmes': list,
+        '/api/programmes/maternal/worklist': worklist,
+        '/api/programmes/maternal/registry': registry,
+        '/api/programmes/maternal/indicators': indicators,
+        '/api/programmes/maternal/indicators/early-registration-rate/residents': drill,
+      });
+      renderPage(<ProgrammesPage />);
+      expect(await screen.findByText('王芳', {}, { timeout: 5000 })).toBeTruthy();
+      expect(screen.getByText('老年人健康管理')).toBeTruthy();
+      expect(api.callsTo('GET /api/programmes/maternal/worklist')[0]!.path).toBe(
+        '/api/programmes/maternal/worklist?status=all&limit=20&offset=0',
+      );
+      expect(screen.getByText('到期 30 项，逾期 11 项')).toBeTruthy();
+      expect(screen.getByText('共 41 条')).toBeTruthy();
+      expect(screen.getByText('孕16～20周')).toBeTruthy();
+
+      fireEvent.click(screen.getByRole('tab', { name: '指标' }));
+      expect(await screen.findByText('早孕建册率', {}, { timeout: 5000 })).toBeTruthy();
+      expect(api.callsTo('GET /api/programmes/maternal/indicators')[0]!.path).toBe(`/api/programmes/maternal/indicators?period=${year}`);
+      const row = screen.getByText('早孕建册率').closest('tr')!;
+      expect(row.textContent).toContain('80.0%');
+      expect(within(row).getByText('未达标')).toBeTruthy();
+      fireEvent.click(within(row).getByRole('button', { name: '查看居民' }));
+      expect(await screen.findByText('李娜', {}, { timeout: 5000 })).toBeTruthy();
+      await waitFor(() => expect(api.unmatched).toEqual([]));
+    },
+  );
+});
