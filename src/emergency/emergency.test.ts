@@ -342,6 +342,45 @@ describeEachStore('emergency', (server) => {
     });
     const elsewhere = await json<CurrentModeView>(await get('/api/emergency/modes/current?areaCode=339902002001'), 200);
     expect(elsewhere).toMatchObject({ emergency: false, level: null, settings: { labMode: 'routine' } });
+    // A card diagnosed while level II is in force for its area is due in the mode's 2 h; elsewhere in the
+    // disease's 24 h (influenza, 丙类). The mode in force at diagnosis decides.
+    const diagnosed = new Date().toISOString();
+    const cardIn = async (areaCode: string, n: number) => {
+      const r = await post('/api/report-cards', {
+        cardId: `EM-${n}-${Date.now()}`,
+        cardType: 'initial',
+        correctsCardId: null,
+        name: `应急${n}`,
+        idType: '99',
+        idNumber: null,
+        sex: '1',
+        birthDate: '1980-05-06',
+        phone: '13800000000',
+        residenceCategory: '本县区',
+        address: {
+          province: '浙江省',
+          city: '安澜市',
+          county: '望川区',
+          township: '临江街道',
+          village: '湖滨社区',
+          houseNumber: `${n}号`,
+          areaCode,
+        },
+        occupationClass: { code: '09', name: '工人' },
+        caseClassification: '确诊病例',
+        onsetDate: diagnosed.slice(0, 10),
+        diagnosisDateTime: diagnosed,
+        disease: { name: '流行性感冒', icd10: 'J11.1', subtype: null, class: '丙' },
+        reportingOrganization: { id: 'org-CHC1', code: 'CHC1', name: '一号社区卫生服务中心' },
+        reportingDoctor: '王医生',
+        reportDate: new Date().toISOString(),
+      });
+      const body = await json<{ cardId: string; late: boolean }>(r, 201);
+      const stored = await json<{ deadlineAt: string }>(await get(`/api/report-cards/${body.cardId}`), 200);
+      return { hours: (Date.parse(stored.deadlineAt) - Date.parse(diagnosed)) / 3_600_000, late: body.late };
+    };
+    expect(await cardIn('339902001001', 1)).toEqual({ hours: 2, late: false });
+    expect(await cardIn('339902002001', 2)).toEqual({ hours: 24, late: false });
     // The exported function other modules call; an exercise mode never counts for it.
     await json(await post('/api/emergency/modes', { level: 'I', reason: '演练', exercise: true }), 201);
     expect((await currentMode(s.db, '339902002001')).emergency).toBe(false);

@@ -5,6 +5,7 @@
  * and a bad file stops it.
  */
 import { useModeLookup } from '../lab/index.js';
+import { useReportDeadlineLookup } from '../surveillance/index.js';
 import { sqlFile } from '../platform/migrations.js';
 import type { YifangModule } from '../platform/module.js';
 import { currentMode } from './mode.js';
@@ -23,7 +24,15 @@ const emergencyModule: YifangModule = {
     registerEmergencyRoutes(ctx, deps);
     // 平急转换: an order naming no mode takes the lab column of the mode in force for its resident's area.
     useModeLookup(ctx.db, async (areaCode, at) => (await currentMode(ctx.db, areaCode, at, { settings: deps.settings })).settings.labMode);
-    ctx.onClose(async () => useModeLookup(ctx.db, undefined));
+    // …and a report card's deadline is the mode's when that is shorter than the disease's.
+    useReportDeadlineLookup(ctx.db, async (client, areaCode, at) => {
+      const m = await currentMode(client, areaCode, at, { settings: deps.settings });
+      return m.emergency ? m.settings.reportDeadlineHours : undefined;
+    });
+    ctx.onClose(async () => {
+      useModeLookup(ctx.db, undefined);
+      useReportDeadlineLookup(ctx.db, undefined);
+    });
   },
 };
 

@@ -20,6 +20,7 @@ export { ingestCards, reportCardsForPatients, OPEN_CARD_STATUSES, type Reporting
 export { countedCardsPage, type CountedCard } from './reporting/store.js';
 // … and a verified lab result's classification of its card (the lab's results back)
 export { classifyCaseFromLab, type LabClassification } from './reporting/lab-classification.js';
+export { useReportDeadlineLookup, type ReportDeadlineLookup } from './reporting/deadline.js';
 // … and the reporting-quality figures per facility and period (the scorecard reads them)
 export { REPORTING_QUALITY_DEFINITIONS, parseQualityPeriod, previousPeriods, reportingQualityByFacility } from './reporting/quality.js';
 export type { FacilityReportingQuality, QualityPeriod, ReportingQualityCode } from './reporting/quality-schemas.js';

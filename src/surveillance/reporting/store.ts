@@ -17,6 +17,7 @@ import { findNotifiable, findNotifiableByName, type NotifiableDisease, type Noti
 import { applyCountDeltas, type TouchListener } from '../signals/counts.js';
 import { personKey, validateCard, type FieldIssue, type ReportCard } from './card.js';
 import { syncReportQuality } from './quality.js';
+import { reportDeadline } from './deadline.js';
 import type {
   CardEvent,
   FacilityStat,
@@ -129,7 +130,6 @@ function cardRecord(r: CardRow): ReportCardRecord {
 
 const taskId = (cardId: string) => `rc-${cardId.replace(/[^A-Za-z0-9.-]/g, '-')}`.slice(0, 64);
 const hoursBetween = (a: string, b: string) => (new Date(b).getTime() - new Date(a).getTime()) / 3_600_000;
-const addHours = (iso: string, h: number) => new Date(new Date(iso).getTime() + h * 3_600_000).toISOString();
 const signalFor = (diseaseKey: string) => `report:${diseaseKey}`;
 
 function taskStatus(status: CardStatus): Task['status'] {
@@ -359,8 +359,8 @@ async function storeSubmittedCard(
   }
   const diagnosedAt = new Date(card.diagnosisDateTime).toISOString();
   const submittedAt = card.reportDate ? new Date(card.reportDate).toISOString() : new Date().toISOString();
-  const deadline = addHours(diagnosedAt, disease.deadlineHours);
-  const late = hoursBetween(diagnosedAt, submittedAt) > disease.deadlineHours;
+  const { at: deadline, hours } = await reportDeadline(deps.db, c, disease, diagnosedAt, card.address?.areaCode);
+  const late = hoursBetween(diagnosedAt, submittedAt) > hours;
   const key = personKey(card);
   let duplicateOf: string | null = null;
   if (card.cardType === 'correction' && card.correctsCardId) {
@@ -511,7 +511,7 @@ export async function createDraftFromCondition(deps: ReportingDeps, client: pg.P
     reportingDoctor: condition.recorder?.display ?? '',
     patientRef: patientId ? `Patient/${patientId}` : null,
   };
-  const deadline = addHours(diagnosedAt, disease.deadlineHours);
+  const { at: deadline } = await reportDeadline(deps.db, client, disease, diagnosedAt, card.address?.areaCode);
   const task = await writeTask(deps.repo, client, {
     id: cardId,
     status: 'draft',
@@ -684,7 +684,7 @@ export async function submitCard(
     if (!disease) throw badRequest(`disease: '${card.disease.name}' is not notifiable`);
     const now = new Date().toISOString();
     const diagnosedAt = new Date(card.diagnosisDateTime).toISOString();
-    const deadline = addHours(diagnosedAt, disease.deadlineHours);
+    const { at: deadline } = await reportDeadline(deps.db, c, disease, diagnosedAt, card.address?.areaCode);
     const late = now > deadline;
     const key = personKey(card);
     const duplicateOf = await findDuplicate(c, key, disease.key, diagnosedAt, id);
