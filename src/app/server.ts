@@ -425,6 +425,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       prefix: '/',
       wildcard: true,
       index: false,
+      // The build writes .br and .gz copies of its text assets (scripts/compress-web.mjs): sent to browsers that accept them.
+      preCompressed: true,
       cacheControl: false,
       setHeaders: (res, file) => {
         // Hashed assets never change; index.html must be revalidated to pick up new builds.
