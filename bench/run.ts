@@ -33,6 +33,7 @@ const suites: [string, string, string, string[]][] = [
   ['hospital-feeds', 'hospital-feeds.bench.ts', 'runHospitalFeedsBench', quick ? ['--rows', '5000'] : []],
   ['r-peer', 'r-peer.bench.ts', 'runRPeerBench', quick ? ['--quick'] : []],
   ['scan', 'scan.bench.ts', 'runScanBench', quick ? ['--quick'] : []],
+  ['fusion-sizes', 'fusion-sizes.bench.ts', 'runFusionSizesBench', quick ? ['--quick'] : []],
   ['screens', 'screens.bench.ts', 'runScreensBench', quick ? ['--quick'] : []],
   ['lab', 'lab.bench.ts', 'runLabBench', quick ? ['--samples', '20'] : []],
   ['lab-results', 'lab-results.bench.ts', 'runLabResultsBench', quick ? ['--positives', '20'] : []],

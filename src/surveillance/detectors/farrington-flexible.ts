@@ -178,14 +178,17 @@ export function negBinQuantile(p: number, size: number, prob: number): number {
 
 /**
  * Seasonal level (1 … noPeriods) of every time point (index 1 … n; 0 = not in the baseline)
- * given the reference points, most recent first (refs[0] = k).
+ * given the reference points, most recent first (refs[0] = k), written into `level` (length
+ * n + 1, reused from point to point). Only indices lo … k are written and meaningful, where lo
+ * (returned) is the first week of the oldest reference window.
  */
-function seasonalLevels(n: number, refs: readonly number[], w: number, p: number): Int32Array {
-  const level = new Int32Array(n + 1);
+function seasonalLevels(level: Int32Array, n: number, refs: readonly number[], w: number, p: number): number {
+  const k = refs[0]!;
+  const lo = Math.max(1, refs[refs.length - 1]! - w);
+  level.fill(0, lo, Math.min(n, k) + 1);
   const setRange = (from: number, to: number, v: number): void => {
     for (let t = Math.max(1, from); t <= Math.min(n, to); t++) level[t] = v;
   };
-  const k = refs[0]!;
   setRange(k - w, k, p);
   for (let i = 1; i < refs.length; i++) {
     const refWeek = refs[i]!;
@@ -206,7 +209,28 @@ function seasonalLevels(n: number, refs: readonly number[], w: number, p: number
       start += size;
     }
   }
-  return level;
+  return lo;
+}
+
+interface Workspace {
+  /** Seasonal level by week (index 1 … n). */
+  level: Int32Array;
+  rowLevel: Int32Array;
+  rowTime: Float64Array;
+}
+
+let workspace: Workspace | null = null;
+
+/**
+ * Work space for a series of n weeks, kept between calls (the detector is synchronous, so one
+ * call never overlaps another) and grown when a longer series comes.
+ */
+function workspaceFor(n: number): Workspace {
+  if (workspace === null || workspace.rowTime.length < n) {
+    const size = Math.max(n, 2 * (workspace?.rowTime.length ?? 0), 1024);
+    workspace = { level: new Int32Array(size + 1), rowLevel: new Int32Array(size), rowTime: new Float64Array(size) };
+  }
+  return workspace;
 }
 
 /**
@@ -321,6 +345,11 @@ export const farringtonFlexible: Detector = (series: CountSeries, control: Detec
   const dayStep = days !== null && days.length > 1 ? days[1]! - days[0]! : 1;
 
   const zDelta = qnorm(1 - c.alpha);
+  // Per-point work space, reused: seasonal level by week, which levels occur, their indices, and
+  // the design's columns (nothing fitted for one point is kept for the next).
+  const { level, rowLevel: rowLevelBuf, rowTime: rowTimeBuf } = workspaceFor(n);
+  const present = new Uint8Array(p + 1);
+  const levelIndex = new Int32Array(p + 1);
 
   range.forEach((k, r) => {
     const refs = referencePoints(k, c.b, freq, days, dayIndex);
@@ -328,45 +357,62 @@ export const farringtonFlexible: Detector = (series: CountSeries, control: Detec
       notes.add(`too little history (${c.b} years needed): no verdict`, k);
       return;
     }
-    const level = seasonalLevels(n, refs, c.w, p);
+    const lo = seasonalLevels(level, n, refs, c.w, p);
     for (let t = Math.max(1, k - c.pastWeeksNotIncluded); t <= k; t++) level[t] = 0;
 
-    // Baseline rows; factor levels are those of the baseline weeks before gaps are dropped.
-    const inBaseline: number[] = [];
-    for (let t = 1; t <= n; t++) if (level[t]! > 0) inBaseline.push(t);
-    if (inBaseline.length === 0) {
+    // Baseline rows (weeks with a count) in time order; factor levels are those of the baseline
+    // weeks before gaps are dropped.
+    present.fill(0);
+    let firstWeek = 0;
+    let gaps = false;
+    const rows: number[] = [];
+    const response: number[] = [];
+    for (let t = lo; t <= k; t++) {
+      const lev = level[t]!;
+      if (lev === 0) continue;
+      if (firstWeek === 0) firstWeek = t;
+      present[lev] = 1;
+      const v = obs[t - 1]!;
+      if (v === null) {
+        gaps = true;
+        continue;
+      }
+      rows.push(t);
+      response.push(v);
+    }
+    if (firstWeek === 0) {
       notes.add('empty baseline: no verdict', k);
       return;
     }
-    const levels = [...new Set(inBaseline.map((t) => level[t]!))].sort((u, v) => u - v);
     const useFactor = p !== 1;
-    if (useFactor && !levels.includes(p)) {
+    if (useFactor && present[p] === 0) {
       notes.add('no baseline weeks in the reference windows: no verdict', k);
       return;
     }
-    const rows = inBaseline.filter((t) => obs[t - 1] !== null);
-    if (rows.length < inBaseline.length) notes.add('gaps (null counts) left out of the baseline', k);
+    // Index of each present level among the present ones, in increasing order.
+    let nPresent = 0;
+    for (let lev = 1; lev <= p; lev++) levelIndex[lev] = present[lev] === 1 ? nPresent++ : -1;
+    if (gaps) notes.add('gaps (null counts) left out of the baseline', k);
     // Dated series: time in periods since the first baseline week (R measures the prediction
     // from the first non-missing week instead, which shifts the trend when that week is a gap).
-    const origin = days === null ? 0 : days[inBaseline[0]! - 1]!;
+    const origin = days === null ? 0 : days[firstWeek - 1]!;
     const timeOf = (t: number): number => (days === null ? t : (days[t - 1]! - origin) / dayStep);
-    const response = rows.map((t) => obs[t - 1]!);
-    const nCols = 1 + (useFactor ? levels.length - 1 : 0);
+    const nCols = 1 + (useFactor ? nPresent - 1 : 0);
     if (response.length <= nCols) {
       notes.add('too few baseline counts for the model: no verdict', k);
       return;
     }
 
     // Intercept, trend and the seasonal factor as a structured design (closed-form IRLS steps).
-    const levelIndex = new Int32Array(p + 1).fill(-1);
-    levels.forEach((lev, j) => (levelIndex[lev] = j));
-    const rowLevel = new Int32Array(rows.length);
-    const rowTime = new Float64Array(rows.length);
+    const rowLevel = rowLevelBuf.subarray(0, rows.length);
+    const rowTime = rowTimeBuf.subarray(0, rows.length);
+    let maxResponse = 0;
     for (let i = 0; i < rows.length; i++) {
       rowLevel[i] = useFactor ? levelIndex[level[rows[i]!]!]! : 0;
       rowTime[i] = timeOf(rows[i]!);
+      if (response[i]! > maxResponse) maxResponse = response[i]!;
     }
-    const nLevels = useFactor ? levels.length : 1;
+    const nLevels = useFactor ? nPresent : 1;
     const design = (withTrend: boolean): FactorTrendDesign => ({ level: rowLevel, nLevels, time: withTrend ? rowTime : null });
     const x0 = (withTrend: boolean): number[] => factorTrendRow(design(withTrend), useFactor ? levelIndex[p]! : 0, timeOf(k));
 
@@ -390,7 +436,7 @@ export const farringtonFlexible: Detector = (series: CountSeries, control: Detec
     if (model !== null && model.withTrend) {
       const pValue = coefficientPValue(model.m.fit, 1, model.disp);
       const mu0Hat = Math.max(Math.exp(predictLink(model.m.fit, x0(true), 1).eta), DOUBLE_EPS);
-      doTrend = c.b >= 3 && pValue < c.pThresholdTrend && mu0Hat <= Math.max(...response);
+      doTrend = c.b >= 3 && pValue < c.pThresholdTrend && mu0Hat <= maxResponse;
       if (!doTrend) model = fitModel(false);
     }
     if (model === null) {

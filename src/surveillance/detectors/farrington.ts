@@ -326,24 +326,38 @@ function classicReferenceByDate(k: number, b: number, w: number, freq: number, d
  * A row with leverage 1 gives no information about outlyingness and gets s = 0.
  */
 export function anscombeResiduals(fit: PoissonGlmFit, y: ArrayLike<number>, phi: number): Float64Array {
-  const s = new Float64Array(y.length);
+  return anscombeInto(new Float64Array(y.length), fit, y, phi);
+}
+
+/** Residuals of `anscombeResiduals` written into s (at least y.length long). */
+function anscombeInto(s: Float64Array, fit: PoissonGlmFit, y: ArrayLike<number>, phi: number): Float64Array {
+  const fitted = fit.fitted;
+  const hat = fit.hat;
   for (let i = 0; i < y.length; i++) {
-    const mu = fit.fitted[i]!;
+    const mu = fitted[i]!;
     // y^(2/3)·μ^(−1/6) by cube roots (cheaper than pow, equal to rounding).
-    const cy = Math.cbrt(y[i]!);
+    const yi = y[i]!;
+    const cy = yi < CBRT_TABLE_SIZE && Number.isInteger(yi) ? CBRT[yi]! : Math.cbrt(yi);
     const a = 1.5 * ((cy * cy) / Math.sqrt(Math.cbrt(mu)) - Math.sqrt(mu));
-    const oneMinusH = 1 - fit.hat[i]!;
+    const oneMinusH = 1 - hat[i]!;
     s[i] = oneMinusH > 0 ? a / Math.sqrt(phi * oneMinusH) : 0;
   }
   return s;
 }
 
+/** Cube roots of small counts. */
+const CBRT_TABLE_SIZE = 1024;
+const CBRT = new Float64Array(CBRT_TABLE_SIZE);
+for (let v = 0; v < CBRT_TABLE_SIZE; v++) CBRT[v] = Math.cbrt(v);
+
+/** Work space for the residuals of `reweightFrom` (grown on demand; used synchronously). */
+let residualScratch = new Float64Array(256);
+
 /**
  * Farrington's reweighting: ωᵢ = γ·sᵢ⁻² when sᵢ > threshold, else γ, with γ chosen so that the
- * weights sum to the number of baseline weeks.
+ * weights sum to the number of baseline weeks. Reads the first n entries of s.
  */
-export function outbreakWeights(s: ArrayLike<number>, threshold: number): Float64Array {
-  const n = s.length;
+export function outbreakWeights(s: ArrayLike<number>, threshold: number, n = s.length): Float64Array {
   let denom = 0;
   for (let i = 0; i < n; i++) denom += s[i]! > threshold ? Math.pow(s[i]!, -2) : 1;
   const gamma = n / denom;
@@ -380,8 +394,9 @@ export function reweightFrom(
 ): ReweightedFit {
   let phi = rMax1(first.dispersion);
   if (!reweight) return { fit: first, phi, omega: null, converged: first.converged };
-  const s = anscombeResiduals(first, y, phi);
-  const omega = outbreakWeights(s, threshold);
+  if (residualScratch.length < y.length) residualScratch = new Float64Array(Math.max(y.length, 2 * residualScratch.length));
+  const s = anscombeInto(residualScratch, first, y, phi);
+  const omega = outbreakWeights(s, threshold, y.length);
   const second = fitGlm(x, y, { priorWeights: omega });
   phi = rMax1(second.dispersion);
   return { fit: second, phi, omega, converged: first.converged };
@@ -508,9 +523,18 @@ export function studentQuantile(p: number, df: number, start?: number): number {
   return (sign * (lo + hi)) / 2;
 }
 
+/** A unit design row, reused (linkVarianceUnscaled reads only the first p entries). */
+const UNIT_ROW = new Float64Array(64);
+
 /** Two-sided p-value of the t statistic of coefficient j with the given dispersion. */
 export function coefficientPValue(fit: PoissonGlmFit, j: number, dispersion: number): number {
-  const se = Math.sqrt(dispersion * fit.covUnscaled[j]![j]!);
+  // The one diagonal entry of (X'WX)⁻¹ needed, as the variance of the unit row e_j (the full
+  // matrix is not built).
+  const p = fit.coefficients.length;
+  const unit = p <= UNIT_ROW.length ? UNIT_ROW : new Float64Array(p);
+  unit.fill(0, 0, p);
+  unit[j] = 1;
+  const se = Math.sqrt(dispersion * (fit.aliased[j] ? Number.NaN : fit.linkVarianceUnscaled(unit)));
   const t = fit.coefficients[j]! / se;
   if (!Number.isFinite(t) || fit.dfResidual <= 0) return Number.NaN;
   return studentTwoSidedP(t, fit.dfResidual);

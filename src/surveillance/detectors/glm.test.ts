@@ -49,6 +49,41 @@ describe('closed-form IRLS for intercept + trend + factor designs', () => {
     });
   }
 
+  it('agrees with the QR fit with gaps in time, zero prior weights, large and fractional counts, and when it stops unconverged', () => {
+    const { d, y } = example(150, 5, true);
+    // Gaps: every 11th week missing (the time steps by 2 there), as with null counts dropped.
+    const time = Float64Array.from(d.time!, (t, i) => t + Math.floor(i / 11));
+    const counts = y.map((v, i) => (i === 7 ? 5000 : i === 8 ? v + 0.5 : v));
+    const prior = counts.map((_, i) => (i % 13 === 0 ? 0 : 1 + (i % 3) / 3));
+    const gapped: FactorTrendDesign = { ...d, time };
+    for (const options of [{ priorWeights: prior }, { maxIterations: 2 }, { priorWeights: prior, maxIterations: 1 }]) {
+      const fast = fitFactorTrendGlm(gapped, counts, options)!;
+      const qr = fitPoissonGlm(factorTrendRows(gapped), counts, options);
+      expect(fast.iterations).toBe(qr.iterations);
+      expect(fast.converged).toBe(qr.converged);
+      fast.coefficients.forEach((c, j) => expect(rel(c, qr.coefficients[j]!)).toBeLessThan(1e-10));
+      for (let i = 0; i < counts.length; i++) {
+        expect(rel(fast.fitted[i]!, qr.fitted[i]!)).toBeLessThan(1e-11);
+        expect(rel(fast.linearPredictor[i]!, qr.linearPredictor[i]!)).toBeLessThan(1e-11);
+        expect(Math.abs(fast.workingWeights[i]! - qr.workingWeights[i]!)).toBeLessThanOrEqual(1e-11 * Math.abs(qr.workingWeights[i]!));
+        expect(Math.abs(fast.hat[i]! - qr.hat[i]!)).toBeLessThanOrEqual(1e-10 * Math.max(1e-300, Math.abs(qr.hat[i]!)));
+      }
+      expect(rel(fast.dispersion, qr.dispersion)).toBeLessThan(1e-11);
+    }
+  });
+
+  it('gives the same fit whatever was fitted before it (its work space is reused)', () => {
+    const small = example(40, 6, true);
+    const first = fitFactorTrendGlm(small.d, small.y)!;
+    const big = example(400, 7, true);
+    fitFactorTrendGlm(big.d, big.y, { priorWeights: big.y.map(() => 2) });
+    const again = fitFactorTrendGlm(small.d, small.y)!;
+    expect(again.coefficients).toEqual(first.coefficients);
+    expect(Array.from(again.fitted)).toEqual(Array.from(first.fitted));
+    expect(Array.from(again.workingWeights)).toEqual(Array.from(first.workingWeights));
+    expect(again.dispersion).toBe(first.dispersion);
+  });
+
   it('hands degenerate designs (an empty level, no trend variation within levels) to the QR fit', () => {
     const { d, y } = example(60, 3, true);
     const empty: FactorTrendDesign = { ...d, nLevels: 5 }; // level 4 has no rows: its dummy is aliased

@@ -484,14 +484,61 @@ const START_TABLE_SIZE = 4096;
 const START_ETA = new Float64Array(START_TABLE_SIZE);
 const START_MU = new Float64Array(START_TABLE_SIZE);
 const LOG_Y = new Float64Array(START_TABLE_SIZE);
+/** The working response z = η + (y − μ)/μ and the unit deviance term at the start values. */
+const START_Z = new Float64Array(START_TABLE_SIZE);
+const START_DEV = new Float64Array(START_TABLE_SIZE);
 for (let y = 0; y < START_TABLE_SIZE; y++) {
-  START_ETA[y] = Math.log(y + 0.1);
-  START_MU[y] = linkInverse(START_ETA[y]!);
+  const eta = Math.log(y + 0.1);
+  const mu = linkInverse(eta);
+  START_ETA[y] = eta;
+  START_MU[y] = mu;
   LOG_Y[y] = y > 0 ? Math.log(y) : 0;
+  START_Z[y] = eta + (y - mu) / mu;
+  START_DEV[y] = y > 0 ? y * Math.log(y / mu) - (y - mu) : mu;
 }
 
 /** Smallest ratio of level weights, and of within-level to total trend variation, taken as safe. */
 const LEVEL_WEIGHT_RATIO_MIN = 1e-18;
+/** Rows between direct evaluations of e^(β·t) in the closed-form IRLS pass. */
+const EXP_RESYNC = 32;
+
+interface FitScratch {
+  y: Float64Array;
+  logY: Float64Array;
+  mu: Float64Array;
+  unitStep: Uint8Array;
+  runEnd: Int32Array;
+  sumsA: Float64Array;
+  sumsB: Float64Array;
+  a: Float64Array;
+  expA: Float64Array;
+}
+
+let scratch: FitScratch | null = null;
+
+/**
+ * The closed-form fit's temporaries for n rows and L levels, reused from call to call (grown
+ * when too small). The fit is synchronous and never re-entered, and nothing it returns points
+ * into this space.
+ */
+function scratchFor(n: number, L: number): FitScratch {
+  if (scratch === null || scratch.y.length < n || scratch.a.length < L) {
+    const rows = Math.max(n, scratch?.y.length ?? 0, 256);
+    const levels = Math.max(L, scratch?.a.length ?? 0, 16);
+    scratch = {
+      y: new Float64Array(rows),
+      logY: new Float64Array(rows),
+      mu: new Float64Array(rows),
+      unitStep: new Uint8Array(rows),
+      runEnd: new Int32Array(rows),
+      sumsA: new Float64Array(5 * levels),
+      sumsB: new Float64Array(5 * levels),
+      a: new Float64Array(levels),
+      expA: new Float64Array(levels),
+    };
+  }
+  return scratch;
+}
 const TREND_VARIATION_RATIO_MIN = 1e-12;
 
 /**
@@ -511,63 +558,91 @@ export function fitFactorTrendGlm(d: FactorTrendDesign, y: ArrayLike<number>, op
   const p = L + (withTrend ? 1 : 0);
   const maxit = options.maxIterations ?? 25;
   const epsilon = options.epsilon ?? 1e-8;
-  const prior = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const w = options.priorWeights ? options.priorWeights[i]! : 1;
-    if (!(w >= 0) || !Number.isFinite(w)) throw new Error(`prior weight ${i} is not a finite non-negative number`);
-    prior[i] = w;
-    const yi = y[i]!;
-    if (!(yi >= 0) || !Number.isFinite(yi)) throw new Error(`y[${i}] is not a finite non-negative number`);
-    const l = level[i]!;
-    if (!(l >= 0 && l < L)) throw new Error(`level[${i}] = ${l} is outside 0 … ${L - 1}`);
-  }
-
-  const linPred = new Float64Array(n);
-  const mu = new Float64Array(n);
-  const logY = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const yi = y[i]!;
-    if (yi < START_TABLE_SIZE && Number.isInteger(yi)) {
-      linPred[i] = START_ETA[yi]!;
-      mu[i] = START_MU[yi]!;
-      logY[i] = LOG_Y[yi]!;
-    } else {
-      linPred[i] = Math.log(yi + 0.1);
-      mu[i] = linkInverse(linPred[i]!);
-      logY[i] = yi > 0 ? Math.log(yi) : 0;
-    }
-  }
+  // What the returned fit keeps lives in one buffer; the loop's temporaries in the module's
+  // scratch space (allocations, not arithmetic, were a large share of a fit's time).
+  const own = new Float64Array(6 * n + 2 * L);
+  const prior = own.subarray(0, n);
+  const linPred = own.subarray(n, 2 * n);
+  const mu = own.subarray(2 * n, 3 * n);
+  const wwOut = own.subarray(3 * n, 4 * n);
+  const workingResiduals = own.subarray(4 * n, 5 * n);
+  const tShift = own.subarray(5 * n, 6 * n);
+  const tBar = own.subarray(6 * n, 6 * n + L); // weighted level means of the shifted time
+  const W = own.subarray(6 * n + L, 6 * n + 2 * L); // level weights of the last solve
+  const sc = scratchFor(n, L);
+  // The counts as one array type, so the loops below see a single element kind whatever the
+  // caller passed (number[] or a typed array).
+  const yv = sc.y;
+  const logY = sc.logY;
   // Time is shifted by its mean so that the one-pass sums below lose no precision.
   let t0 = 0;
   if (withTrend) {
     for (let i = 0; i < n; i++) t0 += time[i]!;
     t0 /= n;
   }
-  const tShift = new Float64Array(n);
-  if (withTrend) for (let i = 0; i < n; i++) tShift[i] = time[i]! - t0;
+  // e^η is computed as e^(a_ℓ)·e^(β·t): one exp per level, and e^(β·t) carried from row to row
+  // by the factor e^β where the time advances by exactly 1 (consecutive weeks), recomputed
+  // directly every EXP_RESYNC rows and after any other step. This agrees with exp(η) to a few
+  // ulps (≈ 1e-14 relative) and replaces an exp per row and iteration by a multiplication.
+  const unitStep = sc.unitStep;
+  const expA = sc.expA;
+  // Runs of consecutive rows with the same level (runEnd[r] = one past the run's last row).
+  const runEnd = sc.runEnd;
+  let nRuns = 0;
   // Working weights and per-level sums (Σw, Σwt, Σwz, Σwt², Σwtz) of the problem being solved,
   // and the same for the next iteration, filled while the new means are computed.
-  let ww = new Float64Array(n);
-  let wwNext = new Float64Array(n);
-  let sums = new Float64Array(5 * L);
-  let sumsNext = new Float64Array(5 * L);
-  const tBar = new Float64Array(L); // weighted level means of the shifted time
-  const a = new Float64Array(L); // level intercepts for the shifted time
+  // Means entering the current iteration and those it produces (swapped after each).
+  let muCur: Float64Array = mu;
+  let muNew: Float64Array = sc.mu;
+  let sums = sc.sumsA;
+  let sumsNext = sc.sumsB;
+  sums.fill(0, 0, 5 * L);
+  const a = sc.a; // level intercepts for the shifted time
   let beta = 0;
   let sTT = Number.POSITIVE_INFINITY;
   let m = 0;
+  let devOld = 0;
+  // One pass: checks, R's start values μ = y + 0.1 (tabulated for small counts), the start
+  // deviance, and the sums of the first least-squares problem.
+  const pwIn = options.priorWeights;
   for (let i = 0; i < n; i++) {
-    const pw = prior[i]!;
+    const pw = pwIn ? pwIn[i]! : 1;
+    if (!(pw >= 0) || !Number.isFinite(pw)) throw new Error(`prior weight ${i} is not a finite non-negative number`);
+    prior[i] = pw;
+    const yi = y[i]!;
+    if (!(yi >= 0) || !Number.isFinite(yi)) throw new Error(`y[${i}] is not a finite non-negative number`);
+    yv[i] = yi;
+    const l = level[i]!;
+    if (!(l >= 0 && l < L)) throw new Error(`level[${i}] = ${l} is outside 0 … ${L - 1}`);
+    if (i > 0 && l !== level[i - 1]) runEnd[nRuns++] = i;
+    const ti = withTrend ? time[i]! - t0 : 0;
+    tShift[i] = ti;
+    unitStep[i] = withTrend && i > 0 && time[i]! - time[i - 1]! === 1 && i % EXP_RESYNC !== 0 ? 1 : 0;
+    let eta: number;
+    let mui: number;
+    let zi: number;
+    let devTerm: number;
+    if (yi < START_TABLE_SIZE && Number.isInteger(yi)) {
+      eta = START_ETA[yi]!;
+      mui = START_MU[yi]!;
+      logY[i] = LOG_Y[yi]!;
+      zi = START_Z[yi]!;
+      devTerm = START_DEV[yi]!;
+    } else {
+      eta = Math.log(yi + 0.1);
+      mui = linkInverse(eta);
+      logY[i] = yi > 0 ? Math.log(yi) : 0;
+      // dμ/dη = max(e^η, ε) is μ itself for the log link.
+      zi = eta + (yi - mui) / mui;
+      devTerm = yi > 0 ? yi * Math.log(yi / mui) - (yi - mui) : mui;
+    }
+    linPred[i] = eta;
+    mu[i] = mui;
+    devOld += 2 * pw * devTerm;
     if (!(pw > 0)) continue;
     m++;
-    // dμ/dη = max(e^η, ε) is μ itself for the log link.
-    const eta = linPred[i]!;
-    const mui = mu[i]!;
-    const zi = eta + (y[i]! - mui) / mui;
     const wi = pw * mui;
-    ww[i] = wi;
-    const o = 5 * level[i]!;
-    const ti = tShift[i]!;
+    const o = 5 * l;
     const wz = wi * zi;
     const wt = wi * ti;
     sums[o] = sums[o]! + wi;
@@ -576,8 +651,8 @@ export function fitFactorTrendGlm(d: FactorTrendDesign, y: ArrayLike<number>, op
     sums[o + 3] = sums[o + 3]! + wt * ti;
     sums[o + 4] = sums[o + 4]! + wt * zi;
   }
+  if (n > 0) runEnd[nRuns++] = n;
   if (m === 0) return null;
-  let devOld = poissonDeviance(y, mu, prior);
   let dev = devOld;
   let converged = false;
   let iter: number;
@@ -613,33 +688,58 @@ export function fitFactorTrendGlm(d: FactorTrendDesign, y: ArrayLike<number>, op
       for (let l = 0; l < L; l++) a[l] = a[l]! - beta * tBar[l]!;
     }
     // New linear predictor, means and deviance, and the next problem's weights and sums, in one
-    // pass; y·log(y/μ) = y·(log y − η) while μ = e^η is above its floor.
+    // pass over the runs of rows with one level (their sums kept in locals until the run ends);
+    // y·log(y/μ) = y·(log y − η) while μ = e^η is above its floor, and that term is 0 for y = 0.
+    // With z = η + (y − μ)/μ and w = ω·μ, the sums use w·z = ω·(μ·η + y − μ) (no division).
+    // Rows of prior weight 0 add 0 to every sum.
     dev = 0;
-    sumsNext.fill(0);
-    for (let i = 0; i < n; i++) {
+    for (let l = 0; l < L; l++) expA[l] = Math.exp(a[l]!);
+    for (let j = 0; j < 5 * L; j++) sumsNext[j] = 0;
+    const expBeta = Math.exp(beta);
+    let expBt = 1;
+    let i = 0;
+    for (let r = 0; r < nRuns; r++) {
+      const end = runEnd[r]!;
       const l = level[i]!;
-      const ti = tShift[i]!;
-      const eta = a[l]! + beta * ti;
-      linPred[i] = eta;
-      const e = Math.exp(eta);
-      const mui = e > DOUBLE_EPS ? e : DOUBLE_EPS;
-      mu[i] = mui;
-      const yi = y[i]!;
-      const pw = prior[i]!;
-      const term = yi > 0 ? yi * (mui === e ? logY[i]! - eta : Math.log(yi / mui)) - (yi - mui) : mui;
-      dev += 2 * pw * term;
-      if (!(pw > 0)) continue;
-      const zi = eta + (yi - mui) / mui;
-      const wi = pw * mui;
-      wwNext[i] = wi;
+      const al = a[l]!;
+      const eal = expA[l]!;
+      let sw = 0;
+      let swt = 0;
+      let swz = 0;
+      let swtt = 0;
+      let swtz = 0;
+      for (; i < end; i++) {
+        const ti = tShift[i]!;
+        const eta = al + beta * ti;
+        if (withTrend) expBt = unitStep[i] === 1 ? expBt * expBeta : Math.exp(beta * ti);
+        const e = eal * expBt;
+        const yi = yv[i]!;
+        const pw = prior[i]!;
+        let mui = e;
+        let term: number;
+        if (e > DOUBLE_EPS) {
+          term = yi * (logY[i]! - eta) - (yi - e);
+        } else {
+          mui = DOUBLE_EPS;
+          term = yi > 0 ? yi * Math.log(yi / mui) - (yi - mui) : mui;
+        }
+        muNew[i] = mui;
+        dev += 2 * pw * term;
+        const wi = pw * mui;
+        const wz = pw * (mui * eta + (yi - mui));
+        const wt = wi * ti;
+        sw += wi;
+        swt += wt;
+        swz += wz;
+        swtt += wt * ti;
+        swtz += ti * wz;
+      }
       const o = 5 * l;
-      const wz = wi * zi;
-      const wt = wi * ti;
-      sumsNext[o] = sumsNext[o]! + wi;
-      sumsNext[o + 1] = sumsNext[o + 1]! + wt;
-      sumsNext[o + 2] = sumsNext[o + 2]! + wz;
-      sumsNext[o + 3] = sumsNext[o + 3]! + wt * ti;
-      sumsNext[o + 4] = sumsNext[o + 4]! + wt * zi;
+      sumsNext[o] = sumsNext[o]! + sw;
+      sumsNext[o + 1] = sumsNext[o + 1]! + swt;
+      sumsNext[o + 2] = sumsNext[o + 2]! + swz;
+      sumsNext[o + 3] = sumsNext[o + 3]! + swtt;
+      sumsNext[o + 4] = sumsNext[o + 4]! + swtz;
     }
     if (!Number.isFinite(dev)) return null; // let the general fit do its step halving
     if (Math.abs(dev - devOld) / (Math.abs(dev) + 0.1) < epsilon) {
@@ -647,13 +747,31 @@ export function fitFactorTrendGlm(d: FactorTrendDesign, y: ArrayLike<number>, op
       break;
     }
     devOld = dev;
-    [ww, wwNext] = [wwNext, ww];
-    [sums, sumsNext] = [sumsNext, sums];
+    const muSwap = muCur;
+    muCur = muNew;
+    muNew = muSwap;
+    const sumsSwap = sums;
+    sums = sumsNext;
+    sumsNext = sumsSwap;
   }
   if (iter > maxit) iter = maxit;
-  // Level weights of the last solve.
-  const W = new Float64Array(L);
-  for (let l = 0; l < L; l++) W[l] = sums[5 * l]!;
+  // The means are the last pass's; the weights (and the level weights below) those of the
+  // problem last solved, from the means before it, as in R's glm.fit and the QR route. When the
+  // iterations ran out, the last iteration has already swapped the buffers.
+  const swapped = !converged && maxit >= 1;
+  const fittedSrc = swapped || maxit < 1 ? muCur : muNew;
+  const weightSrc = swapped ? muNew : muCur;
+  const solvedSums = swapped ? sumsNext : sums;
+  for (let i = 0; i < n; i++) wwOut[i] = prior[i]! * weightSrc[i]!;
+  if (fittedSrc !== mu) mu.set(fittedSrc.subarray(0, n));
+  // The linear predictor of the last pass (the start values when no iteration ran).
+  for (let r = 0, i = 0; r < nRuns && maxit >= 1; r++) {
+    const end = runEnd[r]!;
+    const al = a[level[i]!]!;
+    for (; i < end; i++) linPred[i] = al + beta * tShift[i]!;
+  }
+  for (let l = 0; l < L; l++) W[l] = solvedSums[5 * l]!;
+  const ww = wwOut;
 
   // Covariance of two linear combinations Σ g_ℓ a_ℓ + τβ (cell-means coefficients g, slope τ).
   const covCells = (g1: ArrayLike<number>, tau1: number, g2: ArrayLike<number>, tau2: number): number => {
@@ -708,8 +826,7 @@ export function fitFactorTrendGlm(d: FactorTrendDesign, y: ArrayLike<number>, op
     return covCache;
   };
 
-  const workingResiduals = new Float64Array(n);
-  for (let i = 0; i < n; i++) workingResiduals[i] = (y[i]! - mu[i]!) / mu[i]!;
+  for (let i = 0; i < n; i++) workingResiduals[i] = (yv[i]! - mu[i]!) / mu[i]!;
   // Hat values only for residual diagnostics: computed on first use.
   let hatCache: Float64Array | null = null;
   const hatValues = (): Float64Array => {
@@ -760,8 +877,18 @@ export function fitFactorTrendGlm(d: FactorTrendDesign, y: ArrayLike<number>, op
     },
     keptColumns,
     linkVarianceUnscaled(x0: ArrayLike<number>): number {
-      const { g, tau } = toCells(x0);
-      return covCells(g, tau, g, tau);
+      // covCells(g, τ, g, τ) for g, τ = toCells(x0), without building g.
+      const off = withTrend ? 2 : 1;
+      let sumE = 0;
+      for (let l = 1; l < L; l++) sumE += x0[off + l - 1]!;
+      let s = 0;
+      let c = withTrend ? x0[1]! : 0;
+      for (let l = 0; l < L; l++) {
+        const u = l === 0 ? x0[0]! - sumE : x0[off + l - 1]!;
+        if (u !== 0) s += (u * u) / W[l]!;
+        c -= u * (tBar[l]! + t0);
+      }
+      return withTrend ? s + (c * c) / sTT : s;
     },
   };
 }

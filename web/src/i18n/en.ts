@@ -454,6 +454,12 @@ export const en: Record<string, string> = {
   'surv.level.yellow': 'Yellow',
   'surv.lineList': 'Line list',
   'surv.map': 'District alert map',
+  'surv.scan.clusterText':
+    '{label}: {center} and {n} street(s) in all, {from} to {to}, observed {observed} / expected {expected} (RR {rr}), p = {p}',
+  'surv.scan.evidence': 'Space-time cluster (evidence for alerts)',
+  'surv.scan.listed': 'Space-time cluster (listed only)',
+  'surv.scan.none': 'No space-time scan cluster in the last {n} days',
+  'surv.scan.title': '{n} space-time scan cluster(s) (up to {day})',
   'surv.frozen': 'Evidence span full: later signals open a new alert',
   'surv.newEvidence': 'New evidence',
   'surv.noComments': 'No consultation yet',

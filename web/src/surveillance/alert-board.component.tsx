@@ -1,4 +1,7 @@
-/** 预警信号看板: the alert list with filters and a map of the district's streets coloured by alert level. */
+/**
+ * 预警信号看板: the alert list with filters and a map of the district's streets coloured by alert
+ * level, with the space-time scan's recent clusters drawn over it (scan-layer.ts) and a legend.
+ */
 import { useEffect, useMemo, useState } from 'react';
 import { Alert, Badge, Card, Col, Empty, Row, Select, Space, Table, Tabs, Tag, Typography, type TableColumnsType } from 'antd';
 import { EChart } from '../charts/echart.component.js';
@@ -10,6 +13,15 @@ import { LEVEL_COLOURS, actorLabel, formatDateTime, levelLabel, sourceLabel, sta
 import { DISTRICT_MAP, registerDistrictMap } from './map.js';
 import type { AlertNotification, AlertPage, AlertSummary, GeoFeatureCollection } from '../../../src/surveillance/schemas.js';
 import { getGeography, getNotifications, listAlerts } from './surveillance.resource.js';
+import {
+  CLUSTER_COLOURS,
+  CLUSTER_DAYS,
+  clusterLayer,
+  clusterText,
+  listScanClusters,
+  recentClusters,
+  type MapCluster,
+} from './scan-layer.js';
 
 const LEVEL_RANK: Record<string, number> = { red: 3, orange: 2, yellow: 1 };
 const PAGE_SIZE = 15;
@@ -29,6 +41,7 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
   const [geo, setGeo] = useState<GeoFeatureCollection | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [news, setNews] = useState<AlertNotification[]>([]);
+  const [clusters, setClusters] = useState<MapCluster[]>([]);
 
   // In-app notifications: the latest alert events, refreshed every 15 s.
   useEffect(() => {
@@ -78,6 +91,15 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
     return () => ctrl.abort();
   }, []);
 
+  // The scan's clusters of its latest run days (none when the scan has not run or found none).
+  useEffect(() => {
+    const ctrl = new AbortController();
+    listScanClusters(ctrl.signal)
+      .then((p) => setClusters(recentClusters(p.rows)))
+      .catch(() => undefined);
+    return () => ctrl.abort();
+  }, []);
+
   const mapOption = useMemo(() => {
     if (!geo || !geo.features.length) return null;
     const worst = new Map<string, AlertSummary>();
@@ -88,29 +110,43 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
         if (!cur || (LEVEL_RANK[a.level] ?? 0) > (LEVEL_RANK[cur.level] ?? 0)) worst.set(code, a);
       }
     }
-    return {
-      tooltip: { trigger: 'item', formatter: (p: { data?: { label: string; alert?: string } }) => p.data?.label ?? '' },
-      series: [
-        {
-          type: 'map',
-          map: DISTRICT_MAP,
-          roam: true,
-          label: { show: true, formatter: (p: { data?: { short: string } }) => p.data?.short ?? '', fontSize: 11 },
-          itemStyle: { borderColor: '#fff', borderWidth: 1.5 },
-          emphasis: { label: { show: true } },
-          data: geo.features.map((f) => {
-            const a = worst.get(f.properties.code);
-            return {
-              name: f.properties.code,
-              short: f.properties.name,
-              label: a ? `${f.properties.name}：${levelLabel(a.level)} · ${a.title}` : f.properties.name,
-              itemStyle: { areaColor: a ? LEVEL_COLOURS[a.level] : '#e6f4f1' },
-            };
-          }),
+    // Streets are regions of one geo component, so the cluster circles share its zoom and pan.
+    const layer = clusterLayer(clusters, geo);
+    const streetLabel = new Map<string, string>();
+    const regions = geo.features.map((f) => {
+      const code = f.properties.code;
+      const a = worst.get(code);
+      const outline = layer.outlines.get(code);
+      let label = a ? `${f.properties.name}：${levelLabel(a.level)} · ${a.title}` : f.properties.name;
+      if (outline) label += `；${clusterText(outline.cluster)}`;
+      streetLabel.set(code, label);
+      return {
+        name: code,
+        itemStyle: {
+          areaColor: a ? LEVEL_COLOURS[a.level] : '#e6f4f1',
+          ...(outline ? { borderColor: outline.color, borderWidth: 3 } : {}),
         },
-      ],
+      };
+    });
+    const shortName = new Map(geo.features.map((f) => [f.properties.code, f.properties.name]));
+    return {
+      tooltip: {
+        trigger: 'item',
+        formatter: (p: { componentType?: string; name?: string; data?: { label?: string } }) =>
+          p.componentType === 'geo' ? (streetLabel.get(p.name ?? '') ?? '') : (p.data?.label ?? ''),
+      },
+      geo: {
+        map: DISTRICT_MAP,
+        roam: true,
+        tooltip: { show: true },
+        label: { show: true, formatter: (p: { name?: string }) => shortName.get(p.name ?? '') ?? '', fontSize: 11 },
+        itemStyle: { borderColor: '#fff', borderWidth: 1.5, areaColor: '#e6f4f1' },
+        emphasis: { label: { show: true } },
+        regions,
+      },
+      series: layer.series,
     };
-  }, [geo, openAlerts]);
+  }, [geo, openAlerts, clusters]);
 
   const columns: TableColumnsType<AlertSummary> = [
     {
@@ -220,14 +256,62 @@ export function AlertBoardPage({ status, level }: { status: string; level: strin
             ) : (
               <Empty description={t('surv.noGeo', '尚未导入辖区边界：请在 数据接入 › 机构与地点 导入区划文件')} />
             )}
-            <Space size={12} style={{ marginTop: 8 }}>
+            <Space size={12} style={{ marginTop: 8 }} wrap data-testid="alert-map-legend">
               {['red', 'orange', 'yellow'].map((l) => (
                 <Space key={l} size={4}>
                   <span style={{ display: 'inline-block', width: 12, height: 12, background: LEVEL_COLOURS[l] }} />
                   <Typography.Text type="secondary">{levelLabel(l)}</Typography.Text>
                 </Space>
               ))}
+              {(['evidence', 'listed'] as const).map((kind) => (
+                <Space key={kind} size={4}>
+                  <span
+                    style={{
+                      display: 'inline-block',
+                      width: 12,
+                      height: 12,
+                      borderRadius: 6,
+                      border: `2px solid ${CLUSTER_COLOURS[kind]}`,
+                      background: `${CLUSTER_COLOURS[kind]}8c`,
+                    }}
+                  />
+                  <Typography.Text type="secondary">
+                    {kind === 'evidence'
+                      ? t('surv.scan.evidence', '时空聚集（计入预警证据）')
+                      : t('surv.scan.listed', '时空聚集（仅列出）')}
+                  </Typography.Text>
+                </Space>
+              ))}
             </Space>
+            <div style={{ marginTop: 8 }} data-testid="scan-clusters">
+              {clusters.length ? (
+                <>
+                  <Typography.Text strong>
+                    {t('surv.scan.title', '时空扫描聚集 {n} 处（截至 {day}）', {
+                      n: clusters.length,
+                      day: clusters.reduce((m, c) => (c.runDay > m ? c.runDay : m), clusters[0]!.runDay),
+                    })}
+                  </Typography.Text>
+                  {clusters.slice(0, 5).map((c) => (
+                    <div key={c.id} data-testid="scan-cluster">
+                      <span
+                        style={{
+                          display: 'inline-block',
+                          width: 8,
+                          height: 8,
+                          borderRadius: 4,
+                          marginRight: 6,
+                          background: c.evidence ? CLUSTER_COLOURS.evidence : CLUSTER_COLOURS.listed,
+                        }}
+                      />
+                      <Typography.Text type="secondary">{clusterText(c)}</Typography.Text>
+                    </div>
+                  ))}
+                </>
+              ) : (
+                <Typography.Text type="secondary">{t('surv.scan.none', '近 {n} 天无时空扫描聚集', { n: CLUSTER_DAYS })}</Typography.Text>
+              )}
+            </div>
           </Card>
           <Card size="small" title={t('surv.notifications', '最新动态')} data-testid="alert-notifications">
             {news.length ? (

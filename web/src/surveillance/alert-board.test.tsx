@@ -74,6 +74,7 @@ describe('AlertBoardPage', () => {
       },
       '/api/surveillance/geography': geography,
       '/api/surveillance/notifications': news,
+      '/api/surveillance/scan-clusters': { total: 0, limit: 200, offset: 0, rows: [] },
     });
     renderPage(<AlertBoardPage status="" level="" />);
 
@@ -97,6 +98,7 @@ describe('AlertBoardPage', () => {
       '/api/alerts': { status: 500, body: { error: '预警服务暂不可用' } },
       '/api/surveillance/geography': geography,
       '/api/surveillance/notifications': [],
+      '/api/surveillance/scan-clusters': { total: 0, limit: 200, offset: 0, rows: [] },
     });
     renderPage(<AlertBoardPage status="" level="" />);
     expect(await screen.findByText('预警服务暂不可用')).toBeTruthy();

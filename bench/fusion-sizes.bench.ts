@@ -1,0 +1,246 @@
+/**
+ * Fused alerts on three district sizes (issue #18, item 7): sensitivity, PPV and timeliness of
+ * the alerts fusion raises on simulated districts of 20,000, 200,000 and 1,000,000 residents,
+ * beside two single-source systems on the same counts (the case reports' own detectors, and the
+ * CIDARS moving-percentile baseline on all case reports of a street).
+ *
+ * Run directly:  node --import tsx bench/fusion-sizes.bench.ts [--seeds 1,2] [--sizes small,medium,large] [--quick]
+ * Or import `runFusionSizesBench(argv)` from a bench runner.
+ *
+ * Each district (src/surveillance/evaluation/district-sizes.ts): daily counts per street for
+ * eight signals of five sources, 400 days of history and one evaluated year, outbreaks of
+ * 15–60 cases injected at about two per street and year. Per district the configured detector
+ * of every (signal, street) runs over the counts (judgeSeries, alarmsFromVerdict: the engine's
+ * own functions), its alarms and weak evidence are stored in surv_detection as the engine
+ * stores them, and fuseDays (the real fusion, with config/surveillance/fusion.json) walks the
+ * evaluated year on a fresh PGlite database. The space-time scan is not part of this replay
+ * (the simulated streets have no geometry); its clusters would only add evidence.
+ *
+ * Scoring (district-sizes.ts): an outbreak is found by an alert carrying an alarm whose compared
+ * counts include cases the outbreak added (same signal, street and day, or 7-day block for
+ * CIDARS), on the later of the alert's trigger day and that alarm's day. "placebo sensitivity"
+ * scores the same alerts against the same outbreaks moved to other streets (nothing happened
+ * there): what chance alarms alone would be credited with; "placebo PPV" likewise for alerts.
+ *
+ * The seeds here were never used to choose any setting (fusion.json and signals.json were
+ * tuned on src/simulator districts), so every row is held-out. Prints tables; asserts nothing.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { migrateAll } from '../src/app/modules.js';
+import { CIDARS_BASELINE_CONTROL } from '../src/cli/evaluate-district/index.js';
+import { openDatabase, type Database } from '../src/platform/db.js';
+import { alarmsFromVerdict, comparisonWindow, judgeSeries, type DetectionAlarm } from '../src/surveillance/alerts/detect.js';
+import { fuseDays } from '../src/surveillance/alerts/fusion.js';
+import { loadSurveillanceConfig, signalConfigFor, type SignalConfig } from '../src/surveillance/config.js';
+import {
+  DISTRICT_SIZES,
+  episodes,
+  placeboOutbreaks,
+  poolScores,
+  simulateDistrictCounts,
+  type ScoredAlert,
+  type SimulatedDistrict,
+  type SimulatedOutbreak,
+  type SizeScore,
+} from '../src/surveillance/evaluation/district-sizes.js';
+import { printTable } from './table.js';
+
+interface Replay {
+  outbreaks: SimulatedOutbreak[];
+  placebo: SimulatedOutbreak[];
+  days: number;
+  fused: ScoredAlert[];
+  reportDetectors: ScoredAlert[];
+  cidarsBaseline: ScoredAlert[];
+  seconds: number;
+}
+
+const BASELINE: SignalConfig = {
+  key: 'report:all',
+  label: 'CIDARS P80, all case reports',
+  source: 'case-report',
+  areaLevel: 'street',
+  method: 'cidarsMpm',
+  control: { ...CIDARS_BASELINE_CONTROL },
+};
+
+async function storeDetections(db: Database, rows: DetectionAlarm[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 1000) {
+    const chunk = rows.slice(i, i + 1000);
+    await db.query(
+      `INSERT INTO surv_detection (signal, area_code, day, method, source, observed, threshold, expected, p_value, alarm)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::text[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::bool[])`,
+      [
+        chunk.map((a) => a.signal),
+        chunk.map((a) => a.areaCode),
+        chunk.map((a) => a.day),
+        chunk.map((a) => a.method),
+        chunk.map((a) => a.source),
+        chunk.map((a) => a.observed),
+        chunk.map((a) => a.threshold),
+        chunk.map((a) => a.expected),
+        chunk.map((a) => a.pValue),
+        chunk.map((a) => !a.weak),
+      ],
+    );
+  }
+}
+
+async function replay(db: Database, district: SimulatedDistrict, signals: readonly SignalConfig[]): Promise<Replay> {
+  const started = Date.now();
+  const { fusion } = loadSurveillanceConfig();
+  await db.query('TRUNCATE surv_alert, surv_alert_evidence, surv_alert_event, surv_detection, surv_scan_cluster CASCADE');
+  const rows: DetectionAlarm[] = [];
+  const reportAlarms: Parameters<typeof episodes>[0][number][] = [];
+  for (const [signal, byStreet] of district.counts) {
+    const cfg = signalConfigFor(signals, signal);
+    if (!cfg) throw new Error(`no configured detector for ${signal}`);
+    for (const [street, observed] of byStreet) {
+      const v = judgeSeries(cfg, district.days, observed, district.evalFrom);
+      const found = alarmsFromVerdict(cfg, signal, street, v, district.evalFrom);
+      rows.push(...found);
+      const windowDays = comparisonWindow(cfg);
+      if (cfg.source === 'case-report')
+        for (const a of found) if (!a.weak) reportAlarms.push({ areaCode: street, day: a.day, signals: [signal], windowDays });
+    }
+  }
+  await storeDetections(db, rows);
+  const from = district.days[district.evalFrom]!;
+  const to = district.days.at(-1)!;
+  await fuseDays(db, fusion, { from, to });
+  const alerts = await db.query<{ id: number; area_code: string; trigger_day: string; level: string; score: number }>(
+    `SELECT id, area_code, trigger_day::text AS trigger_day, level, score FROM surv_alert WHERE trigger_day BETWEEN $1::date AND $2::date`,
+    [from, to],
+  );
+  const evidence = await db.query<{ alert_id: number; signal: string; area_code: string; day: string }>(
+    `SELECT alert_id, signal, area_code, day::text AS day FROM surv_alert_evidence`,
+  );
+  const evidenceOf = new Map<number, ScoredAlert['evidence']>();
+  for (const e of evidence.rows) {
+    const list = evidenceOf.get(e.alert_id) ?? [];
+    const cfg = signalConfigFor(signals, e.signal);
+    list.push({
+      area: e.area_code.length === 12 ? e.area_code : e.area_code.padEnd(12, '0'),
+      day: e.day,
+      signals: [e.signal],
+      windowDays: cfg ? comparisonWindow(cfg) : 1,
+    });
+    evidenceOf.set(e.alert_id, list);
+  }
+  const fused: ScoredAlert[] = alerts.rows.map((a) => {
+    const ev = evidenceOf.get(a.id) ?? [];
+    return {
+      id: a.id,
+      areas: [...new Set([a.area_code, ...ev.map((e) => e.area)])],
+      evidence: ev,
+      triggerDay: a.trigger_day,
+      level: a.level,
+      score: Number(a.score),
+    };
+  });
+
+  // CIDARS baseline: the moving percentile on all case reports of a street, on its own.
+  const baselineAlarms: Parameters<typeof episodes>[0][number][] = [];
+  const reportKeys = [...district.counts.keys()].filter((k) => k.startsWith('report:'));
+  for (const street of district.streets) {
+    const total = district.days.map((_, i) => reportKeys.reduce((s, k) => s + district.counts.get(k)!.get(street)![i]!, 0));
+    const v = judgeSeries(BASELINE, district.days, total, district.evalFrom);
+    v.alarm.forEach((a, i) => {
+      if (a && i >= district.evalFrom)
+        baselineAlarms.push({ areaCode: street, day: district.days[i]!, signals: reportKeys, windowDays: comparisonWindow(BASELINE) });
+    });
+  }
+  return {
+    outbreaks: district.outbreaks,
+    placebo: placeboOutbreaks(district),
+    days: district.days.length - district.evalFrom,
+    fused,
+    reportDetectors: episodes(reportAlarms),
+    cidarsBaseline: episodes(baselineAlarms),
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(1)} %`;
+}
+
+function row(
+  size: string,
+  population: number,
+  streets: number,
+  seeds: number,
+  method: string,
+  s: SizeScore,
+  placebo: SizeScore,
+): Record<string, string | number> {
+  return {
+    size,
+    residents: population.toLocaleString('en-US'),
+    streets,
+    seeds,
+    method,
+    outbreaks: s.outbreaks,
+    sensitivity: pct(s.sensitivity),
+    'found ≤ 3 d': pct(s.within3Days),
+    'median delay (d)': s.medianDelayDays === null ? '—' : s.medianDelayDays,
+    alerts: s.alerts,
+    'alerts/week': s.alertsPerWeek.toFixed(1),
+    PPV: pct(s.ppv),
+    'placebo sensitivity': pct(placebo.sensitivity),
+    'placebo PPV': pct(placebo.ppv),
+  };
+}
+
+export async function runFusionSizesBench(argv: string[] = []): Promise<{ rows: Record<string, string | number>[] }> {
+  const arg = (name: string): string | undefined => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : undefined);
+  const quick = argv.includes('--quick');
+  const seeds = (arg('seeds') ?? (quick ? '1' : '1,2')).split(',').map(Number);
+  const wanted = (arg('sizes') ?? 'small,medium,large').split(',');
+  const sizes = DISTRICT_SIZES.filter((s) => wanted.includes(s.name));
+  const { signals } = loadSurveillanceConfig();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'yifang-fusion-sizes-'));
+  const db = await openDatabase({ dataDir });
+  const rows: Record<string, string | number>[] = [];
+  const ranking: Record<string, string | number>[] = [];
+  try {
+    await migrateAll(db);
+    for (const size of sizes) {
+      const replays: Replay[] = [];
+      for (const seed of seeds) replays.push(await replay(db, simulateDistrictCounts(size, seed), signals));
+      const pooled = (pick: (r: Replay) => ScoredAlert[], placebo = false): SizeScore =>
+        poolScores(replays.map((r) => ({ outbreaks: placebo ? r.placebo : r.outbreaks, alerts: pick(r), days: r.days })));
+      const methods: [string, (r: Replay) => ScoredAlert[]][] = [
+        ['fused alerts', (r) => r.fused],
+        ['case-report detectors alone', (r) => r.reportDetectors],
+        ['CIDARS P80 on case reports', (r) => r.cidarsBaseline],
+      ];
+      for (const [name, pick] of methods) {
+        rows.push(row(size.name, size.population, size.streets, seeds.length, name, pooled(pick), pooled(pick, true)));
+      }
+      const fused = pooled((r) => r.fused);
+      const cidars = pooled((r) => r.cidarsBaseline);
+      ranking.push({
+        size: size.name,
+        'fused alerts': fused.alerts,
+        ...Object.fromEntries(Object.entries(fused.ppvByLevel).map(([level, v]) => [`PPV ${level} (n)`, `${pct(v.ppv)} (${v.alerts})`])),
+        'precision of the top k by score (k = outbreaks)': pct(fused.precisionAtK),
+        'alerts vs CIDARS baseline': cidars.alerts ? `${((100 * (fused.alerts - cidars.alerts)) / cidars.alerts).toFixed(0)} %` : '—',
+        'replay s': replays.reduce((s, r) => s + r.seconds, 0).toFixed(1),
+      });
+    }
+  } finally {
+    await db.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  printTable(`Fused alerts by district size (one evaluated year per seed; seeds ${seeds.join(', ')}, all held out; pooled)`, rows);
+  printTable('Ranking: PPV per alert level, and of the highest-scored alerts', ranking);
+  return { rows };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  await runFusionSizesBench(process.argv.slice(2));
+}
