@@ -8,13 +8,17 @@
  * The residents go in through the bulk import; the outbreak's rows are written straight into the
  * investigation tables (10,000 contacts through the API would time the API, not the chain).
  *
- *   node --import tsx bench/investigation.bench.ts [--cases 500] [--contacts 19] [--rounds 3]
+ *   node --import tsx bench/investigation.bench.ts [--cases 500] [--contacts 19] [--rounds 3] [--screenshot FILE.png]
+ * (--screenshot: the drawn tab as FILE-<store>.png, to look at what was timed)
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { Readable } from 'node:stream';
+import type { Request } from 'playwright-core';
 import { importNdjson } from '../src/fhir/import.js';
 import { startTestServer, prepareTemplates, storeKinds, type StoreKind } from '../src/app/test-stores.js';
 import { addDays, todayInChina } from '../src/shared/dates.js';
-import { ensureWebBuild, launchChromium, openDistrictPage, webFront } from '../test/e2e/harness.js';
+import { ensureWebBuild, launchChromium, openDistrictPage, webBuildDir, webFront } from '../test/e2e/harness.js';
 import { percentile, printTable } from './table.js';
 
 function arg(argv: string[], name: string, fallback: string): string {
@@ -82,6 +86,7 @@ export async function runInvestigationBench(argv: string[] = []): Promise<void> 
   const cases = Number(arg(argv, 'cases', quick ? '100' : '500'));
   const perCase = Number(arg(argv, 'contacts', '19'));
   const rounds = Number(arg(argv, 'rounds', quick ? '2' : '3'));
+  const shot = arg(argv, 'screenshot', '');
   await prepareTemplates();
   const rows: Record<string, string | number>[] = [];
   for (const kind of storeKinds() as StoreKind[]) {
@@ -89,30 +94,39 @@ export async function runInvestigationBench(argv: string[] = []): Promise<void> 
     try {
       const t0 = performance.now();
       const root = await seed(server, cases, perCase);
+      /** A kept-alive socket the server closed while the processors drained (ECONNRESET) is retried once. */
+      const api = (path: string, init?: RequestInit) => server.api(path, init).catch(() => server.api(path, init));
+      // The import woke the change-log processors (identity links, households, …); on PGlite they
+      // share the one connection, so they are let finish before anything is timed.
+      await server.processors.drain();
       process.stderr.write(
         `[investigation ${kind}] outbreak of ${cases * (perCase + 1)} people written in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`,
       );
       const chainMs: number[] = [];
       let nodes = 0;
+      let answerBytes = 0;
       for (let i = 0; i < rounds; i++) {
         const t = performance.now();
-        const res = await server.api(`/api/investigations/${root}/chain`);
-        const body = (await res.json()) as { nodes: unknown[] };
+        const res = await api(`/api/investigations/${root}/chain`);
+        const text = await res.text();
+        const body = JSON.parse(text) as { nodes: { id: number[] } };
         chainMs.push(performance.now() - t);
-        nodes = body.nodes.length;
+        nodes = body.nodes.id.length;
+        answerBytes = Buffer.byteLength(text);
       }
       const reportMs: number[] = [];
       let bytes = 0;
       for (let i = 0; i < rounds; i++) {
         const t = performance.now();
-        const res = await server.api(`/api/investigations/${root}/report`, { method: 'POST' });
+        const res = await api(`/api/investigations/${root}/report`, { method: 'POST' });
         const pdf = Buffer.from(await res.arrayBuffer());
         if (res.status !== 200) throw new Error(`report answered ${res.status}: ${pdf.toString().slice(0, 300)}`);
         reportMs.push(performance.now() - t);
         bytes = pdf.length;
       }
       let drawMs: number[] = [];
-      drawMs = await drawInBrowser(server.url, root, rounds);
+      const answerInMs: number[] = [];
+      drawMs = await drawInBrowser(server.url, root, rounds, shot && `${shot.replace(/\.png$/, '')}-${kind}.png`, answerInMs);
       const med = (a: number[]) =>
         Math.round(
           percentile(
@@ -124,10 +138,12 @@ export async function runInvestigationBench(argv: string[] = []): Promise<void> 
         store: kind,
         people: nodes,
         'chain answer ms (median)': med(chainMs),
+        'answer KB': Math.round(answerBytes / 1024),
         'report PDF ms (median)': med(reportMs),
         'report KB': Math.round(bytes / 1024),
         'report target < 10,000 ms': med(reportMs) < 10_000 ? 'met' : 'NOT met',
         'graph drawn ms (median)': drawMs.length ? med(drawMs) : '—',
+        'of which chain answer in at ms': answerInMs.length ? med(answerInMs) : '—',
         'graph target < 2,000 ms': drawMs.length ? (med(drawMs) < 2000 ? 'met' : 'NOT met') : '',
       });
     } finally {
@@ -141,13 +157,49 @@ export async function runInvestigationBench(argv: string[] = []): Promise<void> 
 }
 
 /** Opens the 传播链 tab in headless Chromium and times the route change until the chart has finished drawing. */
-async function drawInBrowser(serverUrl: string, root: number, rounds: number): Promise<number[]> {
-  ensureWebBuild({ ifMissing: true });
+async function drawInBrowser(
+  serverUrl: string,
+  root: number,
+  rounds: number,
+  screenshot: string,
+  chainAnswerAt: number[] = [],
+): Promise<number[]> {
+  // Rebuilt when web/src or src/shared changed since the last build, so the figure is of the code in
+  // the tree; and as a production build: one left by a test run (NODE_ENV=test) has React's
+  // development build, which runs every effect twice and checks as it renders. Such a build is
+  // made stale (this module's own source touched) and rebuilt with NODE_ENV=production.
+  const devBuild = () => {
+    const assets = path.join(webBuildDir, 'assets');
+    return (
+      fs.existsSync(assets) &&
+      fs
+        .readdirSync(assets)
+        .some((f) => f.startsWith('react-') && fs.readFileSync(path.join(assets, f), 'utf8').includes('not wrapped in act'))
+    );
+  };
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    if (devBuild()) {
+      const mine = new URL('../web/src/investigation/chain.component.tsx', import.meta.url);
+      fs.utimesSync(mine, new Date(), new Date());
+    }
+    ensureWebBuild();
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
   const web = await webFront(serverUrl);
   const browser = await launchChromium();
   const out: number[] = [];
   try {
     const { page } = await openDistrictPage(browser, 'zh');
+    // What the page said, to tell a chart that failed from one that is slow.
+    const said: string[] = [];
+    page.on('pageerror', (e) => said.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') said.push(`${m.type()}: ${m.text()}`);
+    });
     await page.goto(`${web.url}/`);
     await page.locator('#username').fill('admin');
     await page.locator('#password').fill('test-admin-pw');
@@ -156,11 +208,39 @@ async function drawInBrowser(serverUrl: string, root: number, rounds: number): P
     for (let i = 0; i < rounds; i++) {
       await page.evaluate(() => (location.hash = '#/care/check-in'));
       await page.waitForTimeout(300);
+      // When each API answer of the round was in, to tell the server's part from the browser's.
+      const answers: string[] = [];
+      let chainAt = 0;
+      const onDone = (r: Request) => {
+        const url = new URL(r.url());
+        if (!url.pathname.startsWith('/api/') && !url.pathname.startsWith('/fhir/')) return;
+        const at = performance.now() - t0;
+        if (url.pathname.endsWith('/chain')) chainAt = at;
+        answers.push(`${url.pathname} ${Math.round(at)} ms`);
+      };
+      page.on('requestfinished', onDone);
+      const onFailed = (r: Request) => {
+        if (r.url().includes('/api/'))
+          answers.push(`${new URL(r.url()).pathname} failed (${r.failure()?.errorText ?? '?'}) ${Math.round(performance.now() - t0)} ms`);
+      };
+      page.on('requestfailed', onFailed);
       const t0 = performance.now();
       await page.evaluate((id) => (location.hash = `#/investigation/${id}?tab=chain`), root);
-      await page.locator('[data-testid="chain-graph"][data-rendered="true"]').waitFor({ timeout: 60_000 });
-      out.push(performance.now() - t0);
+      await page
+        .locator('[data-testid="chain-graph"][data-rendered="true"]')
+        .waitFor({ timeout: 60_000 })
+        .catch((e: unknown) => {
+          throw new Error(`the chain was not drawn (${String(e)}); the page said:\n${said.slice(-20).join('\n')}`);
+        });
+      const total = performance.now() - t0;
+      page.off('requestfinished', onDone);
+      page.off('requestfailed', onFailed);
+      out.push(total);
+      answers.sort((a, b) => Number(/(\d+) ms$/.exec(a)?.[1]) - Number(/(\d+) ms$/.exec(b)?.[1]));
+      process.stderr.write(`  round ${i + 1}: drawn at ${Math.round(total)} ms; answers in: ${answers.join(', ')}\n`);
+      chainAnswerAt.push(chainAt);
     }
+    if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
   } finally {
     await browser.close();
     await web.close();
@@ -170,6 +250,9 @@ async function drawInBrowser(serverUrl: string, root: number, rounds: number): P
 
 if (process.argv[1]?.endsWith('investigation.bench.ts')) {
   if (process.argv.includes('--help')) {
-    console.log('node --import tsx bench/investigation.bench.ts [--cases 500] [--contacts 19] [--rounds 3] [--quick]');
+    console.log(
+      'node --import tsx bench/investigation.bench.ts [--cases 500] [--contacts 19] [--rounds 3] [--quick] [--screenshot FILE.png]\n' +
+        '  the chain answer, the report PDF and the 传播链 tab drawn in Chromium, on PGlite and (YIFANG_TEST_PG_URL) PostgreSQL',
+    );
   } else await runInvestigationBench(process.argv.slice(2));
 }

@@ -6,7 +6,9 @@
  * its ward is proposed once, as the more specific kind.
  */
 import type { Group } from '@medplum/fhirtypes';
-import type { ContactKind, DiseaseRule } from './rules.js';
+import { addDays, chinaDateOf } from '../shared/dates.js';
+import { dayStart } from './follow-up.js';
+import type { ContactKind, DiseaseRule, SchoolCalendar } from './rules.js';
 import { STAY_KINDS } from './rules.js';
 import { overlap } from './stays.js';
 import type { NewCandidate, Stay } from './store.js';
@@ -26,12 +28,41 @@ export function groupKind(g: Group): ContactKind | undefined {
 
 const MEMBER_PERSON = 'https://yifang.health/fhir/StructureDefinition/member-person';
 
+/**
+ * The part of `span` the case spent in class: its school days (the calendar) from the first to the
+ * last on which the case was there, a sick pupil being kept home from the day after onset for the
+ * disease's exclusion days. Null when there is no such day (a holiday, the vacation, or ill at home
+ * throughout), so the class is not proposed.
+ */
+export function classAttendance(
+  span: { start: string; end: string },
+  onset: string,
+  disease: Pick<DiseaseRule, 'schoolExclusionDays'>,
+  calendar: Pick<SchoolCalendar, 'isSchoolDay'>,
+): { start: string; end: string } | null {
+  const homeFrom = addDays(onset, 1);
+  const homeTo = addDays(onset, disease.schoolExclusionDays);
+  let first: string | undefined;
+  let last: string | undefined;
+  const to = chinaDateOf(span.end);
+  for (let d = chinaDateOf(span.start); d <= to; d = addDays(d, 1)) {
+    if (!calendar.isSchoolDay(d) || (d >= homeFrom && d <= homeTo)) continue;
+    first ??= d;
+    last = d;
+  }
+  if (!first || !last) return null;
+  const start = new Date(Math.max(dayStart(first), Date.parse(span.start))).toISOString();
+  const end = new Date(Math.min(dayStart(addDays(last, 1)) - 1, Date.parse(span.end))).toISOString();
+  return start <= end ? { start, end } : null;
+}
+
 export function fromGroups(
   groups: Group[],
   casePatients: ReadonlySet<string>,
   disease: DiseaseRule,
   window: { start: string; end: string },
   now: Date,
+  school: { onset: string; calendar: Pick<SchoolCalendar, 'isSchoolDay'> },
 ): NewCandidate[] {
   const out: NewCandidate[] = [];
   const allowed = new Set(disease.contactKinds);
@@ -41,7 +72,9 @@ export function fromGroups(
     // The case's own membership bounds the window (a pupil who left the class in the spring).
     const mine = (g.member ?? []).find((m) => casePatients.has(refId(m.entity?.reference) ?? ''));
     const caseSpan = mine?.period ? { start: mine.period.start ?? window.start, end: mine.period.end ?? null } : undefined;
-    const base = caseSpan ? overlap(window, caseSpan, now) : window;
+    const member = caseSpan ? overlap(window, caseSpan, now) : window;
+    // A class meets on school days only, and not while the case is kept home ill.
+    const base = member && kind === 'school-class' ? classAttendance(member, school.onset, disease, school.calendar) : member;
     if (!base) continue;
     const persons = new Set<string>();
     for (const m of g.member ?? []) {

@@ -9,6 +9,7 @@
  * a cluster is everything reached from one such root (a case reachable from two roots joins the
  * first one found, by root onset then id).
  */
+import { CHAIN_GROUPS, CONTACT_GROUP } from '../shared/chain-layout.js';
 import { addDays, daysBetween } from '../shared/dates.js';
 
 export type Classification = 'suspected' | 'clinical' | 'confirmed' | 'excluded';
@@ -26,45 +27,17 @@ export interface ChainCase {
   fromContactId: number | null;
 }
 
-export interface ChainExposure {
-  type: string;
-  place: string | null;
-  firstDate: string;
-  lastDate: string;
-}
-
+/** A contact as the chain needs it: who, of which case, and the span and kinds of their exposures. */
 export interface ChainContact {
   contactId: number;
   investigationId: number;
   patientId: string | null;
   name: string | null;
-  status: string;
   caseInvestigationId: number | null;
   followUpStart: string;
-  followUpEnd: string;
-  exposures: ChainExposure[];
-}
-
-export interface ChainNode {
-  key: string;
-  kind: 'case' | 'contact';
-  investigationId: number | null;
-  contactId: number | null;
-  patientId: string | null;
-  name: string | null;
-  classification: Classification | null;
-  status: string;
-  /** Where the node sits in time: a case's onset (or the day its investigation opened), a contact's last exposure. */
-  day: string;
-  generation: number;
-  /** The key of the root case of the node's cluster. */
-  cluster: string;
-}
-
-export interface ChainEdge {
-  from: string;
-  to: string;
+  /** Exposure types, distinct. */
   types: string[];
+  /** First and last exposure day (null without exposures). */
   firstDate: string | null;
   lastDate: string | null;
 }
@@ -86,9 +59,33 @@ export interface EpiCurveDay {
   excluded: number;
 }
 
+/**
+ * The graph in parallel arrays (one entry per person; edges by person index), people sorted by
+ * day: the wire shape of the chain routes (ChainAnswer in schemas.ts), lean enough that ten
+ * thousand people are a few hundred kilobytes of JSON.
+ */
 export interface Chain {
-  nodes: ChainNode[];
-  edges: ChainEdge[];
+  /** Day 0 of `nodes.day` (YYYY-MM-DD); '' when there is nobody. */
+  firstDay: string;
+  /** What nodes.group codes stand for (src/shared/chain-layout.ts CHAIN_GROUPS). */
+  groups: string[];
+  nodes: {
+    /** A case's investigation id, a contact's contact id. */
+    id: number[];
+    /** Index into groups: the case's classification, or contact. */
+    group: number[];
+    /** The resident's name (or an out-of-district contact's); null when unknown. */
+    name: (string | null)[];
+    /** A case's onset (else the day its investigation opened), a contact's last exposure: days from firstDay. */
+    day: number[];
+    generation: number[];
+    /** Index of the root case of the person's cluster. */
+    cluster: number[];
+  };
+  /** Who exposed whom, by person index; type: index into exposureTypes (-1: none recorded). */
+  edges: { from: number[]; to: number[]; type: number[] };
+  /** Exposure types of the edges, each distinct combination once (joined by 、). */
+  exposureTypes: string[];
   stats: {
     cases: number;
     contacts: number;
@@ -98,6 +95,18 @@ export interface Chain {
     serialInterval: IntervalStats | null;
   };
   epiCurve: EpiCurveDay[];
+}
+
+/** A person while the graph is built. */
+interface Node {
+  key: string;
+  isCase: boolean;
+  id: number;
+  group: number;
+  name: string | null;
+  day: string;
+  generation: number;
+  cluster: string;
 }
 
 const caseKey = (id: number) => `case:${id}`;
@@ -137,18 +146,23 @@ export function epiCurve(cases: readonly Pick<ChainCase, 'onsetDate' | 'openedAt
   return out;
 }
 
-/** Builds the graph from the cases and contacts the store found (contacts of cases not given are ignored). */
+/**
+ * Builds the graph from the cases and contacts the store found (contacts of cases not given are
+ * ignored), oldest first; at most `limit` people are kept (the oldest), with the edges between them.
+ */
 export function buildChain(
   cases: readonly ChainCase[],
   contacts: readonly ChainContact[],
   names: ReadonlyMap<string, string> = new Map(),
-): Chain {
+  limit = Infinity,
+): Chain & { truncated: boolean } {
   const caseById = new Map(cases.map((c) => [c.investigationId, c]));
-  const nodes = new Map<string, ChainNode>();
-  const edges: ChainEdge[] = [];
+  const nodes = new Map<string, Node>();
+  const edges: { from: string; to: string; types: string }[] = [];
   const children = new Map<string, string[]>();
   const parentOf = new Map<string, string>();
-  const link = (from: string, to: string) => {
+  const link = (from: string, to: string, types: readonly string[]) => {
+    edges.push({ from, to, types: [...types].sort().join('、') });
     const list = children.get(from);
     if (list) list.push(to);
     else children.set(from, [to]);
@@ -156,59 +170,43 @@ export function buildChain(
   };
 
   for (const c of cases) {
-    nodes.set(caseKey(c.investigationId), {
-      key: caseKey(c.investigationId),
-      kind: 'case',
-      investigationId: c.investigationId,
-      contactId: null,
-      patientId: c.patientId,
+    const key = caseKey(c.investigationId);
+    nodes.set(key, {
+      key,
+      isCase: true,
+      id: c.investigationId,
+      group: CHAIN_GROUPS.indexOf(c.classification),
       name: names.get(c.patientId) ?? null,
-      classification: c.classification,
-      status: c.status,
       day: c.onsetDate ?? dayOf(c.openedAt),
       generation: 0,
       cluster: '',
     });
   }
-  const edgeFor = (from: string, to: string, exposures: readonly ChainExposure[]) => {
-    const firsts = exposures.map((e) => e.firstDate).sort();
-    const lasts = exposures.map((e) => e.lastDate).sort();
-    edges.push({
-      from,
-      to,
-      types: [...new Set(exposures.map((e) => e.type))],
-      firstDate: firsts[0] ?? null,
-      lastDate: lasts[lasts.length - 1] ?? null,
-    });
-    link(from, to);
-  };
   for (const k of contacts) {
     const from = caseKey(k.investigationId);
     if (!nodes.has(from)) continue;
     if (k.caseInvestigationId !== null && caseById.has(k.caseInvestigationId)) {
-      edgeFor(from, caseKey(k.caseInvestigationId), k.exposures);
+      link(from, caseKey(k.caseInvestigationId), k.types);
       continue;
     }
-    const lastExposure = k.exposures.map((e) => e.lastDate).sort();
-    nodes.set(contactKey(k.contactId), {
-      key: contactKey(k.contactId),
-      kind: 'contact',
-      investigationId: null,
-      contactId: k.contactId,
-      patientId: k.patientId,
-      name: (k.patientId ? names.get(k.patientId) : undefined) ?? k.name,
-      classification: null,
-      status: k.status,
-      day: lastExposure[lastExposure.length - 1] ?? k.followUpStart,
+    const key = contactKey(k.contactId);
+    nodes.set(key, {
+      key,
+      isCase: false,
+      id: k.contactId,
+      group: CONTACT_GROUP,
+      // A resident's name only from the names given (those the reader may see); the name typed for an out-of-district contact otherwise.
+      name: k.patientId ? (names.get(k.patientId) ?? null) : k.name,
+      day: k.lastDate ?? k.followUpStart,
       generation: 0,
       cluster: '',
     });
-    edgeFor(from, contactKey(k.contactId), k.exposures);
+    link(from, key, k.types);
   }
   // Generations and clusters: breadth-first from the roots, oldest root first.
   const roots = [...nodes.values()]
-    .filter((n) => n.kind === 'case' && !parentOf.has(n.key))
-    .sort((a, b) => a.day.localeCompare(b.day) || (a.investigationId ?? 0) - (b.investigationId ?? 0));
+    .filter((n) => n.isCase && !parentOf.has(n.key))
+    .sort((a, b) => a.day.localeCompare(b.day) || a.id - b.id);
   const seen = new Set<string>();
   let generations = 0;
   for (const root of roots) {
@@ -220,7 +218,7 @@ export function buildChain(
       const node = nodes.get(key)!;
       node.generation = gen;
       node.cluster = root.key;
-      if (node.kind === 'case') generations = Math.max(generations, gen + 1);
+      if (node.isCase) generations = Math.max(generations, gen + 1);
       for (const next of children.get(key) ?? [])
         if (!seen.has(next)) {
           seen.add(next);
@@ -237,14 +235,53 @@ export function buildChain(
     const b = e.to.startsWith('case:') ? caseById.get(Number(e.to.slice(5))) : undefined;
     if (a?.onsetDate && b?.onsetDate) intervals.push(daysBetween(a.onsetDate, b.onsetDate));
   }
-  const list = [...nodes.values()].sort((a, b) => a.day.localeCompare(b.day) || a.key.localeCompare(b.key));
+  const all = [...nodes.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const list = all.length > limit ? all.slice(0, limit) : all;
+  const index = new Map(list.map((n, i) => [n.key, i]));
+  const firstDay = list[0]?.day ?? '';
+  // Day numbers: one date computation per distinct day, not per person.
+  const dayNumber = new Map<string, number>();
+  const dayOfNode = (d: string) => {
+    let v = dayNumber.get(d);
+    if (v === undefined) dayNumber.set(d, (v = daysBetween(firstDay, d)));
+    return v;
+  };
+  const out: Chain['nodes'] = { id: [], group: [], name: [], day: [], generation: [], cluster: [] };
+  for (const n of list) {
+    out.id.push(n.id);
+    out.group.push(n.group);
+    out.name.push(n.name);
+    out.day.push(dayOfNode(n.day));
+    out.generation.push(n.generation);
+    // A root beyond the limit (older ones are kept first, so only in an edited cycle): the person is its own root.
+    out.cluster.push(index.get(n.cluster) ?? index.get(n.key)!);
+  }
+  const typeIndex = new Map<string, number>();
+  const kept: Chain['edges'] = { from: [], to: [], type: [] };
+  for (const e of edges) {
+    const from = index.get(e.from);
+    const to = index.get(e.to);
+    if (from === undefined || to === undefined) continue;
+    let type = -1;
+    if (e.types) {
+      type = typeIndex.get(e.types) ?? typeIndex.size;
+      typeIndex.set(e.types, type);
+    }
+    kept.from.push(from);
+    kept.to.push(to);
+    kept.type.push(type);
+  }
   return {
-    nodes: list,
-    edges,
+    truncated: all.length > list.length,
+    firstDay,
+    groups: [...CHAIN_GROUPS],
+    nodes: out,
+    edges: kept,
+    exposureTypes: [...typeIndex.keys()],
     stats: {
       cases: cases.length,
-      contacts: list.length - cases.length,
-      clusters: new Set(list.map((n) => n.cluster)).size,
+      contacts: all.length - cases.length,
+      clusters: new Set(all.map((n) => n.cluster)).size,
       generations,
       serialInterval: intervalStats(intervals),
     },

@@ -11,7 +11,9 @@ import { describeEachStore } from '../app/testing.js';
 import { addDays, todayInChina } from '../shared/dates.js';
 import { dueDays, followUpWindow } from './follow-up.js';
 import type { Candidate, CandidateList, Check, Contact, ContactList, Form, Investigation, InvestigationList, Worklist } from './schemas.js';
+import { loadRules } from './rules.js';
 import { staysOf } from './stays.js';
+import * as store from './store.js';
 
 const AREA = 'https://yifang.health/fhir/StructureDefinition/area-code';
 const TODAY = todayInChina();
@@ -277,11 +279,11 @@ describeEachStore('case investigation', (server) => {
     expect(by('ic-ward2')).toEqual([]);
     const hh = by('ic-hh1');
     expect(hh).toHaveLength(1);
-    // Household: the case's infectious period, 4 days before onset to now (measles).
+    // Household: the case's infectious period, 2 days before onset to now (measles).
     expect(hh[0]).toMatchObject({
       kind: 'household',
       status: 'proposed',
-      windowStart: new Date(at(addDays(ONSET, -4), '00:00:00')).toISOString(),
+      windowStart: new Date(at(addDays(ONSET, -2), '00:00:00')).toISOString(),
     });
     expect(hh[0]!.place).toContain('荷花路8号');
     expect(by('ic-hh2')).toHaveLength(1);
@@ -294,10 +296,21 @@ describeEachStore('case investigation', (server) => {
         windowEnd: new Date(at(addDays(ONSET, 1), '12:00:00')).toISOString(),
       }),
     ]);
-    // The class: the classmate, not the pupil who left a month before.
-    expect(by('ic-pupil')).toEqual([
-      expect.objectContaining({ kind: 'school-class', place: '青石幼儿园 小二班', placeKey: 'Group/ic-class' }),
-    ]);
+    // The class: the classmate, not the pupil who left a month before; only if the case was in class
+    // on a school day of the shipped calendar (2 days before onset to onset; kept home after).
+    const inClass = [-2, -1, 0].map((d) => addDays(ONSET, d)).filter((d) => loadRules().schoolCalendar.isSchoolDay(d));
+    expect(by('ic-pupil')).toEqual(
+      inClass.length
+        ? [
+            expect.objectContaining({
+              kind: 'school-class',
+              place: '青石幼儿园 小二班',
+              placeKey: 'Group/ic-class',
+              windowStart: new Date(at(inClass[0]!, '00:00:00')).toISOString(),
+            }),
+          ]
+        : [],
+    );
     expect(by('ic-left')).toEqual([]);
     // The case's trajectory: its ward stay at the hospital.
     const t = await call<{ items: { facility: string; place: string; kind: string; start: string; end: string | null }[] }>(
@@ -318,6 +331,21 @@ describeEachStore('case investigation', (server) => {
     expect(again.items.map((c) => c.id).sort()).toEqual(candidates.map((c) => c.id).sort());
   });
 
+  it('reads co-stays in order of start and says when it met its row limit', async () => {
+    const ward = {
+      placeKey: 'ward|ic-hosp|Location/ic-ward-3',
+      start: new Date(at(addDays(ONSET, -1), '10:00:00')).toISOString(),
+      end: null,
+    };
+    const all = await store.staysAtPlaces(server().db.pool, [ward]);
+    expect(all.truncated).toBe(false);
+    expect(all.stays.map((s) => s.patientId)).toEqual(['ic-ward1', 'ic-case']);
+    const cut = await store.staysAtPlaces(server().db.pool, [ward], 1);
+    expect(cut).toMatchObject({ truncated: true, stays: [expect.objectContaining({ patientId: 'ic-ward1' })] });
+    // The investigation's candidates were read whole.
+    expect((await call<CandidateList>('GET', `/api/investigations/${inv.id}/candidates`)).truncated).toBe(false);
+  });
+
   let hh1: Contact;
   it('confirms a candidate as a contact with its exposure and follow-up window, rejects another, refuses a second confirmation', async () => {
     const cand = candidates.find((c) => c.patientId === 'ic-hh1')!;
@@ -330,7 +358,7 @@ describeEachStore('case investigation', (server) => {
       followUpEnd: addDays(TODAY, 21),
     });
     expect(hh1.exposures).toEqual([
-      expect.objectContaining({ type: '共同居住 household', firstDate: addDays(ONSET, -4), lastDate: TODAY, candidateId: cand.id }),
+      expect.objectContaining({ type: '共同居住 household', firstDate: addDays(ONSET, -2), lastDate: TODAY, candidateId: cand.id }),
     ]);
     await problem('POST', `/api/investigations/${inv.id}/candidates/${cand.id}/confirm`, {}, 409, /already confirmed/);
     // The same person again by hand: the same contact confirmed twice.
@@ -526,24 +554,46 @@ describeEachStore('case investigation', (server) => {
       /classification/,
     );
     type ChainAnswer = {
-      nodes: { key: string; kind: string; name: string | null; generation: number; cluster: string; classification: string | null }[];
-      edges: { from: string; to: string; types: string[] }[];
+      firstDay: string;
+      groups: string[];
+      nodes: { id: number[]; group: number[]; name: (string | null)[]; day: number[]; generation: number[]; cluster: number[] };
+      edges: { from: number[]; to: number[]; type: number[] };
+      exposureTypes: string[];
       stats: { cases: number; contacts: number; generations: number; serialInterval: { n: number; mean: number } | null };
       epiCurve: { day: string; suspected: number; confirmed: number }[];
       truncated: boolean;
     };
+    /** Person i of the answer as one object, for reading the parallel arrays. */
+    const person = (chain: ChainAnswer, i: number) => ({
+      id: chain.nodes.id[i],
+      group: chain.groups[chain.nodes.group[i]!],
+      name: chain.nodes.name[i],
+      day: addDays(chain.firstDay, chain.nodes.day[i]!),
+      generation: chain.nodes.generation[i],
+      cluster: chain.nodes.cluster[i],
+    });
+    const caseIndex = (chain: ChainAnswer, id: number) =>
+      chain.nodes.id.findIndex((x, i) => x === id && chain.groups[chain.nodes.group[i]!] !== 'contact');
     const fromFirst = await call<ChainAnswer>('GET', `/api/investigations/${inv.id}/chain`);
     const fromSecond = await call<ChainAnswer>('GET', `/api/investigations/${second}/chain`);
     for (const chain of [fromFirst, fromSecond]) {
-      const root = chain.nodes.find((n) => n.key === `case:${inv.id}`)!;
-      const child = chain.nodes.find((n) => n.key === `case:${second}`)!;
-      expect(root).toMatchObject({ kind: 'case', name: '王小明', generation: 0, classification: 'confirmed' });
-      expect(child).toMatchObject({ kind: 'case', name: '王大伟', generation: 1, cluster: root.key, classification: 'suspected' });
-      expect(chain.edges).toContainEqual(expect.objectContaining({ from: root.key, to: child.key }));
+      const n = chain.nodes.id.length;
+      for (const column of Object.values(chain.nodes)) expect(column).toHaveLength(n);
+      expect(chain.edges.to).toHaveLength(chain.edges.from.length);
+      const root = caseIndex(chain, inv.id);
+      const child = caseIndex(chain, second);
+      expect(person(chain, root)).toMatchObject({ name: '王小明', generation: 0, group: 'confirmed', day: ONSET, cluster: root });
+      expect(person(chain, child)).toMatchObject({ name: '王大伟', generation: 1, cluster: root, group: 'suspected' });
+      const edge = chain.edges.from.findIndex((f, j) => f === root && chain.edges.to[j] === child);
+      expect(edge).toBeGreaterThanOrEqual(0);
+      expect(chain.exposureTypes[chain.edges.type[edge]!]).toBeTruthy();
+      // Oldest first.
+      expect([...chain.nodes.day].sort((a, b) => a - b)).toEqual(chain.nodes.day);
       // The contact who became a case is drawn once, as the case.
-      expect(chain.nodes.filter((n) => n.key === `contact:${became.id}`)).toEqual([]);
+      const contactIds = chain.nodes.id.filter((_, i) => chain.groups[chain.nodes.group[i]!] === 'contact');
+      expect(contactIds).not.toContain(became.id);
+      expect(contactIds.length).toBe(chain.stats.contacts);
       expect(chain.stats).toMatchObject({ cases: 2, generations: 2, serialInterval: { n: 1, mean: 3 } });
-      expect(chain.nodes.filter((n) => n.kind === 'contact').length).toBe(chain.stats.contacts);
       expect(chain.epiCurve[0]).toMatchObject({ day: ONSET, confirmed: 1, suspected: 0 });
       expect(chain.epiCurve.at(-1)).toMatchObject({ day: TODAY, suspected: 1 });
       expect(chain.epiCurve).toHaveLength(4);
@@ -555,7 +605,8 @@ describeEachStore('case investigation', (server) => {
     expect(curve.cases).toBeGreaterThanOrEqual(2);
     expect(curve.days.find((d) => d.day === ONSET)!.confirmed).toBe(1);
     const period = await call<ChainAnswer>('GET', `/api/investigations/chains?disease=measles&from=${ONSET}&to=${TODAY}`);
-    expect(period.nodes.map((n) => n.key)).toEqual(expect.arrayContaining([`case:${inv.id}`, `case:${second}`]));
+    expect(caseIndex(period, inv.id)).toBeGreaterThanOrEqual(0);
+    expect(caseIndex(period, second)).toBeGreaterThanOrEqual(0);
     await problem('GET', `/api/investigations/epi-curve?from=${TODAY}&to=${ONSET}`, undefined, 400, /before/);
     await problem('GET', `/api/investigations/chains?disease=nosuch&from=${ONSET}&to=${TODAY}`, undefined, 400, /disease/);
   });
@@ -694,6 +745,12 @@ describeEachStore('case investigation', (server) => {
       201,
     );
     expect((await as('ic-ph', 'GET', `/api/investigations/${mine.id}`)).status).toBe(200);
+    // The chain names the residents the policy lets this reader see (here all: the centre manages them).
+    const chain = await as('ic-ph', 'GET', `/api/investigations/${inv.id}/chain`, undefined, 'EPIINV');
+    expect(chain.status, await chain.clone().text()).toBe(200);
+    const seen = (await chain.json()) as { patientId: string; namesWithheld: number; nodes: { name: (string | null)[] } };
+    expect(seen).toMatchObject({ patientId: 'ic-case', namesWithheld: 0 });
+    expect(seen.nodes.name).toContain('王小明');
     const change = { version: mine.version, status: 'in-progress' };
     expect((await as('ic-ph', 'PATCH', `/api/investigations/${mine.id}`, change)).status).toBe(403);
     const other = await as('ic-ph2', 'PATCH', `/api/investigations/${mine.id}`, change, 'EPIINV');

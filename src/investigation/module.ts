@@ -38,6 +38,11 @@ const investigationModule: YifangModule = {
       { version: 700, name: 'investigation', sql: sqlFile(new URL('./migrations/700_investigation.sql', import.meta.url)) },
       { version: 701, name: 'chains and orders', sql: sqlFile(new URL('./migrations/701_chain_orders.sql', import.meta.url)) },
       { version: 702, name: 'reports', sql: sqlFile(new URL('./migrations/702_reports.sql', import.meta.url)) },
+      {
+        version: 703,
+        name: 'candidates truncated',
+        sql: sqlFile(new URL('./migrations/703_candidates_truncated.sql', import.meta.url)),
+      },
     ],
   },
   processors: () => [stayProcessor()],

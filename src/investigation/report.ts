@@ -224,51 +224,54 @@ export async function investigationReportPdf(input: ReportInput, font = findChin
 
 /** The chain by time: one row band per cluster, arrows from who exposed to who was exposed. At most 400 people drawn. */
 function drawChain(doc: PDFKit.PDFDocument, chain: Chain, width: number): void {
-  const nodes = chain.nodes.slice(0, 400);
-  if (!nodes.length) {
+  const people = chain.nodes.id.length;
+  const count = Math.min(400, people);
+  if (!count) {
     doc.text('尚无病例。');
     return;
   }
-  // The screen's layout (src/shared/chain-layout.ts), scaled to the page.
-  const layout = layoutChain(nodes);
+  // The screen's layout (src/shared/chain-layout.ts), scaled to the page: the answer is oldest first, so the first 400 are the oldest.
+  const layout = layoutChain(chain.nodes, count);
   const span = Math.max(1, layout.span);
   const total = layout.rows;
   const step = Math.max(6, Math.min(18, 220 / Math.max(1, total)));
   const height = total * step + 24;
   if (doc.y + height > doc.page.height - 72) doc.addPage();
   const top = doc.y + 6;
-  const pos = new Map<string, [number, number]>();
-  for (const [key, [dx, row]] of layout.pos) pos.set(key, [48 + 10 + (dx / span) * (width - 80), top + row * step + step / 2]);
+  const px = (i: number) => 48 + 10 + (layout.x[i]! / span) * (width - 80);
+  const py = (i: number) => top + layout.y[i]! * step + step / 2;
   doc.save().lineWidth(0.5).strokeColor('#8c8c8c');
-  for (const e of chain.edges) {
-    const a = pos.get(e.from);
-    const b = pos.get(e.to);
-    if (!a || !b) continue;
-    doc.moveTo(a[0], a[1]).lineTo(b[0], b[1]).stroke();
+  for (let j = 0; j < chain.edges.from.length; j++) {
+    const a = chain.edges.from[j]!;
+    const b = chain.edges.to[j]!;
+    if (a >= count || b >= count) continue;
+    doc.moveTo(px(a), py(a)).lineTo(px(b), py(b)).stroke();
   }
   doc.restore();
-  for (const n of nodes) {
-    const [x, y] = pos.get(n.key)!;
-    if (n.kind === 'case') {
-      doc.circle(x, y, 3.5).fill(COLOURS[n.classification ?? 'suspected'] ?? '#0072B2');
-      if (nodes.length <= 60 && n.name)
+  for (let i = 0; i < count; i++) {
+    const [x, y] = [px(i), py(i)];
+    const group = chain.groups[chain.nodes.group[i]!] ?? 'suspected';
+    const name = chain.nodes.name[i];
+    if (group !== 'contact') {
+      doc.circle(x, y, 3.5).fill(COLOURS[group] ?? '#0072B2');
+      if (count <= 60 && name)
         doc
           .fillColor('#000')
           .fontSize(7)
-          .text(n.name, x + 5, y - 4, { lineBreak: false });
+          .text(name, x + 5, y - 4, { lineBreak: false });
     } else doc.rect(x - 2, y - 2, 4, 4).fill('#BBBBBB');
   }
   const axisY = top + total * step + 4;
   doc.fontSize(7).fillColor('#555');
-  doc.text(layout.first, 48, axisY, { lineBreak: false });
-  doc.text(addDays(layout.first, span), 48 + width - 60, axisY, { lineBreak: false });
+  doc.text(chain.firstDay, 48, axisY, { lineBreak: false });
+  doc.text(addDays(chain.firstDay, span), 48 + width - 60, axisY, { lineBreak: false });
   doc.x = 48;
   doc.y = axisY + 14;
   doc
     .fontSize(8)
     .fillColor('#555')
     .text('圆点：病例（红 确诊，橙 临床诊断，蓝 疑似，灰 排除）；方块：密切接触者；横轴为发病或末次接触日期。', 48);
-  if (chain.nodes.length > 400) doc.text(`仅绘出最早的 400 人（共 ${chain.nodes.length} 人）。`, 48);
+  if (people > count) doc.text(`仅绘出最早的 ${count} 人（共 ${people} 人）。`, 48);
   doc.fontSize(10).fillColor('#000');
 }
 

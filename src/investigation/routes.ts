@@ -94,6 +94,15 @@ export function registerInvestigationRoutes(ctx: ModuleContext, deps: Investigat
     },
   });
   const write = async (req: FastifyRequest) => actorOf(req, await ctx.guard(req, 'surveillance:read'));
+  /**
+   * The residents a chain may name for this reader: the access policy's answer for reading them.
+   * A chain's people are parallel arrays (no rows with a patientId for the policy hooks to sift), so
+   * the route asks the policy itself and the service leaves the others' names out.
+   */
+  const visibleTo =
+    (req: FastifyRequest, user: AuthUser): service.VisibleResidents =>
+    async (ids) =>
+      ctx.access ? ctx.access.allowedPatients(req, user, ids, 'search') : new Set(ids);
   /** Follow-up checks are recorded by investigators and by the contacts' community health centres (care:write). */
   const followUpUser = (req: FastifyRequest) =>
     ctx.guard(req, 'surveillance:read').catch(async (e: unknown) => {
@@ -263,8 +272,8 @@ export function registerInvestigationRoutes(ctx: ModuleContext, deps: Investigat
       serializerCompiler: plainJson,
     },
     async (req) => {
-      await ctx.guard(req, 'surveillance:read');
-      return service.chainOf(deps, req.params.id);
+      const user = await ctx.guard(req, 'surveillance:read');
+      return service.chainOf(deps, req.params.id, visibleTo(req, user));
     },
   );
 
@@ -281,8 +290,8 @@ export function registerInvestigationRoutes(ctx: ModuleContext, deps: Investigat
       serializerCompiler: plainJson,
     },
     async (req) => {
-      await ctx.guard(req, 'surveillance:read');
-      return service.chainsInPeriod(deps, req.query);
+      const user = await ctx.guard(req, 'surveillance:read');
+      return service.chainsInPeriod(deps, req.query, visibleTo(req, user));
     },
   );
 

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import { findNodeAtLocation, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
+import { addDays } from '../shared/dates.js';
 
 export const RULES_FILE = new URL('../../config/investigation/rules.json', import.meta.url);
 export const QUESTIONNAIRE_DIR = new URL('../../config/investigation/questionnaires/', import.meta.url);
@@ -34,24 +35,67 @@ const Disease = z
     contactWindow: z.object({ daysBeforeOnset: z.number().int().min(0).max(365), daysAfterOnset: z.number().int().min(0).max(365) }),
     contactKinds: z.array(z.enum(CONTACT_KINDS)).min(1),
     minOverlapHours: z.number().min(0).max(720).default(0),
+    schoolExclusionDays: z.number().int().min(0).max(60).default(0),
     deadlineHours: z.number().positive().max(720).optional(),
     questionnaire: z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/, 'a Questionnaire id'),
   })
   .strict();
 export type DiseaseRule = z.infer<typeof Disease>;
 
+const IsoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD');
+const Span = z.tuple([IsoDay, IsoDay]).refine(([a, b]) => a <= b, 'the end is before the start');
+const SchoolCalendarFile = z
+  .object({
+    $comment: z.string().optional(),
+    terms: z.array(Span).min(1),
+    holidays: z.array(z.tuple([IsoDay, IsoDay, z.string()]).refine(([a, b]) => a <= b, 'the end is before the start')),
+    workdays: z.array(IsoDay),
+  })
+  .strict();
+
 const RulesFile = z
   .object({
     $comment: z.string().optional(),
     version: z.number().int().min(1),
     classes: z.record(DiseaseClass, z.object({ name: z.string(), deadlineHours: z.number().positive().max(720) }).strict()),
+    schoolCalendar: SchoolCalendarFile,
     diseases: z.array(Disease).min(1),
   })
   .strict();
 
+/**
+ * The district's school calendar (校历): a day is a school day inside a term when it is a weekday
+ * outside the public holidays, or a make-up workday (调休) the State Council moved onto a weekend.
+ * Outside the span the terms cover nothing is known, and every such weekday that is not a holiday
+ * counts (so contacts are never dropped for want of a calendar).
+ */
+export class SchoolCalendar {
+  private readonly holidays = new Set<string>();
+  private readonly workdays: ReadonlySet<string>;
+  private readonly terms: readonly (readonly [string, string])[];
+  private readonly covers: readonly [string, string];
+
+  constructor(file: z.infer<typeof SchoolCalendarFile>) {
+    this.terms = [...file.terms].sort((a, b) => a[0].localeCompare(b[0]));
+    this.covers = [this.terms[0]![0], this.terms.reduce((m, t) => (t[1] > m ? t[1] : m), this.terms[0]![1])];
+    for (const [a, b] of file.holidays) for (let d = a; d <= b; d = addDays(d, 1)) this.holidays.add(d);
+    this.workdays = new Set(file.workdays);
+  }
+
+  isSchoolDay(day: string): boolean {
+    if (this.holidays.has(day)) return false;
+    const weekday = new Date(`${day}T00:00:00Z`).getUTCDay();
+    const working = this.workdays.has(day) || (weekday !== 0 && weekday !== 6);
+    if (!working) return false;
+    if (day < this.covers[0] || day > this.covers[1]) return true;
+    return this.terms.some(([a, b]) => day >= a && day <= b);
+  }
+}
+
 export interface InvestigationRules {
   version: number;
   classes: Record<DiseaseClass, { name: string; deadlineHours: number }>;
+  schoolCalendar: SchoolCalendar;
   diseases: ReadonlyMap<string, DiseaseRule>;
 }
 
@@ -98,7 +142,12 @@ export function parseRules(text: string, source = 'rules.json'): InvestigationRu
       );
     diseases.set(d.key, d);
   });
-  return { version: file.version, classes: file.classes as InvestigationRules['classes'], diseases };
+  return {
+    version: file.version,
+    classes: file.classes as InvestigationRules['classes'],
+    schoolCalendar: new SchoolCalendar(file.schoolCalendar),
+    diseases,
+  };
 }
 
 export function loadRules(file: URL | string = RULES_FILE): InvestigationRules {

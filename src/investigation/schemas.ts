@@ -130,6 +130,11 @@ export const CandidateList = z.object({
   investigationId: z.number().int(),
   patientId: z.string().describe('the case (the access policy checks it)'),
   computedAt: z.string().nullable(),
+  truncated: z
+    .boolean()
+    .describe(
+      "the case's places had more overlapping stays than one computation reads (20,000): the earliest were used, later co-stays may be missing",
+    ),
   items: z.array(Candidate),
 });
 export type CandidateList = z.infer<typeof CandidateList>;
@@ -255,26 +260,6 @@ export const SuspectBody = z.object({ note: z.string().max(2000).optional(), ass
 
 // Transmission chains, epi curve, quarantine orders
 
-const ChainNode = z.object({
-  key: z.string().describe('case:<investigation id> or contact:<contact id>'),
-  kind: z.enum(['case', 'contact']),
-  investigationId: z.number().int().nullable(),
-  contactId: z.number().int().nullable(),
-  patientId: z.string().nullable(),
-  name: z.string().nullable().describe("the resident's name (or an out-of-district contact's)"),
-  classification: Classification.nullable(),
-  status: z.string(),
-  day: z.string().describe("a case's onset (else the day its investigation opened); a contact's last exposure"),
-  generation: z.number().int(),
-  cluster: z.string().describe('the key of the root case of its cluster'),
-});
-const ChainEdge = z.object({
-  from: z.string(),
-  to: z.string(),
-  types: z.array(z.string()).describe('exposure types'),
-  firstDate: z.string().nullable(),
-  lastDate: z.string().nullable(),
-});
 const Interval = z.object({
   n: z.number().int(),
   mean: z.number(),
@@ -290,20 +275,43 @@ export const EpiCurveDay = z.object({
   confirmed: z.number().int(),
   excluded: z.number().int(),
 });
-export const ChainAnswer = z.object({
-  investigationId: z.number().int().optional(),
-  truncated: z.boolean().describe('more than 10,000 people: the oldest 10,000 are drawn'),
-  nodes: z.array(ChainNode),
-  edges: z.array(ChainEdge),
-  stats: z.object({
-    cases: z.number().int(),
-    contacts: z.number().int(),
-    clusters: z.number().int(),
-    generations: z.number().int(),
-    serialInterval: Interval.nullable().describe('days from the onset of the case who exposed to the onset of the exposed case'),
-  }),
-  epiCurve: z.array(EpiCurveDay),
-});
+const Ints = z.array(z.number().int());
+export const ChainAnswer = z
+  .object({
+    investigationId: z.number().int().optional(),
+    patientId: z.string().optional().describe("the investigation's case (one investigation's chain; the access policy checks it)"),
+    truncated: z.boolean().describe('more than 10,000 people: the oldest 10,000 are drawn'),
+    namesWithheld: z.number().int().describe("residents drawn without their name: outside the reader's access scope"),
+    firstDay: z.string().describe("day 0 of nodes.day (YYYY-MM-DD); '' when there is nobody"),
+    groups: z
+      .array(z.string())
+      .describe("what nodes.group codes stand for: 'suspected', 'clinical', 'confirmed', 'excluded' (a case's classification), 'contact'"),
+    nodes: z
+      .object({
+        id: Ints.describe("a case's investigation id, a contact's contact id"),
+        group: Ints.describe('index into groups'),
+        name: z.array(z.string().nullable()).describe("the resident's name (or an out-of-district contact's)"),
+        day: Ints.describe("days from firstDay: a case's onset (else the day its investigation opened), a contact's last exposure"),
+        generation: Ints,
+        cluster: Ints.describe('index of the root case of its cluster'),
+      })
+      .describe('one entry per person in each array (parallel arrays), oldest first'),
+    edges: z
+      .object({ from: Ints, to: Ints, type: Ints.describe('index into exposureTypes; -1 when none is recorded') })
+      .describe('who exposed whom, by person index (parallel arrays)'),
+    exposureTypes: z.array(z.string()).describe('the exposure types of the edges (several joined by 、)'),
+    stats: z.object({
+      cases: z.number().int(),
+      contacts: z.number().int(),
+      clusters: z.number().int(),
+      generations: z.number().int(),
+      serialInterval: Interval.nullable().describe('days from the onset of the case who exposed to the onset of the exposed case'),
+    }),
+    epiCurve: z.array(EpiCurveDay),
+  })
+  .describe(
+    'A transmission chain in parallel arrays: person i is nodes.id[i], nodes.group[i], …; edge j goes from person edges.from[j] to edges.to[j]',
+  );
 export const PeriodQuery = z.object({
   disease: z.string().min(1).max(64).optional().describe('a disease key of config/investigation/rules.json or an ICD-10 code'),
   from: Day,

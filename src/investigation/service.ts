@@ -14,7 +14,7 @@ import { facilityNames } from '../registry/index.js';
 import { createHash } from 'node:crypto';
 import { findChineseFont, investigationReportPdf, NO_FONT_MESSAGE } from './report.js';
 import { addDays, chinaDateOf, todayInChina } from '../shared/dates.js';
-import { buildChain, epiCurve, type Chain, type ChainContact, type EpiCurveDay } from './chain.js';
+import { buildChain, epiCurve, type Chain, type EpiCurveDay } from './chain.js';
 import { caseStaysInWindow, fromGroups, fromStays } from './candidates.js';
 import { answersOf, answersProblems, prefill, toResponse, type Answers } from './forms.js';
 import { checkProblem, checkStatus, dayStart, dueDays, followUpWindow } from './follow-up.js';
@@ -377,7 +377,8 @@ export async function computeCandidates(deps: InvestigationDeps, id: number): Pr
   const inv = await mustFind(deps.db.pool, id);
   const disease = diseaseOf(deps, inv);
   const now = new Date();
-  const window = contactWindow(disease, inv.onsetDate ?? chinaDateOf(inv.openedAt), now);
+  const onset = inv.onsetDate ?? chinaDateOf(inv.openedAt);
+  const window = contactWindow(disease, onset, now);
   const patients = await deps.personPatients(inv.patientId);
   const own = new Set(patients);
   const groups = await fhirSearch<Group>(deps.db.pool, 'Group', [
@@ -390,13 +391,13 @@ export async function computeCandidates(deps: InvestigationDeps, id: number): Pr
     ],
     ['_count', '100'],
   ]);
-  const fromGroup = fromGroups(groups, own, disease, window, now);
+  const fromGroup = fromGroups(groups, own, disease, window, now, { onset, calendar: deps.rules.schoolCalendar });
   const caseStays = caseStaysInWindow(await store.staysOfPatients(deps.db.pool, patients, window.start, window.end), disease, window, now);
-  const others = await store.staysAtPlaces(deps.db.pool, [...new Set(caseStays.map((s) => s.placeKey))], window.start, window.end);
-  const list = [...fromGroup, ...fromStays(caseStays, others, own, disease, now)];
+  const others = await store.staysAtPlaces(deps.db.pool, caseStays);
+  const list = [...fromGroup, ...fromStays(caseStays, others.stays, own, disease, now)];
   await deps.db.transaction(async (c) => {
     await store.saveCandidates(c, id, list);
-    await store.markCandidatesComputed(c, id);
+    await store.markCandidatesComputed(c, id, others.truncated);
   });
   return listCandidates(deps, id);
 }
@@ -413,6 +414,7 @@ export async function listCandidates(deps: InvestigationDeps, id: number): Promi
     investigationId: id,
     patientId: inv.patientId,
     computedAt: inv.candidatesAt,
+    truncated: await store.candidatesTruncated(deps.db.pool, id),
     items: await store.listCandidates(deps.db.pool, id),
   };
 }
@@ -870,48 +872,46 @@ export async function contactToSuspect(
 /** The most people one chain answer draws (a district-wide outbreak view included). */
 export const CHAIN_NODE_LIMIT = 10_000;
 
-/** Residents' display names (Patient.name: text, or family + given), through FHIR search by _id, 100 at a time. */
-async function residentNames(deps: InvestigationDeps, ids: string[]): Promise<Map<string, string>> {
+/** Residents' display names (official name, else the first; its text, else family + given), in one query. */
+async function residentNames(deps: InvestigationDeps, ids: readonly string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  const unique = [...new Set(ids)];
-  for (let i = 0; i < unique.length; i += 100) {
-    const chunk = unique.slice(i, i + 100);
-    const found = await fhirSearch<Patient>(deps.db.pool, 'Patient', [
-      ['_id', chunk.join(',')],
-      ['_count', String(chunk.length)],
-    ]);
-    for (const p of found) {
-      const text = patientDisplayName(p);
-      if (text) out.set(p.id!, text);
-    }
+  const found = await store.patientNameElements(deps.db.pool, [...new Set(ids)]);
+  for (const [id, name] of found) {
+    const text = patientDisplayName({ resourceType: 'Patient', name } as Patient);
+    if (text) out.set(id, text);
   }
   return out;
 }
 
-/** The graph of the given investigations and everything connected to them, with names. */
-async function chainFrom(deps: InvestigationDeps, start: number[]): Promise<Chain & { truncated: boolean }> {
+/**
+ * Which of these residents the reader may see (the access policy, decided by the route); a chain
+ * names only those, the others are drawn without a name and counted in `namesWithheld`.
+ */
+export type VisibleResidents = (patientIds: string[]) => Promise<ReadonlySet<string>>;
+
+/** The graph of the given investigations and everything connected to them, with the names the reader may see. */
+async function chainFrom(
+  deps: InvestigationDeps,
+  start: number[],
+  visible?: VisibleResidents,
+): Promise<Chain & { truncated: boolean; namesWithheld: number }> {
   const ids = await store.chainInvestigationIds(deps.db.pool, start, CHAIN_NODE_LIMIT + 1);
   const cases = await store.investigationsByIds(deps.db.pool, ids.slice(0, CHAIN_NODE_LIMIT));
   const room = Math.max(0, CHAIN_NODE_LIMIT - cases.length);
-  const contacts = await store.contactsOfMany(
+  const contacts = await store.chainContacts(
     deps.db.pool,
     cases.map((c) => c.id),
     room + cases.length + 1,
   );
-  const exposures = await store.exposuresOf(
-    deps.db.pool,
-    contacts.map((k) => k.id),
-  );
-  const byContact = new Map<number, ChainContact['exposures']>();
-  for (const e of exposures) {
-    const list = byContact.get(e.contactId) ?? [];
-    list.push({ type: e.type, place: e.place, firstDate: e.firstDate, lastDate: e.lastDate });
-    byContact.set(e.contactId, list);
-  }
-  const names = await residentNames(deps, [
-    ...cases.map((c) => c.patientId),
-    ...contacts.flatMap((k) => (k.patientId && k.caseInvestigationId === null ? [k.patientId] : [])),
-  ]);
+  const named = [
+    ...new Set([
+      ...cases.map((c) => c.patientId),
+      ...contacts.flatMap((k) => (k.patientId && k.caseInvestigationId === null ? [k.patientId] : [])),
+    ]),
+  ];
+  const allowed = visible ? await visible(named) : undefined;
+  const shown = allowed ? named.filter((p) => allowed.has(p)) : named;
+  const names = await residentNames(deps, shown);
   const chain = buildChain(
     cases.map((c) => ({
       investigationId: c.id,
@@ -928,27 +928,26 @@ async function chainFrom(deps: InvestigationDeps, start: number[]): Promise<Chai
       investigationId: k.investigationId,
       patientId: k.patientId,
       name: k.name,
-      status: k.status,
       caseInvestigationId: k.caseInvestigationId,
       followUpStart: k.followUpStart,
-      followUpEnd: k.followUpEnd,
-      exposures: byContact.get(k.id) ?? [],
+      types: k.types,
+      firstDate: k.firstDate,
+      lastDate: k.lastDate,
     })),
     names,
+    CHAIN_NODE_LIMIT,
   );
-  const truncated = ids.length > CHAIN_NODE_LIMIT || chain.nodes.length > CHAIN_NODE_LIMIT;
-  if (chain.nodes.length > CHAIN_NODE_LIMIT) {
-    const keep = new Set(chain.nodes.slice(0, CHAIN_NODE_LIMIT).map((n) => n.key));
-    chain.nodes = chain.nodes.filter((n) => keep.has(n.key));
-    chain.edges = chain.edges.filter((e) => keep.has(e.from) && keep.has(e.to));
-  }
-  return { ...chain, truncated };
+  return { ...chain, truncated: chain.truncated || ids.length > CHAIN_NODE_LIMIT, namesWithheld: named.length - shown.length };
 }
 
 /** One investigation's transmission chain: every case and contact connected to it. */
-export async function chainOf(deps: InvestigationDeps, id: number): Promise<Chain & { investigationId: number; truncated: boolean }> {
-  await mustFind(deps.db.pool, id);
-  return { investigationId: id, ...(await chainFrom(deps, [id])) };
+export async function chainOf(
+  deps: InvestigationDeps,
+  id: number,
+  visible?: VisibleResidents,
+): Promise<Chain & { investigationId: number; patientId: string; truncated: boolean; namesWithheld: number }> {
+  const inv = await mustFind(deps.db.pool, id);
+  return { investigationId: id, patientId: inv.patientId, ...(await chainFrom(deps, [id], visible)) };
 }
 
 function assertPeriod(from: string, to: string): void {
@@ -960,7 +959,8 @@ function assertPeriod(from: string, to: string): void {
 export async function chainsInPeriod(
   deps: InvestigationDeps,
   q: { disease?: string; from: string; to: string },
-): Promise<Chain & { truncated: boolean }> {
+  visible?: VisibleResidents,
+): Promise<Chain & { truncated: boolean; namesWithheld: number }> {
   assertPeriod(q.from, q.to);
   const disease = q.disease ? diseaseFor(deps.rules, q.disease) : undefined;
   if (q.disease && !disease) throw badRequest(`disease: '${q.disease}' is not in config/investigation/rules.json / 未知病种`);
@@ -973,6 +973,7 @@ export async function chainsInPeriod(
   return chainFrom(
     deps,
     start.map((i) => i.id),
+    visible,
   );
 }
 

@@ -4,6 +4,7 @@
  * investigation, stays by place and start or by patient and start).
  */
 import type pg from 'pg';
+import { currentContentSql } from '../fhir/schema.js';
 import type { Queryable } from '../platform/db.js';
 import type { Candidate, Check, Contact, Investigation, InvestigationStatus, OutsideContact } from './schemas.js';
 import type { StayRow } from './stays.js';
@@ -166,8 +167,14 @@ export async function updateInvestigationAt(
 }
 
 /** Marks when candidates were computed (no version change: it is not an investigator's edit). */
-export async function markCandidatesComputed(c: Queryable, id: number): Promise<void> {
-  await c.query('UPDATE inv_investigation SET candidates_at = now() WHERE id = $1', [id]);
+/** Marks the candidates computed now; `truncated`: the co-stays met CO_STAY_ROW_LIMIT. */
+export async function markCandidatesComputed(c: Queryable, id: number, truncated = false): Promise<void> {
+  await c.query('UPDATE inv_investigation SET candidates_at = now(), candidates_truncated = $2 WHERE id = $1', [id, truncated]);
+}
+
+export async function candidatesTruncated(c: Queryable, id: number): Promise<boolean> {
+  const r = await c.query<{ t: boolean }>('SELECT candidates_truncated AS t FROM inv_investigation WHERE id = $1', [id]);
+  return r.rows[0]?.t ?? false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -225,17 +232,32 @@ export async function staysOfPatients(c: Queryable, patientIds: string[], start:
   return r.rows.map((x) => stay(x as Row));
 }
 
-/** Everyone's stays at these places that overlap [start, end] (index on place, start). */
-export async function staysAtPlaces(c: Queryable, placeKeys: string[], start: string, end: string): Promise<Stay[]> {
-  if (!placeKeys.length) return [];
+/** The most co-stay rows one computation of candidates reads; beyond it the earliest are kept and the list says it was cut. */
+export const CO_STAY_ROW_LIMIT = 20_000;
+
+/**
+ * Everyone's stays that overlap one of the case's stays at its place (index on place, start: one
+ * range per case stay, over that stay's own period rather than the whole infectious period, so a
+ * busy department costs the hours the case spent there). Ordered by start (then place, person),
+ * at most `limit` rows; `truncated` when there were more.
+ */
+export async function staysAtPlaces(
+  c: Queryable,
+  caseStays: readonly { placeKey: string; start: string; end: string | null }[],
+  limit = CO_STAY_ROW_LIMIT,
+): Promise<{ stays: Stay[]; truncated: boolean }> {
+  if (!caseStays.length) return { stays: [], truncated: false };
   const r = await c.query(
-    `SELECT encounter_id, patient_id, kind, place_key, label, start_at, end_at FROM inv_stay
-     WHERE place_key = ANY($1::text[]) AND start_at <= $3::timestamptz AND start_at >= $2::timestamptz - interval '${LONGEST_STAY_DAYS} days'
-       AND (end_at IS NULL OR end_at >= $2::timestamptz)
-     LIMIT 20000`,
-    [placeKeys, start, end],
+    `SELECT DISTINCT s.encounter_id, s.patient_id, s.kind, s.place_key, s.label, s.start_at, s.end_at
+       FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS q(place_key, from_at, to_at)
+       JOIN inv_stay s ON s.place_key = q.place_key AND s.start_at <= coalesce(q.to_at, now())
+        AND s.start_at >= q.from_at - interval '${LONGEST_STAY_DAYS} days' AND (s.end_at IS NULL OR s.end_at >= q.from_at)
+      ORDER BY s.start_at, s.place_key, s.patient_id, s.encounter_id
+      LIMIT $4`,
+    [caseStays.map((s) => s.placeKey), caseStays.map((s) => s.start), caseStays.map((s) => s.end), limit + 1],
   );
-  return r.rows.map((x) => stay(x as Row));
+  const rows = r.rows.map((x) => stay(x as Row));
+  return { stays: rows.slice(0, limit), truncated: rows.length > limit };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -556,6 +578,87 @@ export async function contactsOfMany(c: Queryable, investigationIds: number[], l
     limit,
   ]);
   return r.rows.map((x) => contactRow(x as Row));
+}
+
+/** A contact as the chain draws it: one row per contact with the span and kinds of its exposures. */
+export interface ChainContactRow {
+  id: number;
+  investigationId: number;
+  patientId: string | null;
+  name: string | null;
+  caseInvestigationId: number | null;
+  followUpStart: string;
+  types: string[];
+  firstDate: string | null;
+  lastDate: string | null;
+}
+
+/**
+ * The contacts of the given investigations for the chain, oldest first, at most `limit`: only
+ * the columns it draws, dates as text, and each contact's exposures folded into its first and
+ * last day and distinct types (one index probe per contact, after the limit).
+ */
+export async function chainContacts(c: Queryable, investigationIds: number[], limit: number): Promise<ChainContactRow[]> {
+  if (!investigationIds.length) return [];
+  const r = await c.query<{
+    id: string;
+    investigation_id: string;
+    patient_id: string | null;
+    name: string | null;
+    case_investigation_id: string | null;
+    follow_up_start: string;
+    types: string[] | null;
+    first_date: string | null;
+    last_date: string | null;
+  }>(
+    `WITH k AS (
+       SELECT id, investigation_id, patient_id, name, case_investigation_id, follow_up_start FROM inv_contact
+        WHERE investigation_id = ANY($1::bigint[]) ORDER BY id LIMIT $2
+     )
+     SELECT k.id, k.investigation_id, k.patient_id, k.name, k.case_investigation_id, k.follow_up_start::text AS follow_up_start,
+            e.types, e.first_date::text AS first_date, e.last_date::text AS last_date
+       FROM k LEFT JOIN LATERAL (
+         SELECT array_agg(DISTINCT x.type) AS types, min(x.first_date) AS first_date, max(x.last_date) AS last_date
+           FROM inv_exposure x WHERE x.contact_id = k.id
+       ) e ON true
+      ORDER BY k.id`,
+    [investigationIds, limit],
+  );
+  return r.rows.map((x) => ({
+    id: Number(x.id),
+    investigationId: Number(x.investigation_id),
+    patientId: x.patient_id,
+    name: x.name,
+    caseInvestigationId: x.case_investigation_id == null ? null : Number(x.case_investigation_id),
+    followUpStart: x.follow_up_start,
+    types: x.types ?? [],
+    firstDate: x.first_date,
+    lastDate: x.last_date,
+  }));
+}
+
+/**
+ * The `name` element of each current Patient of the list, in one statement: the FHIR store's
+ * type table by id, and of each row's current version only its names (the rest of the
+ * resource never leaves the database). Deleted or unknown ids are absent.
+ */
+export async function patientNameElements(c: Queryable, ids: string[]): Promise<Map<string, HumanNameLike[]>> {
+  const out = new Map<string, HumanNameLike[]>();
+  if (!ids.length) return out;
+  const r = await c.query<{ id: string; name: HumanNameLike[] | null }>(
+    `SELECT p.id, ${currentContentSql('p', 'Patient')}->'name' AS name FROM r_patient p WHERE p.id = ANY($1::text[])`,
+    [ids],
+  );
+  for (const x of r.rows) if (x.name) out.set(x.id, x.name);
+  return out;
+}
+
+/** Patient.name as stored (FHIR HumanName, the parts a display name is made of). */
+export interface HumanNameLike {
+  use?: string;
+  text?: string;
+  family?: string;
+  given?: string[];
 }
 
 /** Investigations of a disease (any when absent) with onset (or opening day) in [from, to], oldest first, at most `limit`. */

@@ -135,6 +135,8 @@ export const enInvestigation: Record<string, string> = {
   'inv.cand.recompute': 'Recompute',
   'inv.cand.recomputed': 'Candidates recomputed',
   'inv.cand.computedAt': 'computed {time}',
+  'inv.cand.truncated':
+    "The case's places had too many visits and stays at the time (over 20,000): only the earliest 20,000 were used, so ward and department candidates may be missing; check them in the interview",
   'inv.cand.none': 'No contact candidates',
   'inv.cand.total': '{n} people',
   'inv.cand.summary':
@@ -231,6 +233,7 @@ export const enInvestigation: Record<string, string> = {
   'inv.chain.title': 'Transmission chain',
   'inv.chain.truncated': 'More than 10,000 people: the earliest 10,000 are drawn',
   'inv.chain.unnamed': '(no name)',
+  'inv.chain.withheld': '{n} people are outside your access scope: drawn without their names',
   'inv.chain.generation': 'generation {n}',
   'inv.order.actions': 'Actions',
   'inv.order.active': 'In force',

@@ -23,7 +23,6 @@ import {
   listOrders,
   revokeOrder,
   type ChainData,
-  type ChainPerson,
   type Investigation,
   type Order,
   type OrderKind,
@@ -42,16 +41,35 @@ export const CLASSIFICATION_COLOURS: Record<string, string> = {
 };
 const CONTACT_COLOUR = '#BBBBBB';
 
-function chainOption(chain: ChainData, { pos, first }: ChainLayout): EChartsOption {
-  const dayLabel = (v: number) => addDays(first, v).slice(5);
-  const big = chain.nodes.length > 2000;
-  if (big) return bigChainOption(chain, pos, dayLabel);
+const isContact = (chain: ChainData, i: number) => chain.groups[chain.nodes.group[i]!] === 'contact';
+
+/** The words a person's tooltip shows, made when it is shown (not for ten thousand people up front). */
+function personTip(chain: ChainData, i: number): string {
+  const name = chain.nodes.name[i] ?? t('inv.chain.unnamed', '（未具名）');
+  const day = addDays(chain.firstDay, chain.nodes.day[i]!);
+  const contact = isContact(chain, i);
+  const what = contact ? t('inv.chain.contact', '密切接触者') : classificationLabel(chain.groups[chain.nodes.group[i]!] ?? 'suspected');
+  return `${name} · ${what}<br/>${contact ? t('inv.chain.lastExposure', '末次接触') : t('inv.chain.onset', '发病')} ${day} · ${t(
+    'inv.chain.generation',
+    '第 {n} 代',
+    { n: chain.nodes.generation[i]! },
+  )}`;
+}
+
+function chainOption(chain: ChainData, layout: ChainLayout): EChartsOption {
+  const dayLabel = (v: number) => addDays(chain.firstDay, v).slice(5);
+  if (chain.nodes.id.length > 2000) return bigChainOption(chain, layout, dayLabel);
+  const { x, y } = layout;
   return {
     animation: false,
     tooltip: {
       formatter: (p: unknown) => {
-        const d = (p as { data?: { tip?: string } }).data;
-        return d?.tip ?? '';
+        const d = p as { dataType?: string; data?: { name?: string }; dataIndex?: number };
+        if (d.dataType === 'edge') {
+          const type = chain.exposureTypes[chain.edges.type[d.dataIndex ?? -1] ?? -1];
+          return type ?? '';
+        }
+        return d.data?.name ? personTip(chain, Number(d.data.name)) : '';
       },
     },
     grid: { left: 24, right: 24, top: 16, bottom: 40 },
@@ -66,25 +84,21 @@ function chainOption(chain: ChainData, { pos, first }: ChainLayout): EChartsOpti
         type: 'graph',
         coordinateSystem: 'cartesian2d',
         edgeSymbol: ['none', 'arrow'],
-        edgeSymbolSize: big ? 3 : 7,
+        edgeSymbolSize: 7,
         lineStyle: { color: '#8c8c8c', width: 1, opacity: 0.7 },
         emphasis: { focus: 'adjacency' },
-        data: chain.nodes.map((n) => ({
-          name: n.key,
-          value: pos.get(n.key),
-          symbol: n.kind === 'case' ? 'circle' : 'rect',
-          symbolSize: big ? 4 : n.kind === 'case' ? 14 : 9,
-          itemStyle: { color: n.kind === 'case' ? CLASSIFICATION_COLOURS[n.classification ?? 'suspected'] : CONTACT_COLOUR },
-          label: { show: !big && n.kind === 'case', position: 'right', formatter: n.name ?? '' },
-          tip: `${n.name ?? t('inv.chain.unnamed', '（未具名）')} · ${
-            n.kind === 'case' ? classificationLabel(n.classification ?? 'suspected') : t('inv.chain.contact', '密切接触者')
-          }<br/>${n.kind === 'case' ? t('inv.chain.onset', '发病') : t('inv.chain.lastExposure', '末次接触')} ${n.day} · ${t(
-            'inv.chain.generation',
-            '第 {n} 代',
-            { n: n.generation },
-          )}`,
-        })),
-        links: chain.edges.map((e) => ({ source: e.from, target: e.to })),
+        data: chain.nodes.id.map((_, i) => {
+          const contact = isContact(chain, i);
+          return {
+            name: String(i),
+            value: [x[i], y[i]],
+            symbol: contact ? 'rect' : 'circle',
+            symbolSize: contact ? 9 : 14,
+            itemStyle: { color: contact ? CONTACT_COLOUR : CLASSIFICATION_COLOURS[chain.groups[chain.nodes.group[i]!]!] },
+            label: { show: !contact, position: 'right', formatter: chain.nodes.name[i] ?? '' },
+          };
+        }),
+        links: chain.edges.from.map((from, j) => ({ source: from, target: chain.edges.to[j]! })),
       },
     ],
   } as EChartsOption;
@@ -92,29 +106,27 @@ function chainOption(chain: ChainData, { pos, first }: ChainLayout): EChartsOpti
 
 /**
  * A chain of thousands: the graph series lays out and hit-tests every node and edge on each frame,
- * so big chains are drawn as ECharts' large-mode lines and scatter (one series per colour), which
- * batch the canvas work; a click on a case still opens its investigation.
+ * so big chains are drawn as ECharts' large-mode lines (one flat array of coordinates) and scatter
+ * (one series per colour, each point [x, y, person]); cases carry their person as the item name,
+ * so a click on a case still opens its investigation.
  */
-function bigChainOption(chain: ChainData, pos: Map<string, [number, number]>, dayLabel: (v: number) => string): EChartsOption {
-  const groups = new Map<string, ChainPerson[]>();
-  for (const n of chain.nodes) {
-    const g = n.kind === 'case' ? (n.classification ?? 'suspected') : 'contact';
-    const list = groups.get(g);
-    if (list) list.push(n);
-    else groups.set(g, [n]);
+function bigChainOption(chain: ChainData, { x, y }: ChainLayout, dayLabel: (v: number) => string): EChartsOption {
+  const { from, to } = chain.edges;
+  // Flat coordinates as the lines series reads them: [points, x1, y1, x2, y2] per edge.
+  const coords = new Float64Array(from.length * 5);
+  for (let j = 0; j < from.length; j++) {
+    const a = from[j]!;
+    const b = to[j]!;
+    coords.set([2, x[a]!, y[a]!, x[b]!, y[b]!], j * 5);
   }
-  const edges: { coords: [number, number][] }[] = [];
-  for (const e of chain.edges) {
-    const a = pos.get(e.from);
-    const b = pos.get(e.to);
-    if (a && b) edges.push({ coords: [a, b] });
-  }
+  const members = chain.groups.map(() => [] as number[]);
+  for (let i = 0; i < chain.nodes.group.length; i++) members[chain.nodes.group[i]!]?.push(i);
   return {
     animation: false,
     tooltip: {
       formatter: (p: unknown) => {
-        const d = (p as { data?: { tip?: string } }).data;
-        return d?.tip ?? '';
+        const v = (p as { value?: unknown }).value;
+        return Array.isArray(v) && typeof v[2] === 'number' ? personTip(chain, v[2]) : '';
       },
     },
     grid: { left: 24, right: 24, top: 16, bottom: 40 },
@@ -131,21 +143,30 @@ function bigChainOption(chain: ChainData, pos: Map<string, [number, number]>, da
         progressive: 0,
         silent: true,
         lineStyle: { color: '#8c8c8c', width: 0.5, opacity: 0.5 },
-        data: edges,
+        // A typed array is taken as flat coordinates only with its dimensions named.
+        dimensions: ['value'],
+        data: coords,
       },
-      ...[...groups].map(([g, list]) => ({
-        type: 'scatter',
-        large: list.length > 500,
-        progressive: 0,
-        symbol: g === 'contact' ? 'rect' : 'circle',
-        symbolSize: g === 'contact' ? 3 : 5,
-        itemStyle: { color: g === 'contact' ? CONTACT_COLOUR : CLASSIFICATION_COLOURS[g] },
-        data: list.map((n) => ({
-          name: n.key,
-          value: pos.get(n.key),
-          tip: `${n.name ?? t('inv.chain.unnamed', '（未具名）')} · ${n.day}`,
-        })),
-      })),
+      // Contacts first, so cases are drawn over them.
+      ...[...chain.groups.keys()]
+        .sort((a, b) => Number(chain.groups[b] === 'contact') - Number(chain.groups[a] === 'contact'))
+        .flatMap((code) => {
+          const g = chain.groups[code]!;
+          const list = members[code]!;
+          if (!list.length) return [];
+          const contact = g === 'contact';
+          return [
+            {
+              type: 'scatter',
+              large: list.length > 500,
+              progressive: 0,
+              symbol: contact ? 'rect' : 'circle',
+              symbolSize: contact ? 3 : 5,
+              itemStyle: { color: contact ? CONTACT_COLOUR : CLASSIFICATION_COLOURS[g] },
+              data: contact ? list.map((i) => [x[i], y[i], i]) : list.map((i) => ({ name: String(i), value: [x[i], y[i], i] })),
+            },
+          ];
+        }),
     ],
   } as EChartsOption;
 }
@@ -208,6 +229,14 @@ export function ChainTab({ investigationId }: { investigationId: number }) {
           message={t('inv.chain.truncated', '人数超过 10,000，仅绘出最早的 10,000 人')}
         />
       )}
+      {chain.namesWithheld > 0 && (
+        <Alert
+          type="info"
+          showIcon
+          style={{ marginBottom: 8 }}
+          message={t('inv.chain.withheld', '{n} 人超出您的授权范围，图中不显示姓名', { n: chain.namesWithheld })}
+        />
+      )}
       <Space size={12} wrap style={{ marginBottom: 4 }}>
         {(['confirmed', 'clinical', 'suspected', 'excluded'] as const).map((k) => (
           <Tag key={k} color={CLASSIFICATION_COLOURS[k]}>
@@ -217,7 +246,7 @@ export function ChainTab({ investigationId }: { investigationId: number }) {
         <Tag color={CONTACT_COLOUR}>{t('inv.chain.contactLegend', '密切接触者（方块）')}</Tag>
         <Typography.Text type="secondary">{t('inv.chain.hint', '横轴为发病或末次接触日期；点击病例打开其调查')}</Typography.Text>
       </Space>
-      <ChainGraph option={graph} nodes={chain.nodes} rows={layout!.rows} />
+      <ChainGraph option={graph} chain={chain} rows={layout!.rows} />
       <Typography.Title level={5} style={{ marginTop: 16 }}>
         {t('inv.chain.curve', '流行曲线（按发病日期）')}
       </Typography.Title>
@@ -230,9 +259,8 @@ export function ChainTab({ investigationId }: { investigationId: number }) {
   );
 }
 
-/** The chart with click-through: a case opens its investigation. */
-function ChainGraph({ option, nodes, rows }: { option: EChartsOption; nodes: readonly ChainPerson[]; rows: number }) {
-  const byKey = useMemo(() => new Map(nodes.map((n) => [n.key, n])), [nodes]);
+/** The chart with click-through: a case (its item named by its person index) opens its investigation. */
+function ChainGraph({ option, chain, rows }: { option: EChartsOption; chain: ChainData; rows: number }) {
   // rows counts a free row after the last band: the drawing needs rows − 1.
   const height = Math.min(900, Math.max(260, 28 * (rows - 1)));
   return (
@@ -242,8 +270,9 @@ function ChainGraph({ option, nodes, rows }: { option: EChartsOption; nodes: rea
       testId="chain-graph"
       ariaLabel={t('inv.chain.title', '传播链')}
       onClick={(name) => {
-        const n = byKey.get(name);
-        if (n?.kind === 'case' && n.investigationId) navigate(`/investigation/${n.investigationId}`);
+        const i = Number(name);
+        if (Number.isInteger(i) && i >= 0 && i < chain.nodes.id.length && !isContact(chain, i))
+          navigate(`/investigation/${chain.nodes.id[i]}`);
       }}
     />
   );

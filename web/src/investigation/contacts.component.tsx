@@ -142,6 +142,18 @@ export function CandidatesTab({ investigationId, readOnly, onChanged }: { invest
   return (
     <div data-testid="candidates">
       {error && <Alert type="error" showIcon message={error} style={{ marginBottom: 12 }} />}
+      {data?.truncated && (
+        <Alert
+          type="warning"
+          showIcon
+          data-testid="candidates-truncated"
+          style={{ marginBottom: 12 }}
+          message={t(
+            'inv.cand.truncated',
+            '病例所到地点同期就诊/住院记录过多（超过 20,000 条），仅按时间先后使用了前 20,000 条：同住院/同科室候选可能不全，请结合流调核实',
+          )}
+        />
+      )}
       <Space style={{ marginBottom: 12 }} wrap>
         <Typography.Text>
           {t('inv.cand.summary', '系统根据同住家庭、同病房/病区/科室住院、同班级、同机构自动推荐；待确认 {n} 人', { n: proposed })}

@@ -455,30 +455,14 @@ describe('InvestigationDetailPage', () => {
 
 describe('transmission chain and orders', () => {
   it('lays the chain out by day within one band per cluster, nobody on top of another', () => {
-    const node = (key: string, day: string, cluster: string, generation: number) => ({
-      key,
-      kind: key.startsWith('case') ? ('case' as const) : ('contact' as const),
-      investigationId: null,
-      contactId: null,
-      patientId: null,
-      name: null,
-      classification: null,
-      status: 'open',
-      day,
-      generation,
-      cluster,
-    });
-    const { pos, rows } = layoutChain([
-      node('case:1', '2026-03-01', 'case:1', 0),
-      node('contact:1', '2026-03-03', 'case:1', 1),
-      node('contact:2', '2026-03-03', 'case:1', 1),
-      node('case:9', '2026-03-02', 'case:9', 0),
-    ]);
-    expect(pos.get('case:1')).toEqual([0, 0]);
-    expect(pos.get('contact:1')).toEqual([2, 0]);
-    expect(pos.get('contact:2')).toEqual([2, 1]);
+    // Answer order (by day): case 1 on day 0, case 9 on day 1, contacts 1 and 2 of case 1 on day 2.
+    const { x, y, rows, span } = layoutChain({ day: [0, 1, 2, 2], cluster: [0, 1, 0, 0], generation: [0, 0, 1, 1] });
+    expect([x[0], y[0]]).toEqual([0, 0]);
+    expect([x[2], y[2]]).toEqual([2, 0]);
+    expect([x[3], y[3]]).toEqual([2, 1]);
     // The second cluster starts below the first one's two rows and a gap.
-    expect(pos.get('case:9')).toEqual([1, 3]);
+    expect([x[1], y[1]]).toEqual([1, 3]);
+    expect(span).toBe(2);
     expect(rows).toBe(5);
   });
 

@@ -42,7 +42,6 @@ export type {
   Order,
 } from '../../../src/investigation/schemas.js';
 export type ChainData = ChainAnswer;
-export type ChainPerson = ChainAnswer['nodes'][number];
 export type OrderKind = Order['kind'];
 export type InvClassification = Investigation['classification'];
 export type WorklistRow = Worklist['items'][number];
