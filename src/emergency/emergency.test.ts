@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { describeEachStore } from '../app/testing.js';
 import { addDays, todayInChina } from '../shared/dates.js';
+import { AREA_CODE_EXTENSION } from '../shared/uris.js';
 import { currentMode } from './mode.js';
 import { allocateFefo, certificateState, cover, expiryClass } from './reserves.js';
 import type {
@@ -381,6 +382,26 @@ describeEachStore('emergency', (server) => {
     };
     expect(await cardIn('339902001001', 1)).toEqual({ hours: 2, late: false });
     expect(await cardIn('339902002001', 2)).toEqual({ hours: 24, late: false });
+    // An investigation of measles (乙类, 24 h by its rule) opened there is due in the level's 2 h; elsewhere in 24 h.
+    const investigationHours = async (areaCode: string, id: string) => {
+      const put = await s.api(`/fhir/Patient/${id}`, {
+        method: 'PUT',
+        body: JSON.stringify({
+          resourceType: 'Patient',
+          id,
+          name: [{ text: '应急流调' }],
+          address: [{ use: 'home', extension: [{ url: AREA_CODE_EXTENSION, valueCode: areaCode }] }],
+        }),
+      });
+      expect(put.status).toBeLessThan(300);
+      const inv = await json<{ deadlineAt: string; openedAt: string }>(
+        await post('/api/investigations', { patientId: id, diseaseCode: 'B05.9' }),
+        201,
+      );
+      return Math.round((Date.parse(inv.deadlineAt) - Date.parse(inv.openedAt)) / 3_600_000);
+    };
+    expect(await investigationHours('339902001001', 'em-inv-1')).toBe(2);
+    expect(await investigationHours('339902002001', 'em-inv-2')).toBe(24);
     // The exported function other modules call; an exercise mode never counts for it.
     await json(await post('/api/emergency/modes', { level: 'I', reason: '演练', exercise: true }), 201);
     expect((await currentMode(s.db, '339902002001')).emergency).toBe(false);

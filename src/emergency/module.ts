@@ -5,6 +5,7 @@
  * and a bad file stops it.
  */
 import { useModeLookup } from '../lab/index.js';
+import { useInvestigationDeadlineLookup } from '../investigation/index.js';
 import { useReportDeadlineLookup } from '../surveillance/index.js';
 import { sqlFile } from '../platform/migrations.js';
 import type { YifangModule } from '../platform/module.js';
@@ -29,9 +30,15 @@ const emergencyModule: YifangModule = {
       const m = await currentMode(client, areaCode, at, { settings: deps.settings });
       return m.emergency ? m.settings.reportDeadlineHours : undefined;
     });
+    // …and so is an investigation's, where the level sets one.
+    useInvestigationDeadlineLookup(ctx.db, async (client, areaCode, at) => {
+      const m = await currentMode(client, areaCode, at, { settings: deps.settings });
+      return m.emergency ? m.settings.investigationDeadlineHours : undefined;
+    });
     ctx.onClose(async () => {
       useModeLookup(ctx.db, undefined);
       useReportDeadlineLookup(ctx.db, undefined);
+      useInvestigationDeadlineLookup(ctx.db, undefined);
     });
   },
 };

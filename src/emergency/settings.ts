@@ -21,6 +21,12 @@ const ModeSettings = z
       .number()
       .positive()
       .max(24 * 7),
+    /** When set: an investigation opened in the area is due within this many hours if its disease allows more. */
+    investigationDeadlineHours: z
+      .number()
+      .positive()
+      .max(24 * 30)
+      .optional(),
     zeroReporting: z.enum(['none', 'daily']),
     ackLimitMinutes: z
       .number()

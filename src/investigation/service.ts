@@ -19,6 +19,7 @@ import { caseStaysInWindow, fromGroups, fromStays } from './candidates.js';
 import { answersOf, answersProblems, prefill, toResponse, type Answers } from './forms.js';
 import { checkProblem, checkStatus, dayStart, dueDays, followUpWindow } from './follow-up.js';
 import { contactWindow, deadlineHours, diseaseFor, type DiseaseRule, type InvestigationRules } from './rules.js';
+import { hoursUnderMode } from './mode-deadline.js';
 import type {
   Candidate,
   CandidateList,
@@ -181,7 +182,7 @@ async function openCase(
     throw badRequest(
       `diseaseCode '${code}' names no disease of config/investigation/rules.json (${[...deps.rules.diseases.keys()].join(', ')})`,
     );
-  await readPatient(deps, patientId);
+  const patient = await readPatient(deps, patientId);
   await actor.allow([patientId]);
   const patients = await deps.personPatients(patientId);
   const existing = await store.openInvestigationOf(deps.db.pool, patients, disease.key);
@@ -193,7 +194,8 @@ async function openCase(
     const cond = await conditionFor(deps, patients, disease);
     onset = dayOf(cond?.onsetDateTime ?? cond?.onsetPeriod?.start ?? cond?.recordedDate);
   }
-  const hours = deadlineHours(deps.rules, disease, source === 'alert');
+  // Under an emergency mode for the resident's area the mode's hours hold when shorter (平急转换).
+  const hours = await hoursUnderMode(deps.db, deadlineHours(deps.rules, disease, source === 'alert'), patient, new Date());
   const inv = await deps.db.transaction(async (c) => {
     const created = await store.insertInvestigation(c, {
       patientId: patientId!,
