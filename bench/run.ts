@@ -40,6 +40,7 @@ const suites: [string, string, string, string[]][] = [
   ['investigation', 'investigation.bench.ts', 'runInvestigationBench', quick ? ['--quick'] : []],
   ['contacts', 'contacts.bench.ts', 'runContactsBench', quick ? ['--quick'] : []],
   ['cold-chain', 'cold-chain.bench.ts', 'runColdChainBench', quick ? ['--quick'] : []],
+  ['portal', 'portal.bench.ts', 'runPortalBench', quick ? ['--quick'] : []],
 ];
 
 if (argv.includes('--help')) {

@@ -9,7 +9,7 @@ import { Mpi } from '../identity/index.js';
 import { sqlFile } from '../platform/migrations.js';
 import type { YifangModule } from '../platform/module.js';
 import { PollingLoop } from '../platform/polling-loop.js';
-import { loadSchedules } from '../primary-care/index.js';
+import { loadChronicConfig } from '../primary-care/index.js';
 import { dispatchOutbox, HttpSmsTransport, LogTransport, type SmsTransport } from './outbox.js';
 import { loadPackages } from './packages.js';
 import { runReminders } from './reminders.js';
@@ -42,13 +42,15 @@ export const portalModule: YifangModule = {
       DISPATCH_MS,
       'portal outbox',
     );
+    const chronic = loadChronicConfig();
     const deps: PortalDeps = {
       db: ctx.db,
       repo: ctx.repo,
       audit: ctx.audit,
       auth: ctx.auth,
       mpi: new Mpi(ctx.db, ctx.repo),
-      schedules: loadSchedules(),
+      schedules: chronic.schedules,
+      chronic,
       packages: loadPackages(),
       poke: () => dispatcher.poke(),
       now: () => new Date(),

@@ -67,9 +67,10 @@ const ID = {
   child: makeIdNumber('330102', addDays(years(4), -10), 31),
   adult: makeIdNumber('330102', '2000-01-03', 41),
   e: makeIdNumber('330102', '1970-02-04', 51),
+  f: makeIdNumber('330102', '1962-06-08', 71),
   unknown: makeIdNumber('330102', '1980-03-05', 61),
 };
-const PHONE = { a: '13800000001', b: '13800000002', e: '13800000005', unknown: '13800000009' };
+const PHONE = { a: '13800000001', b: '13800000002', e: '13800000005', f: '13800000006', unknown: '13800000009' };
 
 const patient = (id: string, idNumber: string, name: string, birthDate: string, phone?: string, contactPhone?: string): Resource =>
   ({
@@ -101,7 +102,7 @@ describeEachStore('resident portal', (server) => {
       : fetch(`${server().url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const put = (r: Resource) => server().api(`/fhir/${r.resourceType}/${r.id}`, { method: 'PUT', body: JSON.stringify(r) });
 
-  async function signIn(who: 'a' | 'b' | 'e'): Promise<string> {
+  async function signIn(who: 'a' | 'b' | 'e' | 'f'): Promise<string> {
     const start = await post('/api/portal/login/start', { idNumber: ID[who], phone: PHONE[who] });
     expect(start.status).toBe(200);
     // A second code within a minute is not sent: the last one stays good.
@@ -403,6 +404,47 @@ describeEachStore('resident portal', (server) => {
     }
     expect(listed).toBe(true);
   });
+  it('reminds a resident with hypertension of the follow-up due, and shows it in the schedule', async () => {
+    expect((await put(patient('pf', ID.f, '钱伟', '1962-06-08', PHONE.f))).status).toBe(201);
+    await put({
+      resourceType: 'Condition',
+      id: 'c-pf-htn',
+      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+      verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
+      code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code: 'I10' }] },
+      subject: { reference: 'Patient/pf' },
+      onsetDateTime: `${years(3)}`,
+    } as Resource);
+    await server().processors.drain();
+    // A visit 20 days ago with an uncontrolled reading: the next follow-up was due within 2 weeks (overdue now).
+    const visit = await server().api('/api/chronic/follow-ups', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ patientId: 'pf', date: addDays(today, -20), mode: 'face-to-face', readings: { sbp: 152, dbp: 92 } }),
+    });
+    expect(visit.status).toBe(201);
+    await server().processors.drain();
+    await signIn('f');
+    const schedule = (await (await as('f', '/api/portal/me/schedule')).json()) as ScheduleAnswer;
+    expect(schedule.services).toContainEqual(
+      expect.objectContaining({ key: 'follow-up:htn', kind: 'follow-up', title: '高血压随访', dueDate: addDays(today, -6), overdue: true }),
+    );
+    // Only services for the resident: no report cards, suspected cases or education items.
+    expect(schedule.services.every((x) => ['follow-up', 'bp-screening', 'referral-return'].includes(x.kind))).toBe(true);
+    const mark = received.length;
+    const run = (await (await server().api('/api/portal/reminders/run', { method: 'POST' })).json()) as ReminderRun;
+    expect(run.residents).toBeGreaterThanOrEqual(1);
+    for (let i = 0; i < 50 && !received.slice(mark).some((x) => x.to === PHONE.f && /待办/.test(x.text)); i++) await sleep(100);
+    const sms = received.slice(mark).find((x) => x.to === PHONE.f && /待办/.test(x.text));
+    expect(sms?.text).toMatch(/高血压随访\(已逾期\)/);
+    const notices = (await (await as('f', '/api/portal/me/notices')).json()) as { rows: { body: string }[] };
+    expect(notices.rows[0]?.body).toMatch(/高血压随访/);
+    const items = await server().db.query<{ items: unknown }>(
+      `SELECT r.items FROM portal_reminder r JOIN portal_account a USING (username) WHERE 'pf' = ANY(a.patient_ids)`,
+    );
+    expect(JSON.stringify(items.rows[0]?.items)).toContain('pf:follow-up:htn');
+  });
+
   it('refuses more than 20 code requests from one address in 15 minutes, whoever they are for', async () => {
     let status = 200;
     for (let i = 0; i < 25 && status === 200; i++)

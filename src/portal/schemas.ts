@@ -89,6 +89,8 @@ export const RecordAnswer = z.object({
 export type RecordAnswer = z.infer<typeof RecordAnswer>;
 
 // ---- vaccination schedule -------------------------------------------------------------------
+/** The kinds of primary care's due list a resident is shown and reminded of. */
+export const RESIDENT_SERVICE_KINDS = ['follow-up', 'bp-screening', 'referral-return'] as const;
 export const ScheduleAnswer = z.object({
   person: PersonSummary,
   schedule: z.string().nullable(),
@@ -101,6 +103,20 @@ export const ScheduleAnswer = z.object({
       dueDate: z.string(),
       status: z.enum(['due', 'overdue', 'upcoming']),
       reason: z.string(),
+    }),
+  ),
+  /**
+   * Other services due from primary care's due list (chronic follow-ups, the yearly blood-pressure
+   * check, a return visit after a hospital stay), for every record the resident's view joins.
+   */
+  services: z.array(
+    z.object({
+      key: z.string(),
+      kind: z.enum(RESIDENT_SERVICE_KINDS),
+      title: z.string(),
+      detail: z.string(),
+      dueDate: z.string().nullable(),
+      overdue: z.boolean(),
     }),
   ),
 });

@@ -28,7 +28,14 @@ import { personOfPatient, type Mpi } from '../identity/index.js';
 import type { AuthService, AuthUser } from '../platform/auth.js';
 import type { Database, Queryable } from '../platform/db.js';
 import { badRequest, conflict, forbidden, HttpError, notFound, unauthorized, unprocessable } from '../platform/errors.js';
-import { childScheduleFor, vaccinesDue, type Schedules } from '../primary-care/index.js';
+import {
+  childScheduleFor,
+  dueServicesOfResident,
+  vaccinesDue,
+  type ChronicConfig,
+  type DueItem,
+  type Schedules,
+} from '../primary-care/index.js';
 import { addDays, ageOn, todayInChina } from '../shared/dates.js';
 import { parseIdNumber } from '../shared/id-number.js';
 import { LOINC_SYSTEM, UCUM_SYSTEM, VACCINE_SYSTEM, YIFANG_BASE } from '../shared/uris.js';
@@ -49,7 +56,7 @@ import type {
   TeamsAnswer,
   TeamRequestList,
 } from './schemas.js';
-import { CONSENT_CHOICES, RECORD_KINDS } from './schemas.js';
+import { CONSENT_CHOICES, RECORD_KINDS, RESIDENT_SERVICE_KINDS } from './schemas.js';
 import * as store from './store.js';
 import { describeForResident } from './words.js';
 import { patientDisplayName } from '../shared/patient-name.js';
@@ -61,6 +68,8 @@ export interface PortalDeps {
   auth: AuthService;
   mpi: Mpi;
   schedules: Schedules;
+  /** Primary care's rule sets, schedules and education items, for its due list. */
+  chronic: ChronicConfig;
   packages: Packages;
   /** Wakes the outbox dispatcher after a message is queued. */
   poke(): void;
@@ -506,16 +515,66 @@ export async function schedule(deps: PortalDeps, user: AuthUser, forId: string |
         reason: v.reason,
       }))
     : [];
+  const services = (await servicesDue(deps, target.patientIds, today)).map((i) => ({
+    key: i.key,
+    kind: i.kind as ScheduleAnswer['services'][number]['kind'],
+    title: i.title,
+    detail: i.detail,
+    dueDate: i.dueDate,
+    overdue: i.overdue,
+  }));
   audit(deps, user, 'R', 'read', ['GET /api/portal/me/schedule'], address, 'success', target.patientIds);
   return {
     person: summary(target.primary, today),
     schedule: birthDate && ageOn(birthDate, today) < 18 ? child.version : null,
     given: given.map((g) => ({ vaccine: g.vaccine, name: nameOfVaccine(g.vaccine, g.name), date: g.date })),
     due,
+    services,
   };
 }
 
-/** What is due for some Patients this week: vaccines (schedule) and open Tasks (package services, referral returns). */
+const SHOWN_KINDS: ReadonlySet<string> = new Set(RESIDENT_SERVICE_KINDS);
+/** Words for residents where primary care's title is the clinic's (首诊测血压, 出院下转随访). */
+const RESIDENT_TITLE: Partial<Record<DueItem['kind'], string>> = {
+  'bp-screening': '测量血压（每年至少一次）',
+  'referral-return': '出院后到社区随访',
+};
+
+/**
+ * Primary care's due list for the Patients one resident's view joins, through its public entry
+ * (no HTTP): chronic follow-ups, the yearly blood-pressure check and the return visit after a
+ * hospital stay. The rest of that list is the clinic's own work (report cards, suspected cases to
+ * confirm, education to hand out, the wait for an upward referral to come back) or is already
+ * here (vaccines, from the doses of every joined record). An item due on several records (the
+ * same disease registered at two centres) is listed once, with its earliest date.
+ */
+export async function servicesDue(deps: PortalDeps, patientIds: string[], today: string): Promise<DueItem[]> {
+  const byKey = new Map<string, DueItem>();
+  const care = { db: deps.db, repo: deps.repo, config: deps.chronic };
+  for (const id of patientIds) {
+    let items: DueItem[];
+    try {
+      items = await dueServicesOfResident(care, id, today);
+    } catch (e) {
+      // A joined record removed since the view was built.
+      if (e instanceof HttpError && e.status === 404) continue;
+      throw e;
+    }
+    for (const i of items) {
+      if (!SHOWN_KINDS.has(i.kind)) continue;
+      if (i.kind === 'referral-return' && i.i18n.title !== 'care.due.downReferral') continue;
+      const seen = byKey.get(i.key);
+      if (!seen || (i.dueDate ?? '9999') < (seen.dueDate ?? '9999')) byKey.set(i.key, { ...i, title: RESIDENT_TITLE[i.kind] ?? i.title });
+    }
+  }
+  return [...byKey.values()].sort((a, b) => (a.dueDate ?? '9999').localeCompare(b.dueDate ?? '9999') || a.key.localeCompare(b.key));
+}
+
+/**
+ * What is due for some Patients this week: vaccines (schedule), primary care's services
+ * (chronic follow-ups, the blood-pressure check, the return after a hospital stay) and open Tasks
+ * (package services, referral returns).
+ */
 export async function dueThings(
   deps: PortalDeps,
   patient: Patient,
@@ -535,6 +594,11 @@ export async function dueThings(
         });
   }
   const soon = addDays(today, 7);
+  for (const i of await servicesDue(deps, patientIds, today)) {
+    // Follow-ups come within the week already; a return visit without a date is still due.
+    if (i.dueDate && i.dueDate > soon) continue;
+    out.push({ key: i.key, title: i.title, dueDate: i.dueDate, overdue: i.overdue });
+  }
   const { rows } = await searchAll<Task>(deps.db, 'Task', [
     ['patient', patientIds.map((p) => `Patient/${p}`).join(',')],
     ['status', 'requested,accepted,ready,in-progress'],
@@ -545,6 +609,8 @@ export async function dueThings(
     const end = t.restriction?.period?.end?.slice(0, 10);
     const when = start ?? end;
     if (!when || when > soon) continue;
+    // A referral's Task is already listed from primary care's due list.
+    if (out.some((o) => o.key === `referral:${t.id}`)) continue;
     out.push({
       key: `task:${t.id}`,
       title: t.code?.coding?.[0]?.display ?? t.description ?? '健康服务',

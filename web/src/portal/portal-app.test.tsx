@@ -34,7 +34,7 @@ describe('PortalApp', () => {
             wards: [{ residentId: 'pc', name: '李小宝', gender: 'male', birthDate: '2022-11-20', ageYears: 4, relationship: 'parent' }],
             unreadNotices: 2,
           });
-        return json({ person: { residentId: 'pc', name: '李小宝' }, schedule: 'nip-2025', given: [], due: [] });
+        return json({ person: { residentId: 'pc', name: '李小宝' }, schedule: 'nip-2025', given: [], due: [], services: [] });
       }),
     );
     render(<PortalApp />);

@@ -80,6 +80,23 @@ function statusLabel(s: ScheduleAnswer['due'][number]['status']): string {
       : t('portal.schedule.upcoming', '即将到期');
 }
 
+type Service = ScheduleAnswer['services'][number];
+
+/** The service's words: the server's Chinese, or the English text of its kind. */
+function serviceTitle(s: Service): string {
+  if (s.kind === 'follow-up') {
+    const disease = s.key.slice('follow-up:'.length);
+    return t(`portal.service.followUp.${disease}`, s.title);
+  }
+  return t(`portal.service.${s.kind}`, s.title);
+}
+
+function serviceDetail(s: Service): string {
+  if (s.kind === 'bp-screening') return t('portal.service.detail.bp', s.detail);
+  // Follow-ups: one of primary care's three reasons (常规随访, 调整治疗后2周内随访, 转诊后随访).
+  return s.kind === 'follow-up' ? t(`portal.service.detail.${s.detail}`, s.detail) : s.detail;
+}
+
 export function PortalSchedule({ forId }: { forId?: string }) {
   const { data, error } = useLoad((signal) => portalApi.schedule(forId, signal), [forId]);
   return (
@@ -92,6 +109,23 @@ export function PortalSchedule({ forId }: { forId?: string }) {
       )}
       {data && (
         <>
+          {data.services.length > 0 && (
+            <>
+              <h3>{t('portal.schedule.servicesTitle', '随访与检查')}</h3>
+              <ul className="pt-list">
+                {data.services.map((s) => (
+                  <li key={s.key} className={s.overdue ? 'pt-warn' : undefined}>
+                    <strong>{serviceTitle(s)}</strong>
+                    <span>
+                      {s.overdue ? t('portal.schedule.overdue', '已逾期') : t('portal.schedule.serviceDue', '待完成')}
+                      {s.dueDate ? ` · ${s.dueDate}` : ''}
+                    </span>
+                    {s.detail && <span className="pt-muted">{serviceDetail(s)}</span>}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
           <h3>{t('portal.schedule.dueTitle', '待接种')}</h3>
           {data.due.length === 0 ? (
             <p className="pt-muted">{t('portal.schedule.none', '目前没有需要接种的疫苗')}</p>

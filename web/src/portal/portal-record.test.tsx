@@ -67,6 +67,7 @@ describe('PortalSchedule', () => {
       schedule: 'nip-2025',
       given: [{ vaccine: 'HepB', name: '乙肝疫苗', date: '2022-11-20' }],
       due: [{ vaccine: 'HepB', name: '乙肝疫苗', dose: 2, dueDate: '2022-12-20', status: 'overdue', reason: '补种' }],
+      services: [],
     };
     vi.stubGlobal(
       'fetch',
@@ -76,5 +77,42 @@ describe('PortalSchedule', () => {
     expect(await screen.findByText('乙肝疫苗 第2剂')).toBeTruthy();
     expect(screen.getByText(/已逾期 · 2022-12-20/)).toBeTruthy();
     expect(screen.getByText('2022-11-20')).toBeTruthy();
+  });
+
+  it('lists follow-ups and checks from primary care above the vaccines', async () => {
+    const schedule: ScheduleAnswer = {
+      person,
+      schedule: null,
+      given: [],
+      due: [],
+      services: [
+        {
+          key: 'follow-up:htn',
+          kind: 'follow-up',
+          title: '高血压随访',
+          detail: '调整治疗后2周内随访',
+          dueDate: '2026-11-30',
+          overdue: true,
+        },
+        {
+          key: 'bp-screening',
+          kind: 'bp-screening',
+          title: '测量血压（每年至少一次）',
+          detail: '56 岁，今年尚无血压记录',
+          dueDate: null,
+          overdue: false,
+        },
+      ],
+    };
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => json(200, schedule)),
+    );
+    render(<PortalSchedule />);
+    expect(await screen.findByText('高血压随访')).toBeTruthy();
+    expect(screen.getByText(/已逾期 · 2026-11-30/)).toBeTruthy();
+    expect(screen.getByText('调整治疗后2周内随访')).toBeTruthy();
+    expect(screen.getByText('测量血压（每年至少一次）')).toBeTruthy();
+    expect(screen.getByText('目前没有需要接种的疫苗')).toBeTruthy();
   });
 });
