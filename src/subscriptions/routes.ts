@@ -2,7 +2,7 @@
  * /api/subscriptions/… (issue #20 item 4: results to a subscribed endpoint): the FHIR
  * Subscriptions with what each was sent, the deliveries and their attempt log, resend. The
  * Subscriptions themselves are written through /fhir/Subscription. Thin: validate, guard, call
- * one function, audit, answer.
+ * one function (which audits a change), answer.
  */
 import { z } from 'zod';
 import type { ModuleContext } from '../platform/module.js';
@@ -77,17 +77,7 @@ export function registerSubscriptionRoutes(ctx: ModuleContext, poke: () => void)
     },
     async (req) => {
       const user = await ctx.guard(req, 'import');
-      const d = await resend(ctx.db, req.params.id, user.username);
-      await ctx.db.transaction((c) =>
-        ctx.audit.recordNow(c, {
-          user,
-          action: 'U',
-          subtype: 'subscription-resend',
-          entities: [`subscription delivery ${d.id}`, `Subscription/${d.subscriptionId}`],
-          outcome: 'success',
-          sourceAddress: req.ip,
-        }),
-      );
+      const d = await resend(ctx.db, ctx.audit, req.params.id, user, req.ip);
       poke();
       return d;
     },

@@ -1,5 +1,7 @@
 /** What the routes call: subscriptions with their delivery counts, deliveries, resend. */
 import type { Subscription } from '@medplum/fhirtypes';
+import type { AuditLog } from '../fhir/audit.js';
+import type { AuthUser } from '../platform/auth.js';
 import type { Database } from '../platform/db.js';
 import { notFound, conflict } from '../platform/errors.js';
 import { search } from '../fhir/search.js';
@@ -49,11 +51,26 @@ export async function delivery(db: Database, id: number) {
   return d;
 }
 
-/** A failed delivery goes back to the queue for a new round of attempts (409 when it has not failed). */
-export async function resend(db: Database, id: number, by: string) {
-  const r = await requeue(db.pool, id, by);
-  if (r) return r;
-  const d = await getDelivery(db.pool, id);
-  if (!d) throw notFound(`delivery ${id} not found`);
-  throw conflict(`delivery ${id} is ${d.delivery.status}: only a failed delivery is resent`);
+/**
+ * A failed delivery goes back to the queue for a new round of attempts, audited in the same
+ * transaction (409 when it has not failed).
+ */
+export async function resend(db: Database, audit: AuditLog, id: number, user: AuthUser, sourceAddress: string) {
+  return db.transaction(async (c) => {
+    const r = await requeue(c, id, user.username);
+    if (!r) {
+      const d = await getDelivery(c, id);
+      if (!d) throw notFound(`delivery ${id} not found`);
+      throw conflict(`delivery ${id} is ${d.delivery.status}: only a failed delivery is resent`);
+    }
+    await audit.recordNow(c, {
+      user,
+      action: 'U',
+      subtype: 'subscription-resend',
+      entities: [`subscription delivery ${r.id}`, `Subscription/${r.subscriptionId}`],
+      outcome: 'success',
+      sourceAddress,
+    });
+    return r;
+  });
 }
