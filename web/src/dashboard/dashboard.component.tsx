@@ -20,6 +20,57 @@ import { hasRole, userMay, type SessionUser } from '../api/session.js';
 import { t } from '../i18n/i18n.js';
 import { todayInChina } from '../../../src/shared/dates.js';
 import { loadHomeFigures, type HomeFigures } from './overview.resource.js';
+import { listModes } from '../emergency/emergency.resource.js';
+import { chinaTime, levelLabel } from '../emergency/labels.js';
+import type { ModeView } from '../../../src/emergency/schemas.js';
+
+/**
+ * 平急转换 on the home page: while an emergency mode is in force (district-wide or for an area),
+ * a banner names each level, area and reason, with the ways to what changes (zero reports, the
+ * lab's specimens in flight, the mode itself). Drills' exercise modes are not shown.
+ */
+function EmergencyBanner() {
+  const [modes, setModes] = useState<ModeView[]>([]);
+  useEffect(() => {
+    const ctrl = new AbortController();
+    listModes({ active: true, limit: 20, offset: 0 }, ctrl.signal).then(
+      (r) => setModes(r.items.filter((m) => m.active && !m.exercise)),
+      () => setModes([]),
+    );
+    return () => ctrl.abort();
+  }, []);
+  if (!modes.length) return null;
+  return (
+    <Alert
+      type="error"
+      showIcon
+      data-testid="home-emergency"
+      style={{ marginTop: 16 }}
+      message={t('home.emergency.title', '应急响应状态生效中：按应急时限报告、流调和检测，逐日零报告')}
+      description={
+        <>
+          {modes.map((m) => (
+            <div key={m.id}>
+              {t('home.emergency.mode', '{level}（{area}，自 {since}）：{reason}', {
+                level: levelLabel(m.level),
+                area: m.areaCode ?? t('home.emergency.district', '全区'),
+                since: chinaTime(m.startedAt),
+                reason: m.reason,
+              })}
+            </div>
+          ))}
+          <div style={{ marginTop: 8 }}>
+            <a href="#/emergency/mode">{t('home.emergency.manage', '应急状态与零报告')}</a>
+            {' · '}
+            <a href="#/lab/dashboard">{t('home.emergency.lab', '在途标本与超时')}</a>
+            {' · '}
+            <a href="#/investigation">{t('home.emergency.investigations', '流调任务')}</a>
+          </div>
+        </>
+      }
+    />
+  );
+}
 
 /** One figure: a number with its words, a link to the list behind it. */
 function Figure({ title, value, href, danger }: { title: string; value: number; href: string; danger?: boolean }) {
@@ -235,6 +286,7 @@ export function DashboardPage({ user }: { user: SessionUser }) {
           )}
         </Typography.Paragraph>
       </Card>
+      {userMay(user, 'surveillance:read') && <EmergencyBanner />}
       {!user.roles.every((r) => r === 'auditor') && (
         <div style={{ marginTop: 16 }}>
           <HomeFiguresPanel user={user} />

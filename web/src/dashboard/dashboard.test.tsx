@@ -69,6 +69,46 @@ describe('DashboardPage (工作台)', () => {
     expect(screen.queryByText('预警信号')).toBeNull();
   });
 
+  it('shows the emergency modes in force (not drills) with the ways to what they change', async () => {
+    const mode = (id: number, over: Record<string, unknown>) => ({
+      id,
+      areaCode: '339902001',
+      level: 'II',
+      levelZh: 'Ⅱ级（重大）',
+      reason: '霍乱聚集性疫情',
+      exercise: false,
+      startedAt: '2026-12-05T08:30:00.000Z',
+      startedBy: 'cdc.li',
+      endedAt: null,
+      endedBy: null,
+      endReason: null,
+      active: true,
+      ...over,
+    });
+    stubApi({
+      '/api/alerts': { rows: [], total: 0, counts: { open: 0, overdue: 0 } },
+      '/api/report-cards': { total: 0, cards: [] },
+      '/api/chronic/worklist': { counts: { due: 0, overdue: 0, recall: 0, referred: 0 } },
+      '/api/indicators': indicators(50, 50),
+      '/api/emergency/modes': {
+        items: [mode(1, {}), mode(2, { exercise: true, level: 'I', reason: '演练' })],
+        total: 2,
+        limit: 20,
+        offset: 0,
+      },
+    });
+    renderPage(<DashboardPage user={user} />);
+    const banner = await screen.findByTestId('home-emergency');
+    expect(banner.textContent).toContain('应急响应状态生效中');
+    expect(banner.textContent).toContain('Ⅱ级（重大）（339902001，自 2026-12-05 16:30）：霍乱聚集性疫情');
+    expect(banner.textContent).not.toContain('演练');
+    expect([...banner.querySelectorAll('a')].map((a) => a.getAttribute('href'))).toEqual([
+      '#/emergency/mode',
+      '#/lab/dashboard',
+      '#/investigation',
+    ]);
+  });
+
   it("asks only for what the user's roles may read", async () => {
     const api = stubApi({
       '/api/chronic/worklist': { counts: { due: 2, overdue: 1, recall: 0, referred: 0 } },
