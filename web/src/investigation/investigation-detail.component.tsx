@@ -28,6 +28,7 @@ import { PageHeader } from '../shell/page-header.component.js';
 import { navigate } from '../shell/router.js';
 import { ChainTab, OrdersTab } from './chain.component.js';
 import { CandidatesTab, ContactsTab } from './contacts.component.js';
+import { LabTab } from './lab-tab.component.js';
 import { Deadline } from './investigation-list.component.js';
 import {
   EPIINV,
@@ -334,6 +335,11 @@ export function InvestigationDetailPage({ id, tab }: { id: number; tab?: string 
               key: 'chain',
               label: t('inv.tab.chain', '传播链'),
               children: activeTab === 'chain' ? <ChainTab investigationId={inv.id} /> : null,
+            },
+            {
+              key: 'lab',
+              label: t('inv.tab.lab', '检测结果'),
+              children: activeTab === 'lab' ? <LabTab investigationId={inv.id} /> : null,
             },
             {
               key: 'orders',

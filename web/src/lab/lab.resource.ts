@@ -60,7 +60,7 @@ export const getSpecimen = (barcode: string, signal?: AbortSignal) =>
   apiRequest<SpecimenDetail>(`${BASE}/specimens/${encodeURIComponent(barcode)}`, json(signal));
 
 export const listSpecimens = (
-  q: PageRequest & { state?: string; inFlight?: boolean; leg?: string; unit?: string; overdue?: boolean },
+  q: PageRequest & { state?: string; inFlight?: boolean; leg?: string; unit?: string; overdue?: boolean; investigationId?: string },
   signal?: AbortSignal,
 ) => apiRequest<SpecimenList>(`${BASE}/specimens${qs({ ...q })}`, json(signal));
 
