@@ -33,7 +33,9 @@ export interface DeliverOptions {
   resolve?: Resolver;
 }
 
-const policyOf = (o: DeliverOptions) => (o.policy ?? (() => loadOutboundPolicy(process.env.WEBHOOKS_CONFIG || DEFAULT_POLICY)))();
+/** The outbound allow-list shared with alert webhooks: WEBHOOKS_CONFIG if set (see src/platform/config.ts), else the default file. */
+const outboundPolicy = (env: NodeJS.ProcessEnv = process.env) => loadOutboundPolicy(env.WEBHOOKS_CONFIG || DEFAULT_POLICY);
+const policyOf = (o: DeliverOptions) => (o.policy ?? outboundPolicy)();
 
 /** One HTTP request through the outbound guard; resolves to the status, rejects with what went wrong. */
 async function send(
