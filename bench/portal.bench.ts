@@ -15,8 +15,8 @@
  * Profiles, set through the Chrome DevTools Protocol: none (the machine as it is); slow 4G and
  * slow 3G as in Chrome DevTools' presets (latency 562.5 ms, 1.44 Mbit/s down, 675 kbit/s up;
  * latency 2,000 ms, 400 kbit/s both ways) with Emulation.setCPUThrottlingRate 4. Each is run on
- * the assets as the server sends them (uncompressed: the server registers no compression) and
- * gzipped, as a TLS proxy in front of it would.
+ * the assets uncompressed, as the server sends them (the Brotli copy the build writes beside
+ * each asset, API answers uncompressed), and everything gzipped, as a TLS proxy in front would.
  *
  *   node --import tsx bench/portal.bench.ts [--population 20000] [--days 730] [--rounds 3] [--quick]
  */
@@ -77,9 +77,15 @@ const MIME: Record<string, string> = {
  * Serves the bench's web build and passes /api, /auth and /fhir to the server. With gzip, text
  * assets and API answers are compressed when the browser accepts it (as a proxy would).
  */
-async function front(dist: string, serverUrl: string, gzip: boolean): Promise<{ url: string; close(): Promise<void> }> {
+async function front(
+  dist: string,
+  serverUrl: string,
+  mode: 'plain' | 'precompressed' | 'gzip',
+): Promise<{ url: string; close(): Promise<void> }> {
   const api = new URL(serverUrl);
+  const gzip = mode === 'gzip';
   const accepts = (req: http.IncomingMessage) => gzip && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+  const acceptsBr = (req: http.IncomingMessage) => mode === 'precompressed' && /\bbr\b/.test(String(req.headers['accept-encoding'] ?? ''));
   const server = http.createServer((req, res) => {
     const pathname = decodeURIComponent((req.url ?? '/').split('?')[0]!);
     if (/^\/(fhir|auth|api)(\/|$)/.test(pathname)) {
@@ -108,7 +114,11 @@ async function front(dist: string, serverUrl: string, gzip: boolean): Promise<{ 
     if (!file.startsWith(dist) || !fs.existsSync(file) || !fs.statSync(file).isFile()) return void res.writeHead(404).end();
     const type = MIME[path.extname(file)] ?? 'application/octet-stream';
     const cache = file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache';
-    if (accepts(req) && /^(text|application\/json|image\/svg)/.test(type)) {
+    if (acceptsBr(req) && fs.existsSync(`${file}.br`)) {
+      // As the product's server sends its build (@fastify/static preCompressed: the .br beside each asset).
+      res.writeHead(200, { 'content-type': type, 'cache-control': cache, 'content-encoding': 'br', vary: 'accept-encoding' });
+      fs.createReadStream(`${file}.br`).pipe(res);
+    } else if (accepts(req) && /^(text|application\/json|image\/svg)/.test(type)) {
       res.writeHead(200, { 'content-type': type, 'cache-control': cache, 'content-encoding': 'gzip', vary: 'accept-encoding' });
       fs.createReadStream(file).pipe(zlib.createGzip()).pipe(res);
     } else {
@@ -141,6 +151,9 @@ function productionBuild(): string {
     { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } },
   );
   if (result.status !== 0) throw new Error(`web build failed:\n${result.stdout}\n${result.stderr}`);
+  // …and its Brotli and gzip copies, as build:web writes them.
+  const compressed = spawnSync(process.execPath, [path.join(repoRoot, 'scripts/compress-web.mjs'), out], { encoding: 'utf8' });
+  if (compressed.status !== 0) throw new Error(`compress-web failed:\n${compressed.stderr}`);
   return out;
 }
 
@@ -319,8 +332,9 @@ export async function runPortalBench(argv: string[] = []): Promise<void> {
     const session = { token: signedIn.access_token as string, displayName: signedIn.displayName as string };
     const record = await call('/api/portal/me/record', {}, session.token);
     console.log(`[portal] resident Patient/${who.id}: ${String(record.total)} record entries, signed in through the portal`);
-    fronts.push({ label: 'as served (no compression)', f: await front(dist, server.url, false) });
-    fronts.push({ label: 'gzip (a proxy in front)', f: await front(dist, server.url, true) });
+    fronts.push({ label: 'uncompressed', f: await front(dist, server.url, 'plain') });
+    fronts.push({ label: 'as the server sends it (Brotli assets)', f: await front(dist, server.url, 'precompressed') });
+    fronts.push({ label: 'gzip (a proxy in front, API too)', f: await front(dist, server.url, 'gzip') });
     browser = await launchChromium();
     for (const p of PROFILES)
       for (const { label, f } of fronts) {
@@ -358,4 +372,8 @@ export async function runPortalBench(argv: string[] = []): Promise<void> {
   );
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await runPortalBench(process.argv.slice(2));
+if (import.meta.url === `file://${process.argv[1]}`) {
+  if (process.argv.includes('--help'))
+    console.log('node --import tsx bench/portal.bench.ts [--population 20000] [--days 730] [--rounds 3] [--quick]');
+  else await runPortalBench(process.argv.slice(2));
+}
