@@ -36,6 +36,7 @@ import {
   type PolicyRefusal,
 } from './profiles.js';
 import type { CountRow, CountsExport, LineListExport, LineListField, LineListRow } from './schemas.js';
+import { homeAreaCode } from '../shared/home-area.js';
 
 export interface ExportDeps {
   db: Database;
@@ -124,13 +125,7 @@ async function patientsOf(db: Database, ids: Iterable<string>): Promise<Map<stri
   return out;
 }
 
-const AREA_CODE_EXTENSION = 'https://yifang.health/fhir/StructureDefinition/area-code';
-
-function patientAreaCode(p: Patient | undefined): string | undefined {
-  const home = p?.address?.find((a) => a.use === 'home') ?? p?.address?.[0];
-  const ext = home?.extension?.find((e) => e.url === AREA_CODE_EXTENSION);
-  return ext?.valueCode ?? ext?.valueString;
-}
+const patientAreaCode = (p: Patient | undefined): string | undefined => homeAreaCode(p) ?? undefined;
 
 function occupationOf(card: CountedCard['card']): string {
   const occ = card.occupationClass;

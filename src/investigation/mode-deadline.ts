@@ -7,7 +7,7 @@
  */
 import type { Patient } from '@medplum/fhirtypes';
 import type { Database, Queryable } from '../platform/db.js';
-import { AREA_CODE_EXTENSION } from '../shared/uris.js';
+import { homeAreaCode } from '../shared/home-area.js';
 
 /** Hours the mode in force for an area at an instant allows an investigation; undefined when none is set. */
 export type InvestigationDeadlineLookup = (client: Queryable, areaCode: string | null, at: Date) => Promise<number | undefined>;
@@ -20,16 +20,9 @@ export function useInvestigationDeadlineLookup(db: Database, fn: InvestigationDe
   else lookups.delete(db);
 }
 
-/** A resident's area code (统计用区划代码) from the home address's extension, if recorded. */
-export function areaCodeOf(p: Patient | undefined): string | null {
-  const home = p?.address?.find((a) => a.use === 'home') ?? p?.address?.[0];
-  const ext = home?.extension?.find((e) => e.url === AREA_CODE_EXTENSION);
-  return ext?.valueCode ?? ext?.valueString ?? null;
-}
-
 /** The rule's hours, or the mode's for the resident's area when shorter. */
 export async function hoursUnderMode(db: Database, ruleHours: number, patient: Patient | undefined, at: Date): Promise<number> {
   const lookup = lookups.get(db);
-  const mode = lookup ? await lookup(db.pool, areaCodeOf(patient), at) : undefined;
+  const mode = lookup ? await lookup(db.pool, homeAreaCode(patient), at) : undefined;
   return mode !== undefined ? Math.min(ruleHours, mode) : ruleHours;
 }

@@ -9,7 +9,7 @@ import type { Patient, ServiceRequest } from '@medplum/fhirtypes';
 import type { AuthUser } from '../platform/auth.js';
 import type { Database, Queryable } from '../platform/db.js';
 import { conflict, notFound, unprocessable } from '../platform/errors.js';
-import { AREA_CODE_EXTENSION } from '../shared/uris.js';
+import { homeAreaCode } from '../shared/home-area.js';
 import { LEG_ZH, STATE_ZH, type Leg, type Mode } from './codes.js';
 import { checkChain, eventHash, type BrokenLink, type CustodyEvent, type StoredCustodyEvent } from './custody.js';
 import { orderServiceRequest, resultObservation, resultReport, specimenResource, specimenTask } from './fhir.js';
@@ -193,20 +193,13 @@ async function audited(
 
 const EMERGENCY_PRIORITIES = new Set(['stat', 'asap', 'urgent']);
 
-/** A resident's area code (统计用区划代码) from the home address's extension, if recorded. */
-function areaCodeOf(p: Patient | undefined): string | null {
-  const home = p?.address?.find((a) => a.use === 'home') ?? p?.address?.[0];
-  const ext = home?.extension?.find((e) => e.url === AREA_CODE_EXTENSION);
-  return ext?.valueCode ?? ext?.valueString ?? null;
-}
-
 /**
  * The mode of an order that names none: the emergency mode in force at `at` for the district or
  * the resident's area (the lookup the emergency module installs), else routine.
  */
 async function modeInForce(deps: LabDeps, patient: Patient | undefined, at: Date): Promise<Mode> {
   const lookup = deps.modeLookup ?? modeLookupOf(deps.db);
-  return lookup ? lookup(areaCodeOf(patient), at) : 'routine';
+  return lookup ? lookup(homeAreaCode(patient), at) : 'routine';
 }
 
 /** Registers a lab order: a new ServiceRequest, or an existing one (from a hospital) adopted. */
