@@ -21,7 +21,7 @@ import { t } from '../i18n/i18n.js';
 import { todayInChina } from '../../../src/shared/dates.js';
 import { loadHomeFigures, type HomeFigures } from './overview.resource.js';
 import { listModes } from '../emergency/emergency.resource.js';
-import { chinaTime, levelLabel } from '../emergency/labels.js';
+import { chinaTime, levelLabel, scopeLabel } from '../emergency/labels.js';
 import type { ModeView } from '../../../src/emergency/schemas.js';
 
 /**
@@ -53,7 +53,7 @@ function EmergencyBanner() {
             <div key={m.id}>
               {t('home.emergency.mode', '{level}（{area}，自 {since}）：{reason}', {
                 level: levelLabel(m.level),
-                area: m.areaCode ?? t('home.emergency.district', '全区'),
+                area: scopeLabel(m.areaCode),
                 since: chinaTime(m.startedAt),
                 reason: m.reason,
               })}

@@ -100,7 +100,7 @@ describe('DashboardPage (工作台)', () => {
     renderPage(<DashboardPage user={user} />);
     const banner = await screen.findByTestId('home-emergency');
     expect(banner.textContent).toContain('应急响应状态生效中');
-    expect(banner.textContent).toContain('Ⅱ级（重大）（339902001，自 2026-12-05 16:30）：霍乱聚集性疫情');
+    expect(banner.textContent).toContain('Ⅱ级（重大）（街道 339902001，自 2026-12-05 16:30）：霍乱聚集性疫情');
     expect(banner.textContent).not.toContain('演练');
     expect([...banner.querySelectorAll('a')].map((a) => a.getAttribute('href'))).toEqual([
       '#/emergency/mode',

@@ -76,7 +76,6 @@ export const en: Record<string, string> = {
   'home.figuresFailed': 'Could not load the work figures',
   'home.emergency.title': 'Emergency response in force: emergency deadlines for reports, investigations and tests; daily zero reports',
   'home.emergency.mode': '{level} ({area}, since {since}): {reason}',
-  'home.emergency.district': 'whole district',
   'home.emergency.manage': 'Emergency mode and zero reports',
   'home.emergency.lab': 'Specimens in flight and breaches',
   'home.emergency.investigations': 'Investigations',
