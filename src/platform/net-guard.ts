@@ -11,7 +11,10 @@
  */
 import dns from 'node:dns';
 import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
+import { fileURLToPath } from 'node:url';
 
 /** Ranges refused by default, with the reason named in the refusal. */
 const FORBIDDEN: readonly (readonly [string, string])[] = [
@@ -115,6 +118,14 @@ export function loadOutboundPolicy(file: string | URL): OutboundPolicy {
   return { allow: parsed.allow };
 }
 
+/** The shipped allow-list file of outbound targets (alert webhooks, FHIR Subscription endpoints). */
+export const DEFAULT_OUTBOUND_POLICY_FILE = fileURLToPath(new URL('../../config/security/webhooks.json', import.meta.url));
+
+/** The outbound allow-list in force: WEBHOOKS_CONFIG if set (see config.ts), else the shipped file (read at each call). */
+export function configuredOutboundPolicy(env: NodeJS.ProcessEnv = process.env): OutboundPolicy {
+  return loadOutboundPolicy(env.WEBHOOKS_CONFIG || DEFAULT_OUTBOUND_POLICY_FILE);
+}
+
 const hostAllowed = (host: string, policy: OutboundPolicy) =>
   policy.allow.some((e) => !isCidrOrAddress(e) && e.toLowerCase() === host.toLowerCase());
 
@@ -174,4 +185,36 @@ export function guardedLookup(policy: OutboundPolicy, resolve: Resolver = system
       (err: Error) => callback(Object.assign(err, { code: 'EREFUSED_TARGET' })),
     );
   }) as net.LookupFunction;
+}
+
+/**
+ * One HTTP(S) request whose connection goes only where the policy allows: an address written in
+ * the URL is checked here, a name in the lookup (so a DNS answer that changes in between is
+ * caught). Resolves to the answer's status (its body is drained); rejects with what went wrong.
+ */
+export async function requestGuarded(
+  url: URL,
+  req: { method: string; headers: Record<string, string>; body: string; timeoutMs: number },
+  policy: OutboundPolicy,
+  resolve?: Resolver,
+): Promise<number> {
+  await checkTarget(url, policy, resolve);
+  return new Promise((done, fail) => {
+    const r = (url.protocol === 'https:' ? https : http).request(
+      url,
+      {
+        method: req.method,
+        headers: { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) },
+        lookup: guardedLookup(policy, resolve),
+        signal: AbortSignal.timeout(req.timeoutMs),
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => done(res.statusCode ?? 0));
+        res.on('error', fail);
+      },
+    );
+    r.on('error', fail);
+    r.end(req.body);
+  });
 }

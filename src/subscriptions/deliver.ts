@@ -12,18 +12,14 @@
  * Targets pass the same outbound guard as alert webhooks (src/platform/net-guard.ts, allow-list
  * config/security/webhooks.json or WEBHOOKS_CONFIG): checked on the address connected to.
  */
-import http from 'node:http';
-import https from 'node:https';
-import { fileURLToPath } from 'node:url';
 import type { Resource, Subscription } from '@medplum/fhirtypes';
 import type { AuditLog } from '../fhir/audit.js';
 import type { FhirRepository } from '../fhir/repository.js';
 import type { Database } from '../platform/db.js';
-import { checkTarget, guardedLookup, loadOutboundPolicy, type OutboundPolicy, type Resolver } from '../platform/net-guard.js';
+import { configuredOutboundPolicy, requestGuarded, type OutboundPolicy, type Resolver } from '../platform/net-guard.js';
 import { backoffMs, inForce, MAX_ATTEMPTS, notificationRequest, parseChannel } from './criteria.js';
 import { claimDue, failWithoutAttempt, recordAttempt, type AttemptRow, type DeliveryRow } from './store.js';
 
-const DEFAULT_POLICY = fileURLToPath(new URL('../../config/security/webhooks.json', import.meta.url));
 const LEASE_MS = 5 * 60_000;
 const BATCH = 20;
 
@@ -33,44 +29,24 @@ export interface DeliverOptions {
   resolve?: Resolver;
 }
 
-/** The outbound allow-list shared with alert webhooks: WEBHOOKS_CONFIG if set (see src/platform/config.ts), else the default file. */
-const outboundPolicy = (env: NodeJS.ProcessEnv = process.env) => loadOutboundPolicy(env.WEBHOOKS_CONFIG || DEFAULT_POLICY);
-const policyOf = (o: DeliverOptions) => (o.policy ?? outboundPolicy)();
-
-/** One HTTP request through the outbound guard; resolves to the status, rejects with what went wrong. */
-async function send(
+/** One request through the outbound guard (the allow-list shared with alert webhooks); resolves to the status. */
+const send = (
   req: { method: string; url: string; body?: string },
   headers: [string, string][],
   contentType: string | undefined,
   o: DeliverOptions,
-): Promise<number> {
-  const url = new URL(req.url);
-  const policy = policyOf(o);
-  await checkTarget(url, policy, o.resolve);
-  const body = req.body ?? '';
-  return new Promise((resolve, reject) => {
-    const r = (url.protocol === 'https:' ? https : http).request(
-      url,
-      {
-        method: req.method,
-        headers: {
-          ...Object.fromEntries(headers),
-          ...(contentType ? { 'content-type': contentType } : {}),
-          'content-length': String(Buffer.byteLength(body)),
-        },
-        lookup: guardedLookup(policy, o.resolve),
-        signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject);
-      },
-    );
-    r.on('error', reject);
-    r.end(body);
-  });
-}
+) =>
+  requestGuarded(
+    new URL(req.url),
+    {
+      method: req.method,
+      headers: { ...Object.fromEntries(headers), ...(contentType ? { 'content-type': contentType } : {}) },
+      body: req.body ?? '',
+      timeoutMs: o.timeoutMs ?? 10_000,
+    },
+    (o.policy ?? configuredOutboundPolicy)(),
+    o.resolve,
+  );
 
 function outcomeOf(err: unknown): AttemptRow['outcome'] {
   const e = err as { name?: string; code?: string; message?: string };

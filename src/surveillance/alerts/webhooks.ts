@@ -11,24 +11,26 @@
  * in config/security/webhooks.json (or the file named by WEBHOOKS_CONFIG).
  */
 import { createHmac } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
-import { fileURLToPath } from 'node:url';
 import type { Database } from '../../platform/db.js';
 import { PollingLoop } from '../../platform/polling-loop.js';
 import { badRequest } from '../../platform/errors.js';
-import { checkTarget, guardedLookup, loadOutboundPolicy, type OutboundPolicy, type Resolver } from '../../platform/net-guard.js';
+import {
+  checkTarget,
+  configuredOutboundPolicy,
+  DEFAULT_OUTBOUND_POLICY_FILE,
+  requestGuarded,
+  type OutboundPolicy,
+  type Resolver,
+} from '../../platform/net-guard.js';
 import type { WriteAudit } from '../reporting/store.js';
 import type { Webhook, WebhookDelivery } from '../schemas.js';
 
 export const MAX_ATTEMPTS = 8;
 
-export const DEFAULT_WEBHOOKS_CONFIG = fileURLToPath(new URL('../../../config/security/webhooks.json', import.meta.url));
+export const DEFAULT_WEBHOOKS_CONFIG = DEFAULT_OUTBOUND_POLICY_FILE;
 
 /** The webhook allow-list: WEBHOOKS_CONFIG if set, else config/security/webhooks.json (read at each check). */
-export function webhookPolicy(env: NodeJS.ProcessEnv = process.env): OutboundPolicy {
-  return loadOutboundPolicy(env.WEBHOOKS_CONFIG || DEFAULT_WEBHOOKS_CONFIG);
-}
+export const webhookPolicy = configuredOutboundPolicy;
 
 /** How targets are checked (tests give a resolver and a policy). */
 export interface TargetCheck {
@@ -37,36 +39,8 @@ export interface TargetCheck {
 }
 
 /** POSTs a body with the connection's address checked by the guard; resolves to the HTTP status. */
-async function postGuarded(
-  url: URL,
-  headers: Record<string, string>,
-  body: string,
-  timeoutMs: number,
-  check: TargetCheck,
-): Promise<number> {
-  const policy = (check.policy ?? webhookPolicy)();
-  // An address in the URL is connected to without a lookup: check it here; names are checked in the lookup.
-  await checkTarget(url, policy, check.resolve);
-  return new Promise((resolve, reject) => {
-    const lookup = guardedLookup(policy, check.resolve);
-    const req = (url.protocol === 'https:' ? https : http).request(
-      url,
-      {
-        method: 'POST',
-        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-        lookup,
-        signal: AbortSignal.timeout(timeoutMs),
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const postGuarded = (url: URL, headers: Record<string, string>, body: string, timeoutMs: number, check: TargetCheck): Promise<number> =>
+  requestGuarded(url, { method: 'POST', headers, body, timeoutMs }, (check.policy ?? webhookPolicy)(), check.resolve);
 
 export async function addWebhook(
   db: Database,
