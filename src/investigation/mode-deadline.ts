@@ -7,22 +7,20 @@
  */
 import type { Patient } from '@medplum/fhirtypes';
 import type { Database, Queryable } from '../platform/db.js';
+import { storeHook } from '../platform/store-hook.js';
 import { homeAreaCode } from '../shared/home-area.js';
 
 /** Hours the mode in force for an area at an instant allows an investigation; undefined when none is set. */
 export type InvestigationDeadlineLookup = (client: Queryable, areaCode: string | null, at: Date) => Promise<number | undefined>;
 
-const lookups = new Map<Database, InvestigationDeadlineLookup>();
+const hook = storeHook<InvestigationDeadlineLookup>();
 
 /** Installs (or, with undefined, removes) the emergency deadline lookup of one store. */
-export function useInvestigationDeadlineLookup(db: Database, fn: InvestigationDeadlineLookup | undefined): void {
-  if (fn) lookups.set(db, fn);
-  else lookups.delete(db);
-}
+export const useInvestigationDeadlineLookup: (db: Database, fn: InvestigationDeadlineLookup | undefined) => void = hook.use;
 
 /** The rule's hours, or the mode's for the resident's area when shorter. */
 export async function hoursUnderMode(db: Database, ruleHours: number, patient: Patient | undefined, at: Date): Promise<number> {
-  const lookup = lookups.get(db);
+  const lookup = hook.of(db);
   const mode = lookup ? await lookup(db.pool, homeAreaCode(patient), at) : undefined;
   return mode !== undefined ? Math.min(ruleHours, mode) : ruleHours;
 }

@@ -6,18 +6,16 @@
  * an order with no mode is routine.
  */
 import type { Database } from '../platform/db.js';
+import { storeHook } from '../platform/store-hook.js';
 import type { Mode } from './codes.js';
 
 /** The lab mode in force for an area (null: no area known, the district-wide mode only) at an instant. */
 export type ModeLookup = (areaCode: string | null, at: Date) => Promise<Mode>;
 
-const lookups = new Map<Database, ModeLookup>();
+const hook = storeHook<ModeLookup>();
 
 /** Installs (or, with undefined, removes) the mode lookup of one store. */
-export function useModeLookup(db: Database, fn: ModeLookup | undefined): void {
-  if (fn) lookups.set(db, fn);
-  else lookups.delete(db);
-}
+export const useModeLookup: (db: Database, fn: ModeLookup | undefined) => void = hook.use;
 
 /** The store's lookup, if one is installed. */
-export const modeLookupOf = (db: Database): ModeLookup | undefined => lookups.get(db);
+export const modeLookupOf: (db: Database) => ModeLookup | undefined = hook.of;

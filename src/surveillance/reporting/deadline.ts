@@ -7,18 +7,16 @@
  * start (no import from here to there, so no cycle); without it the disease's hours hold.
  */
 import type { Database, Queryable } from '../../platform/db.js';
+import { storeHook } from '../../platform/store-hook.js';
 import type { NotifiableDisease } from '../notifiable.js';
 
 /** Hours the mode in force for an area at an instant allows for a report; undefined in routine operation. */
 export type ReportDeadlineLookup = (client: Queryable, areaCode: string | null, at: Date) => Promise<number | undefined>;
 
-const lookups = new Map<Database, ReportDeadlineLookup>();
+const hook = storeHook<ReportDeadlineLookup>();
 
 /** Installs (or, with undefined, removes) the emergency deadline lookup of one store. */
-export function useReportDeadlineLookup(db: Database, fn: ReportDeadlineLookup | undefined): void {
-  if (fn) lookups.set(db, fn);
-  else lookups.delete(db);
-}
+export const useReportDeadlineLookup: (db: Database, fn: ReportDeadlineLookup | undefined) => void = hook.use;
 
 /** The card's deadline and the hours it allows: the disease's, or the mode's when shorter. */
 export async function reportDeadline(
@@ -28,7 +26,7 @@ export async function reportDeadline(
   diagnosedAt: string,
   areaCode: string | null | undefined,
 ): Promise<{ at: string; hours: number }> {
-  const lookup = lookups.get(db);
+  const lookup = hook.of(db);
   const modeHours = lookup ? await lookup(client, areaCode || null, new Date(diagnosedAt)) : undefined;
   const hours = modeHours !== undefined ? Math.min(disease.deadlineHours, modeHours) : disease.deadlineHours;
   return { at: new Date(Date.parse(diagnosedAt) + hours * 3_600_000).toISOString(), hours };
