@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { AsOfQuery, DateOrNull, OptionalText, oneOf } from '../common-schemas.js';
+import { IndicatorDefinition as BaseIndicatorDefinition, Period } from '../indicators/schemas.js';
 
 const Area = z
   .string()
@@ -29,15 +30,8 @@ export const ScheduleItemView = z.object({
   recommended: z.string().nullable(),
 });
 
-export const IndicatorDefinition = z.object({
-  code: z.string(),
-  name: z.string(),
-  numerator: z.string(),
-  denominator: z.string(),
-  source: z.string(),
-  target: z.number().nullable(),
-  targetSource: z.string().nullable(),
-});
+/** Primary care's indicator definition, with where the target comes from always stated (null: none). */
+export const IndicatorDefinition = BaseIndicatorDefinition.extend({ targetSource: z.string().nullable() });
 export type IndicatorDefinition = z.infer<typeof IndicatorDefinition>;
 
 export const ProgrammeSummary = z.object({
@@ -191,7 +185,7 @@ export const IndicatorQuery = AsOfQuery.extend({
 });
 export type IndicatorQuery = z.infer<typeof IndicatorQuery>;
 
-export const Period = z.object({ from: z.string(), to: z.string(), label: z.string() });
+export { Period };
 
 export const IndicatorValue = z.object({
   indicator: z.string(),
