@@ -15,9 +15,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { prepareTemplates, startTestServer, type StoreKind } from '../src/app/test-stores.js';
+import { prepareTemplates, startTestServer, type StoreKind, useProductCache } from '../src/app/test-stores.js';
 import { loadDefinitions } from '../src/fhir/definitions.js';
 import { percentile, printTable } from './table.js';
+
+// PGlite stores with the product's cache, as a district's server has (src/platform/db.ts).
+useProductCache();
 
 function arg(argv: string[], name: string): string | undefined {
   const i = argv.indexOf(`--${name}`);

@@ -6,9 +6,12 @@
  *
  *   node --import tsx bench/audit.bench.ts [--seconds 10] [--connections 32] [--only pglite|postgres]
  */
-import { prepareTemplates, startTestServer, type StoreKind } from '../src/app/test-stores.js';
+import { prepareTemplates, startTestServer, type StoreKind, useProductCache } from '../src/app/test-stores.js';
 import { loadDefinitions } from '../src/fhir/definitions.js';
 import { percentile, printTable } from './table.js';
+
+// PGlite stores with the product's cache, as a district's server has (src/platform/db.ts).
+useProductCache();
 
 function arg(argv: string[], name: string): string | undefined {
   const i = argv.indexOf(`--${name}`);

@@ -19,7 +19,7 @@ import { pathToFileURL } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { RecomputeDone, RecomputeJob } from './chronic-recompute.worker.js';
-import { prepareTemplates, startTestServer, storeKinds, type StoreKind } from '../src/app/test-stores.js';
+import { prepareTemplates, startTestServer, storeKinds, type StoreKind, useProductCache } from '../src/app/test-stores.js';
 import {
   computeIndicators,
   INDICATORS,
@@ -30,6 +30,9 @@ import {
 } from '../src/primary-care/index.js';
 import { addDays } from '../src/shared/dates.js';
 import { percentile, printTable } from './table.js';
+
+// PGlite stores with the product's cache, as a district's server has (src/platform/db.ts).
+useProductCache();
 
 function rng(seed: number) {
   let s = seed >>> 0;

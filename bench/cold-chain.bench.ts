@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
-import { freshDatabase, prepareTemplates, storeKinds } from '../src/app/test-stores.js';
+import { freshDatabase, prepareTemplates, storeKinds, useProductCache } from '../src/app/test-stores.js';
 import { FhirRepository } from '../src/fhir/repository.js';
 import type { Database } from '../src/platform/db.js';
 import {
@@ -30,6 +30,9 @@ import {
   type SupplySettings,
 } from '../src/vaccine-supply/index.js';
 import { percentile, printTable } from './table.js';
+
+// PGlite stores with the product's cache, as a district's server has (src/platform/db.ts).
+useProductCache();
 
 function arg(argv: string[], name: string, fallback: string): string {
   const i = argv.indexOf(`--${name}`);

@@ -23,10 +23,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { importNdjson } from '../src/fhir/import.js';
-import { postgresUrl, prepareTemplates, startTestServer, type StoreKind } from '../src/app/test-stores.js';
+import { postgresUrl, prepareTemplates, startTestServer, type StoreKind, useProductCache } from '../src/app/test-stores.js';
 import { evaluateContacts, TARGETS } from '../src/cli/evaluate-contacts/index.js';
 import { addDays, todayInChina } from '../src/shared/dates.js';
 import { percentile, printTable } from './table.js';
+
+// PGlite stores with the product's cache, as a district's server has (src/platform/db.ts).
+useProductCache();
 
 function arg(argv: string[], name: string, fallback: string): string {
   const i = argv.indexOf(`--${name}`);

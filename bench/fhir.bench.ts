@@ -33,10 +33,20 @@ import { escapeCopy, escapeCopyJson } from '../src/fhir/copy-format.js';
 import { importBundles, importNdjson } from '../src/fhir/import.js';
 import { openDatabase, type Database } from '../src/platform/db.js';
 import { startServer } from '../src/app/server.js';
-import { freshDatabase, prepareTemplates, startTestServer, type StoreKind, type TestServer } from '../src/app/test-stores.js';
+import {
+  freshDatabase,
+  prepareTemplates,
+  startTestServer,
+  type StoreKind,
+  type TestServer,
+  useProductCache,
+} from '../src/app/test-stores.js';
 import { cpuPerUnit, cpuSnapshot, type CpuSnapshot } from './cpu.js';
 import { syntheaResources, writeRepeatedNdjson } from './fhir-data.js';
 import { percentile, printTable } from './table.js';
+
+// PGlite stores with the product's cache, as a district's server has (src/platform/db.ts).
+useProductCache();
 
 interface Options {
   resources: number;

@@ -16,10 +16,13 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Request } from 'playwright-core';
 import { importNdjson } from '../src/fhir/import.js';
-import { startTestServer, prepareTemplates, storeKinds, type StoreKind } from '../src/app/test-stores.js';
+import { startTestServer, prepareTemplates, storeKinds, type StoreKind, useProductCache } from '../src/app/test-stores.js';
 import { addDays, todayInChina } from '../src/shared/dates.js';
 import { ensureWebBuild, launchChromium, openDistrictPage, webBuildDir, webFront } from '../test/e2e/harness.js';
 import { percentile, printTable } from './table.js';
+
+// PGlite stores with the product's cache, as a district's server has (src/platform/db.ts).
+useProductCache();
 
 function arg(argv: string[], name: string, fallback: string): string {
   const i = argv.indexOf(`--${name}`);

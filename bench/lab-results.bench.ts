@@ -12,9 +12,12 @@
  *
  *   node --import tsx bench/lab-results.bench.ts [--positives 50]
  */
-import { prepareTemplates, startTestServer, storeKinds, type TestServer } from '../src/app/test-stores.js';
+import { prepareTemplates, startTestServer, storeKinds, type TestServer, useProductCache } from '../src/app/test-stores.js';
 import { startReceiver } from '../src/lab/mllp-receiver.testutil.js';
 import { percentile, printTable } from './table.js';
+
+// PGlite stores with the product's cache, as a district's server has (src/platform/db.ts).
+useProductCache();
 
 function arg(argv: string[], name: string, fallback: string): string {
   const i = argv.indexOf(`--${name}`);

@@ -10,9 +10,12 @@
  *
  *   node --import tsx bench/lab.bench.ts [--samples 40]
  */
-import { freshDatabase, prepareTemplates, storeKinds } from '../src/app/test-stores.js';
+import { freshDatabase, prepareTemplates, storeKinds, useProductCache } from '../src/app/test-stores.js';
 import { BREACH_SCAN_MS, scanBreaches } from '../src/lab/index.js';
 import { percentile, printTable } from './table.js';
+
+// PGlite stores with the product's cache, as a district's server has (src/platform/db.ts).
+useProductCache();
 
 function arg(argv: string[], name: string, fallback: string): string {
   const i = argv.indexOf(`--${name}`);

@@ -17,9 +17,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bundle, Patient } from '@medplum/fhirtypes';
 import { pinyin } from 'pinyin-pro';
-import { startTestServer, storeKinds, type StoreKind } from '../src/app/test-stores.js';
+import { startTestServer, storeKinds, type StoreKind, useProductCache } from '../src/app/test-stores.js';
 import { makeIdNumber, RESIDENT_ID_SYSTEM } from '../src/shared/id-number.js';
 import { printTable } from './table.js';
+
+// PGlite stores with the product's cache, as a district's server has (src/platform/db.ts).
+useProductCache();
 
 const SURNAMES = [...'王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈'];
 const GIVEN = [...'伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏辉建国志文斌宇浩凯健俊帆帅旭宁琳晶欣婷雪慧颖佳倩雯露'];

@@ -10,8 +10,11 @@
  *   node --import tsx bench/registry.bench.ts [--vertices 300]
  */
 import iconv from 'iconv-lite';
-import { prepareTemplates, startTestServer, storeKinds } from '../src/app/test-stores.js';
+import { prepareTemplates, startTestServer, storeKinds, useProductCache } from '../src/app/test-stores.js';
 import { printTable } from './table.js';
+
+// PGlite stores with the product's cache, as a district's server has (src/platform/db.ts).
+useProductCache();
 
 function arg(argv: string[], name: string, fallback: string): string {
   const i = argv.indexOf(`--${name}`);

@@ -20,7 +20,15 @@ import { Readable } from 'node:stream';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { prepareTemplates, freshDatabase, postgresUrl, startTestServer, storeKinds, type StoreKind } from '../src/app/test-stores.js';
+import {
+  prepareTemplates,
+  freshDatabase,
+  postgresUrl,
+  startTestServer,
+  storeKinds,
+  type StoreKind,
+  useProductCache,
+} from '../src/app/test-stores.js';
 import { loadDefinitions } from '../src/fhir/definitions.js';
 import { FhirRepository } from '../src/fhir/repository.js';
 import { importNdjson } from '../src/fhir/import.js';
@@ -29,6 +37,9 @@ import { runHostileCases } from '../src/fhir/hostile-inputs.cases.js';
 import { ProcessorRunner, POISON } from '../src/platform/processors.js';
 import { listProcessorDeadLetters } from '../src/platform/processor-dead-letters.js';
 import { percentile, printTable } from './table.js';
+
+// PGlite stores with the product's cache, as a district's server has (src/platform/db.ts).
+useProductCache();
 
 const HELP = `Resilience figures (issue #14): backend terminations under load, poison records, hostile inputs,
 health and read latency beside 12 worst-case searches.

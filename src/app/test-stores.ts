@@ -45,7 +45,7 @@ function withDatabase(url: string, database: string): string {
 export async function prepareTemplates(): Promise<void> {
   if (!fs.existsSync(path.join(templateDir, 'ready'))) {
     fs.rmSync(templateDir, { recursive: true, force: true });
-    const db = await openDatabase({ dataDir: templateDir });
+    const db = await openDatabase({ dataDir: templateDir, pgliteSharedBuffersMb: TEST_PGLITE_CACHE_MB });
     await migrateAll(db);
     await db.close();
     fs.writeFileSync(path.join(templateDir, 'ready'), '');
@@ -95,13 +95,32 @@ function isAlive(pid: number): boolean {
 
 let counter = 0;
 
-/** A fresh, migrated, empty store of the given kind. */
-export async function freshDatabase(kind: StoreKind): Promise<Database & { dispose(): Promise<void> }> {
+/**
+ * PGlite's cache in a test store: its own default, 128 MB. The product's (PGLITE_SHARED_BUFFERS_MB)
+ * is allocated when the store opens and would cost every test store's start the memory of a
+ * district's working set; benchmarks at a district's size ask for the product's default.
+ */
+const TEST_PGLITE_CACHE_MB = 128;
+let productCacheByDefault = false;
+
+/** Benchmarks: PGlite stores opened from here take the product's cache size, as a district's server does. */
+export function useProductCache(): void {
+  productCacheByDefault = true;
+}
+
+/** A fresh, migrated, empty store of the given kind. `productCache`: PGlite with the product's cache size. */
+export async function freshDatabase(
+  kind: StoreKind,
+  options: { productCache?: boolean } = {},
+): Promise<Database & { dispose(): Promise<void> }> {
   const name = `yifang_test_${process.pid}_${Date.now().toString(36)}_${counter++}`;
   if (kind === 'pglite') {
     const dir = path.join(os.tmpdir(), name);
     fs.cpSync(templateDir, dir, { recursive: true });
-    const db = await openDatabase({ dataDir: dir });
+    const db = await openDatabase({
+      dataDir: dir,
+      ...((options.productCache ?? productCacheByDefault) ? {} : { pgliteSharedBuffersMb: TEST_PGLITE_CACHE_MB }),
+    });
     return Object.assign(db, {
       async dispose() {
         await db.close().catch(() => undefined);
@@ -135,9 +154,9 @@ export interface TestServer extends RunningServer {
 
 export async function startTestServer(
   kind: StoreKind,
-  options: { bodyLimitMb?: number } = {},
+  options: { bodyLimitMb?: number; productCache?: boolean } = {},
 ): Promise<TestServer & { dispose(): Promise<void> }> {
-  const db = await freshDatabase(kind);
+  const db = await freshDatabase(kind, { productCache: options.productCache });
   const server = await startServer({
     db,
     port: 0,
