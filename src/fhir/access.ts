@@ -7,8 +7,15 @@
  *   1. a rule with district scope fits the user: no lookup at all (imports, CDC staff);
  *   2. otherwise the resident's own record: managing organisation, general practitioner, home area;
  *   3. otherwise the relations: an encounter at the user's organisation (treating facility), an
- *      EpisodeOfCare (family-doctor contract) managed by it, and the user's open break-glass grants.
- * Residents' own facts are cached for ten seconds; a Patient written through FHIR REST in this process is forgotten at once.
+ *      EpisodeOfCare (family-doctor contract) managed by it, the user's open break-glass grants,
+ *      and for a resident signed in to the portal whether the record is their own or a ward's
+ *      (`self`, from the resolver the portal installs).
+ * Before step 1, when a deny rule with a consent condition fits the user, action and type, the
+ * resident's sharing choices are read (the portal's Consent of every Patient of the same Person;
+ * the latest statement of each choice wins), and, when one is withdrawn and a rule asks where the
+ * record comes from, the record's origin organisations.
+ * Residents' own facts and choices are cached for ten seconds; a Patient written through FHIR REST
+ * in this process is forgotten at once, and a Consent write drops the choices (`written`).
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { FastifyRequest } from 'fastify';
@@ -17,7 +24,19 @@ import type { Queryable } from '../platform/db.js';
 import { badRequest, forbidden } from '../platform/errors.js';
 import { AREA_CODE_EXTENSION } from '../shared/uris.js';
 import { activeGrantPatients } from './break-glass.js';
-import { decide, maskResource, type Action, type Decision, type Policy, type ResidentFacts } from './policy.js';
+import {
+  CONSENT_CHOICE_DEFAULT,
+  CONSENT_CHOICE_SYSTEM,
+  CONSENT_CHOICES,
+  consentRulesFor,
+  decide,
+  maskResource,
+  type Action,
+  type ConsentChoice,
+  type Decision,
+  type Policy,
+  type ResidentFacts,
+} from './policy.js';
 import type { AuditLog } from './audit.js';
 
 /** Resource types that are about people but name no Patient at their top level. */
@@ -62,12 +81,75 @@ export function patientOwnFacts(p: Resource): { organizations: string[]; areas: 
   return { organizations: [...orgs], areas };
 }
 
+const orgOf = (x: unknown): string | undefined => {
+  const ref = (x as { reference?: unknown } | undefined)?.reference;
+  return typeof ref === 'string' && ref.startsWith('Organization/') ? ref.slice('Organization/'.length) : undefined;
+};
+
+/**
+ * The organisations a record names as where it was made: provider, performer (or its actor, or on
+ * whose behalf), asserter, recorder, requester, author, custodian, managing organisation; and the
+ * Encounter it belongs to, whose provider then decides when it names none.
+ */
+export function recordOrganizations(resource: Resource): { organizations: string[]; encounter?: string } {
+  const r = resource as unknown as Json;
+  const out = new Set<string>();
+  const add = (x: unknown) => {
+    const o = orgOf(x);
+    if (o) out.add(o);
+  };
+  const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
+  for (const k of ['serviceProvider', 'asserter', 'recorder', 'requester', 'custodian', 'organization', 'managingOrganization', 'author'])
+    for (const x of list(r[k])) add(x);
+  for (const p of list(r.performer)) {
+    add(p);
+    add((p as Json | undefined)?.actor);
+    add((p as Json | undefined)?.onBehalfOf);
+  }
+  const enc = (r.encounter as { reference?: unknown } | undefined)?.reference;
+  return {
+    organizations: [...out],
+    ...(typeof enc === 'string' && enc.startsWith('Encounter/') ? { encounter: enc.slice('Encounter/'.length) } : {}),
+  };
+}
+
+/**
+ * The sharing choices not in effect, from Consents about one resident: per choice the latest
+ * active Consent that states it (its dateTime, else when it was stored) decides; a choice never
+ * stated takes its default.
+ */
+export function withdrawnChoices(consents: Resource[]): Set<ConsentChoice> {
+  const latest = new Map<ConsentChoice, { at: string; permit: boolean }>();
+  for (const c of consents) {
+    const r = c as unknown as Json;
+    if (c.resourceType !== 'Consent' || r.status !== 'active') continue;
+    const at = String(r.dateTime ?? c.meta?.lastUpdated ?? '');
+    const nested = ((r.provision as Json | undefined)?.provision as Json[] | undefined) ?? [];
+    for (const p of nested) {
+      for (const cc of (p.code as { coding?: { system?: string; code?: string }[] }[] | undefined) ?? []) {
+        const code = cc.coding?.find((x) => x.system === CONSENT_CHOICE_SYSTEM)?.code;
+        if (!code || !(CONSENT_CHOICES as readonly string[]).includes(code)) continue;
+        const seen = latest.get(code as ConsentChoice);
+        if (!seen || at >= seen.at) latest.set(code as ConsentChoice, { at, permit: p.type === 'permit' });
+      }
+    }
+  }
+  const out = new Set<ConsentChoice>();
+  for (const choice of CONSENT_CHOICES) if (!(latest.get(choice)?.permit ?? CONSENT_CHOICE_DEFAULT[choice])) out.add(choice);
+  return out;
+}
+
 interface CachedFacts {
   at: number;
   organizations: string[];
+  /** The Patient record's own facility (managingOrganization): where its records come from when they name none. */
+  managing: string[];
   areas: string[];
   exists: boolean;
 }
+
+/** The Patients a signed-in resident may act for: their own (every record of the same Person) and their wards'. */
+export type SelfResolver = (username: string) => Promise<readonly string[]>;
 
 export interface AccessCheck {
   action: Action;
@@ -80,6 +162,9 @@ export interface AccessCheck {
 
 export class AccessControl {
   private readonly cache = new Map<string, CachedFacts>();
+  private readonly choices = new Map<string, { at: number; withdrawn: ReadonlySet<ConsentChoice> }>();
+  private readonly selves = new Map<string, { at: number; ids: ReadonlySet<string> }>();
+  private selfResolver: SelfResolver | undefined;
   constructor(
     readonly policy: Policy,
     private readonly db: { pool: Queryable },
@@ -110,6 +195,91 @@ export class AccessControl {
     else this.cache.clear();
   }
 
+  /** Forgets the sharing choices read (after a Consent write: its Person's other Patients share them). */
+  consentChanged(): void {
+    this.choices.clear();
+  }
+
+  /** After a write in this process: forgets what the written resource may have changed ("Patient/x", "Consent/y"). */
+  written(entity: string): void {
+    if (entity.startsWith('Patient/')) this.forget(entity.slice('Patient/'.length));
+    else if (entity.startsWith('Consent/')) this.consentChanged();
+  }
+
+  /**
+   * Installs who a signed-in resident is (the portal's accounts, merged records and guardian
+   * links); without it the `self` scope fits no one.
+   */
+  useSelfResolver(resolver: SelfResolver | undefined): void {
+    this.selfResolver = resolver;
+    this.selves.clear();
+  }
+
+  /** Forgets whom a resident may act for (after a guardian link). */
+  forgetSelf(username?: string): void {
+    if (username) this.selves.delete(username);
+    else this.selves.clear();
+  }
+
+  private async isSelf(user: AuthUser, ids: string[]): Promise<boolean> {
+    if (!this.selfResolver || !ids.length) return false;
+    const now = Date.now();
+    let entry = this.selves.get(user.username);
+    if (!entry || now - entry.at >= this.cacheMs) {
+      entry = { at: now, ids: new Set(await this.selfResolver(user.username)) };
+      if (this.selves.size > 50_000) this.selves.clear();
+      this.selves.set(user.username, entry);
+    }
+    const mine = entry.ids;
+    return ids.every((id) => mine.has(id));
+  }
+
+  /** The choices not in effect for any of these Patients (each read with every Patient of its Person). */
+  private async withdrawnOf(ids: string[], db: Queryable): Promise<Set<ConsentChoice>> {
+    const now = Date.now();
+    const out = new Set<ConsentChoice>();
+    const missing: string[] = [];
+    for (const id of new Set(ids)) {
+      const c = this.choices.get(id);
+      if (c && now - c.at < this.cacheMs) c.withdrawn.forEach((x) => out.add(x));
+      else missing.push(id);
+    }
+    if (missing.length) {
+      const { rows } = await db.query<{ patient: string; content: Resource }>(
+        `SELECT x.id AS patient, h.content
+           FROM unnest($1::text[]) AS x(id)
+           JOIN r_consent c ON c.compartments && (ARRAY['Patient/' || x.id] || COALESCE(
+                  (SELECT array_agg(m.ref) FROM r_person p CROSS JOIN LATERAL unnest(p.compartments) AS m(ref)
+                    WHERE p.compartments @> ARRAY['Patient/' || x.id]), '{}'::text[]))
+           JOIN resource_history h ON h.resource_type = 'Consent' AND h.id = c.id AND h.version_id = c.version_id`,
+        [missing],
+      );
+      const byPatient = new Map<string, Resource[]>();
+      for (const r of rows) byPatient.set(r.patient, [...(byPatient.get(r.patient) ?? []), r.content]);
+      if (this.choices.size > 50_000) this.choices.clear();
+      for (const id of missing) {
+        const withdrawn = withdrawnChoices(byPatient.get(id) ?? []);
+        this.choices.set(id, { at: now, withdrawn });
+        withdrawn.forEach((x) => out.add(x));
+      }
+    }
+    return out;
+  }
+
+  /** Where a record comes from: the organisations it names, its encounter's provider, else its Patients' facilities. */
+  private async originsOf(resource: Resource, ids: string[], db: Queryable): Promise<Set<string>> {
+    const own = recordOrganizations(resource);
+    const out = new Set(own.organizations);
+    if (!out.size && own.encounter) {
+      const { rows } = await db.query<{ p_service_provider: string[] | null }>('SELECT p_service_provider FROM r_encounter WHERE id = $1', [
+        own.encounter,
+      ]);
+      for (const ref of rows[0]?.p_service_provider ?? []) if (ref.startsWith('Organization/')) out.add(ref.slice('Organization/'.length));
+    }
+    if (!out.size) for (const f of (await this.ownFacts(ids, db)).values()) f.managing.forEach((o) => out.add(o));
+    return out;
+  }
+
   private async ownFacts(ids: string[], db: Queryable = this.db.pool): Promise<Map<string, CachedFacts>> {
     const now = Date.now();
     const out = new Map<string, CachedFacts>();
@@ -130,9 +300,10 @@ export class AccessControl {
       if (this.cache.size > 50_000) this.cache.clear();
       for (const id of missing) {
         const p = found.get(id);
+        const managing = p ? orgOf((p as unknown as Json).managingOrganization) : undefined;
         const f: CachedFacts = p
-          ? { at: now, exists: true, ...patientOwnFacts(p) }
-          : { at: now, exists: false, organizations: [], areas: [] };
+          ? { at: now, exists: true, ...patientOwnFacts(p), managing: managing ? [managing] : [] }
+          : { at: now, exists: false, organizations: [], managing: [], areas: [] };
         this.cache.set(id, f);
         out.set(id, f);
       }
@@ -183,8 +354,24 @@ export class AccessControl {
     const ids = check.patientIds ?? (check.resource ? residentsOf(check.resource) : []);
     const personal = ids.length > 0 || type === 'Patient' || PEOPLE_TYPES.has(type);
     if (!personal) return this.decideFor(user, check, purpose, null);
+    // 0. the resident's sharing choices, when a consent rule could apply (deny rules come before the district fast path).
+    const consent: Pick<ResidentFacts, 'withdrawn' | 'recordOrigins'> = {};
+    const consentRules = ids.length ? consentRulesFor(this.policy, user, check.action, type, purpose) : [];
+    if (consentRules.length) {
+      const withdrawn = await this.withdrawnOf(ids, db);
+      consent.withdrawn = withdrawn;
+      if (check.resource && consentRules.some((r) => r.recordFrom && r.consentWithdrawn.some((c) => withdrawn.has(c))))
+        consent.recordOrigins = await this.originsOf(check.resource, ids, db);
+    }
     // 1. district scope: no lookup.
-    const skeleton: ResidentFacts = { patientIds: ids, organizations: new Set(), areas: [], breakGlass: false, complete: false };
+    const skeleton: ResidentFacts = {
+      patientIds: ids,
+      organizations: new Set(),
+      areas: [],
+      breakGlass: false,
+      complete: false,
+      ...consent,
+    };
     let d = this.decideFor(user, check, purpose, skeleton);
     if (d.allowed || d.rule) return d;
     // 2. the resident's own record (or the body being written, for a new Patient).
@@ -200,7 +387,7 @@ export class AccessControl {
       f.organizations.forEach((o) => organizations.add(o));
       areas.push(...f.areas);
     }
-    const facts: ResidentFacts = { patientIds: ids, organizations, areas, breakGlass: false, complete: false };
+    const facts: ResidentFacts = { patientIds: ids, organizations, areas, breakGlass: false, complete: false, ...consent };
     d = this.decideFor(user, check, purpose, facts);
     if (d.allowed || d.rule) return d;
     // 3. relations and break-glass grants.
@@ -211,14 +398,76 @@ export class AccessControl {
           break;
         }
     }
-    const grants = ids.length ? await activeGrantPatients(db, user.username) : new Set<string>();
-    const full: ResidentFacts = { ...facts, organizations, breakGlass: ids.some((id) => grants.has(id)), complete: true };
+    const resident = user.roles.includes('resident');
+    const grants = ids.length && !resident ? await activeGrantPatients(db, user.username) : new Set<string>();
+    const full: ResidentFacts = {
+      ...facts,
+      organizations,
+      breakGlass: ids.some((id) => grants.has(id)),
+      complete: true,
+      ...(resident ? { self: await this.isSelf(user, ids) } : {}),
+    };
     return this.decideFor(user, check, purpose, full);
+  }
+
+  /**
+   * The Patients a deny rule with a consent condition refuses for this action (e.g. research
+   * exports, HRESCH, of residents who have not opted in): for callers with their own allow rules
+   * (src/exports' profiles) that must still leave those residents out.
+   */
+  async refusedByConsent(
+    user: AuthUser,
+    patientIds: string[],
+    action: Action,
+    purpose: string | undefined,
+    resourceType = 'Patient',
+  ): Promise<Set<string>> {
+    const out = new Set<string>();
+    const consentRules = new Set(consentRulesFor(this.policy, user, action, resourceType, purpose).map((r) => r.id));
+    if (!consentRules.size || !patientIds.length) return out;
+    await this.withdrawnOf(patientIds, this.db.pool); // one query for all; each below from the cache
+    for (const id of new Set(patientIds)) {
+      const withdrawn = await this.withdrawnOf([id], this.db.pool);
+      const d = this.decideFor(user, { action, resourceType, patientIds: [id] }, purpose, {
+        patientIds: [id],
+        organizations: new Set(),
+        areas: [],
+        breakGlass: false,
+        complete: false,
+        withdrawn,
+      });
+      if (!d.allowed && d.rule && consentRules.has(d.rule)) out.add(id);
+    }
+    return out;
+  }
+
+  /** Records that an emergency purpose set a resident's withdrawn choices aside. */
+  private async auditOverride(
+    req: { ip?: string },
+    user: AuthUser,
+    purpose: string,
+    choices: Set<string>,
+    patients: string[],
+    what: string,
+  ) {
+    await this.audit
+      .record({
+        user,
+        action: 'E',
+        subtype: 'consent-override',
+        entities: [what.slice(0, 300)],
+        outcome: 'success',
+        outcomeText: `read under ${purpose} although the resident withdrew ${[...choices].join(', ')} / 紧急情况下调阅了居民已撤回授权的记录`,
+        sourceAddress: req.ip,
+        purpose,
+        patients: [...new Set(patients)].slice(0, 200).map((p) => `Patient/${p}`),
+      })
+      .catch(() => undefined);
   }
 
   /** Records a refusal in the audit trail and returns the 403 to throw. */
   async refuse(
-    req: FastifyRequest,
+    req: { ip?: string },
     user: AuthUser,
     d: Extract<Decision, { allowed: false }>,
     what: string,
@@ -250,6 +499,15 @@ export class AccessControl {
         : `${req.method} ${req.url.split('?')[0]}`;
       throw await this.refuse(req, user, d, what, check.patientIds ?? (check.resource ? residentsOf(check.resource) : []));
     }
+    if (d.overrides?.length)
+      await this.auditOverride(
+        req,
+        user,
+        d.purpose,
+        new Set(d.overrides),
+        check.patientIds ?? (check.resource ? residentsOf(check.resource) : []),
+        check.resource ? `${check.resource.resourceType}/${check.resource.id ?? '(new)'}` : `${req.method} ${req.url.split('?')[0]}`,
+      );
     return (check.resource && d.mask.length ? maskResource(check.resource, d.mask) : check.resource) as T;
   }
 
@@ -265,16 +523,52 @@ export class AccessControl {
     db: Queryable = this.db.pool,
   ): Promise<{ kept: (Resource | null)[]; withheld: number }> {
     const purpose = this.purposeOf(req);
-    await this.ownFacts([...new Set(resources.flatMap(residentsOf))], db);
+    const residents = [...new Set(resources.flatMap(residentsOf))];
+    await this.ownFacts(residents, db);
+    // The page's residents' choices in one query, when a consent rule could apply to one of its types.
+    if (
+      residents.length &&
+      [...new Set(resources.map((r) => r.resourceType))].some((t) => consentRulesFor(this.policy, user, action, t, purpose).length)
+    )
+      await this.withdrawnOf(residents, db);
     let withheld = 0;
     const kept: (Resource | null)[] = [];
+    // Consent refusals and emergency overrides are audited once per request, with the residents concerned.
+    const refused = new Map<string, { d: Extract<Decision, { allowed: false }>; patients: string[]; what: string[] }>();
+    const overridden = { choices: new Set<string>(), patients: [] as string[], purpose: '' };
     for (const r of resources) {
       const d = await this.decision(user, { action, resource: r }, purpose, db);
       if (!d.allowed) {
         withheld++;
         kept.push(null);
-      } else kept.push(d.mask.length ? maskResource(r, d.mask) : r);
+        if (d.rule && this.policy.rules.some((x) => x.id === d.rule && x.consentWithdrawn.length)) {
+          const e = refused.get(d.rule) ?? { d, patients: [], what: [] };
+          e.patients.push(...residentsOf(r));
+          e.what.push(`${r.resourceType}/${r.id}`);
+          refused.set(d.rule, e);
+        }
+      } else {
+        kept.push(d.mask.length ? maskResource(r, d.mask) : r);
+        if (d.overrides?.length) {
+          d.overrides.forEach((c) => overridden.choices.add(c));
+          overridden.patients.push(...residentsOf(r));
+          overridden.purpose = d.purpose;
+        }
+      }
     }
+    for (const e of refused.values())
+      await this.refuse(req, user, { ...e.d, reason: `${e.what.length} record(s) withheld: ${e.d.reason}` }, e.what.join(' '), [
+        ...new Set(e.patients),
+      ]);
+    if (overridden.choices.size)
+      await this.auditOverride(
+        req,
+        user,
+        overridden.purpose,
+        overridden.choices,
+        overridden.patients,
+        `${req.method} ${req.url.split('?')[0]}`,
+      );
     return { kept, withheld };
   }
 
@@ -295,8 +589,9 @@ export class AccessControl {
       breakGlass: false,
       complete: false,
     });
-    if (first.allowed) return new Set(unique);
+    if (first.allowed && !consentRulesFor(this.policy, user, action, resourceType, purpose).length) return new Set(unique);
     await this.ownFacts(unique);
+    if (consentRulesFor(this.policy, user, action, resourceType, purpose).length) await this.withdrawnOf(unique, this.db.pool);
     const out = new Set<string>();
     for (const id of unique) if ((await this.decision(user, { action, resourceType, patientIds: [id] }, purpose)).allowed) out.add(id);
     return out;

@@ -10,15 +10,22 @@
  *   - the resource type, and the rule's search criteria if it has any ("Observation?category=laboratory");
  *   - the scope: `district` (anyone in the district), `area` (the resident's home area lies in one
  *     of the user's areas), `care` (the resident is managed by, treated at or contracted with the
- *     user's organisation), `break-glass` (the user holds an open emergency grant for the resident).
+ *     user's organisation), `break-glass` (the user holds an open emergency grant for the resident),
+ *     `self` (the user is the resident, signed in to the portal, or their guardian while under 18).
  *     A resource that belongs to no resident (an Organization, a Location) fits every scope;
  *   - the purpose of use: the one stated (X-Purpose-Of-Use) or the role's default; a rule marked
  *     `explicitPurpose` needs it stated.
  * Deny rules are checked first and win. The first allow rule that fits names the fields to mask.
+ * A deny rule may also depend on the resident's consent choices (`consentWithdrawn`: it applies
+ * only while the resident has not given one of them), on where a record comes from (`recordFrom:
+ * other-organization`: only records another organisation made) and on meta.tag codes (`tags`).
+ * A consent rule's purposes say when it applies: leaving out ETREAT and BTG lets emergency care
+ * and break-glass override the choice, which the decision reports (`overrides`) for the audit.
  *
  * Compared with Medplum's AccessPolicy (allow-only, criteria per type, first match), this adds
  * deny rules, purpose of use, scopes by care relationship and area, and break-glass.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { parseTree, findNodeAtLocation, type Node as JsonNode, type ParseError, printParseErrorCode } from 'jsonc-parser';
 import { z } from 'zod';
@@ -30,7 +37,7 @@ import { extractSearchValues } from './extract.js';
 
 export const ACTIONS = ['read', 'search', 'write', 'delete', 'export'] as const;
 export type Action = (typeof ACTIONS)[number];
-export const SCOPES = ['district', 'area', 'care', 'break-glass'] as const;
+export const SCOPES = ['district', 'area', 'care', 'break-glass', 'self'] as const;
 export type Scope = (typeof SCOPES)[number];
 export const MASKS = ['id-number', 'phone', 'address-line', 'name'] as const;
 export type Mask = (typeof MASKS)[number];
@@ -52,6 +59,28 @@ export const PURPOSE_CODES = [
 /** Purposes under which an emergency (break-glass) grant may be used. */
 export const BREAK_GLASS_PURPOSES = ['BTG', 'ETREAT'];
 
+/**
+ * The resident's sharing choices (issue #22), kept by the portal as one FHIR Consent per Patient
+ * (`residentConsentId`), one provision per choice coded in CONSENT_CHOICE_SYSTEM. A choice never
+ * made takes its default: hospitals and the family doctor may read until the resident withdraws;
+ * research needs the resident to opt in.
+ */
+export const CONSENT_CHOICES = ['share-with-hospitals', 'share-with-family-doctor', 'share-for-research'] as const;
+export type ConsentChoice = (typeof CONSENT_CHOICES)[number];
+export const CONSENT_CHOICE_DEFAULT: Readonly<Record<ConsentChoice, boolean>> = {
+  'share-with-hospitals': true,
+  'share-with-family-doctor': true,
+  'share-for-research': false,
+};
+/** Published code system of the choices (never change once used). */
+export const CONSENT_CHOICE_SYSTEM = 'https://yifang.health/fhir/CodeSystem/portal-consent-choice';
+/** The id of the portal's Consent for one Patient: `pc-` and the first 40 hex digits of SHA-256 of the Patient id. */
+export function residentConsentId(patientId: string): string {
+  return `pc-${createHash('sha256').update(patientId).digest('hex').slice(0, 40)}`;
+}
+/** Where a record comes from, for `recordFrom`. */
+export const RECORD_ORIGINS = ['other-organization'] as const;
+
 export interface Criterion {
   type: string;
   params: [code: string, value: string][];
@@ -68,6 +97,12 @@ export interface PolicyRule {
   criteria: readonly Criterion[];
   /** The rule applies only to resources carrying one of these security labels (meta.security code). */
   securityLabels: readonly string[];
+  /** The rule applies only to resources carrying one of these tags (meta.tag, 'system|code'). */
+  tags: readonly string[];
+  /** Deny rules: apply only while the resident has one of these choices withdrawn (or, defaulting off, not given). */
+  consentWithdrawn: readonly ConsentChoice[];
+  /** Deny rules: apply only to records another organisation than the user's made (a resource must be known). */
+  recordFrom?: (typeof RECORD_ORIGINS)[number];
   scope: Scope;
   purposes: readonly string[];
   explicitPurpose: boolean;
@@ -110,6 +145,18 @@ export interface ResidentFacts {
   breakGlass: boolean;
   /** False when only the resource's own facts were read (relations and grants not yet looked up). */
   complete: boolean;
+  /** The user is this resident (signed in to the portal) or their guardian while they are under 18. Unknown: no. */
+  self?: boolean;
+  /**
+   * The sharing choices not in effect for this resident: withdrawn in the portal, or never given
+   * where the default is off. Undefined: not read (no consent rule fits the request).
+   */
+  withdrawn?: ReadonlySet<ConsentChoice>;
+  /**
+   * The organisations the record being decided comes from (its provider, performer, recorder, its
+   * encounter's provider, else the facility of its Patient record). Undefined: not read; empty: unknown.
+   */
+  recordOrigins?: ReadonlySet<string>;
 }
 
 export interface AccessUser {
@@ -130,7 +177,14 @@ export interface AccessRequest {
 }
 
 export type Decision =
-  | { allowed: true; rule: string; purpose: string; mask: readonly Mask[] }
+  | {
+      allowed: true;
+      rule: string;
+      purpose: string;
+      mask: readonly Mask[];
+      /** Consent choices the resident withdrew that this (emergency) purpose set aside: to be audited. */
+      overrides?: readonly ConsentChoice[];
+    }
   | { allowed: false; rule?: string; purpose?: string; reason: string; needsPurpose: boolean };
 
 // ---------------------------------------------------------------------------------------------
@@ -146,6 +200,9 @@ const Rule = z
     resourceTypes: z.array(z.string()).min(1).default(['*']),
     criteria: z.array(z.string()).default([]),
     securityLabels: z.array(z.string().min(1)).default([]),
+    tags: z.array(z.string().regex(/^[^|\s]+\|[^|\s]+$/, "'system|code'")).default([]),
+    consentWithdrawn: z.array(z.string()).default([]),
+    recordFrom: z.enum(RECORD_ORIGINS).optional(),
     scope: z.enum(SCOPES).default('district'),
     purposes: z.array(z.string()).default([]),
     explicitPurpose: z.boolean().default(false),
@@ -270,7 +327,27 @@ export function parsePolicy(text: string, source = 'policy.json'): Policy {
       }
     });
     if (rule.effect === 'deny' && rule.mask.length) fail(['rules', i, 'mask'], `rule '${rule.id}': a deny rule masks nothing`);
-    return { ...rule, roles: rule.roles as (Role | '*')[], criteria, line: at(['rules', i]) };
+    rule.consentWithdrawn.forEach((c, k) => {
+      if (!(CONSENT_CHOICES as readonly string[]).includes(c))
+        fail(
+          ['rules', i, 'consentWithdrawn', k],
+          `rule '${rule.id}': unknown consent choice '${c}' (choices: ${CONSENT_CHOICES.join(', ')})`,
+        );
+    });
+    if (rule.effect === 'allow' && (rule.consentWithdrawn.length || rule.recordFrom))
+      fail(
+        ['rules', i, rule.consentWithdrawn.length ? 'consentWithdrawn' : 'recordFrom'],
+        `rule '${rule.id}': consentWithdrawn and recordFrom narrow deny rules only`,
+      );
+    if (rule.scope === 'self' && rule.effect === 'allow' && rule.roles.some((r) => r !== 'resident'))
+      fail(['rules', i, 'scope'], `rule '${rule.id}': scope 'self' is for the resident role only`);
+    return {
+      ...rule,
+      roles: rule.roles as (Role | '*')[],
+      consentWithdrawn: rule.consentWithdrawn as ConsentChoice[],
+      criteria,
+      line: at(['rules', i]),
+    };
   });
   const routes = new Map<string, RoutePolicy>();
   for (const [route, value] of Object.entries(file.routes)) {
@@ -319,7 +396,44 @@ function fitsTarget(rule: PolicyRule, req: AccessRequest): boolean {
     const labels = (req.resource?.meta?.security ?? []).map((s) => s.code);
     if (!labels.some((l) => l && rule.securityLabels.includes(l))) return false;
   }
+  if (rule.tags.length) {
+    const tags = (req.resource?.meta?.tag ?? []).map((t) => `${t.system ?? ''}|${t.code ?? ''}`);
+    if (!tags.some((t) => rule.tags.includes(t))) return false;
+  }
   return true;
+}
+
+/** Whether a deny rule's consent and origin conditions hold for this request (true when it has none). */
+function fitsConsent(rule: PolicyRule, req: AccessRequest): boolean {
+  if (rule.consentWithdrawn.length) {
+    const withdrawn = req.resident?.withdrawn;
+    if (!withdrawn || !rule.consentWithdrawn.some((c) => withdrawn.has(c))) return false;
+  }
+  if (rule.recordFrom === 'other-organization') {
+    // Judged on a record only: an /api route decides per resident, not per record.
+    if (!req.resource || !req.resident) return false;
+    const origins = req.resident.recordOrigins;
+    if (origins && req.user.organization && origins.has(req.user.organization)) return false;
+  }
+  return true;
+}
+
+/**
+ * Deny rules with a consent condition that could apply to this user, action, type and purpose
+ * (before any resource is known): the resident's choices need reading only then. A rule whose
+ * purposes an emergency purpose leaves out still counts, so that the override can be audited.
+ */
+export function consentRulesFor(policy: Policy, user: AccessUser, action: Action, resourceType: string, stated?: string): PolicyRule[] {
+  const purpose = effectivePurpose(policy, user, stated);
+  return policy.rules.filter(
+    (r) =>
+      r.effect === 'deny' &&
+      r.consentWithdrawn.length > 0 &&
+      (r.roles.includes('*') || user.roles.some((u) => r.roles.includes(u))) &&
+      r.actions.includes(action) &&
+      (r.resourceTypes.includes('*') || r.resourceTypes.includes(resourceType)) &&
+      (!r.purposes.length || (purpose !== undefined && (r.purposes.includes(purpose) || BREAK_GLASS_PURPOSES.includes(purpose)))),
+  );
 }
 
 function fitsScope(scope: Scope, user: AccessUser, resident: ResidentFacts | null): boolean {
@@ -333,6 +447,8 @@ function fitsScope(scope: Scope, user: AccessUser, resident: ResidentFacts | nul
       return !!user.organization && resident.organizations.has(user.organization);
     case 'break-glass':
       return resident.breakGlass;
+    case 'self':
+      return resident.self === true;
   }
 }
 
@@ -348,11 +464,27 @@ export function effectivePurpose(policy: Policy, user: AccessUser, stated?: stri
 
 export function decide(policy: Policy, req: AccessRequest): Decision {
   const purpose = effectivePurpose(policy, req.user, req.purpose);
+  const overrides = new Set<ConsentChoice>();
   for (const rule of policy.rules) {
     if (rule.effect !== 'deny' || !fitsTarget(rule, req)) continue;
-    if (rule.purposes.length && !(purpose && rule.purposes.includes(purpose))) continue;
     if (!fitsScope(rule.scope, req.user, req.resident)) continue;
-    return { allowed: false, rule: rule.id, ...(purpose ? { purpose } : {}), reason: `denied by rule '${rule.id}'`, needsPurpose: false };
+    if (!fitsConsent(rule, req)) continue;
+    if (rule.purposes.length && !(purpose && rule.purposes.includes(purpose))) {
+      // A withdrawn choice this purpose sets aside (emergency care, break-glass): reported for the audit.
+      if (rule.consentWithdrawn.length && purpose && BREAK_GLASS_PURPOSES.includes(purpose))
+        for (const c of rule.consentWithdrawn) if (req.resident?.withdrawn?.has(c)) overrides.add(c);
+      continue;
+    }
+    const withdrawn = rule.consentWithdrawn.filter((c) => req.resident?.withdrawn?.has(c));
+    return {
+      allowed: false,
+      rule: rule.id,
+      ...(purpose ? { purpose } : {}),
+      reason: withdrawn.length
+        ? `denied by rule '${rule.id}': the resident has not consented to ${withdrawn.join(', ')}${rule.recordFrom ? ' (records another organisation made)' : ''}; emergency care (ETREAT) or break-glass (BTG) may still read / 居民已撤回授权`
+        : `denied by rule '${rule.id}'`,
+      needsPurpose: false,
+    };
   }
   let purposeWouldHelp = false;
   for (const rule of policy.rules) {
@@ -363,15 +495,24 @@ export function decide(policy: Policy, req: AccessRequest): Decision {
       purposeWouldHelp = true;
       continue;
     }
-    return { allowed: true, rule: rule.id, purpose: purpose ?? '', mask: rule.mask };
+    return {
+      allowed: true,
+      rule: rule.id,
+      purpose: purpose ?? '',
+      mask: rule.mask,
+      ...(overrides.size ? { overrides: [...overrides] } : {}),
+    };
   }
   const who = req.resident ? `resident ${req.resident.patientIds.join(', ') || '(new)'}` : req.resourceType;
+  const selfOnly = policy.rules.some((r) => r.effect === 'allow' && r.scope === 'self' && req.user.roles.some((u) => r.roles.includes(u)));
   return {
     allowed: false,
     ...(purpose ? { purpose } : {}),
-    reason: purposeWouldHelp
-      ? `no rule allows ${req.user.roles.join('/')} to ${req.action} ${who} for purpose '${purpose ?? 'none'}': state a purpose of use (X-Purpose-Of-Use) that a rule accepts, or open emergency access (break-glass)`
-      : `no rule allows ${req.user.roles.join('/')} to ${req.action} ${req.resourceType} of ${who}: outside your organisation and areas; open emergency access (break-glass) with a reason if you must`,
+    reason: selfOnly
+      ? `no rule allows ${req.user.roles.join('/')} to ${req.action} ${req.resourceType} of ${who}: a resident reaches only their own record and their wards' (scope self)`
+      : purposeWouldHelp
+        ? `no rule allows ${req.user.roles.join('/')} to ${req.action} ${who} for purpose '${purpose ?? 'none'}': state a purpose of use (X-Purpose-Of-Use) that a rule accepts, or open emergency access (break-glass)`
+        : `no rule allows ${req.user.roles.join('/')} to ${req.action} ${req.resourceType} of ${who}: outside your organisation and areas; open emergency access (break-glass) with a reason if you must`,
     needsPurpose: purposeWouldHelp,
   };
 }

@@ -176,7 +176,7 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
   ): Promise<T> {
     return repo.db.transaction(async (client) => {
       const { result, entity } = await fn(client);
-      if (entity.startsWith('Patient/')) access.forget(entity.slice('Patient/'.length));
+      access.written(entity);
       const resource = (result as { resource?: Resource }).resource ?? (result as Resource | undefined);
       await audit.recordNow(client, {
         user,

@@ -14,7 +14,7 @@ import { dispatchOutbox, HttpSmsTransport, LogTransport, type SmsTransport } fro
 import { loadPackages } from './packages.js';
 import { runReminders } from './reminders.js';
 import { registerPortalRoutes } from './routes.js';
-import type { PortalDeps } from './service.js';
+import { selfPatients, type PortalDeps } from './service.js';
 import { purgeCodes } from './store.js';
 
 /** Declared in src/platform/config.ts as YIFANG_SMS_GATEWAY_URL; read here as the module list passes no settings down. */
@@ -52,9 +52,12 @@ export const portalModule: YifangModule = {
       schedules: chronic.schedules,
       chronic,
       packages: loadPackages(),
+      ...(ctx.access ? { access: ctx.access } : {}),
       poke: () => dispatcher.poke(),
       now: () => new Date(),
     };
+    // The access policy's `self` scope: whom a signed-in resident may act for.
+    ctx.access?.useSelfResolver((username) => selfPatients(deps, username));
     registerPortalRoutes(ctx, deps);
     dispatcher.start();
     const reminders = new PollingLoop(
@@ -68,6 +71,7 @@ export const portalModule: YifangModule = {
     );
     reminders.start();
     ctx.onClose(async () => {
+      ctx.access?.useSelfResolver(undefined);
       await dispatcher.stop();
       await reminders.stop();
     });

@@ -262,10 +262,14 @@ describeEachStore('resident portal', (server) => {
     expect(own.items[0]).toMatchObject({ kind: 'visit', place: '城东社区卫生服务中心' });
     // A refusal is in the audit trail.
     await server().audit.flush();
-    const denied = await server().db.query(
-      `SELECT 1 FROM r_auditevent WHERE p_subtype && ARRAY['access-denied']::text[] AND p_patient && ARRAY['Patient/pb']::text[]`,
+    const denied = await server().db.query<{ why: string }>(
+      `SELECT h.content->>'outcomeDesc' AS why FROM r_auditevent a
+         JOIN resource_history h ON h.resource_type = 'AuditEvent' AND h.id = a.id AND h.version_id = a.version_id
+        WHERE a.p_subtype && ARRAY['access-denied']::text[] AND a.p_patient && ARRAY['Patient/pb']::text[]`,
     );
     expect(denied.rows.length).toBeGreaterThan(0);
+    // Decided by the access policy (scope self), which gives its reason.
+    expect(denied.rows[0]!.why).toMatch(/scope self/);
   });
 
   it('stores home readings as Observations performed by the resident, which the family doctor reads', async () => {
@@ -318,6 +322,140 @@ describeEachStore('resident portal', (server) => {
     expect(after.choices.find((c) => c.choice === 'share-with-hospitals')!.allow).toBe(false);
     const stored = (await (await server().api(`/fhir/Consent/${after.consentId}`)).json()) as { patient: { reference: string } };
     expect(stored.patient.reference).toBe('Patient/pa');
+  });
+
+  it("enforces withdrawn choices: a hospital's reads of the shared record and the family doctor's view of home readings, until restored", async () => {
+    const s = server();
+    expect((await put({ resourceType: 'Organization', id: 'org-h', name: '区人民医院' } as Resource)).status).toBeLessThan(300);
+    // The hospital treated the resident once (its own record), so the care scope lets its clinicians read.
+    await put({
+      resourceType: 'Encounter',
+      id: 'enc-pa-h',
+      status: 'finished',
+      class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'EMER' },
+      subject: { reference: 'Patient/pa' },
+      serviceProvider: { reference: 'Organization/org-h' },
+      period: { start: `${addDays(today, -5)}T10:00:00+08:00` },
+    } as Resource);
+    await s.auth.addUser({
+      username: 'doc-h',
+      password: 'portal-test-password-2',
+      roles: ['clinician'],
+      organization: 'org-h',
+      displayName: '急诊医生',
+    });
+    const login = await fetch(`${s.url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'doc-h', password: 'portal-test-password-2' }),
+    });
+    tokens.set('doc-h', ((await login.json()) as { access_token: string }).access_token);
+    const visit = (id: string, subject: string, org: string): Resource =>
+      ({
+        resourceType: 'Encounter',
+        id,
+        status: 'finished',
+        class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+        subject: { reference: `Patient/${subject}` },
+        serviceProvider: { reference: `Organization/${org}` },
+        period: { start: `${addDays(today, -3)}T10:00:00+08:00` },
+      }) as Resource;
+    const choose = async (choices: { choice: string; allow: boolean }[]) => {
+      const r = await as('a', '/api/portal/me/consents', { method: 'PUT', body: JSON.stringify({ choices }) });
+      expect(r.status).toBe(200);
+      return (await r.json()) as ConsentAnswer;
+    };
+    const reading = await post('/api/portal/me/readings', { kind: 'blood-pressure', systolic: 132, diastolic: 84 }, 'a');
+    const { observationId } = (await reading.json()) as { observationId: string };
+    const encounterIds = async (who: string, purpose?: string) => {
+      const r = await as(who, '/fhir/Encounter?patient=Patient/pa', purpose ? { purpose } : {});
+      expect(r.status).toBe(200);
+      const b = (await r.json()) as { entry?: { resource: Resource }[] };
+      return (b.entry ?? [])
+        .map((e) => e.resource)
+        .filter((x) => x.resourceType === 'Encounter')
+        .map((x) => x.id)
+        .sort();
+    };
+
+    // Shared: the hospital reads the centre's visit; the family doctor the home reading.
+    await choose([
+      { choice: 'share-with-hospitals', allow: true },
+      { choice: 'share-with-family-doctor', allow: true },
+    ]);
+    expect((await as('doc-h', '/fhir/Encounter/enc-pa-1')).status).toBe(200);
+    expect(await encounterIds('doc-h')).toEqual(['enc-pa-1', 'enc-pa-h']);
+    expect((await as('fd-a', `/fhir/Observation/${observationId}`)).status).toBe(200);
+
+    // Withdrawn: at once (no wait for a cache), records another organisation made are refused to the hospital.
+    const withdrawn = await choose([
+      { choice: 'share-with-hospitals', allow: false },
+      { choice: 'share-with-family-doctor', allow: false },
+    ]);
+    expect(withdrawn.choices.filter((c) => !c.allow).map((c) => c.choice)).toEqual(
+      expect.arrayContaining(['share-with-hospitals', 'share-with-family-doctor']),
+    );
+    const refused = await as('doc-h', '/fhir/Encounter/enc-pa-1');
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toMatch(/share-with-hospitals/);
+    // Its own visit, and the resident's demographics, stay readable; a search withholds the rest.
+    expect((await as('doc-h', '/fhir/Encounter/enc-pa-h')).status).toBe(200);
+    expect((await as('doc-h', '/fhir/Patient/pa')).status).toBe(200);
+    expect(await encounterIds('doc-h')).toEqual(['enc-pa-h']);
+    // The family doctor no longer sees the home reading (the centre's own visit stays).
+    expect((await as('fd-a', `/fhir/Observation/${observationId}`)).status).toBe(403);
+    expect((await as('fd-a', '/fhir/Encounter/enc-pa-1')).status).toBe(200);
+    // The choice covers every record of the same person (the Person's links): the hospital's own
+    // Patient record of the resident, with a visit at yet another hospital on it.
+    expect(
+      (
+        await put({
+          resourceType: 'Patient',
+          id: 'pa-h',
+          name: [{ text: '李梅' }],
+          birthDate: '1990-05-01',
+          managingOrganization: { reference: 'Organization/org-h' },
+        } as Resource)
+      ).status,
+    ).toBeLessThan(300);
+    await put({
+      resourceType: 'Person',
+      id: 'person-pa',
+      link: [{ target: { reference: 'Patient/pa' } }, { target: { reference: 'Patient/pa-h' } }],
+    } as Resource);
+    await put({ ...visit('enc-pah-x', 'pa-h', 'org-x') } as Resource);
+    await put({ ...visit('enc-pah-h', 'pa-h', 'org-h') } as Resource);
+    expect((await as('doc-h', '/fhir/Encounter/enc-pah-x')).status).toBe(403);
+    expect((await as('doc-h', '/fhir/Encounter/enc-pah-h')).status).toBe(200);
+    // Emergency care overrides the choice, and says so in the audit trail.
+    expect((await as('doc-h', '/fhir/Encounter/enc-pa-1', { purpose: 'ETREAT' })).status).toBe(200);
+
+    await s.audit.flush();
+    const events = await s.db.query<{ subtype: string[]; why: string | null }>(
+      `SELECT a.p_subtype AS subtype, h.content->>'outcomeDesc' AS why
+         FROM r_auditevent a JOIN resource_history h ON h.resource_type = 'AuditEvent' AND h.id = a.id AND h.version_id = a.version_id
+        WHERE a.p_patient && ARRAY['Patient/pa']::text[] AND a.p_subtype && ARRAY['access-denied', 'consent-override']::text[]`,
+    );
+    const denials = events.rows.filter((e) => e.subtype.includes('access-denied') && /consent-/.test(e.why ?? ''));
+    expect(denials.some((e) => /consent-hospitals-withdrawn/.test(e.why!) && /share-with-hospitals/.test(e.why!))).toBe(true);
+    expect(denials.some((e) => /consent-family-doctor-withdrawn/.test(e.why!))).toBe(true);
+    // The search's withheld visit is recorded with the reason too.
+    expect(denials.some((e) => /record\(s\) withheld/.test(e.why!))).toBe(true);
+    expect(events.rows.some((e) => e.subtype.includes('consent-override') && /ETREAT/.test(e.why ?? ''))).toBe(true);
+    // The resident sees the refusal and the emergency read in "who read my record".
+    const log = (await (await as('a', '/api/portal/me/access-log?_count=100')).json()) as AccessLog;
+    expect(log.rows.some((r) => r.who === '急诊医生' && /紧急情况下调阅/.test(r.what))).toBe(true);
+    expect(log.rows.some((r) => r.who === '急诊医生' && r.purposeCode === 'ETREAT')).toBe(true);
+
+    // Restored: allowed again at once.
+    await choose([
+      { choice: 'share-with-hospitals', allow: true },
+      { choice: 'share-with-family-doctor', allow: true },
+    ]);
+    expect((await as('doc-h', '/fhir/Encounter/enc-pa-1')).status).toBe(200);
+    expect(await encounterIds('doc-h')).toEqual(['enc-pa-1', 'enc-pa-h']);
+    expect((await as('fd-a', `/fhir/Observation/${observationId}`)).status).toBe(200);
+    expect((await as('doc-h', '/fhir/Encounter/enc-pah-x')).status).toBe(200);
   });
 
   it('sends one reminder per resident per week and respects the opt-out', async () => {

@@ -168,7 +168,9 @@ export const AccessLog = z.object({ total: z.number().int(), rows: z.array(Acces
 export type AccessLog = z.infer<typeof AccessLog>;
 
 // ---- consent --------------------------------------------------------------------------------
-export const CONSENT_CHOICES = ['share-with-hospitals', 'share-with-family-doctor', 'share-for-research'] as const;
+// The choices are the access policy's (src/fhir/policy.ts), which enforces them.
+export { CONSENT_CHOICES } from '../fhir/policy.js';
+import { CONSENT_CHOICES } from '../fhir/policy.js';
 export const ConsentChoice = z.object({ choice: z.enum(CONSENT_CHOICES), allow: z.boolean() });
 export const ConsentBody = z.object({ for: Id.optional(), choices: z.array(ConsentChoice).min(1).max(CONSENT_CHOICES.length) }).strict();
 export type ConsentBody = z.infer<typeof ConsentBody>;

@@ -6,7 +6,9 @@
  *
  * Whose record: the session's account holds the Patients its sign-in matched; the identity
  * module's merged record (personOfPatient) adds every Patient linked to the same Person; wards
- * are the children linked in portal_guardian while they are under 18. Nothing else is reachable.
+ * are the children linked in portal_guardian while they are under 18 (`selfPatients`, which the
+ * module installs in the access policy as the `self` scope's fact). Whether a request may open a
+ * record is decided by the policy (rule resident-own-record-via-portal, scope self), not here.
  */
 import { createHash, randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import type {
@@ -21,7 +23,9 @@ import type {
   Resource,
   Task,
 } from '@medplum/fhirtypes';
+import type { AccessControl } from '../fhir/access.js';
 import type { AuditLog } from '../fhir/audit.js';
+import { CONSENT_CHOICE_DEFAULT, CONSENT_CHOICE_SYSTEM, residentConsentId } from '../fhir/policy.js';
 import type { FhirRepository } from '../fhir/repository.js';
 import { search } from '../fhir/search.js';
 import { personOfPatient, type Mpi } from '../identity/index.js';
@@ -71,6 +75,8 @@ export interface PortalDeps {
   /** Primary care's rule sets, schedules and education items, for its due list. */
   chronic: ChronicConfig;
   packages: Packages;
+  /** The access policy: decides whose record a resident may open (scope self); without it nothing is opened. */
+  access?: AccessControl;
   /** Wakes the outbox dispatcher after a message is queued. */
   poke(): void;
   now(): Date;
@@ -88,7 +94,7 @@ const ADDRESS_WINDOW_MS = 15 * 60_000;
 
 /** Published URIs of the portal (never change once used). */
 export const PORTAL_SOURCE_TAG = `${YIFANG_BASE}/CodeSystem/record-source`;
-export const CONSENT_CHOICE_SYSTEM = `${YIFANG_BASE}/CodeSystem/portal-consent-choice`;
+export { CONSENT_CHOICE_SYSTEM };
 export const CONTRACT_KIND_SYSTEM = `${YIFANG_BASE}/CodeSystem/portal-contract-kind`;
 export const CONTRACT_TEAM_EXTENSION = `${YIFANG_BASE}/StructureDefinition/contract-team`;
 export const PACKAGE_SERVICE_SYSTEM = `${YIFANG_BASE}/CodeSystem/package-service`;
@@ -343,8 +349,27 @@ export interface Target {
 }
 
 /**
- * The person a request is about: yourself, or a ward (`for`) who is still under 18. Anyone
- * else is refused, and the refusal is in the audit trail.
+ * The Patients a signed-in resident may act for, the `self` scope's fact: their own (every
+ * Patient of the same Person) and their wards' while under 18 (a ward without a birth date
+ * counts until it has one). Installed in the access policy by the module.
+ */
+export async function selfPatients(deps: PortalDeps, username: string): Promise<string[]> {
+  const account = await store.accountOf(deps.db, username);
+  if (!account) return [];
+  const out = new Set(await mergedPatients(deps, account.patient_ids));
+  const today = todayInChina(deps.now().getTime());
+  for (const w of await store.wardsOf(deps.db, username)) {
+    const child = await readOr<Patient>(deps.repo, 'Patient', w.ward_patient_id);
+    if (child?.birthDate && ageOn(child.birthDate, today) >= 18) continue;
+    for (const id of await mergedPatients(deps, [w.ward_patient_id])) out.add(id);
+  }
+  return [...out];
+}
+
+/**
+ * The person a request is about: yourself, or a ward (`for`). The access policy decides
+ * (scope self): anyone else, or a ward who has turned 18, is refused, and the refusal is in the
+ * audit trail with the policy's reason.
  */
 export async function targetOf(
   deps: PortalDeps,
@@ -352,24 +377,38 @@ export async function targetOf(
   scope: Scope,
   forId: string | undefined,
   address?: string,
+  action: 'read' | 'write' = 'read',
+  resourceType = 'Patient',
 ): Promise<Target> {
-  if (!forId || scope.own.includes(forId)) {
-    const primaryId = forId ?? scope.account.patient_ids[0] ?? scope.own[0];
-    const primary = primaryId ? await readOr<Patient>(deps.repo, 'Patient', primaryId) : undefined;
-    if (!primary) throw notFound('Your health record was not found / 未找到您的健康档案');
-    return { primary, patientIds: scope.own, ward: false };
+  const own = !forId || scope.own.includes(forId);
+  const primaryId = forId ?? scope.account.patient_ids[0] ?? scope.own[0];
+  if (!primaryId) throw notFound('Your health record was not found / 未找到您的健康档案');
+  const patientIds = own ? scope.own : await mergedPatients(deps, [primaryId]);
+  const check = { action, resourceType, patientIds };
+  let d = deps.access ? await deps.access.decision(user, check, undefined) : undefined;
+  if (d && !d.allowed && deps.access) {
+    // The self fact is cached briefly: a record linked or a ward added since is looked up once more.
+    deps.access.forgetSelf(user.username);
+    d = await deps.access.decision(user, check, undefined);
   }
-  const ward = scope.wards.find((w) => w.patientId === forId);
-  if (!ward) {
-    audit(deps, user, 'E', 'access-denied', [`portal:for=${forId.slice(0, 64)}`], address, 'failure', [forId]);
+  if (!d?.allowed) {
+    const what = `portal:for=${primaryId.slice(0, 64)}`;
+    if (d && deps.access) await deps.access.refuse({ ip: address }, user, d, what, patientIds);
+    else audit(deps, user, 'E', 'access-denied', [what], address, 'failure', patientIds);
+    const ward = scope.wards.some((w) => w.patientId === primaryId);
+    if (ward) {
+      const child = await readOr<Patient>(deps.repo, 'Patient', primaryId);
+      if (child?.birthDate && ageOn(child.birthDate, todayInChina(deps.now().getTime())) >= 18)
+        throw forbidden('该居民已满18周岁，监护关系不再适用；请本人登录查看 / This resident is 18 or older: they sign in themselves');
+    }
     throw forbidden('只能查看本人及所监护儿童的健康档案 / You may open only your own record and those of children in your care');
   }
-  const primary = await readOr<Patient>(deps.repo, 'Patient', forId);
-  if (!primary) throw notFound('The record of this child was not found / 未找到该儿童的健康档案');
-  const today = todayInChina(deps.now().getTime());
-  if (primary.birthDate && ageOn(primary.birthDate, today) >= 18)
-    throw forbidden('该居民已满18周岁，监护关系不再适用；请本人登录查看 / This resident is 18 or older: they sign in themselves');
-  return { primary, patientIds: await mergedPatients(deps, [forId]), ward: true };
+  const primary = await readOr<Patient>(deps.repo, 'Patient', primaryId);
+  if (!primary)
+    throw notFound(
+      own ? 'Your health record was not found / 未找到您的健康档案' : 'The record of this child was not found / 未找到该儿童的健康档案',
+    );
+  return { primary, patientIds, ward: !own };
 }
 
 export async function me(deps: PortalDeps, user: AuthUser): Promise<Me> {
@@ -494,7 +533,7 @@ async function dosesGiven(deps: PortalDeps, patientIds: string[]): Promise<{ vac
 
 export async function schedule(deps: PortalDeps, user: AuthUser, forId: string | undefined, address?: string): Promise<ScheduleAnswer> {
   const scope = await scopeOf(deps, user);
-  const target = await targetOf(deps, user, scope, forId, address);
+  const target = await targetOf(deps, user, scope, forId, address, 'read', 'Immunization');
   const today = todayInChina(deps.now().getTime());
   const given = await dosesGiven(deps, target.patientIds);
   const child = childScheduleFor(deps.schedules, today);
@@ -640,7 +679,7 @@ export async function addReading(
   address?: string,
 ): Promise<ReadingAnswer> {
   const scope = await scopeOf(deps, user);
-  const target = await targetOf(deps, user, scope, b.for, address);
+  const target = await targetOf(deps, user, scope, b.for, address, 'write', 'Observation');
   const pid = target.primary.id!;
   const when = b.takenAt ?? deps.now().toISOString();
   const method = b.place === 'kiosk' ? '健康小屋自测' : '居家自测';
@@ -711,7 +750,15 @@ export async function addReading(
 // ---------------------------------------------------------------------------------------------
 // Who read my record
 
-const WHAT_WORDS: Record<string, string> = { read: '查看', search: '查询', everything: '调阅全部档案', vread: '查看', export: '导出' };
+const WHAT_WORDS: Record<string, string> = {
+  read: '查看',
+  search: '查询',
+  everything: '调阅全部档案',
+  vread: '查看',
+  export: '导出',
+  'access-denied': '查看被拒绝（超出授权或您已撤回授权）',
+  'consent-override': '紧急情况下调阅（您已撤回的授权被越过）',
+};
 
 export async function accessLog(
   deps: PortalDeps,
@@ -759,12 +806,8 @@ const CHOICE_LABEL: Record<(typeof CONSENT_CHOICES)[number], string> = {
   'share-with-family-doctor': '允许签约家庭医生查看我的自测数据',
   'share-for-research': '允许去标识化后用于医学研究',
 };
-const CHOICE_DEFAULT: Record<(typeof CONSENT_CHOICES)[number], boolean> = {
-  'share-with-hospitals': true,
-  'share-with-family-doctor': true,
-  'share-for-research': false,
-};
-const consentIdOf = (patientId: string) => `pc-${sha256(patientId).slice(0, 40)}`;
+const CHOICE_DEFAULT = CONSENT_CHOICE_DEFAULT;
+const consentIdOf = residentConsentId;
 
 function consentAnswer(c: Consent | undefined): ConsentAnswer {
   const chosen = new Map<string, boolean>();
@@ -785,13 +828,13 @@ function consentAnswer(c: Consent | undefined): ConsentAnswer {
 
 export async function consents(deps: PortalDeps, user: AuthUser, forId: string | undefined, address?: string): Promise<ConsentAnswer> {
   const scope = await scopeOf(deps, user);
-  const target = await targetOf(deps, user, scope, forId, address);
+  const target = await targetOf(deps, user, scope, forId, address, 'read', 'Consent');
   return consentAnswer(await readOr<Consent>(deps.repo, 'Consent', consentIdOf(target.primary.id!)));
 }
 
 export async function saveConsents(deps: PortalDeps, user: AuthUser, b: ConsentBody, address?: string): Promise<ConsentAnswer> {
   const scope = await scopeOf(deps, user);
-  const target = await targetOf(deps, user, scope, b.for, address);
+  const target = await targetOf(deps, user, scope, b.for, address, 'write', 'Consent');
   const pid = target.primary.id!;
   const id = consentIdOf(pid);
   const before = consentAnswer(await readOr<Consent>(deps.repo, 'Consent', id));
@@ -831,6 +874,8 @@ export async function saveConsents(deps: PortalDeps, user: AuthUser, b: ConsentB
     });
     return r.resource as Consent;
   });
+  // The policy reads the choices (cached briefly): from now on they are enforced.
+  deps.access?.consentChanged();
   return consentAnswer(stored);
 }
 
@@ -877,6 +922,7 @@ export async function linkWard(
       patients: [`Patient/${child.id}`],
     });
   });
+  deps.access?.forgetSelf(user.username);
   return me(deps, user);
 }
 
@@ -940,7 +986,7 @@ function requestView(r: store.RequestRow): ContractRequestView {
 
 export async function myContracts(deps: PortalDeps, user: AuthUser, forId: string | undefined, address?: string): Promise<MyContracts> {
   const scope = await scopeOf(deps, user);
-  const target = await targetOf(deps, user, scope, forId, address);
+  const target = await targetOf(deps, user, scope, forId, address, 'read', 'Contract');
   const episodes = await activeEpisodes(deps, target.patientIds);
   return {
     current: episodes.map((e) => ({ episodeId: e.id!, teamId: teamOf(e), package: packageOf(e), end: e.period?.end ?? null })),
@@ -951,7 +997,7 @@ export async function myContracts(deps: PortalDeps, user: AuthUser, forId: strin
 /** The resident signs (or renews, or asks to move) a contract: a FHIR Contract with the signature, waiting for the team. */
 export async function signContract(deps: PortalDeps, user: AuthUser, b: ContractBody, address?: string): Promise<ContractRequestView> {
   const scope = await scopeOf(deps, user);
-  const target = await targetOf(deps, user, scope, b.for, address);
+  const target = await targetOf(deps, user, scope, b.for, address, 'write', 'Contract');
   const pid = target.primary.id!;
   const pkg = deps.packages[b.package];
   if (!pkg) throw badRequest(`package: '${b.package}' is not offered; choose one of ${Object.keys(deps.packages).join(', ')}`);

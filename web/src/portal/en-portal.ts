@@ -71,6 +71,8 @@ export const enPortal: Record<string, string> = {
   'portal.access.purpose': 'Purpose',
   'portal.access.noPurpose': 'not stated',
   'portal.consents.title': 'Sharing and reminders',
+  'portal.consents.intro':
+    'Unticking takes effect at once: hospitals see only their own records, your family doctor no longer sees the readings you enter. Emergency care and break-glass access can still read, and show in "who read my record".',
   'portal.consent.share-with-hospitals': 'Hospitals that treat me may open my health record',
   'portal.consent.share-with-family-doctor': 'My family doctor may see the readings I enter',
   'portal.consent.share-for-research': 'De-identified data may be used for medical research',

@@ -172,6 +172,12 @@ export function PortalConsents({ forId }: { forId?: string }) {
   return (
     <section>
       <h2>{t('portal.consents.title', '授权与提醒')}</h2>
+      <p className="pt-muted">
+        {t(
+          'portal.consents.intro',
+          '取消勾选后立即生效：医院只能看到本院的记录，家庭医生看不到您的自测数据。急诊抢救和紧急访问仍可调阅，并会记入“谁看过我的档案”。',
+        )}
+      </p>
       <Problem text={error ?? problem} />
       <ul className="pt-list">
         {data?.choices.map((c) => (
