@@ -9,6 +9,8 @@ export type {
   Check,
   Contact,
   ContactList,
+  Escalation,
+  EscalationList,
   Form,
   Investigation,
   InvestigationList,

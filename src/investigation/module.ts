@@ -9,7 +9,9 @@ import { Mpi, personOfPatient } from '../identity/index.js';
 import { sqlFile } from '../platform/migrations.js';
 import type { ModuleContext, YifangModule } from '../platform/module.js';
 import { loadQuestionnaires } from './forms.js';
-import { stayProcessor } from './processor.js';
+import { AUTO_OPEN_EVENT, autoOpenProcessor, stayProcessor } from './processor.js';
+import { AUTO_OPEN_PER_STEP, followUpStep } from './follow-up-job.js';
+import { PollingLoop } from '../platform/polling-loop.js';
 import { registerInvestigationRoutes } from './routes.js';
 import { loadRules } from './rules.js';
 import { openInvestigation, type Actor, type InvestigationDeps, type OpenInput } from './service.js';
@@ -43,9 +45,10 @@ const investigationModule: YifangModule = {
         name: 'candidates truncated',
         sql: sqlFile(new URL('./migrations/703_candidates_truncated.sql', import.meta.url)),
       },
+      { version: 704, name: 'follow-up tasks', sql: sqlFile(new URL('./migrations/704_follow_up_tasks.sql', import.meta.url)) },
     ],
   },
-  processors: () => [stayProcessor()],
+  processors: (pctx) => [stayProcessor(), autoOpenProcessor(loadRules(), pctx.emit)],
   async register(ctx) {
     const rules = loadRules();
     const forms = loadQuestionnaires(rules);
@@ -65,11 +68,52 @@ const investigationModule: YifangModule = {
     };
     registerInvestigationRoutes(ctx, deps);
     investigationRuntime.set(ctx.db, { deps, audit: ctx.audit });
+    // The follow-up job: cards to open, visits to plan, missed checks to escalate (follow-up-job.ts).
+    const jobActor = systemActor(ctx.audit, SYSTEM_USER, 'follow-up job');
+    const job = new PollingLoop(
+      async () => {
+        const r = await followUpStep(deps, jobActor);
+        if (r.opened || r.escalated)
+          ctx.log(`investigation: ${r.opened} investigation(s) opened from report cards, ${r.escalated} missed check(s) escalated`);
+        if (r.opened === AUTO_OPEN_PER_STEP || r.planned > 0) job.poke();
+      },
+      FOLLOW_UP_JOB_MS,
+      'investigation follow-up',
+    );
+    deps.onContactsChanged = () => job.poke();
+    ctx.onProcessorEvent(AUTO_OPEN_EVENT, () => job.poke());
+    job.start();
     ctx.onClose(async () => {
       investigationRuntime.delete(ctx.db);
+      await job.stop();
     });
   },
 };
+
+/** How often the follow-up job runs (it is also poked when contacts are confirmed and cards queued). */
+export const FOLLOW_UP_JOB_MS = 60_000;
+
+/** Who the follow-up job and automatic openings act as (audited with the purpose EPIINV and the reason). */
+export const SYSTEM_USER: AuthUser = { username: 'system-investigation', displayName: '流调自动任务', roles: [] };
+
+/** An actor outside a request: its writes audited as `user` with the purpose EPIINV and the reason; no per-request policy. */
+export function systemActor(audit: AuditLog, user: AuthUser, reason: string): Actor {
+  return {
+    user,
+    audit: (client, e) =>
+      audit.recordNow(client, {
+        user,
+        action: e.action ?? 'U',
+        subtype: e.subtype,
+        entities: e.entities,
+        outcome: 'success',
+        outcomeText: `${e.text} (${reason})`.slice(0, 1000),
+        purpose: 'EPIINV',
+        patients: [...new Set(e.patients)].map((p) => `Patient/${p}`),
+      }),
+    async allow() {},
+  };
+}
 
 /** The running module's services per store, for other modules' workflows (a drill opens a real investigation). */
 export const investigationRuntime = new Map<Database, { deps: InvestigationDeps; audit: AuditLog }>();
@@ -87,21 +131,7 @@ export async function openInvestigationAs(
 ): Promise<{ id: number; deadlineAt: string; patientId: string; diseaseName: string }> {
   const runtime = investigationRuntime.get(db);
   if (!runtime) throw new Error('the investigation module is not running on this store');
-  const actor: Actor = {
-    user,
-    audit: (client, e) =>
-      runtime.audit.recordNow(client, {
-        user,
-        action: e.action ?? 'U',
-        subtype: e.subtype,
-        entities: e.entities,
-        outcome: 'success',
-        outcomeText: `${e.text} (${reason})`.slice(0, 1000),
-        purpose: 'EPIINV',
-        patients: [...new Set(e.patients)].map((p) => `Patient/${p}`),
-      }),
-    async allow() {},
-  };
+  const actor = systemActor(runtime.audit, user, reason);
   const inv = await openInvestigation(runtime.deps, input, actor);
   return { id: inv.id, deadlineAt: inv.deadlineAt, patientId: inv.patientId, diseaseName: inv.diseaseName };
 }

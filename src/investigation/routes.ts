@@ -52,7 +52,13 @@ import {
   UpdateBody,
   Worklist,
   WorklistQuery,
+  AcknowledgeBody,
+  Escalation,
+  EscalationList,
+  EscalationParam,
+  EscalationQuery,
 } from './schemas.js';
+import * as followUps from './follow-up-job.js';
 import * as service from './service.js';
 import type { Actor, AuditWrite, InvestigationDeps } from './service.js';
 
@@ -151,7 +157,7 @@ export function registerInvestigationRoutes(ctx: ModuleContext, deps: Investigat
     {
       schema: {
         summary:
-          "Daily follow-up checks of close contacts managed by an organisation (the contact's Patient.managingOrganization): one row per contact and day, overdue (missed for 24 h) first",
+          "Daily follow-up checks of close contacts managed by an organisation (the contact's Patient.managingOrganization) or a team (the owner of their daily monitoring Tasks): one row per contact and day with its Task, the member it is assigned to and any escalation notice, overdue (missed for 24 h) first, a page with the total",
         tags,
         querystring: WorklistQuery,
         response: { 200: Worklist, 400: Problem },
@@ -160,6 +166,40 @@ export function registerInvestigationRoutes(ctx: ModuleContext, deps: Investigat
     async (req) => {
       await followUpUser(req);
       return service.followUpWorklist(deps, req.query);
+    },
+  );
+
+  app.get(
+    '/api/investigations/escalations',
+    {
+      schema: {
+        summary:
+          'Escalation notices (漏访上报): a daily check still missing a day after it was missed, sent to the investigator, the contact team (its supervisor) and the CDC; by investigation, organisation or team, open ones first, a page with the total',
+        tags,
+        querystring: EscalationQuery,
+        response: { 200: EscalationList, 400: Problem },
+      },
+    },
+    async (req) => {
+      await followUpUser(req);
+      return followUps.listEscalations(deps, req.query);
+    },
+  );
+
+  app.post(
+    '/api/investigations/escalations/:escalationId/acknowledge',
+    {
+      schema: {
+        summary: 'Acknowledges an escalation notice (who and when, with a note); 409 when it was already acknowledged',
+        tags,
+        params: EscalationParam,
+        body: AcknowledgeBody,
+        response: { 200: Escalation, ...problems },
+      },
+    },
+    async (req) => {
+      const actor = actorOf(req, await followUpUser(req));
+      return followUps.acknowledgeEscalation(deps, req.params.escalationId, req.body, actor);
     },
   );
 

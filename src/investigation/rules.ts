@@ -53,11 +53,43 @@ const SchoolCalendarFile = z
   })
   .strict();
 
+/** Report-card statuses (the surveillance module's) and the FHIR Task status each is written as. */
+export const CARD_TASK_STATUS = { draft: 'draft', submitted: 'requested', reviewed: 'accepted' } as const;
+export type CardStatus = keyof typeof CARD_TASK_STATUS;
+
+const AutoOpenFile = z
+  .object({
+    $comment: z.string().optional(),
+    classes: z.array(DiseaseClass).default([]),
+    diseases: z.array(z.string()).default([]),
+    cardStatuses: z
+      .array(z.enum(['draft', 'submitted', 'reviewed']))
+      .min(1)
+      .default(['submitted', 'reviewed']),
+    maxCardAgeHours: z.number().positive().max(8760).default(72),
+    maxOnsetAgeDays: z.number().int().min(0).max(365).default(30),
+    assignee: z
+      .string()
+      .regex(/^[A-Za-z0-9_.@-]{2,64}$/, 'a username')
+      .optional(),
+  })
+  .strict();
+
+const FollowUpFile = z
+  .object({
+    $comment: z.string().optional(),
+    escalateAfterHours: z.number().min(0).max(720).default(24),
+    planDaysAhead: z.number().int().min(0).max(7).default(1),
+  })
+  .strict();
+
 const RulesFile = z
   .object({
     $comment: z.string().optional(),
     version: z.number().int().min(1),
     classes: z.record(DiseaseClass, z.object({ name: z.string(), deadlineHours: z.number().positive().max(720) }).strict()),
+    autoOpen: AutoOpenFile.default({}),
+    followUp: FollowUpFile.default({}),
     schoolCalendar: SchoolCalendarFile,
     diseases: z.array(Disease).min(1),
   })
@@ -95,6 +127,19 @@ export class SchoolCalendar {
 export interface InvestigationRules {
   version: number;
   classes: Record<DiseaseClass, { name: string; deadlineHours: number }>;
+  /** Which report cards open an investigation by themselves: diseases of these classes, these diseases, cards in these statuses. */
+  autoOpen: {
+    classes: DiseaseClass[];
+    diseases: string[];
+    cardStatuses: CardStatus[];
+    /** Cards written longer ago than this (a history replayed, a district loaded) open nothing. */
+    maxCardAgeHours: number;
+    /** Nor do cards whose onset is longer ago than this. */
+    maxOnsetAgeDays: number;
+    assignee?: string;
+  };
+  /** Daily checks: a missed one escalates this many hours after it was missed; visits are planned this many days ahead. */
+  followUp: { escalateAfterHours: number; planDaysAhead: number };
   schoolCalendar: SchoolCalendar;
   diseases: ReadonlyMap<string, DiseaseRule>;
 }
@@ -142,9 +187,14 @@ export function parseRules(text: string, source = 'rules.json'): InvestigationRu
       );
     diseases.set(d.key, d);
   });
+  file.autoOpen.diseases.forEach((k, i) => {
+    if (!diseases.has(k)) fail(['autoOpen', 'diseases', i], `'${k}' is not a disease key of this file`);
+  });
   return {
     version: file.version,
     classes: file.classes as InvestigationRules['classes'],
+    autoOpen: file.autoOpen,
+    followUp: file.followUp,
     schoolCalendar: new SchoolCalendar(file.schoolCalendar),
     diseases,
   };
@@ -182,4 +232,15 @@ export function contactWindow(disease: DiseaseRule, onset: string, now: Date): {
   const start = o - disease.contactWindow.daysBeforeOnset * DAY;
   const end = Math.max(start, Math.min(o + (disease.contactWindow.daysAfterOnset + 1) * DAY, now.getTime()));
   return { start: new Date(start).toISOString(), end: new Date(end).toISOString() };
+}
+
+/**
+ * Whether a report card of this disease in this status opens an investigation by itself, and by
+ * which rule (words for the screen): its class is listed, or the disease itself.
+ */
+export function autoOpenRule(rules: InvestigationRules, disease: DiseaseRule, cardStatus: CardStatus): string | undefined {
+  if (!rules.autoOpen.cardStatuses.includes(cardStatus)) return undefined;
+  if (rules.autoOpen.diseases.includes(disease.key)) return `病种 ${disease.name}`;
+  if (rules.autoOpen.classes.includes(disease.class)) return `${rules.classes[disease.class].name}传染病`;
+  return undefined;
 }

@@ -43,6 +43,8 @@ export const Investigation = z.object({
   questionnaireId: z.string(),
   fromContactId: z.number().int().nullable().describe('the contact this case was found as'),
   candidatesAt: z.string().nullable().describe('when contact candidates were last computed'),
+  openedAutomatically: z.boolean().describe('opened by the rules when its report card arrived (config/investigation/rules.json autoOpen)'),
+  autoRule: z.string().nullable().describe('the rule that opened it, in words (甲类传染病, 病种 麻疹)'),
   version: z.number().int().describe('send it back with every change (optimistic concurrency)'),
   updatedAt: z.string(),
 });
@@ -202,10 +204,20 @@ export const TrajectoryStop = z.object({
   patientId: z.string().describe("the facility's Patient (one of the case's Person)"),
   encounterId: z.string(),
   facility: z.string().describe('organisation id or code ("" when the encounter names none)'),
+  facilityName: z.string().nullable().describe("the facility's name (registry or FHIR Organization)"),
   kind: z.enum(['room', 'ward', 'department']),
   place: z.string(),
   start: z.string(),
   end: z.string().nullable().describe('null: still there'),
+  placeIndex: z.number().int().nullable().describe('index into places of where it is on the map (null: no coordinates known)'),
+});
+export const TrajectoryPlace = z.object({
+  key: z.string().describe('Organization/…, Location/… or the facility code'),
+  name: z.string(),
+  kind: z.enum(['facility', 'ward', 'school', 'care-home']),
+  source: z.enum(['visit', 'registry']).describe("visit: a facility or ward the case stayed at; registry: the case's school or care home"),
+  longitude: z.number(),
+  latitude: z.number(),
 });
 export const Trajectory = z.object({
   investigationId: z.number().int(),
@@ -213,6 +225,8 @@ export const Trajectory = z.object({
   from: z.string(),
   to: z.string(),
   items: z.array(TrajectoryStop).describe('every stay across facilities through the Person, oldest first'),
+  places: z.array(TrajectoryPlace).describe('the places with coordinates, for the map: where the stays were, then the registry places'),
+  withoutPosition: z.array(z.string()).describe('names of places visited whose coordinates are not known (not on the map)'),
 });
 export type Trajectory = z.infer<typeof Trajectory>;
 
@@ -235,10 +249,25 @@ export const Check = z.object({
 });
 export type Check = z.infer<typeof Check>;
 
-export const WorklistQuery = z.object({
-  organization: z.string().min(1).max(100).describe("the contacts' managing organisation (community health centre)"),
-  date: Day.optional().describe('today (China) when absent'),
-  status: z.enum(['due', 'overdue', 'done', 'open']).optional().describe('open: due or overdue'),
+export const WorklistQuery = z
+  .object({
+    organization: z.string().min(1).max(100).optional().describe("the contacts' managing organisation (community health centre)"),
+    team: z
+      .string()
+      .regex(/^(CareTeam|Organization)\/[A-Za-z0-9\-.]{1,64}$/, 'CareTeam/<id> or Organization/<id>')
+      .optional()
+      .describe('the team owning the daily monitoring Tasks (CareTeam/… of the family-doctor contract, else Organization/…)'),
+    date: Day.optional().describe('today (China) when absent'),
+    status: z.enum(['due', 'overdue', 'done', 'open']).optional().describe('open: due or overdue'),
+    limit: z.coerce.number().int().min(1).max(500).default(200),
+    offset: z.coerce.number().int().min(0).max(100_000).default(0),
+  })
+  .refine((q) => q.organization || q.team, { message: 'organization or team is required' });
+export const EscalationMark = z.object({
+  id: z.number().int(),
+  createdAt: z.string(),
+  acknowledgedBy: z.string().nullable(),
+  acknowledgedAt: z.string().nullable(),
 });
 export const WorklistRow = z.object({
   contactId: z.number().int(),
@@ -252,8 +281,22 @@ export const WorklistRow = z.object({
     .nullable()
     .describe('what the check reported (null: no check yet); a contact with symptoms is turned into a suspected case'),
   followUpEnd: z.string(),
+  taskId: z.string().nullable().describe("the day's FHIR Task (daily monitoring), once planned"),
+  team: z.string().nullable().describe('CareTeam/… or Organization/… owning the Task'),
+  teamName: z.string().nullable(),
+  assignee: z.string().nullable().describe('the team member the Task is assigned to (Practitioner/…, in turn)'),
+  assigneeName: z.string().nullable(),
+  escalation: EscalationMark.nullable().describe('the notice sent when the check stayed missing (漏访上报)'),
 });
-export const Worklist = z.object({ organization: z.string(), date: z.string(), items: z.array(WorklistRow) });
+export const Worklist = z.object({
+  organization: z.string().nullable(),
+  team: z.string().nullable(),
+  date: z.string(),
+  total: z.number().int(),
+  limit: z.number().int(),
+  offset: z.number().int(),
+  items: z.array(WorklistRow).describe('overdue first, then by day'),
+});
 export type Worklist = z.infer<typeof Worklist>;
 
 export const SuspectBody = z.object({ note: z.string().max(2000).optional(), assignee: Username.optional() }).strict();
@@ -377,3 +420,43 @@ export const ReportList = z.object({
   ),
 });
 export type ReportList = z.infer<typeof ReportList>;
+
+// Escalation notices (漏访上报)
+
+export const EscalationParam = z.object({ escalationId: z.coerce.number().int().min(1) });
+export const EscalationQuery = z.object({
+  investigationId: z.coerce.number().int().min(1).optional(),
+  organization: z.string().min(1).max(100).optional(),
+  team: z.string().min(1).max(100).optional(),
+  state: z.enum(['open', 'acknowledged', 'all']).default('open').describe('open: not yet acknowledged'),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).max(100_000).default(0),
+});
+export const AcknowledgeBody = z.object({ note: z.string().max(1000).optional() }).strict();
+export const Recipient = z.object({
+  kind: z.enum(['investigator', 'team', 'supervisor', 'cdc']),
+  ref: z.string().describe('user:<username>, CareTeam/…, Practitioner/…, Organization/… or role:epidemiologist'),
+  display: z.string(),
+});
+export const Escalation = z.object({
+  id: z.number().int(),
+  contactId: z.number().int(),
+  day: z.string().describe('the day whose check was missed'),
+  investigationId: z.number().int(),
+  patientId: z.string().describe('the contact'),
+  organization: z.string().nullable(),
+  team: z.string().nullable(),
+  recipients: z.array(Recipient),
+  createdAt: z.string(),
+  acknowledgedBy: z.string().nullable(),
+  acknowledgedAt: z.string().nullable(),
+  ackNote: z.string().nullable(),
+});
+export type Escalation = z.infer<typeof Escalation>;
+export const EscalationList = z.object({
+  items: z.array(Escalation.extend({ diseaseName: z.string() })).describe('open first, newest first'),
+  total: z.number().int(),
+  limit: z.number().int(),
+  offset: z.number().int(),
+});
+export type EscalationList = z.infer<typeof EscalationList>;

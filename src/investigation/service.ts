@@ -3,7 +3,7 @@
  * store through its search and repository (Patient, Condition, Group, report-card Task), the
  * module's tables through store.ts, and writes in one transaction with its AuditEvent.
  */
-import type { Condition, Group, Patient, Questionnaire, Resource, Task } from '@medplum/fhirtypes';
+import type { Condition, Group, Location, Organization, Patient, Questionnaire, Resource, Task } from '@medplum/fhirtypes';
 import type { AuditAction } from '../fhir/audit.js';
 import type { FhirRepository } from '../fhir/repository.js';
 import { search } from '../fhir/search.js';
@@ -34,6 +34,8 @@ import type {
   Worklist,
 } from './schemas.js';
 import * as store from './store.js';
+import * as visitStore from './store-visits.js';
+import { visitTask, type VisitState } from './visits.js';
 import { patientDisplayName } from '../shared/patient-name.js';
 
 export interface AuditEntry {
@@ -62,6 +64,8 @@ export interface InvestigationDeps {
   /** Every Patient id of the resident's Person (the id itself when unlinked). */
   personPatients(patientId: string): Promise<string[]>;
   log(message: string): void;
+  /** Contacts were confirmed or their windows changed: the follow-up job plans their visits now rather than at its next run. */
+  onContactsChanged?(): void;
 }
 
 /** Identifier systems of the surveillance module's FHIR Tasks (report cards, alert responses). */
@@ -150,7 +154,7 @@ export interface OpenInput {
 
 async function openCase(
   deps: InvestigationDeps,
-  input: OpenInput & { source?: Investigation['source']; sourceRef?: string; fromContactId?: number },
+  input: OpenInput & { source?: Investigation['source']; sourceRef?: string; fromContactId?: number; autoRule?: string },
   actor: Actor,
   before?: (c: Queryable, inv: Investigation) => Promise<void>,
 ): Promise<Investigation> {
@@ -204,7 +208,8 @@ async function openCase(
       diseaseClass: disease.class,
       source,
       sourceRef,
-      assignee: input.assignee ?? user.username,
+      // Opened by the rules: the rules' investigator, else nobody until someone takes it.
+      assignee: input.assignee ?? (input.autoRule ? null : user.username),
       organization: user.organization ?? null,
       onsetDate: onset ?? null,
       openedBy: user.username,
@@ -212,6 +217,7 @@ async function openCase(
       note: input.note ?? null,
       questionnaireId: disease.questionnaire,
       fromContactId: input.fromContactId ?? null,
+      autoRule: input.autoRule ?? null,
     });
     await before?.(c, created);
     await audit(c, {
@@ -219,7 +225,7 @@ async function openCase(
       subtype: 'investigation-open',
       entities: [`investigation ${created.id}`],
       patients: [patientId!],
-      text: `investigation ${created.id} opened (${disease.name}, ${source}${sourceRef ? ` ${sourceRef}` : ''}), due in ${hours} h, assigned to ${created.assignee}`,
+      text: `investigation ${created.id} opened${input.autoRule ? ` automatically (${input.autoRule})` : ''} (${disease.name}, ${source}${sourceRef ? ` ${sourceRef}` : ''}), due in ${hours} h, assigned to ${created.assignee ?? 'nobody yet'}`,
     });
     return created;
   });
@@ -233,6 +239,15 @@ async function openCase(
 
 export function openInvestigation(deps: InvestigationDeps, input: OpenInput, actor: Actor): Promise<Investigation> {
   return openCase(deps, input, actor);
+}
+
+/**
+ * Opens the investigation a report card asks for by the rules (config/investigation/rules.json
+ * autoOpen), as the system: the same checks, deadline, form and candidates as by hand, marked as
+ * opened automatically by `rule`. 409 when the resident already has one open for the disease.
+ */
+export function openAutomatically(deps: InvestigationDeps, cardId: string, rule: string, actor: Actor): Promise<Investigation> {
+  return openCase(deps, { reportCardId: cardId, assignee: deps.rules.autoOpen.assignee, autoRule: rule }, actor);
 }
 
 export async function listInvestigations(
@@ -421,9 +436,33 @@ export async function listCandidates(deps: InvestigationDeps, id: number): Promi
   };
 }
 
+/** FHIR's geolocation extension on an address (the registry writes organisations' coordinates there). */
+const GEOLOCATION = 'http://hl7.org/fhir/StructureDefinition/geolocation';
+
+type Located = { resourceType?: string; position?: { longitude?: number; latitude?: number }; address?: unknown };
+
+/** A resource's coordinates: Location.position, else the geolocation extension of an address. */
+function positionOf(r: Located | undefined): [number, number] | undefined {
+  if (!r) return undefined;
+  if (typeof r.position?.longitude === 'number' && typeof r.position.latitude === 'number')
+    return [r.position.longitude, r.position.latitude];
+  const addresses = (Array.isArray(r.address) ? r.address : r.address ? [r.address] : []) as { extension?: Resource['meta'][] }[];
+  for (const a of addresses as { extension?: { url?: string; extension?: { url?: string; valueDecimal?: number }[] }[] }[])
+    for (const e of a.extension ?? [])
+      if (e.url === GEOLOCATION) {
+        const lat = e.extension?.find((x) => x.url === 'latitude')?.valueDecimal;
+        const lon = e.extension?.find((x) => x.url === 'longitude')?.valueDecimal;
+        if (typeof lat === 'number' && typeof lon === 'number') return [lon, lat];
+      }
+  return undefined;
+}
+
 /**
  * The case's trajectory (行动轨迹): every stay of every Patient of the case's Person, across
- * facilities, from the longest incubation before onset to now, oldest first.
+ * facilities, from the longest incubation before onset to now, oldest first; and for the map the
+ * places with coordinates — each facility (its registry Organization) or referenced ward Location
+ * where it stayed, then the registry places of the case's school class or care home (the Group's
+ * managing organisation or place). A place without coordinates is named in `withoutPosition`.
  */
 export async function trajectory(deps: InvestigationDeps, id: number): Promise<Trajectory> {
   const inv = await mustFind(deps.db.pool, id);
@@ -432,24 +471,126 @@ export async function trajectory(deps: InvestigationDeps, id: number): Promise<T
   const back = Math.max(disease.incubationDays.max, disease.contactWindow.daysBeforeOnset);
   const from = new Date(dayStart(addDays(onset, -back))).toISOString();
   const to = new Date().toISOString();
-  const stays = await store.staysOfPatients(deps.db.pool, await deps.personPatients(inv.patientId), from, to);
-  return {
-    investigationId: id,
-    patientId: inv.patientId,
-    from,
-    to,
-    items: stays
-      .map((s) => ({
-        patientId: s.patientId,
-        encounterId: s.encounterId ?? '',
-        facility: s.placeKey.split('|')[1] ?? '',
-        kind: s.kind as Trajectory['items'][number]['kind'],
-        place: s.label,
-        start: s.start,
-        end: s.end,
-      }))
-      .sort((a, b) => a.start.localeCompare(b.start) || a.encounterId.localeCompare(b.encounterId)),
+  const patients = await deps.personPatients(inv.patientId);
+  const stays = (await store.staysOfPatients(deps.db.pool, patients, from, to)).sort(
+    (a, b) => a.start.localeCompare(b.start) || (a.encounterId ?? '').localeCompare(b.encounterId ?? ''),
+  );
+  const facilities = [...new Set(stays.map((s) => s.placeKey.split('|')[1] ?? '').filter(Boolean))].slice(0, 100);
+  const names = await facilityNames(deps.db.pool, facilities);
+  // Facilities by FHIR id (or 'org-<code>') and by identifier (code); wards by their Location reference.
+  const orgs = facilities.length
+    ? [
+        ...(await fhirSearch<Organization>(deps.db.pool, 'Organization', [
+          ['_id', [...new Set(facilities.flatMap((f) => [f, `org-${f}`]))].join(',')],
+          ['_count', '200'],
+        ])),
+        ...(await fhirSearch<Organization>(deps.db.pool, 'Organization', [
+          ['identifier', facilities.join(',')],
+          ['_count', '200'],
+        ])),
+      ]
+    : [];
+  const orgOf = (key: string) =>
+    orgs.find((o) => o.id === key) ??
+    orgs.find((o) => o.id === `org-${key}`) ??
+    orgs.find((o) => o.identifier?.some((x) => x.value === key));
+  const wardRefs = [
+    ...new Set(
+      stays
+        .filter((s) => s.kind === 'ward')
+        .map((s) => s.placeKey.split('|').slice(2).join('|'))
+        .filter((r) => r.startsWith('Location/')),
+    ),
+  ].slice(0, 100);
+  const wards = wardRefs.length
+    ? await fhirSearch<Location>(deps.db.pool, 'Location', [
+        ['_id', wardRefs.map((r) => r.slice('Location/'.length)).join(',')],
+        ['_count', '200'],
+      ])
+    : [];
+  const places: Trajectory['places'] = [];
+  const placeIndex = new Map<string, number>();
+  const addPlace = (p: Trajectory['places'][number]): number => {
+    const known = placeIndex.get(p.key);
+    if (known !== undefined) return known;
+    placeIndex.set(p.key, places.length);
+    places.push(p);
+    return places.length - 1;
   };
+  const withoutPosition = new Set<string>();
+  const items: Trajectory['items'] = stays.map((s) => {
+    const facility = s.placeKey.split('|')[1] ?? '';
+    const facilityName = names.get(facility) ?? orgOf(facility)?.name ?? null;
+    const ref = s.placeKey.split('|').slice(2).join('|');
+    const ward = s.kind === 'ward' && ref.startsWith('Location/') ? wards.find((w) => `Location/${w.id}` === ref) : undefined;
+    const wardAt = positionOf(ward);
+    const org = facility ? orgOf(facility) : undefined;
+    const orgAt = positionOf(org);
+    let index: number | null = null;
+    if (wardAt)
+      index = addPlace({
+        key: ref,
+        name: `${facilityName ?? ''} ${ward?.name ?? s.label}`.trim(),
+        kind: 'ward',
+        source: 'visit',
+        longitude: wardAt[0],
+        latitude: wardAt[1],
+      });
+    else if (orgAt)
+      index = addPlace({
+        key: org?.id ? `Organization/${org.id}` : facility,
+        name: facilityName ?? facility,
+        kind: 'facility',
+        source: 'visit',
+        longitude: orgAt[0],
+        latitude: orgAt[1],
+      });
+    else if (facility) withoutPosition.add(facilityName ?? facility);
+    return {
+      patientId: s.patientId,
+      encounterId: s.encounterId ?? '',
+      facility,
+      facilityName,
+      kind: s.kind as Trajectory['items'][number]['kind'],
+      place: s.label,
+      start: s.start,
+      end: s.end,
+      placeIndex: index,
+    };
+  });
+  // Registry places: the school of the case's class, the care home it lives in.
+  const groups = await fhirSearch<Group>(deps.db.pool, 'Group', [
+    [
+      'member',
+      patients
+        .slice(0, 100)
+        .map((p) => `Patient/${p}`)
+        .join(','),
+    ],
+    ['_count', '100'],
+  ]);
+  for (const g of groups) {
+    const kind = g.code?.coding?.find((c) => c.code === 'school-class' || c.code === 'care-home-residents')?.code;
+    const ref = g.managingEntity?.reference;
+    if (!kind || !ref || !/^(Organization|Location)\//.test(ref)) continue;
+    const [type, rid] = ref.split('/') as [string, string];
+    const r = (await deps.repo.read(type, rid).catch(() => undefined)) as (Located & { name?: string }) | undefined;
+    const at = positionOf(r);
+    const name = r?.name ?? g.managingEntity?.display ?? g.name ?? ref;
+    if (!at) {
+      withoutPosition.add(name);
+      continue;
+    }
+    addPlace({
+      key: ref,
+      name,
+      kind: kind === 'school-class' ? 'school' : 'care-home',
+      source: 'registry',
+      longitude: at[0],
+      latitude: at[1],
+    });
+  }
+  return { investigationId: id, patientId: inv.patientId, from, to, items, places, withoutPosition: [...withoutPosition] };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -569,7 +710,7 @@ export async function confirmCandidate(
   await mayChange(actor, current);
   await actor.allow([known.patientId]);
   const people = await peopleOf(deps, current.patientId, known.patientId);
-  return deps.db.transaction(async (c) => {
+  const done = await deps.db.transaction(async (c) => {
     const inv = await mustFind(c, id, true);
     assertMayChange(user, inv);
     if (inv.status === 'closed') throw conflict(`investigation ${id} is closed: no more contacts are confirmed / 调查已结案`);
@@ -597,6 +738,8 @@ export async function confirmCandidate(
     });
     return contactOut(c, row);
   });
+  deps.onContactsChanged?.();
+  return done;
 }
 
 export async function rejectCandidate(
@@ -649,7 +792,7 @@ export async function addContact(
   await mayChange(actor, current);
   if (body.patientId) await actor.allow([body.patientId]);
   const people = await peopleOf(deps, current.patientId, body.patientId);
-  return deps.db.transaction(async (c) => {
+  const done = await deps.db.transaction(async (c) => {
     const inv = await mustFind(c, id, true);
     assertMayChange(user, inv);
     if (inv.status === 'closed') throw conflict(`investigation ${id} is closed: no more contacts are added / 调查已结案`);
@@ -663,6 +806,8 @@ export async function addContact(
     });
     return contactOut(c, row);
   });
+  deps.onContactsChanged?.();
+  return done;
 }
 
 export async function listContacts(deps: InvestigationDeps, id: number): Promise<ContactList> {
@@ -700,7 +845,7 @@ export async function addExposure(
   if (!known) throw notFound(`contact ${contactId} not found`);
   assertMayChange(user, await mustFind(deps.db.pool, known.investigationId));
   if (known.patientId) await actor.allow([known.patientId]);
-  return deps.db.transaction(async (c) => {
+  const done = await deps.db.transaction(async (c) => {
     const row = await mustFindContact(c, contactId);
     const inv = await mustFind(c, row.investigationId);
     assertMayChange(user, inv);
@@ -718,6 +863,8 @@ export async function addExposure(
     });
     return contactOut(c, { ...row, followUpStart: w.start, followUpEnd: w.end });
   });
+  deps.onContactsChanged?.();
+  return done;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -746,6 +893,9 @@ export async function recordCheck(
       note: body.note ?? null,
       by: user.username,
     });
+    // The day's monitoring Task is done (an escalated one too: its notice stays to be acknowledged).
+    const visit = await visitStore.visitDone(c, contactId, body.day);
+    if (visit) await setVisitTaskState(deps, c, visit.taskId, 'done');
     await audit(c, {
       action: 'C',
       subtype: 'investigation-check',
@@ -759,16 +909,28 @@ export async function recordCheck(
 
 export async function followUpWorklist(
   deps: InvestigationDeps,
-  q: { organization: string; date?: string; status?: 'due' | 'overdue' | 'done' | 'open' },
+  q: {
+    organization?: string;
+    team?: string;
+    date?: string;
+    status?: 'due' | 'overdue' | 'done' | 'open';
+    limit?: number;
+    offset?: number;
+  },
 ): Promise<Worklist> {
+  if (!q.organization && !q.team) throw badRequest('organization or team: one is required / 请指定机构或团队');
   const today = todayInChina();
   const date = q.date ?? today;
+  const limit = q.limit ?? 200;
+  const offset = q.offset ?? 0;
   const asOf = date >= today ? new Date() : new Date(dayStart(addDays(date, 1)) - 1);
-  const contacts = await store.monitoredContacts(deps.db.pool, q.organization, addDays(date, -1));
-  const done = await store.checkDays(
-    deps.db.pool,
-    contacts.map((k) => k.id),
-  );
+  const contacts = await store.monitoredContacts(deps.db.pool, { organization: q.organization, team: q.team }, addDays(date, -1));
+  const ids = contacts.map((k) => k.id);
+  const done = await store.checkDays(deps.db.pool, ids);
+  const earliest = contacts.reduce((m, k) => (k.followUpStart < m ? k.followUpStart : m), date);
+  // The day's monitoring Task (team, member) and any escalation notice, by contact and day.
+  const tasks = await visitStore.visitsOf(deps.db.pool, ids, earliest, date);
+  const notices = await visitStore.escalationsOf(deps.db.pool, ids);
   const items: Worklist['items'] = [];
   for (const k of contacts) {
     if (!k.patientId) continue;
@@ -778,6 +940,8 @@ export async function followUpWorklist(
       const status = checkStatus(day, symptoms !== undefined, asOf);
       if (status === 'done' && day !== date && q.status !== 'done') continue;
       if (q.status && (q.status === 'open' ? status === 'done' : status !== q.status)) continue;
+      const task = tasks.get(`${k.id}|${day}`);
+      const notice = notices.get(`${k.id}|${day}`);
       items.push({
         contactId: k.id,
         patientId: k.patientId,
@@ -787,6 +951,14 @@ export async function followUpWorklist(
         status,
         symptoms: symptoms ?? null,
         followUpEnd: k.followUpEnd,
+        taskId: task?.taskId ?? null,
+        team: task?.team ?? k.team ?? null,
+        teamName: task?.teamName ?? null,
+        assignee: task?.assignee ?? null,
+        assigneeName: task?.assigneeName ?? null,
+        escalation: notice
+          ? { id: notice.id, createdAt: notice.createdAt, acknowledgedBy: notice.acknowledgedBy, acknowledgedAt: notice.acknowledgedAt }
+          : null,
       });
     }
   }
@@ -799,7 +971,15 @@ export async function followUpWorklist(
           ? 1
           : 0,
   );
-  return { organization: q.organization, date, items };
+  return {
+    organization: q.organization ?? null,
+    team: q.team ?? null,
+    date,
+    total: items.length,
+    limit,
+    offset,
+    items: items.slice(offset, offset + limit),
+  };
 }
 
 /** A contact with symptoms becomes a suspected case: their follow-up ends and an investigation opens for them. */
@@ -837,6 +1017,7 @@ export async function contactToSuspect(
       if (locked.status !== 'monitoring')
         throw conflict(`contact ${contactId} became a case at the same moment elsewhere (${locked.status})`);
       await store.setContactCase(c, contactId, created.id);
+      for (const v of await visitStore.cancelVisits(c, contactId)) await setVisitTaskState(deps, c, v.taskId, 'cancelled');
       // The suspected diagnosis as a provisional Condition: surveillance drafts its report card
       // (疑似病例) from it as from any hospital's diagnosis, for the investigator to complete.
       const disease = diseaseOf(deps, source);
@@ -1154,4 +1335,39 @@ export async function reportFile(deps: InvestigationDeps, reportId: number): Pro
   if (!row) throw notFound(`report ${reportId} not found / 未找到该报告`);
   const inv = await mustFind(deps.db.pool, row.investigationId);
   return { pdf: row.pdf, fileName: `流调报告-${inv.diseaseName}-${inv.id}-${row.id}.pdf`, patientId: inv.patientId };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Daily monitoring Tasks
+
+/** Moves a daily monitoring Task to a visit state (read, changed, written in the caller's transaction). */
+export async function setVisitTaskState(deps: InvestigationDeps, c: Queryable, taskId: string, state: VisitState): Promise<void> {
+  const task = (await deps.repo.read('Task', taskId, c).catch(() => undefined)) as Task | undefined;
+  if (!task) return;
+  const shape = visitTask({
+    contactId: 0,
+    day: '2000-01-01',
+    patientId: '',
+    investigationId: 0,
+    diseaseName: '',
+    team: null,
+    teamName: null,
+    assignee: null,
+    assigneeName: null,
+    escalateAt: '',
+    state,
+  });
+  await deps.repo.update(
+    'Task',
+    taskId,
+    {
+      ...task,
+      status: shape.status,
+      businessStatus: shape.businessStatus,
+      priority: shape.priority,
+      lastModified: new Date().toISOString(),
+    },
+    {},
+    c,
+  );
 }

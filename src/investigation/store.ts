@@ -50,6 +50,8 @@ function investigation(r: Row): Investigation {
     questionnaireId: String(r.questionnaire_id),
     fromContactId: r.from_contact_id == null ? null : Number(r.from_contact_id),
     candidatesAt: iso(r.candidates_at),
+    openedAutomatically: r.auto_rule != null,
+    autoRule: (r.auto_rule as string | null) ?? null,
     version: Number(r.version),
     updatedAt: iso(r.updated_at)!,
   };
@@ -70,13 +72,15 @@ export interface NewInvestigation {
   note: string | null;
   questionnaireId: string;
   fromContactId: number | null;
+  /** The rule that opened it by itself (automatic opening from a report card); absent: opened by someone. */
+  autoRule?: string | null;
 }
 
 export async function insertInvestigation(c: Queryable, n: NewInvestigation): Promise<Investigation> {
   const r = await c.query(
     `INSERT INTO inv_investigation (patient_id, disease_key, disease_name, disease_class, source, source_ref, assignee, organization,
-       onset_date, opened_by, deadline_at, note, questionnaire_id, from_contact_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
+       onset_date, opened_by, deadline_at, note, questionnaire_id, from_contact_id, auto_rule)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING *`,
     [
       n.patientId,
       n.diseaseKey,
@@ -92,6 +96,7 @@ export async function insertInvestigation(c: Queryable, n: NewInvestigation): Pr
       n.note,
       n.questionnaireId,
       n.fromContactId,
+      n.autoRule ?? null,
     ],
   );
   return investigation(r.rows[0] as Row);
@@ -399,22 +404,28 @@ export async function insertContact(
   n: Omit<ContactRow, 'id' | 'status' | 'caseInvestigationId' | 'confirmedAt'>,
 ): Promise<ContactRow> {
   const r = await c.query(
-    `INSERT INTO inv_contact (investigation_id, patient_id, name, phone, handover_note, organization, follow_up_start, follow_up_end, confirmed_by)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+    `INSERT INTO inv_contact (investigation_id, patient_id, name, phone, handover_note, organization, follow_up_start, follow_up_end, confirmed_by, plan_from)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $2::text IS NULL THEN NULL ELSE $7::date END) RETURNING *`,
     [n.investigationId, n.patientId, n.name, n.phone, n.handoverNote, n.organization, n.followUpStart, n.followUpEnd, n.confirmedBy],
   );
   return contactRow(r.rows[0] as Row);
 }
 
+/** A new window; a window that now ends later has its further days planned again (from the old end, unless planning was behind). */
 export async function setContactWindow(c: Queryable, id: number, start: string, end: string): Promise<void> {
-  await c.query('UPDATE inv_contact SET follow_up_start = $2, follow_up_end = $3, version = version + 1 WHERE id = $1', [id, start, end]);
+  await c.query(
+    `UPDATE inv_contact SET follow_up_start = $2, follow_up_end = $3, version = version + 1,
+       plan_from = CASE WHEN patient_id IS NOT NULL AND $3::date > follow_up_end THEN coalesce(plan_from, follow_up_end + 1) ELSE plan_from END
+     WHERE id = $1`,
+    [id, start, end],
+  );
 }
 
 export async function setContactCase(c: Queryable, id: number, caseInvestigationId: number): Promise<void> {
-  await c.query(`UPDATE inv_contact SET status = 'became-case', case_investigation_id = $2, version = version + 1 WHERE id = $1`, [
-    id,
-    caseInvestigationId,
-  ]);
+  await c.query(
+    `UPDATE inv_contact SET status = 'became-case', case_investigation_id = $2, plan_from = NULL, version = version + 1 WHERE id = $1`,
+    [id, caseInvestigationId],
+  );
 }
 
 export interface ExposureRow {
@@ -516,15 +527,20 @@ export async function upsertCheck(
 /** Contacts under follow-up managed by an organisation whose window has not ended before `since`. */
 export async function monitoredContacts(
   c: Queryable,
-  organization: string,
+  by: { organization?: string; team?: string },
   since: string,
-): Promise<(ContactRow & { diseaseName: string })[]> {
+): Promise<(ContactRow & { diseaseName: string; team: string | null })[]> {
+  const column = by.team ? 'k.team' : 'k.organization';
   const r = await c.query(
     `SELECT k.*, i.disease_name FROM inv_contact k JOIN inv_investigation i ON i.id = k.investigation_id
-     WHERE k.status = 'monitoring' AND k.organization = $1 AND k.follow_up_end >= $2 ORDER BY k.id LIMIT 5000`,
-    [organization, since],
+     WHERE k.status = 'monitoring' AND ${column} = $1 AND k.follow_up_end >= $2 ORDER BY k.id LIMIT 5000`,
+    [by.team ?? by.organization, since],
   );
-  return r.rows.map((x) => ({ ...contactRow(x as Row), diseaseName: String((x as Row).disease_name) }));
+  return r.rows.map((x) => ({
+    ...contactRow(x as Row),
+    diseaseName: String((x as Row).disease_name),
+    team: ((x as Row).team as string | null) ?? null,
+  }));
 }
 
 /** The checks recorded for these contacts: "contactId|day" → whether symptoms were reported. */

@@ -1,7 +1,10 @@
 /**
- * 密接随访 (#/investigation/follow-ups): a community health centre's daily checks of the close
- * contacts it manages, overdue first (the server orders them), today's due next; a check is
- * recorded from the row. The centre is the user's own organisation, or one chosen by name.
+ * 密接随访 (#/investigation/follow-ups): a community health centre's (or a family-doctor team's)
+ * daily checks of the close contacts it manages, overdue first (the server orders them), today's
+ * due next, a page at a time with the total; each row names the team member its daily monitoring
+ * Task is assigned to and any escalation notice (漏访上报), acknowledged from the row; a check is
+ * recorded from the row. The centre is the user's own organisation, or one chosen by name; a
+ * team is chosen by name.
  */
 import { useEffect, useMemo, useState } from 'react';
 import { Alert, Button, Card, Select, Space, Table, Tag, Typography, type TableColumnsType } from 'antd';
@@ -11,7 +14,8 @@ import { t } from '../i18n/i18n.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import { navigate } from '../shell/router.js';
 import { CheckModal, type CheckTarget } from './check-form.component.js';
-import { findOrganizations, followUps, purposeFor, type Worklist, type WorklistRow } from './investigation.resource.js';
+import { findOrganizations, findTeams, followUps, purposeFor, type Worklist, type WorklistRow } from './investigation.resource.js';
+import { AcknowledgeButton } from './escalations.component.js';
 import { checkStatusLabel, daysBetween } from './labels.js';
 import { useNames } from './useNames.js';
 
@@ -51,9 +55,44 @@ function OrganizationChoice({ value, name, onChange }: { value: string; name: st
   );
 }
 
+function TeamChoice({ value, onChange }: { value: string; onChange(id: string): void }) {
+  const [options, setOptions] = useState<{ value: string; label: string }[]>([]);
+  const [text, setText] = useState('');
+  useEffect(() => {
+    const ctrl = new AbortController();
+    const timer = setTimeout(() => {
+      findTeams(text, ctrl.signal)
+        .then((teams) => setOptions(teams.map((x) => ({ value: x.id, label: x.name }))))
+        .catch((e: unknown) => {
+          if (!isAbort(e)) setOptions([]);
+        });
+    }, 250);
+    return () => {
+      clearTimeout(timer);
+      ctrl.abort();
+    };
+  }, [text]);
+  return (
+    <Select
+      showSearch
+      allowClear
+      data-testid="team-choice"
+      style={{ minWidth: 220 }}
+      value={value || undefined}
+      placeholder={t('inv.fu.chooseTeam', '按家庭医生团队查看（可选）')}
+      filterOption={false}
+      onSearch={setText}
+      options={options}
+      onChange={(v: string | undefined) => onChange(v ?? '')}
+      notFoundContent={t('inv.fu.noTeam', '没有匹配的团队')}
+    />
+  );
+}
+
 export function FollowUpWorklistPage({ organization: chosen }: { organization?: string }) {
   const own = getSession()?.user.organization ?? '';
   const organization = chosen || own;
+  const [team, setTeam] = useState('');
   const [status, setStatus] = useState<'open' | ''>('');
   const [data, setData] = useState<Worklist>();
   const [error, setError] = useState<string>();
@@ -62,10 +101,18 @@ export function FollowUpWorklistPage({ organization: chosen }: { organization?: 
   const [checking, setChecking] = useState<CheckTarget>();
   const [paged, setPaged] = useState({ page: 1, size: 20 });
   useEffect(() => {
-    if (!organization) return;
+    if (!organization && !team) return;
     const ctrl = new AbortController();
     setLoading(true);
-    followUps({ organization, ...(status ? { status } : {}) }, ctrl.signal)
+    followUps(
+      {
+        ...(team ? { team } : { organization }),
+        ...(status ? { status } : {}),
+        limit: paged.size,
+        offset: (paged.page - 1) * paged.size,
+      },
+      ctrl.signal,
+    )
       .then((d) => {
         setData(d);
         setError(undefined);
@@ -77,7 +124,7 @@ export function FollowUpWorklistPage({ organization: chosen }: { organization?: 
         setLoading(false);
       });
     return () => ctrl.abort();
-  }, [organization, status, tick]);
+  }, [organization, team, status, tick, paged]);
   const names = useNames(data?.items.map((r) => r.patientId) ?? [], organization ? [organization] : [], purposeFor());
   const counts = useMemo(() => {
     const c = { overdue: 0, due: 0, done: 0 };
@@ -127,6 +174,36 @@ export function FollowUpWorklistPage({ organization: chosen }: { organization?: 
     },
     { title: t('inv.fu.end', '观察期至'), dataIndex: 'followUpEnd' },
     {
+      title: t('inv.fu.assignee', '随访人员'),
+      key: 'assignee',
+      render: (_, r) => (
+        <span data-testid="worklist-assignee">
+          {r.assigneeName ?? r.teamName ?? (r.team ? t('inv.fu.teamOnly', '团队') : t('inv.fu.notPlanned', '未派发'))}
+        </span>
+      ),
+    },
+    {
+      title: t('inv.fu.escalation', '漏访上报'),
+      key: 'escalation',
+      render: (_, r) =>
+        r.escalation ? (
+          r.escalation.acknowledgedAt ? (
+            <Tag data-testid="worklist-escalation">
+              {t('inv.fu.escalationAcked', '已上报，{who} 已确认', { who: r.escalation.acknowledgedBy ?? '' })}
+            </Tag>
+          ) : (
+            <Space size={4}>
+              <Tag color="error" data-testid="worklist-escalation">
+                {t('inv.fu.escalated', '已上报')}
+              </Tag>
+              <AcknowledgeButton escalationId={r.escalation.id} onDone={() => setTick((n) => n + 1)} />
+            </Space>
+          )
+        ) : (
+          '—'
+        ),
+    },
+    {
       title: t('inv.actions', '操作'),
       key: 'actions',
       render: (_, r) =>
@@ -162,6 +239,13 @@ export function FollowUpWorklistPage({ organization: chosen }: { organization?: 
               navigate('/investigation/follow-ups', { organization: id });
             }}
           />
+          <TeamChoice
+            value={team}
+            onChange={(v) => {
+              setPaged({ page: 1, size: paged.size });
+              setTeam(v);
+            }}
+          />
           <Select
             style={{ width: 200 }}
             value={status}
@@ -184,9 +268,9 @@ export function FollowUpWorklistPage({ organization: chosen }: { organization?: 
             </Typography.Text>
           )}
         </Space>
-        {!organization && <Alert type="info" showIcon message={t('inv.fu.pick', '请选择要查看的社区卫生服务中心')} />}
+        {!organization && !team && <Alert type="info" showIcon message={t('inv.fu.pick', '请选择要查看的社区卫生服务中心')} />}
         {error && <Alert type="error" showIcon message={error} style={{ marginBottom: 12 }} />}
-        {organization && (
+        {(organization || team) && (
           <Table
             rowKey={(r) => `${r.contactId}|${r.day}`}
             size="small"
@@ -197,6 +281,7 @@ export function FollowUpWorklistPage({ organization: chosen }: { organization?: 
             pagination={{
               current: paged.page,
               pageSize: paged.size,
+              total: data?.total ?? 0,
               showSizeChanger: true,
               pageSizeOptions: [20, 50, 100],
               showTotal: (n) => t('inv.fu.total', '共 {n} 项', { n }),

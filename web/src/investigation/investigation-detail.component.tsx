@@ -4,23 +4,7 @@
  * tabs 个案调查表, 行动轨迹, 密接候选 and 密切接触者.
  */
 import { useCallback, useEffect, useState } from 'react';
-import {
-  Alert,
-  App,
-  Button,
-  Card,
-  Descriptions,
-  Empty,
-  Input,
-  Modal,
-  Select,
-  Skeleton,
-  Space,
-  Tabs,
-  Tag,
-  Timeline,
-  Typography,
-} from 'antd';
+import { Alert, App, Button, Card, Descriptions, Input, Modal, Select, Skeleton, Space, Tabs, Tag } from 'antd';
 import { downloadFile } from '../api/download.js';
 import { ApiError, isAbort } from '../api/http.js';
 import { t } from '../i18n/i18n.js';
@@ -34,79 +18,18 @@ import {
   EPIINV,
   getForm,
   getInvestigation,
-  getTrajectory,
   updateInvestigation,
   type Form,
   type Investigation,
   type InvestigationStatus,
-  type Trajectory,
 } from './investigation.resource.js';
+import { EscalationsCard } from './escalations.component.js';
+import { TrajectoryTab } from './trajectory.component.js';
 import { chinaTime, classLabel, classificationLabel, diseaseLabel, sourceLabel, STATUS_COLOURS, statusLabel } from './labels.js';
 import { CONFLICT_TEXT, QuestionnaireForm } from './questionnaire-form.component.js';
 import { useNames } from './useNames.js';
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
-
-const placeKindLabel = (kind: string) =>
-  ({
-    room: t('inv.traj.room', '病房'),
-    ward: t('inv.traj.ward', '病区'),
-    department: t('inv.traj.department', '科室'),
-  })[kind] ?? kind;
-
-function TrajectoryTab({ investigationId }: { investigationId: number }) {
-  const [data, setData] = useState<Trajectory>();
-  const [error, setError] = useState<string>();
-  useEffect(() => {
-    const ctrl = new AbortController();
-    getTrajectory(investigationId, ctrl.signal)
-      .then(setData)
-      .catch((e: unknown) => {
-        if (!isAbort(e)) setError(errorText(e));
-      });
-    return () => ctrl.abort();
-  }, [investigationId]);
-  const names = useNames([], data?.items.map((s) => s.facility) ?? []);
-  if (error) return <Alert type="error" showIcon message={error} />;
-  if (!data) return <Skeleton active />;
-  return (
-    <div data-testid="trajectory">
-      <Typography.Paragraph type="secondary">
-        {t('inv.traj.range', '{from} 至 {to} 期间在各医疗机构的就诊与住院（自发病前最长潜伏期起），共 {n} 段', {
-          from: chinaTime(data.from),
-          to: chinaTime(data.to),
-          n: data.items.length,
-        })}
-      </Typography.Paragraph>
-      {data.items.length === 0 ? (
-        <Empty description={t('inv.traj.none', '该期间没有就诊或住院记录')} />
-      ) : (
-        <Timeline
-          items={data.items.map((s) => ({
-            key: `${s.encounterId}-${s.kind}-${s.place}`,
-            color: s.end ? 'gray' : 'green',
-            children: (
-              <div data-testid="trajectory-stop">
-                <Typography.Text type="secondary" style={{ marginInlineEnd: 12 }}>
-                  {chinaTime(s.start)}
-                </Typography.Text>
-                <Typography.Text strong>{names.facility(s.facility)}</Typography.Text>
-                <div>
-                  <Tag>{placeKindLabel(s.kind)}</Tag>
-                  {s.place}
-                </div>
-                <Typography.Text type="secondary">
-                  {t('inv.traj.admit', '入院 {time}', { time: chinaTime(s.start) })} ·{' '}
-                  {s.end ? t('inv.traj.discharge', '出院 {time}', { time: chinaTime(s.end) }) : t('inv.traj.stillThere', '仍在院')}
-                </Typography.Text>
-              </div>
-            ),
-          }))}
-        />
-      )}
-    </div>
-  );
-}
 
 /** The next states a status may move to, with the button's words. */
 const NEXT: Record<string, { to: InvestigationStatus; label: () => string }[]> = {
@@ -268,7 +191,15 @@ export function InvestigationDetailPage({ id, tab }: { id: number; tab?: string 
           </Descriptions.Item>
           <Descriptions.Item label={t('inv.col.assignee', '调查人')}>{inv.assignee ?? t('inv.unassigned', '未分派')}</Descriptions.Item>
           <Descriptions.Item label={t('inv.col.onset', '发病日期')}>{inv.onsetDate ?? '—'}</Descriptions.Item>
-          <Descriptions.Item label={t('inv.col.source', '来源')}>{sourceLabel(inv.source)}</Descriptions.Item>
+          <Descriptions.Item label={t('inv.col.source', '来源')}>
+            {sourceLabel(inv.source)}
+            {inv.openedAutomatically && (
+              <Tag color="purple" style={{ marginInlineStart: 8 }} data-testid="opened-automatically">
+                {t('inv.auto', '自动开启')}
+                {inv.autoRule ? `（${inv.autoRule}）` : ''}
+              </Tag>
+            )}
+          </Descriptions.Item>
           <Descriptions.Item label={t('inv.col.opened', '开始时间')}>
             {t('inv.openedBy', '{time}（{who}）', { time: chinaTime(inv.openedAt), who: inv.openedBy })}
           </Descriptions.Item>
@@ -281,6 +212,7 @@ export function InvestigationDetailPage({ id, tab }: { id: number; tab?: string 
           {inv.note && <Descriptions.Item label={t('inv.col.note', '备注')}>{inv.note}</Descriptions.Item>}
         </Descriptions>
       </Card>
+      <EscalationsCard investigationId={inv.id} />
       <Card size="small">
         <Tabs
           activeKey={activeTab}

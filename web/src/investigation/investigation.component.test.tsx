@@ -1,4 +1,4 @@
-import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { configure, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { todayInChina } from '../../../src/shared/dates.js';
 import { renderPage, stubApi } from '../shared/test-support.js';
@@ -11,6 +11,8 @@ import { InvestigationListPage } from './investigation-list.component.js';
 import { forgetNames, type Candidate, type Contact, type Form, type Investigation } from './investigation.resource.js';
 import { chinaTime, timeLeft } from './labels.js';
 
+// The machine these run on is shared and often loaded: the page's requests may take longer than the default second.
+configure({ asyncUtilTimeout: 5000 });
 const today = todayInChina();
 const hour = 3_600_000;
 
@@ -39,6 +41,8 @@ const inv = (id: number, over: Partial<Investigation> = {}): Investigation => ({
   questionnaireId: 'inv-measles',
   fromContactId: null,
   candidatesAt: new Date().toISOString(),
+  openedAutomatically: false,
+  autoRule: null,
   version: 3,
   updatedAt: new Date().toISOString(),
   ...over,
@@ -148,13 +152,19 @@ const detailRoutes = (over: Record<string, unknown> = {}) => ({
         patientId: 'pat-1',
         encounterId: 'enc-1',
         facility: 'org-hosp',
+        facilityName: null,
         kind: 'ward',
         place: '儿科三病区',
         start: '2026-02-28T02:00:00.000Z',
         end: null,
+        placeIndex: null,
       },
     ],
+    places: [],
+    withoutPosition: [],
   },
+  '/api/investigations/escalations': { items: [], total: 0, limit: 10, offset: 0 },
+  '/api/surveillance/geography': { type: 'FeatureCollection', features: [] },
   '/api/investigations/1/candidates': {
     investigationId: 1,
     patientId: 'pat-1',
@@ -164,7 +174,7 @@ const detailRoutes = (over: Record<string, unknown> = {}) => ({
   '/api/investigations/1/contacts': { investigationId: 1, patientId: 'pat-1', items: [], outOfDistrict: [] },
   '/fhir/Patient': NAMES,
   '/fhir/Organization': ORGS,
-  '/api/investigations/follow-ups': { organization: 'org-chc', date: today, items: [] },
+  '/api/investigations/follow-ups': { organization: 'org-chc', team: null, date: today, total: 0, limit: 20, offset: 0, items: [] },
   ...over,
 });
 
@@ -281,6 +291,19 @@ describe('InvestigationDetailPage', () => {
     expect(api.unmatched).toEqual([]);
   });
 
+  it('says when the investigation was opened automatically by the rules, and by which', async () => {
+    stubApi(
+      detailRoutes({
+        '/api/investigations/1': inv(1, { source: 'report-card', openedAutomatically: true, autoRule: '病种 麻疹', assignee: null }),
+      }),
+    );
+    renderPage(<InvestigationDetailPage id={1} />);
+    const tag = await screen.findByTestId('opened-automatically');
+    expect(tag.textContent).toBe('自动开启（病种 麻疹）');
+    expect(screen.getByTestId('investigation-header').textContent).toContain('传染病报告卡');
+    expect(screen.getByTestId('investigation-header').textContent).toContain('未分派');
+  });
+
   it('sends EPIINV as the purpose of use on investigation requests', async () => {
     const seen: string[] = [];
     const api = stubApi(detailRoutes());
@@ -380,6 +403,7 @@ describe('InvestigationDetailPage', () => {
       }),
     );
     renderPage(<InvestigationDetailPage id={1} tab="contacts" />);
+    await waitFor(() => expect(screen.getByTestId('contact-name').textContent).toBe('李芳'), { timeout: 5000 });
     fireEvent.click(await screen.findByTestId('contact-check'));
     const dialog = await screen.findByRole('dialog');
     expect(dialog.textContent).toContain('记录健康监测 · 李芳');
@@ -399,7 +423,7 @@ describe('InvestigationDetailPage', () => {
       }),
     );
     renderPage(<InvestigationDetailPage id={1} tab="contacts" />);
-    await waitFor(() => expect(screen.getByTestId('contact-name').textContent).toBe('李芳'));
+    await waitFor(() => expect(screen.getByTestId('contact-name').textContent).toBe('李芳'), { timeout: 5000 });
     fireEvent.click(await screen.findByTestId('contact-suspect'));
     const dialog = await screen.findByRole('dialog');
     expect(dialog.textContent).toContain('确认将 李芳 转为疑似病例？');
@@ -491,13 +515,24 @@ describe('FollowUpWorklistPage', () => {
       status,
       symptoms: null,
       followUpEnd: '2099-01-01',
+      taskId: null,
+      team: null,
+      teamName: null,
+      assignee: null,
+      assigneeName: null,
+      escalation: null,
     });
     const api = stubApi({
       '/api/investigations/follow-ups': {
         organization: 'org-chc',
+        team: null,
         date: today,
+        total: 2,
+        limit: 20,
+        offset: 0,
         items: [row(5, 'pat-2', '2026-01-01', 'overdue'), row(6, 'pat-3', today, 'due')],
       },
+      '/fhir/CareTeam': { resourceType: 'Bundle', type: 'searchset', entry: [] },
       '/fhir/Patient': NAMES,
       '/fhir/Organization': ORGS,
       'POST /api/investigations/contacts/6/checks': {

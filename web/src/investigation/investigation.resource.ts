@@ -5,7 +5,7 @@
  * hospital public-health departments; a community health centre's worklist states its own
  * default purpose (健康管理) instead, see `purposeFor`.
  */
-import type { Bundle, Organization, Patient } from '@medplum/fhirtypes';
+import type { Bundle, CareTeam, Organization, Patient } from '@medplum/fhirtypes';
 import type {
   Candidate,
   CandidateList,
@@ -21,6 +21,8 @@ import type {
   ChainAnswer,
   Order,
   OrderList,
+  Escalation,
+  EscalationList,
 } from '../../../src/investigation/schemas.js';
 import { apiRequest } from '../api/http.js';
 import { getSession } from '../api/session.js';
@@ -40,12 +42,16 @@ export type {
   Trajectory,
   Worklist,
   Order,
+  Escalation,
+  EscalationList,
 } from '../../../src/investigation/schemas.js';
 export type ChainData = ChainAnswer;
 export type OrderKind = Order['kind'];
 export type InvClassification = Investigation['classification'];
 export type WorklistRow = Worklist['items'][number];
 export type TrajectoryStop = Trajectory['items'][number];
+export type TrajectoryPlace = Trajectory['places'][number];
+export type EscalationRow = EscalationList['items'][number];
 
 /** The purpose of use of the investigation screens. */
 export const EPIINV = 'EPIINV';
@@ -144,17 +150,68 @@ export const contactToSuspect = (contactId: number, note?: string) =>
   apiRequest<Investigation>(`/api/investigations/contacts/${contactId}/suspect`, send('POST', note ? { note } : {}));
 
 export function followUps(
-  q: { organization: string; status?: 'due' | 'overdue' | 'done' | 'open'; date?: string },
+  q: {
+    organization?: string;
+    team?: string;
+    status?: 'due' | 'overdue' | 'done' | 'open';
+    date?: string;
+    limit?: number;
+    offset?: number;
+  },
   signal?: AbortSignal,
 ): Promise<Worklist> {
-  const p = new URLSearchParams({ organization: q.organization });
+  const p = new URLSearchParams();
+  if (q.organization) p.set('organization', q.organization);
+  if (q.team) p.set('team', q.team);
   if (q.status) p.set('status', q.status);
   if (q.date) p.set('date', q.date);
+  if (q.limit !== undefined) p.set('limit', String(q.limit));
+  if (q.offset !== undefined) p.set('offset', String(q.offset));
   return apiRequest<Worklist>(`/api/investigations/follow-ups?${p.toString()}`, {
     signal,
     accept: 'application/json',
     purpose: purposeFor(),
   });
+}
+
+/** Escalation notices (漏访上报) of an investigation, an organisation or a team; a page with the total. */
+export function listEscalations(
+  q: {
+    investigationId?: number;
+    organization?: string;
+    team?: string;
+    state?: 'open' | 'acknowledged' | 'all';
+    limit: number;
+    offset: number;
+  },
+  signal?: AbortSignal,
+  purpose: string | undefined = purposeFor(),
+): Promise<EscalationList> {
+  const p = new URLSearchParams({ limit: String(q.limit), offset: String(q.offset) });
+  if (q.investigationId) p.set('investigationId', String(q.investigationId));
+  if (q.organization) p.set('organization', q.organization);
+  if (q.team) p.set('team', q.team);
+  if (q.state) p.set('state', q.state);
+  return apiRequest<EscalationList>(`/api/investigations/escalations?${p.toString()}`, { signal, accept: 'application/json', purpose });
+}
+
+export const acknowledgeEscalation = (escalationId: number, note?: string, purpose: string | undefined = purposeFor()) =>
+  apiRequest<Escalation>(`/api/investigations/escalations/${escalationId}/acknowledge`, {
+    method: 'POST',
+    body: note ? { note } : {},
+    accept: 'application/json',
+    purpose,
+  });
+
+/** Family-doctor teams (CareTeam; R4 has no search by a team's name, so the first 100 are filtered here by the text). */
+export async function findTeams(text: string, signal?: AbortSignal): Promise<{ id: string; name: string }[]> {
+  const bundle = await apiRequest<Bundle<CareTeam>>('/fhir/CareTeam?status=active&_elements=name&_count=100', { signal });
+  const words = text.trim();
+  return (bundle.entry ?? [])
+    .map((e) => e.resource)
+    .filter((x): x is CareTeam & { id: string } => !!x?.id)
+    .map((x) => ({ id: `CareTeam/${x.id}`, name: x.name ?? x.id }))
+    .filter((x) => !words || x.name.includes(words));
 }
 
 // ---------------------------------------------------------------------------------------------
