@@ -144,12 +144,11 @@ async function front(
  */
 function productionBuild(): string {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'yifang-portal-bench-web-'));
-  const vite = path.join(repoRoot, 'node_modules/vite/bin/vite.js');
-  const result = spawnSync(
-    process.execPath,
-    [vite, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn', '--outDir', out, '--emptyOutDir'],
-    { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } },
-  );
+  const result = spawnSync(process.execPath, [path.join(repoRoot, 'scripts/build-web.mjs'), '--quiet', '--out', out], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   if (result.status !== 0) throw new Error(`web build failed:\n${result.stdout}\n${result.stderr}`);
   // …and its Brotli and gzip copies, as build:web writes them.
   const compressed = spawnSync(process.execPath, [path.join(repoRoot, 'scripts/compress-web.mjs'), out], { encoding: 'utf8' });

@@ -45,17 +45,15 @@ export function ensureWebBuild(options: { ifMissing?: boolean } = {}): void {
     if (!stat.isDirectory()) return stat.mtimeMs;
     return Math.max(0, ...fs.readdirSync(p).map((name) => newest(path.join(p, name))));
   };
-  const sources = ['web/src', 'web/index.html', 'web/portal', 'web/vite.config.ts', 'web/public', 'src/shared']
+  const sources = ['web/src', 'web/index.html', 'web/portal', 'web/vite.config.ts', 'web/public', 'src/shared', 'scripts/build-web.mjs']
     .map((p) => path.join(repoRoot, p))
     .filter((p) => fs.existsSync(p));
   if (fs.existsSync(dist) && fs.statSync(dist).mtimeMs >= Math.max(...sources.map(newest))) return;
-  const vite = path.join(repoRoot, 'node_modules/vite/bin/vite.js');
   const building = `${webBuildDir}.${process.pid}`;
-  const result = spawnSync(
-    process.execPath,
-    [vite, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn', '--outDir', building, '--emptyOutDir'],
-    { cwd: repoRoot, encoding: 'utf8' },
-  );
+  const result = spawnSync(process.execPath, [path.join(repoRoot, 'scripts/build-web.mjs'), '--quiet', '--out', building], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  });
   if (result.status !== 0) throw new Error(`web build failed:\n${result.stdout}\n${result.stderr}`);
   // Swapped in whole, so a test in another worker never sees half a build.
   const old = `${webBuildDir}.old.${process.pid}`;

@@ -14,6 +14,7 @@ import { enEmergency } from '../emergency/en-emergency.js';
 import { enPortal } from '../portal/en-portal.js';
 import { enPortrait } from '../portrait/en-portrait.js';
 import { enLab } from '../lab/en-lab.js';
+import { enRoles } from '../shell/en-roles.js';
 
 /** English texts, keyed like the t('key', '中文') calls. Missing keys fall back to Chinese. */
 export const en: Record<string, string> = {
@@ -611,14 +612,7 @@ export const en: Record<string, string> = {
   'ind.doctor': 'Doctor',
 
   // Accounts (issue #15): roles in words, the user administration screen, my account, sign-in.
-  'role.admin': 'Administrator',
-  'role.epidemiologist': 'Epidemiologist',
-  'role.clinician': 'Clinician',
-  'role.family-doctor': 'Family doctor',
-  'role.public-health': 'Public health',
-  'role.integration': 'Data integration',
-  'role.viewer': 'Read only',
-  'role.auditor': 'Auditor',
+  ...enRoles,
   'users.username': 'Username',
   'users.displayName': 'Name',
   'users.roles': 'Roles',

@@ -104,19 +104,44 @@ function messageOf(body: unknown, status: number): string {
   return text || `HTTP ${status}`;
 }
 
+/** An answer web/public/portal-prefetch.js asked for before the scripts ran. */
+interface EarlyAnswer {
+  ok: boolean;
+  status: number;
+  text: string;
+}
+
+/** What portal-prefetch.js leaves on the page: the token it asked with and its requests by path. */
+interface EarlyRequests {
+  token: string;
+  requests: Record<string, Promise<EarlyAnswer> | undefined>;
+}
+
+/** The early answer for this GET, once, if it was asked with the session in force. */
+function takeEarly(path: string, token: string | undefined): Promise<EarlyAnswer> | undefined {
+  const early = typeof window === 'undefined' ? undefined : (window as { __portalEarly?: EarlyRequests }).__portalEarly;
+  const request = early?.requests[path];
+  if (!request) return undefined;
+  early.requests[path] = undefined;
+  return early.token === token ? request : undefined;
+}
+
 export async function portalRequest<T>(path: string, init: { method?: string; body?: unknown; signal?: AbortSignal } = {}): Promise<T> {
   const session = portalSession();
-  const res = await fetch(path, {
-    method: init.method ?? 'GET',
-    headers: {
-      accept: 'application/json',
-      ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(session ? { authorization: `Bearer ${session.token}` } : {}),
-    },
-    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-    signal: init.signal,
-  });
-  const text = await res.text();
+  const early = init.method === undefined && init.body === undefined ? takeEarly(path, session?.token) : undefined;
+  const res: EarlyAnswer = early
+    ? await early
+    : await fetch(path, {
+        method: init.method ?? 'GET',
+        headers: {
+          accept: 'application/json',
+          ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(session ? { authorization: `Bearer ${session.token}` } : {}),
+        },
+        ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+        signal: init.signal,
+      }).then(async (r) => ({ ok: r.ok, status: r.status, text: await r.text() }));
+  const text = res.text;
   let body: unknown;
   try {
     body = text ? JSON.parse(text) : undefined;

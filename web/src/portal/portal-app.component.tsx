@@ -3,7 +3,7 @@
  * a child), then one page at a time. Plain React and a small stylesheet, no antd: the portal is
  * loaded as its own chunk and paints fast on a slow phone.
  */
-import { setLang, t, useLang } from '../i18n/i18n.js';
+import { setLang, t, useLang } from '../i18n/i18n-core.js';
 import { href, navigate, useRoute } from '../shell/router.js';
 import { portalApi, setPortalSession, usePortalSession } from './portal-api.js';
 import { PortalLogin } from './portal-login.component.js';

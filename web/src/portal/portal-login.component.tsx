@@ -3,7 +3,7 @@
  * whether or not the pair matches a record, so this page says "if they match, a code was sent".
  */
 import { useState, type FormEvent } from 'react';
-import { t } from '../i18n/i18n.js';
+import { t } from '../i18n/i18n-core.js';
 import { portalApi, setPortalSession } from './portal-api.js';
 
 const ID_PATTERN = /^\d{17}[\dXx]$/;

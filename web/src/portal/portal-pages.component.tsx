@@ -1,6 +1,6 @@
 /** The portal's smaller pages: home readings, who read my record, consents and reminders, notices, family-doctor contract, adding a child. */
 import { useState, type FormEvent } from 'react';
-import { t } from '../i18n/i18n.js';
+import { t } from '../i18n/i18n-core.js';
 import { roleLabel } from '../shell/roles.js';
 import { portalApi, type ConsentAnswer } from './portal-api.js';
 import { useLoad } from './use-load.js';

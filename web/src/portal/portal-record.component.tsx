@@ -1,6 +1,6 @@
 /** 我的健康档案 (read-only, in words) and 疫苗接种 (doses given, what is due) for the resident or a ward. */
 import { useState } from 'react';
-import { t } from '../i18n/i18n.js';
+import { t } from '../i18n/i18n-core.js';
 import { portalApi, type RecordAnswer, type ScheduleAnswer } from './portal-api.js';
 import { useLoad } from './use-load.js';
 

@@ -1,6 +1,6 @@
 /** Role names in words (系统管理员, 家庭医生, …), never the codes the server uses. */
 import type { Role } from '../../../src/platform/auth.js';
-import { t } from '../i18n/i18n.js';
+import { t } from '../i18n/i18n-core.js';
 
 /** Every role, in the order an administrator thinks of them. */
 export const ROLE_ORDER: Role[] = [

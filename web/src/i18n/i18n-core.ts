@@ -1,0 +1,101 @@
+/**
+ * A deliberately tiny i18n layer: every visible string is written as t('key', '默认中文').
+ * Chinese is the source language and lives at the call site; other languages come from
+ * dictionaries keyed by the same key. Missing translations fall back to the Chinese text.
+ *
+ * This core holds no dictionary: the staff app registers the whole English one at once
+ * (i18n.ts); the resident portal, whose first paint on a slow phone counts every kilobyte,
+ * registers a loader that fetches its own few English texts only when English is chosen.
+ */
+import { useSyncExternalStore } from 'react';
+
+export type Lang = 'zh-CN' | 'en';
+
+const STORAGE_KEY = 'yifang.lang';
+const dictionaries: Record<Lang, Record<string, string>> = { 'zh-CN': {}, en: {} };
+const loaders: Partial<Record<Lang, () => Promise<Record<string, string>>>> = {};
+
+function initialLang(): Lang {
+  try {
+    const saved = localStorage.getItem(STORAGE_KEY);
+    if (saved === 'en' || saved === 'zh-CN') return saved;
+  } catch {
+    // storage may be unavailable (privacy mode); Chinese is the default
+  }
+  return 'zh-CN';
+}
+
+let current: Lang = initialLang();
+const listeners = new Set<() => void>();
+/** What components re-render on: replaced when the language or a dictionary changes. */
+let state = { lang: current };
+
+function changed(): void {
+  state = { lang: current };
+  for (const listener of listeners) listener();
+}
+
+/** Registers a language's texts (and re-renders whoever shows text). */
+export function setDictionary(lang: Lang, texts: Record<string, string>): void {
+  dictionaries[lang] = texts;
+  changed();
+}
+
+/** Registers how a language's texts are fetched: now if it is the language in force, else when it is chosen. */
+export function setDictionaryLoader(lang: Lang, load: () => Promise<Record<string, string>>): void {
+  loaders[lang] = load;
+  if (current === lang) loadDictionary(lang);
+}
+
+function loadDictionary(lang: Lang): void {
+  const load = loaders[lang];
+  if (!load) return;
+  delete loaders[lang];
+  load().then(
+    (texts) => setDictionary(lang, texts),
+    () => {
+      loaders[lang] = load; // tried again when the language is next chosen; Chinese meanwhile
+    },
+  );
+}
+
+export function getLang(): Lang {
+  return current;
+}
+
+export function setLang(lang: Lang): void {
+  if (lang === current) return;
+  current = lang;
+  try {
+    localStorage.setItem(STORAGE_KEY, lang);
+  } catch {
+    // not remembered, but still switched for this page
+  }
+  if (typeof document !== 'undefined') document.documentElement.lang = lang;
+  loadDictionary(lang);
+  changed();
+}
+
+function subscribe(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** Re-renders the caller when the language changes; the root uses it so the whole tree follows. */
+export function useLang(): Lang {
+  return useSyncExternalStore(subscribe, snapshot, snapshot).lang;
+}
+
+const snapshot = () => state;
+
+/**
+ * Translates `key`; `zh` is the Chinese text (and the fallback). `{name}` placeholders are
+ * replaced from `params`.
+ */
+export function t(key: string, zh: string, params?: Record<string, string | number>): string {
+  const text = current === 'zh-CN' ? zh : (dictionaries[current][key] ?? zh);
+  if (!params) return text;
+  return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+}
+
+if (typeof document !== 'undefined') document.documentElement.lang = current;
