@@ -5,6 +5,7 @@
  * CIDARS moving-percentile baseline on all case reports of a street).
  *
  * Run directly:  node --import tsx bench/fusion-sizes.bench.ts [--seeds 1,2] [--sizes small,medium,large] [--quick]
+ *                  [--joins neighbours,district] [--scorings place,evidence]
  * Or import `runFusionSizesBench(argv)` from a bench runner.
  *
  * Each district (src/surveillance/evaluation/district-sizes.ts): daily counts per street for
@@ -13,14 +14,23 @@
  * of every (signal, street) runs over the counts (judgeSeries, alarmsFromVerdict: the engine's
  * own functions), its alarms and weak evidence are stored in surv_detection as the engine
  * stores them, and fuseDays (the real fusion, with config/surveillance/fusion.json) walks the
- * evaluated year on a fresh PGlite database. The space-time scan is not part of this replay
- * (the simulated streets have no geometry); its clusters would only add evidence.
+ * evaluated year on a fresh PGlite database. The streets lie on a ring (streetAreas: street i
+ * borders i ± 1, the streets outbreaks spread to), and fusion's spatial join reads their
+ * neighbours from that map as it reads the registry's (alerts/places.ts). The space-time scan is
+ * not part of this replay; its clusters would only add evidence.
  *
- * Scoring (district-sizes.ts): an outbreak is found by an alert carrying an alarm whose compared
- * counts include cases the outbreak added (same signal, street and day, or 7-day block for
- * CIDARS), on the later of the alert's trigger day and that alarm's day. "placebo sensitivity"
- * scores the same alerts against the same outbreaks moved to other streets (nothing happened
- * there): what chance alarms alone would be credited with; "placebo PPV" likewise for alerts.
+ * Fusion is run once per spatial join (`--joins`): 'neighbours' (the configured join: an alarm
+ * joins an open alert of its own or a neighbouring street) and 'district' (the join before
+ * 2026-12: any alert of the district with the same signal), on the same detections.
+ *
+ * Scoring (district-sizes.ts, `--scorings`): an outbreak is found by an alert carrying an alarm
+ * whose compared counts include cases the outbreak added (same signal, street and day, or 7-day
+ * block for CIDARS), on the later of the alert's trigger day and that alarm's day; with 'place'
+ * the alert's place (its streets) must also match the outbreak's (an outbreak street and none
+ * more than two neighbour steps from them), with 'evidence' (the scoring before 2026-12) the alarm alone decides.
+ * "placebo sensitivity" scores the same alerts against the same outbreaks moved to other streets
+ * (nothing happened there): what chance alarms alone would be credited with; "placebo PPV"
+ * likewise for alerts.
  *
  * The seeds here were never used to choose any setting (fusion.json and signals.json were
  * tuned on src/simulator districts), so every row is held-out. Prints tables; asserts nothing.
@@ -33,10 +43,12 @@ import { migrateAll } from '../src/app/modules.js';
 import { CIDARS_BASELINE_CONTROL } from '../src/cli/evaluate-district/index.js';
 import { openDatabase, type Database } from '../src/platform/db.js';
 import { alarmsFromVerdict, comparisonWindow, judgeSeries, type DetectionAlarm } from '../src/surveillance/alerts/detect.js';
-import { fuseDays } from '../src/surveillance/alerts/fusion.js';
+import { fuseDays, type SpatialJoinScope } from '../src/surveillance/alerts/fusion.js';
+import { isDistrictArea, type Neighbours } from '../src/surveillance/alerts/places.js';
 import { loadSurveillanceConfig, signalConfigFor, type SignalConfig } from '../src/surveillance/config.js';
 import {
   DISTRICT_SIZES,
+  districtNeighbours,
   episodes,
   placeboOutbreaks,
   poolScores,
@@ -52,7 +64,9 @@ interface Replay {
   outbreaks: SimulatedOutbreak[];
   placebo: SimulatedOutbreak[];
   days: number;
-  fused: ScoredAlert[];
+  neighbours: Neighbours;
+  /** Fused alerts per spatial join. */
+  fused: Map<SpatialJoinScope, ScoredAlert[]>;
   reportDetectors: ScoredAlert[];
   cidarsBaseline: ScoredAlert[];
   seconds: number;
@@ -89,28 +103,18 @@ async function storeDetections(db: Database, rows: DetectionAlarm[]): Promise<vo
   }
 }
 
-async function replay(db: Database, district: SimulatedDistrict, signals: readonly SignalConfig[]): Promise<Replay> {
-  const started = Date.now();
+async function fusedAlerts(
+  db: Database,
+  district: SimulatedDistrict,
+  signals: readonly SignalConfig[],
+  neighbours: Neighbours,
+  scope: SpatialJoinScope,
+): Promise<ScoredAlert[]> {
   const { fusion } = loadSurveillanceConfig();
-  await db.query('TRUNCATE surv_alert, surv_alert_evidence, surv_alert_event, surv_detection, surv_scan_cluster CASCADE');
-  const rows: DetectionAlarm[] = [];
-  const reportAlarms: Parameters<typeof episodes>[0][number][] = [];
-  for (const [signal, byStreet] of district.counts) {
-    const cfg = signalConfigFor(signals, signal);
-    if (!cfg) throw new Error(`no configured detector for ${signal}`);
-    for (const [street, observed] of byStreet) {
-      const v = judgeSeries(cfg, district.days, observed, district.evalFrom);
-      const found = alarmsFromVerdict(cfg, signal, street, v, district.evalFrom);
-      rows.push(...found);
-      const windowDays = comparisonWindow(cfg);
-      if (cfg.source === 'case-report')
-        for (const a of found) if (!a.weak) reportAlarms.push({ areaCode: street, day: a.day, signals: [signal], windowDays });
-    }
-  }
-  await storeDetections(db, rows);
+  await db.query('TRUNCATE surv_alert, surv_alert_evidence, surv_alert_event CASCADE');
   const from = district.days[district.evalFrom]!;
   const to = district.days.at(-1)!;
-  await fuseDays(db, fusion, { from, to });
+  await fuseDays(db, fusion, { from, to, neighbours, spatialJoinScope: scope });
   const alerts = await db.query<{ id: number; area_code: string; trigger_day: string; level: string; score: number }>(
     `SELECT id, area_code, trigger_day::text AS trigger_day, level, score FROM surv_alert WHERE trigger_day BETWEEN $1::date AND $2::date`,
     [from, to],
@@ -130,17 +134,47 @@ async function replay(db: Database, district: SimulatedDistrict, signals: readon
     });
     evidenceOf.set(e.alert_id, list);
   }
-  const fused: ScoredAlert[] = alerts.rows.map((a) => {
+  return alerts.rows.map((a) => {
     const ev = evidenceOf.get(a.id) ?? [];
+    const place = [...new Set([a.area_code, ...ev.map((e) => e.area)])];
     return {
       id: a.id,
-      areas: [...new Set([a.area_code, ...ev.map((e) => e.area)])],
+      // District-level evidence: the alert's place is the whole district.
+      areas: place.some(isDistrictArea) ? [...district.streets] : place,
       evidence: ev,
       triggerDay: a.trigger_day,
       level: a.level,
       score: Number(a.score),
     };
   });
+}
+
+async function replay(
+  db: Database,
+  district: SimulatedDistrict,
+  signals: readonly SignalConfig[],
+  joins: readonly SpatialJoinScope[],
+): Promise<Replay> {
+  const started = Date.now();
+  await db.query('TRUNCATE surv_alert, surv_alert_evidence, surv_alert_event, surv_detection, surv_scan_cluster CASCADE');
+  const rows: DetectionAlarm[] = [];
+  const reportAlarms: Parameters<typeof episodes>[0][number][] = [];
+  for (const [signal, byStreet] of district.counts) {
+    const cfg = signalConfigFor(signals, signal);
+    if (!cfg) throw new Error(`no configured detector for ${signal}`);
+    for (const [street, observed] of byStreet) {
+      const v = judgeSeries(cfg, district.days, observed, district.evalFrom);
+      const found = alarmsFromVerdict(cfg, signal, street, v, district.evalFrom);
+      rows.push(...found);
+      const windowDays = comparisonWindow(cfg);
+      if (cfg.source === 'case-report')
+        for (const a of found) if (!a.weak) reportAlarms.push({ areaCode: street, day: a.day, signals: [signal], windowDays });
+    }
+  }
+  await storeDetections(db, rows);
+  const neighbours = districtNeighbours(district);
+  const fused = new Map<SpatialJoinScope, ScoredAlert[]>();
+  for (const scope of joins) fused.set(scope, await fusedAlerts(db, district, signals, neighbours, scope));
 
   // CIDARS baseline: the moving percentile on all case reports of a street, on its own.
   const baselineAlarms: Parameters<typeof episodes>[0][number][] = [];
@@ -157,6 +191,7 @@ async function replay(db: Database, district: SimulatedDistrict, signals: readon
     outbreaks: district.outbreaks,
     placebo: placeboOutbreaks(district),
     days: district.days.length - district.evalFrom,
+    neighbours,
     fused,
     reportDetectors: episodes(reportAlarms),
     cidarsBaseline: episodes(baselineAlarms),
@@ -176,6 +211,7 @@ function row(
   method: string,
   s: SizeScore,
   placebo: SizeScore,
+  streetsPerAlert: number,
 ): Record<string, string | number> {
   return {
     size,
@@ -189,8 +225,10 @@ function row(
     'median delay (d)': s.medianDelayDays === null ? '—' : s.medianDelayDays,
     alerts: s.alerts,
     'alerts/week': s.alertsPerWeek.toFixed(1),
+    'streets/alert': streetsPerAlert.toFixed(1),
     PPV: pct(s.ppv),
     'placebo sensitivity': pct(placebo.sensitivity),
+    'placebo found ≤ 3 d': pct(placebo.within3Days),
     'placebo PPV': pct(placebo.ppv),
   };
 }
@@ -200,6 +238,11 @@ export async function runFusionSizesBench(argv: string[] = []): Promise<{ rows: 
   const quick = argv.includes('--quick');
   const seeds = (arg('seeds') ?? (quick ? '1' : '1,2')).split(',').map(Number);
   const wanted = (arg('sizes') ?? 'small,medium,large').split(',');
+  const joins = (arg('joins') ?? 'neighbours,district').split(',') as SpatialJoinScope[];
+  for (const j of joins)
+    if (j !== 'neighbours' && j !== 'district') throw new Error(`--joins: unknown spatial join '${j}' (neighbours, district)`);
+  const scorings = (arg('scorings') ?? 'place,evidence').split(',');
+  for (const x of scorings) if (x !== 'place' && x !== 'evidence') throw new Error(`--scorings: unknown scoring '${x}' (place, evidence)`);
   const sizes = DISTRICT_SIZES.filter((s) => wanted.includes(s.name));
   const { signals } = loadSurveillanceConfig();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'yifang-fusion-sizes-'));
@@ -210,21 +253,40 @@ export async function runFusionSizesBench(argv: string[] = []): Promise<{ rows: 
     await migrateAll(db);
     for (const size of sizes) {
       const replays: Replay[] = [];
-      for (const seed of seeds) replays.push(await replay(db, simulateDistrictCounts(size, seed), signals));
-      const pooled = (pick: (r: Replay) => ScoredAlert[], placebo = false): SizeScore =>
-        poolScores(replays.map((r) => ({ outbreaks: placebo ? r.placebo : r.outbreaks, alerts: pick(r), days: r.days })));
-      const methods: [string, (r: Replay) => ScoredAlert[]][] = [
-        ['fused alerts', (r) => r.fused],
-        ['case-report detectors alone', (r) => r.reportDetectors],
-        ['CIDARS P80 on case reports', (r) => r.cidarsBaseline],
+      for (const seed of seeds) replays.push(await replay(db, simulateDistrictCounts(size, seed), signals, joins));
+      // Every seed of a size has the same streets, so one neighbour map.
+      const neighbours = replays[0]!.neighbours;
+      const pooled = (pick: (r: Replay) => ScoredAlert[], placebo = false, scoring = 'place'): SizeScore =>
+        poolScores(
+          replays.map((r) => ({ outbreaks: placebo ? r.placebo : r.outbreaks, alerts: pick(r), days: r.days })),
+          scoring === 'place' ? neighbours : null,
+        );
+      const methods: [string, (r: Replay) => ScoredAlert[], string][] = [
+        ...joins.flatMap((j) =>
+          scorings.map(
+            (sc) =>
+              [`fused alerts (join: ${j}; scoring: ${sc})`, (r: Replay) => r.fused.get(j)!, sc] as [
+                string,
+                (r: Replay) => ScoredAlert[],
+                string,
+              ],
+          ),
+        ),
+        ['case-report detectors alone', (r) => r.reportDetectors, scorings[0]!],
+        ['CIDARS P80 on case reports', (r) => r.cidarsBaseline, scorings[0]!],
       ];
-      for (const [name, pick] of methods) {
-        rows.push(row(size.name, size.population, size.streets, seeds.length, name, pooled(pick), pooled(pick, true)));
+      for (const [name, pick, sc] of methods) {
+        const all = replays.flatMap(pick);
+        const perAlert = all.length ? all.reduce((n, a) => n + a.areas.length, 0) / all.length : 0;
+        rows.push(
+          row(size.name, size.population, size.streets, seeds.length, name, pooled(pick, false, sc), pooled(pick, true, sc), perAlert),
+        );
       }
-      const fused = pooled((r) => r.fused);
+      const fused = pooled((r) => r.fused.get(joins[0]!)!, false, scorings[0]);
       const cidars = pooled((r) => r.cidarsBaseline);
       ranking.push({
         size: size.name,
+        'fusion (join; scoring)': `${joins[0]}; ${scorings[0]}`,
         'fused alerts': fused.alerts,
         ...Object.fromEntries(Object.entries(fused.ppvByLevel).map(([level, v]) => [`PPV ${level} (n)`, `${pct(v.ppv)} (${v.alerts})`])),
         'precision of the top k by score (k = outbreaks)': pct(fused.precisionAtK),

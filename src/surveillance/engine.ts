@@ -9,7 +9,8 @@ import type { Database } from '../platform/db.js';
 import { areaAt, signalConfigFor, type SurveillanceConfig } from './config.js';
 import { addDays, todayInChina } from '../shared/dates.js';
 import { runDetection } from './alerts/detect.js';
-import { fuseDays, type FusionResult } from './alerts/fusion.js';
+import { fuseDays, loadAreaNeighbours, type FusionResult } from './alerts/fusion.js';
+import type { Neighbours } from './alerts/places.js';
 import { runDailyScan } from './alerts/scan.js';
 import { closeStaleAlerts } from './alerts/store.js';
 import type { WebhookDeliverer } from './alerts/webhooks.js';
@@ -25,6 +26,9 @@ const PHARMACY_NAMES: Record<string, string> = {
   ors: '口服补液盐',
 };
 
+/** How long the engine keeps the registry's neighbour map before reading it again. */
+const NEIGHBOURS_TTL_MS = 60_000;
+
 export class SurveillanceEngine {
   private pending = new Map<string, { signal: string; communityCode: string; day: string; lastDay: string }>();
   private timer: NodeJS.Timeout | undefined;
@@ -32,6 +36,8 @@ export class SurveillanceEngine {
   private names = new Map<string, string>();
   /** Sentinel sites' names by code (loaded as their signals are first seen). */
   private siteNames = new Map<string, string>();
+  /** Neighbouring areas for fusion's spatial join, from the registry (reloaded after NEIGHBOURS_TTL_MS). */
+  private neighbours: { map: Neighbours; at: number } | undefined;
   /** Set false in replays: detection then runs explicitly, day by day. */
   live = true;
 
@@ -66,6 +72,17 @@ export class SurveillanceEngine {
   async refreshNames(): Promise<void> {
     this.names = await areaNames(this.db);
     this.siteNames.clear();
+    this.neighbours = undefined;
+  }
+
+  /**
+   * The registry's areas at the fusion level as neighbours (alerts/places.ts), kept for a minute:
+   * on-arrival runs come every 100 ms, and a registry import takes effect within the minute.
+   */
+  private async areaNeighbours(): Promise<Neighbours> {
+    if (!this.neighbours || Date.now() - this.neighbours.at > NEIGHBOURS_TTL_MS)
+      this.neighbours = { map: await loadAreaNeighbours(this.db, this.config.fusion.areaLevel), at: Date.now() };
+    return this.neighbours.map;
   }
 
   /**
@@ -148,6 +165,7 @@ export class SurveillanceEngine {
         labels: this.label,
         areaName: this.areaName,
         onAlert: (e) => void this.notify(e),
+        neighbours: await this.areaNeighbours(),
       });
       result.created.push(...r.created);
       result.updated.push(...r.updated);
@@ -169,6 +187,7 @@ export class SurveillanceEngine {
       labels: this.label,
       areaName: this.areaName,
       onAlert: (e) => void this.notify(e),
+      neighbours: await this.areaNeighbours(),
     });
     return { ...r, series: det.series, alarms: det.alarms.length, messages: det.messages };
   }

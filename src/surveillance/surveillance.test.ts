@@ -528,7 +528,12 @@ describeEachStore('surveillance', (server) => {
     // Next street, next day: the same syndrome (joins) and an unrelated extreme signal (its own alert).
     await ins('syndrome:diarrhoea', 'clinic-syndrome', '339902008000', '2026-03-02', 0.02);
     await ins('pharmacy:cold', 'pharmacy', '339902006000', '2026-03-02', 1e-6);
-    const r = await fuseDays(s.db, cfg, { from: '2026-03-01', to: '2026-03-02' });
+    // The two streets are neighbours (a statistical alarm joins an alert of a neighbouring street only).
+    const neighbours = new Map([
+      ['339902007000', new Set(['339902008000'])],
+      ['339902008000', new Set(['339902007000'])],
+    ]);
+    const r = await fuseDays(s.db, cfg, { from: '2026-03-01', to: '2026-03-02', neighbours });
     expect(r.created).toHaveLength(2);
     const joined = (await (await s.api(`/api/alerts/${r.created[0]}`)).json()) as {
       areaCode: string;

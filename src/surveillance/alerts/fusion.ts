@@ -24,6 +24,8 @@ import type { Database } from '../../platform/db.js';
 import { areaAt, type FusionConfig } from '../config.js';
 import { addDays } from '../../shared/dates.js';
 import type { DetectionAlarm } from './detect.js';
+import { areaFeatures } from '../../registry/index.js';
+import { areaNeighbours, type Neighbours } from './places.js';
 import { SCAN_SIGNAL_PREFIX, scanEvidence, scannedSignal } from './scan.js';
 import { fisherCombine, truncatedProductP } from './stats.js';
 
@@ -200,6 +202,26 @@ export type AlertListener = (event: { alertId: number; kind: 'created' | 'update
 const PREFIX_LENGTH = { district: 6, street: 9, community: 12 } as const;
 
 /**
+ * Which open alerts of other areas a statistical alarm may join (spatialJoin):
+ * - 'neighbours' (the default): alerts whose own area is a neighbour of the alarm's area
+ *   (alerts/places.ts: touching boundaries, else near centroids, from the registry), within the
+ *   spatialJoin level. An alert's place is then its street and the neighbouring streets its
+ *   evidence comes from; it spans the district only when its own evidence is district-level.
+ * - 'district': any alert of the district with the same signal (the join before 2026-12; kept to
+ *   compare with — on the district-size evaluation such alerts gathered chance alarms of many
+ *   streets and scored as well at placebo outbreaks as at the real ones).
+ * Fixed-threshold cases always join their disease's alert anywhere in the district (rule 1 of
+ * fusion.json: one alert per disease; each case is significant by itself, so its street is exact).
+ */
+export type SpatialJoinScope = 'neighbours' | 'district';
+
+/** The registry's areas at `level` as a neighbour map (alerts/places.ts). */
+export async function loadAreaNeighbours(db: Database, level: string): Promise<Neighbours> {
+  const areas = await areaFeatures(db.pool, level);
+  return areaNeighbours(areas.map((a) => ({ code: a.code, centroid: a.centroid, boundary: a.boundary })));
+}
+
+/**
  * Fuses alarms for the given areas (at the fusion level) on each day of [from, to]. Reads alarms
  * from surv_detection; writes surv_alert, surv_alert_evidence and surv_alert_event. Days are
  * walked in order and, within a day, areas in code order, so that an alert opened in one street
@@ -216,6 +238,10 @@ export async function fuseDays(
     areaName?: (code: string) => string;
     onAlert?: AlertListener;
     now?: () => Date;
+    /** Neighbouring areas (default: the registry's areas at the fusion level, loaded once per call). */
+    neighbours?: Neighbours;
+    /** Which alerts of other areas an alarm may join (default 'neighbours'). */
+    spatialJoinScope?: SpatialJoinScope;
   },
 ): Promise<FusionResult> {
   const result: FusionResult = { created: [], updated: [] };
@@ -266,6 +292,13 @@ export async function fuseDays(
   const areas = [...byArea.keys()].sort();
   const order = levelOrder(cfg);
   const joinPrefix = cfg.spatialJoin ? PREFIX_LENGTH[cfg.spatialJoin.level] : null;
+  const scope = opts.spatialJoinScope ?? 'neighbours';
+  const neighbours = joinPrefix && scope === 'neighbours' ? (opts.neighbours ?? (await loadAreaNeighbours(db, cfg.areaLevel))) : undefined;
+  /** Areas whose open alerts an alarm of `area` may join: null = any area within the join prefix. */
+  const joinable = (area: string, fixed: boolean): string[] | null => {
+    if (fixed || !neighbours) return null;
+    return [...(neighbours.get(area) ?? [])].filter((n) => n !== area && n.slice(0, joinPrefix!) === area.slice(0, joinPrefix!));
+  };
   const key = (e: DetectionAlarm) => `${e.signal}|${e.areaCode}|${e.day}`;
   await db.transaction(async (c) => {
     // Alarms already attached to an alert (they never start a second one).
@@ -315,13 +348,16 @@ export async function fuseDays(
           ).rows[0];
           if (!open && phase === 'own') continue;
           if (open && !candidates.length) continue;
-          // Spatial join: the same signal rising in another street of the same district within
-          // the window is the same event spreading (or cases living apart), so it joins that alert.
-          if (!open && joinPrefix && candidates.length) {
+          // Spatial join: the same signal rising in a neighbouring street within the window is the
+          // same event spreading (or cases living across a street boundary), so it joins that
+          // alert; a fixed-threshold disease's case joins its disease's alert anywhere in the district.
+          const near = joinable(area, disease !== null);
+          if (!open && joinPrefix && candidates.length && (near === null || near.length)) {
             open = (
               await c.query<AlertRow>(
                 `SELECT a.id, a.status, a.level, a.area_code, a.last_evidence_day::text AS last_evidence_day, a.first_evidence_day::text AS first_evidence_day FROM surv_alert a
-                 WHERE left(a.area_code, $6) = left($1, $6) AND a.area_code <> $1 AND a.status = ANY($2::text[]) AND a.last_evidence_day >= $3::date
+                 WHERE left(a.area_code, $6) = left($1, $6) AND a.area_code <> $1 AND ($8::text[] IS NULL OR a.area_code = ANY($8::text[]))
+                   AND a.status = ANY($2::text[]) AND a.last_evidence_day >= $3::date
                    AND a.disease_key IS NOT DISTINCT FROM $4 AND a.first_evidence_day >= $5::date
                    AND EXISTS (SELECT 1 FROM surv_alert_evidence e WHERE e.alert_id = a.id AND e.day >= $3::date AND e.signal = ANY($7::text[]))
                  ORDER BY a.id DESC LIMIT 1 FOR UPDATE`,
@@ -334,6 +370,7 @@ export async function fuseDays(
                   joinPrefix,
                   // A scan cluster of a signal and the signal's own alarms are about the same cases.
                   [...new Set(candidates.flatMap((e) => [scannedSignal(e.signal), `${SCAN_SIGNAL_PREFIX}${scannedSignal(e.signal)}`]))],
+                  near,
                 ],
               )
             ).rows[0];

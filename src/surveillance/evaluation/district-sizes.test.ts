@@ -6,9 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   DISTRICT_SIZES,
+  districtNeighbours,
   episodes,
   matchDay,
   placeboOutbreaks,
+  placeMatches,
   scoreAlerts,
   simulateDistrictCounts,
   SIMULATED_SIGNALS,
@@ -108,6 +110,49 @@ describe('scoreAlerts', () => {
     expect(s.ppvByLevel).toEqual({ red: { alerts: 2, ppv: 1 }, orange: { alerts: 1, ppv: 0 } });
     // Top 2 by score: alert 6 (9) and alert 1 (5), both true.
     expect(s.precisionAtK).toBe(1);
+  });
+
+  it('credits an alert only where its place matches the outbreak’s: an outbreak street, nothing beyond two streets from it', () => {
+    // Ten streets on a ring: 001 borders 010 and 002, and so on.
+    const n = districtNeighbours(simulateDistrictCounts(DISTRICT_SIZES[1]!, 1, { historyDays: 30, evalDays: 30 }));
+    const st = (i: number) => `339902${String(i).padStart(3, '0')}000`;
+    expect([...n.get(st(1))!].sort()).toEqual([st(2), st(10)]);
+    const o = outbreak(); // street 001
+    const withPlace = (areas: string[]): ScoredAlert => ({
+      ...alert(1, '2025-03-10', [[st(1), '2025-03-10', 'syndrome:diarrhoea']]),
+      areas,
+    });
+    // Its own street; opened next door and naming that street's other neighbour too: found.
+    expect(placeMatches(withPlace([st(1)]), o, n)).toBe(true);
+    expect(placeMatches(withPlace([st(2), st(1), st(3)]), o, n)).toBe(true);
+    expect(matchDay(withPlace([st(2), st(1), st(3)]), o, n)).toBe('2025-03-10');
+    // A place reaching three streets away, or the district: its alarm in 001 does not make it the outbreak's alert.
+    expect(placeMatches(withPlace([st(1), st(4)]), o, n)).toBe(false);
+    const district = withPlace(Array.from({ length: 10 }, (_, i) => st(i + 1)));
+    expect(matchDay(district, o, n)).toBeNull();
+    expect(matchDay(district, o, null)).toBe('2025-03-10'); // evidence-only scoring (before 2026-12) credited it
+    // A place that names no outbreak street never matches.
+    expect(placeMatches(withPlace([st(2)]), o, n)).toBe(false);
+    const s = scoreAlerts([o], [district, withPlace([st(1)])], 7, n);
+    expect(s).toMatchObject({ detected: 1, trueAlerts: 1, ppv: 0.5 });
+  });
+
+  it('keeps placebo outbreaks off the streets where the outbreak was', () => {
+    // Four streets, an outbreak in A, B and C: shifted by two it lands on C, D and A — only D is quiet.
+    const p = placeboOutbreaks({
+      streets: ['A', 'B', 'C', 'D'],
+      outbreaks: [
+        outbreak({
+          streets: ['A', 'B', 'C'],
+          added: [
+            { signal: 'ili', street: 'A', day: '2025-03-11' },
+            { signal: 'ili', street: 'B', day: '2025-03-12' },
+          ],
+        }),
+      ],
+    });
+    expect(p[0]!.streets).toEqual(['D']);
+    expect(p[0]!.added).toEqual([{ signal: 'ili', street: 'D', day: '2025-03-12' }]);
   });
 
   it('moves placebo outbreaks to other streets on the same days', () => {

@@ -19,7 +19,9 @@
  * for that kind of outbreak, a case report or a lab result one or two days after onset.
  *
  * Scoring (the detectors.md definition of detection — an alarm in a period that received outbreak
- * cases — carried to alerts): an alert finds an outbreak when it carries an alarm (or weak
+ * cases — carried to alerts): an alert finds an outbreak when its place matches the outbreak's
+ * (placeMatches: it names an outbreak street and no street more than two neighbour steps from
+ * them; the streets lie on a ring, streetAreas) and it carries an alarm (or weak
  * evidence) of a signal in a street on a day whose compared counts include cases the outbreak
  * added there (the day itself for daily detectors, the 7-day block for CIDARS), and it finds it
  * on the later of its trigger day and that evidence's day. Alerts are true when they find some
@@ -27,10 +29,13 @@
  * days from the first onset to the first day an alert found it (median, and the share within
  * 3 days). A looser rule — any alert of the outbreak's streets in [first onset − 3, last onset
  * + 14] (src/cli/evaluate-district) — is met by chance alone on these districts: with eight
- * signals a street has some alarm on most 3-week stretches, and with the spatial join one alert
- * gathers a signal's alarms from many streets.
+ * signals a street has some alarm on most 3-week stretches, and with a district-wide spatial join
+ * (fusion before 2026-12) one alert gathered a signal's alarms from many streets; scoring by
+ * evidence alone (no place rule, `neighbours` null) credited such an alert with outbreaks in any
+ * of them, as often at placebo outbreaks as at the real ones.
  */
 import { addDays, dayRange, daysBetween } from '../../shared/dates.js';
+import { areaNeighbours, type Neighbours, type PlaceArea } from '../alerts/places.js';
 import { createRng, mixSeed, randomGamma, randomInt, randomPoisson, type Rng } from './random.js';
 
 export interface DistrictSize {
@@ -143,6 +148,8 @@ export interface SimulatedDistrict {
   /** Index in `days` of the first evaluated day. */
   evalFrom: number;
   streets: string[];
+  /** The streets as map areas (streetAreas): their neighbours are the streets outbreaks spread to. */
+  areas: PlaceArea[];
   /** signal → street → daily counts aligned with `days`. */
   counts: Map<string, Map<string, number[]>>;
   outbreaks: SimulatedOutbreak[];
@@ -161,6 +168,33 @@ export interface SimulationOptions {
 /** Street codes of a simulated district: 339902 001 000, 339902 002 000, … */
 export function streetCodes(n: number): string[] {
   return Array.from({ length: n }, (_, i) => `339902${String(i + 1).padStart(3, '0')}000`);
+}
+
+/**
+ * The streets of a simulated district on a map: sectors of a ring (streets around a lake), street
+ * i between i − 1 and i + 1, the last next to the first — the streets an outbreak spreads to
+ * (home, home + 1, home + 2) are neighbours in a row. Boundaries share their radial edges, so
+ * areaNeighbours (alerts/places.ts, as fusion reads the registry) finds exactly i ± 1.
+ */
+export function streetAreas(n: number, centre: [number, number] = [120.2, 30.2]): PlaceArea[] {
+  const [r0, r1] = [0.02, 0.06];
+  const at = (k: number, r: number): [number, number] => {
+    const t = (2 * Math.PI * (k % (4 * n))) / (4 * n);
+    return [Number((centre[0] + r * Math.cos(t)).toFixed(7)), Number((centre[1] + r * Math.sin(t)).toFixed(7))];
+  };
+  return streetCodes(n).map((code, i) => {
+    // Four steps of arc per sector (k = 4i … 4i + 4), outer arc out, inner arc back.
+    const outer = [0, 1, 2, 3, 4].map((j) => at(4 * i + j, r1));
+    const inner = [4, 3, 2, 1, 0].map((j) => at(4 * i + j, r0));
+    const ring = [...outer, ...inner, outer[0]!];
+    const mid = at(4 * i + 2, (r0 + r1) / 2);
+    return { code, centroid: mid, boundary: { type: 'Polygon', coordinates: [ring] } };
+  });
+}
+
+/** The neighbours of a simulated district's streets (see streetAreas). */
+export function districtNeighbours(district: Pick<SimulatedDistrict, 'areas'>): Neighbours {
+  return areaNeighbours(district.areas);
 }
 
 function negBin(rng: Rng, mu: number, phi: number): number {
@@ -249,13 +283,16 @@ export function simulateDistrictCounts(size: DistrictSize, seed: number, options
       added,
     });
   }
-  return { size, seed, days, evalFrom: historyDays, streets, counts, outbreaks };
+  return { size, seed, days, evalFrom: historyDays, streets, areas: streetAreas(size.streets), counts, outbreaks };
 }
 
 /** An alert as scoring sees it. */
 export interface ScoredAlert {
   id: string | number;
-  /** Its own street and every street its evidence comes from (area codes, 12 digits). */
+  /**
+   * Its place: its own street and every street its evidence comes from (area codes, 12 digits);
+   * every street of the district for an alert of district-level evidence.
+   */
   areas: string[];
   /**
    * Its evidence: street (12 digits) and day of each alarm it gathered, the count signals the
@@ -297,10 +334,42 @@ function median(xs: number[]): number | null {
 }
 
 /**
- * The day an alert finds an outbreak (the later of its trigger day and the first evidence whose
- * compared counts include cases the outbreak added), or null when it does not find it.
+ * How many streets an alert's place may reach beyond an outbreak's streets and still match it: 2,
+ * because fusion's place is an alert's own street and its neighbours (alerts/places.ts), so an
+ * alert opened next door to the outbreak (its own street one step away) names its other
+ * neighbour too, two steps away, and still sends the team to the right place.
  */
-export function matchDay(alert: ScoredAlert, outbreak: SimulatedOutbreak): string | null {
+export const PLACE_MARGIN_STEPS = 2;
+
+/**
+ * Whether an alert's place matches an outbreak's: it names at least one of the outbreak's streets
+ * and no street more than PLACE_MARGIN_STEPS neighbour steps from them. An alert whose place is
+ * the district matches only an outbreak whose streets and their surroundings are the district
+ * (on a 4-street district any place within it does). Without neighbours (null), any overlap matches.
+ */
+export function placeMatches(
+  alert: Pick<ScoredAlert, 'areas'>,
+  outbreak: Pick<SimulatedOutbreak, 'streets'>,
+  neighbours: Neighbours | null,
+): boolean {
+  if (!alert.areas.some((a) => outbreak.streets.includes(a))) return false;
+  if (!neighbours) return true;
+  const near = new Set(outbreak.streets);
+  let edge = [...near];
+  for (let step = 0; step < PLACE_MARGIN_STEPS; step++) {
+    edge = edge.flatMap((s) => [...(neighbours.get(s) ?? [])]).filter((s) => !near.has(s));
+    for (const s of edge) near.add(s);
+  }
+  return alert.areas.every((a) => near.has(a));
+}
+
+/**
+ * The day an alert finds an outbreak (the later of its trigger day and the first evidence whose
+ * compared counts include cases the outbreak added), or null when it does not find it. With
+ * `neighbours` the alert's place must also match the outbreak's (placeMatches).
+ */
+export function matchDay(alert: ScoredAlert, outbreak: SimulatedOutbreak, neighbours: Neighbours | null = null): string | null {
+  if (neighbours && !placeMatches(alert, outbreak, neighbours)) return null;
   let first: string | null = null;
   for (const e of alert.evidence) {
     if (first !== null && e.day >= first) continue;
@@ -313,17 +382,25 @@ export function matchDay(alert: ScoredAlert, outbreak: SimulatedOutbreak): strin
 }
 
 /** Whether an alert matches an outbreak (see matchDay). */
-export function alertMatches(alert: ScoredAlert, outbreak: SimulatedOutbreak): boolean {
-  return matchDay(alert, outbreak) !== null;
+export function alertMatches(alert: ScoredAlert, outbreak: SimulatedOutbreak, neighbours: Neighbours | null = null): boolean {
+  return matchDay(alert, outbreak, neighbours) !== null;
 }
 
-/** Scores alerts against the outbreaks over an evaluated range of `days` days. */
-export function scoreAlerts(outbreaks: readonly SimulatedOutbreak[], alerts: readonly ScoredAlert[], days: number): SizeScore {
+/**
+ * Scores alerts against the outbreaks over an evaluated range of `days` days; with `neighbours`
+ * (the district's streets) an alert is credited only where its place matches (placeMatches).
+ */
+export function scoreAlerts(
+  outbreaks: readonly SimulatedOutbreak[],
+  alerts: readonly ScoredAlert[],
+  days: number,
+  neighbours: Neighbours | null = null,
+): SizeScore {
   const delays: number[] = [];
   let detected = 0;
   let within3 = 0;
   for (const o of outbreaks) {
-    const found = alerts.map((a) => matchDay(a, o)).filter((d): d is string => d !== null);
+    const found = alerts.map((a) => matchDay(a, o, neighbours)).filter((d): d is string => d !== null);
     if (!found.length) continue;
     detected++;
     const first = found.reduce((m, d) => (d < m ? d : m), found[0]!);
@@ -331,7 +408,7 @@ export function scoreAlerts(outbreaks: readonly SimulatedOutbreak[], alerts: rea
     delays.push(delay);
     if (delay <= 3) within3++;
   }
-  const isTrue = (a: ScoredAlert): boolean => outbreaks.some((o) => alertMatches(a, o));
+  const isTrue = (a: ScoredAlert): boolean => outbreaks.some((o) => alertMatches(a, o, neighbours));
   const trueAlerts = alerts.filter(isTrue).length;
   const ppvByLevel: SizeScore['ppvByLevel'] = {};
   for (const a of alerts) {
@@ -361,26 +438,35 @@ export function scoreAlerts(outbreaks: readonly SimulatedOutbreak[], alerts: rea
  * The same outbreaks moved to other streets (each street index shifted by half the streets), their
  * days and counts kept: nothing happened there, so what alerts "find" of them is chance alarms
  * on the days and streets the outbreak would have touched (a check that the scoring is not
- * met by background alarms alone).
+ * met by background alarms alone). Where a moved street is one of the outbreak's own (a small
+ * district: three of four streets), something did happen there: that street and its cases are
+ * left out of the placebo, which keeps only the streets where nothing happened.
  */
 export function placeboOutbreaks(district: Pick<SimulatedDistrict, 'streets' | 'outbreaks'>): SimulatedOutbreak[] {
   const n = district.streets.length;
   const shift = Math.max(1, Math.floor(n / 2));
   const move = (street: string): string => district.streets[(district.streets.indexOf(street) + shift) % n]!;
-  return district.outbreaks.map((o) => ({
-    ...o,
-    id: `${o.id}-placebo`,
-    streets: o.streets.map(move),
-    added: o.added.map((c) => ({ ...c, street: move(c.street) })),
-  }));
+  return district.outbreaks.map((o) => {
+    const quiet = (street: string) => !o.streets.includes(street);
+    return {
+      ...o,
+      id: `${o.id}-placebo`,
+      streets: o.streets.map(move).filter(quiet),
+      added: o.added.map((c) => ({ ...c, street: move(c.street) })).filter((c) => quiet(c.street)),
+    };
+  });
 }
 
-/** Adds scores of several districts (seeds) of one size together. */
-export function poolScores(parts: readonly { outbreaks: SimulatedOutbreak[]; alerts: ScoredAlert[]; days: number }[]): SizeScore {
+/** Adds scores of several districts (seeds) of one size together (one district layout: one neighbour map). */
+export function poolScores(
+  parts: readonly { outbreaks: SimulatedOutbreak[]; alerts: ScoredAlert[]; days: number }[],
+  neighbours: Neighbours | null = null,
+): SizeScore {
   return scoreAlerts(
     parts.flatMap((p) => p.outbreaks),
     parts.flatMap((p, i) => p.alerts.map((a) => ({ ...a, id: `${i}:${a.id}` }))),
     parts.reduce((s, p) => s + p.days, 0),
+    neighbours,
   );
 }
 

@@ -30,6 +30,7 @@ import { href } from '../shell/router.js';
 import { LevelTag } from './alert-board.component.js';
 import { LEVEL_COLOURS, actorLabel, formatDateTime, sourceLabel, statusLabel } from './labels.js';
 import { DISTRICT_MAP, registerDistrictMap } from './map.js';
+import { alertClusters, clusterLayer, clusterText, listScanClustersBetween, type MapCluster } from './scan-layer.js';
 import type { AlertCase, AlertDetail, AlertSeries, GeoFeatureCollection } from '../../../src/surveillance/schemas.js';
 import { addAlertComment, getAlert, getAlertCases, getAlertSeries, getGeography, transitionAlert } from './surveillance.resource.js';
 
@@ -89,19 +90,52 @@ function SeriesChart({ s }: { s: AlertSeries }) {
   );
 }
 
-function CaseMap({ cases, geo, areaCode }: { cases: AlertCase[]; geo: GeoFeatureCollection | null; areaCode: string }) {
+/**
+ * The alert's cases on the district map, its streets shaded, and the space-time scan's clusters
+ * behind it drawn as on the 辖区预警地图 (scan-layer.ts: each cluster's streets outlined, a circle
+ * at its centre sized by its cases), listed under the map.
+ */
+function CaseMap({
+  cases,
+  geo,
+  areaCode,
+  areaCodes,
+  clusters,
+}: {
+  cases: AlertCase[];
+  geo: GeoFeatureCollection | null;
+  areaCode: string;
+  areaCodes: string[];
+  clusters: MapCluster[];
+}) {
   const option = useMemo(() => {
     if (!geo) return null;
     const jitter = (i: number) => ((i * 7919) % 100) / 100 - 0.5;
+    const layer = clusterLayer(clusters, geo);
+    const shaded = new Set([areaCode, ...areaCodes]);
+    const regions = geo.features
+      .map((f) => f.properties.code)
+      .filter((code) => shaded.has(code) || layer.outlines.has(code))
+      .map((code) => {
+        const outline = layer.outlines.get(code);
+        return {
+          name: code,
+          itemStyle: {
+            areaColor: code === areaCode ? '#ffe7ba' : shaded.has(code) ? '#fff4e0' : '#f0f5f4',
+            ...(outline ? { borderColor: outline.color, borderWidth: 3 } : {}),
+          },
+        };
+      });
     return {
       tooltip: { trigger: 'item', formatter: (p: { data?: { label?: string } }) => p.data?.label ?? '' },
       geo: {
         map: DISTRICT_MAP,
         roam: true,
         itemStyle: { areaColor: '#f0f5f4', borderColor: '#9bb' },
-        regions: [{ name: areaCode, itemStyle: { areaColor: '#ffe7ba' } }],
+        regions,
       },
       series: [
+        ...layer.series.filter((x) => x.data.length),
         {
           type: 'scatter',
           coordinateSystem: 'geo',
@@ -116,9 +150,23 @@ function CaseMap({ cases, geo, areaCode }: { cases: AlertCase[]; geo: GeoFeature
         },
       ],
     };
-  }, [cases, geo, areaCode]);
+  }, [cases, geo, areaCode, areaCodes, clusters]);
   if (!option) return <Empty />;
-  return <EChart option={option} height={300} testId="case-map" ariaLabel={t('surv.caseMap', '病例分布')} />;
+  return (
+    <>
+      <EChart option={option} height={300} testId="case-map" ariaLabel={t('surv.caseMap', '病例分布')} />
+      {clusters.length ? (
+        <div style={{ marginTop: 8 }} data-testid="alert-scan-clusters">
+          <Typography.Text strong>{t('surv.scan.alertTitle', '时空扫描聚集 {n} 处', { n: clusters.length })}</Typography.Text>
+          {clusters.map((c) => (
+            <div key={c.id} data-testid="alert-scan-cluster">
+              <Typography.Text type="secondary">{clusterText(c)}</Typography.Text>
+            </div>
+          ))}
+        </div>
+      ) : null}
+    </>
+  );
 }
 
 export function AlertPage({ id }: { id: number }) {
@@ -127,6 +175,7 @@ export function AlertPage({ id }: { id: number }) {
   const [series, setSeries] = useState<AlertSeries[]>([]);
   const [cases, setCases] = useState<AlertCase[]>([]);
   const [geo, setGeo] = useState<GeoFeatureCollection | null>(null);
+  const [scanRows, setScanRows] = useState<MapCluster[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [step, setStep] = useState<string | null>(null);
   const [comment, setComment] = useState('');
@@ -156,6 +205,19 @@ export function AlertPage({ id }: { id: number }) {
       })
       .catch(() => undefined);
   }, [id, load]);
+
+  // The scan's clusters of the alert's evidence days (fetched once its days are known).
+  const evidenceFrom = alert?.firstEvidenceAt.slice(0, 10);
+  const evidenceTo = alert?.lastEvidenceAt.slice(0, 10);
+  useEffect(() => {
+    if (!evidenceFrom || !evidenceTo) return;
+    const ctrl = new AbortController();
+    listScanClustersBetween(evidenceFrom, evidenceTo, ctrl.signal)
+      .then((p) => setScanRows(p.rows))
+      .catch(() => undefined);
+    return () => ctrl.abort();
+  }, [evidenceFrom, evidenceTo]);
+  const clusters = useMemo(() => (alert ? alertClusters(scanRows, alert) : []), [scanRows, alert]);
 
   const doStep = async () => {
     if (!alert || !step) return;
@@ -266,7 +328,7 @@ export function AlertPage({ id }: { id: number }) {
         </Col>
         <Col xs={24} xl={10}>
           <Card size="small" title={t('surv.caseMap', '病例分布')} style={{ marginBottom: 16 }}>
-            <CaseMap cases={cases} geo={geo} areaCode={alert.areaCode} />
+            <CaseMap cases={cases} geo={geo} areaCode={alert.areaCode} areaCodes={alert.areaCodes} clusters={clusters} />
           </Card>
           <Card size="small" title={t('surv.workflow', '处置流程')} style={{ marginBottom: 16 }}>
             <Timeline

@@ -1,11 +1,11 @@
 /**
  * The daily space-time scan's clusters (GET /api/surveillance/scan-clusters) as a layer of the
- * district alert map: the streets of each cluster outlined, and a circle at the cluster's centre
+ * district alert map and of an alert's own case map (alertClusters: the clusters behind it): the streets of each cluster outlined, and a circle at the cluster's centre
  * sized by its cases — dark purple when the cluster is evidence in alert fusion (p at or below
  * the scan's evidenceAlpha), light purple when it is only listed (p at or below alpha).
  */
 import type { ScanClusterPage } from '../../../src/surveillance/scan-routes.js';
-import type { GeoFeatureCollection } from '../../../src/surveillance/schemas.js';
+import type { AlertDetail, GeoFeatureCollection } from '../../../src/surveillance/schemas.js';
 import { apiRequest } from '../api/http.js';
 import { t } from '../i18n/i18n.js';
 
@@ -20,6 +20,34 @@ export const CLUSTER_DAYS = 7;
 /** The newest clusters the scan stored (newest run day first). */
 export const listScanClusters = (signal?: AbortSignal) =>
   apiRequest<ScanClusterPage>('/api/surveillance/scan-clusters?limit=200', { signal, accept: 'application/json' });
+
+/** The clusters of run days from … to (an alert's evidence days). */
+export const listScanClustersBetween = (from: string, to: string, signal?: AbortSignal) =>
+  apiRequest<ScanClusterPage>(`/api/surveillance/scan-clusters?from=${from}&to=${to}&limit=200`, { signal, accept: 'application/json' });
+
+/** The signal a scan evidence key is about ('scan:syndrome:x' → 'syndrome:x'), as fusion keys it. */
+const scanned = (signal: string) => (signal.startsWith('scan:') ? signal.slice('scan:'.length) : signal);
+
+/**
+ * The clusters behind one alert, most significant first: those it took as evidence (a 'scan:'
+ * evidence row of the cluster's signal, run day and one of its streets), and those of a signal the
+ * alert carries, on one of its evidence days, that reach one of its streets.
+ */
+export function alertClusters(rows: readonly MapCluster[], alert: Pick<AlertDetail, 'evidence' | 'areaCode' | 'areaCodes'>): MapCluster[] {
+  const place = new Set([alert.areaCode, ...alert.areaCodes]);
+  const days = new Set(alert.evidence.map((e) => e.day.slice(0, 10)));
+  const signals = new Set(alert.evidence.map((e) => scanned(e.signal)));
+  const taken = new Set(
+    alert.evidence.filter((e) => e.signal.startsWith('scan:')).map((e) => `${scanned(e.signal)}|${e.day.slice(0, 10)}|${e.areaCode}`),
+  );
+  return rows
+    .filter(
+      (c) =>
+        c.areas.some((a) => taken.has(`${c.signal}|${c.runDay}|${a.code}`)) ||
+        (signals.has(c.signal) && days.has(c.runDay) && c.areas.some((a) => place.has(a.code))),
+    )
+    .sort((a, b) => a.p - b.p || b.runDay.localeCompare(a.runDay) || a.rank - b.rank);
+}
 
 function dayMinus(day: string, n: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) - n * 86_400_000).toISOString().slice(0, 10);
