@@ -11,6 +11,7 @@ import { registerIdentityCommands } from './identity.js';
 import { registerAuditCommands } from './audit.js';
 import { registerRegistryCommands } from './registry.js';
 import { registerLabCommands } from './lab.js';
+import { registerProgrammeCommands } from './programmes.js';
 
 const program = new Command();
 program
@@ -30,5 +31,6 @@ registerIdentityCommands(program);
 registerAuditCommands(program);
 registerRegistryCommands(program);
 registerLabCommands(program);
+registerProgrammeCommands(program);
 
 await program.parseAsync(process.argv);

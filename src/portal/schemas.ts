@@ -90,7 +90,7 @@ export type RecordAnswer = z.infer<typeof RecordAnswer>;
 
 // ---- vaccination schedule -------------------------------------------------------------------
 /** The kinds of primary care's due list a resident is shown and reminded of. */
-export const RESIDENT_SERVICE_KINDS = ['follow-up', 'bp-screening', 'referral-return'] as const;
+export const RESIDENT_SERVICE_KINDS = ['follow-up', 'bp-screening', 'referral-return', 'programme'] as const;
 export const ScheduleAnswer = z.object({
   person: PersonSummary,
   schedule: z.string().nullable(),

@@ -496,6 +496,8 @@ export class Acute {
   /** Residents by age band (rebuilt each 1 January). */
   private bands: number[][] = [];
   private bandsYear = -1;
+  /** Told of every tuberculosis case diagnosed (the home centre's programme follows it up). */
+  onTuberculosis?: (person: number, day: number) => void;
 
   constructor(
     private readonly w: World,
@@ -793,6 +795,7 @@ export class Acute {
           onsetDay: day - r.int(14),
         });
         this.rec.reportCard(v, b.disease, dx.icd, dx.classification, { subtype: dx.subtype, chronicity: dx.chronicity });
+        if (b.key === 'tuberculosis') this.onTuberculosis?.(person, day);
       }
     });
   }

@@ -28,6 +28,7 @@ import { Immunizer } from './immunization.js';
 import { ContactTruth } from './contacts.js';
 import { jsonPieces, StreamedArray } from './json-stream.js';
 import { Outbreaks } from './outbreaks/index.js';
+import { Programmes, PROGRAMME_RATES } from './programmes.js';
 import { addNewborn, FLAG } from './population.js';
 import { Recorder } from './records/index.js';
 import { Rng } from './rng.js';
@@ -204,6 +205,8 @@ async function run(w: World, sink: Sink, truth: Truth, options: SimulateOptions,
   const contracts = new Contracts(w, sink);
   const feeds = new Feeds(w, sink, seasons);
   const outbreaks = new Outbreaks(w, rec, acute, feeds, immunizer, truth);
+  const programmes = new Programmes(w, identity, sink);
+  acute.onTuberculosis = (person, day) => programmes.tuberculosis(person, day);
 
   // Reference data first: places, facilities, staff, residents, households, classes, history.
   sink.beginDay(-1, 'reference');
@@ -216,6 +219,7 @@ async function run(w: World, sink: Sink, truth: Truth, options: SimulateOptions,
   await sink.endDay(-1, 'reference');
   await immunizer.start(pause);
   await contracts.start(pause);
+  await programmes.start(pause);
   await sink.endDay(-1, 'reference');
   outbreaks.plan();
 
@@ -228,10 +232,12 @@ async function run(w: World, sink: Sink, truth: Truth, options: SimulateOptions,
     const date = w.clock.iso(day);
     sink.beginDay(d, date);
     // Births: crude birth rate 6.39 per 1,000 a year (国家统计局 2023).
-    const nb = births.poisson((w.pop.n * 6.39) / 1000 / 365);
+    // Most mothers come from the pregnancies the programmes followed; the others registered nowhere.
+    const followed = programmes.deliveriesOn(day);
+    const nb = followed.length + births.poisson(((w.pop.n * 6.39) / 1000 / 365) * (1 - PROGRAMME_RATES.followedPregnancies));
     for (let k = 0; k < nb; k++) {
-      let mother = -1;
-      for (let t = 0; t < 50; t++) {
+      let mother = followed[k] ?? -1;
+      for (let t = 0; mother < 0 && t < 50; t++) {
         const p = births.int(w.pop.n);
         const age = w.pop.age(p, day);
         if (w.pop.sex[p] === 2 && age >= 21 && age <= 42 && w.pop.household[p]! >= 0) {
@@ -258,6 +264,7 @@ async function run(w: World, sink: Sink, truth: Truth, options: SimulateOptions,
       sink.fhir('Patient', w.pop.patientId(child), identity.canonicalResource(child));
       immunizer.newborn(child);
       contracts.newborn(child, day);
+      programmes.newborn(child);
       acute.addNewborn(child);
     }
     outbreaks.day(day);
@@ -265,6 +272,7 @@ async function run(w: World, sink: Sink, truth: Truth, options: SimulateOptions,
     chronic.day(day);
     immunizer.day(day);
     contracts.day(day);
+    programmes.day(day);
     feeds.day(day);
     for (let list = laterByDay.get(day); list && list.length > 0; list = laterByDay.get(day)) {
       laterByDay.delete(day);

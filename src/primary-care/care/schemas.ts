@@ -22,7 +22,7 @@ const PACKAGE_CODES = Object.keys(SERVICE_PACKAGES) as [string, ...string[]];
 
 // ---- due services and check-in -------------------------------------------------------------
 export const DueItem = z.object({
-  kind: z.enum(['follow-up', 'bp-screening', 'vaccine', 'education', 'referral-return', 'confirmation', 'report-card']),
+  kind: z.enum(['follow-up', 'bp-screening', 'vaccine', 'education', 'referral-return', 'confirmation', 'report-card', 'programme']),
   /** Stable key for completing the item. */
   key: z.string(),
   title: z.string(),
@@ -42,6 +42,8 @@ export const DueItem = z.object({
   /** Report-card items: the card (GET /api/report-cards/{cardId}) and its FHIR Task. */
   cardId: z.string().optional(),
   taskId: z.string().optional(),
+  /** Programme items: the basic public-health programme (config/programmes) and its schedule item. */
+  programme: z.object({ code: z.string(), name: z.string(), item: z.string() }).optional(),
 });
 export type DueItem = z.infer<typeof DueItem>;
 

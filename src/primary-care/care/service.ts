@@ -21,6 +21,7 @@ import {
 } from '../chronic/uris.js';
 import type { AuditIn, CareDeps } from '../services.js';
 import { dueServicesFor } from './due-services.js';
+import { programmeDueItems } from '../programmes/due.js';
 import { educationItemsFor, type EducationItem } from './education.js';
 import { POPULATION_LABEL } from './key-populations.js';
 import {
@@ -59,17 +60,17 @@ async function residentPatients(deps: CareDeps, id: string): Promise<string[]> {
   throw notFound(`resident '${id}' is neither a Patient nor a Person with linked Patients`);
 }
 
-/** Everything due for a resident (a Patient or a Person id) on a day; a Person with several Patient records sees each item once. */
+/**
+ * Everything due for a resident (a Patient or a Person id) on a day, with the basic public-health
+ * programmes' services (programmes/due.ts); a Person with several Patient records sees each item once.
+ */
 export async function dueServicesOfResident(deps: CareDeps, id: string, asOf: string): Promise<DueItem[]> {
   // The common case (a known Patient id) is one statement; other ids are resolved first.
   const direct = await dueServicesFor(deps.db.pool, id, asOf, deps.config);
+  const patients = direct ? [id] : await residentPatients(deps, id);
   const items =
-    direct ??
-    (
-      await Promise.all(
-        (await residentPatients(deps, id)).map(async (p) => (await dueServicesFor(deps.db.pool, p, asOf, deps.config)) ?? []),
-      )
-    ).flat();
+    direct ?? (await Promise.all(patients.map(async (p) => (await dueServicesFor(deps.db.pool, p, asOf, deps.config)) ?? []))).flat();
+  items.push(...(await programmeDueItems(deps.db, patients, asOf)));
   const seen = new Set<string>();
   return items.filter((i) => (seen.has(i.key) ? false : (seen.add(i.key), true)));
 }
@@ -125,7 +126,10 @@ export async function checkIn(deps: CareDeps, b: { patientId: string; organizati
   return {
     encounterId: id,
     ...(resident ? { resident } : {}),
-    items: (await dueServicesFor(deps.db.pool, b.patientId, today, deps.config)) ?? [],
+    items: [
+      ...((await dueServicesFor(deps.db.pool, b.patientId, today, deps.config)) ?? []),
+      ...(await programmeDueItems(deps.db, [b.patientId], today)),
+    ],
   };
 }
 

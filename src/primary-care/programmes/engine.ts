@@ -116,7 +116,8 @@ const minDate = (a: string, b: string | null) => (b !== null && b < a ? b : a);
 /**
  * The resident's episodes of one programme, as of a day. Yearly items are listed from the year
  * of `since` on (default: from the episode's start), so a resident enrolled for decades does not
- * carry decades of items where only recent ones are wanted.
+ * carry decades of items where only recent ones are wanted; episodes that ended by `since` are
+ * left out (no period from `since` on can count them), so a resident of 70 keeps no 0–6 episode.
  */
 export function evaluateResident(p: Programme, person: PersonFacts, facts: Fact[], asOf: string, since?: string): Episode[] {
   const e = p.entry;
@@ -161,7 +162,7 @@ export function evaluateResident(p: Programme, person: PersonFacts, facts: Fact[
   }
   serviceFacts.sort(byDateThenRef);
 
-  return spans.map((s, k) => {
+  const episodes = spans.map((s, k) => {
     const nextStart = spans[k + 1]?.start ?? null;
     const inEpisode = (d: string) => d >= s.start && (s.end === null || d < s.end);
     const version = versionOn(p, s.start);
@@ -237,6 +238,7 @@ export function evaluateResident(p: Programme, person: PersonFacts, facts: Fact[
       measures,
     };
   });
+  return since === undefined ? episodes : episodes.filter((ep) => ep.end === null || ep.end > since);
 }
 
 export function itemStatus(it: ItemState, asOf: string): ItemStatus {

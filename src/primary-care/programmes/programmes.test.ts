@@ -535,6 +535,63 @@ describeEachStore('basic public-health programmes', (server) => {
     expect(due.rows.find((r: Json) => r.item === 'annual-check' && r.windowFrom === '2024-01-01')).toMatchObject({ status: 'overdue' });
   });
 
+  it('the check-in desk lists the due and just-missed programme services in words, with the programme', async () => {
+    // pt-two (above): 65+ and a TB course from 2025-11-20. At the desk on 2025-12-01 (Patient or Person id alike).
+    const desk = await get('/api/residents/pt-two/due-services?asOf=2025-12-01');
+    const programme = desk.items.filter((i: Json) => i.kind === 'programme');
+    expect(programme.map((i: Json) => i.title).sort()).toEqual(['年度健康管理（健康体检）', '第1个月随访', '第一次入户随访'].sort());
+    expect(programme.find((i: Json) => i.programme.item === 'month-1')).toMatchObject({
+      key: 'programme:tuberculosis:month-1:2025-11-23',
+      dueDate: '2025-12-19',
+      overdue: false,
+      patientId: 'pt-two',
+      programme: { code: 'tuberculosis', name: '肺结核患者健康管理' },
+    });
+    const first = programme.find((i: Json) => i.programme.item === 'first-visit');
+    expect(first).toMatchObject({ overdue: true, dueDate: '2025-11-22' });
+    expect(first.detail).toContain('肺结核患者健康管理');
+    expect(first.detail).toContain('72小时内');
+    expect(programme.find((i: Json) => i.programme.item === 'annual-check')).toMatchObject({ overdue: false, dueDate: '2025-12-31' });
+    // Words, not codes: no item title is a schedule code.
+    for (const i of programme) expect(i.title).not.toMatch(/^[a-z0-9-]+$/);
+    // Last year's check, missed more than a month ago, is not at the desk (the worklist keeps it).
+    expect(programme.some((i: Json) => i.key.endsWith(':2024-01-01'))).toBe(false);
+    expect((await get('/api/residents/person-two/due-services?asOf=2025-12-01')).items.filter((i: Json) => i.kind === 'programme')).toEqual(
+      programme,
+    );
+    // Checking in at the desk today returns the same kind of lines (this year's 65+ check is due).
+    const arrived = await server().api('/api/care/check-in', { method: 'POST', body: JSON.stringify({ patientId: 'pt-two' }) });
+    expect(arrived.status).toBeLessThan(300);
+    expect(((await arrived.json()) as Json).items).toContainEqual(
+      expect.objectContaining({
+        kind: 'programme',
+        key: `programme:elderly-65:annual-check:${TODAY.slice(0, 4)}-01-01`,
+        title: '年度健康管理（健康体检）',
+        overdue: false,
+        programme: { code: 'elderly-65', name: '老年人健康管理', item: 'annual-check' },
+      }),
+    );
+    // A delivered service leaves the list once the processor has seen it.
+    const visit = await server().api('/fhir/Encounter/enc-two-visit', {
+      method: 'PUT',
+      body: JSON.stringify({
+        resourceType: 'Encounter',
+        id: 'enc-two-visit',
+        status: 'finished',
+        class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'HH' },
+        type: [{ coding: [{ system: SERVICE, code: 'tb-visit' }] }],
+        subject: { reference: 'Patient/pt-two' },
+        period: { start: '2025-11-28T10:00:00+08:00' },
+      }),
+    });
+    expect(visit.status).toBeLessThan(300);
+    await server().processors.drain();
+    const after = (await get('/api/residents/pt-two/due-services?asOf=2025-12-01')).items.filter((i: Json) => i.kind === 'programme');
+    expect(after.map((i: Json) => i.programme.item).sort()).toEqual(['annual-check', 'first-visit']);
+    await server().api('/fhir/Encounter/enc-two-visit', { method: 'DELETE' });
+    await server().processors.drain();
+  });
+
   it('a record written later moves the figure (incremental, from the change log)', async () => {
     const missing = pregnancies.find(
       (p) =>

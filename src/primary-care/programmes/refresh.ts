@@ -26,11 +26,27 @@ export async function refreshStale(
   });
 }
 
+export interface RecomputeOptions {
+  /** Residents per transaction (default 500): short transactions, so check-ins are served between them. */
+  chunk?: number;
+  /** Called after each transaction with the residents done so far and the total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
 /** Re-derives every resident, `chunk` per transaction; returns how many. */
-export async function recomputeProgrammes(db: Database, programmes: Programme[], today: string, chunk = 500): Promise<number> {
+export async function recomputeProgrammes(
+  db: Database,
+  programmes: Programme[],
+  today: string,
+  opts: number | RecomputeOptions = {},
+): Promise<number> {
+  const { chunk = 500, onProgress } = typeof opts === 'number' ? { chunk: opts } : opts;
   const ids = await allResidentIds(db);
-  for (let k = 0; k < ids.length; k += chunk)
+  onProgress?.(0, ids.length);
+  for (let k = 0; k < ids.length; k += chunk) {
     await db.transaction((client) => refreshResidents(client, ids.slice(k, k + chunk), programmes, today));
+    onProgress?.(Math.min(k + chunk, ids.length), ids.length);
+  }
   return ids.length;
 }
 

@@ -79,6 +79,7 @@ const KIND_COLOR: Record<string, string> = {
   'referral-return': 'purple',
   confirmation: 'orange',
   'report-card': 'magenta',
+  programme: 'cyan',
 };
 const kindLabel = (kind: string) =>
   ({
@@ -88,6 +89,7 @@ const kindLabel = (kind: string) =>
     education: t('care.kind.education', '健康教育'),
     'referral-return': t('care.kind.referral-return', '转诊'),
     confirmation: t('care.kind.confirmation', '待确诊'),
+    programme: t('care.kind.programme', '公卫项目'),
     'report-card': t('care.kind.report-card', '报告卡'),
   })[kind] ?? kind;
 

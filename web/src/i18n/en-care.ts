@@ -45,6 +45,7 @@ export const enCare: Record<string, string> = {
   'care.kind.education': 'Health education',
   'care.kind.referral-return': 'Referral',
   'care.kind.confirmation': 'To confirm',
+  'care.kind.programme': 'Public-health programme',
   'care.kind.report-card': 'Report card',
   // due items (keys sent by GET /api/residents/{id}/due-services)
   'care.due.followUp': '{disease} follow-up',
