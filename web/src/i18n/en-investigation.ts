@@ -276,7 +276,7 @@ export const enInvestigation: Record<string, string> = {
   'inv.order.theCase': 'The case: {name}',
   'inv.order.theContact': 'Contact: {name}',
   'inv.order.total': '{n} orders',
-'inv.auto': 'Opened automatically',
+  'inv.auto': 'Opened automatically',
   'inv.esc.title': 'Missed-check escalations',
   'inv.esc.open': '{n} to acknowledge',
   'inv.esc.investigator': 'Investigator',

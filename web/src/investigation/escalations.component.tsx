@@ -14,7 +14,7 @@ import {
   listEscalations,
   purposeFor,
   type EscalationList,
-  type EscalationRow,
+  type EscalationItem,
 } from './investigation.resource.js';
 import { chinaTime } from './labels.js';
 import { useNames } from './useNames.js';
@@ -92,7 +92,7 @@ export function EscalationsCard({ investigationId }: { investigationId: number }
   if (error) return <Alert type="error" showIcon message={error} style={{ marginBottom: 12 }} />;
   if (!data || data.total === 0) return null;
   const open = data.items.filter((r) => !r.acknowledgedAt).length;
-  const columns: TableColumnsType<EscalationRow> = [
+  const columns: TableColumnsType<EscalationItem> = [
     { title: t('inv.esc.contact', '密接'), key: 'who', render: (_, r) => names.resident(r.patientId) },
     { title: t('inv.esc.day', '漏访日期'), dataIndex: 'day' },
     {

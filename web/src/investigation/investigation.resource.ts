@@ -51,7 +51,7 @@ export type InvClassification = Investigation['classification'];
 export type WorklistRow = Worklist['items'][number];
 export type TrajectoryStop = Trajectory['items'][number];
 export type TrajectoryPlace = Trajectory['places'][number];
-export type EscalationRow = EscalationList['items'][number];
+export type EscalationItem = EscalationList['items'][number];
 
 /** The purpose of use of the investigation screens. */
 export const EPIINV = 'EPIINV';
