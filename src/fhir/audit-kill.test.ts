@@ -154,8 +154,11 @@ describe('audit: SIGKILL in the middle of a burst of reads', () => {
         let failed: unknown;
         workers.catch((err: unknown) => (failed = err));
         while (answered.length < 300 && !failed) await new Promise((r) => setTimeout(r, 5));
-        killed = true;
+        // Killed first, then marked: the workers go on sending until the server is gone, so reads are
+        // in flight at the kill (marked first, they stopped sending and every read in flight could
+        // still be answered before the signal landed).
         first.child.kill('SIGKILL');
+        killed = true;
         await first.exited;
         if (failed) throw failed as Error;
         await workers;
