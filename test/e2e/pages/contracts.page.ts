@@ -22,8 +22,8 @@ export class ContractsPage extends Screen {
     await this.page.locator('.ant-modal-footer .ant-btn-primary').click();
   }
 
-  /** Waits for a tab title such as '签约居民（1）' and opens it. */
-  async openTab(title: string): Promise<void> {
+  /** Waits for a tab title such as '签约居民（1）' (or one matching a pattern) and opens it. */
+  async openTab(title: string | RegExp): Promise<void> {
     await this.page.getByText(title).waitFor({ timeout: 15_000 });
     await this.page.getByText(title).click();
   }
