@@ -14,6 +14,8 @@ describeInBrowser('flagging a key population', { store: chronicDistrict }, (fx) 
     await contracts.open('en');
     await contracts.flagKeyPopulation(fx().facts.htnPatient);
     await contracts.openTab(/^Key populations \(\d+\)$/);
+    // The list reloads after the flag is saved.
+    await page.locator('.ant-tabs-tabpane-active .ant-tag', { hasText: 'Disabled' }).first().waitFor({ timeout: 15_000 });
     const tags = await contracts.activeTabTags();
     expect(tags.filter((x) => x === 'Disabled')).toHaveLength(1);
     expect(tags.filter((x) => x !== 'Disabled' && x !== 'Pregnant women')).toEqual([]);
