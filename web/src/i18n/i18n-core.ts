@@ -3,9 +3,9 @@
  * Chinese is the source language and lives at the call site; other languages come from
  * dictionaries keyed by the same key. Missing translations fall back to the Chinese text.
  *
- * This core holds no dictionary: the staff app registers the whole English one at once
- * (i18n.ts); the resident portal, whose first paint on a slow phone counts every kilobyte,
- * registers a loader that fetches its own few English texts only when English is chosen.
+ * This core holds no dictionary: the staff app registers the whole English one (i18n.ts); the
+ * resident portal, whose first paint on a slow phone counts every kilobyte, registers only its
+ * own few English texts (portal/main.tsx).
  */
 import { useSyncExternalStore } from 'react';
 
@@ -13,7 +13,6 @@ export type Lang = 'zh-CN' | 'en';
 
 const STORAGE_KEY = 'yifang.lang';
 const dictionaries: Record<Lang, Record<string, string>> = { 'zh-CN': {}, en: {} };
-const loaders: Partial<Record<Lang, () => Promise<Record<string, string>>>> = {};
 
 function initialLang(): Lang {
   try {
@@ -41,24 +40,6 @@ export function setDictionary(lang: Lang, texts: Record<string, string>): void {
   changed();
 }
 
-/** Registers how a language's texts are fetched: now if it is the language in force, else when it is chosen. */
-export function setDictionaryLoader(lang: Lang, load: () => Promise<Record<string, string>>): void {
-  loaders[lang] = load;
-  if (current === lang) loadDictionary(lang);
-}
-
-function loadDictionary(lang: Lang): void {
-  const load = loaders[lang];
-  if (!load) return;
-  delete loaders[lang];
-  load().then(
-    (texts) => setDictionary(lang, texts),
-    () => {
-      loaders[lang] = load; // tried again when the language is next chosen; Chinese meanwhile
-    },
-  );
-}
-
 export function getLang(): Lang {
   return current;
 }
@@ -72,7 +53,6 @@ export function setLang(lang: Lang): void {
     // not remembered, but still switched for this page
   }
   if (typeof document !== 'undefined') document.documentElement.lang = lang;
-  loadDictionary(lang);
   changed();
 }
 

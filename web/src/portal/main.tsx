@@ -5,13 +5,13 @@
  */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { setDictionaryLoader } from '../i18n/i18n-core.js';
+import { setDictionary } from '../i18n/i18n-core.js';
+import { enRoles } from '../shell/en-roles.js';
+import { enPortal } from './en-portal.js';
 import { PortalApp } from './portal-app.component.js';
 
-// English texts only when a resident chooses English (a chunk of its own, not in the first paint).
-setDictionaryLoader('en', () =>
-  Promise.all([import('./en-portal.js'), import('../shell/en-roles.js')]).then(([p, r]) => ({ ...p.enPortal, ...r.enRoles })),
-);
+// The portal's own English texts (2 kB), not the staff app's whole dictionary.
+setDictionary('en', { ...enPortal, ...enRoles });
 
 const container = document.getElementById('root');
 if (!container) throw new Error('#root is missing from index.html');
