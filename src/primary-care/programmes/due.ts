@@ -9,7 +9,7 @@
 import type { DueItem } from '../care/schemas.js';
 import type { Sql } from '../services.js';
 import { loadProgrammes, type Programme } from './definition.js';
-import { dueItemsAtCheckIn } from './store.js';
+import { residentItems } from './store.js';
 
 /** How long a missed item stays on the list. */
 export const MISSED_WITHIN_DAYS = 30;
@@ -29,26 +29,28 @@ export async function programmeDueItems(
   const names = new Map(programmes.map((p) => [p.code, p.name]));
   const seen = new Set<string>();
   const out: DueItem[] = [];
-  for (const r of await dueItemsAtCheckIn(db, patientIds, asOf, MISSED_WITHIN_DAYS)) {
+  // Nothing ahead (due today or missed), and nothing for a resident who has died.
+  for (const r of await residentItems(db, patientIds, asOf, 0, MISSED_WITHIN_DAYS, { livingOnly: true })) {
+    const overdue = r.status === 'overdue';
     const programmeName = names.get(r.programme);
     if (!programmeName) continue;
     // A Person's several records can carry the same item: listed once.
     const key = `programme:${r.programme}:${r.item}:${r.windowFrom}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const when = r.overdue ? `应在 ${r.windowFrom} 至 ${r.windowLast} 完成，已逾期` : `${r.windowFrom} 至 ${r.windowLast}`;
+    const when = overdue ? `应在 ${r.windowFrom} 至 ${r.windowLast} 完成，已逾期` : `${r.windowFrom} 至 ${r.windowLast}`;
     out.push({
       kind: 'programme',
       key,
       title: r.itemName,
       detail: `${programmeName}：${r.recommended ? `${r.recommended}，` : ''}${when}`,
       dueDate: r.windowLast,
-      overdue: r.overdue,
+      overdue,
       patientId: r.patientId,
       programme: { code: r.programme, name: programmeName, item: r.item },
       i18n: {
         title: `programme.item.${r.programme}.${r.item}`,
-        detail: r.overdue ? 'care.due.programme.overdue' : 'care.due.programme.detail',
+        detail: overdue ? 'care.due.programme.overdue' : 'care.due.programme.detail',
         params: {
           programme: r.programme,
           item: r.item,

@@ -313,18 +313,30 @@ export async function worklistPage(db: Sql, programme: string, q: WorklistQuery,
   return { total: t.n, counts: { due: t.due, overdue: t.n - t.due }, rows: rows.rows };
 }
 
-/** A resident's items across programmes: due, overdue (within the window asked) and upcoming (next `aheadDays`). */
-export async function residentItems(db: Sql, patientIds: string[], asOf: string, aheadDays: number, overdueWithinDays: number) {
+/**
+ * A resident's items across programmes: due, overdue (within the window asked) and upcoming (next
+ * `aheadDays`). `livingOnly`: none for a resident who has died (the check-in desk's list).
+ */
+export async function residentItems(
+  db: Sql,
+  patientIds: string[],
+  asOf: string,
+  aheadDays: number,
+  overdueWithinDays: number,
+  options: { livingOnly?: boolean } = {},
+) {
   const r = await db.query(
     `SELECT i.patient_id AS "patientId", i.programme, i.item, i.name AS "itemName", i.episode_key AS "episodeKey", ${day('i.window_from', '"windowFrom"')},
             ${day('i.window_to - 1', '"windowLast"')}, i.recommended,
             CASE WHEN i.window_from > $2::date THEN 'upcoming' WHEN i.window_to > $2::date THEN 'due' ELSE 'overdue' END AS status
      FROM prog_item i
      JOIN prog_enrolment e ON e.programme = i.programme AND e.patient_id = i.patient_id AND e.episode_key = i.episode_key
+     ${options.livingOnly ? 'LEFT JOIN prog_person p ON p.patient_id = i.patient_id' : ''}
      WHERE i.patient_id = ANY($1::text[]) AND (i.delivered_on IS NULL OR i.delivered_on > $2::date)
        AND i.window_from <= $2::date + $3::int AND i.window_to > $2::date - $4::int
        AND e.start_on <= $2::date + $3::int AND (e.end_on IS NULL OR e.end_on > $2::date)
-     ORDER BY i.window_to, i.programme, i.item`,
+       ${options.livingOnly ? 'AND NOT coalesce(p.deceased, false)' : ''}
+     ORDER BY i.window_to, i.programme, i.item, i.patient_id`,
     [patientIds, asOf, aheadDays, overdueWithinDays],
   );
   return r.rows as {
@@ -360,34 +372,3 @@ export async function enrolledCounts(db: Sql, asOf: string): Promise<Map<string,
 }
 
 export type { Episode };
-
-/**
- * A resident's programme items for the check-in desk: due today or missed within the last
- * `overdueWithinDays` days, of episodes enrolled today, not for the deceased.
- */
-export async function dueItemsAtCheckIn(db: Sql, patientIds: string[], asOf: string, overdueWithinDays: number) {
-  const r = await db.query(
-    `SELECT i.patient_id AS "patientId", i.programme, i.item, i.name AS "itemName", i.episode_key AS "episodeKey",
-            ${day('i.window_from', '"windowFrom"')}, ${day('i.window_to - 1', '"windowLast"')}, i.recommended,
-            i.window_to <= $2::date AS overdue
-     FROM prog_item i
-     JOIN prog_enrolment e ON e.programme = i.programme AND e.patient_id = i.patient_id AND e.episode_key = i.episode_key
-     LEFT JOIN prog_person p ON p.patient_id = i.patient_id
-     WHERE i.patient_id = ANY($1::text[]) AND (i.delivered_on IS NULL OR i.delivered_on > $2::date)
-       AND i.window_from <= $2::date AND i.window_to > $2::date - $3::int
-       AND e.start_on <= $2::date AND (e.end_on IS NULL OR e.end_on > $2::date) AND NOT coalesce(p.deceased, false)
-     ORDER BY i.window_to, i.programme, i.item, i.patient_id`,
-    [patientIds, asOf, overdueWithinDays],
-  );
-  return r.rows as {
-    patientId: string;
-    programme: string;
-    item: string;
-    itemName: string;
-    episodeKey: string;
-    windowFrom: string;
-    windowLast: string;
-    recommended: string | null;
-    overdue: boolean;
-  }[];
-}
