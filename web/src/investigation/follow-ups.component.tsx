@@ -21,14 +21,18 @@ import { useNames } from './useNames.js';
 
 const STATUS_COLOURS: Record<string, string> = { overdue: 'error', due: 'warning', done: 'success' };
 
-function OrganizationChoice({ value, name, onChange }: { value: string; name: string; onChange(id: string): void }) {
+/**
+ * Choices found by name as the user types: searched a quarter of a second after the last
+ * keystroke, the search before it cancelled; none when the search fails.
+ */
+function useNameSearch(find: (text: string, signal: AbortSignal) => Promise<{ id: string; name: string }[]>) {
   const [options, setOptions] = useState<{ value: string; label: string }[]>([]);
   const [text, setText] = useState('');
   useEffect(() => {
     const ctrl = new AbortController();
     const timer = setTimeout(() => {
-      findOrganizations(text, ctrl.signal)
-        .then((orgs) => setOptions(orgs.map((o) => ({ value: o.id, label: o.name }))))
+      find(text, ctrl.signal)
+        .then((found) => setOptions(found.map((x) => ({ value: x.id, label: x.name }))))
         .catch((e: unknown) => {
           if (!isAbort(e)) setOptions([]);
         });
@@ -37,7 +41,12 @@ function OrganizationChoice({ value, name, onChange }: { value: string; name: st
       clearTimeout(timer);
       ctrl.abort();
     };
-  }, [text]);
+  }, [find, text]);
+  return { options, setText };
+}
+
+function OrganizationChoice({ value, name, onChange }: { value: string; name: string; onChange(id: string): void }) {
+  const { options, setText } = useNameSearch(findOrganizations);
   const all = value && !options.some((o) => o.value === value) ? [{ value, label: name }, ...options] : options;
   return (
     <Select
@@ -56,22 +65,7 @@ function OrganizationChoice({ value, name, onChange }: { value: string; name: st
 }
 
 function TeamChoice({ value, onChange }: { value: string; onChange(id: string): void }) {
-  const [options, setOptions] = useState<{ value: string; label: string }[]>([]);
-  const [text, setText] = useState('');
-  useEffect(() => {
-    const ctrl = new AbortController();
-    const timer = setTimeout(() => {
-      findTeams(text, ctrl.signal)
-        .then((teams) => setOptions(teams.map((x) => ({ value: x.id, label: x.name }))))
-        .catch((e: unknown) => {
-          if (!isAbort(e)) setOptions([]);
-        });
-    }, 250);
-    return () => {
-      clearTimeout(timer);
-      ctrl.abort();
-    };
-  }, [text]);
+  const { options, setText } = useNameSearch(findTeams);
   return (
     <Select
       showSearch
