@@ -26,18 +26,10 @@ function initialLang(): Lang {
 
 let current: Lang = initialLang();
 const listeners = new Set<() => void>();
-/** What components re-render on: replaced when the language or a dictionary changes. */
-let state = { lang: current };
 
-function changed(): void {
-  state = { lang: current };
-  for (const listener of listeners) listener();
-}
-
-/** Registers a language's texts (and re-renders whoever shows text). */
+/** Registers a language's texts; called at start, before the app first renders. */
 export function setDictionary(lang: Lang, texts: Record<string, string>): void {
   dictionaries[lang] = texts;
-  changed();
 }
 
 export function getLang(): Lang {
@@ -53,7 +45,7 @@ export function setLang(lang: Lang): void {
     // not remembered, but still switched for this page
   }
   if (typeof document !== 'undefined') document.documentElement.lang = lang;
-  changed();
+  for (const listener of listeners) listener();
 }
 
 function subscribe(listener: () => void): () => void {
@@ -63,10 +55,8 @@ function subscribe(listener: () => void): () => void {
 
 /** Re-renders the caller when the language changes; the root uses it so the whole tree follows. */
 export function useLang(): Lang {
-  return useSyncExternalStore(subscribe, snapshot, snapshot).lang;
+  return useSyncExternalStore(subscribe, getLang, getLang);
 }
-
-const snapshot = () => state;
 
 /**
  * Translates `key`; `zh` is the Chinese text (and the fallback). `{name}` placeholders are
