@@ -22,6 +22,7 @@ const chronicModule: YifangModule = {
     list: [
       { version: 300, name: 'chronic-care', sql: sqlFile(new URL('./migrations/300_chronic.sql', import.meta.url)) },
       { version: 301, name: 'care-key-populations', sql: sqlFile(new URL('./migrations/301_key_populations.sql', import.meta.url)) },
+      { version: 302, name: 'care-contract-paging', sql: sqlFile(new URL('./migrations/302_contract_paging.sql', import.meta.url)) },
       { version: 360, name: 'programmes', sql: sqlFile(new URL('./programmes/migrations/360_programmes.sql', import.meta.url)) },
     ],
   },

@@ -165,7 +165,8 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
     '/api/care/contracts',
     {
       schema: {
-        summary: 'Contracts (filters: team, patient, status), with key populations of each resident',
+        summary:
+          'Contracts (filters: team, patient, status), newest first, paged (limit, offset) with the total, with key populations of each resident',
         tags,
         querystring: ContractsQuery,
         response: { 200: Contracts },
@@ -173,8 +174,8 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
     },
     async (req) => {
       await ctx.guard(req, 'care:read');
-      const { status = 'active', team, patient } = req.query;
-      return { rows: await listContracts(ctx.db, { status, team, patient }, todayInChina()) };
+      const { status = 'active', ...rest } = req.query;
+      return listContracts(ctx.db, { status, ...rest }, todayInChina());
     },
   );
 

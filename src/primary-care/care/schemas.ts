@@ -117,7 +117,13 @@ export type ContractsMade = z.infer<typeof ContractsMade>;
 export const EpisodeParams = z.object({ episodeId: z.string() });
 export const Renewal = z.object({ episodeId: z.string(), end: z.string() });
 
-export const ContractsQuery = z.object({ status: OptionalText, team: OptionalText, patient: OptionalText });
+export const ContractsQuery = z.object({
+  status: OptionalText,
+  team: OptionalText,
+  patient: OptionalText,
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+});
 export const KeyPopulation = z.enum(KEY_POPULATIONS);
 export const ContractRow = z.object({
   episodeId: z.string(),
@@ -136,7 +142,9 @@ export const ContractRow = z.object({
   renewalDue: z.boolean(),
 });
 export type ContractRow = z.infer<typeof ContractRow>;
-export const Contracts = z.object({ rows: z.array(ContractRow) });
+/** One page of contracts, newest first, with the number matching the filters. */
+export const Contracts = z.object({ rows: z.array(ContractRow), total: z.number().int() });
+export type Contracts = z.infer<typeof Contracts>;
 
 // ---- key populations -----------------------------------------------------------------------
 export const StoredPopulation = oneOf(['pregnant', ...FLAGGED_POPULATIONS]);

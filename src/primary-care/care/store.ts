@@ -76,9 +76,9 @@ export async function storeContracts(c: Tx, rows: object[]): Promise<void> {
 /** Contracts in a status (filters: team, patient) with each resident's key populations today. */
 export async function listContracts(
   db: Sql,
-  f: { status: string; team?: string; patient?: string },
+  f: { status: string; team?: string; patient?: string; limit: number; offset: number },
   today: string,
-): Promise<ContractRow[]> {
+): Promise<{ rows: ContractRow[]; total: number }> {
   const params: unknown[] = [f.status];
   let where = 'c.status = $1';
   if (f.team) {
@@ -89,19 +89,26 @@ export async function listContracts(
     params.push(f.patient);
     where += ` AND c.patient_id = $${params.length}`;
   }
-  params.push(today);
+  const counted = await db.query<{ n: string }>(`SELECT count(*) AS n FROM care_contract c WHERE ${where}`, params);
+  const total = Number(counted.rows[0]?.n ?? 0);
+  const n = params.length;
+  // The page first, then the key populations of its residents only.
   const r = await db.query<
     Omit<ContractRow, 'populations' | 'renewalDue'> & { pregnant: boolean | null; disabled: boolean | null; hardship: boolean | null }
   >(
-    `WITH kp AS (${keyPopulationsOnSql(`$${params.length}`)})
+    `WITH page AS (SELECT c.* FROM care_contract c WHERE ${where} ORDER BY c.start_on DESC, c.patient_id, c.episode_id LIMIT $${n + 1} OFFSET $${n + 2}),
+          kp AS (SELECT k.patient_id, bool_or(k.population = 'pregnant') AS pregnant, bool_or(k.population = 'disabled') AS disabled, bool_or(k.population = 'hardship') AS hardship
+                 FROM care_key_population k WHERE k.patient_id IN (SELECT patient_id FROM page)
+                   AND (k.start_on IS NULL OR k.start_on <= $${n + 3}::date) AND (k.end_on IS NULL OR k.end_on >= $${n + 3}::date)
+                 GROUP BY k.patient_id)
      SELECT c.episode_id AS "episodeId", c.patient_id AS "patientId", p.name, to_char(p.birth_date, 'YYYY-MM-DD') AS "birthDate", c.team_id AS "teamId", c.package,
             to_char(c.start_on, 'YYYY-MM-DD') AS start, to_char(c.end_on, 'YYYY-MM-DD') AS "end", c.household_id AS "householdId",
             EXISTS (SELECT 1 FROM chronic_registry g WHERE g.patient_id = c.patient_id) AS chronic, kp.pregnant, kp.disabled, kp.hardship
-     FROM care_contract c LEFT JOIN chronic_person p ON p.patient_id = c.patient_id LEFT JOIN kp ON kp.patient_id = c.patient_id
-     WHERE ${where} ORDER BY c.start_on DESC, c.patient_id LIMIT 2000`,
-    params,
+     FROM page c LEFT JOIN chronic_person p ON p.patient_id = c.patient_id LEFT JOIN kp ON kp.patient_id = c.patient_id
+     ORDER BY c.start_on DESC, c.patient_id, c.episode_id`,
+    [...params, f.limit, f.offset, today],
   );
-  return r.rows.map(({ pregnant, disabled, hardship, ...x }) => {
+  const rows = r.rows.map(({ pregnant, disabled, hardship, ...x }) => {
     const age = x.birthDate ? ageOn(x.birthDate, today) : null;
     return {
       ...x,
@@ -109,6 +116,7 @@ export async function listContracts(
       renewalDue: !!x.end && x.end <= addDays(today, 30),
     };
   });
+  return { rows, total };
 }
 
 /** Stored key-population memberships (filters: patient, population, in force on asOf). */

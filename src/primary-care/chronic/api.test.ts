@@ -184,6 +184,14 @@ describeEachStore('chronic care API', (server) => {
       'p-hh2:team-a',
       'p-htn:team-a',
     ]);
+    expect(list.total).toBe(3);
+    // Paged: two on the first page, the third on the next, the total on both.
+    const first = await get('/api/care/contracts?limit=2');
+    const second = await get('/api/care/contracts?limit=2&offset=2');
+    expect([first.rows.length, first.total, second.rows.length, second.total]).toEqual([2, 3, 1, 3]);
+    const ids = [...first.rows, ...second.rows].map((r: { episodeId: string }) => r.episodeId);
+    expect(new Set(ids).size).toBe(3);
+    expect((await get('/api/care/contracts?team=team-b')).total).toBe(1);
     const ind = await get(`/api/indicators?indicator=contract-coverage&period=${today.slice(0, 4)}-01-01/${today}`);
     const all = ind.values.find((v: { population: string }) => v.population === 'all');
     expect(all).toMatchObject({ numerator: 3, denominator: 5 });

@@ -28,20 +28,13 @@ export class ContractsPage extends Screen {
     await this.page.getByText(title).click();
   }
 
-  /** The count on the 签约居民 tab (0 before the list has loaded any). */
+  /** The total on the 签约居民 tab, once the first page has come (the tab shows no count before). */
   async signedCount(): Promise<number> {
     const tab = this.page
       .locator('.ant-tabs-tab')
       .filter({ hasText: /签约居民（\d+）/ })
       .first();
     await tab.waitFor({ timeout: 15_000 });
-    // The count is the loaded list's: wait until the list has loaded.
-    await this.page.waitForLoadState('networkidle');
-    await this.page
-      .locator('.ant-spin-spinning')
-      .first()
-      .waitFor({ state: 'detached', timeout: 15_000 })
-      .catch(() => undefined);
     return Number(/（(\d+)）/.exec(await tab.innerText())?.[1] ?? 0);
   }
 

@@ -48,18 +48,25 @@ const urgencyLabel = (u: string | null) =>
       ] ?? u)
     : '—';
 
+/** Contracts shown per page (the server pages them). */
+const CONTRACT_PAGE = 20;
+
 export function ContractsPage({ tab }: { tab?: string }) {
   const { message } = App.useApp();
-  const [contracts, setContracts] = useState<ContractRow[]>([]);
+  // One page of the contracts with their total; null until the first page has come.
+  const [contracts, setContracts] = useState<{ rows: ContractRow[]; total: number } | null>(null);
+  const [contractPage, setContractPage] = useState(1);
   const [referrals, setReferrals] = useState<ReferralRow[]>([]);
   const [teams, setTeams] = useState<Awaited<ReturnType<typeof getTeams>>['rows']>([]);
   const [keyPops, setKeyPops] = useState<KeyPopulationRow[]>([]);
   const [open, setOpen] = useState<'contract' | 'referral' | 'flag' | null>(null);
   const [form] = Form.useForm();
-  const load = useCallback(() => {
-    getContracts({})
-      .then((r) => setContracts(r.rows))
+  const loadContracts = useCallback(() => {
+    getContracts({ limit: String(CONTRACT_PAGE), offset: String((contractPage - 1) * CONTRACT_PAGE) })
+      .then(setContracts)
       .catch((e: Error) => message.error(e.message));
+  }, [message, contractPage]);
+  const loadOthers = useCallback(() => {
     getReferrals({})
       .then((r) => setReferrals(r.rows))
       .catch(() => undefined);
@@ -69,8 +76,13 @@ export function ContractsPage({ tab }: { tab?: string }) {
     getKeyPopulations({})
       .then((r) => setKeyPops(r.rows))
       .catch(() => undefined);
-  }, [message]);
-  useEffect(() => void load(), [load]);
+  }, []);
+  useEffect(() => void loadContracts(), [loadContracts]);
+  useEffect(() => void loadOthers(), [loadOthers]);
+  const load = useCallback(() => {
+    loadContracts();
+    loadOthers();
+  }, [loadContracts, loadOthers]);
   const submit = async () => {
     const v = await form.validateFields().catch(() => undefined);
     // A field left empty or wrong is shown on the form itself; nothing is sent.
@@ -213,8 +225,26 @@ export function ContractsPage({ tab }: { tab?: string }) {
         items={[
           {
             key: 'contracts',
-            label: t('care.tab.contracts', '签约居民（{n}）', { n: contracts.length }),
-            children: <Table rowKey="episodeId" size="small" columns={cCols} dataSource={contracts} />,
+            label: contracts
+              ? t('care.tab.contracts', '签约居民（{n}）', { n: contracts.total })
+              : t('care.tab.contractsLoading', '签约居民'),
+            children: (
+              <Table
+                rowKey="episodeId"
+                size="small"
+                columns={cCols}
+                dataSource={contracts?.rows ?? []}
+                loading={!contracts}
+                pagination={{
+                  current: contractPage,
+                  pageSize: CONTRACT_PAGE,
+                  total: contracts?.total ?? 0,
+                  showSizeChanger: false,
+                  showTotal: (n) => t('care.total', '共 {n} 人', { n }),
+                  onChange: setContractPage,
+                }}
+              />
+            ),
           },
           {
             key: 'key-populations',

@@ -54,7 +54,7 @@ export const issueEducation = (patientId: string, itemIds: string[]) =>
   apiRequest('/api/care/education', { ...JSON_ACCEPT, body: { patientId, itemIds } });
 
 export const getContracts = (q: Record<string, string | undefined>) =>
-  apiRequest<{ rows: ContractRow[] }>(`/api/care/contracts${qs(q)}`, JSON_ACCEPT);
+  apiRequest<{ rows: ContractRow[]; total: number }>(`/api/care/contracts${qs(q)}`, JSON_ACCEPT);
 export const getTeams = () => apiRequest<{ rows: TeamRow[] }>('/api/care/teams', JSON_ACCEPT);
 export const createContract = (body: Record<string, unknown>) => apiRequest<ContractsMade>('/api/care/contracts', { ...JSON_ACCEPT, body });
 export const renewContract = (episodeId: string) =>

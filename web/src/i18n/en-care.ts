@@ -111,6 +111,8 @@ export const enCare: Record<string, string> = {
   'care.col.members': 'Members',
   'care.col.contracts': 'Contracted residents',
   'care.tab.contracts': 'Contracted residents ({n})',
+  'care.tab.contractsLoading': 'Contracted residents',
+  'care.total': '{n} in all',
   'care.tab.keyPopulations': 'Key populations ({n})',
   'care.tab.referrals': 'Two-way referral ({n})',
   'care.tab.teams': 'Teams',
