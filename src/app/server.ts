@@ -3,6 +3,7 @@
  * `startServer` is what `npm start`, the CLI and the end-to-end tests all call.
  */
 import type { Readable } from 'node:stream';
+import { NoChineseFontError } from '../shared/report-file.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -205,6 +206,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       );
       void reply.header('Retry-After', '30');
     } else if (isCancelledByClient(err)) e = new HttpError(503, 'The client went away; the request was cancelled.', 'transient');
+    else if (err instanceof NoChineseFontError) e = new HttpError(503, err.message, 'not-supported');
     else if (invalid !== undefined) e = new HttpError(400, invalid, 'invalid');
     else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
       e = new HttpError(

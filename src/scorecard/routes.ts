@@ -4,10 +4,20 @@
  * paged with the total. No route names a resident: the figures are counts per institution or street.
  */
 import type { ModuleContext } from '../platform/module.js';
+import { contentDisposition } from '../shared/table-file.js';
 import { typed } from '../platform/openapi.js';
 import type { ScorecardDefinition } from './definition.js';
-import { ComputeBody, ScorecardList, ScorecardParams, ScorecardQuery, ScorecardResult, TaskList, TaskQuery } from './schemas.js';
-import { computeScorecard, findScorecard, readScorecard, summary } from './service.js';
+import {
+  ComputeBody,
+  ScorecardFileQuery,
+  ScorecardList,
+  ScorecardParams,
+  ScorecardQuery,
+  ScorecardResult,
+  TaskList,
+  TaskQuery,
+} from './schemas.js';
+import { computeScorecard, findScorecard, readScorecard, scorecardFile, summary } from './service.js';
 import { listTasks } from './store.js';
 
 const tags = ['scorecard'];
@@ -45,6 +55,34 @@ export function registerScorecardRoutes(ctx: ModuleContext, defs: readonly Score
     async (req) => {
       await ctx.guard(req, 'care:read');
       return readScorecard(ctx.db, findScorecard(defs, req.params.id), req.query.level, req.query.period);
+    },
+  );
+
+  app.get(
+    '/api/scorecards/:id/file',
+    {
+      schema: {
+        summary:
+          'One scorecard as last computed for a level and period, as a file: format=xlsx (a sheet for the ranking, one for the items), csv (GB18030) or pdf (A4, cells in their traffic-light colours); 503 for pdf when the server has no Chinese font',
+        tags,
+        params: ScorecardParams,
+        querystring: ScorecardFileQuery,
+      },
+    },
+    async (req, reply) => {
+      const user = await ctx.guard(req, 'care:read');
+      const def = findScorecard(defs, req.params.id);
+      const file = await scorecardFile(ctx.db, def, req.query.level, req.query.period, req.query.format);
+      ctx.audit.record({
+        user,
+        action: 'R',
+        subtype: 'export',
+        entities: [`scorecard ${def.id} ${req.query.level} ${req.query.period ?? 'this month'}`],
+        outcome: 'success',
+        outcomeText: file.fileName,
+        sourceAddress: req.ip,
+      });
+      return reply.type(file.contentType).header('content-disposition', contentDisposition(file.fileName)).send(file.body);
     },
   );
 

@@ -40,6 +40,7 @@ export const ScorecardQuery = z.object({
 });
 export type ScorecardQuery = z.infer<typeof ScorecardQuery>;
 export const ComputeBody = ScorecardQuery;
+export const ScorecardFileQuery = ScorecardQuery.extend({ format: z.enum(['xlsx', 'csv', 'pdf']).default('xlsx') });
 
 export const CellView = z.object({
   item: z.string(),

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import ExcelJS from 'exceljs';
 import { describeEachStore } from '../app/testing.js';
+import { findChineseFont } from '../shared/report-file.js';
 import { makeIdNumber } from '../shared/id-number.js';
 import { loadScorecards, parseScorecard, ScorecardConfigError, type ScorecardItem } from './definition.js';
 import { achievement, cellFor, colourOf, rank, totalOf, type UnitScore } from './score.js';
@@ -220,5 +222,31 @@ describeEachStore('scorecard', (server) => {
     expect((await server().api('/api/scorecards/nope')).status).toBe(404);
     const list = (await (await server().api('/api/scorecards')).json()) as ScorecardList;
     expect(list.scorecards[0]!.items.find((i) => i.key === 'duplicate-cards')).toMatchObject({ better: 'lower', weight: 3 });
+
+    // The same run as a workbook: the ranking (values in words, cells in their colours), then the items.
+    const xlsx = await server().api('/api/scorecards/yifang-integration/file?level=institution&period=2025-01&format=xlsx');
+    expect(xlsx.status).toBe(200);
+    expect(decodeURIComponent(xlsx.headers.get('content-disposition') ?? '')).toContain('医防融合评估（机构，2025-01）.xlsx');
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(await xlsx.arrayBuffer());
+    expect(book.worksheets.map((w) => w.name)).toEqual(['机构排名', '评估项目']);
+    const sheet = book.worksheets[0]!;
+    const header = (sheet.getRow(6).values as unknown[]).slice(1) as string[];
+    expect(header.slice(0, 3)).toEqual(['名次', '机构', '总分']);
+    const at = (row: number, name: string) => sheet.getRow(row).getCell(header.indexOf(name) + 1);
+    expect([at(7, '名次').value, at(7, '总分').value, at(8, '总分').value]).toEqual([1, 70, 53.3]);
+    expect(at(8, '传染病及时报告率').value).toBe('50% 未达标');
+    expect((at(8, '传染病及时报告率').fill as ExcelJS.FillPattern).fgColor?.argb).toBe('FFFFCCC7');
+    expect(book.worksheets[1]!.rowCount).toBeGreaterThan(6 + list.scorecards[0]!.items.length - 1);
+    const pdf = await server().api('/api/scorecards/yifang-integration/file?period=2025-01&format=pdf');
+    if (findChineseFont()) {
+      expect([pdf.status, pdf.headers.get('content-type')]).toEqual([200, 'application/pdf']);
+      expect(
+        Buffer.from(await pdf.arrayBuffer())
+          .subarray(0, 5)
+          .toString(),
+      ).toBe('%PDF-');
+    } else expect(pdf.status).toBe(503);
+    expect((await server().api('/api/scorecards/yifang-integration/file?format=doc')).status).toBe(400);
   });
 });

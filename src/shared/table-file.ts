@@ -5,43 +5,17 @@
  * leading apostrophe in CSV; in xlsx every value is written as a value, never a formula.
  */
 import ExcelJS from 'exceljs';
-import iconv from 'iconv-lite';
-import { csvCell } from './csv.js';
+import { reportFile, type ReportColumn, type ReportFile, type ReportFormat } from './report-file.js';
 
-export interface TableColumn<R> {
-  header: string;
-  value: (row: R) => string | number | null | undefined;
-  /** Column width in characters (xlsx). */
-  width?: number;
-}
+export type TableColumn<R> = ReportColumn<R>;
 
-export type TableFormat = 'xlsx' | 'csv';
+export type TableFormat = ReportFormat;
 
-export interface TableFile {
-  body: Buffer;
-  contentType: string;
-  /** The file name for Content-Disposition (UTF-8, RFC 5987 encoded by contentDisposition). */
-  fileName: string;
-}
+export type TableFile = ReportFile;
 
+/** One list as a file (a single-section report): a header row, then a row per item. */
 export async function tableFile<R>(format: TableFormat, title: string, columns: TableColumn<R>[], rows: Iterable<R>): Promise<TableFile> {
-  if (format === 'csv') {
-    const lines = [columns.map((c) => csvCell(c.header)).join(',')];
-    for (const r of rows) lines.push(columns.map((c) => csvCell(c.value(r))).join(','));
-    return {
-      body: iconv.encode(lines.join('\r\n') + '\r\n', 'gb18030'),
-      contentType: 'text/csv; charset=gb18030',
-      fileName: `${title}.csv`,
-    };
-  }
-  const book = new ExcelJS.Workbook();
-  book.creator = 'Yifang 医防';
-  const sheet = book.addWorksheet(title.slice(0, 31).replace(/[\\/?*[\]:]/g, ' '), { views: [{ state: 'frozen', ySplit: 1 }] });
-  sheet.columns = columns.map((c, i) => ({ header: c.header, key: String(i), width: c.width ?? Math.max(10, c.header.length * 2 + 2) }));
-  sheet.getRow(1).font = { bold: true };
-  for (const r of rows) sheet.addRow(columns.map((c) => c.value(r) ?? null));
-  const body = Buffer.from(await book.xlsx.writeBuffer());
-  return { body, contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', fileName: `${title}.xlsx` };
+  return reportFile(format, title, [{ heading: title, columns, rows }]);
 }
 
 /** Content-Disposition for a download with a Chinese file name (ASCII fallback plus RFC 5987 filename*). */
