@@ -11,6 +11,10 @@ import { describeEachStore } from '../app/testing.js';
 import { daysBetween } from '../shared/dates.js';
 import { makeIdNumber, RESIDENT_ID_SYSTEM } from '../shared/id-number.js';
 import { loadDistrictGeographyJson } from '../surveillance/index.js';
+import { AccessControl } from '../fhir/access.js';
+import { CONSENT_CHOICE_SYSTEM, loadPolicy } from '../fhir/policy.js';
+import { repoRoot } from '../app/testing.js';
+import path from 'node:path';
 import { parseExportProfiles, PROFILES_FILE } from './profiles.js';
 import type { CountsExport, LineListExport } from './schemas.js';
 import { counts, lineList, type ExportDeps } from './service.js';
@@ -24,6 +28,22 @@ const ID1 = makeIdNumber('339902', '1990-07-15', 101);
 const NAME1 = '王小明';
 const PHONE1 = '13911112222';
 const HOUSE1 = '龙潭路88号';
+
+/** A resident's choice on research use, as the portal writes it (a FHIR Consent with one provision). */
+const researchConsent = (patient: string, allow: boolean) => ({
+  resourceType: 'Consent',
+  id: `c-${patient}`,
+  status: 'active',
+  scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+  category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+  patient: { reference: `Patient/${patient}` },
+  dateTime: '2025-02-01T08:00:00Z',
+  policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
+  provision: {
+    type: 'permit',
+    provision: [{ type: allow ? 'permit' : 'deny', code: [{ coding: [{ system: CONSENT_CHOICE_SYSTEM, code: 'share-for-research' }] }] }],
+  },
+});
 
 let seq = 0;
 function card(over: Record<string, unknown> & { street?: string } = {}): Record<string, unknown> {
@@ -160,6 +180,38 @@ describeEachStore('de-identified exports', (server) => {
     });
     const results = (await res.json()) as { results: { status: string; errors?: unknown }[] };
     expect(results.results.map((r) => r.status)).toEqual(cards.map(() => 'accepted'));
+
+    // Research use needs the resident's opt-in (share-for-research, off by default). The cards
+    // other than person 1's name no Patient: their residents are found by ID number. Opted in:
+    // person 1, street 1's six, four of street 3's five. Left out: street 3's fifth (a record,
+    // no choice stated), street 2's card with an ID number (research refused), street 2's card
+    // without one (nobody to ask).
+    const withId = cards.slice(2).filter((c) => c.idType === '01');
+    const entry = (resource: Record<string, unknown>) => ({
+      resource,
+      request: { method: 'PUT', url: `${String(resource.resourceType)}/${String(resource.id)}` },
+    });
+    const entries = [entry(researchConsent('p-exp-1', true))];
+    withId.forEach((c, i) => {
+      const id = `p-exp-r${i}`;
+      entries.push(
+        entry({
+          resourceType: 'Patient',
+          id,
+          identifier: [{ system: RESIDENT_ID_SYSTEM, value: c.idNumber }],
+          name: [{ text: c.name }],
+          birthDate: '1985-01-20',
+        }),
+      );
+      const street = (c.address as { areaCode: string }).areaCode;
+      if (street === community(S2)) entries.push(entry(researchConsent(id, false)));
+      else if (!(street === community(S3) && i === withId.length - 1)) entries.push(entry(researchConsent(id, true)));
+    });
+    const bundle = await server().api('/fhir', {
+      method: 'POST',
+      body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: entries }),
+    });
+    expect(bundle.status, await bundle.clone().text()).toBe(200);
   });
 
   it('releases a research line list without name, ID number, phone, address or birth date', async () => {
@@ -170,12 +222,15 @@ describeEachStore('de-identified exports', (server) => {
     for (const secret of [NAME1, ID1, PHONE1, HOUSE1, '1990-07-15', '1985-01-20', '居民', '13800000', '幸福路', 'EXP-0', 'p-exp-1'])
       expect(csv, secret).not.toContain(secret);
     expect(csv.split('\r\n')[0]).toContain('假名编号 pseudonym');
-    expect(csv.trim().split('\r\n')).toHaveLength(1 + 15);
+    expect(csv.trim().split('\r\n')).toHaveLength(1 + 12);
+    expect(csvRes.headers.get('x-left-out-for-consent')).toBe('3');
 
     const res = await as('epi.zhou', research(), hresch);
     expect(res.status).toBe(200);
     const x = (await res.json()) as LineListExport;
-    expect(x.rows).toHaveLength(15);
+    // 15 cards; 3 residents have not opted in to research and are only counted.
+    expect(x.rows).toHaveLength(12);
+    expect(x.leftOutForConsent).toBe(3);
     expect(x.columns).not.toContain('cardStatus');
     for (const r of x.rows) {
       expect(r.pseudonym).toMatch(/^R-[0-9A-F]{16}$/);
@@ -202,14 +257,15 @@ describeEachStore('de-identified exports', (server) => {
     // The death comes from the Patient (the card has none), shifted like every other date of the person.
     expect(flu).toMatchObject({ outcome: '死亡' });
     expect(daysBetween('2025-03-20', flu.outcomeDate!)).toBe(shift);
-    // A card without an ID number: generalised from the stated age.
-    expect(x.rows.some((r) => r.street === S2 && r.ageBand === '30-34')).toBe(true);
+    // Street 2's residents did not opt in (one refused, one cannot be asked): none of its cards is released.
+    expect(x.rows.some((r) => r.street === S2)).toBe(false);
+    expect(x.rows.filter((r) => r.street === S3)).toHaveLength(4);
     // Every other person is someone else.
-    expect(new Set(x.rows.map((r) => r.pseudonym)).size).toBe(14);
+    expect(new Set(x.rows.map((r) => r.pseudonym)).size).toBe(11);
 
     // Another approval: unrelated pseudonyms.
     const other = (await (await as('epi.zhou', research('IRB-2026-002'), hresch)).json()) as LineListExport;
-    expect(other.rows).toHaveLength(15);
+    expect(other.rows).toHaveLength(12);
     const before = new Set(x.rows.map((r) => r.pseudonym));
     expect(other.rows.filter((r) => before.has(r.pseudonym)).length).toBe(0);
     // The same approval again: the same pseudonyms.
@@ -264,6 +320,7 @@ describeEachStore('de-identified exports', (server) => {
 
   it('refuses an export over its cap (422 naming it) rather than cutting it short', async () => {
     const file = JSON.parse(fs.readFileSync(PROFILES_FILE, 'utf8')) as { profiles: Record<string, Record<string, unknown>> };
+    const access = new AccessControl(loadPolicy(path.join(repoRoot, 'config/security/policy.json')), server().db, server().audit);
     const deps = (maxRows: number, maxCards: number): ExportDeps => {
       file.profiles.research!.maxRows = maxRows;
       file.profiles.public!.maxCards = maxCards;
@@ -271,6 +328,7 @@ describeEachStore('de-identified exports', (server) => {
         db: server().db,
         profiles: parseExportProfiles(file),
         key: { key: Buffer.alloc(32, 7), keyId: 'test', source: 'test', generated: false },
+        access,
       };
     };
     const user = { username: 'epi.zhou', displayName: '周', roles: ['epidemiologist' as const] };
@@ -279,9 +337,45 @@ describeEachStore('de-identified exports', (server) => {
       status: 422,
       message: expect.stringMatching(/More than 14 report cards match; .* at most 14 rows at once: narrow the period/),
     });
-    expect((await lineList(deps(15, 100), { ...ask, profile: 'research' })).rows).toHaveLength(15);
-    expect((await lineList(deps(14, 100), { ...ask, profile: 'research', disease: 'influenza' })).rows).toHaveLength(14);
+    // The cap counts the cards read, before residents are left out for consent.
+    expect((await lineList(deps(15, 100), { ...ask, profile: 'research' })).rows).toHaveLength(12);
+    expect((await lineList(deps(14, 100), { ...ask, profile: 'research', disease: 'influenza' })).rows).toHaveLength(11);
     await expect(counts(deps(15, 3), { ...ask, profile: 'public' })).rejects.toMatchObject({ status: 422 });
+  });
+
+  it('asks the consent rules per resident: research leaves out who has not opted in, a public-health line list nobody', async () => {
+    const file = JSON.parse(fs.readFileSync(PROFILES_FILE, 'utf8')) as { profiles: Record<string, Record<string, unknown>> };
+    file.profiles.research!.purposes = ['HRESCH', 'PUBHLTH'];
+    const deps: ExportDeps = {
+      db: server().db,
+      profiles: parseExportProfiles(file),
+      key: { key: Buffer.alloc(32, 9), keyId: 'test', source: 'test', generated: false },
+      // No cache: this instance is not the server's, which the Consent writes below tell.
+      access: new AccessControl(loadPolicy(path.join(repoRoot, 'config/security/policy.json')), server().db, server().audit, 0),
+    };
+    const user = { username: 'epi.zhou', displayName: '周', roles: ['epidemiologist' as const] };
+    const ask = { user, profile: 'research', from: '2025-03-01', to: '2025-03-31', approval: 'IRB-CONSENT' };
+    // A mandatory public-health release is not research: every resident, none left out.
+    const pub = await lineList(deps, { ...ask, purpose: 'PUBHLTH' });
+    expect([pub.rows.length, pub.leftOutForConsent]).toEqual([15, 0]);
+    const res = await lineList(deps, { ...ask, purpose: 'HRESCH' });
+    expect([res.rows.length, res.leftOutForConsent]).toEqual([12, 3]);
+    // The resident who refused opts in: released from the next export on.
+    const put = await server().api('/fhir/Consent/c-p-exp-r6', {
+      method: 'PUT',
+      body: JSON.stringify({ ...researchConsent('p-exp-r6', true), dateTime: '2025-04-01T08:00:00Z' }),
+    });
+    expect(put.status).toBe(200);
+    const after = await lineList(deps, { ...ask, purpose: 'HRESCH' });
+    expect([after.rows.length, after.leftOutForConsent]).toEqual([13, 2]);
+    expect(after.rows.filter((r) => r.street === S2)).toHaveLength(1);
+    // Back as it was for the other tests.
+    const back = await server().api('/fhir/Consent/c-p-exp-r6', {
+      method: 'PUT',
+      body: JSON.stringify({ ...researchConsent('p-exp-r6', false), dateTime: '2025-04-02T08:00:00Z' }),
+    });
+    expect(back.status, await back.clone().text()).toBe(200);
+    expect((await lineList(deps, { ...ask, purpose: 'HRESCH' })).leftOutForConsent).toBe(3);
   });
 
   it('audits every export and every refusal (subtype export, purpose, approval, digest of the file)', async () => {
@@ -296,7 +390,7 @@ describeEachStore('de-identified exports', (server) => {
     const mine = events.rows.find((e) => e.objects.includes('approval IRB-AUDIT-1'));
     expect(mine).toMatchObject({ username: 'epi.zhou', outcome: 'success' });
     expect(`${mine!.purposeCode ?? ''} ${mine!.purpose ?? ''}`).toMatch(/HRESCH/);
-    expect(mine!.outcomeText).toContain(`15 rows; CSV sha256 ${digest}`);
+    expect(mine!.outcomeText).toContain(`12 rows, 3 resident(s) left out for consent; CSV sha256 ${digest}`);
     const refused = events.rows.find((e) => e.username === 'ph.wu' && e.outcome === 'failure');
     expect(refused?.outcomeText).toMatch(/^export-profile-role: /);
     const counts = events.rows.find((e) => e.username === 'ph.wu' && e.outcome === 'success');

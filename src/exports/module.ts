@@ -20,7 +20,9 @@ export const exportsModule: YifangModule = {
       ctx.log(
         `[exports] no YIFANG_EXPORT_KEY / YIFANG_EXPORT_KEY_FILE configured: generated the export pseudonym key ${key.source} (demo only; keep a production key outside the data directory, and keep it: a new key gives every resident new pseudonyms)`,
       );
-    registerExportRoutes(ctx, { db: ctx.db, profiles, key });
+    // Line lists ask the access policy's consent rules per resident (research: opted in only).
+    if (!ctx.access) throw new Error('[exports] the access policy is required: line lists leave out residents whose consent refuses them');
+    registerExportRoutes(ctx, { db: ctx.db, profiles, key, access: ctx.access });
   },
 };
 

@@ -2,8 +2,8 @@
  * HTTP routes of de-identified exports (/api/exports/*). Each checks the permission
  * export:deidentified, lets the service check the profile (roles, purpose, approval: 403 naming
  * the rule, itself audited as a refused export), builds the release, audits it (subtype
- * 'export', with the purpose, the approval, the row count and the SHA-256 of what was sent) and
- * answers it.
+ * 'export', with the purpose, the approval, the row count, how many residents were left out for
+ * their consent choices, and the SHA-256 of what was sent) and answers it.
  */
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -86,6 +86,9 @@ export function registerExportRoutes(ctx: ModuleContext, deps: ExportDeps): void
       sourceAddress: req.ip,
     });
 
+  /** The report's line on consent: how many residents were left out, never who. */
+  const consentNote = (x: { leftOutForConsent: number }) => `${x.leftOutForConsent} resident(s) left out for consent`;
+
   const attachment = (kind: string, x: { profile: string; from: string; to: string }) =>
     `attachment; filename="yifang-${kind}-${x.profile}-${x.from}-${x.to}.csv"`;
 
@@ -115,7 +118,7 @@ export function registerExportRoutes(ctx: ModuleContext, deps: ExportDeps): void
   );
 
   const lineListSummary =
-    'De-identified line list of counted report cards (传染病报告卡) diagnosed in the period: pseudonymous person id (keyed hash), dates shifted per person, age band, street; no name, ID number, phone, address line or birth date. Needs a line-list profile (research: roles epidemiologist or admin, purpose HRESCH, an approval reference); at most the profile’s maxRows rows, more is refused (422) naming the cap';
+    'De-identified line list of counted report cards (传染病报告卡) diagnosed in the period: pseudonymous person id (keyed hash), dates shifted per person, age band, street; no name, ID number, phone, address line or birth date. Residents whose consent choices refuse the export are left out (research, HRESCH: those who have not opted in to share-for-research in the portal) and only counted (leftOutForConsent; the CSV in the X-Left-Out-For-Consent header). Needs a line-list profile (research: roles epidemiologist or admin, purpose HRESCH, an approval reference); at most the profile’s maxRows rows, more is refused (422) naming the cap';
 
   app.get(
     '/api/exports/line-list.csv',
@@ -125,8 +128,12 @@ export function registerExportRoutes(ctx: ModuleContext, deps: ExportDeps): void
       const r = requestOf(req, user, req.query);
       const x = await run(req, r, 'line-list', () => lineList(deps, r));
       const csv = lineListCsv(x);
-      audited(req, r, 'line-list', x.profileUsed, `${x.rows.length} rows; CSV sha256 ${digestOf(csv)}`);
-      return reply.type('text/csv; charset=utf-8').header('Content-Disposition', attachment('line-list', x)).send(csv);
+      audited(req, r, 'line-list', x.profileUsed, `${x.rows.length} rows, ${consentNote(x)}; CSV sha256 ${digestOf(csv)}`);
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('Content-Disposition', attachment('line-list', x))
+        .header('X-Left-Out-For-Consent', String(x.leftOutForConsent))
+        .send(csv);
     },
   );
 
@@ -137,7 +144,13 @@ export function registerExportRoutes(ctx: ModuleContext, deps: ExportDeps): void
       const user = await ctx.guard(req, 'export:deidentified');
       const r = requestOf(req, user, req.query);
       const { profileUsed, ...x } = await run(req, r, 'line-list', () => lineList(deps, r));
-      audited(req, r, 'line-list', profileUsed, `${x.rows.length} rows; rows JSON sha256 ${digestOf(JSON.stringify(x.rows))}`);
+      audited(
+        req,
+        r,
+        'line-list',
+        profileUsed,
+        `${x.rows.length} rows, ${consentNote(x)}; rows JSON sha256 ${digestOf(JSON.stringify(x.rows))}`,
+      );
       return x;
     },
   );

@@ -88,6 +88,14 @@ export const LineListExport = z.object({
   columns: z.array(z.enum(LINE_LIST_FIELDS)),
   /** Days every date of a person moved (never shown per person): the range, for readers of the file. */
   dateShiftDays: z.number().int(),
+  /**
+   * Residents left out because their consent choices refuse this export (research: not opted in
+   * to share-for-research in the portal): a count only, nobody named.
+   */
+  leftOutForConsent: z
+    .number()
+    .int()
+    .describe('residents left out because their consent choices refuse this export (research: not opted in); a count, nobody named'),
   rows: z.array(LineListRow),
 });
 export type LineListExport = z.infer<typeof LineListExport>;

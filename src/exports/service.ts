@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Patient } from '@medplum/fhirtypes';
+import type { AccessControl } from '../fhir/access.js';
 import { search } from '../fhir/search.js';
 import type { AuthUser } from '../platform/auth.js';
 import type { Database } from '../platform/db.js';
@@ -42,6 +43,11 @@ export interface ExportDeps {
   db: Database;
   profiles: ExportProfiles;
   key: ExportKey;
+  /**
+   * The access policy's consent rules (issue #22): line lists leave out the residents they refuse
+   * for action `export` and the export's purpose (research, HRESCH: those who have not opted in).
+   */
+  access: Pick<AccessControl, 'refusedByConsent' | 'refusedWithoutRecord'>;
 }
 
 export interface ExportRequest {
@@ -125,6 +131,70 @@ async function patientsOf(db: Database, ids: Iterable<string>): Promise<Map<stri
   return out;
 }
 
+/** The Patients on file under some resident ID numbers (cards that name no Patient), 100 numbers per search. */
+async function patientsByIdNumber(db: Database, idNumbers: Iterable<string>): Promise<Map<string, string[]>> {
+  const wanted = [...new Set(idNumbers)].filter((n) => /^[0-9]{17}[0-9X]$/.test(n));
+  const out = new Map<string, string[]>();
+  for (let i = 0; i < wanted.length; i += 100) {
+    const chunk = wanted.slice(i, i + 100);
+    for (let offset = 0; ; offset += 1000) {
+      const r = await search(
+        db.pool,
+        'Patient',
+        {
+          params: [
+            ['identifier', chunk.map((n) => `${RESIDENT_ID_SYSTEM}|${n}`).join(',')],
+            ['_sort', '_id'],
+            ['_count', '1000'],
+            ['_offset', String(offset)],
+          ],
+        },
+        'urn:yifang:exports',
+      );
+      const page = (r.bundle.entry ?? []).flatMap((e) => (e.resource?.resourceType === 'Patient' && e.resource.id ? [e.resource] : []));
+      for (const p of page)
+        for (const n of new Set(p.identifier?.filter((x) => x.system === RESIDENT_ID_SYSTEM && x.value).map((x) => x.value!) ?? []))
+          if (chunk.includes(n)) out.set(n, [...(out.get(n) ?? []), p.id!]);
+      if (page.length < 1000) break;
+    }
+  }
+  return out;
+}
+
+/**
+ * The cards whose resident the access policy's consent rules refuse for this export (research:
+ * not opted in to share-for-research). A card's resident is its Patient, else the Patients on
+ * file under its ID number; a card whose resident cannot be found has no choice on file, so its
+ * defaults decide (share-for-research is off: left out of research).
+ */
+async function cardsRefusedByConsent(
+  deps: ExportDeps,
+  user: AuthUser,
+  purpose: string | undefined,
+  cards: CountedCard[],
+): Promise<Set<string>> {
+  const byNumber = await patientsByIdNumber(
+    deps.db,
+    cards.flatMap((c) =>
+      !c.patientId && (c.card.idType === undefined || c.card.idType === '01') && c.card.idNumber ? [c.card.idNumber] : [],
+    ),
+  );
+  const residentsOf = (c: CountedCard): string[] =>
+    c.patientId
+      ? [c.patientId]
+      : c.card.idNumber && (c.card.idType === undefined || c.card.idType === '01')
+        ? (byNumber.get(c.card.idNumber) ?? [])
+        : [];
+  const refused = await deps.access.refusedByConsent(user, [...new Set(cards.flatMap(residentsOf))], 'export', purpose);
+  const unknownRefused = deps.access.refusedWithoutRecord(user, 'export', purpose);
+  const out = new Set<string>();
+  for (const c of cards) {
+    const ids = residentsOf(c);
+    if (ids.length ? ids.some((id) => refused.has(id)) : unknownRefused) out.add(c.id);
+  }
+  return out;
+}
+
 const patientAreaCode = (p: Patient | undefined): string | undefined => homeAreaCode(p) ?? undefined;
 
 function occupationOf(card: CountedCard['card']): string {
@@ -147,12 +217,13 @@ export async function lineList(deps: ExportDeps, req: ExportRequest): Promise<Li
     (max) =>
       `More than ${max} report cards match; export profile '${profile.name}' releases at most ${max} rows at once: narrow the period (from/to) or name a disease`,
   );
-  const [patients, names] = await Promise.all([
+  const [patients, names, refused] = await Promise.all([
     patientsOf(
       deps.db,
       cards.flatMap((c) => (c.patientId ? [c.patientId] : [])),
     ),
     areaNames(deps.db),
+    cardsRefusedByConsent(deps, req.user, purposeOf(profile, req.purpose), cards),
   ]);
   const key = scopeKey(
     deps.key.key,
@@ -160,6 +231,8 @@ export async function lineList(deps: ExportDeps, req: ExportRequest): Promise<Li
   );
   const options = { prefix: profile.pseudonym.prefix, length: profile.pseudonym.length, maxShiftDays: profile.dateShiftDays };
   const rows: LineListRow[] = [];
+  // Residents left out for their consent choices: counted (once per person), never named.
+  const leftOut = new Set<string>();
   for (const c of cards) {
     const card = c.card;
     const patient = c.patientId ? patients.get(c.patientId) : undefined;
@@ -171,6 +244,10 @@ export async function lineList(deps: ExportDeps, req: ExportRequest): Promise<Li
         patientId: c.patientId,
         fallback: card.name ? `${card.name}|${card.birthDate ?? ''}|${card.sex ?? ''}` : null,
       }) ?? `card:${c.id}`;
+    if (refused.has(c.id)) {
+      leftOut.add(identity);
+      continue;
+    }
     const { pseudonym, shiftDays } = pseudonymise(key, identity, options);
     const validId = [cardIdNumber, patientIdNumber].map((n) => (n ? parseIdNumber(n) : undefined)).find((p) => p?.ok);
     const birthDate = card.birthDate ?? patient?.birthDate ?? (validId?.ok ? validId.value.birthDate : null);
@@ -209,6 +286,7 @@ export async function lineList(deps: ExportDeps, req: ExportRequest): Promise<Li
     generatedAt: new Date().toISOString(),
     columns: [...profile.fields],
     dateShiftDays: profile.dateShiftDays,
+    leftOutForConsent: leftOut.size,
     rows,
   };
 }

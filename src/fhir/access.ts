@@ -139,6 +139,62 @@ export function withdrawnChoices(consents: Resource[]): Set<ConsentChoice> {
   return out;
 }
 
+/**
+ * The sharing choices not in effect for each of these Patients, read now (no cache) from the
+ * Consents about any Patient of the same Person: for code outside the access checks that keeps
+ * copies of records (e.g. primary care's readings), inside its own transaction.
+ */
+export async function withdrawnChoicesOf(db: Queryable, patientIds: readonly string[]): Promise<Map<string, Set<ConsentChoice>>> {
+  const ids = [...new Set(patientIds)];
+  const out = new Map<string, Set<ConsentChoice>>();
+  if (!ids.length) return out;
+  const { rows } = await db.query<{ patient: string; content: Resource }>(
+    `SELECT x.id AS patient, h.content
+       FROM unnest($1::text[]) AS x(id)
+       JOIN r_consent c ON c.compartments && (ARRAY['Patient/' || x.id] || COALESCE(
+              (SELECT array_agg(m.ref) FROM r_person p CROSS JOIN LATERAL unnest(p.compartments) AS m(ref)
+                WHERE p.compartments @> ARRAY['Patient/' || x.id]), '{}'::text[]))
+       JOIN resource_history h ON h.resource_type = 'Consent' AND h.id = c.id AND h.version_id = c.version_id`,
+    [ids],
+  );
+  const byPatient = new Map<string, Resource[]>();
+  for (const r of rows) byPatient.set(r.patient, [...(byPatient.get(r.patient) ?? []), r.content]);
+  for (const id of ids) out.set(id, withdrawnChoices(byPatient.get(id) ?? []));
+  return out;
+}
+
+/**
+ * These Patients and every Patient linked to the same Person (a merged record shares one set of
+ * choices): whom a Consent about one of them concerns.
+ */
+export async function patientsSharingChoices(db: Queryable, patientIds: readonly string[]): Promise<string[]> {
+  const ids = [...new Set(patientIds)];
+  if (!ids.length) return [];
+  const { rows } = await db.query<{ ref: string }>(
+    `SELECT DISTINCT m.ref FROM r_person p CROSS JOIN LATERAL unnest(p.compartments) AS m(ref)
+      WHERE p.compartments && $1::text[] AND m.ref LIKE 'Patient/%'`,
+    [ids.map((id) => `Patient/${id}`)],
+  );
+  return [...new Set([...ids, ...rows.map((r) => r.ref.slice('Patient/'.length))])];
+}
+
+/** The Patients one stored version of a resource was about (e.g. a deleted Consent's resident, from the version before). */
+export async function residentsOfVersion(db: Queryable, type: string, id: string, versionId: number): Promise<string[]> {
+  const { rows } = await db.query<{ content: Resource | null }>(
+    'SELECT content FROM resource_history WHERE resource_type = $1 AND id = $2 AND version_id = $3 AND NOT deleted',
+    [type, id, versionId],
+  );
+  return rows[0]?.content ? residentsOf(rows[0].content) : [];
+}
+
+/** The tag of records a resident entered in the portal (home readings), which share-with-family-doctor covers. */
+export const RESIDENT_ENTERED_TAG = { system: 'https://yifang.health/fhir/CodeSystem/record-source', code: 'resident-portal' } as const;
+
+/** Whether the resident entered this record in the portal (tagged record-source|resident-portal). */
+export function isResidentEntered(resource: Resource): boolean {
+  return resource.meta?.tag?.some((t) => t.system === RESIDENT_ENTERED_TAG.system && t.code === RESIDENT_ENTERED_TAG.code) ?? false;
+}
+
 interface CachedFacts {
   at: number;
   organizations: string[];
@@ -200,10 +256,13 @@ export class AccessControl {
     this.choices.clear();
   }
 
-  /** After a write in this process: forgets what the written resource may have changed ("Patient/x", "Consent/y"). */
+  /**
+   * After a write in this process: forgets what the written resource may have changed ("Patient/x";
+   * "Consent/y" or "Person/z", whose links decide which Consents a Patient shares, drop the choices).
+   */
   written(entity: string): void {
     if (entity.startsWith('Patient/')) this.forget(entity.slice('Patient/'.length));
-    else if (entity.startsWith('Consent/')) this.consentChanged();
+    else if (entity.startsWith('Consent/') || entity.startsWith('Person/')) this.consentChanged();
   }
 
   /**
@@ -245,20 +304,10 @@ export class AccessControl {
       else missing.push(id);
     }
     if (missing.length) {
-      const { rows } = await db.query<{ patient: string; content: Resource }>(
-        `SELECT x.id AS patient, h.content
-           FROM unnest($1::text[]) AS x(id)
-           JOIN r_consent c ON c.compartments && (ARRAY['Patient/' || x.id] || COALESCE(
-                  (SELECT array_agg(m.ref) FROM r_person p CROSS JOIN LATERAL unnest(p.compartments) AS m(ref)
-                    WHERE p.compartments @> ARRAY['Patient/' || x.id]), '{}'::text[]))
-           JOIN resource_history h ON h.resource_type = 'Consent' AND h.id = c.id AND h.version_id = c.version_id`,
-        [missing],
-      );
-      const byPatient = new Map<string, Resource[]>();
-      for (const r of rows) byPatient.set(r.patient, [...(byPatient.get(r.patient) ?? []), r.content]);
+      const read = await withdrawnChoicesOf(db, missing);
       if (this.choices.size > 50_000) this.choices.clear();
       for (const id of missing) {
-        const withdrawn = withdrawnChoices(byPatient.get(id) ?? []);
+        const withdrawn = read.get(id) ?? withdrawnChoices([]);
         this.choices.set(id, { at: now, withdrawn });
         withdrawn.forEach((x) => out.add(x));
       }
@@ -439,6 +488,25 @@ export class AccessControl {
       if (!d.allowed && d.rule && consentRules.has(d.rule)) out.add(id);
     }
     return out;
+  }
+
+  /**
+   * Whether the consent rules refuse this action for a resident whose choices cannot be read (no
+   * Patient found: no Consent, so every choice at its default), e.g. a report card naming nobody
+   * the store knows, in a research export (share-for-research is off by default).
+   */
+  refusedWithoutRecord(user: AuthUser, action: Action, purpose: string | undefined, resourceType = 'Patient'): boolean {
+    const consentRules = new Set(consentRulesFor(this.policy, user, action, resourceType, purpose).map((r) => r.id));
+    if (!consentRules.size) return false;
+    const d = this.decideFor(user, { action, resourceType, patientIds: [] }, purpose, {
+      patientIds: [],
+      organizations: new Set(),
+      areas: [],
+      breakGlass: false,
+      complete: false,
+      withdrawn: withdrawnChoices([]),
+    });
+    return !d.allowed && !!d.rule && consentRules.has(d.rule);
   }
 
   /** Records that an emergency purpose set a resident's withdrawn choices aside. */

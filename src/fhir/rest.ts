@@ -174,8 +174,10 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
     subtype: string,
     fn: (client: Queryable) => Promise<{ result: T; entity: string }>,
   ): Promise<T> {
-    return repo.db.transaction(async (client) => {
+    let written: string | undefined;
+    const out = await repo.db.transaction(async (client) => {
       const { result, entity } = await fn(client);
+      written = entity;
       access.written(entity);
       const resource = (result as { resource?: Resource }).resource ?? (result as Resource | undefined);
       await audit.recordNow(client, {
@@ -190,6 +192,9 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
       });
       return result;
     });
+    // Again once committed: a request between the write and its commit may have cached the old facts.
+    if (written) access.written(written);
+    return out;
   }
 
   app.get('/fhir/metadata', async (req, reply) => reply.type(FHIR_JSON).send(capabilityStatement(baseUrlOf(req))));
@@ -199,14 +204,20 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
     const bundleType = String((req.body as Bundle | undefined)?.type ?? 'batch');
     await guardBundle(req, user);
     const reads: { entities: string[]; patients: string[] }[] = [];
+    // What the Bundle wrote, for the access policy to forget (a Patient's facts, a Consent's or Person's choices).
+    const written = new Set<string>();
     const result = await processBundle(repo, req.body, baseUrlOf(req), {
       // The parsed body is used for nothing else: rewritten in place, it is held once.
       consume: true,
       checkReferences: checkReferences(req, user),
       filterRead: async (resources, client) => (await access.filter(req, user, resources, 'read', client)).kept,
       // The writes of a transaction (of each batch entry) are audited in its own database transaction.
-      onEntriesDone: (client, writes: BundleWrite[]) =>
-        audit.recordNow(client, {
+      onEntriesDone: (client, writes: BundleWrite[]) => {
+        for (const w of writes) {
+          written.add(w.reference);
+          access.written(w.reference);
+        }
+        return audit.recordNow(client, {
           user,
           action: writes.every((w) => w.action === 'delete') ? 'D' : 'E',
           subtype: bundleType === 'transaction' ? 'transaction' : 'batch',
@@ -215,7 +226,8 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
           outcome: 'success',
           sourceAddress: req.ip,
           purpose: purposeOf(req),
-        }),
+        });
+      },
       onRead: (request, resources) => {
         guardAuditResults(
           user,
@@ -241,6 +253,8 @@ export function registerFhirRoutes(app: FastifyInstance, ctx: FhirContext): void
         .catch(() => undefined);
       throw err;
     });
+    // Again once committed (each batch entry committed on its own; a failed transaction wrote nothing, but forgetting is harmless).
+    for (const entity of written) access.written(entity);
     if (reads.length)
       await auditRead(
         req,

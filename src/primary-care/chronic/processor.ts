@@ -1,7 +1,9 @@
 /**
  * The change-log processor of chronic care: keeps the fact tables and the derived registries,
  * schedules and visit evaluations current as resources arrive, and turns hospital discharges
- * of contracted residents into down-referral tasks for their family doctor.
+ * of contracted residents into down-referral tasks for their family doctor. Home readings a
+ * resident entered are copied only while they share them with the family doctor (Consent and
+ * Person changes re-check it: resident-readings.ts).
  */
 import type { Task } from '@medplum/fhirtypes';
 import type { FhirRepository } from '../../fhir/repository.js';
@@ -9,16 +11,20 @@ import type { Processor } from '../../platform/processors.js';
 import type { ChronicConfig } from './context.js';
 import { addDays, todayInChina } from '../../shared/dates.js';
 import { ruleSetFor } from './rules.js';
-import { applyChanges, FACT_TYPES, refreshPatients } from './store.js';
+import { reconcileResidentReadings } from './resident-readings.js';
+import { applyChanges, CHOICE_TYPES, FACT_TYPES, refreshPatients } from './store.js';
 import { REFERRAL_TASK_SYSTEM } from './uris.js';
 
 export function chronicProcessor(config: ChronicConfig, repo: FhirRepository, today: () => string = () => todayInChina()): Processor {
   return {
     name: 'chronic-care',
-    types: FACT_TYPES,
+    types: [...FACT_TYPES, ...CHOICE_TYPES],
     async handle(changes, client) {
       const day = today();
-      const applied = await applyChanges(client, changes, ruleSetFor(config.sets, day));
+      const rules = ruleSetFor(config.sets, day);
+      const applied = await applyChanges(client, changes, rules);
+      // Sharing choices changed: home readings removed while withheld, copied again once shared.
+      for (const id of await reconcileResidentReadings(client, applied.choicesChanged, rules)) applied.patients.add(id);
       await refreshPatients(client, [...applied.patients], config.sets, day);
       if (applied.teamsChanged)
         await client.query(

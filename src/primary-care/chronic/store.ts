@@ -37,7 +37,9 @@ import {
   type ReadingRow,
 } from './facts.js';
 import { derivePatientState, type FollowUpRow, type PatientFacts, type PersonFacts } from './derive.js';
+import { choicePatientsOf, residentReadingsWithheld } from './resident-readings.js';
 import type { ChronicRuleSet } from './rules.js';
+import { isResidentEntered } from '../../fhir/access.js';
 
 type Q = Pick<pg.PoolClient, 'query'>;
 
@@ -70,6 +72,8 @@ const TABLE_OF: Record<string, { table: string; key: string }> = {
 };
 
 export const FACT_TYPES = [...Object.keys(TABLE_OF), 'CareTeam', 'Flag'];
+/** Types that change residents' sharing choices: which of their home readings may be copied (resident-readings.ts). */
+export const CHOICE_TYPES = ['Consent', 'Person'];
 
 export interface AppliedChanges {
   /** Residents whose chronic state may have changed. */
@@ -77,6 +81,8 @@ export interface AppliedChanges {
   /** Encounters that finished as inpatient stays (down-referral candidates). */
   discharges: EncounterRow[];
   teamsChanged: boolean;
+  /** Residents whose sharing choices may have changed: a Consent about them, a Person linking them. */
+  choicesChanged: { consent: Set<string>; person: Set<string> };
 }
 
 /** Stores the facts of a batch of changes (deletions remove them). */
@@ -86,6 +92,9 @@ export async function applyChanges(client: Q, changes: ChangeRecord[], rules: Ch
   const rows = new Map<string, object[]>();
   const gone = new Map<string, string[]>();
   let teamsChanged = false;
+  const choicesChanged = { consent: new Set<string>(), person: new Set<string>() };
+  // Observations by id, the last version in the batch winning: a home reading's copy waits for its resident's choice.
+  const observations = new Map<string, Observation | null>();
   // Key populations (pregnant, disabled, hardship) come from Conditions, EpisodeOfCare and Flags.
   const keySources: string[] = [];
   const keyRows: KeyPopulationFact[] = [];
@@ -113,6 +122,10 @@ export async function applyChanges(client: Q, changes: ChangeRecord[], rules: Ch
       continue;
     }
     const r = c.deleted ? null : c.resource;
+    if (c.type === 'Consent' || c.type === 'Person') {
+      for (const id of await choicePatientsOf(client, c)) choicesChanged[c.type === 'Consent' ? 'consent' : 'person'].add(id);
+      continue;
+    }
     if (c.type === 'Flag') {
       keyRow(`Flag/${c.id}`, r ? populationFromFlag(r as Flag) : null);
       continue;
@@ -134,7 +147,7 @@ export async function applyChanges(client: Q, changes: ChangeRecord[], rules: Ch
         add(c.type, r ? medicationRow(r as MedicationRequest) : null, c.id);
         break;
       case 'Observation':
-        add(c.type, r ? readingRow(r as Observation, rules) : null, c.id);
+        observations.set(c.id, r as Observation | null);
         break;
       case 'Encounter': {
         const e = r ? encounterRow(r as Encounter) : null;
@@ -156,6 +169,21 @@ export async function applyChanges(client: Q, changes: ChangeRecord[], rules: Ch
         break;
     }
   }
+  // Home readings the resident entered: copied only while share-with-family-doctor is in effect.
+  const residentEntered: ReadingRow[] = [];
+  for (const [id, o] of observations) {
+    const row = o ? readingRow(o, rules) : null;
+    if (row && isResidentEntered(o!)) residentEntered.push(row);
+    else add('Observation', row, id);
+  }
+  if (residentEntered.length) {
+    const withheld = await residentReadingsWithheld(client, [...new Set(residentEntered.map((x) => x.patient_id))]);
+    for (const row of residentEntered)
+      if (withheld.has(row.patient_id)) {
+        add('Observation', null, row.observation_id);
+        patients.add(row.patient_id);
+      } else add('Observation', row, row.observation_id);
+  }
   for (const [type, ids] of gone) {
     const t = TABLE_OF[type]!;
     const removed = await client.query<{ patient_id: string }>(`DELETE FROM ${t.table} WHERE ${t.key} = ANY($1) RETURNING patient_id`, [
@@ -172,7 +200,7 @@ export async function applyChanges(client: Q, changes: ChangeRecord[], rules: Ch
     for (const x of removed.rows) patients.add(x.patient_id);
     await upsertRows(client, 'care_key_population', ['source'], keyRows);
   }
-  return { patients, discharges, teamsChanged };
+  return { patients, discharges, teamsChanged, choicesChanged };
 }
 
 /** Loads the facts of some residents in a few set-based queries. */
