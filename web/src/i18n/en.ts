@@ -398,6 +398,7 @@ export const en: Record<string, string> = {
   'export.failed': 'Export failed',
   'export.xlsx': 'Export Excel',
   'export.csv': 'Export CSV',
+  'export.pdf': 'Export PDF',
   'surv.card.duplicateTitle': 'This card looks like a duplicate',
   'surv.card.duplicateText':
     'A card for the same resident and disease exists ({id}). Approve anyway? Duplicates are usually returned or deleted.',

@@ -8,6 +8,7 @@ import { App, Button, Card, Empty, Input, Segmented, Select, Space, Table, Tag, 
 import { isAbort } from '../api/http.js';
 import { EChart } from '../charts/echart.component.js';
 import { t } from '../i18n/i18n.js';
+import { ExportButtons } from '../shared/export-buttons.component.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import {
   computeScorecard,
@@ -183,6 +184,14 @@ export function ScorecardPage() {
             <Button type="primary" loading={busy} onClick={() => void compute()}>
               {t('sc.compute', '计算')}
             </Button>
+            {data?.computedAt && id && (
+              <ExportButtons
+                path={`/api/scorecards/${encodeURIComponent(id)}/file`}
+                query={{ level, period }}
+                testId="sc-export"
+                formats={['pdf', 'xlsx', 'csv']}
+              />
+            )}
           </Space>
         }
       />

@@ -1,5 +1,5 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { renderPage, stubApi } from '../shared/test-support.js';
 import { ReportingQualityPage } from './reporting-quality.component.js';
 import { ScorecardPage } from './scorecard.component.js';
@@ -234,5 +234,34 @@ describe('ScorecardPage', () => {
     const call = api.callsTo('POST /api/scorecards/yifang-integration/compute')[0]!;
     expect(call.body).toMatchObject({ level: 'institution' });
     expect(await screen.findByTestId('sc-total-SC-F2')).toBeTruthy();
+  });
+
+  it('downloads the computed scorecard as a PDF for the level and period on screen', async () => {
+    stubApi({
+      '/api/scorecards': { scorecards: [summary], total: 1 },
+      '/api/scorecards/yifang-integration': result('2025-02-01T01:00:00.000Z'),
+      '/api/scorecards/yifang-integration/tasks': tasks,
+    });
+    renderPage(<ScorecardPage />);
+    await screen.findByTestId('sc-total-SC-F1');
+    vi.stubGlobal('URL', Object.assign(URL, { createObjectURL: () => 'blob:pdf', revokeObjectURL: () => undefined }));
+    const clicked = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => undefined);
+    const fetchStub = vi.mocked(fetch);
+    fetchStub.mockImplementationOnce(
+      async () =>
+        new Response('%PDF-1.3', {
+          status: 200,
+          headers: { 'content-type': 'application/pdf', 'content-disposition': "attachment; filename*=UTF-8''%E8%AF%84%E4%BC%B0.pdf" },
+        }),
+    );
+    fireEvent.click(screen.getByTestId('sc-export-pdf'));
+    await waitFor(() => expect(clicked).toHaveBeenCalled());
+    const [url] = fetchStub.mock.calls.at(-1)! as [string];
+    const q = new URL(url, 'http://x');
+    expect(q.pathname).toBe('/api/scorecards/yifang-integration/file');
+    expect(Object.fromEntries(q.searchParams)).toMatchObject({ format: 'pdf', level: 'institution' });
+    expect((clicked.mock.contexts[0] as HTMLAnchorElement).download).toBe('评估.pdf');
+    expect(screen.getByTestId('sc-export-xlsx')).toBeTruthy();
+    clicked.mockRestore();
   });
 });

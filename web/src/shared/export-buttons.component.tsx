@@ -1,14 +1,35 @@
-/** 导出 Excel / 导出 CSV: a list's current filter as a file from the server (xlsx, or CSV in GB18030 for Chinese Excel). */
+/**
+ * 导出 Excel / 导出 CSV / 导出 PDF: a list's current filter as a file from the server (xlsx, CSV in
+ * GB18030 for Chinese Excel, or a printable PDF where the route makes one).
+ */
 import { useState } from 'react';
 import { App, Button, Space } from 'antd';
 import { DownloadOutlined } from '@ant-design/icons';
 import { downloadFile } from '../api/download.js';
 import { t } from '../i18n/i18n.js';
 
-export function ExportButtons({ path, query, testId }: { path: string; query: Record<string, string | undefined>; testId: string }) {
+type Format = 'xlsx' | 'csv' | 'pdf';
+const LABELS: Record<Format, [string, string]> = {
+  xlsx: ['export.xlsx', '导出 Excel'],
+  csv: ['export.csv', '导出 CSV'],
+  pdf: ['export.pdf', '导出 PDF'],
+};
+
+export function ExportButtons({
+  path,
+  query,
+  testId,
+  formats = ['xlsx', 'csv'],
+}: {
+  path: string;
+  query: Record<string, string | undefined>;
+  testId: string;
+  /** The formats the route makes, in the order shown (the first with the download icon). */
+  formats?: Format[];
+}) {
   const { message } = App.useApp();
-  const [busy, setBusy] = useState<'xlsx' | 'csv'>();
-  const run = async (format: 'xlsx' | 'csv') => {
+  const [busy, setBusy] = useState<Format>();
+  const run = async (format: Format) => {
     setBusy(format);
     try {
       const q = new URLSearchParams({ format });
@@ -23,18 +44,18 @@ export function ExportButtons({ path, query, testId }: { path: string; query: Re
   };
   return (
     <Space size={8}>
-      <Button
-        size="small"
-        icon={<DownloadOutlined />}
-        loading={busy === 'xlsx'}
-        onClick={() => void run('xlsx')}
-        data-testid={`${testId}-xlsx`}
-      >
-        {t('export.xlsx', '导出 Excel')}
-      </Button>
-      <Button size="small" loading={busy === 'csv'} onClick={() => void run('csv')} data-testid={`${testId}-csv`}>
-        {t('export.csv', '导出 CSV')}
-      </Button>
+      {formats.map((format, i) => (
+        <Button
+          key={format}
+          size="small"
+          icon={i === 0 ? <DownloadOutlined /> : undefined}
+          loading={busy === format}
+          onClick={() => void run(format)}
+          data-testid={`${testId}-${format}`}
+        >
+          {t(...LABELS[format])}
+        </Button>
+      ))}
     </Space>
   );
 }
