@@ -5,16 +5,11 @@
  * the investigator, the team's supervisor and the CDC, shown on the worklist and acknowledged
  * once; investigations opened by themselves from report cards the rules select, one per card;
  * and the trajectory's places with coordinates for the map.
- *
- * The two new routes are not yet in config/security/policy.json (another owner's file): the
- * server here runs on a copy of it with their two lines added, the lines the report asks for.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Resource, Task } from '@medplum/fhirtypes';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { describeEachStore, repoRoot } from '../app/testing.js';
+import { describeEachStore } from '../app/testing.js';
 import { addDays, todayInChina } from '../shared/dates.js';
 import { followUpStep } from './follow-up-job.js';
 import { investigationRuntime, SYSTEM_USER, systemActor } from './module.js';
@@ -22,16 +17,6 @@ import { autoOpenRule, loadRules, parseRules } from './rules.js';
 import type { Contact } from './schemas.js';
 import type { EscalationList, Investigation, InvestigationList, Trajectory, Worklist } from './schemas.js';
 import { daysToPlan, escalateAt, roundRobin } from './visits.js';
-
-// The policy with the two new routes (see the note above).
-const policy = JSON.parse(fs.readFileSync(path.join(repoRoot, 'config/security/policy.json'), 'utf8')) as {
-  routes: Record<string, unknown>;
-};
-policy.routes['GET /api/investigations/escalations'] = { personal: true, action: 'search' };
-policy.routes['POST /api/investigations/escalations/:escalationId/acknowledge'] = { personal: true, action: 'write' };
-const policyFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'inv-policy-')), 'policy.json');
-fs.writeFileSync(policyFile, JSON.stringify(policy, null, 2));
-process.env.ACCESS_POLICY = policyFile;
 
 const TODAY = todayInChina();
 const AREA = 'https://yifang.health/fhir/StructureDefinition/area-code';

@@ -2,7 +2,7 @@
  * Case investigation (流调, issue #19): investigations with deadlines from rules as data, a form
  * per disease (FHIR Questionnaire, loaded at start), contact candidates from households, school
  * classes, care homes and co-stays, confirmed contacts with their exposures, and their daily
- * follow-up. Rules and forms are checked at start: a bad file stops the server, naming its line.
+ * follow-up, escalation notices sent as FHIR Communications and text messages. Rules and forms are checked at start: a bad file stops the server, naming its line.
  */
 import type { Questionnaire } from '@medplum/fhirtypes';
 import { Mpi, personOfPatient } from '../identity/index.js';
@@ -12,6 +12,8 @@ import { loadQuestionnaires } from './forms.js';
 import { AUTO_OPEN_EVENT, autoOpenProcessor, stayProcessor } from './processor.js';
 import { AUTO_OPEN_PER_STEP, followUpStep } from './follow-up-job.js';
 import { PollingLoop } from '../platform/polling-loop.js';
+import { HttpSmsTransport, LogTransport, smsGatewayUrl } from '../portal/index.js';
+import { dispatchNotices } from './notices.js';
 import { registerInvestigationRoutes } from './routes.js';
 import { loadRules } from './rules.js';
 import { openInvestigation, type Actor, type InvestigationDeps, type OpenInput } from './service.js';
@@ -46,6 +48,11 @@ const investigationModule: YifangModule = {
         sql: sqlFile(new URL('./migrations/703_candidates_truncated.sql', import.meta.url)),
       },
       { version: 704, name: 'follow-up tasks', sql: sqlFile(new URL('./migrations/704_follow_up_tasks.sql', import.meta.url)) },
+      {
+        version: 705,
+        name: 'notices and routing',
+        sql: sqlFile(new URL('./migrations/705_notices_routing.sql', import.meta.url)),
+      },
     ],
   },
   processors: (pctx) => [stayProcessor(), autoOpenProcessor(loadRules(), pctx.emit)],
@@ -66,6 +73,22 @@ const investigationModule: YifangModule = {
       },
       log: ctx.log,
     };
+    // Escalation notices' text messages: the portal's gateway (YIFANG_SMS_GATEWAY_URL), else the server log.
+    const gateway = smsGatewayUrl();
+    deps.transport = gateway
+      ? new HttpSmsTransport(gateway)
+      : new LogTransport((line) => console.log(line.replace('[portal]', '[investigation]')));
+    const notices = new PollingLoop(
+      async () => {
+        if (!deps.transport) return;
+        const { failed } = await dispatchNotices(deps.db, deps.transport);
+        if (failed)
+          ctx.log(`investigation: ${failed} notice message(s) not accepted by the ${deps.transport.name} transport, retried later`);
+      },
+      NOTICE_DISPATCH_MS,
+      'investigation notices',
+    );
+    deps.onNoticesQueued = () => notices.poke();
     registerInvestigationRoutes(ctx, deps);
     investigationRuntime.set(ctx.db, { deps, audit: ctx.audit });
     // The follow-up job: cards to open, visits to plan, missed checks to escalate (follow-up-job.ts).
@@ -83,12 +106,17 @@ const investigationModule: YifangModule = {
     deps.onContactsChanged = () => job.poke();
     ctx.onProcessorEvent(AUTO_OPEN_EVENT, () => job.poke());
     job.start();
+    notices.start();
     ctx.onClose(async () => {
       investigationRuntime.delete(ctx.db);
       await job.stop();
+      await notices.stop();
     });
   },
 };
+
+/** How often queued notice messages are looked for (the dispatcher is also poked when notices are queued). */
+export const NOTICE_DISPATCH_MS = 5_000;
 
 /** How often the follow-up job runs (it is also poked when contacts are confirmed and cards queued). */
 export const FOLLOW_UP_JOB_MS = 60_000;

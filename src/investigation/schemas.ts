@@ -287,6 +287,10 @@ export const WorklistRow = z.object({
   assignee: z.string().nullable().describe('the team member the Task is assigned to (Practitioner/…, in turn)'),
   assigneeName: z.string().nullable(),
   escalation: EscalationMark.nullable().describe('the notice sent when the check stayed missing (漏访上报)'),
+  note: z
+    .string()
+    .nullable()
+    .describe("the Task's note: the hand-over (协查) when the investigation's owner keeps a contact outside the district"),
 });
 export const Worklist = z.object({
   organization: z.string().nullable(),
@@ -438,6 +442,21 @@ export const Recipient = z.object({
   ref: z.string().describe('user:<username>, CareTeam/…, Practitioner/…, Organization/… or role:epidemiologist'),
   display: z.string(),
 });
+export const Delivery = z.object({
+  channel: z.enum(['inbox', 'sms']).describe('inbox: the FHIR Communication (工作台) or the 漏访上报 screen; sms: a text message'),
+  recipientKind: z.string(),
+  recipientRef: z.string(),
+  recipientDisplay: z.string().nullable(),
+  status: z
+    .enum(['queued', 'sent', 'delivered', 'failed', 'discarded'])
+    .describe(
+      'queued (waiting or retrying), sent (the gateway took it), delivered (inbox), failed (given up), discarded (no phone, or acknowledged first)',
+    ),
+  attempts: z.number().int(),
+  sentAt: z.string().nullable(),
+  lastError: z.string().nullable(),
+});
+export type Delivery = z.infer<typeof Delivery>;
 export const Escalation = z.object({
   id: z.number().int(),
   contactId: z.number().int(),
@@ -451,6 +470,15 @@ export const Escalation = z.object({
   acknowledgedBy: z.string().nullable(),
   acknowledgedAt: z.string().nullable(),
   ackNote: z.string().nullable(),
+  communicationId: z
+    .string()
+    .nullable()
+    .describe('the FHIR Communication (category alert) the notice was sent as: in-progress until acknowledged, then completed'),
+  deliveries: z
+    .array(Delivery)
+    .describe(
+      'one per recipient and channel: the inbox (the Communication, or this screen for the investigator) and a text message where a phone is on record',
+    ),
 });
 export type Escalation = z.infer<typeof Escalation>;
 export const EscalationList = z.object({

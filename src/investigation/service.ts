@@ -11,6 +11,7 @@ import { ROLE_PERMISSIONS, type AuthUser } from '../platform/auth.js';
 import type { Database, Queryable } from '../platform/db.js';
 import { badRequest, conflict, forbidden, HttpError, notFound } from '../platform/errors.js';
 import { facilityNames } from '../registry/index.js';
+import type { SmsTransport } from '../portal/index.js';
 import { createHash } from 'node:crypto';
 import { findChineseFont, investigationReportPdf, NO_FONT_MESSAGE } from './report.js';
 import { addDays, chinaDateOf, todayInChina } from '../shared/dates.js';
@@ -66,6 +67,10 @@ export interface InvestigationDeps {
   log(message: string): void;
   /** Contacts were confirmed or their windows changed: the follow-up job plans their visits now rather than at its next run. */
   onContactsChanged?(): void;
+  /** Escalation notices were queued: the notice dispatcher sends their text messages now. */
+  onNoticesQueued?(): void;
+  /** Where escalation notices' text messages go (the portal's SMS transports; the server log when no gateway is set). */
+  transport?: SmsTransport;
 }
 
 /** Identifier systems of the surveillance module's FHIR Tasks (report cards, alert responses). */
@@ -959,6 +964,7 @@ export async function followUpWorklist(
         escalation: notice
           ? { id: notice.id, createdAt: notice.createdAt, acknowledgedBy: notice.acknowledgedBy, acknowledgedAt: notice.acknowledgedAt }
           : null,
+        note: task?.note ?? null,
       });
     }
   }

@@ -32,6 +32,9 @@ export interface ContactToPlan {
   followUpEnd: string;
   confirmedDay: string;
   diseaseName: string;
+  /** The investigation's investigator (username) and organisation: who keeps a contact no centre covers. */
+  investigationAssignee: string | null;
+  investigationOrganization: string | null;
 }
 
 /**
@@ -41,7 +44,8 @@ export interface ContactToPlan {
 export async function contactsToPlan(c: Queryable, through: string, limit: number): Promise<ContactToPlan[]> {
   const r = await c.query(
     `SELECT k.id, k.investigation_id, k.patient_id, k.organization, k.team, k.plan_from, k.follow_up_start, k.follow_up_end,
-            (k.confirmed_at AT TIME ZONE 'Asia/Shanghai')::date AS confirmed_day, i.disease_name
+            (k.confirmed_at AT TIME ZONE 'Asia/Shanghai')::date AS confirmed_day, i.disease_name,
+            i.assignee AS inv_assignee, i.organization AS inv_organization
        FROM inv_contact k JOIN inv_investigation i ON i.id = k.investigation_id
       WHERE k.status = 'monitoring' AND k.plan_from IS NOT NULL AND k.plan_from <= $1::date AND k.patient_id IS NOT NULL
       ORDER BY k.plan_from, k.id LIMIT $2 FOR UPDATE OF k SKIP LOCKED`,
@@ -58,12 +62,23 @@ export async function contactsToPlan(c: Queryable, through: string, limit: numbe
     followUpEnd: day(x.follow_up_end),
     confirmedDay: day(x.confirmed_day),
     diseaseName: String(x.disease_name),
+    investigationAssignee: (x.inv_assignee as string | null) ?? null,
+    investigationOrganization: (x.inv_organization as string | null) ?? null,
   }));
 }
 
-/** Where planning of a contact stands: the next day to plan (null: planned to the end) and its team. */
-export async function setPlan(c: Queryable, contactId: number, planFrom: string | null, team: string | null): Promise<void> {
-  await c.query('UPDATE inv_contact SET plan_from = $2, team = coalesce($3, team) WHERE id = $1', [contactId, planFrom, team]);
+/** Where planning of a contact stands: the next day to plan (null: planned to the end), its team and the team's organisation. */
+export async function setPlan(
+  c: Queryable,
+  contactId: number,
+  planFrom: string | null,
+  team: string | null,
+  teamOrganization: string | null = null,
+): Promise<void> {
+  await c.query(
+    'UPDATE inv_contact SET plan_from = $2, team = coalesce($3, team), team_organization = coalesce($4, team_organization) WHERE id = $1',
+    [contactId, planFrom, team, teamOrganization],
+  );
 }
 
 /** Takes `n` turns of a team's rotation; answers the first turn taken. */
@@ -87,14 +102,17 @@ export interface NewVisit {
   assigneeName: string | null;
   taskId: string;
   escalateAt: string;
+  /** The hand-over note (协查) of a visit kept by the investigation's owner. */
+  note: string | null;
 }
 
 /** Adds visits (a day already planned is left as it is); answers the days added. */
 export async function insertVisits(c: Queryable, rows: NewVisit[]): Promise<Set<string>> {
   if (!rows.length) return new Set();
   const r = await c.query<{ contact_id: string; day: unknown }>(
-    `INSERT INTO inv_visit (contact_id, day, investigation_id, patient_id, team, team_name, assignee, assignee_name, task_id, escalate_at)
-     SELECT * FROM unnest($1::bigint[], $2::date[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[])
+    `INSERT INTO inv_visit (contact_id, day, investigation_id, patient_id, team, team_name, assignee, assignee_name, task_id, escalate_at, note)
+     SELECT * FROM unnest($1::bigint[], $2::date[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                          $10::timestamptz[], $11::text[])
      ON CONFLICT (contact_id, day) DO NOTHING RETURNING contact_id, day`,
     [
       rows.map((v) => v.contactId),
@@ -107,6 +125,7 @@ export async function insertVisits(c: Queryable, rows: NewVisit[]): Promise<Set<
       rows.map((v) => v.assigneeName),
       rows.map((v) => v.taskId),
       rows.map((v) => v.escalateAt),
+      rows.map((v) => v.note),
     ],
   );
   return new Set(r.rows.map((x) => `${String(x.contact_id)}|${day(x.day)}`));
@@ -124,6 +143,7 @@ export interface VisitRow {
   taskId: string;
   status: 'due' | 'done' | 'escalated' | 'cancelled';
   escalateAt: string;
+  note: string | null;
 }
 
 const visit = (x: Row): VisitRow => ({
@@ -138,6 +158,7 @@ const visit = (x: Row): VisitRow => ({
   taskId: String(x.task_id),
   status: x.status as VisitRow['status'],
   escalateAt: iso(x.escalate_at)!,
+  note: (x.note as string | null) ?? null,
 });
 
 /** Marks a day's visit done (a check was recorded); answers it when there was one still open. */
@@ -225,6 +246,8 @@ export interface EscalationRow {
   acknowledgedBy: string | null;
   acknowledgedAt: string | null;
   ackNote: string | null;
+  /** The FHIR Communication the notice was sent as (id). */
+  communicationId: string | null;
 }
 
 const escalation = (x: Row): EscalationRow => ({
@@ -240,12 +263,13 @@ const escalation = (x: Row): EscalationRow => ({
   acknowledgedBy: (x.acknowledged_by as string | null) ?? null,
   acknowledgedAt: iso(x.acknowledged_at),
   ackNote: (x.ack_note as string | null) ?? null,
+  communicationId: (x.communication_id as string | null) ?? null,
 });
 
 /** Records a notice (once per contact and day); undefined when one was already there. */
 export async function insertEscalation(
   c: Queryable,
-  n: Omit<EscalationRow, 'id' | 'createdAt' | 'acknowledgedBy' | 'acknowledgedAt' | 'ackNote'>,
+  n: Omit<EscalationRow, 'id' | 'createdAt' | 'acknowledgedBy' | 'acknowledgedAt' | 'ackNote' | 'communicationId'>,
 ): Promise<EscalationRow | undefined> {
   const r = await c.query(
     `INSERT INTO inv_escalation (contact_id, day, investigation_id, patient_id, organization, team, recipients)
@@ -253,6 +277,11 @@ export async function insertEscalation(
     [n.contactId, n.day, n.investigationId, n.patientId, n.organization, n.team, JSON.stringify(n.recipients)],
   );
   return r.rows[0] ? escalation(r.rows[0] as Row) : undefined;
+}
+
+/** Names the Communication a notice was sent as. */
+export async function setEscalationCommunication(c: Queryable, id: number, communicationId: string): Promise<void> {
+  await c.query('UPDATE inv_escalation SET communication_id = $2 WHERE id = $1', [id, communicationId]);
 }
 
 export async function findEscalation(c: Queryable, id: number, forUpdate = false): Promise<EscalationRow | undefined> {

@@ -530,10 +530,11 @@ export async function monitoredContacts(
   by: { organization?: string; team?: string },
   since: string,
 ): Promise<(ContactRow & { diseaseName: string; team: string | null })[]> {
-  const column = by.team ? 'k.team' : 'k.organization';
+  // An organisation's worklist: the contacts it manages and those its teams follow (team_organization).
+  const filter = by.team ? 'k.team = $1' : '(k.organization = $1 OR k.team_organization = $1)';
   const r = await c.query(
     `SELECT k.*, i.disease_name FROM inv_contact k JOIN inv_investigation i ON i.id = k.investigation_id
-     WHERE k.status = 'monitoring' AND ${column} = $1 AND k.follow_up_end >= $2 ORDER BY k.id LIMIT 5000`,
+     WHERE k.status = 'monitoring' AND ${filter} AND k.follow_up_end >= $2 ORDER BY k.id LIMIT 5000`,
     [by.team ?? by.organization, since],
   );
   return r.rows.map((x) => ({

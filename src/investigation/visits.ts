@@ -13,7 +13,21 @@ export const VISIT_ID_SYSTEM = 'https://yifang.health/fhir/sid/investigation-vis
 /** The team member a daily monitoring Task is assigned to (Task.owner is the team). */
 export const TASK_ASSIGNEE_EXTENSION = 'https://yifang.health/fhir/StructureDefinition/task-assignee';
 
+/** A user of Yifang (the investigator) named on a Task: not a FHIR resource, so by identifier. */
+export const USERNAME_SYSTEM = 'https://yifang.health/fhir/sid/username';
+
 const HOUR = 3_600_000;
+
+/**
+ * A team or member as a FHIR Reference: `CareTeam/…`, `Organization/…`, `Practitioner/…` as they
+ * are; `user:<username>` (the investigation's investigator) by identifier; `organization:<name>` (an
+ * investigating organisation known only by name) by display.
+ */
+export function ownerReference(ref: string, display: string | null): NonNullable<Task['owner']> {
+  if (ref.startsWith('user:')) return { identifier: { system: USERNAME_SYSTEM, value: ref.slice(5) }, display: display ?? ref.slice(5) };
+  if (ref.startsWith('organization:')) return { display: display ?? ref.slice(13) };
+  return { reference: ref, ...(display ? { display } : {}) };
+}
 
 /**
  * The days to plan for a contact now: from the later of the next unplanned day, the window start
@@ -74,6 +88,8 @@ export function visitTask(v: {
   assigneeName: string | null;
   escalateAt: string;
   state: VisitState;
+  /** The hand-over note (协查) of a visit the investigation's owner keeps. */
+  note?: string | null;
 }): Task {
   const start = new Date(dayStart(v.day)).toISOString();
   const end = new Date(dayStart(v.day) + 24 * HOUR - 1000).toISOString();
@@ -93,16 +109,8 @@ export function visitTask(v: {
     restriction: { period: { end: v.escalateAt } },
     authoredOn: new Date().toISOString(),
     lastModified: new Date().toISOString(),
-    ...(v.team ? { owner: { reference: v.team, ...(v.teamName ? { display: v.teamName } : {}) } } : {}),
-    ...(v.assignee
-      ? {
-          extension: [
-            {
-              url: TASK_ASSIGNEE_EXTENSION,
-              valueReference: { reference: v.assignee, ...(v.assigneeName ? { display: v.assigneeName } : {}) },
-            },
-          ],
-        }
-      : {}),
+    ...(v.team ? { owner: ownerReference(v.team, v.teamName) } : {}),
+    ...(v.assignee ? { extension: [{ url: TASK_ASSIGNEE_EXTENSION, valueReference: ownerReference(v.assignee, v.assigneeName) }] } : {}),
+    ...(v.note ? { note: [{ text: v.note }] } : {}),
   };
 }

@@ -152,7 +152,7 @@ export const VARIABLES = [
     name: 'YIFANG_SMS_GATEWAY_URL',
     shown: '—',
     meaning:
-      "SMS gateway the resident portal's outbox posts to (JSON `{to, text, reference}`; sign-in codes, reminders); unset: messages are written to the server log (demo)",
+      "SMS gateway the outboxes post to (JSON `{to, text, reference}`): the resident portal's sign-in codes and reminders, and investigation escalation notices to teams; unset: messages are written to the server log (demo)",
     schema: z.string().url().optional(),
   },
 ] as const satisfies readonly Variable[];

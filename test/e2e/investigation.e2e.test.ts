@@ -3,10 +3,13 @@
  * its ward is opened through POST /api/investigations (with an overdue cholera investigation
  * beside it); the investigator opens the list, opens the case, sees its trajectory and its
  * contact candidates in words, confirms one, sees the contact and records its check, and the
- * health centre's worklist shows it.
+ * health centre's worklist shows it; then checks missed for two days escalate into the centre's
+ * inbox on the worklist (a FHIR Communication each), where one is acknowledged.
  */
 import { expect, it } from 'vitest';
 import { addDays, todayInChina } from '../../src/shared/dates.js';
+import { followUpStep } from '../../src/investigation/follow-up-job.js';
+import { investigationRuntime, SYSTEM_USER, systemActor } from '../../src/investigation/module.js';
 import { describeInBrowser, type Seeder } from './fixture.js';
 import { InvestigationPages } from './pages/investigation.page.js';
 
@@ -120,6 +123,38 @@ describeInBrowser('case investigation (流调)', { seed: seedInvestigation }, (f
     await inv.recordWorklistCheck('李芳', '36.8');
     expect(await page.getByTestId('worklist-summary').innerText()).toContain('今日已完成 1 项');
     await inv.screenshot('investigation-follow-ups-done.png');
+    expect(errors).toEqual([]);
+  });
+
+  it("escalates checks missed for a day into the centre's inbox, where one is acknowledged", async () => {
+    const s = fx().seeder;
+    // 李芳 confirmed three days ago: the checks of the first two days are a day past missed.
+    await s.db.query(
+      `UPDATE inv_contact SET confirmed_at = now() - interval '3 days', follow_up_start = $1, plan_from = $1 WHERE patient_id = 'e2e-inv-mother'`,
+      [addDays(TODAY, -3)],
+    );
+    const runtime = investigationRuntime.get(s.db)!;
+    const actor = systemActor(runtime.audit, SYSTEM_USER, 'e2e');
+    let escalated = 0;
+    for (let i = 0; i < 3; i++) escalated += (await followUpStep(runtime.deps, actor)).escalated;
+    expect(escalated).toBe(2);
+    const inProgress = async () => {
+      const r = await s.api(`/fhir/Communication?recipient=${encodeURIComponent('Organization/e2e-inv-chc')}&status=in-progress`);
+      return ((await r.json()) as { total?: number; entry?: unknown[] }).entry?.length ?? 0;
+    };
+    expect(await inProgress()).toBe(2);
+
+    const { page, errors } = await fx().signIn();
+    const inv = new InvestigationPages(page, fx().url);
+    await inv.openWorklist('e2e-inv-chc');
+    const inbox = await inv.inbox();
+    expect(inbox).toMatch(/待确认的漏访上报[\s\S]*2 条待确认/);
+    expect(inbox).toMatch(/李芳[\s\S]*麻疹[\s\S]*随访团队：青石街道社区卫生服务中心（无手机号，仅工作台）/);
+    expect(inbox).not.toMatch(/e2e-inv|Organization\//);
+    await inv.screenshot('investigation-inbox.png');
+    await inv.acknowledgeFromInbox('已电话联系，今日补查');
+    await page.getByTestId('escalation-inbox').getByText('1 条待确认').waitFor({ state: 'visible' });
+    expect(await inProgress()).toBe(1);
     expect(errors).toEqual([]);
   });
 });

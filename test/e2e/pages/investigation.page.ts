@@ -103,4 +103,21 @@ export class InvestigationPages extends Screen {
     );
     return rows.allInnerTexts();
   }
+
+  /** The centre's inbox above the worklist (its escalation notices still to acknowledge), as text once names are in. */
+  async inbox(): Promise<string> {
+    const card = this.page.getByTestId('escalation-inbox');
+    await card.waitFor({ state: 'visible', timeout: 15_000 });
+    await this.page.waitForFunction(() => !document.querySelector('[data-testid="escalation-inbox"]')?.textContent?.includes('…'));
+    return card.innerText();
+  }
+
+  /** Acknowledges the first notice of the inbox with a note. */
+  async acknowledgeFromInbox(note: string): Promise<void> {
+    await this.page.getByTestId('escalation-inbox').getByTestId('escalation-ack').first().click();
+    const dialog = this.page.getByRole('dialog');
+    await dialog.getByTestId('escalation-note').fill(note);
+    await dialog.getByRole('button', { name: /确认收到/ }).click();
+    await dialog.waitFor({ state: 'hidden' });
+  }
 }

@@ -130,6 +130,49 @@ describe('escalation notices', () => {
       acknowledgedAt: null,
       ackNote: null,
       diseaseName: '麻疹',
+      communicationId: 'inv-escalation-7',
+      deliveries: [
+        {
+          channel: 'inbox',
+          recipientKind: 'team',
+          recipientRef: 'CareTeam/t1',
+          recipientDisplay: '青石家庭医生团队一',
+          status: 'delivered',
+          attempts: 0,
+          sentAt: null,
+          lastError: null,
+        },
+        {
+          channel: 'sms',
+          recipientKind: 'team',
+          recipientRef: 'CareTeam/t1',
+          recipientDisplay: '青石家庭医生团队一',
+          status: 'sent',
+          attempts: 1,
+          sentAt: '2026-03-02T16:00:05.000Z',
+          lastError: null,
+        },
+        {
+          channel: 'sms',
+          recipientKind: 'supervisor',
+          recipientRef: 'Practitioner/p1',
+          recipientDisplay: '张医生',
+          status: 'queued',
+          attempts: 2,
+          sentAt: null,
+          lastError: 'SMS gateway answered 503',
+        },
+        {
+          channel: 'sms',
+          recipientKind: 'cdc',
+          recipientRef: 'role:epidemiologist',
+          recipientDisplay: '疾控中心流调组',
+          status: 'discarded',
+          attempts: 0,
+          sentAt: null,
+          lastError: 'no phone on record / 无联系电话',
+        },
+      ],
     };
     const api = stubApi({
       '/api/investigations/escalations': () => ({
@@ -150,8 +193,17 @@ describe('escalation notices', () => {
     const card = await screen.findByTestId('escalations');
     await waitFor(() => expect(card.textContent).toContain('李芳'));
     expect(card.textContent).toContain('1 条待确认');
-    expect(card.textContent).toContain('团队负责人：张医生');
-    expect(card.textContent).toContain('疾控中心：疾控中心流调组');
+    // Each recipient with how its text message fared: sent, being retried, or no phone (inbox only).
+    expect(
+      within(card)
+        .getAllByTestId('escalation-recipient')
+        .map((n) => n.textContent),
+    ).toEqual([
+      '调查人员：zhang.epi',
+      '随访团队：青石家庭医生团队一（短信已发送）',
+      '团队负责人：张医生（短信重试中）',
+      '疾控中心：疾控中心流调组（无手机号，仅工作台）',
+    ]);
     expect(card.textContent).not.toMatch(/pat-2|CareTeam\//);
     fireEvent.click(within(card).getByTestId('escalation-ack'));
     const dialog = await screen.findByRole('dialog');
@@ -196,15 +248,58 @@ describe('worklist with Tasks and escalations', () => {
             escalation: { id: 7, createdAt: '2026-01-02T16:00:00.000Z', acknowledgedBy: null, acknowledgedAt: null },
           }),
           row(6, 'pat-3', today, 'due', { assignee: null, assigneeName: null }),
+          row(8, 'pat-3', today, 'due', {
+            team: 'Organization/org-cdc',
+            teamName: 'org-cdc（流调负责人）',
+            assignee: 'user:zhang.epi',
+            assigneeName: 'zhang.epi',
+            note: '协查：住址（区划 440305001001）不在本辖区，由流调负责人跟进并移交属地',
+          }),
         ],
+      },
+      '/api/investigations/escalations': {
+        items: [
+          {
+            id: 7,
+            contactId: 5,
+            day: '2026-01-01',
+            investigationId: 1,
+            patientId: 'pat-2',
+            organization: 'org-chc',
+            team: 'CareTeam/t1',
+            recipients: [{ kind: 'team', ref: 'CareTeam/t1', display: '青石家庭医生团队一' }],
+            createdAt: '2026-01-02T16:00:00.000Z',
+            acknowledgedBy: null,
+            acknowledgedAt: null,
+            ackNote: null,
+            diseaseName: '麻疹',
+            communicationId: 'inv-escalation-7',
+            deliveries: [],
+          },
+        ],
+        total: 1,
+        limit: 10,
+        offset: 0,
       },
       '/fhir/Patient': NAMES,
       '/fhir/Organization': ORGS,
       '/fhir/CareTeam': { resourceType: 'Bundle', type: 'searchset', entry: [] },
     });
     renderPage(<FollowUpWorklistPage organization="org-chc" />);
-    await waitFor(() => expect(screen.getAllByTestId('worklist-name').map((n) => n.textContent)).toEqual(['李芳', '赵一一']));
-    expect(screen.getAllByTestId('worklist-assignee').map((n) => n.textContent)).toEqual(['张医生', '青石家庭医生团队一']);
+    // The centre's inbox above the table: its notices still to acknowledge, with the investigation.
+    const inbox = await screen.findByTestId('escalation-inbox');
+    await waitFor(() => expect(inbox.textContent).toContain('李芳'));
+    expect(inbox.textContent).toContain('待确认的漏访上报');
+    expect(inbox.textContent).toContain('1 条待确认');
+    expect(inbox.textContent).toContain('随访团队：青石家庭医生团队一（已送达工作台）');
+    expect(within(inbox).getByRole('link', { name: '麻疹' }).getAttribute('href')).toBe('#/investigation/1');
+    const asked = api.callsTo('GET /api/investigations/escalations')[0]!.path;
+    expect(asked).toContain('organization=org-chc');
+    expect(asked).toContain('state=open');
+    await waitFor(() => expect(screen.getAllByTestId('worklist-name').map((n) => n.textContent)).toEqual(['李芳', '赵一一', '赵一一']));
+    expect(screen.getAllByTestId('worklist-assignee').map((n) => n.textContent)).toEqual(['张医生', '青石家庭医生团队一', 'zhang.epi']);
+    // A contact living outside the district: kept by the investigator, marked as a hand-over (协查).
+    expect(screen.getAllByTestId('worklist-handover').map((n) => n.textContent)).toEqual(['协查']);
     expect(screen.getAllByTestId('worklist-escalation').map((n) => n.textContent)).toEqual(['已上报']);
     expect(screen.getByText('共 45 项')).toBeTruthy();
     const first = api.callsTo('GET /api/investigations/follow-ups')[0]!.path;

@@ -2,12 +2,13 @@
  * 密接随访 (#/investigation/follow-ups): a community health centre's (or a family-doctor team's)
  * daily checks of the close contacts it manages, overdue first (the server orders them), today's
  * due next, a page at a time with the total; each row names the team member its daily monitoring
- * Task is assigned to and any escalation notice (漏访上报), acknowledged from the row; a check is
- * recorded from the row. The centre is the user's own organisation, or one chosen by name; a
+ * Task is assigned to and any escalation notice (漏访上报), acknowledged from the row; above the
+ * table the notices still to acknowledge of the centre or team (its inbox, with how each text
+ * message fared); a check is recorded from the row. The centre is the user's own organisation, or one chosen by name; a
  * team is chosen by name.
  */
 import { useEffect, useMemo, useState } from 'react';
-import { Alert, Button, Card, Select, Space, Table, Tag, Typography, type TableColumnsType } from 'antd';
+import { Alert, Button, Card, Select, Space, Table, Tag, Tooltip, Typography, type TableColumnsType } from 'antd';
 import { isAbort } from '../api/http.js';
 import { getSession } from '../api/session.js';
 import { t } from '../i18n/i18n.js';
@@ -15,7 +16,7 @@ import { PageHeader } from '../shell/page-header.component.js';
 import { navigate } from '../shell/router.js';
 import { CheckModal, type CheckTarget } from './check-form.component.js';
 import { findOrganizations, findTeams, followUps, purposeFor, type Worklist, type WorklistRow } from './investigation.resource.js';
-import { AcknowledgeButton } from './escalations.component.js';
+import { AcknowledgeButton, EscalationsCard } from './escalations.component.js';
 import { checkStatusLabel, daysBetween } from './labels.js';
 import { useNames } from './useNames.js';
 
@@ -171,9 +172,18 @@ export function FollowUpWorklistPage({ organization: chosen }: { organization?: 
       title: t('inv.fu.assignee', '随访人员'),
       key: 'assignee',
       render: (_, r) => (
-        <span data-testid="worklist-assignee">
-          {r.assigneeName ?? r.teamName ?? (r.team ? t('inv.fu.teamOnly', '团队') : t('inv.fu.notPlanned', '未派发'))}
-        </span>
+        <Space size={4}>
+          <span data-testid="worklist-assignee">
+            {r.assigneeName ?? r.teamName ?? (r.team ? t('inv.fu.teamOnly', '团队') : t('inv.fu.notPlanned', '未派发'))}
+          </span>
+          {r.note && (
+            <Tooltip title={r.note}>
+              <Tag color="purple" data-testid="worklist-handover">
+                {t('inv.fu.handover', '协查')}
+              </Tag>
+            </Tooltip>
+          )}
+        </Space>
       ),
     },
     {
@@ -264,6 +274,13 @@ export function FollowUpWorklistPage({ organization: chosen }: { organization?: 
         </Space>
         {!organization && !team && <Alert type="info" showIcon message={t('inv.fu.pick', '请选择要查看的社区卫生服务中心')} />}
         {error && <Alert type="error" showIcon message={error} style={{ marginBottom: 12 }} />}
+        {(organization || team) && (
+          <EscalationsCard
+            organization={team ? undefined : organization}
+            team={team || undefined}
+            onChanged={() => setTick((n) => n + 1)}
+          />
+        )}
         {(organization || team) && (
           <Table
             rowKey={(r) => `${r.contactId}|${r.day}`}

@@ -532,6 +532,7 @@ describe('FollowUpWorklistPage', () => {
         offset: 0,
         items: [row(5, 'pat-2', '2026-01-01', 'overdue'), row(6, 'pat-3', today, 'due')],
       },
+      '/api/investigations/escalations': { items: [], total: 0, limit: 10, offset: 0 },
       '/fhir/CareTeam': { resourceType: 'Bundle', type: 'searchset', entry: [] },
       '/fhir/Patient': NAMES,
       '/fhir/Organization': ORGS,

@@ -52,6 +52,7 @@ export type WorklistRow = Worklist['items'][number];
 export type TrajectoryStop = Trajectory['items'][number];
 export type TrajectoryPlace = Trajectory['places'][number];
 export type EscalationItem = EscalationList['items'][number];
+export type NoticeDelivery = EscalationItem['deliveries'][number];
 
 /** The purpose of use of the investigation screens. */
 export const EPIINV = 'EPIINV';
