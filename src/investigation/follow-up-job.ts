@@ -279,7 +279,12 @@ async function investigationOwner(deps: InvestigationDeps, c: Queryable, k: visi
  *  4. else — an address outside the district, or none a centre covers — the investigation's owner
  *     (its organisation, the investigator as the member), the Tasks noting the hand-over (协查).
  */
-export async function routeContact(deps: InvestigationDeps, c: Queryable, k: visits.ContactToPlan, cache: RoutingCache): Promise<MonitoringRoute> {
+export async function routeContact(
+  deps: InvestigationDeps,
+  c: Queryable,
+  k: visits.ContactToPlan,
+  cache: RoutingCache,
+): Promise<MonitoringRoute> {
   const contract = await contractTeam(deps, c, k.patientId);
   if (contract) return { team: contract, note: null };
   const patient = await readOrUndefined<Patient>(deps, 'Patient', k.patientId, c);
