@@ -65,8 +65,9 @@ export class NoChineseFontError extends Error {
   }
 }
 
+/** A section of any row type (a report mixes tables of different rows). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnySection = ReportSection<any>;
+export type AnySection = ReportSection<any>;
 
 export async function reportFile(format: ReportFormat, title: string, sections: AnySection[], meta: ReportMeta = {}): Promise<ReportFile> {
   if (format === 'csv')

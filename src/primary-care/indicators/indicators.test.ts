@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, beforeAll } from 'vitest';
+import ExcelJS from 'exceljs';
+import { findChineseFont } from '../../shared/report-file.js';
 import { describeEachStore } from '../../app/testing.js';
 import { simulate } from '../../simulator/index.js';
 import { importPath } from '../../fhir/import.js';
@@ -200,6 +202,45 @@ describeEachStore('indicators match a reference computation over the simulated d
       .sort((a, b) => a.dose!.localeCompare(b.dose!));
     expect(vac.sort((a, b) => a.dose!.localeCompare(b.dose!))).toEqual(expectedVac);
     expect(expectedVac.length).toBeGreaterThan(3);
+  });
+
+  it('names every group in words, and gives the same figures as a workbook and a PDF', async () => {
+    const byTeam = (await (await server().api('/api/indicators?period=2025&groupBy=team&indicator=htn-control')).json()) as {
+      values: { group: string; groupName: string }[];
+    };
+    expect(byTeam.values.length).toBeGreaterThan(1);
+    // Teams are named on their CareTeam (…医生团队); a resident with no team is 未分配.
+    for (const v of byTeam.values) expect(v.groupName).toMatch(v.group === '(none)' ? /^未分配$/ : /团队/);
+    const byDoctor = (await (await server().api('/api/indicators?period=2025&groupBy=doctor&indicator=htn-control')).json()) as {
+      values: { group: string; groupName: string }[];
+    };
+    expect(
+      byDoctor.values.filter((v) => v.group !== '(none)').every((v) => v.groupName !== v.group && /^\p{Script=Han}+$/u.test(v.groupName)),
+    ).toBe(true);
+    const total = (await (await server().api('/api/indicators?period=2025&indicator=htn-control,dm-control')).json()) as {
+      values: { indicator: string; groupName: string; numerator: number; denominator: number; value: number | null }[];
+    };
+    expect(total.values.map((v) => v.groupName)).toEqual(['全区', '全区']);
+
+    const res = await server().api('/api/indicators/file?period=2025&indicator=htn-control,dm-control&format=xlsx');
+    expect(res.status).toBe(200);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(await res.arrayBuffer());
+    expect(book.worksheets.length).toBe(3);
+    expect(book.worksheets[2]!.name).toBe('指标定义');
+    const sheet = book.worksheets[0]!;
+    // Title, period, heading, blank, header, then the district's row.
+    expect((sheet.getRow(5).values as unknown[]).slice(1)).toEqual(['全区', '分子', '分母', '率（%）', '是否达标']);
+    const htn = total.values.find((v) => v.indicator === 'htn-control')!;
+    expect((sheet.getRow(6).values as unknown[]).slice(1, 5)).toEqual(['全区', htn.numerator, htn.denominator, htn.value]);
+    const pdf = await server().api('/api/indicators/file?period=2025&groupBy=street&format=pdf');
+    if (findChineseFont())
+      expect(
+        Buffer.from(await pdf.arrayBuffer())
+          .subarray(0, 5)
+          .toString(),
+      ).toBe('%PDF-');
+    else expect(pdf.status).toBe(503);
   });
 
   it('a full recompute (yifang chronic recompute) gives the same figures', async () => {

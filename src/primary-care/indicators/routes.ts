@@ -3,8 +3,10 @@ import type { ModuleContext } from '../../platform/module.js';
 import { typed } from '../../platform/openapi.js';
 import { todayInChina } from '../../shared/dates.js';
 import type { ChronicConfig } from '../chronic/context.js';
-import { indicatorFilter, indicatorResidents, indicatorValues } from './indicators.js';
-import { IndicatorParams, IndicatorQuery, IndicatorResidents, IndicatorResidentsQuery, Indicators } from './schemas.js';
+import { contentDisposition } from '../../shared/table-file.js';
+import { indicatorFilter, indicatorResidents } from './indicators.js';
+import { indicatorsFile, indicatorsInWords } from './report.js';
+import { IndicatorFileQuery, IndicatorParams, IndicatorQuery, IndicatorResidents, IndicatorResidentsQuery, Indicators } from './schemas.js';
 
 const tags = ['indicators'];
 
@@ -16,7 +18,7 @@ export function registerIndicatorRoutes(ctx: ModuleContext, config: ChronicConfi
     {
       schema: {
         summary:
-          'Indicators with definitions and values (filters: indicator (comma list), period YYYY | from/to, area, organization, groupBy total|doctor|team|organization|street)',
+          'Indicators with definitions and values, each group also in words (filters: indicator (comma list), period YYYY | from/to, area, organization, groupBy total|doctor|team|organization|street)',
         tags,
         querystring: IndicatorQuery,
         response: { 200: Indicators },
@@ -25,7 +27,41 @@ export function registerIndicatorRoutes(ctx: ModuleContext, config: ChronicConfi
     async (req) => {
       await ctx.guard(req, 'care:read');
       const f = indicatorFilter(req.query, todayInChina());
-      return indicatorValues(ctx.db.pool, req.query.indicator, f, config.sets, config.schedules);
+      return indicatorsInWords(ctx.db.pool, req.query.indicator, f, config.sets, config.schedules);
+    },
+  );
+
+  api.get(
+    '/api/indicators/file',
+    {
+      schema: {
+        summary:
+          'The indicators of the same filters as a file: format=xlsx (a sheet per indicator and one of definitions), csv (GB18030) or pdf (A4; rates meeting the target filled green); counts per group, no resident named',
+        tags,
+        querystring: IndicatorFileQuery,
+      },
+    },
+    async (req, reply) => {
+      const user = await ctx.guard(req, 'care:read');
+      const { format, ...q } = req.query;
+      const file = await indicatorsFile(
+        ctx.db.pool,
+        q.indicator,
+        indicatorFilter(q, todayInChina()),
+        config.sets,
+        config.schedules,
+        format,
+      );
+      ctx.audit.record({
+        user,
+        action: 'R',
+        subtype: 'export',
+        entities: ['indicators'],
+        outcome: 'success',
+        outcomeText: file.fileName,
+        sourceAddress: req.ip,
+      });
+      return reply.type(file.contentType).header('content-disposition', contentDisposition(file.fileName)).send(file.body);
     },
   );
 

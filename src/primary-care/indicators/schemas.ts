@@ -23,6 +23,7 @@ export const IndicatorQuery = z.object({
   groupBy: GroupBy.optional(),
 });
 export type IndicatorQuery = z.infer<typeof IndicatorQuery>;
+export const IndicatorFileQuery = IndicatorQuery.extend({ format: z.enum(['xlsx', 'csv', 'pdf']).default('xlsx') });
 
 export const Period = z.object({ from: z.string(), to: z.string(), label: z.string() });
 export type Period = z.infer<typeof Period>;
@@ -43,6 +44,8 @@ export type IndicatorDefinition = z.infer<typeof IndicatorDefinition>;
 export const IndicatorValue = z.object({
   indicator: z.string(),
   group: z.string(),
+  /** The group in words (全区, the street's, centre's, team's or doctor's name); the code when nobody names it. */
+  groupName: z.string().optional(),
   /** Key population (contract coverage) or dose (vaccine coverage) the value is about. */
   population: z.string().optional(),
   /** The population in words (65岁及以上老年人, 卡介苗第1剂). */

@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { App, Card, Drawer, Input, Segmented, Space, Table, Tag, Tooltip, Typography } from 'antd';
 import { t } from '../i18n/i18n.js';
+import { ExportButtons } from '../shared/export-buttons.component.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import { getIndicatorResidents, getIndicators, type Indicators, type IndicatorValue } from '../chronic/chronic.resource.js';
 import { populationLabel } from '../chronic/labels.js';
@@ -76,6 +77,7 @@ export function IndicatorsPage() {
                 { value: 'doctor', label: t('ind.doctor', '医生') },
               ]}
             />
+            <ExportButtons path="/api/indicators/file" query={{ period, groupBy }} testId="ind-export" formats={['xlsx', 'pdf', 'csv']} />
           </Space>
         }
       />
@@ -109,7 +111,7 @@ export function IndicatorsPage() {
                 rowKey={(v) => `${v.group}-${v.population ?? ''}`}
                 dataSource={values}
                 columns={[
-                  { title: t('ind.group', '分组'), dataIndex: 'group' },
+                  { title: t('ind.group', '分组'), dataIndex: 'group', render: (g: string, v: IndicatorValue) => v.groupName ?? g },
                   ...(values.some((v) => v.population)
                     ? [
                         {
@@ -145,7 +147,11 @@ export function IndicatorsPage() {
         open={!!drill}
         width={640}
         onClose={() => setDrill(null)}
-        title={drill ? `${name(drill.indicator)} · ${drill.group}${drill.population ? ` · ${populationText(drill)}` : ''}` : ''}
+        title={
+          drill
+            ? `${name(drill.indicator)} · ${drill.groupName ?? drill.group}${drill.population ? ` · ${populationText(drill)}` : ''}`
+            : ''
+        }
       >
         <Table
           size="small"

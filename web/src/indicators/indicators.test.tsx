@@ -28,9 +28,9 @@ const indicators: Indicators = {
     },
   ],
   values: [
-    { indicator: 'htn-managed', group: '全区', numerator: 30, denominator: 40, value: 75 },
-    { indicator: 'contract-coverage', group: '全区', population: 'elderly', numerator: 5, denominator: 20, value: 25 },
-    { indicator: 'contract-coverage', group: '全区', population: 'disabled', numerator: 0, denominator: 0, value: null },
+    { indicator: 'htn-managed', group: 'all', groupName: '全区', numerator: 30, denominator: 40, value: 75 },
+    { indicator: 'contract-coverage', group: 'all', groupName: '全区', population: 'elderly', numerator: 5, denominator: 20, value: 25 },
+    { indicator: 'contract-coverage', group: 'all', groupName: '全区', population: 'disabled', numerator: 0, denominator: 0, value: null },
   ],
 };
 
@@ -82,7 +82,7 @@ describe('IndicatorsPage', () => {
     expect(within(rows[1]!).getByText('否')).toBeTruthy();
     await waitFor(() => expect(api.callsTo('GET /api/indicators/htn-managed/residents')).toHaveLength(1));
     expect(api.callsTo('GET /api/indicators/htn-managed/residents')[0]!.path).toBe(
-      `/api/indicators/htn-managed/residents?period=${year}&groupBy=total&group=%E5%85%A8%E5%8C%BA`,
+      `/api/indicators/htn-managed/residents?period=${year}&groupBy=total&group=all`,
     );
   });
 
