@@ -185,7 +185,7 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
     {
       schema: {
         summary:
-          'Stored key-population memberships (pregnant from the record; disabled and hardship flagged by staff). Filters: patient, population, asOf (only those in force that day)',
+          'Stored key-population memberships (pregnant from the record; disabled and hardship flagged by staff). Filters: patient, population, asOf (only those in force that day); paged (limit, offset) with the total',
         tags,
         querystring: KeyPopulationsQuery,
         response: { 200: KeyPopulations },
@@ -193,7 +193,7 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
     },
     async (req) => {
       await ctx.guard(req, 'care:read');
-      return { rows: await listKeyPopulations(ctx.db, req.query) };
+      return listKeyPopulations(ctx.db, req.query);
     },
   );
 
@@ -278,7 +278,8 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
     '/api/care/referrals',
     {
       schema: {
-        summary: 'Referrals visible to both ends (filters: patient, direction up|down, status, owner)',
+        summary:
+          'Referrals visible to both ends (filters: patient, direction up|down, status, owner), newest first, paged (limit, offset) with the total',
         tags,
         querystring: ReferralsQuery,
         response: { 200: Referrals },
@@ -286,7 +287,7 @@ export function registerCareRoutes(ctx: ModuleContext, config: ChronicConfig): v
     },
     async (req) => {
       await ctx.guard(req, 'care:read');
-      return { rows: await listReferrals(ctx.db, req.query) };
+      return listReferrals(ctx.db, req.query);
     },
   );
 

@@ -117,13 +117,12 @@ export type ContractsMade = z.infer<typeof ContractsMade>;
 export const EpisodeParams = z.object({ episodeId: z.string() });
 export const Renewal = z.object({ episodeId: z.string(), end: z.string() });
 
-export const ContractsQuery = z.object({
-  status: OptionalText,
-  team: OptionalText,
-  patient: OptionalText,
+/** A page of a list: at most `limit` rows from `offset`, the answer carrying the total. */
+const Paging = {
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
-});
+};
+export const ContractsQuery = z.object({ status: OptionalText, team: OptionalText, patient: OptionalText, ...Paging });
 export const KeyPopulation = z.enum(KEY_POPULATIONS);
 export const ContractRow = z.object({
   episodeId: z.string(),
@@ -148,7 +147,7 @@ export type Contracts = z.infer<typeof Contracts>;
 
 // ---- key populations -----------------------------------------------------------------------
 export const StoredPopulation = oneOf(['pregnant', ...FLAGGED_POPULATIONS]);
-export const KeyPopulationsQuery = AsOfQuery.extend({ patient: OptionalText, population: StoredPopulation.optional() });
+export const KeyPopulationsQuery = AsOfQuery.extend({ patient: OptionalText, population: StoredPopulation.optional(), ...Paging });
 export const KeyPopulationRow = z.object({
   /** The resource it comes from: Flag/…, Condition/… or EpisodeOfCare/…. */
   source: z.string(),
@@ -160,7 +159,7 @@ export const KeyPopulationRow = z.object({
   note: z.string().nullable(),
 });
 export type KeyPopulationRow = z.infer<typeof KeyPopulationRow>;
-export const KeyPopulations = z.object({ rows: z.array(KeyPopulationRow) });
+export const KeyPopulations = z.object({ rows: z.array(KeyPopulationRow), total: z.number().int() });
 
 export const FlagBody = z.object({
   patientId: RequiredText,
@@ -201,7 +200,13 @@ export const ReferralDecisionBody = z.object({
 export type ReferralDecision = z.infer<typeof ReferralDecisionBody>;
 export const ReferralStatus = z.object({ taskId: z.string(), status: z.string() });
 
-export const ReferralsQuery = z.object({ patient: OptionalText, direction: OptionalText, status: OptionalText, owner: OptionalText });
+export const ReferralsQuery = z.object({
+  patient: OptionalText,
+  direction: OptionalText,
+  status: OptionalText,
+  owner: OptionalText,
+  ...Paging,
+});
 export const ReferralRow = z.object({
   taskId: z.string(),
   serviceRequestId: z.string().nullable(),
@@ -218,7 +223,7 @@ export const ReferralRow = z.object({
   encounterId: z.string().nullable(),
 });
 export type ReferralRow = z.infer<typeof ReferralRow>;
-export const Referrals = z.object({ rows: z.array(ReferralRow) });
+export const Referrals = z.object({ rows: z.array(ReferralRow), total: z.number().int() });
 
 // ---- education -----------------------------------------------------------------------------
 export const EducationItemsQuery = z.object({ patient: OptionalText });

@@ -73,6 +73,12 @@ export async function storeContracts(c: Tx, rows: object[]): Promise<void> {
   await upsertRows(c, 'care_contract', ['episode_id'], rows);
 }
 
+/** How many rows of a list's table (with its alias) match the list's filters: the total beside a page. */
+async function countWhere(db: Sql, from: string, where: string, params: unknown[]): Promise<number> {
+  const r = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${from} WHERE ${where}`, params);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
 /** Contracts in a status (filters: team, patient) with each resident's key populations today. */
 export async function listContracts(
   db: Sql,
@@ -89,8 +95,7 @@ export async function listContracts(
     params.push(f.patient);
     where += ` AND c.patient_id = $${params.length}`;
   }
-  const counted = await db.query<{ n: string }>(`SELECT count(*) AS n FROM care_contract c WHERE ${where}`, params);
-  const total = Number(counted.rows[0]?.n ?? 0);
+  const total = await countWhere(db, 'care_contract c', where, params);
   const n = params.length;
   // The page first, then the key populations of its residents only.
   const r = await db.query<
@@ -122,8 +127,8 @@ export async function listContracts(
 /** Stored key-population memberships (filters: patient, population, in force on asOf). */
 export async function listKeyPopulations(
   db: Sql,
-  f: { patient?: string; population?: string; asOf?: string },
-): Promise<KeyPopulationRow[]> {
+  f: { patient?: string; population?: string; asOf?: string; limit: number; offset: number },
+): Promise<{ rows: KeyPopulationRow[]; total: number }> {
   const params: unknown[] = [];
   let where = 'true';
   if (f.patient) {
@@ -138,12 +143,14 @@ export async function listKeyPopulations(
     params.push(f.asOf);
     where += ` AND (k.start_on IS NULL OR k.start_on <= $${params.length}::date) AND (k.end_on IS NULL OR k.end_on >= $${params.length}::date)`;
   }
+  const total = await countWhere(db, 'care_key_population k', where, params);
   const r = await db.query<KeyPopulationRow>(
     `SELECT k.source, k.patient_id AS "patientId", p.name, k.population, to_char(k.start_on, 'YYYY-MM-DD') AS start, to_char(k.end_on, 'YYYY-MM-DD') AS "end", k.note
-     FROM care_key_population k LEFT JOIN chronic_person p ON p.patient_id = k.patient_id WHERE ${where} ORDER BY k.patient_id, k.population, k.start_on NULLS FIRST LIMIT 5000`,
-    params,
+     FROM care_key_population k LEFT JOIN chronic_person p ON p.patient_id = k.patient_id WHERE ${where}
+     ORDER BY k.patient_id, k.population, k.start_on NULLS FIRST, k.source LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+    [...params, f.limit, f.offset],
   );
-  return r.rows;
+  return { rows: r.rows, total };
 }
 
 /** The staff flag (Flag/…) that puts a resident in a population on a day, if any. */
@@ -172,8 +179,8 @@ export async function storeKeyPopulation(c: Tx, row: KeyPopulationFact): Promise
 /** Referrals visible to both ends (filters: patient, direction, status, owner). */
 export async function listReferrals(
   db: Sql,
-  f: { patient?: string; direction?: string; status?: string; owner?: string },
-): Promise<ReferralRow[]> {
+  f: { patient?: string; direction?: string; status?: string; owner?: string; limit: number; offset: number },
+): Promise<{ rows: ReferralRow[]; total: number }> {
   const params: unknown[] = [];
   let where = 'true';
   for (const [k, col] of [
@@ -189,10 +196,11 @@ export async function listReferrals(
   const r = await db.query<ReferralRow>(
     `SELECT k.task_id AS "taskId", k.service_request_id AS "serviceRequestId", k.patient_id AS "patientId", p.name, k.direction, k.status, k.urgency, k.reason,
             k.requester, k.owner, to_char(k.due_on, 'YYYY-MM-DD') AS "dueOn", to_char(k.authored_on, 'YYYY-MM-DD') AS "authoredOn", k.source_encounter_id AS "encounterId"
-     FROM care_referral k LEFT JOIN chronic_person p ON p.patient_id = k.patient_id WHERE ${where} ORDER BY k.authored_on DESC NULLS LAST LIMIT 1000`,
-    params,
+     FROM care_referral k LEFT JOIN chronic_person p ON p.patient_id = k.patient_id WHERE ${where}
+     ORDER BY k.authored_on DESC NULLS LAST, k.task_id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+    [...params, f.limit, f.offset],
   );
-  return r.rows;
+  return { rows: r.rows, total: await countWhere(db, 'care_referral k', where, params) };
 }
 
 /** What the check-in desk shows of a resident: name, sex, birth date, the active contract's team, stored key-population flags. */

@@ -217,6 +217,7 @@ describeEachStore('chronic care API', (server) => {
     const doctor = await get('/api/care/referrals?patient=p-htn');
     expect(hospital.rows[0]).toMatchObject({ taskId, status: 'accepted', direction: 'up' });
     expect(doctor.rows[0]).toMatchObject({ taskId, status: 'accepted' });
+    expect([hospital.total, doctor.total]).toEqual([1, 1]);
   });
 
   it('down-referral: a discharge of a contracted resident creates a task for the family doctor', async () => {
@@ -457,6 +458,9 @@ describeEachStore('check-in list: open report cards; key populations of contract
       (r: { patientId: string; population: string }) => `${r.patientId}:${r.population}`,
     );
     expect(rows).toEqual(['p-dis:disabled', 'p-hard:hardship', 'p-preg:pregnant', 'p-preg-ep:pregnant']);
+    // Paged with the total: the second page of two holds the third and fourth.
+    const page2 = await get(`/api/care/key-populations?asOf=${today}&limit=2&offset=2`);
+    expect([page2.total, page2.rows.map((r: { patientId: string }) => r.patientId)]).toEqual([4, ['p-preg', 'p-preg-ep']]);
     const flagged = (await get('/api/care/key-populations?population=disabled')).rows;
     expect(flagged[0]).toMatchObject({ patientId: 'p-dis', note: '肢体残疾二级', start: addDays(today, -10), end: null });
     expect((await server().api('/api/care/key-populations?population=vip')).status).toBe(400);

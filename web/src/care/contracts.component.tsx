@@ -48,41 +48,92 @@ const urgencyLabel = (u: string | null) =>
       ] ?? u)
     : '—';
 
-/** Contracts shown per page (the server pages them). */
-const CONTRACT_PAGE = 20;
+/** Rows per page of each list (the server pages them). */
+const PAGE = 20;
+
+interface ServerPage<T> {
+  /** The page on screen with the total; null until the first page has come. */
+  data: { rows: T[]; total: number } | null;
+  page: number;
+  setPage: (page: number) => void;
+  reload: () => void;
+}
+
+/** One list paged on the server: reloads when its page changes or when asked. */
+function useServerPage<T>(
+  fetchPage: (q: Record<string, string>) => Promise<{ rows: T[]; total: number }>,
+  onError?: (e: Error) => void,
+): ServerPage<T> {
+  const [data, setData] = useState<{ rows: T[]; total: number } | null>(null);
+  const [page, setPage] = useState(1);
+  const [version, setVersion] = useState(0);
+  useEffect(() => {
+    let live = true;
+    fetchPage({ limit: String(PAGE), offset: String((page - 1) * PAGE) })
+      .then((r) => live && setData(r))
+      .catch((e: Error) => onError?.(e));
+    return () => {
+      live = false;
+    };
+    // fetchPage and onError are module functions or stable callbacks.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [page, version]);
+  return { data, page, setPage, reload: useCallback(() => setVersion((v) => v + 1), []) };
+}
+
+/** The table of a server-paged list, with the total under it. */
+function PagedTable<T extends object>({
+  list,
+  rowKey,
+  columns,
+}: {
+  list: ServerPage<T>;
+  rowKey: keyof T & string;
+  columns: TableColumnsType<T>;
+}) {
+  return (
+    <Table<T>
+      rowKey={rowKey}
+      size="small"
+      columns={columns}
+      dataSource={list.data?.rows ?? []}
+      loading={!list.data}
+      pagination={{
+        current: list.page,
+        pageSize: PAGE,
+        total: list.data?.total ?? 0,
+        showSizeChanger: false,
+        showTotal: (n) => t('care.total', '共 {n} 人', { n }),
+        onChange: list.setPage,
+      }}
+    />
+  );
+}
 
 export function ContractsPage({ tab }: { tab?: string }) {
   const { message } = App.useApp();
-  // One page of the contracts with their total; null until the first page has come.
-  const [contracts, setContracts] = useState<{ rows: ContractRow[]; total: number } | null>(null);
-  const [contractPage, setContractPage] = useState(1);
-  const [referrals, setReferrals] = useState<ReferralRow[]>([]);
+  const showError = useCallback((e: Error) => message.error(e.message), [message]);
+  const contracts = useServerPage<ContractRow>(getContracts, showError);
+  const referrals = useServerPage<ReferralRow>(getReferrals);
+  const keyPops = useServerPage<KeyPopulationRow>(getKeyPopulations);
   const [teams, setTeams] = useState<Awaited<ReturnType<typeof getTeams>>['rows']>([]);
-  const [keyPops, setKeyPops] = useState<KeyPopulationRow[]>([]);
   const [open, setOpen] = useState<'contract' | 'referral' | 'flag' | null>(null);
   const [form] = Form.useForm();
-  const loadContracts = useCallback(() => {
-    getContracts({ limit: String(CONTRACT_PAGE), offset: String((contractPage - 1) * CONTRACT_PAGE) })
-      .then(setContracts)
-      .catch((e: Error) => message.error(e.message));
-  }, [message, contractPage]);
-  const loadOthers = useCallback(() => {
-    getReferrals({})
-      .then((r) => setReferrals(r.rows))
-      .catch(() => undefined);
+  const loadTeams = useCallback(() => {
     getTeams()
       .then((r) => setTeams(r.rows))
       .catch(() => undefined);
-    getKeyPopulations({})
-      .then((r) => setKeyPops(r.rows))
-      .catch(() => undefined);
   }, []);
-  useEffect(() => void loadContracts(), [loadContracts]);
-  useEffect(() => void loadOthers(), [loadOthers]);
+  useEffect(() => void loadTeams(), [loadTeams]);
+  const { reload: reloadContracts } = contracts;
+  const { reload: reloadReferrals } = referrals;
+  const { reload: reloadKeyPops } = keyPops;
   const load = useCallback(() => {
-    loadContracts();
-    loadOthers();
-  }, [loadContracts, loadOthers]);
+    reloadContracts();
+    reloadReferrals();
+    reloadKeyPops();
+    loadTeams();
+  }, [reloadContracts, reloadReferrals, reloadKeyPops, loadTeams]);
   const submit = async () => {
     const v = await form.validateFields().catch(() => undefined);
     // A field left empty or wrong is shown on the form itself; nothing is sent.
@@ -225,36 +276,24 @@ export function ContractsPage({ tab }: { tab?: string }) {
         items={[
           {
             key: 'contracts',
-            label: contracts
-              ? t('care.tab.contracts', '签约居民（{n}）', { n: contracts.total })
+            label: contracts.data
+              ? t('care.tab.contracts', '签约居民（{n}）', { n: contracts.data.total })
               : t('care.tab.contractsLoading', '签约居民'),
-            children: (
-              <Table
-                rowKey="episodeId"
-                size="small"
-                columns={cCols}
-                dataSource={contracts?.rows ?? []}
-                loading={!contracts}
-                pagination={{
-                  current: contractPage,
-                  pageSize: CONTRACT_PAGE,
-                  total: contracts?.total ?? 0,
-                  showSizeChanger: false,
-                  showTotal: (n) => t('care.total', '共 {n} 人', { n }),
-                  onChange: setContractPage,
-                }}
-              />
-            ),
+            children: <PagedTable list={contracts} rowKey="episodeId" columns={cCols} />,
           },
           {
             key: 'key-populations',
-            label: t('care.tab.keyPopulations', '重点人群（{n}）', { n: keyPops.length }),
-            children: <Table rowKey="source" size="small" columns={kCols} dataSource={keyPops} />,
+            label: keyPops.data
+              ? t('care.tab.keyPopulations', '重点人群（{n}）', { n: keyPops.data.total })
+              : t('care.tab.keyPopulationsLoading', '重点人群'),
+            children: <PagedTable list={keyPops} rowKey="source" columns={kCols} />,
           },
           {
             key: 'referrals',
-            label: t('care.tab.referrals', '双向转诊（{n}）', { n: referrals.length }),
-            children: <Table rowKey="taskId" size="small" columns={rCols} dataSource={referrals} />,
+            label: referrals.data
+              ? t('care.tab.referrals', '双向转诊（{n}）', { n: referrals.data.total })
+              : t('care.tab.referralsLoading', '双向转诊'),
+            children: <PagedTable list={referrals} rowKey="taskId" columns={rCols} />,
           },
           {
             key: 'teams',

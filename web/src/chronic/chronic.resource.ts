@@ -60,10 +60,10 @@ export const createContract = (body: Record<string, unknown>) => apiRequest<Cont
 export const renewContract = (episodeId: string) =>
   apiRequest(`/api/care/contracts/${episodeId}/renew`, { ...JSON_ACCEPT, method: 'POST', body: {} });
 export const getReferrals = (q: Record<string, string | undefined>) =>
-  apiRequest<{ rows: ReferralRow[] }>(`/api/care/referrals${qs(q)}`, JSON_ACCEPT);
+  apiRequest<{ rows: ReferralRow[]; total: number }>(`/api/care/referrals${qs(q)}`, JSON_ACCEPT);
 export const createReferral = (body: Record<string, unknown>) => apiRequest<ReferralMade>('/api/care/referrals', { ...JSON_ACCEPT, body });
 export const getKeyPopulations = (q: Record<string, string | undefined>) =>
-  apiRequest<{ rows: KeyPopulationRow[] }>(`/api/care/key-populations${qs(q)}`, JSON_ACCEPT);
+  apiRequest<{ rows: KeyPopulationRow[]; total: number }>(`/api/care/key-populations${qs(q)}`, JSON_ACCEPT);
 export const flagKeyPopulation = (body: { patientId: string; population: string; start?: string; note?: string }) =>
   apiRequest<FlagMade>('/api/care/key-populations', { ...JSON_ACCEPT, body });
 export const endKeyPopulationFlag = (flagId: string) =>
