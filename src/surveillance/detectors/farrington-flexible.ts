@@ -43,6 +43,7 @@ import {
   checkedCounts,
   coefficientPValue,
   ControlReader,
+  createReweightSpace,
   deltaBound,
   finiteOrNull,
   NoteCollector,
@@ -54,8 +55,17 @@ import {
   weekday,
   type PowerTransform,
   type ReweightedFit,
+  type ReweightSpace,
 } from './farrington.js';
-import { dispersionWithWeights, factorTrendRow, fitGlm, predictLink, type FactorTrendDesign } from './glm.js';
+import {
+  createGlmWorkspace,
+  dispersionWithWeights,
+  factorTrendRow,
+  fitGlm,
+  predictLink,
+  type FactorTrendDesign,
+  type GlmWorkspace,
+} from './glm.js';
 import { DetectorInputError, type CountSeries, type Detector, type DetectorControl, type DetectorResult } from './types.js';
 
 export type ThresholdMethod = 'delta' | 'nbPlugin' | 'muan';
@@ -217,6 +227,12 @@ interface Workspace {
   level: Int32Array;
   rowLevel: Int32Array;
   rowTime: Float64Array;
+  /** Baseline rows (weeks) and their counts. */
+  rows: Int32Array;
+  response: Float64Array;
+  /** The unweighted fit's arrays, and the reweighted fit's (kept for one point only). */
+  first: GlmWorkspace;
+  reweight: ReweightSpace;
 }
 
 let workspace: Workspace | null = null;
@@ -228,7 +244,15 @@ let workspace: Workspace | null = null;
 function workspaceFor(n: number): Workspace {
   if (workspace === null || workspace.rowTime.length < n) {
     const size = Math.max(n, 2 * (workspace?.rowTime.length ?? 0), 1024);
-    workspace = { level: new Int32Array(size + 1), rowLevel: new Int32Array(size), rowTime: new Float64Array(size) };
+    workspace = {
+      level: new Int32Array(size + 1),
+      rowLevel: new Int32Array(size),
+      rowTime: new Float64Array(size),
+      rows: new Int32Array(size),
+      response: new Float64Array(size),
+      first: workspace?.first ?? createGlmWorkspace(),
+      reweight: workspace?.reweight ?? createReweightSpace(),
+    };
   }
   return workspace;
 }
@@ -347,9 +371,13 @@ export const farringtonFlexible: Detector = (series: CountSeries, control: Detec
   const zDelta = qnorm(1 - c.alpha);
   // Per-point work space, reused: seasonal level by week, which levels occur, their indices, and
   // the design's columns (nothing fitted for one point is kept for the next).
-  const { level, rowLevel: rowLevelBuf, rowTime: rowTimeBuf } = workspaceFor(n);
+  const ws = workspaceFor(n);
+  const { level, rowLevel: rowLevelBuf, rowTime: rowTimeBuf, rows, response: responseBuf } = ws;
   const present = new Uint8Array(p + 1);
   const levelIndex = new Int32Array(p + 1);
+  // The counts as numbers (NaN for a gap), read faster than the mixed array.
+  const counts = new Float64Array(n);
+  for (let i = 0; i < n; i++) counts[i] = obs[i] ?? Number.NaN;
 
   range.forEach((k, r) => {
     const refs = referencePoints(k, c.b, freq, days, dayIndex);
@@ -365,21 +393,25 @@ export const farringtonFlexible: Detector = (series: CountSeries, control: Detec
     present.fill(0);
     let firstWeek = 0;
     let gaps = false;
-    const rows: number[] = [];
-    const response: number[] = [];
+    let nRows = 0;
+    let maxResponse = 0;
     for (let t = lo; t <= k; t++) {
       const lev = level[t]!;
       if (lev === 0) continue;
       if (firstWeek === 0) firstWeek = t;
       present[lev] = 1;
-      const v = obs[t - 1]!;
-      if (v === null) {
+      const v = counts[t - 1]!;
+      if (Number.isNaN(v)) {
         gaps = true;
         continue;
       }
-      rows.push(t);
-      response.push(v);
+      rows[nRows] = t;
+      rowLevelBuf[nRows] = lev; // the seasonal level for now, its index among those present below
+      responseBuf[nRows] = v;
+      if (v > maxResponse) maxResponse = v;
+      nRows++;
     }
+    const response = responseBuf.subarray(0, nRows);
     if (firstWeek === 0) {
       notes.add('empty baseline: no verdict', k);
       return;
@@ -404,13 +436,11 @@ export const farringtonFlexible: Detector = (series: CountSeries, control: Detec
     }
 
     // Intercept, trend and the seasonal factor as a structured design (closed-form IRLS steps).
-    const rowLevel = rowLevelBuf.subarray(0, rows.length);
-    const rowTime = rowTimeBuf.subarray(0, rows.length);
-    let maxResponse = 0;
-    for (let i = 0; i < rows.length; i++) {
-      rowLevel[i] = useFactor ? levelIndex[level[rows[i]!]!]! : 0;
-      rowTime[i] = timeOf(rows[i]!);
-      if (response[i]! > maxResponse) maxResponse = response[i]!;
+    const rowLevel = rowLevelBuf.subarray(0, nRows);
+    const rowTime = rowTimeBuf.subarray(0, nRows);
+    for (let i = 0; i < nRows; i++) {
+      rowLevel[i] = useFactor ? levelIndex[rowLevel[i]!]! : 0;
+      rowTime[i] = days === null ? rows[i]! : timeOf(rows[i]!);
     }
     const nLevels = useFactor ? nPresent : 1;
     const design = (withTrend: boolean): FactorTrendDesign => ({ level: rowLevel, nLevels, time: withTrend ? rowTime : null });
@@ -419,13 +449,14 @@ export const farringtonFlexible: Detector = (series: CountSeries, control: Detec
     // Fit with R's fallback: drop the trend when the first fit does not converge; give up
     // (null) when it does not converge without the trend either.
     const fitModel = (withTrend: boolean): { m: ReweightedFit; withTrend: boolean; disp: number } | null => {
-      let first = fitGlm(design(withTrend), response);
+      // Both fits live in the work space until the next point (or the next fitModel call).
+      let first = fitGlm(design(withTrend), response, { workspace: ws.first });
       if (!first.converged && withTrend) {
         withTrend = false;
-        first = fitGlm(design(false), response);
+        first = fitGlm(design(false), response, { workspace: ws.first });
       }
       if (!first.converged) return null;
-      const m = reweightFrom(first, design(withTrend), response, c.reweight, c.weightsThreshold);
+      const m = reweightFrom(first, design(withTrend), response, c.reweight, c.weightsThreshold, ws.reweight);
       const disp = m.omega !== null ? dispersionWithWeights(m.fit, m.omega) : m.fit.dispersion;
       return { m, withTrend, disp };
     };

@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { farrington, reweightedFit } from './farrington.js';
+import { anscombeResiduals, farrington, outbreakWeights, outbreakWeightsFromFit, reweightedFit, rMax1 } from './farrington.js';
 import { farringtonFlexible, negBinQuantile, negBinUpperTail } from './farrington-flexible.js';
-import { fitPoissonGlm, predictLink } from './glm.js';
+import { fitGlm, fitPoissonGlm, predictLink } from './glm.js';
 import { DetectorInputError, type CountSeries, type Detector, type DetectorControl } from './types.js';
 
 const REFS_DIR =
@@ -402,6 +402,26 @@ describe('building blocks', () => {
     expect(w[4]!).toBeLessThan(0.3 * w[0]!);
     // Weeks below the threshold share the same weight γ.
     expect(w[0]).toBe(w[1]);
+  });
+
+  it('outbreak weights from a fit equal those from all the Anscombe residuals, bit for bit', () => {
+    // Seasonal counts with two outbreaks, fitted with and without trend; thresholds from
+    // negative to above every residual (only rows that can exceed it get the exact residual).
+    const n = 150;
+    const y = Array.from(
+      { length: n },
+      (_, i) => Math.round(6 + 4 * Math.sin(i / 5) + ((i * 7919) % 11) / 3) + (i === 40 ? 25 : i === 97 ? 12 : 0),
+    );
+    const level = Int32Array.from(y, (_, i) => Math.floor(i / 15) % 5);
+    const time = Float64Array.from(y, (_, i) => 300 + i + (i > 70 ? 3 : 0));
+    for (const withTrend of [true, false]) {
+      const fit = fitGlm({ level, nLevels: 5, time: withTrend ? time : null }, y);
+      const phi = rMax1(fit.dispersion);
+      for (const threshold of [-1, 0, 1, 1.96, 2.58, 4, 100]) {
+        const expected = outbreakWeights(anscombeResiduals(fit, y, phi), threshold);
+        expect(Array.from(outbreakWeightsFromFit(fit, y, phi, threshold))).toEqual(Array.from(expected));
+      }
+    }
   });
 
   it('negative binomial quantile and upper tail match closed forms (size 1: geometric)', () => {

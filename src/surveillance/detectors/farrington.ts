@@ -18,7 +18,15 @@
  * `farrington-flexible.ts` (input checks, the reweighted fit, the delta-method bound).
  */
 import { lgamma, qnorm } from 'lib-r-math.js';
-import { fitGlm, predictLink, type FactorTrendDesign, type GlmDesign, type PoissonGlmFit } from './glm.js';
+import {
+  createGlmWorkspace,
+  fitGlm,
+  predictLink,
+  type FactorTrendDesign,
+  type GlmDesign,
+  type GlmWorkspace,
+  type PoissonGlmFit,
+} from './glm.js';
 import { DetectorInputError, type CountSeries, type Detector, type DetectorControl, type DetectorResult } from './types.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -354,6 +362,50 @@ for (let v = 0; v < CBRT_TABLE_SIZE; v++) CBRT[v] = Math.cbrt(v);
 let residualScratch = new Float64Array(256);
 
 /**
+ * `outbreakWeights(anscombeResiduals(fit, y, phi), threshold)`, written into `out` when given,
+ * with the same values, computing the Anscombe residual only where it can exceed the
+ * threshold. For y ≤ μ it is ≤ 0; otherwise, as x^(2/3) is concave,
+ * y^(2/3) ≤ μ^(2/3) + (2/3)·μ^(−1/3)·(y − μ), so it is at most the Pearson residual
+ * (y − μ)/√(μ·φ·(1 − h)), which needs no cube root. (Rows whose bound is within a relative 1e-9
+ * of the threshold get the exact residual, far more than rounding can move either value.)
+ */
+export function outbreakWeightsFromFit(
+  fit: PoissonGlmFit,
+  y: ArrayLike<number>,
+  phi: number,
+  threshold: number,
+  out?: Float64Array,
+): Float64Array {
+  const n = y.length;
+  if (residualScratch.length < n) residualScratch = new Float64Array(Math.max(n, 2 * residualScratch.length));
+  const above = residualScratch; // the residual of rows above the threshold
+  const fitted = fit.fitted;
+  const hat = fit.hat;
+  const bound = threshold * (1 - 1e-9);
+  const screen = threshold > 0;
+  let denom = 0;
+  for (let i = 0; i < n; i++) {
+    const mu = fitted[i]!;
+    const yi = y[i]!;
+    const oneMinusH = 1 - hat[i]!;
+    let s: number;
+    if (screen && (yi <= mu || (yi - mu) / Math.sqrt(mu * phi * oneMinusH) < bound)) {
+      s = Number.NEGATIVE_INFINITY; // at most the threshold
+    } else {
+      const cy = yi < CBRT_TABLE_SIZE && Number.isInteger(yi) ? CBRT[yi]! : Math.cbrt(yi);
+      const a = 1.5 * ((cy * cy) / Math.sqrt(Math.cbrt(mu)) - Math.sqrt(mu));
+      s = oneMinusH > 0 ? a / Math.sqrt(phi * oneMinusH) : 0;
+    }
+    above[i] = s;
+    denom += s > threshold ? Math.pow(s, -2) : 1;
+  }
+  const gamma = n / denom;
+  const omega = out !== undefined && out.length >= n ? out.subarray(0, n) : new Float64Array(n);
+  for (let i = 0; i < n; i++) omega[i] = above[i]! > threshold ? gamma * Math.pow(above[i]!, -2) : gamma;
+  return omega;
+}
+
+/**
  * Farrington's reweighting: ωᵢ = γ·sᵢ⁻² when sᵢ > threshold, else γ, with γ chosen so that the
  * weights sum to the number of baseline weeks. Reads the first n entries of s.
  */
@@ -384,6 +436,19 @@ export function reweightedFit(x: GlmDesign, y: ArrayLike<number>, reweight: bool
   return reweightFrom(fitGlm(x, y), x, y, reweight, threshold);
 }
 
+/**
+ * Where `reweightFrom` keeps the refit and its weights, reused from point to point: the refit
+ * and `omega` are then valid until the next call with the same space.
+ */
+export interface ReweightSpace {
+  fit: GlmWorkspace;
+  omega: Float64Array;
+}
+
+export function createReweightSpace(): ReweightSpace {
+  return { fit: createGlmWorkspace(), omega: new Float64Array(0) };
+}
+
 /** The reweighting step of `reweightedFit`, starting from an existing unweighted fit. */
 export function reweightFrom(
   first: PoissonGlmFit,
@@ -391,13 +456,13 @@ export function reweightFrom(
   y: ArrayLike<number>,
   reweight: boolean,
   threshold: number,
+  space?: ReweightSpace,
 ): ReweightedFit {
   let phi = rMax1(first.dispersion);
   if (!reweight) return { fit: first, phi, omega: null, converged: first.converged };
-  if (residualScratch.length < y.length) residualScratch = new Float64Array(Math.max(y.length, 2 * residualScratch.length));
-  const s = anscombeInto(residualScratch, first, y, phi);
-  const omega = outbreakWeights(s, threshold, y.length);
-  const second = fitGlm(x, y, { priorWeights: omega });
+  if (space !== undefined && space.omega.length < y.length) space.omega = new Float64Array(Math.max(y.length, 2 * space.omega.length, 256));
+  const omega = outbreakWeightsFromFit(first, y, phi, threshold, space?.omega);
+  const second = fitGlm(x, y, space !== undefined ? { priorWeights: omega, workspace: space.fit } : { priorWeights: omega });
   phi = rMax1(second.dispersion);
   return { fit: second, phi, omega, converged: first.converged };
 }
@@ -639,6 +704,9 @@ interface ClassicControl {
   powertrans: PowerTransform;
 }
 
+/** The classic detector's fits, reused from point to point (the detector is synchronous). */
+const classicSpace = { first: createGlmWorkspace(), reweight: createReweightSpace() };
+
 /**
  * Classic Farrington (1996). Control (R names and defaults): range (default
  * freq·b − w … n), b = 5, w = 3, reweight = true, alpha = 0.05 (two-sided: z = Φ⁻¹(1 − α/2)),
@@ -732,14 +800,15 @@ export const farrington: Detector = (series: CountSeries, control: DetectorContr
     const times = Float64Array.from(wtime);
     const designFor = (withTrend: boolean): FactorTrendDesign => ({ level: levelZero, nLevels: 1, time: withTrend ? times : null });
     const fitModel = (withTrend: boolean): { m: ReweightedFit; withTrend: boolean } => {
-      let first = fitGlm(designFor(withTrend), response);
+      // Both fits live in the work space until the next point (or the next fitModel call).
+      let first = fitGlm(designFor(withTrend), response, { workspace: classicSpace.first });
       // R (fitGLM.fast) drops the trend when the first fit does not converge, then carries on.
       if (withTrend && !first.converged) {
         withTrend = false;
         notes.add('no convergence with the time trend: refitted without it', k);
-        first = fitGlm(designFor(false), response);
+        first = fitGlm(designFor(false), response, { workspace: classicSpace.first });
       }
-      return { m: reweightFrom(first, designFor(withTrend), response, c.reweight, 1), withTrend };
+      return { m: reweightFrom(first, designFor(withTrend), response, c.reweight, 1, classicSpace.reweight), withTrend };
     };
 
     let { m, withTrend } = fitModel(c.trend);

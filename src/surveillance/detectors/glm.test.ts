@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { createRng, randomNegBin } from '../evaluation/random.js';
-import { factorTrendRows, fitFactorTrendGlm, fitGlm, fitPoissonGlm, predictLink, type FactorTrendDesign } from './glm.js';
+import {
+  createGlmWorkspace,
+  dispersionWithWeights,
+  factorTrendRows,
+  fitFactorTrendGlm,
+  fitGlm,
+  fitPoissonGlm,
+  predictLink,
+  type FactorTrendDesign,
+} from './glm.js';
 
 /** A Farrington-like design: 4 levels, times 101 … 100 + n, negative binomial counts. */
 function example(n: number, seed: number, withTrend: boolean): { d: FactorTrendDesign; y: number[] } {
@@ -82,6 +91,30 @@ describe('closed-form IRLS for intercept + trend + factor designs', () => {
     expect(Array.from(again.fitted)).toEqual(Array.from(first.fitted));
     expect(Array.from(again.workingWeights)).toEqual(Array.from(first.workingWeights));
     expect(again.dispersion).toBe(first.dispersion);
+  });
+
+  it('gives the same fit in a workspace as without one, and keeps it until that workspace is reused', () => {
+    const a = example(90, 8, true);
+    const b = example(90, 9, true);
+    const wsA = createGlmWorkspace();
+    const wsB = createGlmWorkspace();
+    const prior = a.y.map((_, i) => 0.5 + (i % 5) / 5);
+    for (const options of [{}, { priorWeights: prior }]) {
+      const plain = fitFactorTrendGlm(a.d, a.y, options)!;
+      const inA = fitFactorTrendGlm(a.d, a.y, { ...options, workspace: wsA })!;
+      fitFactorTrendGlm(b.d, b.y, { ...options, workspace: wsB }); // another workspace: inA untouched
+      expect(inA.coefficients).toEqual(plain.coefficients);
+      expect(inA.iterations).toBe(plain.iterations);
+      expect(inA.dispersion).toBe(plain.dispersion);
+      expect(inA.deviance).toBe(plain.deviance);
+      for (const key of ['fitted', 'linearPredictor', 'workingWeights', 'workingResiduals', 'hat', 'priorWeights'] as const) {
+        expect(Array.from(inA[key]), key).toEqual(Array.from(plain[key]));
+      }
+      expect(inA.covUnscaled).toEqual(plain.covUnscaled);
+      expect(dispersionWithWeights(inA, prior)).toBe(dispersionWithWeights(plain, prior));
+      const qr = fitPoissonGlm(factorTrendRows(a.d), a.y, options);
+      expect(rel(dispersionWithWeights(inA, prior), dispersionWithWeights(qr, prior))).toBeLessThan(1e-11);
+    }
   });
 
   it('hands degenerate designs (an empty level, no trend variation within levels) to the QR fit', () => {

@@ -34,6 +34,11 @@ export interface PoissonGlmOptions {
   maxIterations?: number;
   /** Relative deviance change for convergence (default 1e-8, as R). */
   epsilon?: number;
+  /**
+   * Structured designs only (`fitFactorTrendGlm`): keep the fit's arrays in this workspace
+   * instead of new ones; the fit is then valid until the next fit in the same workspace.
+   */
+  workspace?: GlmWorkspace;
 }
 
 export interface PoissonGlmFit {
@@ -392,10 +397,12 @@ export function fitPoissonGlm(x: DesignRows, y: ArrayLike<number>, options: Pois
  */
 export function dispersionWithWeights(fit: PoissonGlmFit, weights: ArrayLike<number>): number {
   if (fit.dfResidual <= 0) return Number.NaN;
+  if (fit instanceof FactorTrendFit) return fit.weightedResidualSquares(weights) / fit.dfResidual;
+  const r = fit.workingResiduals;
   let s = 0;
   for (let i = 0; i < weights.length; i++) {
     const w = weights[i]!;
-    if (w > 0) s += w * fit.workingResiduals[i]! * fit.workingResiduals[i]!;
+    if (w > 0) s += w * r[i]! * r[i]!;
   }
   return s / fit.dfResidual;
 }
@@ -499,18 +506,95 @@ for (let y = 0; y < START_TABLE_SIZE; y++) {
 
 /** Smallest ratio of level weights, and of within-level to total trend variation, taken as safe. */
 const LEVEL_WEIGHT_RATIO_MIN = 1e-18;
+const TREND_VARIATION_RATIO_MIN = 1e-12;
 /** Rows between direct evaluations of e^(β·t) in the closed-form IRLS pass. */
 const EXP_RESYNC = 32;
 
-interface FitScratch {
+/**
+ * Space a structured fit keeps its results in (counts, weights, means, time, level sums), given
+ * as `workspace` to `fitFactorTrendGlm` / `fitGlm` so that repeated fits allocate nothing. A fit
+ * made in a workspace is valid until the next fit in the same workspace: a caller that keeps
+ * fits side by side uses one workspace for each.
+ */
+export interface GlmWorkspace {
+  buffer: Float64Array;
+  /** The views of the last fit made here (reused while the numbers of rows and levels stay). */
+  views: FitViews | null;
+}
+
+export function createGlmWorkspace(): GlmWorkspace {
+  return { buffer: new Float64Array(0), views: null };
+}
+
+/** A fit's arrays: views into one buffer. */
+interface FitViews {
+  n: number;
+  L: number;
   y: Float64Array;
-  logY: Float64Array;
-  mu: Float64Array;
-  unitStep: Uint8Array;
-  runEnd: Int32Array;
-  sumsA: Float64Array;
-  sumsB: Float64Array;
+  prior: Float64Array;
+  muA: Float64Array;
+  muB: Float64Array;
+  tShift: Float64Array;
+  /** Filled on first use: linear predictor, working weights, working residuals, hat values. */
+  linPred: Float64Array;
+  ww: Float64Array;
+  residuals: Float64Array;
+  hat: Float64Array;
+  /** Level intercepts a_ℓ (shifted time), weighted level means t̄_ℓ, level weights W_ℓ. */
   a: Float64Array;
+  tBar: Float64Array;
+  W: Float64Array;
+}
+
+const FIT_ROW_ARRAYS = 9;
+const FIT_LEVEL_ARRAYS = 3;
+
+function fitViews(own: Float64Array, n: number, L: number): FitViews {
+  const row = (k: number): Float64Array => own.subarray(k * n, (k + 1) * n);
+  const lev = (k: number): Float64Array => own.subarray(FIT_ROW_ARRAYS * n + k * L, FIT_ROW_ARRAYS * n + (k + 1) * L);
+  return {
+    n,
+    L,
+    y: row(0),
+    prior: row(1),
+    muA: row(2),
+    muB: row(3),
+    tShift: row(4),
+    linPred: row(5),
+    ww: row(6),
+    residuals: row(7),
+    hat: row(8),
+    a: lev(0),
+    tBar: lev(1),
+    W: lev(2),
+  };
+}
+
+/** Views for a fit of n rows and L levels: the workspace's (grown when too small), or new ones. */
+function viewsFor(ws: GlmWorkspace | undefined, n: number, L: number): FitViews {
+  const size = FIT_ROW_ARRAYS * n + FIT_LEVEL_ARRAYS * L;
+  if (ws === undefined) return fitViews(new Float64Array(size), n, L);
+  const v = ws.views;
+  if (v !== null && v.n === n && v.L === L && v.y.buffer === ws.buffer.buffer) return v;
+  if (ws.buffer.length < size) ws.buffer = new Float64Array(Math.max(size, 2 * ws.buffer.length, 1024));
+  ws.views = fitViews(ws.buffer, n, L);
+  return ws.views;
+}
+
+interface FitScratch {
+  runEnd: Int32Array;
+  /**
+   * Segments of rows of one level over which e^(β·t) is carried by the factor e^β (segEnd: one
+   * past the last row); segResync = 1 when it is evaluated directly at the segment's first row.
+   */
+  segEnd: Int32Array;
+  segResync: Uint8Array;
+  /** Rows where e^(β·t) is evaluated directly, and its value there in the current pass. */
+  resyncRows: Int32Array;
+  resyncExp: Float64Array;
+  sums: Float64Array;
+  /** Per level: Σ ω·y and Σ ω·y·t (t shifted), constant over the iterations. */
+  ySums: Float64Array;
   expA: Float64Array;
 }
 
@@ -522,29 +606,36 @@ let scratch: FitScratch | null = null;
  * into this space.
  */
 function scratchFor(n: number, L: number): FitScratch {
-  if (scratch === null || scratch.y.length < n || scratch.a.length < L) {
-    const rows = Math.max(n, scratch?.y.length ?? 0, 256);
-    const levels = Math.max(L, scratch?.a.length ?? 0, 16);
+  if (scratch === null || scratch.runEnd.length < n || scratch.expA.length < L) {
+    const rows = Math.max(n, scratch?.runEnd.length ?? 0, 256);
+    const levels = Math.max(L, scratch?.expA.length ?? 0, 16);
     scratch = {
-      y: new Float64Array(rows),
-      logY: new Float64Array(rows),
-      mu: new Float64Array(rows),
-      unitStep: new Uint8Array(rows),
       runEnd: new Int32Array(rows),
-      sumsA: new Float64Array(5 * levels),
-      sumsB: new Float64Array(5 * levels),
-      a: new Float64Array(levels),
+      segEnd: new Int32Array(rows),
+      segResync: new Uint8Array(rows),
+      resyncRows: new Int32Array(rows),
+      resyncExp: new Float64Array(rows),
+      sums: new Float64Array(5 * levels),
+      ySums: new Float64Array(2 * levels),
       expA: new Float64Array(levels),
     };
   }
   return scratch;
 }
-const TREND_VARIATION_RATIO_MIN = 1e-12;
 
 /**
  * IRLS for a structured design by the closed form above, with exactly the conventions of
  * `fitPoissonGlm` (start, convergence rule, last-solve working weights and hat values, Pearson
  * dispersion). Returns null when the structure is degenerate; the caller then uses the QR fit.
+ *
+ * After the first iteration the means are μᵢ = e^(a_ℓ + β·tᵢ) of the previous solution, so the
+ * working response z = η + (y − μ)/μ gives, per level, Σ w·z = a_ℓ·W_ℓ + β·Σ w·t + Y_ℓ − W_ℓ
+ * and Σ w·t·z = a_ℓ·Σ w·t + β·Σ w·t² + YT_ℓ − Σ w·t, with Y_ℓ = Σ ω·y and YT_ℓ = Σ ω·y·t fixed;
+ * the least-squares solution is then the Newton step
+ *   β' = β + Σ_ℓ (YT_ℓ − t̄_ℓ·Y_ℓ) / S_tt,  a'_ℓ = a_ℓ + (β − β')·t̄_ℓ + Y_ℓ/W_ℓ − 1,
+ * and the deviance 2·Σ ω·(y·log y − y·η − y + μ) = 2·(Σ ω·y·log y − Σ_ℓ a_ℓ·Y_ℓ − β·Σ YT_ℓ −
+ * Σ Y_ℓ + Σ W_ℓ). A pass over the rows only needs Σ w, Σ w·t and Σ w·t² per level. (While a
+ * mean sits on its floor ε the deviance is summed row by row instead.)
  */
 export function fitFactorTrendGlm(d: FactorTrendDesign, y: ArrayLike<number>, options: PoissonGlmOptions = {}): PoissonGlmFit | null {
   const n = y.length;
@@ -558,104 +649,150 @@ export function fitFactorTrendGlm(d: FactorTrendDesign, y: ArrayLike<number>, op
   const p = L + (withTrend ? 1 : 0);
   const maxit = options.maxIterations ?? 25;
   const epsilon = options.epsilon ?? 1e-8;
-  // What the returned fit keeps lives in one buffer; the loop's temporaries in the module's
-  // scratch space (allocations, not arithmetic, were a large share of a fit's time).
-  const own = new Float64Array(6 * n + 2 * L);
-  const prior = own.subarray(0, n);
-  const linPred = own.subarray(n, 2 * n);
-  const mu = own.subarray(2 * n, 3 * n);
-  const wwOut = own.subarray(3 * n, 4 * n);
-  const workingResiduals = own.subarray(4 * n, 5 * n);
-  const tShift = own.subarray(5 * n, 6 * n);
-  const tBar = own.subarray(6 * n, 6 * n + L); // weighted level means of the shifted time
-  const W = own.subarray(6 * n + L, 6 * n + 2 * L); // level weights of the last solve
+  // What the returned fit keeps lives in one buffer (the caller's workspace, or its own); the
+  // loop's temporaries in the module's scratch space (allocations, not arithmetic, were a large
+  // share of a fit's time).
+  const views = viewsFor(options.workspace, n, L);
+  const { y: yv, prior, muA, muB, tShift, a, tBar, W } = views;
+  tBar.fill(0);
   const sc = scratchFor(n, L);
-  // The counts as one array type, so the loops below see a single element kind whatever the
-  // caller passed (number[] or a typed array).
-  const yv = sc.y;
-  const logY = sc.logY;
-  // Time is shifted by its mean so that the one-pass sums below lose no precision.
-  let t0 = 0;
-  if (withTrend) {
-    for (let i = 0; i < n; i++) t0 += time[i]!;
-    t0 /= n;
-  }
+  // Time is shifted by its midrange so that the one-pass sums below lose no precision.
+  const t0 = withTrend && n > 0 ? time[0]! + (time[n - 1]! - time[0]!) / 2 : 0;
   // e^η is computed as e^(a_ℓ)·e^(β·t): one exp per level, and e^(β·t) carried from row to row
-  // by the factor e^β where the time advances by exactly 1 (consecutive weeks), recomputed
+  // by the factor e^β where the time advances by exactly 1 (consecutive weeks), evaluated
   // directly every EXP_RESYNC rows and after any other step. This agrees with exp(η) to a few
   // ulps (≈ 1e-14 relative) and replaces an exp per row and iteration by a multiplication.
-  const unitStep = sc.unitStep;
-  const expA = sc.expA;
+  const segEnd = sc.segEnd;
+  const segResync = sc.segResync;
+  let nSeg = 0;
+  const resyncRows = sc.resyncRows;
+  const resyncExp = sc.resyncExp;
+  let nResync = 0;
   // Runs of consecutive rows with the same level (runEnd[r] = one past the run's last row).
   const runEnd = sc.runEnd;
   let nRuns = 0;
-  // Working weights and per-level sums (Σw, Σwt, Σwz, Σwt², Σwtz) of the problem being solved,
-  // and the same for the next iteration, filled while the new means are computed.
-  // Means entering the current iteration and those it produces (swapped after each).
-  let muCur: Float64Array = mu;
-  let muNew: Float64Array = sc.mu;
-  let sums = sc.sumsA;
-  let sumsNext = sc.sumsB;
+  // Per-level sums (Σw, Σwt, Σwz, Σwt², Σwtz) of the problem being solved: Σwz and Σwtz only
+  // for the first (from the start values), later problems are solved from the rest.
+  const sums = sc.sums;
   sums.fill(0, 0, 5 * L);
-  const a = sc.a; // level intercepts for the shifted time
+  const ySums = sc.ySums;
+  ySums.fill(0, 0, 2 * L);
+  const expA = sc.expA;
   let beta = 0;
   let sTT = Number.POSITIVE_INFINITY;
   let m = 0;
   let devOld = 0;
-  // One pass: checks, R's start values μ = y + 0.1 (tabulated for small counts), the start
-  // deviance, and the sums of the first least-squares problem.
-  const pwIn = options.priorWeights;
+  let yLogY = 0; // Σ ω·y·log y
+  let ySum = 0; // Σ ω·y
+  let ytSum = 0; // Σ ω·y·t
+  // Checks and the design's structure: runs of one level, shifted time, unit time steps. (The
+  // passes below are kept small: loops touching many arrays at once compile to slower code.)
   for (let i = 0; i < n; i++) {
-    const pw = pwIn ? pwIn[i]! : 1;
-    if (!(pw >= 0) || !Number.isFinite(pw)) throw new Error(`prior weight ${i} is not a finite non-negative number`);
-    prior[i] = pw;
-    const yi = y[i]!;
-    if (!(yi >= 0) || !Number.isFinite(yi)) throw new Error(`y[${i}] is not a finite non-negative number`);
-    yv[i] = yi;
     const l = level[i]!;
     if (!(l >= 0 && l < L)) throw new Error(`level[${i}] = ${l} is outside 0 … ${L - 1}`);
-    if (i > 0 && l !== level[i - 1]) runEnd[nRuns++] = i;
-    const ti = withTrend ? time[i]! - t0 : 0;
-    tShift[i] = ti;
-    unitStep[i] = withTrend && i > 0 && time[i]! - time[i - 1]! === 1 && i % EXP_RESYNC !== 0 ? 1 : 0;
-    let eta: number;
-    let mui: number;
-    let zi: number;
-    let devTerm: number;
-    if (yi < START_TABLE_SIZE && Number.isInteger(yi)) {
-      eta = START_ETA[yi]!;
-      mui = START_MU[yi]!;
-      logY[i] = LOG_Y[yi]!;
-      zi = START_Z[yi]!;
-      devTerm = START_DEV[yi]!;
+    const newRun = i > 0 && l !== level[i - 1];
+    if (newRun) runEnd[nRuns++] = i;
+    if (withTrend) {
+      tShift[i] = time[i]! - t0;
+      const unit = i > 0 && time[i]! - time[i - 1]! === 1 && i % EXP_RESYNC !== 0;
+      if (!unit) resyncRows[nResync++] = i;
+      if (i === 0 || newRun || !unit) {
+        if (i > 0) segEnd[nSeg++] = i;
+        segResync[nSeg] = unit ? 0 : 1;
+      }
     } else {
-      eta = Math.log(yi + 0.1);
-      mui = linkInverse(eta);
-      logY[i] = yi > 0 ? Math.log(yi) : 0;
-      // dμ/dη = max(e^η, ε) is μ itself for the log link.
-      zi = eta + (yi - mui) / mui;
-      devTerm = yi > 0 ? yi * Math.log(yi / mui) - (yi - mui) : mui;
+      tShift[i] = 0;
     }
-    linPred[i] = eta;
-    mu[i] = mui;
-    devOld += 2 * pw * devTerm;
-    if (!(pw > 0)) continue;
-    m++;
-    const wi = pw * mui;
-    const o = 5 * l;
-    const wz = wi * zi;
-    const wt = wi * ti;
-    sums[o] = sums[o]! + wi;
-    sums[o + 1] = sums[o + 1]! + wt;
-    sums[o + 2] = sums[o + 2]! + wz;
-    sums[o + 3] = sums[o + 3]! + wt * ti;
-    sums[o + 4] = sums[o + 4]! + wt * zi;
   }
   if (n > 0) runEnd[nRuns++] = n;
+  if (withTrend && n > 0) segEnd[nSeg++] = n;
+  const pwIn = options.priorWeights;
+  // Without prior weights every ω is 1 and the passes skip multiplying by it.
+  const unitPrior = pwIn === undefined;
+  // (x >= 0 && x <= MAX_VALUE: finite and non-negative, false for NaN.)
+  if (pwIn === undefined) prior.fill(1);
+  else {
+    for (let i = 0; i < n; i++) {
+      const pw = pwIn[i]!;
+      if (!(pw >= 0 && pw <= Number.MAX_VALUE)) throw new Error(`prior weight ${i} is not a finite non-negative number`);
+      prior[i] = pw;
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    const yi = y[i]!;
+    if (!(yi >= 0 && yi <= Number.MAX_VALUE)) throw new Error(`y[${i}] is not a finite non-negative number`);
+    yv[i] = yi;
+  }
+  // R's start values μ = y + 0.1 (tabulated for small counts), the start deviance, and the sums
+  // of the first least-squares problem, run by run.
+  for (let r = 0, i = 0; r < nRuns; r++) {
+    const end = runEnd[r]!;
+    const l = level[i]!;
+    let sw = 0;
+    let swt = 0;
+    let swz = 0;
+    let swtt = 0;
+    let swtz = 0;
+    let sy = 0;
+    let syt = 0;
+    for (; i < end; i++) {
+      const yi = yv[i]!;
+      const pw = prior[i]!;
+      const ti = tShift[i]!;
+      let mui: number;
+      let zi: number;
+      let devTerm: number;
+      let ly: number;
+      if (yi < START_TABLE_SIZE && Number.isInteger(yi)) {
+        mui = START_MU[yi]!;
+        ly = LOG_Y[yi]!;
+        zi = START_Z[yi]!;
+        devTerm = START_DEV[yi]!;
+      } else {
+        const eta = Math.log(yi + 0.1);
+        mui = linkInverse(eta);
+        ly = yi > 0 ? Math.log(yi) : 0;
+        // dμ/dη = max(e^η, ε) is μ itself for the log link.
+        zi = eta + (yi - mui) / mui;
+        devTerm = yi > 0 ? yi * Math.log(yi / mui) - (yi - mui) : mui;
+      }
+      muA[i] = mui;
+      devOld += 2 * pw * devTerm;
+      if (!(pw > 0)) continue;
+      m++;
+      const py = pw * yi;
+      yLogY += py * ly;
+      sy += py;
+      syt += py * ti;
+      const wi = pw * mui;
+      const wz = wi * zi;
+      const wt = wi * ti;
+      sw += wi;
+      swt += wt;
+      swz += wz;
+      swtt += wt * ti;
+      swtz += wt * zi;
+    }
+    ySum += sy;
+    ytSum += syt;
+    ySums[2 * l] = ySums[2 * l]! + sy;
+    ySums[2 * l + 1] = ySums[2 * l + 1]! + syt;
+    const o = 5 * l;
+    sums[o] = sums[o]! + sw;
+    sums[o + 1] = sums[o + 1]! + swt;
+    sums[o + 2] = sums[o + 2]! + swz;
+    sums[o + 3] = sums[o + 3]! + swtt;
+    sums[o + 4] = sums[o + 4]! + swtz;
+  }
   if (m === 0) return null;
   let dev = devOld;
   let converged = false;
   let iter: number;
+  // Means entering the current iteration and those it produces (swapped after each).
+  let muCur: Float64Array = muA;
+  let muNew: Float64Array = muB;
+  // Level weights of the problem last solved.
+  for (let l = 0; l < L; l++) W[l] = sums[5 * l]!;
 
   for (iter = 1; iter <= maxit; iter++) {
     // Solve the weighted least-squares problem from the sums.
@@ -671,75 +808,137 @@ export function fitFactorTrendGlm(d: FactorTrendDesign, y: ArrayLike<number>, op
       if (wl < wMin) wMin = wl;
       if (wl > wMax) wMax = wl;
       const wt = sums[o + 1]!;
-      tBar[l] = wt / wl;
-      a[l] = sums[o + 2]! / wl; // z̄_ℓ for now
+      const tb = wt / wl;
+      tBar[l] = tb;
+      W[l] = wl;
+      if (iter === 1) {
+        a[l] = sums[o + 2]! / wl; // z̄_ℓ for now
+        if (withTrend) stz += sums[o + 4]! - (wt * sums[o + 2]!) / wl;
+      } else if (withTrend) {
+        stz += ySums[2 * l + 1]! - tb * ySums[2 * l]!;
+      }
       if (withTrend) {
         stt += sums[o + 3]! - (wt * wt) / wl;
-        stz += sums[o + 4]! - (wt * sums[o + 2]!) / wl;
         wtt += sums[o + 3]!;
       }
     }
     if (wMin < LEVEL_WEIGHT_RATIO_MIN * wMax) return null;
-    beta = 0;
-    if (withTrend) {
-      if (!(stt > TREND_VARIATION_RATIO_MIN * wtt)) return null; // trend not estimable within levels
-      beta = stz / stt;
-      sTT = stt;
-      for (let l = 0; l < L; l++) a[l] = a[l]! - beta * tBar[l]!;
-    }
-    // New linear predictor, means and deviance, and the next problem's weights and sums, in one
-    // pass over the runs of rows with one level (their sums kept in locals until the run ends);
-    // y·log(y/μ) = y·(log y − η) while μ = e^η is above its floor, and that term is 0 for y = 0.
-    // With z = η + (y − μ)/μ and w = ω·μ, the sums use w·z = ω·(μ·η + y − μ) (no division).
-    // Rows of prior weight 0 add 0 to every sum.
-    dev = 0;
-    for (let l = 0; l < L; l++) expA[l] = Math.exp(a[l]!);
-    for (let j = 0; j < 5 * L; j++) sumsNext[j] = 0;
-    const expBeta = Math.exp(beta);
-    let expBt = 1;
-    let i = 0;
-    for (let r = 0; r < nRuns; r++) {
-      const end = runEnd[r]!;
-      const l = level[i]!;
-      const al = a[l]!;
-      const eal = expA[l]!;
-      let sw = 0;
-      let swt = 0;
-      let swz = 0;
-      let swtt = 0;
-      let swtz = 0;
-      for (; i < end; i++) {
-        const ti = tShift[i]!;
-        const eta = al + beta * ti;
-        if (withTrend) expBt = unitStep[i] === 1 ? expBt * expBeta : Math.exp(beta * ti);
-        const e = eal * expBt;
-        const yi = yv[i]!;
-        const pw = prior[i]!;
-        let mui = e;
-        let term: number;
-        if (e > DOUBLE_EPS) {
-          term = yi * (logY[i]! - eta) - (yi - e);
-        } else {
-          mui = DOUBLE_EPS;
-          term = yi > 0 ? yi * Math.log(yi / mui) - (yi - mui) : mui;
-        }
-        muNew[i] = mui;
-        dev += 2 * pw * term;
-        const wi = pw * mui;
-        const wz = pw * (mui * eta + (yi - mui));
-        const wt = wi * ti;
-        sw += wi;
-        swt += wt;
-        swz += wz;
-        swtt += wt * ti;
-        swtz += ti * wz;
+    if (withTrend && !(stt > TREND_VARIATION_RATIO_MIN * wtt)) return null; // trend not estimable within levels
+    if (iter === 1) {
+      beta = 0;
+      if (withTrend) {
+        beta = stz / stt;
+        for (let l = 0; l < L; l++) a[l] = a[l]! - beta * tBar[l]!;
       }
-      const o = 5 * l;
-      sumsNext[o] = sumsNext[o]! + sw;
-      sumsNext[o + 1] = sumsNext[o + 1]! + swt;
-      sumsNext[o + 2] = sumsNext[o + 2]! + swz;
-      sumsNext[o + 3] = sumsNext[o + 3]! + swtt;
-      sumsNext[o + 4] = sumsNext[o + 4]! + swtz;
+    } else {
+      const betaNew = withTrend ? beta + stz / stt : 0;
+      const db = beta - betaNew;
+      for (let l = 0; l < L; l++) a[l] = a[l]! + db * tBar[l]! + ySums[2 * l]! / sums[5 * l]! - 1;
+      beta = betaNew;
+    }
+    if (withTrend) sTT = stt;
+    // New means, and the next problem's weights and sums, in one pass over the runs of rows with
+    // one level (their sums kept in locals until the run ends). Rows of prior weight 0 add 0.
+    for (let l = 0; l < L; l++) expA[l] = Math.exp(a[l]!);
+    const expBeta = Math.exp(beta);
+    if (withTrend) {
+      for (let k = 0; k < nResync; k++) {
+        const i = resyncRows[k]!;
+        resyncExp[i] = Math.exp(beta * tShift[i]!);
+      }
+    }
+    let expBt = 1;
+    let floored = false;
+    let wTotal = 0;
+    sums.fill(0, 0, 5 * L);
+    if (withTrend) {
+      // Segment by segment: e^(β·t) at the first row, then times e^β from row to row.
+      let i = 0;
+      for (let s = 0; s < nSeg; s++) {
+        const end = segEnd[s]!;
+        const l = level[i]!;
+        const eal = expA[l]!;
+        let sw = 0;
+        let swt = 0;
+        let swtt = 0;
+        expBt = segResync[s] === 1 ? resyncExp[i]! : expBt * expBeta;
+        if (unitPrior) {
+          for (;;) {
+            const ti = tShift[i]!;
+            let mui = eal * expBt;
+            if (!(mui > DOUBLE_EPS)) {
+              mui = DOUBLE_EPS;
+              floored = true;
+            }
+            muNew[i] = mui;
+            const wt = mui * ti;
+            sw += mui;
+            swt += wt;
+            swtt += wt * ti;
+            if (++i >= end) break;
+            expBt *= expBeta;
+          }
+        } else {
+          for (;;) {
+            const ti = tShift[i]!;
+            let mui = eal * expBt;
+            if (!(mui > DOUBLE_EPS)) {
+              mui = DOUBLE_EPS;
+              floored = true;
+            }
+            muNew[i] = mui;
+            const wi = prior[i]! * mui;
+            const wt = wi * ti;
+            sw += wi;
+            swt += wt;
+            swtt += wt * ti;
+            if (++i >= end) break;
+            expBt *= expBeta;
+          }
+        }
+        const o = 5 * l;
+        sums[o] = sums[o]! + sw;
+        sums[o + 1] = sums[o + 1]! + swt;
+        sums[o + 3] = sums[o + 3]! + swtt;
+        wTotal += sw;
+      }
+    } else {
+      for (let r = 0, i = 0; r < nRuns; r++) {
+        const end = runEnd[r]!;
+        const l = level[i]!;
+        let mui = expA[l]!;
+        if (!(mui > DOUBLE_EPS)) {
+          mui = DOUBLE_EPS;
+          floored = true;
+        }
+        let sw = 0;
+        for (; i < end; i++) {
+          muNew[i] = mui;
+          sw += prior[i]! * mui;
+        }
+        sums[5 * l] = sums[5 * l]! + sw;
+        wTotal += sw;
+      }
+    }
+    if (floored) {
+      // y·log(y/μ) − (y − μ) row by row (0·log 0 = 0) where a mean is on its floor.
+      dev = 0;
+      for (let r = 0, j = 0; r < nRuns; r++) {
+        const end = runEnd[r]!;
+        const al = a[level[j]!]!;
+        for (; j < end; j++) {
+          const yi = yv[j]!;
+          const mui = muNew[j]!;
+          const eta = al + beta * tShift[j]!;
+          const ly = yi < START_TABLE_SIZE && Number.isInteger(yi) ? LOG_Y[yi]! : yi > 0 ? Math.log(yi) : 0;
+          const term = mui > DOUBLE_EPS ? yi * (ly - eta) - (yi - mui) : yi > 0 ? yi * Math.log(yi / mui) - (yi - mui) : mui;
+          dev += 2 * prior[j]! * term;
+        }
+      }
+    } else {
+      let ya = 0;
+      for (let l = 0; l < L; l++) ya += a[l]! * ySums[2 * l]!;
+      dev = 2 * (yLogY - ya - beta * ytSum - ySum + wTotal);
     }
     if (!Number.isFinite(dev)) return null; // let the general fit do its step halving
     if (Math.abs(dev - devOld) / (Math.abs(dev) + 0.1) < epsilon) {
@@ -750,145 +949,250 @@ export function fitFactorTrendGlm(d: FactorTrendDesign, y: ArrayLike<number>, op
     const muSwap = muCur;
     muCur = muNew;
     muNew = muSwap;
-    const sumsSwap = sums;
-    sums = sumsNext;
-    sumsNext = sumsSwap;
   }
   if (iter > maxit) iter = maxit;
-  // The means are the last pass's; the weights (and the level weights below) those of the
-  // problem last solved, from the means before it, as in R's glm.fit and the QR route. When the
+  // The means are the last pass's; the weights (and the level weights W) those of the problem
+  // last solved, from the means before it, as in R's glm.fit and the QR route. When the
   // iterations ran out, the last iteration has already swapped the buffers.
   const swapped = !converged && maxit >= 1;
-  const fittedSrc = swapped || maxit < 1 ? muCur : muNew;
-  const weightSrc = swapped ? muNew : muCur;
-  const solvedSums = swapped ? sumsNext : sums;
-  for (let i = 0; i < n; i++) wwOut[i] = prior[i]! * weightSrc[i]!;
-  if (fittedSrc !== mu) mu.set(fittedSrc.subarray(0, n));
-  // The linear predictor of the last pass (the start values when no iteration ran).
-  for (let r = 0, i = 0; r < nRuns && maxit >= 1; r++) {
-    const end = runEnd[r]!;
-    const al = a[level[i]!]!;
-    for (; i < end; i++) linPred[i] = al + beta * tShift[i]!;
+  const mu = swapped || maxit < 1 ? muCur : muNew;
+  const weightMu = swapped ? muNew : muCur;
+  // The Pearson dispersion Σ ω·μ_w·((y − μ)/μ)² (μ_w: the means the weights came from).
+  let pearson = 0;
+  for (let i = 0; i < n; i++) {
+    const pw = prior[i]!;
+    const mui = mu[i]!;
+    const res = (yv[i]! - mui) / mui;
+    if (pw > 0) pearson += pw * weightMu[i]! * res * res;
   }
-  for (let l = 0; l < L; l++) W[l] = solvedSums[5 * l]!;
-  const ww = wwOut;
-
-  // Covariance of two linear combinations Σ g_ℓ a_ℓ + τβ (cell-means coefficients g, slope τ).
-  const covCells = (g1: ArrayLike<number>, tau1: number, g2: ArrayLike<number>, tau2: number): number => {
-    let s = 0;
-    let c1 = tau1;
-    let c2 = tau2;
-    for (let l = 0; l < L; l++) {
-      const u = g1[l]!;
-      const v = g2[l]!;
-      if (u !== 0 && v !== 0) s += (u * v) / W[l]!;
-      c1 -= u * (tBar[l]! + t0);
-      c2 -= v * (tBar[l]! + t0);
-    }
-    return withTrend ? s + (c1 * c2) / sTT : s;
-  };
-  // A treatment-contrast row x₀ = [c, τ, e₁ … e_{L−1}] in cell-means form: g₀ = c − Σe, g_ℓ = e_ℓ.
-  const toCells = (x0: ArrayLike<number>): { g: Float64Array; tau: number } => {
-    const g = new Float64Array(L);
-    const off = withTrend ? 2 : 1;
-    let sumE = 0;
-    for (let l = 1; l < L; l++) {
-      g[l] = x0[off + l - 1]!;
-      sumE += g[l]!;
-    }
-    g[0] = x0[0]! - sumE;
-    return { g, tau: withTrend ? x0[1]! : 0 };
-  };
 
   const coefficients = new Array<number>(p);
   coefficients[0] = a[0]! - beta * t0;
   if (withTrend) coefficients[1] = beta;
   const off = withTrend ? 2 : 1;
   for (let l = 1; l < L; l++) coefficients[off + l - 1] = a[l]! - a[0]!;
+  const dfResidual = m - p;
+  return new FactorTrendFit(
+    views,
+    coefficients,
+    mu,
+    weightMu,
+    dfResidual,
+    dev,
+    iter,
+    converged,
+    dfResidual > 0 ? pearson / dfResidual : Number.NaN,
+    level,
+    withTrend,
+    beta,
+    t0,
+    sTT,
+    maxit >= 1,
+  );
+}
 
-  // The full covariance is rarely needed (the trend test reads one entry): built on first use.
-  let covCache: number[][] | null = null;
-  const covUnscaled = (): number[][] => {
-    if (covCache === null) {
-      const basis: { g: Float64Array; tau: number }[] = [];
-      for (let j = 0; j < p; j++) {
-        const e = new Float64Array(p);
-        e[j] = 1;
-        basis.push(toCells(e));
+/**
+ * A closed-form fit. The covariance, hat values and variances of predictions come from the
+ * level weights W_ℓ, the weighted level means t̄_ℓ of the (shifted) time and S_tt; the per-row
+ * arrays other than the fitted means are filled on first use.
+ */
+class FactorTrendFit implements PoissonGlmFit {
+  readonly rank: number;
+  readonly aliased: boolean[];
+  readonly keptColumns: number[];
+  private readonly y: Float64Array;
+  readonly priorWeights: Float64Array;
+  private readonly tShift: Float64Array;
+  private readonly a: Float64Array;
+  private readonly tBar: Float64Array;
+  private readonly W: Float64Array;
+  private linPredCache: Float64Array | null = null;
+  private wwCache: Float64Array | null = null;
+  private residualCache: Float64Array | null = null;
+  private hatCache: Float64Array | null = null;
+  private covCache: number[][] | null = null;
+
+  constructor(
+    views: FitViews,
+    readonly coefficients: number[],
+    readonly fitted: Float64Array,
+    /** The means the working weights of the last solved problem came from. */
+    private readonly weightMu: Float64Array,
+    readonly dfResidual: number,
+    readonly deviance: number,
+    readonly iterations: number,
+    readonly converged: boolean,
+    readonly dispersion: number,
+    private readonly level: Int32Array,
+    private readonly withTrend: boolean,
+    private readonly beta: number,
+    private readonly t0: number,
+    private readonly sTT: number,
+    /** false: no iteration ran, the linear predictor is the start values'. */
+    private readonly iterated: boolean,
+  ) {
+    const p = coefficients.length;
+    this.rank = p;
+    this.aliased = new Array<boolean>(p).fill(false);
+    const kept: number[] = [];
+    for (let j = 0; j < p; j++) kept.push(j);
+    this.keptColumns = kept;
+    this.y = views.y;
+    this.priorWeights = views.prior;
+    this.tShift = views.tShift;
+    this.a = views.a;
+    this.tBar = views.tBar;
+    this.W = views.W;
+    this.lazyRows = [views.linPred, views.ww, views.residuals, views.hat];
+  }
+
+  /** The arrays filled on first use: linear predictor, working weights, residuals, hat values. */
+  private readonly lazyRows: readonly [Float64Array, Float64Array, Float64Array, Float64Array];
+
+  private rowArray(k: 0 | 1 | 2 | 3): Float64Array {
+    return this.lazyRows[k];
+  }
+
+  get linearPredictor(): Float64Array {
+    if (this.linPredCache === null) {
+      const out = this.rowArray(0);
+      const { a, beta, tShift, level, y } = this;
+      for (let i = 0; i < out.length; i++) {
+        const yi = y[i]!;
+        out[i] = this.iterated
+          ? a[level[i]!]! + beta * tShift[i]!
+          : yi < START_TABLE_SIZE && Number.isInteger(yi)
+            ? START_ETA[yi]!
+            : Math.log(yi + 0.1);
       }
-      covCache = [];
-      for (let j = 0; j < p; j++) {
-        const row = new Array<number>(p);
-        for (let k = 0; k < p; k++) row[k] = covCells(basis[j]!.g, basis[j]!.tau, basis[k]!.g, basis[k]!.tau);
-        covCache.push(row);
-      }
+      this.linPredCache = out;
     }
-    return covCache;
-  };
+    return this.linPredCache;
+  }
 
-  for (let i = 0; i < n; i++) workingResiduals[i] = (yv[i]! - mu[i]!) / mu[i]!;
-  // Hat values only for residual diagnostics: computed on first use.
-  let hatCache: Float64Array | null = null;
-  const hatValues = (): Float64Array => {
-    if (hatCache === null) {
-      hatCache = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        if (!(prior[i]! > 0)) continue;
+  /** Working weights ω·μ of the last solved least-squares problem. */
+  get workingWeights(): Float64Array {
+    if (this.wwCache === null) {
+      const out = this.rowArray(1);
+      const { priorWeights: prior, weightMu } = this;
+      for (let i = 0; i < out.length; i++) out[i] = prior[i]! * weightMu[i]!;
+      this.wwCache = out;
+    }
+    return this.wwCache;
+  }
+
+  /** Working residuals (y − μ)/μ with the final μ. */
+  get workingResiduals(): Float64Array {
+    if (this.residualCache === null) {
+      const out = this.rowArray(2);
+      const { y, fitted } = this;
+      for (let i = 0; i < out.length; i++) out[i] = (y[i]! - fitted[i]!) / fitted[i]!;
+      this.residualCache = out;
+    }
+    return this.residualCache;
+  }
+
+  /** Σ wᵢ·rᵢ² over the rows with wᵢ > 0 (r: working residuals), without storing r. */
+  weightedResidualSquares(weights: ArrayLike<number>): number {
+    const { y, fitted } = this;
+    let s = 0;
+    for (let i = 0; i < weights.length; i++) {
+      const w = weights[i]!;
+      const mu = fitted[i]!;
+      const r = (y[i]! - mu) / mu;
+      if (w > 0) s += w * r * r;
+    }
+    return s;
+  }
+
+  /** Hat values (only for residual diagnostics): computed on first use. */
+  get hat(): Float64Array {
+    if (this.hatCache === null) {
+      const out = this.rowArray(3);
+      const { priorWeights: prior, weightMu, level, tShift, W, tBar, sTT, withTrend } = this;
+      for (let i = 0; i < out.length; i++) {
+        const pw = prior[i]!;
+        if (!(pw > 0)) {
+          out[i] = 0;
+          continue;
+        }
         const l = level[i]!;
         let hv = 1 / W[l]!;
         if (withTrend) {
           const dt = tShift[i]! - tBar[l]!;
           hv += (dt * dt) / sTT;
         }
-        hv *= ww[i]!;
-        hatCache[i] = hv > 1 - 10 * DOUBLE_EPS ? 1 : hv;
+        hv *= pw * weightMu[i]!;
+        out[i] = hv > 1 - 10 * DOUBLE_EPS ? 1 : hv;
       }
+      this.hatCache = out;
     }
-    return hatCache;
-  };
-  const dfResidual = m - p;
-  let dispersion = Number.NaN;
-  if (dfResidual > 0) {
-    let s = 0;
-    for (let i = 0; i < n; i++) if (prior[i]! > 0) s += ww[i]! * workingResiduals[i]! * workingResiduals[i]!;
-    dispersion = s / dfResidual;
+    return this.hatCache;
   }
-  const keptColumns: number[] = [];
-  for (let j = 0; j < p; j++) keptColumns.push(j);
-  return {
-    coefficients,
-    aliased: new Array<boolean>(p).fill(false),
-    fitted: mu,
-    linearPredictor: linPred,
-    workingResiduals,
-    workingWeights: ww,
-    priorWeights: prior,
-    get hat(): Float64Array {
-      return hatValues();
-    },
-    rank: p,
-    dfResidual,
-    deviance: dev,
-    iterations: iter,
-    converged,
-    dispersion,
-    get covUnscaled(): number[][] {
-      return covUnscaled();
-    },
-    keptColumns,
-    linkVarianceUnscaled(x0: ArrayLike<number>): number {
-      // covCells(g, τ, g, τ) for g, τ = toCells(x0), without building g.
-      const off = withTrend ? 2 : 1;
-      let sumE = 0;
-      for (let l = 1; l < L; l++) sumE += x0[off + l - 1]!;
-      let s = 0;
-      let c = withTrend ? x0[1]! : 0;
-      for (let l = 0; l < L; l++) {
-        const u = l === 0 ? x0[0]! - sumE : x0[off + l - 1]!;
-        if (u !== 0) s += (u * u) / W[l]!;
-        c -= u * (tBar[l]! + t0);
+
+  /** The full covariance is rarely needed (the trend test reads one entry): built on first use. */
+  get covUnscaled(): number[][] {
+    if (this.covCache === null) {
+      const p = this.rank;
+      const cov: number[][] = [];
+      const e = new Float64Array(p);
+      const f = new Float64Array(p);
+      for (let j = 0; j < p; j++) {
+        const row = new Array<number>(p);
+        for (let k = 0; k < p; k++) {
+          e.fill(0);
+          f.fill(0);
+          e[j] = 1;
+          f[k] = 1;
+          row[k] = this.covRows(e, f);
+        }
+        cov.push(row);
       }
-      return withTrend ? s + (c * c) / sTT : s;
-    },
-  };
+      this.covCache = cov;
+    }
+    return this.covCache;
+  }
+
+  /**
+   * Covariance of x₁'β̂ and x₂'β̂ (unscaled) for treatment-contrast rows x = [c, τ, e₁ … e_{L−1}]:
+   * in cell-means form g₀ = c − Σe, g_ℓ = e_ℓ, it is Σ g₁g₂/W_ℓ + (τ₁ − Σ g₁t̄)(τ₂ − Σ g₂t̄)/S_tt.
+   */
+  private covRows(x1: ArrayLike<number>, x2: ArrayLike<number>): number {
+    const { W, tBar, t0, withTrend } = this;
+    const L = W.length;
+    const off = withTrend ? 2 : 1;
+    let sum1 = 0;
+    let sum2 = 0;
+    for (let l = 1; l < L; l++) {
+      sum1 += x1[off + l - 1]!;
+      sum2 += x2[off + l - 1]!;
+    }
+    let s = 0;
+    let c1 = withTrend ? x1[1]! : 0;
+    let c2 = withTrend ? x2[1]! : 0;
+    for (let l = 0; l < L; l++) {
+      const u = l === 0 ? x1[0]! - sum1 : x1[off + l - 1]!;
+      const v = l === 0 ? x2[0]! - sum2 : x2[off + l - 1]!;
+      if (u !== 0 && v !== 0) s += (u * v) / W[l]!;
+      c1 -= u * (tBar[l]! + t0);
+      c2 -= v * (tBar[l]! + t0);
+    }
+    return withTrend ? s + (c1 * c2) / this.sTT : s;
+  }
+
+  linkVarianceUnscaled(x0: ArrayLike<number>): number {
+    const { W, tBar, t0, withTrend } = this;
+    const L = W.length;
+    const off = withTrend ? 2 : 1;
+    let sumE = 0;
+    for (let l = 1; l < L; l++) sumE += x0[off + l - 1]!;
+    let s = 0;
+    let c = withTrend ? x0[1]! : 0;
+    for (let l = 0; l < L; l++) {
+      const u = l === 0 ? x0[0]! - sumE : x0[off + l - 1]!;
+      if (u !== 0) s += (u * u) / W[l]!;
+      c -= u * (tBar[l]! + t0);
+    }
+    return withTrend ? s + (c * c) / this.sTT : s;
+  }
 }
