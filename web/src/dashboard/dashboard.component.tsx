@@ -143,7 +143,7 @@ function HomeFiguresPanel({ user }: { user: SessionUser }) {
   }, [user]);
   if (error) return <Alert type="warning" showIcon message={t('home.figuresFailed', '工作数据加载失败')} description={error} />;
   if (!figures) return <Skeleton active paragraph={{ rows: 3 }} />;
-  const { alerts, cards, followUps, indicators } = figures;
+  const { alerts, cards, followUps, indicators, notices } = figures;
   return (
     <Row gutter={[16, 16]} data-testid="home-figures">
       {alerts && (
@@ -210,6 +210,13 @@ function HomeFiguresPanel({ user }: { user: SessionUser }) {
                 />
               </Col>
             </Row>
+          </Card>
+        </Col>
+      )}
+      {notices && (
+        <Col xs={24} sm={12} lg={6}>
+          <Card size="small" title={t('home.contactFollowUps', '密接随访')}>
+            <Figure title={t('home.openNotices', '待确认漏访上报')} value={notices.open} href="#/investigation/follow-ups" danger />
           </Card>
         </Col>
       )}

@@ -33,6 +33,7 @@ describe('DashboardPage (工作台)', () => {
       '/api/report-cards': (c: { path: string }) => ({ total: c.path.includes('overdue=true') ? 5 : 12, cards: [] }),
       '/api/chronic/worklist': { counts: { due: 7, overdue: 3, recall: 2, referred: 0 } },
       '/api/indicators': (c: { path: string }) => (c.path.includes(`period=${year}&`) ? indicators(65.5, 92) : indicators(60, 88)),
+      '/api/investigations/escalations': { items: [], total: 2, limit: 1, offset: 0 },
     });
     renderPage(<DashboardPage user={user} />);
     await screen.findByTestId('home-figures');
@@ -46,7 +47,9 @@ describe('DashboardPage (工作台)', () => {
       ['逾期未报5', '#/surveillance/reports?status=overdue'],
       ['本周应随访7', '#/chronic'],
       ['逾期随访5', '#/chronic'],
+      ['待确认漏访上报2', '#/investigation/follow-ups'],
     ]);
+    expect(api.calls.some((c) => c.path === '/api/investigations/escalations?state=open&limit=1')).toBe(true);
     const ind = screen.getAllByTestId('home-indicator').map((f) => f.textContent);
     expect(ind[0]).toBe('高血压患者规范管理率65.5%目标 ≥ 70%　去年 60.0% ');
     // Doses pooled: 1 of 2 given.
@@ -62,6 +65,7 @@ describe('DashboardPage (工作台)', () => {
       '/api/report-cards': { status: 403, body: { resourceType: 'OperationOutcome', issue: [{ diagnostics: 'forbidden' }] } },
       '/api/chronic/worklist': { counts: { due: 1, overdue: 0, recall: 0, referred: 0 } },
       '/api/indicators': indicators(50, 50),
+      '/api/investigations/escalations': { status: 403, body: { resourceType: 'OperationOutcome', issue: [{ diagnostics: 'forbidden' }] } },
     });
     renderPage(<DashboardPage user={user} />);
     await screen.findByTestId('home-figures');
@@ -90,6 +94,7 @@ describe('DashboardPage (工作台)', () => {
       '/api/report-cards': { total: 0, cards: [] },
       '/api/chronic/worklist': { counts: { due: 0, overdue: 0, recall: 0, referred: 0 } },
       '/api/indicators': indicators(50, 50),
+      '/api/investigations/escalations': { items: [], total: 0, limit: 1, offset: 0 },
       '/api/emergency/modes': {
         items: [mode(1, {}), mode(2, { exercise: true, level: 'I', reason: '演练' })],
         total: 2,
@@ -113,10 +118,12 @@ describe('DashboardPage (工作台)', () => {
     const api = stubApi({
       '/api/chronic/worklist': { counts: { due: 2, overdue: 1, recall: 0, referred: 0 } },
       '/api/indicators': indicators(50, 50),
+      // Family doctors follow contacts too: their team's notices are theirs to read.
+      '/api/investigations/escalations': { items: [], total: 1, limit: 1, offset: 0 },
     });
     renderPage(<DashboardPage user={{ ...user, roles: ['family-doctor'] }} />);
     await screen.findByTestId('home-figures');
-    await waitFor(() => expect(screen.getAllByTestId('home-figure')).toHaveLength(2));
+    await waitFor(() => expect(screen.getAllByTestId('home-figure')).toHaveLength(3));
     expect(api.calls.filter((c) => /alerts|report-cards/.test(c.path))).toEqual([]);
     expect(api.unmatched).toEqual([]);
   });

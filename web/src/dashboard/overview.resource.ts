@@ -1,8 +1,8 @@
 /**
  * The home page's figures, each read from the list it links to (so the figure and the list agree):
  * open alerts by level and past their 研判 deadline, report cards awaiting review and drafts past
- * their deadline, chronic follow-ups due this week and overdue, and the key indicators against
- * their targets this year and last. A section the user may not read (403) is left out.
+ * their deadline, chronic follow-ups due this week and overdue, contacts' missed checks escalated
+ * and not yet acknowledged, and the key indicators against their targets this year and last. A section the user may not read (403) is left out.
  */
 import type { Indicators } from '../../../src/primary-care/indicators/schemas.js';
 import { ApiError, apiRequest } from '../api/http.js';
@@ -16,6 +16,8 @@ export interface HomeFigures {
   cards?: { awaitingReview: number; overdueDrafts: number };
   followUps?: { due: number; overdue: number; recall: number; referred: number };
   indicators?: { thisYear: Indicators; lastYear: Indicators };
+  /** Missed daily checks of contacts escalated and not yet acknowledged (漏访上报). */
+  notices?: { open: number };
 }
 
 /** undefined when the user may not read it (403); other errors are thrown. */
@@ -37,7 +39,7 @@ export interface HomeAccess {
 export async function loadHomeFigures(today: string, access: HomeAccess, signal?: AbortSignal): Promise<HomeFigures> {
   const year = Number(today.slice(0, 4));
   const none = async () => undefined;
-  const [alerts, cards, followUps, indicators] = await Promise.all([
+  const [alerts, cards, followUps, indicators, notices] = await Promise.all([
     !access.surveillance
       ? none()
       : optional(async () => {
@@ -73,6 +75,16 @@ export async function loadHomeFigures(today: string, access: HomeAccess, signal?
           ]);
           return { thisYear, lastYear };
         }),
+    // Contact follow-up is CDC (surveillance) or family-doctor (care) work: either may read the notices.
+    !access.surveillance && !access.care
+      ? none()
+      : optional(async () => {
+          const page = await apiRequest<{ total: number }>('/api/investigations/escalations?state=open&limit=1', {
+            signal,
+            accept: 'application/json',
+          });
+          return { open: page.total };
+        }),
   ]);
-  return { alerts, cards, followUps, indicators };
+  return { alerts, cards, followUps, indicators, notices };
 }

@@ -14,6 +14,7 @@ import { enEmergency } from '../emergency/en-emergency.js';
 import { enPortal } from '../portal/en-portal.js';
 import { enPortrait } from '../portrait/en-portrait.js';
 import { enLab } from '../lab/en-lab.js';
+import { enMonthlyReport } from '../monthly-report/en-monthly-report.js';
 import { enRoles } from '../shell/en-roles.js';
 
 /** English texts, keyed like the t('key', '中文') calls. Missing keys fall back to Chinese. */
@@ -34,6 +35,7 @@ export const en: Record<string, string> = {
   ...enScorecard,
   ...enEmergency,
   ...enLab,
+  ...enMonthlyReport,
   'app.name': 'Yifang',
   'app.title': 'District Public Health Platform',
 
@@ -91,6 +93,8 @@ export const en: Record<string, string> = {
   'home.followUps': 'Chronic follow-ups',
   'home.dueThisWeek': 'Due this week',
   'home.overdueFollowUps': 'Overdue',
+  'home.contactFollowUps': 'Contact follow-up',
+  'home.openNotices': 'Missed checks to acknowledge',
   'home.indicators': 'Key indicators (this year, against target and last year)',
   'home.noTarget': 'No national target',
   'home.target': 'Target ≥ {n}%',
