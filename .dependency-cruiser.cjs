@@ -10,7 +10,7 @@
 // Tests may start a whole server (src/app/testing.ts) whatever their folder.
 const TESTS = '\\.(test|testutil)\\.ts$|/test-support\\.ts$';
 const CAPABILITIES =
-  '(hl7v2|feeds|identity|surveillance|primary-care|simulator|exports|quality|terminology|registry|hospital-feeds|investigation|lab|vaccine-supply|emergency|scorecard|portal|portrait|subscriptions)';
+  '(hl7v2|feeds|identity|surveillance|primary-care|simulator|exports|quality|terminology|registry|hospital-feeds|investigation|lab|vaccine-supply|emergency|scorecard|portal|portrait|subscriptions|monthly-report)';
 module.exports = {
   forbidden: [
     {

@@ -13,6 +13,7 @@ import { hospitalFeedsModule } from '../hospital-feeds/index.js';
 import { identityModule } from '../identity/index.js';
 import { investigationModule } from '../investigation/index.js';
 import { labModule } from '../lab/index.js';
+import { monthlyReportModule } from '../monthly-report/index.js';
 import { checkMigrationSources, migrate, type Migration, type MigrationSource } from '../platform/migrations.js';
 import type { Database } from '../platform/db.js';
 import type { YifangModule } from '../platform/module.js';
@@ -46,6 +47,7 @@ export const MODULES: readonly YifangModule[] = [
   portalModule,
   portraitModule,
   subscriptionsModule,
+  monthlyReportModule,
 ];
 
 export async function loadModules(): Promise<YifangModule[]> {

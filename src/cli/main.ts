@@ -12,6 +12,8 @@ import { registerAuditCommands } from './audit.js';
 import { registerRegistryCommands } from './registry.js';
 import { registerLabCommands } from './lab.js';
 import { registerProgrammeCommands } from './programmes.js';
+import { registerMonthlyReportCommand } from '../monthly-report/index.js';
+import { openDefaultStore } from './store.js';
 
 const program = new Command();
 program
@@ -32,5 +34,6 @@ registerAuditCommands(program);
 registerRegistryCommands(program);
 registerLabCommands(program);
 registerProgrammeCommands(program);
+registerMonthlyReportCommand(program, { openStore: openDefaultStore });
 
 await program.parseAsync(process.argv);

@@ -37,3 +37,6 @@ export { recomputeProgrammes } from './programmes/refresh.js';
 // ---- a resident's due services without HTTP (the resident portal's reminders and schedule) ---
 export { dueServicesOfResident } from './care/service.js';
 export type { DueItem } from './care/schemas.js';
+
+// ---- a programme's indicators without HTTP (the monthly report) -----------------------------
+export { programmeIndicators } from './programmes/service.js';

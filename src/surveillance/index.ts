@@ -62,3 +62,6 @@ export {
   type OutbreakWeeks,
 } from './evaluation/metrics.js';
 export { EVALUATION_SEED, simulateScenario, simulateSeries, STANDARD_SCENARIOS } from './evaluation/simulate-series.js';
+
+// Alerts as a page (newest first or ranked), for the monthly report's counts
+export { alertPage } from './alerts/store.js';

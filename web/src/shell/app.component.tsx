@@ -29,6 +29,7 @@ import { ImmunizationPrescriptionPage } from '../care/immunization-print.compone
 import { IndicatorsPage } from '../indicators/indicators.component.js';
 import { ReportingQualityPage } from '../scorecard/reporting-quality.component.js';
 import { ScorecardPage } from '../scorecard/scorecard.component.js';
+import { MonthlyReportPage } from '../monthly-report/monthly-report.component.js';
 import { InvestigationListPage } from '../investigation/investigation-list.component.js';
 import { InvestigationDetailPage } from '../investigation/investigation-detail.component.js';
 import { FollowUpWorklistPage } from '../investigation/follow-ups.component.js';
@@ -133,6 +134,8 @@ function renderRoute(route: Route, user: SessionUser) {
       return <ReportingQualityPage initialPeriod={route.query.get('period') ?? undefined} />;
     case '/indicators/scorecard':
       return <ScorecardPage />;
+    case '/indicators/monthly-report':
+      return <MonthlyReportPage initialMonth={route.query.get('month') ?? undefined} />;
     case '/portrait':
       return <PortraitPage initialPeriod={route.query.get('period') ?? undefined} />;
     case '/admin/users':

@@ -122,6 +122,7 @@ export function navItems(): NavItem[] {
       permission: 'surveillance:read',
     },
     { key: '/indicators/scorecard', label: t('nav.scorecard', '医防融合评估'), icon: <BarChartOutlined />, permission: 'care:read' },
+    { key: '/indicators/monthly-report', label: t('nav.monthlyReport', '月度报告'), icon: <FileSearchOutlined />, permission: 'care:read' },
     {
       key: '/portrait',
       label: t('nav.portrait', '健康画像'),
