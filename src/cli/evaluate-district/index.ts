@@ -10,7 +10,8 @@
  * for the fused alerts: POD (outbreaks with a matching alert), POD on the first day (alert by
  * the day after the first case's onset — the first day a case can reach a clinic), median delay
  * in days from the first onset, false alerts per street per month, alerts per week.
- * An alert matches an outbreak when its street holds one of the outbreak's communities and its
+ * An alert matches an outbreak when its street holds one of the outbreak's communities (a fused
+ * alert: its own street, or at least half of its evidence by cases — episodeInStreets) and its
  * trigger day lies in [first onset − 3, last onset + 14].
  */
 import fs from 'node:fs';
@@ -95,8 +96,30 @@ interface Episode {
   method: string;
   area: string;
   areas?: string[];
+  /** A fused alert's evidence by street: the cases (observed counts) each street contributed. */
+  evidence?: Map<string, number>;
   triggerDay: string;
   lastDay: string;
+}
+
+/**
+ * Whether an episode lies in an outbreak's streets. A single source's episode has one street.
+ * A fused alert may join evidence from neighbouring streets: it counts for the outbreak when
+ * its own street is one of the outbreak's, or when at least half of its evidence (by cases)
+ * comes from them — one neighbouring street's few cases do not make a district-wide alert a hit.
+ */
+export function episodeInStreets(e: Pick<Episode, 'area' | 'areas' | 'evidence'>, streets: readonly string[]): boolean {
+  if (streets.includes(e.area)) return true;
+  if (e.evidence?.size) {
+    let inside = 0;
+    let all = 0;
+    for (const [street, cases] of e.evidence) {
+      all += cases;
+      if (streets.includes(street)) inside += cases;
+    }
+    return all > 0 && inside * 2 >= all;
+  }
+  return (e.areas ?? []).some((a) => streets.includes(a));
 }
 
 function median(xs: number[]): number | null {
@@ -211,15 +234,19 @@ export async function evaluateDistrict(dir: string, options: DistrictEvaluationO
     // An alert covers its own street and every street its evidence comes from (spatial join).
     const alertEpisodes = async (method: string) =>
       (
-        await db.query<{ area_code: string; trigger_day: string; last_evidence_day: string; streets: string[] }>(
+        await db.query<{ area_code: string; trigger_day: string; last_evidence_day: string; streets: string[]; cases: number[] }>(
           `SELECT a.area_code, a.trigger_day::text AS trigger_day, a.last_evidence_day::text AS last_evidence_day,
-              array(SELECT DISTINCT left(e.area_code, 9) || '000' FROM surv_alert_evidence e WHERE e.alert_id = a.id) AS streets
+              array(SELECT s FROM (SELECT left(e.area_code, 9) || '000' AS s, sum(greatest(coalesce(e.observed, 1), 1)) AS w
+                                     FROM surv_alert_evidence e WHERE e.alert_id = a.id GROUP BY 1 ORDER BY 1) x) AS streets,
+              array(SELECT w FROM (SELECT left(e.area_code, 9) || '000' AS s, sum(greatest(coalesce(e.observed, 1), 1))::float8 AS w
+                                     FROM surv_alert_evidence e WHERE e.alert_id = a.id GROUP BY 1 ORDER BY 1) x) AS cases
        FROM surv_alert a`,
         )
       ).rows.map((a): Episode => ({
         method,
         area: a.area_code,
         areas: [...new Set([a.area_code, ...a.streets])],
+        evidence: new Map(a.streets.map((st, i) => [st, Number(a.cases[i] ?? 0)])),
         triggerDay: a.trigger_day,
         lastDay: a.last_evidence_day,
       }));
@@ -329,7 +356,7 @@ export async function evaluateDistrict(dir: string, options: DistrictEvaluationO
       const delays: number[] = [];
       let firstDay = 0;
       for (const o of evalOutbreaks) {
-        const inArea = (e: Episode) => (e.areas ?? [e.area]).some((a) => o.streets.includes(a));
+        const inArea = (e: Episode) => episodeInStreets(e, o.streets);
         const hits = eps.filter((e) => inArea(e) && e.triggerDay >= addDays(o.firstOnset, -3) && e.triggerDay <= addDays(o.lastOnset, 14));
         hits.forEach((h) => matched.add(h));
         // Episodes/alerts that started before the outbreak but were still running count too.
