@@ -6,29 +6,16 @@
  * caller is told what to install. Pure with respect to the store: it takes the data and returns
  * the bytes.
  */
-import fs from 'node:fs';
 import type { Questionnaire, QuestionnaireItem } from '@medplum/fhirtypes';
 import PDFDocument from 'pdfkit';
 import { layoutChain } from '../shared/chain-layout.js';
+import { findChineseFont, NO_FONT_MESSAGE } from '../shared/report-file.js';
 import { addDays, ageOn, chinaDateOf, chinaDateTimeOf } from '../shared/dates.js';
 import type { Chain } from './chain.js';
 import type { ContactList, Form, Investigation, Order, Trajectory } from './schemas.js';
 
-/** Chinese fonts looked for, in order (Debian's fonts-noto-cjk first); a .ttc names its face. */
-const FONT_CANDIDATES: { file: string; family?: string }[] = [
-  { file: '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc', family: 'NotoSansCJKsc-Regular' },
-  { file: '/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc', family: 'NotoSerifCJKsc-Regular' },
-  { file: '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc', family: 'WenQuanYiMicroHei' },
-  { file: '/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc', family: 'WenQuanYiZenHei' },
-  { file: '/System/Library/Fonts/PingFang.ttc', family: 'PingFangSC-Regular' },
-];
-
-export function findChineseFont(candidates = FONT_CANDIDATES): { file: string; family?: string } | undefined {
-  return candidates.find((c) => fs.existsSync(c.file));
-}
-
-export const NO_FONT_MESSAGE =
-  'No Chinese font is installed on the server, so the PDF cannot be drawn: install one (Debian: apt-get install fonts-noto-cjk) / 服务器未安装中文字体，无法生成PDF';
+// The Chinese font and the message without one are the shared report writer's.
+export { findChineseFont, NO_FONT_MESSAGE } from '../shared/report-file.js';
 
 export interface ReportInput {
   inv: Investigation;
