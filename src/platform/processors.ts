@@ -284,15 +284,18 @@ export class ProcessorRunner implements ProcessorControl {
       );
       let late: Row[] = [];
       if (gaps.length) {
-        // One index probe per open gap, whatever their number and the table's size: a join of the
-        // gap list to the seq primary key. (An OR of up to 200 BETWEENs became a scan of the whole
-        // history, repeated by every processor on every step, slower as the district grew.)
+        // One index probe per open gap, whatever their number and the table's size. (An OR of up
+        // to 200 BETWEENs became a scan of the whole history, repeated by every processor on every
+        // step, slower as the district grew.) OFFSET 0 keeps the lateral subquery from being pulled
+        // up into a plain range join: planned generically, that join walked the whole seq index in
+        // order to spare a sort (312 ms on a million rows against 0.2 ms for the probes), which
+        // halved four clients' Bundle throughput on a store with a million history rows.
         late = (
           await client.query<Row>(
             `SELECT h.seq, h.resource_type, h.id, h.version_id, h.deleted,
                     CASE WHEN h.resource_type = ANY($1::text[]) THEN h.content END AS content
              FROM unnest($2::bigint[], $3::bigint[]) AS g(lo, hi)
-             JOIN LATERAL (SELECT * FROM resource_history WHERE seq BETWEEN g.lo AND g.hi) h ON true
+             CROSS JOIN LATERAL (SELECT * FROM resource_history WHERE seq BETWEEN g.lo AND g.hi OFFSET 0) h
              ORDER BY h.seq`,
             [p.contentTypes ?? p.types, gaps.map((g) => g[0]), gaps.map((g) => g[1])],
           )
