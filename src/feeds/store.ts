@@ -5,7 +5,7 @@
  * or MAX_FEED_ROWS the upload is refused whole (413) and nothing is stored.
  */
 import type pg from 'pg';
-import type { Database } from '../platform/db.js';
+import type { Database, Queryable } from '../platform/db.js';
 import { badRequest, HttpError } from '../platform/errors.js';
 import { charsetOf, decodeFeed, normalizeEncoding } from '../shared/encoding.js';
 import {
@@ -240,4 +240,32 @@ export async function sentinelStatus(
       cases: reports.get(s.code) ?? {},
     })),
   };
+}
+
+/**
+ * The days each class was reported to the school-absence feed with pupils enrolled (a school that
+ * reports a class that day had it in session), between two days: for whoever needs a class's real
+ * school days rather than the district calendar. One indexed range per call; classes never
+ * reported are left out.
+ */
+export async function classDaysReported(
+  db: Queryable,
+  classCodes: readonly string[],
+  from: string,
+  to: string,
+): Promise<Map<string, Set<string>>> {
+  const out = new Map<string, Set<string>>();
+  const codes = [...new Set(classCodes)].filter(Boolean);
+  if (!codes.length || from > to) return out;
+  const r = await db.query<{ class_code: string; day: string }>(
+    `SELECT DISTINCT class_code, to_char(date, 'YYYY-MM-DD') AS day FROM feed_school_absence
+      WHERE class_code = ANY($1::text[]) AND date BETWEEN $2::date AND $3::date AND enrolled > 0`,
+    [codes, from, to],
+  );
+  for (const x of r.rows) {
+    const days = out.get(x.class_code) ?? new Set<string>();
+    days.add(x.day);
+    out.set(x.class_code, days);
+  }
+  return out;
 }

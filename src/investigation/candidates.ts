@@ -29,6 +29,22 @@ export function groupKind(g: Group): ContactKind | undefined {
 const MEMBER_PERSON = 'https://yifang.health/fhir/StructureDefinition/member-person';
 
 /**
+ * A class's school days: where its school reported it to the absence feed, the days reported
+ * (from the first report to the last, a day without a report was no school day for it — a class
+ * closed, a school trip, a school's own holiday); outside that span, the district calendar.
+ */
+export function classCalendar(
+  district: Pick<SchoolCalendar, 'isSchoolDay'>,
+  reported: ReadonlySet<string> | undefined,
+): Pick<SchoolCalendar, 'isSchoolDay'> {
+  if (!reported?.size) return district;
+  const days = [...reported].sort();
+  const first = days[0]!;
+  const last = days[days.length - 1]!;
+  return { isSchoolDay: (day) => (day < first || day > last ? district.isSchoolDay(day) : reported.has(day)) };
+}
+
+/**
  * The part of `span` the case spent in class: its school days (the calendar) from the first to the
  * last on which the case was there, a sick pupil being kept home from the day after onset for the
  * disease's exclusion days. Null when there is no such day (a holiday, the vacation, or ill at home
@@ -62,7 +78,12 @@ export function fromGroups(
   disease: DiseaseRule,
   window: { start: string; end: string },
   now: Date,
-  school: { onset: string; calendar: Pick<SchoolCalendar, 'isSchoolDay'> },
+  school: {
+    onset: string;
+    calendar: Pick<SchoolCalendar, 'isSchoolDay'>;
+    /** Per class Group id: the days its school reported it to the absence feed (its real school days). */
+    classDays?: ReadonlyMap<string, ReadonlySet<string>>;
+  },
 ): NewCandidate[] {
   const out: NewCandidate[] = [];
   const allowed = new Set(disease.contactKinds);
@@ -74,7 +95,8 @@ export function fromGroups(
     const caseSpan = mine?.period ? { start: mine.period.start ?? window.start, end: mine.period.end ?? null } : undefined;
     const member = caseSpan ? overlap(window, caseSpan, now) : window;
     // A class meets on school days only, and not while the case is kept home ill.
-    const base = member && kind === 'school-class' ? classAttendance(member, school.onset, disease, school.calendar) : member;
+    const calendar = kind === 'school-class' ? classCalendar(school.calendar, school.classDays?.get(g.id ?? '')) : school.calendar;
+    const base = member && kind === 'school-class' ? classAttendance(member, school.onset, disease, calendar) : member;
     if (!base) continue;
     const persons = new Set<string>();
     for (const m of g.member ?? []) {

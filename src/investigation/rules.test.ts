@@ -1,6 +1,6 @@
 /** The shipped rules and forms load; a bad rules file is refused naming its line and field; deadlines and windows as the rules say. */
 import { describe, expect, it } from 'vitest';
-import { classAttendance, fromStays } from './candidates.js';
+import { classAttendance, classCalendar, fromStays } from './candidates.js';
 import { buildChain, type ChainCase, type ChainContact, type Classification } from './chain.js';
 import { loadQuestionnaires } from './forms.js';
 import { contactWindow, deadlineHours, diseaseFor, loadRules, parseRules, SchoolCalendar } from './rules.js';
@@ -145,6 +145,26 @@ describe('investigation rules', () => {
     expect(classAttendance(span('2024-11-09', '2024-11-14'), '2024-11-10', flu, cal)).toBeNull();
     // The winter vacation: nobody in class.
     expect(classAttendance(span('2025-01-25', '2025-02-05'), '2025-01-28', flu, cal)).toBeNull();
+  });
+
+  it("takes a class's school days from its school's absence reports where there are any, the calendar elsewhere", () => {
+    const cal = new SchoolCalendar({ terms: [['2024-09-01', '2025-01-17']], holidays: [], workdays: [] });
+    // Reported Mon 11 – Wed 13 and Fri 15 November: Thursday 14 the class did not meet (a trip).
+    const reported = new Set(['2024-11-11', '2024-11-12', '2024-11-13', '2024-11-15']);
+    const klass = classCalendar(cal, reported);
+    expect(['2024-11-13', '2024-11-14', '2024-11-15'].map((d) => klass.isSchoolDay(d))).toEqual([true, false, true]);
+    // Outside the reported span the calendar answers; no reports, the calendar alone.
+    expect([klass.isSchoolDay('2024-11-08'), klass.isSchoolDay('2024-11-18'), klass.isSchoolDay('2024-11-16')]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    expect(classCalendar(cal, undefined)).toBe(cal);
+    // Ill on Thursday 14 after a day the class did not meet: last in class on Wednesday 13.
+    const span = { start: '2024-11-11T00:00:00+08:00', end: '2024-11-15T23:59:59+08:00' };
+    expect(classAttendance(span, '2024-11-14', { schoolExclusionDays: 4 }, klass)?.end).toBe(
+      new Date('2024-11-13T23:59:59.999+08:00').toISOString(),
+    );
   });
 
   it('lays a chain out in parallel arrays, oldest first, naming only the residents given', () => {

@@ -11,6 +11,7 @@ import { ROLE_PERMISSIONS, type AuthUser } from '../platform/auth.js';
 import type { Database, Queryable } from '../platform/db.js';
 import { badRequest, conflict, forbidden, HttpError, notFound } from '../platform/errors.js';
 import { facilityNames } from '../registry/index.js';
+import { classDaysReported } from '../feeds/index.js';
 import type { SmsTransport } from '../portal/index.js';
 import { createHash } from 'node:crypto';
 import { findChineseFont, investigationReportPdf, NO_FONT_MESSAGE } from './report.js';
@@ -394,6 +395,26 @@ export async function saveForm(
 // ---------------------------------------------------------------------------------------------
 // Contact candidates
 
+/**
+ * The school days of the case's classes as their schools reported them to the absence feed
+ * (feeds' classDaysReported, by the class code on the Group's identifier), per Group id.
+ */
+async function reportedClassDays(
+  db: Queryable,
+  groups: Group[],
+  window: { start: string; end: string },
+): Promise<Map<string, Set<string>>> {
+  const classes = groups.filter((g) => g.id && g.code?.coding?.some((c) => c.code === 'school-class'));
+  const codesOf = (g: Group) => (g.identifier ?? []).map((i) => i.value).filter((v): v is string => !!v);
+  const byCode = await classDaysReported(db, classes.flatMap(codesOf), window.start, window.end);
+  const out = new Map<string, Set<string>>();
+  for (const g of classes) {
+    const days = new Set(codesOf(g).flatMap((c) => [...(byCode.get(c) ?? [])]));
+    if (days.size) out.set(g.id!, days);
+  }
+  return out;
+}
+
 /** Computes (or recomputes) the candidates of an investigation; decisions already taken are kept. */
 export async function computeCandidates(deps: InvestigationDeps, id: number): Promise<CandidateList> {
   const inv = await mustFind(deps.db.pool, id);
@@ -413,7 +434,11 @@ export async function computeCandidates(deps: InvestigationDeps, id: number): Pr
     ],
     ['_count', '100'],
   ]);
-  const fromGroup = fromGroups(groups, own, disease, window, now, { onset, calendar: deps.rules.schoolCalendar });
+  const fromGroup = fromGroups(groups, own, disease, window, now, {
+    onset,
+    calendar: deps.rules.schoolCalendar,
+    classDays: await reportedClassDays(deps.db.pool, groups, window),
+  });
   const caseStays = caseStaysInWindow(await store.staysOfPatients(deps.db.pool, patients, window.start, window.end), disease, window, now);
   const others = await store.staysAtPlaces(deps.db.pool, caseStays);
   const list = [...fromGroup, ...fromStays(caseStays, others.stays, own, disease, now)];
