@@ -4,7 +4,16 @@
  */
 export { default as feedsModule } from './module.js';
 export { COLUMNS, FEEDS, MAX_FEED_ROWS, parseFeed, type FeedName, type PharmacySalesRow, type SchoolAbsenceRow } from './parse.js';
-export { classDaysReported, listUploads, MAX_FEED_BYTES, receiveFeed, storeFeed, type FeedAudit, type FeedResult, type StoreFeedOptions } from './store.js';
+export {
+  classDaysReported,
+  listUploads,
+  MAX_FEED_BYTES,
+  receiveFeed,
+  storeFeed,
+  type FeedAudit,
+  type FeedResult,
+  type StoreFeedOptions,
+} from './store.js';
 export type { FeedError, FeedUpload, FeedUploadList } from './schemas.js';
 export { charsetOf, decodeFeed, normalizeEncoding, type DecodeResult } from '../shared/encoding.js';
 export { printable, SENTINEL_SYNDROMES, type SentinelSyndrome } from './parse.js';
