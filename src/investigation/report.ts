@@ -7,9 +7,8 @@
  * the bytes.
  */
 import type { Questionnaire, QuestionnaireItem } from '@medplum/fhirtypes';
-import PDFDocument from 'pdfkit';
 import { layoutChain } from '../shared/chain-layout.js';
-import { findChineseFont, NO_FONT_MESSAGE } from '../shared/report-file.js';
+import { chineseDocument, findChineseFont, NO_FONT_MESSAGE } from '../shared/report-file.js';
 import { addDays, ageOn, chinaDateOf, chinaDateTimeOf } from '../shared/dates.js';
 import type { Chain } from './chain.js';
 import type { ContactList, Form, Investigation, Order, Trajectory } from './schemas.js';
@@ -64,15 +63,7 @@ function answerLines(form: Form): [string, string][] {
 
 export async function investigationReportPdf(input: ReportInput, font = findChineseFont()): Promise<Buffer> {
   if (!font) throw new Error(NO_FONT_MESSAGE);
-  const doc = new PDFDocument({ size: 'A4', margin: 48, bufferPages: true, info: { Title: `流行病学调查报告 ${input.inv.id}` } });
-  const chunks: Buffer[] = [];
-  doc.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise<Buffer>((resolve, reject) => {
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
-  });
-  doc.registerFont('zh', font.file, font.family);
-  doc.font('zh');
+  const { doc, done } = chineseDocument({ size: 'A4', margin: 48, info: { Title: `流行病学调查报告 ${input.inv.id}` } }, font);
   const { inv, resident } = input;
   const width = doc.page.width - 96;
 

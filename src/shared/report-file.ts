@@ -140,17 +140,15 @@ async function reportXlsx(title: string, sections: AnySection[], meta: ReportMet
 
 const MARGIN = 40;
 
-async function reportPdf(title: string, sections: AnySection[], meta: ReportMeta): Promise<Buffer> {
-  const font = findChineseFont();
-  if (!font) throw new NoChineseFontError();
-  const wide = sections.some((s) => s.columns.reduce((n, c) => n + (c.width ?? Math.max(10, c.header.length * 2 + 2)), 0) > 110);
-  const doc = new PDFDocument({
-    size: 'A4',
-    layout: wide ? 'landscape' : 'portrait',
-    margin: MARGIN,
-    bufferPages: true,
-    info: { Title: title },
-  });
+/**
+ * A pdfkit document in the Chinese font (registered as 'zh' and chosen), its pages buffered for
+ * numbering, and the bytes it will have once `doc.end()` is called.
+ */
+export function chineseDocument(
+  options: PDFKit.PDFDocumentOptions,
+  font: { file: string; family?: string },
+): { doc: PDFKit.PDFDocument; done: Promise<Buffer> } {
+  const doc = new PDFDocument({ ...options, bufferPages: true });
   const chunks: Buffer[] = [];
   doc.on('data', (c: Buffer) => chunks.push(c));
   const done = new Promise<Buffer>((resolve, reject) => {
@@ -159,6 +157,17 @@ async function reportPdf(title: string, sections: AnySection[], meta: ReportMeta
   });
   doc.registerFont('zh', font.file, font.family);
   doc.font('zh');
+  return { doc, done };
+}
+
+async function reportPdf(title: string, sections: AnySection[], meta: ReportMeta): Promise<Buffer> {
+  const font = findChineseFont();
+  if (!font) throw new NoChineseFontError();
+  const wide = sections.some((s) => s.columns.reduce((n, c) => n + (c.width ?? Math.max(10, c.header.length * 2 + 2)), 0) > 110);
+  const { doc, done } = chineseDocument(
+    { size: 'A4', layout: wide ? 'landscape' : 'portrait', margin: MARGIN, info: { Title: title } },
+    font,
+  );
   const width = doc.page.width - 2 * MARGIN;
   const bottom = () => doc.page.height - MARGIN - 18;
 
