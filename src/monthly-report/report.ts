@@ -25,7 +25,7 @@ import {
   type ChronicConfig,
   type Programme,
 } from '../primary-care/index.js';
-import { areaNames, facilityNames } from '../registry/index.js';
+import { facilityNames, streetNames } from '../registry/index.js';
 import { computeScorecard, loadScorecards, readScorecard, type ScorecardDefinition } from '../scorecard/index.js';
 import type { ReportSection } from '../shared/report-file.js';
 import {
@@ -167,7 +167,7 @@ async function careFigures(
   return out;
 }
 
-async function careSections(db: Database, src: ReportSources, period: QualityPeriod, today: string, streetNames: (code: string) => string) {
+async function careSections(db: Database, src: ReportSources, period: QualityPeriod, today: string) {
   const year = period.from.slice(0, 4);
   const month = await careFigures(db, src, period, 'total', today);
   const ytd = await careFigures(db, src, { from: `${year}-01-01`, to: period.to, label: `${year}-01-01/${period.to}` }, 'total', today);
@@ -203,6 +203,7 @@ async function careSections(db: Database, src: ReportSources, period: QualityPer
   const byStreet = await careFigures(db, src, period, 'street', today);
   const lines = careLines().filter((l) => !l.key.startsWith('contract-coverage|') || l.key.endsWith('|all'));
   const streets = [...new Set([...byStreet.values()].flatMap((m) => [...m.keys()]))].sort();
+  const names = await streetNames(db.pool, streets);
   const hidden = new Map<string, Map<string, string | null>>();
   for (const l of lines) {
     const m = byStreet.get(l.key) ?? new Map<string, Figure>();
@@ -215,7 +216,7 @@ async function careSections(db: Database, src: ReportSources, period: QualityPer
   const perStreet: ReportSection<string> = {
     heading: '慢病管理、签约与免疫（按街道，本月）',
     columns: [
-      { header: '街道', value: (code) => streetNames(code), width: 18 },
+      { header: '街道', value: (code) => names.get(code) ?? code, width: 18 },
       ...lines.map((l) => ({
         header: l.name.replace('（全人群）', ''),
         width: 14,
@@ -474,10 +475,7 @@ export interface BuildInput {
 export async function buildMonthlyReport(input: BuildInput): Promise<BuiltReport> {
   const { db, sources, month, today } = input;
   const period = parseQualityPeriod(month, today);
-  const names = await areaNames(db.pool);
-  const streetName = (code: string) => names.get(`${code}000`) ?? names.get(code) ?? code;
-
-  const care = await careSections(db, sources, period, today, streetName);
+  const care = await careSections(db, sources, period, today);
   const programmes = await programmeSection(db, sources, period, today);
   const scorecards: ReportSection<unknown>[] = [];
   for (const def of sources.scorecards)

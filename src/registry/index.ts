@@ -53,6 +53,15 @@ export function areaNames(db: Queryable): Promise<Map<string, string>> {
 }
 
 /**
+ * Streets in words, by the 9-digit street prefix or the 12-digit code (a street is registered
+ * under its 12-digit form, …000); a code nobody names keeps itself.
+ */
+export async function streetNames(db: Queryable, codes: Iterable<string>): Promise<Map<string, string>> {
+  const all = await allAreaNames(db);
+  return new Map([...new Set(codes)].map((c) => [c, all.get(`${c}000`) ?? all.get(c) ?? c]));
+}
+
+/**
  * Where organizations and places are, by code or FHIR id: their area (community or street) and
  * street. One indexed query for the keys given.
  */

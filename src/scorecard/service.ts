@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import type { Database } from '../platform/db.js';
 import { notFound } from '../platform/errors.js';
-import { areaNames, facilityNames } from '../registry/index.js';
+import { facilityNames, streetNames } from '../registry/index.js';
 import { chinaDateTimeOf } from '../shared/dates.js';
 import { reportFile, type ReportFile, type ReportFormat, type ReportSection } from '../shared/report-file.js';
 import { parseQualityPeriod, previousPeriods, type QualityPeriod } from '../surveillance/index.js';
@@ -51,10 +51,7 @@ export async function scoreUnits(db: Database, def: ScorecardDefinition, level: 
   const figures = await fetchFigures(db, [...new Set(def.items.map((i) => i.indicator))], level, period);
   const codes = new Set<string>();
   for (const m of figures.values()) for (const k of m.keys()) codes.add(k);
-  const names =
-    level === 'institution'
-      ? await facilityNames(db.pool, [...codes])
-      : await areaNames(db.pool).then((all) => new Map([...codes].map((c) => [c, all.get(`${c}000`) ?? all.get(c) ?? c])));
+  const names = level === 'institution' ? await facilityNames(db.pool, [...codes]) : await streetNames(db.pool, codes);
   const units: UnitScore[] = [...codes].map((code) => {
     const cells = def.items.map((it) => cellFor(it, figures.get(it.indicator)!.get(code)));
     return { code, name: names.get(code) ?? null, cells, total: totalOf(def.items, cells), rank: null };

@@ -3,7 +3,7 @@
  * name (registry, else its FHIR Organization), a family-doctor team's name and a doctor's name
  * (their FHIR Practitioner). A group nobody names keeps its code; '(none)' is 未分配.
  */
-import { areaNames, facilityNames } from '../../registry/index.js';
+import { facilityNames, streetNames } from '../../registry/index.js';
 import type { Queryable } from '../../platform/db.js';
 import type { GroupBy } from './schemas.js';
 
@@ -17,12 +17,7 @@ export async function groupNames(db: Queryable, groupBy: GroupBy, groups: readon
   ]);
   if (!codes.length) return out;
   if (groupBy === 'street') {
-    // Streets are 9-digit prefixes; the registry may key them with the 12-digit form (…000).
-    const all = await areaNames(db);
-    for (const c of codes) {
-      const name = all.get(c) ?? all.get(`${c}000`);
-      if (name) out.set(c, name);
-    }
+    for (const [k, v] of await streetNames(db, codes)) out.set(k, v);
   } else if (groupBy === 'organization') {
     for (const [k, v] of await facilityNames(db, codes)) out.set(k, v);
   } else if (groupBy === 'team') {
