@@ -21,6 +21,7 @@ import { AuthService, CREDENTIAL_LIMITS, requirePermission, type AuthUser } from
 import { UserBudget } from '../platform/user-budget.js';
 import {
   DB_LIMITS,
+  enterForeground,
   isCancelledByClient,
   isConnectionError,
   isStatementTimeout,
@@ -180,7 +181,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   // answer, its running statements are cancelled instead of holding connections for nobody.
   app.addHook('onRequest', (req, reply, done) => {
     const scope = new QueryScope();
+    // On PGlite's one session, background work (a full recompute) waits until no request is in flight.
+    const leave = enterForeground(db);
     reply.raw.once('close', () => {
+      leave();
       if (!reply.raw.writableFinished) void scope.abort();
     });
     runInQueryScope(scope, done);

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { freshDatabase } from '../app/test-stores.js';
+import { enterForeground, extraPool } from './db.js';
 
 describe('PGlite store', () => {
   it('keeps answering after failing statements, through db.query and the pool', async () => {
@@ -41,6 +42,62 @@ describe('PGlite store', () => {
       );
       expect(answers.filter((a) => a === 'refused')).toHaveLength(10);
       expect(answers.filter((a) => a === 'answered')).toHaveLength(30);
+    } finally {
+      await db.dispose();
+    }
+  });
+
+  it('lets background work in only between requests, one unit at a time, and never starves it', async () => {
+    const db = await freshDatabase('pglite');
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    try {
+      const background = extraPool(db, 2).pool;
+      const events: string[] = [];
+      const unit = async (name: string, holdMs: number) => {
+        const c = await background.connect();
+        events.push(`${name} start`);
+        await c.query('SELECT 1');
+        await sleep(holdMs);
+        events.push(`${name} end`);
+        c.release();
+      };
+      // A request in flight between its statements: the unit waits for its answer, not for a free connection.
+      const leave = enterForeground(db);
+      await db.query('SELECT 1');
+      const waiting = unit('a', 0);
+      await sleep(10);
+      events.push('request done');
+      leave();
+      await waiting;
+      expect(events).toEqual(['request done', 'a start', 'a end']);
+
+      // Two units waiting: the second runs after the first has released the connection, and a
+      // request that arrived meanwhile goes before it.
+      events.length = 0;
+      const leave2 = enterForeground(db);
+      const both = Promise.all([unit('b', 15), unit('c', 0)]);
+      await sleep(5);
+      leave2();
+      await sleep(5);
+      const leave3 = enterForeground(db);
+      events.push('request 3 came');
+      await sleep(5);
+      events.push('request 3 done');
+      leave3();
+      await both;
+      expect(events).toEqual(['b start', 'request 3 came', 'request 3 done', 'b end', 'c start', 'c end']);
+
+      // A request that never ends does not hold background work forever: its turn comes after the wait limit.
+      events.length = 0;
+      const endless = enterForeground(db);
+      const t = performance.now();
+      await unit('d', 0);
+      expect(performance.now() - t).toBeGreaterThanOrEqual(25);
+      expect(performance.now() - t).toBeLessThan(1000);
+      endless();
+      endless(); // a second call changes nothing
+      await unit('e', 0);
+      expect(events).toEqual(['d start', 'd end', 'e start', 'e end']);
     } finally {
       await db.dispose();
     }

@@ -180,32 +180,37 @@ function scopePool(pool: pg.Pool, canceller: () => Database['cancel']): void {
 
 /**
  * PGlite's one session, shared by requests and background work (a full recompute): requests go
- * first. Every connection taken through the pool's own `connect` (requests, processors, anything
- * that is not background work) is counted while it is awaited or held; background work asks for
- * the connection only when that count is zero, after letting the event loop turn, so a request's
- * statements run one after the other instead of each waiting behind a unit of background work in
- * the pool's first-come queue. A request then waits for at most the one unit already running.
+ * first. Foreground is every connection taken through the pool's own `connect` (requests,
+ * processors, anything that is not background work) while it is awaited or held, and every HTTP
+ * request from its arrival to its answer (`enterForeground`), so the gaps between one request's
+ * statements count too. Background work takes the connection only when the foreground is idle,
+ * one unit at a time: when the foreground goes idle the first waiting unit runs, and the next
+ * only if nothing arrived meanwhile. A request then waits for at most the one unit already
+ * running when it came. Under a stream of requests with no gap, a unit still runs after
+ * `maxWaitMs`, so background work moves.
  */
 class ForegroundGate {
   private active = 0;
-  constructor(private readonly pool: pg.Pool) {
+  private requests = 0;
+  /** Background units holding the connection or queued for it (more than one only after a wait limit). */
+  private backgroundBusy = 0;
+  private readonly waiters: (() => void)[] = [];
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly maxWaitMs = 30,
+  ) {
     const connect = pool.connect.bind(pool) as (
       cb?: (err: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void,
     ) => unknown;
     this.backgroundConnect = () => connect() as Promise<pg.PoolClient>;
     const held = (client: pg.PoolClient | undefined) => {
-      if (!client) {
-        this.active--;
-        this.lastBusy = performance.now();
-        return;
-      }
+      if (!client) return this.leave();
       const release = client.release.bind(client);
       let once = false;
       client.release = (err?: Error | boolean) => {
         if (!once) {
           once = true;
-          this.active--;
-          this.lastBusy = performance.now();
+          this.leave();
         }
         return release(err);
       };
@@ -232,37 +237,99 @@ class ForegroundGate {
     };
   }
 
-  /** The pool's connect without the count: for background work, which calls `quiet()` first. */
+  private leave(): void {
+    this.active--;
+    this.admit();
+  }
+
+  /** An HTTP request arrived: foreground until the returned function is called (once). */
+  enter(): () => void {
+    this.requests++;
+    let once = false;
+    return () => {
+      if (once) return;
+      once = true;
+      this.requests--;
+      this.admit();
+    };
+  }
+
+  private idle(): boolean {
+    return this.active === 0 && this.requests === 0;
+  }
+
+  /** Hands the connection to the first waiting background unit when nothing else wants it. */
+  private admit(): void {
+    if (this.backgroundBusy > 0 || !this.idle()) return;
+    this.waiters.shift()?.();
+  }
+
+  /** The pool's connect without the count: for background work, which waits for its turn first. */
   readonly backgroundConnect: () => Promise<pg.PoolClient>;
 
-  /**
-   * Resolves when no request has held or awaited the connection for `settleMs` (a request's next
-   * statement usually follows its last within that), or after `maxWaitMs` whatever happens, so
-   * background work still moves under a steady stream of requests.
-   */
-  async quiet(settleMs = 3, maxWaitMs = 30): Promise<void> {
-    const start = performance.now();
-    for (;;) {
-      await new Promise((r) => setImmediate(r));
-      const now = performance.now();
-      if ((this.active === 0 && now - this.lastBusy >= settleMs) || now - start >= maxWaitMs) return;
-      await new Promise((r) => setTimeout(r, this.active === 0 ? Math.max(0, settleMs - (now - this.lastBusy)) : 1));
-    }
+  /** Resolves when the foreground is idle and no other background unit runs, or after `maxWaitMs` whatever happens. */
+  private turn(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let done = false;
+      const go = () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        const i = this.waiters.indexOf(go);
+        if (i >= 0) this.waiters.splice(i, 1);
+        this.backgroundBusy++;
+        resolve();
+      };
+      const timer = setTimeout(go, this.maxWaitMs);
+      this.waiters.push(go);
+      // Let the event loop read requests that have arrived before deciding the foreground is idle.
+      setImmediate(() => this.admit());
+    });
   }
-  private lastBusy = 0;
 
-  /** A pool whose `connect` waits for `quiet()`: what background work on PGlite uses. */
+  /** A pool whose `connect` waits for its turn: what background work on PGlite uses. */
   backgroundPool(): pg.Pool {
     const pool = Object.create(this.pool) as pg.Pool;
     (pool as { connect: unknown }).connect = async () => {
-      await this.quiet();
-      return this.backgroundConnect();
+      await this.turn();
+      let client: pg.PoolClient;
+      try {
+        client = await this.backgroundConnect();
+      } catch (err) {
+        this.backgroundDone();
+        throw err;
+      }
+      const release = client.release.bind(client);
+      let once = false;
+      client.release = (err?: Error | boolean) => {
+        const r = release(err);
+        if (!once) {
+          once = true;
+          this.backgroundDone();
+        }
+        return r;
+      };
+      return client;
     };
     return pool;
+  }
+
+  private backgroundDone(): void {
+    this.backgroundBusy--;
+    // The next unit only after the event loop has turned: requests that came meanwhile go first.
+    setImmediate(() => this.admit());
   }
 }
 
 const gates = new WeakMap<pg.Pool, ForegroundGate>();
+
+/**
+ * Marks an HTTP request as foreground work on PGlite until the returned function is called, so
+ * background work (a full recompute) does not step in between its statements. No-op on PostgreSQL.
+ */
+export function enterForeground(db: Pick<Database, 'pool'>): () => void {
+  return gates.get(db.pool)?.enter() ?? (() => undefined);
+}
 
 /**
  * A second pool on the same PostgreSQL database with the same settings (timeouts, jit off) and
