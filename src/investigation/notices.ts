@@ -9,11 +9,11 @@
  * the messages not yet sent.
  *
  * The portal's own outbox dispatcher (`dispatchOutbox`) sends only the portal's rows (sign-in
- * codes, reminders to residents), and its table is the portal's: the transports are reused, the
- * small queue is this module's.
+ * codes, reminders to residents), and its table is the portal's: the transports and the dispatch
+ * loop with its backoff (`dispatchSms`) are reused, the small queue and its SQL are this module's.
  */
 import type { CareTeam, Communication, ContactPoint, Organization, Practitioner } from '@medplum/fhirtypes';
-import type { SmsTransport } from '../portal/index.js';
+import { dispatchSms, type SmsQueue, type SmsTransport } from '../portal/index.js';
 import type { Database } from '../platform/db.js';
 import * as outbox from './store-notices.js';
 import type { Recipient } from './store-visits.js';
@@ -141,31 +141,17 @@ export function noticeRows(n: NoticeFacts, resources: ReadonlyMap<string, Recipi
   return rows;
 }
 
+/** The notices' text messages as an SMS queue: the portal's dispatch loop over this module's table. */
+const noticeQueue = (db: Database): SmsQueue<outbox.QueuedNotice> => ({
+  claim: (now, limit) => outbox.claimDueNotices(db.pool, now.toISOString(), limit),
+  reference: (row) => `inv-notice-${row.id}`,
+  maxAttempts: () => MAX_NOTICE_ATTEMPTS,
+  noPhone: (row) => outbox.noticeFailed(db.pool, row.id, 'no phone', true, 0),
+  sent: (row, ref) => outbox.noticeSent(db.pool, row.id, ref),
+  failed: (row, f) => outbox.noticeFailed(db.pool, row.id, f.error, f.giveUp, f.waitSeconds),
+});
+
 /** Sends the text messages that are due; answers how many were sent and how many failed this round. */
-export async function dispatchNotices(db: Database, transport: SmsTransport, now = new Date()): Promise<{ sent: number; failed: number }> {
-  let sent = 0;
-  let failed = 0;
-  const claimed = await outbox.claimDueNotices(db.pool, now.toISOString(), BATCH);
-  for (const row of claimed) {
-    if (!row.phone) {
-      await outbox.noticeFailed(db.pool, row.id, 'no phone', true, 0);
-      continue;
-    }
-    try {
-      const ref = await transport.send({ to: row.phone, text: row.body, reference: `inv-notice-${row.id}` });
-      await outbox.noticeSent(db.pool, row.id, ref ?? null);
-      sent++;
-    } catch (e) {
-      const attempts = row.attempts + 1;
-      await outbox.noticeFailed(
-        db.pool,
-        row.id,
-        (e as Error).message,
-        attempts >= MAX_NOTICE_ATTEMPTS,
-        Math.min(3600, 15 * 2 ** (attempts - 1)),
-      );
-      failed++;
-    }
-  }
-  return { sent, failed };
+export function dispatchNotices(db: Database, transport: SmsTransport, now = new Date()): Promise<{ sent: number; failed: number }> {
+  return dispatchSms(noticeQueue(db), transport, now, BATCH);
 }

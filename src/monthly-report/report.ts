@@ -26,7 +26,7 @@ import {
   type Programme,
 } from '../primary-care/index.js';
 import { facilityNames, streetNames } from '../registry/index.js';
-import { computeScorecard, loadScorecards, readScorecard, type ScorecardDefinition } from '../scorecard/index.js';
+import { computeScorecard, loadScorecards, rankingSection, readScorecard, type ScorecardDefinition } from '../scorecard/index.js';
 import type { ReportSection } from '../shared/report-file.js';
 import {
   alertPage,
@@ -77,9 +77,10 @@ const ratio = (f: Figure | undefined) => (f ? `${f.numerator}/${f.denominator}` 
 const GREEN = '#D9F7BE';
 const YELLOW = '#FFF1B8';
 const RED = '#FFCCC7';
-const COLOUR_FILL: Record<string, string> = { green: GREEN, yellow: YELLOW, red: RED };
-const COLOUR_WORD: Record<string, string> = { green: '达标', yellow: '预警', red: '未达标' };
 const SUPPRESSED_WORD: Record<string, string> = { small: '不足5人，不公开', complementary: '不公开（防反推）' };
+/** The portrait's small-cell rule over these cells: the words shown instead of each hidden one, by key. */
+const suppressedWords = (cells: { key: string; numerator: number; denominator: number }[], minCell: number) =>
+  new Map([...suppressCells(cells, minCell).cells].map(([key, why]) => [key, why ? SUPPRESSED_WORD[why] : null]));
 const ALERT_LEVEL_WORD: Record<string, string> = { red: '红色', orange: '橙色', yellow: '黄色', blue: '蓝色' };
 const ALERT_STATUS_WORD: Record<string, string> = {
   new: '新预警',
@@ -207,11 +208,13 @@ async function careSections(db: Database, src: ReportSources, period: QualityPer
   const hidden = new Map<string, Map<string, string | null>>();
   for (const l of lines) {
     const m = byStreet.get(l.key) ?? new Map<string, Figure>();
-    const s = suppressCells(
-      streets.map((code) => ({ key: code, numerator: m.get(code)?.numerator ?? 0, denominator: m.get(code)?.denominator ?? 0 })),
-      src.minCell,
+    hidden.set(
+      l.key,
+      suppressedWords(
+        streets.map((code) => ({ key: code, numerator: m.get(code)?.numerator ?? 0, denominator: m.get(code)?.denominator ?? 0 })),
+        src.minCell,
+      ),
     );
-    hidden.set(l.key, s.cells);
   }
   const perStreet: ReportSection<string> = {
     heading: '慢病管理、签约与免疫（按街道，本月）',
@@ -221,8 +224,8 @@ async function careSections(db: Database, src: ReportSources, period: QualityPer
         header: l.name.replace('（全人群）', ''),
         width: 14,
         value: (code: string) => {
-          const why = hidden.get(l.key)?.get(code);
-          if (why) return SUPPRESSED_WORD[why];
+          const instead = hidden.get(l.key)?.get(code);
+          if (instead) return instead;
           const f = byStreet.get(l.key)?.get(code);
           return f ? `${rateText(f)}（${ratio(f)}）` : '—';
         },
@@ -281,60 +284,26 @@ async function scorecardOf(db: Database, def: ScorecardDefinition, level: 'insti
   return computeScorecard(db, def, level, month, audit);
 }
 
+/** A scorecard's ranking in the report: the scorecard's table, small streets' cells hidden (the portrait's rule). */
 export function scorecardSection(
   sc: Scorecard,
   level: 'institution' | 'street',
   minCell: number,
 ): ReportSection<Scorecard['units'][number]> {
-  type Unit = Scorecard['units'][number];
-  const items = sc.scorecard.items;
-  const cell = (u: Unit, key: string) => u.cells.find((c) => c.item === key);
-  // Streets: a cell with few people is not shown (nor its colour), per item over the streets.
-  const hidden = new Map<string, Map<string, string | null>>();
-  if (level === 'street')
-    for (const it of items)
-      hidden.set(
-        it.key,
-        suppressCells(
-          sc.units.map((u) => ({
-            key: u.code,
-            numerator: cell(u, it.key)?.numerator ?? 0,
-            denominator: cell(u, it.key)?.denominator ?? 0,
-          })),
-          minCell,
-        ).cells,
-      );
   const word = level === 'institution' ? '机构' : '街道';
-  return {
+  return rankingSection(sc, level, {
     heading: `${sc.scorecard.name}（${word}）`,
-    columns: [
-      { header: '名次', value: (u) => u.rank, width: 6 },
-      { header: word, value: (u) => u.name ?? u.code, width: 22 },
-      { header: '总分', value: (u) => (u.total === null ? '' : Math.round(u.total * 10) / 10), width: 8 },
-      ...items.map((it) => ({
-        header: it.name,
-        width: 14,
-        value: (u: Unit) => {
-          const why = hidden.get(it.key)?.get(u.code);
-          if (why) return SUPPRESSED_WORD[why];
-          const c = cell(u, it.key);
-          if (!c || c.value === null) return '—';
-          return `${c.value.toFixed(1)}% ${c.colour ? COLOUR_WORD[c.colour] : ''}`.trim();
-        },
-        fill: (u: Unit) => {
-          if (hidden.get(it.key)?.get(u.code)) return undefined;
-          const colour = cell(u, it.key)?.colour;
-          return colour ? COLOUR_FILL[colour] : undefined;
-        },
-      })),
-      { header: '待整改任务', value: (u) => u.openTasks, width: 9 },
-    ],
-    rows: [...sc.units].sort((a, b) => (a.rank ?? Infinity) - (b.rank ?? Infinity) || a.code.localeCompare(b.code)),
     note:
       level === 'street'
         ? `总分 = 100 × Σ(权重 × 达成度) ÷ 有数据项目的权重之和；人数少于 ${minCell} 人的单元格不公开（与健康画像同一规则）。`
         : '总分 = 100 × Σ(权重 × 达成度) ÷ 有数据项目的权重之和；红色项目自动生成整改任务。',
-  };
+    // Streets: a cell with few people is not shown (nor its colour), per item over the streets.
+    suppress: level === 'street' ? (cells) => suppressedWords(cells, minCell) : undefined,
+    percent: (v) => `${v.toFixed(1)}%`,
+    noValue: () => '—',
+    tasksHeader: '待整改任务',
+    widths: { unit: 22, item: 14, tasks: 9 },
+  });
 }
 
 // ---- surveillance ------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import { chinaDateTimeOf } from '../shared/dates.js';
 import { reportFile, type ReportFile, type ReportFormat, type ReportSection } from '../shared/report-file.js';
 import { parseQualityPeriod, previousPeriods, type QualityPeriod } from '../surveillance/index.js';
 import type { ScorecardDefinition } from './definition.js';
+import { LEVEL_WORD, percentText, rankingSection } from './ranking-section.js';
 import { fetchFigures, INDICATOR_CATALOGUE, type Level } from './indicators.js';
 import { cellFor, rank, totalOf, type UnitScore } from './score.js';
 import type { ScorecardResult, ScorecardSummary } from './schemas.js';
@@ -134,11 +135,6 @@ export async function readScorecard(
   };
 }
 
-const COLOUR_FILL: Record<string, string> = { green: '#D9F7BE', yellow: '#FFF1B8', red: '#FFCCC7' };
-const COLOUR_WORD: Record<string, string> = { green: '达标', yellow: '预警', red: '未达标' };
-const LEVEL_WORD: Record<Level, string> = { institution: '机构', street: '街道' };
-const percent = (v: number | null | undefined) => (v === null || v === undefined ? '' : `${Math.round(v * 10) / 10}%`);
-
 /**
  * One stored scorecard run as a document (xlsx, CSV or PDF): the ranked units with each item's
  * value in words and colour, then the items with weight, target and source. The figures are the
@@ -153,32 +149,7 @@ export async function scorecardFile(
 ): Promise<ReportFile> {
   const sc = await readScorecard(db, def, level, periodLabel);
   const items = sc.scorecard.items;
-  type Unit = (typeof sc.units)[number];
-  const cell = (u: Unit, key: string) => u.cells.find((c) => c.item === key);
-  const units: ReportSection<Unit> = {
-    heading: `${LEVEL_WORD[level]}排名`,
-    columns: [
-      { header: '名次', value: (u) => u.rank, width: 6 },
-      { header: LEVEL_WORD[level], value: (u) => u.name ?? u.code, width: 24 },
-      { header: '总分', value: (u) => (u.total === null ? '' : Math.round(u.total * 10) / 10), width: 8 },
-      ...items.map((it) => ({
-        header: it.name,
-        width: Math.max(10, Math.min(18, it.name.length * 2)),
-        value: (u: Unit) => {
-          const c = cell(u, it.key);
-          if (!c || c.value === null) return c ? `— (${c.numerator}/${c.denominator})` : '';
-          return `${percent(c.value)} ${c.colour ? COLOUR_WORD[c.colour] : ''}`.trim();
-        },
-        fill: (u: Unit) => {
-          const colour = cell(u, it.key)?.colour;
-          return colour ? COLOUR_FILL[colour] : undefined;
-        },
-      })),
-      { header: '待办任务', value: (u) => u.openTasks, width: 8 },
-    ],
-    rows: [...sc.units].sort((a, b) => (a.rank ?? Infinity) - (b.rank ?? Infinity)),
-    note: sc.computedAt ? undefined : '本期尚未计算。',
-  };
+  const units = rankingSection(sc, level, { heading: `${LEVEL_WORD[level]}排名`, note: sc.computedAt ? undefined : '本期尚未计算。' });
   const itemList: ReportSection<(typeof items)[number]> = {
     heading: '评估项目',
     columns: [
@@ -186,7 +157,7 @@ export async function scorecardFile(
       { header: '权重', value: (i) => i.weight, width: 6 },
       { header: '指标', value: (i) => i.indicatorName, width: 20 },
       { header: '方向', value: (i) => (i.better === 'higher' ? '越高越好' : '越低越好'), width: 8 },
-      { header: '目标', value: (i) => percent(i.target), width: 8 },
+      { header: '目标', value: (i) => percentText(i.target), width: 8 },
       { header: '目标来源', value: (i) => i.targetSource, width: 20 },
       { header: '依据', value: (i) => i.source, width: 24 },
     ],

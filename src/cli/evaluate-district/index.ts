@@ -236,11 +236,11 @@ export async function evaluateDistrict(dir: string, options: DistrictEvaluationO
       (
         await db.query<{ area_code: string; trigger_day: string; last_evidence_day: string; streets: string[]; cases: number[] }>(
           `SELECT a.area_code, a.trigger_day::text AS trigger_day, a.last_evidence_day::text AS last_evidence_day,
-              array(SELECT s FROM (SELECT left(e.area_code, 9) || '000' AS s, sum(greatest(coalesce(e.observed, 1), 1)) AS w
-                                     FROM surv_alert_evidence e WHERE e.alert_id = a.id GROUP BY 1 ORDER BY 1) x) AS streets,
-              array(SELECT w FROM (SELECT left(e.area_code, 9) || '000' AS s, sum(greatest(coalesce(e.observed, 1), 1))::float8 AS w
-                                     FROM surv_alert_evidence e WHERE e.alert_id = a.id GROUP BY 1 ORDER BY 1) x) AS cases
-       FROM surv_alert a`,
+              coalesce(x.streets, '{}') AS streets, coalesce(x.cases, '{}') AS cases
+       FROM surv_alert a
+       CROSS JOIN LATERAL (SELECT array_agg(s ORDER BY s) AS streets, array_agg(w ORDER BY s) AS cases
+                             FROM (SELECT left(e.area_code, 9) || '000' AS s, sum(greatest(coalesce(e.observed, 1), 1))::float8 AS w
+                                     FROM surv_alert_evidence e WHERE e.alert_id = a.id GROUP BY 1) g) x`,
         )
       ).rows.map((a): Episode => ({
         method,

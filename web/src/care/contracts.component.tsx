@@ -20,6 +20,7 @@ import {
 } from '../chronic/chronic.resource.js';
 import type { ContractRow, KeyPopulationRow, ReferralRow } from '../chronic/chronic.resource.js';
 import { populationLabel } from '../chronic/labels.js';
+import { PagedTable, useServerPage, type PageOf, type PageQuery } from '../shared/paged-table.component.js';
 
 const PACKAGE_CODES = ['basic', 'elderly', 'chronic', 'maternal', 'child', 'disabled', 'hardship'];
 const packageLabel = (p: string) =>
@@ -48,74 +49,22 @@ const urgencyLabel = (u: string | null) =>
       ] ?? u)
     : '—';
 
-/** Rows per page of each list (the server pages them). */
-const PAGE = 20;
-
-interface ServerPage<T> {
-  /** The page on screen with the total; null until the first page has come. */
-  data: { rows: T[]; total: number } | null;
-  page: number;
-  setPage: (page: number) => void;
-  reload: () => void;
-}
-
-/** One list paged on the server: reloads when its page changes or when asked. */
-function useServerPage<T>(
-  fetchPage: (q: Record<string, string>) => Promise<{ rows: T[]; total: number }>,
-  onError?: (e: Error) => void,
-): ServerPage<T> {
-  const [data, setData] = useState<{ rows: T[]; total: number } | null>(null);
-  const [page, setPage] = useState(1);
-  const [version, setVersion] = useState(0);
-  useEffect(() => {
-    let live = true;
-    fetchPage({ limit: String(PAGE), offset: String((page - 1) * PAGE) })
-      .then((r) => live && setData(r))
-      .catch((e: Error) => onError?.(e));
-    return () => {
-      live = false;
-    };
-    // fetchPage and onError are module functions or stable callbacks.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [page, version]);
-  return { data, page, setPage, reload: useCallback(() => setVersion((v) => v + 1), []) };
-}
-
-/** The table of a server-paged list, with the total under it. */
-function PagedTable<T extends object>({
-  list,
-  rowKey,
-  columns,
-}: {
-  list: ServerPage<T>;
-  rowKey: keyof T & string;
-  columns: TableColumnsType<T>;
-}) {
-  return (
-    <Table<T>
-      rowKey={rowKey}
-      size="small"
-      columns={columns}
-      dataSource={list.data?.rows ?? []}
-      loading={!list.data}
-      pagination={{
-        current: list.page,
-        pageSize: PAGE,
-        total: list.data?.total ?? 0,
-        showSizeChanger: false,
-        showTotal: (n) => t('care.total', '共 {n} 人', { n }),
-        onChange: list.setPage,
-      }}
-    />
-  );
-}
+/** One of the screen's lists, paged on the server (its fetch answers `rows`). */
+const paged =
+  <T,>(fetchPage: (q: Record<string, string>) => Promise<{ rows: T[]; total: number }>) =>
+  (p: PageQuery): Promise<PageOf<T>> =>
+    fetchPage({ limit: String(p.limit), offset: String(p.offset) }).then((r) => ({ items: r.rows, total: r.total }));
+const fetchContracts = paged<ContractRow>(getContracts);
+const fetchReferrals = paged<ReferralRow>(getReferrals);
+const fetchKeyPopulations = paged<KeyPopulationRow>(getKeyPopulations);
+const totalPeople = (n: number) => t('care.total', '共 {n} 人', { n });
 
 export function ContractsPage({ tab }: { tab?: string }) {
   const { message } = App.useApp();
   const showError = useCallback((e: Error) => message.error(e.message), [message]);
-  const contracts = useServerPage<ContractRow>(getContracts, showError);
-  const referrals = useServerPage<ReferralRow>(getReferrals);
-  const keyPops = useServerPage<KeyPopulationRow>(getKeyPopulations);
+  const contracts = useServerPage<ContractRow>(fetchContracts, [], { onError: showError });
+  const referrals = useServerPage<ReferralRow>(fetchReferrals, []);
+  const keyPops = useServerPage<KeyPopulationRow>(fetchKeyPopulations, []);
   const [teams, setTeams] = useState<Awaited<ReturnType<typeof getTeams>>['rows']>([]);
   const [open, setOpen] = useState<'contract' | 'referral' | 'flag' | null>(null);
   const [form] = Form.useForm();
@@ -279,21 +228,21 @@ export function ContractsPage({ tab }: { tab?: string }) {
             label: contracts.data
               ? t('care.tab.contracts', '签约居民（{n}）', { n: contracts.data.total })
               : t('care.tab.contractsLoading', '签约居民'),
-            children: <PagedTable list={contracts} rowKey="episodeId" columns={cCols} />,
+            children: <PagedTable list={contracts} rowKey="episodeId" columns={cCols} total={totalPeople} />,
           },
           {
             key: 'key-populations',
             label: keyPops.data
               ? t('care.tab.keyPopulations', '重点人群（{n}）', { n: keyPops.data.total })
               : t('care.tab.keyPopulationsLoading', '重点人群'),
-            children: <PagedTable list={keyPops} rowKey="source" columns={kCols} />,
+            children: <PagedTable list={keyPops} rowKey="source" columns={kCols} total={totalPeople} />,
           },
           {
             key: 'referrals',
             label: referrals.data
               ? t('care.tab.referrals', '双向转诊（{n}）', { n: referrals.data.total })
               : t('care.tab.referralsLoading', '双向转诊'),
-            children: <PagedTable list={referrals} rowKey="taskId" columns={rCols} />,
+            children: <PagedTable list={referrals} rowKey="taskId" columns={rCols} total={totalPeople} />,
           },
           {
             key: 'teams',

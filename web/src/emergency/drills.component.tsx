@@ -23,6 +23,7 @@ import {
 } from 'antd';
 import { isAbort } from '../api/http.js';
 import { t } from '../i18n/i18n.js';
+import { PagedTable, useServerPage } from '../shared/paged-table.component.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import { navigate } from '../shell/router.js';
 import {
@@ -36,7 +37,6 @@ import {
   type DrillView,
   type TeamView,
 } from './emergency.resource.js';
-import { usePaged } from './hooks.js';
 import {
   chinaClock,
   chinaTime,
@@ -162,11 +162,7 @@ function useRun(onDone: (d: DrillView) => void) {
 export function DrillsPage() {
   const [creating, setCreating] = useState(false);
   const write = mayWrite();
-  const list = usePaged<DrillListRow>(
-    (p, s) => listDrills(p, s),
-    [],
-    (n) => t('em.drill.total', '共 {n} 次演练', { n }),
-  );
+  const list = useServerPage<DrillListRow>((p, s) => listDrills(p, s), []);
   const { run, running, error } = useRun((d) => navigate(`/emergency/drills/${d.id}`));
   const columns: TableColumnsType<DrillListRow> = [
     {
@@ -222,14 +218,13 @@ export function DrillsPage() {
         <Alert type="error" showIcon message={error ?? list.error} style={{ marginBottom: 16 }} data-testid="drills-error" />
       )}
       <Card size="small">
-        <Table
+        <PagedTable
+          list={list}
           rowKey="id"
-          size="small"
           columns={columns}
-          dataSource={list.data?.items ?? []}
-          loading={list.loading}
           data-testid="drills-table"
-          pagination={list.pagination}
+          total={(n) => t('em.drill.total', '共 {n} 次演练', { n })}
+          sizeChanger
         />
       </Card>
       <NewDrill

@@ -20,7 +20,6 @@ import {
   Select,
   Space,
   Switch,
-  Table,
   Tag,
   Typography,
   type TableColumnsType,
@@ -28,6 +27,7 @@ import {
 import { todayInChina } from '../../../src/shared/dates.js';
 import { isAbort } from '../api/http.js';
 import { t } from '../i18n/i18n.js';
+import { PagedTable, useServerPage } from '../shared/paged-table.component.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import {
   currentMode,
@@ -44,7 +44,7 @@ import {
   type ModeView,
   type ZeroReportList,
 } from './emergency.resource.js';
-import { useNames, usePaged, type Names } from './hooks.js';
+import { useNames, type Names } from './hooks.js';
 import { chinaTime, LEVEL_COLOURS, levelLabel, LEVELS, mayWrite, refusal, scopeLabel } from './labels.js';
 
 /** The categories a daily report counts (any other the server keeps is shown by its key). */
@@ -393,18 +393,13 @@ function ZeroReportModal({
 function ZeroReports({ names, tick, onReported }: { names: Names; tick: number; onReported(): void }) {
   const write = mayWrite();
   const [reporting, setReporting] = useState<{ unit?: string }>();
-  const missing = usePaged<MissingUnit, MissingList>(
-    (p, s) => missingReports(p, s),
-    [tick],
-    (n) => t('em.zero.missingTotal', '共 {n} 家未报', { n }),
-  );
-  const received = usePaged<ZeroReportList['items'][number], ZeroReportList>(
+  const missing = useServerPage<MissingUnit, MissingList>((p, s) => missingReports(p, s), [tick]);
+  const received = useServerPage<ZeroReportList['items'][number], ZeroReportList>(
     (p, s) => listZeroReports({ ...p, day: todayInChina() }, s),
     [tick],
-    (n) => t('em.zero.receivedTotal', '共 {n} 份报告', { n }),
-    10,
+    { pageSize: 10 },
   );
-  const m = missing.answer;
+  const m = missing.data;
   const missingColumns: TableColumnsType<MissingUnit> = [
     { title: t('em.move.unit', '单位'), dataIndex: 'name' },
     { title: t('em.mode.scope', '范围'), key: 'area', render: (_, r) => (r.areaCode ? scopeLabel(r.areaCode) : '—') },
@@ -475,26 +470,24 @@ function ZeroReports({ names, tick, onReported }: { names: Names; tick: number; 
       )}
       {missing.error && <Alert type="error" showIcon message={missing.error} style={{ marginBottom: 12 }} />}
       <Typography.Title level={5}>{t('em.zero.missing', '今日未报单位')}</Typography.Title>
-      <Table
+      <PagedTable
+        list={missing}
         rowKey="unit"
-        size="small"
         columns={missingColumns}
-        dataSource={missing.data?.items ?? []}
-        loading={missing.loading}
         data-testid="missing-table"
-        pagination={missing.pagination}
+        total={(n) => t('em.zero.missingTotal', '共 {n} 家未报', { n })}
+        sizeChanger
         onRow={() => ({ style: { background: '#fff1f0' } })}
       />
       <Typography.Title level={5}>{t('em.zero.received', '今日已收到的报告')}</Typography.Title>
       {received.error && <Alert type="error" showIcon message={received.error} style={{ marginBottom: 12 }} />}
-      <Table
+      <PagedTable
+        list={received}
         rowKey="unit"
-        size="small"
         columns={receivedColumns}
-        dataSource={received.data?.items ?? []}
-        loading={received.loading}
         data-testid="received-table"
-        pagination={received.pagination}
+        total={(n) => t('em.zero.receivedTotal', '共 {n} 份报告', { n })}
+        sizeChanger
       />
       <ZeroReportModal
         open={!!reporting}
@@ -530,11 +523,7 @@ export function ModePage() {
       });
     return () => ctrl.abort();
   }, [tick]);
-  const active = usePaged<ModeView, { items: ModeView[]; total: number }>(
-    (p, s) => listModes({ ...p, active: true }, s),
-    [tick],
-    (n) => t('em.mode.activeTotal', '共 {n} 项生效中的应急响应', { n }),
-  );
+  const active = useServerPage<ModeView, { items: ModeView[]; total: number }>((p, s) => listModes({ ...p, active: true }, s), [tick]);
   const changed = () => setTick((n) => n + 1);
   const columns: TableColumnsType<ModeView> = [
     { title: t('em.mode.scope', '范围'), key: 'scope', render: (_, r) => scopeLabel(r.areaCode) },
@@ -599,14 +588,13 @@ export function ModePage() {
       </Card>
       <Card size="small" title={t('em.mode.active', '生效中的应急响应（全区及各区域）')} style={{ marginBottom: 16 }}>
         {active.error && <Alert type="error" showIcon message={active.error} style={{ marginBottom: 12 }} />}
-        <Table
+        <PagedTable
+          list={active}
           rowKey="id"
-          size="small"
           columns={columns}
-          dataSource={active.data?.items ?? []}
-          loading={active.loading}
           data-testid="active-modes"
-          pagination={active.pagination}
+          total={(n) => t('em.mode.activeTotal', '共 {n} 项生效中的应急响应', { n })}
+          sizeChanger
           locale={{ emptyText: t('em.mode.noneActive', '全区各区域均处于常态') }}
         />
       </Card>

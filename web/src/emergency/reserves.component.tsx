@@ -24,6 +24,7 @@ import {
   type TableColumnsType,
 } from 'antd';
 import { t } from '../i18n/i18n.js';
+import { pageControls, PagedTable, useServerPage } from '../shared/paged-table.component.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import { navigate } from '../shell/router.js';
 import {
@@ -37,7 +38,7 @@ import {
   type ReserveWarning,
   type UnitCover,
 } from './emergency.resource.js';
-import { useNames, usePaged, type Names } from './hooks.js';
+import { useNames, type Names } from './hooks.js';
 import { MovementModal, type MovementFormKind } from './movement-form.component.js';
 import { categoryLabel, chinaTime, EXPIRY_COLOURS, expiryLabel, mayWrite, movementLabel, qty, warningKindLabel } from './labels.js';
 
@@ -79,12 +80,9 @@ export function CoverBar({ row, standardDays }: { row: CoverRow; standardDays: n
 function CoverTab({ names }: { names: Names }) {
   const [unit, setUnit] = useState<string>();
   const [below, setBelow] = useState(false);
-  const list = usePaged<UnitCover>(
-    (p, s) => listCover({ ...p, unit, belowStandard: below || undefined }, s),
-    [unit, below],
-    (n) => t('em.cover.total', '共 {n} 个单位', { n }),
-    10,
-  );
+  const list = useServerPage<UnitCover>((p, s) => listCover({ ...p, unit, belowStandard: below || undefined }, s), [unit, below], {
+    pageSize: 10,
+  });
   const columns = (standardDays: number): TableColumnsType<CoverRow> => [
     { title: t('em.cover.item', '物资'), dataIndex: 'name' },
     { title: t('em.cover.stock', '可用库存'), key: 'stock', render: (_, r) => `${qty(r.stock)} ${r.uom}` },
@@ -152,7 +150,7 @@ function CoverTab({ names }: { names: Names }) {
           </Card>
         ))}
       </Spin>
-      <Pagination {...list.pagination} data-testid="cover-pagination" />
+      <Pagination {...pageControls(list, (n) => t('em.cover.total', '共 {n} 个单位', { n }), true)} data-testid="cover-pagination" />
     </Card>
   );
 }
@@ -160,11 +158,7 @@ function CoverTab({ names }: { names: Names }) {
 function StockTab({ names }: { names: Names }) {
   const [unit, setUnit] = useState<string>();
   const [item, setItem] = useState<string>();
-  const list = usePaged<BatchView>(
-    (p, s) => listStock({ ...p, unit, item }, s),
-    [unit, item],
-    (n) => t('em.stock.total', '共 {n} 个批次', { n }),
-  );
+  const list = useServerPage<BatchView>((p, s) => listStock({ ...p, unit, item }, s), [unit, item]);
   const columns: TableColumnsType<BatchView> = [
     { title: t('em.col.unit', '单位'), key: 'unit', render: (_, r) => names.unit(r.unit) },
     { title: t('em.cover.item', '物资'), key: 'item', render: (_, r) => names.item(r.item) },
@@ -197,14 +191,13 @@ function StockTab({ names }: { names: Names }) {
         />
       </Space>
       {list.error && <Alert type="error" showIcon message={list.error} style={{ marginBottom: 12 }} />}
-      <Table
+      <PagedTable
+        list={list}
         rowKey={(r) => `${r.unit}|${r.item}|${r.batchNo}`}
-        size="small"
         columns={columns}
-        dataSource={list.data?.items ?? []}
-        loading={list.loading}
         data-testid="stock-table"
-        pagination={list.pagination}
+        total={(n) => t('em.stock.total', '共 {n} 个批次', { n })}
+        sizeChanger
       />
     </Card>
   );
@@ -215,11 +208,7 @@ const WARNING_KINDS = ['below-standard', 'near-expiry', 'expired'] as const;
 function WarningsTab({ names }: { names: Names }) {
   const [unit, setUnit] = useState<string>();
   const [kind, setKind] = useState<string>();
-  const list = usePaged<ReserveWarning>(
-    (p, s) => listWarnings({ ...p, unit, kind }, s),
-    [unit, kind],
-    (n) => t('em.warning.total', '共 {n} 条预警', { n }),
-  );
+  const list = useServerPage<ReserveWarning>((p, s) => listWarnings({ ...p, unit, kind }, s), [unit, kind]);
   const colour = (w: ReserveWarning) => (w.kind === 'near-expiry' ? (w.window && w.window <= 30 ? 'volcano' : 'orange') : 'red');
   const columns: TableColumnsType<ReserveWarning> = [
     {
@@ -274,14 +263,13 @@ function WarningsTab({ names }: { names: Names }) {
         />
       </Space>
       {list.error && <Alert type="error" showIcon message={list.error} style={{ marginBottom: 12 }} />}
-      <Table
+      <PagedTable
+        list={list}
         rowKey={(r) => `${r.kind}|${r.unit}|${r.item}|${r.batchNo ?? ''}`}
-        size="small"
         columns={columns}
-        dataSource={list.data?.items ?? []}
-        loading={list.loading}
         data-testid="warnings-table"
-        pagination={list.pagination}
+        total={(n) => t('em.warning.total', '共 {n} 条预警', { n })}
+        sizeChanger
       />
     </Card>
   );
@@ -289,11 +277,7 @@ function WarningsTab({ names }: { names: Names }) {
 
 function MovementsTab({ names, tick }: { names: Names; tick: number }) {
   const [unit, setUnit] = useState<string>();
-  const list = usePaged<MovementView>(
-    (p, s) => listMovements({ ...p, unit }, s),
-    [unit, tick],
-    (n) => t('em.movement.total', '共 {n} 条记录', { n }),
-  );
+  const list = useServerPage<MovementView>((p, s) => listMovements({ ...p, unit }, s), [unit, tick]);
   const columns: TableColumnsType<MovementView> = [
     { title: t('em.movement.at', '时间'), key: 'at', render: (_, r) => chinaTime(r.at) },
     {
@@ -324,14 +308,13 @@ function MovementsTab({ names, tick }: { names: Names; tick: number }) {
         <UnitFilter names={names} value={unit} onChange={setUnit} />
       </Space>
       {list.error && <Alert type="error" showIcon message={list.error} style={{ marginBottom: 12 }} />}
-      <Table
+      <PagedTable
+        list={list}
         rowKey="id"
-        size="small"
         columns={columns}
-        dataSource={list.data?.items ?? []}
-        loading={list.loading}
         data-testid="movements-table"
-        pagination={list.pagination}
+        total={(n) => t('em.movement.total', '共 {n} 条记录', { n })}
+        sizeChanger
       />
     </Card>
   );

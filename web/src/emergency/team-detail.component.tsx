@@ -8,9 +8,10 @@ import { Alert, Card, Descriptions, Space, Table, Tag, Typography, type TableCol
 import { addDays, todayInChina } from '../../../src/shared/dates.js';
 import { isAbort } from '../api/http.js';
 import { t } from '../i18n/i18n.js';
+import { PagedTable, useServerPage } from '../shared/paged-table.component.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import { getTeam, listTrainings, onCall, type MemberView, type TeamDetail, type TrainingView } from './emergency.resource.js';
-import { useNames, usePaged } from './hooks.js';
+import { useNames } from './hooks.js';
 import { CERT_COLOURS, certStateLabel, chinaTime, refusal, roleLabel, teamKindLabel, trainingKindLabel } from './labels.js';
 
 const ROTA_DAYS = 14;
@@ -27,11 +28,7 @@ const weekday = (day: string): string =>
   ][new Date(`${day}T00:00:00Z`).getUTCDay()]!;
 
 function Certificates({ teamId }: { teamId: number }) {
-  const list = usePaged<TrainingView>(
-    (p, s) => listTrainings({ ...p, teamId }, s),
-    [teamId],
-    (n) => t('em.cert.total', '共 {n} 条培训与证书', { n }),
-  );
+  const list = useServerPage<TrainingView>((p, s) => listTrainings({ ...p, teamId }, s), [teamId]);
   const columns: TableColumnsType<TrainingView> = [
     { title: t('em.member.name', '姓名'), dataIndex: 'name' },
     { title: t('em.cert.kind', '类别'), key: 'kind', render: (_, r) => trainingKindLabel(r.kind) },
@@ -69,17 +66,16 @@ function Certificates({ teamId }: { teamId: number }) {
   return (
     <Card size="small" title={t('em.cert.heading', '培训与证书')} style={{ marginBottom: 16 }}>
       {list.error && <Alert type="error" showIcon message={list.error} style={{ marginBottom: 12 }} />}
-      <Table
+      <PagedTable
+        list={list}
         rowKey="id"
-        size="small"
         columns={columns}
-        dataSource={list.data?.items ?? []}
-        loading={list.loading}
         data-testid="certificates-table"
         onRow={(r) => ({
           style: r.state === 'expired' ? { background: '#fff1f0' } : r.state === 'expiring' ? { background: '#fff7e6' } : undefined,
         })}
-        pagination={list.pagination}
+        total={(n) => t('em.cert.total', '共 {n} 条培训与证书', { n })}
+        sizeChanger
       />
     </Card>
   );

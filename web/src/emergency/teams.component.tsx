@@ -8,6 +8,7 @@ import { useEffect, useState } from 'react';
 import { Alert, App, Button, Card, Drawer, Select, Space, Table, Tabs, Tag, Typography, type TableColumnsType } from 'antd';
 import { isAbort } from '../api/http.js';
 import { t } from '../i18n/i18n.js';
+import { PagedTable, useServerPage } from '../shared/paged-table.component.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import { navigate } from '../shell/router.js';
 import {
@@ -20,7 +21,7 @@ import {
   type MobilisedMember,
   type TeamView,
 } from './emergency.resource.js';
-import { useNames, usePaged } from './hooks.js';
+import { useNames } from './hooks.js';
 import { ackState, chinaTime, mayWrite, myUsername, refusal, roleLabel, sourceKindLabel, TEAM_KINDS, teamKindLabel } from './labels.js';
 
 const crumbs = () => [{ title: t('nav.emergency', '应急管理') }, { title: t('nav.emergencyTeams', '应急队伍') }];
@@ -29,11 +30,7 @@ function TeamsTab() {
   const names = useNames();
   const [unit, setUnit] = useState<string>();
   const [kind, setKind] = useState<string>();
-  const list = usePaged<TeamView>(
-    (p, s) => listTeams({ ...p, unit, kind }, s),
-    [unit, kind],
-    (n) => t('em.teams.total', '共 {n} 支队伍', { n }),
-  );
+  const list = useServerPage<TeamView>((p, s) => listTeams({ ...p, unit, kind }, s), [unit, kind]);
   const columns: TableColumnsType<TeamView> = [
     {
       title: t('em.team.name', '队伍'),
@@ -85,14 +82,13 @@ function TeamsTab() {
         />
       </Space>
       {list.error && <Alert type="error" showIcon message={list.error} style={{ marginBottom: 12 }} />}
-      <Table
+      <PagedTable
+        list={list}
         rowKey="id"
-        size="small"
         columns={columns}
-        dataSource={list.data?.items ?? []}
-        loading={list.loading}
         data-testid="teams-table"
-        pagination={list.pagination}
+        total={(n) => t('em.teams.total', '共 {n} 支队伍', { n })}
+        sizeChanger
         onRow={(r) => ({ onDoubleClick: () => navigate(`/emergency/teams/${r.id}`) })}
       />
     </Card>
@@ -229,11 +225,7 @@ export function MobilisationDrawer({ id, onClose, onChanged }: { id?: number; on
 
 function MobilisationsTab() {
   const [open, setOpen] = useState<number>();
-  const list = usePaged<MobilisationView>(
-    (p, s) => listMobilisations(p, s),
-    [],
-    (n) => t('em.mob.total', '共 {n} 次调动', { n }),
-  );
+  const list = useServerPage<MobilisationView>((p, s) => listMobilisations(p, s), []);
   const columns: TableColumnsType<MobilisationView> = [
     { title: t('em.mob.createdAt', '发起时间'), key: 'at', render: (_, r) => chinaTime(r.createdAt) },
     { title: t('em.mob.source', '来源'), key: 'source', render: (_, r) => <Source m={r} /> },
@@ -264,14 +256,13 @@ function MobilisationsTab() {
   return (
     <Card size="small">
       {list.error && <Alert type="error" showIcon message={list.error} style={{ marginBottom: 12 }} />}
-      <Table
+      <PagedTable
+        list={list}
         rowKey="id"
-        size="small"
         columns={columns}
-        dataSource={list.data?.items ?? []}
-        loading={list.loading}
         data-testid="mobilisations-table"
-        pagination={list.pagination}
+        total={(n) => t('em.mob.total', '共 {n} 次调动', { n })}
+        sizeChanger
       />
       <MobilisationDrawer id={open} onClose={() => setOpen(undefined)} onChanged={list.reload} />
     </Card>

@@ -39,9 +39,10 @@ import {
   type UploadDetail,
   type UploadSummary,
 } from './hospital-feeds.resource.js';
-import { PagedTable, usePagedList, type Paging } from './paged-list.component.js';
+import { PagedTable, useServerPage } from '../shared/paged-table.component.js';
 
 const POLL_MS = 1000;
+const totalRows = (n: number) => t('hf.total', '共 {n} 条', { n });
 
 const templateLabel = (name: string) =>
   ({
@@ -205,11 +206,10 @@ function UploadTab({ facility, onUploaded }: { facility: string; onUploaded: () 
 
 function UploadsTab({ facility, version }: { facility: string; version: number }) {
   const [chosen, setChosen] = useState<UploadDetail | null>(null);
-  const load = useCallback(
-    (paging: Paging, signal: AbortSignal) => fetchUploads({ facility: facility || undefined, ...paging }, signal),
-    [facility],
-  );
-  const list = usePagedList(load, version);
+  // The facility and the screen's version reload the page on screen (staying on it).
+  const list = useServerPage<UploadSummary>((paging, signal) => fetchUploads({ facility: facility || undefined, ...paging }, signal), [], {
+    refresh: [facility, version],
+  });
   const columns: TableColumnsType<UploadSummary> = [
     { title: t('hf.list.id', '上传'), dataIndex: 'id', width: 80 },
     { title: t('hf.list.facility', '机构'), dataIndex: 'facility' },
@@ -232,7 +232,7 @@ function UploadsTab({ facility, version }: { facility: string; version: number }
   return (
     <>
       {list.error && <Alert type="error" showIcon message={list.error} />}
-      <PagedTable list={list} columns={columns} />
+      <PagedTable list={list} rowKey="id" columns={columns} total={totalRows} />
       {chosen && (
         <Modal
           open
@@ -292,12 +292,12 @@ function DeadLettersTab({ facility, version }: { facility: string; version: numb
   const { message } = App.useApp();
   const [status, setStatus] = useState('open');
   const [editing, setEditing] = useState<DeadLetter | null>(null);
-  const load = useCallback(
-    (paging: Paging, signal: AbortSignal) =>
+  const list = useServerPage<DeadLetter>(
+    (paging, signal) =>
       fetchDeadLetters({ facility: facility || undefined, status: status === 'all' ? undefined : status, ...paging }, signal),
-    [facility, status],
+    [],
+    { refresh: [facility, status, version] },
   );
-  const list = usePagedList(load, version);
   const columns: TableColumnsType<DeadLetter> = [
     { title: t('hf.list.id', '上传'), dataIndex: 'uploadId', width: 70 },
     { title: t('hf.list.template', '模板'), dataIndex: 'template', render: templateLabel, width: 100 },
@@ -348,7 +348,7 @@ function DeadLettersTab({ facility, version }: { facility: string; version: numb
         ]}
       />
       {list.error && <Alert type="error" showIcon message={list.error} />}
-      <PagedTable list={list} columns={columns} />
+      <PagedTable list={list} rowKey="id" columns={columns} total={totalRows} />
       {editing && (
         <ReprocessDialog
           row={editing}

@@ -3,10 +3,10 @@
  * filtered by the tab's own filters, paged on the server with its total, and a drawer to edit one
  * record (the same checks as an import, refusals shown as they come back).
  */
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
-import { Alert, App, Button, Drawer, Form, Input, InputNumber, Space, Table, type FormInstance, type TableColumnsType } from 'antd';
-import { isAbort } from '../api/http.js';
+import { useState, type ReactNode } from 'react';
+import { Alert, App, Button, Drawer, Form, Input, InputNumber, Space, type FormInstance, type TableColumnsType } from 'antd';
 import { t } from '../i18n/i18n.js';
+import { PagedTable, useServerPage, type ServerPaged } from '../shared/paged-table.component.js';
 import { saveRecord, type ImportReport, type ListFilter, type RecordBody, type RegistryKind, type SitePage } from './registry.resource.js';
 
 export const PAGE_SIZE = 20;
@@ -15,40 +15,12 @@ export const errorText = (e: unknown) => (e instanceof Error ? e.message : Strin
 /** A page of the registry's lists, in the server's shape. */
 type ListPage<T> = Omit<SitePage, 'items'> & { items: T[] };
 
-/** Loads one page whenever the filter changes; returns the page, loading flag, error and a reload. */
-function usePaged<T>(load: (f: ListFilter, signal: AbortSignal) => Promise<ListPage<T>>, filter: ListFilter) {
-  const [data, setData] = useState<ListPage<T>>({ total: 0, items: [] });
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<string>();
-  const [reload, setReload] = useState(0);
-  const key = JSON.stringify(filter);
-  useEffect(() => {
-    const c = new AbortController();
-    setLoading(true);
-    load(JSON.parse(key) as ListFilter, c.signal)
-      .then((d) => {
-        setData(d);
-        setError(undefined);
-        setLoading(false);
-      })
-      .catch((e: unknown) => {
-        if (isAbort(e)) return;
-        setError(errorText(e));
-        setLoading(false);
-      });
-    return () => c.abort();
-  }, [key, reload, load]);
-  return { data, loading, error, refresh: useCallback(() => setReload((n) => n + 1), []) };
-}
-
 /** A list's state: its page, search, the record being edited (`E`) and the edit form's values (`V`). */
 export interface RegistryList<T, E, V> {
-  page: number;
+  /** The page on screen, its total, loading and error. */
+  paged: ServerPaged<T, ListPage<T>>;
   setPage: (page: number) => void;
   setQ: (q: string) => void;
-  data: ListPage<T>;
-  loading: boolean;
-  error?: string;
   form: FormInstance<V>;
   editing?: E;
   problem?: ImportReport;
@@ -69,16 +41,14 @@ export function useRegistryList<T, E, V>(
 ): RegistryList<T, E, V> {
   const { message } = App.useApp();
   const [q, setQ] = useState('');
-  const [page, setPage] = useState(1);
   const [editing, setEditing] = useState<E>();
   const [problem, setProblem] = useState<ImportReport>();
   const [form] = Form.useForm<V>();
-  const { data, loading, error, refresh } = usePaged(load, {
-    ...filter,
-    q: q || undefined,
-    limit: PAGE_SIZE,
-    offset: (page - 1) * PAGE_SIZE,
+  // The kind, the tab's filters and the search: a change goes back to the first page.
+  const paged = useServerPage<T, ListPage<T>>((p, signal) => load({ ...filter, q: q || undefined, ...p }, signal), [kind, filter, q], {
+    pageSize: PAGE_SIZE,
   });
+  const { setPage, reload: refresh } = paged;
   const edit: RegistryList<T, E, V>['edit'] = (record, values) => {
     setEditing(record);
     setProblem(undefined);
@@ -105,12 +75,9 @@ export function useRegistryList<T, E, V>(
       setPage(1);
     };
   return {
-    page,
+    paged,
     setPage,
     setQ,
-    data,
-    loading,
-    error,
     form,
     editing,
     problem,
@@ -152,23 +119,14 @@ export function RegistryListView<T extends { code: string }, E, V>(props: {
         />
         {props.actions}
       </Space>
-      {list.error && <Alert type="error" showIcon message={list.error} />}
-      <Table
+      {list.paged.error && <Alert type="error" showIcon message={list.paged.error} />}
+      <PagedTable
+        list={list.paged}
         rowKey="code"
-        size="small"
-        loading={list.loading}
         columns={props.columns}
-        dataSource={list.data.items}
         // Rows are flat: an area's `children` is its count of sub-areas, not nested rows.
         expandable={{ childrenColumnName: '__nested' }}
-        pagination={{
-          current: list.page,
-          pageSize: PAGE_SIZE,
-          total: list.data.total,
-          showSizeChanger: false,
-          onChange: list.setPage,
-          showTotal: (n) => t('registry.total', '共 {n} 条', { n }),
-        }}
+        total={(n) => t('registry.total', '共 {n} 条', { n })}
       />
       <Drawer
         open={list.editing !== undefined}
