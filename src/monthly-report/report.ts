@@ -36,6 +36,7 @@ import {
   reportingQualityByFacility,
   type QualityPeriod,
 } from '../surveillance/index.js';
+import { percentOf } from '../shared/percent.js';
 
 /** The settings and definitions a report is built from (loaded once per module; tests may hand in others). */
 export interface ReportSources {
@@ -67,8 +68,7 @@ export type ScorecardAudit = (client: pg.PoolClient, what: { opened: number; clo
 
 type Figure = { numerator: number; denominator: number };
 
-const pct = (f: Figure | undefined): number | null =>
-  f && f.denominator > 0 ? Math.round((1000 * f.numerator) / f.denominator) / 10 : null;
+const pct = (f: Figure | undefined): number | null => (f ? percentOf(f.numerator, f.denominator) : null);
 const rateText = (f: Figure | undefined) => {
   const v = pct(f);
   return v === null ? '—' : `${v.toFixed(1)}%`;

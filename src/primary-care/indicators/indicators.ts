@@ -10,6 +10,7 @@ import { childScheduleFor, type Schedules, addMonths } from '../immunization/sch
 import { POPULATION_LABEL, populationsOf } from '../care/key-populations.js';
 import { keyPopulationsOnSql } from '../care/store.js';
 import type { GroupBy, IndicatorDefinition, IndicatorResident, IndicatorResidentsQuery, IndicatorValue, Period } from './schemas.js';
+import { percentOf } from '../../shared/percent.js';
 
 export type { GroupBy, IndicatorValue, Period };
 
@@ -78,7 +79,7 @@ const GROUP_SQL: Record<GroupBy, string> = {
   street: `coalesce(substr(r.area_code, 1, 9), '(none)')`,
 };
 
-const pct = (n: number, d: number) => (d ? Math.round((1000 * n) / d) / 10 : null);
+const pct = percentOf;
 
 export interface IndicatorFilter {
   period: Period;

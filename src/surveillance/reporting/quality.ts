@@ -47,6 +47,7 @@ import type {
   ReportingQualityDefinition,
   ReportingQualityList,
 } from './quality-schemas.js';
+import { percentOf } from '../../shared/percent.js';
 
 const NORM = '《传染病信息报告管理规范（2015年版）》（国卫办疾控发〔2015〕53号）';
 
@@ -327,7 +328,7 @@ interface CountRow {
   corrected: number;
 }
 
-const pct = (n: number, d: number) => (d > 0 ? Math.round((1000 * n) / d) / 10 : null);
+const pct = percentOf;
 
 /** The numerator of each indicator from a facility's counts (the denominator is `reported`). */
 function numeratorOf(c: Omit<CountRow, 'facility' | 'name'>, code: ReportingQualityCode): number {

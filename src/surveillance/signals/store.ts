@@ -13,6 +13,7 @@ import type { WriteAudit } from '../reporting/store.js';
 import type { DetectResult, FallbackFeedResult, IliRow, Overview, OverviewArea, PublicReportInput, SignalSeries } from '../schemas.js';
 import { applyCountDeltas } from './counts.js';
 import { ingestAbsenceRows, ingestPharmacyRows, parseAbsenceCsv, parsePharmacyCsv } from './feeds.js';
+import { percentOf } from '../../shared/percent.js';
 
 /** A detector bound as JSON carries it: NaN and ±Infinity are null. */
 const bound = (x: number | null) => (x === null || Number.isFinite(x) ? x : null);
@@ -165,7 +166,7 @@ export async function iliPercent(db: Database, q: { from?: string; to?: string; 
     `SELECT day::text AS day, ${by} AS key, sum(n)::int AS ili, sum(denom)::int AS visits FROM signal_count WHERE signal = 'ili' AND day BETWEEN $1::date AND $2::date GROUP BY 1, 2 ORDER BY 1, 2`,
     [from, to],
   );
-  return r.rows.map((x) => ({ ...x, percent: x.visits ? Math.round((1000 * x.ili) / x.visits) / 10 : null }));
+  return r.rows.map((x) => ({ ...x, percent: percentOf(x.ili, x.visits) }));
 }
 
 /** Enters a public or media report (舆情/群众报告): counted as public:report in its community. */
