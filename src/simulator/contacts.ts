@@ -16,8 +16,8 @@
  */
 import type { Department } from './district.js';
 import { householdId } from './identity.js';
-import type { OutbreakKind, Truth, TruthCase } from './truth.js';
-import type { Visit, World } from './types.js';
+import type { FollowedVisit, OutbreakKind, Truth, TruthCase } from './truth.js';
+import type { World } from './types.js';
 
 export type ContactKind = 'household' | 'school-class' | 'care-home' | 'ward' | 'room' | 'department';
 
@@ -104,7 +104,7 @@ export class ContactTruth {
   }
 
   /** Every encounter the recorder writes. */
-  visit(v: Visit): void {
+  visit(v: FollowedVisit): void {
     if (v.cls === 'HH' || v.cls === 'FLD') return;
     let place = this.places.get(v.dept);
     if (place === undefined) {

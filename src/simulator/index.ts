@@ -205,7 +205,7 @@ async function run(w: World, sink: Sink, truth: Truth, options: SimulateOptions,
   const contracts = new Contracts(w, sink);
   const feeds = new Feeds(w, sink, seasons);
   const outbreaks = new Outbreaks(w, rec, acute, feeds, immunizer, truth);
-  const programmes = new Programmes(w, identity, sink);
+  const programmes = new Programmes(w, identity, sink, truth.follower);
   acute.onTuberculosis = (person, day) => programmes.tuberculosis(person, day);
 
   // Reference data first: places, facilities, staff, residents, households, classes, history.

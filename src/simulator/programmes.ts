@@ -36,6 +36,7 @@ import { FLAG } from './population.js';
 import { hashFloat, Rng } from './rng.js';
 import type { Sink } from './sink.js';
 import type { World } from './types.js';
+import type { ContactFollower } from './truth.js';
 import type { Identities } from './identity.js';
 import { DEPARTMENT_SYSTEM, ICD10_SYSTEM, YIFANG_BASE } from '../shared/uris.js';
 import { V3_ACT_CODE } from './uris.js';
@@ -175,6 +176,8 @@ export class Programmes {
     private readonly w: World,
     private readonly identity: Identities,
     private readonly sink: Sink,
+    /** Told of every encounter written, as the recorder tells it of its own (contacts' truth). */
+    private readonly follower: ContactFollower | null = null,
   ) {
     this.rng = new Rng(w.seed, 'programmes');
     this.conceptions = new Rng(w.seed, 'pregnancies');
@@ -678,6 +681,7 @@ export class Programmes {
     this.minute = (home ? 840 : 495) + this.rng.int(180);
     const cls = home ? 'HH' : 'AMB';
     const end = day < this.w.endDay;
+    let endMin: number;
     this.sink.fhir(
       'Encounter',
       id,
@@ -700,12 +704,15 @@ export class Programmes {
             individual: { reference: `Practitioner/${this.gp(person)}` },
           },
         ],
-        period: { start: clock.fhir(day, this.minute), end: clock.fhir(day, this.minute + 15 + this.rng.int(30)) },
+        period: { start: clock.fhir(day, this.minute), end: clock.fhir(day, (endMin = this.minute + 15 + this.rng.int(30))) },
         // The reason is the service itself: no symptom for the syndromic counts to find.
         reasonCode: [{ text: SERVICE_NAME[service] }],
         serviceProvider: { reference: `Organization/${chc.id}` },
       }),
     );
+    // The contact truth sees it as it sees every other encounter: a visit at the centre's department
+    // puts the people there at the same time in contact.
+    this.follower?.visit({ person, cls, dept, day, startMin: this.minute, endDay: day, endMin });
     return id;
   }
 

@@ -54,9 +54,12 @@ export interface ReportCardIssue {
 }
 
 /** Follows the cases' contacts (contacts.ts): told of every case and every encounter. */
+/** What the contact truth needs of an encounter: who, where, when (home visits and field work put nobody at a department). */
+export type FollowedVisit = Pick<Visit, 'person' | 'cls' | 'dept' | 'day' | 'startMin' | 'endDay' | 'endMin'>;
+
 export interface ContactFollower {
   addCase(outbreakId: string, kind: OutbreakKind, person: number, truth: TruthCase, infected: number, onset: number | null): void;
-  visit(v: Visit): void;
+  visit(v: FollowedVisit): void;
   /** After each simulated day. */
   endDay(day: number): void;
 }
