@@ -179,7 +179,7 @@ export async function runChronicBench(argv: string[] = []): Promise<void> {
   const arg = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
   const n = Number(arg('--residents') ?? 1_000_000);
   const concurrency = arg('--concurrency') ? Number(arg('--concurrency')) : undefined;
-  // Default: the recompute's own choice per store (2000 residents per range; 200 on PGlite).
+  // Default: the recompute's own choice per store (2000 residents per range; 250 on PGlite).
   const chunk = arg('--chunk') ? Number(arg('--chunk')) : undefined;
   const inProcess = argv.includes('--in-process');
   const stores = (arg('--stores')?.split(',') as StoreKind[] | undefined) ?? storeKinds();
