@@ -25,6 +25,7 @@ const suites: [string, string, string, string[]][] = [
   ['mllp', 'mllp.bench.ts', 'runMllpBench', []],
   ['surveillance', 'surveillance.bench.ts', 'runSurveillanceBench', []],
   ['chronic', 'chronic.bench.ts', 'runChronicBench', []],
+  ['programmes', 'programmes.bench.ts', 'runProgrammesBench', quick ? ['--residents', '50000', '--queries', '20'] : []],
   ['audit', 'audit.bench.ts', 'runAuditBench', quick ? ['--quick'] : []],
   ['access', 'access.bench.ts', 'runAccessBench', quick ? ['--quick'] : []],
   ['resilience', 'resilience.bench.ts', 'runResilienceBench', quick ? ['--quick'] : []],

@@ -1,5 +1,5 @@
 /**
- * `yifang programmes recompute`: re-derives every resident's enrolments and scheduled items of
+ * `yifang programmes recompute`: re-derives every resident's enrolments, indicator summaries and scheduled items of
  * the basic public-health programmes (config/programmes) from the facts the processor keeps, in
  * short transactions, with progress. Run it after a programme file changed (a new version of a
  * norm, a changed window or target); the periodic refresh would otherwise take up to 30 days.
@@ -36,10 +36,14 @@ export function registerProgrammeCommands(program: Command, options: ProgrammeCo
       "Re-derive every resident's programme enrolments and scheduled items from the stored facts (after a programme file in config/programmes changed)",
     )
     .option('--as-of <date>', 'the day to derive for (YYYY-MM-DD), default today in China')
-    .option('--chunk <n>', 'residents per transaction (default 500; short transactions let check-ins through between them)')
+    .option(
+      '--chunk <n>',
+      'residents per transaction (default 2000 on PostgreSQL, 500 on PGlite; short transactions let check-ins through between them)',
+    )
     .action(async (opts: { asOf?: string; chunk?: string }) => {
-      const chunk = opts.chunk === undefined ? 500 : Number(opts.chunk);
-      if (!Number.isInteger(chunk) || chunk < 1) return fail(`--chunk must be a positive integer, not '${opts.chunk}'`);
+      const chunk = opts.chunk === undefined ? undefined : Number(opts.chunk);
+      if (chunk !== undefined && (!Number.isInteger(chunk) || chunk < 1))
+        return fail(`--chunk must be a positive integer, not '${opts.chunk}'`);
       if (opts.asOf !== undefined && !isIsoDate(opts.asOf)) return fail(`--as-of must be a date YYYY-MM-DD, not '${opts.asOf}'`);
       let defs: Programme[];
       try {
@@ -57,13 +61,14 @@ export function registerProgrammeCommands(program: Command, options: ProgrammeCo
       }
       try {
         const started = Date.now();
+        const size = chunk ?? (db.kind === 'postgres' ? 2000 : 500);
         const n = await recomputeProgrammes(db, defs, opts.asOf ?? todayInChina(), {
-          chunk,
+          chunk: size,
           onProgress: (done, total) => progress(`\rrecompute ${done}/${total} residents`),
         });
         progress('\n');
         write(
-          `recomputed ${n} residents for ${defs.length} programmes (${defs.map((p) => p.code).join(', ')}) in ${Math.ceil(n / chunk)} transactions, ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+          `recomputed ${n} residents for ${defs.length} programmes (${defs.map((p) => p.code).join(', ')}) in ${Math.ceil(n / size)} transactions, ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
         );
       } finally {
         if (owned) await db.close();

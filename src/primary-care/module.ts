@@ -24,6 +24,11 @@ const chronicModule: YifangModule = {
       { version: 301, name: 'care-key-populations', sql: sqlFile(new URL('./migrations/301_key_populations.sql', import.meta.url)) },
       { version: 302, name: 'care-contract-paging', sql: sqlFile(new URL('./migrations/302_contract_paging.sql', import.meta.url)) },
       { version: 360, name: 'programmes', sql: sqlFile(new URL('./programmes/migrations/360_programmes.sql', import.meta.url)) },
+      {
+        version: 361,
+        name: 'programme-summaries',
+        sql: sqlFile(new URL('./programmes/migrations/361_programme_summaries.sql', import.meta.url)),
+      },
     ],
   },
   processors: ({ repo }) => [chronicProcessor(loadChronicConfig(), repo), programmesProcessor(loadProgrammes())],

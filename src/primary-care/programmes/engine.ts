@@ -153,6 +153,7 @@ export function evaluateResident(p: Programme, person: PersonFacts, facts: Fact[
     if (e.maxDays) return addDays(start, e.maxDays);
     return null;
   }
+  if (!spans.some((s) => since === undefined || s.end === null || s.end > since)) return [];
 
   const serviceFacts: ServiceGiven[] = [];
   for (const f of facts) {
@@ -162,7 +163,10 @@ export function evaluateResident(p: Programme, person: PersonFacts, facts: Fact[
   }
   serviceFacts.sort(byDateThenRef);
 
-  const episodes = spans.map((s, k) => {
+  // Episodes that ended by `since` are left out before their items are listed (a resident of 70
+  // has a 0–6 span): ends grow from one span to the next, so these are the first ones.
+  const episodes = spans.flatMap((s, k) => {
+    if (since !== undefined && s.end !== null && s.end <= since) return [];
     const nextStart = spans[k + 1]?.start ?? null;
     const inEpisode = (d: string) => d >= s.start && (s.end === null || d < s.end);
     const version = versionOn(p, s.start);
@@ -226,19 +230,21 @@ export function evaluateResident(p: Programme, person: PersonFacts, facts: Fact[
           .map(([measure]) => ({ measure, date: f.start!, ref: f.ref, codes: f.valueCodes.map(codeOf), num: f.valueNum })),
       )
       .sort(byDateThenRef);
-    return {
-      key: s.key,
-      start: s.start,
-      end: s.end,
-      endEvent: s.endEvent,
-      version: version.version,
-      flags,
-      items,
-      services: serviceFacts.filter((g) => inEpisode(g.date)),
-      measures,
-    };
+    return [
+      {
+        key: s.key,
+        start: s.start,
+        end: s.end,
+        endEvent: s.endEvent,
+        version: version.version,
+        flags,
+        items,
+        services: serviceFacts.filter((g) => inEpisode(g.date)),
+        measures,
+      },
+    ];
   });
-  return since === undefined ? episodes : episodes.filter((ep) => ep.end === null || ep.end > since);
+  return episodes;
 }
 
 export function itemStatus(it: ItemState, asOf: string): ItemStatus {
@@ -272,7 +278,8 @@ export interface Period {
 /** The last day a period can be judged on: its end, or asOf when that comes first. */
 export const judgedUntil = (period: Period, asOf: string) => (period.to < asOf ? period.to : asOf);
 
-const monthsBetween = (birth: string, day: string) => {
+/** Whole months from birth to a day (the age in `ageMonths`). */
+export const monthsBetween = (birth: string, day: string) => {
   const [by, bm, bd] = birth.split('-').map(Number) as [number, number, number];
   const [y, m, d] = day.split('-').map(Number) as [number, number, number];
   return (y - by) * 12 + (m - bm) - (d < bd ? 1 : 0);

@@ -10,6 +10,8 @@ import { describeEachStore } from '../../app/testing.js';
 import { todayInChina } from '../../shared/dates.js';
 import { loadProgrammes } from './definition.js';
 import { recomputeProgrammes, refreshStale } from './refresh.js';
+import { indicatorDrillDown, programmeIndicators } from './service.js';
+import { derivedSpan, summariesCover } from './store.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -645,5 +647,76 @@ describeEachStore('basic public-health programmes', (server) => {
     const was = await figures();
     expect(await recomputeProgrammes(server().db, programmes, TODAY, 37)).toBeGreaterThan(180);
     expect(await figures()).toEqual(was);
+  });
+
+  it('indicators from the per-episode summaries equal the engine over the facts, for any period, asOf, group and filter', async () => {
+    const programmes = loadProgrammes();
+    const span = await derivedSpan(server().db);
+    expect(span.pending).toBe(false);
+    const queries = [
+      { period: '2025', groupBy: 'organization' as const },
+      { period: '2025', groupBy: 'area' as const },
+      { period: '2024' },
+      { period: TODAY.slice(0, 4) },
+      { period: '2025-04-01/2025-09-30', groupBy: 'organization' as const },
+      { period: '2025', asOf: '2025-10-15' },
+      { period: '2025-02-10/2026-03-20', asOf: '2025-12-31', organization: 'org-east' },
+      { period: '2025', area: STREETS[1] },
+    ];
+    for (const p of programmes)
+      for (const q of queries) {
+        const period =
+          q.period.length === 4
+            ? { from: `${q.period}-01-01`, to: `${q.period}-12-31` }
+            : { from: q.period.slice(0, 10), to: q.period.slice(11) };
+        const until = [period.to, q.asOf ?? TODAY].sort()[0]!;
+        // The summaries cover these periods, so they are what the API answers with.
+        expect(summariesCover(span, period.from, until)).toBe(true);
+        const viaSummaries = await programmeIndicators(server().db, p, q, TODAY, 'summaries');
+        const viaEngine = await programmeIndicators(server().db, p, q, TODAY, 'engine');
+        expect(viaSummaries, `${p.code} ${JSON.stringify(q)}`).toEqual(viaEngine);
+        for (const ind of p.indicators) {
+          const drill = { ...q, limit: 7, offset: 2 };
+          const a = await indicatorDrillDown(server().db, p, ind.code, drill, TODAY, 'summaries');
+          expect(a, `${p.code} ${ind.code} ${JSON.stringify(q)}`).toEqual(
+            await indicatorDrillDown(server().db, p, ind.code, drill, TODAY, 'engine'),
+          );
+          const inNumerator = { ...drill, numerator: 'true' as const, group: q.groupBy ? 'org-west' : undefined };
+          expect(await indicatorDrillDown(server().db, p, ind.code, inNumerator, TODAY, 'summaries')).toEqual(
+            await indicatorDrillDown(server().db, p, ind.code, inNumerator, TODAY, 'engine'),
+          );
+        }
+      }
+    // A period before the stored range is left to the engine.
+    expect(summariesCover(span, '2023-01-01', '2023-12-31')).toBe(false);
+  });
+
+  it('an elderly health check posted through /fhir moves the 65+ indicator once the processor has run', async () => {
+    const year = TODAY.slice(0, 4);
+    const url = `/api/programmes/elderly-65/indicators?indicator=elderly-health-management-rate&groupBy=organization`;
+    // Someone enrolled this year, with no check in it yet (the seeded checks are in 2024 and 2025).
+    const who = elderly.find((e) => plusMonths(e.r.birth, 65 * 12) < `${year}-01-01`)!;
+    expect(who).toBeDefined();
+    const before = (await get(url)).values.find((v: Json) => v.group === who.r.org);
+    const res = await server().api('/fhir/Encounter', {
+      method: 'POST',
+      body: JSON.stringify({
+        resourceType: 'Encounter',
+        status: 'finished',
+        class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+        type: [{ coding: [{ system: SERVICE, code: 'elderly-health-check' }] }],
+        subject: { reference: `Patient/${who.r.id}` },
+        period: { start: `${TODAY}T09:00:00+08:00` },
+      }),
+    });
+    expect(res.status).toBe(201);
+    await server().processors.drain();
+    const after = (await get(url)).values.find((v: Json) => v.group === who.r.org);
+    expect(after).toMatchObject({ numerator: before.numerator + 1, denominator: before.denominator });
+    const drill = await get(
+      `/api/programmes/elderly-65/indicators/elderly-health-management-rate/residents?groupBy=organization&group=${who.r.org}&numerator=true&limit=500`,
+    );
+    expect(drill.total).toBe(after.numerator);
+    expect(drill.rows.some((r: Json) => r.patientId === who.r.id)).toBe(true);
   });
 });

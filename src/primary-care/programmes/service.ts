@@ -1,8 +1,10 @@
 /**
  * What the programme routes call: the programme list, worklists, registries, a resident's due
- * services across programmes, and indicators with their drill-down. Indicators are evaluated
- * at query time by the engine over the facts kept from the change log, so a new record counts
- * as soon as the processor has seen it.
+ * services across programmes, and indicators with their drill-down. Indicators are SQL
+ * aggregates over the per-episode summaries the processor keeps with each enrolment (summary.ts),
+ * so a new record counts as soon as the processor has seen it; a period the summaries cannot
+ * answer (before the stored range, or with rows still to be derived) is evaluated by the engine
+ * over the enrolled residents' facts, as the summaries would if they could.
  */
 import type { Patient, Person } from '@medplum/fhirtypes';
 import type { FhirRepository } from '../../fhir/repository.js';
@@ -10,7 +12,7 @@ import { badRequest, notFound } from '../../platform/errors.js';
 import { parsePeriod } from '../indicators/indicators.js';
 import type { Sql } from '../services.js';
 import type { Indicator, Programme } from './definition.js';
-import { countIndicator, evaluateResident, rate, type Counted } from './engine.js';
+import { countIndicator, evaluateResident, judgedUntil, rate, type Counted, type Period } from './engine.js';
 import type {
   DrillPage,
   DrillQuery,
@@ -25,7 +27,19 @@ import type {
   Worklist,
   WorklistQuery,
 } from './schemas.js';
-import { enrolledCounts, knownResident, programmeResidents, registryPage, residentItems, worklistPage } from './store.js';
+import {
+  derivedSpan,
+  enrolledCounts,
+  knownResident,
+  programmeResidents,
+  registryPage,
+  residentItems,
+  summariesCover,
+  summaryCounts,
+  summaryDrill,
+  worklistPage,
+} from './store.js';
+import { programmeMarks } from './summary.js';
 
 export function programmeOf(programmes: Programme[], code: string): Programme {
   const p = programmes.find((x) => x.code === code);
@@ -119,15 +133,33 @@ export async function residentDueServices(
 const groupOf = (by: GroupBy, c: Counted) =>
   by === 'total' ? 'total' : by === 'organization' ? (c.person.organizationId ?? '(none)') : (c.person.areaCode?.slice(0, 9) ?? '(none)');
 
-async function counted(db: Sql, p: Programme, q: IndicatorQuery, today: string, only?: string) {
-  const period = parsePeriod(q.period, today);
-  const asOf = q.asOf ?? today;
-  const indicators = only ? p.indicators.filter((i) => i.code === only) : selectIndicators(p, q.indicator);
+/** Force one way of evaluating (tests compare them); by default the summaries when they can answer. */
+export type Via = 'summaries' | 'engine';
+
+interface Tally {
+  group: string;
+  numerator: number;
+  denominator: number;
+}
+
+/**
+ * Whether the per-episode summaries answer a period (summary.ts): every resident derived with
+ * them, the period inside the range the stored rows cover, and every criterion of the programme
+ * expressible as a set of days. Otherwise the engine evaluates the enrolled residents' facts.
+ */
+async function summariesAnswer(db: Sql, p: Programme, from: string, until: string, via?: Via): Promise<boolean> {
+  if (via) return via === 'summaries';
+  if (!programmeMarks(p)) return false;
+  return summariesCover(await derivedSpan(db), from, until);
+}
+
+/** The engine at query time: every enrolled resident's facts read and evaluated for the period. */
+async function counted(db: Sql, p: Programme, q: IndicatorQuery, indicators: Indicator[], period: Period, asOf: string) {
   const residents = (await programmeResidents(db, p.code, { area: q.area, organization: q.organization })).map((r) => ({
     person: r.person,
     episodes: evaluateResident(p, r.person, r.facts, asOf, period.from),
   }));
-  return { period, asOf, indicators, results: indicators.map((ind) => ({ ind, rows: countIndicator(p, ind, residents, period, asOf) })) };
+  return indicators.map((ind) => ({ ind, rows: countIndicator(p, ind, residents, period, asOf) }));
 }
 
 function selectIndicators(p: Programme, list: string | undefined): Indicator[] {
@@ -138,13 +170,52 @@ function selectIndicators(p: Programme, list: string | undefined): Indicator[] {
   return p.indicators.filter((i) => wanted.includes(i.code));
 }
 
-export async function programmeIndicators(db: Sql, p: Programme, q: IndicatorQuery, today: string): Promise<ProgrammeIndicators> {
+/** Numerators and denominators by group: SQL aggregates over the summaries, or the engine when they cannot answer. */
+async function tallies(
+  db: Sql,
+  p: Programme,
+  q: IndicatorQuery,
+  indicators: Indicator[],
+  period: Period,
+  asOf: string,
+  groupBy: GroupBy,
+  via?: Via,
+) {
+  const until = judgedUntil(period, asOf);
+  if (await summariesAnswer(db, p, period.from, until, via))
+    return summaryCounts(db, p, indicators, { from: period.from, until, asOf, area: q.area, organization: q.organization, groupBy });
+  const out = new Map<string, Tally[]>();
+  for (const { ind, rows } of await counted(db, p, q, indicators, period, asOf)) {
+    const groups = new Map<string, Tally>();
+    for (const r of rows) {
+      const key = groupOf(groupBy, r);
+      const g = groups.get(key) ?? { group: key, numerator: 0, denominator: 0 };
+      g.denominator++;
+      if (r.inNumerator) g.numerator++;
+      groups.set(key, g);
+    }
+    out.set(ind.code, [...groups.values()]);
+  }
+  return out;
+}
+
+export async function programmeIndicators(
+  db: Sql,
+  p: Programme,
+  q: IndicatorQuery,
+  today: string,
+  via?: Via,
+): Promise<ProgrammeIndicators> {
   const groupBy = q.groupBy ?? 'total';
-  const { period, asOf, indicators, results } = await counted(db, p, q, today);
-  const values = results.flatMap(({ ind, rows }) => {
+  const period = parsePeriod(q.period, today);
+  const asOf = q.asOf ?? today;
+  const indicators = selectIndicators(p, q.indicator);
+  const counts = await tallies(db, p, q, indicators, period, asOf, groupBy, via);
+  const values = indicators.flatMap((ind) => {
     const target = ind.target ?? null;
+    const groups = counts.get(ind.code) ?? [];
     if (ind.denominator.estimate !== undefined) {
-      const n = rows.filter((r) => r.inNumerator).length;
+      const n = groups.reduce((sum, g) => sum + g.numerator, 0);
       const value = rate(ind, n, ind.denominator.estimate);
       return [
         {
@@ -158,19 +229,20 @@ export async function programmeIndicators(db: Sql, p: Programme, q: IndicatorQue
         },
       ];
     }
-    const groups = new Map<string, { n: number; d: number }>();
-    if (groupBy === 'total') groups.set('total', { n: 0, d: 0 });
-    for (const r of rows) {
-      const g = groups.get(groupOf(groupBy, r)) ?? { n: 0, d: 0 };
-      g.d++;
-      if (r.inNumerator) g.n++;
-      groups.set(groupOf(groupBy, r), g);
-    }
-    return [...groups]
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([group, g]) => {
-        const value = rate(ind, g.n, g.d);
-        return { indicator: ind.code, group, numerator: g.n, denominator: g.d, value, target, meetsTarget: judge(value, target) };
+    const rows = groupBy === 'total' && !groups.length ? [{ group: 'total', numerator: 0, denominator: 0 }] : groups;
+    return [...rows]
+      .sort((a, b) => a.group.localeCompare(b.group))
+      .map((g) => {
+        const value = rate(ind, g.numerator, g.denominator);
+        return {
+          indicator: ind.code,
+          group: g.group,
+          numerator: g.numerator,
+          denominator: g.denominator,
+          value,
+          target,
+          meetsTarget: judge(value, target),
+        };
       });
   });
   return { programme: p.code, period, asOf, groupBy, definitions: indicators.map(definition), values };
@@ -178,14 +250,33 @@ export async function programmeIndicators(db: Sql, p: Programme, q: IndicatorQue
 
 const judge = (value: number | null, target: number | null) => (value === null || target === null ? null : value >= target);
 
-export async function indicatorDrillDown(db: Sql, p: Programme, code: string, q: DrillQuery, today: string): Promise<DrillPage> {
-  if (!p.indicators.some((i) => i.code === code)) throw notFound(`programme ${p.code} has no indicator "${code}"`);
-  const { period, results } = await counted(db, p, q, today, code);
+export async function indicatorDrillDown(db: Sql, p: Programme, code: string, q: DrillQuery, today: string, via?: Via): Promise<DrillPage> {
+  const ind = p.indicators.find((i) => i.code === code);
+  if (!ind) throw notFound(`programme ${p.code} has no indicator "${code}"`);
+  const period = parsePeriod(q.period, today);
+  const asOf = q.asOf ?? today;
+  const until = judgedUntil(period, asOf);
   const groupBy = q.groupBy ?? 'total';
-  const all = results[0]!.rows
+  if (await summariesAnswer(db, p, period.from, until, via)) {
+    const page = await summaryDrill(db, p, ind, {
+      from: period.from,
+      until,
+      asOf,
+      area: q.area,
+      organization: q.organization,
+      groupBy,
+      group: q.group,
+      numerator: q.numerator === undefined ? undefined : q.numerator === 'true',
+      limit: q.limit,
+      offset: q.offset,
+    });
+    return { programme: p.code, indicator: code, period, ...page };
+  }
+  const [result] = await counted(db, p, q, [ind], period, asOf);
+  const all = result!.rows
     .filter((r) => !q.group || groupOf(groupBy, r) === q.group)
     .filter((r) => q.numerator === undefined || r.inNumerator === (q.numerator === 'true'))
-    .sort((a, b) => a.person.patientId.localeCompare(b.person.patientId) || a.episode.key.localeCompare(b.episode.key));
+    .sort((a, b) => byCode(a.person.patientId, b.person.patientId) || byCode(a.episode.key, b.episode.key));
   const rows = all.slice(q.offset, q.offset + q.limit).map((r) => ({
     patientId: r.person.patientId,
     name: r.person.name,
@@ -198,3 +289,6 @@ export async function indicatorDrillDown(db: Sql, p: Programme, code: string, q:
   }));
   return { programme: p.code, indicator: code, period, total: all.length, numerator: all.filter((r) => r.inNumerator).length, rows };
 }
+
+/** Code-unit order, as the summaries' drill-down orders (COLLATE "C"). */
+const byCode = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -6,9 +6,22 @@
 import type { Resource, Patient } from '@medplum/fhirtypes';
 import type { ChangeRecord } from '../../platform/processors.js';
 import type { Sql } from '../services.js';
-import type { Programme } from './definition.js';
-import { controlledOn, evaluateResident, matchersOf, relevant, type Episode, type Fact, type PersonFacts } from './engine.js';
+import { versionOn, type Criterion, type Indicator, type Programme } from './definition.js';
+import { addMonths } from '../immunization/schedule.js';
+import {
+  controlledOn,
+  evaluateResident,
+  HORIZON_DAYS,
+  matchersOf,
+  monthsBetween,
+  relevant,
+  type Episode,
+  type Fact,
+  type PersonFacts,
+} from './engine.js';
+import { copyLines } from '../chronic/copy-text.js';
 import { factOf, personFacts } from './facts.js';
+import { daysKey, itemDeliveredKey, itemFromKey, measureKey, nthKey, summarise } from './summary.js';
 
 const day = (col: string, as = col) => `to_char(${col}, 'YYYY-MM-DD') AS ${as}`;
 
@@ -96,20 +109,19 @@ export interface ResidentFacts {
 /** Persons and facts of residents, by id (a resident with facts but no Patient yet gets an empty person). */
 export async function residentFacts(db: Sql, patientIds: string[]): Promise<ResidentFacts[]> {
   if (!patientIds.length) return [];
-  const [people, facts] = await Promise.all([
-    db.query<PersonFacts>(
-      `SELECT patient_id AS "patientId", name, ${day('birth_date', '"birthDate"')}, gender, area_code AS "areaCode",
+  // One statement after the other: `db` may be a single connection (pg deprecates overlapping queries on one).
+  const people = await db.query<PersonFacts>(
+    `SELECT patient_id AS "patientId", name, ${day('birth_date', '"birthDate"')}, gender, area_code AS "areaCode",
               organization_id AS "organizationId", deceased
        FROM prog_person WHERE patient_id = ANY($1::text[])`,
-      [patientIds],
-    ),
-    db.query<Fact & { patientId: string }>(
-      `SELECT ref, patient_id AS "patientId", resource_type AS "resourceType", codes, ${day('start_on', 'start')}, ${day('end_on', '"end"')},
+    [patientIds],
+  );
+  const facts = await db.query<Fact & { patientId: string }>(
+    `SELECT ref, patient_id AS "patientId", resource_type AS "resourceType", codes, ${day('start_on', 'start')}, ${day('end_on', '"end"')},
               active, value_codes AS "valueCodes", value_num AS "valueNum"
        FROM prog_fact WHERE patient_id = ANY($1::text[]) ORDER BY ref`,
-      [patientIds],
-    ),
-  ]);
+    [patientIds],
+  );
   const byId = new Map<string, ResidentFacts>();
   const blank = (id: string): PersonFacts => ({
     patientId: id,
@@ -130,24 +142,58 @@ export async function residentFacts(db: Sql, patientIds: string[]): Promise<Resi
 }
 
 /** Stored yearly items start two calendar years back: worklists look a year back at most. */
-const ITEMS_SINCE = (today: string) => `${Number(today.slice(0, 4)) - 2}-01-01`;
+export const ITEMS_SINCE = (today: string) => `${Number(today.slice(0, 4)) - 2}-01-01`;
 
 /** One lock for every writer of derived rows (the processor, the refresh): their delete-and-insert never interleave. */
 const DERIVE_LOCK = 7262360;
 
-/**
- * Re-derives the enrolments and items of residents for every programme (as of `today`). Call it
- * inside a transaction: it takes a transaction-scoped lock shared by every writer of these rows.
- */
-export async function refreshResidents(client: Sql, patientIds: string[], programmes: Programme[], today: string): Promise<void> {
-  if (!patientIds.length) return;
-  await client.query('SELECT pg_advisory_xact_lock($1)', [DERIVE_LOCK]);
-  const residents = await residentFacts(client, patientIds);
+const ENROLMENT_COLUMNS = [
+  'programme',
+  'patient_id',
+  'episode_key',
+  'start_on',
+  'end_on',
+  'end_event_on',
+  'version',
+  'flags',
+  'controlled',
+  'last_service',
+  'services',
+  'area_code',
+  'organization_id',
+  'birth_date',
+  'item_ends',
+  'missed_ends',
+  'mark_keys',
+  'mark_days',
+] as const;
+const ITEM_COLUMNS = [
+  'programme',
+  'patient_id',
+  'episode_key',
+  'item',
+  'name',
+  'window_from',
+  'window_to',
+  'recommended',
+  'delivered_on',
+  'delivered_ref',
+  'version',
+] as const;
+
+export interface Derived {
+  enrolments: Record<string, unknown>[];
+  items: Record<string, unknown>[];
+}
+
+/** Enrolment (with its summary) and item rows of residents, as of `today`. Pure. */
+export function deriveRows(residents: ResidentFacts[], programmes: Programme[], today: string): Derived {
   const enrolments: Record<string, unknown>[] = [];
   const items: Record<string, unknown>[] = [];
+  const since = ITEMS_SINCE(today);
   for (const r of residents)
     for (const p of programmes)
-      for (const ep of evaluateResident(p, r.person, r.facts, today, ITEMS_SINCE(today))) {
+      for (const ep of evaluateResident(p, r.person, r.facts, today, since)) {
         enrolments.push({
           programme: p.code,
           patient_id: r.person.patientId,
@@ -162,6 +208,8 @@ export async function refreshResidents(client: Sql, patientIds: string[], progra
           services: ep.services.length,
           area_code: r.person.areaCode,
           organization_id: r.person.organizationId,
+          birth_date: r.person.birthDate,
+          ...summarise(p, ep, since),
         });
         for (const it of ep.items)
           items.push({
@@ -178,20 +226,114 @@ export async function refreshResidents(client: Sql, patientIds: string[], progra
             version: it.version,
           });
       }
+  return { enrolments, items };
+}
+
+/** Replaces the derived rows of residents (`copy`: COPY the new rows in, the bulk path). */
+async function writeDerived(
+  client: Sql,
+  patientIds: string[],
+  d: Derived,
+  today: string,
+  copy?: (table: string, columns: readonly string[], text: string) => Promise<void>,
+  /** The residents' person rows as they are now (the bulk path knows): a plain update then. */
+  persons?: Map<string, string>,
+): Promise<void> {
   await client.query(`DELETE FROM prog_item WHERE patient_id = ANY($1::text[])`, [patientIds]);
   await client.query(`DELETE FROM prog_enrolment WHERE patient_id = ANY($1::text[])`, [patientIds]);
-  if (enrolments.length)
-    await client.query(
-      `INSERT INTO prog_enrolment (programme, patient_id, episode_key, start_on, end_on, end_event_on, version, flags, controlled,
-                                   last_service, services, area_code, organization_id)
-       SELECT programme, patient_id, episode_key, start_on, end_on, end_event_on, version, flags, controlled,
-              last_service, services, area_code, organization_id
-       FROM json_populate_recordset(NULL::prog_enrolment, $1::json)`,
-      [JSON.stringify(enrolments)],
-    );
-  if (items.length)
-    await client.query(`INSERT INTO prog_item SELECT * FROM json_populate_recordset(NULL::prog_item, $1::json)`, [JSON.stringify(items)]);
-  await client.query(`UPDATE prog_person SET derived_on = $2::date WHERE patient_id = ANY($1::text[])`, [patientIds, today]);
+  if (d.enrolments.length) {
+    if (copy) await copy('prog_enrolment', ENROLMENT_COLUMNS, copyLines(d.enrolments, ENROLMENT_COLUMNS));
+    else
+      await client.query(
+        `INSERT INTO prog_enrolment (${ENROLMENT_COLUMNS.join(', ')})
+         SELECT ${ENROLMENT_COLUMNS.join(', ')} FROM json_populate_recordset(NULL::prog_enrolment, $1::json)`,
+        [JSON.stringify(d.enrolments)],
+      );
+  }
+  if (d.items.length) {
+    if (copy) await copy('prog_item', ITEM_COLUMNS, copyLines(d.items, ITEM_COLUMNS));
+    else
+      await client.query(`INSERT INTO prog_item SELECT * FROM json_populate_recordset(NULL::prog_item, $1::json)`, [
+        JSON.stringify(d.items),
+      ]);
+  }
+  if (persons) {
+    await client.query(`UPDATE prog_person SET derived_on = $2::date WHERE patient_id = ANY($1::text[])`, [[...persons.keys()], today]);
+    const blank = patientIds.filter((id) => !persons.has(id));
+    if (!blank.length) return;
+    patientIds = blank;
+  }
+  // A resident known by facts alone gets a blank person row, so derived_on covers everyone derived.
+  await client.query(
+    `INSERT INTO prog_person (patient_id, derived_on)
+     SELECT id, $2::date FROM unnest($1::text[]) AS id
+     WHERE EXISTS (SELECT 1 FROM prog_person p WHERE p.patient_id = id) OR EXISTS (SELECT 1 FROM prog_fact f WHERE f.patient_id = id)
+     ON CONFLICT (patient_id) DO UPDATE SET derived_on = excluded.derived_on`,
+    [patientIds, today],
+  );
+}
+
+/**
+ * Re-derives the enrolments, summaries and items of residents for every programme (as of
+ * `today`). Call it inside a transaction: it takes a transaction-scoped lock shared by every
+ * writer of these rows.
+ */
+export async function refreshResidents(client: Sql, patientIds: string[], programmes: Programme[], today: string): Promise<void> {
+  if (!patientIds.length) return;
+  await client.query('SELECT pg_advisory_xact_lock($1)', [DERIVE_LOCK]);
+  const residents = await residentFacts(client, patientIds);
+  await writeDerived(client, patientIds, deriveRows(residents, programmes, today), today);
+}
+
+/** A version of each resident's person row (its xmin): a writer of derived rows changes it. */
+async function personVersions(db: Sql, patientIds: string[]): Promise<Map<string, string>> {
+  const r = await db.query<{ id: string; v: string }>(
+    `SELECT patient_id AS id, xmin::text AS v FROM prog_person WHERE patient_id = ANY($1::text[])`,
+    [patientIds],
+  );
+  return new Map(r.rows.map((x) => [x.id, x.v]));
+}
+
+export interface ReadRange {
+  patientIds: string[];
+  /** The person row versions when read (a resident without one is known by facts alone). */
+  versions: Map<string, string>;
+  residents: ResidentFacts[];
+}
+
+/** The bulk path, step 1 (no lock, no transaction needed): read a range of residents (derive them with `deriveRows`). */
+export async function readRange(db: Sql, patientIds: string[]): Promise<ReadRange> {
+  const versions = await personVersions(db, patientIds);
+  return { patientIds, versions, residents: await residentFacts(db, patientIds) };
+}
+
+/**
+ * The bulk path, step 2, inside a transaction: under the writers' lock, residents whose rows
+ * another writer (the processor) derived since step 1 read them (their person row changed) are
+ * read and derived again; then every row of the range is replaced with COPY.
+ */
+export async function writeRange(
+  client: Sql,
+  range: ReadRange,
+  derivedRows: Derived,
+  programmes: Programme[],
+  today: string,
+  copy: (table: string, columns: readonly string[], text: string) => Promise<void>,
+): Promise<void> {
+  if (!range.patientIds.length) return;
+  await client.query('SELECT pg_advisory_xact_lock($1)', [DERIVE_LOCK]);
+  const now = await personVersions(client, range.patientIds);
+  const moved = range.patientIds.filter((id) => now.get(id) !== range.versions.get(id));
+  let derived = derivedRows;
+  if (moved.length) {
+    const again = deriveRows(await residentFacts(client, moved), programmes, today);
+    const gone = new Set(moved);
+    derived = {
+      enrolments: [...derived.enrolments.filter((e) => !gone.has(e.patient_id as string)), ...again.enrolments],
+      items: [...derived.items.filter((e) => !gone.has(e.patient_id as string)), ...again.items],
+    };
+  }
+  await writeDerived(client, range.patientIds, derived, today, copy, moved.length ? undefined : range.versions);
 }
 
 /**
@@ -372,3 +514,259 @@ export async function enrolledCounts(db: Sql, asOf: string): Promise<Map<string,
 }
 
 export type { Episode };
+
+// ---- indicators from the per-episode summaries ------------------------------------------------
+
+/**
+ * How current the derived rows are: the first and last day any resident's rows were derived, and
+ * whether some resident's rows await derivation (after migration 361, until the refresh or a
+ * recompute has been through). Read off the derived_on index.
+ */
+export async function derivedSpan(db: Sql): Promise<{ oldest: string | null; newest: string | null; pending: boolean }> {
+  const r = await db.query<{ oldest: string | null; newest: string | null; pending: boolean }>(
+    `SELECT to_char((SELECT min(derived_on) FROM prog_person), 'YYYY-MM-DD') AS oldest,
+            to_char((SELECT max(derived_on) FROM prog_person), 'YYYY-MM-DD') AS newest,
+            EXISTS (SELECT 1 FROM prog_person WHERE derived_on IS NULL) AS pending`,
+  );
+  return r.rows[0]!;
+}
+
+/** Whether the stored summaries answer a period as the engine would (see summary.ts and service.ts). */
+export function summariesCover(
+  span: { oldest: string | null; newest: string | null; pending: boolean },
+  from: string,
+  until: string,
+): boolean {
+  if (span.pending) return false;
+  if (!span.oldest || !span.newest) return true; // nothing derived: nothing enrolled either way
+  // Every resident's rows start at ITEMS_SINCE of its day and list items a year ahead of it.
+  return from >= ITEMS_SINCE(span.newest) && until <= addDaysText(span.oldest, HORIZON_DAYS);
+}
+
+const addDaysText = (d: string, n: number) => {
+  const t = new Date(`${d}T00:00:00Z`);
+  t.setUTCDate(t.getUTCDate() + n);
+  return t.toISOString().slice(0, 10);
+};
+
+export interface SummaryQuery extends ResidentFilter {
+  /** The period's first day, its judged end (until) and the day services count up to (asOf). */
+  from: string;
+  until: string;
+  asOf: string;
+  groupBy: 'total' | 'organization' | 'area';
+}
+
+/** Positional parameters of one statement. */
+class Args {
+  readonly values: unknown[] = [];
+  private readonly seen = new Map<string, string>();
+  /** A placeholder for a value (one per distinct value and cast). */
+  add(v: unknown, cast = ''): string {
+    const key = `${typeof v}:${String(v)}${cast}`;
+    let ph = this.seen.get(key);
+    if (!ph) {
+      this.values.push(v);
+      ph = `$${this.values.length}${cast}`;
+      this.seen.set(key, ph);
+    }
+    return ph;
+  }
+  /** A mark of the row: its set of days, looked up by key (null when the row has none). */
+  mark(key: string): string {
+    return `e.mark_days[array_position(e.mark_keys, ${this.add(key, '::text')})]`;
+  }
+}
+
+/**
+ * The programme's summary rows that some indicator's population can hold, with the group, and
+ * each indicator's denominator (d0, d1, …) and numerator (n0, …) worked out once per row: a
+ * numerator only for rows in its denominator. OFFSET 0 keeps each level a subquery, so an
+ * expression is not copied into every place that reads its result.
+ */
+function membersSql(p: Programme, indicators: Indicator[], q: SummaryQuery, a: Args): string {
+  const members = indicators.map((ind) => memberSql(p, ind, q, a));
+  const rows = `SELECT e.patient_id, e.episode_key, e.start_on, e.end_on, e.end_event_on, e.flags, e.birth_date, e.item_ends,
+                       e.missed_ends, e.mark_keys, e.mark_days, ${GROUP[q.groupBy]} AS g
+                FROM prog_enrolment e
+                WHERE ${filterSql(p, q, a)} AND (${indicators.map((ind) => populationSql(p, ind, q, a)).join(' OR ')})
+                OFFSET 0`;
+  const dens = `SELECT e.*, ${members.map((m, k) => `${m.den} AS d${k}`).join(', ')} FROM (${rows}) e OFFSET 0`;
+  return `(SELECT e.*, ${members.map((m, k) => `CASE WHEN e.d${k} THEN ${m.num} ELSE false END AS n${k}`).join(', ')}
+           FROM (${dens}) e WHERE ${members.map((_, k) => `e.d${k}`).join(' OR ')} OFFSET 0) x`;
+}
+
+const mark = (a: Args, key: string) => a.mark(key);
+
+/** One criterion of `meets` (engine.ts) on a summary row `e`, for the period of `q`. */
+function criterionSql(p: Programme, c: Criterion, q: SummaryQuery, a: Args): string {
+  const until = () => a.add(q.until, '::date');
+  const span = () => `daterange(${a.add(q.from, '::date')}, ${until()}, '[]')`;
+  if ('services' in c) {
+    const kinds = [c.services].flat();
+    return c.in === 'episode'
+      ? `coalesce(${mark(a, nthKey(kinds, c.min))} @> ${until()}, false)`
+      : `coalesce(${mark(a, daysKey(kinds))} && ${span()}, false)`;
+  }
+  if ('delivered' in c)
+    return `coalesce(${mark(a, itemFromKey(c.delivered))} @> ${until()} AND ${mark(a, itemDeliveredKey(c.delivered, c.within))} @> ${a.add(q.asOf, '::date')}, false)`;
+  if ('managed' in c) {
+    const rule = versionOn(p, q.until).managed;
+    const parts: string[] = [];
+    if (rule.allItemsDelivered) {
+      const r = span();
+      parts.push(`(e.item_ends && ${r} AND NOT e.missed_ends && ${r})`);
+    }
+    if (rule.minServices) parts.push(`coalesce(${mark(a, daysKey([rule.minServices.service]))} && ${span()}, false)`);
+    return parts.length ? `(${parts.join(' AND ')})` : 'true';
+  }
+  if ('controlled' in c)
+    return p.controlled ? `coalesce(${mark(a, measureKey(p.controlled.measure, p.controlled.values))} @> ${until()}, false)` : 'false';
+  if ('flag' in c) return `${a.add(c.flag, '::text')} = ANY(e.flags)`;
+  if ('ageMonths' in c) {
+    // Age in whole months falls as the birth date moves later: "at least k months" is "born on or before B".
+    const min = c.ageMonths.min ?? 0;
+    const parts = [`e.birth_date <= ${a.add(latestBirth(q.until, min), '::date')}`];
+    if (c.ageMonths.max !== undefined) parts.push(`e.birth_date > ${a.add(latestBirth(q.until, c.ageMonths.max), '::date')}`);
+    return `(${parts.join(' AND ')})`;
+  }
+  return `coalesce(${mark(a, measureKey(c.measure, c.values))} @> ${until()}, false)`;
+}
+
+/** The last birth date with at least `months` whole months of age on `day` (monthsBetween is monotone in the birth date). */
+function latestBirth(day: string, months: number): string {
+  let b = addDaysText(addMonths(day, -months), -3);
+  while (monthsBetween(addDaysText(b, 1), day) >= months) b = addDaysText(b, 1);
+  return b;
+}
+
+/** `inPopulation` (engine.ts) on a summary row. */
+function populationSql(p: Programme, ind: Indicator, q: SummaryQuery, a: Args): string {
+  const from = a.add(q.from, '::date');
+  const until = a.add(q.until, '::date');
+  const population = ind.denominator.population ?? 'enrolled';
+  if (population === 'enrolled') return `(e.start_on <= ${until} AND (e.end_on IS NULL OR e.end_on > ${from}))`;
+  if (population === 'started') return `(e.start_on >= ${from} AND e.start_on <= ${until})`;
+  // A pregnancy never seen to end is not a delivery; a course ends on its last enrolled day.
+  return p.entry.endEvent ? `(e.end_event_on BETWEEN ${from} AND ${until})` : `(e.end_on - 1 BETWEEN ${from} AND ${until})`;
+}
+
+const all = (xs: string[]) => (xs.length ? `(${xs.join(' AND ')})` : 'true');
+
+function memberSql(p: Programme, ind: Indicator, q: SummaryQuery, a: Args): { den: string; num: string } {
+  return {
+    den: all([populationSql(p, ind, q, a), ...ind.denominator.where.map((c) => criterionSql(p, c, q, a))]),
+    num: all(ind.numerator.where.map((c) => criterionSql(p, c, q, a))),
+  };
+}
+
+const GROUP: Record<SummaryQuery['groupBy'], string> = {
+  total: `'total'`,
+  organization: `coalesce(e.organization_id, '(none)')`,
+  area: `coalesce(substr(e.area_code, 1, 9), '(none)')`,
+};
+
+function filterSql(p: Programme, q: SummaryQuery, a: Args): string {
+  return [
+    `e.programme = ${a.add(p.code, '::text')}`,
+    q.area ? `e.area_code LIKE ${a.add(q.area, '::text')} || '%'` : '',
+    q.organization ? `e.organization_id = ${a.add(q.organization, '::text')}` : '',
+  ]
+    .filter(Boolean)
+    .join(' AND ');
+}
+
+/**
+ * Denominators and numerators of indicators by group, in one pass over the programme's summary
+ * rows. A group appears for an indicator only where its denominator has someone.
+ */
+export async function summaryCounts(
+  db: Sql,
+  p: Programme,
+  indicators: Indicator[],
+  q: SummaryQuery,
+): Promise<Map<string, { group: string; numerator: number; denominator: number }[]>> {
+  const out = new Map(indicators.map((i) => [i.code, [] as { group: string; numerator: number; denominator: number }[]]));
+  if (!indicators.length) return out;
+  const a = new Args();
+  const members = membersSql(p, indicators, q, a);
+  const r = await db.query<Record<string, string | number>>(
+    `SELECT x.g, ${indicators.map((_, k) => `count(*) FILTER (WHERE x.d${k})::int AS d${k}, count(*) FILTER (WHERE x.n${k})::int AS n${k}`).join(', ')}
+     FROM ${members}
+     GROUP BY x.g`,
+    a.values,
+  );
+  indicators.forEach((ind, k) => {
+    for (const row of r.rows) {
+      const d = Number(row[`d${k}`]);
+      if (d > 0) out.get(ind.code)!.push({ group: String(row.g), numerator: Number(row[`n${k}`]), denominator: d });
+    }
+  });
+  return out;
+}
+
+export interface SummaryDrillQuery extends SummaryQuery {
+  group?: string;
+  numerator?: boolean;
+  limit: number;
+  offset: number;
+}
+
+/** The episodes behind an indicator (ordered by resident, then episode), a page of them, with the total. */
+export async function summaryDrill(db: Sql, p: Programme, ind: Indicator, q: SummaryDrillQuery) {
+  const a = new Args();
+  const members = membersSql(p, [ind], q, a);
+  const where = [
+    'x.d0',
+    q.group !== undefined ? `x.g = ${a.add(q.group, '::text')}` : '',
+    q.numerator !== undefined ? `x.n0 = ${a.add(q.numerator, '::boolean')}` : '',
+  ]
+    .filter(Boolean)
+    .join(' AND ');
+  const [counts, page] = await Promise.all([
+    db.query<{ total: number; numerator: number }>(
+      `SELECT count(*)::int AS total, count(*) FILTER (WHERE x.n0)::int AS numerator FROM ${members} WHERE ${where}`,
+      a.values,
+    ),
+    db.query<{
+      patientId: string;
+      name: string | null;
+      group: string;
+      episodeKey: string;
+      startOn: string;
+      endEventOn: string | null;
+      inNumerator: boolean;
+    }>(
+      `SELECT x.patient_id AS "patientId", p.name, x.g AS "group", x.episode_key AS "episodeKey", ${day('x.start_on', '"startOn"')},
+              ${day('x.end_event_on', '"endEventOn"')}, x.n0 AS "inNumerator"
+       FROM ${members} LEFT JOIN prog_person p ON p.patient_id = x.patient_id
+       WHERE ${where}
+       ORDER BY x.patient_id COLLATE "C", x.episode_key COLLATE "C"
+       LIMIT ${q.limit} OFFSET ${q.offset}`,
+      a.values,
+    ),
+  ]);
+  const rows = page.rows;
+  // What fulfilled each item, as the engine lists items for the period: yearly ones from its year on, a year past asOf at most.
+  const delivered = new Map(rows.map((r) => [`${r.patientId}\u0000${r.episodeKey}`, {} as Record<string, string>]));
+  if (rows.length) {
+    const yearly = p.versions.filter((v) => v.schedule.cycle === 'year').map((v) => v.version);
+    const items = await db.query<{ patientId: string; episodeKey: string; item: string; windowFrom: string; ref: string }>(
+      `SELECT i.patient_id AS "patientId", i.episode_key AS "episodeKey", i.item, ${day('i.window_from', '"windowFrom"')}, i.delivered_ref AS ref
+       FROM prog_item i
+       WHERE i.programme = $1 AND i.patient_id = ANY($2::text[]) AND i.delivered_ref IS NOT NULL
+         AND i.window_from <= $3::date + ${HORIZON_DAYS} AND (i.version <> ALL($4::text[]) OR i.window_from >= date_trunc('year', $5::date))
+       ORDER BY i.window_from, i.item`,
+      [p.code, [...new Set(rows.map((r) => r.patientId))], q.asOf, yearly, q.from],
+    );
+    for (const it of items.rows) {
+      const d = delivered.get(`${it.patientId}\u0000${it.episodeKey}`);
+      if (d) d[`${it.item}@${it.windowFrom}`] = it.ref;
+    }
+  }
+  return {
+    total: counts.rows[0]!.total,
+    numerator: counts.rows[0]!.numerator,
+    rows: rows.map((r) => ({ ...r, delivered: delivered.get(`${r.patientId}\u0000${r.episodeKey}`)! })),
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * Per-episode summaries for indicators. The processor and the full recompute store, with each
+ * enrolment, what its indicators ask of it as sets of days (PostgreSQL multiranges), so that an
+ * indicator for any period and asOf is a SQL aggregate over one row per episode instead of the
+ * engine run again over every enrolled resident's facts:
+ *
+ * - `item_ends`: the last day of each scheduled item; `missed_ends`: of each item never delivered
+ *   (规范管理 in a period: some item ended in it and none of them was missed);
+ * - marks, one per criterion the programme's indicators use, keyed by what they ask:
+ *   `s:<kinds>` the days a service of the kinds was given in the episode (at least one in the
+ *   period); `k:<kinds>:<n>` [the day of the n-th such service of the episode, ∞) (n in the
+ *   episode); `m:<measure>:<values>` the days on which the latest value of the measure is one of
+ *   the values; `df:<item>` [the item's window start, ∞) and `dd:<item>:<within>` [the day it
+ *   was delivered (within the offset), ∞) (an item of an episode schedule, which has one per episode).
+ *
+ * Each set is exactly the engine's answer as a function of the period's judged end (see
+ * `meets` and `managedIn` in engine.ts); what cannot be put so (at least n > 1 services in the
+ * period, an item of a yearly schedule as `delivered`) leaves the programme's indicators to the
+ * engine at query time (`summarySupported`). Pure: no I/O.
+ */
+import { addDays } from '../../shared/dates.js';
+import type { Criterion, Programme } from './definition.js';
+import { addOffset, type Episode } from './engine.js';
+
+export type Mark =
+  | { kind: 'days'; key: string; kinds: string[] }
+  | { kind: 'nth'; key: string; kinds: string[]; n: number }
+  | { kind: 'measure'; key: string; measure: string; values: string[] }
+  | { kind: 'item-from'; key: string; item: string }
+  | { kind: 'item-delivered'; key: string; item: string; within?: string };
+
+const kindsOf = (c: { services: string | string[] }) => [c.services].flat();
+const kindsKey = (kinds: string[]) => [...kinds].sort().join('+');
+
+export const daysKey = (kinds: string[]) => `s:${kindsKey(kinds)}`;
+export const nthKey = (kinds: string[], n: number) => `k:${kindsKey(kinds)}:${n}`;
+export const measureKey = (measure: string, values: string[]) => `m:${measure}:${[...values].sort().join('+')}`;
+export const itemFromKey = (item: string) => `df:${item}`;
+export const itemDeliveredKey = (item: string, within?: string) => `dd:${item}:${within ?? ''}`;
+
+/** Whether an item code is scheduled in a yearly cycle in some version (then several per episode). */
+const yearlyItem = (p: Programme, item: string) =>
+  p.versions.some((v) => v.schedule.cycle === 'year' && v.schedule.items.some((it) => it.code === item));
+
+/** The marks one criterion needs; null when it cannot be answered from marks. */
+function marksOfCriterion(p: Programme, c: Criterion): Mark[] | null {
+  if ('services' in c) {
+    const kinds = kindsOf(c);
+    if (c.in === 'episode') return [{ kind: 'nth', key: nthKey(kinds, c.min), kinds, n: c.min }];
+    return c.min === 1 ? [{ kind: 'days', key: daysKey(kinds), kinds }] : null;
+  }
+  if ('delivered' in c) {
+    if (yearlyItem(p, c.delivered)) return null;
+    return [
+      { kind: 'item-from', key: itemFromKey(c.delivered), item: c.delivered },
+      { kind: 'item-delivered', key: itemDeliveredKey(c.delivered, c.within), item: c.delivered, within: c.within },
+    ];
+  }
+  if ('controlled' in c)
+    return p.controlled
+      ? [
+          {
+            kind: 'measure',
+            key: measureKey(p.controlled.measure, p.controlled.values),
+            measure: p.controlled.measure,
+            values: p.controlled.values,
+          },
+        ]
+      : [];
+  if ('measure' in c) return [{ kind: 'measure', key: measureKey(c.measure, c.values), measure: c.measure, values: c.values }];
+  if ('managed' in c) {
+    const marks: Mark[] = [];
+    for (const v of p.versions) {
+      const m = v.managed.minServices;
+      if (!m) continue;
+      if (m.count !== 1) return null;
+      marks.push({ kind: 'days', key: daysKey([m.service]), kinds: [m.service] });
+    }
+    return marks;
+  }
+  return [];
+}
+
+const criteriaOf = (p: Programme) => p.indicators.flatMap((i) => [...i.denominator.where, ...i.numerator.where]);
+
+/** The marks a programme's indicators need (distinct by key); null when some criterion cannot use marks. */
+export function marksOf(p: Programme): Mark[] | null {
+  const byKey = new Map<string, Mark>();
+  for (const c of criteriaOf(p)) {
+    const ms = marksOfCriterion(p, c);
+    if (!ms) return null;
+    for (const m of ms) byKey.set(m.key, m);
+  }
+  return [...byKey.values()];
+}
+
+const cache = new WeakMap<Programme, Mark[] | null>();
+/** marksOf, once per programme object. */
+export function programmeMarks(p: Programme): Mark[] | null {
+  if (!cache.has(p)) cache.set(p, marksOf(p));
+  return cache.get(p)!;
+}
+
+// ---- day sets as multirange text ------------------------------------------------------------
+
+export const EMPTY = '{}';
+const from = (d: string | null | undefined) => (d ? `{[${d},)}` : EMPTY);
+
+/** Single days (sorted or not, repeated or not). */
+function days(ds: string[]): string {
+  if (!ds.length) return EMPTY;
+  return `{${[...new Set(ds)]
+    .sort()
+    .map((d) => `[${d},${addDays(d, 1)})`)
+    .join(',')}}`;
+}
+
+/** The days on which the latest value of a measure (by date, then record) is one of the values. */
+function measureDays(ep: Episode, measure: string, values: string[]): string {
+  const states: { date: string; ok: boolean }[] = [];
+  // ep.measures is sorted by date then ref: the last entry of a day is that day's latest.
+  for (const m of ep.measures) {
+    if (m.measure !== measure) continue;
+    const ok = m.codes.some((c) => values.includes(c));
+    if (states.at(-1)?.date === m.date) states.at(-1)!.ok = ok;
+    else states.push({ date: m.date, ok });
+  }
+  const spans: string[] = [];
+  states.forEach((s, k) => {
+    if (s.ok) spans.push(`[${s.date},${states[k + 1]?.date ?? ''})`);
+  });
+  return spans.length ? `{${spans.join(',')}}` : EMPTY;
+}
+
+export interface EpisodeSummary {
+  item_ends: string;
+  missed_ends: string;
+  mark_keys: string[];
+  mark_days: string[];
+}
+
+/**
+ * The summary of one episode. `since`: the stored range starts here (the stored yearly items
+ * start in its year), so service days before it are left out: no period the summaries answer
+ * starts earlier.
+ */
+export function summarise(p: Programme, ep: Episode, since: string): EpisodeSummary {
+  const marks = programmeMarks(p) ?? [];
+  const mark_keys: string[] = [];
+  const mark_days: string[] = [];
+  for (const m of marks) {
+    mark_keys.push(m.key);
+    if (m.kind === 'days')
+      mark_days.push(days(ep.services.filter((s) => m.kinds.includes(s.service) && s.date >= since).map((s) => s.date)));
+    else if (m.kind === 'nth') {
+      const dates = ep.services
+        .filter((s) => m.kinds.includes(s.service))
+        .map((s) => s.date)
+        .sort();
+      mark_days.push(from(dates[m.n - 1]));
+    } else if (m.kind === 'measure') mark_days.push(measureDays(ep, m.measure, m.values));
+    else {
+      const it = ep.items.find((i) => i.code === m.item);
+      if (m.kind === 'item-from') mark_days.push(from(it?.from));
+      else
+        mark_days.push(
+          from(it?.deliveredOn && (m.within === undefined || it.deliveredOn < addOffset(it.base, m.within)) ? it.deliveredOn : null),
+        );
+    }
+  }
+  return {
+    item_ends: days(ep.items.map((it) => addDays(it.to, -1))),
+    missed_ends: days(ep.items.filter((it) => !it.deliveredOn).map((it) => addDays(it.to, -1))),
+    mark_keys,
+    mark_days,
+  };
+}
