@@ -38,20 +38,10 @@ import {
 } from '../src/primary-care/index.js';
 import { addDays } from '../src/shared/dates.js';
 import { percentile, printTable } from './table.js';
+import { rng } from './rng.js';
 
 // PGlite stores with the product's cache, as a district's server has (src/platform/db.ts).
 useProductCache();
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Generated {
   tables: Record<string, { columns: string[]; lines: string[] }>;

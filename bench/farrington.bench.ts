@@ -19,6 +19,7 @@ import { farrington } from '../src/surveillance/detectors/farrington.js';
 import { farringtonFlexible } from '../src/surveillance/detectors/farrington-flexible.js';
 import type { CountSeries, Detector, DetectorControl } from '../src/surveillance/detectors/types.js';
 import { timeDetector } from './timing.js';
+import { rng as prng } from './rng.js';
 
 const R_MS_PER_POINT = 17;
 
@@ -32,18 +33,6 @@ const NOUFAILY: DetectorControl = {
 
 const REFS_DIR =
   process.env['YIFANG_SURVEILLANCE_REFS'] ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/surveillance-refs');
-
-/** Small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function normal(rand: () => number): number {
   const u = 1 - rand();

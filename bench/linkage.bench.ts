@@ -40,6 +40,7 @@ import { openDatabase, type Database } from '../src/platform/db.js';
 import { migrateAll } from '../src/app/modules.js';
 import { simulate } from '../src/simulator/index.js';
 import { printTable } from './table.js';
+import { rng } from './rng.js';
 
 function arg(argv: string[], name: string, fallback: string): string {
   const i = argv.indexOf(`--${name}`);
@@ -84,17 +85,6 @@ const CHARS = PINYIN_GROUPS.split(/\s+/)
 const SURNAMES = [
   ...'王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤',
 ];
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A synthetic resident; `area` is the ID number's area code (newcomers get another county's, so their ID numbers never collide with indexed ones). */
 export function syntheticPatient(i: number, facility: string, vary: boolean, area = '339902'): Patient {

@@ -21,6 +21,7 @@ import { prepareTemplates, startTestServer, storeKinds, type StoreKind, useProdu
 import { loadProgrammes, recomputeProgrammes } from '../src/primary-care/index.js';
 import { addDays, todayInChina } from '../src/shared/dates.js';
 import { percentile, printTable } from './table.js';
+import { rng } from './rng.js';
 
 // PGlite stores with the product's cache, as a district's server has (src/platform/db.ts).
 useProductCache();
@@ -38,17 +39,6 @@ indicator < 60 s; indicator query p95 < 300 ms.`;
 const SERVICE = 'https://yifang.health/fhir/CodeSystem/programme-service';
 const OBS = 'https://yifang.health/fhir/CodeSystem/programme-observation';
 const ICD = 'http://hl7.org/fhir/sid/icd-10';
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Generated {
   tables: Record<string, { columns: string[]; lines: string[] }>;

@@ -16,17 +16,7 @@ import { alarmsFromVerdict, judgeSeries } from '../src/surveillance/alerts/detec
 import { loadSurveillanceConfig, signalConfigFor } from '../src/surveillance/config.js';
 import { evaluateDistrict, formatEvaluationTable, poolEvaluations, type DistrictEvaluation } from '../src/cli/evaluate-district/index.js';
 import { printTable } from './table.js';
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './rng.js';
 
 function poisson(r: () => number, lambda: number): number {
   const l = Math.exp(-lambda);
