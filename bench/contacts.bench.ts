@@ -26,6 +26,7 @@ import { importNdjson } from '../src/fhir/import.js';
 import { postgresUrl, prepareTemplates, startTestServer, type StoreKind, useProductCache } from '../src/app/test-stores.js';
 import { evaluateContacts, TARGETS } from '../src/cli/evaluate-contacts/index.js';
 import { addDays, todayInChina } from '../src/shared/dates.js';
+import { simulatorFingerprint } from '../src/simulator/index.js';
 import { percentile, printTable } from './table.js';
 
 // PGlite stores with the product's cache, as a district's server has (src/platform/db.ts).
@@ -44,7 +45,7 @@ async function recallPart(argv: string[]): Promise<void> {
   const population = Number(arg(argv, 'population', quick ? '5000' : '20000'));
   const days = Number(arg(argv, 'days', '365'));
   const seed = Number(arg(argv, 'seed', '7'));
-  const dir = arg(argv, 'dir', path.join(os.tmpdir(), `yifang-contacts-${seed}-${population}-${days}`));
+  const dir = arg(argv, 'dir', path.join(os.tmpdir(), `yifang-contacts-${seed}-${population}-${days}-${simulatorFingerprint()}`));
   const r = await evaluateContacts(dir, { seed, population, days, log });
   const rows = [...r.rows, r.overall]
     .filter((k) => k.truth > 0 || k.candidates > 0 || k.kind === 'overall')

@@ -17,6 +17,7 @@ import { loadSurveillanceConfig, signalConfigFor } from '../src/surveillance/con
 import { evaluateDistrict, formatEvaluationTable, poolEvaluations, type DistrictEvaluation } from '../src/cli/evaluate-district/index.js';
 import { printTable } from './table.js';
 import { rng } from './rng.js';
+import { simulatorFingerprint } from '../src/simulator/index.js';
 
 function poisson(r: () => number, lambda: number): number {
   const l = Math.exp(-lambda);
@@ -110,7 +111,10 @@ export async function runSurveillanceBench(args: string[] = []): Promise<{ secon
     for (const seed of seeds) {
       evals.push(
         await evaluateDistrict(
-          path.join(os.tmpdir(), `yifang-bench-district-${seed}-${arg('population', '2000')}-${arg('days-sim', '400')}`),
+          path.join(
+            os.tmpdir(),
+            `yifang-bench-district-${seed}-${arg('population', '2000')}-${arg('days-sim', '400')}-${simulatorFingerprint()}`,
+          ),
           {
             seed,
             population: Number(arg('population', '2000')),

@@ -34,6 +34,7 @@ import {
 } from '../surveillance/index.js';
 import { EVALUATION_SEED, simulateScenario, STANDARD_SCENARIOS } from '../surveillance/index.js';
 import { registerEvaluateContactsCommand } from './evaluate-contacts/command.js';
+import { simulatorFingerprint } from '../simulator/index.js';
 
 export const DEFAULT_EVALUATION_METHODS: readonly string[] = ['default', 'noufaily'];
 
@@ -162,7 +163,7 @@ async function evaluateDistricts(opts: EvaluateOptions, write: (s: string) => vo
       ? seeds.length > 1
         ? path.join(base, `seed-${seed}`)
         : base
-      : path.join(os.tmpdir(), `yifang-district-${seed}-${population}-${days}`);
+      : path.join(os.tmpdir(), `yifang-district-${seed}-${population}-${days}-${simulatorFingerprint()}`);
     evals.push(await evaluateDistrict(dir, { seed, population, days, log: (m) => console.error(`[seed ${seed}] ${m}`) }));
   }
   const rows = poolEvaluations(evals);

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { evaluateDistrict, formatEvaluationTable, poolEvaluations, type DistrictEvaluation } from './evaluate-district/index.js';
+import { simulatorFingerprint } from '../simulator/index.js';
 
 export function registerSurveillanceCommands(program: Command): void {
   const surveillance = program.command('surveillance').description('Infectious-disease surveillance tools');
@@ -37,7 +38,7 @@ export function registerSurveillanceCommands(program: Command): void {
           ? seeds.length > 1
             ? path.join(o.dir, `seed-${seed}`)
             : o.dir
-          : path.join(os.tmpdir(), `yifang-district-${seed}-${o.population}-${o.days}`);
+          : path.join(os.tmpdir(), `yifang-district-${seed}-${o.population}-${o.days}-${simulatorFingerprint()}`);
         evals.push(
           await evaluateDistrict(dir, {
             seed,

@@ -4,7 +4,9 @@
  * district.json and, last, manifest.json. Same options → byte-identical output.
  */
 import { access, mkdir, rm, stat, writeFile } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { constants, readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { Acute } from './acute.js';
 import { parseIsoDate } from './calendar.js';
@@ -42,6 +44,25 @@ import { OutputDir, type ManifestFile } from './writers.js';
 
 export const GENERATOR = 'yifang-simulator';
 export const GENERATOR_VERSION = '1';
+
+/**
+ * A short hash of the simulator's own code (every source file of this directory, tests aside):
+ * a cached simulation made by other code is not this simulator's output. Evaluations that keep
+ * a simulated district between runs put it in the cache directory's name.
+ */
+export function simulatorFingerprint(): string {
+  const root = dirname(fileURLToPath(import.meta.url));
+  const hash = createHash('sha256');
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const full = join(dir, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (/\.(ts|js|mjs)$/.test(e.name) && !/\.test\./.test(e.name)) hash.update(full.slice(root.length)).update(readFileSync(full));
+    }
+  };
+  walk(root);
+  return hash.digest('hex').slice(0, 10);
+}
 
 export interface SimulateOptions {
   seed: number;

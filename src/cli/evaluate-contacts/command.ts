@@ -6,6 +6,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { simulatorFingerprint } from '../../simulator/index.js';
 import { evaluateContacts, formatContactTable } from './index.js';
 
 class ArgumentProblem extends Error {}
@@ -65,7 +66,7 @@ export function registerEvaluateContactsCommand(evaluate: Command): void {
         const days = positiveInteger(opts.days, '--days', 365);
         if (opts.start !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(opts.start))
           throw new ArgumentProblem(`--start: a date YYYY-MM-DD, got ${JSON.stringify(opts.start)}`);
-        const dir = dirArg ?? path.join(os.tmpdir(), `yifang-contacts-${seed}-${population}-${days}`);
+        const dir = dirArg ?? path.join(os.tmpdir(), `yifang-contacts-${seed}-${population}-${days}-${simulatorFingerprint()}`);
         const log = opts.quiet ? undefined : (m: string) => process.stderr.write(`[contacts] ${m}\n`);
         const r = await evaluateContacts(dir, { seed, population, days, start: opts.start, log });
         if (opts.json) {
