@@ -30,6 +30,7 @@ import type { RecomputeDone, RecomputeJob } from './chronic-recompute.worker.js'
 import { prepareTemplates, startTestServer, storeKinds, type StoreKind, useProductCache } from '../src/app/test-stores.js';
 import {
   computeIndicators,
+  copyFactRows,
   INDICATORS,
   loadChronicConfig,
   parsePeriod,
@@ -188,12 +189,7 @@ export async function runChronicBench(argv: string[] = []): Promise<void> {
     const server = await startTestServer(kind);
     try {
       const l0 = Date.now();
-      await server.db.transaction(async (c) => {
-        for (const [table, { columns, lines }] of Object.entries(data.tables))
-          for (let i = 0; i < lines.length; i += 200_000)
-            await server.db.copyFrom(c, table, columns, lines.slice(i, i + 200_000).join('\n') + '\n');
-      });
-      await server.db.query('ANALYZE');
+      await copyFactRows(server.db, data.tables);
       const loadSeconds = (Date.now() - l0) / 1000;
 
       for (const probe of checkins) {

@@ -18,7 +18,7 @@
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { prepareTemplates, startTestServer, storeKinds, type StoreKind, useProductCache } from '../src/app/test-stores.js';
-import { loadProgrammes, recomputeProgrammes } from '../src/primary-care/index.js';
+import { copyProgrammeFactRows, loadProgrammes, recomputeProgrammes } from '../src/primary-care/index.js';
 import { addDays, todayInChina } from '../src/shared/dates.js';
 import { percentile, printTable } from './table.js';
 import { rng } from './rng.js';
@@ -156,12 +156,7 @@ export async function runProgrammesBench(argv: string[] = []): Promise<void> {
     const server = await startTestServer(kind);
     try {
       const l0 = Date.now();
-      await server.db.transaction(async (c) => {
-        for (const [table, { columns, lines }] of Object.entries(data.tables))
-          for (let i = 0; i < lines.length; i += 200_000)
-            await server.db.copyFrom(c, table, columns, lines.slice(i, i + 200_000).join('\n') + '\n');
-      });
-      await server.db.query('ANALYZE');
+      await copyProgrammeFactRows(server.db, data.tables);
       const loadSeconds = (Date.now() - l0) / 1000;
 
       const load0 = os.loadavg()[0]!;

@@ -324,6 +324,23 @@ class ForegroundGate {
 const gates = new WeakMap<pg.Pool, ForegroundGate>();
 
 /**
+ * Loads rows given as PostgreSQL COPY text lines (one per row, in the columns given) into tables
+ * in one transaction, 200,000 lines per COPY, then ANALYZEs: the bulk seed of benchmarks and
+ * end-to-end tests. Each module wraps it for its own tables, so callers never name them.
+ */
+export async function copyTextRows(
+  db: Pick<Database, 'transaction' | 'copyFrom' | 'query'>,
+  tables: Record<string, { columns: readonly string[]; lines: string[] }>,
+): Promise<void> {
+  await db.transaction(async (c) => {
+    for (const [table, t] of Object.entries(tables))
+      for (let i = 0; i < t.lines.length; i += 200_000)
+        await db.copyFrom(c, table, [...t.columns], t.lines.slice(i, i + 200_000).join('\n') + '\n');
+  });
+  await db.query('ANALYZE');
+}
+
+/**
  * Marks an HTTP request as foreground work on PGlite until the returned function is called, so
  * background work (a full recompute) does not step in between its statements. No-op on PostgreSQL.
  */

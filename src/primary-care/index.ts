@@ -33,6 +33,7 @@ export {
 // ---- basic public-health programmes (config/programmes/; a full re-derivation for the CLI) --
 export { loadProgrammes, type Programme } from './programmes/definition.js';
 export { recomputeProgrammes } from './programmes/refresh.js';
+export { copyProgrammeFactRows } from './programmes/store.js';
 
 // ---- a resident's due services without HTTP (the resident portal's reminders and schedule) ---
 export { dueServicesOfResident } from './care/service.js';

@@ -3,7 +3,7 @@
  * outside the module never names the module's tables: loading synthetic facts with COPY, and
  * counting or picking residents from the derived tables.
  */
-import type { Database } from '../../platform/db.js';
+import { copyTextRows, type Database } from '../../platform/db.js';
 import type { Disease } from '../common-schemas.js';
 
 /** The fact tables (written by the change-log processor from FHIR) and their columns. */
@@ -39,14 +39,8 @@ export async function copyFactRows(
   db: Pick<Database, 'transaction' | 'copyFrom' | 'query'>,
   tables: Partial<Record<FactTable, { columns: readonly string[]; lines: string[] }>>,
 ): Promise<void> {
-  await db.transaction(async (c) => {
-    for (const [table, t] of Object.entries(tables)) {
-      if (!(table in FACT_TABLES)) throw new Error(`${table} is not a chronic fact table`);
-      for (let i = 0; i < t.lines.length; i += 200_000)
-        await db.copyFrom(c, table, [...t.columns], t.lines.slice(i, i + 200_000).join('\n') + '\n');
-    }
-  });
-  await db.query('ANALYZE');
+  for (const table of Object.keys(tables)) if (!(table in FACT_TABLES)) throw new Error(`${table} is not a chronic fact table`);
+  await copyTextRows(db, tables);
 }
 
 /** Rows in the derived tables: registry entries and follow-up evaluations. */

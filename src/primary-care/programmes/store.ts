@@ -5,6 +5,7 @@
  */
 import type { Resource, Patient } from '@medplum/fhirtypes';
 import type { ChangeRecord } from '../../platform/processors.js';
+import { copyTextRows, type Database } from '../../platform/db.js';
 import type { Sql } from '../services.js';
 import { versionOn, type Criterion, type Indicator, type Programme } from './definition.js';
 import { addMonths } from '../immunization/schedule.js';
@@ -769,4 +770,16 @@ export async function summaryDrill(db: Sql, p: Programme, ind: Indicator, q: Sum
     numerator: counts.rows[0]!.numerator,
     rows: rows.map((r) => ({ ...r, delivered: delivered.get(`${r.patientId}\u0000${r.episodeKey}`)! })),
   };
+}
+
+/** The programmes' fact tables, for bulk seeds (benchmarks) through `copyProgrammeFactRows`. */
+const FACT_TABLES = new Set(['prog_person', 'prog_fact']);
+
+/** Loads synthetic fact rows (COPY text lines) into the programmes' fact tables; run recomputeProgrammes after. */
+export async function copyProgrammeFactRows(
+  db: Pick<Database, 'transaction' | 'copyFrom' | 'query'>,
+  tables: Record<string, { columns: readonly string[]; lines: string[] }>,
+): Promise<void> {
+  for (const table of Object.keys(tables)) if (!FACT_TABLES.has(table)) throw new Error(`${table} is not a programmes fact table`);
+  await copyTextRows(db, tables);
 }
