@@ -356,9 +356,13 @@ export function loadProgrammes(dir = programmesDir): Programme[] {
   return out;
 }
 
+/** A programme's versions in order of effectiveFrom, sorted once (the engine asks for every episode). */
+const byEffectiveFrom = new WeakMap<Version[], Version[]>();
+
 /** The version in force on a day: the latest starting on or before it, else the earliest. */
 export function versionOn(p: Programme, day: string): Version {
-  const sorted = [...p.versions].sort((a, b) => a.effectiveFrom.localeCompare(b.effectiveFrom));
+  let sorted = byEffectiveFrom.get(p.versions);
+  if (!sorted) byEffectiveFrom.set(p.versions, (sorted = [...p.versions].sort((a, b) => a.effectiveFrom.localeCompare(b.effectiveFrom))));
   let found = sorted[0]!;
   for (const v of sorted) if (v.effectiveFrom <= day) found = v;
   return found;

@@ -4,8 +4,8 @@
  * questions indicators ask of an episode in a period. Pure: no I/O, no clock (the caller gives
  * `asOf`), so every rule can be tested with worked examples.
  */
-import { addDays } from '../../shared/dates.js';
-import { addMonths } from '../immunization/schedule.js';
+import { addDays as addDaysOnce } from '../../shared/dates.js';
+import { addMonths as addMonthsOnce } from '../immunization/schedule.js';
 import { parseOffset, versionOn, type Criterion, type Indicator, type Matcher, type Programme } from './definition.js';
 
 export interface PersonFacts {
@@ -74,8 +74,41 @@ export type ItemStatus = 'done' | 'upcoming' | 'due' | 'overdue';
 /** Items later than this after asOf are not listed yet. */
 export const HORIZON_DAYS = 366;
 
+/**
+ * Date arithmetic, remembered: a district's residents share most of the dates it is asked about
+ * (asOf, the first of January, birthdays, window bounds), and a full recompute asks it tens of
+ * millions of times. One map per shift (there are few), then by date; cleared when it grows large.
+ */
+function remembered(fn: (date: string, n: number) => string): (date: string, n: number) => string {
+  const byShift = new Map<number, Map<string, string>>();
+  let size = 0;
+  return (date, n) => {
+    let dates = byShift.get(n);
+    if (!dates) byShift.set(n, (dates = new Map()));
+    let out = dates.get(date);
+    if (out === undefined) {
+      if (++size > 500_000) {
+        byShift.clear();
+        byShift.set(n, dates);
+        dates.clear();
+        size = 1;
+      }
+      out = fn(date, n);
+      dates.set(date, out);
+    }
+    return out;
+  };
+}
+
+/** `addDays` (shared/dates.ts) and `addMonths` (immunization/schedule.ts), remembered. */
+export const addDays = remembered(addDaysOnce);
+export const addMonths = remembered(addMonthsOnce);
+
+const offsets = new Map<string, ReturnType<typeof parseOffset>>();
+
 export function addOffset(date: string, offset: string): string {
-  const o = parseOffset(offset);
+  let o = offsets.get(offset);
+  if (!o) offsets.set(offset, (o = parseOffset(offset)));
   return o.unit === 'days' ? addDays(date, o.n) : addMonths(date, o.n);
 }
 
@@ -113,6 +146,53 @@ const byDateThenRef = <T extends { date: string; ref: string }>(a: T, b: T) =>
   a.date < b.date ? -1 : a.date > b.date ? 1 : a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0;
 const minDate = (a: string, b: string | null) => (b !== null && b < a ? b : a);
 
+const inEpisode = (s: { start: string; end: string | null }, d: string) => d >= s.start && (s.end === null || d < s.end);
+
+/** When an episode opened by a fact closes (its first day no longer enrolled); null = open. */
+function closeOf(e: Programme['entry'], start: string, endEvent: string | null): string | null {
+  if (e.durationMonths) return addMonths(start, e.durationMonths);
+  if (endEvent) return addDays(endEvent, e.afterEndDays ?? 0);
+  if (e.maxDays) return addDays(start, e.maxDays);
+  return null;
+}
+
+type ScheduleItem = Programme['versions'][number]['schedule']['items'][number];
+
+/** Adds a scheduled item with what fulfilled it (the first service of its kind in its window), unless its window is empty or beyond the horizon. */
+function pushItem(
+  items: ItemState[],
+  serviceFacts: ServiceGiven[],
+  horizon: string,
+  it: ScheduleItem,
+  base: string,
+  from: string,
+  to: string,
+  v: string,
+): void {
+  if (from >= to || from > horizon) return;
+  const given = serviceFacts.find((g) => g.service === it.service && g.date >= from && g.date < to);
+  items.push({
+    code: it.code,
+    name: it.name,
+    service: it.service,
+    base,
+    from,
+    to,
+    recommended: it.recommended ?? null,
+    deliveredOn: given?.date ?? null,
+    deliveredRef: given?.ref ?? null,
+    version: v,
+  });
+}
+
+/** A programme's named matcher groups as entries, listed once (the engine walks them for every fact). */
+const entriesCache = new WeakMap<object, [string, { match: Matcher[] }][]>();
+function entriesOf(group: Record<string, { match: Matcher[] }>): [string, { match: Matcher[] }][] {
+  let out = entriesCache.get(group);
+  if (!out) entriesCache.set(group, (out = Object.entries(group)));
+  return out;
+}
+
 /**
  * The resident's episodes of one programme, as of a day. Yearly items are listed from the year
  * of `since` on (default: from the episode's start), so a resident enrolled for decades does not
@@ -139,26 +219,20 @@ export function evaluateResident(p: Programme, person: PersonFacts, facts: Fact[
         // A second record of the same episode: it may bring the end event the first lacked.
         if (e.endEvent && !cur.endEvent && f.end && f.end >= cur.start) {
           cur.endEvent = f.end;
-          cur.end = closeOf(cur.start, f.end);
+          cur.end = closeOf(e, cur.start, f.end);
         }
         continue;
       }
       const endEvent = e.endEvent && f.end && f.end >= f.start! ? f.end : null;
-      spans.push({ key: f.ref, start: f.start!, end: closeOf(f.start!, endEvent), endEvent });
+      spans.push({ key: f.ref, start: f.start!, end: closeOf(e, f.start!, endEvent), endEvent });
     }
-  }
-  function closeOf(start: string, endEvent: string | null): string | null {
-    if (e.durationMonths) return addMonths(start, e.durationMonths);
-    if (endEvent) return addDays(endEvent, e.afterEndDays ?? 0);
-    if (e.maxDays) return addDays(start, e.maxDays);
-    return null;
   }
   if (!spans.some((s) => since === undefined || s.end === null || s.end > since)) return [];
 
   const serviceFacts: ServiceGiven[] = [];
   for (const f of facts) {
     if (!f.active || !f.start) continue;
-    for (const [service, def] of Object.entries(p.services))
+    for (const [service, def] of entriesOf(p.services))
       if (anyMatch(def.match, f)) serviceFacts.push({ service, date: f.start, ref: f.ref });
   }
   serviceFacts.sort(byDateThenRef);
@@ -168,35 +242,31 @@ export function evaluateResident(p: Programme, person: PersonFacts, facts: Fact[
   const episodes = spans.flatMap((s, k) => {
     if (since !== undefined && s.end !== null && s.end <= since) return [];
     const nextStart = spans[k + 1]?.start ?? null;
-    const inEpisode = (d: string) => d >= s.start && (s.end === null || d < s.end);
     const version = versionOn(p, s.start);
     const items: ItemState[] = [];
-    const push = (it: Programme['versions'][number]['schedule']['items'][number], base: string, from: string, to: string, v: string) => {
-      if (from >= to || from > horizon) return;
-      const given = serviceFacts.find((g) => g.service === it.service && g.date >= from && g.date < to);
-      items.push({
-        code: it.code,
-        name: it.name,
-        service: it.service,
-        base,
-        from,
-        to,
-        recommended: it.recommended ?? null,
-        deliveredOn: given?.date ?? null,
-        deliveredRef: given?.ref ?? null,
-        version: v,
-      });
-    };
     if (version.schedule.cycle === 'episode') {
       const startLimit = s.endEvent ?? s.end;
       for (const it of version.schedule.items) {
         if (it.relativeTo === 'end') {
-          if (s.endEvent) push(it, s.endEvent, addOffset(s.endEvent, it.from), addOffset(s.endEvent, it.to), version.version);
+          if (s.endEvent)
+            pushItem(
+              items,
+              serviceFacts,
+              horizon,
+              it,
+              s.endEvent,
+              addOffset(s.endEvent, it.from),
+              addOffset(s.endEvent, it.to),
+              version.version,
+            );
           continue;
         }
         const from = addOffset(s.start, it.from);
         if (startLimit !== null && from >= startLimit) continue;
-        push(
+        pushItem(
+          items,
+          serviceFacts,
+          horizon,
           it,
           s.start,
           from,
@@ -213,19 +283,28 @@ export function evaluateResident(p: Programme, person: PersonFacts, facts: Fact[
         for (const it of v.schedule.items) {
           const from = addOffset(cycle, it.from);
           const to = addOffset(cycle, it.to);
-          push(it, cycle, from < s.start ? s.start : from, s.end !== null && to > s.end ? s.end : to, v.version);
+          pushItem(
+            items,
+            serviceFacts,
+            horizon,
+            it,
+            cycle,
+            from < s.start ? s.start : from,
+            s.end !== null && to > s.end ? s.end : to,
+            v.version,
+          );
         }
       }
     }
-    const flags = Object.entries(p.flags)
+    const flags = entriesOf(p.flags)
       // A resolved record with its end (a high-risk pregnancy after delivery) still marks the episode.
-      .filter(([, def]) => facts.some((f) => (f.active || f.end) && f.start && inEpisode(f.start) && anyMatch(def.match, f)))
+      .filter(([, def]) => facts.some((f) => (f.active || f.end) && f.start && inEpisode(s, f.start) && anyMatch(def.match, f)))
       .map(([code]) => code);
     const measures = facts
       // An assessment may come after the episode closes (a treatment outcome), until the next one opens.
       .filter((f) => f.start && f.active && f.start >= s.start && (nextStart === null || f.start < nextStart))
       .flatMap((f) =>
-        Object.entries(p.measures)
+        entriesOf(p.measures)
           .filter(([, def]) => anyMatch(def.match, f))
           .map(([measure]) => ({ measure, date: f.start!, ref: f.ref, codes: f.valueCodes.map(codeOf), num: f.valueNum })),
       )
@@ -239,7 +318,7 @@ export function evaluateResident(p: Programme, person: PersonFacts, facts: Fact[
         version: version.version,
         flags,
         items,
-        services: serviceFacts.filter((g) => inEpisode(g.date)),
+        services: serviceFacts.filter((g) => inEpisode(s, g.date)),
         measures,
       },
     ];

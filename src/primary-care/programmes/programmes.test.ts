@@ -11,7 +11,7 @@ import { todayInChina } from '../../shared/dates.js';
 import { loadProgrammes } from './definition.js';
 import { recomputeProgrammes, refreshStale } from './refresh.js';
 import { indicatorDrillDown, programmeIndicators } from './service.js';
-import { derivedSpan, summariesCover } from './store.js';
+import { derivedSpan, refreshResidents, summariesCover } from './store.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -647,6 +647,53 @@ describeEachStore('basic public-health programmes', (server) => {
     const was = await figures();
     expect(await recomputeProgrammes(server().db, programmes, TODAY, 37)).toBeGreaterThan(180);
     expect(await figures()).toEqual(was);
+  });
+
+  it('a full recompute keeps what the processor derives meanwhile, and writes what a quiet one writes', async () => {
+    const programmes = loadProgrammes();
+    const db = server().db;
+    const rows = async () => ({
+      enrolments: (await db.query(`SELECT * FROM prog_enrolment ORDER BY programme, patient_id, episode_key`)).rows.map(
+        ({ updated_at: _, ...r }) => r,
+      ),
+      items: (await db.query(`SELECT * FROM prog_item ORDER BY programme, patient_id, episode_key, item, window_from`)).rows,
+    });
+    const before = await rows();
+    const ids = (await db.query<{ id: string }>(`SELECT patient_id AS id FROM prog_person ORDER BY patient_id`)).rows.map((r) => r.id);
+    const chunk = 20;
+    // Residents of later ranges get a tuberculosis diagnosis, as the processor would write it, while
+    // the recompute runs: each lands before, between or after its range's read and write.
+    const diagnosed = [1, 2, 3, 5].map((k) => ids[k * chunk + 3]!);
+    const diagnose = (patientId: string, k: number) =>
+      db.transaction(async (c) => {
+        await c.query(
+          `INSERT INTO prog_fact (ref, patient_id, resource_type, codes, start_on, active) VALUES ($1, $2, 'Condition', $3, $4, true)`,
+          [`Condition/tb-during-recompute-${k}`, patientId, [`${ICD}|A15.0`], plusDays(TODAY, -10)],
+        );
+        await refreshResidents(c, [patientId], programmes, TODAY);
+      });
+    const writes: Promise<void>[] = [];
+    await recomputeProgrammes(db, programmes, TODAY, {
+      chunk,
+      onProgress: (done) => {
+        if (done === 0) writes.push(diagnose(diagnosed[0]!, 0));
+        else if (writes.length < diagnosed.length) writes.push(diagnose(diagnosed[writes.length]!, writes.length));
+      },
+    });
+    await Promise.all(writes);
+    const during = await rows();
+    for (const id of diagnosed)
+      expect(
+        during.enrolments.some((e) => e.programme === 'tuberculosis' && e.patient_id === id),
+        id,
+      ).toBe(true);
+    await recomputeProgrammes(db, programmes, TODAY, { chunk: 1000, thread: false });
+    expect(await rows()).toEqual(during);
+
+    // Back as it was for the tests after this one.
+    await db.query(`DELETE FROM prog_fact WHERE ref LIKE 'Condition/tb-during-recompute-%'`);
+    await db.transaction((c) => refreshResidents(c, diagnosed, programmes, TODAY));
+    expect(await rows()).toEqual(before);
   });
 
   it('indicators from the per-episode summaries equal the engine over the facts, for any period, asOf, group and filter', async () => {

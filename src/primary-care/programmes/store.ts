@@ -4,25 +4,28 @@
  * prog_item), and the reads behind the routes. Only this file touches the prog_* tables.
  */
 import type { Resource, Patient } from '@medplum/fhirtypes';
+import type pg from 'pg';
 import type { ChangeRecord } from '../../platform/processors.js';
 import { copyTextRows, type Database } from '../../platform/db.js';
 import type { Sql } from '../services.js';
 import { versionOn, type Criterion, type Indicator, type Programme } from './definition.js';
 import { addMonths } from '../immunization/schedule.js';
-import {
-  controlledOn,
-  evaluateResident,
-  HORIZON_DAYS,
-  matchersOf,
-  monthsBetween,
-  relevant,
-  type Episode,
-  type Fact,
-  type PersonFacts,
-} from './engine.js';
-import { copyLines } from '../chronic/copy-text.js';
+import { HORIZON_DAYS, matchersOf, monthsBetween, relevant, type Episode, type Fact, type PersonFacts } from './engine.js';
+import { copyOut, copyRows, sqlLiteral } from '../chronic/copy-text.js';
 import { factOf, personFacts } from './facts.js';
-import { daysKey, itemDeliveredKey, itemFromKey, measureKey, nthKey, summarise } from './summary.js';
+import { daysKey, itemDeliveredKey, itemFromKey, measureKey, nthKey } from './summary.js';
+import {
+  deriveRows,
+  ENROLMENT_COLUMNS,
+  ITEM_COLUMNS,
+  ITEMS_SINCE,
+  rangeQueries,
+  type Derived,
+  type DerivedRange,
+  type ResidentFacts,
+} from './recompute-derive.js';
+
+export { ITEMS_SINCE, type ResidentFacts };
 
 const day = (col: string, as = col) => `to_char(${col}, 'YYYY-MM-DD') AS ${as}`;
 
@@ -102,11 +105,6 @@ export async function applyChanges(client: Sql, changes: ChangeRecord[], program
   return touched;
 }
 
-export interface ResidentFacts {
-  person: PersonFacts;
-  facts: Fact[];
-}
-
 /** Persons and facts of residents, by id (a resident with facts but no Patient yet gets an empty person). */
 export async function residentFacts(db: Sql, patientIds: string[]): Promise<ResidentFacts[]> {
   if (!patientIds.length) return [];
@@ -142,128 +140,25 @@ export async function residentFacts(db: Sql, patientIds: string[]): Promise<Resi
   return [...byId.values()];
 }
 
-/** Stored yearly items start two calendar years back: worklists look a year back at most. */
-export const ITEMS_SINCE = (today: string) => `${Number(today.slice(0, 4)) - 2}-01-01`;
+/** One lock for every writer of derived rows (the processor, the refresh, the full recompute): their delete-and-insert never interleave. */
+export const DERIVE_LOCK = 7262360;
 
-/** One lock for every writer of derived rows (the processor, the refresh): their delete-and-insert never interleave. */
-const DERIVE_LOCK = 7262360;
-
-const ENROLMENT_COLUMNS = [
-  'programme',
-  'patient_id',
-  'episode_key',
-  'start_on',
-  'end_on',
-  'end_event_on',
-  'version',
-  'flags',
-  'controlled',
-  'last_service',
-  'services',
-  'area_code',
-  'organization_id',
-  'birth_date',
-  'item_ends',
-  'missed_ends',
-  'mark_keys',
-  'mark_days',
-] as const;
-const ITEM_COLUMNS = [
-  'programme',
-  'patient_id',
-  'episode_key',
-  'item',
-  'name',
-  'window_from',
-  'window_to',
-  'recommended',
-  'delivered_on',
-  'delivered_ref',
-  'version',
-] as const;
-
-export interface Derived {
-  enrolments: Record<string, unknown>[];
-  items: Record<string, unknown>[];
-}
-
-/** Enrolment (with its summary) and item rows of residents, as of `today`. Pure. */
-export function deriveRows(residents: ResidentFacts[], programmes: Programme[], today: string): Derived {
-  const enrolments: Record<string, unknown>[] = [];
-  const items: Record<string, unknown>[] = [];
-  const since = ITEMS_SINCE(today);
-  for (const r of residents)
-    for (const p of programmes)
-      for (const ep of evaluateResident(p, r.person, r.facts, today, since)) {
-        enrolments.push({
-          programme: p.code,
-          patient_id: r.person.patientId,
-          episode_key: ep.key,
-          start_on: ep.start,
-          end_on: ep.end,
-          end_event_on: ep.endEvent,
-          version: ep.version,
-          flags: ep.flags,
-          controlled: controlledOn(p, ep, today),
-          last_service: ep.services.filter((s) => s.date <= today).at(-1)?.date ?? null,
-          services: ep.services.length,
-          area_code: r.person.areaCode,
-          organization_id: r.person.organizationId,
-          birth_date: r.person.birthDate,
-          ...summarise(p, ep, since),
-        });
-        for (const it of ep.items)
-          items.push({
-            programme: p.code,
-            patient_id: r.person.patientId,
-            episode_key: ep.key,
-            item: it.code,
-            name: it.name,
-            window_from: it.from,
-            window_to: it.to,
-            recommended: it.recommended,
-            delivered_on: it.deliveredOn,
-            delivered_ref: it.deliveredRef,
-            version: it.version,
-          });
-      }
-  return { enrolments, items };
-}
-
-/** Replaces the derived rows of residents (`copy`: COPY the new rows in, the bulk path). */
-async function writeDerived(
-  client: Sql,
-  patientIds: string[],
-  d: Derived,
-  today: string,
-  copy?: (table: string, columns: readonly string[], text: string) => Promise<void>,
-  /** The residents' person rows as they are now (the bulk path knows): a plain update then. */
-  persons?: Map<string, string>,
-): Promise<void> {
+/** Replaces the derived rows of residents (the processor's and the refresh's path: a few hundred at a time). */
+async function writeDerived(client: Sql, patientIds: string[], d: Derived, today: string): Promise<void> {
   await client.query(`DELETE FROM prog_item WHERE patient_id = ANY($1::text[])`, [patientIds]);
   await client.query(`DELETE FROM prog_enrolment WHERE patient_id = ANY($1::text[])`, [patientIds]);
-  if (d.enrolments.length) {
-    if (copy) await copy('prog_enrolment', ENROLMENT_COLUMNS, copyLines(d.enrolments, ENROLMENT_COLUMNS));
-    else
-      await client.query(
-        `INSERT INTO prog_enrolment (${ENROLMENT_COLUMNS.join(', ')})
-         SELECT ${ENROLMENT_COLUMNS.join(', ')} FROM json_populate_recordset(NULL::prog_enrolment, $1::json)`,
-        [JSON.stringify(d.enrolments)],
-      );
-  }
-  if (d.items.length) {
-    if (copy) await copy('prog_item', ITEM_COLUMNS, copyLines(d.items, ITEM_COLUMNS));
-    else
-      await client.query(`INSERT INTO prog_item SELECT * FROM json_populate_recordset(NULL::prog_item, $1::json)`, [
-        JSON.stringify(d.items),
-      ]);
-  }
-  if (persons) {
-    await client.query(`UPDATE prog_person SET derived_on = $2::date WHERE patient_id = ANY($1::text[])`, [[...persons.keys()], today]);
-    const blank = patientIds.filter((id) => !persons.has(id));
-    if (!blank.length) return;
-    patientIds = blank;
-  }
+  if (d.enrolments.length)
+    await client.query(
+      `INSERT INTO prog_enrolment (${ENROLMENT_COLUMNS.join(', ')})
+       SELECT ${ENROLMENT_COLUMNS.join(', ')} FROM json_populate_recordset(NULL::prog_enrolment, $1::json)`,
+      [JSON.stringify(d.enrolments)],
+    );
+  if (d.items.length)
+    await client.query(
+      `INSERT INTO prog_item (${ITEM_COLUMNS.join(', ')})
+       SELECT ${ITEM_COLUMNS.join(', ')} FROM json_populate_recordset(NULL::prog_item, $1::json)`,
+      [JSON.stringify(d.items)],
+    );
   // A resident known by facts alone gets a blank person row, so derived_on covers everyone derived.
   await client.query(
     `INSERT INTO prog_person (patient_id, derived_on)
@@ -286,57 +181,6 @@ export async function refreshResidents(client: Sql, patientIds: string[], progra
   await writeDerived(client, patientIds, deriveRows(residents, programmes, today), today);
 }
 
-/** A version of each resident's person row (its xmin): a writer of derived rows changes it. */
-async function personVersions(db: Sql, patientIds: string[]): Promise<Map<string, string>> {
-  const r = await db.query<{ id: string; v: string }>(
-    `SELECT patient_id AS id, xmin::text AS v FROM prog_person WHERE patient_id = ANY($1::text[])`,
-    [patientIds],
-  );
-  return new Map(r.rows.map((x) => [x.id, x.v]));
-}
-
-export interface ReadRange {
-  patientIds: string[];
-  /** The person row versions when read (a resident without one is known by facts alone). */
-  versions: Map<string, string>;
-  residents: ResidentFacts[];
-}
-
-/** The bulk path, step 1 (no lock, no transaction needed): read a range of residents (derive them with `deriveRows`). */
-export async function readRange(db: Sql, patientIds: string[]): Promise<ReadRange> {
-  const versions = await personVersions(db, patientIds);
-  return { patientIds, versions, residents: await residentFacts(db, patientIds) };
-}
-
-/**
- * The bulk path, step 2, inside a transaction: under the writers' lock, residents whose rows
- * another writer (the processor) derived since step 1 read them (their person row changed) are
- * read and derived again; then every row of the range is replaced with COPY.
- */
-export async function writeRange(
-  client: Sql,
-  range: ReadRange,
-  derivedRows: Derived,
-  programmes: Programme[],
-  today: string,
-  copy: (table: string, columns: readonly string[], text: string) => Promise<void>,
-): Promise<void> {
-  if (!range.patientIds.length) return;
-  await client.query('SELECT pg_advisory_xact_lock($1)', [DERIVE_LOCK]);
-  const now = await personVersions(client, range.patientIds);
-  const moved = range.patientIds.filter((id) => now.get(id) !== range.versions.get(id));
-  let derived = derivedRows;
-  if (moved.length) {
-    const again = deriveRows(await residentFacts(client, moved), programmes, today);
-    const gone = new Set(moved);
-    derived = {
-      enrolments: [...derived.enrolments.filter((e) => !gone.has(e.patient_id as string)), ...again.enrolments],
-      items: [...derived.items.filter((e) => !gone.has(e.patient_id as string)), ...again.items],
-    };
-  }
-  await writeDerived(client, range.patientIds, derived, today, copy, moved.length ? undefined : range.versions);
-}
-
 /**
  * Residents whose rows were derived more than `days` ago (or never): items are listed a year
  * ahead and ages move on, so each resident is derived again at least that often.
@@ -350,10 +194,88 @@ export async function staleResidents(db: Sql, today: string, days: number, limit
   return r.rows.map((x) => x.id);
 }
 
-/** Every resident with facts or a person row (the full recompute walks them). */
-export async function allResidentIds(db: Sql): Promise<string[]> {
-  const r = await db.query<{ id: string }>(`SELECT patient_id AS id FROM prog_person UNION SELECT patient_id FROM prog_fact ORDER BY 1`);
-  return r.rows.map((x) => x.id);
+// ---- the full recompute (recompute.ts): key ranges, read and written with COPY ---------------
+
+/** A key range of residents in the database's ordering: (after, upTo], undefined = open. */
+export interface KeyRange {
+  after?: string;
+  upTo?: string;
+}
+
+/** The WHERE condition of a key range on patient_id. */
+export const rangeWhere = (r: KeyRange): string =>
+  [r.after !== undefined ? `patient_id > ${sqlLiteral(r.after)}` : '', r.upTo !== undefined ? `patient_id <= ${sqlLiteral(r.upTo)}` : '']
+    .filter(Boolean)
+    .join(' AND ') || 'true';
+
+/**
+ * The versions of a range's person rows (xmin; every writer of derived rows changes them), as one
+ * fingerprint: how many, and a digest of every id with its version in order.
+ */
+const versionsQuery = (w: string) =>
+  `SELECT count(*) || ':' || coalesce(md5(string_agg(patient_id || '/' || xmin::text, ',' ORDER BY patient_id)), '') FROM prog_person WHERE ${w}`;
+
+/** Every resident with facts or a person row, in the database's ordering (the full recompute walks them in ranges). */
+export async function allResidentIds(db: Pick<pg.ClientBase, 'query'>): Promise<string[]> {
+  const [text] = await copyOut(db, `COPY (SELECT patient_id FROM prog_person UNION SELECT patient_id FROM prog_fact ORDER BY 1) TO STDOUT`);
+  return copyRows(text!).map((r) => r[0]!);
+}
+
+/**
+ * Reads a range in one round trip (no lock, no transaction needed): its person rows' versions,
+ * then what `rangeQueries` (recompute-derive.ts) asks, as COPY text. The versions come first: a
+ * change that lands in between shows as a new version when the range is written.
+ */
+export async function readKeyRange(db: Pick<pg.ClientBase, 'query'>, range: KeyRange): Promise<{ versions: string; texts: string[] }> {
+  const w = rangeWhere(range);
+  const [versions, ...texts] = await copyOut(db, [versionsQuery(w), ...rangeQueries(w)].map((q) => `COPY (${q}) TO STDOUT`).join(';\n'));
+  return { versions: versions!, texts };
+}
+
+/**
+ * Opens the transaction that writes a range and takes the writers' lock; returns the versions of
+ * the range's person rows now. Different from those read: another writer (the processor) derived
+ * some resident of the range in between, and the range must be read and derived again (under the
+ * lock, so nobody else writes its rows meanwhile).
+ */
+export async function beginRangeWrite(c: Pick<pg.ClientBase, 'query'>, range: KeyRange, postgres: boolean): Promise<string> {
+  // Derived rows are rebuilt by running it again: commits need not wait for the WAL.
+  const [, , , versions] = await copyOut(
+    c,
+    `BEGIN; ${postgres ? 'SET LOCAL synchronous_commit = off' : 'SELECT 1'}; SELECT pg_advisory_xact_lock(${DERIVE_LOCK});
+     COPY (${versionsQuery(rangeWhere(range))}) TO STDOUT`,
+  );
+  return versions!;
+}
+
+/**
+ * Replaces the derived rows of a range (inside the transaction of beginRangeWrite): deletes the
+ * range's rows, COPYs the new ones and marks everyone in it derived today.
+ */
+export async function replaceKeyRange(
+  c: Pick<pg.ClientBase, 'query'>,
+  range: KeyRange,
+  d: DerivedRange,
+  today: string,
+  copy: (table: string, columns: readonly string[], text: string) => Promise<void>,
+): Promise<void> {
+  const w = rangeWhere(range);
+  await c.query(`DELETE FROM prog_item WHERE ${w}; DELETE FROM prog_enrolment WHERE ${w}`);
+  if (d.enrolments) await copy('prog_enrolment', ENROLMENT_COLUMNS, d.enrolments);
+  if (d.items) await copy('prog_item', ITEM_COLUMNS, d.items);
+  // Everyone in the range was derived (read with this version, or again under the lock).
+  await c.query(`UPDATE prog_person SET derived_on = $1::date WHERE ${w}`, [today]);
+  if (d.blank.length)
+    await c.query(
+      `INSERT INTO prog_person (patient_id, derived_on) SELECT id, $2::date FROM unnest($1::text[]) AS id
+       ON CONFLICT (patient_id) DO UPDATE SET derived_on = excluded.derived_on`,
+      [d.blank, today],
+    );
+}
+
+/** Fresh statistics for the derived tables after a full recompute rewrote them. */
+export async function analyzeDerived(c: Pick<pg.ClientBase, 'query'>): Promise<void> {
+  await c.query('ANALYZE prog_enrolment, prog_item, prog_person');
 }
 
 // ---- reads -----------------------------------------------------------------------------------

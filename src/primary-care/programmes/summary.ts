@@ -18,9 +18,8 @@
  * period, an item of a yearly schedule as `delivered`) leaves the programme's indicators to the
  * engine at query time (`summarySupported`). Pure: no I/O.
  */
-import { addDays } from '../../shared/dates.js';
 import type { Criterion, Programme } from './definition.js';
-import { addOffset, type Episode } from './engine.js';
+import { addDays, addOffset, type Episode } from './engine.js';
 
 export type Mark =
   | { kind: 'days'; key: string; kinds: string[] }
