@@ -242,12 +242,16 @@ export async function runDrill(deps: EmergencyDeps, id: number, actor: Actor): P
 
   await run('investigation', async () => {
     if (!ctx.cardId) return { status: 'skipped', refs: [], detail: 'no report card to investigate (the alert step did not store one)' };
-    const inv = await openInvestigationAs(deps.db, { reportCardId: ctx.cardId }, actor.user, `exercise, drill ${id}`);
+    // A card of a disease the automatic rule opens investigations for may already have one (the
+    // rule's processor can be quicker than this step): the drill goes on with that one.
+    const inv = await openInvestigationAs(deps.db, { reportCardId: ctx.cardId }, actor.user, `exercise, drill ${id}`, {
+      continueOpen: true,
+    });
     ctx.investigationId = inv.id;
     return {
       status: 'done',
       refs: [`investigation ${inv.id}`],
-      detail: `${inv.diseaseName} investigation ${inv.id} opened from report card ${ctx.cardId}, due ${inv.deadlineAt}`,
+      detail: `${inv.diseaseName} investigation ${inv.id} ${inv.continued ? 'opened automatically from' : 'opened from'} report card ${ctx.cardId}, due ${inv.deadlineAt}`,
     };
   });
   // The specimens: ordered for the synthetic resident under the investigation, collected at the

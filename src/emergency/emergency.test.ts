@@ -141,6 +141,9 @@ describeEachStore('emergency', (server) => {
     await json(
       await send('PUT', `/api/emergency/teams/${team.id}/rota`, {
         entries: [
+          // Yesterday too: the mobilisation below is dated two hours ago, which is yesterday in
+          // China between 00:00 and 02:00, and is judged by that day's rota.
+          { day: addDays(today, -1), practitionerIds: ['P1', 'P2'] },
           { day: today, practitionerIds: ['P1', 'P2'] },
           { day: addDays(today, 1), practitionerIds: ['P3'] },
         ],
@@ -383,13 +386,16 @@ describeEachStore('emergency', (server) => {
     expect(await cardIn('339902001001', 1)).toEqual({ hours: 2, late: false });
     expect(await cardIn('339902002001', 2)).toEqual({ hours: 24, late: false });
     // An investigation of measles (乙类, 24 h by its rule) opened there is due in the level's 2 h; elsewhere in 24 h.
-    const investigationHours = async (areaCode: string, id: string) => {
+    // Two different people (names and birth dates apart): with one name and nothing else the
+    // master patient index may link them as one resident, whose second investigation is refused.
+    const investigationHours = async (areaCode: string, id: string, name: string, birthDate: string) => {
       const put = await s.api(`/fhir/Patient/${id}`, {
         method: 'PUT',
         body: JSON.stringify({
           resourceType: 'Patient',
           id,
-          name: [{ text: '应急流调' }],
+          name: [{ text: name }],
+          birthDate,
           address: [{ use: 'home', extension: [{ url: AREA_CODE_EXTENSION, valueCode: areaCode }] }],
         }),
       });
@@ -400,8 +406,8 @@ describeEachStore('emergency', (server) => {
       );
       return Math.round((Date.parse(inv.deadlineAt) - Date.parse(inv.openedAt)) / 3_600_000);
     };
-    expect(await investigationHours('339902001001', 'em-inv-1')).toBe(2);
-    expect(await investigationHours('339902002001', 'em-inv-2')).toBe(24);
+    expect(await investigationHours('339902001001', 'em-inv-1', '陈应急', '1980-03-04')).toBe(2);
+    expect(await investigationHours('339902002001', 'em-inv-2', '刘流调', '1992-11-20')).toBe(24);
     // The exported function other modules call; an exercise mode never counts for it.
     await json(await post('/api/emergency/modes', { level: 'I', reason: '演练', exercise: true }), 201);
     expect((await currentMode(s.db, '339902002001')).emergency).toBe(false);

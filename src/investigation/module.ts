@@ -17,6 +17,7 @@ import { dispatchNotices } from './notices.js';
 import { registerInvestigationRoutes } from './routes.js';
 import { loadRules } from './rules.js';
 import { openInvestigation, type Actor, type InvestigationDeps, type OpenInput } from './service.js';
+import type { Investigation } from './schemas.js';
 import type { AuditLog } from '../fhir/audit.js';
 import type { AuthUser } from '../platform/auth.js';
 import type { Database } from '../platform/db.js';
@@ -156,12 +157,24 @@ export async function openInvestigationAs(
   input: OpenInput,
   user: AuthUser,
   reason: string,
-): Promise<{ id: number; deadlineAt: string; patientId: string; diseaseName: string }> {
+  options: { continueOpen?: boolean } = {},
+): Promise<{ id: number; deadlineAt: string; patientId: string; diseaseName: string; continued: boolean }> {
   const runtime = investigationRuntime.get(db);
   if (!runtime) throw new Error('the investigation module is not running on this store');
   const actor = systemActor(runtime.audit, user, reason);
-  const inv = await openInvestigation(runtime.deps, input, actor);
-  return { id: inv.id, deadlineAt: inv.deadlineAt, patientId: inv.patientId, diseaseName: inv.diseaseName };
+  let inv: Investigation;
+  let continued = false;
+  try {
+    inv = await openInvestigation(runtime.deps, input, actor);
+  } catch (err) {
+    // continueOpen: the resident's open investigation of that disease (one the automatic rule
+    // opened from the same card a moment before, say) is the one to go on with.
+    const open = (err as { openInvestigation?: Investigation }).openInvestigation;
+    if (!options.continueOpen || !open) throw err;
+    inv = open;
+    continued = true;
+  }
+  return { id: inv.id, deadlineAt: inv.deadlineAt, patientId: inv.patientId, diseaseName: inv.diseaseName, continued };
 }
 
 export default investigationModule;

@@ -197,8 +197,11 @@ async function openCase(
   const patients = await deps.personPatients(patientId);
   const existing = await store.openInvestigationOf(deps.db.pool, patients, disease.key);
   if (existing)
-    throw conflict(
-      `resident ${patientId} already has an open ${disease.name} investigation (${existing.id}, ${existing.status}): continue that one / 该居民已有进行中的${disease.name}流调`,
+    throw Object.assign(
+      conflict(
+        `resident ${patientId} already has an open ${disease.name} investigation (${existing.id}, ${existing.status}): continue that one / 该居民已有进行中的${disease.name}流调`,
+      ),
+      { openInvestigation: existing },
     );
   if (!onset) {
     const cond = await conditionFor(deps, patients, disease);

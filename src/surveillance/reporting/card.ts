@@ -3,7 +3,7 @@
  * report-cards.ndjson and POST /api/report-cards accepts — and its validation against the
  * mandatory fields of rules.md §1. Validation is pure: it names every bad field.
  */
-import { isIsoDate } from '../../shared/dates.js';
+import { chinaDateOf, isIsoDate } from '../../shared/dates.js';
 import { parseIdNumber } from '../../shared/id-number.js';
 
 export type ResidenceCategory = '本县区' | '本市其他县区' | '本省其它地市' | '外省' | '港澳台' | '外籍';
@@ -148,8 +148,10 @@ export function validateCard(
       '诊断日期 must be a date and time to the hour (YYYY-MM-DDTHH:mm+08:00)',
     );
   else if (mandatory) issues.push({ field: 'diagnosisDateTime', message: '诊断日期 is mandatory (to the hour)' });
-  if (onset && diag && DATE.test(onset) && onset > diag.slice(0, 10))
-    issues.push({ field: 'onsetDate', message: '发病日期 is after 诊断日期' });
+  // The diagnosis's calendar date in China: a time written with another offset (a UTC "Z" stamp
+  // just after midnight in China) is still that day there; one without an offset is China's own.
+  const diagDay = diag && DATETIME.test(diag) && /(?:[zZ]|[+-]\d\d:?\d\d)$/.test(diag) ? chinaDateOf(diag) : diag?.slice(0, 10);
+  if (onset && diagDay && DATE.test(onset) && onset > diagDay) issues.push({ field: 'onsetDate', message: '发病日期 is after 诊断日期' });
   const disease = isObj(c.disease) ? c.disease : null;
   need('disease', !!disease && !!str(disease.name) && !!str(disease.icd10), '疾病名称 is mandatory: disease.name and disease.icd10');
   if (mandatory) {
