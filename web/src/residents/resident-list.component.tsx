@@ -39,7 +39,7 @@ export function ResidentListPage({ query }: { query: string }) {
       title: t('residents.col.name', '姓名'),
       key: 'name',
       render: (_, row) => (
-        <a href={href(`/residents/${row.recordId}`)} data-testid="resident-link">
+        <a href={href(`/residents/${row.recordId}`)} data-testid="resident-link" data-value="name">
           {row.name}
         </a>
       ),
