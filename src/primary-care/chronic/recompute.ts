@@ -19,9 +19,9 @@
  * On PostgreSQL it runs on its own small pool, so requests never wait for a connection it holds.
  * Everything here is derived and rebuilt by running it again: commits do not wait for the WAL.
  */
-import { Worker } from 'node:worker_threads';
 import type pg from 'pg';
 import { extraPool, type Database } from '../../platform/db.js';
+import { RangeDeriver, yieldLoop } from '../../platform/range-deriver.js';
 import type { ChronicRuleSet } from './rules.js';
 import { copyOut, copyRows, sqlLiteral } from './copy-text.js';
 import {
@@ -35,7 +35,6 @@ import {
   type DeriveContext,
   type DerivedRange,
 } from './recompute-derive.js';
-import type { WorkerReply, WorkerRequest } from './recompute-worker.js';
 
 /** Milliseconds spent in each phase of a full recompute (summed over its parallel loops). */
 export interface RecomputePhases {
@@ -50,13 +49,8 @@ export interface RecomputePhases {
   commit: number;
 }
 
-/** Residents derived between two turns of the event loop when deriving inline (about a millisecond). */
-const DERIVE_SLICE = 100;
-
 /** A range is read and derived again at most this often when its registry rows keep changing; then written anyway. */
 const MAX_ATTEMPTS = 3;
-
-const yieldLoop = () => new Promise((r) => setImmediate(r));
 
 /** A key range in the database's ordering: (after, upTo]; undefined = open. */
 interface Range {
@@ -76,61 +70,6 @@ const rangeWhere = (r: Range): string =>
 const boundQuery = (after: string | undefined, offset: number) =>
   `SELECT patient_id FROM (${DRIVING_TABLES.map((t) => `SELECT patient_id FROM ${t}`).join(' UNION ALL ')}) u
    WHERE ${rangeWhere({ after })} ORDER BY patient_id OFFSET ${offset} LIMIT 1`;
-
-/** Derives ranges on a worker thread, or inline (yielding to the event loop) when it cannot have one. */
-class Deriver {
-  private worker: Worker | undefined;
-  private nextId = 0;
-  private readonly waiting = new Map<number, { texts: string[]; resolve: (r: DerivedRange) => void; reject: (e: Error) => void }>();
-
-  constructor(
-    private readonly ctx: DeriveContext,
-    thread: boolean,
-  ) {
-    if (!thread) return;
-    try {
-      this.worker = new Worker(new URL('./recompute-worker.mjs', import.meta.url));
-      this.worker.on('message', (m: WorkerReply) => {
-        const w = this.waiting.get(m.id);
-        this.waiting.delete(m.id);
-        if (m.result) w?.resolve(m.result);
-        else w?.reject(new Error(m.error));
-      });
-      const failed = () => {
-        // Whatever the worker was given is derived here instead.
-        this.worker = undefined;
-        for (const w of this.waiting.values()) this.inline(w.texts).then(w.resolve, w.reject);
-        this.waiting.clear();
-      };
-      this.worker.on('error', failed);
-      this.worker.on('exit', failed);
-      this.worker.postMessage({ type: 'context', context: ctx } satisfies WorkerRequest);
-    } catch {
-      this.worker = undefined;
-    }
-  }
-
-  private inline(texts: string[]): Promise<DerivedRange> {
-    return deriveRange(texts, this.ctx, { every: DERIVE_SLICE, wait: yieldLoop });
-  }
-
-  derive(texts: string[]): Promise<DerivedRange> {
-    const worker = this.worker;
-    if (!worker) return this.inline(texts);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { texts, resolve, reject });
-      worker.postMessage({ type: 'range', id, texts } satisfies WorkerRequest);
-    });
-  }
-
-  async close(): Promise<void> {
-    const worker = this.worker;
-    this.worker = undefined;
-    worker?.removeAllListeners();
-    await worker?.terminate();
-  }
-}
 
 /**
  * Full recompute of every resident with chronic facts. `chunk`: residents per range (default
@@ -170,7 +109,7 @@ export async function recomputeAll(
       client.release();
     }
   };
-  let deriver: Deriver | undefined;
+  let deriver: RangeDeriver<DeriveContext, DerivedRange> | undefined;
   try {
     let t = performance.now();
     // Teams per practitioner (a small table), and the driving tables' size for progress reports.
@@ -183,7 +122,12 @@ export async function recomputeAll(
     );
     const teamOf = new Map(copyRows(teams!).map(([p, team]) => [p!, team!]));
     const estimatedRows = Number(estimate!.trim()) || 0;
-    deriver = new Deriver({ sets, today, teamOf, stamp: new Date().toISOString() }, options.thread ?? true);
+    deriver = new RangeDeriver(
+      deriveRange,
+      { sets, today, teamOf, stamp: new Date().toISOString() },
+      new URL('./recompute-worker.mjs', import.meta.url),
+      options.thread ?? true,
+    );
     const derive = deriver;
 
     // Fact rows per resident, to turn `chunk` residents into a number of fact rows to skip.

@@ -16,12 +16,11 @@
  * holds; on PGlite, through the background pool that gives way to requests (platform/db.ts).
  * Everything here is derived and rebuilt by running it again: commits do not wait for the WAL.
  */
-import { Worker } from 'node:worker_threads';
 import type pg from 'pg';
 import { extraPool, type Database } from '../../platform/db.js';
+import { RangeDeriver, yieldLoop } from '../../platform/range-deriver.js';
 import type { Programme } from './definition.js';
 import { deriveRange, type DeriveContext, type DerivedRange } from './recompute-derive.js';
-import type { WorkerReply, WorkerRequest } from './recompute-worker.js';
 import { allResidentIds, analyzeDerived, beginRangeWrite, readKeyRange, replaceKeyRange, type KeyRange } from './store.js';
 
 /** Milliseconds spent in each phase of a full recompute (summed over its parallel loops). */
@@ -55,66 +54,6 @@ export interface RecomputeOptions {
   phases?: RecomputePhases;
 }
 
-/** Residents derived between two turns of the event loop when deriving inline. */
-const DERIVE_SLICE = 100;
-
-const yieldLoop = () => new Promise((r) => setImmediate(r));
-
-/** Derives ranges on a worker thread, or inline (yielding to the event loop) when it cannot have one. */
-class Deriver {
-  private worker: Worker | undefined;
-  private nextId = 0;
-  private readonly waiting = new Map<number, { texts: string[]; resolve: (r: DerivedRange) => void; reject: (e: Error) => void }>();
-
-  constructor(
-    private readonly ctx: DeriveContext,
-    thread: boolean,
-  ) {
-    if (!thread) return;
-    try {
-      this.worker = new Worker(new URL('./recompute-worker.mjs', import.meta.url));
-      this.worker.on('message', (m: WorkerReply) => {
-        const w = this.waiting.get(m.id);
-        this.waiting.delete(m.id);
-        if (m.result) w?.resolve(m.result);
-        else w?.reject(new Error(m.error));
-      });
-      const failed = () => {
-        // Whatever the worker was given is derived here instead.
-        this.worker = undefined;
-        for (const w of this.waiting.values()) this.inline(w.texts).then(w.resolve, w.reject);
-        this.waiting.clear();
-      };
-      this.worker.on('error', failed);
-      this.worker.on('exit', failed);
-      this.worker.postMessage({ type: 'context', context: ctx } satisfies WorkerRequest);
-    } catch {
-      this.worker = undefined;
-    }
-  }
-
-  private inline(texts: string[]): Promise<DerivedRange> {
-    return deriveRange(texts, this.ctx, { every: DERIVE_SLICE, wait: yieldLoop });
-  }
-
-  derive(texts: string[]): Promise<DerivedRange> {
-    const worker = this.worker;
-    if (!worker) return this.inline(texts);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { texts, resolve, reject });
-      worker.postMessage({ type: 'range', id, texts } satisfies WorkerRequest);
-    });
-  }
-
-  async close(): Promise<void> {
-    const worker = this.worker;
-    this.worker = undefined;
-    worker?.removeAllListeners();
-    await worker?.terminate();
-  }
-}
-
 /**
  * Re-derives every resident, `chunk` per transaction; returns how many residents were listed.
  * Ranges are read one after the other and derived and written `concurrency` at a time.
@@ -146,13 +85,18 @@ export async function recomputeProgrammes(
       client.release();
     }
   };
-  let deriver: Deriver | undefined;
+  let deriver: RangeDeriver<DeriveContext, DerivedRange> | undefined;
   try {
     let t = performance.now();
     const ids = await withClient((c) => allResidentIds(c));
     phases.list += performance.now() - t;
     options.onProgress?.(0, ids.length);
-    deriver = new Deriver({ programmes, today }, options.thread ?? true);
+    deriver = new RangeDeriver(
+      deriveRange,
+      { programmes, today },
+      new URL('./recompute-worker.mjs', import.meta.url),
+      options.thread ?? true,
+    );
     const derive = deriver;
 
     // The first range is open at the bottom and the last at the top: a resident who arrives

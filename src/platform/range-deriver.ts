@@ -1,0 +1,94 @@
+/**
+ * The thread half of a full recompute (chronic care's, the programmes'): a module's pure
+ * derivation of one key range (its facts as COPY text in, its derived rows out) runs on a worker
+ * thread while the database reads and writes other ranges. The module names its worker entry and
+ * the context every range needs; ranges are sent as they are read, answered in any order. When no
+ * worker can be had, or the worker dies, ranges are derived on the calling thread instead, in
+ * slices that let the event loop turn.
+ */
+import { parentPort, Worker } from 'node:worker_threads';
+
+export type RangeRequest<C> = { type: 'context'; context: C } | { type: 'range'; id: number; texts: string[] };
+export type RangeReply<R> = { id: number; result?: R; error?: string };
+
+/** Derives one range; `slices` (inline only) says how often to let the event loop turn. */
+export type DeriveRange<C, R> = (texts: string[], context: C, slices?: { every: number; wait: () => Promise<unknown> }) => Promise<R>;
+
+/** Residents derived between two turns of the event loop when deriving inline (about a millisecond). */
+const DERIVE_SLICE = 100;
+
+export const yieldLoop = (): Promise<unknown> => new Promise((r) => setImmediate(r));
+
+/** Derives ranges on a worker thread (`workerUrl`, which calls `serveRanges`), or inline when it cannot have one. */
+export class RangeDeriver<C, R> {
+  private worker: Worker | undefined;
+  private nextId = 0;
+  private readonly waiting = new Map<number, { texts: string[]; resolve: (r: R) => void; reject: (e: Error) => void }>();
+
+  constructor(
+    private readonly derive_: DeriveRange<C, R>,
+    private readonly context: C,
+    workerUrl: URL,
+    thread: boolean,
+  ) {
+    if (!thread) return;
+    try {
+      this.worker = new Worker(workerUrl);
+      this.worker.on('message', (m: RangeReply<R>) => {
+        const w = this.waiting.get(m.id);
+        this.waiting.delete(m.id);
+        if (m.result) w?.resolve(m.result);
+        else w?.reject(new Error(m.error));
+      });
+      const failed = () => {
+        // Whatever the worker was given is derived here instead.
+        this.worker = undefined;
+        for (const w of this.waiting.values()) this.inline(w.texts).then(w.resolve, w.reject);
+        this.waiting.clear();
+      };
+      this.worker.on('error', failed);
+      this.worker.on('exit', failed);
+      this.worker.postMessage({ type: 'context', context } satisfies RangeRequest<C>);
+    } catch {
+      this.worker = undefined;
+    }
+  }
+
+  private inline(texts: string[]): Promise<R> {
+    return this.derive_(texts, this.context, { every: DERIVE_SLICE, wait: yieldLoop });
+  }
+
+  derive(texts: string[]): Promise<R> {
+    const worker = this.worker;
+    if (!worker) return this.inline(texts);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { texts, resolve, reject });
+      worker.postMessage({ type: 'range', id, texts } satisfies RangeRequest<C>);
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    worker?.removeAllListeners();
+    await worker?.terminate();
+  }
+}
+
+/** The worker side: keeps the context sent first and answers each range with `derive`. */
+export function serveRanges<C, R>(derive: DeriveRange<C, R>): void {
+  const port = parentPort!;
+  let context: C | undefined;
+  port.on('message', (m: RangeRequest<C>) => {
+    if (m.type === 'context') {
+      context = m.context;
+      return;
+    }
+    derive(m.texts, context!).then(
+      (result) => port.postMessage({ id: m.id, result } satisfies RangeReply<R>),
+      (e: unknown) =>
+        port.postMessage({ id: m.id, error: e instanceof Error ? (e.stack ?? e.message) : String(e) } satisfies RangeReply<R>),
+    );
+  });
+}
