@@ -156,7 +156,8 @@ export function codesOf(v: string | null): string[] {
   return out;
 }
 
-const blankPerson = (id: string): PersonFacts => ({
+/** A resident the person table does not (yet) know: facts without demographics. */
+export const blankPerson = (id: string): PersonFacts => ({
   patientId: id,
   name: null,
   birthDate: null,

@@ -15,6 +15,7 @@ import { copyOut, copyRows, sqlLiteral } from '../chronic/copy-text.js';
 import { factOf, personFacts } from './facts.js';
 import { daysKey, itemDeliveredKey, itemFromKey, measureKey, nthKey } from './summary.js';
 import {
+  blankPerson,
   deriveRows,
   ENROLMENT_COLUMNS,
   ITEM_COLUMNS,
@@ -122,16 +123,7 @@ export async function residentFacts(db: Sql, patientIds: string[]): Promise<Resi
     [patientIds],
   );
   const byId = new Map<string, ResidentFacts>();
-  const blank = (id: string): PersonFacts => ({
-    patientId: id,
-    name: null,
-    birthDate: null,
-    gender: null,
-    areaCode: null,
-    organizationId: null,
-    deceased: false,
-  });
-  for (const id of patientIds) byId.set(id, { person: blank(id), facts: [] });
+  for (const id of patientIds) byId.set(id, { person: blankPerson(id), facts: [] });
   for (const p of people.rows) byId.get(p.patientId)!.person = p;
   for (const f of facts.rows) {
     const { patientId, ...fact } = f;
