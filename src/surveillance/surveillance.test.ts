@@ -443,10 +443,11 @@ describeEachStore('surveillance', (server) => {
     const engine = runtime().engine;
     const { fuseDays } = await import('./alerts/fusion.js');
     const area = '339902003001';
-    await ins('syndrome:diarrhoea', 'clinic-syndrome', '339902003000', '2025-08-01', 0.01);
+    // Two sources raise an alert only when their joint p clears fusion.json's events.raiseMaxJointP (1e-4).
+    await ins('syndrome:diarrhoea', 'clinic-syndrome', '339902003000', '2025-08-01', 0.001);
     let r = await fuseDays(s.db, engine.config.fusion, { from: '2025-08-01', to: '2025-08-01' });
     expect(r.created).toEqual([]); // one weak source: a watch signal, not an alert
-    await ins('lab:SAL', 'lab', '339902003000', '2025-08-02', 0.02);
+    await ins('lab:SAL', 'lab', '339902003000', '2025-08-02', 0.002);
     r = await fuseDays(s.db, engine.config.fusion, { from: '2025-08-02', to: '2025-08-02' });
     expect(r.created).toHaveLength(1);
     const id = r.created[0]!;
@@ -489,7 +490,7 @@ describeEachStore('surveillance', (server) => {
         ['lab:NOV', 'lab'],
       ])
         await s.db.query(
-          `INSERT INTO surv_detection (signal, area_code, day, method, source, observed, threshold, expected, p_value, alarm) VALUES ($1, $2, $3, 'earsC', $4, 5, 3, 1, 0.01, true)`,
+          `INSERT INTO surv_detection (signal, area_code, day, method, source, observed, threshold, expected, p_value, alarm) VALUES ($1, $2, $3, 'earsC', $4, 5, 3, 1, 0.001, true)`,
           [signal, street, day, source],
         );
     }
@@ -523,8 +524,8 @@ describeEachStore('surveillance', (server) => {
         `INSERT INTO surv_detection (signal, area_code, day, method, source, observed, threshold, expected, p_value, alarm) VALUES ($1, $2, $3, 'earsC', $4, 5, 3, 1, $5, true)`,
         [signal, area, day, source, p],
       );
-    await ins('syndrome:diarrhoea', 'clinic-syndrome', '339902007000', '2026-03-01', 0.01);
-    await ins('report:otherDiarrhoea', 'case-report', '339902007000', '2026-03-01', 0.01);
+    await ins('syndrome:diarrhoea', 'clinic-syndrome', '339902007000', '2026-03-01', 0.001);
+    await ins('report:otherDiarrhoea', 'case-report', '339902007000', '2026-03-01', 0.001);
     // Next street, next day: the same syndrome (joins) and an unrelated extreme signal (its own alert).
     await ins('syndrome:diarrhoea', 'clinic-syndrome', '339902008000', '2026-03-02', 0.02);
     await ins('pharmacy:cold', 'pharmacy', '339902006000', '2026-03-02', 1e-6);

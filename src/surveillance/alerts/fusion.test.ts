@@ -2,7 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { loadSurveillanceConfig, type FusionConfig, type SignalConfig } from '../config.js';
 import { dayRange } from '../../shared/dates.js';
 import { alarmsFromVerdict, judgeSeries, type DetectionAlarm } from './detect.js';
-import { assessEvidence, jointPicture } from './fusion.js';
+import {
+  assessEvidence,
+  commonGroups,
+  eventConfigOf,
+  fitsGroups,
+  jointPicture,
+  loadEventConfig,
+  parseEventConfig,
+  relatedSignals,
+  signalGroups,
+} from './fusion.js';
 import { fisherCombine, truncatedProductP } from './stats.js';
 
 const cfg = loadSurveillanceConfig();
@@ -96,5 +106,63 @@ describe('weak evidence rows', () => {
     for (const r of rows.filter((x) => !x.weak)) expect(v.alarm[days.indexOf(r.day)]).toBe(true);
     // Without weakEvidenceP only alarms come out.
     expect(alarmsFromVerdict({ ...sig, weakEvidenceP: undefined }, sig.key, '339902001000', v, 60).every((r) => !r.weak)).toBe(true);
+  });
+});
+
+describe('events (same event, raise gate)', () => {
+  const events = loadEventConfig();
+
+  it('reads the events section of fusion.json, with defaults and a message naming a bad value', () => {
+    expect(events.raiseMaxJointP).toBe(1e-4);
+    expect(events.splitByGroup).toBe(false);
+    expect(Object.keys(events.groups)).toEqual(expect.arrayContaining(['gastrointestinal', 'respiratory']));
+    // config.ts's schema drops the section: fusion reads it from the file, or from a caller's variant.
+    expect(eventConfigOf(fusion)).toEqual(events);
+    expect(eventConfigOf({ ...fusion, events: {} } as FusionConfig)).toEqual({ groups: {}, splitByGroup: false, raiseMaxJointP: 1 });
+    expect(parseEventConfig({ $comment: 'why', raiseMaxJointP: 0.001 }).raiseMaxJointP).toBe(0.001);
+    expect(() => parseEventConfig({ raiseMaxJointP: 0 })).toThrow(/events\.raiseMaxJointP/);
+    expect(() => parseEventConfig({ gate: 1 })).toThrow(/events/);
+  });
+
+  it('relates signals of one syndrome group (and a scan cluster to its signal), not of different groups', () => {
+    expect([...signalGroups(events, 'lab:NOV-GII')]).toEqual(['gastrointestinal']);
+    expect([...signalGroups(events, 'sentinel:diarrhoea:S01')]).toEqual(['gastrointestinal']);
+    expect(signalGroups(events, 'school:illness_absence').size).toBe(0); // unspecific
+    expect(relatedSignals(events, 'syndrome:diarrhoea', 'lab:norovirus')).toBe(true);
+    expect(relatedSignals(events, 'scan:syndrome:diarrhoea', 'pharmacy:antidiarrhoeal')).toBe(true);
+    expect(relatedSignals(events, 'syndrome:diarrhoea', 'report:influenza')).toBe(false);
+    // An unspecific signal is related to itself only.
+    expect(relatedSignals(events, 'school:illness_absence', 'school:illness_absence')).toBe(true);
+    expect(relatedSignals(events, 'school:illness_absence', 'syndrome:diarrhoea')).toBe(false);
+    // Without groups only the same signal is the same event (the join before 2026-12).
+    expect(relatedSignals(parseEventConfig({}), 'syndrome:diarrhoea', 'lab:norovirus')).toBe(false);
+  });
+
+  it('with splitByGroup judges each group on its own: sources of different groups do not agree', () => {
+    const split = { ...events, splitByGroup: true };
+    const diarrhoea = row({ pValue: 1e-3 });
+    const flu = row({ signal: 'report:influenza', source: 'case-report', method: 'cidarsMpm', pValue: 1e-3 });
+    const noro = row({ signal: 'lab:norovirus', source: 'lab', pValue: 1e-3 });
+    expect(assessEvidence(fusion, [diarrhoea, flu], '2025-05-10', events)).toMatchObject({ level: 'orange', group: null });
+    expect(assessEvidence(fusion, [diarrhoea, flu], '2025-05-10', split)).toBeNull();
+    expect(assessEvidence(fusion, [diarrhoea, noro, flu], '2025-05-10', split)).toMatchObject({
+      level: 'orange',
+      group: 'gastrointestinal',
+      sources: ['clinic-syndrome', 'lab'],
+    });
+    // An unspecific signal goes with any group.
+    const school = row({ signal: 'school:illness_absence', source: 'school', pValue: 1e-3 });
+    expect(assessEvidence(fusion, [flu, school], '2025-05-10', split)).toMatchObject({ level: 'orange', group: 'respiratory' });
+    expect(commonGroups(split, ['syndrome:diarrhoea', 'school:illness_absence'])).toEqual(new Set(['gastrointestinal']));
+    expect(fitsGroups(split, 'report:influenza', new Set(['gastrointestinal']))).toBe(false);
+    expect(commonGroups(events, ['syndrome:diarrhoea'])).toBeNull(); // not split: any group goes
+  });
+
+  it('marks which assessments the raise gate applies to', () => {
+    const two = assessEvidence(fusion, [row({ pValue: 0.01 }), row({ signal: 'lab:norovirus', source: 'lab', pValue: 0.01 })])!;
+    expect(two).toMatchObject({ level: 'orange', statistical: true });
+    expect(two.jointP).toBeGreaterThan(events.raiseMaxJointP); // recorded, not raised (fuseDays)
+    const fixed = assessEvidence(fusion, [row({ signal: 'report:measles', source: 'case-report', method: 'cidarsFixed', fixed: true })])!;
+    expect(fixed).toMatchObject({ level: 'red', statistical: false });
   });
 });

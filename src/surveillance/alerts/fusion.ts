@@ -15,21 +15,150 @@
  * per-area detectors cannot see — a rise spread over several neighbouring streets, each too
  * small to alarm alone — and its p (Monte Carlo, at least 1/(replicates + 1) = 0.001) takes the
  * source's place in the joint p when smaller. So a cluster extends an open alert in its areas,
- * joins a neighbour's alert on the same signal, and with another source's alarm in one of its
- * areas opens an orange alert; alone it never reaches the single-source rule (p ≤ 1e-4), for
- * the same reason as a lone detector alarm at p = 0.001 does not.
+ * joins a neighbour's alert on the same event, and with another source's alarm in one of its
+ * areas opens an orange alert when their joint p reaches the raise gate (events.raiseMaxJointP);
+ * alone it never reaches the single-source rule (p ≤ 1e-4), for the same reason as a lone
+ * detector alarm at p = 0.001 does not.
+ *
+ * Events (fusion.json "events", below): alarms of neighbouring streets that share a syndrome
+ * group are one event and one alert; a statistical picture is raised only when its joint p
+ * reaches raiseMaxJointP, otherwise it stays evidence.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type pg from 'pg';
+import { z } from 'zod';
 import type { Database } from '../../platform/db.js';
 import { areaAt, type FusionConfig } from '../config.js';
+import { configDir } from '../paths.js';
 import { addDays } from '../../shared/dates.js';
 import type { DetectionAlarm } from './detect.js';
 import { areaFeatures } from '../../registry/index.js';
 import { areaNeighbours, type Neighbours } from './places.js';
-import { SCAN_SIGNAL_PREFIX, scanEvidence, scannedSignal } from './scan.js';
+import { scanEvidence, scannedSignal } from './scan.js';
 import { fisherCombine, truncatedProductP } from './stats.js';
 
+// ------------------------------------------------------------------------------------ events
+
+/**
+ * The "events" section of fusion.json (its reasons and the tuning evidence in that file's
+ * "$comment" and in src/surveillance/README.md): when alarms are the same event, and how strong a
+ * statistical picture must be before it is raised as an alert.
+ * - groups: syndrome groups (gastrointestinal, respiratory, rash, …), each a list of signal keys
+ *   or 'prefix:*'. A signal may be in several groups; a signal in none (school absences of any
+ *   cause, public reports) is unspecific. Two signals are the same event when they are the same
+ *   signal (or its scan cluster) or share a group (relatedSignals): an alarm of a street joins
+ *   the open alert of a neighbouring street that holds evidence of the same event within the
+ *   window, instead of opening an alert of its own (before, only the very same signal joined, so
+ *   one outbreak seen as diarrhoea visits in one street and norovirus positives next door made
+ *   two alerts).
+ * - splitByGroup (off): sources would agree only within one group (each group's evidence judged
+ *   on its own, an alert holding one group's evidence). Measured on the tuned seeds it raised
+ *   more alerts, not fewer (a street's gastrointestinal and respiratory chance alarms became two
+ *   alerts), so it is kept only to compare with.
+ * - raiseMaxJointP: an alert of a statistical rule (minSources, without fixedThreshold or
+ *   signals) is raised only when the joint p of its alarms (Fisher over the sources' smallest p,
+ *   as the level rules compute it) is at most this; a weaker picture stays evidence in
+ *   surv_detection, and may be raised on a later day with more evidence. Fixed-threshold cases
+ *   and rule-based events (school:class_cluster) are never gated.
+ * Without the section (or for a FusionConfig given with `events: {}` by a caller): no groups and
+ * no gate, the behaviour before 2026-12.
+ */
+export const EventConfigSchema = z
+  .object({
+    /** Syndrome group → signal keys or 'prefix:*'. */
+    groups: z.record(z.string().min(1), z.array(z.string().min(1)).min(1)),
+    /** Judge each group's evidence on its own (sources agree only within a group). */
+    splitByGroup: z.boolean(),
+    /** A statistical alert is raised only when its joint p is at most this. */
+    raiseMaxJointP: z.number().gt(0).max(1),
+  })
+  .strict();
+export type EventConfig = z.infer<typeof EventConfigSchema>;
+
+export const NO_EVENT_GROUPS: Readonly<EventConfig> = Object.freeze({ groups: {}, splitByGroup: false, raiseMaxJointP: 1 });
+
+/** The "events" section of fusion.json; a bad value stops with a message naming it. */
+export function parseEventConfig(raw: unknown): EventConfig {
+  if (raw === undefined || raw === null) return NO_EVENT_GROUPS;
+  const { $comment: _reasons, ...settings } = raw as Record<string, unknown>;
+  const r = EventConfigSchema.partial().safeParse(settings);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new Error(`fusion.json: events.${i.path.join('.') || '(root)'}: ${i.message}`);
+  }
+  return { ...NO_EVENT_GROUPS, ...r.data };
+}
+
+const loadedEvents = new Map<string, EventConfig>();
+
+/** The "events" section of config/surveillance/fusion.json (read once per directory). */
+export function loadEventConfig(dir = configDir): EventConfig {
+  let out = loadedEvents.get(dir);
+  if (!out) {
+    const fusion = JSON.parse(fs.readFileSync(path.join(dir, 'fusion.json'), 'utf8')) as { events?: unknown };
+    out = parseEventConfig(fusion.events);
+    loadedEvents.set(dir, out);
+  }
+  return out;
+}
+
+/**
+ * The event settings fusion uses with `cfg`: its own "events" when the object carries them (a
+ * caller's variant; config.ts's schema does not keep the section), else fusion.json's.
+ */
+export function eventConfigOf(cfg: FusionConfig): EventConfig {
+  const own = (cfg as { events?: unknown }).events;
+  return own !== undefined ? parseEventConfig(own) : loadEventConfig();
+}
+
+/** The groups a signal belongs to (a scan cluster's: its signal's); empty = unspecific. */
+export function signalGroups(events: EventConfig, signal: string): Set<string> {
+  const base = scannedSignal(signal);
+  const out = new Set<string>();
+  for (const [group, keys] of Object.entries(events.groups))
+    if (keys.some((k) => (k.endsWith(':*') ? base.startsWith(k.slice(0, -1)) : k === base))) out.add(group);
+  return out;
+}
+
+/** Groups common to every specific signal of a set; null when none is specific (any group goes). */
+export function commonGroups(events: EventConfig, signals: Iterable<string>): Set<string> | null {
+  if (!events.splitByGroup) return null;
+  const specific = [...signals].map((s) => signalGroups(events, s)).filter((g) => g.size > 0);
+  if (!specific.length) return null;
+  return new Set([...specific[0]!].filter((x) => specific.every((g) => g.has(x))));
+}
+
+/** Whether a signal may go with evidence of these groups (see commonGroups). */
+export function fitsGroups(events: EventConfig, signal: string, groups: Set<string> | null): boolean {
+  if (groups === null) return true;
+  const g = signalGroups(events, signal);
+  return !g.size || [...g].some((x) => groups.has(x));
+}
+
+/** Two signals tell of the same event: the same signal (or its scan cluster), or a shared group. */
+export function relatedSignals(events: EventConfig, a: string, b: string): boolean {
+  if (scannedSignal(a) === scannedSignal(b)) return true;
+  const ga = signalGroups(events, a);
+  return [...signalGroups(events, b)].some((x) => ga.has(x));
+}
+
+/** Evidence split by group: each group's signals with the unspecific ones ([null, all] without groups). */
+function byGroup(events: EventConfig, evidence: readonly DetectionAlarm[]): [string | null, DetectionAlarm[]][] {
+  if (!events.splitByGroup) return [[null, [...evidence]]];
+  const names = Object.keys(events.groups);
+  const groupsOf = new Map<string, Set<string>>();
+  for (const e of evidence) if (!groupsOf.has(e.signal)) groupsOf.set(e.signal, signalGroups(events, e.signal));
+  const present = names.filter((g) => [...groupsOf.values()].some((x) => x.has(g)));
+  if (!present.length) return [[null, [...evidence]]];
+  return present.map((g) => [g, evidence.filter((e) => !groupsOf.get(e.signal)!.size || groupsOf.get(e.signal)!.has(g))]);
+}
+
 export interface Assessment {
+  /** The syndrome group whose evidence the assessment judged (null without groups). */
+  group: string | null;
+  /** The matching rule is statistical (agreeing sources, joint p): the raise gate applies to it. */
+  statistical: boolean;
   level: string;
   /** Every source in the evidence the assessment saw (alarms and, for a joint rule, weak evidence). */
   sources: string[];
@@ -82,11 +211,31 @@ export function jointPicture(cfg: FusionConfig, evidence: readonly DetectionAlar
 }
 
 /**
- * The level a set of evidence (one area, one window) deserves, by the first matching rule.
+ * The level a set of evidence (one area, one window) deserves, by the first matching rule (with
+ * events.splitByGroup: per syndrome group, the most severe group's, then the highest score's).
  * Rules see alarms only, unless they say includeWeak: then the joint picture of alarms and weak
  * evidence of the last jointEvidence.windowDays days before `day` (default: the latest evidence day).
  */
-export function assessEvidence(cfg: FusionConfig, evidence: readonly DetectionAlarm[], day?: string): Assessment | null {
+export function assessEvidence(
+  cfg: FusionConfig,
+  evidence: readonly DetectionAlarm[],
+  day?: string,
+  events: EventConfig = eventConfigOf(cfg),
+): Assessment | null {
+  if (!evidence.length) return null;
+  const order = levelOrder(cfg);
+  let best: Assessment | null = null;
+  const last = day ?? evidence.reduce((m, e) => (e.day > m ? e.day : m), evidence[0]!.day);
+  for (const [group, ev] of byGroup(events, evidence)) {
+    const a = assessGroup(cfg, ev, last, group);
+    if (!a) continue;
+    const [ra, rb] = best ? [order.indexOf(a.level), order.indexOf(best.level)] : [0, 0];
+    if (!best || ra < rb || (ra === rb && a.score > best.score)) best = a;
+  }
+  return best;
+}
+
+function assessGroup(cfg: FusionConfig, evidence: readonly DetectionAlarm[], day: string, group: string | null): Assessment | null {
   if (!evidence.length) return null;
   const alarms = evidence.filter((e) => !e.weak);
   const fixed = alarms.some((e) => e.fixed);
@@ -95,7 +244,7 @@ export function assessEvidence(cfg: FusionConfig, evidence: readonly DetectionAl
   const allSources = [...new Set(evidence.map((e) => e.source))].sort();
   for (const rule of cfg.levels) {
     const w = rule.when;
-    if (w.includeWeak) joint ??= jointPicture(cfg, evidence, day ?? evidence.reduce((m, e) => (e.day > m ? e.day : m), evidence[0]!.day));
+    if (w.includeWeak) joint ??= jointPicture(cfg, evidence, day);
     const pic = w.includeWeak ? joint! : strict;
     if (!pic.sources.length) continue;
     if (w.fixedThreshold !== undefined && w.fixedThreshold !== fixed) continue;
@@ -103,6 +252,8 @@ export function assessEvidence(cfg: FusionConfig, evidence: readonly DetectionAl
     if (w.minSources !== undefined && pic.sources.length < w.minSources) continue;
     if (w.maxJointP !== undefined && !(pic.jointP <= w.maxJointP)) continue;
     return {
+      group,
+      statistical: w.fixedThreshold === undefined && w.signals === undefined,
       level: rule.level,
       sources: allSources,
       jointP: pic.jointP,
@@ -135,6 +286,14 @@ interface AlertRow {
   level: string;
   last_evidence_day: string;
   first_evidence_day: string;
+}
+
+interface OpenAlert extends AlertRow {
+  /** Signals of all its evidence, and of its evidence within the fusion window. */
+  signals: string[];
+  recent: string[];
+  /** Its syndrome groups (commonGroups of its evidence; null: any). */
+  groups: Set<string> | null;
 }
 
 export interface FusionResult {
@@ -300,6 +459,11 @@ export async function fuseDays(
     return [...(neighbours.get(area) ?? [])].filter((n) => n !== area && n.slice(0, joinPrefix!) === area.slice(0, joinPrefix!));
   };
   const key = (e: DetectionAlarm) => `${e.signal}|${e.areaCode}|${e.day}`;
+  const events = eventConfigOf(cfg);
+  // The district-wide join is kept to compare with the join before 2026-12: the same signal only
+  // (by group, one alert would gather every street's alarms of a syndrome group).
+  const sameEvent = (a: string, b: string): boolean =>
+    scope === 'district' ? scannedSignal(a) === scannedSignal(b) : relatedSignals(events, a, b);
   await db.transaction(async (c) => {
     // Alarms already attached to an alert (they never start a second one).
     const attached = new Set(
@@ -310,6 +474,61 @@ export async function fuseDays(
         )
       ).rows.map((x) => x.k),
     );
+    /**
+     * Open alerts of the given areas (null: any area sharing `prefix`'s first characters but
+     * `prefix`'s own) of one disease key (null: statistical) whose span reaches `span` and whose
+     * evidence reaches `lo`, newest first, with their syndrome groups (commonGroups of their
+     * evidence) and the signals of their evidence since `lo`.
+     */
+    const openAlerts = async (
+      c: pg.PoolClient,
+      q: { areas: string[] | null; prefix?: [string, number]; lo: string; disease: string | null; span: string },
+    ): Promise<OpenAlert[]> => {
+      const rows = (
+        await c.query<AlertRow & { signals: string[]; recent: string[] }>(
+          `SELECT a.id, a.status, a.level, a.area_code, a.last_evidence_day::text AS last_evidence_day, a.first_evidence_day::text AS first_evidence_day,
+                  array(SELECT DISTINCT e.signal FROM surv_alert_evidence e WHERE e.alert_id = a.id) AS signals,
+                  array(SELECT DISTINCT e.signal FROM surv_alert_evidence e WHERE e.alert_id = a.id AND e.day >= $3::date) AS recent
+             FROM surv_alert a
+            WHERE ($1::text[] IS NULL OR a.area_code = ANY($1::text[]))
+              AND ($6::int IS NULL OR (left(a.area_code, $6) = left($7, $6) AND a.area_code <> $7))
+              AND a.status = ANY($2::text[]) AND a.last_evidence_day >= $3::date
+              AND a.disease_key IS NOT DISTINCT FROM $4 AND a.first_evidence_day >= $5::date
+            ORDER BY a.id DESC FOR UPDATE OF a`,
+          [q.areas, OPEN, q.lo, q.disease, q.span, q.prefix?.[1] ?? null, q.prefix?.[0] ?? null],
+        )
+      ).rows;
+      return rows.map((r) => ({ ...r, groups: commonGroups(events, r.signals) }));
+    };
+    /** Adds alarms of `area` to an open alert: evidence, level, score, an event saying so. */
+    const extend = async (c: pg.PoolClient, open: OpenAlert, fresh: DetectionAlarm[], area: string, day: string): Promise<void> => {
+      await addEvidence(c, open.id, fresh);
+      fresh.forEach((e) => attached.add(key(e)));
+      const all = await evidenceOf(c, open.id);
+      const a = assessEvidence(cfg, all, day, events);
+      const level = a && order.indexOf(a.level) < order.indexOf(open.level) ? a.level : open.level;
+      const first = all.reduce((m, e) => (e.day < m ? e.day : m), open.first_evidence_day);
+      const last = all.reduce((m, e) => (e.day > m ? e.day : m), open.last_evidence_day);
+      await c.query(
+        `UPDATE surv_alert SET level = $2, sources = $3, score = $4, joint_p = $5, first_evidence_day = $6, last_evidence_day = $7, updated_at = now(), version = version + 1 WHERE id = $1`,
+        [open.id, level, a?.sources ?? [...new Set(all.map((e) => e.source))].sort(), a?.score ?? 0, a?.jointP ?? null, first, last],
+      );
+      const where = open.area_code !== area ? ` from ${opts.areaName?.(area) ?? area}` : '';
+      await c.query(`INSERT INTO surv_alert_event (alert_id, action, actor, reason, detail) VALUES ($1, 'evidence', 'system', $2, $3)`, [
+        open.id,
+        `${fresh.length} new signal(s)${where}${level !== open.level ? `, level ${open.level} → ${level}` : ''}`,
+        JSON.stringify({ signals: fresh.map((e) => `${e.signal}@${e.areaCode}@${e.day}`) }),
+      ]);
+      // Later evidence of the same day sees the alert as it now is.
+      open.level = level;
+      open.first_evidence_day = first;
+      open.last_evidence_day = last;
+      for (const e of fresh) if (!open.recent.includes(e.signal)) open.recent.push(e.signal);
+      open.groups = commonGroups(events, [...open.signals, ...fresh.map((e) => e.signal)]);
+      open.signals = [...new Set([...open.signals, ...fresh.map((e) => e.signal)])];
+      result.updated.push(open.id);
+      opts.onAlert?.({ alertId: open.id, kind: 'updated', level, areaCode: open.area_code });
+    };
     for (let day = opts.from; day <= opts.to; day = addDays(day, 1)) {
       const span = spanStart(cfg, day);
       // Two passes per day: first every area's own open alert takes its new evidence, then the
@@ -335,80 +554,51 @@ export async function fuseDays(
         for (const { disease, lo, windowEv } of groups) {
           const unattached = windowEv.filter((e) => !attached.has(key(e)));
           // Alarms extend and join alerts; weak evidence only helps open one (joint rule below).
-          const candidates = unattached.filter((e) => !e.weak);
+          let candidates = unattached.filter((e) => !e.weak);
           if (!unattached.length) continue;
-          let open = (
-            await c.query<AlertRow>(
-              `SELECT id, status, level, area_code, last_evidence_day::text AS last_evidence_day, first_evidence_day::text AS first_evidence_day FROM surv_alert
-               WHERE area_code = $1 AND status = ANY($2::text[]) AND last_evidence_day >= $3::date AND disease_key IS NOT DISTINCT FROM $4
-                 AND first_evidence_day >= $5::date
-               ORDER BY id DESC LIMIT 1 FOR UPDATE`,
-              [area, OPEN, lo, disease, span],
-            )
-          ).rows[0];
-          if (!open && phase === 'own') continue;
-          if (open && !candidates.length) continue;
-          // Spatial join: the same signal rising in a neighbouring street within the window is the
-          // same event spreading (or cases living across a street boundary), so it joins that
-          // alert; a fixed-threshold disease's case joins its disease's alert anywhere in the district.
-          const near = joinable(area, disease !== null);
-          if (!open && joinPrefix && candidates.length && (near === null || near.length)) {
-            open = (
-              await c.query<AlertRow>(
-                `SELECT a.id, a.status, a.level, a.area_code, a.last_evidence_day::text AS last_evidence_day, a.first_evidence_day::text AS first_evidence_day FROM surv_alert a
-                 WHERE left(a.area_code, $6) = left($1, $6) AND a.area_code <> $1 AND ($8::text[] IS NULL OR a.area_code = ANY($8::text[]))
-                   AND a.status = ANY($2::text[]) AND a.last_evidence_day >= $3::date
-                   AND a.disease_key IS NOT DISTINCT FROM $4 AND a.first_evidence_day >= $5::date
-                   AND EXISTS (SELECT 1 FROM surv_alert_evidence e WHERE e.alert_id = a.id AND e.day >= $3::date AND e.signal = ANY($7::text[]))
-                 ORDER BY a.id DESC LIMIT 1 FOR UPDATE`,
-                [
-                  area,
-                  OPEN,
-                  lo,
-                  disease,
-                  span,
-                  joinPrefix,
-                  // A scan cluster of a signal and the signal's own alarms are about the same cases.
-                  [...new Set(candidates.flatMap((e) => [scannedSignal(e.signal), `${SCAN_SIGNAL_PREFIX}${scannedSignal(e.signal)}`]))],
-                  near,
-                ],
-              )
-            ).rows[0];
-          }
-          if (open) {
+          // The area's own open alerts (one per syndrome group at most, with groups): each takes
+          // the alarms of its group inside its span.
+          const own = await openAlerts(c, { areas: [area], lo, disease, span });
+          for (const open of own) {
             // Only evidence inside the alert's span joins it (older unattached alarms stay out).
-            const fresh = candidates.filter((e) => e.day >= open.first_evidence_day);
+            const fresh = candidates.filter((e) => e.day >= open.first_evidence_day && fitsGroups(events, e.signal, open.groups));
             if (!fresh.length) continue;
-            await addEvidence(c, open.id, fresh);
-            fresh.forEach((e) => attached.add(key(e)));
-            const all = await evidenceOf(c, open.id);
-            const a = assessEvidence(cfg, all, day);
-            const level = a && order.indexOf(a.level) < order.indexOf(open.level) ? a.level : open.level;
-            const first = all.reduce((m, e) => (e.day < m ? e.day : m), open.first_evidence_day);
-            const last = all.reduce((m, e) => (e.day > m ? e.day : m), open.last_evidence_day);
-            await c.query(
-              `UPDATE surv_alert SET level = $2, sources = $3, score = $4, joint_p = $5, first_evidence_day = $6, last_evidence_day = $7, updated_at = now(), version = version + 1 WHERE id = $1`,
-              [open.id, level, a?.sources ?? [...new Set(all.map((e) => e.source))].sort(), a?.score ?? 0, a?.jointP ?? null, first, last],
-            );
-            const where = open.area_code !== area ? ` from ${opts.areaName?.(area) ?? area}` : '';
-            await c.query(
-              `INSERT INTO surv_alert_event (alert_id, action, actor, reason, detail) VALUES ($1, 'evidence', 'system', $2, $3)`,
-              [
-                open.id,
-                `${fresh.length} new signal(s)${where}${level !== open.level ? `, level ${open.level} → ${level}` : ''}`,
-                JSON.stringify({ signals: fresh.map((e) => `${e.signal}@${e.areaCode}@${e.day}`) }),
-              ],
-            );
-            result.updated.push(open.id);
-            opts.onAlert?.({ alertId: open.id, kind: 'updated', level, areaCode: open.area_code });
-            continue;
+            await extend(c, open, fresh, area, day);
+            candidates = candidates.filter((e) => !fresh.includes(e));
           }
-          const assessed = assessEvidence(cfg, unattached, day);
+          if (phase === 'own') continue;
+          // Spatial join: the same event (the same signal, or one of its syndrome group) rising in
+          // a neighbouring street within the window joins that street's alert (cases living across
+          // a street boundary, a canteen, a spreading outbreak); a fixed-threshold disease's case
+          // joins its disease's alert anywhere in the district.
+          const near = joinable(area, disease !== null);
+          const joined: (Set<string> | null)[] = [];
+          if (candidates.length && joinPrefix && (near === null || near.length)) {
+            const others = await openAlerts(c, { areas: near, prefix: [area, joinPrefix], lo, disease, span });
+            // The newest alert that has evidence of the same event since `lo` takes the alarms of
+            // its group (all of them without groups).
+            const open = others.find((o) => candidates.some((e) => o.recent.some((r) => sameEvent(e.signal, r))));
+            if (open) {
+              joined.push(open.groups);
+              const fresh = candidates.filter((e) => e.day >= open.first_evidence_day && fitsGroups(events, e.signal, open.groups));
+              if (fresh.length) await extend(c, open, fresh, area, day);
+            }
+          }
+          const rest = unattached.filter((e) => !attached.has(key(e)));
+          if (!rest.length) continue;
+          const assessed = assessEvidence(cfg, rest, day, events);
           if (!assessed) continue;
           const a = assessed;
-          // Weak evidence is kept only when the opening rule used it, and only its joint window.
+          // Raise gate: a statistical picture too weak to raise stays evidence (it may be raised
+          // later, with more); so does one whose group already has an open alert in this area.
+          if (a.statistical && !a.fixed && a.jointP > events.raiseMaxJointP) continue;
+          const groupOnly = a.group === null ? null : new Set([a.group]);
+          const overlaps = (g: Set<string> | null) => g === null || groupOnly === null || [...groupOnly].some((x) => g.has(x));
+          if (own.some((o) => overlaps(o.groups)) || joined.some(overlaps)) continue;
+          // Weak evidence is kept only when the opening rule used it, and only its joint window;
+          // the alert holds its group's evidence only (and the unspecific signals).
           const jointLo = addDays(day, -((cfg.jointEvidence?.windowDays ?? DEFAULT_JOINT_EVIDENCE.windowDays) - 1));
-          const opening = unattached.filter((e) => !e.weak || (a.weak && e.day >= jointLo));
+          const opening = rest.filter((e) => (!e.weak || (a.weak && e.day >= jointLo)) && fitsGroups(events, e.signal, groupOnly));
           // An alert opens on a day that brings evidence of its own.
           if (!opening.some((e) => e.day === day)) continue;
           // An open alert of this area whose span has ended is frozen: say where its story goes on.

@@ -274,11 +274,12 @@ describeEachStore('space-time scan job', (server) => {
     expect(evidence[0]).toMatchObject({ signal: `scan:${SIGNAL}`, source: 'clinic-syndrome', method: 'stPermScan', day: RUN_DAY });
     const alone = await fuseDays(db, cfg.fusion, { from: RUN_DAY, to: RUN_DAY });
     expect(alone.created).toEqual([]);
-    // A lab alarm in one of the cluster's streets on the same day: two sources agree.
+    // A lab alarm in one of the cluster's streets on the same day: two sources agree (strongly
+    // enough for fusion.json's events.raiseMaxJointP).
     const street = d.planted[0]!;
     await db.query(
       `INSERT INTO surv_detection (signal, area_code, day, method, source, observed, threshold, expected, p_value, alarm)
-       VALUES ('lab:norovirus', $1, $2, 'earsC', 'lab', 4, 2, 0.5, 0.002, true)`,
+       VALUES ('lab:norovirus', $1, $2, 'earsC', 'lab', 4, 2, 0.5, 0.0001, true)`,
       [street, RUN_DAY],
     );
     const fused = await fuseDays(db, cfg.fusion, { from: RUN_DAY, to: RUN_DAY, labels: (s) => (s === SIGNAL ? '腹泻' : s) });
