@@ -7,6 +7,7 @@
  * slices that let the event loop turn.
  */
 import { parentPort, Worker } from 'node:worker_threads';
+import type pg from 'pg';
 
 export type RangeRequest<C> = { type: 'context'; context: C } | { type: 'range'; id: number; texts: string[] };
 export type RangeReply<R> = { id: number; result?: R; error?: string };
@@ -18,6 +19,23 @@ export type DeriveRange<C, R> = (texts: string[], context: C, slices?: { every: 
 const DERIVE_SLICE = 100;
 
 export const yieldLoop = (): Promise<unknown> => new Promise((r) => setImmediate(r));
+
+/**
+ * Units of work on connections of `pool`, each taken for it alone. The event loop turns first,
+ * so a request that arrived meanwhile is read off its socket and (on PGlite, whose one session
+ * the recompute shares) queues for the connection before the recompute takes it again.
+ */
+export function unitsOn(pool: pg.Pool): <T>(fn: (c: pg.PoolClient) => Promise<T>) => Promise<T> {
+  return async (fn) => {
+    await yieldLoop();
+    const client = await pool.connect();
+    try {
+      return await fn(client);
+    } finally {
+      client.release();
+    }
+  };
+}
 
 /** Derives ranges on a worker thread (`workerUrl`, which calls `serveRanges`), or inline when it cannot have one. */
 export class RangeDeriver<C, R> {

@@ -19,9 +19,8 @@
  * On PostgreSQL it runs on its own small pool, so requests never wait for a connection it holds.
  * Everything here is derived and rebuilt by running it again: commits do not wait for the WAL.
  */
-import type pg from 'pg';
 import { extraPool, type Database } from '../../platform/db.js';
-import { RangeDeriver, yieldLoop } from '../../platform/range-deriver.js';
+import { RangeDeriver, unitsOn } from '../../platform/range-deriver.js';
 import type { ChronicRuleSet } from './rules.js';
 import { copyOut, copyRows, sqlLiteral } from './copy-text.js';
 import {
@@ -95,20 +94,7 @@ export async function recomputeAll(
   // PGlite's pool is its one session whatever is asked.
   const extra = extraPool(db, loops);
   const pool = extra.pool;
-  /**
-   * A unit of work on a connection taken for it alone. The event loop turns first: on PGlite the
-   * statements run on this thread, and a check-in that arrived meanwhile must be read off its
-   * socket and queue for the connection before the recompute takes it again.
-   */
-  const withClient = async <T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> => {
-    await yieldLoop();
-    const client = await pool.connect();
-    try {
-      return await fn(client);
-    } finally {
-      client.release();
-    }
-  };
+  const withClient = unitsOn(pool);
   let deriver: RangeDeriver<DeriveContext, DerivedRange> | undefined;
   try {
     let t = performance.now();
