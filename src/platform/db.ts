@@ -7,7 +7,6 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { PgliteThread, threadPgConfig } from './pglite-thread.js';
 
 /** Anything that runs a query: the pool or a checked-out client (inside a transaction). */
 export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
@@ -29,7 +28,7 @@ export interface Database {
    * PostgreSQL streams it over the wire; PGlite reads it as a blob in the same session.
    */
   copyFrom(client: pg.PoolClient, table: string, columns: string[], data: string | Uint8Array): Promise<void>;
-  /** Cancels the statement running on a backend (PostgreSQL; PGlite has no second session to cancel from). */
+  /** Cancels the statement running on a backend (PostgreSQL; PGlite runs in-process and cannot). */
   cancel?: (pid: number) => Promise<void>;
   close(): Promise<void>;
 }
@@ -47,8 +46,6 @@ export interface OpenOptions {
   connectTimeoutMs?: number;
   /** PGlite: its buffer cache in MB (default PGLITE_SHARED_BUFFERS_MB). */
   pgliteSharedBuffersMb?: number;
-  /** PGlite: run it on the calling thread instead of a worker thread of its own (pglite-thread.ts). */
-  pgliteOnMainThread?: boolean;
 }
 
 /**
@@ -432,38 +429,27 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
   const dataDir = path.resolve(options.dataDir ?? './data');
   fs.mkdirSync(dataDir, { recursive: true });
   const { PGlite } = await import('@electric-sql/pglite');
-  const startParams = ['-c', `shared_buffers=${options.pgliteSharedBuffersMb ?? PGLITE_SHARED_BUFFERS_MB}MB`];
-  // On a thread of its own (pglite-thread.ts): its statements no longer stop the event loop.
-  // `pgliteOnMainThread` keeps it in-process (comparisons, debugging).
-  let pool: pg.Pool;
-  let copyInto: (sql: string, data: string | Uint8Array) => Promise<void>;
-  let closeStore: () => Promise<void>;
-  if (!options.pgliteOnMainThread) {
-    const thread = await PgliteThread.open(path.join(dataDir, 'pgdata'), startParams);
-    pool = new pg.Pool({ ...(await threadPgConfig(thread)), max: 1 });
-    copyInto = (sql, data) => thread.copyFrom(sql, data);
-    closeStore = () => thread.close();
-  } else {
-    const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
-    const pglite = new PGlite(path.join(dataDir, 'pgdata'), { startParams: [...PGlite.defaultStartParams, ...startParams] });
-    await pglite.waitReady;
-    pool = new pg.Pool({ ...(createPgConfig(pglite) as unknown as pg.PoolConfig), max: 1 });
-    copyInto = async (sql, data) => {
-      await pglite.query(sql, [], { blob: new Blob([data as BlobPart]) });
-    };
-    closeStore = () => pglite.close();
-  }
+  const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
+  const pglite = new PGlite(path.join(dataDir, 'pgdata'), {
+    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${options.pgliteSharedBuffersMb ?? PGLITE_SHARED_BUFFERS_MB}MB`],
+  });
+  await pglite.waitReady;
   // PGlite is a single connection: one pooled client, so transactions never interleave.
+  const pool = new pg.Pool({ ...(createPgConfig(pglite) as unknown as pg.PoolConfig), max: 1 });
   keepPgliteClient(pool);
   gates.set(pool, new ForegroundGate(pool));
-  // PGlite is one session: inside a transaction held through the pool's only client, a COPY
-  // sent beside it runs in that same transaction.
+  // PGlite is one session: inside a transaction held through the pool's only client, a direct
+  // PGlite query runs in that same transaction.
   const db = wrap(
     'pglite',
     pool,
-    async (_client, table, columns, data) => copyInto(`COPY ${table} (${columns.join(',')}) FROM '/dev/blob'`, data),
+    async (_client, table, columns, data) => {
+      await pglite.query(`COPY ${table} (${columns.join(',')}) FROM '/dev/blob'`, [], { blob: new Blob([data as BlobPart]) });
+    },
     dataDir,
-    closeStore,
+    async () => {
+      await pglite.close();
+    },
   );
   return db;
 }
