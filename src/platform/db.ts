@@ -189,8 +189,8 @@ function scopePool(pool: pg.Pool, canceller: () => Database['cancel']): void {
  * running when it came. Under a stream of requests with no gap, a unit still runs after
  * `maxWaitMs`, so background work moves. 100 ms rather than less: a check-in (~20 ms of
  * statements at 1,000,000 residents) that arrived behind a unit then finishes before the next
- * unit may cut in (with 30 ms, check-ins at 10 a second during a full recompute often waited for
- * two units, p95 68 ms; with 100 ms, 46 ms, the recompute as fast).
+ * unit may cut in, instead of waiting for two units (bench/chronic.bench.ts, check-ins at 10 a
+ * second during the full recompute: p95 47 ms, recompute 33 s).
  */
 class ForegroundGate {
   private active = 0;
