@@ -251,7 +251,7 @@ export async function runDrill(deps: EmergencyDeps, id: number, actor: Actor): P
     return {
       status: 'done',
       refs: [`investigation ${inv.id}`],
-      detail: `${inv.diseaseName} investigation ${inv.id} ${inv.continued ? 'opened automatically from' : 'opened from'} report card ${ctx.cardId}, due ${inv.deadlineAt}`,
+      detail: `${inv.diseaseName} investigation ${inv.id} ${inv.continued ? 'already open for' : 'opened from'} report card ${ctx.cardId}, due ${inv.deadlineAt}`,
     };
   });
   // The specimens: ordered for the synthetic resident under the investigation, collected at the

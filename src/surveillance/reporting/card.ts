@@ -50,6 +50,7 @@ export interface FieldIssue {
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** Date and time to the hour at least; group 4 is the offset, when written. */
 const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:\d{2})?$/;
 
 const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -150,7 +151,7 @@ export function validateCard(
   else if (mandatory) issues.push({ field: 'diagnosisDateTime', message: '诊断日期 is mandatory (to the hour)' });
   // The diagnosis's calendar date in China: a time written with another offset (a UTC "Z" stamp
   // just after midnight in China) is still that day there; one without an offset is China's own.
-  const diagDay = diag && DATETIME.test(diag) && /(?:[zZ]|[+-]\d\d:?\d\d)$/.test(diag) ? chinaDateOf(diag) : diag?.slice(0, 10);
+  const diagDay = diag && DATETIME.exec(diag)?.[4] ? chinaDateOf(diag) : diag?.slice(0, 10);
   if (onset && diagDay && DATE.test(onset) && onset > diagDay) issues.push({ field: 'onsetDate', message: '发病日期 is after 诊断日期' });
   const disease = isObj(c.disease) ? c.disease : null;
   need('disease', !!disease && !!str(disease.name) && !!str(disease.icd10), '疾病名称 is mandatory: disease.name and disease.icd10');
