@@ -9,6 +9,19 @@
 import { parentPort, Worker } from 'node:worker_threads';
 import type pg from 'pg';
 
+/** Milliseconds a range recompute spends in each phase (summed over its parallel loops). */
+export interface RangePhases {
+  /** Finding the residents or where the first range ends. */
+  list: number;
+  /** Reading ranges' facts. */
+  load: number;
+  /** Waiting for ranges to be derived (on the worker thread, mostly while other ranges are read or written). */
+  derive: number;
+  /** Deleting and writing ranges' derived rows. */
+  write: number;
+  commit: number;
+}
+
 export type RangeRequest<C> = { type: 'context'; context: C } | { type: 'range'; id: number; texts: string[] };
 export type RangeReply<R> = { id: number; result?: R; error?: string };
 

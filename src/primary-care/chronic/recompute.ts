@@ -20,7 +20,7 @@
  * Everything here is derived and rebuilt by running it again: commits do not wait for the WAL.
  */
 import { extraPool, type Database } from '../../platform/db.js';
-import { RangeDeriver, unitsOn } from '../../platform/range-deriver.js';
+import { RangeDeriver, unitsOn, type RangePhases } from '../../platform/range-deriver.js';
 import type { ChronicRuleSet } from './rules.js';
 import { copyOut, copyRows, sqlLiteral } from './copy-text.js';
 import {
@@ -35,18 +35,8 @@ import {
   type DerivedRange,
 } from './recompute-derive.js';
 
-/** Milliseconds spent in each phase of a full recompute (summed over its parallel loops). */
-export interface RecomputePhases {
-  /** Finding where the first range ends (later ranges are bounded while reading the previous one). */
-  list: number;
-  /** Reading ranges' facts. */
-  load: number;
-  /** Waiting for ranges to be derived (on the worker thread, mostly while other ranges are read). */
-  derive: number;
-  /** Deleting and writing ranges' derived rows. */
-  write: number;
-  commit: number;
-}
+/** Milliseconds spent in each phase of a full recompute. */
+export type RecomputePhases = RangePhases;
 
 /** A range is read and derived again at most this often when its registry rows keep changing; then written anyway. */
 const MAX_ATTEMPTS = 3;

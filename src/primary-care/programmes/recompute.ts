@@ -17,22 +17,13 @@
  * Everything here is derived and rebuilt by running it again: commits do not wait for the WAL.
  */
 import { extraPool, type Database } from '../../platform/db.js';
-import { RangeDeriver, unitsOn } from '../../platform/range-deriver.js';
+import { RangeDeriver, unitsOn, type RangePhases } from '../../platform/range-deriver.js';
 import type { Programme } from './definition.js';
 import { deriveRange, type DeriveContext, type DerivedRange } from './recompute-derive.js';
 import { allResidentIds, analyzeDerived, beginRangeWrite, readKeyRange, replaceKeyRange, type KeyRange } from './store.js';
 
-/** Milliseconds spent in each phase of a full recompute (summed over its parallel loops). */
-export interface RecomputePhases {
-  /** Listing the residents (to cut them into ranges and report progress). */
-  list: number;
-  /** Reading ranges' persons and facts. */
-  load: number;
-  /** Waiting for ranges to be derived (on the worker thread, mostly while other ranges are read or written). */
-  derive: number;
-  /** Deleting and writing ranges' derived rows (reading and deriving again the few that changed meanwhile). */
-  write: number;
-  commit: number;
+/** Milliseconds spent in each phase of a full recompute, and the statistics refreshed at its end. */
+export interface RecomputePhases extends RangePhases {
   /** Fresh statistics for the rewritten tables at the end. */
   analyze: number;
 }
