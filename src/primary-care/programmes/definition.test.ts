@@ -56,9 +56,9 @@ function textOf(p: Record<string, unknown>) {
   return { text, lineOf };
 }
 
-function refusal(text: string): RuleFileError {
+function refusal(text: string, opts: { complete?: boolean } = {}): RuleFileError {
   try {
-    parseProgramme('config/programmes/test.json', text);
+    parseProgramme('config/programmes/test.json', text, opts);
   } catch (err) {
     expect(err).toBeInstanceOf(RuleFileError);
     return err as RuleFileError;
@@ -74,6 +74,10 @@ describe('programme files', () => {
       expect(p.source).toMatch(/国家基本公共卫生服务规范（第三版）/);
       expect(versionOn(p, '2025-06-01').version).toBe('第三版');
       expect(p.indicators.length).toBeGreaterThan(0);
+      for (const ind of p.indicators) {
+        expect(ind).toMatchObject({ version: '1', effectiveFrom: p.versions[0]!.effectiveFrom });
+        expect(ind.cases.length).toBeGreaterThanOrEqual(2);
+      }
     }
   });
 
@@ -212,6 +216,147 @@ describe('programme files', () => {
     const err = refusal(text);
     expect(err.line).toBe(lineOf('"colour"'));
     expect(err.detail).toMatch(/unknown field "colour"/);
+  });
+
+  describe('indicator versions and worked examples', () => {
+    const visit = (pid: string, id: string, day: string) => ({
+      resourceType: 'Encounter',
+      id,
+      status: 'finished',
+      class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+      type: [{ coding: [{ system: SERVICE, code: 'x' }] }],
+      subject: { reference: `Patient/${pid}` },
+      period: { start: day },
+    });
+    const example = (over: Record<string, unknown> = {}) => ({
+      name: 'one child seen',
+      period: { from: '2025-01-01', to: '2025-12-31' },
+      asOf: '2025-12-31',
+      residents: [{ id: 'a', birthDate: '2025-01-01', gender: 'female', records: [visit('a', 'a1', '2025-02-01')] }],
+      expect: { numerator: 1, denominator: 1, value: 100 },
+      ...over,
+    });
+    const rate = (over: Record<string, unknown> = {}) => ({
+      code: 'rate',
+      version: 'v1',
+      effectiveFrom: '2017-01-01',
+      name: 'rate',
+      source: 'norm',
+      denominator: { population: 'enrolled', text: 'all' },
+      numerator: { where: [{ managed: true }], text: 'managed' },
+      whenDenominatorZero: 'null',
+      cases: [example()],
+      ...over,
+    });
+
+    it('accepts versions of one indicator that adjoin, each with its examples', () => {
+      const p = programme({
+        indicators: [
+          rate({ effectiveTo: '2024-12-31', cases: [example({ period: { from: '2024-01-01', to: '2024-12-31' }, asOf: '2024-12-31' })] }),
+          rate({ version: 'v2', effectiveFrom: '2025-01-01' }),
+        ],
+      });
+      const parsed = parseProgramme('t.json', textOf(p).text, { complete: true });
+      expect(parsed.indicators.map((i) => `${i.version} ${i.effectiveFrom}–${i.effectiveTo ?? ''} ${i.cases.length}`)).toEqual([
+        'v1 2017-01-01–2024-12-31 1',
+        'v2 2025-01-01– 1',
+      ]);
+    });
+
+    it('refuses overlapping versions of an indicator, naming the later one and the one it overlaps', () => {
+      const p = programme({ indicators: [rate({ effectiveTo: '2020-12-31' }), rate({ version: 'v2', effectiveFrom: '2020-06-01' })] });
+      const { text, lineOf } = textOf(p);
+      const err = refusal(text);
+      expect(err.line).toBe(lineOf('"effectiveFrom": "2020-06-01"'));
+      expect(err.detail).toMatch(
+        /indicator "rate" version v2 \(from 2020-06-01\) overlaps version v1 \(line \d+, 2017-01-01 to 2020-12-31\)/,
+      );
+      // An open-ended version followed by another overlaps it too, and one version name twice is refused.
+      const open = refusal(textOf(programme({ indicators: [rate(), rate({ version: 'v2', effectiveFrom: '2021-01-01' })] })).text);
+      expect(open.detail).toMatch(/indicator "rate" version v2 \(from 2021-01-01\) overlaps version v1 .*2017-01-01 to open/);
+      const twice = refusal(
+        textOf(programme({ indicators: [rate({ effectiveTo: '2020-12-31' }), rate({ effectiveFrom: '2021-01-01' })] })).text,
+      );
+      expect(twice.detail).toMatch(/indicator "rate" version v1 appears twice/);
+    });
+
+    it('refuses a gap between versions of an indicator', () => {
+      const p = programme({ indicators: [rate({ effectiveTo: '2020-12-31' }), rate({ version: 'v2', effectiveFrom: '2021-03-01' })] });
+      const { text, lineOf } = textOf(p);
+      const err = refusal(text);
+      expect(err.line).toBe(lineOf('"effectiveFrom": "2021-03-01"'));
+      expect(err.detail).toMatch(/indicator "rate": gap between version v1 \(to 2020-12-31\) and version v2 \(from 2021-03-01\)/);
+    });
+
+    it('refuses, at start, an indicator without worked examples or without its version', () => {
+      const bare = textOf(programme({ indicators: [rate({ cases: undefined })] }));
+      const err = refusal(bare.text, { complete: true });
+      expect(err.line).toBe(bare.lineOf('"code": "rate"'));
+      expect(err.detail).toMatch(/indicator "rate" version v1: no worked examples/);
+      expect(refusal(textOf(programme({ indicators: [rate({ cases: [] })] })).text, { complete: true }).detail).toMatch(
+        /no worked examples/,
+      );
+      expect(refusal(textOf(programme({ indicators: [rate({ version: undefined })] })).text, { complete: true }).detail).toMatch(
+        /indicator "rate": no "version"/,
+      );
+      // The loader reads config/programmes so: the server does not start.
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yifang-programmes-'));
+      try {
+        fs.writeFileSync(path.join(dir, 'b.json'), bare.text);
+        expect(() => loadProgrammes(dir)).toThrow(/b\.json:\d+: indicator "rate" version v1: no worked examples/);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('refuses a malformed worked example, naming its line', () => {
+      const missing = example() as Record<string, unknown>;
+      delete missing.expect;
+      const noExpect = refusal(textOf(programme({ indicators: [rate({ cases: [missing] })] })).text);
+      expect(noExpect.detail).toMatch(/^indicators\.0\.cases\.0\.expect: Required/);
+
+      const unknown = textOf(programme({ indicators: [rate({ cases: [example({ expected: 1 })] })] }));
+      const err = refusal(unknown.text);
+      expect(err.line).toBe(unknown.lineOf('"expected"'));
+      expect(err.detail).toMatch(/unknown field "expected" in indicators\.0\.cases\.0/);
+
+      const notFhir = refusal(
+        textOf(
+          programme({
+            indicators: [rate({ cases: [example({ residents: [{ id: 'a', records: [{ resourceType: 'Patient', id: 'a' }] }] })] })],
+          }),
+        ).text,
+      );
+      expect(notFhir.detail).toMatch(/resourceType/);
+
+      const other = textOf(
+        programme({ indicators: [rate({ cases: [example({ residents: [{ id: 'a', records: [visit('b', 'b1', '2025-02-01')] }] })] })] }),
+      );
+      const wrongPatient = refusal(other.text);
+      expect(wrongPatient.line).toBe(other.lineOf('"subject"'));
+      expect(wrongPatient.detail).toMatch(
+        /indicator "rate" case "one child seen": record Encounter\/b1 must name its resident in subject\.reference \("Patient\/a"\)/,
+      );
+
+      const figures = refusal(
+        textOf(programme({ indicators: [rate({ cases: [example({ expect: { numerator: 2, denominator: 1, value: 100 } })] })] })).text,
+      );
+      expect(figures.detail).toMatch(/the numerator \(2\) is above the denominator \(1\)/);
+      const nullValue = refusal(
+        textOf(programme({ indicators: [rate({ cases: [example({ expect: { numerator: 0, denominator: 1, value: null } })] })] })).text,
+      );
+      expect(nullValue.detail).toMatch(/a value of null needs a denominator of 0/);
+
+      // A period judged after its version ended belongs to the next version's examples.
+      const late = refusal(
+        textOf(programme({ indicators: [rate({ effectiveTo: '2024-12-31' }), rate({ version: 'v2', effectiveFrom: '2025-01-01' })] })).text,
+      );
+      expect(late.detail).toMatch(/case "one child seen": judged on 2025-12-31 .* outside version v1 \(2017-01-01 to 2024-12-31\)/);
+      const backwards = refusal(
+        textOf(programme({ indicators: [rate({ cases: [example({ period: { from: '2025-12-31', to: '2025-01-01' } })] })] })).text,
+      );
+      expect(backwards.detail).toMatch(/the period ends \(2025-01-01\) before it starts \(2025-12-31\)/);
+    });
   });
 
   it('refuses to load a directory holding a bad file, naming it (the server does not start)', () => {

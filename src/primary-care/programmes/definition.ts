@@ -141,9 +141,56 @@ export const Criterion = z.union([
 ]);
 export type Criterion = z.infer<typeof Criterion>;
 
-export const Indicator = z
+/** A FHIR id (R4: letters, digits, "-" and ".", at most 64). */
+const FhirId = z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/, { message: 'a FHIR id (letters, digits, - and ., at most 64)' });
+
+/**
+ * A record of a worked example: a FHIR R4 resource as a hospital or clinic sends it. Only its
+ * type and id are checked here; the cases' test (indicator-cases.test.ts) validates each one
+ * against R4 and reads it with facts.ts, as the processor does.
+ */
+export const CaseRecord = z.object({ resourceType: z.enum(RESOURCE_TYPES), id: FhirId }).passthrough();
+export type CaseRecord = z.infer<typeof CaseRecord>;
+
+/** A resident of a worked example: what PersonFacts needs of the Patient, and their records. */
+export const CaseResident = z
+  .object({
+    /** The Patient id the records' subject (EpisodeOfCare: patient) names as Patient/<id>. */
+    id: FhirId,
+    birthDate: Day.optional(),
+    gender: z.enum(['female', 'male', 'other', 'unknown']).optional(),
+    records: z.array(CaseRecord).default([]),
+  })
+  .strict();
+export type CaseResident = z.infer<typeof CaseResident>;
+
+/** A worked example of an indicator version: records in, figure out (written by hand from the norm). */
+export const IndicatorCase = z
+  .object({
+    name: z.string().min(1),
+    period: z.object({ from: Day, to: Day }).strict(),
+    asOf: Day,
+    residents: z.array(CaseResident),
+    expect: z
+      .object({
+        numerator: z.number().int().min(0),
+        denominator: z.number().int().min(0),
+        /** The percentage with one decimal; null when the denominator is 0 and the rule says so. */
+        value: z.number().nullable(),
+      })
+      .strict(),
+  })
+  .strict();
+export type IndicatorCase = z.infer<typeof IndicatorCase>;
+
+export const IndicatorSchema = z
   .object({
     code: Code,
+    /** One definition of the indicator; the same code may come in several versions with adjoining dates. */
+    version: z.string().min(1).optional(),
+    effectiveFrom: Day.optional(),
+    /** Last day in force; absent = still in force. */
+    effectiveTo: Day.optional(),
     name: z.string().min(1),
     source: z.string().min(1),
     denominator: z
@@ -161,9 +208,22 @@ export const Indicator = z
     whenDenominatorZero: z.enum(['null', 'zero']).optional(),
     target: z.number().min(0).max(100).optional(),
     targetSource: z.string().optional(),
+    /** Worked examples; a file loaded at start needs at least one per indicator version. */
+    cases: z.array(IndicatorCase).optional(),
   })
   .strict();
-export type Indicator = z.infer<typeof Indicator>;
+
+/**
+ * An indicator version as the code sees it: `version` and `effectiveFrom` always set. A file
+ * loaded at start (loadProgrammes) must give them and its cases; a programme written inside a
+ * test (parseProgramme alone) may leave them out and gets version "1" from the programme's first
+ * version's effectiveFrom, with no cases.
+ */
+export type Indicator = Omit<z.infer<typeof IndicatorSchema>, 'version' | 'effectiveFrom' | 'cases'> & {
+  version: string;
+  effectiveFrom: string;
+  cases: IndicatorCase[];
+};
 
 const Named = z.object({ name: z.string().min(1), match: z.array(Matcher).min(1) }).strict();
 
@@ -185,10 +245,10 @@ export const ProgrammeSchema = z
       .strict()
       .optional(),
     versions: z.array(Version).min(1),
-    indicators: z.array(Indicator).min(1),
+    indicators: z.array(IndicatorSchema).min(1),
   })
   .strict();
-export type Programme = z.infer<typeof ProgrammeSchema>;
+export type Programme = Omit<z.infer<typeof ProgrammeSchema>, 'indicators'> & { indicators: Indicator[] };
 
 // ---- offsets ------------------------------------------------------------------------------
 
@@ -217,7 +277,10 @@ const sameOffset = (a: string, b: string) => {
 
 type LineOf = (p: (string | number)[]) => number;
 
-function checkProgramme(file: string, p: Programme, lineOf: LineOf): void {
+type RawProgramme = z.infer<typeof ProgrammeSchema>;
+type RawIndicator = z.infer<typeof IndicatorSchema>;
+
+function checkProgramme(file: string, p: RawProgramme, lineOf: LineOf, complete: boolean): void {
   const fail = (at: (string | number)[], msg: string): never => {
     throw new RuleFileError(file, lineOf(at), msg);
   };
@@ -300,13 +363,11 @@ function checkProgramme(file: string, p: Programme, lineOf: LineOf): void {
       fail(['versions', vk, 'managed', 'minServices', 'service'], `unknown service "${v.managed.minServices.service}"`);
   });
 
-  // Indicators: references resolve, codes are unique, a denominator that can be 0 says what then.
+  // Indicators: references resolve, a denominator that can be 0 says what then, versions of
+  // one code adjoin, and each version's worked examples are well formed.
   const allItems = new Set(p.versions.flatMap((v) => v.schedule.items.map((i) => i.code)));
-  const seen = new Set<string>();
   p.indicators.forEach((ind, k) => {
     const at = (...rest: (string | number)[]) => ['indicators', k, ...rest];
-    if (seen.has(ind.code)) fail(at('code'), `indicator "${ind.code}" appears twice`);
-    seen.add(ind.code);
     const d = ind.denominator;
     if (!!d.population === (d.estimate !== undefined))
       fail(at('denominator'), `indicator "${ind.code}": the denominator needs either a population or an estimate`);
@@ -326,12 +387,136 @@ function checkProgramme(file: string, p: Programme, lineOf: LineOf): void {
     };
     d.where.forEach((c, j) => check(c, at('denominator', 'where', j)));
     ind.numerator.where.forEach((c, j) => check(c, at('numerator', 'where', j)));
+    if (complete) {
+      if (ind.version === undefined) fail(at('code'), `indicator "${ind.code}": no "version"`);
+      if (ind.effectiveFrom === undefined) fail(at('code'), `indicator "${ind.code}": no "effectiveFrom"`);
+      if (!ind.cases?.length)
+        fail(at('code'), `indicator "${ind.code}" version ${ind.version}: no worked examples (add "cases": records in, figure out)`);
+    }
   });
+  checkIndicatorVersions(p, lineOf, fail);
+  p.indicators.forEach((ind, k) => ind.cases?.forEach((c, j) => checkCase(p, ind, c, ['indicators', k, 'cases', j], fail)));
 }
 
-/** Parses one programme file's text; throws RuleFileError (file:line: what) on anything wrong. */
-export function parseProgramme(file: string, text: string): Programme {
-  return parseRuleText(file, text, ProgrammeSchema, (p, lineOf) => checkProgramme(file, p, lineOf));
+/** The first day of a programme (its earliest version), where an indicator without dates starts. */
+const firstDay = (p: RawProgramme) => p.versions.map((v) => v.effectiveFrom).sort()[0]!;
+const dayAfter = (day: string) => {
+  const next = new Date(`${day}T00:00:00Z`);
+  next.setUTCDate(next.getUTCDate() + 1);
+  return next.toISOString().slice(0, 10);
+};
+
+/** Versions of one indicator code: distinct names, ordered dates, none overlapping, no gap between them. */
+function checkIndicatorVersions(p: RawProgramme, lineOf: LineOf, fail: (at: (string | number)[], msg: string) => never): void {
+  const byCode = new Map<string, { ind: RawIndicator; k: number; from: string }[]>();
+  p.indicators.forEach((ind, k) => {
+    const list = byCode.get(ind.code) ?? [];
+    list.push({ ind, k, from: ind.effectiveFrom ?? firstDay(p) });
+    byCode.set(ind.code, list);
+  });
+  for (const [code, list] of byCode) {
+    const name = (x: { ind: RawIndicator }) => x.ind.version ?? '1';
+    const names = new Map<string, number>();
+    for (const x of list) {
+      const other = names.get(name(x));
+      if (other !== undefined)
+        fail(
+          ['indicators', x.k, x.ind.version === undefined ? 'code' : 'version'],
+          `indicator "${code}" version ${name(x)} appears twice (line ${lineOf(['indicators', other])})`,
+        );
+      names.set(name(x), x.k);
+      if (x.ind.effectiveTo && x.ind.effectiveTo < x.from)
+        fail(
+          ['indicators', x.k, 'effectiveTo'],
+          `indicator "${code}" version ${name(x)}: effectiveTo ${x.ind.effectiveTo} is before effectiveFrom ${x.from}`,
+        );
+    }
+    const order = [...list].sort((a, b) => a.from.localeCompare(b.from));
+    for (let i = 1; i < order.length; i++) {
+      const prev = order[i - 1]!;
+      const cur = order[i]!;
+      const at = ['indicators', cur.k, cur.ind.effectiveFrom === undefined ? 'code' : 'effectiveFrom'];
+      if (!prev.ind.effectiveTo || prev.ind.effectiveTo >= cur.from)
+        fail(
+          at,
+          `indicator "${code}" version ${name(cur)} (from ${cur.from}) overlaps version ${name(prev)} (line ${lineOf(['indicators', prev.k])}, ${prev.from} to ${prev.ind.effectiveTo ?? 'open'})`,
+        );
+      if (dayAfter(prev.ind.effectiveTo) !== cur.from)
+        fail(
+          at,
+          `indicator "${code}": gap between version ${name(prev)} (to ${prev.ind.effectiveTo}) and version ${name(cur)} (from ${cur.from})`,
+        );
+    }
+  }
+}
+
+/** A worked example: a period in order and judged under its own version, records of its residents, figures that can be. */
+function checkCase(
+  p: RawProgramme,
+  ind: RawIndicator,
+  c: IndicatorCase,
+  at: (string | number)[],
+  fail: (at: (string | number)[], msg: string) => never,
+): void {
+  const label = `indicator "${ind.code}" case "${c.name}"`;
+  if (c.period.to < c.period.from)
+    fail([...at, 'period'], `${label}: the period ends (${c.period.to}) before it starts (${c.period.from})`);
+  const judged = c.period.to < c.asOf ? c.period.to : c.asOf;
+  const from = ind.effectiveFrom ?? firstDay(p);
+  if (judged < from || (ind.effectiveTo && judged > ind.effectiveTo))
+    fail(
+      [...at, 'period'],
+      `${label}: judged on ${judged} (the period's end, or asOf when earlier), outside version ${ind.version ?? '1'} (${from} to ${ind.effectiveTo ?? 'open'}): move it to the version in force then`,
+    );
+  const ids = new Set<string>();
+  const refs = new Set<string>();
+  c.residents.forEach((r, i) => {
+    if (ids.has(r.id)) fail([...at, 'residents', i, 'id'], `${label}: resident "${r.id}" appears twice`);
+    ids.add(r.id);
+    r.records.forEach((rec, j) => {
+      const where = [...at, 'residents', i, 'records', j];
+      const ref = `${rec.resourceType}/${rec.id}`;
+      if (refs.has(ref)) fail([...where, 'id'], `${label}: record ${ref} appears twice`);
+      refs.add(ref);
+      const field = rec.resourceType === 'EpisodeOfCare' ? 'patient' : 'subject';
+      const named = (rec as Record<string, unknown>)[field] as { reference?: unknown } | undefined;
+      if (named?.reference !== `Patient/${r.id}`)
+        fail(named ? [...where, field] : where, `${label}: record ${ref} must name its resident in ${field}.reference ("Patient/${r.id}")`);
+    });
+  });
+  const e = c.expect;
+  if (e.numerator > e.denominator)
+    fail([...at, 'expect'], `${label}: the numerator (${e.numerator}) is above the denominator (${e.denominator})`);
+  if (ind.denominator.estimate !== undefined && e.denominator !== ind.denominator.estimate)
+    fail([...at, 'expect', 'denominator'], `${label}: the denominator is the estimate, ${ind.denominator.estimate}`);
+  if (e.value === null && e.denominator > 0) fail([...at, 'expect', 'value'], `${label}: a value of null needs a denominator of 0`);
+  if (e.value !== null && (e.value < 0 || e.value > 100))
+    fail([...at, 'expect', 'value'], `${label}: the value is a percentage (0 to 100)`);
+}
+
+/** Gives every indicator its version and dates (a programme written inside a test may leave them out). */
+function completeIndicators(p: RawProgramme): Programme {
+  const from = firstDay(p);
+  return {
+    ...p,
+    indicators: p.indicators.map((i) => ({
+      ...i,
+      version: i.version ?? '1',
+      effectiveFrom: i.effectiveFrom ?? from,
+      cases: i.cases ?? [],
+    })),
+  };
+}
+
+/**
+ * Parses one programme file's text; throws RuleFileError (file:line: what) on anything wrong.
+ * `complete` (how loadProgrammes reads config/programmes): every indicator version states its
+ * version, effectiveFrom and at least one worked example.
+ */
+export function parseProgramme(file: string, text: string, opts: { complete?: boolean } = {}): Programme {
+  return completeIndicators(
+    parseRuleText(file, text, ProgrammeSchema, (p, lineOf) => checkProgramme(file, p, lineOf, opts.complete ?? false)),
+  );
 }
 
 export const programmesDir = path.join(repoConfigDir, 'programmes');
@@ -346,7 +531,7 @@ export function loadProgrammes(dir = programmesDir): Programme[] {
   const byCode = new Map<string, string>();
   for (const f of files) {
     const display = path.relative(process.cwd(), path.join(dir, f)) || f;
-    const p = parseProgramme(display, fs.readFileSync(path.join(dir, f), 'utf8'));
+    const p = parseProgramme(display, fs.readFileSync(path.join(dir, f), 'utf8'), { complete: true });
     const other = byCode.get(p.code);
     if (other) throw new RuleFileError(display, 1, `programme code "${p.code}" is already used by ${other}`);
     byCode.set(p.code, display);
@@ -367,3 +552,34 @@ export function versionOn(p: Programme, day: string): Version {
   for (const v of sorted) if (v.effectiveFrom <= day) found = v;
   return found;
 }
+
+/** A programme's indicator versions by code, each list in order of effectiveFrom, codes in file order (sorted once). */
+const versionsByCode = new WeakMap<Indicator[], Map<string, Indicator[]>>();
+function indicatorVersions(p: Programme): Map<string, Indicator[]> {
+  let out = versionsByCode.get(p.indicators);
+  if (!out) {
+    out = new Map();
+    for (const ind of p.indicators) out.set(ind.code, [...(out.get(ind.code) ?? []), ind]);
+    for (const list of out.values()) list.sort((a, b) => a.effectiveFrom.localeCompare(b.effectiveFrom));
+    versionsByCode.set(p.indicators, out);
+  }
+  return out;
+}
+
+/**
+ * The version of an indicator a period uses: the one in force on the period's judged end (its
+ * last day, or asOf when that comes first; `judgedUntil` in engine.ts), as the managed rule takes
+ * the programme version in force then. Before the first version, the first; after the last one's
+ * effectiveTo, the last. Undefined for an unknown code.
+ */
+export function indicatorOn(p: Programme, code: string, day: string): Indicator | undefined {
+  const list = indicatorVersions(p).get(code);
+  if (!list) return undefined;
+  let found = list[0]!;
+  for (const v of list) if (v.effectiveFrom <= day) found = v;
+  return found;
+}
+
+/** Every indicator of a programme, each in the version in force on a day (see indicatorOn), in file order. */
+export const indicatorsOn = (p: Programme, day: string): Indicator[] =>
+  [...indicatorVersions(p).keys()].map((code) => indicatorOn(p, code, day)!);

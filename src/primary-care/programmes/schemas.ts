@@ -30,8 +30,18 @@ export const ScheduleItemView = z.object({
   recommended: z.string().nullable(),
 });
 
-/** Primary care's indicator definition, with where the target comes from always stated (null: none). */
-export const IndicatorDefinition = BaseIndicatorDefinition.extend({ targetSource: z.string().nullable() });
+/**
+ * Primary care's indicator definition, with where the target comes from always stated (null: none)
+ * and which version of the definition it is (config/programmes: an indicator's versions adjoin;
+ * a period uses the one in force on its judged end).
+ */
+export const IndicatorDefinition = BaseIndicatorDefinition.extend({
+  targetSource: z.string().nullable(),
+  version: z.string(),
+  effectiveFrom: z.string(),
+  /** Last day in force; null = still in force. */
+  effectiveTo: z.string().nullable(),
+});
 export type IndicatorDefinition = z.infer<typeof IndicatorDefinition>;
 
 export const ProgrammeSummary = z.object({
@@ -51,6 +61,7 @@ export const ProgrammeSummary = z.object({
       items: z.array(ScheduleItemView),
     }),
   ),
+  /** Every version of every indicator, in file order. */
   indicators: z.array(IndicatorDefinition),
 });
 export type ProgrammeSummary = z.infer<typeof ProgrammeSummary>;
@@ -205,6 +216,7 @@ export const ProgrammeIndicators = z.object({
   period: Period,
   asOf: z.string(),
   groupBy: GroupBy,
+  /** The version of each indicator the figures used: the one in force on the period's last day (or asOf, when earlier). */
   definitions: z.array(IndicatorDefinition),
   values: z.array(IndicatorValue),
 });
@@ -234,6 +246,9 @@ export type DrillRow = z.infer<typeof DrillRow>;
 export const DrillPage = z.object({
   programme: z.string(),
   indicator: z.string(),
+  /** The indicator version used (in force on the period's last day, or asOf when earlier) and its source. */
+  version: z.string(),
+  source: z.string(),
   period: Period,
   total: z.number().int(),
   numerator: z.number().int(),

@@ -11,7 +11,7 @@ import type { FhirRepository } from '../../fhir/repository.js';
 import { badRequest, notFound } from '../../platform/errors.js';
 import { parsePeriod } from '../indicators/indicators.js';
 import type { Sql } from '../services.js';
-import type { Indicator, Programme } from './definition.js';
+import { indicatorOn, indicatorsOn, type Indicator, type Programme } from './definition.js';
 import { countIndicator, evaluateResident, judgedUntil, rate, type Counted, type Period } from './engine.js';
 import type {
   DrillPage,
@@ -47,8 +47,12 @@ export function programmeOf(programmes: Programme[], code: string): Programme {
   return p;
 }
 
+/** An indicator version as the API shows it: which definition (version, dates, source) produced a figure. */
 const definition = (i: Indicator): IndicatorDefinition => ({
   code: i.code,
+  version: i.version,
+  effectiveFrom: i.effectiveFrom,
+  effectiveTo: i.effectiveTo ?? null,
   name: i.name,
   numerator: i.numerator.text,
   denominator: i.denominator.text,
@@ -162,12 +166,14 @@ async function counted(db: Sql, p: Programme, q: IndicatorQuery, indicators: Ind
   return indicators.map((ind) => ({ ind, rows: countIndicator(p, ind, residents, period, asOf) }));
 }
 
-function selectIndicators(p: Programme, list: string | undefined): Indicator[] {
-  if (!list) return p.indicators;
+/** The indicators asked for, each in the version in force on the period's judged end (indicatorOn). */
+function selectIndicators(p: Programme, list: string | undefined, until: string): Indicator[] {
+  const all = indicatorsOn(p, until);
+  if (!list) return all;
   const wanted = list.split(',').map((s) => s.trim());
-  const unknown = wanted.filter((w) => !p.indicators.some((i) => i.code === w));
-  if (unknown.length) throw badRequest(`indicator: unknown ${unknown.join(', ')} (known: ${p.indicators.map((i) => i.code).join(', ')})`);
-  return p.indicators.filter((i) => wanted.includes(i.code));
+  const unknown = wanted.filter((w) => !all.some((i) => i.code === w));
+  if (unknown.length) throw badRequest(`indicator: unknown ${unknown.join(', ')} (known: ${all.map((i) => i.code).join(', ')})`);
+  return all.filter((i) => wanted.includes(i.code));
 }
 
 /** Numerators and denominators by group: SQL aggregates over the summaries, or the engine when they cannot answer. */
@@ -209,7 +215,7 @@ export async function programmeIndicators(
   const groupBy = q.groupBy ?? 'total';
   const period = parsePeriod(q.period, today);
   const asOf = q.asOf ?? today;
-  const indicators = selectIndicators(p, q.indicator);
+  const indicators = selectIndicators(p, q.indicator, judgedUntil(period, asOf));
   const counts = await tallies(db, p, q, indicators, period, asOf, groupBy, via);
   const values = indicators.flatMap((ind) => {
     const target = ind.target ?? null;
@@ -251,11 +257,12 @@ export async function programmeIndicators(
 const judge = (value: number | null, target: number | null) => (value === null || target === null ? null : value >= target);
 
 export async function indicatorDrillDown(db: Sql, p: Programme, code: string, q: DrillQuery, today: string, via?: Via): Promise<DrillPage> {
-  const ind = p.indicators.find((i) => i.code === code);
-  if (!ind) throw notFound(`programme ${p.code} has no indicator "${code}"`);
   const period = parsePeriod(q.period, today);
   const asOf = q.asOf ?? today;
   const until = judgedUntil(period, asOf);
+  const ind = indicatorOn(p, code, until);
+  if (!ind) throw notFound(`programme ${p.code} has no indicator "${code}"`);
+  const used = { version: ind.version, source: ind.source };
   const groupBy = q.groupBy ?? 'total';
   if (await summariesAnswer(db, p, period.from, until, via)) {
     const page = await summaryDrill(db, p, ind, {
@@ -270,7 +277,7 @@ export async function indicatorDrillDown(db: Sql, p: Programme, code: string, q:
       limit: q.limit,
       offset: q.offset,
     });
-    return { programme: p.code, indicator: code, period, ...page };
+    return { programme: p.code, indicator: code, ...used, period, ...page };
   }
   const [result] = await counted(db, p, q, [ind], period, asOf);
   const all = result!.rows
@@ -287,7 +294,15 @@ export async function indicatorDrillDown(db: Sql, p: Programme, code: string, q:
     inNumerator: r.inNumerator,
     delivered: Object.fromEntries(r.episode.items.filter((i) => i.deliveredRef).map((i) => [`${i.code}@${i.from}`, i.deliveredRef!])),
   }));
-  return { programme: p.code, indicator: code, period, total: all.length, numerator: all.filter((r) => r.inNumerator).length, rows };
+  return {
+    programme: p.code,
+    indicator: code,
+    ...used,
+    period,
+    total: all.length,
+    numerator: all.filter((r) => r.inNumerator).length,
+    rows,
+  };
 }
 
 /** Code-unit order, as the summaries' drill-down orders (COLLATE "C"). */

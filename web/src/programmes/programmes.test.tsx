@@ -38,6 +38,9 @@ const list: ProgrammeList = {
       indicators: [
         {
           code: 'early-registration-rate',
+          version: '1',
+          effectiveFrom: '2017-01-01',
+          effectiveTo: null,
           name: '早孕建册率',
           numerator: '孕13周之前建册的产妇',
           denominator: '活产数',
@@ -95,6 +98,8 @@ const indicators: ProgrammeIndicators = {
 const drill: DrillPage = {
   programme: 'maternal',
   indicator: 'early-registration-rate',
+  version: '1',
+  source: '规范',
   period: indicators.period,
   total: 10,
   numerator: 8,

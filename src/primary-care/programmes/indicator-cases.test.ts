@@ -1,0 +1,179 @@
+/**
+ * The worked examples of every indicator (config/programmes/*.json, `cases`): each resident's
+ * records, FHIR R4 resources as a clinic sends them, are validated against R4 and read into
+ * facts by facts.ts (personFacts, factOf) and kept or dropped by the programmes' matchers, as
+ * the processor does (store.ts applyChanges); the engine then evaluates them as the indicator
+ * API does when it evaluates at query time (service.ts `counted`), with the indicator version
+ * the API would choose for the period (indicatorOn), and the figures must be the ones written
+ * by hand from the norm. Pure: no database.
+ */
+import type { Patient, Resource } from '@medplum/fhirtypes';
+import { describe, expect, it } from 'vitest';
+import { validateFhirResource } from '../../fhir/validate.js';
+import { indicatorOn, indicatorsOn, loadProgrammes, parseProgramme, type IndicatorCase, type Programme } from './definition.js';
+import { countIndicator, evaluateResident, judgedUntil, matchersOf, rate, relevant, type Fact } from './engine.js';
+import { factOf, personFacts } from './facts.js';
+
+const programmes = loadProgrammes();
+/** The matchers the processor keeps records by: every programme loaded (with a made-up one, it too). */
+const matchersFor = (p: Programme) => matchersOf(programmes.includes(p) ? programmes : [...programmes, p]);
+
+/** The figures of one case, by the indicator version the period uses. */
+function figures(p: Programme, code: string, c: IndicatorCase) {
+  const matchers = matchersFor(p);
+  const residents = c.residents.map((r) => {
+    const patient = validateFhirResource({
+      resourceType: 'Patient',
+      id: r.id,
+      ...(r.birthDate ? { birthDate: r.birthDate } : {}),
+      ...(r.gender ? { gender: r.gender } : {}),
+    }) as Patient;
+    const person = personFacts(patient);
+    const facts: Fact[] = [];
+    for (const record of r.records) {
+      const resource = validateFhirResource(record, record.resourceType) as Resource;
+      const read = factOf(resource);
+      if (!read || !relevant(matchers, read)) continue;
+      expect(read.patientId, `${read.ref} names its resident`).toBe(r.id);
+      const { patientId, ...fact } = read;
+      void patientId;
+      facts.push(fact);
+    }
+    // The processor hands the engine a resident's facts in ref order (store.ts residentFacts).
+    facts.sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
+    return { person, episodes: evaluateResident(p, person, facts, c.asOf, c.period.from) };
+  });
+  const ind = indicatorOn(p, code, judgedUntil(c.period, c.asOf))!;
+  const counted = countIndicator(p, ind, residents, c.period, c.asOf);
+  const numerator = counted.filter((x) => x.inNumerator).length;
+  const denominator = ind.denominator.estimate ?? counted.length;
+  return { ind, numerator, denominator, value: rate(ind, numerator, denominator) };
+}
+
+describe.each(programmes.map((p) => [p.code, p] as const))('%s: the worked examples of its indicators', (_, p) => {
+  it('has at least two cases for every indicator version, one of them at an edge', () => {
+    for (const ind of p.indicators) expect(ind.cases.length, `${ind.code} version ${ind.version}`).toBeGreaterThanOrEqual(2);
+  });
+
+  const all = p.indicators.flatMap((ind) => ind.cases.map((c) => [`${ind.code} v${ind.version}: ${c.name}`, ind, c] as const));
+  it.each(all)('%s', (_name, ind, c) => {
+    const got = figures(p, ind.code, c);
+    // The period is judged under the version the case belongs to.
+    expect(got.ind).toBe(ind);
+    expect({ numerator: got.numerator, denominator: got.denominator, value: got.value }).toEqual(c.expect);
+  });
+});
+
+describe('indicator versions', () => {
+  const SERVICE = 'https://yifang.health/fhir/CodeSystem/programme-service';
+  const visit = (pid: string, id: string, day: string) => ({
+    resourceType: 'Encounter',
+    id,
+    status: 'finished',
+    class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+    type: [{ coding: [{ system: SERVICE, code: 'visit' }] }],
+    subject: { reference: `Patient/${pid}` },
+    period: { start: `${day}T10:00:00+08:00` },
+  });
+  const kase = (name: string, period: { from: string; to: string }, asOf: string, n: number, d: number, value: number | null) => ({
+    name,
+    period,
+    asOf,
+    // Under 1 all year: one visit in 2025, one child never seen.
+    residents: [
+      { id: 'a', birthDate: '2025-01-01', gender: 'female', records: [visit('a', 'a1', '2025-02-01')] },
+      { id: 'b', birthDate: '2025-01-01', gender: 'male', records: [] },
+    ],
+    expect: { numerator: n, denominator: d, value },
+  });
+  // A made-up programme whose indicator changed on 2025-07-01: from any visit in the period to
+  // at least two (and a zero denominator giving 0 instead of no figure).
+  const base = {
+    code: 'versioned',
+    name: '版本测试',
+    source: 'test',
+    entry: { anchor: 'birth', ageYears: { min: 0, max: 3 } },
+    services: { visit: { name: '随访', match: [{ resource: 'Encounter', system: SERVICE, codes: ['visit'] }] } },
+    versions: [
+      {
+        version: 'v1',
+        effectiveFrom: '2020-01-01',
+        source: 'test',
+        schedule: { cycle: 'year', items: [{ code: 'y', name: '年度随访', service: 'visit', from: '0m', to: '12m' }] },
+        managed: { name: 'all', allItemsDelivered: true },
+      },
+    ],
+  };
+  const v1 = {
+    code: 'seen',
+    version: 'v1',
+    effectiveFrom: '2020-01-01',
+    effectiveTo: '2025-06-30',
+    name: '随访率',
+    source: 'rule of 2020',
+    denominator: { population: 'enrolled', text: 'children' },
+    numerator: { where: [{ services: 'visit', min: 1 }], text: 'seen once' },
+    whenDenominatorZero: 'null',
+    cases: [
+      kase(
+        'judged on 2025-06-30: the first version, one visit is enough',
+        { from: '2025-01-01', to: '2025-06-30' },
+        '2025-12-31',
+        1,
+        2,
+        50,
+      ),
+      kase(
+        'asOf 2025-06-30 ends the judging of the year inside the first version',
+        { from: '2025-01-01', to: '2025-12-31' },
+        '2025-06-30',
+        1,
+        2,
+        50,
+      ),
+    ],
+  };
+  const v2 = {
+    ...v1,
+    version: 'v2',
+    effectiveFrom: '2025-07-01',
+    effectiveTo: undefined,
+    source: 'rule of 2025',
+    numerator: { where: [{ services: 'visit', min: 2 }], text: 'seen twice' },
+    whenDenominatorZero: 'zero',
+    cases: [
+      kase(
+        'judged on 2025-07-01, the first day of the second version: two visits needed',
+        { from: '2025-01-01', to: '2025-07-01' },
+        '2025-12-31',
+        0,
+        2,
+        0,
+      ),
+      kase(
+        'the whole year 2025 is judged on its last day, by the second version',
+        { from: '2025-01-01', to: '2025-12-31' },
+        '2026-01-31',
+        0,
+        2,
+        0,
+      ),
+    ],
+  };
+  const p = parseProgramme('versioned.json', JSON.stringify({ ...base, indicators: [v2, v1] }), { complete: true });
+
+  it('chooses the version in force on the period judged end (its last day, or asOf when earlier)', () => {
+    expect(indicatorOn(p, 'seen', '2025-06-30')!.version).toBe('v1');
+    expect(indicatorOn(p, 'seen', '2025-07-01')!.version).toBe('v2');
+    // Before the first version, the first; an unknown code, nothing.
+    expect(indicatorOn(p, 'seen', '2010-01-01')!.version).toBe('v1');
+    expect(indicatorOn(p, 'nope', '2025-07-01')).toBeUndefined();
+    expect(indicatorsOn(p, '2024-01-01').map((i) => `${i.code}@${i.version}`)).toEqual(['seen@v1']);
+  });
+
+  it.each(p.indicators.flatMap((ind) => ind.cases.map((c) => [`${ind.version}: ${c.name}`, ind, c] as const)))('%s', (_name, ind, c) => {
+    const got = figures(p, ind.code, c);
+    expect(got.ind).toBe(ind);
+    expect({ numerator: got.numerator, denominator: got.denominator, value: got.value }).toEqual(c.expect);
+  });
+});
