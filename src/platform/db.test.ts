@@ -102,4 +102,54 @@ describe('PGlite store', () => {
       await db.dispose();
     }
   });
+  it('runs statements on a thread of its own: the event loop keeps turning during a long one, and errors keep their fields', async () => {
+    const db = await freshDatabase('pglite');
+    try {
+      // A statement of a few hundred milliseconds of CPU inside PGlite. In-process it held the
+      // event loop for all of it (no timer could fire); on the store's thread, timers keep firing.
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 5);
+      let during = 0;
+      const t0 = performance.now();
+      await db.query('SELECT count(*) FROM generate_series(1, 3000000) g WHERE g % 7 = 3').then(() => (during = ticks));
+      const ms = performance.now() - t0;
+      clearInterval(timer);
+      expect(ms).toBeGreaterThan(50);
+      expect(during).toBeGreaterThanOrEqual(3);
+      // PostgreSQL's error fields come back from the thread, through the protocol and through COPY.
+      await db.query('CREATE TABLE thread_copy (id text PRIMARY KEY)');
+      const viaQuery = await db.query(`INSERT INTO thread_copy VALUES ('a'), ('a')`).catch((e: unknown) => e);
+      expect(viaQuery).toMatchObject({ code: '23505', constraint: 'thread_copy_pkey' });
+      const viaCopy = await db.transaction((c) => db.copyFrom(c, 'thread_copy', ['id'], 'b\nb\n')).catch((e: unknown) => e);
+      expect(viaCopy).toBeInstanceOf(Error);
+      expect(viaCopy).toMatchObject({ code: '23505' });
+      expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM thread_copy')).rows[0]!.n).toBe(0);
+      // COPY inside a transaction sees and is seen by the transaction's statements.
+      await db.transaction(async (c) => {
+        await c.query(`INSERT INTO thread_copy VALUES ('x')`);
+        await db.copyFrom(c, 'thread_copy', ['id'], 'y\nz\n');
+        expect((await c.query<{ n: number }>('SELECT count(*)::int AS n FROM thread_copy')).rows[0]!.n).toBe(3);
+      });
+    } finally {
+      await db.dispose();
+    }
+  });
+  it("keeps no rows on the store's thread once they are answered: 200,000 rows read leave its heap where it was", async () => {
+    const db = await freshDatabase('pglite');
+    try {
+      // PGlite 0.5's execProtocolRaw also parsed every answer into a list only execProtocol
+      // empties; on the thread that list grew with every row ever read (a demo's catch-up ran the
+      // thread out of memory). Ten reads of 20,000 rows of 200 characters: about 60 MB if kept.
+      await db.query('SELECT 1');
+      const before = await db.storeHeapUsed!();
+      for (let i = 0; i < 10; i++) {
+        const r = await db.query(`SELECT g, repeat('x', 200) AS pad FROM generate_series(1, 20000) g`);
+        expect(r.rows).toHaveLength(20_000);
+      }
+      const grown = (await db.storeHeapUsed!()) - before;
+      expect(grown).toBeLessThan(30e6);
+    } finally {
+      await db.dispose();
+    }
+  });
 });

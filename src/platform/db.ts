@@ -7,6 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { PgliteThread, threadPgConfig } from './pglite-thread.js';
 
 /** Anything that runs a query: the pool or a checked-out client (inside a transaction). */
 export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
@@ -28,8 +29,10 @@ export interface Database {
    * PostgreSQL streams it over the wire; PGlite reads it as a blob in the same session.
    */
   copyFrom(client: pg.PoolClient, table: string, columns: string[], data: string | Uint8Array): Promise<void>;
-  /** Cancels the statement running on a backend (PostgreSQL; PGlite runs in-process and cannot). */
+  /** Cancels the statement running on a backend (PostgreSQL; PGlite has no second session to cancel from). */
   cancel?: (pid: number) => Promise<void>;
+  /** PGlite on its thread: the bytes of JavaScript heap that thread uses (a leak there is invisible from the main thread). */
+  storeHeapUsed?: () => Promise<number>;
   close(): Promise<void>;
 }
 
@@ -46,6 +49,8 @@ export interface OpenOptions {
   connectTimeoutMs?: number;
   /** PGlite: its buffer cache in MB (default PGLITE_SHARED_BUFFERS_MB). */
   pgliteSharedBuffersMb?: number;
+  /** PGlite: run it on the calling thread instead of a worker thread of its own (pglite-thread.ts). */
+  pgliteOnMainThread?: boolean;
 }
 
 /**
@@ -429,28 +434,42 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
   const dataDir = path.resolve(options.dataDir ?? './data');
   fs.mkdirSync(dataDir, { recursive: true });
   const { PGlite } = await import('@electric-sql/pglite');
-  const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
-  const pglite = new PGlite(path.join(dataDir, 'pgdata'), {
-    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${options.pgliteSharedBuffersMb ?? PGLITE_SHARED_BUFFERS_MB}MB`],
-  });
-  await pglite.waitReady;
+  const startParams = ['-c', `shared_buffers=${options.pgliteSharedBuffersMb ?? PGLITE_SHARED_BUFFERS_MB}MB`];
+  // On a thread of its own (pglite-thread.ts): its statements no longer stop the event loop.
+  // `pgliteOnMainThread` keeps it in-process (comparisons, debugging).
+  let pool: pg.Pool;
+  let copyInto: (sql: string, data: string | Uint8Array) => Promise<void>;
+  let closeStore: () => Promise<void>;
+  let heapUsed: (() => Promise<number>) | undefined;
+  if (!options.pgliteOnMainThread) {
+    const thread = await PgliteThread.open(path.join(dataDir, 'pgdata'), startParams);
+    pool = new pg.Pool({ ...(await threadPgConfig(thread)), max: 1 });
+    copyInto = (sql, data) => thread.copyFrom(sql, data);
+    closeStore = () => thread.close();
+    heapUsed = () => thread.heapUsed();
+  } else {
+    const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
+    const pglite = new PGlite(path.join(dataDir, 'pgdata'), { startParams: [...PGlite.defaultStartParams, ...startParams] });
+    await pglite.waitReady;
+    pool = new pg.Pool({ ...(createPgConfig(pglite) as unknown as pg.PoolConfig), max: 1 });
+    copyInto = async (sql, data) => {
+      await pglite.query(sql, [], { blob: new Blob([data as BlobPart]) });
+    };
+    closeStore = () => pglite.close();
+  }
   // PGlite is a single connection: one pooled client, so transactions never interleave.
-  const pool = new pg.Pool({ ...(createPgConfig(pglite) as unknown as pg.PoolConfig), max: 1 });
   keepPgliteClient(pool);
   gates.set(pool, new ForegroundGate(pool));
-  // PGlite is one session: inside a transaction held through the pool's only client, a direct
-  // PGlite query runs in that same transaction.
+  // PGlite is one session: inside a transaction held through the pool's only client, a COPY
+  // sent beside it runs in that same transaction.
   const db = wrap(
     'pglite',
     pool,
-    async (_client, table, columns, data) => {
-      await pglite.query(`COPY ${table} (${columns.join(',')}) FROM '/dev/blob'`, [], { blob: new Blob([data as BlobPart]) });
-    },
+    async (_client, table, columns, data) => copyInto(`COPY ${table} (${columns.join(',')}) FROM '/dev/blob'`, data),
     dataDir,
-    async () => {
-      await pglite.close();
-    },
+    closeStore,
   );
+  if (heapUsed) db.storeHeapUsed = heapUsed;
   return db;
 }
 
