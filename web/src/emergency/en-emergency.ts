@@ -13,7 +13,6 @@ export const enEmergency: Record<string, string> = {
   'em.actions': 'Actions',
   'em.cancel': 'Cancel',
   'em.save': 'Save',
-  'em.total': '{n} in all',
   'em.exercise': 'Exercise',
   'em.col.unit': 'Unit',
   'em.filter.unit': 'Unit',

@@ -1,24 +1,8 @@
-/** Hooks the 应急管理 screens share: the units' and items' names (and the lab screens' paged list). */
+/** Hooks the 应急管理 screens share: the units' and items' names. */
 import { useEffect, useState } from 'react';
 import { isAbort } from '../api/http.js';
 import { t } from '../i18n/i18n.js';
-import { pageControls, useServerPage, type PageOf, type PageQuery, type ServerPaged } from '../shared/paged-table.component.js';
 import { listUnits, reserveItems, type ReserveItem, type UnitView } from './emergency.resource.js';
-
-/**
- * The lab screens' paged list (they import it from here): the shared server-paged list with its
- * antd paging, the total in words ("共 {n} 项") and page sizes to choose from. The 应急管理
- * screens use the shared hook and table (src/shared/paged-table.component.tsx) directly.
- */
-export function usePaged<T, A extends PageOf<T> = PageOf<T>>(
-  fetch: (page: PageQuery, signal: AbortSignal) => Promise<A>,
-  deps: readonly unknown[],
-  total: (n: number) => string = (n) => t('em.total', '共 {n} 项', { n }),
-  initialSize = 20,
-): ServerPaged<T, A> & { answer?: A; pagination: ReturnType<typeof pageControls> } {
-  const list = useServerPage<T, A>(fetch, deps, { pageSize: initialSize });
-  return { ...list, answer: list.data, pagination: pageControls(list, total, true) };
-}
 
 export interface Names {
   units: UnitView[];

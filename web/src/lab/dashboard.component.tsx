@@ -9,7 +9,7 @@ import { useEffect, useState } from 'react';
 import { Alert, Card, Col, Row, Statistic, Table, Tag, Typography, type TableColumnsType } from 'antd';
 import { isAbort } from '../api/http.js';
 import { t } from '../i18n/i18n.js';
-import { usePaged } from '../emergency/hooks.js';
+import { usePaged } from './hooks.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import { dashboard, listBreaches, listSpecimens, type BreachView, type Dashboard, type SpecimenView } from './lab.resource.js';
 import { chinaTime, clock, hours, legLabel, modeLabel, percent, refusal, STATE_COLOURS, STATES, stateLabel } from './labels.js';

@@ -7,7 +7,7 @@
 import { useState } from 'react';
 import { Alert, App, Button, Segmented, Space, Table, Tag, Typography, type TableColumnsType } from 'antd';
 import { t } from '../i18n/i18n.js';
-import { usePaged } from '../emergency/hooks.js';
+import { usePaged } from './hooks.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import { listOutbox, resend, type OutboxView } from './lab.resource.js';
 import { chinaTime, mayScan, OUTBOX_COLOURS, outboxStatusLabel, refusal } from './labels.js';

@@ -8,7 +8,7 @@ import { useEffect, useState } from 'react';
 import { Alert, Card, Descriptions, Input, Select, Space, Switch, Table, Tag, Timeline, Typography, type TableColumnsType } from 'antd';
 import { isAbort } from '../api/http.js';
 import { t } from '../i18n/i18n.js';
-import { usePaged } from '../emergency/hooks.js';
+import { usePaged } from './hooks.js';
 import { PageHeader } from '../shell/page-header.component.js';
 import { navigate } from '../shell/router.js';
 import { getSpecimen, listSpecimens, type EventView, type SpecimenDetail, type SpecimenView } from './lab.resource.js';
