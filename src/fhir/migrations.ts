@@ -4,7 +4,7 @@
  * so it is as fixed as a hand-written file.
  */
 import { sqlFile, type MigrationSource } from '../platform/migrations.js';
-import { fhirSchemaSql, fhirSchemaV3Sql, fhirSchemaV5Sql, fhirSchemaV6Sql, fhirSchemaV7Sql } from './schema.js';
+import { fhirSchemaSql, fhirSchemaV10Sql, fhirSchemaV3Sql, fhirSchemaV5Sql, fhirSchemaV6Sql, fhirSchemaV7Sql } from './schema.js';
 
 export const CORE_MIGRATIONS: MigrationSource = {
   module: 'core',
@@ -23,6 +23,7 @@ export const CORE_MIGRATIONS: MigrationSource = {
       sql: sqlFile(new URL('../platform/migrations/008_processor_dead_letters.sql', import.meta.url)),
     },
     { version: 9, name: 'accounts', sql: sqlFile(new URL('../platform/migrations/009_accounts.sql', import.meta.url)) },
+    { version: 10, name: 'fhir-gin-indexes-without-nulls', sql: fhirSchemaV10Sql },
     { version: 20, name: 'audit-chain', sql: sqlFile(new URL('../platform/migrations/020_audit_chain.sql', import.meta.url)) },
     { version: 21, name: 'break-glass', sql: sqlFile(new URL('../platform/migrations/021_break_glass.sql', import.meta.url)) },
   ],

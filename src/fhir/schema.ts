@@ -164,6 +164,34 @@ EXCEPTION WHEN feature_not_supported THEN NULL;
 END $$;`;
 }
 
+/**
+ * Migration 10: the type tables' GIN indexes (compartments and the indexed token and reference
+ * columns) hold only rows that have a value. A GIN index keeps an entry even for a NULL item, so
+ * every resource paid one insertion into every GIN index of its table, most of them for values it
+ * does not have (an Observation has no basedOn, partOf, specimen or identifier in most systems).
+ * Searches are unaffected: they test these columns with `&&` or `@>`, which are strict, so the
+ * planner knows a matching row is not NULL and uses the partial index; `:missing` never used them.
+ * Measured on 200,000 Synthea resources: PostgreSQL's CPU per imported resource 60 → 51 µs.
+ * Identifier indexes keep `fastupdate = off` (migration 5).
+ */
+export function fhirSchemaV10Sql(): string {
+  const parts: string[] = [];
+  for (const def of loadDefinitions().values()) {
+    const columns = ['compartments'];
+    for (const p of def.params.values())
+      if (p.column && INDEXED_ARRAY_PARAMS.has(p.code) && (p.kind === 'token' || p.kind === 'reference')) columns.push(p.column);
+    for (const column of columns) {
+      const index = `${def.table}_${column}`;
+      const options = def.params.get('identifier')?.column === column ? ' WITH (fastupdate = off)' : '';
+      parts.push(
+        `DROP INDEX ${index};`,
+        `CREATE INDEX ${index} ON ${def.table} USING gin (${column})${options} WHERE ${column} IS NOT NULL;`,
+      );
+    }
+  }
+  return parts.join('\n');
+}
+
 export function fhirSchemaSql(): string {
   const parts = [
     `CREATE TABLE resource_history (
