@@ -218,6 +218,79 @@ describe('programme files', () => {
     expect(err.detail).toMatch(/unknown field "colour"/);
   });
 
+  it('refuses activeStatuses that cannot apply or that would leave active diagnoses out', () => {
+    const ICD = 'http://hl7.org/fhir/sid/icd-10';
+    const byFact = (entry: Record<string, unknown>) => ({ ...programme(), entry: { anchor: 'fact', ...entry } });
+    const facts = [{ resource: 'Condition', system: ICD, prefixes: ['F20'] }];
+    expect(() =>
+      parseProgramme('t.json', textOf(byFact({ facts, activeStatuses: ['active', 'remission', 'inactive'] })).text),
+    ).not.toThrow();
+    const byAge = textOf({ ...programme(), entry: { anchor: 'birth', activeStatuses: ['active'] } });
+    const a = refusal(byAge.text);
+    expect(a.line).toBe(byAge.lineOf('"activeStatuses"'));
+    expect(a.detail).toMatch(/activeStatuses needs an entry opened by a Condition/);
+    const noActive = textOf(byFact({ facts, activeStatuses: ['remission'] }));
+    expect(refusal(noActive.text).detail).toMatch(/must keep "active" diagnoses enrolled/);
+    expect(refusal(textOf(byFact({ facts, activeStatuses: ['active', 'remission', 'remission'] })).text).detail).toMatch(
+      /"remission" appears twice/,
+    );
+    // Not a FHIR condition-clinical code.
+    expect(refusal(textOf(byFact({ facts, activeStatuses: ['active', 'stable'] })).text).line).toBe(
+      textOf(byFact({ facts, activeStatuses: ['active', 'stable'] })).lineOf('"stable"'),
+    );
+  });
+
+  it('refuses measuredBy asOf on services counted within the period (only an episode can be followed to asOf)', () => {
+    const ind = (where: unknown[]) => ({
+      code: 'r',
+      name: 'r',
+      source: 's',
+      denominator: { population: 'started', text: 'x' },
+      numerator: { where, text: 'y' },
+      whenDenominatorZero: 'null',
+    });
+    const ok = [{ services: 'visit', min: 1, in: 'episode', measuredBy: 'asOf' }];
+    expect(() => parseProgramme('t.json', textOf(programme({ indicators: [ind(ok)] })).text)).not.toThrow();
+    const bad = textOf(programme({ indicators: [ind([{ services: 'visit', min: 1, measuredBy: 'asOf' }])] }));
+    const err = refusal(bad.text);
+    expect(err.detail).toMatch(/needs "in": "episode"/);
+    expect(
+      refusal(textOf(programme({ indicators: [ind([{ services: 'visit', min: 1, in: 'episode', measuredBy: 'later' }])] })).text),
+    ).toBeInstanceOf(RuleFileError);
+  });
+
+  it('refuses numeric targets, follow-up chains, services with a measure and flags that do not fit together', () => {
+    const base = JSON.parse(fs.readFileSync(path.join(programmesDir, 'chronic', 'hypertension.json'), 'utf8'));
+    expect(() => parseProgramme('hypertension.json', JSON.stringify(base))).not.toThrow();
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const broken = (change: (p: any) => void) => {
+      const p = structuredClone(base);
+      change(p);
+      return refusal(JSON.stringify(p, null, 2));
+    };
+    expect(broken((p) => (p.controlled.values = ['x'])).detail).toMatch(/either "values" \(coded\) or "byTargets"/);
+    expect(broken((p) => delete p.versions[1].targets).detail).toMatch(/version 2025: controlled by targets, but no "targets"/);
+    expect(broken((p) => (p.versions[0].targets.bands[3].whenFlags = ['gout'])).detail).toMatch(/unknown flag "gout"/);
+    expect(broken((p) => (p.versions[0].targets.bands[0].ageYears = { min: 64, max: 10 })).detail).toMatch(/max 10 is below min 64/);
+    expect(broken((p) => (p.versions[0].targets.bands[0].first = p.versions[0].targets.bands[0].all)).detail).toMatch(
+      /either "all" or "first"/,
+    );
+    expect(broken((p) => (p.versions[0].targets.bands[0].all[0].reading = '8480-6')).detail).toMatch(/expected "system\|code"/);
+    expect(broken((p) => (p.versions[0].managed.followUps.service = 'visit')).detail).toMatch(/unknown service "visit"/);
+    expect(broken((p) => (p.services['follow-up'].withMeasure = 'weight')).detail).toMatch(/unknown measure "weight"/);
+    expect(broken((p) => (p.controlled.atLastService = 'visit')).detail).toMatch(/unknown service "visit"/);
+    expect(broken((p) => (p.flags.ckd.scope = 'household')).detail).toMatch(/scope/);
+    expect(broken((p) => delete p.services['follow-up'].withMeasure).detail).toMatch(/linkedBy needs "withMeasure"/);
+    expect(broken((p) => (p.services['follow-up'].match[0].resource = 'Procedure')).detail).toMatch(
+      /needs a service matched on Encounters/,
+    );
+    expect(broken((p) => (p.measures.bp.plausible.ranges['http://loinc.org|8480-6'] = [300, 50])).detail).toMatch(/: 50 is below 300/);
+    // Coded control (the shipped programmes) takes no targets.
+    const mental = JSON.parse(fs.readFileSync(path.join(programmesDir, 'severe-mental-disorders.json'), 'utf8'));
+    mental.versions[0].targets = base.versions[0].targets;
+    expect(refusal(JSON.stringify(mental, null, 2)).detail).toMatch(/targets, but "controlled" is not "byTargets"/);
+  });
+
   describe('indicator versions and worked examples', () => {
     const visit = (pid: string, id: string, day: string) => ({
       resourceType: 'Encounter',

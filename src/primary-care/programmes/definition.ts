@@ -40,6 +40,11 @@ export const Matcher = z
   .refine((m) => !m.values || !!m.valueSystem, { message: 'values need a valueSystem' });
 export type Matcher = z.infer<typeof Matcher>;
 
+/** FHIR R4 condition-clinical codes. */
+export const CONDITION_CLINICAL_STATUSES = ['active', 'recurrence', 'relapse', 'inactive', 'remission', 'resolved'] as const;
+/** The clinical statuses that keep a Condition standing when an entry names none (facts.ts `active`). */
+export const DEFAULT_ACTIVE_STATUSES: readonly string[] = ['active', 'recurrence', 'relapse'];
+
 export const Entry = z
   .object({
     /** birth: everyone by age; fact: a diagnosis, registration or screening result opens an episode. */
@@ -62,6 +67,12 @@ export const Entry = z
     afterEndDays: z.number().int().min(0).optional(),
     /** Without an end event the episode closes this many days after its start. */
     maxDays: z.number().int().min(1).optional(),
+    /**
+     * fact: the clinical statuses (FHIR condition-clinical) of a Condition that keep a person
+     * enrolled; absent = active, recurrence, relapse (DEFAULT_ACTIVE_STATUSES). A provisional,
+     * differential, refuted or entered-in-error diagnosis never enrols.
+     */
+    activeStatuses: z.array(z.enum(CONDITION_CLINICAL_STATUSES)).min(1).optional(),
   })
   .strict();
 export type Entry = z.infer<typeof Entry>;
@@ -93,8 +104,74 @@ export const Managed = z
       .object({ service: z.string(), count: z.number().int().min(1) })
       .strict()
       .optional(),
+    /**
+     * Follow-ups due from the previous one (chronic care's 规范管理): at least `minCount` services
+     * of the kind in the period, each no later than the date the previous one set plus
+     * `toleranceDays`; a service sets the next one `intervalDays` later by the control state of the
+     * readings taken that day (controlled, uncontrolled, unknown), or `urgent.intervalDays` when a
+     * reading reaches an urgent threshold. Intervals and tolerance: the version in force on the
+     * service's date; minCount: the version in force on the period's judged end.
+     */
+    followUps: z
+      .object({
+        service: z.string(),
+        minCount: z.number().int().min(1),
+        toleranceDays: z.number().int().min(0),
+        intervalDays: z
+          .object({ controlled: z.number().int().min(0), uncontrolled: z.number().int().min(0), unknown: z.number().int().min(0) })
+          .strict(),
+        urgent: z
+          .object({
+            intervalDays: z.number().int().min(0),
+            /** Any reading (any measure of the programme, that day) at or above atLeast, or at or below atMost. */
+            when: z.array(z.object({ reading: z.string(), atLeast: z.number().optional(), atMost: z.number().optional() }).strict()).min(1),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
+
+/**
+ * A numeric reading against a target: `reading` names a value as "system|code" (an
+ * Observation's own code, or one of its components: LOINC 8480-6 in a 85354-9 panel); the value
+ * must be at least `atLeast` and below `below`.
+ */
+export const ReadingCheck = z
+  .object({ reading: z.string(), atLeast: z.number().optional(), below: z.number().optional() })
+  .strict()
+  .refine((c) => c.atLeast !== undefined || c.below !== undefined, { message: 'a target needs atLeast or below' });
+
+/**
+ * Control targets (控制目标) of a version, for a `controlled` rule with `byTargets`: every band
+ * that applies to the person on the reading's day (age in whole years within ageYears, both ends
+ * included; and, with whenFlags, one of those flags on the episode) must be met. A band with
+ * `all` needs every reading present and in range; with `first`, the first reading present
+ * decides (空腹血糖, else HbA1c). No reading a band needs: not known (null).
+ */
+export const TargetBand = z
+  .object({
+    ageYears: z
+      .object({ min: z.number().int().min(0), max: z.number().int().min(0) })
+      .strict()
+      .optional(),
+    whenFlags: z.array(z.string()).min(1).optional(),
+    all: z.array(ReadingCheck).min(1).optional(),
+    first: z.array(ReadingCheck).min(1).optional(),
+  })
+  .strict()
+  .refine((b) => !!b.all !== !!b.first, { message: 'a band needs either "all" or "first"' });
+export const Targets = z
+  .object({
+    source: z.string().min(1),
+    /** The age a person without a birth date is taken to have (chronic care: 60, the general adult targets). */
+    ageWhenUnknown: z.number().int().min(0),
+    bands: z.array(TargetBand).min(1),
+  })
+  .strict();
+export type Targets = z.infer<typeof Targets>;
 
 export const Version = z
   .object({
@@ -111,6 +188,8 @@ export const Version = z
       })
       .strict(),
     managed: Managed,
+    /** Numeric control targets in force from this version's effectiveFrom (see `controlled.byTargets`). */
+    targets: Targets.optional(),
   })
   .strict();
 export type Version = z.infer<typeof Version>;
@@ -122,7 +201,13 @@ export type Version = z.infer<typeof Version>;
  * least `min` services of the kind(s) in the period (or the whole episode up to the period's
  * end); managed / controlled: the version's and the programme's rules; flag: the episode
  * carries it; ageMonths: age at the period's end; measure: the latest value is one of these.
+ *
+ * `measuredBy` (measure, and services `in: episode`): the day the records are read up to.
+ * `periodEnd` (the default): the period's judged end, what had happened by then. `asOf`: a
+ * cohort figure, the episodes the denominator picks followed to asOf (an outcome or a first
+ * visit recorded after the period closed still counts for it, as `delivered` does).
  */
+export const MeasuredBy = z.enum(['periodEnd', 'asOf']);
 export const Criterion = z.union([
   z.object({ delivered: z.string(), within: OffsetText.optional() }).strict(),
   z
@@ -131,13 +216,14 @@ export const Criterion = z.union([
       services: z.union([z.string(), z.array(z.string()).min(1)]),
       min: z.number().int().min(1),
       in: z.enum(['period', 'episode']).default('period'),
+      measuredBy: MeasuredBy.optional(),
     })
     .strict(),
   z.object({ managed: z.literal(true) }).strict(),
   z.object({ controlled: z.literal(true) }).strict(),
   z.object({ flag: z.string() }).strict(),
   z.object({ ageMonths: z.object({ min: z.number().int().min(0).optional(), max: z.number().int().min(1).optional() }).strict() }).strict(),
-  z.object({ measure: z.string(), values: z.array(z.string().min(1)).min(1) }).strict(),
+  z.object({ measure: z.string(), values: z.array(z.string().min(1)).min(1), measuredBy: MeasuredBy.optional() }).strict(),
 ]);
 export type Criterion = z.infer<typeof Criterion>;
 
@@ -226,6 +312,28 @@ export type Indicator = Omit<z.infer<typeof IndicatorSchema>, 'version' | 'effec
 };
 
 const Named = z.object({ name: z.string().min(1), match: z.array(Matcher).min(1) }).strict();
+/** A service may count only on a day a measure of the programme was taken (a follow-up with its blood pressure). */
+const ServiceDef = Named.extend({
+  withMeasure: z.string().optional(),
+  /** How the measure is tied to the service: taken the same day (default), or naming its Encounter (Observation.encounter). */
+  linkedBy: z.enum(['day', 'encounter']).optional(),
+}).strict();
+/**
+ * A measure's plausible values (chronic care's physiological ranges): a record with a reading
+ * outside `ranges` ("system|code" → [lowest, highest]), or with `lessThan` pairs out of order
+ * (diastolic not below systolic), is no value of the measure.
+ */
+const MeasureDef = Named.extend({
+  plausible: z
+    .object({
+      ranges: z.record(z.string(), z.tuple([z.number(), z.number()])).optional(),
+      lessThan: z.array(z.tuple([z.string(), z.string()])).optional(),
+    })
+    .strict()
+    .optional(),
+}).strict();
+/** A flag marks the episode when a matching fact starts in it (default), or, `scope: person`, when one is active at all (a comorbidity). */
+const FlagDef = Named.extend({ scope: z.enum(['episode', 'person']).optional() }).strict();
 
 export const ProgrammeSchema = z
   .object({
@@ -235,13 +343,24 @@ export const ProgrammeSchema = z
     nameEn: z.string().optional(),
     source: z.string().min(1),
     entry: Entry,
-    flags: z.record(Code, Named).default({}),
-    services: z.record(Code, Named),
+    flags: z.record(Code, FlagDef).default({}),
+    services: z.record(Code, ServiceDef),
     /** Assessments with coded or numeric values (病情, 治疗转归). */
-    measures: z.record(Code, Named).default({}),
-    /** Controlled: the latest value of a measure in the episode is one of these. */
+    measures: z.record(Code, MeasureDef).default({}),
+    /**
+     * Controlled: the latest value of a measure in the episode is one of `values`; or, `byTargets`,
+     * its numeric readings meet the targets of the version in force on their day. `atLastService`:
+     * the readings taken on the day of the last such service in the period decide (chronic care's
+     * 控制率: the latest follow-up), not the latest reading by the period's end.
+     */
     controlled: z
-      .object({ name: z.string().min(1), measure: z.string(), values: z.array(z.string()).min(1) })
+      .object({
+        name: z.string().min(1),
+        measure: z.string(),
+        values: z.array(z.string()).min(1).optional(),
+        byTargets: z.literal(true).optional(),
+        atLastService: z.string().optional(),
+      })
       .strict()
       .optional(),
     versions: z.array(Version).min(1),
@@ -290,13 +409,22 @@ function checkProgramme(file: string, p: RawProgramme, lineOf: LineOf, complete:
   };
   p.entry.facts?.forEach((m, k) => systems(m, ['entry', 'facts', k]));
   for (const group of ['flags', 'services', 'measures'] as const)
-    for (const [key, n] of Object.entries(p[group])) n.match.forEach((m, k) => systems(m, [group, key, 'match', k]));
+    for (const [key, n] of Object.entries<{ match: Matcher[] }>(p[group])) n.match.forEach((m, k) => systems(m, [group, key, 'match', k]));
 
   if (p.entry.anchor === 'fact' && !p.entry.facts?.length) fail(['entry'], 'an entry anchored on a fact needs "facts"');
   if (p.entry.anchor === 'birth' && p.entry.facts) fail(['entry', 'facts'], 'an entry by age takes no "facts"');
   const { min = 0, max } = p.entry.ageYears ?? {};
   if (max !== undefined && max <= min) fail(['entry', 'ageYears'], `ageYears: max ${max} is not above min ${min}`);
   if (p.controlled && !p.measures[p.controlled.measure]) fail(['controlled', 'measure'], `unknown measure "${p.controlled.measure}"`);
+  checkTargets(p, fail);
+  const statuses = p.entry.activeStatuses;
+  if (statuses) {
+    if (!p.entry.facts?.some((m) => m.resource === 'Condition'))
+      fail(['entry', 'activeStatuses'], 'activeStatuses needs an entry opened by a Condition (entry.facts)');
+    if (!statuses.includes('active')) fail(['entry', 'activeStatuses'], 'activeStatuses must keep "active" diagnoses enrolled');
+    const twice = statuses.find((x, k) => statuses.indexOf(x) !== k);
+    if (twice) fail(['entry', 'activeStatuses'], `activeStatuses: "${twice}" appears twice`);
+  }
 
   // Versions: ordered by start, none overlapping, none leaving a gap between them.
   const order = p.versions.map((v, k) => ({ v, k })).sort((a, b) => a.v.effectiveFrom.localeCompare(b.v.effectiveFrom));
@@ -384,6 +512,8 @@ function checkProgramme(file: string, p: RawProgramme, lineOf: LineOf, complete:
       if ('flag' in c && !p.flags[c.flag]) fail(where, `unknown flag "${c.flag}"`);
       if ('measure' in c && !p.measures[c.measure]) fail(where, `unknown measure "${c.measure}"`);
       if ('controlled' in c && !p.controlled) fail(where, 'this programme defines no "controlled"');
+      if ('services' in c && c.measuredBy === 'asOf' && c.in !== 'episode')
+        fail(where, '"measuredBy": "asOf" follows an episode to asOf: it needs "in": "episode" (services within the period end with it)');
     };
     d.where.forEach((c, j) => check(c, at('denominator', 'where', j)));
     ind.numerator.where.forEach((c, j) => check(c, at('numerator', 'where', j)));
@@ -396,6 +526,39 @@ function checkProgramme(file: string, p: RawProgramme, lineOf: LineOf, complete:
   });
   checkIndicatorVersions(p, lineOf, fail);
   p.indicators.forEach((ind, k) => ind.cases?.forEach((c, j) => checkCase(p, ind, c, ['indicators', k, 'cases', j], fail)));
+}
+
+/** Numeric targets, follow-up chains, services with a measure and person-wide flags: references resolve and the pieces agree. */
+function checkTargets(p: RawProgramme, fail: (at: (string | number)[], msg: string) => never): void {
+  const c = p.controlled;
+  if (c && !!c.values === !!c.byTargets)
+    fail(['controlled'], 'controlled needs either "values" (coded) or "byTargets": true (numeric targets of each version)');
+  if (c?.atLastService && !p.services[c.atLastService]) fail(['controlled', 'atLastService'], `unknown service "${c.atLastService}"`);
+  p.versions.forEach((v, k) => {
+    if (c?.byTargets && !v.targets) fail(['versions', k], `version ${v.version}: controlled by targets, but no "targets"`);
+    if (v.targets && !c?.byTargets) fail(['versions', k, 'targets'], `version ${v.version}: targets, but "controlled" is not "byTargets"`);
+    v.targets?.bands.forEach((b, j) => {
+      if (b.ageYears && b.ageYears.max < b.ageYears.min)
+        fail(['versions', k, 'targets', 'bands', j, 'ageYears'], `ageYears: max ${b.ageYears.max} is below min ${b.ageYears.min}`);
+      for (const flag of b.whenFlags ?? [])
+        if (!p.flags[flag]) fail(['versions', k, 'targets', 'bands', j, 'whenFlags'], `unknown flag "${flag}"`);
+      for (const check of [...(b.all ?? []), ...(b.first ?? [])])
+        if (!/^[^|]+\|[^|]+$/.test(check.reading))
+          fail(['versions', k, 'targets', 'bands', j], `reading "${check.reading}": expected "system|code"`);
+    });
+    const f = v.managed.followUps;
+    if (f && !p.services[f.service]) fail(['versions', k, 'managed', 'followUps', 'service'], `unknown service "${f.service}"`);
+    if (f && !c?.byTargets && !c?.values) fail(['versions', k, 'managed', 'followUps'], 'followUps needs a "controlled" rule');
+  });
+  for (const [code, s] of Object.entries(p.services)) {
+    if (s.withMeasure && !p.measures[s.withMeasure]) fail(['services', code, 'withMeasure'], `unknown measure "${s.withMeasure}"`);
+    if (s.linkedBy && !s.withMeasure) fail(['services', code, 'linkedBy'], 'linkedBy needs "withMeasure"');
+    if (s.linkedBy === 'encounter' && s.match.some((m) => m.resource !== 'Encounter'))
+      fail(['services', code, 'linkedBy'], 'linkedBy "encounter" needs a service matched on Encounters');
+  }
+  for (const [code, m] of Object.entries(p.measures))
+    for (const [reading, [lo, hi]] of Object.entries(m.plausible?.ranges ?? {}))
+      if (hi < lo) fail(['measures', code, 'plausible', 'ranges', reading], `plausible range of "${reading}": ${hi} is below ${lo}`);
 }
 
 /** The first day of a programme (its earliest version), where an indicator without dates starts. */

@@ -1,10 +1,13 @@
 /** The programme engine on worked examples: facts in, episodes, items, due/overdue and indicator answers out. */
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadProgrammes, parseProgramme, type Programme } from './definition.js';
+import { loadProgrammes, parseProgramme, programmesDir, type Programme } from './definition.js';
 import {
   controlledOn,
   countIndicator,
   evaluateResident,
+  followUpChain,
   itemStatus,
   managedIn,
   matchersOf,
@@ -395,5 +398,109 @@ describe('entry by a screening result or a staff flag, and the within rule', () 
     expect(answer('2025-04-20')).toBe(false);
     expect(countIndicator(p, ind, [], year, '2025-12-31')).toEqual([]);
     expect(rate(ind, 0, 0)).toBe(0);
+  });
+});
+
+describe('entry.activeStatuses: which clinical statuses of a diagnosis keep a person enrolled', () => {
+  const mental = prog('severe-mental-disorders');
+  const tb = prog('tuberculosis');
+  const smd = (clinical: string | undefined, verification?: string) =>
+    factOf({
+      resourceType: 'Condition',
+      id: `c${++n}`,
+      ...(clinical
+        ? { clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: clinical }] } }
+        : {}),
+      ...(verification
+        ? { verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: verification }] } }
+        : {}),
+      code: { coding: [{ system: ICD, code: 'F20.0' }] },
+      subject: { reference: 'Patient/p1' },
+      onsetDateTime: '2020-03-01',
+    })!;
+  const enrolled = (p: Programme, f: Fact) => evaluateResident(p, person(), [f], '2025-12-31').length > 0;
+
+  it('keeps a severe mental disorder in remission, inactive or resolved enrolled (the norm ends management only on death, moving away or a refuted diagnosis)', () => {
+    for (const status of ['active', 'recurrence', 'relapse', 'remission', 'inactive', 'resolved', undefined])
+      expect(enrolled(mental, smd(status)), String(status)).toBe(true);
+    // A provisional or differential diagnosis never enrols; a refuted one is no fact at all.
+    expect(enrolled(mental, smd('remission', 'provisional'))).toBe(false);
+    expect(enrolled(mental, smd('active', 'differential'))).toBe(false);
+    expect(smd('remission', 'refuted')).toBeNull();
+  });
+
+  it('without activeStatuses an entry keeps today’s rule (active, recurrence, relapse)', () => {
+    const noStatuses: Programme = { ...mental, entry: { ...mental.entry, activeStatuses: undefined } };
+    expect(enrolled(noStatuses, smd('active'))).toBe(true);
+    expect(enrolled(noStatuses, smd('relapse'))).toBe(true);
+    expect(enrolled(noStatuses, smd('remission'))).toBe(false);
+    expect(tb.entry.activeStatuses).toBeUndefined();
+  });
+
+  it('reads a Condition row kept before the statuses were (no status codes) by its active flag', () => {
+    expect(enrolled(mental, condition('F20.0', '2020-03-01', null, true))).toBe(true);
+    expect(enrolled(mental, condition('F20.0', '2020-03-01', null, false))).toBe(false);
+  });
+});
+
+describe('numeric targets and follow-ups due from the previous one (hypertension, config/programmes/chronic, not loaded)', () => {
+  const htn = parseProgramme('hypertension.json', fs.readFileSync(path.join(programmesDir, 'chronic', 'hypertension.json'), 'utf8'));
+  const LOINC = 'http://loinc.org';
+  const VISIT = 'https://yifang.health/fhir/CodeSystem/visit-type';
+  const followUp = (date: string): Fact => ({ ...visit('x', date), codes: [`${VISIT}|follow-up`] });
+  const bp = (date: string, sbp: number, dbp: number, encounter?: string): Fact => ({
+    ref: `Observation/o${++n}`,
+    resourceType: 'Observation',
+    codes: [`${LOINC}|85354-9`],
+    start: date,
+    end: null,
+    active: true,
+    valueCodes: [],
+    valueNum: null,
+    readings: { [`${LOINC}|8480-6`]: sbp, [`${LOINC}|8462-4`]: dbp },
+    ...(encounter ? { encounter } : {}),
+  });
+  /** A follow-up with its blood pressure (naming the encounter, as the service's linkedBy asks). */
+  const withBp = (date: string, sbp: number, dbp: number): Fact[] => {
+    const e = followUp(date);
+    return [e, bp(date, sbp, dbp, e.ref)];
+  };
+  const who = person({ birthDate: '1950-06-01' });
+  const at = (facts: Fact[]) => evaluateResident(htn, who, facts, '2025-12-31')[0]!;
+
+  it('sets the next follow-up 90 days on when controlled, 14 when not, the same day when urgent; on time within 7 days of it', () => {
+    const ep = at([
+      condition('I10', '2024-01-01'),
+      ...[
+        ['2025-01-06', 128, 78], // controlled (74: 140/90 until 2025-06-30) → due 04-06
+        ['2025-04-12', 150, 85], // on time (≤ 04-13); uncontrolled → due 04-26
+        ['2025-05-04', 185, 100], // 8 days after 04-26: late; urgent → due 05-04
+        ['2025-05-10', 125, 75], // within 7 days of 05-04; controlled → due 08-08
+      ].flatMap(([d, s, di]) => withBp(d as string, s as number, di as number)),
+      // A follow-up without a blood pressure naming it is not this programme's (even with one taken that day),
+      followUp('2025-06-01'),
+      bp('2025-06-01', 150, 95),
+      // nor one whose blood pressure is implausible (diastolic not below systolic).
+      ...withBp('2025-06-20', 90, 95),
+    ]);
+    expect(followUpChain(htn, ep, who.birthDate, 'follow-up').map((g) => [g.date, g.due, g.onTime])).toEqual([
+      ['2025-01-06', null, true],
+      ['2025-04-12', '2025-04-06', true],
+      ['2025-05-04', '2025-04-26', false],
+      ['2025-05-10', '2025-05-04', true],
+    ]);
+    const Y = { from: '2025-01-01', to: '2025-12-31' };
+    expect(managedIn(htn, ep, Y, '2025-12-31', who)).toBe(false);
+    // The last follow-up of the period decides control: 125/75 at 75 years old.
+    expect(controlledOn(htn, ep, '2025-12-31', who, Y)).toBe(true);
+  });
+
+  it('reads targets of the version in force on the reading day, by age and comorbidity', () => {
+    const reading = (d: string, s: number, di: number, extra: Fact[] = []) =>
+      controlledOn(htn, at([condition('I10', '2020-01-01'), ...withBp(d, s, di), ...extra]), d, who, { from: '2025-01-01', to: d });
+    expect(reading('2025-06-30', 135, 85)).toBe(true); // 2020 rules, 75 years: < 140/90
+    expect(reading('2025-07-01', 135, 85)).toBe(false); // 2025 rules, under 80: < 130/80
+    expect(reading('2025-06-30', 135, 85, [condition('N18.3', '2021-01-01')])).toBe(false); // 2020 rules with CKD: < 130/80
+    expect(reading('2025-06-30', 135, 85, [condition('N18.3', '2021-01-01', null, false)])).toBe(true); // CKD no longer active
   });
 });

@@ -4,9 +4,10 @@
  * questions indicators ask of an episode in a period. Pure: no I/O, no clock (the caller gives
  * `asOf`), so every rule can be tested with worked examples.
  */
-import { addDays as addDaysOnce } from '../../shared/dates.js';
+import { addDays as addDaysOnce, ageOn } from '../../shared/dates.js';
 import { addMonths as addMonthsOnce } from '../immunization/schedule.js';
 import { parseOffset, versionOn, type Criterion, type Indicator, type Matcher, type Programme } from './definition.js';
+import { CONDITION_CLINICAL_SYSTEM, CONDITION_VERIFICATION_SYSTEM } from './uris.js';
 
 export interface PersonFacts {
   patientId: string;
@@ -26,11 +27,19 @@ export interface Fact {
   codes: string[];
   start: string | null;
   end: string | null;
-  /** Not cancelled, refuted or entered in error; for conditions, still active. */
+  /** Not cancelled, refuted or entered in error; for conditions, still active (active, recurrence, relapse) and not provisional. */
   active: boolean;
-  /** Coded values as "system|code". */
+  /** Coded values as "system|code"; a Condition's are its clinical and verification statuses. */
   valueCodes: string[];
   valueNum: number | null;
+  /**
+   * Numeric values by "system|code": an Observation's own value under each of its codes and each
+   * component's value under the component's codes (a blood pressure panel's 8480-6 and 8462-4).
+   * Read by numeric targets (`controlled.byTargets`); not kept in prog_fact yet (see README).
+   */
+  readings?: Record<string, number>;
+  /** An Observation's encounter ("Encounter/<id>"), for services linked to their measure by encounter; not kept in prog_fact yet. */
+  encounter?: string;
 }
 
 export interface ItemState {
@@ -66,7 +75,15 @@ export interface Episode {
   items: ItemState[];
   services: ServiceGiven[];
   /** Dated values of the programme's measures, oldest first. */
-  measures: { measure: string; date: string; ref: string; codes: string[]; num: number | null }[];
+  measures: {
+    measure: string;
+    date: string;
+    ref: string;
+    codes: string[];
+    num: number | null;
+    readings?: Record<string, number>;
+    encounter?: string;
+  }[];
 }
 
 export type ItemStatus = 'done' | 'upcoming' | 'due' | 'overdue';
@@ -146,6 +163,41 @@ const byDateThenRef = <T extends { date: string; ref: string }>(a: T, b: T) =>
   a.date < b.date ? -1 : a.date > b.date ? 1 : a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0;
 const minDate = (a: string, b: string | null) => (b !== null && b < a ? b : a);
 
+/**
+ * Whether a fact keeps a person enrolled: `active`, but for a Condition under an entry with
+ * activeStatuses, its clinical status is one of them (and it is not provisional or differential).
+ * A Condition row without statuses (read before facts.ts kept them) falls back to `active`.
+ */
+export function stands(e: Programme['entry'], f: Fact): boolean {
+  if (!e.activeStatuses || f.resourceType !== 'Condition') return f.active;
+  let clinical: string | null = null;
+  let verification = 'confirmed';
+  for (const v of f.valueCodes) {
+    const system = systemOf(v);
+    if (system === CONDITION_CLINICAL_SYSTEM) clinical = codeOf(v);
+    else if (system === CONDITION_VERIFICATION_SYSTEM) verification = codeOf(v);
+  }
+  if (clinical === null) return f.active;
+  return (e.activeStatuses as string[]).includes(clinical) && !['provisional', 'differential'].includes(verification);
+}
+
+/** Whether a fact's readings are plausible for a measure (its `plausible` ranges and order); a fact without them is. */
+function plausible(def: Programme['measures'][string], f: Fact): boolean {
+  const p = def.plausible;
+  if (!p || !f.readings) return true;
+  for (const [code, [lo, hi]] of Object.entries(p.ranges ?? {})) {
+    const v = f.readings[code];
+    if (v !== undefined && (v < lo || v > hi)) return false;
+  }
+  for (const [a, b] of p.lessThan ?? []) {
+    const x = f.readings[a];
+    const y = f.readings[b];
+    if (x !== undefined && y !== undefined && x >= y) return false;
+  }
+  return true;
+}
+const isMeasure = (def: Programme['measures'][string], f: Fact) => anyMatch(def.match, f) && plausible(def, f);
+
 const inEpisode = (s: { start: string; end: string | null }, d: string) => d >= s.start && (s.end === null || d < s.end);
 
 /** When an episode opened by a fact closes (its first day no longer enrolled); null = open. */
@@ -211,7 +263,7 @@ export function evaluateResident(p: Programme, person: PersonFacts, facts: Fact[
     if (start <= horizon) spans.push({ key: 'age', start, end, endEvent: null });
   } else {
     const opening = facts
-      .filter((f) => f.start && anyMatch(e.facts!, f) && (f.active || (e.includeResolved && f.end)))
+      .filter((f) => f.start && anyMatch(e.facts!, f) && (stands(e, f) || (e.includeResolved && f.end)))
       .sort((a, b) => byDateThenRef({ date: a.start!, ref: a.ref }, { date: b.start!, ref: b.ref }));
     for (const f of opening) {
       const cur = spans.at(-1);
@@ -230,10 +282,29 @@ export function evaluateResident(p: Programme, person: PersonFacts, facts: Fact[
   if (!spans.some((s) => since === undefined || s.end === null || s.end > since)) return [];
 
   const serviceFacts: ServiceGiven[] = [];
+  // Days (or encounters) a measure was taken at, for services that count only with one (withMeasure).
+  const measuredAt = new Map<string, Set<string>>();
+  const measured = (measure: string, key: string) => {
+    let keys = measuredAt.get(measure);
+    if (!keys) {
+      const def = p.measures[measure]!;
+      keys = new Set();
+      for (const f of facts)
+        if (f.active && f.start && isMeasure(def, f)) {
+          keys.add(f.start);
+          if (f.encounter) keys.add(f.encounter);
+        }
+      measuredAt.set(measure, keys);
+    }
+    return keys.has(key);
+  };
   for (const f of facts) {
     if (!f.active || !f.start) continue;
-    for (const [service, def] of entriesOf(p.services))
-      if (anyMatch(def.match, f)) serviceFacts.push({ service, date: f.start, ref: f.ref });
+    for (const [service, def] of entriesOf(p.services)) {
+      const { withMeasure, linkedBy } = p.services[service]!;
+      if (anyMatch(def.match, f) && (!withMeasure || measured(withMeasure, linkedBy === 'encounter' ? f.ref : f.start)))
+        serviceFacts.push({ service, date: f.start, ref: f.ref });
+    }
   }
   serviceFacts.sort(byDateThenRef);
 
@@ -297,16 +368,29 @@ export function evaluateResident(p: Programme, person: PersonFacts, facts: Fact[
       }
     }
     const flags = entriesOf(p.flags)
-      // A resolved record with its end (a high-risk pregnancy after delivery) still marks the episode.
-      .filter(([, def]) => facts.some((f) => (f.active || f.end) && f.start && inEpisode(s, f.start) && anyMatch(def.match, f)))
+      .filter(([code, def]) =>
+        p.flags[code]!.scope === 'person'
+          ? // A comorbidity: any record of it still active, whenever it began (chronic care's comorbiditiesOf).
+            facts.some((f) => f.active && anyMatch(def.match, f))
+          : // A resolved record with its end (a high-risk pregnancy after delivery) still marks the episode.
+            facts.some((f) => (f.active || f.end) && f.start && inEpisode(s, f.start) && anyMatch(def.match, f)),
+      )
       .map(([code]) => code);
     const measures = facts
       // An assessment may come after the episode closes (a treatment outcome), until the next one opens.
       .filter((f) => f.start && f.active && f.start >= s.start && (nextStart === null || f.start < nextStart))
       .flatMap((f) =>
         entriesOf(p.measures)
-          .filter(([, def]) => anyMatch(def.match, f))
-          .map(([measure]) => ({ measure, date: f.start!, ref: f.ref, codes: f.valueCodes.map(codeOf), num: f.valueNum })),
+          .filter(([measure, def]) => anyMatch(def.match, f) && plausible(p.measures[measure]!, f))
+          .map(([measure]) => ({
+            measure,
+            date: f.start!,
+            ref: f.ref,
+            codes: f.valueCodes.map(codeOf),
+            num: f.valueNum,
+            ...(f.readings ? { readings: f.readings } : {}),
+            ...(f.encounter ? { encounter: f.encounter } : {}),
+          })),
       )
       .sort(byDateThenRef);
     return [
@@ -340,11 +424,111 @@ export function latestMeasure(ep: Episode, measure: string, upTo: string) {
   return ep.measures.filter((m) => m.measure === measure && m.date <= upTo).at(-1) ?? null;
 }
 
-/** Controlled (the programme's "controlled" rule) on a day; null when the programme has none or nothing is measured. */
-export function controlledOn(p: Programme, ep: Episode, day: string): boolean | null {
-  if (!p.controlled) return null;
-  const m = latestMeasure(ep, p.controlled.measure, day);
-  return m ? m.codes.some((c) => p.controlled!.values.includes(c)) : null;
+/**
+ * Controlled (the programme's "controlled" rule) on a day; null when the programme has none or
+ * nothing is measured. Coded: the latest value. By targets: the readings of the latest day
+ * measured, against the targets in force that day; with atLastService and a period, the readings
+ * of the day of the last such service in the period (none: null). Without `person` (the
+ * registry's column) an unknown age is taken as the targets' ageWhenUnknown.
+ */
+export function controlledOn(p: Programme, ep: Episode, day: string, person?: PersonFacts, period?: Period): boolean | null {
+  const c = p.controlled;
+  if (!c) return null;
+  if (c.values) {
+    const m = latestMeasure(ep, c.measure, day);
+    return m ? m.codes.some((x) => c.values!.includes(x)) : null;
+  }
+  let at: At | null;
+  if (c.atLastService && period) {
+    const from = period.from;
+    const g = ep.services.filter((x) => x.service === c.atLastService && x.date >= from && x.date <= day).at(-1);
+    at = g ? { date: g.date, encounter: p.services[g.service]!.linkedBy === 'encounter' ? g.ref : undefined } : null;
+  } else {
+    const m = latestMeasure(ep, c.measure, day);
+    at = m ? { date: m.date } : null;
+  }
+  return at === null ? null : atTargetOn(p, ep, person?.birthDate ?? null, at);
+}
+
+/** Where readings are read: a day, or the measures naming one encounter (a service linked by encounter). */
+export interface At {
+  date: string;
+  encounter?: string;
+}
+
+/** Every numeric reading of the programme's measures at a day or encounter ("system|code" → value; a later record wins). */
+function readingsAt(ep: Episode, at: At, measure?: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of ep.measures)
+    if ((at.encounter ? m.encounter === at.encounter : m.date === at.date) && (!measure || m.measure === measure))
+      Object.assign(out, m.readings ?? {});
+  return out;
+}
+
+const within = (v: number | undefined, c: { atLeast?: number; below?: number }) =>
+  v === undefined ? undefined : (c.atLeast === undefined || v >= c.atLeast) && (c.below === undefined || v < c.below);
+
+/** The readings of the controlled measure at a day or encounter against the targets of the version in force that day; null: not known. */
+export function atTargetOn(p: Programme, ep: Episode, birthDate: string | null, at: At): boolean | null {
+  const c = p.controlled;
+  const targets = versionOn(p, at.date).targets;
+  if (!c || !targets) return null;
+  const readings = readingsAt(ep, at, c.measure);
+  const age = birthDate ? ageOn(birthDate, at.date) : targets.ageWhenUnknown;
+  let all = true;
+  let applied = false;
+  for (const b of targets.bands) {
+    if (b.ageYears && (age < b.ageYears.min || age > b.ageYears.max)) continue;
+    if (b.whenFlags && !b.whenFlags.some((f) => ep.flags.includes(f))) continue;
+    applied = true;
+    let met: boolean | undefined;
+    if (b.all) {
+      const each = b.all.map((x) => within(readings[x.reading], x));
+      met = each.some((x) => x === undefined) ? undefined : each.every(Boolean);
+    } else {
+      const x = b.first!.find((y) => readings[y.reading] !== undefined);
+      met = x ? within(readings[x.reading], x) : undefined;
+    }
+    if (met === undefined) return null;
+    all &&= met;
+  }
+  return applied ? all : null;
+}
+
+/**
+ * The follow-up chain of a `managed.followUps` rule: each service of the kind in the episode with
+ * the day the previous one set (null for the first) and whether it came on time.
+ */
+export function followUpChain(
+  p: Programme,
+  ep: Episode,
+  birthDate: string | null,
+  service: string,
+): { date: string; ref: string; due: string | null; onTime: boolean }[] {
+  const out: { date: string; ref: string; due: string | null; onTime: boolean }[] = [];
+  let due: string | null = null;
+  for (const g of ep.services) {
+    if (g.service !== service) continue;
+    const rule = versionOn(p, g.date).managed.followUps;
+    if (!rule) continue;
+    out.push({ date: g.date, ref: g.ref, due, onTime: due === null || g.date <= addDays(due, rule.toleranceDays) });
+    const at: At = { date: g.date, encounter: p.services[service]!.linkedBy === 'encounter' ? g.ref : undefined };
+    const all = readingsAt(ep, at);
+    const urgent = rule.urgent?.when.some((w) => {
+      const v = all[w.reading];
+      return v !== undefined && ((w.atLeast !== undefined && v >= w.atLeast) || (w.atMost !== undefined && v <= w.atMost));
+    });
+    const state = atTargetOn(p, ep, birthDate, at);
+    const days = urgent
+      ? rule.urgent!.intervalDays
+      : state === true
+        ? rule.intervalDays.controlled
+        : state === false
+          ? rule.intervalDays.uncontrolled
+          : rule.intervalDays.unknown;
+    due = addDays(g.date, days);
+  }
+  return out;
 }
 
 // ---- periods and indicators -----------------------------------------------------------------
@@ -365,9 +549,15 @@ export const monthsBetween = (birth: string, day: string) => {
 };
 
 /** Managed (规范管理) in a period by the version in force at its judged end. */
-export function managedIn(p: Programme, ep: Episode, period: Period, asOf: string): boolean {
+export function managedIn(p: Programme, ep: Episode, period: Period, asOf: string, person?: PersonFacts): boolean {
   const until = judgedUntil(period, asOf);
   const rule = versionOn(p, until).managed;
+  if (rule.followUps) {
+    const inPeriod = followUpChain(p, ep, person?.birthDate ?? null, rule.followUps.service).filter(
+      (g) => g.date >= period.from && g.date <= until,
+    );
+    if (inPeriod.length < rule.followUps.minCount || inPeriod.some((g) => !g.onTime)) return false;
+  }
   if (rule.allItemsDelivered) {
     const ending = ep.items.filter((it) => {
       const lastDay = addDays(it.to, -1);
@@ -414,18 +604,19 @@ export function meets(c: Criterion, p: Programme, person: PersonFacts, ep: Episo
     );
   if ('services' in c) {
     const from = c.in === 'episode' ? ep.start : period.from;
+    const upTo = c.measuredBy === 'asOf' ? asOf : until;
     const kinds = [c.services].flat();
-    return ep.services.filter((g) => kinds.includes(g.service) && g.date >= from && g.date <= until).length >= c.min;
+    return ep.services.filter((g) => kinds.includes(g.service) && g.date >= from && g.date <= upTo).length >= c.min;
   }
-  if ('managed' in c) return managedIn(p, ep, period, asOf);
-  if ('controlled' in c) return controlledOn(p, ep, until) === true;
+  if ('managed' in c) return managedIn(p, ep, period, asOf, person);
+  if ('controlled' in c) return controlledOn(p, ep, until, person, period) === true;
   if ('flag' in c) return ep.flags.includes(c.flag);
   if ('ageMonths' in c) {
     if (!person.birthDate) return false;
     const age = monthsBetween(person.birthDate, until);
     return age >= (c.ageMonths.min ?? 0) && (c.ageMonths.max === undefined || age < c.ageMonths.max);
   }
-  const m = latestMeasure(ep, c.measure, until);
+  const m = latestMeasure(ep, c.measure, c.measuredBy === 'asOf' ? asOf : until);
   return !!m && m.codes.some((x) => c.values.includes(x));
 }
 

@@ -18,6 +18,7 @@ import type {
 } from '@medplum/fhirtypes';
 import { dateOf, personRow, refId } from '../chronic/facts.js';
 import type { Fact, PersonFacts } from './engine.js';
+import { CONDITION_CLINICAL_SYSTEM, CONDITION_VERIFICATION_SYSTEM } from './uris.js';
 
 export const PROGRAMME_FACT_TYPES = ['Patient', 'Condition', 'Encounter', 'Observation', 'Procedure', 'EpisodeOfCare', 'Flag'];
 
@@ -37,6 +38,18 @@ export function personFacts(p: Patient): PersonFacts {
 const codings = (...concepts: (CodeableConcept | undefined)[]) =>
   concepts.flatMap((c) => (c?.coding ?? []).filter((x) => x.system && x.code).map((x) => `${x.system}|${x.code}`));
 
+/** An Observation's numeric values by "system|code": its own value and each component's (a blood pressure panel's 8480-6, 8462-4). */
+function readingsOf(o: Observation): { readings?: Record<string, number> } {
+  const out: Record<string, number> = {};
+  const put = (concept: CodeableConcept | undefined, v: number | undefined) => {
+    if (v === undefined || !Number.isFinite(v)) return;
+    for (const c of codings(concept)) out[c] = v;
+  };
+  put(o.code, o.valueQuantity?.value);
+  for (const c of o.component ?? []) put(c.code, c.valueQuantity?.value);
+  return Object.keys(out).length ? { readings: out } : {};
+}
+
 /** The fact of one resource and its patient; null when the resource names no patient or carries no code or date. */
 export function factOf(r: Resource): (Fact & { patientId: string }) | null {
   const ref = `${r.resourceType}/${r.id}`;
@@ -50,6 +63,8 @@ export function factOf(r: Resource): (Fact & { patientId: string }) | null {
       if (!patient || ['refuted', 'entered-in-error'].includes(ver)) return null;
       return {
         ...base,
+        // The statuses as read (an absent one is active / confirmed): engine.ts `stands` reads them for entry.activeStatuses.
+        valueCodes: [`${CONDITION_CLINICAL_SYSTEM}|${clinical}`, `${CONDITION_VERIFICATION_SYSTEM}|${ver}`],
         patientId: patient,
         codes: codings(c.code),
         start: dateOf(c.onsetDateTime) ?? dateOf(c.onsetPeriod?.start) ?? dateOf(c.recordedDate),
@@ -83,6 +98,8 @@ export function factOf(r: Resource): (Fact & { patientId: string }) | null {
         active: !['registered', 'cancelled', 'entered-in-error'].includes(o.status),
         valueCodes: codings(o.valueCodeableConcept),
         valueNum: o.valueQuantity?.value ?? null,
+        ...readingsOf(o),
+        ...(o.encounter?.reference?.startsWith('Encounter/') ? { encounter: o.encounter.reference } : {}),
       };
     }
     case 'Procedure': {

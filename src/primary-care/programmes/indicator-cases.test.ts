@@ -177,3 +177,34 @@ describe('indicator versions', () => {
     expect({ numerator: got.numerator, denominator: got.denominator, value: got.value }).toEqual(c.expect);
   });
 });
+
+describe('the data switches decide the cases written for them (each fails without its switch)', () => {
+  /** The programme with entry.activeStatuses and every criterion's measuredBy taken out (today's behaviour before them). */
+  const without = (p: Programme): Programme => {
+    const q = structuredClone(p);
+    delete q.entry.activeStatuses;
+    for (const ind of q.indicators)
+      for (const c of [...ind.denominator.where, ...ind.numerator.where]) if ('measuredBy' in c) delete c.measuredBy;
+    return q;
+  };
+  const byCode = new Map(programmes.map((p) => [p.code, p]));
+  // [programme, indicator, the start of the case's name]
+  const cases: [string, string, string][] = [
+    ['severe-mental-disorders', 'follow-up-rate', '病情稳定者仍在册'],
+    ['severe-mental-disorders', 'standard-management-rate', '缓解期、不活动的患者仍按每季度随访管理'],
+    ['severe-mental-disorders', 'stable-rate', '缓解期患者的病情仍计入稳定率'],
+    ['tuberculosis', 'management-rate', '队列：12月30日确诊'],
+    ['tuberculosis', 'treatment-success-rate', '队列分析：疗程12月19日结束'],
+  ];
+  it.each(cases)('%s %s: %s…', (code, indicator, name) => {
+    const p = byCode.get(code)!;
+    const ind = p.indicators.find((i) => i.code === indicator)!;
+    const c = ind.cases.find((x) => x.name.startsWith(name))!;
+    expect(c, name).toBeDefined();
+    const withSwitch = figures(p, indicator, c);
+    expect({ numerator: withSwitch.numerator, denominator: withSwitch.denominator, value: withSwitch.value }).toEqual(c.expect);
+    const q = without(p);
+    const before = figures(q, indicator, c);
+    expect({ numerator: before.numerator, denominator: before.denominator, value: before.value }).not.toEqual(c.expect);
+  });
+});

@@ -93,12 +93,14 @@ function encounter(r: Resident, code: string, date: string, status = 'finished')
   });
   return { code, date, status };
 }
-function condition(r: Resident, icd: string, onset: string, abatement?: string) {
+function condition(r: Resident, icd: string, onset: string, abatement?: string, clinical?: string) {
   resources.push({
     resourceType: 'Condition',
     id: id('cond'),
     clinicalStatus: {
-      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: abatement ? 'resolved' : 'active' }],
+      coding: [
+        { system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: clinical ?? (abatement ? 'resolved' : 'active') },
+      ],
     },
     verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
     code: { coding: [{ system: ICD, code: icd }] },
@@ -187,12 +189,13 @@ const elderly = Array.from({ length: 35 }, () => {
   return { r, visits };
 });
 
-// Severe mental disorders diagnosed 2021–2025, with follow-ups and 病情 assessments.
+// Severe mental disorders diagnosed 2021–2025, with follow-ups and 病情 assessments; some in
+// remission or inactive, who stay in the registry all the same (the norm manages every diagnosed patient).
 const MENTAL = ['F20.0', 'F31.1', 'F25.0', 'F22.0', 'F71.0'];
-const mental = Array.from({ length: 30 }, () => {
+const mental = Array.from({ length: 30 }, (_, k) => {
   const r = patient(day(between(1961, 2000), between(1, 12)), pick(['male', 'female'] as const));
   const onset = day(between(2021, 2025), between(1, 11));
-  condition(r, pick(MENTAL), onset);
+  condition(r, pick(MENTAL), onset, undefined, k % 4 === 1 ? 'remission' : k % 7 === 3 ? 'inactive' : undefined);
   const visits: Visit[] = [];
   const assessments: { date: string; value: string }[] = [];
   // Some patients are never seen in the year.
@@ -340,12 +343,13 @@ function referenceFigures(): Record<string, Record<string, ReturnType<typeof tal
         }),
     ),
   };
-  // Tuberculosis: six-month courses from the diagnosis.
+  // Tuberculosis: six-month courses from the diagnosis. The management and treatment success
+  // rates follow the period's cohort (diagnosed, or course ended, in it) up to asOf (today).
   const tbFigures = {
     'management-rate': tally(
       tb
         .filter((t) => inPeriod(t.onset) && t.onset <= until)
-        .map((t) => ({ org: t.r.org, inNumerator: count(t.visits, 'tb-visit', t.onset, [until, plusDays(t.end, -1)].sort()[0]!) > 0 })),
+        .map((t) => ({ org: t.r.org, inNumerator: count(t.visits, 'tb-visit', t.onset, [TODAY, plusDays(t.end, -1)].sort()[0]!) > 0 })),
     ),
     'standard-management-rate': tally(
       tb
@@ -362,7 +366,7 @@ function referenceFigures(): Record<string, Record<string, ReturnType<typeof tal
     'treatment-success-rate': tally(
       tb
         .filter((t) => plusDays(t.end, -1) >= PERIOD.from && plusDays(t.end, -1) <= until)
-        .map((t) => ({ org: t.r.org, inNumerator: !!t.outcome && t.outcomeOn! <= until && ['cured', 'completed'].includes(t.outcome) })),
+        .map((t) => ({ org: t.r.org, inNumerator: !!t.outcome && t.outcomeOn! <= TODAY && ['cured', 'completed'].includes(t.outcome) })),
     ),
   };
   return { 'child-0-6': child, maternal, 'elderly-65': elderlyFigures, 'severe-mental-disorders': mentalFigures, tuberculosis: tbFigures };

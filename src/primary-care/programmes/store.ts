@@ -520,7 +520,7 @@ function criterionSql(p: Programme, c: Criterion, q: SummaryQuery, a: Args): str
   if ('services' in c) {
     const kinds = [c.services].flat();
     return c.in === 'episode'
-      ? `coalesce(${mark(a, nthKey(kinds, c.min))} @> ${until()}, false)`
+      ? `coalesce(${mark(a, nthKey(kinds, c.min))} @> ${c.measuredBy === 'asOf' ? a.add(q.asOf, '::date') : until()}, false)`
       : `coalesce(${mark(a, daysKey(kinds))} && ${span()}, false)`;
   }
   if ('delivered' in c)
@@ -536,7 +536,9 @@ function criterionSql(p: Programme, c: Criterion, q: SummaryQuery, a: Args): str
     return parts.length ? `(${parts.join(' AND ')})` : 'true';
   }
   if ('controlled' in c)
-    return p.controlled ? `coalesce(${mark(a, measureKey(p.controlled.measure, p.controlled.values))} @> ${until()}, false)` : 'false';
+    return p.controlled?.values
+      ? `coalesce(${mark(a, measureKey(p.controlled.measure, p.controlled.values))} @> ${until()}, false)`
+      : 'false';
   if ('flag' in c) return `${a.add(c.flag, '::text')} = ANY(e.flags)`;
   if ('ageMonths' in c) {
     // Age in whole months falls as the birth date moves later: "at least k months" is "born on or before B".
@@ -545,7 +547,8 @@ function criterionSql(p: Programme, c: Criterion, q: SummaryQuery, a: Args): str
     if (c.ageMonths.max !== undefined) parts.push(`e.birth_date > ${a.add(latestBirth(q.until, c.ageMonths.max), '::date')}`);
     return `(${parts.join(' AND ')})`;
   }
-  return `coalesce(${mark(a, measureKey(c.measure, c.values))} @> ${until()}, false)`;
+  // measuredBy asOf: the same set of days, read on asOf (a cohort followed past the period's end).
+  return `coalesce(${mark(a, measureKey(c.measure, c.values))} @> ${c.measuredBy === 'asOf' ? a.add(q.asOf, '::date') : until()}, false)`;
 }
 
 /** The last birth date with at least `months` whole months of age on `day` (monthsBetween is monotone in the birth date). */

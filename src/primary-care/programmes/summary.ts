@@ -14,7 +14,8 @@
  *   was delivered (within the offset), ∞) (an item of an episode schedule, which has one per episode).
  *
  * Each set is exactly the engine's answer as a function of the period's judged end (see
- * `meets` and `managedIn` in engine.ts); what cannot be put so (at least n > 1 services in the
+ * `meets` and `managedIn` in engine.ts), or of asOf for a criterion `measuredBy: asOf` (the same
+ * set, read on another day); what cannot be put so (at least n > 1 services in the
  * period, an item of a yearly schedule as `delivered`) leaves the programme's indicators to the
  * engine at query time (`summarySupported`). Pure: no I/O.
  */
@@ -55,8 +56,10 @@ function marksOfCriterion(p: Programme, c: Criterion): Mark[] | null {
       { kind: 'item-delivered', key: itemDeliveredKey(c.delivered, c.within), item: c.delivered, within: c.within },
     ];
   }
-  if ('controlled' in c)
-    return p.controlled
+  if ('controlled' in c) {
+    // Numeric targets by age and version, or the readings of the period's last service: not a set of days.
+    if (p.controlled && (!p.controlled.values || p.controlled.atLastService)) return null;
+    return p.controlled?.values
       ? [
           {
             kind: 'measure',
@@ -66,10 +69,13 @@ function marksOfCriterion(p: Programme, c: Criterion): Mark[] | null {
           },
         ]
       : [];
+  }
   if ('measure' in c) return [{ kind: 'measure', key: measureKey(c.measure, c.values), measure: c.measure, values: c.values }];
   if ('managed' in c) {
     const marks: Mark[] = [];
     for (const v of p.versions) {
+      // A chain of follow-ups due from one another is not a set of days.
+      if (v.managed.followUps) return null;
       const m = v.managed.minServices;
       if (!m) continue;
       if (m.count !== 1) return null;

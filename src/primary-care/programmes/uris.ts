@@ -18,6 +18,13 @@ export const MENTAL_CONDITION_SYSTEM = `${YIFANG_BASE}/CodeSystem/mental-conditi
 /** Values of the tuberculosis treatment outcome: cured, completed, failed, died, lost, not-evaluated. */
 export const TB_OUTCOME_SYSTEM = `${YIFANG_BASE}/CodeSystem/tb-outcome`;
 
+/**
+ * A Condition's clinical and verification statuses (FHIR R4): facts.ts keeps them as the
+ * Condition fact's value codes, so that an entry's activeStatuses can choose which enrol.
+ */
+export const CONDITION_CLINICAL_SYSTEM = 'http://terminology.hl7.org/CodeSystem/condition-clinical';
+export const CONDITION_VERIFICATION_SYSTEM = 'http://terminology.hl7.org/CodeSystem/condition-ver-status';
+
 /** Every system a programme file may use, with a word for error messages and the web screen. */
 export const KNOWN_CODE_SYSTEMS: ReadonlyMap<string, string> = new Map([
   [ICD10_SYSTEM, 'ICD-10'],
