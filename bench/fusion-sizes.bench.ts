@@ -33,8 +33,13 @@
  * (nothing happened there): what chance alarms alone would be credited with; "placebo PPV"
  * likewise for alerts.
  *
+ * Seeds are pooled per set, each district scored against its own alerts only (poolScores): every
+ * seed simulates the same calendar and street codes, and before 2026-12 the pooled lists were
+ * scored against each other, so one seed's alerts could "find" another seed's outbreaks.
+ *
  * Two sets of seeds, side by side: the tuned seeds (11, 12), on which fusion.json's "events"
- * settings (syndrome groups for merging, the raise gate) were chosen in 2026-12, and
+ * settings (syndrome groups for merging, the raise gate) and, later in 2026-12, the daily
+ * streams' EARS alpha (signals.json) with the gate that goes with it were chosen, and
  * the held-out seeds (1, 2), not run while choosing them (their figures before the change were
  * known from the issue; the earlier fusion.json and signals.json settings were tuned on
  * src/simulator districts). The goal (issue #18) is read on

@@ -60,7 +60,10 @@ import { fisherCombine, truncatedProductP } from './stats.js';
  *   signals) is raised only when the joint p of its alarms (Fisher over the sources' smallest p,
  *   as the level rules compute it) is at most this; a weaker picture stays evidence in
  *   surv_detection, and may be raised on a later day with more evidence. Fixed-threshold cases
- *   and rule-based events (school:class_cluster) are never gated.
+ *   and rule-based events (school:class_cluster) are never gated, nor is the joint weak-evidence
+ *   rule (includeWeak): its truncated product already allows for p-values kept for being small,
+ *   which Fisher's method on alarms does not. A gated rule that fails the gate is passed over and
+ *   the next rule tried (assessEvidence's `gate`).
  * Without the section (or for a FusionConfig given with `events: {}` by a caller): no groups and
  * no gate, the behaviour before 2026-12.
  */
@@ -157,7 +160,7 @@ function byGroup(events: EventConfig, evidence: readonly DetectionAlarm[]): [str
 export interface Assessment {
   /** The syndrome group whose evidence the assessment judged (null without groups). */
   group: string | null;
-  /** The matching rule is statistical (agreeing sources, joint p): the raise gate applies to it. */
+  /** The matching rule is statistical (agreeing sources, joint p of alarms by Fisher): the raise gate applies to it. */
   statistical: boolean;
   level: string;
   /** Every source in the evidence the assessment saw (alarms and, for a joint rule, weak evidence). */
@@ -215,19 +218,22 @@ export function jointPicture(cfg: FusionConfig, evidence: readonly DetectionAlar
  * events.splitByGroup: per syndrome group, the most severe group's, then the highest score's).
  * Rules see alarms only, unless they say includeWeak: then the joint picture of alarms and weak
  * evidence of the last jointEvidence.windowDays days before `day` (default: the latest evidence day).
+ * With `gate` (fuseDays opening an alert: events.raiseMaxJointP) a statistical rule whose joint p
+ * is above the gate does not match, and the next rule is tried.
  */
 export function assessEvidence(
   cfg: FusionConfig,
   evidence: readonly DetectionAlarm[],
   day?: string,
   events: EventConfig = eventConfigOf(cfg),
+  gate?: number,
 ): Assessment | null {
   if (!evidence.length) return null;
   const order = levelOrder(cfg);
   let best: Assessment | null = null;
   const last = day ?? evidence.reduce((m, e) => (e.day > m ? e.day : m), evidence[0]!.day);
   for (const [group, ev] of byGroup(events, evidence)) {
-    const a = assessGroup(cfg, ev, last, group);
+    const a = assessGroup(cfg, ev, last, group, gate);
     if (!a) continue;
     const [ra, rb] = best ? [order.indexOf(a.level), order.indexOf(best.level)] : [0, 0];
     if (!best || ra < rb || (ra === rb && a.score > best.score)) best = a;
@@ -235,7 +241,13 @@ export function assessEvidence(
   return best;
 }
 
-function assessGroup(cfg: FusionConfig, evidence: readonly DetectionAlarm[], day: string, group: string | null): Assessment | null {
+function assessGroup(
+  cfg: FusionConfig,
+  evidence: readonly DetectionAlarm[],
+  day: string,
+  group: string | null,
+  gate?: number,
+): Assessment | null {
   if (!evidence.length) return null;
   const alarms = evidence.filter((e) => !e.weak);
   const fixed = alarms.some((e) => e.fixed);
@@ -251,9 +263,16 @@ function assessGroup(cfg: FusionConfig, evidence: readonly DetectionAlarm[], day
     if (w.signals !== undefined && !alarms.some((e) => w.signals!.includes(e.signal))) continue;
     if (w.minSources !== undefined && pic.sources.length < w.minSources) continue;
     if (w.maxJointP !== undefined && !(pic.jointP <= w.maxJointP)) continue;
+    // With a gate (opening an alert: events.raiseMaxJointP), a statistical rule whose picture is
+    // too weak is passed over and the next rule is tried, so that a rule-based event (a school
+    // class cluster) is not lost because a chance alarm of another source made the picture
+    // 'two sources agreeing' first. The joint weak-evidence rule is not gated: its truncated
+    // product already allows for p-values kept for being small (Fisher on alarms does not).
+    const statistical = w.fixedThreshold === undefined && w.signals === undefined && w.includeWeak !== true;
+    if (gate !== undefined && statistical && !fixed && !(pic.jointP <= gate)) continue;
     return {
       group,
-      statistical: w.fixedThreshold === undefined && w.signals === undefined,
+      statistical,
       level: rule.level,
       sources: allSources,
       jointP: pic.jointP,
@@ -586,12 +605,12 @@ export async function fuseDays(
           }
           const rest = unattached.filter((e) => !attached.has(key(e)));
           if (!rest.length) continue;
-          const assessed = assessEvidence(cfg, rest, day, events);
+          // Raise gate (inside the assessment): a statistical picture too weak to raise stays
+          // evidence (it may be raised later, with more) unless a later rule raises it on its own
+          // terms; so does one whose group already has an open alert in this area.
+          const assessed = assessEvidence(cfg, rest, day, events, events.raiseMaxJointP);
           if (!assessed) continue;
           const a = assessed;
-          // Raise gate: a statistical picture too weak to raise stays evidence (it may be raised
-          // later, with more); so does one whose group already has an open alert in this area.
-          if (a.statistical && !a.fixed && a.jointP > events.raiseMaxJointP) continue;
           const groupOnly = a.group === null ? null : new Set([a.group]);
           const overlaps = (g: Set<string> | null) => g === null || groupOnly === null || [...groupOnly].some((x) => g.has(x));
           if (own.some((o) => overlaps(o.groups)) || joined.some(overlaps)) continue;

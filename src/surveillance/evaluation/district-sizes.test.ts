@@ -11,6 +11,7 @@ import {
   matchDay,
   placeboOutbreaks,
   placeMatches,
+  poolScores,
   scoreAlerts,
   simulateDistrictCounts,
   SIMULATED_SIGNALS,
@@ -135,6 +136,24 @@ describe('scoreAlerts', () => {
     expect(placeMatches(withPlace([st(2)]), o, n)).toBe(false);
     const s = scoreAlerts([o], [district, withPlace([st(1)])], 7, n);
     expect(s).toMatchObject({ detected: 1, trueAlerts: 1, ppv: 0.5 });
+  });
+
+  it("pools districts (seeds) without letting one district's alerts find another's outbreaks", () => {
+    // Two seeds simulate the same calendar and street codes: seed A's alert on the day and street
+    // of seed B's outbreak is not B's detection (before 2026-12 the pooled lists were cross-matched).
+    const o = outbreak();
+    const a = alert(1, '2025-03-10', [['339902001000', '2025-03-10', 'syndrome:diarrhoea']]);
+    const s = poolScores([
+      { outbreaks: [], alerts: [a], days: 365 },
+      { outbreaks: [o], alerts: [], days: 365 },
+    ]);
+    expect(s).toMatchObject({ outbreaks: 1, detected: 0, alerts: 1, trueAlerts: 0, medianDelayDays: null });
+    const same = poolScores([
+      { outbreaks: [o], alerts: [a], days: 365 },
+      { outbreaks: [], alerts: [], days: 365 },
+    ]);
+    expect(same).toMatchObject({ outbreaks: 1, detected: 1, alerts: 1, trueAlerts: 1, medianDelayDays: 0 });
+    expect(same.alertsPerWeek).toBeCloseTo(7 / 730, 12);
   });
 
   it('keeps placebo outbreaks off the streets where the outbreak was', () => {
