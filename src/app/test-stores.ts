@@ -111,7 +111,7 @@ export function useProductCache(): void {
 /** A fresh, migrated, empty store of the given kind. `productCache`: PGlite with the product's cache size. */
 export async function freshDatabase(
   kind: StoreKind,
-  options: { productCache?: boolean } = {},
+  options: { productCache?: boolean; pgliteThread?: boolean } = {},
 ): Promise<Database & { dispose(): Promise<void> }> {
   const name = `yifang_test_${process.pid}_${Date.now().toString(36)}_${counter++}`;
   if (kind === 'pglite') {
@@ -120,6 +120,7 @@ export async function freshDatabase(
     const db = await openDatabase({
       dataDir: dir,
       ...((options.productCache ?? productCacheByDefault) ? {} : { pgliteSharedBuffersMb: TEST_PGLITE_CACHE_MB }),
+      ...(options.pgliteThread === undefined ? {} : { pgliteOnMainThread: !options.pgliteThread }),
     });
     return Object.assign(db, {
       async dispose() {

@@ -44,6 +44,13 @@ export const VARIABLES = [
   },
   { name: 'YIFANG_DATA_DIR', shown: '`./data`', meaning: 'where PGlite keeps its files', schema: z.string().min(1).default('./data') },
   {
+    name: 'YIFANG_PGLITE_THREAD',
+    shown: '0',
+    meaning:
+      "1: PGlite runs on a worker thread of its own, so a long statement never stops the server's event loop; 0: on the main thread, where background work gets the store only between requests (faster recompute and check-ins at a normal desk's pace)",
+    schema: flag,
+  },
+  {
     name: 'YIFANG_ADMIN_PASSWORD',
     shown: '`yifang-admin`',
     meaning: "demo administrator's password",

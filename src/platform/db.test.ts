@@ -103,7 +103,7 @@ describe('PGlite store', () => {
     }
   });
   it('runs statements on a thread of its own: the event loop keeps turning during a long one, and errors keep their fields', async () => {
-    const db = await freshDatabase('pglite');
+    const db = await freshDatabase('pglite', { pgliteThread: true });
     try {
       // A statement of a few hundred milliseconds of CPU inside PGlite. In-process it held the
       // event loop for all of it (no timer could fire); on the store's thread, timers keep firing.
@@ -135,7 +135,7 @@ describe('PGlite store', () => {
     }
   });
   it("keeps no rows on the store's thread once they are answered: 200,000 rows read leave its heap where it was", async () => {
-    const db = await freshDatabase('pglite');
+    const db = await freshDatabase('pglite', { pgliteThread: true });
     try {
       // PGlite 0.5's execProtocolRaw also parsed every answer into a list only execProtocol
       // empties; on the thread that list grew with every row ever read (a demo's catch-up ran the

@@ -7,6 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { loadConfig } from './config.js';
 import { PgliteThread, threadPgConfig } from './pglite-thread.js';
 
 /** Anything that runs a query: the pool or a checked-out client (inside a transaction). */
@@ -49,7 +50,7 @@ export interface OpenOptions {
   connectTimeoutMs?: number;
   /** PGlite: its buffer cache in MB (default PGLITE_SHARED_BUFFERS_MB). */
   pgliteSharedBuffersMb?: number;
-  /** PGlite: run it on the calling thread instead of a worker thread of its own (pglite-thread.ts). */
+  /** PGlite: run it on the calling thread instead of a worker thread of its own (pglite-thread.ts); default: YIFANG_PGLITE_THREAD unset or 0. */
   pgliteOnMainThread?: boolean;
 }
 
@@ -435,13 +436,15 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
   fs.mkdirSync(dataDir, { recursive: true });
   const { PGlite } = await import('@electric-sql/pglite');
   const startParams = ['-c', `shared_buffers=${options.pgliteSharedBuffersMb ?? PGLITE_SHARED_BUFFERS_MB}MB`];
-  // On a thread of its own (pglite-thread.ts): its statements no longer stop the event loop.
-  // `pgliteOnMainThread` keeps it in-process (comparisons, debugging).
+  // In-process by default. With YIFANG_PGLITE_THREAD (or pgliteOnMainThread: false) on a thread
+  // of its own (pglite-thread.ts): its statements no longer stop the event loop, but on the 1M
+  // chronic bench with a desk at 10 check-ins/s the recompute took 59–63 s there against 43–59 s
+  // in-process (same machine, same hour), so in-process stays the default.
   let pool: pg.Pool;
   let copyInto: (sql: string, data: string | Uint8Array) => Promise<void>;
   let closeStore: () => Promise<void>;
   let heapUsed: (() => Promise<number>) | undefined;
-  if (!options.pgliteOnMainThread) {
+  if (!(options.pgliteOnMainThread ?? !loadConfig().YIFANG_PGLITE_THREAD)) {
     const thread = await PgliteThread.open(path.join(dataDir, 'pgdata'), startParams);
     pool = new pg.Pool({ ...(await threadPgConfig(thread)), max: 1 });
     copyInto = (sql, data) => thread.copyFrom(sql, data);
