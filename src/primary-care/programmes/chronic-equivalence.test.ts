@@ -26,6 +26,7 @@ import { repoConfigDir } from '../chronic/rule-file.js';
 import { parseProgramme, programmesDir, loadProgrammes, type Programme } from './definition.js';
 import { countIndicator, evaluateResident, matchersOf, relevant, type Fact, type Period } from './engine.js';
 import { factOf, personFacts } from './facts.js';
+import { rng } from './seeded.testutil.js';
 
 const sets = loadChronicRuleSets();
 const dir = path.join(repoConfigDir, 'programmes', 'chronic');
@@ -190,15 +191,6 @@ function programmeFigures(residents: Resident[], p: Programme, period: Period): 
 }
 
 // ---- seeded residents -----------------------------------------------------------------------
-function rng(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = rng(21);
 const between = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
 const chance = (p: number) => rand() < p;

@@ -12,6 +12,7 @@ import { loadProgrammes } from './definition.js';
 import { recomputeProgrammes, refreshStale } from './refresh.js';
 import { indicatorDrillDown, programmeIndicators } from './service.js';
 import { derivedSpan, refreshResidents, summariesCover } from './store.js';
+import { rng } from './seeded.testutil.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -36,15 +37,6 @@ const plusMonths = (d: string, n: number) => {
 const inPeriod = (d: string) => d >= PERIOD.from && d <= PERIOD.to;
 
 // ---- a seeded district ---------------------------------------------------------------------
-function rng(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = rng(20251206);
 const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
 const chance = (p: number) => rand() < p;

@@ -32,6 +32,10 @@ const row = (over: Partial<DetectionAlarm>): DetectionAlarm => ({
   ...over,
 });
 
+/** One class meeting the school absence rule (school:class_cluster, a fixed-threshold signal). */
+const classCluster = () =>
+  row({ signal: 'school:class_cluster', source: 'school', method: 'cidarsFixed', observed: 1, threshold: 1, pValue: 0.018 });
+
 describe('truncated product method', () => {
   it('is the p itself for one test, and matches the closed form for two kept of two', () => {
     expect(truncatedProductP([0.03], 1, 0.05)).toBeCloseTo(0.03, 12);
@@ -74,14 +78,7 @@ describe('assessEvidence', () => {
 
   it('lets a school class cluster alert on its own at the configured level', () => {
     const rule = fusion.levels.find((l) => l.when.signals?.includes('school:class_cluster'))!;
-    const cluster = row({
-      signal: 'school:class_cluster',
-      source: 'school',
-      method: 'cidarsFixed',
-      observed: 1,
-      threshold: 1,
-      pValue: 0.018,
-    });
+    const cluster = classCluster();
     expect(assessEvidence(fusion, [cluster])).toMatchObject({ level: rule.level, sources: ['school'] });
     // A plain absence alarm at the same p is only evidence.
     expect(assessEvidence(fusion, [{ ...cluster, signal: 'school:illness_absence', method: 'earsC' }])).toBeNull();
@@ -174,14 +171,7 @@ describe('events (same event, raise gate)', () => {
     // A school class cluster (rule-based, yellow) beside a chance syndrome alarm: the picture is
     // 'two sources' (orange) first, too weak for the gate; the class-cluster rule still raises it
     // (before 2026-12 the gated orange match ended the assessment and the cluster was lost).
-    const cluster = row({
-      signal: 'school:class_cluster',
-      source: 'school',
-      method: 'cidarsFixed',
-      observed: 1,
-      threshold: 1,
-      pValue: 0.018,
-    });
+    const cluster = classCluster();
     const chance = row({ pValue: 0.03 });
     expect(assessEvidence(fusion, [cluster, chance])).toMatchObject({ level: 'orange', statistical: true });
     const gated = assessEvidence(fusion, [cluster, chance], undefined, events, events.raiseMaxJointP);
