@@ -26,6 +26,9 @@ const INDEXED_ARRAY_PARAMS = new Set([
 ]);
 const INDEXED_DATE_PARAMS = new Set(['date', 'birthdate', 'authored', 'onset-date', 'recorded-date', 'issued', 'period']);
 
+/** A search parameter whose column has a GIN index of its own (token and reference arrays searched with &&). */
+const hasGinIndex = (p: SearchParamDef): boolean => INDEXED_ARRAY_PARAMS.has(p.code) && (p.kind === 'token' || p.kind === 'reference');
+
 export function tableDdl(def: ResourceTypeDef): string {
   const cols = [
     'id text PRIMARY KEY',
@@ -41,7 +44,7 @@ export function tableDdl(def: ResourceTypeDef): string {
   for (const p of def.params.values()) {
     for (const c of paramColumns(p)) cols.push(`${c.name} ${c.sqlType}`);
     if (!p.column) continue;
-    if (INDEXED_ARRAY_PARAMS.has(p.code) && (p.kind === 'token' || p.kind === 'reference')) {
+    if (hasGinIndex(p)) {
       indexes.push(`CREATE INDEX ${def.table}_${p.column} ON ${def.table} USING gin (${p.column})`);
     }
     if (INDEXED_DATE_PARAMS.has(p.code) && p.kind === 'date') {
@@ -178,8 +181,7 @@ export function fhirSchemaV10Sql(): string {
   const parts: string[] = [];
   for (const def of loadDefinitions().values()) {
     const columns = ['compartments'];
-    for (const p of def.params.values())
-      if (p.column && INDEXED_ARRAY_PARAMS.has(p.code) && (p.kind === 'token' || p.kind === 'reference')) columns.push(p.column);
+    for (const p of def.params.values()) if (p.column && hasGinIndex(p)) columns.push(p.column);
     for (const column of columns) {
       const index = `${def.table}_${column}`;
       const options = def.params.get('identifier')?.column === column ? ' WITH (fastupdate = off)' : '';
