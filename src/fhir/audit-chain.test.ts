@@ -194,6 +194,36 @@ describeEachStore('the audit chain', (server) => {
     expect((await verify()).ok).toBe(true);
   });
 
+  it('a verify that runs while requests are audited reports no problem (it checks the chain up to the head it read first)', async () => {
+    await server().audit.flush();
+    let reading = true;
+    // Reads audited all along, each appending to the chain while verify walks it in small pages.
+    const readers = (async () => {
+      while (reading) await server().api('/fhir/Patient?_count=1');
+    })();
+    const reports: VerifyReport[] = [];
+    try {
+      for (let i = 0; i < 5; i++) reports.push(await verifyAuditChain(db().pool, server().audit.keys, { pageSize: 3 }));
+    } finally {
+      reading = false;
+      await readers;
+    }
+    await server().audit.flush();
+    expect(reports.flatMap((r) => r.problems)).toEqual([]);
+    expect((await verify()).ok).toBe(true);
+  });
+
+  it('detects a head moved back over events still in the chain', async () => {
+    const r = await tampered(async () => {
+      await db().query(
+        'UPDATE audit_chain_head SET seq = seq - 2, hash = (SELECT hash FROM audit_chain WHERE seq = (SELECT max(seq) - 2 FROM audit_chain)), checkpoint_seq = 0',
+      );
+      await db().query('DELETE FROM audit_checkpoint');
+    });
+    expect(r.ok).toBe(false);
+    expect(r.problems.map((p) => p.problem).join('\n')).toMatch(/head says seq \d+: the head was moved back/);
+  });
+
   it('GET /api/audit/verify and yifang audit verify report the chain; a broken one names the first broken event', async () => {
     const r = await server().api('/api/audit/verify');
     expect(r.status).toBe(200);

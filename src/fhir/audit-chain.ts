@@ -262,6 +262,12 @@ export async function verifyAuditChain(
     expectAt.set(statement.seq, list);
   }
 
+  // The head as it is now bounds the walk: events appended while it runs (every request is
+  // audited) come after it, and would otherwise read as a head that disagrees with the chain.
+  // An append writes its events and the head in one transaction, so everything up to this head
+  // is committed.
+  const head = (await db.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_chain_head WHERE id = 1')).rows[0];
+  const upTo = head ? Number(head.seq) : null;
   const pageSize = options.pageSize ?? 2000;
   let lastSeq = 0;
   let lastHash = '';
@@ -282,8 +288,8 @@ export async function verifyAuditChain(
       `SELECT c.seq, c.event_id, c.recorded, c.content_hash, c.prev_hash, c.hash, c.key_id, t.version_id,
               ${currentContentSql('t', 'AuditEvent')} AS content
        FROM audit_chain c LEFT JOIN r_auditevent t ON t.id = c.event_id
-       WHERE c.seq > $1 ORDER BY c.seq LIMIT $2`,
-      [lastSeq, pageSize],
+       WHERE c.seq > $1 AND ($3::bigint IS NULL OR c.seq <= $3) ORDER BY c.seq LIMIT $2`,
+      [lastSeq, pageSize, upTo],
     );
     for (const row of page.rows) {
       const seq = Number(row.seq);
@@ -329,13 +335,26 @@ export async function verifyAuditChain(
         problem: `the chain ends at seq ${lastSeq} but a checkpoint (${list[0]!.origin}) signed seq ${seq}: events were removed from its end`,
       });
   }
-  const head = (await db.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_chain_head WHERE id = 1')).rows[0];
   if (!head) add({ problem: 'the chain head row is missing' });
-  else if (Number(head.seq) !== lastSeq || head.hash !== lastHash)
-    add({
-      seq: Math.min(Number(head.seq), lastSeq) + 1,
-      problem: `the chain head says seq ${head.seq} but the chain ends at seq ${lastSeq}: events were removed from its end or the head was rewritten`,
-    });
+  else {
+    if (Number(head.seq) !== lastSeq || head.hash !== lastHash)
+      add({
+        seq: Math.min(Number(head.seq), lastSeq) + 1,
+        problem: `the chain head says seq ${head.seq} but the chain ends at seq ${lastSeq}: events were removed from its end or the head was rewritten`,
+      });
+    // Events past the head, read with the head in one statement (so one snapshot): none, unless
+    // the head was moved back.
+    const now = (
+      await db.query<{ seq: number; top: number | null }>(
+        'SELECT h.seq, (SELECT max(seq) FROM audit_chain) AS top FROM audit_chain_head h WHERE h.id = 1',
+      )
+    ).rows[0];
+    if (now && now.top !== null && Number(now.top) > Number(now.seq))
+      add({
+        seq: Number(now.seq) + 1,
+        problem: `the chain holds events up to seq ${now.top} but its head says seq ${now.seq}: the head was moved back`,
+      });
+  }
 
   // AuditEvents in the store that are not in the chain: put there past the audit log.
   const outside = await db.query<{ id: string; last_updated: string }>(
