@@ -1,7 +1,7 @@
 /**
  * Basic public-health programmes benchmark (issue #21): a district of N residents (default
- * 1,000,000) in all five programmes (0–6 children, maternal, 65+, severe mental disorders,
- * tuberculosis). It measures
+ * 1,000,000) in all seven programmes (0–6 children, maternal, 65+, severe mental disorders,
+ * tuberculosis, hypertension, type 2 diabetes). It measures
  *   - the full recompute (`yifang programmes recompute`): every resident's enrolments, items and
  *     per-episode summaries derived again (target < 120 s on PostgreSQL);
  *   - a new record reaching an indicator: an elderly health check POSTed through /fhir, until
@@ -42,6 +42,9 @@ type RecomputePhases = NonNullable<Exclude<Parameters<typeof recomputeProgrammes
 const SERVICE = 'https://yifang.health/fhir/CodeSystem/programme-service';
 const OBS = 'https://yifang.health/fhir/CodeSystem/programme-observation';
 const ICD = 'http://hl7.org/fhir/sid/icd-10';
+const LOINC = 'http://loinc.org';
+const ATC = 'http://www.whocc.no/atc';
+const VISIT_TYPE = 'https://yifang.health/fhir/CodeSystem/visit-type';
 
 interface Generated {
   tables: Record<string, { columns: string[]; lines: string[] }>;
@@ -53,7 +56,12 @@ const pad = (n: number, w = 2) => String(n).padStart(w, '0');
  * Synthetic facts, with ages as a district's: 7 % aged 0–6 (checkups at 75 % of the scheduled
  * ages), 15 % aged 65+ (a yearly check in 60 % of years), women of 20–40 pregnant at 8 % a year
  * (antenatal and postpartum visits, a quarter high-risk), 0.6 % of adults with a severe mental
- * disorder (quarterly follow-ups with 病情), 0.06 % with pulmonary TB (monthly visits, an outcome).
+ * disorder (quarterly follow-ups with 病情), 0.06 % with pulmonary TB (monthly visits, an outcome),
+ * and of those aged 35 and over 25 % with hypertension and 10 % with type 2 diabetes (a third of
+ * them known by an A10 prescription only), 70 % of whom are followed up last year and this,
+ * about quarterly (sooner after a poor reading, sometimes late), each an Encounter with its blood
+ * pressure or fasting glucose linked to it (readings and encounter kept in prog_fact, as the
+ * processor keeps them).
  */
 export function generateFacts(n: number, today: string, seed = 1): Generated {
   const r = rng(seed);
@@ -61,14 +69,51 @@ export function generateFacts(n: number, today: string, seed = 1): Generated {
   const t = (columns: string[]) => ({ columns, lines: [] as string[] });
   const tables = {
     prog_person: t(['patient_id', 'name', 'birth_date', 'gender', 'area_code', 'organization_id', 'deceased']),
-    prog_fact: t(['ref', 'patient_id', 'resource_type', 'codes', 'start_on', 'end_on', 'active', 'value_codes', 'value_num']),
+    prog_fact: t([
+      'ref',
+      'patient_id',
+      'resource_type',
+      'codes',
+      'start_on',
+      'end_on',
+      'active',
+      'value_codes',
+      'value_num',
+      'readings',
+      'encounter',
+    ]),
   };
   let seq = 0;
-  const fact = (id: string, type: string, code: string, start: string, end: string | null, active = true, value?: string) => {
-    if (start > today) return;
+  const fact = (
+    id: string,
+    type: string,
+    code: string,
+    start: string,
+    end: string | null,
+    active = true,
+    value?: string,
+    readings?: Record<string, number>,
+    encounter?: string,
+  ): string | undefined => {
+    if (start > today) return undefined;
+    const ref = `${type}/f${++seq}`;
+    // Joined, so each line is one flat string (a template with + keeps the pieces alive: millions of lines outgrew the heap).
     tables.prog_fact.lines.push(
-      `${type}/f${++seq}\t${id}\t${type}\t{"${code}"}\t${start}\t${end ?? '\\N'}\t${active ? 't' : 'f'}\t${value ? `{"${value}"}` : '{}'}\t\\N`,
+      [
+        ref,
+        id,
+        type,
+        `{"${code}"}`,
+        start,
+        end ?? '\\N',
+        active ? 't' : 'f',
+        value ? `{"${value}"}` : '{}',
+        '\\N',
+        readings ? JSON.stringify(readings) : '\\N',
+        encounter ?? '\\N',
+      ].join('\t'),
     );
+    return ref;
   };
   const visit = (id: string, code: string, on: string) => fact(id, 'Encounter', `${SERVICE}|${code}`, on, on);
   const dayIn = (y: number, m: number) => `${y}-${pad(m)}-${pad(1 + Math.floor(r() * 28))}`;
@@ -121,6 +166,46 @@ export function generateFacts(n: number, today: string, seed = 1): Generated {
               `https://yifang.health/fhir/CodeSystem/mental-condition|${r() < 0.7 ? 'stable' : 'unstable'}`,
             );
           }
+    }
+    if (age >= 35) {
+      const htn = r() < 0.25;
+      const dm = r() < 0.1;
+      const onset = dayIn(year - 1 - Math.floor(r() * 6), 1 + Math.floor(r() * 12));
+      if (htn) fact(id, 'Condition', `${ICD}|I10`, onset, null);
+      if (dm) {
+        if (r() < 0.67) fact(id, 'Condition', `${ICD}|E11.9`, onset, null);
+        else fact(id, 'MedicationRequest', `${ATC}|A10BA02`, onset, null);
+      }
+      // About 70 % of them followed up (the rest registered only).
+      if ((htn || dm) && r() < 0.7) {
+        let on = dayIn(year - 1, 1 + Math.floor(r() * 3));
+        while (on <= today) {
+          const enc = fact(id, 'Encounter', `${VISIT_TYPE}|follow-up`, on, on)!;
+          let poor = false;
+          if (htn) {
+            const sbp = 110 + Math.floor(r() * 60);
+            const dbp = Math.min(sbp - 20, 65 + Math.floor(r() * 35));
+            poor ||= sbp >= 140 || dbp >= 90;
+            fact(
+              id,
+              'Observation',
+              `${LOINC}|85354-9`,
+              on,
+              null,
+              true,
+              undefined,
+              { [`${LOINC}|8480-6`]: sbp, [`${LOINC}|8462-4`]: dbp },
+              enc,
+            );
+          }
+          if (dm) {
+            const fpg = Math.round(45 + r() * 60) / 10;
+            poor ||= fpg >= 7;
+            fact(id, 'Observation', `${LOINC}|1558-6`, on, null, true, undefined, { [`${LOINC}|1558-6`]: fpg }, enc);
+          }
+          on = plusDays(on, (poor && r() < 0.5 ? 14 : 85) + Math.floor(r() * 10) + (r() < 0.08 ? 30 : 0));
+        }
+      }
     }
     if (age >= 15 && r() < 0.0006) {
       const onset = dayIn(year - 1 + (r() < 0.5 ? 1 : 0), 1 + Math.floor(r() * 12));

@@ -42,7 +42,7 @@ describe('yifang programmes recompute', () => {
     expect((await run(['recompute', '--as-of', '2025-12-01', '--chunk', '1'])).code).toBe(0);
     expect(process.exitCode ?? 0).toBe(0);
     expect(out).toMatch(
-      /^recomputed 2 residents for 5 programmes \(child-0-6, elderly-65, maternal, severe-mental-disorders, tuberculosis\) in 2 transactions, \d+\.\d s\n$/,
+      /^recomputed 2 residents for 7 programmes \(child-0-6, diabetes, elderly-65, hypertension, maternal, severe-mental-disorders, tuberculosis\) in 2 transactions, \d+\.\d s\n$/,
     );
     expect(progress).toContain('recompute 0/2 residents');
     expect(progress).toContain('recompute 2/2 residents');

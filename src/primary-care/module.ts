@@ -29,6 +29,11 @@ const chronicModule: YifangModule = {
         name: 'programme-summaries',
         sql: sqlFile(new URL('./programmes/migrations/361_programme_summaries.sql', import.meta.url)),
       },
+      {
+        version: 362,
+        name: 'programme-readings',
+        sql: sqlFile(new URL('./programmes/migrations/362_programme_readings.sql', import.meta.url)),
+      },
     ],
   },
   processors: ({ repo }) => [chronicProcessor(loadChronicConfig(), repo), programmesProcessor(loadProgrammes())],

@@ -1,8 +1,7 @@
 /**
- * Issue #21: hypertension and type 2 diabetes onto the programme engine, first step. The two
- * definitions in config/programmes/chronic/ (not loaded by loadProgrammes, which reads only the
- * top directory) are run by the programme engine, and chronic care's own engine
- * (derivePatientState with the rule sets of config/chronic/) on the same residents, built here
+ * Issue #21: hypertension and type 2 diabetes onto the programme engine. The two definitions
+ * in config/programmes/ (hypertension.json, diabetes.json, live programmes) are run by the
+ * programme engine, and chronic care's own engine (derivePatientState with the rule sets of config/chronic/) on the same residents, built here
  * as FHIR resources in the shapes chronic care reads (Condition ICD-10, Encounter
  * visit-type#follow-up, Observation LOINC 85354-9 with 8480-6/8462-4 components, 1558-6,
  * 4548-4, each linked to its Encounter). Chronic care's figures are taken as its indicator
@@ -15,11 +14,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Condition, Encounter, Observation, Patient, Resource } from '@medplum/fhirtypes';
+import type { Condition, Encounter, MedicationRequest, Observation, Patient, Resource } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { validateFhirResource } from '../../fhir/validate.js';
 import { derivePatientState } from '../chronic/derive.js';
-import { conditionRow, encounterRow, readingRow } from '../chronic/facts.js';
+import { conditionRow, encounterRow, medicationRow, readingRow } from '../chronic/facts.js';
 import { loadChronicRuleSets } from '../chronic/rule-sets.js';
 import { ruleSetFor } from '../chronic/rules.js';
 import { repoConfigDir } from '../chronic/rule-file.js';
@@ -29,7 +28,7 @@ import { factOf, personFacts } from './facts.js';
 import { rng } from './seeded.testutil.js';
 
 const sets = loadChronicRuleSets();
-const dir = path.join(repoConfigDir, 'programmes', 'chronic');
+const dir = path.join(repoConfigDir, 'programmes');
 const load = (code: string): Programme => parseProgramme(`${code}.json`, fs.readFileSync(path.join(dir, `${code}.json`), 'utf8'));
 const htn = load('hypertension');
 const dm = load('diabetes');
@@ -137,7 +136,10 @@ function chronicFigures(residents: Resident[], disease: 'htn' | 'dm', period: Pe
           area_code: null,
         },
         conditions: conditions.map((c) => ({ icd: c.icd, onset: c.onset, active: c.active })),
-        medications: [],
+        medications: r.records
+          .flatMap((x) => (x.resourceType === 'MedicationRequest' ? [medicationRow(x)] : []))
+          .filter((x) => !!x)
+          .map((m) => ({ atc: m.atc, authored: m.authored, active: m.active })),
         readings,
         encounters,
         registry: [],
@@ -335,11 +337,34 @@ describe('hypertension and diabetes: where the programme engine still differs fr
     expect(chronic['control-rate'].numerator).toHaveLength(2);
   });
 
-  it('chronic care registers hypertension from 35 years of age on the day of derivation; the programme entry has no age', () => {
-    const r = regular('1995-01-01');
-    const { chronic, programme } = both([r]);
-    expect(chronic['control-rate'].denominator).toEqual([]);
-    expect(programme['control-rate'].denominator).toEqual([r.patient.id]);
+  it('registers hypertension from 35 years of age on the day of derivation, as chronic care does (entry.ageYears, ageOn asOf)', () => {
+    const young = regular('1995-01-01');
+    // 35 on the day of derivation (TODAY), though not yet in 2025: registered, 2025's visits counted.
+    const turned = regular('1991-06-30');
+    const { chronic, programme } = both([young, turned]);
+    expect(programme).toEqual(chronic);
+    expect(chronic['control-rate'].denominator).toEqual([turned.patient.id]);
+  });
+
+  it('registers diabetes from an active A10 prescription without a diagnosis, as chronic care does (MedicationRequest entry)', () => {
+    const rs = (['active', 'stopped'] as const).map((status) => {
+      const r = resident('1962-02-02');
+      r.records.push({
+        resourceType: 'MedicationRequest',
+        id: next('m'),
+        status,
+        intent: 'order',
+        medicationCodeableConcept: { coding: [{ system: 'http://www.whocc.no/atc', code: 'A10BA02' }] },
+        subject: { reference: `Patient/${r.patient.id}` },
+        authoredOn: '2024-12-01',
+      } as MedicationRequest);
+      for (const day of ['2024-11-20', '2025-01-10', '2025-04-05', '2025-07-01', '2025-09-25']) visit(r, day, { fpg: 6.1 });
+      return r;
+    });
+    const { chronic, programme } = both(rs, 'dm');
+    expect(programme).toEqual(chronic);
+    expect(chronic['standard-management-rate'].numerator).toEqual([rs[0]!.patient.id]);
+    expect(chronic['control-rate'].denominator).toEqual([rs[0]!.patient.id]);
   });
 
   it('the strictest band (chronic care) and every band that applies (the programme engine) agree on the shipped rule sets', () => {

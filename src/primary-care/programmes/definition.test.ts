@@ -69,10 +69,19 @@ function refusal(text: string, opts: { complete?: boolean } = {}): RuleFileError
 describe('programme files', () => {
   it('loads the shipped programmes, each citing its norm, with one version in force on any day', () => {
     const all = loadProgrammes();
-    expect(all.map((p) => p.code).sort()).toEqual(['child-0-6', 'elderly-65', 'maternal', 'severe-mental-disorders', 'tuberculosis']);
+    expect(all.map((p) => p.code).sort()).toEqual([
+      'child-0-6',
+      'diabetes',
+      'elderly-65',
+      'hypertension',
+      'maternal',
+      'severe-mental-disorders',
+      'tuberculosis',
+    ]);
     for (const p of all) {
       expect(p.source).toMatch(/国家基本公共卫生服务规范（第三版）/);
-      expect(versionOn(p, '2025-06-01').version).toBe('第三版');
+      // Hypertension and diabetes carry chronic care's rule sets as versions (2020, 2025).
+      expect(versionOn(p, '2025-06-01').version).toBe(['hypertension', 'diabetes'].includes(p.code) ? '2020' : '第三版');
       expect(p.indicators.length).toBeGreaterThan(0);
       for (const ind of p.indicators) {
         expect(ind).toMatchObject({ version: '1', effectiveFrom: p.versions[0]!.effectiveFrom });
@@ -259,8 +268,40 @@ describe('programme files', () => {
     ).toBeInstanceOf(RuleFileError);
   });
 
+  it('refuses an entry age on a fact-anchored entry without the day it is judged on, a maximum, or ageOn without an age', () => {
+    const base = JSON.parse(fs.readFileSync(path.join(programmesDir, 'hypertension.json'), 'utf8'));
+    expect(base.entry).toMatchObject({ ageYears: { min: 35 }, ageOn: 'asOf' });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const broken = (change: (p: any) => void) => {
+      const p = structuredClone(base);
+      change(p);
+      const text = JSON.stringify(p, null, 2);
+      return { err: refusal(text), lineOf: (needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1 };
+    };
+    const noDay = broken((p) => delete p.entry.ageOn);
+    expect(noDay.err.detail).toMatch(/ageYears on an entry anchored on a fact needs "ageOn"/);
+    expect(noDay.err.line).toBe(noDay.lineOf('"ageYears"'));
+    expect(broken((p) => (p.entry.ageYears = { max: 80 })).err.detail).toMatch(/needs "min"|takes no "max"/);
+    const max = broken((p) => (p.entry.ageYears = { min: 35, max: 80 }));
+    expect(max.err.detail).toMatch(/takes no "max"/);
+    expect(max.err.line).toBe(max.lineOf('"max"'));
+    expect(broken((p) => delete p.entry.ageYears).err.detail).toMatch(/ageOn needs an entry anchored on a fact with "ageYears"/);
+    expect(broken((p) => (p.entry.ageOn = 'entry')).err.detail).toMatch(/ageOn/);
+    // A birth-anchored entry takes no ageOn either.
+    const child = JSON.parse(fs.readFileSync(path.join(programmesDir, 'child-0-6.json'), 'utf8'));
+    child.entry.ageOn = 'asOf';
+    expect(refusal(JSON.stringify(child, null, 2)).detail).toMatch(/ageOn needs an entry anchored on a fact/);
+    // Diabetes enters on an A10 prescription: MedicationRequest is a resource a matcher may name, ATC a known system.
+    const dm = JSON.parse(fs.readFileSync(path.join(programmesDir, 'diabetes.json'), 'utf8'));
+    expect(dm.entry.facts[1]).toMatchObject({ resource: 'MedicationRequest', system: 'http://www.whocc.no/atc', prefixes: ['A10'] });
+    dm.entry.facts[1].system = 'http://www.whocc.no/atc-ddd';
+    expect(refusal(JSON.stringify(dm, null, 2)).detail).toMatch(/unknown code system "http:\/\/www\.whocc\.no\/atc-ddd"/);
+    dm.entry.facts[1] = { ...dm.entry.facts[1], system: 'http://www.whocc.no/atc', resource: 'MedicationStatement' };
+    expect(refusal(JSON.stringify(dm, null, 2)).detail).toMatch(/resource/);
+  });
+
   it('refuses numeric targets, follow-up chains, services with a measure and flags that do not fit together', () => {
-    const base = JSON.parse(fs.readFileSync(path.join(programmesDir, 'chronic', 'hypertension.json'), 'utf8'));
+    const base = JSON.parse(fs.readFileSync(path.join(programmesDir, 'hypertension.json'), 'utf8'));
     expect(() => parseProgramme('hypertension.json', JSON.stringify(base))).not.toThrow();
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const broken = (change: (p: any) => void) => {

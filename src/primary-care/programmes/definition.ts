@@ -19,7 +19,7 @@ export type OffsetText = z.infer<typeof OffsetText>;
 const Day = z.string().refine(isIsoDate, { message: 'expected YYYY-MM-DD' });
 const Code = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { message: 'lower-case letters, digits and dashes' });
 
-export const RESOURCE_TYPES = ['Condition', 'Encounter', 'Observation', 'Procedure', 'EpisodeOfCare', 'Flag'] as const;
+export const RESOURCE_TYPES = ['Condition', 'Encounter', 'Observation', 'Procedure', 'EpisodeOfCare', 'Flag', 'MedicationRequest'] as const;
 
 /** Which facts a rule is about: a resource type and codes in one system (exact codes or prefixes). */
 export const Matcher = z
@@ -49,11 +49,20 @@ export const Entry = z
   .object({
     /** birth: everyone by age; fact: a diagnosis, registration or screening result opens an episode. */
     anchor: z.enum(['birth', 'fact']),
-    /** birth: the episode runs from the birthday at min to the one at max (exclusive). */
+    /**
+     * birth: the episode runs from the birthday at min to the one at max (exclusive). fact, with
+     * `ageOn`: only residents at least min whole years old on that day enter (max is refused).
+     */
     ageYears: z
       .object({ min: z.number().int().min(0).optional(), max: z.number().int().min(1).optional() })
       .strict()
       .optional(),
+    /**
+     * fact: the day ageYears.min is judged on. `asOf`: the day the resident is derived, as chronic
+     * care's registry does (rules.md §3: hypertension from 35); a resident whose birth date is
+     * unknown is not kept out.
+     */
+    ageOn: z.enum(['asOf']).optional(),
     gender: z.enum(['female', 'male']).optional(),
     /** fact: any of these opens an episode on its start date. */
     facts: z.array(Matcher).optional(),
@@ -415,6 +424,13 @@ function checkProgramme(file: string, p: RawProgramme, lineOf: LineOf, complete:
   if (p.entry.anchor === 'birth' && p.entry.facts) fail(['entry', 'facts'], 'an entry by age takes no "facts"');
   const { min = 0, max } = p.entry.ageYears ?? {};
   if (max !== undefined && max <= min) fail(['entry', 'ageYears'], `ageYears: max ${max} is not above min ${min}`);
+  if (p.entry.anchor === 'fact' && p.entry.ageYears) {
+    if (!p.entry.ageOn) fail(['entry', 'ageYears'], 'ageYears on an entry anchored on a fact needs "ageOn" (the day the age is judged on)');
+    if (p.entry.ageYears.min === undefined) fail(['entry', 'ageYears'], 'ageYears on an entry anchored on a fact needs "min"');
+    if (max !== undefined) fail(['entry', 'ageYears', 'max'], 'ageYears on an entry anchored on a fact takes no "max"');
+  }
+  if (p.entry.ageOn && (p.entry.anchor !== 'fact' || !p.entry.ageYears))
+    fail(['entry', 'ageOn'], 'ageOn needs an entry anchored on a fact with "ageYears"');
   if (p.controlled && !p.measures[p.controlled.measure]) fail(['controlled', 'measure'], `unknown measure "${p.controlled.measure}"`);
   checkTargets(p, fail);
   const statuses = p.entry.activeStatuses;

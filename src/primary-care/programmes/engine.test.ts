@@ -289,18 +289,20 @@ describe('facts from FHIR', () => {
       valueCodeableConcept: { coding: [{ system: 'https://yifang.health/fhir/CodeSystem/tb-outcome', code: 'cured' }] },
     });
     expect(o!.valueCodes).toEqual(['https://yifang.health/fhir/CodeSystem/tb-outcome|cured']);
-    // Only records some programme could use are kept: the outcome is, a blood-pressure reading is not.
+    // Only records some programme could use are kept: the outcome is, a heart rate is not (a blood pressure is: hypertension's).
     const matchers = matchersOf(all);
     expect(relevant(matchers, o!)).toBe(true);
-    const bp = factOf({
-      resourceType: 'Observation',
-      id: 'o2',
-      status: 'final',
-      subject: { reference: 'Patient/p1' },
-      code: { coding: [{ system: 'http://loinc.org', code: '85354-9' }] },
-      effectiveDateTime: '2025-07-15',
-    });
-    expect(relevant(matchers, bp!)).toBe(false);
+    const reading = (code: string) =>
+      factOf({
+        resourceType: 'Observation',
+        id: 'o2',
+        status: 'final',
+        subject: { reference: 'Patient/p1' },
+        code: { coding: [{ system: 'http://loinc.org', code }] },
+        effectiveDateTime: '2025-07-15',
+      })!;
+    expect(relevant(matchers, reading('8867-4'))).toBe(false);
+    expect(relevant(matchers, reading('85354-9'))).toBe(true);
   });
 });
 
@@ -443,8 +445,8 @@ describe('entry.activeStatuses: which clinical statuses of a diagnosis keep a pe
   });
 });
 
-describe('numeric targets and follow-ups due from the previous one (hypertension, config/programmes/chronic, not loaded)', () => {
-  const htn = parseProgramme('hypertension.json', fs.readFileSync(path.join(programmesDir, 'chronic', 'hypertension.json'), 'utf8'));
+describe('numeric targets and follow-ups due from the previous one (hypertension, config/programmes/hypertension.json)', () => {
+  const htn = parseProgramme('hypertension.json', fs.readFileSync(path.join(programmesDir, 'hypertension.json'), 'utf8'));
   const LOINC = 'http://loinc.org';
   const VISIT = 'https://yifang.health/fhir/CodeSystem/visit-type';
   const followUp = (date: string): Fact => ({ ...visit('x', date), codes: [`${VISIT}|follow-up`] });

@@ -35,10 +35,10 @@ export interface Fact {
   /**
    * Numeric values by "system|code": an Observation's own value under each of its codes and each
    * component's value under the component's codes (a blood pressure panel's 8480-6 and 8462-4).
-   * Read by numeric targets (`controlled.byTargets`); not kept in prog_fact yet (see README).
+   * Read by numeric targets (`controlled.byTargets`); kept in prog_fact.readings (migration 362).
    */
   readings?: Record<string, number>;
-  /** An Observation's encounter ("Encounter/<id>"), for services linked to their measure by encounter; not kept in prog_fact yet. */
+  /** An Observation's encounter ("Encounter/<id>"), for services linked to their measure by encounter (prog_fact.encounter). */
   encounter?: string;
 }
 
@@ -251,9 +251,20 @@ function entriesOf(group: Record<string, { match: Matcher[] }>): [string, { matc
  * carry decades of items where only recent ones are wanted; episodes that ended by `since` are
  * left out (no period from `since` on can count them), so a resident of 70 keeps no 0–6 episode.
  */
-export function evaluateResident(p: Programme, person: PersonFacts, facts: Fact[], asOf: string, since?: string): Episode[] {
+export function evaluateResident(
+  p: Programme,
+  person: PersonFacts,
+  facts: Fact[],
+  asOf: string,
+  since?: string,
+  /** The day an entry age (`ageOn: asOf`) is judged on: the day of derivation, asOf unless told (indicators asked for an earlier asOf use today's). */
+  entryDay: string = asOf,
+): Episode[] {
   const e = p.entry;
   if (e.gender && person.gender !== e.gender) return [];
+  // An age to enter, judged on the day of derivation (chronic care's registry: hypertension from 35).
+  if (e.ageOn === 'asOf' && e.ageYears?.min !== undefined && person.birthDate && ageOn(person.birthDate, entryDay) < e.ageYears.min)
+    return [];
   const horizon = addDays(asOf, HORIZON_DAYS);
   const spans: { key: string; start: string; end: string | null; endEvent: string | null }[] = [];
   if (e.anchor === 'birth') {
@@ -497,21 +508,21 @@ export function atTargetOn(p: Programme, ep: Episode, birthDate: string | null, 
 
 /**
  * The follow-up chain of a `managed.followUps` rule: each service of the kind in the episode with
- * the day the previous one set (null for the first) and whether it came on time.
+ * the day the previous one set (null for the first), whether it came on time and whether its
+ * readings met the targets of its day (null: not known).
  */
 export function followUpChain(
   p: Programme,
   ep: Episode,
   birthDate: string | null,
   service: string,
-): { date: string; ref: string; due: string | null; onTime: boolean }[] {
-  const out: { date: string; ref: string; due: string | null; onTime: boolean }[] = [];
+): { date: string; ref: string; due: string | null; onTime: boolean; atTarget: boolean | null }[] {
+  const out: { date: string; ref: string; due: string | null; onTime: boolean; atTarget: boolean | null }[] = [];
   let due: string | null = null;
   for (const g of ep.services) {
     if (g.service !== service) continue;
     const rule = versionOn(p, g.date).managed.followUps;
     if (!rule) continue;
-    out.push({ date: g.date, ref: g.ref, due, onTime: due === null || g.date <= addDays(due, rule.toleranceDays) });
     const at: At = { date: g.date, encounter: p.services[service]!.linkedBy === 'encounter' ? g.ref : undefined };
     const all = readingsAt(ep, at);
     const urgent = rule.urgent?.when.some((w) => {
@@ -519,6 +530,7 @@ export function followUpChain(
       return v !== undefined && ((w.atLeast !== undefined && v >= w.atLeast) || (w.atMost !== undefined && v <= w.atMost));
     });
     const state = atTargetOn(p, ep, birthDate, at);
+    out.push({ date: g.date, ref: g.ref, due, onTime: due === null || g.date <= addDays(due, rule.toleranceDays), atTarget: state });
     const days = urgent
       ? rule.urgent!.intervalDays
       : state === true

@@ -11,6 +11,7 @@ import type {
   Encounter,
   EpisodeOfCare,
   Flag,
+  MedicationRequest,
   Observation,
   Patient,
   Procedure,
@@ -20,7 +21,16 @@ import { dateOf, personRow, refId } from '../chronic/facts.js';
 import type { Fact, PersonFacts } from './engine.js';
 import { CONDITION_CLINICAL_SYSTEM, CONDITION_VERIFICATION_SYSTEM } from './uris.js';
 
-export const PROGRAMME_FACT_TYPES = ['Patient', 'Condition', 'Encounter', 'Observation', 'Procedure', 'EpisodeOfCare', 'Flag'];
+export const PROGRAMME_FACT_TYPES = [
+  'Patient',
+  'Condition',
+  'Encounter',
+  'Observation',
+  'Procedure',
+  'EpisodeOfCare',
+  'Flag',
+  'MedicationRequest',
+];
 
 export function personFacts(p: Patient): PersonFacts {
   const r = personRow(p);
@@ -139,6 +149,20 @@ export function factOf(r: Resource): (Fact & { patientId: string }) | null {
         start: dateOf(f.period?.start),
         end: dateOf(f.period?.end),
         active: f.status !== 'entered-in-error',
+      };
+    }
+    case 'MedicationRequest': {
+      // A prescription (diabetes enters on an A10 one): dated when written, standing as chronic care's medicationRow reads it.
+      const m = r as MedicationRequest;
+      const patient = refId(m.subject, 'Patient');
+      if (!patient) return null;
+      return {
+        ...base,
+        patientId: patient,
+        codes: codings(m.medicationCodeableConcept),
+        start: dateOf(m.authoredOn),
+        end: null,
+        active: ['active', 'completed', 'on-hold'].includes(m.status),
       };
     }
     default:

@@ -422,7 +422,7 @@ describeEachStore('basic public-health programmes', (server) => {
 
   it('lists the programmes with their versions, schedules and targets', async () => {
     const body = await get('/api/programmes?asOf=2025-12-31');
-    expect(body.total).toBe(5);
+    expect(body.total).toBe(7);
     const child = body.rows.find((r: Json) => r.code === 'child-0-6');
     expect(child.versions[0].items.map((i: Json) => i.code)).toContain('month-36');
     expect(child.enrolled).toBeGreaterThan(10);

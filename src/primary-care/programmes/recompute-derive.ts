@@ -37,6 +37,7 @@ export const ENROLMENT_COLUMNS = [
   'missed_ends',
   'mark_keys',
   'mark_days',
+  'chain_dates',
 ] as const;
 export const ITEM_COLUMNS = [
   'programme',
@@ -80,7 +81,7 @@ export function deriveRows(residents: ResidentFacts[], programmes: Programme[], 
           area_code: r.person.areaCode,
           organization_id: r.person.organizationId,
           birth_date: r.person.birthDate,
-          ...summarise(p, ep, since),
+          ...summarise(p, ep, since, r.person.birthDate),
         });
         for (const it of ep.items)
           items.push({
@@ -108,7 +109,8 @@ export function deriveRows(residents: ResidentFacts[], programmes: Programme[], 
 export function rangeQueries(w: string): string[] {
   return [
     `SELECT patient_id, name, to_char(birth_date, 'YYYY-MM-DD'), gender, area_code, organization_id, deceased FROM prog_person WHERE ${w}`,
-    `SELECT patient_id, ref, resource_type, codes, to_char(start_on, 'YYYY-MM-DD'), to_char(end_on, 'YYYY-MM-DD'), active, value_codes, value_num
+    `SELECT patient_id, ref, resource_type, codes, to_char(start_on, 'YYYY-MM-DD'), to_char(end_on, 'YYYY-MM-DD'), active, value_codes, value_num,
+            readings, encounter
      FROM prog_fact WHERE ${w} ORDER BY ref`,
   ];
 }
@@ -184,7 +186,7 @@ export async function deriveRange(
       facts: [],
     });
   const blank: string[] = [];
-  for (const [id, ref, resourceType, codes, start, end, active, valueCodes, valueNum] of copyRows(facts)) {
+  for (const [id, ref, resourceType, codes, start, end, active, valueCodes, valueNum, readings, encounter] of copyRows(facts)) {
     let r = byId.get(id!);
     if (!r) {
       r = { person: blankPerson(id!), facts: [] };
@@ -200,6 +202,8 @@ export async function deriveRange(
       active: active === 't',
       valueCodes: codesOf(valueCodes),
       valueNum: valueNum === null ? null : Number(valueNum),
+      ...(readings ? { readings: JSON.parse(readings) as Record<string, number> } : {}),
+      ...(encounter ? { encounter } : {}),
     });
   }
   const residents = [...byId.values()];

@@ -157,11 +157,14 @@ async function summariesAnswer(db: Sql, p: Programme, from: string, until: strin
   return summariesCover(await derivedSpan(db), from, until);
 }
 
-/** The engine at query time: every enrolled resident's facts read and evaluated for the period. */
-async function counted(db: Sql, p: Programme, q: IndicatorQuery, indicators: Indicator[], period: Period, asOf: string) {
+/**
+ * The engine at query time: every enrolled resident's facts read and evaluated for the period.
+ * An entry age is judged on `today`, the day the stored rows are derived on, whatever asOf is asked.
+ */
+async function counted(db: Sql, p: Programme, q: IndicatorQuery, indicators: Indicator[], period: Period, asOf: string, today: string) {
   const residents = (await programmeResidents(db, p.code, { area: q.area, organization: q.organization })).map((r) => ({
     person: r.person,
-    episodes: evaluateResident(p, r.person, r.facts, asOf, period.from),
+    episodes: evaluateResident(p, r.person, r.facts, asOf, period.from, today),
   }));
   return indicators.map((ind) => ({ ind, rows: countIndicator(p, ind, residents, period, asOf) }));
 }
@@ -185,13 +188,14 @@ async function tallies(
   period: Period,
   asOf: string,
   groupBy: GroupBy,
+  today: string,
   via?: Via,
 ) {
   const until = judgedUntil(period, asOf);
   if (await summariesAnswer(db, p, period.from, until, via))
     return summaryCounts(db, p, indicators, { from: period.from, until, asOf, area: q.area, organization: q.organization, groupBy });
   const out = new Map<string, Tally[]>();
-  for (const { ind, rows } of await counted(db, p, q, indicators, period, asOf)) {
+  for (const { ind, rows } of await counted(db, p, q, indicators, period, asOf, today)) {
     const groups = new Map<string, Tally>();
     for (const r of rows) {
       const key = groupOf(groupBy, r);
@@ -216,7 +220,7 @@ export async function programmeIndicators(
   const period = parsePeriod(q.period, today);
   const asOf = q.asOf ?? today;
   const indicators = selectIndicators(p, q.indicator, judgedUntil(period, asOf));
-  const counts = await tallies(db, p, q, indicators, period, asOf, groupBy, via);
+  const counts = await tallies(db, p, q, indicators, period, asOf, groupBy, today, via);
   const values = indicators.flatMap((ind) => {
     const target = ind.target ?? null;
     const groups = counts.get(ind.code) ?? [];
@@ -279,7 +283,7 @@ export async function indicatorDrillDown(db: Sql, p: Programme, code: string, q:
     });
     return { programme: p.code, indicator: code, ...used, period, ...page };
   }
-  const [result] = await counted(db, p, q, [ind], period, asOf);
+  const [result] = await counted(db, p, q, [ind], period, asOf, today);
   const all = result!.rows
     .filter((r) => !q.group || groupOf(groupBy, r) === q.group)
     .filter((r) => q.numerator === undefined || r.inNumerator === (q.numerator === 'true'))

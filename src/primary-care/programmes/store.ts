@@ -13,7 +13,7 @@ import { addMonths } from '../immunization/schedule.js';
 import { HORIZON_DAYS, matchersOf, monthsBetween, relevant, type Episode, type Fact, type PersonFacts } from './engine.js';
 import { copyOut, copyRows, sqlLiteral } from '../chronic/copy-text.js';
 import { factOf, personFacts } from './facts.js';
-import { daysKey, itemDeliveredKey, itemFromKey, measureKey, nthKey } from './summary.js';
+import { atTargetKey, chainLateKey, daysKey, itemDeliveredKey, itemFromKey, measureKey, nthKey } from './summary.js';
 import {
   blankPerson,
   deriveRows,
@@ -40,6 +40,8 @@ interface FactRow {
   active: boolean;
   value_codes: string[];
   value_num: number | null;
+  readings: Record<string, number> | null;
+  encounter: string | null;
 }
 
 /**
@@ -72,6 +74,8 @@ export async function applyChanges(client: Sql, changes: ChangeRecord[], program
         active: f.active,
         value_codes: f.valueCodes,
         value_num: f.valueNum,
+        readings: f.readings ?? null,
+        encounter: f.encounter ?? null,
       },
     );
   }
@@ -97,8 +101,8 @@ export async function applyChanges(client: Sql, changes: ChangeRecord[], program
     for (const r of rows) touched.add(r.patient_id);
     if (rows.length)
       await client.query(
-        `INSERT INTO prog_fact (ref, patient_id, resource_type, codes, start_on, end_on, active, value_codes, value_num)
-         SELECT ref, patient_id, resource_type, codes, start_on, end_on, active, value_codes, value_num
+        `INSERT INTO prog_fact (ref, patient_id, resource_type, codes, start_on, end_on, active, value_codes, value_num, readings, encounter)
+         SELECT ref, patient_id, resource_type, codes, start_on, end_on, active, value_codes, value_num, readings, encounter
          FROM json_populate_recordset(NULL::prog_fact, $1::json)`,
         [JSON.stringify(rows)],
       );
@@ -116,9 +120,11 @@ export async function residentFacts(db: Sql, patientIds: string[]): Promise<Resi
        FROM prog_person WHERE patient_id = ANY($1::text[])`,
     [patientIds],
   );
-  const facts = await db.query<Fact & { patientId: string }>(
+  const facts = await db.query<
+    Omit<Fact, 'readings' | 'encounter'> & { patientId: string; readings: Record<string, number> | null; encounter: string | null }
+  >(
     `SELECT ref, patient_id AS "patientId", resource_type AS "resourceType", codes, ${day('start_on', 'start')}, ${day('end_on', '"end"')},
-              active, value_codes AS "valueCodes", value_num AS "valueNum"
+              active, value_codes AS "valueCodes", value_num AS "valueNum", readings, encounter
        FROM prog_fact WHERE patient_id = ANY($1::text[]) ORDER BY ref`,
     [patientIds],
   );
@@ -126,8 +132,13 @@ export async function residentFacts(db: Sql, patientIds: string[]): Promise<Resi
   for (const id of patientIds) byId.set(id, { person: blankPerson(id), facts: [] });
   for (const p of people.rows) byId.get(p.patientId)!.person = p;
   for (const f of facts.rows) {
-    const { patientId, ...fact } = f;
-    byId.get(patientId)?.facts.push({ ...fact, valueNum: fact.valueNum === null ? null : Number(fact.valueNum) });
+    const { patientId, readings, encounter, ...fact } = f;
+    byId.get(patientId)?.facts.push({
+      ...fact,
+      valueNum: fact.valueNum === null ? null : Number(fact.valueNum),
+      ...(readings ? { readings } : {}),
+      ...(encounter ? { encounter } : {}),
+    });
   }
   return [...byId.values()];
 }
@@ -502,7 +513,7 @@ class Args {
 function membersSql(p: Programme, indicators: Indicator[], q: SummaryQuery, a: Args): string {
   const members = indicators.map((ind) => memberSql(p, ind, q, a));
   const rows = `SELECT e.patient_id, e.episode_key, e.start_on, e.end_on, e.end_event_on, e.flags, e.birth_date, e.item_ends,
-                       e.missed_ends, e.mark_keys, e.mark_days, ${GROUP[q.groupBy]} AS g
+                       e.missed_ends, e.mark_keys, e.mark_days, e.chain_dates, ${GROUP[q.groupBy]} AS g
                 FROM prog_enrolment e
                 WHERE ${filterSql(p, q, a)} AND (${indicators.map((ind) => populationSql(p, ind, q, a)).join(' OR ')})
                 OFFSET 0`;
@@ -533,8 +544,18 @@ function criterionSql(p: Programme, c: Criterion, q: SummaryQuery, a: Args): str
       parts.push(`(e.item_ends && ${r} AND NOT e.missed_ends && ${r})`);
     }
     if (rule.minServices) parts.push(`coalesce(${mark(a, daysKey([rule.minServices.service]))} && ${span()}, false)`);
+    if (rule.followUps) {
+      // Follow-ups of the chain in [from, until]: those up to until less those before from (width_bucket: how many are <= a day).
+      const n = `(width_bucket(${until()}, e.chain_dates) - width_bucket(${a.add(q.from, '::date')} - 1, e.chain_dates))`;
+      parts.push(
+        `(${n} >= ${a.add(rule.followUps.minCount, '::int')} AND NOT coalesce(${mark(a, chainLateKey(rule.followUps.service))} && ${span()}, false))`,
+      );
+    }
     return parts.length ? `(${parts.join(' AND ')})` : 'true';
   }
+  if ('controlled' in c && p.controlled?.byTargets && p.controlled.atLastService)
+    // The latest follow-up up to until met its targets, and it lies in the period.
+    return `coalesce(${mark(a, atTargetKey(p.controlled.atLastService))} @> ${until()} AND ${mark(a, daysKey([p.controlled.atLastService]))} && ${span()}, false)`;
   if ('controlled' in c)
     return p.controlled?.values
       ? `coalesce(${mark(a, measureKey(p.controlled.measure, p.controlled.values))} @> ${until()}, false)`

@@ -11,7 +11,13 @@
  *   period); `k:<kinds>:<n>` [the day of the n-th such service of the episode, ∞) (n in the
  *   episode); `m:<measure>:<values>` the days on which the latest value of the measure is one of
  *   the values; `df:<item>` [the item's window start, ∞) and `dd:<item>:<within>` [the day it
- *   was delivered (within the offset), ∞) (an item of an episode schedule, which has one per episode).
+ *   was delivered (within the offset), ∞) (an item of an episode schedule, which has one per episode);
+ * - for a programme whose 规范管理 is a chain of follow-ups (`managed.followUps`, hypertension and
+ *   diabetes): `chain_dates`, the day of every follow-up of the chain in order (a sorted array, so
+ *   the number in a period is two binary searches, `width_bucket`), the mark `cl:<service>` (the
+ *   days of follow-ups that came late: none may fall in the period) and, for `controlled` with
+ *   `atLastService`, the mark `ct:<service>` (the days on which the latest follow-up so far met
+ *   its targets; with a follow-up in the period that is the period's last one).
  *
  * Each set is exactly the engine's answer as a function of the period's judged end (see
  * `meets` and `managedIn` in engine.ts), or of asOf for a criterion `measuredBy: asOf` (the same
@@ -20,14 +26,16 @@
  * engine at query time (`summarySupported`). Pure: no I/O.
  */
 import type { Criterion, Programme } from './definition.js';
-import { addDays, addOffset, type Episode } from './engine.js';
+import { addDays, addOffset, followUpChain, type Episode } from './engine.js';
 
 export type Mark =
   | { kind: 'days'; key: string; kinds: string[] }
   | { kind: 'nth'; key: string; kinds: string[]; n: number }
   | { kind: 'measure'; key: string; measure: string; values: string[] }
   | { kind: 'item-from'; key: string; item: string }
-  | { kind: 'item-delivered'; key: string; item: string; within?: string };
+  | { kind: 'item-delivered'; key: string; item: string; within?: string }
+  | { kind: 'chain-late'; key: string; service: string }
+  | { kind: 'at-target'; key: string; service: string };
 
 const kindsOf = (c: { services: string | string[] }) => [c.services].flat();
 const kindsKey = (kinds: string[]) => [...kinds].sort().join('+');
@@ -37,6 +45,15 @@ export const nthKey = (kinds: string[], n: number) => `k:${kindsKey(kinds)}:${n}
 export const measureKey = (measure: string, values: string[]) => `m:${measure}:${[...values].sort().join('+')}`;
 export const itemFromKey = (item: string) => `df:${item}`;
 export const itemDeliveredKey = (item: string, within?: string) => `dd:${item}:${within ?? ''}`;
+export const chainLateKey = (service: string) => `cl:${service}`;
+export const atTargetKey = (service: string) => `ct:${service}`;
+
+/** The one service whose follow-ups chain (every version's managed.followUps names it), null when none; undefined when versions differ. */
+export function chainService(p: Programme): string | null | undefined {
+  const services = new Set(p.versions.map((v) => v.managed.followUps?.service ?? null));
+  if (services.size !== 1) return undefined;
+  return [...services][0]!;
+}
 
 /** Whether an item code is scheduled in a yearly cycle in some version (then several per episode). */
 const yearlyItem = (p: Programme, item: string) =>
@@ -57,7 +74,14 @@ function marksOfCriterion(p: Programme, c: Criterion): Mark[] | null {
     ];
   }
   if ('controlled' in c) {
-    // Numeric targets by age and version, or the readings of the period's last service: not a set of days.
+    // The readings of the period's last follow-up of a chain against the targets of its day.
+    const last = p.controlled?.atLastService;
+    if (p.controlled?.byTargets && last && last === chainService(p))
+      return [
+        { kind: 'at-target', key: atTargetKey(last), service: last },
+        { kind: 'days', key: daysKey([last]), kinds: [last] },
+      ];
+    // Other numeric targets or last services: not a set of days.
     if (p.controlled && (!p.controlled.values || p.controlled.atLastService)) return null;
     return p.controlled?.values
       ? [
@@ -74,8 +98,12 @@ function marksOfCriterion(p: Programme, c: Criterion): Mark[] | null {
   if ('managed' in c) {
     const marks: Mark[] = [];
     for (const v of p.versions) {
-      // A chain of follow-ups due from one another is not a set of days.
-      if (v.managed.followUps) return null;
+      // A chain of follow-ups due from one another: its dates and late days (one chained service, no other rule in any version).
+      if (v.managed.followUps) {
+        if (!chainService(p) || v.managed.allItemsDelivered || v.managed.minServices) return null;
+        marks.push({ kind: 'chain-late', key: chainLateKey(v.managed.followUps.service), service: v.managed.followUps.service });
+        continue;
+      }
       const m = v.managed.minServices;
       if (!m) continue;
       if (m.count !== 1) return null;
@@ -142,6 +170,22 @@ export interface EpisodeSummary {
   missed_ends: string;
   mark_keys: string[];
   mark_days: string[];
+  chain_dates: string[];
+}
+
+/** The days on which the latest follow-up so far (by date, then record) met its targets. */
+function atTargetDays(chain: { date: string; atTarget: boolean | null }[]): string {
+  const states: { date: string; ok: boolean }[] = [];
+  for (const g of chain) {
+    const ok = g.atTarget === true;
+    if (states.at(-1)?.date === g.date) states.at(-1)!.ok = ok;
+    else states.push({ date: g.date, ok });
+  }
+  const spans: string[] = [];
+  states.forEach((s, k) => {
+    if (s.ok) spans.push(`[${s.date},${states[k + 1]?.date ?? ''})`);
+  });
+  return spans.length ? `{${spans.join(',')}}` : EMPTY;
 }
 
 /**
@@ -149,13 +193,18 @@ export interface EpisodeSummary {
  * start in its year), so service days before it are left out: no period the summaries answer
  * starts earlier.
  */
-export function summarise(p: Programme, ep: Episode, since: string): EpisodeSummary {
+export function summarise(p: Programme, ep: Episode, since: string, birthDate: string | null = null): EpisodeSummary {
   const marks = programmeMarks(p) ?? [];
   const mark_keys: string[] = [];
   const mark_days: string[] = [];
+  const service = marks.some((m) => m.kind === 'chain-late' || m.kind === 'at-target') ? chainService(p) : null;
+  // The chain from the episode's first follow-up (due dates run on from before `since`); stored from `since` on.
+  const chain = service ? followUpChain(p, ep, birthDate, service).filter((g) => g.date >= since) : [];
   for (const m of marks) {
     mark_keys.push(m.key);
-    if (m.kind === 'days')
+    if (m.kind === 'chain-late') mark_days.push(days(chain.filter((g) => !g.onTime).map((g) => g.date)));
+    else if (m.kind === 'at-target') mark_days.push(atTargetDays(chain));
+    else if (m.kind === 'days')
       mark_days.push(days(ep.services.filter((s) => m.kinds.includes(s.service) && s.date >= since).map((s) => s.date)));
     else if (m.kind === 'nth') {
       const dates = ep.services
@@ -178,5 +227,6 @@ export function summarise(p: Programme, ep: Episode, since: string): EpisodeSumm
     missed_ends: days(ep.items.filter((it) => !it.deliveredOn).map((it) => addDays(it.to, -1))),
     mark_keys,
     mark_days,
+    chain_dates: chain.map((g) => g.date),
   };
 }

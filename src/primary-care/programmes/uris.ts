@@ -5,7 +5,7 @@
  * never change once published.
  */
 import { ICD10_SYSTEM, LOINC_SYSTEM, YIFANG_BASE } from '../../shared/uris.js';
-import { KEY_POPULATION_SYSTEM, SNOMED_SYSTEM, VISIT_TYPE_SYSTEM } from '../chronic/uris.js';
+import { ATC_SYSTEM, KEY_POPULATION_SYSTEM, SNOMED_SYSTEM, VISIT_TYPE_SYSTEM } from '../chronic/uris.js';
 
 /** Encounter.type for a programme service: newborn-visit, child-checkup, antenatal-care, ... */
 export const PROGRAMME_SERVICE_SYSTEM = `${YIFANG_BASE}/CodeSystem/programme-service`;
@@ -30,6 +30,7 @@ export const KNOWN_CODE_SYSTEMS: ReadonlyMap<string, string> = new Map([
   [ICD10_SYSTEM, 'ICD-10'],
   [LOINC_SYSTEM, 'LOINC'],
   [SNOMED_SYSTEM, 'SNOMED CT'],
+  [ATC_SYSTEM, 'ATC'],
   [VISIT_TYPE_SYSTEM, 'visit-type'],
   [KEY_POPULATION_SYSTEM, 'key-population'],
   [PROGRAMME_SERVICE_SYSTEM, 'programme-service'],

@@ -82,4 +82,6 @@ export const enProgrammes: Record<string, string> = {
   'programme.item.tuberculosis.month-4': 'TB: month 4 visit',
   'programme.item.tuberculosis.month-5': 'TB: month 5 visit',
   'programme.item.tuberculosis.month-6': 'TB: month 6 visit',
+  'programme.item.hypertension.year': 'Hypertension: follow-ups this year (at least 4)',
+  'programme.item.diabetes.year': 'Type 2 diabetes: follow-ups this year (at least 4)',
 };
