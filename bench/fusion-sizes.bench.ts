@@ -45,6 +45,13 @@
  * src/simulator districts). The goal (issue #18) is read on
  * the held-out rows: sensitivity ≥ 95 %, median delay ≤ 1 day and ≥ 60 % fewer alerts than the
  * CIDARS P80 baseline. Prints tables; asserts nothing.
+ *
+ * Timeliness, read with two more figures (2026-12): the goal table's "found ≤ 1 d" (the share of
+ * outbreaks on the goal's side of the median) beside "placebo found ≤ 1 d" (the same for the moved
+ * outbreaks: how much of it chance alarms on days with an outbreak count earn), and the "evidence
+ * ceiling" table (src/surveillance/evaluation/timeliness-bound.ts): how many outbreaks an observer
+ * who knows the simulation's background means and each outbreak kind's signature could flag by day
+ * 0–3 after the first onset, flagging as many street-days a year as fusion raises alerts.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -69,6 +76,7 @@ import {
   type SimulatedOutbreak,
   type SizeScore,
 } from '../src/surveillance/evaluation/district-sizes.js';
+import { timelinessBound } from '../src/surveillance/evaluation/timeliness-bound.js';
 import { printTable } from './table.js';
 
 interface Replay {
@@ -285,12 +293,17 @@ export async function runFusionSizesBench(argv: string[] = []): Promise<{ rows: 
   const rows: Record<string, string | number>[] = [];
   const ranking: Record<string, string | number>[] = [];
   const goal: Record<string, string | number>[] = [];
+  const ceiling: Record<string, string | number>[] = [];
   try {
     await migrateAll(db);
     for (const size of sizes)
       for (const [set, seeds] of seedSets) {
         const replays: Replay[] = [];
-        for (const seed of seeds) replays.push(await replay(db, simulateDistrictCounts(size, seed), signals, joins));
+        const districts: SimulatedDistrict[] = [];
+        for (const seed of seeds) {
+          districts.push(simulateDistrictCounts(size, seed));
+          replays.push(await replay(db, districts.at(-1)!, signals, joins));
+        }
         // Every seed of a size has the same streets, so one neighbour map.
         const neighbours = replays[0]!.neighbours;
         const pooled = (pick: (r: Replay) => ScoredAlert[], placebo = false, scoring = 'place'): SizeScore =>
@@ -337,6 +350,8 @@ export async function runFusionSizesBench(argv: string[] = []): Promise<{ rows: 
           outbreaks: fused.outbreaks,
           'sensitivity (≥ 95 %)': pct(fused.sensitivity),
           'median delay (≤ 1 d)': fused.medianDelayDays === null ? '—' : fused.medianDelayDays,
+          'found ≤ 1 d': pct(fused.within1Day),
+          'placebo found ≤ 1 d': pct(pooled((r) => r.fused.get(joins[0]!)!, true, scorings[0]).within1Day),
           'fused alerts': fused.alerts,
           'CIDARS P80 alerts': cidars.alerts,
           'CIDARS sensitivity': pct(cidars.sensitivity),
@@ -351,6 +366,20 @@ export async function runFusionSizesBench(argv: string[] = []): Promise<{ rows: 
             fused.sensitivity >= cidars.sensitivity
               ? 'yes'
               : 'no',
+        });
+        // The evidence ceiling (timeliness-bound.ts): an observer who knows the background means and
+        // the outbreaks' signatures, flagging as many street-days a year as fusion raises alerts.
+        const years = replays.reduce((n, r) => n + r.days, 0) / 365;
+        const bound = timelinessBound(districts, fused.alerts / years);
+        ceiling.push({
+          size: size.name,
+          seeds: `${set} ${seeds.join(',')}`,
+          outbreaks: bound.outbreaks,
+          'flagged street-days / district-year': (fused.alerts / years).toFixed(0),
+          ...Object.fromEntries(
+            bound.visibleByDay.map((n, d) => [`visible by day ${d}`, `${n} (${pct(bound.outbreaks ? n / bound.outbreaks : 0)})`]),
+          ),
+          'fused alerts found ≤ 1 d': `${Math.round(fused.within1Day * fused.outbreaks)} (${pct(fused.within1Day)})`,
         });
         ranking.push({
           size: size.name,
@@ -369,6 +398,10 @@ export async function runFusionSizesBench(argv: string[] = []): Promise<{ rows: 
   }
   printTable('Fused alerts by district size (one evaluated year per seed; tuned and held-out seeds pooled separately)', rows);
   printTable('Ranking: PPV per alert level, and of the highest-scored alerts', ranking);
+  printTable(
+    'Evidence ceiling (timeliness-bound.ts): outbreaks whose counts an observer knowing the true background and the outbreak signature could flag, at as many street-days a year as fused alerts',
+    ceiling,
+  );
   printTable(
     `Issue #18 goal (fusion: join ${joins[0]}, scoring ${scorings[0]}): POD ≥ 95 %, median delay ≤ 1 d, ≥ 60 % fewer alerts than CIDARS P80 at equal or better POD`,
     goal,

@@ -105,6 +105,7 @@ describe('scoreAlerts', () => {
     expect(s.sensitivity).toBe(0.5);
     expect(s.medianDelayDays).toBe(0); // alert 6 on the day of the first onset
     expect(s.within3Days).toBe(0.5);
+    expect(s.within1Day).toBe(0.5);
     expect(s.trueAlerts).toBe(2);
     expect(s.ppv).toBeCloseTo(2 / 3, 12);
     expect(s.alertsPerWeek).toBeCloseTo(0.3, 12);

@@ -208,6 +208,16 @@ function seasonFactor(s: SimulatedSignal, day: string): number {
   return Math.exp(s.season.amplitude * Math.cos((2 * Math.PI * (doy - phase)) / 365.25));
 }
 
+/**
+ * The background mean the simulation draws a street's count of one signal from on one day (before
+ * outbreaks): what an observer knowing the simulator exactly would expect (timeliness-bound.ts).
+ */
+export function backgroundMean(s: SimulatedSignal, size: DistrictSize, day: string): number {
+  if (s.weekdaysOnly && isWeekend(day)) return 0;
+  const base = (s.ratePer100k * (size.population / size.streets)) / 100_000;
+  return base * seasonFactor(s, day) * (s.weekdaysOnly ? 7 / 5 : 1);
+}
+
 function isWeekend(day: string): boolean {
   const wd = new Date(`${day}T00:00:00Z`).getUTCDay();
   return wd === 0 || wd === 6;
@@ -221,16 +231,14 @@ export function simulateDistrictCounts(size: DistrictSize, seed: number, options
   const phi = options.dispersion ?? 1.3;
   const days = dayRange(start, addDays(start, historyDays + evalDays - 1));
   const streets = streetCodes(size.streets);
-  const perStreet = size.population / size.streets;
   const counts = new Map<string, Map<string, number[]>>();
   SIMULATED_SIGNALS.forEach((s, si) => {
     const bySignal = new Map<string, number[]>();
     streets.forEach((street, k) => {
       const rng = createRng(mixSeed(seed, si, k, 1));
-      const base = (s.ratePer100k * perStreet) / 100_000;
       bySignal.set(
         street,
-        days.map((d) => (s.weekdaysOnly && isWeekend(d) ? 0 : negBin(rng, base * seasonFactor(s, d) * (s.weekdaysOnly ? 7 / 5 : 1), phi))),
+        days.map((d) => (s.weekdaysOnly && isWeekend(d) ? 0 : negBin(rng, backgroundMean(s, size, d), phi))),
       );
     });
     counts.set(s.key, bySignal);
@@ -316,6 +324,8 @@ export interface SizeScore {
   medianDelayDays: number | null;
   /** Share of outbreaks found within 3 days of the first onset. */
   within3Days: number;
+  /** Share of outbreaks found within 1 day of the first onset (the delay goal's side of the median). */
+  within1Day: number;
   alertsPerWeek: number;
   /** PPV per alert level (levels in the order first seen). */
   ppvByLevel: Record<string, { alerts: number; ppv: number }>;
@@ -391,6 +401,7 @@ interface PartScore {
   delays: number[];
   detected: number;
   within3: number;
+  within1: number;
   /** Per alert: its level, score and whether it finds some outbreak. */
   alerts: { level: string; score: number; true: boolean }[];
 }
@@ -399,6 +410,7 @@ function scorePart(outbreaks: readonly SimulatedOutbreak[], alerts: readonly Sco
   const delays: number[] = [];
   let detected = 0;
   let within3 = 0;
+  let within1 = 0;
   for (const o of outbreaks) {
     const found = alerts.map((a) => matchDay(a, o, neighbours)).filter((d): d is string => d !== null);
     if (!found.length) continue;
@@ -407,11 +419,13 @@ function scorePart(outbreaks: readonly SimulatedOutbreak[], alerts: readonly Sco
     const delay = Math.max(0, daysBetween(o.firstOnset, first));
     delays.push(delay);
     if (delay <= 3) within3++;
+    if (delay <= 1) within1++;
   }
   return {
     delays,
     detected,
     within3,
+    within1,
     alerts: alerts.map((a) => ({ level: a.level, score: a.score, true: outbreaks.some((o) => alertMatches(a, o, neighbours)) })),
   };
 }
@@ -420,6 +434,7 @@ function combineParts(parts: readonly PartScore[], outbreakCount: number, days: 
   const delays = parts.flatMap((p) => p.delays);
   const detected = parts.reduce((s, p) => s + p.detected, 0);
   const within3 = parts.reduce((s, p) => s + p.within3, 0);
+  const within1 = parts.reduce((s, p) => s + p.within1, 0);
   const alerts = parts.flatMap((p) => p.alerts);
   const trueAlerts = alerts.filter((a) => a.true).length;
   const ppvByLevel: SizeScore['ppvByLevel'] = {};
@@ -440,6 +455,7 @@ function combineParts(parts: readonly PartScore[], outbreakCount: number, days: 
     ppv: alerts.length ? trueAlerts / alerts.length : 0,
     medianDelayDays: median(delays),
     within3Days: outbreakCount ? within3 / outbreakCount : 0,
+    within1Day: outbreakCount ? within1 / outbreakCount : 0,
     alertsPerWeek: days > 0 ? (alerts.length * 7) / days : 0,
     ppvByLevel,
     precisionAtK: k ? top.filter((a) => a.true).length / k : 0,
