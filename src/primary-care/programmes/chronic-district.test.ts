@@ -2,13 +2,14 @@
  * Hypertension and diabetes as live programmes, on a district stored through the product's own
  * paths: seeded residents written as FHIR transaction Bundles through /fhir (Patients, ICD-10
  * diagnoses, A10 prescriptions, follow-up Encounters with their readings linked by
- * Observation.encounter), both change-log processors run (chronic care's and the programmes'),
- * and then, for several periods, the programme engine's figures (GET
- * /api/programmes/{hypertension,diabetes}/indicators: denominators, 规范管理率, 控制率) must equal
- * chronic care's indicator API (GET /api/indicators, htn-/dm-standard-management, htn-/dm-control)
- * for the same residents, and the figures the summaries give must equal the engine's over the
- * stored facts (readings read back from prog_fact). The programme routes (list, worklist,
- * registry, due services) answer for both.
+ * Observation.encounter, some written on chronic care's follow-up form, the chronic-follow-up
+ * extension, with symptoms, adverse reactions and new complications, a few still planned), both
+ * change-log processors run (chronic care's and the programmes'), and then, for several periods,
+ * the programme engine's figures (GET /api/programmes/{hypertension,diabetes}/indicators:
+ * denominators, 规范管理率, 控制率) must equal chronic care's indicator API (GET /api/indicators,
+ * htn-/dm-standard-management, htn-/dm-control) for the same residents, and the figures the
+ * summaries give must equal the engine's over the stored facts (readings read back from
+ * prog_fact). The programme routes (list, worklist, registry, due services) answer for both.
  */
 import { beforeAll, expect, it } from 'vitest';
 import { describeEachStore } from '../../app/testing.js';
@@ -24,6 +25,7 @@ const ICD = 'http://hl7.org/fhir/sid/icd-10';
 const LOINC = 'http://loinc.org';
 const ATC = 'http://www.whocc.no/atc';
 const VISIT_TYPE = 'https://yifang.health/fhir/CodeSystem/visit-type';
+const FOLLOW_UP_FORM = 'https://yifang.health/fhir/StructureDefinition/chronic-follow-up';
 const TODAY = todayInChina();
 const LAST_VISIT = '2026-06-30';
 
@@ -85,12 +87,30 @@ function seed(n: number): void {
     let day = plusDays(onset, between(-30, 40));
     while (day <= LAST_VISIT) {
       const enc = id('cd-e');
+      // Some visits written on chronic care's follow-up form (the chronic-follow-up extension): a
+      // symptom (an emergency one or not, sometimes with no reading taken), an adverse reaction, a
+      // new complication; some typed by the form alone; a few still planned.
+      const form: Json[] = [];
+      if (chance(0.2)) {
+        if (chance(0.6)) form.push({ url: 'mode', valueCode: pick(['face-to-face', 'phone', 'home']) });
+        form.push({ url: 'adverse-reaction', valueCode: pick(['none', 'none', 'manageable', 'unmanageable']) });
+        form.push({ url: 'new-complication', valueBoolean: chance(0.2) });
+        if (chance(0.3))
+          form.push({ url: 'symptom', valueCode: pick(['chest-pain', 'severe-headache', 'vomiting', 'dizziness', 'fatigue']) });
+      }
+      const symptomOnly = form.some((x) => x.url === 'symptom') && chance(0.4);
+      const reported = form.some(
+        (x) => x.url === 'symptom' || x.valueBoolean === true || x.valueCode === 'manageable' || x.valueCode === 'unmanageable',
+      );
       resources.push({
         resourceType: 'Encounter',
         id: enc,
-        status: 'finished',
+        ...(form.length ? { extension: [{ url: FOLLOW_UP_FORM, extension: form }] } : {}),
+        status: chance(0.04) ? 'planned' : 'finished',
         class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
-        type: [{ coding: [{ system: VISIT_TYPE, code: chance(0.9) ? 'follow-up' : 'home-visit' }] }],
+        ...(form.length && chance(0.5)
+          ? {}
+          : { type: [{ coding: [{ system: VISIT_TYPE, code: chance(0.9) ? 'follow-up' : 'home-visit' }] }] }),
         subject,
         period: { start: `${day}T09:00:00+08:00` },
       });
@@ -109,7 +129,7 @@ function seed(n: number): void {
       let sbp = 0;
       let dbp = 0;
       let fpg = 5;
-      if (hasHtn || chance(0.3)) {
+      if (!symptomOnly && (hasHtn || chance(0.3))) {
         sbp = chance(0.06) ? between(180, 200) : between(112, 165);
         dbp = Math.min(sbp - 20, chance(0.05) ? between(110, 120) : between(68, 100));
         obs('85354-9', {
@@ -119,14 +139,14 @@ function seed(n: number): void {
           ],
         });
       }
-      if (hasDm || chance(0.2)) {
+      if (!symptomOnly && (hasDm || chance(0.2))) {
         if (chance(0.75)) {
           fpg = between(38, 175) / 10;
           obs('1558-6', { valueQuantity: q(fpg, 'mmol/L') });
         } else obs('4548-4', { valueQuantity: q(between(55, 95) / 10, '%') });
       }
       const urgent = sbp >= 180 || dbp >= 110 || fpg >= 16.7 || fpg <= 3.9;
-      const poor = sbp >= 130 || dbp >= 80 || fpg >= 7;
+      const poor = sbp >= 130 || dbp >= 80 || fpg >= 7 || (reported && chance(0.5));
       const late = chance(0.08) ? between(25, 60) : 0;
       day = plusDays(day, late + (urgent ? between(1, 8) : poor ? between(7, 22) : between(80, 97)));
     }

@@ -34,6 +34,7 @@ const htn = load('hypertension');
 const dm = load('diabetes');
 const BY_DISEASE = { htn, dm } as const;
 const TODAY = '2026-06-30';
+const EMERGENCY_SYMPTOMS = ruleSetFor(sets, TODAY).emergency.symptoms;
 
 const ICD = 'http://hl7.org/fhir/sid/icd-10';
 const LOINC = 'http://loinc.org';
@@ -71,14 +72,40 @@ interface Reading {
   /** Not linked to the visit (taken the same day elsewhere). */
   unlinked?: boolean;
 }
-function visit(r: Resident, day: string, reading: Reading) {
+/** What chronic care's follow-up extension (chronic-follow-up) says of a visit. */
+interface FollowUpExt {
+  mode?: string;
+  symptoms?: string[];
+  adverse?: 'none' | 'manageable' | 'unmanageable';
+  complication?: boolean;
+}
+interface VisitShape {
+  /** The chronic-follow-up extension, as chronic care's follow-up form writes it. */
+  ext?: FollowUpExt;
+  /** false: no visit-type coding (a follow-up known by the extension only). */
+  typed?: boolean;
+  status?: Encounter['status'];
+}
+const EXT = 'https://yifang.health/fhir/StructureDefinition/chronic-follow-up';
+function visit(r: Resident, day: string, reading: Reading, shape: VisitShape = {}) {
   const enc = next('e');
+  const x = shape.ext;
+  const fields = x
+    ? [
+        ...(x.mode ? [{ url: 'mode', valueCode: x.mode }] : []),
+        ...(x.adverse ? [{ url: 'adverse-reaction', valueCode: x.adverse }] : []),
+        ...(x.complication !== undefined ? [{ url: 'new-complication', valueBoolean: x.complication }] : []),
+        ...(x.symptoms ?? []).map((s) => ({ url: 'symptom', valueCode: s })),
+      ]
+    : [];
   r.records.push({
     resourceType: 'Encounter',
     id: enc,
-    status: 'finished',
+    // An extension holds at least one field (FHIR ext-1): none given, it says no new complication.
+    ...(x ? { extension: [{ url: EXT, extension: fields.length ? fields : [{ url: 'new-complication', valueBoolean: false }] }] } : {}),
+    status: shape.status ?? 'finished',
     class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
-    type: [{ coding: [{ system: VISIT_TYPE, code: 'follow-up' }] }],
+    ...(shape.typed === false ? {} : { type: [{ coding: [{ system: VISIT_TYPE, code: 'follow-up' }] }] }),
     subject: { reference: `Patient/${r.patient.id}` },
     period: { start: `${day}T09:00:00+08:00` },
   } as Encounter);
@@ -215,22 +242,39 @@ function seeded(n: number): Resident[] {
     if (chance(0.1)) diagnosis(r, 'I25.1', '2020-01-01', 'resolved');
     let day = plusDays(onset, between(-30, 40));
     while (day <= '2026-06-30') {
+      // Some visits recorded on chronic care's follow-up form (the chronic-follow-up extension):
+      // symptoms (emergency ones among them, sometimes without any reading), adverse reactions,
+      // new complications; some known by the extension alone, some still planned.
+      const ext: FollowUpExt | undefined = chance(0.2)
+        ? {
+            mode: pick(['face-to-face', 'phone', 'home', undefined]),
+            symptoms: chance(0.3) ? [pick([...EMERGENCY_SYMPTOMS, 'dizziness', 'fatigue'])] : [],
+            adverse: pick(['none', 'none', 'manageable', 'unmanageable', undefined]),
+            complication: chance(0.5) ? chance(0.25) : undefined,
+          }
+        : undefined;
+      const shape: VisitShape = { ext, typed: !ext || chance(0.5), status: chance(0.04) ? 'planned' : 'finished' };
       const reading: Reading = {};
-      if (hasHtn || chance(0.3)) {
-        const sbp = chance(0.06) ? between(180, 200) : between(112, 165);
-        reading.sbp = sbp;
-        reading.dbp = Math.min(sbp - 20, chance(0.05) ? between(110, 120) : between(68, 100));
+      if (!ext?.symptoms?.length || chance(0.6)) {
+        if (hasHtn || chance(0.3)) {
+          const sbp = chance(0.06) ? between(180, 200) : between(112, 165);
+          reading.sbp = sbp;
+          reading.dbp = Math.min(sbp - 20, chance(0.05) ? between(110, 120) : between(68, 100));
+        }
+        if (hasDm || chance(0.2)) {
+          if (chance(0.75)) reading.fpg = between(38, 175) / 10;
+          else if (chance(0.6)) reading.hba1c = between(55, 95) / 10;
+          else reading.glucose = between(50, 190) / 10;
+        }
       }
-      if (hasDm || chance(0.2)) {
-        if (chance(0.75)) reading.fpg = between(38, 175) / 10;
-        else if (chance(0.6)) reading.hba1c = between(55, 95) / 10;
-        else reading.glucose = between(50, 190) / 10;
-      }
-      visit(r, day, reading);
+      visit(r, day, reading, shape);
       // Back within days after an urgent reading, within about 2 weeks after a poor one, else in about
-      // 3 months; sometimes late (the on-time rule has something to refuse).
+      // 3 months; sometimes late (the on-time rule has something to refuse). What the form reports
+      // (a reaction, a complication, a symptom) brings the patient back early only half the time.
       const urgent = (reading.sbp ?? 0) >= 180 || (reading.dbp ?? 0) >= 110 || (reading.fpg ?? 5) >= 16.7 || (reading.fpg ?? 5) <= 3.9;
-      const poor = (reading.sbp ?? 0) >= 130 || (reading.dbp ?? 0) >= 80 || (reading.fpg ?? 5) >= 7;
+      const reported =
+        !!ext && (!!ext.symptoms?.length || ext.adverse === 'manageable' || ext.adverse === 'unmanageable' || !!ext.complication);
+      const poor = (reading.sbp ?? 0) >= 130 || (reading.dbp ?? 0) >= 80 || (reading.fpg ?? 5) >= 7 || (reported && chance(0.5));
       const late = chance(0.08) ? between(25, 60) : 0;
       day = plusDays(day, late + (urgent ? between(1, 8) : poor ? between(7, 22) : between(80, 97)));
     }
@@ -365,6 +409,63 @@ describe('hypertension and diabetes: where the programme engine still differs fr
     expect(programme).toEqual(chronic);
     expect(chronic['standard-management-rate'].numerator).toEqual([rs[0]!.patient.id]);
     expect(chronic['control-rate'].denominator).toEqual([rs[0]!.patient.id]);
+  });
+
+  it('reads the follow-up form (chronic-follow-up extension): a reaction, a new complication or an emergency symptom sets the next visit, as chronic care does', () => {
+    // April's visit (120/75, at target) reports something: the next one is due within 2 weeks
+    // (the same day for an emergency symptom), so July's, 87 days later, is late.
+    const reports: FollowUpExt[] = [
+      { mode: 'face-to-face', adverse: 'manageable' },
+      { adverse: 'unmanageable' },
+      { mode: 'phone', complication: true },
+      { symptoms: ['chest-pain'] },
+    ];
+    const reported = reports.map((ext) =>
+      regular('1960-03-03', (res, k, day) => {
+        if (k !== 1) return false;
+        visit(res, day, { sbp: 120, dbp: 75 }, { ext });
+        return true;
+      }),
+    );
+    // Nothing to report (no reaction, no complication, a symptom that is no emergency): 90 days, on time.
+    const quiet = regular('1960-03-03', (res, k, day) => {
+      if (k !== 1) return false;
+      visit(res, day, { sbp: 120, dbp: 75 }, { ext: { adverse: 'none', complication: false, symptoms: ['dizziness'] } });
+      return true;
+    });
+    const { chronic, programme } = both([...reported, quiet]);
+    expect(programme).toEqual(chronic);
+    expect(chronic['standard-management-rate'].denominator).toHaveLength(5);
+    expect(chronic['standard-management-rate'].numerator).toEqual([quiet.patient.id]);
+  });
+
+  it('counts a follow-up with a symptom and no reading, one known by the form alone, and a planned one, as chronic care does', () => {
+    // December's visit decides control: a symptom without a reading (not known, so not at target),
+    // or 150/95 on a visit typed by the form alone or still planned (not at target).
+    const shapes: [Reading, VisitShape][] = [
+      [{}, { ext: { symptoms: ['dizziness'] } }],
+      [
+        { sbp: 150, dbp: 95 },
+        { ext: { mode: 'home' }, typed: false },
+      ],
+      [{ sbp: 150, dbp: 95 }, { status: 'planned' }],
+    ];
+    const rs = shapes.map(([reading, shape]) =>
+      regular('1960-03-03', (res, k, day) => {
+        if (k !== 4) return false;
+        visit(res, day, reading, shape);
+        return true;
+      }),
+    );
+    // A cancelled follow-up, or a form reporting only a reaction without any reading, is no visit: September's decides.
+    const none = [
+      regular('1960-03-03', (res, k, day) => (k === 4 ? (visit(res, day, { sbp: 150, dbp: 95 }, { status: 'cancelled' }), true) : false)),
+      regular('1960-03-03', (res, k, day) => (k === 4 ? (visit(res, day, {}, { ext: { adverse: 'unmanageable' } }), true) : false)),
+    ];
+    const { chronic, programme } = both([...rs, ...none]);
+    expect(programme).toEqual(chronic);
+    expect(chronic['control-rate'].denominator).toHaveLength(5);
+    expect(chronic['control-rate'].numerator).toEqual(none.map((r) => r.patient.id));
   });
 
   it('the strictest band (chronic care) and every band that applies (the programme engine) agree on the shipped rule sets', () => {

@@ -326,6 +326,43 @@ describe('programme files', () => {
       /needs a service matched on Encounters/,
     );
     expect(broken((p) => (p.measures.bp.plausible.ranges['http://loinc.org|8480-6'] = [300, 50])).detail).toMatch(/: 50 is below 300/);
+    // What a follow-up's own record says (the follow-up form) and which Encounter statuses count.
+    const EXT = 'https://yifang.health/fhir/StructureDefinition/chronic-follow-up';
+    const f0 = (p: { versions: { managed: { followUps: Record<string, any> } }[] }) => p.versions[0]!.managed.followUps; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(broken((p) => (p.services['follow-up'].match[1].codes = ['home'])).detail).toMatch(
+      /codes or prefixes, or "anyCode": true \(not both\)/,
+    );
+    expect(broken((p) => delete p.services['follow-up'].match[1].anyCode).detail).toMatch(/codes or prefixes, or "anyCode"/);
+    expect(broken((p) => (p.services['follow-up'].orRecorded[0].system = `${EXT}#mood`)).detail).toMatch(/unknown code system ".*#mood"/);
+    expect(broken((p) => (p.services['follow-up'].orRecorded[0].resource = 'Observation')).detail).toMatch(
+      /the service is matched on Encounter, Encounter: a matcher on Observation never applies/,
+    );
+    expect(
+      broken((p) => {
+        delete p.services['follow-up'].withMeasure;
+        delete p.services['follow-up'].linkedBy;
+      }).detail,
+    ).toMatch(/orRecorded needs "withMeasure"/);
+    expect(broken((p) => (p.services['follow-up'].statuses = ['cancelled'])).detail).toMatch(/statuses/);
+    expect(broken((p) => (p.services['follow-up'].statuses = ['entered-in-error'])).detail).toMatch(/statuses/);
+    expect(broken((p) => (f0(p).urgent.whenRecorded[0].resource = 'Condition')).detail).toMatch(
+      /a follow-up's record is a Encounter or Encounter: a matcher on Condition never applies/,
+    );
+    expect(broken((p) => (f0(p).findings[1].whenRecorded[0].system = 'http://example.org/reaction')).detail).toMatch(
+      /unknown code system "http:\/\/example\.org\/reaction"/,
+    );
+    expect(broken((p) => (f0(p).findings[0].intervalDays = -1)).detail).toMatch(/intervalDays/);
+    expect(
+      broken((p) => {
+        delete f0(p).urgent.when;
+        delete f0(p).urgent.whenRecorded;
+      }).detail,
+    ).toMatch(/urgent needs "when" \(readings\) or "whenRecorded" \(the record\)/);
+    const services = JSON.parse(fs.readFileSync(path.join(programmesDir, 'severe-mental-disorders.json'), 'utf8'));
+    const visit = Object.keys(services.services)[0]!;
+    services.services[visit].match[0] = { ...services.services[visit].match[0], resource: 'Procedure' };
+    services.services[visit].statuses = ['finished'];
+    expect(refusal(JSON.stringify(services, null, 2)).detail).toMatch(/statuses \(encounter-status\) need a service matched on Encounters/);
     // Coded control (the shipped programmes) takes no targets.
     const mental = JSON.parse(fs.readFileSync(path.join(programmesDir, 'severe-mental-disorders.json'), 'utf8'));
     mental.versions[0].targets = base.versions[0].targets;

@@ -28,6 +28,8 @@ export const Matcher = z
     system: z.string(),
     codes: z.array(z.string().min(1)).optional(),
     prefixes: z.array(z.string().min(1)).optional(),
+    /** Any code of the system (a follow-up reporting a symptom, whichever). */
+    anyCode: z.literal(true).optional(),
     /** Observations: the coded value must be one of these (in valueSystem). */
     valueSystem: z.string().optional(),
     values: z.array(z.string().min(1)).optional(),
@@ -36,7 +38,9 @@ export const Matcher = z
     max: z.number().optional(),
   })
   .strict()
-  .refine((m) => (m.codes?.length ?? 0) + (m.prefixes?.length ?? 0) > 0, { message: 'a matcher needs codes or prefixes' })
+  .refine((m) => (m.codes?.length ?? 0) + (m.prefixes?.length ?? 0) > 0 !== !!m.anyCode, {
+    message: 'a matcher needs codes or prefixes, or "anyCode": true (not both)',
+  })
   .refine((m) => !m.values || !!m.valueSystem, { message: 'values need a valueSystem' });
 export type Matcher = z.infer<typeof Matcher>;
 
@@ -133,9 +137,25 @@ export const Managed = z
           .object({
             intervalDays: z.number().int().min(0),
             /** Any reading (any measure of the programme, that day) at or above atLeast, or at or below atMost. */
-            when: z.array(z.object({ reading: z.string(), atLeast: z.number().optional(), atMost: z.number().optional() }).strict()).min(1),
+            when: z
+              .array(z.object({ reading: z.string(), atLeast: z.number().optional(), atMost: z.number().optional() }).strict())
+              .min(1)
+              .optional(),
+            /** Or the follow-up's own record matches one of these (an emergency symptom it reports). */
+            whenRecorded: z.array(Matcher).min(1).optional(),
           })
           .strict()
+          .refine((u) => !!u.when || !!u.whenRecorded, { message: 'urgent needs "when" (readings) or "whenRecorded" (the record)' })
+          .optional(),
+        /**
+         * What the follow-up's own record reports (an adverse drug reaction, a new complication):
+         * when it matches, the next one is due `intervalDays` later if that comes before the date
+         * the control state sets (the earliest date any finding or the control state asks for).
+         */
+        findings: z
+          .array(
+            z.object({ name: z.string().min(1), whenRecorded: z.array(Matcher).min(1), intervalDays: z.number().int().min(0) }).strict(),
+          )
           .optional(),
       })
       .strict()
@@ -321,11 +341,21 @@ export type Indicator = Omit<z.infer<typeof IndicatorSchema>, 'version' | 'effec
 };
 
 const Named = z.object({ name: z.string().min(1), match: z.array(Matcher).min(1) }).strict();
+/** FHIR R4 encounter-status codes a service may count (a cancelled or entered-in-error Encounter never does). */
+export const ENCOUNTER_STATUSES = ['planned', 'arrived', 'triaged', 'in-progress', 'onleave', 'finished', 'unknown'] as const;
+
 /** A service may count only on a day a measure of the programme was taken (a follow-up with its blood pressure). */
 const ServiceDef = Named.extend({
   withMeasure: z.string().optional(),
   /** How the measure is tied to the service: taken the same day (default), or naming its Encounter (Observation.encounter). */
   linkedBy: z.enum(['day', 'encounter']).optional(),
+  /** Or, without the measure, the service's own record matches one of these (a follow-up reporting a symptom). */
+  orRecorded: z.array(Matcher).min(1).optional(),
+  /**
+   * Encounters: the statuses (FHIR encounter-status) that count; absent = every status but
+   * planned, cancelled and entered-in-error. Chronic care counts a planned follow-up too.
+   */
+  statuses: z.array(z.enum(ENCOUNTER_STATUSES)).min(1).optional(),
 }).strict();
 /**
  * A measure's plausible values (chronic care's physiological ranges): a record with a reading
@@ -419,6 +449,13 @@ function checkProgramme(file: string, p: RawProgramme, lineOf: LineOf, complete:
   p.entry.facts?.forEach((m, k) => systems(m, ['entry', 'facts', k]));
   for (const group of ['flags', 'services', 'measures'] as const)
     for (const [key, n] of Object.entries<{ match: Matcher[] }>(p[group])) n.match.forEach((m, k) => systems(m, [group, key, 'match', k]));
+  for (const [key, s] of Object.entries(p.services)) s.orRecorded?.forEach((m, k) => systems(m, ['services', key, 'orRecorded', k]));
+  p.versions.forEach((v, vk) => {
+    const f = v.managed.followUps;
+    const at = ['versions', vk, 'managed', 'followUps'];
+    f?.urgent?.whenRecorded?.forEach((m, k) => systems(m, [...at, 'urgent', 'whenRecorded', k]));
+    f?.findings?.forEach((x, j) => x.whenRecorded.forEach((m, k) => systems(m, [...at, 'findings', j, 'whenRecorded', k])));
+  });
 
   if (p.entry.anchor === 'fact' && !p.entry.facts?.length) fail(['entry'], 'an entry anchored on a fact needs "facts"');
   if (p.entry.anchor === 'birth' && p.entry.facts) fail(['entry', 'facts'], 'an entry by age takes no "facts"');
@@ -565,12 +602,32 @@ function checkTargets(p: RawProgramme, fail: (at: (string | number)[], msg: stri
     const f = v.managed.followUps;
     if (f && !p.services[f.service]) fail(['versions', k, 'managed', 'followUps', 'service'], `unknown service "${f.service}"`);
     if (f && !c?.byTargets && !c?.values) fail(['versions', k, 'managed', 'followUps'], 'followUps needs a "controlled" rule');
+    // What a follow-up records is read from its own record: the matchers name the service's resource.
+    const own = f ? p.services[f.service]!.match.map((m) => m.resource) : [];
+    const recorded = (ms: Matcher[], at: (string | number)[]) =>
+      ms.forEach((m, j) => {
+        if (!own.includes(m.resource))
+          fail([...at, j, 'resource'], `a follow-up's record is a ${own.join(' or ')}: a matcher on ${m.resource} never applies`);
+      });
+    if (f?.urgent?.whenRecorded) recorded(f.urgent.whenRecorded, ['versions', k, 'managed', 'followUps', 'urgent', 'whenRecorded']);
+    f?.findings?.forEach((x, j) => recorded(x.whenRecorded, ['versions', k, 'managed', 'followUps', 'findings', j, 'whenRecorded']));
   });
   for (const [code, s] of Object.entries(p.services)) {
     if (s.withMeasure && !p.measures[s.withMeasure]) fail(['services', code, 'withMeasure'], `unknown measure "${s.withMeasure}"`);
     if (s.linkedBy && !s.withMeasure) fail(['services', code, 'linkedBy'], 'linkedBy needs "withMeasure"');
     if (s.linkedBy === 'encounter' && s.match.some((m) => m.resource !== 'Encounter'))
       fail(['services', code, 'linkedBy'], 'linkedBy "encounter" needs a service matched on Encounters');
+    if (s.orRecorded && !s.withMeasure)
+      fail(['services', code, 'orRecorded'], 'orRecorded needs "withMeasure" (it is the alternative to it)');
+    s.orRecorded?.forEach((m, j) => {
+      if (!s.match.some((x) => x.resource === m.resource))
+        fail(
+          ['services', code, 'orRecorded', j, 'resource'],
+          `the service is matched on ${s.match.map((x) => x.resource).join(', ')}: a matcher on ${m.resource} never applies`,
+        );
+    });
+    if (s.statuses && s.match.some((m) => m.resource !== 'Encounter'))
+      fail(['services', code, 'statuses'], 'statuses (encounter-status) need a service matched on Encounters');
   }
   for (const [code, m] of Object.entries(p.measures))
     for (const [reading, [lo, hi]] of Object.entries(m.plausible?.ranges ?? {}))

@@ -497,6 +497,42 @@ describe('numeric targets and follow-ups due from the previous one (hypertension
     expect(controlledOn(htn, ep, '2025-12-31', who, Y)).toBe(true);
   });
 
+  it('reads what the follow-up form reports (symptom, adverse reaction, new complication) and counts planned follow-ups', () => {
+    const FORM = 'https://yifang.health/fhir/StructureDefinition/chronic-follow-up';
+    const STATUS = 'http://hl7.org/fhir/encounter-status';
+    /** A follow-up written on the form (no visit type), with what it reports and its status as facts.ts reads them. */
+    const form = (date: string, reports: string[], status = 'finished', bpOf?: [number, number]): Fact[] => {
+      const e: Fact = {
+        ...visit('x', date),
+        codes: [`${FORM}#mode|face-to-face`, ...reports.map((r) => `${FORM}#${r}`)],
+        active: status !== 'planned',
+        valueCodes: [`${STATUS}|${status}`],
+      };
+      return bpOf ? [e, bp(date, bpOf[0], bpOf[1], e.ref)] : [e];
+    };
+    const ep = at([
+      condition('I10', '2024-01-01'),
+      ...form('2025-01-06', ['adverse-reaction|manageable'], 'finished', [128, 78]), // at target, but a reaction → due 01-20
+      ...form('2025-01-25', ['new-complication|false', 'symptom|dizziness'], 'finished', [128, 78]), // on time; nothing urgent → due 04-25
+      ...form('2025-04-20', ['symptom|chest-pain']), // no reading, a symptom: a follow-up; an emergency one → due the same day
+      ...form('2025-04-30', ['new-complication|true'], 'planned', [128, 78]), // planned counts; late (04-20 + 7); complication → due 05-14
+      ...form('2025-05-10', ['adverse-reaction|unmanageable']), // no reading, no symptom: no follow-up
+      ...form('2025-05-12', [], 'cancelled', [128, 78]), // cancelled: no follow-up
+    ]);
+    expect(followUpChain(htn, ep, who.birthDate, 'follow-up').map((g) => [g.date, g.due, g.onTime])).toEqual([
+      ['2025-01-06', null, true],
+      ['2025-01-25', '2025-01-20', true],
+      ['2025-04-20', '2025-04-25', true],
+      ['2025-04-30', '2025-04-20', false],
+    ]);
+    // A row stored before facts.ts kept the status has none: it counts by `active`, as before (a planned one does not).
+    const stored = at([
+      condition('I10', '2024-01-01'),
+      ...form('2025-04-30', [], 'planned', [128, 78]).map((f) => ({ ...f, valueCodes: [] })),
+    ]);
+    expect(stored.services).toEqual([]);
+  });
+
   it('reads targets of the version in force on the reading day, by age and comorbidity', () => {
     const reading = (d: string, s: number, di: number, extra: Fact[] = []) =>
       controlledOn(htn, at([condition('I10', '2020-01-01'), ...withBp(d, s, di), ...extra]), d, who, { from: '2025-01-01', to: d });

@@ -7,7 +7,7 @@
 import { addDays as addDaysOnce, ageOn } from '../../shared/dates.js';
 import { addMonths as addMonthsOnce } from '../immunization/schedule.js';
 import { parseOffset, versionOn, type Criterion, type Indicator, type Matcher, type Programme } from './definition.js';
-import { CONDITION_CLINICAL_SYSTEM, CONDITION_VERIFICATION_SYSTEM } from './uris.js';
+import { CONDITION_CLINICAL_SYSTEM, CONDITION_VERIFICATION_SYSTEM, ENCOUNTER_STATUS_SYSTEM } from './uris.js';
 
 export interface PersonFacts {
   patientId: string;
@@ -23,13 +23,13 @@ export interface PersonFacts {
 export interface Fact {
   ref: string;
   resourceType: string;
-  /** Every coding as "system|code". */
+  /** Every coding as "system|code" (an Encounter's include what chronic care's follow-up form records, uris.ts FOLLOW_UP_FIELDS). */
   codes: string[];
   start: string | null;
   end: string | null;
   /** Not cancelled, refuted or entered in error; for conditions, still active (active, recurrence, relapse) and not provisional. */
   active: boolean;
-  /** Coded values as "system|code"; a Condition's are its clinical and verification statuses. */
+  /** Coded values as "system|code"; a Condition's are its clinical and verification statuses, an Encounter's its status. */
   valueCodes: string[];
   valueNum: number | null;
   /**
@@ -61,6 +61,9 @@ export interface ServiceGiven {
   service: string;
   date: string;
   ref: string;
+  /** The record's type and codes (what a follow-up reports: managed.followUps findings and urgent.whenRecorded). */
+  resourceType: string;
+  codes: string[];
 }
 
 export interface Episode {
@@ -132,13 +135,21 @@ export function addOffset(date: string, offset: string): string {
 const codeOf = (c: string) => c.slice(c.indexOf('|') + 1);
 const systemOf = (c: string) => c.slice(0, c.indexOf('|'));
 
-const codeMatches = (m: Matcher, f: Fact) =>
+const codeMatches = (m: Matcher, f: Pick<Fact, 'resourceType' | 'codes'>) =>
   f.resourceType === m.resource &&
   f.codes.some((c) => {
     if (systemOf(c) !== m.system) return false;
     const code = codeOf(c);
-    return (m.codes?.includes(code) ?? false) || (m.prefixes?.some((p) => code.toUpperCase().startsWith(p.toUpperCase())) ?? false);
+    return (
+      m.anyCode === true ||
+      (m.codes?.includes(code) ?? false) ||
+      (m.prefixes?.some((p) => code.toUpperCase().startsWith(p.toUpperCase())) ?? false)
+    );
   });
+
+/** Whether a service's own record (its codes) matches any of these matchers (what a follow-up reports). */
+const recordMatches = (ms: Matcher[] | undefined, g: ServiceGiven) =>
+  !!ms && ms.some((m) => codeMatches(m, { resourceType: g.resourceType, codes: g.codes }));
 
 export function matches(m: Matcher, f: Fact): boolean {
   if (!codeMatches(m, f)) return false;
@@ -197,6 +208,12 @@ function plausible(def: Programme['measures'][string], f: Fact): boolean {
   return true;
 }
 const isMeasure = (def: Programme['measures'][string], f: Fact) => anyMatch(def.match, f) && plausible(def, f);
+
+/** An Encounter fact's status (facts.ts keeps it as a value code); null when the row has none. */
+function encounterStatus(f: Fact): string | null {
+  for (const v of f.valueCodes) if (systemOf(v) === ENCOUNTER_STATUS_SYSTEM) return codeOf(v);
+  return null;
+}
 
 const inEpisode = (s: { start: string; end: string | null }, d: string) => d >= s.start && (s.end === null || d < s.end);
 
@@ -310,11 +327,19 @@ export function evaluateResident(
     return keys.has(key);
   };
   for (const f of facts) {
-    if (!f.active || !f.start) continue;
+    if (!f.start) continue;
+    let status: string | null | undefined;
     for (const [service, def] of entriesOf(p.services)) {
-      const { withMeasure, linkedBy } = p.services[service]!;
-      if (anyMatch(def.match, f) && (!withMeasure || measured(withMeasure, linkedBy === 'encounter' ? f.ref : f.start)))
-        serviceFacts.push({ service, date: f.start, ref: f.ref });
+      const { withMeasure, linkedBy, orRecorded, statuses } = p.services[service]!;
+      if (statuses) {
+        // The Encounter's status as sent (facts.ts); a row stored without it falls back to `active`.
+        if (status === undefined) status = encounterStatus(f);
+        if (status === null ? !f.active : !(statuses as readonly string[]).includes(status)) continue;
+      } else if (!f.active) continue;
+      if (!anyMatch(def.match, f)) continue;
+      if (withMeasure && !measured(withMeasure, linkedBy === 'encounter' ? f.ref : f.start) && !(orRecorded && anyMatch(orRecorded, f)))
+        continue;
+      serviceFacts.push({ service, date: f.start, ref: f.ref, resourceType: f.resourceType, codes: f.codes });
     }
   }
   serviceFacts.sort(byDateThenRef);
@@ -509,7 +534,10 @@ export function atTargetOn(p: Programme, ep: Episode, birthDate: string | null, 
 /**
  * The follow-up chain of a `managed.followUps` rule: each service of the kind in the episode with
  * the day the previous one set (null for the first), whether it came on time and whether its
- * readings met the targets of its day (null: not known).
+ * readings met the targets of its day (null: not known). A follow-up sets the next one by its
+ * readings' control state, or by `urgent.intervalDays` (the same day in the shipped files) for an
+ * urgent reading or an urgent finding of its own record; a finding of its record (`findings`)
+ * brings the date forward.
  */
 export function followUpChain(
   p: Programme,
@@ -525,19 +553,22 @@ export function followUpChain(
     if (!rule) continue;
     const at: At = { date: g.date, encounter: p.services[service]!.linkedBy === 'encounter' ? g.ref : undefined };
     const all = readingsAt(ep, at);
-    const urgent = rule.urgent?.when.some((w) => {
-      const v = all[w.reading];
-      return v !== undefined && ((w.atLeast !== undefined && v >= w.atLeast) || (w.atMost !== undefined && v <= w.atMost));
-    });
+    const urgent =
+      rule.urgent?.when?.some((w) => {
+        const v = all[w.reading];
+        return v !== undefined && ((w.atLeast !== undefined && v >= w.atLeast) || (w.atMost !== undefined && v <= w.atMost));
+      }) || recordMatches(rule.urgent?.whenRecorded, g);
     const state = atTargetOn(p, ep, birthDate, at);
     out.push({ date: g.date, ref: g.ref, due, onTime: due === null || g.date <= addDays(due, rule.toleranceDays), atTarget: state });
-    const days = urgent
+    let days = urgent
       ? rule.urgent!.intervalDays
       : state === true
         ? rule.intervalDays.controlled
         : state === false
           ? rule.intervalDays.uncontrolled
           : rule.intervalDays.unknown;
+    // What the record reports (an adverse reaction, a new complication) may bring the next one forward.
+    if (!urgent) for (const f of rule.findings ?? []) if (f.intervalDays < days && recordMatches(f.whenRecorded, g)) days = f.intervalDays;
     due = addDays(g.date, days);
   }
   return out;

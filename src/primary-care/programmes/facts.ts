@@ -19,7 +19,8 @@ import type {
 } from '@medplum/fhirtypes';
 import { dateOf, personRow, refId } from '../chronic/facts.js';
 import type { Fact, PersonFacts } from './engine.js';
-import { CONDITION_CLINICAL_SYSTEM, CONDITION_VERIFICATION_SYSTEM } from './uris.js';
+import { FOLLOW_UP_EXTENSION } from '../chronic/uris.js';
+import { CONDITION_CLINICAL_SYSTEM, CONDITION_VERIFICATION_SYSTEM, ENCOUNTER_STATUS_SYSTEM, followUpFieldSystem } from './uris.js';
 
 export const PROGRAMME_FACT_TYPES = [
   'Patient',
@@ -60,6 +61,24 @@ function readingsOf(o: Observation): { readings?: Record<string, number> } {
   return Object.keys(out).length ? { readings: out } : {};
 }
 
+/**
+ * The fields of chronic care's follow-up extension as codings (uris.ts FOLLOW_UP_FIELDS): the
+ * mode (face-to-face when absent, as chronic care's encounterRow reads it), each symptom, the
+ * adverse reaction and whether a complication is new. Nothing when the Encounter has no extension.
+ */
+function followUpCodings(e: Encounter): string[] {
+  const fu = e.extension?.find((x) => x.url === FOLLOW_UP_EXTENSION);
+  if (!fu) return [];
+  const sub = (url: string) => fu.extension?.filter((x) => x.url === url) ?? [];
+  const out = [`${followUpFieldSystem('mode')}|${sub('mode')[0]?.valueCode ?? 'face-to-face'}`];
+  for (const s of sub('symptom')) if (s.valueCode) out.push(`${followUpFieldSystem('symptom')}|${s.valueCode}`);
+  const adverse = sub('adverse-reaction')[0]?.valueCode;
+  if (adverse) out.push(`${followUpFieldSystem('adverse-reaction')}|${adverse}`);
+  const complication = sub('new-complication')[0]?.valueBoolean;
+  if (complication !== undefined) out.push(`${followUpFieldSystem('new-complication')}|${complication}`);
+  return out;
+}
+
 /** The fact of one resource and its patient; null when the resource names no patient or carries no code or date. */
 export function factOf(r: Resource): (Fact & { patientId: string }) | null {
   const ref = `${r.resourceType}/${r.id}`;
@@ -89,10 +108,12 @@ export function factOf(r: Resource): (Fact & { patientId: string }) | null {
       return {
         ...base,
         patientId: patient,
-        codes: codings(...(e.type ?? []), ...(e.serviceType ? [e.serviceType] : [])),
+        codes: [...codings(...(e.type ?? []), ...(e.serviceType ? [e.serviceType] : [])), ...followUpCodings(e)],
         start: dateOf(e.period?.start),
         end: dateOf(e.period?.end),
         active: !['planned', 'cancelled', 'entered-in-error'].includes(e.status),
+        // The status as sent: a service with `statuses` (engine.ts) counts by it rather than by `active`.
+        valueCodes: [`${ENCOUNTER_STATUS_SYSTEM}|${e.status}`],
       };
     }
     case 'Observation': {

@@ -5,7 +5,7 @@
  * never change once published.
  */
 import { ICD10_SYSTEM, LOINC_SYSTEM, YIFANG_BASE } from '../../shared/uris.js';
-import { ATC_SYSTEM, KEY_POPULATION_SYSTEM, SNOMED_SYSTEM, VISIT_TYPE_SYSTEM } from '../chronic/uris.js';
+import { ATC_SYSTEM, FOLLOW_UP_EXTENSION, KEY_POPULATION_SYSTEM, SNOMED_SYSTEM, VISIT_TYPE_SYSTEM } from '../chronic/uris.js';
 
 /** Encounter.type for a programme service: newborn-visit, child-checkup, antenatal-care, ... */
 export const PROGRAMME_SERVICE_SYSTEM = `${YIFANG_BASE}/CodeSystem/programme-service`;
@@ -25,6 +25,21 @@ export const TB_OUTCOME_SYSTEM = `${YIFANG_BASE}/CodeSystem/tb-outcome`;
 export const CONDITION_CLINICAL_SYSTEM = 'http://terminology.hl7.org/CodeSystem/condition-clinical';
 export const CONDITION_VERIFICATION_SYSTEM = 'http://terminology.hl7.org/CodeSystem/condition-ver-status';
 
+/**
+ * An Encounter's status (FHIR R4 encounter-status): facts.ts keeps it as the Encounter fact's
+ * value code, so that a service's `statuses` can count a planned follow-up as chronic care does.
+ */
+export const ENCOUNTER_STATUS_SYSTEM = 'http://hl7.org/fhir/encounter-status';
+
+/**
+ * The fields of chronic care's follow-up extension on an Encounter (`chronic-follow-up`), read by
+ * facts.ts as codings of the Encounter fact: system "<extension url>#<field>", code its value
+ * (`mode` is face-to-face when the extension gives none, as chronic care reads it;
+ * `new-complication` is "true" or "false"). A programme file names them like any code system.
+ */
+export const FOLLOW_UP_FIELDS = ['mode', 'symptom', 'adverse-reaction', 'new-complication'] as const;
+export const followUpFieldSystem = (field: (typeof FOLLOW_UP_FIELDS)[number]) => `${FOLLOW_UP_EXTENSION}#${field}`;
+
 /** Every system a programme file may use, with a word for error messages and the web screen. */
 export const KNOWN_CODE_SYSTEMS: ReadonlyMap<string, string> = new Map([
   [ICD10_SYSTEM, 'ICD-10'],
@@ -38,4 +53,5 @@ export const KNOWN_CODE_SYSTEMS: ReadonlyMap<string, string> = new Map([
   [PROGRAMME_FLAG_SYSTEM, 'programme-flag'],
   [MENTAL_CONDITION_SYSTEM, 'mental-condition'],
   [TB_OUTCOME_SYSTEM, 'tb-outcome'],
+  ...FOLLOW_UP_FIELDS.map((f) => [followUpFieldSystem(f), `chronic-follow-up ${f}`] as const),
 ]);
