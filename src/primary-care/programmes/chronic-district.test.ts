@@ -17,7 +17,7 @@ import { todayInChina } from '../../shared/dates.js';
 import { loadProgrammes } from './definition.js';
 import { indicatorDrillDown, programmeIndicators } from './service.js';
 import { derivedSpan } from './store.js';
-import { rng } from './seeded.testutil.js';
+import { districtApi, rng } from './seeded.testutil.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -194,22 +194,7 @@ const PAIRS = [
 ] as const;
 
 describeEachStore('hypertension and diabetes on the programme engine, on a stored district', (server) => {
-  const get = async (p: string) => {
-    const res = await server().api(p);
-    expect(res.status, `${p}: ${res.status}`).toBe(200);
-    return (await res.json()) as Json;
-  };
-  const transaction = async (entries: Json[]) => {
-    const res = await server().api('/fhir', {
-      method: 'POST',
-      body: JSON.stringify({
-        resourceType: 'Bundle',
-        type: 'transaction',
-        entry: entries.map((r) => ({ resource: r, request: { method: 'PUT', url: `${r.resourceType}/${r.id}` } })),
-      }),
-    });
-    expect(res.status, await res.clone().text()).toBe(200);
-  };
+  const { get, transaction } = districtApi(server);
 
   beforeAll(async () => {
     await transaction(ORGS.map((o) => ({ resourceType: 'Organization', id: o, name: o })));

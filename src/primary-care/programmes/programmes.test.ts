@@ -12,7 +12,7 @@ import { loadProgrammes } from './definition.js';
 import { recomputeProgrammes, refreshStale } from './refresh.js';
 import { indicatorDrillDown, programmeIndicators } from './service.js';
 import { derivedSpan, refreshResidents, summariesCover } from './store.js';
-import { rng } from './seeded.testutil.js';
+import { districtApi, rng } from './seeded.testutil.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -365,22 +365,7 @@ function referenceFigures(): Record<string, Record<string, ReturnType<typeof tal
 }
 
 describeEachStore('basic public-health programmes', (server) => {
-  const get = async (p: string) => {
-    const res = await server().api(p);
-    expect(res.status, `${p}: ${res.status}`).toBe(200);
-    return (await res.json()) as Json;
-  };
-  const transaction = async (entries: Json[]) => {
-    const res = await server().api('/fhir', {
-      method: 'POST',
-      body: JSON.stringify({
-        resourceType: 'Bundle',
-        type: 'transaction',
-        entry: entries.map((r) => ({ resource: r, request: { method: 'PUT', url: `${r.resourceType}/${r.id}` } })),
-      }),
-    });
-    expect(res.status, await res.clone().text()).toBe(200);
-  };
+  const { get, transaction } = districtApi(server);
 
   beforeAll(async () => {
     await transaction(
