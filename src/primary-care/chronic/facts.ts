@@ -90,6 +90,9 @@ export function conditionRow(
   return { condition_id: c.id!, patient_id: patient, icd, onset: dateOf(c.onsetDateTime) ?? dateOf(c.recordedDate), active };
 }
 
+/** Whether a MedicationRequest's status says the prescription stands (was or is being given). */
+export const prescriptionStands = (status: MedicationRequest['status']): boolean => ['active', 'completed', 'on-hold'].includes(status);
+
 export function medicationRow(
   m: MedicationRequest,
 ): { request_id: string; patient_id: string; atc: string | null; authored: string | null; active: boolean } | null {
@@ -101,7 +104,7 @@ export function medicationRow(
     patient_id: patient,
     atc,
     authored: dateOf(m.authoredOn),
-    active: ['active', 'completed', 'on-hold'].includes(m.status),
+    active: prescriptionStands(m.status),
   };
 }
 
@@ -164,15 +167,38 @@ export interface EncounterRow {
   ended_on: string | null;
 }
 
+/** What chronic care's follow-up form (the Encounter extension) records; undefined when the Encounter has none. */
+export interface FollowUpForm {
+  /** face-to-face when the form gives none. */
+  mode: string;
+  symptoms: string[];
+  adverseReaction?: string;
+  /** Absent when the form does not say. */
+  newComplication?: boolean;
+}
+
+export function followUpForm(e: Encounter): FollowUpForm | undefined {
+  const fu = e.extension?.find((x) => x.url === FOLLOW_UP_EXTENSION);
+  if (!fu) return undefined;
+  const sub = (url: string) => fu.extension?.filter((x) => x.url === url) ?? [];
+  return {
+    mode: sub('mode')[0]?.valueCode ?? 'face-to-face',
+    symptoms: sub('symptom')
+      .map((x) => x.valueCode!)
+      .filter(Boolean),
+    adverseReaction: sub('adverse-reaction')[0]?.valueCode,
+    newComplication: sub('new-complication')[0]?.valueBoolean,
+  };
+}
+
 export function encounterRow(e: Encounter): EncounterRow | null {
   const patient = refId(e.subject, 'Patient');
   const date = dateOf(e.period?.start);
   if (!patient || !date || e.status === 'entered-in-error' || e.status === 'cancelled') return null;
   const visitType = e.type?.flatMap((t) => t.coding ?? []).find((c) => c.system === VISIT_TYPE_SYSTEM)?.code;
-  const fu = e.extension?.find((x) => x.url === FOLLOW_UP_EXTENSION);
-  const sub = (url: string) => fu?.extension?.filter((x) => x.url === url) ?? [];
+  const form = followUpForm(e);
   let mode: string | null = null;
-  if (fu) mode = sub('mode')[0]?.valueCode ?? 'face-to-face';
+  if (form) mode = form.mode;
   else if (visitType === 'follow-up') mode = e.class?.code === 'HH' ? 'home' : 'face-to-face';
   else if (visitType === 'home-visit') mode = 'home';
   const doctor = e.participant?.map((p) => refId(p.individual, 'Practitioner')).find(Boolean) ?? null;
@@ -185,11 +211,9 @@ export function encounterRow(e: Encounter): EncounterRow | null {
     follow_up_mode: mode,
     doctor_id: doctor,
     organization_id: refId(e.serviceProvider, 'Organization'),
-    symptoms: sub('symptom')
-      .map((x) => x.valueCode!)
-      .filter(Boolean),
-    adverse_reaction: sub('adverse-reaction')[0]?.valueCode ?? null,
-    new_complication: sub('new-complication')[0]?.valueBoolean === true,
+    symptoms: form?.symptoms ?? [],
+    adverse_reaction: form?.adverseReaction ?? null,
+    new_complication: form?.newComplication === true,
     ended_on: dateOf(e.period?.end),
   };
 }

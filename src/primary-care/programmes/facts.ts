@@ -17,9 +17,8 @@ import type {
   Procedure,
   Resource,
 } from '@medplum/fhirtypes';
-import { dateOf, personRow, refId } from '../chronic/facts.js';
+import { dateOf, followUpForm, personRow, prescriptionStands, refId } from '../chronic/facts.js';
 import type { Fact, PersonFacts } from './engine.js';
-import { FOLLOW_UP_EXTENSION } from '../chronic/uris.js';
 import { CONDITION_CLINICAL_SYSTEM, CONDITION_VERIFICATION_SYSTEM, ENCOUNTER_STATUS_SYSTEM, followUpFieldSystem } from './uris.js';
 
 export const PROGRAMME_FACT_TYPES = [
@@ -67,15 +66,12 @@ function readingsOf(o: Observation): { readings?: Record<string, number> } {
  * adverse reaction and whether a complication is new. Nothing when the Encounter has no extension.
  */
 function followUpCodings(e: Encounter): string[] {
-  const fu = e.extension?.find((x) => x.url === FOLLOW_UP_EXTENSION);
-  if (!fu) return [];
-  const sub = (url: string) => fu.extension?.filter((x) => x.url === url) ?? [];
-  const out = [`${followUpFieldSystem('mode')}|${sub('mode')[0]?.valueCode ?? 'face-to-face'}`];
-  for (const s of sub('symptom')) if (s.valueCode) out.push(`${followUpFieldSystem('symptom')}|${s.valueCode}`);
-  const adverse = sub('adverse-reaction')[0]?.valueCode;
-  if (adverse) out.push(`${followUpFieldSystem('adverse-reaction')}|${adverse}`);
-  const complication = sub('new-complication')[0]?.valueBoolean;
-  if (complication !== undefined) out.push(`${followUpFieldSystem('new-complication')}|${complication}`);
+  const form = followUpForm(e);
+  if (!form) return [];
+  const out = [`${followUpFieldSystem('mode')}|${form.mode}`];
+  for (const s of form.symptoms) out.push(`${followUpFieldSystem('symptom')}|${s}`);
+  if (form.adverseReaction) out.push(`${followUpFieldSystem('adverse-reaction')}|${form.adverseReaction}`);
+  if (form.newComplication !== undefined) out.push(`${followUpFieldSystem('new-complication')}|${form.newComplication}`);
   return out;
 }
 
@@ -183,7 +179,7 @@ export function factOf(r: Resource): (Fact & { patientId: string }) | null {
         codes: codings(m.medicationCodeableConcept),
         start: dateOf(m.authoredOn),
         end: null,
-        active: ['active', 'completed', 'on-hold'].includes(m.status),
+        active: prescriptionStands(m.status),
       };
     }
     default:

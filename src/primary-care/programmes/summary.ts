@@ -150,13 +150,21 @@ function days(ds: string[]): string {
 
 /** The days on which the latest value of a measure (by date, then record) is one of the values. */
 function measureDays(ep: Episode, measure: string, values: string[]): string {
-  const states: { date: string; ok: boolean }[] = [];
   // ep.measures is sorted by date then ref: the last entry of a day is that day's latest.
-  for (const m of ep.measures) {
-    if (m.measure !== measure) continue;
-    const ok = m.codes.some((c) => values.includes(c));
-    if (states.at(-1)?.date === m.date) states.at(-1)!.ok = ok;
-    else states.push({ date: m.date, ok });
+  return daysWhileLatestOk(
+    ep.measures.filter((m) => m.measure === measure).map((m) => ({ date: m.date, ok: m.codes.some((c) => values.includes(c)) })),
+  );
+}
+
+/**
+ * The days on which the latest of dated yes/no states (in date order; the last of a day is that
+ * day's) says yes, as a multirange: from each day it turns yes to the next day with a state.
+ */
+function daysWhileLatestOk(events: readonly { date: string; ok: boolean }[]): string {
+  const states: { date: string; ok: boolean }[] = [];
+  for (const e of events) {
+    if (states.at(-1)?.date === e.date) states.at(-1)!.ok = e.ok;
+    else states.push({ date: e.date, ok: e.ok });
   }
   const spans: string[] = [];
   states.forEach((s, k) => {
@@ -175,17 +183,7 @@ export interface EpisodeSummary {
 
 /** The days on which the latest follow-up so far (by date, then record) met its targets. */
 function atTargetDays(chain: { date: string; atTarget: boolean | null }[]): string {
-  const states: { date: string; ok: boolean }[] = [];
-  for (const g of chain) {
-    const ok = g.atTarget === true;
-    if (states.at(-1)?.date === g.date) states.at(-1)!.ok = ok;
-    else states.push({ date: g.date, ok });
-  }
-  const spans: string[] = [];
-  states.forEach((s, k) => {
-    if (s.ok) spans.push(`[${s.date},${states[k + 1]?.date ?? ''})`);
-  });
-  return spans.length ? `{${spans.join(',')}}` : EMPTY;
+  return daysWhileLatestOk(chain.map((g) => ({ date: g.date, ok: g.atTarget === true })));
 }
 
 /**
