@@ -259,8 +259,27 @@ class ForegroundGate {
       if (once) return;
       once = true;
       this.requests--;
+      if (this.requests === 0) for (const go of this.requestWaiters.splice(0)) go();
       this.admit();
     };
+  }
+
+  /** Work that gives way to requests but not to background units (change-log processors). */
+  private readonly requestWaiters: (() => void)[] = [];
+
+  /** Resolves when no HTTP request is in flight, or after `maxWaitMs` whatever happens. */
+  requestsDone(): Promise<void> {
+    if (this.requests === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const go = () => {
+        clearTimeout(timer);
+        const i = this.requestWaiters.indexOf(go);
+        if (i >= 0) this.requestWaiters.splice(i, 1);
+        resolve();
+      };
+      const timer = setTimeout(go, this.maxWaitMs);
+      this.requestWaiters.push(go);
+    });
   }
 
   private idle(): boolean {
@@ -355,6 +374,17 @@ export async function copyTextRows(
  */
 export function enterForeground(db: Pick<Database, 'pool'>): () => void {
   return gates.get(db.pool)?.enter() ?? (() => undefined);
+}
+
+/**
+ * On PGlite, waits until no HTTP request is in flight (at most the gate's wait limit): the
+ * change-log processors call it before each step, so a desk's statements and its audit record
+ * are not queued behind a round of processor transactions on the one session. A step still
+ * goes before a background unit (a recompute), and a stream of requests with no gap delays a
+ * step by at most the wait limit. No-op on PostgreSQL, where each has a connection of its own.
+ */
+export function afterRequests(db: Pick<Database, 'pool'>): Promise<void> {
+  return gates.get(db.pool)?.requestsDone() ?? Promise.resolve();
 }
 
 /**

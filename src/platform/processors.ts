@@ -6,7 +6,7 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type pg from 'pg';
-import { isConnectionError, type Database, type Queryable } from './db.js';
+import { afterRequests, isConnectionError, type Database, type Queryable } from './db.js';
 
 export interface ChangeRecord {
   seq: number;
@@ -118,7 +118,7 @@ export class ProcessorRunner implements ProcessorControl {
   /** Runs every processor until it has caught up with the log (tests, CLI). */
   async drain(): Promise<void> {
     for (const p of this.processors) {
-      while ((await this.step(p)) > 0);
+      while ((await this.step(p)).seen > 0);
       await this.retryFailures(p);
     }
   }
@@ -150,12 +150,20 @@ export class ProcessorRunner implements ProcessorControl {
     let outageMs = 0;
     while (this.running) {
       let worked: number;
+      let wanted: number;
+      // A poke that comes while the step runs wakes the sleep below at once: the step may have read
+      // the log before that write committed.
+      const seen = this.pokes;
       try {
-        worked = await this.step(p);
+        // Requests first (PGlite's one session): a step that waits a few ms costs nothing.
+        await afterRequests(this.db);
+        ({ seen: worked, wanted } = await this.step(p));
         // Failed changes are looked at every couple of seconds, not on every step of a burst.
         if (Date.now() - (this.retryChecked.get(p.name) ?? 0) >= this.poison.checkEveryMs) {
           this.retryChecked.set(p.name, Date.now());
-          worked += await this.retryFailures(p);
+          const retried = await this.retryFailures(p);
+          worked += retried;
+          wanted += retried;
         }
         outageMs = 0;
       } catch (err) {
@@ -173,20 +181,25 @@ export class ProcessorRunner implements ProcessorControl {
       // promise and starve the event loop (no HTTP, no MLLP). Yield to it between steps.
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (!this.running || worked >= BATCH[this.db.kind]) continue;
-      if (worked > 0) {
+      // Only changes of other types (the audit trail's AuditEvents, written on every request):
+      // the cursor moved past them, and nothing is gained by looking again before the next poll.
+      // Settling on them made every processor step five times a second while a desk was asking,
+      // each step a transaction on PGlite's one session between the desk's statements.
+      if (worked > 0 && wanted > 0) {
         // Caught up while writes keep coming (a burst of HL7 messages): let them gather for a
         // moment, so they are taken in one transaction instead of a dozen small ones.
         await new Promise<void>((resolve) => setTimeout(resolve, this.settleMs));
         continue;
       }
-      const seen = this.pokes;
       await new Promise<void>((resolve) => {
         const wake = () => {
           clearTimeout(timer);
           this.wakes.delete(wake);
           resolve();
         };
-        const timer = setTimeout(wake, this.pollMs);
+        // Spread over ±25 % of the poll: loops started together would otherwise poll together, a
+        // burst of transactions that a request arriving then waits behind.
+        const timer = setTimeout(wake, this.pollMs * (0.75 + Math.random() / 2));
         this.wakes.add(wake);
         if (this.pokes !== seen) wake();
       });
@@ -257,20 +270,27 @@ export class ProcessorRunner implements ProcessorControl {
   }
 
   /**
-   * Processes one batch for one processor; returns how many changes it consumed.
+   * Processes one batch for one processor; returns how many changes it consumed (`seen`) and how
+   * many of them were of its types (`wanted`).
    *
    * Sequence numbers are taken when a row is inserted but become visible at commit, so a
    * transaction with an earlier seq can commit after one with a later seq. The cursor would pass
    * it by; instead the numbers skipped over are kept as gaps and looked for again on every step
    * until they appear (a late commit: processed then) or are older than GAP_TTL_MS (a rollback).
    */
-  private async step(p: Processor): Promise<number> {
+  private async step(p: Processor): Promise<{ seen: number; wanted: number }> {
     return this.db.transaction(async (client) => {
-      await client.query('INSERT INTO processor_cursor (processor, last_seq) VALUES ($1, 0) ON CONFLICT DO NOTHING', [p.name]);
-      const cur = await client.query<{ last_seq: number; gaps: Gap[] }>(
-        'SELECT last_seq, gaps FROM processor_cursor WHERE processor = $1 FOR UPDATE',
-        [p.name],
-      );
+      const cursor = () =>
+        client.query<{ last_seq: number; gaps: Gap[] }>('SELECT last_seq, gaps FROM processor_cursor WHERE processor = $1 FOR UPDATE', [
+          p.name,
+        ]);
+      // The cursor row is made when missing, not asked for on every step (an idle step is then
+      // BEGIN, the cursor, the log and COMMIT).
+      let cur = await cursor();
+      if (!cur.rows.length) {
+        await client.query('INSERT INTO processor_cursor (processor, last_seq) VALUES ($1, 0) ON CONFLICT DO NOTHING', [p.name]);
+        cur = await cursor();
+      }
       const last = cur.rows[0]!.last_seq;
       const now = Date.now();
       let gaps = (cur.rows[0]!.gaps ?? []).filter((g) => now - g[2] < GAP_TTL_MS);
@@ -316,7 +336,7 @@ export class ProcessorRunner implements ProcessorControl {
       if (!all.length) {
         if (gaps.length !== (cur.rows[0]!.gaps ?? []).length)
           await client.query('UPDATE processor_cursor SET gaps = $2 WHERE processor = $1', [p.name, JSON.stringify(gaps)]);
-        return 0;
+        return { seen: 0, wanted: 0 };
       }
       const wanted = all
         .filter((r) => p.types.includes(r.resource_type))
@@ -327,7 +347,7 @@ export class ProcessorRunner implements ProcessorControl {
         rows.rows.at(-1)?.seq ?? last,
         JSON.stringify(gaps),
       ]);
-      return all.length;
+      return { seen: all.length, wanted: wanted.length };
     });
   }
 }
