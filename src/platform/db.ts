@@ -187,7 +187,8 @@ function scopePool(pool: pg.Pool, canceller: () => Database['cancel']): void {
 /**
  * PGlite's one session, shared by requests and background work (a full recompute): requests go
  * first. Foreground is every connection taken through the pool's own `connect` (requests,
- * processors, anything that is not background work) while it is awaited or held, and every HTTP
+ * processors, anything that is not background work; the processors wait for requests in flight
+ * before each step, `afterRequests`) while it is awaited or held, and every HTTP
  * request from its arrival to its answer (`enterForeground`), so the gaps between one request's
  * statements count too. Background work takes the connection only when the foreground is idle,
  * one unit at a time: when the foreground goes idle the first waiting unit runs, and the next
