@@ -108,7 +108,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const repo = new FhirRepository(db);
   const auth = new AuthService(db);
   const audit = new AuditLog(db, {
-    readWal: options.auditReadWal ?? db.kind === 'pglite',
+    // On PGlite the file is acknowledged once written, not fdatasynced (audit-wal.ts, syncToDisk).
+    readWal: (options.auditReadWal ?? db.kind === 'pglite') ? { syncToDisk: db.kind !== 'pglite' } : false,
     readWalDir: path.join(defaultAuditKeyDir(db.dataDir ?? options.dataDir), 'audit-wal'),
   });
   await audit.init();

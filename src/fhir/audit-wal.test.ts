@@ -5,6 +5,7 @@
  * No timings are asserted: drains are asked for, or held off with long delays.
  */
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -99,6 +100,46 @@ describe('audit write-ahead file', () => {
     expect(wal.stats).toMatchObject({ appended: 50, writes: 1 });
     await wal.close();
     expect(store.rows.size).toBe(50);
+  });
+
+  it('with syncToDisk off (the server on PGlite) acknowledges once written, without fdatasync', async () => {
+    const dir = tmpDir();
+    const store = memoryStore();
+    // Count the fdatasyncs of every file handle while the file is in use.
+    const probe = await fsp.open(path.join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void>; sync: () => Promise<void> };
+    await probe.close();
+    const { datasync, sync } = proto;
+    let syncs = 0;
+    proto.datasync = function (this: unknown) {
+      syncs++;
+      return datasync.call(this);
+    };
+    proto.sync = function (this: unknown) {
+      syncs++;
+      return sync.call(this);
+    };
+    try {
+      const off = new AuditWal({ dir, ...HELD, syncToDisk: false }, store, silent);
+      await off.open();
+      const e = event();
+      await off.append(e);
+      // Another reader sees the line at once: it is in the operating system's hands, which a
+      // process that dies leaves in place.
+      expect(linesIn(dir).map((l) => parseWalLine(l))).toEqual([e]);
+      expect(syncs).toBe(0);
+      await off.close();
+      expect([...store.rows.keys()]).toEqual([e.id]);
+
+      const on = new AuditWal({ dir: tmpDir(), ...HELD }, memoryStore(), silent);
+      await on.open();
+      await on.append(event());
+      expect(syncs).toBeGreaterThan(0);
+      await on.close();
+    } finally {
+      proto.datasync = datasync;
+      proto.sync = sync;
+    }
   });
 
   it('drains by itself once appends pause, and in batches', async () => {

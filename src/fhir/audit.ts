@@ -9,8 +9,9 @@
  * checkpoints). Writes are audited inside their own transaction (`recordNow`). Reads
  * (`record`) are durable before their response leaves, one of two ways:
  * - through the read write-ahead file (`readWal`, audit-wal.ts; the server's default on PGlite):
- *   the event is appended to a file in the data directory and flushed (fdatasync, grouped)
- *   before the promise settles; a background drain stores the events in batches, and a start
+ *   the event is appended to a file in the data directory before the promise settles (grouped;
+ *   on PostgreSQL also fdatasynced, on PGlite, which runs with fsync off, written to the
+ *   operating system only: that survives the process dying, as PGlite's commits do); a background drain stores the events in batches, and a start
  *   replays what a crash left. Readers of the audit trail first wait for the drain
  *   (`settle`, `mayReadAuditTrail`), so they see every read answered before they asked;
  * - or through a group commit to the database — while one insert is in flight the events that

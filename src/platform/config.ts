@@ -124,7 +124,7 @@ export const VARIABLES = [
     name: 'YIFANG_AUDIT_READ_WAL',
     shown: '1 on PGlite, 0 on PostgreSQL',
     meaning:
-      "reads' AuditEvents go to a write-ahead file in the data directory (fdatasync before the answer) and reach the database in batches; replayed on start. On PostgreSQL one server per data directory",
+      "reads' AuditEvents go to a write-ahead file in the data directory (written before the answer, and fdatasynced on PostgreSQL; PGlite runs with fsync off, so there the write alone keeps what its own commits keep) and reach the database in batches; replayed on start. On PostgreSQL one server per data directory",
     schema: flag.removeDefault().optional(),
   },
   {
