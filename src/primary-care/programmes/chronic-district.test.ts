@@ -266,6 +266,62 @@ describeEachStore('hypertension and diabetes on the programme engine, on a store
       }
   });
 
+  it("each resident's next follow-up (下次随访) is chronic care's next due date; worklist and due services list it, overdue after the tolerance", async () => {
+    // A day inside the seeded follow-ups' due dates: some due, some overdue, some not yet.
+    const AS_OF = '2026-07-20';
+    const counts = { due: 0, overdue: 0, ahead: 0 };
+    for (const { programme, chronic } of PAIRS) {
+      const theirs = await get(`/api/chronic/registry?disease=${chronic}&limit=1000`);
+      const chronicDue = new Map<string, string>(theirs.rows.map((r: Json) => [r.patientId, r.nextDue]));
+      expect(chronicDue.size, programme).toBeGreaterThan(20);
+      // The registry shows it per resident: the same residents, the same day as chronic care's registry.
+      const ours = await get(`/api/programmes/${programme}/registry?status=all&limit=500`);
+      expect(ours.total).toBe(ours.rows.length);
+      expect(new Map(ours.rows.map((r: Json) => [r.patientId, r.nextDue])), programme).toEqual(chronicDue);
+      // The worklist lists it from the due day on, overdue after due + 7 days (toleranceDays), instead of 年度随访.
+      const work = await get(`/api/programmes/${programme}/worklist?asOf=${AS_OF}&limit=500`);
+      expect(work.total).toBe(work.rows.length);
+      expect(
+        work.rows.every((r: Json) => r.item === 'next-follow-up' && r.itemName === '下次随访'),
+        programme,
+      ).toBe(true);
+      const expected = [...chronicDue]
+        .filter(([, d]) => d <= AS_OF)
+        .map(([pt, d]) => `${pt} ${d} ${plusDays(d, 7)} ${plusDays(d, 7) < AS_OF ? 'overdue' : 'due'}`)
+        .sort();
+      expect(work.rows.map((r: Json) => `${r.patientId} ${r.windowFrom} ${r.windowLast} ${r.status}`).sort(), programme).toEqual(expected);
+      for (const r of work.rows) expect(r.recommended, r.patientId).toMatch(/^(上次随访（\d{4}-\d{2}-\d{2}）|纳入管理（)/);
+      counts.due += work.counts.due;
+      counts.overdue += work.counts.overdue;
+      counts.ahead += chronicDue.size - work.total;
+      // A resident's due services: the next follow-up on its day (upcoming within 30 days ahead), never the yearly item.
+      for (const [pt, d] of [...chronicDue].slice(0, 8)) {
+        const due = await get(`/api/programmes/residents/${pt}/due-services?asOf=${AS_OF}&aheadDays=366&overdueWithinDays=0`);
+        const mine = due.rows.filter((r: Json) => r.programme === programme);
+        expect(
+          mine.map((r: Json) => [r.item, r.windowFrom, r.status]),
+          pt,
+        ).toEqual([['next-follow-up', d, d > AS_OF ? 'upcoming' : plusDays(d, 7) < AS_OF ? 'overdue' : 'due']]);
+      }
+    }
+    expect(counts.due, 'someone due').toBeGreaterThan(0);
+    expect(counts.overdue, 'someone overdue').toBeGreaterThan(0);
+    expect(counts.ahead, 'someone not due yet').toBeGreaterThan(0);
+    // At the check-in desk (today: every seeded follow-up is past due + 7): 下次随访 in words, with the programme, however long overdue.
+    const [pt, d] = (await get('/api/chronic/registry?disease=htn&limit=1')).rows.map((r: Json) => [r.patientId, r.nextDue])[0];
+    const desk = await get(`/api/residents/${pt}/due-services`);
+    const line = desk.items.find((i: Json) => i.kind === 'programme' && i.programme.code === 'hypertension');
+    expect(line).toMatchObject({
+      title: '下次随访',
+      overdue: true,
+      dueDate: plusDays(d, 7),
+      programme: { code: 'hypertension', name: '高血压患者健康管理', item: 'next-follow-up' },
+      i18n: { title: 'programme.item.hypertension.next-follow-up', detail: 'care.due.programme.nextFollowUp.overdue' },
+    });
+    expect(line.detail).toContain(`约定 ${d} 随访，最迟 ${plusDays(d, 7)}，已逾期`);
+    expect(desk.items.some((i: Json) => i.kind === 'programme' && i.programme.item === 'year')).toBe(false);
+  });
+
   it('lists both programmes; their registry, worklist and due services answer through the programme routes', async () => {
     const list = await get('/api/programmes');
     for (const code of ['hypertension', 'diabetes']) {

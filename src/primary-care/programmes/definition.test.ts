@@ -326,6 +326,9 @@ describe('programme files', () => {
       /needs a service matched on Encounters/,
     );
     expect(broken((p) => (p.measures.bp.plausible.ranges['http://loinc.org|8480-6'] = [300, 50])).detail).toMatch(/: 50 is below 300/);
+    expect(broken((p) => (p.versions[1].schedule.items[0].code = 'next-follow-up')).detail).toMatch(
+      /"next-follow-up" is the follow-up chain's next/,
+    );
     // What a follow-up's own record says (the follow-up form) and which Encounter statuses count.
     const EXT = 'https://yifang.health/fhir/StructureDefinition/chronic-follow-up';
     const f0 = (p: { versions: { managed: { followUps: Record<string, any> } }[] }) => p.versions[0]!.managed.followUps; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -602,6 +602,15 @@ function checkTargets(p: RawProgramme, fail: (at: (string | number)[], msg: stri
     const f = v.managed.followUps;
     if (f && !p.services[f.service]) fail(['versions', k, 'managed', 'followUps', 'service'], `unknown service "${f.service}"`);
     if (f && !c?.byTargets && !c?.values) fail(['versions', k, 'managed', 'followUps'], 'followUps needs a "controlled" rule');
+    // The chain's next follow-up is kept as an item of this code (next-follow-up.ts): no scheduled item may take it.
+    if (f)
+      v.schedule.items.forEach((it, j) => {
+        if (it.code === 'next-follow-up')
+          fail(
+            ['versions', k, 'schedule', 'items', j, 'code'],
+            'item code "next-follow-up" is the follow-up chain\'s next follow-up: use another code',
+          );
+      });
     // What a follow-up records is read from its own record: the matchers name the service's resource.
     const own = f ? p.services[f.service]!.match.map((m) => m.resource) : [];
     const recorded = (ms: Matcher[], at: (string | number)[]) =>

@@ -9,13 +9,16 @@ import {
   evaluateResident,
   followUpChain,
   itemStatus,
+  nextFollowUp,
   managedIn,
   matchersOf,
   rate,
   relevant,
   type Fact,
+  type ItemState,
   type PersonFacts,
 } from './engine.js';
+import { nextFollowUpItem } from './next-follow-up.js';
 import { factOf } from './facts.js';
 
 const all = loadProgrammes();
@@ -531,6 +534,57 @@ describe('numeric targets and follow-ups due from the previous one (hypertension
       ...form('2025-04-30', [], 'planned', [128, 78]).map((f) => ({ ...f, valueCodes: [] })),
     ]);
     expect(stored.services).toEqual([]);
+  });
+
+  it("sets the next follow-up (chronic care's next due date) from the last one: 90 days when controlled, 14 when not, the same day when urgent", () => {
+    const next = (facts: Fact[]) => {
+      const ep = at([condition('I10', '2024-03-01'), ...facts]);
+      return [nextFollowUp(htn, ep, who.birthDate, 'follow-up'), nextFollowUpItem(htn, ep, who.birthDate)] as const;
+    };
+    // None yet: due from the episode's first day (chronic care: from the diagnosis).
+    expect(next([])[0]).toEqual({ due: '2024-03-01', toleranceDays: 7, last: null, reason: { kind: 'first' } });
+    // Controlled (125/75 at 75 years old, the rules from 2025-07-01: < 130/80): 90 days on; on time until 7 days after.
+    const [controlled, item] = next(withBp('2025-09-01', 125, 75));
+    expect(controlled).toEqual({ due: '2025-11-30', toleranceDays: 7, last: '2025-09-01', reason: { kind: 'controlled', days: 90 } });
+    expect(item).toMatchObject({
+      item: 'next-follow-up',
+      name: '下次随访',
+      window_from: '2025-11-30',
+      window_to: '2025-12-08',
+      recommended: '上次随访（2025-09-01）达标：90天内随访',
+      delivered_on: null,
+      version: '2025',
+    });
+    // Uncontrolled: 14 days; an earlier follow-up does not count, the last one sets it.
+    expect(next([...withBp('2025-06-01', 120, 70), ...withBp('2025-09-01', 150, 85)])[0]).toEqual({
+      due: '2025-09-15',
+      toleranceDays: 7,
+      last: '2025-09-01',
+      reason: { kind: 'uncontrolled', days: 14 },
+    });
+    // Urgent (systolic 185): the same day.
+    const [urgent, urgentItem] = next(withBp('2025-09-01', 185, 100));
+    expect(urgent).toEqual({ due: '2025-09-01', toleranceDays: 7, last: '2025-09-01', reason: { kind: 'urgent', days: 0 } });
+    expect(urgentItem).toMatchObject({
+      window_from: '2025-09-01',
+      window_to: '2025-09-09',
+      recommended: '上次随访（2025-09-01）有危急情况：当日随访',
+    });
+    // Urgent by what the follow-up form records (chest pain, no reading): the same day; a reported reaction (a finding): 14 days.
+    const FORM = 'https://yifang.health/fhir/StructureDefinition/chronic-follow-up';
+    const form = (date: string, reports: string[]): Fact => ({
+      ...followUp(date),
+      codes: [`${FORM}#mode|face-to-face`, ...reports.map((r) => `${FORM}#${r}`)],
+    });
+    expect(next([form('2025-09-01', ['symptom|chest-pain'])])[0]?.reason).toEqual({ kind: 'urgent', days: 0 });
+    const e = form('2025-09-01', ['adverse-reaction|manageable']);
+    const [finding, findingItem] = next([e, bp('2025-09-01', 125, 75, e.ref)]);
+    expect(finding).toMatchObject({ due: '2025-09-15', reason: { kind: 'finding', days: 14 } });
+    expect(findingItem?.recommended).toBe('上次随访（2025-09-01）：药物不良反应（可处理）：调整治疗，2周内随访');
+    // The item is due from its day and overdue after the tolerance (itemStatus, as the worklist's query).
+    const state = (asOf: string) =>
+      itemStatus({ ...item!, from: item!.window_from, to: item!.window_to, deliveredOn: null } as unknown as ItemState, asOf);
+    expect(['2025-11-29', '2025-11-30', '2025-12-07', '2025-12-08'].map(state)).toEqual(['upcoming', 'due', 'due', 'overdue']);
   });
 
   it('reads targets of the version in force on the reading day, by age and comorbidity', () => {

@@ -531,22 +531,51 @@ export function atTargetOn(p: Programme, ep: Episode, birthDate: string | null, 
   return applied ? all : null;
 }
 
+export interface ChainVisit {
+  date: string;
+  ref: string;
+  /** The day the previous follow-up set (null for the first). */
+  due: string | null;
+  onTime: boolean;
+  atTarget: boolean | null;
+}
+
+/** Why the next follow-up falls on its day: what the last follow-up found (or none made yet). */
+export type NextReason =
+  | { kind: 'first' }
+  | { kind: 'urgent' | 'controlled' | 'uncontrolled' | 'unknown'; days: number }
+  | { kind: 'finding'; days: number; finding: string };
+
 /**
- * The follow-up chain of a `managed.followUps` rule: each service of the kind in the episode with
- * the day the previous one set (null for the first), whether it came on time and whether its
- * readings met the targets of its day (null: not known). A follow-up sets the next one by its
- * readings' control state, or by `urgent.intervalDays` (the same day in the shipped files) for an
- * urgent reading or an urgent finding of its own record; a finding of its record (`findings`)
- * brings the date forward.
+ * The next follow-up a chain asks for: due on `due` (the last follow-up's day plus the interval
+ * it set; with none yet, the episode's first day, as chronic care's registry does from the
+ * diagnosis), on time until `due` + `toleranceDays` (the version in force on the due day).
  */
-export function followUpChain(
-  p: Programme,
-  ep: Episode,
-  birthDate: string | null,
-  service: string,
-): { date: string; ref: string; due: string | null; onTime: boolean; atTarget: boolean | null }[] {
-  const out: { date: string; ref: string; due: string | null; onTime: boolean; atTarget: boolean | null }[] = [];
+export interface NextFollowUp {
+  due: string;
+  toleranceDays: number;
+  /** The last follow-up of the chain (null: none yet). */
+  last: string | null;
+  reason: NextReason;
+}
+
+interface Chain {
+  visits: ChainVisit[];
+  next: NextFollowUp | null;
+}
+
+/** Chains already walked, per episode object and (service, birth date) for one programme object: derivation, summaries and managedIn ask again. */
+const chains = new WeakMap<Episode, Map<string, { p: Programme; chain: Chain }>>();
+
+function walkChain(p: Programme, ep: Episode, birthDate: string | null, service: string): Chain {
+  let byKey = chains.get(ep);
+  if (!byKey) chains.set(ep, (byKey = new Map()));
+  const key = `${service}\u0000${birthDate ?? ''}`;
+  const known = byKey.get(key);
+  if (known?.p === p) return known.chain;
+  const visits: ChainVisit[] = [];
   let due: string | null = null;
+  let last: { date: string; reason: NextReason; toleranceDays: number } | null = null;
   for (const g of ep.services) {
     if (g.service !== service) continue;
     const rule = versionOn(p, g.date).managed.followUps;
@@ -559,19 +588,47 @@ export function followUpChain(
         return v !== undefined && ((w.atLeast !== undefined && v >= w.atLeast) || (w.atMost !== undefined && v <= w.atMost));
       }) || recordMatches(rule.urgent?.whenRecorded, g);
     const state = atTargetOn(p, ep, birthDate, at);
-    out.push({ date: g.date, ref: g.ref, due, onTime: due === null || g.date <= addDays(due, rule.toleranceDays), atTarget: state });
-    let days = urgent
-      ? rule.urgent!.intervalDays
-      : state === true
-        ? rule.intervalDays.controlled
-        : state === false
-          ? rule.intervalDays.uncontrolled
-          : rule.intervalDays.unknown;
+    visits.push({ date: g.date, ref: g.ref, due, onTime: due === null || g.date <= addDays(due, rule.toleranceDays), atTarget: state });
+    const kind = urgent ? 'urgent' : state === true ? 'controlled' : state === false ? 'uncontrolled' : 'unknown';
+    let reason: NextReason = { kind, days: urgent ? rule.urgent!.intervalDays : rule.intervalDays[kind as 'controlled'] };
     // What the record reports (an adverse reaction, a new complication) may bring the next one forward.
-    if (!urgent) for (const f of rule.findings ?? []) if (f.intervalDays < days && recordMatches(f.whenRecorded, g)) days = f.intervalDays;
-    due = addDays(g.date, days);
+    if (!urgent)
+      for (const f of rule.findings ?? [])
+        if (f.intervalDays < reason.days && recordMatches(f.whenRecorded, g))
+          reason = { kind: 'finding', days: f.intervalDays, finding: f.name };
+    due = addDays(g.date, reason.days);
+    last = { date: g.date, reason, toleranceDays: rule.toleranceDays };
   }
-  return out;
+  let next: NextFollowUp | null = null;
+  const nextDue = due ?? ep.start;
+  // Tolerance of the version in force on the due day (the next follow-up is judged by its own day's rule), else of the last one's.
+  const tolerance = versionOn(p, nextDue).managed.followUps?.toleranceDays ?? last?.toleranceDays;
+  if (tolerance !== undefined)
+    next = { due: nextDue, toleranceDays: tolerance, last: last?.date ?? null, reason: last?.reason ?? { kind: 'first' } };
+  const chain = { visits, next };
+  byKey.set(key, { p, chain });
+  return chain;
+}
+
+/**
+ * The follow-up chain of a `managed.followUps` rule: each service of the kind in the episode with
+ * the day the previous one set (null for the first), whether it came on time and whether its
+ * readings met the targets of its day (null: not known). A follow-up sets the next one by its
+ * readings' control state, or by `urgent.intervalDays` (the same day in the shipped files) for an
+ * urgent reading or an urgent finding of its own record; a finding of its record (`findings`)
+ * brings the date forward.
+ */
+export function followUpChain(p: Programme, ep: Episode, birthDate: string | null, service: string): ChainVisit[] {
+  return walkChain(p, ep, birthDate, service).visits;
+}
+
+/**
+ * The next follow-up of the chain (chronic care's next due date, `next_due`): the day the last
+ * follow-up set, or the episode's first day when none was made; null when no version of the
+ * programme chains this service on that day or before.
+ */
+export function nextFollowUp(p: Programme, ep: Episode, birthDate: string | null, service: string): NextFollowUp | null {
+  return walkChain(p, ep, birthDate, service).next;
 }
 
 // ---- periods and indicators -----------------------------------------------------------------

@@ -8,6 +8,7 @@
 import { copyLines, copyRows, textArray } from '../chronic/copy-text.js';
 import type { Programme } from './definition.js';
 import { controlledOn, evaluateResident, type Fact, type PersonFacts } from './engine.js';
+import { nextFollowUpItem } from './next-follow-up.js';
 import { summarise } from './summary.js';
 
 export interface ResidentFacts {
@@ -97,6 +98,9 @@ export function deriveRows(residents: ResidentFacts[], programmes: Programme[], 
             delivered_ref: it.deliveredRef,
             version: it.version,
           });
+        // A chain of follow-ups (hypertension, diabetes): its next due date, as one more item.
+        const next = nextFollowUpItem(p, ep, r.person.birthDate);
+        if (next) items.push({ programme: p.code, patient_id: r.person.patientId, episode_key: ep.key, ...next });
       }
   return { enrolments, items };
 }

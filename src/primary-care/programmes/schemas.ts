@@ -63,6 +63,8 @@ export const ProgrammeSummary = z.object({
   ),
   /** Every version of every indicator, in file order. */
   indicators: z.array(IndicatorDefinition),
+  /** The flags an episode may carry (高危, 合并糖尿病, …), by code with their names: the registry shows names, not codes. */
+  flags: z.array(z.object({ code: z.string(), name: z.string() })),
 });
 export type ProgrammeSummary = z.infer<typeof ProgrammeSummary>;
 
@@ -73,7 +75,7 @@ export type ProgrammeList = z.infer<typeof ProgrammeList>;
 
 export const WorklistQuery = AsOfQuery.extend({
   status: oneOf(['due', 'overdue', 'all']).optional(),
-  /** Overdue items count only when their window closed at most this many days ago (default 365). */
+  /** Overdue items count only when their window closed at most this many days ago (default 365); a next follow-up (下次随访) whenever. */
   overdueWithinDays: z.coerce.number().int().min(0).max(3650).default(365),
   area: Area,
   organization: OptionalText,
@@ -90,8 +92,9 @@ export const WorkItem = z.object({
   episodeKey: z.string(),
   item: z.string(),
   itemName: z.string(),
+  /** First day of the window; a next follow-up's (item next-follow-up) is its due day. */
   windowFrom: z.string(),
-  /** Last day of the window. */
+  /** Last day of the window (a next follow-up: its due day plus the tolerance, on time until then). */
   windowLast: z.string(),
   recommended: z.string().nullable(),
   status: oneOf(['due', 'overdue']),
@@ -144,6 +147,8 @@ export const RegistryRow = z.object({
   nextItemFrom: DateOrNull,
   /** Items whose window closed without a service. */
   missed: z.number().int(),
+  /** The next follow-up's due day (hypertension, diabetes: the day the last follow-up set); null for other programmes. */
+  nextDue: DateOrNull,
 });
 export type RegistryRow = z.infer<typeof RegistryRow>;
 

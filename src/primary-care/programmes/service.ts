@@ -39,6 +39,7 @@ import {
   summaryDrill,
   worklistPage,
 } from './store.js';
+import { supersededItems } from './next-follow-up.js';
 import { programmeMarks } from './summary.js';
 
 export function programmeOf(programmes: Programme[], code: string): Programme {
@@ -86,12 +87,13 @@ export async function listProgrammes(db: Sql, programmes: Programme[], asOf: str
       })),
     })),
     indicators: p.indicators.map(definition),
+    flags: Object.entries(p.flags).map(([flag, f]) => ({ code: flag, name: f.name })),
   }));
   return { asOf, total: rows.length, rows };
 }
 
 export async function programmeWorklist(db: Sql, p: Programme, q: WorklistQuery, asOf: string): Promise<Worklist> {
-  const page = await worklistPage(db, p.code, q, asOf);
+  const page = await worklistPage(db, p.code, q, asOf, supersededItems([p]));
   return { programme: p.code, asOf, ...page } as Worklist;
 }
 
@@ -128,7 +130,7 @@ export async function residentDueServices(
 ): Promise<ResidentDue> {
   const names = new Map(programmes.map((p) => [p.code, p.name]));
   const patients = await patientsOf(deps.db, deps.repo, id);
-  const rows = (await residentItems(deps.db, patients, asOf, aheadDays, overdueWithinDays))
+  const rows = (await residentItems(deps.db, patients, asOf, aheadDays, overdueWithinDays, { superseded: supersededItems(programmes) }))
     .filter((r) => names.has(r.programme))
     .map((r) => ({ ...r, programmeName: names.get(r.programme)! }));
   return { residentId: id, asOf, total: rows.length, rows };

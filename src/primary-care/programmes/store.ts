@@ -13,6 +13,7 @@ import { addMonths } from '../immunization/schedule.js';
 import { HORIZON_DAYS, matchersOf, monthsBetween, relevant, type Episode, type Fact, type PersonFacts } from './engine.js';
 import { copyOut, copyRows, sqlLiteral } from '../chronic/copy-text.js';
 import { factOf, personFacts } from './facts.js';
+import { NEXT_FOLLOW_UP } from './next-follow-up.js';
 import { atTargetKey, chainLateKey, daysKey, itemDeliveredKey, itemFromKey, measureKey, nthKey } from './summary.js';
 import {
   blankPerson,
@@ -332,7 +333,10 @@ export async function registryPage(db: Sql, programme: string, q: RegistryQuery,
                 WHERE i.programme = e.programme AND i.patient_id = e.patient_id AND i.episode_key = e.episode_key AND i.delivered_on IS NULL)::text AS "nextItemFrom",
               (SELECT count(*)::int FROM prog_item i
                 WHERE i.programme = e.programme AND i.patient_id = e.patient_id AND i.episode_key = e.episode_key
-                  AND i.window_to <= $3::date AND (i.delivered_on IS NULL OR i.delivered_on > $3::date)) AS missed
+                  AND i.window_to <= $3::date AND (i.delivered_on IS NULL OR i.delivered_on > $3::date)) AS missed,
+              (SELECT i.window_from FROM prog_item i
+                WHERE i.programme = e.programme AND i.patient_id = e.patient_id AND i.episode_key = e.episode_key
+                  AND i.item = '${NEXT_FOLLOW_UP}')::text AS "nextDue"
        FROM prog_enrolment e LEFT JOIN prog_person p ON p.patient_id = e.patient_id
        WHERE ${where}
        ORDER BY e.start_on DESC, e.patient_id, e.episode_key
@@ -350,9 +354,22 @@ export interface WorklistQuery extends ResidentFilter {
   offset: number;
 }
 
-/** Items due or overdue on a day, of residents still enrolled and alive. */
-export async function worklistPage(db: Sql, programme: string, q: WorklistQuery, asOf: string) {
-  const where = `i.programme = $1 AND i.window_from <= $2::date AND i.window_to > ($2::date - $3::int)
+/**
+ * Which items a list shows (worklist, due services): an item of the chained service (年度随访)
+ * gives way to its episode's next follow-up when the episode has one; the next follow-up stays
+ * listed while overdue, however long (nothing comes after it). `$superseded` is the placeholder
+ * of supersededItems (next-follow-up.ts).
+ */
+const listedItemSql = (superseded: string) => `(i.programme || '|' || i.item <> ALL(${superseded}::text[])
+    OR NOT EXISTS (SELECT 1 FROM prog_item n WHERE n.programme = i.programme AND n.patient_id = i.patient_id
+                   AND n.episode_key = i.episode_key AND n.item = '${NEXT_FOLLOW_UP}'))`;
+const stillListedSql = (asOf: string, overdueWithinDays: string) =>
+  `(i.window_to > (${asOf}::date - ${overdueWithinDays}::int) OR i.item = '${NEXT_FOLLOW_UP}')`;
+
+/** Items due or overdue on a day, of residents still enrolled and alive (see listedItemSql for the next follow-up). */
+export async function worklistPage(db: Sql, programme: string, q: WorklistQuery, asOf: string, superseded: string[] = []) {
+  const where = `i.programme = $1 AND i.window_from <= $2::date AND ${stillListedSql('$2', '$3')}
+    AND ${listedItemSql('$7')}
     AND (i.delivered_on IS NULL OR i.delivered_on > $2::date)
     AND e.start_on <= $2::date AND (e.end_on IS NULL OR e.end_on > $2::date) AND NOT coalesce(p.deceased, false)
     AND ($4::text = 'all' OR ($4 = 'due') = (i.window_to > $2::date))
@@ -360,7 +377,7 @@ export async function worklistPage(db: Sql, programme: string, q: WorklistQuery,
   const from = `FROM prog_item i
     JOIN prog_enrolment e ON e.programme = i.programme AND e.patient_id = i.patient_id AND e.episode_key = i.episode_key
     LEFT JOIN prog_person p ON p.patient_id = i.patient_id`;
-  const args = [programme, asOf, q.overdueWithinDays, q.status ?? 'all', q.area ?? null, q.organization ?? null];
+  const args = [programme, asOf, q.overdueWithinDays, q.status ?? 'all', q.area ?? null, q.organization ?? null, superseded];
   const [total, rows] = await Promise.all([
     db.query<{ n: number; due: number }>(
       `SELECT count(*)::int AS n, count(*) FILTER (WHERE i.window_to > $2::date)::int AS due ${from} WHERE ${where}`,
@@ -382,8 +399,9 @@ export async function worklistPage(db: Sql, programme: string, q: WorklistQuery,
 }
 
 /**
- * A resident's items across programmes: due, overdue (within the window asked) and upcoming (next
- * `aheadDays`). `livingOnly`: none for a resident who has died (the check-in desk's list).
+ * A resident's items across programmes: due, overdue (within the window asked; a next follow-up
+ * however long ago) and upcoming (next `aheadDays`). `livingOnly`: none for a resident who has
+ * died (the check-in desk's list); `superseded`: supersededItems, which give way to the next follow-up.
  */
 export async function residentItems(
   db: Sql,
@@ -391,7 +409,7 @@ export async function residentItems(
   asOf: string,
   aheadDays: number,
   overdueWithinDays: number,
-  options: { livingOnly?: boolean } = {},
+  options: { livingOnly?: boolean; superseded?: string[] } = {},
 ) {
   const r = await db.query(
     `SELECT i.patient_id AS "patientId", i.programme, i.item, i.name AS "itemName", i.episode_key AS "episodeKey", ${day('i.window_from', '"windowFrom"')},
@@ -401,11 +419,11 @@ export async function residentItems(
      JOIN prog_enrolment e ON e.programme = i.programme AND e.patient_id = i.patient_id AND e.episode_key = i.episode_key
      ${options.livingOnly ? 'LEFT JOIN prog_person p ON p.patient_id = i.patient_id' : ''}
      WHERE i.patient_id = ANY($1::text[]) AND (i.delivered_on IS NULL OR i.delivered_on > $2::date)
-       AND i.window_from <= $2::date + $3::int AND i.window_to > $2::date - $4::int
+       AND i.window_from <= $2::date + $3::int AND ${stillListedSql('$2', '$4')} AND ${listedItemSql('$5')}
        AND e.start_on <= $2::date + $3::int AND (e.end_on IS NULL OR e.end_on > $2::date)
        ${options.livingOnly ? 'AND NOT coalesce(p.deceased, false)' : ''}
      ORDER BY i.window_to, i.programme, i.item, i.patient_id`,
-    [patientIds, asOf, aheadDays, overdueWithinDays],
+    [patientIds, asOf, aheadDays, overdueWithinDays, options.superseded ?? []],
   );
   return r.rows as {
     patientId: string;

@@ -119,7 +119,11 @@ function WorklistTab({ programme }: { programme: ProgrammeSummary }) {
   const columns: TableColumnsType<WorkItem> = [
     { title: t('programmes.col.resident', '姓名'), dataIndex: 'name', render: (v: string | null, r) => residentLink(v, r.patientId) },
     { title: t('programmes.col.birthDate', '出生日期'), dataIndex: 'birthDate' },
-    { title: t('programmes.col.item', '服务项目'), dataIndex: 'itemName' },
+    {
+      title: t('programmes.col.item', '服务项目'),
+      dataIndex: 'itemName',
+      render: (v: string, r) => t(`programme.item.${programme.code}.${r.item}`, v),
+    },
     { title: t('programmes.col.recommended', '规范要求'), dataIndex: 'recommended', render: (v: string | null) => v ?? '' },
     {
       title: t('programmes.col.window', '时间窗'),
@@ -185,11 +189,17 @@ function RegistryTab({ programme }: { programme: ProgrammeSummary }) {
       render: (flags: string[]) =>
         flags.map((f) => (
           <Tag key={f} color="volcano">
-            {f === 'high-risk' ? t('programmes.highRisk', '高危') : f}
+            {f === 'high-risk'
+              ? t('programmes.highRisk', '高危')
+              : t(`programme.flag.${programme.code}.${f}`, programme.flags.find((x) => x.code === f)?.name ?? f)}
           </Tag>
         )),
     },
     { title: t('programmes.col.lastService', '最近服务'), dataIndex: 'lastService', render: (v: string | null) => v ?? '' },
+    // Hypertension and diabetes: the day the last follow-up set for the next one.
+    ...(data?.rows.some((r) => r.nextDue)
+      ? [{ title: t('programmes.col.nextDue', '下次随访'), dataIndex: 'nextDue', render: (v: string | null) => v ?? '' }]
+      : []),
     {
       title: t('programmes.col.missed', '未按时完成'),
       dataIndex: 'missed',

@@ -49,6 +49,7 @@ const list: ProgrammeList = {
           targetSource: null,
         },
       ],
+      flags: [{ code: 'high-risk', name: '高危孕产妇' }],
     },
     {
       code: 'elderly-65',
@@ -57,6 +58,7 @@ const list: ProgrammeList = {
       enrolled: 40,
       versions: [],
       indicators: [],
+      flags: [],
     },
   ],
 };
@@ -150,4 +152,74 @@ describe('ProgrammesPage', () => {
       await waitFor(() => expect(api.unmatched).toEqual([]));
     },
   );
+
+  it("shows hypertension's next follow-up (下次随访) in words on the worklist, and the registry's next due day and comorbidities by name", async () => {
+    const htn = {
+      ...list.rows[1]!,
+      code: 'hypertension',
+      name: '高血压患者健康管理',
+      flags: [{ code: 'diabetes', name: '合并糖尿病' }],
+    };
+    const api = stubApi({
+      '/api/programmes': { ...list, total: 1, rows: [htn] },
+      '/api/programmes/hypertension/worklist': {
+        ...worklist,
+        programme: 'hypertension',
+        total: 1,
+        counts: { due: 0, overdue: 1 },
+        rows: [
+          {
+            ...worklist.rows[0]!,
+            name: '赵强',
+            episodeKey: 'Condition/h1',
+            item: 'next-follow-up',
+            itemName: '下次随访',
+            windowFrom: `${year}-04-16`,
+            windowLast: `${year}-04-23`,
+            recommended: `上次随访（${year}-04-02）未达标：14天内随访`,
+            status: 'overdue',
+          },
+        ],
+      },
+      '/api/programmes/hypertension/registry': {
+        programme: 'hypertension',
+        asOf: `${year}-06-01`,
+        total: 1,
+        rows: [
+          {
+            patientId: 'p2',
+            name: '赵强',
+            gender: 'male',
+            birthDate: '1950-01-01',
+            episodeKey: 'Condition/h1',
+            startOn: '2020-01-01',
+            endOn: null,
+            endEventOn: null,
+            version: '2025',
+            flags: ['diabetes'],
+            controlled: false,
+            lastService: `${year}-04-02`,
+            services: 9,
+            areaCode: null,
+            organizationId: null,
+            deceased: false,
+            nextItemFrom: null,
+            missed: 0,
+            nextDue: `${year}-04-16`,
+          },
+        ],
+      },
+    });
+    renderPage(<ProgrammesPage code="hypertension" />);
+    expect(await screen.findByText('下次随访', {}, { timeout: 5000 })).toBeTruthy();
+    expect(screen.getByText(`上次随访（${year}-04-02）未达标：14天内随访`)).toBeTruthy();
+    const line = screen.getByText(`${year}-04-16 ～ ${year}-04-23`).closest('tr')!;
+    expect(within(line).getByText('逾期')).toBeTruthy();
+    fireEvent.click(screen.getByRole('tab', { name: '登记册' }));
+    expect(await screen.findByText('合并糖尿病', {}, { timeout: 5000 })).toBeTruthy();
+    const row = screen.getByText('合并糖尿病').closest('tr')!;
+    expect(row.textContent).toContain(`${year}-04-16`);
+    expect(screen.getByRole('columnheader', { name: '下次随访' })).toBeTruthy();
+    await waitFor(() => expect(api.unmatched).toEqual([]));
+  });
 });
