@@ -34,6 +34,11 @@ const chronicModule: YifangModule = {
         name: 'programme-readings',
         sql: sqlFile(new URL('./programmes/migrations/362_programme_readings.sql', import.meta.url)),
       },
+      {
+        version: 363,
+        name: 'programme-registrations',
+        sql: sqlFile(new URL('./programmes/migrations/363_programme_registrations.sql', import.meta.url)),
+      },
     ],
   },
   processors: ({ repo }) => [chronicProcessor(loadChronicConfig(), repo), programmesProcessor(loadProgrammes())],

@@ -587,6 +587,48 @@ describe('numeric targets and follow-ups due from the previous one (hypertension
     expect(['2025-11-29', '2025-11-30', '2025-12-07', '2025-12-08'].map(state)).toEqual(['upcoming', 'due', 'due', 'overdue']);
   });
 
+  it('honours what a doctor recorded by hand: an enrolment without a diagnosis, and transferred or died from a day on', () => {
+    const young = person({ birthDate: '2000-01-01' });
+    const manual = { enrolledOn: '2025-03-01', status: 'managed' as const, statusOn: null };
+    // Enrolled by hand: an episode from that day (no entry age, as chronic care's manual enrolment), its follow-ups counted.
+    const byHand = evaluateResident(htn, young, withBp('2025-04-01', 125, 75), '2025-12-31', undefined, '2025-12-31', manual);
+    expect(byHand.map((e) => [e.key, e.start, e.end, e.services.length])).toEqual([['manual', '2025-03-01', null, 1]]);
+    expect(evaluateResident(htn, young, [], '2025-12-31')).toEqual([]);
+    // A diagnosis record enrols instead (chronic care: the record's evidence wins).
+    const both = evaluateResident(htn, who, [condition('I10', '2024-01-01')], '2025-12-31', undefined, '2025-12-31', manual);
+    expect(both.map((e) => [e.key.slice(0, 10), e.start])).toEqual([['Condition/', '2024-01-01']]);
+    // Transferred out on 2025-06-15: the episode ends that day; follow-ups after it no longer count; not in a later period.
+    const facts = [condition('I10', '2024-01-01'), ...withBp('2025-03-01', 125, 75), ...withBp('2025-07-01', 125, 75)];
+    const left = evaluateResident(htn, who, facts, '2025-12-31', undefined, '2025-12-31', {
+      enrolledOn: null,
+      status: 'transferred',
+      statusOn: '2025-06-15',
+    })[0]!;
+    expect([left.end, left.services.map((g) => g.date)]).toEqual(['2025-06-15', ['2025-03-01']]);
+    const ind = htn.indicators.find((i) => i.code === 'control-rate')!;
+    const count = (period: { from: string; to: string }) =>
+      countIndicator(htn, ind, [{ person: who, episodes: [left] }], period, '2025-12-31').map((c) => c.inNumerator);
+    expect(count({ from: '2025-01-01', to: '2025-12-31' })).toEqual([true]); // in 2025 with its follow-up before the day
+    expect(count({ from: '2025-07-01', to: '2025-12-31' })).toEqual([]); // out from that day on
+    // The follow-up due before that day stays as it was (the lists leave the resident out from the day on); none due after it.
+    expect(nextFollowUpItem(htn, left, who.birthDate)).toMatchObject({ window_from: '2025-05-30' });
+    const leftEarly = { enrolledOn: null, status: 'transferred' as const, statusOn: '2025-05-01' };
+    expect(
+      nextFollowUpItem(htn, evaluateResident(htn, who, facts, '2025-12-31', undefined, '2025-12-31', leftEarly)[0]!, who.birthDate),
+    ).toBeNull();
+    // Died before the diagnosis: no episode at all; managed again: as before.
+    expect(
+      evaluateResident(htn, who, facts, '2025-12-31', undefined, '2025-12-31', {
+        enrolledOn: null,
+        status: 'died',
+        statusOn: '2023-12-01',
+      }),
+    ).toEqual([]);
+    expect(
+      evaluateResident(htn, who, facts, '2025-12-31', undefined, '2025-12-31', { enrolledOn: null, status: 'managed', statusOn: null }),
+    ).toEqual(evaluateResident(htn, who, facts, '2025-12-31'));
+  });
+
   it('reads targets of the version in force on the reading day, by age and comorbidity', () => {
     const reading = (d: string, s: number, di: number, extra: Fact[] = []) =>
       controlledOn(htn, at([condition('I10', '2020-01-01'), ...withBp(d, s, di), ...extra]), d, who, { from: '2025-01-01', to: d });

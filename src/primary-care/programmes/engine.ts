@@ -42,6 +42,19 @@ export interface Fact {
   encounter?: string;
 }
 
+/**
+ * What a doctor recorded by hand for a resident in one programme (prog_registration, the registry
+ * routes): an enrolment without a diagnosis record, and a status other than managed from a day on.
+ */
+export interface Registration {
+  /** Enrolled by hand from this day (chronic care's manual enrolment); null: not by hand. */
+  enrolledOn: string | null;
+  status: 'managed' | 'transferred' | 'died';
+  /** The day a status other than managed took effect (null when managed). */
+  statusOn: string | null;
+  statusReason?: string | null;
+}
+
 export interface ItemState {
   code: string;
   name: string;
@@ -90,6 +103,9 @@ export interface Episode {
 }
 
 export type ItemStatus = 'done' | 'upcoming' | 'due' | 'overdue';
+
+/** The key of an episode opened by a manual enrolment (no record opened it). */
+export const MANUAL_EPISODE = 'manual';
 
 /** Items later than this after asOf are not listed yet. */
 export const HORIZON_DAYS = 366;
@@ -276,20 +292,25 @@ export function evaluateResident(
   since?: string,
   /** The day an entry age (`ageOn: asOf`) is judged on: the day of derivation, asOf unless told (indicators asked for an earlier asOf use today's). */
   entryDay: string = asOf,
+  /** What was recorded by hand for the resident in this programme (manual enrolment, status). */
+  registration?: Registration,
 ): Episode[] {
   const e = p.entry;
   if (e.gender && person.gender !== e.gender) return [];
-  // An age to enter, judged on the day of derivation (chronic care's registry: hypertension from 35).
-  if (e.ageOn === 'asOf' && e.ageYears?.min !== undefined && person.birthDate && ageOn(person.birthDate, entryDay) < e.ageYears.min)
-    return [];
+  // An age to enter, judged on the day of derivation (chronic care's registry: hypertension from 35);
+  // it keeps records from opening an episode, not an enrolment by hand (chronic care's neither).
+  const ageKeepsOut =
+    e.ageOn === 'asOf' && e.ageYears?.min !== undefined && !!person.birthDate && ageOn(person.birthDate, entryDay) < e.ageYears.min;
+  const manual = e.anchor === 'fact' ? (registration?.enrolledOn ?? null) : null;
+  if (ageKeepsOut && !manual) return [];
   const horizon = addDays(asOf, HORIZON_DAYS);
-  const spans: { key: string; start: string; end: string | null; endEvent: string | null }[] = [];
+  let spans: { key: string; start: string; end: string | null; endEvent: string | null }[] = [];
   if (e.anchor === 'birth') {
     if (!person.birthDate) return [];
     const start = addMonths(person.birthDate, (e.ageYears?.min ?? 0) * 12);
     const end = e.ageYears?.max !== undefined ? addMonths(person.birthDate, e.ageYears.max * 12) : null;
     if (start <= horizon) spans.push({ key: 'age', start, end, endEvent: null });
-  } else {
+  } else if (!ageKeepsOut) {
     const opening = facts
       .filter((f) => f.start && anyMatch(e.facts!, f) && (stands(e, f) || (e.includeResolved && f.end)))
       .sort((a, b) => byDateThenRef({ date: a.start!, ref: a.ref }, { date: b.start!, ref: b.ref }));
@@ -306,6 +327,18 @@ export function evaluateResident(
       const endEvent = e.endEvent && f.end && f.end >= f.start! ? f.end : null;
       spans.push({ key: f.ref, start: f.start!, end: closeOf(e, f.start!, endEvent), endEvent });
     }
+  }
+  // Enrolled by hand: chronic care's manual enrolment counts only while no record enrols (derivePatientState).
+  if (manual && !spans.length) spans.push({ key: MANUAL_EPISODE, start: manual, end: closeOf(e, manual, null), endEvent: null });
+  // Transferred out or died from a day on: no episode from that day, an open one ends on it.
+  const leftOn = registration && registration.status !== 'managed' ? registration.statusOn : null;
+  if (leftOn) {
+    spans = spans.filter((s) => s.start < leftOn);
+    for (const s of spans)
+      if (s.end === null || s.end > leftOn) {
+        s.end = leftOn;
+        if (s.endEvent !== null && s.endEvent >= leftOn) s.endEvent = null;
+      }
   }
   if (!spans.some((s) => since === undefined || s.end === null || s.end > since)) return [];
 

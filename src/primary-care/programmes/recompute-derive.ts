@@ -7,13 +7,15 @@
  */
 import { copyLines, copyRows, textArray } from '../chronic/copy-text.js';
 import type { Programme } from './definition.js';
-import { controlledOn, evaluateResident, type Fact, type PersonFacts } from './engine.js';
+import { controlledOn, evaluateResident, type Fact, type PersonFacts, type Registration } from './engine.js';
 import { nextFollowUpItem } from './next-follow-up.js';
 import { summarise } from './summary.js';
 
 export interface ResidentFacts {
   person: PersonFacts;
   facts: Fact[];
+  /** What was recorded by hand, by programme code (prog_registration). */
+  registrations?: Map<string, Registration>;
 }
 
 /** Stored yearly items start two calendar years back: worklists look a year back at most. */
@@ -66,7 +68,7 @@ export function deriveRows(residents: ResidentFacts[], programmes: Programme[], 
   const since = ITEMS_SINCE(today);
   for (const r of residents)
     for (const p of programmes)
-      for (const ep of evaluateResident(p, r.person, r.facts, today, since)) {
+      for (const ep of evaluateResident(p, r.person, r.facts, today, since, today, r.registrations?.get(p.code))) {
         enrolments.push({
           programme: p.code,
           patient_id: r.person.patientId,
@@ -106,8 +108,8 @@ export function deriveRows(residents: ResidentFacts[], programmes: Programme[], 
 }
 
 /**
- * SELECTs of one range's persons and facts (`w` is its WHERE condition on patient_id), in the
- * order deriveRange reads their output. Facts come in ref order, as residentFacts (store.ts)
+ * SELECTs of one range's persons, facts and registrations (`w` is its WHERE condition on
+ * patient_id), in the order deriveRange reads their output. Facts come in ref order, as residentFacts (store.ts)
  * gives them to the processor.
  */
 export function rangeQueries(w: string): string[] {
@@ -116,6 +118,7 @@ export function rangeQueries(w: string): string[] {
     `SELECT patient_id, ref, resource_type, codes, to_char(start_on, 'YYYY-MM-DD'), to_char(end_on, 'YYYY-MM-DD'), active, value_codes, value_num,
             readings, encounter
      FROM prog_fact WHERE ${w} ORDER BY ref`,
+    `SELECT patient_id, programme, to_char(enrolled_on, 'YYYY-MM-DD'), status, to_char(status_on, 'YYYY-MM-DD') FROM prog_registration WHERE ${w}`,
   ];
 }
 
@@ -182,7 +185,7 @@ export async function deriveRange(
   ctx: DeriveContext,
   pause?: { every: number; wait: () => Promise<unknown> },
 ): Promise<DerivedRange> {
-  const [persons = '', facts = ''] = texts;
+  const [persons = '', facts = '', registrations = ''] = texts;
   const byId = new Map<string, ResidentFacts>();
   for (const [id, name, birthDate, gender, areaCode, organizationId, deceased] of copyRows(persons))
     byId.set(id!, {
@@ -209,6 +212,15 @@ export async function deriveRange(
       ...(readings ? { readings: JSON.parse(readings) as Record<string, number> } : {}),
       ...(encounter ? { encounter } : {}),
     });
+  }
+  for (const [id, programme, enrolledOn, status, statusOn] of copyRows(registrations)) {
+    let r = byId.get(id!);
+    if (!r) {
+      r = { person: blankPerson(id!), facts: [] };
+      byId.set(id!, r);
+      blank.push(id!);
+    }
+    (r.registrations ??= new Map()).set(programme!, { enrolledOn, status: status as Registration['status'], statusOn });
   }
   const residents = [...byId.values()];
   let enrolments = '';

@@ -1,23 +1,29 @@
 /**
  * Programme HTTP API: the programme list, per-programme worklists, registries and indicators
- * with drill-down, and a resident's due services across programmes. Each route validates with
- * its zod schema (schemas.ts), checks the permission and calls one service function; personal
- * reads are audited by the access hooks through the policy's route table.
+ * with drill-down, a resident's due services across programmes, and what a doctor records by hand
+ * in a registry (a manual enrolment, a status). Each route validates with its zod schema
+ * (schemas.ts), checks the permission and calls one service function; personal reads are audited
+ * by the access hooks through the policy's route table, writes in their own transaction.
  */
 import type { ModuleContext } from '../../platform/module.js';
 import { typed } from '../../platform/openapi.js';
 import { todayInChina } from '../../shared/dates.js';
+import type { AuditIn } from '../services.js';
 import type { Programme } from './definition.js';
 import {
   DrillPage,
   DrillQuery,
   IndicatorParams,
   IndicatorQuery,
+  ManualEnrolmentBody,
   ProgrammeIndicators,
   ProgrammeList,
   ProgrammeParams,
+  Registration,
+  RegistrationParams,
   RegistryPage,
   RegistryQuery,
+  RegistryStatusBody,
   ResidentDue,
   ResidentDueQuery,
   ResidentParams,
@@ -26,6 +32,7 @@ import {
 } from './schemas.js';
 import { AsOfQuery } from '../common-schemas.js';
 import {
+  enrolByHand,
   indicatorDrillDown,
   listProgrammes,
   programmeIndicators,
@@ -33,12 +40,26 @@ import {
   programmeRegistry,
   programmeWorklist,
   residentDueServices,
+  setStatus,
 } from './service.js';
 
 const tags = ['programmes'];
 
 export function registerProgrammeRoutes(ctx: ModuleContext, programmes: Programme[]): void {
   const api = typed(ctx.app);
+  type User = Awaited<ReturnType<ModuleContext['guard']>>;
+  /** A write's audit event, recorded inside the write's transaction. */
+  const auditAs =
+    (user: User, action: 'C' | 'U', subtype: string): AuditIn =>
+    (c, entities) =>
+      ctx.audit.recordNow(c, {
+        user,
+        action,
+        subtype,
+        entities,
+        outcome: 'success',
+        patients: entities.filter((e) => e.startsWith('Patient/')),
+      });
 
   api.get(
     '/api/programmes',
@@ -89,6 +110,59 @@ export function registerProgrammeRoutes(ctx: ModuleContext, programmes: Programm
       await ctx.guard(req, 'care:read');
       const p = programmeOf(programmes, req.params.programme);
       return programmeRegistry(ctx.db, p, req.query, req.query.asOf ?? todayInChina());
+    },
+  );
+
+  api.post(
+    '/api/programmes/:programme/registry',
+    {
+      schema: {
+        summary:
+          'Enrol a resident by hand (no diagnosis record; enrolledOn default today, not in the future); a programme entered by age takes none (400)',
+        tags,
+        params: ProgrammeParams,
+        body: ManualEnrolmentBody,
+        response: { 200: Registration },
+      },
+    },
+    async (req) => {
+      const user = await ctx.guard(req, 'care:write');
+      const p = programmeOf(programmes, req.params.programme);
+      return enrolByHand(
+        { db: ctx.db, repo: ctx.repo },
+        programmes,
+        p,
+        req.body,
+        todayInChina(),
+        auditAs(user, 'C', 'programme-enrolment'),
+      );
+    },
+  );
+
+  api.put(
+    '/api/programmes/:programme/registry/:patientId',
+    {
+      schema: {
+        summary:
+          "Set a resident's status in a programme: transferred or died from `on` (default today) ends the episode that day; managed undoes it; 404 when not in the registry",
+        tags,
+        params: RegistrationParams,
+        body: RegistryStatusBody,
+        response: { 200: Registration },
+      },
+    },
+    async (req) => {
+      const user = await ctx.guard(req, 'care:write');
+      const p = programmeOf(programmes, req.params.programme);
+      return setStatus(
+        { db: ctx.db, repo: ctx.repo },
+        programmes,
+        p,
+        req.params.patientId,
+        req.body,
+        todayInChina(),
+        auditAs(user, 'U', 'programme-status'),
+      );
     },
   );
 

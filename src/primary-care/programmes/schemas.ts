@@ -4,7 +4,7 @@
  * the inferred types with `import type`.
  */
 import { z } from 'zod';
-import { AsOfQuery, DateOrNull, OptionalText, oneOf } from '../common-schemas.js';
+import { AsOfQuery, DateOrNull, IsoDate, OptionalText, RequiredText, oneOf } from '../common-schemas.js';
 import { IndicatorDefinition as BaseIndicatorDefinition, Period } from '../indicators/schemas.js';
 
 const Area = z
@@ -149,11 +149,42 @@ export const RegistryRow = z.object({
   missed: z.number().int(),
   /** The next follow-up's due day (hypertension, diabetes: the day the last follow-up set); null for other programmes. */
   nextDue: DateOrNull,
+  /** record: opened by a record (a diagnosis, an age); manual: enrolled by hand. */
+  source: oneOf(['record', 'manual']),
+  /** Set by hand: managed, or transferred / died from statusOn on (the episode ends that day). */
+  registryStatus: oneOf(['managed', 'transferred', 'died']),
+  statusOn: DateOrNull,
+  statusReason: z.string().nullable(),
 });
 export type RegistryRow = z.infer<typeof RegistryRow>;
 
 export const RegistryPage = z.object({ programme: z.string(), asOf: z.string(), total: z.number().int(), rows: z.array(RegistryRow) });
 export type RegistryPage = z.infer<typeof RegistryPage>;
+
+// ---- what a doctor records by hand -----------------------------------------------------------
+
+export const RegistryStatus = oneOf(['managed', 'transferred', 'died']);
+export const RegistrationParams = z.object({ programme: z.string(), patientId: z.string() });
+
+/** A manual enrolment (no diagnosis record): from enrolledOn (default today, not in the future). */
+export const ManualEnrolmentBody = z.object({ patientId: RequiredText, enrolledOn: IsoDate.optional() }).strict();
+export type ManualEnrolmentBody = z.infer<typeof ManualEnrolmentBody>;
+
+/** A status from a day on (default today, not in the future): transferred or died end the episode that day; managed undoes it. */
+export const RegistryStatusBody = z.object({ status: RegistryStatus, on: IsoDate.optional(), reason: OptionalText }).strict();
+export type RegistryStatusBody = z.infer<typeof RegistryStatusBody>;
+
+/** A resident in a programme after a manual enrolment or a status change: what was recorded and the episodes now derived. */
+export const Registration = z.object({
+  programme: z.string(),
+  patientId: z.string(),
+  enrolledOn: DateOrNull,
+  status: RegistryStatus,
+  statusOn: DateOrNull,
+  statusReason: z.string().nullable(),
+  episodes: z.array(z.object({ episodeKey: z.string(), startOn: z.string(), endOn: DateOrNull })),
+});
+export type Registration = z.infer<typeof Registration>;
 
 // ---- a resident's due services ---------------------------------------------------------------
 

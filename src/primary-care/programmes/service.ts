@@ -8,9 +8,10 @@
  */
 import type { Patient, Person } from '@medplum/fhirtypes';
 import type { FhirRepository } from '../../fhir/repository.js';
+import type { Database } from '../../platform/db.js';
 import { badRequest, notFound } from '../../platform/errors.js';
 import { parsePeriod } from '../indicators/indicators.js';
-import type { Sql } from '../services.js';
+import type { AuditIn, Sql } from '../services.js';
 import { indicatorOn, indicatorsOn, type Indicator, type Programme } from './definition.js';
 import { countIndicator, evaluateResident, judgedUntil, rate, type Counted, type Period } from './engine.js';
 import type {
@@ -19,10 +20,13 @@ import type {
   GroupBy,
   IndicatorDefinition,
   IndicatorQuery,
+  ManualEnrolmentBody,
   ProgrammeIndicators,
   ProgrammeList,
+  Registration,
   RegistryPage,
   RegistryQuery,
+  RegistryStatusBody,
   ResidentDue,
   Worklist,
   WorklistQuery,
@@ -32,11 +36,16 @@ import {
   enrolledCounts,
   knownResident,
   programmeResidents,
+  refreshResidents,
+  registrationOf,
   registryPage,
+  residentEpisodes,
   residentItems,
   summariesCover,
   summaryCounts,
   summaryDrill,
+  upsertManualEnrolment,
+  upsertStatus,
   worklistPage,
 } from './store.js';
 import { supersededItems } from './next-follow-up.js';
@@ -166,7 +175,7 @@ async function summariesAnswer(db: Sql, p: Programme, from: string, until: strin
 async function counted(db: Sql, p: Programme, q: IndicatorQuery, indicators: Indicator[], period: Period, asOf: string, today: string) {
   const residents = (await programmeResidents(db, p.code, { area: q.area, organization: q.organization })).map((r) => ({
     person: r.person,
-    episodes: evaluateResident(p, r.person, r.facts, asOf, period.from, today),
+    episodes: evaluateResident(p, r.person, r.facts, asOf, period.from, today, r.registrations?.get(p.code)),
   }));
   return indicators.map((ind) => ({ ind, rows: countIndicator(p, ind, residents, period, asOf) }));
 }
@@ -313,3 +322,87 @@ export async function indicatorDrillDown(db: Sql, p: Programme, code: string, q:
 
 /** Code-unit order, as the summaries' drill-down orders (COLLATE "C"). */
 const byCode = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+// ---- what a doctor records by hand ---------------------------------------------------------------
+
+interface RegistrationDeps {
+  db: Pick<Database, 'query' | 'transaction'>;
+  repo: FhirRepository;
+}
+/* Each write is audited in its own transaction (AuditIn: the route's user, subtype programme-enrolment or programme-status). */
+
+const notAfterToday = (field: string, day: string, today: string) => {
+  if (day > today) throw badRequest(`${field}: ${day} is in the future (today is ${today})`);
+};
+
+async function registrationAnswer(db: Sql, p: Programme, patientId: string): Promise<Registration> {
+  const [reg, episodes] = [await registrationOf(db, p.code, patientId), await residentEpisodes(db, p.code, patientId)];
+  return {
+    programme: p.code,
+    patientId,
+    enrolledOn: reg?.enrolledOn ?? null,
+    status: reg?.status ?? 'managed',
+    statusOn: reg?.statusOn ?? null,
+    statusReason: reg?.statusReason ?? null,
+    episodes,
+  };
+}
+
+/**
+ * Enrols a resident in a programme by hand (chronic care's manual enrolment: no diagnosis record
+ * needed), from `enrolledOn` (default today); an episode opened by a record takes precedence, as in
+ * chronic care. Only a programme entered by a record (not by age) takes one. The resident's rows are
+ * derived again at once.
+ */
+export async function enrolByHand(
+  deps: RegistrationDeps,
+  programmes: Programme[],
+  p: Programme,
+  b: ManualEnrolmentBody,
+  today: string,
+  audit: AuditIn,
+): Promise<Registration> {
+  if (p.entry.anchor !== 'fact') throw badRequest(`${p.code}: everyone of the age is enrolled (${p.name}); no enrolment by hand`);
+  const enrolledOn = b.enrolledOn ?? today;
+  notAfterToday('enrolledOn', enrolledOn, today);
+  const patient = (await deps.repo.read('Patient', b.patientId)) as Patient;
+  if (p.entry.gender && patient.gender !== p.entry.gender)
+    throw badRequest(
+      `${p.code} enrols ${p.entry.gender} residents only; Patient/${b.patientId} is ${patient.gender ?? 'of unknown gender'}`,
+    );
+  await deps.db.transaction(async (c) => {
+    await upsertManualEnrolment(c, p.code, b.patientId, enrolledOn);
+    await refreshResidents(c, [b.patientId], programmes, today);
+    await audit(c, [`Patient/${b.patientId}`, `programme/${p.code}?enrolledOn=${enrolledOn}`]);
+  });
+  return registrationAnswer(deps.db, p, b.patientId);
+}
+
+/**
+ * Sets a resident's status in a programme: transferred (转出) or died (死亡) from `on` (default today)
+ * ends the episode that day (out of every denominator from then on; the resident leaves the
+ * worklist and the due services), managed undoes it. 404 when the resident is in neither the
+ * programme's registry nor enrolled by hand.
+ */
+export async function setStatus(
+  deps: RegistrationDeps,
+  programmes: Programme[],
+  p: Programme,
+  patientId: string,
+  b: RegistryStatusBody,
+  today: string,
+  audit: AuditIn,
+): Promise<Registration> {
+  const managed = b.status === 'managed';
+  const on = managed ? null : (b.on ?? today);
+  if (on) notAfterToday('on', on, today);
+  if (managed && b.on) throw badRequest('on: a day goes with transferred or died, not with managed');
+  const [reg, episodes] = [await registrationOf(deps.db, p.code, patientId), await residentEpisodes(deps.db, p.code, patientId)];
+  if (!reg && !episodes.length) throw notFound(`${patientId} is not in the ${p.code} registry`);
+  await deps.db.transaction(async (c) => {
+    await upsertStatus(c, p.code, patientId, b.status, on, managed ? null : (b.reason ?? null));
+    await refreshResidents(c, [patientId], programmes, today);
+    await audit(c, [`Patient/${patientId}`, `programme/${p.code}?status=${b.status}${on ? `&on=${on}` : ''}`]);
+  });
+  return registrationAnswer(deps.db, p, patientId);
+}

@@ -10,7 +10,17 @@ import { copyTextRows, type Database } from '../../platform/db.js';
 import type { Sql } from '../services.js';
 import { versionOn, type Criterion, type Indicator, type Programme } from './definition.js';
 import { addMonths } from '../immunization/schedule.js';
-import { HORIZON_DAYS, matchersOf, monthsBetween, relevant, type Episode, type Fact, type PersonFacts } from './engine.js';
+import {
+  HORIZON_DAYS,
+  MANUAL_EPISODE,
+  matchersOf,
+  monthsBetween,
+  relevant,
+  type Episode,
+  type Fact,
+  type PersonFacts,
+  type Registration,
+} from './engine.js';
 import { copyOut, copyRows, sqlLiteral } from '../chronic/copy-text.js';
 import { factOf, personFacts } from './facts.js';
 import { NEXT_FOLLOW_UP } from './next-follow-up.js';
@@ -111,7 +121,7 @@ export async function applyChanges(client: Sql, changes: ChangeRecord[], program
   return touched;
 }
 
-/** Persons and facts of residents, by id (a resident with facts but no Patient yet gets an empty person). */
+/** Persons, facts and registrations of residents, by id (a resident with facts but no Patient yet gets an empty person). */
 export async function residentFacts(db: Sql, patientIds: string[]): Promise<ResidentFacts[]> {
   if (!patientIds.length) return [];
   // One statement after the other: `db` may be a single connection (pg deprecates overlapping queries on one).
@@ -129,9 +139,18 @@ export async function residentFacts(db: Sql, patientIds: string[]): Promise<Resi
        FROM prog_fact WHERE patient_id = ANY($1::text[]) ORDER BY ref`,
     [patientIds],
   );
+  const registrations = await db.query<{ patientId: string; programme: string } & Registration>(
+    `SELECT patient_id AS "patientId", programme, ${day('enrolled_on', '"enrolledOn"')}, status, ${day('status_on', '"statusOn"')}
+       FROM prog_registration WHERE patient_id = ANY($1::text[])`,
+    [patientIds],
+  );
   const byId = new Map<string, ResidentFacts>();
   for (const id of patientIds) byId.set(id, { person: blankPerson(id), facts: [] });
   for (const p of people.rows) byId.get(p.patientId)!.person = p;
+  for (const { patientId, programme, ...reg } of registrations.rows) {
+    const r = byId.get(patientId);
+    if (r) (r.registrations ??= new Map()).set(programme, reg);
+  }
   for (const f of facts.rows) {
     const { patientId, readings, encounter, ...fact } = f;
     byId.get(patientId)?.facts.push({
@@ -329,6 +348,8 @@ export async function registryPage(db: Sql, programme: string, q: RegistryQuery,
               ${day('e.start_on', '"startOn"')}, ${day('e.end_on', '"endOn"')}, ${day('e.end_event_on', '"endEventOn"')},
               e.version, e.flags, e.controlled, ${day('e.last_service', '"lastService"')}, e.services,
               p.area_code AS "areaCode", p.organization_id AS "organizationId", coalesce(p.deceased, false) AS deceased,
+              CASE WHEN e.episode_key = '${MANUAL_EPISODE}' THEN 'manual' ELSE 'record' END AS source,
+              coalesce(g.status, 'managed') AS "registryStatus", ${day('g.status_on', '"statusOn"')}, g.status_reason AS "statusReason",
               (SELECT min(i.window_from) FILTER (WHERE i.window_from > $3::date) FROM prog_item i
                 WHERE i.programme = e.programme AND i.patient_id = e.patient_id AND i.episode_key = e.episode_key AND i.delivered_on IS NULL)::text AS "nextItemFrom",
               (SELECT count(*)::int FROM prog_item i
@@ -338,6 +359,7 @@ export async function registryPage(db: Sql, programme: string, q: RegistryQuery,
                 WHERE i.programme = e.programme AND i.patient_id = e.patient_id AND i.episode_key = e.episode_key
                   AND i.item = '${NEXT_FOLLOW_UP}')::text AS "nextDue"
        FROM prog_enrolment e LEFT JOIN prog_person p ON p.patient_id = e.patient_id
+       LEFT JOIN prog_registration g ON g.programme = e.programme AND g.patient_id = e.patient_id
        WHERE ${where}
        ORDER BY e.start_on DESC, e.patient_id, e.episode_key
        LIMIT ${q.limit} OFFSET ${q.offset}`,
@@ -436,6 +458,58 @@ export async function residentItems(
     recommended: string | null;
     status: 'upcoming' | 'due' | 'overdue';
   }[];
+}
+
+// ---- what a doctor records by hand (prog_registration) ----------------------------------------
+
+/** Enrols a resident by hand from a day (kept with any status already set); re-derive the resident after. */
+export async function upsertManualEnrolment(c: Sql, programme: string, patientId: string, enrolledOn: string): Promise<void> {
+  await c.query(
+    `INSERT INTO prog_registration (programme, patient_id, enrolled_on) VALUES ($1, $2, $3::date)
+     ON CONFLICT (programme, patient_id) DO UPDATE SET enrolled_on = excluded.enrolled_on, updated_at = now()`,
+    [programme, patientId, enrolledOn],
+  );
+}
+
+/** Sets a resident's status in a programme (managed clears the day and reason); re-derive the resident after. */
+export async function upsertStatus(
+  c: Sql,
+  programme: string,
+  patientId: string,
+  status: Registration['status'],
+  statusOn: string | null,
+  reason: string | null,
+): Promise<void> {
+  await c.query(
+    `INSERT INTO prog_registration (programme, patient_id, status, status_on, status_reason) VALUES ($1, $2, $3, $4::date, $5)
+     ON CONFLICT (programme, patient_id) DO UPDATE SET status = excluded.status, status_on = excluded.status_on,
+       status_reason = excluded.status_reason, updated_at = now()`,
+    [programme, patientId, status, statusOn, reason],
+  );
+}
+
+/** A resident's registration in a programme (null when nothing was recorded by hand). */
+export async function registrationOf(
+  db: Sql,
+  programme: string,
+  patientId: string,
+): Promise<(Registration & { statusReason: string | null }) | null> {
+  const r = await db.query<Registration & { statusReason: string | null }>(
+    `SELECT ${day('enrolled_on', '"enrolledOn"')}, status, ${day('status_on', '"statusOn"')}, status_reason AS "statusReason"
+     FROM prog_registration WHERE programme = $1 AND patient_id = $2`,
+    [programme, patientId],
+  );
+  return r.rows[0] ?? null;
+}
+
+/** A resident's episodes of a programme as derived (start, end, manual or by record). */
+export async function residentEpisodes(db: Sql, programme: string, patientId: string) {
+  const r = await db.query<{ episodeKey: string; startOn: string; endOn: string | null }>(
+    `SELECT episode_key AS "episodeKey", ${day('start_on', '"startOn"')}, ${day('end_on', '"endOn"')}
+     FROM prog_enrolment WHERE programme = $1 AND patient_id = $2 ORDER BY start_on`,
+    [programme, patientId],
+  );
+  return r.rows;
 }
 
 /** Whether the programmes know a resident (a Patient they have seen). */

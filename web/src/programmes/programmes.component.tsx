@@ -200,6 +200,24 @@ function RegistryTab({ programme }: { programme: ProgrammeSummary }) {
     ...(data?.rows.some((r) => r.nextDue)
       ? [{ title: t('programmes.col.nextDue', '下次随访'), dataIndex: 'nextDue', render: (v: string | null) => v ?? '' }]
       : []),
+    // Recorded by hand (POST/PUT /api/programmes/{code}/registry): enrolled without a diagnosis record, transferred out, died.
+    ...(data?.rows.some((r) => r.source === 'manual' || r.registryStatus !== 'managed')
+      ? [
+          {
+            title: t('programmes.col.registration', '登记'),
+            key: 'registration',
+            render: (_: unknown, r: RegistryRow) => (
+              <>
+                {r.source === 'manual' && <Tag>{t('programmes.manual', '手工纳入')}</Tag>}
+                {r.registryStatus === 'transferred' && (
+                  <Tag color="default">{t('programmes.transferred', '{on} 转出', { on: r.statusOn ?? '' })}</Tag>
+                )}
+                {r.registryStatus === 'died' && <Tag color="default">{t('programmes.died', '{on} 死亡', { on: r.statusOn ?? '' })}</Tag>}
+              </>
+            ),
+          },
+        ]
+      : []),
     {
       title: t('programmes.col.missed', '未按时完成'),
       dataIndex: 'missed',

@@ -153,7 +153,7 @@ describe('ProgrammesPage', () => {
     },
   );
 
-  it("shows hypertension's next follow-up (下次随访) in words on the worklist, and the registry's next due day and comorbidities by name", async () => {
+  it("shows hypertension's next follow-up (下次随访) in words on the worklist; the registry's next due day, comorbidities and what was recorded by hand in words", async () => {
     const htn = {
       ...list.rows[1]!,
       code: 'hypertension',
@@ -206,6 +206,10 @@ describe('ProgrammesPage', () => {
             nextItemFrom: null,
             missed: 0,
             nextDue: `${year}-04-16`,
+            source: 'manual',
+            registryStatus: 'transferred',
+            statusOn: `${year}-05-01`,
+            statusReason: '迁出本辖区',
           },
         ],
       },
@@ -220,6 +224,8 @@ describe('ProgrammesPage', () => {
     const row = screen.getByText('合并糖尿病').closest('tr')!;
     expect(row.textContent).toContain(`${year}-04-16`);
     expect(screen.getByRole('columnheader', { name: '下次随访' })).toBeTruthy();
+    expect(within(row).getByText('手工纳入')).toBeTruthy();
+    expect(within(row).getByText(`${year}-05-01 转出`)).toBeTruthy();
     await waitFor(() => expect(api.unmatched).toEqual([]));
   });
 });
