@@ -4,7 +4,7 @@
  * resident's check-in list (target p95 < 50 ms).
  *
  *   node --import tsx bench/chronic.bench.ts [--residents N] [--stores pglite,postgres] [--chunk N] [--concurrency 2] [--in-process]
- *                                            [--checkins back-to-back,10]
+ *                                            [--checkins back-to-back,10] [--desk-in-loop]
  *
  * Check-ins during the recompute (`--checkins`, one recompute per entry, each with its own row):
  * `back-to-back` is one client asking again as soon as it has its answer (a desk that never
@@ -12,6 +12,9 @@
  * served faster is a millisecond more it takes from the recompute, so the two figures trade
  * against each other); a number is that many check-ins a second at even intervals whatever the
  * answers (a district of 1,000,000 sees about 0.3 a second on a busy morning: 5,000 in four hours).
+ * The desk runs on a thread of its own, as a desk is a browser on another machine; until 2026-12 it
+ * ran on the server's event loop (`--desk-in-loop`), where with PGlite in-process its requests and
+ * its reading of each answer also waited for the loop, which the store's statements hold.
  *
  * Run directly it uses PostgreSQL at YIFANG_TEST_PG_URL, else postgres://postgres@127.0.0.1:5432/test.
  * On PostgreSQL the recompute runs in a worker thread with its own connection pool, as
@@ -128,7 +131,7 @@ export function generateFacts(n: number, seed = 1): Generated {
 }
 
 const USAGE = `usage: node --import tsx bench/chronic.bench.ts [--residents N] [--stores pglite,postgres] [--chunk N]
-         [--concurrency N] [--in-process] [--checkins back-to-back,10]`;
+         [--concurrency N] [--in-process] [--checkins back-to-back,10] [--desk-in-loop]`;
 
 /** Check-in list requests while `running()`: back to back, or `rate` a second at even intervals; latencies in ms. */
 async function probeCheckIns(
@@ -162,6 +165,31 @@ async function probeCheckIns(
   await Promise.all(inFlight);
 }
 
+/**
+ * The desk on a thread of its own (chronic-desk.worker.mjs): a desk is a browser on another
+ * machine, so neither its requests nor its reading of the answers wait for the server's event
+ * loop. Residents are drawn as probeCheckIns draws them.
+ */
+function deskOnThread(
+  server: { url: string; token: string },
+  residents: string[],
+  rate: number | 'back-to-back',
+): { done: Promise<number[]>; stop(): void } {
+  const pick = rng(7);
+  const ids = Array.from({ length: 20_000 }, () => residents[Math.floor(pick() * residents.length)]!);
+  const w = new Worker(new URL('./chronic-desk.worker.mjs', import.meta.url), {
+    workerData: { url: server.url, token: server.token, ids, rate },
+  });
+  const done = new Promise<number[]>((resolve, reject) => {
+    w.once('message', (l: number[]) => {
+      resolve(l);
+      void w.terminate();
+    });
+    w.once('error', reject);
+  });
+  return { done, stop: () => w.postMessage('stop') };
+}
+
 export async function runChronicBench(argv: string[] = []): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(USAGE);
@@ -173,6 +201,8 @@ export async function runChronicBench(argv: string[] = []): Promise<void> {
   // Default: the recompute's own choice per store (2000 residents per range; 250 on PGlite).
   const chunk = arg('--chunk') ? Number(arg('--chunk')) : undefined;
   const inProcess = argv.includes('--in-process');
+  // The desk's client on the server's own event loop, as this bench measured it until 2026-12.
+  const deskInLoop = argv.includes('--desk-in-loop');
   const stores = (arg('--stores')?.split(',') as StoreKind[] | undefined) ?? storeKinds();
   const checkins = (arg('--checkins') ?? 'back-to-back,10').split(',').map((c) => (c === 'back-to-back' ? c : Number(c)));
   if (checkins.some((c) => c !== 'back-to-back' && !(c > 0)))
@@ -199,10 +229,17 @@ export async function runChronicBench(argv: string[] = []): Promise<void> {
 
       for (const probe of checkins) {
         // Check-in lists while the recompute runs (random residents).
-        const latencies: number[] = [];
+        let latencies: number[] = [];
         let running = true;
         const pick = rng(11);
-        const prober = probeCheckIns(server, data.residents, probe, () => running, latencies);
+        const desk = deskInLoop ? undefined : deskOnThread(server, data.residents, probe);
+        const prober = desk
+          ? desk.done.then((l) => void (latencies = l))
+          : probeCheckIns(server, data.residents, probe, () => running, latencies);
+        const stopDesk = () => {
+          running = false;
+          desk?.stop();
+        };
         const loop = monitorEventLoopDelay({ resolution: 5 });
         loop.enable();
         const r0 = Date.now();
@@ -230,7 +267,7 @@ export async function runChronicBench(argv: string[] = []): Promise<void> {
           } else result = await recomputeAll(server.db, config.sets, '2025-12-01', { chunk, concurrency, phases });
           recomputeSeconds = (Date.now() - r0) / 1000;
           // The check-in figures are those during the recompute; the indicators are timed on their own after it.
-          running = false;
+          stopDesk();
           await prober;
           const i0 = Date.now();
           values = await computeIndicators(
@@ -243,7 +280,7 @@ export async function runChronicBench(argv: string[] = []): Promise<void> {
           indicatorSeconds = (Date.now() - i0) / 1000;
         } finally {
           // Stop the prober before the server goes away, also when the recompute failed.
-          running = false;
+          stopDesk();
           await prober.catch(() => undefined);
         }
         loop.disable();
@@ -273,6 +310,7 @@ export async function runChronicBench(argv: string[] = []): Promise<void> {
           'check-in p50 during (ms)': percentile(latencies, 50),
           'check-in p95 during (ms)': percentile(latencies, 95),
           'check-ins during': probe === 'back-to-back' ? 'back to back' : `${probe}/s`,
+          'desk client': deskInLoop ? "server's event loop" : 'own thread',
           'check-in requests during': latencies.length,
           'event-loop delay p99 during (ms)': loop.percentile(99) / 1e6,
           'check-in p95 idle (ms)': percentile(quiet, 95),
