@@ -72,7 +72,29 @@ export async function dueServicesOfResident(deps: CareDeps, id: string, asOf: st
     direct ?? (await Promise.all(patients.map(async (p) => (await dueServicesFor(deps.db.pool, p, asOf, deps.config)) ?? []))).flat();
   items.push(...(await programmeDueItems(deps.db, patients, asOf)));
   const seen = new Set<string>();
-  return items.filter((i) => (seen.has(i.key) ? false : (seen.add(i.key), true)));
+  return withoutSecondFollowUp(items).filter((i) => (seen.has(i.key) ? false : (seen.add(i.key), true)));
+}
+
+/** Chronic care's follow-up item per programme the engine also carries (`follow-up:<disease>` in due-services.ts). */
+const CHRONIC_FOLLOW_UP: Record<string, string> = { hypertension: 'follow-up:htn', diabetes: 'follow-up:dm' };
+
+/**
+ * One follow-up per disease: while chronic care and the programme engine both carry hypertension
+ * and diabetes (until chronic care's path is retired), the engine's next follow-up (下次随访) is
+ * left out where chronic care's own follow-up item (高血压随访, 2型糖尿病随访) is listed for the
+ * same resident; without it (a resident chronic care has not registered), the engine's stays.
+ */
+export function withoutSecondFollowUp(items: DueItem[]): DueItem[] {
+  const chronic = new Set(items.filter((i) => i.kind === 'follow-up').map((i) => `${i.patientId}|${i.key}`));
+  return items.filter(
+    (i) =>
+      !(
+        i.kind === 'programme' &&
+        i.programme?.item === 'next-follow-up' &&
+        CHRONIC_FOLLOW_UP[i.programme.code] &&
+        chronic.has(`${i.patientId}|${CHRONIC_FOLLOW_UP[i.programme.code]}`)
+      ),
+  );
 }
 
 /** Who the resident is, for the check-in desk: undefined when chronic care does not know the Patient (a Person id, or not yet processed). */
@@ -126,10 +148,10 @@ export async function checkIn(deps: CareDeps, b: { patientId: string; organizati
   return {
     encounterId: id,
     ...(resident ? { resident } : {}),
-    items: [
+    items: withoutSecondFollowUp([
       ...((await dueServicesFor(deps.db.pool, b.patientId, today, deps.config)) ?? []),
       ...(await programmeDueItems(deps.db, [b.patientId], today)),
-    ],
+    ]),
   };
 }
 
