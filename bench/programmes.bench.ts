@@ -1,7 +1,8 @@
 /**
  * Basic public-health programmes benchmark (issue #21): a district of N residents (default
- * 1,000,000) in all seven programmes (0–6 children, maternal, 65+, severe mental disorders,
- * tuberculosis, hypertension, type 2 diabetes). It measures
+ * 1,000,000) in all fourteen programmes (0–6 children, maternal, 65+, severe mental disorders,
+ * tuberculosis, hypertension, type 2 diabetes, dyslipidaemia, cancer, COPD and stroke screening,
+ * disabled or demented older people, children with developmental disorders, cancer patients). It measures
  *   - the full recompute (`yifang programmes recompute`): every resident's enrolments, items and
  *     per-episode summaries derived again (target < 120 s on PostgreSQL);
  *   - a new record reaching an indicator: an elderly health check POSTed through /fhir, until
@@ -61,7 +62,14 @@ const pad = (n: number, w = 2) => String(n).padStart(w, '0');
  * them known by an A10 prescription only), 70 % of whom are followed up last year and this,
  * about quarterly (sooner after a poor reading, sometimes late), each an Encounter with its blood
  * pressure or fasting glucose linked to it (readings and encounter kept in prog_fact, as the
- * processor keeps them).
+ * processor keeps them). Then 10 % of those aged 35 and over with dyslipidaemia (an LDL-C test in
+ * 65 % of years, half-yearly follow-ups); each year 30 % of those aged 50–75 assessed for
+ * colorectal cancer (12 % high-risk, 40 % of them a colonoscopy), 30 % of those aged 40 and over
+ * given the COPD questionnaire (spirometry for half of those scoring 16 or more) and 30 % assessed
+ * for stroke risk (15 % high-risk, 60 % of them an intervention visit); 8 % of those aged 65 and
+ * over disabled or demented (a yearly Barthel index, home visits), 1.5 % of children aged 0–6 with
+ * a developmental disorder (half-yearly follow-ups, referral), 0.4 % of those aged 40 and over with
+ * cancer (half-yearly follow-ups, a pain score at half of them).
  */
 export function generateFacts(n: number, today: string, seed = 1): Generated {
   const r = rng(seed);
@@ -94,6 +102,7 @@ export function generateFacts(n: number, today: string, seed = 1): Generated {
     value?: string,
     readings?: Record<string, number>,
     encounter?: string,
+    num?: number,
   ): string | undefined => {
     if (start > today) return undefined;
     const ref = `${type}/f${++seq}`;
@@ -108,7 +117,7 @@ export function generateFacts(n: number, today: string, seed = 1): Generated {
         end ?? '\\N',
         active ? 't' : 'f',
         value ? `{"${value}"}` : '{}',
-        '\\N',
+        num === undefined ? '\\N' : String(num),
         readings ? JSON.stringify(readings) : '\\N',
         encounter ?? '\\N',
       ].join('\t'),
@@ -118,6 +127,7 @@ export function generateFacts(n: number, today: string, seed = 1): Generated {
   const visit = (id: string, code: string, on: string) => fact(id, 'Encounter', `${SERVICE}|${code}`, on, on);
   const dayIn = (y: number, m: number) => `${y}-${pad(m)}-${pad(1 + Math.floor(r() * 28))}`;
   const plusDays = (d: string, k: number) => addDays(d, k);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const plusMonths = (d: string, k: number) => {
     const [y, m, dd] = d.split('-').map(Number) as [number, number, number];
     const total = y * 12 + m - 1 + k;
@@ -215,6 +225,70 @@ export function generateFacts(n: number, today: string, seed = 1): Generated {
       for (let m = 0; m < 6; m++) if (r() < 0.85) visit(id, 'tb-visit', plusDays(plusMonths(onset, m), 10));
       if (end <= today)
         fact(id, 'Observation', `${OBS}|tb-treatment-outcome`, end, end, true, `https://yifang.health/fhir/CodeSystem/tb-outcome|cured`);
+    }
+    // The focus groups and screening programmes (dyslipidaemia in 三高共管, cancer, COPD and
+    // stroke screening, disabled or demented older people, children with developmental
+    // disorders, cancer patients), at rates of the order a district reports.
+    const num = (value: number) => Math.round(value * 10) / 10;
+    const obs = (code: string, on: string, value?: string, n?: number) =>
+      fact(id, 'Observation', code, on, on, true, value, undefined, undefined, n);
+    if (age >= 35 && r() < 0.1) {
+      fact(id, 'Condition', `${ICD}|E78.${r() < 0.6 ? '0' : '5'}`, dayIn(year - 1 - Math.floor(r() * 5), 1 + Math.floor(r() * 12)), null);
+      for (const y of [year - 1, year]) {
+        if (r() < 0.65) obs(`${LOINC}|22748-8`, dayIn(y, 1 + Math.floor(r() * 12)), undefined, num(1.6 + r() * 3));
+        for (const m of [3, 9]) if (r() < 0.5) visit(id, 'lipid-follow-up', dayIn(y, m));
+      }
+    }
+    const RESULT = 'https://yifang.health/fhir/CodeSystem/screening-result';
+    for (const y of [year - 1, year]) {
+      if (age >= 50 && age <= 75 && r() < 0.3) {
+        const on = dayIn(y, 1 + Math.floor(r() * 12));
+        const high = r() < 0.12;
+        obs(`${OBS}|crc-risk-assessment`, on, `${RESULT}|${high ? 'high-risk' : 'low-risk'}`);
+        if (high && r() < 0.4) fact(id, 'Procedure', `http://snomed.info/sct|73761001`, plusDays(on, 20), plusDays(on, 20));
+      }
+      if (age >= 40 && r() < 0.3) {
+        const on = dayIn(y, 1 + Math.floor(r() * 12));
+        const score = Math.floor(r() * 30);
+        obs(`${OBS}|copd-sq`, on, undefined, score);
+        if (score >= 16 && r() < 0.5) obs(`${LOINC}|19926-5`, plusDays(on, 14), undefined, num(50 + r() * 40));
+      }
+      if (age >= 40 && r() < 0.3) {
+        const on = dayIn(y, 1 + Math.floor(r() * 12));
+        const high = r() < 0.15;
+        obs(`${OBS}|stroke-risk-assessment`, on, `${RESULT}|${high ? 'high-risk' : 'low-risk'}`);
+        if (high && r() < 0.6) visit(id, 'stroke-intervention', plusDays(on, 30));
+      }
+    }
+    if (age >= 65 && r() < 0.08) {
+      const since = dayIn(year - 1 - Math.floor(r() * 3), 1 + Math.floor(r() * 12));
+      if (r() < 0.5) fact(id, 'Condition', `${ICD}|F03`, since, null);
+      else obs(`${OBS}|barthel-index`, since, undefined, 20 + Math.floor(r() * 40));
+      for (const y of [year - 1, year]) {
+        if (r() < 0.7) obs(`${OBS}|barthel-index`, dayIn(y, 1 + Math.floor(r() * 12)), undefined, 15 + Math.floor(r() * 50));
+        for (const m of [4, 10]) if (r() < 0.6) visit(id, 'home-health-service', dayIn(y, m));
+      }
+    }
+    if (age <= 6 && r() < 0.015) {
+      fact(id, 'Condition', `${ICD}|${r() < 0.4 ? 'F84.0' : 'F80.9'}`, plusMonths(birth, 18 + Math.floor(r() * 12)), null);
+      for (const y of [year - 1, year]) for (const m of [3, 9]) if (r() < 0.7) visit(id, 'development-follow-up', dayIn(y, m));
+      if (r() < 0.5) visit(id, 'rehabilitation-referral', dayIn(year, 1 + Math.floor(r() * 12)));
+    }
+    if (age >= 40 && r() < 0.004) {
+      fact(
+        id,
+        'Condition',
+        `${ICD}|${pick(['C16.9', 'C18.9', 'C34.9', 'C50.9', 'C22.0'])}`,
+        dayIn(year - 1 - Math.floor(r() * 4), 1 + Math.floor(r() * 12)),
+        null,
+      );
+      for (const y of [year - 1, year])
+        for (const m of [2, 8])
+          if (r() < 0.75) {
+            const on = dayIn(y, m);
+            visit(id, 'cancer-follow-up', on);
+            if (r() < 0.5) obs(`${OBS}|pain-score`, on, undefined, Math.floor(r() * 8));
+          }
     }
   }
   return { tables };
