@@ -234,8 +234,23 @@ export function generateFacts(n: number, today: string, seed = 1): Generated {
       fact(id, 'Observation', code, on, on, true, value, undefined, undefined, n);
     if (age >= 35 && r() < 0.1) {
       fact(id, 'Condition', `${ICD}|E78.${r() < 0.6 ? '0' : '5'}`, dayIn(year - 1 - Math.floor(r() * 5), 1 + Math.floor(r() * 12)), null);
+      if (r() < 0.1) fact(id, 'Condition', `${ICD}|I25.1`, dayIn(year - 2, 1 + Math.floor(r() * 12)), null);
       for (const y of [year - 1, year]) {
-        if (r() < 0.65) obs(`${LOINC}|22748-8`, dayIn(y, 1 + Math.floor(r() * 12)), undefined, num(1.6 + r() * 3));
+        if (r() < 0.65) {
+          const ldl = num(1.6 + r() * 3);
+          fact(
+            id,
+            'Observation',
+            `${LOINC}|22748-8`,
+            dayIn(y, 1 + Math.floor(r() * 12)),
+            null,
+            true,
+            undefined,
+            { [`${LOINC}|22748-8`]: ldl },
+            undefined,
+            ldl,
+          );
+        }
         for (const m of [3, 9]) if (r() < 0.5) visit(id, 'lipid-follow-up', dayIn(y, m));
       }
     }

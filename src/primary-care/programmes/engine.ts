@@ -494,6 +494,16 @@ export function latestMeasure(ep: Episode, measure: string, upTo: string) {
 }
 
 /**
+ * The days in [from, upTo] on which a service of the kinds was given: "at least n services" counts
+ * days, so two records of one visit (a form and its encounter, or a visit sent twice) count once.
+ */
+export function serviceDays(ep: Episode, kinds: readonly string[], from: string, upTo: string): number {
+  const days = new Set<string>();
+  for (const g of ep.services) if (kinds.includes(g.service) && g.date >= from && g.date <= upTo) days.add(g.date);
+  return days.size;
+}
+
+/**
  * Controlled (the programme's "controlled" rule) on a day; null when the programme has none or
  * nothing is measured. Coded: the latest value. By targets: the readings of the latest day
  * measured, against the targets in force that day; with atLastService and a period, the readings
@@ -699,8 +709,7 @@ export function managedIn(p: Programme, ep: Episode, period: Period, asOf: strin
     if (!ending.length || ending.some((it) => !it.deliveredOn)) return false;
   }
   if (rule.minServices) {
-    const n = ep.services.filter((g) => g.service === rule.minServices!.service && g.date >= period.from && g.date <= until).length;
-    if (n < rule.minServices.count) return false;
+    if (serviceDays(ep, [rule.minServices.service], period.from, until) < rule.minServices.count) return false;
   }
   return true;
 }
@@ -739,7 +748,7 @@ export function meets(c: Criterion, p: Programme, person: PersonFacts, ep: Episo
     const from = c.in === 'episode' ? ep.start : period.from;
     const upTo = c.measuredBy === 'asOf' ? asOf : until;
     const kinds = [c.services].flat();
-    return ep.services.filter((g) => kinds.includes(g.service) && g.date >= from && g.date <= upTo).length >= c.min;
+    return serviceDays(ep, kinds, from, upTo) >= c.min;
   }
   if ('managed' in c) return managedIn(p, ep, period, asOf, person);
   if ('controlled' in c) return controlledOn(p, ep, until, person, period) === true;

@@ -24,7 +24,7 @@ import {
 import { copyOut, copyRows, sqlLiteral } from '../chronic/copy-text.js';
 import { factOf, personFacts } from './facts.js';
 import { NEXT_FOLLOW_UP } from './next-follow-up.js';
-import { atTargetKey, chainLateKey, daysKey, itemDeliveredKey, itemFromKey, measureKey, nthKey } from './summary.js';
+import { atTargetKey, chainLateKey, daysKey, itemDeliveredKey, itemFromKey, measureKey, measureTargetKey, nthKey } from './summary.js';
 import {
   blankPerson,
   deriveRows,
@@ -620,11 +620,16 @@ const mark = (a: Args, key: string) => a.mark(key);
 function criterionSql(p: Programme, c: Criterion, q: SummaryQuery, a: Args): string {
   const until = () => a.add(q.until, '::date');
   const span = () => `daterange(${a.add(q.from, '::date')}, ${until()}, '[]')`;
+  // At least n days of the mark in the period (serviceDays in engine.ts): one is an overlap, more a count of the days.
+  const daysIn = (key: string, n: number) =>
+    n <= 1
+      ? `coalesce(${mark(a, key)} && ${span()}, false)`
+      : `(SELECT coalesce(sum(upper(r) - lower(r)), 0) FROM unnest(${mark(a, key)} * datemultirange(${span()})) r) >= ${a.add(n, '::int')}`;
   if ('services' in c) {
     const kinds = [c.services].flat();
     return c.in === 'episode'
       ? `coalesce(${mark(a, nthKey(kinds, c.min))} @> ${c.measuredBy === 'asOf' ? a.add(q.asOf, '::date') : until()}, false)`
-      : `coalesce(${mark(a, daysKey(kinds))} && ${span()}, false)`;
+      : daysIn(daysKey(kinds), c.min);
   }
   if ('delivered' in c)
     return `coalesce(${mark(a, itemFromKey(c.delivered))} @> ${until()} AND ${mark(a, itemDeliveredKey(c.delivered, c.within))} @> ${a.add(q.asOf, '::date')}, false)`;
@@ -635,7 +640,7 @@ function criterionSql(p: Programme, c: Criterion, q: SummaryQuery, a: Args): str
       const r = span();
       parts.push(`(e.item_ends && ${r} AND NOT e.missed_ends && ${r})`);
     }
-    if (rule.minServices) parts.push(`coalesce(${mark(a, daysKey([rule.minServices.service]))} && ${span()}, false)`);
+    if (rule.minServices) parts.push(daysIn(daysKey([rule.minServices.service]), rule.minServices.count));
     if (rule.followUps) {
       // Follow-ups of the chain in [from, until]: those up to until less those before from (width_bucket: how many are <= a day).
       const n = `(width_bucket(${until()}, e.chain_dates) - width_bucket(${a.add(q.from, '::date')} - 1, e.chain_dates))`;
@@ -648,6 +653,9 @@ function criterionSql(p: Programme, c: Criterion, q: SummaryQuery, a: Args): str
   if ('controlled' in c && p.controlled?.byTargets && p.controlled.atLastService)
     // The latest follow-up up to until met its targets, and it lies in the period.
     return `coalesce(${mark(a, atTargetKey(p.controlled.atLastService))} @> ${until()} AND ${mark(a, daysKey([p.controlled.atLastService]))} && ${span()}, false)`;
+  if ('controlled' in c && p.controlled?.byTargets)
+    // The latest day measured up to until met the targets of its day.
+    return `coalesce(${mark(a, measureTargetKey(p.controlled.measure))} @> ${until()}, false)`;
   if ('controlled' in c)
     return p.controlled?.values
       ? `coalesce(${mark(a, measureKey(p.controlled.measure, p.controlled.values))} @> ${until()}, false)`

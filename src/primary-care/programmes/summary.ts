@@ -17,16 +17,19 @@
  *   the number in a period is two binary searches, `width_bucket`), the mark `cl:<service>` (the
  *   days of follow-ups that came late: none may fall in the period) and, for `controlled` with
  *   `atLastService`, the mark `ct:<service>` (the days on which the latest follow-up so far met
- *   its targets; with a follow-up in the period that is the period's last one).
+ *   its targets; with a follow-up in the period that is the period's last one);
+ * - for `controlled` by targets on the latest measure (no `atLastService`), the mark `mt:<measure>`:
+ *   the days on which the latest day the measure was taken met the targets in force that day.
  *
  * Each set is exactly the engine's answer as a function of the period's judged end (see
  * `meets` and `managedIn` in engine.ts), or of asOf for a criterion `measuredBy: asOf` (the same
- * set, read on another day); what cannot be put so (at least n > 1 services in the
- * period, an item of a yearly schedule as `delivered`) leaves the programme's indicators to the
- * engine at query time (`summarySupported`). Pure: no I/O.
+ * set, read on another day). "At least n services" counts days (`serviceDays`): in the period it
+ * is the number of days of the `s:` mark inside the period, summed in SQL. What cannot be put so
+ * (an item of a yearly schedule as `delivered`, `atLastService` on a service that is not a
+ * chain) leaves the programme's indicators to the engine at query time. Pure: no I/O.
  */
 import type { Criterion, Programme } from './definition.js';
-import { addDays, addOffset, followUpChain, type Episode } from './engine.js';
+import { addDays, addOffset, atTargetOn, followUpChain, type Episode } from './engine.js';
 
 export type Mark =
   | { kind: 'days'; key: string; kinds: string[] }
@@ -35,7 +38,8 @@ export type Mark =
   | { kind: 'item-from'; key: string; item: string }
   | { kind: 'item-delivered'; key: string; item: string; within?: string }
   | { kind: 'chain-late'; key: string; service: string }
-  | { kind: 'at-target'; key: string; service: string };
+  | { kind: 'at-target'; key: string; service: string }
+  | { kind: 'measure-target'; key: string; measure: string };
 
 const kindsOf = (c: { services: string | string[] }) => [c.services].flat();
 const kindsKey = (kinds: string[]) => [...kinds].sort().join('+');
@@ -47,6 +51,7 @@ export const itemFromKey = (item: string) => `df:${item}`;
 export const itemDeliveredKey = (item: string, within?: string) => `dd:${item}:${within ?? ''}`;
 export const chainLateKey = (service: string) => `cl:${service}`;
 export const atTargetKey = (service: string) => `ct:${service}`;
+export const measureTargetKey = (measure: string) => `mt:${measure}`;
 
 /** The one service whose follow-ups chain (every version's managed.followUps names it), null when none; undefined when versions differ. */
 export function chainService(p: Programme): string | null | undefined {
@@ -64,7 +69,8 @@ function marksOfCriterion(p: Programme, c: Criterion): Mark[] | null {
   if ('services' in c) {
     const kinds = kindsOf(c);
     if (c.in === 'episode') return [{ kind: 'nth', key: nthKey(kinds, c.min), kinds, n: c.min }];
-    return c.min === 1 ? [{ kind: 'days', key: daysKey(kinds), kinds }] : null;
+    // At least n in the period: the days in the period counted in SQL (the engine counts days too).
+    return [{ kind: 'days', key: daysKey(kinds), kinds }];
   }
   if ('delivered' in c) {
     if (yearlyItem(p, c.delivered)) return null;
@@ -81,7 +87,10 @@ function marksOfCriterion(p: Programme, c: Criterion): Mark[] | null {
         { kind: 'at-target', key: atTargetKey(last), service: last },
         { kind: 'days', key: daysKey([last]), kinds: [last] },
       ];
-    // Other numeric targets or last services: not a set of days.
+    // The latest reading of the measure against the targets of its day (dyslipidaemia's LDL-C).
+    if (p.controlled?.byTargets && !last)
+      return [{ kind: 'measure-target', key: measureTargetKey(p.controlled.measure), measure: p.controlled.measure }];
+    // Other last services: not a set of days.
     if (p.controlled && (!p.controlled.values || p.controlled.atLastService)) return null;
     return p.controlled?.values
       ? [
@@ -106,7 +115,6 @@ function marksOfCriterion(p: Programme, c: Criterion): Mark[] | null {
       }
       const m = v.managed.minServices;
       if (!m) continue;
-      if (m.count !== 1) return null;
       marks.push({ kind: 'days', key: daysKey([m.service]), kinds: [m.service] });
     }
     return marks;
@@ -146,6 +154,15 @@ function days(ds: string[]): string {
     .sort()
     .map((d) => `[${d},${addDays(d, 1)})`)
     .join(',')}}`;
+}
+
+/**
+ * The days on which the latest day the measure was taken met the targets in force that day
+ * (`controlledOn` by targets without `atLastService`: the readings of the latest day measured).
+ */
+function measureTargetDays(p: Programme, ep: Episode, measure: string, birthDate: string | null): string {
+  const dates = [...new Set(ep.measures.filter((m) => m.measure === measure).map((m) => m.date))].sort();
+  return daysWhileLatestOk(dates.map((date) => ({ date, ok: atTargetOn(p, ep, birthDate, { date }) === true })));
 }
 
 /** The days on which the latest value of a measure (by date, then record) is one of the values. */
@@ -205,12 +222,11 @@ export function summarise(p: Programme, ep: Episode, since: string, birthDate: s
     else if (m.kind === 'days')
       mark_days.push(days(ep.services.filter((s) => m.kinds.includes(s.service) && s.date >= since).map((s) => s.date)));
     else if (m.kind === 'nth') {
-      const dates = ep.services
-        .filter((s) => m.kinds.includes(s.service))
-        .map((s) => s.date)
-        .sort();
+      // The n-th day with such a service (serviceDays in engine.ts: a day counts once).
+      const dates = [...new Set(ep.services.filter((s) => m.kinds.includes(s.service)).map((s) => s.date))].sort();
       mark_days.push(from(dates[m.n - 1]));
     } else if (m.kind === 'measure') mark_days.push(measureDays(ep, m.measure, m.values));
+    else if (m.kind === 'measure-target') mark_days.push(measureTargetDays(p, ep, m.measure, birthDate));
     else {
       const it = ep.items.find((i) => i.code === m.item);
       if (m.kind === 'item-from') mark_days.push(from(it?.from));
