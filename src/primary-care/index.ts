@@ -16,7 +16,8 @@ export { recomputeAll, type RecomputePhases } from './chronic/store.js';
 export { copyFactRows, derivedRowCounts, FACT_TABLES, registeredResidents, residentsBornAfter, type FactTable } from './chronic/bulk.js';
 
 // ---- indicators (bench) ---------------------------------------------------------------------
-export { computeIndicators, INDICATORS, parsePeriod } from './indicators/indicators.js';
+export { computeIndicators, INDICATORS } from './indicators/indicators.js';
+export { parsePeriod } from './indicators/period.js';
 
 // ---- the national immunization schedule (the one copy: config/immunization/; the simulator) -
 export {

@@ -193,6 +193,21 @@ describeEachStore('indicators match a reference computation over the simulated d
       expect(got(`${disease}-standard-management`)).toEqual(expectedStd);
       expect(got(`${disease}-control`)).toEqual(expectedCtl);
       expect(expectedStd.reduce((s, g) => s + g.denominator, 0)).toBeGreaterThan(20);
+      // The district's figures come from the programme engine (issue #21): the reference's sums over the teams.
+      const sum = (rows: { numerator: number; denominator: number }[]) => ({
+        group: 'all',
+        numerator: rows.reduce((s, g) => s + g.numerator, 0),
+        denominator: rows.reduce((s, g) => s + g.denominator, 0),
+      });
+      const district = (await (
+        await server().api(`/api/indicators?period=2025&indicator=${disease}-standard-management,${disease}-control`)
+      ).json()) as typeof body;
+      const inDistrict = (code: string) =>
+        district.values
+          .filter((v) => v.indicator === code)
+          .map((v) => ({ group: v.group, numerator: v.numerator, denominator: v.denominator }));
+      expect(inDistrict(`${disease}-standard-management`)).toEqual([sum(expectedStd)]);
+      expect(inDistrict(`${disease}-control`)).toEqual([sum(expectedCtl)]);
     }
     const vac = body.values
       .filter((v) => v.indicator === 'vaccine-coverage')

@@ -1,7 +1,10 @@
 /**
- * Public-health indicators with their exact definitions (rules.md §3, §4, contracts):
- * computed from the chronic tables by set-based SQL, grouped by doctor, team, centre or street,
- * for any period, each figure drillable to the residents behind it.
+ * Public-health indicators with their exact definitions (rules.md §3, §4, contracts), grouped by
+ * doctor, team, centre or street, for any period, each figure drillable to the residents behind it.
+ * Hypertension's and diabetes's 规范管理率 and 控制率 come from the programme engine (issue #21:
+ * programmes/service.ts, the hypertension and diabetes programmes' per-episode summaries), but for
+ * the doctor and team groupings, which the programmes do not keep: those, contract and vaccine
+ * coverage are set-based SQL over chronic care's tables.
  */
 import type pg from 'pg';
 import { badRequest, notFound } from '../../platform/errors.js';
@@ -11,6 +14,10 @@ import { POPULATION_LABEL, populationsOf } from '../care/key-populations.js';
 import { keyPopulationsOnSql } from '../care/store.js';
 import type { GroupBy, IndicatorDefinition, IndicatorResident, IndicatorResidentsQuery, IndicatorValue, Period } from './schemas.js';
 import { percentOf } from '../../shared/percent.js';
+import { parsePeriod } from './period.js';
+import { todayInChina } from '../../shared/dates.js';
+import { loadProgrammes, type Programme } from '../programmes/definition.js';
+import { followUpDrill, indicatorFigures, type FigureQuery, type Via } from '../programmes/service.js';
 
 export type { GroupBy, IndicatorValue, Period };
 
@@ -63,14 +70,6 @@ export const INDICATORS: IndicatorDefinition[] = [
   },
 ];
 
-export function parsePeriod(input: string | undefined, today: string): Period {
-  const p = input ?? today.slice(0, 4);
-  if (/^\d{4}$/.test(p)) return { from: `${p}-01-01`, to: `${p}-12-31`, label: p };
-  const m = /^(\d{4}-\d{2}-\d{2})\/(\d{4}-\d{2}-\d{2})$/.exec(p);
-  if (m && m[1]! <= m[2]!) return { from: m[1]!, to: m[2]!, label: p };
-  throw badRequest(`period: expected YYYY or YYYY-MM-DD/YYYY-MM-DD (got '${p}')`);
-}
-
 const GROUP_SQL: Record<GroupBy, string> = {
   total: `'all'`,
   doctor: `coalesce(r.doctor_id, '(none)')`,
@@ -81,6 +80,44 @@ const GROUP_SQL: Record<GroupBy, string> = {
 
 const pct = percentOf;
 
+/** Chronic care's codes the programme engine answers: the programme and its indicator. */
+export const ON_ENGINE: Record<string, { programme: 'hypertension' | 'diabetes'; indicator: string }> = {
+  'htn-standard-management': { programme: 'hypertension', indicator: 'standard-management-rate' },
+  'htn-control': { programme: 'hypertension', indicator: 'control-rate' },
+  'dm-standard-management': { programme: 'diabetes', indicator: 'standard-management-rate' },
+  'dm-control': { programme: 'diabetes', indicator: 'control-rate' },
+};
+
+/** The groupings the programmes keep (their name for each); doctor and team stay on chronic care's tables. */
+const ENGINE_GROUP: Partial<Record<GroupBy, FigureQuery['groupBy']>> = { total: 'total', organization: 'organization', street: 'area' };
+/** The programmes call the district 'total', chronic care 'all'. */
+const groupFromEngine = (g: string) => (g === 'total' ? 'all' : g);
+const groupToEngine = (by: GroupBy, g: string) => (by === 'total' && g === 'all' ? 'total' : g);
+
+let programmes: Programme[] | undefined;
+/** The programme of config/programmes/ behind a code (loaded once). */
+function programmeFor(code: string): Programme {
+  programmes ??= loadProgrammes();
+  const name = ON_ENGINE[code]!.programme;
+  const p = programmes.find((x) => x.code === name);
+  if (!p) throw new Error(`config/programmes has no ${name} programme (needed by the indicator ${code})`);
+  return p;
+}
+
+/** Whether the programme engine answers a code in a grouping (else chronic care's tables do). */
+export const onEngine = (code: string, groupBy: GroupBy): boolean => !!ON_ENGINE[code] && !!ENGINE_GROUP[groupBy];
+
+/** A filter as the programme engine takes it: judged up to asOf (today while the period runs). */
+function figureQuery(f: IndicatorFilter, today: string): FigureQuery {
+  return {
+    period: f.period,
+    asOf: f.asOf ?? (f.period.to < today ? f.period.to : today),
+    area: f.area,
+    organization: f.organization,
+    groupBy: ENGINE_GROUP[f.groupBy]!,
+  };
+}
+
 export interface IndicatorFilter {
   period: Period;
   groupBy: GroupBy;
@@ -89,6 +126,8 @@ export interface IndicatorFilter {
   organization?: string;
   /** The last day counted: the period's end, or today while the period runs (a dose due tomorrow is not yet missing). */
   asOf?: string;
+  /** Tests only: force the programme engine's summaries or its evaluation at query time (default: the summaries when they can answer). */
+  via?: Via;
 }
 
 function filters(f: IndicatorFilter, params: unknown[], alias = 'r'): string {
@@ -104,7 +143,11 @@ function filters(f: IndicatorFilter, params: unknown[], alias = 'r'): string {
   return sql;
 }
 
-/** Per-patient rows of a chronic indicator (the drill-down), with the group each belongs to. */
+/**
+ * Per-patient rows of a chronic indicator (the drill-down), with the group each belongs to, from
+ * chronic care's tables: what /api/indicators answers for the doctor and team groupings, and the
+ * reference the programme engine's figures are tested against (chronic-district.test.ts).
+ */
 export async function chronicIndicatorPatients(client: Q, disease: 'htn' | 'dm', f: IndicatorFilter, sets: ChronicRuleSet[]) {
   const rules = ruleSetFor(sets, f.period.to);
   const params: unknown[] = [disease, f.period.from, f.period.to];
@@ -114,13 +157,15 @@ export async function chronicIndicatorPatients(client: Q, disease: 'htn' | 'dm',
     visits: number;
     all_on_time: boolean;
     latest_controlled: boolean | null;
+    last_visit: string;
     name: string | null;
   }>(
     `WITH v AS (
        SELECT patient_id, count(*)::int AS visits, bool_and(on_time) AS all_on_time,
-              (array_agg(controlled ORDER BY visit_date DESC, encounter_id DESC))[1] AS latest_controlled
+              (array_agg(controlled ORDER BY visit_date DESC, encounter_id DESC))[1] AS latest_controlled,
+              to_char(max(visit_date), 'YYYY-MM-DD') AS last_visit
        FROM chronic_visit_eval WHERE disease = $1 AND visit_date BETWEEN $2 AND $3 GROUP BY patient_id)
-     SELECT v.patient_id, ${GROUP_SQL[f.groupBy]} AS grp, v.visits, v.all_on_time, v.latest_controlled, p.name
+     SELECT v.patient_id, ${GROUP_SQL[f.groupBy]} AS grp, v.visits, v.all_on_time, v.latest_controlled, v.last_visit, p.name
      FROM v JOIN chronic_registry r ON r.patient_id = v.patient_id AND r.disease = $1
      LEFT JOIN chronic_person p ON p.patient_id = v.patient_id
      WHERE true ${filters(f, params)}
@@ -135,6 +180,7 @@ export async function chronicIndicatorPatients(client: Q, disease: 'htn' | 'dm',
     allOnTime: r.all_on_time,
     standard: r.visits >= rules.followUp.minFollowUpsPerYear && r.all_on_time,
     controlled: r.latest_controlled === true,
+    lastFollowUp: r.last_visit,
   }));
 }
 
@@ -221,8 +267,10 @@ export async function vaccineCoveragePatients(client: Q, f: IndicatorFilter, sch
 }
 
 /**
- * Values of every requested indicator, grouped. The indicators' queries are independent: given
- * a pool they run on separate connections at once (PGlite's single connection serialises them).
+ * Values of every requested indicator, grouped: hypertension's and diabetes's from the programme
+ * engine (programmes/service.ts indicatorFigures) but by doctor or team, the others from chronic
+ * care's tables. The indicators' queries are independent: given a pool they run on separate
+ * connections at once (PGlite's single connection serialises them).
  */
 export async function computeIndicators(
   client: Q,
@@ -232,6 +280,7 @@ export async function computeIndicators(
   schedules: Schedules,
 ): Promise<IndicatorValue[]> {
   const out: IndicatorValue[] = [];
+  const today = todayInChina();
   const tally = (indicator: string, rows: { group: string; hit: boolean; population?: string }[]) => {
     const m = new Map<string, { n: number; d: number; population?: string; group: string }>();
     for (const r of rows) {
@@ -260,6 +309,23 @@ export async function computeIndicators(
     const wantStd = codes.includes(`${disease}-standard-management`);
     const wantCtl = codes.includes(`${disease}-control`);
     if (!wantStd && !wantCtl) return;
+    const wanted = [...(wantStd ? [`${disease}-standard-management`] : []), ...(wantCtl ? [`${disease}-control`] : [])];
+    if (onEngine(wanted[0]!, f.groupBy)) {
+      // The programme engine: one aggregate over the programme's per-episode summaries.
+      const p = programmeFor(wanted[0]!);
+      const figures = await indicatorFigures(
+        client,
+        p,
+        wanted.map((c) => ON_ENGINE[c]!.indicator),
+        figureQuery(f, today),
+        today,
+        f.via,
+      );
+      for (const code of wanted)
+        for (const t of figures.get(ON_ENGINE[code]!.indicator) ?? []) push(code, groupFromEngine(t.group), t.numerator, t.denominator);
+      return;
+    }
+    // Doctor and team: chronic care's registry knows them, the programmes do not.
     const rules = ruleSetFor(sets, f.period.to);
     const params: unknown[] = [disease, f.period.from, f.period.to, rules.followUp.minFollowUpsPerYear];
     const res = await client.query<{ grp: string; d: number; std: number; ctl: number }>(
@@ -372,16 +438,53 @@ export async function indicatorValues(
   return { period: f.period, groupBy: f.groupBy, definitions: INDICATORS.filter((i) => codes.includes(i.code)), values };
 }
 
-/** Drill-down: the residents behind an indicator figure (at most 5000 rows; total counts all). */
+/**
+ * Drill-down: the residents behind an indicator figure, a page of them (at most 5000 rows;
+ * `total` counts all). Hypertension and diabetes by district, centre or street: the programme
+ * engine's episodes with their details read off the stored summaries (followUpDrill: two
+ * statements whatever the page's size).
+ */
 export async function indicatorResidents(
   client: Q,
   code: string,
-  q: Pick<IndicatorResidentsQuery, 'group' | 'population' | 'numerator'>,
+  q: Pick<IndicatorResidentsQuery, 'group' | 'population' | 'numerator'> & { limit?: number; offset?: number },
   f: IndicatorFilter,
   sets: ChronicRuleSet[],
   schedules: Schedules,
-): Promise<{ indicator: string; period: Period; total: number; rows: IndicatorResident[] }> {
+): Promise<{ indicator: string; period: Period; total: number; numerator: number; rows: IndicatorResident[] }> {
+  const limit = Math.min(q.limit ?? 5000, 5000);
+  const offset = q.offset ?? 0;
   const m = /^(htn|dm)-(standard-management|control)$/.exec(code);
+  if (m && onEngine(code, f.groupBy)) {
+    const today = todayInChina();
+    const page = await followUpDrill(
+      client,
+      programmeFor(code),
+      ON_ENGINE[code]!.indicator,
+      {
+        ...figureQuery(f, today),
+        group: q.group === undefined ? undefined : groupToEngine(f.groupBy, q.group),
+        numerator: q.numerator === undefined ? undefined : q.numerator === 'true',
+        limit,
+        offset,
+      },
+      today,
+      f.via,
+    );
+    return {
+      indicator: code,
+      period: f.period,
+      total: page.total,
+      numerator: page.numerator,
+      rows: page.rows.map((r) => ({
+        patientId: r.patientId,
+        name: r.name,
+        group: groupFromEngine(r.group),
+        inNumerator: r.inNumerator,
+        detail: { ...r.detail },
+      })),
+    };
+  }
   let rows: IndicatorResident[];
   if (m) {
     const list = await chronicIndicatorPatients(client, m[1] as 'htn' | 'dm', f, sets);
@@ -390,7 +493,7 @@ export async function indicatorResidents(
       name: r.name,
       group: r.group,
       inNumerator: m[2] === 'control' ? r.controlled : r.standard,
-      detail: { followUps: r.followUps, allOnTime: r.allOnTime, controlled: r.controlled },
+      detail: { followUps: r.followUps, allOnTime: r.allOnTime, controlled: r.controlled, lastFollowUp: r.lastFollowUp },
     }));
   } else if (code === 'contract-coverage') {
     const list = await contractCoveragePatients(client, f);
@@ -407,5 +510,11 @@ export async function indicatorResidents(
   if (q.group) rows = rows.filter((r) => r.group === q.group);
   if (q.numerator === 'true') rows = rows.filter((r) => r.inNumerator);
   if (q.numerator === 'false') rows = rows.filter((r) => !r.inNumerator);
-  return { indicator: code, period: f.period, total: rows.length, rows: rows.slice(0, 5000) };
+  return {
+    indicator: code,
+    period: f.period,
+    total: rows.length,
+    numerator: rows.filter((r) => r.inNumerator).length,
+    rows: rows.slice(offset, offset + limit),
+  };
 }

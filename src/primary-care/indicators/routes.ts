@@ -69,7 +69,8 @@ export function registerIndicatorRoutes(ctx: ModuleContext, config: ChronicConfi
     '/api/indicators/:code/residents',
     {
       schema: {
-        summary: 'Drill-down: the residents behind an indicator figure (same filters, plus group, population and numerator=true|false)',
+        summary:
+          'Drill-down: the residents behind an indicator figure (same filters, plus group, population, numerator=true|false, and a page: limit up to 5000, offset; total and numerator count all)',
         tags,
         params: IndicatorParams,
         querystring: IndicatorResidentsQuery,

@@ -73,6 +73,9 @@ export const IndicatorResidentsQuery = IndicatorQuery.extend({
   population: OptionalText,
   /** Only residents in (true) or out of (false) the numerator. */
   numerator: z.enum(['true', 'false']).optional(),
+  /** A page of the rows (at most 5000, the default); `total` counts them all. */
+  limit: z.coerce.number().int().min(1).max(5000).default(5000),
+  offset: z.coerce.number().int().min(0).default(0),
 });
 export type IndicatorResidentsQuery = z.infer<typeof IndicatorResidentsQuery>;
 
@@ -88,7 +91,10 @@ export type IndicatorResident = z.infer<typeof IndicatorResident>;
 export const IndicatorResidents = z.object({
   indicator: z.string(),
   period: Period,
+  /** Every row the filters give (the page is `rows`). */
   total: z.number().int(),
+  /** Of them, in the numerator. */
+  numerator: z.number().int().optional(),
   rows: z.array(IndicatorResident),
 });
 export type IndicatorResidents = z.infer<typeof IndicatorResidents>;

@@ -6,10 +6,14 @@
  * extension, with symptoms, adverse reactions and new complications, a few still planned), both
  * change-log processors run (chronic care's and the programmes'), and then, for several periods,
  * the programme engine's figures (GET /api/programmes/{hypertension,diabetes}/indicators:
- * denominators, 规范管理率, 控制率) must equal chronic care's indicator API (GET /api/indicators,
- * htn-/dm-standard-management, htn-/dm-control) for the same residents, and the figures the
- * summaries give must equal the engine's over the stored facts (readings read back from
- * prog_fact). The programme routes (list, worklist, registry, due services) answer for both.
+ * denominators, 规范管理率, 控制率) must equal chronic care's own computation over its tables
+ * (chronicIndicatorPatients: chronic_visit_eval, chronic_registry) for the same residents, and
+ * GET /api/indicators (htn-/dm-standard-management, htn-/dm-control), which now asks the
+ * programme engine, must answer the same, its drill-down with chronic care's details per
+ * resident (follow-ups, all on time, controlled, last follow-up) read off the stored summaries;
+ * and the figures the summaries give must equal the engine's over the stored facts (readings
+ * read back from prog_fact). The programme routes (list, worklist, registry, due services)
+ * answer for both.
  */
 import { programmeDueItems } from './due.js';
 import { beforeAll, expect, it } from 'vitest';
@@ -19,6 +23,10 @@ import { loadProgrammes } from './definition.js';
 import { indicatorDrillDown, programmeIndicators } from './service.js';
 import { derivedSpan } from './store.js';
 import { districtApi, rng } from './seeded.testutil.js';
+import { chronicIndicatorPatients, indicatorFilter, indicatorResidents } from '../indicators/indicators.js';
+import { loadChronicRuleSets } from '../chronic/rule-sets.js';
+import { loadSchedules } from '../immunization/schedule.js';
+import { percentOf } from '../../shared/percent.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -203,37 +211,108 @@ describeEachStore('hypertension and diabetes on the programme engine, on a store
     await server().processors.drain();
   }, 180_000);
 
+  const sets = loadChronicRuleSets();
+  const schedules = loadSchedules();
+  /** Chronic care's own figures and residents, from its tables (the path /api/indicators took before issue #21). */
+  const chronicCare = async (disease: 'htn' | 'dm', period: string) => {
+    const rows = await chronicIndicatorPatients(server().db.pool, disease, indicatorFilter({ period }, TODAY), sets);
+    const figure = (hit: (r: (typeof rows)[number]) => boolean) => {
+      const n = rows.filter(hit).length;
+      return rows.length ? { numerator: n, denominator: rows.length, value: percentOf(n, rows.length) } : null;
+    };
+    return { rows, standard: figure((r) => r.standard), control: figure((r) => r.controlled) };
+  };
+
   const totals: Record<string, { n: number; d: number }> = {};
   for (const period of PERIODS)
     for (const { programme, chronic } of PAIRS)
-      it(`${programme} ${period}: 健康管理 denominators, 规范管理率 and 控制率 equal chronic care's indicator API`, async () => {
+      it(`${programme} ${period}: 健康管理 denominators, 规范管理率 and 控制率 equal chronic care's, and /api/indicators answers them`, async () => {
         const ours = await get(`/api/programmes/${programme}/indicators?period=${period}`);
-        const theirs = await get(`/api/indicators?period=${period}&indicator=${chronic}-standard-management,${chronic}-control`);
+        const api = await get(`/api/indicators?period=${period}&indicator=${chronic}-standard-management,${chronic}-control`);
+        const theirs = await chronicCare(chronic, period);
         const figure = (body: Json, code: string) => {
           const v = body.values.find((x: Json) => x.indicator === code && x.group === (body === ours ? 'total' : 'all'));
-          return v ? { numerator: v.numerator, denominator: v.denominator, value: v.value } : { numerator: 0, denominator: 0, value: null };
+          return v ? { numerator: v.numerator, denominator: v.denominator, value: v.value } : null;
         };
-        for (const [mine, chronicCode] of [
-          ['standard-management-rate', `${chronic}-standard-management`],
-          ['control-rate', `${chronic}-control`],
+        for (const [mine, chronicCode, reference] of [
+          ['standard-management-rate', `${chronic}-standard-management`, theirs.standard],
+          ['control-rate', `${chronic}-control`, theirs.control],
         ] as const) {
-          const a = figure(ours, mine);
-          expect(a, `${programme} ${mine} ${period}`).toEqual(figure(theirs, chronicCode));
+          const a = figure(ours, mine) ?? { numerator: 0, denominator: 0, value: null };
+          expect(a, `${programme} ${mine} ${period}`).toEqual(reference ?? { numerator: 0, denominator: 0, value: null });
+          expect(figure(api, chronicCode), `/api/indicators ${chronicCode} ${period}`).toEqual(reference);
           const t = (totals[`${programme} ${mine}`] ??= { n: 0, d: 0 });
           t.n += a.numerator;
           t.d += a.denominator;
         }
-        // The drill-down names the same residents as chronic care's.
+        // The drill-downs name the same residents as chronic care's; /api/indicators' with chronic care's details.
         for (const [mine, chronicCode] of [
           ['standard-management-rate', `${chronic}-standard-management`],
           ['control-rate', `${chronic}-control`],
         ] as const) {
           const drill = await get(`/api/programmes/${programme}/indicators/${mine}/residents?period=${period}&limit=500`);
-          const theirsDrill = await get(`/api/indicators/${chronicCode}/residents?period=${period}`);
+          const apiDrill = await get(`/api/indicators/${chronicCode}/residents?period=${period}`);
+          const reference = theirs.rows.map((r) => ({
+            patientId: r.patientId,
+            inNumerator: mine === 'control-rate' ? r.controlled : r.standard,
+            detail: { followUps: r.followUps, allOnTime: r.allOnTime, controlled: r.controlled, lastFollowUp: r.lastFollowUp },
+          }));
           const ids = (rows: Json[]) => rows.map((r) => `${r.patientId}:${r.inNumerator}`).sort();
-          expect(ids(drill.rows), `${programme} ${mine} ${period} residents`).toEqual(ids(theirsDrill.rows));
+          expect(ids(drill.rows), `${programme} ${mine} ${period} residents`).toEqual(ids(reference));
+          const byId = (rows: Json[]) => [...rows].sort((a, b) => (a.patientId < b.patientId ? -1 : a.patientId > b.patientId ? 1 : 0));
+          expect(
+            byId(apiDrill.rows).map((r: Json) => ({ patientId: r.patientId, inNumerator: r.inNumerator, detail: r.detail })),
+            `/api/indicators ${chronicCode} ${period} residents`,
+          ).toEqual(byId(reference));
+          expect(apiDrill.total).toBe(reference.length);
+          expect(apiDrill.numerator).toBe(reference.filter((r) => r.inNumerator).length);
         }
       });
+
+  it("/api/indicators' drill-down reads each resident's details off the stored summaries: two statements for a page, no facts read, the engine's answer", async () => {
+    const statements: string[] = [];
+    const counting = {
+      query: (text: string, params?: unknown[]) => {
+        statements.push(text);
+        return server().db.query(text, params);
+      },
+    } as unknown as Parameters<typeof indicatorResidents>[0];
+    for (const code of ['htn-standard-management', 'htn-control', 'dm-standard-management', 'dm-control'])
+      for (const groupBy of ['total', 'organization'] as const) {
+        const f = indicatorFilter({ period: '2025', groupBy }, TODAY);
+        statements.length = 0;
+        const all = await indicatorResidents(counting, code, {}, f, sets, schedules);
+        expect(all.rows.length, code).toBe(all.total);
+        expect(all.total, code).toBeGreaterThan(25);
+        // How current the summaries are, then the count and the page: whatever the number of rows.
+        expect(statements, code).toHaveLength(3);
+        expect(
+          statements.filter((t) => /prog_enrolment/.test(t)),
+          code,
+        ).toHaveLength(2);
+        expect(
+          statements.some((t) => /prog_fact|prog_item|chronic_visit_eval|chronic_registry/.test(t)),
+          code,
+        ).toBe(false);
+        // The same rows, details included, as the engine evaluating every resident's stored facts.
+        expect(all, code).toEqual(await indicatorResidents(server().db.pool, code, {}, { ...f, via: 'engine' }, sets, schedules));
+        expect(all.rows.some((r) => r.detail!.followUps === 0 || r.detail!.lastFollowUp === null)).toBe(false);
+        // A page of a group's numerator: the same rows as the whole list filtered, with the same totals.
+        const group = all.rows[0]!.group;
+        const inGroup = all.rows.filter((r) => r.group === group && r.inNumerator);
+        const page = await indicatorResidents(
+          server().db.pool,
+          code,
+          { group, numerator: 'true', limit: 5, offset: 2 },
+          f,
+          sets,
+          schedules,
+        );
+        expect(page.total).toBe(inGroup.length);
+        expect(page.numerator).toBe(inGroup.length);
+        expect(page.rows).toEqual(inGroup.slice(2, 7));
+      }
+  });
 
   it('the figures are not trivial (someone in and someone out of each numerator)', () => {
     expect(Object.keys(totals)).toHaveLength(4);

@@ -10,10 +10,10 @@ import type { Patient, Person } from '@medplum/fhirtypes';
 import type { FhirRepository } from '../../fhir/repository.js';
 import type { Database } from '../../platform/db.js';
 import { badRequest, notFound } from '../../platform/errors.js';
-import { parsePeriod } from '../indicators/indicators.js';
+import { parsePeriod } from '../indicators/period.js';
 import type { AuditIn, Sql } from '../services.js';
 import { indicatorOn, indicatorsOn, type Indicator, type Programme } from './definition.js';
-import { countIndicator, evaluateResident, judgedUntil, rate, type Counted, type Period } from './engine.js';
+import { countIndicator, evaluateResident, followUpChain, judgedUntil, rate, type Counted, type Period } from './engine.js';
 import type {
   DrillPage,
   DrillQuery,
@@ -44,12 +44,13 @@ import {
   summariesCover,
   summaryCounts,
   summaryDrill,
+  type FollowUpDetail,
   upsertManualEnrolment,
   upsertStatus,
   worklistPage,
 } from './store.js';
 import { supersededItems } from './next-follow-up.js';
-import { programmeMarks } from './summary.js';
+import { chainService, programmeMarks } from './summary.js';
 
 export function programmeOf(programmes: Programme[], code: string): Programme {
   const p = programmes.find((x) => x.code === code);
@@ -148,6 +149,9 @@ export async function residentDueServices(
 const groupOf = (by: GroupBy, c: Counted) =>
   by === 'total' ? 'total' : by === 'organization' ? (c.person.organizationId ?? '(none)') : (c.person.areaCode?.slice(0, 9) ?? '(none)');
 
+/** The area and organization a figure is limited to. */
+type Filter = Pick<IndicatorQuery, 'area' | 'organization'>;
+
 /** Force one way of evaluating (tests compare them); by default the summaries when they can answer. */
 export type Via = 'summaries' | 'engine';
 
@@ -172,7 +176,7 @@ async function summariesAnswer(db: Sql, p: Programme, from: string, until: strin
  * The engine at query time: every enrolled resident's facts read and evaluated for the period.
  * An entry age is judged on `today`, the day the stored rows are derived on, whatever asOf is asked.
  */
-async function counted(db: Sql, p: Programme, q: IndicatorQuery, indicators: Indicator[], period: Period, asOf: string, today: string) {
+async function counted(db: Sql, p: Programme, q: Filter, indicators: Indicator[], period: Period, asOf: string, today: string) {
   const residents = (await programmeResidents(db, p.code, { area: q.area, organization: q.organization })).map((r) => ({
     person: r.person,
     episodes: evaluateResident(p, r.person, r.facts, asOf, period.from, today, r.registrations?.get(p.code)),
@@ -194,7 +198,7 @@ function selectIndicators(p: Programme, list: string | undefined, until: string)
 async function tallies(
   db: Sql,
   p: Programme,
-  q: IndicatorQuery,
+  q: Filter,
   indicators: Indicator[],
   period: Period,
   asOf: string,
@@ -322,6 +326,120 @@ export async function indicatorDrillDown(db: Sql, p: Programme, code: string, q:
 
 /** Code-unit order, as the summaries' drill-down orders (COLLATE "C"). */
 const byCode = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+// ---- the same figures for chronic care's /api/indicators (indicators.ts) ------------------------
+
+/** What /api/indicators asks of a programme: a period judged up to asOf, filters and a grouping. */
+export interface FigureQuery {
+  period: Period;
+  asOf: string;
+  area?: string;
+  organization?: string;
+  groupBy: GroupBy;
+}
+
+/**
+ * Numerators and denominators of some of a programme's indicators by group (a group only where
+ * the denominator has someone): the summaries' SQL aggregates, or the engine when they cannot
+ * answer, exactly as the programme's own /indicators route counts them.
+ */
+export async function indicatorFigures(
+  db: Sql,
+  p: Programme,
+  codes: string[],
+  q: FigureQuery,
+  today: string,
+  via?: Via,
+): Promise<Map<string, Tally[]>> {
+  const indicators = selectIndicators(p, codes.join(','), judgedUntil(q.period, q.asOf));
+  return tallies(db, p, { area: q.area, organization: q.organization }, indicators, q.period, q.asOf, q.groupBy, today, via);
+}
+
+export type { FollowUpDetail };
+
+export interface FollowUpDrillQuery extends FigureQuery {
+  group?: string;
+  numerator?: boolean;
+  limit: number;
+  offset: number;
+}
+
+/** A drill-down row of a follow-up chain: the episode, whether it is in the numerator, and what chronic care's drill-down shows of it. */
+export interface FollowUpDrillRow {
+  patientId: string;
+  name: string | null;
+  group: string;
+  episodeKey: string;
+  inNumerator: boolean;
+  detail: FollowUpDetail;
+}
+
+/** FollowUpDetail of an episode evaluated by the engine (the fallback: the same as the summaries give). */
+function chainDetail(p: Programme, r: Counted, service: string, from: string, until: string): FollowUpDetail {
+  const chain = followUpChain(p, r.episode, r.person.birthDate, service).filter((g) => g.date >= from && g.date <= until);
+  const last = chain.at(-1);
+  return {
+    followUps: chain.length,
+    allOnTime: chain.every((g) => g.onTime),
+    controlled: last?.atTarget === true,
+    lastFollowUp: last?.date ?? null,
+  };
+}
+
+/**
+ * The episodes behind a figure of a programme whose 规范管理 is a follow-up chain (hypertension,
+ * diabetes), a page of them with the total and numerator, each with its follow-ups in the period,
+ * whether all came on time, whether the last met its targets and its day. From the stored
+ * summaries: two statements whatever the page's size, no engine run per resident; the engine only
+ * when the summaries cannot answer the period (as for the figures).
+ */
+export async function followUpDrill(
+  db: Sql,
+  p: Programme,
+  code: string,
+  q: FollowUpDrillQuery,
+  today: string,
+  via?: Via,
+): Promise<{ total: number; numerator: number; rows: FollowUpDrillRow[] }> {
+  const service = chainService(p);
+  if (!service) throw badRequest(`programme ${p.code} has no chain of follow-ups`);
+  const { period, asOf, groupBy } = q;
+  const until = judgedUntil(period, asOf);
+  const ind = indicatorOn(p, code, until);
+  if (!ind) throw notFound(`programme ${p.code} has no indicator "${code}"`);
+  if (await summariesAnswer(db, p, period.from, until, via)) {
+    const page = await summaryDrill(db, p, ind, { ...q, from: period.from, until, followUps: service, delivered: false });
+    return {
+      total: page.total,
+      numerator: page.numerator,
+      rows: page.rows.map((r) => ({
+        patientId: r.patientId,
+        name: r.name,
+        group: r.group,
+        episodeKey: r.episodeKey,
+        inNumerator: r.inNumerator,
+        detail: r.detail!,
+      })),
+    };
+  }
+  const [result] = await counted(db, p, { area: q.area, organization: q.organization }, [ind], period, asOf, today);
+  const all = result!.rows
+    .filter((r) => q.group === undefined || groupOf(groupBy, r) === q.group)
+    .filter((r) => q.numerator === undefined || r.inNumerator === q.numerator)
+    .sort((a, b) => byCode(a.person.patientId, b.person.patientId) || byCode(a.episode.key, b.episode.key));
+  return {
+    total: all.length,
+    numerator: all.filter((r) => r.inNumerator).length,
+    rows: all.slice(q.offset, q.offset + q.limit).map((r) => ({
+      patientId: r.person.patientId,
+      name: r.person.name,
+      group: groupOf(groupBy, r),
+      episodeKey: r.episode.key,
+      inNumerator: r.inNumerator,
+      detail: chainDetail(p, r, service, period.from, until),
+    })),
+  };
+}
 
 // ---- what a doctor records by hand ---------------------------------------------------------------
 

@@ -749,9 +749,49 @@ export interface SummaryDrillQuery extends SummaryQuery {
   numerator?: boolean;
   limit: number;
   offset: number;
+  /**
+   * The follow-up chain's service (hypertension's and diabetes's `follow-up`): each row also gets
+   * what chronic care's drill-down shows, read off the stored summary (FollowUpDetail).
+   */
+  followUps?: string;
+  /** Whether to list what fulfilled each item (one more query; default true). */
+  delivered?: boolean;
 }
 
-/** The episodes behind an indicator (ordered by resident, then episode), a page of them, with the total. */
+/** What a drill-down row of a follow-up chain says (chronic care's drill-down): all from the episode's summary. */
+export interface FollowUpDetail {
+  /** Follow-ups of the chain in the period (up to its judged end). */
+  followUps: number;
+  /** None of them came late. */
+  allOnTime: boolean;
+  /** The period's last follow-up met the targets of its day. */
+  controlled: boolean;
+  /** The day of the period's last follow-up (null when none). */
+  lastFollowUp: string | null;
+}
+
+/**
+ * The detail columns of a follow-up chain on a summary row `x` (summary.ts: chain_dates, marks
+ * cl:, ct: and s: of the service), for the period of `q`: no engine, no facts read.
+ */
+function followUpDetailSql(service: string, q: SummaryQuery, a: Args): string {
+  const mark = (key: string) => `x.mark_days[array_position(x.mark_keys, ${a.add(key, '::text')})]`;
+  const from = a.add(q.from, '::date');
+  const until = a.add(q.until, '::date');
+  const span = `daterange(${from}, ${until}, '[]')`;
+  // How many chain dates are on or before a day (a binary search); none stored: 0.
+  const upTo = (d: string) => `CASE WHEN cardinality(x.chain_dates) > 0 THEN width_bucket(${d}, x.chain_dates) ELSE 0 END`;
+  return `(${upTo(until)} - ${upTo(`${from} - 1`)})::int AS "followUps",
+          NOT coalesce(${mark(chainLateKey(service))} && ${span}, false) AS "allOnTime",
+          coalesce(${mark(atTargetKey(service))} @> ${until} AND ${mark(daysKey([service]))} && ${span}, false) AS controlled,
+          CASE WHEN ${upTo(until)} > ${upTo(`${from} - 1`)} THEN to_char(x.chain_dates[${upTo(until)}], 'YYYY-MM-DD') END AS "lastFollowUp"`;
+}
+
+/**
+ * The episodes behind an indicator (ordered by resident, then episode), a page of them, with the
+ * total: one statement counts, one reads the page (plus one for what fulfilled the page's items,
+ * unless `delivered: false`). Each row's figures come from its stored summary, never the engine.
+ */
 export async function summaryDrill(db: Sql, p: Programme, ind: Indicator, q: SummaryDrillQuery) {
   const a = new Args();
   const members = membersSql(p, [ind], q, a);
@@ -762,10 +802,13 @@ export async function summaryDrill(db: Sql, p: Programme, ind: Indicator, q: Sum
   ]
     .filter(Boolean)
     .join(' AND ');
+  // The count uses the parameters so far; the page may add the detail's (a statement must use every parameter it is given).
+  const countArgs = [...a.values];
+  const detail = q.followUps ? `, ${followUpDetailSql(q.followUps, q, a)}` : '';
   const [counts, page] = await Promise.all([
     db.query<{ total: number; numerator: number }>(
       `SELECT count(*)::int AS total, count(*) FILTER (WHERE x.n0)::int AS numerator FROM ${members} WHERE ${where}`,
-      a.values,
+      countArgs,
     ),
     db.query<{
       patientId: string;
@@ -775,9 +818,13 @@ export async function summaryDrill(db: Sql, p: Programme, ind: Indicator, q: Sum
       startOn: string;
       endEventOn: string | null;
       inNumerator: boolean;
+      followUps?: number;
+      allOnTime?: boolean;
+      controlled?: boolean;
+      lastFollowUp?: string | null;
     }>(
       `SELECT x.patient_id AS "patientId", p.name, x.g AS "group", x.episode_key AS "episodeKey", ${day('x.start_on', '"startOn"')},
-              ${day('x.end_event_on', '"endEventOn"')}, x.n0 AS "inNumerator"
+              ${day('x.end_event_on', '"endEventOn"')}, x.n0 AS "inNumerator"${detail}
        FROM ${members} LEFT JOIN prog_person p ON p.patient_id = x.patient_id
        WHERE ${where}
        ORDER BY x.patient_id COLLATE "C", x.episode_key COLLATE "C"
@@ -785,10 +832,15 @@ export async function summaryDrill(db: Sql, p: Programme, ind: Indicator, q: Sum
       a.values,
     ),
   ]);
-  const rows = page.rows;
+  const rows = page.rows.map(({ followUps, allOnTime, controlled, lastFollowUp, ...r }) => ({
+    ...r,
+    ...(q.followUps
+      ? { detail: { followUps: followUps!, allOnTime: allOnTime!, controlled: controlled!, lastFollowUp: lastFollowUp ?? null } }
+      : {}),
+  }));
   // What fulfilled each item, as the engine lists items for the period: yearly ones from its year on, a year past asOf at most.
   const delivered = new Map(rows.map((r) => [`${r.patientId}\u0000${r.episodeKey}`, {} as Record<string, string>]));
-  if (rows.length) {
+  if (rows.length && q.delivered !== false) {
     const yearly = p.versions.filter((v) => v.schedule.cycle === 'year').map((v) => v.version);
     const items = await db.query<{ patientId: string; episodeKey: string; item: string; windowFrom: string; ref: string }>(
       `SELECT i.patient_id AS "patientId", i.episode_key AS "episodeKey", i.item, ${day('i.window_from', '"windowFrom"')}, i.delivered_ref AS ref
