@@ -31,6 +31,7 @@ import { ContactTruth } from './contacts.js';
 import { jsonPieces, StreamedArray } from './json-stream.js';
 import { Outbreaks } from './outbreaks/index.js';
 import { Programmes, PROGRAMME_RATES } from './programmes.js';
+import { FocusGroups } from './focus-groups.js';
 import { addNewborn, FLAG } from './population.js';
 import { Recorder } from './records/index.js';
 import { Rng } from './rng.js';
@@ -228,6 +229,7 @@ async function run(w: World, sink: Sink, truth: Truth, options: SimulateOptions,
   const outbreaks = new Outbreaks(w, rec, acute, feeds, immunizer, truth);
   const programmes = new Programmes(w, identity, sink, truth.follower);
   acute.onTuberculosis = (person, day) => programmes.tuberculosis(person, day);
+  const focusGroups = new FocusGroups(w, identity, sink, truth.follower);
 
   // Reference data first: places, facilities, staff, residents, households, classes, history.
   sink.beginDay(-1, 'reference');
@@ -241,6 +243,7 @@ async function run(w: World, sink: Sink, truth: Truth, options: SimulateOptions,
   await immunizer.start(pause);
   await contracts.start(pause);
   await programmes.start(pause);
+  await focusGroups.start(pause);
   await sink.endDay(-1, 'reference');
   outbreaks.plan();
 
@@ -294,6 +297,7 @@ async function run(w: World, sink: Sink, truth: Truth, options: SimulateOptions,
     immunizer.day(day);
     contracts.day(day);
     programmes.day(day);
+    focusGroups.day(day);
     feeds.day(day);
     for (let list = laterByDay.get(day); list && list.length > 0; list = laterByDay.get(day)) {
       laterByDay.delete(day);

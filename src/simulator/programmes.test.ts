@@ -39,6 +39,8 @@ describe('programme records in the simulated district', () => {
       'elderly-health-check',
       'mental-follow-up',
       'tb-visit',
+      'lipid-follow-up',
+      'stroke-intervention',
     ])
       expect(kinds.has(k), k).toBe(true);
     for (const e of services) {
@@ -96,13 +98,95 @@ describe('programme records in the simulated district', () => {
   });
 });
 
+describe('dyslipidaemia (三高共管) and opportunistic screening records', () => {
+  const OBS = 'https://yifang.health/fhir/CodeSystem/programme-observation';
+  const LOINC = 'http://loinc.org';
+  const codeOf = (o: Json) => `${o.code.coding[0].system}|${o.code.coding[0].code}`;
+  const ageOn = (birth: string, day: string) =>
+    Number(day.slice(0, 4)) - Number(birth.slice(0, 4)) - (day.slice(5, 10) < birth.slice(5, 10) ? 1 : 0);
+
+  it('registers adults from 35 with an E78 diagnosis, more with hypertension or diabetes, and tests their LDL-C', () => {
+    const born = new Map(fhir<Json>(dir, 'Patient').map((p) => [p.id as string, p.birthDate as string]));
+    const conditions = fhir<Json>(dir, 'Condition');
+    const lipid = conditions.filter((c) => c.id.startsWith('cond-s'));
+    expect(lipid.length).toBeGreaterThan(20);
+    for (const c of lipid) {
+      expect(c.code.coding[0].code).toMatch(/^E78\.[0125]$/);
+      expect(ageOn(born.get(idOf(c.subject))!, ARGS.start)).toBeGreaterThanOrEqual(35);
+    }
+    const registered = new Set(lipid.map((c) => idOf(c.subject)));
+    const adults = [...born].filter(([, b]) => ageOn(b, ARGS.start) >= 35).length;
+    expect(registered.size / adults).toBeGreaterThan(0.04);
+    expect(registered.size / adults).toBeLessThan(0.25);
+    // 三高共管: the share is higher among those with a hypertension or diabetes diagnosis on record.
+    const threeHighs = new Set(conditions.filter((c) => /^(I1[0-35]|E1[0-4])/.test(c.code.coding[0].code)).map((c) => idOf(c.subject)));
+    const share = (xs: string[]) => xs.filter((x) => registered.has(x)).length / Math.max(1, xs.length);
+    const adultIds = [...born].filter(([, b]) => ageOn(b, ARGS.start) >= 35).map(([id]) => id);
+    expect(share(adultIds.filter((x) => threeHighs.has(x)))).toBeGreaterThan(share(adultIds.filter((x) => !threeHighs.has(x))));
+    const ldl = fhir<Json>(dir, 'Observation').filter((o) => ['http://loinc.org|22748-8', 'http://loinc.org|39469-2'].includes(codeOf(o)));
+    expect(ldl.length).toBeGreaterThan(registered.size * 0.7);
+    for (const o of ldl) {
+      expect(registered.has(idOf(o.subject))).toBe(true);
+      expect(o.valueQuantity.unit).toBe('mmol/L');
+      expect(o.valueQuantity.value).toBeGreaterThan(0.5);
+    }
+    const followUps = fhir<Json>(dir, 'Encounter').filter((e) => serviceOf(e) === 'lipid-follow-up');
+    expect(followUps.length).toBeGreaterThan(registered.size);
+    for (const e of followUps) expect(registered.has(idOf(e.subject))).toBe(true);
+  });
+
+  it('screens by age: stroke and COPD from 40, colorectal at 50–74; follow-on care only after a positive result', () => {
+    const born = new Map(fhir<Json>(dir, 'Patient').map((p) => [p.id as string, p.birthDate as string]));
+    const obs = fhir<Json>(dir, 'Observation').filter((o) => o.id.startsWith('obs-s'));
+    const on = (o: Json) => (o.effectiveDateTime as string).slice(0, 10);
+    const of = (code: string) => obs.filter((o) => codeOf(o) === code);
+    const stroke = of(`${OBS}|stroke-risk-assessment`);
+    const copdSq = of(`${OBS}|copd-sq`);
+    const spirometry = of(`${LOINC}|19926-5`);
+    const fit = of(`${LOINC}|29771-3`);
+    const crcRisk = of(`${OBS}|crc-risk-assessment`);
+    for (const o of [...stroke, ...copdSq]) expect(ageOn(born.get(idOf(o.subject))!, on(o))).toBeGreaterThanOrEqual(40);
+    for (const o of [...fit, ...crcRisk]) {
+      const age = ageOn(born.get(idOf(o.subject))!, on(o));
+      expect(age).toBeGreaterThanOrEqual(50);
+      expect(age).toBeLessThan(75);
+    }
+    // About a third of those aged 40+ assessed for stroke a year; all three levels, the high-risk a minority.
+    const levels = stroke.map((o) => o.valueCodeableConcept.coding[0].code as string);
+    for (const l of ['high-risk', 'medium-risk', 'low-risk']) expect(levels).toContain(l);
+    expect(levels.filter((l) => l === 'high-risk').length / levels.length).toBeLessThan(0.5);
+    const highRisk = new Set(stroke.filter((o) => o.valueCodeableConcept.coding[0].code === 'high-risk').map((o) => idOf(o.subject)));
+    const interventions = fhir<Json>(dir, 'Encounter').filter((e) => serviceOf(e) === 'stroke-intervention');
+    expect(interventions.length).toBeGreaterThan(0);
+    for (const e of interventions) expect(highRisk.has(idOf(e.subject))).toBe(true);
+    // Spirometry follows a COPD-SQ of 16 or more; some show airflow limitation, some do not.
+    const positiveSq = new Set(copdSq.filter((o) => o.valueQuantity.value >= 16).map((o) => idOf(o.subject)));
+    expect(positiveSq.size).toBeGreaterThan(0);
+    expect(positiveSq.size).toBeLessThan(copdSq.length);
+    expect(spirometry.length).toBeGreaterThan(0);
+    for (const o of spirometry) expect(positiveSq.has(idOf(o.subject))).toBe(true);
+    expect(spirometry.some((o) => o.valueQuantity.value < 70)).toBe(true);
+    // A colonoscopy follows a positive FIT or a high-risk questionnaire.
+    const positiveCrc = new Set(
+      [...fit, ...crcRisk]
+        .filter((o) => ['positive', 'high-risk'].includes(o.valueCodeableConcept.coding[0].code))
+        .map((o) => idOf(o.subject)),
+    );
+    expect(positiveCrc.size).toBeGreaterThan(0);
+    for (const p of fhir<Json>(dir, 'Procedure').filter((x) => x.id.startsWith('proc-s'))) {
+      expect(p.code.coding[0].code).toBe('73761001');
+      expect(positiveCrc.has(idOf(p.subject))).toBe(true);
+    }
+  });
+});
+
 describe('determinism of the programme records', () => {
   it('writes the same programme records for the same seed', async () => {
     const again = await runInto('programmes-again', ARGS);
     try {
       const ours = (d: string) =>
-        fhir<Json>(d, 'Encounter')
-          .filter((e) => e.id.startsWith('enc-p'))
+        [...fhir<Json>(d, 'Encounter'), ...fhir<Json>(d, 'Observation')]
+          .filter((e) => /^(enc|obs)-[ps]/.test(e.id))
           .map((e) => JSON.stringify(e));
       expect(ours(again.dir)).toEqual(ours(dir));
     } finally {
@@ -117,7 +201,7 @@ describeEachStore('the programme engine enrols and counts the simulated district
     // The import takes every programme record (only some Patients with bad ID numbers, on purpose, are refused).
     for (const e of stats.errors) expect(e.file).toMatch(/Patient\.ndjson$/);
     await server().processors.drain();
-  }, 300_000);
+  }, 600_000);
 
   const indicators = async (programme: string) => {
     const res = await server().api(`/api/programmes/${programme}/indicators?period=2025&asOf=2025-12-31`);
@@ -136,6 +220,11 @@ describeEachStore('the programme engine enrols and counts the simulated district
     expect(enrolled.get('elderly-65')).toBeGreaterThan(200);
     expect(enrolled.get('maternal')).toBeGreaterThan(5);
     expect(enrolled.get('severe-mental-disorders')).toBeGreaterThan(3);
+    // About half the residents are 40+, a third 50–74; dyslipidaemia registered among adults.
+    expect(enrolled.get('screening-stroke')).toBeGreaterThan(800);
+    expect(enrolled.get('screening-copd')).toBe(enrolled.get('screening-stroke'));
+    expect(enrolled.get('screening-cancer')).toBeGreaterThan(400);
+    expect(enrolled.get('dyslipidaemia')).toBeGreaterThan(20);
   });
 
   it('enrols every pregnancy and tuberculosis course the centres registered, one episode each', async () => {
@@ -183,5 +272,18 @@ describeEachStore('the programme engine enrols and counts the simulated district
     expectRate(mental.get('stable-rate'), 50, 100, 'stable');
     const tb = await indicators('tuberculosis');
     expectRate(tb.get('management-rate'), 70, 100, 'tuberculosis management');
+    const lipid = await indicators('dyslipidaemia');
+    expectRate(lipid.get('lipid-test-rate'), 65, 95, 'LDL-C tested in the year');
+    expectRate(lipid.get('ldl-control-rate'), 10, 90, 'LDL-C at target');
+    expectRate(lipid.get('three-highs-ldl-control-rate'), 5, 90, 'LDL-C at target with hypertension or diabetes');
+    const stroke = await indicators('screening-stroke');
+    expectRate(stroke.get('stroke-screening-rate'), 25, 45, 'stroke risk screening');
+    expectRate(stroke.get('stroke-high-risk-intervention-rate'), 50, 95, 'intervention of the high-risk');
+    const copd = await indicators('screening-copd');
+    expectRate(copd.get('copd-questionnaire-rate'), 20, 40, 'COPD-SQ');
+    expectRate(copd.get('copd-spirometry-rate'), 30, 90, 'spirometry after a positive COPD-SQ');
+    const crc = await indicators('screening-cancer');
+    expectRate(crc.get('crc-screening-rate'), 15, 35, 'colorectal initial screening');
+    expectRate(crc.get('crc-positive-rate'), 5, 30, 'colorectal positives');
   });
 });

@@ -17,7 +17,17 @@
  *   病情 assessment (Observation programme-observation#mental-condition);
  * - 肺结核: every tuberculosis case the run diagnoses (and those in treatment at its start) is
  *   registered at the home centre the day it is notified, visited within 72 hours and monthly for
- *   the six-month course, and given a treatment outcome at its end.
+ *   the six-month course, and given a treatment outcome at its end;
+ * - 血脂异常 (三高共管): a share of adults from 35 registered with an E78 diagnosis (more of those
+ *   with hypertension or diabetes), an LDL-C test (LOINC 22748-8, some calculated 39469-2) most
+ *   years and a second one some years, follow-ups (Encounter #lipid-follow-up) in some quarters;
+ * - opportunistic screening (机会性筛查), planned a calendar year at a time like the 65+ checks:
+ *   脑卒中 from 40 (a risk assessment, Observation programme-observation#stroke-risk-assessment
+ *   high-risk / medium-risk / low-risk from the eight risk factors, hypertension and diabetes
+ *   among them, and Encounter #stroke-intervention for most of the high-risk), 慢阻肺 from 40
+ *   (the COPD-SQ score, Observation #copd-sq; spirometry FEV1/FVC, LOINC 19926-5, for most of
+ *   those scoring 16 or more) and 结直肠癌 at 50–74 (FIT, LOINC 29771-3, and a risk assessment
+ *   #crc-risk-assessment; a colonoscopy, Procedure SNOMED CT 73761001, for some positives).
  *
  * All records come from the resident's home CHC over FHIR (the centres' feed), under ids of their
  * own (enc-p…, obs-p…, cond-p…, flag-p…). Encounters carry no Location (no ward co-stays) and
@@ -27,8 +37,11 @@
  * year's indicators are whole.
  *
  * Memory: per-day task lists of packed numbers (like chronic.ts), one entry per pregnancy and
- * tuberculosis patient in progress; no per-resident array. Randomness: one stream ('programmes')
- * and hashes of the seed, so the output is a function of the seed and the arguments.
+ * tuberculosis patient in progress; no per-resident array (who has dyslipidaemia is a hash of the
+ * seed and the resident, asked again each year). Randomness: one stream ('programmes') and hashes
+ * of the seed, so the output is a function of the seed and the arguments. The dyslipidaemia and
+ * screening records draw from a stream of their own ('screening') and take ids of their own
+ * (enc-s…, obs-s…, cond-s…, proc-s…), so adding them moved none of the other programmes' records.
  */
 import { addMonths, civilFromDay, dayFromCivil } from './calendar.js';
 import { bloodPressureJson, quantityObservationJson } from './fhir.js';
@@ -38,7 +51,7 @@ import type { Sink } from './sink.js';
 import type { World } from './types.js';
 import type { ContactFollower } from './truth.js';
 import type { Identities } from './identity.js';
-import { DEPARTMENT_SYSTEM, ICD10_SYSTEM, YIFANG_BASE } from '../shared/uris.js';
+import { DEPARTMENT_SYSTEM, ICD10_SYSTEM, LOINC_SYSTEM, YIFANG_BASE } from '../shared/uris.js';
 import { V3_ACT_CODE } from './uris.js';
 
 /** Encounter.type of a programme service (the product's programme-service code system). */
@@ -48,6 +61,9 @@ export const PROGRAMME_OBSERVATION_SYSTEM = `${YIFANG_BASE}/CodeSystem/programme
 export const PROGRAMME_FLAG_SYSTEM = `${YIFANG_BASE}/CodeSystem/programme-flag`;
 export const MENTAL_CONDITION_SYSTEM = `${YIFANG_BASE}/CodeSystem/mental-condition`;
 export const TB_OUTCOME_SYSTEM = `${YIFANG_BASE}/CodeSystem/tb-outcome`;
+/** Values of a screening result (risk levels, positive / negative). */
+export const SCREENING_RESULT_SYSTEM = `${YIFANG_BASE}/CodeSystem/screening-result`;
+const SNOMED_SYSTEM = 'http://snomed.info/sct';
 
 export type ProgrammeService =
   | 'newborn-visit'
@@ -58,7 +74,9 @@ export type ProgrammeService =
   | 'high-risk-case-management'
   | 'elderly-health-check'
   | 'mental-follow-up'
-  | 'tb-visit';
+  | 'tb-visit'
+  | 'lipid-follow-up'
+  | 'stroke-intervention';
 
 const SERVICE_NAME: Record<ProgrammeService, string> = {
   'newborn-visit': '新生儿家庭访视',
@@ -70,6 +88,8 @@ const SERVICE_NAME: Record<ProgrammeService, string> = {
   'elderly-health-check': '老年人健康体检',
   'mental-follow-up': '严重精神障碍患者随访',
   'tb-visit': '肺结核患者随访',
+  'lipid-follow-up': '血脂异常患者随访',
+  'stroke-intervention': '脑卒中高危人群干预随访',
 };
 
 /**
@@ -113,8 +133,67 @@ export const PROGRAMME_RATES = {
   tbLost: 0.03,
 } as const;
 
+/**
+ * 血脂异常 and the opportunistic screenings: rates chosen near what surveys and programme reports
+ * give, with their sources; the yearly shares are defaults of a district that screens at visits.
+ */
+export const SCREENING_RATES = {
+  /**
+   * Adults (35+) registered with dyslipidaemia at a centre: the prevalence is about 35 %
+   * (中国居民营养与慢性病状况报告 2020: 35.6 %) but awareness is low; the registered are a few
+   * percent, many more among those with hypertension or diabetes (三高共管).
+   */
+  lipidRegistered: 0.05,
+  lipidWithHypertension: 0.2,
+  lipidWithDiabetes: 0.2,
+  /** An LDL-C test in a year (the guideline: every 6–12 months once at target), and a second one. */
+  lipidTestYearly: 0.8,
+  lipidSecondTest: 0.35,
+  /** A follow-up in a quarter. */
+  lipidFollowUpQuarter: 0.55,
+  /** Share of the calculated (Friedewald) LDL-C among the tests. */
+  lipidCalculated: 0.3,
+  /** 脑卒中风险评估 in a year at 40+ (opportunistic), and the high-risk seen for an intervention. */
+  strokeScreening: 0.35,
+  strokeIntervention: 0.75,
+  /** Past stroke or TIA (high-risk whatever the factors); other factors' shares among adults. */
+  strokeHistory: 0.02,
+  smoking: 0.26,
+  overweight: 0.3,
+  inactive: 0.3,
+  strokeFamily: 0.1,
+  atrialFibrillation: 0.02,
+  /** COPD-SQ in a year at 40+; positive (≥ 16) about 15 %, more from 60; spirometry for most positives. */
+  copdQuestionnaire: 0.3,
+  copdPositive: 0.12,
+  copdPositiveFrom60: 0.1,
+  copdSpirometry: 0.6,
+  /** Airflow limitation (FEV1/FVC < 70 %) among positives with spirometry (COPD prevalence 13.7 % at 40+, 中国成人肺部健康研究). */
+  copdObstructive: 0.4,
+  /** Colorectal initial screening at 50–74 in a year; FIT and the risk questionnaire; positives; colonoscopy compliance about 40 %. */
+  crcScreening: 0.25,
+  crcFit: 0.9,
+  crcQuestionnaire: 0.6,
+  crcFitPositive: 0.07,
+  crcHighRisk: 0.12,
+  crcColonoscopy: 0.45,
+} as const;
+
 /** Kinds of task in the day lists (packed with the person and a small argument). */
-const K = { child: 0, elderly: 1, mental: 2, tb: 3, antenatal: 4, postpartum: 5, postpartum42: 6, highRisk: 7 } as const;
+const K = {
+  child: 0,
+  elderly: 1,
+  mental: 2,
+  tb: 3,
+  antenatal: 4,
+  postpartum: 5,
+  postpartum42: 6,
+  highRisk: 7,
+  lipid: 8,
+  stroke: 9,
+  copd: 10,
+  crc: 11,
+} as const;
 const pack = (person: number, kind: number, arg: number): number => person * 256 + kind * 16 + arg;
 
 /** The child schedule: target ages (months; 0 = the newborn visit, in days below). */
@@ -155,6 +234,9 @@ const PAUSE_EVERY = 8191;
 
 export class Programmes {
   private readonly rng: Rng;
+  /** Dyslipidaemia and the screenings: a stream of their own, so that they move no other record. */
+  private readonly screening: Rng;
+  private seqS = { enc: 0, obs: 0, cond: 0, proc: 0 };
   /**
    * Pregnancies (who, when, how long) have a stream of their own: the run's births follow them, so
    * a change in how services are drawn must not move a birth (nor, through the births, any other record).
@@ -181,6 +263,7 @@ export class Programmes {
   ) {
     this.rng = new Rng(w.seed, 'programmes');
     this.conceptions = new Rng(w.seed, 'pregnancies');
+    this.screening = new Rng(w.seed, 'screening');
     this.yearStart = dayFromCivil(civilFromDay(w.startDay).y, 1, 1);
     this.plannedYear = civilFromDay(w.startDay).y;
   }
@@ -201,9 +284,12 @@ export class Programmes {
       const birth = pop.birthDay[i]!;
       if (birth > startDay - 7 * 366) this.planChild(i, 0, true);
       if (pop.age(i, startDay) >= 18 && hashFloat(seed, i, 7101) < r.mentalPrevalence) this.registerMental(i);
+      if (this.dyslipidaemic(i)) this.registerLipid(i);
     }
     await pause();
     this.planElderlyYear(this.plannedYear, true);
+    await pause();
+    this.planScreeningYear(this.plannedYear, true);
     await pause();
     // Pregnancies in progress (last period within the 42 weeks before the start).
     const perDay = (n * r.birthsPerPersonYear * r.followedPregnancies) / 365;
@@ -224,6 +310,7 @@ export class Programmes {
     if (y > this.plannedYear) {
       this.plannedYear = y;
       this.planElderlyYear(y, false);
+      this.planScreeningYear(y, false);
       for (const [mother, on] of this.delivered) if (on < day - 365) this.delivered.delete(mother);
     }
     const perDay = (this.w.pop.n * PROGRAMME_RATES.birthsPerPersonYear * PROGRAMME_RATES.followedPregnancies) / 365;
@@ -328,6 +415,14 @@ export class Programmes {
         return;
       case K.highRisk:
         return this.highRiskVisit(person, day, history);
+      case K.lipid:
+        return this.lipidTask(person, arg, day);
+      case K.stroke:
+        return this.strokeTask(person, arg, day, history);
+      case K.copd:
+        return this.copdTask(person, arg, day, history);
+      case K.crc:
+        return this.crcTask(person, arg, day, history);
     }
   }
 
@@ -655,6 +750,255 @@ export class Programmes {
     );
   }
 
+  // ---- 血脂异常 (三高共管) and opportunistic screening ------------------------------------------
+
+  /** Registered with dyslipidaemia: aged 35 or more at the start, by a hash of the seed (asked again each year, no array). */
+  private dyslipidaemic(person: number): boolean {
+    const { pop, seed, startDay } = this.w;
+    if (pop.age(person, startDay) < 35) return false;
+    const r = SCREENING_RATES;
+    const p =
+      r.lipidRegistered +
+      (pop.hasFlag(person, FLAG.HTN) ? r.lipidWithHypertension : 0) +
+      (pop.hasFlag(person, FLAG.DM) ? r.lipidWithDiabetes : 0);
+    return hashFloat(seed, person, 7401) < p;
+  }
+
+  private registerLipid(person: number): void {
+    const { pop, startDay, clock } = this.w;
+    const r = this.screening;
+    const u = r.float();
+    const dx = LIPID_DX.find((d) => u < d.cum)!;
+    // Diagnosed 1–10 years ago, not before 30.
+    const since = Math.max(pop.birthDay[person]! + 30 * 366, startDay - 365 - r.int(9 * 365));
+    const id = 'cond-s' + String(++this.seqS.cond).padStart(7, '0');
+    this.sink.fhir(
+      'Condition',
+      id,
+      JSON.stringify({
+        resourceType: 'Condition',
+        id,
+        clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+        verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
+        category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'problem-list-item' }] }],
+        code: { coding: [{ system: ICD10_SYSTEM, code: dx.icd, display: dx.name }], text: dx.name },
+        subject: { reference: `Patient/${pop.patientId(person)}` },
+        onsetDateTime: clock.iso(since),
+        recordedDate: clock.iso(since),
+        recorder: { reference: `Practitioner/${this.gp(person)}` },
+      }),
+    );
+  }
+
+  /** A task of the screening plan on a day of the year (before the start: written now, from the year's start on). */
+  private plan(day: number, packed: number, history: boolean, yearEnd: number): void {
+    const d = this.w.cal.nextWorkday(day);
+    if (d >= yearEnd) return;
+    if (history && d < this.w.startDay) {
+      if (d >= this.yearStart) this.run(packed, d, true);
+    } else this.at(d, packed, false);
+  }
+
+  /** Plans a year's lipid tests and follow-ups of the registered, and the screenings of those of age in it. */
+  private planScreeningYear(year: number, history: boolean): void {
+    const { pop, seed } = this.w;
+    const r = SCREENING_RATES;
+    const y0 = dayFromCivil(year, 1, 1);
+    const y1 = dayFromCivil(year + 1, 1, 1);
+    const within = (from: number, to: number, salt: number, i: number) => from + Math.floor(hashFloat(seed, i, salt, year) * (to - from));
+    for (let i = 0; i < pop.n; i++) {
+      if (this.dyslipidaemic(i)) {
+        for (let k = 0; k < 2; k++)
+          if (hashFloat(seed, i, 7411 + k, year) < (k === 0 ? r.lipidTestYearly : r.lipidSecondTest))
+            this.plan(within(y0 + k * 182, y0 + 182 + k * 182, 7413 + k, i), pack(i, K.lipid, 0), history, y1);
+        for (let q = 0; q < 4; q++)
+          if (hashFloat(seed, i, 7420 + q, year) < r.lipidFollowUpQuarter) {
+            const qs = dayFromCivil(year, 1 + 3 * q, 1);
+            this.plan(within(qs, qs + 85, 7430 + q, i), pack(i, K.lipid, 1), history, y1);
+          }
+      }
+      const birth = pop.birthDay[i]!;
+      const turns40 = addMonths(birth, 40 * 12);
+      if (turns40 >= y1 - 7) continue;
+      const from40 = Math.max(y0, turns40 + 1);
+      if (hashFloat(seed, i, 7301, year) < r.strokeScreening) this.plan(within(from40, y1, 7302, i), pack(i, K.stroke, 0), history, y1);
+      if (hashFloat(seed, i, 7311, year) < r.copdQuestionnaire) this.plan(within(from40, y1, 7312, i), pack(i, K.copd, 0), history, y1);
+      const turns50 = addMonths(birth, 50 * 12);
+      const turns75 = addMonths(birth, 75 * 12);
+      if (turns50 < y1 - 7 && turns75 > y0 + 7 && hashFloat(seed, i, 7321, year) < r.crcScreening)
+        this.plan(within(Math.max(y0, turns50 + 1), Math.min(y1, turns75), 7322, i), pack(i, K.crc, 0), history, y1);
+    }
+  }
+
+  /** 0: an LDL-C test; 1: a follow-up. */
+  private lipidTask(person: number, arg: number, day: number): void {
+    const r = this.screening;
+    if (arg === 1) {
+      this.encounter(person, day, 'lipid-follow-up', r.chance(0.2), 'general-practice', r);
+      return;
+    }
+    // The person's own level (treated or not), with the variation of a test.
+    const level = 1.9 + 2.2 * hashFloat(this.w.seed, person, 7402) + r.normal(0, 0.35);
+    const calculated = r.chance(SCREENING_RATES.lipidCalculated);
+    this.screeningObservation(person, day, {
+      system: LOINC_SYSTEM,
+      code: calculated ? '39469-2' : '22748-8',
+      display: calculated
+        ? 'Cholesterol in LDL [Moles/volume] in Serum or Plasma by calculation'
+        : 'Cholesterol in LDL [Moles/volume] in Serum or Plasma',
+      category: 'laboratory',
+      quantity: { value: Math.round(Math.min(7.5, Math.max(0.8, level)) * 100) / 100, unit: 'mmol/L' },
+    });
+  }
+
+  /** 0: the risk assessment (eight factors); 1: the high-risk's intervention visit. */
+  private strokeTask(person: number, arg: number, day: number, history: boolean): void {
+    const r = this.screening;
+    const s = SCREENING_RATES;
+    if (arg === 1) {
+      this.encounter(person, day, 'stroke-intervention', false, 'general-practice', r);
+      return;
+    }
+    const { pop } = this.w;
+    const htn = pop.hasFlag(person, FLAG.HTN);
+    const dm = pop.hasFlag(person, FLAG.DM);
+    const af = r.chance(s.atrialFibrillation);
+    const factors =
+      Number(htn) +
+      Number(dm) +
+      Number(af) +
+      Number(this.dyslipidaemic(person)) +
+      Number(r.chance(s.smoking)) +
+      Number(r.chance(s.overweight)) +
+      Number(r.chance(s.inactive)) +
+      Number(r.chance(s.strokeFamily));
+    const level = factors >= 3 || r.chance(s.strokeHistory) ? 'high-risk' : htn || dm || af ? 'medium-risk' : 'low-risk';
+    this.screeningObservation(person, day, {
+      system: PROGRAMME_OBSERVATION_SYSTEM,
+      code: 'stroke-risk-assessment',
+      display: '脑卒中风险评估',
+      category: 'survey',
+      coded: { system: SCREENING_RESULT_SYSTEM, code: level, display: RESULT_NAME[level]! },
+    });
+    if (level === 'high-risk' && r.chance(s.strokeIntervention)) this.at(day + 1 + r.int(45), pack(person, K.stroke, 1), history);
+  }
+
+  /** 0: the COPD-SQ questionnaire; 1: spirometry. */
+  private copdTask(person: number, arg: number, day: number, history: boolean): void {
+    const r = this.screening;
+    const s = SCREENING_RATES;
+    if (arg === 1) {
+      const ratio = r.chance(s.copdObstructive) ? 40 + r.float() * 29.9 : 70 + r.float() * 18;
+      this.screeningObservation(person, day, {
+        system: LOINC_SYSTEM,
+        code: '19926-5',
+        display: 'FEV1/FVC',
+        category: 'exam',
+        quantity: { value: Math.round(ratio * 10) / 10, unit: '%' },
+      });
+      return;
+    }
+    const positive = r.chance(s.copdPositive + (this.w.pop.age(person, day) >= 60 ? s.copdPositiveFrom60 : 0));
+    const score = positive ? 16 + r.int(15) : r.int(16);
+    this.screeningObservation(person, day, {
+      system: PROGRAMME_OBSERVATION_SYSTEM,
+      code: 'copd-sq',
+      display: '慢阻肺筛查问卷（COPD-SQ）',
+      category: 'survey',
+      quantity: { value: score, unit: '{score}' },
+    });
+    if (positive && r.chance(s.copdSpirometry)) this.at(day + 7 + r.int(40), pack(person, K.copd, 1), history);
+  }
+
+  /** 0: the initial screening (FIT and / or the risk questionnaire); 1: the colonoscopy. */
+  private crcTask(person: number, arg: number, day: number, history: boolean): void {
+    const r = this.screening;
+    const s = SCREENING_RATES;
+    if (arg === 1) {
+      this.colonoscopy(person, day);
+      return;
+    }
+    const fit = r.chance(s.crcFit);
+    const questionnaire = !fit || r.chance(s.crcQuestionnaire);
+    let positive = false;
+    if (fit) {
+      const value = r.chance(s.crcFitPositive) ? 'positive' : 'negative';
+      positive ||= value === 'positive';
+      this.screeningObservation(person, day, {
+        system: LOINC_SYSTEM,
+        code: '29771-3',
+        display: 'Hemoglobin.gastrointestinal [Presence] in Stool by Immunoassay',
+        category: 'laboratory',
+        coded: { system: SCREENING_RESULT_SYSTEM, code: value, display: RESULT_NAME[value]! },
+      });
+    }
+    if (questionnaire) {
+      const value = r.chance(s.crcHighRisk) ? 'high-risk' : 'low-risk';
+      positive ||= value === 'high-risk';
+      this.screeningObservation(person, day, {
+        system: PROGRAMME_OBSERVATION_SYSTEM,
+        code: 'crc-risk-assessment',
+        display: '结直肠癌危险度评估',
+        category: 'survey',
+        coded: { system: SCREENING_RESULT_SYSTEM, code: value, display: RESULT_NAME[value]! },
+      });
+    }
+    if (positive && r.chance(s.crcColonoscopy)) this.at(day + 14 + r.int(75), pack(person, K.crc, 1), history);
+  }
+
+  /** An Observation of the screenings or the lipid test, at the home centre (no encounter: taken at any visit). */
+  private screeningObservation(
+    person: number,
+    day: number,
+    o: {
+      system: string;
+      code: string;
+      display: string;
+      category: 'laboratory' | 'survey' | 'exam';
+      quantity?: { value: number; unit: string };
+      coded?: { system: string; code: string; display: string };
+    },
+  ): void {
+    const id = 'obs-s' + String(++this.seqS.obs).padStart(8, '0');
+    this.sink.fhir(
+      'Observation',
+      id,
+      JSON.stringify({
+        resourceType: 'Observation',
+        id,
+        status: 'final',
+        category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: o.category }] }],
+        code: { coding: [{ system: o.system, code: o.code, display: o.display }], text: o.display },
+        subject: { reference: `Patient/${this.w.pop.patientId(person)}` },
+        effectiveDateTime: this.w.clock.fhir(day, 540 + this.screening.int(420)),
+        performer: [{ reference: `Practitioner/${this.gp(person)}` }],
+        ...(o.quantity
+          ? {
+              valueQuantity: { value: o.quantity.value, unit: o.quantity.unit, system: 'http://unitsofmeasure.org', code: o.quantity.unit },
+            }
+          : {}),
+        ...(o.coded ? { valueCodeableConcept: { coding: [o.coded], text: o.coded.display } } : {}),
+      }),
+    );
+  }
+
+  private colonoscopy(person: number, day: number): void {
+    const id = 'proc-s' + String(++this.seqS.proc).padStart(7, '0');
+    this.sink.fhir(
+      'Procedure',
+      id,
+      JSON.stringify({
+        resourceType: 'Procedure',
+        id,
+        status: 'completed',
+        code: { coding: [{ system: SNOMED_SYSTEM, code: '73761001', display: 'Colonoscopy' }], text: '结肠镜检查' },
+        subject: { reference: `Patient/${this.w.pop.patientId(person)}` },
+        performedDateTime: this.w.clock.fhir(day, 540 + this.screening.int(300)),
+        performer: [{ actor: { reference: `Practitioner/${this.gp(person)}` } }],
+      }),
+    );
+  }
+
   // ---- records -----------------------------------------------------------------------------
 
   private gp(person: number): string {
@@ -673,12 +1017,20 @@ export class Programmes {
   }
 
   /** A programme service at the resident's home centre (a home visit when `home`); returns the Encounter id. */
-  private encounter(person: number, day: number, service: ProgrammeService, home: boolean, deptCode: string): string {
+  private encounter(
+    person: number,
+    day: number,
+    service: ProgrammeService,
+    home: boolean,
+    deptCode: string,
+    /** The stream to draw from: the screenings' own gives ids of their own (enc-s…). */
+    rng: Rng = this.rng,
+  ): string {
     const { pop, clock } = this.w;
     const chc = this.identity.homeChc(person);
     const dept = chc.departments.find((d) => d.code === deptCode) ?? chc.departments.find((d) => d.code === 'general-practice')!;
-    const id = 'enc-p' + String(++this.seq.enc).padStart(8, '0');
-    this.minute = (home ? 840 : 495) + this.rng.int(180);
+    const id = rng === this.rng ? 'enc-p' + String(++this.seq.enc).padStart(8, '0') : 'enc-s' + String(++this.seqS.enc).padStart(8, '0');
+    this.minute = (home ? 840 : 495) + rng.int(180);
     const cls = home ? 'HH' : 'AMB';
     const end = day < this.w.endDay;
     let endMin: number;
@@ -704,7 +1056,7 @@ export class Programmes {
             individual: { reference: `Practitioner/${this.gp(person)}` },
           },
         ],
-        period: { start: clock.fhir(day, this.minute), end: clock.fhir(day, (endMin = this.minute + 15 + this.rng.int(30))) },
+        period: { start: clock.fhir(day, this.minute), end: clock.fhir(day, (endMin = this.minute + 15 + rng.int(30))) },
         // The reason is the service itself: no symptom for the syndromic counts to find.
         reasonCode: [{ text: SERVICE_NAME[service] }],
         serviceProvider: { reference: `Organization/${chc.id}` },
@@ -791,6 +1143,20 @@ const TB_OUTCOME_NAME: Record<string, string> = {
   lost: '失访',
   'not-evaluated': '未评估',
 };
+const RESULT_NAME: Record<string, string> = {
+  'high-risk': '高危',
+  'medium-risk': '中危',
+  'low-risk': '低危',
+  positive: '阳性',
+  negative: '阴性',
+};
+/** Dyslipidaemia diagnoses by share (ICD-10 E78, approximate mix of a centre's register). */
+const LIPID_DX = [
+  { icd: 'E78.0', name: '纯高胆固醇血症', cum: 0.35 },
+  { icd: 'E78.1', name: '纯高甘油三酯血症', cum: 0.55 },
+  { icd: 'E78.2', name: '混合型高脂血症', cum: 0.75 },
+  { icd: 'E78.5', name: '高脂血症', cum: 1.01 },
+];
 const MENTAL_VALUE_NAME: Record<string, string> = { stable: '稳定', 'basically-stable': '基本稳定', unstable: '不稳定' };
 /** The six severe mental disorders by share of the registered (national system's mix, approximate). */
 const MENTAL_DX = [

@@ -69,19 +69,26 @@ function refusal(text: string, opts: { complete?: boolean } = {}): RuleFileError
 describe('programme files', () => {
   it('loads the shipped programmes, each citing its norm, with one version in force on any day', () => {
     const all = loadProgrammes();
-    expect(all.map((p) => p.code).sort()).toEqual([
-      'child-0-6',
-      'diabetes',
-      'elderly-65',
-      'hypertension',
-      'maternal',
-      'severe-mental-disorders',
-      'tuberculosis',
-    ]);
+    const basic = ['child-0-6', 'diabetes', 'elderly-65', 'hypertension', 'maternal', 'severe-mental-disorders', 'tuberculosis'];
+    // 血脂异常 (三高共管) and the opportunistic screenings cite their guidelines, not the 第三版 norm.
+    const guidelines: Record<string, [RegExp, string]> = {
+      dyslipidaemia: [/中国血脂管理指南（2023年）/, '2023'],
+      'screening-stroke': [/脑卒中高危人群筛查和干预项目/, '2021'],
+      'screening-copd': [/慢性阻塞性肺疾病基层诊疗指南/, '2018'],
+      'screening-cancer': [/中国结直肠癌筛查与早诊早治指南/, '2020'],
+    };
+    expect(all.map((p) => p.code)).toEqual(expect.arrayContaining([...basic, ...Object.keys(guidelines)]));
     for (const p of all) {
-      expect(p.source).toMatch(/国家基本公共卫生服务规范（第三版）/);
-      // Hypertension and diabetes carry chronic care's rule sets as versions (2020, 2025).
-      expect(versionOn(p, '2025-06-01').version).toBe(['hypertension', 'diabetes'].includes(p.code) ? '2020' : '第三版');
+      if (basic.includes(p.code)) {
+        expect(p.source).toMatch(/国家基本公共卫生服务规范（第三版）/);
+        // Hypertension and diabetes carry chronic care's rule sets as versions (2020, 2025).
+        expect(versionOn(p, '2025-06-01').version).toBe(['hypertension', 'diabetes'].includes(p.code) ? '2020' : '第三版');
+      }
+      const guideline = guidelines[p.code];
+      if (guideline) {
+        expect(p.source).toMatch(guideline[0]);
+        expect(versionOn(p, '2025-06-01').version).toBe(guideline[1]);
+      }
       expect(p.indicators.length).toBeGreaterThan(0);
       for (const ind of p.indicators) {
         expect(ind).toMatchObject({ version: '1', effectiveFrom: p.versions[0]!.effectiveFrom });
@@ -100,6 +107,31 @@ describe('programme files', () => {
     expect(err.file).toBe('config/programmes/test.json');
     expect(err.line).toBe(lineOf('http://example.org/made-up'));
     expect(err.message).toMatch(/^config\/programmes\/test\.json:\d+: unknown code system "http:\/\/example\.org\/made-up"/);
+  });
+
+  it('knows the screening-result values (a risk level, a test result) and refuses a misspelt one', () => {
+    const withValues = (valueSystem: string) => {
+      const p = programme();
+      p.services = {
+        visit: {
+          name: 'visit',
+          match: [
+            {
+              resource: 'Observation',
+              system: 'https://yifang.health/fhir/CodeSystem/programme-observation',
+              codes: ['stroke-risk-assessment'],
+              valueSystem,
+              values: ['high-risk'],
+            },
+          ],
+        },
+      } as never;
+      return textOf(p).text;
+    };
+    expect(parseProgramme('t.json', withValues('https://yifang.health/fhir/CodeSystem/screening-result')).code).toBe('test');
+    expect(refusal(withValues('https://yifang.health/fhir/CodeSystem/screening-results')).message).toMatch(
+      /unknown code system "https:\/\/yifang\.health\/fhir\/CodeSystem\/screening-results"/,
+    );
   });
 
   it('refuses overlapping versions, naming the later one and the one it overlaps', () => {

@@ -9,7 +9,7 @@ import { ATC_SYSTEM, FOLLOW_UP_EXTENSION, KEY_POPULATION_SYSTEM, SNOMED_SYSTEM, 
 
 /** Encounter.type for a programme service: newborn-visit, child-checkup, antenatal-care, ... */
 export const PROGRAMME_SERVICE_SYSTEM = `${YIFANG_BASE}/CodeSystem/programme-service`;
-/** Observation.code for programme assessments: mental-condition, tb-treatment-outcome, high-risk-pregnancy. */
+/** Observation.code for programme assessments: mental-condition, tb-treatment-outcome, stroke-risk-assessment, copd-sq, crc-risk-assessment. */
 export const PROGRAMME_OBSERVATION_SYSTEM = `${YIFANG_BASE}/CodeSystem/programme-observation`;
 /** Flag.code set by staff for a programme: high-risk-pregnancy, ... */
 export const PROGRAMME_FLAG_SYSTEM = `${YIFANG_BASE}/CodeSystem/programme-flag`;
@@ -17,6 +17,11 @@ export const PROGRAMME_FLAG_SYSTEM = `${YIFANG_BASE}/CodeSystem/programme-flag`;
 export const MENTAL_CONDITION_SYSTEM = `${YIFANG_BASE}/CodeSystem/mental-condition`;
 /** Values of the tuberculosis treatment outcome: cured, completed, failed, died, lost, not-evaluated. */
 export const TB_OUTCOME_SYSTEM = `${YIFANG_BASE}/CodeSystem/tb-outcome`;
+/**
+ * Values of a screening's result (机会性筛查): a risk assessment's high-risk, medium-risk or
+ * low-risk (脑卒中风险评估, 结直肠癌危险度评估), a test's positive or negative (粪便免疫化学检测).
+ */
+export const SCREENING_RESULT_SYSTEM = `${YIFANG_BASE}/CodeSystem/screening-result`;
 
 /**
  * A Condition's clinical and verification statuses (FHIR R4): facts.ts keeps them as the
@@ -53,5 +58,6 @@ export const KNOWN_CODE_SYSTEMS: ReadonlyMap<string, string> = new Map([
   [PROGRAMME_FLAG_SYSTEM, 'programme-flag'],
   [MENTAL_CONDITION_SYSTEM, 'mental-condition'],
   [TB_OUTCOME_SYSTEM, 'tb-outcome'],
+  [SCREENING_RESULT_SYSTEM, 'screening-result'],
   ...FOLLOW_UP_FIELDS.map((f) => [followUpFieldSystem(f), `chronic-follow-up ${f}`] as const),
 ]);

@@ -228,4 +228,78 @@ describe('ProgrammesPage', () => {
     expect(within(row).getByText(`${year}-05-01 转出`)).toBeTruthy();
     await waitFor(() => expect(api.unmatched).toEqual([]));
   });
+
+  it('shows dyslipidaemia (三高共管): the yearly lipid test on the worklist and the comorbidities in the registry, in words', async () => {
+    const lipid = {
+      ...list.rows[1]!,
+      code: 'dyslipidaemia',
+      name: '血脂异常患者健康管理（三高共管）',
+      flags: [
+        { code: 'hypertension', name: '合并高血压' },
+        { code: 'three-highs', name: '三高共管（合并高血压或糖尿病）' },
+      ],
+    };
+    const api = stubApi({
+      '/api/programmes': { ...list, total: 1, rows: [lipid] },
+      '/api/programmes/dyslipidaemia/worklist': {
+        ...worklist,
+        programme: 'dyslipidaemia',
+        total: 1,
+        counts: { due: 1, overdue: 0 },
+        rows: [
+          {
+            ...worklist.rows[0]!,
+            name: '钱明',
+            episodeKey: 'Condition/l1',
+            item: 'annual-lipid-test',
+            itemName: '年度血脂检测',
+            windowFrom: `${year}-01-01`,
+            windowLast: `${year}-12-31`,
+            recommended: '达标后每6～12个月复查；每年至少1次',
+            status: 'due',
+          },
+        ],
+      },
+      '/api/programmes/dyslipidaemia/registry': {
+        programme: 'dyslipidaemia',
+        asOf: `${year}-06-01`,
+        total: 1,
+        rows: [
+          {
+            patientId: 'p3',
+            name: '钱明',
+            gender: 'male',
+            birthDate: '1962-01-01',
+            episodeKey: 'Condition/l1',
+            startOn: '2022-01-01',
+            endOn: null,
+            endEventOn: null,
+            version: '2023',
+            flags: ['hypertension', 'three-highs'],
+            controlled: true,
+            lastService: `${year}-03-02`,
+            services: 3,
+            areaCode: null,
+            organizationId: null,
+            deceased: false,
+            nextItemFrom: null,
+            missed: 0,
+            nextDue: null,
+            source: 'record',
+            registryStatus: 'managed',
+            statusOn: null,
+            statusReason: null,
+          },
+        ],
+      },
+    });
+    renderPage(<ProgrammesPage code="dyslipidaemia" />);
+    expect(await screen.findByText('年度血脂检测', {}, { timeout: 5000 })).toBeTruthy();
+    fireEvent.click(screen.getByRole('tab', { name: '登记册' }));
+    expect(await screen.findByText('三高共管（合并高血压或糖尿病）', {}, { timeout: 5000 })).toBeTruthy();
+    const row = screen.getByText('合并高血压').closest('tr')!;
+    // Words, not codes.
+    expect(row.textContent).not.toContain('three-highs');
+    await waitFor(() => expect(api.unmatched).toEqual([]));
+  });
 });
