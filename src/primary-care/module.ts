@@ -39,6 +39,11 @@ const chronicModule: YifangModule = {
         name: 'programme-registrations',
         sql: sqlFile(new URL('./programmes/migrations/363_programme_registrations.sql', import.meta.url)),
       },
+      {
+        version: 364,
+        name: 'programme-partitions',
+        sql: sqlFile(new URL('./programmes/migrations/364_programme_partitions.sql', import.meta.url)),
+      },
     ],
   },
   processors: ({ repo }) => [chronicProcessor(loadChronicConfig(), repo), programmesProcessor(loadProgrammes())],
