@@ -567,8 +567,8 @@ describeEachStore('resident portal', (server) => {
     expect(schedule.services).toContainEqual(
       expect.objectContaining({ key: 'follow-up:htn', kind: 'follow-up', title: '高血压随访', dueDate: addDays(today, -6), overdue: true }),
     );
-    // Only services for the resident: no report cards, suspected cases or education items.
-    expect(schedule.services.every((x) => ['follow-up', 'bp-screening', 'referral-return'].includes(x.kind))).toBe(true);
+    // Only services for the resident (with the programmes' items, such as the screenings due from 40): no report cards, suspected cases or education items.
+    expect(schedule.services.every((x) => ['follow-up', 'bp-screening', 'referral-return', 'programme'].includes(x.kind))).toBe(true);
     const mark = received.length;
     const run = (await (await server().api('/api/portal/reminders/run', { method: 'POST' })).json()) as ReminderRun;
     expect(run.residents).toBeGreaterThanOrEqual(1);

@@ -15,7 +15,8 @@
  * - 肿瘤患者: registered cancer patients (prevalent at the start, diagnosed up to ten years back,
  *   and new diagnoses during the run at the age's incidence), a first visit after registration,
  *   then a follow-up each half-year (#cancer-follow-up), most with a pain score (Observation
- *   programme-observation#pain-score, NRS 0–10). Deaths are not modelled (survival is not an
+ *   programme-observation#pain-score, NRS 0–10), most with the clinical stage group on the day of
+ *   diagnosis (Observation LOINC 21908-9, SNOMED CT Stage 0–4; ids obs-t…). Deaths are not modelled (survival is not an
  *   indicator yet).
  *
  * All records come from the resident's home CHC over FHIR, under ids of their own (enc-g…,
@@ -36,7 +37,7 @@ import type { Sink } from './sink.js';
 import type { World } from './types.js';
 import type { ContactFollower } from './truth.js';
 import type { Identities } from './identity.js';
-import { DEPARTMENT_SYSTEM, ICD10_SYSTEM } from '../shared/uris.js';
+import { DEPARTMENT_SYSTEM, ICD10_SYSTEM, LOINC_SYSTEM } from '../shared/uris.js';
 import { PROGRAMME_OBSERVATION_SYSTEM, PROGRAMME_SERVICE_SYSTEM } from './programmes.js';
 import { V3_ACT_CODE } from './uris.js';
 
@@ -107,6 +108,19 @@ export const FOCUS_GROUP_RATES = {
   /** A follow-up in a half-year, and a pain score with it. */
   cancerFollowUp: 0.8,
   painScored: 0.65,
+  /**
+   * The stage group recorded at diagnosis (Observation LOINC 21908-9, SNOMED CT stage value), and
+   * its mix: 0–II about 45 % of the staged (国家癌症中心 reports early-diagnosis shares of the
+   * common cancers of roughly 20–60 % by site; cancer-patients.json early-diagnosis-rate).
+   */
+  cancerStaged: 0.85,
+  cancerStageMix: [
+    { stage: '261613009', name: '0期', cum: 0.05 },
+    { stage: '258215001', name: 'I期', cum: 0.27 },
+    { stage: '258219007', name: 'II期', cum: 0.45 },
+    { stage: '258224005', name: 'III期', cum: 0.72 },
+    { stage: '258228008', name: 'IV期', cum: 1.01 },
+  ],
 } as const;
 
 /** Kinds of task in the day lists. */
@@ -147,6 +161,8 @@ const S = {
   cancerNewDay: 7435,
   cancerFollow: 7436,
   cancerFollowDay: 7437,
+  cancerStaged: 7438,
+  cancerStage: 7439,
 } as const;
 
 const band = <T>(age: number, bounds: readonly number[], values: readonly T[]): T | null => {
@@ -190,6 +206,7 @@ const CANCER_SITES: Record<1 | 2, { icd: string; name: string; cum: number }[]> 
     { icd: 'C56', name: '卵巢恶性肿瘤', cum: 1.01 },
   ],
 };
+const SNOMED_SYSTEM = 'http://snomed.info/sct';
 const pickCum = <T extends { cum: number }>(list: T[], u: number): T => list.find((x) => u < x.cum)!;
 
 /** Residents between two waits for the output while planning (a power of two minus one). */
@@ -443,7 +460,9 @@ export class FocusGroups {
   /**
    * The person's Barthel score on a day: a level of their own (10–60 at registration), a little
    * worse each year, with the assessor's noise; at registration never above 60 (it is why they
-   * were registered). A re-assessment may score above 60 (recovered somewhat): they stay registered.
+   * were registered). A re-assessment may score above 60 (recovered somewhat): the programme ends their episode that
+   * day unless they have a dementia diagnosis (disabled-elderly.json entry.endWhen); a later score of
+   * 60 or less registers them again.
    */
   private barthelScore(person: number, day: number, entry = false): number {
     const m = this.elderlyMember(person);
@@ -468,10 +487,39 @@ export class FocusGroups {
     const sex = this.w.pop.sex[person] === 1 ? 1 : 2;
     const site = pickCum(CANCER_SITES[sex], hashFloat(this.w.seed, person, S.cancerSite));
     this.condition(person, day, site.icd, site.name);
+    this.cancerStage(person, day);
     // The first visit (核实登记) within about a month of the registration.
     if (this.rng.chance(FOCUS_GROUP_RATES.cancerFirstVisit))
       this.at(this.workday(day + 3 + this.rng.int(35)), pack(person, K.cancerVisit, 0), history);
   }
+
+  /**
+   * The clinical stage group on the day of diagnosis, for most patients (by hashes: no draw from
+   * the stream, no other record moves; ids obs-t… of their own).
+   */
+  private cancerStage(person: number, day: number): void {
+    const { seed, pop, clock } = this.w;
+    const r = FOCUS_GROUP_RATES;
+    if (hashFloat(seed, person, S.cancerStaged) >= r.cancerStaged) return;
+    const stage = pickCum([...r.cancerStageMix], hashFloat(seed, person, S.cancerStage));
+    const id = 'obs-t' + String(++this.stageSeq).padStart(8, '0');
+    this.sink.fhir(
+      'Observation',
+      id,
+      JSON.stringify({
+        resourceType: 'Observation',
+        id,
+        status: 'final',
+        category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'exam', display: 'Exam' }] }],
+        code: { coding: [{ system: LOINC_SYSTEM, code: '21908-9', display: 'Stage group.clinical Cancer' }], text: '临床分期' },
+        subject: { reference: `Patient/${pop.patientId(person)}` },
+        effectiveDateTime: clock.fhir(day, 660),
+        performer: [{ reference: `Practitioner/${this.gp(person)}` }],
+        valueCodeableConcept: { coding: [{ system: SNOMED_SYSTEM, code: stage.stage, display: stage.name }], text: stage.name },
+      }),
+    );
+  }
+  private stageSeq = 0;
 
   private cancerVisit(person: number, day: number): void {
     const home = this.rng.chance(0.4);

@@ -84,6 +84,25 @@ describe('programme records in the simulated district', () => {
     for (const c of highRisk) expect(flagged.has(idOf(c.subject))).toBe(true);
   });
 
+  it('screens for autism (孤独症初筛, warning signs) at most checks from 3 months on, in the check, rarely positive', () => {
+    const encounters = new Map(fhir<Json>(dir, 'Encounter').map((e) => [e.id as string, e]));
+    const births = new Map(fhir<Json>(dir, 'Patient').map((p) => [p.id as string, p.birthDate as string | undefined]));
+    const screens = fhir<Json>(dir, 'Observation').filter((o) => o.code.coding[0].code === 'development-warning-signs');
+    const checks = [...encounters.values()].filter((e) => serviceOf(e) === 'child-checkup');
+    expect(screens.length).toBeGreaterThan(10);
+    for (const o of screens) {
+      const enc = encounters.get(idOf(o.encounter));
+      expect(enc && serviceOf(enc)).toBe('child-checkup');
+      expect(o.effectiveDateTime.slice(0, 10)).toBe(enc!.period.start.slice(0, 10));
+      expect(['positive', 'negative']).toContain(o.valueCodeableConcept.coding[0].code);
+      // Not at the newborn visit or the 1-month check.
+      const birth = births.get(idOf(o.subject));
+      if (birth) expect(Date.parse(o.effectiveDateTime.slice(0, 10)) - Date.parse(birth)).toBeGreaterThan(80 * 864e5);
+    }
+    expect(screens.length / checks.length).toBeGreaterThan(0.6);
+    expect(screens.filter((o) => o.valueCodeableConcept.coding[0].code === 'positive').length / screens.length).toBeLessThan(0.1);
+  });
+
   it('assesses every mental-disorder follow-up and gives tuberculosis courses an outcome', () => {
     const encounters = fhir<Json>(dir, 'Encounter');
     const obs = fhir<Json>(dir, 'Observation');
@@ -260,6 +279,8 @@ describeEachStore('the programme engine enrols and counts the simulated district
     // Below the 90 % target: the norm's yearly checks from age 4 leave some children of 3–4 and 6–7 without a service in a calendar year.
     expectRate(child.get('child-health-management-rate'), 65, 100, 'child health management');
     expectRate(child.get('child-system-management-rate'), 55, 100, 'system management under 3');
+    // Most checks from 3 months on include the warning-signs screening (simulator: 85 %).
+    expectRate(child.get('autism-initial-screening-rate'), 70, 100, '孤独症初筛');
     const elderly = await indicators('elderly-65');
     expectRate(elderly.get('elderly-health-management-rate'), 55, 85, '65+ annual check');
     const maternal = await indicators('maternal');

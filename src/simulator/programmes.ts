@@ -27,7 +27,11 @@
  *   among them, and Encounter #stroke-intervention for most of the high-risk), 慢阻肺 from 40
  *   (the COPD-SQ score, Observation #copd-sq; spirometry FEV1/FVC, LOINC 19926-5, for most of
  *   those scoring 16 or more) and 结直肠癌 at 50–74 (FIT, LOINC 29771-3, and a risk assessment
- *   #crc-risk-assessment; a colonoscopy, Procedure SNOMED CT 73761001, for some positives).
+ *   #crc-risk-assessment; a colonoscopy, Procedure SNOMED CT 73761001, for some positives),
+ *   肺癌 at 50–74 (#lung-cancer-risk-assessment, the LDCT result #ldct-result for half the
+ *   high-risk, Encounter #lung-positive-follow-up for most positives) and 上消化道癌 at 45–74
+ *   (#upper-gi-risk-assessment, the endoscopy result #upper-gi-endoscopy-result, Encounter
+ *   #upper-gi-positive-follow-up), from a stream and ids of their own (enc-c…, obs-c…).
  *
  * All records come from the resident's home CHC over FHIR (the centres' feed), under ids of their
  * own (enc-p…, obs-p…, cond-p…, flag-p…). Encounters carry no Location (no ward co-stays) and
@@ -76,7 +80,9 @@ export type ProgrammeService =
   | 'mental-follow-up'
   | 'tb-visit'
   | 'lipid-follow-up'
-  | 'stroke-intervention';
+  | 'stroke-intervention'
+  | 'lung-positive-follow-up'
+  | 'upper-gi-positive-follow-up';
 
 const SERVICE_NAME: Record<ProgrammeService, string> = {
   'newborn-visit': '新生儿家庭访视',
@@ -90,6 +96,8 @@ const SERVICE_NAME: Record<ProgrammeService, string> = {
   'tb-visit': '肺结核患者随访',
   'lipid-follow-up': '血脂异常患者随访',
   'stroke-intervention': '脑卒中高危人群干预随访',
+  'lung-positive-follow-up': 'LDCT阳性者随访或确诊检查',
+  'upper-gi-positive-follow-up': '胃镜阳性者确诊、治疗或随访',
 };
 
 /**
@@ -118,6 +126,9 @@ export const PROGRAMME_RATES = {
   newbornVisit: 0.95,
   childCheckUnder3: 0.96,
   childCheckPreschool: 0.88,
+  /** Checks from 3 months on that include the warning-signs screening (孤独症初筛), and its positive share (assumed). */
+  autismScreened: 0.85,
+  autismWarningPositive: 0.03,
   /** 老年人健康管理率 about 60–70 % (国家基本公共卫生服务项目 绩效评价): 15 % never come. */
   elderlyNever: 0.15,
   elderlyYearly: 0.82,
@@ -177,6 +188,28 @@ export const SCREENING_RATES = {
   crcFitPositive: 0.07,
   crcHighRisk: 0.12,
   crcColonoscopy: 0.45,
+  /**
+   * Lung cancer (config/programmes/screening-lung.json) at 50–74: a risk assessment in a year; the
+   * high-risk (heavy smoking, exposure, family history: about a quarter of those assessed, more of
+   * the men); LDCT for about half of them; positive nodules about 20 % of LDCTs (中国肺癌筛查与早诊早治
+   * 指南 2021 reports positive rates of 15–25 % under its thresholds); most positives followed up.
+   */
+  lungAssessment: 0.2,
+  lungHighRisk: 0.18,
+  lungHighRiskMale: 0.15,
+  lungLdct: 0.5,
+  lungPositive: 0.2,
+  lungFollowUp: 0.7,
+  /**
+   * Upper-GI cancer (screening-upper-gi.json) at 45–74: a risk assessment in a year, the high-risk
+   * (H. pylori, atrophic gastritis, family history, diet), endoscopy for a third of them, lesions
+   * needing treatment in a few percent (high-grade dysplasia or cancer), most of them confirmed or followed.
+   */
+  ugiAssessment: 0.15,
+  ugiHighRisk: 0.25,
+  ugiEndoscopy: 0.35,
+  ugiPositive: 0.04,
+  ugiFollowUp: 0.75,
 } as const;
 
 /** Kinds of task in the day lists (packed with the person and a small argument). */
@@ -193,6 +226,8 @@ const K = {
   stroke: 9,
   copd: 10,
   crc: 11,
+  lung: 12,
+  ugi: 13,
 } as const;
 const pack = (person: number, kind: number, arg: number): number => person * 256 + kind * 16 + arg;
 
@@ -237,6 +272,9 @@ export class Programmes {
   /** Dyslipidaemia and the screenings: a stream of their own, so that they move no other record. */
   private readonly screening: Rng;
   private seqS = { enc: 0, obs: 0, cond: 0, proc: 0 };
+  /** Lung and upper-GI cancer screening: a stream and ids of their own (enc-c…, obs-c…), added without moving the others. */
+  private readonly cancerScreening: Rng;
+  private seqC = { enc: 0, obs: 0 };
   /**
    * Pregnancies (who, when, how long) have a stream of their own: the run's births follow them, so
    * a change in how services are drawn must not move a birth (nor, through the births, any other record).
@@ -264,6 +302,7 @@ export class Programmes {
     this.rng = new Rng(w.seed, 'programmes');
     this.conceptions = new Rng(w.seed, 'pregnancies');
     this.screening = new Rng(w.seed, 'screening');
+    this.cancerScreening = new Rng(w.seed, 'cancer-screening');
     this.yearStart = dayFromCivil(civilFromDay(w.startDay).y, 1, 1);
     this.plannedYear = civilFromDay(w.startDay).y;
   }
@@ -423,6 +462,10 @@ export class Programmes {
         return this.copdTask(person, arg, day, history);
       case K.crc:
         return this.crcTask(person, arg, day, history);
+      case K.lung:
+        return this.lungTask(person, arg, day, history);
+      case K.ugi:
+        return this.ugiTask(person, arg, day, history);
     }
   }
 
@@ -476,6 +519,21 @@ export class Programmes {
         'cm',
         1,
       );
+      // 孤独症初筛 (0～6岁儿童孤独症筛查干预服务规范（试行）, 2022): the warning-signs checklist at the
+      // 3-month to 6-year checks; by hashes of the seed, so the programmes' stream is not moved.
+      if (months >= 3 && hashFloat(this.w.seed, person, 7301, item) < r.autismScreened) {
+        const value = hashFloat(this.w.seed, person, 7302, item) < r.autismWarningPositive ? 'positive' : 'negative';
+        this.coded(
+          person,
+          enc,
+          day,
+          'development-warning-signs',
+          '儿童心理行为发育问题预警征象筛查',
+          SCREENING_RESULT_SYSTEM,
+          value,
+          RESULT_NAME[value]!,
+        );
+      }
     }
     if (next && item + 1 < CHILD_MONTHS.length) this.planChild(person, item + 1, history);
   }
@@ -820,6 +878,16 @@ export class Programmes {
       const birth = pop.birthDay[i]!;
       const turns40 = addMonths(birth, 40 * 12);
       if (turns40 >= y1 - 7) continue;
+      // Lung (50–74) and upper-GI (45–74) risk assessments, by hashes of their own.
+      const turns75c = addMonths(birth, 75 * 12);
+      for (const [minAge, share, salt, kind] of [
+        [50, r.lungAssessment, 7341, K.lung],
+        [45, r.ugiAssessment, 7351, K.ugi],
+      ] as const) {
+        const turns = addMonths(birth, minAge * 12);
+        if (turns < y1 - 7 && turns75c > y0 + 7 && hashFloat(seed, i, salt, year) < share)
+          this.plan(within(Math.max(y0, turns + 1), Math.min(y1, turns75c), salt + 1, i), pack(i, kind, 0), history, y1);
+      }
       const from40 = Math.max(y0, turns40 + 1);
       if (hashFloat(seed, i, 7301, year) < r.strokeScreening) this.plan(within(from40, y1, 7302, i), pack(i, K.stroke, 0), history, y1);
       if (hashFloat(seed, i, 7311, year) < r.copdQuestionnaire) this.plan(within(from40, y1, 7312, i), pack(i, K.copd, 0), history, y1);
@@ -946,6 +1014,72 @@ export class Programmes {
     if (positive && r.chance(s.crcColonoscopy)) this.at(day + 14 + r.int(75), pack(person, K.crc, 1), history);
   }
 
+  /**
+   * Lung cancer: 0 the risk assessment; 1 the LDCT (its result an Observation #ldct-result,
+   * positive or negative); 2 the positive's follow-up or diagnostic visit.
+   */
+  private lungTask(person: number, arg: number, day: number, history: boolean): void {
+    const r = this.cancerScreening;
+    const s = SCREENING_RATES;
+    if (arg === 2) {
+      this.encounter(person, day, 'lung-positive-follow-up', false, 'general-practice', r);
+      return;
+    }
+    if (arg === 1) {
+      const value = r.chance(s.lungPositive) ? 'positive' : 'negative';
+      this.cancerObservation(person, day, 'ldct-result', '低剂量螺旋CT肺癌筛查结果', 'exam', value);
+      if (value === 'positive' && r.chance(s.lungFollowUp)) this.at(day + 14 + r.int(90), pack(person, K.lung, 2), history);
+      return;
+    }
+    const male = this.w.pop.sex[person] === 1;
+    const high = r.chance(s.lungHighRisk + (male ? s.lungHighRiskMale : 0));
+    const level = high ? 'high-risk' : 'low-risk';
+    this.cancerObservation(person, day, 'lung-cancer-risk-assessment', '肺癌风险评估', 'survey', level);
+    if (high && r.chance(s.lungLdct)) this.at(day + 7 + r.int(60), pack(person, K.lung, 1), history);
+  }
+
+  /** Upper-GI cancer: 0 the risk assessment; 1 the endoscopy (#upper-gi-endoscopy-result); 2 the positive's confirmation or follow-up. */
+  private ugiTask(person: number, arg: number, day: number, history: boolean): void {
+    const r = this.cancerScreening;
+    const s = SCREENING_RATES;
+    if (arg === 2) {
+      this.encounter(person, day, 'upper-gi-positive-follow-up', false, 'general-practice', r);
+      return;
+    }
+    if (arg === 1) {
+      const value = r.chance(s.ugiPositive) ? 'positive' : 'negative';
+      this.cancerObservation(person, day, 'upper-gi-endoscopy-result', '上消化道内镜（胃镜）筛查结果', 'exam', value);
+      if (value === 'positive' && r.chance(s.ugiFollowUp)) this.at(day + 7 + r.int(60), pack(person, K.ugi, 2), history);
+      return;
+    }
+    const level = r.chance(s.ugiHighRisk) ? 'high-risk' : 'low-risk';
+    this.cancerObservation(person, day, 'upper-gi-risk-assessment', '上消化道癌风险评估', 'survey', level);
+    if (level === 'high-risk' && r.chance(s.ugiEndoscopy)) this.at(day + 7 + r.int(75), pack(person, K.ugi, 1), history);
+  }
+
+  /** A lung or upper-GI screening result at the home centre: as screeningObservation, from the cancer screenings' stream and ids. */
+  private cancerObservation(person: number, day: number, code: string, display: string, category: 'survey' | 'exam', value: string): void {
+    const id = 'obs-c' + String(++this.seqC.obs).padStart(8, '0');
+    this.sink.fhir(
+      'Observation',
+      id,
+      JSON.stringify({
+        resourceType: 'Observation',
+        id,
+        status: 'final',
+        category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: category }] }],
+        code: { coding: [{ system: PROGRAMME_OBSERVATION_SYSTEM, code, display }], text: display },
+        subject: { reference: `Patient/${this.w.pop.patientId(person)}` },
+        effectiveDateTime: this.w.clock.fhir(day, 540 + this.cancerScreening.int(420)),
+        performer: [{ reference: `Practitioner/${this.gp(person)}` }],
+        valueCodeableConcept: {
+          coding: [{ system: SCREENING_RESULT_SYSTEM, code: value, display: RESULT_NAME[value]! }],
+          text: RESULT_NAME[value]!,
+        },
+      }),
+    );
+  }
+
   /** An Observation of the screenings or the lipid test, at the home centre (no encounter: taken at any visit). */
   private screeningObservation(
     person: number,
@@ -1029,7 +1163,12 @@ export class Programmes {
     const { pop, clock } = this.w;
     const chc = this.identity.homeChc(person);
     const dept = chc.departments.find((d) => d.code === deptCode) ?? chc.departments.find((d) => d.code === 'general-practice')!;
-    const id = rng === this.rng ? 'enc-p' + String(++this.seq.enc).padStart(8, '0') : 'enc-s' + String(++this.seqS.enc).padStart(8, '0');
+    const id =
+      rng === this.rng
+        ? 'enc-p' + String(++this.seq.enc).padStart(8, '0')
+        : rng === this.cancerScreening
+          ? 'enc-c' + String(++this.seqC.enc).padStart(8, '0')
+          : 'enc-s' + String(++this.seqS.enc).padStart(8, '0');
     this.minute = (home ? 840 : 495) + rng.int(180);
     const cls = home ? 'HH' : 'AMB';
     const end = day < this.w.endDay;

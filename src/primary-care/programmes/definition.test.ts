@@ -91,7 +91,11 @@ describe('programme files', () => {
       }
       expect(p.indicators.length).toBeGreaterThan(0);
       for (const ind of p.indicators) {
-        expect(ind).toMatchObject({ version: '1', effectiveFrom: p.versions[0]!.effectiveFrom });
+        // From the programme's first version, or later for an indicator a later norm added (0–6 孤独症初筛率, 2022 norm: from 2023).
+        expect(ind).toMatchObject({ version: '1' });
+        expect(ind.effectiveFrom >= p.versions[0]!.effectiveFrom, `${p.code} ${ind.code}`).toBe(true);
+        if (ind.effectiveFrom !== p.versions[0]!.effectiveFrom)
+          expect(`${p.code} ${ind.code}`).toBe('child-0-6 autism-initial-screening-rate');
         expect(ind.cases.length).toBeGreaterThanOrEqual(2);
       }
     }
@@ -300,7 +304,41 @@ describe('programme files', () => {
     ).toBeInstanceOf(RuleFileError);
   });
 
-  it('refuses an entry age on a fact-anchored entry without the day it is judged on, a maximum, or ageOn without an age', () => {
+  it('refuses "within" on services counted in the period, and endWhen on an entry by age, naming the line', () => {
+    const base = JSON.parse(fs.readFileSync(path.join(programmesDir, 'child-development.json'), 'utf8'));
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const broken = (change: (p: any) => void) => {
+      const p = structuredClone(base);
+      change(p);
+      const text = JSON.stringify(p, null, 2);
+      return { err: refusal(text), lines: text.split('\n') };
+    };
+    const ind = base.indicators.findIndex((i: { code: string }) => i.code === 'follow-up-rate');
+    const inPeriod = broken((p) => (p.indicators[ind].numerator.where[0].within = '30d'));
+    expect(inPeriod.err.file).toBe('config/programmes/test.json');
+    expect(inPeriod.err.detail).toMatch(/"within" counts from the episode's start: it needs "in": "episode"/);
+    expect(inPeriod.lines[inPeriod.err.line - 1]).toMatch(/^\s*\{$/);
+    expect(inPeriod.lines[inPeriod.err.line]).toMatch(/"services": "development-follow-up"/);
+    expect(broken((p) => (p.indicators[ind].numerator.where[0].within = '30 days')).err.detail).toMatch(/offset such as 28d/);
+    // Counted in the episode it loads.
+    const ok = structuredClone(base);
+    Object.assign(ok.indicators[ind].numerator.where[0], { in: 'episode', within: '2m' });
+    const loaded = parseProgramme('config/programmes/test.json', JSON.stringify(ok, null, 2));
+    expect(loaded.indicators[ind]!.numerator.where[0]).toMatchObject({ in: 'episode', within: '2m' });
+    // endWhen: an entry by age ends by age; matchers name known systems.
+    const child = JSON.parse(fs.readFileSync(path.join(programmesDir, 'child-0-6.json'), 'utf8'));
+    child.entry.endWhen = {
+      facts: [{ resource: 'Observation', system: 'https://yifang.health/fhir/CodeSystem/programme-observation', codes: ['x'] }],
+    };
+    const childText = JSON.stringify(child, null, 2);
+    const byAge = refusal(childText);
+    expect(byAge.detail).toMatch(/endWhen needs an entry anchored on a fact/);
+    expect(byAge.line).toBe(childText.split('\n').findIndex((l) => l.includes('"endWhen"')) + 1);
+    const unknown = broken((p) => (p.entry.endWhen = { facts: [{ resource: 'Observation', system: 'urn:nowhere', codes: ['x'] }] }));
+    expect(unknown.err.detail).toMatch(/unknown code system "urn:nowhere"/);
+  });
+
+  it('refuses an entry age on a fact-anchored entry without the day it is judged on, with neither bound, or ageOn without an age', () => {
     const base = JSON.parse(fs.readFileSync(path.join(programmesDir, 'hypertension.json'), 'utf8'));
     expect(base.entry).toMatchObject({ ageYears: { min: 35 }, ageOn: 'asOf' });
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -313,10 +351,19 @@ describe('programme files', () => {
     const noDay = broken((p) => delete p.entry.ageOn);
     expect(noDay.err.detail).toMatch(/ageYears on an entry anchored on a fact needs "ageOn"/);
     expect(noDay.err.line).toBe(noDay.lineOf('"ageYears"'));
-    expect(broken((p) => (p.entry.ageYears = { max: 80 })).err.detail).toMatch(/needs "min"|takes no "max"/);
-    const max = broken((p) => (p.entry.ageYears = { min: 35, max: 80 }));
-    expect(max.err.detail).toMatch(/takes no "max"/);
-    expect(max.err.line).toBe(max.lineOf('"max"'));
+    // An upper age ends the episode at that birthday (child-development: 7); neither bound, or max not above min, is refused.
+    const none = broken((p) => (p.entry.ageYears = {}));
+    expect(none.err.detail).toMatch(/needs "min" or "max"/);
+    expect(none.err.line).toBe(none.lineOf('"ageYears"'));
+    expect(broken((p) => (p.entry.ageYears = { min: 35, max: 35 })).err.detail).toMatch(/max 35 is not above min 35/);
+    const upper = structuredClone(base);
+    upper.entry.ageYears = { min: 35, max: 80 };
+    expect(parseProgramme('config/programmes/test.json', JSON.stringify(upper, null, 2)).entry.ageYears).toEqual({ min: 35, max: 80 });
+    const maxNoDay = broken((p) => {
+      p.entry.ageYears = { max: 7 };
+      delete p.entry.ageOn;
+    });
+    expect(maxNoDay.err.detail).toMatch(/needs "ageOn"/);
     expect(broken((p) => delete p.entry.ageYears).err.detail).toMatch(/ageOn needs an entry anchored on a fact with "ageYears"/);
     expect(broken((p) => (p.entry.ageOn = 'entry')).err.detail).toMatch(/ageOn/);
     // A birth-anchored entry takes no ageOn either.

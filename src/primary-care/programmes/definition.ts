@@ -55,7 +55,10 @@ export const Entry = z
     anchor: z.enum(['birth', 'fact']),
     /**
      * birth: the episode runs from the birthday at min to the one at max (exclusive). fact, with
-     * `ageOn`: only residents at least min whole years old on that day enter (max is refused).
+     * `ageOn`: only residents at least min whole years old on that day enter; an episode ends at
+     * the birthday at max (the first day no longer enrolled: 发育障碍儿童 leave at 7), so an
+     * older resident leaves the registry, worklist and due services, and a record dated on or
+     * after that birthday opens none.
      */
     ageYears: z
       .object({ min: z.number().int().min(0).optional(), max: z.number().int().min(1).optional() })
@@ -86,6 +89,17 @@ export const Entry = z
      * differential, refuted or entered-in-error diagnosis never enrols.
      */
     activeStatuses: z.array(z.enum(CONDITION_CLINICAL_STATUSES)).min(1).optional(),
+    /**
+     * fact: leaving on a later record (失能老年人 re-assessed with Barthel above 60): the episode
+     * ends with the day of the first standing fact after its start that matches `facts` (that day
+     * is its last enrolled one, so the re-assessment is the episode's own), unless a standing fact
+     * matching `unless` covers that day (a dementia diagnosis keeps a 失智 resident enrolled). A
+     * later opening record opens a new episode.
+     */
+    endWhen: z
+      .object({ facts: z.array(Matcher).min(1), unless: z.array(Matcher).min(1).optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 export type Entry = z.infer<typeof Entry>;
@@ -245,6 +259,8 @@ export const Criterion = z.union([
       services: z.union([z.string(), z.array(z.string()).min(1)]),
       min: z.number().int().min(1),
       in: z.enum(['period', 'episode']).default('period'),
+      /** `in: episode` only: counted from the episode's start up to (not including) start + the offset (a first visit within 30d). */
+      within: OffsetText.optional(),
       measuredBy: MeasuredBy.optional(),
     })
     .strict(),
@@ -463,9 +479,14 @@ function checkProgramme(file: string, p: RawProgramme, lineOf: LineOf, complete:
   if (max !== undefined && max <= min) fail(['entry', 'ageYears'], `ageYears: max ${max} is not above min ${min}`);
   if (p.entry.anchor === 'fact' && p.entry.ageYears) {
     if (!p.entry.ageOn) fail(['entry', 'ageYears'], 'ageYears on an entry anchored on a fact needs "ageOn" (the day the age is judged on)');
-    if (p.entry.ageYears.min === undefined) fail(['entry', 'ageYears'], 'ageYears on an entry anchored on a fact needs "min"');
-    if (max !== undefined) fail(['entry', 'ageYears', 'max'], 'ageYears on an entry anchored on a fact takes no "max"');
+    if (p.entry.ageYears.min === undefined && max === undefined)
+      fail(['entry', 'ageYears'], 'ageYears on an entry anchored on a fact needs "min" or "max"');
   }
+  const endWhen = p.entry.endWhen;
+  if (endWhen && p.entry.anchor !== 'fact')
+    fail(['entry', 'endWhen'], 'endWhen needs an entry anchored on a fact (an entry by age ends by age)');
+  endWhen?.facts.forEach((m, k) => systems(m, ['entry', 'endWhen', 'facts', k]));
+  endWhen?.unless?.forEach((m, k) => systems(m, ['entry', 'endWhen', 'unless', k]));
   if (p.entry.ageOn && (p.entry.anchor !== 'fact' || !p.entry.ageYears))
     fail(['entry', 'ageOn'], 'ageOn needs an entry anchored on a fact with "ageYears"');
   if (p.controlled && !p.measures[p.controlled.measure]) fail(['controlled', 'measure'], `unknown measure "${p.controlled.measure}"`);
@@ -565,6 +586,11 @@ function checkProgramme(file: string, p: RawProgramme, lineOf: LineOf, complete:
       if ('flag' in c && !p.flags[c.flag]) fail(where, `unknown flag "${c.flag}"`);
       if ('measure' in c && !p.measures[c.measure]) fail(where, `unknown measure "${c.measure}"`);
       if ('controlled' in c && !p.controlled) fail(where, 'this programme defines no "controlled"');
+      if ('services' in c && c.within !== undefined && c.in !== 'episode')
+        fail(
+          where,
+          '"within" counts from the episode\'s start: it needs "in": "episode" (a period has no start to count from; narrow the period instead)',
+        );
       if ('services' in c && c.measuredBy === 'asOf' && c.in !== 'episode')
         fail(where, '"measuredBy": "asOf" follows an episode to asOf: it needs "in": "episode" (services within the period end with it)');
     };

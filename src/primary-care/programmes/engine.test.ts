@@ -20,6 +20,7 @@ import {
 } from './engine.js';
 import { nextFollowUpItem } from './next-follow-up.js';
 import { factOf } from './facts.js';
+import { summarise } from './summary.js';
 
 const all = loadProgrammes();
 const prog = (code: string): Programme => all.find((p) => p.code === code)!;
@@ -636,5 +637,129 @@ describe('numeric targets and follow-ups due from the previous one (hypertension
     expect(reading('2025-07-01', 135, 85)).toBe(false); // 2025 rules, under 80: < 130/80
     expect(reading('2025-06-30', 135, 85, [condition('N18.3', '2021-01-01')])).toBe(false); // 2020 rules with CKD: < 130/80
     expect(reading('2025-06-30', 135, 85, [condition('N18.3', '2021-01-01', null, false)])).toBe(true); // CKD no longer active
+  });
+});
+
+describe('focus-group entry rules: an upper entry age, "within" from the episode start, leaving on a later assessment', () => {
+  const dev = prog('child-development');
+  const ALL = { from: '2025-01-01', to: '2025-12-31' };
+  const barthel = (value: number, date: string, active = true): Fact => ({
+    ref: `Observation/b${++n}`,
+    resourceType: 'Observation',
+    codes: [`${OBS}|barthel-index`],
+    start: date,
+    end: null,
+    active,
+    valueCodes: [],
+    valueNum: value,
+  });
+
+  it('child-development ends at the 7th birthday: a diagnosis at 7 opens nothing, by hand or not', () => {
+    const kid = person({ birthDate: '2018-05-10' });
+    const [ep] = evaluateResident(dev, kid, [condition('F84.0', '2022-03-01'), visit('development-follow-up', '2025-06-01')], '2025-12-31');
+    expect([ep!.start, ep!.end]).toEqual(['2022-03-01', '2025-05-10']);
+    // The follow-up after the birthday is no service of the episode; the second half-year's item is not listed.
+    expect(ep!.services).toEqual([]);
+    expect(ep!.items.map((i) => [i.code, i.from, i.to])).toContainEqual(['follow-up-h1', '2025-01-01', '2025-05-10']);
+    expect(ep!.items.some((i) => i.from >= '2025-05-10')).toBe(false);
+    // Enrolled in 2025 until the birthday, but not 期末未满7岁: out of the 2025 figures, in 2024's.
+    const rate = dev.indicators.find((i) => i.code === 'follow-up-rate')!;
+    expect(countIndicator(dev, rate, [{ person: kid, episodes: [ep!] }], ALL, '2025-12-31')).toEqual([]);
+    expect(
+      countIndicator(dev, rate, [{ person: kid, episodes: [ep!] }], { from: '2024-01-01', to: '2024-12-31' }, '2025-12-31'),
+    ).toHaveLength(1);
+    expect(evaluateResident(dev, kid, [condition('F84.0', '2025-05-10')], '2025-12-31')).toEqual([]);
+    const byHand = { enrolledOn: '2025-06-01', status: 'managed' as const, statusOn: null };
+    expect(evaluateResident(dev, kid, [], '2025-12-31', undefined, '2025-12-31', byHand)).toEqual([]);
+    // Without a birth date nobody is kept out (as the lower age).
+    expect(evaluateResident(dev, person(), [condition('F84.0', '2022-03-01')], '2025-12-31')[0]!.end).toBeNull();
+  });
+
+  it('"within" counts services from the episode start up to the offset, on the engine and the summary', () => {
+    const p = structuredClone(dev) as Programme;
+    const ind = structuredClone(p.indicators.find((i) => i.code === 'rehabilitation-referral-rate')!);
+    ind.numerator.where = [{ services: 'rehabilitation-referral', min: 1, in: 'episode', within: '2m', measuredBy: 'asOf' }];
+    const kid = person({ birthDate: '2021-01-15' });
+    p.indicators = p.indicators.map((i) => (i.code === ind.code ? ind : i));
+    const episodes = (referral: string | null) =>
+      evaluateResident(
+        p,
+        kid,
+        [condition('F84.0', '2025-03-10'), ...(referral ? [visit('rehabilitation-referral', referral)] : [])],
+        '2026-01-31',
+      );
+    // The summary mark: [the referral's day, ∞) when it came within 2 months, else empty (the SQL reads it on asOf).
+    const mark = (referral: string | null) => {
+      const s = summarise(p, episodes(referral)[0]!, '2025-01-01');
+      return s.mark_days[s.mark_keys.indexOf('k:rehabilitation-referral:1:2m')];
+    };
+    expect(mark('2025-05-09')).toBe('{[2025-05-09,)}');
+    expect(mark('2025-05-10')).toBe('{}');
+    expect(mark(null)).toBe('{}');
+    const figure = (referral: string | null) =>
+      countIndicator(
+        p,
+        ind,
+        [
+          {
+            person: kid,
+            episodes: evaluateResident(
+              p,
+              kid,
+              [condition('F84.0', '2025-03-10'), ...(referral ? [visit('rehabilitation-referral', referral)] : [])],
+              '2026-01-31',
+            ),
+          },
+        ],
+        ALL,
+        '2026-01-31',
+      ).map((c) => c.inNumerator);
+    expect(figure('2025-03-10')).toEqual([true]); // the day of diagnosis
+    expect(figure('2025-05-09')).toEqual([true]); // the last day within 2 months
+    expect(figure('2025-05-10')).toEqual([false]); // 2 months on: too late
+    expect(figure(null)).toEqual([false]);
+  });
+
+  it('leaves on a later assessment (endWhen): Barthel above 60 ends the episode unless a dementia diagnosis stands', () => {
+    const p = prog('disabled-elderly');
+    expect(p.entry.endWhen?.facts[0]).toMatchObject({ codes: ['barthel-index'], min: 61 });
+    const old = person({ birthDate: '1950-01-01' });
+    const spans = (facts: Fact[]) => evaluateResident(p, old, facts, '2025-12-31').map((e) => [e.start, e.end]);
+    // Registered at 40, re-assessed at 70: that day is the last enrolled one; a later score of 55 opens a new episode.
+    expect(spans([barthel(40, '2024-03-01'), barthel(70, '2025-02-01')])).toEqual([['2024-03-01', '2025-02-02']]);
+    expect(spans([barthel(40, '2024-03-01'), barthel(70, '2025-02-01'), barthel(55, '2025-09-01')])).toEqual([
+      ['2024-03-01', '2025-02-02'],
+      ['2025-09-01', null],
+    ]);
+    // A score of exactly 60 keeps the resident; one entered in error ends nothing.
+    expect(spans([barthel(40, '2024-03-01'), barthel(60, '2025-02-01')])).toEqual([['2024-03-01', null]]);
+    expect(spans([barthel(40, '2024-03-01'), barthel(90, '2025-02-01', false)])).toEqual([['2024-03-01', null]]);
+    // A dementia diagnosis standing on the day keeps 失智 enrolled; one made after the better score does not undo it.
+    expect(spans([barthel(40, '2024-03-01'), condition('F03', '2024-06-01'), barthel(80, '2025-02-01')])).toEqual([['2024-03-01', null]]);
+    expect(spans([barthel(40, '2024-03-01'), barthel(80, '2025-02-01'), condition('F03', '2025-05-01')])).toEqual([
+      ['2024-03-01', '2025-02-02'],
+      ['2025-05-01', null],
+    ]);
+    // A resolved dementia diagnosis (ended before the day) does not keep anyone.
+    expect(spans([barthel(40, '2024-03-01'), condition('F03', '2023-06-01', '2024-01-01', false), barthel(80, '2025-02-01')])).toEqual([
+      ['2024-03-01', '2025-02-02'],
+    ]);
+    // The re-assessment that ends it is the year's assessment; a home visit after the last day is not the episode's.
+    const eps = evaluateResident(
+      p,
+      old,
+      [barthel(40, '2024-03-01'), barthel(70, '2025-02-01'), visit('home-health-service', '2025-03-01')],
+      '2025-12-31',
+    );
+    const figure = (code: string) =>
+      countIndicator(
+        p,
+        p.indicators.find((i) => i.code === code)!,
+        [{ person: old, episodes: eps }],
+        ALL,
+        '2025-12-31',
+      ).map((c) => c.inNumerator);
+    expect(figure('annual-assessment-rate')).toEqual([true]);
+    expect(figure('home-service-rate')).toEqual([false]);
   });
 });

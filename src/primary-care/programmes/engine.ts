@@ -314,22 +314,57 @@ export function evaluateResident(
     const opening = facts
       .filter((f) => f.start && anyMatch(e.facts!, f) && (stands(e, f) || (e.includeResolved && f.end)))
       .sort((a, b) => byDateThenRef({ date: a.start!, ref: a.ref }, { date: b.start!, ref: b.ref }));
+    // Leaving on a later record (endWhen): the first matching fact after the start, unless an `unless` fact stands that day;
+    // the episode's last day is that fact's, so a later opening record (a new assessment of 60 or less) opens a new one.
+    const leaving = e.endWhen
+      ? facts
+          .filter((f) => f.start && f.active && anyMatch(e.endWhen!.facts, f))
+          .map((f) => f.start!)
+          .sort()
+      : [];
+    const kept = (day: string) =>
+      !!e.endWhen?.unless &&
+      facts.some((f) => f.start && f.start <= day && (f.end === null || f.end > day) && stands(e, f) && anyMatch(e.endWhen!.unless!, f));
+    const leftBy = (start: string, end: string | null) => {
+      for (const day of leaving) {
+        if (end !== null && day >= end) break;
+        if (day > start && !kept(day)) return day;
+      }
+      return null;
+    };
+    // The matching record's day is the last enrolled one (its assessment is the episode's own).
+    const withLeaving = (start: string, end: string | null) => {
+      const left = leftBy(start, end);
+      return left === null ? end : minDate(addDays(left, 1), end);
+    };
     for (const f of opening) {
       const cur = spans.at(-1);
       if (cur && (cur.end === null || f.start! < cur.end)) {
         // A second record of the same episode: it may bring the end event the first lacked.
         if (e.endEvent && !cur.endEvent && f.end && f.end >= cur.start) {
-          cur.endEvent = f.end;
-          cur.end = closeOf(e, cur.start, f.end);
+          const end = withLeaving(cur.start, closeOf(e, cur.start, f.end));
+          if (end === null || f.end < end) cur.endEvent = f.end;
+          cur.end = end;
         }
         continue;
       }
       const endEvent = e.endEvent && f.end && f.end >= f.start! ? f.end : null;
-      spans.push({ key: f.ref, start: f.start!, end: closeOf(e, f.start!, endEvent), endEvent });
+      const end = withLeaving(f.start!, closeOf(e, f.start!, endEvent));
+      spans.push({ key: f.ref, start: f.start!, end, endEvent: endEvent !== null && (end === null || endEvent < end) ? endEvent : null });
     }
   }
   // Enrolled by hand: chronic care's manual enrolment counts only while no record enrols (derivePatientState).
   if (manual && !spans.length) spans.push({ key: MANUAL_EPISODE, start: manual, end: closeOf(e, manual, null), endEvent: null });
+  // An upper entry age (a fact-anchored entry): no episode from that birthday on, an open one ends on it.
+  if (e.anchor === 'fact' && e.ageYears?.max !== undefined && person.birthDate) {
+    const aged = addMonths(person.birthDate, e.ageYears.max * 12);
+    spans = spans.filter((s) => s.start < aged);
+    for (const s of spans)
+      if (s.end === null || s.end > aged) {
+        s.end = aged;
+        if (s.endEvent !== null && s.endEvent >= aged) s.endEvent = null;
+      }
+  }
   // Transferred out or died from a day on: no episode from that day, an open one ends on it.
   const leftOn = registration && registration.status !== 'managed' ? registration.statusOn : null;
   if (leftOn) {
@@ -746,7 +781,12 @@ export function meets(c: Criterion, p: Programme, person: PersonFacts, ep: Episo
     );
   if ('services' in c) {
     const from = c.in === 'episode' ? ep.start : period.from;
-    const upTo = c.measuredBy === 'asOf' ? asOf : until;
+    let upTo = c.measuredBy === 'asOf' ? asOf : until;
+    // within: only services before the episode's start plus the offset count (a first visit within 30 days).
+    if (c.in === 'episode' && c.within !== undefined) {
+      const last = addDays(addOffset(ep.start, c.within), -1);
+      if (last < upTo) upTo = last;
+    }
     const kinds = [c.services].flat();
     return serviceDays(ep, kinds, from, upTo) >= c.min;
   }

@@ -422,11 +422,21 @@ describeEachStore('dyslipidaemia and opportunistic screening programmes', (serve
     const res = await get(`/api/programmes/residents/${r!.r.id}/due-services?asOf=2025-12-01&aheadDays=30`);
     const thisYear = res.rows.filter((x: Json) => x.windowFrom === '2025-01-01');
     expect(new Set(thisYear.map((x: Json) => x.programme))).toEqual(
-      new Set(['dyslipidaemia', 'screening-stroke', 'screening-copd', 'screening-cancer']),
+      // 50–64 is also of age for the lung (50–74) and upper-GI (45–74) cancer risk assessments (programmes-cancer.test.ts).
+      new Set(['dyslipidaemia', 'screening-stroke', 'screening-copd', 'screening-cancer', 'screening-lung', 'screening-upper-gi']),
     );
     expect(thisYear.find((x: Json) => x.programme === 'dyslipidaemia')).toMatchObject({ item: 'annual-lipid-test', status: 'due' });
     const desk = await get(`/api/residents/${r!.r.id}/due-services?asOf=2025-12-01`);
     const titles = desk.items.filter((i: Json) => i.kind === 'programme').map((i: Json) => i.title);
-    expect(titles).toEqual(expect.arrayContaining(['年度血脂检测', '年度脑卒中风险评估', '年度慢阻肺筛查问卷', '年度结直肠癌初筛']));
+    expect(titles).toEqual(
+      expect.arrayContaining([
+        '年度血脂检测',
+        '年度脑卒中风险评估',
+        '年度慢阻肺筛查问卷',
+        '年度结直肠癌初筛',
+        '年度肺癌风险评估',
+        '年度上消化道癌风险评估',
+      ]),
+    );
   });
 });

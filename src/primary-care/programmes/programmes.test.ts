@@ -129,15 +129,26 @@ const CHILD_ITEMS: [string, number, 'd' | 'm', number, 'd' | 'm'][] = [
   ['child-checkup', 54, 'm', 66, 'm'],
   ['child-checkup', 66, 'm', 84, 'm'],
 ];
+const SCREENING_RESULT = 'https://yifang.health/fhir/CodeSystem/screening-result';
 const at = (birth: string, n: number, unit: 'd' | 'm') => (unit === 'd' ? plusDays(birth, n) : plusMonths(birth, n));
 const children = Array.from({ length: 45 }, () => {
   const r = patient(day(between(2018, 2025), between(1, 11)), pick(['male', 'female'] as const));
   const visits: Visit[] = [];
   if (chance(0.8)) visits.push(encounter(r, 'newborn-visit', plusDays(r.birth, between(2, 30))));
-  for (const [, n, u] of CHILD_ITEMS.slice(1))
-    if (chance(0.75))
-      visits.push(encounter(r, 'child-checkup', plusDays(at(r.birth, n, u), between(-10, 40)), chance(0.05) ? 'cancelled' : 'finished'));
-  return { r, visits: visits.filter((v) => v.date <= TODAY) };
+  const screened: string[] = [];
+  for (const [k, [, n, u]] of CHILD_ITEMS.slice(1).entries())
+    if (chance(0.75)) {
+      const v = encounter(r, 'child-checkup', plusDays(at(r.birth, n, u), between(-10, 40)), chance(0.05) ? 'cancelled' : 'finished');
+      visits.push(v);
+      // 孤独症初筛 at most checks from 3 months on (the 1-month check has none), some positive.
+      // (Not drawn from the seeded stream, so the other figures stay as they were.)
+      const h = [...`${r.id}:${k}`].reduce((x, ch) => (x * 31 + ch.charCodeAt(0)) % 1000, 7);
+      if (k >= 1 && h % 5 !== 0) {
+        assessment(r, 'development-warning-signs', SCREENING_RESULT, h % 9 === 0 ? 'positive' : 'negative', v.date);
+        screened.push(v.date);
+      }
+    }
+  return { r, visits: visits.filter((v) => v.date <= TODAY), screened: screened.filter((d) => d <= TODAY) };
 });
 
 // Pregnancies starting 2024-03 to 2025-04; most delivered (the Condition resolved on the delivery day).
@@ -258,6 +269,24 @@ function referenceFigures(): Record<string, Record<string, ReturnType<typeof tal
         org: c.r.org,
         inNumerator: c.visits.some((v) => v.status === 'finished' && v.date >= PERIOD.from && v.date <= until && v.date >= c.r.birth),
       })),
+    ),
+    'autism-initial-screening-rate': tally(
+      enrolledKids
+        .filter((c) => plusMonths(c.r.birth, 3) <= until)
+        .filter((c) =>
+          c.visits.some(
+            (v) =>
+              v.status === 'finished' &&
+              v.code === 'child-checkup' &&
+              v.date >= PERIOD.from &&
+              v.date <= until &&
+              v.date < plusMonths(c.r.birth, 84),
+          ),
+        )
+        .map((c) => ({
+          org: c.r.org,
+          inNumerator: c.screened.some((d) => d >= PERIOD.from && d <= until && d < plusMonths(c.r.birth, 84)),
+        })),
     ),
     'child-system-management-rate': tally(
       under3.map((c) => {

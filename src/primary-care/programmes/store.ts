@@ -628,7 +628,7 @@ function criterionSql(p: Programme, c: Criterion, q: SummaryQuery, a: Args): str
   if ('services' in c) {
     const kinds = [c.services].flat();
     return c.in === 'episode'
-      ? `coalesce(${mark(a, nthKey(kinds, c.min))} @> ${c.measuredBy === 'asOf' ? a.add(q.asOf, '::date') : until()}, false)`
+      ? `coalesce(${mark(a, nthKey(kinds, c.min, c.within))} @> ${c.measuredBy === 'asOf' ? a.add(q.asOf, '::date') : until()}, false)`
       : daysIn(daysKey(kinds), c.min);
   }
   if ('delivered' in c)

@@ -9,7 +9,8 @@
  * - marks, one per criterion the programme's indicators use, keyed by what they ask:
  *   `s:<kinds>` the days a service of the kinds was given in the episode (at least one in the
  *   period); `k:<kinds>:<n>` [the day of the n-th such service of the episode, ∞) (n in the
- *   episode); `m:<measure>:<values>` the days on which the latest value of the measure is one of
+ *   episode), `k:<kinds>:<n>:<within>` the same when that day comes before the episode's start
+ *   plus the offset, else empty (n in the episode within an offset of its start); `m:<measure>:<values>` the days on which the latest value of the measure is one of
  *   the values; `df:<item>` [the item's window start, ∞) and `dd:<item>:<within>` [the day it
  *   was delivered (within the offset), ∞) (an item of an episode schedule, which has one per episode);
  * - for a programme whose 规范管理 is a chain of follow-ups (`managed.followUps`, hypertension and
@@ -33,7 +34,7 @@ import { addDays, addOffset, atTargetOn, followUpChain, type Episode } from './e
 
 export type Mark =
   | { kind: 'days'; key: string; kinds: string[] }
-  | { kind: 'nth'; key: string; kinds: string[]; n: number }
+  | { kind: 'nth'; key: string; kinds: string[]; n: number; within?: string }
   | { kind: 'measure'; key: string; measure: string; values: string[] }
   | { kind: 'item-from'; key: string; item: string }
   | { kind: 'item-delivered'; key: string; item: string; within?: string }
@@ -45,7 +46,7 @@ const kindsOf = (c: { services: string | string[] }) => [c.services].flat();
 const kindsKey = (kinds: string[]) => [...kinds].sort().join('+');
 
 export const daysKey = (kinds: string[]) => `s:${kindsKey(kinds)}`;
-export const nthKey = (kinds: string[], n: number) => `k:${kindsKey(kinds)}:${n}`;
+export const nthKey = (kinds: string[], n: number, within?: string) => `k:${kindsKey(kinds)}:${n}${within ? `:${within}` : ''}`;
 export const measureKey = (measure: string, values: string[]) => `m:${measure}:${[...values].sort().join('+')}`;
 export const itemFromKey = (item: string) => `df:${item}`;
 export const itemDeliveredKey = (item: string, within?: string) => `dd:${item}:${within ?? ''}`;
@@ -68,7 +69,7 @@ const yearlyItem = (p: Programme, item: string) =>
 function marksOfCriterion(p: Programme, c: Criterion): Mark[] | null {
   if ('services' in c) {
     const kinds = kindsOf(c);
-    if (c.in === 'episode') return [{ kind: 'nth', key: nthKey(kinds, c.min), kinds, n: c.min }];
+    if (c.in === 'episode') return [{ kind: 'nth', key: nthKey(kinds, c.min, c.within), kinds, n: c.min, within: c.within }];
     // At least n in the period: the days in the period counted in SQL (the engine counts days too).
     return [{ kind: 'days', key: daysKey(kinds), kinds }];
   }
@@ -224,7 +225,9 @@ export function summarise(p: Programme, ep: Episode, since: string, birthDate: s
     else if (m.kind === 'nth') {
       // The n-th day with such a service (serviceDays in engine.ts: a day counts once).
       const dates = [...new Set(ep.services.filter((s) => m.kinds.includes(s.service)).map((s) => s.date))].sort();
-      mark_days.push(from(dates[m.n - 1]));
+      const nth = dates[m.n - 1];
+      // within: only when the n-th came before the episode's start plus the offset (else never).
+      mark_days.push(from(nth !== undefined && (m.within === undefined || nth < addOffset(ep.start, m.within)) ? nth : null));
     } else if (m.kind === 'measure') mark_days.push(measureDays(ep, m.measure, m.values));
     else if (m.kind === 'measure-target') mark_days.push(measureTargetDays(p, ep, m.measure, birthDate));
     else {

@@ -108,6 +108,12 @@ export const enProgrammes: Record<string, string> = {
   'programme.flag.screening-copd.airflow-limitation': 'Airflow limitation on spirometry',
   'programme.item.screening-cancer.annual-screening': 'Colorectal cancer initial screening this year (50–74)',
   'programme.flag.screening-cancer.positive': 'Positive initial screening',
+  'programme.item.screening-lung.annual-assessment': 'Lung cancer risk assessment this year (50–74)',
+  'programme.flag.screening-lung.high-risk': 'High risk of lung cancer',
+  'programme.flag.screening-lung.positive': 'Positive low-dose CT',
+  'programme.item.screening-upper-gi.annual-assessment': 'Upper-GI cancer risk assessment this year (45–74)',
+  'programme.flag.screening-upper-gi.high-risk': 'High risk of upper-GI cancer',
+  'programme.flag.screening-upper-gi.positive': 'Lesion found on endoscopy',
   'programme.item.disabled-elderly.annual-assessment': 'Disability and dementia: yearly ADL re-assessment',
   'programme.flag.disabled-elderly.dementia': 'Dementia',
   'programme.item.child-development.follow-up-h1': 'Developmental disorders: follow-up, first half-year',
@@ -115,4 +121,5 @@ export const enProgrammes: Record<string, string> = {
   'programme.flag.child-development.autism': 'Autism spectrum disorder',
   'programme.item.cancer-patients.follow-up-h1': 'Cancer patients: follow-up, first half-year',
   'programme.item.cancer-patients.follow-up-h2': 'Cancer patients: follow-up, second half-year',
+  'programme.flag.cancer-patients.common-cancer': 'Common cancer (lung, stomach, colorectum, liver, oesophagus, breast, cervix)',
 };
