@@ -126,13 +126,13 @@ function newestSource(dir: string): number {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
-    else if (/\.(ts|mjs)$/.test(e.name) && !/\.test\.ts$/.test(e.name)) newest = Math.max(newest, fs.statSync(p).mtimeMs);
+    else if (/\.(ts|mjs|json)$/.test(e.name) && !/\.test\.ts$/.test(e.name)) newest = Math.max(newest, fs.statSync(p).mtimeMs);
   }
   return newest;
 }
 
 /**
- * The newest server source's mtime, read once per test run (every worker of the run gets the
+ * The newest server source's or config file's mtime, read once per test run (every worker of the run gets the
  * same answer from a stamp file), so people editing src/ during a run do not make each suite
  * build its own store.
  */
@@ -142,7 +142,8 @@ function sourceStamp(): string {
   if (!fs.existsSync(file)) {
     // Written aside and linked into place: a reader never sees half a file; the first link wins.
     const mine = `${file}.${process.pid}`;
-    fs.writeFileSync(mine, String(newestSource(path.join(repoRoot, 'src'))));
+    // The rule files under config/ too: the derived rows a seeded store keeps (programme items' names, say) come from them.
+    fs.writeFileSync(mine, String(Math.max(newestSource(path.join(repoRoot, 'src')), newestSource(path.join(repoRoot, 'config')))));
     try {
       fs.linkSync(mine, file);
     } catch {

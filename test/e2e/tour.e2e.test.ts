@@ -46,6 +46,8 @@ const ALLOWED_ENGLISH = new Set(
     'ID',
     'HbA1c',
     'BMI',
+    'COPD-SQ',
+    'LDCT',
     'PDF',
     'BCG',
     'HepB',
