@@ -13,7 +13,7 @@ import { todayInChina } from '../../shared/dates.js';
 import { loadProgrammes } from './definition.js';
 import { programmeIndicators } from './service.js';
 import { marksOf } from './summary.js';
-import { districtApi, rng } from './seeded.testutil.js';
+import { districtApi, draws, expectFigures, later, plusDays, plusYears } from './seeded.testutil.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -28,18 +28,10 @@ const TODAY = todayInChina();
 const UNTIL = PERIOD.to < TODAY ? PERIOD.to : TODAY;
 
 // ---- dates, by hand (days are kept ≤ 28, so months never need clamping) ----------------------
-const plusYears = (d: string, n: number) => `${Number(d.slice(0, 4)) + n}${d.slice(4)}`;
-const plusDays = (d: string, n: number) => new Date(Date.parse(`${d}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
-const later = (a: string, b: string) => (a > b ? a : b);
 const inWindow = (d: string, from: string, to: string) => d >= from && d <= to;
 
 // ---- a seeded district ---------------------------------------------------------------------
-const rand = rng(20261207);
-const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
-const chance = (p: number) => rand() < p;
-const between = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
-const day = (y: number, m: number) => `${y}-${String(m).padStart(2, '0')}-${String(between(1, 28)).padStart(2, '0')}`;
-const anyDay = (y: number) => day(y, between(1, 12));
+const { pick, chance, between, day, anyDay } = draws(20261207);
 
 const ORGS = ['org-cs-north', 'org-cs-south'];
 const resources: Json[] = [];
@@ -215,19 +207,20 @@ function referenceFigures(): Record<string, Record<string, Rows>> {
 }
 
 describeEachStore('cancer screening (lung, upper-GI) and the early-diagnosis share of common cancers', (server) => {
-  const { get, transaction } = districtApi(server);
+  const { get, writeDistrict } = districtApi(server);
 
-  beforeAll(async () => {
-    await transaction(
-      ORGS.map((o) => ({
-        resourceType: 'Organization',
-        id: o,
-        name: o === 'org-cs-north' ? '北新泾社区卫生服务中心' : '新华社区卫生服务中心',
-      })),
-    );
-    for (let k = 0; k < resources.length; k += 250) await transaction(resources.slice(k, k + 250));
-    await server().processors.drain();
-  }, 180_000);
+  beforeAll(
+    () =>
+      writeDistrict(
+        ORGS.map((o) => ({
+          resourceType: 'Organization',
+          id: o,
+          name: o === 'org-cs-north' ? '北新泾社区卫生服务中心' : '新华社区卫生服务中心',
+        })),
+        resources,
+      ),
+    180_000,
+  );
 
   const reference = referenceFigures();
   for (const programme of Object.keys(reference))
@@ -237,14 +230,7 @@ describeEachStore('cancer screening (lung, upper-GI) and the early-diagnosis sha
       const codes = body.definitions.map((d: Json) => d.code);
       expect(codes).toEqual(expect.arrayContaining(Object.keys(expected)));
       if (programme !== 'cancer-patients') expect(codes.sort()).toEqual(Object.keys(expected).sort());
-      for (const [code, rows] of Object.entries(expected)) {
-        const got = body.values
-          .filter((v: Json) => v.indicator === code)
-          .map((v: Json) => ({ group: v.group, numerator: v.numerator, denominator: v.denominator }));
-        expect(got, code).toEqual(rows);
-        for (const v of body.values.filter((x: Json) => x.indicator === code))
-          expect(v.value).toBe(v.denominator ? Math.round((v.numerator / v.denominator) * 1000) / 10 : null);
-      }
+      expectFigures(body, expected);
     });
 
   it('the reference figures are not trivial (some in, some out of each numerator)', () => {

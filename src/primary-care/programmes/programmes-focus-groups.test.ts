@@ -13,7 +13,7 @@ import { describeEachStore } from '../../app/testing.js';
 import { todayInChina } from '../../shared/dates.js';
 import { loadProgrammes } from './definition.js';
 import { programmeIndicators } from './service.js';
-import { districtApi, rng } from './seeded.testutil.js';
+import { districtApi, draws, expectFigures, later, plusDays, plusMonths } from './seeded.testutil.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -27,17 +27,6 @@ const UNTIL = PERIOD.to < TODAY ? PERIOD.to : TODAY;
 const CODES = ['disabled-elderly', 'child-development', 'cancer-patients'] as const;
 
 // ---- dates, by hand (days are kept ≤ 28, so months never need clamping) ----------------------
-const plusDays = (d: string, n: number) => {
-  const t = new Date(`${d}T00:00:00Z`);
-  t.setUTCDate(t.getUTCDate() + n);
-  return t.toISOString().slice(0, 10);
-};
-const plusMonths = (d: string, n: number) => {
-  const [y, m, day] = d.split('-').map(Number) as [number, number, number];
-  const total = y * 12 + m - 1 + n;
-  return `${Math.floor(total / 12)}-${String((total % 12) + 1).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
-};
-const later = (a: string, b: string) => (a > b ? a : b);
 /** Whole months from birth to a day (birth days ≤ 28). */
 const monthsOld = (birth: string, day: string) => {
   const [by, bm, bd] = birth.split('-').map(Number) as [number, number, number];
@@ -46,11 +35,7 @@ const monthsOld = (birth: string, day: string) => {
 };
 
 // ---- a seeded district ---------------------------------------------------------------------
-const rand = rng(20261207);
-const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
-const chance = (p: number) => rand() < p;
-const between = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
-const day = (y: number, m: number) => `${y}-${String(m).padStart(2, '0')}-${String(between(1, 28)).padStart(2, '0')}`;
+const { pick, chance, between, day } = draws(20261207);
 
 const ORGS = ['org-fg-east', 'org-fg-west'];
 const STREETS = ['110105003', '110105004'];
@@ -355,19 +340,20 @@ function referenceEnrolment(code: (typeof CODES)[number], on: string): { all: Se
 }
 
 describeEachStore('focus groups on the programme engine (失能失智老年人, 发育障碍儿童, 肿瘤患者)', (server) => {
-  const { get, transaction } = districtApi(server);
+  const { get, transaction, writeDistrict } = districtApi(server);
 
-  beforeAll(async () => {
-    await transaction(
-      ORGS.map((o) => ({
-        resourceType: 'Organization',
-        id: o,
-        name: o === 'org-fg-east' ? '东区社区卫生服务中心' : '西区社区卫生服务中心',
-      })),
-    );
-    for (let k = 0; k < resources.length; k += 250) await transaction(resources.slice(k, k + 250));
-    await server().processors.drain();
-  }, 120_000);
+  beforeAll(
+    () =>
+      writeDistrict(
+        ORGS.map((o) => ({
+          resourceType: 'Organization',
+          id: o,
+          name: o === 'org-fg-east' ? '东区社区卫生服务中心' : '西区社区卫生服务中心',
+        })),
+        resources,
+      ),
+    120_000,
+  );
 
   const reference = referenceFigures();
   for (const programme of CODES)
@@ -376,14 +362,7 @@ describeEachStore('focus groups on the programme engine (失能失智老年人, 
       const expected = reference[programme]!;
       // The indicators this district is written for (cancer-patients' early-diagnosis rate has programmes-cancer.test.ts).
       expect(body.definitions.map((d: Json) => d.code)).toEqual(expect.arrayContaining(Object.keys(expected)));
-      for (const [code, rows] of Object.entries(expected)) {
-        const got = body.values
-          .filter((v: Json) => v.indicator === code)
-          .map((v: Json) => ({ group: v.group, numerator: v.numerator, denominator: v.denominator }));
-        expect(got, code).toEqual(rows);
-        for (const v of body.values.filter((x: Json) => x.indicator === code))
-          expect(v.value).toBe(v.denominator ? Math.round((v.numerator / v.denominator) * 1000) / 10 : null);
-      }
+      expectFigures(body, expected);
     });
 
   it('the reference figures are not trivial (some in, some out of each numerator, in both organisations)', () => {

@@ -9,7 +9,7 @@
 import { beforeAll, expect, it } from 'vitest';
 import { describeEachStore } from '../../app/testing.js';
 import { todayInChina } from '../../shared/dates.js';
-import { districtApi, rng } from './seeded.testutil.js';
+import { districtApi, draws, expectFigures, later, plusYears } from './seeded.testutil.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -23,16 +23,9 @@ const TODAY = todayInChina();
 const UNTIL = PERIOD.to < TODAY ? PERIOD.to : TODAY;
 
 // ---- dates, by hand (birth and onset days are kept ≤ 28, so months never need clamping) --------
-const plusYears = (d: string, n: number) => `${Number(d.slice(0, 4)) + n}${d.slice(4)}`;
-const later = (a: string, b: string) => (a > b ? a : b);
 
 // ---- a seeded district ---------------------------------------------------------------------
-const rand = rng(20251207);
-const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
-const chance = (p: number) => rand() < p;
-const between = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
-const day = (y: number, m: number) => `${y}-${String(m).padStart(2, '0')}-${String(between(1, 28)).padStart(2, '0')}`;
-const anyDay = (y: number) => day(y, between(1, 12));
+const { rand, pick, chance, between, day, anyDay } = draws(20251207);
 
 const ORGS = ['org-north', 'org-south'];
 const resources: Json[] = [];
@@ -315,15 +308,20 @@ function referenceFigures(): Record<string, Record<string, ReturnType<typeof tal
 }
 
 describeEachStore('dyslipidaemia and opportunistic screening programmes', (server) => {
-  const { get, transaction } = districtApi(server);
+  const { get, writeDistrict } = districtApi(server);
 
-  beforeAll(async () => {
-    await transaction(
-      ORGS.map((o) => ({ resourceType: 'Organization', id: o, name: o === 'org-north' ? '北街社区卫生服务中心' : '南街社区卫生服务中心' })),
-    );
-    for (let k = 0; k < resources.length; k += 250) await transaction(resources.slice(k, k + 250));
-    await server().processors.drain();
-  }, 180_000);
+  beforeAll(
+    () =>
+      writeDistrict(
+        ORGS.map((o) => ({
+          resourceType: 'Organization',
+          id: o,
+          name: o === 'org-north' ? '北街社区卫生服务中心' : '南街社区卫生服务中心',
+        })),
+        resources,
+      ),
+    180_000,
+  );
 
   const reference = referenceFigures();
   for (const programme of Object.keys(reference))
@@ -331,14 +329,7 @@ describeEachStore('dyslipidaemia and opportunistic screening programmes', (serve
       const body = await get(`/api/programmes/${programme}/indicators?period=2025&groupBy=organization`);
       const expected = reference[programme]!;
       expect(body.definitions.map((d: Json) => d.code).sort()).toEqual(Object.keys(expected).sort());
-      for (const [code, rows] of Object.entries(expected)) {
-        const got = body.values
-          .filter((v: Json) => v.indicator === code)
-          .map((v: Json) => ({ group: v.group, numerator: v.numerator, denominator: v.denominator }));
-        expect(got, code).toEqual(rows);
-        for (const v of body.values.filter((x: Json) => x.indicator === code))
-          expect(v.value).toBe(v.denominator ? Math.round((v.numerator / v.denominator) * 1000) / 10 : null);
-      }
+      expectFigures(body, expected);
     });
 
   it('the reference figures are not trivial (some in, some out of each numerator)', () => {

@@ -12,7 +12,7 @@ import { loadProgrammes } from './definition.js';
 import { recomputeProgrammes, refreshStale } from './refresh.js';
 import { indicatorDrillDown, programmeIndicators } from './service.js';
 import { derivedSpan, refreshResidents, summariesCover } from './store.js';
-import { districtApi, rng } from './seeded.testutil.js';
+import { districtApi, draws, expectFigures, plusDays, plusMonths } from './seeded.testutil.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -24,24 +24,10 @@ const PERIOD = { from: '2025-01-01', to: '2025-12-31' };
 const TODAY = todayInChina();
 
 // ---- dates, by hand (birth and onset days are kept ≤ 28, so months never need clamping) --------
-const plusDays = (d: string, n: number) => {
-  const t = new Date(`${d}T00:00:00Z`);
-  t.setUTCDate(t.getUTCDate() + n);
-  return t.toISOString().slice(0, 10);
-};
-const plusMonths = (d: string, n: number) => {
-  const [y, m, day] = d.split('-').map(Number) as [number, number, number];
-  const total = y * 12 + m - 1 + n;
-  return `${Math.floor(total / 12)}-${String((total % 12) + 1).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
-};
 const inPeriod = (d: string) => d >= PERIOD.from && d <= PERIOD.to;
 
 // ---- a seeded district ---------------------------------------------------------------------
-const rand = rng(20251206);
-const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
-const chance = (p: number) => rand() < p;
-const between = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
-const day = (y: number, m: number) => `${y}-${String(m).padStart(2, '0')}-${String(between(1, 28)).padStart(2, '0')}`;
+const { pick, chance, between, day } = draws(20251206);
 
 const ORGS = ['org-east', 'org-west'];
 const STREETS = ['110105001', '110105002'];
@@ -394,15 +380,20 @@ function referenceFigures(): Record<string, Record<string, ReturnType<typeof tal
 }
 
 describeEachStore('basic public-health programmes', (server) => {
-  const { get, transaction } = districtApi(server);
+  const { get, transaction, writeDistrict } = districtApi(server);
 
-  beforeAll(async () => {
-    await transaction(
-      ORGS.map((o) => ({ resourceType: 'Organization', id: o, name: o === 'org-east' ? '东街社区卫生服务中心' : '西街社区卫生服务中心' })),
-    );
-    for (let k = 0; k < resources.length; k += 250) await transaction(resources.slice(k, k + 250));
-    await server().processors.drain();
-  }, 120_000);
+  beforeAll(
+    () =>
+      writeDistrict(
+        ORGS.map((o) => ({
+          resourceType: 'Organization',
+          id: o,
+          name: o === 'org-east' ? '东街社区卫生服务中心' : '西街社区卫生服务中心',
+        })),
+        resources,
+      ),
+    120_000,
+  );
 
   const reference = referenceFigures();
   for (const programme of Object.keys(reference))
@@ -411,15 +402,8 @@ describeEachStore('basic public-health programmes', (server) => {
       const expected = reference[programme]!;
       expect(body.definitions.map((d: Json) => d.code).sort()).toEqual(Object.keys(expected).sort());
       let denominators = 0;
-      for (const [code, rows] of Object.entries(expected)) {
-        const got = body.values
-          .filter((v: Json) => v.indicator === code)
-          .map((v: Json) => ({ group: v.group, numerator: v.numerator, denominator: v.denominator }));
-        expect(got, code).toEqual(rows);
-        denominators += rows.reduce((s, r) => s + r.denominator, 0);
-        for (const v of body.values.filter((x: Json) => x.indicator === code))
-          expect(v.value).toBe(v.denominator ? Math.round((v.numerator / v.denominator) * 1000) / 10 : null);
-      }
+      expectFigures(body, expected);
+      for (const rows of Object.values(expected)) denominators += rows.reduce((s, r) => s + r.denominator, 0);
       // The data must exercise the indicator: some of each denominator, not all in every numerator.
       expect(denominators).toBeGreaterThan(5);
     });
