@@ -44,6 +44,11 @@ const chronicModule: YifangModule = {
         name: 'programme-partitions',
         sql: sqlFile(new URL('./programmes/migrations/364_programme_partitions.sql', import.meta.url)),
       },
+      {
+        version: 365,
+        name: 'programme-population',
+        sql: sqlFile(new URL('./programmes/migrations/365_programme_population.sql', import.meta.url)),
+      },
     ],
   },
   processors: ({ repo }) => [chronicProcessor(loadChronicConfig(), repo), programmesProcessor(loadProgrammes())],

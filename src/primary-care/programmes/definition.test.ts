@@ -338,6 +338,24 @@ describe('programme files', () => {
     expect(unknown.err.detail).toMatch(/unknown code system "urn:nowhere"/);
   });
 
+  it('refuses implicit enrolment but on an entry by age with a yearly schedule, naming the line', () => {
+    const read = (f: string) => JSON.parse(fs.readFileSync(path.join(programmesDir, f), 'utf8'));
+    const stroke = read('screening-stroke.json');
+    expect(stroke.entry).toMatchObject({ anchor: 'birth', implicit: true });
+    expect(parseProgramme('config/programmes/test.json', JSON.stringify(stroke, null, 2)).entry.implicit).toBe(true);
+    // A schedule of the episode (0–6 checks by age in months) has no yearly items to list from the person table.
+    const child = read('child-0-6.json');
+    child.entry.implicit = true;
+    const childText = JSON.stringify(child, null, 2);
+    const byEpisode = refusal(childText);
+    expect(byEpisode.detail).toMatch(/implicit enrolment needs a yearly schedule/);
+    expect(byEpisode.line).toBe(childText.split('\n').findIndex((l) => l.includes('"implicit"')) + 1);
+    // An entry by record: who is enrolled depends on records, so everyone of an age is not.
+    const lipid = read('dyslipidaemia.json');
+    lipid.entry.implicit = true;
+    expect(refusal(JSON.stringify(lipid, null, 2)).detail).toMatch(/implicit enrolment needs an entry by age/);
+  });
+
   it('refuses an entry age on a fact-anchored entry without the day it is judged on, with neither bound, or ageOn without an age', () => {
     const base = JSON.parse(fs.readFileSync(path.join(programmesDir, 'hypertension.json'), 'utf8'));
     expect(base.entry).toMatchObject({ ageYears: { min: 35 }, ageOn: 'asOf' });

@@ -34,7 +34,11 @@ export async function programmeDueItems(
   const out: DueItem[] = [];
   // Nothing ahead (due today or missed), and nothing for a resident who has died.
   const superseded = supersededItems(programmes);
-  for (const r of await residentItems(db, patientIds, asOf, 0, MISSED_WITHIN_DAYS, { livingOnly: true, superseded })) {
+  for (const r of await residentItems(db, patientIds, asOf, 0, MISSED_WITHIN_DAYS, {
+    livingOnly: true,
+    superseded,
+    implicit: programmes,
+  })) {
     const overdue = r.status === 'overdue';
     const programmeName = names.get(r.programme);
     if (!programmeName) continue;

@@ -6,8 +6,8 @@
  * inline when no worker can be had.
  */
 import { copyLines, copyRows, textArray } from '../chronic/copy-text.js';
-import type { Programme } from './definition.js';
-import { controlledOn, evaluateResident, type Fact, type PersonFacts, type Registration } from './engine.js';
+import type { Matcher, Programme } from './definition.js';
+import { controlledOn, evaluateResident, matchersOf, relevant, type Fact, type PersonFacts, type Registration } from './engine.js';
 import { nextFollowUpItem } from './next-follow-up.js';
 import { summarise } from './summary.js';
 
@@ -61,13 +61,30 @@ export interface Derived {
   items: Record<string, unknown>[];
 }
 
+const matchersCache = new WeakMap<Programme, Matcher[]>();
+
+/**
+ * Whether a resident's episodes of a programme are stored: always, but for a programme enrolled
+ * implicitly (entry.implicit: everyone of an age) only when some record of the resident is one
+ * the programme's matchers read, or a status was set by hand. Everyone else of the age has the
+ * episode the engine gives a resident without records, which store.ts counts and lists from the
+ * person table instead (virtualRowsSql).
+ */
+export function storedFor(p: Programme, r: ResidentFacts): boolean {
+  if (!p.entry.implicit || r.registrations?.has(p.code)) return true;
+  let matchers = matchersCache.get(p);
+  if (!matchers) matchersCache.set(p, (matchers = matchersOf([p])));
+  return r.facts.some((f) => relevant(matchers, f));
+}
+
 /** Enrolment (with its summary) and item rows of residents, as of `today`. Pure. */
 export function deriveRows(residents: ResidentFacts[], programmes: Programme[], today: string): Derived {
   const enrolments: Record<string, unknown>[] = [];
   const items: Record<string, unknown>[] = [];
   const since = ITEMS_SINCE(today);
   for (const r of residents)
-    for (const p of programmes)
+    for (const p of programmes) {
+      if (!storedFor(p, r)) continue;
       for (const ep of evaluateResident(p, r.person, r.facts, today, since, today, r.registrations?.get(p.code))) {
         enrolments.push({
           programme: p.code,
@@ -104,6 +121,7 @@ export function deriveRows(residents: ResidentFacts[], programmes: Programme[], 
         const next = nextFollowUpItem(p, ep, r.person.birthDate);
         if (next) items.push({ programme: p.code, patient_id: r.person.patientId, episode_key: ep.key, ...next });
       }
+    }
   return { enrolments, items };
 }
 

@@ -73,7 +73,7 @@ const definition = (i: Indicator): IndicatorDefinition => ({
 });
 
 export async function listProgrammes(db: Sql, programmes: Programme[], asOf: string): Promise<ProgrammeList> {
-  const counts = await enrolledCounts(db, asOf);
+  const counts = await enrolledCounts(db, asOf, programmes);
   const rows = programmes.map((p) => ({
     code: p.code,
     name: p.name,
@@ -103,12 +103,12 @@ export async function listProgrammes(db: Sql, programmes: Programme[], asOf: str
 }
 
 export async function programmeWorklist(db: Sql, p: Programme, q: WorklistQuery, asOf: string): Promise<Worklist> {
-  const page = await worklistPage(db, p.code, q, asOf, supersededItems([p]));
+  const page = await worklistPage(db, p, q, asOf, supersededItems([p]));
   return { programme: p.code, asOf, ...page } as Worklist;
 }
 
 export async function programmeRegistry(db: Sql, p: Programme, q: RegistryQuery, asOf: string): Promise<RegistryPage> {
-  const page = await registryPage(db, p.code, q, asOf);
+  const page = await registryPage(db, p, q, asOf);
   return { programme: p.code, asOf, ...page } as RegistryPage;
 }
 
@@ -140,7 +140,12 @@ export async function residentDueServices(
 ): Promise<ResidentDue> {
   const names = new Map(programmes.map((p) => [p.code, p.name]));
   const patients = await patientsOf(deps.db, deps.repo, id);
-  const rows = (await residentItems(deps.db, patients, asOf, aheadDays, overdueWithinDays, { superseded: supersededItems(programmes) }))
+  const rows = (
+    await residentItems(deps.db, patients, asOf, aheadDays, overdueWithinDays, {
+      superseded: supersededItems(programmes),
+      implicit: programmes,
+    })
+  )
     .filter((r) => names.has(r.programme))
     .map((r) => ({ ...r, programmeName: names.get(r.programme)! }));
   return { residentId: id, asOf, total: rows.length, rows };
@@ -177,7 +182,8 @@ async function summariesAnswer(db: Sql, p: Programme, from: string, until: strin
  * An entry age is judged on `today`, the day the stored rows are derived on, whatever asOf is asked.
  */
 async function counted(db: Sql, p: Programme, q: Filter, indicators: Indicator[], period: Period, asOf: string, today: string) {
-  const residents = (await programmeResidents(db, p.code, { area: q.area, organization: q.organization })).map((r) => ({
+  const span = { from: period.from, until: period.to > asOf ? period.to : asOf };
+  const residents = (await programmeResidents(db, p, { area: q.area, organization: q.organization }, span)).map((r) => ({
     person: r.person,
     episodes: evaluateResident(p, r.person, r.facts, asOf, period.from, today, r.registrations?.get(p.code)),
   }));

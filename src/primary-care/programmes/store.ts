@@ -11,6 +11,9 @@ import type { Sql } from '../services.js';
 import { versionOn, type Criterion, type Indicator, type Programme } from './definition.js';
 import { addMonths } from '../immunization/schedule.js';
 import {
+  addDays,
+  addOffset,
+  evaluateResident,
   HORIZON_DAYS,
   MANUAL_EPISODE,
   matchersOf,
@@ -308,14 +311,33 @@ export interface ResidentFilter {
   organization?: string;
 }
 
-/** Residents enrolled in a programme at any time, with their facts (indicators evaluate them again for the period asked). */
-export async function programmeResidents(db: Sql, programme: string, f: ResidentFilter): Promise<ResidentFacts[]> {
+/**
+ * Residents enrolled in a programme at any time, with their facts (indicators evaluate them again
+ * for the period asked). Enrolled implicitly (entry.implicit), also every resident of an age that
+ * can meet the period [from, until]: the engine evaluates them as the summaries count them.
+ */
+export async function programmeResidents(
+  db: Sql,
+  p: Programme,
+  f: ResidentFilter,
+  period?: { from: string; until: string },
+): Promise<ResidentFacts[]> {
+  const a = new Args();
+  const code = a.add(p.code, '::text');
+  const area = a.add(f.area ?? null, '::text');
+  const org = a.add(f.organization ?? null, '::text');
+  const virtual =
+    p.entry.implicit && period
+      ? `UNION SELECT e.patient_id FROM (${virtualRowsSql(p, a, 'virtual', birthBounds(p, period.from, period.until))}) e
+         WHERE (${area} IS NULL OR e.area_code LIKE ${area} || '%') AND (${org} IS NULL OR e.organization_id = ${org})`
+      : '';
   const ids = await db.query<{ id: string }>(
     `SELECT DISTINCT e.patient_id AS id FROM prog_enrolment e
      LEFT JOIN prog_person p ON p.patient_id = e.patient_id
-     WHERE e.programme = $1 AND ($2::text IS NULL OR p.area_code LIKE $2 || '%') AND ($3::text IS NULL OR p.organization_id = $3)
+     WHERE e.programme = ${code} AND (${area} IS NULL OR p.area_code LIKE ${area} || '%') AND (${org} IS NULL OR p.organization_id = ${org})
+     ${virtual}
      ORDER BY 1`,
-    [programme, f.area ?? null, f.organization ?? null],
+    a.values,
   );
   return residentFacts(
     db,
@@ -331,42 +353,105 @@ export interface RegistryQuery extends ResidentFilter {
   offset: number;
 }
 
-export async function registryPage(db: Sql, programme: string, q: RegistryQuery, asOf: string) {
-  const where = `e.programme = $1
-    AND ($2::text = 'all' OR ($2 = 'active') = (e.start_on <= $3::date AND (e.end_on IS NULL OR e.end_on > $3::date) AND NOT coalesce(p.deceased, false)))
-    AND ($4::text IS NULL OR p.area_code LIKE $4 || '%') AND ($5::text IS NULL OR p.organization_id = $5)
-    AND ($6::text IS NULL OR p.name LIKE '%' || $6 || '%' OR e.patient_id = $6)
-    AND ($7::text IS NULL OR $7 = ANY(e.flags))`;
-  const args = [programme, q.status ?? 'active', asOf, q.area ?? null, q.organization ?? null, q.q ?? null, q.flag ?? null];
-  const [total, rows] = await Promise.all([
-    db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM prog_enrolment e LEFT JOIN prog_person p ON p.patient_id = e.patient_id WHERE ${where}`,
-      args,
-    ),
-    db.query(
-      `SELECT e.patient_id AS "patientId", p.name, p.gender, ${day('p.birth_date', '"birthDate"')}, e.episode_key AS "episodeKey",
-              ${day('e.start_on', '"startOn"')}, ${day('e.end_on', '"endOn"')}, ${day('e.end_event_on', '"endEventOn"')},
-              e.version, e.flags, e.controlled, ${day('e.last_service', '"lastService"')}, e.services,
-              p.area_code AS "areaCode", p.organization_id AS "organizationId", coalesce(p.deceased, false) AS deceased,
-              CASE WHEN e.episode_key = '${MANUAL_EPISODE}' THEN 'manual' ELSE 'record' END AS source,
+/**
+ * A page of a programme's registry with its total. Enrolled implicitly, everyone of the age
+ * without stored rows is listed too (virtualRowsSql), with what the engine derives for a resident
+ * without records (its version and items: next window, missed ones).
+ */
+export async function registryPage(db: Sql, p: Programme, q: RegistryQuery, asOf: string) {
+  const a = new Args();
+  const code = a.add(p.code, '::text');
+  const on = a.add(asOf, '::date');
+  const status = a.add(q.status ?? 'active', '::text');
+  const area = a.add(q.area ?? null, '::text');
+  const org = a.add(q.organization ?? null, '::text');
+  const text = a.add(q.q ?? null, '::text');
+  const flag = a.add(q.flag ?? null, '::text');
+  const since = ITEMS_SINCE(asOf);
+  const bounds =
+    q.status === 'active' || q.status === undefined ? birthBounds(p, asOf, asOf) : birthBounds(p, since, addDays(asOf, HORIZON_DAYS));
+  const source = (part: RowSource) =>
+    part === 'stored'
+      ? `SELECT e.patient_id, e.episode_key, e.start_on, e.end_on, e.end_event_on, e.version, e.flags, e.controlled, e.last_service,
+                e.services, p.name, p.gender, p.birth_date, p.area_code, p.organization_id, coalesce(p.deceased, false) AS deceased,
+                1 AS sign, true AS stored
+         FROM prog_enrolment e LEFT JOIN prog_person p ON p.patient_id = e.patient_id WHERE e.programme = ${code}`
+      : // An episode of age is stored only while it ends after ITEMS_SINCE and starts within the horizon (evaluateResident).
+        `SELECT e.patient_id, e.episode_key, e.start_on, e.end_on, e.end_event_on, NULL::text AS version, e.flags, NULL::boolean AS controlled,
+                NULL::date AS last_service, 0 AS services, e.name, e.gender, e.birth_date, e.area_code, e.organization_id, e.deceased,
+                ${part === 'virtual-stored' ? -1 : 1} AS sign, false AS stored
+         FROM (${virtualRowsSql(p, a, part, bounds)}) e
+         WHERE (e.end_on IS NULL OR e.end_on > ${a.add(since, '::date')}) AND e.start_on <= ${on} + ${HORIZON_DAYS}`;
+  const rowsOf = (parts: RowSource[]) => parts.map((part) => `(${source(part)})`).join(' UNION ALL ');
+  const where = `(${status} = 'all' OR (${status} = 'active') = (r.start_on <= ${on} AND (r.end_on IS NULL OR r.end_on > ${on}) AND NOT r.deceased))
+    AND (${area} IS NULL OR r.area_code LIKE ${area} || '%') AND (${org} IS NULL OR r.organization_id = ${org})
+    AND (${text} IS NULL OR r.name LIKE '%' || ${text} || '%' OR r.patient_id = ${text})
+    AND (${flag} IS NULL OR ${flag} = ANY(r.flags))`;
+  const [total, page] = await Promise.all([
+    db.query<{ n: number }>(`SELECT coalesce(sum(r.sign), 0)::int AS n FROM (${rowsOf(countedParts(p))}) r WHERE ${where}`, a.values),
+    db.query<RegistryRow>(
+      `SELECT r.patient_id AS "patientId", r.name, r.gender, ${day('r.birth_date', '"birthDate"')}, r.episode_key AS "episodeKey",
+              ${day('r.start_on', '"startOn"')}, ${day('r.end_on', '"endOn"')}, ${day('r.end_event_on', '"endEventOn"')},
+              r.version, r.flags, r.controlled, ${day('r.last_service', '"lastService"')}, r.services,
+              r.area_code AS "areaCode", r.organization_id AS "organizationId", r.deceased,
+              CASE WHEN r.episode_key = '${MANUAL_EPISODE}' THEN 'manual' ELSE 'record' END AS source,
               coalesce(g.status, 'managed') AS "registryStatus", ${day('g.status_on', '"statusOn"')}, g.status_reason AS "statusReason",
-              (SELECT min(i.window_from) FILTER (WHERE i.window_from > $3::date) FROM prog_item i
-                WHERE i.programme = e.programme AND i.patient_id = e.patient_id AND i.episode_key = e.episode_key AND i.delivered_on IS NULL)::text AS "nextItemFrom",
+              (SELECT min(i.window_from) FILTER (WHERE i.window_from > ${on}) FROM prog_item i
+                WHERE i.programme = ${code} AND i.patient_id = r.patient_id AND i.episode_key = r.episode_key AND i.delivered_on IS NULL)::text AS "nextItemFrom",
               (SELECT count(*)::int FROM prog_item i
-                WHERE i.programme = e.programme AND i.patient_id = e.patient_id AND i.episode_key = e.episode_key
-                  AND i.window_to <= $3::date AND (i.delivered_on IS NULL OR i.delivered_on > $3::date)) AS missed,
+                WHERE i.programme = ${code} AND i.patient_id = r.patient_id AND i.episode_key = r.episode_key
+                  AND i.window_to <= ${on} AND (i.delivered_on IS NULL OR i.delivered_on > ${on})) AS missed,
               (SELECT i.window_from FROM prog_item i
-                WHERE i.programme = e.programme AND i.patient_id = e.patient_id AND i.episode_key = e.episode_key
-                  AND i.item = '${NEXT_FOLLOW_UP}')::text AS "nextDue"
-       FROM prog_enrolment e LEFT JOIN prog_person p ON p.patient_id = e.patient_id
-       LEFT JOIN prog_registration g ON g.programme = e.programme AND g.patient_id = e.patient_id
-       WHERE ${where}
-       ORDER BY e.start_on DESC, e.patient_id, e.episode_key
-       LIMIT ${q.limit} OFFSET ${q.offset}`,
-      args,
+                WHERE i.programme = ${code} AND i.patient_id = r.patient_id AND i.episode_key = r.episode_key
+                  AND i.item = '${NEXT_FOLLOW_UP}')::text AS "nextDue",
+              r.stored
+       FROM (SELECT r.* FROM (${rowsOf(p.entry.implicit ? ['stored', 'virtual-unstored'] : ['stored'])}) r WHERE ${where}
+             ORDER BY r.start_on DESC, r.patient_id, r.episode_key
+             LIMIT ${q.limit} OFFSET ${q.offset}) r
+       LEFT JOIN prog_registration g ON g.programme = ${code} AND g.patient_id = r.patient_id
+       ORDER BY r.start_on DESC, r.patient_id, r.episode_key`,
+      a.values,
     ),
   ]);
-  return { total: total.rows[0]!.n, rows: rows.rows };
+  const rows = page.rows.map(({ stored, ...row }) => (stored ? row : implicitRow(p, row, asOf)));
+  return { total: total.rows[0]!.n, rows };
+}
+
+interface RegistryFields {
+  patientId: string;
+  name: string | null;
+  gender: string | null;
+  birthDate: string | null;
+  areaCode: string | null;
+  organizationId: string | null;
+  deceased: boolean;
+  version: string | null;
+  nextItemFrom: string | null;
+  missed: number;
+}
+type RegistryRow = RegistryFields & { stored: boolean } & Record<string, unknown>;
+
+/** A registry row of an episode of age without stored rows: its version and items as the engine derives them for a resident without records. */
+function implicitRow<T extends RegistryFields>(p: Programme, row: T, asOf: string): T {
+  const person: PersonFacts = {
+    patientId: row.patientId,
+    name: row.name,
+    birthDate: row.birthDate,
+    gender: row.gender,
+    areaCode: row.areaCode,
+    organizationId: row.organizationId,
+    deceased: row.deceased,
+  };
+  const ep = evaluateResident(p, person, [], asOf, ITEMS_SINCE(asOf))[0];
+  if (!ep) return row;
+  const open = ep.items.filter((i) => i.deliveredOn === null);
+  const next = open.map((i) => i.from).filter((d) => d > asOf);
+  return {
+    ...row,
+    version: ep.version,
+    nextItemFrom: next.length ? next.reduce((x, y) => (y < x ? y : x)) : null,
+    missed: open.filter((i) => i.to <= asOf).length,
+  };
 }
 
 export interface WorklistQuery extends ResidentFilter {
@@ -388,32 +473,48 @@ const listedItemSql = (superseded: string) => `(i.programme || '|' || i.item <> 
 const stillListedSql = (asOf: string, overdueWithinDays: string) =>
   `(i.window_to > (${asOf}::date - ${overdueWithinDays}::int) OR i.item = '${NEXT_FOLLOW_UP}')`;
 
-/** Items due or overdue on a day, of residents still enrolled and alive (see listedItemSql for the next follow-up). */
-export async function worklistPage(db: Sql, programme: string, q: WorklistQuery, asOf: string, superseded: string[] = []) {
-  const where = `i.programme = $1 AND i.window_from <= $2::date AND ${stillListedSql('$2', '$3')}
-    AND ${listedItemSql('$7')}
-    AND (i.delivered_on IS NULL OR i.delivered_on > $2::date)
-    AND e.start_on <= $2::date AND (e.end_on IS NULL OR e.end_on > $2::date) AND NOT coalesce(p.deceased, false)
-    AND ($4::text = 'all' OR ($4 = 'due') = (i.window_to > $2::date))
-    AND ($5::text IS NULL OR p.area_code LIKE $5 || '%') AND ($6::text IS NULL OR p.organization_id = $6)`;
-  const from = `FROM prog_item i
-    JOIN prog_enrolment e ON e.programme = i.programme AND e.patient_id = i.patient_id AND e.episode_key = i.episode_key
-    LEFT JOIN prog_person p ON p.patient_id = i.patient_id`;
-  const args = [programme, asOf, q.overdueWithinDays, q.status ?? 'all', q.area ?? null, q.organization ?? null, superseded];
+/**
+ * Items due or overdue on a day, of residents still enrolled and alive (see listedItemSql for the
+ * next follow-up). Enrolled implicitly, also the yearly items of everyone of the age without
+ * stored rows (virtualItemsSql), counted without an anti-join (RowSource).
+ */
+export async function worklistPage(db: Sql, p: Programme, q: WorklistQuery, asOf: string, superseded: string[] = []) {
+  const a = new Args();
+  const on = a.add(asOf, '::date');
+  const within = a.add(q.overdueWithinDays, '::int');
+  const status = a.add(q.status ?? 'all', '::text');
+  const area = a.add(q.area ?? null, '::text');
+  const org = a.add(q.organization ?? null, '::text');
+  const o = {
+    asOf,
+    superseded: a.add(superseded, '::text[]'),
+    bounds: birthBounds(p, asOf, asOf),
+    years: [
+      Math.max(Number(ITEMS_SINCE(asOf).slice(0, 4)), Number(addDays(asOf, -q.overdueWithinDays).slice(0, 4))),
+      Number(asOf.slice(0, 4)),
+    ] as [number, number],
+  };
+  const where = `i.window_from <= ${on} AND ${stillListedSql(on, within)}
+    AND i.start_on <= ${on} AND (i.end_on IS NULL OR i.end_on > ${on}) AND NOT i.deceased
+    AND (${status} = 'all' OR (${status} = 'due') = (i.window_to > ${on}))
+    AND (${area} IS NULL OR i.area_code LIKE ${area} || '%') AND (${org} IS NULL OR i.organization_id = ${org})`;
+  const counted = itemSources(p, a, countedParts(p), o);
+  const listed = itemSources(p, a, p.entry.implicit ? ['stored', 'virtual-unstored'] : ['stored'], o);
   const [total, rows] = await Promise.all([
     db.query<{ n: number; due: number }>(
-      `SELECT count(*)::int AS n, count(*) FILTER (WHERE i.window_to > $2::date)::int AS due ${from} WHERE ${where}`,
-      args,
+      `SELECT coalesce(sum(i.sign), 0)::int AS n, coalesce(sum(i.sign) FILTER (WHERE i.window_to > ${on}), 0)::int AS due
+       FROM (${counted}) i WHERE ${where}`,
+      a.values,
     ),
     db.query(
-      `SELECT i.patient_id AS "patientId", p.name, p.gender, ${day('p.birth_date', '"birthDate"')}, i.episode_key AS "episodeKey",
-              i.item, i.name AS "itemName", ${day('i.window_from', '"windowFrom"')}, ${day('i.window_to - 1', '"windowLast"')},
-              i.recommended, CASE WHEN i.window_to > $2::date THEN 'due' ELSE 'overdue' END AS status,
-              e.flags, p.area_code AS "areaCode", p.organization_id AS "organizationId"
-       ${from} WHERE ${where}
+      `SELECT i.patient_id AS "patientId", i.name, i.gender, ${day('i.birth_date', '"birthDate"')}, i.episode_key AS "episodeKey",
+              i.item, i.item_name AS "itemName", ${day('i.window_from', '"windowFrom"')}, ${day('i.window_to - 1', '"windowLast"')},
+              i.recommended, CASE WHEN i.window_to > ${on} THEN 'due' ELSE 'overdue' END AS status,
+              i.flags, i.area_code AS "areaCode", i.organization_id AS "organizationId"
+       FROM (${listed}) i WHERE ${where}
        ORDER BY i.window_to, i.patient_id, i.item
        LIMIT ${q.limit} OFFSET ${q.offset}`,
-      args,
+      a.values,
     ),
   ]);
   const t = total.rows[0]!;
@@ -423,7 +524,9 @@ export async function worklistPage(db: Sql, programme: string, q: WorklistQuery,
 /**
  * A resident's items across programmes: due, overdue (within the window asked; a next follow-up
  * however long ago) and upcoming (next `aheadDays`). `livingOnly`: none for a resident who has
- * died (the check-in desk's list); `superseded`: supersededItems, which give way to the next follow-up.
+ * died (the check-in desk's list); `superseded`: supersededItems, which give way to the next
+ * follow-up; `implicit`: programmes enrolled implicitly, whose yearly items a resident of the age
+ * without stored rows has too (virtualItemsSql).
  */
 export async function residentItems(
   db: Sql,
@@ -431,21 +534,35 @@ export async function residentItems(
   asOf: string,
   aheadDays: number,
   overdueWithinDays: number,
-  options: { livingOnly?: boolean; superseded?: string[] } = {},
+  options: { livingOnly?: boolean; superseded?: string[]; implicit?: Programme[] } = {},
 ) {
+  const a = new Args();
+  const ids = a.add(patientIds, '::text[]');
+  const on = a.add(asOf, '::date');
+  const ahead = a.add(aheadDays, '::int');
+  const within = a.add(overdueWithinDays, '::int');
+  const superseded = a.add(options.superseded ?? [], '::text[]');
+  const until = addDays(asOf, aheadDays);
+  const years: [number, number] = [
+    Math.max(Number(ITEMS_SINCE(asOf).slice(0, 4)), Number(addDays(asOf, -overdueWithinDays).slice(0, 4))),
+    Number(until.slice(0, 4)),
+  ];
+  const sources = [
+    storedItemsSql(a, null, asOf, superseded, ids),
+    ...(options.implicit ?? [])
+      .filter((p) => p.entry.implicit)
+      .map((p) => virtualItemsSql(p, a, 'virtual-unstored', birthBounds(p, asOf, until), years, ids)),
+  ];
   const r = await db.query(
-    `SELECT i.patient_id AS "patientId", i.programme, i.item, i.name AS "itemName", i.episode_key AS "episodeKey", ${day('i.window_from', '"windowFrom"')},
+    `SELECT i.patient_id AS "patientId", i.programme, i.item, i.item_name AS "itemName", i.episode_key AS "episodeKey", ${day('i.window_from', '"windowFrom"')},
             ${day('i.window_to - 1', '"windowLast"')}, i.recommended,
-            CASE WHEN i.window_from > $2::date THEN 'upcoming' WHEN i.window_to > $2::date THEN 'due' ELSE 'overdue' END AS status
-     FROM prog_item i
-     JOIN prog_enrolment e ON e.programme = i.programme AND e.patient_id = i.patient_id AND e.episode_key = i.episode_key
-     ${options.livingOnly ? 'LEFT JOIN prog_person p ON p.patient_id = i.patient_id' : ''}
-     WHERE i.patient_id = ANY($1::text[]) AND (i.delivered_on IS NULL OR i.delivered_on > $2::date)
-       AND i.window_from <= $2::date + $3::int AND ${stillListedSql('$2', '$4')} AND ${listedItemSql('$5')}
-       AND e.start_on <= $2::date + $3::int AND (e.end_on IS NULL OR e.end_on > $2::date)
-       ${options.livingOnly ? 'AND NOT coalesce(p.deceased, false)' : ''}
+            CASE WHEN i.window_from > ${on} THEN 'upcoming' WHEN i.window_to > ${on} THEN 'due' ELSE 'overdue' END AS status
+     FROM (${sources.map((x) => `(${x})`).join(' UNION ALL ')}) i
+     WHERE i.window_from <= ${on} + ${ahead} AND ${stillListedSql(on, within)}
+       AND i.start_on <= ${on} + ${ahead} AND (i.end_on IS NULL OR i.end_on > ${on})
+       ${options.livingOnly ? 'AND NOT i.deceased' : ''}
      ORDER BY i.window_to, i.programme, i.item, i.patient_id`,
-    [patientIds, asOf, aheadDays, overdueWithinDays, options.superseded ?? []],
+    a.values,
   );
   return r.rows as {
     patientId: string;
@@ -521,14 +638,28 @@ export async function knownResident(db: Sql, patientId: string): Promise<boolean
   return r.rows.length > 0;
 }
 
-/** Enrolled residents per programme on a day (for the programme list). */
-export async function enrolledCounts(db: Sql, asOf: string): Promise<Map<string, number>> {
+/**
+ * Enrolled residents per programme on a day (for the programme list); enrolled implicitly, with
+ * everyone of the age without stored rows (RowSource: one count of the population, less the
+ * stored ones'), alive on the day.
+ */
+export async function enrolledCounts(db: Sql, asOf: string, programmes: Programme[] = []): Promise<Map<string, number>> {
   const r = await db.query<{ programme: string; n: number }>(
     `SELECT e.programme, count(DISTINCT e.patient_id)::int AS n FROM prog_enrolment e LEFT JOIN prog_person p ON p.patient_id = e.patient_id
      WHERE e.start_on <= $1::date AND (e.end_on IS NULL OR e.end_on > $1::date) AND NOT coalesce(p.deceased, false) GROUP BY e.programme`,
     [asOf],
   );
-  return new Map(r.rows.map((x) => [x.programme, x.n]));
+  const out = new Map(r.rows.map((x) => [x.programme, x.n]));
+  for (const p of programmes.filter((x) => x.entry.implicit)) {
+    const a = new Args();
+    const on = a.add(asOf, '::date');
+    const count = (part: 'virtual' | 'virtual-stored') =>
+      `(SELECT count(*) FROM (${virtualRowsSql(p, a, part, birthBounds(p, asOf, asOf))}) e
+        WHERE e.start_on <= ${on} AND (e.end_on IS NULL OR e.end_on > ${on}) AND NOT e.deceased)`;
+    const v = await db.query<{ n: number }>(`SELECT (${count('virtual')} - ${count('virtual-stored')})::int AS n`, a.values);
+    out.set(p.code, (out.get(p.code) ?? 0) + v.rows[0]!.n);
+  }
+  return out;
 }
 
 export type { Episode };
@@ -602,16 +733,153 @@ class Args {
  * numerator only for rows in its denominator. OFFSET 0 keeps each level a subquery, so an
  * expression is not copied into every place that reads its result.
  */
-function membersSql(p: Programme, indicators: Indicator[], q: SummaryQuery, a: Args): string {
+function membersSql(p: Programme, indicators: Indicator[], q: SummaryQuery, a: Args, parts: RowSource[] = ['stored']): string {
   const members = indicators.map((ind) => memberSql(p, ind, q, a));
-  const rows = `SELECT e.patient_id, e.episode_key, e.start_on, e.end_on, e.end_event_on, e.flags, e.birth_date, e.item_ends,
-                       e.missed_ends, e.mark_keys, e.mark_days, e.chain_dates, ${GROUP[q.groupBy]} AS g
-                FROM prog_enrolment e
-                WHERE ${filterSql(p, q, a)} AND (${indicators.map((ind) => populationSql(p, ind, q, a)).join(' OR ')})
-                OFFSET 0`;
-  const dens = `SELECT e.*, ${members.map((m, k) => `${m.den} AS d${k}`).join(', ')} FROM (${rows}) e OFFSET 0`;
-  return `(SELECT e.*, ${members.map((m, k) => `CASE WHEN e.d${k} THEN ${m.num} ELSE false END AS n${k}`).join(', ')}
-           FROM (${dens}) e WHERE ${members.map((_, k) => `e.d${k}`).join(' OR ')} OFFSET 0) x`;
+  const population = indicators.map((ind) => populationSql(p, ind, q, a)).join(' OR ');
+  const filter = filterSql(p, q, a);
+  const level = (part: RowSource) => {
+    const rows = `SELECT e.patient_id, e.episode_key, e.start_on, e.end_on, e.end_event_on, e.flags, e.birth_date, e.item_ends,
+                         e.missed_ends, e.mark_keys, e.mark_days, e.chain_dates, ${GROUP[q.groupBy]} AS g, ${part === 'virtual-stored' ? -1 : 1} AS sign
+                  FROM ${rowsOf(p, part, a, birthBounds(p, q.from, q.until))}
+                  WHERE ${filter} AND (${population})
+                  OFFSET 0`;
+    const dens = `SELECT e.*, ${members.map((m, k) => `${m.den} AS d${k}`).join(', ')} FROM (${rows}) e OFFSET 0`;
+    return `SELECT e.*, ${members.map((m, k) => `CASE WHEN e.d${k} THEN ${m.num} ELSE false END AS n${k}`).join(', ')}
+            FROM (${dens}) e WHERE ${members.map((_, k) => `e.d${k}`).join(' OR ')} OFFSET 0`;
+  };
+  return `(${parts.map((part) => `(${level(part)})`).join(' UNION ALL ')}) x`;
+}
+
+/**
+ * Where the rows of a programme's episodes come from: `stored`, prog_enrolment; for a programme
+ * enrolled implicitly (definition.ts entry.implicit) also the person table, each resident of the
+ * age as the episode the engine gives a resident without records (virtualRowsSql): `virtual` for
+ * everyone of the age, `virtual-stored` for those with stored rows (their sign is −1: a count adds
+ * the three, so the population is read once, without an anti-join), `virtual-unstored` for those
+ * without (the rows a page lists beside the stored ones).
+ */
+type RowSource = 'stored' | 'virtual' | 'virtual-stored' | 'virtual-unstored';
+
+const rowsOf = (p: Programme, part: RowSource, a: Args, bounds: BirthBounds) =>
+  part === 'stored' ? 'prog_enrolment e' : `(${virtualRowsSql(p, a, part, bounds)}) e`;
+
+/** Birth dates (inclusive; null: open) outside which nobody has an episode of age meeting a period. */
+interface BirthBounds {
+  lo: string | null;
+  hi: string | null;
+}
+
+/**
+ * The birth dates that can give an episode of age touching [from, until]: it starts by until and
+ * ends after from. A day wider each side than the birthdays: the 29th of February's (addMonths,
+ * like PostgreSQL's interval, gives the 28th in other years).
+ */
+function birthBounds(p: Programme, from: string, until: string): BirthBounds {
+  const { min = 0, max } = p.entry.ageYears ?? {};
+  return {
+    lo: max === undefined ? null : addDays(addMonths(from, -12 * max), -1),
+    hi: addDays(addMonths(until, -12 * min), 1),
+  };
+}
+
+/**
+ * Rows shaped like prog_enrolment's for a programme enrolled implicitly, from prog_person: each
+ * resident of the age (with a birth date, of the entry's gender) as the episode of age the engine
+ * gives a resident without records: key 'age', from the birthday at min to the one at max, no
+ * flags, no marks, no chain, items all undelivered (item_ends and missed_ends are left empty: the
+ * managed rule's test of them is false either way). Every criterion on such a row is false but
+ * age, as the engine's on a resident without records.
+ */
+function virtualRowsSql(p: Programme, a: Args, part: Exclude<RowSource, 'stored'>, bounds: BirthBounds, ids?: string): string {
+  const { min = 0, max } = p.entry.ageYears ?? {};
+  const code = a.add(p.code, '::text');
+  const where = ['p.birth_date IS NOT NULL'];
+  if (p.entry.gender) where.push(`p.gender = ${a.add(p.entry.gender, '::text')}`);
+  if (bounds.lo) where.push(`p.birth_date >= ${a.add(bounds.lo, '::date')}`);
+  if (bounds.hi) where.push(`p.birth_date <= ${a.add(bounds.hi, '::date')}`);
+  if (ids) where.push(`p.patient_id = ANY(${ids})`);
+  const stored = `SELECT s.patient_id FROM prog_enrolment s WHERE s.programme = ${code}`;
+  if (part === 'virtual-stored') where.push(`p.patient_id IN (${stored})`);
+  if (part === 'virtual-unstored') where.push(`NOT EXISTS (${stored} AND s.patient_id = p.patient_id)`);
+  const birthday = (years: number) => `(p.birth_date + make_interval(years => ${Math.trunc(years)}))::date`;
+  return `SELECT ${code} AS programme, p.patient_id, 'age'::text AS episode_key, ${birthday(min)} AS start_on,
+                 ${max === undefined ? 'NULL::date' : birthday(max)} AS end_on, NULL::date AS end_event_on, '{}'::text[] AS flags,
+                 p.birth_date, '{}'::datemultirange AS item_ends, '{}'::datemultirange AS missed_ends, '{}'::text[] AS mark_keys,
+                 '{}'::datemultirange[] AS mark_days, '{}'::date[] AS chain_dates, p.area_code, p.organization_id,
+                 p.name, p.gender, coalesce(p.deceased, false) AS deceased
+          FROM prog_person p WHERE ${where.join(' AND ')}`;
+}
+
+/**
+ * The yearly items of the episodes of age of virtualRowsSql, in the cycles of years[0]..years[1],
+ * as the engine lists them for a resident without records (evaluateResident): each cycle's items
+ * from the version in force on its first day, or on the episode's start when that is later; the
+ * windows cut to the episode; none delivered. Columns as storedItemsSql's.
+ */
+function virtualItemsSql(
+  p: Programme,
+  a: Args,
+  part: Exclude<RowSource, 'stored'>,
+  bounds: BirthBounds,
+  years: [number, number],
+  ids?: string,
+) {
+  const lit = (v: string | null, cast = '') => (v === null ? `NULL${cast}` : `${sqlLiteral(v)}${cast}`);
+  const values: string[] = [];
+  for (let y = years[0]; y <= years[1]; y++) {
+    const cycle = `${String(y).padStart(4, '0')}-01-01`;
+    const next = `${String(y + 1).padStart(4, '0')}-01-01`;
+    // A version taking effect within the year applies to episodes starting from its day (segments [lo, hi) of the start).
+    const changes = [...new Set(p.versions.map((v) => v.effectiveFrom).filter((d) => d > cycle && d < next))].sort();
+    [null, ...changes].forEach((lo, k) => {
+      const v = versionOn(p, lo ?? cycle);
+      for (const it of v.schedule.items)
+        values.push(
+          `(${lit(lo, '::date')}, ${lit(changes[k] ?? null, '::date')}, ${lit(it.code, '::text')}, ${lit(it.name, '::text')}, ` +
+            `${lit(addOffset(cycle, it.from), '::date')}, ${lit(addOffset(cycle, it.to), '::date')}, ${lit(it.recommended ?? null, '::text')})`,
+        );
+    });
+  }
+  if (!values.length) values.push('(NULL::date, NULL::date, NULL::text, NULL::text, NULL::date, NULL::date, NULL::text)');
+  return `SELECT e.programme, e.patient_id, e.episode_key, it.item, it.name AS item_name, greatest(it.f, e.start_on) AS window_from,
+                 least(it.t, coalesce(e.end_on, it.t)) AS window_to, it.recommended, e.flags, e.start_on, e.end_on,
+                 e.name, e.gender, e.birth_date, e.area_code, e.organization_id, e.deceased
+          FROM (${virtualRowsSql(p, a, part, bounds, ids)}) e
+          CROSS JOIN (VALUES ${values.join(', ')}) AS it(lo, hi, item, name, f, t, recommended)
+          WHERE it.item IS NOT NULL AND (it.lo IS NULL OR e.start_on >= it.lo) AND (it.hi IS NULL OR e.start_on < it.hi)
+            AND greatest(it.f, e.start_on) < least(it.t, coalesce(e.end_on, it.t))`;
+}
+
+/**
+ * Stored items not delivered by asOf, with their episode and person, shaped as virtualItemsSql's
+ * rows: of one programme, or (null) every one; of some residents (`ids`, a placeholder) or all.
+ */
+function storedItemsSql(a: Args, programme: string | null, asOf: string, superseded: string, ids?: string) {
+  return `SELECT i.programme, i.patient_id, i.episode_key, i.item, i.name AS item_name, i.window_from, i.window_to, i.recommended,
+                 e.flags, e.start_on, e.end_on, p.name, p.gender, p.birth_date, p.area_code, p.organization_id,
+                 coalesce(p.deceased, false) AS deceased
+          FROM prog_item i
+          JOIN prog_enrolment e ON e.programme = i.programme AND e.patient_id = i.patient_id AND e.episode_key = i.episode_key
+          LEFT JOIN prog_person p ON p.patient_id = i.patient_id
+          WHERE ${programme === null ? 'true' : `i.programme = ${a.add(programme, '::text')}`} ${ids ? `AND i.patient_id = ANY(${ids})` : ''}
+            AND (i.delivered_on IS NULL OR i.delivered_on > ${a.add(asOf, '::date')}) AND ${listedItemSql(superseded)}`;
+}
+
+/** Item rows of a list from its sources (RowSource), each with its sign. */
+function itemSources(
+  p: Programme,
+  a: Args,
+  parts: RowSource[],
+  o: { asOf: string; superseded: string; bounds: BirthBounds; years: [number, number] },
+) {
+  return parts
+    .map(
+      (part) =>
+        `(SELECT x.*, ${part === 'virtual-stored' ? -1 : 1} AS sign FROM (${
+          part === 'stored' ? storedItemsSql(a, p.code, o.asOf, o.superseded) : virtualItemsSql(p, a, part, o.bounds, o.years)
+        }) x)`,
+    )
+    .join(' UNION ALL ');
 }
 
 const mark = (a: Args, key: string) => a.mark(key);
@@ -715,9 +983,12 @@ function filterSql(p: Programme, q: SummaryQuery, a: Args): string {
     .join(' AND ');
 }
 
+/** The row sources a count adds up (RowSource). */
+const countedParts = (p: Programme): RowSource[] => (p.entry.implicit ? ['stored', 'virtual', 'virtual-stored'] : ['stored']);
+
 /**
  * Denominators and numerators of indicators by group, in one pass over the programme's summary
- * rows. A group appears for an indicator only where its denominator has someone.
+ * rows (and, enrolled implicitly, the population of the age: RowSource). A group appears for an indicator only where its denominator has someone.
  */
 export async function summaryCounts(
   db: Sql,
@@ -728,9 +999,9 @@ export async function summaryCounts(
   const out = new Map(indicators.map((i) => [i.code, [] as { group: string; numerator: number; denominator: number }[]]));
   if (!indicators.length) return out;
   const a = new Args();
-  const members = membersSql(p, indicators, q, a);
+  const members = membersSql(p, indicators, q, a, countedParts(p));
   const r = await db.query<Record<string, string | number>>(
-    `SELECT x.g, ${indicators.map((_, k) => `count(*) FILTER (WHERE x.d${k})::int AS d${k}, count(*) FILTER (WHERE x.n${k})::int AS n${k}`).join(', ')}
+    `SELECT x.g, ${indicators.map((_, k) => `coalesce(sum(x.sign) FILTER (WHERE x.d${k}), 0)::int AS d${k}, coalesce(sum(x.sign) FILTER (WHERE x.n${k}), 0)::int AS n${k}`).join(', ')}
      FROM ${members}
      GROUP BY x.g`,
     a.values,
@@ -794,7 +1065,7 @@ function followUpDetailSql(service: string, q: SummaryQuery, a: Args): string {
  */
 export async function summaryDrill(db: Sql, p: Programme, ind: Indicator, q: SummaryDrillQuery) {
   const a = new Args();
-  const members = membersSql(p, [ind], q, a);
+  const members = membersSql(p, [ind], q, a, countedParts(p));
   const where = [
     'x.d0',
     q.group !== undefined ? `x.g = ${a.add(q.group, '::text')}` : '',
@@ -804,10 +1075,11 @@ export async function summaryDrill(db: Sql, p: Programme, ind: Indicator, q: Sum
     .join(' AND ');
   // The count uses the parameters so far; the page may add the detail's (a statement must use every parameter it is given).
   const countArgs = [...a.values];
+  const listed = p.entry.implicit ? membersSql(p, [ind], q, a, ['stored', 'virtual-unstored']) : members;
   const detail = q.followUps ? `, ${followUpDetailSql(q.followUps, q, a)}` : '';
   const [counts, page] = await Promise.all([
     db.query<{ total: number; numerator: number }>(
-      `SELECT count(*)::int AS total, count(*) FILTER (WHERE x.n0)::int AS numerator FROM ${members} WHERE ${where}`,
+      `SELECT coalesce(sum(x.sign), 0)::int AS total, coalesce(sum(x.sign) FILTER (WHERE x.n0), 0)::int AS numerator FROM ${members} WHERE ${where}`,
       countArgs,
     ),
     db.query<{
@@ -825,7 +1097,7 @@ export async function summaryDrill(db: Sql, p: Programme, ind: Indicator, q: Sum
     }>(
       `SELECT x.patient_id AS "patientId", p.name, x.g AS "group", x.episode_key AS "episodeKey", ${day('x.start_on', '"startOn"')},
               ${day('x.end_event_on', '"endEventOn"')}, x.n0 AS "inNumerator"${detail}
-       FROM ${members} LEFT JOIN prog_person p ON p.patient_id = x.patient_id
+       FROM ${listed} LEFT JOIN prog_person p ON p.patient_id = x.patient_id
        WHERE ${where}
        ORDER BY x.patient_id COLLATE "C", x.episode_key COLLATE "C"
        LIMIT ${q.limit} OFFSET ${q.offset}`,
