@@ -9,6 +9,8 @@
 import { beforeAll, expect, it } from 'vitest';
 import { describeEachStore } from '../../app/testing.js';
 import { todayInChina } from '../../shared/dates.js';
+import { loadProgrammes } from './definition.js';
+import { indicatorDrillDown, programmeIndicators } from './service.js';
 import { districtApi, draws, expectFigures, later, plusYears } from './seeded.testutil.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -429,5 +431,76 @@ describeEachStore('dyslipidaemia and opportunistic screening programmes', (serve
         '年度上消化道癌风险评估',
       ]),
     );
+  });
+
+  it('the screenings are enrolled implicitly: residents without records are counted, listed and paged like stored ones, as the engine counts them', async () => {
+    const db = server().db;
+    const strokeOf = new Map(stroke.map((s) => [s.r.id, s]));
+    const ofAge = everyone.filter((r) => plusYears(r.birth, 40) <= '2025-12-31');
+    const stored = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM prog_enrolment WHERE programme = 'screening-stroke'`);
+    // Only residents with a screening record (or a status set by hand) have stored rows.
+    expect(stored.rows[0]!.n).toBeLessThan(ofAge.length);
+    expect(stored.rows[0]!.n).toBeGreaterThan(0);
+
+    // The registry lists everyone of the age, those without records with their version and next window.
+    const reg = await get('/api/programmes/screening-stroke/registry?asOf=2025-12-31&limit=500');
+    expect(reg.total).toBe(ofAge.length);
+    expect(new Set(reg.rows.map((r: Json) => r.patientId))).toEqual(new Set(ofAge.map((r) => r.id)));
+    const quiet = reg.rows.find((r: Json) => !strokeOf.has(r.patientId) && r.startOn < '2025-01-01');
+    expect(quiet).toMatchObject({
+      version: expect.any(String),
+      nextItemFrom: '2026-01-01',
+      missed: 1,
+      services: 0,
+      registryStatus: 'managed',
+    });
+    const page = await get('/api/programmes/screening-stroke/registry?asOf=2025-12-31&limit=7&offset=5');
+    expect(page.total).toBe(ofAge.length);
+    expect(page.rows.map((r: Json) => r.patientId)).toEqual(reg.rows.slice(5, 12).map((r: Json) => r.patientId));
+
+    // Figures and drill-down pages (in and out of the numerator) equal the engine over everyone's facts.
+    const compare = async () => {
+      const programmes = loadProgrammes().filter((p) => p.entry.implicit);
+      expect(programmes.map((p) => p.code)).toEqual(expect.arrayContaining(['screening-stroke', 'screening-copd', 'screening-cancer']));
+      const queries = [
+        { period: '2025', groupBy: 'organization' as const },
+        { period: '2024' },
+        { period: '2025-03-01/2025-09-30', groupBy: 'organization' as const },
+        { period: '2025', asOf: '2025-10-15', organization: 'org-south' },
+      ];
+      for (const p of programmes)
+        for (const q of queries) {
+          const label = `${p.code} ${JSON.stringify(q)}`;
+          expect(await programmeIndicators(db, p, q, TODAY, 'summaries'), label).toEqual(
+            await programmeIndicators(db, p, q, TODAY, 'engine'),
+          );
+          for (const ind of p.indicators.slice(0, 2))
+            for (const numerator of [undefined, 'false' as const, 'true' as const]) {
+              const drill = { ...q, limit: 6, offset: 3, ...(numerator ? { numerator } : {}) };
+              expect(await indicatorDrillDown(db, p, ind.code, drill, TODAY, 'summaries'), `${label} ${ind.code} ${numerator}`).toEqual(
+                await indicatorDrillDown(db, p, ind.code, drill, TODAY, 'engine'),
+              );
+            }
+        }
+    };
+    await compare();
+
+    // A status set by hand stores the resident's rows: transferred out mid-2025, they leave the worklist and the end of the year's registry.
+    const moved = ofAge.find((r) => !strokeOf.has(r.id) && plusYears(r.birth, 40) < '2024-01-01')!;
+    const before = await get('/api/programmes/screening-stroke/worklist?asOf=2025-12-31&limit=500');
+    expect(before.rows.some((r: Json) => r.patientId === moved.id)).toBe(true);
+    const res = await server().api(`/api/programmes/screening-stroke/registry/${moved.id}`, {
+      method: 'PUT',
+      body: JSON.stringify({ status: 'transferred', on: '2025-06-30', reason: '迁出本区' }),
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(((await res.json()) as Json).episodes).toEqual([
+      { episodeKey: 'age', startOn: plusYears(moved.birth, 40), endOn: '2025-06-30' },
+    ]);
+    const after = await get('/api/programmes/screening-stroke/worklist?asOf=2025-12-31&limit=500');
+    expect(after.rows.some((r: Json) => r.patientId === moved.id)).toBe(false);
+    expect(after.total).toBe(before.total - 2); // 2024's overdue assessment and 2025's due one
+    expect((await get('/api/programmes/screening-stroke/registry?asOf=2025-12-31&limit=1')).total).toBe(ofAge.length - 1);
+    await compare();
   });
 });

@@ -459,8 +459,8 @@ const notAfterToday = (field: string, day: string, today: string) => {
   if (day > today) throw badRequest(`${field}: ${day} is in the future (today is ${today})`);
 };
 
-async function registrationAnswer(db: Sql, p: Programme, patientId: string): Promise<Registration> {
-  const [reg, episodes] = [await registrationOf(db, p.code, patientId), await residentEpisodes(db, p.code, patientId)];
+async function registrationAnswer(db: Sql, p: Programme, patientId: string, today: string): Promise<Registration> {
+  const [reg, episodes] = [await registrationOf(db, p.code, patientId), await residentEpisodes(db, p, patientId, today)];
   return {
     programme: p.code,
     patientId,
@@ -499,7 +499,7 @@ export async function enrolByHand(
     await refreshResidents(c, [b.patientId], programmes, today);
     await audit(c, [`Patient/${b.patientId}`, `programme/${p.code}?enrolledOn=${enrolledOn}`]);
   });
-  return registrationAnswer(deps.db, p, b.patientId);
+  return registrationAnswer(deps.db, p, b.patientId, today);
 }
 
 /**
@@ -521,12 +521,12 @@ export async function setStatus(
   const on = managed ? null : (b.on ?? today);
   if (on) notAfterToday('on', on, today);
   if (managed && b.on) throw badRequest('on: a day goes with transferred or died, not with managed');
-  const [reg, episodes] = [await registrationOf(deps.db, p.code, patientId), await residentEpisodes(deps.db, p.code, patientId)];
+  const [reg, episodes] = [await registrationOf(deps.db, p.code, patientId), await residentEpisodes(deps.db, p, patientId, today)];
   if (!reg && !episodes.length) throw notFound(`${patientId} is not in the ${p.code} registry`);
   await deps.db.transaction(async (c) => {
     await upsertStatus(c, p.code, patientId, b.status, on, managed ? null : (b.reason ?? null));
     await refreshResidents(c, [patientId], programmes, today);
     await audit(c, [`Patient/${patientId}`, `programme/${p.code}?status=${b.status}${on ? `&on=${on}` : ''}`]);
   });
-  return registrationAnswer(deps.db, p, patientId);
+  return registrationAnswer(deps.db, p, patientId, today);
 }

@@ -619,14 +619,22 @@ export async function registrationOf(
   return r.rows[0] ?? null;
 }
 
-/** A resident's episodes of a programme as derived (start, end, manual or by record). */
-export async function residentEpisodes(db: Sql, programme: string, patientId: string) {
+/**
+ * A resident's episodes of a programme as derived (start, end, manual or by record); enrolled
+ * implicitly and without stored rows, the episode of age the engine gives them as of `today`.
+ */
+export async function residentEpisodes(db: Sql, p: Programme, patientId: string, today: string) {
   const r = await db.query<{ episodeKey: string; startOn: string; endOn: string | null }>(
     `SELECT episode_key AS "episodeKey", ${day('start_on', '"startOn"')}, ${day('end_on', '"endOn"')}
      FROM prog_enrolment WHERE programme = $1 AND patient_id = $2 ORDER BY start_on`,
-    [programme, patientId],
+    [p.code, patientId],
   );
-  return r.rows;
+  if (r.rows.length || !p.entry.implicit) return r.rows;
+  const [resident] = await residentFacts(db, [patientId]);
+  if (!resident) return [];
+  return evaluateResident(p, resident.person, resident.facts, today, ITEMS_SINCE(today), today, resident.registrations?.get(p.code)).map(
+    (ep) => ({ episodeKey: ep.key, startOn: ep.start, endOn: ep.end }),
+  );
 }
 
 /** Whether the programmes know a resident (a Patient they have seen). */
@@ -733,21 +741,31 @@ class Args {
  * numerator only for rows in its denominator. OFFSET 0 keeps each level a subquery, so an
  * expression is not copied into every place that reads its result.
  */
-function membersSql(p: Programme, indicators: Indicator[], q: SummaryQuery, a: Args, parts: RowSource[] = ['stored']): string {
-  const members = indicators.map((ind) => memberSql(p, ind, q, a));
+function membersSql(
+  p: Programme,
+  indicators: Indicator[],
+  q: SummaryQuery,
+  a: Args,
+  parts: RowSource[] = ['stored'],
+  lean = false,
+): string {
   const population = indicators.map((ind) => populationSql(p, ind, q, a)).join(' OR ');
   const filter = filterSql(p, q, a);
   const level = (part: RowSource) => {
+    const members = indicators.map((ind) => memberSql(p, ind, q, a, part !== 'stored'));
+    // No indicator can count a row of this source (a resident without records is in no denominator): nothing to read.
+    if (part !== 'stored' && members.every((m) => m.den === 'false')) return null;
     const rows = `SELECT e.patient_id, e.episode_key, e.start_on, e.end_on, e.end_event_on, e.flags, e.birth_date, e.item_ends,
                          e.missed_ends, e.mark_keys, e.mark_days, e.chain_dates, ${GROUP[q.groupBy]} AS g, ${part === 'virtual-stored' ? -1 : 1} AS sign
-                  FROM ${rowsOf(p, part, a, birthBounds(p, q.from, q.until))}
+                  FROM ${rowsOf(p, part, a, birthBounds(p, q.from, q.until), lean)}
                   WHERE ${filter} AND (${population})
                   OFFSET 0`;
     const dens = `SELECT e.*, ${members.map((m, k) => `${m.den} AS d${k}`).join(', ')} FROM (${rows}) e OFFSET 0`;
     return `SELECT e.*, ${members.map((m, k) => `CASE WHEN e.d${k} THEN ${m.num} ELSE false END AS n${k}`).join(', ')}
             FROM (${dens}) e WHERE ${members.map((_, k) => `e.d${k}`).join(' OR ')} OFFSET 0`;
   };
-  return `(${parts.map((part) => `(${level(part)})`).join(' UNION ALL ')}) x`;
+  const levels = parts.map(level).filter((x): x is string => x !== null);
+  return `(${levels.map((x) => `(${x})`).join(' UNION ALL ')}) x`;
 }
 
 /**
@@ -760,8 +778,8 @@ function membersSql(p: Programme, indicators: Indicator[], q: SummaryQuery, a: A
  */
 type RowSource = 'stored' | 'virtual' | 'virtual-stored' | 'virtual-unstored';
 
-const rowsOf = (p: Programme, part: RowSource, a: Args, bounds: BirthBounds) =>
-  part === 'stored' ? 'prog_enrolment e' : `(${virtualRowsSql(p, a, part, bounds)}) e`;
+const rowsOf = (p: Programme, part: RowSource, a: Args, bounds: BirthBounds, lean: boolean) =>
+  part === 'stored' ? 'prog_enrolment e' : `(${virtualRowsSql(p, a, part, bounds, { lean })}) e`;
 
 /** Birth dates (inclusive; null: open) outside which nobody has an episode of age meeting a period. */
 interface BirthBounds {
@@ -790,24 +808,43 @@ function birthBounds(p: Programme, from: string, until: string): BirthBounds {
  * managed rule's test of them is false either way). Every criterion on such a row is false but
  * age, as the engine's on a resident without records.
  */
-function virtualRowsSql(p: Programme, a: Args, part: Exclude<RowSource, 'stored'>, bounds: BirthBounds, ids?: string): string {
+function virtualRowsSql(
+  p: Programme,
+  a: Args,
+  part: Exclude<RowSource, 'stored'>,
+  bounds: BirthBounds,
+  o: { ids?: string; lean?: boolean } = {},
+): string {
   const { min = 0, max } = p.entry.ageYears ?? {};
   const code = a.add(p.code, '::text');
   const where = ['p.birth_date IS NOT NULL'];
-  if (p.entry.gender) where.push(`p.gender = ${a.add(p.entry.gender, '::text')}`);
+  if (p.entry.gender && !(o.lean && part === 'virtual-stored')) where.push(`p.gender = ${a.add(p.entry.gender, '::text')}`);
   if (bounds.lo) where.push(`p.birth_date >= ${a.add(bounds.lo, '::date')}`);
   if (bounds.hi) where.push(`p.birth_date <= ${a.add(bounds.hi, '::date')}`);
-  if (ids) where.push(`p.patient_id = ANY(${ids})`);
+  if (o.ids) where.push(`p.patient_id = ANY(${o.ids})`);
   const stored = `SELECT s.patient_id FROM prog_enrolment s WHERE s.programme = ${code}`;
-  if (part === 'virtual-stored') where.push(`p.patient_id IN (${stored})`);
+  if (part === 'virtual-stored' && !o.lean) where.push(`p.patient_id IN (${stored})`);
   if (part === 'virtual-unstored') where.push(`NOT EXISTS (${stored} AND s.patient_id = p.patient_id)`);
+  // lean (a count by group, no deceased): the stored residents are read off their stored rows, which
+  // carry the birth date, area and organisation they were derived with (an episode of age is one row
+  // per resident, and only of the entry's gender); the population from the index alone.
+  const source =
+    o.lean && part === 'virtual-stored'
+      ? `(SELECT s.patient_id, s.birth_date, s.area_code, s.organization_id, NULL::text AS name, NULL::text AS gender, NULL::boolean AS deceased
+          FROM prog_enrolment s WHERE s.programme = ${code}) p`
+      : 'prog_person p';
+  const person =
+    o.lean && part === 'virtual'
+      ? 'NULL::text AS patient_id, p.birth_date, p.area_code, p.organization_id, NULL::text AS name, NULL::text AS gender, NULL::boolean AS deceased'
+      : o.lean
+        ? 'p.patient_id, p.birth_date, p.area_code, p.organization_id, p.name, p.gender, p.deceased'
+        : 'p.patient_id, p.birth_date, p.area_code, p.organization_id, p.name, p.gender, coalesce(p.deceased, false) AS deceased';
   const birthday = (years: number) => `(p.birth_date + make_interval(years => ${Math.trunc(years)}))::date`;
-  return `SELECT ${code} AS programme, p.patient_id, 'age'::text AS episode_key, ${birthday(min)} AS start_on,
+  return `SELECT ${code} AS programme, 'age'::text AS episode_key, ${birthday(min)} AS start_on,
                  ${max === undefined ? 'NULL::date' : birthday(max)} AS end_on, NULL::date AS end_event_on, '{}'::text[] AS flags,
-                 p.birth_date, '{}'::datemultirange AS item_ends, '{}'::datemultirange AS missed_ends, '{}'::text[] AS mark_keys,
-                 '{}'::datemultirange[] AS mark_days, '{}'::date[] AS chain_dates, p.area_code, p.organization_id,
-                 p.name, p.gender, coalesce(p.deceased, false) AS deceased
-          FROM prog_person p WHERE ${where.join(' AND ')}`;
+                 '{}'::datemultirange AS item_ends, '{}'::datemultirange AS missed_ends, '{}'::text[] AS mark_keys,
+                 '{}'::datemultirange[] AS mark_days, '{}'::date[] AS chain_dates, ${person}
+          FROM ${source} WHERE ${where.join(' AND ')}`;
 }
 
 /**
@@ -844,7 +881,7 @@ function virtualItemsSql(
   return `SELECT e.programme, e.patient_id, e.episode_key, it.item, it.name AS item_name, greatest(it.f, e.start_on) AS window_from,
                  least(it.t, coalesce(e.end_on, it.t)) AS window_to, it.recommended, e.flags, e.start_on, e.end_on,
                  e.name, e.gender, e.birth_date, e.area_code, e.organization_id, e.deceased
-          FROM (${virtualRowsSql(p, a, part, bounds, ids)}) e
+          FROM (${virtualRowsSql(p, a, part, bounds, { ids })}) e
           CROSS JOIN (VALUES ${values.join(', ')}) AS it(lo, hi, item, name, f, t, recommended)
           WHERE it.item IS NOT NULL AND (it.lo IS NULL OR e.start_on >= it.lo) AND (it.hi IS NULL OR e.start_on < it.hi)
             AND greatest(it.f, e.start_on) < least(it.t, coalesce(e.end_on, it.t))`;
@@ -960,11 +997,29 @@ function populationSql(p: Programme, ind: Indicator, q: SummaryQuery, a: Args): 
 
 const all = (xs: string[]) => (xs.length ? `(${xs.join(' AND ')})` : 'true');
 
-function memberSql(p: Programme, ind: Indicator, q: SummaryQuery, a: Args): { den: string; num: string } {
+function memberSql(p: Programme, ind: Indicator, q: SummaryQuery, a: Args, virtual = false): { den: string; num: string } {
+  const criterion = (c: Criterion) => (virtual ? virtualCriterionSql(p, c, q, a) : criterionSql(p, c, q, a));
+  const folded = (parts: string[]) => (parts.includes('false') ? 'false' : all(parts));
   return {
-    den: all([populationSql(p, ind, q, a), ...ind.denominator.where.map((c) => criterionSql(p, c, q, a))]),
-    num: all(ind.numerator.where.map((c) => criterionSql(p, c, q, a))),
+    den: folded([populationSql(p, ind, q, a), ...ind.denominator.where.map(criterion)]),
+    num: folded(ind.numerator.where.map(criterion)),
   };
+}
+
+/**
+ * criterionSql on a row of virtualRowsSql, folded where it is constant: such a row has no marks,
+ * flags, services or chain, so every criterion is false there but age (and a managed rule that asks
+ * for nothing a resident without records lacks). The population of the age is then a count, not
+ * an expression per resident.
+ */
+function virtualCriterionSql(p: Programme, c: Criterion, q: SummaryQuery, a: Args): string {
+  if ('ageMonths' in c) return criterionSql(p, c, q, a);
+  if ('managed' in c) {
+    const rule = versionOn(p, q.until).managed;
+    const asks = rule.allItemsDelivered || !!rule.minServices || (rule.followUps?.minCount ?? 0) > 0;
+    return asks ? 'false' : criterionSql(p, c, q, a);
+  }
+  return 'false';
 }
 
 const GROUP: Record<SummaryQuery['groupBy'], string> = {
@@ -999,7 +1054,7 @@ export async function summaryCounts(
   const out = new Map(indicators.map((i) => [i.code, [] as { group: string; numerator: number; denominator: number }[]]));
   if (!indicators.length) return out;
   const a = new Args();
-  const members = membersSql(p, indicators, q, a, countedParts(p));
+  const members = membersSql(p, indicators, q, a, countedParts(p), true);
   const r = await db.query<Record<string, string | number>>(
     `SELECT x.g, ${indicators.map((_, k) => `coalesce(sum(x.sign) FILTER (WHERE x.d${k}), 0)::int AS d${k}, coalesce(sum(x.sign) FILTER (WHERE x.n${k}), 0)::int AS n${k}`).join(', ')}
      FROM ${members}
@@ -1065,7 +1120,7 @@ function followUpDetailSql(service: string, q: SummaryQuery, a: Args): string {
  */
 export async function summaryDrill(db: Sql, p: Programme, ind: Indicator, q: SummaryDrillQuery) {
   const a = new Args();
-  const members = membersSql(p, [ind], q, a, countedParts(p));
+  const members = membersSql(p, [ind], q, a, countedParts(p), true);
   const where = [
     'x.d0',
     q.group !== undefined ? `x.g = ${a.add(q.group, '::text')}` : '',
