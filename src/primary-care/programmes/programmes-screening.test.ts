@@ -214,6 +214,45 @@ const crc = Array.from({ length: 55 }, () => {
   return { r, screens, colonoscopies };
 });
 
+// Family-doctor contracts (家庭医生签约): two teams; some contracts ended mid-2025, a few followed by
+// one with the other team. A resident's team on a figure's judged end is the contract in force then.
+const TEAMS = [
+  { id: 'team-north-1', name: '北街第一家庭医生团队' },
+  { id: 'team-north-2', name: '北街第二家庭医生团队' },
+];
+for (const t of TEAMS)
+  resources.push(
+    { resourceType: 'Practitioner', id: `${t.id}-gp`, name: [{ text: `${t.name}医生` }] },
+    {
+      resourceType: 'CareTeam',
+      id: t.id,
+      status: 'active',
+      name: t.name,
+      participant: [{ member: { reference: `Practitioner/${t.id}-gp` } }],
+    },
+  );
+const contracts: { r: Resident; team: string; start: string; end: string | null }[] = [];
+for (const r of everyone) {
+  if (!chance(0.6)) continue;
+  const team = pick(TEAMS).id;
+  const ended = chance(0.3);
+  contracts.push({ r, team, start: '2024-03-01', end: ended ? '2025-06-30' : null });
+  if (ended && chance(0.5)) contracts.push({ r, team: TEAMS.find((t) => t.id !== team)!.id, start: '2025-07-01', end: null });
+}
+for (const c of contracts)
+  resources.push({
+    resourceType: 'EpisodeOfCare',
+    id: id('scontract'),
+    status: c.end ? 'finished' : 'active',
+    type: [{ coding: [{ system: 'https://yifang.health/fhir/CodeSystem/episode-type', code: 'family-doctor-contract' }] }],
+    patient: { reference: `Patient/${c.r.id}` },
+    period: { start: c.start, ...(c.end ? { end: c.end } : {}) },
+    team: [{ reference: `CareTeam/${c.team}` }],
+  });
+/** A resident's team on a day: the contract in force then (none: '(none)'). */
+const teamOn = (r: Resident, d: string) =>
+  contracts.filter((c) => c.r === r && c.start <= d && (c.end === null || c.end >= d)).at(-1)?.team ?? '(none)';
+
 // ---- the reference: plain loops over what was written ---------------------------------------
 function tally(rows: { org: string; inNumerator: boolean }[]): { group: string; numerator: number; denominator: number }[] {
   const t = new Map<string, { n: number; d: number }>();
@@ -431,6 +470,46 @@ describeEachStore('dyslipidaemia and opportunistic screening programmes', (serve
         '年度上消化道癌风险评估',
       ]),
     );
+  });
+
+  it('figures by family-doctor team (the contract in force on the judged end) equal a count by team, with team names', async () => {
+    const strokeOf = new Map(stroke.map((x) => [x.r.id, x]));
+    const from40 = (r: Resident) => later(PERIOD.from, plusYears(r.birth, 40));
+    const assessed = (r: Resident) => (strokeOf.get(r.id)?.assessments ?? []).some((a) => inWindow(a.date, from40(r), UNTIL));
+    const expected = tally(
+      everyone.filter((r) => plusYears(r.birth, 40) <= UNTIL).map((r) => ({ org: teamOn(r, UNTIL), inNumerator: assessed(r) })),
+    );
+    // Both teams and residents without a contract; someone changed team in 2025.
+    expect(expected.map((g) => g.group)).toEqual(['(none)', 'team-north-1', 'team-north-2']);
+    expect(contracts.some((c) => c.start === '2025-07-01')).toBe(true);
+    const body = await get('/api/programmes/screening-stroke/indicators?period=2025&groupBy=team&indicator=stroke-screening-rate');
+    expectFigures(body, { 'stroke-screening-rate': expected });
+    expect(body.values.map((v: Json) => v.groupName)).toEqual(['未分配', TEAMS[0]!.name, TEAMS[1]!.name]);
+    // The engine counts the same; a team's drill-down lists its residents.
+    const db = server().db;
+    for (const p of loadProgrammes().filter((x) => ['screening-stroke', 'dyslipidaemia', 'elderly-65'].includes(x.code))) {
+      const q = { period: '2025', groupBy: 'team' as const };
+      const viaSummaries = await programmeIndicators(db, p, q, TODAY, 'summaries');
+      expect(viaSummaries, p.code).toEqual(await programmeIndicators(db, p, q, TODAY, 'engine'));
+      const drill = { ...q, group: 'team-north-2', limit: 5, offset: 1 };
+      const code = p.indicators[0]!.code;
+      expect(await indicatorDrillDown(db, p, code, drill, TODAY, 'summaries')).toEqual(
+        await indicatorDrillDown(db, p, code, drill, TODAY, 'engine'),
+      );
+    }
+    const team2 = await get(
+      '/api/programmes/screening-stroke/indicators/stroke-screening-rate/residents?period=2025&groupBy=team&group=team-north-2&limit=500',
+    );
+    expect(team2.total).toBe(expected.find((g) => g.group === 'team-north-2')!.denominator);
+    expect(
+      team2.rows.every(
+        (r: Json) =>
+          teamOn(
+            everyone.find((x) => x.id === r.patientId)!,
+            UNTIL,
+          ) === 'team-north-2',
+      ),
+    ).toBe(true);
   });
 
   it('the screenings are enrolled implicitly: residents without records are counted, listed and paged like stored ones, as the engine counts them', async () => {

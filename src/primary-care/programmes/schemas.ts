@@ -219,7 +219,8 @@ export type ResidentDue = z.infer<typeof ResidentDue>;
 
 // ---- indicators ----------------------------------------------------------------------------
 
-export const GroupBy = oneOf(['total', 'organization', 'area']);
+/** team: the family-doctor team of the resident's contract (签约团队) on the period's judged end; '(none)' without one. */
+export const GroupBy = oneOf(['total', 'organization', 'area', 'team']);
 export type GroupBy = z.infer<typeof GroupBy>;
 
 export const IndicatorQuery = AsOfQuery.extend({
@@ -237,6 +238,8 @@ export { Period };
 export const IndicatorValue = z.object({
   indicator: z.string(),
   group: z.string(),
+  /** The group in words: 全区, a centre's or street's name, a team's name; 未分配 for '(none)'. */
+  groupName: z.string().optional(),
   numerator: z.number().int(),
   denominator: z.number().int(),
   /** Percentage with one decimal; by the indicator's rule when the denominator is 0. */

@@ -8,8 +8,9 @@
  */
 import type { Patient, Person } from '@medplum/fhirtypes';
 import type { FhirRepository } from '../../fhir/repository.js';
-import type { Database } from '../../platform/db.js';
+import type { Database, Queryable } from '../../platform/db.js';
 import { badRequest, notFound } from '../../platform/errors.js';
+import { groupNames } from '../indicators/group-names.js';
 import { parsePeriod } from '../indicators/period.js';
 import type { AuditIn, Sql } from '../services.js';
 import { indicatorOn, indicatorsOn, type Indicator, type Programme } from './definition.js';
@@ -33,6 +34,7 @@ import type {
 } from './schemas.js';
 import {
   derivedSpan,
+  contractTeams,
   enrolledCounts,
   knownResident,
   programmeResidents,
@@ -151,8 +153,24 @@ export async function residentDueServices(
   return { residentId: id, asOf, total: rows.length, rows };
 }
 
-const groupOf = (by: GroupBy, c: Counted) =>
-  by === 'total' ? 'total' : by === 'organization' ? (c.person.organizationId ?? '(none)') : (c.person.areaCode?.slice(0, 9) ?? '(none)');
+/** node-postgres's call shape over the programmes' Sql, for the shared group names (they only run text with parameters). */
+const asQueryable = (db: Sql): Queryable => ({ query: ((text: string, params?: unknown[]) => db.query(text, params)) as Queryable['query'] });
+
+/** By team, the contract teams of everyone counted, on the judged end (store.ts contractTeams). */
+async function teamsOf(db: Sql, groupBy: GroupBy, results: { rows: Counted[] }[], until: string): Promise<Map<string, string>> {
+  if (groupBy !== 'team') return new Map();
+  return contractTeams(db, [...new Set(results.flatMap((x) => x.rows.map((r) => r.person.patientId)))], until);
+}
+
+/** A counted resident's group; by team, from their contract team on the judged end (teams: contractTeams). */
+const groupOf = (by: GroupBy, c: Counted, teams: Map<string, string>) =>
+  by === 'total'
+    ? 'total'
+    : by === 'organization'
+      ? (c.person.organizationId ?? '(none)')
+      : by === 'team'
+        ? (teams.get(c.person.patientId) ?? '(none)')
+        : (c.person.areaCode?.slice(0, 9) ?? '(none)');
 
 /** The area and organization a figure is limited to. */
 type Filter = Pick<IndicatorQuery, 'area' | 'organization'>;
@@ -216,10 +234,12 @@ async function tallies(
   if (await summariesAnswer(db, p, period.from, until, via))
     return summaryCounts(db, p, indicators, { from: period.from, until, asOf, area: q.area, organization: q.organization, groupBy });
   const out = new Map<string, Tally[]>();
-  for (const { ind, rows } of await counted(db, p, q, indicators, period, asOf, today)) {
+  const results = await counted(db, p, q, indicators, period, asOf, today);
+  const teams = await teamsOf(db, groupBy, results, until);
+  for (const { ind, rows } of results) {
     const groups = new Map<string, Tally>();
     for (const r of rows) {
-      const key = groupOf(groupBy, r);
+      const key = groupOf(groupBy, r, teams);
       const g = groups.get(key) ?? { group: key, numerator: 0, denominator: 0 };
       g.denominator++;
       if (r.inNumerator) g.numerator++;
@@ -276,7 +296,14 @@ export async function programmeIndicators(
         };
       });
   });
-  return { programme: p.code, period, asOf, groupBy, definitions: indicators.map(definition), values };
+  // Groups in words (a centre's, street's or team's name; 未分配 for none), as /api/indicators gives them.
+  const names = await groupNames(
+    asQueryable(db),
+    groupBy === 'area' ? 'street' : groupBy,
+    values.map((v) => v.group),
+  );
+  const named = values.map((v) => ({ ...v, groupName: v.group === 'total' ? '全区' : (names.get(v.group) ?? v.group) }));
+  return { programme: p.code, period, asOf, groupBy, definitions: indicators.map(definition), values: named };
 }
 
 const judge = (value: number | null, target: number | null) => (value === null || target === null ? null : value >= target);
@@ -304,15 +331,16 @@ export async function indicatorDrillDown(db: Sql, p: Programme, code: string, q:
     });
     return { programme: p.code, indicator: code, ...used, period, ...page };
   }
-  const [result] = await counted(db, p, q, [ind], period, asOf, today);
-  const all = result!.rows
-    .filter((r) => !q.group || groupOf(groupBy, r) === q.group)
+  const results = await counted(db, p, q, [ind], period, asOf, today);
+  const teams = await teamsOf(db, groupBy, results, until);
+  const all = results[0]!.rows
+    .filter((r) => !q.group || groupOf(groupBy, r, teams) === q.group)
     .filter((r) => q.numerator === undefined || r.inNumerator === (q.numerator === 'true'))
     .sort((a, b) => byCode(a.person.patientId, b.person.patientId) || byCode(a.episode.key, b.episode.key));
   const rows = all.slice(q.offset, q.offset + q.limit).map((r) => ({
     patientId: r.person.patientId,
     name: r.person.name,
-    group: groupOf(groupBy, r),
+    group: groupOf(groupBy, r, teams),
     episodeKey: r.episode.key,
     startOn: r.episode.start,
     endEventOn: r.episode.endEvent,
@@ -428,9 +456,10 @@ export async function followUpDrill(
       })),
     };
   }
-  const [result] = await counted(db, p, { area: q.area, organization: q.organization }, [ind], period, asOf, today);
-  const all = result!.rows
-    .filter((r) => q.group === undefined || groupOf(groupBy, r) === q.group)
+  const results = await counted(db, p, { area: q.area, organization: q.organization }, [ind], period, asOf, today);
+  const teams = await teamsOf(db, groupBy, results, until);
+  const all = results[0]!.rows
+    .filter((r) => q.group === undefined || groupOf(groupBy, r, teams) === q.group)
     .filter((r) => q.numerator === undefined || r.inNumerator === q.numerator)
     .sort((a, b) => byCode(a.person.patientId, b.person.patientId) || byCode(a.episode.key, b.episode.key));
   return {
@@ -439,7 +468,7 @@ export async function followUpDrill(
     rows: all.slice(q.offset, q.offset + q.limit).map((r) => ({
       patientId: r.person.patientId,
       name: r.person.name,
-      group: groupOf(groupBy, r),
+      group: groupOf(groupBy, r, teams),
       episodeKey: r.episode.key,
       inNumerator: r.inNumerator,
       detail: chainDetail(p, r, service, period.from, until),

@@ -711,7 +711,7 @@ export interface SummaryQuery extends ResidentFilter {
   from: string;
   until: string;
   asOf: string;
-  groupBy: 'total' | 'organization' | 'area';
+  groupBy: 'total' | 'organization' | 'area' | 'team';
 }
 
 /** Positional parameters of one statement. */
@@ -756,8 +756,8 @@ function membersSql(
     // No indicator can count a row of this source (a resident without records is in no denominator): nothing to read.
     if (part !== 'stored' && members.every((m) => m.den === 'false')) return null;
     const rows = `SELECT e.patient_id, e.episode_key, e.start_on, e.end_on, e.end_event_on, e.flags, e.birth_date, e.item_ends,
-                         e.missed_ends, e.mark_keys, e.mark_days, e.chain_dates, ${GROUP[q.groupBy]} AS g, ${part === 'virtual-stored' ? -1 : 1} AS sign
-                  FROM ${rowsOf(p, part, a, birthBounds(p, q.from, q.until), lean)}
+                         e.missed_ends, e.mark_keys, e.mark_days, e.chain_dates, ${groupSql(q, a)} AS g, ${part === 'virtual-stored' ? -1 : 1} AS sign
+                  FROM ${rowsOf(p, part, a, birthBounds(p, q.from, q.until), lean && q.groupBy !== 'team')}
                   WHERE ${filter} AND (${population})
                   OFFSET 0`;
     const dens = `SELECT e.*, ${members.map((m, k) => `${m.den} AS d${k}`).join(', ')} FROM (${rows}) e OFFSET 0`;
@@ -1022,11 +1022,35 @@ function virtualCriterionSql(p: Programme, c: Criterion, q: SummaryQuery, a: Arg
   return 'false';
 }
 
-const GROUP: Record<SummaryQuery['groupBy'], string> = {
+const GROUP: Record<Exclude<SummaryQuery['groupBy'], 'team'>, string> = {
   total: `'total'`,
   organization: `coalesce(e.organization_id, '(none)')`,
   area: `coalesce(substr(e.area_code, 1, 9), '(none)')`,
 };
+
+/** A row's group: by team, its resident's contract team on the judged end (contractTeamSql). */
+const groupSql = (q: SummaryQuery, a: Args) =>
+  q.groupBy === 'team' ? `coalesce(${contractTeamSql('e.patient_id', a.add(q.until, '::date'))}, '(none)')` : GROUP[q.groupBy];
+
+/**
+ * The family-doctor team (签约团队) of a resident on a day: the team of their contract (care's
+ * care_contract, written by chronic care's processor from the contract EpisodeOfCare) in force
+ * that day, active or finished, the latest started first; as chronic care's contract coverage picks it.
+ */
+const contractTeamSql = (patient: string, on: string) =>
+  `(SELECT k.team_id FROM care_contract k WHERE k.patient_id = ${patient} AND k.status IN ('active', 'finished')
+      AND (k.start_on IS NULL OR k.start_on <= ${on}) AND (k.end_on IS NULL OR k.end_on >= ${on})
+    ORDER BY k.start_on DESC NULLS LAST, k.episode_id LIMIT 1)`;
+
+/** Residents' contract teams on a day (contractTeamSql; absent: none), for the engine's groups. */
+export async function contractTeams(db: Sql, patientIds: string[], on: string): Promise<Map<string, string>> {
+  if (!patientIds.length) return new Map();
+  const r = await db.query<{ id: string; team: string | null }>(
+    `SELECT x.id, ${contractTeamSql('x.id', '$2::date')} AS team FROM unnest($1::text[]) AS x(id)`,
+    [patientIds, on],
+  );
+  return new Map(r.rows.filter((x) => x.team !== null).map((x) => [x.id, x.team!]));
+}
 
 function filterSql(p: Programme, q: SummaryQuery, a: Args): string {
   return [

@@ -259,16 +259,27 @@ function IndicatorsTab({ programme }: { programme: ProgrammeSummary }) {
   const { message } = App.useApp();
   const [period, setPeriod] = useState(String(new Date().getFullYear()));
   const [n, setN] = useState(1);
+  const [groupBy, setGroupBy] = useState<'total' | 'organization' | 'area' | 'team'>('total');
   const [data, setData] = useState<ProgrammeIndicators | null>(null);
-  const [drill, setDrill] = useState<string | null>(null);
+  const [drill, setDrill] = useState<IndicatorValue | null>(null);
   useEffect(() => {
-    getProgrammeIndicators(programme.code, { period })
+    setData(null);
+    getProgrammeIndicators(programme.code, { period, ...(groupBy === 'total' ? {} : { groupBy }) })
       .then(setData)
       .catch((e: Error) => message.error(e.message));
-  }, [programme.code, period, message]);
+  }, [programme.code, period, groupBy, message]);
   const name = (code: string) => data?.definitions.find((d) => d.code === code)?.name ?? code;
   const columns: TableColumnsType<IndicatorValue> = [
     { title: t('programmes.col.indicator', '指标'), dataIndex: 'indicator', render: (c: string) => name(c) },
+    ...(groupBy === 'total'
+      ? []
+      : [
+          {
+            title: t('programmes.col.group', '分组'),
+            dataIndex: 'group',
+            render: (g: string, v: IndicatorValue) => v.groupName ?? g,
+          },
+        ]),
     { title: t('programmes.col.numerator', '分子'), dataIndex: 'numerator' },
     { title: t('programmes.col.denominator', '分母'), dataIndex: 'denominator' },
     { title: t('programmes.col.rate', '率'), dataIndex: 'value', render: percent },
@@ -289,7 +300,7 @@ function IndicatorsTab({ programme }: { programme: ProgrammeSummary }) {
       title: '',
       key: 'drill',
       render: (_: unknown, r) => (
-        <Button size="small" onClick={() => setDrill(r.indicator)}>
+        <Button size="small" onClick={() => setDrill(r)}>
           {t('programmes.drill', '查看居民')}
         </Button>
       ),
@@ -300,6 +311,16 @@ function IndicatorsTab({ programme }: { programme: ProgrammeSummary }) {
       <Space style={{ marginBottom: 12 }}>
         <span>{t('programmes.period', '统计年度')}</span>
         <Input.Search defaultValue={period} onSearch={(v) => /^\d{4}$/.test(v) && (setPeriod(v), setN(1))} style={{ width: 140 }} />
+        <Segmented
+          value={groupBy}
+          onChange={(v) => (setGroupBy(v as typeof groupBy), setN(1))}
+          options={[
+            { value: 'total', label: t('programmes.group.total', '全区') },
+            { value: 'organization', label: t('programmes.group.organization', '按机构') },
+            { value: 'area', label: t('programmes.group.area', '按街道') },
+            { value: 'team', label: t('programmes.group.team', '按签约团队') },
+          ]}
+        />
       </Space>
       <Table
         rowKey={(r) => `${r.indicator}-${r.group}`}
@@ -324,21 +345,37 @@ function IndicatorsTab({ programme }: { programme: ProgrammeSummary }) {
         </Typography.Paragraph>
       )}
       {drill && (
-        <DrillModal programme={programme.code} indicator={drill} title={name(drill)} period={period} onClose={() => setDrill(null)} />
+        <DrillModal
+          programme={programme.code}
+          indicator={drill.indicator}
+          title={groupBy === 'total' ? name(drill.indicator) : `${name(drill.indicator)} · ${drill.groupName ?? drill.group}`}
+          period={period}
+          group={groupBy === 'total' ? undefined : { groupBy, group: drill.group }}
+          onClose={() => setDrill(null)}
+        />
       )}
     </>
   );
 }
 
-function DrillModal(props: { programme: string; indicator: string; title: string; period: string; onClose: () => void }) {
+function DrillModal(props: {
+  programme: string;
+  indicator: string;
+  title: string;
+  period: string;
+  /** One group's residents (a centre, street or team), or everyone's. */
+  group?: { groupBy: string; group: string };
+  onClose: () => void;
+}) {
   const { message } = App.useApp();
   const [n, setN] = useState(1);
   const [data, setData] = useState<DrillPage | null>(null);
+  const { groupBy, group } = props.group ?? {};
   const load = useCallback(() => {
-    getIndicatorResidents(props.programme, props.indicator, { period: props.period, ...page(n) })
+    getIndicatorResidents(props.programme, props.indicator, { period: props.period, ...(groupBy ? { groupBy, group } : {}), ...page(n) })
       .then(setData)
       .catch((e: Error) => message.error(e.message));
-  }, [props.programme, props.indicator, props.period, n, message]);
+  }, [props.programme, props.indicator, props.period, groupBy, group, n, message]);
   useEffect(() => void load(), [load]);
   return (
     <Modal open title={props.title} onCancel={props.onClose} footer={null} width={760}>

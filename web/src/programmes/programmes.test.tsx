@@ -153,6 +153,41 @@ describe('ProgrammesPage', () => {
     },
   );
 
+  it('groups the indicators by family-doctor team with the teams by name, and drills into one team', { timeout: 20_000 }, async () => {
+    const byTeam: ProgrammeIndicators = {
+      ...indicators,
+      groupBy: 'team',
+      values: [
+        { ...indicators.values[0]!, group: '(none)', groupName: '未分配', numerator: 1, denominator: 4, value: 25 },
+        { ...indicators.values[0]!, group: 'team-1', groupName: '北街第一家庭医生团队', numerator: 7, denominator: 8, value: 87.5 },
+      ],
+    };
+    const api = stubApi({
+      '/api/programmes': list,
+      '/api/programmes/maternal/worklist': worklist,
+      '/api/programmes/maternal/registry': registry,
+      '/api/programmes/maternal/indicators': (c: { path: string }) => (c.path.includes('groupBy=team') ? byTeam : indicators),
+      '/api/programmes/maternal/indicators/early-registration-rate/residents': drill,
+    });
+    renderPage(<ProgrammesPage />);
+    expect(await screen.findByText('王芳', {}, { timeout: 5000 })).toBeTruthy();
+    fireEvent.click(screen.getByRole('tab', { name: '指标' }));
+    expect(await screen.findByText('早孕建册率', {}, { timeout: 5000 })).toBeTruthy();
+    fireEvent.click(screen.getByText('按签约团队'));
+    const team = (await screen.findByText('北街第一家庭医生团队', {}, { timeout: 5000 })).closest('tr')!;
+    expect(api.callsTo('GET /api/programmes/maternal/indicators').at(-1)!.path).toBe(
+      `/api/programmes/maternal/indicators?period=${year}&groupBy=team`,
+    );
+    expect(team.textContent).toContain('87.5%');
+    expect(screen.getByText('未分配')).toBeTruthy();
+    fireEvent.click(within(team).getByRole('button', { name: '查看居民' }));
+    expect(await screen.findByText('李娜', {}, { timeout: 5000 })).toBeTruthy();
+    expect(api.callsTo('GET /api/programmes/maternal/indicators/early-registration-rate/residents')[0]!.path).toContain(
+      'groupBy=team&group=team-1',
+    );
+    await waitFor(() => expect(api.unmatched).toEqual([]));
+  });
+
   it("shows hypertension's next follow-up (下次随访) in words on the worklist; the registry's next due day, comorbidities and what was recorded by hand in words", async () => {
     const htn = {
       ...list.rows[1]!,
