@@ -154,7 +154,9 @@ export async function residentDueServices(
 }
 
 /** node-postgres's call shape over the programmes' Sql, for the shared group names (they only run text with parameters). */
-const asQueryable = (db: Sql): Queryable => ({ query: ((text: string, params?: unknown[]) => db.query(text, params)) as Queryable['query'] });
+const asQueryable = (db: Sql): Queryable => ({
+  query: ((text: string, params?: unknown[]) => db.query(text, params)) as Queryable['query'],
+});
 
 /** By team, the contract teams of everyone counted, on the judged end (store.ts contractTeams). */
 async function teamsOf(db: Sql, groupBy: GroupBy, results: { rows: Counted[] }[], until: string): Promise<Map<string, string>> {
