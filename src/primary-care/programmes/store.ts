@@ -985,23 +985,41 @@ function latestBirth(day: string, months: number): string {
 }
 
 /** `inPopulation` (engine.ts) on a summary row. */
-function populationSql(p: Programme, ind: Indicator, q: SummaryQuery, a: Args): string {
+function populationSql(p: Programme, ind: Indicator, q: SummaryQuery, a: Args, cols: EpisodeColumns = EPISODE): string {
   const from = a.add(q.from, '::date');
   const until = a.add(q.until, '::date');
+  const { start, end, endEvent } = cols;
   const population = ind.denominator.population ?? 'enrolled';
-  if (population === 'enrolled') return `(e.start_on <= ${until} AND (e.end_on IS NULL OR e.end_on > ${from}))`;
-  if (population === 'started') return `(e.start_on >= ${from} AND e.start_on <= ${until})`;
+  if (population === 'enrolled') return `(${start} <= ${until} AND (${end} IS NULL OR ${end} > ${from}))`;
+  if (population === 'started') return `(${start} >= ${from} AND ${start} <= ${until})`;
   // A pregnancy never seen to end is not a delivery; a course ends on its last enrolled day.
-  return p.entry.endEvent ? `(e.end_event_on BETWEEN ${from} AND ${until})` : `(e.end_on - 1 BETWEEN ${from} AND ${until})`;
+  return p.entry.endEvent ? `(${endEvent} BETWEEN ${from} AND ${until})` : `(${end} - 1 BETWEEN ${from} AND ${until})`;
 }
+
+/** The columns of a row's episode span that populationSql reads. */
+interface EpisodeColumns {
+  start: string;
+  end: string;
+  endEvent: string;
+}
+const EPISODE: EpisodeColumns = { start: 'e.start_on', end: 'e.end_on', endEvent: 'e.end_event_on' };
+/** On a stored row of a programme enrolled implicitly, the span of age it would have without records (implicitCountsSql). */
+const AGE_SPAN: EpisodeColumns = { start: 'e.vstart_on', end: 'e.vend_on', endEvent: 'NULL::date' };
 
 const all = (xs: string[]) => (xs.length ? `(${xs.join(' AND ')})` : 'true');
 
-function memberSql(p: Programme, ind: Indicator, q: SummaryQuery, a: Args, virtual = false): { den: string; num: string } {
+function memberSql(
+  p: Programme,
+  ind: Indicator,
+  q: SummaryQuery,
+  a: Args,
+  virtual = false,
+  cols: EpisodeColumns = EPISODE,
+): { den: string; num: string } {
   const criterion = (c: Criterion) => (virtual ? virtualCriterionSql(p, c, q, a) : criterionSql(p, c, q, a));
   const folded = (parts: string[]) => (parts.includes('false') ? 'false' : all(parts));
   return {
-    den: folded([populationSql(p, ind, q, a), ...ind.denominator.where.map(criterion)]),
+    den: folded([populationSql(p, ind, q, a, cols), ...ind.denominator.where.map(criterion)]),
     num: folded(ind.numerator.where.map(criterion)),
   };
 }
@@ -1062,6 +1080,56 @@ function filterSql(p: Programme, q: SummaryQuery, a: Args): string {
     .join(' AND ');
 }
 
+/**
+ * Counts by group of a programme enrolled implicitly, in two reads: the stored rows, each counted
+ * as itself less the episode of age it would have without records (its birth date's span, the
+ * criteria folded as on a row of virtualRowsSql); and everyone of the age, counted flat from the
+ * birth-date index (no per-resident row is built). The stored residents are so counted once, as
+ * their rows say. Columns g, d0, n0, d1, …
+ */
+function implicitCountsSql(p: Programme, indicators: Indicator[], q: SummaryQuery, a: Args): string {
+  const { min = 0, max } = p.entry.ageYears ?? {};
+  const birthday = (years: number) => `(e.birth_date + make_interval(years => ${Math.trunc(years)}))::date`;
+  const real = indicators.map((ind) => memberSql(p, ind, q, a));
+  const aged = indicators.map((ind) => memberSql(p, ind, q, a, true, AGE_SPAN));
+  const virtual = indicators.map((ind) => memberSql(p, ind, q, a, true));
+  const anyVirtual = virtual.some((m) => m.den !== 'false');
+  const filter = filterSql(p, q, a);
+  const group = groupSql(q, a);
+  const population = indicators.map((ind) => populationSql(p, ind, q, a)).join(' OR ');
+  const agedPopulation = anyVirtual ? indicators.map((ind) => populationSql(p, ind, q, a, AGE_SPAN)).join(' OR ') : 'false';
+  const storedRows = `SELECT e.* FROM (
+                        SELECT e.patient_id, e.start_on, e.end_on, e.end_event_on, e.flags, e.birth_date, e.item_ends, e.missed_ends,
+                               e.mark_keys, e.mark_days, e.chain_dates, ${group} AS g,
+                               ${birthday(min)} AS vstart_on, ${max === undefined ? 'NULL::date' : birthday(max)} AS vend_on
+                        FROM prog_enrolment e WHERE ${filter}) e
+                      WHERE (${population}) OR (${agedPopulation})
+                      OFFSET 0`;
+  const dens = `SELECT e.*, ${real.map((m, k) => `${m.den} AS d${k}, ${anyVirtual ? aged[k]!.den : 'false'} AS vd${k}`).join(', ')}
+                FROM (${storedRows}) e OFFSET 0`;
+  const nums = `SELECT e.g, ${real
+    .map(
+      (m, k) =>
+        `(CASE WHEN e.d${k} THEN ${m.num} ELSE false END)::int - (CASE WHEN e.vd${k} THEN ${anyVirtual ? aged[k]!.num : 'false'} ELSE false END)::int AS n${k}, ` +
+        `e.d${k}::int - e.vd${k}::int AS d${k}`,
+    )
+    .join(', ')}
+                FROM (${dens}) e`;
+  const stored = `SELECT e.g, ${indicators.map((_, k) => `sum(e.d${k}) AS d${k}, sum(e.n${k}) AS n${k}`).join(', ')} FROM (${nums}) e GROUP BY e.g`;
+  const parts = [stored];
+  if (anyVirtual) {
+    const people = virtualRowsSql(p, a, 'virtual', birthBounds(p, q.from, q.until), { lean: q.groupBy !== 'team' });
+    parts.push(
+      `SELECT ${group} AS g, ${virtual
+        .map((m, k) => `count(*) FILTER (WHERE ${m.den}) AS d${k}, count(*) FILTER (WHERE ${m.den} AND ${m.num}) AS n${k}`)
+        .join(', ')}
+       FROM (${people}) e WHERE ${filter} AND (${population}) GROUP BY 1`,
+    );
+  }
+  return `SELECT x.g, ${indicators.map((_, k) => `coalesce(sum(x.d${k}), 0)::int AS d${k}, coalesce(sum(x.n${k}), 0)::int AS n${k}`).join(', ')}
+          FROM (${parts.map((x) => `(${x})`).join(' UNION ALL ')}) x GROUP BY x.g`;
+}
+
 /** The row sources a count adds up (RowSource). */
 const countedParts = (p: Programme): RowSource[] => (p.entry.implicit ? ['stored', 'virtual', 'virtual-stored'] : ['stored']);
 
@@ -1078,13 +1146,12 @@ export async function summaryCounts(
   const out = new Map(indicators.map((i) => [i.code, [] as { group: string; numerator: number; denominator: number }[]]));
   if (!indicators.length) return out;
   const a = new Args();
-  const members = membersSql(p, indicators, q, a, countedParts(p), true);
-  const r = await db.query<Record<string, string | number>>(
-    `SELECT x.g, ${indicators.map((_, k) => `coalesce(sum(x.sign) FILTER (WHERE x.d${k}), 0)::int AS d${k}, coalesce(sum(x.sign) FILTER (WHERE x.n${k}), 0)::int AS n${k}`).join(', ')}
-     FROM ${members}
-     GROUP BY x.g`,
-    a.values,
-  );
+  const sql = p.entry.implicit
+    ? implicitCountsSql(p, indicators, q, a)
+    : `SELECT x.g, ${indicators.map((_, k) => `count(*) FILTER (WHERE x.d${k})::int AS d${k}, count(*) FILTER (WHERE x.n${k})::int AS n${k}`).join(', ')}
+       FROM ${membersSql(p, indicators, q, a)}
+       GROUP BY x.g`;
+  const r = await db.query<Record<string, string | number>>(sql, a.values);
   indicators.forEach((ind, k) => {
     for (const row of r.rows) {
       const d = Number(row[`d${k}`]);
