@@ -1,16 +1,17 @@
 /**
  * kill -9 during each kind of write (issue #14): the server runs as a child process on a store
  * (a PGlite data directory, or a PostgreSQL database), three clients stream writes of one kind
- * at it, and it is SIGKILLed in the middle of the stream (no shutdown hook, no flush). It is then
- * started again on the same store, which must open and serve, and every write answered 2xx before
- * the kill must be there exactly once; nothing is half-written (a transaction Bundle, an NDJSON
- * import request of one batch and a feed upload are each all or nothing). Writes without an
- * answer may or may not be there (the sender retries them).
+ * at it, and it is SIGKILLed in the middle of the stream (no shutdown hook, no flush). A server is
+ * then started again on the same store (in the test's process), which must open and serve, and
+ * every write answered 2xx before the kill must be there exactly once; nothing is half-written (a
+ * transaction Bundle, an NDJSON import request of one batch and a feed upload are each all or
+ * nothing). Writes without an answer may or may not be there (the sender retries them).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../platform/db.js';
+import type { Database } from '../platform/db.js';
+import { startServer } from './server.js';
 import { freshDatabase, storeKinds, type StoreKind } from './test-stores.js';
 
 const PASSWORD = 'kill-test-pw';
@@ -40,18 +41,22 @@ async function startChild(env: NodeJS.ProcessEnv): Promise<Child> {
     });
     child.once('exit', (code) => reject(new Error(`server exited early (${code})`)));
   });
+  return { process: child, url, api: await signedIn(url), exited };
+}
+
+/** fetch against a server as its administrator. */
+async function signedIn(url: string): Promise<Child['api']> {
   const login = await fetch(`${url}/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username: 'admin', password: PASSWORD }),
   });
   const { access_token: token } = (await login.json()) as { access_token: string };
-  const api = (p: string, init: RequestInit = {}) =>
+  return (p: string, init: RequestInit = {}) =>
     fetch(`${url}${p}`, {
       ...init,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json', ...(init.headers as Record<string, string>) },
     });
-  return { process: child, url, api, exited };
 }
 
 /** One kind of write: how to send write number `n` (marker m), and how to check the store afterwards. */
@@ -270,24 +275,26 @@ async function killDuring(kind: StoreKind, write: WriteKind): Promise<void> {
     expect(unexpected).toEqual([]);
     expect(acked.size).toBeGreaterThanOrEqual(ACKED_BEFORE_KILL);
 
-    // The same store opens again and serves.
-    child = await startChild(env);
-    expect((await fetch(`${child.url}/healthz`)).status).toBe(200);
-    expect((await write.send(child.api, 'after')).ok).toBe(true);
-
-    let store: Database = db;
-    if (kind === 'pglite') {
-      child.process.kill('SIGTERM');
-      await child.exited;
-      child = undefined;
-      store = await openDatabase({ dataDir: env.YIFANG_DATA_DIR });
-    }
+    // The same store opens again and serves: a server started in this process on what the kill
+    // left (the killed process's start is what had to be a process of its own), and the store is
+    // checked through it.
+    const restarted = await startServer({
+      databaseUrl: kind === 'postgres' ? env.DATABASE_URL : undefined,
+      dataDir: kind === 'pglite' ? env.YIFANG_DATA_DIR : undefined,
+      port: 0,
+      mllpPort: 0,
+      quiet: true,
+      adminPassword: PASSWORD,
+    });
     try {
-      const problems = await write.check(store, acked, attempted);
+      if (kind === 'postgres') await restarted.auth.addUser({ username: 'admin', password: PASSWORD, roles: ['admin'] });
+      expect((await fetch(`${restarted.url}/healthz`)).status).toBe(200);
+      expect((await write.send(await signedIn(restarted.url), 'after')).ok).toBe(true);
+      const problems = await write.check(restarted.db, acked, attempted);
       console.info(`[kill ${kind} ${write.name}] acknowledged ${acked.size}, sent ${attempted.length}, problems ${problems.length}`);
       expect(problems).toEqual([]);
     } finally {
-      if (store !== db) await store.close();
+      await restarted.close();
     }
   } finally {
     if (child && child.process.exitCode === null) {

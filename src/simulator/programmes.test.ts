@@ -214,97 +214,101 @@ describe('determinism of the programme records', () => {
   }, 120_000);
 });
 
-describeEachStore('the programme engine enrols and counts the simulated district', (server) => {
-  beforeAll(async () => {
-    const stats = await importPath(server().repo, path.join(dir, 'fhir'));
-    // The import takes every programme record (only some Patients with bad ID numbers, on purpose, are refused).
-    for (const e of stats.errors) expect(e.file).toMatch(/Patient\.ndjson$/);
-    await server().processors.drain();
-  }, 600_000);
+// The two stores import and derive the district side by side: PostgreSQL's share of that work is
+// in its server's processes, PGlite's in this one, so the two overlap on two cores.
+describe.concurrent('the stores, side by side', () => {
+  describeEachStore('the programme engine enrols and counts the simulated district', (server) => {
+    beforeAll(async () => {
+      const stats = await importPath(server().repo, path.join(dir, 'fhir'));
+      // The import takes every programme record (only some Patients with bad ID numbers, on purpose, are refused).
+      for (const e of stats.errors) expect(e.file).toMatch(/Patient\.ndjson$/);
+      await server().processors.drain();
+    }, 600_000);
 
-  const indicators = async (programme: string) => {
-    const res = await server().api(`/api/programmes/${programme}/indicators?period=2025&asOf=2025-12-31`);
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as { values: { indicator: string; numerator: number; denominator: number; value: number | null }[] };
-    return new Map(body.values.map((v) => [v.indicator, v]));
-  };
-
-  it('enrols residents in every programme', async () => {
-    const res = await server().api('/api/programmes?asOf=2025-12-31');
-    expect(res.status).toBe(200);
-    const list = (await res.json()) as { rows: { code: string; enrolled: number }[] };
-    const enrolled = new Map(list.rows.map((r) => [r.code, r.enrolled]));
-    // About 5 % children 0–6 and 14 % aged 65+ of 2,500; a handful of the others.
-    expect(enrolled.get('child-0-6')).toBeGreaterThan(60);
-    expect(enrolled.get('elderly-65')).toBeGreaterThan(200);
-    expect(enrolled.get('maternal')).toBeGreaterThan(5);
-    expect(enrolled.get('severe-mental-disorders')).toBeGreaterThan(3);
-    // About half the residents are 40+, a third 50–74; dyslipidaemia registered among adults.
-    expect(enrolled.get('screening-stroke')).toBeGreaterThan(800);
-    expect(enrolled.get('screening-copd')).toBe(enrolled.get('screening-stroke'));
-    expect(enrolled.get('screening-cancer')).toBeGreaterThan(400);
-    expect(enrolled.get('dyslipidaemia')).toBeGreaterThan(20);
-  });
-
-  it('enrols every pregnancy and tuberculosis course the centres registered, one episode each', async () => {
-    const conditions = fhir<Json>(dir, 'Condition').filter((c) => c.id.startsWith('cond-p'));
-    const patientsWith = (re: RegExp) => new Set(conditions.filter((c) => re.test(c.code.coding[0].code)).map((c) => idOf(c.subject)));
-    const registry = async (programme: string) => {
-      const res = await server().api(`/api/programmes/${programme}/registry?status=all&limit=500&asOf=2025-12-31`);
+    const indicators = async (programme: string) => {
+      const res = await server().api(`/api/programmes/${programme}/indicators?period=2025&asOf=2025-12-31`);
       expect(res.status).toBe(200);
-      const body = (await res.json()) as { total: number; rows: { patientId: string }[] };
-      return { total: body.total, patients: new Set(body.rows.map((r) => r.patientId)) };
+      const body = (await res.json()) as { values: { indicator: string; numerator: number; denominator: number; value: number | null }[] };
+      return new Map(body.values.map((v) => [v.indicator, v]));
     };
-    const pregnant = patientsWith(/^Z3[45]/);
-    const maternal = await registry('maternal');
-    expect(maternal.patients).toEqual(pregnant);
-    expect(maternal.total).toBe(conditions.filter((c) => /^Z3[45]/.test(c.code.coding[0].code)).length);
-    const tb = await registry('tuberculosis');
-    expect(tb.patients).toEqual(patientsWith(/^A1[56]/));
-    expect(tb.total).toBeGreaterThan(0);
-    const mental = await registry('severe-mental-disorders');
-    expect(mental.patients).toEqual(patientsWith(/^F/));
-  });
 
-  it('gives realistic indicator values, near the norms’ targets and never 0 %', async () => {
-    const expectRate = (v: { value: number | null; denominator: number } | undefined, lo: number, hi: number, what: string) => {
-      expect(v, what).toBeDefined();
-      expect(v!.denominator, what).toBeGreaterThan(0);
-      expect(v!.value, what).toBeGreaterThanOrEqual(lo);
-      expect(v!.value, what).toBeLessThanOrEqual(hi);
-    };
-    const child = await indicators('child-0-6');
-    // About 17 births: one miss moves the rate 6 points, and a facility's duplicate record of a newborn (messy identities) is a child never visited.
-    expectRate(child.get('newborn-visit-rate'), 70, 100, 'newborn visits');
-    // Below the 90 % target: the norm's yearly checks from age 4 leave some children of 3–4 and 6–7 without a service in a calendar year.
-    expectRate(child.get('child-health-management-rate'), 65, 100, 'child health management');
-    expectRate(child.get('child-system-management-rate'), 55, 100, 'system management under 3');
-    // Most checks from 3 months on include the warning-signs screening (simulator: 85 %).
-    expectRate(child.get('autism-initial-screening-rate'), 70, 100, '孤独症初筛');
-    const elderly = await indicators('elderly-65');
-    expectRate(elderly.get('elderly-health-management-rate'), 55, 85, '65+ annual check');
-    const maternal = await indicators('maternal');
-    expectRate(maternal.get('early-registration-rate'), 70, 100, 'early registration');
-    expectRate(maternal.get('postpartum-visit-rate'), 75, 100, 'postpartum visits');
-    expectRate(maternal.get('system-management-rate'), 40, 100, 'maternal system management');
-    const mental = await indicators('severe-mental-disorders');
-    expectRate(mental.get('follow-up-rate'), 80, 100, 'mental follow-up');
-    expectRate(mental.get('standard-management-rate'), 60, 100, 'mental standard management');
-    expectRate(mental.get('stable-rate'), 50, 100, 'stable');
-    const tb = await indicators('tuberculosis');
-    expectRate(tb.get('management-rate'), 70, 100, 'tuberculosis management');
-    const lipid = await indicators('dyslipidaemia');
-    expectRate(lipid.get('lipid-test-rate'), 65, 95, 'LDL-C tested in the year');
-    expectRate(lipid.get('ldl-control-rate'), 10, 90, 'LDL-C at target');
-    expectRate(lipid.get('three-highs-ldl-control-rate'), 5, 90, 'LDL-C at target with hypertension or diabetes');
-    const stroke = await indicators('screening-stroke');
-    expectRate(stroke.get('stroke-screening-rate'), 25, 45, 'stroke risk screening');
-    expectRate(stroke.get('stroke-high-risk-intervention-rate'), 50, 95, 'intervention of the high-risk');
-    const copd = await indicators('screening-copd');
-    expectRate(copd.get('copd-questionnaire-rate'), 20, 40, 'COPD-SQ');
-    expectRate(copd.get('copd-spirometry-rate'), 30, 90, 'spirometry after a positive COPD-SQ');
-    const crc = await indicators('screening-cancer');
-    expectRate(crc.get('crc-screening-rate'), 15, 35, 'colorectal initial screening');
-    expectRate(crc.get('crc-positive-rate'), 5, 30, 'colorectal positives');
+    it('enrols residents in every programme', async () => {
+      const res = await server().api('/api/programmes?asOf=2025-12-31');
+      expect(res.status).toBe(200);
+      const list = (await res.json()) as { rows: { code: string; enrolled: number }[] };
+      const enrolled = new Map(list.rows.map((r) => [r.code, r.enrolled]));
+      // About 5 % children 0–6 and 14 % aged 65+ of 2,500; a handful of the others.
+      expect(enrolled.get('child-0-6')).toBeGreaterThan(60);
+      expect(enrolled.get('elderly-65')).toBeGreaterThan(200);
+      expect(enrolled.get('maternal')).toBeGreaterThan(5);
+      expect(enrolled.get('severe-mental-disorders')).toBeGreaterThan(3);
+      // About half the residents are 40+, a third 50–74; dyslipidaemia registered among adults.
+      expect(enrolled.get('screening-stroke')).toBeGreaterThan(800);
+      expect(enrolled.get('screening-copd')).toBe(enrolled.get('screening-stroke'));
+      expect(enrolled.get('screening-cancer')).toBeGreaterThan(400);
+      expect(enrolled.get('dyslipidaemia')).toBeGreaterThan(20);
+    });
+
+    it('enrols every pregnancy and tuberculosis course the centres registered, one episode each', async () => {
+      const conditions = fhir<Json>(dir, 'Condition').filter((c) => c.id.startsWith('cond-p'));
+      const patientsWith = (re: RegExp) => new Set(conditions.filter((c) => re.test(c.code.coding[0].code)).map((c) => idOf(c.subject)));
+      const registry = async (programme: string) => {
+        const res = await server().api(`/api/programmes/${programme}/registry?status=all&limit=500&asOf=2025-12-31`);
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as { total: number; rows: { patientId: string }[] };
+        return { total: body.total, patients: new Set(body.rows.map((r) => r.patientId)) };
+      };
+      const pregnant = patientsWith(/^Z3[45]/);
+      const maternal = await registry('maternal');
+      expect(maternal.patients).toEqual(pregnant);
+      expect(maternal.total).toBe(conditions.filter((c) => /^Z3[45]/.test(c.code.coding[0].code)).length);
+      const tb = await registry('tuberculosis');
+      expect(tb.patients).toEqual(patientsWith(/^A1[56]/));
+      expect(tb.total).toBeGreaterThan(0);
+      const mental = await registry('severe-mental-disorders');
+      expect(mental.patients).toEqual(patientsWith(/^F/));
+    });
+
+    it('gives realistic indicator values, near the norms’ targets and never 0 %', async () => {
+      const expectRate = (v: { value: number | null; denominator: number } | undefined, lo: number, hi: number, what: string) => {
+        expect(v, what).toBeDefined();
+        expect(v!.denominator, what).toBeGreaterThan(0);
+        expect(v!.value, what).toBeGreaterThanOrEqual(lo);
+        expect(v!.value, what).toBeLessThanOrEqual(hi);
+      };
+      const child = await indicators('child-0-6');
+      // About 17 births: one miss moves the rate 6 points, and a facility's duplicate record of a newborn (messy identities) is a child never visited.
+      expectRate(child.get('newborn-visit-rate'), 70, 100, 'newborn visits');
+      // Below the 90 % target: the norm's yearly checks from age 4 leave some children of 3–4 and 6–7 without a service in a calendar year.
+      expectRate(child.get('child-health-management-rate'), 65, 100, 'child health management');
+      expectRate(child.get('child-system-management-rate'), 55, 100, 'system management under 3');
+      // Most checks from 3 months on include the warning-signs screening (simulator: 85 %).
+      expectRate(child.get('autism-initial-screening-rate'), 70, 100, '孤独症初筛');
+      const elderly = await indicators('elderly-65');
+      expectRate(elderly.get('elderly-health-management-rate'), 55, 85, '65+ annual check');
+      const maternal = await indicators('maternal');
+      expectRate(maternal.get('early-registration-rate'), 70, 100, 'early registration');
+      expectRate(maternal.get('postpartum-visit-rate'), 75, 100, 'postpartum visits');
+      expectRate(maternal.get('system-management-rate'), 40, 100, 'maternal system management');
+      const mental = await indicators('severe-mental-disorders');
+      expectRate(mental.get('follow-up-rate'), 80, 100, 'mental follow-up');
+      expectRate(mental.get('standard-management-rate'), 60, 100, 'mental standard management');
+      expectRate(mental.get('stable-rate'), 50, 100, 'stable');
+      const tb = await indicators('tuberculosis');
+      expectRate(tb.get('management-rate'), 70, 100, 'tuberculosis management');
+      const lipid = await indicators('dyslipidaemia');
+      expectRate(lipid.get('lipid-test-rate'), 65, 95, 'LDL-C tested in the year');
+      expectRate(lipid.get('ldl-control-rate'), 10, 90, 'LDL-C at target');
+      expectRate(lipid.get('three-highs-ldl-control-rate'), 5, 90, 'LDL-C at target with hypertension or diabetes');
+      const stroke = await indicators('screening-stroke');
+      expectRate(stroke.get('stroke-screening-rate'), 25, 45, 'stroke risk screening');
+      expectRate(stroke.get('stroke-high-risk-intervention-rate'), 50, 95, 'intervention of the high-risk');
+      const copd = await indicators('screening-copd');
+      expectRate(copd.get('copd-questionnaire-rate'), 20, 40, 'COPD-SQ');
+      expectRate(copd.get('copd-spirometry-rate'), 30, 90, 'spirometry after a positive COPD-SQ');
+      const crc = await indicators('screening-cancer');
+      expectRate(crc.get('crc-screening-rate'), 15, 35, 'colorectal initial screening');
+      expectRate(crc.get('crc-positive-rate'), 5, 30, 'colorectal positives');
+    });
   });
 });

@@ -104,6 +104,51 @@ export async function pageAtRest(page: Page): Promise<void> {
     .catch(() => undefined);
 }
 
+/** Requests of a page in flight, and when the last one started or ended (see trackRequests). */
+interface RequestTracker {
+  inFlight: number;
+  lastChange: number;
+}
+
+const trackers = new WeakMap<Page, RequestTracker>();
+
+/** Starts counting a page's requests in flight, for networkQuiet; call before the page navigates. */
+export function trackRequests(page: Page): void {
+  if (trackers.has(page)) return;
+  const t: RequestTracker = { inFlight: 0, lastChange: Date.now() };
+  trackers.set(page, t);
+  const started = () => {
+    t.inFlight++;
+    t.lastChange = Date.now();
+  };
+  const ended = () => {
+    t.inFlight = Math.max(0, t.inFlight - 1);
+    t.lastChange = Date.now();
+  };
+  page.on('request', started);
+  page.on('requestfinished', ended);
+  page.on('requestfailed', ended);
+}
+
+/**
+ * Waits until a page (tracked with trackRequests) has had no request in flight, and none started
+ * or ended, for quietMs — the screen has fetched its data and its code chunks — then until it is
+ * at rest (pageAtRest). After a click that changes screens, this replaces a fixed pause: a screen
+ * that answers quickly is checked at once, a slow one is waited for (up to timeoutMs). The quiet
+ * time is longer than the screens' own delays before a request (a name search asks 250 ms after
+ * it is shown).
+ */
+export async function networkQuiet(page: Page, options: { quietMs?: number; timeoutMs?: number } = {}): Promise<void> {
+  const { quietMs = 350, timeoutMs = 15_000 } = options;
+  const t = trackers.get(page);
+  if (!t) throw new Error('networkQuiet: call trackRequests(page) first');
+  const deadline = Date.now() + timeoutMs;
+  // Counted from now too: requests the click is about to send have not all been seen yet.
+  t.lastChange = Math.max(t.lastChange, Date.now());
+  while (Date.now() < deadline && (t.inFlight > 0 || Date.now() - t.lastChange < quietMs)) await new Promise((r) => setTimeout(r, 25));
+  await pageAtRest(page);
+}
+
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',

@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { chronicDistrict } from './chronic.seed.js';
 import { describeInBrowser } from './fixture.js';
-import { artifactsDir, pageAtRest } from './harness.js';
+import { artifactsDir, networkQuiet, trackRequests } from './harness.js';
 import { LoginPage } from './pages/login.page.js';
 
 const ROLES = ['admin', 'epidemiologist', 'clinician', 'family-doctor', 'public-health', 'viewer', 'auditor'] as const;
@@ -140,6 +140,7 @@ describeInBrowser('the tour: every role, every menu entry', { store: chronicDist
       });
       const problems: string[] = [];
       const { page, errors } = await fx().open();
+      trackRequests(page);
       page.on('console', (m) => {
         if (m.type() === 'error') errors.push(`console: ${m.text()}`);
       });
@@ -150,8 +151,8 @@ describeInBrowser('the tour: every role, every menu entry', { store: chronicDist
       expect(entries.length, role).toBeGreaterThan(0);
       for (const [n, entry] of entries.entries()) {
         await page.locator('.ant-layout-sider .ant-menu-item').filter({ hasText: entry }).first().click();
-        await page.waitForTimeout(800);
-        await pageAtRest(page);
+        // The screen's data and code fetched (no request for 350 ms), and nothing moving.
+        await networkQuiet(page);
         const where = `${role} › ${entry} (${await page.evaluate(() => location.hash)})`;
         const text = await visibleText(page);
         const raw = RAW_CODE.exec(text);
