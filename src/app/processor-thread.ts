@@ -51,6 +51,8 @@ export class ProcessorHub implements ProcessorControl {
   private nextId = 0;
   private started = false;
   private closing = false;
+  /** The current thread has loaded its modules and answers requests. */
+  private ready = false;
   private restarts = 0;
 
   constructor(private readonly options: ProcessorHubOptions) {
@@ -93,9 +95,14 @@ export class ProcessorHub implements ProcessorControl {
     if (this.local) return this.local.stop();
     const worker = this.worker;
     if (!worker) return;
-    await this.request('close').catch(() => undefined);
+    // A thread still loading its modules runs no processor yet: nothing to stop, and its answer
+    // would only come once the import is done (1.5-2.4 s at a server's start).
+    if (this.ready) await this.request('close').catch(() => undefined);
     await worker.terminate();
     this.worker = undefined;
+    // Whatever still waited on the thread has its answer: there is none to come.
+    for (const p of this.pending.values()) p.resolve(undefined);
+    this.pending.clear();
   }
 
   private runLocally(): void {
@@ -110,9 +117,13 @@ export class ProcessorHub implements ProcessorControl {
     const data: ProcessorThreadData = { databaseUrl: this.options.db.url!, poolSize: 6 };
     const worker = new Worker(new URL('./processor-worker.mjs', import.meta.url), { workerData: data });
     this.worker = worker;
+    this.ready = false;
     let ready = false;
     worker.on('message', (m: HostReply) => {
-      if (m.type === 'ready') ready = true;
+      if (m.type === 'ready') {
+        ready = true;
+        if (this.worker === worker) this.ready = true;
+      }
       else if (m.type === 'failed') {
         this.options.log(`[processors] the processor thread could not start; processors run on the main thread: ${m.message}`);
         this.abandon(worker, true);
