@@ -123,8 +123,7 @@ export class ProcessorHub implements ProcessorControl {
       if (m.type === 'ready') {
         ready = true;
         if (this.worker === worker) this.ready = true;
-      }
-      else if (m.type === 'failed') {
+      } else if (m.type === 'failed') {
         this.options.log(`[processors] the processor thread could not start; processors run on the main thread: ${m.message}`);
         this.abandon(worker, true);
       } else if (m.type === 'event') this.options.onEvent(m.event, m.payload);
