@@ -1081,19 +1081,33 @@ function filterSql(p: Programme, q: SummaryQuery, a: Args): string {
 }
 
 /**
- * Counts by group of a programme enrolled implicitly, in two reads: the stored rows, each counted
+ * Counts by group of a programme enrolled implicitly, in two reads (`which`; run side by side on
+ * two connections, summed by summaryCounts): the stored rows, each counted
  * as itself less the episode of age it would have without records (its birth date's span, the
  * criteria folded as on a row of virtualRowsSql); and everyone of the age, counted flat from the
- * birth-date index (no per-resident row is built). The stored residents are so counted once, as
- * their rows say. Columns g, d0, n0, d1, …
+ * birth-date index (no per-resident row is built; null when no denominator can hold a resident
+ * without records). The stored residents are so counted once, as their rows say. Columns g, d0,
+ * n0, d1, …
  */
-function implicitCountsSql(p: Programme, indicators: Indicator[], q: SummaryQuery, a: Args): string {
+function implicitCountsSql(p: Programme, indicators: Indicator[], q: SummaryQuery, a: Args, which: 'stored' | 'virtual'): string | null {
   const { min = 0, max } = p.entry.ageYears ?? {};
   const birthday = (years: number) => `(e.birth_date + make_interval(years => ${Math.trunc(years)}))::date`;
+  // Whether a resident without records can be in any denominator (worked out on parameters of its
+  // own: each statement must use every parameter it is given).
+  const anyVirtual = indicators.some((ind) => memberSql(p, ind, q, new Args(), true).den !== 'false');
+  if (which === 'virtual') {
+    if (!anyVirtual) return null;
+    const virtual = indicators.map((ind) => memberSql(p, ind, q, a, true));
+    const people = virtualRowsSql(p, a, 'virtual', birthBounds(p, q.from, q.until), { lean: q.groupBy !== 'team' });
+    return `SELECT ${groupSql(q, a)} AS g, ${virtual
+      .map((m, k) => `count(*) FILTER (WHERE ${m.den}) AS d${k}, count(*) FILTER (WHERE ${m.den} AND ${m.num}) AS n${k}`)
+      .join(', ')}
+            FROM (${people}) e
+            WHERE ${filterSql(p, q, a)} AND (${indicators.map((ind) => populationSql(p, ind, q, a)).join(' OR ')})
+            GROUP BY 1`;
+  }
   const real = indicators.map((ind) => memberSql(p, ind, q, a));
-  const aged = indicators.map((ind) => memberSql(p, ind, q, a, true, AGE_SPAN));
-  const virtual = indicators.map((ind) => memberSql(p, ind, q, a, true));
-  const anyVirtual = virtual.some((m) => m.den !== 'false');
+  const aged = anyVirtual ? indicators.map((ind) => memberSql(p, ind, q, a, true, AGE_SPAN)) : [];
   const filter = filterSql(p, q, a);
   const group = groupSql(q, a);
   const population = indicators.map((ind) => populationSql(p, ind, q, a)).join(' OR ');
@@ -1116,18 +1130,7 @@ function implicitCountsSql(p: Programme, indicators: Indicator[], q: SummaryQuer
     .join(', ')}
                 FROM (${dens}) e`;
   const stored = `SELECT e.g, ${indicators.map((_, k) => `sum(e.d${k}) AS d${k}, sum(e.n${k}) AS n${k}`).join(', ')} FROM (${nums}) e GROUP BY e.g`;
-  const parts = [stored];
-  if (anyVirtual) {
-    const people = virtualRowsSql(p, a, 'virtual', birthBounds(p, q.from, q.until), { lean: q.groupBy !== 'team' });
-    parts.push(
-      `SELECT ${group} AS g, ${virtual
-        .map((m, k) => `count(*) FILTER (WHERE ${m.den}) AS d${k}, count(*) FILTER (WHERE ${m.den} AND ${m.num}) AS n${k}`)
-        .join(', ')}
-       FROM (${people}) e WHERE ${filter} AND (${population}) GROUP BY 1`,
-    );
-  }
-  return `SELECT x.g, ${indicators.map((_, k) => `coalesce(sum(x.d${k}), 0)::int AS d${k}, coalesce(sum(x.n${k}), 0)::int AS n${k}`).join(', ')}
-          FROM (${parts.map((x) => `(${x})`).join(' UNION ALL ')}) x GROUP BY x.g`;
+  return stored;
 }
 
 /** The row sources a count adds up (RowSource). */
@@ -1145,17 +1148,37 @@ export async function summaryCounts(
 ): Promise<Map<string, { group: string; numerator: number; denominator: number }[]>> {
   const out = new Map(indicators.map((i) => [i.code, [] as { group: string; numerator: number; denominator: number }[]]));
   if (!indicators.length) return out;
-  const a = new Args();
-  const sql = p.entry.implicit
-    ? implicitCountsSql(p, indicators, q, a)
-    : `SELECT x.g, ${indicators.map((_, k) => `count(*) FILTER (WHERE x.d${k})::int AS d${k}, count(*) FILTER (WHERE x.n${k})::int AS n${k}`).join(', ')}
+  const statements: { sql: string; a: Args }[] = [];
+  if (p.entry.implicit)
+    for (const which of ['stored', 'virtual'] as const) {
+      const a = new Args();
+      const sql = implicitCountsSql(p, indicators, q, a, which);
+      if (sql) statements.push({ sql, a });
+    }
+  else {
+    const a = new Args();
+    const sql = `SELECT x.g, ${indicators.map((_, k) => `count(*) FILTER (WHERE x.d${k}) AS d${k}, count(*) FILTER (WHERE x.n${k}) AS n${k}`).join(', ')}
        FROM ${membersSql(p, indicators, q, a)}
        GROUP BY x.g`;
-  const r = await db.query<Record<string, string | number>>(sql, a.values);
-  indicators.forEach((ind, k) => {
+    statements.push({ sql, a });
+  }
+  const results = await Promise.all(statements.map((x) => db.query<Record<string, string | number | null>>(x.sql, x.a.values)));
+  // Summed by group: a stored row counts less its episode of age, so a group's parts add up to the figure.
+  const sums = new Map<string, number[]>();
+  for (const r of results)
     for (const row of r.rows) {
-      const d = Number(row[`d${k}`]);
-      if (d > 0) out.get(ind.code)!.push({ group: String(row.g), numerator: Number(row[`n${k}`]), denominator: d });
+      const g = String(row.g);
+      const acc = sums.get(g) ?? indicators.flatMap(() => [0, 0]);
+      indicators.forEach((_, k) => {
+        acc[2 * k] += Number(row[`d${k}`] ?? 0);
+        acc[2 * k + 1] += Number(row[`n${k}`] ?? 0);
+      });
+      sums.set(g, acc);
+    }
+  indicators.forEach((ind, k) => {
+    for (const [group, acc] of sums) {
+      const d = acc[2 * k]!;
+      if (d > 0) out.get(ind.code)!.push({ group, numerator: acc[2 * k + 1]!, denominator: d });
     }
   });
   return out;
