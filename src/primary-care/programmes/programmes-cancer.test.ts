@@ -33,7 +33,8 @@ const inWindow = (d: string, from: string, to: string) => d >= from && d <= to;
 // ---- a seeded district ---------------------------------------------------------------------
 const { pick, chance, between, day, anyDay } = draws(20261207);
 
-const ORGS = ['org-cs-north', 'org-cs-south'];
+const CENTRES: Record<string, string> = { 'org-cs-north': '北新泾社区卫生服务中心', 'org-cs-south': '新华社区卫生服务中心' };
+const ORGS = Object.keys(CENTRES);
 const resources: Json[] = [];
 let seq = 0;
 const id = (prefix: string) => `${prefix}-${++seq}`;
@@ -209,18 +210,7 @@ function referenceFigures(): Record<string, Record<string, Rows>> {
 describeEachStore('cancer screening (lung, upper-GI) and the early-diagnosis share of common cancers', (server) => {
   const { get, writeDistrict } = districtApi(server);
 
-  beforeAll(
-    () =>
-      writeDistrict(
-        ORGS.map((o) => ({
-          resourceType: 'Organization',
-          id: o,
-          name: o === 'org-cs-north' ? '北新泾社区卫生服务中心' : '新华社区卫生服务中心',
-        })),
-        resources,
-      ),
-    180_000,
-  );
+  beforeAll(() => writeDistrict(CENTRES, resources), 180_000);
 
   const reference = referenceFigures();
   for (const programme of Object.keys(reference))

@@ -37,7 +37,8 @@ const monthsOld = (birth: string, day: string) => {
 // ---- a seeded district ---------------------------------------------------------------------
 const { pick, chance, between, day } = draws(20261207);
 
-const ORGS = ['org-fg-east', 'org-fg-west'];
+const CENTRES: Record<string, string> = { 'org-fg-east': '东区社区卫生服务中心', 'org-fg-west': '西区社区卫生服务中心' };
+const ORGS = Object.keys(CENTRES);
 const STREETS = ['110105003', '110105004'];
 const resources: Json[] = [];
 let seq = 0;
@@ -342,18 +343,7 @@ function referenceEnrolment(code: (typeof CODES)[number], on: string): { all: Se
 describeEachStore('focus groups on the programme engine (失能失智老年人, 发育障碍儿童, 肿瘤患者)', (server) => {
   const { get, transaction, writeDistrict } = districtApi(server);
 
-  beforeAll(
-    () =>
-      writeDistrict(
-        ORGS.map((o) => ({
-          resourceType: 'Organization',
-          id: o,
-          name: o === 'org-fg-east' ? '东区社区卫生服务中心' : '西区社区卫生服务中心',
-        })),
-        resources,
-      ),
-    120_000,
-  );
+  beforeAll(() => writeDistrict(CENTRES, resources), 120_000);
 
   const reference = referenceFigures();
   for (const programme of CODES)

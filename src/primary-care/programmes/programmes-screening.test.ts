@@ -29,7 +29,8 @@ const UNTIL = PERIOD.to < TODAY ? PERIOD.to : TODAY;
 // ---- a seeded district ---------------------------------------------------------------------
 const { rand, pick, chance, between, day, anyDay } = draws(20251207);
 
-const ORGS = ['org-north', 'org-south'];
+const CENTRES: Record<string, string> = { 'org-north': '北街社区卫生服务中心', 'org-south': '南街社区卫生服务中心' };
+const ORGS = Object.keys(CENTRES);
 const resources: Json[] = [];
 let seq = 0;
 const id = (prefix: string) => `${prefix}-${++seq}`;
@@ -351,18 +352,7 @@ function referenceFigures(): Record<string, Record<string, ReturnType<typeof tal
 describeEachStore('dyslipidaemia and opportunistic screening programmes', (server) => {
   const { get, writeDistrict } = districtApi(server);
 
-  beforeAll(
-    () =>
-      writeDistrict(
-        ORGS.map((o) => ({
-          resourceType: 'Organization',
-          id: o,
-          name: o === 'org-north' ? '北街社区卫生服务中心' : '南街社区卫生服务中心',
-        })),
-        resources,
-      ),
-    180_000,
-  );
+  beforeAll(() => writeDistrict(CENTRES, resources), 180_000);
 
   const reference = referenceFigures();
   for (const programme of Object.keys(reference))

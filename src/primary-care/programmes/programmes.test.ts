@@ -29,7 +29,8 @@ const inPeriod = (d: string) => d >= PERIOD.from && d <= PERIOD.to;
 // ---- a seeded district ---------------------------------------------------------------------
 const { pick, chance, between, day } = draws(20251206);
 
-const ORGS = ['org-east', 'org-west'];
+const CENTRES: Record<string, string> = { 'org-east': '东街社区卫生服务中心', 'org-west': '西街社区卫生服务中心' };
+const ORGS = Object.keys(CENTRES);
 const STREETS = ['110105001', '110105002'];
 const resources: Json[] = [];
 let seq = 0;
@@ -382,18 +383,7 @@ function referenceFigures(): Record<string, Record<string, ReturnType<typeof tal
 describeEachStore('basic public-health programmes', (server) => {
   const { get, transaction, writeDistrict } = districtApi(server);
 
-  beforeAll(
-    () =>
-      writeDistrict(
-        ORGS.map((o) => ({
-          resourceType: 'Organization',
-          id: o,
-          name: o === 'org-east' ? '东街社区卫生服务中心' : '西街社区卫生服务中心',
-        })),
-        resources,
-      ),
-    120_000,
-  );
+  beforeAll(() => writeDistrict(CENTRES, resources), 120_000);
 
   const reference = referenceFigures();
   for (const programme of Object.keys(reference))

@@ -11,7 +11,8 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 export interface DistrictApi {
   get: (p: string) => Promise<Json>;
   transaction: (entries: Json[]) => Promise<void>;
-  writeDistrict: (organizations: Json[], resources: Json[]) => Promise<void>;
+  /** A district: its centres (id → name) as Organizations, then its resources. */
+  writeDistrict: (organizations: Record<string, string>, resources: Json[]) => Promise<void>;
 }
 
 export function districtApi(server: () => TestServer): DistrictApi {
@@ -32,8 +33,8 @@ export function districtApi(server: () => TestServer): DistrictApi {
       });
       expect(res.status, await res.clone().text()).toBe(200);
     },
-    writeDistrict: async (organizations: Json[], resources: Json[]) => {
-      await api.transaction(organizations);
+    writeDistrict: async (organizations: Record<string, string>, resources: Json[]) => {
+      await api.transaction(Object.entries(organizations).map(([id, name]) => ({ resourceType: 'Organization', id, name })));
       for (let k = 0; k < resources.length; k += 250) await api.transaction(resources.slice(k, k + 250));
       await server().processors.drain();
     },

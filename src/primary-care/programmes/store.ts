@@ -489,10 +489,7 @@ export async function worklistPage(db: Sql, p: Programme, q: WorklistQuery, asOf
     asOf,
     superseded: a.add(superseded, '::text[]'),
     bounds: birthBounds(p, asOf, asOf),
-    years: [
-      Math.max(Number(ITEMS_SINCE(asOf).slice(0, 4)), Number(addDays(asOf, -q.overdueWithinDays).slice(0, 4))),
-      Number(asOf.slice(0, 4)),
-    ] as [number, number],
+    years: listedYears(asOf, q.overdueWithinDays, asOf),
   };
   const where = `i.window_from <= ${on} AND ${stillListedSql(on, within)}
     AND i.start_on <= ${on} AND (i.end_on IS NULL OR i.end_on > ${on}) AND NOT i.deceased
@@ -543,10 +540,7 @@ export async function residentItems(
   const within = a.add(overdueWithinDays, '::int');
   const superseded = a.add(options.superseded ?? [], '::text[]');
   const until = addDays(asOf, aheadDays);
-  const years: [number, number] = [
-    Math.max(Number(ITEMS_SINCE(asOf).slice(0, 4)), Number(addDays(asOf, -overdueWithinDays).slice(0, 4))),
-    Number(until.slice(0, 4)),
-  ];
+  const years = listedYears(asOf, overdueWithinDays, until);
   const sources = [
     storedItemsSql(a, null, asOf, superseded, ids),
     ...(options.implicit ?? [])
@@ -801,6 +795,17 @@ function birthBounds(p: Programme, from: string, until: string): BirthBounds {
 }
 
 /**
+ * The episode of age of a birth date (a column): from the birthday at entry.ageYears.min to the one
+ * at max (null: open), as the engine's addMonths gives them (PostgreSQL's interval, like it, gives
+ * the 28th of February for the 29th in other years).
+ */
+function ageSpanSql(p: Programme, birthDate: string): { start: string; end: string } {
+  const { min = 0, max } = p.entry.ageYears ?? {};
+  const birthday = (years: number) => `(${birthDate} + make_interval(years => ${Math.trunc(years)}))::date`;
+  return { start: birthday(min), end: max === undefined ? 'NULL::date' : birthday(max) };
+}
+
+/**
  * Rows shaped like prog_enrolment's for a programme enrolled implicitly, from prog_person: each
  * resident of the age (with a birth date, of the entry's gender) as the episode of age the engine
  * gives a resident without records: key 'age', from the birthday at min to the one at max, no
@@ -815,7 +820,6 @@ function virtualRowsSql(
   bounds: BirthBounds,
   o: { ids?: string; lean?: boolean } = {},
 ): string {
-  const { min = 0, max } = p.entry.ageYears ?? {};
   const code = a.add(p.code, '::text');
   const where = ['p.birth_date IS NOT NULL'];
   if (p.entry.gender && !(o.lean && part === 'virtual-stored')) where.push(`p.gender = ${a.add(p.entry.gender, '::text')}`);
@@ -839,9 +843,9 @@ function virtualRowsSql(
       : o.lean
         ? 'p.patient_id, p.birth_date, p.area_code, p.organization_id, p.name, p.gender, p.deceased'
         : 'p.patient_id, p.birth_date, p.area_code, p.organization_id, p.name, p.gender, coalesce(p.deceased, false) AS deceased';
-  const birthday = (years: number) => `(p.birth_date + make_interval(years => ${Math.trunc(years)}))::date`;
-  return `SELECT ${code} AS programme, 'age'::text AS episode_key, ${birthday(min)} AS start_on,
-                 ${max === undefined ? 'NULL::date' : birthday(max)} AS end_on, NULL::date AS end_event_on, '{}'::text[] AS flags,
+  const span = ageSpanSql(p, 'p.birth_date');
+  return `SELECT ${code} AS programme, 'age'::text AS episode_key, ${span.start} AS start_on,
+                 ${span.end} AS end_on, NULL::date AS end_event_on, '{}'::text[] AS flags,
                  '{}'::datemultirange AS item_ends, '{}'::datemultirange AS missed_ends, '{}'::text[] AS mark_keys,
                  '{}'::datemultirange[] AS mark_days, '{}'::date[] AS chain_dates, ${person}
           FROM ${source} WHERE ${where.join(' AND ')}`;
@@ -901,6 +905,16 @@ function storedItemsSql(a: Args, programme: string | null, asOf: string, superse
           WHERE ${programme === null ? 'true' : `i.programme = ${a.add(programme, '::text')}`} ${ids ? `AND i.patient_id = ANY(${ids})` : ''}
             AND (i.delivered_on IS NULL OR i.delivered_on > ${a.add(asOf, '::date')}) AND ${listedItemSql(superseded)}`;
 }
+
+/**
+ * The yearly cycles a list of items on asOf can show (virtualItemsSql): from the year an item still
+ * listed as overdue ends in (not before the stored items' ITEMS_SINCE) to that of the last day
+ * looked ahead to.
+ */
+const listedYears = (asOf: string, overdueWithinDays: number, until: string): [number, number] => [
+  Math.max(Number(ITEMS_SINCE(asOf).slice(0, 4)), Number(addDays(asOf, -overdueWithinDays).slice(0, 4))),
+  Number(until.slice(0, 4)),
+];
 
 /** Item rows of a list from its sources (RowSource), each with its sign. */
 function itemSources(
@@ -1090,8 +1104,7 @@ function filterSql(p: Programme, q: SummaryQuery, a: Args): string {
  * n0, d1, …
  */
 function implicitCountsSql(p: Programme, indicators: Indicator[], q: SummaryQuery, a: Args, which: 'stored' | 'virtual'): string | null {
-  const { min = 0, max } = p.entry.ageYears ?? {};
-  const birthday = (years: number) => `(e.birth_date + make_interval(years => ${Math.trunc(years)}))::date`;
+  const span = ageSpanSql(p, 'e.birth_date');
   // Whether a resident without records can be in any denominator (worked out on parameters of its
   // own: each statement must use every parameter it is given).
   const anyVirtual = indicators.some((ind) => memberSql(p, ind, q, new Args(), true).den !== 'false');
@@ -1115,7 +1128,7 @@ function implicitCountsSql(p: Programme, indicators: Indicator[], q: SummaryQuer
   const storedRows = `SELECT e.* FROM (
                         SELECT e.patient_id, e.start_on, e.end_on, e.end_event_on, e.flags, e.birth_date, e.item_ends, e.missed_ends,
                                e.mark_keys, e.mark_days, e.chain_dates, ${group} AS g,
-                               ${birthday(min)} AS vstart_on, ${max === undefined ? 'NULL::date' : birthday(max)} AS vend_on
+                               ${span.start} AS vstart_on, ${span.end} AS vend_on
                         FROM prog_enrolment e WHERE ${filter}) e
                       WHERE (${population}) OR (${agedPopulation})
                       OFFSET 0`;
