@@ -42,6 +42,7 @@ port.on('message', (req: HostRequest) => {
       else if (req.op === 'stop') await runner.stop();
       else if (req.op === 'drain') await runner.drain();
       else if (req.op === 'lag') value = await runner.lag();
+      else if (req.op === 'lags') value = await runner.lags();
       else if (req.op === 'close') {
         await runner.stop();
         await close();

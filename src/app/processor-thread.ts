@@ -15,14 +15,14 @@ import { Worker } from 'node:worker_threads';
 import type { FhirRepository } from '../fhir/repository.js';
 import type { Database } from '../platform/db.js';
 import type { YifangModule } from '../platform/module.js';
-import { ProcessorRunner, type ProcessorControl } from '../platform/processors.js';
+import { ProcessorRunner, type ProcessorControl, type ProcessorLag } from '../platform/processors.js';
 
 export interface ProcessorThreadData {
   databaseUrl: string;
   poolSize: number;
 }
 
-export type HostRequest = { op: 'start' | 'stop' | 'poke' | 'drain' | 'lag' | 'close'; id?: number };
+export type HostRequest = { op: 'start' | 'stop' | 'poke' | 'drain' | 'lag' | 'lags' | 'close'; id?: number };
 export type HostReply =
   | { type: 'ready' }
   | { type: 'failed'; message: string }
@@ -78,6 +78,11 @@ export class ProcessorHub implements ProcessorControl {
 
   async lag(): Promise<number> {
     return (await this.request('lag')) as number;
+  }
+
+  async lags(): Promise<ProcessorLag[]> {
+    // A thread that went away while closing answers nothing: no processor is behind then.
+    return ((await this.request('lags')) as ProcessorLag[] | undefined) ?? [];
   }
 
   async drain(): Promise<void> {
@@ -164,8 +169,13 @@ export class ProcessorHub implements ProcessorControl {
 
   /** Asks the thread and waits for its answer; with no thread, does the same here. */
   private request(op: HostRequest['op']): Promise<unknown> {
-    if (this.local)
-      return op === 'lag' ? this.local.lag() : op === 'drain' ? this.local.drain() : op === 'close' ? Promise.resolve() : this.local.stop();
+    if (this.local) {
+      const local = this.local;
+      if (op === 'lag') return local.lag();
+      if (op === 'lags') return local.lags();
+      if (op === 'drain') return local.drain();
+      return op === 'close' ? Promise.resolve() : local.stop();
+    }
     const worker = this.worker;
     if (!worker) return Promise.resolve(undefined);
     const id = this.nextId++;

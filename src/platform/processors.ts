@@ -63,10 +63,21 @@ export interface ProcessorControl {
   poke(): void;
   /** Changes the slowest processor has yet to see. */
   lag(): Promise<number>;
+  /** Each processor's lag, in the order they were added (status pages). */
+  lags(): Promise<ProcessorLag[]>;
   /** Runs every processor until it has caught up with the log. */
   drain(): Promise<void>;
   /** Stops following the log (drain still works). */
   stop(): Promise<void>;
+}
+
+/** How far one processor is behind the log. */
+export interface ProcessorLag {
+  name: string;
+  /** Changes of its types past its cursor; when `capped`, the log entries past it (all types). */
+  lag: number;
+  /** Behind by more than LAG_EXACT_UP_TO entries: `lag` is the distance, not a count. */
+  capped: boolean;
 }
 
 export class ProcessorRunner implements ProcessorControl {
@@ -117,19 +128,40 @@ export class ProcessorRunner implements ProcessorControl {
    * entries, the count is that distance (a backlog's size, read off the two ends of the log).
    */
   async lag(): Promise<number> {
-    if (!this.processors.length) return 0;
-    const r = await this.db.query<{ lag: string | null }>(
+    return Math.max(0, ...(await this.lags()).map((l) => l.lag));
+  }
+
+  /**
+   * lag() per processor. Bounded whatever the store's size: the newest seq is read off the primary
+   * key, and the processors within LAG_EXACT_UP_TO of it share one walk of the seq index from the
+   * furthest behind of them, at most that many entries (each entry's heap row is visited for its
+   * type, which the index lacks). With 13 processors 50,000 entries behind that is 60 ms on
+   * PostgreSQL and 110 ms on PGlite; a walk per processor visited the same rows once for each of
+   * them (0.47 s and 0.8 s, PGlite's one session held all along). Further behind, 1 ms.
+   */
+  async lags(): Promise<ProcessorLag[]> {
+    if (!this.processors.length) return [];
+    const r = await this.db.query<{ name: string; lag: string; capped: boolean }>(
       `WITH c AS (
-         SELECT string_to_array(p.types, ',') AS types, coalesce(k.last_seq, 0) AS last_seq
-         FROM unnest($1::text[], $2::text[]) AS p(name, types)
+         SELECT p.name, p.i, string_to_array(p.types, ',') AS types, coalesce(k.last_seq, 0) AS last_seq
+         FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS p(name, types, i)
          LEFT JOIN processor_cursor k ON k.processor = p.name
-       ), top AS (SELECT coalesce(max(seq), 0) AS s FROM resource_history)
-       SELECT max(CASE WHEN top.s - c.last_seq > ${LAG_EXACT_UP_TO} THEN top.s - c.last_seq
-                  ELSE (SELECT count(*) FROM resource_history h WHERE h.seq > c.last_seq AND h.resource_type = ANY(c.types)) END) AS lag
-       FROM c, top`,
+       ), top AS (SELECT coalesce(max(seq), 0) AS s FROM resource_history),
+       near AS (SELECT DISTINCT c.i, t.type, c.last_seq FROM c CROSS JOIN top CROSS JOIN unnest(c.types) AS t(type) WHERE top.s - c.last_seq <= ${LAG_EXACT_UP_TO}),
+       recent AS (
+         SELECT h.seq, h.resource_type FROM resource_history h, top
+         WHERE h.seq > (SELECT min(last_seq) FROM near) AND h.seq <= top.s
+       ),
+       counted AS (
+         SELECT near.i, count(*) AS n FROM near JOIN recent ON recent.resource_type = near.type AND recent.seq > near.last_seq
+         GROUP BY near.i
+       )
+       SELECT c.name, top.s - c.last_seq > ${LAG_EXACT_UP_TO} AS capped,
+              CASE WHEN top.s - c.last_seq > ${LAG_EXACT_UP_TO} THEN top.s - c.last_seq ELSE coalesce(counted.n, 0) END AS lag
+       FROM c CROSS JOIN top LEFT JOIN counted ON counted.i = c.i ORDER BY c.i`,
       [this.processors.map((p) => p.name), this.processors.map((p) => p.types.join(','))],
     );
-    return Math.max(0, Number(r.rows[0]?.lag ?? 0));
+    return r.rows.map((row) => ({ name: row.name, lag: Math.max(0, Number(row.lag)), capped: row.capped }));
   }
 
   /** Runs every processor until it has caught up with the log (tests, CLI). */

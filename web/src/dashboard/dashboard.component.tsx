@@ -20,6 +20,7 @@ import { hasRole, userMay, type SessionUser } from '../api/session.js';
 import { t } from '../i18n/i18n.js';
 import { todayInChina } from '../../../src/shared/dates.js';
 import { loadHomeFigures, type HomeFigures } from './overview.resource.js';
+import { DerivingBanner } from '../shell/deriving-banner.component.js';
 import { listModes } from '../emergency/emergency.resource.js';
 import { chinaTime, levelLabel, scopeLabel } from '../emergency/labels.js';
 import type { ModeView } from '../../../src/emergency/schemas.js';
@@ -239,6 +240,8 @@ interface Tile {
 }
 
 export function DashboardPage({ user }: { user: SessionUser }) {
+  // Bumped when the processors have worked through a backlog: the figures are fetched again.
+  const [round, setRound] = useState(0);
   const tiles: Tile[] = [
     {
       href: '#/residents',
@@ -296,7 +299,8 @@ export function DashboardPage({ user }: { user: SessionUser }) {
       {userMay(user, 'surveillance:read') && <EmergencyBanner />}
       {!user.roles.every((r) => r === 'auditor') && (
         <div style={{ marginTop: 16 }}>
-          <HomeFiguresPanel user={user} />
+          <DerivingBanner onCaughtUp={() => setRound((r) => r + 1)} />
+          <HomeFiguresPanel key={round} user={user} />
         </div>
       )}
       <Row gutter={[16, 16]} style={{ marginTop: 16 }}>

@@ -4,6 +4,9 @@ import type { Indicators } from '../chronic/chronic.resource.js';
 import { renderPage, stubApi } from '../shared/test-support.js';
 import { DashboardPage } from './dashboard.component.js';
 
+/** The deriving banner's look at the processors: nothing pending. */
+const caughtUp = { catchingUp: false, pending: 0, processors: [] };
+
 const user = { username: 'cdc.li', displayName: '李医生', roles: ['epidemiologist', 'family-doctor'] } as Parameters<
   typeof DashboardPage
 >[0]['user'];
@@ -25,6 +28,7 @@ describe('DashboardPage (工作台)', () => {
   it('shows each figure from the list it links to, and the indicators against target and last year', async () => {
     const year = Number(new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 4));
     const api = stubApi({
+      '/api/processors/status': caughtUp,
       '/api/alerts': (c: { path: string }) => {
         const level = new URL(c.path, 'http://x').searchParams.get('level');
         const total = { red: 2, orange: 3, yellow: 4 }[level ?? ''] ?? 9;
@@ -61,6 +65,7 @@ describe('DashboardPage (工作台)', () => {
 
   it('leaves out a section the user may not read (403)', async () => {
     stubApi({
+      '/api/processors/status': caughtUp,
       '/api/alerts': { status: 403, body: { resourceType: 'OperationOutcome', issue: [{ diagnostics: 'forbidden' }] } },
       '/api/report-cards': { status: 403, body: { resourceType: 'OperationOutcome', issue: [{ diagnostics: 'forbidden' }] } },
       '/api/chronic/worklist': { counts: { due: 1, overdue: 0, recall: 0, referred: 0 } },
@@ -90,6 +95,7 @@ describe('DashboardPage (工作台)', () => {
       ...over,
     });
     stubApi({
+      '/api/processors/status': caughtUp,
       '/api/alerts': { rows: [], total: 0, counts: { open: 0, overdue: 0 } },
       '/api/report-cards': { total: 0, cards: [] },
       '/api/chronic/worklist': { counts: { due: 0, overdue: 0, recall: 0, referred: 0 } },
@@ -116,6 +122,7 @@ describe('DashboardPage (工作台)', () => {
 
   it("asks only for what the user's roles may read", async () => {
     const api = stubApi({
+      '/api/processors/status': caughtUp,
       '/api/chronic/worklist': { counts: { due: 2, overdue: 1, recall: 0, referred: 0 } },
       '/api/indicators': indicators(50, 50),
       // Family doctors follow contacts too: their team's notices are theirs to read.

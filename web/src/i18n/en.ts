@@ -56,6 +56,14 @@ export const en: Record<string, string> = {
   'shell.expandMenu': 'Expand menu',
   'shell.logout': 'Sign out',
 
+  'deriving.title':
+    'Data is still being processed: about {n} records are waiting to be worked through; figures and lists may not include the latest data yet',
+  'deriving.working': 'Working on: {names}',
+  'deriving.more': ' and more',
+  'deriving.done': '{p}% done',
+  'deriving.hintAuto': 'The figures on this page update by themselves when processing is done; there is no need to import again.',
+  'deriving.hintReload': 'Reload this page when processing is done; there is no need to import again.',
+
   'login.username': 'Username',
   'login.password': 'Password',
   'login.usernameRequired': 'Please enter your username',

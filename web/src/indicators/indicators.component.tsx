@@ -4,6 +4,7 @@ import { App, Card, Drawer, Input, Segmented, Space, Table, Tag, Tooltip, Typogr
 import { t } from '../i18n/i18n.js';
 import { ExportButtons } from '../shared/export-buttons.component.js';
 import { PageHeader } from '../shell/page-header.component.js';
+import { DerivingBanner } from '../shell/deriving-banner.component.js';
 import { getIndicatorResidents, getIndicators, type Indicators, type IndicatorValue } from '../chronic/chronic.resource.js';
 import { populationLabel } from '../chronic/labels.js';
 import { DataQualityRates } from './data-quality-rates.component.js';
@@ -43,6 +44,12 @@ export function IndicatorsPage() {
     [period, groupBy, message],
   );
   useEffect(() => void load(), [load]);
+  // Bumped when the processors have worked through a backlog: the quality figures are fetched again.
+  const [round, setRound] = useState(0);
+  const reloadAll = useCallback(() => {
+    setRound((r) => r + 1);
+    void load();
+  }, [load]);
   useEffect(() => {
     if (!drill) return;
     getIndicatorResidents(drill.indicator, { period, groupBy, group: drill.group, population: drill.population })
@@ -81,8 +88,9 @@ export function IndicatorsPage() {
           </Space>
         }
       />
+      <DerivingBanner onCaughtUp={reloadAll} />
       <Space direction="vertical" style={{ width: '100%' }}>
-        <DataQualityRates />
+        <DataQualityRates key={round} />
         {(data?.definitions ?? []).map((def) => {
           const values = data!.values.filter((v) => v.indicator === def.code);
           return (

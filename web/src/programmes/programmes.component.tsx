@@ -7,6 +7,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { App, Button, Input, Modal, Segmented, Space, Table, Tabs, Tag, Typography, type TableColumnsType } from 'antd';
 import { t } from '../i18n/i18n.js';
 import { PageHeader } from '../shell/page-header.component.js';
+import { DerivingBanner } from '../shell/deriving-banner.component.js';
 import {
   getIndicatorResidents,
   getProgrammeIndicators,
@@ -42,6 +43,8 @@ export function ProgrammesPage({ code, tab }: { code?: string; tab?: string }) {
   const [listPage, setListPage] = useState(1);
   const [selected, setSelected] = useState<string | undefined>(code);
   const [activeTab, setActiveTab] = useState(tab ?? 'worklist');
+  // Bumped when the processors have worked through a backlog: the counts and the open tab are fetched again.
+  const [round, setRound] = useState(0);
   useEffect(() => {
     getProgrammes()
       .then((r) => {
@@ -49,7 +52,7 @@ export function ProgrammesPage({ code, tab }: { code?: string; tab?: string }) {
         setSelected((s) => s ?? r.rows[0]?.code);
       })
       .catch((e: Error) => message.error(e.message));
-  }, [message]);
+  }, [message, round]);
   const programme = list?.find((p) => p.code === selected);
   const columns: TableColumnsType<ProgrammeSummary> = [
     {
@@ -67,6 +70,7 @@ export function ProgrammesPage({ code, tab }: { code?: string; tab?: string }) {
         title={t('programmes.title', '基本公共卫生服务项目')}
         crumbs={[{ title: t('nav.chronic', '慢病与家庭医生') }, { title: t('programmes.title', '基本公共卫生服务项目') }]}
       />
+      <DerivingBanner onCaughtUp={() => setRound((r) => r + 1)} />
       <Table
         rowKey="code"
         size="small"
@@ -86,17 +90,17 @@ export function ProgrammesPage({ code, tab }: { code?: string; tab?: string }) {
             {
               key: 'worklist',
               label: t('programmes.tab.worklist', '工作清单'),
-              children: <WorklistTab key={programme.code} programme={programme} />,
+              children: <WorklistTab key={`${programme.code}:${round}`} programme={programme} />,
             },
             {
               key: 'registry',
               label: t('programmes.tab.registry', '登记册'),
-              children: <RegistryTab key={programme.code} programme={programme} />,
+              children: <RegistryTab key={`${programme.code}:${round}`} programme={programme} />,
             },
             {
               key: 'indicators',
               label: t('programmes.tab.indicators', '指标'),
-              children: <IndicatorsTab key={programme.code} programme={programme} />,
+              children: <IndicatorsTab key={`${programme.code}:${round}`} programme={programme} />,
             },
             { key: 'schedule', label: t('programmes.tab.schedule', '服务规范'), children: <ScheduleTab programme={programme} /> },
           ]}

@@ -4,6 +4,9 @@ import { renderPage, stubApi } from '../shared/test-support.js';
 import { ProgrammesPage } from './programmes.component.js';
 import type { DrillPage, ProgrammeIndicators, ProgrammeList, RegistryPage, Worklist } from './programmes.resource.js';
 
+/** The deriving banner's look at the processors: nothing pending. */
+const caughtUp = { catchingUp: false, pending: 0, processors: [] };
+
 const year = String(new Date().getFullYear());
 const list: ProgrammeList = {
   asOf: `${year}-06-01`,
@@ -125,6 +128,7 @@ describe('ProgrammesPage', () => {
     { timeout: 20_000 },
     async () => {
       const api = stubApi({
+        '/api/processors/status': caughtUp,
         '/api/programmes': list,
         '/api/programmes/maternal/worklist': worklist,
         '/api/programmes/maternal/registry': registry,
@@ -163,6 +167,7 @@ describe('ProgrammesPage', () => {
       ],
     };
     const api = stubApi({
+      '/api/processors/status': caughtUp,
       '/api/programmes': list,
       '/api/programmes/maternal/worklist': worklist,
       '/api/programmes/maternal/registry': registry,
@@ -196,6 +201,7 @@ describe('ProgrammesPage', () => {
       flags: [{ code: 'diabetes', name: '合并糖尿病' }],
     };
     const api = stubApi({
+      '/api/processors/status': caughtUp,
       '/api/programmes': { ...list, total: 1, rows: [htn] },
       '/api/programmes/hypertension/worklist': {
         ...worklist,
@@ -275,6 +281,7 @@ describe('ProgrammesPage', () => {
       ],
     };
     const api = stubApi({
+      '/api/processors/status': caughtUp,
       '/api/programmes': { ...list, total: 1, rows: [lipid] },
       '/api/programmes/dyslipidaemia/worklist': {
         ...worklist,
