@@ -49,6 +49,11 @@ const chronicModule: YifangModule = {
         name: 'programme-population',
         sql: sqlFile(new URL('./programmes/migrations/365_programme_population.sql', import.meta.url)),
       },
+      {
+        version: 366,
+        name: 'programme-counts',
+        sql: sqlFile(new URL('./programmes/migrations/366_programme_counts.sql', import.meta.url)),
+      },
     ],
   },
   processors: ({ repo }) => [chronicProcessor(loadChronicConfig(), repo), programmesProcessor(loadProgrammes())],

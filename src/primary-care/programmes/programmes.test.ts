@@ -12,6 +12,7 @@ import { loadProgrammes } from './definition.js';
 import { recomputeProgrammes, refreshStale } from './refresh.js';
 import { indicatorDrillDown, programmeIndicators } from './service.js';
 import { derivedSpan, refreshResidents, summariesCover } from './store.js';
+import { keepCounts } from './counts.js';
 import { districtApi, draws, expectFigures, plusDays, plusMonths } from './seeded.testutil.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -668,7 +669,7 @@ describeEachStore('basic public-health programmes', (server) => {
           `INSERT INTO prog_fact (ref, patient_id, resource_type, codes, start_on, active) VALUES ($1, $2, 'Condition', $3, $4, true)`,
           [`Condition/tb-during-recompute-${k}`, patientId, [`${ICD}|A15.0`], plusDays(TODAY, -10)],
         );
-        await refreshResidents(c, [patientId], programmes, TODAY);
+        await refreshResidents(c, [patientId], programmes, TODAY, await keepCounts(c, programmes));
       });
     const writes: Promise<void>[] = [];
     await recomputeProgrammes(db, programmes, TODAY, {
@@ -690,7 +691,7 @@ describeEachStore('basic public-health programmes', (server) => {
 
     // Back as it was for the tests after this one.
     await db.query(`DELETE FROM prog_fact WHERE ref LIKE 'Condition/tb-during-recompute-%'`);
-    await db.transaction((c) => refreshResidents(c, diagnosed, programmes, TODAY));
+    await db.transaction(async (c) => refreshResidents(c, diagnosed, programmes, TODAY, await keepCounts(c, programmes)));
     expect(await rows()).toEqual(before);
   });
 

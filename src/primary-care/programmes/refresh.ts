@@ -8,6 +8,7 @@ import type { Database } from '../../platform/db.js';
 import type { ModuleContext } from '../../platform/module.js';
 import { todayInChina } from '../../shared/dates.js';
 import type { Programme } from './definition.js';
+import { keepCounts } from './counts.js';
 import { refreshResidents, staleResidents } from './store.js';
 
 export { recomputeProgrammes, type RecomputeOptions, type RecomputePhases } from './recompute.js';
@@ -22,8 +23,9 @@ export async function refreshStale(
   opts: { olderThanDays?: number; batch?: number } = {},
 ): Promise<number> {
   return db.transaction(async (client) => {
+    const counts = await keepCounts(client, programmes);
     const ids = await staleResidents(client, today, opts.olderThanDays ?? REFRESH.olderThanDays, opts.batch ?? REFRESH.batch);
-    await refreshResidents(client, ids, programmes, today);
+    await refreshResidents(client, ids, programmes, today, counts);
     return ids.length;
   });
 }

@@ -13,6 +13,7 @@ import { badRequest, notFound } from '../../platform/errors.js';
 import { groupNames } from '../indicators/group-names.js';
 import { parsePeriod } from '../indicators/period.js';
 import type { AuditIn, Sql } from '../services.js';
+import { keepCounts, summaryCounts } from './counts.js';
 import { indicatorOn, indicatorsOn, type Indicator, type Programme } from './definition.js';
 import { countIndicator, evaluateResident, followUpChain, judgedUntil, rate, type Counted, type Period } from './engine.js';
 import type {
@@ -44,7 +45,6 @@ import {
   residentEpisodes,
   residentItems,
   summariesCover,
-  summaryCounts,
   summaryDrill,
   type FollowUpDetail,
   upsertManualEnrolment,
@@ -527,7 +527,7 @@ export async function enrolByHand(
     );
   await deps.db.transaction(async (c) => {
     await upsertManualEnrolment(c, p.code, b.patientId, enrolledOn);
-    await refreshResidents(c, [b.patientId], programmes, today);
+    await refreshResidents(c, [b.patientId], programmes, today, await keepCounts(c, programmes));
     await audit(c, [`Patient/${b.patientId}`, `programme/${p.code}?enrolledOn=${enrolledOn}`]);
   });
   return registrationAnswer(deps.db, p, b.patientId, today);
@@ -556,7 +556,7 @@ export async function setStatus(
   if (!reg && !episodes.length) throw notFound(`${patientId} is not in the ${p.code} registry`);
   await deps.db.transaction(async (c) => {
     await upsertStatus(c, p.code, patientId, b.status, on, managed ? null : (b.reason ?? null));
-    await refreshResidents(c, [patientId], programmes, today);
+    await refreshResidents(c, [patientId], programmes, today, await keepCounts(c, programmes));
     await audit(c, [`Patient/${patientId}`, `programme/${p.code}?status=${b.status}${on ? `&on=${on}` : ''}`]);
   });
   return registrationAnswer(deps.db, p, patientId, today);

@@ -169,6 +169,12 @@ export async function residentFacts(db: Sql, patientIds: string[]): Promise<Resi
 /** One lock for every writer of derived rows (the processor, the refresh, the full recompute): their delete-and-insert never interleave. */
 export const DERIVE_LOCK = 7262360;
 
+/**
+ * Forgets every answer counts.ts keeps, for a writer that rewrites residents without counting
+ * what they add (the full recompute, a bulk load of facts); two statements, in its transaction.
+ */
+const FORGET_COUNTS = 'UPDATE prog_count_gen SET gen = gen + 1; DELETE FROM prog_count_cache';
+
 /** Replaces the derived rows of residents (the processor's and the refresh's path: a few hundred at a time). */
 async function writeDerived(client: Sql, patientIds: string[], d: Derived, today: string): Promise<void> {
   await client.query(`DELETE FROM prog_item WHERE patient_id = ANY($1::text[])`, [patientIds]);
@@ -197,14 +203,33 @@ async function writeDerived(client: Sql, patientIds: string[], d: Derived, today
 
 /**
  * Re-derives the enrolments, summaries and items of residents for every programme (as of
- * `today`). Call it inside a transaction: it takes a transaction-scoped lock shared by every
- * writer of these rows.
+ * `today`), keeping the counted answers current. Call it inside a transaction: it takes a
+ * transaction-scoped lock shared by every writer of these rows.
  */
-export async function refreshResidents(client: Sql, patientIds: string[], programmes: Programme[], today: string): Promise<void> {
+export async function refreshResidents(
+  client: Sql,
+  patientIds: string[],
+  programmes: Programme[],
+  today: string,
+  counts: CountKeeper,
+): Promise<void> {
   if (!patientIds.length) return;
   await client.query('SELECT pg_advisory_xact_lock($1)', [DERIVE_LOCK]);
+  await counts.before(patientIds);
   const residents = await residentFacts(client, patientIds);
   await writeDerived(client, patientIds, deriveRows(residents, programmes, today), today);
+  await counts.after();
+}
+
+/**
+ * Keeps the indicator answers counts.ts keeps current around a change of residents' rows, in the
+ * writer's transaction (keepCounts opens one; every writer of derived rows takes one).
+ */
+export interface CountKeeper {
+  /** Before the rows of these residents change: what they add now is taken away (each resident once). */
+  before(patientIds: string[]): Promise<void>;
+  /** After the change: what the residents seen by before add now is added. */
+  after(): Promise<void>;
 }
 
 /**
@@ -266,10 +291,10 @@ export async function readKeyRange(db: Pick<pg.ClientBase, 'query'>, range: KeyR
  */
 export async function beginRangeWrite(c: Pick<pg.ClientBase, 'query'>, range: KeyRange, postgres: boolean): Promise<string> {
   // Derived rows are rebuilt by running it again: commits need not wait for the WAL.
-  const [, , , versions] = await copyOut(
+  const [, , , , , versions] = await copyOut(
     c,
     `BEGIN; ${postgres ? 'SET LOCAL synchronous_commit = off' : 'SELECT 1'}; SELECT pg_advisory_xact_lock(${DERIVE_LOCK});
-     COPY (${versionsQuery(rangeWhere(range))}) TO STDOUT`,
+     ${FORGET_COUNTS}; COPY (${versionsQuery(rangeWhere(range))}) TO STDOUT`,
   );
   return versions!;
 }
@@ -742,9 +767,10 @@ function membersSql(
   a: Args,
   parts: RowSource[] = ['stored'],
   lean = false,
+  ids?: string,
 ): string {
   const population = indicators.map((ind) => populationSql(p, ind, q, a)).join(' OR ');
-  const filter = filterSql(p, q, a);
+  const filter = filterSql(p, q, a, ids);
   const level = (part: RowSource) => {
     const members = indicators.map((ind) => memberSql(p, ind, q, a, part !== 'stored'));
     // No indicator can count a row of this source (a resident without records is in no denominator): nothing to read.
@@ -1084,9 +1110,11 @@ export async function contractTeams(db: Sql, patientIds: string[], on: string): 
   return new Map(r.rows.filter((x) => x.team !== null).map((x) => [x.id, x.team!]));
 }
 
-function filterSql(p: Programme, q: SummaryQuery, a: Args): string {
+/** The rows of a programme in the query's area and organisation (and, given `ids`, of those residents only). */
+function filterSql(p: Programme, q: SummaryQuery, a: Args, ids?: string): string {
   return [
     `e.programme = ${a.add(p.code, '::text')}`,
+    ids ? `e.patient_id = ANY(${ids})` : '',
     q.area ? `e.area_code LIKE ${a.add(q.area, '::text')} || '%'` : '',
     q.organization ? `e.organization_id = ${a.add(q.organization, '::text')}` : '',
   ]
@@ -1103,7 +1131,14 @@ function filterSql(p: Programme, q: SummaryQuery, a: Args): string {
  * without records). The stored residents are so counted once, as their rows say. Columns g, d0,
  * n0, d1, …
  */
-function implicitCountsSql(p: Programme, indicators: Indicator[], q: SummaryQuery, a: Args, which: 'stored' | 'virtual'): string | null {
+function implicitCountsSql(
+  p: Programme,
+  indicators: Indicator[],
+  q: SummaryQuery,
+  a: Args,
+  which: 'stored' | 'virtual',
+  ids?: string,
+): string | null {
   const span = ageSpanSql(p, 'e.birth_date');
   // Whether a resident without records can be in any denominator (worked out on parameters of its
   // own: each statement must use every parameter it is given).
@@ -1111,7 +1146,7 @@ function implicitCountsSql(p: Programme, indicators: Indicator[], q: SummaryQuer
   if (which === 'virtual') {
     if (!anyVirtual) return null;
     const virtual = indicators.map((ind) => memberSql(p, ind, q, a, true));
-    const people = virtualRowsSql(p, a, 'virtual', birthBounds(p, q.from, q.until), { lean: q.groupBy !== 'team' });
+    const people = virtualRowsSql(p, a, 'virtual', birthBounds(p, q.from, q.until), { lean: q.groupBy !== 'team', ids });
     return `SELECT ${groupSql(q, a)} AS g, ${virtual
       .map((m, k) => `count(*) FILTER (WHERE ${m.den}) AS d${k}, count(*) FILTER (WHERE ${m.den} AND ${m.num}) AS n${k}`)
       .join(', ')}
@@ -1121,7 +1156,7 @@ function implicitCountsSql(p: Programme, indicators: Indicator[], q: SummaryQuer
   }
   const real = indicators.map((ind) => memberSql(p, ind, q, a));
   const aged = anyVirtual ? indicators.map((ind) => memberSql(p, ind, q, a, true, AGE_SPAN)) : [];
-  const filter = filterSql(p, q, a);
+  const filter = filterSql(p, q, a, ids);
   const group = groupSql(q, a);
   const population = indicators.map((ind) => populationSql(p, ind, q, a)).join(' OR ');
   const agedPopulation = anyVirtual ? indicators.map((ind) => populationSql(p, ind, q, a, AGE_SPAN)).join(' OR ') : 'false';
@@ -1150,34 +1185,39 @@ function implicitCountsSql(p: Programme, indicators: Indicator[], q: SummaryQuer
 const countedParts = (p: Programme): RowSource[] => (p.entry.implicit ? ['stored', 'virtual', 'virtual-stored'] : ['stored']);
 
 /**
- * Denominators and numerators of indicators by group, in one pass over the programme's summary
- * rows (and, enrolled implicitly, the population of the age: RowSource). A group appears for an indicator only where its denominator has someone.
+ * Denominators and numerators of indicators by group (group → d0, n0, d1, n1, …), in one pass over
+ * the programme's summary rows (and, enrolled implicitly, the population of the age: RowSource).
+ * Given `ids`, what those residents' rows add to them (counts.ts keeps answers current with it).
  */
-export async function summaryCounts(
+export async function summarySums(
   db: Sql,
   p: Programme,
   indicators: Indicator[],
   q: SummaryQuery,
-): Promise<Map<string, { group: string; numerator: number; denominator: number }[]>> {
-  const out = new Map(indicators.map((i) => [i.code, [] as { group: string; numerator: number; denominator: number }[]]));
-  if (!indicators.length) return out;
+  ids?: string[],
+): Promise<Map<string, number[]>> {
+  const sums = new Map<string, number[]>();
+  if (!indicators.length || (ids && !ids.length)) return sums;
   const statements: { sql: string; a: Args }[] = [];
   if (p.entry.implicit)
     for (const which of ['stored', 'virtual'] as const) {
       const a = new Args();
-      const sql = implicitCountsSql(p, indicators, q, a, which);
+      const sql = implicitCountsSql(p, indicators, q, a, which, ids && a.add(ids, '::text[]'));
       if (sql) statements.push({ sql, a });
     }
   else {
     const a = new Args();
+    const restrict = ids && a.add(ids, '::text[]');
     const sql = `SELECT x.g, ${indicators.map((_, k) => `count(*) FILTER (WHERE x.d${k}) AS d${k}, count(*) FILTER (WHERE x.n${k}) AS n${k}`).join(', ')}
-       FROM ${membersSql(p, indicators, q, a)}
+       FROM ${membersSql(p, indicators, q, a, countedParts(p), false, restrict)}
        GROUP BY x.g`;
     statements.push({ sql, a });
   }
-  const results = await Promise.all(statements.map((x) => db.query<Record<string, string | number | null>>(x.sql, x.a.values)));
+  const run = (x: { sql: string; a: Args }) => db.query<Record<string, string | number | null>>(x.sql, x.a.values);
+  // Given ids, `db` is a writer's one connection: one statement after the other. Otherwise side by side.
+  const results = ids ? [] : await Promise.all(statements.map(run));
+  if (ids) for (const x of statements) results.push(await run(x));
   // Summed by group: a stored row counts less its episode of age, so a group's parts add up to the figure.
-  const sums = new Map<string, number[]>();
   for (const r of results)
     for (const row of r.rows) {
       const g = String(row.g);
@@ -1188,6 +1228,15 @@ export async function summaryCounts(
       });
       sums.set(g, acc);
     }
+  return sums;
+}
+
+/** summarySums as each indicator's groups (a group only where its denominator has someone). */
+export function countsOfSums(
+  indicators: Indicator[],
+  sums: Map<string, number[]>,
+): Map<string, { group: string; numerator: number; denominator: number }[]> {
+  const out = new Map(indicators.map((i) => [i.code, [] as { group: string; numerator: number; denominator: number }[]]));
   indicators.forEach((ind, k) => {
     for (const [group, acc] of sums) {
       const d = acc[2 * k]!;
@@ -1326,4 +1375,5 @@ export async function copyProgrammeFactRows(
 ): Promise<void> {
   for (const table of Object.keys(tables)) if (!FACT_TABLES.has(table)) throw new Error(`${table} is not a programmes fact table`);
   await copyTextRows(db, tables);
+  await db.query(FORGET_COUNTS);
 }
