@@ -10,7 +10,8 @@
  * `fastExtractSearchValues`, and both together, which is the per-resource CPU work of a bulk
  * import before PostgreSQL. Each row: one warm-up pass, then `rounds` timed passes over the data;
  * the wall-clock median and the best process CPU time (user + system, which is steadier on a busy
- * machine) per resource.
+ * machine) per resource. The last row is a bulk import's whole preparation of an NDJSON line
+ * (prepareNdjsonLine: depth check, JSON.parse, validation, extraction and COPY encoding).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,6 +22,7 @@ import { loadDefinitions } from '../src/fhir/definitions.js';
 import { extractSearchValues } from '../src/fhir/extract.js';
 import { fastExtractSearchValues } from '../src/fhir/fast-extract.js';
 import { fastValidateResource } from '../src/fhir/fast-validate.js';
+import { prepareNdjsonLine } from '../src/fhir/import.js';
 import { printTable } from './table.js';
 
 const SHARED = process.env['YIFANG_SHARED_DATA'] ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/data');
@@ -49,7 +51,7 @@ interface Timing {
   cpuMs: number;
 }
 
-function measure(resources: Resource[], rounds: number, fn: (r: Resource) => unknown): Timing {
+function measure<T>(resources: T[], rounds: number, fn: (r: T) => unknown): Timing {
   for (const r of resources) fn(r);
   const walls: number[] = [];
   let cpu = Infinity;
@@ -112,6 +114,19 @@ export async function runFhirCpuBench(argv: string[] = []): Promise<{ rows: Arra
       speedup: ref ? `${(ref.cpuMs / t.cpuMs).toFixed(1)}×` : '',
     });
   }
+  // The whole of a bulk import's CPU work on one NDJSON line before PostgreSQL: depth check and
+  // JSON.parse, validation, the meta stamp, extraction and the COPY lines (no reference to compare).
+  const lines = resources.map((r) => JSON.stringify(r));
+  const lastUpdated = new Date().toISOString();
+  const t = measure(lines, rounds, (line) => prepareNdjsonLine(line, lastUpdated));
+  rows.push({
+    step: 'prepare (whole NDJSON line: parse, depth check, validate, extract, encode)',
+    implementation: 'prepareNdjsonLine',
+    'ms/resource (wall, median)': t.wallMs.toFixed(4),
+    'ms/resource (CPU, best)': t.cpuMs.toFixed(4),
+    'resources/s per core (CPU)': Math.round((1 / t.cpuMs) * 1000),
+    speedup: '',
+  });
   printTable(`FHIR CPU work per resource (${resources.length} Synthea resources, ${rounds} rounds)`, rows);
   return { rows };
 }

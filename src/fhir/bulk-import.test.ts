@@ -5,6 +5,8 @@ import { describeEachStore } from '../app/testing.js';
 import { importBundle, importBundles, importNdjson } from './import.js';
 import { prefixKeys } from './schema.js';
 import { escapeCopy, unescapeCopy } from './copy-format.js';
+import { prepareBulkRow } from './bulk-write.js';
+import { loadDefinitions } from './definitions.js';
 
 const ndjson = (resources: object[]) => Readable.from([resources.map((r) => JSON.stringify(r)).join('\n') + '\n']);
 const names = async (api: (p: string) => Promise<Response>, query: string) => {
@@ -223,6 +225,9 @@ describeEachStore('bulk write path', (server) => {
     const lines: string[] = [];
     for (let i = 1; i <= 45; i++) {
       if (i === 7 || i === 23) lines.push('{"resourceType": "Patient", "id": ');
+      // Text of several bytes a character in UTF-8, and escapes, through the worker's buffer.
+      else if (i === 12)
+        lines.push(JSON.stringify({ resourceType: 'Patient', id: 'wk-12', name: [{ family: '张\t"三"\\😀', given: ['名'] }] }));
       else if (i === 31) lines.push(JSON.stringify({ resourceType: 'Patient', id: 'wk-bad', birthDate: 'yesterday' }));
       else lines.push(JSON.stringify({ resourceType: 'Patient', id: `wk-${i}`, name: [{ family: `Worker${i}` }] }));
     }
@@ -233,6 +238,7 @@ describeEachStore('bulk write path', (server) => {
     expect(s.resources).toBe(42);
     const p = (await repo.read('Patient', 'wk-44')) as Patient;
     expect(p.name![0]!.family).toBe('Worker44');
+    expect(((await repo.read('Patient', 'wk-12')) as Patient).name).toEqual([{ family: '张\t"三"\\😀', given: ['名'] }]);
     expect(await names(server().api, 'family=Worker4')).toEqual(['wk-4', 'wk-40', 'wk-41', 'wk-42', 'wk-43', 'wk-44', 'wk-45']);
     // Without the worker, the same.
     const again = await importNdjson(repo, Readable.from([lines.join('\n') + '\n']), 'inline.ndjson', { batchSize: 10, worker: false });
@@ -317,4 +323,25 @@ describeEachStore('bulk write path', (server) => {
 it('COPY escaping round-trips', () => {
   const text = 'tab\there\nnew\\line\r{"a":"\\n"}';
   expect(unescapeCopy(escapeCopy(text))).toBe(text);
+});
+
+it('stamps version 1 into a copy of the meta, its other keys kept in their order', () => {
+  loadDefinitions();
+  const at = '2026-01-02T03:04:05.678Z';
+  const content = (resource: Patient) => {
+    const line = prepareBulkRow(resource, at, { text: true }).historyLine as string;
+    return unescapeCopy(line.slice(line.lastIndexOf('\t') + 1, -1));
+  };
+  const meta = { profile: ['http://example.org/p'], versionId: '9', source: 'x', lastUpdated: '2020-01-01T00:00:00Z' };
+  const given = { resourceType: 'Patient', id: 'm1', meta } as Patient;
+  const stamped = { ...given };
+  expect(content(stamped)).toBe(
+    '{"resourceType":"Patient","id":"m1","meta":{"profile":["http://example.org/p"],"versionId":"1","source":"x","lastUpdated":"2026-01-02T03:04:05.678Z"}}',
+  );
+  // The resource is taken over, its meta object is not: a shallow copy's caller keeps its own.
+  expect(stamped.meta).not.toBe(meta);
+  expect(given.meta).toEqual({ profile: ['http://example.org/p'], versionId: '9', source: 'x', lastUpdated: '2020-01-01T00:00:00Z' });
+  expect(content({ resourceType: 'Patient', id: 'm2' } as Patient)).toBe(
+    '{"resourceType":"Patient","id":"m2","meta":{"versionId":"1","lastUpdated":"2026-01-02T03:04:05.678Z"}}',
+  );
 });

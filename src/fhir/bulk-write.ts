@@ -60,7 +60,20 @@ export function lastVersionsSql(typeSql: string, idsSql: string, where = ''): st
 }
 
 function stamp(resource: Resource, version: number, lastUpdated: string): Resource {
-  return { ...resource, meta: { ...(resource.meta ?? {}), versionId: String(version), lastUpdated } } as Resource;
+  return { ...resource, meta: stampedMeta(resource.meta, String(version), lastUpdated) } as Resource;
+}
+
+/**
+ * A copy of a meta with the version and time set: what `{ ...meta, versionId, lastUpdated }`
+ * gives (the same keys in the same order), copied key by key. The spread of an object that
+ * JSON.parse built took V8's slow path, ~1.4 µs a resource against ~0.1 µs for this loop.
+ */
+function stampedMeta(meta: Resource['meta'], versionId: string, lastUpdated: string): NonNullable<Resource['meta']> {
+  const out: Record<string, unknown> = {};
+  if (meta) for (const k of Object.keys(meta)) out[k] = (meta as Record<string, unknown>)[k];
+  out['versionId'] = versionId;
+  out['lastUpdated'] = lastUpdated;
+  return out as NonNullable<Resource['meta']>;
 }
 
 /**
@@ -71,7 +84,7 @@ function stamp(resource: Resource, version: number, lastUpdated: string): Resour
  */
 export function prepareBulkRow(resource: Resource, lastUpdated: string, options: { text?: boolean } = {}): BulkRow {
   const def = getTypeDef(resource.resourceType)!;
-  resource.meta = { ...(resource.meta ?? {}), versionId: '1', lastUpdated };
+  resource.meta = stampedMeta(resource.meta, '1', lastUpdated);
   const cols = typeColumns(def);
   const search = fastExtractSearchValues(resource);
   const content = escapeCopyJson(JSON.stringify(resource));
@@ -116,7 +129,7 @@ const sqlField = (value: unknown): string => (value === null || value === undefi
 /** prepareBulkRow's work for a row sent as SQL (the resource is stamped as version 1 in place). */
 export function prepareSqlRow(resource: Resource, lastUpdated: string): SqlRow {
   const def = getTypeDef(resource.resourceType)!;
-  resource.meta = { ...(resource.meta ?? {}), versionId: '1', lastUpdated };
+  resource.meta = stampedMeta(resource.meta, '1', lastUpdated);
   const cols = typeColumns(def);
   const search = fastExtractSearchValues(resource);
   const id = sqlText(escapeCopy(resource.id!));

@@ -29,3 +29,33 @@ it('escapes JSON text for COPY as the general escape does', () => {
     expect(unescapeCopy(escapeCopyJson(json))).toBe(json);
   }
 });
+
+it('writes array fields as the general array literal escaped for COPY, with or without anything to escape', () => {
+  // The literal and its escaping as copyField wrote them before its plain-array shortcut.
+  const reference = (values: unknown[]) =>
+    escapeCopy(
+      '{' +
+        values
+          .map((v) =>
+            v === null || v === undefined
+              ? 'NULL'
+              : typeof v === 'number'
+                ? String(v)
+                : `"${String(v).replace(/["\\]/g, (c) => '\\' + c)}"`,
+          )
+          .join(',') +
+        '}',
+    );
+  const samples: unknown[][] = [
+    [],
+    ['plain', 'http://loinc.org|8302-2', '张三'],
+    [1, 2.5, null, 'x'],
+    ['a,b', '{braces}', ' spaced '],
+    ['tab\there', 'ok'],
+    ['ok', 'line\nbreak', 'cr\r'],
+    ['quote "q"', 'x'],
+    ['x', 'back\\slash'],
+    [true, undefined, 'NULL'],
+  ];
+  for (const values of samples) expect(copyField(values)).toBe(reference(values));
+});

@@ -7,6 +7,8 @@
  */
 const NEEDS_COPY_ESCAPE = /[\\\t\n\r]/;
 const NEEDS_ARRAY_ESCAPE = /["\\]/;
+/** Either of the above: an array element with none of these goes into the COPY field as it is. */
+const NEEDS_ANY_ESCAPE = /["\\\t\n\r]/;
 
 export function escapeCopy(text: string): string {
   if (!NEEDS_COPY_ESCAPE.test(text)) return text;
@@ -43,9 +45,30 @@ function arrayLiteral(values: unknown[]): string {
   return out + '}';
 }
 
+/**
+ * An array column's COPY field. The elements (search values: short strings, nearly all plain) are
+ * tested once each for anything either encoding escapes; when none has any, the literal is
+ * written as it is, without the second pass of escapeCopy over the whole of it.
+ */
+function copyArray(values: unknown[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (i) out += ',';
+    if (v === null || v === undefined) out += 'NULL';
+    else if (typeof v === 'number') out += String(v);
+    else {
+      const s = String(v);
+      if (NEEDS_ANY_ESCAPE.test(s)) return escapeCopy(arrayLiteral(values));
+      out += '"' + s + '"';
+    }
+  }
+  return out + '}';
+}
+
 export function copyField(value: unknown): string {
   if (value === null || value === undefined) return '\\N';
-  if (Array.isArray(value)) return escapeCopy(arrayLiteral(value));
+  if (Array.isArray(value)) return copyArray(value);
   if (typeof value === 'object') return escapeCopy(JSON.stringify(value));
   if (typeof value === 'boolean') return value ? 't' : 'f';
   return escapeCopy(String(value));

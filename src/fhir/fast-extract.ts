@@ -382,6 +382,13 @@ function compileColl(atom: Atom): Coll {
 interface CompiledParam {
   param: SearchParamDef;
   column: string;
+  /**
+   * The column names of a date's range and a quantity's units, made once: built per resource
+   * (`${column}_lo`), each was a new string that every store into the result had to look up.
+   */
+  lo: string;
+  hi: string;
+  unit: string;
   ast: FhirPathAtom;
   /** Null when the expression is evaluated by medplum for every resource. */
   fast: Coll | null;
@@ -400,7 +407,8 @@ function compileParam(param: SearchParamDef): CompiledParam {
     if (!(err instanceof Unsupported)) throw err;
     fastExtractStats.interpreted++;
   }
-  return { param, column: param.column!, ast, fast };
+  const column = param.column!;
+  return { param, column, lo: `${column}_lo`, hi: `${column}_hi`, unit: `${column}_unit`, ast, fast };
 }
 
 function interpret(ast: FhirPathAtom, resource: Resource): Item[] {
@@ -452,7 +460,7 @@ export function compileExtractor(def: ResourceTypeDef): (resource: Resource) => 
     const root: Item[] = [{ type: rootType ?? '', value: resource }];
     for (const p of params) {
       const values = rootType ? evaluate(p, resource, root) : interpret(p.ast, resource);
-      convert(p.param, p.column, values, out);
+      convert(p, values, out);
     }
     return out;
   };
@@ -472,8 +480,9 @@ export function fastExtractSearchValues(resource: Resource): Record<string, Colu
   return extractor(resource);
 }
 
-function convert(p: SearchParamDef, column: string, values: Item[], out: Record<string, ColumnValue>): void {
-  switch (p.kind) {
+function convert(compiled: CompiledParam, values: Item[], out: Record<string, ColumnValue>): void {
+  const column = compiled.column;
+  switch (compiled.param.kind) {
     case 'string': {
       if (values.length === 0) {
         out[column] = null;
@@ -542,8 +551,8 @@ function convert(p: SearchParamDef, column: string, values: Item[], out: Record<
         if (lo === null || s < lo) lo = s;
         if (hi === null || e > hi) hi = e;
       }
-      out[`${column}_lo`] = lo;
-      out[`${column}_hi`] = hi;
+      out[compiled.lo] = lo;
+      out[compiled.hi] = hi;
       break;
     }
     case 'number': {
@@ -569,7 +578,7 @@ function convert(p: SearchParamDef, column: string, values: Item[], out: Record<
         }
       }
       out[column] = nums.length ? nums : null;
-      out[`${column}_unit`] = units.length ? units : null;
+      out[compiled.unit] = units.length ? units : null;
       break;
     }
   }

@@ -324,7 +324,17 @@ function isEmptyJson(v: Json): boolean {
 function validateObject(obj: Json, table: TypeTable, path: string, ctx: Ctx): void {
   let requiredSeen = 0;
   let choices: KeyInfo[] | undefined;
-  for (const key of Object.keys(obj)) {
+  const keys = Object.keys(obj);
+  // Whether any `_x` sibling is here: most objects have none, and then no element looks for its
+  // own (a property that is not there is a slow look-up, once per element).
+  let siblings = false;
+  for (let i = 0; i < keys.length; i++) {
+    if (keys[i]!.charCodeAt(0) === 95 /* _ */) {
+      siblings = true;
+      break;
+    }
+  }
+  for (const key of keys) {
     const info = table.keys.get(key);
     if (info === undefined) {
       if (key === 'resourceType' && table.isResource) continue;
@@ -348,7 +358,7 @@ function validateObject(obj: Json, table: TypeTable, path: string, ctx: Ctx): vo
         choices = [info];
       }
     }
-    if (validateElement(obj, el, info.cand, path, ctx)) {
+    if (validateElement(obj, el, info.cand, path, ctx, siblings)) {
       if (el.min > 0) requiredSeen++;
     } else if (el.choice) {
       // medplum only recognises a choice-type property name when its value is not empty.
@@ -383,10 +393,10 @@ function mergedIsEmpty(v: Json, e: Json): boolean {
   return isEmptyJson(v);
 }
 
-/** Validates one element of an object; returns whether it is present. */
-function validateElement(obj: Json, el: Element, cand: Candidate, path: string, ctx: Ctx): boolean {
+/** Validates one element of an object; returns whether it is present. `siblings`: the object has `_x` keys. */
+function validateElement(obj: Json, el: Element, cand: Candidate, path: string, ctx: Ctx, siblings: boolean): boolean {
   const v = obj[cand.prop];
-  const e = obj[cand.ext];
+  const e = siblings ? obj[cand.ext] : undefined;
   if (e !== undefined) return validateWithExtension(v, e, el, cand, path, `${path}.${el.key}`, ctx);
   if (v === null) {
     ctx.issues.push(structure(`${path}.${cand.prop}`, 'Invalid null value'));

@@ -87,10 +87,11 @@ function parseNdjsonLine(line: string): unknown {
   return parsed;
 }
 
-function prepareParsedLine(parsed: unknown, lastUpdated: string): BulkRow {
+/** `text`: keep the COPY lines as strings (the worker encodes a whole chunk's at once). */
+function prepareParsedLine(parsed: unknown, lastUpdated: string, text = false): BulkRow {
   const r = validateFhirResource(parsed);
   if (!r.id) throw new Error('a resource in NDJSON needs an id');
-  return prepareBulkRow(r, lastUpdated);
+  return prepareBulkRow(r, lastUpdated, { text });
 }
 
 /** One NDJSON line, parsed, validated and encoded for the bulk path (throws what is wrong with it). */
@@ -101,13 +102,14 @@ export function prepareNdjsonLine(line: string, lastUpdated: string): BulkRow {
 /**
  * The same on a thread where modules' resource checks (registerResourceCheck) are not registered:
  * a line whose resource type has checks on the main thread (`mainThreadTypes`, e.g. ConceptMap and
- * the mapping rules) is left for the main thread to prepare (undefined); others are prepared here.
+ * the mapping rules) is left for the main thread to prepare (undefined); others are prepared here,
+ * their COPY lines kept as strings for RowPacker (prepare-pool.ts) to encode into the reply.
  */
 export function prepareNdjsonLineOffThread(line: string, lastUpdated: string, mainThreadTypes: ReadonlySet<string>): BulkRow | undefined {
   const parsed = parseNdjsonLine(line);
   const type = (parsed as { resourceType?: unknown } | null)?.resourceType;
   if (typeof type === 'string' && mainThreadTypes.has(type)) return undefined;
-  return prepareParsedLine(parsed, lastUpdated);
+  return prepareParsedLine(parsed, lastUpdated, true);
 }
 
 const depthMessage = `nests arrays/objects deeper than the limit of ${FHIR_LIMITS.jsonDepth} levels`;

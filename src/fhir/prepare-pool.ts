@@ -4,7 +4,7 @@
  * process alive; should it fail to start or die, imports prepare on the main thread instead.
  */
 import { Worker } from 'node:worker_threads';
-import type { BulkRow } from './bulk-write.js';
+import type { BulkRow, CopyText } from './bulk-write.js';
 import { getTypeDef } from './definitions.js';
 
 export interface PrepareRequest {
@@ -50,6 +50,70 @@ export interface PreparedChunk {
   deferredLines?: number[];
   /** Bundle: entries the main thread validates and encodes. */
   deferred?: { entry: number; json: string }[];
+}
+
+/**
+ * Prepared rows as a reply: every COPY line written once, UTF-8, into one buffer of its own (so it
+ * is transferred, not copied), with the rows' offsets into it. Lines kept as strings are encoded
+ * straight into it as each row is added, while they are still young for the collector: one copy
+ * of the text, where a Buffer per line joined by Buffer.concat at the end made two, and three
+ * allocations a row.
+ */
+export class RowPacker {
+  private buffer: Buffer;
+  private offset = 0;
+  private readonly rows: PrepareReply['rows'] = [];
+
+  /** `expectedBytes`: room to start with (it grows by doubling). */
+  constructor(expectedBytes = 1 << 20) {
+    this.buffer = Buffer.allocUnsafeSlow(Math.max(64, expectedBytes));
+  }
+
+  add(row: BulkRow): void {
+    this.rows.push([row.def.type, row.id, ...this.put(row.typeLine), ...this.put(row.historyLine), ...this.put(row.prefixLines)]);
+  }
+
+  /** The reply and what to transfer with it; the packer is not used after this. */
+  finish(id: number, errors: PrepareReply['errors'], extra: Partial<PrepareReply> = {}): [PrepareReply, ArrayBuffer[]] {
+    // Up to half of a grown buffer is empty: hand over only what is used.
+    const ab = (this.offset < this.buffer.length / 2 ? this.buffer.buffer.slice(0, this.offset) : this.buffer.buffer) as ArrayBuffer;
+    return [{ id, buffer: ab, rows: this.rows, errors, ...extra }, [ab]];
+  }
+
+  private put(line: CopyText | undefined): [number, number] {
+    if (!line) return [0, -1];
+    const start = this.offset;
+    if (typeof line === 'string') {
+      // A UTF-16 code unit is at most 3 bytes of UTF-8: the exact length is needed only near the end.
+      if (start + line.length * 3 > this.buffer.length) this.room(Buffer.byteLength(line));
+      this.offset += this.buffer.write(line, start);
+    } else {
+      this.room(line.length);
+      this.offset += line.copy(this.buffer, start);
+    }
+    return [start, this.offset - start];
+  }
+
+  private room(bytes: number): void {
+    if (this.offset + bytes <= this.buffer.length) return;
+    const larger = Buffer.allocUnsafeSlow(Math.max(this.buffer.length * 2, this.offset + bytes));
+    this.buffer.copy(larger, 0, 0, this.offset);
+    this.buffer = larger;
+  }
+}
+
+/** Rows prepared already, packed into a reply (see RowPacker). */
+export function packRows(
+  id: number,
+  prepared: BulkRow[],
+  errors: PrepareReply['errors'],
+  extra: Partial<PrepareReply> = {},
+): [PrepareReply, ArrayBuffer[]] {
+  let bytes = 0;
+  for (const row of prepared) bytes += row.typeLine.length + row.historyLine.length + (row.prefixLines?.length ?? 0);
+  const packer = new RowPacker(Math.ceil(bytes * 1.1));
+  for (const row of prepared) packer.add(row);
+  return packer.finish(id, errors, extra);
 }
 
 type Waiter = { resolve: (c: PreparedChunk) => void; reject: (e: Error) => void };
