@@ -30,27 +30,12 @@ export function unescapeCopy(text: string): string {
   return text.replace(/\\(.)/g, (_m, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c));
 }
 
-function arrayLiteral(values: unknown[]): string {
-  let out = '{';
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (i) out += ',';
-    if (v === null || v === undefined) out += 'NULL';
-    else if (typeof v === 'number') out += String(v);
-    else {
-      const s = String(v);
-      out += '"' + (NEEDS_ARRAY_ESCAPE.test(s) ? s.replace(/["\\]/g, (c) => '\\' + c) : s) + '"';
-    }
-  }
-  return out + '}';
-}
-
 /**
- * An array column's COPY field. The elements (search values: short strings, nearly all plain) are
- * tested once each for anything either encoding escapes; when none has any, the literal is
- * written as it is, without the second pass of escapeCopy over the whole of it.
+ * An array's literal ({"a","b",NULL,1}). `plain`: null as soon as an element holds anything either
+ * encoding escapes, so that a COPY field of plain elements (search values: short strings, nearly
+ * all plain) is the literal as it is, without escapeCopy's second pass over the whole of it.
  */
-function copyArray(values: unknown[]): string {
+function arrayLiteral(values: unknown[], plain = false): string | null {
   let out = '{';
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
@@ -59,8 +44,8 @@ function copyArray(values: unknown[]): string {
     else if (typeof v === 'number') out += String(v);
     else {
       const s = String(v);
-      if (NEEDS_ANY_ESCAPE.test(s)) return escapeCopy(arrayLiteral(values));
-      out += '"' + s + '"';
+      if (plain && NEEDS_ANY_ESCAPE.test(s)) return null;
+      out += '"' + (NEEDS_ARRAY_ESCAPE.test(s) ? s.replace(/["\\]/g, (c) => '\\' + c) : s) + '"';
     }
   }
   return out + '}';
@@ -68,7 +53,7 @@ function copyArray(values: unknown[]): string {
 
 export function copyField(value: unknown): string {
   if (value === null || value === undefined) return '\\N';
-  if (Array.isArray(value)) return copyArray(value);
+  if (Array.isArray(value)) return arrayLiteral(value, true) ?? escapeCopy(arrayLiteral(value)!);
   if (typeof value === 'object') return escapeCopy(JSON.stringify(value));
   if (typeof value === 'boolean') return value ? 't' : 'f';
   return escapeCopy(String(value));
