@@ -15,8 +15,8 @@
  * (each writer bumps it first thing, and keeps its row lock until it commits).
  *
  * Not kept: answers by family-doctor team (the team comes from contracts, which chronic care
- * writes without a CountKeeper). Answers nobody asked for in 36 hours, past the 64 most recently
- * asked, or of a programme definition no longer loaded are dropped by the next writer.
+ * writes without a CountKeeper). Answers nobody asked for lately, past the most recently asked
+ * (COUNT_CACHE), or of a programme definition no longer loaded are dropped by the next writer.
  */
 import crypto from 'node:crypto';
 import type { Sql } from '../services.js';
