@@ -54,6 +54,11 @@ const chronicModule: YifangModule = {
         name: 'programme-counts',
         sql: sqlFile(new URL('./programmes/migrations/366_programme_counts.sql', import.meta.url)),
       },
+      {
+        version: 367,
+        name: 'programme-death',
+        sql: sqlFile(new URL('./programmes/migrations/367_programme_death.sql', import.meta.url)),
+      },
     ],
   },
   processors: ({ repo }) => [chronicProcessor(loadChronicConfig(), repo), programmesProcessor(loadProgrammes())],

@@ -17,6 +17,13 @@ export interface PersonFacts {
   areaCode: string | null;
   organizationId: string | null;
   deceased: boolean;
+  /**
+   * The day of death (Patient.deceasedDateTime's calendar day, read as every fact's day is; a
+   * partial date, its first day), null or absent when unknown: every episode ends on it, as a
+   * status of 死亡 set by hand does. A death recorded without a date (deceasedBoolean) is only
+   * `deceased`.
+   */
+  deceasedOn?: string | null;
 }
 
 /** One FHIR resource as the engine sees it (see facts.ts for how each type is read). */
@@ -365,8 +372,10 @@ export function evaluateResident(
         if (s.endEvent !== null && s.endEvent >= aged) s.endEvent = null;
       }
   }
-  // Transferred out or died from a day on: no episode from that day, an open one ends on it.
-  const leftOn = registration && registration.status !== 'managed' ? registration.statusOn : null;
+  // Transferred out or died from a day on (a status set by hand, or the day of death the Patient
+  // record gives, whichever is earlier): no episode from that day, an open one ends on it.
+  const statusOn = registration && registration.status !== 'managed' ? registration.statusOn : null;
+  const leftOn = person.deceasedOn && (statusOn === null || person.deceasedOn < statusOn) ? person.deceasedOn : statusOn;
   if (leftOn) {
     spans = spans.filter((s) => s.start < leftOn);
     for (const s of spans)

@@ -42,7 +42,18 @@ export function personFacts(p: Patient): PersonFacts {
     areaCode: r.area_code,
     organizationId: r.organization_id,
     deceased: r.deceased,
+    deceasedOn: deathDay(p.deceasedDateTime),
   };
+}
+
+/**
+ * The day of death from Patient.deceasedDateTime, as every other fact's day is read (the calendar
+ * date in its own offset); a partial date counts from its first day (2025-06 → 2025-06-01), so a
+ * service falling due after a death known only by its month is not listed as missed.
+ */
+function deathDay(dt: string | undefined): string | null {
+  if (dt && /^\d{4}-\d{2}$/.test(dt)) return `${dt}-01`;
+  return dateOf(dt);
 }
 
 const codings = (...concepts: (CodeableConcept | undefined)[]) =>

@@ -41,6 +41,7 @@ export const ENROLMENT_COLUMNS = [
   'mark_keys',
   'mark_days',
   'chain_dates',
+  'deceased_on',
 ] as const;
 export const ITEM_COLUMNS = [
   'programme',
@@ -101,6 +102,7 @@ export function deriveRows(residents: ResidentFacts[], programmes: Programme[], 
           area_code: r.person.areaCode,
           organization_id: r.person.organizationId,
           birth_date: r.person.birthDate,
+          deceased_on: r.person.deceasedOn ?? null,
           ...summarise(p, ep, since, r.person.birthDate),
         });
         for (const it of ep.items)
@@ -132,7 +134,7 @@ export function deriveRows(residents: ResidentFacts[], programmes: Programme[], 
  */
 export function rangeQueries(w: string): string[] {
   return [
-    `SELECT patient_id, name, to_char(birth_date, 'YYYY-MM-DD'), gender, area_code, organization_id, deceased FROM prog_person WHERE ${w}`,
+    `SELECT patient_id, name, to_char(birth_date, 'YYYY-MM-DD'), gender, area_code, organization_id, deceased, to_char(deceased_on, 'YYYY-MM-DD') FROM prog_person WHERE ${w}`,
     `SELECT patient_id, ref, resource_type, codes, to_char(start_on, 'YYYY-MM-DD'), to_char(end_on, 'YYYY-MM-DD'), active, value_codes, value_num,
             readings, encounter
      FROM prog_fact WHERE ${w} ORDER BY ref`,
@@ -205,9 +207,9 @@ export async function deriveRange(
 ): Promise<DerivedRange> {
   const [persons = '', facts = '', registrations = ''] = texts;
   const byId = new Map<string, ResidentFacts>();
-  for (const [id, name, birthDate, gender, areaCode, organizationId, deceased] of copyRows(persons))
+  for (const [id, name, birthDate, gender, areaCode, organizationId, deceased, deceasedOn] of copyRows(persons))
     byId.set(id!, {
-      person: { patientId: id!, name, birthDate, gender, areaCode, organizationId, deceased: deceased === 't' },
+      person: { patientId: id!, name, birthDate, gender, areaCode, organizationId, deceased: deceased === 't', deceasedOn },
       facts: [],
     });
   const blank: string[] = [];

@@ -143,6 +143,8 @@ export const RegistryRow = z.object({
   areaCode: z.string().nullable(),
   organizationId: z.string().nullable(),
   deceased: z.boolean(),
+  /** The day of death from the Patient record (every episode ends on it); null when alive or recorded without a day. */
+  deceasedOn: DateOrNull,
   /** Start of the next item not yet delivered. */
   nextItemFrom: DateOrNull,
   /** Items whose window closed without a service. */

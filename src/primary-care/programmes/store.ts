@@ -98,11 +98,13 @@ export async function applyChanges(client: Sql, changes: ChangeRecord[], program
   const kept = [...persons.values()].filter((p): p is PersonFacts => !!p);
   if (kept.length)
     await client.query(
-      `INSERT INTO prog_person (patient_id, name, birth_date, gender, area_code, organization_id, deceased)
-       SELECT x."patientId", x.name, x."birthDate"::date, x.gender, x."areaCode", x."organizationId", x.deceased
-       FROM json_to_recordset($1::json) AS x("patientId" text, name text, "birthDate" text, gender text, "areaCode" text, "organizationId" text, deceased boolean)
+      `INSERT INTO prog_person (patient_id, name, birth_date, gender, area_code, organization_id, deceased, deceased_on)
+       SELECT x."patientId", x.name, x."birthDate"::date, x.gender, x."areaCode", x."organizationId", x.deceased, x."deceasedOn"::date
+       FROM json_to_recordset($1::json)
+         AS x("patientId" text, name text, "birthDate" text, gender text, "areaCode" text, "organizationId" text, deceased boolean, "deceasedOn" text)
        ON CONFLICT (patient_id) DO UPDATE SET name = excluded.name, birth_date = excluded.birth_date, gender = excluded.gender,
-         area_code = excluded.area_code, organization_id = excluded.organization_id, deceased = excluded.deceased`,
+         area_code = excluded.area_code, organization_id = excluded.organization_id, deceased = excluded.deceased,
+         deceased_on = excluded.deceased_on`,
       [JSON.stringify(kept)],
     );
   if (facts.size) {
@@ -130,7 +132,7 @@ export async function residentFacts(db: Sql, patientIds: string[]): Promise<Resi
   // One statement after the other: `db` may be a single connection (pg deprecates overlapping queries on one).
   const people = await db.query<PersonFacts>(
     `SELECT patient_id AS "patientId", name, ${day('birth_date', '"birthDate"')}, gender, area_code AS "areaCode",
-              organization_id AS "organizationId", deceased
+              organization_id AS "organizationId", deceased, ${day('deceased_on', '"deceasedOn"')}
        FROM prog_person WHERE patient_id = ANY($1::text[])`,
     [patientIds],
   );
@@ -399,12 +401,12 @@ export async function registryPage(db: Sql, p: Programme, q: RegistryQuery, asOf
     part === 'stored'
       ? `SELECT e.patient_id, e.episode_key, e.start_on, e.end_on, e.end_event_on, e.version, e.flags, e.controlled, e.last_service,
                 e.services, p.name, p.gender, p.birth_date, p.area_code, p.organization_id, coalesce(p.deceased, false) AS deceased,
-                1 AS sign, true AS stored
+                p.deceased_on, 1 AS sign, true AS stored
          FROM prog_enrolment e LEFT JOIN prog_person p ON p.patient_id = e.patient_id WHERE e.programme = ${code}`
       : // An episode of age is stored only while it ends after ITEMS_SINCE and starts within the horizon (evaluateResident).
         `SELECT e.patient_id, e.episode_key, e.start_on, e.end_on, e.end_event_on, NULL::text AS version, e.flags, NULL::boolean AS controlled,
                 NULL::date AS last_service, 0 AS services, e.name, e.gender, e.birth_date, e.area_code, e.organization_id, e.deceased,
-                ${part === 'virtual-stored' ? -1 : 1} AS sign, false AS stored
+                e.deceased_on, ${part === 'virtual-stored' ? -1 : 1} AS sign, false AS stored
          FROM (${virtualRowsSql(p, a, part, bounds)}) e
          WHERE (e.end_on IS NULL OR e.end_on > ${a.add(since, '::date')}) AND e.start_on <= ${on} + ${HORIZON_DAYS}`;
   const rowsOf = (parts: RowSource[]) => parts.map((part) => `(${source(part)})`).join(' UNION ALL ');
@@ -418,7 +420,7 @@ export async function registryPage(db: Sql, p: Programme, q: RegistryQuery, asOf
       `SELECT r.patient_id AS "patientId", r.name, r.gender, ${day('r.birth_date', '"birthDate"')}, r.episode_key AS "episodeKey",
               ${day('r.start_on', '"startOn"')}, ${day('r.end_on', '"endOn"')}, ${day('r.end_event_on', '"endEventOn"')},
               r.version, r.flags, r.controlled, ${day('r.last_service', '"lastService"')}, r.services,
-              r.area_code AS "areaCode", r.organization_id AS "organizationId", r.deceased,
+              r.area_code AS "areaCode", r.organization_id AS "organizationId", r.deceased, ${day('r.deceased_on', '"deceasedOn"')},
               CASE WHEN r.episode_key = '${MANUAL_EPISODE}' THEN 'manual' ELSE 'record' END AS source,
               coalesce(g.status, 'managed') AS "registryStatus", ${day('g.status_on', '"statusOn"')}, g.status_reason AS "statusReason",
               (SELECT min(i.window_from) FILTER (WHERE i.window_from > ${on}) FROM prog_item i
@@ -450,6 +452,7 @@ interface RegistryFields {
   areaCode: string | null;
   organizationId: string | null;
   deceased: boolean;
+  deceasedOn: string | null;
   version: string | null;
   nextItemFrom: string | null;
   missed: number;
@@ -466,6 +469,7 @@ function implicitRow<T extends RegistryFields>(p: Programme, row: T, asOf: strin
     areaCode: row.areaCode,
     organizationId: row.organizationId,
     deceased: row.deceased,
+    deceasedOn: row.deceasedOn,
   };
   const ep = evaluateResident(p, person, [], asOf, ITEMS_SINCE(asOf))[0];
   if (!ep) return row;
@@ -823,12 +827,20 @@ function birthBounds(p: Programme, from: string, until: string): BirthBounds {
 /**
  * The episode of age of a birth date (a column): from the birthday at entry.ageYears.min to the one
  * at max (null: open), as the engine's addMonths gives them (PostgreSQL's interval, like it, gives
- * the 28th of February for the 29th in other years).
+ * the 28th of February for the 29th in other years); cut at the day of death (a column, null when
+ * alive or unknown), as evaluateResident cuts it. `lives`: the episode exists (the death, if any,
+ * comes after its start).
  */
-function ageSpanSql(p: Programme, birthDate: string): { start: string; end: string } {
+function ageSpanSql(p: Programme, birthDate: string, deceasedOn: string): { start: string; end: string; lives: string } {
   const { min = 0, max } = p.entry.ageYears ?? {};
   const birthday = (years: number) => `(${birthDate} + make_interval(years => ${Math.trunc(years)}))::date`;
-  return { start: birthday(min), end: max === undefined ? 'NULL::date' : birthday(max) };
+  const start = birthday(min);
+  // least() passes over a null: no death keeps the birthday, no upper age keeps the death.
+  return {
+    start,
+    end: max === undefined ? `${deceasedOn}::date` : `least(${birthday(max)}, ${deceasedOn})`,
+    lives: `(${deceasedOn} IS NULL OR ${deceasedOn} > ${start})`,
+  };
 }
 
 /**
@@ -860,16 +872,18 @@ function virtualRowsSql(
   // per resident, and only of the entry's gender); the population from the index alone.
   const source =
     o.lean && part === 'virtual-stored'
-      ? `(SELECT s.patient_id, s.birth_date, s.area_code, s.organization_id, NULL::text AS name, NULL::text AS gender, NULL::boolean AS deceased
+      ? `(SELECT s.patient_id, s.birth_date, s.area_code, s.organization_id, NULL::text AS name, NULL::text AS gender, NULL::boolean AS deceased,
+                 s.deceased_on
           FROM prog_enrolment s WHERE s.programme = ${code}) p`
       : 'prog_person p';
   const person =
     o.lean && part === 'virtual'
-      ? 'NULL::text AS patient_id, p.birth_date, p.area_code, p.organization_id, NULL::text AS name, NULL::text AS gender, NULL::boolean AS deceased'
+      ? 'NULL::text AS patient_id, p.birth_date, p.area_code, p.organization_id, NULL::text AS name, NULL::text AS gender, NULL::boolean AS deceased, p.deceased_on'
       : o.lean
-        ? 'p.patient_id, p.birth_date, p.area_code, p.organization_id, p.name, p.gender, p.deceased'
-        : 'p.patient_id, p.birth_date, p.area_code, p.organization_id, p.name, p.gender, coalesce(p.deceased, false) AS deceased';
-  const span = ageSpanSql(p, 'p.birth_date');
+        ? 'p.patient_id, p.birth_date, p.area_code, p.organization_id, p.name, p.gender, p.deceased, p.deceased_on'
+        : 'p.patient_id, p.birth_date, p.area_code, p.organization_id, p.name, p.gender, coalesce(p.deceased, false) AS deceased, p.deceased_on';
+  const span = ageSpanSql(p, 'p.birth_date', 'p.deceased_on');
+  where.push(span.lives);
   return `SELECT ${code} AS programme, 'age'::text AS episode_key, ${span.start} AS start_on,
                  ${span.end} AS end_on, NULL::date AS end_event_on, '{}'::text[] AS flags,
                  '{}'::datemultirange AS item_ends, '{}'::datemultirange AS missed_ends, '{}'::text[] AS mark_keys,
@@ -1139,7 +1153,7 @@ function implicitCountsSql(
   which: 'stored' | 'virtual',
   ids?: string,
 ): string | null {
-  const span = ageSpanSql(p, 'e.birth_date');
+  const span = ageSpanSql(p, 'e.birth_date', 'e.deceased_on');
   // Whether a resident without records can be in any denominator (worked out on parameters of its
   // own: each statement must use every parameter it is given).
   const anyVirtual = indicators.some((ind) => memberSql(p, ind, q, new Args(), true).den !== 'false');
@@ -1163,11 +1177,12 @@ function implicitCountsSql(
   const storedRows = `SELECT e.* FROM (
                         SELECT e.patient_id, e.start_on, e.end_on, e.end_event_on, e.flags, e.birth_date, e.item_ends, e.missed_ends,
                                e.mark_keys, e.mark_days, e.chain_dates, ${group} AS g,
-                               ${span.start} AS vstart_on, ${span.end} AS vend_on
+                               CASE WHEN ${span.lives} THEN ${span.start} END AS vstart_on, CASE WHEN ${span.lives} THEN ${span.end} END AS vend_on
                         FROM prog_enrolment e WHERE ${filter}) e
                       WHERE (${population}) OR (${agedPopulation})
                       OFFSET 0`;
-  const dens = `SELECT e.*, ${real.map((m, k) => `${m.den} AS d${k}, ${anyVirtual ? aged[k]!.den : 'false'} AS vd${k}`).join(', ')}
+  // A resident who died before the age has no episode of age (vstart_on null): coalesce keeps it out of vd.
+  const dens = `SELECT e.*, ${real.map((m, k) => `${m.den} AS d${k}, coalesce(${anyVirtual ? aged[k]!.den : 'false'}, false) AS vd${k}`).join(', ')}
                 FROM (${storedRows}) e OFFSET 0`;
   const nums = `SELECT e.g, ${real
     .map(

@@ -204,8 +204,9 @@ function RegistryTab({ programme }: { programme: ProgrammeSummary }) {
     ...(data?.rows.some((r) => r.nextDue)
       ? [{ title: t('programmes.col.nextDue', '下次随访'), dataIndex: 'nextDue', render: (v: string | null) => v ?? '' }]
       : []),
-    // Recorded by hand (POST/PUT /api/programmes/{code}/registry): enrolled without a diagnosis record, transferred out, died.
-    ...(data?.rows.some((r) => r.source === 'manual' || r.registryStatus !== 'managed')
+    // Recorded by hand (POST/PUT /api/programmes/{code}/registry): enrolled without a diagnosis record, transferred out, died;
+    // and a death the Patient record gives (its day ends the episode), unless a death set by hand already says so.
+    ...(data?.rows.some((r) => r.source === 'manual' || r.registryStatus !== 'managed' || r.deceased)
       ? [
           {
             title: t('programmes.col.registration', '登记'),
@@ -217,6 +218,13 @@ function RegistryTab({ programme }: { programme: ProgrammeSummary }) {
                   <Tag color="default">{t('programmes.transferred', '{on} 转出', { on: r.statusOn ?? '' })}</Tag>
                 )}
                 {r.registryStatus === 'died' && <Tag color="default">{t('programmes.died', '{on} 死亡', { on: r.statusOn ?? '' })}</Tag>}
+                {r.deceased &&
+                  r.registryStatus !== 'died' &&
+                  (r.deceasedOn ? (
+                    <Tag color="default">{t('programmes.died', '{on} 死亡', { on: r.deceasedOn })}</Tag>
+                  ) : (
+                    <Tag color="default">{t('programmes.deceased', '已故')}</Tag>
+                  ))}
               </>
             ),
           },

@@ -244,6 +244,7 @@ describe('ProgrammesPage', () => {
             areaCode: null,
             organizationId: null,
             deceased: false,
+            deceasedOn: null,
             nextItemFrom: null,
             missed: 0,
             nextDue: `${year}-04-16`,
@@ -251,6 +252,33 @@ describe('ProgrammesPage', () => {
             registryStatus: 'transferred',
             statusOn: `${year}-05-01`,
             statusReason: '迁出本辖区',
+          },
+          // Died, as the Patient record says (deceasedDateTime): the episode ended that day; nothing was set by hand.
+          {
+            patientId: 'p3',
+            name: '孙伟',
+            gender: 'male',
+            birthDate: '1945-03-03',
+            episodeKey: 'Condition/h3',
+            startOn: '2018-01-01',
+            endOn: `${year}-03-09`,
+            endEventOn: null,
+            version: '2025',
+            flags: [],
+            controlled: true,
+            lastService: `${year}-02-10`,
+            services: 20,
+            areaCode: null,
+            organizationId: null,
+            deceased: true,
+            deceasedOn: `${year}-03-09`,
+            nextItemFrom: null,
+            missed: 0,
+            nextDue: null,
+            source: 'record',
+            registryStatus: 'managed',
+            statusOn: null,
+            statusReason: null,
           },
         ],
       },
@@ -267,6 +295,8 @@ describe('ProgrammesPage', () => {
     expect(screen.getByRole('columnheader', { name: '下次随访' })).toBeTruthy();
     expect(within(row).getByText('手工纳入')).toBeTruthy();
     expect(within(row).getByText(`${year}-05-01 转出`)).toBeTruthy();
+    const died = screen.getByText('孙伟').closest('tr')!;
+    expect(within(died).getByText(`${year}-03-09 死亡`)).toBeTruthy();
     await waitFor(() => expect(api.unmatched).toEqual([]));
   });
 
@@ -324,6 +354,7 @@ describe('ProgrammesPage', () => {
             areaCode: null,
             organizationId: null,
             deceased: false,
+            deceasedOn: null,
             nextItemFrom: null,
             missed: 0,
             nextDue: null,
