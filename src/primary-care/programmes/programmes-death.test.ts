@@ -10,7 +10,9 @@ import { beforeAll, expect, it } from 'vitest';
 import { describeEachStore } from '../../app/testing.js';
 import { todayInChina } from '../../shared/dates.js';
 import { loadProgrammes } from './definition.js';
+import { supersededItems } from './next-follow-up.js';
 import { indicatorDrillDown, programmeIndicators } from './service.js';
+import { residentItems } from './store.js';
 import { districtApi } from './seeded.testutil.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -103,6 +105,16 @@ describeEachStore('programme episodes end on the day of death', (server) => {
         const code = p.indicators[0]!.code;
         expect(await indicatorDrillDown(db, p, code, drill, TODAY, 'summaries'), label).toEqual(
           await indicatorDrillDown(db, p, code, drill, TODAY, 'engine'),
+        );
+      }
+    // Everyone's items (the due lists), dead or alive: the engine's listing equals virtualItemsSql's.
+    const all = loadProgrammes();
+    for (const asOf of ['2025-03-01', '2025-12-01', TODAY])
+      for (const livingOnly of [true, false]) {
+        const o = { livingOnly, superseded: supersededItems(all), implicit: all };
+        const ids = PEOPLE.map((x) => x.id);
+        expect(await residentItems(db, ids, asOf, 366, 365, o), `${asOf} ${livingOnly}`).toEqual(
+          await residentItems(db, ids, asOf, 366, 365, { ...o, via: 'sql' }),
         );
       }
   };

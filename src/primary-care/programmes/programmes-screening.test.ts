@@ -10,7 +10,9 @@ import { beforeAll, expect, it } from 'vitest';
 import { describeEachStore } from '../../app/testing.js';
 import { todayInChina } from '../../shared/dates.js';
 import { loadProgrammes } from './definition.js';
+import { supersededItems } from './next-follow-up.js';
 import { indicatorDrillDown, programmeIndicators } from './service.js';
+import { residentItems } from './store.js';
 import { districtApi, draws, expectFigures, later, plusYears } from './seeded.testutil.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -554,6 +556,28 @@ describeEachStore('dyslipidaemia and opportunistic screening programmes', (serve
     };
     await compare();
 
+    // A resident's items (the desk, the resident's due list): the engine's listing of the screenings' yearly items for those
+    // without stored rows is virtualItemsSql's, day for day and in the same order, for every resident at once.
+    const sameItems = async () => {
+      const programmes = loadProgrammes();
+      const ids = everyone.map((r) => r.id);
+      for (const asOf of ['2025-12-01', '2025-01-01', TODAY])
+        for (const [ahead, within] of [
+          [0, 30],
+          [30, 365],
+          [366, 0],
+        ] as const)
+          for (const livingOnly of [true, false]) {
+            const o = { livingOnly, superseded: supersededItems(programmes), implicit: programmes };
+            const viaEngine = await residentItems(db, ids, asOf, ahead, within, o);
+            expect(viaEngine.some((i) => i.programme === 'screening-stroke')).toBe(true);
+            expect(viaEngine, `${asOf} ${ahead} ${within} ${livingOnly}`).toEqual(
+              await residentItems(db, ids, asOf, ahead, within, { ...o, via: 'sql' }),
+            );
+          }
+    };
+    await sameItems();
+
     // A status set by hand stores the resident's rows: transferred out mid-2025, they leave the worklist and the end of the year's registry.
     const moved = ofAge.find((r) => !strokeOf.has(r.id) && plusYears(r.birth, 40) < '2024-01-01')!;
     const before = await get('/api/programmes/screening-stroke/worklist?asOf=2025-12-31&limit=500');
@@ -571,5 +595,6 @@ describeEachStore('dyslipidaemia and opportunistic screening programmes', (serve
     expect(after.total).toBe(before.total - 2); // 2024's overdue assessment and 2025's due one
     expect((await get('/api/programmes/screening-stroke/registry?asOf=2025-12-31&limit=1')).total).toBe(ofAge.length - 1);
     await compare();
+    await sameItems();
   });
 });
