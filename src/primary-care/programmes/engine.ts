@@ -156,33 +156,71 @@ export function addOffset(date: string, offset: string): string {
 }
 
 const codeOf = (c: string) => c.slice(c.indexOf('|') + 1);
-const systemOf = (c: string) => c.slice(0, c.indexOf('|'));
 
-const codeMatches = (m: Matcher, f: Pick<Fact, 'resourceType' | 'codes'>) =>
-  f.resourceType === m.resource &&
-  f.codes.some((c) => {
-    if (systemOf(c) !== m.system) return false;
-    const code = codeOf(c);
-    return (
-      m.anyCode === true ||
-      (m.codes?.includes(code) ?? false) ||
-      (m.prefixes?.some((p) => code.toUpperCase().startsWith(p.toUpperCase())) ?? false)
-    );
-  });
+/**
+ * Whether "system|code" is of a system: `c.slice(0, c.indexOf('|')) === system` without cutting
+ * the string, as the engine asks it for every code of every fact against every matcher.
+ */
+function systemIs(c: string, system: string | undefined): boolean {
+  if (system === undefined) return false;
+  const bar = c.indexOf('|');
+  return bar < 0 ? c.slice(0, -1) === system : bar === system.length && c.startsWith(system);
+}
+
+/** Whether the code of "system|code" (codeOf) is one of these, without cutting the string. */
+function codeIn(c: string, codes: readonly string[]): boolean {
+  const at = c.indexOf('|') + 1;
+  const length = c.length - at;
+  for (const k of codes) if (k.length === length && c.startsWith(k, at)) return true;
+  return false;
+}
+
+/** Matchers' prefixes in upper case, by prefix list (they are compared with every code of the system). */
+const upperPrefixes = new WeakMap<readonly string[], string[]>();
+
+function prefixed(c: string, prefixes: readonly string[]): boolean {
+  let upper = upperPrefixes.get(prefixes);
+  if (!upper) upperPrefixes.set(prefixes, (upper = prefixes.map((p) => p.toUpperCase())));
+  const code = codeOf(c).toUpperCase();
+  for (const p of upper) if (code.startsWith(p)) return true;
+  return false;
+}
+
+function codeMatches(m: Matcher, f: Pick<Fact, 'resourceType' | 'codes'>): boolean {
+  if (f.resourceType !== m.resource) return false;
+  for (const c of f.codes) {
+    if (!systemIs(c, m.system)) continue;
+    if (m.anyCode === true || (m.codes !== undefined && codeIn(c, m.codes)) || (m.prefixes !== undefined && prefixed(c, m.prefixes)))
+      return true;
+  }
+  return false;
+}
 
 /** Whether a service's own record (its codes) matches any of these matchers (what a follow-up reports). */
-const recordMatches = (ms: Matcher[] | undefined, g: ServiceGiven) =>
-  !!ms && ms.some((m) => codeMatches(m, { resourceType: g.resourceType, codes: g.codes }));
+function recordMatches(ms: Matcher[] | undefined, g: ServiceGiven): boolean {
+  if (!ms) return false;
+  for (const m of ms) if (codeMatches(m, g)) return true;
+  return false;
+}
 
 export function matches(m: Matcher, f: Fact): boolean {
   if (!codeMatches(m, f)) return false;
-  if (m.values && !f.valueCodes.some((v) => systemOf(v) === m.valueSystem && m.values!.includes(codeOf(v)))) return false;
+  if (m.values && !valueIn(f, m.valueSystem, m.values)) return false;
   if (m.min !== undefined && (f.valueNum === null || f.valueNum < m.min)) return false;
   if (m.max !== undefined && (f.valueNum === null || f.valueNum > m.max)) return false;
   return true;
 }
 
-const anyMatch = (ms: Matcher[], f: Fact) => ms.some((m) => matches(m, f));
+/** Whether a fact has a coded value of the system that is one of these codes. */
+function valueIn(f: Fact, system: string | undefined, values: readonly string[]): boolean {
+  for (const v of f.valueCodes) if (systemIs(v, system) && codeIn(v, values)) return true;
+  return false;
+}
+
+function anyMatch(ms: Matcher[], f: Fact): boolean {
+  for (const m of ms) if (matches(m, f)) return true;
+  return false;
+}
 
 /** Every matcher of the programmes (entry, flags, services, measures). */
 export const matchersOf = (programmes: Programme[]): Matcher[] =>
@@ -192,9 +230,15 @@ export const matchersOf = (programmes: Programme[]): Matcher[] =>
   ]);
 
 /** Whether any programme could use a fact (by its codes; values may change with a new version of the record). */
-export const relevant = (matchers: Matcher[], f: Fact) => matchers.some((m) => codeMatches(m, f));
+export function relevant(matchers: Matcher[], f: Fact): boolean {
+  for (const m of matchers) if (codeMatches(m, f)) return true;
+  return false;
+}
 const byDateThenRef = <T extends { date: string; ref: string }>(a: T, b: T) =>
   a.date < b.date ? -1 : a.date > b.date ? 1 : a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0;
+/** Facts in order of their start, then ref (byDateThenRef on facts, without a pair of objects per comparison). */
+const byStartThenRef = (a: Fact, b: Fact) =>
+  a.start! < b.start! ? -1 : a.start! > b.start! ? 1 : a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0;
 const minDate = (a: string, b: string | null) => (b !== null && b < a ? b : a);
 
 /**
@@ -207,34 +251,41 @@ export function stands(e: Programme['entry'], f: Fact): boolean {
   let clinical: string | null = null;
   let verification = 'confirmed';
   for (const v of f.valueCodes) {
-    const system = systemOf(v);
-    if (system === CONDITION_CLINICAL_SYSTEM) clinical = codeOf(v);
-    else if (system === CONDITION_VERIFICATION_SYSTEM) verification = codeOf(v);
+    if (systemIs(v, CONDITION_CLINICAL_SYSTEM)) clinical = codeOf(v);
+    else if (systemIs(v, CONDITION_VERIFICATION_SYSTEM)) verification = codeOf(v);
   }
   if (clinical === null) return f.active;
-  return (e.activeStatuses as string[]).includes(clinical) && !['provisional', 'differential'].includes(verification);
+  return (e.activeStatuses as string[]).includes(clinical) && verification !== 'provisional' && verification !== 'differential';
 }
+
+/** A measure's plausible ranges as entries, listed once per definition (they are read for every fact measured). */
+const rangesCache = new WeakMap<object, [string, [number, number]][]>();
 
 /** Whether a fact's readings are plausible for a measure (its `plausible` ranges and order); a fact without them is. */
 function plausible(def: Programme['measures'][string], f: Fact): boolean {
   const p = def.plausible;
   if (!p || !f.readings) return true;
-  for (const [code, [lo, hi]] of Object.entries(p.ranges ?? {})) {
-    const v = f.readings[code];
-    if (v !== undefined && (v < lo || v > hi)) return false;
+  if (p.ranges) {
+    let ranges = rangesCache.get(p.ranges);
+    if (!ranges) rangesCache.set(p.ranges, (ranges = Object.entries(p.ranges)));
+    for (const r of ranges) {
+      const v = f.readings[r[0]];
+      if (v !== undefined && (v < r[1][0] || v > r[1][1])) return false;
+    }
   }
-  for (const [a, b] of p.lessThan ?? []) {
-    const x = f.readings[a];
-    const y = f.readings[b];
-    if (x !== undefined && y !== undefined && x >= y) return false;
-  }
+  if (p.lessThan)
+    for (const pair of p.lessThan) {
+      const x = f.readings[pair[0]];
+      const y = f.readings[pair[1]];
+      if (x !== undefined && y !== undefined && x >= y) return false;
+    }
   return true;
 }
 const isMeasure = (def: Programme['measures'][string], f: Fact) => anyMatch(def.match, f) && plausible(def, f);
 
 /** An Encounter fact's status (facts.ts keeps it as a value code); null when the row has none. */
 function encounterStatus(f: Fact): string | null {
-  for (const v of f.valueCodes) if (systemOf(v) === ENCOUNTER_STATUS_SYSTEM) return codeOf(v);
+  for (const v of f.valueCodes) if (systemIs(v, ENCOUNTER_STATUS_SYSTEM)) return codeOf(v);
   return null;
 }
 
@@ -262,7 +313,12 @@ function pushItem(
   v: string,
 ): void {
   if (from >= to || from > horizon) return;
-  const given = serviceFacts.find((g) => g.service === it.service && g.date >= from && g.date < to);
+  let given: ServiceGiven | undefined;
+  for (const g of serviceFacts)
+    if (g.service === it.service && g.date >= from && g.date < to) {
+      given = g;
+      break;
+    }
   items.push({
     code: it.code,
     name: it.name,
@@ -278,11 +334,124 @@ function pushItem(
 }
 
 /** A programme's named matcher groups as entries, listed once (the engine walks them for every fact). */
-const entriesCache = new WeakMap<object, [string, { match: Matcher[] }][]>();
-function entriesOf(group: Record<string, { match: Matcher[] }>): [string, { match: Matcher[] }][] {
-  let out = entriesCache.get(group);
+const entriesCache = new WeakMap<object, [string, unknown][]>();
+function entriesOf<T extends { match: Matcher[] }>(group: Record<string, T>): [string, T][] {
+  let out = entriesCache.get(group) as [string, T][] | undefined;
   if (!out) entriesCache.set(group, (out = Object.entries(group)));
   return out;
+}
+
+type Entry = Programme['entry'];
+
+/**
+ * Sorts a list in place unless it is in order already (facts come in ref order, and one resident's
+ * lists are short and often sorted: a check costs less than the copy Array.prototype.sort makes).
+ * The sort is stable, so skipping it for a sorted list changes nothing.
+ */
+function sortedBy<T>(list: T[], compare: (a: T, b: T) => number): T[] {
+  for (let i = 1; i < list.length; i++) if (compare(list[i - 1]!, list[i]!) > 0) return list.sort(compare);
+  return list;
+}
+
+/** The horizon of the last asOf asked (a recompute asks for one asOf, for every resident and programme). */
+let horizonAsOf: string | undefined;
+let horizonDay = '';
+function horizonOf(asOf: string): string {
+  if (asOf !== horizonAsOf) {
+    horizonDay = addDays(asOf, HORIZON_DAYS);
+    horizonAsOf = asOf;
+  }
+  return horizonDay;
+}
+
+/** "YYYY-01-01" of a year, one string per year: yearly items are listed from it, and the date memos find a string they saw faster. */
+const yearStarts = new Map<number, string>();
+function yearStart(y: number): string {
+  let out = yearStarts.get(y);
+  if (out === undefined) yearStarts.set(y, (out = `${y}-01-01`));
+  return out;
+}
+
+/** No leaving records (an entry without endWhen): one list shared by every resident, never written. */
+const NO_DAYS: readonly string[] = [];
+
+// The helpers below are evaluateResident's, at module level: a function defined inside it would be
+// made again for every resident and programme (and named again: tsx compiles with keepNames).
+
+/** Whether an `endWhen.unless` fact stands on a day (it keeps the resident enrolled past a leaving record). */
+function keptOn(e: Entry, facts: Fact[], day: string): boolean {
+  const unless = e.endWhen?.unless;
+  if (!unless) return false;
+  for (const f of facts)
+    if (f.start && f.start <= day && (f.end === null || f.end > day) && stands(e, f) && anyMatch(unless, f)) return true;
+  return false;
+}
+
+/** The first leaving record's day after a start and before an end, unless an `unless` fact stands that day; null: none. */
+function leftBy(e: Entry, facts: Fact[], leaving: readonly string[], start: string, end: string | null): string | null {
+  for (const day of leaving) {
+    if (end !== null && day >= end) break;
+    if (day > start && !keptOn(e, facts, day)) return day;
+  }
+  return null;
+}
+
+/** An episode's end brought forward by a leaving record: the matching record's day is the last enrolled one (its assessment is the episode's own). */
+function withLeaving(e: Entry, facts: Fact[], leaving: readonly string[], start: string, end: string | null): string | null {
+  const left = leftBy(e, facts, leaving, start, end);
+  return left === null ? end : minDate(addDays(left, 1), end);
+}
+
+/** The days (and encounters) a measure was taken at, for services that count only with one (withMeasure); listed once per resident and programme. */
+function measuredKeys(p: Programme, facts: Fact[], measuredAt: Map<string, Set<string>>, measure: string): Set<string> {
+  let keys = measuredAt.get(measure);
+  if (!keys) {
+    const def = p.measures[measure]!;
+    keys = new Set();
+    for (const f of facts)
+      if (f.active && f.start && isMeasure(def, f)) {
+        keys.add(f.start);
+        if (f.encounter) keys.add(f.encounter);
+      }
+    measuredAt.set(measure, keys);
+  }
+  return keys;
+}
+
+/** A comorbidity: any record of it still active, whenever it began (chronic care's comorbiditiesOf). */
+function anyActive(facts: Fact[], ms: Matcher[]): boolean {
+  for (const f of facts) if (f.active && anyMatch(ms, f)) return true;
+  return false;
+}
+
+/** A record starting in the episode; a resolved one with its end (a high-risk pregnancy after delivery) still marks it. */
+function anyStartingIn(facts: Fact[], s: { start: string; end: string | null }, ms: Matcher[]): boolean {
+  for (const f of facts) if ((f.active || f.end) && f.start && inEpisode(s, f.start) && anyMatch(ms, f)) return true;
+  return false;
+}
+
+/** The dated values of the programme's measures from an episode's start until the next one opens, oldest first. */
+function measuresOf(p: Programme, facts: Fact[], start: string, nextStart: string | null): Episode['measures'] {
+  const out: Episode['measures'] = [];
+  const defs = entriesOf(p.measures);
+  for (const f of facts) {
+    // An assessment may come after the episode closes (a treatment outcome), until the next one opens.
+    if (!(f.start && f.active && f.start >= start && (nextStart === null || f.start < nextStart))) continue;
+    for (const entry of defs) {
+      if (!isMeasure(entry[1], f)) continue;
+      const m: Episode['measures'][number] = {
+        measure: entry[0],
+        date: f.start,
+        ref: f.ref,
+        codes: f.valueCodes.map(codeOf),
+        num: f.valueNum,
+      };
+      if (f.readings) m.readings = f.readings;
+      if (f.encounter) m.encounter = f.encounter;
+      out.push(m);
+    }
+  }
+  return sortedBy(out, byDateThenRef);
 }
 
 /**
@@ -310,7 +479,7 @@ export function evaluateResident(
     e.ageOn === 'asOf' && e.ageYears?.min !== undefined && !!person.birthDate && ageOn(person.birthDate, entryDay) < e.ageYears.min;
   const manual = e.anchor === 'fact' ? (registration?.enrolledOn ?? null) : null;
   if (ageKeepsOut && !manual) return [];
-  const horizon = addDays(asOf, HORIZON_DAYS);
+  const horizon = horizonOf(asOf);
   let spans: { key: string; start: string; end: string | null; endEvent: string | null }[] = [];
   if (e.anchor === 'birth') {
     if (!person.birthDate) return [];
@@ -318,52 +487,37 @@ export function evaluateResident(
     const end = e.ageYears?.max !== undefined ? addMonths(person.birthDate, e.ageYears.max * 12) : null;
     if (start <= horizon) spans.push({ key: 'age', start, end, endEvent: null });
   } else if (!ageKeepsOut) {
-    const opening = facts
-      .filter((f) => f.start && anyMatch(e.facts!, f) && (stands(e, f) || (e.includeResolved && f.end)))
-      .sort((a, b) => byDateThenRef({ date: a.start!, ref: a.ref }, { date: b.start!, ref: b.ref }));
+    const opening: Fact[] = [];
+    for (const f of facts) if (f.start && anyMatch(e.facts!, f) && (stands(e, f) || (e.includeResolved && f.end))) opening.push(f);
+    sortedBy(opening, byStartThenRef);
     // Leaving on a later record (endWhen): the first matching fact after the start, unless an `unless` fact stands that day;
     // the episode's last day is that fact's, so a later opening record (a new assessment of 60 or less) opens a new one.
-    const leaving = e.endWhen
-      ? facts
-          .filter((f) => f.start && f.active && anyMatch(e.endWhen!.facts, f))
-          .map((f) => f.start!)
-          .sort()
-      : [];
-    const kept = (day: string) =>
-      !!e.endWhen?.unless &&
-      facts.some((f) => f.start && f.start <= day && (f.end === null || f.end > day) && stands(e, f) && anyMatch(e.endWhen!.unless!, f));
-    const leftBy = (start: string, end: string | null) => {
-      for (const day of leaving) {
-        if (end !== null && day >= end) break;
-        if (day > start && !kept(day)) return day;
-      }
-      return null;
-    };
-    // The matching record's day is the last enrolled one (its assessment is the episode's own).
-    const withLeaving = (start: string, end: string | null) => {
-      const left = leftBy(start, end);
-      return left === null ? end : minDate(addDays(left, 1), end);
-    };
+    let leaving = NO_DAYS;
+    if (e.endWhen) {
+      const days: string[] = [];
+      for (const f of facts) if (f.start && f.active && anyMatch(e.endWhen.facts, f)) days.push(f.start);
+      leaving = days.sort();
+    }
     for (const f of opening) {
       const cur = spans.at(-1);
       if (cur && (cur.end === null || f.start! < cur.end)) {
         // A second record of the same episode: it may bring the end event the first lacked.
         if (e.endEvent && !cur.endEvent && f.end && f.end >= cur.start) {
-          const end = withLeaving(cur.start, closeOf(e, cur.start, f.end));
+          const end = withLeaving(e, facts, leaving, cur.start, closeOf(e, cur.start, f.end));
           if (end === null || f.end < end) cur.endEvent = f.end;
           cur.end = end;
         }
         continue;
       }
       const endEvent = e.endEvent && f.end && f.end >= f.start! ? f.end : null;
-      const end = withLeaving(f.start!, closeOf(e, f.start!, endEvent));
+      const end = withLeaving(e, facts, leaving, f.start!, closeOf(e, f.start!, endEvent));
       spans.push({ key: f.ref, start: f.start!, end, endEvent: endEvent !== null && (end === null || endEvent < end) ? endEvent : null });
     }
   }
   // Enrolled by hand: chronic care's manual enrolment counts only while no record enrols (derivePatientState).
   if (manual && !spans.length) spans.push({ key: MANUAL_EPISODE, start: manual, end: closeOf(e, manual, null), endEvent: null });
   // An upper entry age (a fact-anchored entry): no episode from that birthday on, an open one ends on it.
-  if (e.anchor === 'fact' && e.ageYears?.max !== undefined && person.birthDate) {
+  if (spans.length && e.anchor === 'fact' && e.ageYears?.max !== undefined && person.birthDate) {
     const aged = addMonths(person.birthDate, e.ageYears.max * 12);
     spans = spans.filter((s) => s.start < aged);
     for (const s of spans)
@@ -384,47 +538,48 @@ export function evaluateResident(
         if (s.endEvent !== null && s.endEvent >= leftOn) s.endEvent = null;
       }
   }
-  if (!spans.some((s) => since === undefined || s.end === null || s.end > since)) return [];
+  let current = false;
+  for (const s of spans)
+    if (since === undefined || s.end === null || s.end > since) {
+      current = true;
+      break;
+    }
+  if (!current) return [];
 
   const serviceFacts: ServiceGiven[] = [];
-  // Days (or encounters) a measure was taken at, for services that count only with one (withMeasure).
-  const measuredAt = new Map<string, Set<string>>();
-  const measured = (measure: string, key: string) => {
-    let keys = measuredAt.get(measure);
-    if (!keys) {
-      const def = p.measures[measure]!;
-      keys = new Set();
-      for (const f of facts)
-        if (f.active && f.start && isMeasure(def, f)) {
-          keys.add(f.start);
-          if (f.encounter) keys.add(f.encounter);
-        }
-      measuredAt.set(measure, keys);
-    }
-    return keys.has(key);
-  };
+  // Days (or encounters) a measure was taken at, for services that count only with one (withMeasure); made when first asked.
+  let measuredAt: Map<string, Set<string>> | undefined;
+  const services = entriesOf(p.services);
   for (const f of facts) {
     if (!f.start) continue;
     let status: string | null | undefined;
-    for (const [service, def] of entriesOf(p.services)) {
-      const { withMeasure, linkedBy, orRecorded, statuses } = p.services[service]!;
+    for (const entry of services) {
+      const service = entry[0];
+      const def = entry[1];
+      const { withMeasure, linkedBy, orRecorded, statuses } = def;
       if (statuses) {
         // The Encounter's status as sent (facts.ts); a row stored without it falls back to `active`.
         if (status === undefined) status = encounterStatus(f);
         if (status === null ? !f.active : !(statuses as readonly string[]).includes(status)) continue;
       } else if (!f.active) continue;
       if (!anyMatch(def.match, f)) continue;
-      if (withMeasure && !measured(withMeasure, linkedBy === 'encounter' ? f.ref : f.start) && !(orRecorded && anyMatch(orRecorded, f)))
+      if (
+        withMeasure &&
+        !measuredKeys(p, facts, (measuredAt ??= new Map()), withMeasure).has(linkedBy === 'encounter' ? f.ref : f.start) &&
+        !(orRecorded && anyMatch(orRecorded, f))
+      )
         continue;
       serviceFacts.push({ service, date: f.start, ref: f.ref, resourceType: f.resourceType, codes: f.codes });
     }
   }
-  serviceFacts.sort(byDateThenRef);
+  sortedBy(serviceFacts, byDateThenRef);
 
   // Episodes that ended by `since` are left out before their items are listed (a resident of 70
   // has a 0–6 span): ends grow from one span to the next, so these are the first ones.
-  const episodes = spans.flatMap((s, k) => {
-    if (since !== undefined && s.end !== null && s.end <= since) return [];
+  const episodes: Episode[] = [];
+  for (let k = 0; k < spans.length; k++) {
+    const s = spans[k]!;
+    if (since !== undefined && s.end !== null && s.end <= since) continue;
     const nextStart = spans[k + 1]?.start ?? null;
     const version = versionOn(p, s.start);
     const items: ItemState[] = [];
@@ -462,7 +617,7 @@ export function evaluateResident(
       const last = minDate(horizon, s.end === null ? null : addDays(s.end, -1));
       const firstYear = Math.max(Number(s.start.slice(0, 4)), since ? Number(since.slice(0, 4)) : 0);
       for (let y = firstYear; y <= Number(last.slice(0, 4)); y++) {
-        const cycle = `${y}-01-01`;
+        const cycle = yearStart(y);
         const v = versionOn(p, cycle > s.start ? cycle : s.start);
         for (const it of v.schedule.items) {
           const from = addOffset(cycle, it.from);
@@ -480,46 +635,25 @@ export function evaluateResident(
         }
       }
     }
-    const flags = entriesOf(p.flags)
-      .filter(([code, def]) =>
-        p.flags[code]!.scope === 'person'
-          ? // A comorbidity: any record of it still active, whenever it began (chronic care's comorbiditiesOf).
-            facts.some((f) => f.active && anyMatch(def.match, f))
-          : // A resolved record with its end (a high-risk pregnancy after delivery) still marks the episode.
-            facts.some((f) => (f.active || f.end) && f.start && inEpisode(s, f.start) && anyMatch(def.match, f)),
-      )
-      .map(([code]) => code);
-    const measures = facts
-      // An assessment may come after the episode closes (a treatment outcome), until the next one opens.
-      .filter((f) => f.start && f.active && f.start >= s.start && (nextStart === null || f.start < nextStart))
-      .flatMap((f) =>
-        entriesOf(p.measures)
-          .filter(([measure, def]) => anyMatch(def.match, f) && plausible(p.measures[measure]!, f))
-          .map(([measure]) => ({
-            measure,
-            date: f.start!,
-            ref: f.ref,
-            codes: f.valueCodes.map(codeOf),
-            num: f.valueNum,
-            ...(f.readings ? { readings: f.readings } : {}),
-            ...(f.encounter ? { encounter: f.encounter } : {}),
-          })),
-      )
-      .sort(byDateThenRef);
-    return [
-      {
-        key: s.key,
-        start: s.start,
-        end: s.end,
-        endEvent: s.endEvent,
-        version: version.version,
-        flags,
-        items,
-        services: serviceFacts.filter((g) => inEpisode(s, g.date)),
-        measures,
-      },
-    ];
-  });
+    const flags: string[] = [];
+    for (const entry of entriesOf(p.flags)) {
+      const def = entry[1];
+      if (def.scope === 'person' ? anyActive(facts, def.match) : anyStartingIn(facts, s, def.match)) flags.push(entry[0]);
+    }
+    const inIt: ServiceGiven[] = [];
+    for (const g of serviceFacts) if (inEpisode(s, g.date)) inIt.push(g);
+    episodes.push({
+      key: s.key,
+      start: s.start,
+      end: s.end,
+      endEvent: s.endEvent,
+      version: version.version,
+      flags,
+      items,
+      services: inIt,
+      measures: measuresOf(p, facts, s.start, nextStart),
+    });
+  }
   return episodes;
 }
 
@@ -533,8 +667,13 @@ export function itemStatus(it: ItemState, asOf: string): ItemStatus {
 export const enrolledOn = (ep: Episode, day: string) => ep.start <= day && (ep.end === null || day < ep.end);
 
 /** The latest value of a measure on or before a day (codes without their system). */
-export function latestMeasure(ep: Episode, measure: string, upTo: string) {
-  return ep.measures.filter((m) => m.measure === measure && m.date <= upTo).at(-1) ?? null;
+export function latestMeasure(ep: Episode, measure: string, upTo: string): Episode['measures'][number] | null {
+  // The last one in list order (measures are oldest first), found from the end without a filtered copy.
+  for (let i = ep.measures.length - 1; i >= 0; i--) {
+    const m = ep.measures[i]!;
+    if (m.measure === measure && m.date <= upTo) return m;
+  }
+  return null;
 }
 
 /**
@@ -564,7 +703,12 @@ export function controlledOn(p: Programme, ep: Episode, day: string, person?: Pe
   let at: At | null;
   if (c.atLastService && period) {
     const from = period.from;
-    const g = ep.services.filter((x) => x.service === c.atLastService && x.date >= from && x.date <= day).at(-1);
+    // The last such service in the period, found from the end (services are in date order).
+    let g: ServiceGiven | undefined;
+    for (let i = ep.services.length - 1; i >= 0 && !g; i--) {
+      const x = ep.services[i]!;
+      if (x.service === c.atLastService && x.date >= from && x.date <= day) g = x;
+    }
     at = g ? { date: g.date, encounter: p.services[g.service]!.linkedBy === 'encounter' ? g.ref : undefined } : null;
   } else {
     const m = latestMeasure(ep, c.measure, day);
@@ -584,8 +728,14 @@ function readingsAt(ep: Episode, at: At, measure?: string): Record<string, numbe
   const out: Record<string, number> = {};
   for (const m of ep.measures)
     if ((at.encounter ? m.encounter === at.encounter : m.date === at.date) && (!measure || m.measure === measure))
-      Object.assign(out, m.readings ?? {});
+      if (m.readings) Object.assign(out, m.readings);
   return out;
+}
+
+/** Whether the episode carries any of these flags. */
+function anyFlag(ep: Episode, flags: readonly string[]): boolean {
+  for (const f of flags) if (ep.flags.includes(f)) return true;
+  return false;
 }
 
 const within = (v: number | undefined, c: { atLeast?: number; below?: number }) =>
@@ -602,12 +752,20 @@ export function atTargetOn(p: Programme, ep: Episode, birthDate: string | null, 
   let applied = false;
   for (const b of targets.bands) {
     if (b.ageYears && (age < b.ageYears.min || age > b.ageYears.max)) continue;
-    if (b.whenFlags && !b.whenFlags.some((f) => ep.flags.includes(f))) continue;
+    if (b.whenFlags && !anyFlag(ep, b.whenFlags)) continue;
     applied = true;
     let met: boolean | undefined;
     if (b.all) {
-      const each = b.all.map((x) => within(readings[x.reading], x));
-      met = each.some((x) => x === undefined) ? undefined : each.every(Boolean);
+      // Every target met; unknown when any reading is missing, even after one that is not met.
+      met = true;
+      for (const x of b.all) {
+        const w = within(readings[x.reading], x);
+        if (w === undefined) {
+          met = undefined;
+          break;
+        }
+        if (!w) met = false;
+      }
     } else {
       const x = b.first!.find((y) => readings[y.reading] !== undefined);
       met = x ? within(readings[x.reading], x) : undefined;
@@ -654,6 +812,17 @@ interface Chain {
 /** Chains already walked, per episode object and (service, birth date) for one programme object: derivation, summaries and managedIn ask again. */
 const chains = new WeakMap<Episode, Map<string, { p: Programme; chain: Chain }>>();
 
+type FollowUps = NonNullable<Programme['versions'][number]['managed']['followUps']>;
+
+/** Whether any reading is urgent by these thresholds (at least or at most a value). */
+function urgentReading(when: NonNullable<NonNullable<FollowUps['urgent']>['when']>, all: Record<string, number>): boolean {
+  for (const w of when) {
+    const v = all[w.reading];
+    if (v !== undefined && ((w.atLeast !== undefined && v >= w.atLeast) || (w.atMost !== undefined && v <= w.atMost))) return true;
+  }
+  return false;
+}
+
 function walkChain(p: Programme, ep: Episode, birthDate: string | null, service: string): Chain {
   let byKey = chains.get(ep);
   if (!byKey) chains.set(ep, (byKey = new Map()));
@@ -669,11 +838,7 @@ function walkChain(p: Programme, ep: Episode, birthDate: string | null, service:
     if (!rule) continue;
     const at: At = { date: g.date, encounter: p.services[service]!.linkedBy === 'encounter' ? g.ref : undefined };
     const all = readingsAt(ep, at);
-    const urgent =
-      rule.urgent?.when?.some((w) => {
-        const v = all[w.reading];
-        return v !== undefined && ((w.atLeast !== undefined && v >= w.atLeast) || (w.atMost !== undefined && v <= w.atMost));
-      }) || recordMatches(rule.urgent?.whenRecorded, g);
+    const urgent = (rule.urgent?.when !== undefined && urgentReading(rule.urgent.when, all)) || recordMatches(rule.urgent?.whenRecorded, g);
     const state = atTargetOn(p, ep, birthDate, at);
     visits.push({ date: g.date, ref: g.ref, due, onTime: due === null || g.date <= addDays(due, rule.toleranceDays), atTarget: state });
     const kind = urgent ? 'urgent' : state === true ? 'controlled' : state === false ? 'uncontrolled' : 'unknown';
@@ -740,17 +905,26 @@ export function managedIn(p: Programme, ep: Episode, period: Period, asOf: strin
   const until = judgedUntil(period, asOf);
   const rule = versionOn(p, until).managed;
   if (rule.followUps) {
-    const inPeriod = followUpChain(p, ep, person?.birthDate ?? null, rule.followUps.service).filter(
-      (g) => g.date >= period.from && g.date <= until,
-    );
-    if (inPeriod.length < rule.followUps.minCount || inPeriod.some((g) => !g.onTime)) return false;
+    // The follow-ups in the period: enough of them, none late.
+    let inPeriod = 0;
+    for (const g of followUpChain(p, ep, person?.birthDate ?? null, rule.followUps.service))
+      if (g.date >= period.from && g.date <= until) {
+        if (!g.onTime) return false;
+        inPeriod++;
+      }
+    if (inPeriod < rule.followUps.minCount) return false;
   }
   if (rule.allItemsDelivered) {
-    const ending = ep.items.filter((it) => {
+    // Some item's window ends in the period, and every such item was delivered.
+    let ending = 0;
+    for (const it of ep.items) {
       const lastDay = addDays(it.to, -1);
-      return lastDay >= period.from && lastDay <= until;
-    });
-    if (!ending.length || ending.some((it) => !it.deliveredOn)) return false;
+      if (lastDay >= period.from && lastDay <= until) {
+        if (!it.deliveredOn) return false;
+        ending++;
+      }
+    }
+    if (!ending) return false;
   }
   if (rule.minServices) {
     if (serviceDays(ep, [rule.minServices.service], period.from, until) < rule.minServices.count) return false;
@@ -796,7 +970,7 @@ export function meets(c: Criterion, p: Programme, person: PersonFacts, ep: Episo
       const last = addDays(addOffset(ep.start, c.within), -1);
       if (last < upTo) upTo = last;
     }
-    const kinds = [c.services].flat();
+    const kinds = typeof c.services === 'string' ? [c.services] : c.services;
     return serviceDays(ep, kinds, from, upTo) >= c.min;
   }
   if ('managed' in c) return managedIn(p, ep, period, asOf, person);
@@ -817,6 +991,11 @@ export interface Counted {
   inNumerator: boolean;
 }
 
+function meetsAll(cs: readonly Criterion[], p: Programme, person: PersonFacts, ep: Episode, period: Period, asOf: string): boolean {
+  for (const c of cs) if (!meets(c, p, person, ep, period, asOf)) return false;
+  return true;
+}
+
 /** The episodes in an indicator's denominator, each marked in or out of its numerator. */
 export function countIndicator(
   p: Programme,
@@ -830,8 +1009,8 @@ export function countIndicator(
   for (const r of residents)
     for (const ep of r.episodes) {
       if (!inPopulation(p, population, ep, period, asOf)) continue;
-      if (!ind.denominator.where.every((c) => meets(c, p, r.person, ep, period, asOf))) continue;
-      out.push({ person: r.person, episode: ep, inNumerator: ind.numerator.where.every((c) => meets(c, p, r.person, ep, period, asOf)) });
+      if (!meetsAll(ind.denominator.where, p, r.person, ep, period, asOf)) continue;
+      out.push({ person: r.person, episode: ep, inNumerator: meetsAll(ind.numerator.where, p, r.person, ep, period, asOf) });
     }
   return out;
 }
