@@ -5,7 +5,7 @@
  * thread (recompute-worker.ts) while the database thread reads and writes other ranges, or
  * inline when no worker can be had.
  */
-import { copyLines, copyRows, textArray } from '../chronic/copy-text.js';
+import { copyLine, copyRows, textArray } from '../chronic/copy-text.js';
 import type { Matcher, Programme } from './definition.js';
 import { controlledOn, evaluateResident, matchersOf, relevant, type Fact, type PersonFacts, type Registration } from './engine.js';
 import { nextFollowUpItem } from './next-follow-up.js';
@@ -21,6 +21,7 @@ export interface ResidentFacts {
 /** Stored yearly items start two calendar years back: worklists look a year back at most. */
 export const ITEMS_SINCE = (today: string) => `${Number(today.slice(0, 4)) - 2}-01-01`;
 
+// eachRow fills every column of a row by name, in arrays reused from row to row: a new column needs its line there.
 export const ENROLMENT_COLUMNS = [
   'programme',
   'patient_id',
@@ -75,56 +76,129 @@ export function storedFor(p: Programme, r: ResidentFacts): boolean {
   if (!p.entry.implicit || r.registrations?.has(p.code)) return true;
   let matchers = matchersCache.get(p);
   if (!matchers) matchersCache.set(p, (matchers = matchersOf([p])));
-  return r.facts.some((f) => relevant(matchers, f));
+  let known = relevantCache.get(p);
+  if (!known) relevantCache.set(p, (known = new Map()));
+  for (const f of r.facts) {
+    // Whether a record is one the matchers read depends on its type and codes alone (`relevant`
+    // reads nothing else): for the usual one code, asked once per type and code, not per resident.
+    if (f.codes.length !== 1) {
+      if (relevant(matchers, f)) return true;
+      continue;
+    }
+    let byCode = known.get(f.resourceType);
+    if (!byCode) known.set(f.resourceType, (byCode = new Map()));
+    const code = f.codes[0]!;
+    let hit = byCode.get(code);
+    if (hit === undefined) {
+      if (byCode.size >= 100_000) byCode.clear();
+      byCode.set(code, (hit = relevant(matchers, f)));
+    }
+    if (hit) return true;
+  }
+  return false;
 }
+/** `relevant` of a programme's matchers, by resource type then code (see storedFor). */
+const relevantCache = new WeakMap<Programme, Map<string, Map<string, boolean>>>();
 
 /** Enrolment (with its summary) and item rows of residents, as of `today`. Pure. */
 export function deriveRows(residents: ResidentFacts[], programmes: Programme[], today: string): Derived {
   const enrolments: Record<string, unknown>[] = [];
   const items: Record<string, unknown>[] = [];
+  const row = (columns: readonly string[], values: readonly unknown[]) => {
+    const o: Record<string, unknown> = {};
+    for (let i = 0; i < columns.length; i++) o[columns[i]!] = values[i];
+    return o;
+  };
+  eachRow(
+    residents,
+    programmes,
+    today,
+    (values) => enrolments.push(row(ENROLMENT_COLUMNS, values)),
+    (values) => items.push(row(ITEM_COLUMNS, values)),
+  );
+  return { enrolments, items };
+}
+
+/** Each column's place in a row's values, by name (eachRow fills them by name, whatever the order of the columns). */
+const placesOf = <C extends string>(columns: readonly C[]) => Object.fromEntries(columns.map((c, i) => [c, i])) as Record<C, number>;
+const E = placesOf(ENROLMENT_COLUMNS);
+const I = placesOf(ITEM_COLUMNS);
+
+/** The columns of an item row after its episode's (programme, patient_id, episode_key). */
+const ITEM_FIELDS = ITEM_COLUMNS.slice(3);
+
+/**
+ * Every enrolment and item row of residents, as its values in the order of ENROLMENT_COLUMNS and
+ * ITEM_COLUMNS. The arrays are reused from one row to the next: a sink reads them at once. Rows
+ * leave as values, not objects, so the full recompute writes COPY text from them directly.
+ */
+function eachRow(
+  residents: readonly ResidentFacts[],
+  programmes: Programme[],
+  today: string,
+  enrolment: (values: readonly unknown[]) => void,
+  item: (values: readonly unknown[]) => void,
+): void {
   const since = ITEMS_SINCE(today);
+  const e: unknown[] = new Array<unknown>(ENROLMENT_COLUMNS.length);
+  const it: unknown[] = new Array<unknown>(ITEM_COLUMNS.length);
   for (const r of residents)
     for (const p of programmes) {
       if (!storedFor(p, r)) continue;
-      for (const ep of evaluateResident(p, r.person, r.facts, today, since, today, r.registrations?.get(p.code))) {
-        enrolments.push({
-          programme: p.code,
-          patient_id: r.person.patientId,
-          episode_key: ep.key,
-          start_on: ep.start,
-          end_on: ep.end,
-          end_event_on: ep.endEvent,
-          version: ep.version,
-          flags: ep.flags,
-          controlled: controlledOn(p, ep, today, r.person),
-          last_service: ep.services.filter((s) => s.date <= today).at(-1)?.date ?? null,
-          services: ep.services.length,
-          area_code: r.person.areaCode,
-          organization_id: r.person.organizationId,
-          birth_date: r.person.birthDate,
-          deceased_on: r.person.deceasedOn ?? null,
-          ...summarise(p, ep, since, r.person.birthDate),
-        });
-        for (const it of ep.items)
-          items.push({
-            programme: p.code,
-            patient_id: r.person.patientId,
-            episode_key: ep.key,
-            item: it.code,
-            name: it.name,
-            window_from: it.from,
-            window_to: it.to,
-            recommended: it.recommended,
-            delivered_on: it.deliveredOn,
-            delivered_ref: it.deliveredRef,
-            version: it.version,
-          });
+      const person = r.person;
+      for (const ep of evaluateResident(p, person, r.facts, today, since, today, r.registrations?.get(p.code))) {
+        // The last service given by today (found from the end: the last in the episode's order).
+        let lastService: string | null = null;
+        for (let i = ep.services.length - 1; i >= 0; i--)
+          if (ep.services[i]!.date <= today) {
+            lastService = ep.services[i]!.date;
+            break;
+          }
+        const controlled = controlledOn(p, ep, today, person);
+        const s = summarise(p, ep, since, person.birthDate);
+        e[E.programme] = p.code;
+        e[E.patient_id] = person.patientId;
+        e[E.episode_key] = ep.key;
+        e[E.start_on] = ep.start;
+        e[E.end_on] = ep.end;
+        e[E.end_event_on] = ep.endEvent;
+        e[E.version] = ep.version;
+        e[E.flags] = ep.flags;
+        e[E.controlled] = controlled;
+        e[E.last_service] = lastService;
+        e[E.services] = ep.services.length;
+        e[E.area_code] = person.areaCode;
+        e[E.organization_id] = person.organizationId;
+        e[E.birth_date] = person.birthDate;
+        e[E.item_ends] = s.item_ends;
+        e[E.missed_ends] = s.missed_ends;
+        e[E.mark_keys] = s.mark_keys;
+        e[E.mark_days] = s.mark_days;
+        e[E.chain_dates] = s.chain_dates;
+        e[E.deceased_on] = person.deceasedOn ?? null;
+        enrolment(e);
+        it[I.programme] = p.code;
+        it[I.patient_id] = person.patientId;
+        it[I.episode_key] = ep.key;
+        for (const x of ep.items) {
+          it[I.item] = x.code;
+          it[I.name] = x.name;
+          it[I.window_from] = x.from;
+          it[I.window_to] = x.to;
+          it[I.recommended] = x.recommended;
+          it[I.delivered_on] = x.deliveredOn;
+          it[I.delivered_ref] = x.deliveredRef;
+          it[I.version] = x.version;
+          item(it);
+        }
         // A chain of follow-ups (hypertension, diabetes): its next due date, as one more item.
-        const next = nextFollowUpItem(p, ep, r.person.birthDate);
-        if (next) items.push({ programme: p.code, patient_id: r.person.patientId, episode_key: ep.key, ...next });
+        const next = nextFollowUpItem(p, ep, person.birthDate);
+        if (next) {
+          for (const c of ITEM_FIELDS) it[I[c]] = next[c];
+          item(it);
+        }
       }
     }
-  return { enrolments, items };
 }
 
 /**
@@ -220,7 +294,7 @@ export async function deriveRange(
       byId.set(id!, r);
       blank.push(id!);
     }
-    r.facts.push({
+    const fact: Fact = {
       ref: ref!,
       resourceType: resourceType!,
       codes: codesOf(codes),
@@ -229,9 +303,11 @@ export async function deriveRange(
       active: active === 't',
       valueCodes: codesOf(valueCodes),
       valueNum: valueNum === null ? null : Number(valueNum),
-      ...(readings ? { readings: JSON.parse(readings) as Record<string, number> } : {}),
-      ...(encounter ? { encounter } : {}),
-    });
+    };
+    // Set only when present (no spread of a one-key object per fact), as the processor's facts have them.
+    if (readings) fact.readings = JSON.parse(readings) as Record<string, number>;
+    if (encounter) fact.encounter = encounter;
+    r.facts.push(fact);
   }
   for (const [id, programme, enrolledOn, status, statusOn] of copyRows(registrations)) {
     let r = byId.get(id!);
@@ -246,10 +322,11 @@ export async function deriveRange(
   let enrolments = '';
   let items = '';
   const step = pause?.every ?? residents.length;
+  // Lines written straight from each row's values, as copyLines would write the row objects.
+  const toEnrolments = (values: readonly unknown[]) => (enrolments += copyLine(values));
+  const toItems = (values: readonly unknown[]) => (items += copyLine(values));
   for (let i = 0; i < residents.length; i += step) {
-    const d = deriveRows(residents.slice(i, i + step), ctx.programmes, ctx.today);
-    enrolments += copyLines(d.enrolments, ENROLMENT_COLUMNS);
-    items += copyLines(d.items, ITEM_COLUMNS);
+    eachRow(step >= residents.length ? residents : residents.slice(i, i + step), ctx.programmes, ctx.today, toEnrolments, toItems);
     if (pause && i + step < residents.length) await pause.wait();
   }
   return { enrolments, items, residents: residents.length, blank };

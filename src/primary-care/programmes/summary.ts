@@ -56,10 +56,14 @@ export const measureTargetKey = (measure: string) => `mt:${measure}`;
 
 /** The one service whose follow-ups chain (every version's managed.followUps names it), null when none; undefined when versions differ. */
 export function chainService(p: Programme): string | null | undefined {
+  // Asked for every resident of every programme (the summary, the next follow-up): once per programme object.
+  if (chainCache.has(p)) return chainCache.get(p);
   const services = new Set(p.versions.map((v) => v.managed.followUps?.service ?? null));
-  if (services.size !== 1) return undefined;
-  return [...services][0]!;
+  const out = services.size !== 1 ? undefined : [...services][0]!;
+  chainCache.set(p, out);
+  return out;
 }
+const chainCache = new WeakMap<Programme, string | null | undefined>();
 
 /** Whether an item code is scheduled in a yearly cycle in some version (then several per episode). */
 const yearlyItem = (p: Programme, item: string) =>
@@ -151,10 +155,74 @@ const from = (d: string | null | undefined) => (d ? `{[${d},)}` : EMPTY);
 /** Single days (sorted or not, repeated or not). */
 function days(ds: string[]): string {
   if (!ds.length) return EMPTY;
-  return `{${[...new Set(ds)]
-    .sort()
-    .map((d) => `[${d},${addDays(d, 1)})`)
-    .join(',')}}`;
+  return (
+    sortedDays(ds) ??
+    `{${[...new Set(ds)]
+      .sort()
+      .map((d) => `[${d},${addDays(d, 1)})`)
+      .join(',')}}`
+  );
+}
+
+/**
+ * `days` of a list already in order (repeats allowed), without the set and the sort; null when
+ * the list is out of order, for `days` to sort it. Most lists (services, chains) come sorted.
+ */
+function sortedDays(ds: readonly string[]): string | null {
+  let out = '{';
+  let last: string | undefined;
+  for (let i = 0; i < ds.length; i++) {
+    const d = ds[i]!;
+    if (last !== undefined) {
+      if (d === last) continue;
+      if (d < last) return null;
+      out += ',';
+    }
+    out += `[${d},${nextDay(d)})`;
+    last = d;
+  }
+  return last === undefined ? EMPTY : out + '}';
+}
+
+/** Two-digit days of the month, by number. */
+const DAY = Array.from({ length: 29 }, (_x, n) => String(n).padStart(2, '0'));
+const isDigit = (c: number) => c >= 48 && c <= 57;
+
+/**
+ * `addDays(d, 1)`: within the month (an ISO date of the years 1000–9999, months 01–12, on the
+ * 1st to the 27th) by its last two digits, as most days are; any other day by addDays itself.
+ */
+function nextDay(d: string): string {
+  if (d.length === 10 && d.charCodeAt(4) === 45 && d.charCodeAt(7) === 45) {
+    const y = d.charCodeAt(0);
+    const m1 = d.charCodeAt(5) - 48;
+    const m2 = d.charCodeAt(6) - 48;
+    const d1 = d.charCodeAt(8) - 48;
+    const d2 = d.charCodeAt(9) - 48;
+    const month = m1 * 10 + m2;
+    const day = d1 * 10 + d2;
+    if (
+      y >= 49 &&
+      y <= 57 &&
+      isDigit(d.charCodeAt(1)) &&
+      isDigit(d.charCodeAt(2)) &&
+      isDigit(d.charCodeAt(3)) &&
+      m1 >= 0 &&
+      m1 <= 1 &&
+      m2 >= 0 &&
+      m2 <= 9 &&
+      month >= 1 &&
+      month <= 12 &&
+      d1 >= 0 &&
+      d1 <= 2 &&
+      d2 >= 0 &&
+      d2 <= 9 &&
+      day >= 1 &&
+      day <= 27
+    )
+      return d.slice(0, 8) + DAY[day + 1]!;
+  }
+  return addDays(d, 1);
 }
 
 /**
@@ -213,19 +281,24 @@ export function summarise(p: Programme, ep: Episode, since: string, birthDate: s
   const marks = programmeMarks(p) ?? [];
   const mark_keys: string[] = [];
   const mark_days: string[] = [];
-  const service = marks.some((m) => m.kind === 'chain-late' || m.kind === 'at-target') ? chainService(p) : null;
+  const service = usesChain(p, marks) ? chainService(p) : null;
   // The chain from the episode's first follow-up (due dates run on from before `since`); stored from `since` on.
   const chain = service ? followUpChain(p, ep, birthDate, service).filter((g) => g.date >= since) : [];
+  const picked = scratch;
   for (const m of marks) {
     mark_keys.push(m.key);
-    if (m.kind === 'chain-late') mark_days.push(days(chain.filter((g) => !g.onTime).map((g) => g.date)));
-    else if (m.kind === 'at-target') mark_days.push(atTargetDays(chain));
-    else if (m.kind === 'days')
-      mark_days.push(days(ep.services.filter((s) => m.kinds.includes(s.service) && s.date >= since).map((s) => s.date)));
-    else if (m.kind === 'nth') {
+    if (m.kind === 'chain-late') {
+      picked.length = 0;
+      for (const g of chain) if (!g.onTime) picked.push(g.date);
+      mark_days.push(days(picked));
+    } else if (m.kind === 'at-target') mark_days.push(atTargetDays(chain));
+    else if (m.kind === 'days') {
+      picked.length = 0;
+      for (const s of ep.services) if (s.date >= since && m.kinds.includes(s.service)) picked.push(s.date);
+      mark_days.push(days(picked));
+    } else if (m.kind === 'nth') {
       // The n-th day with such a service (serviceDays in engine.ts: a day counts once).
-      const dates = [...new Set(ep.services.filter((s) => m.kinds.includes(s.service)).map((s) => s.date))].sort();
-      const nth = dates[m.n - 1];
+      const nth = nthDay(ep, m.kinds, m.n);
       // within: only when the n-th came before the episode's start plus the offset (else never).
       mark_days.push(from(nth !== undefined && (m.within === undefined || nth < addOffset(ep.start, m.within)) ? nth : null));
     } else if (m.kind === 'measure') mark_days.push(measureDays(ep, m.measure, m.values));
@@ -239,11 +312,46 @@ export function summarise(p: Programme, ep: Episode, since: string, birthDate: s
         );
     }
   }
-  return {
-    item_ends: days(ep.items.map((it) => addDays(it.to, -1))),
-    missed_ends: days(ep.items.filter((it) => !it.deliveredOn).map((it) => addDays(it.to, -1))),
-    mark_keys,
-    mark_days,
-    chain_dates: chain.map((g) => g.date),
-  };
+  picked.length = 0;
+  for (const it of ep.items) picked.push(addDays(it.to, -1));
+  const item_ends = days(picked);
+  picked.length = 0;
+  for (const it of ep.items) if (!it.deliveredOn) picked.push(addDays(it.to, -1));
+  const missed_ends = days(picked);
+  picked.length = 0;
+  const chain_dates: string[] = new Array<string>(chain.length);
+  for (let i = 0; i < chain.length; i++) chain_dates[i] = chain[i]!.date;
+  return { item_ends, missed_ends, mark_keys, mark_days, chain_dates };
+}
+
+/** One list of days reused by every summary (read at once by `days`), so that none is allocated per mark. */
+const scratch: string[] = [];
+
+const chainMarks = new WeakMap<Programme, boolean>();
+/** Whether a programme's marks read its chain of follow-ups, once per programme object. */
+function usesChain(p: Programme, marks: readonly Mark[]): boolean {
+  let out = chainMarks.get(p);
+  if (out === undefined) chainMarks.set(p, (out = marks.some((m) => m.kind === 'chain-late' || m.kind === 'at-target')));
+  return out;
+}
+
+/**
+ * The n-th distinct day (from the first) of the episode's services of the kinds. Services come in
+ * date order, so distinct days are counted as they come; out of order, the days are sorted first.
+ */
+function nthDay(ep: Episode, kinds: readonly string[], n: number): string | undefined {
+  let last: string | undefined;
+  let nth: string | undefined;
+  let count = 0;
+  // Read to the end even once found: a later service out of order would change which day is n-th.
+  for (const s of ep.services) {
+    if (s.date === last || !kinds.includes(s.service)) continue;
+    if (last !== undefined && s.date < last) {
+      const dates = [...new Set(ep.services.filter((x) => kinds.includes(x.service)).map((x) => x.date))].sort();
+      return dates[n - 1];
+    }
+    last = s.date;
+    if (++count === n) nth = last;
+  }
+  return nth;
 }
