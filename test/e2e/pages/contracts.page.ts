@@ -11,7 +11,9 @@ export class ContractsPage extends Screen {
     await this.page.getByRole('button', { name: '新签约' }).click();
     await this.page.getByLabel('居民编号 / 家庭户编号').fill(residentId);
     await this.page.getByLabel('签约团队').click();
-    await this.page.locator('.ant-select-item-option').first().click();
+    await this.page.locator('.ant-select-dropdown:visible .ant-select-item-option').first().click();
+    // The list closes on the choice: wait for it, as on a busy machine it was seen still open over the dialog's buttons.
+    await this.page.locator('.ant-select-dropdown:visible').waitFor({ state: 'hidden' });
     await this.page.locator('.ant-modal-footer .ant-btn-primary').click();
   }
 
