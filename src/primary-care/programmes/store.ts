@@ -571,7 +571,7 @@ export interface ResidentItem {
  * the registry), not by virtualItemsSql: for a few residents the stored items and the persons are
  * two short statements, where the one statement with a virtual source per screening cost the
  * check-in desk more to plan than to run (PostgreSQL, 1,000,000 residents: 4.4 ms of planning, 1.4
- * ms of execution; on PGlite the desk's whole answer went from 18 to 11 ms at 100,000 residents).
+ * ms of execution; on PGlite the desk's whole answer went from 18 to 9 ms at 100,000 residents).
  * `via: 'sql'` lists them with virtualItemsSql instead: the tests' independent reference.
  */
 export async function residentItems(
