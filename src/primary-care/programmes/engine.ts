@@ -353,17 +353,6 @@ function sortedBy<T>(list: T[], compare: (a: T, b: T) => number): T[] {
   return list;
 }
 
-/** The horizon of the last asOf asked (a recompute asks for one asOf, for every resident and programme). */
-let horizonAsOf: string | undefined;
-let horizonDay = '';
-function horizonOf(asOf: string): string {
-  if (asOf !== horizonAsOf) {
-    horizonDay = addDays(asOf, HORIZON_DAYS);
-    horizonAsOf = asOf;
-  }
-  return horizonDay;
-}
-
 /** "YYYY-01-01" of a year, one string per year: yearly items are listed from it, and the date memos find a string they saw faster. */
 const yearStarts = new Map<number, string>();
 function yearStart(y: number): string {
@@ -479,7 +468,7 @@ export function evaluateResident(
     e.ageOn === 'asOf' && e.ageYears?.min !== undefined && !!person.birthDate && ageOn(person.birthDate, entryDay) < e.ageYears.min;
   const manual = e.anchor === 'fact' ? (registration?.enrolledOn ?? null) : null;
   if (ageKeepsOut && !manual) return [];
-  const horizon = horizonOf(asOf);
+  const horizon = addDays(asOf, HORIZON_DAYS);
   let spans: { key: string; start: string; end: string | null; endEvent: string | null }[] = [];
   if (e.anchor === 'birth') {
     if (!person.birthDate) return [];

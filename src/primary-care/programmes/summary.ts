@@ -178,51 +178,10 @@ function sortedDays(ds: readonly string[]): string | null {
       if (d < last) return null;
       out += ',';
     }
-    out += `[${d},${nextDay(d)})`;
+    out += `[${d},${addDays(d, 1)})`;
     last = d;
   }
   return last === undefined ? EMPTY : out + '}';
-}
-
-/** Two-digit days of the month, by number. */
-const DAY = Array.from({ length: 29 }, (_x, n) => String(n).padStart(2, '0'));
-const isDigit = (c: number) => c >= 48 && c <= 57;
-
-/**
- * `addDays(d, 1)`: within the month (an ISO date of the years 1000–9999, months 01–12, on the
- * 1st to the 27th) by its last two digits, as most days are; any other day by addDays itself.
- */
-function nextDay(d: string): string {
-  if (d.length === 10 && d.charCodeAt(4) === 45 && d.charCodeAt(7) === 45) {
-    const y = d.charCodeAt(0);
-    const m1 = d.charCodeAt(5) - 48;
-    const m2 = d.charCodeAt(6) - 48;
-    const d1 = d.charCodeAt(8) - 48;
-    const d2 = d.charCodeAt(9) - 48;
-    const month = m1 * 10 + m2;
-    const day = d1 * 10 + d2;
-    if (
-      y >= 49 &&
-      y <= 57 &&
-      isDigit(d.charCodeAt(1)) &&
-      isDigit(d.charCodeAt(2)) &&
-      isDigit(d.charCodeAt(3)) &&
-      m1 >= 0 &&
-      m1 <= 1 &&
-      m2 >= 0 &&
-      m2 <= 9 &&
-      month >= 1 &&
-      month <= 12 &&
-      d1 >= 0 &&
-      d1 <= 2 &&
-      d2 >= 0 &&
-      d2 <= 9 &&
-      day >= 1 &&
-      day <= 27
-    )
-      return d.slice(0, 8) + DAY[day + 1]!;
-  }
-  return addDays(d, 1);
 }
 
 /**
