@@ -5,41 +5,12 @@
  * result rows, which cost as much as running the queries themselves.
  */
 import pg from 'pg';
-
-const NEEDS_ESCAPE = /[\\\t\n\r]/;
-
-/** COPY text format for one value (NULL, arrays of text, escapes). */
-export function copyValue(v: unknown): string {
-  if (v === null || v === undefined) return '\\N';
-  if (Array.isArray(v)) v = arrayText(v);
-  if (typeof v === 'boolean') return v ? 't' : 'f';
-  const text = String(v);
-  // Most values (ids, dates, numbers) need no escaping: skip the four replacements for them.
-  if (!NEEDS_ESCAPE.test(text)) return text;
-  return text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
-}
-
-/** An array as a PostgreSQL array literal, every element quoted (backslashes and quotes escaped). */
-function arrayText(v: unknown[]): string {
-  let out = '{';
-  for (let i = 0; i < v.length; i++) {
-    // A hole of a sparse array is left empty, as map and join leave it.
-    if (!(i in v)) {
-      if (i) out += ',';
-      continue;
-    }
-    let x = String(v[i]);
-    // Most elements (dates, keys, day sets) have neither: skip both replacements for them.
-    if (x.indexOf('\\') >= 0 || x.indexOf('"') >= 0) x = x.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
-    out += (i ? ',"' : '"') + x + '"';
-  }
-  return out + '}';
-}
+import { copyField } from '../../fhir/copy-format.js';
 
 /** One COPY text line (with its newline) of a row given as its values in column order. */
 export function copyLine(values: readonly unknown[]): string {
-  let out = copyValue(values[0]);
-  for (let i = 1; i < values.length; i++) out += '\t' + copyValue(values[i]);
+  let out = copyField(values[0]);
+  for (let i = 1; i < values.length; i++) out += '\t' + copyField(values[i]);
   return out + '\n';
 }
 
@@ -48,7 +19,7 @@ export function copyLines(rows: object[], columns: readonly string[]): string {
   let out = '';
   for (const r of rows) {
     const o = r as Record<string, unknown>;
-    for (let i = 0; i < columns.length; i++) out += (i ? '\t' : '') + copyValue(o[columns[i]!]);
+    for (let i = 0; i < columns.length; i++) out += (i ? '\t' : '') + copyField(o[columns[i]!]);
     out += '\n';
   }
   return out;
