@@ -15,12 +15,16 @@
  * (each writer bumps it first thing, and keeps its row lock until it commits).
  *
  * Not kept: answers by family-doctor team (the team comes from contracts, which chronic care
- * writes without a CountKeeper). Answers nobody asked for lately, past the most recently asked
- * (COUNT_CACHE), or of a programme definition no longer loaded are dropped by the next writer.
+ * writes without a CountKeeper); figures of survival indicators (store.ts survivalSql reads a
+ * status 死亡 set by hand from prog_registration, which the registry routes write before their
+ * CountKeeper counts "before": a kept answer would miss the change), counted afresh each time
+ * beside the kept answer of the programme's other indicators. Answers nobody asked for lately,
+ * past the most recently asked (COUNT_CACHE), or of a programme definition no longer loaded are
+ * dropped by the next writer.
  */
 import crypto from 'node:crypto';
 import type { Sql } from '../services.js';
-import { indicatorsOn, type Indicator, type Programme } from './definition.js';
+import { indicatorsOn, readsSurvival, type Indicator, type Programme } from './definition.js';
 import { countsOfSums, DERIVE_LOCK, summarySums, type CountKeeper, type SummaryQuery } from './store.js';
 
 /**
@@ -86,6 +90,12 @@ export async function summaryCounts(
   q: SummaryQuery,
 ): Promise<Map<string, { group: string; numerator: number; denominator: number }[]>> {
   if (!indicators.length || q.groupBy === 'team') return countsOfSums(indicators, await summarySums(db, p, indicators, q));
+  const fresh = indicators.filter(readsSurvival);
+  if (fresh.length) {
+    const kept = indicators.filter((i) => !readsSurvival(i));
+    const [a, b] = [await summaryCounts(db, p, kept, q), countsOfSums(fresh, await summarySums(db, p, fresh, q))];
+    return new Map(indicators.map((i) => [i.code, (a.get(i.code) ?? b.get(i.code))!]));
+  }
   const query = keptQuery(indicators, q);
   const key = keyOf(p, query);
   const kept = await db.query<{ counts: Record<string, number[]>; stale: boolean }>(

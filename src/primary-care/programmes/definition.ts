@@ -260,6 +260,18 @@ export type Version = z.infer<typeof Version>;
  * visit recorded after the period closed still counts for it, as `delivered` does).
  */
 export const MeasuredBy = z.enum(['periodEnd', 'asOf']);
+/**
+ * Survival (生存率) `years` whole years after the episode's start (the diagnosis or registration
+ * that opened it), judged at that anniversary T = start + years (addMonths: the 29th of February
+ * gives the 28th). Observed (all-cause) survival by the direct method: the cohort counts only once
+ * T is on or before asOf, whether a death comes from the Patient's day of death or a status 死亡
+ * set by hand (the earlier). `survived`: known alive at T (no death before T, and still enrolled
+ * on T, or a known death on or after T). `survivalKnown`: the outcome at T is known (survived, or
+ * a known death before T); a resident who moved away (or whose episode otherwise closed) before T
+ * without a known death, or who is dead without a day (deceasedBoolean), is censored: out of both.
+ * A survival rate's denominator needs `survivalKnown` with the numerator's years.
+ */
+const SurvivalYears = z.object({ years: z.number().int().min(1).max(100) }).strict();
 export const Criterion = z.union([
   z.object({ delivered: z.string(), within: OffsetText.optional() }).strict(),
   z
@@ -278,8 +290,35 @@ export const Criterion = z.union([
   z.object({ flag: z.string() }).strict(),
   z.object({ ageMonths: z.object({ min: z.number().int().min(0).optional(), max: z.number().int().min(1).optional() }).strict() }).strict(),
   z.object({ measure: z.string(), values: z.array(z.string().min(1)).min(1), measuredBy: MeasuredBy.optional() }).strict(),
+  z.object({ survived: SurvivalYears }).strict(),
+  z.object({ survivalKnown: SurvivalYears }).strict(),
 ]);
 export type Criterion = z.infer<typeof Criterion>;
+
+/** The years of a survival criterion (`survived` or `survivalKnown`); null for any other criterion. */
+export function survivalYears(c: Criterion): number | null {
+  if ('survived' in c) return c.survived.years;
+  if ('survivalKnown' in c) return c.survivalKnown.years;
+  return null;
+}
+
+/** Whether an indicator reads survival (the day of death, and a status 死亡 set by hand: counts.ts keeps no answer of it). */
+export const readsSurvival = (ind: { denominator: { where: Criterion[] }; numerator: { where: Criterion[] } }): boolean =>
+  [...ind.denominator.where, ...ind.numerator.where].some((c) => survivalYears(c) !== null);
+
+const survivalCache = new WeakMap<object, boolean>();
+/**
+ * Whether some indicator of the programme reads survival: then its derived rows keep every episode,
+ * however long ago it ended (engine.ts evaluateResident), since a cohort's survival counts deaths
+ * of years ago. Read once per programme object.
+ */
+export function keepsEndedEpisodes(p: {
+  indicators: readonly { denominator: { where: Criterion[] }; numerator: { where: Criterion[] } }[];
+}): boolean {
+  let out = survivalCache.get(p.indicators);
+  if (out === undefined) survivalCache.set(p.indicators, (out = p.indicators.some(readsSurvival)));
+  return out;
+}
 
 /** A FHIR id (R4: letters, digits, "-" and ".", at most 64). */
 const FhirId = z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/, { message: 'a FHIR id (letters, digits, - and ., at most 64)' });
@@ -606,9 +645,24 @@ function checkProgramme(file: string, p: RawProgramme, lineOf: LineOf, complete:
         );
       if ('services' in c && c.measuredBy === 'asOf' && c.in !== 'episode')
         fail(where, '"measuredBy": "asOf" follows an episode to asOf: it needs "in": "episode" (services within the period end with it)');
+      if (survivalYears(c) !== null && p.entry.anchor !== 'fact')
+        fail(
+          where,
+          'survival counts from the record that opened the episode (a diagnosis, a registration): it needs an entry anchored on a fact',
+        );
     };
     d.where.forEach((c, j) => check(c, at('denominator', 'where', j)));
     ind.numerator.where.forEach((c, j) => check(c, at('numerator', 'where', j)));
+    // A survival rate counts only residents whose outcome at the anniversary is known (the direct method).
+    ind.numerator.where.forEach((c, j) => {
+      if (!('survived' in c)) return;
+      const years = c.survived.years;
+      if (!d.where.some((x) => 'survivalKnown' in x && x.survivalKnown.years === years))
+        fail(
+          at('numerator', 'where', j),
+          `indicator "${ind.code}": "survived" ${years} years needs { "survivalKnown": { "years": ${years} } } in the denominator (residents censored before then, or not yet followed ${years} years, are out of it)`,
+        );
+    });
     if (complete) {
       if (ind.version === undefined) fail(at('code'), `indicator "${ind.code}": no "version"`);
       if (ind.effectiveFrom === undefined) fail(at('code'), `indicator "${ind.code}": no "effectiveFrom"`);

@@ -6,7 +6,7 @@
  */
 import { addDays as addDaysOnce, ageOn } from '../../shared/dates.js';
 import { addMonths as addMonthsOnce } from '../immunization/schedule.js';
-import { parseOffset, versionOn, type Criterion, type Indicator, type Matcher, type Programme } from './definition.js';
+import { keepsEndedEpisodes, parseOffset, versionOn, type Criterion, type Indicator, type Matcher, type Programme } from './definition.js';
 import { CONDITION_CLINICAL_SYSTEM, CONDITION_VERIFICATION_SYSTEM, ENCOUNTER_STATUS_SYSTEM } from './uris.js';
 
 export interface PersonFacts {
@@ -97,6 +97,12 @@ export interface Episode {
   flags: string[];
   items: ItemState[];
   services: ServiceGiven[];
+  /**
+   * The day the resident died, when known: the Patient's day of death or the day of a status 死亡
+   * set by hand in this programme, the earlier (the day the episode was cut, unless it closed or
+   * the resident moved away before). Absent when alive or the day is unknown. Read by survival.
+   */
+  diedOn?: string;
   /** Dated values of the programme's measures, oldest first. */
   measures: {
     measure: string;
@@ -447,7 +453,9 @@ function measuresOf(p: Programme, facts: Fact[], start: string, nextStart: strin
  * The resident's episodes of one programme, as of a day. Yearly items are listed from the year
  * of `since` on (default: from the episode's start), so a resident enrolled for decades does not
  * carry decades of items where only recent ones are wanted; episodes that ended by `since` are
- * left out (no period from `since` on can count them), so a resident of 70 keeps no 0–6 episode.
+ * left out (no period from `since` on can count them), so a resident of 70 keeps no 0–6 episode;
+ * but a programme with a survival indicator keeps them all (`keepsEndedEpisodes`: a cohort's
+ * survival counts deaths of years ago).
  */
 export function evaluateResident(
   p: Programme,
@@ -519,6 +527,9 @@ export function evaluateResident(
   // record gives, whichever is earlier): no episode from that day, an open one ends on it.
   const statusOn = registration && registration.status !== 'managed' ? registration.statusOn : null;
   const leftOn = person.deceasedOn && (statusOn === null || person.deceasedOn < statusOn) ? person.deceasedOn : statusOn;
+  // The day of death survival reads: the Patient's, or a status 死亡 set by hand, the earlier.
+  const diedBy = registration?.status === 'died' ? registration.statusOn : null;
+  const diedOn = person.deceasedOn && (diedBy === null || person.deceasedOn < diedBy) ? person.deceasedOn : diedBy;
   if (leftOn) {
     spans = spans.filter((s) => s.start < leftOn);
     for (const s of spans)
@@ -527,7 +538,9 @@ export function evaluateResident(
         if (s.endEvent !== null && s.endEvent >= leftOn) s.endEvent = null;
       }
   }
-  let current = false;
+  // A programme with survival indicators keeps every episode: a cohort's survival counts deaths of long ago.
+  const keepEnded = keepsEndedEpisodes(p);
+  let current = keepEnded && spans.length > 0;
   for (const s of spans)
     if (since === undefined || s.end === null || s.end > since) {
       current = true;
@@ -568,7 +581,7 @@ export function evaluateResident(
   const episodes: Episode[] = [];
   for (let k = 0; k < spans.length; k++) {
     const s = spans[k]!;
-    if (since !== undefined && s.end !== null && s.end <= since) continue;
+    if (since !== undefined && s.end !== null && s.end <= since && !keepEnded) continue;
     const nextStart = spans[k + 1]?.start ?? null;
     const version = versionOn(p, s.start);
     const items: ItemState[] = [];
@@ -631,7 +644,7 @@ export function evaluateResident(
     }
     const inIt: ServiceGiven[] = [];
     for (const g of serviceFacts) if (inEpisode(s, g.date)) inIt.push(g);
-    episodes.push({
+    const ep: Episode = {
       key: s.key,
       start: s.start,
       end: s.end,
@@ -641,7 +654,9 @@ export function evaluateResident(
       items,
       services: inIt,
       measures: measuresOf(p, facts, s.start, nextStart),
-    });
+    };
+    if (diedOn) ep.diedOn = diedOn;
+    episodes.push(ep);
   }
   return episodes;
 }
@@ -940,8 +955,25 @@ export function inPopulation(
   return endDay !== null && endDay >= period.from && endDay <= until;
 }
 
+/**
+ * The outcome of an episode `years` whole years after its start (T), as known by asOf: alive at T
+ * (a known death on or after T, or no death and still enrolled on T), dead before T (a known day),
+ * or unknown: T after asOf (not followed that long yet), dead without a day (deceasedBoolean), or
+ * the episode closed before T without a known death (moved away: censored). Observed survival by
+ * the direct method; see definition.ts `survived`.
+ */
+export function survivalAt(person: PersonFacts, ep: Episode, years: number, asOf: string): 'alive' | 'dead' | 'unknown' {
+  const at = addMonths(ep.start, 12 * years);
+  if (at > asOf) return 'unknown';
+  if (ep.diedOn !== undefined) return ep.diedOn < at ? 'dead' : 'alive';
+  if (person.deceased) return 'unknown';
+  return ep.end === null || ep.end >= at ? 'alive' : 'unknown';
+}
+
 export function meets(c: Criterion, p: Programme, person: PersonFacts, ep: Episode, period: Period, asOf: string): boolean {
   const until = judgedUntil(period, asOf);
+  if ('survived' in c) return survivalAt(person, ep, c.survived.years, asOf) === 'alive';
+  if ('survivalKnown' in c) return survivalAt(person, ep, c.survivalKnown.years, asOf) !== 'unknown';
   if ('delivered' in c)
     return ep.items.some(
       (it) =>

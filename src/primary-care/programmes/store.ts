@@ -832,7 +832,7 @@ function membersSql(
     // No indicator can count a row of this source (a resident without records is in no denominator): nothing to read.
     if (part !== 'stored' && members.every((m) => m.den === 'false')) return null;
     const rows = `SELECT e.patient_id, e.episode_key, e.start_on, e.end_on, e.end_event_on, e.flags, e.birth_date, e.item_ends,
-                         e.missed_ends, e.mark_keys, e.mark_days, e.chain_dates, ${groupSql(q, a)} AS g, ${part === 'virtual-stored' ? -1 : 1} AS sign
+                         e.missed_ends, e.mark_keys, e.mark_days, e.chain_dates, e.deceased_on, ${groupSql(q, a)} AS g, ${part === 'virtual-stored' ? -1 : 1} AS sign
                   FROM ${rowsOf(p, part, a, birthBounds(p, q.from, q.until), lean && q.groupBy !== 'team')}
                   WHERE ${filter} AND (${population})
                   OFFSET 0`;
@@ -1072,6 +1072,8 @@ function criterionSql(p: Programme, c: Criterion, q: SummaryQuery, a: Args): str
       ? `coalesce(${mark(a, measureKey(p.controlled.measure, p.controlled.values))} @> ${until()}, false)`
       : 'false';
   if ('flag' in c) return `${a.add(c.flag, '::text')} = ANY(e.flags)`;
+  if ('survived' in c) return survivalSql(p, c.survived.years, 'alive', q, a);
+  if ('survivalKnown' in c) return survivalSql(p, c.survivalKnown.years, 'known', q, a);
   if ('ageMonths' in c) {
     // Age in whole months falls as the birth date moves later: "at least k months" is "born on or before B".
     const min = c.ageMonths.min ?? 0;
@@ -1081,6 +1083,23 @@ function criterionSql(p: Programme, c: Criterion, q: SummaryQuery, a: Args): str
   }
   // measuredBy asOf: the same set of days, read on asOf (a cohort followed past the period's end).
   return `coalesce(${mark(a, measureKey(c.measure, c.values))} @> ${c.measuredBy === 'asOf' ? a.add(q.asOf, '::date') : until()}, false)`;
+}
+
+/**
+ * engine.ts `survivalAt` on a stored row: T = start + years (PostgreSQL's interval gives the 28th of
+ * February for the 29th, as addMonths does) on or before asOf; the day of death is the row's
+ * (the Patient's, as derived) or a status 死亡 set by hand in the programme, the earlier (least()
+ * passes over a null); dead without a day is the person's flag. `alive`: a known death on or
+ * after T, else no death and enrolled on T; `known`: that, or a known death (before T).
+ */
+function survivalSql(p: Programme, years: number, outcome: 'alive' | 'known', q: SummaryQuery, a: Args): string {
+  const at = `(e.start_on + make_interval(years => ${a.add(years, '::int')}))::date`;
+  const died = `least(e.deceased_on, (SELECT g.status_on FROM prog_registration g
+                  WHERE g.programme = ${a.add(p.code, '::text')} AND g.patient_id = e.patient_id AND g.status = 'died'))`;
+  const followed = `(NOT coalesce((SELECT d.deceased FROM prog_person d WHERE d.patient_id = e.patient_id), false)
+                     AND (e.end_on IS NULL OR e.end_on >= ${at}))`;
+  const known = outcome === 'alive' ? `coalesce(${died} >= ${at}, ${followed})` : `(${died} IS NOT NULL OR ${followed})`;
+  return `(${at} <= ${a.add(q.asOf, '::date')} AND ${known})`;
 }
 
 /** The last birth date with at least `months` whole months of age on `day` (monthsBetween is monotone in the birth date). */
@@ -1138,6 +1157,7 @@ function memberSql(
  */
 function virtualCriterionSql(p: Programme, c: Criterion, q: SummaryQuery, a: Args): string {
   if ('ageMonths' in c) return criterionSql(p, c, q, a);
+  // Survival (survived, survivalKnown) is refused on an entry by age (definition.ts): such rows never meet it.
   if ('managed' in c) {
     const rule = versionOn(p, q.until).managed;
     const asks = rule.allItemsDelivered || !!rule.minServices || (rule.followUps?.minCount ?? 0) > 0;
