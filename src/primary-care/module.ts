@@ -59,6 +59,11 @@ const chronicModule: YifangModule = {
         name: 'programme-death',
         sql: sqlFile(new URL('./programmes/migrations/367_programme_death.sql', import.meta.url)),
       },
+      {
+        version: 368,
+        name: 'worklist-order',
+        sql: sqlFile(new URL('./programmes/migrations/368_worklist_order.sql', import.meta.url)),
+      },
     ],
   },
   processors: ({ repo }) => [chronicProcessor(loadChronicConfig(), repo), programmesProcessor(loadProgrammes())],

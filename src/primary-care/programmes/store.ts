@@ -503,49 +503,343 @@ const stillListedSql = (asOf: string, overdueWithinDays: string) =>
   `(i.window_to > (${asOf}::date - ${overdueWithinDays}::int) OR i.item = '${NEXT_FOLLOW_UP}')`;
 
 /**
- * Items due or overdue on a day, of residents still enrolled and alive (see listedItemSql for the
- * next follow-up). Enrolled implicitly, also the yearly items of everyone of the age without
- * stored rows (virtualItemsSql), counted without an anti-join (RowSource).
+ * The conditions of a worklist row `i` (columns as storedItemsSql's) on asOf: of its window
+ * (listed, status), of its episode (on an alias), both (`item`), and of its person (`person(x)`:
+ * the alias holding the person's columns, and how it reads `deceased`).
  */
-export async function worklistPage(db: Sql, p: Programme, q: WorklistQuery, asOf: string, superseded: string[] = []) {
-  const a = new Args();
+function worklistWhere(a: Args, q: WorklistQuery, asOf: string) {
   const on = a.add(asOf, '::date');
   const within = a.add(q.overdueWithinDays, '::int');
   const status = a.add(q.status ?? 'all', '::text');
-  const area = a.add(q.area ?? null, '::text');
-  const org = a.add(q.organization ?? null, '::text');
+  // Added when used: a statement must use every parameter it is given.
+  const area = () => a.add(q.area ?? null, '::text');
+  const org = () => a.add(q.organization ?? null, '::text');
+  const window = `i.window_from <= ${on} AND ${stillListedSql(on, within)} AND (${status} = 'all' OR (${status} = 'due') = (i.window_to > ${on}))`;
+  const episode = (x: string) => `${x}.start_on <= ${on} AND (${x}.end_on IS NULL OR ${x}.end_on > ${on})`;
+  return {
+    on,
+    within,
+    window,
+    episode,
+    item: `${window} AND ${episode('i')}`,
+    person: (x = 'i', deceased = `${x}.deceased`) =>
+      `NOT ${deceased} AND (${area()} IS NULL OR ${x}.area_code LIKE ${area()} || '%') AND (${org()} IS NULL OR ${x}.organization_id = ${org()})`,
+  };
+}
+
+/** A worklist page's columns and order (ties, which the order leaves to chance otherwise, by episode and window). */
+const worklistColumns = (on: string) =>
+  `i.patient_id AS "patientId", i.name, i.gender, ${day('i.birth_date', '"birthDate"')}, i.episode_key AS "episodeKey",
+   i.item, i.item_name AS "itemName", ${day('i.window_from', '"windowFrom"')}, ${day('i.window_to - 1', '"windowLast"')},
+   i.recommended, CASE WHEN i.window_to > ${on} THEN 'due' ELSE 'overdue' END AS status,
+   i.flags, i.area_code AS "areaCode", i.organization_id AS "organizationId"`;
+const WORKLIST_ORDER = 'i.window_to, i.patient_id, i.item, i.episode_key, i.window_from';
+
+/** Rows of a page past which the walk (worklistWalk) gives way to the full statement: each ordered source reads this many. */
+const WALK_ROWS = 2000;
+
+/**
+ * How the walk reads (a test sets them low, so a small district takes every path): `firstRead`,
+ * the stored items first read from each part of storedWorklistParts (deeper while a part runs
+ * short of the page's rows); `manyStored`, the stored residents from which the population is
+ * counted by an anti-join (worklistVirtualCount).
+ */
+const WALK = { firstRead: 1000, manyStored: 20_000 };
+
+/**
+ * Items due or overdue on a day, of residents still enrolled and alive (see listedItemSql for the
+ * next follow-up). Enrolled implicitly, also the yearly items of everyone of the age without
+ * stored rows (virtualItemsSql). `via: 'sql'`: the one statement that enumerates and sorts them
+ * all (the reference the walk is tested against); by default the ordered walk of worklistWalk.
+ */
+export async function worklistPage(
+  db: Sql,
+  p: Programme,
+  q: WorklistQuery,
+  asOf: string,
+  superseded: string[] = [],
+  o: { via?: 'walk' | 'sql'; tune?: Partial<typeof WALK> } = {},
+) {
+  if (o.via === 'sql') return worklistBySql(db, p, q, asOf, superseded);
+  const tune = { ...WALK, ...o.tune };
+  const [page, stored, virtual] = await Promise.all([
+    q.offset + q.limit > WALK_ROWS ? worklistBySql(db, p, q, asOf, superseded, 'page') : worklistWalk(db, p, q, asOf, superseded, tune),
+    worklistStoredCount(db, p, q, asOf, superseded),
+    p.entry.implicit ? worklistVirtualCount(db, p, q, asOf, tune) : { n: 0, due: 0 },
+  ]);
+  const n = stored.n + virtual.n;
+  const due = stored.due + virtual.due;
+  return { total: n, counts: { due, overdue: n - due }, rows: page.rows };
+}
+
+/** The reference: every row listed enumerated, summed (stored + virtual − virtual-stored: RowSource) and sorted. */
+async function worklistBySql(db: Sql, p: Programme, q: WorklistQuery, asOf: string, superseded: string[], only?: 'page') {
+  const a = new Args();
+  const w = worklistWhere(a, q, asOf);
   const o = {
     asOf,
     superseded: a.add(superseded, '::text[]'),
     bounds: birthBounds(p, asOf, asOf),
     years: listedYears(asOf, q.overdueWithinDays, asOf),
   };
-  const where = `i.window_from <= ${on} AND ${stillListedSql(on, within)}
-    AND i.start_on <= ${on} AND (i.end_on IS NULL OR i.end_on > ${on}) AND NOT i.deceased
-    AND (${status} = 'all' OR (${status} = 'due') = (i.window_to > ${on}))
-    AND (${area} IS NULL OR i.area_code LIKE ${area} || '%') AND (${org} IS NULL OR i.organization_id = ${org})`;
-  const counted = itemSources(p, a, countedParts(p), o);
+  const where = `${w.item} AND ${w.person()}`;
   const listed = itemSources(p, a, p.entry.implicit ? ['stored', 'virtual-unstored'] : ['stored'], o);
+  const pageSql = `SELECT ${worklistColumns(w.on)} FROM (${listed}) i WHERE ${where}
+       ORDER BY ${WORKLIST_ORDER} LIMIT ${q.limit} OFFSET ${q.offset}`;
+  if (only === 'page') return { total: -1, counts: { due: -1, overdue: -1 }, rows: (await db.query(pageSql, a.values)).rows };
+  const counted = itemSources(p, a, countedParts(p), o);
   const [total, rows] = await Promise.all([
     db.query<{ n: number; due: number }>(
-      `SELECT coalesce(sum(i.sign), 0)::int AS n, coalesce(sum(i.sign) FILTER (WHERE i.window_to > ${on}), 0)::int AS due
+      `SELECT coalesce(sum(i.sign), 0)::int AS n, coalesce(sum(i.sign) FILTER (WHERE i.window_to > ${w.on}), 0)::int AS due
        FROM (${counted}) i WHERE ${where}`,
       a.values,
     ),
-    db.query(
-      `SELECT i.patient_id AS "patientId", i.name, i.gender, ${day('i.birth_date', '"birthDate"')}, i.episode_key AS "episodeKey",
-              i.item, i.item_name AS "itemName", ${day('i.window_from', '"windowFrom"')}, ${day('i.window_to - 1', '"windowLast"')},
-              i.recommended, CASE WHEN i.window_to > ${on} THEN 'due' ELSE 'overdue' END AS status,
-              i.flags, i.area_code AS "areaCode", i.organization_id AS "organizationId"
-       FROM (${listed}) i WHERE ${where}
-       ORDER BY i.window_to, i.patient_id, i.item
-       LIMIT ${q.limit} OFFSET ${q.offset}`,
-      a.values,
-    ),
+    db.query(pageSql, a.values),
   ]);
   const t = total.rows[0]!;
   return { total: t.n, counts: { due: t.due, overdue: t.n - t.due }, rows: rows.rows };
 }
+
+/**
+ * The stored items a worklist can list, in three parts that each read an index in the list's
+ * order (migration 368): undelivered items whose window closed within overdueWithinDays or is
+ * open; undelivered next follow-ups whose window closed before that (listed however late); items
+ * delivered after asOf (none on today unless a record is dated ahead; asOf in the past, all
+ * delivered since, sorted). Columns of prog_item as storedItemsSql names them.
+ */
+function storedWorklistParts(code: string, w: { on: string; within: string }): string[] {
+  const cols = 'i.programme, i.patient_id, i.episode_key, i.item, i.name AS item_name, i.window_from, i.window_to, i.recommended';
+  const from = `FROM prog_item i WHERE i.programme = ${code} AND i.window_from <= ${w.on}`;
+  return [
+    `SELECT ${cols} ${from} AND i.delivered_on IS NULL AND i.window_to > ${w.on} - ${w.within}`,
+    `SELECT ${cols} ${from} AND i.delivered_on IS NULL AND i.item = '${NEXT_FOLLOW_UP}' AND i.window_to <= ${w.on} - ${w.within}`,
+    `SELECT ${cols} ${from} AND i.delivered_on > ${w.on}`,
+  ];
+}
+
+/** listedItemSql, or true when none of the programme's items give way (a condition the planner cannot estimate, left out). */
+const listedOfSql = (p: Programme, a: Args, superseded: string[]) =>
+  superseded.some((s) => s.startsWith(`${p.code}|`)) ? listedItemSql(a.add(superseded, '::text[]')) : 'true';
+
+/** listedOfSql for a count: an anti-join, so the episodes with a next follow-up are read once (prog_item_next), hashed. */
+const listedCountSql = (p: Programme, a: Args, superseded: string[], code: string) =>
+  superseded.some((s) => s.startsWith(`${p.code}|`))
+    ? `NOT EXISTS (SELECT 1 FROM prog_item n WHERE n.programme = ${code} AND n.item = '${NEXT_FOLLOW_UP}'
+                   AND n.patient_id = i.patient_id AND n.episode_key = i.episode_key
+                   AND i.programme || '|' || i.item = ANY(${a.add(superseded, '::text[]')}))`
+    : 'true';
+
+/** The stored items a walk reads at most from one part before the page falls back to the full statement. */
+const WALK_MOST_READ = 256_000;
+
+/**
+ * The first offset + limit rows of each source in the list's order, merged: stored items by the
+ * ordered index, read `raw` at a time from each part (an ORDER BY … LIMIT of one table is the
+ * index's walk whatever the estimates), their episode and person then looked up and filtered; a
+ * part whose read ran out before giving offset + limit rows is read again deeper (its next rows
+ * could come first). Residents of the age without stored rows by patient id (the person table's
+ * key, beside the stored residents' in the same order), one walk per day their items' windows end
+ * on (a cycle's items end on a fixed day unless the episode ends first), and those whose episode
+ * ends within an item's window (the upper age's birthday: a year of births) sorted. A death ends
+ * the episode too, but the list shows nobody deceased (personRow sets `deceased` with every day of
+ * death). Every row is the full statement's; the merge sorts a few thousand at most.
+ */
+async function worklistWalk(db: Sql, p: Programme, q: WorklistQuery, asOf: string, superseded: string[], tune: typeof WALK) {
+  const k = q.offset + q.limit;
+  const a = new Args();
+  const w = worklistWhere(a, q, asOf);
+  const code = a.add(p.code, '::text');
+  const where = `${w.item} AND ${w.person()}`;
+  const parts = storedWorklistParts(code, w);
+  const listed = listedOfSql(p, a, superseded);
+  const sources = [
+    `SELECT i.* FROM (
+       SELECT i.*, e.flags, e.start_on, e.end_on, p.name, p.gender, p.birth_date, p.area_code, p.organization_id,
+              coalesce(p.deceased, false) AS deceased
+       FROM (${parts.map((_, j) => `SELECT ${j} AS part, s.* FROM s${j} s`).join(' UNION ALL ')}) i
+       CROSS JOIN LATERAL (SELECT e.flags, e.start_on, e.end_on FROM prog_enrolment e
+                           WHERE e.programme = ${code} AND e.patient_id = i.patient_id AND e.episode_key = i.episode_key OFFSET 0) e
+       LEFT JOIN LATERAL (SELECT p.name, p.gender, p.birth_date, p.area_code, p.organization_id, p.deceased
+                          FROM prog_person p WHERE p.patient_id = i.patient_id OFFSET 0) p ON true
+       WHERE ${listed}) i
+     WHERE ${where}`,
+  ];
+  if (p.entry.implicit) {
+    const bounds = birthBounds(p, asOf, asOf);
+    const items = cycleItems(p, listedYears(asOf, q.overdueWithinDays, asOf));
+    const rowOf = (values: CycleItem[], t = '') =>
+      `SELECT -1 AS part, e.programme, e.patient_id, e.episode_key, it.item, it.name AS item_name, greatest(it.f, e.start_on) AS window_from,
+              least(it.t, coalesce(e.end_on, it.t)) AS window_to, it.recommended, e.flags, e.start_on, e.end_on,
+              e.name, e.gender, e.birth_date, e.area_code, e.organization_id, e.deceased ${t}
+       FROM ${cycleValuesSql(values)}
+       WHERE (it.lo IS NULL OR e.start_on >= it.lo) AND (it.hi IS NULL OR e.start_on < it.hi)
+         AND greatest(it.f, e.start_on) < least(it.t, coalesce(e.end_on, it.t))`;
+    for (const t of [...new Set(items.map((x) => x.t))].sort()) {
+      const group = items.filter((x) => x.t === t);
+      const end = a.add(t, '::date');
+      // A resident is walked only when some item of the group is listed for it, so k residents give k rows at least.
+      sources.push(`SELECT i.* FROM (
+          SELECT e.* FROM (${virtualRowsSql(p, a, 'virtual-unstored', bounds)}) e
+          WHERE (e.end_on IS NULL OR e.end_on >= ${end}) AND EXISTS (SELECT 1 FROM (${rowOf(group)}) i WHERE ${where})
+          ORDER BY e.patient_id LIMIT ${k}) e
+        CROSS JOIN LATERAL (${rowOf(group)}) i`);
+    }
+    const max = p.entry.ageYears?.max;
+    if (max !== undefined && items.length) {
+      // Those whose upper age's birthday falls after asOf and before an item's end.
+      const last = items.map((x) => x.t).reduce((x, y) => (y > x ? y : x));
+      const lo = addDays(addMonths(asOf, -12 * max), -1);
+      const hi = addDays(addMonths(last, -12 * max), 1);
+      const early = { lo: bounds.lo && bounds.lo > lo ? bounds.lo : lo, hi: bounds.hi && bounds.hi < hi ? bounds.hi : hi };
+      sources.push(`SELECT i.* FROM (
+          SELECT i.* FROM (${virtualRowsSql(p, a, 'virtual-unstored', early)}) e CROSS JOIN LATERAL (${rowOf(items, ', it.t')}) i) i
+        WHERE i.end_on < i.t AND ${where}
+        ORDER BY ${WORKLIST_ORDER} LIMIT ${k}`);
+    }
+  }
+  const columns = `i.part, i.programme, i.patient_id, i.episode_key, i.item, i.item_name, i.window_from, i.window_to, i.recommended,
+                   i.flags, i.start_on, i.end_on, i.name, i.gender, i.birth_date, i.area_code, i.organization_id, i.deceased`;
+  const statement = (raw: number[]) =>
+    `WITH ${parts.map((s, j) => `s${j} AS MATERIALIZED (${s} ORDER BY ${WORKLIST_ORDER} LIMIT ${raw[j]})`).join(', ')},
+       rows AS MATERIALIZED (${sources.map((s) => `(SELECT ${columns} FROM (${s}) i)`).join(' UNION ALL ')}),
+       page AS (SELECT ${worklistColumns(w.on)}, i.window_to AS "_to", i.window_from AS "_from" FROM rows i WHERE ${where}
+                ORDER BY ${WORKLIST_ORDER} LIMIT ${q.limit} OFFSET ${q.offset})
+     SELECT c.*, page.* FROM (SELECT ${parts
+       .map((_, j) => `(SELECT count(*) FROM s${j})::int AS "_read${j}", (SELECT count(*) FROM rows WHERE part = ${j})::int AS "_kept${j}"`)
+       .join(', ')}) c
+     LEFT JOIN page ON true
+     ORDER BY page."_to", page."patientId", page.item, page."episodeKey", page."_from"`;
+  const raw = parts.map(() => Math.max(tune.firstRead, 4 * k));
+  for (;;) {
+    const r = await db.query<Record<string, unknown>>(statement(raw), a.values);
+    const first = r.rows[0]!;
+    // A part is read far enough when its rows ran out, or it kept offset + limit rows (any later row comes after them).
+    const read = parts.map((_, j) => Number(first[`_read${j}`]));
+    const kept = parts.map((_, j) => Number(first[`_kept${j}`]));
+    const again = parts.map((_, j) => read[j]! >= raw[j]! && kept[j]! < k);
+    if (!again.some(Boolean))
+      return {
+        rows: r.rows
+          .filter((x) => x.patientId !== null)
+          .map((x) => Object.fromEntries(Object.entries(x).filter(([c]) => !c.startsWith('_')))),
+      };
+    if (again.some((x, j) => x && raw[j]! >= WALK_MOST_READ)) break;
+    // Deeper where short, by the share of rows the part kept (a filter keeping one in ten reads ten times as many).
+    parts.forEach((_, j) => {
+      if (again[j]) raw[j] = Math.min(WALK_MOST_READ, raw[j]! * Math.min(64, Math.max(4, kept[j] ? Math.ceil((2 * k) / kept[j]!) : 16)));
+    });
+  }
+  // Filters that leave few of the stored items (an area, a centre) past the reads above: the full statement.
+  return worklistBySql(db, p, q, asOf, superseded, 'page');
+}
+
+/** The worklist's stored items counted (all and due), each part of storedWorklistParts by its index. */
+async function worklistStoredCount(db: Sql, p: Programme, q: WorklistQuery, asOf: string, superseded: string[]) {
+  const a = new Args();
+  const w = worklistWhere(a, q, asOf);
+  const code = a.add(p.code, '::text');
+  // The episode and the person as semi-joins (each item has one episode; a resident without a
+  // person row passes only when neither area nor centre is asked): hashed, not looked up per item.
+  const person =
+    q.area || q.organization
+      ? `EXISTS (SELECT 1 FROM prog_person p WHERE p.patient_id = i.patient_id AND ${w.person('p', 'coalesce(p.deceased, false)')})`
+      : `NOT EXISTS (SELECT 1 FROM prog_person p WHERE p.patient_id = i.patient_id AND p.deceased)`;
+  const r = await db.query<{ n: number; due: number }>(
+    `SELECT count(*)::int AS n, count(*) FILTER (WHERE i.window_to > ${w.on})::int AS due
+     FROM (${storedWorklistParts(code, w).join(' UNION ALL ')}) i
+     WHERE ${w.window} AND ${listedCountSql(p, a, superseded, code)}
+       AND EXISTS (SELECT 1 FROM prog_enrolment e WHERE e.programme = ${code} AND e.patient_id = i.patient_id
+                   AND e.episode_key = i.episode_key AND ${w.episode('e')})
+       AND ${person}`,
+    a.values,
+  );
+  return r.rows[0]!;
+}
+
+/**
+ * The worklist's yearly items of residents of the age without stored rows, counted (all and due)
+ * without listing them: the residents grouped by birth date and day of death (all their episode of
+ * age depends on: a few thousand groups), the span and each cycle's items worked out per group.
+ * With few stored residents, everyone of the age (the population's index alone, as
+ * implicitCountsSql reads it) less those with stored rows; with many, those without by a hashed
+ * anti-join (one pass instead of two).
+ */
+async function worklistVirtualCount(db: Sql, p: Programme, q: WorklistQuery, asOf: string, tune: typeof WALK) {
+  const items = cycleItems(p, listedYears(asOf, q.overdueWithinDays, asOf));
+  if (!items.length) return { n: 0, due: 0 };
+  const a = new Args();
+  const w = worklistWhere(a, q, asOf);
+  const bounds = birthBounds(p, asOf, asOf);
+  // Grouped by the columns the episode of age is made of (a few thousand groups), its span worked out per group.
+  const people = (part: 'virtual' | 'virtual-stored' | 'virtual-unstored', sign: number) =>
+    `SELECT e.birth_date, e.deceased_on, ${sign} * count(*) AS n FROM (${virtualRowsSql(p, a, part, bounds)}) e
+     WHERE ${w.person('e')} GROUP BY 1, 2`;
+  const span = ageSpanSql(p, 'g.birth_date', 'g.deceased_on');
+  // Few stored residents: everyone of the age (index only) less them; many: those without, by an anti-join (hashed).
+  const stored = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM (SELECT 1 FROM prog_enrolment WHERE programme = $1 LIMIT ${tune.manyStored}) s`,
+    [p.code],
+  );
+  const groups =
+    stored.rows[0]!.n < tune.manyStored
+      ? `${people('virtual', 1)} UNION ALL ${people('virtual-stored', -1)}`
+      : people('virtual-unstored', 1);
+  const r = await db.query<{ n: number; due: number }>(
+    `SELECT coalesce(sum(i.n), 0)::int AS n, coalesce(sum(i.n) FILTER (WHERE i.window_to > ${w.on}), 0)::int AS due
+     FROM (SELECT it.item, greatest(it.f, e.start_on) AS window_from, least(it.t, coalesce(e.end_on, it.t)) AS window_to,
+                  e.start_on, e.end_on, e.n
+           FROM (SELECT ${span.start} AS start_on, ${span.end} AS end_on, g.n FROM (${groups}) g) e CROSS JOIN ${cycleValuesSql(items)}
+           WHERE (it.lo IS NULL OR e.start_on >= it.lo) AND (it.hi IS NULL OR e.start_on < it.hi)
+             AND greatest(it.f, e.start_on) < least(it.t, coalesce(e.end_on, it.t))) i
+     WHERE ${w.item}`,
+    a.values,
+  );
+  return r.rows[0]!;
+}
+
+/** An item of a yearly cycle as virtualItemsSql lists it: the version's segment of episode starts [lo, hi), the window [f, t). */
+interface CycleItem {
+  lo: string | null;
+  hi: string | null;
+  item: string;
+  name: string;
+  f: string;
+  t: string;
+  recommended: string | null;
+}
+
+/** The items of the cycles of years[0]..years[1] for a resident without records, as virtualItemsSql's VALUES list them. */
+function cycleItems(p: Programme, years: [number, number]): CycleItem[] {
+  const out: CycleItem[] = [];
+  for (let y = years[0]; y <= years[1]; y++) {
+    const cycle = `${String(y).padStart(4, '0')}-01-01`;
+    const next = `${String(y + 1).padStart(4, '0')}-01-01`;
+    const changes = [...new Set(p.versions.map((v) => v.effectiveFrom).filter((d) => d > cycle && d < next))].sort();
+    [null, ...changes].forEach((lo, k) => {
+      for (const it of versionOn(p, lo ?? cycle).schedule.items)
+        out.push({
+          lo,
+          hi: changes[k] ?? null,
+          item: it.code,
+          name: it.name,
+          f: addOffset(cycle, it.from),
+          t: addOffset(cycle, it.to),
+          recommended: it.recommended ?? null,
+        });
+    });
+  }
+  return out;
+}
+
+const cycleValuesSql = (xs: CycleItem[]) => {
+  const lit = (v: string | null, cast: string) => (v === null ? `NULL${cast}` : `${sqlLiteral(v)}${cast}`);
+  const rows = xs.map(
+    (x) =>
+      `(${lit(x.lo, '::date')}, ${lit(x.hi, '::date')}, ${lit(x.item, '::text')}, ${lit(x.name, '::text')}, ` +
+      `${lit(x.f, '::date')}, ${lit(x.t, '::date')}, ${lit(x.recommended, '::text')})`,
+  );
+  return `(VALUES ${rows.join(', ')}) AS it(lo, hi, item, name, f, t, recommended)`;
+};
 
 /** One line of a resident's items (residentItems). */
 export interface ResidentItem {
