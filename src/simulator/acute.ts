@@ -574,6 +574,7 @@ export class Acute {
         for (let j = 0; j < k; j++) {
           const person = members[this.rng.int(members.length)]!;
           if (s.sex && pop.sex[person] !== s.sex) continue;
+          if (!this.w.deaths.alive(person, day)) continue;
           this.visit(s, person, day);
         }
       }
@@ -765,7 +766,7 @@ export class Acute {
         for (let t = 0; t < 20; t++) {
           const cand = r.int(pop.n);
           const age = pop.age(cand, day);
-          if (age >= b.ages[0] && age <= b.ages[1]) {
+          if (age >= b.ages[0] && age <= b.ages[1] && this.w.deaths.alive(cand, day)) {
             person = cand;
             break;
           }

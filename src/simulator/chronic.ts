@@ -174,6 +174,8 @@ export class Chronic {
     this.due.delete(day);
     for (const packed of list) {
       const person = packed >> 1;
+      // The dead are seen no more (their follow-up chain ends).
+      if (!this.w.deaths.alive(person, day)) continue;
       if (packed & 1) this.followUp(person, day);
       else this.schedule(person, day);
     }
@@ -192,7 +194,7 @@ export class Chronic {
         const person = pool[idx]!;
         pool[idx] = pool[pool.length - 1]!;
         pool.pop();
-        this.newDiagnosis(person, kind, day);
+        if (this.w.deaths.alive(person, day)) this.newDiagnosis(person, kind, day);
       }
     }
   }

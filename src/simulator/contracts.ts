@@ -78,6 +78,8 @@ export class Contracts {
     for (const packed of list) {
       const person = Math.floor(packed / 64);
       const term = packed % 64;
+      // The dead sign no more (nor renew).
+      if (!this.w.deaths.alive(person, day)) continue;
       // Most renew; a few let the contract lapse (moved away, unhappy, no longer interested).
       if (term > 0 && hashFloat(this.w.seed, person, 903 + term) >= CONTRACT_UPTAKE.renewal) continue;
       this.emit(person, day, term);

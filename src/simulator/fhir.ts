@@ -444,6 +444,8 @@ export interface PatientFacts {
   occupation: { code: string; display: string } | null;
   guardian: { relation: 'MTH' | 'FTH' | 'GRD'; name: string; phone: string } | null;
   managingOrganization: string;
+  /** The time of death (FHIR dateTime), written on the version of the Patient sent on the day of death. */
+  deceasedDateTime?: string;
 }
 
 const RELATION_TEXT = { MTH: '母亲', FTH: '父亲', GRD: '监护人' } as const;
@@ -468,6 +470,7 @@ export function patientJson(p: PatientFacts): string {
     `"name":[{"use":"official","text":${q(p.name.text)},"family":${q(p.name.family)},"given":[${q(p.name.given)}]}],` +
     (p.phone ? `"telecom":[{"system":"phone","value":${q(p.phone)},"use":"${p.phoneUse ?? 'mobile'}"}],` : '') +
     `"gender":"${p.sex === 1 ? 'male' : 'female'}","birthDate":${q(p.birthDate)},` +
+    (p.deceasedDateTime ? `"deceasedDateTime":${q(p.deceasedDateTime)},` : '') +
     `"address":[${addressJson(p.address, 'home')}],` +
     (g
       ? `"contact":[{"relationship":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-RoleCode","code":"${g.relation}"}],"text":"${RELATION_TEXT[g.relation]}"}],"name":{"text":${q(g.name)}},"telecom":[{"system":"phone","value":${q(g.phone)},"use":"mobile"}]}],`

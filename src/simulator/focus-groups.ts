@@ -16,8 +16,8 @@
  *   and new diagnoses during the run at the age's incidence), a first visit after registration,
  *   then a follow-up each half-year (#cancer-follow-up), most with a pain score (Observation
  *   programme-observation#pain-score, NRS 0–10), most with the clinical stage group on the day of
- *   diagnosis (Observation LOINC 21908-9, SNOMED CT Stage 0–4; ids obs-t…). Deaths are not modelled (survival is not an
- *   indicator yet).
+ *   diagnosis (Observation LOINC 21908-9, SNOMED CT Stage 0–4; ids obs-t…). They die at an excess rate by years
+ *   since diagnosis (deaths.ts, from `cancerSince`); their services stop at the death.
  *
  * All records come from the resident's home CHC over FHIR, under ids of their own (enc-g…,
  * obs-g…, cond-g…). Encounters carry no Location and the service as their reason, as
@@ -335,7 +335,7 @@ export class FocusGroups {
     const list = this.due.get(day);
     if (list) {
       this.due.delete(day);
-      for (const packed of list) this.run(packed, day, false);
+      for (const packed of list) if (this.w.deaths.alive(Math.floor(packed / 256), day)) this.run(packed, day, false);
     }
   }
 

@@ -122,8 +122,11 @@ export class Identities {
     };
   }
 
-  /** The canonical Patient resource (emitted once, at the start or at birth registration). */
-  canonicalResource(person: number): string {
+  /**
+   * The canonical Patient resource (emitted at the start or at birth registration, and again, with
+   * the time of death, on the day a resident dies).
+   */
+  canonicalResource(person: number, deceasedDateTime?: string): string {
     const { pop, district } = this.w;
     const v = this.canonical(person);
     const g = pop.guardian[person]!;
@@ -150,6 +153,7 @@ export class Identities {
       occupation: { code: occupationCode(pop.occupation[person]!), display: OCCUPATIONS[pop.occupation[person]!]! },
       guardian,
       managingOrganization: v.facility.id,
+      ...(deceasedDateTime ? { deceasedDateTime } : {}),
     });
   }
 

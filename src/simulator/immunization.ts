@@ -147,6 +147,7 @@ export class Immunizer {
     let minute = 0;
     for (const packed of due) {
       const person = Math.floor(packed / 64);
+      if (!this.w.deaths.alive(person, day)) continue;
       const k = packed % 64;
       const d = schedule.childDoses[k]!;
       const atBirth = d.ageMonths === 0;
@@ -193,7 +194,7 @@ export class Immunizer {
     if (flu) {
       this.fluByDay.delete(day);
       for (const person of flu) {
-        if (person >= pop.n) continue;
+        if (person >= pop.n || !this.w.deaths.alive(person, day)) continue;
         this.rec.immunization({
           person,
           facility: this.chcOf(person),
@@ -211,7 +212,7 @@ export class Immunizer {
       const k = this.rng.poisson((n65 * ADULT_VACCINE_UPTAKE.ppsv23PerYear) / 250);
       for (let j = 0; j < k; j++) {
         const person = this.rng.int(pop.n);
-        if (this.ppsv.has(person) || pop.age(person, day) < 65) continue;
+        if (this.ppsv.has(person) || pop.age(person, day) < 65 || !this.w.deaths.alive(person, day)) continue;
         this.ppsv.add(person);
         this.rec.immunization({
           person,

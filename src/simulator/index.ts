@@ -41,6 +41,7 @@ import { Truth } from './truth.js';
 import { SCHOOL_CLASS_ID_SYSTEM } from './uris.js';
 import type { World } from './types.js';
 import { buildWorld } from './world.js';
+import type { Deaths } from './deaths.js';
 import { OutputDir, type ManifestFile } from './writers.js';
 
 export const GENERATOR = 'yifang-simulator';
@@ -206,7 +207,13 @@ export async function simulate(options: SimulateOptions): Promise<{ manifest: Ma
 }
 
 /** Runs the simulation day by day; returns the identities, which truth.json lists. */
-async function run(w: World, sink: Sink, truth: Truth, options: SimulateOptions, records: () => number): Promise<Identities> {
+async function run(
+  w: World & { deaths: Deaths },
+  sink: Sink,
+  truth: Truth,
+  options: SimulateOptions,
+  records: () => number,
+): Promise<Identities> {
   const abortIfAsked = (): void => {
     if (options.signal?.aborted) throw new SimulationAbortedError();
   };
@@ -230,6 +237,8 @@ async function run(w: World, sink: Sink, truth: Truth, options: SimulateOptions,
   const programmes = new Programmes(w, identity, sink, truth.follower);
   acute.onTuberculosis = (person, day) => programmes.tuberculosis(person, day);
   const focusGroups = new FocusGroups(w, identity, sink, truth.follower);
+  // Registered cancer patients die at the excess rate of their years since diagnosis (deaths.ts).
+  w.deaths.cancerSince = (person, year) => focusGroups.cancerSince(person, year);
 
   // Reference data first: places, facilities, staff, residents, households, classes, history.
   sink.beginDay(-1, 'reference');
@@ -255,6 +264,8 @@ async function run(w: World, sink: Sink, truth: Truth, options: SimulateOptions,
     const day = w.startDay + d;
     const date = w.clock.iso(day);
     sink.beginDay(d, date);
+    // Deaths are planned a calendar year at a time, before anything of the day is written.
+    if (d === 0 || date.endsWith('-01-01')) w.deaths.planYear(day);
     // Births: crude birth rate 6.39 per 1,000 a year (国家统计局 2023).
     // Most mothers come from the pregnancies the programmes followed; the others registered nowhere.
     const followed = programmes.deliveriesOn(day);
@@ -264,7 +275,7 @@ async function run(w: World, sink: Sink, truth: Truth, options: SimulateOptions,
       for (let t = 0; mother < 0 && t < 50; t++) {
         const p = births.int(w.pop.n);
         const age = w.pop.age(p, day);
-        if (w.pop.sex[p] === 2 && age >= 21 && age <= 42 && w.pop.household[p]! >= 0) {
+        if (w.pop.sex[p] === 2 && age >= 21 && age <= 42 && w.pop.household[p]! >= 0 && w.deaths.alive(p, day)) {
           mother = p;
           break;
         }
@@ -272,6 +283,7 @@ async function run(w: World, sink: Sink, truth: Truth, options: SimulateOptions,
       if (mother < 0) continue;
       const child = addNewborn(w.pop, w.names, mother, day, births);
       if (child < 0) break;
+      w.deaths.newborn(child);
       rec.visit({
         person: mother,
         facility: mch,
@@ -303,6 +315,8 @@ async function run(w: World, sink: Sink, truth: Truth, options: SimulateOptions,
       laterByDay.delete(day);
       for (const fn of list) fn();
     }
+    // The day's deaths: the resident's Patient again, with the day of death (as a death registry gives it).
+    for (const person of w.deaths.on(day)) sink.fhir('Patient', w.pop.patientId(person), identity.canonicalResource(person, date));
     truth.follower?.endDay(day);
     await sink.endDay(d, date);
     options.onProgress?.({ day: d + 1, days: w.days, records: records() });

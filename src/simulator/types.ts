@@ -28,6 +28,16 @@ export interface World {
   cal: WorkCalendar;
   clock: Clock;
   schedule: Schedule;
+  /** Who dies during the run and when (deaths.ts): every record of a resident is written only while `alive`. */
+  deaths: Mortality;
+}
+
+/** The day of death of each resident (deaths.ts `Deaths`). */
+export interface Mortality {
+  /** The day a resident dies during the run, or a day after every day of the run. */
+  deathDay(person: number): number;
+  /** Alive on a day (the day of death included: its records are written). */
+  alive(person: number, day: number): boolean;
 }
 
 export type VariantKind =

@@ -4,6 +4,7 @@
  * per-person state arrays.
  */
 import { Clock, WorkCalendar } from './calendar.js';
+import { Deaths } from './deaths.js';
 import { buildAreas, buildFacilities, loadDistrictConfig } from './district.js';
 import { NameBook } from './names.js';
 import { buildPopulation } from './population.js';
@@ -11,7 +12,7 @@ import { assignCareHomes, assignSchools, primaryEntryYear, schoolYear } from './
 import type { World } from './types.js';
 import { loadSchedule } from './vaccines.js';
 
-export function buildWorld(seed: number, population: number, startDay: number, days: number): World {
+export function buildWorld(seed: number, population: number, startDay: number, days: number): World & { deaths: Deaths } {
   const cfg = loadDistrictConfig();
   const names = new NameBook();
   const areas = buildAreas(cfg, population, seed);
@@ -44,7 +45,7 @@ export function buildWorld(seed: number, population: number, startDay: number, d
   const schools = assignSchools(pop, district, startDay, endDay - 1, seed);
   const care = assignCareHomes(pop, district, built.careHomeResidents, startDay, seed);
   const cal = new WorkCalendar(startDay - 400, endDay + 400);
-  return {
+  const world: World & { deaths: Deaths } = {
     seed,
     startDay,
     endDay,
@@ -59,5 +60,8 @@ export function buildWorld(seed: number, population: number, startDay: number, d
     cal,
     clock: new Clock(),
     schedule: loadSchedule(),
+    deaths: null as unknown as Deaths,
   };
+  world.deaths = new Deaths(world);
+  return world;
 }

@@ -338,6 +338,9 @@ export const CaseResident = z
     id: FhirId,
     birthDate: Day.optional(),
     gender: z.enum(['female', 'male', 'other', 'unknown']).optional(),
+    /** The Patient's day (or time) of death, or only that the resident died (FHIR Patient.deceased[x]). */
+    deceasedDateTime: z.string().optional(),
+    deceasedBoolean: z.boolean().optional(),
     records: z.array(CaseRecord).default([]),
   })
   .strict();

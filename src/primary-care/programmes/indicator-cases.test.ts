@@ -18,15 +18,21 @@ const programmes = loadProgrammes();
 /** The matchers the processor keeps records by: every programme loaded (with a made-up one, it too). */
 const matchersFor = (p: Programme) => matchersOf(programmes.includes(p) ? programmes : [...programmes, p]);
 
+/** A case resident's death, given as the Patient gives it (a day or time of death, or only that they died). */
+type Death = { deceasedDateTime?: string; deceasedBoolean?: boolean };
+
 /** The figures of one case, by the indicator version the period uses. */
 function figures(p: Programme, code: string, c: IndicatorCase) {
   const matchers = matchersFor(p);
   const residents = c.residents.map((r) => {
+    const death = r as Death;
     const patient = validateFhirResource({
       resourceType: 'Patient',
       id: r.id,
       ...(r.birthDate ? { birthDate: r.birthDate } : {}),
       ...(r.gender ? { gender: r.gender } : {}),
+      ...(death.deceasedDateTime !== undefined ? { deceasedDateTime: death.deceasedDateTime } : {}),
+      ...(death.deceasedBoolean !== undefined ? { deceasedBoolean: death.deceasedBoolean } : {}),
     }) as Patient;
     const person = personFacts(patient);
     const facts: Fact[] = [];
@@ -206,5 +212,65 @@ describe('the data switches decide the cases written for them (each fails withou
     const q = without(p);
     const before = figures(q, indicator, c);
     expect({ numerator: before.numerator, denominator: before.denominator, value: before.value }).not.toEqual(c.expect);
+  });
+});
+
+describe("a case resident's death reaches the Patient (deceasedDateTime, deceasedBoolean)", () => {
+  const cancer = programmes.find((p) => p.code === 'cancer-patients')!;
+  const survival = cancer.indicators.find((i) => i.code === 'five-year-survival-rate')!;
+  // The 2020 cohort followed to 2025-06-30 (registered 2020-03-01 and 2020-06-30, both followed
+  // five years; 2020-07-01 not yet; a 2019 registration in another cohort): 2/2 with nobody dead.
+  const base = survival.cases.find((c) => c.name.startsWith('2020年登记队列，统计至2025-06-30'))!;
+  const withDeath = (death: Death, who = 's1'): IndicatorCase => ({
+    ...base,
+    residents: base.residents.map((r) => (r.id === who ? { ...r, ...death } : r)),
+  });
+  const got = (c: IndicatorCase) => {
+    const f = figures(cancer, survival.code, c);
+    return { numerator: f.numerator, denominator: f.denominator, value: f.value };
+  };
+
+  it('the case without a death: 2/2', () => {
+    expect(base).toBeDefined();
+    expect(got(base)).toEqual({ numerator: 2, denominator: 2, value: 100 });
+  });
+
+  it('a death before the anniversary (s1, registered 2020-03-01, died 2023-05-10) makes the figure drop to 1/2', () => {
+    expect(got(withDeath({ deceasedDateTime: '2023-05-10' }))).toEqual({ numerator: 1, denominator: 2, value: 50 });
+    // With a time of death, read as its calendar day.
+    expect(got(withDeath({ deceasedDateTime: '2025-02-28T23:30:00+08:00' }))).toEqual({ numerator: 1, denominator: 2, value: 50 });
+  });
+
+  it('a death on the anniversary itself (2025-03-01) or after it counts as surviving five years: 2/2', () => {
+    expect(got(withDeath({ deceasedDateTime: '2025-03-01' }))).toEqual({ numerator: 2, denominator: 2, value: 100 });
+    expect(got(withDeath({ deceasedDateTime: '2025-04-01' }))).toEqual({ numerator: 2, denominator: 2, value: 100 });
+  });
+
+  it('a death without a day (deceasedBoolean) is censored: out of the denominator, 1/1', () => {
+    expect(got(withDeath({ deceasedBoolean: true }))).toEqual({ numerator: 1, denominator: 1, value: 100 });
+    expect(got(withDeath({ deceasedBoolean: false }))).toEqual({ numerator: 2, denominator: 2, value: 100 });
+  });
+
+  it('a case of the JSON with a death on a resident is figured with it (every such case differs when the death is left out)', () => {
+    const dead = programmes.flatMap((p) =>
+      p.indicators.flatMap((ind) =>
+        ind.cases
+          .filter((c) => c.residents.some((r) => (r as Death).deceasedDateTime !== undefined || (r as Death).deceasedBoolean !== undefined))
+          .map((c) => [p, ind, c] as const),
+      ),
+    );
+    for (const [p, ind, c] of dead) {
+      const ignored: IndicatorCase = {
+        ...c,
+        residents: c.residents.map((r) => {
+          const { deceasedDateTime, deceasedBoolean, ...alive } = r as typeof r & Death;
+          void deceasedDateTime;
+          void deceasedBoolean;
+          return alive;
+        }),
+      };
+      const without = figures(p, ind.code, ignored);
+      expect({ numerator: without.numerator, denominator: without.denominator, value: without.value }, c.name).not.toEqual(c.expect);
+    }
   });
 });

@@ -80,7 +80,11 @@ export class OutbreakContext {
     return o;
   }
 
-  /** Adds an infection (null when the person is already a case, not yet born or infected after the run). */
+  /**
+   * Adds an infection (null when the person is already a case, not yet born, infected after the
+   * run, or dies within two months of it: a case's visits, samples and absences come in the weeks
+   * after infection, and nothing of a resident is written after the day of death).
+   */
   addCase(
     o: TruthOutbreak,
     cases: Map<number, Case>,
@@ -91,6 +95,7 @@ export class OutbreakContext {
     setting: Setting,
   ): Case | null {
     if (cases.has(person) || infected >= this.w.endDay || person >= this.w.pop.n) return null;
+    if (this.w.deaths.deathDay(person) < infected + 60) return null;
     const truth: TruthCase = {
       patientId: this.w.pop.patientId(person),
       infectedDate: this.w.clock.iso(infected),

@@ -25,6 +25,12 @@ export function recordVisit(ctx: RecordContext, s: VisitSpec): Visit {
       endMin -= 1440;
     }
   }
+  // A stay the resident does not outlive ends on the day of death (the discharge is the death).
+  const death = ctx.w.deaths.deathDay(s.person);
+  if (endDay > death && death >= s.day) {
+    endDay = death;
+    endMin = death === s.day ? Math.min(1439, startMin + 60) : 1380;
+  }
   const doctor = s.doctor !== undefined ? ctx.w.district.practitioners[s.doctor]! : ctx.practitioner(s.dept);
   const id = 'enc-' + ctx.pad(++ctx.seq.enc, 8);
   const view = ctx.identity.view(s.person, s.facility);
