@@ -814,6 +814,7 @@ function cycleItems(p: Programme, years: [number, number]): CycleItem[] {
   for (let y = years[0]; y <= years[1]; y++) {
     const cycle = `${String(y).padStart(4, '0')}-01-01`;
     const next = `${String(y + 1).padStart(4, '0')}-01-01`;
+    // A version taking effect within the year applies to episodes starting from its day (segments [lo, hi) of the start).
     const changes = [...new Set(p.versions.map((v) => v.effectiveFrom).filter((d) => d > cycle && d < next))].sort();
     [null, ...changes].forEach((lo, k) => {
       for (const it of versionOn(p, lo ?? cycle).schedule.items)
@@ -838,6 +839,8 @@ const cycleValuesSql = (xs: CycleItem[]) => {
       `(${lit(x.lo, '::date')}, ${lit(x.hi, '::date')}, ${lit(x.item, '::text')}, ${lit(x.name, '::text')}, ` +
       `${lit(x.f, '::date')}, ${lit(x.t, '::date')}, ${lit(x.recommended, '::text')})`,
   );
+  // No items: one row of nulls, which a reader drops (virtualItemsSql: it.item IS NOT NULL).
+  if (!rows.length) rows.push('(NULL::date, NULL::date, NULL::text, NULL::text, NULL::date, NULL::date, NULL::text)');
   return `(VALUES ${rows.join(', ')}) AS it(lo, hi, item, name, f, t, recommended)`;
 };
 
@@ -1251,28 +1254,11 @@ function virtualItemsSql(
   years: [number, number],
   ids?: string,
 ) {
-  const lit = (v: string | null, cast = '') => (v === null ? `NULL${cast}` : `${sqlLiteral(v)}${cast}`);
-  const values: string[] = [];
-  for (let y = years[0]; y <= years[1]; y++) {
-    const cycle = `${String(y).padStart(4, '0')}-01-01`;
-    const next = `${String(y + 1).padStart(4, '0')}-01-01`;
-    // A version taking effect within the year applies to episodes starting from its day (segments [lo, hi) of the start).
-    const changes = [...new Set(p.versions.map((v) => v.effectiveFrom).filter((d) => d > cycle && d < next))].sort();
-    [null, ...changes].forEach((lo, k) => {
-      const v = versionOn(p, lo ?? cycle);
-      for (const it of v.schedule.items)
-        values.push(
-          `(${lit(lo, '::date')}, ${lit(changes[k] ?? null, '::date')}, ${lit(it.code, '::text')}, ${lit(it.name, '::text')}, ` +
-            `${lit(addOffset(cycle, it.from), '::date')}, ${lit(addOffset(cycle, it.to), '::date')}, ${lit(it.recommended ?? null, '::text')})`,
-        );
-    });
-  }
-  if (!values.length) values.push('(NULL::date, NULL::date, NULL::text, NULL::text, NULL::date, NULL::date, NULL::text)');
   return `SELECT e.programme, e.patient_id, e.episode_key, it.item, it.name AS item_name, greatest(it.f, e.start_on) AS window_from,
                  least(it.t, coalesce(e.end_on, it.t)) AS window_to, it.recommended, e.flags, e.start_on, e.end_on,
                  e.name, e.gender, e.birth_date, e.area_code, e.organization_id, e.deceased
           FROM (${virtualRowsSql(p, a, part, bounds, { ids })}) e
-          CROSS JOIN (VALUES ${values.join(', ')}) AS it(lo, hi, item, name, f, t, recommended)
+          CROSS JOIN ${cycleValuesSql(cycleItems(p, years))}
           WHERE it.item IS NOT NULL AND (it.lo IS NULL OR e.start_on >= it.lo) AND (it.hi IS NULL OR e.start_on < it.hi)
             AND greatest(it.f, e.start_on) < least(it.t, coalesce(e.end_on, it.t))`;
 }
