@@ -230,7 +230,7 @@ describe('ScorecardPage', () => {
     expect(await screen.findByText('本期尚未计算，点击“计算”。')).toBeTruthy();
     fireEvent.click(screen.getByRole('button', { name: /计\s*算/ }));
     // The toast comes after the compute answer and a re-read; a busy machine needs more than the default second.
-    expect(await screen.findByText('已计算：新开整改任务 1 项，关闭 0 项', undefined, { timeout: 5000 })).toBeTruthy();
+    expect(await screen.findByText('已计算：新开整改任务 1 项，关闭 0 项', undefined, { timeout: 15000 })).toBeTruthy();
     const call = api.callsTo('POST /api/scorecards/yifang-integration/compute')[0]!;
     expect(call.body).toMatchObject({ level: 'institution' });
     expect(await screen.findByTestId('sc-total-SC-F2')).toBeTruthy();
