@@ -449,6 +449,9 @@ function measuresOf(p: Programme, facts: Fact[], start: string, nextStart: strin
   return sortedBy(out, byDateThenRef);
 }
 
+/** The earlier of two days, either of which may be unknown (null or undefined). */
+const earlierDay = (a: string | null | undefined, b: string | null): string | null => (a && (b === null || a < b) ? a : b);
+
 /**
  * The resident's episodes of one programme, as of a day. Yearly items are listed from the year
  * of `since` on (default: from the episode's start), so a resident enrolled for decades does not
@@ -526,10 +529,9 @@ export function evaluateResident(
   // Transferred out or died from a day on (a status set by hand, or the day of death the Patient
   // record gives, whichever is earlier): no episode from that day, an open one ends on it.
   const statusOn = registration && registration.status !== 'managed' ? registration.statusOn : null;
-  const leftOn = person.deceasedOn && (statusOn === null || person.deceasedOn < statusOn) ? person.deceasedOn : statusOn;
+  const leftOn = earlierDay(person.deceasedOn, statusOn);
   // The day of death survival reads: the Patient's, or a status 死亡 set by hand, the earlier.
-  const diedBy = registration?.status === 'died' ? registration.statusOn : null;
-  const diedOn = person.deceasedOn && (diedBy === null || person.deceasedOn < diedBy) ? person.deceasedOn : diedBy;
+  const diedOn = earlierDay(person.deceasedOn, registration?.status === 'died' ? registration.statusOn : null);
   if (leftOn) {
     spans = spans.filter((s) => s.start < leftOn);
     for (const s of spans)
