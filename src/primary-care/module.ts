@@ -64,6 +64,11 @@ const chronicModule: YifangModule = {
         name: 'worklist-order',
         sql: sqlFile(new URL('./programmes/migrations/368_worklist_order.sql', import.meta.url)),
       },
+      {
+        version: 369,
+        name: 'patient-first-keys',
+        sql: sqlFile(new URL('./programmes/migrations/369_patient_first_keys.sql', import.meta.url)),
+      },
     ],
   },
   processors: ({ repo }) => [chronicProcessor(loadChronicConfig(), repo), programmesProcessor(loadProgrammes())],
