@@ -20,7 +20,7 @@
  * Everything here is derived and rebuilt by running it again: commits do not wait for the WAL.
  */
 import { extraPool, type Database } from '../../platform/db.js';
-import { RangeDeriver, unitsOn, type RangePhases } from '../../platform/range-deriver.js';
+import { analyzeTables, RangeDeriver, unitsOn, type RangePhases } from '../../platform/range-deriver.js';
 import type { ChronicRuleSet } from './rules.js';
 import { copyOut, copyRows, sqlLiteral } from './copy-text.js';
 import {
@@ -214,7 +214,7 @@ export async function recomputeAll(
     // The derived tables were rewritten: without fresh statistics the planner takes them for
     // what they were before (empty after a first load), and the indicators' plans go wrong.
     t = performance.now();
-    await withClient((c) => c.query('ANALYZE chronic_registry, chronic_visit_eval, chronic_confirmation'));
+    await analyzeTables(withClient, ['chronic_registry', 'chronic_visit_eval', 'chronic_confirmation'], db.kind);
     phases.commit += performance.now() - t;
     return { residents, chunks };
   } finally {

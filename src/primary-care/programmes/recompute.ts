@@ -17,10 +17,10 @@
  * Everything here is derived and rebuilt by running it again: commits do not wait for the WAL.
  */
 import { extraPool, type Database } from '../../platform/db.js';
-import { RangeDeriver, unitsOn, type RangePhases } from '../../platform/range-deriver.js';
+import { analyzeTables, RangeDeriver, unitsOn, type RangePhases } from '../../platform/range-deriver.js';
 import type { Programme } from './definition.js';
 import { deriveRange, type DeriveContext, type DerivedRange } from './recompute-derive.js';
-import { allResidentIds, analyzeDerived, beginRangeWrite, readKeyRange, replaceKeyRange, type KeyRange } from './store.js';
+import { allResidentIds, beginRangeWrite, DERIVED_TABLES, readKeyRange, replaceKeyRange, type KeyRange } from './store.js';
 
 /** Milliseconds spent in each phase of a full recompute, and the statistics refreshed at its end. */
 export interface RecomputePhases extends RangePhases {
@@ -151,7 +151,7 @@ export async function recomputeProgrammes(
     // The derived tables were rewritten: without fresh statistics the planner takes them for
     // what they were before (empty after a first load), and the indicators' plans go wrong.
     t = performance.now();
-    await withClient((c) => analyzeDerived(c));
+    await analyzeTables(withClient, DERIVED_TABLES, db.kind);
     phases.analyze += performance.now() - t;
     return ids.length;
   } finally {

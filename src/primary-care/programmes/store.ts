@@ -326,10 +326,8 @@ export async function replaceKeyRange(
     );
 }
 
-/** Fresh statistics for the derived tables after a full recompute rewrote them. */
-export async function analyzeDerived(c: Pick<pg.ClientBase, 'query'>): Promise<void> {
-  await c.query('ANALYZE prog_enrolment, prog_item, prog_person');
-}
+/** The tables a full recompute rewrites (it refreshes their statistics at its end). */
+export const DERIVED_TABLES = ['prog_enrolment', 'prog_item', 'prog_person'] as const;
 
 // ---- reads -----------------------------------------------------------------------------------
 
