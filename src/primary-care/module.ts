@@ -69,6 +69,11 @@ const chronicModule: YifangModule = {
         name: 'patient-first-keys',
         sql: sqlFile(new URL('./programmes/migrations/369_patient_first_keys.sql', import.meta.url)),
       },
+      {
+        version: 370,
+        name: 'programme-derived',
+        sql: sqlFile(new URL('./programmes/migrations/370_programme_derived.sql', import.meta.url)),
+      },
     ],
   },
   processors: ({ repo }) => [chronicProcessor(loadChronicConfig(), repo), programmesProcessor(loadProgrammes())],

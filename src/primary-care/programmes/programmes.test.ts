@@ -648,6 +648,29 @@ describeEachStore('basic public-health programmes', (server) => {
     expect(await figures()).toEqual(was);
   });
 
+  it('every person row has one row saying when it was derived; a Patient deleted without records leaves none', async () => {
+    const db = server().db;
+    const orphans = async () =>
+      (
+        await db.query<{ n: number }>(
+          `SELECT (SELECT count(*) FROM prog_person p WHERE NOT EXISTS (SELECT 1 FROM prog_derived d WHERE d.patient_id = p.patient_id))
+                + (SELECT count(*) FROM prog_derived d WHERE NOT EXISTS (SELECT 1 FROM prog_person p WHERE p.patient_id = d.patient_id)) AS n`,
+        )
+      ).rows[0]!.n;
+    const derivedOn = async (patient: string) =>
+      (await db.query<{ on: string | null }>(`SELECT derived_on::text AS on FROM prog_derived WHERE patient_id = $1`, [patient])).rows[0]?.on;
+    expect(Number(await orphans())).toBe(0);
+    await transaction([{ resourceType: 'Patient', id: 'pt-passing', gender: 'male', birthDate: '1950-03-03' }]);
+    await server().processors.drain();
+    expect(await derivedOn('pt-passing')).toBe(TODAY);
+    expect((await server().api('/fhir/Patient/pt-passing', { method: 'DELETE' })).status).toBeLessThan(300);
+    await server().processors.drain();
+    expect(await derivedOn('pt-passing')).toBeUndefined();
+    expect(Number(await orphans())).toBe(0);
+    // Nothing is left for the periodic refresh to find again and again.
+    expect(await refreshStale(db, loadProgrammes(), TODAY, { olderThanDays: 0 })).toBe(0);
+  });
+
   it('a full recompute keeps what the processor derives meanwhile, and writes what a quiet one writes', async () => {
     const programmes = loadProgrammes();
     const db = server().db;

@@ -228,7 +228,7 @@ export interface DerivedRange {
   items: string;
   /** Residents derived (with a person row or facts). */
   residents: number;
-  /** Residents known by facts alone (they get a blank person row, so derived_on covers them). */
+  /** Residents known by facts alone (they get a blank person row and a row in prog_derived). */
   blank: string[];
 }
 

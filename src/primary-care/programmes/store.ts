@@ -193,11 +193,21 @@ async function writeDerived(client: Sql, patientIds: string[], d: Derived, today
        SELECT ${ITEM_COLUMNS.join(', ')} FROM json_populate_recordset(NULL::prog_item, $1::json)`,
       [JSON.stringify(d.items)],
     );
-  // A resident known by facts alone gets a blank person row, so derived_on covers everyone derived.
+  // A resident known by facts alone gets a blank person row; every person row has its row in
+  // prog_derived, marked derived today (a resident with neither, a Patient deleted, has none).
   await client.query(
-    `INSERT INTO prog_person (patient_id, derived_on)
-     SELECT id, $2::date FROM unnest($1::text[]) AS id
-     WHERE EXISTS (SELECT 1 FROM prog_person p WHERE p.patient_id = id) OR EXISTS (SELECT 1 FROM prog_fact f WHERE f.patient_id = id)
+    `INSERT INTO prog_person (patient_id)
+     SELECT id FROM unnest($1::text[]) AS id WHERE EXISTS (SELECT 1 FROM prog_fact f WHERE f.patient_id = id)
+     ON CONFLICT (patient_id) DO NOTHING`,
+    [patientIds],
+  );
+  await client.query(
+    `DELETE FROM prog_derived d WHERE d.patient_id = ANY($1::text[]) AND NOT EXISTS (SELECT 1 FROM prog_person p WHERE p.patient_id = d.patient_id)`,
+    [patientIds],
+  );
+  await client.query(
+    `INSERT INTO prog_derived (patient_id, derived_on)
+     SELECT id, $2::date FROM unnest($1::text[]) AS id WHERE EXISTS (SELECT 1 FROM prog_person p WHERE p.patient_id = id)
      ON CONFLICT (patient_id) DO UPDATE SET derived_on = excluded.derived_on`,
     [patientIds, today],
   );
@@ -240,7 +250,7 @@ export interface CountKeeper {
  */
 export async function staleResidents(db: Sql, today: string, days: number, limit: number): Promise<string[]> {
   const r = await db.query<{ id: string }>(
-    `SELECT patient_id AS id FROM prog_person WHERE derived_on IS NULL OR derived_on < $1::date - $2::int
+    `SELECT patient_id AS id FROM prog_derived WHERE derived_on IS NULL OR derived_on < $1::date - $2::int
      ORDER BY derived_on NULLS FIRST, patient_id LIMIT $3`,
     [today, days, limit],
   );
@@ -262,11 +272,12 @@ export const rangeWhere = (r: KeyRange): string =>
     .join(' AND ') || 'true';
 
 /**
- * The versions of a range's person rows (xmin; every writer of derived rows changes them), as one
- * fingerprint: how many, and a digest of every id with its version in order.
+ * The versions of a range's rows in prog_derived (xmin; every writer of derived rows writes its
+ * residents' rows there), as one fingerprint: how many, and a digest of every id with its version
+ * in order.
  */
 const versionsQuery = (w: string) =>
-  `SELECT count(*) || ':' || coalesce(md5(string_agg(patient_id || '/' || xmin::text, ',' ORDER BY patient_id)), '') FROM prog_person WHERE ${w}`;
+  `SELECT count(*) || ':' || coalesce(md5(string_agg(patient_id || '/' || xmin::text, ',' ORDER BY patient_id)), '') FROM prog_derived WHERE ${w}`;
 
 /** Every resident with facts or a person row, in the database's ordering (the full recompute walks them in ranges). */
 export async function allResidentIds(db: Pick<pg.ClientBase, 'query'>): Promise<string[]> {
@@ -275,7 +286,7 @@ export async function allResidentIds(db: Pick<pg.ClientBase, 'query'>): Promise<
 }
 
 /**
- * Reads a range in one round trip (no lock, no transaction needed): its person rows' versions,
+ * Reads a range in one round trip (no lock, no transaction needed): its residents' versions,
  * then what `rangeQueries` (recompute-derive.ts) asks, as COPY text. The versions come first: a
  * change that lands in between shows as a new version when the range is written.
  */
@@ -287,7 +298,7 @@ export async function readKeyRange(db: Pick<pg.ClientBase, 'query'>, range: KeyR
 
 /**
  * Opens the transaction that writes a range and takes the writers' lock; returns the versions of
- * the range's person rows now. Different from those read: another writer (the processor) derived
+ * the range's residents now (versionsQuery). Different from those read: another writer (the processor) derived
  * some resident of the range in between, and the range must be read and derived again (under the
  * lock, so nobody else writes its rows meanwhile).
  */
@@ -317,17 +328,20 @@ export async function replaceKeyRange(
   if (d.enrolments) await copy('prog_enrolment', ENROLMENT_COLUMNS, d.enrolments);
   if (d.items) await copy('prog_item', ITEM_COLUMNS, d.items);
   // Everyone in the range was derived (read with this version, or again under the lock).
-  await c.query(`UPDATE prog_person SET derived_on = $1::date WHERE ${w}`, [today]);
-  if (d.blank.length)
+  await c.query(`UPDATE prog_derived SET derived_on = $1::date WHERE ${w}`, [today]);
+  if (d.blank.length) {
+    // Residents known by facts alone: a blank person row, and its row here.
+    await c.query(`INSERT INTO prog_person (patient_id) SELECT unnest($1::text[]) ON CONFLICT (patient_id) DO NOTHING`, [d.blank]);
     await c.query(
-      `INSERT INTO prog_person (patient_id, derived_on) SELECT id, $2::date FROM unnest($1::text[]) AS id
+      `INSERT INTO prog_derived (patient_id, derived_on) SELECT id, $2::date FROM unnest($1::text[]) AS id
        ON CONFLICT (patient_id) DO UPDATE SET derived_on = excluded.derived_on`,
       [d.blank, today],
     );
+  }
 }
 
 /** The tables a full recompute rewrites (it refreshes their statistics at its end). */
-export const DERIVED_TABLES = ['prog_enrolment', 'prog_item', 'prog_person'] as const;
+export const DERIVED_TABLES = ['prog_enrolment', 'prog_item', 'prog_derived', 'prog_person'] as const;
 
 // ---- reads -----------------------------------------------------------------------------------
 
@@ -1047,13 +1061,13 @@ export type { Episode };
 /**
  * How current the derived rows are: the first and last day any resident's rows were derived, and
  * whether some resident's rows await derivation (after migration 361, until the refresh or a
- * recompute has been through). Read off the derived_on index.
+ * recompute has been through). Read off prog_derived's index.
  */
 export async function derivedSpan(db: Sql): Promise<{ oldest: string | null; newest: string | null; pending: boolean }> {
   const r = await db.query<{ oldest: string | null; newest: string | null; pending: boolean }>(
-    `SELECT to_char((SELECT min(derived_on) FROM prog_person), 'YYYY-MM-DD') AS oldest,
-            to_char((SELECT max(derived_on) FROM prog_person), 'YYYY-MM-DD') AS newest,
-            EXISTS (SELECT 1 FROM prog_person WHERE derived_on IS NULL) AS pending`,
+    `SELECT to_char((SELECT min(derived_on) FROM prog_derived), 'YYYY-MM-DD') AS oldest,
+            to_char((SELECT max(derived_on) FROM prog_derived), 'YYYY-MM-DD') AS newest,
+            EXISTS (SELECT 1 FROM prog_derived WHERE derived_on IS NULL) AS pending`,
   );
   return r.rows[0]!;
 }
@@ -1740,5 +1754,7 @@ export async function copyProgrammeFactRows(
 ): Promise<void> {
   for (const table of Object.keys(tables)) if (!FACT_TABLES.has(table)) throw new Error(`${table} is not a programmes fact table`);
   await copyTextRows(db, tables);
+  // Every person row has its row in prog_derived: never derived until the recompute.
+  await db.query('INSERT INTO prog_derived (patient_id) SELECT patient_id FROM prog_person ON CONFLICT (patient_id) DO NOTHING');
   await db.query(FORGET_COUNTS);
 }
