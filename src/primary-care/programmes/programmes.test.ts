@@ -658,7 +658,8 @@ describeEachStore('basic public-health programmes', (server) => {
         )
       ).rows[0]!.n;
     const derivedOn = async (patient: string) =>
-      (await db.query<{ on: string | null }>(`SELECT derived_on::text AS on FROM prog_derived WHERE patient_id = $1`, [patient])).rows[0]?.on;
+      (await db.query<{ on: string | null }>(`SELECT derived_on::text AS on FROM prog_derived WHERE patient_id = $1`, [patient])).rows[0]
+        ?.on;
     expect(Number(await orphans())).toBe(0);
     await transaction([{ resourceType: 'Patient', id: 'pt-passing', gender: 'male', birthDate: '1950-03-03' }]);
     await server().processors.drain();
