@@ -71,7 +71,7 @@ export function unitsOn(pool: pg.Pool): <T>(fn: (c: pg.PoolClient) => Promise<T>
  * PGLITE_ANALYZE_TARGET instead of PostgreSQL's default 100 (300 × target rows): ANALYZE of the
  * three chronic tables in one statement stopped the event loop for 460–490 ms at 300,000 residents,
  * the longest pause of the whole recompute and most of the check-ins' p95 during it; per table at
- * 30 it is 8–62 ms. PostgreSQL runs the recompute on connections of its own and keeps the default.
+ * 30 it is 8–100 ms. PostgreSQL runs the recompute on connections of its own and keeps the default.
  */
 export const PGLITE_ANALYZE_TARGET = 30;
 
@@ -144,13 +144,15 @@ export class RangeDeriver<C, R> {
   }
 }
 
-/** The worker side: keeps the context sent first and answers each range with `derive`. */
 /**
  * How much the derive thread lowers its own scheduling priority (Linux nice steps). The recompute
  * is background work: where the cores are busy, the server's thread (its requests and, on PGlite,
  * the database itself) and PostgreSQL's backends go first. Measured on the chronic recompute of
- * 300,000 residents on PGlite with a desk at 10 check-ins a second (2 cores, two pairs): check-in
- * p95 64–71 ms at the thread's inherited priority, 53–55 ms lowered; the recompute took as long.
+ * 300,000 residents on PGlite with a desk at 10 check-ins a second (2 cores, two alternating pairs):
+ * check-in p95 64–71 ms at the thread's inherited priority, 53–55 ms lowered, the recompute as
+ * long; single runs later spread 55–82 ms, so the effect is within this machine's noise. The
+ * programmes' recompute of 400,000 residents on PostgreSQL: 38.3 and 45.9 s lowered, 49.9 and
+ * 44.1 s not (alternating): no cost seen.
  */
 const DERIVE_THREAD_NICE = 10;
 
@@ -167,6 +169,7 @@ function lowerThreadPriority(): void {
   }
 }
 
+/** The worker side: keeps the context sent first and answers each range with `derive`. */
 export function serveRanges<C, R>(derive: DeriveRange<C, R>): void {
   const port = parentPort!;
   lowerThreadPriority();
