@@ -181,7 +181,8 @@ export function ScorecardPage() {
               aria-label={t('rq.period', '统计期')}
               placeholder={t('rq.periodHint', '2025-03、2025-Q1 或 2025')}
             />
-            <Button type="primary" loading={busy} onClick={() => void compute()}>
+            {/* Disabled until the scorecard list has named the one on screen: a click before then did nothing. */}
+            <Button type="primary" loading={busy} disabled={!id} onClick={() => void compute()}>
               {t('sc.compute', '计算')}
             </Button>
             {data?.computedAt && id && (

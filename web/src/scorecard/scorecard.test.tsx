@@ -228,7 +228,10 @@ describe('ScorecardPage', () => {
     });
     renderPage(<ScorecardPage />);
     expect(await screen.findByText('本期尚未计算，点击“计算”。')).toBeTruthy();
-    fireEvent.click(screen.getByRole('button', { name: /计\s*算/ }));
+    // The button is enabled once the list has named the scorecard (under load the list can come after the text above).
+    const button = screen.getByRole('button', { name: /计\s*算/ });
+    await waitFor(() => expect((button as HTMLButtonElement).disabled).toBe(false));
+    fireEvent.click(button);
     // The toast comes after the compute answer and a re-read; a busy machine needs more than the default second.
     expect(await screen.findByText('已计算：新开整改任务 1 项，关闭 0 项', undefined, { timeout: 15000 })).toBeTruthy();
     const call = api.callsTo('POST /api/scorecards/yifang-integration/compute')[0]!;
