@@ -193,16 +193,31 @@ async function writeDerived(client: Sql, patientIds: string[], d: Derived, today
        SELECT ${ITEM_COLUMNS.join(', ')} FROM json_populate_recordset(NULL::prog_item, $1::json)`,
       [JSON.stringify(d.items)],
     );
-  // A resident known by facts alone gets a blank person row; every person row has its row in
-  // prog_derived, marked derived today (a resident with neither, a Patient deleted, has none).
+  // A resident with neither a person row nor facts (a Patient deleted without records) has no row
+  // in prog_derived.
+  await client.query(
+    `DELETE FROM prog_derived d WHERE d.patient_id = ANY($1::text[])
+       AND NOT EXISTS (SELECT 1 FROM prog_person p WHERE p.patient_id = d.patient_id)
+       AND NOT EXISTS (SELECT 1 FROM prog_fact f WHERE f.patient_id = d.patient_id)`,
+    [patientIds],
+  );
+  await markDerived(client, patientIds, today);
+}
+
+/**
+ * Marks residents derived on `today`, keeping the invariant every writer of derived rows relies on:
+ * each person row has its row in prog_derived, and a resident known by facts alone gets a blank
+ * person row first. Ids with neither a person row nor facts are left out.
+ */
+async function markDerived(
+  client: { query(text: string, params: unknown[]): Promise<unknown> },
+  patientIds: string[],
+  today: string,
+): Promise<void> {
   await client.query(
     `INSERT INTO prog_person (patient_id)
      SELECT id FROM unnest($1::text[]) AS id WHERE EXISTS (SELECT 1 FROM prog_fact f WHERE f.patient_id = id)
      ON CONFLICT (patient_id) DO NOTHING`,
-    [patientIds],
-  );
-  await client.query(
-    `DELETE FROM prog_derived d WHERE d.patient_id = ANY($1::text[]) AND NOT EXISTS (SELECT 1 FROM prog_person p WHERE p.patient_id = d.patient_id)`,
     [patientIds],
   );
   await client.query(
@@ -298,9 +313,9 @@ export async function readKeyRange(db: Pick<pg.ClientBase, 'query'>, range: KeyR
 
 /**
  * Opens the transaction that writes a range and takes the writers' lock; returns the versions of
- * the range's residents now (versionsQuery). Different from those read: another writer (the processor) derived
- * some resident of the range in between, and the range must be read and derived again (under the
- * lock, so nobody else writes its rows meanwhile).
+ * the range's residents now (versionsQuery). Different from those read: another writer (the
+ * processor) derived some resident of the range in between, and the range must be read and derived
+ * again (under the lock, so nobody else writes its rows meanwhile).
  */
 export async function beginRangeWrite(c: Pick<pg.ClientBase, 'query'>, range: KeyRange, postgres: boolean): Promise<string> {
   // Derived rows are rebuilt by running it again: commits need not wait for the WAL.
@@ -329,18 +344,14 @@ export async function replaceKeyRange(
   if (d.items) await copy('prog_item', ITEM_COLUMNS, d.items);
   // Everyone in the range was derived (read with this version, or again under the lock).
   await c.query(`UPDATE prog_derived SET derived_on = $1::date WHERE ${w}`, [today]);
-  if (d.blank.length) {
-    // Residents known by facts alone: a blank person row, and its row here.
-    await c.query(`INSERT INTO prog_person (patient_id) SELECT unnest($1::text[]) ON CONFLICT (patient_id) DO NOTHING`, [d.blank]);
-    await c.query(
-      `INSERT INTO prog_derived (patient_id, derived_on) SELECT id, $2::date FROM unnest($1::text[]) AS id
-       ON CONFLICT (patient_id) DO UPDATE SET derived_on = excluded.derived_on`,
-      [d.blank, today],
-    );
-  }
+  // Residents known by facts alone have no row to update yet.
+  if (d.blank.length) await markDerived(c, d.blank, today);
 }
 
-/** The tables a full recompute rewrites (it refreshes their statistics at its end). */
+/**
+ * The tables a full recompute writes, whose statistics it refreshes at its end: the derived rows,
+ * and prog_person, which gains the blank rows of residents known by facts alone.
+ */
 export const DERIVED_TABLES = ['prog_enrolment', 'prog_item', 'prog_derived', 'prog_person'] as const;
 
 // ---- reads -----------------------------------------------------------------------------------
